@@ -1,0 +1,467 @@
+//! The validated ledger: customers, transactions and feedback collected in any order and from
+//! several sources, checked against each other.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::records::{Customer, CustomerId, Feedback, Transaction};
+use crate::summary::{Summaries, SummaryAccumulator, SummaryError, SummaryOptions};
+
+/// How purchases close together in time are merged into one purchase period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Grain {
+    /// All purchases of a customer on one calendar day are one purchase (the BTYD convention).
+    #[default]
+    Day,
+    /// Purchases at the same exact moment are one purchase; all others count separately.
+    Timestamp,
+}
+
+/// What a return (refund) does to the summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum ReturnPolicy {
+    /// A return is subtracted from the customer's latest purchase period at or before it, in the
+    /// same part of the observation window (calibration or holdout). A purchase period whose
+    /// purchases are fully refunded stops counting as a purchase. In the holdout, a return with no
+    /// holdout purchase before it lowers the holdout spend. A calibration return with no purchase
+    /// before it is an error ([`SummaryError::ReturnWithoutPurchase`]).
+    #[default]
+    NetAgainstPurchase,
+    /// Returns are kept in the ledger but do not change frequency or spend.
+    Ignore,
+}
+
+/// Options of a [`Ledger`]: the merge grain, the return policy and an optional observation window.
+///
+/// ```
+/// use customer_assets::{Grain, LedgerOptions, ReturnPolicy};
+/// let opts = LedgerOptions::default().grain(Grain::Timestamp).returns(ReturnPolicy::Ignore);
+/// assert_eq!(opts.grain_kind(), Grain::Timestamp);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct LedgerOptions {
+    grain: Grain,
+    returns: ReturnPolicy,
+    window: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl LedgerOptions {
+    /// Sets the merge grain (default: calendar day).
+    pub fn grain(mut self, grain: Grain) -> Self {
+        self.grain = grain;
+        self
+    }
+    /// Sets the return policy (default: net against the purchase).
+    pub fn returns(mut self, policy: ReturnPolicy) -> Self {
+        self.returns = policy;
+        self
+    }
+    /// Restricts records to the days `first..=last`; a record outside is an error.
+    pub fn window(mut self, first: NaiveDate, last: NaiveDate) -> Self {
+        self.window = Some((first, last));
+        self
+    }
+    /// The merge grain.
+    pub fn grain_kind(&self) -> Grain {
+        self.grain
+    }
+    /// The return policy.
+    pub fn return_policy(&self) -> ReturnPolicy {
+        self.returns
+    }
+    /// The observation window, if any.
+    pub fn observation_window(&self) -> Option<(NaiveDate, NaiveDate)> {
+        self.window
+    }
+}
+
+impl From<Grain> for LedgerOptions {
+    fn from(grain: Grain) -> Self {
+        LedgerOptions::default().grain(grain)
+    }
+}
+
+/// Why a record could not enter the [`Ledger`]. Each variant names the record.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LedgerError {
+    /// A transaction id was seen before with different content.
+    #[error("transaction id {id:?} appears twice with different content: {first} vs {second}")]
+    ConflictingTransactionId {
+        /// The id.
+        id: String,
+        /// The record held.
+        first: String,
+        /// The record offered.
+        second: String,
+    },
+    /// A transaction is dated before its customer's acquisition date.
+    #[error("transaction {record} is dated before customer {customer} was acquired on {acquired}")]
+    BeforeAcquisition {
+        /// The transaction.
+        record: String,
+        /// The customer.
+        customer: CustomerId,
+        /// The acquisition date.
+        acquired: NaiveDate,
+    },
+    /// A record falls outside the ledger's observation window.
+    #[error("{record} is dated {date}, outside the observation window {first}..={last}")]
+    OutsideWindow {
+        /// The record.
+        record: String,
+        /// Its date.
+        date: NaiveDate,
+        /// First day of the window.
+        first: NaiveDate,
+        /// Last day of the window.
+        last: NaiveDate,
+    },
+    /// A customer was added twice with different attributes.
+    #[error("customer {0} was added twice with different attributes")]
+    ConflictingCustomer(CustomerId),
+    /// The observation window ends before it starts.
+    #[error("observation window {first}..={last} ends before it starts")]
+    InvalidWindow {
+        /// First day.
+        first: NaiveDate,
+        /// Last day.
+        last: NaiveDate,
+    },
+}
+
+/// What happened to a transaction offered to the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// The transaction is new and was kept.
+    New,
+    /// An identical transaction with the same id was already held; this copy was dropped.
+    Duplicate,
+}
+
+/// The validated collection of customers, transactions and feedback.
+///
+/// Records may arrive in any order and from several sources. The ledger checks them against each
+/// other as they arrive: a transaction id seen twice must carry the same content (exact copies are
+/// dropped and counted), no transaction precedes its customer's acquisition date (whichever of the
+/// two arrives first), and all records fall in the observation window when one is set.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::{CustomerId, Ledger, LedgerOptions, SummaryOptions, TimeUnit, Transaction};
+/// use rust_decimal::Decimal;
+/// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).ok_or("bad date");
+/// let mut ledger = Ledger::new(LedgerOptions::default());
+/// let ann = CustomerId::new("ann")?;
+/// ledger.add_transaction(Transaction::purchase(ann.clone(), d(1, 5)?, Decimal::new(20, 0))?)?;
+/// ledger.add_transaction(Transaction::purchase(ann.clone(), d(2, 5)?, Decimal::new(30, 0))?)?;
+/// ledger.add_transaction(Transaction::purchase(ann.clone(), d(2, 5)?, Decimal::new(10, 0))?)?;
+/// let summaries = ledger.summarize(SummaryOptions::new(d(3, 31)?, TimeUnit::DAYS))?;
+/// let s = summaries.get(&ann).ok_or("missing")?;
+/// assert_eq!(s.frequency(), 1); // two purchase days: the first is not a repeat
+/// assert_eq!(s.recency(), 31.0);
+/// assert_eq!(s.monetary_value(), Decimal::new(40, 0)); // same-day purchases merged
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    options: LedgerOptions,
+    customers: HashMap<CustomerId, Customer>,
+    customer_order: Vec<CustomerId>,
+    transactions: Vec<Transaction>,
+    by_id: HashMap<Arc<str>, usize>,
+    earliest: HashMap<CustomerId, usize>,
+    feedback: Vec<Feedback>,
+    duplicates_dropped: usize,
+}
+
+impl Ledger {
+    /// An empty ledger.
+    pub fn new(options: impl Into<LedgerOptions>) -> Self {
+        Ledger {
+            options: options.into(),
+            ..Ledger::default()
+        }
+    }
+
+    /// An empty ledger whose window is checked first: a window ending before it starts is an error.
+    pub fn with_window(
+        options: LedgerOptions,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Self, LedgerError> {
+        if last < first {
+            return Err(LedgerError::InvalidWindow { first, last });
+        }
+        Ok(Ledger::new(options.window(first, last)))
+    }
+
+    /// The ledger's options.
+    pub fn options(&self) -> &LedgerOptions {
+        &self.options
+    }
+
+    fn check_window(
+        &self,
+        record: impl FnOnce() -> String,
+        date: NaiveDate,
+    ) -> Result<(), LedgerError> {
+        if let Some((first, last)) = self.options.window {
+            if date < first || date > last {
+                return Err(LedgerError::OutsideWindow {
+                    record: record(),
+                    date,
+                    first,
+                    last,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a customer. Adding the same customer again is harmless; adding the id with different
+    /// attributes is an error, as is an acquisition date after a transaction already held.
+    pub fn add_customer(&mut self, customer: Customer) -> Result<(), LedgerError> {
+        if let Some(held) = self.customers.get(customer.id()) {
+            return if *held == customer {
+                Ok(())
+            } else {
+                Err(LedgerError::ConflictingCustomer(customer.id().clone()))
+            };
+        }
+        self.check_window(
+            || format!("customer {}", customer.id()),
+            customer.acquired(),
+        )?;
+        if let Some(&i) = self.earliest.get(customer.id()) {
+            let t = &self.transactions[i];
+            if t.date() < customer.acquired() {
+                return Err(LedgerError::BeforeAcquisition {
+                    record: t.describe(),
+                    customer: customer.id().clone(),
+                    acquired: customer.acquired(),
+                });
+            }
+        }
+        self.customer_order.push(customer.id().clone());
+        self.customers.insert(customer.id().clone(), customer);
+        Ok(())
+    }
+
+    /// Adds a transaction; see [`Added`] for what happens to exact duplicates.
+    pub fn add_transaction(&mut self, t: Transaction) -> Result<Added, LedgerError> {
+        self.check_window(|| format!("transaction {}", t.describe()), t.date())?;
+        if let Some(c) = self.customers.get(t.customer()) {
+            if t.date() < c.acquired() {
+                return Err(LedgerError::BeforeAcquisition {
+                    record: t.describe(),
+                    customer: c.id().clone(),
+                    acquired: c.acquired(),
+                });
+            }
+        }
+        if let Some(id) = t.id() {
+            if let Some(&i) = self.by_id.get(id) {
+                let held = &self.transactions[i];
+                return if *held == t {
+                    self.duplicates_dropped += 1;
+                    Ok(Added::Duplicate)
+                } else {
+                    Err(LedgerError::ConflictingTransactionId {
+                        id: id.to_string(),
+                        first: held.describe(),
+                        second: t.describe(),
+                    })
+                };
+            }
+            self.by_id.insert(Arc::from(id), self.transactions.len());
+        }
+        let index = self.transactions.len();
+        match self.earliest.get_mut(t.customer()) {
+            Some(i) => {
+                if t.at() < self.transactions[*i].at() {
+                    *i = index;
+                }
+            }
+            None => {
+                self.earliest.insert(t.customer().clone(), index);
+            }
+        }
+        self.transactions.push(t);
+        Ok(Added::New)
+    }
+
+    /// Adds many transactions, stopping at the first error. Returns how many were new.
+    pub fn extend_transactions(
+        &mut self,
+        transactions: impl IntoIterator<Item = Transaction>,
+    ) -> Result<usize, LedgerError> {
+        let mut added = 0;
+        for t in transactions {
+            if self.add_transaction(t)? == Added::New {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// Adds many customers, stopping at the first error.
+    pub fn extend_customers(
+        &mut self,
+        customers: impl IntoIterator<Item = Customer>,
+    ) -> Result<(), LedgerError> {
+        customers.into_iter().try_for_each(|c| self.add_customer(c))
+    }
+
+    /// Adds a feedback record (checked against the window).
+    pub fn add_feedback(&mut self, feedback: Feedback) -> Result<(), LedgerError> {
+        self.check_window(
+            || format!("feedback of customer {}", feedback.customer()),
+            feedback.date(),
+        )?;
+        self.feedback.push(feedback);
+        Ok(())
+    }
+
+    /// The transactions held, in the order they were added.
+    pub fn transactions(&self) -> &[Transaction] {
+        &self.transactions
+    }
+
+    /// The customers added explicitly, in the order they were added.
+    pub fn customers(&self) -> impl Iterator<Item = &Customer> {
+        self.customer_order
+            .iter()
+            .filter_map(|id| self.customers.get(id))
+    }
+
+    /// A customer added explicitly.
+    pub fn customer(&self, id: &CustomerId) -> Option<&Customer> {
+        self.customers.get(id)
+    }
+
+    /// The feedback records held.
+    pub fn feedback(&self) -> &[Feedback] {
+        &self.feedback
+    }
+
+    /// How many exact duplicate transactions were dropped.
+    pub fn duplicates_dropped(&self) -> usize {
+        self.duplicates_dropped
+    }
+
+    /// The moment of a customer's earliest transaction, if any.
+    pub fn first_transaction_at(&self, id: &CustomerId) -> Option<NaiveDateTime> {
+        self.earliest.get(id).map(|&i| self.transactions[i].at())
+    }
+
+    /// Summarises every customer with a purchase on or before the as-of date.
+    pub fn summarize(&self, options: impl Into<SummaryOptions>) -> Result<Summaries, SummaryError> {
+        let options = options.into();
+        let mut acc = SummaryAccumulator::new(self.options.grain, self.options.returns);
+        acc.extend(&self.transactions);
+        acc.finish(&options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::TransactionKind;
+    use rust_decimal::Decimal;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, m, d).unwrap()
+    }
+    fn buy(id: u64, m: u32, d: u32, amount: i64) -> Transaction {
+        Transaction::purchase(CustomerId::from(id), day(m, d), Decimal::new(amount, 0)).unwrap()
+    }
+
+    #[test]
+    fn exact_duplicate_ids_are_dropped_and_counted() {
+        let mut l = Ledger::new(LedgerOptions::default());
+        let t = buy(1, 1, 1, 10).with_id("o-1").unwrap();
+        assert_eq!(l.add_transaction(t.clone()).unwrap(), Added::New);
+        assert_eq!(l.add_transaction(t).unwrap(), Added::Duplicate);
+        assert_eq!(l.transactions().len(), 1);
+        assert_eq!(l.duplicates_dropped(), 1);
+    }
+
+    #[test]
+    fn duplicate_id_with_different_content_is_an_error_naming_the_id() {
+        let mut l = Ledger::new(LedgerOptions::default());
+        l.add_transaction(buy(1, 1, 1, 10).with_id("o-1").unwrap())
+            .unwrap();
+        let err = l
+            .add_transaction(buy(1, 1, 1, 11).with_id("o-1").unwrap())
+            .unwrap_err();
+        assert!(matches!(err, LedgerError::ConflictingTransactionId { .. }));
+        assert!(err.to_string().contains("o-1"), "{err}");
+    }
+
+    #[test]
+    fn transaction_before_acquisition_is_an_error_in_either_arrival_order() {
+        let c = Customer::new(CustomerId::from(1u64), day(2, 1));
+        let mut l = Ledger::new(LedgerOptions::default());
+        l.add_customer(c.clone()).unwrap();
+        let err = l.add_transaction(buy(1, 1, 15, 5)).unwrap_err();
+        assert!(
+            matches!(err, LedgerError::BeforeAcquisition { .. }),
+            "{err}"
+        );
+
+        let mut l = Ledger::new(LedgerOptions::default());
+        l.add_transaction(buy(1, 1, 15, 5)).unwrap();
+        let err = l.add_customer(c).unwrap_err();
+        assert!(
+            matches!(err, LedgerError::BeforeAcquisition { .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn records_outside_the_window_are_errors() {
+        let mut l = Ledger::with_window(LedgerOptions::default(), day(1, 1), day(6, 30)).unwrap();
+        assert!(l.add_transaction(buy(1, 3, 1, 5)).is_ok());
+        let err = l.add_transaction(buy(1, 7, 1, 5)).unwrap_err();
+        assert!(matches!(err, LedgerError::OutsideWindow { .. }), "{err}");
+        assert!(Ledger::with_window(LedgerOptions::default(), day(2, 1), day(1, 1)).is_err());
+    }
+
+    #[test]
+    fn conflicting_customers_are_errors_and_identical_ones_are_not() {
+        let mut l = Ledger::new(LedgerOptions::default());
+        let c = Customer::new(CustomerId::from(1u64), day(1, 1));
+        l.add_customer(c.clone()).unwrap();
+        l.add_customer(c).unwrap();
+        let other = Customer::builder(CustomerId::from(1u64), day(1, 1))
+            .region("x")
+            .build();
+        assert_eq!(
+            l.add_customer(other).unwrap_err(),
+            LedgerError::ConflictingCustomer(CustomerId::from(1u64))
+        );
+        assert_eq!(l.customers().count(), 1);
+    }
+
+    #[test]
+    fn returns_are_kept_in_the_ledger() {
+        let mut l = Ledger::new(LedgerOptions::default());
+        let r = Transaction::new(
+            CustomerId::from(1u64),
+            day(1, 2).and_hms_opt(0, 0, 0).unwrap(),
+            Decimal::ONE,
+            TransactionKind::Return,
+        )
+        .unwrap();
+        l.add_transaction(buy(1, 1, 1, 5)).unwrap();
+        l.add_transaction(r).unwrap();
+        assert_eq!(l.transactions().len(), 2);
+    }
+}

@@ -1,0 +1,1 @@
+//! Seeded simulation of customer bases (in progress).

@@ -1,0 +1,972 @@
+//! Per-customer summaries (frequency, recency, age, monetary value) at an as-of date, built by a
+//! mergeable accumulator, and their compression into weighted (x, t_x, T) patterns for fitting.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+
+use crate::ledger::{Grain, ReturnPolicy};
+use crate::records::{CustomerId, Transaction, TransactionKind};
+use crate::time::TimeUnit;
+
+/// Why summaries could not be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SummaryError {
+    /// The holdout ends on or before the as-of date.
+    #[error("holdout end {holdout_end} must come after the as-of date {as_of}")]
+    HoldoutBeforeAsOf {
+        /// The as-of date (last day of calibration).
+        as_of: NaiveDate,
+        /// The holdout end given.
+        holdout_end: NaiveDate,
+    },
+    /// A return in the calibration period has no purchase at or before it to net against.
+    #[error("customer {customer}: return of {amount} at {at} has no purchase at or before it")]
+    ReturnWithoutPurchase {
+        /// The customer.
+        customer: CustomerId,
+        /// The moment of the return.
+        at: NaiveDateTime,
+        /// Its amount.
+        amount: Decimal,
+    },
+    /// The accumulators being merged use different grains or return policies.
+    #[error("cannot merge accumulators built with different grains or return policies")]
+    IncompatibleMerge,
+    /// A date lies outside the range the calendar arithmetic supports.
+    #[error("date {0} is out of range")]
+    DateOutOfRange(NaiveDate),
+    /// A decimal sum overflowed.
+    #[error("customer {0}: spend total overflows a decimal")]
+    SpendOverflow(CustomerId),
+}
+
+/// When and in which unit to summarise: the as-of date (last day of calibration, included), the
+/// time unit, and an optional holdout end (last day included).
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::{SummaryOptions, TimeUnit};
+/// let end = NaiveDate::from_ymd_opt(1997, 9, 30).ok_or("bad date")?;
+/// let holdout = NaiveDate::from_ymd_opt(1998, 6, 30).ok_or("bad date")?;
+/// let opts = SummaryOptions::new(end, TimeUnit::WEEKS).holdout_end(holdout);
+/// assert_eq!(opts.as_of(), end);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SummaryOptions {
+    as_of: NaiveDate,
+    unit: TimeUnit,
+    holdout_end: Option<NaiveDate>,
+}
+
+impl SummaryOptions {
+    /// Summaries as of the end of `as_of`, in `unit`, without a holdout.
+    pub fn new(as_of: NaiveDate, unit: TimeUnit) -> Self {
+        SummaryOptions {
+            as_of,
+            unit,
+            holdout_end: None,
+        }
+    }
+    /// Adds a holdout period running from the day after the as-of date through `end`.
+    pub fn holdout_end(mut self, end: NaiveDate) -> Self {
+        self.holdout_end = Some(end);
+        self
+    }
+    /// The as-of date.
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+    /// The time unit.
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+    /// The holdout end, if any.
+    pub fn holdout(&self) -> Option<NaiveDate> {
+        self.holdout_end
+    }
+}
+
+impl From<(NaiveDate, TimeUnit)> for SummaryOptions {
+    fn from((as_of, unit): (NaiveDate, TimeUnit)) -> Self {
+        SummaryOptions::new(as_of, unit)
+    }
+}
+
+/// A customer's purchases in the holdout period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HoldoutSummary {
+    /// Number of purchase periods in the holdout (every one is a repeat purchase).
+    pub frequency: u32,
+    /// Net spend in the holdout.
+    pub spend: Decimal,
+}
+
+impl HoldoutSummary {
+    /// Mean spend per holdout purchase period; zero when there was none.
+    pub fn monetary_value(&self) -> Decimal {
+        if self.frequency == 0 {
+            Decimal::ZERO
+        } else {
+            self.spend / Decimal::from(self.frequency)
+        }
+    }
+}
+
+/// One customer's purchase history reduced to what the models and segmenters need.
+///
+/// Units: `recency` and `age` are in the summaries' [`TimeUnit`]; money is [`Decimal`].
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CustomerSummary {
+    id: CustomerId,
+    frequency: u32,
+    recency: f64,
+    age: f64,
+    monetary_value: Decimal,
+    first_purchase: NaiveDateTime,
+    last_purchase: NaiveDateTime,
+    orders: u32,
+    total_spend: Decimal,
+    holdout: Option<HoldoutSummary>,
+}
+
+impl CustomerSummary {
+    /// The customer.
+    pub fn id(&self) -> &CustomerId {
+        &self.id
+    }
+    /// x: the number of repeat purchase periods (the first purchase is not counted).
+    pub fn frequency(&self) -> u32 {
+        self.frequency
+    }
+    /// t_x: time from the first to the last purchase, in the summaries' unit (0 when x = 0).
+    pub fn recency(&self) -> f64 {
+        self.recency
+    }
+    /// T: time from the first purchase to the as-of date, in the summaries' unit.
+    pub fn age(&self) -> f64 {
+        self.age
+    }
+    /// z̄: mean net spend of the repeat purchase periods (the first excluded); zero when x = 0.
+    pub fn monetary_value(&self) -> Decimal {
+        self.monetary_value
+    }
+    /// Moment of the first purchase (midnight for day-grain records).
+    pub fn first_purchase(&self) -> NaiveDateTime {
+        self.first_purchase
+    }
+    /// Moment of the last purchase on or before the as-of date.
+    pub fn last_purchase(&self) -> NaiveDateTime {
+        self.last_purchase
+    }
+    /// Number of purchase records (orders) before merging into periods, calibration only.
+    pub fn orders(&self) -> u32 {
+        self.orders
+    }
+    /// Net spend over all calibration purchases, the first included.
+    pub fn total_spend(&self) -> Decimal {
+        self.total_spend
+    }
+    /// Net spend per order.
+    pub fn average_order_value(&self) -> Decimal {
+        if self.orders == 0 {
+            Decimal::ZERO
+        } else {
+            self.total_spend / Decimal::from(self.orders)
+        }
+    }
+    /// The holdout purchases, when the summaries have a holdout.
+    pub fn holdout(&self) -> Option<HoldoutSummary> {
+        self.holdout
+    }
+}
+
+/// The summaries of a customer base at an as-of date, sorted by customer id.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Summaries {
+    options: SummaryOptions,
+    grain: Grain,
+    customers: Vec<CustomerSummary>,
+    first_purchase_after_as_of: usize,
+    without_purchase: usize,
+    transactions_after_end: usize,
+}
+
+impl Summaries {
+    /// The options the summaries were made with.
+    pub fn options(&self) -> &SummaryOptions {
+        &self.options
+    }
+    /// The time unit of recency and age.
+    pub fn unit(&self) -> TimeUnit {
+        self.options.unit
+    }
+    /// The as-of date.
+    pub fn as_of(&self) -> NaiveDate {
+        self.options.as_of
+    }
+    /// The grain purchases were merged at.
+    pub fn grain(&self) -> Grain {
+        self.grain
+    }
+    /// The customer summaries, sorted by id.
+    pub fn customers(&self) -> &[CustomerSummary] {
+        &self.customers
+    }
+    /// Iterates over the summaries, sorted by id.
+    pub fn iter(&self) -> std::slice::Iter<'_, CustomerSummary> {
+        self.customers.iter()
+    }
+    /// Number of customers summarised.
+    pub fn len(&self) -> usize {
+        self.customers.len()
+    }
+    /// Whether no customer was summarised.
+    pub fn is_empty(&self) -> bool {
+        self.customers.is_empty()
+    }
+    /// One customer's summary.
+    pub fn get(&self, id: &CustomerId) -> Option<&CustomerSummary> {
+        self.customers
+            .binary_search_by(|s| s.id.cmp(id))
+            .ok()
+            .map(|i| &self.customers[i])
+    }
+    /// Customers whose first purchase came after the as-of date (not summarised: they were not yet
+    /// customers).
+    pub fn first_purchase_after_as_of(&self) -> usize {
+        self.first_purchase_after_as_of
+    }
+    /// Customers with transactions but no counted purchase (only returns, or fully refunded).
+    pub fn without_purchase(&self) -> usize {
+        self.without_purchase
+    }
+    /// Transactions dated after the last day the summaries look at (holdout end, else as-of).
+    pub fn transactions_after_end(&self) -> usize {
+        self.transactions_after_end
+    }
+    /// Compresses the summaries into weighted (x, t_x, T) patterns for fitting.
+    pub fn patterns(&self) -> Patterns {
+        let mut p = Patterns::empty(self.unit());
+        for s in &self.customers {
+            p.push_unchecked(s.frequency, s.recency, s.age, 1.0);
+        }
+        p
+    }
+}
+
+impl<'a> IntoIterator for &'a Summaries {
+    type Item = &'a CustomerSummary;
+    type IntoIter = std::slice::Iter<'a, CustomerSummary>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.customers.iter()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Entry {
+    key: i64,
+    amount: Decimal,
+    count: u32,
+    kind: TransactionKind,
+}
+
+#[derive(Debug, Clone)]
+struct CustomerEntries {
+    id: CustomerId,
+    entries: Vec<Entry>,
+}
+
+/// A mergeable accumulator of transactions into [`Summaries`].
+///
+/// Feed it transactions in any order, or feed partitions of a log to separate accumulators and
+/// [`merge`](Self::merge) them: [`finish`](Self::finish) gives exactly the one-pass result whatever
+/// the split and order. It keeps one small entry per purchase period (consecutive records of the
+/// same period are folded as they arrive), so memory stays well below that of the transactions.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::{CustomerId, Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit, Transaction};
+/// use rust_decimal::Decimal;
+/// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).ok_or("bad date");
+/// let id = CustomerId::from(1u64);
+/// let log = vec![
+///     Transaction::purchase(id.clone(), d(1, 1)?, Decimal::new(10, 0))?,
+///     Transaction::purchase(id.clone(), d(1, 8)?, Decimal::new(20, 0))?,
+///     Transaction::purchase(id.clone(), d(1, 15)?, Decimal::new(30, 0))?,
+/// ];
+/// let mut left = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+/// let mut right = left.clone();
+/// left.extend(&log[..1]);
+/// right.extend(&log[1..]);
+/// left.merge(right)?;
+/// let s = left.finish(&SummaryOptions::new(d(1, 29)?, TimeUnit::WEEKS))?;
+/// let c = s.get(&id).ok_or("missing")?;
+/// assert_eq!((c.frequency(), c.recency(), c.age()), (2, 2.0, 4.0));
+/// assert_eq!(c.monetary_value(), Decimal::new(25, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SummaryAccumulator {
+    grain: Grain,
+    returns: ReturnPolicy,
+    index: HashMap<CustomerId, usize>,
+    customers: Vec<CustomerEntries>,
+    last: Option<usize>,
+}
+
+impl SummaryAccumulator {
+    /// An empty accumulator merging purchases at `grain` and treating returns by `returns`.
+    pub fn new(grain: Grain, returns: ReturnPolicy) -> Self {
+        SummaryAccumulator {
+            grain,
+            returns,
+            index: HashMap::new(),
+            customers: Vec::new(),
+            last: None,
+        }
+    }
+
+    fn key(&self, at: NaiveDateTime) -> i64 {
+        match self.grain {
+            Grain::Day => i64::from(at.date().num_days_from_ce()),
+            Grain::Timestamp => at.and_utc().timestamp_micros(),
+        }
+    }
+
+    fn slot(&mut self, id: &CustomerId) -> usize {
+        // Logs usually arrive grouped by customer: skip the hash lookup for a repeat customer.
+        if let Some(i) = self.last {
+            if self.customers[i].id == *id {
+                return i;
+            }
+        }
+        let i = match self.index.get(id) {
+            Some(&i) => i,
+            None => {
+                let i = self.customers.len();
+                self.index.insert(id.clone(), i);
+                self.customers.push(CustomerEntries {
+                    id: id.clone(),
+                    entries: Vec::new(),
+                });
+                i
+            }
+        };
+        self.last = Some(i);
+        i
+    }
+
+    /// Adds one transaction.
+    pub fn push(&mut self, t: &Transaction) {
+        let entry = Entry {
+            key: self.key(t.at()),
+            amount: t.amount(),
+            count: 1,
+            kind: t.kind(),
+        };
+        let i = self.slot(t.customer());
+        let entries = &mut self.customers[i].entries;
+        if let Some(last) = entries.last_mut() {
+            if last.key == entry.key && last.kind == entry.kind {
+                if let Some(sum) = last.amount.checked_add(entry.amount) {
+                    last.amount = sum;
+                    last.count += 1;
+                    return;
+                }
+            }
+        }
+        entries.push(entry);
+    }
+
+    /// Adds many transactions.
+    pub fn extend<'a>(&mut self, transactions: impl IntoIterator<Item = &'a Transaction>) {
+        for t in transactions {
+            self.push(t);
+        }
+    }
+
+    /// Merges another accumulator (built with the same grain and return policy) into this one.
+    pub fn merge(&mut self, other: SummaryAccumulator) -> Result<(), SummaryError> {
+        if self.grain != other.grain || self.returns != other.returns {
+            return Err(SummaryError::IncompatibleMerge);
+        }
+        for c in other.customers {
+            let i = self.slot(&c.id);
+            self.customers[i].entries.extend(c.entries);
+        }
+        Ok(())
+    }
+
+    /// Number of customers seen so far.
+    pub fn customers_seen(&self) -> usize {
+        self.customers.len()
+    }
+
+    /// Computes the summaries at the options' as-of date.
+    pub fn finish(&self, options: &SummaryOptions) -> Result<Summaries, SummaryError> {
+        let next_day = |d: NaiveDate| {
+            d.checked_add_days(Days::new(1))
+                .ok_or(SummaryError::DateOutOfRange(d))
+        };
+        let as_of_end = next_day(options.as_of)?.and_time(chrono::NaiveTime::MIN);
+        let end = match options.holdout_end {
+            Some(h) if h <= options.as_of => {
+                return Err(SummaryError::HoldoutBeforeAsOf {
+                    as_of: options.as_of,
+                    holdout_end: h,
+                })
+            }
+            Some(h) => Some(next_day(h)?.and_time(chrono::NaiveTime::MIN)),
+            None => None,
+        };
+        let cuts = Cuts {
+            calibration: self.key(as_of_end),
+            end: end.map(|e| self.key(e)).unwrap_or(self.key(as_of_end)),
+            age_origin: match self.grain {
+                Grain::Day => i64::from(options.as_of.num_days_from_ce()),
+                Grain::Timestamp => self.key(as_of_end),
+            },
+        };
+        let mut out = Summaries {
+            options: *options,
+            grain: self.grain,
+            customers: Vec::with_capacity(self.customers.len()),
+            first_purchase_after_as_of: 0,
+            without_purchase: 0,
+            transactions_after_end: 0,
+        };
+        let mut scratch = Vec::new();
+        for c in &self.customers {
+            scratch.clear();
+            scratch.extend_from_slice(&c.entries);
+            match self.summarize_one(&c.id, &mut scratch, &cuts, options)? {
+                Outcome::Summary(s) => out.customers.push(*s),
+                Outcome::Late => out.first_purchase_after_as_of += 1,
+                Outcome::NoPurchase => out.without_purchase += 1,
+            }
+            out.transactions_after_end += scratch
+                .iter()
+                .filter(|e| e.key >= cuts.end)
+                .map(|e| e.count as usize)
+                .sum::<usize>();
+        }
+        out.customers.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    fn summarize_one(
+        &self,
+        id: &CustomerId,
+        entries: &mut [Entry],
+        cuts: &Cuts,
+        options: &SummaryOptions,
+    ) -> Result<Outcome, SummaryError> {
+        // Sorting by (moment, kind, amount) makes the result independent of arrival order;
+        // purchases sort before returns of the same period so a same-day return nets against them.
+        entries.sort_unstable_by(|a, b| (a.key, a.kind, a.amount).cmp(&(b.key, b.kind, b.amount)));
+        let overflow = || SummaryError::SpendOverflow(id.clone());
+        let mut periods: Vec<Period> = Vec::new();
+        let mut holdout_loose_refunds = Decimal::ZERO;
+        for e in entries.iter().filter(|e| e.key < cuts.end) {
+            let holdout = e.key >= cuts.calibration;
+            match e.kind {
+                TransactionKind::Purchase => match periods.last_mut() {
+                    Some(p) if p.key == e.key => {
+                        p.gross = p.gross.checked_add(e.amount).ok_or_else(overflow)?;
+                        p.orders += e.count;
+                    }
+                    _ => periods.push(Period {
+                        key: e.key,
+                        holdout,
+                        gross: e.amount,
+                        refunded: Decimal::ZERO,
+                        orders: e.count,
+                    }),
+                },
+                TransactionKind::Return => {
+                    if self.returns == ReturnPolicy::Ignore {
+                        continue;
+                    }
+                    match periods.last_mut() {
+                        Some(p) if p.holdout == holdout => {
+                            p.refunded = p.refunded.checked_add(e.amount).ok_or_else(overflow)?;
+                        }
+                        _ if holdout => {
+                            holdout_loose_refunds = holdout_loose_refunds
+                                .checked_add(e.amount)
+                                .ok_or_else(overflow)?;
+                        }
+                        _ => {
+                            return Err(SummaryError::ReturnWithoutPurchase {
+                                customer: id.clone(),
+                                at: self.moment(e.key),
+                                amount: e.amount,
+                            })
+                        }
+                    }
+                }
+            }
+        }
+        let counted = |p: &&Period| !(p.refunded > Decimal::ZERO && p.refunded >= p.gross);
+        let mut calibration = periods.iter().filter(|p| !p.holdout).filter(counted);
+        let Some(first) = calibration.next() else {
+            return Ok(if periods.iter().any(|p| p.holdout && counted(&p)) {
+                Outcome::Late
+            } else {
+                Outcome::NoPurchase
+            });
+        };
+        let mut frequency = 0u32;
+        let mut repeat_spend = Decimal::ZERO;
+        let mut last = first;
+        for p in calibration {
+            frequency += 1;
+            repeat_spend = repeat_spend.checked_add(p.net()).ok_or_else(overflow)?;
+            last = p;
+        }
+        let mut total_spend = Decimal::ZERO;
+        let mut orders = 0u32;
+        for p in periods.iter().filter(|p| !p.holdout) {
+            total_spend = total_spend.checked_add(p.net()).ok_or_else(overflow)?;
+            orders += p.orders;
+        }
+        let holdout = match options.holdout_end {
+            None => None,
+            Some(_) => {
+                let mut h = HoldoutSummary {
+                    frequency: 0,
+                    spend: -holdout_loose_refunds,
+                };
+                for p in periods.iter().filter(|p| p.holdout) {
+                    if counted(&p) {
+                        h.frequency += 1;
+                    }
+                    h.spend = h.spend.checked_add(p.net()).ok_or_else(overflow)?;
+                }
+                Some(h)
+            }
+        };
+        let span = |from: i64, to: i64| match self.grain {
+            Grain::Day => options.unit.from_days((to - from) as f64),
+            Grain::Timestamp => options.unit.from_seconds((to - from) as f64 / 1e6),
+        };
+        Ok(Outcome::Summary(Box::new(CustomerSummary {
+            id: id.clone(),
+            frequency,
+            recency: span(first.key, last.key),
+            age: span(first.key, cuts.age_origin),
+            monetary_value: if frequency == 0 {
+                Decimal::ZERO
+            } else {
+                repeat_spend / Decimal::from(frequency)
+            },
+            first_purchase: self.moment(first.key),
+            last_purchase: self.moment(last.key),
+            orders,
+            total_spend,
+            holdout,
+        })))
+    }
+
+    fn moment(&self, key: i64) -> NaiveDateTime {
+        let fallback = NaiveDateTime::MIN;
+        match self.grain {
+            Grain::Day => i32::try_from(key)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .map(|d| d.and_time(chrono::NaiveTime::MIN))
+                .unwrap_or(fallback),
+            Grain::Timestamp => chrono::DateTime::from_timestamp_micros(key)
+                .map(|d| d.naive_utc())
+                .unwrap_or(fallback),
+        }
+    }
+}
+
+struct Cuts {
+    calibration: i64,
+    end: i64,
+    age_origin: i64,
+}
+
+struct Period {
+    key: i64,
+    holdout: bool,
+    gross: Decimal,
+    refunded: Decimal,
+    orders: u32,
+}
+
+impl Period {
+    fn net(&self) -> Decimal {
+        self.gross - self.refunded
+    }
+}
+
+enum Outcome {
+    Summary(Box<CustomerSummary>),
+    Late,
+    NoPurchase,
+}
+
+/// Why a set of (x, t_x, T) patterns is invalid. Each variant names the row (0-based).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PatternError {
+    /// Recency or age is negative or not finite.
+    #[error("row {row}: recency {recency} and age {age} must be finite and non-negative")]
+    NotFinite {
+        /// The row.
+        row: usize,
+        /// t_x given.
+        recency: f64,
+        /// T given.
+        age: f64,
+    },
+    /// Recency exceeds age.
+    #[error("row {row}: recency {recency} exceeds age {age}")]
+    RecencyAfterAge {
+        /// The row.
+        row: usize,
+        /// t_x given.
+        recency: f64,
+        /// T given.
+        age: f64,
+    },
+    /// A customer without repeat purchases has non-zero recency.
+    #[error("row {row}: frequency 0 requires recency 0, got {recency}")]
+    RecencyWithoutRepeat {
+        /// The row.
+        row: usize,
+        /// t_x given.
+        recency: f64,
+    },
+    /// A weight is not a finite positive number.
+    #[error("row {row}: weight {weight} must be finite and positive")]
+    BadWeight {
+        /// The row.
+        row: usize,
+        /// The weight given.
+        weight: f64,
+    },
+}
+
+/// One (x, t_x, T) pattern and the number of customers (weight) who share it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Pattern {
+    frequency: u32,
+    recency: f64,
+    age: f64,
+    weight: f64,
+}
+
+impl Pattern {
+    /// x: repeat purchases.
+    #[inline]
+    pub fn frequency(&self) -> u32 {
+        self.frequency
+    }
+    /// t_x: time of the last purchase, measured from the first.
+    #[inline]
+    pub fn recency(&self) -> f64 {
+        self.recency
+    }
+    /// T: time from the first purchase to the end of observation.
+    #[inline]
+    pub fn age(&self) -> f64 {
+        self.age
+    }
+    /// Number of customers with this pattern.
+    #[inline]
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+}
+
+/// Unique (x, t_x, T) patterns with counts, in one [`TimeUnit`]: the data the transaction models
+/// fit on. Patterns keep the order in which they first appeared.
+///
+/// ```
+/// use customer_assets::{Patterns, TimeUnit};
+/// let p = Patterns::new(TimeUnit::WEEKS, [(2, 30.43, 38.86, 1.0), (0, 0.0, 38.86, 1.0), (0, 0.0, 38.86, 3.0)])?;
+/// assert_eq!(p.len(), 2);
+/// assert_eq!(p.total_weight(), 5.0);
+/// assert!(Patterns::new(TimeUnit::WEEKS, [(1, 5.0, 4.0, 1.0)]).is_err());
+/// # Ok::<(), customer_assets::PatternError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Patterns {
+    unit: TimeUnit,
+    items: Vec<Pattern>,
+    #[cfg_attr(feature = "serde", serde(skip))]
+    index: HashMap<(u32, u64, u64), usize>,
+}
+
+impl Patterns {
+    fn empty(unit: TimeUnit) -> Self {
+        Patterns {
+            unit,
+            items: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// Validates and compresses rows of `(x, t_x, T, weight)`.
+    pub fn new(
+        unit: TimeUnit,
+        rows: impl IntoIterator<Item = (u32, f64, f64, f64)>,
+    ) -> Result<Self, PatternError> {
+        let mut p = Patterns::empty(unit);
+        for (row, (x, t_x, t, w)) in rows.into_iter().enumerate() {
+            if !(t_x.is_finite() && t.is_finite() && t_x >= 0.0 && t >= 0.0) {
+                return Err(PatternError::NotFinite {
+                    row,
+                    recency: t_x,
+                    age: t,
+                });
+            }
+            if t_x > t {
+                return Err(PatternError::RecencyAfterAge {
+                    row,
+                    recency: t_x,
+                    age: t,
+                });
+            }
+            if x == 0 && t_x != 0.0 {
+                return Err(PatternError::RecencyWithoutRepeat { row, recency: t_x });
+            }
+            if !(w.is_finite() && w > 0.0) {
+                return Err(PatternError::BadWeight { row, weight: w });
+            }
+            p.push_unchecked(x, t_x, t, w);
+        }
+        Ok(p)
+    }
+
+    fn push_unchecked(&mut self, x: u32, t_x: f64, t: f64, w: f64) {
+        // `+ 0.0` folds -0.0 into 0.0 so equal values share one key.
+        let key = (x, (t_x + 0.0).to_bits(), (t + 0.0).to_bits());
+        match self.index.get(&key) {
+            Some(&i) => self.items[i].weight += w,
+            None => {
+                self.index.insert(key, self.items.len());
+                self.items.push(Pattern {
+                    frequency: x,
+                    recency: t_x,
+                    age: t,
+                    weight: w,
+                });
+            }
+        }
+    }
+
+    /// The time unit of recency and age.
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+    /// The unique patterns.
+    pub fn as_slice(&self) -> &[Pattern] {
+        &self.items
+    }
+    /// Iterates over the unique patterns.
+    pub fn iter(&self) -> std::slice::Iter<'_, Pattern> {
+        self.items.iter()
+    }
+    /// Number of unique patterns.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    /// Whether there are no patterns.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    /// Number of customers (sum of weights).
+    pub fn total_weight(&self) -> f64 {
+        self.items.iter().map(|p| p.weight).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, m, d).unwrap()
+    }
+    fn tx(id: u64, m: u32, d: u32, cents: i64, kind: TransactionKind) -> Transaction {
+        Transaction::new(
+            CustomerId::from(id),
+            day(m, d).and_hms_opt(10, 0, 0).unwrap(),
+            Decimal::new(cents, 2),
+            kind,
+        )
+        .unwrap()
+    }
+    fn buy(id: u64, m: u32, d: u32, cents: i64) -> Transaction {
+        tx(id, m, d, cents, TransactionKind::Purchase)
+    }
+    fn summarize(log: &[Transaction], opts: SummaryOptions) -> Summaries {
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        acc.extend(log);
+        acc.finish(&opts).unwrap()
+    }
+
+    #[test]
+    fn first_purchase_is_not_counted_and_same_day_purchases_merge() {
+        let log = [
+            buy(1, 1, 1, 1000),
+            buy(1, 1, 1, 500),
+            buy(1, 1, 8, 2000),
+            buy(1, 1, 15, 4000),
+        ];
+        let s = summarize(&log, SummaryOptions::new(day(1, 29), TimeUnit::WEEKS));
+        let c = s.get(&CustomerId::from(1u64)).unwrap();
+        assert_eq!(c.frequency(), 2);
+        assert_eq!(c.recency(), 2.0);
+        assert_eq!(c.age(), 4.0);
+        assert_eq!(c.monetary_value(), Decimal::new(3000, 2));
+        assert_eq!(c.orders(), 4);
+        assert_eq!(c.total_spend(), Decimal::new(7500, 2));
+        assert_eq!(c.average_order_value(), Decimal::new(1875, 2));
+    }
+
+    #[test]
+    fn timestamp_grain_keeps_same_day_purchases_apart() {
+        let id = CustomerId::from(1u64);
+        let at = |h| day(1, 1).and_hms_opt(h, 0, 0).unwrap();
+        let log = [
+            Transaction::new(id.clone(), at(6), Decimal::ONE, TransactionKind::Purchase).unwrap(),
+            Transaction::new(id.clone(), at(18), Decimal::ONE, TransactionKind::Purchase).unwrap(),
+        ];
+        let mut acc = SummaryAccumulator::new(Grain::Timestamp, ReturnPolicy::Ignore);
+        acc.extend(&log);
+        let s = acc
+            .finish(&SummaryOptions::new(day(1, 1), TimeUnit::DAYS))
+            .unwrap();
+        let c = s.get(&id).unwrap();
+        assert_eq!(c.frequency(), 1);
+        assert_eq!(c.recency(), 0.5);
+        assert_eq!(c.age(), 0.75);
+    }
+
+    #[test]
+    fn holdout_counts_purchases_after_the_as_of_date() {
+        let log = [
+            buy(1, 1, 1, 100),
+            buy(1, 2, 1, 200),
+            buy(1, 3, 1, 300),
+            buy(1, 3, 2, 500),
+            buy(1, 5, 1, 1),
+        ];
+        let opts = SummaryOptions::new(day(2, 15), TimeUnit::DAYS).holdout_end(day(3, 31));
+        let s = summarize(&log, opts);
+        let c = s.get(&CustomerId::from(1u64)).unwrap();
+        assert_eq!(c.frequency(), 1);
+        let h = c.holdout().unwrap();
+        assert_eq!(h.frequency, 2);
+        assert_eq!(h.spend, Decimal::new(800, 2));
+        assert_eq!(h.monetary_value(), Decimal::new(400, 2));
+        assert_eq!(s.transactions_after_end(), 1);
+    }
+
+    #[test]
+    fn customers_first_buying_after_the_as_of_date_are_counted_not_summarised() {
+        let log = [buy(1, 1, 1, 100), buy(2, 3, 1, 100)];
+        let s = summarize(
+            &log,
+            SummaryOptions::new(day(2, 1), TimeUnit::DAYS).holdout_end(day(4, 1)),
+        );
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.first_purchase_after_as_of(), 1);
+    }
+
+    #[test]
+    fn returns_net_against_the_purchase_and_full_refunds_uncount_it() {
+        let log = [
+            buy(1, 1, 1, 1000),
+            buy(1, 1, 5, 3000),
+            tx(1, 1, 7, 1000, TransactionKind::Return),
+            buy(1, 1, 9, 2000),
+            tx(1, 1, 9, 2000, TransactionKind::Return),
+        ];
+        let s = summarize(&log, SummaryOptions::new(day(1, 31), TimeUnit::DAYS));
+        let c = s.get(&CustomerId::from(1u64)).unwrap();
+        assert_eq!(
+            c.frequency(),
+            1,
+            "the fully refunded 9 Jan purchase does not count"
+        );
+        assert_eq!(c.monetary_value(), Decimal::new(2000, 2));
+        assert_eq!(c.recency(), 4.0);
+        assert_eq!(c.total_spend(), Decimal::new(3000, 2));
+
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
+        acc.extend(&log);
+        let s = acc
+            .finish(&SummaryOptions::new(day(1, 31), TimeUnit::DAYS))
+            .unwrap();
+        assert_eq!(s.customers()[0].frequency(), 2);
+    }
+
+    #[test]
+    fn a_return_before_any_purchase_is_an_error_naming_the_customer() {
+        let log = [tx(9, 1, 1, 500, TransactionKind::Return), buy(9, 1, 2, 500)];
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        acc.extend(&log);
+        let err = acc
+            .finish(&SummaryOptions::new(day(1, 31), TimeUnit::DAYS))
+            .unwrap_err();
+        assert!(matches!(err, SummaryError::ReturnWithoutPurchase { .. }));
+        assert!(err.to_string().contains("customer 9"), "{err}");
+    }
+
+    #[test]
+    fn holdout_must_follow_the_as_of_date() {
+        let acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
+        let err = acc
+            .finish(&SummaryOptions::new(day(2, 1), TimeUnit::DAYS).holdout_end(day(2, 1)))
+            .unwrap_err();
+        assert!(matches!(err, SummaryError::HoldoutBeforeAsOf { .. }));
+    }
+
+    #[test]
+    fn merging_accumulators_of_different_grains_is_an_error() {
+        let mut a = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
+        let b = SummaryAccumulator::new(Grain::Timestamp, ReturnPolicy::Ignore);
+        assert_eq!(a.merge(b).unwrap_err(), SummaryError::IncompatibleMerge);
+    }
+
+    #[test]
+    fn patterns_compress_and_validate() {
+        let log = [
+            buy(1, 1, 1, 1),
+            buy(2, 1, 1, 1),
+            buy(3, 1, 1, 1),
+            buy(3, 1, 5, 1),
+        ];
+        let s = summarize(&log, SummaryOptions::new(day(1, 31), TimeUnit::DAYS));
+        let p = s.patterns();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.as_slice()[0].weight(), 2.0);
+        assert!(matches!(
+            Patterns::new(TimeUnit::DAYS, [(0, 1.0, 2.0, 1.0)]),
+            Err(PatternError::RecencyWithoutRepeat { row: 0, .. })
+        ));
+        assert!(matches!(
+            Patterns::new(TimeUnit::DAYS, [(1, 1.0, 2.0, 0.0)]),
+            Err(PatternError::BadWeight { .. })
+        ));
+        assert!(matches!(
+            Patterns::new(TimeUnit::DAYS, [(1, f64::NAN, 2.0, 1.0)]),
+            Err(PatternError::NotFinite { .. })
+        ));
+    }
+}
