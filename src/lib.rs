@@ -44,12 +44,14 @@
 #![deny(missing_docs)]
 
 pub mod ledger;
+pub mod models;
 pub mod records;
 pub mod simulate;
 pub mod summary;
 pub mod time;
 
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
+pub use models::{History, PredictError, SpendModel, TransactionModel};
 pub use records::{
     ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, RecordError,
     SatisfactionScore, Transaction, TransactionKind,

@@ -1,0 +1,1 @@
+//! Ledger and summary integration tests (filled in by the foundation work).
