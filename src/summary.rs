@@ -470,7 +470,7 @@ impl SummaryAccumulator {
     ) -> Result<Outcome, SummaryError> {
         // Sorting by (moment, kind, amount) makes the result independent of arrival order;
         // purchases sort before returns of the same period so a same-day return nets against them.
-        entries.sort_unstable_by(|a, b| (a.key, a.kind, a.amount).cmp(&(b.key, b.kind, b.amount)));
+        entries.sort_unstable_by_key(|e| (e.key, e.kind, e.amount));
         let overflow = || SummaryError::SpendOverflow(id.clone());
         let mut periods: Vec<Period> = Vec::new();
         let mut holdout_loose_refunds = Decimal::ZERO;
