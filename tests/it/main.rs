@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+mod gamma_gamma;
 mod special;
 mod summarize;
 
