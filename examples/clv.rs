@@ -10,17 +10,28 @@
 //!   `holdout_frequency,holdout_monetary_value` with a holdout) to stdout, one row per customer in
 //!   the order customers first appear.
 //!
+//! - `fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]` prints
+//!   the fitted parameters, standard errors and fit report as JSON.
+//! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
+//!   prints `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
+//!
 //! Errors go to stderr with a non-zero exit; a malformed row names its line.
 use std::process::ExitCode;
 
 #[path = "clv_cmd/common.rs"]
 mod common;
+#[path = "clv_cmd/fit.rs"]
+mod fit;
+#[path = "clv_cmd/predict.rs"]
+mod predict;
 #[path = "clv_cmd/summarize.rs"]
 mod summarize;
 
 const USAGE: &str = "usage: clv <subcommand> [flags]
 subcommands:
-  summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]";
+  summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
+  fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
+  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -31,6 +42,8 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match command.as_str() {
         "summarize" => summarize::run(&rest),
+        "fit" => fit::run(&rest),
+        "predict" => predict::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+mod btyd;
 mod gamma_gamma;
 mod special;
 mod summarize;
