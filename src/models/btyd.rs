@@ -734,6 +734,23 @@ pub(crate) fn total_beta_geometric_ll(
     )
 }
 
+/// Applies `f` to every history (in parallel with the `parallel` feature), keeping the order;
+/// the first error wins.
+pub(crate) fn batch<F>(histories: &[crate::models::History], f: F) -> Result<Vec<f64>, PredictError>
+where
+    F: Fn(&crate::models::History) -> Result<f64, PredictError> + Sync,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        histories.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        histories.iter().map(f).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -546,6 +546,23 @@ pub fn tricomi_u_diagonal(a: f64, z: f64) -> Result<f64, PredictError> {
     )
 }
 
+impl ParetoNbd {
+    /// [`TransactionModel::expected_purchases`] for many customers at once, in order (spread
+    /// over cores with the `parallel` feature).
+    pub fn expected_purchases_batch(
+        &self,
+        histories: &[History],
+        t: f64,
+    ) -> Result<Vec<f64>, PredictError> {
+        crate::models::btyd::batch(histories, |h| self.expected_purchases(h, t))
+    }
+
+    /// [`TransactionModel::p_alive`] at T for many customers at once, in order.
+    pub fn p_alive_batch(&self, histories: &[History]) -> Result<Vec<f64>, PredictError> {
+        crate::models::btyd::batch(histories, |h| self.p_alive(h, 0.0))
+    }
+}
+
 impl TransactionModel for ParetoNbd {
     fn name(&self) -> &str {
         "pareto-nbd"
