@@ -6,6 +6,11 @@
 
 use crate::time::TimeUnit;
 
+pub mod gamma_gamma;
+pub use gamma_gamma::{
+    GammaGamma, GammaGammaError, GammaGammaParams, GammaGammaValues, SpendData, SpendDataError,
+};
+
 /// Why a prediction could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PredictError {

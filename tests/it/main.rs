@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+mod gamma_gamma;
+mod special;
 mod summarize;
 
 /// The shared data folder: `CUSTOMER_ASSETS_DATA`, else `../shared/data` beside the crate.
