@@ -46,6 +46,7 @@
 pub mod ledger;
 pub mod models;
 pub mod records;
+pub mod segment;
 pub mod simulate;
 pub mod summary;
 pub mod time;
@@ -56,6 +57,7 @@ pub use records::{
     ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, RecordError,
     SatisfactionScore, Transaction, TransactionKind,
 };
+pub use segment::{Assign, Profile, SegmentError, Segmenter};
 pub use summary::{
     CustomerSummary, HoldoutSummary, Pattern, PatternError, Patterns, Summaries,
     SummaryAccumulator, SummaryError, SummaryOptions,
