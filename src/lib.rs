@@ -43,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod kpi;
 pub mod ledger;
 pub mod models;
 pub mod records;

@@ -18,7 +18,9 @@
 //!   its value lies strictly beyond. Equal values therefore always get equal scores, and when a
 //!   column has many ties several cut points coincide and some scores are skipped: with 60% of
 //!   customers at x = 0, frequency scores are 1 (x = 0, the bottom three quintiles), 4 and 5.
-//!   A column whose values are all equal scores 1 throughout. Nothing is split at random.
+//!   A column whose values are all equal scores 1 throughout, and with fewer than about k
+//!   customers the top scores are not reached (the best of three customers scores 4 of 5).
+//!   Nothing is split at random.
 //! - **thresholds**: fixed, strictly increasing cut points t₁ < … < t_{k−1}; a customer scores
 //!   1 + the number of thresholds its value reaches (v ≥ t). For recency the thresholds are on the
 //!   time since the last purchase and count the other way: 1 + the number of thresholds the time
@@ -56,7 +58,8 @@
 //! let base = vec![row(1, 5, 38.0, 39.0, 60)?, row(2, 0, 0.0, 39.0, 0)?, row(3, 1, 2.0, 30.0, 15)?];
 //! let (rfm, labels) = RfmParams::default().segment(&base)?;
 //! assert_eq!(labels[0].segment.as_ref(), "Champions");
-//! assert_eq!((labels[0].scores.recency, labels[0].scores.frequency), (5, 5));
+//! // Quintile cut points of only three customers: the best reaches score 4.
+//! assert_eq!((labels[0].scores.recency, labels[0].scores.frequency), (4, 4));
 //! // The learnt cut points score a new customer.
 //! let newcomer = rfm.assign(&row(4, 3, 36.0, 37.0, 40)?)?;
 //! assert_eq!(newcomer.scores.frequency, 4);

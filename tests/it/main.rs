@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+mod kpi;
 mod segment;
 mod summarize;
 
