@@ -32,7 +32,11 @@ use crate::summary::{CustomerSummary, Summaries};
 use crate::time::TimeUnit;
 
 pub mod abc;
+pub mod asset_quality;
+pub mod kmeans;
+pub mod lifecycle;
 pub mod rfm;
+pub mod rules;
 
 /// Why a segmenter could not learn or assign.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

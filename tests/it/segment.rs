@@ -285,3 +285,316 @@ proptest! {
         prop_assert!(ta[i].rank >= tb[i].rank);
     }
 }
+
+mod more {
+    use super::*;
+    use chrono::NaiveDate;
+    use customer_assets::segment::asset_quality::{AssetClass, AssetQualityParams, Cut};
+    use customer_assets::segment::kmeans::{compare_k, Cluster, KMeansParams};
+    use customer_assets::segment::lifecycle::{attach_purchase_gaps, LifecycleParams, Stage};
+    use customer_assets::segment::rules::{ClassRule, ClassRules, Condition, FeatureRange};
+    use customer_assets::{Ledger, LedgerOptions, Transaction};
+
+    fn days(id: u64, x: u32, t_x: f64, t: f64) -> Profile {
+        Profile::new(
+            CustomerId::from(id),
+            TimeUnit::DAYS,
+            x,
+            t_x,
+            t,
+            Decimal::ONE,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn lifecycle_by_dates_known_answers() {
+        let lc = LifecycleParams::default();
+        let base = vec![
+            Profile::prospect(CustomerId::from(0u64), TimeUnit::DAYS),
+            days(1, 0, 0.0, 90.0), // first purchase 90 days ago: new (boundary inclusive)
+            days(2, 3, 200.0, 290.0), // last purchase 90 days ago: active
+            days(3, 3, 100.0, 280.0), // 180 days: at risk
+            days(4, 3, 100.0, 281.0), // 181 days: lapsed
+            days(5, 0, 0.0, 91.0), // one purchase 91 days ago: at risk
+        ];
+        let (_, stages) = lc.segment(&base).unwrap();
+        use Stage::*;
+        assert_eq!(stages, vec![Prospect, New, Active, AtRisk, Lapsed, AtRisk]);
+        // Weeks convert to days: 13 weeks since the last purchase is 91 days.
+        let w = Profile::new(
+            CustomerId::from(9u64),
+            TimeUnit::WEEKS,
+            2,
+            20.0,
+            33.0,
+            Decimal::ONE,
+        )
+        .unwrap();
+        assert_eq!(lc.assign(&w).unwrap(), AtRisk);
+        assert_eq!(lc.learn(&[]).unwrap_err(), SegmentError::EmptyPopulation);
+        assert!(LifecycleParams::default()
+            .windows(10.0, 200.0, 100.0)
+            .learn(&base)
+            .is_err());
+    }
+
+    #[test]
+    fn lifecycle_reactivation_from_the_ledger_and_by_p_alive() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        // Customer 1: Jan 2, then back on Nov 20 after ten months; customer 2: steady buyer.
+        for (id, m, d) in [
+            (1u64, 1, 2),
+            (1, 11, 20),
+            (2, 1, 5),
+            (2, 10, 1),
+            (2, 11, 25),
+        ] {
+            ledger
+                .add_transaction(
+                    Transaction::purchase(CustomerId::from(id), day(m, d), Decimal::TEN).unwrap(),
+                )
+                .unwrap();
+        }
+        let as_of = day(12, 1);
+        let summaries = ledger.summarize((as_of, TimeUnit::DAYS)).unwrap();
+        let profiles =
+            attach_purchase_gaps(Profile::from_summaries(&summaries), &ledger, as_of).unwrap();
+        assert_eq!(profiles[0].gap_before_last(), Some(323.0));
+        assert_eq!(profiles[1].gap_before_last(), Some(55.0));
+        let (_, stages) = LifecycleParams::default().segment(&profiles).unwrap();
+        assert_eq!(stages, vec![Stage::Reactivated, Stage::Active]);
+        // By P(alive): the model's view decides activity.
+        let by_model = LifecycleParams::default().by_p_alive(0.7, 0.3);
+        let with_p: Vec<Profile> = profiles
+            .iter()
+            .zip([0.5, 0.1])
+            .map(|(p, pa)| p.clone().with_p_alive(pa).unwrap())
+            .collect();
+        let (_, stages) = by_model.segment(&with_p).unwrap();
+        assert_eq!(stages, vec![Stage::AtRisk, Stage::Lapsed]);
+        assert!(matches!(
+            by_model.segment(&profiles),
+            Err(SegmentError::MissingFeature { .. })
+        ));
+        assert!(Profile::prospect(CustomerId::from(1u64), TimeUnit::DAYS)
+            .with_p_alive(1.5)
+            .is_err());
+        assert!(Profile::prospect(CustomerId::from(1u64), TimeUnit::DAYS)
+            .with_clv(f64::NAN)
+            .is_err());
+    }
+
+    fn valued(id: u64, clv: f64, pa: f64) -> Profile {
+        row(id, 1, 1.0, 2.0, 1.0)
+            .with_clv(clv)
+            .unwrap()
+            .with_p_alive(pa)
+            .unwrap()
+    }
+
+    #[test]
+    fn asset_quality_quadrants_and_value() {
+        let base = vec![
+            valued(1, 500.0, 0.9),
+            valued(2, 20.0, 0.8),
+            valued(3, 400.0, 0.1),
+            valued(4, 10.0, 0.2),
+            valued(5, 400.0, 0.5),
+        ];
+        let (aq, classes) = AssetQualityParams::default().segment(&base).unwrap();
+        use AssetClass::*;
+        assert_eq!(aq.clv_cut(), 400.0); // median (3rd of 5) of 10, 20, 400, 400, 500
+        assert_eq!(classes, vec![Grow, Develop, WinBack, Divest, Grow]);
+        let value = aq.value_by_class(&base).unwrap();
+        assert_eq!(value.iter().map(|c| c.customers).sum::<usize>(), 5);
+        assert_eq!(value[0].clv, 900.0);
+        assert!((value.iter().map(|c| c.clv_share).sum::<f64>() - 1.0).abs() < 1e-12);
+        let fixed = AssetQualityParams::default()
+            .clv_cut(Cut::Value(1000.0))
+            .p_alive_cut(Cut::Value(0.95));
+        let (_, all) = fixed.segment(&base).unwrap();
+        assert!(all.iter().all(|c| *c == Divest));
+        // Single customer and all equal: everyone at the cut is high value.
+        let (_, one) = AssetQualityParams::default().segment(&base[..1]).unwrap();
+        assert_eq!(one, vec![Grow]);
+        assert!(matches!(
+            AssetQualityParams::default().segment(&[row(1, 1, 1.0, 2.0, 1.0)]),
+            Err(SegmentError::MissingFeature { .. })
+        ));
+        assert!(AssetQualityParams::default()
+            .clv_cut(Cut::Quantile(2.0))
+            .learn(&base)
+            .is_err());
+        assert_eq!(
+            AssetQualityParams::default().learn(&[]).unwrap_err(),
+            SegmentError::EmptyPopulation
+        );
+    }
+
+    #[test]
+    fn class_rules_on_attributes_and_features() {
+        let rules = ClassRules::new(
+            vec![
+                ClassRule {
+                    name: "vip".into(),
+                    all_of: vec![Condition::Feature(FeatureRange {
+                        feature: Feature::TotalSpend,
+                        min: Some(1000.0),
+                        max: None,
+                    })],
+                },
+                ClassRule {
+                    name: "northern web".into(),
+                    all_of: vec![
+                        Condition::Region(vec!["north".into()]),
+                        Condition::Channel(vec!["web".into(), "app".into()]),
+                        Condition::NotTag("churned".into()),
+                    ],
+                },
+                ClassRule {
+                    name: "tagged".into(),
+                    all_of: vec![Condition::Tag("b2b".into())],
+                },
+            ],
+            "other",
+        )
+        .unwrap();
+        let base = vec![
+            row(1, 10, 5.0, 9.0, 200.0),
+            row(2, 1, 5.0, 9.0, 2.0)
+                .with_region("north")
+                .with_channel("app"),
+            row(3, 1, 5.0, 9.0, 2.0)
+                .with_region("north")
+                .with_channel("web")
+                .with_tag("churned"),
+            row(4, 1, 5.0, 9.0, 2.0).with_tag("b2b"),
+            row(5, 1, 5.0, 9.0, 2.0),
+        ];
+        let (_, classes) = rules.segment(&base).unwrap();
+        let names: Vec<&str> = classes.iter().map(|c| c.as_ref()).collect();
+        assert_eq!(
+            names,
+            vec!["vip", "northern web", "other", "tagged", "other"]
+        );
+        let json = serde_json::to_string(&rules).unwrap();
+        let back: ClassRules = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.assign_all(&base).unwrap(), classes);
+        let bad = ClassRule {
+            name: "x".into(),
+            all_of: vec![Condition::Feature(FeatureRange {
+                feature: Feature::Age,
+                min: Some(3.0),
+                max: Some(1.0),
+            })],
+        };
+        assert!(ClassRules::new(vec![bad], "y").is_err());
+        assert_eq!(rules.learn(&[]).unwrap_err(), SegmentError::EmptyPopulation);
+    }
+
+    fn blobs() -> Vec<Profile> {
+        let mut out = Vec::new();
+        for (c, (x, m)) in [(1u32, 10.0), (10, 100.0), (30, 400.0)].iter().enumerate() {
+            for i in 0..20u64 {
+                let jitter = (i % 5) as f64 * 0.5;
+                out.push(row(
+                    c as u64 * 100 + i,
+                    x + (i % 3) as u32,
+                    10.0,
+                    30.0,
+                    m + jitter,
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn kmeans_separates_blobs_and_is_reproducible() {
+        let base = blobs();
+        let params = KMeansParams::new(3)
+            .features(vec![Feature::Frequency, Feature::MonetaryValue])
+            .seed(42);
+        let (model, labels) = params.segment(&base).unwrap();
+        for blob in labels.chunks(20) {
+            assert!(blob.iter().all(|l| *l == blob[0]));
+        }
+        assert_ne!(labels[0], labels[20]);
+        assert_ne!(labels[20], labels[40]);
+        assert_eq!(model.sizes().iter().sum::<usize>(), 60);
+        assert!(model.silhouette(&base, 1000, 1).unwrap() > 0.8);
+        let (again, labels2) = params.segment(&base).unwrap();
+        assert_eq!(labels, labels2);
+        assert_eq!(model, again);
+        // Round trip and apply to a new customer.
+        let back: customer_assets::segment::kmeans::KMeans =
+            serde_json::from_str(&serde_json::to_string(&model).unwrap()).unwrap();
+        assert_eq!(
+            back.assign(&row(999, 31, 1.0, 2.0, 390.0)).unwrap(),
+            labels[40]
+        );
+        let cmp = compare_k(&params, &base, 2..=4, 1000).unwrap();
+        assert_eq!(cmp.len(), 3);
+        assert!(cmp[1].inertia < cmp[0].inertia);
+        let best = cmp
+            .iter()
+            .max_by(|a, b| a.silhouette.partial_cmp(&b.silhouette).unwrap())
+            .unwrap();
+        assert_eq!(best.k, 3);
+    }
+
+    #[test]
+    fn kmeans_edge_cases() {
+        let same: Vec<Profile> = (0..5).map(|i| row(i, 2, 1.0, 3.0, 7.0)).collect();
+        let (model, labels) = KMeansParams::new(3).segment(&same).unwrap();
+        assert!(labels.iter().all(|l| *l == Cluster(0)));
+        assert!(model.silhouette(&same, 100, 0).is_err());
+        let (_, one) = KMeansParams::new(1).segment(&same[..1]).unwrap();
+        assert_eq!(one, vec![Cluster(0)]);
+        assert!(KMeansParams::new(6).learn(&same).is_err());
+        assert!(KMeansParams::new(0).learn(&same).is_err());
+        assert_eq!(
+            KMeansParams::new(2).learn(&[]).unwrap_err(),
+            SegmentError::EmptyPopulation
+        );
+        assert!(matches!(
+            KMeansParams::new(2)
+                .features(vec![Feature::Clv])
+                .learn(&same),
+            Err(SegmentError::MissingFeature { .. })
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn kmeans_same_seed_same_clusters(rows in arb_base(), seed in any::<u64>(), k in 1usize..5) {
+            let base = build(&rows);
+            prop_assume!(k <= base.len());
+            let params = KMeansParams::new(k).seed(seed);
+            let (a, la) = params.segment(&base).unwrap();
+            let (b, lb) = params.segment(&base).unwrap();
+            prop_assert_eq!(la, lb);
+            prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn every_customer_gets_exactly_one_label_from_each_segmenter(rows in arb_base()) {
+            let base: Vec<Profile> = build(&rows)
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| p.with_clv(i as f64 * 3.0).unwrap().with_p_alive((i % 10) as f64 / 10.0).unwrap())
+                .collect();
+            let n = base.len();
+            prop_assert_eq!(LifecycleParams::default().segment(&base).unwrap().1.len(), n);
+            let (aq, classes) = AssetQualityParams::default().segment(&base).unwrap();
+            prop_assert_eq!(classes.len(), n);
+            let counted: usize = aq.value_by_class(&base).unwrap().iter().map(|c| c.customers).sum();
+            prop_assert_eq!(counted, n);
+            prop_assert_eq!(AbcParams::default().value(Feature::Clv).segment(&base).unwrap().1.len(), n);
+        }
+    }
+}
