@@ -356,9 +356,9 @@ pub struct PurchaseMetrics {
     pub net_revenue: Decimal,
     /// Orders per buying customer.
     pub purchase_frequency: f64,
-    /// Net revenue per order.
+    /// Net revenue per order (to 6 decimal places).
     pub average_order_value: Decimal,
-    /// Net revenue per buying customer.
+    /// Net revenue per buying customer (to 6 decimal places).
     pub revenue_per_customer: Decimal,
 }
 
@@ -391,7 +391,8 @@ pub fn purchase_metrics(ledger: &Ledger, period: Period) -> Result<PurchaseMetri
             kpi: "purchase metrics",
         });
     }
-    let per = |n: usize| revenue / Decimal::from(n as u64);
+    // Rounded to 6 decimal places (midpoint to even): a quotient of money is not money.
+    let per = |n: usize| (revenue / Decimal::from(n as u64)).round_dp(6);
     Ok(PurchaseMetrics {
         period,
         customers: customers.len(),
@@ -658,6 +659,16 @@ pub fn campaign_roi(cost: Decimal, incremental_value: Decimal) -> Result<f64, Kp
     Ok((to_f64(incremental_value) - c) / c)
 }
 
+/// The share of value held by a top fraction of customers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TopShare {
+    /// The top fraction of customers (0.2 for the top 20%).
+    pub top: f64,
+    /// The share of value they hold.
+    pub share: f64,
+}
+
 /// A standard KPI set of a ledger at an end date, as `clv kpi` prints it.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -675,7 +686,7 @@ pub struct KpiReport {
     /// Share of customers with a repeat purchase by the end date (day grain).
     pub repeat_purchase_rate: f64,
     /// Share of spend of the top 1%, 10% and 20% of customers (by spend to date).
-    pub top_shares: Vec<(f64, f64)>,
+    pub top_shares: Vec<TopShare>,
     /// Gini of spend to date.
     pub gini: f64,
     /// Monthly acquisition cohorts.
@@ -715,7 +726,12 @@ impl KpiReport {
         let concentration = Concentration::of_spend(&summaries)?;
         let top_shares = [0.01, 0.1, 0.2]
             .iter()
-            .map(|&x| Ok((x, concentration.top_share(x)?)))
+            .map(|&x| {
+                Ok(TopShare {
+                    top: x,
+                    share: concentration.top_share(x)?,
+                })
+            })
             .collect::<Result<Vec<_>, KpiError>>()?;
         Ok(KpiReport {
             period,
