@@ -44,6 +44,7 @@
 #![deny(missing_docs)]
 
 pub mod ledger;
+pub mod loyalty;
 pub mod models;
 pub mod records;
 pub mod simulate;

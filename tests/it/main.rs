@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 mod ledger;
+mod loyalty;
 
 /// The shared data folder: `CUSTOMER_ASSETS_DATA`, else `../shared/data` beside the crate.
 /// Fails loudly when the folder is missing: golden tests must never skip silently.

@@ -1,0 +1,863 @@
+//! Loyalty programmes: known-answer scenarios written as the programme's terms, and invariants.
+
+use chrono::NaiveDate;
+use customer_assets::loyalty::{
+    Bonus, Campaign, DowngradePolicy, Downgrades, EarnRules, Evaluator, LoyaltyError,
+    MemberRecords, Metric, PointsError, Programme, QualificationWindow, QualifyingMetric,
+    Redemption, Replay, Rounding, Tier, TierChangeReason, TierLadder, TierLock,
+};
+use customer_assets::{Customer, CustomerId, Transaction, TransactionKind};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+fn ann() -> &'static CustomerId {
+    static ANN: std::sync::LazyLock<CustomerId> =
+        std::sync::LazyLock::new(|| CustomerId::new("ann").unwrap());
+    &ANN
+}
+fn buy(date: &str, amount: &str) -> Transaction {
+    Transaction::purchase(ann().clone(), day(date), dec(amount)).unwrap()
+}
+fn refund(date: &str, amount: &str) -> Transaction {
+    Transaction::refund(ann().clone(), day(date), dec(amount)).unwrap()
+}
+
+/// Member from 0, Silver from 500, Gold from 2,000 (of the ladder's metric).
+fn ladder(metric: Metric) -> TierLadder {
+    TierLadder::new(
+        metric,
+        vec![
+            Tier::new("Member", dec("0")),
+            Tier::new("Silver", dec("500")),
+            Tier::new("Gold", dec("2000")),
+        ],
+    )
+    .unwrap()
+}
+
+fn programme(window: QualificationWindow, policy: DowngradePolicy, grace_days: u32) -> Programme {
+    Programme::new(
+        "Test club",
+        ladder(Metric::Spend),
+        window,
+        Downgrades { policy, grace_days },
+        EarnRules::default(),
+    )
+    .unwrap()
+}
+
+fn replay(p: &Programme, history: &[Transaction], as_of: &str) -> Replay {
+    Evaluator::new(p)
+        .replay(&MemberRecords::new(ann(), history), day(as_of))
+        .unwrap()
+}
+
+fn tier(r: &Replay) -> &str {
+    &r.status().tier
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calendar year: "Spend $500 in a calendar year for Silver, $2,000 for Gold. Upgrades are
+// immediate; status is reviewed every January 1 on the year just ended."
+
+#[test]
+fn calendar_year_upgrades_at_once_and_rebuckets_on_january_first() {
+    let p = programme(
+        QualificationWindow::CalendarYear,
+        DowngradePolicy::Rebucket,
+        0,
+    );
+    let history = [
+        buy("2023-03-01", "600"),
+        buy("2023-11-01", "1500"),
+        buy("2024-05-01", "700"),
+    ];
+    // Silver at once with $600, Gold at once when the year reaches $2,100.
+    let r = replay(&p, &history, "2023-03-01");
+    assert_eq!(tier(&r), "Silver");
+    assert_eq!(r.status().since, day("2023-03-01"));
+    assert_eq!(r.status().to_next_tier, Some(dec("1400")));
+    assert_eq!(r.status().next_evaluation, day("2024-01-01"));
+    let r = replay(&p, &history, "2023-12-31");
+    assert_eq!(tier(&r), "Gold");
+    assert_eq!(r.status().since, day("2023-11-01"));
+    assert_eq!(r.status().qualifying_value, dec("2100"));
+    assert_eq!(r.status().to_next_tier, None);
+    // Jan 1, 2024: 2023 earned Gold, kept. The 2024 counter starts at zero.
+    let r = replay(&p, &history, "2024-01-01");
+    assert_eq!(tier(&r), "Gold");
+    assert_eq!(r.status().qualifying_value, dec("0"));
+    // Jan 1, 2025: 2024 brought $700 only: re-bucketed to Silver.
+    let r = replay(&p, &history, "2025-01-01");
+    assert_eq!(tier(&r), "Silver");
+    assert_eq!(r.status().since, day("2025-01-01"));
+    let last = r.timeline().last().unwrap();
+    assert_eq!(
+        last.reason,
+        TierChangeReason::Downgrade {
+            policy: DowngradePolicy::Rebucket,
+            qualifying_value: dec("700"),
+            earned: "Silver".into()
+        }
+    );
+    // Jan 1, 2026: nothing bought in 2025: Member.
+    assert_eq!(tier(&replay(&p, &history, "2026-06-30")), "Member");
+    let reasons: Vec<String> = r.timeline().iter().map(|e| e.to_string()).collect();
+    assert_eq!(reasons.len(), 4, "{reasons:#?}");
+}
+
+#[test]
+fn one_tier_per_review_steps_down_a_tier_a_year() {
+    let p = programme(
+        QualificationWindow::CalendarYear,
+        DowngradePolicy::OneTier,
+        0,
+    );
+    let history = [buy("2023-02-01", "2500")];
+    assert_eq!(tier(&replay(&p, &history, "2024-01-01")), "Gold");
+    // 2024: nothing bought. One step down on Jan 1, 2025, another on Jan 1, 2026.
+    assert_eq!(tier(&replay(&p, &history, "2025-01-01")), "Silver");
+    assert_eq!(tier(&replay(&p, &history, "2025-12-31")), "Silver");
+    assert_eq!(tier(&replay(&p, &history, "2026-01-01")), "Member");
+}
+
+#[test]
+fn never_downgrade_keeps_the_highest_tier_reached() {
+    let p = programme(QualificationWindow::CalendarYear, DowngradePolicy::Never, 0);
+    let history = [buy("2023-02-01", "2500")];
+    let r = replay(&p, &history, "2030-06-01");
+    assert_eq!(tier(&r), "Gold");
+    assert_eq!(r.status().since, day("2023-02-01"));
+}
+
+// "A member who no longer qualifies keeps the tier for 90 days after the review; reaching the
+// tier's threshold in that time keeps it."
+#[test]
+fn grace_period_postpones_the_downgrade_and_requalifying_cancels_it() {
+    let p = programme(
+        QualificationWindow::CalendarYear,
+        DowngradePolicy::Rebucket,
+        90,
+    );
+    let lapsed = [buy("2023-02-01", "2500"), buy("2024-03-01", "100")];
+    let r = replay(&p, &lapsed, "2024-01-01");
+    assert_eq!(tier(&r), "Gold");
+    let r = replay(&p, &lapsed, "2025-01-01");
+    assert_eq!(tier(&r), "Gold");
+    let pending = r.status().pending_downgrade.clone().unwrap();
+    assert_eq!((pending.on, &*pending.to), (day("2025-04-01"), "Member"));
+    assert_eq!(tier(&replay(&p, &lapsed, "2025-03-31")), "Gold");
+    let r = replay(&p, &lapsed, "2025-04-01");
+    assert_eq!(tier(&r), "Member");
+    assert_eq!(
+        r.timeline().last().unwrap().reason,
+        TierChangeReason::GraceExpired
+    );
+
+    // Same member, but $2,000 spent on March 15 2025, inside the grace period: keeps Gold.
+    let mut saved = lapsed.to_vec();
+    saved.push(buy("2025-03-15", "2000"));
+    let r = replay(&p, &saved, "2025-06-01");
+    assert_eq!(tier(&r), "Gold");
+    assert_eq!(r.status().pending_downgrade, None);
+    assert!(matches!(
+        r.timeline().last().unwrap().reason,
+        TierChangeReason::Requalified { .. }
+    ));
+    // Gold since the 2023 upgrade: a grace that ends in re-qualification is no tier change.
+    assert_eq!(r.status().since, day("2023-02-01"));
+}
+
+// "Status is based on your spend over the last 365 days and reviewed every quarter."
+#[test]
+fn rolling_window_drops_old_purchases_at_quarterly_reviews() {
+    let w = QualificationWindow::Rolling {
+        days: 365,
+        review_every_months: 3,
+    };
+    let p = programme(w, DowngradePolicy::Rebucket, 0);
+    let history = [buy("2023-05-10", "1500"), buy("2023-08-20", "600")];
+    let r = replay(&p, &history, "2023-08-20");
+    assert_eq!(tier(&r), "Gold");
+    assert_eq!(r.status().next_evaluation, day("2023-10-01"));
+    // The 1,500 leaves the window after 2024-05-09; the review of 2024-07-01 sees only 600.
+    let r = replay(&p, &history, "2024-04-01");
+    assert_eq!(tier(&r), "Gold");
+    assert_eq!(r.status().qualifying_value, dec("2100"));
+    let r = replay(&p, &history, "2024-05-10");
+    assert_eq!(tier(&r), "Gold", "no downgrade between reviews");
+    assert_eq!(r.status().qualifying_value, dec("600"));
+    let r = replay(&p, &history, "2024-07-01");
+    assert_eq!(tier(&r), "Silver");
+    assert_eq!(r.status().since, day("2024-07-01"));
+    // The 600 leaves after 2024-08-19: the review of 2024-10-01 sends her to Member.
+    assert_eq!(tier(&replay(&p, &history, "2024-10-01")), "Member");
+}
+
+#[test]
+fn rolling_window_counts_exactly_n_days_at_a_review() {
+    // A 10-day window reviewed monthly: at the review of Feb 1 the window is Jan 22..=Jan 31.
+    let w = QualificationWindow::Rolling {
+        days: 10,
+        review_every_months: 1,
+    };
+    let p = programme(w, DowngradePolicy::Rebucket, 0);
+    let kept = [buy("2024-01-22", "600")];
+    assert_eq!(tier(&replay(&p, &kept, "2024-02-01")), "Silver");
+    let lost = [buy("2024-01-21", "600")];
+    assert_eq!(tier(&replay(&p, &lost, "2024-02-01")), "Member");
+}
+
+// "Your membership year runs from the day you joined; status is reviewed on its anniversary."
+#[test]
+fn membership_anniversary_reviews_on_the_joining_date() {
+    let p = programme(
+        QualificationWindow::MembershipAnniversary,
+        DowngradePolicy::Rebucket,
+        0,
+    );
+    let history = [buy("2024-07-01", "800"), buy("2025-07-01", "100")];
+    let member = MemberRecords::new(ann(), &history).joined(day("2024-06-15"));
+    let ev = Evaluator::new(&p);
+    let r = ev.replay(&member, day("2025-06-14")).unwrap();
+    assert_eq!(&*r.status().tier, "Silver");
+    assert_eq!(r.status().next_evaluation, day("2025-06-15"));
+    // The first membership year (to 2025-06-14) brought 800: Silver kept on 2025-06-15.
+    let r = ev.replay(&member, day("2026-06-14")).unwrap();
+    assert_eq!(&*r.status().tier, "Silver");
+    assert_eq!(r.status().qualifying_value, dec("100"));
+    let r = ev.replay(&member, day("2026-06-15")).unwrap();
+    assert_eq!(&*r.status().tier, "Member");
+}
+
+// "Keep your tier by re-qualifying within a year of reaching it."
+#[test]
+fn tier_anniversary_counts_only_what_was_bought_after_the_upgrade() {
+    let p = programme(
+        QualificationWindow::TierAnniversary,
+        DowngradePolicy::Rebucket,
+        0,
+    );
+    let history = [
+        buy("2024-03-01", "300"),
+        buy("2024-05-10", "300"), // Silver with 600; the new tier year starts here
+        buy("2024-09-01", "450"),
+    ];
+    let r = replay(&p, &history, "2024-12-31");
+    assert_eq!(tier(&r), "Silver");
+    assert_eq!(r.status().since, day("2024-05-10"));
+    assert_eq!(r.status().qualifying_value, dec("450"));
+    assert_eq!(r.status().next_evaluation, day("2025-05-10"));
+    // 450 < 500 in the tier year: back to Member on 2025-05-10.
+    let r = replay(&p, &history, "2025-05-10");
+    assert_eq!(tier(&r), "Member");
+    let mut more = history.to_vec();
+    more.push(buy("2025-01-15", "60"));
+    let r = replay(&p, &more, "2025-05-10");
+    assert_eq!(tier(&r), "Silver");
+    assert_eq!(r.status().next_evaluation, day("2026-05-10"));
+}
+
+// "A tier granted by customer service holds until the stated date, whatever the spend."
+#[test]
+fn a_lock_beats_the_rules_until_it_ends() {
+    let p = programme(
+        QualificationWindow::CalendarYear,
+        DowngradePolicy::Rebucket,
+        0,
+    );
+    let locks = [TierLock {
+        customer: ann().clone(),
+        tier: "Gold".into(),
+        from: day("2023-09-01"),
+        until: day("2024-03-01"),
+    }];
+    let history = [buy("2023-06-01", "50")];
+    let member = MemberRecords::new(ann(), &history).locks(&locks);
+    let ev = Evaluator::new(&p);
+    assert_eq!(
+        &*ev.replay(&member, day("2023-08-31")).unwrap().status().tier,
+        "Member"
+    );
+    let r = ev.replay(&member, day("2024-01-01")).unwrap();
+    assert_eq!(
+        &*r.status().tier,
+        "Gold",
+        "the Jan 1 review is skipped while locked"
+    );
+    assert_eq!(r.status().locked_until, Some(day("2024-03-01")));
+    // After the lock, Gold is kept until the next review, then the rules apply again.
+    let r = ev.replay(&member, day("2024-12-31")).unwrap();
+    assert_eq!(&*r.status().tier, "Gold");
+    assert_eq!(r.status().locked_until, None);
+    assert_eq!(
+        &*ev.replay(&member, day("2025-01-01")).unwrap().status().tier,
+        "Member"
+    );
+
+    // A lock on Silver also holds a big spender down; the upgrade comes when the lock ends.
+    let locks = [TierLock {
+        customer: ann().clone(),
+        tier: "Silver".into(),
+        from: day("2024-01-01"),
+        until: day("2024-06-01"),
+    }];
+    let history = [buy("2024-02-01", "3000")];
+    let member = MemberRecords::new(ann(), &history)
+        .joined(day("2024-01-01"))
+        .locks(&locks);
+    assert_eq!(
+        &*ev.replay(&member, day("2024-05-31")).unwrap().status().tier,
+        "Silver"
+    );
+    let r = ev.replay(&member, day("2024-06-01")).unwrap();
+    assert_eq!(&*r.status().tier, "Gold");
+    assert_eq!(r.status().since, day("2024-06-01"));
+}
+
+#[test]
+fn bad_locks_and_foreign_records_are_typed_errors() {
+    let p = programme(
+        QualificationWindow::CalendarYear,
+        DowngradePolicy::Rebucket,
+        0,
+    );
+    let ev = Evaluator::new(&p);
+    let history = [buy("2024-02-01", "10")];
+    let lock = |tier: &str, from: &str, until: &str| TierLock {
+        customer: ann().clone(),
+        tier: tier.into(),
+        from: day(from),
+        until: day(until),
+    };
+    let unknown = [lock("Platinum", "2024-03-01", "2024-04-01")];
+    let err = ev
+        .replay(
+            &MemberRecords::new(ann(), &history).locks(&unknown),
+            day("2024-05-01"),
+        )
+        .unwrap_err();
+    assert!(matches!(err, LoyaltyError::UnknownLockTier { .. }), "{err}");
+    let overlap = [
+        lock("Gold", "2024-03-01", "2024-05-01"),
+        lock("Silver", "2024-04-01", "2024-06-01"),
+    ];
+    let err = ev
+        .replay(
+            &MemberRecords::new(ann(), &overlap_history()).locks(&overlap),
+            day("2024-07-01"),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, LoyaltyError::OverlappingLocks { .. }),
+        "{err}"
+    );
+    let empty = [lock("Gold", "2024-03-01", "2024-03-01")];
+    let err = ev
+        .replay(
+            &MemberRecords::new(ann(), &history).locks(&empty),
+            day("2024-07-01"),
+        )
+        .unwrap_err();
+    assert!(matches!(err, LoyaltyError::EmptyLock { .. }), "{err}");
+    let bob = [Transaction::purchase(CustomerId::from(7u64), day("2024-02-01"), dec("5")).unwrap()];
+    let err = ev
+        .replay(&MemberRecords::new(ann(), &bob), day("2024-07-01"))
+        .unwrap_err();
+    assert!(matches!(err, LoyaltyError::ForeignRecord { .. }), "{err}");
+    let early = MemberRecords::new(ann(), &history).joined(day("2024-03-01"));
+    let err = ev.replay(&early, day("2024-07-01")).unwrap_err();
+    assert!(
+        matches!(err, LoyaltyError::BeforeMembership { .. }),
+        "{err}"
+    );
+    let err = ev
+        .replay(&MemberRecords::new(ann(), &history), day("2024-01-01"))
+        .unwrap_err();
+    assert!(matches!(err, LoyaltyError::NotYetMember { .. }), "{err}");
+}
+
+fn overlap_history() -> Vec<Transaction> {
+    vec![buy("2024-01-05", "10")]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Points.
+
+fn points_programme(rules: EarnRules) -> Programme {
+    Programme::new(
+        "Points club",
+        ladder(Metric::Spend),
+        QualificationWindow::CalendarYear,
+        Downgrades::default(),
+        rules,
+    )
+    .unwrap()
+}
+
+// "Points expire 365 days after they are earned."
+#[test]
+fn points_expire_365_days_after_they_are_earned() {
+    let p = points_programme(EarnRules {
+        expiry_days: Some(365),
+        ..EarnRules::default()
+    });
+    let history = [buy("2024-01-10", "100.90"), buy("2024-06-01", "40")];
+    let ev = Evaluator::new(&p).expiry_horizon(30);
+    let r = ev
+        .replay(&MemberRecords::new(ann(), &history), day("2024-12-20"))
+        .unwrap();
+    assert_eq!(
+        r.status().points.balance,
+        140,
+        "100.90 earns 100 points: rounded down"
+    );
+    assert_eq!(r.status().points.expiring, 100);
+    // 2024 is a leap year: 365 days after 2024-01-10 is 2025-01-09, the day they are gone.
+    let r = ev
+        .replay(&MemberRecords::new(ann(), &history), day("2025-01-08"))
+        .unwrap();
+    assert_eq!(r.status().points.balance, 140);
+    let r = ev
+        .replay(&MemberRecords::new(ann(), &history), day("2025-01-09"))
+        .unwrap();
+    assert_eq!(r.status().points.balance, 40);
+    assert_eq!(r.status().points.expired, 100);
+}
+
+// "Returned purchases lose their points. A fully returned order loses its bonus."
+#[test]
+fn returns_claw_points_back_and_never_push_the_balance_below_zero() {
+    let p = points_programme(EarnRules {
+        bonuses: vec![Bonus {
+            name: "big basket".into(),
+            points: 25,
+            min_amount: Some(dec("150")),
+            first_purchase_only: false,
+            from: None,
+            until: None,
+        }],
+        ..EarnRules::default()
+    });
+    let ev = Evaluator::new(&p);
+    let history = [buy("2024-02-01", "200"), refund("2024-02-05", "50")];
+    let r = ev
+        .replay(&MemberRecords::new(ann(), &history), day("2024-02-28"))
+        .unwrap();
+    assert_eq!(r.status().points.balance, 225 - 50);
+    assert_eq!(r.status().qualifying_value, dec("150"));
+    let mut full = history.to_vec();
+    full.push(refund("2024-02-06", "150"));
+    let r = ev
+        .replay(&MemberRecords::new(ann(), &full), day("2024-02-28"))
+        .unwrap();
+    assert_eq!(r.status().points.balance, 0);
+    assert_eq!(r.status().points.clawed_back, 225);
+    // Points already redeemed: the claw-back is written off, the balance stays at zero.
+    let spent = [Redemption {
+        customer: ann().clone(),
+        date: day("2024-02-03"),
+        points: 200,
+    }];
+    let r = ev
+        .replay(
+            &MemberRecords::new(ann(), &full).redemptions(&spent),
+            day("2024-02-28"),
+        )
+        .unwrap();
+    assert_eq!(r.status().points.balance, 0);
+    assert_eq!(r.status().points.shortfall, 200);
+}
+
+// "Double points in March. Gold members earn 1.5 points per dollar."
+#[test]
+fn campaign_and_tier_multipliers_multiply() {
+    let p = points_programme(EarnRules {
+        tier_multipliers: [("Gold".to_string(), dec("1.5"))].into_iter().collect(),
+        campaigns: vec![Campaign {
+            name: "double March".into(),
+            from: day("2024-03-01"),
+            until: day("2024-03-31"),
+            multiplier: dec("2"),
+        }],
+        rounding: Rounding::HalfUp,
+        ..EarnRules::default()
+    });
+    let ev = Evaluator::new(&p);
+    let history = [
+        buy("2024-02-01", "2000"),  // 2000 points at 1x; Gold from now on
+        buy("2024-02-10", "10.33"), // 15.495 -> 15
+        buy("2024-03-05", "10.50"), // 31.5 -> 32 (half up)
+        buy("2024-04-01", "10"),    // 15
+    ];
+    let r = ev
+        .replay(&MemberRecords::new(ann(), &history), day("2024-04-30"))
+        .unwrap();
+    assert_eq!(r.status().points.balance, 2000 + 15 + 32 + 15);
+}
+
+// "Points can be used 14 days after the purchase."
+#[test]
+fn pending_points_cannot_be_redeemed_and_overdrafts_are_typed_errors() {
+    let p = points_programme(EarnRules {
+        pending_days: 14,
+        expiry_days: Some(365),
+        ..EarnRules::default()
+    });
+    let ev = Evaluator::new(&p);
+    let history = [buy("2024-02-01", "300")];
+    let r = ev
+        .replay(&MemberRecords::new(ann(), &history), day("2024-02-14"))
+        .unwrap();
+    assert_eq!(
+        (r.status().points.balance, r.status().points.pending),
+        (0, 300)
+    );
+    let early = [Redemption {
+        customer: ann().clone(),
+        date: day("2024-02-10"),
+        points: 100,
+    }];
+    let err = ev
+        .replay(
+            &MemberRecords::new(ann(), &history).redemptions(&early),
+            day("2024-03-01"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        LoyaltyError::Points(PointsError::InsufficientPoints {
+            customer: ann().clone(),
+            date: day("2024-02-10"),
+            requested: 100,
+            available: 0
+        })
+    );
+    let ok = [Redemption {
+        customer: ann().clone(),
+        date: day("2024-02-15"),
+        points: 100,
+    }];
+    let r = ev
+        .replay(
+            &MemberRecords::new(ann(), &history).redemptions(&ok),
+            day("2024-03-01"),
+        )
+        .unwrap();
+    assert_eq!(r.status().points.balance, 200);
+    let greedy = [Redemption {
+        customer: ann().clone(),
+        date: day("2024-02-15"),
+        points: 301,
+    }];
+    assert!(ev
+        .replay(
+            &MemberRecords::new(ann(), &history).redemptions(&greedy),
+            day("2024-03-01")
+        )
+        .is_err());
+}
+
+#[test]
+fn points_earned_and_orders_ladders() {
+    // "Earn 500 points in a year for Silver" with a welcome bonus of 100.
+    let rules = EarnRules {
+        bonuses: vec![Bonus {
+            name: "welcome".into(),
+            points: 100,
+            min_amount: None,
+            first_purchase_only: true,
+            from: None,
+            until: None,
+        }],
+        ..EarnRules::default()
+    };
+    let p = Programme::new(
+        "points ladder",
+        ladder(Metric::PointsEarned),
+        QualificationWindow::CalendarYear,
+        Downgrades::default(),
+        rules,
+    )
+    .unwrap();
+    let history = [buy("2024-01-02", "150"), buy("2024-01-03", "250")];
+    assert_eq!(tier(&replay(&p, &history, "2024-01-02")), "Member");
+    let r = replay(&p, &history, "2024-01-03");
+    assert_eq!(
+        (tier(&r), r.status().qualifying_value),
+        ("Silver", dec("500"))
+    );
+
+    let orders = TierLadder::new(
+        Metric::Orders,
+        vec![Tier::new("New", dec("0")), Tier::new("Regular", dec("3"))],
+    )
+    .unwrap();
+    let p = Programme::new(
+        "orders",
+        orders,
+        QualificationWindow::CalendarYear,
+        Downgrades::default(),
+        EarnRules::default(),
+    )
+    .unwrap();
+    let history = [
+        buy("2024-01-02", "1"),
+        buy("2024-01-02", "1"),
+        refund("2024-01-03", "1"),
+        buy("2024-01-04", "1"),
+    ];
+    let r = replay(&p, &history, "2024-01-04");
+    assert_eq!(
+        (tier(&r), r.status().qualifying_value),
+        ("Regular", dec("3"))
+    );
+}
+
+struct Items;
+impl QualifyingMetric for Items {
+    fn name(&self) -> &str {
+        "items"
+    }
+    fn contribution(&self, t: &Transaction) -> Decimal {
+        let n = Decimal::from(t.quantity().unwrap_or(1));
+        match t.kind() {
+            TransactionKind::Purchase => n,
+            TransactionKind::Return => -n,
+        }
+    }
+}
+
+#[test]
+fn custom_metric_counts_items() {
+    let l = TierLadder::new(
+        Metric::Custom("items".into()),
+        vec![
+            Tier::new("Browser", dec("0")),
+            Tier::new("Collector", dec("10")),
+        ],
+    )
+    .unwrap();
+    let p = Programme::new(
+        "items",
+        l,
+        QualificationWindow::CalendarYear,
+        Downgrades::default(),
+        EarnRules::default(),
+    )
+    .unwrap();
+    let history = [buy("2024-01-02", "30").with_quantity(12).unwrap()];
+    let err = Evaluator::new(&p)
+        .replay(&MemberRecords::new(ann(), &history), day("2024-02-01"))
+        .unwrap_err();
+    assert_eq!(err, LoyaltyError::MissingCustomMetric("items".into()));
+    let r = Evaluator::new(&p)
+        .custom_metric(&Items)
+        .replay(&MemberRecords::new(ann(), &history), day("2024-02-01"))
+        .unwrap();
+    assert_eq!(&*r.status().tier, "Collector");
+}
+
+#[test]
+fn batch_evaluation_covers_customers_and_transaction_only_members() {
+    let p = programme(
+        QualificationWindow::CalendarYear,
+        DowngradePolicy::Rebucket,
+        0,
+    );
+    let bob = CustomerId::from(2u64);
+    let cat = CustomerId::from(3u64);
+    let customers = [
+        Customer::new(bob.clone(), day("2024-01-01")),
+        Customer::new(CustomerId::from(9u64), day("2025-01-01")), // joins after the as-of date
+    ];
+    let txns = [
+        buy("2024-03-01", "700"),
+        Transaction::purchase(cat.clone(), day("2024-02-01"), dec("2500")).unwrap(),
+        Transaction::purchase(bob.clone(), day("2024-04-01"), dec("20")).unwrap(),
+    ];
+    let out = Evaluator::new(&p)
+        .evaluate_base(&customers, &txns, &[], &[], day("2024-06-30"))
+        .unwrap();
+    let rows: Vec<(String, String)> = out
+        .iter()
+        .map(|r| (r.status().customer.to_string(), r.status().tier.to_string()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("2".into(), "Member".into()),
+            ("ann".into(), "Silver".into()),
+            ("3".into(), "Gold".into())
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invariants.
+
+fn any_programme() -> impl Strategy<Value = Programme> {
+    let window = prop_oneof![
+        Just(QualificationWindow::CalendarYear),
+        Just(QualificationWindow::MembershipAnniversary),
+        Just(QualificationWindow::TierAnniversary),
+        (20u32..400, prop_oneof![Just(1u32), Just(3), Just(12)]).prop_map(|(days, m)| {
+            QualificationWindow::Rolling {
+                days,
+                review_every_months: m,
+            }
+        }),
+    ];
+    let policy = prop_oneof![
+        Just(DowngradePolicy::Never),
+        Just(DowngradePolicy::OneTier),
+        Just(DowngradePolicy::Rebucket)
+    ];
+    let metric = prop_oneof![
+        Just(Metric::Spend),
+        Just(Metric::PointsEarned),
+        Just(Metric::Orders)
+    ];
+    (
+        window,
+        policy,
+        0u32..60,
+        metric,
+        1u32..3,
+        prop::option::of(30u32..400),
+    )
+        .prop_map(|(window, policy, grace_days, metric, mult, expiry)| {
+            let scale = if metric == Metric::Orders {
+                dec("0.01")
+            } else {
+                dec("1")
+            };
+            let l = TierLadder::new(
+                metric,
+                vec![
+                    Tier::new("Member", dec("0")),
+                    Tier::new("Silver", dec("500") * scale),
+                    Tier::new("Gold", dec("2000") * scale),
+                ],
+            )
+            .unwrap();
+            let rules = EarnRules {
+                tier_multipliers: [("Gold".to_string(), Decimal::from(mult))]
+                    .into_iter()
+                    .collect(),
+                expiry_days: expiry,
+                pending_days: 7,
+                ..EarnRules::default()
+            };
+            Programme::new("prop", l, window, Downgrades { policy, grace_days }, rules).unwrap()
+        })
+}
+
+/// (day offset from 2023-01-01, amount in dollars, is a return)
+fn any_history() -> impl Strategy<Value = Vec<(u32, u32, bool)>> {
+    prop::collection::vec((0u32..900, 1u32..1500, prop::bool::weighted(0.15)), 0..25)
+}
+
+fn to_transactions(h: &[(u32, u32, bool)]) -> Vec<Transaction> {
+    let start = day("2023-01-01");
+    h.iter()
+        .map(|&(d, a, ret)| {
+            let date = start + chrono::Days::new(u64::from(d));
+            if ret {
+                Transaction::refund(ann().clone(), date, Decimal::from(a)).unwrap()
+            } else {
+                Transaction::purchase(ann().clone(), date, Decimal::from(a)).unwrap()
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn replay_does_not_depend_on_input_order(
+        p in any_programme(), h in any_history(), seed in any::<u64>()
+    ) {
+        let txns = to_transactions(&h);
+        let mut shuffled = txns.clone();
+        // A seeded Fisher-Yates shuffle.
+        let mut s = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            shuffled.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        let member = MemberRecords::new(ann(), &txns).joined(day("2023-01-01"));
+        let a = Evaluator::new(&p).replay(&member, day("2025-12-31")).unwrap();
+        let member = MemberRecords::new(ann(), &shuffled).joined(day("2023-01-01"));
+        let b = Evaluator::new(&p).replay(&member, day("2025-12-31")).unwrap();
+        prop_assert_eq!(a.timeline(), b.timeline());
+        prop_assert_eq!(a.status(), b.status());
+    }
+
+    #[test]
+    fn adding_a_purchase_never_lowers_the_tier_before_the_next_review(
+        p in any_programme(), h in any_history(), extra_day in 0u32..900, extra in 1u32..3000
+    ) {
+        let txns = to_transactions(&h);
+        let start = day("2023-01-01");
+        let when = start + chrono::Days::new(u64::from(extra_day));
+        let before = Evaluator::new(&p)
+            .replay(&MemberRecords::new(ann(), &txns).joined(start), when)
+            .unwrap();
+        let next_review = before.status().next_evaluation;
+        let end = next_review.pred_opt().unwrap();
+        let mut more = txns.clone();
+        more.push(Transaction::purchase(ann().clone(), when, Decimal::from(extra)).unwrap());
+        let without = Evaluator::new(&p)
+            .replay(&MemberRecords::new(ann(), &txns).joined(start), end)
+            .unwrap();
+        let with = Evaluator::new(&p)
+            .replay(&MemberRecords::new(ann(), &more).joined(start), end)
+            .unwrap();
+        let mut d = when;
+        while d <= end {
+            prop_assert!(with.tier_on(d) >= without.tier_on(d), "on {}", d);
+            d = d.succ_opt().unwrap();
+        }
+    }
+
+    #[test]
+    fn the_points_balance_is_never_negative_and_adds_up(
+        p in any_programme(), h in any_history(), asks in prop::collection::vec((0u32..900, 1u64..800), 0..8)
+    ) {
+        let txns = to_transactions(&h);
+        let start = day("2023-01-01");
+        // Keep only the redemptions the balance allows, so the history replays; the others are
+        // typed errors (checked below on the first one).
+        let mut granted: Vec<Redemption> = Vec::new();
+        let mut asks = asks;
+        asks.sort();
+        for (d, pts) in asks {
+            let date = start + chrono::Days::new(u64::from(d));
+            let r = Redemption { customer: ann().clone(), date, points: pts };
+            let mut trial = granted.clone();
+            trial.push(r.clone());
+            let out = Evaluator::new(&p).replay(
+                &MemberRecords::new(ann(), &txns).joined(start).redemptions(&trial),
+                date,
+            );
+            match out {
+                Ok(_) => granted.push(r),
+                Err(e) => prop_assert!(matches!(e, LoyaltyError::Points(PointsError::InsufficientPoints { .. })), "{}", e),
+            }
+        }
+        let r = Evaluator::new(&p)
+            .replay(&MemberRecords::new(ann(), &txns).joined(start).redemptions(&granted), day("2026-01-01"))
+            .unwrap();
+        let s = r.status().points;
+        // Every point credited is spendable, pending, redeemed, expired or clawed back.
+        prop_assert_eq!(s.earned, s.balance + s.pending + s.redeemed + s.expired + s.clawed_back);
+    }
+}
