@@ -73,6 +73,7 @@
 //! rounded down, no expiry). Unknown top-level fields are rejected.
 
 pub mod evaluate;
+pub mod forecast;
 pub mod ladder;
 pub mod points;
 pub mod rules;
@@ -81,6 +82,11 @@ pub mod window;
 pub use evaluate::{
     Evaluator, LoyaltyError, MemberRecords, MemberStatus, PendingDowngrade, Replay,
     TierChangeReason, TierEvent, TierLock,
+};
+pub use forecast::{
+    points_liability, BaseForecast, ForecastError, ForecastMethod, ForecastOptions,
+    LiabilityOptions, MemberLiability, PointsLiability, SpendAssumption, TierForecast,
+    TierForecaster,
 };
 pub use ladder::{LadderError, Metric, QualifyingMetric, Tier, TierLadder};
 pub use points::{

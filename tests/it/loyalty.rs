@@ -937,3 +937,422 @@ fn the_shipped_rules_evaluate_the_cdnow_sample() {
     // Regression figures of `clv tiers --as-of 1997-12-31` (documented in notes/loyalty.md).
     assert_eq!(counts, [1850, 387, 102, 18]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Forecasts, checked against a test-only purchaser with known answers: a Poisson purchaser who
+// never drops out (rate per day), and a flat expected spend.
+
+mod forecasts {
+    use super::*;
+    use customer_assets::loyalty::{
+        points_liability, ForecastMethod, ForecastOptions, LiabilityOptions, SpendAssumption,
+        TierForecaster,
+    };
+    use customer_assets::{
+        History, Ledger, LedgerOptions, PredictError, SpendModel, SummaryOptions, TimeUnit,
+        TransactionModel,
+    };
+    use rand::{RngExt, SeedableRng};
+    use rand_distr::{Distribution, Exp, Gamma};
+
+    struct Poisson {
+        per_day: f64,
+    }
+
+    impl TransactionModel for Poisson {
+        fn name(&self) -> &str {
+            "poisson"
+        }
+        fn unit(&self) -> TimeUnit {
+            TimeUnit::DAYS
+        }
+        fn parameter_count(&self) -> usize {
+            1
+        }
+        fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> {
+            Ok(f64::from(h.frequency) * self.per_day.ln() - self.per_day * h.age)
+        }
+        fn p_alive(&self, _: &History, _: f64) -> Result<f64, PredictError> {
+            Ok(1.0)
+        }
+        fn expected_purchases(&self, _: &History, t: f64) -> Result<f64, PredictError> {
+            Ok(self.per_day * t)
+        }
+        fn purchase_probability(&self, _: &History, n: u32, t: f64) -> Result<f64, PredictError> {
+            let m = self.per_day * t;
+            if m == 0.0 {
+                return Ok(if n == 0 { 1.0 } else { 0.0 });
+            }
+            let n = f64::from(n);
+            Ok((n * m.ln() - m - statrs::function::gamma::ln_gamma(n + 1.0)).exp())
+        }
+        fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+            Ok(self.per_day * t)
+        }
+        fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
+            self.purchase_probability(&History::new(0, 0.0, 0.0), n, t)
+        }
+        fn dert(&self, _: &History, rate: f64) -> Result<f64, PredictError> {
+            Ok(self.per_day / rate)
+        }
+    }
+
+    struct FlatSpend(f64);
+    impl SpendModel for FlatSpend {
+        fn name(&self) -> &str {
+            "flat"
+        }
+        fn expected_spend(&self, _: u32, _: f64) -> Result<f64, PredictError> {
+            Ok(self.0)
+        }
+        fn expected_spend_new(&self) -> Result<f64, PredictError> {
+            Ok(self.0)
+        }
+    }
+
+    /// Customers 0..n joined on `start`, buying as Poisson(per_day) until `end`, amounts Gamma.
+    fn simulate_base(
+        n: u64,
+        per_day: f64,
+        shape: f64,
+        mean: f64,
+        start: NaiveDate,
+        end: NaiveDate,
+        seed: u64,
+    ) -> (Vec<Customer>, Vec<Transaction>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let gap = Exp::new(per_day).unwrap();
+        let spend = Gamma::new(shape, mean / shape).unwrap();
+        let days = (end - start).num_days() as f64;
+        let mut customers = Vec::new();
+        let mut txns = Vec::new();
+        for i in 0..n {
+            let id = CustomerId::from(i);
+            customers.push(Customer::new(id.clone(), start));
+            let mut t = gap.sample(&mut rng);
+            while t < days {
+                let date = start + chrono::Days::new(t as u64);
+                let amount = Decimal::from_f64_retain(spend.sample(&mut rng))
+                    .unwrap()
+                    .round_dp(2);
+                txns.push(Transaction::purchase(id.clone(), date, amount).unwrap());
+                t += gap.sample(&mut rng);
+            }
+            let _: f64 = rng.random();
+        }
+        (customers, txns)
+    }
+
+    /// The forecast share keeping (or beating) their tier against the share that did, among
+    /// members above the base tier, with the standard error of the realised share.
+    fn keep_check(
+        forecast: &customer_assets::loyalty::BaseForecast,
+        truth: &[Replay],
+    ) -> (f64, f64, f64, usize) {
+        let mut expected = 0.0;
+        let mut var = 0.0;
+        let mut kept = 0.0;
+        let mut n = 0;
+        for (f, r) in forecast.members.iter().zip(truth) {
+            assert_eq!(f.customer, r.status().customer);
+            if f.current_tier == 0 {
+                continue;
+            }
+            let p = f.p_keep();
+            expected += p;
+            var += p * (1.0 - p);
+            if r.status().tier_index >= f.current_tier {
+                kept += 1.0;
+            }
+            n += 1;
+        }
+        let n_f = n as f64;
+        (expected / n_f, kept / n_f, var.sqrt() / n_f, n)
+    }
+
+    #[test]
+    fn exact_order_forecast_matches_the_simulated_share_keeping_a_tier() {
+        // "Six orders in a calendar year for Silver, twelve for Gold; re-bucketed every Jan 1."
+        let l = TierLadder::new(
+            Metric::Orders,
+            vec![
+                Tier::new("Member", dec("0")),
+                Tier::new("Silver", dec("6")),
+                Tier::new("Gold", dec("12")),
+            ],
+        )
+        .unwrap();
+        let p = Programme::new(
+            "orders",
+            l,
+            QualificationWindow::CalendarYear,
+            Downgrades::default(),
+            EarnRules::default(),
+        )
+        .unwrap();
+        let per_day = 1.0 / 30.0;
+        let (customers, txns) = simulate_base(
+            1500,
+            per_day,
+            2.0,
+            40.0,
+            day("2023-01-01"),
+            day("2024-03-01"),
+            7,
+        );
+        let as_of = day("2023-08-31");
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        ledger.extend_transactions(txns.iter().cloned()).unwrap();
+        let summaries = ledger
+            .summarize(SummaryOptions::new(as_of, TimeUnit::DAYS))
+            .unwrap();
+        let model = Poisson { per_day };
+        let spend = FlatSpend(40.0);
+        let ev = Evaluator::new(&p);
+        let forecast = TierForecaster::new(ev, &model, &spend)
+            .forecast_base(&customers, &txns, &[], &[], &summaries, as_of)
+            .unwrap();
+        assert!(forecast
+            .members
+            .iter()
+            .all(|f| f.method == ForecastMethod::Exact));
+        assert!(forecast
+            .members
+            .iter()
+            .all(|f| f.review == day("2024-01-01")));
+        let truth = ev
+            .evaluate_base(&customers, &txns, &[], &[], day("2024-01-01"))
+            .unwrap();
+        let (expected, realised, se, n) = keep_check(&forecast, &truth);
+        assert!(n > 300, "{n} members above the base tier");
+        assert!(
+            (expected - realised).abs() < 4.0 * se,
+            "forecast {expected:.4} vs simulated {realised:.4} (se {se:.4}, n {n})"
+        );
+        // The expected tier mix matches the realised mix too.
+        for (tier, e) in forecast.expected_mix.iter().enumerate() {
+            let got = truth
+                .iter()
+                .filter(|r| r.status().tier_index == tier)
+                .count() as f64;
+            let var: f64 = forecast
+                .members
+                .iter()
+                .map(|f| f.probabilities[tier] * (1.0 - f.probabilities[tier]))
+                .sum();
+            assert!(
+                (got - e).abs() < 4.0 * var.sqrt() + 1.0,
+                "tier {tier}: {got} vs {e:.1}"
+            );
+        }
+    }
+
+    #[test]
+    fn simulated_forecast_agrees_with_the_exact_one() {
+        let l = TierLadder::new(
+            Metric::Orders,
+            vec![Tier::new("Member", dec("0")), Tier::new("Gold", dec("8"))],
+        )
+        .unwrap();
+        let p = Programme::new(
+            "orders",
+            l,
+            QualificationWindow::CalendarYear,
+            Downgrades {
+                policy: DowngradePolicy::Rebucket,
+                grace_days: 0,
+            },
+            EarnRules::default(),
+        )
+        .unwrap();
+        let history: Vec<Transaction> = [
+            "2024-01-10",
+            "2024-02-10",
+            "2024-03-10",
+            "2024-04-10",
+            "2024-05-10",
+            "2024-06-10",
+            "2024-07-10",
+            "2024-08-10",
+        ]
+        .iter()
+        .map(|d| buy(d, "20"))
+        .collect();
+        let model = Poisson {
+            per_day: 1.0 / 40.0,
+        };
+        let spend = FlatSpend(20.0);
+        let member = MemberRecords::new(ann(), &history);
+        let h = History::new(7, 213.0, 234.0);
+        let exact = TierForecaster::new(Evaluator::new(&p), &model, &spend)
+            .forecast_member(&member, &h, 20.0, day("2024-08-31"))
+            .unwrap();
+        assert_eq!(exact.method, ForecastMethod::Exact);
+        assert_eq!(exact.current_tier, 1);
+        // She holds Gold with 8 orders; the review re-buckets 2024, which can only add orders.
+        assert!((exact.p_keep() - 1.0).abs() < 1e-12);
+        // A member with 5 orders needs 3 more in Sep–Dec (122 days): 1 − P(Poisson(122/40) ≤ 2).
+        let five = &history[..5];
+        let member = MemberRecords::new(ann(), five);
+        let exact = TierForecaster::new(Evaluator::new(&p), &model, &spend)
+            .forecast_member(&member, &h, 20.0, day("2024-08-31"))
+            .unwrap();
+        let m: f64 = 122.0 / 40.0;
+        let want = 1.0 - (-m).exp() * (1.0 + m + m * m / 2.0);
+        assert!(
+            (exact.p_at_least(1) - want).abs() < 1e-9,
+            "{} vs {want}",
+            exact.p_at_least(1)
+        );
+        let options = ForecastOptions {
+            simulations: 4000,
+            seed: 3,
+            exact_when_possible: false,
+            spend: SpendAssumption::Gamma { shape: 2.0 },
+            ..ForecastOptions::default()
+        };
+        let sim = TierForecaster::new(Evaluator::new(&p), &model, &spend)
+            .options(options)
+            .unwrap()
+            .forecast_member(&member, &h, 20.0, day("2024-08-31"))
+            .unwrap();
+        assert_eq!(sim.method, ForecastMethod::Simulated { runs: 4000 });
+        let se = (want * (1.0 - want) / 4000.0).sqrt();
+        assert!(
+            (sim.p_at_least(1) - want).abs() < 4.0 * se,
+            "{} vs {want}",
+            sim.p_at_least(1)
+        );
+    }
+
+    #[test]
+    fn simulated_spend_forecast_on_a_rolling_window_matches_the_simulated_share() {
+        // "Spend $300 in the last 180 days for Silver, $800 for Gold; reviewed quarterly, one
+        // tier down at a time." Amounts Gamma(shape 2, mean $40), as assumed by the forecast.
+        let l = TierLadder::new(
+            Metric::Spend,
+            vec![
+                Tier::new("Member", dec("0")),
+                Tier::new("Silver", dec("300")),
+                Tier::new("Gold", dec("800")),
+            ],
+        )
+        .unwrap();
+        let w = QualificationWindow::Rolling {
+            days: 180,
+            review_every_months: 3,
+        };
+        let p = Programme::new(
+            "rolling",
+            l,
+            w,
+            Downgrades {
+                policy: DowngradePolicy::OneTier,
+                grace_days: 0,
+            },
+            EarnRules::default(),
+        )
+        .unwrap();
+        let per_day = 1.0 / 20.0;
+        let (customers, txns) = simulate_base(
+            500,
+            per_day,
+            2.0,
+            40.0,
+            day("2023-01-01"),
+            day("2023-12-31"),
+            11,
+        );
+        let as_of = day("2023-08-15");
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        ledger.extend_transactions(txns.iter().cloned()).unwrap();
+        let summaries = ledger
+            .summarize(SummaryOptions::new(as_of, TimeUnit::DAYS))
+            .unwrap();
+        let model = Poisson { per_day };
+        let spend = FlatSpend(40.0);
+        let ev = Evaluator::new(&p);
+        let options = ForecastOptions {
+            simulations: 100,
+            seed: 5,
+            spend: SpendAssumption::Gamma { shape: 2.0 },
+            ..ForecastOptions::default()
+        };
+        let forecast = TierForecaster::new(ev, &model, &spend)
+            .options(options)
+            .unwrap()
+            .forecast_base(&customers, &txns, &[], &[], &summaries, as_of)
+            .unwrap();
+        assert!(forecast
+            .members
+            .iter()
+            .all(|f| f.review == day("2023-10-01")));
+        let truth = ev
+            .evaluate_base(&customers, &txns, &[], &[], day("2023-10-01"))
+            .unwrap();
+        let (expected, realised, se, n) = keep_check(&forecast, &truth);
+        assert!(n > 200, "{n}");
+        // Sampling error of the realised share plus the forecast's own simulation error.
+        let tolerance = 4.0 * (se * se + 0.25 / (100.0 * n as f64)).sqrt();
+        assert!(
+            (expected - realised).abs() < tolerance,
+            "forecast {expected:.4} vs simulated {realised:.4} (tolerance {tolerance:.4}, n {n})"
+        );
+        // Same seed, same forecast.
+        let again = TierForecaster::new(ev, &model, &spend)
+            .options(options)
+            .unwrap()
+            .forecast_base(&customers, &txns, &[], &[], &summaries, as_of)
+            .unwrap();
+        assert_eq!(again, forecast);
+    }
+
+    #[test]
+    fn points_liability_of_a_poisson_purchaser_is_known() {
+        // Points expire after 365 days; a member redeems at 1 purchase in 4.
+        let p = points_programme(EarnRules {
+            expiry_days: Some(365),
+            ..EarnRules::default()
+        });
+        let history = [buy("2024-01-10", "100"), buy("2024-02-20", "60")];
+        let as_of = day("2024-03-01");
+        let r = Evaluator::new(&p)
+            .replay(&MemberRecords::new(ann(), &history), as_of)
+            .unwrap();
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        ledger.extend_transactions(history.iter().cloned()).unwrap();
+        let summaries = ledger
+            .summarize(SummaryOptions::new(as_of, TimeUnit::DAYS))
+            .unwrap();
+        let per_day = 0.05;
+        let rho = 0.25;
+        let options = LiabilityOptions {
+            point_value: dec("0.01"),
+            redemption_per_purchase: rho,
+            horizon_without_expiry_days: 3650,
+        };
+        let l = points_liability(&[r], &summaries, &Poisson { per_day }, &options).unwrap();
+        // P(redeemed) = 1 − E[(1 − ρ)^N] = 1 − exp(−λ h ρ), h = days strictly between.
+        let p = |expires: &str| {
+            let h = (day(expires) - as_of).num_days() as f64 - 1.0;
+            1.0 - (-per_day * h * rho).exp()
+        };
+        let want = 100.0 * p("2025-01-09") + 60.0 * p("2025-02-19");
+        assert_eq!(l.outstanding, 160);
+        assert_eq!(l.face_value, dec("1.60"));
+        assert!(
+            (l.expected_redeemed - want).abs() < 1e-9,
+            "{} vs {want}",
+            l.expected_redeemed
+        );
+        assert_eq!(
+            l.value,
+            Decimal::from_f64_retain(want / 100.0).unwrap().round_dp(2)
+        );
+        let bad = LiabilityOptions {
+            redemption_per_purchase: 1.5,
+            ..options
+        };
+        assert!(points_liability(&[], &summaries, &Poisson { per_day }, &bad).is_err());
+    }
+}
