@@ -46,6 +46,7 @@
 pub mod fit;
 pub mod kpi;
 pub mod ledger;
+pub mod loyalty;
 pub mod models;
 pub mod records;
 pub mod segment;

@@ -6,6 +6,7 @@ mod gamma_gamma;
 mod special;
 mod kpi;
 mod segment;
+mod loyalty;
 mod summarize;
 
 /// The shared data folder: `CUSTOMER_ASSETS_DATA`, else `../shared/data` beside the crate.
