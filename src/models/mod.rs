@@ -6,6 +6,11 @@
 
 use crate::time::TimeUnit;
 
+pub mod bdw;
+pub mod bg_bb;
+pub mod contractual;
+pub mod sbg;
+
 /// Why a prediction could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PredictError {
