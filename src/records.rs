@@ -102,9 +102,12 @@ impl CustomerId {
         if text.is_empty() {
             return Err(RecordError::EmptyCustomerId);
         }
-        // Only canonical integers ("42", not "042") map to integer ids, so the text round-trips.
-        if let Ok(n) = text.parse::<u64>() {
-            if n.to_string() == text {
+        // Only canonical integers ("42", not "042" or "+42") map to integer ids, so the text
+        // round-trips; checking the digits first avoids an allocation per row on large logs.
+        let canonical =
+            text.bytes().all(|b| b.is_ascii_digit()) && (text.len() == 1 || !text.starts_with('0'));
+        if canonical {
+            if let Ok(n) = text.parse::<u64>() {
                 return Ok(CustomerId(IdRepr::Int(n)));
             }
         }
@@ -619,6 +622,12 @@ mod tests {
         assert_eq!(CustomerId::new(" 42 ").unwrap(), CustomerId::from(42u64));
         assert_ne!(CustomerId::new("042").unwrap(), CustomerId::from(42u64));
         assert_eq!(CustomerId::new("042").unwrap().to_string(), "042");
+        assert_eq!(CustomerId::new("0").unwrap(), CustomerId::from(0u64));
+        assert_eq!(CustomerId::new("+4").unwrap().to_string(), "+4");
+        assert_eq!(
+            CustomerId::new("99999999999999999999").unwrap().as_u64(),
+            None
+        );
         assert_eq!(
             CustomerId::new("").unwrap_err(),
             RecordError::EmptyCustomerId

@@ -443,7 +443,10 @@ impl SummaryAccumulator {
             transactions_after_end: 0,
         };
         let mut scratch = Vec::new();
-        for c in &self.customers {
+        // Visiting customers in id order makes the output, and the first error, order-free.
+        let mut order: Vec<&CustomerEntries> = self.customers.iter().collect();
+        order.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        for c in order {
             scratch.clear();
             scratch.extend_from_slice(&c.entries);
             match self.summarize_one(&c.id, &mut scratch, &cuts, options)? {
@@ -457,7 +460,6 @@ impl SummaryAccumulator {
                 .map(|e| e.count as usize)
                 .sum::<usize>();
         }
-        out.customers.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
 
@@ -470,7 +472,7 @@ impl SummaryAccumulator {
     ) -> Result<Outcome, SummaryError> {
         // Sorting by (moment, kind, amount) makes the result independent of arrival order;
         // purchases sort before returns of the same period so a same-day return nets against them.
-        entries.sort_unstable_by(|a, b| (a.key, a.kind, a.amount).cmp(&(b.key, b.kind, b.amount)));
+        entries.sort_unstable_by_key(|e| (e.key, e.kind, e.amount));
         let overflow = || SummaryError::SpendOverflow(id.clone());
         let mut periods: Vec<Period> = Vec::new();
         let mut holdout_loose_refunds = Decimal::ZERO;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-mod ledger;
+mod summarize;
 
 /// The shared data folder: `CUSTOMER_ASSETS_DATA`, else `../shared/data` beside the crate.
 /// Fails loudly when the folder is missing: golden tests must never skip silently.
@@ -21,4 +21,33 @@ pub fn data_dir() -> PathBuf {
 /// A file in the shared data folder.
 pub fn data_file(name: &str) -> PathBuf {
     data_dir().join(name)
+}
+
+/// Runs the `clv` example binary (built by `cargo test` alongside the tests) with `args`.
+pub fn run_clv(args: &[&str]) -> std::process::Output {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let clv = dir
+        .join("examples")
+        .join(format!("clv{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        clv.is_file(),
+        "the clv example is not built at {}",
+        clv.display()
+    );
+    std::process::Command::new(clv)
+        .args(args)
+        .output()
+        .expect("run the clv example")
+}
+
+/// Parses CSV text into rows of fields (header included).
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
 }

@@ -1,1 +1,0 @@
-//! Seeded simulation of customer bases (in progress).

@@ -1,1 +1,0 @@
-//! Ledger and summary integration tests (filled in by the foundation work).
