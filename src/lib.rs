@@ -49,6 +49,7 @@ pub mod records;
 pub mod simulate;
 pub mod summary;
 pub mod time;
+pub mod validation;
 
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
 pub use models::{History, PredictError, SpendModel, TransactionModel};
