@@ -1,1 +1,95 @@
-fn main() {}
+//! Summarising 10 million simulated transactions: time (criterion) and peak memory (a counting
+//! allocator, printed before the timings).
+//!
+//! ```text
+//! cargo bench --bench summaries
+//! ```
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::NaiveDate;
+use criterion::{criterion_group, criterion_main, Criterion};
+use customer_assets::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
+use customer_assets::{
+    Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit, Transaction,
+};
+
+/// Counts live heap bytes and their high-water mark, to measure the accumulator's peak memory.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: defers every call to the system allocator unchanged; only counts bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const TRANSACTIONS: usize = 10_000_000;
+
+fn log() -> (Vec<Transaction>, NaiveDate) {
+    let start = NaiveDate::from_ymd_opt(2023, 1, 1).expect("date");
+    let end = NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+    // About 9 purchases a customer over two years: 1.1M customers give 10M transactions.
+    let process = BgNbdProcess::new(1.2, 12.0, 0.3, 6.0).expect("params");
+    let options = SimulationOptions::new(1_250_000, start, end, TimeUnit::WEEKS, 7)
+        .acquisition_days(180)
+        .spend(GammaGammaSpend::new(6.0, 3.7, 15.0).expect("params"));
+    let mut log = simulate(&process, &options)
+        .expect("simulate")
+        .into_transactions();
+    assert!(
+        log.len() >= TRANSACTIONS,
+        "simulated only {} transactions",
+        log.len()
+    );
+    log.truncate(TRANSACTIONS);
+    (log, end)
+}
+
+fn summarize(log: &[Transaction], options: &SummaryOptions) -> usize {
+    let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+    acc.extend(log);
+    acc.finish(options).expect("summaries").len()
+}
+
+fn bench(c: &mut Criterion) {
+    let (log, end) = log();
+    let options = SummaryOptions::new(end, TimeUnit::WEEKS);
+    let input_bytes = log.len() * std::mem::size_of::<Transaction>();
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let customers = summarize(&log, &options);
+    let peak_extra = PEAK.load(Ordering::Relaxed) - before;
+    println!(
+        "summaries: {} transactions ({:.0} MB in memory), {customers} customers; peak extra heap while summarising {:.0} MB = {:.2}x the input",
+        log.len(),
+        input_bytes as f64 / 1e6,
+        peak_extra as f64 / 1e6,
+        peak_extra as f64 / input_bytes as f64
+    );
+
+    let mut group = c.benchmark_group("summaries");
+    group.sample_size(10);
+    group.bench_function("summarize_10m_transactions", |b| {
+        b.iter(|| summarize(black_box(&log), black_box(&options)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -43,10 +43,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod fit;
 pub mod ledger;
 pub mod models;
 pub mod records;
 pub mod simulate;
+pub mod special;
 pub mod summary;
 pub mod time;
 pub mod validation;

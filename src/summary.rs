@@ -127,7 +127,7 @@ pub struct CustomerSummary {
     frequency: u32,
     recency: f64,
     age: f64,
-    monetary_value: Decimal,
+    repeat_spend: Decimal,
     first_purchase: NaiveDateTime,
     last_purchase: NaiveDateTime,
     orders: u32,
@@ -154,7 +154,15 @@ impl CustomerSummary {
     }
     /// z̄: mean net spend of the repeat purchase periods (the first excluded); zero when x = 0.
     pub fn monetary_value(&self) -> Decimal {
-        self.monetary_value
+        if self.frequency == 0 {
+            Decimal::ZERO
+        } else {
+            self.repeat_spend / Decimal::from(self.frequency)
+        }
+    }
+    /// Net spend of the repeat purchase periods (the first excluded).
+    pub fn repeat_spend(&self) -> Decimal {
+        self.repeat_spend
     }
     /// Moment of the first purchase (midnight for day-grain records).
     pub fn first_purchase(&self) -> NaiveDateTime {
@@ -277,18 +285,35 @@ struct Entry {
     kind: TransactionKind,
 }
 
-#[derive(Debug, Clone)]
-struct CustomerEntries {
-    id: CustomerId,
-    entries: Vec<Entry>,
+/// A contiguous run of one customer's entries in the arena.
+#[derive(Debug, Clone, Copy, Default)]
+struct Run {
+    start: usize,
+    len: usize,
 }
+
+#[derive(Debug, Clone)]
+struct CustomerSlot {
+    id: CustomerId,
+    first: Run,
+    more: Vec<Run>,
+}
+
+impl CustomerSlot {
+    fn last_run(&mut self) -> &mut Run {
+        self.more.last_mut().unwrap_or(&mut self.first)
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// A mergeable accumulator of transactions into [`Summaries`].
 ///
 /// Feed it transactions in any order, or feed partitions of a log to separate accumulators and
 /// [`merge`](Self::merge) them: [`finish`](Self::finish) gives exactly the one-pass result whatever
 /// the split and order. It keeps one small entry per purchase period (consecutive records of the
-/// same period are folded as they arrive), so memory stays well below that of the transactions.
+/// same period are folded as they arrive) in one flat arena, so memory stays near that of the
+/// transactions' key fields and a log grouped by customer needs no per-customer allocation.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -316,8 +341,9 @@ struct CustomerEntries {
 pub struct SummaryAccumulator {
     grain: Grain,
     returns: ReturnPolicy,
-    index: HashMap<CustomerId, usize>,
-    customers: Vec<CustomerEntries>,
+    index: FastMap<CustomerId, usize>,
+    customers: Vec<CustomerSlot>,
+    arena: Vec<Entry>,
     last: Option<usize>,
 }
 
@@ -327,8 +353,9 @@ impl SummaryAccumulator {
         SummaryAccumulator {
             grain,
             returns,
-            index: HashMap::new(),
+            index: FastMap::default(),
             customers: Vec::new(),
+            arena: Vec::new(),
             last: None,
         }
     }
@@ -352,15 +379,51 @@ impl SummaryAccumulator {
             None => {
                 let i = self.customers.len();
                 self.index.insert(id.clone(), i);
-                self.customers.push(CustomerEntries {
+                self.customers.push(CustomerSlot {
                     id: id.clone(),
-                    entries: Vec::new(),
+                    first: Run {
+                        start: self.arena.len(),
+                        len: 0,
+                    },
+                    more: Vec::new(),
                 });
                 i
             }
         };
         self.last = Some(i);
         i
+    }
+
+    fn append(&mut self, i: usize, entry: Entry) {
+        let tail = self.arena.len();
+        let slot = &mut self.customers[i];
+        let run = slot.last_run();
+        if run.start + run.len == tail {
+            // The customer's latest run ends the arena: fold into its last entry or extend it.
+            if run.len > 0 {
+                if let Some(last) = self.arena.last_mut() {
+                    if last.key == entry.key && last.kind == entry.kind {
+                        if let Some(sum) = last.amount.checked_add(entry.amount) {
+                            last.amount = sum;
+                            last.count += entry.count;
+                            return;
+                        }
+                    }
+                }
+            }
+            run.len += 1;
+        } else if run.len == 0 {
+            *run = Run {
+                start: tail,
+                len: 1,
+            };
+        } else {
+            slot.more.push(Run {
+                start: tail,
+                len: 1,
+            });
+        }
+        self.arena.push(entry);
     }
 
     /// Adds one transaction.
@@ -372,17 +435,7 @@ impl SummaryAccumulator {
             kind: t.kind(),
         };
         let i = self.slot(t.customer());
-        let entries = &mut self.customers[i].entries;
-        if let Some(last) = entries.last_mut() {
-            if last.key == entry.key && last.kind == entry.kind {
-                if let Some(sum) = last.amount.checked_add(entry.amount) {
-                    last.amount = sum;
-                    last.count += 1;
-                    return;
-                }
-            }
-        }
-        entries.push(entry);
+        self.append(i, entry);
     }
 
     /// Adds many transactions.
@@ -397,9 +450,17 @@ impl SummaryAccumulator {
         if self.grain != other.grain || self.returns != other.returns {
             return Err(SummaryError::IncompatibleMerge);
         }
-        for c in other.customers {
+        for c in &other.customers {
             let i = self.slot(&c.id);
-            self.customers[i].entries.extend(c.entries);
+            for run in std::iter::once(&c.first).chain(&c.more) {
+                for e in other
+                    .arena
+                    .get(run.start..run.start + run.len)
+                    .unwrap_or(&[])
+                {
+                    self.append(i, *e);
+                }
+            }
         }
         Ok(())
     }
@@ -442,67 +503,93 @@ impl SummaryAccumulator {
             without_purchase: 0,
             transactions_after_end: 0,
         };
-        let mut scratch = Vec::new();
         // Visiting customers in id order makes the output, and the first error, order-free.
-        let mut order: Vec<&CustomerEntries> = self.customers.iter().collect();
-        order.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let mut order: Vec<&CustomerSlot> = self.customers.iter().collect();
+        order.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut scratch = Vec::new();
         for c in order {
-            scratch.clear();
-            scratch.extend_from_slice(&c.entries);
-            match self.summarize_one(&c.id, &mut scratch, &cuts, options)? {
-                Outcome::Summary(s) => out.customers.push(*s),
+            let single = self
+                .arena
+                .get(c.first.start..c.first.start + c.first.len)
+                .unwrap_or(&[]);
+            let sorted = |e: &[Entry]| e.is_sorted_by_key(|e| (e.key, e.kind));
+            // Sums commute, so entries need sorting only by (moment, kind); a grouped, ordered
+            // log is already sorted and is read in place.
+            let entries: &[Entry] = if c.more.is_empty() && sorted(single) {
+                single
+            } else {
+                scratch.clear();
+                for run in std::iter::once(&c.first).chain(&c.more) {
+                    scratch.extend_from_slice(
+                        self.arena
+                            .get(run.start..run.start + run.len)
+                            .unwrap_or(&[]),
+                    );
+                }
+                scratch.sort_unstable_by_key(|e: &Entry| (e.key, e.kind));
+                &scratch
+            };
+            let (outcome, after_end) = self.summarize_one(&c.id, entries, &cuts, options)?;
+            out.transactions_after_end += after_end;
+            match outcome {
+                Outcome::Summary(s) => out.customers.push(s),
                 Outcome::Late => out.first_purchase_after_as_of += 1,
                 Outcome::NoPurchase => out.without_purchase += 1,
             }
-            out.transactions_after_end += scratch
-                .iter()
-                .filter(|e| e.key >= cuts.end)
-                .map(|e| e.count as usize)
-                .sum::<usize>();
         }
         Ok(out)
     }
 
+    /// Folds one customer's sorted entries into a summary. Periods are closed as the next one
+    /// starts: a return nets only against the latest period, so a closed period is final.
     fn summarize_one(
         &self,
         id: &CustomerId,
-        entries: &mut [Entry],
+        entries: &[Entry],
         cuts: &Cuts,
         options: &SummaryOptions,
-    ) -> Result<Outcome, SummaryError> {
-        // Sorting by (moment, kind, amount) makes the result independent of arrival order;
-        // purchases sort before returns of the same period so a same-day return nets against them.
-        entries.sort_unstable_by_key(|e| (e.key, e.kind, e.amount));
+    ) -> Result<(Outcome, usize), SummaryError> {
         let overflow = || SummaryError::SpendOverflow(id.clone());
-        let mut periods: Vec<Period> = Vec::new();
-        let mut holdout_loose_refunds = Decimal::ZERO;
-        for e in entries.iter().filter(|e| e.key < cuts.end) {
+        let mut fold = Fold::default();
+        let mut open: Option<Period> = None;
+        let mut after_end = 0usize;
+        for e in entries {
+            if e.key >= cuts.end {
+                after_end += e.count as usize;
+                continue;
+            }
             let holdout = e.key >= cuts.calibration;
             match e.kind {
-                TransactionKind::Purchase => match periods.last_mut() {
+                TransactionKind::Purchase => match open.as_mut() {
                     Some(p) if p.key == e.key => {
                         p.gross = p.gross.checked_add(e.amount).ok_or_else(overflow)?;
                         p.orders += e.count;
                     }
-                    _ => periods.push(Period {
-                        key: e.key,
-                        holdout,
-                        gross: e.amount,
-                        refunded: Decimal::ZERO,
-                        orders: e.count,
-                    }),
+                    _ => {
+                        if let Some(p) = open.take() {
+                            fold.close(p).ok_or_else(overflow)?;
+                        }
+                        open = Some(Period {
+                            key: e.key,
+                            holdout,
+                            gross: e.amount,
+                            refunded: Decimal::ZERO,
+                            orders: e.count,
+                        });
+                    }
                 },
                 TransactionKind::Return => {
                     if self.returns == ReturnPolicy::Ignore {
                         continue;
                     }
-                    match periods.last_mut() {
+                    match open.as_mut() {
                         Some(p) if p.holdout == holdout => {
                             p.refunded = p.refunded.checked_add(e.amount).ok_or_else(overflow)?;
                         }
                         _ if holdout => {
-                            holdout_loose_refunds = holdout_loose_refunds
-                                .checked_add(e.amount)
+                            fold.holdout_spend = fold
+                                .holdout_spend
+                                .checked_sub(e.amount)
                                 .ok_or_else(overflow)?;
                         }
                         _ => {
@@ -516,65 +603,37 @@ impl SummaryAccumulator {
                 }
             }
         }
-        let counted = |p: &&Period| !(p.refunded > Decimal::ZERO && p.refunded >= p.gross);
-        let mut calibration = periods.iter().filter(|p| !p.holdout).filter(counted);
-        let Some(first) = calibration.next() else {
-            return Ok(if periods.iter().any(|p| p.holdout && counted(&p)) {
+        if let Some(p) = open.take() {
+            fold.close(p).ok_or_else(overflow)?;
+        }
+        let Some(first) = fold.first else {
+            let outcome = if fold.holdout_frequency > 0 {
                 Outcome::Late
             } else {
                 Outcome::NoPurchase
-            });
-        };
-        let mut frequency = 0u32;
-        let mut repeat_spend = Decimal::ZERO;
-        let mut last = first;
-        for p in calibration {
-            frequency += 1;
-            repeat_spend = repeat_spend.checked_add(p.net()).ok_or_else(overflow)?;
-            last = p;
-        }
-        let mut total_spend = Decimal::ZERO;
-        let mut orders = 0u32;
-        for p in periods.iter().filter(|p| !p.holdout) {
-            total_spend = total_spend.checked_add(p.net()).ok_or_else(overflow)?;
-            orders += p.orders;
-        }
-        let holdout = match options.holdout_end {
-            None => None,
-            Some(_) => {
-                let mut h = HoldoutSummary {
-                    frequency: 0,
-                    spend: -holdout_loose_refunds,
-                };
-                for p in periods.iter().filter(|p| p.holdout) {
-                    if counted(&p) {
-                        h.frequency += 1;
-                    }
-                    h.spend = h.spend.checked_add(p.net()).ok_or_else(overflow)?;
-                }
-                Some(h)
-            }
+            };
+            return Ok((outcome, after_end));
         };
         let span = |from: i64, to: i64| match self.grain {
             Grain::Day => options.unit.from_days((to - from) as f64),
             Grain::Timestamp => options.unit.from_seconds((to - from) as f64 / 1e6),
         };
-        Ok(Outcome::Summary(Box::new(CustomerSummary {
+        let summary = CustomerSummary {
             id: id.clone(),
-            frequency,
-            recency: span(first.key, last.key),
-            age: span(first.key, cuts.age_origin),
-            monetary_value: if frequency == 0 {
-                Decimal::ZERO
-            } else {
-                repeat_spend / Decimal::from(frequency)
-            },
-            first_purchase: self.moment(first.key),
-            last_purchase: self.moment(last.key),
-            orders,
-            total_spend,
-            holdout,
-        })))
+            frequency: fold.frequency,
+            recency: span(first, fold.last),
+            age: span(first, cuts.age_origin),
+            repeat_spend: fold.repeat_spend,
+            first_purchase: self.moment(first),
+            last_purchase: self.moment(fold.last),
+            orders: fold.orders,
+            total_spend: fold.total_spend,
+            holdout: options.holdout_end.map(|_| HoldoutSummary {
+                frequency: fold.holdout_frequency,
+                spend: fold.holdout_spend,
+            }),
+        };
+        Ok((Outcome::Summary(summary), after_end))
     }
 
     fn moment(&self, key: i64) -> NaiveDateTime {
@@ -606,14 +665,50 @@ struct Period {
     orders: u32,
 }
 
-impl Period {
-    fn net(&self) -> Decimal {
-        self.gross - self.refunded
+/// Running totals over a customer's closed purchase periods.
+#[derive(Default)]
+struct Fold {
+    first: Option<i64>,
+    last: i64,
+    frequency: u32,
+    repeat_spend: Decimal,
+    total_spend: Decimal,
+    orders: u32,
+    holdout_frequency: u32,
+    holdout_spend: Decimal,
+}
+
+impl Fold {
+    /// Adds a closed period; `None` on decimal overflow.
+    fn close(&mut self, p: Period) -> Option<()> {
+        // A purchase period whose purchases were fully refunded no longer counts as a purchase.
+        let (net, counted) = if p.refunded.is_zero() {
+            (p.gross, true)
+        } else {
+            (p.gross.checked_sub(p.refunded)?, p.refunded < p.gross)
+        };
+        if p.holdout {
+            self.holdout_frequency += u32::from(counted);
+            self.holdout_spend = self.holdout_spend.checked_add(net)?;
+            return Some(());
+        }
+        self.total_spend = self.total_spend.checked_add(net)?;
+        self.orders += p.orders;
+        if counted {
+            if self.first.is_none() {
+                self.first = Some(p.key);
+            } else {
+                self.frequency += 1;
+                self.repeat_spend = self.repeat_spend.checked_add(net)?;
+            }
+            self.last = p.key;
+        }
+        Some(())
     }
 }
 
 enum Outcome {
-    Summary(Box<CustomerSummary>),
+    Summary(CustomerSummary),
     Late,
     NoPurchase,
 }
@@ -703,13 +798,19 @@ impl Pattern {
 /// assert!(Patterns::new(TimeUnit::WEEKS, [(1, 5.0, 4.0, 1.0)]).is_err());
 /// # Ok::<(), customer_assets::PatternError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Patterns {
     unit: TimeUnit,
     items: Vec<Pattern>,
     #[cfg_attr(feature = "serde", serde(skip))]
-    index: HashMap<(u32, u64, u64), usize>,
+    index: FastMap<(u32, u64, u64), usize>,
+}
+
+impl PartialEq for Patterns {
+    fn eq(&self, other: &Self) -> bool {
+        self.unit == other.unit && self.items == other.items
+    }
 }
 
 impl Patterns {
@@ -717,7 +818,7 @@ impl Patterns {
         Patterns {
             unit,
             items: Vec::new(),
-            index: HashMap::new(),
+            index: FastMap::default(),
         }
     }
 

@@ -273,8 +273,9 @@ pub fn simulate(
         customers.push(Customer::new(id.clone(), first_moment.date()));
         for (k, &s) in seconds.iter().enumerate() {
             let amount = match &amounts {
-                Some(a) => Decimal::from_f64_retain(a[k])
-                    .map(|d| d.round_dp(2))
+                // Whole cents through an integer: exact, and far cheaper than a decimal rounding.
+                Some(a) => (a[k].is_finite() && a[k] < 1e15)
+                    .then(|| Decimal::new((a[k] * 100.0).round() as i64, 2))
                     .ok_or(SimulationError::InvalidParameter {
                         name: "spend",
                         value: a[k],

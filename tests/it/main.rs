@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+mod special;
 mod summarize;
 
 /// The shared data folder: `CUSTOMER_ASSETS_DATA`, else `../shared/data` beside the crate.
