@@ -15,11 +15,15 @@ use std::process::ExitCode;
 
 #[path = "clv_cmd/common.rs"]
 mod common;
+#[path = "clv_cmd/fit_discrete.rs"]
+mod fit_discrete;
 #[path = "clv_cmd/summarize.rs"]
 mod summarize;
 
 const USAGE: &str = "usage: clv <subcommand> [flags]
 subcommands:
+  fit --model bg-bb --summary FILE.csv
+  fit --model sbg|bdw --survival FILE.csv [--periods K]
   summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]";
 
 fn main() -> ExitCode {
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
     };
     let rest: Vec<String> = args.collect();
     let result = match command.as_str() {
+        "fit" if fit_discrete::requested(&rest) => fit_discrete::run(&rest),
         "summarize" => summarize::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

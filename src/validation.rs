@@ -217,32 +217,79 @@ pub fn validate(
     }
     let as_of = summaries.as_of();
     let holdout_length = unit.from_days((holdout_end - as_of).num_days() as f64);
-    let fail = |customer: String, source: PredictError| ValidationError::Predict {
+    let records: Vec<HoldoutRecord> = summaries
+        .iter()
+        .map(|s| HoldoutRecord {
+            history: History::from(s),
+            holdout: s.holdout().map_or(0, |h| h.frequency) as f64,
+        })
+        .collect();
+    let mut report = validate_holdout(model, &records, holdout_length).map_err(|e| match e {
+        ValidationError::Predict {
+            model,
+            customer,
+            source,
+        } => {
+            // Name the customer by id rather than by row.
+            let id = customer
+                .strip_prefix("row ")
+                .and_then(|r| r.parse::<usize>().ok())
+                .and_then(|r| summaries.customers().get(r))
+                .map_or(customer, |s| s.id().to_string());
+            ValidationError::Predict {
+                model,
+                customer: id,
+                source,
+            }
+        }
+        other => other,
+    })?;
+    report.tracking = tracking(model, summaries, transactions, holdout_end)?;
+    Ok(report)
+}
+
+/// One customer's calibration history and the transactions they made in the holdout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HoldoutRecord {
+    /// The calibration history (x, t_x, T).
+    pub history: History,
+    /// Transactions in the holdout.
+    pub holdout: f64,
+}
+
+/// Validates a model on calibration histories and holdout counts alone (no dates): everything
+/// of [`validate`] but the tracking curve, which is left empty. This is the entry point for
+/// discrete-time data, e.g. BG/BB patterns over n calibration opportunities and the
+/// transactions in the next `holdout_length` opportunities.
+pub fn validate_holdout(
+    model: &dyn TransactionModel,
+    records: &[HoldoutRecord],
+    holdout_length: f64,
+) -> Result<ValidationReport, ValidationError> {
+    if records.is_empty() {
+        return Err(ValidationError::Empty);
+    }
+    let fail = |row: usize, source: PredictError| ValidationError::Predict {
         model: model.name().to_string(),
-        customer,
+        customer: format!("row {row}"),
         source,
     };
-
-    // Per customer: expected and actual holdout transactions, calibration log-likelihood.
     const TOP: u32 = 7;
-    let mut actual = Vec::with_capacity(summaries.len());
-    let mut expected = Vec::with_capacity(summaries.len());
+    let mut actual = Vec::with_capacity(records.len());
+    let mut expected = Vec::with_capacity(records.len());
     let mut buckets = vec![(0usize, 0.0f64, 0.0f64); TOP as usize + 1];
     let mut log_likelihood = 0.0;
-    for s in summaries {
-        let h = History::from(s);
+    for (row, r) in records.iter().enumerate() {
         let e = model
-            .expected_purchases(&h, holdout_length)
-            .map_err(|e| fail(s.id().to_string(), e))?;
-        let a = s.holdout().map_or(0, |h| h.frequency) as f64;
-        log_likelihood += model
-            .log_likelihood(&h)
-            .map_err(|e| fail(s.id().to_string(), e))?;
-        let b = &mut buckets[s.frequency().min(TOP) as usize];
+            .expected_purchases(&r.history, holdout_length)
+            .map_err(|e| fail(row, e))?;
+        log_likelihood += model.log_likelihood(&r.history).map_err(|e| fail(row, e))?;
+        let b = &mut buckets[r.history.frequency.min(TOP) as usize];
         b.0 += 1;
-        b.1 += a;
+        b.1 += r.holdout;
         b.2 += e;
-        actual.push(a);
+        actual.push(r.holdout);
         expected.push(e);
     }
     let by_frequency = buckets
@@ -256,16 +303,15 @@ pub fn validate(
             expected_mean: if n > 0 { e / n as f64 } else { 0.0 },
         })
         .collect();
-    let tracking = tracking(model, summaries, transactions, holdout_end)?;
     let errors = error_metrics(&actual, &expected);
     let k = model.parameter_count() as f64;
-    let n = summaries.len() as f64;
+    let n = records.len() as f64;
     Ok(ValidationReport {
         model: model.name().to_string(),
-        customers: summaries.len(),
+        customers: records.len(),
         holdout_length,
         by_frequency,
-        tracking,
+        tracking: Vec::new(),
         errors,
         log_likelihood,
         parameters: model.parameter_count(),

@@ -8,6 +8,7 @@
 //! exactly the sBG model. DEL, DERL and the expected lifetime have no closed form and are summed
 //! numerically (the trait's defaults).
 
+use crate::fit::{maximize, natural_standard_errors, FitError, FitOptions, FitReport, Objective};
 use crate::models::bg_bb::{ln_beta, ln_beta_grad};
 use crate::models::contractual::{Cohort, RetentionModel};
 
@@ -162,6 +163,118 @@ impl RetentionModel for Bdw {
     fn log_likelihood(&self, cohorts: &[Cohort]) -> f64 {
         let BdwParams { alpha, beta, c } = self.params;
         cohort_ll_grad(&[alpha, beta, c], cohorts).0
+    }
+}
+
+/// The BdW cohort log-likelihood as an [`Objective`] in log-parameters.
+struct BdwObjective<'a> {
+    cohorts: &'a [Cohort],
+}
+
+impl Objective for BdwObjective<'_> {
+    fn dim(&self) -> usize {
+        3
+    }
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let mut p = [0.0; 3];
+        for (k, t) in theta.iter().take(3).enumerate() {
+            p[k] = t.exp();
+        }
+        if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return f64::NAN;
+        }
+        let (ll, g) = cohort_ll_grad(&p, self.cohorts);
+        for (out, v) in grad.iter_mut().zip(g) {
+            *out = v;
+        }
+        ll
+    }
+    fn weight(&self) -> f64 {
+        self.cohorts.iter().map(|c| c.acquired()).sum()
+    }
+}
+
+/// A BdW model fitted by maximum likelihood, with standard errors and the fit report.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FittedBdw {
+    model: Bdw,
+    standard_errors: Option<[f64; 3]>,
+    report: FitReport,
+}
+
+impl FittedBdw {
+    /// The fitted model (all predictions).
+    pub fn model(&self) -> &Bdw {
+        &self.model
+    }
+    /// The estimates.
+    pub fn params(&self) -> &BdwParams {
+        &self.model.params
+    }
+    /// Standard errors of (α, β, c) from the inverse Hessian (delta method); `None` when the
+    /// negative Hessian is not positive definite at the estimate.
+    pub fn standard_errors(&self) -> Option<[f64; 3]> {
+        self.standard_errors
+    }
+    /// The fit's diagnostics (total log-likelihood, iterations, gradient norm, convergence).
+    pub fn report(&self) -> &FitReport {
+        &self.report
+    }
+}
+
+/// Why a BdW fit failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BdwFitError {
+    /// No cohorts given.
+    #[error("no cohorts to fit")]
+    Empty,
+    /// The optimizer failed or did not converge.
+    #[error("BdW fit failed: {0}")]
+    Fit(#[from] FitError),
+    /// The estimate is not a valid parameter set.
+    #[error(transparent)]
+    Params(#[from] BdwError),
+}
+
+/// How to fit BdW: the fitting machinery's options (L-BFGS, starts, penalty).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BdwFit {
+    options: FitOptions,
+}
+
+impl BdwFit {
+    /// Default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Custom options.
+    pub fn options(mut self, options: FitOptions) -> Self {
+        self.options = options;
+        self
+    }
+    /// Fits the cohorts (each with its own length; cut them with [`Cohort::calibration`] first
+    /// to keep periods for validation).
+    pub fn fit(&self, cohorts: &[Cohort]) -> Result<FittedBdw, BdwFitError> {
+        if cohorts.is_empty() {
+            return Err(BdwFitError::Empty);
+        }
+        let objective = BdwObjective { cohorts };
+        let max = maximize(&objective, &[vec![0.0; 3]], &self.options)?;
+        let mut p = [0.0; 3];
+        for (k, t) in max.theta.iter().take(3).enumerate() {
+            p[k] = t.exp();
+        }
+        let params = BdwParams::new(p[0], p[1], p[2])?;
+        let standard_errors = natural_standard_errors(&objective, &max.theta)
+            .ok()
+            .and_then(|se| <[f64; 3]>::try_from(se.as_slice()).ok())
+            .filter(|se| se.iter().all(|v| v.is_finite()));
+        Ok(FittedBdw {
+            model: Bdw::new(params),
+            standard_errors,
+            report: max.report,
+        })
     }
 }
 

@@ -20,6 +20,7 @@
 
 use statrs::function::gamma::{digamma, ln_gamma};
 
+use crate::fit::{maximize, natural_standard_errors, FitOptions, FitReport, Objective};
 use crate::models::{History, PredictError, TransactionModel};
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
@@ -178,8 +179,9 @@ impl DiscretePattern {
 ///
 /// ```
 /// use customer_assets::models::bg_bb::DiscretePatterns;
-/// let data = DiscretePatterns::new([(0, 0, 6, 3464.0), (6, 6, 6, 1203.0)])?;
-/// assert_eq!(data.total_weight(), 4667.0);
+/// let data = DiscretePatterns::new([(0, 0, 6, 3464.0), (6, 6, 6, 1203.0), (0, 0, 6, 1.0)])?;
+/// assert_eq!(data.len(), 2);
+/// assert_eq!(data.total_weight(), 4668.0);
 /// assert!(DiscretePatterns::new([(3, 2, 6, 1.0)]).is_err()); // x > t_x
 /// # Ok::<(), customer_assets::models::bg_bb::BgBbError>(())
 /// ```
@@ -191,9 +193,12 @@ pub struct DiscretePatterns {
 
 impl DiscretePatterns {
     /// Validates rows of (x, t_x, n, weight): x ≤ t_x ≤ n, t_x = 0 exactly when x = 0, weight
-    /// finite and positive.
+    /// finite and positive. Equal (x, t_x, n) rows are merged (weights added), in order of first
+    /// appearance.
     pub fn new(rows: impl IntoIterator<Item = (u32, u32, u32, f64)>) -> Result<Self, BgBbError> {
-        let mut items = Vec::new();
+        let mut items: Vec<DiscretePattern> = Vec::new();
+        let mut index: std::collections::HashMap<(u32, u32, u32), usize> =
+            std::collections::HashMap::new();
         for (row, (x, t_x, n, weight)) in rows.into_iter().enumerate() {
             let bad = |reason: String| Err(BgBbError::InvalidData { row, reason });
             if x > t_x || t_x > n {
@@ -208,12 +213,22 @@ impl DiscretePatterns {
             if !(weight.is_finite() && weight > 0.0) {
                 return bad(format!("weight {weight} must be finite and positive"));
             }
-            items.push(DiscretePattern {
-                frequency: x,
-                recency: t_x,
-                periods: n,
-                weight,
-            });
+            match index.entry((x, t_x, n)) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    if let Some(p) = items.get_mut(*e.get()) {
+                        p.weight += weight;
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(items.len());
+                    items.push(DiscretePattern {
+                        frequency: x,
+                        recency: t_x,
+                        periods: n,
+                        weight,
+                    });
+                }
+            }
         }
         Ok(DiscretePatterns { items })
     }
@@ -304,6 +319,21 @@ pub(crate) fn pattern_ll_grad(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> (f64, [
         grad[k] *= p[k];
     }
     (ll, grad)
+}
+
+/// Per-customer log-likelihood alone (no gradient), for predictions.
+pub(crate) fn pattern_ll(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> f64 {
+    let [a, b, g, d] = *p;
+    let (x, t_x, n) = (x as f64, t_x as f64, n as f64);
+    let base = ln_beta(a, b) + ln_beta(g, d);
+    let mut ll = ln_beta(a + x, b + n - x) + ln_beta(g, d + n) - base;
+    let mut i = 0.0;
+    while t_x + i < n {
+        let v = ln_beta(a + x, b + t_x - x + i) + ln_beta(g + 1.0, d + t_x + i) - base;
+        ll = ln_add_exp(ll, v);
+        i += 1.0;
+    }
+    ll
 }
 
 /// Total weighted log-likelihood and gradient in log-parameter space.
@@ -420,7 +450,7 @@ impl BgBb {
 
     /// ln L(x, t_x, n).
     fn ln_l(&self, x: u32, t_x: u32, n: u32) -> f64 {
-        pattern_ll_grad(&self.params.to_array(), x, t_x, n).0
+        pattern_ll(&self.params.to_array(), x, t_x, n)
     }
 
     /// ln of E[p^{x+k} (1−p)^{n−x} ...] prefix shared by the alive-based predictions:
@@ -543,32 +573,15 @@ impl BgBb {
         let BgBbParams { gamma, delta, .. } = self.params;
         let nf = n as f64;
         let z = 1.0 / (1.0 + d);
-        let ln_f =
-            ln_hyp2f1_pending(1.0, delta + nf + 1.0, gamma + delta + nf + 1.0, z).map_err(|e| {
-                PredictError::Numerical {
-                    what: "BG/BB DERT 2F1",
-                    detail: e.to_string(),
-                }
+        let ln_f = crate::special::ln_hyp2f1(1.0, delta + nf + 1.0, gamma + delta + nf + 1.0, z)
+            .map_err(|e| PredictError::Numerical {
+                what: "BG/BB DERT 2F1",
+                detail: e.to_string(),
             })?;
         let v = self.ln_p_part(x, n, 1.0) + self.ln_alive(nf + 1.0) - (1.0 + d).ln() + ln_f
             - self.ln_l(x, t_x, n);
         finite("BG/BB DERT", v.exp())
     }
-}
-
-// Replaced by crate::special::ln_hyp2f1 when the fit branch lands.
-pub(crate) fn ln_hyp2f1_pending(a: f64, b: f64, c: f64, z: f64) -> Result<f64, String> {
-    let mut term = 1.0;
-    let mut sum = 1.0;
-    for j in 0..1_000_000 {
-        let j = j as f64;
-        term *= (a + j) * (b + j) / ((c + j) * (j + 1.0)) * z;
-        sum += term;
-        if term < 1e-16 * sum {
-            return Ok(sum.ln());
-        }
-    }
-    Err("no convergence".into())
 }
 
 impl TransactionModel for BgBb {
@@ -603,6 +616,151 @@ impl TransactionModel for BgBb {
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
         check_rate(rate)?;
         self.dert_discrete(history, rate.exp_m1())
+    }
+}
+
+/// The BG/BB log-likelihood as an [`Objective`] in (ln α, ln β, ln γ, ln δ).
+struct BgBbObjective<'a> {
+    data: &'a DiscretePatterns,
+}
+
+impl Objective for BgBbObjective<'_> {
+    fn dim(&self) -> usize {
+        4
+    }
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let mut p = [0.0; 4];
+        for (k, t) in theta.iter().take(4).enumerate() {
+            p[k] = t.exp();
+        }
+        if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return f64::NAN;
+        }
+        let (ll, g) = total_ll_grad(&p, self.data);
+        for (out, v) in grad.iter_mut().zip(g) {
+            *out = v;
+        }
+        ll
+    }
+    fn weight(&self) -> f64 {
+        self.data.total_weight()
+    }
+}
+
+/// A BG/BB model fitted by maximum likelihood, with standard errors and the fit report.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FittedBgBb {
+    model: BgBb,
+    standard_errors: Option<[f64; 4]>,
+    report: FitReport,
+}
+
+impl FittedBgBb {
+    /// The fitted model (all predictions).
+    pub fn model(&self) -> &BgBb {
+        &self.model
+    }
+    /// The estimates.
+    pub fn params(&self) -> &BgBbParams {
+        &self.model.params
+    }
+    /// Standard errors of (α, β, γ, δ) from the inverse Hessian (delta method); `None` when the
+    /// negative Hessian is not positive definite at the estimate.
+    pub fn standard_errors(&self) -> Option<[f64; 4]> {
+        self.standard_errors
+    }
+    /// The fit's diagnostics (total log-likelihood, iterations, gradient norm, convergence).
+    pub fn report(&self) -> &FitReport {
+        &self.report
+    }
+}
+
+/// How to fit BG/BB: the fitting machinery's options (L-BFGS, starts, penalty).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BgBbFit {
+    options: FitOptions,
+}
+
+impl BgBbFit {
+    /// Default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Custom options.
+    pub fn options(mut self, options: FitOptions) -> Self {
+        self.options = options;
+        self
+    }
+    /// Fits (α, β, γ, δ) to weighted patterns; `period` is the length of one opportunity.
+    ///
+    /// ```
+    /// use customer_assets::models::bg_bb::{BgBbFit, DiscretePatterns};
+    /// use customer_assets::simulate::BgBbProcess;
+    /// use customer_assets::TimeUnit;
+    /// let data = BgBbProcess::new(1.2, 0.75, 0.66, 2.8)?.patterns(5_000, 6, 1)?;
+    /// let fitted = BgBbFit::new().fit(&data, TimeUnit::custom_days(365.0)?)?;
+    /// assert!(fitted.report().converged);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit(&self, data: &DiscretePatterns, period: TimeUnit) -> Result<FittedBgBb, BgBbError> {
+        if data.is_empty() {
+            return Err(BgBbError::Empty);
+        }
+        let objective = BgBbObjective { data };
+        let max = maximize(&objective, &[vec![0.0; 4]], &self.options)
+            .map_err(|e| BgBbError::Fit(e.to_string()))?;
+        let p: Vec<f64> = max.theta.iter().map(|t| t.exp()).collect();
+        let params = match p.as_slice() {
+            [a, b, g, d] => BgBbParams::new(*a, *b, *g, *d)?,
+            _ => {
+                return Err(BgBbError::Fit(
+                    "optimizer returned the wrong dimension".into(),
+                ))
+            }
+        };
+        let standard_errors = natural_standard_errors(&objective, &max.theta)
+            .ok()
+            .and_then(|se| <[f64; 4]>::try_from(se.as_slice()).ok())
+            .filter(|se| se.iter().all(|v| v.is_finite()));
+        Ok(FittedBgBb {
+            model: BgBb::new(params, period),
+            standard_errors,
+            report: max.report,
+        })
+    }
+}
+
+impl TransactionModel for FittedBgBb {
+    fn name(&self) -> &str {
+        self.model.name()
+    }
+    fn unit(&self) -> TimeUnit {
+        self.model.unit()
+    }
+    fn parameter_count(&self) -> usize {
+        4
+    }
+    fn log_likelihood(&self, history: &History) -> Result<f64, PredictError> {
+        self.model.log_likelihood(history)
+    }
+    fn p_alive(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+        self.model.p_alive(history, t)
+    }
+    fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+        self.model.expected_purchases(history, t)
+    }
+    fn purchase_probability(&self, history: &History, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.model.purchase_probability(history, n, t)
+    }
+    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+        self.model.expected_purchases_new(t)
+    }
+    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.model.purchase_probability_new(n, t)
+    }
+    fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
+        self.model.dert(history, rate)
     }
 }
 
@@ -652,6 +810,7 @@ mod tests {
         let p = [2.5, 3.0, 1.5, 4.0];
         for (x, t_x, n) in [(0, 0, 6), (2, 4, 6), (6, 6, 6), (1, 1, 3)] {
             let exact = pattern_ll_grad(&p, x, t_x, n).0;
+            assert!((exact - pattern_ll(&p, x, t_x, n)).abs() < 1e-12);
             let quad = ll_by_quadrature(p, x, t_x, n);
             assert!(
                 (exact - quad).abs() < 1e-3,
@@ -755,6 +914,19 @@ mod tests {
                     - pattern_ll_grad(&dn.map(f64::exp), x, t_x, n).0) / (2.0 * h);
                 prop_assert!((fd - g[k]).abs() < 1e-5 * (1.0 + fd.abs()), "k={} fd={} an={}", k, fd, g[k]);
             }
+        }
+
+        #[test]
+        fn dert_falls_as_the_discount_rate_grows(
+            a in 0.1f64..5.0, b in 0.1f64..5.0, g in 0.1f64..5.0, d in 0.1f64..5.0,
+            rate in 0.01f64..1.0, n in 0u32..10, x in 0u32..10,
+        ) {
+            let m = model(a, b, g, d);
+            let x = x.min(n);
+            let h = History::new(x, x as f64, n as f64);
+            let lo = m.dert_discrete(&h, rate).unwrap();
+            let hi = m.dert_discrete(&h, rate * 1.1).unwrap();
+            prop_assert!(hi < lo && hi > 0.0, "{} {}", lo, hi);
         }
 
         #[test]

@@ -7,6 +7,7 @@
 //! customers as Beta(α, β). Then P(T = t) = B(α+1, β+t−1)/B(α, β), S(t) = B(α, β+t)/B(α, β) and
 //! the retention rate r_t = (β+t−1)/(α+β+t−1) rises with t: the cohort sorts itself.
 
+use crate::fit::{maximize, natural_standard_errors, FitError, FitOptions, FitReport, Objective};
 use crate::models::bg_bb::{ln_beta, ln_beta_grad};
 use crate::models::contractual::{Cohort, RetentionModel};
 use crate::models::PredictError;
@@ -174,13 +175,8 @@ impl RetentionModel for Sbg {
         }
         let SbgParams { alpha, beta } = self.params;
         let nf = n as f64;
-        let ln_f = crate::models::bg_bb::ln_hyp2f1_pending(
-            1.0,
-            beta + nf,
-            alpha + beta + nf,
-            1.0 / (1.0 + d),
-        )
-        .map_err(|e| numerical("sBG DERL 2F1", e.to_string()))?;
+        let ln_f = crate::special::ln_hyp2f1(1.0, beta + nf, alpha + beta + nf, 1.0 / (1.0 + d))
+            .map_err(|e| numerical("sBG DERL 2F1", e.to_string()))?;
         let v = ((beta + nf - 1.0) / (alpha + beta + nf - 1.0)).ln() + ln_f;
         let v = v.exp();
         if v.is_finite() {
@@ -199,15 +195,126 @@ impl RetentionModel for Sbg {
             });
         }
         let SbgParams { alpha, beta } = self.params;
-        let ln_f =
-            crate::models::bg_bb::ln_hyp2f1_pending(1.0, beta, alpha + beta, 1.0 / (1.0 + d))
-                .map_err(|e| numerical("sBG DEL 2F1", e.to_string()))?;
+        let ln_f = crate::special::ln_hyp2f1(1.0, beta, alpha + beta, 1.0 / (1.0 + d))
+            .map_err(|e| numerical("sBG DEL 2F1", e.to_string()))?;
         let v = ln_f.exp();
         if v.is_finite() {
             Ok(v)
         } else {
             Err(numerical("sBG DEL", format!("non-finite result {v}")))
         }
+    }
+}
+
+/// The sBG cohort log-likelihood as an [`Objective`] in log-parameters.
+struct SbgObjective<'a> {
+    cohorts: &'a [Cohort],
+}
+
+impl Objective for SbgObjective<'_> {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let mut p = [0.0; 2];
+        for (k, t) in theta.iter().take(2).enumerate() {
+            p[k] = t.exp();
+        }
+        if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return f64::NAN;
+        }
+        let (ll, g) = cohort_ll_grad(&p, self.cohorts);
+        for (out, v) in grad.iter_mut().zip(g) {
+            *out = v;
+        }
+        ll
+    }
+    fn weight(&self) -> f64 {
+        self.cohorts.iter().map(|c| c.acquired()).sum()
+    }
+}
+
+/// A sBG model fitted by maximum likelihood, with standard errors and the fit report.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FittedSbg {
+    model: Sbg,
+    standard_errors: Option<[f64; 2]>,
+    report: FitReport,
+}
+
+impl FittedSbg {
+    /// The fitted model (all predictions).
+    pub fn model(&self) -> &Sbg {
+        &self.model
+    }
+    /// The estimates.
+    pub fn params(&self) -> &SbgParams {
+        &self.model.params
+    }
+    /// Standard errors of (α, β) from the inverse Hessian (delta method); `None` when the
+    /// negative Hessian is not positive definite at the estimate.
+    pub fn standard_errors(&self) -> Option<[f64; 2]> {
+        self.standard_errors
+    }
+    /// The fit's diagnostics (total log-likelihood, iterations, gradient norm, convergence).
+    pub fn report(&self) -> &FitReport {
+        &self.report
+    }
+}
+
+/// Why a sBG fit failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SbgFitError {
+    /// No cohorts given.
+    #[error("no cohorts to fit")]
+    Empty,
+    /// The optimizer failed or did not converge.
+    #[error("sBG fit failed: {0}")]
+    Fit(#[from] FitError),
+    /// The estimate is not a valid parameter set.
+    #[error(transparent)]
+    Params(#[from] SbgError),
+}
+
+/// How to fit sBG: the fitting machinery's options (L-BFGS, starts, penalty).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SbgFit {
+    options: FitOptions,
+}
+
+impl SbgFit {
+    /// Default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Custom options.
+    pub fn options(mut self, options: FitOptions) -> Self {
+        self.options = options;
+        self
+    }
+    /// Fits the cohorts (each with its own length; cut them with [`Cohort::calibration`] first
+    /// to keep periods for validation).
+    pub fn fit(&self, cohorts: &[Cohort]) -> Result<FittedSbg, SbgFitError> {
+        if cohorts.is_empty() {
+            return Err(SbgFitError::Empty);
+        }
+        let objective = SbgObjective { cohorts };
+        let max = maximize(&objective, &[vec![0.0; 2]], &self.options)?;
+        let mut p = [0.0; 2];
+        for (k, t) in max.theta.iter().take(2).enumerate() {
+            p[k] = t.exp();
+        }
+        let params = SbgParams::new(p[0], p[1])?;
+        let standard_errors = natural_standard_errors(&objective, &max.theta)
+            .ok()
+            .and_then(|se| <[f64; 2]>::try_from(se.as_slice()).ok())
+            .filter(|se| se.iter().all(|v| v.is_finite()));
+        Ok(FittedSbg {
+            model: Sbg::new(params),
+            standard_errors,
+            report: max.report,
+        })
     }
 }
 

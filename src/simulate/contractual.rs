@@ -93,8 +93,8 @@ impl RetentionProcess {
         // alive at t = customers with T > t.
         let mut alive = Vec::with_capacity(periods as usize + 1);
         let mut remaining = acquired as f64;
-        for t in 0..=periods as usize {
-            remaining -= churned_at[t] as f64;
+        for churned in churned_at.iter().take(periods as usize + 1) {
+            remaining -= *churned as f64;
             alive.push(remaining);
         }
         Cohort::new(name, alive).map_err(|_| SimulationError::InvalidParameter {

@@ -5,6 +5,7 @@ use rand_distr::{Beta, Distribution};
 
 use super::{positive, PurchaseProcess, SimRng, SimulationError};
 use crate::models::bg_bb::DiscretePatterns;
+use crate::models::History;
 
 /// The BG/BB process: one transaction opportunity per period. At the start of each period an
 /// alive customer dies with probability θ ~ Beta(γ, δ); if still alive, transacts with probability
@@ -86,6 +87,32 @@ impl BgBbProcess {
                 reason: "produced an invalid pattern",
             },
         )
+    }
+
+    /// Simulates `customers` new customers over `calibration` + `holdout` opportunities and
+    /// returns, per customer, the calibration history (x, t_x, n = `calibration`, in periods) and
+    /// the number of transactions in the `holdout` opportunities after it.
+    pub fn with_holdout(
+        &self,
+        customers: usize,
+        calibration: u32,
+        holdout: u32,
+        seed: u64,
+    ) -> Vec<(History, u32)> {
+        let mut rng = SimRng::seed_from_u64(seed);
+        let mut times = Vec::new();
+        let mut out = Vec::with_capacity(customers);
+        let cut = calibration as f64;
+        for _ in 0..customers {
+            times.clear();
+            self.draw(&mut rng, calibration.saturating_add(holdout), &mut times);
+            let cal: Vec<f64> = times.iter().copied().filter(|&t| t <= cut).collect();
+            let x = cal.len() as u32;
+            let t_x = cal.last().copied().unwrap_or(0.0);
+            let later = times.len() as u32 - x;
+            out.push((History::new(x, t_x, cut), later));
+        }
+        out
     }
 }
 
