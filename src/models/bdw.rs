@@ -291,6 +291,22 @@ mod tests {
         ]
     }
 
+    #[test]
+    fn numerical_expected_lifetime_matches_the_sbg_closed_form() {
+        for (a, b) in [(2.5, 3.0), (1.6, 0.8), (4.0, 10.0)] {
+            let bdw = Bdw::new(BdwParams::new(a, b, 1.0).unwrap());
+            let sbg = Sbg::new(SbgParams::new(a, b).unwrap());
+            let (x, y) = (
+                bdw.expected_lifetime().unwrap(),
+                sbg.expected_lifetime().unwrap(),
+            );
+            assert!((x - y).abs() < 1e-3 * y, "{a} {b}: {x} vs {y}");
+        }
+        // Heavy tail: c·α ≤ 1 has no finite mean.
+        let heavy = Bdw::new(BdwParams::new(0.7, 1.2, 1.0).unwrap());
+        assert!(heavy.expected_lifetime().is_err());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         #[test]

@@ -253,12 +253,12 @@ pub trait RetentionModel {
         )
     }
     /// Expected lifetime E[T] = Σ_{t ≥ 0} S(t) of a new customer, in periods. Numerically: the
-    /// series up to a large t plus a power-law tail estimated from the last terms; an error when
+    /// series up to t = 2^16 plus a power-law tail estimated from the last terms; an error when
     /// the tail decays too slowly for the mean to be finite.
     fn expected_lifetime(&self) -> Result<f64, PredictError> {
         let mut sum = 0.0;
         let mut t: u64 = 0;
-        let limit: u64 = 1 << 20;
+        let limit: u64 = 1 << 16;
         while t < limit {
             let s = self.ln_survival(t as f64).exp();
             sum += s;
@@ -267,7 +267,8 @@ pub trait RetentionModel {
             }
             t += 1;
         }
-        // Power-law tail S(t) ≈ C t^{-k}: Σ_{t > N} S(t) ≈ S(N) N / (k − 1).
+        // Power-law tail S(t) ≈ C t^{-k}; Euler-Maclaurin: Σ_{t ≥ N} S(t) ≈ S(N) (N/(k − 1) + 1/2),
+        // and the loop summed t < N.
         let n = limit as f64;
         let k = (self.ln_survival(n / 2.0) - self.ln_survival(n)) / 2f64.ln();
         if k <= 1.05 {
@@ -276,7 +277,7 @@ pub trait RetentionModel {
                 detail: format!("survival decays like t^-{k:.3}: the mean lifetime is infinite or not computable"),
             });
         }
-        let tail = self.ln_survival(n).exp() * n / (k - 1.0);
+        let tail = self.ln_survival(n).exp() * (n / (k - 1.0) + 0.5);
         Ok(sum + tail)
     }
     /// Discounted expected residual lifetime (Fader & Hardie 2010) of a customer active in period

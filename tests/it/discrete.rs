@@ -57,6 +57,20 @@ fn bg_bb_reproduces_the_donations_fit() {
     assert!((fitted.report().log_likelihood - -33225.6).abs() < 0.1);
     let se = fitted.standard_errors().unwrap();
     assert!(se.iter().all(|s| *s > 0.0 && *s < 0.5), "{se:?}");
+    // Fitted models serialize and load back.
+    let json = serde_json::to_string(&fitted).unwrap();
+    let back: customer_assets::models::bg_bb::FittedBgBb = serde_json::from_str(&json).unwrap();
+    // (serde_json's default float parsing may differ in the last bit.)
+    for (a, b) in back
+        .params()
+        .to_array()
+        .iter()
+        .zip(fitted.params().to_array())
+    {
+        assert!((a - b).abs() <= 1e-14 * b.abs());
+    }
+    assert_eq!(back.report().iterations, fitted.report().iterations);
+    assert_eq!(back.model().unit(), fitted.model().unit());
 
     // Predictions on the fitted model behave: the 6-for-6 donor is the most likely to be alive
     // and to give again; the never-again donor the least.
