@@ -22,6 +22,8 @@ use std::process::ExitCode;
 
 #[path = "clv_cmd/common.rs"]
 mod common;
+#[path = "clv_cmd/fit_discrete.rs"]
+mod fit_discrete;
 #[path = "clv_cmd/kpi.rs"]
 mod kpi;
 #[path = "clv_cmd/segment.rs"]
@@ -36,7 +38,9 @@ subcommands:
   summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
   segment --summary FILE.csv --method rfm|abc|lifecycle|kmeans [--k N] [--unit weeks|days] [--seed S]
   kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]
-  tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD";
+  tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD
+  fit --model bg-bb --summary FILE.csv
+  fit --model sbg|bdw --survival FILE.csv [--periods K]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
     };
     let rest: Vec<String> = args.collect();
     let result = match command.as_str() {
+        "fit" if fit_discrete::requested(&rest) => fit_discrete::run(&rest),
         "summarize" => summarize::run(&rest),
         "segment" => segment::run(&rest),
         "kpi" => kpi::run(&rest),

@@ -54,6 +54,7 @@ pub mod simulate;
 pub mod special;
 pub mod summary;
 pub mod time;
+pub mod validation;
 
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
 pub use models::{History, PredictError, SpendModel, TransactionModel};
