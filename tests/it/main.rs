@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 mod gamma_gamma;
-mod special;
 mod kpi;
-mod segment;
 mod loyalty;
+mod segment;
+mod special;
 mod summarize;
 
 /// The shared data folder: `CUSTOMER_ASSETS_DATA`, else `../shared/data` beside the crate.
