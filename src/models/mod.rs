@@ -149,3 +149,9 @@ pub trait SpendModel {
         None
     }
 }
+
+pub mod bg_nbd;
+pub mod btyd;
+pub mod clv;
+pub mod mbg_nbd;
+pub mod pareto_nbd;
