@@ -9,7 +9,11 @@ use crate::time::TimeUnit;
 pub mod bdw;
 pub mod bg_bb;
 pub mod contractual;
+pub mod gamma_gamma;
 pub mod sbg;
+pub use gamma_gamma::{
+    GammaGamma, GammaGammaError, GammaGammaParams, GammaGammaValues, SpendData, SpendDataError,
+};
 
 /// Why a prediction could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

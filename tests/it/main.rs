@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 
 mod discrete;
+mod gamma_gamma;
+mod kpi;
+mod loyalty;
+mod segment;
 mod special;
 mod summarize;
 mod validation;
