@@ -43,13 +43,18 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod fit;
+pub mod kpi;
 pub mod ledger;
 pub mod loyalty;
 pub mod models;
 pub mod records;
+pub mod segment;
 pub mod simulate;
+pub mod special;
 pub mod summary;
 pub mod time;
+pub mod validation;
 
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
 pub use models::{History, PredictError, SpendModel, TransactionModel};
@@ -57,6 +62,7 @@ pub use records::{
     ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, RecordError,
     SatisfactionScore, Transaction, TransactionKind,
 };
+pub use segment::{Assign, Profile, SegmentError, Segmenter};
 pub use summary::{
     CustomerSummary, HoldoutSummary, Pattern, PatternError, Patterns, Summaries,
     SummaryAccumulator, SummaryError, SummaryOptions,

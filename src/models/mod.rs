@@ -6,6 +6,15 @@
 
 use crate::time::TimeUnit;
 
+pub mod gamma_gamma;
+pub use gamma_gamma::{
+    GammaGamma, GammaGammaError, GammaGammaParams, GammaGammaValues, SpendData, SpendDataError,
+};
+pub mod bdw;
+pub mod bg_bb;
+pub mod contractual;
+pub mod sbg;
+
 /// Why a prediction could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PredictError {

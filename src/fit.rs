@@ -1,0 +1,889 @@
+//! Maximum-likelihood fitting machinery shared by every model: an [`Objective`] (a total
+//! log-likelihood with its analytic gradient, in unconstrained parameters), [`maximize`] (L-BFGS,
+//! restarts, a Nelder-Mead fallback and extra starting points), and standard errors from the
+//! Hessian ([`hessian`], [`covariance`], [`natural_standard_errors`]).
+//!
+//! Conventions (see `notes/fit.md`):
+//!
+//! - The models parameterize by the logarithms of their (positive) natural parameters, so θ is
+//!   unconstrained and the natural parameters are exp(θ).
+//! - The optimizer minimizes the *per-customer* objective
+//!   `f(θ) = −ll(θ) / N + λ Σᵢ exp(θᵢ)²`, where N = [`Objective::weight`] (the number of customers)
+//!   and λ the L2 penalty of [`FitOptions::penalty`]. The penalty is on the natural parameters and
+//!   is added to the mean negative log-likelihood, exactly as Python lifetimes' `penalizer_coef`,
+//!   so a user migrating from lifetimes keeps the same λ and gets the same estimates.
+//! - Convergence is judged on ‖∇f(θ)‖₂ (the gradient norm of the per-customer objective) against
+//!   [`FitOptions::gradient_tolerance`]; judging per customer makes one tolerance fit 100 or
+//!   10 million customers alike.
+//! - The reported log-likelihood is the total, unpenalized ll(θ̂).
+//!
+//! ```
+//! use customer_assets::fit::{maximize, natural_standard_errors, FitOptions, Objective};
+//!
+//! /// Exponential waiting times with rate λ = exp(θ): ll = n θ − exp(θ) Σ t.
+//! struct Exponential { n: f64, total: f64 }
+//! impl Objective for Exponential {
+//!     fn dim(&self) -> usize { 1 }
+//!     fn weight(&self) -> f64 { self.n }
+//!     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+//!         let rate = theta[0].exp();
+//!         grad[0] = self.n - rate * self.total;
+//!         self.n * theta[0] - rate * self.total
+//!     }
+//! }
+//! let data = Exponential { n: 50.0, total: 200.0 };
+//! let max = maximize(&data, &[vec![0.0]], &FitOptions::default())?;
+//! assert!((max.theta[0].exp() - 0.25).abs() < 1e-6); // MLE n / Σ t
+//! assert!(max.report.converged);
+//! let se = natural_standard_errors(&data, &max.theta)?;
+//! assert!((se[0] - 0.25 / 50f64.sqrt()).abs() < 1e-5); // λ / √n
+//! # Ok::<(), customer_assets::fit::FitError>(())
+//! ```
+
+use std::cell::RefCell;
+
+use argmin::core::{CostFunction, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::neldermead::NelderMead;
+use argmin::solver::quasinewton::LBFGS;
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// A total log-likelihood to maximize, in unconstrained parameters θ.
+///
+/// Implementations must be pure functions of θ (the optimizer evaluates them in any order).
+pub trait Objective: Sync {
+    /// Number of parameters.
+    fn dim(&self) -> usize;
+    /// Total log-likelihood (to MAXIMIZE) at θ; writes ∂ll/∂θ into `grad` (length [`Objective::dim`]).
+    /// Returns a non-finite value where θ is infeasible; the optimizer then steps back.
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64;
+    /// Number of customers the log-likelihood sums over (the sum of the weights): the objective is
+    /// divided by it for conditioning and for the convergence test. Defaults to 1.
+    fn weight(&self) -> f64 {
+        1.0
+    }
+}
+
+/// Which algorithm produced the final estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum FitMethod {
+    /// L-BFGS with a More-Thuente line search (restarted with a fresh memory when the line search
+    /// stops early).
+    Lbfgs,
+    /// Nelder-Mead from the best L-BFGS point, then L-BFGS again to polish.
+    NelderMeadThenLbfgs,
+}
+
+/// Settings of [`maximize`]; builder style, checked when the fit starts.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FitOptions {
+    max_iterations: u64,
+    gradient_tolerance: f64,
+    penalty: f64,
+    random_starts: u32,
+    random_start_spread: f64,
+    seed: u64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            max_iterations: 1000,
+            gradient_tolerance: 1e-6,
+            penalty: 0.0,
+            random_starts: 4,
+            random_start_spread: 1.0,
+            seed: 0x5eed,
+        }
+    }
+}
+
+impl FitOptions {
+    /// The defaults: 1000 iterations per start, gradient tolerance 1e-6 per customer, no penalty,
+    /// 4 extra random starts (seed 0x5eed, spread 1.0 in log-parameter units).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Iteration budget of each optimizer run (L-BFGS iterations; Nelder-Mead gets 20× as many).
+    pub fn max_iterations(mut self, n: u64) -> Self {
+        self.max_iterations = n;
+        self
+    }
+    /// Convergence threshold on ‖∇f‖₂, f the per-customer penalized negative log-likelihood.
+    pub fn gradient_tolerance(mut self, tolerance: f64) -> Self {
+        self.gradient_tolerance = tolerance;
+        self
+    }
+    /// L2 penalty λ on the natural parameters: maximizes ll/N − λ Σ exp(θᵢ)² (lifetimes'
+    /// `penalizer_coef`). 0 (the default) is plain maximum likelihood.
+    pub fn penalty(mut self, lambda: f64) -> Self {
+        self.penalty = lambda;
+        self
+    }
+    /// Extra starting points tried, after the given ones, when no fit converges: the first start
+    /// plus independent N(0, spread²) perturbations of each log-parameter.
+    pub fn random_starts(mut self, n: u32) -> Self {
+        self.random_starts = n;
+        self
+    }
+    /// Standard deviation of the random-start perturbations (log-parameter units).
+    pub fn random_start_spread(mut self, spread: f64) -> Self {
+        self.random_start_spread = spread;
+        self
+    }
+    /// Seed of the random starts (fits are reproducible).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// The iteration budget.
+    pub fn get_max_iterations(&self) -> u64 {
+        self.max_iterations
+    }
+    /// The gradient tolerance.
+    pub fn get_gradient_tolerance(&self) -> f64 {
+        self.gradient_tolerance
+    }
+    /// The L2 penalty λ.
+    pub fn get_penalty(&self) -> f64 {
+        self.penalty
+    }
+    /// The number of extra random starts.
+    pub fn get_random_starts(&self) -> u32 {
+        self.random_starts
+    }
+
+    fn validate(&self) -> Result<(), FitError> {
+        let bad = |name, value: f64, reason| {
+            Err(FitError::InvalidOption {
+                name,
+                value,
+                reason,
+            })
+        };
+        if self.max_iterations == 0 {
+            return bad("max_iterations", 0.0, "must be at least 1");
+        }
+        if !(self.gradient_tolerance.is_finite() && self.gradient_tolerance > 0.0) {
+            return bad(
+                "gradient_tolerance",
+                self.gradient_tolerance,
+                "must be finite and positive",
+            );
+        }
+        if !(self.penalty.is_finite() && self.penalty >= 0.0) {
+            return bad("penalty", self.penalty, "must be finite and non-negative");
+        }
+        if !(self.random_start_spread.is_finite() && self.random_start_spread > 0.0) {
+            return bad(
+                "random_start_spread",
+                self.random_start_spread,
+                "must be finite and positive",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Diagnostics of a fit.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FitReport {
+    /// Total (unpenalized) log-likelihood at the estimate.
+    pub log_likelihood: f64,
+    /// Optimizer iterations over all runs and starts.
+    pub iterations: u64,
+    /// ‖∇f‖₂ at the estimate, f the per-customer penalized negative log-likelihood.
+    pub gradient_norm: f64,
+    /// Whether `gradient_norm` is within the tolerance.
+    pub converged: bool,
+    /// The algorithm that produced the estimate.
+    pub method: FitMethod,
+    /// Starting points tried (given and random).
+    pub starts_tried: u32,
+    /// Number of customers N (sum of weights) the objective is divided by.
+    pub customers: f64,
+    /// The L2 penalty λ used.
+    pub penalty: f64,
+    /// The gradient tolerance used.
+    pub gradient_tolerance: f64,
+}
+
+/// A maximum: the estimate θ̂ (log-parameters for the crate's models) and its report.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Maximum {
+    /// The unconstrained parameters at the maximum.
+    pub theta: Vec<f64>,
+    /// Diagnostics.
+    pub report: FitReport,
+}
+
+/// Why a fit or its standard errors failed. Never carries NaN parameters.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitError {
+    /// No start converged; the report describes the best point found.
+    #[error("the fit did not converge (gradient norm {} > {}, log-likelihood {}, {} iterations, {} starts)", .0.gradient_norm, .0.gradient_tolerance, .0.log_likelihood, .0.iterations, .0.starts_tried)]
+    NotConverged(FitReport),
+    /// No starting point was given.
+    #[error("no starting point given")]
+    NoStart,
+    /// A starting point has the wrong length or a non-finite entry.
+    #[error("starting point {index} is invalid: {reason}")]
+    BadStart {
+        /// Index into the starts.
+        index: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The log-likelihood is not finite at any starting point.
+    #[error("the log-likelihood is not finite at any of the {starts} starting points")]
+    Infeasible {
+        /// Number of starts tried.
+        starts: u32,
+    },
+    /// An option is out of range.
+    #[error("invalid fit option {name} = {value}: {reason}")]
+    InvalidOption {
+        /// Which option.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What is required.
+        reason: &'static str,
+    },
+    /// The objective has no data (its weight is not positive and finite).
+    #[error("the objective's weight (number of customers) {0} is not positive and finite")]
+    NoData(f64),
+    /// The log-likelihood or its gradient is not finite where the Hessian is evaluated.
+    #[error("the log-likelihood or its gradient is not finite near the estimate")]
+    NotFinite,
+    /// The negative Hessian is not positive definite (not a strict maximum, or a flat direction):
+    /// no standard errors.
+    #[error("the negative Hessian is not positive definite (pivot {pivot} = {value})")]
+    NotPositiveDefinite {
+        /// Index of the failing Cholesky pivot.
+        pivot: usize,
+        /// Its value.
+        value: f64,
+    },
+}
+
+/// θ, f(θ), ∇f(θ).
+type CachedPoint = (Vec<f64>, f64, Vec<f64>);
+
+/// The per-customer penalized objective seen by argmin, with a one-point cache (argmin asks for
+/// the cost and the gradient of the same point separately).
+struct Scaled<'a> {
+    objective: &'a dyn Objective,
+    inverse_weight: f64,
+    penalty: f64,
+    cache: RefCell<Option<CachedPoint>>,
+}
+
+impl<'a> Scaled<'a> {
+    fn new(objective: &'a dyn Objective, penalty: f64) -> Self {
+        Scaled {
+            objective,
+            inverse_weight: 1.0 / objective.weight(),
+            penalty,
+            cache: RefCell::new(None),
+        }
+    }
+
+    /// (f, ∇f); f = +inf where the log-likelihood or its gradient is not finite.
+    fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        if let Some((t, f, g)) = self.cache.borrow().as_ref() {
+            if t.as_slice() == theta {
+                return (*f, g.clone());
+            }
+        }
+        let mut grad = vec![0.0; theta.len()];
+        let ll = if theta.iter().all(|t| t.is_finite()) {
+            self.objective.value_and_gradient(theta, &mut grad)
+        } else {
+            f64::NAN
+        };
+        let mut f = -ll * self.inverse_weight;
+        for (g, t) in grad.iter_mut().zip(theta) {
+            let natural = t.exp();
+            f += self.penalty * natural * natural;
+            *g = -*g * self.inverse_weight + 2.0 * self.penalty * natural * natural;
+        }
+        if !f.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+            f = f64::INFINITY;
+            grad.iter_mut().for_each(|g| *g = 0.0);
+        }
+        *self.cache.borrow_mut() = Some((theta.to_vec(), f, grad.clone()));
+        (f, grad)
+    }
+
+    fn log_likelihood(&self, theta: &[f64]) -> f64 {
+        let mut grad = vec![0.0; theta.len()];
+        self.objective.value_and_gradient(theta, &mut grad)
+    }
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// The best point of one start.
+struct Attempt {
+    theta: Vec<f64>,
+    cost: f64,
+    gradient_norm: f64,
+    iterations: u64,
+    method: FitMethod,
+}
+
+/// L-BFGS memory length.
+const LBFGS_MEMORY: usize = 8;
+/// Fresh-memory restarts of L-BFGS after its line search stops early.
+const LBFGS_RESTARTS: u32 = 4;
+
+/// argmin takes its problem by value: a borrowed view keeps the cache shared between runs.
+struct View<'p, 'a>(&'p Scaled<'a>);
+
+impl CostFunction for View<'_, '_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, theta: &Self::Param) -> Result<f64, argmin::core::Error> {
+        Ok(self.0.evaluate(theta).0)
+    }
+}
+
+impl Gradient for View<'_, '_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, theta: &Self::Param) -> Result<Vec<f64>, argmin::core::Error> {
+        Ok(self.0.evaluate(theta).1)
+    }
+}
+
+/// One L-BFGS run from `start`. Never fails: an argmin error (for example a line search that met
+/// an infeasible point) ends the run at the best point so far. Returns (best θ, iterations).
+fn lbfgs_run(problem: &Scaled<'_>, start: &[f64], budget: u64, tolerance: f64) -> (Vec<f64>, u64) {
+    let solver = MoreThuenteLineSearch::new()
+        .with_c(1e-4, 0.9)
+        .and_then(|linesearch| LBFGS::new(linesearch, LBFGS_MEMORY).with_tolerance_grad(tolerance))
+        .and_then(|lbfgs| lbfgs.with_tolerance_cost(0.0));
+    let Ok(solver) = solver else {
+        return (start.to_vec(), 0);
+    };
+    let result = Executor::new(View(problem), solver)
+        .configure(|state| state.param(start.to_vec()).max_iters(budget))
+        .ctrlc(false)
+        .run()
+        .ok()
+        .map(|res| {
+            (
+                res.state().get_best_param().cloned(),
+                res.state().get_iter(),
+            )
+        });
+    best_of(problem, start, result)
+}
+
+/// Nelder-Mead from `start` with a simplex of side `step`, then returns (best θ, iterations).
+fn nelder_mead_run(problem: &Scaled<'_>, start: &[f64], budget: u64, step: f64) -> (Vec<f64>, u64) {
+    let mut simplex = vec![start.to_vec()];
+    for i in 0..start.len() {
+        let mut vertex = start.to_vec();
+        vertex[i] += step;
+        simplex.push(vertex);
+    }
+    let Ok(solver) = NelderMead::new(simplex).with_sd_tolerance(1e-12) else {
+        return (start.to_vec(), 0);
+    };
+    let result = Executor::new(View(problem), solver)
+        .configure(|state| state.max_iters(budget))
+        .ctrlc(false)
+        .run()
+        .ok()
+        .map(|res| {
+            (
+                res.state().get_best_param().cloned(),
+                res.state().get_iter(),
+            )
+        });
+    best_of(problem, start, result)
+}
+
+fn best_of(
+    problem: &Scaled<'_>,
+    start: &[f64],
+    outcome: Option<(Option<Vec<f64>>, u64)>,
+) -> (Vec<f64>, u64) {
+    match outcome {
+        Some((candidate, iterations)) => {
+            let candidate = candidate.unwrap_or_else(|| start.to_vec());
+            // Keep the start when the run made things worse (it never should).
+            if problem.evaluate(&candidate).0 <= problem.evaluate(start).0 {
+                (candidate, iterations)
+            } else {
+                (start.to_vec(), iterations)
+            }
+        }
+        None => (start.to_vec(), 0),
+    }
+}
+
+/// Optimizes from one start: L-BFGS with fresh-memory restarts, then Nelder-Mead and an L-BFGS
+/// polish when L-BFGS alone does not converge.
+fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt {
+    let tolerance = options.gradient_tolerance;
+    let mut theta = start.to_vec();
+    let mut iterations = 0;
+    let (mut cost, grad) = problem.evaluate(&theta);
+    let mut gradient_norm = norm(&grad);
+    for _ in 0..=LBFGS_RESTARTS {
+        if gradient_norm <= tolerance || iterations >= options.max_iterations {
+            break;
+        }
+        let (next, used) = lbfgs_run(
+            problem,
+            &theta,
+            options.max_iterations - iterations,
+            tolerance,
+        );
+        iterations += used.max(1);
+        let (next_cost, next_grad) = problem.evaluate(&next);
+        let progress = cost - next_cost;
+        theta = next;
+        cost = next_cost;
+        gradient_norm = norm(&next_grad);
+        if progress.is_nan() || progress <= 0.0 {
+            break; // a restart that cannot move again will not help
+        }
+    }
+    if gradient_norm <= tolerance {
+        return Attempt {
+            theta,
+            cost,
+            gradient_norm,
+            iterations,
+            method: FitMethod::Lbfgs,
+        };
+    }
+    let (simplex_best, used) = nelder_mead_run(
+        problem,
+        &theta,
+        options.max_iterations.saturating_mul(20),
+        0.1,
+    );
+    iterations += used;
+    let (polished, used) = lbfgs_run(problem, &simplex_best, options.max_iterations, tolerance);
+    iterations += used;
+    let (polished_cost, polished_grad) = problem.evaluate(&polished);
+    if polished_cost <= cost {
+        theta = polished;
+        cost = polished_cost;
+        gradient_norm = norm(&polished_grad);
+    }
+    Attempt {
+        theta,
+        cost,
+        gradient_norm,
+        iterations,
+        method: FitMethod::NelderMeadThenLbfgs,
+    }
+}
+
+/// Maximizes `objective` from the given starts (tried in order until one converges), then from
+/// [`FitOptions::random_starts`] seeded perturbations of the first start.
+///
+/// Each start runs L-BFGS (argmin, More-Thuente line search) on the per-customer penalized
+/// objective, restarted with a fresh memory when its line search stops early; if that does not
+/// converge, Nelder-Mead from the best point and an L-BFGS polish. Infeasible points (a
+/// non-finite log-likelihood or gradient) count as +∞ for the optimizer: the line search steps
+/// back, Nelder-Mead rejects them. Returns the first converged estimate, or
+/// [`FitError::NotConverged`] with the report of the best point found.
+pub fn maximize(
+    objective: &dyn Objective,
+    starts: &[Vec<f64>],
+    options: &FitOptions,
+) -> Result<Maximum, FitError> {
+    options.validate()?;
+    let weight = objective.weight();
+    if !(weight.is_finite() && weight > 0.0) {
+        return Err(FitError::NoData(weight));
+    }
+    let dim = objective.dim();
+    let first = starts.first().ok_or(FitError::NoStart)?;
+    for (index, start) in starts.iter().enumerate() {
+        if start.len() != dim {
+            return Err(FitError::BadStart {
+                index,
+                reason: "its length differs from the objective's dimension",
+            });
+        }
+        if start.iter().any(|t| !t.is_finite()) {
+            return Err(FitError::BadStart {
+                index,
+                reason: "it has a non-finite entry",
+            });
+        }
+    }
+    let problem = Scaled::new(objective, options.penalty);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(options.seed);
+    let random = (0..options.random_starts).map(|_| {
+        first
+            .iter()
+            .map(|t| {
+                let e: f64 = StandardNormal.sample(&mut rng);
+                t + options.random_start_spread * e
+            })
+            .collect::<Vec<f64>>()
+    });
+    let candidates: Vec<Vec<f64>> = starts.iter().cloned().chain(random).collect();
+
+    let mut best: Option<Attempt> = None;
+    let mut starts_tried = 0u32;
+    let mut iterations = 0u64;
+    for start in &candidates {
+        starts_tried += 1;
+        if !problem.evaluate(start).0.is_finite() {
+            continue;
+        }
+        let a = attempt(&problem, start, options);
+        iterations += a.iterations;
+        let converged = a.gradient_norm <= options.gradient_tolerance;
+        if best.as_ref().is_none_or(|b| a.cost < b.cost) {
+            best = Some(a);
+        }
+        if converged {
+            break;
+        }
+    }
+    let Some(best) = best else {
+        return Err(FitError::Infeasible {
+            starts: starts_tried,
+        });
+    };
+    let converged = best.gradient_norm <= options.gradient_tolerance;
+    let report = FitReport {
+        log_likelihood: problem.log_likelihood(&best.theta),
+        iterations,
+        gradient_norm: best.gradient_norm,
+        converged,
+        method: best.method,
+        starts_tried,
+        customers: weight,
+        penalty: options.penalty,
+        gradient_tolerance: options.gradient_tolerance,
+    };
+    if converged && report.log_likelihood.is_finite() {
+        Ok(Maximum {
+            theta: best.theta,
+            report,
+        })
+    } else {
+        Err(FitError::NotConverged(report))
+    }
+}
+
+/// Hessian of the (unpenalized) total log-likelihood at θ, by central differences of the analytic
+/// gradient (step 1e-5 · max(1, |θᵢ|)), symmetrized. Row-major.
+#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
+pub fn hessian(objective: &dyn Objective, theta: &[f64]) -> Result<Vec<Vec<f64>>, FitError> {
+    let dim = objective.dim();
+    if theta.len() != dim || theta.iter().any(|t| !t.is_finite()) {
+        return Err(FitError::BadStart {
+            index: 0,
+            reason: "θ must be finite and of the objective's dimension",
+        });
+    }
+    let mut h = vec![vec![0.0; dim]; dim];
+    let mut plus = vec![0.0; dim];
+    let mut minus = vec![0.0; dim];
+    for j in 0..dim {
+        let step = 1e-5 * theta[j].abs().max(1.0);
+        let mut t = theta.to_vec();
+        t[j] = theta[j] + step;
+        let up = objective.value_and_gradient(&t, &mut plus);
+        t[j] = theta[j] - step;
+        let down = objective.value_and_gradient(&t, &mut minus);
+        if !(up.is_finite() && down.is_finite()) {
+            return Err(FitError::NotFinite);
+        }
+        for i in 0..dim {
+            h[i][j] = (plus[i] - minus[i]) / (2.0 * step);
+        }
+    }
+    for i in 0..dim {
+        for j in 0..i {
+            let mean = 0.5 * (h[i][j] + h[j][i]);
+            h[i][j] = mean;
+            h[j][i] = mean;
+        }
+    }
+    if h.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(FitError::NotFinite);
+    }
+    Ok(h)
+}
+
+/// Covariance of the estimate: the inverse of the negative Hessian (observed information), by
+/// Cholesky; [`FitError::NotPositiveDefinite`] when −H is not positive definite.
+#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
+pub fn covariance(hessian: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, FitError> {
+    let n = hessian.len();
+    // Lower Cholesky factor of A = -H.
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let a = -hessian
+                .get(i)
+                .and_then(|row| row.get(j))
+                .copied()
+                .unwrap_or(f64::NAN);
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            if i == j {
+                let pivot = a - s;
+                if !(pivot.is_finite() && pivot > 0.0) {
+                    return Err(FitError::NotPositiveDefinite {
+                        pivot: i,
+                        value: pivot,
+                    });
+                }
+                l[i][i] = pivot.sqrt();
+            } else {
+                l[i][j] = (a - s) / l[j][j];
+            }
+        }
+    }
+    // A⁻¹ = L⁻ᵀ L⁻¹: invert L column by column.
+    let mut inv_l = vec![vec![0.0; n]; n];
+    for col in 0..n {
+        for i in col..n {
+            let rhs = if i == col { 1.0 } else { 0.0 };
+            let s: f64 = (col..i).map(|k| l[i][k] * inv_l[k][col]).sum();
+            inv_l[i][col] = (rhs - s) / l[i][i];
+        }
+    }
+    let mut cov = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..n {
+            cov[i][j] = (i.max(j)..n).map(|k| inv_l[k][i] * inv_l[k][j]).sum();
+        }
+    }
+    Ok(cov)
+}
+
+/// Standard errors of the natural parameters exp(θᵢ) by the delta method:
+/// se(exp θᵢ) = exp(θᵢ) √cov(θ)ᵢᵢ, with the covariance from [`hessian`] and [`covariance`].
+pub fn natural_standard_errors(
+    objective: &dyn Objective,
+    theta: &[f64],
+) -> Result<Vec<f64>, FitError> {
+    let cov = covariance(&hessian(objective, theta)?)?;
+    Ok(natural_standard_errors_from(theta, &cov))
+}
+
+/// Delta-method standard errors of exp(θᵢ) from a covariance of θ.
+pub fn natural_standard_errors_from(theta: &[f64], covariance: &[Vec<f64>]) -> Vec<f64> {
+    theta
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let var = covariance
+                .get(i)
+                .and_then(|row| row.get(i))
+                .copied()
+                .unwrap_or(f64::NAN);
+            t.exp() * var.max(0.0).sqrt()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Normal sample, θ = (ln μ, ln σ).
+    struct Normal {
+        data: Vec<f64>,
+    }
+    impl Objective for Normal {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn weight(&self) -> f64 {
+            self.data.len() as f64
+        }
+        fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+            let (mu, sigma) = (theta[0].exp(), theta[1].exp());
+            let n = self.data.len() as f64;
+            let ss: f64 = self.data.iter().map(|x| (x - mu).powi(2)).sum();
+            let sd: f64 = self.data.iter().map(|x| x - mu).sum();
+            grad[0] = sd / (sigma * sigma) * mu;
+            grad[1] = -n + ss / (sigma * sigma);
+            -n * sigma.ln()
+                - ss / (2.0 * sigma * sigma)
+                - 0.5 * n * (2.0 * std::f64::consts::PI).ln()
+        }
+    }
+
+    fn sample() -> Normal {
+        let data = (0..400)
+            .map(|i| 10.0 + 3.0 * ((i as f64 * 0.7).sin() + 0.5 * (i as f64 * 1.3).cos()))
+            .collect();
+        Normal { data }
+    }
+
+    #[test]
+    fn normal_mle_and_standard_errors_match_closed_form() {
+        let model = sample();
+        let n = model.data.len() as f64;
+        let mean = model.data.iter().sum::<f64>() / n;
+        let var = model.data.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        let max = maximize(&model, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap();
+        assert!(max.report.converged);
+        assert!((max.theta[0].exp() - mean).abs() < 1e-6 * mean);
+        assert!((max.theta[1].exp() - var.sqrt()).abs() < 1e-6);
+        let se = natural_standard_errors(&model, &max.theta).unwrap();
+        assert!(
+            (se[0] - (var / n).sqrt()).abs() < 1e-6 * se[0].max(1.0),
+            "{se:?}"
+        );
+        assert!((se[1] - (var / (2.0 * n)).sqrt()).abs() < 1e-6, "{se:?}");
+        // the Hessian of the log-likelihood matches -n/σ² μ² on the (ln μ, ln μ) entry
+        let h = hessian(&model, &max.theta).unwrap();
+        assert!((h[0][0] + n / var * mean * mean).abs() < 1e-4 * n / var * mean * mean);
+        assert!((h[0][1] - h[1][0]).abs() < 1e-12);
+    }
+
+    /// Exponential waiting times, infeasible (NaN) for rates above 2.
+    struct Capped {
+        n: f64,
+        total: f64,
+    }
+    impl Objective for Capped {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn weight(&self) -> f64 {
+            self.n
+        }
+        fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+            let rate = theta[0].exp();
+            if rate > 2.0 {
+                grad[0] = f64::NAN;
+                return f64::NAN;
+            }
+            grad[0] = self.n - rate * self.total;
+            self.n * theta[0] - rate * self.total
+        }
+    }
+
+    #[test]
+    fn infeasible_points_are_stepped_over() {
+        // MLE 1.9, near the infeasible region; start on the far side of the optimum.
+        let data = Capped {
+            n: 19.0,
+            total: 10.0,
+        };
+        let max = maximize(&data, &[vec![-5.0]], &FitOptions::default()).unwrap();
+        assert!((max.theta[0].exp() - 1.9).abs() < 1e-6);
+        assert!(matches!(
+            maximize(&data, &[vec![2.0]], &FitOptions::default().random_starts(0)),
+            Err(FitError::Infeasible { starts: 1 })
+        ));
+        // An infeasible first start falls through to the next one.
+        let max = maximize(&data, &[vec![3.0], vec![0.0]], &FitOptions::default()).unwrap();
+        assert_eq!(max.report.starts_tried, 2);
+    }
+
+    #[test]
+    fn penalty_follows_lifetimes_convention() {
+        // maximize ln λ − λ t̄ − c λ²: 2c λ² + t̄ λ − 1 = 0
+        let data = Capped {
+            n: 10.0,
+            total: 20.0,
+        };
+        let c = 0.3;
+        let max = maximize(&data, &[vec![0.0]], &FitOptions::default().penalty(c)).unwrap();
+        let tbar = 2.0;
+        let expected = (-tbar + (tbar * tbar + 8.0 * c).sqrt()) / (4.0 * c);
+        assert!((max.theta[0].exp() - expected).abs() < 1e-6);
+        // the reported log-likelihood is unpenalized
+        let ll = 10.0 * max.theta[0] - max.theta[0].exp() * 20.0;
+        assert!((max.report.log_likelihood - ll).abs() < 1e-12);
+    }
+
+    /// Rosenbrock as a "log-likelihood": hard enough that one iteration cannot converge.
+    struct Rosenbrock;
+    impl Objective for Rosenbrock {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
+            let (x, y) = (t[0], t[1]);
+            g[0] = -(-2.0 * (1.0 - x) - 400.0 * x * (y - x * x));
+            g[1] = -(200.0 * (y - x * x));
+            -((1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2))
+        }
+    }
+
+    #[test]
+    fn non_convergence_is_an_error_with_a_report() {
+        let opts = FitOptions::default().max_iterations(1).random_starts(1);
+        match maximize(&Rosenbrock, &[vec![-1.2, 1.0]], &opts) {
+            Err(FitError::NotConverged(report)) => {
+                assert!(!report.converged);
+                assert!(report.log_likelihood.is_finite());
+                assert_eq!(report.starts_tried, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        let max = maximize(&Rosenbrock, &[vec![-1.2, 1.0]], &FitOptions::default()).unwrap();
+        assert!((max.theta[0] - 1.0).abs() < 1e-4 && (max.theta[1] - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn bad_inputs_are_typed_errors() {
+        let o = FitOptions::default();
+        assert_eq!(maximize(&Rosenbrock, &[], &o), Err(FitError::NoStart));
+        assert!(matches!(
+            maximize(&Rosenbrock, &[vec![0.0]], &o),
+            Err(FitError::BadStart { index: 0, .. })
+        ));
+        assert!(matches!(
+            maximize(&Rosenbrock, &[vec![0.0, f64::NAN]], &o),
+            Err(FitError::BadStart { .. })
+        ));
+        assert!(matches!(
+            maximize(&Rosenbrock, &[vec![0.0, 0.0]], &o.clone().penalty(-1.0)),
+            Err(FitError::InvalidOption {
+                name: "penalty",
+                ..
+            })
+        ));
+        assert!(matches!(
+            covariance(&[vec![1.0, 0.0], vec![0.0, -1.0]]),
+            Err(FitError::NotPositiveDefinite { pivot: 0, .. })
+        ));
+    }
+
+    #[test]
+    #[allow(clippy::needless_range_loop)]
+    fn covariance_inverts_the_negative_hessian() {
+        let h = vec![
+            vec![-4.0, 1.0, 0.5],
+            vec![1.0, -3.0, 0.2],
+            vec![0.5, 0.2, -2.0],
+        ];
+        let c = covariance(&h).unwrap();
+        for i in 0..3 {
+            for j in 0..3 {
+                let p: f64 = (0..3).map(|k| -h[i][k] * c[k][j]).sum();
+                assert!((p - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
+            }
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! Special functions the likelihoods need, evaluated in log space: the Gauss hypergeometric
+//! function ₂F₁ as its logarithm (with analytic partial derivatives), and small log-space helpers.
+//!
+//! ₂F₁ is summed as its power series after a transformation that keeps the series argument in
+//! [0, 1) and its terms decaying fast:
+//!
+//! - z < 0: Pfaff, ₂F₁(a, b; c; z) = (1 − z)^(−a) ₂F₁(a, c − b; c; z / (z − 1)) (or the same with a
+//!   and b exchanged), so the argument lands in (0, 1);
+//! - 0 ≤ z < 1 with a + b − c > 0 (the function grows like (1 − z)^(c − a − b) towards z = 1): Euler,
+//!   ₂F₁(a, b; c; z) = (1 − z)^(c − a − b) ₂F₁(c − a, c − b; c; z), whose terms decay like
+//!   n^(c − a − b − 1) zⁿ instead of n^(a + b − c − 1) zⁿ. For the Pareto/NBD arguments
+//!   ₂F₁(r + s + x, s + 1; r + s + x + 1; z) this leaves ₂F₁(1, r + x; r + s + x + 1; z), which is
+//!   bounded by 1 / (1 − z) whatever x is, so heavy buyers (x in the thousands) stay finite.
+//!
+//! The sum stops when a rigorous bound on the remaining tail (a geometric series with the largest
+//! term ratio still possible) is below 2⁻⁵³ of the partial sum. It is rescaled when it grows, so
+//! results up to the largest `f64` logarithm are representable. An iteration cap of
+//! [`MAX_TERMS`] turns a series that cannot converge in time into [`SpecialError::NotConverged`],
+//! never into a silent partial sum.
+
+/// Largest number of series terms summed before [`SpecialError::NotConverged`] is returned.
+///
+/// Enough for |z| up to about 0.9995 after the transformations (the terms decay at least like |z|ⁿ).
+pub const MAX_TERMS: u64 = 500_000;
+
+/// Relative size of the neglected tail at which a series stops.
+const TAIL_TOLERANCE: f64 = f64::EPSILON / 2.0;
+
+/// Largest ratio of the largest term to the sum accepted (about 10 significant digits left).
+const MAX_CANCELLATION: f64 = 1e5;
+
+/// Sums larger than this are rescaled to keep intermediate values finite.
+const RESCALE_ABOVE: f64 = 1e200;
+
+/// Why a special function could not be evaluated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpecialError {
+    /// The series did not reach full precision within [`MAX_TERMS`] terms.
+    #[error("2F1({a}, {b}; {c}; {z}) did not converge within {terms} terms")]
+    NotConverged {
+        /// First numerator parameter.
+        a: f64,
+        /// Second numerator parameter.
+        b: f64,
+        /// Denominator parameter.
+        c: f64,
+        /// Argument.
+        z: f64,
+        /// Terms summed before giving up.
+        terms: u64,
+    },
+    /// The arguments are outside the supported domain (non-finite, z >= 1, or c a non-positive
+    /// integer).
+    #[error("2F1({a}, {b}; {c}; {z}) is outside the supported domain: {reason}")]
+    Domain {
+        /// First numerator parameter.
+        a: f64,
+        /// Second numerator parameter.
+        b: f64,
+        /// Denominator parameter.
+        c: f64,
+        /// Argument.
+        z: f64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The series terms cancel so much that fewer than 10 significant digits would be left.
+    #[error("2F1({a}, {b}; {c}; {z}): the series loses {digits_lost:.1} digits to cancellation")]
+    Cancellation {
+        /// First numerator parameter.
+        a: f64,
+        /// Second numerator parameter.
+        b: f64,
+        /// Denominator parameter.
+        c: f64,
+        /// Argument.
+        z: f64,
+        /// log10 of (largest term / sum).
+        digits_lost: f64,
+    },
+    /// ₂F₁ is zero or negative there, so it has no real logarithm.
+    #[error("2F1({a}, {b}; {c}; {z}) is not positive, its logarithm is undefined")]
+    NotPositive {
+        /// First numerator parameter.
+        a: f64,
+        /// Second numerator parameter.
+        b: f64,
+        /// Denominator parameter.
+        c: f64,
+        /// Argument.
+        z: f64,
+    },
+}
+
+/// ln ₂F₁(a, b; c; z) for real z < 1 where ₂F₁ > 0.
+///
+/// Errors: [`SpecialError::Domain`] for non-finite input, z ≥ 1 or c a non-positive integer;
+/// [`SpecialError::NotPositive`] where ₂F₁ ≤ 0; [`SpecialError::NotConverged`] when the series
+/// needs more than [`MAX_TERMS`] terms (|z| or z / (z − 1) extremely close to 1);
+/// [`SpecialError::Cancellation`] when terms of mixed sign would leave fewer than 10 digits
+/// (z < 0 with c below both a and b, where ₂F₁ oscillates in sign).
+///
+/// ```
+/// use customer_assets::special::ln_hyp2f1;
+/// // 2F1(0.5, 0.7; 2.2; 0.999) = 1.365136... (SciPy returns inf here).
+/// let v = ln_hyp2f1(0.5, 0.7, 2.2, 0.999)?.exp();
+/// assert!((v - 1.365136).abs() < 1e-6);
+/// // A Pareto/NBD argument where Cephes-style code returns garbage: about 1.38e169.
+/// let ln = ln_hyp2f1(101.16, 100.55, 102.16, 0.98)?;
+/// assert!((ln / std::f64::consts::LN_10 - 169.14).abs() < 0.01);
+/// # Ok::<(), customer_assets::special::SpecialError>(())
+/// ```
+pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, SpecialError> {
+    evaluate(a, b, c, z, false).map(|(v, _)| v)
+}
+
+/// Value and partial derivatives of ln ₂F₁(a, b; c; z) with respect to (a, b, c, z).
+///
+/// The derivatives are summed termwise with the value (∂/∂a of the n-th term is the term times
+/// ψ(a + n) − ψ(a) = Σₖ₌₀ⁿ⁻¹ 1/(a + k)), then carried through the same transformation as the value.
+/// Same domain and errors as [`ln_hyp2f1`], and a or b must not be a non-positive integer (the
+/// series then terminates, but its derivative does not).
+///
+/// ```
+/// use customer_assets::special::{ln_hyp2f1, ln_hyp2f1_grad};
+/// let (v, g) = ln_hyp2f1_grad(1.5, 2.0, 3.5, 0.4)?;
+/// let h = 1e-6;
+/// let fd = (ln_hyp2f1(1.5, 2.0, 3.5, 0.4 + h)? - ln_hyp2f1(1.5, 2.0, 3.5, 0.4 - h)?) / (2.0 * h);
+/// assert!((g[3] - fd).abs() < 1e-6);
+/// assert_eq!(v, ln_hyp2f1(1.5, 2.0, 3.5, 0.4)?);
+/// # Ok::<(), customer_assets::special::SpecialError>(())
+/// ```
+pub fn ln_hyp2f1_grad(a: f64, b: f64, c: f64, z: f64) -> Result<(f64, [f64; 4]), SpecialError> {
+    if is_non_positive_integer(a) || is_non_positive_integer(b) {
+        // The series terminates, but its derivative in a or b does not.
+        return Err(SpecialError::Domain {
+            a,
+            b,
+            c,
+            z,
+            reason: "derivatives need a and b not to be non-positive integers",
+        });
+    }
+    evaluate(a, b, c, z, true)
+}
+
+fn evaluate(a: f64, b: f64, c: f64, z: f64, grad: bool) -> Result<(f64, [f64; 4]), SpecialError> {
+    let domain = |reason| SpecialError::Domain { a, b, c, z, reason };
+    if !(a.is_finite() && b.is_finite() && c.is_finite() && z.is_finite()) {
+        return Err(domain("arguments must be finite"));
+    }
+    if z >= 1.0 {
+        return Err(domain("z must be below 1"));
+    }
+    if c <= 0.0 && c == c.round() {
+        return Err(domain("c must not be a non-positive integer"));
+    }
+    let relabel = |e: SpecialError| match e {
+        SpecialError::NotConverged { terms, .. } => {
+            SpecialError::NotConverged { a, b, c, z, terms }
+        }
+        SpecialError::NotPositive { .. } => SpecialError::NotPositive { a, b, c, z },
+        SpecialError::Domain { reason, .. } => domain(reason),
+        SpecialError::Cancellation { digits_lost, .. } => SpecialError::Cancellation {
+            a,
+            b,
+            c,
+            z,
+            digits_lost,
+        },
+    };
+    if z >= 0.0 {
+        return on_unit_interval(a, b, c, z, grad).map_err(relabel);
+    }
+    // Pfaff: the inner argument w = z / (z - 1) lies in (0, 1). Keep the inner numerator
+    // parameters positive when possible, so the inner terms do not change sign.
+    let ln1mz = (-z).ln_1p();
+    let w = z / (z - 1.0);
+    let dw_dz = -1.0 / ((1.0 - z) * (1.0 - z));
+    let pfaff_a = || {
+        let (g, d) = on_unit_interval(a, c - b, c, w, grad)?;
+        let value = -a * ln1mz + g;
+        let grads = [
+            -ln1mz + d[0],
+            -d[1],
+            d[1] + d[2],
+            a / (1.0 - z) + d[3] * dw_dz,
+        ];
+        Ok((value, grads))
+    };
+    let pfaff_b = || {
+        let (g, d) = on_unit_interval(c - a, b, c, w, grad)?;
+        let value = -b * ln1mz + g;
+        let grads = [
+            -d[0],
+            -ln1mz + d[1],
+            d[0] + d[2],
+            b / (1.0 - z) + d[3] * dw_dz,
+        ];
+        Ok((value, grads))
+    };
+    // Prefer the form whose inner numerator parameters are positive (no cancellation); fall back
+    // to the other when the first loses too many digits.
+    let result = if c - b >= c - a { pfaff_a() } else { pfaff_b() };
+    match result {
+        Err(SpecialError::Cancellation { .. }) | Err(SpecialError::NotConverged { .. }) => {
+            if c - b >= c - a {
+                pfaff_b()
+            } else {
+                pfaff_a()
+            }
+        }
+        other => other,
+    }
+    .map_err(relabel)
+}
+
+/// 0 <= z < 1: direct series, or Euler's transformation when the function grows towards z = 1.
+fn on_unit_interval(
+    a: f64,
+    b: f64,
+    c: f64,
+    z: f64,
+    grad: bool,
+) -> Result<(f64, [f64; 4]), SpecialError> {
+    let euler_terminates = is_non_positive_integer(c - a) || is_non_positive_integer(c - b);
+    let direct_terminates = is_non_positive_integer(a) || is_non_positive_integer(b);
+    // Euler only when its parameters change sign at most once (c - a, c - b > -1): more sign
+    // changes mean cancellation, while the direct series with positive terms is merely slower.
+    let use_euler = !direct_terminates
+        && (euler_terminates || (a + b - c > 0.0 && c - a > -1.0 && c - b > -1.0));
+    if !use_euler {
+        return series(a, b, c, z, grad);
+    }
+    let ln1mz = (-z).ln_1p();
+    let (g, d) = series(c - a, c - b, c, z, grad)?;
+    let value = (c - a - b) * ln1mz + g;
+    let grads = [
+        -ln1mz - d[0],
+        -ln1mz - d[1],
+        ln1mz + d[0] + d[1] + d[2],
+        -(c - a - b) / (1.0 - z) + d[3],
+    ];
+    Ok((value, grads))
+}
+
+fn is_non_positive_integer(v: f64) -> bool {
+    v <= 0.0 && v == v.round()
+}
+
+/// The power series Σ (a)ₙ(b)ₙ / ((c)ₙ n!) zⁿ for 0 <= z < 1, as a logarithm, with the
+/// derivatives of that logarithm when `grad`.
+fn series(a: f64, b: f64, c: f64, z: f64, grad: bool) -> Result<(f64, [f64; 4]), SpecialError> {
+    let mut term = 1.0_f64;
+    let mut sum = 1.0_f64;
+    let mut ln_scale = 0.0_f64;
+    // Running sums of 1/(a+k), 1/(b+k), 1/(c+k) for k < n: the derivative of ln (a)_n etc.
+    let (mut pa, mut pb, mut pc) = (0.0_f64, 0.0_f64, 0.0_f64);
+    // Sums of term * pa, term * pb, term * pc and of n * term / z.
+    let (mut sa, mut sb, mut sc, mut sz) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
+    let mut largest = 1.0_f64;
+    let mut n: u64 = 0;
+    loop {
+        if n >= MAX_TERMS {
+            return Err(SpecialError::NotConverged {
+                a,
+                b,
+                c,
+                z,
+                terms: n,
+            });
+        }
+        let nf = n as f64;
+        let (an, bn, cn) = (a + nf, b + nf, c + nf);
+        if an == 0.0 || bn == 0.0 {
+            break; // a terminating series: every further term is exactly zero
+        }
+        if cn == 0.0 {
+            return Err(SpecialError::Domain {
+                a,
+                b,
+                c,
+                z,
+                reason: "c must not be a non-positive integer",
+            });
+        }
+        let coefficient = an * bn / (cn * (nf + 1.0));
+        // u = term_{n+1} / z, kept separately so that d/dz is right at z = 0.
+        let u = term * coefficient;
+        term = u * z;
+        n += 1;
+        if grad {
+            pa += 1.0 / an;
+            pb += 1.0 / bn;
+            pc += 1.0 / cn;
+            sz += n as f64 * u;
+            sa += term * pa;
+            sb += term * pb;
+            sc += term * pc;
+        }
+        sum += term;
+        largest = largest.max(term.abs());
+        if !sum.is_finite() {
+            return Err(SpecialError::NotConverged {
+                a,
+                b,
+                c,
+                z,
+                terms: n,
+            });
+        }
+        let weight = if grad {
+            1.0 + pa.abs() + pb.abs() + pc.abs() + n as f64
+        } else {
+            1.0
+        };
+        if term == 0.0 && u == 0.0 {
+            break;
+        }
+        let small = if grad {
+            term.abs().max(u.abs())
+        } else {
+            term.abs()
+        } * weight;
+        if small <= TAIL_TOLERANCE * sum.abs() {
+            // Largest ratio any later term can have: each of (m+a)/(m+c), (m+b)/(m+1) (or the
+            // other pairing) is monotone in m and tends to 1 once m+a, m+b, m+c > 0.
+            let m = n as f64;
+            if m + a > 0.0 && m + b > 0.0 && m + c > 0.0 {
+                let f = |p: f64, q: f64| ((m + p) / (m + q)).abs().max(1.0);
+                let bound = z * (f(a, c) * f(b, 1.0)).min(f(a, 1.0) * f(b, c));
+                if bound < 1.0 && small / (1.0 - bound) <= TAIL_TOLERANCE * sum.abs() {
+                    break;
+                }
+            }
+        }
+        if sum.abs() > RESCALE_ABOVE {
+            sum /= RESCALE_ABOVE;
+            term /= RESCALE_ABOVE;
+            sa /= RESCALE_ABOVE;
+            sb /= RESCALE_ABOVE;
+            sc /= RESCALE_ABOVE;
+            sz /= RESCALE_ABOVE;
+            largest /= RESCALE_ABOVE;
+            ln_scale += RESCALE_ABOVE.ln();
+        }
+    }
+    // Terms of mixed sign: the rounding error is about eps * largest term; keep 10 digits.
+    if largest > MAX_CANCELLATION * sum.abs() {
+        return Err(SpecialError::Cancellation {
+            a,
+            b,
+            c,
+            z,
+            digits_lost: (largest / sum.abs()).log10(),
+        });
+    }
+    if sum <= 0.0 {
+        return Err(SpecialError::NotPositive { a, b, c, z });
+    }
+    let value = sum.ln() + ln_scale;
+    let grads = if grad {
+        [sa / sum, sb / sum, -sc / sum, sz / sum]
+    } else {
+        [0.0; 4]
+    };
+    Ok((value, grads))
+}
+
+/// ln(eᵃ + eᵇ) without overflow or underflow; `-inf` inputs are exact zeros.
+///
+/// ```
+/// use customer_assets::special::log_sum_exp;
+/// assert!((log_sum_exp(1000.0, 1000.0) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+/// assert_eq!(log_sum_exp(f64::NEG_INFINITY, 3.0), 3.0);
+/// ```
+pub fn log_sum_exp(a: f64, b: f64) -> f64 {
+    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+    if hi == f64::NEG_INFINITY {
+        return f64::NEG_INFINITY;
+    }
+    if hi == f64::INFINITY {
+        return f64::INFINITY;
+    }
+    hi + (lo - hi).exp().ln_1p()
+}
+
+/// ln(eᵃ − eᵇ) for a >= b (−inf when a = b). Returns NaN when b > a, which has no real logarithm;
+/// callers check.
+///
+/// ```
+/// use customer_assets::special::log_diff_exp;
+/// assert!((log_diff_exp(2.0, 1.0) - (2f64.exp() - 1f64.exp()).ln()).abs() < 1e-12);
+/// assert!(log_diff_exp(1.0, 2.0).is_nan());
+/// ```
+pub fn log_diff_exp(a: f64, b: f64) -> f64 {
+    if b > a {
+        return f64::NAN;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    a + ln_1m_exp(b - a)
+}
+
+/// ln(1 − eˣ) for x <= 0, accurate near 0 and for very negative x (Mächler's switch at −ln 2).
+/// NaN for x > 0.
+///
+/// ```
+/// use customer_assets::special::ln_1m_exp;
+/// assert!((ln_1m_exp(-1e-20) - (1e-20f64).ln()).abs() < 1e-12);
+/// assert!((ln_1m_exp(-50.0) + (-50f64).exp()).abs() < 1e-30);
+/// ```
+pub fn ln_1m_exp(x: f64) -> f64 {
+    if x > 0.0 {
+        f64::NAN
+    } else if x > -std::f64::consts::LN_2 {
+        (-x.exp_m1()).ln()
+    } else {
+        (-x.exp()).ln_1p()
+    }
+}
+
+/// ln Σ eˣⁱ over a slice, without overflow; −inf for an empty slice.
+///
+/// ```
+/// use customer_assets::special::log_sum_exp_slice;
+/// assert!((log_sum_exp_slice(&[0.0, 0.0, 0.0]) - 3f64.ln()).abs() < 1e-12);
+/// ```
+pub fn log_sum_exp_slice(values: &[f64]) -> f64 {
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !hi.is_finite() {
+        return hi;
+    }
+    hi + values.iter().map(|v| (v - hi).exp()).sum::<f64>().ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn direct(a: f64, b: f64, c: f64, z: f64) -> f64 {
+        let (mut t, mut s) = (1.0, 1.0);
+        for n in 0..2000 {
+            let n = n as f64;
+            t *= (a + n) * (b + n) / ((c + n) * (n + 1.0)) * z;
+            s += t;
+        }
+        s
+    }
+
+    #[test]
+    fn elementary_identities() {
+        // 2F1(1, 1; 2; z) = -ln(1 - z) / z
+        for z in [-0.9f64, -0.3, 0.1, 0.5, 0.9] {
+            let exact = (-(-z).ln_1p() / z).ln();
+            assert!(
+                (ln_hyp2f1(1.0, 1.0, 2.0, z).unwrap() - exact).abs() < 1e-14,
+                "{z}"
+            );
+        }
+        // 2F1(a, b; b; z) = (1 - z)^(-a)
+        let v = ln_hyp2f1(2.5, 3.0, 3.0, 0.7).unwrap();
+        assert!((v - (-2.5 * 0.3f64.ln())).abs() < 1e-13);
+        assert_eq!(ln_hyp2f1(1.0, 2.0, 3.0, 0.0).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn matches_direct_series_for_small_z() {
+        for &(a, b, c, z) in &[
+            (0.3, 1.7, 2.4, 0.3),
+            (5.0, 0.2, 1.1, -0.4),
+            (-0.5, 2.0, 3.0, 0.6),
+        ] {
+            let d = direct(a, b, c, z).ln();
+            assert!(
+                (ln_hyp2f1(a, b, c, z).unwrap() - d).abs() < 1e-13,
+                "{a} {b} {c} {z}"
+            );
+        }
+    }
+
+    #[test]
+    fn domain_errors() {
+        assert!(matches!(
+            ln_hyp2f1(1.0, 1.0, 2.0, 1.0),
+            Err(SpecialError::Domain { .. })
+        ));
+        assert!(matches!(
+            ln_hyp2f1(1.0, 1.0, -2.0, 0.5),
+            Err(SpecialError::Domain { .. })
+        ));
+        assert!(matches!(
+            ln_hyp2f1(f64::NAN, 1.0, 2.0, 0.5),
+            Err(SpecialError::Domain { .. })
+        ));
+        // 2F1(-1, 3; 1; z) = 1 - 3z, negative at z = 0.5.
+        assert!(matches!(
+            ln_hyp2f1(-1.0, 3.0, 1.0, 0.5),
+            Err(SpecialError::NotPositive { .. })
+        ));
+        assert!(matches!(
+            ln_hyp2f1(0.5, 0.5, 1.0, 1.0 - 1e-9),
+            Err(SpecialError::NotConverged { .. })
+        ));
+    }
+
+    #[test]
+    fn log_helpers() {
+        assert_eq!(
+            log_sum_exp(f64::NEG_INFINITY, f64::NEG_INFINITY),
+            f64::NEG_INFINITY
+        );
+        assert_eq!(log_diff_exp(3.0, 3.0), f64::NEG_INFINITY);
+        assert!((ln_1m_exp(-1.0) - (1.0 - (-1f64).exp()).ln()).abs() < 1e-15);
+        assert_eq!(log_sum_exp_slice(&[]), f64::NEG_INFINITY);
+    }
+}
