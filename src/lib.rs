@@ -44,13 +44,18 @@
 #![deny(missing_docs)]
 
 pub mod fit;
+pub mod kpi;
 pub mod ledger;
+pub mod loyalty;
 pub mod models;
 pub mod records;
+pub mod segment;
 pub mod simulate;
 pub mod special;
 pub mod summary;
 pub mod time;
+pub mod validation;
+pub mod valuation;
 
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
 pub use models::bg_nbd::{BgNbd, BgNbdParams};
@@ -62,6 +67,7 @@ pub use records::{
     ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, RecordError,
     SatisfactionScore, Transaction, TransactionKind,
 };
+pub use segment::{Assign, Profile, SegmentError, Segmenter};
 pub use summary::{
     CustomerSummary, HoldoutSummary, Pattern, PatternError, Patterns, Summaries,
     SummaryAccumulator, SummaryError, SummaryOptions,

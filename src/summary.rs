@@ -21,7 +21,8 @@ pub enum SummaryError {
         /// The holdout end given.
         holdout_end: NaiveDate,
     },
-    /// A return in the calibration period has no purchase at or before it to net against.
+    /// A return in the calibration period has no purchase at or before it to net against
+    /// (`amount` totals the returns of that moment).
     #[error("customer {customer}: return of {amount} at {at} has no purchase at or before it")]
     ReturnWithoutPurchase {
         /// The customer.
@@ -470,6 +471,12 @@ impl SummaryAccumulator {
         self.customers.len()
     }
 
+    /// The customers in the order they first appeared (after a merge: this accumulator's, then
+    /// the new ones of the merged accumulator, in their order).
+    pub fn arrival_order(&self) -> impl Iterator<Item = &CustomerId> {
+        self.customers.iter().map(|c| &c.id)
+    }
+
     /// Computes the summaries at the options' as-of date.
     pub fn finish(&self, options: &SummaryOptions) -> Result<Summaries, SummaryError> {
         let next_day = |d: NaiveDate| {
@@ -586,18 +593,19 @@ impl SummaryAccumulator {
                         Some(p) if p.holdout == holdout => {
                             p.refunded = p.refunded.checked_add(e.amount).ok_or_else(overflow)?;
                         }
-                        _ if holdout => {
-                            fold.holdout_spend = fold
-                                .holdout_spend
-                                .checked_sub(e.amount)
-                                .ok_or_else(overflow)?;
-                        }
+                        _ if holdout => fold.holdout_spend.sub(e.amount).ok_or_else(overflow)?,
                         _ => {
+                            // Report every return of that moment, however the records were folded.
+                            let amount = entries
+                                .iter()
+                                .filter(|o| o.key == e.key && o.kind == TransactionKind::Return)
+                                .try_fold(Decimal::ZERO, |sum, o| sum.checked_add(o.amount))
+                                .ok_or_else(overflow)?;
                             return Err(SummaryError::ReturnWithoutPurchase {
                                 customer: id.clone(),
                                 at: self.moment(e.key),
-                                amount: e.amount,
-                            })
+                                amount,
+                            });
                         }
                     }
                 }
@@ -618,20 +626,24 @@ impl SummaryAccumulator {
             Grain::Day => options.unit.from_days((to - from) as f64),
             Grain::Timestamp => options.unit.from_seconds((to - from) as f64 / 1e6),
         };
+        let money = |m: Money| m.decimal().ok_or_else(overflow);
         let summary = CustomerSummary {
             id: id.clone(),
             frequency: fold.frequency,
             recency: span(first, fold.last),
             age: span(first, cuts.age_origin),
-            repeat_spend: fold.repeat_spend,
+            repeat_spend: money(fold.repeat_spend)?,
             first_purchase: self.moment(first),
             last_purchase: self.moment(fold.last),
             orders: fold.orders,
-            total_spend: fold.total_spend,
-            holdout: options.holdout_end.map(|_| HoldoutSummary {
-                frequency: fold.holdout_frequency,
-                spend: fold.holdout_spend,
-            }),
+            total_spend: money(fold.total_spend)?,
+            holdout: match options.holdout_end {
+                Some(_) => Some(HoldoutSummary {
+                    frequency: fold.holdout_frequency,
+                    spend: money(fold.holdout_spend)?,
+                }),
+                None => None,
+            },
         };
         Ok((Outcome::Summary(summary), after_end))
     }
@@ -665,17 +677,49 @@ struct Period {
     orders: u32,
 }
 
+/// An exact sum of decimals kept as an `i128` mantissa at one scale: adding amounts of equal
+/// scale (the usual case: cents) is an integer addition instead of a decimal one.
+#[derive(Default, Clone, Copy)]
+struct Money {
+    mantissa: i128,
+    scale: u32,
+}
+
+impl Money {
+    fn add(&mut self, d: Decimal) -> Option<()> {
+        let (mut m, s) = (d.mantissa(), d.scale());
+        if s > self.scale {
+            self.mantissa = self
+                .mantissa
+                .checked_mul(10i128.checked_pow(s - self.scale)?)?;
+            self.scale = s;
+        } else if s < self.scale {
+            m = m.checked_mul(10i128.checked_pow(self.scale - s)?)?;
+        }
+        self.mantissa = self.mantissa.checked_add(m)?;
+        Some(())
+    }
+
+    fn sub(&mut self, d: Decimal) -> Option<()> {
+        self.add(-d)
+    }
+
+    fn decimal(self) -> Option<Decimal> {
+        Decimal::try_from_i128_with_scale(self.mantissa, self.scale).ok()
+    }
+}
+
 /// Running totals over a customer's closed purchase periods.
 #[derive(Default)]
 struct Fold {
     first: Option<i64>,
     last: i64,
     frequency: u32,
-    repeat_spend: Decimal,
-    total_spend: Decimal,
+    repeat_spend: Money,
+    total_spend: Money,
     orders: u32,
     holdout_frequency: u32,
-    holdout_spend: Decimal,
+    holdout_spend: Money,
 }
 
 impl Fold {
@@ -689,17 +733,16 @@ impl Fold {
         };
         if p.holdout {
             self.holdout_frequency += u32::from(counted);
-            self.holdout_spend = self.holdout_spend.checked_add(net)?;
-            return Some(());
+            return self.holdout_spend.add(net);
         }
-        self.total_spend = self.total_spend.checked_add(net)?;
+        self.total_spend.add(net)?;
         self.orders += p.orders;
         if counted {
             if self.first.is_none() {
                 self.first = Some(p.key);
             } else {
                 self.frequency += 1;
-                self.repeat_spend = self.repeat_spend.checked_add(net)?;
+                self.repeat_spend.add(net)?;
             }
             self.last = p.key;
         }

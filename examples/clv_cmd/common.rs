@@ -154,35 +154,145 @@ pub fn line_of(path: &str, record: &csv::ByteRecord) -> String {
 /// error naming its line.
 pub fn for_each_transaction(
     path: &str,
-    mut each: impl FnMut(Transaction) -> Result<(), String>,
+    each: impl FnMut(Transaction) -> Result<(), String>,
 ) -> Result<(), String> {
-    let mut reader = csv_reader(path)?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{path}: cannot read the header row: {e}"))?
-        .clone();
-    let cols = columns(path, &headers, &["customer_id", "date", "amount"])?;
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => return Ok(()),
-            Err(e) => return Err(format!("{path}: {e}")),
-        }
-        let field = |i: usize| -> Result<&str, String> {
-            let bytes = record
-                .get(cols[i])
-                .ok_or_else(|| format!("{}: missing field", line_of(path, &record)))?;
-            std::str::from_utf8(bytes)
-                .map_err(|_| format!("{}: field is not UTF-8", line_of(path, &record)))
-        };
-        let line = || line_of(path, &record);
-        let id = CustomerId::new(field(0)?).map_err(|e| format!("{}: {e}", line()))?;
-        let date = parse_date(field(1)?.trim()).map_err(|e| format!("{}: {e}", line()))?;
-        let amount = Transaction::parse_amount(field(2)?, &line()).map_err(|e| e.to_string())?;
-        let t = Transaction::purchase(id, date, amount).map_err(|e| format!("{}: {e}", line()))?;
-        each(t)?;
+    let log = TransactionLog::open(path)?;
+    log.read(log.body(), 0, each)
+}
+
+/// A transaction log read into memory, with the positions of its columns, so that it can be
+/// parsed in parts (one per thread) that are later merged.
+pub struct TransactionLog {
+    path: String,
+    bytes: Vec<u8>,
+    body_start: usize,
+    cols: Vec<usize>,
+}
+
+impl TransactionLog {
+    /// Reads the file and its header.
+    pub fn open(path: &str) -> Result<Self, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(bytes.as_slice());
+        let headers = reader
+            .headers()
+            .map_err(|e| format!("{path}: cannot read the header row: {e}"))?
+            .clone();
+        let cols = columns(path, &headers, &["customer_id", "date", "amount"])?;
+        let body_start = headers
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(0)
+            .max(
+                bytes
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map(|i| i + 1)
+                    .unwrap_or(bytes.len()),
+            );
+        Ok(TransactionLog {
+            path: path.to_string(),
+            bytes,
+            body_start,
+            cols,
+        })
     }
+
+    /// The rows after the header.
+    pub fn body(&self) -> &[u8] {
+        &self.bytes[self.body_start..]
+    }
+
+    /// Splits the rows into up to `parts` pieces at line ends, each with the number of lines
+    /// before it (for error messages). A file with quotes is one piece: a quoted field could
+    /// hold a line end.
+    pub fn split(&self, parts: usize) -> Vec<(&[u8], u64)> {
+        let body = self.body();
+        if parts <= 1 || body.contains(&b'"') {
+            return vec![(body, 0)];
+        }
+        let mut pieces = Vec::with_capacity(parts);
+        let (mut start, mut lines) = (0usize, 0u64);
+        for k in 1..parts {
+            let target = (body.len() * k / parts).max(start);
+            let Some(cut) = body[target..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|i| target + i + 1)
+            else {
+                break;
+            };
+            pieces.push((&body[start..cut], lines));
+            lines += body[start..cut].iter().filter(|&&b| b == b'\n').count() as u64;
+            start = cut;
+        }
+        pieces.push((&body[start..], lines));
+        pieces
+    }
+
+    /// Parses `rows` (a piece of [`body`](Self::body) preceded by `lines_before` lines of the
+    /// body) and calls `each` for every transaction.
+    pub fn read(
+        &self,
+        rows: &[u8],
+        lines_before: u64,
+        mut each: impl FnMut(Transaction) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let path = &self.path;
+        let cols = &self.cols;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(rows);
+        let mut record = csv::ByteRecord::new();
+        // Line numbers count the header (line 1) and the body lines before this piece.
+        let line_no = |record: &csv::ByteRecord| {
+            record
+                .position()
+                .map(|p| p.line() + 1 + lines_before)
+                .unwrap_or(0)
+        };
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => return Err(format!("{path}: {e}")),
+            }
+            let line = || format!("{path}: line {}", line_no(&record));
+            let field = |i: usize| -> Result<&str, String> {
+                let bytes = record
+                    .get(cols[i])
+                    .ok_or_else(|| format!("{}: missing field", line()))?;
+                std::str::from_utf8(bytes).map_err(|_| format!("{}: field is not UTF-8", line()))
+            };
+            let raw_id = record.get(cols[0]).unwrap_or(b"");
+            let id = match integer_id(raw_id) {
+                Some(n) => CustomerId::from(n),
+                None => CustomerId::new(field(0)?).map_err(|e| format!("{}: {e}", line()))?,
+            };
+            let date = parse_date(field(1)?.trim()).map_err(|e| format!("{}: {e}", line()))?;
+            let text = field(2)?;
+            // The line is only formatted when the amount is bad: formatting per row would dominate.
+            let amount = match text.parse::<rust_decimal::Decimal>() {
+                Ok(amount) => amount,
+                Err(_) => Transaction::parse_amount(text, &line()).map_err(|e| e.to_string())?,
+            };
+            let t =
+                Transaction::purchase(id, date, amount).map_err(|e| format!("{}: {e}", line()))?;
+            each(t)?;
+        }
+    }
+}
+
+/// The fast path for canonical integer ids (`CustomerId::new` gives the same id, more slowly).
+fn integer_id(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() || bytes.len() > 19 || (bytes.len() > 1 && bytes[0] == b'0') {
+        return None;
+    }
+    bytes.iter().try_fold(0u64, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
+    })
 }
 
 /// A buffered stdout writer.

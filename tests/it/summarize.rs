@@ -171,6 +171,24 @@ fn clv_summarize_stops_on_a_malformed_row_naming_its_line() {
         assert!(!out.status.success(), "{name} should fail");
         assert!(err.contains(needle), "{name}: {err}");
     }
+    // A bad row deep in a file that the tool parses in parts is still named by its own line.
+    let mut body = String::from("customer_id,date,amount\n");
+    for i in 0..5000 {
+        let amount = if i == 3998 { "1.2.3" } else { "9.99" };
+        body.push_str(&format!("{},2024-01-{:02},{amount}\n", i % 70, 1 + i % 28));
+    }
+    let path = dir.join("deep.csv");
+    std::fs::write(&path, body).unwrap();
+    let out = run_clv(&[
+        "summarize",
+        "--transactions",
+        path.to_str().unwrap(),
+        "--end",
+        "2024-12-31",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("line 4000"), "{err}");
     let out = run_clv(&[
         "summarize",
         "--transactions",

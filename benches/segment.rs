@@ -1,0 +1,84 @@
+//! RFM scoring with named segments, and k-means (k = 8), on 1,000,000 customers.
+//!
+//! ```text
+//! cargo bench --bench segment -- --warm-up-time 1 --measurement-time 20
+//! ```
+//! The customers are synthetic but shaped like a BTYD base (many one-off buyers, skewed spend),
+//! drawn from a fixed seed.
+use criterion::{criterion_group, criterion_main, Criterion};
+use customer_assets::segment::kmeans::KMeansParams;
+use customer_assets::segment::rfm::RfmParams;
+use customer_assets::segment::{Profile, Segmenter};
+use customer_assets::{CustomerId, TimeUnit};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
+
+const CUSTOMERS: u64 = 1_000_000;
+
+fn base() -> Vec<Profile> {
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    (0..CUSTOMERS)
+        .map(|i| {
+            let age = 26.0 + 13.0 * rng.random::<f64>();
+            // About 60% one-off buyers, then a long tail of repeat purchases.
+            let mut x = 0u32;
+            while rng.random::<f64>() < if x == 0 { 0.4 } else { 0.7 } {
+                x += 1;
+            }
+            let t_x = if x == 0 {
+                0.0
+            } else {
+                age * rng.random::<f64>()
+            };
+            let spend = if x == 0 {
+                Decimal::ZERO
+            } else {
+                let u: f64 = rng.random::<f64>().max(1e-9);
+                Decimal::from_f64_retain((10.0 / u.sqrt()).min(5_000.0))
+                    .unwrap_or(Decimal::TEN)
+                    .round_dp(2)
+            };
+            Profile::new(CustomerId::from(i), TimeUnit::WEEKS, x, t_x, age, spend)
+                .expect("valid synthetic profile")
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let profiles = base();
+    let mut group = c.benchmark_group("segment_1m");
+    group.sample_size(10);
+    group.bench_function("rfm_scores_and_named_segments", |b| {
+        b.iter(|| {
+            RfmParams::default()
+                .segment(&profiles)
+                .expect("rfm")
+                .1
+                .len()
+        })
+    });
+    let (model, _) = KMeansParams::new(8)
+        .seed(1)
+        .segment(&profiles)
+        .expect("kmeans");
+    eprintln!(
+        "k-means k = 8: {} Lloyd iterations, inertia {:.1}",
+        model.iterations(),
+        model.inertia()
+    );
+    group.bench_function("kmeans_k8", |b| {
+        b.iter(|| {
+            KMeansParams::new(8)
+                .seed(1)
+                .segment(&profiles)
+                .expect("kmeans")
+                .1
+                .len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

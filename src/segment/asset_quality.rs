@@ -1,0 +1,222 @@
+//! Asset quality: customers as assets to grow, develop, win back or divest.
+//!
+//! A quadrant of CLV × P(alive): customers at or above both cut points are assets to **grow**;
+//! likely alive but of low value, to **develop**; valuable but likely gone, to **win back**; low on
+//! both, to **divest**. Each cut point is either a fixed value or a quantile of the population
+//! (learnt, then applied to new customers). Defaults: CLV cut at the population median, P(alive)
+//! cut at 0.5. Both values are supplied by the caller on each [`Profile`] (from fitted models).
+//! [`AssetQuality::value_by_class`] gives the number of customers and the value of the base in
+//! each class.
+//!
+//! ```
+//! use customer_assets::segment::asset_quality::{AssetClass, AssetQualityParams, Cut};
+//! use customer_assets::segment::{Profile, Segmenter};
+//! use customer_assets::{CustomerId, TimeUnit};
+//! use rust_decimal::Decimal;
+//! let p = |id: u64, clv: f64, pa: f64| -> Result<Profile, customer_assets::segment::SegmentError> {
+//!     Profile::new(CustomerId::from(id), TimeUnit::WEEKS, 1, 1.0, 2.0, Decimal::ONE)?.with_clv(clv)?.with_p_alive(pa)
+//! };
+//! let base = vec![p(1, 500.0, 0.9)?, p(2, 20.0, 0.8)?, p(3, 400.0, 0.1)?, p(4, 10.0, 0.2)?];
+//! let (aq, classes) = AssetQualityParams::default().clv_cut(Cut::Value(100.0)).segment(&base)?;
+//! assert_eq!(classes, vec![AssetClass::Grow, AssetClass::Develop, AssetClass::WinBack, AssetClass::Divest]);
+//! let value = aq.value_by_class(&base)?;
+//! assert_eq!(value[0].clv, 500.0);
+//! # Ok::<(), customer_assets::segment::SegmentError>(())
+//! ```
+
+use std::fmt;
+
+use super::{feature_column, Assign, Feature, Profile, SegmentError, Segmenter};
+
+/// An asset class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum AssetClass {
+    /// High CLV, high P(alive).
+    Grow,
+    /// Low CLV, high P(alive).
+    Develop,
+    /// High CLV, low P(alive).
+    WinBack,
+    /// Low CLV, low P(alive).
+    Divest,
+}
+
+impl AssetClass {
+    /// All four, in display order.
+    pub const ALL: [AssetClass; 4] = [
+        AssetClass::Grow,
+        AssetClass::Develop,
+        AssetClass::WinBack,
+        AssetClass::Divest,
+    ];
+}
+
+impl fmt::Display for AssetClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AssetClass::Grow => "grow",
+            AssetClass::Develop => "develop",
+            AssetClass::WinBack => "win back",
+            AssetClass::Divest => "divest",
+        })
+    }
+}
+
+/// A cut point: a fixed value or a quantile of the population.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Cut {
+    /// This value.
+    Value(f64),
+    /// The population's q-quantile (nearest rank), q in 0..=1.
+    Quantile(f64),
+}
+
+impl Cut {
+    fn resolve(self, name: &'static str, values: &mut [f64]) -> Result<f64, SegmentError> {
+        match self {
+            Cut::Value(v) if v.is_finite() => Ok(v),
+            Cut::Quantile(q) if (0.0..=1.0).contains(&q) => {
+                values.sort_unstable_by(f64::total_cmp);
+                let n = values.len();
+                let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+                values
+                    .get(rank - 1)
+                    .copied()
+                    .ok_or(SegmentError::EmptyPopulation)
+            }
+            other => Err(SegmentError::invalid(
+                name,
+                format!("{other:?}: a finite value or a quantile in 0..=1"),
+            )),
+        }
+    }
+}
+
+/// Parameters of asset quality: the CLV and P(alive) cut points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AssetQualityParams {
+    clv_cut: Cut,
+    p_alive_cut: Cut,
+}
+
+impl Default for AssetQualityParams {
+    /// CLV cut at the median, P(alive) cut at 0.5.
+    fn default() -> Self {
+        AssetQualityParams {
+            clv_cut: Cut::Quantile(0.5),
+            p_alive_cut: Cut::Value(0.5),
+        }
+    }
+}
+
+impl AssetQualityParams {
+    /// The CLV cut: customers at or above it are high value.
+    pub fn clv_cut(mut self, cut: Cut) -> Self {
+        self.clv_cut = cut;
+        self
+    }
+    /// The P(alive) cut: customers at or above it are likely alive.
+    pub fn p_alive_cut(mut self, cut: Cut) -> Self {
+        self.p_alive_cut = cut;
+        self
+    }
+}
+
+impl Segmenter<Profile> for AssetQualityParams {
+    type Label = AssetClass;
+    type Learnt = AssetQuality;
+    fn learn(&self, population: &[Profile]) -> Result<AssetQuality, SegmentError> {
+        if population.is_empty() {
+            return Err(SegmentError::EmptyPopulation);
+        }
+        let mut clv = feature_column(population, Feature::Clv)?;
+        let mut pa = feature_column(population, Feature::PAlive)?;
+        Ok(AssetQuality {
+            clv_cut: self.clv_cut.resolve("clv_cut", &mut clv)?,
+            p_alive_cut: self.p_alive_cut.resolve("p_alive_cut", &mut pa)?,
+        })
+    }
+}
+
+/// Learnt asset quality: the resolved cut points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AssetQuality {
+    clv_cut: f64,
+    p_alive_cut: f64,
+}
+
+/// The customers and value of the base in one asset class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ClassValue {
+    /// The class.
+    pub class: AssetClass,
+    /// Customers in it.
+    pub customers: usize,
+    /// Sum of their CLV.
+    pub clv: f64,
+    /// Share of the base's total CLV (0 when the total is 0).
+    pub clv_share: f64,
+}
+
+impl AssetQuality {
+    /// The CLV cut.
+    pub fn clv_cut(&self) -> f64 {
+        self.clv_cut
+    }
+    /// The P(alive) cut.
+    pub fn p_alive_cut(&self) -> f64 {
+        self.p_alive_cut
+    }
+    /// The class of a (CLV, P(alive)) pair.
+    pub fn class_of(&self, clv: f64, p_alive: f64) -> AssetClass {
+        match (clv >= self.clv_cut, p_alive >= self.p_alive_cut) {
+            (true, true) => AssetClass::Grow,
+            (false, true) => AssetClass::Develop,
+            (true, false) => AssetClass::WinBack,
+            (false, false) => AssetClass::Divest,
+        }
+    }
+    /// Customers and CLV per class (all four classes, in [`AssetClass::ALL`] order); the
+    /// classes partition `customers`, so the CLV sums to the base's total.
+    pub fn value_by_class(&self, customers: &[Profile]) -> Result<Vec<ClassValue>, SegmentError> {
+        let mut out: Vec<ClassValue> = AssetClass::ALL
+            .iter()
+            .map(|&class| ClassValue {
+                class,
+                customers: 0,
+                clv: 0.0,
+                clv_share: 0.0,
+            })
+            .collect();
+        let mut total = 0.0;
+        for p in customers {
+            let clv = p.feature(Feature::Clv)?;
+            let class = self.class_of(clv, p.feature(Feature::PAlive)?);
+            if let Some(c) = out.iter_mut().find(|c| c.class == class) {
+                c.customers += 1;
+                c.clv += clv;
+            }
+            total += clv;
+        }
+        if total != 0.0 {
+            for c in &mut out {
+                c.clv_share = c.clv / total;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Assign<Profile> for AssetQuality {
+    type Label = AssetClass;
+    fn assign(&self, p: &Profile) -> Result<AssetClass, SegmentError> {
+        Ok(self.class_of(p.feature(Feature::Clv)?, p.feature(Feature::PAlive)?))
+    }
+}
