@@ -730,3 +730,18 @@ fn labels_and_learnt_segmenters_serialize_and_apply_to_new_customers() {
         serde_json::from_str(&serde_json::to_string(&aq).unwrap()).unwrap();
     assert_eq!(aq_back, aq);
 }
+
+#[test]
+fn profiles_round_trip_and_invalid_ones_are_refused() {
+    let p = row(7, 3, 4.0, 9.0, 12.5)
+        .with_p_alive(0.4)
+        .unwrap()
+        .with_region("north");
+    let json = serde_json::to_string(&p).unwrap();
+    let back: Profile = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, p);
+    let bad = json.replace("\"p_alive\":0.4", "\"p_alive\":1.4");
+    assert!(serde_json::from_str::<Profile>(&bad).is_err());
+    let bad = json.replace("\"recency\":4.0", "\"recency\":40.0");
+    assert!(serde_json::from_str::<Profile>(&bad).is_err());
+}
