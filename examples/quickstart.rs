@@ -70,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{report}");
     println!("\nThe five most valuable customers:");
     let mut top: Vec<_> = report.customers.iter().collect();
-    top.sort_by(|a, b| b.clv.cmp(&a.clv));
+    top.sort_by_key(|c| std::cmp::Reverse(c.clv));
     println!(
         "  {:>8} {:>8} {:>10} {:>10} {:>9} {:<10} {:<10}",
         "customer", "P(alive)", "exp. buys", "spend/buy", "CLV", "asset", "tier"
