@@ -16,6 +16,10 @@
 //!   programme (JSON, see `examples/loyalty_rules.json`) and writes
 //!   `customer_id,tier,since,qualifying_value,to_next_tier,points_balance`, one row per customer
 //!   in the order customers first appear (an optional `kind` column marks returns).
+//! - `fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]` prints
+//!   the fitted parameters, standard errors and fit report as JSON.
+//! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
+//!   prints `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
 //!
 //! Errors go to stderr with a non-zero exit; a malformed row names its line.
 use std::process::ExitCode;
@@ -28,6 +32,10 @@ mod fit_discrete;
 mod kpi;
 #[path = "clv_cmd/segment.rs"]
 mod segment;
+#[path = "clv_cmd/fit.rs"]
+mod fit;
+#[path = "clv_cmd/predict.rs"]
+mod predict;
 #[path = "clv_cmd/summarize.rs"]
 mod summarize;
 #[path = "clv_cmd/tiers.rs"]
@@ -40,7 +48,9 @@ subcommands:
   kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]
   tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD
   fit --model bg-bb --summary FILE.csv
-  fit --model sbg|bdw --survival FILE.csv [--periods K]";
+  fit --model sbg|bdw --survival FILE.csv [--periods K]
+  fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
+  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -55,6 +65,8 @@ fn main() -> ExitCode {
         "segment" => segment::run(&rest),
         "kpi" => kpi::run(&rest),
         "tiers" => tiers::run(&rest),
+        "fit" => fit::run(&rest),
+        "predict" => predict::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

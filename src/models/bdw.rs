@@ -28,10 +28,28 @@ pub enum BdwError {
 /// Validated BdW parameters: θ ~ Beta(α, β) and the duration-dependence exponent c.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "BdwParamsData"))]
 pub struct BdwParams {
     alpha: f64,
     beta: f64,
     c: f64,
+}
+
+/// The serialized form, checked by [`BdwParams::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct BdwParamsData {
+    alpha: f64,
+    beta: f64,
+    c: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<BdwParamsData> for BdwParams {
+    type Error = BdwError;
+    fn try_from(d: BdwParamsData) -> Result<Self, BdwError> {
+        BdwParams::new(d.alpha, d.beta, d.c)
+    }
 }
 
 impl BdwParams {

@@ -92,11 +92,30 @@ pub enum BgBbError {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "BgBbParamsData"))]
 pub struct BgBbParams {
     alpha: f64,
     beta: f64,
     gamma: f64,
     delta: f64,
+}
+
+/// The serialized form, checked by [`BgBbParams::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct BgBbParamsData {
+    alpha: f64,
+    beta: f64,
+    gamma: f64,
+    delta: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<BgBbParamsData> for BgBbParams {
+    type Error = BgBbError;
+    fn try_from(d: BgBbParamsData) -> Result<Self, BgBbError> {
+        BgBbParams::new(d.alpha, d.beta, d.gamma, d.delta)
+    }
 }
 
 impl BgBbParams {
@@ -187,8 +206,28 @@ impl DiscretePattern {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "DiscretePatternsData"))]
 pub struct DiscretePatterns {
     items: Vec<DiscretePattern>,
+}
+
+/// The serialized form, checked by [`DiscretePatterns::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct DiscretePatternsData {
+    items: Vec<DiscretePattern>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<DiscretePatternsData> for DiscretePatterns {
+    type Error = BgBbError;
+    fn try_from(d: DiscretePatternsData) -> Result<Self, BgBbError> {
+        DiscretePatterns::new(
+            d.items
+                .into_iter()
+                .map(|p| (p.frequency, p.recency, p.periods, p.weight)),
+        )
+    }
 }
 
 impl DiscretePatterns {

@@ -65,9 +65,26 @@ pub enum CohortError {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "CohortData"))]
 pub struct Cohort {
     name: String,
     alive: Vec<f64>,
+}
+
+/// The serialized form, checked by [`Cohort::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct CohortData {
+    name: String,
+    alive: Vec<f64>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<CohortData> for Cohort {
+    type Error = CohortError;
+    fn try_from(d: CohortData) -> Result<Self, CohortError> {
+        Cohort::new(d.name, d.alive)
+    }
 }
 
 impl Cohort {

@@ -28,9 +28,26 @@ pub enum SbgError {
 /// Validated sBG parameters: θ ~ Beta(α, β).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "SbgParamsData"))]
 pub struct SbgParams {
     alpha: f64,
     beta: f64,
+}
+
+/// The serialized form, checked by [`SbgParams::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct SbgParamsData {
+    alpha: f64,
+    beta: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<SbgParamsData> for SbgParams {
+    type Error = SbgError;
+    fn try_from(d: SbgParamsData) -> Result<Self, SbgError> {
+        SbgParams::new(d.alpha, d.beta)
+    }
 }
 
 impl SbgParams {

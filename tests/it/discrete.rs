@@ -371,3 +371,19 @@ fn clv_fit_sbg_projects_one_or_several_cohorts() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn deserialization_checks_what_the_constructors_check() {
+    use customer_assets::models::bg_bb::BgBbParams;
+    assert!(
+        serde_json::from_str::<BgBbParams>(r#"{"alpha":1,"beta":1,"gamma":1,"delta":2}"#).is_ok()
+    );
+    assert!(
+        serde_json::from_str::<BgBbParams>(r#"{"alpha":-1,"beta":1,"gamma":1,"delta":2}"#).is_err()
+    );
+    assert!(serde_json::from_str::<Cohort>(r#"{"name":"a","alive":[10,8]}"#).is_ok());
+    assert!(serde_json::from_str::<Cohort>(r#"{"name":"a","alive":[]}"#).is_err());
+    assert!(serde_json::from_str::<Cohort>(r#"{"name":"a","alive":[10,12]}"#).is_err());
+    let bad = r#"{"items":[{"frequency":3,"recency":2,"periods":6,"weight":1}]}"#;
+    assert!(serde_json::from_str::<DiscretePatterns>(bad).is_err());
+}

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 mod discrete;
+mod btyd;
 mod gamma_gamma;
 mod kpi;
 mod loyalty;
