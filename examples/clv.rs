@@ -16,16 +16,26 @@
 //!   programme (JSON, see `examples/loyalty_rules.json`) and writes
 //!   `customer_id,tier,since,qualifying_value,to_next_tier,points_balance`, one row per customer
 //!   in the order customers first appear (an optional `kind` column marks returns).
+//! - `fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]` prints
+//!   the fitted parameters, standard errors and fit report as JSON.
+//! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
+//!   prints `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
 //!
 //! Errors go to stderr with a non-zero exit; a malformed row names its line.
 use std::process::ExitCode;
 
 #[path = "clv_cmd/common.rs"]
 mod common;
+#[path = "clv_cmd/fit_discrete.rs"]
+mod fit_discrete;
 #[path = "clv_cmd/kpi.rs"]
 mod kpi;
 #[path = "clv_cmd/segment.rs"]
 mod segment;
+#[path = "clv_cmd/fit.rs"]
+mod fit;
+#[path = "clv_cmd/predict.rs"]
+mod predict;
 #[path = "clv_cmd/summarize.rs"]
 mod summarize;
 #[path = "clv_cmd/tiers.rs"]
@@ -36,7 +46,11 @@ subcommands:
   summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
   segment --summary FILE.csv --method rfm|abc|lifecycle|kmeans [--k N] [--unit weeks|days] [--seed S]
   kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]
-  tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD";
+  tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD
+  fit --model bg-bb --summary FILE.csv
+  fit --model sbg|bdw --survival FILE.csv [--periods K]
+  fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
+  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -46,10 +60,13 @@ fn main() -> ExitCode {
     };
     let rest: Vec<String> = args.collect();
     let result = match command.as_str() {
+        "fit" if fit_discrete::requested(&rest) => fit_discrete::run(&rest),
         "summarize" => summarize::run(&rest),
         "segment" => segment::run(&rest),
         "kpi" => kpi::run(&rest),
         "tiers" => tiers::run(&rest),
+        "fit" => fit::run(&rest),
+        "predict" => predict::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

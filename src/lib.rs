@@ -54,8 +54,14 @@ pub mod simulate;
 pub mod special;
 pub mod summary;
 pub mod time;
+pub mod validation;
+pub mod valuation;
 
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
+pub use models::bg_nbd::{BgNbd, BgNbdParams};
+pub use models::btyd::TransactionFitError;
+pub use models::mbg_nbd::{MbgNbd, MbgNbdParams};
+pub use models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
 pub use models::{History, PredictError, SpendModel, TransactionModel};
 pub use records::{
     ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, RecordError,

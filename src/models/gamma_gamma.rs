@@ -454,6 +454,15 @@ impl SpendModel for GammaGamma {
         let GammaGammaValues { p, q, gamma } = self.params;
         finite(p * gamma / (q - 1.0), "expected spend")
     }
+
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let GammaGammaValues { p, q, gamma } = self.params;
+        vec![("p".into(), p), ("q".into(), q), ("gamma".into(), gamma)]
+    }
+
+    fn fit_report(&self) -> Option<&FitReport> {
+        self.report()
+    }
 }
 
 /// The Gamma-Gamma log-likelihood of spend data in θ = (ln p, ln q, ln γ).

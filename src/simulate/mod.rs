@@ -25,8 +25,12 @@
 //! ```
 
 mod continuous;
+mod contractual;
+mod discrete;
 
 pub use continuous::{BgNbdProcess, ParetoNbdProcess};
+pub use contractual::RetentionProcess;
+pub use discrete::BgBbProcess;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rand::RngExt;

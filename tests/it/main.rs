@@ -2,12 +2,15 @@
 
 use std::path::PathBuf;
 
+mod discrete;
+mod btyd;
 mod gamma_gamma;
 mod kpi;
 mod loyalty;
 mod segment;
 mod special;
 mod summarize;
+mod validation;
 
 /// The shared data folder: `CUSTOMER_ASSETS_DATA`, else `../shared/data` beside the crate.
 /// Fails loudly when the folder is missing: golden tests must never skip silently.

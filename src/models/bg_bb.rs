@@ -1,0 +1,989 @@
+//! BG/BB: the beta-geometric/beta-Bernoulli model of Fader, Hardie & Shang (2010), "Customer-base
+//! analysis in a discrete-time noncontractual setting", *Marketing Science* 29(6).
+//!
+//! Time is discrete: one transaction opportunity per period (a yearly donation, an annual event).
+//! While alive, a customer transacts at each opportunity with probability p ~ Beta(α, β); at the
+//! start of each period an alive customer dies with probability θ ~ Beta(γ, δ). A customer is
+//! described by (x, t_x, n): x transactions in the n opportunities after the first, the last at
+//! opportunity t_x (0 when x = 0).
+//!
+//! Everything is computed in log space as sums of log-beta terms combined by log-sum-exp, so
+//! heavy histories neither underflow nor need the small "fudge" constants some implementations
+//! add inside logarithms.
+//!
+//! # Continuous horizons
+//! [`BgBb`] implements [`TransactionModel`], whose horizons are continuous numbers of
+//! [`TransactionModel::unit`]s. The model's unit is the period length; a horizon `t` covers the
+//! `floor(t)` whole opportunities n + 1, ..., n + floor(t) (an opportunity counts only once it has
+//! fully arrived), and histories must have whole-number recency and age. A continuous discount
+//! rate ρ per period corresponds to the per-period rate d = e^ρ − 1.
+
+use statrs::function::gamma::{digamma, ln_gamma};
+
+use crate::fit::{maximize, natural_standard_errors, FitOptions, FitReport, Objective};
+use crate::models::{History, PredictError, TransactionModel};
+use crate::summary::Patterns;
+use crate::time::TimeUnit;
+
+/// ln B(a, b) via ln Γ (finite for a, b > 0).
+#[inline]
+pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
+    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+/// (∂/∂a, ∂/∂b) of ln B(a, b).
+#[inline]
+pub(crate) fn ln_beta_grad(a: f64, b: f64) -> (f64, f64) {
+    let dab = digamma(a + b);
+    (digamma(a) - dab, digamma(b) - dab)
+}
+
+/// ln(e^a + e^b) without overflow.
+#[inline]
+pub(crate) fn ln_add_exp(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    hi + (lo - hi).exp().ln_1p()
+}
+
+/// Why BG/BB parameters, data or a fit were rejected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BgBbError {
+    /// A parameter is not a finite positive number.
+    #[error("BG/BB parameter {name} = {value} must be finite and positive")]
+    InvalidParameter {
+        /// Which parameter.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A data row is not a valid (x, t_x, n) pattern.
+    #[error("BG/BB data row {row}: {reason}")]
+    InvalidData {
+        /// The row (0-based).
+        row: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// There is nothing to fit.
+    #[error("BG/BB data is empty")]
+    Empty,
+    /// The fit failed (did not converge, or a numerical failure).
+    #[error("BG/BB fit failed: {0}")]
+    Fit(String),
+    /// A prediction failed.
+    #[error(transparent)]
+    Predict(#[from] PredictError),
+}
+
+/// Validated BG/BB parameters: p ~ Beta(α, β), θ ~ Beta(γ, δ).
+///
+/// ```
+/// use customer_assets::models::bg_bb::BgBbParams;
+/// let p = BgBbParams::new(1.204, 0.750, 0.657, 2.783)?;
+/// assert_eq!(p.alpha(), 1.204);
+/// assert!(BgBbParams::new(0.0, 1.0, 1.0, 1.0).is_err());
+/// # Ok::<(), customer_assets::models::bg_bb::BgBbError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "BgBbParamsData"))]
+pub struct BgBbParams {
+    alpha: f64,
+    beta: f64,
+    gamma: f64,
+    delta: f64,
+}
+
+/// The serialized form, checked by [`BgBbParams::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct BgBbParamsData {
+    alpha: f64,
+    beta: f64,
+    gamma: f64,
+    delta: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<BgBbParamsData> for BgBbParams {
+    type Error = BgBbError;
+    fn try_from(d: BgBbParamsData) -> Result<Self, BgBbError> {
+        BgBbParams::new(d.alpha, d.beta, d.gamma, d.delta)
+    }
+}
+
+impl BgBbParams {
+    /// Checks that every parameter is finite and positive.
+    pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<Self, BgBbError> {
+        for (name, value) in [
+            ("alpha", alpha),
+            ("beta", beta),
+            ("gamma", gamma),
+            ("delta", delta),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(BgBbError::InvalidParameter { name, value });
+            }
+        }
+        Ok(BgBbParams {
+            alpha,
+            beta,
+            gamma,
+            delta,
+        })
+    }
+    /// α of the transaction-probability Beta distribution.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+    /// β of the transaction-probability Beta distribution.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+    /// γ of the dropout-probability Beta distribution.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
+    }
+    /// δ of the dropout-probability Beta distribution.
+    pub fn delta(&self) -> f64 {
+        self.delta
+    }
+    /// [α, β, γ, δ].
+    pub fn to_array(&self) -> [f64; 4] {
+        [self.alpha, self.beta, self.gamma, self.delta]
+    }
+}
+
+/// One discrete-time pattern: x transactions in n opportunities, the last at t_x, and how many
+/// customers share it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DiscretePattern {
+    frequency: u32,
+    recency: u32,
+    periods: u32,
+    weight: f64,
+}
+
+impl DiscretePattern {
+    /// x: transactions after the first.
+    pub fn frequency(&self) -> u32 {
+        self.frequency
+    }
+    /// t_x: the opportunity of the last transaction (0 when x = 0).
+    pub fn recency(&self) -> u32 {
+        self.recency
+    }
+    /// n: the number of opportunities observed.
+    pub fn periods(&self) -> u32 {
+        self.periods
+    }
+    /// Number of customers with this pattern.
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+    /// The pattern as a [`History`] (recency and age in periods).
+    pub fn history(&self) -> History {
+        History::new(self.frequency, self.recency as f64, self.periods as f64)
+    }
+}
+
+/// Weighted (x, t_x, n) patterns: the data BG/BB fits on.
+///
+/// ```
+/// use customer_assets::models::bg_bb::DiscretePatterns;
+/// let data = DiscretePatterns::new([(0, 0, 6, 3464.0), (6, 6, 6, 1203.0), (0, 0, 6, 1.0)])?;
+/// assert_eq!(data.len(), 2);
+/// assert_eq!(data.total_weight(), 4668.0);
+/// assert!(DiscretePatterns::new([(3, 2, 6, 1.0)]).is_err()); // x > t_x
+/// # Ok::<(), customer_assets::models::bg_bb::BgBbError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "DiscretePatternsData"))]
+pub struct DiscretePatterns {
+    items: Vec<DiscretePattern>,
+}
+
+/// The serialized form, checked by [`DiscretePatterns::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct DiscretePatternsData {
+    items: Vec<DiscretePattern>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<DiscretePatternsData> for DiscretePatterns {
+    type Error = BgBbError;
+    fn try_from(d: DiscretePatternsData) -> Result<Self, BgBbError> {
+        DiscretePatterns::new(
+            d.items
+                .into_iter()
+                .map(|p| (p.frequency, p.recency, p.periods, p.weight)),
+        )
+    }
+}
+
+impl DiscretePatterns {
+    /// Validates rows of (x, t_x, n, weight): x ≤ t_x ≤ n, t_x = 0 exactly when x = 0, weight
+    /// finite and positive. Equal (x, t_x, n) rows are merged (weights added), in order of first
+    /// appearance.
+    pub fn new(rows: impl IntoIterator<Item = (u32, u32, u32, f64)>) -> Result<Self, BgBbError> {
+        let mut items: Vec<DiscretePattern> = Vec::new();
+        let mut index: std::collections::HashMap<(u32, u32, u32), usize> =
+            std::collections::HashMap::new();
+        for (row, (x, t_x, n, weight)) in rows.into_iter().enumerate() {
+            let bad = |reason: String| Err(BgBbError::InvalidData { row, reason });
+            if x > t_x || t_x > n {
+                return bad(format!("need x <= t_x <= n, got x={x}, t_x={t_x}, n={n}"));
+            }
+            if x == 0 && t_x != 0 {
+                return bad(format!("x = 0 requires t_x = 0, got t_x={t_x}"));
+            }
+            if x > 0 && t_x == 0 {
+                return bad(format!("x = {x} > 0 requires t_x >= 1"));
+            }
+            if !(weight.is_finite() && weight > 0.0) {
+                return bad(format!("weight {weight} must be finite and positive"));
+            }
+            match index.entry((x, t_x, n)) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    if let Some(p) = items.get_mut(*e.get()) {
+                        p.weight += weight;
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(items.len());
+                    items.push(DiscretePattern {
+                        frequency: x,
+                        recency: t_x,
+                        periods: n,
+                        weight,
+                    });
+                }
+            }
+        }
+        Ok(DiscretePatterns { items })
+    }
+
+    /// The patterns.
+    pub fn as_slice(&self) -> &[DiscretePattern] {
+        &self.items
+    }
+    /// Number of patterns.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    /// Number of customers (sum of weights).
+    pub fn total_weight(&self) -> f64 {
+        self.items.iter().map(|p| p.weight).sum()
+    }
+}
+
+impl TryFrom<&Patterns> for DiscretePatterns {
+    type Error = BgBbError;
+    /// Uses summaries in a discrete unit: recency and age must be whole numbers of periods.
+    fn try_from(p: &Patterns) -> Result<Self, BgBbError> {
+        let mut rows = Vec::with_capacity(p.len());
+        for (row, pat) in p.iter().enumerate() {
+            let whole = |v: f64| v.fract() == 0.0 && v >= 0.0 && v <= u32::MAX as f64;
+            if !whole(pat.recency()) || !whole(pat.age()) {
+                return Err(BgBbError::InvalidData {
+                    row,
+                    reason: format!(
+                        "recency {} and age {} must be whole numbers of periods",
+                        pat.recency(),
+                        pat.age()
+                    ),
+                });
+            }
+            rows.push((
+                pat.frequency(),
+                pat.recency() as u32,
+                pat.age() as u32,
+                pat.weight(),
+            ));
+        }
+        DiscretePatterns::new(rows)
+    }
+}
+
+/// Per-customer log-likelihood and its gradient with respect to (ln α, ln β, ln γ, ln δ).
+///
+/// L = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ)
+///   + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ).
+pub(crate) fn pattern_ll_grad(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> (f64, [f64; 4]) {
+    let [a, b, g, d] = *p;
+    let (x, t_x, n) = (x as f64, t_x as f64, n as f64);
+    let base = ln_beta(a, b) + ln_beta(g, d);
+    let (ba, bb) = ln_beta_grad(a, b);
+    let (bg, bd) = ln_beta_grad(g, d);
+    // The alive-through-n term.
+    let mut terms: Vec<(f64, [f64; 4])> = Vec::with_capacity((n - t_x) as usize + 1);
+    {
+        let (pa, pb) = ln_beta_grad(a + x, b + n - x);
+        let (pg, pd) = ln_beta_grad(g, d + n);
+        let v = ln_beta(a + x, b + n - x) + ln_beta(g, d + n) - base;
+        terms.push((v, [pa - ba, pb - bb, pg - bg, pd - bd]));
+    }
+    let mut i = 0.0;
+    while t_x + i < n {
+        let (pa, pb) = ln_beta_grad(a + x, b + t_x - x + i);
+        let (pg, pd) = ln_beta_grad(g + 1.0, d + t_x + i);
+        let v = ln_beta(a + x, b + t_x - x + i) + ln_beta(g + 1.0, d + t_x + i) - base;
+        terms.push((v, [pa - ba, pb - bb, pg - bg, pd - bd]));
+        i += 1.0;
+    }
+    let ll = terms
+        .iter()
+        .fold(f64::NEG_INFINITY, |acc, (v, _)| ln_add_exp(acc, *v));
+    let mut grad = [0.0; 4];
+    for (v, gr) in &terms {
+        let w = (v - ll).exp();
+        for k in 0..4 {
+            grad[k] += w * gr[k];
+        }
+    }
+    for k in 0..4 {
+        grad[k] *= p[k];
+    }
+    (ll, grad)
+}
+
+/// Per-customer log-likelihood alone (no gradient), for predictions.
+pub(crate) fn pattern_ll(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> f64 {
+    let [a, b, g, d] = *p;
+    let (x, t_x, n) = (x as f64, t_x as f64, n as f64);
+    let base = ln_beta(a, b) + ln_beta(g, d);
+    let mut ll = ln_beta(a + x, b + n - x) + ln_beta(g, d + n) - base;
+    let mut i = 0.0;
+    while t_x + i < n {
+        let v = ln_beta(a + x, b + t_x - x + i) + ln_beta(g + 1.0, d + t_x + i) - base;
+        ll = ln_add_exp(ll, v);
+        i += 1.0;
+    }
+    ll
+}
+
+/// Total weighted log-likelihood and gradient in log-parameter space.
+pub(crate) fn total_ll_grad(p: &[f64; 4], data: &DiscretePatterns) -> (f64, [f64; 4]) {
+    let mut ll = 0.0;
+    let mut grad = [0.0; 4];
+    for pat in data.as_slice() {
+        let (l, g) = pattern_ll_grad(p, pat.frequency, pat.recency, pat.periods);
+        ll += pat.weight * l;
+        for k in 0..4 {
+            grad[k] += pat.weight * g[k];
+        }
+    }
+    (ll, grad)
+}
+
+/// A BG/BB model with known parameters: every prediction of the paper.
+///
+/// ```
+/// use customer_assets::models::bg_bb::{BgBb, BgBbParams};
+/// use customer_assets::{History, TimeUnit, TransactionModel};
+/// let model = BgBb::new(BgBbParams::new(1.204, 0.750, 0.657, 2.783)?, TimeUnit::custom_days(365.0)?);
+/// let donor = History::new(4, 5.0, 6.0); // 4 donations in 6 years, the last in year 5
+/// let alive = model.p_alive_in_period(&donor, 1)?; // P(alive in year 7)
+/// assert!(alive > 0.0 && alive < 1.0);
+/// let next5 = model.expected_transactions(&donor, 5)?;
+/// assert!(next5 > 0.0 && next5 < 5.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BgBb {
+    params: BgBbParams,
+    unit: TimeUnit,
+}
+
+/// Checks a history has whole-number recency and age and returns (x, t_x, n).
+fn discrete_history(h: &History) -> Result<(u32, u32, u32), PredictError> {
+    h.validate()?;
+    let whole = |v: f64| v.fract() == 0.0 && v <= u32::MAX as f64;
+    if !whole(h.recency) {
+        return Err(PredictError::InvalidInput {
+            name: "recency",
+            value: h.recency,
+            reason: "BG/BB needs a whole number of periods",
+        });
+    }
+    if !whole(h.age) {
+        return Err(PredictError::InvalidInput {
+            name: "age",
+            value: h.age,
+            reason: "BG/BB needs a whole number of periods",
+        });
+    }
+    let (x, t_x, n) = (h.frequency, h.recency as u32, h.age as u32);
+    if x > t_x || (x > 0 && t_x == 0) {
+        return Err(PredictError::InvalidInput {
+            name: "frequency",
+            value: x as f64,
+            reason: "BG/BB needs 1 <= x <= t_x when x > 0",
+        });
+    }
+    Ok((x, t_x, n))
+}
+
+/// Whole periods in a continuous horizon.
+fn whole_periods(t: f64) -> Result<u32, PredictError> {
+    if !(t.is_finite() && t >= 0.0 && t <= u32::MAX as f64) {
+        return Err(PredictError::InvalidInput {
+            name: "t",
+            value: t,
+            reason: "horizon must be finite and non-negative",
+        });
+    }
+    Ok(t.floor() as u32)
+}
+
+fn check_rate(d: f64) -> Result<(), PredictError> {
+    if d.is_finite() && d > 0.0 {
+        Ok(())
+    } else {
+        Err(PredictError::InvalidInput {
+            name: "discount rate",
+            value: d,
+            reason: "must be finite and positive",
+        })
+    }
+}
+
+fn finite(what: &'static str, v: f64) -> Result<f64, PredictError> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(PredictError::Numerical {
+            what,
+            detail: format!("non-finite result {v}"),
+        })
+    }
+}
+
+impl BgBb {
+    /// A model with these parameters; `period` is the length of one transaction opportunity.
+    pub fn new(params: BgBbParams, period: TimeUnit) -> Self {
+        BgBb {
+            params,
+            unit: period,
+        }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &BgBbParams {
+        &self.params
+    }
+
+    /// ln L(x, t_x, n).
+    fn ln_l(&self, x: u32, t_x: u32, n: u32) -> f64 {
+        pattern_ll(&self.params.to_array(), x, t_x, n)
+    }
+
+    /// ln of E[p^{x+k} (1−p)^{n−x} ...] prefix shared by the alive-based predictions:
+    /// ln B(α+x+k, β+n−x) − ln B(α, β).
+    fn ln_p_part(&self, x: u32, n: u32, k: f64) -> f64 {
+        let BgBbParams { alpha, beta, .. } = self.params;
+        ln_beta(alpha + x as f64 + k, beta + (n - x) as f64) - ln_beta(alpha, beta)
+    }
+
+    /// ln P(alive at t) for a new customer: ln B(γ, δ+t) − ln B(γ, δ).
+    fn ln_alive(&self, t: f64) -> f64 {
+        let BgBbParams { gamma, delta, .. } = self.params;
+        ln_beta(gamma, delta + t) - ln_beta(gamma, delta)
+    }
+
+    /// Log-likelihood of the weighted patterns.
+    pub fn log_likelihood_total(&self, data: &DiscretePatterns) -> f64 {
+        total_ll_grad(&self.params.to_array(), data).0
+    }
+
+    /// Probability that the customer is alive at opportunity n + `m` (m = 0: now; m = 1: the
+    /// next period, the paper's P(alive in period n+1)).
+    pub fn p_alive_in_period(&self, h: &History, m: u32) -> Result<f64, PredictError> {
+        let (x, t_x, n) = discrete_history(h)?;
+        let v =
+            self.ln_p_part(x, n, 0.0) + self.ln_alive(n as f64 + m as f64) - self.ln_l(x, t_x, n);
+        finite("BG/BB P(alive)", v.exp().min(1.0))
+    }
+
+    /// Expected transactions in the next `m` opportunities n+1 .. n+m given the history.
+    pub fn expected_transactions(&self, h: &History, m: u32) -> Result<f64, PredictError> {
+        let (x, t_x, n) = discrete_history(h)?;
+        let lead = self.ln_p_part(x, n, 1.0) + self.ln_alive(n as f64) - self.ln_l(x, t_x, n);
+        let s = self.sum_survival_ratio(n, m);
+        finite("BG/BB expected transactions", lead.exp() * s)
+    }
+
+    /// Σ_{j=1}^{m} B(γ, δ+n+j)/B(γ, δ+n), by the ratio (δ+t)/(γ+δ+t).
+    fn sum_survival_ratio(&self, n: u32, m: u32) -> f64 {
+        let BgBbParams { gamma, delta, .. } = self.params;
+        let mut ratio = 1.0;
+        let mut sum = 0.0;
+        for j in 0..m {
+            let t = n as f64 + j as f64;
+            ratio *= (delta + t) / (gamma + delta + t);
+            sum += ratio;
+            if ratio < 1e-17 * sum {
+                break;
+            }
+        }
+        sum
+    }
+
+    /// Expected transactions of a customer just acquired in opportunities 1..=`n`.
+    pub fn expected_transactions_new(&self, n: u32) -> Result<f64, PredictError> {
+        let BgBbParams { alpha, beta, .. } = self.params;
+        finite(
+            "BG/BB expected transactions",
+            alpha / (alpha + beta) * self.sum_survival_ratio(0, n),
+        )
+    }
+
+    /// Probability of exactly `k` transactions in opportunities n+1 .. n+m given the history.
+    pub fn transaction_probability(
+        &self,
+        h: &History,
+        k: u32,
+        m: u32,
+    ) -> Result<f64, PredictError> {
+        let (x, t_x, n) = discrete_history(h)?;
+        let BgBbParams {
+            alpha,
+            beta,
+            gamma,
+            delta,
+        } = self.params;
+        let ln_l = self.ln_l(x, t_x, n);
+        let (xf, nf, kf) = (x as f64, n as f64, k as f64);
+        let base = ln_beta(alpha, beta) + ln_beta(gamma, delta);
+        let ln_choose =
+            |j: f64, k: f64| ln_gamma(j + 1.0) - ln_gamma(k + 1.0) - ln_gamma(j - k + 1.0);
+        let mut acc = f64::NEG_INFINITY;
+        if k <= m {
+            // Alive for all m more periods, k of them with a transaction.
+            let mf = m as f64;
+            acc = ln_add_exp(
+                acc,
+                ln_choose(mf, kf)
+                    + ln_beta(alpha + xf + kf, beta + nf - xf + mf - kf)
+                    + ln_beta(gamma, delta + nf + mf)
+                    - base,
+            );
+        }
+        // Alive for j < m more periods, then dies at the start of period n+j+1.
+        for j in k..m {
+            let jf = j as f64;
+            acc = ln_add_exp(
+                acc,
+                ln_choose(jf, kf)
+                    + ln_beta(alpha + xf + kf, beta + nf - xf + jf - kf)
+                    + ln_beta(gamma + 1.0, delta + nf + jf)
+                    - base,
+            );
+        }
+        let mut p = (acc - ln_l).exp();
+        if k == 0 {
+            // Already dead at n: everything in L but the alive-through-n term.
+            let alive = (self.ln_p_part(x, n, 0.0) + self.ln_alive(nf) - ln_l).exp();
+            p += (1.0 - alive).max(0.0);
+        }
+        finite("BG/BB transaction probability", p.clamp(0.0, 1.0))
+    }
+
+    /// Discounted expected residual transactions at per-period discount rate `d` > 0 (closed
+    /// form of Fader, Hardie & Shang 2010):
+    /// B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n+1)/(B(γ,δ)(1+d)) · ₂F₁(1, δ+n+1; γ+δ+n+1; 1/(1+d)) / L.
+    pub fn dert_discrete(&self, h: &History, d: f64) -> Result<f64, PredictError> {
+        check_rate(d)?;
+        let (x, t_x, n) = discrete_history(h)?;
+        let BgBbParams { gamma, delta, .. } = self.params;
+        let nf = n as f64;
+        let z = 1.0 / (1.0 + d);
+        let ln_f = crate::special::ln_hyp2f1(1.0, delta + nf + 1.0, gamma + delta + nf + 1.0, z)
+            .map_err(|e| PredictError::Numerical {
+                what: "BG/BB DERT 2F1",
+                detail: e.to_string(),
+            })?;
+        let v = self.ln_p_part(x, n, 1.0) + self.ln_alive(nf + 1.0) - (1.0 + d).ln() + ln_f
+            - self.ln_l(x, t_x, n);
+        finite("BG/BB DERT", v.exp())
+    }
+}
+
+impl TransactionModel for BgBb {
+    fn name(&self) -> &str {
+        "bg-bb"
+    }
+    fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+    fn parameter_count(&self) -> usize {
+        4
+    }
+    fn log_likelihood(&self, history: &History) -> Result<f64, PredictError> {
+        let (x, t_x, n) = discrete_history(history)?;
+        finite("BG/BB log-likelihood", self.ln_l(x, t_x, n))
+    }
+    fn p_alive(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+        self.p_alive_in_period(history, whole_periods(t)?)
+    }
+    fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+        self.expected_transactions(history, whole_periods(t)?)
+    }
+    fn purchase_probability(&self, history: &History, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.transaction_probability(history, n, whole_periods(t)?)
+    }
+    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+        self.expected_transactions_new(whole_periods(t)?)
+    }
+    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.transaction_probability(&History::new(0, 0.0, 0.0), n, whole_periods(t)?)
+    }
+    fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
+        check_rate(rate)?;
+        self.dert_discrete(history, rate.exp_m1())
+    }
+}
+
+/// The BG/BB log-likelihood as an [`Objective`] in (ln α, ln β, ln γ, ln δ).
+struct BgBbObjective<'a> {
+    data: &'a DiscretePatterns,
+}
+
+impl Objective for BgBbObjective<'_> {
+    fn dim(&self) -> usize {
+        4
+    }
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let mut p = [0.0; 4];
+        for (k, t) in theta.iter().take(4).enumerate() {
+            p[k] = t.exp();
+        }
+        if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return f64::NAN;
+        }
+        let (ll, g) = total_ll_grad(&p, self.data);
+        for (out, v) in grad.iter_mut().zip(g) {
+            *out = v;
+        }
+        ll
+    }
+    fn weight(&self) -> f64 {
+        self.data.total_weight()
+    }
+}
+
+/// A BG/BB model fitted by maximum likelihood, with standard errors and the fit report.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FittedBgBb {
+    model: BgBb,
+    standard_errors: Option<[f64; 4]>,
+    report: FitReport,
+}
+
+impl FittedBgBb {
+    /// The fitted model (all predictions).
+    pub fn model(&self) -> &BgBb {
+        &self.model
+    }
+    /// The estimates.
+    pub fn params(&self) -> &BgBbParams {
+        &self.model.params
+    }
+    /// Standard errors of (α, β, γ, δ) from the inverse Hessian (delta method); `None` when the
+    /// negative Hessian is not positive definite at the estimate.
+    pub fn standard_errors(&self) -> Option<[f64; 4]> {
+        self.standard_errors
+    }
+    /// The fit's diagnostics (total log-likelihood, iterations, gradient norm, convergence).
+    pub fn report(&self) -> &FitReport {
+        &self.report
+    }
+}
+
+/// How to fit BG/BB: the fitting machinery's options (L-BFGS, starts, penalty).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BgBbFit {
+    options: FitOptions,
+}
+
+impl BgBbFit {
+    /// Default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Custom options.
+    pub fn options(mut self, options: FitOptions) -> Self {
+        self.options = options;
+        self
+    }
+    /// Fits (α, β, γ, δ) to weighted patterns; `period` is the length of one opportunity.
+    ///
+    /// ```
+    /// use customer_assets::models::bg_bb::{BgBbFit, DiscretePatterns};
+    /// use customer_assets::simulate::BgBbProcess;
+    /// use customer_assets::TimeUnit;
+    /// let data = BgBbProcess::new(1.2, 0.75, 0.66, 2.8)?.patterns(5_000, 6, 1)?;
+    /// let fitted = BgBbFit::new().fit(&data, TimeUnit::custom_days(365.0)?)?;
+    /// assert!(fitted.report().converged);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit(&self, data: &DiscretePatterns, period: TimeUnit) -> Result<FittedBgBb, BgBbError> {
+        if data.is_empty() {
+            return Err(BgBbError::Empty);
+        }
+        let objective = BgBbObjective { data };
+        let max = maximize(&objective, &[vec![0.0; 4]], &self.options)
+            .map_err(|e| BgBbError::Fit(e.to_string()))?;
+        let p: Vec<f64> = max.theta.iter().map(|t| t.exp()).collect();
+        let params = match p.as_slice() {
+            [a, b, g, d] => BgBbParams::new(*a, *b, *g, *d)?,
+            _ => {
+                return Err(BgBbError::Fit(
+                    "optimizer returned the wrong dimension".into(),
+                ))
+            }
+        };
+        let standard_errors = natural_standard_errors(&objective, &max.theta)
+            .ok()
+            .and_then(|se| <[f64; 4]>::try_from(se.as_slice()).ok())
+            .filter(|se| se.iter().all(|v| v.is_finite()));
+        Ok(FittedBgBb {
+            model: BgBb::new(params, period),
+            standard_errors,
+            report: max.report,
+        })
+    }
+}
+
+impl TransactionModel for FittedBgBb {
+    fn name(&self) -> &str {
+        self.model.name()
+    }
+    fn unit(&self) -> TimeUnit {
+        self.model.unit()
+    }
+    fn parameter_count(&self) -> usize {
+        4
+    }
+    fn log_likelihood(&self, history: &History) -> Result<f64, PredictError> {
+        self.model.log_likelihood(history)
+    }
+    fn p_alive(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+        self.model.p_alive(history, t)
+    }
+    fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+        self.model.expected_purchases(history, t)
+    }
+    fn purchase_probability(&self, history: &History, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.model.purchase_probability(history, n, t)
+    }
+    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+        self.model.expected_purchases_new(t)
+    }
+    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.model.purchase_probability_new(n, t)
+    }
+    fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
+        self.model.dert(history, rate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn model(a: f64, b: f64, g: f64, d: f64) -> BgBb {
+        BgBb::new(
+            BgBbParams::new(a, b, g, d).unwrap(),
+            TimeUnit::custom_days(365.0).unwrap(),
+        )
+    }
+
+    /// Brute-force likelihood by 2-D midpoint integration over (p, θ).
+    fn ll_by_quadrature(p: [f64; 4], x: u32, t_x: u32, n: u32) -> f64 {
+        let [a, b, g, d] = p;
+        let m = 800;
+        let mut total = 0.0;
+        for i in 0..m {
+            // substitute to resolve the endpoint singularities: u^k grid
+            let pu = (i as f64 + 0.5) / m as f64;
+            for j in 0..m {
+                let th = (j as f64 + 0.5) / m as f64;
+                let dens = ((a - 1.0) * pu.ln() + (b - 1.0) * (1.0 - pu).ln() - ln_beta(a, b)
+                    + (g - 1.0) * th.ln()
+                    + (d - 1.0) * (1.0 - th).ln()
+                    - ln_beta(g, d))
+                .exp();
+                let mut l =
+                    pu.powi(x as i32) * (1.0 - pu).powi((n - x) as i32) * (1.0 - th).powi(n as i32);
+                for k in 0..(n - t_x) {
+                    l += pu.powi(x as i32)
+                        * (1.0 - pu).powi((t_x - x + k) as i32)
+                        * th
+                        * (1.0 - th).powi((t_x + k) as i32);
+                }
+                total += dens * l;
+            }
+        }
+        (total / (m * m) as f64).ln()
+    }
+
+    #[test]
+    fn likelihood_matches_direct_integration() {
+        let p = [2.5, 3.0, 1.5, 4.0];
+        for (x, t_x, n) in [(0, 0, 6), (2, 4, 6), (6, 6, 6), (1, 1, 3)] {
+            let exact = pattern_ll_grad(&p, x, t_x, n).0;
+            assert!((exact - pattern_ll(&p, x, t_x, n)).abs() < 1e-12);
+            let quad = ll_by_quadrature(p, x, t_x, n);
+            assert!(
+                (exact - quad).abs() < 1e-3,
+                "{x} {t_x} {n}: {exact} vs {quad}"
+            );
+        }
+    }
+
+    #[test]
+    fn probabilities_of_all_patterns_sum_to_one() {
+        let p = [1.2, 0.75, 0.66, 2.8];
+        let n = 5;
+        let mut total = 0.0;
+        total += pattern_ll_grad(&p, 0, 0, n).0.exp();
+        for t_x in 1..=n {
+            for x in 1..=t_x {
+                // number of arrangements of the other x-1 transactions before t_x
+                let ways =
+                    (ln_gamma(t_x as f64) - ln_gamma(x as f64) - ln_gamma((t_x - x + 1) as f64))
+                        .exp();
+                total += ways * pattern_ll_grad(&p, x, t_x, n).0.exp();
+            }
+        }
+        assert!((total - 1.0).abs() < 1e-10, "{total}");
+    }
+
+    #[test]
+    fn new_customer_pmf_sums_to_one_and_matches_mean() {
+        let m = model(1.2, 0.75, 0.66, 2.8);
+        let n = 6;
+        let probs: Vec<f64> = (0..=n)
+            .map(|k| m.purchase_probability_new(k, n as f64).unwrap())
+            .collect();
+        let total: f64 = probs.iter().sum();
+        assert!((total - 1.0).abs() < 1e-10, "{total}");
+        let mean: f64 = probs.iter().enumerate().map(|(k, p)| k as f64 * p).sum();
+        let expected = m.expected_purchases_new(n as f64).unwrap();
+        assert!((mean - expected).abs() < 1e-10, "{mean} vs {expected}");
+    }
+
+    #[test]
+    fn conditional_pmf_matches_conditional_mean() {
+        let m = model(1.2, 0.75, 0.66, 2.8);
+        let h = History::new(3, 5.0, 6.0);
+        let horizon = 4;
+        let probs: Vec<f64> = (0..=horizon)
+            .map(|k| m.transaction_probability(&h, k, horizon).unwrap())
+            .collect();
+        let total: f64 = probs.iter().sum();
+        assert!((total - 1.0).abs() < 1e-10, "{total}");
+        let mean: f64 = probs.iter().enumerate().map(|(k, p)| k as f64 * p).sum();
+        let expected = m.expected_transactions(&h, horizon).unwrap();
+        assert!((mean - expected).abs() < 1e-10, "{mean} vs {expected}");
+    }
+
+    #[test]
+    fn new_customer_mean_matches_closed_form() {
+        // E[X(n)] = α/(α+β) · δ/(γ−1) · [1 − Γ(γ+δ)Γ(1+δ+n)/(Γ(γ+δ+n)Γ(1+δ))]
+        let (a, b, g, d) = (1.204, 0.75, 0.657, 2.783);
+        let m = model(a, b, g, d);
+        for n in [1u32, 5, 30] {
+            let nf = n as f64;
+            let closed = a / (a + b) * d / (g - 1.0)
+                * (1.0
+                    - (ln_gamma(g + d) + ln_gamma(1.0 + d + nf)
+                        - ln_gamma(g + d + nf)
+                        - ln_gamma(1.0 + d))
+                    .exp());
+            let ours = m.expected_transactions_new(n).unwrap();
+            assert!((ours - closed).abs() < 1e-10, "{n}: {ours} vs {closed}");
+        }
+    }
+
+    #[test]
+    fn rejects_fractional_histories() {
+        let m = model(1.0, 1.0, 1.0, 1.0);
+        assert!(m.p_alive(&History::new(1, 1.5, 6.0), 0.0).is_err());
+        assert!(m.p_alive(&History::new(3, 2.0, 6.0), 0.0).is_err());
+        assert!(m
+            .expected_purchases(&History::new(1, 1.0, 6.0), -1.0)
+            .is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn gradient_matches_finite_differences(
+            la in -1.5f64..1.5, lb in -1.5f64..1.5, lg in -1.5f64..1.5, ld in -1.5f64..1.5,
+            n in 1u32..8, tx_frac in 0.0f64..1.0, x_frac in 0.0f64..1.0,
+        ) {
+            let t_x = (tx_frac * n as f64).round() as u32;
+            let x = if t_x == 0 { 0 } else { 1 + (x_frac * (t_x - 1) as f64).round() as u32 };
+            let theta = [la, lb, lg, ld];
+            let p = theta.map(f64::exp);
+            let (_, g) = pattern_ll_grad(&p, x, t_x, n);
+            for k in 0..4 {
+                let h = 1e-5;
+                let mut up = theta; up[k] += h;
+                let mut dn = theta; dn[k] -= h;
+                let fd = (pattern_ll_grad(&up.map(f64::exp), x, t_x, n).0
+                    - pattern_ll_grad(&dn.map(f64::exp), x, t_x, n).0) / (2.0 * h);
+                prop_assert!((fd - g[k]).abs() < 1e-5 * (1.0 + fd.abs()), "k={} fd={} an={}", k, fd, g[k]);
+            }
+        }
+
+        #[test]
+        fn dert_falls_as_the_discount_rate_grows(
+            a in 0.1f64..5.0, b in 0.1f64..5.0, g in 0.1f64..5.0, d in 0.1f64..5.0,
+            rate in 0.01f64..1.0, n in 0u32..10, x in 0u32..10,
+        ) {
+            let m = model(a, b, g, d);
+            let x = x.min(n);
+            let h = History::new(x, x as f64, n as f64);
+            let lo = m.dert_discrete(&h, rate).unwrap();
+            let hi = m.dert_discrete(&h, rate * 1.1).unwrap();
+            prop_assert!(hi < lo && hi > 0.0, "{} {}", lo, hi);
+        }
+
+        #[test]
+        fn p_alive_is_a_probability_and_decreases_ahead(
+            a in 0.1f64..5.0, b in 0.1f64..5.0, g in 0.1f64..5.0, d in 0.1f64..5.0,
+            n in 0u32..10, tx_frac in 0.0f64..1.0,
+        ) {
+            let m = model(a, b, g, d);
+            let t_x = (tx_frac * n as f64).round() as u32;
+            let x = t_x.min(1);
+            let h = History::new(x, t_x as f64, n as f64);
+            let mut last = 1.0;
+            for ahead in 0..5 {
+                let p = m.p_alive_in_period(&h, ahead).unwrap();
+                prop_assert!((0.0..=1.0).contains(&p));
+                prop_assert!(p <= last + 1e-12);
+                last = p;
+            }
+        }
+    }
+}
