@@ -26,16 +26,16 @@ use std::process::ExitCode;
 
 #[path = "clv_cmd/common.rs"]
 mod common;
+#[path = "clv_cmd/fit.rs"]
+mod fit;
 #[path = "clv_cmd/fit_discrete.rs"]
 mod fit_discrete;
 #[path = "clv_cmd/kpi.rs"]
 mod kpi;
-#[path = "clv_cmd/segment.rs"]
-mod segment;
-#[path = "clv_cmd/fit.rs"]
-mod fit;
 #[path = "clv_cmd/predict.rs"]
 mod predict;
+#[path = "clv_cmd/segment.rs"]
+mod segment;
 #[path = "clv_cmd/summarize.rs"]
 mod summarize;
 #[path = "clv_cmd/tiers.rs"]

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-mod discrete;
 mod btyd;
+mod discrete;
 mod gamma_gamma;
 mod kpi;
 mod loyalty;
