@@ -821,6 +821,28 @@ mod tests {
         assert!((h[0][1] - h[1][0]).abs() < 1e-12);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        #[test]
+        fn normal_mle_from_any_start(
+            shift in 0.5f64..50.0,
+            spread in 0.1f64..10.0,
+            start_mu in -3.0f64..5.0,
+            start_sigma in -3.0f64..4.0,
+        ) {
+            let data: Vec<f64> = sample().data.iter().map(|x| shift + spread * (x - 10.0) / 3.0).collect();
+            proptest::prop_assume!(data.iter().sum::<f64>() > 0.0);
+            let n = data.len() as f64;
+            let mean = data.iter().sum::<f64>() / n;
+            let sd = (data.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let model = Normal { data };
+            let max = maximize(&model, &[vec![start_mu, start_sigma]], &FitOptions::default()).unwrap();
+            proptest::prop_assert!(max.report.converged);
+            proptest::prop_assert!((max.theta[0].exp() - mean).abs() < 1e-5 * mean.max(sd));
+            proptest::prop_assert!((max.theta[1].exp() - sd).abs() < 1e-5 * sd);
+        }
+    }
+
     /// Exponential waiting times, infeasible (NaN) for rates above 2.
     struct Capped {
         n: f64,

@@ -178,3 +178,21 @@ fn fitted_model_round_trips_through_json() {
     let back: GammaGamma = serde_json::from_str(&serde_json::to_string(&given).unwrap()).unwrap();
     assert_eq!(back, given);
 }
+
+proptest::proptest! {
+    /// The expected spend is a credibility-weighted mean: between the customer's own mean spend
+    /// and the population mean, closer to the customer's the more transactions it has.
+    #[test]
+    fn expected_spend_lies_between_own_and_population_means(
+        p in 0.1f64..20.0, q in 1.05f64..20.0, gamma in 0.1f64..100.0,
+        x in 1u32..200, mean in 0.01f64..1000.0,
+    ) {
+        let model = GammaGamma::new(p, q, gamma).unwrap();
+        let pop = model.expected_spend_new().unwrap();
+        let e = model.expected_spend(x, mean).unwrap();
+        let (lo, hi) = (mean.min(pop), mean.max(pop));
+        proptest::prop_assert!(e >= lo * (1.0 - 1e-12) && e <= hi * (1.0 + 1e-12));
+        let more = model.expected_spend(x + 1, mean).unwrap();
+        proptest::prop_assert!((more - mean).abs() <= (e - mean).abs() * (1.0 + 1e-12));
+    }
+}
