@@ -17,15 +17,24 @@
 //!   `customer_id,tier,since,qualifying_value,to_next_tier,points_balance`, one row per customer
 //!   in the order customers first appear (an optional `kind` column marks returns).
 //!
+//! - `fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]` prints
+//!   the fitted parameters, standard errors and fit report as JSON.
+//! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
+//!   prints `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
+//!
 //! Errors go to stderr with a non-zero exit; a malformed row names its line.
 use std::process::ExitCode;
 
 #[path = "clv_cmd/common.rs"]
 mod common;
+#[path = "clv_cmd/fit.rs"]
+mod fit;
 #[path = "clv_cmd/fit_discrete.rs"]
 mod fit_discrete;
 #[path = "clv_cmd/kpi.rs"]
 mod kpi;
+#[path = "clv_cmd/predict.rs"]
+mod predict;
 #[path = "clv_cmd/segment.rs"]
 mod segment;
 #[path = "clv_cmd/summarize.rs"]
@@ -35,9 +44,11 @@ mod tiers;
 
 const USAGE: &str = "usage: clv <subcommand> [flags]
 subcommands:
+  summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
+  fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
   fit --model bg-bb --summary FILE.csv
   fit --model sbg|bdw --survival FILE.csv [--periods K]
-  summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
+  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
   segment --summary FILE.csv --method rfm|abc|lifecycle|kmeans [--k N] [--unit weeks|days] [--seed S]
   kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]
   tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD";
@@ -52,6 +63,8 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "fit" if fit_discrete::requested(&rest) => fit_discrete::run(&rest),
         "summarize" => summarize::run(&rest),
+        "fit" => fit::run(&rest),
+        "predict" => predict::run(&rest),
         "segment" => segment::run(&rest),
         "kpi" => kpi::run(&rest),
         "tiers" => tiers::run(&rest),

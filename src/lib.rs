@@ -57,6 +57,10 @@ pub mod time;
 pub mod validation;
 
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
+pub use models::bg_nbd::{BgNbd, BgNbdParams};
+pub use models::btyd::TransactionFitError;
+pub use models::mbg_nbd::{MbgNbd, MbgNbdParams};
+pub use models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
 pub use models::{History, PredictError, SpendModel, TransactionModel};
 pub use records::{
     ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, RecordError,

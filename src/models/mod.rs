@@ -133,3 +133,9 @@ pub trait SpendModel {
     /// Expected spend per transaction of a customer with no purchase history.
     fn expected_spend_new(&self) -> Result<f64, PredictError>;
 }
+
+pub mod bg_nbd;
+pub mod btyd;
+pub mod clv;
+pub mod mbg_nbd;
+pub mod pareto_nbd;

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+mod btyd;
 mod discrete;
 mod gamma_gamma;
 mod kpi;

@@ -1,0 +1,116 @@
+//! `clv predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE]
+//! [--margin M] [--params FILE.json]`
+//!
+//! Fits the model on the summary (or loads the parameters `clv fit` printed) and prints CSV in
+//! input order: `customer_id,p_alive,expected_purchases,dert`, then `expected_spend,clv` when
+//! the summary has a `monetary_value` column (spend from a Gamma-Gamma fit on the same file).
+//!
+//! - H, the horizon of `expected_purchases`, is in the file's time unit.
+//! - RATE is the continuous discount rate per time unit of the file (DERT discounts a purchase
+//!   at time τ by e^(−RATE τ)). From an effective annual rate i and a unit of d days,
+//!   RATE = ln(1 + i) d / 365.25. Default: 0.001831, which is 10% a year for a file in weeks.
+//! - M, the margin applied to spend (CLV = DERT × expected spend × M); default 1 (revenue).
+
+use crate::common::{stdout, Flags};
+use crate::fit::{fit_spend, fit_transaction, read_summary, Fitted};
+use customer_assets::models::bg_nbd::BgNbd;
+use customer_assets::models::mbg_nbd::MbgNbd;
+use customer_assets::models::pareto_nbd::ParetoNbd;
+use customer_assets::{SpendModel, TimeUnit};
+use serde_json::Value;
+use std::io::Write;
+
+/// The default discount rate: 10% a year, continuous, per week.
+fn default_rate() -> f64 {
+    (0.10f64).ln_1p() * 7.0 / 365.25
+}
+
+/// Builds a model from the JSON `clv fit` printed.
+fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+    if let Some(name) = json.get("model").and_then(Value::as_str) {
+        if name != model {
+            return Err(format!(
+                "{path}: parameters are for {name:?}, not {model:?}"
+            ));
+        }
+    }
+    let get = |name: &str| -> Result<f64, String> {
+        json.get("params")
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_f64)
+            .ok_or_else(|| format!("{path}: params.{name} is missing or not a number"))
+    };
+    let unit = TimeUnit::WEEKS;
+    let err = |e: customer_assets::models::btyd::TransactionFitError| format!("{path}: {e}");
+    Ok(match model {
+        "bg-nbd" => Fitted::Bg(
+            BgNbd::new(get("r")?, get("alpha")?, get("a")?, get("b")?, unit).map_err(err)?,
+        ),
+        "mbg-nbd" => Fitted::Mbg(
+            MbgNbd::new(get("r")?, get("alpha")?, get("a")?, get("b")?, unit).map_err(err)?,
+        ),
+        "pareto-nbd" => Fitted::Pareto(
+            ParetoNbd::new(get("r")?, get("alpha")?, get("s")?, get("beta")?, unit).map_err(err)?,
+        ),
+        other => {
+            return Err(format!(
+                "--model: {other:?} is not one of bg-nbd, mbg-nbd, pareto-nbd"
+            ))
+        }
+    })
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let flags = Flags::parse(
+        args,
+        &[
+            "summary", "model", "horizon", "discount", "margin", "params",
+        ],
+    )?;
+    let path = flags.required("summary")?;
+    let name = flags.required("model")?;
+    let horizon = flags
+        .number("horizon")?
+        .ok_or("missing required flag --horizon")?;
+    let rate = flags.number("discount")?.unwrap_or_else(default_rate);
+    let margin = flags.number("margin")?.unwrap_or(1.0);
+    let file = read_summary(path)?;
+    let fitted = match flags.get("params") {
+        Some(p) => load_params(p, name)?,
+        None => fit_transaction(name, &file.patterns()?, 0.0)?,
+    };
+    let model = fitted.model();
+    let spend = fit_spend(&file, 0.0)?;
+    let mut out = stdout();
+    let w = |e: std::io::Error| format!("cannot write output: {e}");
+    if spend.is_some() {
+        writeln!(
+            out,
+            "customer_id,p_alive,expected_purchases,dert,expected_spend,clv"
+        )
+        .map_err(w)?;
+    } else {
+        writeln!(out, "customer_id,p_alive,expected_purchases,dert").map_err(w)?;
+    }
+    for (i, (id, h)) in file.ids.iter().zip(&file.histories).enumerate() {
+        let fail = |e: customer_assets::PredictError| format!("customer {id}: {e}");
+        let p = model.p_alive(h, 0.0).map_err(fail)?;
+        let e = model.expected_purchases(h, horizon).map_err(fail)?;
+        let d = model.dert(h, rate).map_err(fail)?;
+        write!(out, "{id},{p},{e},{d}").map_err(w)?;
+        if let (Some(gg), Some(m)) = (&spend, &file.monetary) {
+            let mean = m.get(i).copied().unwrap_or(0.0);
+            let s = if h.frequency > 0 {
+                gg.expected_spend(h.frequency, mean)
+            } else {
+                gg.expected_spend_new()
+            }
+            .map_err(fail)?;
+            write!(out, ",{s},{}", d * s * margin).map_err(w)?;
+        }
+        writeln!(out).map_err(w)?;
+    }
+    crate::common::finish(out)
+}

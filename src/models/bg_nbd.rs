@@ -1,0 +1,307 @@
+//! The BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the easy way: an
+//! alternative to the Pareto/NBD model", *Marketing Science* 24(2)).
+//!
+//! While alive, a customer buys at a Poisson rate λ ~ gamma(r, α) (shape r, rate α); after each
+//! repeat purchase they drop out with probability p ~ beta(a, b). Fitted by maximum likelihood on
+//! weighted (x, t_x, T) patterns.
+//!
+//! ```
+//! use customer_assets::models::bg_nbd::{BgNbd, BgNbdParams};
+//! use customer_assets::{History, Patterns, TimeUnit, TransactionModel};
+//!
+//! // A fitted model from published parameters (CDNOW, weeks) ...
+//! let model = BgNbd::new(0.243, 4.414, 0.793, 2.426, TimeUnit::WEEKS)?;
+//! let h = History::new(2, 30.43, 38.86);
+//! assert!((model.p_alive(&h, 0.0)? - 0.7266).abs() < 1e-3);
+//! // ... or fitted on patterns.
+//! let patterns = Patterns::new(TimeUnit::WEEKS, [
+//!     (0, 0.0, 38.0, 60.0), (1, 20.0, 38.0, 20.0), (3, 30.0, 36.0, 10.0), (6, 34.0, 37.0, 6.0), (2, 5.0, 35.0, 8.0),
+//! ])?;
+//! let fitted = BgNbdParams::new().fit(&patterns)?;
+//! assert!(fitted.report().is_some_and(|r| r.converged));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::fit::{FitOptions, FitReport, Objective};
+use crate::models::btyd::{
+    beta_geometric_ll, fit_log_params, positive, BetaGeometric, Prepared, TransactionFitError,
+};
+use crate::models::{History, PredictError, TransactionModel};
+use crate::summary::Patterns;
+use crate::time::TimeUnit;
+
+/// How to fit a BG/NBD model: fit options (penalty, iterations, tolerance) and starting values.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BgNbdParams {
+    options: FitOptions,
+    start: Option<[f64; 4]>,
+}
+
+impl BgNbdParams {
+    /// Default options: no penalty, the optimizer's default tolerance, several starts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the fit options (iterations, tolerance, L2 penalty, extra starts).
+    pub fn fit_options(mut self, options: FitOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// L2 penalty on the log-parameters (on the rescaled time axis; 0 = plain maximum likelihood).
+    pub fn penalty(mut self, penalty: f64) -> Self {
+        self.options = self.options.penalty(penalty);
+        self
+    }
+
+    /// First starting point (r, α, a, b) in the data's time unit; the default starts are tried
+    /// after it.
+    pub fn start(mut self, r: f64, alpha: f64, a: f64, b: f64) -> Self {
+        self.start = Some([r, alpha, a, b]);
+        self
+    }
+
+    /// Fits the model by maximum likelihood. Errors: no patterns, an invalid start, or an
+    /// optimizer that did not converge (the error carries the fit report).
+    pub fn fit(&self, patterns: &Patterns) -> Result<BgNbd, TransactionFitError> {
+        let fitted =
+            fit_beta_geometric("bg-nbd", 0.0, patterns, &self.options, self.start.as_ref())?;
+        Ok(BgNbd {
+            params: BgNbdParameters::from_array(fitted.params),
+            standard_errors: Some(BgNbdParameters::from_array(fitted.standard_errors)),
+            report: Some(fitted.report),
+            unit: patterns.unit(),
+        })
+    }
+}
+
+/// Shared by BG/NBD and MBG/NBD.
+pub(crate) fn fit_beta_geometric(
+    model: &'static str,
+    offset: f64,
+    patterns: &Patterns,
+    options: &FitOptions,
+    start: Option<&[f64; 4]>,
+) -> Result<crate::models::btyd::FitOutcome<4>, TransactionFitError> {
+    if patterns.is_empty() {
+        return Err(TransactionFitError::NoData {
+            model,
+            reason: "no patterns",
+        });
+    }
+    let data = Prepared::new(patterns, true);
+    if data.repeaters() == 0.0 {
+        return Err(TransactionFitError::NoData {
+            model,
+            reason: "no customer has a repeat purchase",
+        });
+    }
+    let mut starts = Vec::new();
+    if let Some(s) = start {
+        for (name, v) in ["r", "alpha", "a", "b"].iter().zip(s) {
+            positive(name, *v)?;
+        }
+        starts.push(vec![
+            s[0].ln(),
+            (s[1] / data.scale).ln(),
+            s[2].ln(),
+            s[3].ln(),
+        ]);
+    }
+    // r, α (on the rescaled axis), a, b
+    starts.push(vec![0.0, 0.0, 0.0, 0.0]);
+    starts.push(vec![
+        (0.5f64).ln(),
+        (0.2f64).ln(),
+        (0.8f64).ln(),
+        (2.5f64).ln(),
+    ]);
+    starts.push(vec![
+        (2.0f64).ln(),
+        (2.0f64).ln(),
+        (2.0f64).ln(),
+        (8.0f64).ln(),
+    ]);
+    let objective = BetaGeometricObjective {
+        data: &data,
+        offset,
+    };
+    fit_log_params(
+        model,
+        &objective,
+        &starts,
+        options,
+        data.scale,
+        &[1],
+        -data.weighted_x * data.scale.ln(),
+    )
+}
+
+struct BetaGeometricObjective<'a> {
+    data: &'a Prepared,
+    offset: f64,
+}
+
+impl Objective for BetaGeometricObjective<'_> {
+    fn dim(&self) -> usize {
+        4
+    }
+    fn weight(&self) -> f64 {
+        self.data.weight.iter().sum()
+    }
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let (ll, g) = beta_geometric_ll(self.data, theta, self.offset);
+        for (d, v) in grad.iter_mut().zip(g) {
+            *d = v;
+        }
+        ll
+    }
+}
+
+/// The four BG/NBD parameters (or their standard errors), α in the data's time unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BgNbdParameters {
+    /// Shape of the purchase-rate gamma distribution.
+    pub r: f64,
+    /// Rate (inverse scale) of the purchase-rate gamma distribution, per time unit.
+    pub alpha: f64,
+    /// First shape of the dropout-probability beta distribution.
+    pub a: f64,
+    /// Second shape of the dropout-probability beta distribution.
+    pub b: f64,
+}
+
+impl BgNbdParameters {
+    fn from_array(v: [f64; 4]) -> Self {
+        BgNbdParameters {
+            r: v[0],
+            alpha: v[1],
+            a: v[2],
+            b: v[3],
+        }
+    }
+}
+
+/// A fitted (or given) BG/NBD model.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "BgNbdRaw"))]
+pub struct BgNbd {
+    params: BgNbdParameters,
+    standard_errors: Option<BgNbdParameters>,
+    report: Option<FitReport>,
+    unit: TimeUnit,
+}
+
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct BgNbdRaw {
+    params: BgNbdParameters,
+    standard_errors: Option<BgNbdParameters>,
+    report: Option<FitReport>,
+    unit: TimeUnit,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<BgNbdRaw> for BgNbd {
+    type Error = TransactionFitError;
+    fn try_from(raw: BgNbdRaw) -> Result<Self, Self::Error> {
+        let p = raw.params;
+        let mut m = BgNbd::new(p.r, p.alpha, p.a, p.b, raw.unit)?;
+        m.standard_errors = raw.standard_errors;
+        m.report = raw.report;
+        Ok(m)
+    }
+}
+
+impl BgNbd {
+    /// A model at known parameters (α per `unit`), without fit report or standard errors.
+    pub fn new(
+        r: f64,
+        alpha: f64,
+        a: f64,
+        b: f64,
+        unit: TimeUnit,
+    ) -> Result<Self, TransactionFitError> {
+        Ok(BgNbd {
+            params: BgNbdParameters {
+                r: positive("r", r)?,
+                alpha: positive("alpha", alpha)?,
+                a: positive("a", a)?,
+                b: positive("b", b)?,
+            },
+            standard_errors: None,
+            report: None,
+            unit,
+        })
+    }
+
+    /// The parameters (α per [`TransactionModel::unit`]).
+    pub fn params(&self) -> &BgNbdParameters {
+        &self.params
+    }
+
+    /// Standard errors of the parameters (from the Hessian of the log-likelihood), when fitted.
+    pub fn standard_errors(&self) -> Option<&BgNbdParameters> {
+        self.standard_errors.as_ref()
+    }
+
+    /// The fit report (total log-likelihood in the data's unit, iterations, convergence), when fitted.
+    pub fn report(&self) -> Option<&FitReport> {
+        self.report.as_ref()
+    }
+
+    /// Total log-likelihood of weighted patterns (in the patterns' own time unit, which should
+    /// be the model's).
+    pub fn total_log_likelihood(&self, patterns: &Patterns) -> Result<f64, PredictError> {
+        crate::models::btyd::total_beta_geometric_ll(&self.core(), patterns)
+    }
+
+    fn core(&self) -> BetaGeometric {
+        let p = self.params;
+        BetaGeometric {
+            r: p.r,
+            alpha: p.alpha,
+            a: p.a,
+            b: p.b,
+            offset: 0.0,
+        }
+    }
+}
+
+impl TransactionModel for BgNbd {
+    fn name(&self) -> &str {
+        "bg-nbd"
+    }
+    fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+    fn parameter_count(&self) -> usize {
+        4
+    }
+    fn log_likelihood(&self, history: &History) -> Result<f64, PredictError> {
+        self.core().log_likelihood(history)
+    }
+    fn p_alive(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+        self.core().p_alive(history, t)
+    }
+    fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+        self.core().expected(history, t)
+    }
+    fn purchase_probability(&self, history: &History, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.core().pmf(history, n, t)
+    }
+    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+        self.core().expected(&BetaGeometric::new_customer(), t)
+    }
+    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.core().pmf(&BetaGeometric::new_customer(), n, t)
+    }
+    /// No closed form: the discounted purchase rate is integrated numerically (adaptive
+    /// Gauss-Kronrod, relative tolerance 1e-9).
+    fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
+        self.core().dert(history, rate)
+    }
+}
