@@ -21,6 +21,11 @@
 //!   the fitted parameters, standard errors and fit report as JSON.
 //! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
 //!   prints `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
+//! - `fit --model bg-bb --summary FILE.csv` (columns `frequency,recency,n_periods,weights`) and
+//!   `fit --model sbg|bdw --survival FILE.csv [--periods K]` (columns `cohort,period,alive`) print
+//!   the same JSON shape; sbg/bdw add `projected_alive`.
+//! - `validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks]
+//!   --model M[,M...]` prints a JSON holdout-validation report, one section per model.
 //!
 //! Errors go to stderr with a non-zero exit; a malformed row names its line.
 use std::process::ExitCode;
@@ -41,6 +46,8 @@ mod segment;
 mod summarize;
 #[path = "clv_cmd/tiers.rs"]
 mod tiers;
+#[path = "clv_cmd/validate.rs"]
+mod validate;
 
 const USAGE: &str = "usage: clv <subcommand> [flags]
 subcommands:
@@ -51,7 +58,8 @@ subcommands:
   predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
   segment --summary FILE.csv --method rfm|abc|lifecycle|kmeans [--k N] [--unit weeks|days] [--seed S]
   kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]
-  tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD";
+  tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD
+  validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -68,6 +76,7 @@ fn main() -> ExitCode {
         "segment" => segment::run(&rest),
         "kpi" => kpi::run(&rest),
         "tiers" => tiers::run(&rest),
+        "validate" => validate::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
