@@ -16,7 +16,6 @@
 //!   programme (JSON, see `examples/loyalty_rules.json`) and writes
 //!   `customer_id,tier,since,qualifying_value,to_next_tier,points_balance`, one row per customer
 //!   in the order customers first appear (an optional `kind` column marks returns).
-//!
 //! - `fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]` prints
 //!   the fitted parameters, standard errors and fit report as JSON.
 //! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
@@ -52,13 +51,13 @@ mod validate;
 const USAGE: &str = "usage: clv <subcommand> [flags]
 subcommands:
   summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
-  fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
-  fit --model bg-bb --summary FILE.csv
-  fit --model sbg|bdw --survival FILE.csv [--periods K]
-  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
   segment --summary FILE.csv --method rfm|abc|lifecycle|kmeans [--k N] [--unit weeks|days] [--seed S]
   kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]
   tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD
+  fit --model bg-bb --summary FILE.csv
+  fit --model sbg|bdw --survival FILE.csv [--periods K]
+  fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
+  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
   validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]";
 
 fn main() -> ExitCode {
@@ -71,11 +70,11 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "fit" if fit_discrete::requested(&rest) => fit_discrete::run(&rest),
         "summarize" => summarize::run(&rest),
-        "fit" => fit::run(&rest),
-        "predict" => predict::run(&rest),
         "segment" => segment::run(&rest),
         "kpi" => kpi::run(&rest),
         "tiers" => tiers::run(&rest),
+        "fit" => fit::run(&rest),
+        "predict" => predict::run(&rest),
         "validate" => validate::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

@@ -108,7 +108,8 @@ impl FitOptions {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Iteration budget of each optimizer run (L-BFGS iterations; Nelder-Mead gets 20× as many).
+    /// Iteration budget of each optimizer run (L-BFGS iterations; the Nelder-Mead fallback gets
+    /// 20× as many, at most 3000).
     pub fn max_iterations(mut self, n: u64) -> Self {
         self.max_iterations = n;
         self
@@ -343,6 +344,8 @@ struct Attempt {
 
 /// L-BFGS memory length.
 const LBFGS_MEMORY: usize = 8;
+/// Iteration cap of the Nelder-Mead fallback.
+const NELDER_MEAD_MAX_ITERATIONS: u64 = 3000;
 /// Fresh-memory restarts of L-BFGS after its line search stops early.
 const LBFGS_RESTARTS: u32 = 4;
 
@@ -370,8 +373,7 @@ impl Gradient for View<'_, '_> {
 fn lbfgs_run(problem: &Scaled<'_>, start: &[f64], budget: u64, tolerance: f64) -> (Vec<f64>, u64) {
     let solver = MoreThuenteLineSearch::new()
         .with_c(1e-4, 0.9)
-        .and_then(|linesearch| LBFGS::new(linesearch, LBFGS_MEMORY).with_tolerance_grad(tolerance))
-        .and_then(|lbfgs| lbfgs.with_tolerance_cost(0.0));
+        .and_then(|linesearch| LBFGS::new(linesearch, LBFGS_MEMORY).with_tolerance_grad(tolerance));
     let Ok(solver) = solver else {
         return (start.to_vec(), 0);
     };
@@ -470,12 +472,13 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
             method: FitMethod::Lbfgs,
         };
     }
-    let (simplex_best, used) = nelder_mead_run(
-        problem,
-        &theta,
-        options.max_iterations.saturating_mul(20),
-        0.1,
-    );
+    // Each Nelder-Mead iteration costs one or two evaluations of a likelihood that may sum over
+    // millions of customers: a bounded budget.
+    let budget = options
+        .max_iterations
+        .saturating_mul(20)
+        .min(NELDER_MEAD_MAX_ITERATIONS);
+    let (simplex_best, used) = nelder_mead_run(problem, &theta, budget, 0.1);
     iterations += used;
     let (polished, used) = lbfgs_run(problem, &simplex_best, options.max_iterations, tolerance);
     iterations += used;

@@ -55,6 +55,7 @@ pub mod special;
 pub mod summary;
 pub mod time;
 pub mod validation;
+pub mod valuation;
 
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
 pub use models::bg_nbd::{BgNbd, BgNbdParams};

@@ -284,15 +284,32 @@ fn series(a: f64, b: f64, c: f64, z: f64, grad: bool) -> Result<(f64, [f64; 4]),
                 reason: "c must not be a non-positive integer",
             });
         }
-        let coefficient = an * bn / (cn * (nf + 1.0));
+        let ab = an * bn;
+        let denominator = cn * (nf + 1.0);
+        // One division per term: with inv = 1/(a_n b_n c_n (n+1)), the coefficient and the three
+        // reciprocals are products (the product stays far from overflow for the models' inputs;
+        // otherwise fall back to plain divisions).
+        let inv = 1.0 / (ab * denominator);
+        let fast = grad && inv.is_normal();
+        let coefficient = if fast {
+            ab * ab * inv
+        } else {
+            ab / denominator
+        };
         // u = term_{n+1} / z, kept separately so that d/dz is right at z = 0.
         let u = term * coefficient;
         term = u * z;
         n += 1;
         if grad {
-            pa += 1.0 / an;
-            pb += 1.0 / bn;
-            pc += 1.0 / cn;
+            if fast {
+                pa += bn * denominator * inv;
+                pb += an * denominator * inv;
+                pc += ab * (nf + 1.0) * inv;
+            } else {
+                pa += 1.0 / an;
+                pb += 1.0 / bn;
+                pc += 1.0 / cn;
+            }
             sz += n as f64 * u;
             sa += term * pa;
             sb += term * pb;

@@ -21,7 +21,8 @@ pub enum SummaryError {
         /// The holdout end given.
         holdout_end: NaiveDate,
     },
-    /// A return in the calibration period has no purchase at or before it to net against.
+    /// A return in the calibration period has no purchase at or before it to net against
+    /// (`amount` totals the returns of that moment).
     #[error("customer {customer}: return of {amount} at {at} has no purchase at or before it")]
     ReturnWithoutPurchase {
         /// The customer.
@@ -594,11 +595,17 @@ impl SummaryAccumulator {
                         }
                         _ if holdout => fold.holdout_spend.sub(e.amount).ok_or_else(overflow)?,
                         _ => {
+                            // Report every return of that moment, however the records were folded.
+                            let amount = entries
+                                .iter()
+                                .filter(|o| o.key == e.key && o.kind == TransactionKind::Return)
+                                .try_fold(Decimal::ZERO, |sum, o| sum.checked_add(o.amount))
+                                .ok_or_else(overflow)?;
                             return Err(SummaryError::ReturnWithoutPurchase {
                                 customer: id.clone(),
                                 at: self.moment(e.key),
-                                amount: e.amount,
-                            })
+                                amount,
+                            });
                         }
                     }
                 }

@@ -473,7 +473,7 @@ impl<'a> Evaluator<'a> {
             });
         }
         let locks = self.lock_spans(id, locks)?;
-        let mut engine = Engine::new(self, id.clone(), joined)?;
+        let mut engine = Engine::new(self, id.clone(), joined, txns.len())?;
         engine.run(txns, reds, &locks, as_of)?;
         Ok(engine.finish(as_of))
     }
@@ -527,38 +527,92 @@ impl<'a> Evaluator<'a> {
     ) -> Result<Vec<Replay>, LoyaltyError> {
         self.check_metric()?;
         let mut base = Base::group(customers, transactions, redemptions, locks);
-        let mut out = Vec::with_capacity(base.members.len());
-        for m in &mut base.members {
+        let mut out = Vec::with_capacity(base.len());
+        for m in base.members() {
             let Some(joined) = m.joined.or_else(|| m.txns.iter().map(|t| t.date()).min()) else {
                 continue;
             };
             if joined > as_of {
                 continue;
             }
-            out.push(self.replay_refs(
-                m.id,
-                Some(joined),
-                &mut m.txns,
-                &mut m.reds,
-                &mut m.locks,
-                as_of,
-            )?);
+            out.push(self.replay_refs(m.id, Some(joined), m.txns, m.reds, m.locks, as_of)?);
         }
         Ok(out)
     }
 }
 
-/// Records grouped by member.
+/// Records grouped by member, in flat arrays (one allocation per kind of record, not per
+/// member): member `i`'s transactions are the `txn_counts[i]` entries after those of members
+/// `0..i`.
 pub(crate) struct Base<'a> {
-    pub(crate) members: Vec<BaseMember<'a>>,
+    ids: Vec<&'a CustomerId>,
+    joined: Vec<Option<NaiveDate>>,
+    txns: Vec<&'a Transaction>,
+    txn_counts: Vec<usize>,
+    reds: Vec<&'a Redemption>,
+    red_counts: Vec<usize>,
+    locks: Vec<&'a TierLock>,
+    lock_counts: Vec<usize>,
 }
 
-pub(crate) struct BaseMember<'a> {
+/// One member's records, borrowed from a [`Base`].
+pub(crate) struct BaseMember<'b, 'a> {
     pub(crate) id: &'a CustomerId,
     pub(crate) joined: Option<NaiveDate>,
-    pub(crate) txns: Vec<&'a Transaction>,
-    pub(crate) reds: Vec<&'a Redemption>,
-    pub(crate) locks: Vec<&'a TierLock>,
+    pub(crate) txns: &'b mut [&'a Transaction],
+    pub(crate) reds: &'b mut [&'a Redemption],
+    pub(crate) locks: &'b mut [&'a TierLock],
+}
+
+/// Assigns members to dense slots, remembering the last id looked up: logs grouped by customer
+/// then hash each customer once.
+struct Slots<'a> {
+    map: HashMap<&'a CustomerId, usize>,
+    ids: Vec<&'a CustomerId>,
+    last: Option<(&'a CustomerId, usize)>,
+}
+
+impl<'a> Slots<'a> {
+    fn slot(&mut self, id: &'a CustomerId) -> usize {
+        if let Some((last, i)) = self.last {
+            if last == id {
+                return i;
+            }
+        }
+        let ids = &mut self.ids;
+        let i = *self.map.entry(id).or_insert_with(|| {
+            ids.push(id);
+            ids.len() - 1
+        });
+        self.last = Some((id, i));
+        i
+    }
+}
+
+/// Stable counting sort of `items` by slot: returns the items grouped and the count per slot.
+fn bucket<'a, T>(items: &'a [T], slots: &[usize], n: usize) -> (Vec<&'a T>, Vec<usize>) {
+    let mut counts = vec![0usize; n];
+    for &s in slots {
+        if let Some(c) = counts.get_mut(s) {
+            *c += 1;
+        }
+    }
+    let mut next = Vec::with_capacity(n);
+    let mut acc = 0;
+    for c in &counts {
+        next.push(acc);
+        acc += c;
+    }
+    let mut out: Vec<Option<&'a T>> = vec![None; items.len()];
+    for (item, &s) in items.iter().zip(slots) {
+        if let Some(pos) = next.get_mut(s) {
+            if let Some(cell) = out.get_mut(*pos) {
+                *cell = Some(item);
+            }
+            *pos += 1;
+        }
+    }
+    (out.into_iter().flatten().collect(), counts)
 }
 
 impl<'a> Base<'a> {
@@ -568,45 +622,86 @@ impl<'a> Base<'a> {
         redemptions: &'a [Redemption],
         locks: &'a [TierLock],
     ) -> Self {
-        let mut slot: HashMap<&CustomerId, usize> = HashMap::with_capacity(customers.len());
-        let mut members: Vec<BaseMember<'a>> = Vec::with_capacity(customers.len());
-        let mut index = |id: &'a CustomerId, members: &mut Vec<BaseMember<'a>>| -> usize {
-            *slot.entry(id).or_insert_with(|| {
-                members.push(BaseMember {
-                    id,
-                    joined: None,
-                    txns: Vec::new(),
-                    reds: Vec::new(),
-                    locks: Vec::new(),
-                });
-                members.len() - 1
-            })
+        let mut slots = Slots {
+            map: HashMap::with_capacity(customers.len()),
+            ids: Vec::with_capacity(customers.len()),
+            last: None,
         };
+        let mut joined: Vec<Option<NaiveDate>> = Vec::with_capacity(customers.len());
         for c in customers {
-            let i = index(c.id(), &mut members);
-            if let Some(m) = members.get_mut(i) {
-                m.joined = Some(m.joined.map_or(c.acquired(), |j| j.min(c.acquired())));
+            let i = slots.slot(c.id());
+            if joined.len() <= i {
+                joined.resize(i + 1, None);
+            }
+            if let Some(j) = joined.get_mut(i) {
+                *j = Some(j.map_or(c.acquired(), |d| d.min(c.acquired())));
             }
         }
-        for t in transactions {
-            let i = index(t.customer(), &mut members);
-            if let Some(m) = members.get_mut(i) {
-                m.txns.push(t);
-            }
+        let txn_slots: Vec<usize> = transactions
+            .iter()
+            .map(|t| slots.slot(t.customer()))
+            .collect();
+        let red_slots: Vec<usize> = redemptions
+            .iter()
+            .map(|r| slots.slot(&r.customer))
+            .collect();
+        let lock_slots: Vec<usize> = locks.iter().map(|l| slots.slot(&l.customer)).collect();
+        let n = slots.ids.len();
+        joined.resize(n, None);
+        let (txns, txn_counts) = bucket(transactions, &txn_slots, n);
+        let (reds, red_counts) = bucket(redemptions, &red_slots, n);
+        let (locks, lock_counts) = bucket(locks, &lock_slots, n);
+        Base {
+            ids: slots.ids,
+            joined,
+            txns,
+            txn_counts,
+            reds,
+            red_counts,
+            locks,
+            lock_counts,
         }
-        for r in redemptions {
-            let i = index(&r.customer, &mut members);
-            if let Some(m) = members.get_mut(i) {
-                m.reds.push(r);
-            }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The members, each with mutable views of their records.
+    pub(crate) fn members(&mut self) -> Vec<BaseMember<'_, 'a>> {
+        let mut out = Vec::with_capacity(self.ids.len());
+        let mut txns: &mut [&'a Transaction] = &mut self.txns;
+        let mut reds: &mut [&'a Redemption] = &mut self.reds;
+        let mut locks: &mut [&'a TierLock] = &mut self.locks;
+        for (i, id) in self.ids.iter().enumerate() {
+            let take = |counts: &[usize]| counts.get(i).copied().unwrap_or(0);
+            let Some((t, t_rest)) =
+                std::mem::take(&mut txns).split_at_mut_checked(take(&self.txn_counts))
+            else {
+                break;
+            };
+            txns = t_rest;
+            let Some((r, r_rest)) =
+                std::mem::take(&mut reds).split_at_mut_checked(take(&self.red_counts))
+            else {
+                break;
+            };
+            reds = r_rest;
+            let Some((l, l_rest)) =
+                std::mem::take(&mut locks).split_at_mut_checked(take(&self.lock_counts))
+            else {
+                break;
+            };
+            locks = l_rest;
+            out.push(BaseMember {
+                id,
+                joined: self.joined.get(i).copied().flatten(),
+                txns: t,
+                reds: r,
+                locks: l,
+            });
         }
-        for l in locks {
-            let i = index(&l.customer, &mut members);
-            if let Some(m) = members.get_mut(i) {
-                m.locks.push(l);
-            }
-        }
-        Base { members }
+        out
     }
 }
 
@@ -618,15 +713,20 @@ pub(crate) fn sort_records(
     reds: &mut [&Redemption],
     locks: &mut [&TierLock],
 ) {
-    txns.sort_unstable_by(|a, b| {
-        (a.at(), a.kind(), a.amount(), a.quantity(), a.id()).cmp(&(
-            b.at(),
-            b.kind(),
-            b.amount(),
-            b.quantity(),
-            b.id(),
-        ))
-    });
+    let key = |t: &Transaction| (t.at(), t.kind(), t.amount(), t.quantity());
+    if txns.is_sorted_by(|a, b| key(a) < key(b)) {
+        // Strictly increasing keys: already in canonical order (the common case for logs).
+    } else {
+        txns.sort_unstable_by(|a, b| {
+            (a.at(), a.kind(), a.amount(), a.quantity(), a.id()).cmp(&(
+                b.at(),
+                b.kind(),
+                b.amount(),
+                b.quantity(),
+                b.id(),
+            ))
+        });
+    }
     reds.sort_unstable_by_key(|r| (r.date, r.points));
     locks.sort_unstable();
 }
@@ -682,24 +782,29 @@ impl<'e> Engine<'e> {
         ev: &'e Evaluator<'e>,
         customer: CustomerId,
         joined: NaiveDate,
+        capacity: usize,
     ) -> Result<Self, LoyaltyError> {
         let p = ev.programme;
         let next_review = p.window().next_review(joined, joined, joined)?;
         let base = p.ladder().name(0);
         Ok(Engine {
             ev,
-            points: PointsAccount::new(customer.clone()),
+            points: PointsAccount::with_capacity(customer.clone(), capacity),
             customer,
             joined,
             tier: 0,
             since: joined,
-            rolling: VecDeque::new(),
+            rolling: if p.window().is_periodic() {
+                VecDeque::new()
+            } else {
+                VecDeque::with_capacity(capacity)
+            },
             window_sum: Decimal::ZERO,
             anchor: joined,
             next_review,
             grace: None,
             lock: None,
-            purchases: Vec::new(),
+            purchases: Vec::with_capacity(capacity),
             orders: 0,
             events: vec![TierEvent {
                 date: joined,

@@ -265,6 +265,19 @@ impl<'a> TierForecaster<'a> {
         let mut txns: Vec<&Transaction> = member.transactions.iter().collect();
         let mut reds: Vec<&Redemption> = member.redemptions.iter().collect();
         let mut locks: Vec<&TierLock> = member.locks.iter().collect();
+        let foreign = txns
+            .iter()
+            .map(|t| t.customer())
+            .chain(reds.iter().map(|r| &r.customer))
+            .chain(locks.iter().map(|l| &l.customer))
+            .find(|c| *c != member.customer);
+        if let Some(found) = foreign {
+            return Err(LoyaltyError::ForeignRecord {
+                expected: member.customer.clone(),
+                found: found.clone(),
+            }
+            .into());
+        }
         self.forecast_refs(
             member.customer,
             member.joined,
@@ -307,11 +320,11 @@ impl<'a> TierForecaster<'a> {
         let tiers = self.evaluator.programme().ladder().len();
         let mut base = Base::group(customers, transactions, redemptions, locks);
         let mut out = BaseForecast {
-            members: Vec::with_capacity(base.members.len()),
+            members: Vec::with_capacity(base.len()),
             current_mix: vec![0; tiers],
             expected_mix: vec![0.0; tiers],
         };
-        for (i, m) in base.members.iter_mut().enumerate() {
+        for (i, m) in base.members().into_iter().enumerate() {
             let Some(joined) = m.joined.or_else(|| m.txns.iter().map(|t| t.date()).min()) else {
                 continue;
             };
@@ -325,9 +338,9 @@ impl<'a> TierForecaster<'a> {
             let f = self.forecast_refs(
                 m.id,
                 Some(joined),
-                &mut m.txns,
-                &mut m.reds,
-                &mut m.locks,
+                m.txns,
+                m.reds,
+                m.locks,
                 &history,
                 mean,
                 as_of,
@@ -349,8 +362,8 @@ impl<'a> TierForecaster<'a> {
         &self,
         id: &CustomerId,
         joined: Option<NaiveDate>,
-        txns: &mut Vec<&Transaction>,
-        reds: &mut Vec<&Redemption>,
+        txns: &mut [&Transaction],
+        reds: &mut [&Redemption],
         locks: &mut [&TierLock],
         history: &History,
         mean_spend: f64,
@@ -358,8 +371,10 @@ impl<'a> TierForecaster<'a> {
         stream: u64,
     ) -> Result<TierForecast, ForecastError> {
         history.validate()?;
-        txns.retain(|t| t.date() <= as_of);
-        reds.retain(|r| r.date <= as_of);
+        let mut txns: Vec<&Transaction> =
+            txns.iter().copied().filter(|t| t.date() <= as_of).collect();
+        let mut reds: Vec<&Redemption> = reds.iter().copied().filter(|r| r.date <= as_of).collect();
+        let (txns, reds) = (&mut txns[..], &mut reds[..]);
         sort_records(txns, reds, locks);
         let now = self
             .evaluator

@@ -339,6 +339,13 @@ impl PointsAccount {
         }
     }
 
+    /// An empty account with room for `lots` lots.
+    pub fn with_capacity(customer: CustomerId, lots: usize) -> Self {
+        let mut a = PointsAccount::new(customer);
+        a.lots.reserve(lots);
+        a
+    }
+
     /// Credits `points` earned on `earned`; returns the lot's index (for claw-backs).
     /// Lots must be credited in the order earned.
     pub fn credit(

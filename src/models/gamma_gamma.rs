@@ -277,7 +277,7 @@ impl GammaGammaParams {
 
     /// Fits by maximum likelihood in (ln p, ln q, ln γ), with standard errors from the Hessian.
     pub fn fit(&self, data: &SpendData) -> Result<GammaGamma, GammaGammaError> {
-        let objective = GammaGammaLikelihood { data };
+        let objective = GammaGammaLikelihood::new(data);
         let w = data.total_weight();
         let mean = data
             .rows
@@ -397,19 +397,16 @@ impl GammaGamma {
             }
         })?;
         let GammaGammaValues { p, q, gamma } = self.params;
-        let mut g = [0.0; 3];
-        let ll = row_log_likelihood(p, q, gamma, &row, &mut g, false);
-        finite(ll, "log-likelihood")
+        finite(row_log_likelihood(p, q, gamma, &row), "log-likelihood")
     }
 
     /// Total log-likelihood of spend data.
     pub fn total_log_likelihood(&self, data: &SpendData) -> Result<f64, PredictError> {
         let GammaGammaValues { p, q, gamma } = self.params;
-        let mut g = [0.0; 3];
         let ll = data
             .rows
             .iter()
-            .map(|r| r.weight * row_log_likelihood(p, q, gamma, r, &mut g, false))
+            .map(|r| r.weight * row_log_likelihood(p, q, gamma, r))
             .sum();
         finite(ll, "log-likelihood")
     }
@@ -457,51 +454,80 @@ impl SpendModel for GammaGamma {
         let GammaGammaValues { p, q, gamma } = self.params;
         finite(p * gamma / (q - 1.0), "expected spend")
     }
+
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let GammaGammaValues { p, q, gamma } = self.params;
+        vec![("p".into(), p), ("q".into(), q), ("gamma".into(), gamma)]
+    }
+
+    fn fit_report(&self) -> Option<&FitReport> {
+        self.report()
+    }
 }
 
 /// The Gamma-Gamma log-likelihood of spend data in θ = (ln p, ln q, ln γ).
-struct GammaGammaLikelihood<'a> {
-    data: &'a SpendData,
+///
+/// The Gamma-function terms depend on the row only through x, which takes few values: they are
+/// evaluated once per distinct x, leaving one logarithm and one division per row.
+struct GammaGammaLikelihood {
+    groups: Vec<FrequencyGroup>,
+    weight: f64,
 }
 
-/// One row's log-likelihood; adds its gradient in (ln p, ln q, ln γ) to `grad` when `with_grad`.
-fn row_log_likelihood(
-    p: f64,
-    q: f64,
-    gamma: f64,
-    row: &SpendRow,
-    grad: &mut [f64; 3],
-    with_grad: bool,
-) -> f64 {
+/// The rows with one frequency x.
+struct FrequencyGroup {
+    x: f64,
+    ln_x: f64,
+    /// Σ w.
+    weight: f64,
+    /// Σ w ln m̄ₓ.
+    weighted_ln_mean: f64,
+    /// (x m̄ₓ, w) per row.
+    totals: Vec<(f64, f64)>,
+}
+
+impl GammaGammaLikelihood {
+    fn new(data: &SpendData) -> Self {
+        let mut by_x: std::collections::BTreeMap<u32, FrequencyGroup> = Default::default();
+        for r in &data.rows {
+            let x = f64::from(r.frequency);
+            let g = by_x.entry(r.frequency).or_insert_with(|| FrequencyGroup {
+                x,
+                ln_x: x.ln(),
+                weight: 0.0,
+                weighted_ln_mean: 0.0,
+                totals: Vec::new(),
+            });
+            g.weight += r.weight;
+            g.weighted_ln_mean += r.weight * r.mean_spend.ln();
+            g.totals.push((x * r.mean_spend, r.weight));
+        }
+        GammaGammaLikelihood {
+            groups: by_x.into_values().collect(),
+            weight: data.total_weight(),
+        }
+    }
+}
+
+/// One row's log-likelihood (for single-customer evaluation; the fit uses the grouped form).
+fn row_log_likelihood(p: f64, q: f64, gamma: f64, row: &SpendRow) -> f64 {
     let x = f64::from(row.frequency);
     let m = row.mean_spend;
     let px = p * x;
-    let ln_x = x.ln();
-    let ln_m = m.ln();
-    let ln_total = (gamma + x * m).ln();
-    let ll = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
+    ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
         + q * gamma.ln()
-        + (px - 1.0) * ln_m
-        + px * ln_x
-        - (px + q) * ln_total;
-    if with_grad {
-        let psi_pq = digamma(px + q);
-        let w = row.weight;
-        // d/dp, d/dq, d/dγ times the parameter (chain rule for log-parameters)
-        grad[0] += w * p * x * (psi_pq - digamma(px) + ln_m + ln_x - ln_total);
-        grad[1] += w * q * (psi_pq - digamma(q) + gamma.ln() - ln_total);
-        grad[2] += w * gamma * (q / gamma - (px + q) / (gamma + x * m));
-    }
-    ll
+        + (px - 1.0) * m.ln()
+        + px * x.ln()
+        - (px + q) * (gamma + x * m).ln()
 }
 
-impl Objective for GammaGammaLikelihood<'_> {
+impl Objective for GammaGammaLikelihood {
     fn dim(&self) -> usize {
         3
     }
 
     fn weight(&self) -> f64 {
-        self.data.total_weight()
+        self.weight
     }
 
     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
@@ -509,14 +535,30 @@ impl Objective for GammaGammaLikelihood<'_> {
             [a, b, c] => (a.exp(), b.exp(), c.exp()),
             _ => return f64::NAN,
         };
-        let mut g = [0.0; 3];
-        let ll: f64 = self
-            .data
-            .rows
-            .iter()
-            .map(|r| r.weight * row_log_likelihood(p, q, gamma, r, &mut g, true))
-            .sum();
-        grad.iter_mut().zip(g).for_each(|(o, v)| *o = v);
+        let (ln_gamma_q, digamma_q, ln_rate) = (ln_gamma(q), digamma(q), gamma.ln());
+        let (mut ll, mut dp, mut dq, mut dg) = (0.0, 0.0, 0.0, 0.0);
+        for g in &self.groups {
+            let px = p * g.x;
+            // Σ w ln(γ + x m̄) and Σ w / (γ + x m̄) over the group's rows
+            let (mut sum_ln, mut sum_inv) = (0.0, 0.0);
+            for &(total, w) in &g.totals {
+                let denominator = gamma + total;
+                sum_ln += w * denominator.ln();
+                sum_inv += w / denominator;
+            }
+            let psi_pq = digamma(px + q);
+            ll += g.weight
+                * (ln_gamma(px + q) - ln_gamma(px) - ln_gamma_q + q * ln_rate + px * g.ln_x)
+                + (px - 1.0) * g.weighted_ln_mean
+                - (px + q) * sum_ln;
+            dp += g.x * (g.weight * (psi_pq - digamma(px) + g.ln_x) + g.weighted_ln_mean - sum_ln);
+            dq += g.weight * (psi_pq - digamma_q + ln_rate) - sum_ln;
+            dg += g.weight * q / gamma - (px + q) * sum_inv;
+        }
+        // chain rule for log-parameters
+        for (out, v) in grad.iter_mut().zip([p * dp, q * dq, gamma * dg]) {
+            *out = v;
+        }
         ll
     }
 }
@@ -540,7 +582,16 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let d = data();
-        let obj = GammaGammaLikelihood { data: &d };
+        let obj = GammaGammaLikelihood::new(&d);
+        // the grouped likelihood equals the sum of the rows' likelihoods
+        let (p, q, gamma) = (0.7f64.exp(), 1.1f64.exp(), 2.5f64.exp());
+        let direct: f64 = d
+            .rows
+            .iter()
+            .map(|r| r.weight * row_log_likelihood(p, q, gamma, r))
+            .sum();
+        let mut scratch = [0.0; 3];
+        assert!((obj.value_and_gradient(&[0.7, 1.1, 2.5], &mut scratch) - direct).abs() < 1e-9);
         let theta = [0.7, 1.1, 2.5];
         let mut g = [0.0; 3];
         obj.value_and_gradient(&theta, &mut g);

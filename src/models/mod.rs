@@ -6,14 +6,14 @@
 
 use crate::time::TimeUnit;
 
-pub mod bdw;
-pub mod bg_bb;
-pub mod contractual;
 pub mod gamma_gamma;
-pub mod sbg;
 pub use gamma_gamma::{
     GammaGamma, GammaGammaError, GammaGammaParams, GammaGammaValues, SpendData, SpendDataError,
 };
+pub mod bdw;
+pub mod bg_bb;
+pub mod contractual;
+pub mod sbg;
 
 /// Why a prediction could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -121,6 +121,14 @@ pub trait TransactionModel {
     fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError>;
     /// Discounted expected residual transactions at continuous discount rate `rate` per unit time.
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError>;
+    /// The fitted parameters by name, for reports (empty unless the model lists them).
+    fn parameters(&self) -> Vec<(String, f64)> {
+        Vec::new()
+    }
+    /// The report of the fit that produced the model, when it was fitted.
+    fn fit_report(&self) -> Option<&crate::fit::FitReport> {
+        None
+    }
 }
 
 /// A fitted model of spend per transaction.
@@ -132,6 +140,14 @@ pub trait SpendModel {
     fn expected_spend(&self, frequency: u32, mean_spend: f64) -> Result<f64, PredictError>;
     /// Expected spend per transaction of a customer with no purchase history.
     fn expected_spend_new(&self) -> Result<f64, PredictError>;
+    /// The fitted parameters by name, for reports (empty unless the model lists them).
+    fn parameters(&self) -> Vec<(String, f64)> {
+        Vec::new()
+    }
+    /// The report of the fit that produced the model, when it was fitted.
+    fn fit_report(&self) -> Option<&crate::fit::FitReport> {
+        None
+    }
 }
 
 pub mod bg_nbd;

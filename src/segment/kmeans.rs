@@ -196,37 +196,37 @@ fn run_once(x: &Matrix, k: usize, max_iterations: usize, rng: &mut ChaCha8Rng) -
             *w = w.min(dist2(x.row(i), &c));
         }
     }
-    // Lloyd iterations.
+    // Lloyd iterations: one pass assigns each customer and accumulates the new centres' sums.
     let mut labels = vec![usize::MAX; n];
     let mut iterations = 0;
     let mut inertia;
+    let mut sums = vec![0.0; k * d];
+    let mut counts = vec![0usize; k];
     loop {
         iterations += 1;
         let mut changed = false;
         inertia = 0.0;
-        for (i, label) in labels.iter_mut().enumerate() {
-            let (j, dd) = nearest(x.row(i), &centres, d);
+        sums.iter_mut().for_each(|s| *s = 0.0);
+        counts.iter_mut().for_each(|c| *c = 0);
+        for (label, point) in labels.iter_mut().zip(x.data.chunks_exact(d)) {
+            let (j, dd) = nearest(point, &centres, d);
             inertia += dd;
             if *label != j {
                 *label = j;
                 changed = true;
             }
+            counts[j] += 1;
+            for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(point) {
+                *s += v;
+            }
         }
         if !changed || iterations >= max_iterations {
             break;
         }
-        let mut sums = vec![0.0; k * d];
-        let mut counts = vec![0usize; k];
-        for (i, &j) in labels.iter().enumerate() {
-            counts[j] += 1;
-            for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(x.row(i)) {
-                *s += v;
-            }
-        }
-        for j in 0..k {
-            if counts[j] > 0 {
+        for (j, &count) in counts.iter().enumerate() {
+            if count > 0 {
                 for t in 0..d {
-                    centres[j * d + t] = sums[j * d + t] / counts[j] as f64;
+                    centres[j * d + t] = sums[j * d + t] / count as f64;
                 }
             }
         }

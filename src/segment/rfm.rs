@@ -137,14 +137,11 @@ impl Binning {
             }
         }
         match self {
-            Binning::Quantiles { bins } => {
-                values.sort_unstable_by(f64::total_cmp);
-                Bins {
-                    edges: quantile_edges(values, usize::from(*bins)),
-                    at_edge_scores_up: false,
-                    negate: lower_is_better,
-                }
-            }
+            Binning::Quantiles { bins } => Bins {
+                edges: quantile_edges(values, usize::from(*bins)),
+                at_edge_scores_up: false,
+                negate: lower_is_better,
+            },
             Binning::Jenks { classes } => {
                 values.sort_unstable_by(f64::total_cmp);
                 Bins {
@@ -202,15 +199,25 @@ impl Bins {
     }
 }
 
-/// The i/k nearest-rank quantiles, i = 1..k−1, of sorted values.
-fn quantile_edges(sorted: &[f64], k: usize) -> Vec<f64> {
-    let n = sorted.len();
-    (1..k)
-        .filter_map(|i| {
-            let rank = (i * n).div_ceil(k); // 1-based nearest rank
-            sorted.get(rank.saturating_sub(1)).copied()
-        })
-        .collect()
+/// The i/k nearest-rank quantiles, i = 1..k−1, of values (reordered in place). Successive
+/// selections on the remaining right part find them in linear time, without a full sort.
+fn quantile_edges(values: &mut [f64], k: usize) -> Vec<f64> {
+    let n = values.len();
+    let mut edges = Vec::with_capacity(k.saturating_sub(1));
+    let mut done = 0; // values[..done] all lie at or below the last edge found
+    for i in 1..k {
+        let rank = (i * n).div_ceil(k).saturating_sub(1); // 0-based nearest rank
+        if rank >= n {
+            break;
+        }
+        if rank >= done {
+            let rest = &mut values[done..];
+            rest.select_nth_unstable_by(rank - done, f64::total_cmp);
+            done = rank + 1;
+        }
+        edges.push(values[rank]);
+    }
+    edges
 }
 
 /// Fisher-Jenks optimal breaks on sorted values: the upper value of each class but the last.
@@ -653,9 +660,11 @@ mod tests {
 
     #[test]
     fn quantile_edges_use_nearest_rank() {
-        let v: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(quantile_edges(&v, 5), vec![2.0, 4.0, 6.0, 8.0]);
-        assert_eq!(quantile_edges(&[7.0], 5), vec![7.0; 4]);
+        let mut v: Vec<f64> = (1..=10).rev().map(f64::from).collect();
+        assert_eq!(quantile_edges(&mut v, 5), vec![2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(quantile_edges(&mut [7.0], 5), vec![7.0; 4]);
+        let mut tied = [3.0, 0.0, 1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+        assert_eq!(quantile_edges(&mut tied, 5), vec![0.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]

@@ -249,3 +249,37 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn kpis_for_a_single_customer_and_all_equal_answers() {
+    let l = ledger(&[(1, 1, 2, 10), (1, 2, 2, 10)]);
+    let r = retention(&l, month(1), month(2)).unwrap();
+    assert_eq!((r.base, r.retained, r.retention_rate), (1, 1, 1.0));
+    let m = cohort_retention(&l, CohortGrain::Months, d(2, 29)).unwrap();
+    assert_eq!(m.rows.len(), 1);
+    assert_eq!(m.rows[0].retention, vec![1.0, 1.0]);
+    let p = purchase_metrics(&l, month(2)).unwrap();
+    assert_eq!((p.customers, p.orders, p.purchase_frequency), (1, 1, 1.0));
+    let all_nine: Vec<Feedback> = (0..5)
+        .map(|i| Feedback::new(CustomerId::from(i as u64), d(1, 3), None, Some(9)).unwrap())
+        .collect();
+    assert_eq!(
+        net_promoter_score(&all_nine, month(1)).unwrap().score,
+        100.0
+    );
+    let all_zero: Vec<Feedback> = (0..3)
+        .map(|i| Feedback::new(CustomerId::from(i as u64), d(1, 3), None, Some(0)).unwrap())
+        .collect();
+    assert_eq!(
+        net_promoter_score(&all_zero, month(1)).unwrap().score,
+        -100.0
+    );
+    assert!(matches!(
+        net_promoter_score(&[], month(1)),
+        Err(KpiError::Empty { .. })
+    ));
+    assert!(matches!(
+        purchase_metrics(&Ledger::new(LedgerOptions::default()), month(1)),
+        Err(KpiError::Empty { .. })
+    ));
+}

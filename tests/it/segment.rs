@@ -645,3 +645,54 @@ fn clv_segment_counts_on_cdnow_are_consistent() {
     assert_eq!(get("rfm:Lost"), 458);
     assert!(segment_cmd::segment(&profiles, "bogus", 4, 0).is_err());
 }
+
+#[test]
+fn single_customer_and_all_equal_values_for_the_other_segmenters() {
+    use customer_assets::segment::asset_quality::{AssetClass, AssetQualityParams};
+    use customer_assets::segment::lifecycle::{LifecycleParams, Stage};
+    use customer_assets::segment::rules::{ClassRules, Condition, FeatureRange};
+    let same: Vec<Profile> = (0..4)
+        .map(|i| {
+            row(i, 2, 10.0, 30.0, 12.0)
+                .with_clv(50.0)
+                .unwrap()
+                .with_p_alive(0.6)
+                .unwrap()
+        })
+        .collect();
+    // Lifecycle: 20 weeks = 140 days since the last purchase, 30 weeks old: at risk, all alike.
+    let (_, stages) = LifecycleParams::default().segment(&same).unwrap();
+    assert_eq!(stages, vec![Stage::AtRisk; 4]);
+    assert_eq!(
+        LifecycleParams::default().segment(&same[..1]).unwrap().1,
+        vec![Stage::AtRisk]
+    );
+    // Asset quality: everyone sits on both cuts (median CLV, P(alive) 0.5): grow.
+    let (_, classes) = AssetQualityParams::default().segment(&same).unwrap();
+    assert_eq!(classes, vec![AssetClass::Grow; 4]);
+    // Value tiers and rules: equal values, equal labels.
+    let tiers = ValueTiers::new(Feature::Clv, "low", vec![("high".into(), 50.0)]).unwrap();
+    let (_, t) = tiers.segment(&same).unwrap();
+    assert!(t.iter().all(|x| x.to_string() == "high"));
+    assert_eq!(tiers.segment(&same[..1]).unwrap().1.len(), 1);
+    let rules = ClassRules::new(
+        vec![customer_assets::segment::rules::ClassRule {
+            name: "frequent".into(),
+            all_of: vec![Condition::Feature(FeatureRange {
+                feature: Feature::Frequency,
+                min: Some(2.0),
+                max: None,
+            })],
+        }],
+        "rest",
+    )
+    .unwrap();
+    let (_, r) = rules.segment(&same).unwrap();
+    assert!(r.iter().all(|x| x.as_ref() == "frequent"));
+    // RFM with Jenks on all-equal values: one class, score 1.
+    let (_, j) = RfmParams::default()
+        .binning(Binning::Jenks { classes: 5 })
+        .segment(&same)
+        .unwrap();
+    assert!(j.iter().all(|l| l.scores.monetary == 1));
+}

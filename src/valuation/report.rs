@@ -1,0 +1,386 @@
+//! The customer-equity report: per-customer values, equity by group, risk, concentration, models.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::fit::FitReport;
+use crate::kpi::{KpiReport, TopShare};
+use crate::records::CustomerId;
+use crate::segment::asset_quality::AssetClass;
+use crate::time::TimeUnit;
+
+use super::gls::Elasticities;
+
+/// One customer's value.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct CustomerValue {
+    /// The customer.
+    pub id: CustomerId,
+    /// (segmenter name, label) for each segmenter, in the order they were added.
+    pub segments: Vec<(String, String)>,
+    /// The loyalty tier held at the as-of date, when tier rules were given.
+    pub tier: Option<String>,
+    /// Probability the customer is alive at the as-of date.
+    pub p_alive: f64,
+    /// Expected purchases over the horizon.
+    pub expected_purchases: f64,
+    /// Expected spend per purchase.
+    pub expected_spend: f64,
+    /// Discounted expected residual transactions.
+    pub dert: f64,
+    /// CLV = DERT × expected spend × margin, rounded to cents.
+    pub clv: Decimal,
+    /// The CLV × P(alive) asset class.
+    pub asset_class: AssetClass,
+}
+
+/// Equity of one group of customers.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct GroupEquity {
+    /// The group's label.
+    pub label: String,
+    /// Customers in it.
+    pub customers: usize,
+    /// Sum of their CLV.
+    pub equity: Decimal,
+}
+
+/// Equity of one segment of one segmenter.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SegmentEquity {
+    /// The segmenter's name.
+    pub segmenter: String,
+    /// Its segments, in order of first appearance.
+    pub segments: Vec<GroupEquity>,
+}
+
+/// Customers likely to have churned: what they may still be worth, and what they were worth.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ValueAtRisk {
+    /// The P(alive) below which a customer counts as at risk.
+    pub below_p_alive: f64,
+    /// Customers at risk.
+    pub customers: usize,
+    /// Their remaining CLV.
+    pub clv: Decimal,
+    /// Their spend to date (all calibration purchases).
+    pub historical_spend: Decimal,
+}
+
+/// A model used in the valuation.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ModelSummary {
+    /// "transactions" or "spend".
+    pub role: String,
+    /// The model's name.
+    pub name: String,
+    /// Its parameters by name.
+    pub parameters: Vec<(String, f64)>,
+    /// The fit report, when the model was fitted.
+    pub fit: Option<FitReport>,
+}
+
+impl ModelSummary {
+    pub(super) fn new(
+        role: &str,
+        name: &str,
+        parameters: Vec<(String, f64)>,
+        fit: Option<&FitReport>,
+    ) -> Self {
+        ModelSummary {
+            role: role.into(),
+            name: name.into(),
+            parameters,
+            fit: fit.cloned(),
+        }
+    }
+}
+
+/// The firm-level view (Gupta, Lehmann & Stuart 2004).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FirmValue {
+    /// Customer equity of the current base.
+    pub current_equity: Decimal,
+    /// Discounted value of the future acquisition cohorts, net of acquisition cost.
+    pub future_cohorts: Decimal,
+    /// Current equity plus future cohorts.
+    pub firm_value: Decimal,
+    /// Value of one newly acquired customer net of acquisition cost: margin × expected spend ×
+    /// (1 + DERT of a new customer) − cost.
+    pub new_customer_value: Decimal,
+    /// Retention per acquisition period implied by the model: expected customers alive one
+    /// period on over expected customers alive now.
+    pub implied_retention: f64,
+    /// The discount rate per acquisition period.
+    pub discount_per_period: f64,
+    /// Elasticities of value from the GLS margin multiple at that retention and discount rate.
+    pub elasticities: Elasticities,
+}
+
+/// The customer-equity report.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct EquityReport {
+    /// The as-of date.
+    pub as_of: NaiveDate,
+    /// The time unit of horizon and rates.
+    pub unit: TimeUnit,
+    /// The horizon of the expected purchases.
+    pub horizon: f64,
+    /// The margin as a share of spend.
+    pub margin: f64,
+    /// The continuous discount rate per unit.
+    pub discount_rate: f64,
+    /// Every customer's value, sorted by id.
+    pub customers: Vec<CustomerValue>,
+    /// Customer equity: the sum of the customers' CLV.
+    pub equity: Decimal,
+    /// Equity by segment, per segmenter.
+    pub by_segment: Vec<SegmentEquity>,
+    /// Equity by loyalty tier (empty without tier rules).
+    pub by_tier: Vec<GroupEquity>,
+    /// Equity by asset class.
+    pub by_asset_class: Vec<GroupEquity>,
+    /// Customers likely to have churned.
+    pub value_at_risk: ValueAtRisk,
+    /// Share of equity held by the top 1%, 10% and 20% of customers.
+    pub top_shares: Vec<TopShare>,
+    /// Gini coefficient of CLV.
+    pub gini: f64,
+    /// The asset-class cut points (CLV, P(alive)).
+    pub asset_cuts: (f64, f64),
+    /// The KPIs, when asked for.
+    pub kpis: Option<KpiReport>,
+    /// The models used.
+    pub models: Vec<ModelSummary>,
+    /// The firm view, when an acquisition plan was given.
+    pub firm: Option<FirmValue>,
+}
+
+pub(super) fn equity_by(
+    customers: &[CustomerValue],
+    label: impl Fn(&CustomerValue) -> Option<String>,
+) -> Vec<GroupEquity> {
+    let mut groups: Vec<GroupEquity> = Vec::new();
+    for c in customers {
+        let Some(l) = label(c) else { continue };
+        match groups.iter_mut().find(|g| g.label == l) {
+            Some(g) => {
+                g.customers += 1;
+                g.equity += c.clv;
+            }
+            None => groups.push(GroupEquity {
+                label: l,
+                customers: 1,
+                equity: c.clv,
+            }),
+        }
+    }
+    groups
+}
+
+pub(super) fn equity_by_segment(customers: &[CustomerValue]) -> Vec<SegmentEquity> {
+    let Some(first) = customers.first() else {
+        return Vec::new();
+    };
+    first
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _))| SegmentEquity {
+            segmenter: name.clone(),
+            segments: equity_by(customers, |c| c.segments.get(k).map(|(_, l)| l.clone())),
+        })
+        .collect()
+}
+
+fn table(
+    f: &mut fmt::Formatter<'_>,
+    title: &str,
+    groups: &[GroupEquity],
+    total: Decimal,
+) -> fmt::Result {
+    writeln!(f, "\n{title}")?;
+    writeln!(
+        f,
+        "  {:<24} {:>10} {:>16} {:>7}",
+        "", "customers", "equity", "share"
+    )?;
+    for g in groups {
+        let share = if total.is_zero() {
+            0.0
+        } else {
+            rust_decimal::prelude::ToPrimitive::to_f64(&(g.equity / total)).unwrap_or(0.0) * 100.0
+        };
+        writeln!(
+            f,
+            "  {:<24} {:>10} {:>16} {:>6.1}%",
+            g.label,
+            g.customers,
+            g.equity.round_dp(2),
+            share
+        )?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for EquityReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Customer equity as of {} ({} customers)",
+            self.as_of,
+            self.customers.len()
+        )?;
+        writeln!(
+            f,
+            "  margin {:.0}%, discount {:.5} per {} (continuous), horizon {} {}",
+            self.margin * 100.0,
+            self.discount_rate,
+            self.unit,
+            self.horizon,
+            self.unit
+        )?;
+        writeln!(
+            f,
+            "  customer equity            {:>16}",
+            self.equity.round_dp(2)
+        )?;
+        let n = self.customers.len().max(1) as f64;
+        let mean =
+            |g: &dyn Fn(&CustomerValue) -> f64| self.customers.iter().map(g).sum::<f64>() / n;
+        writeln!(
+            f,
+            "  mean P(alive)              {:>16.3}",
+            mean(&|c| c.p_alive)
+        )?;
+        writeln!(
+            f,
+            "  expected purchases ({} {})  {:>10.1}",
+            self.horizon,
+            self.unit,
+            mean(&|c| c.expected_purchases) * n
+        )?;
+        let v = &self.value_at_risk;
+        writeln!(
+            f,
+            "  value at risk (P(alive) < {}): {} customers, CLV {}, spent {} to date",
+            v.below_p_alive,
+            v.customers,
+            v.clv.round_dp(2),
+            v.historical_spend.round_dp(2)
+        )?;
+        let shares: Vec<String> = self
+            .top_shares
+            .iter()
+            .map(|t| format!("top {:.0}% hold {:.1}%", t.top * 100.0, t.share * 100.0))
+            .collect();
+        writeln!(
+            f,
+            "  concentration: {}; Gini {:.3}",
+            shares.join(", "),
+            self.gini
+        )?;
+        table(f, "By asset class", &self.by_asset_class, self.equity)?;
+        for s in &self.by_segment {
+            table(
+                f,
+                &format!("By segment: {}", s.segmenter),
+                &s.segments,
+                self.equity,
+            )?;
+        }
+        if !self.by_tier.is_empty() {
+            table(f, "By loyalty tier", &self.by_tier, self.equity)?;
+        }
+        writeln!(f, "\nModels")?;
+        for m in &self.models {
+            let params: Vec<String> = m
+                .parameters
+                .iter()
+                .map(|(k, v)| format!("{k} = {v:.4}"))
+                .collect();
+            write!(f, "  {:<13} {:<12} {}", m.role, m.name, params.join(", "))?;
+            if let Some(r) = &m.fit {
+                write!(
+                    f,
+                    "  (log-likelihood {:.2}, {} iterations, {})",
+                    r.log_likelihood,
+                    r.iterations,
+                    if r.converged {
+                        "converged"
+                    } else {
+                        "NOT converged"
+                    }
+                )?;
+            }
+            writeln!(f)?;
+        }
+        if let Some(k) = &self.kpis {
+            writeln!(f, "\nKPIs ({} to {})", k.period.start(), k.period.end())?;
+            writeln!(
+                f,
+                "  repeat-purchase rate       {:>10.1}%",
+                k.repeat_purchase_rate * 100.0
+            )?;
+            if let Some(r) = &k.retention {
+                writeln!(
+                    f,
+                    "  retention / churn          {:>9.1}% / {:.1}%",
+                    r.retention_rate * 100.0,
+                    r.churn_rate * 100.0
+                )?;
+            }
+            writeln!(
+                f,
+                "  revenue to date            {:>16}",
+                k.to_date.net_revenue.round_dp(2)
+            )?;
+            writeln!(
+                f,
+                "  average order value        {:>16}",
+                k.to_date.average_order_value.round_dp(2)
+            )?;
+        }
+        if let Some(firm) = &self.firm {
+            writeln!(f, "\nFirm view (Gupta, Lehmann & Stuart 2004)")?;
+            writeln!(
+                f,
+                "  current equity             {:>16}",
+                firm.current_equity.round_dp(2)
+            )?;
+            writeln!(
+                f,
+                "  future cohorts (net of CAC){:>16}",
+                firm.future_cohorts.round_dp(2)
+            )?;
+            writeln!(
+                f,
+                "  firm value                 {:>16}",
+                firm.firm_value.round_dp(2)
+            )?;
+            writeln!(
+                f,
+                "  new customer value net CAC {:>16}",
+                firm.new_customer_value.round_dp(2)
+            )?;
+            writeln!(
+                f,
+                "  implied retention {:.3}/period; elasticities: retention {:.2}, margin {:.2}, discount {:.2}",
+                firm.implied_retention,
+                firm.elasticities.retention,
+                firm.elasticities.margin,
+                firm.elasticities.discount_rate
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,290 @@
+use super::*;
+use crate::models::gamma_gamma::{GammaGamma, GammaGammaParams};
+use crate::segment::abc::AbcParams;
+use crate::segment::rfm::RfmParams;
+use crate::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
+use crate::{Ledger, LedgerOptions};
+
+/// A transaction model with a closed form for everything: Poisson purchases at rate λ while
+/// alive, alive with probability 1/(1 + (T − t_x)/10), exponential dropout at rate μ.
+struct Toy {
+    unit: TimeUnit,
+}
+
+impl TransactionModel for Toy {
+    fn name(&self) -> &str {
+        "toy"
+    }
+    fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+    fn parameter_count(&self) -> usize {
+        2
+    }
+    fn log_likelihood(&self, _: &History) -> Result<f64, PredictError> {
+        Ok(-1.0)
+    }
+    fn p_alive(&self, h: &History, t: f64) -> Result<f64, PredictError> {
+        Ok((-0.01 * t).exp() / (1.0 + (h.age - h.recency) / 10.0))
+    }
+    fn expected_purchases(&self, h: &History, t: f64) -> Result<f64, PredictError> {
+        Ok(self.p_alive(h, 0.0)? * 0.1 * (1.0 - (-0.01 * t).exp()) / 0.01)
+    }
+    fn purchase_probability(&self, _: &History, _: u32, _: f64) -> Result<f64, PredictError> {
+        Ok(0.0)
+    }
+    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+        Ok(0.1 * (1.0 - (-0.01 * t).exp()) / 0.01)
+    }
+    fn purchase_probability_new(&self, _: u32, _: f64) -> Result<f64, PredictError> {
+        Ok(0.0)
+    }
+    fn dert(&self, h: &History, rate: f64) -> Result<f64, PredictError> {
+        Ok(self.p_alive(h, 0.0)? * 0.1 / (0.01 + rate))
+    }
+    fn parameters(&self) -> Vec<(String, f64)> {
+        vec![("lambda".into(), 0.1), ("mu".into(), 0.01)]
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn ledger() -> Ledger {
+    let base = simulate(
+        &ParetoNbdProcess::new(0.55, 10.6, 0.61, 11.7).unwrap(),
+        &SimulationOptions::new(400, day(2024, 1, 1), day(2024, 12, 31), TimeUnit::WEEKS, 5)
+            .acquisition_days(90)
+            .spend(GammaGammaSpend::new(6.25, 3.74, 15.44).unwrap()),
+    )
+    .unwrap();
+    let mut l = Ledger::new(LedgerOptions::default());
+    l.extend_customers(base.customers().iter().cloned())
+        .unwrap();
+    l.extend_transactions(base.transactions().iter().cloned())
+        .unwrap();
+    l
+}
+
+fn valid(l: &Ledger) -> ValuationBuilder<'_> {
+    Valuation::builder()
+        .ledger(l)
+        .as_of(day(2024, 12, 31))
+        .unit(TimeUnit::WEEKS)
+        .transaction_model(Toy {
+            unit: TimeUnit::WEEKS,
+        })
+        .spend_model(GammaGamma::new(6.25, 3.74, 15.44).unwrap())
+        .margin(0.3)
+        .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
+        .horizon(52.0)
+}
+
+#[test]
+fn equity_is_the_sum_of_clv_and_groups_partition_it() {
+    let l = ledger();
+    let report = valid(&l)
+        .segmenter("rfm", RfmParams::default())
+        .segmenter("abc", AbcParams::default())
+        .kpis(90)
+        .acquisition(Acquisition {
+            customers: 100.0,
+            period_days: 91.0,
+            periods: 8,
+            cost: Decimal::new(20, 0),
+        })
+        .build()
+        .unwrap()
+        .run()
+        .unwrap();
+    let n = report.customers.len();
+    assert!(n > 300);
+    let total: Decimal = report.customers.iter().map(|c| c.clv).sum();
+    assert_eq!(report.equity, total);
+    assert!(report.equity > Decimal::ZERO);
+    assert_eq!(report.by_segment.len(), 2);
+    for s in &report.by_segment {
+        let equity: Decimal = s.segments.iter().map(|g| g.equity).sum();
+        let customers: usize = s.segments.iter().map(|g| g.customers).sum();
+        assert_eq!(equity, report.equity, "{}", s.segmenter);
+        assert_eq!(customers, n, "{}", s.segmenter);
+    }
+    let classes: usize = report.by_asset_class.iter().map(|g| g.customers).sum();
+    let class_equity: Decimal = report.by_asset_class.iter().map(|g| g.equity).sum();
+    assert_eq!(classes, n);
+    assert_eq!(class_equity, report.equity);
+    for c in &report.customers {
+        let expected = c.dert * c.expected_spend * 0.3;
+        assert!((c.clv.to_string().parse::<f64>().unwrap() - expected).abs() <= 0.005 + 1e-9);
+        assert!((0.0..=1.0).contains(&c.p_alive));
+    }
+    assert!(report.value_at_risk.customers > 0);
+    assert!(report.kpis.is_some());
+    let firm = report.firm.as_ref().unwrap();
+    assert_eq!(firm.firm_value, firm.current_equity + firm.future_cohorts);
+    assert!(firm.implied_retention > 0.0 && firm.implied_retention < 1.0);
+    let text = report.to_string();
+    assert!(text.contains("Customer equity as of 2024-12-31"), "{text}");
+    assert!(text.contains("By segment: rfm"), "{text}");
+}
+
+#[test]
+fn fitting_the_spend_model_here_matches_fitting_it_apart() {
+    let l = ledger();
+    let report = Valuation::builder()
+        .ledger(&l)
+        .as_of(day(2024, 12, 31))
+        .transaction_model(Toy {
+            unit: TimeUnit::WEEKS,
+        })
+        .fit_spend_model(GammaGammaParams::new())
+        .discount(DiscountRate::continuous(0.002, TimeUnit::WEEKS).unwrap())
+        .horizon(26.0)
+        .build()
+        .unwrap()
+        .run()
+        .unwrap();
+    let spend = &report.models[1];
+    assert_eq!(spend.name, "gamma-gamma");
+    assert!(spend.fit.as_ref().is_some_and(|r| r.converged));
+    let s = l
+        .summarize(SummaryOptions::new(day(2024, 12, 31), TimeUnit::WEEKS))
+        .unwrap();
+    let apart = GammaGammaParams::new()
+        .fit(&crate::models::gamma_gamma::SpendData::from_summaries(&s).unwrap())
+        .unwrap();
+    let p = apart.params();
+    assert_eq!(spend.parameters[0].1, p.p);
+}
+
+#[test]
+fn the_builder_rejects_each_invalid_configuration_with_its_own_error() {
+    let l = ledger();
+    let err = |b: ValuationBuilder<'_>| b.build().err().unwrap();
+    assert!(matches!(
+        err(Valuation::builder()),
+        ValuationError::MissingData
+    ));
+    assert!(matches!(
+        err(Valuation::builder().ledger(&l)),
+        ValuationError::MissingAsOf
+    ));
+    let no_model = Valuation::builder()
+        .ledger(&l)
+        .as_of(day(2024, 12, 31))
+        .spend_model(GammaGamma::new(6.0, 3.0, 15.0).unwrap())
+        .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
+        .horizon(52.0);
+    assert!(matches!(
+        err(no_model),
+        ValuationError::MissingTransactionModel
+    ));
+    let no_spend = Valuation::builder()
+        .ledger(&l)
+        .as_of(day(2024, 12, 31))
+        .transaction_model(Toy {
+            unit: TimeUnit::WEEKS,
+        })
+        .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
+        .horizon(52.0);
+    assert!(matches!(err(no_spend), ValuationError::MissingSpendModel));
+    assert!(matches!(
+        err(valid(&l).transaction_model(Toy {
+            unit: TimeUnit::DAYS
+        })),
+        ValuationError::UnitMismatch { .. }
+    ));
+    let summaries = l
+        .summarize(SummaryOptions::new(day(2024, 12, 31), TimeUnit::DAYS))
+        .unwrap();
+    let mismatched = Valuation::builder()
+        .summaries(summaries.clone())
+        .transaction_model(Toy {
+            unit: TimeUnit::WEEKS,
+        })
+        .spend_model(GammaGamma::new(6.0, 3.0, 15.0).unwrap())
+        .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
+        .horizon(52.0);
+    assert!(matches!(
+        err(mismatched),
+        ValuationError::UnitMismatch { .. }
+    ));
+    for h in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            err(valid(&l).horizon(h)),
+            ValuationError::NonPositiveHorizon(_)
+        ));
+    }
+    for m in [0.0, 1.5, f64::NAN] {
+        assert!(matches!(
+            err(valid(&l).margin(m)),
+            ValuationError::MarginOutOfRange(_)
+        ));
+    }
+    for d in [0.0, -0.1, 1.5, f64::NAN] {
+        assert!(matches!(
+            DiscountRate::per_period(d, 365.0),
+            Err(ValuationError::DiscountRateOutOfRange(_))
+        ));
+        assert!(matches!(
+            DiscountRate::continuous(if d == 1.5 { 11.0 } else { d }, TimeUnit::WEEKS),
+            Err(ValuationError::DiscountRateOutOfRange(_))
+        ));
+    }
+    assert!(matches!(
+        DiscountRate::per_period(0.1, 0.0),
+        Err(ValuationError::InvalidPeriod(_))
+    ));
+    assert!(matches!(
+        err(valid(&l).at_risk_below(1.0)),
+        ValuationError::ThresholdOutOfRange(_)
+    ));
+    let summaries_weeks = l
+        .summarize(SummaryOptions::new(day(2024, 12, 31), TimeUnit::WEEKS))
+        .unwrap();
+    let kpis_without_ledger = Valuation::builder()
+        .summaries(summaries_weeks.clone())
+        .transaction_model(Toy {
+            unit: TimeUnit::WEEKS,
+        })
+        .spend_model(GammaGamma::new(6.0, 3.0, 15.0).unwrap())
+        .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
+        .horizon(52.0)
+        .kpis(30);
+    assert!(matches!(
+        err(kpis_without_ledger),
+        ValuationError::NeedsLedger(_)
+    ));
+    let wrong_date = Valuation::builder()
+        .summaries(summaries_weeks)
+        .as_of(day(2024, 6, 30))
+        .transaction_model(Toy {
+            unit: TimeUnit::WEEKS,
+        })
+        .spend_model(GammaGamma::new(6.0, 3.0, 15.0).unwrap())
+        .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
+        .horizon(52.0);
+    assert!(matches!(
+        err(wrong_date),
+        ValuationError::AsOfMismatch { .. }
+    ));
+    let bad_plan = valid(&l).acquisition(Acquisition {
+        customers: -1.0,
+        period_days: 30.0,
+        periods: 1,
+        cost: Decimal::ONE,
+    });
+    assert!(matches!(
+        err(bad_plan),
+        ValuationError::InvalidAcquisition(_)
+    ));
+    assert!(valid(&l).horizon(1.0).margin(0.5).build().is_ok());
+}
+
+#[test]
+fn an_empty_base_is_an_error_not_a_panic() {
+    let l = Ledger::new(LedgerOptions::default());
+    let run = valid(&l).build().unwrap().run();
+    assert!(matches!(run, Err(ValuationError::EmptyBase)));
+}
