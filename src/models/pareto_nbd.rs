@@ -666,7 +666,7 @@ impl TransactionModel for ParetoNbd {
         let p = self.params;
         self.alive_pmf(n, p.r, p.alpha, p.beta, t)
     }
-    /// Closed form (Fader, Hardie & Lee 2005, "RFM and CLV", eq. 2): P(alive) E[λ] E[1/(δ+μ)]
+    /// Closed form (Fader, Hardie & Lee 2005, "RFM and CLV", eq. 2): P(alive) E\[λ\] E\[1/(δ+μ)\]
     /// = P(alive) (r+x)/(α+T) (β+T)^s δ^(s-1) U(s, s; δ(β+T)).
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
         let rate = discount_rate(rate)?;
