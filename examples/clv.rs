@@ -20,26 +20,38 @@
 //!   the fitted parameters, standard errors and fit report as JSON.
 //! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
 //!   prints `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
+//! - `fit --model bg-bb --summary FILE.csv` (columns `frequency,recency,n_periods,weights`) and
+//!   `fit --model sbg|bdw --survival FILE.csv [--periods K]` (columns `cohort,period,alive`) print
+//!   the same JSON shape; sbg/bdw add `projected_alive`.
+//! - `validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks]
+//!   --model M[,M...]` prints a JSON holdout-validation report, one section per model.
+//!
+//! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]`
+//!   prints the customer-equity report as JSON.
 //!
 //! Errors go to stderr with a non-zero exit; a malformed row names its line.
 use std::process::ExitCode;
 
 #[path = "clv_cmd/common.rs"]
 mod common;
+#[path = "clv_cmd/fit.rs"]
+mod fit;
 #[path = "clv_cmd/fit_discrete.rs"]
 mod fit_discrete;
 #[path = "clv_cmd/kpi.rs"]
 mod kpi;
-#[path = "clv_cmd/segment.rs"]
-mod segment;
-#[path = "clv_cmd/fit.rs"]
-mod fit;
 #[path = "clv_cmd/predict.rs"]
 mod predict;
+#[path = "clv_cmd/report.rs"]
+mod report;
+#[path = "clv_cmd/segment.rs"]
+mod segment;
 #[path = "clv_cmd/summarize.rs"]
 mod summarize;
 #[path = "clv_cmd/tiers.rs"]
 mod tiers;
+#[path = "clv_cmd/validate.rs"]
+mod validate;
 
 const USAGE: &str = "usage: clv <subcommand> [flags]
 subcommands:
@@ -50,7 +62,9 @@ subcommands:
   fit --model bg-bb --summary FILE.csv
   fit --model sbg|bdw --survival FILE.csv [--periods K]
   fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
-  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]";
+  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
+  report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]
+  validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -67,6 +81,8 @@ fn main() -> ExitCode {
         "tiers" => tiers::run(&rest),
         "fit" => fit::run(&rest),
         "predict" => predict::run(&rest),
+        "report" => report::run(&rest),
+        "validate" => validate::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

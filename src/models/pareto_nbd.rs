@@ -593,6 +593,20 @@ impl ParetoNbd {
 }
 
 impl TransactionModel for ParetoNbd {
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let p = self.params;
+        vec![
+            ("r".into(), p.r),
+            ("alpha".into(), p.alpha),
+            ("s".into(), p.s),
+            ("beta".into(), p.beta),
+        ]
+    }
+
+    fn fit_report(&self) -> Option<&FitReport> {
+        self.report.as_ref()
+    }
+
     fn name(&self) -> &str {
         "pareto-nbd"
     }
@@ -652,7 +666,7 @@ impl TransactionModel for ParetoNbd {
         let p = self.params;
         self.alive_pmf(n, p.r, p.alpha, p.beta, t)
     }
-    /// Closed form (Fader, Hardie & Lee 2005, "RFM and CLV", eq. 2): P(alive) E[λ] E[1/(δ+μ)]
+    /// Closed form (Fader, Hardie & Lee 2005, "RFM and CLV", eq. 2): P(alive) E\[λ\] E\[1/(δ+μ)\]
     /// = P(alive) (r+x)/(α+T) (β+T)^s δ^(s-1) U(s, s; δ(β+T)).
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
         let rate = discount_rate(rate)?;
