@@ -26,6 +26,9 @@
 //! - `validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks]
 //!   --model M[,M...]` prints a JSON holdout-validation report, one section per model.
 //!
+//! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]`
+//!   prints the customer-equity report as JSON.
+//!
 //! Errors go to stderr with a non-zero exit; a malformed row names its line.
 use std::process::ExitCode;
 
@@ -39,6 +42,8 @@ mod fit_discrete;
 mod kpi;
 #[path = "clv_cmd/predict.rs"]
 mod predict;
+#[path = "clv_cmd/report.rs"]
+mod report;
 #[path = "clv_cmd/segment.rs"]
 mod segment;
 #[path = "clv_cmd/summarize.rs"]
@@ -58,6 +63,7 @@ subcommands:
   fit --model sbg|bdw --survival FILE.csv [--periods K]
   fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
   predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
+  report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]
   validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]";
 
 fn main() -> ExitCode {
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
         "tiers" => tiers::run(&rest),
         "fit" => fit::run(&rest),
         "predict" => predict::run(&rest),
+        "report" => report::run(&rest),
         "validate" => validate::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
