@@ -21,6 +21,9 @@
 //! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
 //!   prints `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
 //!
+//! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]`
+//!   prints the customer-equity report as JSON.
+//!
 //! Errors go to stderr with a non-zero exit; a malformed row names its line.
 use std::process::ExitCode;
 
@@ -34,6 +37,8 @@ mod fit_discrete;
 mod kpi;
 #[path = "clv_cmd/predict.rs"]
 mod predict;
+#[path = "clv_cmd/report.rs"]
+mod report;
 #[path = "clv_cmd/segment.rs"]
 mod segment;
 #[path = "clv_cmd/summarize.rs"]
@@ -50,7 +55,8 @@ subcommands:
   fit --model bg-bb --summary FILE.csv
   fit --model sbg|bdw --survival FILE.csv [--periods K]
   fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
-  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]";
+  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
+  report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -67,6 +73,7 @@ fn main() -> ExitCode {
         "tiers" => tiers::run(&rest),
         "fit" => fit::run(&rest),
         "predict" => predict::run(&rest),
+        "report" => report::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -182,6 +182,20 @@ impl MbgNbd {
 }
 
 impl TransactionModel for MbgNbd {
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let p = self.params;
+        vec![
+            ("r".into(), p.r),
+            ("alpha".into(), p.alpha),
+            ("a".into(), p.a),
+            ("b".into(), p.b),
+        ]
+    }
+
+    fn fit_report(&self) -> Option<&FitReport> {
+        self.report.as_ref()
+    }
+
     fn name(&self) -> &str {
         "mbg-nbd"
     }

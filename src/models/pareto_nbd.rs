@@ -547,6 +547,20 @@ pub fn tricomi_u_diagonal(a: f64, z: f64) -> Result<f64, PredictError> {
 }
 
 impl TransactionModel for ParetoNbd {
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let p = self.params;
+        vec![
+            ("r".into(), p.r),
+            ("alpha".into(), p.alpha),
+            ("s".into(), p.s),
+            ("beta".into(), p.beta),
+        ]
+    }
+
+    fn fit_report(&self) -> Option<&FitReport> {
+        self.report.as_ref()
+    }
+
     fn name(&self) -> &str {
         "pareto-nbd"
     }

@@ -104,6 +104,26 @@ pub trait FitSpendModel {
     fn fit_spend(&self, summaries: &Summaries) -> Result<Box<dyn SpendModel>, BoxError>;
 }
 
+macro_rules! fit_transactions_for {
+    ($params:ty, $name:literal) => {
+        impl FitTransactionModel for $params {
+            fn model_name(&self) -> &str {
+                $name
+            }
+            fn fit_transactions(
+                &self,
+                patterns: &Patterns,
+            ) -> Result<Box<dyn TransactionModel>, BoxError> {
+                Ok(Box::new(self.fit(patterns)?))
+            }
+        }
+    };
+}
+
+fit_transactions_for!(crate::models::bg_nbd::BgNbdParams, "bg-nbd");
+fit_transactions_for!(crate::models::mbg_nbd::MbgNbdParams, "mbg-nbd");
+fit_transactions_for!(crate::models::pareto_nbd::ParetoNbdParams, "pareto-nbd");
+
 impl FitSpendModel for crate::models::gamma_gamma::GammaGammaParams {
     fn model_name(&self) -> &str {
         "gamma-gamma"

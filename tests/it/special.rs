@@ -1057,6 +1057,9 @@ fn reference_examples() {
     assert!((10f64.powf(lg - 169.0) - 1.38).abs() < 0.01, "{lg}");
 }
 
+/// ln ₂F₁(1, 1; 1.5; z) at the f64 nearest 1 − 10⁻¹² (0.999999999999), from mpmath (mp.dps = 40).
+const NEAR_ONE_MPMATH: f64 = 14.267_103_687_623_7;
+
 #[test]
 fn errors_are_typed_never_partial_sums() {
     // 2F1(-2, 1; 1; -2) = 1 + 4 + 4 = 9
@@ -1068,10 +1071,14 @@ fn errors_are_typed_never_partial_sums() {
         ln_hyp2f1(1.0, 2.0, 0.0, 0.5),
         Err(SpecialError::Domain { .. })
     ));
+    // c − a − b = 0: no connection formula applies, and the series would need ~10¹² terms.
     assert!(matches!(
-        ln_hyp2f1(1.0, 1.0, 1.5, 1.0 - 1e-12),
+        ln_hyp2f1(1.0, 1.0, 2.0, 1.0 - 1e-12),
         Err(SpecialError::NotConverged { .. })
     ));
+    // c − a − b = −1/2: the 1 − z connection formula answers where the series cannot.
+    let near_one = ln_hyp2f1(1.0, 1.0, 1.5, 1.0 - 1e-12).unwrap();
+    assert!((near_one - NEAR_ONE_MPMATH).abs() < 1e-9, "{near_one}");
     assert!((ln_hyp2f1(-2.0, 1.0, 1.0, -2.0).unwrap() - 9f64.ln()).abs() < 1e-14);
 }
 
