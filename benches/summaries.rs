@@ -88,6 +88,20 @@ fn bench(c: &mut Criterion) {
     group.bench_function("summarize_10m_transactions", |b| {
         b.iter(|| summarize(black_box(&log), black_box(&options)))
     });
+    #[cfg(feature = "parallel")]
+    group.bench_function("summarize_10m_transactions_parallel", |b| {
+        b.iter(|| {
+            SummaryAccumulator::from_slice_parallel(
+                Grain::Day,
+                ReturnPolicy::NetAgainstPurchase,
+                black_box(&log),
+            )
+            .expect("merge")
+            .finish(black_box(&options))
+            .expect("summaries")
+            .len()
+        })
+    });
     group.finish();
 }
 

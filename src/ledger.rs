@@ -364,8 +364,18 @@ impl Ledger {
     /// Summarises every customer with a purchase on or before the as-of date.
     pub fn summarize(&self, options: impl Into<SummaryOptions>) -> Result<Summaries, SummaryError> {
         let options = options.into();
-        let mut acc = SummaryAccumulator::new(self.options.grain, self.options.returns);
-        acc.extend(&self.transactions);
+        #[cfg(feature = "parallel")]
+        let acc = SummaryAccumulator::from_slice_parallel(
+            self.options.grain,
+            self.options.returns,
+            &self.transactions,
+        )?;
+        #[cfg(not(feature = "parallel"))]
+        let acc = {
+            let mut acc = SummaryAccumulator::new(self.options.grain, self.options.returns);
+            acc.extend(&self.transactions);
+            acc
+        };
         acc.finish(&options)
     }
 }

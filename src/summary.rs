@@ -513,30 +513,26 @@ impl SummaryAccumulator {
         // Visiting customers in id order makes the output, and the first error, order-free.
         let mut order: Vec<&CustomerSlot> = self.customers.iter().collect();
         order.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut scratch = Vec::new();
-        for c in order {
-            let single = self
-                .arena
-                .get(c.first.start..c.first.start + c.first.len)
-                .unwrap_or(&[]);
-            let sorted = |e: &[Entry]| e.is_sorted_by_key(|e| (e.key, e.kind));
-            // Sums commute, so entries need sorting only by (moment, kind); a grouped, ordered
-            // log is already sorted and is read in place.
-            let entries: &[Entry] = if c.more.is_empty() && sorted(single) {
-                single
-            } else {
-                scratch.clear();
-                for run in std::iter::once(&c.first).chain(&c.more) {
-                    scratch.extend_from_slice(
-                        self.arena
-                            .get(run.start..run.start + run.len)
-                            .unwrap_or(&[]),
-                    );
-                }
-                scratch.sort_unstable_by_key(|e: &Entry| (e.key, e.kind));
-                &scratch
-            };
-            let (outcome, after_end) = self.summarize_one(&c.id, entries, &cuts, options)?;
+        // With `parallel`, customers are summarised on all cores; the outcomes keep id order.
+        #[cfg(feature = "parallel")]
+        let outcomes: Vec<Result<(Outcome, usize), SummaryError>> = {
+            use rayon::prelude::*;
+            order
+                .par_iter()
+                .map_init(Vec::new, |scratch, c| {
+                    self.customer_outcome(c, scratch, &cuts, options)
+                })
+                .collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let outcomes = {
+            let mut scratch = Vec::new();
+            order
+                .iter()
+                .map(move |c| self.customer_outcome(c, &mut scratch, &cuts, options))
+        };
+        for outcome in outcomes {
+            let (outcome, after_end) = outcome?;
             out.transactions_after_end += after_end;
             match outcome {
                 Outcome::Summary(s) => out.customers.push(s),
@@ -545,6 +541,68 @@ impl SummaryAccumulator {
             }
         }
         Ok(out)
+    }
+
+    /// Gathers one customer's entries in (moment, kind) order and folds them.
+    fn customer_outcome(
+        &self,
+        c: &CustomerSlot,
+        scratch: &mut Vec<Entry>,
+        cuts: &Cuts,
+        options: &SummaryOptions,
+    ) -> Result<(Outcome, usize), SummaryError> {
+        let single = self
+            .arena
+            .get(c.first.start..c.first.start + c.first.len)
+            .unwrap_or(&[]);
+        let sorted = |e: &[Entry]| e.is_sorted_by_key(|e| (e.key, e.kind));
+        // Sums commute, so entries need sorting only by (moment, kind); a grouped, ordered log is
+        // already sorted and is read in place.
+        if c.more.is_empty() && sorted(single) {
+            return self.summarize_one(&c.id, single, cuts, options);
+        }
+        scratch.clear();
+        for run in std::iter::once(&c.first).chain(&c.more) {
+            scratch.extend_from_slice(
+                self.arena
+                    .get(run.start..run.start + run.len)
+                    .unwrap_or(&[]),
+            );
+        }
+        scratch.sort_unstable_by_key(|e: &Entry| (e.key, e.kind));
+        self.summarize_one(&c.id, scratch, cuts, options)
+    }
+
+    /// Accumulates a slice of transactions on all cores (feature `parallel`): chunks are
+    /// accumulated in parallel and merged in order, so the result, customers' arrival order
+    /// included, equals that of [`extend`](Self::extend) on the whole slice.
+    #[cfg(feature = "parallel")]
+    pub fn from_slice_parallel(
+        grain: Grain,
+        returns: ReturnPolicy,
+        transactions: &[Transaction],
+    ) -> Result<Self, SummaryError> {
+        use rayon::prelude::*;
+        let chunk = transactions
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
+        let parts: Vec<SummaryAccumulator> = transactions
+            .par_chunks(chunk)
+            .map(|part| {
+                let mut acc = SummaryAccumulator::new(grain, returns);
+                acc.extend(part);
+                acc
+            })
+            .collect();
+        let mut parts = parts.into_iter();
+        let mut acc = parts
+            .next()
+            .unwrap_or_else(|| SummaryAccumulator::new(grain, returns));
+        for part in parts {
+            acc.merge(part)?;
+        }
+        Ok(acc)
     }
 
     /// Folds one customer's sorted entries into a summary. Periods are closed as the next one
@@ -1088,6 +1146,35 @@ mod tests {
         let mut a = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
         let b = SummaryAccumulator::new(Grain::Timestamp, ReturnPolicy::Ignore);
         assert_eq!(a.merge(b).unwrap_err(), SummaryError::IncompatibleMerge);
+    }
+
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn parallel_accumulation_equals_the_sequential_one() {
+        use crate::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
+        let base = simulate(
+            &BgNbdProcess::new(0.8, 4.0, 0.5, 3.0).unwrap(),
+            &SimulationOptions::new(3_000, day(1, 1), day(12, 31), TimeUnit::WEEKS, 9)
+                .acquisition_days(60)
+                .spend(GammaGammaSpend::new(6.0, 4.0, 15.0).unwrap()),
+        )
+        .unwrap();
+        let mut log = base.transactions().to_vec();
+        log.reverse(); // unordered input exercises the multi-run path
+        let opts = SummaryOptions::new(day(9, 30), TimeUnit::WEEKS).holdout_end(day(12, 31));
+        let mut sequential = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        sequential.extend(&log);
+        let parallel = SummaryAccumulator::from_slice_parallel(
+            Grain::Day,
+            ReturnPolicy::NetAgainstPurchase,
+            &log,
+        )
+        .unwrap();
+        assert!(sequential.arrival_order().eq(parallel.arrival_order()));
+        assert_eq!(
+            sequential.finish(&opts).unwrap(),
+            parallel.finish(&opts).unwrap()
+        );
     }
 
     #[test]
