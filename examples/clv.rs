@@ -20,6 +20,11 @@
 //!   the fitted parameters, standard errors and fit report as JSON.
 //! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
 //!   prints `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
+//! - `fit --model bg-bb --summary FILE.csv` (columns `frequency,recency,n_periods,weights`) and
+//!   `fit --model sbg|bdw --survival FILE.csv [--periods K]` (columns `cohort,period,alive`) print
+//!   the same JSON shape; sbg/bdw add `projected_alive`.
+//! - `validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks]
+//!   --model M[,M...]` prints a JSON holdout-validation report, one section per model.
 //!
 //! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]`
 //!   prints the customer-equity report as JSON.
@@ -45,6 +50,8 @@ mod segment;
 mod summarize;
 #[path = "clv_cmd/tiers.rs"]
 mod tiers;
+#[path = "clv_cmd/validate.rs"]
+mod validate;
 
 const USAGE: &str = "usage: clv <subcommand> [flags]
 subcommands:
@@ -56,7 +63,8 @@ subcommands:
   fit --model sbg|bdw --survival FILE.csv [--periods K]
   fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
   predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
-  report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]";
+  report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]
+  validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -74,6 +82,7 @@ fn main() -> ExitCode {
         "fit" => fit::run(&rest),
         "predict" => predict::run(&rest),
         "report" => report::run(&rest),
+        "validate" => validate::run(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

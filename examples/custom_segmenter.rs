@@ -1,8 +1,11 @@
-//! A downstream-style segmenter, written outside the crate against its public traits.
+//! A downstream-style segmenter and transaction model, written outside the crate against its
+//! public traits, and plugged into the valuation builder.
 //!
-//! `SpendVelocity` learns the median spend per week of customer age from a population, then
-//! labels each customer "fast" or "slow" against it. It uses only the public API: the
-//! [`Segmenter`] and [`Assign`] traits, [`Profile`] and [`SegmentError`].
+//! - `SpendVelocity` learns the median spend per week of customer age from a population, then
+//!   labels each customer "fast" or "slow" against it ([`Segmenter`], [`Assign`], [`Profile`]).
+//! - `Nbd` is a gamma-Poisson purchase model without dropout, fitted by the method of moments
+//!   ([`TransactionModel`] and [`FitTransactionModel`]): a deliberately simple model that a
+//!   downstream crate could ship.
 //!
 //! ```text
 //! cargo run --example custom_segmenter
@@ -10,9 +13,14 @@
 use std::fmt;
 
 use chrono::NaiveDate;
+use customer_assets::models::gamma_gamma::GammaGammaParams;
 use customer_assets::segment::{Assign, Feature, Profile, SegmentError, Segmenter};
 use customer_assets::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
-use customer_assets::{Ledger, LedgerOptions, TimeUnit};
+use customer_assets::valuation::{BoxError, DiscountRate, FitTransactionModel, Valuation};
+use customer_assets::{
+    History, Ledger, LedgerOptions, Patterns, PredictError, TimeUnit, TransactionModel,
+};
+use statrs::function::gamma::ln_gamma;
 
 /// The label: a serializable enum with a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -72,6 +80,91 @@ impl Assign<Profile> for LearntVelocity {
     }
 }
 
+/// Parameters of the downstream model: nothing to set.
+struct NbdParams;
+
+/// Purchase rates λ ~ Gamma(r, α) per week, Poisson purchases, customers never leave.
+struct Nbd {
+    r: f64,
+    alpha: f64,
+}
+
+impl FitTransactionModel for NbdParams {
+    fn model_name(&self) -> &str {
+        "nbd (moments)"
+    }
+
+    /// Method of moments on the observed rates x/T: E[λ] = r/α and Var[λ] = r/α², after
+    /// removing the Poisson noise E[x/T²] from the variance of x/T.
+    fn fit_transactions(&self, patterns: &Patterns) -> Result<Box<dyn TransactionModel>, BoxError> {
+        let (mut n, mut m1, mut m2, mut noise) = (0.0, 0.0, 0.0, 0.0);
+        for p in patterns.iter().filter(|p| p.age() > 0.0) {
+            let rate = f64::from(p.frequency()) / p.age();
+            n += p.weight();
+            m1 += p.weight() * rate;
+            m2 += p.weight() * rate * rate;
+            noise += p.weight() * rate / p.age();
+        }
+        if n == 0.0 {
+            return Err("no customer with a positive age".into());
+        }
+        let mean = m1 / n;
+        let variance = (m2 / n - mean * mean - noise / n).max(1e-12);
+        Ok(Box::new(Nbd {
+            r: mean * mean / variance,
+            alpha: mean / variance,
+        }))
+    }
+}
+
+impl TransactionModel for Nbd {
+    fn name(&self) -> &str {
+        "nbd"
+    }
+    fn unit(&self) -> TimeUnit {
+        TimeUnit::WEEKS
+    }
+    fn parameter_count(&self) -> usize {
+        2
+    }
+    fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> {
+        let (x, t) = (f64::from(h.frequency), h.age);
+        Ok(ln_gamma(self.r + x) - ln_gamma(self.r) - ln_gamma(x + 1.0)
+            + self.r * (self.alpha / (self.alpha + t)).ln()
+            + x * (t / (self.alpha + t)).ln())
+    }
+    fn p_alive(&self, _: &History, _: f64) -> Result<f64, PredictError> {
+        Ok(1.0)
+    }
+    fn expected_purchases(&self, h: &History, t: f64) -> Result<f64, PredictError> {
+        Ok((self.r + f64::from(h.frequency)) * t / (self.alpha + h.age))
+    }
+    fn purchase_probability(&self, h: &History, n: u32, t: f64) -> Result<f64, PredictError> {
+        let (k, a, n) = (
+            self.r + f64::from(h.frequency),
+            self.alpha + h.age,
+            f64::from(n),
+        );
+        Ok((ln_gamma(k + n) - ln_gamma(k) - ln_gamma(n + 1.0)
+            + k * (a / (a + t)).ln()
+            + n * (t / (a + t)).ln())
+        .exp())
+    }
+    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+        Ok(self.r * t / self.alpha)
+    }
+    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.purchase_probability(&History::new(0, 0.0, 0.0), n, t)
+    }
+    /// Without dropout the discounted purchases are E[λ] / δ.
+    fn dert(&self, h: &History, rate: f64) -> Result<f64, PredictError> {
+        Ok((self.r + f64::from(h.frequency)) / (self.alpha + h.age) / rate)
+    }
+    fn parameters(&self) -> Vec<(String, f64)> {
+        vec![("r".into(), self.r), ("alpha".into(), self.alpha)]
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let first = NaiveDate::from_ymd_opt(2024, 1, 1).ok_or("bad date")?;
     let last = NaiveDate::from_ymd_opt(2024, 12, 31).ok_or("bad date")?;
@@ -98,5 +191,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fast(&fresh_labels),
         fresh_labels.len()
     );
+
+    // Both plugged into the builder beside the crate's own spend model.
+    let report = Valuation::builder()
+        .ledger(&ledger)
+        .as_of(last)
+        .unit(TimeUnit::WEEKS)
+        .fit_transaction_model(NbdParams)
+        .fit_spend_model(GammaGammaParams::new())
+        .margin(0.3)
+        .discount(DiscountRate::per_period(0.10, 365.0)?)
+        .horizon(52.0)
+        .segmenter("velocity", SpendVelocity)
+        .build()?
+        .run()?;
+    println!("\n{report}");
     Ok(())
 }

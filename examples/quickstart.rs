@@ -1,84 +1,91 @@
-//! Quickstart: simulate a customer base, put it through the ledger and summarise it.
+//! Quickstart: from a simulated transaction log to the customer-equity report.
 //!
 //! ```text
 //! cargo run --release --example quickstart
 //! ```
+//!
+//! 1. simulate 5,000 customers acquired over a quarter, with CDNOW-like behaviour and spend;
+//! 2. put their transactions through the validated ledger;
+//! 3. value the base: fit Pareto/NBD (purchases and dropout) and Gamma-Gamma (spend) on the
+//!    summaries at the as-of date, segment the customers (RFM, ABC), place them in the loyalty
+//!    programme of `examples/loyalty_rules.json`, compute the KPIs, and add the firm view;
+//! 4. print the report.
 use chrono::NaiveDate;
+use customer_assets::loyalty::Programme;
+use customer_assets::models::gamma_gamma::GammaGammaParams;
+use customer_assets::models::pareto_nbd::ParetoNbdParams;
+use customer_assets::segment::abc::AbcParams;
+use customer_assets::segment::rfm::RfmParams;
 use customer_assets::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
-use customer_assets::{Grain, Ledger, LedgerOptions, SummaryOptions, TimeUnit};
+use customer_assets::valuation::{Acquisition, DiscountRate, Valuation};
+use customer_assets::{Ledger, LedgerOptions, TimeUnit};
 use rust_decimal::Decimal;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).ok_or("bad date")?;
     let as_of = NaiveDate::from_ymd_opt(2024, 12, 31).ok_or("bad date")?;
 
-    // 5,000 customers acquired over the first quarter, with CDNOW-like Pareto/NBD behaviour.
+    // 1. A simulated base: Pareto/NBD purchasing (rates per week) and Gamma-Gamma spend.
     let process = ParetoNbdProcess::new(0.55, 10.58, 0.61, 11.67)?;
     let options = SimulationOptions::new(5_000, start, as_of, TimeUnit::WEEKS, 42)
         .acquisition_days(90)
         .spend(GammaGammaSpend::new(6.25, 3.74, 15.44)?);
     let base = simulate(&process, &options)?;
 
-    // Records -> validated ledger -> per-customer summaries at the as-of date.
-    let mut ledger = Ledger::new(LedgerOptions::default().grain(Grain::Day));
+    // 2. Records -> validated ledger.
+    let mut ledger = Ledger::new(LedgerOptions::default());
     ledger.extend_customers(base.customers().iter().cloned())?;
     ledger.extend_transactions(base.transactions().iter().cloned())?;
-    let summaries = ledger.summarize(SummaryOptions::new(as_of, TimeUnit::WEEKS))?;
+    println!(
+        "Simulated {} customers and {} transactions; valuing the base as of {as_of}.\n",
+        base.customers().len(),
+        ledger.transactions().len()
+    );
 
-    let n = summaries.len();
-    let repeaters = summaries.iter().filter(|s| s.frequency() > 0).count();
-    let revenue: Decimal = summaries.iter().map(|s| s.total_spend()).sum();
-    let orders: u32 = summaries.iter().map(|s| s.orders()).sum();
-    let mean = |f: &dyn Fn(&customer_assets::CustomerSummary) -> f64| {
-        summaries.iter().map(f).sum::<f64>() / n as f64
-    };
+    // 3. The valuation: every part is checked by `build()` before any work is done.
+    let programme: Programme = serde_json::from_str(include_str!("loyalty_rules.json"))?;
+    let report = Valuation::builder()
+        .ledger(&ledger)
+        .as_of(as_of)
+        .unit(TimeUnit::WEEKS)
+        .fit_transaction_model(ParetoNbdParams::new())
+        .fit_spend_model(GammaGammaParams::new())
+        .margin(0.30)
+        .discount(DiscountRate::per_period(0.10, 365.0)?)
+        .horizon(52.0)
+        .segmenter("rfm", RfmParams::default())
+        .segmenter("abc", AbcParams::default())
+        .tiers(&programme)
+        .kpis(90)
+        .acquisition(Acquisition {
+            customers: 1_250.0,
+            period_days: 91.0,
+            periods: 8,
+            cost: Decimal::new(25, 0),
+        })
+        .build()?
+        .run()?;
 
-    println!("customer-assets quickstart: a simulated base as of {as_of}");
-    println!();
-    println!("  customers                    {n:>10}");
+    // 4. The report as text tables (it also serializes to JSON with serde).
+    println!("{report}");
+    println!("\nThe five most valuable customers:");
+    let mut top: Vec<_> = report.customers.iter().collect();
+    top.sort_by_key(|c| std::cmp::Reverse(c.clv));
     println!(
-        "  transactions                 {:>10}",
-        base.transactions().len()
+        "  {:>8} {:>8} {:>10} {:>10} {:>9} {:<10} {:<10}",
+        "customer", "P(alive)", "exp. buys", "spend/buy", "CLV", "asset", "tier"
     );
-    println!("  orders                       {orders:>10}");
-    println!(
-        "  repeat customers             {repeaters:>10}  ({:.1}%)",
-        100.0 * repeaters as f64 / n as f64
-    );
-    println!("  revenue                      {:>10}", revenue.round_dp(2));
-    println!(
-        "  average order value          {:>10}",
-        (revenue / Decimal::from(orders.max(1))).round_dp(2)
-    );
-    println!(
-        "  mean frequency x             {:>10.3}",
-        mean(&|s| f64::from(s.frequency()))
-    );
-    println!(
-        "  mean recency t_x (weeks)     {:>10.2}",
-        mean(&|s| s.recency())
-    );
-    println!(
-        "  mean age T (weeks)           {:>10.2}",
-        mean(&|s| s.age())
-    );
-    println!(
-        "  distinct (x, t_x, T) patterns{:>10}",
-        summaries.patterns().len()
-    );
-    println!();
-    println!("  frequency x   customers");
-    let mut counts = [0usize; 8];
-    for s in &summaries {
-        counts[(s.frequency() as usize).min(7)] += 1;
-    }
-    for (x, c) in counts.iter().enumerate() {
-        let label = if x == 7 {
-            "7+".to_string()
-        } else {
-            x.to_string()
-        };
-        println!("  {label:>11}   {c:>9}  {}", "#".repeat(c * 50 / n.max(1)));
+    for c in top.iter().take(5) {
+        println!(
+            "  {:>8} {:>8.3} {:>10.2} {:>10.2} {:>9} {:<10} {:<10}",
+            c.id.to_string(),
+            c.p_alive,
+            c.expected_purchases,
+            c.expected_spend,
+            c.clv,
+            c.asset_class.to_string(),
+            c.tier.as_deref().unwrap_or("-")
+        );
     }
     Ok(())
 }

@@ -87,6 +87,7 @@ pub struct FitOptions {
     random_starts: u32,
     random_start_spread: f64,
     seed: u64,
+    theta_bound: f64,
 }
 
 impl Default for FitOptions {
@@ -98,6 +99,7 @@ impl Default for FitOptions {
             random_starts: 4,
             random_start_spread: 1.0,
             seed: 0x5eed,
+            theta_bound: 30.0,
         }
     }
 }
@@ -141,6 +143,14 @@ impl FitOptions {
         self.seed = seed;
         self
     }
+    /// Largest |θᵢ| a converged estimate may have (default 30, i.e. natural parameters between
+    /// e⁻³⁰ ≈ 1e-13 and e³⁰ ≈ 1e13). In log-parameters the gradient vanishes as a parameter drifts
+    /// to 0 or ∞, so such a point can pass the gradient test without being a maximum (or the
+    /// maximum does not exist); it does not count as converged and the next start is tried.
+    pub fn theta_bound(mut self, bound: f64) -> Self {
+        self.theta_bound = bound;
+        self
+    }
     /// The iteration budget.
     pub fn get_max_iterations(&self) -> u64 {
         self.max_iterations
@@ -178,6 +188,9 @@ impl FitOptions {
         }
         if !(self.penalty.is_finite() && self.penalty >= 0.0) {
             return bad("penalty", self.penalty, "must be finite and non-negative");
+        }
+        if self.theta_bound.is_nan() || self.theta_bound <= 0.0 {
+            return bad("theta_bound", self.theta_bound, "must be positive");
         }
         if !(self.random_start_spread.is_finite() && self.random_start_spread > 0.0) {
             return bad(
@@ -344,10 +357,12 @@ struct Attempt {
 
 /// L-BFGS memory length.
 const LBFGS_MEMORY: usize = 8;
+/// Retries of a stalled L-BFGS run with a capped step length.
+const STEP_CAPS: u32 = 4;
 /// Iteration cap of the Nelder-Mead fallback.
 const NELDER_MEAD_MAX_ITERATIONS: u64 = 3000;
 /// Fresh-memory restarts of L-BFGS after its line search stops early.
-const LBFGS_RESTARTS: u32 = 4;
+const LBFGS_RESTARTS: u32 = 8;
 
 /// argmin takes its problem by value: a borrowed view keeps the cache shared between runs.
 struct View<'p, 'a>(&'p Scaled<'a>);
@@ -370,9 +385,19 @@ impl Gradient for View<'_, '_> {
 
 /// One L-BFGS run from `start`. Never fails: an argmin error (for example a line search that met
 /// an infeasible point) ends the run at the best point so far. Returns (best θ, iterations).
-fn lbfgs_run(problem: &Scaled<'_>, start: &[f64], budget: u64, tolerance: f64) -> (Vec<f64>, u64) {
-    let solver = MoreThuenteLineSearch::new()
-        .with_c(1e-4, 0.9)
+fn lbfgs_run(
+    problem: &Scaled<'_>,
+    start: &[f64],
+    budget: u64,
+    tolerance: f64,
+    step_cap: Option<f64>,
+) -> (Vec<f64>, u64) {
+    let linesearch = match step_cap {
+        Some(cap) => MoreThuenteLineSearch::new().with_bounds(f64::EPSILON.sqrt() * cap, cap),
+        None => Ok(MoreThuenteLineSearch::new()),
+    };
+    let solver = linesearch
+        .and_then(|l| l.with_c(1e-4, 0.9))
         .and_then(|linesearch| LBFGS::new(linesearch, LBFGS_MEMORY).with_tolerance_grad(tolerance));
     let Ok(solver) = solver else {
         return (start.to_vec(), 0);
@@ -443,7 +468,12 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
     let mut iterations = 0;
     let (mut cost, grad) = problem.evaluate(&theta);
     let mut gradient_norm = norm(&grad);
-    for _ in 0..=LBFGS_RESTARTS {
+    // A run that cannot move (typically: its first trial step already left the feasible region,
+    // which ends argmin's line search) is retried with the step length capped, 10x tighter each
+    // time; a run that moves loosens the cap 4x.
+    let mut step_cap: Option<f64> = None;
+    let mut stalls = 0;
+    for _ in 0..(LBFGS_RESTARTS + STEP_CAPS) {
         if gradient_norm <= tolerance || iterations >= options.max_iterations {
             break;
         }
@@ -452,15 +482,25 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
             &theta,
             options.max_iterations - iterations,
             tolerance,
+            step_cap,
         );
         iterations += used.max(1);
         let (next_cost, next_grad) = problem.evaluate(&next);
         let progress = cost - next_cost;
-        theta = next;
-        cost = next_cost;
-        gradient_norm = norm(&next_grad);
-        if progress.is_nan() || progress <= 0.0 {
-            break; // a restart that cannot move again will not help
+        if progress > 0.0 {
+            theta = next;
+            cost = next_cost;
+            gradient_norm = norm(&next_grad);
+            // loosen a cap that worked: the objective may be nearly linear over a long way
+            step_cap = step_cap.map(|c| c * 4.0);
+        } else {
+            stalls += 1;
+            if stalls > STEP_CAPS {
+                break;
+            }
+            // The first L-BFGS direction is -grad: a step of alpha moves alpha * |grad|.
+            let first = 0.5 / gradient_norm.max(1.0);
+            step_cap = Some(step_cap.map_or(first, |c| c * 0.1));
         }
     }
     if gradient_norm <= tolerance {
@@ -480,7 +520,13 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
         .min(NELDER_MEAD_MAX_ITERATIONS);
     let (simplex_best, used) = nelder_mead_run(problem, &theta, budget, 0.1);
     iterations += used;
-    let (polished, used) = lbfgs_run(problem, &simplex_best, options.max_iterations, tolerance);
+    let (polished, used) = lbfgs_run(
+        problem,
+        &simplex_best,
+        options.max_iterations,
+        tolerance,
+        None,
+    );
     iterations += used;
     let (polished_cost, polished_grad) = problem.evaluate(&polished);
     if polished_cost <= cost {
@@ -497,11 +543,57 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
     }
 }
 
+/// Converged: a small gradient, at a point inside the θ bound (see [`FitOptions::theta_bound`]),
+/// where the objective curves upwards in every direction (a positive definite Hessian of the
+/// minimized f). The last test rejects the plateaus of log-parameters: as a natural parameter
+/// drifts to 0, its log-scale gradient vanishes although the point is no maximum.
+fn is_converged(
+    problem: &Scaled<'_>,
+    theta: &[f64],
+    gradient_norm: f64,
+    options: &FitOptions,
+) -> bool {
+    gradient_norm <= options.gradient_tolerance
+        && theta.iter().all(|t| t.abs() <= options.theta_bound)
+        && curves_upwards(problem, theta)
+}
+
+/// Whether the Hessian of f (central differences of its gradient) is positive definite.
+#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
+fn curves_upwards(problem: &Scaled<'_>, theta: &[f64]) -> bool {
+    let dim = theta.len();
+    let mut h = vec![vec![0.0; dim]; dim];
+    for j in 0..dim {
+        let step = 1e-5 * theta[j].abs().max(1.0);
+        let mut t = theta.to_vec();
+        t[j] = theta[j] + step;
+        let (up, plus) = problem.evaluate(&t);
+        t[j] = theta[j] - step;
+        let (down, minus) = problem.evaluate(&t);
+        if !(up.is_finite() && down.is_finite()) {
+            return false;
+        }
+        for i in 0..dim {
+            // `covariance` factors the negative of what it is given: pass −∇²f.
+            h[i][j] = -(plus[i] - minus[i]) / (2.0 * step);
+        }
+    }
+    for i in 0..dim {
+        for j in 0..i {
+            let mean = 0.5 * (h[i][j] + h[j][i]);
+            h[i][j] = mean;
+            h[j][i] = mean;
+        }
+    }
+    covariance(&h).is_ok()
+}
+
 /// Maximizes `objective` from the given starts (tried in order until one converges), then from
 /// [`FitOptions::random_starts`] seeded perturbations of the first start.
 ///
 /// Each start runs L-BFGS (argmin, More-Thuente line search) on the per-customer penalized
-/// objective, restarted with a fresh memory when its line search stops early; if that does not
+/// objective, restarted with a fresh memory when its line search stops early (with the step length
+/// capped, tighter after each stall and looser after each success); if that does not
 /// converge, Nelder-Mead from the best point and an L-BFGS polish. Infeasible points (a
 /// non-finite log-likelihood or gradient) count as +∞ for the optimizer: the line search steps
 /// back, Nelder-Mead rejects them. Returns the first converged estimate, or
@@ -555,7 +647,7 @@ pub fn maximize(
         }
         let a = attempt(&problem, start, options);
         iterations += a.iterations;
-        let converged = a.gradient_norm <= options.gradient_tolerance;
+        let converged = is_converged(&problem, &a.theta, a.gradient_norm, options);
         if best.as_ref().is_none_or(|b| a.cost < b.cost) {
             best = Some(a);
         }
@@ -568,7 +660,7 @@ pub fn maximize(
             starts: starts_tried,
         });
     };
-    let converged = best.gradient_norm <= options.gradient_tolerance;
+    let converged = is_converged(&problem, &best.theta, best.gradient_norm, options);
     let report = FitReport {
         log_likelihood: problem.log_likelihood(&best.theta),
         iterations,
@@ -688,6 +780,24 @@ pub fn natural_standard_errors(
     Ok(natural_standard_errors_from(theta, &cov))
 }
 
+/// Central finite differences of the log-likelihood value at θ (step 1e-6 · max(1, |θᵢ|)): the
+/// reference the models' tests compare their analytic gradients with. Entries are NaN where the
+/// value is not finite at θ ± step.
+pub fn finite_difference_gradient(objective: &dyn Objective, theta: &[f64]) -> Vec<f64> {
+    let mut scratch = vec![0.0; theta.len()];
+    (0..theta.len())
+        .map(|i| {
+            let step = 1e-6 * theta[i].abs().max(1.0);
+            let mut t = theta.to_vec();
+            t[i] = theta[i] + step;
+            let up = objective.value_and_gradient(&t, &mut scratch);
+            t[i] = theta[i] - step;
+            let down = objective.value_and_gradient(&t, &mut scratch);
+            (up - down) / (2.0 * step)
+        })
+        .collect()
+}
+
 /// Delta-method standard errors of exp(θᵢ) from a covariance of θ.
 pub fn natural_standard_errors_from(theta: &[f64], covariance: &[Vec<f64>]) -> Vec<f64> {
     theta
@@ -755,10 +865,49 @@ mod tests {
             "{se:?}"
         );
         assert!((se[1] - (var / (2.0 * n)).sqrt()).abs() < 1e-6, "{se:?}");
+        // the analytic gradient agrees with finite differences
+        let mut g = [0.0; 2];
+        let theta = [2.0, 1.5];
+        model.value_and_gradient(&theta, &mut g);
+        let fd = finite_difference_gradient(&model, &theta);
+        for (a, f) in g.iter().zip(&fd) {
+            assert!((a - f).abs() < 1e-5 * a.abs().max(1.0), "{g:?} {fd:?}");
+        }
         // the Hessian of the log-likelihood matches -n/σ² μ² on the (ln μ, ln μ) entry
         let h = hessian(&model, &max.theta).unwrap();
         assert!((h[0][0] + n / var * mean * mean).abs() < 1e-4 * n / var * mean * mean);
         assert!((h[0][1] - h[1][0]).abs() < 1e-12);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        #[test]
+        fn normal_mle_from_any_start(
+            shift in 0.5f64..50.0,
+            spread in 0.1f64..10.0,
+            start_mu in -3.0f64..5.0,
+            start_sigma in -3.0f64..4.0,
+        ) {
+            let data: Vec<f64> = sample().data.iter().map(|x| shift + spread * (x - 10.0) / 3.0).collect();
+            proptest::prop_assume!(data.iter().sum::<f64>() > 0.0);
+            let n = data.len() as f64;
+            let mean = data.iter().sum::<f64>() / n;
+            let sd = (data.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let model = Normal { data };
+            // Either the MLE or an honest error: from a start far above the data, the log-scale
+            // gradient can vanish as mu drifts to 0, a degenerate point that must not count.
+            let max = match maximize(&model, &[vec![start_mu, start_sigma]], &FitOptions::default()) {
+                Ok(max) => max,
+                Err(FitError::NotConverged(report)) => {
+                    proptest::prop_assert!(!report.converged);
+                    return Ok(());
+                }
+                Err(e) => return Err(proptest::test_runner::TestCaseError::fail(e.to_string())),
+            };
+            proptest::prop_assert!(max.report.converged);
+            proptest::prop_assert!((max.theta[0].exp() - mean).abs() < 1e-5 * mean.max(sd));
+            proptest::prop_assert!((max.theta[1].exp() - sd).abs() < 1e-5 * sd);
+        }
     }
 
     /// Exponential waiting times, infeasible (NaN) for rates above 2.
@@ -793,6 +942,16 @@ mod tests {
         };
         let max = maximize(&data, &[vec![-5.0]], &FitOptions::default()).unwrap();
         assert!((max.theta[0].exp() - 1.9).abs() < 1e-6);
+        assert_eq!(max.report.method, FitMethod::Lbfgs);
+        // A first step far into the infeasible region (gradient 1000 per customer at the start):
+        // the capped retries of L-BFGS handle it without Nelder-Mead.
+        let steep = Capped {
+            n: 1.9e4,
+            total: 1e4,
+        };
+        let max = maximize(&steep, &[vec![-12.0]], &FitOptions::default()).unwrap();
+        assert!((max.theta[0].exp() - 1.9).abs() < 1e-6);
+        assert_eq!(max.report.method, FitMethod::Lbfgs);
         assert!(matches!(
             maximize(&data, &[vec![2.0]], &FitOptions::default().random_starts(0)),
             Err(FitError::Infeasible { starts: 1 })

@@ -60,9 +60,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut reports: Vec<ValidationReport> = Vec::new();
     for name in names {
         let model: Box<dyn TransactionModel> = match name {
-            "bg-nbd" => Box::new(BgNbdParams::new().fit(&patterns).map_err(|e| format!("{name}: {e}"))?),
-            "mbg-nbd" => Box::new(MbgNbdParams::new().fit(&patterns).map_err(|e| format!("{name}: {e}"))?),
-            _ => Box::new(ParetoNbdParams::new().fit(&patterns).map_err(|e| format!("{name}: {e}"))?),
+            "bg-nbd" => Box::new(
+                BgNbdParams::new()
+                    .fit(&patterns)
+                    .map_err(|e| format!("{name}: {e}"))?,
+            ),
+            "mbg-nbd" => Box::new(
+                MbgNbdParams::new()
+                    .fit(&patterns)
+                    .map_err(|e| format!("{name}: {e}"))?,
+            ),
+            _ => Box::new(
+                ParetoNbdParams::new()
+                    .fit(&patterns)
+                    .map_err(|e| format!("{name}: {e}"))?,
+            ),
         };
         let report = validate(model.as_ref(), &summaries, &transactions)
             .map_err(|e| format!("{name}: {e}"))?;

@@ -516,7 +516,9 @@ impl<'a> Evaluator<'a> {
     /// Evaluates a whole base at `as_of`: every customer given (in that order) and then every
     /// customer seen only in the transactions (in order of first appearance). A customer's
     /// membership starts at their acquisition date, or at their first transaction when no
-    /// customer record is given. Members who join after `as_of` are left out.
+    /// customer record is given. Members who join after `as_of` are left out. With the
+    /// `parallel` feature members are replayed on all cores (same output; when several members
+    /// fail, which error is returned is not specified).
     pub fn evaluate_base(
         &self,
         customers: &[Customer],
@@ -527,17 +529,42 @@ impl<'a> Evaluator<'a> {
     ) -> Result<Vec<Replay>, LoyaltyError> {
         self.check_metric()?;
         let mut base = Base::group(customers, transactions, redemptions, locks);
-        let mut out = Vec::with_capacity(base.len());
-        for m in base.members() {
-            let Some(joined) = m.joined.or_else(|| m.txns.iter().map(|t| t.date()).min()) else {
-                continue;
-            };
-            if joined > as_of {
-                continue;
-            }
-            out.push(self.replay_refs(m.id, Some(joined), m.txns, m.reds, m.locks, as_of)?);
+        let members = base.members();
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            let replays: Vec<Option<Replay>> = members
+                .into_par_iter()
+                .map(|m| self.replay_member(m, as_of))
+                .collect::<Result<_, _>>()?;
+            Ok(replays.into_iter().flatten().collect())
         }
-        Ok(out)
+        #[cfg(not(feature = "parallel"))]
+        {
+            let mut out = Vec::with_capacity(members.len());
+            for m in members {
+                if let Some(r) = self.replay_member(m, as_of)? {
+                    out.push(r);
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    /// Replays one member of a base; `None` for members who join after `as_of`.
+    fn replay_member(
+        &self,
+        m: BaseMember<'_, '_>,
+        as_of: NaiveDate,
+    ) -> Result<Option<Replay>, LoyaltyError> {
+        let Some(joined) = m.joined.or_else(|| m.txns.iter().map(|t| t.date()).min()) else {
+            return Ok(None);
+        };
+        if joined > as_of {
+            return Ok(None);
+        }
+        self.replay_refs(m.id, Some(joined), m.txns, m.reds, m.locks, as_of)
+            .map(Some)
     }
 }
 

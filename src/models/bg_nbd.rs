@@ -271,6 +271,23 @@ impl BgNbd {
     }
 }
 
+impl BgNbd {
+    /// [`TransactionModel::expected_purchases`] for many customers at once, in order (spread
+    /// over cores with the `parallel` feature).
+    pub fn expected_purchases_batch(
+        &self,
+        histories: &[History],
+        t: f64,
+    ) -> Result<Vec<f64>, PredictError> {
+        crate::models::btyd::batch(histories, |h| self.expected_purchases(h, t))
+    }
+
+    /// [`TransactionModel::p_alive`] at T for many customers at once, in order.
+    pub fn p_alive_batch(&self, histories: &[History]) -> Result<Vec<f64>, PredictError> {
+        crate::models::btyd::batch(histories, |h| self.p_alive(h, 0.0))
+    }
+}
+
 impl TransactionModel for BgNbd {
     fn parameters(&self) -> Vec<(String, f64)> {
         let p = self.params;

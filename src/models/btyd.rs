@@ -167,7 +167,12 @@ impl Prepared {
     /// Sorts and rescales; `scale` is chosen as the weighted mean age (1 when all ages are 0).
     pub fn new(patterns: &Patterns, rescale: bool) -> Self {
         let mut rows: Vec<_> = patterns.iter().collect();
-        rows.sort_by_key(|p| p.frequency());
+        // by x (per-x terms once per group), then t_x (equal t_x share the Pareto/NBD ₂F₁)
+        rows.sort_by(|p, q| {
+            p.frequency()
+                .cmp(&q.frequency())
+                .then(p.recency().total_cmp(&q.recency()))
+        });
         let total: f64 = rows.iter().map(|p| p.weight()).sum();
         let mean_age = rows.iter().map(|p| p.weight() * p.age()).sum::<f64>() / total;
         let scale = if rescale && mean_age.is_finite() && mean_age > 0.0 {
@@ -534,8 +539,15 @@ pub(crate) fn beta_geometric_ll(data: &Prepared, theta: &[f64], offset: f64) -> 
             let (lrow, w4, l_tx) = if second {
                 let l_tx = (alpha + data.recency[i]).ln();
                 let a4 = lc - rx * l_tx;
-                let m = lse(a3, a4);
-                (m, (a4 - m).exp(), l_tx)
+                // ln(e^a3 + e^a4) and the share of the second term with one exp and one ln_1p
+                let d = a4 - a3;
+                if d <= 0.0 {
+                    let e = d.exp();
+                    (a3 + e.ln_1p(), e / (1.0 + e), l_tx)
+                } else {
+                    let e = (-d).exp();
+                    (a4 + e.ln_1p(), 1.0 / (1.0 + e), l_tx)
+                }
             } else {
                 (a3, 0.0, 0.0)
             };
@@ -732,6 +744,23 @@ pub(crate) fn total_beta_geometric_ll(
         "log-likelihood",
         beta_geometric_ll(&data, &theta, model.offset).0,
     )
+}
+
+/// Applies `f` to every history (in parallel with the `parallel` feature), keeping the order;
+/// the first error wins.
+pub(crate) fn batch<F>(histories: &[crate::models::History], f: F) -> Result<Vec<f64>, PredictError>
+where
+    F: Fn(&crate::models::History) -> Result<f64, PredictError> + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        histories.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        histories.iter().map(f).collect()
+    }
 }
 
 #[cfg(test)]

@@ -269,7 +269,7 @@ pub trait RetentionModel {
             |t| self.ln_survival(t as f64),
         )
     }
-    /// Expected lifetime E[T] = Σ_{t ≥ 0} S(t) of a new customer, in periods. Numerically: the
+    /// Expected lifetime E\[T\] = Σ_{t ≥ 0} S(t) of a new customer, in periods. Numerically: the
     /// series up to t = 2^16 plus a power-law tail estimated from the last terms; an error when
     /// the tail decays too slowly for the mean to be finite.
     fn expected_lifetime(&self) -> Result<f64, PredictError> {

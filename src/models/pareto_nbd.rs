@@ -197,11 +197,28 @@ fn row_terms(
     t_x: f64,
     age: f64,
 ) -> Result<RowTerms, String> {
+    let at_recency = ln_f(r, alpha, s, beta, x, t_x)?;
+    row_terms_with(r, alpha, s, beta, x, t_x, age, at_recency)
+}
+
+/// As [`row_terms`], with ln F(t_x) and its gradient given (customers sharing x and t_x, such as
+/// every customer without repeat purchases, share it).
+#[allow(clippy::too_many_arguments)]
+fn row_terms_with(
+    r: f64,
+    alpha: f64,
+    s: f64,
+    beta: f64,
+    x: f64,
+    t_x: f64,
+    age: f64,
+    at_recency: (f64, [f64; 4]),
+) -> Result<RowTerms, String> {
     let n = r + s + x;
     let (la, lb) = ((alpha + age).ln(), (beta + age).ln());
     let b = -(r + x) * la - s * lb;
     let db = [-la, -(r + x) / (alpha + age), -lb, -s / (beta + age)];
-    let (f1, g1) = ln_f(r, alpha, s, beta, x, t_x)?;
+    let (f1, g1) = at_recency;
     let (d, dd) = if t_x < age {
         let (f2, g2) = ln_f(r, alpha, s, beta, x, age)?;
         let diff = f2 - f1; // < 0: F decreases in t
@@ -241,9 +258,21 @@ fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
             s / beta,
         ];
         let (mut ll, mut g, mut w_sum) = (0.0, [0.0; 4], 0.0);
+        let mut cache: Option<(f64, (f64, [f64; 4]))> = None;
         for i in rows {
             let w = data.weight[i];
-            let Ok(t) = row_terms(r, alpha, s, beta, x, data.recency[i], data.age[i]) else {
+            let t_x = data.recency[i];
+            let at_recency = match cache {
+                Some((t, v)) if t == t_x => v,
+                _ => match ln_f(r, alpha, s, beta, x, t_x) {
+                    Ok(v) => {
+                        cache = Some((t_x, v));
+                        v
+                    }
+                    Err(_) => return (f64::NEG_INFINITY, [0.0; 4]),
+                },
+            };
+            let Ok(t) = row_terms_with(r, alpha, s, beta, x, t_x, data.age[i], at_recency) else {
                 return (f64::NEG_INFINITY, [0.0; 4]);
             };
             let m = lse(t.b, t.d);
@@ -546,6 +575,23 @@ pub fn tricomi_u_diagonal(a: f64, z: f64) -> Result<f64, PredictError> {
     )
 }
 
+impl ParetoNbd {
+    /// [`TransactionModel::expected_purchases`] for many customers at once, in order (spread
+    /// over cores with the `parallel` feature).
+    pub fn expected_purchases_batch(
+        &self,
+        histories: &[History],
+        t: f64,
+    ) -> Result<Vec<f64>, PredictError> {
+        crate::models::btyd::batch(histories, |h| self.expected_purchases(h, t))
+    }
+
+    /// [`TransactionModel::p_alive`] at T for many customers at once, in order.
+    pub fn p_alive_batch(&self, histories: &[History]) -> Result<Vec<f64>, PredictError> {
+        crate::models::btyd::batch(histories, |h| self.p_alive(h, 0.0))
+    }
+}
+
 impl TransactionModel for ParetoNbd {
     fn parameters(&self) -> Vec<(String, f64)> {
         let p = self.params;
@@ -620,7 +666,7 @@ impl TransactionModel for ParetoNbd {
         let p = self.params;
         self.alive_pmf(n, p.r, p.alpha, p.beta, t)
     }
-    /// Closed form (Fader, Hardie & Lee 2005, "RFM and CLV", eq. 2): P(alive) E[λ] E[1/(δ+μ)]
+    /// Closed form (Fader, Hardie & Lee 2005, "RFM and CLV", eq. 2): P(alive) E\[λ\] E\[1/(δ+μ)\]
     /// = P(alive) (r+x)/(α+T) (β+T)^s δ^(s-1) U(s, s; δ(β+T)).
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
         let rate = discount_rate(rate)?;

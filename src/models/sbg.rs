@@ -162,7 +162,7 @@ impl RetentionModel for Sbg {
     fn log_likelihood(&self, cohorts: &[Cohort]) -> f64 {
         cohort_ll_grad(&[self.params.alpha, self.params.beta], cohorts).0
     }
-    /// E[T] = (α + β − 1)/(α − 1), finite only when α > 1.
+    /// E\[T\] = (α + β − 1)/(α − 1), finite only when α > 1.
     fn expected_lifetime(&self) -> Result<f64, PredictError> {
         let SbgParams { alpha, beta } = self.params;
         if alpha <= 1.0 {

@@ -202,6 +202,7 @@ impl fmt::Display for Feature {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "ProfileDef"))]
 pub struct Profile {
     id: CustomerId,
     unit: TimeUnit,
@@ -218,6 +219,58 @@ pub struct Profile {
     channel: Option<String>,
     region: Option<String>,
     tags: Vec<String>,
+}
+
+/// The serialized form of a [`Profile`], validated on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ProfileDef {
+    id: CustomerId,
+    unit: TimeUnit,
+    purchased: bool,
+    frequency: u32,
+    recency: f64,
+    age: f64,
+    monetary_value: Decimal,
+    total_spend: Decimal,
+    orders: u32,
+    gap_before_last: Option<f64>,
+    p_alive: Option<f64>,
+    clv: Option<f64>,
+    channel: Option<String>,
+    region: Option<String>,
+    tags: Vec<String>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ProfileDef> for Profile {
+    type Error = SegmentError;
+    fn try_from(d: ProfileDef) -> Result<Self, SegmentError> {
+        let mut p = Profile::new(
+            d.id,
+            d.unit,
+            d.frequency,
+            d.recency,
+            d.age,
+            d.monetary_value,
+        )?;
+        p.purchased = d.purchased;
+        p.total_spend = d.total_spend;
+        p.orders = d.orders;
+        p.channel = d.channel;
+        p.region = d.region;
+        p.tags = d.tags;
+        if let Some(g) = d.gap_before_last {
+            p = p.with_gap_before_last(g)?;
+        }
+        if let Some(v) = d.p_alive {
+            p = p.with_p_alive(v)?;
+        }
+        if let Some(v) = d.clv {
+            p = p.with_clv(v)?;
+        }
+        Ok(p)
+    }
 }
 
 impl Profile {

@@ -242,7 +242,7 @@ impl fmt::Display for EquityReport {
         )?;
         writeln!(
             f,
-            "  margin {:.0}%, discount {:.5} per {} (continuous), horizon {} {}",
+            "  margin {:.0}%, discount {:.5} per unit of {} (continuous), horizon {} {}",
             self.margin * 100.0,
             self.discount_rate,
             self.unit,

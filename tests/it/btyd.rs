@@ -408,6 +408,20 @@ proptest! {
     }
 
     #[test]
+    fn models_round_trip_through_json(
+        v in prop::array::uniform4(0.01f64..50.0),
+        days in 0.5f64..30.0,
+    ) {
+        let unit = TimeUnit::custom_days(days).unwrap();
+        let bg = BgNbd::new(v[0], v[1], v[2], v[3], unit).unwrap();
+        prop_assert_eq!(serde_json::from_str::<BgNbd>(&serde_json::to_string(&bg).unwrap()).unwrap(), bg);
+        let mbg = MbgNbd::new(v[0], v[1], v[2], v[3], unit).unwrap();
+        prop_assert_eq!(serde_json::from_str::<MbgNbd>(&serde_json::to_string(&mbg).unwrap()).unwrap(), mbg);
+        let p = ParetoNbd::new(v[0], v[1], v[2], v[3], unit).unwrap();
+        prop_assert_eq!(serde_json::from_str::<ParetoNbd>(&serde_json::to_string(&p).unwrap()).unwrap(), p);
+    }
+
+    #[test]
     fn pmf_sums_to_one_and_matches_the_expectation(
         x in 0u32..15,
         frac in 0.0f64..=1.0,

@@ -1,9 +1,12 @@
 //! Gamma-Gamma: the CDNOW golden fit (Fader, Hardie & Lee 2005; ../shared/reference-values.md),
 //! parameter recovery and interval coverage on simulated spend, serde round trip.
 
+use chrono::NaiveDate;
 use customer_assets::fit::FitOptions;
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams, SpendData};
-use customer_assets::SpendModel;
+use customer_assets::{
+    CustomerId, Ledger, LedgerOptions, SpendModel, SummaryOptions, TimeUnit, Transaction,
+};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Gamma, Poisson};
 
@@ -59,6 +62,37 @@ fn cdnow_golden_fit() {
     assert!((pop - p.p * p.gamma / (p.q - 1.0)).abs() < 1e-9);
     let s = model.expected_spend(2, 22.35).unwrap();
     assert!(s > 22.35 && s < pop, "{s} {pop}");
+}
+
+/// The full path a user takes from the raw log: transactions -> ledger -> summaries at
+/// 1997-09-30 in weeks -> the repeat buyers' exact mean spends.
+#[test]
+fn cdnow_fit_from_the_transaction_log() {
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let mut reader =
+        csv::Reader::from_path(crate::data_file("cdnow_sample_transactions.csv")).unwrap();
+    let log: Vec<Transaction> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let amount = Transaction::parse_amount(&r[3], "amount").unwrap();
+            Transaction::purchase(CustomerId::new(&r[0]).unwrap(), date(&r[1]), amount).unwrap()
+        })
+        .collect();
+    let mut ledger = Ledger::new(LedgerOptions::default());
+    ledger.extend_transactions(log).unwrap();
+    let summaries = ledger
+        .summarize(SummaryOptions::new(date("1997-09-30"), TimeUnit::WEEKS))
+        .unwrap();
+    let data = SpendData::from_summaries(&summaries).unwrap();
+    assert_eq!(data.rows().len(), 946);
+    let model = GammaGammaParams::new().fit(&data).unwrap();
+    let p = model.params();
+    // from the exact spends, all three land within the published rounding
+    assert!((p.p - 6.25).abs() <= 0.005, "{p:?}");
+    assert!((p.q - 3.74).abs() <= 0.005, "{p:?}");
+    assert!((p.gamma - 15.44).abs() <= 0.005, "{p:?}");
+    assert!((model.report().unwrap().log_likelihood - (-4055.92)).abs() <= 0.01);
 }
 
 #[test]
@@ -143,4 +177,22 @@ fn fitted_model_round_trips_through_json() {
     let given = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
     let back: GammaGamma = serde_json::from_str(&serde_json::to_string(&given).unwrap()).unwrap();
     assert_eq!(back, given);
+}
+
+proptest::proptest! {
+    /// The expected spend is a credibility-weighted mean: between the customer's own mean spend
+    /// and the population mean, closer to the customer's the more transactions it has.
+    #[test]
+    fn expected_spend_lies_between_own_and_population_means(
+        p in 0.1f64..20.0, q in 1.05f64..20.0, gamma in 0.1f64..100.0,
+        x in 1u32..200, mean in 0.01f64..1000.0,
+    ) {
+        let model = GammaGamma::new(p, q, gamma).unwrap();
+        let pop = model.expected_spend_new().unwrap();
+        let e = model.expected_spend(x, mean).unwrap();
+        let (lo, hi) = (mean.min(pop), mean.max(pop));
+        proptest::prop_assert!(e >= lo * (1.0 - 1e-12) && e <= hi * (1.0 + 1e-12));
+        let more = model.expected_spend(x + 1, mean).unwrap();
+        proptest::prop_assert!((more - mean).abs() <= (e - mean).abs() * (1.0 + 1e-12));
+    }
 }

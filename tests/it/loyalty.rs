@@ -1067,7 +1067,12 @@ mod forecasts {
             n += 1;
         }
         let n_f = n as f64;
-        (expected / n_f, kept / n_f, var.sqrt() / n_f, n)
+        let out = (expected / n_f, kept / n_f, var.sqrt() / n_f, n);
+        eprintln!(
+            "keep share: forecast {:.4}, realised {:.4}, se {:.4}, n {}",
+            out.0, out.1, out.2, out.3
+        );
+        out
     }
 
     #[test]
@@ -1097,10 +1102,12 @@ mod forecasts {
             2.0,
             40.0,
             day("2023-01-01"),
-            day("2024-03-01"),
+            day("2025-03-01"),
             7,
         );
-        let as_of = day("2023-08-31");
+        // Tiers held at the as-of date were earned in 2023 or so far in 2024; keeping them at the
+        // review of 2025-01-01 depends on the orders of 2024 alone.
+        let as_of = day("2024-08-31");
         let mut ledger = Ledger::new(LedgerOptions::default());
         ledger.extend_transactions(txns.iter().cloned()).unwrap();
         let summaries = ledger
@@ -1119,9 +1126,9 @@ mod forecasts {
         assert!(forecast
             .members
             .iter()
-            .all(|f| f.review == day("2024-01-01")));
+            .all(|f| f.review == day("2025-01-01")));
         let truth = ev
-            .evaluate_base(&customers, &txns, &[], &[], day("2024-01-01"))
+            .evaluate_base(&customers, &txns, &[], &[], day("2025-01-01"))
             .unwrap();
         let (expected, realised, se, n) = keep_check(&forecast, &truth);
         assert!(n > 300, "{n} members above the base tier");
@@ -1354,5 +1361,82 @@ mod forecasts {
             ..options
         };
         assert!(points_liability(&[], &summaries, &Poisson { per_day }, &bad).is_err());
+    }
+
+    #[test]
+    fn bg_nbd_order_forecast_matches_the_share_of_simulated_bg_nbd_customers_keeping_a_tier() {
+        use customer_assets::simulate::{simulate, BgNbdProcess, SimulationOptions};
+        use customer_assets::BgNbd;
+        // "Three orders in a calendar year for Silver, eight for Gold; re-bucketed every Jan 1."
+        let l = TierLadder::new(
+            Metric::Orders,
+            vec![
+                Tier::new("Member", dec("0")),
+                Tier::new("Silver", dec("3")),
+                Tier::new("Gold", dec("8")),
+            ],
+        )
+        .unwrap();
+        let p = Programme::new(
+            "orders",
+            l,
+            QualificationWindow::CalendarYear,
+            Downgrades::default(),
+            EarnRules::default(),
+        )
+        .unwrap();
+        let (r, alpha, a, b) = (0.9, 3.0, 0.6, 3.0); // alpha per week
+        let process = BgNbdProcess::new(r, alpha, a, b).unwrap();
+        let opts = SimulationOptions::new(
+            3000,
+            day("2023-01-01"),
+            day("2025-01-31"),
+            TimeUnit::WEEKS,
+            42,
+        )
+        .acquisition_days(60);
+        let base = simulate(&process, &opts).unwrap();
+        // Tiers earned in 2023 are kept at the review of 2025-01-01 only with enough 2024 orders,
+        // and BG/NBD customers may have dropped out.
+        let as_of = day("2024-06-30");
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        ledger
+            .extend_transactions(base.transactions().iter().cloned())
+            .unwrap();
+        let summaries = ledger
+            .summarize(SummaryOptions::new(as_of, TimeUnit::WEEKS))
+            .unwrap();
+        let model = BgNbd::new(r, alpha, a, b, TimeUnit::WEEKS).unwrap();
+        let spend = FlatSpend(1.0);
+        let ev = Evaluator::new(&p);
+        let forecast = TierForecaster::new(ev, &model, &spend)
+            .forecast_base(
+                base.customers(),
+                base.transactions(),
+                &[],
+                &[],
+                &summaries,
+                as_of,
+            )
+            .unwrap();
+        assert!(forecast
+            .members
+            .iter()
+            .all(|f| f.method == ForecastMethod::Exact));
+        let truth = ev
+            .evaluate_base(
+                base.customers(),
+                base.transactions(),
+                &[],
+                &[],
+                day("2025-01-01"),
+            )
+            .unwrap();
+        let (expected, realised, se, n) = keep_check(&forecast, &truth);
+        assert!(n > 500, "{n} members above the base tier");
+        assert!(
+            (expected - realised).abs() < 4.0 * se,
+            "forecast {expected:.4} vs simulated {realised:.4} (se {se:.4}, n {n})"
+        );
     }
 }

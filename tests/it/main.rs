@@ -11,6 +11,7 @@ mod segment;
 mod special;
 mod summarize;
 mod validation;
+mod valuation;
 
 /// The shared data folder: `CUSTOMER_ASSETS_DATA`, else `../shared/data` beside the crate.
 /// Fails loudly when the folder is missing: golden tests must never skip silently.

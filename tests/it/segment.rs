@@ -696,3 +696,52 @@ fn single_customer_and_all_equal_values_for_the_other_segmenters() {
         .unwrap();
     assert!(j.iter().all(|l| l.scores.monetary == 1));
 }
+
+#[test]
+fn labels_and_learnt_segmenters_serialize_and_apply_to_new_customers() {
+    use customer_assets::segment::abc::Abc;
+    use customer_assets::segment::asset_quality::{AssetClass, AssetQualityParams};
+    use customer_assets::segment::kmeans::Cluster;
+    use customer_assets::segment::lifecycle::Stage;
+    let base = spenders(&[50.0, 30.0, 15.0, 4.0, 1.0]);
+    let (abc, _) = AbcParams::default().segment(&base).unwrap();
+    let back: Abc = serde_json::from_str(&serde_json::to_string(&abc).unwrap()).unwrap();
+    assert_eq!(
+        back.assign(&row(99, 1, 1.0, 2.0, 45.0)).unwrap(),
+        AbcClass::A
+    );
+    assert_eq!(
+        back.assign(&row(98, 1, 1.0, 2.0, 0.5)).unwrap(),
+        AbcClass::C
+    );
+    let labels = serde_json::json!([AbcClass::B, Stage::AtRisk, AssetClass::WinBack, Cluster(3),]);
+    assert_eq!(labels.to_string(), r#"["B","at_risk","win_back",3]"#);
+    let (rfm, l) = RfmParams::default().segment(&base).unwrap();
+    let json = serde_json::to_value(&l[0]).unwrap();
+    assert_eq!(json["segment"], "Lost"); // equal recency and frequency: both score 1
+    assert_eq!(json["scores"]["recency"], 1);
+    let _ = rfm;
+    let valued: Vec<Profile> = base
+        .iter()
+        .map(|p| p.clone().with_clv(10.0).unwrap().with_p_alive(0.9).unwrap())
+        .collect();
+    let (aq, _) = AssetQualityParams::default().segment(&valued).unwrap();
+    let aq_back: customer_assets::segment::asset_quality::AssetQuality =
+        serde_json::from_str(&serde_json::to_string(&aq).unwrap()).unwrap();
+    assert_eq!(aq_back, aq);
+}
+
+#[test]
+fn profiles_round_trip_and_invalid_ones_are_refused() {
+    let p = row(7, 3, 4.0, 9.0, 12.5)
+        .with_p_alive(0.4)
+        .unwrap()
+        .with_region("north");
+    let json = serde_json::to_string(&p).unwrap();
+    let back: Profile = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, p);
+    let bad = json.replace("\"p_alive\":0.4", "\"p_alive\":1.4");
+    assert!(serde_json::from_str::<Profile>(&bad).is_err());
+    let bad = json.replace("\"recency\":4.0", "\"recency\":40.0");
+    assert!(serde_json::from_str::<Profile>(&bad).is_err());
+}

@@ -1,0 +1,143 @@
+//! Fitting and prediction speed of the transaction models on simulated customers with distinct,
+//! continuous t_x and T (no compression shortcut: every customer is its own pattern).
+//!
+//! ```text
+//! cargo bench --bench models -- --warm-up-time 1 --measurement-time 3
+//! cargo bench --bench models --features parallel -- --warm-up-time 1 --measurement-time 3
+//! BTYD_EXPORT=/tmp/bench cargo bench --bench models -- --list   # also writes the data as CSV
+//! ```
+//!
+//! The customers follow the BG/NBD (CDNOW parameters r = 0.243, α = 4.414, a = 0.793, b = 2.426)
+//! and Pareto/NBD (r = 0.553, α = 10.578, s = 0.606, β = 11.669) processes, with T uniform on
+//! [27, 39] weeks; `benches/compare_lifetimes.py` times Python lifetimes on the same CSV files.
+use std::hint::black_box;
+use std::io::Write;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use customer_assets::models::bg_nbd::BgNbd;
+use customer_assets::{BgNbdParams, History, ParetoNbd, ParetoNbdParams, Patterns, TimeUnit};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Beta, Distribution, Exp, Gamma};
+
+/// (x, t_x, T) of `n` simulated customers. `dropout` decides after each purchase (BG) or draws a
+/// lifetime (Pareto) — see the two generators below.
+fn bg_customers(n: usize, seed: u64) -> Vec<(u32, f64, f64)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (r, alpha, a, b) = (0.243, 4.414, 0.793, 2.426);
+    let rate: Gamma<f64> = Gamma::new(r, 1.0 / alpha).unwrap();
+    let drop: Beta<f64> = Beta::new(a, b).unwrap();
+    (0..n)
+        .map(|_| {
+            let t_end: f64 = rng.random_range(27.0..39.0);
+            let lambda: f64 = rate.sample(&mut rng).max(1e-12);
+            let p: f64 = drop.sample(&mut rng);
+            let gap = Exp::new(lambda).unwrap();
+            let (mut t, mut x, mut t_x) = (0.0, 0u32, 0.0);
+            loop {
+                t += gap.sample(&mut rng);
+                if t > t_end {
+                    break;
+                }
+                x += 1;
+                t_x = t;
+                if rng.random::<f64>() < p {
+                    break;
+                }
+            }
+            (x, t_x, t_end)
+        })
+        .collect()
+}
+
+fn pareto_customers(n: usize, seed: u64) -> Vec<(u32, f64, f64)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (r, alpha, s, beta) = (0.553, 10.578, 0.606, 11.669);
+    let rate: Gamma<f64> = Gamma::new(r, 1.0 / alpha).unwrap();
+    let death: Gamma<f64> = Gamma::new(s, 1.0 / beta).unwrap();
+    (0..n)
+        .map(|_| {
+            let t_end: f64 = rng.random_range(27.0..39.0);
+            let lambda: f64 = rate.sample(&mut rng).max(1e-12);
+            let mu: f64 = death.sample(&mut rng).max(1e-12);
+            let life = Exp::new(mu).unwrap().sample(&mut rng);
+            let gap = Exp::new(lambda).unwrap();
+            let stop = t_end.min(life);
+            let (mut t, mut x, mut t_x) = (0.0, 0u32, 0.0);
+            loop {
+                t += gap.sample(&mut rng);
+                if t > stop {
+                    break;
+                }
+                x += 1;
+                t_x = t;
+            }
+            (x, t_x, t_end)
+        })
+        .collect()
+}
+
+fn patterns(rows: &[(u32, f64, f64)]) -> Patterns {
+    Patterns::new(
+        TimeUnit::WEEKS,
+        rows.iter().map(|&(x, tx, t)| (x, tx, t, 1.0)),
+    )
+    .unwrap()
+}
+
+/// With BTYD_EXPORT=DIR, writes DIR/bg_1m.csv and DIR/pareto_250k.csv
+/// (`customer_id,frequency,recency,T`) for benches/compare_lifetimes.py.
+fn export(name: &str, rows: &[(u32, f64, f64)]) {
+    let Some(dir) = std::env::var_os("BTYD_EXPORT") else {
+        return;
+    };
+    let path = std::path::Path::new(&dir).join(name);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(out, "customer_id,frequency,recency,T").unwrap();
+    for (i, (x, tx, t)) in rows.iter().enumerate() {
+        writeln!(out, "{i},{x},{tx},{t}").unwrap();
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let bg_rows = bg_customers(1_000_000, 1);
+    export("bg_1m.csv", &bg_rows);
+    let bg = patterns(&bg_rows);
+    assert_eq!(bg.len(), 1_000_000, "patterns must stay distinct");
+    let pareto_rows = pareto_customers(250_000, 2);
+    export("pareto_250k.csv", &pareto_rows);
+    let pareto = patterns(&pareto_rows);
+
+    let mut group = c.benchmark_group("models");
+    group.sample_size(10);
+    group.bench_function("bg_nbd_fit_1m", |b| {
+        b.iter(|| BgNbdParams::new().fit(black_box(&bg)).unwrap())
+    });
+    group.bench_function("pareto_nbd_fit_250k", |b| {
+        b.iter(|| ParetoNbdParams::new().fit(black_box(&pareto)).unwrap())
+    });
+    let histories: Vec<History> = bg_rows
+        .iter()
+        .map(|&(x, tx, t)| History::new(x, tx, t))
+        .collect();
+    let bg_model = BgNbd::new(0.243, 4.414, 0.793, 2.426, TimeUnit::WEEKS).unwrap();
+    group.bench_function("bg_nbd_expected_purchases_1m", |b| {
+        b.iter(|| {
+            bg_model
+                .expected_purchases_batch(black_box(&histories), 39.0)
+                .unwrap()
+        })
+    });
+    let pareto_model = ParetoNbd::new(0.553, 10.578, 0.606, 11.669, TimeUnit::WEEKS).unwrap();
+    group.bench_function("pareto_nbd_expected_purchases_1m", |b| {
+        b.iter(|| {
+            pareto_model
+                .expected_purchases_batch(black_box(&histories), 39.0)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
