@@ -167,6 +167,15 @@ fn thousands(v: f64) -> String {
     }
 }
 
+/// A share for a label: "<1%" rather than a misleading "0%".
+fn percent(p: f64) -> String {
+    if p > 0.0 && p < 0.5 {
+        "<1%".to_string()
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
 fn money(v: f64) -> String {
     format!("${}", thousands(v))
 }
@@ -588,18 +597,22 @@ fn equity_by_segment(path: &Path, segments: &[GroupEquity], equity: f64) -> Resu
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 15))
         .draw()?;
-    chart.draw_series(
-        Histogram::horizontal(&chart)
-            .style(BAR.filled())
-            .margin(6)
-            .data(rows.iter().enumerate().map(|(i, r)| (i as i32, r.2))),
-    )?;
+    // One series per bar: a Histogram keeps its bars in a hash map, so drawing them one at a
+    // time keeps the SVG byte-for-byte reproducible.
+    for (i, r) in rows.iter().enumerate() {
+        chart.draw_series(
+            Histogram::horizontal(&chart)
+                .style(BAR.filled())
+                .margin(6)
+                .data([(i as i32, r.2)]),
+        )?;
+    }
     chart.draw_series(rows.iter().enumerate().map(|(i, (_, customers, value))| {
         Text::new(
             format!(
-                "{}  ({:.0}%, {} customers)",
+                "{}  ({}, {} customers)",
                 money(*value),
-                100.0 * value / equity.max(1.0),
+                percent(100.0 * value / equity.max(1.0)),
                 thousands(*customers as f64)
             ),
             (value + largest * 0.01, SegmentValue::CenterOf(i as i32)),
