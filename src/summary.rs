@@ -441,6 +441,9 @@ impl SummaryAccumulator {
 
     /// Adds many transactions.
     pub fn extend<'a>(&mut self, transactions: impl IntoIterator<Item = &'a Transaction>) {
+        let transactions = transactions.into_iter();
+        // At most one entry per transaction: reserving up front avoids copying a growing arena.
+        self.arena.reserve(transactions.size_hint().0);
         for t in transactions {
             self.push(t);
         }
