@@ -10,7 +10,8 @@ It times, on this machine:
   1. lifetimes' summary_data_from_transaction_data on a DataFrame already in memory
      (the in-memory step that `cargo bench --bench summaries` measures for our accumulator);
   2. end to end: pandas read_csv + lifetimes' summary + to_csv, versus
-     `target/release/examples/clv summarize` (built with `cargo build --release --example clv`).
+     `target/release/examples/clv summarize` (built with
+     `cargo build --release --features parallel --example clv`: both cores parse and summarise).
 """
 import argparse
 import os
@@ -53,7 +54,9 @@ def main():
         print(f"wrote {n} rows to {args.csv}")
 
     clv = os.path.join("target", "release", "examples", "clv")
-    subprocess.run(["cargo", "build", "--release", "--example", "clv"], check=True)
+    subprocess.run(
+        ["cargo", "build", "--release", "--features", "parallel", "--example", "clv"], check=True
+    )
     t = time.perf_counter()
     with open(os.devnull, "w") as sink:
         subprocess.run(

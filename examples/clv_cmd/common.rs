@@ -89,21 +89,25 @@ impl Flags {
 
 /// Parses `YYYY-MM-DD` quickly (large logs spend most of their time here).
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    let b = text.as_bytes();
+    parse_date_bytes(text.as_bytes())
+        .ok_or_else(|| format!("{text:?} is not a date of the form YYYY-MM-DD"))
+}
+
+/// Parses `YYYY-MM-DD` from bytes; `None` when it is not such a date.
+pub fn parse_date_bytes(b: &[u8]) -> Option<NaiveDate> {
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
         b.get(r)?.iter().try_fold(0u32, |acc, &c| {
             c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
         })
     };
-    let parsed = if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
         match (digits(0..4), digits(5..7), digits(8..10)) {
             (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y as i32, m, d),
             _ => None,
         }
     } else {
         None
-    };
-    parsed.ok_or_else(|| format!("{text:?} is not a date of the form YYYY-MM-DD"))
+    }
 }
 
 /// Opens a CSV file with a header row.
@@ -271,7 +275,12 @@ impl TransactionLog {
                 Some(n) => CustomerId::from(n),
                 None => CustomerId::new(field(0)?).map_err(|e| format!("{}: {e}", line()))?,
             };
-            let date = parse_date(field(1)?.trim()).map_err(|e| format!("{}: {e}", line()))?;
+            // Dates are parsed from the bytes: no UTF-8 check on the common path.
+            let raw_date = record.get(cols[1]).unwrap_or(b"");
+            let date = match parse_date_bytes(raw_date) {
+                Some(d) => d,
+                None => parse_date(field(1)?.trim()).map_err(|e| format!("{}: {e}", line()))?,
+            };
             let text = field(2)?;
             // The line is only formatted when the amount is bad: formatting per row would dominate.
             let amount = match text.parse::<rust_decimal::Decimal>() {
