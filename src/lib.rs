@@ -12,11 +12,15 @@
 //! 3. **Summaries** ([`summary`]): per-customer frequency, recency, age and monetary value at an
 //!    as-of date that is always an input, in an explicit [`TimeUnit`]; a mergeable accumulator; and
 //!    weighted (x, t_x, T) [`Patterns`] for fitting.
-//! 4. **Models, segmenters and tier rules** read summaries and patterns.
-//! 5. **The valuation report** composes them.
+//! 4. **Models** ([`models`], fitted by [`fit`] with the numerics of [`special`]): BG/NBD, MBG/NBD,
+//!    Pareto/NBD and Gamma-Gamma; BG/BB; sBG and beta-discrete-Weibull; checked by [`validation`].
+//!    **Segmenters** ([`segment`]), **KPIs** ([`kpi`]) and **loyalty tiers** ([`loyalty`]).
+//! 5. **The valuation** ([`valuation`]) composes them into the customer-equity report.
 //!
 //! The core is pure: it never reads files, the network, the environment or the clock.
 //! [`simulate`] generates reproducible customer bases for tests, examples and benchmarks.
+//!
+//! From transactions to summaries:
 //!
 //! ```
 //! use chrono::NaiveDate;
@@ -32,6 +36,50 @@
 //! assert_eq!(summaries.len(), 2);
 //! let patterns = summaries.patterns(); // what the CLV models fit on
 //! assert_eq!(patterns.total_weight(), 2.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! From summaries to models, and from the ledger to customer equity:
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use customer_assets::models::{bg_nbd::BgNbdParams, gamma_gamma::GammaGammaParams};
+//! use customer_assets::segment::rfm::RfmParams;
+//! use customer_assets::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
+//! use customer_assets::valuation::{DiscountRate, Valuation};
+//! use customer_assets::{History, Ledger, LedgerOptions, SummaryOptions, TimeUnit, TransactionModel};
+//!
+//! let (start, as_of) = (NaiveDate::from_ymd_opt(2024, 1, 1).ok_or("date")?, NaiveDate::from_ymd_opt(2024, 12, 31).ok_or("date")?);
+//! let base = simulate(
+//!     &BgNbdProcess::new(0.25, 4.4, 0.8, 2.4)?,
+//!     &SimulationOptions::new(2_000, start, as_of, TimeUnit::WEEKS, 1)
+//!         .acquisition_days(84)
+//!         .spend(GammaGammaSpend::new(6.25, 3.74, 15.44)?),
+//! )?;
+//! let mut ledger = Ledger::new(LedgerOptions::default());
+//! ledger.extend_transactions(base.transactions().iter().cloned())?;
+//!
+//! // A model on its own: fit, then predict for one history.
+//! let summaries = ledger.summarize(SummaryOptions::new(as_of, TimeUnit::WEEKS))?;
+//! let bg = BgNbdParams::new().fit(&summaries.patterns())?;
+//! let p_alive = bg.p_alive(&History::new(2, 30.0, 40.0), 0.0)?;
+//! assert!((0.0..=1.0).contains(&p_alive));
+//!
+//! // The whole valuation.
+//! let report = Valuation::builder()
+//!     .ledger(&ledger)
+//!     .as_of(as_of)
+//!     .unit(TimeUnit::WEEKS)
+//!     .transaction_model(bg)
+//!     .fit_spend_model(GammaGammaParams::new())
+//!     .margin(0.3)
+//!     .discount(DiscountRate::per_period(0.10, 365.0)?)
+//!     .horizon(52.0)
+//!     .segmenter("rfm", RfmParams::default())
+//!     .build()?
+//!     .run()?;
+//! let total: rust_decimal::Decimal = report.customers.iter().map(|c| c.clv).sum();
+//! assert_eq!(report.equity, total);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
