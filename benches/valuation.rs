@@ -23,7 +23,7 @@ fn ledger() -> (Ledger, NaiveDate) {
     let end = NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
     // Frequent buyers (about 9 purchases each over two years) so that 1M customers make ~10M
     // transactions.
-    let process = ParetoNbdProcess::new(2.0, 20.0, 0.5, 40.0).expect("params");
+    let process = ParetoNbdProcess::new(2.7, 20.0, 0.5, 40.0).expect("params");
     let options = SimulationOptions::new(1_000_000, start, end, TimeUnit::WEEKS, 11)
         .acquisition_days(180)
         .spend(GammaGammaSpend::new(6.0, 3.7, 15.0).expect("params"));
