@@ -51,10 +51,10 @@ fn reference_summary() -> Vec<(String, u32, f64, f64, f64)> {
         .collect()
 }
 
-#[test]
-fn clv_summarize_reproduces_the_cdnow_summary_file() {
+/// `clv summarize` of the CDNOW sample at 1997-09-30 in weeks, plus `extra` flags, as CSV rows.
+fn summarize_cdnow(extra: &[&str]) -> Vec<Vec<String>> {
     let log = data_file("cdnow_sample_transactions.csv");
-    let out = run_clv(&[
+    let mut args = vec![
         "summarize",
         "--transactions",
         log.to_str().unwrap(),
@@ -62,13 +62,20 @@ fn clv_summarize_reproduces_the_cdnow_summary_file() {
         "1997-09-30",
         "--unit",
         "weeks",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let out = run_clv(&args);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rows = csv_rows(&String::from_utf8(out.stdout).unwrap());
+    csv_rows(&String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn clv_summarize_reproduces_the_cdnow_summary_file() {
+    let rows = summarize_cdnow(&[]);
     assert_eq!(
         rows[0],
         ["customer_id", "frequency", "recency", "T", "monetary_value"]
@@ -97,24 +104,7 @@ fn clv_summarize_reproduces_the_cdnow_summary_file() {
 
 #[test]
 fn clv_summarize_reports_the_holdout() {
-    let log = data_file("cdnow_sample_transactions.csv");
-    let out = run_clv(&[
-        "summarize",
-        "--transactions",
-        log.to_str().unwrap(),
-        "--end",
-        "1997-09-30",
-        "--unit",
-        "weeks",
-        "--holdout-end",
-        "1998-06-30",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = csv_rows(&String::from_utf8(out.stdout).unwrap());
+    let rows = summarize_cdnow(&["--holdout-end", "1998-06-30"]);
     assert_eq!(rows[0].len(), 7);
     assert_eq!(
         &rows[0][5..],
