@@ -763,6 +763,84 @@ where
     }
 }
 
+/// The batch predictions and the [`TransactionModel`] implementation shared by BG/NBD and
+/// MBG/NBD: both delegate to their [`BetaGeometric`] core (`$model::core`).
+macro_rules! beta_geometric_model {
+    ($model:ty, $name:literal) => {
+        impl $model {
+            /// [`TransactionModel::expected_purchases`] for many customers at once, in order (spread
+            /// over cores with the `parallel` feature).
+            pub fn expected_purchases_batch(
+                &self,
+                histories: &[History],
+                t: f64,
+            ) -> Result<Vec<f64>, PredictError> {
+                crate::models::btyd::batch(histories, |h| self.expected_purchases(h, t))
+            }
+
+            /// [`TransactionModel::p_alive`] at T for many customers at once, in order.
+            pub fn p_alive_batch(&self, histories: &[History]) -> Result<Vec<f64>, PredictError> {
+                crate::models::btyd::batch(histories, |h| self.p_alive(h, 0.0))
+            }
+        }
+
+        impl TransactionModel for $model {
+            fn parameters(&self) -> Vec<(String, f64)> {
+                let p = self.params;
+                vec![
+                    ("r".into(), p.r),
+                    ("alpha".into(), p.alpha),
+                    ("a".into(), p.a),
+                    ("b".into(), p.b),
+                ]
+            }
+
+            fn fit_report(&self) -> Option<&FitReport> {
+                self.report.as_ref()
+            }
+
+            fn name(&self) -> &str {
+                $name
+            }
+            fn unit(&self) -> TimeUnit {
+                self.unit
+            }
+            fn parameter_count(&self) -> usize {
+                4
+            }
+            fn log_likelihood(&self, history: &History) -> Result<f64, PredictError> {
+                self.core().log_likelihood(history)
+            }
+            fn p_alive(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+                self.core().p_alive(history, t)
+            }
+            fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError> {
+                self.core().expected(history, t)
+            }
+            fn purchase_probability(
+                &self,
+                history: &History,
+                n: u32,
+                t: f64,
+            ) -> Result<f64, PredictError> {
+                self.core().pmf(history, n, t)
+            }
+            fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+                self.core().expected(&BetaGeometric::new_customer(), t)
+            }
+            fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
+                self.core().pmf(&BetaGeometric::new_customer(), n, t)
+            }
+            /// No closed form: the discounted purchase rate is integrated numerically (adaptive
+            /// Gauss-Kronrod, relative tolerance 1e-9).
+            fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
+                self.core().dert(history, rate)
+            }
+        }
+    };
+}
+pub(crate) use beta_geometric_model;
+
 #[cfg(test)]
 mod tests {
     use super::*;
