@@ -75,6 +75,9 @@ pub enum FitMethod {
     Lbfgs,
     /// Nelder-Mead from the best L-BFGS point, then L-BFGS again to polish.
     NelderMeadThenLbfgs,
+    /// A fit on a stratified subsample (by L-BFGS, with its fallbacks), then Newton steps on all
+    /// the data with the subsample's Hessian (see [`maximize_refined`]).
+    SubsampleThenNewton,
 }
 
 /// Settings of [`maximize`]; builder style, checked when the fit starts.
@@ -235,6 +238,9 @@ pub struct Maximum {
     pub theta: Vec<f64>,
     /// Diagnostics.
     pub report: FitReport,
+    /// Hessian of the total, unpenalized log-likelihood at θ (central differences of the analytic
+    /// gradient, as [`hessian`]); [`covariance`] turns it into the covariance of θ̂.
+    pub hessian: Vec<Vec<f64>>,
 }
 
 /// Why a fit or its standard errors failed. Never carries NaN parameters.
@@ -546,46 +552,50 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
 /// Converged: a small gradient, at a point inside the θ bound (see [`FitOptions::theta_bound`]),
 /// where the objective curves upwards in every direction (a positive definite Hessian of the
 /// minimized f). The last test rejects the plateaus of log-parameters: as a natural parameter
-/// drifts to 0, its log-scale gradient vanishes although the point is no maximum.
-fn is_converged(
-    problem: &Scaled<'_>,
+/// drifts to 0, its log-scale gradient vanishes although the point is no maximum. Returns the
+/// Hessian of the total log-likelihood when converged, so that it is computed once per fit.
+fn converged_hessian(
+    objective: &dyn Objective,
     theta: &[f64],
     gradient_norm: f64,
     options: &FitOptions,
-) -> bool {
-    gradient_norm <= options.gradient_tolerance
-        && theta.iter().all(|t| t.abs() <= options.theta_bound)
-        && curves_upwards(problem, theta)
+) -> Option<Vec<Vec<f64>>> {
+    if !(gradient_norm <= options.gradient_tolerance
+        && theta.iter().all(|t| t.abs() <= options.theta_bound))
+    {
+        return None;
+    }
+    let h = hessian(objective, theta).ok()?;
+    curves_upwards(&h, objective.weight(), options.penalty, theta).then_some(h)
 }
 
-/// Whether the Hessian of f (central differences of its gradient) is positive definite.
-#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
-fn curves_upwards(problem: &Scaled<'_>, theta: &[f64]) -> bool {
-    let dim = theta.len();
-    let mut h = vec![vec![0.0; dim]; dim];
-    for j in 0..dim {
-        let step = 1e-5 * theta[j].abs().max(1.0);
-        let mut t = theta.to_vec();
-        t[j] = theta[j] + step;
-        let (up, plus) = problem.evaluate(&t);
-        t[j] = theta[j] - step;
-        let (down, minus) = problem.evaluate(&t);
-        if !(up.is_finite() && down.is_finite()) {
-            return false;
-        }
-        for i in 0..dim {
-            // `covariance` factors the negative of what it is given: pass −∇²f.
-            h[i][j] = -(plus[i] - minus[i]) / (2.0 * step);
-        }
-    }
-    for i in 0..dim {
-        for j in 0..i {
-            let mean = 0.5 * (h[i][j] + h[j][i]);
-            h[i][j] = mean;
-            h[j][i] = mean;
-        }
-    }
-    covariance(&h).is_ok()
+/// Whether f = −ll/N + λ Σ exp(θᵢ)² curves upwards at θ, given the Hessian of ll there: whether
+/// ∇²f = −H/N + diag(4λ exp(2θᵢ)) is positive definite.
+fn curves_upwards(ll_hessian: &[Vec<f64>], weight: f64, penalty: f64, theta: &[f64]) -> bool {
+    // `covariance` factors the negative of what it is given: pass −∇²f.
+    let minus_f_hessian: Vec<Vec<f64>> = ll_hessian
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .map(|(j, h)| {
+                    let diagonal = if i == j {
+                        4.0 * penalty * (2.0 * theta[i]).exp()
+                    } else {
+                        0.0
+                    };
+                    h / weight - diagonal
+                })
+                .collect()
+        })
+        .collect();
+    covariance(&minus_f_hessian).is_ok()
+}
+
+/// λ Σ exp(θᵢ)², the penalty part of f.
+fn penalty_at(penalty: f64, theta: &[f64]) -> f64 {
+    theta.iter().map(|t| penalty * (2.0 * t).exp()).sum()
 }
 
 /// Maximizes `objective` from the given starts (tried in order until one converges), then from
@@ -637,7 +647,7 @@ pub fn maximize(
     });
     let candidates: Vec<Vec<f64>> = starts.iter().cloned().chain(random).collect();
 
-    let mut best: Option<Attempt> = None;
+    let mut best: Option<(Attempt, Option<Vec<Vec<f64>>>)> = None;
     let mut starts_tried = 0u32;
     let mut iterations = 0u64;
     for start in &candidates {
@@ -647,39 +657,181 @@ pub fn maximize(
         }
         let a = attempt(&problem, start, options);
         iterations += a.iterations;
-        let converged = is_converged(&problem, &a.theta, a.gradient_norm, options);
-        if best.as_ref().is_none_or(|b| a.cost < b.cost) {
-            best = Some(a);
+        let converged = converged_hessian(objective, &a.theta, a.gradient_norm, options);
+        let done = converged.is_some();
+        if best.as_ref().is_none_or(|(b, _)| a.cost < b.cost) {
+            best = Some((a, converged));
         }
-        if converged {
+        if done {
             break;
         }
     }
-    let Some(best) = best else {
+    let Some((best, hessian)) = best else {
         return Err(FitError::Infeasible {
             starts: starts_tried,
         });
     };
-    let converged = is_converged(&problem, &best.theta, best.gradient_norm, options);
-    let report = FitReport {
-        log_likelihood: problem.log_likelihood(&best.theta),
+    let mut report = FitReport {
+        // f = −ll/N + penalty at the best point, so ll needs no further pass over the data.
+        log_likelihood: (penalty_at(options.penalty, &best.theta) - best.cost) * weight,
         iterations,
         gradient_norm: best.gradient_norm,
-        converged,
+        converged: hessian.is_some(),
         method: best.method,
         starts_tried,
         customers: weight,
         penalty: options.penalty,
         gradient_tolerance: options.gradient_tolerance,
     };
-    if converged && report.log_likelihood.is_finite() {
-        Ok(Maximum {
+    match hessian {
+        Some(hessian) if report.log_likelihood.is_finite() => Ok(Maximum {
             theta: best.theta,
             report,
-        })
-    } else {
-        Err(FitError::NotConverged(report))
+            hessian,
+        }),
+        _ => {
+            report.converged = false;
+            report.log_likelihood = problem.log_likelihood(&best.theta);
+            Err(FitError::NotConverged(report))
+        }
     }
+}
+
+/// Newton iterations of the full problem allowed after a subsample fit.
+const NEWTON_MAX_ITERATIONS: u64 = 25;
+/// Step halvings of one Newton iteration before the polish gives up.
+const NEWTON_HALVINGS: u32 = 12;
+
+/// [`maximize`] for big data: maximizes `coarse` (the same log-likelihood on a subsample of the
+/// customers, on the same parameter scale) from `starts`, then polishes that estimate on
+/// `objective` by Newton steps whose Hessian is the subsample's (per customer, the two Hessians
+/// differ only by sampling noise, so each step shrinks the gradient many-fold). Each Newton step
+/// costs one pass over the data, where L-BFGS from scratch needs dozens.
+///
+/// The convergence test is [`maximize`]'s, on the full objective. When the subsample fit fails or
+/// the polish does not converge within 25 steps, the full objective is maximized as by
+/// [`maximize`], from the subsample estimate and then `starts`; nothing is lost but time.
+pub fn maximize_refined(
+    objective: &dyn Objective,
+    coarse: &dyn Objective,
+    starts: &[Vec<f64>],
+    options: &FitOptions,
+) -> Result<Maximum, FitError> {
+    options.validate()?;
+    if coarse.dim() != objective.dim() {
+        return Err(FitError::BadStart {
+            index: 0,
+            reason: "the coarse objective's dimension differs from the objective's",
+        });
+    }
+    let Ok(rough) = maximize(coarse, starts, options) else {
+        return maximize(objective, starts, options);
+    };
+    if let Some(polished) = newton_polish(objective, coarse.weight(), &rough, options) {
+        return Ok(polished);
+    }
+    let warm: Vec<Vec<f64>> = std::iter::once(rough.theta.clone())
+        .chain(starts.iter().cloned())
+        .collect();
+    let mut max = maximize(objective, &warm, options)?;
+    max.report.iterations += rough.report.iterations;
+    Ok(max)
+}
+
+/// Newton steps on `objective` from the subsample estimate `rough`, with the subsample's Hessian
+/// of f fixed and halving of steps that do not decrease f. `None` when it does not converge.
+#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
+fn newton_polish(
+    objective: &dyn Objective,
+    coarse_weight: f64,
+    rough: &Maximum,
+    options: &FitOptions,
+) -> Option<Maximum> {
+    let weight = objective.weight();
+    if !(weight.is_finite() && weight > 0.0 && coarse_weight > 0.0) {
+        return None;
+    }
+    let dim = objective.dim();
+    let mut theta = rough.theta.clone();
+    // (∇²f)⁻¹ of the subsample: covariance() inverts the negative of what it is given.
+    let minus_f_hessian: Vec<Vec<f64>> = (0..dim)
+        .map(|i| {
+            (0..dim)
+                .map(|j| {
+                    let diagonal = if i == j {
+                        4.0 * options.penalty * (2.0 * theta[i]).exp()
+                    } else {
+                        0.0
+                    };
+                    rough
+                        .hessian
+                        .get(i)?
+                        .get(j)
+                        .map(|h| h / coarse_weight - diagonal)
+                })
+                .collect::<Option<Vec<f64>>>()
+        })
+        .collect::<Option<Vec<Vec<f64>>>>()?;
+    let inverse = covariance(&minus_f_hessian).ok()?;
+    let problem = Scaled::new(objective, options.penalty);
+    let (mut cost, mut grad) = problem.evaluate(&theta);
+    let mut iterations = 0;
+    while norm(&grad) > options.gradient_tolerance {
+        if iterations >= NEWTON_MAX_ITERATIONS || !cost.is_finite() {
+            return None;
+        }
+        iterations += 1;
+        let step: Vec<f64> = (0..dim)
+            .map(|i| -(0..dim).map(|j| inverse[i][j] * grad[j]).sum::<f64>())
+            .collect();
+        let slope: f64 = step.iter().zip(&grad).map(|(d, g)| d * g).sum();
+        let mut length = 1.0;
+        let mut accepted = false;
+        for _ in 0..NEWTON_HALVINGS {
+            let trial: Vec<f64> = theta
+                .iter()
+                .zip(&step)
+                .map(|(t, d)| t + length * d)
+                .collect();
+            let (trial_cost, trial_grad) = problem.evaluate(&trial);
+            // Armijo, or (within the rounding of f near the optimum) a smaller gradient.
+            let sufficient = trial_cost <= cost + 1e-4 * length * slope;
+            let flat = (trial_cost - cost).abs() <= 1e-12 * cost.abs().max(1.0)
+                && norm(&trial_grad) < norm(&grad);
+            if trial_cost.is_finite() && (sufficient || flat) {
+                theta = trial;
+                cost = trial_cost;
+                grad = trial_grad;
+                accepted = true;
+                break;
+            }
+            length *= 0.5;
+        }
+        if !accepted {
+            return None;
+        }
+    }
+    let gradient_norm = norm(&grad);
+    let hessian = converged_hessian(objective, &theta, gradient_norm, options)?;
+    let log_likelihood = (penalty_at(options.penalty, &theta) - cost) * weight;
+    if !log_likelihood.is_finite() {
+        return None;
+    }
+    Some(Maximum {
+        theta,
+        report: FitReport {
+            log_likelihood,
+            iterations: rough.report.iterations + iterations,
+            gradient_norm,
+            converged: true,
+            method: FitMethod::SubsampleThenNewton,
+            starts_tried: rough.report.starts_tried,
+            customers: weight,
+            penalty: options.penalty,
+            gradient_tolerance: options.gradient_tolerance,
+        },
+        hessian,
+    })
 }
 
 /// Hessian of the (unpenalized) total log-likelihood at θ, by central differences of the analytic
@@ -877,6 +1029,97 @@ mod tests {
         let h = hessian(&model, &max.theta).unwrap();
         assert!((h[0][0] + n / var * mean * mean).abs() < 1e-4 * n / var * mean * mean);
         assert!((h[0][1] - h[1][0]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_maximum_carries_the_hessian_of_the_log_likelihood() {
+        let model = sample();
+        let max = maximize(&model, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap();
+        assert_eq!(max.hessian, hessian(&model, &max.theta).unwrap());
+        // the reported log-likelihood (recovered from f without another pass) is ll(θ̂)
+        let mut g = [0.0; 2];
+        let ll = model.value_and_gradient(&max.theta, &mut g);
+        assert!((max.report.log_likelihood - ll).abs() < 1e-9 * ll.abs());
+    }
+
+    #[test]
+    fn refined_maximum_equals_the_direct_one() {
+        // a big sample and every 10th point of it as the coarse objective
+        let data: Vec<f64> = (0..20_000)
+            .map(|i| 10.0 + 3.0 * ((i as f64 * 0.7).sin() + 0.5 * (i as f64 * 1.3).cos()))
+            .collect();
+        let coarse = Normal {
+            data: data.iter().step_by(10).copied().collect(),
+        };
+        let full = Normal { data };
+        for penalty in [0.0, 0.01] {
+            let options = FitOptions::default().penalty(penalty);
+            let direct = maximize(&full, &[vec![0.0, 0.0]], &options).unwrap();
+            let refined = maximize_refined(&full, &coarse, &[vec![0.0, 0.0]], &options).unwrap();
+            assert_eq!(refined.report.method, FitMethod::SubsampleThenNewton);
+            assert!(refined.report.converged);
+            assert!(refined.report.gradient_norm <= 1e-6);
+            for (a, b) in refined.theta.iter().zip(&direct.theta) {
+                assert!((a - b).abs() < 1e-6, "{refined:?} {direct:?}");
+            }
+            assert!(
+                (refined.report.log_likelihood - direct.report.log_likelihood).abs()
+                    < 1e-6 * direct.report.log_likelihood.abs()
+            );
+            assert_eq!(refined.hessian, hessian(&full, &refined.theta).unwrap());
+        }
+    }
+
+    #[test]
+    fn refined_maximum_survives_a_useless_coarse_objective() {
+        let full = sample();
+        let direct = maximize(&full, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap();
+        // A coarse objective that is infeasible everywhere: the full fit runs as `maximize`.
+        struct Nowhere;
+        impl Objective for Nowhere {
+            fn dim(&self) -> usize {
+                2
+            }
+            fn value_and_gradient(&self, _: &[f64], _: &mut [f64]) -> f64 {
+                f64::NAN
+            }
+        }
+        let refined =
+            maximize_refined(&full, &Nowhere, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap();
+        assert_eq!(refined, direct);
+        // A coarse Hessian that curves the wrong way: no polish.
+        let mut wrong = direct.clone();
+        wrong.hessian = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+        assert!(newton_polish(&full, 400.0, &wrong, &FitOptions::default()).is_none());
+        // A coarse Hessian 1000x too flat: steps overshoot and halve; the polish still converges
+        // or gives up, never returns a point that is not a maximum.
+        let mut flat = direct.clone();
+        flat.theta = vec![direct.theta[0] + 0.1, direct.theta[1] - 0.1];
+        flat.hessian = direct
+            .hessian
+            .iter()
+            .map(|row| row.iter().map(|h| h / 1000.0).collect())
+            .collect();
+        if let Some(polished) = newton_polish(&full, 400.0, &flat, &FitOptions::default()) {
+            for (a, b) in polished.theta.iter().zip(&direct.theta) {
+                assert!((a - b).abs() < 1e-6);
+            }
+        }
+        // a coarse objective of another dimension is an error, not a panic
+        struct One;
+        impl Objective for One {
+            fn dim(&self) -> usize {
+                1
+            }
+            fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
+                g[0] = -t[0];
+                -0.5 * t[0] * t[0]
+            }
+        }
+        assert!(matches!(
+            maximize_refined(&full, &One, &[vec![0.0, 0.0]], &FitOptions::default()),
+            Err(FitError::BadStart { .. })
+        ));
     }
 
     proptest::proptest! {

@@ -8,7 +8,9 @@
 //! exactly the sBG model. DEL, DERL and the expected lifetime have no closed form and are summed
 //! numerically (the trait's defaults).
 
-use crate::fit::{maximize, natural_standard_errors, FitError, FitOptions, FitReport, Objective};
+use crate::fit::{
+    covariance, maximize, natural_standard_errors_from, FitError, FitOptions, FitReport, Objective,
+};
 use crate::models::bg_bb::{ln_beta, ln_beta_grad};
 use crate::models::contractual::{Cohort, RetentionModel};
 
@@ -284,7 +286,8 @@ impl BdwFit {
             p[k] = t.exp();
         }
         let params = BdwParams::new(p[0], p[1], p[2])?;
-        let standard_errors = natural_standard_errors(&objective, &max.theta)
+        let standard_errors = covariance(&max.hessian)
+            .map(|cov| natural_standard_errors_from(&max.theta, &cov))
             .ok()
             .and_then(|se| <[f64; 3]>::try_from(se.as_slice()).ok())
             .filter(|se| se.iter().all(|v| v.is_finite()));

@@ -20,7 +20,9 @@
 
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use crate::fit::{maximize, natural_standard_errors, FitOptions, FitReport, Objective};
+use crate::fit::{
+    covariance, maximize, natural_standard_errors_from, FitOptions, FitReport, Objective,
+};
 use crate::models::{History, PredictError, TransactionModel};
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
@@ -758,7 +760,8 @@ impl BgBbFit {
                 ))
             }
         };
-        let standard_errors = natural_standard_errors(&objective, &max.theta)
+        let standard_errors = covariance(&max.hessian)
+            .map(|cov| natural_standard_errors_from(&max.theta, &cov))
             .ok()
             .and_then(|se| <[f64; 4]>::try_from(se.as_slice()).ok())
             .filter(|se| se.iter().all(|v| v.is_finite()));

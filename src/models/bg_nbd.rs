@@ -25,6 +25,7 @@
 use crate::fit::{FitOptions, FitReport, Objective};
 use crate::models::btyd::{
     beta_geometric_ll, fit_log_params, positive, BetaGeometric, Prepared, TransactionFitError,
+    COARSE_ROWS,
 };
 use crate::models::{History, PredictError, TransactionModel};
 use crate::summary::Patterns;
@@ -127,9 +128,14 @@ pub(crate) fn fit_beta_geometric(
         data: &data,
         offset,
     };
+    let thin = data.thinned(COARSE_ROWS);
+    let coarse = thin
+        .as_ref()
+        .map(|data| BetaGeometricObjective { data, offset });
     fit_log_params(
         model,
         &objective,
+        coarse.as_ref().map(|c| c as &dyn Objective),
         &starts,
         options,
         data.scale,
@@ -272,3 +278,87 @@ impl BgNbd {
 }
 
 crate::models::btyd::beta_geometric_model!(BgNbd, "bg-nbd");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_distr::{Beta, Distribution, Exp, Gamma};
+
+    /// 100,000 BG/NBD customers with continuous t_x and T (every row its own pattern).
+    fn continuous_customers() -> Patterns {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let rate: Gamma<f64> = Gamma::new(0.243, 1.0 / 4.414).unwrap();
+        let dropout: Beta<f64> = Beta::new(0.793, 2.426).unwrap();
+        let rows: Vec<(u32, f64, f64, f64)> = (0..100_000)
+            .map(|_| {
+                let age: f64 = rng.random_range(27.0..39.0);
+                let gap = Exp::new(rate.sample(&mut rng).max(1e-12)).unwrap();
+                let p = dropout.sample(&mut rng);
+                let (mut t, mut x, mut recency) = (0.0, 0u32, 0.0);
+                loop {
+                    t += gap.sample(&mut rng);
+                    if t > age {
+                        break;
+                    }
+                    x += 1;
+                    recency = t;
+                    if rng.random::<f64>() < p {
+                        break;
+                    }
+                }
+                (x, recency, age, 1.0)
+            })
+            .collect();
+        Patterns::new(TimeUnit::WEEKS, rows).unwrap()
+    }
+
+    /// The subsample warm start with Newton polish finds the maximum that L-BFGS on all the data
+    /// finds, with the same standard errors.
+    #[test]
+    fn refined_fit_equals_the_direct_fit_on_big_data() {
+        let patterns = continuous_customers();
+        let data = Prepared::new(&patterns, true);
+        let thin = data.thinned(COARSE_ROWS).unwrap();
+        assert!(thin.recency.len() >= COARSE_ROWS && thin.recency.len() < 2 * COARSE_ROWS);
+        for offset in [0.0, 1.0] {
+            let objective = BetaGeometricObjective {
+                data: &data,
+                offset,
+            };
+            let coarse = BetaGeometricObjective {
+                data: &thin,
+                offset,
+            };
+            let starts = [vec![0.0; 4]];
+            let options = FitOptions::default();
+            let fit = |coarse: Option<&dyn Objective>| {
+                fit_log_params::<4>(
+                    "bg-nbd",
+                    &objective,
+                    coarse,
+                    &starts,
+                    &options,
+                    data.scale,
+                    &[1],
+                    0.0,
+                )
+                .unwrap()
+            };
+            let direct = fit(None);
+            let refined = fit(Some(&coarse));
+            assert_eq!(
+                refined.report.method,
+                crate::fit::FitMethod::SubsampleThenNewton
+            );
+            for i in 0..4 {
+                let (p, q) = (refined.params[i], direct.params[i]);
+                assert!((p - q).abs() < 1e-5 * q, "{i}: {p} vs {q}");
+                let (p, q) = (refined.standard_errors[i], direct.standard_errors[i]);
+                assert!((p - q).abs() < 1e-3 * q, "se {i}: {p} vs {q}");
+            }
+            let (p, q) = (refined.report.log_likelihood, direct.report.log_likelihood);
+            assert!((p - q).abs() < 1e-9 * q.abs(), "{p} vs {q}");
+        }
+    }
+}

@@ -166,15 +166,14 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// Sorts and rescales; `scale` is chosen as the weighted mean age (1 when all ages are 0).
     pub fn new(patterns: &Patterns, rescale: bool) -> Self {
-        let mut rows: Vec<_> = patterns.iter().collect();
-        // by x (per-x terms once per group), then t_x (equal t_x share the Pareto/NBD ₂F₁)
-        rows.sort_by(|p, q| {
-            p.frequency()
-                .cmp(&q.frequency())
-                .then(p.recency().total_cmp(&q.recency()))
-        });
-        let total: f64 = rows.iter().map(|p| p.weight()).sum();
-        let mean_age = rows.iter().map(|p| p.weight() * p.age()).sum::<f64>() / total;
+        // Owned (x, t_x, T, weight) rows: sorting them in place is cache-friendly.
+        let mut rows: Vec<(u32, f64, f64, f64)> = patterns
+            .iter()
+            .map(|p| (p.frequency(), p.recency(), p.age(), p.weight()))
+            .collect();
+        sort_by_frequency_then_recency(&mut rows);
+        let total: f64 = rows.iter().map(|p| p.3).sum();
+        let mean_age = rows.iter().map(|p| p.3 * p.2).sum::<f64>() / total;
         let scale = if rescale && mean_age.is_finite() && mean_age > 0.0 {
             mean_age
         } else {
@@ -186,16 +185,16 @@ impl Prepared {
         let mut age = Vec::with_capacity(rows.len());
         let mut weight = Vec::with_capacity(rows.len());
         let mut weighted_x = 0.0;
-        for (i, p) in rows.iter().enumerate() {
-            let x = f64::from(p.frequency());
+        for (i, &(frequency, t_x, t, w)) in rows.iter().enumerate() {
+            let x = f64::from(frequency);
             if xs.last() != Some(&x) {
                 xs.push(x);
                 starts.push(i);
             }
-            recency.push(p.recency() / scale);
-            age.push(p.age() / scale);
-            weight.push(p.weight());
-            weighted_x += p.weight() * x;
+            recency.push(t_x / scale);
+            age.push(t / scale);
+            weight.push(w);
+            weighted_x += w * x;
         }
         starts.push(rows.len());
         Prepared {
@@ -207,6 +206,44 @@ impl Prepared {
             scale,
             weighted_x,
         }
+    }
+
+    /// Every k-th row, k = ⌊rows / target⌋, on the same time scale: in the (x, t_x) order every
+    /// frequency band keeps its share, so this is a stratified subsample for the warm start of
+    /// [`crate::fit::maximize_refined`]. `None` below 4 × `target` rows, where a subsample saves
+    /// too little.
+    pub fn thinned(&self, target: usize) -> Option<Prepared> {
+        let n = self.recency.len();
+        if target == 0 || n < 4 * target {
+            return None;
+        }
+        let stride = n / target;
+        let mut thin = Prepared {
+            xs: Vec::new(),
+            starts: Vec::new(),
+            recency: Vec::with_capacity(n / stride + 1),
+            age: Vec::with_capacity(n / stride + 1),
+            weight: Vec::with_capacity(n / stride + 1),
+            scale: self.scale,
+            weighted_x: 0.0,
+        };
+        for (g, &x) in self.xs.iter().enumerate() {
+            let (lo, hi) = (self.starts[g], self.starts[g + 1]);
+            let first = lo.next_multiple_of(stride);
+            if first >= hi {
+                continue;
+            }
+            thin.xs.push(x);
+            thin.starts.push(thin.recency.len());
+            for i in (first..hi).step_by(stride) {
+                thin.recency.push(self.recency[i]);
+                thin.age.push(self.age[i]);
+                thin.weight.push(self.weight[i]);
+                thin.weighted_x += self.weight[i] * x;
+            }
+        }
+        thin.starts.push(thin.recency.len());
+        Some(thin)
     }
 
     /// Number of customers with at least one repeat purchase.
@@ -265,6 +302,38 @@ impl Prepared {
                 .fold((0.0, [0.0; D]), add)
         }
     }
+}
+
+/// Rows of the warm-start subsample of big fits ([`Prepared::thinned`]).
+pub(crate) const COARSE_ROWS: usize = 20_000;
+
+/// Sorts (x, t_x, T, weight) rows by x, then t_x: a counting sort on x when the frequencies are
+/// small (the usual case), so that only rows of one frequency are compared.
+fn sort_by_frequency_then_recency(rows: &mut Vec<(u32, f64, f64, f64)>) {
+    let by_recency = |p: &(u32, f64, f64, f64), q: &(u32, f64, f64, f64)| p.1.total_cmp(&q.1);
+    let max_x = rows.iter().map(|p| p.0).max().unwrap_or(0) as usize;
+    if max_x > 2 * rows.len() + 1024 {
+        rows.sort_unstable_by(|p, q| p.0.cmp(&q.0).then(by_recency(p, q)));
+        return;
+    }
+    let mut offsets = vec![0usize; max_x + 2];
+    for p in rows.iter() {
+        offsets[p.0 as usize + 1] += 1;
+    }
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
+    }
+    let mut sorted = vec![(0u32, 0.0, 0.0, 0.0); rows.len()];
+    let mut next = offsets.clone();
+    for &p in rows.iter() {
+        let slot = &mut next[p.0 as usize];
+        sorted[*slot] = p;
+        *slot += 1;
+    }
+    for w in offsets.windows(2) {
+        sorted[w[0]..w[1]].sort_unstable_by(by_recency);
+    }
+    *rows = sorted;
 }
 
 // Gauss-Kronrod 7/15 nodes and weights (QUADPACK qk15).
@@ -664,6 +733,158 @@ impl BetaGeometric {
     pub fn new_customer() -> crate::models::History {
         crate::models::History::new(0, 0.0, 0.0)
     }
+
+    /// [`BetaGeometric::expected`] for many customers, in order. Customers of one frequency x
+    /// share the power series of their ₂F₁, so its coefficients are computed once per x (for the
+    /// largest argument in the batch) and each customer costs a polynomial evaluation, two
+    /// logarithms and two exponentials. With Euler's transformation
+    /// ₂F₁(k, b'; c; u) = (1−u)^(c−k−b') ₂F₁(c−k, c−b'; c; u), c = a+b'−1, and 1 − u = A/(A+t):
+    ///
+    /// E[X(t) | alive] = c/(a−1) [1 − (1−u)^(a−1) ₂F₁(a+b'−1−k, a−1; a+b'−1; u)],
+    ///
+    /// whose series shrinks fast for heavy buyers (c grows with x while c−k and a−1 do not).
+    /// Falls back to the per-customer path where the series would be long (u near 1, huge x)
+    /// or a ≈ 1.
+    pub fn expected_batch(
+        &self,
+        histories: &[crate::models::History],
+        t: f64,
+    ) -> Result<Vec<f64>, PredictError> {
+        let t = horizon(t)?;
+        let fallback = || batch(histories, |h| self.expected(h, t));
+        let max_x = histories.iter().map(|h| h.frequency).max().unwrap_or(0);
+        if (self.a - 1.0).abs() <= 1e-4 || t == 0.0 || max_x > MAX_TABLE_FREQUENCY {
+            return fallback();
+        }
+        // The largest series argument u = t / (α + T + t) is at the smallest age.
+        let min_age = histories
+            .iter()
+            .map(|h| h.age)
+            .fold(f64::INFINITY, f64::min)
+            .max(0.0);
+        let u_max = t / (self.alpha + min_age + t);
+        let mut present = vec![false; max_x as usize + 1];
+        for h in histories {
+            present[h.frequency as usize] = true;
+        }
+        let mut tables: Vec<Option<FrequencyTable>> = Vec::with_capacity(present.len());
+        for (x, &used) in present.iter().enumerate() {
+            tables.push(if used {
+                match self.frequency_table(x as f64, u_max) {
+                    Some(table) => Some(table),
+                    None => return fallback(),
+                }
+            } else {
+                None
+            });
+        }
+        batch(histories, |h| {
+            h.validate()?;
+            let Some(table) = tables.get(h.frequency as usize).and_then(Option::as_ref) else {
+                return self.expected(h, t);
+            };
+            let big_a = self.alpha + h.age;
+            let u = t / (big_a + t);
+            let ln_one_minus_u = -(t / big_a).ln_1p();
+            let power = ((self.a - 1.0) * ln_one_minus_u).exp();
+            let alive = table.scale * (1.0 - power * horner(&table.coefficients, u));
+            if !(alive.is_finite() && alive >= 0.0) {
+                return self.expected(h, t);
+            }
+            let p_alive = match table.ln_odds {
+                Some(ln_odds) => {
+                    inv_one_plus_exp(ln_odds + table.k * (big_a / (self.alpha + h.recency)).ln())
+                }
+                None => 1.0,
+            };
+            finite("expected purchases", p_alive * alive)
+        })
+    }
+
+    /// The per-frequency constants of [`BetaGeometric::expected_batch`]; `None` when the series
+    /// needs more than [`MAX_SERIES_TERMS`] terms.
+    fn frequency_table(&self, x: f64, u_max: f64) -> Option<FrequencyTable> {
+        let k = self.r + x;
+        let b = self.b + x + self.offset;
+        let c = self.a + b - 1.0;
+        Some(FrequencyTable {
+            coefficients: series_coefficients(c - k, self.a - 1.0, c, u_max)?,
+            scale: c / (self.a - 1.0),
+            ln_odds: (x + self.offset > 0.0).then(|| (self.a / (b - 1.0)).ln()),
+            k,
+        })
+    }
+}
+
+/// Frequencies above this take the per-customer path in [`BetaGeometric::expected_batch`] (the
+/// tables are indexed by x).
+const MAX_TABLE_FREQUENCY: u32 = 100_000;
+/// Longest power series [`series_coefficients`] builds.
+const MAX_SERIES_TERMS: usize = 400;
+
+/// Per-frequency constants of the batch expectation.
+#[derive(Debug, Clone)]
+struct FrequencyTable {
+    /// Power-series coefficients of ₂F₁(c−k, a−1; c; u).
+    coefficients: Vec<f64>,
+    /// c / (a − 1).
+    scale: f64,
+    /// ln(a / (b' − 1)), the P(alive) odds constant; `None` when dropout is impossible.
+    ln_odds: Option<f64>,
+    /// r + x.
+    k: f64,
+}
+
+/// Coefficients c₀.. of ₂F₁(p, q; c; u) = Σ cₙ uⁿ, enough that for every 0 ≤ u ≤ u_max the
+/// omitted tail is below 1e-17 of the sum. The tail after term n is bounded by the geometric
+/// series of ratio ρ = u_max · max(1, the next term ratios), valid once the term ratio
+/// (p+n)(q+n)/((c+n)(n+1)), a ratio of quadratics, is monotone. `None` past
+/// [`MAX_SERIES_TERMS`] terms or when the series is not finite.
+fn series_coefficients(p: f64, q: f64, c: f64, u_max: f64) -> Option<Vec<f64>> {
+    if !(0.0..1.0).contains(&u_max) {
+        return None;
+    }
+    let ratio = |n: f64| (p + n) * (q + n) / ((c + n) * (n + 1.0));
+    let mut coefficients = vec![1.0];
+    let (mut coefficient, mut power, mut sum) = (1.0f64, 1.0f64, 1.0f64);
+    for n in 0..MAX_SERIES_TERMS {
+        let nf = n as f64;
+        coefficient *= ratio(nf);
+        power *= u_max;
+        if !coefficient.is_finite() {
+            return None;
+        }
+        if coefficient == 0.0 {
+            // p or q is a non-positive integer: the series is a polynomial.
+            return Some(coefficients);
+        }
+        coefficients.push(coefficient);
+        let term = coefficient * power;
+        sum += term;
+        let rho = u_max * ratio(nf + 1.0).abs().max(ratio(nf + 2.0).abs()).max(1.0);
+        if n >= 2 && rho < 1.0 && term.abs() * rho / (1.0 - rho) <= 1e-17 * sum.abs() {
+            return Some(coefficients);
+        }
+    }
+    None
+}
+
+/// Σ cₙ uⁿ by Horner's rule in two interleaved chains (even and odd powers in u²), which halves
+/// the dependent multiply-add latency of long series.
+fn horner(coefficients: &[f64], u: f64) -> f64 {
+    let u2 = u * u;
+    let (mut even, mut odd) = (0.0, 0.0);
+    let mut pairs = coefficients.chunks_exact(2);
+    let last = pairs.remainder().first().copied();
+    if let Some(c) = last {
+        // odd length: the top coefficient is even-indexed
+        even = c;
+    }
+    for pair in pairs.by_ref().rev() {
+        even = even * u2 + pair[0];
+        odd = odd * u2 + pair[1];
+    }
+    even + u * odd
 }
 
 /// The outcome of a maximum-likelihood fit in log-parameter space, converted back to the data's
@@ -678,20 +899,26 @@ pub(crate) struct FitOutcome<const D: usize> {
     pub report: crate::fit::FitReport,
 }
 
-/// Maximizes `objective` (log-parameters on the rescaled time axis) from `starts`, then converts
+/// Maximizes `objective` (log-parameters on the rescaled time axis) from `starts` (through
+/// `coarse`, the same likelihood on a subsample, when given: [`crate::fit::maximize_refined`]), then converts
 /// the scale parameters (indices in `time_scaled`) back to the data's unit and computes standard
 /// errors. `unscaled_ll` recomputes the log-likelihood at the natural parameters in the data's unit.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_log_params<const D: usize>(
     model: &'static str,
     objective: &dyn crate::fit::Objective,
+    coarse: Option<&dyn crate::fit::Objective>,
     starts: &[Vec<f64>],
     options: &crate::fit::FitOptions,
     scale: f64,
     time_scaled: &[usize],
     ll_offset: f64,
 ) -> Result<FitOutcome<D>, TransactionFitError> {
-    let max = crate::fit::maximize(objective, starts, options)
-        .map_err(|source| TransactionFitError::Fit { model, source })?;
+    let max = match coarse {
+        Some(coarse) => crate::fit::maximize_refined(objective, coarse, starts, options),
+        None => crate::fit::maximize(objective, starts, options),
+    }
+    .map_err(|source| TransactionFitError::Fit { model, source })?;
     let mut params = [0.0; D];
     for (i, p) in params.iter_mut().enumerate() {
         let th = max.theta.get(i).copied().unwrap_or(f64::NAN);
@@ -703,9 +930,8 @@ pub(crate) fn fit_log_params<const D: usize>(
             detail: format!("optimum has invalid parameters {params:?}"),
         });
     }
-    let cov = crate::fit::hessian(objective, &max.theta)
-        .and_then(|h| crate::fit::covariance(&h))
-        .map_err(|source| TransactionFitError::Numerical {
+    let cov =
+        crate::fit::covariance(&max.hessian).map_err(|source| TransactionFitError::Numerical {
             model,
             detail: format!("standard errors: {source}"),
         })?;
@@ -775,7 +1001,7 @@ macro_rules! beta_geometric_model {
                 histories: &[History],
                 t: f64,
             ) -> Result<Vec<f64>, PredictError> {
-                crate::models::btyd::batch(histories, |h| self.expected_purchases(h, t))
+                self.core().expected_batch(histories, t)
             }
 
             /// [`TransactionModel::p_alive`] at T for many customers at once, in order.
@@ -856,6 +1082,109 @@ mod tests {
 
     use crate::time::TimeUnit;
     use proptest::prelude::*;
+
+    fn core(r: f64, alpha: f64, a: f64, b: f64, offset: f64) -> BetaGeometric {
+        BetaGeometric {
+            r,
+            alpha,
+            a,
+            b,
+            offset,
+        }
+    }
+
+    #[test]
+    fn series_coefficients_match_the_general_hypergeometric() {
+        for &(p, q, c) in &[
+            (1.976, -0.207, 2.219),
+            (2.5, 0.4, 7.0),
+            (-0.5, 1.5, 3.0),
+            (3.0, -2.0, 4.0), // terminating
+            (0.3, 0.3, 0.9),
+        ] {
+            for &u_max in &[0.1, 0.55, 0.9] {
+                let coefficients = series_coefficients(p, q, c, u_max).unwrap();
+                for &u in &[0.0, 0.3 * u_max, u_max] {
+                    let value = horner(&coefficients, u);
+                    let reference = crate::special::ln_hyp2f1(p, q, c, u).unwrap().exp();
+                    assert!(
+                        (value - reference).abs() <= 1e-13 * reference.abs(),
+                        "{p} {q} {c} u {u}: {value} vs {reference}"
+                    );
+                }
+            }
+        }
+        // too long a series is refused, not truncated
+        assert!(series_coefficients(2.0, 3.0, 1.5, 0.999_999).is_none());
+        assert!(series_coefficients(2.0, 3.0, 1.5, 1.0).is_none());
+    }
+
+    #[test]
+    fn batch_expectations_fall_back_where_the_tables_do_not_apply() {
+        let histories = [
+            crate::models::History::new(0, 0.0, 0.0),
+            crate::models::History::new(3, 20.0, 30.0),
+            crate::models::History::new(200_000, 29.0, 30.0),
+        ];
+        // a ≈ 1, a huge frequency, and a new customer with a long horizon (u near 1)
+        for model in [
+            core(0.25, 4.4, 1.00001, 2.4, 0.0),
+            core(0.25, 4.4, 0.8, 2.4, 1.0),
+        ] {
+            for t in [0.0, 39.0, 1e6] {
+                let batch = model.expected_batch(&histories, t).unwrap();
+                for (h, v) in histories.iter().zip(batch) {
+                    let one = model.expected(h, t).unwrap();
+                    assert!(
+                        (v - one).abs() <= 1e-12 * one.max(1e-300),
+                        "{h:?} {t}: {v} {one}"
+                    );
+                }
+            }
+        }
+        let bad = [crate::models::History::new(0, 1.0, 2.0)];
+        assert!(core(0.25, 4.4, 0.8, 2.4, 0.0)
+            .expected_batch(&bad, 39.0)
+            .is_err());
+        assert!(core(0.25, 4.4, 0.8, 2.4, 0.0)
+            .expected_batch(&histories, f64::NAN)
+            .is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn batch_expectations_equal_the_per_customer_ones(
+            r in 0.05f64..5.0,
+            alpha in 0.5f64..50.0,
+            a in 0.1f64..5.0,
+            b in 0.1f64..10.0,
+            offset in 0u8..2,
+            t in 0.01f64..200.0,
+            rows in proptest::collection::vec((0u32..60, 0.0f64..1.0, 0.0f64..80.0), 1..40),
+            heavy in 0u32..10_001,
+        ) {
+            prop_assume!((a - 1.0).abs() > 1e-3);
+            let model = core(r, alpha, a, b, f64::from(offset));
+            let mut histories: Vec<crate::models::History> = rows
+                .iter()
+                .map(|&(x, share, age)| {
+                    let recency = if x == 0 { 0.0 } else { share * age };
+                    crate::models::History::new(x, recency, age)
+                })
+                .collect();
+            histories.push(crate::models::History::new(heavy, 70.0, 80.0));
+            let batch = model.expected_batch(&histories, t).unwrap();
+            for (h, v) in histories.iter().zip(batch) {
+                let one = model.expected(h, t).unwrap();
+                prop_assert!(v.is_finite() && v >= 0.0);
+                prop_assert!(
+                    (v - one).abs() <= 1e-10 * one + 1e-300,
+                    "{:?} t {}: batch {} one {}", h, t, v, one
+                );
+            }
+        }
+    }
 
     fn fd_check(data: &Prepared, theta: [f64; 4], offset: f64) -> Result<(), TestCaseError> {
         let (ll, g) = beta_geometric_ll(data, &theta, offset);

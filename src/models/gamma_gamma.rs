@@ -300,7 +300,7 @@ impl GammaGammaParams {
                 report: max.report,
             });
         }
-        let se = fit::natural_standard_errors(&objective, &max.theta)?;
+        let se = fit::natural_standard_errors_from(&max.theta, &fit::covariance(&max.hessian)?);
         Ok(GammaGamma {
             params: GammaGammaValues { p, q, gamma },
             standard_errors: Some(GammaGammaValues {

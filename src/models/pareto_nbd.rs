@@ -22,7 +22,7 @@
 use crate::fit::{FitOptions, FitReport, Objective};
 use crate::models::btyd::{
     discount_rate, finite, fit_log_params, horizon, integrate, inv_one_plus_exp, ln_nbd_pmf, lse,
-    one_minus_exp_over, positive, Prepared, TransactionFitError,
+    one_minus_exp_over, positive, Prepared, TransactionFitError, COARSE_ROWS,
 };
 use crate::models::{History, PredictError, TransactionModel};
 use crate::summary::Patterns;
@@ -102,9 +102,12 @@ impl ParetoNbdParams {
             (4.0f64).ln(),
         ]);
         let objective = ParetoObjective { data: &data };
+        let thin = data.thinned(COARSE_ROWS);
+        let coarse = thin.as_ref().map(|data| ParetoObjective { data });
         let fitted = fit_log_params::<4>(
             MODEL,
             &objective,
+            coarse.as_ref().map(|c| c as &dyn Objective),
             &starts,
             &self.options,
             data.scale,

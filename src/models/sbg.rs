@@ -7,7 +7,9 @@
 //! customers as Beta(α, β). Then P(T = t) = B(α+1, β+t−1)/B(α, β), S(t) = B(α, β+t)/B(α, β) and
 //! the retention rate r_t = (β+t−1)/(α+β+t−1) rises with t: the cohort sorts itself.
 
-use crate::fit::{maximize, natural_standard_errors, FitError, FitOptions, FitReport, Objective};
+use crate::fit::{
+    covariance, maximize, natural_standard_errors_from, FitError, FitOptions, FitReport, Objective,
+};
 use crate::models::bg_bb::{ln_beta, ln_beta_grad};
 use crate::models::contractual::{Cohort, RetentionModel};
 use crate::models::PredictError;
@@ -323,7 +325,8 @@ impl SbgFit {
             p[k] = t.exp();
         }
         let params = SbgParams::new(p[0], p[1])?;
-        let standard_errors = natural_standard_errors(&objective, &max.theta)
+        let standard_errors = covariance(&max.hessian)
+            .map(|cov| natural_standard_errors_from(&max.theta, &cov))
             .ok()
             .and_then(|se| <[f64; 2]>::try_from(se.as_slice()).ok())
             .filter(|se| se.iter().all(|v| v.is_finite()));
