@@ -817,11 +817,12 @@ impl BetaGeometric {
             };
             let power = ((self.a - 1.0) * ln_one_minus_u).exp();
             let series = horner(&table.coefficients[piece], u - pieces[piece].centre);
-            // 1 − (1−u)^(a−1) F cancels for horizons short against α + T: below 1e-3 it
-            // would lose more than three digits here, so take the per-customer path.
+            // 1 − (1−u)^(a−1) F cancels for horizons short against α + T: below 1e-3 in size
+            // it would lose more than three digits here, so take the per-customer path. (Its
+            // sign is that of a − 1, as is the scale's.)
             let gap = 1.0 - power * series;
             let alive = table.scale * gap;
-            if !(gap >= 1e-3 && alive.is_finite() && alive >= 0.0) {
+            if !(gap.abs() >= 1e-3 && alive.is_finite() && alive >= 0.0) {
                 return self.expected(h, t);
             }
             let p_alive = match table.ln_odds {
