@@ -240,6 +240,9 @@ fn row_terms_with(
 /// the gradients in (r, α, s, β) are those of `base` and of G itself (not of ln G).
 #[derive(Debug, Clone, Copy)]
 struct AtTime {
+    /// 1/(α + t) and 1/(β + t).
+    inv_p: f64,
+    inv_q: f64,
     base: f64,
     dbase: [f64; 4],
     g: f64,
@@ -310,13 +313,21 @@ impl FastGroup {
         let (g, dg) = if self.alpha_ge_beta {
             // z = (α − β)/P: ∂z/∂α = Q/P², ∂z/∂β = −1/P; r moves d and e, s moves e.
             let v = self.series.eval((self.alpha - self.beta) * inv_p)?;
-            (v.g, [v.shift, v.dz * q * inv_p * inv_p, v.de, -v.dz * inv_p])
+            (
+                v.g,
+                [v.shift, v.dz * q * inv_p * inv_p, v.de, -v.dz * inv_p],
+            )
         } else {
             // z = (β − α)/Q: ∂z/∂α = −1/Q, ∂z/∂β = P/Q²; r moves e, s moves d and e.
             let v = self.series.eval((self.beta - self.alpha) * inv_q)?;
-            (v.g, [v.de, -v.dz * inv_q, v.shift, v.dz * p * inv_q * inv_q])
+            (
+                v.g,
+                [v.de, -v.dz * inv_q, v.shift, v.dz * p * inv_q * inv_q],
+            )
         };
         Ok(AtTime {
+            inv_p,
+            inv_q,
             base,
             dbase,
             g,
@@ -332,12 +343,15 @@ impl FastGroup {
     #[inline]
     fn row(&self, a1: &AtTime, age: f64) -> Result<(f64, [f64; 4]), SpecialError> {
         let a2 = self.at(age)?;
-        let (p, q) = (self.alpha + age, self.beta + age);
         let (lp, lq) = (-a2.dbase[0], -a2.dbase[2]);
         let b = -self.r_x * lp - self.s * lq;
-        let db = [-lp, -self.r_x / p, -lq, -self.s / q];
+        let db = [-lp, -self.r_x * a2.inv_p, -lq, -self.s * a2.inv_q];
         let e = (b - a1.base).exp();
-        let k2 = if self.alpha_ge_beta { 1.0 } else { p / q };
+        let k2 = if self.alpha_ge_beta {
+            1.0
+        } else {
+            (self.alpha + age) * a2.inv_q
+        };
         let ek = e * k2;
         let e2 = ek * a2.g;
         let c = self.s_over_n;
@@ -901,8 +915,7 @@ mod tests {
                     let Ok(got) = fast.at(t_x).and_then(|a1| fast.row(&a1, age)) else {
                         panic!("fast row failed at x {x} t_x {t_x} T {age}");
                     };
-                    let want =
-                        general_row(r, alpha, s, beta, x, t_x, age, &mut None).unwrap();
+                    let want = general_row(r, alpha, s, beta, x, t_x, age, &mut None).unwrap();
                     let tol = |v: f64| 1e-11 * (1.0 + v.abs());
                     assert!(
                         (got.0 - want.0).abs() <= tol(want.0) * (1.0 + x).sqrt(),
