@@ -275,6 +275,20 @@ struct FastGroup {
     d_ln_s_over_n: [f64; 4],
 }
 
+impl AtTime {
+    /// ln F(t) − n ln m and its gradient as given by [`ln_f`] (G = 1, all of it in `base`).
+    fn from_log(value: f64, grad: [f64; 4], alpha: f64, beta: f64, t: f64) -> Self {
+        AtTime {
+            inv_p: 1.0 / (alpha + t),
+            inv_q: 1.0 / (beta + t),
+            base: value,
+            dbase: grad,
+            g: 1.0,
+            dg: [0.0; 4],
+        }
+    }
+}
+
 impl FastGroup {
     /// `None` when the series does not apply (then every row takes the general path).
     fn new(r: f64, alpha: f64, s: f64, beta: f64, x: f64) -> Option<Self> {
@@ -437,7 +451,15 @@ fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
                     let a1 = match fast_cache {
                         Some((t, a)) if t == t_x => a,
                         _ => {
-                            let a = f.at(t_x).ok()?;
+                            // z is largest at t_x = 0; past the series' range F(t_x) comes from
+                            // the general 2F1 (cached like the rest), F(T) still from the series.
+                            let a = match f.at(t_x) {
+                                Ok(a) => a,
+                                Err(_) => {
+                                    let (v, dv) = ln_f(r, alpha, s, beta, x, t_x).ok()?;
+                                    AtTime::from_log(v, dv, alpha, beta, t_x)
+                                }
+                            };
                             fast_cache = Some((t_x, a));
                             a
                         }
@@ -887,7 +909,8 @@ mod tests {
     }
 
     /// The tabulated-series rows agree with the general ₂F₁ path, for α above, equal to and
-    /// below β, light and heavy buyers, t_x near 0 and near T.
+    /// below β (the last set with z > 0.5 at t = 0, where F(t_x) comes from the general ₂F₁),
+    /// light and heavy buyers, t_x near 0 and near T.
     #[test]
     fn fast_rows_match_the_general_path() {
         let mut compared = 0;
@@ -898,6 +921,7 @@ mod tests {
             [2.0, 0.3, 0.05, 0.2],
             [0.02, 1.0, 3.0, 1.9],
             [1.3, 20.0, 0.4, 40.0],
+            [0.52, 0.31, 1.03, 0.83],
         ] {
             for x in [0.0, 1.0, 2.0, 7.0, 221.0, 10_000.0] {
                 let Some(fast) = FastGroup::new(r, alpha, s, beta, x) else {
@@ -912,7 +936,11 @@ mod tests {
                     (20.0, 20.0 + 1e-9),
                 ] {
                     let t_x = if x == 0.0 { 0.0 } else { t_x };
-                    let Ok(got) = fast.at(t_x).and_then(|a1| fast.row(&a1, age)) else {
+                    let a1 = fast.at(t_x).unwrap_or_else(|_| {
+                        let (v, dv) = ln_f(r, alpha, s, beta, x, t_x).unwrap();
+                        AtTime::from_log(v, dv, alpha, beta, t_x)
+                    });
+                    let Ok(got) = fast.row(&a1, age) else {
                         panic!("fast row failed at x {x} t_x {t_x} T {age}");
                     };
                     let want = general_row(r, alpha, s, beta, x, t_x, age, &mut None).unwrap();
@@ -931,7 +959,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(compared, 6 * 6 * 6);
+        assert_eq!(compared, 7 * 6 * 6);
     }
 
     proptest::proptest! {
