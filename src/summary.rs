@@ -270,6 +270,30 @@ impl Summaries {
     }
 }
 
+impl Summaries {
+    /// Empty summaries with the same options, room for `capacity` customers.
+    #[cfg(feature = "parallel")]
+    fn empty_like(&self, capacity: usize) -> Summaries {
+        Summaries {
+            options: self.options,
+            grain: self.grain,
+            customers: Vec::with_capacity(capacity),
+            first_purchase_after_as_of: 0,
+            without_purchase: 0,
+            transactions_after_end: 0,
+        }
+    }
+
+    /// Appends the summaries of customers that follow this one's in id order.
+    #[cfg(feature = "parallel")]
+    fn absorb(&mut self, mut next: Summaries) {
+        self.customers.append(&mut next.customers);
+        self.first_purchase_after_as_of += next.first_purchase_after_as_of;
+        self.without_purchase += next.without_purchase;
+        self.transactions_after_end += next.transactions_after_end;
+    }
+}
+
 impl<'a> IntoIterator for &'a Summaries {
     type Item = &'a CustomerSummary;
     type IntoIter = std::slice::Iter<'a, CustomerSummary>;
@@ -286,9 +310,10 @@ struct Entry {
     kind: TransactionKind,
 }
 
-/// A contiguous run of one customer's entries in the arena.
+/// A contiguous run of one customer's entries in one of the arenas.
 #[derive(Debug, Clone, Copy, Default)]
 struct Run {
+    arena: usize,
     start: usize,
     len: usize,
 }
@@ -300,12 +325,6 @@ struct CustomerSlot {
     more: Vec<Run>,
 }
 
-impl CustomerSlot {
-    fn last_run(&mut self) -> &mut Run {
-        self.more.last_mut().unwrap_or(&mut self.first)
-    }
-}
-
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// A mergeable accumulator of transactions into [`Summaries`].
@@ -313,8 +332,11 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// Feed it transactions in any order, or feed partitions of a log to separate accumulators and
 /// [`merge`](Self::merge) them: [`finish`](Self::finish) gives exactly the one-pass result whatever
 /// the split and order. It keeps one small entry per purchase period (consecutive records of the
-/// same period are folded as they arrive) in one flat arena, so memory stays near that of the
+/// same period are folded as they arrive) in flat arenas, so memory stays near that of the
 /// transactions' key fields and a log grouped by customer needs no per-customer allocation.
+/// While customers first appear in ascending id order (a log grouped by customer and sorted by
+/// id), no id index is kept at all; it is built once the first customer arrives out of order.
+/// Merging moves the other accumulator's arenas in without copying its entries.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -342,9 +364,12 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub struct SummaryAccumulator {
     grain: Grain,
     returns: ReturnPolicy,
+    /// Id to slot; only in use once `indexed` (before, `customers` is in ascending id order).
     index: FastMap<CustomerId, usize>,
+    indexed: bool,
     customers: Vec<CustomerSlot>,
-    arena: Vec<Entry>,
+    /// New entries go to the last arena; a merge appends the other accumulator's arenas.
+    arenas: Vec<Vec<Entry>>,
     last: Option<usize>,
 }
 
@@ -355,9 +380,17 @@ impl SummaryAccumulator {
             grain,
             returns,
             index: FastMap::default(),
+            indexed: false,
             customers: Vec::new(),
-            arena: Vec::new(),
+            arenas: vec![Vec::new()],
             last: None,
+        }
+    }
+
+    /// Reserves room for `additional` more transactions (one entry each at most).
+    pub fn reserve(&mut self, additional: usize) {
+        if let Some(arena) = self.arenas.last_mut() {
+            arena.reserve(additional);
         }
     }
 
@@ -369,62 +402,84 @@ impl SummaryAccumulator {
     }
 
     fn slot(&mut self, id: &CustomerId) -> usize {
-        // Logs usually arrive grouped by customer: skip the hash lookup for a repeat customer.
+        // Logs usually arrive grouped by customer: skip any lookup for a repeat customer.
         if let Some(i) = self.last {
-            if self.customers[i].id == *id {
+            if self.customers.get(i).is_some_and(|c| c.id == *id) {
                 return i;
             }
         }
-        let i = match self.index.get(id) {
-            Some(&i) => i,
-            None => {
-                let i = self.customers.len();
-                self.index.insert(id.clone(), i);
-                self.customers.push(CustomerSlot {
-                    id: id.clone(),
-                    first: Run {
-                        start: self.arena.len(),
-                        len: 0,
-                    },
-                    more: Vec::new(),
-                });
-                i
+        let i = if !self.indexed && self.customers.last().is_none_or(|c| c.id < *id) {
+            // Still in ascending id order: the id is new, no index needed.
+            self.new_slot(id)
+        } else {
+            if !self.indexed {
+                self.build_index();
+            }
+            match self.index.get(id) {
+                Some(&i) => i,
+                None => {
+                    let i = self.new_slot(id);
+                    self.index.insert(id.clone(), i);
+                    i
+                }
             }
         };
         self.last = Some(i);
         i
     }
 
+    fn new_slot(&mut self, id: &CustomerId) -> usize {
+        let i = self.customers.len();
+        self.customers.push(CustomerSlot {
+            id: id.clone(),
+            first: Run::default(),
+            more: Vec::new(),
+        });
+        i
+    }
+
+    fn build_index(&mut self) {
+        self.index.reserve(self.customers.len().saturating_mul(2));
+        for (i, c) in self.customers.iter().enumerate() {
+            self.index.insert(c.id.clone(), i);
+        }
+        self.indexed = true;
+    }
+
     fn append(&mut self, i: usize, entry: Entry) {
-        let tail = self.arena.len();
+        if self.arenas.is_empty() {
+            self.arenas.push(Vec::new());
+        }
+        let current = self.arenas.len() - 1;
+        let arena = &mut self.arenas[current];
+        let tail = arena.len();
         let slot = &mut self.customers[i];
-        let run = slot.last_run();
-        if run.start + run.len == tail {
+        let run = slot.more.last_mut().unwrap_or(&mut slot.first);
+        if run.len > 0 && run.arena == current && run.start + run.len == tail {
             // The customer's latest run ends the arena: fold into its last entry or extend it.
-            if run.len > 0 {
-                if let Some(last) = self.arena.last_mut() {
-                    if last.key == entry.key && last.kind == entry.kind {
-                        if let Some(sum) = last.amount.checked_add(entry.amount) {
-                            last.amount = sum;
-                            last.count += entry.count;
-                            return;
-                        }
+            if let Some(last) = arena.last_mut() {
+                if last.key == entry.key && last.kind == entry.kind {
+                    if let Some(sum) = last.amount.checked_add(entry.amount) {
+                        last.amount = sum;
+                        last.count += entry.count;
+                        return;
                     }
                 }
             }
             run.len += 1;
-        } else if run.len == 0 {
-            *run = Run {
+        } else {
+            let fresh = Run {
+                arena: current,
                 start: tail,
                 len: 1,
             };
-        } else {
-            slot.more.push(Run {
-                start: tail,
-                len: 1,
-            });
+            if run.len == 0 {
+                *run = fresh;
+            } else {
+                slot.more.push(fresh);
+            }
         }
-        self.arena.push(entry);
+        arena.push(entry);
     }
 
     /// Adds one transaction.
@@ -443,26 +498,35 @@ impl SummaryAccumulator {
     pub fn extend<'a>(&mut self, transactions: impl IntoIterator<Item = &'a Transaction>) {
         let transactions = transactions.into_iter();
         // At most one entry per transaction: reserving up front avoids copying a growing arena.
-        self.arena.reserve(transactions.size_hint().0);
+        self.reserve(transactions.size_hint().0);
         for t in transactions {
             self.push(t);
         }
     }
 
     /// Merges another accumulator (built with the same grain and return policy) into this one.
+    /// The other's entries are moved, not copied: the cost is one lookup per customer.
     pub fn merge(&mut self, other: SummaryAccumulator) -> Result<(), SummaryError> {
         if self.grain != other.grain || self.returns != other.returns {
             return Err(SummaryError::IncompatibleMerge);
         }
-        for c in &other.customers {
+        let base = self.arenas.len();
+        self.arenas.extend(other.arenas);
+        for c in other.customers {
             let i = self.slot(&c.id);
-            for run in std::iter::once(&c.first).chain(&c.more) {
-                for e in other
-                    .arena
-                    .get(run.start..run.start + run.len)
-                    .unwrap_or(&[])
-                {
-                    self.append(i, *e);
+            let slot = &mut self.customers[i];
+            for run in std::iter::once(c.first).chain(c.more) {
+                if run.len == 0 {
+                    continue;
+                }
+                let run = Run {
+                    arena: base + run.arena,
+                    ..run
+                };
+                if slot.first.len == 0 {
+                    slot.first = run;
+                } else {
+                    slot.more.push(run);
                 }
             }
         }
@@ -508,34 +572,65 @@ impl SummaryAccumulator {
         let mut out = Summaries {
             options: *options,
             grain: self.grain,
-            customers: Vec::with_capacity(self.customers.len()),
+            // The parallel path builds its output from the parts instead.
+            customers: Vec::with_capacity(if cfg!(feature = "parallel") {
+                0
+            } else {
+                self.customers.len()
+            }),
             first_purchase_after_as_of: 0,
             without_purchase: 0,
             transactions_after_end: 0,
         };
         // Visiting customers in id order makes the output, and the first error, order-free.
+        // Customers that arrived in ascending id order (no index built) are sorted already.
         let mut order: Vec<&CustomerSlot> = self.customers.iter().collect();
-        order.sort_by(|a, b| a.id.cmp(&b.id));
-        // With `parallel`, customers are summarised on all cores; the outcomes keep id order.
+        if self.indexed {
+            order.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        // With `parallel`, slices of customers are summarised on all cores and joined in order,
+        // so the first error in id order is the one reported.
         #[cfg(feature = "parallel")]
-        let outcomes: Vec<Result<(Outcome, usize), SummaryError>> = {
+        {
             use rayon::prelude::*;
-            order
-                .par_iter()
-                .map_init(Vec::new, |scratch, c| {
-                    self.customer_outcome(c, scratch, &cuts, options)
+            let chunk = order
+                .len()
+                .div_ceil(2 * rayon::current_num_threads().max(1))
+                .max(1);
+            let parts: Vec<Result<Summaries, SummaryError>> = order
+                .par_chunks(chunk)
+                .enumerate()
+                .map(|(k, part)| {
+                    // The first part becomes the output: it gets room for everyone.
+                    let mut s = out.empty_like(if k == 0 { order.len() } else { part.len() });
+                    self.summarize_into(part, &cuts, options, &mut s)
+                        .map(|()| s)
                 })
-                .collect()
-        };
+                .collect();
+            let mut parts = parts.into_iter();
+            if let Some(first) = parts.next() {
+                out = first?;
+            }
+            for part in parts {
+                out.absorb(part?);
+            }
+        }
         #[cfg(not(feature = "parallel"))]
-        let outcomes = {
-            let mut scratch = Vec::new();
-            order
-                .iter()
-                .map(move |c| self.customer_outcome(c, &mut scratch, &cuts, options))
-        };
-        for outcome in outcomes {
-            let (outcome, after_end) = outcome?;
+        self.summarize_into(&order, &cuts, options, &mut out)?;
+        Ok(out)
+    }
+
+    /// Summarises `customers` (in id order) into `out`.
+    fn summarize_into(
+        &self,
+        customers: &[&CustomerSlot],
+        cuts: &Cuts,
+        options: &SummaryOptions,
+        out: &mut Summaries,
+    ) -> Result<(), SummaryError> {
+        let mut scratch = Vec::new();
+        for c in customers {
+            let (outcome, after_end) = self.customer_outcome(c, &mut scratch, cuts, options)?;
             out.transactions_after_end += after_end;
             match outcome {
                 Outcome::Summary(s) => out.customers.push(s),
@@ -543,7 +638,14 @@ impl SummaryAccumulator {
                 Outcome::NoPurchase => out.without_purchase += 1,
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    fn entries(&self, run: &Run) -> &[Entry] {
+        self.arenas
+            .get(run.arena)
+            .and_then(|a| a.get(run.start..run.start + run.len))
+            .unwrap_or(&[])
     }
 
     /// Gathers one customer's entries in (moment, kind) order and folds them.
@@ -554,10 +656,7 @@ impl SummaryAccumulator {
         cuts: &Cuts,
         options: &SummaryOptions,
     ) -> Result<(Outcome, usize), SummaryError> {
-        let single = self
-            .arena
-            .get(c.first.start..c.first.start + c.first.len)
-            .unwrap_or(&[]);
+        let single = self.entries(&c.first);
         let sorted = |e: &[Entry]| e.is_sorted_by_key(|e| (e.key, e.kind));
         // Sums commute, so entries need sorting only by (moment, kind); a grouped, ordered log is
         // already sorted and is read in place.
@@ -566,11 +665,7 @@ impl SummaryAccumulator {
         }
         scratch.clear();
         for run in std::iter::once(&c.first).chain(&c.more) {
-            scratch.extend_from_slice(
-                self.arena
-                    .get(run.start..run.start + run.len)
-                    .unwrap_or(&[]),
-            );
+            scratch.extend_from_slice(self.entries(run));
         }
         scratch.sort_unstable_by_key(|e: &Entry| (e.key, e.kind));
         self.summarize_one(&c.id, scratch, cuts, options)
