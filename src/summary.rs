@@ -302,12 +302,67 @@ impl<'a> IntoIterator for &'a Summaries {
     }
 }
 
+/// One purchase period's (or return moment's) records, packed into 24 bytes: the arena holds
+/// one per record of a large log, so its size is most of the accumulator's memory.
+/// `meta` holds the record count (low 25 bits), then the kind, the sign and the scale (5 bits)
+/// of the amount, whose 96-bit magnitude is `hi:lo`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Entry {
     key: i64,
-    amount: Decimal,
-    count: u32,
-    kind: TransactionKind,
+    lo: u64,
+    hi: u32,
+    meta: u32,
+}
+
+const COUNT_BITS: u32 = 25;
+const MAX_COUNT: u32 = (1 << COUNT_BITS) - 1;
+const RETURN_BIT: u32 = 1 << COUNT_BITS;
+const SIGN_BIT: u32 = 1 << (COUNT_BITS + 1);
+const SCALE_SHIFT: u32 = COUNT_BITS + 2;
+
+impl Entry {
+    fn new(key: i64, amount: Decimal, count: u32, kind: TransactionKind) -> Entry {
+        let magnitude = amount.mantissa().unsigned_abs();
+        let mut meta = count.min(MAX_COUNT) | (amount.scale() << SCALE_SHIFT);
+        if kind == TransactionKind::Return {
+            meta |= RETURN_BIT;
+        }
+        if amount.is_sign_negative() {
+            meta |= SIGN_BIT;
+        }
+        Entry {
+            key,
+            lo: magnitude as u64,
+            hi: (magnitude >> 64) as u32,
+            meta,
+        }
+    }
+    fn amount(&self) -> Decimal {
+        Decimal::from_parts(
+            self.lo as u32,
+            (self.lo >> 32) as u32,
+            self.hi,
+            self.meta & SIGN_BIT != 0,
+            self.meta >> SCALE_SHIFT,
+        )
+    }
+    fn count(&self) -> u32 {
+        self.meta & MAX_COUNT
+    }
+    fn is_return(&self) -> bool {
+        self.meta & RETURN_BIT != 0
+    }
+    fn kind(&self) -> TransactionKind {
+        if self.is_return() {
+            TransactionKind::Return
+        } else {
+            TransactionKind::Purchase
+        }
+    }
+    /// The order entries are folded in: by moment, purchases before returns.
+    fn order(&self) -> (i64, bool) {
+        (self.key, self.is_return())
+    }
 }
 
 /// A contiguous run of one customer's entries in one of the arenas.
@@ -458,12 +513,21 @@ impl SummaryAccumulator {
         if run.len > 0 && run.arena == current && run.start + run.len == tail {
             // The customer's latest run ends the arena: fold into its last entry or extend it.
             if let Some(last) = arena.last_mut() {
-                if last.key == entry.key && last.kind == entry.kind {
-                    if let Some(sum) = last.amount.checked_add(entry.amount) {
-                        last.amount = sum;
-                        last.count += entry.count;
-                        return;
-                    }
+                // Amounts of one sign and scale add exactly as 96-bit magnitudes; anything
+                // else is kept as its own entry and summed exactly at the end.
+                let same = SIGN_BIT | (u32::MAX << SCALE_SHIFT);
+                let count = last.count() + entry.count();
+                let magnitude = |e: &Entry| (u128::from(e.hi) << 64) | u128::from(e.lo);
+                let sum = magnitude(last) + magnitude(&entry);
+                if last.order() == entry.order()
+                    && last.meta & same == entry.meta & same
+                    && count <= MAX_COUNT
+                    && sum >> 96 == 0
+                {
+                    last.lo = sum as u64;
+                    last.hi = (sum >> 64) as u32;
+                    last.meta = (last.meta & !MAX_COUNT) | count;
+                    return;
                 }
             }
             run.len += 1;
@@ -484,12 +548,7 @@ impl SummaryAccumulator {
 
     /// Adds one transaction.
     pub fn push(&mut self, t: &Transaction) {
-        let entry = Entry {
-            key: self.key(t.at()),
-            amount: t.amount(),
-            count: 1,
-            kind: t.kind(),
-        };
+        let entry = Entry::new(self.key(t.at()), t.amount(), 1, t.kind());
         let i = self.slot(t.customer());
         self.append(i, entry);
     }
@@ -593,9 +652,10 @@ impl SummaryAccumulator {
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
+            // One slice per thread: every slice after the first is copied into the output.
             let chunk = order
                 .len()
-                .div_ceil(2 * rayon::current_num_threads().max(1))
+                .div_ceil(rayon::current_num_threads().max(1))
                 .max(1);
             let parts: Vec<Result<Summaries, SummaryError>> = order
                 .par_chunks(chunk)
@@ -657,7 +717,7 @@ impl SummaryAccumulator {
         options: &SummaryOptions,
     ) -> Result<(Outcome, usize), SummaryError> {
         let single = self.entries(&c.first);
-        let sorted = |e: &[Entry]| e.is_sorted_by_key(|e| (e.key, e.kind));
+        let sorted = |e: &[Entry]| e.is_sorted_by_key(Entry::order);
         // Sums commute, so entries need sorting only by (moment, kind); a grouped, ordered log is
         // already sorted and is read in place.
         if c.more.is_empty() && sorted(single) {
@@ -667,7 +727,7 @@ impl SummaryAccumulator {
         for run in std::iter::once(&c.first).chain(&c.more) {
             scratch.extend_from_slice(self.entries(run));
         }
-        scratch.sort_unstable_by_key(|e: &Entry| (e.key, e.kind));
+        scratch.sort_unstable_by_key(Entry::order);
         self.summarize_one(&c.id, scratch, cuts, options)
     }
 
@@ -718,15 +778,15 @@ impl SummaryAccumulator {
         let mut after_end = 0usize;
         for e in entries {
             if e.key >= cuts.end {
-                after_end += e.count as usize;
+                after_end += e.count() as usize;
                 continue;
             }
             let holdout = e.key >= cuts.calibration;
-            match e.kind {
+            match e.kind() {
                 TransactionKind::Purchase => match open.as_mut() {
                     Some(p) if p.key == e.key => {
-                        p.gross = p.gross.checked_add(e.amount).ok_or_else(overflow)?;
-                        p.orders += e.count;
+                        p.gross.add(Money::of(e)).ok_or_else(overflow)?;
+                        p.orders += e.count();
                     }
                     _ => {
                         if let Some(p) = open.take() {
@@ -735,9 +795,9 @@ impl SummaryAccumulator {
                         open = Some(Period {
                             key: e.key,
                             holdout,
-                            gross: e.amount,
-                            refunded: Decimal::ZERO,
-                            orders: e.count,
+                            gross: Money::of(e),
+                            refunded: Money::default(),
+                            orders: e.count(),
                         });
                     }
                 },
@@ -747,15 +807,17 @@ impl SummaryAccumulator {
                     }
                     match open.as_mut() {
                         Some(p) if p.holdout == holdout => {
-                            p.refunded = p.refunded.checked_add(e.amount).ok_or_else(overflow)?;
+                            p.refunded.add(Money::of(e)).ok_or_else(overflow)?;
                         }
-                        _ if holdout => fold.holdout_spend.sub(e.amount).ok_or_else(overflow)?,
+                        _ if holdout => {
+                            fold.holdout_spend.sub(Money::of(e)).ok_or_else(overflow)?
+                        }
                         _ => {
                             // Report every return of that moment, however the records were folded.
                             let amount = entries
                                 .iter()
-                                .filter(|o| o.key == e.key && o.kind == TransactionKind::Return)
-                                .try_fold(Decimal::ZERO, |sum, o| sum.checked_add(o.amount))
+                                .filter(|o| o.key == e.key && o.is_return())
+                                .try_fold(Decimal::ZERO, |sum, o| sum.checked_add(o.amount()))
                                 .ok_or_else(overflow)?;
                             return Err(SummaryError::ReturnWithoutPurchase {
                                 customer: id.clone(),
@@ -828,8 +890,8 @@ struct Cuts {
 struct Period {
     key: i64,
     holdout: bool,
-    gross: Decimal,
-    refunded: Decimal,
+    gross: Money,
+    refunded: Money,
     orders: u32,
 }
 
@@ -842,22 +904,41 @@ struct Money {
 }
 
 impl Money {
-    fn add(&mut self, d: Decimal) -> Option<()> {
-        let (mut m, s) = (d.mantissa(), d.scale());
-        if s > self.scale {
+    /// An entry's amount.
+    #[inline]
+    fn of(e: &Entry) -> Money {
+        let magnitude = (i128::from(e.hi) << 64) | i128::from(e.lo);
+        Money {
+            mantissa: if e.meta & SIGN_BIT != 0 {
+                -magnitude
+            } else {
+                magnitude
+            },
+            scale: e.meta >> SCALE_SHIFT,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, other: Money) -> Option<()> {
+        let mut m = other.mantissa;
+        if other.scale > self.scale {
             self.mantissa = self
                 .mantissa
-                .checked_mul(10i128.checked_pow(s - self.scale)?)?;
-            self.scale = s;
-        } else if s < self.scale {
-            m = m.checked_mul(10i128.checked_pow(self.scale - s)?)?;
+                .checked_mul(10i128.checked_pow(other.scale - self.scale)?)?;
+            self.scale = other.scale;
+        } else if other.scale < self.scale {
+            m = m.checked_mul(10i128.checked_pow(self.scale - other.scale)?)?;
         }
         self.mantissa = self.mantissa.checked_add(m)?;
         Some(())
     }
 
-    fn sub(&mut self, d: Decimal) -> Option<()> {
-        self.add(-d)
+    #[inline]
+    fn sub(&mut self, other: Money) -> Option<()> {
+        self.add(Money {
+            mantissa: other.mantissa.checked_neg()?,
+            scale: other.scale,
+        })
     }
 
     fn decimal(self) -> Option<Decimal> {
@@ -880,12 +961,15 @@ struct Fold {
 
 impl Fold {
     /// Adds a closed period; `None` on decimal overflow.
+    #[inline]
     fn close(&mut self, p: Period) -> Option<()> {
         // A purchase period whose purchases were fully refunded no longer counts as a purchase.
-        let (net, counted) = if p.refunded.is_zero() {
+        let (net, counted) = if p.refunded.mantissa == 0 {
             (p.gross, true)
         } else {
-            (p.gross.checked_sub(p.refunded)?, p.refunded < p.gross)
+            let mut net = p.gross;
+            net.sub(p.refunded)?;
+            (net, net.mantissa > 0)
         };
         if p.holdout {
             self.holdout_frequency += u32::from(counted);
