@@ -270,17 +270,10 @@ impl TransactionLog {
     ) -> Result<(), String> {
         let (id_col, date_col, amount_col) = (self.cols[0], self.cols[1], self.cols[2]);
         let mut line_in_piece = 0u64;
-        let mut rest = rows;
-        while !rest.is_empty() {
-            let (line, next) = match rest.iter().position(|&b| b == b'\n') {
-                Some(i) => (&rest[..i], &rest[i + 1..]),
-                None => (rest, &rest[rest.len()..]),
-            };
-            rest = next;
+        let mut pos = 0usize;
+        // One pass over the bytes: each row's fields end at a comma, the row at a line end.
+        while pos < rows.len() {
             line_in_piece += 1;
-            if line.is_empty() {
-                continue;
-            }
             let line_name = || {
                 format!(
                     "{}: line {}",
@@ -290,7 +283,14 @@ impl TransactionLog {
             };
             let (mut id, mut date, mut amount): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
             let mut fields = 0usize;
-            for field in line.split(|&b| b == b',') {
+            let row_start = pos;
+            let row_end = loop {
+                let rest = &rows[pos..];
+                let len = rest
+                    .iter()
+                    .position(|&b| b == b',' || b == b'\n')
+                    .unwrap_or(rest.len());
+                let field = &rest[..len];
                 if fields == id_col {
                     id = field;
                 }
@@ -301,6 +301,13 @@ impl TransactionLog {
                     amount = field;
                 }
                 fields += 1;
+                pos += len + 1;
+                if rest.get(len) != Some(&b',') {
+                    break pos - 1;
+                }
+            };
+            if row_end == row_start {
+                continue; // an empty line
             }
             if fields != self.fields {
                 return Err(format!(
