@@ -690,13 +690,7 @@ impl SummaryAccumulator {
     ) -> Result<(), SummaryError> {
         let mut scratch = Vec::new();
         for c in customers {
-            let (outcome, after_end) = self.customer_outcome(c, &mut scratch, cuts, options)?;
-            out.transactions_after_end += after_end;
-            match outcome {
-                Outcome::Summary(s) => out.customers.push(s),
-                Outcome::Late => out.first_purchase_after_as_of += 1,
-                Outcome::NoPurchase => out.without_purchase += 1,
-            }
+            self.customer_outcome(c, &mut scratch, cuts, options, out)?;
         }
         Ok(())
     }
@@ -715,20 +709,21 @@ impl SummaryAccumulator {
         scratch: &mut Vec<Entry>,
         cuts: &Cuts,
         options: &SummaryOptions,
-    ) -> Result<(Outcome, usize), SummaryError> {
+        out: &mut Summaries,
+    ) -> Result<(), SummaryError> {
         let single = self.entries(&c.first);
         let sorted = |e: &[Entry]| e.is_sorted_by_key(Entry::order);
         // Sums commute, so entries need sorting only by (moment, kind); a grouped, ordered log is
         // already sorted and is read in place.
         if c.more.is_empty() && sorted(single) {
-            return self.summarize_one(&c.id, single, cuts, options);
+            return self.summarize_one(&c.id, single, cuts, options, out);
         }
         scratch.clear();
         for run in std::iter::once(&c.first).chain(&c.more) {
             scratch.extend_from_slice(self.entries(run));
         }
         scratch.sort_unstable_by_key(Entry::order);
-        self.summarize_one(&c.id, scratch, cuts, options)
+        self.summarize_one(&c.id, scratch, cuts, options, out)
     }
 
     /// Accumulates a slice of transactions on all cores (feature `parallel`): chunks are
@@ -763,15 +758,17 @@ impl SummaryAccumulator {
         Ok(acc)
     }
 
-    /// Folds one customer's sorted entries into a summary. Periods are closed as the next one
-    /// starts: a return nets only against the latest period, so a closed period is final.
+    /// Folds one customer's sorted entries into a summary (or a count) in `out`. Periods are
+    /// closed as the next one starts: a return nets only against the latest period, so a closed
+    /// period is final.
     fn summarize_one(
         &self,
         id: &CustomerId,
         entries: &[Entry],
         cuts: &Cuts,
         options: &SummaryOptions,
-    ) -> Result<(Outcome, usize), SummaryError> {
+        out: &mut Summaries,
+    ) -> Result<(), SummaryError> {
         let overflow = || SummaryError::SpendOverflow(id.clone());
         let mut fold = Fold::default();
         let mut open: Option<Period> = None;
@@ -832,20 +829,21 @@ impl SummaryAccumulator {
         if let Some(p) = open.take() {
             fold.close(p).ok_or_else(overflow)?;
         }
+        out.transactions_after_end += after_end;
         let Some(first) = fold.first else {
-            let outcome = if fold.holdout_frequency > 0 {
-                Outcome::Late
+            if fold.holdout_frequency > 0 {
+                out.first_purchase_after_as_of += 1;
             } else {
-                Outcome::NoPurchase
-            };
-            return Ok((outcome, after_end));
+                out.without_purchase += 1;
+            }
+            return Ok(());
         };
         let span = |from: i64, to: i64| match self.grain {
             Grain::Day => options.unit.from_days((to - from) as f64),
             Grain::Timestamp => options.unit.from_seconds((to - from) as f64 / 1e6),
         };
         let money = |m: Money| m.decimal().ok_or_else(overflow);
-        let summary = CustomerSummary {
+        out.customers.push(CustomerSummary {
             id: id.clone(),
             frequency: fold.frequency,
             recency: span(first, fold.last),
@@ -862,8 +860,8 @@ impl SummaryAccumulator {
                 }),
                 None => None,
             },
-        };
-        Ok((Outcome::Summary(summary), after_end))
+        });
+        Ok(())
     }
 
     fn moment(&self, key: i64) -> NaiveDateTime {
@@ -988,12 +986,6 @@ impl Fold {
         }
         Some(())
     }
-}
-
-enum Outcome {
-    Summary(CustomerSummary),
-    Late,
-    NoPurchase,
 }
 
 /// Why a set of (x, t_x, T) patterns is invalid. Each variant names the row (0-based).
