@@ -1307,6 +1307,59 @@ mod tests {
     }
 
     #[test]
+    fn customers_returning_after_ascending_arrival_switch_to_the_index() {
+        // Ids 1, 2, 3 arrive in ascending order (no index), then 1 and 2 return.
+        let log = [
+            buy(1, 1, 1, 100),
+            buy(2, 1, 2, 100),
+            buy(3, 1, 3, 100),
+            buy(1, 1, 10, 300),
+            buy(2, 1, 11, 500),
+            buy(4, 1, 12, 100),
+        ];
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        acc.extend(&log);
+        let ids: Vec<u64> = acc.arrival_order().filter_map(CustomerId::as_u64).collect();
+        assert_eq!(ids, [1, 2, 3, 4]);
+        let s = acc
+            .finish(&SummaryOptions::new(day(1, 31), TimeUnit::DAYS))
+            .unwrap();
+        let freq: Vec<u32> = s.iter().map(CustomerSummary::frequency).collect();
+        assert_eq!(freq, [1, 1, 0, 0]);
+        assert_eq!(s.customers()[1].monetary_value(), Decimal::new(500, 2));
+    }
+
+    #[test]
+    fn packed_entries_keep_amounts_exact_across_scales_and_sizes() {
+        let id = CustomerId::from(7u64);
+        let at = day(1, 1).and_hms_opt(9, 0, 0).unwrap();
+        let big = Decimal::from_i128_with_scale(1 << 90, 3);
+        let amounts = [
+            Decimal::new(15, 1),
+            Decimal::new(225, 2),
+            big,
+            big,
+            Decimal::new(1, 0),
+        ];
+        let mut log: Vec<Transaction> = amounts
+            .iter()
+            .map(|&a| Transaction::new(id.clone(), at, a, TransactionKind::Purchase).unwrap())
+            .collect();
+        log.push(buy(7, 1, 2, 100));
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        acc.extend(&log);
+        let s = acc
+            .finish(&SummaryOptions::new(day(1, 31), TimeUnit::DAYS))
+            .unwrap();
+        let c = s.get(&id).unwrap();
+        let want = Decimal::new(15, 1) + Decimal::new(225, 2) + big + big + Decimal::ONE;
+        assert_eq!(c.total_spend(), want + Decimal::ONE);
+        assert_eq!(c.orders(), 6);
+        assert_eq!(c.frequency(), 1);
+        assert_eq!(c.monetary_value(), Decimal::ONE);
+    }
+
+    #[test]
     fn holdout_must_follow_the_as_of_date() {
         let acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
         let err = acc
