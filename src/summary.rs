@@ -270,6 +270,30 @@ impl Summaries {
     }
 }
 
+impl Summaries {
+    /// Empty summaries with the same options, room for `capacity` customers.
+    #[cfg(feature = "parallel")]
+    fn empty_like(&self, capacity: usize) -> Summaries {
+        Summaries {
+            options: self.options,
+            grain: self.grain,
+            customers: Vec::with_capacity(capacity),
+            first_purchase_after_as_of: 0,
+            without_purchase: 0,
+            transactions_after_end: 0,
+        }
+    }
+
+    /// Appends the summaries of customers that follow this one's in id order.
+    #[cfg(feature = "parallel")]
+    fn absorb(&mut self, mut next: Summaries) {
+        self.customers.append(&mut next.customers);
+        self.first_purchase_after_as_of += next.first_purchase_after_as_of;
+        self.without_purchase += next.without_purchase;
+        self.transactions_after_end += next.transactions_after_end;
+    }
+}
+
 impl<'a> IntoIterator for &'a Summaries {
     type Item = &'a CustomerSummary;
     type IntoIter = std::slice::Iter<'a, CustomerSummary>;
@@ -278,17 +302,73 @@ impl<'a> IntoIterator for &'a Summaries {
     }
 }
 
+/// One purchase period's (or return moment's) records, packed into 24 bytes: the arena holds
+/// one per record of a large log, so its size is most of the accumulator's memory.
+/// `meta` holds the record count (low 25 bits), then the kind, the sign and the scale (5 bits)
+/// of the amount, whose 96-bit magnitude is `hi:lo`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Entry {
     key: i64,
-    amount: Decimal,
-    count: u32,
-    kind: TransactionKind,
+    lo: u64,
+    hi: u32,
+    meta: u32,
 }
 
-/// A contiguous run of one customer's entries in the arena.
+const COUNT_BITS: u32 = 25;
+const MAX_COUNT: u32 = (1 << COUNT_BITS) - 1;
+const RETURN_BIT: u32 = 1 << COUNT_BITS;
+const SIGN_BIT: u32 = 1 << (COUNT_BITS + 1);
+const SCALE_SHIFT: u32 = COUNT_BITS + 2;
+
+impl Entry {
+    fn new(key: i64, amount: Decimal, count: u32, kind: TransactionKind) -> Entry {
+        let magnitude = amount.mantissa().unsigned_abs();
+        let mut meta = count.min(MAX_COUNT) | (amount.scale() << SCALE_SHIFT);
+        if kind == TransactionKind::Return {
+            meta |= RETURN_BIT;
+        }
+        if amount.is_sign_negative() {
+            meta |= SIGN_BIT;
+        }
+        Entry {
+            key,
+            lo: magnitude as u64,
+            hi: (magnitude >> 64) as u32,
+            meta,
+        }
+    }
+    fn amount(&self) -> Decimal {
+        Decimal::from_parts(
+            self.lo as u32,
+            (self.lo >> 32) as u32,
+            self.hi,
+            self.meta & SIGN_BIT != 0,
+            self.meta >> SCALE_SHIFT,
+        )
+    }
+    fn count(&self) -> u32 {
+        self.meta & MAX_COUNT
+    }
+    fn is_return(&self) -> bool {
+        self.meta & RETURN_BIT != 0
+    }
+    fn kind(&self) -> TransactionKind {
+        if self.is_return() {
+            TransactionKind::Return
+        } else {
+            TransactionKind::Purchase
+        }
+    }
+    /// The order entries are folded in: by moment, purchases before returns.
+    fn order(&self) -> (i64, bool) {
+        (self.key, self.is_return())
+    }
+}
+
+/// A contiguous run of one customer's entries in one of the arenas.
 #[derive(Debug, Clone, Copy, Default)]
 struct Run {
+    arena: usize,
     start: usize,
     len: usize,
 }
@@ -300,12 +380,6 @@ struct CustomerSlot {
     more: Vec<Run>,
 }
 
-impl CustomerSlot {
-    fn last_run(&mut self) -> &mut Run {
-        self.more.last_mut().unwrap_or(&mut self.first)
-    }
-}
-
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// A mergeable accumulator of transactions into [`Summaries`].
@@ -313,8 +387,11 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// Feed it transactions in any order, or feed partitions of a log to separate accumulators and
 /// [`merge`](Self::merge) them: [`finish`](Self::finish) gives exactly the one-pass result whatever
 /// the split and order. It keeps one small entry per purchase period (consecutive records of the
-/// same period are folded as they arrive) in one flat arena, so memory stays near that of the
+/// same period are folded as they arrive) in flat arenas, so memory stays near that of the
 /// transactions' key fields and a log grouped by customer needs no per-customer allocation.
+/// While customers first appear in ascending id order (a log grouped by customer and sorted by
+/// id), no id index is kept at all; it is built once the first customer arrives out of order.
+/// Merging moves the other accumulator's arenas in without copying its entries.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -342,9 +419,12 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub struct SummaryAccumulator {
     grain: Grain,
     returns: ReturnPolicy,
+    /// Id to slot; only in use once `indexed` (before, `customers` is in ascending id order).
     index: FastMap<CustomerId, usize>,
+    indexed: bool,
     customers: Vec<CustomerSlot>,
-    arena: Vec<Entry>,
+    /// New entries go to the last arena; a merge appends the other accumulator's arenas.
+    arenas: Vec<Vec<Entry>>,
     last: Option<usize>,
 }
 
@@ -355,9 +435,17 @@ impl SummaryAccumulator {
             grain,
             returns,
             index: FastMap::default(),
+            indexed: false,
             customers: Vec::new(),
-            arena: Vec::new(),
+            arenas: vec![Vec::new()],
             last: None,
+        }
+    }
+
+    /// Reserves room for `additional` more transactions (one entry each at most).
+    pub fn reserve(&mut self, additional: usize) {
+        if let Some(arena) = self.arenas.last_mut() {
+            arena.reserve(additional);
         }
     }
 
@@ -369,72 +457,98 @@ impl SummaryAccumulator {
     }
 
     fn slot(&mut self, id: &CustomerId) -> usize {
-        // Logs usually arrive grouped by customer: skip the hash lookup for a repeat customer.
+        // Logs usually arrive grouped by customer: skip any lookup for a repeat customer.
         if let Some(i) = self.last {
-            if self.customers[i].id == *id {
+            if self.customers.get(i).is_some_and(|c| c.id == *id) {
                 return i;
             }
         }
-        let i = match self.index.get(id) {
-            Some(&i) => i,
-            None => {
-                let i = self.customers.len();
-                self.index.insert(id.clone(), i);
-                self.customers.push(CustomerSlot {
-                    id: id.clone(),
-                    first: Run {
-                        start: self.arena.len(),
-                        len: 0,
-                    },
-                    more: Vec::new(),
-                });
-                i
+        let i = if !self.indexed && self.customers.last().is_none_or(|c| c.id < *id) {
+            // Still in ascending id order: the id is new, no index needed.
+            self.new_slot(id)
+        } else {
+            if !self.indexed {
+                self.build_index();
+            }
+            match self.index.get(id) {
+                Some(&i) => i,
+                None => {
+                    let i = self.new_slot(id);
+                    self.index.insert(id.clone(), i);
+                    i
+                }
             }
         };
         self.last = Some(i);
         i
     }
 
+    fn new_slot(&mut self, id: &CustomerId) -> usize {
+        let i = self.customers.len();
+        self.customers.push(CustomerSlot {
+            id: id.clone(),
+            first: Run::default(),
+            more: Vec::new(),
+        });
+        i
+    }
+
+    fn build_index(&mut self) {
+        self.index.reserve(self.customers.len().saturating_mul(2));
+        for (i, c) in self.customers.iter().enumerate() {
+            self.index.insert(c.id.clone(), i);
+        }
+        self.indexed = true;
+    }
+
     fn append(&mut self, i: usize, entry: Entry) {
-        let tail = self.arena.len();
+        if self.arenas.is_empty() {
+            self.arenas.push(Vec::new());
+        }
+        let current = self.arenas.len() - 1;
+        let arena = &mut self.arenas[current];
+        let tail = arena.len();
         let slot = &mut self.customers[i];
-        let run = slot.last_run();
-        if run.start + run.len == tail {
+        let run = slot.more.last_mut().unwrap_or(&mut slot.first);
+        if run.len > 0 && run.arena == current && run.start + run.len == tail {
             // The customer's latest run ends the arena: fold into its last entry or extend it.
-            if run.len > 0 {
-                if let Some(last) = self.arena.last_mut() {
-                    if last.key == entry.key && last.kind == entry.kind {
-                        if let Some(sum) = last.amount.checked_add(entry.amount) {
-                            last.amount = sum;
-                            last.count += entry.count;
-                            return;
-                        }
-                    }
+            if let Some(last) = arena.last_mut() {
+                // Amounts of one sign and scale add exactly as 96-bit magnitudes; anything
+                // else is kept as its own entry and summed exactly at the end.
+                let same = SIGN_BIT | (u32::MAX << SCALE_SHIFT);
+                let count = last.count() + entry.count();
+                let magnitude = |e: &Entry| (u128::from(e.hi) << 64) | u128::from(e.lo);
+                let sum = magnitude(last) + magnitude(&entry);
+                if last.order() == entry.order()
+                    && last.meta & same == entry.meta & same
+                    && count <= MAX_COUNT
+                    && sum >> 96 == 0
+                {
+                    last.lo = sum as u64;
+                    last.hi = (sum >> 64) as u32;
+                    last.meta = (last.meta & !MAX_COUNT) | count;
+                    return;
                 }
             }
             run.len += 1;
-        } else if run.len == 0 {
-            *run = Run {
+        } else {
+            let fresh = Run {
+                arena: current,
                 start: tail,
                 len: 1,
             };
-        } else {
-            slot.more.push(Run {
-                start: tail,
-                len: 1,
-            });
+            if run.len == 0 {
+                *run = fresh;
+            } else {
+                slot.more.push(fresh);
+            }
         }
-        self.arena.push(entry);
+        arena.push(entry);
     }
 
     /// Adds one transaction.
     pub fn push(&mut self, t: &Transaction) {
-        let entry = Entry {
-            key: self.key(t.at()),
-            amount: t.amount(),
-            count: 1,
-            kind: t.kind(),
-        };
+        let entry = Entry::new(self.key(t.at()), t.amount(), 1, t.kind());
         let i = self.slot(t.customer());
         self.append(i, entry);
     }
@@ -443,26 +557,35 @@ impl SummaryAccumulator {
     pub fn extend<'a>(&mut self, transactions: impl IntoIterator<Item = &'a Transaction>) {
         let transactions = transactions.into_iter();
         // At most one entry per transaction: reserving up front avoids copying a growing arena.
-        self.arena.reserve(transactions.size_hint().0);
+        self.reserve(transactions.size_hint().0);
         for t in transactions {
             self.push(t);
         }
     }
 
     /// Merges another accumulator (built with the same grain and return policy) into this one.
+    /// The other's entries are moved, not copied: the cost is one lookup per customer.
     pub fn merge(&mut self, other: SummaryAccumulator) -> Result<(), SummaryError> {
         if self.grain != other.grain || self.returns != other.returns {
             return Err(SummaryError::IncompatibleMerge);
         }
-        for c in &other.customers {
+        let base = self.arenas.len();
+        self.arenas.extend(other.arenas);
+        for c in other.customers {
             let i = self.slot(&c.id);
-            for run in std::iter::once(&c.first).chain(&c.more) {
-                for e in other
-                    .arena
-                    .get(run.start..run.start + run.len)
-                    .unwrap_or(&[])
-                {
-                    self.append(i, *e);
+            let slot = &mut self.customers[i];
+            for run in std::iter::once(c.first).chain(c.more) {
+                if run.len == 0 {
+                    continue;
+                }
+                let run = Run {
+                    arena: base + run.arena,
+                    ..run
+                };
+                if slot.first.len == 0 {
+                    slot.first = run;
+                } else {
+                    slot.more.push(run);
                 }
             }
         }
@@ -508,42 +631,75 @@ impl SummaryAccumulator {
         let mut out = Summaries {
             options: *options,
             grain: self.grain,
-            customers: Vec::with_capacity(self.customers.len()),
+            // The parallel path builds its output from the parts instead.
+            customers: Vec::with_capacity(if cfg!(feature = "parallel") {
+                0
+            } else {
+                self.customers.len()
+            }),
             first_purchase_after_as_of: 0,
             without_purchase: 0,
             transactions_after_end: 0,
         };
         // Visiting customers in id order makes the output, and the first error, order-free.
+        // Customers that arrived in ascending id order (no index built) are sorted already.
         let mut order: Vec<&CustomerSlot> = self.customers.iter().collect();
-        order.sort_by(|a, b| a.id.cmp(&b.id));
-        // With `parallel`, customers are summarised on all cores; the outcomes keep id order.
+        if self.indexed {
+            order.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        // With `parallel`, slices of customers are summarised on all cores and joined in order,
+        // so the first error in id order is the one reported.
         #[cfg(feature = "parallel")]
-        let outcomes: Vec<Result<(Outcome, usize), SummaryError>> = {
+        {
             use rayon::prelude::*;
-            order
-                .par_iter()
-                .map_init(Vec::new, |scratch, c| {
-                    self.customer_outcome(c, scratch, &cuts, options)
+            // One slice per thread: every slice after the first is copied into the output.
+            let chunk = order
+                .len()
+                .div_ceil(rayon::current_num_threads().max(1))
+                .max(1);
+            let parts: Vec<Result<Summaries, SummaryError>> = order
+                .par_chunks(chunk)
+                .enumerate()
+                .map(|(k, part)| {
+                    // The first part becomes the output: it gets room for everyone.
+                    let mut s = out.empty_like(if k == 0 { order.len() } else { part.len() });
+                    self.summarize_into(part, &cuts, options, &mut s)
+                        .map(|()| s)
                 })
-                .collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let outcomes = {
-            let mut scratch = Vec::new();
-            order
-                .iter()
-                .map(move |c| self.customer_outcome(c, &mut scratch, &cuts, options))
-        };
-        for outcome in outcomes {
-            let (outcome, after_end) = outcome?;
-            out.transactions_after_end += after_end;
-            match outcome {
-                Outcome::Summary(s) => out.customers.push(s),
-                Outcome::Late => out.first_purchase_after_as_of += 1,
-                Outcome::NoPurchase => out.without_purchase += 1,
+                .collect();
+            let mut parts = parts.into_iter();
+            if let Some(first) = parts.next() {
+                out = first?;
+            }
+            for part in parts {
+                out.absorb(part?);
             }
         }
+        #[cfg(not(feature = "parallel"))]
+        self.summarize_into(&order, &cuts, options, &mut out)?;
         Ok(out)
+    }
+
+    /// Summarises `customers` (in id order) into `out`.
+    fn summarize_into(
+        &self,
+        customers: &[&CustomerSlot],
+        cuts: &Cuts,
+        options: &SummaryOptions,
+        out: &mut Summaries,
+    ) -> Result<(), SummaryError> {
+        let mut scratch = Vec::new();
+        for c in customers {
+            self.customer_outcome(c, &mut scratch, cuts, options, out)?;
+        }
+        Ok(())
+    }
+
+    fn entries(&self, run: &Run) -> &[Entry] {
+        self.arenas
+            .get(run.arena)
+            .and_then(|a| a.get(run.start..run.start + run.len))
+            .unwrap_or(&[])
     }
 
     /// Gathers one customer's entries in (moment, kind) order and folds them.
@@ -553,27 +709,21 @@ impl SummaryAccumulator {
         scratch: &mut Vec<Entry>,
         cuts: &Cuts,
         options: &SummaryOptions,
-    ) -> Result<(Outcome, usize), SummaryError> {
-        let single = self
-            .arena
-            .get(c.first.start..c.first.start + c.first.len)
-            .unwrap_or(&[]);
-        let sorted = |e: &[Entry]| e.is_sorted_by_key(|e| (e.key, e.kind));
+        out: &mut Summaries,
+    ) -> Result<(), SummaryError> {
+        let single = self.entries(&c.first);
+        let sorted = |e: &[Entry]| e.is_sorted_by_key(Entry::order);
         // Sums commute, so entries need sorting only by (moment, kind); a grouped, ordered log is
         // already sorted and is read in place.
         if c.more.is_empty() && sorted(single) {
-            return self.summarize_one(&c.id, single, cuts, options);
+            return self.summarize_one(&c.id, single, cuts, options, out);
         }
         scratch.clear();
         for run in std::iter::once(&c.first).chain(&c.more) {
-            scratch.extend_from_slice(
-                self.arena
-                    .get(run.start..run.start + run.len)
-                    .unwrap_or(&[]),
-            );
+            scratch.extend_from_slice(self.entries(run));
         }
-        scratch.sort_unstable_by_key(|e: &Entry| (e.key, e.kind));
-        self.summarize_one(&c.id, scratch, cuts, options)
+        scratch.sort_unstable_by_key(Entry::order);
+        self.summarize_one(&c.id, scratch, cuts, options, out)
     }
 
     /// Accumulates a slice of transactions on all cores (feature `parallel`): chunks are
@@ -608,30 +758,32 @@ impl SummaryAccumulator {
         Ok(acc)
     }
 
-    /// Folds one customer's sorted entries into a summary. Periods are closed as the next one
-    /// starts: a return nets only against the latest period, so a closed period is final.
+    /// Folds one customer's sorted entries into a summary (or a count) in `out`. Periods are
+    /// closed as the next one starts: a return nets only against the latest period, so a closed
+    /// period is final.
     fn summarize_one(
         &self,
         id: &CustomerId,
         entries: &[Entry],
         cuts: &Cuts,
         options: &SummaryOptions,
-    ) -> Result<(Outcome, usize), SummaryError> {
+        out: &mut Summaries,
+    ) -> Result<(), SummaryError> {
         let overflow = || SummaryError::SpendOverflow(id.clone());
         let mut fold = Fold::default();
         let mut open: Option<Period> = None;
         let mut after_end = 0usize;
         for e in entries {
             if e.key >= cuts.end {
-                after_end += e.count as usize;
+                after_end += e.count() as usize;
                 continue;
             }
             let holdout = e.key >= cuts.calibration;
-            match e.kind {
+            match e.kind() {
                 TransactionKind::Purchase => match open.as_mut() {
                     Some(p) if p.key == e.key => {
-                        p.gross = p.gross.checked_add(e.amount).ok_or_else(overflow)?;
-                        p.orders += e.count;
+                        p.gross.add(Money::of(e)).ok_or_else(overflow)?;
+                        p.orders += e.count();
                     }
                     _ => {
                         if let Some(p) = open.take() {
@@ -640,9 +792,9 @@ impl SummaryAccumulator {
                         open = Some(Period {
                             key: e.key,
                             holdout,
-                            gross: e.amount,
-                            refunded: Decimal::ZERO,
-                            orders: e.count,
+                            gross: Money::of(e),
+                            refunded: Money::default(),
+                            orders: e.count(),
                         });
                     }
                 },
@@ -652,15 +804,17 @@ impl SummaryAccumulator {
                     }
                     match open.as_mut() {
                         Some(p) if p.holdout == holdout => {
-                            p.refunded = p.refunded.checked_add(e.amount).ok_or_else(overflow)?;
+                            p.refunded.add(Money::of(e)).ok_or_else(overflow)?;
                         }
-                        _ if holdout => fold.holdout_spend.sub(e.amount).ok_or_else(overflow)?,
+                        _ if holdout => {
+                            fold.holdout_spend.sub(Money::of(e)).ok_or_else(overflow)?
+                        }
                         _ => {
                             // Report every return of that moment, however the records were folded.
                             let amount = entries
                                 .iter()
-                                .filter(|o| o.key == e.key && o.kind == TransactionKind::Return)
-                                .try_fold(Decimal::ZERO, |sum, o| sum.checked_add(o.amount))
+                                .filter(|o| o.key == e.key && o.is_return())
+                                .try_fold(Decimal::ZERO, |sum, o| sum.checked_add(o.amount()))
                                 .ok_or_else(overflow)?;
                             return Err(SummaryError::ReturnWithoutPurchase {
                                 customer: id.clone(),
@@ -675,20 +829,21 @@ impl SummaryAccumulator {
         if let Some(p) = open.take() {
             fold.close(p).ok_or_else(overflow)?;
         }
+        out.transactions_after_end += after_end;
         let Some(first) = fold.first else {
-            let outcome = if fold.holdout_frequency > 0 {
-                Outcome::Late
+            if fold.holdout_frequency > 0 {
+                out.first_purchase_after_as_of += 1;
             } else {
-                Outcome::NoPurchase
-            };
-            return Ok((outcome, after_end));
+                out.without_purchase += 1;
+            }
+            return Ok(());
         };
         let span = |from: i64, to: i64| match self.grain {
             Grain::Day => options.unit.from_days((to - from) as f64),
             Grain::Timestamp => options.unit.from_seconds((to - from) as f64 / 1e6),
         };
         let money = |m: Money| m.decimal().ok_or_else(overflow);
-        let summary = CustomerSummary {
+        out.customers.push(CustomerSummary {
             id: id.clone(),
             frequency: fold.frequency,
             recency: span(first, fold.last),
@@ -705,8 +860,8 @@ impl SummaryAccumulator {
                 }),
                 None => None,
             },
-        };
-        Ok((Outcome::Summary(summary), after_end))
+        });
+        Ok(())
     }
 
     fn moment(&self, key: i64) -> NaiveDateTime {
@@ -733,8 +888,8 @@ struct Cuts {
 struct Period {
     key: i64,
     holdout: bool,
-    gross: Decimal,
-    refunded: Decimal,
+    gross: Money,
+    refunded: Money,
     orders: u32,
 }
 
@@ -747,22 +902,41 @@ struct Money {
 }
 
 impl Money {
-    fn add(&mut self, d: Decimal) -> Option<()> {
-        let (mut m, s) = (d.mantissa(), d.scale());
-        if s > self.scale {
+    /// An entry's amount.
+    #[inline]
+    fn of(e: &Entry) -> Money {
+        let magnitude = (i128::from(e.hi) << 64) | i128::from(e.lo);
+        Money {
+            mantissa: if e.meta & SIGN_BIT != 0 {
+                -magnitude
+            } else {
+                magnitude
+            },
+            scale: e.meta >> SCALE_SHIFT,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, other: Money) -> Option<()> {
+        let mut m = other.mantissa;
+        if other.scale > self.scale {
             self.mantissa = self
                 .mantissa
-                .checked_mul(10i128.checked_pow(s - self.scale)?)?;
-            self.scale = s;
-        } else if s < self.scale {
-            m = m.checked_mul(10i128.checked_pow(self.scale - s)?)?;
+                .checked_mul(10i128.checked_pow(other.scale - self.scale)?)?;
+            self.scale = other.scale;
+        } else if other.scale < self.scale {
+            m = m.checked_mul(10i128.checked_pow(self.scale - other.scale)?)?;
         }
         self.mantissa = self.mantissa.checked_add(m)?;
         Some(())
     }
 
-    fn sub(&mut self, d: Decimal) -> Option<()> {
-        self.add(-d)
+    #[inline]
+    fn sub(&mut self, other: Money) -> Option<()> {
+        self.add(Money {
+            mantissa: other.mantissa.checked_neg()?,
+            scale: other.scale,
+        })
     }
 
     fn decimal(self) -> Option<Decimal> {
@@ -785,12 +959,15 @@ struct Fold {
 
 impl Fold {
     /// Adds a closed period; `None` on decimal overflow.
+    #[inline]
     fn close(&mut self, p: Period) -> Option<()> {
         // A purchase period whose purchases were fully refunded no longer counts as a purchase.
-        let (net, counted) = if p.refunded.is_zero() {
+        let (net, counted) = if p.refunded.mantissa == 0 {
             (p.gross, true)
         } else {
-            (p.gross.checked_sub(p.refunded)?, p.refunded < p.gross)
+            let mut net = p.gross;
+            net.sub(p.refunded)?;
+            (net, net.mantissa > 0)
         };
         if p.holdout {
             self.holdout_frequency += u32::from(counted);
@@ -809,12 +986,6 @@ impl Fold {
         }
         Some(())
     }
-}
-
-enum Outcome {
-    Summary(CustomerSummary),
-    Late,
-    NoPurchase,
 }
 
 /// Why a set of (x, t_x, T) patterns is invalid. Each variant names the row (0-based).
@@ -1133,6 +1304,59 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, SummaryError::ReturnWithoutPurchase { .. }));
         assert!(err.to_string().contains("customer 9"), "{err}");
+    }
+
+    #[test]
+    fn customers_returning_after_ascending_arrival_switch_to_the_index() {
+        // Ids 1, 2, 3 arrive in ascending order (no index), then 1 and 2 return.
+        let log = [
+            buy(1, 1, 1, 100),
+            buy(2, 1, 2, 100),
+            buy(3, 1, 3, 100),
+            buy(1, 1, 10, 300),
+            buy(2, 1, 11, 500),
+            buy(4, 1, 12, 100),
+        ];
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        acc.extend(&log);
+        let ids: Vec<u64> = acc.arrival_order().filter_map(CustomerId::as_u64).collect();
+        assert_eq!(ids, [1, 2, 3, 4]);
+        let s = acc
+            .finish(&SummaryOptions::new(day(1, 31), TimeUnit::DAYS))
+            .unwrap();
+        let freq: Vec<u32> = s.iter().map(CustomerSummary::frequency).collect();
+        assert_eq!(freq, [1, 1, 0, 0]);
+        assert_eq!(s.customers()[1].monetary_value(), Decimal::new(500, 2));
+    }
+
+    #[test]
+    fn packed_entries_keep_amounts_exact_across_scales_and_sizes() {
+        let id = CustomerId::from(7u64);
+        let at = day(1, 1).and_hms_opt(9, 0, 0).unwrap();
+        let big = Decimal::from_i128_with_scale(1 << 90, 3);
+        let amounts = [
+            Decimal::new(15, 1),
+            Decimal::new(225, 2),
+            big,
+            big,
+            Decimal::new(1, 0),
+        ];
+        let mut log: Vec<Transaction> = amounts
+            .iter()
+            .map(|&a| Transaction::new(id.clone(), at, a, TransactionKind::Purchase).unwrap())
+            .collect();
+        log.push(buy(7, 1, 2, 100));
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        acc.extend(&log);
+        let s = acc
+            .finish(&SummaryOptions::new(day(1, 31), TimeUnit::DAYS))
+            .unwrap();
+        let c = s.get(&id).unwrap();
+        let want = Decimal::new(15, 1) + Decimal::new(225, 2) + big + big + Decimal::ONE;
+        assert_eq!(c.total_spend(), want + Decimal::ONE);
+        assert_eq!(c.orders(), 6);
+        assert_eq!(c.frequency(), 1);
+        assert_eq!(c.monetary_value(), Decimal::ONE);
     }
 
     #[test]

@@ -171,6 +171,7 @@ pub struct TransactionLog {
     bytes: Vec<u8>,
     body_start: usize,
     cols: Vec<usize>,
+    fields: usize,
 }
 
 impl TransactionLog {
@@ -201,6 +202,7 @@ impl TransactionLog {
             bytes,
             body_start,
             cols,
+            fields: headers.len(),
         })
     }
 
@@ -209,16 +211,15 @@ impl TransactionLog {
         &self.bytes[self.body_start..]
     }
 
-    /// Splits the rows into up to `parts` pieces at line ends, each with the number of lines
-    /// before it (for error messages). A file with quotes is one piece: a quoted field could
-    /// hold a line end.
-    pub fn split(&self, parts: usize) -> Vec<(&[u8], u64)> {
+    /// Splits the rows into up to `parts` pieces at line ends, each with its byte offset in the
+    /// body. A file with quotes is one piece: a quoted field could hold a line end.
+    pub fn split(&self, parts: usize) -> Vec<(&[u8], usize)> {
         let body = self.body();
         if parts <= 1 || body.contains(&b'"') {
             return vec![(body, 0)];
         }
         let mut pieces = Vec::with_capacity(parts);
-        let (mut start, mut lines) = (0usize, 0u64);
+        let mut start = 0usize;
         for k in 1..parts {
             let target = (body.len() * k / parts).max(start);
             let Some(cut) = body[target..]
@@ -228,20 +229,102 @@ impl TransactionLog {
             else {
                 break;
             };
-            pieces.push((&body[start..cut], lines));
-            lines += body[start..cut].iter().filter(|&&b| b == b'\n').count() as u64;
+            pieces.push((&body[start..cut], start));
             start = cut;
         }
-        pieces.push((&body[start..], lines));
+        pieces.push((&body[start..], start));
         pieces
     }
 
-    /// Parses `rows` (a piece of [`body`](Self::body) preceded by `lines_before` lines of the
-    /// body) and calls `each` for every transaction.
+    /// Parses `rows` (a piece of [`body`](Self::body) starting at byte `offset` of the body) and
+    /// calls `each` for every transaction.
     pub fn read(
         &self,
         rows: &[u8],
-        lines_before: u64,
+        offset: usize,
+        each: impl FnMut(Transaction) -> Result<(), String>,
+    ) -> Result<(), String> {
+        // Rows without quotes or carriage returns are split at commas and line ends directly;
+        // anything else goes through the csv crate.
+        if rows.contains(&b'"') || rows.contains(&b'\r') {
+            self.read_csv(rows, offset, each)
+        } else {
+            self.read_plain(rows, offset, each)
+        }
+    }
+
+    /// Number of lines before byte `offset` of the body, the header included (for messages).
+    fn lines_before(&self, offset: usize) -> u64 {
+        let body = self.body();
+        1 + body[..offset.min(body.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+    }
+
+    fn read_plain(
+        &self,
+        rows: &[u8],
+        offset: usize,
+        mut each: impl FnMut(Transaction) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let (id_col, date_col, amount_col) = (self.cols[0], self.cols[1], self.cols[2]);
+        let mut line_in_piece = 0u64;
+        let mut pos = 0usize;
+        // One pass over the bytes: each row's fields end at a comma, the row at a line end.
+        while pos < rows.len() {
+            line_in_piece += 1;
+            let line_name = || {
+                format!(
+                    "{}: line {}",
+                    self.path,
+                    self.lines_before(offset) + line_in_piece
+                )
+            };
+            let (mut id, mut date, mut amount): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
+            let mut fields = 0usize;
+            let row_start = pos;
+            let row_end = loop {
+                let rest = &rows[pos..];
+                let len = rest
+                    .iter()
+                    .position(|&b| b == b',' || b == b'\n')
+                    .unwrap_or(rest.len());
+                let field = &rest[..len];
+                if fields == id_col {
+                    id = field;
+                }
+                if fields == date_col {
+                    date = field;
+                }
+                if fields == amount_col {
+                    amount = field;
+                }
+                fields += 1;
+                pos += len + 1;
+                if rest.get(len) != Some(&b',') {
+                    break pos - 1;
+                }
+            };
+            if row_end == row_start {
+                continue; // an empty line
+            }
+            if fields != self.fields {
+                return Err(format!(
+                    "{}: found a record with {fields} fields, but the header has {}",
+                    line_name(),
+                    self.fields
+                ));
+            }
+            each(transaction(id, date, amount, line_name)?)?;
+        }
+        Ok(())
+    }
+
+    fn read_csv(
+        &self,
+        rows: &[u8],
+        offset: usize,
         mut each: impl FnMut(Transaction) -> Result<(), String>,
     ) -> Result<(), String> {
         let path = &self.path;
@@ -250,48 +333,76 @@ impl TransactionLog {
             .has_headers(false)
             .from_reader(rows);
         let mut record = csv::ByteRecord::new();
-        // Line numbers count the header (line 1) and the body lines before this piece.
-        let line_no = |record: &csv::ByteRecord| {
-            record
-                .position()
-                .map(|p| p.line() + 1 + lines_before)
-                .unwrap_or(0)
-        };
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => return Ok(()),
                 Err(e) => return Err(format!("{path}: {e}")),
             }
-            let line = || format!("{path}: line {}", line_no(&record));
-            let field = |i: usize| -> Result<&str, String> {
-                let bytes = record
-                    .get(cols[i])
-                    .ok_or_else(|| format!("{}: missing field", line()))?;
-                std::str::from_utf8(bytes).map_err(|_| format!("{}: field is not UTF-8", line()))
+            // Line numbers count the header (line 1) and the body lines before this piece.
+            let line_name = || {
+                let line = record
+                    .position()
+                    .map(|p| p.line() + self.lines_before(offset))
+                    .unwrap_or(0);
+                format!("{path}: line {line}")
             };
-            let raw_id = record.get(cols[0]).unwrap_or(b"");
-            let id = match integer_id(raw_id) {
-                Some(n) => CustomerId::from(n),
-                None => CustomerId::new(field(0)?).map_err(|e| format!("{}: {e}", line()))?,
+            let field = |i: usize| record.get(cols[i]);
+            let (Some(id), Some(date), Some(amount)) = (field(0), field(1), field(2)) else {
+                return Err(format!("{}: missing field", line_name()));
             };
-            // Dates are parsed from the bytes: no UTF-8 check on the common path.
-            let raw_date = record.get(cols[1]).unwrap_or(b"");
-            let date = match parse_date_bytes(raw_date) {
-                Some(d) => d,
-                None => parse_date(field(1)?.trim()).map_err(|e| format!("{}: {e}", line()))?,
-            };
-            let text = field(2)?;
-            // The line is only formatted when the amount is bad: formatting per row would dominate.
-            let amount = match text.parse::<rust_decimal::Decimal>() {
-                Ok(amount) => amount,
-                Err(_) => Transaction::parse_amount(text, &line()).map_err(|e| e.to_string())?,
-            };
-            let t =
-                Transaction::purchase(id, date, amount).map_err(|e| format!("{}: {e}", line()))?;
-            each(t)?;
+            each(transaction(id, date, amount, line_name)?)?;
         }
     }
+}
+
+/// One row's transaction from its raw fields; `line` names the row in error messages (it is
+/// only formatted on error: formatting per row would dominate).
+fn transaction(
+    id: &[u8],
+    date: &[u8],
+    amount: &[u8],
+    line: impl Fn() -> String,
+) -> Result<Transaction, String> {
+    let text =
+        |bytes| std::str::from_utf8(bytes).map_err(|_| format!("{}: field is not UTF-8", line()));
+    let id = match integer_id(id) {
+        Some(n) => CustomerId::from(n),
+        None => CustomerId::new(text(id)?).map_err(|e| format!("{}: {e}", line()))?,
+    };
+    let date = match parse_date_bytes(date) {
+        Some(d) => d,
+        None => parse_date(text(date)?.trim()).map_err(|e| format!("{}: {e}", line()))?,
+    };
+    let amount = match plain_amount(amount) {
+        Some(a) => a,
+        None => {
+            let text = text(amount)?;
+            match text.parse::<rust_decimal::Decimal>() {
+                Ok(a) => a,
+                Err(_) => Transaction::parse_amount(text, &line()).map_err(|e| e.to_string())?,
+            }
+        }
+    };
+    Transaction::purchase(id, date, amount).map_err(|e| format!("{}: {e}", line()))
+}
+
+/// The fast path for plain amounts (`123` or `123.45`, at most 17 digits): the same decimal,
+/// mantissa and scale, as `Decimal::from_str` gives.
+fn plain_amount(b: &[u8]) -> Option<rust_decimal::Decimal> {
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    let mut mantissa = 0i64;
+    let mut scale = None;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => mantissa = mantissa * 10 + i64::from(c - b'0'),
+            b'.' if scale.is_none() && i > 0 && i + 1 < b.len() => scale = Some(b.len() - 1 - i),
+            _ => return None,
+        }
+    }
+    rust_decimal::Decimal::try_new(mantissa, scale.unwrap_or(0) as u32).ok()
 }
 
 /// The fast path for canonical integer ids (`CustomerId::new` gives the same id, more slowly).

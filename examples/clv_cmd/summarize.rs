@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use customer_assets::{Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit};
+use customer_assets::{
+    CustomerSummary, Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit,
+};
 use rust_decimal::Decimal;
 
 use crate::common::{finish, stdout, Flags, TransactionLog};
@@ -28,12 +30,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let handles: Vec<_> = log
             .split(threads)
             .into_iter()
-            .map(|(rows, lines_before)| {
+            .map(|(rows, offset)| {
                 let log = &log;
                 scope.spawn(move || {
                     let mut acc =
                         SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
-                    log.read(rows, lines_before, |t| {
+                    log.read(rows, offset, |t| {
                         acc.push(&t);
                         Ok(())
                     })
@@ -58,6 +60,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let summaries = acc.finish(&options).map_err(|e| e.to_string())?;
 
+    // Rows in the order customers first appeared. Summaries are sorted by id, which is often
+    // the arrival order too: try the summary after the last one found before searching.
+    let customers = summaries.customers();
+    let mut rows = Vec::with_capacity(customers.len());
+    let mut next = 0usize;
+    for id in acc.arrival_order() {
+        let at = match customers.get(next) {
+            Some(s) if s.id() == id => Ok(next),
+            _ => customers.binary_search_by(|s| s.id().cmp(id)),
+        };
+        if let Ok(i) = at {
+            rows.push(&customers[i]);
+            next = i + 1;
+        }
+    }
+
     let mut out = stdout();
     let write_err = |e: std::io::Error| format!("cannot write output: {e}");
     let holdout = options.holdout().is_some();
@@ -67,22 +85,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "customer_id,frequency,recency,T,monetary_value"
     };
     writeln!(out, "{header}").map_err(write_err)?;
-    let money = |d: Decimal| d.round_dp(6).normalize();
-    let mut float = ryu::Buffer::new();
-    for id in acc.arrival_order() {
-        let Some(s) = summaries.get(id) else { continue };
-        write!(out, "{},{},", id, s.frequency()).map_err(write_err)?;
-        // ryu prints the shortest round-trip form several times faster than `Display`.
-        out.write_all(float.format(s.recency()).as_bytes())
-            .map_err(write_err)?;
-        out.write_all(b",").map_err(write_err)?;
-        out.write_all(float.format(s.age()).as_bytes())
-            .map_err(write_err)?;
-        write!(out, ",{}", money(s.monetary_value())).map_err(write_err)?;
-        if let Some(h) = s.holdout() {
-            write!(out, ",{},{}", h.frequency, money(h.monetary_value())).map_err(write_err)?;
-        }
-        writeln!(out).map_err(write_err)?;
+    // Rows are formatted in blocks on all threads and written in order.
+    let block = rows.len().div_ceil(threads).max(1);
+    let blocks: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .chunks(block)
+            .map(|part| scope.spawn(move || format_rows(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| "a writer thread failed".to_string()))
+            .collect::<Result<_, String>>()
+    })?;
+    for b in &blocks {
+        out.write_all(b).map_err(write_err)?;
     }
     finish(out)?;
     if summaries.first_purchase_after_as_of() > 0 {
@@ -98,4 +114,80 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Formats summary rows as CSV lines (`id,frequency,recency,T,monetary_value[,holdout...]`):
+/// floats in their shortest round-trip form, money rounded to 6 places without trailing zeros.
+fn format_rows(rows: &[&CustomerSummary]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(rows.len() * 48);
+    let mut float = ryu::Buffer::new();
+    for s in rows {
+        match s.id().as_u64() {
+            Some(n) => write_u64(&mut buf, n),
+            None => buf.extend_from_slice(s.id().to_string().as_bytes()),
+        }
+        buf.push(b',');
+        write_u64(&mut buf, u64::from(s.frequency()));
+        buf.push(b',');
+        // ryu prints the shortest round-trip form several times faster than `Display`.
+        buf.extend_from_slice(float.format(s.recency()).as_bytes());
+        buf.push(b',');
+        buf.extend_from_slice(float.format(s.age()).as_bytes());
+        buf.push(b',');
+        write_money(&mut buf, s.monetary_value());
+        if let Some(h) = s.holdout() {
+            buf.push(b',');
+            write_u64(&mut buf, u64::from(h.frequency));
+            buf.push(b',');
+            write_money(&mut buf, h.monetary_value());
+        }
+        buf.push(b'\n');
+    }
+    buf
+}
+
+/// Writes `n` in decimal.
+fn write_u64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// Writes a money amount rounded to 6 decimal places, trailing zeros dropped: the same text as
+/// `Display` of `d.round_dp(6).normalize()`.
+fn write_money(buf: &mut Vec<u8>, d: Decimal) {
+    let d = d.round_dp(6).normalize();
+    let scale = d.scale() as usize;
+    let mantissa = d.mantissa();
+    if mantissa < 0 {
+        buf.push(b'-');
+    }
+    let mut text = Vec::with_capacity(40);
+    let m = mantissa.unsigned_abs();
+    match u64::try_from(m) {
+        // 64-bit division is much faster than 128-bit: the usual amounts take this path.
+        Ok(small) => write_u64(&mut text, small),
+        Err(_) => text.extend_from_slice(m.to_string().as_bytes()),
+    }
+    let digits = text.as_slice();
+    if scale == 0 {
+        buf.extend_from_slice(digits);
+    } else if digits.len() > scale {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        buf.extend_from_slice(int);
+        buf.push(b'.');
+        buf.extend_from_slice(frac);
+    } else {
+        buf.extend_from_slice(b"0.");
+        buf.extend(std::iter::repeat_n(b'0', scale - digits.len()));
+        buf.extend_from_slice(digits);
+    }
 }

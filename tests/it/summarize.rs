@@ -193,6 +193,52 @@ fn clv_summarize_stops_on_a_malformed_row_naming_its_line() {
 }
 
 #[test]
+fn clv_summarize_reads_plain_crlf_and_quoted_csv_alike() {
+    // Plain rows take the tool's direct splitter; CRLF and quoted rows go through the csv crate.
+    let dir = std::env::temp_dir().join(format!("clv-forms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rows: Vec<(String, String, &str)> = (0..3000)
+        .map(|i| {
+            let id = if i % 3 == 0 {
+                format!("C{}", i % 97)
+            } else {
+                format!("{}", (i * 7) % 211)
+            };
+            let date = format!("2024-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
+            (id, date, ["12.50", "7", "0.05", "1e2", "3.125"][i % 5])
+        })
+        .collect();
+    let write = |name: &str, eol: &str, quote: &str| {
+        let mut body = format!("customer_id,note,date,amount{eol}");
+        for (id, date, amount) in &rows {
+            body.push_str(&format!("{quote}{id}{quote},x,{date},{amount}{eol}"));
+        }
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        let out = run_clv(&[
+            "summarize",
+            "--transactions",
+            path.to_str().unwrap(),
+            "--end",
+            "2024-09-30",
+            "--holdout-end",
+            "2024-12-31",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let plain = write("plain.csv", "\n", "");
+    assert!(plain.len() > 100);
+    assert_eq!(plain, write("crlf.csv", "\r\n", ""));
+    assert_eq!(plain, write("quoted.csv", "\n", "\""));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn the_ledger_path_matches_the_reference_summary() {
     let mut ledger = Ledger::new(LedgerOptions::default());
     ledger
