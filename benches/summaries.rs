@@ -1,5 +1,6 @@
 //! Summarising 10 million simulated transactions: time (criterion) and peak memory (a counting
-//! allocator, printed before the timings).
+//! allocator, printed before the timings). The simulated log comes grouped by customer in id
+//! order; the `_date_ordered` variants summarise the same transactions sorted by time.
 //!
 //! ```text
 //! cargo bench --bench summaries
@@ -95,6 +96,27 @@ fn bench(c: &mut Criterion) {
                 Grain::Day,
                 ReturnPolicy::NetAgainstPurchase,
                 black_box(&log),
+            )
+            .expect("merge")
+            .finish(black_box(&options))
+            .expect("summaries")
+            .len()
+        })
+    });
+    // The same transactions in date order, as a ledger export usually comes: customers
+    // interleave, so every transaction looks its customer up by id.
+    let mut by_date = log.clone();
+    by_date.sort_by_key(|t| t.at());
+    group.bench_function("summarize_10m_transactions_date_ordered", |b| {
+        b.iter(|| summarize(black_box(&by_date), black_box(&options)))
+    });
+    #[cfg(feature = "parallel")]
+    group.bench_function("summarize_10m_transactions_date_ordered_parallel", |b| {
+        b.iter(|| {
+            SummaryAccumulator::from_slice_parallel(
+                Grain::Day,
+                ReturnPolicy::NetAgainstPurchase,
+                black_box(&by_date),
             )
             .expect("merge")
             .finish(black_box(&options))
