@@ -304,7 +304,7 @@ impl<'a> IntoIterator for &'a Summaries {
     }
 }
 
-/// One purchase period's (or return moment's) records, packed into 24 bytes: the arena holds
+/// One purchase period's (or return moment's) records, packed into 24 bytes: the entry array holds
 /// one per record of a large log, so its size is most of the accumulator's memory.
 /// `meta` holds the record count (low 25 bits), then the kind, the sign and the scale (5 bits)
 /// of the amount, whose 96-bit magnitude is `hi:lo`.
@@ -540,7 +540,7 @@ impl SummaryAccumulator {
     /// Adds many transactions.
     pub fn extend<'a>(&mut self, transactions: impl IntoIterator<Item = &'a Transaction>) {
         let transactions = transactions.into_iter();
-        // At most one entry per transaction: reserving up front avoids copying a growing arena.
+        // At most one entry per transaction: reserving up front avoids copying a growing array.
         self.reserve(transactions.size_hint().0);
         for t in transactions {
             self.push(t);
