@@ -573,7 +573,18 @@ fn converged_hessian(
 /// Whether f = −ll/N + λ Σ exp(θᵢ)² curves upwards at θ, given the Hessian of ll there: whether
 /// ∇²f = −H/N + diag(4λ exp(2θᵢ)) is positive definite.
 fn curves_upwards(ll_hessian: &[Vec<f64>], weight: f64, penalty: f64, theta: &[f64]) -> bool {
-    // `covariance` factors the negative of what it is given: pass −∇²f.
+    inverse_f_hessian(ll_hessian, weight, penalty, theta).is_ok()
+}
+
+/// (∇²f)⁻¹ at θ from the Hessian of ll there, ∇²f = −H/N + diag(4λ exp(2θᵢ)); an error when ∇²f
+/// is not positive definite.
+fn inverse_f_hessian(
+    ll_hessian: &[Vec<f64>],
+    weight: f64,
+    penalty: f64,
+    theta: &[f64],
+) -> Result<Vec<Vec<f64>>, FitError> {
+    // `covariance` inverts the negative of what it is given: pass −∇²f.
     let minus_f_hessian: Vec<Vec<f64>> = ll_hessian
         .iter()
         .enumerate()
@@ -581,17 +592,16 @@ fn curves_upwards(ll_hessian: &[Vec<f64>], weight: f64, penalty: f64, theta: &[f
             row.iter()
                 .enumerate()
                 .map(|(j, h)| {
-                    let diagonal = if i == j {
-                        4.0 * penalty * (2.0 * theta[i]).exp()
-                    } else {
-                        0.0
+                    let diagonal = match theta.get(i) {
+                        Some(t) if i == j => 4.0 * penalty * (2.0 * t).exp(),
+                        _ => 0.0,
                     };
                     h / weight - diagonal
                 })
                 .collect()
         })
         .collect();
-    covariance(&minus_f_hessian).is_ok()
+    covariance(&minus_f_hessian)
 }
 
 /// λ Σ exp(θᵢ)², the penalty part of f.
@@ -754,26 +764,7 @@ fn newton_polish(
     }
     let dim = objective.dim();
     let mut theta = rough.theta.clone();
-    // (∇²f)⁻¹ of the subsample: covariance() inverts the negative of what it is given.
-    let minus_f_hessian: Vec<Vec<f64>> = (0..dim)
-        .map(|i| {
-            (0..dim)
-                .map(|j| {
-                    let diagonal = if i == j {
-                        4.0 * options.penalty * (2.0 * theta[i]).exp()
-                    } else {
-                        0.0
-                    };
-                    rough
-                        .hessian
-                        .get(i)?
-                        .get(j)
-                        .map(|h| h / coarse_weight - diagonal)
-                })
-                .collect::<Option<Vec<f64>>>()
-        })
-        .collect::<Option<Vec<Vec<f64>>>>()?;
-    let inverse = covariance(&minus_f_hessian).ok()?;
+    let inverse = inverse_f_hessian(&rough.hessian, coarse_weight, options.penalty, &theta).ok()?;
     let problem = Scaled::new(objective, options.penalty);
     let (mut cost, mut grad) = problem.evaluate(&theta);
     let mut iterations = 0;
@@ -846,44 +837,23 @@ fn newton_polish(
 /// [`hessian`]'s, for the big fits of [`maximize_refined`]. `f_gradient` is ∇f at θ, from which
 /// the log-likelihood's gradient is recovered (∇ll = N (2λ exp(2θ) − ∇f)). Relative accuracy
 /// about 1e-6, ample for standard errors.
-#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
 fn forward_hessian(
     objective: &dyn Objective,
     theta: &[f64],
     penalty: f64,
     f_gradient: &[f64],
 ) -> Option<Vec<Vec<f64>>> {
-    let dim = theta.len();
     let weight = objective.weight();
-    let at: Vec<f64> = (0..dim)
-        .map(|i| weight * (2.0 * penalty * (2.0 * theta[i]).exp() - f_gradient[i]))
+    let at: Vec<f64> = theta
+        .iter()
+        .zip(f_gradient)
+        .map(|(t, g)| weight * (2.0 * penalty * (2.0 * t).exp() - g))
         .collect();
-    let mut h = vec![vec![0.0; dim]; dim];
-    let mut plus = vec![0.0; dim];
-    for j in 0..dim {
-        let step = 1e-6 * theta[j].abs().max(1.0);
-        let mut t = theta.to_vec();
-        t[j] = theta[j] + step;
-        if !objective.value_and_gradient(&t, &mut plus).is_finite() {
-            return None;
-        }
-        for i in 0..dim {
-            h[i][j] = (plus[i] - at[i]) / step;
-        }
-    }
-    for i in 0..dim {
-        for j in 0..i {
-            let mean = 0.5 * (h[i][j] + h[j][i]);
-            h[i][j] = mean;
-            h[j][i] = mean;
-        }
-    }
-    h.iter().flatten().all(|v| v.is_finite()).then_some(h)
+    gradient_differences(objective, theta, Some(&at)).ok()
 }
 
 /// Hessian of the (unpenalized) total log-likelihood at θ, by central differences of the analytic
 /// gradient (step 1e-5 · max(1, |θᵢ|)), symmetrized. Row-major.
-#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
 pub fn hessian(objective: &dyn Objective, theta: &[f64]) -> Result<Vec<Vec<f64>>, FitError> {
     let dim = objective.dim();
     if theta.len() != dim || theta.iter().any(|t| !t.is_finite()) {
@@ -892,21 +862,44 @@ pub fn hessian(objective: &dyn Objective, theta: &[f64]) -> Result<Vec<Vec<f64>>
             reason: "θ must be finite and of the objective's dimension",
         });
     }
+    gradient_differences(objective, theta, None)
+}
+
+/// The symmetrized Hessian of ll from differences of its gradient: forward differences from
+/// `at` = ∇ll(θ) when given (step 1e-6 · max(1, |θᵢ|)), else central (step 1e-5 · max(1, |θᵢ|)).
+#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
+fn gradient_differences(
+    objective: &dyn Objective,
+    theta: &[f64],
+    at: Option<&[f64]>,
+) -> Result<Vec<Vec<f64>>, FitError> {
+    let dim = theta.len();
     let mut h = vec![vec![0.0; dim]; dim];
     let mut plus = vec![0.0; dim];
     let mut minus = vec![0.0; dim];
     for j in 0..dim {
-        let step = 1e-5 * theta[j].abs().max(1.0);
+        let scale = theta[j].abs().max(1.0);
         let mut t = theta.to_vec();
+        let (step, span) = match at {
+            Some(at) => {
+                minus.copy_from_slice(at);
+                (1e-6 * scale, 1e-6 * scale)
+            }
+            None => {
+                let step = 1e-5 * scale;
+                t[j] = theta[j] - step;
+                if !objective.value_and_gradient(&t, &mut minus).is_finite() {
+                    return Err(FitError::NotFinite);
+                }
+                (step, 2.0 * step)
+            }
+        };
         t[j] = theta[j] + step;
-        let up = objective.value_and_gradient(&t, &mut plus);
-        t[j] = theta[j] - step;
-        let down = objective.value_and_gradient(&t, &mut minus);
-        if !(up.is_finite() && down.is_finite()) {
+        if !objective.value_and_gradient(&t, &mut plus).is_finite() {
             return Err(FitError::NotFinite);
         }
         for i in 0..dim {
-            h[i][j] = (plus[i] - minus[i]) / (2.0 * step);
+            h[i][j] = (plus[i] - minus[i]) / span;
         }
     }
     for i in 0..dim {
