@@ -31,50 +31,15 @@ use crate::models::{History, PredictError, TransactionModel};
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
 
-/// How to fit a BG/NBD model: fit options (penalty, iterations, tolerance) and starting values.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct BgNbdParams {
-    options: FitOptions,
-    start: Option<[f64; 4]>,
-}
-
-impl BgNbdParams {
-    /// Default options: no penalty, the optimizer's default tolerance, several starts.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Replaces the fit options (iterations, tolerance, L2 penalty, extra starts).
-    pub fn fit_options(mut self, options: FitOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// L2 penalty on the log-parameters (on the rescaled time axis; 0 = plain maximum likelihood).
-    pub fn penalty(mut self, penalty: f64) -> Self {
-        self.options = self.options.penalty(penalty);
-        self
-    }
-
-    /// First starting point (r, α, a, b) in the data's time unit; the default starts are tried
-    /// after it.
-    pub fn start(mut self, r: f64, alpha: f64, a: f64, b: f64) -> Self {
-        self.start = Some([r, alpha, a, b]);
-        self
-    }
-
-    /// Fits the model by maximum likelihood. Errors: no patterns, an invalid start, or an
-    /// optimizer that did not converge (the error carries the fit report).
-    pub fn fit(&self, patterns: &Patterns) -> Result<BgNbd, TransactionFitError> {
-        let fitted =
-            fit_beta_geometric("bg-nbd", 0.0, patterns, &self.options, self.start.as_ref())?;
-        Ok(BgNbd {
-            params: BgNbdParameters::from_array(fitted.params),
-            standard_errors: Some(BgNbdParameters::from_array(fitted.standard_errors)),
-            report: Some(fitted.report),
-            unit: patterns.unit(),
-        })
-    }
+crate::models::btyd::beta_geometric_family! {
+    model: BgNbd,
+    params: BgNbdParams,
+    parameters: BgNbdParameters,
+    raw: BgNbdRaw,
+    raw_name: "BgNbdRaw",
+    name: "bg-nbd",
+    title: "BG/NBD",
+    offset: 0.0,
 }
 
 /// Shared by BG/NBD and MBG/NBD.
@@ -164,120 +129,6 @@ impl Objective for BetaGeometricObjective<'_> {
         ll
     }
 }
-
-/// The four BG/NBD parameters (or their standard errors), α in the data's time unit.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct BgNbdParameters {
-    /// Shape of the purchase-rate gamma distribution.
-    pub r: f64,
-    /// Rate (inverse scale) of the purchase-rate gamma distribution, per time unit.
-    pub alpha: f64,
-    /// First shape of the dropout-probability beta distribution.
-    pub a: f64,
-    /// Second shape of the dropout-probability beta distribution.
-    pub b: f64,
-}
-
-impl BgNbdParameters {
-    fn from_array(v: [f64; 4]) -> Self {
-        BgNbdParameters {
-            r: v[0],
-            alpha: v[1],
-            a: v[2],
-            b: v[3],
-        }
-    }
-}
-
-/// A fitted (or given) BG/NBD model.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(try_from = "BgNbdRaw"))]
-pub struct BgNbd {
-    params: BgNbdParameters,
-    standard_errors: Option<BgNbdParameters>,
-    report: Option<FitReport>,
-    unit: TimeUnit,
-}
-
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct BgNbdRaw {
-    params: BgNbdParameters,
-    standard_errors: Option<BgNbdParameters>,
-    report: Option<FitReport>,
-    unit: TimeUnit,
-}
-
-#[cfg(feature = "serde")]
-impl TryFrom<BgNbdRaw> for BgNbd {
-    type Error = TransactionFitError;
-    fn try_from(raw: BgNbdRaw) -> Result<Self, Self::Error> {
-        let p = raw.params;
-        let mut m = BgNbd::new(p.r, p.alpha, p.a, p.b, raw.unit)?;
-        m.standard_errors = raw.standard_errors;
-        m.report = raw.report;
-        Ok(m)
-    }
-}
-
-impl BgNbd {
-    /// A model at known parameters (α per `unit`), without fit report or standard errors.
-    pub fn new(
-        r: f64,
-        alpha: f64,
-        a: f64,
-        b: f64,
-        unit: TimeUnit,
-    ) -> Result<Self, TransactionFitError> {
-        Ok(BgNbd {
-            params: BgNbdParameters {
-                r: positive("r", r)?,
-                alpha: positive("alpha", alpha)?,
-                a: positive("a", a)?,
-                b: positive("b", b)?,
-            },
-            standard_errors: None,
-            report: None,
-            unit,
-        })
-    }
-
-    /// The parameters (α per [`TransactionModel::unit`]).
-    pub fn params(&self) -> &BgNbdParameters {
-        &self.params
-    }
-
-    /// Standard errors of the parameters (from the Hessian of the log-likelihood), when fitted.
-    pub fn standard_errors(&self) -> Option<&BgNbdParameters> {
-        self.standard_errors.as_ref()
-    }
-
-    /// The fit report (total log-likelihood in the data's unit, iterations, convergence), when fitted.
-    pub fn report(&self) -> Option<&FitReport> {
-        self.report.as_ref()
-    }
-
-    /// Total log-likelihood of weighted patterns (in the patterns' own time unit, which should
-    /// be the model's).
-    pub fn total_log_likelihood(&self, patterns: &Patterns) -> Result<f64, PredictError> {
-        crate::models::btyd::total_beta_geometric_ll(&self.core(), patterns)
-    }
-
-    fn core(&self) -> BetaGeometric {
-        let p = self.params;
-        BetaGeometric {
-            r: p.r,
-            alpha: p.alpha,
-            a: p.a,
-            b: p.b,
-            offset: 0.0,
-        }
-    }
-}
-
-crate::models::btyd::beta_geometric_model!(BgNbd, "bg-nbd");
 
 #[cfg(test)]
 mod tests {

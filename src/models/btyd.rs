@@ -1148,6 +1148,184 @@ macro_rules! beta_geometric_model {
 }
 pub(crate) use beta_geometric_model;
 
+/// Everything BG/NBD and MBG/NBD share apart from their module docs: the fit parameters, the
+/// parameter struct, the model with its serde round trip and accessors, its [`BetaGeometric`] core
+/// (dropout at the first purchase when `offset` is 1), and `beta_geometric_model!`'s batch
+/// predictions and [`TransactionModel`] implementation.
+macro_rules! beta_geometric_family {
+    (
+        model: $model:ident,
+        params: $params:ident,
+        parameters: $parameters:ident,
+        raw: $raw:ident,
+        raw_name: $raw_name:literal,
+        name: $name:literal,
+        title: $title:literal,
+        offset: $offset:literal $(,)?
+    ) => {
+        #[doc = concat!("How to fit a ", $title, " model: fit options (penalty, iterations, tolerance) and starting values.")]
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct $params {
+            options: crate::fit::FitOptions,
+            start: Option<[f64; 4]>,
+        }
+
+        impl $params {
+            /// Default options: no penalty, the optimizer's default tolerance, several starts.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// Replaces the fit options (iterations, tolerance, L2 penalty, extra starts).
+            pub fn fit_options(mut self, options: crate::fit::FitOptions) -> Self {
+                self.options = options;
+                self
+            }
+
+            /// L2 penalty on the log-parameters (on the rescaled time axis; 0 = plain maximum likelihood).
+            pub fn penalty(mut self, penalty: f64) -> Self {
+                self.options = self.options.penalty(penalty);
+                self
+            }
+
+            /// First starting point (r, α, a, b) in the data's time unit; the default starts are tried
+            /// after it.
+            pub fn start(mut self, r: f64, alpha: f64, a: f64, b: f64) -> Self {
+                self.start = Some([r, alpha, a, b]);
+                self
+            }
+
+            /// Fits the model by maximum likelihood. Errors: no patterns, an invalid start, or an
+            /// optimizer that did not converge (the error carries the fit report).
+            pub fn fit(&self, patterns: &crate::summary::Patterns) -> Result<$model, crate::models::btyd::TransactionFitError> {
+                let fitted =
+                    crate::models::bg_nbd::fit_beta_geometric($name, $offset, patterns, &self.options, self.start.as_ref())?;
+                Ok($model {
+                    params: $parameters::from_array(fitted.params),
+                    standard_errors: Some($parameters::from_array(fitted.standard_errors)),
+                    report: Some(fitted.report),
+                    unit: patterns.unit(),
+                })
+            }
+        }
+
+        #[doc = concat!("The four ", $title, " parameters (or their standard errors), α in the data's time unit.")]
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        pub struct $parameters {
+            /// Shape of the purchase-rate gamma distribution.
+            pub r: f64,
+            /// Rate (inverse scale) of the purchase-rate gamma distribution, per time unit.
+            pub alpha: f64,
+            /// First shape of the dropout-probability beta distribution.
+            pub a: f64,
+            /// Second shape of the dropout-probability beta distribution.
+            pub b: f64,
+        }
+
+        impl $parameters {
+            fn from_array(v: [f64; 4]) -> Self {
+                $parameters {
+                    r: v[0],
+                    alpha: v[1],
+                    a: v[2],
+                    b: v[3],
+                }
+            }
+        }
+
+        #[doc = concat!("A fitted (or given) ", $title, " model.")]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(try_from = $raw_name))]
+        pub struct $model {
+            params: $parameters,
+            standard_errors: Option<$parameters>,
+            report: Option<crate::fit::FitReport>,
+            unit: crate::time::TimeUnit,
+        }
+
+        #[cfg(feature = "serde")]
+        #[derive(serde::Deserialize)]
+        struct $raw {
+            params: $parameters,
+            standard_errors: Option<$parameters>,
+            report: Option<crate::fit::FitReport>,
+            unit: crate::time::TimeUnit,
+        }
+
+        #[cfg(feature = "serde")]
+        impl TryFrom<$raw> for $model {
+            type Error = crate::models::btyd::TransactionFitError;
+            fn try_from(raw: $raw) -> Result<Self, Self::Error> {
+                let p = raw.params;
+                let mut m = $model::new(p.r, p.alpha, p.a, p.b, raw.unit)?;
+                m.standard_errors = raw.standard_errors;
+                m.report = raw.report;
+                Ok(m)
+            }
+        }
+
+        impl $model {
+            /// A model at known parameters (α per `unit`), without fit report or standard errors.
+            pub fn new(
+                r: f64,
+                alpha: f64,
+                a: f64,
+                b: f64,
+                unit: crate::time::TimeUnit,
+            ) -> Result<Self, crate::models::btyd::TransactionFitError> {
+                Ok($model {
+                    params: $parameters {
+                        r: crate::models::btyd::positive("r", r)?,
+                        alpha: crate::models::btyd::positive("alpha", alpha)?,
+                        a: crate::models::btyd::positive("a", a)?,
+                        b: crate::models::btyd::positive("b", b)?,
+                    },
+                    standard_errors: None,
+                    report: None,
+                    unit,
+                })
+            }
+
+            /// The parameters (α per [`TransactionModel::unit`]).
+            pub fn params(&self) -> &$parameters {
+                &self.params
+            }
+
+            /// Standard errors of the parameters (from the Hessian of the log-likelihood), when fitted.
+            pub fn standard_errors(&self) -> Option<&$parameters> {
+                self.standard_errors.as_ref()
+            }
+
+            /// The fit report (total log-likelihood in the data's unit, iterations, convergence), when fitted.
+            pub fn report(&self) -> Option<&crate::fit::FitReport> {
+                self.report.as_ref()
+            }
+
+            /// Total log-likelihood of weighted patterns (in the patterns' own time unit, which should
+            /// be the model's).
+            pub fn total_log_likelihood(&self, patterns: &crate::summary::Patterns) -> Result<f64, crate::models::PredictError> {
+                crate::models::btyd::total_beta_geometric_ll(&self.core(), patterns)
+            }
+
+            fn core(&self) -> crate::models::btyd::BetaGeometric {
+                let p = self.params;
+                crate::models::btyd::BetaGeometric {
+                    r: p.r,
+                    alpha: p.alpha,
+                    a: p.a,
+                    b: p.b,
+                    offset: $offset,
+                }
+            }
+        }
+
+        crate::models::btyd::beta_geometric_model!($model, $name);
+    };
+}
+pub(crate) use beta_geometric_family;
+
 #[cfg(test)]
 mod tests {
     use super::*;
