@@ -369,10 +369,42 @@ impl Entry {
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// Entries grouped by customer: `entries[ranges[slot]]` are the slot's.
+/// Where each customer's entries lie in the entry array.
+#[derive(Debug, Clone)]
+enum Layout {
+    /// Each customer's entries are one run, the runs in slot order: `starts[slot]` is where the
+    /// slot's run begins (a log grouped by customer). One number per customer, none per entry.
+    Runs { starts: Vec<usize> },
+    /// Customers' entries interleave: `owners[k]` is the slot of entry `k`.
+    Interleaved { owners: Vec<usize> },
+}
+
+/// Entries grouped by customer, one run each, for reading: the run of the customer at position
+/// `k` of the visiting order (of slot `slot`) begins at `starts[k]` if `by_position`, else at
+/// `starts[slot]`, and ends where the next begins.
 struct Grouped<'a> {
-    entries: &'a [Entry],
-    ranges: &'a [Range<usize>],
+    entries: Cow<'a, [Entry]>,
+    starts: Cow<'a, [usize]>,
+    by_position: bool,
+}
+
+/// The customers in id order (`order`: their slots, `None`: slot order) and their entries.
+struct Visit<'a> {
+    order: Option<&'a [usize]>,
+    grouped: &'a Grouped<'a>,
+}
+
+impl Grouped<'_> {
+    fn run(&self, position: usize, slot: usize) -> &[Entry] {
+        let i = if self.by_position { position } else { slot };
+        let start = self.starts.get(i).copied().unwrap_or(0);
+        let end = self
+            .starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or(self.entries.len());
+        self.entries.get(start..end).unwrap_or(&[])
+    }
 }
 
 /// A mergeable accumulator of transactions into [`Summaries`].
@@ -418,11 +450,12 @@ pub struct SummaryAccumulator {
     indexed: bool,
     /// Customer ids by slot, in arrival order.
     customers: Vec<CustomerId>,
-    /// Entries in arrival order, and the slot of each.
+    /// Entries in arrival order, and where each customer's are.
     entries: Vec<Entry>,
-    owners: Vec<usize>,
-    /// Whether each customer's entries are contiguous in `entries` (a log grouped by customer).
-    grouped: bool,
+    layout: Layout,
+    /// The slot of the last entry.
+    tail: Option<usize>,
+    /// The slot last looked up.
     last: Option<usize>,
 }
 
@@ -436,8 +469,8 @@ impl SummaryAccumulator {
             indexed: false,
             customers: Vec::new(),
             entries: Vec::new(),
-            owners: Vec::new(),
-            grouped: true,
+            layout: Layout::Runs { starts: Vec::new() },
+            tail: None,
             last: None,
         }
     }
@@ -445,7 +478,31 @@ impl SummaryAccumulator {
     /// Reserves room for `additional` more transactions (one entry each at most).
     pub fn reserve(&mut self, additional: usize) {
         self.entries.reserve(additional);
-        self.owners.reserve(additional);
+        if let Layout::Interleaved { owners } = &mut self.layout {
+            owners.reserve(additional);
+        }
+    }
+
+    /// The slot of each entry, in entry order.
+    fn owners(&self) -> Vec<usize> {
+        match &self.layout {
+            Layout::Interleaved { owners } => owners.clone(),
+            Layout::Runs { starts } => {
+                let mut owners = Vec::with_capacity(self.entries.len());
+                for (slot, &start) in starts.iter().enumerate() {
+                    let end = starts.get(slot + 1).copied().unwrap_or(self.entries.len());
+                    owners.resize(owners.len() + end.saturating_sub(start), slot);
+                }
+                owners
+            }
+        }
+    }
+
+    /// The slot of each entry, with room for as many as the entries have.
+    fn interleaved_owners(&self) -> Vec<usize> {
+        let mut owners = self.owners();
+        owners.reserve(self.entries.capacity().saturating_sub(owners.len()));
+        owners
     }
 
     fn key(&self, at: NaiveDateTime) -> i64 {
@@ -496,45 +553,56 @@ impl SummaryAccumulator {
         self.indexed = true;
     }
 
-    /// Appends an entry of slot `i` (`new_customer`: the slot was just created), folded into the
-    /// previous entry when that is the same customer's, of the same moment and kind, and the sum
-    /// stays exact.
-    fn append(&mut self, i: usize, entry: Entry, new_customer: bool) {
-        match self.owners.last() {
-            Some(&owner) if owner == i => {
-                if let Some(last) = self.entries.last_mut() {
-                    // Amounts of one sign and scale add exactly as 96-bit magnitudes; anything
-                    // else is kept as its own entry and summed exactly at the end.
-                    let same = SIGN_BIT | (u32::MAX << SCALE_SHIFT);
-                    let count = last.count() + entry.count();
-                    let magnitude = |e: &Entry| (u128::from(e.hi) << 64) | u128::from(e.lo);
-                    let sum = magnitude(last) + magnitude(&entry);
-                    if last.order() == entry.order()
-                        && last.meta & same == entry.meta & same
-                        && count <= MAX_COUNT
-                        && sum >> 96 == 0
-                    {
-                        last.lo = sum as u64;
-                        last.hi = (sum >> 64) as u32;
-                        last.meta = (last.meta & !MAX_COUNT) | count;
-                        return;
-                    }
+    /// Appends an entry of slot `i`, folded into the previous entry when that is the same
+    /// customer's, of the same moment and kind, and the sum stays exact.
+    fn append(&mut self, i: usize, entry: Entry) {
+        if self.tail == Some(i) {
+            if let Some(last) = self.entries.last_mut() {
+                // Amounts of one sign and scale add exactly as 96-bit magnitudes; anything
+                // else is kept as its own entry and summed exactly at the end.
+                let same = SIGN_BIT | (u32::MAX << SCALE_SHIFT);
+                let count = last.count() + entry.count();
+                let magnitude = |e: &Entry| (u128::from(e.hi) << 64) | u128::from(e.lo);
+                let sum = magnitude(last) + magnitude(&entry);
+                if last.order() == entry.order()
+                    && last.meta & same == entry.meta & same
+                    && count <= MAX_COUNT
+                    && sum >> 96 == 0
+                {
+                    last.lo = sum as u64;
+                    last.hi = (sum >> 64) as u32;
+                    last.meta = (last.meta & !MAX_COUNT) | count;
+                    return;
                 }
             }
-            // A customer seen before, whose entries end elsewhere: no longer grouped.
-            Some(_) if !new_customer => self.grouped = false,
-            _ => {}
+        }
+        let in_runs = match &mut self.layout {
+            // A new customer's run begins; the last customer's run goes on.
+            Layout::Runs { starts } if i == starts.len() => {
+                starts.push(self.entries.len());
+                true
+            }
+            Layout::Runs { .. } => self.tail == Some(i),
+            Layout::Interleaved { owners } => {
+                owners.push(i);
+                true
+            }
+        };
+        if !in_runs {
+            // A customer seen before, whose run ended: from now on, one slot per entry.
+            let mut owners = self.interleaved_owners();
+            owners.push(i);
+            self.layout = Layout::Interleaved { owners };
         }
         self.entries.push(entry);
-        self.owners.push(i);
+        self.tail = Some(i);
     }
 
     /// Adds one transaction.
     pub fn push(&mut self, t: &Transaction) {
         let entry = Entry::new(self.key(t.at()), t.amount(), 1, t.kind());
-        let known = self.customers.len();
         let i = self.slot(t.customer());
-        self.append(i, entry, i >= known);
+        self.append(i, entry);
     }
 
     /// Adds many transactions.
@@ -554,24 +622,51 @@ impl SummaryAccumulator {
             return Err(SummaryError::IncompatibleMerge);
         }
         let known = self.customers.len();
-        let tail_owner = self.owners.last().copied();
-        let other_first = other.owners.first().copied();
         let slots: Vec<usize> = other.customers.iter().map(|id| self.slot(id)).collect();
-        // Still grouped if both were and the only customer the two share is the one a split of a
-        // grouped log cuts in two: this one's last and the other's first.
-        self.grouped = self.grouped
-            && other.grouped
-            && slots
-                .iter()
-                .enumerate()
-                .all(|(j, &i)| i >= known || (Some(i) == tail_owner && Some(j) == other_first));
+        let other_tail = other.tail.and_then(|o| slots.get(o).copied());
+        match (&mut self.layout, &other.layout) {
+            // Still in runs if the only customer the two share is the one a split of a grouped
+            // log cuts in two: this one's last and the other's first. The other's new customers
+            // got slots in its order, so their runs follow in slot order.
+            (Layout::Runs { starts }, Layout::Runs { starts: theirs })
+                if slots
+                    .iter()
+                    .enumerate()
+                    .all(|(j, &i)| i >= known || (Some(i) == self.tail && j == 0)) =>
+            {
+                let base = self.entries.len();
+                starts.extend(
+                    slots
+                        .iter()
+                        .zip(theirs)
+                        .filter(|(&i, _)| i >= known)
+                        .map(|(_, &start)| base + start),
+                );
+            }
+            _ => {
+                let mut owners = match std::mem::replace(
+                    &mut self.layout,
+                    Layout::Runs { starts: Vec::new() },
+                ) {
+                    Layout::Interleaved { owners } => owners,
+                    runs @ Layout::Runs { .. } => {
+                        self.layout = runs;
+                        self.interleaved_owners()
+                    }
+                };
+                owners.extend(
+                    other
+                        .owners()
+                        .into_iter()
+                        .map(|o| slots.get(o).copied().unwrap_or(o)),
+                );
+                self.layout = Layout::Interleaved { owners };
+            }
+        }
         self.entries.extend(other.entries);
-        self.owners.extend(
-            other
-                .owners
-                .iter()
-                .map(|&o| slots.get(o).copied().unwrap_or(o)),
-        );
+        if other_tail.is_some() {
+            self.tail = other_tail;
+        }
         Ok(())
     }
 
@@ -626,7 +721,7 @@ impl SummaryAccumulator {
         };
         // Visiting customers in id order makes the output, and the first error, order-free.
         // Customers that arrived in ascending id order (no index built) are sorted already.
-        let order: Vec<usize> = if self.indexed {
+        let order: Option<Vec<usize>> = self.indexed.then(|| {
             // Ids are unique: an unstable sort of (id, slot) pairs, read without indirection.
             let mut keyed: Vec<(&CustomerId, usize)> = self
                 .customers
@@ -636,31 +731,28 @@ impl SummaryAccumulator {
                 .collect();
             keyed.sort_unstable_by(|a, b| a.0.cmp(b.0));
             keyed.into_iter().map(|(_, i)| i).collect()
-        } else {
-            (0..self.customers.len()).collect()
+        });
+        let order = order.as_deref();
+        let grouped = self.grouped_entries(order);
+        let visit = Visit {
+            order,
+            grouped: &grouped,
         };
-        let grouped = self.grouped_entries(&order);
-        let grouped = Grouped {
-            entries: &grouped.0,
-            ranges: &grouped.1,
-        };
+        let n = self.customers.len();
         // With `parallel`, slices of customers are summarised on all cores and joined in order,
         // so the first error in id order is the one reported.
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
             // One slice per thread: every slice after the first is copied into the output.
-            let chunk = order
-                .len()
-                .div_ceil(rayon::current_num_threads().max(1))
-                .max(1);
-            let parts: Vec<Result<Summaries, SummaryError>> = order
-                .par_chunks(chunk)
-                .enumerate()
-                .map(|(k, part)| {
+            let chunk = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+            let parts: Vec<Result<Summaries, SummaryError>> = (0..n.div_ceil(chunk))
+                .into_par_iter()
+                .map(|k| {
+                    let part = k * chunk..((k + 1) * chunk).min(n);
                     // The first part becomes the output: it gets room for everyone.
-                    let mut s = out.empty_like(if k == 0 { order.len() } else { part.len() });
-                    self.summarize_into(part, &grouped, &cuts, options, &mut s)
+                    let mut s = out.empty_like(if k == 0 { n } else { part.len() });
+                    self.summarize_into(part, &visit, &cuts, options, &mut s)
                         .map(|()| s)
                 })
                 .collect();
@@ -673,37 +765,41 @@ impl SummaryAccumulator {
             }
         }
         #[cfg(not(feature = "parallel"))]
-        self.summarize_into(&order, &grouped, &cuts, options, &mut out)?;
+        self.summarize_into(0..n, &visit, &cuts, options, &mut out)?;
         Ok(out)
     }
 
-    /// Every customer's entries as one contiguous range (`ranges` indexed by slot): the entries
-    /// in place for a log grouped by customer, else a copy laid out in `order` (the order the
-    /// customers will be read in, so that reading is sequential), made by a stable counting
-    /// sort (arrival order kept within a customer).
-    fn grouped_entries(&self, order: &[usize]) -> (Cow<'_, [Entry]>, Vec<Range<usize>>) {
-        let n = self.customers.len();
-        let mut ranges = vec![0..0; n];
-        if self.grouped {
-            let mut start = 0;
-            for run in self.owners.chunk_by(|a, b| a == b) {
-                if let Some(range) = run.first().and_then(|&o| ranges.get_mut(o)) {
-                    *range = start..start + run.len();
+    /// Every customer's entries as one run: the entries in place for a log grouped by customer,
+    /// else a copy laid out in `order` (the order the customers will be read in, so that reading
+    /// is sequential; `None`: slot order), made by a stable counting sort (arrival order kept
+    /// within a customer).
+    fn grouped_entries(&self, order: Option<&[usize]>) -> Grouped<'_> {
+        let owners = match &self.layout {
+            Layout::Runs { starts } => {
+                return Grouped {
+                    entries: Cow::Borrowed(&self.entries),
+                    starts: Cow::Borrowed(starts),
+                    by_position: false,
                 }
-                start += run.len();
             }
-            return (Cow::Borrowed(&self.entries), ranges);
-        }
+            Layout::Interleaved { owners } => owners,
+        };
+        let n = self.customers.len();
         // rank[slot]: the slot's position in `order`; keys: each entry's rank.
-        let mut rank = vec![0usize; n];
-        for (k, &slot) in order.iter().enumerate() {
-            if let Some(r) = rank.get_mut(slot) {
-                *r = k;
+        let rank: Cow<'_, [usize]> = match order {
+            Some(order) => {
+                let mut rank = vec![0usize; n];
+                for (k, &slot) in order.iter().enumerate() {
+                    if let Some(r) = rank.get_mut(slot) {
+                        *r = k;
+                    }
+                }
+                Cow::Owned(rank)
             }
-        }
+            None => Cow::Owned((0..n).collect()),
+        };
         let mut next = vec![0usize; n + 1];
-        let keys: Vec<usize> = self
-            .owners
+        let keys: Vec<usize> = owners
             .iter()
             .map(|&o| {
                 let k = rank.get(o).copied().unwrap_or(0);
@@ -716,10 +812,7 @@ impl SummaryAccumulator {
         for i in 1..next.len() {
             next[i] += next[i - 1];
         }
-        for (slot, range) in ranges.iter_mut().enumerate() {
-            let k = rank.get(slot).copied().unwrap_or(0);
-            *range = next[k]..next[k + 1];
-        }
+        let starts = next.clone();
         // Two stable scatter passes keep the writes local: first into ~1,024 buckets of
         // consecutive ranks, then each bucket into its ranks, whose region of the output is small
         // enough to stay in cache. One random scatter over the whole output would miss the cache
@@ -747,25 +840,32 @@ impl SummaryAccumulator {
                 *at += 1;
             }
         }
-        (Cow::Owned(sorted), ranges)
+        Grouped {
+            entries: Cow::Owned(sorted),
+            starts: Cow::Owned(starts),
+            by_position: true,
+        }
     }
 
-    /// Summarises the customers of slots `customers` (in id order) into `out`.
+    /// Summarises the customers at `positions` of the visiting order into `out`.
     fn summarize_into(
         &self,
-        customers: &[usize],
-        grouped: &Grouped<'_>,
+        positions: Range<usize>,
+        visit: &Visit<'_>,
         cuts: &Cuts,
         options: &SummaryOptions,
         out: &mut Summaries,
     ) -> Result<(), SummaryError> {
         let mut scratch = Vec::new();
-        for &slot in customers {
-            let (Some(id), Some(range)) = (self.customers.get(slot), grouped.ranges.get(slot))
-            else {
+        for k in positions {
+            let slot = match visit.order {
+                Some(order) => order.get(k).copied().unwrap_or(k),
+                None => k,
+            };
+            let Some(id) = self.customers.get(slot) else {
                 continue;
             };
-            let entries = grouped.entries.get(range.clone()).unwrap_or(&[]);
+            let entries = visit.grouped.run(k, slot);
             self.customer_outcome(id, entries, &mut scratch, cuts, options, out)?;
         }
         Ok(())
@@ -990,8 +1090,21 @@ impl Money {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, other: Money) -> Option<()> {
+        // Amounts of one scale (the usual case) add as integers, as does anything to zero at a
+        // smaller scale (a fresh sum); anything else is rescaled.
+        if other.scale == self.scale || (self.mantissa == 0 && self.scale < other.scale) {
+            self.mantissa = self.mantissa.checked_add(other.mantissa)?;
+            self.scale = other.scale;
+            return Some(());
+        }
+        self.add_rescaled(other)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn add_rescaled(&mut self, other: Money) -> Option<()> {
         let mut m = other.mantissa;
         if other.scale > self.scale {
             self.mantissa = self
@@ -1033,7 +1146,7 @@ struct Fold {
 
 impl Fold {
     /// Adds a closed period; `None` on decimal overflow.
-    #[inline]
+    #[inline(always)]
     fn close(&mut self, p: Period) -> Option<()> {
         // A purchase period whose purchases were fully refunded no longer counts as a purchase.
         let (net, counted) = if p.refunded.mantissa == 0 {
