@@ -856,8 +856,10 @@ impl SummaryAccumulator {
         options: &SummaryOptions,
         out: &mut Summaries,
     ) -> Result<(), SummaryError> {
-        let mut scratch = Vec::new();
-        let mut moments = Moments::new(self.grain);
+        let mut scratch = Scratch {
+            entries: Vec::new(),
+            moments: Moments::new(self.grain),
+        };
         for k in positions {
             let slot = match visit.order {
                 Some(order) => order.get(k).copied().unwrap_or(k),
@@ -867,7 +869,7 @@ impl SummaryAccumulator {
                 continue;
             };
             let entries = visit.grouped.run(k, slot);
-            self.customer_outcome(id, entries, &mut scratch, &mut moments, cuts, options, out)?;
+            self.customer_outcome(id, entries, &mut scratch, cuts, options, out)?;
         }
         Ok(())
     }
@@ -877,8 +879,7 @@ impl SummaryAccumulator {
         &self,
         id: &CustomerId,
         entries: &[Entry],
-        scratch: &mut Vec<Entry>,
-        moments: &mut Moments,
+        scratch: &mut Scratch,
         cuts: &Cuts,
         options: &SummaryOptions,
         out: &mut Summaries,
@@ -886,12 +887,13 @@ impl SummaryAccumulator {
         // Sums commute, so entries need sorting only by (moment, kind); a log in time order is
         // already sorted and is read in place.
         if entries.is_sorted_by_key(Entry::order) {
-            return self.summarize_one(id, entries, moments, cuts, options, out);
+            return self.summarize_one(id, entries, &mut scratch.moments, cuts, options, out);
         }
-        scratch.clear();
-        scratch.extend_from_slice(entries);
-        scratch.sort_unstable_by_key(Entry::order);
-        self.summarize_one(id, scratch, moments, cuts, options, out)
+        let sorted = &mut scratch.entries;
+        sorted.clear();
+        sorted.extend_from_slice(entries);
+        sorted.sort_unstable_by_key(Entry::order);
+        self.summarize_one(id, sorted, &mut scratch.moments, cuts, options, out)
     }
 
     /// Accumulates a slice of transactions on all cores (feature `parallel`): chunks are
@@ -1070,6 +1072,13 @@ fn moment(grain: Grain, key: i64) -> NaiveDateTime {
             .map(|d| d.naive_utc())
             .unwrap_or(fallback),
     }
+}
+
+/// What summarising one customer after another reuses: room to sort a customer's entries, and
+/// converted moments.
+struct Scratch {
+    entries: Vec<Entry>,
+    moments: Moments,
 }
 
 /// Day keys converted to moments lately: customers' first and last purchase days recur (a log
