@@ -304,55 +304,84 @@ impl<'a> IntoIterator for &'a Summaries {
     }
 }
 
-/// One purchase period's (or return moment's) records, packed into 24 bytes: the entry array holds
+/// One purchase period's (or return moment's) records, packed into 16 bytes: the entry array holds
 /// one per record of a large log, so its size is most of the accumulator's memory.
-/// `meta` holds the record count (low 25 bits), then the kind, the sign and the scale (5 bits)
-/// of the amount, whose 96-bit magnitude is `hi:lo`.
+/// `word` holds, from the top, the scale of the amount (5 bits), its sign, the kind, a flag for
+/// a wide amount, the record count (8 bits), and the amount's magnitude (48 bits: up to
+/// 2.8 × 10¹² at cents), or, when the flag is set, the index of the magnitude in the
+/// accumulator's table of wider ones.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Entry {
     key: i64,
-    lo: u64,
-    hi: u32,
-    meta: u32,
+    word: u64,
 }
 
-const COUNT_BITS: u32 = 25;
-const MAX_COUNT: u32 = (1 << COUNT_BITS) - 1;
-const RETURN_BIT: u32 = 1 << COUNT_BITS;
-const SIGN_BIT: u32 = 1 << (COUNT_BITS + 1);
-const SCALE_SHIFT: u32 = COUNT_BITS + 2;
+const MAGNITUDE_MASK: u64 = (1 << 48) - 1;
+const COUNT_SHIFT: u32 = 48;
+const MAX_COUNT: u32 = 0xFF;
+const WIDE_BIT: u64 = 1 << 56;
+const RETURN_BIT: u64 = 1 << 57;
+const SIGN_BIT: u64 = 1 << 58;
+const SCALE_SHIFT: u32 = 59;
 
 impl Entry {
-    fn new(key: i64, amount: Decimal, count: u32, kind: TransactionKind) -> Entry {
+    /// An entry of `count` records totalling `amount`; a magnitude too wide for the entry goes
+    /// to the table `wide`.
+    fn new(
+        key: i64,
+        amount: Decimal,
+        count: u32,
+        kind: TransactionKind,
+        wide: &mut Vec<u128>,
+    ) -> Entry {
         let magnitude = amount.mantissa().unsigned_abs();
-        let mut meta = count.min(MAX_COUNT) | (amount.scale() << SCALE_SHIFT);
+        let mut word = (u64::from(count.min(MAX_COUNT)) << COUNT_SHIFT)
+            | (u64::from(amount.scale()) << SCALE_SHIFT);
         if kind == TransactionKind::Return {
-            meta |= RETURN_BIT;
+            word |= RETURN_BIT;
         }
         if amount.is_sign_negative() {
-            meta |= SIGN_BIT;
+            word |= SIGN_BIT;
         }
-        Entry {
-            key,
-            lo: magnitude as u64,
-            hi: (magnitude >> 64) as u32,
-            meta,
+        match u64::try_from(magnitude) {
+            Ok(narrow) if narrow <= MAGNITUDE_MASK => word |= narrow,
+            _ => {
+                word |= WIDE_BIT | (wide.len() as u64 & MAGNITUDE_MASK);
+                wide.push(magnitude);
+            }
+        }
+        Entry { key, word }
+    }
+    fn magnitude(&self, wide: &[u128]) -> u128 {
+        let low = self.word & MAGNITUDE_MASK;
+        if self.word & WIDE_BIT == 0 {
+            u128::from(low)
+        } else {
+            usize::try_from(low)
+                .ok()
+                .and_then(|i| wide.get(i))
+                .copied()
+                .unwrap_or(0)
         }
     }
-    fn amount(&self) -> Decimal {
+    fn amount(&self, wide: &[u128]) -> Decimal {
+        let m = self.magnitude(wide);
         Decimal::from_parts(
-            self.lo as u32,
-            (self.lo >> 32) as u32,
-            self.hi,
-            self.meta & SIGN_BIT != 0,
-            self.meta >> SCALE_SHIFT,
+            m as u32,
+            (m >> 32) as u32,
+            (m >> 64) as u32,
+            self.word & SIGN_BIT != 0,
+            self.scale(),
         )
     }
+    fn scale(&self) -> u32 {
+        (self.word >> SCALE_SHIFT) as u32
+    }
     fn count(&self) -> u32 {
-        self.meta & MAX_COUNT
+        ((self.word >> COUNT_SHIFT) as u32) & MAX_COUNT
     }
     fn is_return(&self) -> bool {
-        self.meta & RETURN_BIT != 0
+        self.word & RETURN_BIT != 0
     }
     fn kind(&self) -> TransactionKind {
         if self.is_return() {
@@ -364,6 +393,24 @@ impl Entry {
     /// The order entries are folded in: by moment, purchases before returns.
     fn order(&self) -> (i64, bool) {
         (self.key, self.is_return())
+    }
+    /// Adds `other`'s records to this entry's, if they are of the same moment, kind, sign and
+    /// scale, and the count and sum still fit in place: then they add exactly.
+    fn absorb(&mut self, other: &Entry) -> bool {
+        let same = WIDE_BIT | RETURN_BIT | SIGN_BIT | (u64::MAX << SCALE_SHIFT);
+        if self.key != other.key
+            || self.word & same != other.word & same
+            || self.word & WIDE_BIT != 0
+        {
+            return false;
+        }
+        let count = self.count() + other.count();
+        let sum = (self.word & MAGNITUDE_MASK) + (other.word & MAGNITUDE_MASK);
+        if count > MAX_COUNT || sum > MAGNITUDE_MASK {
+            return false;
+        }
+        self.word = (self.word & same) | (u64::from(count) << COUNT_SHIFT) | sum;
+        true
     }
 }
 
@@ -452,6 +499,8 @@ pub struct SummaryAccumulator {
     customers: Vec<CustomerId>,
     /// Entries in arrival order, and where each customer's are.
     entries: Vec<Entry>,
+    /// Amount magnitudes too wide for an entry.
+    wide: Vec<u128>,
     layout: Layout,
     /// The slot of the last entry.
     tail: Option<usize>,
@@ -469,6 +518,7 @@ impl SummaryAccumulator {
             indexed: false,
             customers: Vec::new(),
             entries: Vec::new(),
+            wide: Vec::new(),
             layout: Layout::Runs { starts: Vec::new() },
             tail: None,
             last: None,
@@ -557,21 +607,9 @@ impl SummaryAccumulator {
     /// customer's, of the same moment and kind, and the sum stays exact.
     fn append(&mut self, i: usize, entry: Entry) {
         if self.tail == Some(i) {
+            // Anything that does not fold is kept as its own entry and summed exactly at the end.
             if let Some(last) = self.entries.last_mut() {
-                // Amounts of one sign and scale add exactly as 96-bit magnitudes; anything
-                // else is kept as its own entry and summed exactly at the end.
-                let same = SIGN_BIT | (u32::MAX << SCALE_SHIFT);
-                let count = last.count() + entry.count();
-                let magnitude = |e: &Entry| (u128::from(e.hi) << 64) | u128::from(e.lo);
-                let sum = magnitude(last) + magnitude(&entry);
-                if last.order() == entry.order()
-                    && last.meta & same == entry.meta & same
-                    && count <= MAX_COUNT
-                    && sum >> 96 == 0
-                {
-                    last.lo = sum as u64;
-                    last.hi = (sum >> 64) as u32;
-                    last.meta = (last.meta & !MAX_COUNT) | count;
+                if last.absorb(&entry) {
                     return;
                 }
             }
@@ -600,7 +638,7 @@ impl SummaryAccumulator {
 
     /// Adds one transaction.
     pub fn push(&mut self, t: &Transaction) {
-        let entry = Entry::new(self.key(t.at()), t.amount(), 1, t.kind());
+        let entry = Entry::new(self.key(t.at()), t.amount(), 1, t.kind(), &mut self.wide);
         let i = self.slot(t.customer());
         self.append(i, entry);
     }
@@ -617,9 +655,17 @@ impl SummaryAccumulator {
 
     /// Merges another accumulator (built with the same grain and return policy) into this one:
     /// one lookup per customer of the other, and its entries appended.
-    pub fn merge(&mut self, other: SummaryAccumulator) -> Result<(), SummaryError> {
+    pub fn merge(&mut self, mut other: SummaryAccumulator) -> Result<(), SummaryError> {
         if self.grain != other.grain || self.returns != other.returns {
             return Err(SummaryError::IncompatibleMerge);
+        }
+        if !other.wide.is_empty() {
+            // The other's wide magnitudes follow this one's in the table.
+            let offset = self.wide.len() as u64;
+            for e in other.entries.iter_mut().filter(|e| e.word & WIDE_BIT != 0) {
+                e.word += offset;
+            }
+            self.wide.append(&mut other.wide);
         }
         let known = self.customers.len();
         let slots: Vec<usize> = other.customers.iter().map(|id| self.slot(id)).collect();
@@ -947,7 +993,7 @@ impl SummaryAccumulator {
         out: &mut Summaries,
     ) -> Result<(), SummaryError> {
         let overflow = || SummaryError::SpendOverflow(id.clone());
-        let (fold, after_end) = match fold_purchases(entries, cuts) {
+        let (fold, after_end) = match fold_purchases(entries, &self.wide, cuts) {
             Some(folded) => folded,
             None => self.fold(id, entries, cuts)?,
         };
@@ -1008,7 +1054,7 @@ impl SummaryAccumulator {
             match e.kind() {
                 TransactionKind::Purchase => match open.as_mut() {
                     Some(p) if p.key == e.key => {
-                        p.gross.add(Money::of(e)).ok_or_else(overflow)?;
+                        p.gross.add(Money::of(e, &self.wide)).ok_or_else(overflow)?;
                         p.orders += e.count();
                     }
                     _ => {
@@ -1018,7 +1064,7 @@ impl SummaryAccumulator {
                         open = Some(Period {
                             key: e.key,
                             holdout,
-                            gross: Money::of(e),
+                            gross: Money::of(e, &self.wide),
                             refunded: Money::default(),
                             orders: e.count(),
                         });
@@ -1030,17 +1076,22 @@ impl SummaryAccumulator {
                     }
                     match open.as_mut() {
                         Some(p) if p.holdout == holdout => {
-                            p.refunded.add(Money::of(e)).ok_or_else(overflow)?;
+                            p.refunded
+                                .add(Money::of(e, &self.wide))
+                                .ok_or_else(overflow)?;
                         }
-                        _ if holdout => {
-                            fold.holdout_spend.sub(Money::of(e)).ok_or_else(overflow)?
-                        }
+                        _ if holdout => fold
+                            .holdout_spend
+                            .sub(Money::of(e, &self.wide))
+                            .ok_or_else(overflow)?,
                         _ => {
                             // Report every return of that moment, however the records were folded.
                             let amount = entries
                                 .iter()
                                 .filter(|o| o.key == e.key && o.is_return())
-                                .try_fold(Decimal::ZERO, |sum, o| sum.checked_add(o.amount()))
+                                .try_fold(Decimal::ZERO, |sum, o| {
+                                    sum.checked_add(o.amount(&self.wide))
+                                })
                                 .ok_or_else(overflow)?;
                             return Err(SummaryError::ReturnWithoutPurchase {
                                 customer: id.clone(),
@@ -1140,15 +1191,16 @@ struct Money {
 impl Money {
     /// An entry's amount.
     #[inline]
-    fn of(e: &Entry) -> Money {
-        let magnitude = (i128::from(e.hi) << 64) | i128::from(e.lo);
+    fn of(e: &Entry, wide: &[u128]) -> Money {
+        // Magnitudes have at most 96 bits: the cast is exact.
+        let magnitude = e.magnitude(wide) as i128;
         Money {
-            mantissa: if e.meta & SIGN_BIT != 0 {
+            mantissa: if e.word & SIGN_BIT != 0 {
                 -magnitude
             } else {
                 magnitude
             },
-            scale: e.meta >> SCALE_SHIFT,
+            scale: e.scale(),
         }
     }
 
@@ -1243,21 +1295,21 @@ impl Fold {
 /// spend is the calibration spend less the first moment's. Also the number of records after
 /// the end. `None` for any other customer, or when a sum overflows.
 #[inline]
-fn fold_purchases(entries: &[Entry], cuts: &Cuts) -> Option<(Fold, usize)> {
-    let scale = entries.first().map_or(0, |e| e.meta >> SCALE_SHIFT);
+fn fold_purchases(entries: &[Entry], wide: &[u128], cuts: &Cuts) -> Option<(Fold, usize)> {
+    let scale = entries.first().map_or(0, Entry::scale);
     let (mut spend, mut first_spend, mut holdout_spend) = (0i128, 0i128, 0i128);
     let (mut periods, mut holdout_periods, mut orders) = (0u32, 0u32, 0u32);
     let (mut first, mut last, mut previous) = (None, 0i64, None);
     let mut after_end = 0usize;
     for e in entries {
-        if e.is_return() || e.meta >> SCALE_SHIFT != scale {
+        if e.is_return() || e.scale() != scale {
             return None;
         }
         if e.key >= cuts.end {
             after_end += e.count() as usize;
             continue;
         }
-        let amount = Money::of(e).mantissa;
+        let amount = Money::of(e, wide).mantissa;
         let new_period = previous != Some(e.key);
         previous = Some(e.key);
         if e.key >= cuts.calibration {
@@ -1664,6 +1716,57 @@ mod tests {
     }
 
     #[test]
+    fn wide_amounts_and_long_runs_of_one_day_survive_splits_and_merges() {
+        // 300 records of one day (more than an entry counts), sums past 48 bits and wide
+        // amounts in every part, and customers spanning the splits.
+        let at = |d: u32| day(1, d).and_hms_opt(12, 0, 0).unwrap();
+        let wide = |id: u64, d: u32| {
+            Decimal::from_i128_with_scale(i128::from(id * 10 + u64::from(d)) << 70, 2)
+        };
+        let mut log = Vec::new();
+        for id in 1..=3u64 {
+            for _ in 0..300 {
+                log.push(buy(id, 1, 1, 1 << 40));
+            }
+            for d in 2..6 {
+                let amount = if d % 2 == 0 {
+                    wide(id, d)
+                } else {
+                    Decimal::new(5, 1)
+                };
+                let t = Transaction::new(
+                    CustomerId::from(id),
+                    at(d),
+                    amount,
+                    TransactionKind::Purchase,
+                );
+                log.push(t.unwrap());
+            }
+        }
+        let opts = SummaryOptions::new(day(1, 31), TimeUnit::DAYS);
+        let whole = summarize(&log, opts);
+        for cuts in [[1, 400, 700], [299, 301, 604], [0, 5, 907]] {
+            let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+            let mut from = 0;
+            for to in cuts.into_iter().chain([log.len()]) {
+                let mut part =
+                    SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+                part.extend(&log[from..to]);
+                acc.merge(part).unwrap();
+                from = to;
+            }
+            assert_eq!(acc.finish(&opts).unwrap(), whole, "split at {cuts:?}");
+        }
+        let c = whole.get(&CustomerId::from(2u64)).unwrap();
+        assert_eq!(c.orders(), 304);
+        assert_eq!(c.frequency(), 4);
+        let first = Decimal::new(300 << 40, 2);
+        let repeat = wide(2, 2) + wide(2, 4) + Decimal::ONE;
+        assert_eq!(c.total_spend(), first + repeat);
+        assert_eq!(c.repeat_spend(), repeat);
+    }
+
+    #[test]
     fn holdout_must_follow_the_as_of_date() {
         let acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
         let err = acc
@@ -1714,12 +1817,14 @@ mod tests {
         #[test]
         fn the_purchase_fold_equals_the_general_fold(
             rows in proptest::collection::vec((0i64..40, -10_000i64..1_000_000, 1u32..4), 0..30),
+            a_wide_amount in proptest::option::of(0usize..30),
             scale in 0u32..5,
             calibration in 0i64..40,
             holdout in 0i64..10,
             other_scale in proptest::option::of(0usize..30),
             a_return in proptest::option::of(0usize..30),
         ) {
+            let mut wide = Vec::new();
             let mut entries: Vec<Entry> = rows
                 .iter()
                 .enumerate()
@@ -1730,17 +1835,23 @@ mod tests {
                     } else {
                         TransactionKind::Purchase
                     };
-                    Entry::new(key, Decimal::new(cents, scale), count, kind)
+                    let amount = if a_wide_amount == Some(k) {
+                        Decimal::from_i128_with_scale(i128::from(cents) << 60, scale)
+                    } else {
+                        Decimal::new(cents, scale)
+                    };
+                    Entry::new(key, amount, count, kind, &mut wide)
                 })
                 .collect();
             entries.sort_by_key(Entry::order);
             let cuts = Cuts { calibration, end: calibration + holdout, age_origin: calibration };
-            let acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
+            let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
+            acc.wide = wide;
             let general = acc.fold(&CustomerId::from(1u64), &entries, &cuts).unwrap();
-            let declines = entries.iter().any(|e| {
-                e.is_return() || e.meta >> SCALE_SHIFT != entries[0].meta >> SCALE_SHIFT
-            });
-            match fold_purchases(&entries, &cuts) {
+            let declines = entries
+                .iter()
+                .any(|e| e.is_return() || e.scale() != entries[0].scale());
+            match fold_purchases(&entries, &acc.wide, &cuts) {
                 Some(fast) => {
                     proptest::prop_assert!(!declines);
                     proptest::prop_assert_eq!(fast, general);
