@@ -775,7 +775,8 @@ struct LockSpan {
     until: NaiveDate,
 }
 
-/// A purchase remembered so that returns can claw its points back.
+/// A purchase remembered so that returns can claw its points back and take back what it added
+/// to the qualifying value.
 #[derive(Debug, Clone, Copy)]
 struct PurchaseRecord {
     amount: Decimal,
@@ -784,6 +785,13 @@ struct PurchaseRecord {
     bonus: u64,
     clawed: u64,
     lot: Option<usize>,
+    /// What the purchase still adds to the qualifying value of the window it counts in (net of
+    /// what returns have taken back).
+    counted: Decimal,
+    /// The qualification period it counts in (periodic windows).
+    period: u64,
+    /// The absolute position of its entry in the rolling window (rolling windows).
+    entry: usize,
 }
 
 struct Engine<'e> {
@@ -793,7 +801,11 @@ struct Engine<'e> {
     tier: usize,
     since: NaiveDate,
     rolling: VecDeque<(NaiveDate, Decimal)>,
+    /// Entries dropped from the front of `rolling` so far (absolute position of its front).
+    evicted: usize,
     window_sum: Decimal,
+    /// The current qualification period of a periodic window (counts the restarts).
+    period: u64,
     anchor: NaiveDate,
     next_review: NaiveDate,
     grace: Option<(NaiveDate, usize)>,
@@ -826,7 +838,9 @@ impl<'e> Engine<'e> {
             } else {
                 VecDeque::with_capacity(capacity)
             },
+            evicted: 0,
             window_sum: Decimal::ZERO,
+            period: 0,
             anchor: joined,
             next_review,
             grace: None,
@@ -906,8 +920,7 @@ impl<'e> Engine<'e> {
     /// tier change).
     fn restart_tier_year(&mut self, day: NaiveDate) -> Result<(), LoyaltyError> {
         if self.programme().window() == QualificationWindow::TierAnniversary {
-            self.window_sum = Decimal::ZERO;
-            self.anchor = day;
+            self.new_period(day);
             self.next_review = self
                 .programme()
                 .window()
@@ -1028,11 +1041,18 @@ impl<'e> Engine<'e> {
             }
         }
         if window.is_periodic() {
-            self.window_sum = Decimal::ZERO;
-            self.anchor = e;
+            self.new_period(e);
         }
         self.next_review = window.next_review(e, self.joined, self.anchor)?;
         Ok(())
+    }
+
+    /// Starts a new period of a periodic window on `day`: what was bought before no longer
+    /// counts, and neither do its returns.
+    fn new_period(&mut self, day: NaiveDate) {
+        self.window_sum = Decimal::ZERO;
+        self.period = self.period.wrapping_add(1);
+        self.anchor = day;
     }
 
     /// Keeps the rolling-window contributions of the `days` days before `end` (dates ≥ `end −
@@ -1047,6 +1067,7 @@ impl<'e> Engine<'e> {
             }
             self.window_sum -= c;
             self.rolling.pop_front();
+            self.evicted += 1;
         }
     }
 
@@ -1103,18 +1124,34 @@ impl<'e> Engine<'e> {
                 joined: self.joined,
             });
         }
-        let points_delta = match t.kind() {
-            TransactionKind::Purchase => self.purchase_points(day, t.amount())?,
-            TransactionKind::Return => -self.claw_back(day, t.amount()),
+        let metric = self.programme().ladder().metric();
+        let custom = |name: &String| match self.ev.custom {
+            Some(m) => Ok(m.contribution(t)),
+            None => Err(LoyaltyError::MissingCustomMetric(name.clone())),
         };
-        let ladder = self.programme().ladder();
-        let contribution = match ladder.metric() {
-            Metric::PointsEarned => points_delta,
-            Metric::Custom(name) => match self.ev.custom {
-                Some(m) => m.contribution(t),
-                None => return Err(LoyaltyError::MissingCustomMetric(name.clone())),
-            },
-            m => m.simple_contribution(t).unwrap_or_default(),
+        let contribution = match t.kind() {
+            TransactionKind::Purchase => {
+                let points = self.purchase_points(day, t.amount())?;
+                let contribution = match metric {
+                    Metric::PointsEarned => points,
+                    Metric::Custom(name) => custom(name)?,
+                    m => m.simple_contribution(t).unwrap_or_default(),
+                };
+                if let Some(p) = self.purchases.last_mut() {
+                    p.counted = contribution;
+                }
+                contribution
+            }
+            TransactionKind::Return => {
+                // What the return takes back from purchases still counting has been taken off
+                // the window already; only the rest counts on the return's own date.
+                let unmatched = self.net_return(day, t.amount())?;
+                match metric {
+                    Metric::Spend => -unmatched,
+                    Metric::Custom(name) => custom(name)?,
+                    Metric::PointsEarned | Metric::Orders => Decimal::ZERO,
+                }
+            }
         };
         self.window_sum = self
             .window_sum
@@ -1156,17 +1193,27 @@ impl<'e> Engine<'e> {
             bonus,
             clawed: 0,
             lot,
+            // Set by the caller, which knows the ladder's metric.
+            counted: Decimal::ZERO,
+            period: self.period,
+            // Where `transaction` is about to push its entry (rolling windows).
+            entry: self.evicted + self.rolling.len(),
         });
         Ok(Decimal::from(total))
     }
 
     /// Nets a return against the latest purchases not yet refunded and claws their points back
     /// in proportion to the amount refunded (rounded with the programme's rounding; a purchase
-    /// refunded in full loses all its points, bonus included). Returns the points clawed back.
-    fn claw_back(&mut self, day: NaiveDate, amount: Decimal) -> Decimal {
+    /// refunded in full loses all its points, bonus included). For spend and points-earned
+    /// ladders, each purchase also loses what the return takes back from its contribution to
+    /// the qualifying value (the amount refunded, or the points clawed back); that lowers the
+    /// current window only while the purchase still counts in it. Returns the amount that found
+    /// no purchase to net against.
+    fn net_return(&mut self, day: NaiveDate, amount: Decimal) -> Result<Decimal, LoyaltyError> {
         let rounding = self.programme().points().rounding;
+        let metric = self.programme().ladder().metric();
+        let periodic = self.programme().window().is_periodic();
         let mut left = amount;
-        let mut total: u64 = 0;
         for p in self.purchases.iter_mut().rev() {
             if left <= Decimal::ZERO {
                 break;
@@ -1193,10 +1240,37 @@ impl<'e> Engine<'e> {
             p.clawed = p.clawed.saturating_add(claw);
             if claw > 0 {
                 self.points.claw_back(day, claw, p.lot);
-                total = total.saturating_add(claw);
+            }
+            let taken = match metric {
+                Metric::Spend => share,
+                Metric::PointsEarned => Decimal::from(claw),
+                Metric::Orders | Metric::Custom(_) => Decimal::ZERO,
+            }
+            .min(p.counted);
+            if taken <= Decimal::ZERO {
+                continue;
+            }
+            p.counted -= taken;
+            let counts = if periodic {
+                p.period == self.period
+            } else if let Some(entry) = p
+                .entry
+                .checked_sub(self.evicted)
+                .and_then(|i| self.rolling.get_mut(i))
+            {
+                entry.1 -= taken;
+                true
+            } else {
+                false
+            };
+            if counts {
+                self.window_sum = self
+                    .window_sum
+                    .checked_sub(taken)
+                    .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
             }
         }
-        Decimal::from(total)
+        Ok(left)
     }
 
     fn finish(mut self, as_of: NaiveDate) -> Replay {

@@ -47,7 +47,9 @@ impl Metric {
 
 /// A qualifying metric defined by the host application, e.g. "items bought" or "spend in the
 /// partner network". The qualifying value is the sum of contributions over the window, so a
-/// contribution may be negative (a return) or zero (a transaction that does not count).
+/// contribution may be negative (a return) or zero (a transaction that does not count). Each
+/// contribution counts on its transaction's date: unlike the built-in spend and points ladders,
+/// a return is not matched to the purchase it refunds.
 ///
 /// ```
 /// use customer_assets::loyalty::QualifyingMetric;

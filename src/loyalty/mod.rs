@@ -18,7 +18,12 @@
 //!   anniversary, or tier anniversary; it also fixes the review dates.
 //! - **Upgrades** happen the moment the qualifying value reaches a higher tier's threshold
 //!   (after the transaction that reaches it). **Returns** lower the qualifying value but, like
-//!   everything else, can only lower the tier at a review.
+//!   everything else, can only lower the tier at a review. A return takes back what the
+//!   purchases it is netted against brought to the window they count in: it lowers the current
+//!   value only as long as those purchases still count (not after a review closed their period,
+//!   after a tier-anniversary year restarted, or after they left a rolling window). The part of
+//!   a return with no purchase left to net against counts on its own date (spend ladders); a
+//!   [`QualifyingMetric`]'s contributions, returns included, all count on their own dates.
 //! - **Downgrades** happen only at reviews, by [`DowngradePolicy`], optionally after a grace
 //!   period ([`Downgrades`]).
 //! - **Locks** ([`TierLock`]) hold a member in a tier between two dates, whatever the rules say.
@@ -39,7 +44,8 @@
 //! refunded in full. The points are taken from that purchase's lot first, then from the oldest
 //! lots; what cannot be taken because it was already spent is written off and reported as
 //! `shortfall`: the balance never goes negative. Points earned by a purchase use the tier held
-//! *before* that purchase.
+//! *before* that purchase. On a `points_earned` ladder the points clawed back from a purchase
+//! leave the qualifying value of the window that purchase counts in (see the rules above).
 //!
 //! # Rules as JSON
 //!
@@ -56,7 +62,7 @@
 //! | field | meaning |
 //! |---|---|
 //! | `name` | the programme's name |
-//! | `ladder.metric` | `"spend"` (purchases − returns), `"points_earned"` (points credited − clawed back), `"orders"` (number of purchases), or `{"custom": "name"}` for a [`QualifyingMetric`] supplied with [`Evaluator::custom_metric`] |
+//! | `ladder.metric` | `"spend"` (purchases − returns), `"points_earned"` (points credited − clawed back; for both, a return counts with the purchase it is netted against, see the rules above), `"orders"` (number of purchases), or `{"custom": "name"}` for a [`QualifyingMetric`] supplied with [`Evaluator::custom_metric`] |
 //! | `ladder.tiers[]` | lowest first: `name` (unique) and `threshold` (decimal; the first must be 0, then strictly increasing) |
 //! | `window.type` | `"rolling"` (with `days` ≥ 1 and `review_every_months` ∈ {1, 2, 3, 4, 6, 12}: reviews on the 1st of every k-th month from January), `"calendar_year"` (reviews on January 1), `"membership_anniversary"` (reviews on anniversaries of the joining date), `"tier_anniversary"` (reviews a year after the last tier change or review) |
 //! | `downgrades.policy` | `"never"`, `"one_tier"` (one step per review at most), `"rebucket"` (to the tier the closed window earns); default `"rebucket"` |

@@ -17,7 +17,10 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 /// | `TierAnniversary` | since the last tier change or review | one year after the last tier change or review |
 ///
 /// With `TierAnniversary` an upgrade starts a new qualification year: what was bought before the
-/// upgrade (including the purchase that triggered it) does not count towards keeping the new tier.
+/// upgrade (including the purchase that triggered it) does not count towards keeping the new tier,
+/// and neither does its return. In every window a return counts with the purchase it is netted
+/// against: once that purchase no longer counts (its period closed, or it left the rolling
+/// window), its return no longer lowers the qualifying value.
 /// Anniversaries of February 29 fall on February 28 in other years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -264,6 +264,175 @@ fn tier_anniversary_counts_only_what_was_bought_after_the_upgrade() {
     assert_eq!(r.status().next_evaluation, day("2026-05-10"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Returns and windows: "a refund takes back what its purchase brought, in the qualification
+// period that purchase counts in".
+
+/// The case proptest found (tests/proptest-regressions/loyalty.txt): a points ladder on the
+/// tier anniversary, downgrades never. An extra purchase of 1,356 on the joining day brings
+/// Silver at once and restarts the tier year without counting it; the return of 530 two days
+/// later is netted against that purchase, so it must not count against the new tier year either.
+/// It used to (the year started at −530), and the member with the extra purchase was Silver on
+/// 2023-04-11 while the member without it was Gold.
+#[test]
+fn the_return_of_a_purchase_before_a_tier_anniversary_upgrade_does_not_count_in_the_new_year() {
+    let rules = EarnRules {
+        tier_multipliers: [("Gold".to_string(), dec("1"))].into_iter().collect(),
+        pending_days: 7,
+        ..EarnRules::default()
+    };
+    let p = Programme::new(
+        "prop",
+        ladder(Metric::PointsEarned),
+        QualificationWindow::TierAnniversary,
+        Downgrades {
+            policy: DowngradePolicy::Never,
+            grace_days: 0,
+        },
+        rules,
+    )
+    .unwrap();
+    let history = to_transactions(&[
+        (99, 477, false),
+        (38, 529, false),
+        (38, 782, false),
+        (2, 530, true),
+        (100, 1, false),
+        (38, 740, false),
+    ]);
+    let mut more = history.clone();
+    more.push(buy("2023-01-01", "1356"));
+    let ev = Evaluator::new(&p);
+    let as_of = day("2023-04-11");
+    let without = ev
+        .replay(
+            &MemberRecords::new(ann(), &history).joined(day("2023-01-01")),
+            as_of,
+        )
+        .unwrap();
+    let with = ev
+        .replay(
+            &MemberRecords::new(ann(), &more).joined(day("2023-01-01")),
+            as_of,
+        )
+        .unwrap();
+    // Without: the return precedes every purchase and takes nothing back. Silver with 529 on
+    // 2023-02-08 (the tier year restarts), Gold when 740 + 782 + 477 + 1 reaches 2,000.
+    assert_eq!(without.tier_on(day("2023-02-08")), Some(1));
+    assert_eq!(tier(&without), "Gold");
+    assert_eq!(without.status().since, day("2023-04-11"));
+    // With: Silver on the first day; the tier year starts at 0, and 529 + 740 + 782 = 2,051
+    // brings Gold on 2023-02-08.
+    assert_eq!(with.tier_on(day("2023-01-03")), Some(1));
+    assert_eq!(with.status().since, day("2023-02-08"));
+    assert_eq!(tier(&with), "Gold");
+    assert_eq!(with.status().qualifying_value, dec("478"));
+    // The points themselves are clawed back all the same.
+    assert_eq!(with.status().points.clawed_back, 530);
+    let mut d = day("2023-01-01");
+    while d <= as_of {
+        assert!(with.tier_on(d) >= without.tier_on(d), "on {d}");
+        d = d.succ_opt().unwrap();
+    }
+}
+
+// "Keep your tier by re-qualifying within a year of reaching it", with spend.
+#[test]
+fn returning_the_purchase_that_brought_a_tier_leaves_the_new_tier_year_at_zero() {
+    let p = programme(
+        QualificationWindow::TierAnniversary,
+        DowngradePolicy::Rebucket,
+        0,
+    );
+    let history = [
+        buy("2024-03-01", "600"),
+        refund("2024-03-03", "600"),
+        buy("2024-09-01", "500"),
+    ];
+    let r = replay(&p, &history, "2024-03-03");
+    // A tier reached is kept until the review; the tier year did not count the 600, nor does it
+    // count its refund.
+    assert_eq!(tier(&r), "Silver");
+    assert_eq!(r.status().qualifying_value, dec("0"));
+    // The 500 bought within the tier year keeps Silver at the review.
+    let r = replay(&p, &history, "2025-03-01");
+    assert_eq!(tier(&r), "Silver");
+    assert_eq!(r.status().qualifying_value, dec("0"));
+}
+
+// "Points earned over the last 20 days": a return takes back the points of its purchase, and
+// leaves the window with that purchase.
+#[test]
+fn in_a_rolling_window_a_claw_back_leaves_with_its_purchase() {
+    let p = Programme::new(
+        "rolling points",
+        ladder(Metric::PointsEarned),
+        QualificationWindow::Rolling {
+            days: 20,
+            review_every_months: 12,
+        },
+        Downgrades {
+            policy: DowngradePolicy::Never,
+            grace_days: 0,
+        },
+        EarnRules::default(),
+    )
+    .unwrap();
+    let without = [refund("2023-01-26", "100"), buy("2023-02-10", "500")];
+    let mut with = without.to_vec();
+    with.push(buy("2023-01-11", "100"));
+    let member = |h| MemberRecords::new(ann(), h).joined(day("2023-01-01"));
+    let ev = Evaluator::new(&p);
+    let r = ev.replay(&member(&with), day("2023-01-26")).unwrap();
+    assert_eq!(r.status().qualifying_value, dec("0"));
+    assert_eq!(r.status().points.clawed_back, 100);
+    // The 100 points and their claw-back both left the window after 2023-01-30.
+    let r = ev.replay(&member(&with), day("2023-02-10")).unwrap();
+    assert_eq!(r.status().qualifying_value, dec("500"));
+    assert_eq!(tier(&r), "Silver");
+    let r = ev.replay(&member(&without), day("2023-02-10")).unwrap();
+    assert_eq!(tier(&r), "Silver");
+}
+
+// "Spend (or earn) $500 in a calendar year for Silver": a January refund of a December
+// purchase takes it out of the year it counted in, which is closed; the new year is untouched.
+#[test]
+fn a_refund_of_last_years_purchase_does_not_lower_the_new_year() {
+    for metric in [Metric::Spend, Metric::PointsEarned] {
+        let p = Programme::new(
+            "calendar",
+            ladder(metric.clone()),
+            QualificationWindow::CalendarYear,
+            Downgrades::default(),
+            EarnRules::default(),
+        )
+        .unwrap();
+        let history = [
+            buy("2023-12-20", "400"),
+            refund("2024-01-05", "400"),
+            buy("2024-03-01", "500"),
+        ];
+        let r = replay(&p, &history, "2024-01-05");
+        assert_eq!(r.status().qualifying_value, dec("0"), "{metric:?}");
+        assert_eq!(r.status().points.balance, 0, "{metric:?}");
+        let r = replay(&p, &history, "2024-03-01");
+        assert_eq!(tier(&r), "Silver", "{metric:?}");
+        assert_eq!(r.status().qualifying_value, dec("500"), "{metric:?}");
+    }
+    // A return with no purchase in the records to net against counts on its own date (spend).
+    let p = programme(
+        QualificationWindow::CalendarYear,
+        DowngradePolicy::Rebucket,
+        0,
+    );
+    let r = replay(
+        &p,
+        &[refund("2024-01-05", "400"), buy("2024-03-01", "500")],
+        "2024-03-01",
+    );
+    assert_eq!(r.status().qualifying_value, dec("100"));
+}
+
 // "A tier granted by customer service holds until the stated date, whatever the spend."
 #[test]
 fn a_lock_beats_the_rules_until_it_ends() {
@@ -759,6 +928,29 @@ fn any_programme() -> impl Strategy<Value = Programme> {
         })
 }
 
+/// Programmes whose windows do not depend on the member's history (a tier anniversary becomes a
+/// calendar year) and whose tiers are never lowered.
+fn fixed_periods_never_downgrade() -> impl Strategy<Value = Programme> {
+    any_programme().prop_map(|p| {
+        let window = match p.window() {
+            QualificationWindow::TierAnniversary => QualificationWindow::CalendarYear,
+            w => w,
+        };
+        let downgrades = Downgrades {
+            policy: DowngradePolicy::Never,
+            ..p.downgrades()
+        };
+        Programme::new(
+            p.name(),
+            p.ladder().clone(),
+            window,
+            downgrades,
+            p.points().clone(),
+        )
+        .unwrap()
+    })
+}
+
 /// (day offset from 2023-01-01, amount in dollars, is a return)
 fn any_history() -> impl Strategy<Value = Vec<(u32, u32, bool)>> {
     prop::collection::vec((0u32..900, 1u32..1500, prop::bool::weighted(0.15)), 0..25)
@@ -778,8 +970,18 @@ fn to_transactions(h: &[(u32, u32, bool)]) -> Vec<Transaction> {
         .collect()
 }
 
+/// 96 cases, or `PROPTEST_CASES` when set (an explicit `with_cases` would ignore it), so a
+/// longer search is one environment variable away.
+fn invariant_config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(96);
+    ProptestConfig::with_cases(cases)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(invariant_config())]
 
     #[test]
     fn replay_does_not_depend_on_input_order(
@@ -813,6 +1015,33 @@ proptest! {
             .unwrap();
         let next_review = before.status().next_evaluation;
         let end = next_review.pred_opt().unwrap();
+        let mut more = txns.clone();
+        more.push(Transaction::purchase(ann().clone(), when, Decimal::from(extra)).unwrap());
+        let without = Evaluator::new(&p)
+            .replay(&MemberRecords::new(ann(), &txns).joined(start), end)
+            .unwrap();
+        let with = Evaluator::new(&p)
+            .replay(&MemberRecords::new(ann(), &more).joined(start), end)
+            .unwrap();
+        let mut d = when;
+        while d <= end {
+            prop_assert!(with.tier_on(d) >= without.tier_on(d), "on {}", d);
+            d = d.succ_opt().unwrap();
+        }
+    }
+
+    /// With downgrades `Never` and a window whose periods do not depend on the member's history
+    /// (every window but the tier anniversary, whose year starts at each tier change), an extra
+    /// purchase never lowers the tier on any later day, across reviews too.
+    #[test]
+    fn with_fixed_periods_and_no_downgrades_an_extra_purchase_never_lowers_the_tier(
+        p in fixed_periods_never_downgrade(),
+        h in any_history(), extra_day in 0u32..900, extra in 1u32..3000
+    ) {
+        let txns = to_transactions(&h);
+        let start = day("2023-01-01");
+        let when = start + chrono::Days::new(u64::from(extra_day));
+        let end = day("2025-12-31");
         let mut more = txns.clone();
         more.push(Transaction::purchase(ann().clone(), when, Decimal::from(extra)).unwrap());
         let without = Evaluator::new(&p)
