@@ -6,7 +6,9 @@ Reproducible: the log is generated from a fixed seed. Usage (from the crate root
     python3 -m venv /tmp/venv-lifetimes && /tmp/venv-lifetimes/bin/pip install lifetimes pandas numpy
     /tmp/venv-lifetimes/bin/python benches/compare_summarize.py [--rows 7000000] [--csv /tmp/log.csv]
 
-It times, on this machine:
+With --in-memory-only it times only step 1 below, on the CSV given (for the log of
+`cargo bench --bench summaries`, written with SUMMARIES_BENCH_CSV=PATH). Otherwise it times, on
+this machine:
   1. lifetimes' summary_data_from_transaction_data on a DataFrame already in memory
      (the in-memory step that `cargo bench --bench summaries` measures for our accumulator);
   2. end to end: pandas read_csv + lifetimes' summary + to_csv, versus
@@ -46,12 +48,30 @@ def main():
     ap.add_argument("--rows", type=int, default=7_000_000)
     ap.add_argument("--csv", default="/tmp/compare_summarize_log.csv")
     ap.add_argument("--end", default="2024-06-30")
+    ap.add_argument(
+        "--in-memory-only", action="store_true",
+        help="time only lifetimes' summary on the CSV already in memory (e.g. the log "
+        "`SUMMARIES_BENCH_CSV=PATH cargo bench --bench summaries` writes, with --end 2024-12-31)",
+    )
+    ap.add_argument("--repeat", type=int, default=1, help="in-memory timings to take")
     args = ap.parse_args()
     from lifetimes.utils import summary_data_from_transaction_data
 
     if not os.path.exists(args.csv):
         n = make_log(args.csv, args.rows)
         print(f"wrote {n} rows to {args.csv}")
+
+    if args.in_memory_only:
+        df = pd.read_csv(args.csv)
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            summary = summary_data_from_transaction_data(
+                df, "customer_id", "date", monetary_value_col="amount",
+                observation_period_end=args.end, freq="D", freq_multiplier=7,
+            )
+            took = time.perf_counter() - t
+            print(f"lifetimes in memory ({len(df)} rows, {len(summary)} customers): {took:.2f} s")
+        return 0
 
     clv = os.path.join("target", "release", "examples", "clv")
     subprocess.run(

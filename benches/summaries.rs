@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo bench --bench summaries
+//! SUMMARIES_BENCH_CSV=/tmp/summaries_log.csv cargo bench --bench summaries   # also writes the log
 //! ```
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -68,8 +69,24 @@ fn summarize(log: &[Transaction], options: &SummaryOptions) -> usize {
     acc.finish(options).expect("summaries").len()
 }
 
+/// Writes the log as `customer_id,date,amount` CSV, for timing lifetimes on the same transactions
+/// (`benches/compare_summarize.py --in-memory-only --csv PATH --end 2024-12-31`).
+fn write_csv(log: &[Transaction], path: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "customer_id,date,amount")?;
+    for t in log {
+        writeln!(out, "{},{},{}", t.customer(), t.date(), t.amount())?;
+    }
+    out.flush()
+}
+
 fn bench(c: &mut Criterion) {
     let (log, end) = log();
+    if let Ok(path) = std::env::var("SUMMARIES_BENCH_CSV") {
+        write_csv(&log, &path).expect("write the log as CSV");
+        println!("wrote the log to {path}");
+    }
     let options = SummaryOptions::new(end, TimeUnit::WEEKS);
     let input_bytes = log.len() * std::mem::size_of::<Transaction>();
     let before = LIVE.load(Ordering::Relaxed);
