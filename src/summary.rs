@@ -1785,6 +1785,35 @@ mod tests {
     }
 
     #[test]
+    fn grouped_logs_in_any_id_order_and_merges_that_break_the_runs_agree() {
+        let log: Vec<Transaction> = (1..=6u64)
+            .flat_map(|id| (1..=3).map(move |d| buy(id, 1, d + id as u32, 100 * d as i64 + 7)))
+            .collect();
+        let opts = SummaryOptions::new(day(1, 31), TimeUnit::DAYS);
+        let whole = summarize(&log, opts);
+        assert_eq!(whole.len(), 6);
+        // Runs of customers in descending id order: the runs are read through the id index.
+        let descending: Vec<Transaction> = log.chunks(3).rev().flatten().cloned().collect();
+        assert_eq!(summarize(&descending, opts), whole);
+        // Two parts that share a customer other than the split one: the merge interleaves them.
+        let part = |range: &[usize]| {
+            let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+            acc.extend(range.iter().map(|&k| &log[k]));
+            acc
+        };
+        let mut left = part(&[0, 1, 3, 4, 5, 6, 7, 8]);
+        left.merge(part(&[2, 9, 10, 11, 12, 13, 14, 15, 16, 17]))
+            .unwrap();
+        assert!(matches!(left.layout, Layout::Interleaved { .. }));
+        assert_eq!(left.finish(&opts).unwrap(), whole);
+        // A split of the grouped log inside a customer's run keeps the runs.
+        let mut left = part(&(0..7).collect::<Vec<_>>());
+        left.merge(part(&(7..18).collect::<Vec<_>>())).unwrap();
+        assert!(matches!(left.layout, Layout::Runs { .. }));
+        assert_eq!(left.finish(&opts).unwrap(), whole);
+    }
+
+    #[test]
     fn holdout_must_follow_the_as_of_date() {
         let acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
         let err = acc
