@@ -8,7 +8,8 @@
 //! does not match a condition on it; a feature the profile lacks (P(alive), CLV) is an error,
 //! not a silent mismatch. Rules are data (serde):
 //!
-//! ```
+#![cfg_attr(feature = "serde", doc = "```")]
+#![cfg_attr(not(feature = "serde"), doc = "```ignore")]
 //! use customer_assets::segment::rules::ClassRules;
 //! use customer_assets::segment::{Profile, Segmenter};
 //! use customer_assets::{CustomerId, TimeUnit};
