@@ -458,13 +458,15 @@ impl Grouped<'_> {
 ///
 /// Feed it transactions in any order, or feed partitions of a log to separate accumulators and
 /// [`merge`](Self::merge) them: [`finish`](Self::finish) gives exactly the one-pass result whatever
-/// the split and order. It keeps one small entry per purchase period (consecutive records of the
-/// same period are folded as they arrive) in one flat array with its customer's slot beside it,
-/// so memory stays near that of the transactions' key fields and no customer needs an
-/// allocation of its own. While customers first appear in ascending id order (a log grouped by
-/// customer and sorted by id), no id index is kept at all; it is built once the first customer
-/// arrives out of order. [`finish`](Self::finish) reads a log grouped by customer in place and
-/// groups any other (a log in date order, say) with one counting sort by customer.
+/// the split and order. It keeps one 16-byte entry per purchase period (consecutive records of
+/// the same period are folded as they arrive) in one flat array, and where each customer's entries
+/// are: one start per customer while the log comes grouped by customer, one customer slot per
+/// entry once customers interleave. Memory stays well below that of the transactions themselves
+/// and no customer needs an allocation of its own. While customers first appear in ascending id
+/// order (a log grouped by customer and sorted by id), no id index is kept at all; it is built
+/// once the first customer arrives out of order. [`finish`](Self::finish) reads a log grouped by
+/// customer in place and groups any other (a log in date order, say) with one counting sort by
+/// customer.
 ///
 /// ```
 /// use chrono::NaiveDate;
