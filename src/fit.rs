@@ -1170,7 +1170,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        #![proptest_config(crate::test_support::proptest_config(32))]
         #[test]
         fn normal_mle_from_any_start(
             shift in 0.5f64..50.0,

@@ -329,7 +329,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
+        #![proptest_config(crate::test_support::proptest_config(48))]
         #[test]
         fn gradient_matches_finite_differences(la in -2.0f64..2.0, lb in -2.0f64..2.0, lc in -1.0f64..1.0) {
             let c = cohorts();

@@ -937,7 +937,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::test_support::proptest_config(64))]
         #[test]
         fn gradient_matches_finite_differences(
             la in -1.5f64..1.5, lb in -1.5f64..1.5, lg in -1.5f64..1.5, ld in -1.5f64..1.5,

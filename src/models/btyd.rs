@@ -1453,7 +1453,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::test_support::proptest_config(64))]
         #[test]
         fn batch_expectations_equal_the_per_customer_ones(
             r in 0.05f64..5.0,
@@ -1515,7 +1515,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
+        #![proptest_config(crate::test_support::proptest_config(48))]
         #[test]
         fn beta_geometric_gradient_matches_finite_differences(
             theta in prop::array::uniform4(-2.0f64..2.0),

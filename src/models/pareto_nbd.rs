@@ -966,7 +966,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::test_support::proptest_config(64))]
         /// The full gradient (fast and general rows together) against central differences, at
         /// random parameters and customers.
         #[test]

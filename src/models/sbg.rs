@@ -382,7 +382,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::test_support::proptest_config(64))]
         #[test]
         fn gradient_matches_finite_differences(la in -2.0f64..2.0, lb in -2.0f64..2.0) {
             let c = cohorts();

@@ -380,7 +380,7 @@ fn models() -> Vec<Box<dyn TransactionModel>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(crate::proptest_config(24))]
 
     #[test]
     fn predictions_are_probabilities_and_monotone(

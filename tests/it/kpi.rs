@@ -224,7 +224,7 @@ fn kpi_report_on_the_cdnow_sample() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(crate::proptest_config(64))]
 
     #[test]
     fn nps_stays_within_bounds(scores in prop::collection::vec(0u8..=10, 1..100)) {

@@ -970,18 +970,8 @@ fn to_transactions(h: &[(u32, u32, bool)]) -> Vec<Transaction> {
         .collect()
 }
 
-/// 96 cases, or `PROPTEST_CASES` when set (an explicit `with_cases` would ignore it), so a
-/// longer search is one environment variable away.
-fn invariant_config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(96);
-    ProptestConfig::with_cases(cases)
-}
-
 proptest! {
-    #![proptest_config(invariant_config())]
+    #![proptest_config(crate::proptest_config(96))]
 
     #[test]
     fn replay_does_not_depend_on_input_order(

@@ -27,6 +27,16 @@ pub fn data_dir() -> PathBuf {
     dir
 }
 
+/// `default_cases` proptest cases, or `PROPTEST_CASES` when set: an explicit `with_cases`
+/// would ignore the variable, so a longer sweep is one environment variable away.
+pub fn proptest_config(default_cases: u32) -> proptest::prelude::ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default_cases);
+    proptest::prelude::ProptestConfig::with_cases(cases)
+}
+
 /// A file in the shared data folder.
 pub fn data_file(name: &str) -> PathBuf {
     data_dir().join(name)

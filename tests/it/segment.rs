@@ -243,7 +243,7 @@ fn build(rows: &[(u32, f64, f64, f64)]) -> Vec<Profile> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(crate::proptest_config(64))]
 
     #[test]
     fn every_customer_gets_exactly_one_rfm_segment(rows in arb_base()) {
@@ -568,7 +568,7 @@ mod more {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(32))]
+        #![proptest_config(crate::proptest_config(32))]
 
         #[test]
         fn kmeans_same_seed_same_clusters(rows in arb_base(), seed in any::<u64>(), k in 1usize..5) {

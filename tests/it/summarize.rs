@@ -299,7 +299,7 @@ fn accumulate(log: &[Transaction], grain: Grain, policy: ReturnPolicy) -> Summar
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(crate::proptest_config(200))]
 
     #[test]
     fn merged_partial_summaries_equal_the_one_pass_summary(
