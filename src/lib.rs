@@ -105,20 +105,6 @@ pub mod time;
 pub mod validation;
 pub mod valuation;
 
-/// Test-only helpers shared by the unit tests (compiled only under `cfg(test)`, never in the library).
-#[cfg(test)]
-pub(crate) mod test_support {
-    /// `default_cases` proptest cases, or `PROPTEST_CASES` when set: an explicit `with_cases`
-    /// would ignore the variable, so a longer sweep is one environment variable away.
-    pub(crate) fn proptest_config(default_cases: u32) -> proptest::prelude::ProptestConfig {
-        let cases = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(default_cases);
-        proptest::prelude::ProptestConfig::with_cases(cases)
-    }
-}
-
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
 pub use models::bg_nbd::{BgNbd, BgNbdParams};
 pub use models::btyd::TransactionFitError;
@@ -135,3 +121,17 @@ pub use summary::{
     SummaryAccumulator, SummaryError, SummaryOptions,
 };
 pub use time::{TimeUnit, TimeUnitError};
+
+/// Test-only helpers shared by the unit tests (compiled only under `cfg(test)`, never in the library).
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// `default_cases` proptest cases, or `PROPTEST_CASES` when set: an explicit `with_cases`
+    /// would ignore the variable, so a longer sweep is one environment variable away.
+    pub(crate) fn proptest_config(default_cases: u32) -> proptest::prelude::ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default_cases);
+        proptest::prelude::ProptestConfig::with_cases(cases)
+    }
+}
