@@ -467,15 +467,30 @@ impl AliveBetaGeometric {
         }
         let (k, aa, a, b) = (self.k, self.big_a, self.a, self.b);
         let u = t / (aa + t);
+        let c = a + b - 1.0;
         // The closed form needs ln ₂F₁, which does not exist where ₂F₁ ≤ 0 (possible when
         // a + b < 1): the integral below covers that case too.
-        if let (true, Ok(ln_f)) = (
-            (a - 1.0).abs() > 1e-4,
-            hyp("expected purchases", k, b, a + b - 1.0, u),
-        ) {
-            let ln_term = k * (aa / (aa + t)).ln() + ln_f;
-            let v = (a + b - 1.0) / (a - 1.0) * -ln_term.exp_m1();
-            if v.is_finite() && v >= 0.0 {
+        if (a - 1.0).abs() > 1e-4 {
+            let ln_one_minus_u = -(t / aa).ln_1p();
+            // ln[(1−u)^k ₂F₁(k, b; c; u)], first after Euler's transformation,
+            // (1−u)^(a−1) ₂F₁(c−k, a−1; c; u): for heavy buyers the plain form cancels
+            // k ln(1−u) against ln ₂F₁, both in the thousands, and keeps only ~1e-9 of the
+            // small difference; the transformed terms stay small. The plain form remains for
+            // arguments where the transformed series fails.
+            let euler = || {
+                hyp("expected purchases", c - k, a - 1.0, c, u)
+                    .map(|ln_f| (a - 1.0) * ln_one_minus_u + ln_f)
+            };
+            let plain =
+                || hyp("expected purchases", k, b, c, u).map(|ln_f| k * ln_one_minus_u + ln_f);
+            let closed = |ln_term: f64| {
+                Some(c / (a - 1.0) * -ln_term.exp_m1()).filter(|v| v.is_finite() && *v >= 0.0)
+            };
+            if let Some(v) = euler()
+                .ok()
+                .and_then(closed)
+                .or_else(|| plain().ok().and_then(closed))
+            {
                 return Ok(v);
             }
         }
@@ -698,8 +713,10 @@ impl BetaGeometric {
             return f64::NEG_INFINITY;
         }
         let bx = self.b + x + self.offset;
+        // ln of the ratio, not a difference of two logarithms: the factor r + x is in the
+        // thousands for heavy buyers and would magnify that difference's rounding.
         (self.a / (bx - 1.0)).ln()
-            + (self.r + x) * ((self.alpha + h.age).ln() - (self.alpha + h.recency).ln())
+            + (self.r + x) * ((self.alpha + h.age) / (self.alpha + h.recency)).ln()
     }
 
     /// P(alive at T): 1 / (1 + [x+o > 0] a/(b+x+o-1) ((α+T)/(α+t_x))^(r+x)).
@@ -1418,6 +1435,34 @@ mod tests {
             )
             .unwrap();
         assert!((v[0] - 43.991_784_130_232_3).abs() < 1e-9 * v[0], "{v:?}");
+    }
+
+    /// A heavy buyer with a near 1, found by a proptest sweep: the per-customer expectation
+    /// used to cancel k ln(A/(A+t)) against ln ₂F₁(k, b'; c; u) (both ≈ 4,900) and kept only
+    /// ~1e-9 of relative accuracy. Reference values from mpmath at 50 and 100 digits.
+    #[test]
+    fn per_customer_expectation_of_a_heavy_buyer_with_a_near_one_keeps_its_digits() {
+        let (r, alpha, a, b, t) = (
+            3.518_431_729_016_060_5,
+            47.768_235_753_904_56,
+            0.997_022_056_693_403_6,
+            0.1,
+            193.547_477_769_938_52,
+        );
+        let model = core(r, alpha, a, b, 0.0);
+        let h = crate::models::History::new(5330, 70.0, 80.0);
+        let alive = model.kernel(&h).expected(t).unwrap();
+        let want = 4_924.270_634_926_345;
+        assert!((alive - want).abs() <= 1e-12 * want, "{alive} vs {want}");
+        let e = model.expected(&h, t).unwrap();
+        let want = 4.383_811_257_242_693e-182;
+        assert!((e - want).abs() <= 1e-12 * want, "{e:e} vs {want:e}");
+        let batch = model.expected_batch(&[h], t).unwrap();
+        assert!(
+            (batch[0] - want).abs() <= 1e-12 * want,
+            "{:e} vs {want:e}",
+            batch[0]
+        );
     }
 
     #[test]
