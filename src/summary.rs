@@ -535,24 +535,20 @@ impl SummaryAccumulator {
         }
     }
 
-    /// The slot of each entry, in entry order.
-    fn owners(&self) -> Vec<usize> {
-        match &self.layout {
-            Layout::Interleaved { owners } => owners.clone(),
+    /// The slot of each entry, in entry order, with room for as many as the entries have: moved
+    /// out of an interleaved layout (the caller puts a layout back), or spelled out from the runs.
+    fn take_owners(&mut self) -> Vec<usize> {
+        let mut owners = match &mut self.layout {
+            Layout::Interleaved { owners } => std::mem::take(owners),
             Layout::Runs { starts } => {
-                let mut owners = Vec::with_capacity(self.entries.len());
+                let mut owners = Vec::new();
                 for (slot, &start) in starts.iter().enumerate() {
                     let end = starts.get(slot + 1).copied().unwrap_or(self.entries.len());
                     owners.resize(owners.len() + end.saturating_sub(start), slot);
                 }
                 owners
             }
-        }
-    }
-
-    /// The slot of each entry, with room for as many as the entries have.
-    fn interleaved_owners(&self) -> Vec<usize> {
-        let mut owners = self.owners();
+        };
         owners.reserve(self.entries.capacity().saturating_sub(owners.len()));
         owners
     }
@@ -630,7 +626,7 @@ impl SummaryAccumulator {
         };
         if !in_runs {
             // A customer seen before, whose run ended: from now on, one slot per entry.
-            let mut owners = self.interleaved_owners();
+            let mut owners = self.take_owners();
             owners.push(i);
             self.layout = Layout::Interleaved { owners };
         }
@@ -692,19 +688,11 @@ impl SummaryAccumulator {
                 );
             }
             _ => {
-                let mut owners = match std::mem::replace(
-                    &mut self.layout,
-                    Layout::Runs { starts: Vec::new() },
-                ) {
-                    Layout::Interleaved { owners } => owners,
-                    runs @ Layout::Runs { .. } => {
-                        self.layout = runs;
-                        self.interleaved_owners()
-                    }
-                };
+                let mut owners = self.take_owners();
+                owners.reserve(other.entries.len());
                 owners.extend(
                     other
-                        .owners()
+                        .take_owners()
                         .into_iter()
                         .map(|o| slots.get(o).copied().unwrap_or(o)),
                 );
@@ -834,7 +822,7 @@ impl SummaryAccumulator {
         };
         let n = self.customers.len();
         // rank[slot]: the slot's position in `order`; keys: each entry's rank.
-        let rank: Cow<'_, [usize]> = match order {
+        let rank: Vec<usize> = match order {
             Some(order) => {
                 let mut rank = vec![0usize; n];
                 for (k, &slot) in order.iter().enumerate() {
@@ -842,9 +830,9 @@ impl SummaryAccumulator {
                         *r = k;
                     }
                 }
-                Cow::Owned(rank)
+                rank
             }
-            None => Cow::Owned((0..n).collect()),
+            None => (0..n).collect(),
         };
         let mut next = vec![0usize; n + 1];
         let keys: Vec<usize> = owners
