@@ -69,6 +69,15 @@ fn summarize(log: &[Transaction], options: &SummaryOptions) -> usize {
     acc.finish(options).expect("summaries").len()
 }
 
+#[cfg(feature = "parallel")]
+fn summarize_parallel(log: &[Transaction], options: &SummaryOptions) -> usize {
+    SummaryAccumulator::from_slice_parallel(Grain::Day, ReturnPolicy::NetAgainstPurchase, log)
+        .expect("merge")
+        .finish(options)
+        .expect("summaries")
+        .len()
+}
+
 /// Writes the log as `customer_id,date,amount` CSV, for timing lifetimes on the same transactions
 /// (`benches/compare_summarize.py --in-memory-only --csv PATH --end 2024-12-31`).
 fn write_csv(log: &[Transaction], path: &str) -> std::io::Result<()> {
@@ -108,17 +117,7 @@ fn bench(c: &mut Criterion) {
     });
     #[cfg(feature = "parallel")]
     group.bench_function("summarize_10m_transactions_parallel", |b| {
-        b.iter(|| {
-            SummaryAccumulator::from_slice_parallel(
-                Grain::Day,
-                ReturnPolicy::NetAgainstPurchase,
-                black_box(&log),
-            )
-            .expect("merge")
-            .finish(black_box(&options))
-            .expect("summaries")
-            .len()
-        })
+        b.iter(|| summarize_parallel(black_box(&log), black_box(&options)))
     });
     // The same transactions in date order, as a ledger export usually comes: customers
     // interleave, so every transaction looks its customer up by id.
@@ -129,17 +128,7 @@ fn bench(c: &mut Criterion) {
     });
     #[cfg(feature = "parallel")]
     group.bench_function("summarize_10m_transactions_date_ordered_parallel", |b| {
-        b.iter(|| {
-            SummaryAccumulator::from_slice_parallel(
-                Grain::Day,
-                ReturnPolicy::NetAgainstPurchase,
-                black_box(&by_date),
-            )
-            .expect("merge")
-            .finish(black_box(&options))
-            .expect("summaries")
-            .len()
-        })
+        b.iter(|| summarize_parallel(black_box(&by_date), black_box(&options)))
     });
     group.finish();
 }
