@@ -124,9 +124,6 @@ impl TransactionModel for Nbd {
     fn unit(&self) -> TimeUnit {
         TimeUnit::WEEKS
     }
-    fn parameter_count(&self) -> usize {
-        2
-    }
     fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> {
         let (x, t) = (f64::from(h.frequency), h.age);
         Ok(ln_gamma(self.r + x) - ln_gamma(self.r) - ln_gamma(x + 1.0)

@@ -1,67 +1,249 @@
-//! Maximum-likelihood fitting machinery shared by every model: an [`Objective`] (a total
-//! log-likelihood with its analytic gradient, in unconstrained parameters), [`maximize`] (L-BFGS,
-//! restarts, a Nelder-Mead fallback and extra starting points), and standard errors from the
-//! Hessian ([`hessian`], [`covariance`], [`natural_standard_errors`]).
+//! Fitting, one vocabulary for every model.
 //!
-//! Conventions (see `notes/fit.md`):
+//! Every model comes in four parts, as in linfa:
 //!
-//! - The models parameterize by the logarithms of their (positive) natural parameters, so θ is
-//!   unconstrained and the natural parameters are exp(θ).
-//! - The optimizer minimizes the *per-customer* objective
-//!   `f(θ) = −ll(θ) / N + λ Σᵢ exp(θᵢ)²`, where N = [`Objective::weight`] (the number of customers)
-//!   and λ the L2 penalty of [`FitOptions::penalty`]. The penalty is on the natural parameters and
-//!   is added to the mean negative log-likelihood, exactly as Python lifetimes' `penalizer_coef`,
-//!   so a user migrating from lifetimes keeps the same λ and gets the same estimates.
-//! - Convergence is judged on ‖∇f(θ)‖₂ (the gradient norm of the per-customer objective) against
-//!   [`FitOptions::gradient_tolerance`]; judging per customer makes one tolerance fit 100 or
-//!   10 million customers alike.
-//! - The reported log-likelihood is the total, unpenalized ll(θ̂).
+//! | part | what it is | example |
+//! |---|---|---|
+//! | `XParams` | validated fit *settings* (builder): [`FitOptions`], starting values | [`BgNbdParams`](crate::models::bg_nbd::BgNbdParams) |
+//! | [`Fit`] | `params.fit(&data)` → the fitted model, or a [`FitError`] | `BgNbdParams::new().fit(&patterns)?` |
+//! | `X` | the model: its parameters, their [`Covariance`] and standard errors, the [`FitReport`], the time unit; all predictions | [`BgNbd`](crate::models::bg_nbd::BgNbd) |
+//! | `XParameters` | the plain parameter values, to build `X` without fitting (`X::new`) | [`BgNbdParameters`](crate::models::bg_nbd::BgNbdParameters) |
+//!
+//! Settings are checked in one place: [`Fit::check`] (which every `fit` calls first, and which
+//! [`ValuationBuilder::build`](crate::valuation::ValuationBuilder::build) calls before any work).
 //!
 //! ```
-//! use customer_assets::fit::{maximize, natural_standard_errors, FitOptions, Objective};
+//! use customer_assets::fit::{Fit, FitOptions};
+//! use customer_assets::models::bg_nbd::BgNbdParams;
+//! use customer_assets::{Patterns, TimeUnit};
 //!
-//! /// Exponential waiting times with rate λ = exp(θ): ll = n θ − exp(θ) Σ t.
-//! struct Exponential { n: f64, total: f64 }
-//! impl Objective for Exponential {
-//!     fn dim(&self) -> usize { 1 }
-//!     fn weight(&self) -> f64 { self.n }
-//!     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-//!         let rate = theta[0].exp();
-//!         grad[0] = self.n - rate * self.total;
-//!         self.n * theta[0] - rate * self.total
-//!     }
-//! }
-//! let data = Exponential { n: 50.0, total: 200.0 };
-//! let max = maximize(&data, &[vec![0.0]], &FitOptions::default())?;
-//! assert!((max.theta[0].exp() - 0.25).abs() < 1e-6); // MLE n / Σ t
-//! assert!(max.report.converged);
-//! let se = natural_standard_errors(&data, &max.theta)?;
-//! assert!((se[0] - 0.25 / 50f64.sqrt()).abs() < 1e-5); // λ / √n
-//! # Ok::<(), customer_assets::fit::FitError>(())
+//! let patterns = Patterns::new(TimeUnit::WEEKS, [
+//!     (0, 0.0, 38.0, 60.0), (1, 20.0, 38.0, 20.0), (3, 30.0, 36.0, 10.0), (6, 34.0, 37.0, 6.0), (2, 5.0, 35.0, 8.0),
+//! ])?;
+//! let params = BgNbdParams::new().fit_options(FitOptions::new().penalty(0.001));
+//! let model = params.fit(&patterns)?;
+//! let report = model.report().ok_or("fitted models carry their report")?;
+//! assert!(report.converged);
+//! let covariance = model.covariance().ok_or("and their covariance")?;
+//! assert_eq!(covariance.names(), ["r", "alpha", "a", "b"]);
+//! assert!(BgNbdParams::new().fit_options(FitOptions::new().penalty(-1.0)).check().is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::cell::RefCell;
+use crate::error::InvalidParameter;
 
-use argmin::core::{CostFunction, Executor, Gradient, State};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::neldermead::NelderMead;
-use argmin::solver::quasinewton::LBFGS;
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-
-/// A total log-likelihood to maximize, in unconstrained parameters θ.
+/// Fits a model to data: implemented by every model's settings (`XParams`), as linfa's `Fit`.
 ///
-/// Implementations must be pure functions of θ (the optimizer evaluates them in any order).
-pub trait Objective: Sync {
-    /// Number of parameters.
-    fn dim(&self) -> usize;
-    /// Total log-likelihood (to MAXIMIZE) at θ; writes ∂ll/∂θ into `grad` (length [`Objective::dim`]).
-    /// Returns a non-finite value where θ is infeasible; the optimizer then steps back.
-    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64;
-    /// Number of customers the log-likelihood sums over (the sum of the weights): the objective is
-    /// divided by it for conditioning and for the convergence test. Defaults to 1.
-    fn weight(&self) -> f64 {
-        1.0
+/// A downstream crate implements it for its own settings type; the valuation builder accepts
+/// any `Fit<Patterns>` whose model is a [`TransactionModel`](crate::TransactionModel) and any
+/// `Fit<SpendData>` whose model is a [`SpendModel`](crate::SpendModel).
+pub trait Fit<D: ?Sized> {
+    /// The fitted model.
+    type Model;
+    /// Why checking or fitting failed.
+    type Error;
+
+    /// Checks the settings without any data (the defaults accept everything). `fit` calls it
+    /// first; callers that assemble a pipeline call it early to fail before any work.
+    ///
+    /// # Errors
+    /// The settings' first invalid value.
+    fn check(&self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// Fits the model to `data`.
+    ///
+    /// # Errors
+    /// Invalid settings, data that cannot identify the model, or a fit that did not converge.
+    fn fit(&self, data: &D) -> Result<Self::Model, Self::Error>;
+}
+
+/// Why a model could not be fitted: the error of every model's [`Fit`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FitError {
+    /// A setting or starting value is out of range.
+    #[error(transparent)]
+    InvalidParameter(#[from] InvalidParameter),
+    /// The data cannot identify the model (no customers, no repeat purchase, no cohort).
+    #[error("cannot fit {model}: {reason}")]
+    NoData {
+        /// The model.
+        model: &'static str,
+        /// What is missing.
+        reason: &'static str,
+    },
+    /// The optimizer failed (did not converge, or the likelihood could not be evaluated); the
+    /// source carries its diagnostics.
+    #[error("fitting {model} failed: {source}")]
+    Optimizer {
+        /// The model.
+        model: &'static str,
+        /// The optimizer's error with its report.
+        #[source]
+        source: OptimizerError,
+    },
+    /// The estimate is not a usable model (for Gamma-Gamma, q ≤ 1: an infinite mean spend).
+    #[error("{model} estimate is not usable: {reason}")]
+    Unusable {
+        /// The model.
+        model: &'static str,
+        /// Why, with the estimate.
+        reason: String,
+        /// The fit's report.
+        report: Box<FitReport>,
+    },
+    /// The likelihood or its Hessian could not be computed at the estimate.
+    #[error("numerical failure fitting {model}: {detail}")]
+    Numerical {
+        /// The model.
+        model: &'static str,
+        /// Diagnostics.
+        detail: String,
+    },
+}
+
+/// The covariance matrix of a fitted model's parameters (on their natural scale), from the
+/// observed information at the maximum-likelihood estimate: the inverse of the negative Hessian
+/// of the log-likelihood, carried to the natural parameters p = exp(θ) by the delta method
+/// (cov(pᵢ, pⱼ) = pᵢ pⱼ cov(θᵢ, θⱼ)).
+///
+/// Deserialization goes through [`Covariance::new`]'s checks.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "CovarianceData"))]
+pub struct Covariance {
+    names: Vec<String>,
+    matrix: Vec<Vec<f64>>,
+}
+
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct CovarianceData {
+    names: Vec<String>,
+    matrix: Vec<Vec<f64>>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<CovarianceData> for Covariance {
+    type Error = InvalidParameter;
+    fn try_from(data: CovarianceData) -> Result<Self, Self::Error> {
+        Covariance::new(data.names, data.matrix)
+    }
+}
+
+impl Covariance {
+    /// A covariance matrix of the named parameters, in their order.
+    ///
+    /// # Errors
+    /// [`InvalidParameter`] when the matrix is not square with one row per name, an entry is not
+    /// finite, a variance is negative, or the matrix is not symmetric (to 1e-9 relative).
+    pub fn new(names: Vec<String>, matrix: Vec<Vec<f64>>) -> Result<Self, InvalidParameter> {
+        let n = names.len();
+        if matrix.len() != n || matrix.iter().any(|row| row.len() != n) {
+            return Err(InvalidParameter::new(
+                "covariance",
+                matrix.len() as f64,
+                "must be square with one row and column per parameter",
+            ));
+        }
+        for (i, row) in matrix.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                if !v.is_finite() {
+                    return Err(InvalidParameter::new(
+                        "covariance",
+                        v,
+                        "entries must be finite",
+                    ));
+                }
+                let w = matrix[j][i];
+                if (v - w).abs() > 1e-9 * v.abs().max(w.abs()) {
+                    return Err(InvalidParameter::new("covariance", v, "must be symmetric"));
+                }
+            }
+            if row[i] < 0.0 {
+                return Err(InvalidParameter::new(
+                    "covariance",
+                    row[i],
+                    "variances must not be negative",
+                ));
+            }
+        }
+        Ok(Covariance { names, matrix })
+    }
+
+    /// The covariance of the natural parameters exp(θ) from the covariance of θ.
+    #[allow(dead_code)] // used by the models as they move to the shared vocabulary
+    pub(crate) fn from_log_parameters(
+        names: &[&str],
+        theta: &[f64],
+        log_covariance: &[Vec<f64>],
+    ) -> Result<Self, InvalidParameter> {
+        let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
+        let matrix = p
+            .iter()
+            .enumerate()
+            .map(|(i, pi)| {
+                p.iter()
+                    .enumerate()
+                    .map(|(j, pj)| {
+                        let c = log_covariance
+                            .get(i)
+                            .and_then(|row| row.get(j))
+                            .copied()
+                            .unwrap_or(f64::NAN);
+                        pi * pj * c
+                    })
+                    .collect()
+            })
+            .collect();
+        Covariance::new(names.iter().map(|s| s.to_string()).collect(), matrix)
+    }
+
+    /// The parameter names, in the matrix's order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The matrix, one row per parameter.
+    pub fn matrix(&self) -> &[Vec<f64>] {
+        &self.matrix
+    }
+
+    /// cov(i, j), or `None` outside the matrix.
+    pub fn get(&self, i: usize, j: usize) -> Option<f64> {
+        self.matrix.get(i).and_then(|row| row.get(j)).copied()
+    }
+
+    /// The standard errors: square roots of the diagonal, in order.
+    pub fn standard_errors(&self) -> Vec<f64> {
+        (0..self.names.len())
+            .map(|i| self.matrix[i][i].sqrt())
+            .collect()
+    }
+
+    /// The correlation matrix (1 on the diagonal; 0 where a variance is 0).
+    pub fn correlation(&self) -> Vec<Vec<f64>> {
+        let se = self.standard_errors();
+        self.matrix
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                row.iter()
+                    .enumerate()
+                    .map(|(j, c)| {
+                        if i == j {
+                            1.0
+                        } else if se[i] > 0.0 && se[j] > 0.0 {
+                            c / (se[i] * se[j])
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
     }
 }
 
@@ -84,13 +266,13 @@ pub enum FitMethod {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FitOptions {
-    max_iterations: u64,
-    gradient_tolerance: f64,
-    penalty: f64,
-    random_starts: u32,
-    random_start_spread: f64,
-    seed: u64,
-    theta_bound: f64,
+    pub(crate) max_iterations: u64,
+    pub(crate) gradient_tolerance: f64,
+    pub(crate) penalty: f64,
+    pub(crate) random_starts: u32,
+    pub(crate) random_start_spread: f64,
+    pub(crate) seed: u64,
+    pub(crate) theta_bound: f64,
 }
 
 impl Default for FitOptions {
@@ -171,37 +353,35 @@ impl FitOptions {
         self.random_starts
     }
 
-    fn validate(&self) -> Result<(), FitError> {
-        let bad = |name, value: f64, reason| {
-            Err(FitError::InvalidOption {
-                name,
-                value,
-                reason,
-            })
-        };
+    /// Checks every option: at least one iteration, a finite positive gradient tolerance and
+    /// start spread, a finite non-negative penalty, a positive θ bound.
+    ///
+    /// # Errors
+    /// [`InvalidParameter`] naming the first option out of range.
+    pub fn check(&self) -> Result<(), InvalidParameter> {
         if self.max_iterations == 0 {
-            return bad("max_iterations", 0.0, "must be at least 1");
+            return Err(InvalidParameter::new(
+                "max_iterations",
+                0.0,
+                "must be at least 1",
+            ));
         }
-        if !(self.gradient_tolerance.is_finite() && self.gradient_tolerance > 0.0) {
-            return bad(
-                "gradient_tolerance",
-                self.gradient_tolerance,
-                "must be finite and positive",
-            );
-        }
+        InvalidParameter::positive("gradient_tolerance", self.gradient_tolerance)?;
         if !(self.penalty.is_finite() && self.penalty >= 0.0) {
-            return bad("penalty", self.penalty, "must be finite and non-negative");
+            return Err(InvalidParameter::new(
+                "penalty",
+                self.penalty,
+                "must be finite and non-negative",
+            ));
         }
         if self.theta_bound.is_nan() || self.theta_bound <= 0.0 {
-            return bad("theta_bound", self.theta_bound, "must be positive");
+            return Err(InvalidParameter::new(
+                "theta_bound",
+                self.theta_bound,
+                "must be positive",
+            ));
         }
-        if !(self.random_start_spread.is_finite() && self.random_start_spread > 0.0) {
-            return bad(
-                "random_start_spread",
-                self.random_start_spread,
-                "must be finite and positive",
-            );
-        }
+        InvalidParameter::positive("random_start_spread", self.random_start_spread)?;
         Ok(())
     }
 }
@@ -230,23 +410,11 @@ pub struct FitReport {
     pub gradient_tolerance: f64,
 }
 
-/// A maximum: the estimate θ̂ (log-parameters for the crate's models) and its report.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Maximum {
-    /// The unconstrained parameters at the maximum.
-    pub theta: Vec<f64>,
-    /// Diagnostics.
-    pub report: FitReport,
-    /// Hessian of the total, unpenalized log-likelihood at θ (differences of the analytic
-    /// gradient: central, as [`hessian`], or forward after [`maximize_refined`]'s polish);
-    /// [`covariance`] turns it into the covariance of θ̂.
-    pub hessian: Vec<Vec<f64>>,
-}
-
-/// Why a fit or its standard errors failed. Never carries NaN parameters.
+/// Why the optimizer, or the covariance at its estimate, failed. Never carries NaN parameters;
+/// a model's [`FitError::Optimizer`] carries it as its source.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum FitError {
+#[non_exhaustive]
+pub enum OptimizerError {
     /// No start converged; the report describes the best point found.
     #[error("the fit did not converge (gradient norm {} > {}, log-likelihood {}, {} iterations, {} starts)", .0.gradient_norm, .0.gradient_tolerance, .0.log_likelihood, .0.iterations, .0.starts_tried)]
     NotConverged(FitReport),
@@ -267,16 +435,9 @@ pub enum FitError {
         /// Number of starts tried.
         starts: u32,
     },
-    /// An option is out of range.
-    #[error("invalid fit option {name} = {value}: {reason}")]
-    InvalidOption {
-        /// Which option.
-        name: &'static str,
-        /// The value given.
-        value: f64,
-        /// What is required.
-        reason: &'static str,
-    },
+    /// A fit option is out of range.
+    #[error(transparent)]
+    InvalidOption(#[from] InvalidParameter),
     /// The objective has no data (its weight is not positive and finite).
     #[error("the objective's weight (number of customers) {0} is not positive and finite")]
     NoData(f64),
@@ -294,1048 +455,43 @@ pub enum FitError {
     },
 }
 
-/// θ, f(θ), ∇f(θ).
-type CachedPoint = (Vec<f64>, f64, Vec<f64>);
-
-/// The per-customer penalized objective seen by argmin, with a one-point cache (argmin asks for
-/// the cost and the gradient of the same point separately).
-struct Scaled<'a> {
-    objective: &'a dyn Objective,
-    inverse_weight: f64,
-    penalty: f64,
-    cache: RefCell<Option<CachedPoint>>,
-}
-
-impl<'a> Scaled<'a> {
-    fn new(objective: &'a dyn Objective, penalty: f64) -> Self {
-        Scaled {
-            objective,
-            inverse_weight: 1.0 / objective.weight(),
-            penalty,
-            cache: RefCell::new(None),
-        }
-    }
-
-    /// (f, ∇f); f = +inf where the log-likelihood or its gradient is not finite.
-    fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>) {
-        if let Some((t, f, g)) = self.cache.borrow().as_ref() {
-            if t.as_slice() == theta {
-                return (*f, g.clone());
-            }
-        }
-        let mut grad = vec![0.0; theta.len()];
-        let ll = if theta.iter().all(|t| t.is_finite()) {
-            self.objective.value_and_gradient(theta, &mut grad)
-        } else {
-            f64::NAN
-        };
-        let mut f = -ll * self.inverse_weight;
-        for (g, t) in grad.iter_mut().zip(theta) {
-            let natural = t.exp();
-            f += self.penalty * natural * natural;
-            *g = -*g * self.inverse_weight + 2.0 * self.penalty * natural * natural;
-        }
-        if !f.is_finite() || grad.iter().any(|g| !g.is_finite()) {
-            f = f64::INFINITY;
-            grad.iter_mut().for_each(|g| *g = 0.0);
-        }
-        *self.cache.borrow_mut() = Some((theta.to_vec(), f, grad.clone()));
-        (f, grad)
-    }
-
-    fn log_likelihood(&self, theta: &[f64]) -> f64 {
-        let mut grad = vec![0.0; theta.len()];
-        self.objective.value_and_gradient(theta, &mut grad)
-    }
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
-
-/// The best point of one start.
-struct Attempt {
-    theta: Vec<f64>,
-    cost: f64,
-    gradient_norm: f64,
-    iterations: u64,
-    method: FitMethod,
-}
-
-/// L-BFGS memory length.
-const LBFGS_MEMORY: usize = 8;
-/// Retries of a stalled L-BFGS run with a capped step length.
-const STEP_CAPS: u32 = 4;
-/// Iteration cap of the Nelder-Mead fallback.
-const NELDER_MEAD_MAX_ITERATIONS: u64 = 3000;
-/// Fresh-memory restarts of L-BFGS after its line search stops early.
-const LBFGS_RESTARTS: u32 = 8;
-
-/// argmin takes its problem by value: a borrowed view keeps the cache shared between runs.
-struct View<'p, 'a>(&'p Scaled<'a>);
-
-impl CostFunction for View<'_, '_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-    fn cost(&self, theta: &Self::Param) -> Result<f64, argmin::core::Error> {
-        Ok(self.0.evaluate(theta).0)
-    }
-}
-
-impl Gradient for View<'_, '_> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-    fn gradient(&self, theta: &Self::Param) -> Result<Vec<f64>, argmin::core::Error> {
-        Ok(self.0.evaluate(theta).1)
-    }
-}
-
-/// One L-BFGS run from `start`. Never fails: an argmin error (for example a line search that met
-/// an infeasible point) ends the run at the best point so far. Returns (best θ, iterations).
-fn lbfgs_run(
-    problem: &Scaled<'_>,
-    start: &[f64],
-    budget: u64,
-    tolerance: f64,
-    step_cap: Option<f64>,
-) -> (Vec<f64>, u64) {
-    let linesearch = match step_cap {
-        Some(cap) => MoreThuenteLineSearch::new().with_bounds(f64::EPSILON.sqrt() * cap, cap),
-        None => Ok(MoreThuenteLineSearch::new()),
-    };
-    let solver = linesearch
-        .and_then(|l| l.with_c(1e-4, 0.9))
-        .and_then(|linesearch| LBFGS::new(linesearch, LBFGS_MEMORY).with_tolerance_grad(tolerance));
-    let Ok(solver) = solver else {
-        return (start.to_vec(), 0);
-    };
-    let result = Executor::new(View(problem), solver)
-        .configure(|state| state.param(start.to_vec()).max_iters(budget))
-        .ctrlc(false)
-        .run()
-        .ok()
-        .map(|res| {
-            (
-                res.state().get_best_param().cloned(),
-                res.state().get_iter(),
-            )
-        });
-    best_of(problem, start, result)
-}
-
-/// Nelder-Mead from `start` with a simplex of side `step`, then returns (best θ, iterations).
-fn nelder_mead_run(problem: &Scaled<'_>, start: &[f64], budget: u64, step: f64) -> (Vec<f64>, u64) {
-    let mut simplex = vec![start.to_vec()];
-    for i in 0..start.len() {
-        let mut vertex = start.to_vec();
-        vertex[i] += step;
-        simplex.push(vertex);
-    }
-    let Ok(solver) = NelderMead::new(simplex).with_sd_tolerance(1e-12) else {
-        return (start.to_vec(), 0);
-    };
-    let result = Executor::new(View(problem), solver)
-        .configure(|state| state.max_iters(budget))
-        .ctrlc(false)
-        .run()
-        .ok()
-        .map(|res| {
-            (
-                res.state().get_best_param().cloned(),
-                res.state().get_iter(),
-            )
-        });
-    best_of(problem, start, result)
-}
-
-fn best_of(
-    problem: &Scaled<'_>,
-    start: &[f64],
-    outcome: Option<(Option<Vec<f64>>, u64)>,
-) -> (Vec<f64>, u64) {
-    match outcome {
-        Some((candidate, iterations)) => {
-            let candidate = candidate.unwrap_or_else(|| start.to_vec());
-            // Keep the start when the run made things worse (it never should).
-            if problem.evaluate(&candidate).0 <= problem.evaluate(start).0 {
-                (candidate, iterations)
-            } else {
-                (start.to_vec(), iterations)
-            }
-        }
-        None => (start.to_vec(), 0),
-    }
-}
-
-/// Optimizes from one start: L-BFGS with fresh-memory restarts, then Nelder-Mead and an L-BFGS
-/// polish when L-BFGS alone does not converge.
-fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt {
-    let tolerance = options.gradient_tolerance;
-    let mut theta = start.to_vec();
-    let mut iterations = 0;
-    let (mut cost, grad) = problem.evaluate(&theta);
-    let mut gradient_norm = norm(&grad);
-    // A run that cannot move (typically: its first trial step already left the feasible region,
-    // which ends argmin's line search) is retried with the step length capped, 10x tighter each
-    // time; a run that moves loosens the cap 4x.
-    let mut step_cap: Option<f64> = None;
-    let mut stalls = 0;
-    for _ in 0..(LBFGS_RESTARTS + STEP_CAPS) {
-        if gradient_norm <= tolerance || iterations >= options.max_iterations {
-            break;
-        }
-        let (next, used) = lbfgs_run(
-            problem,
-            &theta,
-            options.max_iterations - iterations,
-            tolerance,
-            step_cap,
-        );
-        iterations += used.max(1);
-        let (next_cost, next_grad) = problem.evaluate(&next);
-        let progress = cost - next_cost;
-        if progress > 0.0 {
-            theta = next;
-            cost = next_cost;
-            gradient_norm = norm(&next_grad);
-            // loosen a cap that worked: the objective may be nearly linear over a long way
-            step_cap = step_cap.map(|c| c * 4.0);
-        } else {
-            stalls += 1;
-            if stalls > STEP_CAPS {
-                break;
-            }
-            // The first L-BFGS direction is -grad: a step of alpha moves alpha * |grad|.
-            let first = 0.5 / gradient_norm.max(1.0);
-            step_cap = Some(step_cap.map_or(first, |c| c * 0.1));
-        }
-    }
-    if gradient_norm <= tolerance {
-        return Attempt {
-            theta,
-            cost,
-            gradient_norm,
-            iterations,
-            method: FitMethod::Lbfgs,
-        };
-    }
-    // Each Nelder-Mead iteration costs one or two evaluations of a likelihood that may sum over
-    // millions of customers: a bounded budget.
-    let budget = options
-        .max_iterations
-        .saturating_mul(20)
-        .min(NELDER_MEAD_MAX_ITERATIONS);
-    let (simplex_best, used) = nelder_mead_run(problem, &theta, budget, 0.1);
-    iterations += used;
-    let (polished, used) = lbfgs_run(
-        problem,
-        &simplex_best,
-        options.max_iterations,
-        tolerance,
-        None,
-    );
-    iterations += used;
-    let (polished_cost, polished_grad) = problem.evaluate(&polished);
-    if polished_cost <= cost {
-        theta = polished;
-        cost = polished_cost;
-        gradient_norm = norm(&polished_grad);
-    }
-    Attempt {
-        theta,
-        cost,
-        gradient_norm,
-        iterations,
-        method: FitMethod::NelderMeadThenLbfgs,
-    }
-}
-
-/// Converged: a small gradient, at a point inside the θ bound (see [`FitOptions::theta_bound`]),
-/// where the objective curves upwards in every direction (a positive definite Hessian of the
-/// minimized f). The last test rejects the plateaus of log-parameters: as a natural parameter
-/// drifts to 0, its log-scale gradient vanishes although the point is no maximum. Returns the
-/// Hessian of the total log-likelihood when converged, so that it is computed once per fit.
-fn converged_hessian(
-    objective: &dyn Objective,
-    theta: &[f64],
-    gradient_norm: f64,
-    options: &FitOptions,
-) -> Option<Vec<Vec<f64>>> {
-    if !(gradient_norm <= options.gradient_tolerance
-        && theta.iter().all(|t| t.abs() <= options.theta_bound))
-    {
-        return None;
-    }
-    let h = hessian(objective, theta).ok()?;
-    curves_upwards(&h, objective.weight(), options.penalty, theta).then_some(h)
-}
-
-/// Whether f = −ll/N + λ Σ exp(θᵢ)² curves upwards at θ, given the Hessian of ll there: whether
-/// ∇²f = −H/N + diag(4λ exp(2θᵢ)) is positive definite.
-fn curves_upwards(ll_hessian: &[Vec<f64>], weight: f64, penalty: f64, theta: &[f64]) -> bool {
-    inverse_f_hessian(ll_hessian, weight, penalty, theta).is_ok()
-}
-
-/// (∇²f)⁻¹ at θ from the Hessian of ll there, ∇²f = −H/N + diag(4λ exp(2θᵢ)); an error when ∇²f
-/// is not positive definite.
-fn inverse_f_hessian(
-    ll_hessian: &[Vec<f64>],
-    weight: f64,
-    penalty: f64,
-    theta: &[f64],
-) -> Result<Vec<Vec<f64>>, FitError> {
-    // `covariance` inverts the negative of what it is given: pass −∇²f.
-    let minus_f_hessian: Vec<Vec<f64>> = ll_hessian
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            row.iter()
-                .enumerate()
-                .map(|(j, h)| {
-                    let diagonal = match theta.get(i) {
-                        Some(t) if i == j => 4.0 * penalty * (2.0 * t).exp(),
-                        _ => 0.0,
-                    };
-                    h / weight - diagonal
-                })
-                .collect()
-        })
-        .collect();
-    covariance(&minus_f_hessian)
-}
-
-/// λ Σ exp(θᵢ)², the penalty part of f.
-fn penalty_at(penalty: f64, theta: &[f64]) -> f64 {
-    theta.iter().map(|t| penalty * (2.0 * t).exp()).sum()
-}
-
-/// Maximizes `objective` from the given starts (tried in order until one converges), then from
-/// [`FitOptions::random_starts`] seeded perturbations of the first start.
-///
-/// Each start runs L-BFGS (argmin, More-Thuente line search) on the per-customer penalized
-/// objective, restarted with a fresh memory when its line search stops early (with the step length
-/// capped, tighter after each stall and looser after each success); if that does not
-/// converge, Nelder-Mead from the best point and an L-BFGS polish. Infeasible points (a
-/// non-finite log-likelihood or gradient) count as +∞ for the optimizer: the line search steps
-/// back, Nelder-Mead rejects them. Returns the first converged estimate, or
-/// [`FitError::NotConverged`] with the report of the best point found.
-pub fn maximize(
-    objective: &dyn Objective,
-    starts: &[Vec<f64>],
-    options: &FitOptions,
-) -> Result<Maximum, FitError> {
-    options.validate()?;
-    let weight = objective.weight();
-    if !(weight.is_finite() && weight > 0.0) {
-        return Err(FitError::NoData(weight));
-    }
-    let dim = objective.dim();
-    let first = starts.first().ok_or(FitError::NoStart)?;
-    for (index, start) in starts.iter().enumerate() {
-        if start.len() != dim {
-            return Err(FitError::BadStart {
-                index,
-                reason: "its length differs from the objective's dimension",
-            });
-        }
-        if start.iter().any(|t| !t.is_finite()) {
-            return Err(FitError::BadStart {
-                index,
-                reason: "it has a non-finite entry",
-            });
-        }
-    }
-    let problem = Scaled::new(objective, options.penalty);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(options.seed);
-    let random = (0..options.random_starts).map(|_| {
-        first
-            .iter()
-            .map(|t| {
-                let e: f64 = StandardNormal.sample(&mut rng);
-                t + options.random_start_spread * e
-            })
-            .collect::<Vec<f64>>()
-    });
-    let candidates: Vec<Vec<f64>> = starts.iter().cloned().chain(random).collect();
-
-    let mut best: Option<(Attempt, Option<Vec<Vec<f64>>>)> = None;
-    let mut starts_tried = 0u32;
-    let mut iterations = 0u64;
-    for start in &candidates {
-        starts_tried += 1;
-        if !problem.evaluate(start).0.is_finite() {
-            continue;
-        }
-        let a = attempt(&problem, start, options);
-        iterations += a.iterations;
-        let converged = converged_hessian(objective, &a.theta, a.gradient_norm, options);
-        let done = converged.is_some();
-        if best.as_ref().is_none_or(|(b, _)| a.cost < b.cost) {
-            best = Some((a, converged));
-        }
-        if done {
-            break;
-        }
-    }
-    let Some((best, hessian)) = best else {
-        return Err(FitError::Infeasible {
-            starts: starts_tried,
-        });
-    };
-    let mut report = FitReport {
-        // f = −ll/N + penalty at the best point, so ll needs no further pass over the data.
-        log_likelihood: (penalty_at(options.penalty, &best.theta) - best.cost) * weight,
-        iterations,
-        gradient_norm: best.gradient_norm,
-        converged: hessian.is_some(),
-        method: best.method,
-        starts_tried,
-        customers: weight,
-        penalty: options.penalty,
-        gradient_tolerance: options.gradient_tolerance,
-    };
-    match hessian {
-        Some(hessian) if report.log_likelihood.is_finite() => Ok(Maximum {
-            theta: best.theta,
-            report,
-            hessian,
-        }),
-        _ => {
-            report.converged = false;
-            report.log_likelihood = problem.log_likelihood(&best.theta);
-            Err(FitError::NotConverged(report))
-        }
-    }
-}
-
-/// Newton iterations of the full problem allowed after a subsample fit.
-const NEWTON_MAX_ITERATIONS: u64 = 25;
-/// Step halvings of one Newton iteration before the polish gives up.
-const NEWTON_HALVINGS: u32 = 12;
-
-/// [`maximize`] for big data: maximizes `coarse` (the same log-likelihood on a subsample of the
-/// customers, on the same parameter scale) from `starts`, then polishes that estimate on
-/// `objective` by Newton steps whose Hessian is the subsample's (per customer, the two Hessians
-/// differ only by sampling noise, so each step shrinks the gradient many-fold). Each Newton step
-/// costs one pass over the data, where L-BFGS from scratch needs dozens.
-///
-/// The convergence test is [`maximize`]'s, on the full objective. When the subsample fit fails or
-/// the polish does not converge within 25 steps, the full objective is maximized as by
-/// [`maximize`], from the subsample estimate and then `starts`; nothing is lost but time.
-pub fn maximize_refined(
-    objective: &dyn Objective,
-    coarse: &dyn Objective,
-    starts: &[Vec<f64>],
-    options: &FitOptions,
-) -> Result<Maximum, FitError> {
-    options.validate()?;
-    if coarse.dim() != objective.dim() {
-        return Err(FitError::BadStart {
-            index: 0,
-            reason: "the coarse objective's dimension differs from the objective's",
-        });
-    }
-    let Ok(rough) = maximize(coarse, starts, options) else {
-        return maximize(objective, starts, options);
-    };
-    if let Some(polished) = newton_polish(objective, coarse.weight(), &rough, options) {
-        return Ok(polished);
-    }
-    let warm: Vec<Vec<f64>> = std::iter::once(rough.theta.clone())
-        .chain(starts.iter().cloned())
-        .collect();
-    let mut max = maximize(objective, &warm, options)?;
-    max.report.iterations += rough.report.iterations;
-    Ok(max)
-}
-
-/// Newton steps on `objective` from the subsample estimate `rough`, with the subsample's Hessian
-/// of f fixed and halving of steps that do not decrease f. `None` when it does not converge.
-#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
-fn newton_polish(
-    objective: &dyn Objective,
-    coarse_weight: f64,
-    rough: &Maximum,
-    options: &FitOptions,
-) -> Option<Maximum> {
-    let weight = objective.weight();
-    if !(weight.is_finite() && weight > 0.0 && coarse_weight > 0.0) {
-        return None;
-    }
-    let dim = objective.dim();
-    let mut theta = rough.theta.clone();
-    let inverse = inverse_f_hessian(&rough.hessian, coarse_weight, options.penalty, &theta).ok()?;
-    let problem = Scaled::new(objective, options.penalty);
-    let (mut cost, mut grad) = problem.evaluate(&theta);
-    let mut iterations = 0;
-    while norm(&grad) > options.gradient_tolerance {
-        if iterations >= NEWTON_MAX_ITERATIONS || !cost.is_finite() {
-            return None;
-        }
-        iterations += 1;
-        let step: Vec<f64> = (0..dim)
-            .map(|i| -(0..dim).map(|j| inverse[i][j] * grad[j]).sum::<f64>())
-            .collect();
-        let slope: f64 = step.iter().zip(&grad).map(|(d, g)| d * g).sum();
-        let mut length = 1.0;
-        let mut accepted = false;
-        for _ in 0..NEWTON_HALVINGS {
-            let trial: Vec<f64> = theta
-                .iter()
-                .zip(&step)
-                .map(|(t, d)| t + length * d)
-                .collect();
-            let (trial_cost, trial_grad) = problem.evaluate(&trial);
-            // Armijo, or (within the rounding of f near the optimum) a smaller gradient.
-            let sufficient = trial_cost <= cost + 1e-4 * length * slope;
-            let flat = (trial_cost - cost).abs() <= 1e-12 * cost.abs().max(1.0)
-                && norm(&trial_grad) < norm(&grad);
-            if trial_cost.is_finite() && (sufficient || flat) {
-                theta = trial;
-                cost = trial_cost;
-                grad = trial_grad;
-                accepted = true;
-                break;
-            }
-            length *= 0.5;
-        }
-        if !accepted {
-            return None;
-        }
-    }
-    let gradient_norm = norm(&grad);
-    if theta.iter().any(|t| t.abs() > options.theta_bound) {
-        return None;
-    }
-    let hessian = forward_hessian(objective, &theta, options.penalty, &grad)?;
-    if !curves_upwards(&hessian, weight, options.penalty, &theta) {
-        return None;
-    }
-    let log_likelihood = (penalty_at(options.penalty, &theta) - cost) * weight;
-    if !log_likelihood.is_finite() {
-        return None;
-    }
-    Some(Maximum {
-        theta,
-        report: FitReport {
-            log_likelihood,
-            iterations: rough.report.iterations + iterations,
-            gradient_norm,
-            converged: true,
-            method: FitMethod::SubsampleThenNewton,
-            starts_tried: rough.report.starts_tried,
-            customers: weight,
-            penalty: options.penalty,
-            gradient_tolerance: options.gradient_tolerance,
-        },
-        hessian,
-    })
-}
-
-/// Hessian of the total log-likelihood at θ by forward differences of the analytic gradient
-/// (step 1e-6 · max(1, |θᵢ|)), symmetrized: one pass over the data per parameter, half of
-/// [`hessian`]'s, for the big fits of [`maximize_refined`]. `f_gradient` is ∇f at θ, from which
-/// the log-likelihood's gradient is recovered (∇ll = N (2λ exp(2θ) − ∇f)). Relative accuracy
-/// about 1e-6, ample for standard errors.
-fn forward_hessian(
-    objective: &dyn Objective,
-    theta: &[f64],
-    penalty: f64,
-    f_gradient: &[f64],
-) -> Option<Vec<Vec<f64>>> {
-    let weight = objective.weight();
-    let at: Vec<f64> = theta
-        .iter()
-        .zip(f_gradient)
-        .map(|(t, g)| weight * (2.0 * penalty * (2.0 * t).exp() - g))
-        .collect();
-    gradient_differences(objective, theta, Some(&at)).ok()
-}
-
-/// Hessian of the (unpenalized) total log-likelihood at θ, by central differences of the analytic
-/// gradient (step 1e-5 · max(1, |θᵢ|)), symmetrized. Row-major.
-pub fn hessian(objective: &dyn Objective, theta: &[f64]) -> Result<Vec<Vec<f64>>, FitError> {
-    let dim = objective.dim();
-    if theta.len() != dim || theta.iter().any(|t| !t.is_finite()) {
-        return Err(FitError::BadStart {
-            index: 0,
-            reason: "θ must be finite and of the objective's dimension",
-        });
-    }
-    gradient_differences(objective, theta, None)
-}
-
-/// The symmetrized Hessian of ll from differences of its gradient: forward differences from
-/// `at` = ∇ll(θ) when given (step 1e-6 · max(1, |θᵢ|)), else central (step 1e-5 · max(1, |θᵢ|)).
-#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
-fn gradient_differences(
-    objective: &dyn Objective,
-    theta: &[f64],
-    at: Option<&[f64]>,
-) -> Result<Vec<Vec<f64>>, FitError> {
-    let dim = theta.len();
-    let mut h = vec![vec![0.0; dim]; dim];
-    let mut plus = vec![0.0; dim];
-    let mut minus = vec![0.0; dim];
-    for j in 0..dim {
-        let scale = theta[j].abs().max(1.0);
-        let mut t = theta.to_vec();
-        let (step, span) = match at {
-            Some(at) => {
-                minus.copy_from_slice(at);
-                (1e-6 * scale, 1e-6 * scale)
-            }
-            None => {
-                let step = 1e-5 * scale;
-                t[j] = theta[j] - step;
-                if !objective.value_and_gradient(&t, &mut minus).is_finite() {
-                    return Err(FitError::NotFinite);
-                }
-                (step, 2.0 * step)
-            }
-        };
-        t[j] = theta[j] + step;
-        if !objective.value_and_gradient(&t, &mut plus).is_finite() {
-            return Err(FitError::NotFinite);
-        }
-        for i in 0..dim {
-            h[i][j] = (plus[i] - minus[i]) / span;
-        }
-    }
-    for i in 0..dim {
-        for j in 0..i {
-            let mean = 0.5 * (h[i][j] + h[j][i]);
-            h[i][j] = mean;
-            h[j][i] = mean;
-        }
-    }
-    if h.iter().flatten().any(|v| !v.is_finite()) {
-        return Err(FitError::NotFinite);
-    }
-    Ok(h)
-}
-
-/// Covariance of the estimate: the inverse of the negative Hessian (observed information), by
-/// Cholesky; [`FitError::NotPositiveDefinite`] when −H is not positive definite.
-#[allow(clippy::needless_range_loop)] // index notation mirrors the formulas
-pub fn covariance(hessian: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, FitError> {
-    let n = hessian.len();
-    // Lower Cholesky factor of A = -H.
-    let mut l = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..=i {
-            let a = -hessian
-                .get(i)
-                .and_then(|row| row.get(j))
-                .copied()
-                .unwrap_or(f64::NAN);
-            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
-            if i == j {
-                let pivot = a - s;
-                if !(pivot.is_finite() && pivot > 0.0) {
-                    return Err(FitError::NotPositiveDefinite {
-                        pivot: i,
-                        value: pivot,
-                    });
-                }
-                l[i][i] = pivot.sqrt();
-            } else {
-                l[i][j] = (a - s) / l[j][j];
-            }
-        }
-    }
-    // A⁻¹ = L⁻ᵀ L⁻¹: invert L column by column.
-    let mut inv_l = vec![vec![0.0; n]; n];
-    for col in 0..n {
-        for i in col..n {
-            let rhs = if i == col { 1.0 } else { 0.0 };
-            let s: f64 = (col..i).map(|k| l[i][k] * inv_l[k][col]).sum();
-            inv_l[i][col] = (rhs - s) / l[i][i];
-        }
-    }
-    let mut cov = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..n {
-            cov[i][j] = (i.max(j)..n).map(|k| inv_l[k][i] * inv_l[k][j]).sum();
-        }
-    }
-    Ok(cov)
-}
-
-/// Standard errors of the natural parameters exp(θᵢ) by the delta method:
-/// se(exp θᵢ) = exp(θᵢ) √cov(θ)ᵢᵢ, with the covariance from [`hessian`] and [`covariance`].
-pub fn natural_standard_errors(
-    objective: &dyn Objective,
-    theta: &[f64],
-) -> Result<Vec<f64>, FitError> {
-    let cov = covariance(&hessian(objective, theta)?)?;
-    Ok(natural_standard_errors_from(theta, &cov))
-}
-
-/// Central finite differences of the log-likelihood value at θ (step 1e-6 · max(1, |θᵢ|)): the
-/// reference the models' tests compare their analytic gradients with. Entries are NaN where the
-/// value is not finite at θ ± step.
-pub fn finite_difference_gradient(objective: &dyn Objective, theta: &[f64]) -> Vec<f64> {
-    let mut scratch = vec![0.0; theta.len()];
-    (0..theta.len())
-        .map(|i| {
-            let step = 1e-6 * theta[i].abs().max(1.0);
-            let mut t = theta.to_vec();
-            t[i] = theta[i] + step;
-            let up = objective.value_and_gradient(&t, &mut scratch);
-            t[i] = theta[i] - step;
-            let down = objective.value_and_gradient(&t, &mut scratch);
-            (up - down) / (2.0 * step)
-        })
-        .collect()
-}
-
-/// Delta-method standard errors of exp(θᵢ) from a covariance of θ.
-pub fn natural_standard_errors_from(theta: &[f64], covariance: &[Vec<f64>]) -> Vec<f64> {
-    theta
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let var = covariance
-                .get(i)
-                .and_then(|row| row.get(i))
-                .copied()
-                .unwrap_or(f64::NAN);
-            t.exp() * var.max(0.0).sqrt()
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Normal sample, θ = (ln μ, ln σ).
-    struct Normal {
-        data: Vec<f64>,
-    }
-    impl Objective for Normal {
-        fn dim(&self) -> usize {
-            2
-        }
-        fn weight(&self) -> f64 {
-            self.data.len() as f64
-        }
-        fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-            let (mu, sigma) = (theta[0].exp(), theta[1].exp());
-            let n = self.data.len() as f64;
-            let ss: f64 = self.data.iter().map(|x| (x - mu).powi(2)).sum();
-            let sd: f64 = self.data.iter().map(|x| x - mu).sum();
-            grad[0] = sd / (sigma * sigma) * mu;
-            grad[1] = -n + ss / (sigma * sigma);
-            -n * sigma.ln()
-                - ss / (2.0 * sigma * sigma)
-                - 0.5 * n * (2.0 * std::f64::consts::PI).ln()
-        }
-    }
-
-    fn sample() -> Normal {
-        let data = (0..400)
-            .map(|i| 10.0 + 3.0 * ((i as f64 * 0.7).sin() + 0.5 * (i as f64 * 1.3).cos()))
-            .collect();
-        Normal { data }
+    #[test]
+    fn covariance_checks_shape_symmetry_and_variances() {
+        let names = || vec!["a".to_string(), "b".to_string()];
+        assert!(Covariance::new(names(), vec![vec![1.0, 0.5], vec![0.5, 4.0]]).is_ok());
+        assert!(Covariance::new(names(), vec![vec![1.0, 0.5]]).is_err());
+        assert!(Covariance::new(names(), vec![vec![1.0, 0.5], vec![0.4, 4.0]]).is_err());
+        assert!(Covariance::new(names(), vec![vec![-1.0, 0.0], vec![0.0, 4.0]]).is_err());
+        assert!(Covariance::new(names(), vec![vec![f64::NAN, 0.0], vec![0.0, 4.0]]).is_err());
+        let c = Covariance::new(names(), vec![vec![1.0, 0.5], vec![0.5, 4.0]]).unwrap();
+        assert_eq!(c.standard_errors(), vec![1.0, 2.0]);
+        assert_eq!(c.correlation()[0][1], 0.25);
+        assert_eq!(c.get(1, 1), Some(4.0));
+        assert_eq!(c.get(2, 0), None);
     }
 
     #[test]
-    fn normal_mle_and_standard_errors_match_closed_form() {
-        let model = sample();
-        let n = model.data.len() as f64;
-        let mean = model.data.iter().sum::<f64>() / n;
-        let var = model.data.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-        let max = maximize(&model, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap();
-        assert!(max.report.converged);
-        assert!((max.theta[0].exp() - mean).abs() < 1e-6 * mean);
-        assert!((max.theta[1].exp() - var.sqrt()).abs() < 1e-6);
-        let se = natural_standard_errors(&model, &max.theta).unwrap();
-        assert!(
-            (se[0] - (var / n).sqrt()).abs() < 1e-6 * se[0].max(1.0),
-            "{se:?}"
-        );
-        assert!((se[1] - (var / (2.0 * n)).sqrt()).abs() < 1e-6, "{se:?}");
-        // the analytic gradient agrees with finite differences
-        let mut g = [0.0; 2];
-        let theta = [2.0, 1.5];
-        model.value_and_gradient(&theta, &mut g);
-        let fd = finite_difference_gradient(&model, &theta);
-        for (a, f) in g.iter().zip(&fd) {
-            assert!((a - f).abs() < 1e-5 * a.abs().max(1.0), "{g:?} {fd:?}");
-        }
-        // the Hessian of the log-likelihood matches -n/σ² μ² on the (ln μ, ln μ) entry
-        let h = hessian(&model, &max.theta).unwrap();
-        assert!((h[0][0] + n / var * mean * mean).abs() < 1e-4 * n / var * mean * mean);
-        assert!((h[0][1] - h[1][0]).abs() < 1e-12);
+    fn natural_covariance_is_the_delta_method_of_the_log_covariance() {
+        let theta = [1f64.ln(), 3f64.ln()];
+        let log_cov = vec![vec![0.04, 0.01], vec![0.01, 0.09]];
+        let c = Covariance::from_log_parameters(&["a", "b"], &theta, &log_cov).unwrap();
+        assert!((c.standard_errors()[1] - 3.0 * 0.3).abs() < 1e-12);
+        assert!((c.get(0, 1).unwrap() - 1.0 * 3.0 * 0.01).abs() < 1e-12);
     }
 
     #[test]
-    fn the_maximum_carries_the_hessian_of_the_log_likelihood() {
-        let model = sample();
-        let max = maximize(&model, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap();
-        assert_eq!(max.hessian, hessian(&model, &max.theta).unwrap());
-        // the reported log-likelihood (recovered from f without another pass) is ll(θ̂)
-        let mut g = [0.0; 2];
-        let ll = model.value_and_gradient(&max.theta, &mut g);
-        assert!((max.report.log_likelihood - ll).abs() < 1e-9 * ll.abs());
-    }
-
-    #[test]
-    fn refined_maximum_equals_the_direct_one() {
-        // a big sample and every 10th point of it as the coarse objective
-        let data: Vec<f64> = (0..20_000)
-            .map(|i| 10.0 + 3.0 * ((i as f64 * 0.7).sin() + 0.5 * (i as f64 * 1.3).cos()))
-            .collect();
-        let coarse = Normal {
-            data: data.iter().step_by(10).copied().collect(),
-        };
-        let full = Normal { data };
-        for penalty in [0.0, 0.01] {
-            let options = FitOptions::default().penalty(penalty);
-            let direct = maximize(&full, &[vec![0.0, 0.0]], &options).unwrap();
-            let refined = maximize_refined(&full, &coarse, &[vec![0.0, 0.0]], &options).unwrap();
-            assert_eq!(refined.report.method, FitMethod::SubsampleThenNewton);
-            assert!(refined.report.converged);
-            assert!(refined.report.gradient_norm <= 1e-6);
-            for (a, b) in refined.theta.iter().zip(&direct.theta) {
-                assert!((a - b).abs() < 1e-6, "{refined:?} {direct:?}");
-            }
-            assert!(
-                (refined.report.log_likelihood - direct.report.log_likelihood).abs()
-                    < 1e-6 * direct.report.log_likelihood.abs()
-            );
-            // forward differences: accurate to ~1e-6 of the Hessian's scale
-            let central = hessian(&full, &refined.theta).unwrap();
-            let scale = central.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
-            for (row, want) in refined.hessian.iter().zip(&central) {
-                for (h, w) in row.iter().zip(want) {
-                    assert!((h - w).abs() <= 1e-5 * scale, "{h} vs {w}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn refined_maximum_survives_a_useless_coarse_objective() {
-        let full = sample();
-        let direct = maximize(&full, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap();
-        // A coarse objective that is infeasible everywhere: the full fit runs as `maximize`.
-        struct Nowhere;
-        impl Objective for Nowhere {
-            fn dim(&self) -> usize {
-                2
-            }
-            fn value_and_gradient(&self, _: &[f64], _: &mut [f64]) -> f64 {
-                f64::NAN
-            }
-        }
-        let refined =
-            maximize_refined(&full, &Nowhere, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap();
-        assert_eq!(refined, direct);
-        // A coarse Hessian that curves the wrong way: no polish.
-        let mut wrong = direct.clone();
-        wrong.hessian = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
-        assert!(newton_polish(&full, 400.0, &wrong, &FitOptions::default()).is_none());
-        // A coarse Hessian 1000x too flat: steps overshoot and halve; the polish still converges
-        // or gives up, never returns a point that is not a maximum.
-        let mut flat = direct.clone();
-        flat.theta = vec![direct.theta[0] + 0.1, direct.theta[1] - 0.1];
-        flat.hessian = direct
-            .hessian
-            .iter()
-            .map(|row| row.iter().map(|h| h / 1000.0).collect())
-            .collect();
-        if let Some(polished) = newton_polish(&full, 400.0, &flat, &FitOptions::default()) {
-            for (a, b) in polished.theta.iter().zip(&direct.theta) {
-                assert!((a - b).abs() < 1e-6);
-            }
-        }
-        // a coarse objective of another dimension is an error, not a panic
-        struct One;
-        impl Objective for One {
-            fn dim(&self) -> usize {
-                1
-            }
-            fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
-                g[0] = -t[0];
-                -0.5 * t[0] * t[0]
-            }
-        }
-        assert!(matches!(
-            maximize_refined(&full, &One, &[vec![0.0, 0.0]], &FitOptions::default()),
-            Err(FitError::BadStart { .. })
-        ));
-    }
-
-    proptest::proptest! {
-        #![proptest_config(crate::test_support::proptest_config(32))]
-        #[test]
-        fn normal_mle_from_any_start(
-            shift in 0.5f64..50.0,
-            spread in 0.1f64..10.0,
-            start_mu in -3.0f64..5.0,
-            start_sigma in -3.0f64..4.0,
-        ) {
-            let data: Vec<f64> = sample().data.iter().map(|x| shift + spread * (x - 10.0) / 3.0).collect();
-            proptest::prop_assume!(data.iter().sum::<f64>() > 0.0);
-            let n = data.len() as f64;
-            let mean = data.iter().sum::<f64>() / n;
-            let sd = (data.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
-            let model = Normal { data };
-            // Either the MLE or an honest error: from a start far above the data, the log-scale
-            // gradient can vanish as mu drifts to 0, a degenerate point that must not count.
-            let max = match maximize(&model, &[vec![start_mu, start_sigma]], &FitOptions::default()) {
-                Ok(max) => max,
-                Err(FitError::NotConverged(report)) => {
-                    proptest::prop_assert!(!report.converged);
-                    return Ok(());
-                }
-                Err(e) => return Err(proptest::test_runner::TestCaseError::fail(e.to_string())),
-            };
-            proptest::prop_assert!(max.report.converged);
-            proptest::prop_assert!((max.theta[0].exp() - mean).abs() < 1e-5 * mean.max(sd));
-            proptest::prop_assert!((max.theta[1].exp() - sd).abs() < 1e-5 * sd);
-        }
-    }
-
-    /// Exponential waiting times, infeasible (NaN) for rates above 2.
-    struct Capped {
-        n: f64,
-        total: f64,
-    }
-    impl Objective for Capped {
-        fn dim(&self) -> usize {
-            1
-        }
-        fn weight(&self) -> f64 {
-            self.n
-        }
-        fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-            let rate = theta[0].exp();
-            if rate > 2.0 {
-                grad[0] = f64::NAN;
-                return f64::NAN;
-            }
-            grad[0] = self.n - rate * self.total;
-            self.n * theta[0] - rate * self.total
-        }
-    }
-
-    #[test]
-    fn infeasible_points_are_stepped_over() {
-        // MLE 1.9, near the infeasible region; start on the far side of the optimum.
-        let data = Capped {
-            n: 19.0,
-            total: 10.0,
-        };
-        let max = maximize(&data, &[vec![-5.0]], &FitOptions::default()).unwrap();
-        assert!((max.theta[0].exp() - 1.9).abs() < 1e-6);
-        assert_eq!(max.report.method, FitMethod::Lbfgs);
-        // A first step far into the infeasible region (gradient 1000 per customer at the start):
-        // the capped retries of L-BFGS handle it without Nelder-Mead.
-        let steep = Capped {
-            n: 1.9e4,
-            total: 1e4,
-        };
-        let max = maximize(&steep, &[vec![-12.0]], &FitOptions::default()).unwrap();
-        assert!((max.theta[0].exp() - 1.9).abs() < 1e-6);
-        assert_eq!(max.report.method, FitMethod::Lbfgs);
-        assert!(matches!(
-            maximize(&data, &[vec![2.0]], &FitOptions::default().random_starts(0)),
-            Err(FitError::Infeasible { starts: 1 })
-        ));
-        // An infeasible first start falls through to the next one.
-        let max = maximize(&data, &[vec![3.0], vec![0.0]], &FitOptions::default()).unwrap();
-        assert_eq!(max.report.starts_tried, 2);
-    }
-
-    #[test]
-    fn penalty_follows_lifetimes_convention() {
-        // maximize ln λ − λ t̄ − c λ²: 2c λ² + t̄ λ − 1 = 0
-        let data = Capped {
-            n: 10.0,
-            total: 20.0,
-        };
-        let c = 0.3;
-        let max = maximize(&data, &[vec![0.0]], &FitOptions::default().penalty(c)).unwrap();
-        let tbar = 2.0;
-        let expected = (-tbar + (tbar * tbar + 8.0 * c).sqrt()) / (4.0 * c);
-        assert!((max.theta[0].exp() - expected).abs() < 1e-6);
-        // the reported log-likelihood is unpenalized
-        let ll = 10.0 * max.theta[0] - max.theta[0].exp() * 20.0;
-        assert!((max.report.log_likelihood - ll).abs() < 1e-12);
-    }
-
-    /// Rosenbrock as a "log-likelihood": hard enough that one iteration cannot converge.
-    struct Rosenbrock;
-    impl Objective for Rosenbrock {
-        fn dim(&self) -> usize {
-            2
-        }
-        fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
-            let (x, y) = (t[0], t[1]);
-            g[0] = -(-2.0 * (1.0 - x) - 400.0 * x * (y - x * x));
-            g[1] = -(200.0 * (y - x * x));
-            -((1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2))
-        }
-    }
-
-    #[test]
-    fn non_convergence_is_an_error_with_a_report() {
-        let opts = FitOptions::default().max_iterations(1).random_starts(1);
-        match maximize(&Rosenbrock, &[vec![-1.2, 1.0]], &opts) {
-            Err(FitError::NotConverged(report)) => {
-                assert!(!report.converged);
-                assert!(report.log_likelihood.is_finite());
-                assert_eq!(report.starts_tried, 2);
-            }
-            other => panic!("{other:?}"),
-        }
-        let max = maximize(&Rosenbrock, &[vec![-1.2, 1.0]], &FitOptions::default()).unwrap();
-        assert!((max.theta[0] - 1.0).abs() < 1e-4 && (max.theta[1] - 1.0).abs() < 1e-4);
-    }
-
-    #[test]
-    fn bad_inputs_are_typed_errors() {
-        let o = FitOptions::default();
-        assert_eq!(maximize(&Rosenbrock, &[], &o), Err(FitError::NoStart));
-        assert!(matches!(
-            maximize(&Rosenbrock, &[vec![0.0]], &o),
-            Err(FitError::BadStart { index: 0, .. })
-        ));
-        assert!(matches!(
-            maximize(&Rosenbrock, &[vec![0.0, f64::NAN]], &o),
-            Err(FitError::BadStart { .. })
-        ));
-        assert!(matches!(
-            maximize(&Rosenbrock, &[vec![0.0, 0.0]], &o.clone().penalty(-1.0)),
-            Err(FitError::InvalidOption {
-                name: "penalty",
-                ..
-            })
-        ));
-        assert!(matches!(
-            covariance(&[vec![1.0, 0.0], vec![0.0, -1.0]]),
-            Err(FitError::NotPositiveDefinite { pivot: 0, .. })
-        ));
-    }
-
-    #[test]
-    #[allow(clippy::needless_range_loop)]
-    fn covariance_inverts_the_negative_hessian() {
-        let h = vec![
-            vec![-4.0, 1.0, 0.5],
-            vec![1.0, -3.0, 0.2],
-            vec![0.5, 0.2, -2.0],
-        ];
-        let c = covariance(&h).unwrap();
-        for i in 0..3 {
-            for j in 0..3 {
-                let p: f64 = (0..3).map(|k| -h[i][k] * c[k][j]).sum();
-                assert!((p - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
-            }
-        }
+    fn fit_options_check_names_the_option() {
+        let e = FitOptions::new().penalty(-1.0).check().unwrap_err();
+        assert_eq!(e.name(), "penalty");
+        assert!(FitOptions::new().max_iterations(0).check().is_err());
+        assert!(FitOptions::new()
+            .gradient_tolerance(f64::NAN)
+            .check()
+            .is_err());
+        assert!(FitOptions::new().check().is_ok());
     }
 }

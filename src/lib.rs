@@ -91,11 +91,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod error;
 pub mod fit;
 pub mod kpi;
 pub mod ledger;
 pub mod loyalty;
 pub mod models;
+mod optimize;
 pub mod records;
 pub mod segment;
 pub mod simulate;

@@ -8,11 +8,10 @@
 //! exactly the sBG model. DEL, DERL and the expected lifetime have no closed form and are summed
 //! numerically (the trait's defaults).
 
-use crate::fit::{
-    covariance, maximize, natural_standard_errors_from, FitError, FitOptions, FitReport, Objective,
-};
+use crate::fit::{FitOptions, FitReport, OptimizerError as FitError};
 use crate::models::bg_bb::{ln_beta, ln_beta_grad};
 use crate::models::contractual::{Cohort, RetentionModel};
+use crate::optimize::{covariance, maximize, natural_standard_errors_from, Objective};
 
 /// Why BdW parameters were rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

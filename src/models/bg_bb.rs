@@ -20,10 +20,9 @@
 
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use crate::fit::{
-    covariance, maximize, natural_standard_errors_from, FitOptions, FitReport, Objective,
-};
+use crate::fit::{FitOptions, FitReport};
 use crate::models::{History, PredictError, TransactionModel};
+use crate::optimize::{covariance, maximize, natural_standard_errors_from, Objective};
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
 
@@ -632,8 +631,14 @@ impl TransactionModel for BgBb {
     fn unit(&self) -> TimeUnit {
         self.unit
     }
-    fn parameter_count(&self) -> usize {
-        4
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let p = self.params;
+        vec![
+            ("alpha".into(), p.alpha),
+            ("beta".into(), p.beta),
+            ("gamma".into(), p.gamma),
+            ("delta".into(), p.delta),
+        ]
     }
     fn log_likelihood(&self, history: &History) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(history)?;
@@ -780,8 +785,11 @@ impl TransactionModel for FittedBgBb {
     fn unit(&self) -> TimeUnit {
         self.model.unit()
     }
-    fn parameter_count(&self) -> usize {
-        4
+    fn parameters(&self) -> Vec<(String, f64)> {
+        self.model.parameters()
+    }
+    fn fit_report(&self) -> Option<&FitReport> {
+        Some(&self.report)
     }
     fn log_likelihood(&self, history: &History) -> Result<f64, PredictError> {
         self.model.log_likelihood(history)

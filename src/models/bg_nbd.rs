@@ -22,12 +22,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::fit::{FitOptions, FitReport, Objective};
+use crate::fit::{FitOptions, FitReport};
 use crate::models::btyd::{
     beta_geometric_ll, fit_log_params, positive, BetaGeometric, Prepared, TransactionFitError,
     COARSE_ROWS,
 };
 use crate::models::{History, PredictError, TransactionModel};
+use crate::optimize::Objective;
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
 

@@ -35,7 +35,7 @@ pub enum TransactionFitError {
         model: &'static str,
         /// The optimizer's error with its report.
         #[source]
-        source: crate::fit::FitError,
+        source: crate::fit::OptimizerError,
     },
     /// The likelihood or its Hessian could not be computed at the optimum.
     #[error("numerical failure fitting {model}: {detail}")]
@@ -210,7 +210,7 @@ impl Prepared {
 
     /// Every k-th row, k = ⌊rows / target⌋, on the same time scale: in the (x, t_x) order every
     /// frequency band keeps its share, so this is a stratified subsample for the warm start of
-    /// [`crate::fit::maximize_refined`]. `None` below 4 × `target` rows, where a subsample saves
+    /// [`crate::optimize::maximize_refined`]. `None` below 4 × `target` rows, where a subsample saves
     /// too little.
     pub fn thinned(&self, target: usize) -> Option<Prepared> {
         let n = self.recency.len();
@@ -998,14 +998,14 @@ pub(crate) struct FitOutcome<const D: usize> {
 }
 
 /// Maximizes `objective` (log-parameters on the rescaled time axis) from `starts` (through
-/// `coarse`, the same likelihood on a subsample, when given: [`crate::fit::maximize_refined`]), then converts
+/// `coarse`, the same likelihood on a subsample, when given: [`crate::optimize::maximize_refined`]), then converts
 /// the scale parameters (indices in `time_scaled`) back to the data's unit and computes standard
 /// errors. `unscaled_ll` recomputes the log-likelihood at the natural parameters in the data's unit.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_log_params<const D: usize>(
     model: &'static str,
-    objective: &dyn crate::fit::Objective,
-    coarse: Option<&dyn crate::fit::Objective>,
+    objective: &dyn crate::optimize::Objective,
+    coarse: Option<&dyn crate::optimize::Objective>,
     starts: &[Vec<f64>],
     options: &crate::fit::FitOptions,
     scale: f64,
@@ -1013,8 +1013,8 @@ pub(crate) fn fit_log_params<const D: usize>(
     ll_offset: f64,
 ) -> Result<FitOutcome<D>, TransactionFitError> {
     let max = match coarse {
-        Some(coarse) => crate::fit::maximize_refined(objective, coarse, starts, options),
-        None => crate::fit::maximize(objective, starts, options),
+        Some(coarse) => crate::optimize::maximize_refined(objective, coarse, starts, options),
+        None => crate::optimize::maximize(objective, starts, options),
     }
     .map_err(|source| TransactionFitError::Fit { model, source })?;
     let mut params = [0.0; D];
@@ -1028,11 +1028,12 @@ pub(crate) fn fit_log_params<const D: usize>(
             detail: format!("optimum has invalid parameters {params:?}"),
         });
     }
-    let cov =
-        crate::fit::covariance(&max.hessian).map_err(|source| TransactionFitError::Numerical {
+    let cov = crate::optimize::covariance(&max.hessian).map_err(|source| {
+        TransactionFitError::Numerical {
             model,
             detail: format!("standard errors: {source}"),
-        })?;
+        }
+    })?;
     let mut standard_errors = [0.0; D];
     for (i, se) in standard_errors.iter_mut().enumerate() {
         let v = cov

@@ -40,8 +40,9 @@
 use rust_decimal::prelude::ToPrimitive;
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use crate::fit::{self, FitError, FitOptions, FitReport, Objective};
+use crate::fit::{FitOptions, FitReport, OptimizerError as FitError};
 use crate::models::{PredictError, SpendModel};
+use crate::optimize::{self as fit, Objective};
 use crate::summary::Summaries;
 
 /// Why spend data could not be built.

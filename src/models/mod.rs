@@ -4,6 +4,7 @@
 //! model* (what was learnt, with its fit report). Predictions live on the fitted model. A downstream
 //! crate adds a model by implementing [`TransactionModel`] or [`SpendModel`] for its own fitted type.
 
+use crate::fit::{Covariance, FitReport};
 use crate::time::TimeUnit;
 
 pub mod gamma_gamma;
@@ -17,6 +18,7 @@ pub mod sbg;
 
 /// Why a prediction could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PredictError {
     /// An input (history, horizon, rate, count) is outside the model's domain.
     #[error("invalid input {name} = {value}: {reason}")]
@@ -62,6 +64,15 @@ impl History {
         }
     }
 
+    /// A customer just acquired: x = 0, t_x = 0, T = 0 (the prior is the posterior).
+    pub const fn new_customer() -> Self {
+        History {
+            frequency: 0,
+            recency: 0.0,
+            age: 0.0,
+        }
+    }
+
     /// Checks 0 <= t_x <= T, both finite, and t_x = 0 when x = 0.
     pub fn validate(&self) -> Result<(), PredictError> {
         let bad = |name, value, reason| {
@@ -100,13 +111,23 @@ impl From<&crate::summary::CustomerSummary> for History {
 ///
 /// Horizons `t` and rates are in [`TransactionModel::unit`]. Every method returns a finite number
 /// or an error; none returns NaN.
-pub trait TransactionModel {
+///
+/// A model implements the eight required methods; new-customer predictions, batch predictions
+/// (spread over cores with the `parallel` feature), the parameter count, the fit report and the
+/// covariance are provided, and a model overrides them where it has something faster or more.
+/// `&T`, `Box<T>` and `Arc<T>` are models wherever `T` is, so a model can be shared or boxed
+/// without losing any of it.
+///
+/// # Errors
+/// Every prediction returns [`PredictError::InvalidInput`] for a history or horizon outside the
+/// model's domain and [`PredictError::Numerical`] where the computation fails.
+pub trait TransactionModel: Send + Sync {
     /// A short name such as `"bg-nbd"`.
     fn name(&self) -> &str;
     /// The time unit of the data the model was fitted on.
     fn unit(&self) -> TimeUnit;
-    /// Number of fitted parameters (for AIC and BIC).
-    fn parameter_count(&self) -> usize;
+    /// The parameters by name, for reports (rates per [`TransactionModel::unit`]).
+    fn parameters(&self) -> Vec<(String, f64)>;
     /// Log-likelihood of one customer's history.
     fn log_likelihood(&self, history: &History) -> Result<f64, PredictError>;
     /// Probability that the customer is still alive at T + `t` (use `t = 0` for "now").
@@ -115,24 +136,101 @@ pub trait TransactionModel {
     fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError>;
     /// Probability of exactly `n` purchases in (T, T + `t`] given the history.
     fn purchase_probability(&self, history: &History, n: u32, t: f64) -> Result<f64, PredictError>;
-    /// Expected number of repeat purchases in (0, `t`] of a customer just acquired.
-    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError>;
-    /// Probability that a customer just acquired makes exactly `n` repeat purchases in (0, `t`].
-    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError>;
     /// Discounted expected residual transactions at continuous discount rate `rate` per unit time.
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError>;
-    /// The fitted parameters by name, for reports (empty unless the model lists them).
-    fn parameters(&self) -> Vec<(String, f64)> {
-        Vec::new()
+
+    /// Number of fitted parameters (for AIC and BIC): the length of
+    /// [`parameters`](Self::parameters).
+    fn parameter_count(&self) -> usize {
+        self.parameters().len()
     }
     /// The report of the fit that produced the model, when it was fitted.
-    fn fit_report(&self) -> Option<&crate::fit::FitReport> {
+    fn fit_report(&self) -> Option<&FitReport> {
         None
+    }
+    /// The covariance of the fitted parameters, when it was fitted and the information matrix
+    /// is positive definite.
+    fn covariance(&self) -> Option<&Covariance> {
+        None
+    }
+    /// Expected number of repeat purchases in (0, `t`] of a customer just acquired: the
+    /// prediction for [`History::new_customer`].
+    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+        self.expected_purchases(&History::new_customer(), t)
+    }
+    /// Probability that a customer just acquired makes exactly `n` repeat purchases in (0, `t`].
+    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.purchase_probability(&History::new_customer(), n, t)
+    }
+    /// [`p_alive`](Self::p_alive) now (t = 0) for many customers, in order.
+    fn p_alive_batch(&self, histories: &[History]) -> Result<Vec<f64>, PredictError> {
+        batch(histories, |h| self.p_alive(h, 0.0))
+    }
+    /// [`expected_purchases`](Self::expected_purchases) for many customers, in order.
+    fn expected_purchases_batch(
+        &self,
+        histories: &[History],
+        t: f64,
+    ) -> Result<Vec<f64>, PredictError> {
+        batch(histories, |h| self.expected_purchases(h, t))
+    }
+    /// [`dert`](Self::dert) for many customers, in order.
+    fn dert_batch(&self, histories: &[History], rate: f64) -> Result<Vec<f64>, PredictError> {
+        batch(histories, |h| self.dert(h, rate))
     }
 }
 
+/// Applies `f` to every history (in parallel with the `parallel` feature), keeping the order;
+/// the first error wins.
+pub(crate) fn batch<F>(histories: &[History], f: F) -> Result<Vec<f64>, PredictError>
+where
+    F: Fn(&History) -> Result<f64, PredictError> + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        histories.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        histories.iter().map(f).collect()
+    }
+}
+
+/// Implements a model trait for a pointer type by forwarding every method, provided ones
+/// included, so an override in the pointee is kept.
+macro_rules! forward_transaction_model {
+    ($($pointer:ty),*) => {$(
+        impl<T: TransactionModel + ?Sized> TransactionModel for $pointer {
+            fn name(&self) -> &str { (**self).name() }
+            fn unit(&self) -> TimeUnit { (**self).unit() }
+            fn parameters(&self) -> Vec<(String, f64)> { (**self).parameters() }
+            fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> { (**self).log_likelihood(h) }
+            fn p_alive(&self, h: &History, t: f64) -> Result<f64, PredictError> { (**self).p_alive(h, t) }
+            fn expected_purchases(&self, h: &History, t: f64) -> Result<f64, PredictError> { (**self).expected_purchases(h, t) }
+            fn purchase_probability(&self, h: &History, n: u32, t: f64) -> Result<f64, PredictError> { (**self).purchase_probability(h, n, t) }
+            fn dert(&self, h: &History, rate: f64) -> Result<f64, PredictError> { (**self).dert(h, rate) }
+            fn parameter_count(&self) -> usize { (**self).parameter_count() }
+            fn fit_report(&self) -> Option<&FitReport> { (**self).fit_report() }
+            fn covariance(&self) -> Option<&Covariance> { (**self).covariance() }
+            fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> { (**self).expected_purchases_new(t) }
+            fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> { (**self).purchase_probability_new(n, t) }
+            fn p_alive_batch(&self, hs: &[History]) -> Result<Vec<f64>, PredictError> { (**self).p_alive_batch(hs) }
+            fn expected_purchases_batch(&self, hs: &[History], t: f64) -> Result<Vec<f64>, PredictError> { (**self).expected_purchases_batch(hs, t) }
+            fn dert_batch(&self, hs: &[History], rate: f64) -> Result<Vec<f64>, PredictError> { (**self).dert_batch(hs, rate) }
+        }
+    )*};
+}
+forward_transaction_model!(&T, Box<T>, std::sync::Arc<T>);
+
 /// A fitted model of spend per transaction.
-pub trait SpendModel {
+///
+/// Three required methods; the parameters, the fit report and the covariance are provided
+/// (empty). `&T`, `Box<T>` and `Arc<T>` are spend models wherever `T` is.
+///
+/// # Errors
+/// [`PredictError::InvalidInput`] for a frequency or mean spend outside the model's domain.
+pub trait SpendModel: Send + Sync {
     /// A short name such as `"gamma-gamma"`.
     fn name(&self) -> &str;
     /// Expected spend per transaction of a customer with `frequency` repeat purchases whose mean
@@ -145,10 +243,28 @@ pub trait SpendModel {
         Vec::new()
     }
     /// The report of the fit that produced the model, when it was fitted.
-    fn fit_report(&self) -> Option<&crate::fit::FitReport> {
+    fn fit_report(&self) -> Option<&FitReport> {
+        None
+    }
+    /// The covariance of the fitted parameters, when it was fitted.
+    fn covariance(&self) -> Option<&Covariance> {
         None
     }
 }
+
+macro_rules! forward_spend_model {
+    ($($pointer:ty),*) => {$(
+        impl<T: SpendModel + ?Sized> SpendModel for $pointer {
+            fn name(&self) -> &str { (**self).name() }
+            fn expected_spend(&self, frequency: u32, mean_spend: f64) -> Result<f64, PredictError> { (**self).expected_spend(frequency, mean_spend) }
+            fn expected_spend_new(&self) -> Result<f64, PredictError> { (**self).expected_spend_new() }
+            fn parameters(&self) -> Vec<(String, f64)> { (**self).parameters() }
+            fn fit_report(&self) -> Option<&FitReport> { (**self).fit_report() }
+            fn covariance(&self) -> Option<&Covariance> { (**self).covariance() }
+        }
+    )*};
+}
+forward_spend_model!(&T, Box<T>, std::sync::Arc<T>);
 
 pub mod bg_nbd;
 pub mod btyd;

@@ -19,12 +19,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::fit::{FitOptions, FitReport, Objective};
+use crate::fit::{FitOptions, FitReport};
 use crate::models::btyd::{
     discount_rate, finite, fit_log_params, horizon, integrate, inv_one_plus_exp, ln_nbd_pmf, lse,
     one_minus_exp_over, positive, Prepared, TransactionFitError, COARSE_ROWS,
 };
 use crate::models::{History, PredictError, TransactionModel};
+use crate::optimize::Objective;
 use crate::special::{APlusOneSeries, SpecialError, A_PLUS_ONE_MAX_Z};
 use crate::summary::Patterns;
 use crate::time::TimeUnit;

@@ -7,12 +7,11 @@
 //! customers as Beta(α, β). Then P(T = t) = B(α+1, β+t−1)/B(α, β), S(t) = B(α, β+t)/B(α, β) and
 //! the retention rate r_t = (β+t−1)/(α+β+t−1) rises with t: the cohort sorts itself.
 
-use crate::fit::{
-    covariance, maximize, natural_standard_errors_from, FitError, FitOptions, FitReport, Objective,
-};
+use crate::fit::{FitOptions, FitReport, OptimizerError as FitError};
 use crate::models::bg_bb::{ln_beta, ln_beta_grad};
 use crate::models::contractual::{Cohort, RetentionModel};
 use crate::models::PredictError;
+use crate::optimize::{covariance, maximize, natural_standard_errors_from, Objective};
 
 /// Why sBG parameters were rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

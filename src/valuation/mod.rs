@@ -25,7 +25,7 @@
 //! # impl TransactionModel for Steady {
 //! #     fn name(&self) -> &str { "steady" }
 //! #     fn unit(&self) -> TimeUnit { TimeUnit::WEEKS }
-//! #     fn parameter_count(&self) -> usize { 0 }
+//! #     fn parameters(&self) -> Vec<(String, f64)> { Vec::new() }
 //! #     fn log_likelihood(&self, _: &History) -> Result<f64, PredictError> { Ok(0.0) }
 //! #     fn p_alive(&self, _: &History, _: f64) -> Result<f64, PredictError> { Ok(0.8) }
 //! #     fn expected_purchases(&self, _: &History, t: f64) -> Result<f64, PredictError> { Ok(0.08 * t) }

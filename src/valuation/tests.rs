@@ -18,9 +18,6 @@ impl TransactionModel for Toy {
     fn unit(&self) -> TimeUnit {
         self.unit
     }
-    fn parameter_count(&self) -> usize {
-        2
-    }
     fn log_likelihood(&self, _: &History) -> Result<f64, PredictError> {
         Ok(-1.0)
     }

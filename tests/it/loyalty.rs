@@ -1185,8 +1185,8 @@ mod forecasts {
         fn unit(&self) -> TimeUnit {
             TimeUnit::DAYS
         }
-        fn parameter_count(&self) -> usize {
-            1
+        fn parameters(&self) -> Vec<(String, f64)> {
+            vec![("per_day".into(), self.per_day)]
         }
         fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> {
             Ok(f64::from(h.frequency) * self.per_day.ln() - self.per_day * h.age)

@@ -21,8 +21,8 @@ impl TransactionModel for ConstantRate {
     fn unit(&self) -> TimeUnit {
         TimeUnit::WEEKS
     }
-    fn parameter_count(&self) -> usize {
-        1
+    fn parameters(&self) -> Vec<(String, f64)> {
+        vec![("rate".into(), self.0)]
     }
     fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> {
         // Poisson process: x ln λ − λT.
