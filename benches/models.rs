@@ -14,8 +14,10 @@ use std::hint::black_box;
 use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use customer_assets::models::bg_nbd::BgNbd;
-use customer_assets::{BgNbdParams, History, ParetoNbd, ParetoNbdParams, Patterns, TimeUnit};
+use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
+use customer_assets::{
+    BgNbdParams, Fit, History, ParetoNbd, ParetoNbdParams, Patterns, TimeUnit, TransactionModel,
+};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, Exp, Gamma};
@@ -130,7 +132,16 @@ fn bench(c: &mut Criterion) {
         .iter()
         .map(|&(x, tx, t)| History::new(x, tx, t))
         .collect();
-    let bg_model = BgNbd::new(0.243, 4.414, 0.793, 2.426, TimeUnit::WEEKS).unwrap();
+    let bg_model = BgNbd::new(
+        BgNbdParameters {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
     group.bench_function("bg_nbd_expected_purchases_1m", |b| {
         b.iter(|| {
             bg_model

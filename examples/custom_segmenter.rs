@@ -4,7 +4,7 @@
 //! - `SpendVelocity` learns the median spend per week of customer age from a population, then
 //!   labels each customer "fast" or "slow" against it ([`Segmenter`], [`Assign`], [`Profile`]).
 //! - `Nbd` is a gamma-Poisson purchase model without dropout, fitted by the method of moments
-//!   ([`TransactionModel`] and [`FitTransactionModel`]): a deliberately simple model that a
+//!   ([`TransactionModel`] and [`Fit`]): a deliberately simple model that a
 //!   downstream crate could ship.
 //!
 //! ```text
@@ -13,10 +13,11 @@
 use std::fmt;
 
 use chrono::NaiveDate;
+use customer_assets::fit::Fit;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
 use customer_assets::segment::{Assign, Feature, Profile, SegmentError, Segmenter};
 use customer_assets::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
-use customer_assets::valuation::{BoxError, DiscountRate, FitTransactionModel, Valuation};
+use customer_assets::valuation::{DiscountRate, Valuation};
 use customer_assets::{
     History, Ledger, LedgerOptions, Patterns, PredictError, TimeUnit, TransactionModel,
 };
@@ -89,14 +90,13 @@ struct Nbd {
     alpha: f64,
 }
 
-impl FitTransactionModel for NbdParams {
-    fn model_name(&self) -> &str {
-        "nbd (moments)"
-    }
+impl Fit<Patterns> for NbdParams {
+    type Model = Nbd;
+    type Error = String;
 
     /// Method of moments on the observed rates x/T: E[λ] = r/α and Var[λ] = r/α², after
     /// removing the Poisson noise E[x/T²] from the variance of x/T.
-    fn fit_transactions(&self, patterns: &Patterns) -> Result<Box<dyn TransactionModel>, BoxError> {
+    fn fit(&self, patterns: &Patterns) -> Result<Nbd, String> {
         let (mut n, mut m1, mut m2, mut noise) = (0.0, 0.0, 0.0, 0.0);
         for p in patterns.iter().filter(|p| p.age() > 0.0) {
             let rate = f64::from(p.frequency()) / p.age();
@@ -110,10 +110,10 @@ impl FitTransactionModel for NbdParams {
         }
         let mean = m1 / n;
         let variance = (m2 / n - mean * mean - noise / n).max(1e-12);
-        Ok(Box::new(Nbd {
+        Ok(Nbd {
             r: mean * mean / variance,
             alpha: mean / variance,
-        }))
+        })
     }
 }
 

@@ -47,7 +47,7 @@
 //! use customer_assets::segment::rfm::RfmParams;
 //! use customer_assets::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
 //! use customer_assets::valuation::{DiscountRate, Valuation};
-//! use customer_assets::{History, Ledger, LedgerOptions, SummaryOptions, TimeUnit, TransactionModel};
+//! use customer_assets::{Fit, History, Ledger, LedgerOptions, SummaryOptions, TimeUnit, TransactionModel};
 //!
 //! let (start, as_of) = (NaiveDate::from_ymd_opt(2024, 1, 1).ok_or("date")?, NaiveDate::from_ymd_opt(2024, 12, 31).ok_or("date")?);
 //! let base = simulate(
@@ -107,9 +107,9 @@ pub mod time;
 pub mod validation;
 pub mod valuation;
 
+pub use fit::{Fit, FitError};
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
 pub use models::bg_nbd::{BgNbd, BgNbdParams};
-pub use models::btyd::TransactionFitError;
 pub use models::mbg_nbd::{MbgNbd, MbgNbdParams};
 pub use models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
 pub use models::{History, PredictError, SpendModel, TransactionModel};

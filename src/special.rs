@@ -645,6 +645,46 @@ fn a_plus_one_fast(a: f64, b: f64, z: f64) -> Option<(f64, [f64; 3])> {
     (value.is_finite() && grads.iter().all(|g| g.is_finite())).then_some((value, grads))
 }
 
+/// ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a + b), finite for a, b > 0 (statrs' `ln_beta`
+/// checks its arguments and panics outside that domain; the likelihoods call this with
+/// arguments already checked positive and need no check per row).
+#[inline]
+pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
+    use statrs::function::gamma::ln_gamma;
+    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+/// (∂/∂a, ∂/∂b) of ln B(a, b): (ψ(a) − ψ(a+b), ψ(b) − ψ(a+b)).
+#[inline]
+#[allow(dead_code)] // BG/BB moves onto it with its own rework
+pub(crate) fn ln_beta_grad(a: f64, b: f64) -> (f64, f64) {
+    use statrs::function::gamma::digamma;
+    let dab = digamma(a + b);
+    (digamma(a) - dab, digamma(b) - dab)
+}
+
+/// 1 / (1 + eᶻ), computed without overflow.
+#[inline]
+pub(crate) fn inv_one_plus_exp(z: f64) -> f64 {
+    if z > 0.0 {
+        let e = (-z).exp();
+        e / (1.0 + e)
+    } else {
+        1.0 / (1.0 + z.exp())
+    }
+}
+
+/// (1 − e^(−c L)) / c, with its limit L as c → 0.
+#[inline]
+pub(crate) fn one_minus_exp_over(c: f64, l: f64) -> f64 {
+    let cl = c * l;
+    if cl.abs() < 1e-10 {
+        l * (1.0 - 0.5 * cl)
+    } else {
+        -(-cl).exp_m1() / c
+    }
+}
+
 /// ln(eᵃ + eᵇ) without overflow or underflow; `-inf` inputs are exact zeros.
 ///
 /// ```
@@ -652,6 +692,7 @@ fn a_plus_one_fast(a: f64, b: f64, z: f64) -> Option<(f64, [f64; 3])> {
 /// assert!((log_sum_exp(1000.0, 1000.0) - (1000.0 + 2f64.ln())).abs() < 1e-12);
 /// assert_eq!(log_sum_exp(f64::NEG_INFINITY, 3.0), 3.0);
 /// ```
+#[inline]
 pub fn log_sum_exp(a: f64, b: f64) -> f64 {
     let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
     if hi == f64::NEG_INFINITY {
@@ -1036,5 +1077,11 @@ mod tests {
         assert_eq!(log_diff_exp(3.0, 3.0), f64::NEG_INFINITY);
         assert!((ln_1m_exp(-1.0) - (1.0 - (-1f64).exp()).ln()).abs() < 1e-15);
         assert_eq!(log_sum_exp_slice(&[]), f64::NEG_INFINITY);
+        assert!((log_sum_exp(0.0, 0.0) - 2f64.ln()).abs() < 1e-15);
+        assert!((inv_one_plus_exp(800.0)).abs() < 1e-300);
+        assert!((inv_one_plus_exp(-800.0) - 1.0).abs() < 1e-15);
+        assert!((one_minus_exp_over(1e-14, 2.0) - 2.0).abs() < 1e-12);
+        assert!((one_minus_exp_over(0.5, 2.0) - (1.0 - (-1f64).exp()) / 0.5).abs() < 1e-15);
+        assert!((ln_beta(2.0, 3.0) - (1.0f64 / 12.0).ln()).abs() < 1e-14);
     }
 }

@@ -10,7 +10,7 @@ use customer_assets::models::bg_nbd::{BgNbd, BgNbdParams};
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams, SpendData};
 use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParams};
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
-use customer_assets::{History, Patterns, TimeUnit, TransactionModel};
+use customer_assets::{Fit, History, Patterns, TimeUnit, TransactionModel};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -140,7 +140,7 @@ impl Fitted {
     pub fn to_json(&self, patterns: &Patterns) -> Result<Value, String> {
         let (params, se, report) = match self {
             Fitted::Bg(m) => {
-                let p = m.params();
+                let p = m.parameters();
                 let se = m
                     .standard_errors()
                     .map(|s| json!({"r": s.r, "alpha": s.alpha, "a": s.a, "b": s.b}));
@@ -151,7 +151,7 @@ impl Fitted {
                 )
             }
             Fitted::Mbg(m) => {
-                let p = m.params();
+                let p = m.parameters();
                 let se = m
                     .standard_errors()
                     .map(|s| json!({"r": s.r, "alpha": s.alpha, "a": s.a, "b": s.b}));
@@ -199,7 +199,7 @@ fn total_ll(fitted: &Fitted, patterns: &Patterns) -> Result<f64, String> {
 
 /// Fits a transaction model by name.
 pub fn fit_transaction(name: &str, patterns: &Patterns, penalty: f64) -> Result<Fitted, String> {
-    let err = |e: customer_assets::models::btyd::TransactionFitError| e.to_string();
+    let err = |e: customer_assets::FitError| e.to_string();
     Ok(match name {
         "bg-nbd" => Fitted::Bg(
             BgNbdParams::new()

@@ -13,8 +13,8 @@
 
 use crate::common::{stdout, Flags};
 use crate::fit::{fit_spend, fit_transaction, read_summary, Fitted};
-use customer_assets::models::bg_nbd::BgNbd;
-use customer_assets::models::mbg_nbd::MbgNbd;
+use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
+use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParameters};
 use customer_assets::models::pareto_nbd::ParetoNbd;
 use customer_assets::{SpendModel, TimeUnit};
 use serde_json::Value;
@@ -43,16 +43,34 @@ fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
             .ok_or_else(|| format!("{path}: params.{name} is missing or not a number"))
     };
     let unit = TimeUnit::WEEKS;
-    let err = |e: customer_assets::models::btyd::TransactionFitError| format!("{path}: {e}");
     Ok(match model {
         "bg-nbd" => Fitted::Bg(
-            BgNbd::new(get("r")?, get("alpha")?, get("a")?, get("b")?, unit).map_err(err)?,
+            BgNbd::new(
+                BgNbdParameters {
+                    r: get("r")?,
+                    alpha: get("alpha")?,
+                    a: get("a")?,
+                    b: get("b")?,
+                },
+                unit,
+            )
+            .map_err(|e| format!("{path}: {e}"))?,
         ),
         "mbg-nbd" => Fitted::Mbg(
-            MbgNbd::new(get("r")?, get("alpha")?, get("a")?, get("b")?, unit).map_err(err)?,
+            MbgNbd::new(
+                MbgNbdParameters {
+                    r: get("r")?,
+                    alpha: get("alpha")?,
+                    a: get("a")?,
+                    b: get("b")?,
+                },
+                unit,
+            )
+            .map_err(|e| format!("{path}: {e}"))?,
         ),
         "pareto-nbd" => Fitted::Pareto(
-            ParetoNbd::new(get("r")?, get("alpha")?, get("s")?, get("beta")?, unit).map_err(err)?,
+            ParetoNbd::new(get("r")?, get("alpha")?, get("s")?, get("beta")?, unit)
+                .map_err(|e| format!("{path}: {e}"))?,
         ),
         other => {
             return Err(format!(

@@ -9,11 +9,12 @@
 //!   their first purchase at given times.
 //!
 //! ```
-//! use customer_assets::models::bg_nbd::BgNbd;
+//! use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
 //! use customer_assets::models::clv::{clv, continuous_rate_from_annual};
 //! use customer_assets::{History, TimeUnit};
 //!
-//! let model = BgNbd::new(0.243, 4.414, 0.793, 2.426, TimeUnit::WEEKS)?;
+//! let parameters = BgNbdParameters { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+//! let model = BgNbd::new(parameters, TimeUnit::WEEKS)?;
 //! let weekly = continuous_rate_from_annual(0.10, TimeUnit::WEEKS)?; // 10% a year
 //! let value = clv(&model, &History::new(2, 30.43, 38.86), weekly, 35.0, 0.3)?;
 //! assert!(value > 0.0);

@@ -564,6 +564,14 @@ impl Objective for GammaGammaLikelihood {
     }
 }
 
+impl crate::fit::Fit<SpendData> for GammaGammaParams {
+    type Model = GammaGamma;
+    type Error = GammaGammaError;
+    fn fit(&self, data: &SpendData) -> Result<GammaGamma, GammaGammaError> {
+        GammaGammaParams::fit(self, data)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

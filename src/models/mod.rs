@@ -266,8 +266,9 @@ macro_rules! forward_spend_model {
 }
 forward_spend_model!(&T, Box<T>, std::sync::Arc<T>);
 
+pub mod beta_geometric;
 pub mod bg_nbd;
-pub mod btyd;
+pub(crate) mod btyd;
 pub mod clv;
 pub mod mbg_nbd;
 pub mod pareto_nbd;

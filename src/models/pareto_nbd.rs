@@ -19,11 +19,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::error::InvalidParameter;
+use crate::fit::FitError as TransactionFitError;
 use crate::fit::{FitOptions, FitReport};
 use crate::models::btyd::{
-    discount_rate, finite, fit_log_params, horizon, integrate, inv_one_plus_exp, ln_nbd_pmf, lse,
-    one_minus_exp_over, positive, Prepared, TransactionFitError, COARSE_ROWS,
+    discount_rate, finite, fit_log_params, horizon, integrate, ln_nbd_pmf, Prepared, COARSE_ROWS,
 };
+use crate::special::{inv_one_plus_exp, log_sum_exp as lse, one_minus_exp_over};
+
+fn positive(name: &'static str, value: f64) -> Result<f64, InvalidParameter> {
+    InvalidParameter::positive(name, value)
+}
 use crate::models::{History, PredictError, TransactionModel};
 use crate::optimize::Objective;
 use crate::special::{APlusOneSeries, SpecialError, A_PLUS_ONE_MAX_Z};
@@ -108,6 +114,7 @@ impl ParetoNbdParams {
         let coarse = thin.as_ref().map(|data| ParetoObjective { data });
         let fitted = fit_log_params::<4>(
             MODEL,
+            &["r", "alpha", "s", "beta"],
             &objective,
             coarse.as_ref().map(|c| c as &dyn Objective),
             &starts,
@@ -118,7 +125,12 @@ impl ParetoNbdParams {
         )?;
         Ok(ParetoNbd {
             params: ParetoNbdParameters::from_array(fitted.params),
-            standard_errors: Some(ParetoNbdParameters::from_array(fitted.standard_errors)),
+            standard_errors: {
+                let se = fitted.covariance.standard_errors();
+                Some(ParetoNbdParameters::from_array([
+                    se[0], se[1], se[2], se[3],
+                ]))
+            },
             report: Some(fitted.report),
             unit: patterns.unit(),
         })
@@ -786,12 +798,12 @@ impl ParetoNbd {
         histories: &[History],
         t: f64,
     ) -> Result<Vec<f64>, PredictError> {
-        crate::models::btyd::batch(histories, |h| self.expected_purchases(h, t))
+        crate::models::batch(histories, |h| self.expected_purchases(h, t))
     }
 
     /// [`TransactionModel::p_alive`] at T for many customers at once, in order.
     pub fn p_alive_batch(&self, histories: &[History]) -> Result<Vec<f64>, PredictError> {
-        crate::models::btyd::batch(histories, |h| self.p_alive(h, 0.0))
+        crate::models::batch(histories, |h| self.p_alive(h, 0.0))
     }
 }
 
@@ -880,6 +892,14 @@ impl TransactionModel for ParetoNbd {
         // (β+T)^s δ^(s-1) U(s,s,z) = (β+T) z^(s-1) U(s,s,z) = (β+T) G(1-s, z), z = δ(β+T)
         let g = scaled_upper_gamma(1.0 - p.s, rate * b)?;
         finite("dert", now * (p.r + x) / (p.alpha + history.age) * b * g)
+    }
+}
+
+impl crate::fit::Fit<Patterns> for ParetoNbdParams {
+    type Model = ParetoNbd;
+    type Error = crate::fit::FitError;
+    fn fit(&self, patterns: &Patterns) -> Result<ParetoNbd, crate::fit::FitError> {
+        ParetoNbdParams::fit(self, patterns)
     }
 }
 

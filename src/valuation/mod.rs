@@ -70,12 +70,14 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::fit::Fit;
 use crate::kpi::{Concentration, KpiError, KpiReport, TopShare};
 use crate::ledger::Ledger;
 use crate::loyalty::{Evaluator, LoyaltyError, Programme};
+use crate::models::gamma_gamma::{SpendData, SpendDataError};
 use crate::models::{History, PredictError, SpendModel, TransactionModel};
 use crate::records::CustomerId;
-use crate::segment::asset_quality::AssetQualityParams;
+use crate::segment::asset_quality::{AssetClass, AssetQualityParams};
 use crate::segment::{Assign, Profile, SegmentError, Segmenter};
 use crate::summary::{Patterns, Summaries, SummaryError, SummaryOptions};
 use crate::time::TimeUnit;
@@ -87,50 +89,50 @@ pub use report::{
 /// A boxed error from a model fit supplied by the caller or a downstream crate.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Fits a transaction model to patterns. Implemented by the crate's model parameters; a
-/// downstream crate implements it to let the builder fit its own model.
-pub trait FitTransactionModel {
-    /// The model's name, for errors.
-    fn model_name(&self) -> &str;
-    /// Fits the model.
-    fn fit_transactions(&self, patterns: &Patterns) -> Result<Box<dyn TransactionModel>, BoxError>;
+/// A type-erased [`Fit`] of a transaction model on patterns: what the builder keeps of the
+/// settings given to [`ValuationBuilder::fit_transaction_model`].
+trait FitTransactions<'a> {
+    fn check(&self) -> Result<(), BoxError>;
+    fn fit(&self, patterns: &Patterns) -> Result<Box<dyn TransactionModel + 'a>, BoxError>;
 }
 
-/// Fits a spend model to summaries (customers with repeat purchases carry the information).
-pub trait FitSpendModel {
-    /// The model's name, for errors.
-    fn model_name(&self) -> &str;
-    /// Fits the model.
-    fn fit_spend(&self, summaries: &Summaries) -> Result<Box<dyn SpendModel>, BoxError>;
-}
-
-macro_rules! fit_transactions_for {
-    ($params:ty, $name:literal) => {
-        impl FitTransactionModel for $params {
-            fn model_name(&self) -> &str {
-                $name
-            }
-            fn fit_transactions(
-                &self,
-                patterns: &Patterns,
-            ) -> Result<Box<dyn TransactionModel>, BoxError> {
-                Ok(Box::new(self.fit(patterns)?))
-            }
-        }
-    };
-}
-
-fit_transactions_for!(crate::models::bg_nbd::BgNbdParams, "bg-nbd");
-fit_transactions_for!(crate::models::mbg_nbd::MbgNbdParams, "mbg-nbd");
-fit_transactions_for!(crate::models::pareto_nbd::ParetoNbdParams, "pareto-nbd");
-
-impl FitSpendModel for crate::models::gamma_gamma::GammaGammaParams {
-    fn model_name(&self) -> &str {
-        "gamma-gamma"
+impl<'a, P> FitTransactions<'a> for P
+where
+    P: Fit<Patterns>,
+    P::Model: TransactionModel + 'a,
+    P::Error: Into<BoxError>,
+{
+    fn check(&self) -> Result<(), BoxError> {
+        Fit::check(self).map_err(Into::into)
     }
-    fn fit_spend(&self, summaries: &Summaries) -> Result<Box<dyn SpendModel>, BoxError> {
-        let data = crate::models::gamma_gamma::SpendData::from_summaries(summaries)?;
-        Ok(Box::new(self.fit(&data)?))
+    fn fit(&self, patterns: &Patterns) -> Result<Box<dyn TransactionModel + 'a>, BoxError> {
+        match Fit::fit(self, patterns) {
+            Ok(model) => Ok(Box::new(model)),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A type-erased [`Fit`] of a spend model on spend data.
+trait FitSpend<'a> {
+    fn check(&self) -> Result<(), BoxError>;
+    fn fit(&self, data: &SpendData) -> Result<Box<dyn SpendModel + 'a>, BoxError>;
+}
+
+impl<'a, P> FitSpend<'a> for P
+where
+    P: Fit<SpendData>,
+    P::Model: SpendModel + 'a,
+    P::Error: Into<BoxError>,
+{
+    fn check(&self) -> Result<(), BoxError> {
+        Fit::check(self).map_err(Into::into)
+    }
+    fn fit(&self, data: &SpendData) -> Result<Box<dyn SpendModel + 'a>, BoxError> {
+        match Fit::fit(self, data) {
+            Ok(model) => Ok(Box::new(model)),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -200,6 +202,7 @@ pub struct Acquisition {
 
 /// Why a valuation could not be built or run. Each variant names the part at fault.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ValuationError {
     /// Neither a ledger nor summaries were given.
     #[error("no data: give a ledger or summaries")]
@@ -264,14 +267,25 @@ pub enum ValuationError {
     /// There are no customers to value.
     #[error("no customer has a purchase on or before the as-of date")]
     EmptyBase,
-    /// Fitting a model failed.
-    #[error("fitting the {model} model failed: {source}")]
-    Fit {
-        /// The model.
-        model: String,
+    /// The settings of a model to fit are invalid (found by [`ValuationBuilder::build`]).
+    #[error("the {part}'s fit settings: {source}")]
+    FitSettings {
+        /// `"transaction model"` or `"spend model"`.
+        part: &'static str,
         /// Why.
         source: BoxError,
     },
+    /// Fitting a model failed.
+    #[error("the {part}: {source}")]
+    Fit {
+        /// `"transaction model"` or `"spend model"`.
+        part: &'static str,
+        /// Why.
+        source: BoxError,
+    },
+    /// The base's spend data could not be formed for the spend model.
+    #[error(transparent)]
+    SpendData(#[from] SpendDataError),
     /// A prediction failed for a customer.
     #[error("customer {customer}: {source}")]
     Predict {
@@ -346,8 +360,8 @@ pub struct ValuationBuilder<'a> {
     data: Option<Data<'a>>,
     as_of: Option<NaiveDate>,
     unit: Option<TimeUnit>,
-    transactions: Option<Source<dyn TransactionModel + 'a, dyn FitTransactionModel + 'a>>,
-    spend: Option<Source<dyn SpendModel + 'a, dyn FitSpendModel + 'a>>,
+    transactions: Option<Source<dyn TransactionModel + 'a, dyn FitTransactions<'a> + 'a>>,
+    spend: Option<Source<dyn SpendModel + 'a, dyn FitSpend<'a> + 'a>>,
     margin: Option<f64>,
     discount: Option<DiscountRate>,
     horizon: Option<f64>,
@@ -385,8 +399,15 @@ impl<'a> ValuationBuilder<'a> {
         self.transactions = Some(Source::Fitted(Box::new(model)));
         self
     }
-    /// Parameters of a transaction model to fit on the base's patterns.
-    pub fn fit_transaction_model(mut self, params: impl FitTransactionModel + 'a) -> Self {
+    /// Settings of a transaction model to fit on the base's patterns: any [`Fit<Patterns>`](Fit)
+    /// whose model is a [`TransactionModel`] (the crate's `XParams`, or a downstream crate's).
+    /// [`build`](Self::build) checks the settings; [`Valuation::run`] fits.
+    pub fn fit_transaction_model<P>(mut self, params: P) -> Self
+    where
+        P: Fit<Patterns> + 'a,
+        P::Model: TransactionModel + 'a,
+        P::Error: Into<BoxError>,
+    {
         self.transactions = Some(Source::Fit(Box::new(params)));
         self
     }
@@ -395,8 +416,15 @@ impl<'a> ValuationBuilder<'a> {
         self.spend = Some(Source::Fitted(Box::new(model)));
         self
     }
-    /// Parameters of a spend model to fit on the base's summaries.
-    pub fn fit_spend_model(mut self, params: impl FitSpendModel + 'a) -> Self {
+    /// Settings of a spend model to fit on the base's [`SpendData`] (customers with repeat
+    /// purchases carry the information): any [`Fit<SpendData>`](Fit) whose model is a
+    /// [`SpendModel`].
+    pub fn fit_spend_model<P>(mut self, params: P) -> Self
+    where
+        P: Fit<SpendData> + 'a,
+        P::Model: SpendModel + 'a,
+        P::Error: Into<BoxError>,
+    {
         self.spend = Some(Source::Fit(Box::new(params)));
         self
     }
@@ -493,7 +521,19 @@ impl<'a> ValuationBuilder<'a> {
                 });
             }
         }
+        if let Source::Fit(p) = &transactions {
+            p.check().map_err(|source| ValuationError::FitSettings {
+                part: "transaction model",
+                source,
+            })?;
+        }
         let spend = self.spend.ok_or(ValuationError::MissingSpendModel)?;
+        if let Source::Fit(p) = &spend {
+            p.check().map_err(|source| ValuationError::FitSettings {
+                part: "spend model",
+                source,
+            })?;
+        }
         let horizon = self.horizon.ok_or(ValuationError::MissingHorizon)?;
         if !(horizon.is_finite() && horizon > 0.0) {
             return Err(ValuationError::NonPositiveHorizon(horizon));
@@ -554,8 +594,8 @@ pub struct Valuation<'a> {
     data: Data<'a>,
     as_of: NaiveDate,
     unit: TimeUnit,
-    transactions: Source<dyn TransactionModel + 'a, dyn FitTransactionModel + 'a>,
-    spend: Source<dyn SpendModel + 'a, dyn FitSpendModel + 'a>,
+    transactions: Source<dyn TransactionModel + 'a, dyn FitTransactions<'a> + 'a>,
+    spend: Source<dyn SpendModel + 'a, dyn FitSpend<'a> + 'a>,
     margin: f64,
     discount: DiscountRate,
     horizon: f64,
@@ -582,177 +622,44 @@ impl<'a> Valuation<'a> {
         ValuationBuilder::default()
     }
 
-    /// Runs the valuation: summaries, model fits, predictions, segments, tiers, KPIs, report.
+    /// Runs the valuation, stage by stage: summarize the base, fit the models, predict per
+    /// customer, segment (asset classes and the named segmenters), evaluate tiers, and aggregate
+    /// the report. Everything the caller chose was checked by
+    /// [`build`](ValuationBuilder::build), so this fails only on the data.
+    ///
+    /// # Errors
+    /// A [`ValuationError`] naming the stage and, where one is at fault, the customer.
     pub fn run(self) -> Result<EquityReport, ValuationError> {
-        let summaries = match &self.data {
-            Data::Ledger(l) => l.summarize(SummaryOptions::new(self.as_of, self.unit))?,
-            Data::Summaries(s) => s.clone(),
-        };
-        if summaries.is_empty() {
-            return Err(ValuationError::EmptyBase);
-        }
-        let fit_error = |model: &str, source: BoxError| ValuationError::Fit {
-            model: model.to_string(),
-            source,
-        };
-        let transactions: Box<dyn TransactionModel + 'a> = match self.transactions {
-            Source::Fitted(m) => m,
-            Source::Fit(p) => {
-                let m = p
-                    .fit_transactions(&summaries.patterns())
-                    .map_err(|e| fit_error(p.model_name(), e))?;
-                if m.unit() != self.unit {
-                    return Err(ValuationError::UnitMismatch {
-                        what: "the fitted transaction model",
-                        expected: self.unit,
-                        found: m.unit(),
-                    });
-                }
-                m
-            }
-        };
-        let spend: Box<dyn SpendModel + 'a> = match self.spend {
-            Source::Fitted(m) => m,
-            Source::Fit(p) => p
-                .fit_spend(&summaries)
-                .map_err(|e| fit_error(p.model_name(), e))?,
-        };
+        let summaries = self.summarize()?;
+        let (transactions, spend) =
+            fit_models(self.transactions, self.spend, &summaries, self.unit)?;
         let rate = self.discount.continuous_per(self.unit);
-        let predictions = predict_all(
-            &summaries,
-            transactions.as_ref(),
-            spend.as_ref(),
-            self.horizon,
-            rate,
-            self.margin,
-        )?;
-
-        // Profiles carry the model values so that any segmenter can use them.
+        let models = Models {
+            transactions: transactions.as_ref(),
+            spend: spend.as_ref(),
+        };
+        let predictions = predict_all(&summaries, &models, self.horizon, rate, self.margin)?;
         let ledger = match &self.data {
             Data::Ledger(l) => Some(*l),
             Data::Summaries(_) => None,
         };
-        let mut profiles = Vec::with_capacity(summaries.len());
-        for (s, p) in summaries.iter().zip(&predictions) {
-            let segment_error = |source| ValuationError::Segment {
-                segmenter: "profile".into(),
-                source,
-            };
-            let mut profile = Profile::from_summary(s, self.unit)
-                .with_p_alive(p.p_alive)
-                .map_err(segment_error)?
-                .with_clv(p.clv)
-                .map_err(segment_error)?;
-            if let Some(c) = ledger.and_then(|l| l.customer(s.id())) {
-                profile = profile.with_attributes(c);
-            }
-            profiles.push(profile);
-        }
-        let asset =
-            self.asset_quality
-                .learn(&profiles)
-                .map_err(|source| ValuationError::Segment {
-                    segmenter: "asset quality".into(),
-                    source,
-                })?;
-        let classes = asset
-            .assign_all(&profiles)
-            .map_err(|source| ValuationError::Segment {
-                segmenter: "asset quality".into(),
-                source,
-            })?;
-        let mut segment_labels = Vec::with_capacity(self.segmenters.len());
-        for s in &self.segmenters {
-            let labels = s
-                .labels(&profiles)
-                .map_err(|source| ValuationError::Segment {
-                    segmenter: s.name().to_string(),
-                    source,
-                })?;
-            segment_labels.push((s.name().to_string(), labels));
-        }
+        let profiles = profiles(&summaries, &predictions, ledger, self.unit)?;
+        let segments = segment(&profiles, &self.asset_quality, &self.segmenters)?;
         let tiers = match (self.tiers, ledger) {
-            (Some(programme), Some(l)) => {
-                let customers: Vec<_> = l.customers().cloned().collect();
-                let replays = Evaluator::new(programme).evaluate_base(
-                    &customers,
-                    l.transactions(),
-                    &[],
-                    &[],
-                    self.as_of,
-                )?;
-                Some(
-                    replays
-                        .into_iter()
-                        .map(|r| {
-                            let (status, _, _) = r.into_parts();
-                            (status.customer, status.tier.to_string())
-                        })
-                        .collect::<HashMap<_, _>>(),
-                )
-            }
+            (Some(programme), Some(l)) => Some(tiers(programme, l, self.as_of)?),
             _ => None,
         };
         let kpis = match (self.kpi_period_days, ledger) {
             (Some(days), Some(l)) => Some(KpiReport::new(l, self.as_of, days)?),
             _ => None,
         };
-
-        let mut customers = Vec::with_capacity(summaries.len());
-        for (k, (s, p)) in summaries.iter().zip(&predictions).enumerate() {
-            let clv = money(p.clv).ok_or_else(|| ValuationError::Money {
-                customer: s.id().clone(),
-                value: p.clv,
-            })?;
-            customers.push(CustomerValue {
-                id: s.id().clone(),
-                segments: segment_labels
-                    .iter()
-                    .map(|(name, labels)| (name.clone(), labels[k].clone()))
-                    .collect(),
-                tier: tiers.as_ref().and_then(|t| t.get(s.id()).cloned()),
-                p_alive: p.p_alive,
-                expected_purchases: p.expected_purchases,
-                expected_spend: p.expected_spend,
-                dert: p.dert,
-                clv,
-                asset_class: classes[k],
-            });
-        }
+        let customers = customer_values(&summaries, &predictions, &segments, tiers.as_ref())?;
         let equity: Decimal = customers.iter().map(|c| c.clv).sum();
-        let by_segment = report::equity_by_segment(&customers);
-        let by_tier = report::equity_by(&customers, |c| c.tier.clone());
-        let by_asset_class = report::equity_by(&customers, |c| Some(c.asset_class.to_string()));
-        let mut at_risk = ValueAtRisk {
-            below_p_alive: self.at_risk_below,
-            customers: 0,
-            clv: Decimal::ZERO,
-            historical_spend: Decimal::ZERO,
-        };
-        for (c, s) in customers.iter().zip(summaries.iter()) {
-            if c.p_alive < self.at_risk_below {
-                at_risk.customers += 1;
-                at_risk.clv += c.clv;
-                at_risk.historical_spend += s.total_spend();
-            }
-        }
-        let clvs: Vec<f64> = predictions.iter().map(|p| p.clv).collect();
-        let concentration = Concentration::new(&clvs)?;
-        let top_shares = [0.01, 0.1, 0.2]
-            .iter()
-            .map(|&top| {
-                Ok(TopShare {
-                    top,
-                    share: concentration.top_share(top)?,
-                })
-            })
-            .collect::<Result<Vec<_>, KpiError>>()?;
-        let firm = match self.acquisition {
+        let firm = match &self.acquisition {
             Some(plan) => Some(firm_view(
-                &plan,
+                plan,
                 &summaries,
-                transactions.as_ref(),
-                spend.as_ref(),
+                &models,
                 self.margin,
                 self.discount,
                 self.unit,
@@ -760,40 +667,271 @@ impl<'a> Valuation<'a> {
             )?),
             None => None,
         };
-        let models = vec![
-            ModelSummary::new(
-                "transactions",
-                transactions.name(),
-                transactions.parameters(),
-                transactions.fit_report(),
-            ),
-            ModelSummary::new(
-                "spend",
-                spend.name(),
-                spend.parameters(),
-                spend.fit_report(),
-            ),
-        ];
-        Ok(EquityReport {
+        aggregate(Aggregate {
             as_of: self.as_of,
             unit: self.unit,
             horizon: self.horizon,
             margin: self.margin,
-            discount_rate: rate,
+            at_risk_below: self.at_risk_below,
+            summaries: &summaries,
+            predictions: &predictions,
             customers,
             equity,
-            by_segment,
-            by_tier,
-            by_asset_class,
-            value_at_risk: at_risk,
-            top_shares,
-            gini: concentration.gini(),
-            asset_cuts: (asset.clv_cut(), asset.p_alive_cut()),
+            asset_cuts: segments.asset_cuts,
             kpis,
-            models,
+            models: &models,
+            rate,
             firm,
         })
     }
+
+    /// Stage 1: the per-customer summaries at the as-of date.
+    fn summarize(&self) -> Result<Summaries, ValuationError> {
+        let summaries = match &self.data {
+            Data::Ledger(l) => l.summarize(SummaryOptions::new(self.as_of, self.unit))?,
+            Data::Summaries(s) => s.clone(),
+        };
+        if summaries.is_empty() {
+            return Err(ValuationError::EmptyBase);
+        }
+        Ok(summaries)
+    }
+}
+
+/// The two models of a valuation.
+struct Models<'m> {
+    transactions: &'m dyn TransactionModel,
+    spend: &'m dyn SpendModel,
+}
+
+/// Stage 2: the models, fitted where settings were given.
+#[allow(clippy::type_complexity)]
+fn fit_models<'a>(
+    transactions: Source<dyn TransactionModel + 'a, dyn FitTransactions<'a> + 'a>,
+    spend: Source<dyn SpendModel + 'a, dyn FitSpend<'a> + 'a>,
+    summaries: &Summaries,
+    unit: TimeUnit,
+) -> Result<(Box<dyn TransactionModel + 'a>, Box<dyn SpendModel + 'a>), ValuationError> {
+    let transactions = match transactions {
+        Source::Fitted(m) => m,
+        Source::Fit(p) => {
+            let m = p
+                .fit(&summaries.patterns())
+                .map_err(|source| ValuationError::Fit {
+                    part: "transaction model",
+                    source,
+                })?;
+            if m.unit() != unit {
+                return Err(ValuationError::UnitMismatch {
+                    what: "the fitted transaction model",
+                    expected: unit,
+                    found: m.unit(),
+                });
+            }
+            m
+        }
+    };
+    let spend = match spend {
+        Source::Fitted(m) => m,
+        Source::Fit(p) => p
+            .fit(&SpendData::from_summaries(summaries)?)
+            .map_err(|source| ValuationError::Fit {
+                part: "spend model",
+                source,
+            })?,
+    };
+    Ok((transactions, spend))
+}
+
+/// Stage 4: profiles carry the model values so that any segmenter can use them.
+fn profiles(
+    summaries: &Summaries,
+    predictions: &[Prediction],
+    ledger: Option<&Ledger>,
+    unit: TimeUnit,
+) -> Result<Vec<Profile>, ValuationError> {
+    let segment_error = |source| ValuationError::Segment {
+        segmenter: "profile".into(),
+        source,
+    };
+    let mut profiles = Vec::with_capacity(summaries.len());
+    for (s, p) in summaries.iter().zip(predictions) {
+        let mut profile = Profile::from_summary(s, unit)
+            .with_p_alive(p.p_alive)
+            .map_err(segment_error)?
+            .with_clv(p.clv)
+            .map_err(segment_error)?;
+        if let Some(c) = ledger.and_then(|l| l.customer(s.id())) {
+            profile = profile.with_attributes(c);
+        }
+        profiles.push(profile);
+    }
+    Ok(profiles)
+}
+
+/// What the segmentation stage produces.
+struct Segments {
+    classes: Vec<AssetClass>,
+    asset_cuts: (f64, f64),
+    /// Per named segmenter, its labels in customer order.
+    labels: Vec<(String, Vec<String>)>,
+}
+
+/// Stage 5: asset classes and the named segmenters' labels.
+fn segment(
+    profiles: &[Profile],
+    asset_quality: &AssetQualityParams,
+    segmenters: &[Box<dyn NamedSegmenter + '_>],
+) -> Result<Segments, ValuationError> {
+    let asset_error = |source| ValuationError::Segment {
+        segmenter: "asset quality".into(),
+        source,
+    };
+    let asset = asset_quality.learn(profiles).map_err(asset_error)?;
+    let classes = asset.assign_all(profiles).map_err(asset_error)?;
+    let mut labels = Vec::with_capacity(segmenters.len());
+    for s in segmenters {
+        let l = s
+            .labels(profiles)
+            .map_err(|source| ValuationError::Segment {
+                segmenter: s.name().to_string(),
+                source,
+            })?;
+        labels.push((s.name().to_string(), l));
+    }
+    Ok(Segments {
+        classes,
+        asset_cuts: (asset.clv_cut(), asset.p_alive_cut()),
+        labels,
+    })
+}
+
+/// Stage 6: each member's tier at the as-of date.
+fn tiers(
+    programme: &Programme,
+    ledger: &Ledger,
+    as_of: NaiveDate,
+) -> Result<HashMap<CustomerId, String>, ValuationError> {
+    let customers: Vec<_> = ledger.customers().cloned().collect();
+    let replays = Evaluator::new(programme).evaluate_base(
+        &customers,
+        ledger.transactions(),
+        &[],
+        &[],
+        as_of,
+    )?;
+    Ok(replays
+        .into_iter()
+        .map(|r| {
+            let (status, _, _) = r.into_parts();
+            (status.customer, status.tier.to_string())
+        })
+        .collect())
+}
+
+/// Stage 7: one row per customer, CLV in money.
+fn customer_values(
+    summaries: &Summaries,
+    predictions: &[Prediction],
+    segments: &Segments,
+    tiers: Option<&HashMap<CustomerId, String>>,
+) -> Result<Vec<CustomerValue>, ValuationError> {
+    let mut customers = Vec::with_capacity(summaries.len());
+    for (k, (s, p)) in summaries.iter().zip(predictions).enumerate() {
+        let clv = money(p.clv).ok_or_else(|| ValuationError::Money {
+            customer: s.id().clone(),
+            value: p.clv,
+        })?;
+        customers.push(CustomerValue {
+            id: s.id().clone(),
+            segments: segments
+                .labels
+                .iter()
+                .map(|(name, labels)| (name.clone(), labels[k].clone()))
+                .collect(),
+            tier: tiers.and_then(|t| t.get(s.id()).cloned()),
+            p_alive: p.p_alive,
+            expected_purchases: p.expected_purchases,
+            expected_spend: p.expected_spend,
+            dert: p.dert,
+            clv,
+            asset_class: segments.classes[k],
+        });
+    }
+    Ok(customers)
+}
+
+/// Everything the report is aggregated from.
+struct Aggregate<'v, 'm> {
+    as_of: NaiveDate,
+    unit: TimeUnit,
+    horizon: f64,
+    margin: f64,
+    at_risk_below: f64,
+    summaries: &'v Summaries,
+    predictions: &'v [Prediction],
+    customers: Vec<CustomerValue>,
+    equity: Decimal,
+    asset_cuts: (f64, f64),
+    kpis: Option<KpiReport>,
+    models: &'v Models<'m>,
+    rate: f64,
+    firm: Option<FirmValue>,
+}
+
+/// Stage 8: equity by group, value at risk, concentration, and the report.
+fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
+    let by_segment = report::equity_by_segment(&a.customers);
+    let by_tier = report::equity_by(&a.customers, |c| c.tier.clone());
+    let by_asset_class = report::equity_by(&a.customers, |c| Some(c.asset_class.to_string()));
+    let mut at_risk = ValueAtRisk {
+        below_p_alive: a.at_risk_below,
+        customers: 0,
+        clv: Decimal::ZERO,
+        historical_spend: Decimal::ZERO,
+    };
+    for (c, s) in a.customers.iter().zip(a.summaries.iter()) {
+        if c.p_alive < a.at_risk_below {
+            at_risk.customers += 1;
+            at_risk.clv += c.clv;
+            at_risk.historical_spend += s.total_spend();
+        }
+    }
+    let clvs: Vec<f64> = a.predictions.iter().map(|p| p.clv).collect();
+    let concentration = Concentration::new(&clvs)?;
+    let top_shares = [0.01, 0.1, 0.2]
+        .iter()
+        .map(|&top| {
+            Ok(TopShare {
+                top,
+                share: concentration.top_share(top)?,
+            })
+        })
+        .collect::<Result<Vec<_>, KpiError>>()?;
+    let (t, s) = (a.models.transactions, a.models.spend);
+    let models = vec![
+        ModelSummary::new("transactions", t.name(), t.parameters(), t.fit_report()),
+        ModelSummary::new("spend", s.name(), s.parameters(), s.fit_report()),
+    ];
+    Ok(EquityReport {
+        as_of: a.as_of,
+        unit: a.unit,
+        horizon: a.horizon,
+        margin: a.margin,
+        discount_rate: a.rate,
+        customers: a.customers,
+        equity: a.equity,
+        by_segment,
+        by_tier,
+        by_asset_class,
+        value_at_risk: at_risk,
+        top_shares,
+        gini: concentration.gini(),
+        asset_cuts: a.asset_cuts,
+        kpis: a.kpis,
+        models,
+        firm: a.firm,
+    })
 }
 
 /// CLV in money: rounded to cents.
@@ -803,10 +941,10 @@ fn money(value: f64) -> Option<Decimal> {
         .map(|d| d.round_dp(2))
 }
 
+/// Stage 3: one customer's predictions.
 fn predict_one(
     s: &crate::summary::CustomerSummary,
-    transactions: &dyn TransactionModel,
-    spend: &dyn SpendModel,
+    models: &Models<'_>,
     horizon: f64,
     rate: f64,
     margin: f64,
@@ -815,6 +953,7 @@ fn predict_one(
         customer: s.id().clone(),
         source,
     };
+    let (transactions, spend) = (models.transactions, models.spend);
     let h = History::from(s);
     let p_alive = transactions.p_alive(&h, 0.0).map_err(error)?;
     let expected_purchases = transactions
@@ -836,26 +975,23 @@ fn predict_one(
 
 fn predict_all(
     summaries: &Summaries,
-    transactions: &dyn TransactionModel,
-    spend: &dyn SpendModel,
+    models: &Models<'_>,
     horizon: f64,
     rate: f64,
     margin: f64,
 ) -> Result<Vec<Prediction>, ValuationError> {
     summaries
         .iter()
-        .map(|s| predict_one(s, transactions, spend, horizon, rate, margin))
+        .map(|s| predict_one(s, models, horizon, rate, margin))
         .collect()
 }
 
 /// The firm view: current equity plus future cohorts, and GLS elasticities at the base's implied
 /// retention per acquisition period.
-#[allow(clippy::too_many_arguments)]
 fn firm_view(
     plan: &Acquisition,
     summaries: &Summaries,
-    transactions: &dyn TransactionModel,
-    spend: &dyn SpendModel,
+    models: &Models<'_>,
     margin: f64,
     discount: DiscountRate,
     unit: TimeUnit,
@@ -865,6 +1001,7 @@ fn firm_view(
         customer: CustomerId::from(0u64),
         source,
     };
+    let (transactions, spend) = (models.transactions, models.spend);
     let rate = discount.continuous_per(unit);
     let period = unit.from_days(plan.period_days);
     // A new customer: the first purchase at acquisition plus the discounted residual purchases.

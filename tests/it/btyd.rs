@@ -2,11 +2,11 @@
 #![allow(clippy::excessive_precision)]
 
 use chrono::NaiveDate;
-use customer_assets::models::bg_nbd::{BgNbd, BgNbdParams};
-use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParams};
+use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters, BgNbdParams};
+use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParameters, MbgNbdParams};
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
 use customer_assets::simulate::{simulate, BgNbdProcess, ParetoNbdProcess, SimulationOptions};
-use customer_assets::{History, Patterns, TimeUnit, TransactionModel};
+use customer_assets::{Fit, History, Patterns, TimeUnit, TransactionModel};
 use proptest::prelude::*;
 
 /// One row of `cdnow_summary.csv`.
@@ -56,7 +56,16 @@ fn close(got: f64, want: f64, tol: f64, what: &str) {
 
 #[test]
 fn bg_nbd_published_parameters_give_the_published_log_likelihood_and_worked_example() {
-    let model = BgNbd::new(0.243, 4.414, 0.793, 2.426, TimeUnit::WEEKS).unwrap();
+    let model = BgNbd::new(
+        BgNbdParameters {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
     let ll = model.total_log_likelihood(&cdnow_patterns()).unwrap();
     close(ll, -9582.43, 0.05, "ll at the rounded published parameters");
     let h = History::new(2, 30.43, 38.86);
@@ -72,7 +81,7 @@ fn bg_nbd_published_parameters_give_the_published_log_likelihood_and_worked_exam
 #[test]
 fn bg_nbd_golden_cdnow_fit() {
     let fitted = BgNbdParams::new().fit(&cdnow_patterns()).unwrap();
-    let p = fitted.params();
+    let p = fitted.parameters();
     close(p.r, 0.243, 5e-4, "r");
     close(p.alpha, 4.414, 5e-4, "alpha");
     close(p.a, 0.793, 5e-4, "a");
@@ -136,10 +145,28 @@ fn pareto_cdnow() -> ParetoNbd {
     ParetoNbd::new(0.553, 10.578, 0.606, 11.669, TimeUnit::WEEKS).unwrap()
 }
 fn bg_cdnow() -> BgNbd {
-    BgNbd::new(0.243, 4.414, 0.793, 2.426, TimeUnit::WEEKS).unwrap()
+    BgNbd::new(
+        BgNbdParameters {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap()
 }
 fn mbg_cdnow() -> MbgNbd {
-    MbgNbd::new(0.525, 6.183, 0.891, 1.614, TimeUnit::WEEKS).unwrap()
+    MbgNbd::new(
+        MbgNbdParameters {
+            r: 0.525,
+            alpha: 6.183,
+            a: 0.891,
+            b: 1.614,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -342,7 +369,7 @@ fn pareto_nbd_golden_cdnow_fit() {
 #[test]
 fn mbg_nbd_golden_cdnow_fit() {
     let fitted = MbgNbdParams::new().fit(&cdnow_patterns()).unwrap();
-    let p = fitted.params();
+    let p = fitted.parameters();
     close(p.r, 0.525, 5e-4, "r");
     close(p.alpha, 6.183, 5e-4, "alpha");
     close(p.a, 0.891, 5e-4, "a");
@@ -413,9 +440,15 @@ proptest! {
         days in 0.5f64..30.0,
     ) {
         let unit = TimeUnit::custom_days(days).unwrap();
-        let bg = BgNbd::new(v[0], v[1], v[2], v[3], unit).unwrap();
+        let bg = BgNbd::new(
+BgNbdParameters { r: v[0], alpha: v[1], a: v[2], b: v[3] },
+unit,
+).unwrap();
         prop_assert_eq!(serde_json::from_str::<BgNbd>(&serde_json::to_string(&bg).unwrap()).unwrap(), bg);
-        let mbg = MbgNbd::new(v[0], v[1], v[2], v[3], unit).unwrap();
+        let mbg = MbgNbd::new(
+MbgNbdParameters { r: v[0], alpha: v[1], a: v[2], b: v[3] },
+unit,
+).unwrap();
         prop_assert_eq!(serde_json::from_str::<MbgNbd>(&serde_json::to_string(&mbg).unwrap()).unwrap(), mbg);
         let p = ParetoNbd::new(v[0], v[1], v[2], v[3], unit).unwrap();
         prop_assert_eq!(serde_json::from_str::<ParetoNbd>(&serde_json::to_string(&p).unwrap()).unwrap(), p);
@@ -464,7 +497,7 @@ fn bg_nbd_recovers_simulated_parameters_within_three_standard_errors() {
     .acquisition_days(84);
     let base = simulate(&process, &opts).unwrap();
     let fitted = BgNbdParams::new().fit(base.patterns()).unwrap();
-    let (p, se) = (fitted.params(), fitted.standard_errors().unwrap());
+    let (p, se) = (fitted.parameters(), fitted.standard_errors().unwrap());
     for (name, est, se, want) in [
         ("r", p.r, se.r, truth[0]),
         ("alpha", p.alpha, se.alpha, truth[1]),
@@ -525,7 +558,7 @@ fn bg_nbd_wald_intervals_cover_the_truth() {
         .acquisition_days(84);
         let base = simulate(&process, &opts).unwrap();
         let fitted = BgNbdParams::new().fit(base.patterns()).unwrap();
-        let (p, se) = (fitted.params(), fitted.standard_errors().unwrap());
+        let (p, se) = (fitted.parameters(), fitted.standard_errors().unwrap());
         for (est, se, want) in [
             (p.r, se.r, truth[0]),
             (p.alpha, se.alpha, truth[1]),

@@ -1584,8 +1584,8 @@ mod forecasts {
 
     #[test]
     fn bg_nbd_order_forecast_matches_the_share_of_simulated_bg_nbd_customers_keeping_a_tier() {
+        use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
         use customer_assets::simulate::{simulate, BgNbdProcess, SimulationOptions};
-        use customer_assets::BgNbd;
         // "Three orders in a calendar year for Silver, eight for Gold; re-bucketed every Jan 1."
         let l = TierLadder::new(
             Metric::Orders,
@@ -1625,7 +1625,7 @@ mod forecasts {
         let summaries = ledger
             .summarize(SummaryOptions::new(as_of, TimeUnit::WEEKS))
             .unwrap();
-        let model = BgNbd::new(r, alpha, a, b, TimeUnit::WEEKS).unwrap();
+        let model = BgNbd::new(BgNbdParameters { r, alpha, a, b }, TimeUnit::WEEKS).unwrap();
         let spend = FlatSpend(1.0);
         let ev = Evaluator::new(&p);
         let forecast = TierForecaster::new(ev, &model, &spend)
