@@ -5,8 +5,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use customer_assets::advanced::{ln_hyp2f1, ln_hyp2f1_grad};
 use customer_assets::models::gamma_gamma::{GammaGammaParams, SpendData};
-use customer_assets::special::{ln_hyp2f1, ln_hyp2f1_grad};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Gamma, Poisson};
 

@@ -12,7 +12,7 @@
 //! 3. **Summaries** ([`summary`]): per-customer frequency, recency, age and monetary value at an
 //!    as-of date that is always an input, in an explicit [`TimeUnit`]; a mergeable accumulator; and
 //!    weighted (x, t_x, T) [`Patterns`] for fitting.
-//! 4. **Models** ([`models`], fitted by [`fit`] with the numerics of [`special`]): BG/NBD, MBG/NBD,
+//! 4. **Models** ([`models`], fitted through [`fit`]; numerics in [`advanced`]): BG/NBD, MBG/NBD,
 //!    Pareto/NBD and Gamma-Gamma; BG/BB; sBG and beta-discrete-Weibull; checked by [`validation`].
 //!    **Segmenters** ([`segment`]), **KPIs** ([`kpi`]) and **loyalty tiers** ([`loyalty`]).
 //! 5. **The valuation** ([`valuation`]) composes them into the customer-equity report.
@@ -91,6 +91,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod advanced;
 pub mod error;
 pub mod fit;
 pub mod kpi;
@@ -101,7 +102,7 @@ mod optimize;
 pub mod records;
 pub mod segment;
 pub mod simulate;
-pub mod special;
+pub(crate) mod special;
 pub mod summary;
 pub mod time;
 pub mod validation;

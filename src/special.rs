@@ -34,6 +34,7 @@ const RESCALE_ABOVE: f64 = 1e200;
 
 /// Why a special function could not be evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SpecialError {
     /// The series did not reach full precision within [`MAX_TERMS`] terms.
     #[error("2F1({a}, {b}; {c}; {z}) did not converge within {terms} terms")]
@@ -101,14 +102,14 @@ pub enum SpecialError {
 /// (z < 0 with c below both a and b, where ₂F₁ oscillates in sign).
 ///
 /// ```
-/// use customer_assets::special::ln_hyp2f1;
+/// use customer_assets::advanced::ln_hyp2f1;
 /// // 2F1(0.5, 0.7; 2.2; 0.999) = 1.365136... (SciPy returns inf here).
 /// let v = ln_hyp2f1(0.5, 0.7, 2.2, 0.999)?.exp();
 /// assert!((v - 1.365136).abs() < 1e-6);
 /// // A Pareto/NBD argument where Cephes-style code returns garbage: about 1.38e169.
 /// let ln = ln_hyp2f1(101.16, 100.55, 102.16, 0.98)?;
 /// assert!((ln / std::f64::consts::LN_10 - 169.14).abs() < 0.01);
-/// # Ok::<(), customer_assets::special::SpecialError>(())
+/// # Ok::<(), customer_assets::advanced::SpecialError>(())
 /// ```
 pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, SpecialError> {
     evaluate(a, b, c, z, false).map(|(v, _)| v)
@@ -122,13 +123,13 @@ pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, SpecialError> {
 /// series then terminates, but its derivative does not).
 ///
 /// ```
-/// use customer_assets::special::{ln_hyp2f1, ln_hyp2f1_grad};
+/// use customer_assets::advanced::{ln_hyp2f1, ln_hyp2f1_grad};
 /// let (v, g) = ln_hyp2f1_grad(1.5, 2.0, 3.5, 0.4)?;
 /// let h = 1e-6;
 /// let fd = (ln_hyp2f1(1.5, 2.0, 3.5, 0.4 + h)? - ln_hyp2f1(1.5, 2.0, 3.5, 0.4 - h)?) / (2.0 * h);
 /// assert!((g[3] - fd).abs() < 1e-6);
 /// assert_eq!(v, ln_hyp2f1(1.5, 2.0, 3.5, 0.4)?);
-/// # Ok::<(), customer_assets::special::SpecialError>(())
+/// # Ok::<(), customer_assets::advanced::SpecialError>(())
 /// ```
 pub fn ln_hyp2f1_grad(a: f64, b: f64, c: f64, z: f64) -> Result<(f64, [f64; 4]), SpecialError> {
     if is_non_positive_integer(a) || is_non_positive_integer(b) {
@@ -609,13 +610,13 @@ impl APlusOneSeries {
 /// Errors as [`ln_hyp2f1_grad`].
 ///
 /// ```
-/// use customer_assets::special::{ln_hyp2f1_a_plus_one_grad, ln_hyp2f1_grad};
+/// use customer_assets::advanced::{ln_hyp2f1_a_plus_one_grad, ln_hyp2f1_grad};
 /// let (v, [da, db, dz]) = ln_hyp2f1_a_plus_one_grad(3.2, 1.6, 0.09)?;
 /// let (w, g) = ln_hyp2f1_grad(3.2, 1.6, 4.2, 0.09)?;
 /// assert!((v - w).abs() < 1e-14);
 /// assert!((da - (g[0] + g[2])).abs() < 1e-14 && (db - g[1]).abs() < 1e-14);
 /// assert!((dz - g[3]).abs() < 1e-13);
-/// # Ok::<(), customer_assets::special::SpecialError>(())
+/// # Ok::<(), customer_assets::advanced::SpecialError>(())
 /// ```
 pub fn ln_hyp2f1_a_plus_one_grad(a: f64, b: f64, z: f64) -> Result<(f64, [f64; 3]), SpecialError> {
     if let Some(fast) = a_plus_one_fast(a, b, z) {
@@ -688,7 +689,7 @@ pub(crate) fn one_minus_exp_over(c: f64, l: f64) -> f64 {
 /// ln(eᵃ + eᵇ) without overflow or underflow; `-inf` inputs are exact zeros.
 ///
 /// ```
-/// use customer_assets::special::log_sum_exp;
+/// use customer_assets::advanced::log_sum_exp;
 /// assert!((log_sum_exp(1000.0, 1000.0) - (1000.0 + 2f64.ln())).abs() < 1e-12);
 /// assert_eq!(log_sum_exp(f64::NEG_INFINITY, 3.0), 3.0);
 /// ```
@@ -708,7 +709,7 @@ pub fn log_sum_exp(a: f64, b: f64) -> f64 {
 /// callers check.
 ///
 /// ```
-/// use customer_assets::special::log_diff_exp;
+/// use customer_assets::advanced::log_diff_exp;
 /// assert!((log_diff_exp(2.0, 1.0) - (2f64.exp() - 1f64.exp()).ln()).abs() < 1e-12);
 /// assert!(log_diff_exp(1.0, 2.0).is_nan());
 /// ```
@@ -726,7 +727,7 @@ pub fn log_diff_exp(a: f64, b: f64) -> f64 {
 /// NaN for x > 0.
 ///
 /// ```
-/// use customer_assets::special::ln_1m_exp;
+/// use customer_assets::advanced::ln_1m_exp;
 /// assert!((ln_1m_exp(-1e-20) - (1e-20f64).ln()).abs() < 1e-12);
 /// assert!((ln_1m_exp(-50.0) + (-50f64).exp()).abs() < 1e-30);
 /// ```
@@ -743,7 +744,7 @@ pub fn ln_1m_exp(x: f64) -> f64 {
 /// ln Σ eˣⁱ over a slice, without overflow; −inf for an empty slice.
 ///
 /// ```
-/// use customer_assets::special::log_sum_exp_slice;
+/// use customer_assets::advanced::log_sum_exp_slice;
 /// assert!((log_sum_exp_slice(&[0.0, 0.0, 0.0]) - 3f64.ln()).abs() < 1e-12);
 /// ```
 pub fn log_sum_exp_slice(values: &[f64]) -> f64 {

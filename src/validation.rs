@@ -25,6 +25,7 @@ use crate::summary::Summaries;
 
 /// Why a validation could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ValidationError {
     /// The summaries have no holdout period (see `SummaryOptions::holdout_end`).
     #[error("the summaries have no holdout period")]

@@ -47,6 +47,7 @@ pub type SimRng = ChaCha8Rng;
 
 /// Why a simulation could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SimulationError {
     /// A process or spend parameter is not a finite positive number (or outside its range).
     #[error("parameter {name} = {value} is invalid: {reason}")]

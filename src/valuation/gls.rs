@@ -16,6 +16,7 @@
 
 /// Why a margin multiple is not defined.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GlsError {
     /// Retention must lie in [0, 1].
     #[error("retention {0} is not in 0..=1")]
