@@ -147,12 +147,6 @@ impl TransactionModel for Nbd {
             + n * (t / (a + t)).ln())
         .exp())
     }
-    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
-        Ok(self.r * t / self.alpha)
-    }
-    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
-        self.purchase_probability(&History::new(0, 0.0, 0.0), n, t)
-    }
     /// Without dropout the discounted purchases are E[λ] / δ.
     fn dert(&self, h: &History, rate: f64) -> Result<f64, PredictError> {
         Ok((self.r + f64::from(h.frequency)) / (self.alpha + h.age) / rate)

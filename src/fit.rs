@@ -174,26 +174,44 @@ impl Covariance {
     }
 
     /// The covariance of the natural parameters exp(θ) from the covariance of θ.
-    #[allow(dead_code)] // used by the models as they move to the shared vocabulary
     pub(crate) fn from_log_parameters(
         names: &[&str],
         theta: &[f64],
         log_covariance: &[Vec<f64>],
     ) -> Result<Self, InvalidParameter> {
-        let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
-        let matrix = p
+        let estimates: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
+        Covariance::from_log_covariance(names, &estimates, log_covariance)
+    }
+
+    /// The covariance of positive estimates pᵢ from the covariance of their logarithms:
+    /// pᵢ pⱼ cov(ln pᵢ, ln pⱼ). The diagonal is formed as (pᵢ √cov(ln pᵢ))², whose correctly
+    /// rounded square root is exactly pᵢ √cov(ln pᵢ), the delta-method standard error, so
+    /// standard errors read back from the matrix are those of the scalar formula to the bit.
+    pub(crate) fn from_log_covariance(
+        names: &[&str],
+        estimates: &[f64],
+        log_covariance: &[Vec<f64>],
+    ) -> Result<Self, InvalidParameter> {
+        let entry = |i: usize, j: usize| {
+            log_covariance
+                .get(i)
+                .and_then(|row| row.get(j))
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        let matrix = estimates
             .iter()
             .enumerate()
             .map(|(i, pi)| {
-                p.iter()
+                estimates
+                    .iter()
                     .enumerate()
                     .map(|(j, pj)| {
-                        let c = log_covariance
-                            .get(i)
-                            .and_then(|row| row.get(j))
-                            .copied()
-                            .unwrap_or(f64::NAN);
-                        pi * pj * c
+                        if i == j {
+                            (pi * entry(i, i).max(0.0).sqrt()).powi(2)
+                        } else {
+                            pi * pj * entry(i, j)
+                        }
                     })
                     .collect()
             })

@@ -284,7 +284,7 @@ pub enum ValuationError {
         source: BoxError,
     },
     /// The base's spend data could not be formed for the spend model.
-    #[error(transparent)]
+    #[error("the spend model's data: {0}")]
     SpendData(#[from] SpendDataError),
     /// A prediction failed for a customer.
     #[error("customer {customer}: {source}")]
