@@ -8,9 +8,9 @@
 //! and for sbg/bdw `projected_alive` (an array for one cohort, an object of arrays by cohort name
 //! for several).
 
-use customer_assets::fit::FitReport;
+use customer_assets::fit::{Fit, FitReport};
 use customer_assets::models::bdw::BdwFit;
-use customer_assets::models::bg_bb::{BgBbFit, DiscretePatterns};
+use customer_assets::models::bg_bb::{BgBbParams, DiscretePatterns};
 use customer_assets::models::contractual::{Cohort, RetentionModel};
 use customer_assets::models::sbg::SbgFit;
 use customer_assets::TimeUnit;
@@ -96,8 +96,8 @@ fn parse_f64(path: &str, record: &csv::StringRecord, i: usize, name: &str) -> Re
         })
 }
 
-/// Reads `frequency,recency,n_periods[,weights]`.
-pub fn read_discrete_patterns(path: &str) -> Result<DiscretePatterns, String> {
+/// Reads `frequency,recency,n_periods[,weights]`; `period` is the length of one opportunity.
+pub fn read_discrete_patterns(path: &str, period: TimeUnit) -> Result<DiscretePatterns, String> {
     let mut reader = csv_reader(path)?;
     let headers = reader
         .headers()
@@ -117,25 +117,30 @@ pub fn read_discrete_patterns(path: &str) -> Result<DiscretePatterns, String> {
         };
         rows.push((x, t_x, n, w));
     }
-    DiscretePatterns::new(rows).map_err(|e| format!("{path}: {e} (data rows counted from 0)"))
+    DiscretePatterns::new(period, rows)
+        .map_err(|e| format!("{path}: {e} (data rows counted from 0)"))
 }
 
 fn fit_bg_bb(path: &str) -> Result<Value, String> {
-    let data = read_discrete_patterns(path)?;
     // One opportunity per period; the period's calendar length does not enter the fit.
     let period = TimeUnit::custom_days(365.0).map_err(|e| e.to_string())?;
-    let fitted = BgBbFit::new()
-        .fit(&data, period)
-        .map_err(|e| e.to_string())?;
-    let p = fitted.params().to_array();
-    let se = fitted.standard_errors();
+    let data = read_discrete_patterns(path, period)?;
+    let fitted = BgBbParams::new().fit(&data).map_err(|e| e.to_string())?;
+    let p = fitted.parameters();
+    let se = fitted
+        .standard_errors()
+        .map(|s| [s.alpha, s.beta, s.gamma, s.delta]);
     Ok(Value::Object(report_json(
         "bg-bb",
         &["alpha", "beta", "gamma", "delta"],
-        &p,
+        &[p.alpha, p.beta, p.gamma, p.delta],
         se.as_ref().map(|s| s.as_slice()),
-        fitted.report(),
+        fit_report(fitted.report())?,
     )))
+}
+
+fn fit_report(report: Option<&FitReport>) -> Result<&FitReport, String> {
+    report.ok_or_else(|| "the fitted model has no fit report".to_string())
 }
 
 /// Reads `cohort,period,alive` into cohorts in the order they first appear; each cohort's

@@ -2,6 +2,7 @@
 //! projection, and (with the fitted continuous models) `clv validate` on CDNOW.
 
 use chrono::NaiveDate;
+use customer_assets::fit::Fit;
 use customer_assets::models::contractual::Cohort;
 use customer_assets::models::sbg::SbgFit;
 use customer_assets::simulate::{simulate, BgNbdProcess, SimulationOptions};
@@ -129,21 +130,20 @@ fn retention_validation_compares_projected_and_actual_survivors() {
 
 #[test]
 fn bg_bb_holdout_validation_on_simulated_opportunities() {
-    use customer_assets::models::bg_bb::{BgBbFit, DiscretePatterns};
+    use customer_assets::models::bg_bb::{BgBbParams, DiscretePatterns};
     use customer_assets::simulate::BgBbProcess;
     use customer_assets::validation::{validate_holdout, HoldoutRecord};
 
     let process = BgBbProcess::new(1.2, 0.75, 0.66, 2.8).unwrap();
     let customers = process.with_holdout(20_000, 6, 5, 77);
     let data = DiscretePatterns::new(
+        TimeUnit::custom_days(365.0).unwrap(),
         customers
             .iter()
             .map(|(h, _)| (h.frequency, h.recency as u32, h.age as u32, 1.0)),
     )
     .unwrap();
-    let fitted = BgBbFit::new()
-        .fit(&data, TimeUnit::custom_days(365.0).unwrap())
-        .unwrap();
+    let fitted = BgBbParams::new().fit(&data).unwrap();
     let records: Vec<HoldoutRecord> = customers
         .iter()
         .map(|(h, later)| HoldoutRecord {
@@ -166,7 +166,7 @@ fn bg_bb_holdout_validation_on_simulated_opportunities() {
         }
     }
     assert!(
-        (report.log_likelihood - fitted.report().log_likelihood).abs()
+        (report.log_likelihood - fitted.report().unwrap().log_likelihood).abs()
             < 1e-6 * report.log_likelihood.abs()
     );
 }
