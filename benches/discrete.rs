@@ -6,10 +6,10 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use customer_assets::fit::Fit;
-use customer_assets::models::bdw::BdwFit;
+use customer_assets::models::bdw::BdwParams;
 use customer_assets::models::bg_bb::BgBbParams;
 use customer_assets::models::contractual::{Cohort, RetentionModel};
-use customer_assets::models::sbg::SbgFit;
+use customer_assets::models::sbg::SbgParams;
 use customer_assets::simulate::{BgBbProcess, RetentionProcess};
 use customer_assets::TimeUnit;
 
@@ -46,13 +46,12 @@ fn bench(c: &mut Criterion) {
         })
         .unwrap_or_default();
     c.bench_function("sbg_fit_12_cohorts", |b| {
-        b.iter(|| SbgFit::new().fit(black_box(&cohorts)).ok())
+        b.iter(|| SbgParams::new().fit(black_box(&cohorts)).ok())
     });
     c.bench_function("bdw_fit_12_cohorts", |b| {
-        b.iter(|| BdwFit::new().fit(black_box(&cohorts)).ok())
+        b.iter(|| BdwParams::new().fit(black_box(&cohorts)).ok())
     });
-    if let Ok(f) = BdwFit::new().fit(&cohorts) {
-        let m = *f.model();
+    if let Ok(m) = BdwParams::new().fit(&cohorts) {
         c.bench_function("bdw_derl_numerical_d10", |b| {
             b.iter(|| m.derl(black_box(0.1), 5))
         });

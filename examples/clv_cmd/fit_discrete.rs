@@ -9,10 +9,10 @@
 //! for several).
 
 use customer_assets::fit::{Fit, FitReport};
-use customer_assets::models::bdw::BdwFit;
+use customer_assets::models::bdw::BdwParams;
 use customer_assets::models::bg_bb::{BgBbParams, DiscretePatterns};
 use customer_assets::models::contractual::{Cohort, RetentionModel};
-use customer_assets::models::sbg::SbgFit;
+use customer_assets::models::sbg::SbgParams;
 use customer_assets::TimeUnit;
 use serde_json::{json, Map, Value};
 
@@ -194,44 +194,47 @@ fn fit_retention(model: &str, path: &str, periods: Option<usize>) -> Result<Valu
         .map(|c| c.calibration(periods.unwrap_or(usize::MAX)))
         .collect();
     let (mut out, fitted): (Map<String, Value>, Box<dyn RetentionModel>) = if model == "sbg" {
-        let f = SbgFit::new().fit(&calibration).map_err(|e| e.to_string())?;
-        let p = [f.params().alpha(), f.params().beta()];
-        let se = f.standard_errors();
-        (
-            report_json(
-                "sbg",
-                &["alpha", "beta"],
-                &p,
-                se.as_ref().map(|s| s.as_slice()),
-                f.report(),
-            ),
-            Box::new(*f.model()),
-        )
+        let f = SbgParams::new()
+            .fit(&calibration)
+            .map_err(|e| e.to_string())?;
+        let p = f.parameters();
+        let se = f.standard_errors().map(|s| [s.alpha, s.beta]);
+        let out = report_json(
+            "sbg",
+            &["alpha", "beta"],
+            &[p.alpha, p.beta],
+            se.as_ref().map(|s| s.as_slice()),
+            fit_report(f.report())?,
+        );
+        (out, Box::new(f))
     } else {
-        let f = BdwFit::new().fit(&calibration).map_err(|e| e.to_string())?;
-        let p = [f.params().alpha(), f.params().beta(), f.params().c()];
-        let se = f.standard_errors();
-        (
-            report_json(
-                "bdw",
-                &["alpha", "beta", "c"],
-                &p,
-                se.as_ref().map(|s| s.as_slice()),
-                f.report(),
-            ),
-            Box::new(*f.model()),
-        )
+        let f = BdwParams::new()
+            .fit(&calibration)
+            .map_err(|e| e.to_string())?;
+        let p = f.parameters();
+        let se = f.standard_errors().map(|s| [s.alpha, s.beta, s.c]);
+        let out = report_json(
+            "bdw",
+            &["alpha", "beta", "c"],
+            &[p.alpha, p.beta, p.c],
+            se.as_ref().map(|s| s.as_slice()),
+            fit_report(f.report())?,
+        );
+        (out, Box::new(f))
     };
-    let project = |c: &Cohort| -> Value {
+    let project = |c: &Cohort| -> Result<Value, String> {
         let last = c.periods().max(periods.unwrap_or(0)) as u32;
-        json!(fitted.projected_survivors(c.acquired(), last))
+        let survivors = fitted
+            .projected_survivors(c.acquired(), last)
+            .map_err(|e| format!("cohort {:?}: {e}", c.name()))?;
+        Ok(json!(survivors))
     };
     let projected = if cohorts.len() == 1 {
-        project(&cohorts[0])
+        project(&cohorts[0])?
     } else {
         let mut m = Map::new();
         for c in &cohorts {
-            m.insert(c.name().to_string(), project(c));
+            m.insert(c.name().to_string(), project(c)?);
         }
         Value::Object(m)
     };

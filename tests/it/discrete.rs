@@ -2,10 +2,10 @@
 //! simulated data, and the `clv fit` subcommand for bg-bb, sbg and bdw.
 
 use customer_assets::fit::Fit;
-use customer_assets::models::bdw::BdwFit;
+use customer_assets::models::bdw::BdwParams;
 use customer_assets::models::bg_bb::{BgBb, BgBbParams, DiscretePatterns};
 use customer_assets::models::contractual::{Cohort, RetentionModel};
-use customer_assets::models::sbg::SbgFit;
+use customer_assets::models::sbg::SbgParams;
 use customer_assets::simulate::{BgBbProcess, RetentionProcess};
 use customer_assets::{History, TimeUnit, TransactionModel};
 
@@ -175,20 +175,17 @@ fn sbg_reproduces_the_regular_and_high_end_fits() {
         ),
     ] {
         let cohort = Cohort::new(name, data.to_vec()).unwrap();
-        let fitted = SbgFit::new().fit(&[cohort.calibration(7)]).unwrap();
-        let p = fitted.params();
-        assert_eq!(
-            (round3(p.alpha()), round3(p.beta())),
-            (alpha, beta),
-            "{name}"
-        );
+        let fitted = SbgParams::new().fit(&[cohort.calibration(7)]).unwrap();
+        let p = fitted.parameters();
+        assert_eq!((round3(p.alpha), round3(p.beta)), (alpha, beta), "{name}");
+        let report = fitted.report().unwrap();
         assert!(
-            (fitted.report().log_likelihood - ll).abs() < 0.01,
+            (report.log_likelihood - ll).abs() < 0.01,
             "{name}: {}",
-            fitted.report().log_likelihood
+            report.log_likelihood
         );
-        let m = fitted.model();
-        let survivors = m.projected_survivors(1000.0, 12);
+        let m = &fitted;
+        let survivors = m.projected_survivors(1000.0, 12).unwrap();
         for (t, want) in (8..=12).zip(projected) {
             assert!(
                 (survivors[t] - want).abs() < 0.5,
@@ -224,10 +221,12 @@ fn sbg_reproduces_the_regular_and_high_end_fits() {
 fn bdw_fits_the_same_data_at_least_as_well() {
     for data in [REGULAR, HIGH_END] {
         let cal = [Cohort::new("c", data.to_vec()).unwrap().calibration(7)];
-        let sbg = SbgFit::new().fit(&cal).unwrap();
-        let bdw = BdwFit::new().fit(&cal).unwrap();
-        assert!(bdw.report().log_likelihood >= sbg.report().log_likelihood - 1e-6);
-        assert!(bdw.model().derl(0.1, 3).unwrap() > 0.0);
+        let sbg = SbgParams::new().fit(&cal).unwrap();
+        let bdw = BdwParams::new().fit(&cal).unwrap();
+        assert!(
+            bdw.report().unwrap().log_likelihood >= sbg.report().unwrap().log_likelihood - 1e-6
+        );
+        assert!(bdw.derl(0.1, 3).unwrap() > 0.0);
     }
 }
 
@@ -243,14 +242,15 @@ fn sbg_and_bdw_recover_simulated_parameters() {
                 .unwrap()
         })
         .collect();
-    let fitted = SbgFit::new().fit(&cohorts).unwrap();
-    let (est, se) = (fitted.params(), fitted.standard_errors().unwrap());
+    let fitted = SbgParams::new().fit(&cohorts).unwrap();
+    let (est, se) = (fitted.parameters(), fitted.standard_errors().unwrap());
+    let se = [se.alpha, se.beta];
     assert!(
-        (est.alpha() - sbg_truth[0]).abs() < 3.0 * se[0],
+        (est.alpha - sbg_truth[0]).abs() < 3.0 * se[0],
         "{est:?} {se:?}"
     );
     assert!(
-        (est.beta() - sbg_truth[1]).abs() < 3.0 * se[1],
+        (est.beta - sbg_truth[1]).abs() < 3.0 * se[1],
         "{est:?} {se:?}"
     );
 
@@ -263,10 +263,11 @@ fn sbg_and_bdw_recover_simulated_parameters() {
                 .unwrap()
         })
         .collect();
-    let fitted = BdwFit::new().fit(&cohorts).unwrap();
-    let p = fitted.params();
-    let est = [p.alpha(), p.beta(), p.c()];
+    let fitted = BdwParams::new().fit(&cohorts).unwrap();
+    let p = fitted.parameters();
+    let est = [p.alpha, p.beta, p.c];
     let se = fitted.standard_errors().unwrap();
+    let se = [se.alpha, se.beta, se.c];
     for k in 0..3 {
         assert!(
             (est[k] - bdw_truth[k]).abs() < 3.0 * se[k],
@@ -401,4 +402,39 @@ fn deserialization_checks_what_the_constructors_check() {
     assert!(serde_json::from_str::<DiscretePatterns>(good).is_ok());
     let bad = r#"{"period":365,"items":[{"frequency":3,"recency":2,"periods":6,"weight":1}]}"#;
     assert!(serde_json::from_str::<DiscretePatterns>(bad).is_err());
+}
+
+#[test]
+fn fitted_retention_models_round_trip_through_json_and_reject_invalid_parameters() {
+    use customer_assets::models::bdw::Bdw;
+    use customer_assets::models::sbg::Sbg;
+
+    let cal = [Cohort::new("regular", REGULAR.to_vec())
+        .unwrap()
+        .calibration(7)];
+    let sbg = SbgParams::new().fit(&cal).unwrap();
+    let back: Sbg = serde_json::from_str(&serde_json::to_string(&sbg).unwrap()).unwrap();
+    assert!((back.parameters().alpha - sbg.parameters().alpha).abs() <= 1e-14);
+    assert_eq!(back.covariance().unwrap().names(), ["alpha", "beta"]);
+    let (a, b) = (sbg.covariance().unwrap(), back.covariance().unwrap());
+    assert!(
+        (a.get(0, 1).unwrap() - b.get(0, 1).unwrap()).abs() <= 1e-14 * a.get(0, 1).unwrap().abs()
+    );
+    assert_eq!(back.report(), sbg.report());
+    assert!(serde_json::from_str::<Sbg>(r#"{"parameters":{"alpha":-0.7,"beta":1.2}}"#).is_err());
+
+    let bdw = BdwParams::new().fit(&cal).unwrap();
+    let back: Bdw = serde_json::from_str(&serde_json::to_string(&bdw).unwrap()).unwrap();
+    assert!((back.parameters().c - bdw.parameters().c).abs() <= 1e-14);
+    assert_eq!(back.covariance().unwrap().names(), ["alpha", "beta", "c"]);
+    assert!(
+        serde_json::from_str::<Bdw>(r#"{"parameters":{"alpha":0.7,"beta":1.2,"c":1}}"#).is_ok()
+    );
+    assert!(
+        serde_json::from_str::<Bdw>(r#"{"parameters":{"alpha":0.7,"beta":1.2,"c":-1}}"#).is_err()
+    );
+    // A covariance must name the model's parameters.
+    let mut json: serde_json::Value = serde_json::to_value(&bdw).unwrap();
+    json["covariance"]["names"] = serde_json::json!(["a", "b", "c"]);
+    assert!(serde_json::from_value::<Bdw>(json).is_err());
 }
