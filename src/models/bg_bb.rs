@@ -647,6 +647,10 @@ impl BgBb {
 
     /// Probability that the customer is alive at opportunity n + `m` (m = 0: now; m = 1: the
     /// next period, the paper's P(alive in period n+1)).
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a history that is not whole periods with
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
     pub fn p_alive_in_period(&self, h: &History, m: u32) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
         let v =
@@ -655,6 +659,10 @@ impl BgBb {
     }
 
     /// Expected transactions in the next `m` opportunities n+1 .. n+m given the history.
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a history that is not whole periods with
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
     pub fn expected_transactions(&self, h: &History, m: u32) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
         let lead = self.ln_p_part(x, n, 1.0) + self.ln_alive(n as f64) - self.ln_l(x, t_x, n);
@@ -679,6 +687,9 @@ impl BgBb {
     }
 
     /// Expected transactions of a customer just acquired in opportunities 1..=`n`.
+    ///
+    /// # Errors
+    /// [`PredictError::Numerical`] for a non-finite result.
     pub fn expected_transactions_new(&self, n: u32) -> Result<f64, PredictError> {
         let BgBbParameters { alpha, beta, .. } = self.parameters;
         finite(
@@ -688,6 +699,10 @@ impl BgBb {
     }
 
     /// Probability of exactly `k` transactions in opportunities n+1 .. n+m given the history.
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a history that is not whole periods with
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
     pub fn transaction_probability(
         &self,
         h: &History,
@@ -741,6 +756,11 @@ impl BgBb {
     /// Discounted expected residual transactions at per-period discount rate `d` > 0 (closed
     /// form of Fader, Hardie & Shang 2010):
     /// B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n+1)/(B(γ,δ)(1+d)) · ₂F₁(1, δ+n+1; γ+δ+n+1; 1/(1+d)) / L.
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a rate that is not finite and positive or a history
+    /// as in [`BgBb::p_alive_in_period`], [`PredictError::Numerical`] when ₂F₁ or the result
+    /// fails.
     pub fn dert_discrete(&self, h: &History, d: f64) -> Result<f64, PredictError> {
         check_rate(d)?;
         let (x, t_x, n) = discrete_history(h)?;
