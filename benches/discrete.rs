@@ -5,10 +5,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use customer_assets::models::bdw::BdwFit;
-use customer_assets::models::bg_bb::BgBbFit;
+use customer_assets::fit::Fit;
+use customer_assets::models::bdw::BdwParams;
+use customer_assets::models::bg_bb::BgBbParams;
 use customer_assets::models::contractual::{Cohort, RetentionModel};
-use customer_assets::models::sbg::SbgFit;
+use customer_assets::models::sbg::SbgParams;
 use customer_assets::simulate::{BgBbProcess, RetentionProcess};
 use customer_assets::TimeUnit;
 
@@ -16,13 +17,12 @@ fn bench(c: &mut Criterion) {
     let period = TimeUnit::custom_days(365.0).unwrap_or(TimeUnit::DAYS);
     // 1 million donors over 12 opportunities compress to at most 79 patterns.
     let process = BgBbProcess::new(1.2, 0.75, 0.66, 2.8).ok();
-    let data = process.and_then(|p| p.patterns(1_000_000, 12, 1).ok());
+    let data = process.and_then(|p| p.patterns(period, 1_000_000, 12, 1).ok());
     if let Some(data) = data {
         c.bench_function("bg_bb_fit_1m_customers_12_periods", |b| {
-            b.iter(|| BgBbFit::new().fit(black_box(&data), period).ok())
+            b.iter(|| BgBbParams::new().fit(black_box(&data)).ok())
         });
-        if let Ok(fitted) = BgBbFit::new().fit(&data, period) {
-            let m = *fitted.model();
+        if let Ok(m) = BgBbParams::new().fit(&data) {
             c.bench_function("bg_bb_predict_all_patterns", |b| {
                 b.iter(|| {
                     let mut s = 0.0;
@@ -46,13 +46,12 @@ fn bench(c: &mut Criterion) {
         })
         .unwrap_or_default();
     c.bench_function("sbg_fit_12_cohorts", |b| {
-        b.iter(|| SbgFit::new().fit(black_box(&cohorts)).ok())
+        b.iter(|| SbgParams::new().fit(black_box(&cohorts)).ok())
     });
     c.bench_function("bdw_fit_12_cohorts", |b| {
-        b.iter(|| BdwFit::new().fit(black_box(&cohorts)).ok())
+        b.iter(|| BdwParams::new().fit(black_box(&cohorts)).ok())
     });
-    if let Ok(f) = BdwFit::new().fit(&cohorts) {
-        let m = *f.model();
+    if let Ok(m) = BdwParams::new().fit(&cohorts) {
         c.bench_function("bdw_derl_numerical_d10", |b| {
             b.iter(|| m.derl(black_box(0.1), 5))
         });

@@ -8,11 +8,11 @@
 //! and for sbg/bdw `projected_alive` (an array for one cohort, an object of arrays by cohort name
 //! for several).
 
-use customer_assets::fit::FitReport;
-use customer_assets::models::bdw::BdwFit;
-use customer_assets::models::bg_bb::{BgBbFit, DiscretePatterns};
+use customer_assets::fit::{Fit, FitReport};
+use customer_assets::models::bdw::BdwParams;
+use customer_assets::models::bg_bb::{BgBbParams, DiscretePatterns};
 use customer_assets::models::contractual::{Cohort, RetentionModel};
-use customer_assets::models::sbg::SbgFit;
+use customer_assets::models::sbg::SbgParams;
 use customer_assets::TimeUnit;
 use serde_json::{json, Map, Value};
 
@@ -96,8 +96,8 @@ fn parse_f64(path: &str, record: &csv::StringRecord, i: usize, name: &str) -> Re
         })
 }
 
-/// Reads `frequency,recency,n_periods[,weights]`.
-pub fn read_discrete_patterns(path: &str) -> Result<DiscretePatterns, String> {
+/// Reads `frequency,recency,n_periods[,weights]`; `period` is the length of one opportunity.
+pub fn read_discrete_patterns(path: &str, period: TimeUnit) -> Result<DiscretePatterns, String> {
     let mut reader = csv_reader(path)?;
     let headers = reader
         .headers()
@@ -117,25 +117,30 @@ pub fn read_discrete_patterns(path: &str) -> Result<DiscretePatterns, String> {
         };
         rows.push((x, t_x, n, w));
     }
-    DiscretePatterns::new(rows).map_err(|e| format!("{path}: {e} (data rows counted from 0)"))
+    DiscretePatterns::new(period, rows)
+        .map_err(|e| format!("{path}: {e} (data rows counted from 0)"))
 }
 
 fn fit_bg_bb(path: &str) -> Result<Value, String> {
-    let data = read_discrete_patterns(path)?;
     // One opportunity per period; the period's calendar length does not enter the fit.
     let period = TimeUnit::custom_days(365.0).map_err(|e| e.to_string())?;
-    let fitted = BgBbFit::new()
-        .fit(&data, period)
-        .map_err(|e| e.to_string())?;
-    let p = fitted.params().to_array();
-    let se = fitted.standard_errors();
+    let data = read_discrete_patterns(path, period)?;
+    let fitted = BgBbParams::new().fit(&data).map_err(|e| e.to_string())?;
+    let p = fitted.parameters();
+    let se = fitted
+        .standard_errors()
+        .map(|s| [s.alpha, s.beta, s.gamma, s.delta]);
     Ok(Value::Object(report_json(
         "bg-bb",
         &["alpha", "beta", "gamma", "delta"],
-        &p,
+        &[p.alpha, p.beta, p.gamma, p.delta],
         se.as_ref().map(|s| s.as_slice()),
-        fitted.report(),
+        fit_report(fitted.report())?,
     )))
+}
+
+fn fit_report(report: Option<&FitReport>) -> Result<&FitReport, String> {
+    report.ok_or_else(|| "the fitted model has no fit report".to_string())
 }
 
 /// Reads `cohort,period,alive` into cohorts in the order they first appear; each cohort's
@@ -189,44 +194,47 @@ fn fit_retention(model: &str, path: &str, periods: Option<usize>) -> Result<Valu
         .map(|c| c.calibration(periods.unwrap_or(usize::MAX)))
         .collect();
     let (mut out, fitted): (Map<String, Value>, Box<dyn RetentionModel>) = if model == "sbg" {
-        let f = SbgFit::new().fit(&calibration).map_err(|e| e.to_string())?;
-        let p = [f.params().alpha(), f.params().beta()];
-        let se = f.standard_errors();
-        (
-            report_json(
-                "sbg",
-                &["alpha", "beta"],
-                &p,
-                se.as_ref().map(|s| s.as_slice()),
-                f.report(),
-            ),
-            Box::new(*f.model()),
-        )
+        let f = SbgParams::new()
+            .fit(&calibration)
+            .map_err(|e| e.to_string())?;
+        let p = f.parameters();
+        let se = f.standard_errors().map(|s| [s.alpha, s.beta]);
+        let out = report_json(
+            "sbg",
+            &["alpha", "beta"],
+            &[p.alpha, p.beta],
+            se.as_ref().map(|s| s.as_slice()),
+            fit_report(f.report())?,
+        );
+        (out, Box::new(f))
     } else {
-        let f = BdwFit::new().fit(&calibration).map_err(|e| e.to_string())?;
-        let p = [f.params().alpha(), f.params().beta(), f.params().c()];
-        let se = f.standard_errors();
-        (
-            report_json(
-                "bdw",
-                &["alpha", "beta", "c"],
-                &p,
-                se.as_ref().map(|s| s.as_slice()),
-                f.report(),
-            ),
-            Box::new(*f.model()),
-        )
+        let f = BdwParams::new()
+            .fit(&calibration)
+            .map_err(|e| e.to_string())?;
+        let p = f.parameters();
+        let se = f.standard_errors().map(|s| [s.alpha, s.beta, s.c]);
+        let out = report_json(
+            "bdw",
+            &["alpha", "beta", "c"],
+            &[p.alpha, p.beta, p.c],
+            se.as_ref().map(|s| s.as_slice()),
+            fit_report(f.report())?,
+        );
+        (out, Box::new(f))
     };
-    let project = |c: &Cohort| -> Value {
+    let project = |c: &Cohort| -> Result<Value, String> {
         let last = c.periods().max(periods.unwrap_or(0)) as u32;
-        json!(fitted.projected_survivors(c.acquired(), last))
+        let survivors = fitted
+            .projected_survivors(c.acquired(), last)
+            .map_err(|e| format!("cohort {:?}: {e}", c.name()))?;
+        Ok(json!(survivors))
     };
     let projected = if cohorts.len() == 1 {
-        project(&cohorts[0])
+        project(&cohorts[0])?
     } else {
         let mut m = Map::new();
         for c in &cohorts {
-            m.insert(c.name().to_string(), project(c));
+            m.insert(c.name().to_string(), project(c)?);
         }
         Value::Object(m)
     };

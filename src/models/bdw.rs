@@ -6,74 +6,61 @@
 //! periods with probability (1 − θ)^{t^c}; θ ~ Beta(α, β). Then S(t) = B(α, β + t^c)/B(α, β).
 //! c < 1 means individual churn probabilities fall with tenure, c > 1 that they rise; c = 1 is
 //! exactly the sBG model. DEL, DERL and the expected lifetime have no closed form and are summed
-//! numerically (the trait's defaults).
+//! numerically (the trait's defaults). Fitted by maximum likelihood on [`Cohort`]s of survivors.
+//!
+//! ```
+//! use customer_assets::fit::Fit;
+//! use customer_assets::models::bdw::{Bdw, BdwParameters, BdwParams};
+//! use customer_assets::models::contractual::{Cohort, RetentionModel};
+//!
+//! // A model from known parameters ...
+//! let model = Bdw::new(BdwParameters { alpha: 0.7, beta: 1.2, c: 0.8 })?;
+//! assert!(model.survival(2) < model.survival(1));
+//! assert!(model.derl(0.1, 3)? > 0.0);
+//! // ... or fitted on cohorts: customers still active at the start of years 0 to 7.
+//! let high_end = Cohort::new("high end", vec![1000.0, 869.0, 743.0, 653.0, 593.0, 551.0, 517.0, 491.0])?;
+//! let fitted = BdwParams::new().fit(&[high_end])?;
+//! assert!(fitted.parameters().c > 1.0); // churn rises with tenure
+//! assert!(fitted.report().is_some_and(|r| r.converged));
+//! assert_eq!(fitted.covariance().map(|c| c.names().len()), Some(3));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-use crate::fit::{FitOptions, FitReport, OptimizerError as FitError};
-use crate::models::bg_bb::{ln_beta, ln_beta_grad};
-use crate::models::contractual::{Cohort, RetentionModel};
-use crate::optimize::{covariance, maximize, natural_standard_errors_from, Objective};
+use statrs::function::gamma::ln_gamma;
 
-/// Why BdW parameters were rejected.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum BdwError {
-    /// A parameter is not a finite positive number.
-    #[error("BdW parameter {name} = {value} must be finite and positive")]
-    InvalidParameter {
-        /// Which parameter.
-        name: &'static str,
-        /// The value given.
-        value: f64,
-    },
-}
+use crate::error::InvalidParameter;
+use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
+#[cfg(feature = "serde")]
+use crate::models::bg_bb::check_covariance_names;
+use crate::models::bg_bb::{fitted_covariance, ln_beta, ln_beta_grad};
+use crate::models::contractual::{cohort_log_likelihood, Cohort, RetentionModel};
+use crate::models::sbg::check_beta;
+use crate::optimize::{maximize, Objective};
 
-/// Validated BdW parameters: θ ~ Beta(α, β) and the duration-dependence exponent c.
+/// The model's name in errors and reports.
+const NAME: &str = "bdw";
+/// The parameter names, in the order of the covariance.
+const PARAMETER_NAMES: [&str; 3] = ["alpha", "beta", "c"];
+
+/// The BdW parameters (or their standard errors): θ ~ Beta(α, β) and the duration-dependence
+/// exponent c, for lifetimes in periods.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(try_from = "BdwParamsData"))]
-pub struct BdwParams {
-    alpha: f64,
-    beta: f64,
-    c: f64,
+pub struct BdwParameters {
+    /// α of the churn-parameter Beta distribution.
+    pub alpha: f64,
+    /// β of the churn-parameter Beta distribution.
+    pub beta: f64,
+    /// c, the duration dependence (1 = none: the sBG model).
+    pub c: f64,
 }
 
-/// The serialized form, checked by [`BdwParams::new`] on the way in.
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct BdwParamsData {
-    alpha: f64,
-    beta: f64,
-    c: f64,
-}
-
-#[cfg(feature = "serde")]
-impl TryFrom<BdwParamsData> for BdwParams {
-    type Error = BdwError;
-    fn try_from(d: BdwParamsData) -> Result<Self, BdwError> {
-        BdwParams::new(d.alpha, d.beta, d.c)
-    }
-}
-
-impl BdwParams {
-    /// Checks every parameter is finite and positive.
-    pub fn new(alpha: f64, beta: f64, c: f64) -> Result<Self, BdwError> {
-        for (name, value) in [("alpha", alpha), ("beta", beta), ("c", c)] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(BdwError::InvalidParameter { name, value });
-            }
-        }
-        Ok(BdwParams { alpha, beta, c })
-    }
-    /// α.
-    pub fn alpha(&self) -> f64 {
-        self.alpha
-    }
-    /// β.
-    pub fn beta(&self) -> f64 {
-        self.beta
-    }
-    /// c, the duration dependence (1 = none).
-    pub fn c(&self) -> f64 {
-        self.c
+impl BdwParameters {
+    /// Every parameter finite and positive, and ln B(α, β) finite.
+    fn check(self) -> Result<Self, InvalidParameter> {
+        check_beta(self.alpha, self.beta)?;
+        InvalidParameter::positive("c", self.c)?;
+        Ok(self)
     }
 }
 
@@ -134,54 +121,164 @@ pub(crate) fn cohort_ll_grad(p: &[f64; 3], cohorts: &[Cohort]) -> (f64, [f64; 3]
     (ll, [g[0] * a, g[1] * b, g[2] * c])
 }
 
-/// A BdW model with known parameters.
+/// ln S(t) for the predictions: as the likelihood computes it, and where β + t^c is too large for
+/// ln Γ (the plain difference is NaN) by ln B(α, y) ≈ ln Γ(α) − α ln y, exact to O(α²/y); −∞
+/// when t^c overflows.
+fn ln_s(a: f64, b: f64, c: f64, t: f64) -> f64 {
+    if t == 0.0 {
+        return 0.0;
+    }
+    let y = b + t.powf(c);
+    let v = ln_beta(a, y) - ln_beta(a, b);
+    if !v.is_nan() {
+        v
+    } else if y.is_finite() {
+        ln_gamma(a) - a * y.ln() - ln_beta(a, b)
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// ln P(T = t) = ln(S(t−1) − S(t)) for the predictions, as the likelihood computes it; −∞ where
+/// S(t−1) = 0 or S(t) rounds to S(t−1).
+fn ln_p(a: f64, b: f64, c: f64, t: f64) -> f64 {
+    let l0 = ln_s(a, b, c, t - 1.0);
+    if l0 == f64::NEG_INFINITY {
+        return f64::NEG_INFINITY;
+    }
+    let l1 = ln_s(a, b, c, t);
+    // NaN.max(0.0) is 0.0: ln P = −∞ rather than NaN.
+    l0 + (-(l1 - l0).exp_m1()).max(0.0).ln()
+}
+
+/// The BdW model: its parameters and, when fitted, their covariance and the fit report.
+///
+/// Built from known parameters with [`Bdw::new`] or fitted with
+/// [`BdwParams`]`::new().fit(&cohorts)`. Serialized with its parameters, covariance and report;
+/// deserialization checks the parameters as [`Bdw::new`] does.
 ///
 /// ```
-/// use customer_assets::models::bdw::{Bdw, BdwParams};
+/// use customer_assets::models::bdw::{Bdw, BdwParameters};
 /// use customer_assets::models::contractual::RetentionModel;
-/// let m = Bdw::new(BdwParams::new(0.7, 1.2, 0.8)?);
+/// let m = Bdw::new(BdwParameters { alpha: 0.7, beta: 1.2, c: 0.8 })?;
 /// assert!(m.survival(2) < m.survival(1));
 /// assert!(m.derl(0.1, 3)? > 0.0);
+/// assert!(Bdw::new(BdwParameters { alpha: 0.7, beta: 1.2, c: 0.0 }).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "BdwData"))]
 pub struct Bdw {
-    params: BdwParams,
+    parameters: BdwParameters,
+    covariance: Option<Covariance>,
+    report: Option<FitReport>,
+}
+
+/// The serialized form, checked by [`Bdw::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct BdwData {
+    parameters: BdwParameters,
+    covariance: Option<Covariance>,
+    report: Option<FitReport>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<BdwData> for Bdw {
+    type Error = InvalidParameter;
+    fn try_from(d: BdwData) -> Result<Self, InvalidParameter> {
+        let mut model = Bdw::new(d.parameters)?;
+        if let Some(covariance) = &d.covariance {
+            check_covariance_names(covariance, &PARAMETER_NAMES)?;
+        }
+        model.covariance = d.covariance;
+        model.report = d.report;
+        Ok(model)
+    }
 }
 
 impl Bdw {
-    /// A model with these parameters.
-    pub fn new(params: BdwParams) -> Self {
-        Bdw { params }
+    /// A model at known parameters, without covariance or fit report.
+    ///
+    /// # Errors
+    /// [`InvalidParameter`] when a parameter is not finite and positive, or α or β so large
+    /// (about 1e305) that ln B(α, β) overflows.
+    pub fn new(parameters: BdwParameters) -> Result<Self, InvalidParameter> {
+        Ok(Bdw {
+            parameters: parameters.check()?,
+            covariance: None,
+            report: None,
+        })
     }
     /// The parameters.
-    pub fn params(&self) -> &BdwParams {
-        &self.params
+    pub fn parameters(&self) -> BdwParameters {
+        self.parameters
+    }
+    /// Standard errors of the parameters, the square roots of the covariance's diagonal; `None`
+    /// unless fitted with a positive definite information matrix.
+    pub fn standard_errors(&self) -> Option<BdwParameters> {
+        match self.covariance.as_ref()?.standard_errors()[..] {
+            [alpha, beta, c] => Some(BdwParameters { alpha, beta, c }),
+            _ => None,
+        }
+    }
+    /// The covariance of the fitted parameters (named as in [`BdwParameters`]); `None` when built
+    /// by [`Bdw::new`] or when the information matrix is not positive definite.
+    pub fn covariance(&self) -> Option<&Covariance> {
+        self.covariance.as_ref()
+    }
+    /// The fit's diagnostics (total log-likelihood, iterations, gradient norm, convergence);
+    /// `None` when built by [`Bdw::new`].
+    pub fn report(&self) -> Option<&FitReport> {
+        self.report.as_ref()
     }
 }
 
 impl RetentionModel for Bdw {
     fn name(&self) -> &str {
-        "bdw"
+        NAME
+    }
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let BdwParameters { alpha, beta, c } = self.parameters;
+        vec![
+            ("alpha".into(), alpha),
+            ("beta".into(), beta),
+            ("c".into(), c),
+        ]
+    }
+    fn ln_survival(&self, t: u32) -> f64 {
+        let BdwParameters { alpha, beta, c } = self.parameters;
+        ln_s(alpha, beta, c, t as f64)
+    }
+    fn fit_report(&self) -> Option<&FitReport> {
+        self.report.as_ref()
+    }
+    fn covariance(&self) -> Option<&Covariance> {
+        self.covariance.as_ref()
     }
     fn parameter_count(&self) -> usize {
         3
-    }
-    fn ln_survival(&self, t: f64) -> f64 {
-        let BdwParams { alpha, beta, c } = self.params;
-        ln_s_grad(alpha, beta, c, t).0
     }
     fn churn_probability(&self, t: u32) -> f64 {
         if t == 0 {
             return 0.0;
         }
-        let BdwParams { alpha, beta, c } = self.params;
-        ln_p_grad(alpha, beta, c, t as f64).0.exp()
+        let BdwParameters { alpha, beta, c } = self.parameters;
+        ln_p(alpha, beta, c, t as f64).exp()
     }
     fn log_likelihood(&self, cohorts: &[Cohort]) -> f64 {
-        let BdwParams { alpha, beta, c } = self.params;
-        cohort_ll_grad(&[alpha, beta, c], cohorts).0
+        let BdwParameters { alpha, beta, c } = self.parameters;
+        let ll = cohort_ll_grad(&[alpha, beta, c], cohorts).0;
+        if ll.is_nan() {
+            cohort_log_likelihood(
+                cohorts,
+                |t| ln_p(alpha, beta, c, t as f64),
+                |t| ln_s(alpha, beta, c, t as f64),
+            )
+        } else {
+            ll
+        }
     }
 }
 
@@ -213,95 +310,100 @@ impl Objective for BdwObjective<'_> {
     }
 }
 
-/// A BdW model fitted by maximum likelihood, with standard errors and the fit report.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct FittedBdw {
-    model: Bdw,
-    standard_errors: Option<[f64; 3]>,
-    report: FitReport,
-}
-
-impl FittedBdw {
-    /// The fitted model (all predictions).
-    pub fn model(&self) -> &Bdw {
-        &self.model
-    }
-    /// The estimates.
-    pub fn params(&self) -> &BdwParams {
-        &self.model.params
-    }
-    /// Standard errors of (α, β, c) from the inverse Hessian (delta method); `None` when the
-    /// negative Hessian is not positive definite at the estimate.
-    pub fn standard_errors(&self) -> Option<[f64; 3]> {
-        self.standard_errors
-    }
-    /// The fit's diagnostics (total log-likelihood, iterations, gradient norm, convergence).
-    pub fn report(&self) -> &FitReport {
-        &self.report
-    }
-}
-
-/// Why a BdW fit failed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum BdwFitError {
-    /// No cohorts given.
-    #[error("no cohorts to fit")]
-    Empty,
-    /// The optimizer failed or did not converge.
-    #[error("BdW fit failed: {0}")]
-    Fit(#[from] FitError),
-    /// The estimate is not a valid parameter set.
-    #[error(transparent)]
-    Params(#[from] BdwError),
-}
-
-/// How to fit BdW: the fitting machinery's options (L-BFGS, starts, penalty).
+/// How to fit BdW: the fit options (L-BFGS, starts, penalty). Fits with [`Fit`]:
+/// `BdwParams::new().fit(&cohorts)?` gives a [`Bdw`].
+///
+/// ```
+/// use customer_assets::fit::{Fit, FitOptions};
+/// use customer_assets::models::bdw::BdwParams;
+/// use customer_assets::simulate::RetentionProcess;
+/// let cohorts = [RetentionProcess::bdw(1.1, 3.0, 0.7)?.cohort("c", 5_000, 12, 1)?];
+/// let model = BdwParams::new().fit_options(FitOptions::new().seed(7)).fit(&cohorts)?;
+/// assert!(model.report().is_some_and(|r| r.converged));
+/// assert!(BdwParams::new().penalty(f64::NAN).fit(&cohorts).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct BdwFit {
+pub struct BdwParams {
     options: FitOptions,
 }
 
-impl BdwFit {
-    /// Default options.
+impl BdwParams {
+    /// The default fit options.
     pub fn new() -> Self {
         Self::default()
     }
-    /// Custom options.
-    pub fn options(mut self, options: FitOptions) -> Self {
+    /// Replaces the fit options (iterations, tolerance, L2 penalty, extra starts).
+    pub fn fit_options(mut self, options: FitOptions) -> Self {
         self.options = options;
         self
     }
+    /// The L2 penalty λ on the natural parameters (0, the default, is plain maximum likelihood):
+    /// a shortcut for [`FitOptions::penalty`].
+    pub fn penalty(mut self, lambda: f64) -> Self {
+        self.options = self.options.penalty(lambda);
+        self
+    }
+}
+
+impl Fit<[Cohort]> for BdwParams {
+    type Model = Bdw;
+    type Error = FitError;
+
+    /// Checks the fit options.
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] naming the first option out of range.
+    fn check(&self) -> Result<(), FitError> {
+        self.options.check()?;
+        Ok(())
+    }
+
     /// Fits the cohorts (each with its own length; cut them with [`Cohort::calibration`] first
     /// to keep periods for validation).
-    pub fn fit(&self, cohorts: &[Cohort]) -> Result<FittedBdw, BdwFitError> {
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] for invalid options, [`FitError::NoData`] without cohorts,
+    /// [`FitError::Optimizer`] when the fit does not converge (with the optimizer's report), and
+    /// [`FitError::Numerical`] when the estimate is not a valid parameter set.
+    fn fit(&self, cohorts: &[Cohort]) -> Result<Bdw, FitError> {
+        self.check()?;
         if cohorts.is_empty() {
-            return Err(BdwFitError::Empty);
+            return Err(FitError::NoData {
+                model: NAME,
+                reason: "no cohorts",
+            });
         }
         let objective = BdwObjective { cohorts };
-        let max = maximize(&objective, &[vec![0.0; 3]], &self.options)?;
-        let mut p = [0.0; 3];
+        let max = maximize(&objective, &[vec![0.0; 3]], &self.options).map_err(|source| {
+            FitError::Optimizer {
+                model: NAME,
+                source,
+            }
+        })?;
+        let mut p = [f64::NAN; 3];
         for (k, t) in max.theta.iter().take(3).enumerate() {
             p[k] = t.exp();
         }
-        let params = BdwParams::new(p[0], p[1], p[2])?;
-        let standard_errors = covariance(&max.hessian)
-            .map(|cov| natural_standard_errors_from(&max.theta, &cov))
-            .ok()
-            .and_then(|se| <[f64; 3]>::try_from(se.as_slice()).ok())
-            .filter(|se| se.iter().all(|v| v.is_finite()));
-        Ok(FittedBdw {
-            model: Bdw::new(params),
-            standard_errors,
-            report: max.report,
+        let mut model = Bdw::new(BdwParameters {
+            alpha: p[0],
+            beta: p[1],
+            c: p[2],
         })
+        .map_err(|e| FitError::Numerical {
+            model: NAME,
+            detail: format!("the estimate is not a valid parameter set: {e}"),
+        })?;
+        model.covariance = fitted_covariance(&PARAMETER_NAMES, &max);
+        model.report = Some(max.report);
+        Ok(model)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::sbg::{Sbg, SbgParams};
+    use crate::models::sbg::{Sbg, SbgParameters};
     use proptest::prelude::*;
 
     fn cohorts() -> Vec<Cohort> {
@@ -314,8 +416,13 @@ mod tests {
     #[test]
     fn numerical_expected_lifetime_matches_the_sbg_closed_form() {
         for (a, b) in [(2.5, 3.0), (1.6, 0.8), (4.0, 10.0)] {
-            let bdw = Bdw::new(BdwParams::new(a, b, 1.0).unwrap());
-            let sbg = Sbg::new(SbgParams::new(a, b).unwrap());
+            let bdw = Bdw::new(BdwParameters {
+                alpha: a,
+                beta: b,
+                c: 1.0,
+            })
+            .unwrap();
+            let sbg = Sbg::new(SbgParameters { alpha: a, beta: b }).unwrap();
             let (x, y) = (
                 bdw.expected_lifetime().unwrap(),
                 sbg.expected_lifetime().unwrap(),
@@ -323,12 +430,51 @@ mod tests {
             assert!((x - y).abs() < 1e-3 * y, "{a} {b}: {x} vs {y}");
         }
         // Heavy tail: c·α ≤ 1 has no finite mean.
-        let heavy = Bdw::new(BdwParams::new(0.7, 1.2, 1.0).unwrap());
+        let heavy = Bdw::new(BdwParameters {
+            alpha: 0.7,
+            beta: 1.2,
+            c: 1.0,
+        })
+        .unwrap();
         assert!(heavy.expected_lifetime().is_err());
+    }
+
+    #[test]
+    fn survival_past_the_range_of_ln_gamma_is_not_nan() {
+        // β + t^c beyond ~1e305 overflows ln Γ; beyond f64::MAX it is infinite.
+        let m = Bdw::new(BdwParameters {
+            alpha: 0.5,
+            beta: 1.0,
+            c: 50.0,
+        })
+        .unwrap();
+        let t: u32 = 1_300_000; // t^c ≈ 5e305
+        let s = m.ln_survival(t);
+        let y = 1.0 + f64::from(t).powf(50.0);
+        let asymptotic = ln_gamma(0.5) - 0.5 * y.ln() - ln_beta(0.5, 1.0);
+        assert!(
+            (s - asymptotic).abs() < 1e-9 * asymptotic.abs(),
+            "{s} vs {asymptotic}"
+        );
+        let far = m.ln_survival(100_000_000); // t^c = 1e400 = ∞
+        assert_eq!(far, f64::NEG_INFINITY);
+        assert!(crate::models::contractual::first_nan(&m, 100_000_000).is_none());
     }
 
     proptest! {
         #![proptest_config(crate::test_support::proptest_config(48))]
+        #[test]
+        fn no_nan_for_any_valid_parameters(
+            la in -690.0f64..705.0, lb in -690.0f64..705.0, lc in -7.0f64..7.0, t in any::<u32>(),
+        ) {
+            if let Ok(m) = Bdw::new(BdwParameters { alpha: la.exp(), beta: lb.exp(), c: lc.exp() }) {
+                let nan = crate::models::contractual::first_nan(&m, t);
+                prop_assert!(nan.is_none(), "{:?}: {:?}", m.parameters(), nan);
+                let small = crate::models::contractual::first_nan(&m, t % 100);
+                prop_assert!(small.is_none(), "{:?}: {:?}", m.parameters(), small);
+            }
+        }
+
         #[test]
         fn gradient_matches_finite_differences(la in -2.0f64..2.0, lb in -2.0f64..2.0, lc in -1.0f64..1.0) {
             let c = cohorts();
@@ -345,8 +491,8 @@ mod tests {
 
         #[test]
         fn c_equal_one_is_the_sbg(a in 0.1f64..10.0, b in 0.1f64..10.0, d in 0.05f64..0.5, n in 1u32..10) {
-            let bdw = Bdw::new(BdwParams::new(a, b, 1.0).unwrap());
-            let sbg = Sbg::new(SbgParams::new(a, b).unwrap());
+            let bdw = Bdw::new(BdwParameters { alpha: a, beta: b, c: 1.0 }).unwrap();
+            let sbg = Sbg::new(SbgParameters { alpha: a, beta: b }).unwrap();
             for t in 0..30 {
                 prop_assert!((bdw.survival(t) - sbg.survival(t)).abs() < 1e-12);
                 prop_assert!((bdw.churn_probability(t) - sbg.churn_probability(t)).abs() < 1e-10);
@@ -362,7 +508,7 @@ mod tests {
 
         #[test]
         fn survival_falls_and_retention_is_a_rate(a in 0.05f64..20.0, b in 0.05f64..20.0, c in 0.2f64..3.0) {
-            let m = Bdw::new(BdwParams::new(a, b, c).unwrap());
+            let m = Bdw::new(BdwParameters { alpha: a, beta: b, c }).unwrap();
             let mut last = 1.0;
             for t in 1..40 {
                 let s = m.survival(t);
@@ -375,7 +521,7 @@ mod tests {
 
         #[test]
         fn discounted_lifetimes_fall_as_the_rate_grows(a in 0.1f64..10.0, b in 0.1f64..10.0, c in 0.3f64..2.0, d in 0.05f64..1.0, n in 1u32..10) {
-            let m = Bdw::new(BdwParams::new(a, b, c).unwrap());
+            let m = Bdw::new(BdwParameters { alpha: a, beta: b, c }).unwrap();
             prop_assert!(m.del(d * 1.1).unwrap() < m.del(d).unwrap());
             prop_assert!(m.derl(d * 1.1, n).unwrap() < m.derl(d, n).unwrap());
         }

@@ -5,11 +5,36 @@
 //! While alive, a customer transacts at each opportunity with probability p ~ Beta(α, β); at the
 //! start of each period an alive customer dies with probability θ ~ Beta(γ, δ). A customer is
 //! described by (x, t_x, n): x transactions in the n opportunities after the first, the last at
-//! opportunity t_x (0 when x = 0).
+//! opportunity t_x (0 when x = 0). Fitted by maximum likelihood on weighted patterns
+//! ([`DiscretePatterns`], which carry the period length).
 //!
 //! Everything is computed in log space as sums of log-beta terms combined by log-sum-exp, so
 //! heavy histories neither underflow nor need the small "fudge" constants some implementations
 //! add inside logarithms.
+//!
+//! ```
+//! use customer_assets::fit::Fit;
+//! use customer_assets::models::bg_bb::{BgBb, BgBbParameters, BgBbParams};
+//! use customer_assets::simulate::BgBbProcess;
+//! use customer_assets::{History, TimeUnit, TransactionModel};
+//!
+//! let year = TimeUnit::custom_days(365.0)?;
+//! // A model from published parameters (the donations data of Fader, Hardie & Shang 2010) ...
+//! let parameters = BgBbParameters { alpha: 1.204, beta: 0.750, gamma: 0.657, delta: 2.783 };
+//! let model = BgBb::new(parameters, year)?;
+//! let donor = History::new(4, 5.0, 6.0); // 4 donations in 6 years, the last in year 5
+//! let alive = model.p_alive_in_period(&donor, 1)?; // P(alive in year 7)
+//! assert!(alive > 0.0 && alive < 1.0);
+//! assert!(model.report().is_none());
+//! // ... or fitted on weighted (x, t_x, n) patterns, here 5,000 simulated donors over 6 years.
+//! let data = BgBbProcess::new(1.2, 0.75, 0.66, 2.8)?.patterns(year, 5_000, 6, 1)?;
+//! let fitted = BgBbParams::new().fit(&data)?;
+//! assert!(fitted.report().is_some_and(|r| r.converged));
+//! let se = fitted.standard_errors().ok_or("a fitted model has standard errors")?;
+//! assert!(se.alpha > 0.0);
+//! assert!(fitted.expected_purchases(&donor, 5.0)? < 5.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Continuous horizons
 //! [`BgBb`] implements [`TransactionModel`], whose horizons are continuous numbers of
@@ -20,11 +45,17 @@
 
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use crate::fit::{FitOptions, FitReport};
+use crate::error::InvalidParameter;
+use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::{History, PredictError, TransactionModel};
-use crate::optimize::{covariance, maximize, natural_standard_errors_from, Objective};
+use crate::optimize::{covariance, maximize, Maximum, Objective};
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
+
+/// The model's name in errors and reports.
+const NAME: &str = "bg-bb";
+/// The parameter names, in the order of the covariance.
+const PARAMETER_NAMES: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
 
 /// ln B(a, b) via ln Γ (finite for a, b > 0).
 #[inline]
@@ -52,113 +83,129 @@ pub(crate) fn ln_add_exp(a: f64, b: f64) -> f64 {
     hi + (lo - hi).exp().ln_1p()
 }
 
-/// Why BG/BB parameters, data or a fit were rejected.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum BgBbError {
-    /// A parameter is not a finite positive number.
-    #[error("BG/BB parameter {name} = {value} must be finite and positive")]
-    InvalidParameter {
-        /// Which parameter.
-        name: &'static str,
-        /// The value given.
-        value: f64,
-    },
-    /// A data row is not a valid (x, t_x, n) pattern.
-    #[error("BG/BB data row {row}: {reason}")]
-    InvalidData {
-        /// The row (0-based).
-        row: usize,
-        /// What is wrong.
-        reason: String,
-    },
-    /// There is nothing to fit.
-    #[error("BG/BB data is empty")]
-    Empty,
-    /// The fit failed (did not converge, or a numerical failure).
-    #[error("BG/BB fit failed: {0}")]
-    Fit(String),
-    /// A prediction failed.
-    #[error(transparent)]
-    Predict(#[from] PredictError),
+/// The covariance of the natural parameters at a maximum of a log-parameterized likelihood;
+/// `None` when the negative Hessian is not positive definite or an entry is not finite (shared by
+/// the discrete and contractual models).
+pub(crate) fn fitted_covariance(names: &[&str], max: &Maximum) -> Option<Covariance> {
+    let log_covariance = covariance(&max.hessian).ok()?;
+    Covariance::from_log_parameters(names, &max.theta, &log_covariance).ok()
 }
 
-/// Validated BG/BB parameters: p ~ Beta(α, β), θ ~ Beta(γ, δ).
-///
-/// ```
-/// use customer_assets::models::bg_bb::BgBbParams;
-/// let p = BgBbParams::new(1.204, 0.750, 0.657, 2.783)?;
-/// assert_eq!(p.alpha(), 1.204);
-/// assert!(BgBbParams::new(0.0, 1.0, 1.0, 1.0).is_err());
-/// # Ok::<(), customer_assets::models::bg_bb::BgBbError>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(try_from = "BgBbParamsData"))]
-pub struct BgBbParams {
-    alpha: f64,
-    beta: f64,
-    gamma: f64,
-    delta: f64,
-}
-
-/// The serialized form, checked by [`BgBbParams::new`] on the way in.
+/// Checks that a covariance (deserialized with a model) names the model's parameters in order.
 #[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct BgBbParamsData {
-    alpha: f64,
-    beta: f64,
-    gamma: f64,
-    delta: f64,
-}
-
-#[cfg(feature = "serde")]
-impl TryFrom<BgBbParamsData> for BgBbParams {
-    type Error = BgBbError;
-    fn try_from(d: BgBbParamsData) -> Result<Self, BgBbError> {
-        BgBbParams::new(d.alpha, d.beta, d.gamma, d.delta)
+pub(crate) fn check_covariance_names(
+    covariance: &Covariance,
+    names: &[&str],
+) -> Result<(), InvalidParameter> {
+    if covariance
+        .names()
+        .iter()
+        .map(String::as_str)
+        .eq(names.iter().copied())
+    {
+        Ok(())
+    } else {
+        Err(InvalidParameter::new(
+            "covariance",
+            covariance.names().len() as f64,
+            "must name the model's parameters in their order",
+        ))
     }
 }
 
-impl BgBbParams {
-    /// Checks that every parameter is finite and positive.
-    pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<Self, BgBbError> {
-        for (name, value) in [
-            ("alpha", alpha),
-            ("beta", beta),
-            ("gamma", gamma),
-            ("delta", delta),
-        ] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(BgBbError::InvalidParameter { name, value });
-            }
-        }
-        Ok(BgBbParams {
+/// The BG/BB parameters (or their standard errors): p ~ Beta(α, β), θ ~ Beta(γ, δ). They are
+/// per opportunity, so they carry no time unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BgBbParameters {
+    /// α of the transaction-probability Beta distribution.
+    pub alpha: f64,
+    /// β of the transaction-probability Beta distribution.
+    pub beta: f64,
+    /// γ of the dropout-probability Beta distribution.
+    pub gamma: f64,
+    /// δ of the dropout-probability Beta distribution.
+    pub delta: f64,
+}
+
+impl BgBbParameters {
+    fn to_array(self) -> [f64; 4] {
+        [self.alpha, self.beta, self.gamma, self.delta]
+    }
+
+    fn from_array([alpha, beta, gamma, delta]: [f64; 4]) -> Self {
+        BgBbParameters {
             alpha,
             beta,
             gamma,
             delta,
-        })
+        }
     }
-    /// α of the transaction-probability Beta distribution.
-    pub fn alpha(&self) -> f64 {
-        self.alpha
+
+    /// Every parameter finite and positive.
+    fn check(self) -> Result<Self, InvalidParameter> {
+        for (name, value) in PARAMETER_NAMES.into_iter().zip(self.to_array()) {
+            InvalidParameter::positive(name, value)?;
+        }
+        Ok(self)
     }
-    /// β of the transaction-probability Beta distribution.
-    pub fn beta(&self) -> f64 {
-        self.beta
-    }
-    /// γ of the dropout-probability Beta distribution.
-    pub fn gamma(&self) -> f64 {
-        self.gamma
-    }
-    /// δ of the dropout-probability Beta distribution.
-    pub fn delta(&self) -> f64 {
-        self.delta
-    }
-    /// [α, β, γ, δ].
-    pub fn to_array(&self) -> [f64; 4] {
-        [self.alpha, self.beta, self.gamma, self.delta]
-    }
+}
+
+/// Why rows of (x, t_x, n, weight) are not valid BG/BB data. Each variant names the row
+/// (0-based).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiscretePatternsError {
+    /// x ≤ t_x ≤ n does not hold.
+    #[error(
+        "BG/BB data row {row}: need x <= t_x <= n, got x={frequency}, t_x={recency}, n={periods}"
+    )]
+    OutOfOrder {
+        /// The row.
+        row: usize,
+        /// x given.
+        frequency: u32,
+        /// t_x given.
+        recency: u32,
+        /// n given.
+        periods: u32,
+    },
+    /// A customer without transactions has t_x > 0.
+    #[error("BG/BB data row {row}: x = 0 requires t_x = 0, got t_x={recency}")]
+    RecencyWithoutTransaction {
+        /// The row.
+        row: usize,
+        /// t_x given.
+        recency: u32,
+    },
+    /// A customer with transactions has t_x = 0.
+    #[error("BG/BB data row {row}: x = {frequency} > 0 requires t_x >= 1")]
+    TransactionWithoutRecency {
+        /// The row.
+        row: usize,
+        /// x given.
+        frequency: u32,
+    },
+    /// A weight is not a finite positive number.
+    #[error("BG/BB data row {row}: weight {weight} must be finite and positive")]
+    BadWeight {
+        /// The row.
+        row: usize,
+        /// The weight given.
+        weight: f64,
+    },
+    /// A continuous pattern's recency or age is not a whole number of periods.
+    #[error(
+        "BG/BB data row {row}: recency {recency} and age {age} must be whole numbers of periods"
+    )]
+    NotWholePeriods {
+        /// The row.
+        row: usize,
+        /// t_x given.
+        recency: f64,
+        /// T given.
+        age: f64,
+    },
 }
 
 /// One discrete-time pattern: x transactions in n opportunities, the last at t_x, and how many
@@ -195,20 +242,25 @@ impl DiscretePattern {
     }
 }
 
-/// Weighted (x, t_x, n) patterns: the data BG/BB fits on.
+/// Weighted (x, t_x, n) patterns and the length of one period (one transaction opportunity): the
+/// data BG/BB fits on.
 ///
 /// ```
 /// use customer_assets::models::bg_bb::DiscretePatterns;
-/// let data = DiscretePatterns::new([(0, 0, 6, 3464.0), (6, 6, 6, 1203.0), (0, 0, 6, 1.0)])?;
+/// use customer_assets::TimeUnit;
+/// let year = TimeUnit::custom_days(365.0)?;
+/// let data = DiscretePatterns::new(year, [(0, 0, 6, 3464.0), (6, 6, 6, 1203.0), (0, 0, 6, 1.0)])?;
 /// assert_eq!(data.len(), 2);
 /// assert_eq!(data.total_weight(), 4668.0);
-/// assert!(DiscretePatterns::new([(3, 2, 6, 1.0)]).is_err()); // x > t_x
-/// # Ok::<(), customer_assets::models::bg_bb::BgBbError>(())
+/// assert_eq!(data.period(), year);
+/// assert!(DiscretePatterns::new(year, [(3, 2, 6, 1.0)]).is_err()); // x > t_x
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "DiscretePatternsData"))]
 pub struct DiscretePatterns {
+    period: TimeUnit,
     items: Vec<DiscretePattern>,
 }
 
@@ -216,14 +268,16 @@ pub struct DiscretePatterns {
 #[cfg(feature = "serde")]
 #[derive(serde::Deserialize)]
 struct DiscretePatternsData {
+    period: TimeUnit,
     items: Vec<DiscretePattern>,
 }
 
 #[cfg(feature = "serde")]
 impl TryFrom<DiscretePatternsData> for DiscretePatterns {
-    type Error = BgBbError;
-    fn try_from(d: DiscretePatternsData) -> Result<Self, BgBbError> {
+    type Error = DiscretePatternsError;
+    fn try_from(d: DiscretePatternsData) -> Result<Self, DiscretePatternsError> {
         DiscretePatterns::new(
+            d.period,
             d.items
                 .into_iter()
                 .map(|p| (p.frequency, p.recency, p.periods, p.weight)),
@@ -234,24 +288,34 @@ impl TryFrom<DiscretePatternsData> for DiscretePatterns {
 impl DiscretePatterns {
     /// Validates rows of (x, t_x, n, weight): x ≤ t_x ≤ n, t_x = 0 exactly when x = 0, weight
     /// finite and positive. Equal (x, t_x, n) rows are merged (weights added), in order of first
-    /// appearance.
-    pub fn new(rows: impl IntoIterator<Item = (u32, u32, u32, f64)>) -> Result<Self, BgBbError> {
+    /// appearance. `period` is the length of one transaction opportunity.
+    ///
+    /// # Errors
+    /// [`DiscretePatternsError`] naming the first invalid row.
+    pub fn new(
+        period: TimeUnit,
+        rows: impl IntoIterator<Item = (u32, u32, u32, f64)>,
+    ) -> Result<Self, DiscretePatternsError> {
         let mut items: Vec<DiscretePattern> = Vec::new();
         let mut index: std::collections::HashMap<(u32, u32, u32), usize> =
             std::collections::HashMap::new();
         for (row, (x, t_x, n, weight)) in rows.into_iter().enumerate() {
-            let bad = |reason: String| Err(BgBbError::InvalidData { row, reason });
             if x > t_x || t_x > n {
-                return bad(format!("need x <= t_x <= n, got x={x}, t_x={t_x}, n={n}"));
+                return Err(DiscretePatternsError::OutOfOrder {
+                    row,
+                    frequency: x,
+                    recency: t_x,
+                    periods: n,
+                });
             }
             if x == 0 && t_x != 0 {
-                return bad(format!("x = 0 requires t_x = 0, got t_x={t_x}"));
+                return Err(DiscretePatternsError::RecencyWithoutTransaction { row, recency: t_x });
             }
             if x > 0 && t_x == 0 {
-                return bad(format!("x = {x} > 0 requires t_x >= 1"));
+                return Err(DiscretePatternsError::TransactionWithoutRecency { row, frequency: x });
             }
             if !(weight.is_finite() && weight > 0.0) {
-                return bad(format!("weight {weight} must be finite and positive"));
+                return Err(DiscretePatternsError::BadWeight { row, weight });
             }
             match index.entry((x, t_x, n)) {
                 std::collections::hash_map::Entry::Occupied(e) => {
@@ -270,9 +334,13 @@ impl DiscretePatterns {
                 }
             }
         }
-        Ok(DiscretePatterns { items })
+        Ok(DiscretePatterns { period, items })
     }
 
+    /// The length of one period (one transaction opportunity).
+    pub fn period(&self) -> TimeUnit {
+        self.period
+    }
     /// The patterns.
     pub fn as_slice(&self) -> &[DiscretePattern] {
         &self.items
@@ -292,20 +360,18 @@ impl DiscretePatterns {
 }
 
 impl TryFrom<&Patterns> for DiscretePatterns {
-    type Error = BgBbError;
-    /// Uses summaries in a discrete unit: recency and age must be whole numbers of periods.
-    fn try_from(p: &Patterns) -> Result<Self, BgBbError> {
+    type Error = DiscretePatternsError;
+    /// Uses summaries in a discrete unit: recency and age must be whole numbers of periods, and
+    /// the period is the summaries' unit.
+    fn try_from(p: &Patterns) -> Result<Self, DiscretePatternsError> {
         let mut rows = Vec::with_capacity(p.len());
         for (row, pat) in p.iter().enumerate() {
             let whole = |v: f64| v.fract() == 0.0 && v >= 0.0 && v <= u32::MAX as f64;
             if !whole(pat.recency()) || !whole(pat.age()) {
-                return Err(BgBbError::InvalidData {
+                return Err(DiscretePatternsError::NotWholePeriods {
                     row,
-                    reason: format!(
-                        "recency {} and age {} must be whole numbers of periods",
-                        pat.recency(),
-                        pat.age()
-                    ),
+                    recency: pat.recency(),
+                    age: pat.age(),
                 });
             }
             rows.push((
@@ -315,7 +381,7 @@ impl TryFrom<&Patterns> for DiscretePatterns {
                 pat.weight(),
             ));
         }
-        DiscretePatterns::new(rows)
+        DiscretePatterns::new(p.unit(), rows)
     }
 }
 
@@ -390,24 +456,56 @@ pub(crate) fn total_ll_grad(p: &[f64; 4], data: &DiscretePatterns) -> (f64, [f64
     (ll, grad)
 }
 
-/// A BG/BB model with known parameters: every prediction of the paper.
+/// The BG/BB model: its parameters, the period length, and, when fitted, the parameters'
+/// covariance and the fit report. Every prediction of the paper.
+///
+/// Built from known parameters with [`BgBb::new`] or fitted with
+/// [`BgBbParams`]`::new().fit(&data)`. Serialized with its parameters, covariance, report and
+/// unit; deserialization checks the parameters as [`BgBb::new`] does.
 ///
 /// ```
-/// use customer_assets::models::bg_bb::{BgBb, BgBbParams};
-/// use customer_assets::{History, TimeUnit, TransactionModel};
-/// let model = BgBb::new(BgBbParams::new(1.204, 0.750, 0.657, 2.783)?, TimeUnit::custom_days(365.0)?);
+/// use customer_assets::models::bg_bb::{BgBb, BgBbParameters};
+/// use customer_assets::{History, TimeUnit};
+/// let parameters = BgBbParameters { alpha: 1.204, beta: 0.750, gamma: 0.657, delta: 2.783 };
+/// let model = BgBb::new(parameters, TimeUnit::custom_days(365.0)?)?;
 /// let donor = History::new(4, 5.0, 6.0); // 4 donations in 6 years, the last in year 5
-/// let alive = model.p_alive_in_period(&donor, 1)?; // P(alive in year 7)
-/// assert!(alive > 0.0 && alive < 1.0);
-/// let next5 = model.expected_transactions(&donor, 5)?;
+/// let next5 = model.expected_transactions(&donor, 5)?; // donations in years 7 to 11
 /// assert!(next5 > 0.0 && next5 < 5.0);
+/// assert!(BgBb::new(BgBbParameters { alpha: 0.0, ..parameters }, TimeUnit::DAYS).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "BgBbData"))]
 pub struct BgBb {
-    params: BgBbParams,
+    parameters: BgBbParameters,
+    covariance: Option<Covariance>,
+    report: Option<FitReport>,
     unit: TimeUnit,
+}
+
+/// The serialized form, checked by [`BgBb::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct BgBbData {
+    parameters: BgBbParameters,
+    covariance: Option<Covariance>,
+    report: Option<FitReport>,
+    unit: TimeUnit,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<BgBbData> for BgBb {
+    type Error = InvalidParameter;
+    fn try_from(d: BgBbData) -> Result<Self, InvalidParameter> {
+        let mut model = BgBb::new(d.parameters, d.unit)?;
+        if let Some(covariance) = &d.covariance {
+            check_covariance_names(covariance, &PARAMETER_NAMES)?;
+        }
+        model.covariance = d.covariance;
+        model.report = d.report;
+        Ok(model)
+    }
 }
 
 /// Checks a history has whole-number recency and age and returns (x, t_x, n).
@@ -475,44 +573,84 @@ fn finite(what: &'static str, v: f64) -> Result<f64, PredictError> {
 }
 
 impl BgBb {
-    /// A model with these parameters; `period` is the length of one transaction opportunity.
-    pub fn new(params: BgBbParams, period: TimeUnit) -> Self {
-        BgBb {
-            params,
+    /// A model at known parameters, without covariance or fit report; `period` is the length of
+    /// one transaction opportunity.
+    ///
+    /// # Errors
+    /// [`InvalidParameter`] when a parameter is not finite and positive.
+    pub fn new(parameters: BgBbParameters, period: TimeUnit) -> Result<Self, InvalidParameter> {
+        Ok(BgBb {
+            parameters: parameters.check()?,
+            covariance: None,
+            report: None,
             unit: period,
-        }
+        })
     }
 
     /// The parameters.
-    pub fn params(&self) -> &BgBbParams {
-        &self.params
+    pub fn parameters(&self) -> BgBbParameters {
+        self.parameters
+    }
+
+    /// Standard errors of the parameters, the square roots of the covariance's diagonal; `None`
+    /// unless fitted with a positive definite information matrix.
+    pub fn standard_errors(&self) -> Option<BgBbParameters> {
+        let se = self.covariance.as_ref()?.standard_errors();
+        Some(BgBbParameters::from_array(<[f64; 4]>::try_from(se).ok()?))
+    }
+
+    /// The covariance of the fitted parameters (named as in [`BgBbParameters`]); `None` when
+    /// built by [`BgBb::new`] or when the information matrix is not positive definite.
+    pub fn covariance(&self) -> Option<&Covariance> {
+        self.covariance.as_ref()
+    }
+
+    /// The fit's diagnostics (total log-likelihood, iterations, gradient norm, convergence);
+    /// `None` when built by [`BgBb::new`].
+    pub fn report(&self) -> Option<&FitReport> {
+        self.report.as_ref()
+    }
+
+    /// The length of one period (one transaction opportunity): the model's time unit.
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
     }
 
     /// ln L(x, t_x, n).
     fn ln_l(&self, x: u32, t_x: u32, n: u32) -> f64 {
-        pattern_ll(&self.params.to_array(), x, t_x, n)
+        pattern_ll(&self.parameters.to_array(), x, t_x, n)
     }
 
     /// ln of E[p^{x+k} (1−p)^{n−x} ...] prefix shared by the alive-based predictions:
     /// ln B(α+x+k, β+n−x) − ln B(α, β).
     fn ln_p_part(&self, x: u32, n: u32, k: f64) -> f64 {
-        let BgBbParams { alpha, beta, .. } = self.params;
+        let BgBbParameters { alpha, beta, .. } = self.parameters;
         ln_beta(alpha + x as f64 + k, beta + (n - x) as f64) - ln_beta(alpha, beta)
     }
 
     /// ln P(alive at t) for a new customer: ln B(γ, δ+t) − ln B(γ, δ).
     fn ln_alive(&self, t: f64) -> f64 {
-        let BgBbParams { gamma, delta, .. } = self.params;
+        let BgBbParameters { gamma, delta, .. } = self.parameters;
         ln_beta(gamma, delta + t) - ln_beta(gamma, delta)
     }
 
-    /// Log-likelihood of the weighted patterns.
-    pub fn log_likelihood_total(&self, data: &DiscretePatterns) -> f64 {
-        total_ll_grad(&self.params.to_array(), data).0
+    /// Total log-likelihood of the weighted patterns.
+    ///
+    /// # Errors
+    /// [`PredictError::Numerical`] when it is not finite.
+    pub fn total_log_likelihood(&self, data: &DiscretePatterns) -> Result<f64, PredictError> {
+        finite(
+            "BG/BB total log-likelihood",
+            total_ll_grad(&self.parameters.to_array(), data).0,
+        )
     }
 
     /// Probability that the customer is alive at opportunity n + `m` (m = 0: now; m = 1: the
     /// next period, the paper's P(alive in period n+1)).
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a history that is not whole periods with
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
     pub fn p_alive_in_period(&self, h: &History, m: u32) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
         let v =
@@ -521,6 +659,10 @@ impl BgBb {
     }
 
     /// Expected transactions in the next `m` opportunities n+1 .. n+m given the history.
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a history that is not whole periods with
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
     pub fn expected_transactions(&self, h: &History, m: u32) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
         let lead = self.ln_p_part(x, n, 1.0) + self.ln_alive(n as f64) - self.ln_l(x, t_x, n);
@@ -530,7 +672,7 @@ impl BgBb {
 
     /// Σ_{j=1}^{m} B(γ, δ+n+j)/B(γ, δ+n), by the ratio (δ+t)/(γ+δ+t).
     fn sum_survival_ratio(&self, n: u32, m: u32) -> f64 {
-        let BgBbParams { gamma, delta, .. } = self.params;
+        let BgBbParameters { gamma, delta, .. } = self.parameters;
         let mut ratio = 1.0;
         let mut sum = 0.0;
         for j in 0..m {
@@ -545,8 +687,11 @@ impl BgBb {
     }
 
     /// Expected transactions of a customer just acquired in opportunities 1..=`n`.
+    ///
+    /// # Errors
+    /// [`PredictError::Numerical`] for a non-finite result.
     pub fn expected_transactions_new(&self, n: u32) -> Result<f64, PredictError> {
-        let BgBbParams { alpha, beta, .. } = self.params;
+        let BgBbParameters { alpha, beta, .. } = self.parameters;
         finite(
             "BG/BB expected transactions",
             alpha / (alpha + beta) * self.sum_survival_ratio(0, n),
@@ -554,6 +699,10 @@ impl BgBb {
     }
 
     /// Probability of exactly `k` transactions in opportunities n+1 .. n+m given the history.
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a history that is not whole periods with
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
     pub fn transaction_probability(
         &self,
         h: &History,
@@ -561,12 +710,12 @@ impl BgBb {
         m: u32,
     ) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
-        let BgBbParams {
+        let BgBbParameters {
             alpha,
             beta,
             gamma,
             delta,
-        } = self.params;
+        } = self.parameters;
         let ln_l = self.ln_l(x, t_x, n);
         let (xf, nf, kf) = (x as f64, n as f64, k as f64);
         let base = ln_beta(alpha, beta) + ln_beta(gamma, delta);
@@ -607,10 +756,15 @@ impl BgBb {
     /// Discounted expected residual transactions at per-period discount rate `d` > 0 (closed
     /// form of Fader, Hardie & Shang 2010):
     /// B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n+1)/(B(γ,δ)(1+d)) · ₂F₁(1, δ+n+1; γ+δ+n+1; 1/(1+d)) / L.
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a rate that is not finite and positive or a history
+    /// as in [`BgBb::p_alive_in_period`], [`PredictError::Numerical`] when ₂F₁ or the result
+    /// fails.
     pub fn dert_discrete(&self, h: &History, d: f64) -> Result<f64, PredictError> {
         check_rate(d)?;
         let (x, t_x, n) = discrete_history(h)?;
-        let BgBbParams { gamma, delta, .. } = self.params;
+        let BgBbParameters { gamma, delta, .. } = self.parameters;
         let nf = n as f64;
         let z = 1.0 / (1.0 + d);
         let ln_f = crate::special::ln_hyp2f1(1.0, delta + nf + 1.0, gamma + delta + nf + 1.0, z)
@@ -626,19 +780,23 @@ impl BgBb {
 
 impl TransactionModel for BgBb {
     fn name(&self) -> &str {
-        "bg-bb"
+        NAME
     }
     fn unit(&self) -> TimeUnit {
         self.unit
     }
     fn parameters(&self) -> Vec<(String, f64)> {
-        let p = self.params;
-        vec![
-            ("alpha".into(), p.alpha),
-            ("beta".into(), p.beta),
-            ("gamma".into(), p.gamma),
-            ("delta".into(), p.delta),
-        ]
+        PARAMETER_NAMES
+            .into_iter()
+            .zip(self.parameters.to_array())
+            .map(|(name, value)| (name.to_string(), value))
+            .collect()
+    }
+    fn fit_report(&self) -> Option<&FitReport> {
+        self.report.as_ref()
+    }
+    fn covariance(&self) -> Option<&Covariance> {
+        self.covariance.as_ref()
     }
     fn log_likelihood(&self, history: &History) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(history)?;
@@ -693,124 +851,91 @@ impl Objective for BgBbObjective<'_> {
     }
 }
 
-/// A BG/BB model fitted by maximum likelihood, with standard errors and the fit report.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct FittedBgBb {
-    model: BgBb,
-    standard_errors: Option<[f64; 4]>,
-    report: FitReport,
-}
-
-impl FittedBgBb {
-    /// The fitted model (all predictions).
-    pub fn model(&self) -> &BgBb {
-        &self.model
-    }
-    /// The estimates.
-    pub fn params(&self) -> &BgBbParams {
-        &self.model.params
-    }
-    /// Standard errors of (α, β, γ, δ) from the inverse Hessian (delta method); `None` when the
-    /// negative Hessian is not positive definite at the estimate.
-    pub fn standard_errors(&self) -> Option<[f64; 4]> {
-        self.standard_errors
-    }
-    /// The fit's diagnostics (total log-likelihood, iterations, gradient norm, convergence).
-    pub fn report(&self) -> &FitReport {
-        &self.report
-    }
-}
-
-/// How to fit BG/BB: the fitting machinery's options (L-BFGS, starts, penalty).
+/// How to fit BG/BB: the fit options (L-BFGS, starts, penalty). Fits with [`Fit`]:
+/// `BgBbParams::new().fit(&data)?` gives a [`BgBb`] in the data's period.
+///
+/// ```
+/// use customer_assets::fit::{Fit, FitOptions};
+/// use customer_assets::models::bg_bb::BgBbParams;
+/// use customer_assets::simulate::BgBbProcess;
+/// use customer_assets::TimeUnit;
+/// let data = BgBbProcess::new(1.2, 0.75, 0.66, 2.8)?.patterns(TimeUnit::custom_days(365.0)?, 5_000, 6, 1)?;
+/// let model = BgBbParams::new().fit_options(FitOptions::new().max_iterations(500)).fit(&data)?;
+/// assert!(model.report().is_some_and(|r| r.converged));
+/// assert_eq!(model.unit(), data.period());
+/// assert!(BgBbParams::new().penalty(-1.0).check().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct BgBbFit {
+pub struct BgBbParams {
     options: FitOptions,
 }
 
-impl BgBbFit {
-    /// Default options.
+impl BgBbParams {
+    /// The default fit options.
     pub fn new() -> Self {
         Self::default()
     }
-    /// Custom options.
-    pub fn options(mut self, options: FitOptions) -> Self {
+    /// Replaces the fit options (iterations, tolerance, L2 penalty, extra starts).
+    pub fn fit_options(mut self, options: FitOptions) -> Self {
         self.options = options;
         self
     }
-    /// Fits (α, β, γ, δ) to weighted patterns; `period` is the length of one opportunity.
-    ///
-    /// ```
-    /// use customer_assets::models::bg_bb::{BgBbFit, DiscretePatterns};
-    /// use customer_assets::simulate::BgBbProcess;
-    /// use customer_assets::TimeUnit;
-    /// let data = BgBbProcess::new(1.2, 0.75, 0.66, 2.8)?.patterns(5_000, 6, 1)?;
-    /// let fitted = BgBbFit::new().fit(&data, TimeUnit::custom_days(365.0)?)?;
-    /// assert!(fitted.report().converged);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn fit(&self, data: &DiscretePatterns, period: TimeUnit) -> Result<FittedBgBb, BgBbError> {
-        if data.is_empty() {
-            return Err(BgBbError::Empty);
-        }
-        let objective = BgBbObjective { data };
-        let max = maximize(&objective, &[vec![0.0; 4]], &self.options)
-            .map_err(|e| BgBbError::Fit(e.to_string()))?;
-        let p: Vec<f64> = max.theta.iter().map(|t| t.exp()).collect();
-        let params = match p.as_slice() {
-            [a, b, g, d] => BgBbParams::new(*a, *b, *g, *d)?,
-            _ => {
-                return Err(BgBbError::Fit(
-                    "optimizer returned the wrong dimension".into(),
-                ))
-            }
-        };
-        let standard_errors = covariance(&max.hessian)
-            .map(|cov| natural_standard_errors_from(&max.theta, &cov))
-            .ok()
-            .and_then(|se| <[f64; 4]>::try_from(se.as_slice()).ok())
-            .filter(|se| se.iter().all(|v| v.is_finite()));
-        Ok(FittedBgBb {
-            model: BgBb::new(params, period),
-            standard_errors,
-            report: max.report,
-        })
+    /// The L2 penalty λ on the natural parameters (0, the default, is plain maximum likelihood):
+    /// a shortcut for [`FitOptions::penalty`].
+    pub fn penalty(mut self, lambda: f64) -> Self {
+        self.options = self.options.penalty(lambda);
+        self
     }
 }
 
-impl TransactionModel for FittedBgBb {
-    fn name(&self) -> &str {
-        self.model.name()
+impl Fit<DiscretePatterns> for BgBbParams {
+    type Model = BgBb;
+    type Error = FitError;
+
+    /// Checks the fit options.
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] naming the first option out of range.
+    fn check(&self) -> Result<(), FitError> {
+        self.options.check()?;
+        Ok(())
     }
-    fn unit(&self) -> TimeUnit {
-        self.model.unit()
-    }
-    fn parameters(&self) -> Vec<(String, f64)> {
-        self.model.parameters()
-    }
-    fn fit_report(&self) -> Option<&FitReport> {
-        Some(&self.report)
-    }
-    fn log_likelihood(&self, history: &History) -> Result<f64, PredictError> {
-        self.model.log_likelihood(history)
-    }
-    fn p_alive(&self, history: &History, t: f64) -> Result<f64, PredictError> {
-        self.model.p_alive(history, t)
-    }
-    fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError> {
-        self.model.expected_purchases(history, t)
-    }
-    fn purchase_probability(&self, history: &History, n: u32, t: f64) -> Result<f64, PredictError> {
-        self.model.purchase_probability(history, n, t)
-    }
-    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
-        self.model.expected_purchases_new(t)
-    }
-    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
-        self.model.purchase_probability_new(n, t)
-    }
-    fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
-        self.model.dert(history, rate)
+
+    /// Fits (α, β, γ, δ) to the weighted patterns; the model's unit is the data's period.
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] for invalid options, [`FitError::NoData`] for empty data,
+    /// [`FitError::Optimizer`] when the fit does not converge (with the optimizer's report), and
+    /// [`FitError::Numerical`] when the estimate is not a valid parameter set.
+    fn fit(&self, data: &DiscretePatterns) -> Result<BgBb, FitError> {
+        self.check()?;
+        if data.is_empty() {
+            return Err(FitError::NoData {
+                model: NAME,
+                reason: "no patterns",
+            });
+        }
+        let objective = BgBbObjective { data };
+        let max = maximize(&objective, &[vec![0.0; 4]], &self.options).map_err(|source| {
+            FitError::Optimizer {
+                model: NAME,
+                source,
+            }
+        })?;
+        let mut p = [f64::NAN; 4];
+        for (k, t) in max.theta.iter().take(4).enumerate() {
+            p[k] = t.exp();
+        }
+        let mut model = BgBb::new(BgBbParameters::from_array(p), data.period()).map_err(|e| {
+            FitError::Numerical {
+                model: NAME,
+                detail: format!("the estimate is not a valid parameter set: {e}"),
+            }
+        })?;
+        model.covariance = fitted_covariance(&PARAMETER_NAMES, &max);
+        model.report = Some(max.report);
+        Ok(model)
     }
 }
 
@@ -821,9 +946,15 @@ mod tests {
 
     fn model(a: f64, b: f64, g: f64, d: f64) -> BgBb {
         BgBb::new(
-            BgBbParams::new(a, b, g, d).unwrap(),
+            BgBbParameters {
+                alpha: a,
+                beta: b,
+                gamma: g,
+                delta: d,
+            },
             TimeUnit::custom_days(365.0).unwrap(),
         )
+        .unwrap()
     }
 
     /// Brute-force likelihood by 2-D midpoint integration over (p, θ).

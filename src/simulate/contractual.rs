@@ -109,13 +109,17 @@ impl RetentionProcess {
 mod tests {
     use super::*;
     use crate::models::contractual::RetentionModel;
-    use crate::models::sbg::{Sbg, SbgParams};
+    use crate::models::sbg::{Sbg, SbgParameters};
 
     #[test]
     fn simulated_survivors_follow_the_survival_function() {
         let process = RetentionProcess::sbg(1.5, 3.0).unwrap();
         let cohort = process.cohort("c", 200_000, 8, 11).unwrap();
-        let model = Sbg::new(SbgParams::new(1.5, 3.0).unwrap());
+        let model = Sbg::new(SbgParameters {
+            alpha: 1.5,
+            beta: 3.0,
+        })
+        .unwrap();
         for t in 0..=8 {
             let share = cohort.alive()[t] / 200_000.0;
             let s = model.survival(t as u32);

@@ -6,6 +6,7 @@ use rand_distr::{Beta, Distribution};
 use super::{positive, PurchaseProcess, SimRng, SimulationError};
 use crate::models::bg_bb::DiscretePatterns;
 use crate::models::History;
+use crate::time::TimeUnit;
 
 /// The BG/BB process: one transaction opportunity per period. At the start of each period an
 /// alive customer dies with probability θ ~ Beta(γ, δ); if still alive, transacts with probability
@@ -17,8 +18,9 @@ use crate::models::History;
 ///
 /// ```
 /// use customer_assets::simulate::BgBbProcess;
+/// use customer_assets::TimeUnit;
 /// let process = BgBbProcess::new(1.204, 0.750, 0.657, 2.783)?;
-/// let data = process.patterns(1_000, 6, 7)?;
+/// let data = process.patterns(TimeUnit::custom_days(365.0)?, 1_000, 6, 7)?;
 /// assert_eq!(data.total_weight(), 1_000.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -63,9 +65,14 @@ impl BgBbProcess {
     }
 
     /// Simulates `customers` new customers over `periods` opportunities (seeded, reproducible)
-    /// and returns their weighted (x, t_x, n) patterns.
+    /// and returns their weighted (x, t_x, n) patterns; `period` is the length of one
+    /// opportunity, which the patterns carry.
+    ///
+    /// # Errors
+    /// [`SimulationError::InvalidParameter`] if a simulated pattern is invalid (never expected).
     pub fn patterns(
         &self,
+        period: TimeUnit,
         customers: usize,
         periods: u32,
         seed: u64,
@@ -80,13 +87,15 @@ impl BgBbProcess {
             let t_x = times.last().map_or(0, |&t| t as u32);
             *counts.entry((x, t_x)).or_insert(0.0) += 1.0;
         }
-        DiscretePatterns::new(counts.into_iter().map(|((x, t_x), w)| (x, t_x, periods, w))).map_err(
-            |_| SimulationError::InvalidParameter {
-                name: "periods",
-                value: periods as f64,
-                reason: "produced an invalid pattern",
-            },
+        DiscretePatterns::new(
+            period,
+            counts.into_iter().map(|((x, t_x), w)| (x, t_x, periods, w)),
         )
+        .map_err(|_| SimulationError::InvalidParameter {
+            name: "periods",
+            value: periods as f64,
+            reason: "produced an invalid pattern",
+        })
     }
 
     /// Simulates `customers` new customers over `calibration` + `holdout` opportunities and
@@ -134,13 +143,14 @@ mod tests {
     #[test]
     fn same_seed_same_patterns() {
         let p = BgBbProcess::new(1.2, 0.75, 0.66, 2.8).unwrap();
+        let year = TimeUnit::custom_days(365.0).unwrap();
         assert_eq!(
-            p.patterns(500, 6, 3).unwrap(),
-            p.patterns(500, 6, 3).unwrap()
+            p.patterns(year, 500, 6, 3).unwrap(),
+            p.patterns(year, 500, 6, 3).unwrap()
         );
         assert_ne!(
-            p.patterns(500, 6, 3).unwrap(),
-            p.patterns(500, 6, 4).unwrap()
+            p.patterns(year, 500, 6, 3).unwrap(),
+            p.patterns(year, 500, 6, 4).unwrap()
         );
     }
 }

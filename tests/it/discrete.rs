@@ -1,10 +1,11 @@
 //! Discrete-time and contractual models: golden fits from the papers, parameter recovery on
 //! simulated data, and the `clv fit` subcommand for bg-bb, sbg and bdw.
 
-use customer_assets::models::bdw::BdwFit;
-use customer_assets::models::bg_bb::{BgBbFit, DiscretePatterns};
+use customer_assets::fit::Fit;
+use customer_assets::models::bdw::BdwParams;
+use customer_assets::models::bg_bb::{BgBb, BgBbParams, DiscretePatterns};
 use customer_assets::models::contractual::{Cohort, RetentionModel};
-use customer_assets::models::sbg::SbgFit;
+use customer_assets::models::sbg::SbgParams;
 use customer_assets::simulate::{BgBbProcess, RetentionProcess};
 use customer_assets::{History, TimeUnit, TransactionModel};
 
@@ -29,7 +30,7 @@ fn donations() -> DiscretePatterns {
             )
         })
         .collect();
-    DiscretePatterns::new(rows).unwrap()
+    DiscretePatterns::new(year(), rows).unwrap()
 }
 
 fn round3(v: f64) -> f64 {
@@ -40,41 +41,50 @@ fn round3(v: f64) -> f64 {
 fn bg_bb_reproduces_the_donations_fit() {
     let data = donations();
     assert_eq!(data.total_weight(), 11_104.0);
-    let fitted = BgBbFit::new().fit(&data, year()).unwrap();
-    let p = fitted.params();
-    assert!(fitted.report().converged);
+    let fitted = BgBbParams::new().fit(&data).unwrap();
+    let p = fitted.parameters();
+    let report = fitted.report().unwrap();
+    assert!(report.converged);
     // Fader, Hardie & Shang (2010): α = 1.204, β = 0.750, γ = 0.657, δ = 2.783, LL = −33225.6.
     assert_eq!(
         [
-            round3(p.alpha()),
-            round3(p.beta()),
-            round3(p.gamma()),
-            round3(p.delta())
+            round3(p.alpha),
+            round3(p.beta),
+            round3(p.gamma),
+            round3(p.delta)
         ],
         [1.204, 0.750, 0.657, 2.783],
         "{p:?}"
     );
-    assert!((fitted.report().log_likelihood - -33225.6).abs() < 0.1);
+    assert!((report.log_likelihood - -33225.6).abs() < 0.1);
     let se = fitted.standard_errors().unwrap();
+    let se = [se.alpha, se.beta, se.gamma, se.delta];
     assert!(se.iter().all(|s| *s > 0.0 && *s < 0.5), "{se:?}");
-    // Fitted models serialize and load back.
+    // Fitted models serialize and load back, with their covariance.
     let json = serde_json::to_string(&fitted).unwrap();
-    let back: customer_assets::models::bg_bb::FittedBgBb = serde_json::from_str(&json).unwrap();
+    let back: BgBb = serde_json::from_str(&json).unwrap();
     // (serde_json's default float parsing may differ in the last bit.)
-    for (a, b) in back
-        .params()
-        .to_array()
+    let array =
+        |p: customer_assets::models::bg_bb::BgBbParameters| [p.alpha, p.beta, p.gamma, p.delta];
+    for (a, b) in array(back.parameters())
         .iter()
-        .zip(fitted.params().to_array())
+        .zip(array(fitted.parameters()))
     {
         assert!((a - b).abs() <= 1e-14 * b.abs());
     }
-    assert_eq!(back.report().iterations, fitted.report().iterations);
-    assert_eq!(back.model().unit(), fitted.model().unit());
+    assert_eq!(back.report().unwrap().iterations, report.iterations);
+    assert_eq!(back.unit(), fitted.unit());
+    let (c, c_back) = (fitted.covariance().unwrap(), back.covariance().unwrap());
+    assert_eq!(c_back.names(), ["alpha", "beta", "gamma", "delta"]);
+    for (row, row_back) in c.matrix().iter().zip(c_back.matrix()) {
+        for (a, b) in row.iter().zip(row_back) {
+            assert!((a - b).abs() <= 1e-14 * a.abs());
+        }
+    }
 
     // Predictions on the fitted model behave: the 6-for-6 donor is the most likely to be alive
     // and to give again; the never-again donor the least.
-    let m = fitted.model();
+    let m = &fitted;
     let best = History::new(6, 6.0, 6.0);
     let none = History::new(0, 0.0, 6.0);
     assert!(m.p_alive_in_period(&best, 1).unwrap() > m.p_alive_in_period(&none, 1).unwrap());
@@ -117,11 +127,13 @@ fn bg_bb_recovers_simulated_parameters() {
     let truth = [1.2, 0.75, 0.66, 2.8];
     let data = BgBbProcess::new(truth[0], truth[1], truth[2], truth[3])
         .unwrap()
-        .patterns(50_000, 10, 2024)
+        .patterns(year(), 50_000, 10, 2024)
         .unwrap();
-    let fitted = BgBbFit::new().fit(&data, year()).unwrap();
-    let est = fitted.params().to_array();
+    let fitted = BgBbParams::new().fit(&data).unwrap();
+    let p = fitted.parameters();
+    let est = [p.alpha, p.beta, p.gamma, p.delta];
     let se = fitted.standard_errors().unwrap();
+    let se = [se.alpha, se.beta, se.gamma, se.delta];
     for k in 0..4 {
         assert!(
             (est[k] - truth[k]).abs() < 3.0 * se[k],
@@ -163,20 +175,17 @@ fn sbg_reproduces_the_regular_and_high_end_fits() {
         ),
     ] {
         let cohort = Cohort::new(name, data.to_vec()).unwrap();
-        let fitted = SbgFit::new().fit(&[cohort.calibration(7)]).unwrap();
-        let p = fitted.params();
-        assert_eq!(
-            (round3(p.alpha()), round3(p.beta())),
-            (alpha, beta),
-            "{name}"
-        );
+        let fitted = SbgParams::new().fit(&[cohort.calibration(7)]).unwrap();
+        let p = fitted.parameters();
+        assert_eq!((round3(p.alpha), round3(p.beta)), (alpha, beta), "{name}");
+        let report = fitted.report().unwrap();
         assert!(
-            (fitted.report().log_likelihood - ll).abs() < 0.01,
+            (report.log_likelihood - ll).abs() < 0.01,
             "{name}: {}",
-            fitted.report().log_likelihood
+            report.log_likelihood
         );
-        let m = fitted.model();
-        let survivors = m.projected_survivors(1000.0, 12);
+        let m = &fitted;
+        let survivors = m.projected_survivors(1000.0, 12).unwrap();
         for (t, want) in (8..=12).zip(projected) {
             assert!(
                 (survivors[t] - want).abs() < 0.5,
@@ -212,10 +221,12 @@ fn sbg_reproduces_the_regular_and_high_end_fits() {
 fn bdw_fits_the_same_data_at_least_as_well() {
     for data in [REGULAR, HIGH_END] {
         let cal = [Cohort::new("c", data.to_vec()).unwrap().calibration(7)];
-        let sbg = SbgFit::new().fit(&cal).unwrap();
-        let bdw = BdwFit::new().fit(&cal).unwrap();
-        assert!(bdw.report().log_likelihood >= sbg.report().log_likelihood - 1e-6);
-        assert!(bdw.model().derl(0.1, 3).unwrap() > 0.0);
+        let sbg = SbgParams::new().fit(&cal).unwrap();
+        let bdw = BdwParams::new().fit(&cal).unwrap();
+        assert!(
+            bdw.report().unwrap().log_likelihood >= sbg.report().unwrap().log_likelihood - 1e-6
+        );
+        assert!(bdw.derl(0.1, 3).unwrap() > 0.0);
     }
 }
 
@@ -231,14 +242,15 @@ fn sbg_and_bdw_recover_simulated_parameters() {
                 .unwrap()
         })
         .collect();
-    let fitted = SbgFit::new().fit(&cohorts).unwrap();
-    let (est, se) = (fitted.params(), fitted.standard_errors().unwrap());
+    let fitted = SbgParams::new().fit(&cohorts).unwrap();
+    let (est, se) = (fitted.parameters(), fitted.standard_errors().unwrap());
+    let se = [se.alpha, se.beta];
     assert!(
-        (est.alpha() - sbg_truth[0]).abs() < 3.0 * se[0],
+        (est.alpha - sbg_truth[0]).abs() < 3.0 * se[0],
         "{est:?} {se:?}"
     );
     assert!(
-        (est.beta() - sbg_truth[1]).abs() < 3.0 * se[1],
+        (est.beta - sbg_truth[1]).abs() < 3.0 * se[1],
         "{est:?} {se:?}"
     );
 
@@ -251,10 +263,11 @@ fn sbg_and_bdw_recover_simulated_parameters() {
                 .unwrap()
         })
         .collect();
-    let fitted = BdwFit::new().fit(&cohorts).unwrap();
-    let p = fitted.params();
-    let est = [p.alpha(), p.beta(), p.c()];
+    let fitted = BdwParams::new().fit(&cohorts).unwrap();
+    let p = fitted.parameters();
+    let est = [p.alpha, p.beta, p.c];
     let se = fitted.standard_errors().unwrap();
+    let se = [se.alpha, se.beta, se.c];
     for k in 0..3 {
         assert!(
             (est[k] - bdw_truth[k]).abs() < 3.0 * se[k],
@@ -374,16 +387,54 @@ fn clv_fit_sbg_projects_one_or_several_cohorts() {
 
 #[test]
 fn deserialization_checks_what_the_constructors_check() {
-    use customer_assets::models::bg_bb::BgBbParams;
-    assert!(
-        serde_json::from_str::<BgBbParams>(r#"{"alpha":1,"beta":1,"gamma":1,"delta":2}"#).is_ok()
-    );
-    assert!(
-        serde_json::from_str::<BgBbParams>(r#"{"alpha":-1,"beta":1,"gamma":1,"delta":2}"#).is_err()
-    );
+    assert!(serde_json::from_str::<BgBb>(
+        r#"{"parameters":{"alpha":1,"beta":1,"gamma":1,"delta":2},"unit":365}"#
+    )
+    .is_ok());
+    assert!(serde_json::from_str::<BgBb>(
+        r#"{"parameters":{"alpha":-1,"beta":1,"gamma":1,"delta":2},"unit":365}"#
+    )
+    .is_err());
     assert!(serde_json::from_str::<Cohort>(r#"{"name":"a","alive":[10,8]}"#).is_ok());
     assert!(serde_json::from_str::<Cohort>(r#"{"name":"a","alive":[]}"#).is_err());
     assert!(serde_json::from_str::<Cohort>(r#"{"name":"a","alive":[10,12]}"#).is_err());
-    let bad = r#"{"items":[{"frequency":3,"recency":2,"periods":6,"weight":1}]}"#;
+    let good = r#"{"period":365,"items":[{"frequency":2,"recency":3,"periods":6,"weight":1}]}"#;
+    assert!(serde_json::from_str::<DiscretePatterns>(good).is_ok());
+    let bad = r#"{"period":365,"items":[{"frequency":3,"recency":2,"periods":6,"weight":1}]}"#;
     assert!(serde_json::from_str::<DiscretePatterns>(bad).is_err());
+}
+
+#[test]
+fn fitted_retention_models_round_trip_through_json_and_reject_invalid_parameters() {
+    use customer_assets::models::bdw::Bdw;
+    use customer_assets::models::sbg::Sbg;
+
+    let cal = [Cohort::new("regular", REGULAR.to_vec())
+        .unwrap()
+        .calibration(7)];
+    let sbg = SbgParams::new().fit(&cal).unwrap();
+    let back: Sbg = serde_json::from_str(&serde_json::to_string(&sbg).unwrap()).unwrap();
+    assert!((back.parameters().alpha - sbg.parameters().alpha).abs() <= 1e-14);
+    assert_eq!(back.covariance().unwrap().names(), ["alpha", "beta"]);
+    let (a, b) = (sbg.covariance().unwrap(), back.covariance().unwrap());
+    assert!(
+        (a.get(0, 1).unwrap() - b.get(0, 1).unwrap()).abs() <= 1e-14 * a.get(0, 1).unwrap().abs()
+    );
+    assert_eq!(back.report(), sbg.report());
+    assert!(serde_json::from_str::<Sbg>(r#"{"parameters":{"alpha":-0.7,"beta":1.2}}"#).is_err());
+
+    let bdw = BdwParams::new().fit(&cal).unwrap();
+    let back: Bdw = serde_json::from_str(&serde_json::to_string(&bdw).unwrap()).unwrap();
+    assert!((back.parameters().c - bdw.parameters().c).abs() <= 1e-14);
+    assert_eq!(back.covariance().unwrap().names(), ["alpha", "beta", "c"]);
+    assert!(
+        serde_json::from_str::<Bdw>(r#"{"parameters":{"alpha":0.7,"beta":1.2,"c":1}}"#).is_ok()
+    );
+    assert!(
+        serde_json::from_str::<Bdw>(r#"{"parameters":{"alpha":0.7,"beta":1.2,"c":-1}}"#).is_err()
+    );
+    // A covariance must name the model's parameters.
+    let mut json: serde_json::Value = serde_json::to_value(&bdw).unwrap();
+    json["covariance"]["names"] = serde_json::json!(["a", "b", "c"]);
+    assert!(serde_json::from_value::<Bdw>(json).is_err());
 }

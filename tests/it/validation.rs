@@ -2,8 +2,9 @@
 //! projection, and (with the fitted continuous models) `clv validate` on CDNOW.
 
 use chrono::NaiveDate;
+use customer_assets::fit::Fit;
 use customer_assets::models::contractual::Cohort;
-use customer_assets::models::sbg::SbgFit;
+use customer_assets::models::sbg::SbgParams;
 use customer_assets::simulate::{simulate, BgNbdProcess, SimulationOptions};
 use customer_assets::validation::{compare, validate, validate_retention};
 use customer_assets::{
@@ -118,32 +119,31 @@ fn retention_validation_compares_projected_and_actual_survivors() {
         1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0, 223.0, 207.0, 194.0, 183.0, 173.0,
     ];
     let cohort = Cohort::new("regular", data).unwrap();
-    let fitted = SbgFit::new().fit(&[cohort.calibration(7)]).unwrap();
-    let v = validate_retention(fitted.model(), &cohort, 7).unwrap();
+    let fitted = SbgParams::new().fit(&[cohort.calibration(7)]).unwrap();
+    let v = validate_retention(&fitted, &cohort, 7).unwrap();
     assert_eq!(v.survivors.len(), 13);
     assert_eq!(v.survivors.iter().filter(|s| s.holdout).count(), 5);
     assert!(v.holdout_mape_percent < 3.0, "{}", v.holdout_mape_percent);
-    assert!((v.log_likelihood - fitted.report().log_likelihood).abs() < 1e-6);
-    assert!(validate_retention(fitted.model(), &cohort, 12).is_err());
+    assert!((v.log_likelihood - fitted.report().unwrap().log_likelihood).abs() < 1e-6);
+    assert!(validate_retention(&fitted, &cohort, 12).is_err());
 }
 
 #[test]
 fn bg_bb_holdout_validation_on_simulated_opportunities() {
-    use customer_assets::models::bg_bb::{BgBbFit, DiscretePatterns};
+    use customer_assets::models::bg_bb::{BgBbParams, DiscretePatterns};
     use customer_assets::simulate::BgBbProcess;
     use customer_assets::validation::{validate_holdout, HoldoutRecord};
 
     let process = BgBbProcess::new(1.2, 0.75, 0.66, 2.8).unwrap();
     let customers = process.with_holdout(20_000, 6, 5, 77);
     let data = DiscretePatterns::new(
+        TimeUnit::custom_days(365.0).unwrap(),
         customers
             .iter()
             .map(|(h, _)| (h.frequency, h.recency as u32, h.age as u32, 1.0)),
     )
     .unwrap();
-    let fitted = BgBbFit::new()
-        .fit(&data, TimeUnit::custom_days(365.0).unwrap())
-        .unwrap();
+    let fitted = BgBbParams::new().fit(&data).unwrap();
     let records: Vec<HoldoutRecord> = customers
         .iter()
         .map(|(h, later)| HoldoutRecord {
@@ -166,7 +166,7 @@ fn bg_bb_holdout_validation_on_simulated_opportunities() {
         }
     }
     assert!(
-        (report.log_likelihood - fitted.report().log_likelihood).abs()
+        (report.log_likelihood - fitted.report().unwrap().log_likelihood).abs()
             < 1e-6 * report.log_likelihood.abs()
     );
 }
