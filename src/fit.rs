@@ -219,6 +219,26 @@ impl Covariance {
         Covariance::new(names.iter().map(|s| s.to_string()).collect(), matrix)
     }
 
+    /// Checks that the covariance names `names`, in that order (a covariance deserialized with
+    /// a model must be that model's).
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    pub(crate) fn check_names(&self, names: &[&str]) -> Result<(), InvalidParameter> {
+        if self
+            .names
+            .iter()
+            .map(String::as_str)
+            .eq(names.iter().copied())
+        {
+            Ok(())
+        } else {
+            Err(InvalidParameter::new(
+                "covariance",
+                self.names.len() as f64,
+                "must name the model's parameters in their order",
+            ))
+        }
+    }
+
     /// The parameter names, in the matrix's order.
     pub fn names(&self) -> &[String] {
         &self.names

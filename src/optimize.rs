@@ -27,7 +27,7 @@ use argmin::solver::quasinewton::LBFGS;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::fit::{FitMethod, FitOptions, FitReport, OptimizerError};
+use crate::fit::{Covariance, FitMethod, FitOptions, FitReport, OptimizerError};
 
 /// A total log-likelihood to maximize, in unconstrained parameters θ.
 ///
@@ -728,6 +728,14 @@ pub(crate) fn covariance(hessian: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, Optimize
         }
     }
     Ok(cov)
+}
+
+/// The covariance of the natural parameters exp(θ) at a maximum of a log-parameterized
+/// likelihood; `None` when the negative Hessian is not positive definite or an entry is not
+/// finite.
+pub(crate) fn natural_covariance(names: &[&str], max: &Maximum) -> Option<Covariance> {
+    let log_covariance = covariance(&max.hessian).ok()?;
+    Covariance::from_log_parameters(names, &max.theta, &log_covariance).ok()
 }
 
 #[cfg(test)]

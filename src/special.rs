@@ -657,7 +657,6 @@ pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
 
 /// (∂/∂a, ∂/∂b) of ln B(a, b): (ψ(a) − ψ(a+b), ψ(b) − ψ(a+b)).
 #[inline]
-#[allow(dead_code)] // BG/BB moves onto it with its own rework
 pub(crate) fn ln_beta_grad(a: f64, b: f64) -> (f64, f64) {
     use statrs::function::gamma::digamma;
     let dab = digamma(a + b);

@@ -30,12 +30,10 @@ use statrs::function::gamma::ln_gamma;
 
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
-#[cfg(feature = "serde")]
-use crate::models::bg_bb::check_covariance_names;
-use crate::models::bg_bb::{fitted_covariance, ln_beta, ln_beta_grad};
 use crate::models::contractual::{cohort_log_likelihood, Cohort, RetentionModel};
 use crate::models::sbg::check_beta;
-use crate::optimize::{maximize, Objective};
+use crate::optimize::{maximize, natural_covariance, Objective};
+use crate::special::{ln_beta, ln_beta_grad};
 
 /// The model's name in errors and reports.
 const NAME: &str = "bdw";
@@ -190,7 +188,7 @@ impl TryFrom<BdwData> for Bdw {
     fn try_from(d: BdwData) -> Result<Self, InvalidParameter> {
         let mut model = Bdw::new(d.parameters)?;
         if let Some(covariance) = &d.covariance {
-            check_covariance_names(covariance, &PARAMETER_NAMES)?;
+            covariance.check_names(&PARAMETER_NAMES)?;
         }
         model.covariance = d.covariance;
         model.report = d.report;
@@ -394,7 +392,7 @@ impl Fit<[Cohort]> for BdwParams {
             model: NAME,
             detail: format!("the estimate is not a valid parameter set: {e}"),
         })?;
-        model.covariance = fitted_covariance(&PARAMETER_NAMES, &max);
+        model.covariance = natural_covariance(&PARAMETER_NAMES, &max);
         model.report = Some(max.report);
         Ok(model)
     }

@@ -43,12 +43,13 @@
 //! fully arrived), and histories must have whole-number recency and age. A continuous discount
 //! rate ρ per period corresponds to the per-period rate d = e^ρ − 1.
 
-use statrs::function::gamma::{digamma, ln_gamma};
+use statrs::function::gamma::ln_gamma;
 
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::{History, PredictError, TransactionModel};
-use crate::optimize::{covariance, maximize, Maximum, Objective};
+use crate::optimize::{maximize, Objective};
+use crate::special::{ln_beta, ln_beta_grad, log_sum_exp};
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
 
@@ -56,62 +57,6 @@ use crate::time::TimeUnit;
 const NAME: &str = "bg-bb";
 /// The parameter names, in the order of the covariance.
 const PARAMETER_NAMES: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
-
-/// ln B(a, b) via ln Γ (finite for a, b > 0).
-#[inline]
-pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
-    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
-}
-
-/// (∂/∂a, ∂/∂b) of ln B(a, b).
-#[inline]
-pub(crate) fn ln_beta_grad(a: f64, b: f64) -> (f64, f64) {
-    let dab = digamma(a + b);
-    (digamma(a) - dab, digamma(b) - dab)
-}
-
-/// ln(e^a + e^b) without overflow.
-#[inline]
-pub(crate) fn ln_add_exp(a: f64, b: f64) -> f64 {
-    if a == f64::NEG_INFINITY {
-        return b;
-    }
-    if b == f64::NEG_INFINITY {
-        return a;
-    }
-    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-    hi + (lo - hi).exp().ln_1p()
-}
-
-/// The covariance of the natural parameters at a maximum of a log-parameterized likelihood;
-/// `None` when the negative Hessian is not positive definite or an entry is not finite (shared by
-/// the discrete and contractual models).
-pub(crate) fn fitted_covariance(names: &[&str], max: &Maximum) -> Option<Covariance> {
-    let log_covariance = covariance(&max.hessian).ok()?;
-    Covariance::from_log_parameters(names, &max.theta, &log_covariance).ok()
-}
-
-/// Checks that a covariance (deserialized with a model) names the model's parameters in order.
-#[cfg(feature = "serde")]
-pub(crate) fn check_covariance_names(
-    covariance: &Covariance,
-    names: &[&str],
-) -> Result<(), InvalidParameter> {
-    if covariance
-        .names()
-        .iter()
-        .map(String::as_str)
-        .eq(names.iter().copied())
-    {
-        Ok(())
-    } else {
-        Err(InvalidParameter::new(
-            "covariance",
-            covariance.names().len() as f64,
-            "must name the model's parameters in their order",
-        ))
-    }
-}
 
 /// The BG/BB parameters (or their standard errors): p ~ Beta(α, β), θ ~ Beta(γ, δ). They are
 /// per opportunity, so they carry no time unit.
@@ -413,7 +358,7 @@ pub(crate) fn pattern_ll_grad(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> (f64, [
     }
     let ll = terms
         .iter()
-        .fold(f64::NEG_INFINITY, |acc, (v, _)| ln_add_exp(acc, *v));
+        .fold(f64::NEG_INFINITY, |acc, (v, _)| log_sum_exp(acc, *v));
     let mut grad = [0.0; 4];
     for (v, gr) in &terms {
         let w = (v - ll).exp();
@@ -436,7 +381,7 @@ pub(crate) fn pattern_ll(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> f64 {
     let mut i = 0.0;
     while t_x + i < n {
         let v = ln_beta(a + x, b + t_x - x + i) + ln_beta(g + 1.0, d + t_x + i) - base;
-        ll = ln_add_exp(ll, v);
+        ll = log_sum_exp(ll, v);
         i += 1.0;
     }
     ll
@@ -500,7 +445,7 @@ impl TryFrom<BgBbData> for BgBb {
     fn try_from(d: BgBbData) -> Result<Self, InvalidParameter> {
         let mut model = BgBb::new(d.parameters, d.unit)?;
         if let Some(covariance) = &d.covariance {
-            check_covariance_names(covariance, &PARAMETER_NAMES)?;
+            covariance.check_names(&PARAMETER_NAMES)?;
         }
         model.covariance = d.covariance;
         model.report = d.report;
@@ -725,7 +670,7 @@ impl BgBb {
         if k <= m {
             // Alive for all m more periods, k of them with a transaction.
             let mf = m as f64;
-            acc = ln_add_exp(
+            acc = log_sum_exp(
                 acc,
                 ln_choose(mf, kf)
                     + ln_beta(alpha + xf + kf, beta + nf - xf + mf - kf)
@@ -736,7 +681,7 @@ impl BgBb {
         // Alive for j < m more periods, then dies at the start of period n+j+1.
         for j in k..m {
             let jf = j as f64;
-            acc = ln_add_exp(
+            acc = log_sum_exp(
                 acc,
                 ln_choose(jf, kf)
                     + ln_beta(alpha + xf + kf, beta + nf - xf + jf - kf)
@@ -933,7 +878,7 @@ impl Fit<DiscretePatterns> for BgBbParams {
                 detail: format!("the estimate is not a valid parameter set: {e}"),
             }
         })?;
-        model.covariance = fitted_covariance(&PARAMETER_NAMES, &max);
+        model.covariance = crate::optimize::natural_covariance(&PARAMETER_NAMES, &max);
         model.report = Some(max.report);
         Ok(model)
     }

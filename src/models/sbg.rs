@@ -30,12 +30,10 @@
 
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
-#[cfg(feature = "serde")]
-use crate::models::bg_bb::check_covariance_names;
-use crate::models::bg_bb::{fitted_covariance, ln_beta, ln_beta_grad};
 use crate::models::contractual::{finite, Cohort, RetentionModel};
 use crate::models::PredictError;
-use crate::optimize::{maximize, Objective};
+use crate::optimize::{maximize, natural_covariance, Objective};
+use crate::special::{ln_beta, ln_beta_grad};
 
 /// The model's name in errors and reports.
 const NAME: &str = "sbg";
@@ -150,7 +148,7 @@ impl TryFrom<SbgData> for Sbg {
     fn try_from(d: SbgData) -> Result<Self, InvalidParameter> {
         let mut model = Sbg::new(d.parameters)?;
         if let Some(covariance) = &d.covariance {
-            check_covariance_names(covariance, &PARAMETER_NAMES)?;
+            covariance.check_names(&PARAMETER_NAMES)?;
         }
         model.covariance = d.covariance;
         model.report = d.report;
@@ -404,7 +402,7 @@ impl Fit<[Cohort]> for SbgParams {
             model: NAME,
             detail: format!("the estimate is not a valid parameter set: {e}"),
         })?;
-        model.covariance = fitted_covariance(&PARAMETER_NAMES, &max);
+        model.covariance = natural_covariance(&PARAMETER_NAMES, &max);
         model.report = Some(max.report);
         Ok(model)
     }

@@ -298,6 +298,9 @@ impl<V: Variant> TryFrom<BetaGeometricData> for BetaGeometric<V> {
     type Error = InvalidParameter;
     fn try_from(data: BetaGeometricData) -> Result<Self, Self::Error> {
         let mut model = BetaGeometric::new(data.parameters, data.unit)?;
+        if let Some(covariance) = &data.covariance {
+            covariance.check_names(&BetaGeometricParameters::NAMES)?;
+        }
         model.covariance = data.covariance;
         model.report = data.report;
         Ok(model)
