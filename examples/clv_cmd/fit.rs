@@ -6,6 +6,7 @@
 //! "converged": true, "iterations": N}`. Gamma-Gamma uses the customers with frequency > 0.
 
 use crate::common::{columns, csv_reader, line_of, optional_column, stdout, Flags};
+use customer_assets::fit::Fit;
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParams};
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams, SpendData};
 use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParams};
@@ -248,7 +249,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let value = if model == "gamma-gamma" {
         let gg = fit_spend(&file, penalty)?
             .ok_or_else(|| format!("{path}: gamma-gamma needs a monetary_value column"))?;
-        let p = gg.params();
+        let p = gg.parameters();
         let se = gg
             .standard_errors()
             .map(|s| json!({"p": s.p, "q": s.q, "gamma": s.gamma}));

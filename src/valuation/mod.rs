@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use chrono::NaiveDate;
-//! use customer_assets::models::gamma_gamma::GammaGamma;
+//! use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParameters};
 //! use customer_assets::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
 //! use customer_assets::valuation::{DiscountRate, Valuation};
 //! use customer_assets::{Ledger, LedgerOptions, TimeUnit};
@@ -51,7 +51,7 @@
 //!     .as_of(as_of)
 //!     .unit(TimeUnit::WEEKS)
 //!     .transaction_model(Steady)
-//!     .spend_model(GammaGamma::new(6.25, 3.74, 15.44)?)
+//!     .spend_model(GammaGamma::new(GammaGammaParameters { p: 6.25, q: 3.74, gamma: 15.44 })?)
 //!     .margin(0.3)
 //!     .discount(DiscountRate::per_period(0.10, 365.0)?)
 //!     .horizon(52.0)
@@ -70,6 +70,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::fit::Fit;
 use crate::kpi::{Concentration, KpiError, KpiReport, TopShare};
 use crate::ledger::Ledger;
 use crate::loyalty::{Evaluator, LoyaltyError, Programme};
