@@ -245,6 +245,45 @@ impl Covariance {
             })
             .collect()
     }
+
+    /// The covariance of natural parameters pᵢ (each exp(θᵢ), possibly times a constant such as
+    /// a time scale) from the covariance of θ, by the delta method: cov(pᵢ, pⱼ) =
+    /// pᵢ pⱼ cov(θᵢ, θⱼ). Each variance is stored as (pᵢ √cov(θᵢ, θᵢ))², whose square root is
+    /// exactly pᵢ √cov(θᵢ, θᵢ) (√(x²) = x in binary floating point): the standard errors keep
+    /// the digits of the delta method's usual form. Taking the pᵢ themselves, rather than θ,
+    /// keeps the digits of parameters rescaled after the fit.
+    pub(crate) fn from_natural_parameters(
+        names: &[&str],
+        natural: &[f64],
+        log_covariance: &[Vec<f64>],
+    ) -> Result<Self, InvalidParameter> {
+        let c = |i: usize, j: usize| {
+            log_covariance
+                .get(i)
+                .and_then(|row| row.get(j))
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        let matrix = natural
+            .iter()
+            .enumerate()
+            .map(|(i, pi)| {
+                natural
+                    .iter()
+                    .enumerate()
+                    .map(|(j, pj)| {
+                        if i == j {
+                            let se = pi * c(i, i).sqrt();
+                            se * se
+                        } else {
+                            pi * pj * c(i, j)
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Covariance::new(names.iter().map(|s| s.to_string()).collect(), matrix)
+    }
 }
 
 /// Which algorithm produced the final estimate.

@@ -340,8 +340,9 @@ impl Fit<SpendData> for GammaGammaParams {
             });
         }
         let log_covariance = optimize::covariance(&max.hessian).map_err(optimizer)?;
-        let covariance = Covariance::from_log_parameters(&NAMES, &max.theta, &log_covariance)
-            .map_err(|e| numerical(format!("covariance: {e}")))?;
+        let covariance =
+            Covariance::from_natural_parameters(&NAMES, &[p, q, gamma], &log_covariance)
+                .map_err(|e| numerical(format!("covariance: {e}")))?;
         let mut model = GammaGamma::new(GammaGammaParameters { p, q, gamma })
             .map_err(|e| numerical(format!("estimate: {e}")))?;
         model.covariance = Some(covariance);
@@ -847,6 +848,25 @@ mod tests {
         let bare: GammaGamma = serde_json::from_value(value).unwrap();
         assert_eq!(bare.parameters(), fitted.parameters());
         assert_eq!(bare.covariance(), None);
+    }
+
+    /// Standard errors from the covariance's diagonal have the digits of pᵢ √cov(θ)ᵢᵢ.
+    #[test]
+    fn standard_errors_keep_the_digits_of_the_delta_method() {
+        let (mut p, mut v) = (0.37f64, 0.011f64);
+        for _ in 0..1000 {
+            let natural = [p, 1.0 + p * 7.0];
+            let log_covariance = vec![vec![v, 0.3 * v], vec![0.3 * v, v * 1.7]];
+            let c = Covariance::from_natural_parameters(&["a", "b"], &natural, &log_covariance)
+                .unwrap();
+            assert_eq!(c.standard_errors()[0], p * v.sqrt());
+            assert_eq!(c.standard_errors()[1], natural[1] * (v * 1.7).sqrt());
+            assert_eq!(c.get(0, 1), Some(p * natural[1] * log_covariance[0][1]));
+            (p, v) = (
+                (p * 1.618_033_988_75) % 20.0 + 0.01,
+                (v * 2.718_281_828) % 1.0 + 1e-4,
+            );
+        }
     }
 
     #[test]
