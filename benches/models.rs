@@ -14,8 +14,12 @@ use std::hint::black_box;
 use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use customer_assets::fit::Fit;
 use customer_assets::models::bg_nbd::BgNbd;
-use customer_assets::{BgNbdParams, History, ParetoNbd, ParetoNbdParams, Patterns, TimeUnit};
+use customer_assets::models::pareto_nbd::ParetoNbdParameters;
+use customer_assets::{
+    BgNbdParams, History, ParetoNbd, ParetoNbdParams, Patterns, TimeUnit, TransactionModel,
+};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, Exp, Gamma};
@@ -118,7 +122,16 @@ fn bench(c: &mut Criterion) {
     });
     // One likelihood-and-gradient pass over the 250,000 customers at the generating parameters
     // (the per-row cost of a fit; includes sorting the patterns once, as a pass in a fit does not).
-    let pareto_truth = ParetoNbd::new(0.553, 10.578, 0.606, 11.669, TimeUnit::WEEKS).unwrap();
+    let pareto_truth = ParetoNbd::new(
+        ParetoNbdParameters {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
     group.bench_function("pareto_nbd_loglik_pass_250k", |b| {
         b.iter(|| {
             pareto_truth
@@ -138,7 +151,16 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    let pareto_model = ParetoNbd::new(0.553, 10.578, 0.606, 11.669, TimeUnit::WEEKS).unwrap();
+    let pareto_model = ParetoNbd::new(
+        ParetoNbdParameters {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
     group.bench_function("pareto_nbd_expected_purchases_1m", |b| {
         b.iter(|| {
             pareto_model

@@ -163,7 +163,7 @@ impl Fitted {
                 )
             }
             Fitted::Pareto(m) => {
-                let p = m.params();
+                let p = m.parameters();
                 let se = m
                     .standard_errors()
                     .map(|s| json!({"r": s.r, "alpha": s.alpha, "s": s.s, "beta": s.beta}));
@@ -218,7 +218,7 @@ pub fn fit_transaction(name: &str, patterns: &Patterns, penalty: f64) -> Result<
             ParetoNbdParams::new()
                 .penalty(penalty)
                 .fit(patterns)
-                .map_err(err)?,
+                .map_err(|e| e.to_string())?,
         ),
         other => {
             return Err(format!(

@@ -15,7 +15,7 @@ use crate::common::{stdout, Flags};
 use crate::fit::{fit_spend, fit_transaction, read_summary, Fitted};
 use customer_assets::models::bg_nbd::BgNbd;
 use customer_assets::models::mbg_nbd::MbgNbd;
-use customer_assets::models::pareto_nbd::ParetoNbd;
+use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters};
 use customer_assets::{SpendModel, TimeUnit};
 use serde_json::Value;
 use std::io::Write;
@@ -52,7 +52,16 @@ fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
             MbgNbd::new(get("r")?, get("alpha")?, get("a")?, get("b")?, unit).map_err(err)?,
         ),
         "pareto-nbd" => Fitted::Pareto(
-            ParetoNbd::new(get("r")?, get("alpha")?, get("s")?, get("beta")?, unit).map_err(err)?,
+            ParetoNbd::new(
+                ParetoNbdParameters {
+                    r: get("r")?,
+                    alpha: get("alpha")?,
+                    s: get("s")?,
+                    beta: get("beta")?,
+                },
+                unit,
+            )
+            .map_err(|e| format!("{path}: {e}"))?,
         ),
         other => {
             return Err(format!(

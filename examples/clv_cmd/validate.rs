@@ -6,6 +6,7 @@
 //!
 //! Models: bg-nbd, mbg-nbd, pareto-nbd (the continuous-time models fitted on the summaries).
 
+use customer_assets::fit::Fit;
 use customer_assets::models::bg_nbd::BgNbdParams;
 use customer_assets::models::mbg_nbd::MbgNbdParams;
 use customer_assets::models::pareto_nbd::ParetoNbdParams;

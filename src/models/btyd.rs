@@ -995,6 +995,8 @@ pub(crate) struct FitOutcome<const D: usize> {
     pub standard_errors: [f64; D],
     /// The optimizer's report, with the log-likelihood in the data's unit.
     pub report: crate::fit::FitReport,
+    /// Covariance of the log-parameters (the same on the rescaled axis and in the data's unit).
+    pub log_covariance: Vec<Vec<f64>>,
 }
 
 /// Maximizes `objective` (log-parameters on the rescaled time axis) from `starts` (through
@@ -1055,6 +1057,7 @@ pub(crate) fn fit_log_params<const D: usize>(
         params,
         standard_errors,
         report,
+        log_covariance: cov,
     })
 }
 
