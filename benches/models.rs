@@ -15,6 +15,7 @@ use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
+use customer_assets::models::pareto_nbd::ParetoNbdParameters;
 use customer_assets::{
     BgNbdParams, Fit, History, ParetoNbd, ParetoNbdParams, Patterns, TimeUnit, TransactionModel,
 };
@@ -120,7 +121,16 @@ fn bench(c: &mut Criterion) {
     });
     // One likelihood-and-gradient pass over the 250,000 customers at the generating parameters
     // (the per-row cost of a fit; includes sorting the patterns once, as a pass in a fit does not).
-    let pareto_truth = ParetoNbd::new(0.553, 10.578, 0.606, 11.669, TimeUnit::WEEKS).unwrap();
+    let pareto_truth = ParetoNbd::new(
+        ParetoNbdParameters {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
     group.bench_function("pareto_nbd_loglik_pass_250k", |b| {
         b.iter(|| {
             pareto_truth
@@ -149,7 +159,16 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    let pareto_model = ParetoNbd::new(0.553, 10.578, 0.606, 11.669, TimeUnit::WEEKS).unwrap();
+    let pareto_model = ParetoNbd::new(
+        ParetoNbdParameters {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
     group.bench_function("pareto_nbd_expected_purchases_1m", |b| {
         b.iter(|| {
             pareto_model

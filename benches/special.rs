@@ -6,6 +6,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use customer_assets::advanced::{ln_hyp2f1, ln_hyp2f1_grad};
+use customer_assets::fit::Fit;
 use customer_assets::models::gamma_gamma::{GammaGammaParams, SpendData};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Gamma, Poisson};

@@ -18,6 +18,7 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
+use customer_assets::fit::Fit;
 use customer_assets::kpi::Concentration;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
 use customer_assets::segment::rfm::RfmParams;

@@ -296,11 +296,11 @@ pub enum FitMethod {
     /// Nelder-Mead from the best L-BFGS point, then L-BFGS again to polish.
     NelderMeadThenLbfgs,
     /// A fit on a stratified subsample (by L-BFGS, with its fallbacks), then Newton steps on all
-    /// the data with the subsample's Hessian (see [`maximize_refined`]).
+    /// the data with the subsample's Hessian.
     SubsampleThenNewton,
 }
 
-/// Settings of [`maximize`]; builder style, checked when the fit starts.
+/// Settings of the optimizer every fit runs; builder style, checked when the fit starts.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FitOptions {

@@ -769,6 +769,7 @@ pub(crate) fn finite_difference_gradient(objective: &dyn Objective, theta: &[f64
 }
 
 /// Delta-method standard errors of exp(θᵢ) from a covariance of θ.
+#[cfg(test)]
 pub(crate) fn natural_standard_errors_from(theta: &[f64], covariance: &[Vec<f64>]) -> Vec<f64> {
     theta
         .iter()

@@ -6,11 +6,12 @@
 //! "converged": true, "iterations": N}`. Gamma-Gamma uses the customers with frequency > 0.
 
 use crate::common::{columns, csv_reader, line_of, optional_column, stdout, Flags};
+use customer_assets::fit::Fit;
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParams};
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams, SpendData};
 use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParams};
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
-use customer_assets::{Fit, History, Patterns, TimeUnit, TransactionModel};
+use customer_assets::{History, Patterns, TimeUnit, TransactionModel};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -162,7 +163,7 @@ impl Fitted {
                 )
             }
             Fitted::Pareto(m) => {
-                let p = m.params();
+                let p = m.parameters();
                 let se = m
                     .standard_errors()
                     .map(|s| json!({"r": s.r, "alpha": s.alpha, "s": s.s, "beta": s.beta}));
@@ -217,7 +218,7 @@ pub fn fit_transaction(name: &str, patterns: &Patterns, penalty: f64) -> Result<
             ParetoNbdParams::new()
                 .penalty(penalty)
                 .fit(patterns)
-                .map_err(err)?,
+                .map_err(|e| e.to_string())?,
         ),
         other => {
             return Err(format!(
@@ -248,7 +249,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let value = if model == "gamma-gamma" {
         let gg = fit_spend(&file, penalty)?
             .ok_or_else(|| format!("{path}: gamma-gamma needs a monetary_value column"))?;
-        let p = gg.params();
+        let p = gg.parameters();
         let se = gg
             .standard_errors()
             .map(|s| json!({"p": s.p, "q": s.q, "gamma": s.gamma}));

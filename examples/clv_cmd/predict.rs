@@ -15,7 +15,7 @@ use crate::common::{stdout, Flags};
 use crate::fit::{fit_spend, fit_transaction, read_summary, Fitted};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
 use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParameters};
-use customer_assets::models::pareto_nbd::ParetoNbd;
+use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters};
 use customer_assets::{SpendModel, TimeUnit};
 use serde_json::Value;
 use std::io::Write;
@@ -69,8 +69,16 @@ fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
             .map_err(|e| format!("{path}: {e}"))?,
         ),
         "pareto-nbd" => Fitted::Pareto(
-            ParetoNbd::new(get("r")?, get("alpha")?, get("s")?, get("beta")?, unit)
-                .map_err(|e| format!("{path}: {e}"))?,
+            ParetoNbd::new(
+                ParetoNbdParameters {
+                    r: get("r")?,
+                    alpha: get("alpha")?,
+                    s: get("s")?,
+                    beta: get("beta")?,
+                },
+                unit,
+            )
+            .map_err(|e| format!("{path}: {e}"))?,
         ),
         other => {
             return Err(format!(

@@ -154,11 +154,20 @@ pub fn tracking_curve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::pareto_nbd::ParetoNbd;
+    use crate::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters};
 
     #[test]
     fn clv_scales_dert_and_discrete_clv_approaches_it() {
-        let m = ParetoNbd::new(0.553, 10.578, 0.606, 11.669, TimeUnit::WEEKS).unwrap();
+        let m = ParetoNbd::new(
+            ParetoNbdParameters {
+                r: 0.553,
+                alpha: 10.578,
+                s: 0.606,
+                beta: 11.669,
+            },
+            TimeUnit::WEEKS,
+        )
+        .unwrap();
         let h = History::new(2, 30.43, 38.86);
         let weekly = continuous_rate_from_annual(0.1, TimeUnit::WEEKS).unwrap();
         assert!((weekly - 0.1f64.ln_1p() * 7.0 / 365.25).abs() < 1e-15);
@@ -174,7 +183,16 @@ mod tests {
 
     #[test]
     fn tracking_curve_adds_up_cohorts() {
-        let m = ParetoNbd::new(0.553, 10.578, 0.606, 11.669, TimeUnit::WEEKS).unwrap();
+        let m = ParetoNbd::new(
+            ParetoNbdParameters {
+                r: 0.553,
+                alpha: 10.578,
+                s: 0.606,
+                beta: 11.669,
+            },
+            TimeUnit::WEEKS,
+        )
+        .unwrap();
         let curve = tracking_curve(&m, &[0.0, 0.0, 2.0], &[0.0, 1.0, 5.0]).unwrap();
         assert_eq!(curve[0], 0.0);
         let e = |t| m.expected_purchases_new(t).unwrap();

@@ -1,6 +1,6 @@
 //! The Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005, "RFM and CLV: using
-//! iso-value curves for customer base analysis"; Fader & Hardie, "The Gamma-Gamma model of
-//! monetary value").
+//! iso-value curves for customer base analysis", *Journal of Marketing Research* 42(4); Fader &
+//! Hardie, "The Gamma-Gamma model of monetary value").
 //!
 //! A customer's transaction values are Gamma(p, ν) (shape p, rate ν), so their mean is p/ν; across
 //! customers ν ~ Gamma(q, γ) (shape q, rate γ). For a customer with x transactions of mean value
@@ -18,35 +18,57 @@
 //! ```
 //!
 //! with pγ/(q − 1) for a customer without history. That population mean is finite only for
-//! q > 1: a fit whose estimate has q ≤ 1 is the error [`GammaGammaError::InfiniteMeanSpend`].
+//! q > 1: a fit whose estimate has q ≤ 1 is the error [`FitError::Unusable`], and
+//! [`GammaGamma::new`] refuses q ≤ 1.
 //!
 //! The model assumes spend is independent of the purchase process;
 //! [`SpendData::frequency_spend_correlation`] reports the (weighted Pearson) correlation between
 //! frequency and mean spend as the check (Fader, Hardie & Lee report 0.11 for CDNOW, and treat
 //! such small values as acceptable).
 //!
+//! The parts, as for every model of the crate (see [`crate::fit`]): [`GammaGammaParams`] (how to
+//! fit, implementing [`Fit<SpendData>`](Fit)), [`GammaGamma`] (the model) and
+//! [`GammaGammaParameters`] (the values of p, q and γ).
+//!
 //! ```
-//! use customer_assets::models::gamma_gamma::{GammaGammaParams, SpendData};
+//! use customer_assets::fit::Fit;
+//! use customer_assets::models::gamma_gamma::{
+//!     GammaGamma, GammaGammaParameters, GammaGammaParams, SpendData,
+//! };
 //! use customer_assets::SpendModel;
 //!
 //! // (x, mean spend per repeat transaction, number of customers with that row)
 //! let data = SpendData::new([(1, 20.0, 3.0), (2, 35.5, 2.0), (5, 12.0, 1.0), (3, 60.0, 1.0), (1, 8.0, 2.0)])?;
-//! let model = GammaGammaParams::new().fit(&data)?;
-//! let spend = model.expected_spend(2, 35.5)?;
+//! let fitted = GammaGammaParams::new().fit(&data)?;
+//! let spend = fitted.expected_spend(2, 35.5)?;
 //! assert!(spend > 0.0 && spend.is_finite());
+//! let se = fitted.standard_errors().ok_or("a fitted model has standard errors")?;
+//! assert!(se.q > 0.0);
+//!
+//! // CDNOW's published estimates (Fader, Hardie & Lee 2005)
+//! let cdnow = GammaGamma::new(GammaGammaParameters { p: 6.25, q: 3.74, gamma: 15.44 })?;
+//! assert!((cdnow.expected_spend_new()? - 6.25 * 15.44 / 2.74).abs() < 1e-12);
+//! assert!(GammaGamma::new(GammaGammaParameters { p: 6.25, q: 0.9, gamma: 15.44 }).is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use rust_decimal::prelude::ToPrimitive;
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use crate::fit::{FitOptions, FitReport, OptimizerError as FitError};
+use crate::error::InvalidParameter;
+use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::{PredictError, SpendModel};
-use crate::optimize::{self as fit, Objective};
+use crate::optimize::{self, Objective};
 use crate::summary::Summaries;
+
+/// The model's name, in errors and reports.
+const MODEL: &str = "gamma-gamma";
+/// The parameter names, in the covariance's order.
+const NAMES: [&str; 3] = ["p", "q", "gamma"];
 
 /// Why spend data could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SpendDataError {
     /// A row has no repeat transaction (x = 0): its mean spend is undefined.
     #[error("row {row}{}: frequency must be at least 1", customer_suffix(.customer))]
@@ -120,6 +142,9 @@ pub struct SpendData {
 impl SpendData {
     /// Rows of `(x, mean spend, weight)`; every row must have x ≥ 1, a positive finite mean spend
     /// and a positive finite weight (errors name the row).
+    ///
+    /// # Errors
+    /// [`SpendDataError`] naming the first invalid row, or [`SpendDataError::Empty`] without rows.
     pub fn new(rows: impl IntoIterator<Item = (u32, f64, f64)>) -> Result<Self, SpendDataError> {
         let mut out = Vec::new();
         for (row, (x, m, w)) in rows.into_iter().enumerate() {
@@ -135,6 +160,10 @@ impl SpendData {
     /// weight 1 and its monetary value (the mean of the repeat purchases). A repeat buyer whose
     /// monetary value is not positive (for example all returns or free orders) is an error naming
     /// the customer: remove or fix such customers first, nothing is dropped silently.
+    ///
+    /// # Errors
+    /// [`SpendDataError::NonPositiveSpend`] naming the first repeat buyer whose monetary value is
+    /// not positive, or [`SpendDataError::Empty`] when no customer has a repeat purchase.
     pub fn from_summaries(summaries: &Summaries) -> Result<Self, SpendDataError> {
         let mut out = Vec::new();
         for (row, s) in summaries.iter().enumerate() {
@@ -222,38 +251,8 @@ fn checked_row(
     })
 }
 
-/// Why a Gamma-Gamma model could not be fitted or built.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum GammaGammaError {
-    /// The maximization failed (did not converge, or no standard errors); carries the diagnostics.
-    #[error("Gamma-Gamma fit failed: {0}")]
-    Fit(#[from] FitError),
-    /// The estimate has q <= 1: the population mean spend pγ/(q − 1) is infinite, the data are too
-    /// heavy-tailed for this model.
-    #[error("the estimate q = {q} is not above 1, so the mean spend is infinite (p = {p}, gamma = {gamma})")]
-    InfiniteMeanSpend {
-        /// Estimated p.
-        p: f64,
-        /// Estimated q.
-        q: f64,
-        /// Estimated γ.
-        gamma: f64,
-        /// The fit's report.
-        report: FitReport,
-    },
-    /// A parameter given to [`GammaGamma::new`] is out of range.
-    #[error("invalid parameter {name} = {value}: {reason}")]
-    InvalidParameter {
-        /// Which parameter.
-        name: &'static str,
-        /// The value given.
-        value: f64,
-        /// What is required.
-        reason: &'static str,
-    },
-}
-
-/// How to fit the Gamma-Gamma model (validated when fitting).
+/// How to fit the Gamma-Gamma model: the optimizer's settings ([`FitOptions`]), checked by
+/// [`Fit::check`] before any work. Fit with [`Fit::fit`] on [`SpendData`].
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GammaGammaParams {
@@ -271,13 +270,37 @@ impl GammaGammaParams {
         self
     }
     /// Optimizer settings (replaces any penalty set before).
-    pub fn options(mut self, options: FitOptions) -> Self {
+    pub fn fit_options(mut self, options: FitOptions) -> Self {
         self.options = options;
         self
     }
+}
 
-    /// Fits by maximum likelihood in (ln p, ln q, ln γ), with standard errors from the Hessian.
-    pub fn fit(&self, data: &SpendData) -> Result<GammaGamma, GammaGammaError> {
+impl Fit<SpendData> for GammaGammaParams {
+    type Model = GammaGamma;
+    type Error = FitError;
+
+    /// Checks the fit options.
+    ///
+    /// # Errors
+    /// [`FitError::InvalidParameter`] naming the first option out of range.
+    fn check(&self) -> Result<(), FitError> {
+        self.options.check()?;
+        Ok(())
+    }
+
+    /// Fits by maximum likelihood in (ln p, ln q, ln γ), with the covariance of (p, q, γ) from
+    /// the Hessian (delta method).
+    ///
+    /// # Errors
+    /// - [`FitError::InvalidParameter`]: an option is out of range (see [`Fit::check`]);
+    /// - [`FitError::Optimizer`]: no start converged, or the negative Hessian at the estimate is
+    ///   not positive definite (no covariance);
+    /// - [`FitError::Unusable`]: the estimate has q ≤ 1, so the mean spend pγ/(q − 1) is
+    ///   infinite (the data are too heavy-tailed for this model); it carries the fit's report;
+    /// - [`FitError::Numerical`]: the estimate or its covariance is not finite.
+    fn fit(&self, data: &SpendData) -> Result<GammaGamma, FitError> {
+        self.check()?;
         let objective = GammaGammaLikelihood::new(data);
         let w = data.total_weight();
         let mean = data
@@ -291,100 +314,175 @@ impl GammaGammaParams {
             vec![0.0, 2f64.ln(), mean.ln()],
             vec![2f64.ln(), 4f64.ln(), (3.0 * mean).ln()],
         ];
-        let max = fit::maximize(&objective, &starts, &self.options)?;
-        let [p, q, gamma] = [max.theta[0].exp(), max.theta[1].exp(), max.theta[2].exp()];
+        let optimizer = |source| FitError::Optimizer {
+            model: MODEL,
+            source,
+        };
+        let numerical = |detail: String| FitError::Numerical {
+            model: MODEL,
+            detail,
+        };
+        let max = optimize::maximize(&objective, &starts, &self.options).map_err(optimizer)?;
+        let &[ln_p, ln_q, ln_gamma_rate] = max.theta.as_slice() else {
+            return Err(numerical(format!(
+                "the estimate has {} parameters, not 3",
+                max.theta.len()
+            )));
+        };
+        let [p, q, gamma] = [ln_p.exp(), ln_q.exp(), ln_gamma_rate.exp()];
         if q <= 1.0 {
-            return Err(GammaGammaError::InfiniteMeanSpend {
-                p,
-                q,
-                gamma,
-                report: max.report,
+            return Err(FitError::Unusable {
+                model: MODEL,
+                reason: format!(
+                    "q = {q} is not above 1, so the mean spend is infinite (p = {p}, gamma = {gamma})"
+                ),
+                report: Box::new(max.report),
             });
         }
-        let se = fit::natural_standard_errors_from(&max.theta, &fit::covariance(&max.hessian)?);
-        Ok(GammaGamma {
-            params: GammaGammaValues { p, q, gamma },
-            standard_errors: Some(GammaGammaValues {
-                p: se[0],
-                q: se[1],
-                gamma: se[2],
-            }),
-            report: Some(max.report),
-            frequency_spend_correlation: data.frequency_spend_correlation(),
-        })
+        let log_covariance = optimize::covariance(&max.hessian).map_err(optimizer)?;
+        let covariance = Covariance::from_log_covariance(&NAMES, &[p, q, gamma], &log_covariance)
+            .map_err(|e| numerical(format!("covariance: {e}")))?;
+        let mut model = GammaGamma::new(GammaGammaParameters { p, q, gamma })
+            .map_err(|e| numerical(format!("estimate: {e}")))?;
+        model.covariance = Some(covariance);
+        model.report = Some(max.report);
+        model.frequency_spend_correlation = data.frequency_spend_correlation();
+        Ok(model)
     }
 }
 
-/// Values of (p, q, γ): the parameters, or their standard errors.
+/// The Gamma-Gamma parameters (p, q, γ): the values of a model, or their standard errors.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct GammaGammaValues {
-    /// Shape of the transaction values.
+pub struct GammaGammaParameters {
+    /// p: shape of a customer's transaction values (dimensionless).
     pub p: f64,
-    /// Shape of the customers' rates ν.
+    /// q: shape of the customers' rates ν (dimensionless).
     pub q: f64,
-    /// Rate (inverse scale, in currency units) of the customers' rates ν.
+    /// γ: rate of the customers' rates ν, in currency units (pγ/(q − 1) is the population mean
+    /// spend per transaction).
     pub gamma: f64,
 }
 
-/// A fitted (or given) Gamma-Gamma spend model.
+/// A fitted (or given) Gamma-Gamma spend model: its parameters, their covariance and the fit's
+/// report when fitted, and the data's frequency–spend correlation.
+///
+/// Serializes its parameters, covariance, report and correlation; deserializes only through
+/// [`GammaGamma::new`]'s checks, with a covariance of p, q and gamma (in that order) and a
+/// correlation within [−1, 1].
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "GammaGammaData"))]
 pub struct GammaGamma {
-    params: GammaGammaValues,
-    standard_errors: Option<GammaGammaValues>,
+    parameters: GammaGammaParameters,
+    covariance: Option<Covariance>,
     report: Option<FitReport>,
     frequency_spend_correlation: Option<f64>,
 }
 
-impl GammaGamma {
-    /// A model with given parameters (for example loaded from a previous fit): all positive and
-    /// finite, q > 1. It has no standard errors or fit report.
-    pub fn new(p: f64, q: f64, gamma: f64) -> Result<Self, GammaGammaError> {
-        for (name, value) in [("p", p), ("q", q), ("gamma", gamma)] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(GammaGammaError::InvalidParameter {
-                    name,
-                    value,
-                    reason: "must be positive and finite",
-                });
+/// A [`GammaGamma`] as stored, before its checks.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct GammaGammaData {
+    parameters: GammaGammaParameters,
+    covariance: Option<Covariance>,
+    report: Option<FitReport>,
+    frequency_spend_correlation: Option<f64>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<GammaGammaData> for GammaGamma {
+    type Error = InvalidParameter;
+    fn try_from(data: GammaGammaData) -> Result<Self, Self::Error> {
+        let mut model = GammaGamma::new(data.parameters)?;
+        if let Some(covariance) = &data.covariance {
+            if covariance.names().iter().map(String::as_str).ne(NAMES) {
+                return Err(InvalidParameter::new(
+                    "covariance",
+                    covariance.names().len() as f64,
+                    "must be of the parameters p, q, gamma, in this order",
+                ));
             }
         }
+        if let Some(r) = data.frequency_spend_correlation {
+            if !(r.is_finite() && (-1.0..=1.0).contains(&r)) {
+                return Err(InvalidParameter::new(
+                    "frequency_spend_correlation",
+                    r,
+                    "must be within -1..=1",
+                ));
+            }
+        }
+        model.covariance = data.covariance;
+        model.report = data.report;
+        model.frequency_spend_correlation = data.frequency_spend_correlation;
+        Ok(model)
+    }
+}
+
+impl GammaGamma {
+    /// A model with given parameters (for example from a previous fit or a paper): p, q and γ
+    /// finite and positive, and q > 1 (a finite mean spend). It has no covariance, report or
+    /// correlation.
+    ///
+    /// # Errors
+    /// [`InvalidParameter`] naming the first parameter out of range.
+    pub fn new(parameters: GammaGammaParameters) -> Result<Self, InvalidParameter> {
+        let GammaGammaParameters { p, q, gamma } = parameters;
+        InvalidParameter::positive("p", p)?;
+        InvalidParameter::positive("q", q)?;
+        InvalidParameter::positive("gamma", gamma)?;
         if q <= 1.0 {
-            return Err(GammaGammaError::InvalidParameter {
-                name: "q",
-                value: q,
-                reason: "must be above 1 for a finite mean spend",
-            });
+            return Err(InvalidParameter::new(
+                "q",
+                q,
+                "must be above 1 for a finite mean spend",
+            ));
         }
         Ok(GammaGamma {
-            params: GammaGammaValues { p, q, gamma },
-            standard_errors: None,
+            parameters,
+            covariance: None,
             report: None,
             frequency_spend_correlation: None,
         })
     }
 
     /// The parameters (p, q, γ).
-    pub fn params(&self) -> GammaGammaValues {
-        self.params
+    pub fn parameters(&self) -> GammaGammaParameters {
+        self.parameters
     }
-    /// Standard errors of (p, q, γ) (delta method from the Hessian in log-parameters); `None` for
-    /// a model built from given parameters.
-    pub fn standard_errors(&self) -> Option<GammaGammaValues> {
-        self.standard_errors
+    /// Standard errors of (p, q, γ): the square roots of the covariance's diagonal; `None`
+    /// without a covariance (a model built by [`GammaGamma::new`]).
+    pub fn standard_errors(&self) -> Option<GammaGammaParameters> {
+        let covariance = self.covariance.as_ref()?;
+        let se = |i| covariance.get(i, i).map(f64::sqrt);
+        Some(GammaGammaParameters {
+            p: se(0)?,
+            q: se(1)?,
+            gamma: se(2)?,
+        })
     }
-    /// The fit's report; `None` for a model built from given parameters.
+    /// The covariance of (p, q, γ) at the estimate (delta method from the Hessian in
+    /// log-parameters); `None` for a model built by [`GammaGamma::new`].
+    pub fn covariance(&self) -> Option<&Covariance> {
+        self.covariance.as_ref()
+    }
+    /// The fit's report; `None` for a model built by [`GammaGamma::new`].
     pub fn report(&self) -> Option<&FitReport> {
         self.report.as_ref()
     }
     /// Pearson correlation between frequency and mean spend in the fitted data (the model's
-    /// independence assumption; see [`SpendData::frequency_spend_correlation`]).
+    /// independence assumption; see [`SpendData::frequency_spend_correlation`]); `None` for a
+    /// model built by [`GammaGamma::new`] or when either has no variance.
     pub fn frequency_spend_correlation(&self) -> Option<f64> {
         self.frequency_spend_correlation
     }
 
     /// Log-likelihood of one customer with `frequency` ≥ 1 transactions of mean `mean_spend` > 0.
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a frequency of 0 or a mean spend that is not positive
+    /// and finite; [`PredictError::Numerical`] when the value is not finite.
     pub fn log_likelihood(&self, frequency: u32, mean_spend: f64) -> Result<f64, PredictError> {
         let row = checked_row(0, None, frequency, mean_spend, 1.0).map_err(|e| {
             PredictError::InvalidInput {
@@ -397,13 +495,16 @@ impl GammaGamma {
                 reason: "the likelihood needs frequency >= 1 and a positive finite mean spend",
             }
         })?;
-        let GammaGammaValues { p, q, gamma } = self.params;
+        let GammaGammaParameters { p, q, gamma } = self.parameters;
         finite(row_log_likelihood(p, q, gamma, &row), "log-likelihood")
     }
 
     /// Total log-likelihood of spend data.
+    ///
+    /// # Errors
+    /// [`PredictError::Numerical`] when the value is not finite.
     pub fn total_log_likelihood(&self, data: &SpendData) -> Result<f64, PredictError> {
-        let GammaGammaValues { p, q, gamma } = self.params;
+        let GammaGammaParameters { p, q, gamma } = self.parameters;
         let ll = data
             .rows
             .iter()
@@ -426,7 +527,7 @@ fn finite(v: f64, what: &'static str) -> Result<f64, PredictError> {
 
 impl SpendModel for GammaGamma {
     fn name(&self) -> &str {
-        "gamma-gamma"
+        MODEL
     }
 
     /// p (γ + x m̄ₓ) / (px + q − 1); with `frequency` 0 this is the population mean pγ/(q − 1)
@@ -442,7 +543,7 @@ impl SpendModel for GammaGamma {
                 reason: "must be finite and non-negative",
             });
         }
-        let GammaGammaValues { p, q, gamma } = self.params;
+        let GammaGammaParameters { p, q, gamma } = self.parameters;
         let x = f64::from(frequency);
         finite(
             p * (gamma + x * mean_spend) / (p * x + q - 1.0),
@@ -452,17 +553,22 @@ impl SpendModel for GammaGamma {
 
     /// pγ/(q − 1).
     fn expected_spend_new(&self) -> Result<f64, PredictError> {
-        let GammaGammaValues { p, q, gamma } = self.params;
+        let GammaGammaParameters { p, q, gamma } = self.parameters;
         finite(p * gamma / (q - 1.0), "expected spend")
     }
 
+    /// p, q and gamma.
     fn parameters(&self) -> Vec<(String, f64)> {
-        let GammaGammaValues { p, q, gamma } = self.params;
+        let GammaGammaParameters { p, q, gamma } = self.parameters;
         vec![("p".into(), p), ("q".into(), q), ("gamma".into(), gamma)]
     }
 
     fn fit_report(&self) -> Option<&FitReport> {
         self.report()
+    }
+
+    fn covariance(&self) -> Option<&Covariance> {
+        self.covariance.as_ref()
     }
 }
 
@@ -564,14 +670,6 @@ impl Objective for GammaGammaLikelihood {
     }
 }
 
-impl crate::fit::Fit<SpendData> for GammaGammaParams {
-    type Model = GammaGamma;
-    type Error = GammaGammaError;
-    fn fit(&self, data: &SpendData) -> Result<GammaGamma, GammaGammaError> {
-        GammaGammaParams::fit(self, data)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,7 +722,12 @@ mod tests {
 
     #[test]
     fn expected_spend_is_a_credibility_weighted_mean() {
-        let m = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
+        let m = GammaGamma::new(GammaGammaParameters {
+            p: 6.25,
+            q: 3.74,
+            gamma: 15.44,
+        })
+        .unwrap();
         let pop = m.expected_spend_new().unwrap();
         assert!((pop - 6.25 * 15.44 / 2.74).abs() < 1e-12);
         let (x, mbar) = (4u32, 50.0);
@@ -653,14 +756,116 @@ mod tests {
             Err(SpendDataError::BadWeight { row: 0, .. })
         ));
         assert_eq!(SpendData::new([]), Err(SpendDataError::Empty));
+        let given = |p, q, gamma| GammaGamma::new(GammaGammaParameters { p, q, gamma });
+        assert_eq!(given(1.0, 0.9, 1.0).unwrap_err().name(), "q");
+        assert_eq!(given(f64::NAN, 2.0, 1.0).unwrap_err().name(), "p");
+    }
+
+    #[test]
+    fn fits_check_their_options_first() {
+        let bad = GammaGammaParams::new().penalty(-1.0);
+        let Err(FitError::InvalidParameter(e)) = bad.check() else {
+            panic!("a negative penalty passed the check");
+        };
+        assert_eq!(e.name(), "penalty");
         assert!(matches!(
-            GammaGamma::new(1.0, 0.9, 1.0),
-            Err(GammaGammaError::InvalidParameter { name: "q", .. })
+            bad.fit(&data()),
+            Err(FitError::InvalidParameter(_))
         ));
-        assert!(matches!(
-            GammaGamma::new(f64::NAN, 2.0, 1.0),
-            Err(GammaGammaError::InvalidParameter { name: "p", .. })
-        ));
+        assert!(GammaGammaParams::new().check().is_ok());
+        let max_iterations = FitOptions::new().max_iterations(0);
+        assert!(GammaGammaParams::new()
+            .fit_options(max_iterations)
+            .check()
+            .is_err());
+    }
+
+    #[test]
+    fn a_fitted_model_carries_its_covariance_and_report() {
+        let m = GammaGammaParams::new().fit(&data()).unwrap();
+        let c = m.covariance().unwrap();
+        assert_eq!(c.names(), ["p", "q", "gamma"]);
+        let se = m.standard_errors().unwrap();
+        assert_eq!(se.q, c.get(1, 1).unwrap().sqrt());
+        assert_eq!(SpendModel::covariance(&m), Some(c));
+        assert_eq!(m.fit_report(), m.report());
+        assert!(m.report().unwrap().converged);
+        let given = GammaGamma::new(m.parameters()).unwrap();
+        assert_eq!(given.covariance(), None);
+        assert_eq!(given.standard_errors(), None);
+        assert_eq!(given.report(), None);
+    }
+
+    /// Mean spends of one transaction at the quantiles of the Gamma-Gamma marginal with p = 1,
+    /// q = 0.8, γ = 10 (a Lomax distribution): the mean spend across customers is infinite, and
+    /// so is the estimate's pγ/(q − 1).
+    #[test]
+    fn an_estimate_with_an_infinite_mean_spend_is_unusable() {
+        let n = 2_000;
+        let rows = (0..n).map(|i| {
+            let u = (f64::from(i) + 0.5) / f64::from(n);
+            (1, 10.0 * ((1.0 - u).powf(-1.0 / 0.8) - 1.0), 1.0)
+        });
+        let heavy = SpendData::new(rows).unwrap();
+        match GammaGammaParams::new().fit(&heavy) {
+            Err(FitError::Unusable {
+                model,
+                reason,
+                report,
+            }) => {
+                assert_eq!(model, "gamma-gamma");
+                assert!(reason.starts_with("q = "), "{reason}");
+                assert!(report.converged);
+            }
+            other => panic!("expected an unusable estimate, got {other:?}"),
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialization_goes_through_the_checks() {
+        let fitted = GammaGammaParams::new().fit(&data()).unwrap();
+        let json = serde_json::to_string(&fitted).unwrap();
+        assert_eq!(serde_json::from_str::<GammaGamma>(&json).unwrap(), fitted);
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let refused =
+            |v: &serde_json::Value| serde_json::from_value::<GammaGamma>(v.clone()).is_err();
+        let mut negative_p = value.clone();
+        negative_p["parameters"]["p"] = serde_json::json!(-6.25);
+        assert!(refused(&negative_p));
+        let mut low_q = value.clone();
+        low_q["parameters"]["q"] = serde_json::json!(0.5);
+        assert!(refused(&low_q));
+        let mut renamed = value.clone();
+        renamed["covariance"]["names"][2] = serde_json::json!("r");
+        assert!(refused(&renamed));
+        let mut correlation = value.clone();
+        correlation["frequency_spend_correlation"] = serde_json::json!(1.5);
+        assert!(refused(&correlation));
+        value["covariance"] = serde_json::Value::Null;
+        value["report"] = serde_json::Value::Null;
+        let bare: GammaGamma = serde_json::from_value(value).unwrap();
+        assert_eq!(bare.parameters(), fitted.parameters());
+        assert_eq!(bare.covariance(), None);
+    }
+
+    /// Standard errors from the covariance's diagonal have the digits of pᵢ √cov(θ)ᵢᵢ.
+    #[test]
+    fn standard_errors_keep_the_digits_of_the_delta_method() {
+        let (mut p, mut v) = (0.37f64, 0.011f64);
+        for _ in 0..1000 {
+            let natural = [p, 1.0 + p * 7.0];
+            let log_covariance = vec![vec![v, 0.3 * v], vec![0.3 * v, v * 1.7]];
+            let c =
+                Covariance::from_log_covariance(&["a", "b"], &natural, &log_covariance).unwrap();
+            assert_eq!(c.standard_errors()[0], p * v.sqrt());
+            assert_eq!(c.standard_errors()[1], natural[1] * (v * 1.7).sqrt());
+            assert_eq!(c.get(0, 1), Some(p * natural[1] * log_covariance[0][1]));
+            (p, v) = (
+                (p * 1.618_033_988_75) % 20.0 + 0.01,
+                (v * 2.39) % 1.0 + 1e-4,
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::time::TimeUnit;
 
 pub mod gamma_gamma;
 pub use gamma_gamma::{
-    GammaGamma, GammaGammaError, GammaGammaParams, GammaGammaValues, SpendData, SpendDataError,
+    GammaGamma, GammaGammaParameters, GammaGammaParams, SpendData, SpendDataError,
 };
 pub mod bdw;
 pub mod bg_bb;

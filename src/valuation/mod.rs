@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use chrono::NaiveDate;
-//! use customer_assets::models::gamma_gamma::GammaGamma;
+//! use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParameters};
 //! use customer_assets::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
 //! use customer_assets::valuation::{DiscountRate, Valuation};
 //! use customer_assets::{Ledger, LedgerOptions, TimeUnit};
@@ -51,7 +51,7 @@
 //!     .as_of(as_of)
 //!     .unit(TimeUnit::WEEKS)
 //!     .transaction_model(Steady)
-//!     .spend_model(GammaGamma::new(6.25, 3.74, 15.44)?)
+//!     .spend_model(GammaGamma::new(GammaGammaParameters { p: 6.25, q: 3.74, gamma: 15.44 })?)
 //!     .margin(0.3)
 //!     .discount(DiscountRate::per_period(0.10, 365.0)?)
 //!     .horizon(52.0)
@@ -92,8 +92,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// A type-erased [`Fit`] of a transaction model on patterns: what the builder keeps of the
 /// settings given to [`ValuationBuilder::fit_transaction_model`].
 trait FitTransactions<'a> {
-    fn check(&self) -> Result<(), BoxError>;
-    fn fit(&self, patterns: &Patterns) -> Result<Box<dyn TransactionModel + 'a>, BoxError>;
+    fn check_settings(&self) -> Result<(), BoxError>;
+    fn fit_boxed(&self, patterns: &Patterns) -> Result<Box<dyn TransactionModel + 'a>, BoxError>;
 }
 
 impl<'a, P> FitTransactions<'a> for P
@@ -102,10 +102,10 @@ where
     P::Model: TransactionModel + 'a,
     P::Error: Into<BoxError>,
 {
-    fn check(&self) -> Result<(), BoxError> {
+    fn check_settings(&self) -> Result<(), BoxError> {
         Fit::check(self).map_err(Into::into)
     }
-    fn fit(&self, patterns: &Patterns) -> Result<Box<dyn TransactionModel + 'a>, BoxError> {
+    fn fit_boxed(&self, patterns: &Patterns) -> Result<Box<dyn TransactionModel + 'a>, BoxError> {
         match Fit::fit(self, patterns) {
             Ok(model) => Ok(Box::new(model)),
             Err(e) => Err(e.into()),
@@ -115,8 +115,8 @@ where
 
 /// A type-erased [`Fit`] of a spend model on spend data.
 trait FitSpend<'a> {
-    fn check(&self) -> Result<(), BoxError>;
-    fn fit(&self, data: &SpendData) -> Result<Box<dyn SpendModel + 'a>, BoxError>;
+    fn check_settings(&self) -> Result<(), BoxError>;
+    fn fit_boxed(&self, data: &SpendData) -> Result<Box<dyn SpendModel + 'a>, BoxError>;
 }
 
 impl<'a, P> FitSpend<'a> for P
@@ -125,10 +125,10 @@ where
     P::Model: SpendModel + 'a,
     P::Error: Into<BoxError>,
 {
-    fn check(&self) -> Result<(), BoxError> {
+    fn check_settings(&self) -> Result<(), BoxError> {
         Fit::check(self).map_err(Into::into)
     }
-    fn fit(&self, data: &SpendData) -> Result<Box<dyn SpendModel + 'a>, BoxError> {
+    fn fit_boxed(&self, data: &SpendData) -> Result<Box<dyn SpendModel + 'a>, BoxError> {
         match Fit::fit(self, data) {
             Ok(model) => Ok(Box::new(model)),
             Err(e) => Err(e.into()),
@@ -522,17 +522,19 @@ impl<'a> ValuationBuilder<'a> {
             }
         }
         if let Source::Fit(p) = &transactions {
-            p.check().map_err(|source| ValuationError::FitSettings {
-                part: "transaction model",
-                source,
-            })?;
+            p.check_settings()
+                .map_err(|source| ValuationError::FitSettings {
+                    part: "transaction model",
+                    source,
+                })?;
         }
         let spend = self.spend.ok_or(ValuationError::MissingSpendModel)?;
         if let Source::Fit(p) = &spend {
-            p.check().map_err(|source| ValuationError::FitSettings {
-                part: "spend model",
-                source,
-            })?;
+            p.check_settings()
+                .map_err(|source| ValuationError::FitSettings {
+                    part: "spend model",
+                    source,
+                })?;
         }
         let horizon = self.horizon.ok_or(ValuationError::MissingHorizon)?;
         if !(horizon.is_finite() && horizon > 0.0) {
@@ -716,7 +718,7 @@ fn fit_models<'a>(
         Source::Fitted(m) => m,
         Source::Fit(p) => {
             let m = p
-                .fit(&summaries.patterns())
+                .fit_boxed(&summaries.patterns())
                 .map_err(|source| ValuationError::Fit {
                     part: "transaction model",
                     source,
@@ -734,7 +736,7 @@ fn fit_models<'a>(
     let spend = match spend {
         Source::Fitted(m) => m,
         Source::Fit(p) => p
-            .fit(&SpendData::from_summaries(summaries)?)
+            .fit_boxed(&SpendData::from_summaries(summaries)?)
             .map_err(|source| ValuationError::Fit {
                 part: "spend model",
                 source,

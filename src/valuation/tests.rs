@@ -1,5 +1,5 @@
 use super::*;
-use crate::models::gamma_gamma::{GammaGamma, GammaGammaParams};
+use crate::models::gamma_gamma::{GammaGamma, GammaGammaParameters, GammaGammaParams};
 use crate::segment::abc::AbcParams;
 use crate::segment::rfm::RfmParams;
 use crate::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
@@ -72,7 +72,14 @@ fn valid(l: &Ledger) -> ValuationBuilder<'_> {
         .transaction_model(Toy {
             unit: TimeUnit::WEEKS,
         })
-        .spend_model(GammaGamma::new(6.25, 3.74, 15.44).unwrap())
+        .spend_model(
+            GammaGamma::new(GammaGammaParameters {
+                p: 6.25,
+                q: 3.74,
+                gamma: 15.44,
+            })
+            .unwrap(),
+        )
         .margin(0.3)
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
         .horizon(52.0)
@@ -151,7 +158,7 @@ fn fitting_the_spend_model_here_matches_fitting_it_apart() {
     let apart = GammaGammaParams::new()
         .fit(&crate::models::gamma_gamma::SpendData::from_summaries(&s).unwrap())
         .unwrap();
-    let p = apart.params();
+    let p = apart.parameters();
     assert_eq!(spend.parameters[0].1, p.p);
 }
 
@@ -170,7 +177,14 @@ fn the_builder_rejects_each_invalid_configuration_with_its_own_error() {
     let no_model = Valuation::builder()
         .ledger(&l)
         .as_of(day(2024, 12, 31))
-        .spend_model(GammaGamma::new(6.0, 3.0, 15.0).unwrap())
+        .spend_model(
+            GammaGamma::new(GammaGammaParameters {
+                p: 6.0,
+                q: 3.0,
+                gamma: 15.0,
+            })
+            .unwrap(),
+        )
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
         .horizon(52.0);
     assert!(matches!(
@@ -200,7 +214,14 @@ fn the_builder_rejects_each_invalid_configuration_with_its_own_error() {
         .transaction_model(Toy {
             unit: TimeUnit::WEEKS,
         })
-        .spend_model(GammaGamma::new(6.0, 3.0, 15.0).unwrap())
+        .spend_model(
+            GammaGamma::new(GammaGammaParameters {
+                p: 6.0,
+                q: 3.0,
+                gamma: 15.0,
+            })
+            .unwrap(),
+        )
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
         .horizon(52.0);
     assert!(matches!(
@@ -245,7 +266,14 @@ fn the_builder_rejects_each_invalid_configuration_with_its_own_error() {
         .transaction_model(Toy {
             unit: TimeUnit::WEEKS,
         })
-        .spend_model(GammaGamma::new(6.0, 3.0, 15.0).unwrap())
+        .spend_model(
+            GammaGamma::new(GammaGammaParameters {
+                p: 6.0,
+                q: 3.0,
+                gamma: 15.0,
+            })
+            .unwrap(),
+        )
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
         .horizon(52.0)
         .kpis(30);
@@ -259,7 +287,14 @@ fn the_builder_rejects_each_invalid_configuration_with_its_own_error() {
         .transaction_model(Toy {
             unit: TimeUnit::WEEKS,
         })
-        .spend_model(GammaGamma::new(6.0, 3.0, 15.0).unwrap())
+        .spend_model(
+            GammaGamma::new(GammaGammaParameters {
+                p: 6.0,
+                q: 3.0,
+                gamma: 15.0,
+            })
+            .unwrap(),
+        )
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
         .horizon(52.0);
     assert!(matches!(

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters, BgNbdParams};
 use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParameters, MbgNbdParams};
-use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
+use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters, ParetoNbdParams};
 use customer_assets::simulate::{simulate, BgNbdProcess, ParetoNbdProcess, SimulationOptions};
 use customer_assets::{Fit, History, Patterns, TimeUnit, TransactionModel};
 use proptest::prelude::*;
@@ -142,7 +142,16 @@ fn check_golden(model: &dyn TransactionModel, h: History, t: f64, want: [f64; 4]
 }
 
 fn pareto_cdnow() -> ParetoNbd {
-    ParetoNbd::new(0.553, 10.578, 0.606, 11.669, TimeUnit::WEEKS).unwrap()
+    ParetoNbd::new(
+        ParetoNbdParameters {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap()
 }
 fn bg_cdnow() -> BgNbd {
     BgNbd::new(
@@ -326,7 +335,7 @@ fn bg_and_mbg_predictions_match_mpmath_including_heavy_buyers() {
 #[test]
 fn pareto_nbd_golden_cdnow_fit() {
     let fitted = ParetoNbdParams::new().fit(&cdnow_patterns()).unwrap();
-    let p = fitted.params();
+    let p = fitted.parameters();
 
     close(p.r, 0.553, 5e-4, "r");
     close(p.alpha, 10.578, 5e-4, "alpha");
@@ -450,7 +459,7 @@ MbgNbdParameters { r: v[0], alpha: v[1], a: v[2], b: v[3] },
 unit,
 ).unwrap();
         prop_assert_eq!(serde_json::from_str::<MbgNbd>(&serde_json::to_string(&mbg).unwrap()).unwrap(), mbg);
-        let p = ParetoNbd::new(v[0], v[1], v[2], v[3], unit).unwrap();
+        let p = ParetoNbd::new(ParetoNbdParameters { r: v[0], alpha: v[1], s: v[2], beta: v[3] }, unit).unwrap();
         prop_assert_eq!(serde_json::from_str::<ParetoNbd>(&serde_json::to_string(&p).unwrap()).unwrap(), p);
     }
 
@@ -525,7 +534,7 @@ fn pareto_nbd_recovers_simulated_parameters_within_three_standard_errors() {
     .acquisition_days(84);
     let base = simulate(&process, &opts).unwrap();
     let fitted = ParetoNbdParams::new().fit(base.patterns()).unwrap();
-    let (p, se) = (fitted.params(), fitted.standard_errors().unwrap());
+    let (p, se) = (fitted.parameters(), fitted.standard_errors().unwrap());
     for (name, est, se, want) in [
         ("r", p.r, se.r, truth[0]),
         ("alpha", p.alpha, se.alpha, truth[1]),

@@ -2,8 +2,10 @@
 //! parameter recovery and interval coverage on simulated spend, serde round trip.
 
 use chrono::NaiveDate;
-use customer_assets::fit::FitOptions;
-use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams, SpendData};
+use customer_assets::fit::{Fit, FitOptions};
+use customer_assets::models::gamma_gamma::{
+    GammaGamma, GammaGammaParameters, GammaGammaParams, SpendData,
+};
 use customer_assets::{
     CustomerId, Ledger, LedgerOptions, SpendModel, SummaryOptions, TimeUnit, Transaction,
 };
@@ -32,7 +34,7 @@ fn cdnow_spend() -> SpendData {
 fn cdnow_golden_fit() {
     let data = cdnow_spend();
     let model = GammaGammaParams::new().fit(&data).unwrap();
-    let p = model.params();
+    let p = model.parameters();
     // Published to 2 decimals: p = 6.25, q = 3.74, gamma = 15.44 (from the exact spends). On
     // this file, whose mean spends are rounded to cents, the maximum is at gamma = 15.448 (its
     // standard error is 4.2): p and q within the published rounding, gamma within 0.01, and the
@@ -40,7 +42,12 @@ fn cdnow_golden_fit() {
     assert!((p.p - 6.25).abs() <= 0.005, "{p:?}");
     assert!((p.q - 3.74).abs() <= 0.005, "{p:?}");
     assert!((p.gamma - 15.44).abs() <= 0.01, "{p:?}");
-    let published = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
+    let published = GammaGamma::new(GammaGammaParameters {
+        p: 6.25,
+        q: 3.74,
+        gamma: 15.44,
+    })
+    .unwrap();
     let at_published = published.total_log_likelihood(&data).unwrap();
     assert!(model.total_log_likelihood(&data).unwrap() >= at_published);
     assert!((at_published - (-4055.92)).abs() <= 0.01, "{at_published}");
@@ -87,7 +94,7 @@ fn cdnow_fit_from_the_transaction_log() {
     let data = SpendData::from_summaries(&summaries).unwrap();
     assert_eq!(data.rows().len(), 946);
     let model = GammaGammaParams::new().fit(&data).unwrap();
-    let p = model.params();
+    let p = model.parameters();
     // from the exact spends, all three land within the published rounding
     assert!((p.p - 6.25).abs() <= 0.005, "{p:?}");
     assert!((p.q - 3.74).abs() <= 0.005, "{p:?}");
@@ -98,9 +105,9 @@ fn cdnow_fit_from_the_transaction_log() {
 #[test]
 fn penalty_shrinks_the_parameters() {
     let data = cdnow_spend();
-    let plain = GammaGammaParams::new().fit(&data).unwrap().params();
+    let plain = GammaGammaParams::new().fit(&data).unwrap().parameters();
     let penalized = GammaGammaParams::new().penalty(1e-4).fit(&data).unwrap();
-    let pp = penalized.params();
+    let pp = penalized.parameters();
     assert!(
         pp.p * pp.p + pp.q * pp.q + pp.gamma * pp.gamma
             < plain.p * plain.p + plain.q * plain.q + plain.gamma * plain.gamma
@@ -132,7 +139,7 @@ fn recovers_parameters_from_simulated_spend() {
     let model = GammaGammaParams::new()
         .fit(&simulate(50_000, p, q, gamma, 7))
         .unwrap();
-    let (est, se) = (model.params(), model.standard_errors().unwrap());
+    let (est, se) = (model.parameters(), model.standard_errors().unwrap());
     for (name, truth, e, s) in [
         ("p", p, est.p, se.p),
         ("q", q, est.q, se.q),
@@ -150,10 +157,10 @@ fn intervals_cover_the_truth() {
     let mut covered = [0u32; 3];
     for seed in 0..40 {
         let model = GammaGammaParams::new()
-            .options(FitOptions::new().seed(seed))
+            .fit_options(FitOptions::new().seed(seed))
             .fit(&simulate(1_500, p, q, gamma, 1000 + seed))
             .unwrap();
-        let (est, se) = (model.params(), model.standard_errors().unwrap());
+        let (est, se) = (model.parameters(), model.standard_errors().unwrap());
         for (i, (truth, e, s)) in [
             (p, est.p, se.p),
             (q, est.q, se.q),
@@ -174,7 +181,12 @@ fn fitted_model_round_trips_through_json() {
     let json = serde_json::to_string(&model).unwrap();
     let back: GammaGamma = serde_json::from_str(&json).unwrap();
     assert_eq!(back, model);
-    let given = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
+    let given = GammaGamma::new(GammaGammaParameters {
+        p: 6.25,
+        q: 3.74,
+        gamma: 15.44,
+    })
+    .unwrap();
     let back: GammaGamma = serde_json::from_str(&serde_json::to_string(&given).unwrap()).unwrap();
     assert_eq!(back, given);
 }
@@ -187,7 +199,7 @@ proptest::proptest! {
         p in 0.1f64..20.0, q in 1.05f64..20.0, gamma in 0.1f64..100.0,
         x in 1u32..200, mean in 0.01f64..1000.0,
     ) {
-        let model = GammaGamma::new(p, q, gamma).unwrap();
+        let model = GammaGamma::new(GammaGammaParameters { p, q, gamma }).unwrap();
         let pop = model.expected_spend_new().unwrap();
         let e = model.expected_spend(x, mean).unwrap();
         let (lo, hi) = (mean.min(pop), mean.max(pop));
