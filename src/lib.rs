@@ -125,6 +125,12 @@ pub use summary::{
 };
 pub use time::{TimeUnit, TimeUnitError};
 
+/// The README's Rust examples, compiled and run as doctests by `cargo test` (never part of the
+/// library's API).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Test-only helpers shared by the unit tests (compiled only under `cfg(test)`, never in the library).
 #[cfg(test)]
 pub(crate) mod test_support {
