@@ -151,7 +151,7 @@ impl TransactionModel for Nbd {
     fn dert(&self, h: &History, rate: f64) -> Result<f64, PredictError> {
         Ok((self.r + f64::from(h.frequency)) / (self.alpha + h.age) / rate)
     }
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         vec![("r".into(), self.r), ("alpha".into(), self.alpha)]
     }
 }

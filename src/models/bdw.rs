@@ -237,7 +237,7 @@ impl RetentionModel for Bdw {
     fn name(&self) -> &str {
         NAME
     }
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         let BdwParameters { alpha, beta, c } = self.parameters;
         vec![
             ("alpha".into(), alpha),

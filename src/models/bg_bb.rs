@@ -730,7 +730,7 @@ impl TransactionModel for BgBb {
     fn unit(&self) -> TimeUnit {
         self.unit
     }
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         PARAMETER_NAMES
             .into_iter()
             .zip(self.parameters.to_array())

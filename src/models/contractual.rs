@@ -271,15 +271,15 @@ pub trait RetentionModel: Send + Sync {
     /// A short name such as `"sbg"`.
     fn name(&self) -> &str;
     /// The parameters by name, for reports.
-    fn parameters(&self) -> Vec<(String, f64)>;
+    fn named_parameters(&self) -> Vec<(String, f64)>;
     /// ln S(t) = ln P(T > t): 0 at t = 0, non-increasing, −∞ where no customer is left, never
     /// NaN.
     fn ln_survival(&self, t: u32) -> f64;
 
     /// Number of fitted parameters (for AIC and BIC): the length of
-    /// [`parameters`](Self::parameters).
+    /// [`named_parameters`](Self::named_parameters).
     fn parameter_count(&self) -> usize {
-        self.parameters().len()
+        self.named_parameters().len()
     }
     /// The report of the fit that produced the model, when it was fitted.
     fn fit_report(&self) -> Option<&FitReport> {
@@ -437,7 +437,7 @@ macro_rules! forward_retention_model {
     ($($pointer:ty),*) => {$(
         impl<T: RetentionModel + ?Sized> RetentionModel for $pointer {
             fn name(&self) -> &str { (**self).name() }
-            fn parameters(&self) -> Vec<(String, f64)> { (**self).parameters() }
+            fn named_parameters(&self) -> Vec<(String, f64)> { (**self).named_parameters() }
             fn ln_survival(&self, t: u32) -> f64 { (**self).ln_survival(t) }
             fn parameter_count(&self) -> usize { (**self).parameter_count() }
             fn fit_report(&self) -> Option<&FitReport> { (**self).fit_report() }
@@ -493,7 +493,7 @@ mod tests {
         fn name(&self) -> &str {
             "geometric"
         }
-        fn parameters(&self) -> Vec<(String, f64)> {
+        fn named_parameters(&self) -> Vec<(String, f64)> {
             vec![("theta".into(), self.0)]
         }
         fn ln_survival(&self, t: u32) -> f64 {

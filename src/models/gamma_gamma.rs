@@ -558,7 +558,7 @@ impl SpendModel for GammaGamma {
     }
 
     /// p, q and gamma.
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         let GammaGammaParameters { p, q, gamma } = self.parameters;
         vec![("p".into(), p), ("q".into(), q), ("gamma".into(), gamma)]
     }

@@ -126,8 +126,10 @@ pub trait TransactionModel: Send + Sync {
     fn name(&self) -> &str;
     /// The time unit of the data the model was fitted on.
     fn unit(&self) -> TimeUnit;
-    /// The parameters by name, for reports (rates per [`TransactionModel::unit`]).
-    fn parameters(&self) -> Vec<(String, f64)>;
+    /// The parameters as (name, value) pairs, for reports and for callers holding a `dyn`
+    /// model (rates per [`TransactionModel::unit`]); every model of the crate also has a typed
+    /// `parameters()` getter.
+    fn named_parameters(&self) -> Vec<(String, f64)>;
     /// Log-likelihood of one customer's history.
     fn log_likelihood(&self, history: &History) -> Result<f64, PredictError>;
     /// Probability that the customer is still alive at T + `t` (use `t = 0` for "now").
@@ -140,9 +142,9 @@ pub trait TransactionModel: Send + Sync {
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError>;
 
     /// Number of fitted parameters (for AIC and BIC): the length of
-    /// [`parameters`](Self::parameters).
+    /// [`named_parameters`](Self::named_parameters).
     fn parameter_count(&self) -> usize {
-        self.parameters().len()
+        self.named_parameters().len()
     }
     /// The report of the fit that produced the model, when it was fitted.
     fn fit_report(&self) -> Option<&FitReport> {
@@ -204,7 +206,7 @@ macro_rules! forward_transaction_model {
         impl<T: TransactionModel + ?Sized> TransactionModel for $pointer {
             fn name(&self) -> &str { (**self).name() }
             fn unit(&self) -> TimeUnit { (**self).unit() }
-            fn parameters(&self) -> Vec<(String, f64)> { (**self).parameters() }
+            fn named_parameters(&self) -> Vec<(String, f64)> { (**self).named_parameters() }
             fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> { (**self).log_likelihood(h) }
             fn p_alive(&self, h: &History, t: f64) -> Result<f64, PredictError> { (**self).p_alive(h, t) }
             fn expected_purchases(&self, h: &History, t: f64) -> Result<f64, PredictError> { (**self).expected_purchases(h, t) }
@@ -239,7 +241,7 @@ pub trait SpendModel: Send + Sync {
     /// Expected spend per transaction of a customer with no purchase history.
     fn expected_spend_new(&self) -> Result<f64, PredictError>;
     /// The fitted parameters by name, for reports (empty unless the model lists them).
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         Vec::new()
     }
     /// The report of the fit that produced the model, when it was fitted.
@@ -258,7 +260,7 @@ macro_rules! forward_spend_model {
             fn name(&self) -> &str { (**self).name() }
             fn expected_spend(&self, frequency: u32, mean_spend: f64) -> Result<f64, PredictError> { (**self).expected_spend(frequency, mean_spend) }
             fn expected_spend_new(&self) -> Result<f64, PredictError> { (**self).expected_spend_new() }
-            fn parameters(&self) -> Vec<(String, f64)> { (**self).parameters() }
+            fn named_parameters(&self) -> Vec<(String, f64)> { (**self).named_parameters() }
             fn fit_report(&self) -> Option<&FitReport> { (**self).fit_report() }
             fn covariance(&self) -> Option<&Covariance> { (**self).covariance() }
         }

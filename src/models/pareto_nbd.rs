@@ -875,7 +875,7 @@ pub fn tricomi_u_diagonal(a: f64, z: f64) -> Result<f64, PredictError> {
 }
 
 impl TransactionModel for ParetoNbd {
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         let p = self.parameters;
         vec![
             ("r".into(), p.r),

@@ -201,7 +201,7 @@ impl RetentionModel for Sbg {
     fn name(&self) -> &str {
         NAME
     }
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         let SbgParameters { alpha, beta } = self.parameters;
         vec![("alpha".into(), alpha), ("beta".into(), beta)]
     }

@@ -25,7 +25,7 @@
 //! # impl TransactionModel for Steady {
 //! #     fn name(&self) -> &str { "steady" }
 //! #     fn unit(&self) -> TimeUnit { TimeUnit::WEEKS }
-//! #     fn parameters(&self) -> Vec<(String, f64)> { Vec::new() }
+//! #     fn named_parameters(&self) -> Vec<(String, f64)> { Vec::new() }
 //! #     fn log_likelihood(&self, _: &History) -> Result<f64, PredictError> { Ok(0.0) }
 //! #     fn p_alive(&self, _: &History, _: f64) -> Result<f64, PredictError> { Ok(0.8) }
 //! #     fn expected_purchases(&self, _: &History, t: f64) -> Result<f64, PredictError> { Ok(0.08 * t) }
@@ -912,8 +912,13 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         .collect::<Result<Vec<_>, KpiError>>()?;
     let (t, s) = (a.models.transactions, a.models.spend);
     let models = vec![
-        ModelSummary::new("transactions", t.name(), t.parameters(), t.fit_report()),
-        ModelSummary::new("spend", s.name(), s.parameters(), s.fit_report()),
+        ModelSummary::new(
+            "transactions",
+            t.name(),
+            t.named_parameters(),
+            t.fit_report(),
+        ),
+        ModelSummary::new("spend", s.name(), s.named_parameters(), s.fit_report()),
     ];
     Ok(EquityReport {
         as_of: a.as_of,

@@ -39,7 +39,7 @@ impl TransactionModel for Toy {
     fn dert(&self, h: &History, rate: f64) -> Result<f64, PredictError> {
         Ok(self.p_alive(h, 0.0)? * 0.1 / (0.01 + rate))
     }
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         vec![("lambda".into(), 0.1), ("mu".into(), 0.01)]
     }
 }

@@ -1185,7 +1185,7 @@ mod forecasts {
         fn unit(&self) -> TimeUnit {
             TimeUnit::DAYS
         }
-        fn parameters(&self) -> Vec<(String, f64)> {
+        fn named_parameters(&self) -> Vec<(String, f64)> {
             vec![("per_day".into(), self.per_day)]
         }
         fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> {

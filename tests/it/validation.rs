@@ -22,7 +22,7 @@ impl TransactionModel for ConstantRate {
     fn unit(&self) -> TimeUnit {
         TimeUnit::WEEKS
     }
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         vec![("rate".into(), self.0)]
     }
     fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> {

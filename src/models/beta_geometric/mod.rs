@@ -339,8 +339,8 @@ impl<V: Variant> BetaGeometric<V> {
     }
 
     /// The parameters (α per [`TransactionModel::unit`]).
-    pub fn parameters(&self) -> &BetaGeometricParameters {
-        &self.parameters
+    pub fn parameters(&self) -> BetaGeometricParameters {
+        self.parameters
     }
 
     /// Standard errors of the parameters (square roots of the covariance's diagonal), when
@@ -399,7 +399,7 @@ impl<V: Variant> TransactionModel for BetaGeometric<V> {
     fn unit(&self) -> TimeUnit {
         self.unit
     }
-    fn parameters(&self) -> Vec<(String, f64)> {
+    fn named_parameters(&self) -> Vec<(String, f64)> {
         let p = self.parameters;
         BetaGeometricParameters::NAMES
             .iter()
