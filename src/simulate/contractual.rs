@@ -4,6 +4,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Distribution};
 
 use super::{positive, SimRng, SimulationError};
+use crate::error::InvalidParameter;
 use crate::models::contractual::Cohort;
 
 /// Contract lifetimes from the beta-discrete-Weibull process (Fader et al. 2018): each customer
@@ -65,10 +66,12 @@ impl RetentionProcess {
         periods: u32,
         seed: u64,
     ) -> Result<Cohort, SimulationError> {
-        let bad = |name, value| SimulationError::InvalidParameter {
-            name,
-            value,
-            reason: "must be at least 1",
+        let bad = |name, value| {
+            SimulationError::InvalidParameter(InvalidParameter::new(
+                name,
+                value,
+                "must be at least 1",
+            ))
         };
         if acquired == 0 {
             return Err(bad("acquired", 0.0));
@@ -76,12 +79,13 @@ impl RetentionProcess {
         if periods == 0 {
             return Err(bad("periods", 0.0));
         }
-        let dist =
-            Beta::new(self.alpha, self.beta).map_err(|_| SimulationError::InvalidParameter {
-                name: "alpha",
-                value: self.alpha,
-                reason: "Beta(alpha, beta) could not be formed",
-            })?;
+        let dist = Beta::new(self.alpha, self.beta).map_err(|_| {
+            SimulationError::InvalidParameter(InvalidParameter::new(
+                "alpha",
+                self.alpha,
+                "Beta(alpha, beta) could not be formed",
+            ))
+        })?;
         let mut rng = SimRng::seed_from_u64(seed);
         let cap = periods + 1;
         let mut churned_at = vec![0u32; cap as usize + 1];
@@ -97,10 +101,12 @@ impl RetentionProcess {
             remaining -= *churned as f64;
             alive.push(remaining);
         }
-        Cohort::new(name, alive).map_err(|_| SimulationError::InvalidParameter {
-            name: "acquired",
-            value: acquired as f64,
-            reason: "produced an invalid cohort",
+        Cohort::new(name, alive).map_err(|_| {
+            SimulationError::InvalidParameter(InvalidParameter::new(
+                "acquired",
+                acquired as f64,
+                "produced an invalid cohort",
+            ))
         })
     }
 }

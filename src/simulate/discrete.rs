@@ -4,6 +4,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Distribution};
 
 use super::{positive, PurchaseProcess, SimRng, SimulationError};
+use crate::error::InvalidParameter;
 use crate::models::bg_bb::DiscretePatterns;
 use crate::models::History;
 use crate::time::TimeUnit;
@@ -91,10 +92,12 @@ impl BgBbProcess {
             period,
             counts.into_iter().map(|((x, t_x), w)| (x, t_x, periods, w)),
         )
-        .map_err(|_| SimulationError::InvalidParameter {
-            name: "periods",
-            value: periods as f64,
-            reason: "produced an invalid pattern",
+        .map_err(|_| {
+            SimulationError::InvalidParameter(InvalidParameter::new(
+                "periods",
+                periods as f64,
+                "produced an invalid pattern",
+            ))
         })
     }
 

@@ -38,6 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
 use rust_decimal::Decimal;
 
+use crate::error::InvalidParameter;
 use crate::records::{Customer, CustomerId, Transaction};
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
@@ -50,15 +51,8 @@ pub type SimRng = ChaCha8Rng;
 #[non_exhaustive]
 pub enum SimulationError {
     /// A process or spend parameter is not a finite positive number (or outside its range).
-    #[error("parameter {name} = {value} is invalid: {reason}")]
-    InvalidParameter {
-        /// The parameter.
-        name: &'static str,
-        /// The value given.
-        value: f64,
-        /// What it must be.
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] InvalidParameter),
     /// The observation window ends before the acquisition window closes.
     #[error(
         "observation ends on {end}, before the last possible first purchase on {last_acquisition}"
@@ -78,11 +72,11 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, Simulation
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(SimulationError::InvalidParameter {
+        Err(SimulationError::InvalidParameter(InvalidParameter::new(
             name,
             value,
-            reason: "must be finite and positive",
-        })
+            "must be finite and positive",
+        )))
     }
 }
 
@@ -277,11 +271,11 @@ pub fn simulate(
                 // Whole cents through an integer: exact, and far cheaper than a decimal rounding.
                 Some(a) => (a[k].is_finite() && a[k] < 1e15)
                     .then(|| Decimal::new((a[k] * 100.0).round() as i64, 2))
-                    .ok_or(SimulationError::InvalidParameter {
-                        name: "spend",
-                        value: a[k],
-                        reason: "drew an amount that does not fit a decimal",
-                    })?,
+                    .ok_or(SimulationError::InvalidParameter(InvalidParameter::new(
+                        "spend",
+                        a[k],
+                        "drew an amount that does not fit a decimal",
+                    )))?,
                 None => Decimal::ONE,
             };
             let t = Transaction::new(
@@ -290,10 +284,12 @@ pub fn simulate(
                 amount,
                 crate::TransactionKind::Purchase,
             )
-            .map_err(|_| SimulationError::InvalidParameter {
-                name: "spend",
-                value: amount.try_into().unwrap_or(f64::NAN),
-                reason: "drew a negative amount",
+            .map_err(|_| {
+                SimulationError::InvalidParameter(InvalidParameter::new(
+                    "spend",
+                    amount.try_into().unwrap_or(f64::NAN),
+                    "drew a negative amount",
+                ))
             })?;
             transactions.push(t);
         }
@@ -314,10 +310,12 @@ pub fn simulate(
 }
 
 pub(crate) fn gamma(shape: f64, scale: f64) -> Result<Gamma<f64>, SimulationError> {
-    Gamma::new(shape, scale).map_err(|_| SimulationError::InvalidParameter {
-        name: "gamma shape/scale",
-        value: shape,
-        reason: "must be finite and positive",
+    Gamma::new(shape, scale).map_err(|_| {
+        SimulationError::InvalidParameter(InvalidParameter::new(
+            "gamma shape/scale",
+            shape,
+            "must be finite and positive",
+        ))
     })
 }
 
