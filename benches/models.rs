@@ -16,9 +16,8 @@ use std::io::Write;
 use criterion::{criterion_group, criterion_main, Criterion};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
 use customer_assets::models::pareto_nbd::ParetoNbdParameters;
-use customer_assets::{
-    BgNbdParams, Fit, History, ParetoNbd, ParetoNbdParams, Patterns, TimeUnit, TransactionModel,
-};
+use customer_assets::models::{BgNbdParams, ParetoNbd, ParetoNbdParams};
+use customer_assets::{Fit, History, Patterns, TimeUnit, TransactionModel};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, Exp, Gamma};

@@ -20,14 +20,12 @@ use std::path::{Path, PathBuf};
 use chrono::{Days, NaiveDate};
 use customer_assets::fit::Fit;
 use customer_assets::kpi::Concentration;
-use customer_assets::models::gamma_gamma::GammaGammaParams;
+use customer_assets::models::{GammaGammaParams, ParetoNbdParams};
 use customer_assets::segment::rfm::RfmParams;
 use customer_assets::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
 use customer_assets::validation::{validate, TrackingPoint};
 use customer_assets::valuation::{DiscountRate, GroupEquity, Valuation};
-use customer_assets::{
-    History, Ledger, LedgerOptions, ParetoNbdParams, SummaryOptions, TimeUnit, TransactionModel,
-};
+use customer_assets::{History, Ledger, LedgerOptions, SummaryOptions, TimeUnit, TransactionModel};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

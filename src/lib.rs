@@ -108,12 +108,13 @@ pub mod time;
 pub mod validation;
 pub mod valuation;
 
-pub use fit::{Fit, FitError};
+// The crate root re-exports the vocabulary every pipeline uses: records, ledger, summaries, the
+// fitting vocabulary, the model traits and their errors, segmenter traits, time units and the
+// valuation. Models stay in `models` (each in its own module, all re-exported by `models`).
+pub use error::InvalidParameter;
+pub use fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
-pub use models::bg_nbd::{BgNbd, BgNbdParams};
-pub use models::mbg_nbd::{MbgNbd, MbgNbdParams};
-pub use models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
-pub use models::{History, PredictError, SpendModel, TransactionModel};
+pub use models::{History, PredictError, RetentionModel, SpendModel, TransactionModel};
 pub use records::{
     ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, RecordError,
     SatisfactionScore, Transaction, TransactionKind,
@@ -124,6 +125,7 @@ pub use summary::{
     SummaryAccumulator, SummaryError, SummaryOptions,
 };
 pub use time::{TimeUnit, TimeUnitError};
+pub use valuation::{Valuation, ValuationError};
 
 /// The README's Rust examples, compiled and run as doctests by `cargo test` (never part of the
 /// library's API).

@@ -5,7 +5,7 @@
 //! unit); after each repeat purchase they drop out with probability p ~ beta(a, b). Fitted by
 //! maximum likelihood on weighted (x, t_x, T) patterns:
 //! ln L = ln Γ(r+x) − ln Γ(r) + r ln α + ln B(a, b+x) − ln B(a, b)
-//!        + ln[(α+T)^−(r+x) + [x > 0] a/(b+x−1) (α+t_x)^−(r+x)].
+//!        + ln[(α+T)^−(r+x) + 𝟙(x > 0) a/(b+x−1) (α+t_x)^−(r+x)].
 //!
 //! The model is the [`BG` variant](Bg) of the generic [`BetaGeometric`] family, which it shares
 //! with [MBG/NBD](crate::models::mbg_nbd).

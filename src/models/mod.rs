@@ -1,19 +1,30 @@
 //! CLV models: the extension traits every model implements, and the models themselves.
 //!
-//! A model comes in two parts, as in linfa: validated *parameters* (how to fit) and a *fitted
-//! model* (what was learnt, with its fit report). Predictions live on the fitted model. A downstream
-//! crate adds a model by implementing [`TransactionModel`] or [`SpendModel`] for its own fitted type.
+//! Every model reads the same way (see [`crate::fit`]): `XParams` are the fit settings and
+//! implement [`Fit`](crate::fit::Fit); fitting gives the model `X` (parameters, covariance,
+//! standard errors, fit report, time unit, and every prediction); `XParameters` are plain values
+//! for `X::new` without fitting.
+//!
+//! | model | settings → model | data | trait |
+//! |---|---|---|---|
+//! | BG/NBD ([`bg_nbd`]) | [`BgNbdParams`] → [`BgNbd`] | [`Patterns`](crate::Patterns) | [`TransactionModel`] |
+//! | MBG/NBD ([`mbg_nbd`]) | [`MbgNbdParams`] → [`MbgNbd`] | [`Patterns`](crate::Patterns) | [`TransactionModel`] |
+//! | Pareto/NBD ([`pareto_nbd`]) | [`ParetoNbdParams`] → [`ParetoNbd`] | [`Patterns`](crate::Patterns) | [`TransactionModel`] |
+//! | BG/BB ([`bg_bb`]) | [`BgBbParams`] → [`BgBb`] | [`DiscretePatterns`] | [`TransactionModel`] |
+//! | Gamma-Gamma ([`gamma_gamma`]) | [`GammaGammaParams`] → [`GammaGamma`] | [`SpendData`] | [`SpendModel`] |
+//! | sBG ([`sbg`]) | [`SbgParams`] → [`Sbg`] | `[`[`Cohort`]`]` | [`RetentionModel`] |
+//! | BdW ([`bdw`]) | [`BdwParams`] → [`Bdw`] | `[`[`Cohort`]`]` | [`RetentionModel`] |
+//!
+//! A downstream crate adds a model by implementing [`TransactionModel`], [`SpendModel`] or
+//! [`RetentionModel`] for its model type, and [`Fit`](crate::fit::Fit) for its settings.
 
 use crate::fit::{Covariance, FitReport};
 use crate::time::TimeUnit;
 
-pub mod gamma_gamma;
-pub use gamma_gamma::{
-    GammaGamma, GammaGammaParameters, GammaGammaParams, SpendData, SpendDataError,
-};
 pub mod bdw;
 pub mod bg_bb;
 pub mod contractual;
+pub mod gamma_gamma;
 pub mod sbg;
 
 /// Why a prediction could not be made.
@@ -270,6 +281,17 @@ forward_spend_model!(&T, Box<T>, std::sync::Arc<T>);
 
 pub mod beta_geometric;
 pub mod bg_nbd;
+
+pub use bdw::{Bdw, BdwParameters, BdwParams};
+pub use bg_bb::{BgBb, BgBbParameters, BgBbParams, DiscretePatterns, DiscretePatternsError};
+pub use bg_nbd::{BgNbd, BgNbdParameters, BgNbdParams};
+pub use contractual::{Cohort, CohortError, RetentionModel};
+pub use gamma_gamma::{
+    GammaGamma, GammaGammaParameters, GammaGammaParams, SpendData, SpendDataError,
+};
+pub use mbg_nbd::{MbgNbd, MbgNbdParameters, MbgNbdParams};
+pub use pareto_nbd::{ParetoNbd, ParetoNbdParameters, ParetoNbdParams};
+pub use sbg::{Sbg, SbgParameters, SbgParams};
 pub(crate) mod btyd;
 pub mod clv;
 pub mod mbg_nbd;

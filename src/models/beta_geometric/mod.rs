@@ -7,7 +7,7 @@
 //! with probability p ~ beta(a, b). With offset o = 0 (BG/NBD) or 1 (MBG/NBD):
 //!
 //! ln L = ln Γ(r+x) − ln Γ(r) + r ln α + ln B(a, b+x+o) − ln B(a, b)
-//!        + ln[(α+T)^−(r+x) + [x+o > 0] a/(b+x+o−1) (α+t_x)^−(r+x)].
+//!        + ln[(α+T)^−(r+x) + 𝟙(x+o > 0) a/(b+x+o−1) (α+t_x)^−(r+x)].
 //!
 //! Use the variants through their own modules: [`bg_nbd`](crate::models::bg_nbd) and
 //! [`mbg_nbd`](crate::models::mbg_nbd).
