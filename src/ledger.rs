@@ -9,33 +9,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use crate::records::{Customer, CustomerId, Feedback, Transaction};
 use crate::summary::{Summaries, SummaryAccumulator, SummaryError, SummaryOptions};
 
-/// How purchases close together in time are merged into one purchase period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-pub enum Grain {
-    /// All purchases of a customer on one calendar day are one purchase (the BTYD convention).
-    #[default]
-    Day,
-    /// Purchases at the same exact moment are one purchase; all others count separately.
-    Timestamp,
-}
-
-/// What a return (refund) does to the summaries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-pub enum ReturnPolicy {
-    /// A return is subtracted from the customer's latest purchase period at or before it, in the
-    /// same part of the observation window (calibration or holdout). A purchase period whose
-    /// purchases are fully refunded stops counting as a purchase. In the holdout, a return with no
-    /// holdout purchase before it lowers the holdout spend. A calibration return with no purchase
-    /// before it is an error ([`SummaryError::ReturnWithoutPurchase`]).
-    #[default]
-    NetAgainstPurchase,
-    /// Returns are kept in the ledger but do not change frequency or spend.
-    Ignore,
-}
+// The merge grain and return policy are summary settings the ledger passes on; re-exported here
+// because they are part of the ledger's options.
+pub use crate::summary::{Grain, ReturnPolicy};
 
 /// Options of a [`Ledger`]: the merge grain, the return policy and an optional observation window.
 ///

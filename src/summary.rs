@@ -8,9 +8,36 @@ use std::ops::Range;
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
-use crate::ledger::{Grain, ReturnPolicy};
 use crate::records::{CustomerId, Transaction, TransactionKind};
 use crate::time::TimeUnit;
+
+/// How purchases close together in time are merged into one purchase period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Grain {
+    /// All purchases of a customer on one calendar day are one purchase (the BTYD convention).
+    #[default]
+    Day,
+    /// Purchases at the same exact moment are one purchase; all others count separately.
+    Timestamp,
+}
+
+/// What a return (refund) does to the summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum ReturnPolicy {
+    /// A return is subtracted from the customer's latest purchase period at or before it, in the
+    /// same part of the observation window (calibration or holdout). A purchase period whose
+    /// purchases are fully refunded stops counting as a purchase. In the holdout, a return with no
+    /// holdout purchase before it lowers the holdout spend. A calibration return with no purchase
+    /// before it is an error ([`SummaryError::ReturnWithoutPurchase`]).
+    #[default]
+    NetAgainstPurchase,
+    /// Returns are kept in the ledger but do not change frequency or spend.
+    Ignore,
+}
 
 /// Why summaries could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
