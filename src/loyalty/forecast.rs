@@ -45,11 +45,12 @@ use crate::models::{History, PredictError, SpendModel, TransactionModel};
 use crate::records::{Customer, CustomerId, Transaction};
 use crate::summary::Summaries;
 
-use super::evaluate::{
-    sort_records, Base, Evaluator, LoyaltyError, MemberRecords, Replay, TierLock,
-};
+use super::error::LoyaltyError;
+use super::evaluate::Evaluator;
 use super::ladder::Metric;
+use super::member::{sort_records, Base, MemberRecords, TierLock};
 use super::points::Redemption;
+use super::status::Replay;
 use super::window::QualificationWindow;
 
 /// Why a forecast could not be made.

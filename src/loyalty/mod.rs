@@ -78,26 +78,30 @@
 //! `downgrades` and `points` may be left out (defaults: re-bucket without grace; 1 point per unit,
 //! rounded down, no expiry). Unknown top-level fields are rejected.
 
+mod engine;
+pub mod error;
 pub mod evaluate;
 pub mod forecast;
 pub mod ladder;
+pub mod member;
 pub mod points;
 pub mod rules;
+pub mod status;
 pub mod window;
 
-pub use evaluate::{
-    Evaluator, LoyaltyError, MemberRecords, MemberStatus, PendingDowngrade, Replay,
-    TierChangeReason, TierEvent, TierLock,
-};
+pub use error::LoyaltyError;
+pub use evaluate::Evaluator;
 pub use forecast::{
     points_liability, BaseForecast, ForecastError, ForecastMethod, ForecastOptions,
     LiabilityOptions, MemberLiability, PointsLiability, SpendAssumption, TierForecast,
     TierForecaster,
 };
 pub use ladder::{LadderError, Metric, QualifyingMetric, Tier, TierLadder};
+pub use member::{MemberRecords, TierLock};
 pub use points::{
     Bonus, Campaign, EarnRules, PointsAccount, PointsError, PointsLot, PointsStatus, Redemption,
     Rounding,
 };
 pub use rules::{Programme, ProgrammeError};
+pub use status::{MemberStatus, PendingDowngrade, Replay, TierChangeReason, TierEvent};
 pub use window::{DowngradePolicy, Downgrades, QualificationWindow, WindowError};

@@ -553,8 +553,8 @@ impl SummaryAccumulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::tests::{buy, day, summarize};
     use crate::records::TransactionKind;
+    use crate::summary::tests::{buy, day, summarize};
     use crate::summary::CustomerSummary;
     use crate::time::TimeUnit;
     use rust_decimal::Decimal;
