@@ -18,7 +18,7 @@ pub use crate::summary::{Grain, ReturnPolicy};
 /// ```
 /// use customer_assets::{Grain, LedgerOptions, ReturnPolicy};
 /// let opts = LedgerOptions::default().grain(Grain::Timestamp).returns(ReturnPolicy::Ignore);
-/// assert_eq!(opts.grain_kind(), Grain::Timestamp);
+/// assert_eq!(opts.get_grain(), Grain::Timestamp);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -44,16 +44,16 @@ impl LedgerOptions {
         self.window = Some((first, last));
         self
     }
-    /// The merge grain.
-    pub fn grain_kind(&self) -> Grain {
+    /// The merge grain (set by [`grain`](Self::grain)).
+    pub fn get_grain(&self) -> Grain {
         self.grain
     }
-    /// The return policy.
-    pub fn return_policy(&self) -> ReturnPolicy {
+    /// The return policy (set by [`returns`](Self::returns)).
+    pub fn get_returns(&self) -> ReturnPolicy {
         self.returns
     }
-    /// The observation window, if any.
-    pub fn observation_window(&self) -> Option<(NaiveDate, NaiveDate)> {
+    /// The observation window, if any (set by [`window`](Self::window)).
+    pub fn get_window(&self) -> Option<(NaiveDate, NaiveDate)> {
         self.window
     }
 }

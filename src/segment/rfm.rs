@@ -454,7 +454,7 @@ impl SegmentRules {
     }
 
     /// The segment of a customer with these scores.
-    pub fn name(&self, scores: RfmScores) -> Arc<str> {
+    pub fn segment_of(&self, scores: RfmScores) -> Arc<str> {
         let i = self
             .rules
             .iter()
@@ -649,7 +649,7 @@ impl Assign<Profile> for Rfm {
         let scores = self.scores(p)?;
         Ok(RfmLabel {
             scores,
-            segment: self.rules.name(scores),
+            segment: self.rules.segment_of(scores),
         })
     }
 }

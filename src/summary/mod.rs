@@ -122,8 +122,8 @@ impl SummaryOptions {
     pub fn unit(&self) -> TimeUnit {
         self.unit
     }
-    /// The holdout end, if any.
-    pub fn holdout(&self) -> Option<NaiveDate> {
+    /// The holdout end, if any (set by [`holdout_end`](Self::holdout_end)).
+    pub fn get_holdout_end(&self) -> Option<NaiveDate> {
         self.holdout_end
     }
 }
