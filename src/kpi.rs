@@ -80,9 +80,26 @@ pub enum KpiError {
 /// A span of calendar days, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "PeriodRaw"))]
 pub struct Period {
     start: NaiveDate,
     end: NaiveDate,
+}
+
+/// The serialized form of a [`Period`], checked by [`Period::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct PeriodRaw {
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<PeriodRaw> for Period {
+    type Error = KpiError;
+    fn try_from(raw: PeriodRaw) -> Result<Self, KpiError> {
+        Period::new(raw.start, raw.end)
+    }
 }
 
 impl Period {
@@ -746,5 +763,25 @@ impl KpiReport {
             nps: net_promoter_score(ledger.feedback(), period).ok(),
             satisfaction: satisfaction(ledger.feedback(), period).ok(),
         })
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_from_json_are_checked_and_valid_ones_round_trip() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+        let p = Period::new(day(1, 1), day(1, 31)).unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Period>(&json).unwrap(), p);
+        let want = Period::new(day(2, 1), day(1, 31)).unwrap_err();
+        let err = serde_json::from_str::<Period>(r#"{"start":"2024-02-01","end":"2024-01-31"}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(&want.to_string()),
+            "{err} vs {want}"
+        );
     }
 }

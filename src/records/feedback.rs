@@ -30,11 +30,35 @@ pub struct SatisfactionScore {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "FeedbackRaw"))]
 pub struct Feedback {
     customer: CustomerId,
     date: NaiveDate,
     satisfaction: Option<SatisfactionScore>,
     recommend: Option<u8>,
+}
+
+/// The serialized form of a [`Feedback`], checked by [`Feedback::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct FeedbackRaw {
+    customer: CustomerId,
+    date: NaiveDate,
+    satisfaction: Option<SatisfactionScore>,
+    recommend: Option<u8>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<FeedbackRaw> for Feedback {
+    type Error = RecordError;
+    fn try_from(raw: FeedbackRaw) -> Result<Self, RecordError> {
+        Feedback::new(
+            raw.customer,
+            raw.date,
+            raw.satisfaction.map(|s| (s.score, s.min, s.max)),
+            raw.recommend,
+        )
+    }
 }
 
 impl Feedback {
@@ -124,5 +148,47 @@ mod tests {
             Feedback::new(id, d, None, Some(11)),
             Err(RecordError::RecommendOutOfRange { .. })
         ));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_is_checked_by_the_constructor_and_valid_json_round_trips() {
+        let id = CustomerId::from(1u64);
+        let d = day(2024, 1, 1);
+        for f in [
+            Feedback::new(id.clone(), d, Some((4.0, 1.0, 5.0)), Some(9)).unwrap(),
+            Feedback::new(id.clone(), d, None, Some(0)).unwrap(),
+            Feedback::new(id.clone(), d, Some((1.5, 1.0, 7.0)), None).unwrap(),
+        ] {
+            let json = serde_json::to_string(&f).unwrap();
+            assert_eq!(serde_json::from_str::<Feedback>(&json).unwrap(), f);
+        }
+        let record = |satisfaction: &str, recommend: &str| {
+            format!(
+                r#"{{"customer":1,"date":"2024-01-01","satisfaction":{satisfaction},"recommend":{recommend}}}"#
+            )
+        };
+        let cases = [
+            (
+                record("null", "11"),
+                Feedback::new(id.clone(), d, None, Some(11)),
+            ),
+            (
+                record(r#"{"score":6.0,"min":1.0,"max":5.0}"#, "null"),
+                Feedback::new(id.clone(), d, Some((6.0, 1.0, 5.0)), None),
+            ),
+            (
+                record("null", "null"),
+                Feedback::new(id.clone(), d, None, None),
+            ),
+        ];
+        for (json, want) in cases {
+            let want = want.unwrap_err();
+            let err = serde_json::from_str::<Feedback>(&json).unwrap_err();
+            assert!(
+                err.to_string().contains(&want.to_string()),
+                "{err} vs {want}"
+            );
+        }
     }
 }

@@ -37,6 +37,7 @@ pub enum TransactionKind {
 /// ```
 #[derive(Clone, PartialEq, Eq, Debug, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "TransactionRaw"))]
 pub struct Transaction {
     customer: CustomerId,
     at: NaiveDateTime,
@@ -44,6 +45,34 @@ pub struct Transaction {
     kind: TransactionKind,
     quantity: Option<u32>,
     id: Option<Arc<str>>,
+}
+
+/// The serialized form of a [`Transaction`], checked by its constructors on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct TransactionRaw {
+    customer: CustomerId,
+    at: NaiveDateTime,
+    amount: Decimal,
+    kind: TransactionKind,
+    quantity: Option<u32>,
+    id: Option<String>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<TransactionRaw> for Transaction {
+    type Error = RecordError;
+    fn try_from(raw: TransactionRaw) -> Result<Self, RecordError> {
+        let mut t = Transaction::new(raw.customer, raw.at, raw.amount, raw.kind)?;
+        // The id first, so that a later error names the record by it.
+        if let Some(id) = raw.id {
+            t = t.with_id(&id)?;
+        }
+        if let Some(quantity) = raw.quantity {
+            t = t.with_quantity(quantity)?;
+        }
+        Ok(t)
+    }
 }
 
 impl Transaction {
@@ -235,5 +264,57 @@ mod tests {
             t.with_id(" "),
             Err(RecordError::EmptyTransactionId { .. })
         ));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_is_checked_by_the_constructors_and_valid_json_round_trips() {
+        let t = Transaction::purchase(
+            CustomerId::from(5u64),
+            day(2024, 1, 2),
+            Decimal::new(1999, 2),
+        )
+        .unwrap()
+        .with_id("o-1")
+        .unwrap()
+        .with_quantity(2)
+        .unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Transaction>(&json).unwrap(), t);
+        let refund = Transaction::refund(
+            CustomerId::new("ann").unwrap(),
+            day(2024, 1, 3),
+            Decimal::ONE,
+        )
+        .unwrap();
+        let json = serde_json::to_string(&refund).unwrap();
+        assert_eq!(serde_json::from_str::<Transaction>(&json).unwrap(), refund);
+
+        let record = |amount: &str, quantity: &str, id: &str| {
+            format!(
+                r#"{{"customer":5,"at":"2024-01-02T00:00:00","amount":{amount},"kind":"purchase","quantity":{quantity},"id":{id}}}"#
+            )
+        };
+        let rejected = |json: String, want: RecordError| {
+            let err = serde_json::from_str::<Transaction>(&json).unwrap_err();
+            assert!(
+                err.to_string().contains(&want.to_string()),
+                "{err} vs {want}"
+            );
+        };
+        let negative = Transaction::purchase(
+            CustomerId::from(5u64),
+            day(2024, 1, 2),
+            Decimal::new(-1999, 2),
+        )
+        .unwrap_err();
+        rejected(record("\"-19.99\"", "null", "null"), negative);
+        let zero = t.clone().with_quantity(0).unwrap_err();
+        rejected(record("\"19.99\"", "0", "\"o-1\""), zero);
+        let empty = Transaction::purchase(CustomerId::from(5u64), day(2024, 1, 2), Decimal::ONE)
+            .unwrap()
+            .with_id(" ")
+            .unwrap_err();
+        rejected(record("\"1\"", "null", "\" \""), empty);
     }
 }

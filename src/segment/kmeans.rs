@@ -297,6 +297,7 @@ impl Segmenter<Profile> for KMeansParams {
 /// Learnt k-means: standardisation, centres (in standardised units) and fit figures.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "KMeansRaw"))]
 pub struct KMeans {
     features: Vec<Feature>,
     means: Vec<f64>,
@@ -305,6 +306,66 @@ pub struct KMeans {
     sizes: Vec<usize>,
     inertia: f64,
     iterations: usize,
+}
+
+/// The serialized form of a [`KMeans`], checked for a consistent shape on the way in: at least
+/// one feature and one cluster, a finite mean and a finite positive scale per feature, and a
+/// finite centre of that many coordinates per cluster.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct KMeansRaw {
+    features: Vec<Feature>,
+    means: Vec<f64>,
+    scales: Vec<f64>,
+    centres: Vec<f64>,
+    sizes: Vec<usize>,
+    inertia: f64,
+    iterations: usize,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<KMeansRaw> for KMeans {
+    type Error = SegmentError;
+    fn try_from(raw: KMeansRaw) -> Result<Self, SegmentError> {
+        let (d, k) = (raw.features.len(), raw.sizes.len());
+        if d == 0 || k == 0 {
+            return Err(SegmentError::invalid(
+                "kmeans",
+                "a learnt k-means needs at least one feature and one cluster",
+            ));
+        }
+        if raw.means.len() != d
+            || raw.scales.len() != d
+            || Some(raw.centres.len()) != k.checked_mul(d)
+        {
+            return Err(SegmentError::invalid(
+                "kmeans",
+                format!(
+                    "{d} features and {k} clusters need {d} means and scales and {} centre coordinates, got {}, {} and {}",
+                    k.saturating_mul(d),
+                    raw.means.len(),
+                    raw.scales.len(),
+                    raw.centres.len()
+                ),
+            ));
+        }
+        let finite = raw.means.iter().chain(&raw.centres).all(|v| v.is_finite());
+        if !finite || raw.scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(SegmentError::invalid(
+                "kmeans",
+                "means and centres must be finite and scales finite and positive",
+            ));
+        }
+        Ok(KMeans {
+            features: raw.features,
+            means: raw.means,
+            scales: raw.scales,
+            centres: raw.centres,
+            sizes: raw.sizes,
+            inertia: raw.inertia,
+            iterations: raw.iterations,
+        })
+    }
 }
 
 impl KMeans {
@@ -471,5 +532,45 @@ impl KMeansParams {
     fn learn_k(mut self, k: usize, population: &[Profile]) -> Result<KMeans, SegmentError> {
         self.k = k;
         self.learn(population)
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
+    use crate::records::CustomerId;
+    use crate::time::TimeUnit;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn learnt_clusters_round_trip_and_inconsistent_json_is_rejected() {
+        let base: Vec<Profile> = [(1, 10), (1, 12), (20, 300), (21, 310)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, m))| {
+                Profile::new(
+                    CustomerId::from(i as u64),
+                    TimeUnit::WEEKS,
+                    x,
+                    1.0,
+                    30.0,
+                    Decimal::from(m),
+                )
+                .unwrap()
+            })
+            .collect();
+        let model = KMeansParams::new(2).seed(3).learn(&base).unwrap();
+        let json = serde_json::to_string(&model).unwrap();
+        assert_eq!(serde_json::from_str::<KMeans>(&json).unwrap(), model);
+        // A centre too few, and no features at all: the silhouette would index past its sizes,
+        // and nearest() would split the centres into chunks of zero coordinates.
+        for bad in [
+            r#"{"features":["frequency"],"means":[0.0],"scales":[1.0],"centres":[0.5],"sizes":[1,1],"inertia":0.0,"iterations":1}"#,
+            r#"{"features":[],"means":[],"scales":[],"centres":[],"sizes":[2],"inertia":0.0,"iterations":1}"#,
+            r#"{"features":["frequency"],"means":[0.0],"scales":[0.0],"centres":[0.5],"sizes":[2],"inertia":0.0,"iterations":1}"#,
+        ] {
+            let err = serde_json::from_str::<KMeans>(bad).unwrap_err();
+            assert!(err.to_string().contains("kmeans"), "{err}");
+        }
     }
 }

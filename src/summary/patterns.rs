@@ -50,11 +50,61 @@ pub enum PatternError {
 /// One (x, t_x, T) pattern and the number of customers (weight) who share it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "PatternRaw"))]
 pub struct Pattern {
     frequency: u32,
     recency: f64,
     age: f64,
     weight: f64,
+}
+
+/// The serialized form of a [`Pattern`], checked as a row of [`Patterns::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct PatternRaw {
+    frequency: u32,
+    recency: f64,
+    age: f64,
+    weight: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<PatternRaw> for Pattern {
+    type Error = PatternError;
+    fn try_from(raw: PatternRaw) -> Result<Self, PatternError> {
+        check_row(0, raw.frequency, raw.recency, raw.age, raw.weight)?;
+        Ok(Pattern {
+            frequency: raw.frequency,
+            recency: raw.recency,
+            age: raw.age,
+            weight: raw.weight,
+        })
+    }
+}
+
+/// Checks one row `(x, t_x, T, weight)`.
+fn check_row(row: usize, x: u32, t_x: f64, t: f64, w: f64) -> Result<(), PatternError> {
+    if !(t_x.is_finite() && t.is_finite() && t_x >= 0.0 && t >= 0.0) {
+        return Err(PatternError::NotFinite {
+            row,
+            recency: t_x,
+            age: t,
+        });
+    }
+    if t_x > t {
+        return Err(PatternError::RecencyAfterAge {
+            row,
+            recency: t_x,
+            age: t,
+        });
+    }
+    if x == 0 && t_x != 0.0 {
+        return Err(PatternError::RecencyWithoutRepeat { row, recency: t_x });
+    }
+    if !(w.is_finite() && w > 0.0) {
+        return Err(PatternError::BadWeight { row, weight: w });
+    }
+    Ok(())
 }
 
 impl Pattern {
@@ -93,11 +143,34 @@ impl Pattern {
 /// ```
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "PatternsRaw"))]
 pub struct Patterns {
     unit: TimeUnit,
     items: Vec<Pattern>,
     #[cfg_attr(feature = "serde", serde(skip))]
     index: FastMap<(u32, u64, u64), usize>,
+}
+
+/// The serialized form of [`Patterns`], checked and compressed by [`Patterns::new`] on the way in
+/// (rows are numbered from 0 in the order of `items`).
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct PatternsRaw {
+    unit: TimeUnit,
+    items: Vec<PatternRaw>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<PatternsRaw> for Patterns {
+    type Error = PatternError;
+    fn try_from(raw: PatternsRaw) -> Result<Self, PatternError> {
+        Patterns::new(
+            raw.unit,
+            raw.items
+                .into_iter()
+                .map(|p| (p.frequency, p.recency, p.age, p.weight)),
+        )
+    }
 }
 
 impl PartialEq for Patterns {
@@ -122,26 +195,7 @@ impl Patterns {
     ) -> Result<Self, PatternError> {
         let mut p = Patterns::empty(unit);
         for (row, (x, t_x, t, w)) in rows.into_iter().enumerate() {
-            if !(t_x.is_finite() && t.is_finite() && t_x >= 0.0 && t >= 0.0) {
-                return Err(PatternError::NotFinite {
-                    row,
-                    recency: t_x,
-                    age: t,
-                });
-            }
-            if t_x > t {
-                return Err(PatternError::RecencyAfterAge {
-                    row,
-                    recency: t_x,
-                    age: t,
-                });
-            }
-            if x == 0 && t_x != 0.0 {
-                return Err(PatternError::RecencyWithoutRepeat { row, recency: t_x });
-            }
-            if !(w.is_finite() && w > 0.0) {
-                return Err(PatternError::BadWeight { row, weight: w });
-            }
+            check_row(row, x, t_x, t, w)?;
             p.push_unchecked(x, t_x, t, w);
         }
         Ok(p)
@@ -220,5 +274,44 @@ mod tests {
             Patterns::new(TimeUnit::DAYS, [(1, f64::NAN, 2.0, 1.0)]),
             Err(PatternError::NotFinite { .. })
         ));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_is_checked_row_by_row_and_valid_json_round_trips() {
+        let p = Patterns::new(
+            TimeUnit::WEEKS,
+            [(2, 30.43, 38.86, 1.0), (0, 0.0, 38.86, 3.0)],
+        )
+        .unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Patterns = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(back.total_weight(), 4.0);
+        let one = serde_json::to_string(&p.as_slice()[0]).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Pattern>(&one).unwrap(),
+            p.as_slice()[0]
+        );
+
+        let rows = r#"{"unit":7.0,"items":[{"frequency":2,"recency":30.43,"age":38.86,"weight":1.0},
+            {"frequency":1,"recency":5.0,"age":4.0,"weight":1.0}]}"#;
+        let want = Patterns::new(
+            TimeUnit::WEEKS,
+            [(2, 30.43, 38.86, 1.0), (1, 5.0, 4.0, 1.0)],
+        )
+        .unwrap_err();
+        let err = serde_json::from_str::<Patterns>(rows).unwrap_err();
+        assert!(
+            err.to_string().contains(&want.to_string()),
+            "{err} vs {want}"
+        );
+        let bad = r#"{"frequency":0,"recency":1.0,"age":4.0,"weight":1.0}"#;
+        let want = Patterns::new(TimeUnit::WEEKS, [(0, 1.0, 4.0, 1.0)]).unwrap_err();
+        let err = serde_json::from_str::<Pattern>(bad).unwrap_err();
+        assert!(
+            err.to_string().contains(&want.to_string()),
+            "{err} vs {want}"
+        );
     }
 }
