@@ -46,10 +46,11 @@ use rust_decimal::Decimal;
 
 use crate::ledger::Ledger;
 use crate::records::{CustomerId, Feedback, TransactionKind};
-use crate::summary::Summaries;
+use crate::summary::{Summaries, SummaryError};
 
 /// Why a KPI could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KpiError {
     /// A period ends before it starts, or two periods that must not overlap do.
     #[error("invalid period: {0}")]
@@ -62,16 +63,23 @@ pub enum KpiError {
         /// Which KPI.
         kpi: &'static str,
     },
-    /// An input value was not finite, negative where it must not be, or zero where it divides.
-    #[error("invalid input {name} = {value}: {reason}")]
-    InvalidInput {
-        /// Which input.
+    /// A parameter or input value was invalid: not finite, negative where it must not be, or
+    /// zero where it divides.
+    #[error("invalid {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// Which parameter or input.
         name: &'static str,
         /// The value given.
         value: String,
         /// What is required.
         reason: &'static str,
     },
+    /// A sum of money does not fit a decimal.
+    #[error("{0} does not fit a decimal")]
+    Overflow(&'static str),
+    /// The ledger could not be summarised (for the KPIs read from summaries).
+    #[error("the ledger could not be summarised: {0}")]
+    Summary(#[from] SummaryError),
     /// A date computation left chrono's range.
     #[error("date out of range")]
     DateOutOfRange,
@@ -115,7 +123,7 @@ impl Period {
 
     /// The `days` days ending on `end` (inclusive). Error: `days` = 0.
     pub fn ending(end: NaiveDate, days: u32) -> Result<Self, KpiError> {
-        let back = days.checked_sub(1).ok_or(KpiError::InvalidInput {
+        let back = days.checked_sub(1).ok_or(KpiError::InvalidParameter {
             name: "days",
             value: "0".into(),
             reason: "a period has at least one day",
@@ -263,7 +271,7 @@ pub fn cohort_retention(
     end: NaiveDate,
 ) -> Result<CohortMatrix, KpiError> {
     if grain == CohortGrain::Days(0) {
-        return Err(KpiError::InvalidInput {
+        return Err(KpiError::InvalidParameter {
             name: "grain",
             value: "0 days".into(),
             reason: "cohort periods have at least one day",
@@ -385,11 +393,7 @@ pub fn purchase_metrics(ledger: &Ledger, period: Period) -> Result<PurchaseMetri
     let mut customers: HashSet<&CustomerId> = HashSet::new();
     let mut orders = 0usize;
     let mut revenue = Decimal::ZERO;
-    let overflow = || KpiError::InvalidInput {
-        name: "revenue",
-        value: "sum".into(),
-        reason: "does not fit a decimal",
-    };
+    let overflow = || KpiError::Overflow("the net revenue");
     for t in ledger.transactions() {
         if !period.contains(t.date()) {
             continue;
@@ -543,7 +547,7 @@ impl Concentration {
             });
         }
         if let Some(v) = values.iter().find(|v| !v.is_finite() || **v < 0.0) {
-            return Err(KpiError::InvalidInput {
+            return Err(KpiError::InvalidParameter {
                 name: "value",
                 value: v.to_string(),
                 reason: "must be finite and non-negative",
@@ -553,7 +557,7 @@ impl Concentration {
         sorted.sort_unstable_by(f64::total_cmp);
         let total: f64 = sorted.iter().sum();
         if total <= 0.0 {
-            return Err(KpiError::InvalidInput {
+            return Err(KpiError::InvalidParameter {
                 name: "total value",
                 value: total.to_string(),
                 reason: "must be positive to share it out",
@@ -593,7 +597,7 @@ impl Concentration {
     /// L(p): share of value held by the poorest fraction `p` of customers.
     pub fn lorenz_at(&self, p: f64) -> Result<f64, KpiError> {
         if !(0.0..=1.0).contains(&p) {
-            return Err(KpiError::InvalidInput {
+            return Err(KpiError::InvalidParameter {
                 name: "fraction",
                 value: p.to_string(),
                 reason: "must lie in 0..=1",
@@ -610,7 +614,7 @@ impl Concentration {
     /// Share of value held by the top fraction `x` of customers (e.g. 0.2 for the top 20%).
     pub fn top_share(&self, x: f64) -> Result<f64, KpiError> {
         if !(0.0..=1.0).contains(&x) {
-            return Err(KpiError::InvalidInput {
+            return Err(KpiError::InvalidParameter {
                 name: "fraction",
                 value: x.to_string(),
                 reason: "must lie in 0..=1",
@@ -643,7 +647,7 @@ impl Concentration {
 
 fn positive(name: &'static str, d: Decimal) -> Result<f64, KpiError> {
     if d <= Decimal::ZERO {
-        return Err(KpiError::InvalidInput {
+        return Err(KpiError::InvalidParameter {
             name,
             value: d.to_string(),
             reason: "must be positive",
@@ -733,13 +737,7 @@ impl KpiReport {
                 kpi: "the KPI report",
             })?;
         let to_date = purchase_metrics(ledger, Period::new(first, end)?)?;
-        let summaries = ledger
-            .summarize((end, crate::time::TimeUnit::DAYS))
-            .map_err(|e| KpiError::InvalidInput {
-                name: "ledger",
-                value: e.to_string(),
-                reason: "could not be summarised",
-            })?;
+        let summaries = ledger.summarize((end, crate::time::TimeUnit::DAYS))?;
         let concentration = Concentration::of_spend(&summaries)?;
         let top_shares = [0.01, 0.1, 0.2]
             .iter()

@@ -66,6 +66,7 @@ impl From<Grain> for LedgerOptions {
 
 /// Why a record could not enter the [`Ledger`]. Each variant names the record.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LedgerError {
     /// A transaction id was seen before with different content.
     #[error("transaction id {id:?} appears twice with different content: {first} vs {second}")]

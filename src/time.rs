@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Why a [`TimeUnit`] could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TimeUnitError {
     /// The length of a custom unit must be a finite number of days greater than zero.
     #[error("a time unit must last a finite, positive number of days, got {0}")]

@@ -9,6 +9,7 @@ use super::window::WindowError;
 
 /// Why a replay failed. Each variant names the customer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoyaltyError {
     /// A points operation failed (e.g. a redemption above the balance).
     #[error(transparent)]

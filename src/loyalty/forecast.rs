@@ -42,8 +42,9 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::models::{History, PredictError, SpendModel, TransactionModel};
-use crate::records::{Customer, CustomerId, Transaction};
+use crate::records::{Customer, CustomerId, RecordError, Transaction};
 use crate::summary::Summaries;
+use crate::time::TimeUnit;
 
 use super::error::LoyaltyError;
 use super::evaluate::Evaluator;
@@ -55,6 +56,7 @@ use super::window::QualificationWindow;
 
 /// Why a forecast could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ForecastError {
     /// Replaying the rules failed.
     #[error(transparent)]
@@ -63,20 +65,25 @@ pub enum ForecastError {
     #[error(transparent)]
     Predict(#[from] PredictError),
     /// An option is out of range.
-    #[error("invalid option {name}: {reason}")]
-    InvalidOption {
+    #[error("invalid {name} = {value}: {reason}")]
+    InvalidParameter {
         /// The option.
         name: &'static str,
+        /// The value given.
+        value: String,
         /// What is required.
         reason: &'static str,
     },
+    /// A simulated purchase is not a valid transaction.
+    #[error("a simulated purchase: {0}")]
+    Transaction(#[from] RecordError),
     /// The summaries were computed in another time unit than the model's.
     #[error("summaries are in {summaries} but the model in {model}")]
     UnitMismatch {
         /// Unit of the summaries.
-        summaries: String,
+        summaries: TimeUnit,
         /// Unit of the model.
-        model: String,
+        model: TimeUnit,
     },
     /// The summaries were computed at another date than the forecast's as-of date.
     #[error("summaries are as of {summaries} but the forecast as of {as_of}")]
@@ -236,15 +243,17 @@ impl<'a> TierForecaster<'a> {
     /// Sets the options.
     pub fn options(mut self, options: ForecastOptions) -> Result<Self, ForecastError> {
         if options.simulations == 0 {
-            return Err(ForecastError::InvalidOption {
+            return Err(ForecastError::InvalidParameter {
                 name: "simulations",
+                value: options.simulations.to_string(),
                 reason: "must be at least 1",
             });
         }
         if let SpendAssumption::Gamma { shape } = options.spend {
             if !(shape.is_finite() && shape > 0.0) {
-                return Err(ForecastError::InvalidOption {
+                return Err(ForecastError::InvalidParameter {
                     name: "spend.shape",
+                    value: shape.to_string(),
                     reason: "must be finite and positive",
                 });
             }
@@ -308,8 +317,8 @@ impl<'a> TierForecaster<'a> {
     ) -> Result<BaseForecast, ForecastError> {
         if summaries.unit() != self.model.unit() {
             return Err(ForecastError::UnitMismatch {
-                summaries: summaries.unit().to_string(),
-                model: self.model.unit().to_string(),
+                summaries: summaries.unit(),
+                model: self.model.unit(),
             });
         }
         if summaries.as_of() != as_of {
@@ -530,12 +539,15 @@ impl<'a> TierForecaster<'a> {
             0.0
         };
         let gamma = match self.options.spend {
-            SpendAssumption::Gamma { shape } if mean > 0.0 => Some(
-                Gamma::new(shape, mean / shape).map_err(|_| ForecastError::InvalidOption {
-                    name: "spend.shape",
-                    reason: "must be finite and positive",
-                })?,
-            ),
+            SpendAssumption::Gamma { shape } if mean > 0.0 => {
+                Some(Gamma::new(shape, mean / shape).map_err(|_| {
+                    ForecastError::InvalidParameter {
+                        name: "spend.shape",
+                        value: format!("{shape} (mean {mean})"),
+                        reason: "must be finite and positive",
+                    }
+                })?)
+            }
             _ => None,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(self.options.seed.wrapping_add(stream));
@@ -575,12 +587,7 @@ impl<'a> TierForecaster<'a> {
                     let amount = Decimal::from_f64_retain(amount)
                         .unwrap_or_default()
                         .round_dp(2);
-                    let t = Transaction::purchase(id.clone(), date, amount).map_err(|_| {
-                        ForecastError::InvalidOption {
-                            name: "spend",
-                            reason: "gave an amount that is not a valid transaction",
-                        }
-                    })?;
+                    let t = Transaction::purchase(id.clone(), date, amount)?;
                     future.push(t);
                 }
             }
@@ -665,15 +672,16 @@ pub fn points_liability(
 ) -> Result<PointsLiability, ForecastError> {
     let rho = options.redemption_per_purchase;
     if !(rho.is_finite() && (0.0..=1.0).contains(&rho)) {
-        return Err(ForecastError::InvalidOption {
+        return Err(ForecastError::InvalidParameter {
             name: "redemption_per_purchase",
+            value: rho.to_string(),
             reason: "must lie in [0, 1]",
         });
     }
     if summaries.unit() != model.unit() {
         return Err(ForecastError::UnitMismatch {
-            summaries: summaries.unit().to_string(),
-            model: model.unit().to_string(),
+            summaries: summaries.unit(),
+            model: model.unit(),
         });
     }
     let money = |x: f64| {

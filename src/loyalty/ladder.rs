@@ -105,6 +105,7 @@ impl Tier {
 
 /// Why a [`TierLadder`] is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LadderError {
     /// The ladder has no tiers.
     #[error("a tier ladder needs at least one tier")]

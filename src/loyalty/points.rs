@@ -137,6 +137,7 @@ impl Default for EarnRules {
 
 /// Why [`EarnRules`] are invalid, or a points operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PointsError {
     /// A rate or multiplier is negative.
     #[error("{what} must not be negative, got {value}")]

@@ -6,6 +6,7 @@ use super::window::{Downgrades, QualificationWindow, WindowError};
 
 /// Why a [`Programme`] is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProgrammeError {
     /// The tier ladder is invalid.
     #[error("tier ladder: {0}")]

@@ -43,6 +43,7 @@ pub enum QualificationWindow {
 
 /// Why a [`QualificationWindow`] or [`Downgrades`] setting is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum WindowError {
     /// A rolling window of zero days.
     #[error("a rolling window must last at least one day")]

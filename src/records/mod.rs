@@ -17,6 +17,7 @@ pub use transaction::{Transaction, TransactionKind};
 
 /// Why a record could not be built. Each variant names the record it refers to.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RecordError {
     /// A customer id was empty or only white space.
     #[error("customer id is empty")]

@@ -96,7 +96,8 @@ impl Segmenter<Profile> for AbcParams {
         if !(a.is_finite() && b.is_finite() && a > 0.0 && b >= 0.0 && a + b <= 1.0 + 1e-12) {
             return Err(SegmentError::invalid(
                 "shares",
-                format!("A {a} and B {b}: need a > 0, b >= 0, a + b <= 1"),
+                format!("A {a}, B {b}"),
+                "need a > 0, b >= 0, a + b <= 1",
             ));
         }
         if population.is_empty() {
@@ -256,14 +257,23 @@ impl ValueTiers {
     ) -> Result<Self, SegmentError> {
         let base = base.into();
         if base.trim().is_empty() || tiers.iter().any(|(n, _)| n.trim().is_empty()) {
-            return Err(SegmentError::invalid("tiers", "a tier name is empty"));
+            return Err(SegmentError::invalid(
+                "tiers",
+                format!("{base:?}, {tiers:?}"),
+                "a tier name is empty",
+            ));
         }
         if tiers.iter().any(|(_, t)| !t.is_finite()) {
-            return Err(SegmentError::invalid("tiers", "thresholds must be finite"));
+            return Err(SegmentError::invalid(
+                "tiers",
+                format!("{tiers:?}"),
+                "thresholds must be finite",
+            ));
         }
         if tiers.windows(2).any(|w| w[0].1 >= w[1].1) {
             return Err(SegmentError::invalid(
                 "tiers",
+                format!("{tiers:?}"),
                 "thresholds must be strictly increasing",
             ));
         }

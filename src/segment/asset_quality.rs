@@ -90,7 +90,8 @@ impl Cut {
             }
             other => Err(SegmentError::invalid(
                 name,
-                format!("{other:?}: a finite value or a quantile in 0..=1"),
+                format!("{other:?}"),
+                "a finite value or a quantile in 0..=1",
             )),
         }
     }

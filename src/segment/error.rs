@@ -1,10 +1,15 @@
 //! Why a segmenter could not learn or assign.
 
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
 use super::Feature;
 use crate::records::CustomerId;
 
 /// Why a segmenter could not learn or assign.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SegmentError {
     /// The population to learn from was empty.
     #[error("cannot learn a segmentation from an empty population")]
@@ -40,28 +45,86 @@ pub enum SegmentError {
         /// What is required.
         reason: &'static str,
     },
-    /// A parameter of the segmenter was invalid.
-    #[error("invalid parameter {name}: {reason}")]
+    /// A parameter of the segmenter (or of a learnt segmentation read back) was invalid.
+    #[error("invalid {name} = {value}: {reason}")]
     InvalidParameter {
         /// Which parameter.
         name: &'static str,
-        /// Why it is invalid.
-        reason: String,
+        /// The value given.
+        value: String,
+        /// What is required.
+        reason: &'static str,
     },
     /// A learnt segmentation was applied to customers of another shape (e.g. another number of
     /// features).
     #[error("shape mismatch: {0}")]
     ShapeMismatch(String),
-    /// A downstream segmenter's own failure.
-    #[error("{0}")]
-    Custom(String),
+    /// A downstream segmenter's own failure, displayed as that error, with its source (make one
+    /// with [`SegmentError::custom`]).
+    #[error(transparent)]
+    Custom(CustomError),
 }
 
 impl SegmentError {
-    pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(
+        name: &'static str,
+        value: impl fmt::Display,
+        reason: &'static str,
+    ) -> Self {
         SegmentError::InvalidParameter {
             name,
-            reason: reason.into(),
+            value: value.to_string(),
+            reason,
         }
+    }
+
+    /// A downstream segmenter's own error (any error, or a message), kept as the source.
+    ///
+    /// ```
+    /// use customer_assets::segment::SegmentError;
+    /// let parse = "x1".parse::<u32>().unwrap_err();
+    /// let err = SegmentError::custom(parse.clone());
+    /// assert_eq!(err.to_string(), parse.to_string());
+    /// assert!(matches!(err, SegmentError::Custom(_)));
+    /// ```
+    pub fn custom(error: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        SegmentError::Custom(CustomError(Arc::from(error.into())))
+    }
+}
+
+/// A downstream segmenter's error inside [`SegmentError::Custom`]: shared, so that the
+/// [`SegmentError`] stays `Clone`; displayed as the error itself, whose source it passes on. Two
+/// are equal when they hold the same error value (one is a clone of the other).
+#[derive(Clone)]
+pub struct CustomError(Arc<dyn Error + Send + Sync>);
+
+impl CustomError {
+    /// The downstream error.
+    pub fn get_ref(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl PartialEq for CustomError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for CustomError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for CustomError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl Error for CustomError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.0.source()
     }
 }

@@ -95,15 +95,20 @@ impl KMeansParams {
 
     fn validate(&self, n: usize) -> Result<(), SegmentError> {
         if self.k == 0 {
-            return Err(SegmentError::invalid("k", "at least one cluster"));
+            return Err(SegmentError::invalid("k", self.k, "at least one cluster"));
         }
         if self.features.is_empty() {
-            return Err(SegmentError::invalid("features", "at least one feature"));
+            return Err(SegmentError::invalid(
+                "features",
+                "[]",
+                "at least one feature",
+            ));
         }
         if self.restarts == 0 || self.max_iterations == 0 {
             return Err(SegmentError::invalid(
                 "restarts, max_iterations",
-                "at least one",
+                format!("{}, {}", self.restarts, self.max_iterations),
+                "at least one each",
             ));
         }
         if n == 0 {
@@ -112,7 +117,8 @@ impl KMeansParams {
         if self.k > n {
             return Err(SegmentError::invalid(
                 "k",
-                format!("{} clusters for {n} customers", self.k),
+                format!("{} for {n} customers", self.k),
+                "at most one cluster per customer",
             ));
         }
         Ok(())
@@ -331,6 +337,7 @@ impl TryFrom<KMeansRaw> for KMeans {
         if d == 0 || k == 0 {
             return Err(SegmentError::invalid(
                 "kmeans",
+                format!("{d} features, {k} clusters"),
                 "a learnt k-means needs at least one feature and one cluster",
             ));
         }
@@ -341,18 +348,19 @@ impl TryFrom<KMeansRaw> for KMeans {
             return Err(SegmentError::invalid(
                 "kmeans",
                 format!(
-                    "{d} features and {k} clusters need {d} means and scales and {} centre coordinates, got {}, {} and {}",
-                    k.saturating_mul(d),
+                    "{d} features, {k} clusters, {} means, {} scales, {} centre coordinates",
                     raw.means.len(),
                     raw.scales.len(),
                     raw.centres.len()
                 ),
+                "a mean and a scale per feature, a centre per cluster",
             ));
         }
         let finite = raw.means.iter().chain(&raw.centres).all(|v| v.is_finite());
         if !finite || raw.scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
             return Err(SegmentError::invalid(
                 "kmeans",
+                format!("means {:?}, scales {:?}", raw.means, raw.scales),
                 "means and centres must be finite and scales finite and positive",
             ));
         }
@@ -459,6 +467,7 @@ fn silhouette_of(
     if sizes.iter().filter(|&&s| s > 0).count() < 2 {
         return Err(SegmentError::invalid(
             "clusters",
+            format!("{sizes:?} customers each"),
             "the silhouette needs at least two non-empty clusters",
         ));
     }

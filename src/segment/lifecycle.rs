@@ -137,7 +137,8 @@ impl LifecycleParams {
         {
             return Err(SegmentError::invalid(
                 "windows",
-                format!("{days:?}: need finite, non-negative days with active <= lapsed"),
+                format!("{days:?}"),
+                "need finite, non-negative days with active <= lapsed",
             ));
         }
         if let Activity::PAlive {
@@ -148,7 +149,8 @@ impl LifecycleParams {
             if !(0.0 <= r && r <= a && a <= 1.0) {
                 return Err(SegmentError::invalid(
                     "p_alive cuts",
-                    format!("active {a}, at risk {r}: need 0 <= at risk <= active <= 1"),
+                    format!("active {a}, at risk {r}"),
+                    "need 0 <= at risk <= active <= 1",
                 ));
             }
         }

@@ -33,7 +33,7 @@ mod profile;
 pub mod rfm;
 pub mod rules;
 
-pub use error::SegmentError;
+pub use error::{CustomError, SegmentError};
 pub use feature::Feature;
 pub(crate) use profile::feature_column;
 pub use profile::{attach_model_values, Profile};

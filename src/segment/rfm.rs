@@ -104,22 +104,28 @@ impl Binning {
         match self {
             Binning::Quantiles { bins: k } | Binning::Jenks { classes: k } => {
                 if *k == 0 || usize::from(*k) > MAX_SCORES {
-                    return Err(SegmentError::invalid(
-                        name,
-                        format!("{k} scores: use 1..=100"),
-                    ));
+                    return Err(SegmentError::invalid(name, k, "use 1..=100 scores"));
                 }
             }
             Binning::Thresholds(t) => {
                 if t.len() >= MAX_SCORES {
-                    return Err(SegmentError::invalid(name, "at most 99 thresholds"));
+                    return Err(SegmentError::invalid(
+                        name,
+                        format!("{} thresholds", t.len()),
+                        "at most 99 thresholds",
+                    ));
                 }
                 if t.iter().any(|v| !v.is_finite()) {
-                    return Err(SegmentError::invalid(name, "thresholds must be finite"));
+                    return Err(SegmentError::invalid(
+                        name,
+                        format!("{t:?}"),
+                        "thresholds must be finite",
+                    ));
                 }
                 if t.windows(2).any(|w| w[0] >= w[1]) {
                     return Err(SegmentError::invalid(
                         name,
+                        format!("{t:?}"),
                         "thresholds must be strictly increasing",
                     ));
                 }
@@ -400,20 +406,26 @@ impl SegmentRules {
     pub fn new(rules: Vec<SegmentRule>, fallback: impl Into<String>) -> Result<Self, SegmentError> {
         let fallback = fallback.into();
         if fallback.trim().is_empty() {
-            return Err(SegmentError::invalid("fallback", "segment name is empty"));
+            return Err(SegmentError::invalid(
+                "fallback",
+                format!("{fallback:?}"),
+                "segment name is empty",
+            ));
         }
         for r in &rules {
             if r.name.trim().is_empty() {
-                return Err(SegmentError::invalid("rules", "a segment name is empty"));
+                return Err(SegmentError::invalid(
+                    "rules",
+                    format!("{:?}", r.name),
+                    "a segment name is empty",
+                ));
             }
             for (lo, hi) in [r.recency, r.frequency, r.monetary].into_iter().flatten() {
                 if lo == 0 || lo > hi {
                     return Err(SegmentError::invalid(
                         "rules",
-                        format!(
-                            "rule {:?}: range [{lo}, {hi}] needs 1 <= min <= max",
-                            r.name
-                        ),
+                        format!("rule {:?}: range [{lo}, {hi}]", r.name),
+                        "a score range needs 1 <= min <= max",
                     ));
                 }
             }

@@ -122,7 +122,12 @@ impl ClassRules {
     pub fn new(rules: Vec<ClassRule>, fallback: impl Into<String>) -> Result<Self, SegmentError> {
         let fallback = fallback.into();
         if fallback.trim().is_empty() || rules.iter().any(|r| r.name.trim().is_empty()) {
-            return Err(SegmentError::invalid("rules", "a class name is empty"));
+            let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+            return Err(SegmentError::invalid(
+                "rules",
+                format!("{names:?}, fallback {fallback:?}"),
+                "a class name is empty",
+            ));
         }
         for r in &rules {
             for c in &r.all_of {
@@ -130,7 +135,8 @@ impl ClassRules {
                     Condition::Region(v) | Condition::Channel(v) if v.is_empty() => {
                         return Err(SegmentError::invalid(
                             "rules",
-                            format!("rule {:?}: an empty list of regions or channels", r.name),
+                            format!("rule {:?}: {c:?}", r.name),
+                            "a list of regions or channels must not be empty",
                         ))
                     }
                     Condition::Feature(f) => {
@@ -141,9 +147,10 @@ impl ClassRules {
                             return Err(SegmentError::invalid(
                                 "rules",
                                 format!(
-                                    "rule {:?}: {} range needs finite min < max",
-                                    r.name, f.feature
+                                    "rule {:?}: {} {:?}..{:?}",
+                                    r.name, f.feature, f.min, f.max
                                 ),
+                                "a feature range needs finite bounds with min < max",
                             ));
                         }
                     }

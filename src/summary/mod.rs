@@ -49,6 +49,7 @@ pub enum ReturnPolicy {
 
 /// Why summaries could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SummaryError {
     /// The holdout ends on or before the as-of date.
     #[error("holdout end {holdout_end} must come after the as-of date {as_of}")]

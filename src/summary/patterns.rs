@@ -8,6 +8,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Why a set of (x, t_x, T) patterns is invalid. Each variant names the row (0-based).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PatternError {
     /// Recency or age is negative or not finite.
     #[error("row {row}: recency {recency} and age {age} must be finite and non-negative")]
