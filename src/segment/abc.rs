@@ -88,7 +88,6 @@ impl AbcParams {
 }
 
 impl Segmenter<Profile> for AbcParams {
-    type Label = AbcClass;
     type Learnt = Abc;
 
     fn learn(&self, population: &[Profile]) -> Result<Abc, SegmentError> {
@@ -296,7 +295,6 @@ impl ValueTiers {
 }
 
 impl Segmenter<Profile> for ValueTiers {
-    type Label = Tier;
     type Learnt = ValueTiers;
     /// Nothing to learn: checks the population is not empty and the feature readable.
     fn learn(&self, population: &[Profile]) -> Result<ValueTiers, SegmentError> {

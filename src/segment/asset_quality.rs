@@ -129,7 +129,6 @@ impl AssetQualityParams {
 }
 
 impl Segmenter<Profile> for AssetQualityParams {
-    type Label = AssetClass;
     type Learnt = AssetQuality;
     fn learn(&self, population: &[Profile]) -> Result<AssetQuality, SegmentError> {
         if population.is_empty() {

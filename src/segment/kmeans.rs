@@ -269,7 +269,6 @@ impl KMeansParams {
 }
 
 impl Segmenter<Profile> for KMeansParams {
-    type Label = Cluster;
     type Learnt = KMeans;
 
     fn learn(&self, population: &[Profile]) -> Result<KMeans, SegmentError> {

@@ -206,7 +206,6 @@ impl LifecycleParams {
 }
 
 impl Segmenter<Profile> for LifecycleParams {
-    type Label = Stage;
     type Learnt = LifecycleParams;
     /// Nothing to learn: validates the parameters and that the population is not empty.
     fn learn(&self, population: &[Profile]) -> Result<LifecycleParams, SegmentError> {

@@ -575,7 +575,6 @@ impl RfmParams {
 }
 
 impl Segmenter<Profile> for RfmParams {
-    type Label = RfmLabel;
     type Learnt = Rfm;
 
     fn learn(&self, population: &[Profile]) -> Result<Rfm, SegmentError> {

@@ -202,7 +202,6 @@ impl ClassRules {
 }
 
 impl Segmenter<Profile> for ClassRules {
-    type Label = Arc<str>;
     type Learnt = ClassRules;
     /// Nothing to learn: checks the population is not empty.
     fn learn(&self, population: &[Profile]) -> Result<ClassRules, SegmentError> {
