@@ -111,7 +111,11 @@ impl TryFrom<PeriodRaw> for Period {
 }
 
 impl Period {
-    /// The days `start..=end`. Error: `end` before `start`.
+    /// The days `start..=end`.
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::InvalidPeriod`] when `end` comes before `start`.
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self, KpiError> {
         if end < start {
             return Err(KpiError::InvalidPeriod(format!(
@@ -121,7 +125,12 @@ impl Period {
         Ok(Period { start, end })
     }
 
-    /// The `days` days ending on `end` (inclusive). Error: `days` = 0.
+    /// The `days` days ending on `end` (inclusive).
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::InvalidParameter`] when `days` is 0; [`KpiError::DateOutOfRange`] when the
+    /// period would start before chrono's first date.
     pub fn ending(end: NaiveDate, days: u32) -> Result<Self, KpiError> {
         let back = days.checked_sub(1).ok_or(KpiError::InvalidParameter {
             name: "days",
@@ -135,6 +144,10 @@ impl Period {
     }
 
     /// The period of the same length that ends the day before this one starts.
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::DateOutOfRange`] when that period would start before chrono's first date.
     pub fn preceding(&self) -> Result<Self, KpiError> {
         let end = self.start.pred_opt().ok_or(KpiError::DateOutOfRange)?;
         let days = u32::try_from(self.days()).map_err(|_| KpiError::DateOutOfRange)?;
@@ -192,8 +205,12 @@ pub struct Retention {
 }
 
 /// Retention and churn: of the customers with a purchase in `previous`, the share with a purchase
-/// in `current` (non-contractual: "retained" means "bought again"). Errors: the periods overlap
-/// or `current` comes first; nobody bought in `previous`.
+/// in `current` (non-contractual: "retained" means "bought again").
+///
+/// # Errors
+///
+/// [`KpiError::InvalidPeriod`] when the periods overlap or `current` comes first;
+/// [`KpiError::Empty`] when nobody bought in `previous`.
 pub fn retention(
     ledger: &Ledger,
     previous: Period,
@@ -264,7 +281,13 @@ pub struct CohortMatrix {
 
 /// Cohort retention by acquisition period: customers are grouped by the period of their first
 /// purchase on or before `end`; cell k of a row is the share of the cohort with a purchase in the
-/// k-th period after it. Errors: no purchase on or before `end`; `Days(0)`.
+/// k-th period after it.
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no purchase falls on or before `end`; [`KpiError::InvalidParameter`]
+/// for `CohortGrain::Days(0)`; [`KpiError::DateOutOfRange`] when a cohort's first day leaves
+/// chrono's calendar.
 pub fn cohort_retention(
     ledger: &Ledger,
     grain: CohortGrain,
@@ -355,7 +378,11 @@ pub fn cohort_retention(
 }
 
 /// Share of summarised customers with at least one repeat purchase period (x ≥ 1), over the
-/// summaries' window (first purchases through their as-of date). Error: no customers.
+/// summaries' window (first purchases through their as-of date).
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when the summaries hold no customer.
 pub fn repeat_purchase_rate(summaries: &Summaries) -> Result<f64, KpiError> {
     if summaries.is_empty() {
         return Err(KpiError::Empty {
@@ -388,7 +415,12 @@ pub struct PurchaseMetrics {
 }
 
 /// Purchase frequency, average order value and revenue per customer over `period`. Orders are
-/// purchase records as given to the ledger (not merged by day). Error: no purchase in the period.
+/// purchase records as given to the ledger (not merged by day).
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no purchase falls in the period; [`KpiError::Overflow`] when the net
+/// revenue does not fit a decimal.
 pub fn purchase_metrics(ledger: &Ledger, period: Period) -> Result<PurchaseMetrics, KpiError> {
     let mut customers: HashSet<&CustomerId> = HashSet::new();
     let mut orders = 0usize;
@@ -442,7 +474,11 @@ pub struct Nps {
 }
 
 /// NPS over the feedback records dated in `period` that carry a recommend score (every response
-/// counts, a customer answering twice counts twice). Error: no such response.
+/// counts, a customer answering twice counts twice).
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no feedback in the period carries a recommend score.
 pub fn net_promoter_score(feedback: &[Feedback], period: Period) -> Result<Nps, KpiError> {
     let (mut p, mut n, mut d) = (0usize, 0usize, 0usize);
     for score in feedback
@@ -485,7 +521,11 @@ pub struct Satisfaction {
 }
 
 /// Mean satisfaction over the feedback records dated in `period` that carry a satisfaction
-/// score. Error: no such response.
+/// score.
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no feedback in the period carries a satisfaction score.
 pub fn satisfaction(feedback: &[Feedback], period: Period) -> Result<Satisfaction, KpiError> {
     let scores: Vec<_> = feedback
         .iter()
@@ -538,7 +578,12 @@ pub struct Concentration {
 }
 
 impl Concentration {
-    /// From per-customer values. Errors: empty, a value not finite or negative, a zero total.
+    /// From per-customer values.
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::Empty`] for no values; [`KpiError::InvalidParameter`] for a value that is not
+    /// finite or negative, or a total of zero.
     pub fn new(values: &[f64]) -> Result<Self, KpiError> {
         if values.is_empty() {
             return Err(KpiError::Empty {
@@ -578,12 +623,21 @@ impl Concentration {
     }
 
     /// From money values.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new): no values, a negative value, or a total of zero.
     pub fn from_amounts(values: &[Decimal]) -> Result<Self, KpiError> {
         let v: Vec<f64> = values.iter().map(|d| to_f64(*d)).collect();
         Concentration::new(&v)
     }
 
     /// Of total spend (first purchase included) across summarised customers.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new): no customers, a customer whose net spend is negative, or a total of
+    /// zero.
     pub fn of_spend(summaries: &Summaries) -> Result<Self, KpiError> {
         let v: Vec<Decimal> = summaries.iter().map(|s| s.total_spend()).collect();
         Concentration::from_amounts(&v)
@@ -595,6 +649,10 @@ impl Concentration {
     }
 
     /// L(p): share of value held by the poorest fraction `p` of customers.
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::InvalidParameter`] when `p` lies outside 0..=1.
     pub fn lorenz_at(&self, p: f64) -> Result<f64, KpiError> {
         if !(0.0..=1.0).contains(&p) {
             return Err(KpiError::InvalidParameter {
@@ -612,6 +670,10 @@ impl Concentration {
     }
 
     /// Share of value held by the top fraction `x` of customers (e.g. 0.2 for the top 20%).
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::InvalidParameter`] when `x` lies outside 0..=1.
     pub fn top_share(&self, x: f64) -> Result<f64, KpiError> {
         if !(0.0..=1.0).contains(&x) {
             return Err(KpiError::InvalidParameter {
@@ -657,7 +719,10 @@ fn positive(name: &'static str, d: Decimal) -> Result<f64, KpiError> {
 }
 
 /// CLV : CAC, the value of a customer per unit of acquisition cost (CLV may be negative).
-/// Error: CAC not positive.
+///
+/// # Errors
+///
+/// [`KpiError::InvalidParameter`] when `cac` is not positive.
 pub fn clv_to_cac(clv: Decimal, cac: Decimal) -> Result<f64, KpiError> {
     let cac = positive("cac", cac)?;
     Ok(to_f64(clv) / cac)
@@ -665,7 +730,12 @@ pub fn clv_to_cac(clv: Decimal, cac: Decimal) -> Result<f64, KpiError> {
 
 /// CAC payback: the number of periods of margin needed to recover the acquisition cost,
 /// CAC / (margin earned per customer per period); the caller states the period (a month, a
-/// week). Errors: CAC or margin not positive (a customer who earns nothing never pays back).
+/// week).
+///
+/// # Errors
+///
+/// [`KpiError::InvalidParameter`] when `cac` or `margin_per_period` is not positive (a customer who
+/// earns nothing never pays back).
 pub fn cac_payback_periods(cac: Decimal, margin_per_period: Decimal) -> Result<f64, KpiError> {
     let cac = positive("cac", cac)?;
     let margin = positive("margin_per_period", margin_per_period)?;
@@ -674,7 +744,11 @@ pub fn cac_payback_periods(cac: Decimal, margin_per_period: Decimal) -> Result<f
 
 /// Campaign ROI: (incremental value − cost) / cost, where the incremental value is what the
 /// touched customers are worth beyond what they would have been worth untouched (e.g. the CLV
-/// uplift against a control group). Error: cost not positive.
+/// uplift against a control group).
+///
+/// # Errors
+///
+/// [`KpiError::InvalidParameter`] when `cost` is not positive.
 pub fn campaign_roi(cost: Decimal, incremental_value: Decimal) -> Result<f64, KpiError> {
     let c = positive("cost", cost)?;
     Ok((to_f64(incremental_value) - c) / c)
@@ -721,8 +795,17 @@ pub struct KpiReport {
 impl KpiReport {
     /// Computes the report: retention between the `period_days` days ending at `end` and the
     /// same length before; purchase metrics for that period and to date; the repeat-purchase rate
-    /// and spend concentration over all purchases through `end`; monthly cohorts. Errors: no
-    /// purchase on or before `end`; `period_days` = 0.
+    /// and spend concentration over all purchases through `end`; monthly cohorts. Retention,
+    /// the current period's metrics, NPS and satisfaction are left out when they cannot be
+    /// computed (nobody bought in the previous period, no response).
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::Empty`] when no purchase falls on or before `end` (or none counts after its
+    /// returns); [`KpiError::InvalidParameter`] when `period_days` is 0 or the spend to date cannot
+    /// be shared out (a customer's net spend negative, a total of zero); [`KpiError::Summary`] when
+    /// the ledger cannot be summarised (a return with no purchase before it);
+    /// [`KpiError::Overflow`] or [`KpiError::DateOutOfRange`] at the limits of decimals and dates.
     pub fn new(ledger: &Ledger, end: NaiveDate, period_days: u32) -> Result<Self, KpiError> {
         let period = Period::ending(end, period_days)?;
         let previous_period = period.preceding()?;

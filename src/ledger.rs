@@ -167,7 +167,11 @@ impl Ledger {
         }
     }
 
-    /// An empty ledger whose window is checked first: a window ending before it starts is an error.
+    /// An empty ledger whose window is checked first.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::InvalidWindow`] when `last` comes before `first`.
     pub fn with_window(
         options: LedgerOptions,
         first: NaiveDate,
@@ -202,8 +206,13 @@ impl Ledger {
         Ok(())
     }
 
-    /// Adds a customer. Adding the same customer again is harmless; adding the id with different
-    /// attributes is an error, as is an acquisition date after a transaction already held.
+    /// Adds a customer. Adding the same customer again is harmless.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::ConflictingCustomer`] when the id was added with other attributes;
+    /// [`LedgerError::BeforeAcquisition`] when a transaction already held precedes the acquisition
+    /// date; [`LedgerError::OutsideWindow`] when the acquisition date lies outside the window.
     pub fn add_customer(&mut self, customer: Customer) -> Result<(), LedgerError> {
         if let Some(held) = self.customers.get(customer.id()) {
             return if *held == customer {
@@ -232,6 +241,12 @@ impl Ledger {
     }
 
     /// Adds a transaction; see [`Added`] for what happens to exact duplicates.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::OutsideWindow`] when it is dated outside the window;
+    /// [`LedgerError::BeforeAcquisition`] when it precedes its customer's acquisition date;
+    /// [`LedgerError::ConflictingTransactionId`] when its id is held with other content.
     pub fn add_transaction(&mut self, t: Transaction) -> Result<Added, LedgerError> {
         self.check_window(|| format!("transaction {}", t.describe()), t.date())?;
         if let Some(c) = self.customers.get(t.customer()) {
@@ -275,6 +290,11 @@ impl Ledger {
     }
 
     /// Adds many transactions, stopping at the first error. Returns how many were new.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`add_transaction`](Self::add_transaction); the transactions before it
+    /// stay added.
     pub fn extend_transactions(
         &mut self,
         transactions: impl IntoIterator<Item = Transaction>,
@@ -289,6 +309,10 @@ impl Ledger {
     }
 
     /// Adds many customers, stopping at the first error.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`add_customer`](Self::add_customer); the customers before it stay added.
     pub fn extend_customers(
         &mut self,
         customers: impl IntoIterator<Item = Customer>,
@@ -297,6 +321,10 @@ impl Ledger {
     }
 
     /// Adds a feedback record (checked against the window).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::OutsideWindow`] when the feedback is dated outside the window.
     pub fn add_feedback(&mut self, feedback: Feedback) -> Result<(), LedgerError> {
         self.check_window(
             || format!("feedback of customer {}", feedback.customer()),
@@ -339,6 +367,14 @@ impl Ledger {
     }
 
     /// Summarises every customer with a purchase on or before the as-of date.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::HoldoutBeforeAsOf`] when the holdout ends on or before the as-of date;
+    /// [`SummaryError::ReturnWithoutPurchase`] for a calibration return with no purchase at or
+    /// before it to net against (under [`ReturnPolicy::NetAgainstPurchase`]);
+    /// [`SummaryError::DateOutOfRange`] or [`SummaryError::SpendOverflow`] at the limits of dates
+    /// and decimals.
     pub fn summarize(&self, options: impl Into<SummaryOptions>) -> Result<Summaries, SummaryError> {
         let options = options.into();
         #[cfg(feature = "parallel")]

@@ -39,6 +39,10 @@ impl TimeUnit {
     pub const WEEKS: TimeUnit = TimeUnit { days: 7.0 };
 
     /// A unit of `days` days (fractions allowed, e.g. 0.5 for half-days).
+    ///
+    /// # Errors
+    ///
+    /// [`TimeUnitError::InvalidLength`] when `days` is not finite and positive.
     pub fn custom_days(days: f64) -> Result<Self, TimeUnitError> {
         if days.is_finite() && days > 0.0 {
             Ok(TimeUnit { days })

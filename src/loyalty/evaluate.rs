@@ -93,6 +93,18 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Replays one member's records up to the end of `as_of` (later records are ignored).
+    ///
+    /// # Errors
+    ///
+    /// [`LoyaltyError::MissingCustomMetric`] when the ladder names a custom metric the evaluator
+    /// was not given; [`LoyaltyError::ForeignRecord`] for a record of another customer;
+    /// [`LoyaltyError::NoMembershipStart`] without a joining date or a transaction;
+    /// [`LoyaltyError::NotYetMember`] when the membership starts after `as_of`;
+    /// [`LoyaltyError::BeforeMembership`] for a transaction before it starts;
+    /// [`LoyaltyError::UnknownLockTier`], [`LoyaltyError::EmptyLock`] or
+    /// [`LoyaltyError::OverlappingLocks`] for an invalid lock; [`LoyaltyError::Points`] for a
+    /// redemption of zero points or above the spendable balance; [`LoyaltyError::Window`] or
+    /// [`LoyaltyError::Overflow`] at the limits of dates and decimals.
     pub fn replay(
         &self,
         member: &MemberRecords<'_>,
@@ -201,6 +213,11 @@ impl<'a> Evaluator<'a> {
     /// customer record is given. Members who join after `as_of` are left out. With the
     /// `parallel` feature members are replayed on all cores (same output; when several members
     /// fail, which error is returned is not specified).
+    ///
+    /// # Errors
+    ///
+    /// As [`replay`](Self::replay), for a member whose replay fails (a member with neither an
+    /// acquisition date nor a transaction, or who joins after `as_of`, is left out, not an error).
     pub fn evaluate_base(
         &self,
         customers: &[Customer],

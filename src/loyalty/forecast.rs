@@ -241,6 +241,11 @@ impl<'a> TierForecaster<'a> {
     }
 
     /// Sets the options.
+    ///
+    /// # Errors
+    ///
+    /// [`ForecastError::InvalidParameter`] for zero simulations or a Gamma spend shape that is not
+    /// finite and positive.
     pub fn options(mut self, options: ForecastOptions) -> Result<Self, ForecastError> {
         if options.simulations == 0 {
             return Err(ForecastError::InvalidParameter {
@@ -265,6 +270,14 @@ impl<'a> TierForecaster<'a> {
     /// Forecasts one member. `history` is the member's (x, t_x, T) at `as_of` in the model's
     /// unit, `mean_spend` their mean spend per repeat purchase (the summary's monetary value).
     /// Records dated after `as_of` are ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`ForecastError::Loyalty`] when replaying the member's records fails (see
+    /// [`Evaluator::replay`]); [`ForecastError::Predict`] for an invalid history or when the model
+    /// or the spend model cannot predict; [`ForecastError::InvalidParameter`] or
+    /// [`ForecastError::Transaction`] when the member's expected spend gives no valid simulated
+    /// purchase.
     pub fn forecast_member(
         &self,
         member: &MemberRecords<'_>,
@@ -305,6 +318,12 @@ impl<'a> TierForecaster<'a> {
     /// histories from `summaries` (computed at `as_of` in the model's unit; a member without a
     /// summary has made no purchase and is forecast as a new customer, x = t_x = T = 0).
     /// Member `i` uses the random stream `seed + i`.
+    ///
+    /// # Errors
+    ///
+    /// [`ForecastError::UnitMismatch`] or [`ForecastError::DateMismatch`] when the summaries are
+    /// not in the model's unit or not as of `as_of`; then the first error of
+    /// [`forecast_member`](Self::forecast_member) among the members.
     #[allow(clippy::too_many_arguments)]
     pub fn forecast_base(
         &self,
@@ -664,6 +683,12 @@ pub struct PointsLiability {
 /// are still pending, so their probability is slightly overstated). Points that never expire use
 /// `horizon_without_expiry_days`. `summaries` give each member's history (a member without one
 /// is a new customer, x = t_x = T = 0).
+///
+/// # Errors
+///
+/// [`ForecastError::InvalidParameter`] when `redemption_per_purchase` lies outside 0..=1;
+/// [`ForecastError::UnitMismatch`] when the summaries are not in the model's unit;
+/// [`ForecastError::Predict`] when the model cannot predict a member's purchases.
 pub fn points_liability(
     replays: &[Replay],
     summaries: &Summaries,

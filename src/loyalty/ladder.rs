@@ -203,6 +203,13 @@ impl TryFrom<LadderSpec> for TierLadder {
 impl TierLadder {
     /// Validates and builds a ladder: at least one tier, unique non-empty names, the first tier a
     /// base tier with threshold 0, thresholds strictly increasing.
+    ///
+    /// # Errors
+    ///
+    /// [`LadderError::Empty`] without tiers; [`LadderError::EmptyName`] or
+    /// [`LadderError::DuplicateName`] for an empty or repeated name; [`LadderError::NoBaseTier`]
+    /// when the first threshold is not 0; [`LadderError::NotIncreasing`] when thresholds do not
+    /// strictly increase.
     pub fn new(metric: Metric, tiers: Vec<Tier>) -> Result<Self, LadderError> {
         let first = tiers.first().ok_or(LadderError::Empty)?;
         if !first.threshold.is_zero() {

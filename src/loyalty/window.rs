@@ -58,6 +58,11 @@ pub enum WindowError {
 
 impl QualificationWindow {
     /// Checks the window's parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`WindowError::EmptyRollingWindow`] for a rolling window of 0 days;
+    /// [`WindowError::ReviewInterval`] for months between reviews that do not divide a year.
     pub fn validate(&self) -> Result<(), WindowError> {
         if let QualificationWindow::Rolling {
             days,
@@ -82,6 +87,10 @@ impl QualificationWindow {
 
     /// The first review strictly after `after`. `joined` is the membership start and `anchor` the
     /// start of the current qualification period (used by the anniversary windows).
+    ///
+    /// # Errors
+    ///
+    /// [`WindowError::DateOutOfRange`] when the review falls outside chrono's calendar.
     pub fn next_review(
         &self,
         after: NaiveDate,

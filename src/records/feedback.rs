@@ -64,6 +64,13 @@ impl TryFrom<FeedbackRaw> for Feedback {
 impl Feedback {
     /// Makes a feedback record. `satisfaction` is `(score, scale_min, scale_max)`; `recommend` is
     /// the 0–10 answer to "how likely are you to recommend us". At least one must be given.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::EmptyFeedback`] when neither score is given;
+    /// [`RecordError::SatisfactionOutOfScale`] for a satisfaction score that is not finite or lies
+    /// outside its scale, or a scale whose ends are not finite with min < max;
+    /// [`RecordError::RecommendOutOfRange`] for a recommend score above 10.
     pub fn new(
         customer: CustomerId,
         date: NaiveDate,

@@ -30,7 +30,11 @@ enum IdRepr {
 pub struct CustomerId(IdRepr);
 
 impl CustomerId {
-    /// Makes an id from text, trimmed of surrounding white space. Empty text is an error.
+    /// Makes an id from text, trimmed of surrounding white space.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::EmptyCustomerId`] when the text is empty or only white space.
     pub fn new(text: &str) -> Result<Self, RecordError> {
         let text = text.trim();
         if text.is_empty() {

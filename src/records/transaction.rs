@@ -77,6 +77,11 @@ impl TryFrom<TransactionRaw> for Transaction {
 
 impl Transaction {
     /// A purchase on a calendar day.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::NegativeAmount`] for a negative amount (a return carries the positive sum
+    /// refunded).
     pub fn purchase(
         customer: CustomerId,
         date: NaiveDate,
@@ -91,6 +96,11 @@ impl Transaction {
     }
 
     /// A return (refund) of `amount` on a calendar day.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::NegativeAmount`] for a negative amount (a return carries the positive sum
+    /// refunded).
     pub fn refund(
         customer: CustomerId,
         date: NaiveDate,
@@ -105,6 +115,11 @@ impl Transaction {
     }
 
     /// A transaction at an exact moment.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::NegativeAmount`] for a negative amount (a return carries the positive sum
+    /// refunded).
     pub fn new(
         customer: CustomerId,
         at: NaiveDateTime,
@@ -130,6 +145,11 @@ impl Transaction {
 
     /// Parses a money amount given as text (for readers of CSV and other text sources), naming
     /// `record` in the error when it does not fit a [`Decimal`].
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::AmountDoesNotFit`] when the text is not a decimal number (plain or
+    /// scientific) that fits a [`Decimal`].
     pub fn parse_amount(text: &str, record: &str) -> Result<Decimal, RecordError> {
         let trimmed = text.trim();
         let parsed = trimmed
@@ -142,6 +162,10 @@ impl Transaction {
     }
 
     /// Converts an `f64` amount, naming `record` in the error when it is not finite or too large.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::AmountDoesNotFit`] when `value` is not finite or too large for a [`Decimal`].
     pub fn amount_from_f64(value: f64, record: &str) -> Result<Decimal, RecordError> {
         Decimal::from_f64_retain(value)
             .filter(|_| value.is_finite())
@@ -153,6 +177,10 @@ impl Transaction {
     }
 
     /// Attaches a transaction id (used to drop exact duplicates across sources).
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::EmptyTransactionId`] when the id is empty or only white space.
     pub fn with_id(mut self, id: &str) -> Result<Self, RecordError> {
         if id.trim().is_empty() {
             return Err(RecordError::EmptyTransactionId {
@@ -164,6 +192,10 @@ impl Transaction {
     }
 
     /// Attaches the number of items.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::ZeroQuantity`] for a quantity of 0.
     pub fn with_quantity(mut self, quantity: u32) -> Result<Self, RecordError> {
         if quantity == 0 {
             return Err(RecordError::ZeroQuantity {

@@ -249,6 +249,11 @@ impl fmt::Display for Tier {
 impl ValueTiers {
     /// Tiers on `feature`: `base` below the first threshold, then `(name, threshold)` pairs with
     /// strictly increasing finite thresholds and non-empty names.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::InvalidParameter`] for an empty name, or thresholds that are not finite and
+    /// strictly increasing.
     pub fn new(
         feature: Feature,
         base: impl Into<String>,

@@ -185,6 +185,11 @@ impl AssetQuality {
     }
     /// Customers and CLV per class (all four classes, in [`AssetClass::ALL`] order); the
     /// classes partition `customers`, so the CLV sums to the base's total.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] or [`SegmentError::NotFinite`] for a CLV or P(alive) that
+    /// the profile lacks or that is not finite.
     pub fn value_by_class(&self, customers: &[Profile]) -> Result<Vec<ClassValue>, SegmentError> {
         let mut out: Vec<ClassValue> = AssetClass::ALL
             .iter()

@@ -420,7 +420,14 @@ impl KMeans {
     /// customer, (b − a) / max(a, b) with a the mean distance to its own cluster and b the least
     /// mean distance to another cluster (0 for a customer alone in its cluster). Exact when there
     /// are at most `max_sample` customers, else over a uniform sample of `max_sample` drawn with
-    /// `seed` (distances within the sample). Errors: fewer than two clusters in use.
+    /// `seed` (distances within the sample).
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::EmptyPopulation`] without customers; [`SegmentError::InvalidParameter`] when
+    /// fewer than two clusters are in use; [`SegmentError::MissingFeature`] or
+    /// [`SegmentError::NotFinite`] for a feature it reads that the profile lacks or that is not
+    /// finite.
     pub fn silhouette(
         &self,
         customers: &[Profile],
@@ -519,6 +526,12 @@ pub struct KChoice {
 
 /// Fits k-means for each k in `ks` with otherwise the same parameters and reports inertia and
 /// silhouette (sampled as in [`KMeans::silhouette`], with the parameters' seed).
+///
+/// # Errors
+///
+/// The first error of [`Segmenter::learn`] for [`KMeansParams`] with a k of `ks` (an invalid
+/// parameter, more clusters than customers, a feature missing or not finite); a silhouette that
+/// cannot be computed is `None`, not an error.
 pub fn compare_k(
     params: &KMeansParams,
     population: &[Profile],

@@ -158,6 +158,12 @@ impl LifecycleParams {
     }
 
     /// The stage of one customer.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] or [`SegmentError::NotFinite`] for a feature it reads that
+    /// the profile lacks or that is not finite (the age, the time since the last purchase, and
+    /// P(alive) when activity is decided by it).
     pub fn stage(&self, p: &Profile) -> Result<Stage, SegmentError> {
         if !p.has_purchased() {
             return Ok(Stage::Prospect);
@@ -227,6 +233,11 @@ impl Assign<Profile> for LifecycleParams {
 /// Sets on each profile the time between its last purchase day on or before `as_of` and the
 /// purchase day before that (in the profile's unit), read from the ledger's purchases; profiles
 /// with a single purchase day keep none.
+///
+/// # Errors
+///
+/// Those of [`Profile::with_gap_before_last`]; a gap between two purchase days is finite and
+/// positive, so none in practice.
 pub fn attach_purchase_gaps(
     profiles: Vec<Profile>,
     ledger: &Ledger,

@@ -86,6 +86,7 @@ pub trait Segmenter<C = Profile> {
     /// # Errors
     ///
     /// Those of [`learn`](Self::learn) and of [`Assign::assign`].
+    #[allow(clippy::type_complexity)] // the learnt segmentation and one label per customer
     fn segment(
         &self,
         population: &[C],
@@ -133,6 +134,7 @@ macro_rules! forward_through_pointers {
             fn learn(&self, population: &[C]) -> Result<Self::Learnt, SegmentError> {
                 (**self).learn(population)
             }
+            #[allow(clippy::type_complexity)]
             fn segment(
                 &self,
                 population: &[C],
@@ -193,14 +195,21 @@ mod tests {
             })
             .collect();
         let params = RfmParams::default();
+        // Generic callers see the pointer impls, not the pointee's through auto-deref.
+        fn labels_of<S: Segmenter>(s: S, base: &[Profile]) -> Vec<Label<S>> {
+            s.segment(base).unwrap().1
+        }
+        fn assigned<A: Assign>(a: A, base: &[Profile]) -> Vec<A::Label> {
+            a.assign_all(base).unwrap()
+        }
         let (learnt, labels) = params.segment(&base).unwrap();
-        assert_eq!((&params).segment(&base).unwrap().1, labels);
-        assert_eq!(Box::new(params.clone()).segment(&base).unwrap().1, labels);
+        assert_eq!(labels_of(&params, &base), labels);
+        assert_eq!(labels_of(Box::new(params.clone()), &base), labels);
         let shared: Arc<dyn Segmenter<Learnt = Rfm>> = Arc::new(params);
-        assert_eq!(shared.segment(&base).unwrap().1, labels);
+        assert_eq!(labels_of(shared, &base), labels);
         let assign: Box<dyn Assign<Label = RfmLabel>> = Box::new(learnt.clone());
-        assert_eq!(assign.assign_all(&base).unwrap(), labels);
-        assert_eq!((&learnt).assign(&base[0]).unwrap(), labels[0]);
-        assert_eq!(Arc::new(learnt).assign_all(&base).unwrap(), labels);
+        assert_eq!(assigned(assign, &base), labels);
+        assert_eq!(assigned(&learnt, &base), labels);
+        assert_eq!(assigned(Arc::new(learnt), &base), labels);
     }
 }

@@ -105,7 +105,10 @@ impl Profile {
     /// the repeat spend x · z̄ and the number of orders as x + 1 (one per purchase period); use
     /// [`with_total_spend`](Self::with_total_spend) when the true total is known.
     ///
-    /// Errors: t_x or T not finite, negative, or t_x > T; a negative z̄.
+    /// # Errors
+    ///
+    /// [`SegmentError::NotFinite`] when t_x or T is not finite; [`SegmentError::OutOfRange`] when
+    /// either is negative, t_x > T, or z̄ is negative.
     pub fn new(
         id: CustomerId,
         unit: TimeUnit,
@@ -222,7 +225,12 @@ impl Profile {
             .collect()
     }
 
-    /// Adds P(alive) from a fitted model. Errors: not finite, or outside 0..=1.
+    /// Adds P(alive) from a fitted model.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::NotFinite`] or [`SegmentError::OutOfRange`] for a P(alive) that is not
+    /// finite or lies outside 0..=1.
     pub fn with_p_alive(mut self, p_alive: f64) -> Result<Self, SegmentError> {
         self.check_finite(Feature::PAlive, p_alive)?;
         if !(0.0..=1.0).contains(&p_alive) {
@@ -237,7 +245,11 @@ impl Profile {
         Ok(self)
     }
 
-    /// Adds a CLV (or any value estimate). Errors: not finite.
+    /// Adds a CLV (or any value estimate).
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::NotFinite`] for a CLV that is not finite.
     pub fn with_clv(mut self, clv: f64) -> Result<Self, SegmentError> {
         self.check_finite(Feature::Clv, clv)?;
         self.clv = Some(clv);
@@ -251,7 +263,12 @@ impl Profile {
     }
 
     /// Sets the time between the last purchase and the one before it, in the profile's unit
-    /// (used to recognise reactivated customers). Errors: not finite or negative.
+    /// (used to recognise reactivated customers).
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::NotFinite`] or [`SegmentError::OutOfRange`] for a gap that is not finite or
+    /// is negative.
     pub fn with_gap_before_last(mut self, gap: f64) -> Result<Self, SegmentError> {
         self.check_finite(Feature::Recency, gap)?;
         if gap < 0.0 {
@@ -365,8 +382,12 @@ impl Profile {
         &self.tags
     }
 
-    /// The value of a numeric feature. Errors: a model value that was not supplied, or a value
-    /// that is not finite.
+    /// The value of a numeric feature.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] for a model value (P(alive), CLV) that was not supplied;
+    /// [`SegmentError::NotFinite`] for a value that is not finite.
     pub fn feature(&self, feature: Feature) -> Result<f64, SegmentError> {
         let money = |d: Decimal| d.to_f64().unwrap_or(f64::NAN);
         let missing = || SegmentError::MissingFeature {
@@ -398,8 +419,12 @@ impl Profile {
 
 /// Joins model outputs keyed by customer onto profiles: P(alive) and CLV where the maps have an
 /// entry (customers without one keep none, and segmenters that need it report
-/// [`SegmentError::MissingFeature`]). Errors: a value that is not finite or a P(alive) outside
-/// 0..=1.
+/// [`SegmentError::MissingFeature`]).
+///
+/// # Errors
+///
+/// Those of [`Profile::with_p_alive`] and [`Profile::with_clv`]: a value that is not finite, or a
+/// P(alive) outside 0..=1.
 pub fn attach_model_values(
     profiles: Vec<Profile>,
     p_alive: &HashMap<CustomerId, f64>,

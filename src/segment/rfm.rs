@@ -403,6 +403,11 @@ impl TryFrom<SegmentRulesDef> for SegmentRules {
 
 impl SegmentRules {
     /// Validates rules: names not empty, each range with 1 <= min <= max.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::InvalidParameter`] for an empty segment name or a score range without 1 <=
+    /// min <= max.
     pub fn new(rules: Vec<SegmentRule>, fallback: impl Into<String>) -> Result<Self, SegmentError> {
         let fallback = fallback.into();
         if fallback.trim().is_empty() {
@@ -627,6 +632,12 @@ impl Rfm {
         &self.rules
     }
     /// The scores of one customer.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] or [`SegmentError::NotFinite`] for a feature it reads that
+    /// the profile lacks or that is not finite (the time since the last purchase, the frequency,
+    /// the monetary feature).
     pub fn scores(&self, p: &Profile) -> Result<RfmScores, SegmentError> {
         Ok(RfmScores {
             recency: self

@@ -65,6 +65,11 @@ pub enum Condition {
 
 impl Condition {
     /// Whether the profile satisfies the condition.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] or [`SegmentError::NotFinite`] for a feature it reads that
+    /// the profile lacks or that is not finite (for a feature condition).
     pub fn holds(&self, p: &Profile) -> Result<bool, SegmentError> {
         Ok(match self {
             Condition::Region(any) => p.region().is_some_and(|r| any.iter().any(|a| a == r)),
@@ -119,6 +124,11 @@ impl TryFrom<ClassRulesDef> for ClassRules {
 impl ClassRules {
     /// Validates: names not empty; feature bounds finite with min < max; region and channel
     /// lists not empty.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::InvalidParameter`] for an empty class name, an empty list of regions or
+    /// channels, or a feature range whose bounds are not finite with min < max.
     pub fn new(rules: Vec<ClassRule>, fallback: impl Into<String>) -> Result<Self, SegmentError> {
         let fallback = fallback.into();
         if fallback.trim().is_empty() || rules.iter().any(|r| r.name.trim().is_empty()) {
@@ -180,6 +190,10 @@ impl ClassRules {
     }
 
     /// The class of one customer.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Condition::holds`] for the conditions tested.
     pub fn class_of(&self, p: &Profile) -> Result<Arc<str>, SegmentError> {
         for (i, r) in self.rules.iter().enumerate() {
             let mut all = true;

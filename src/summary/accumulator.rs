@@ -250,6 +250,11 @@ impl SummaryAccumulator {
 
     /// Merges another accumulator (built with the same grain and return policy) into this one:
     /// one lookup per customer of the other, and its entries appended.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::IncompatibleMerge`] when the other accumulator has another grain or return
+    /// policy.
     pub fn merge(&mut self, mut other: SummaryAccumulator) -> Result<(), SummaryError> {
         if self.grain != other.grain || self.returns != other.returns {
             return Err(SummaryError::IncompatibleMerge);
@@ -315,6 +320,14 @@ impl SummaryAccumulator {
     }
 
     /// Computes the summaries at the options' as-of date.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::HoldoutBeforeAsOf`] when the holdout ends on or before the as-of date;
+    /// [`SummaryError::ReturnWithoutPurchase`] for a calibration return with no purchase at or
+    /// before it to net against (under [`ReturnPolicy::NetAgainstPurchase`]);
+    /// [`SummaryError::DateOutOfRange`] or [`SummaryError::SpendOverflow`] at the limits of dates
+    /// and decimals.
     pub fn finish(&self, options: &SummaryOptions) -> Result<Summaries, SummaryError> {
         let next_day = |d: NaiveDate| {
             d.checked_add_days(Days::new(1))
@@ -512,6 +525,11 @@ impl SummaryAccumulator {
     /// Accumulates a slice of transactions on all cores (feature `parallel`): chunks are
     /// accumulated in parallel and merged in order, so the result, customers' arrival order
     /// included, equals that of [`extend`](Self::extend) on the whole slice.
+    ///
+    /// # Errors
+    ///
+    /// None in practice: the `Result` is that of [`merge`](Self::merge), and every part has the
+    /// same grain and return policy.
     #[cfg(feature = "parallel")]
     pub fn from_slice_parallel(
         grain: Grain,

@@ -190,6 +190,12 @@ impl Patterns {
     }
 
     /// Validates and compresses rows of `(x, t_x, T, weight)`.
+    ///
+    /// # Errors
+    ///
+    /// A [`PatternError`] naming the first invalid row: recency or age negative or not finite,
+    /// recency above age, a recency without a repeat purchase, or a weight that is not finite and
+    /// positive.
     pub fn new(
         unit: TimeUnit,
         rows: impl IntoIterator<Item = (u32, f64, f64, f64)>,
