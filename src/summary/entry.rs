@@ -30,6 +30,7 @@ pub(super) const SCALE_SHIFT: u32 = 59;
 impl Entry {
     /// An entry of `count` records totalling `amount`; a magnitude too wide for the entry goes
     /// to the table `wide`.
+    #[inline]
     pub(super) fn new(
         key: i64,
         amount: Decimal,
@@ -55,6 +56,7 @@ impl Entry {
         }
         Entry { key, word }
     }
+    #[inline]
     pub(super) fn magnitude(&self, wide: &[u128]) -> u128 {
         let low = self.word & MAGNITUDE_MASK;
         if self.word & WIDE_BIT == 0 {
@@ -67,6 +69,7 @@ impl Entry {
                 .unwrap_or(0)
         }
     }
+    #[inline]
     pub(super) fn amount(&self, wide: &[u128]) -> Decimal {
         let m = self.magnitude(wide);
         Decimal::from_parts(
@@ -77,15 +80,19 @@ impl Entry {
             self.scale(),
         )
     }
+    #[inline]
     pub(super) fn scale(&self) -> u32 {
         (self.word >> SCALE_SHIFT) as u32
     }
+    #[inline]
     pub(super) fn count(&self) -> u32 {
         ((self.word >> COUNT_SHIFT) as u32) & MAX_COUNT
     }
+    #[inline]
     pub(super) fn is_return(&self) -> bool {
         self.word & RETURN_BIT != 0
     }
+    #[inline]
     pub(super) fn kind(&self) -> TransactionKind {
         if self.is_return() {
             TransactionKind::Return
@@ -94,11 +101,13 @@ impl Entry {
         }
     }
     /// The order entries are folded in: by moment, purchases before returns.
+    #[inline]
     pub(super) fn order(&self) -> (i64, bool) {
         (self.key, self.is_return())
     }
     /// Adds `other`'s records to this entry's, if they are of the same moment, kind, sign and
     /// scale, and the count and sum still fit in place: then they add exactly.
+    #[inline]
     pub(super) fn absorb(&mut self, other: &Entry) -> bool {
         let same = WIDE_BIT | RETURN_BIT | SIGN_BIT | (u64::MAX << SCALE_SHIFT);
         if self.key != other.key
