@@ -105,7 +105,7 @@ pub mod time;
 pub mod validation;
 pub mod valuation;
 
-pub use ledger::{Added, Ledger, LedgerError, LedgerOptions};
+pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
 pub use models::bg_nbd::{BgNbd, BgNbdParams};
 pub use models::btyd::TransactionFitError;
 pub use models::mbg_nbd::{MbgNbd, MbgNbdParams};
@@ -117,8 +117,8 @@ pub use records::{
 };
 pub use segment::{Assign, Profile, SegmentError, Segmenter};
 pub use summary::{
-    CustomerSummary, Grain, HoldoutSummary, Pattern, PatternError, Patterns, ReturnPolicy,
-    Summaries, SummaryAccumulator, SummaryError, SummaryOptions,
+    CustomerSummary, HoldoutSummary, Pattern, PatternError, Patterns, Summaries,
+    SummaryAccumulator, SummaryError, SummaryOptions,
 };
 pub use time::{TimeUnit, TimeUnitError};
 

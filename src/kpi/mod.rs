@@ -71,7 +71,7 @@ pub enum KpiError {
     },
     /// A parameter or input value was invalid: not finite, negative where it must not be, or
     /// zero where it divides.
-    #[error("invalid {name} = {value}: {reason}")]
+    #[error("invalid parameter {name} = {value}: {reason}")]
     InvalidParameter {
         /// Which parameter or input.
         name: &'static str,

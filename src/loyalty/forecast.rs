@@ -66,7 +66,7 @@ pub enum ForecastError {
     #[error(transparent)]
     Predict(#[from] PredictError),
     /// An option is out of range.
-    #[error("invalid {name} = {value}: {reason}")]
+    #[error("invalid parameter {name} = {value}: {reason}")]
     InvalidParameter {
         /// The option.
         name: &'static str,

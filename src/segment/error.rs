@@ -46,7 +46,7 @@ pub enum SegmentError {
         reason: &'static str,
     },
     /// A parameter of the segmenter (or of a learnt segmentation read back) was invalid.
-    #[error("invalid {name} = {value}: {reason}")]
+    #[error("invalid parameter {name} = {value}: {reason}")]
     InvalidParameter {
         /// Which parameter.
         name: &'static str,
