@@ -82,10 +82,12 @@ impl SegmentError {
     ///
     /// ```
     /// use customer_assets::segment::SegmentError;
-    /// let parse = "x1".parse::<u32>().unwrap_err();
-    /// let err = SegmentError::custom(parse.clone());
-    /// assert_eq!(err.to_string(), parse.to_string());
-    /// assert!(matches!(err, SegmentError::Custom(_)));
+    /// let io = std::io::Error::other("the CRM export has no tier column");
+    /// let err = SegmentError::custom(io);
+    /// assert_eq!(err.to_string(), "the CRM export has no tier column");
+    /// let SegmentError::Custom(custom) = &err else { return Err("not custom".into()) };
+    /// assert!(custom.get_ref().is::<std::io::Error>());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn custom(error: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
         SegmentError::Custom(CustomError(Arc::from(error.into())))
