@@ -2,7 +2,10 @@
 //! public traits, and plugged into the valuation builder.
 //!
 //! - `SpendVelocity` learns the median spend per week of customer age from a population, then
-//!   labels each customer "fast" or "slow" against it ([`Segmenter`], [`Assign`], [`Profile`]).
+//!   labels each customer "fast" or "slow" against it. A downstream segmenter is two impls of one
+//!   required method each: [`Segmenter::learn`] on the parameters, [`Assign::assign`] on what they
+//!   learn, both over the crate's [`Profile`] by default; everything else (`segment`,
+//!   `assign_all`, use through `&`, `Box` or `Arc`) comes with the traits.
 //! - `Nbd` is a gamma-Poisson purchase model without dropout, fitted by the method of moments
 //!   ([`TransactionModel`] and [`Fit`]): a deliberately simple model that a
 //!   downstream crate could ship.
@@ -54,8 +57,7 @@ fn rate(p: &Profile) -> Result<f64, SegmentError> {
     Ok(if age > 0.0 { spend / age } else { spend })
 }
 
-impl Segmenter<Profile> for SpendVelocity {
-    type Label = Velocity;
+impl Segmenter for SpendVelocity {
     type Learnt = LearntVelocity;
 
     fn learn(&self, population: &[Profile]) -> Result<LearntVelocity, SegmentError> {
@@ -70,7 +72,7 @@ impl Segmenter<Profile> for SpendVelocity {
     }
 }
 
-impl Assign<Profile> for LearntVelocity {
+impl Assign for LearntVelocity {
     type Label = Velocity;
     fn assign(&self, p: &Profile) -> Result<Velocity, SegmentError> {
         Ok(if rate(p)? >= self.median_rate {
@@ -171,7 +173,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Learn on the first half, apply to the second half: a learnt segmenter labels new customers.
     let (train, fresh) = profiles.split_at(profiles.len() / 2);
-    let (learnt, labels) = SpendVelocity.segment(train)?;
+    let velocity = SpendVelocity;
+    let (learnt, labels) = velocity.segment(train)?;
     let fresh_labels = learnt.assign_all(fresh)?;
     let fast = |ls: &[Velocity]| ls.iter().filter(|l| **l == Velocity::Fast).count();
     println!("learnt: {}", serde_json::to_string(&learnt)?);
@@ -193,7 +196,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .margin(0.3)
         .discount(DiscountRate::per_period(0.10, 365.0)?)
         .horizon(52.0)
-        .segmenter("velocity", SpendVelocity)
+        .segmenter("velocity", &velocity) // borrowed: a `&` of a segmenter is a segmenter
         .build()?
         .run()?;
     println!("\n{report}");

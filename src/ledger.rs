@@ -9,40 +9,16 @@ use chrono::{NaiveDate, NaiveDateTime};
 use crate::records::{Customer, CustomerId, Feedback, Transaction};
 use crate::summary::{Summaries, SummaryAccumulator, SummaryError, SummaryOptions};
 
-/// How purchases close together in time are merged into one purchase period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-pub enum Grain {
-    /// All purchases of a customer on one calendar day are one purchase (the BTYD convention).
-    #[default]
-    Day,
-    /// Purchases at the same exact moment are one purchase; all others count separately.
-    Timestamp,
-}
-
-/// What a return (refund) does to the summaries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-pub enum ReturnPolicy {
-    /// A return is subtracted from the customer's latest purchase period at or before it, in the
-    /// same part of the observation window (calibration or holdout). A purchase period whose
-    /// purchases are fully refunded stops counting as a purchase. In the holdout, a return with no
-    /// holdout purchase before it lowers the holdout spend. A calibration return with no purchase
-    /// before it is an error ([`SummaryError::ReturnWithoutPurchase`]).
-    #[default]
-    NetAgainstPurchase,
-    /// Returns are kept in the ledger but do not change frequency or spend.
-    Ignore,
-}
+// The merge grain and return policy are summary settings the ledger passes on; re-exported here
+// because they are part of the ledger's options.
+pub use crate::summary::{Grain, ReturnPolicy};
 
 /// Options of a [`Ledger`]: the merge grain, the return policy and an optional observation window.
 ///
 /// ```
 /// use customer_assets::{Grain, LedgerOptions, ReturnPolicy};
 /// let opts = LedgerOptions::default().grain(Grain::Timestamp).returns(ReturnPolicy::Ignore);
-/// assert_eq!(opts.grain_kind(), Grain::Timestamp);
+/// assert_eq!(opts.get_grain(), Grain::Timestamp);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -68,16 +44,16 @@ impl LedgerOptions {
         self.window = Some((first, last));
         self
     }
-    /// The merge grain.
-    pub fn grain_kind(&self) -> Grain {
+    /// The merge grain (set by [`grain`](Self::grain)).
+    pub fn get_grain(&self) -> Grain {
         self.grain
     }
-    /// The return policy.
-    pub fn return_policy(&self) -> ReturnPolicy {
+    /// The return policy (set by [`returns`](Self::returns)).
+    pub fn get_returns(&self) -> ReturnPolicy {
         self.returns
     }
-    /// The observation window, if any.
-    pub fn observation_window(&self) -> Option<(NaiveDate, NaiveDate)> {
+    /// The observation window, if any (set by [`window`](Self::window)).
+    pub fn get_window(&self) -> Option<(NaiveDate, NaiveDate)> {
         self.window
     }
 }
@@ -90,6 +66,7 @@ impl From<Grain> for LedgerOptions {
 
 /// Why a record could not enter the [`Ledger`]. Each variant names the record.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LedgerError {
     /// A transaction id was seen before with different content.
     #[error("transaction id {id:?} appears twice with different content: {first} vs {second}")]
@@ -190,7 +167,11 @@ impl Ledger {
         }
     }
 
-    /// An empty ledger whose window is checked first: a window ending before it starts is an error.
+    /// An empty ledger whose window is checked first.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::InvalidWindow`] when `last` comes before `first`.
     pub fn with_window(
         options: LedgerOptions,
         first: NaiveDate,
@@ -225,8 +206,13 @@ impl Ledger {
         Ok(())
     }
 
-    /// Adds a customer. Adding the same customer again is harmless; adding the id with different
-    /// attributes is an error, as is an acquisition date after a transaction already held.
+    /// Adds a customer. Adding the same customer again is harmless.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::ConflictingCustomer`] when the id was added with other attributes;
+    /// [`LedgerError::BeforeAcquisition`] when a transaction already held precedes the acquisition
+    /// date; [`LedgerError::OutsideWindow`] when the acquisition date lies outside the window.
     pub fn add_customer(&mut self, customer: Customer) -> Result<(), LedgerError> {
         if let Some(held) = self.customers.get(customer.id()) {
             return if *held == customer {
@@ -255,6 +241,12 @@ impl Ledger {
     }
 
     /// Adds a transaction; see [`Added`] for what happens to exact duplicates.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::OutsideWindow`] when it is dated outside the window;
+    /// [`LedgerError::BeforeAcquisition`] when it precedes its customer's acquisition date;
+    /// [`LedgerError::ConflictingTransactionId`] when its id is held with other content.
     pub fn add_transaction(&mut self, t: Transaction) -> Result<Added, LedgerError> {
         self.check_window(|| format!("transaction {}", t.describe()), t.date())?;
         if let Some(c) = self.customers.get(t.customer()) {
@@ -298,6 +290,11 @@ impl Ledger {
     }
 
     /// Adds many transactions, stopping at the first error. Returns how many were new.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`add_transaction`](Self::add_transaction); the transactions before it
+    /// stay added.
     pub fn extend_transactions(
         &mut self,
         transactions: impl IntoIterator<Item = Transaction>,
@@ -312,6 +309,10 @@ impl Ledger {
     }
 
     /// Adds many customers, stopping at the first error.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`add_customer`](Self::add_customer); the customers before it stay added.
     pub fn extend_customers(
         &mut self,
         customers: impl IntoIterator<Item = Customer>,
@@ -320,6 +321,10 @@ impl Ledger {
     }
 
     /// Adds a feedback record (checked against the window).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::OutsideWindow`] when the feedback is dated outside the window.
     pub fn add_feedback(&mut self, feedback: Feedback) -> Result<(), LedgerError> {
         self.check_window(
             || format!("feedback of customer {}", feedback.customer()),
@@ -362,6 +367,14 @@ impl Ledger {
     }
 
     /// Summarises every customer with a purchase on or before the as-of date.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::HoldoutBeforeAsOf`] when the holdout ends on or before the as-of date;
+    /// [`SummaryError::ReturnWithoutPurchase`] for a calibration return with no purchase at or
+    /// before it to net against (under [`ReturnPolicy::NetAgainstPurchase`]);
+    /// [`SummaryError::DateOutOfRange`] or [`SummaryError::SpendOverflow`] at the limits of dates
+    /// and decimals.
     pub fn summarize(&self, options: impl Into<SummaryOptions>) -> Result<Summaries, SummaryError> {
         let options = options.into();
         #[cfg(feature = "parallel")]

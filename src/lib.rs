@@ -113,7 +113,7 @@ pub mod valuation;
 // valuation. Models stay in `models` (each in its own module, all re-exported by `models`).
 pub use error::InvalidParameter;
 pub use fit::{Covariance, Fit, FitError, FitOptions, FitReport};
-pub use ledger::{Added, Grain, Ledger, LedgerError, LedgerOptions, ReturnPolicy};
+pub use ledger::{Added, Ledger, LedgerError, LedgerOptions};
 pub use models::{History, PredictError, RetentionModel, SpendModel, TransactionModel};
 pub use records::{
     ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, RecordError,
@@ -121,8 +121,8 @@ pub use records::{
 };
 pub use segment::{Assign, Profile, SegmentError, Segmenter};
 pub use summary::{
-    CustomerSummary, HoldoutSummary, Pattern, PatternError, Patterns, Summaries,
-    SummaryAccumulator, SummaryError, SummaryOptions,
+    CustomerSummary, Grain, HoldoutSummary, Pattern, PatternError, Patterns, ReturnPolicy,
+    Summaries, SummaryAccumulator, SummaryError, SummaryOptions,
 };
 pub use time::{TimeUnit, TimeUnitError};
 pub use valuation::{Valuation, ValuationError};

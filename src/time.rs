@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Why a [`TimeUnit`] could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TimeUnitError {
     /// The length of a custom unit must be a finite number of days greater than zero.
     #[error("a time unit must last a finite, positive number of days, got {0}")]
@@ -38,6 +39,10 @@ impl TimeUnit {
     pub const WEEKS: TimeUnit = TimeUnit { days: 7.0 };
 
     /// A unit of `days` days (fractions allowed, e.g. 0.5 for half-days).
+    ///
+    /// # Errors
+    ///
+    /// [`TimeUnitError::InvalidLength`] when `days` is not finite and positive.
     pub fn custom_days(days: f64) -> Result<Self, TimeUnitError> {
         if days.is_finite() && days > 0.0 {
             Ok(TimeUnit { days })

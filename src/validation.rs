@@ -203,7 +203,7 @@ pub fn validate(
 ) -> Result<ValidationReport, ValidationError> {
     let holdout_end = summaries
         .options()
-        .holdout()
+        .get_holdout_end()
         .ok_or(ValidationError::NoHoldout)?;
     if summaries.is_empty() {
         return Err(ValidationError::Empty);

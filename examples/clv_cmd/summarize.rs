@@ -78,7 +78,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let mut out = stdout();
     let write_err = |e: std::io::Error| format!("cannot write output: {e}");
-    let holdout = options.holdout().is_some();
+    let holdout = options.get_holdout_end().is_some();
     let header = if holdout {
         "customer_id,frequency,recency,T,monetary_value,holdout_frequency,holdout_monetary_value"
     } else {

@@ -1,5 +1,6 @@
-//! Forecasts from the CLV models: the tier a member holds at the next review, the expected tier
-//! mix of a base, and the points liability.
+//! Forecasts from the CLV models: the tier a member holds at the next review and the expected
+//! tier mix of a base. The points liability, valued with the same models, is in
+//! [`liability`](super::liability).
 //!
 //! # What is assumed
 //!
@@ -42,18 +43,21 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::models::{History, PredictError, SpendModel, TransactionModel};
-use crate::records::{Customer, CustomerId, Transaction};
+use crate::records::{Customer, CustomerId, RecordError, Transaction};
 use crate::summary::Summaries;
+use crate::time::TimeUnit;
 
-use super::evaluate::{
-    sort_records, Base, Evaluator, LoyaltyError, MemberRecords, Replay, TierLock,
-};
+use super::error::LoyaltyError;
+use super::evaluate::Evaluator;
 use super::ladder::Metric;
+use super::member::{sort_records, Base, MemberRecords, TierLock};
 use super::points::Redemption;
+use super::status::Replay;
 use super::window::QualificationWindow;
 
 /// Why a forecast could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ForecastError {
     /// Replaying the rules failed.
     #[error(transparent)]
@@ -62,20 +66,25 @@ pub enum ForecastError {
     #[error(transparent)]
     Predict(#[from] PredictError),
     /// An option is out of range.
-    #[error("invalid option {name}: {reason}")]
-    InvalidOption {
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
         /// The option.
         name: &'static str,
+        /// The value given.
+        value: String,
         /// What is required.
         reason: &'static str,
     },
+    /// A simulated purchase is not a valid transaction.
+    #[error("a simulated purchase: {0}")]
+    Transaction(#[from] RecordError),
     /// The summaries were computed in another time unit than the model's.
     #[error("summaries are in {summaries} but the model in {model}")]
     UnitMismatch {
         /// Unit of the summaries.
-        summaries: String,
+        summaries: TimeUnit,
         /// Unit of the model.
-        model: String,
+        model: TimeUnit,
     },
     /// The summaries were computed at another date than the forecast's as-of date.
     #[error("summaries are as of {summaries} but the forecast as of {as_of}")]
@@ -233,17 +242,24 @@ impl<'a> TierForecaster<'a> {
     }
 
     /// Sets the options.
+    ///
+    /// # Errors
+    ///
+    /// [`ForecastError::InvalidParameter`] for zero simulations or a Gamma spend shape that is not
+    /// finite and positive.
     pub fn options(mut self, options: ForecastOptions) -> Result<Self, ForecastError> {
         if options.simulations == 0 {
-            return Err(ForecastError::InvalidOption {
+            return Err(ForecastError::InvalidParameter {
                 name: "simulations",
+                value: options.simulations.to_string(),
                 reason: "must be at least 1",
             });
         }
         if let SpendAssumption::Gamma { shape } = options.spend {
             if !(shape.is_finite() && shape > 0.0) {
-                return Err(ForecastError::InvalidOption {
+                return Err(ForecastError::InvalidParameter {
                     name: "spend.shape",
+                    value: shape.to_string(),
                     reason: "must be finite and positive",
                 });
             }
@@ -255,6 +271,14 @@ impl<'a> TierForecaster<'a> {
     /// Forecasts one member. `history` is the member's (x, t_x, T) at `as_of` in the model's
     /// unit, `mean_spend` their mean spend per repeat purchase (the summary's monetary value).
     /// Records dated after `as_of` are ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`ForecastError::Loyalty`] when replaying the member's records fails (see
+    /// [`Evaluator::replay`]); [`ForecastError::Predict`] for an invalid history or when the model
+    /// or the spend model cannot predict; [`ForecastError::InvalidParameter`] or
+    /// [`ForecastError::Transaction`] when the member's expected spend gives no valid simulated
+    /// purchase.
     pub fn forecast_member(
         &self,
         member: &MemberRecords<'_>,
@@ -295,6 +319,12 @@ impl<'a> TierForecaster<'a> {
     /// histories from `summaries` (computed at `as_of` in the model's unit; a member without a
     /// summary has made no purchase and is forecast as a new customer, x = t_x = T = 0).
     /// Member `i` uses the random stream `seed + i`.
+    ///
+    /// # Errors
+    ///
+    /// [`ForecastError::UnitMismatch`] or [`ForecastError::DateMismatch`] when the summaries are
+    /// not in the model's unit or not as of `as_of`; then the first error of
+    /// [`forecast_member`](Self::forecast_member) among the members.
     #[allow(clippy::too_many_arguments)]
     pub fn forecast_base(
         &self,
@@ -307,8 +337,8 @@ impl<'a> TierForecaster<'a> {
     ) -> Result<BaseForecast, ForecastError> {
         if summaries.unit() != self.model.unit() {
             return Err(ForecastError::UnitMismatch {
-                summaries: summaries.unit().to_string(),
-                model: self.model.unit().to_string(),
+                summaries: summaries.unit(),
+                model: self.model.unit(),
             });
         }
         if summaries.as_of() != as_of {
@@ -529,12 +559,15 @@ impl<'a> TierForecaster<'a> {
             0.0
         };
         let gamma = match self.options.spend {
-            SpendAssumption::Gamma { shape } if mean > 0.0 => Some(
-                Gamma::new(shape, mean / shape).map_err(|_| ForecastError::InvalidOption {
-                    name: "spend.shape",
-                    reason: "must be finite and positive",
-                })?,
-            ),
+            SpendAssumption::Gamma { shape } if mean > 0.0 => {
+                Some(Gamma::new(shape, mean / shape).map_err(|_| {
+                    ForecastError::InvalidParameter {
+                        name: "spend.shape",
+                        value: format!("{shape} (mean {mean})"),
+                        reason: "must be finite and positive",
+                    }
+                })?)
+            }
             _ => None,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(self.options.seed.wrapping_add(stream));
@@ -574,12 +607,7 @@ impl<'a> TierForecaster<'a> {
                     let amount = Decimal::from_f64_retain(amount)
                         .unwrap_or_default()
                         .round_dp(2);
-                    let t = Transaction::purchase(id.clone(), date, amount).map_err(|_| {
-                        ForecastError::InvalidOption {
-                            name: "spend",
-                            reason: "gave an amount that is not a valid transaction",
-                        }
-                    })?;
+                    let t = Transaction::purchase(id.clone(), date, amount)?;
                     future.push(t);
                 }
             }
@@ -601,173 +629,4 @@ impl<'a> TierForecaster<'a> {
         probabilities.iter_mut().for_each(|p| *p /= runs);
         Ok((probabilities, grace / runs))
     }
-}
-
-/// How outstanding points are valued.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct LiabilityOptions {
-    /// Money value of one point when redeemed.
-    pub point_value: Decimal,
-    /// Probability that a member redeems (all their spendable points) at a given purchase.
-    pub redemption_per_purchase: f64,
-    /// Horizon, in days, for points that never expire.
-    pub horizon_without_expiry_days: u32,
-}
-
-/// One member's share of the points liability.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct MemberLiability {
-    /// The member.
-    pub customer: CustomerId,
-    /// Points outstanding (spendable and pending).
-    pub outstanding: u64,
-    /// Expected points redeemed before they expire.
-    pub expected_redeemed: f64,
-    /// Their value.
-    pub value: Decimal,
-}
-
-/// The points liability of a base.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct PointsLiability {
-    /// Points outstanding.
-    pub outstanding: u64,
-    /// Value of the outstanding points if all were redeemed.
-    pub face_value: Decimal,
-    /// Expected points redeemed before they expire.
-    pub expected_redeemed: f64,
-    /// Their value: the liability.
-    pub value: Decimal,
-    /// Per member.
-    pub members: Vec<MemberLiability>,
-}
-
-/// Values the outstanding points of `replays` (all at the same as-of date) by the probability
-/// that they are redeemed before they expire.
-///
-/// A member redeems at each purchase with probability ρ = `redemption_per_purchase`,
-/// independently, so a lot expiring on day x is redeemed with probability
-/// `1 − E[(1 − ρ)^N]`, N the model's count of purchases on the days `as_of + 1 ..= x − 1`
-/// (from `purchase_probability`; the sum runs until the remaining probability is below 1e-12).
-/// Pending points are treated like spendable ones (the count includes purchases made while they
-/// are still pending, so their probability is slightly overstated). Points that never expire use
-/// `horizon_without_expiry_days`. `summaries` give each member's history (a member without one
-/// is a new customer, x = t_x = T = 0).
-pub fn points_liability(
-    replays: &[Replay],
-    summaries: &Summaries,
-    model: &dyn TransactionModel,
-    options: &LiabilityOptions,
-) -> Result<PointsLiability, ForecastError> {
-    let rho = options.redemption_per_purchase;
-    if !(rho.is_finite() && (0.0..=1.0).contains(&rho)) {
-        return Err(ForecastError::InvalidOption {
-            name: "redemption_per_purchase",
-            reason: "must lie in [0, 1]",
-        });
-    }
-    if summaries.unit() != model.unit() {
-        return Err(ForecastError::UnitMismatch {
-            summaries: summaries.unit().to_string(),
-            model: model.unit().to_string(),
-        });
-    }
-    let money = |x: f64| {
-        Decimal::from_f64_retain(x)
-            .unwrap_or_default()
-            .checked_mul(options.point_value)
-            .unwrap_or_default()
-            .round_dp(2)
-    };
-    let mut out = PointsLiability {
-        outstanding: 0,
-        face_value: Decimal::ZERO,
-        expected_redeemed: 0.0,
-        value: Decimal::ZERO,
-        members: Vec::with_capacity(replays.len()),
-    };
-    for r in replays {
-        let s = r.status();
-        let history = summaries
-            .get(&s.customer)
-            .map(History::from)
-            .unwrap_or(History::new(0, 0.0, 0.0));
-        let mut outstanding = 0u64;
-        let mut expected = 0.0;
-        let mut cache: Option<(NaiveDate, f64)> = None;
-        for lot in r.points().lots(s.as_of) {
-            outstanding = outstanding.saturating_add(lot.points);
-            let end = match lot.expires {
-                Some(x) => x,
-                None => s
-                    .as_of
-                    .checked_add_days(chrono::Days::new(u64::from(
-                        options.horizon_without_expiry_days,
-                    )))
-                    .unwrap_or(s.as_of),
-            };
-            let p = match cache {
-                Some((d, p)) if d == end => p,
-                _ => {
-                    let days = (end - s.as_of).num_days().saturating_sub(1).max(0);
-                    let t = model.unit().from_days(days as f64);
-                    let p = p_redeemed(model, &history, t, rho)?;
-                    cache = Some((end, p));
-                    p
-                }
-            };
-            expected += lot.points as f64 * p;
-        }
-        let value = money(expected);
-        out.outstanding = out.outstanding.saturating_add(outstanding);
-        out.expected_redeemed += expected;
-        out.value += value;
-        out.members.push(MemberLiability {
-            customer: s.customer.clone(),
-            outstanding,
-            expected_redeemed: expected,
-            value,
-        });
-    }
-    out.face_value = options
-        .point_value
-        .checked_mul(Decimal::from(out.outstanding))
-        .unwrap_or_default();
-    Ok(out)
-}
-
-/// 1 − E[(1 − ρ)^N(t)].
-fn p_redeemed(
-    model: &dyn TransactionModel,
-    history: &History,
-    t: f64,
-    rho: f64,
-) -> Result<f64, ForecastError> {
-    if t <= 0.0 || rho == 0.0 {
-        return Ok(0.0);
-    }
-    let mut mass = 0.0;
-    let mut pgf = 0.0;
-    let mut s_n = 1.0;
-    for n in 0..=100_000u32 {
-        let p = model.purchase_probability(history, n, t)?;
-        if !p.is_finite() {
-            return Err(PredictError::Numerical {
-                what: "purchase probability",
-                detail: format!("P(N = {n}) is not finite"),
-            }
-            .into());
-        }
-        mass += p;
-        pgf += p * s_n;
-        s_n *= 1.0 - rho;
-        // The rest contributes at most (1 − mass)·(1 − ρ)^n.
-        if (1.0 - mass).max(0.0) * s_n < 1e-12 {
-            break;
-        }
-    }
-    Ok((1.0 - pgf).clamp(0.0, 1.0))
 }

@@ -66,12 +66,31 @@ impl Metric {
 ///     }
 /// }
 /// ```
+///
+/// Both methods are required: the name ties the metric to the ladder. References, boxes and
+/// `Arc`s of metrics are metrics too.
 pub trait QualifyingMetric: Send + Sync {
     /// The name the ladder refers to in [`Metric::Custom`].
     fn name(&self) -> &str;
     /// What one transaction adds to the qualifying value.
     fn contribution(&self, transaction: &Transaction) -> Decimal;
 }
+
+/// Qualifying metrics behind a pointer: `&M`, `Box<M>`, `Arc<M>`, trait objects included.
+macro_rules! forward_through_pointers {
+    ($($pointer:ty),+) => {$(
+        impl<M: QualifyingMetric + ?Sized> QualifyingMetric for $pointer {
+            fn name(&self) -> &str {
+                (**self).name()
+            }
+            fn contribution(&self, transaction: &Transaction) -> Decimal {
+                (**self).contribution(transaction)
+            }
+        }
+    )+};
+}
+
+forward_through_pointers!(&M, Box<M>, Arc<M>);
 
 /// One tier: a name and the qualifying value needed to reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +124,7 @@ impl Tier {
 
 /// Why a [`TierLadder`] is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LadderError {
     /// The ladder has no tiers.
     #[error("a tier ladder needs at least one tier")]
@@ -183,6 +203,13 @@ impl TryFrom<LadderSpec> for TierLadder {
 impl TierLadder {
     /// Validates and builds a ladder: at least one tier, unique non-empty names, the first tier a
     /// base tier with threshold 0, thresholds strictly increasing.
+    ///
+    /// # Errors
+    ///
+    /// [`LadderError::Empty`] without tiers; [`LadderError::EmptyName`] or
+    /// [`LadderError::DuplicateName`] for an empty or repeated name; [`LadderError::NoBaseTier`]
+    /// when the first threshold is not 0; [`LadderError::NotIncreasing`] when thresholds do not
+    /// strictly increase.
     pub fn new(metric: Metric, tiers: Vec<Tier>) -> Result<Self, LadderError> {
         let first = tiers.first().ok_or(LadderError::Empty)?;
         if !first.threshold.is_zero() {
@@ -299,6 +326,32 @@ mod tests {
         assert_eq!(l.next_threshold(1), Some(d(2000)));
         assert_eq!(l.next_threshold(2), None);
         assert_eq!(l.index_of("Gold"), Some(2));
+    }
+
+    #[test]
+    fn qualifying_metrics_work_through_pointers() {
+        struct Items;
+        impl QualifyingMetric for Items {
+            fn name(&self) -> &str {
+                "items"
+            }
+            fn contribution(&self, t: &Transaction) -> Decimal {
+                Decimal::from(t.quantity().unwrap_or(1))
+            }
+        }
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let t = Transaction::purchase(crate::records::CustomerId::from(1u64), day, d(5))
+            .unwrap()
+            .with_quantity(3)
+            .unwrap();
+        let metrics: [Box<dyn QualifyingMetric>; 3] = [
+            Box::new(&Items),
+            Box::new(Box::new(Items)),
+            Box::new(Arc::new(Items)),
+        ];
+        for m in &metrics {
+            assert_eq!((m.name(), m.contribution(&t)), ("items", d(3)));
+        }
     }
 
     #[test]

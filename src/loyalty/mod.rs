@@ -6,8 +6,8 @@
 //! [`MemberStatus`] (tier, since when, qualifying value, amount to the next tier, next review,
 //! points balance, points expiring within a horizon) and the timeline of [`TierEvent`]s with their
 //! reasons. [`Evaluator::evaluate_base`] does a whole base. The [`forecast`] module turns fitted
-//! transaction and spend models into tier probabilities at the next review, the expected tier mix
-//! and the points liability.
+//! transaction and spend models into tier probabilities at the next review and the expected tier
+//! mix; the [`liability`] module values the outstanding points with them.
 //!
 //! # The rules
 //!
@@ -78,26 +78,31 @@
 //! `downgrades` and `points` may be left out (defaults: re-bucket without grace; 1 point per unit,
 //! rounded down, no expiry). Unknown top-level fields are rejected.
 
+mod engine;
+pub mod error;
 pub mod evaluate;
 pub mod forecast;
 pub mod ladder;
+pub mod liability;
+pub mod member;
 pub mod points;
 pub mod rules;
+pub mod status;
 pub mod window;
 
-pub use evaluate::{
-    Evaluator, LoyaltyError, MemberRecords, MemberStatus, PendingDowngrade, Replay,
-    TierChangeReason, TierEvent, TierLock,
-};
+pub use error::LoyaltyError;
+pub use evaluate::Evaluator;
 pub use forecast::{
-    points_liability, BaseForecast, ForecastError, ForecastMethod, ForecastOptions,
-    LiabilityOptions, MemberLiability, PointsLiability, SpendAssumption, TierForecast,
+    BaseForecast, ForecastError, ForecastMethod, ForecastOptions, SpendAssumption, TierForecast,
     TierForecaster,
 };
 pub use ladder::{LadderError, Metric, QualifyingMetric, Tier, TierLadder};
+pub use liability::{points_liability, LiabilityOptions, MemberLiability, PointsLiability};
+pub use member::{MemberRecords, TierLock};
 pub use points::{
     Bonus, Campaign, EarnRules, PointsAccount, PointsError, PointsLot, PointsStatus, Redemption,
     Rounding,
 };
 pub use rules::{Programme, ProgrammeError};
+pub use status::{MemberStatus, PendingDowngrade, Replay, TierChangeReason, TierEvent};
 pub use window::{DowngradePolicy, Downgrades, QualificationWindow, WindowError};

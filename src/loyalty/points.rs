@@ -137,6 +137,7 @@ impl Default for EarnRules {
 
 /// Why [`EarnRules`] are invalid, or a points operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PointsError {
     /// A rate or multiplier is negative.
     #[error("{what} must not be negative, got {value}")]
@@ -191,6 +192,12 @@ pub enum PointsError {
 
 impl EarnRules {
     /// Checks rates, multipliers, campaign dates and that points can be spent before they expire.
+    ///
+    /// # Errors
+    ///
+    /// [`PointsError::Negative`] for a negative rate or multiplier; [`PointsError::CampaignDates`]
+    /// for a campaign that ends before it starts; [`PointsError::ExpiryBeforeSpendable`] when
+    /// points would expire before they can be spent.
     pub fn validate(&self) -> Result<(), PointsError> {
         let negative = |what: String, value: Decimal| {
             if value.is_sign_negative() && !value.is_zero() {
@@ -243,6 +250,10 @@ impl EarnRules {
     }
 
     /// Points a purchase earns: `(variable, bonus)`, where variable = rounded amount × rates.
+    ///
+    /// # Errors
+    ///
+    /// [`PointsError::Overflow`] when the points do not fit the counters.
     pub fn purchase_points(
         &self,
         date: NaiveDate,
@@ -417,6 +428,11 @@ impl PointsAccount {
     }
 
     /// Redeems `points` on `date` from the oldest spendable lots.
+    ///
+    /// # Errors
+    ///
+    /// [`PointsError::ZeroRedemption`] for zero points; [`PointsError::InsufficientPoints`] for
+    /// more than the spendable balance on `date`.
     pub fn redeem(&mut self, date: NaiveDate, points: u64) -> Result<(), PointsError> {
         if points == 0 {
             return Err(PointsError::ZeroRedemption {

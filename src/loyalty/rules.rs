@@ -6,6 +6,7 @@ use super::window::{Downgrades, QualificationWindow, WindowError};
 
 /// Why a [`Programme`] is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProgrammeError {
     /// The tier ladder is invalid.
     #[error("tier ladder: {0}")]
@@ -78,6 +79,13 @@ impl TryFrom<ProgrammeSpec> for Programme {
 
 impl Programme {
     /// Validates the parts against each other and builds the programme.
+    ///
+    /// # Errors
+    ///
+    /// [`ProgrammeError::Window`] or [`ProgrammeError::Points`] when the window or the earn rules
+    /// are invalid (see [`QualificationWindow::validate`], [`EarnRules::validate`]);
+    /// [`ProgrammeError::UnknownTier`] when a tier multiplier names a tier the ladder does not
+    /// have.
     pub fn new(
         name: &str,
         ladder: TierLadder,

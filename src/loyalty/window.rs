@@ -43,6 +43,7 @@ pub enum QualificationWindow {
 
 /// Why a [`QualificationWindow`] or [`Downgrades`] setting is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum WindowError {
     /// A rolling window of zero days.
     #[error("a rolling window must last at least one day")]
@@ -57,6 +58,11 @@ pub enum WindowError {
 
 impl QualificationWindow {
     /// Checks the window's parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`WindowError::EmptyRollingWindow`] for a rolling window of 0 days;
+    /// [`WindowError::ReviewInterval`] for months between reviews that do not divide a year.
     pub fn validate(&self) -> Result<(), WindowError> {
         if let QualificationWindow::Rolling {
             days,
@@ -81,6 +87,10 @@ impl QualificationWindow {
 
     /// The first review strictly after `after`. `joined` is the membership start and `anchor` the
     /// start of the current qualification period (used by the anniversary windows).
+    ///
+    /// # Errors
+    ///
+    /// [`WindowError::DateOutOfRange`] when the review falls outside chrono's calendar.
     pub fn next_review(
         &self,
         after: NaiveDate,

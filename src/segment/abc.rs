@@ -88,7 +88,6 @@ impl AbcParams {
 }
 
 impl Segmenter<Profile> for AbcParams {
-    type Label = AbcClass;
     type Learnt = Abc;
 
     fn learn(&self, population: &[Profile]) -> Result<Abc, SegmentError> {
@@ -96,7 +95,8 @@ impl Segmenter<Profile> for AbcParams {
         if !(a.is_finite() && b.is_finite() && a > 0.0 && b >= 0.0 && a + b <= 1.0 + 1e-12) {
             return Err(SegmentError::invalid(
                 "shares",
-                format!("A {a} and B {b}: need a > 0, b >= 0, a + b <= 1"),
+                format!("A {a}, B {b}"),
+                "need a > 0, b >= 0, a + b <= 1",
             ));
         }
         if population.is_empty() {
@@ -249,6 +249,11 @@ impl fmt::Display for Tier {
 impl ValueTiers {
     /// Tiers on `feature`: `base` below the first threshold, then `(name, threshold)` pairs with
     /// strictly increasing finite thresholds and non-empty names.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::InvalidParameter`] for an empty name, or thresholds that are not finite and
+    /// strictly increasing.
     pub fn new(
         feature: Feature,
         base: impl Into<String>,
@@ -256,14 +261,23 @@ impl ValueTiers {
     ) -> Result<Self, SegmentError> {
         let base = base.into();
         if base.trim().is_empty() || tiers.iter().any(|(n, _)| n.trim().is_empty()) {
-            return Err(SegmentError::invalid("tiers", "a tier name is empty"));
+            return Err(SegmentError::invalid(
+                "tiers",
+                format!("{base:?}, {tiers:?}"),
+                "a tier name is empty",
+            ));
         }
         if tiers.iter().any(|(_, t)| !t.is_finite()) {
-            return Err(SegmentError::invalid("tiers", "thresholds must be finite"));
+            return Err(SegmentError::invalid(
+                "tiers",
+                format!("{tiers:?}"),
+                "thresholds must be finite",
+            ));
         }
         if tiers.windows(2).any(|w| w[0].1 >= w[1].1) {
             return Err(SegmentError::invalid(
                 "tiers",
+                format!("{tiers:?}"),
                 "thresholds must be strictly increasing",
             ));
         }
@@ -286,7 +300,6 @@ impl ValueTiers {
 }
 
 impl Segmenter<Profile> for ValueTiers {
-    type Label = Tier;
     type Learnt = ValueTiers;
     /// Nothing to learn: checks the population is not empty and the feature readable.
     fn learn(&self, population: &[Profile]) -> Result<ValueTiers, SegmentError> {

@@ -90,7 +90,8 @@ impl Cut {
             }
             other => Err(SegmentError::invalid(
                 name,
-                format!("{other:?}: a finite value or a quantile in 0..=1"),
+                format!("{other:?}"),
+                "a finite value or a quantile in 0..=1",
             )),
         }
     }
@@ -128,7 +129,6 @@ impl AssetQualityParams {
 }
 
 impl Segmenter<Profile> for AssetQualityParams {
-    type Label = AssetClass;
     type Learnt = AssetQuality;
     fn learn(&self, population: &[Profile]) -> Result<AssetQuality, SegmentError> {
         if population.is_empty() {
@@ -185,6 +185,11 @@ impl AssetQuality {
     }
     /// Customers and CLV per class (all four classes, in [`AssetClass::ALL`] order); the
     /// classes partition `customers`, so the CLV sums to the base's total.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] or [`SegmentError::NotFinite`] for a CLV or P(alive) that
+    /// the profile lacks or that is not finite.
     pub fn value_by_class(&self, customers: &[Profile]) -> Result<Vec<ClassValue>, SegmentError> {
         let mut out: Vec<ClassValue> = AssetClass::ALL
             .iter()

@@ -95,15 +95,20 @@ impl KMeansParams {
 
     fn validate(&self, n: usize) -> Result<(), SegmentError> {
         if self.k == 0 {
-            return Err(SegmentError::invalid("k", "at least one cluster"));
+            return Err(SegmentError::invalid("k", self.k, "at least one cluster"));
         }
         if self.features.is_empty() {
-            return Err(SegmentError::invalid("features", "at least one feature"));
+            return Err(SegmentError::invalid(
+                "features",
+                "[]",
+                "at least one feature",
+            ));
         }
         if self.restarts == 0 || self.max_iterations == 0 {
             return Err(SegmentError::invalid(
                 "restarts, max_iterations",
-                "at least one",
+                format!("{}, {}", self.restarts, self.max_iterations),
+                "at least one each",
             ));
         }
         if n == 0 {
@@ -112,7 +117,8 @@ impl KMeansParams {
         if self.k > n {
             return Err(SegmentError::invalid(
                 "k",
-                format!("{} clusters for {n} customers", self.k),
+                format!("{} for {n} customers", self.k),
+                "at most one cluster per customer",
             ));
         }
         Ok(())
@@ -263,7 +269,6 @@ impl KMeansParams {
 }
 
 impl Segmenter<Profile> for KMeansParams {
-    type Label = Cluster;
     type Learnt = KMeans;
 
     fn learn(&self, population: &[Profile]) -> Result<KMeans, SegmentError> {
@@ -297,6 +302,7 @@ impl Segmenter<Profile> for KMeansParams {
 /// Learnt k-means: standardisation, centres (in standardised units) and fit figures.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "KMeansRaw"))]
 pub struct KMeans {
     features: Vec<Feature>,
     means: Vec<f64>,
@@ -305,6 +311,68 @@ pub struct KMeans {
     sizes: Vec<usize>,
     inertia: f64,
     iterations: usize,
+}
+
+/// The serialized form of a [`KMeans`], checked for a consistent shape on the way in: at least
+/// one feature and one cluster, a finite mean and a finite positive scale per feature, and a
+/// finite centre of that many coordinates per cluster.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct KMeansRaw {
+    features: Vec<Feature>,
+    means: Vec<f64>,
+    scales: Vec<f64>,
+    centres: Vec<f64>,
+    sizes: Vec<usize>,
+    inertia: f64,
+    iterations: usize,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<KMeansRaw> for KMeans {
+    type Error = SegmentError;
+    fn try_from(raw: KMeansRaw) -> Result<Self, SegmentError> {
+        let (d, k) = (raw.features.len(), raw.sizes.len());
+        if d == 0 || k == 0 {
+            return Err(SegmentError::invalid(
+                "kmeans",
+                format!("{d} features, {k} clusters"),
+                "a learnt k-means needs at least one feature and one cluster",
+            ));
+        }
+        if raw.means.len() != d
+            || raw.scales.len() != d
+            || Some(raw.centres.len()) != k.checked_mul(d)
+        {
+            return Err(SegmentError::invalid(
+                "kmeans",
+                format!(
+                    "{d} features, {k} clusters, {} means, {} scales, {} centre coordinates",
+                    raw.means.len(),
+                    raw.scales.len(),
+                    raw.centres.len()
+                ),
+                "a mean and a scale per feature, a centre per cluster",
+            ));
+        }
+        let finite = raw.means.iter().chain(&raw.centres).all(|v| v.is_finite());
+        if !finite || raw.scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(SegmentError::invalid(
+                "kmeans",
+                format!("means {:?}, scales {:?}", raw.means, raw.scales),
+                "means and centres must be finite and scales finite and positive",
+            ));
+        }
+        Ok(KMeans {
+            features: raw.features,
+            means: raw.means,
+            scales: raw.scales,
+            centres: raw.centres,
+            sizes: raw.sizes,
+            inertia: raw.inertia,
+            iterations: raw.iterations,
+        })
+    }
 }
 
 impl KMeans {
@@ -352,7 +420,14 @@ impl KMeans {
     /// customer, (b − a) / max(a, b) with a the mean distance to its own cluster and b the least
     /// mean distance to another cluster (0 for a customer alone in its cluster). Exact when there
     /// are at most `max_sample` customers, else over a uniform sample of `max_sample` drawn with
-    /// `seed` (distances within the sample). Errors: fewer than two clusters in use.
+    /// `seed` (distances within the sample).
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::EmptyPopulation`] without customers; [`SegmentError::InvalidParameter`] when
+    /// fewer than two clusters are in use; [`SegmentError::MissingFeature`] or
+    /// [`SegmentError::NotFinite`] for a feature it reads that the profile lacks or that is not
+    /// finite.
     pub fn silhouette(
         &self,
         customers: &[Profile],
@@ -398,6 +473,7 @@ fn silhouette_of(
     if sizes.iter().filter(|&&s| s > 0).count() < 2 {
         return Err(SegmentError::invalid(
             "clusters",
+            format!("{sizes:?} customers each"),
             "the silhouette needs at least two non-empty clusters",
         ));
     }
@@ -450,6 +526,12 @@ pub struct KChoice {
 
 /// Fits k-means for each k in `ks` with otherwise the same parameters and reports inertia and
 /// silhouette (sampled as in [`KMeans::silhouette`], with the parameters' seed).
+///
+/// # Errors
+///
+/// The first error of [`Segmenter::learn`] for [`KMeansParams`] with a k of `ks` (an invalid
+/// parameter, more clusters than customers, a feature missing or not finite); a silhouette that
+/// cannot be computed is `None`, not an error.
 pub fn compare_k(
     params: &KMeansParams,
     population: &[Profile],
@@ -471,5 +553,45 @@ impl KMeansParams {
     fn learn_k(mut self, k: usize, population: &[Profile]) -> Result<KMeans, SegmentError> {
         self.k = k;
         self.learn(population)
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
+    use crate::records::CustomerId;
+    use crate::time::TimeUnit;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn learnt_clusters_round_trip_and_inconsistent_json_is_rejected() {
+        let base: Vec<Profile> = [(1, 10), (1, 12), (20, 300), (21, 310)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, m))| {
+                Profile::new(
+                    CustomerId::from(i as u64),
+                    TimeUnit::WEEKS,
+                    x,
+                    1.0,
+                    30.0,
+                    Decimal::from(m),
+                )
+                .unwrap()
+            })
+            .collect();
+        let model = KMeansParams::new(2).seed(3).learn(&base).unwrap();
+        let json = serde_json::to_string(&model).unwrap();
+        assert_eq!(serde_json::from_str::<KMeans>(&json).unwrap(), model);
+        // A centre too few, and no features at all: the silhouette would index past its sizes,
+        // and nearest() would split the centres into chunks of zero coordinates.
+        for bad in [
+            r#"{"features":["frequency"],"means":[0.0],"scales":[1.0],"centres":[0.5],"sizes":[1,1],"inertia":0.0,"iterations":1}"#,
+            r#"{"features":[],"means":[],"scales":[],"centres":[],"sizes":[2],"inertia":0.0,"iterations":1}"#,
+            r#"{"features":["frequency"],"means":[0.0],"scales":[0.0],"centres":[0.5],"sizes":[2],"inertia":0.0,"iterations":1}"#,
+        ] {
+            let err = serde_json::from_str::<KMeans>(bad).unwrap_err();
+            assert!(err.to_string().contains("kmeans"), "{err}");
+        }
     }
 }

@@ -137,7 +137,8 @@ impl LifecycleParams {
         {
             return Err(SegmentError::invalid(
                 "windows",
-                format!("{days:?}: need finite, non-negative days with active <= lapsed"),
+                format!("{days:?}"),
+                "need finite, non-negative days with active <= lapsed",
             ));
         }
         if let Activity::PAlive {
@@ -148,7 +149,8 @@ impl LifecycleParams {
             if !(0.0 <= r && r <= a && a <= 1.0) {
                 return Err(SegmentError::invalid(
                     "p_alive cuts",
-                    format!("active {a}, at risk {r}: need 0 <= at risk <= active <= 1"),
+                    format!("active {a}, at risk {r}"),
+                    "need 0 <= at risk <= active <= 1",
                 ));
             }
         }
@@ -156,6 +158,12 @@ impl LifecycleParams {
     }
 
     /// The stage of one customer.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] or [`SegmentError::NotFinite`] for a feature it reads that
+    /// the profile lacks or that is not finite (the age, the time since the last purchase, and
+    /// P(alive) when activity is decided by it).
     pub fn stage(&self, p: &Profile) -> Result<Stage, SegmentError> {
         if !p.has_purchased() {
             return Ok(Stage::Prospect);
@@ -204,7 +212,6 @@ impl LifecycleParams {
 }
 
 impl Segmenter<Profile> for LifecycleParams {
-    type Label = Stage;
     type Learnt = LifecycleParams;
     /// Nothing to learn: validates the parameters and that the population is not empty.
     fn learn(&self, population: &[Profile]) -> Result<LifecycleParams, SegmentError> {
@@ -226,6 +233,11 @@ impl Assign<Profile> for LifecycleParams {
 /// Sets on each profile the time between its last purchase day on or before `as_of` and the
 /// purchase day before that (in the profile's unit), read from the ledger's purchases; profiles
 /// with a single purchase day keep none.
+///
+/// # Errors
+///
+/// Those of [`Profile::with_gap_before_last`]; a gap between two purchase days is finite and
+/// positive, so none in practice.
 pub fn attach_purchase_gaps(
     profiles: Vec<Profile>,
     ledger: &Ledger,

@@ -9,7 +9,7 @@
 //! The built-in segmenters read a [`Profile`] per customer: the summary numbers (frequency x,
 //! recency t_x, age T, monetary value, total spend, orders), optional numbers supplied by the
 //! caller from a fitted model (P(alive), CLV) and optional customer attributes (region, channel,
-//! tags). [`Profile::from_summaries`] builds them from [`Summaries`]; [`attach_model_values`]
+//! tags). [`Profile::from_summaries`] builds them from [`Summaries`](crate::summary::Summaries); [`attach_model_values`]
 //! joins model outputs keyed by customer.
 //!
 //! | module | labels |
@@ -21,585 +21,141 @@
 //! | [`kmeans`] | cluster index on standardised features |
 //! | [`rules`] | classes from declarative rules on attributes and features |
 
-use std::collections::HashMap;
 use std::fmt;
-
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::Decimal;
-
-use crate::records::{Customer, CustomerId};
-use crate::summary::{CustomerSummary, Summaries};
-use crate::time::TimeUnit;
+use std::sync::Arc;
 
 pub mod abc;
 pub mod asset_quality;
+mod error;
+mod feature;
 pub mod kmeans;
 pub mod lifecycle;
+mod profile;
 pub mod rfm;
 pub mod rules;
 
-/// Why a segmenter could not learn or assign.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SegmentError {
-    /// The population to learn from was empty.
-    #[error("cannot learn a segmentation from an empty population")]
-    EmptyPopulation,
-    /// A feature value was NaN or infinite.
-    #[error("customer {customer}: {feature} is {value}, not a finite number")]
-    NotFinite {
-        /// The customer.
-        customer: CustomerId,
-        /// The feature.
-        feature: Feature,
-        /// The value found.
-        value: f64,
-    },
-    /// A feature the segmenter needs was not supplied for a customer (e.g. P(alive)).
-    #[error("customer {customer}: {feature} was not supplied")]
-    MissingFeature {
-        /// The customer.
-        customer: CustomerId,
-        /// The feature.
-        feature: Feature,
-    },
-    /// A value lay outside the range the segmenter accepts (a negative value for ABC classes,
-    /// a P(alive) outside 0..=1, a recency above the age).
-    #[error("customer {customer}: {feature} = {value} {reason}")]
-    OutOfRange {
-        /// The customer.
-        customer: CustomerId,
-        /// The feature.
-        feature: Feature,
-        /// The value found.
-        value: f64,
-        /// What is required.
-        reason: &'static str,
-    },
-    /// A parameter of the segmenter was invalid.
-    #[error("invalid parameter {name}: {reason}")]
-    InvalidParameter {
-        /// Which parameter.
-        name: &'static str,
-        /// Why it is invalid.
-        reason: String,
-    },
-    /// A learnt segmentation was applied to customers of another shape (e.g. another number of
-    /// features).
-    #[error("shape mismatch: {0}")]
-    ShapeMismatch(String),
-    /// A downstream segmenter's own failure.
-    #[error("{0}")]
-    Custom(String),
-}
-
-impl SegmentError {
-    pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
-        SegmentError::InvalidParameter {
-            name,
-            reason: reason.into(),
-        }
-    }
-}
+pub use error::{CustomError, SegmentError};
+pub use feature::Feature;
+pub(crate) use profile::feature_column;
+pub use profile::{attach_model_values, Profile};
 
 /// Parameters that learn a segmentation from a population of customers of type `C`.
 ///
 /// `learn` reads the whole population (quantile edges, cluster centres) and returns the learnt
 /// state, which assigns labels with [`Assign`]. An empty population is
-/// [`SegmentError::EmptyPopulation`].
+/// [`SegmentError::EmptyPopulation`]. Only `learn` is required; the learnt type's labels must
+/// print their names (`Display`). References, boxes and `Arc`s of segmenters are segmenters too,
+/// trait objects included.
+///
+/// ```
+/// use customer_assets::segment::{Assign, Profile, SegmentError, Segmenter};
+///
+/// /// Labels customers who bought again: nothing to learn.
+/// struct Repeat;
+/// impl Segmenter for Repeat {
+///     type Learnt = Repeat;
+///     fn learn(&self, _: &[Profile]) -> Result<Repeat, SegmentError> {
+///         Ok(Repeat)
+///     }
+/// }
+/// impl Assign for Repeat {
+///     type Label = bool;
+///     fn assign(&self, p: &Profile) -> Result<bool, SegmentError> {
+///         Ok(p.frequency() > 0)
+///     }
+/// }
+/// let boxed: Box<dyn Segmenter<Learnt = Repeat>> = Box::new(Repeat);
+/// let (_, labels) = boxed.segment(&[Profile::prospect(1u64.into(), customer_assets::TimeUnit::DAYS)])?;
+/// assert_eq!(labels, [false]);
+/// # Ok::<(), SegmentError>(())
+/// ```
 pub trait Segmenter<C = Profile> {
-    /// What the learnt segmentation assigns; `Display` gives the label's name.
-    type Label: Clone + fmt::Debug + fmt::Display + PartialEq;
-    /// The learnt segmentation.
-    type Learnt: Assign<C, Label = Self::Label>;
+    /// The learnt segmentation; `Display` gives a label's name.
+    type Learnt: Assign<C, Label: Clone + fmt::Debug + fmt::Display + PartialEq>;
 
     /// Learns the segmentation from `population`.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::EmptyPopulation`] for an empty population; the segmenter's own errors
+    /// (an invalid parameter, a feature missing or not finite).
     fn learn(&self, population: &[C]) -> Result<Self::Learnt, SegmentError>;
 
     /// Learns from `population` and labels each of its customers, in order.
-    fn segment(&self, population: &[C]) -> Result<(Self::Learnt, Vec<Self::Label>), SegmentError> {
+    ///
+    /// # Errors
+    ///
+    /// Those of [`learn`](Self::learn) and of [`Assign::assign`].
+    #[allow(clippy::type_complexity)] // the learnt segmentation and one label per customer
+    fn segment(
+        &self,
+        population: &[C],
+    ) -> Result<(Self::Learnt, Vec<Label<Self, C>>), SegmentError> {
         let learnt = self.learn(population)?;
         let labels = learnt.assign_all(population)?;
         Ok((learnt, labels))
     }
 }
 
+/// The label a segmenter `S` assigns to customers of type `C`.
+pub type Label<S, C = Profile> = <<S as Segmenter<C>>::Learnt as Assign<C>>::Label;
+
 /// A learnt segmentation: gives one customer exactly one label.
+///
+/// Only `assign` is required. References, boxes and `Arc`s of learnt segmentations assign too,
+/// trait objects included.
 pub trait Assign<C = Profile> {
     /// The label.
     type Label;
 
     /// The label of one customer (who need not have been in the population learnt from).
+    ///
+    /// # Errors
+    ///
+    /// The segmentation's own errors, e.g. [`SegmentError::MissingFeature`] or
+    /// [`SegmentError::NotFinite`] for a feature it reads.
     fn assign(&self, customer: &C) -> Result<Self::Label, SegmentError>;
 
     /// The labels of many customers, in order.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`assign`](Self::assign).
     fn assign_all(&self, customers: &[C]) -> Result<Vec<Self::Label>, SegmentError> {
         customers.iter().map(|c| self.assign(c)).collect()
     }
 }
 
-/// A numeric feature of a customer that segmenters can read.
-///
-/// Durations are in the profile's [`TimeUnit`]; money as `f64` in the currency of the ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-pub enum Feature {
-    /// x: repeat purchase periods.
-    Frequency,
-    /// t_x: time from the first to the last purchase.
-    Recency,
-    /// T: time from the first purchase to the as-of date.
-    Age,
-    /// T − t_x: time from the last purchase to the as-of date (lower is more recent).
-    TimeSinceLastPurchase,
-    /// Mean spend of the repeat purchases (the first excluded).
-    MonetaryValue,
-    /// Net spend over all purchases.
-    TotalSpend,
-    /// Number of orders.
-    Orders,
-    /// Total spend per order.
-    AverageOrderValue,
-    /// P(alive) supplied from a fitted model.
-    PAlive,
-    /// CLV supplied from a fitted model (or any value estimate).
-    Clv,
-}
-
-impl fmt::Display for Feature {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Feature::Frequency => "frequency",
-            Feature::Recency => "recency",
-            Feature::Age => "age",
-            Feature::TimeSinceLastPurchase => "time_since_last_purchase",
-            Feature::MonetaryValue => "monetary_value",
-            Feature::TotalSpend => "total_spend",
-            Feature::Orders => "orders",
-            Feature::AverageOrderValue => "average_order_value",
-            Feature::PAlive => "p_alive",
-            Feature::Clv => "clv",
-        };
-        f.write_str(name)
-    }
-}
-
-/// What the built-in segmenters know about one customer.
-///
-/// Build it from a [`CustomerSummary`] ([`Profile::from_summary`], [`Profile::from_summaries`]),
-/// from the columns of a summary table ([`Profile::new`]) or for a prospect who has not bought
-/// yet ([`Profile::prospect`]); then add model outputs and attributes with the `with_*` methods.
-///
-/// ```
-/// use customer_assets::segment::{Feature, Profile};
-/// use customer_assets::{CustomerId, TimeUnit};
-/// use rust_decimal::Decimal;
-/// let p = Profile::new(CustomerId::from(1u64), TimeUnit::WEEKS, 2, 30.43, 38.86, Decimal::new(2235, 2))?
-///     .with_p_alive(0.8)?;
-/// assert!((p.feature(Feature::TimeSinceLastPurchase)? - 8.43).abs() < 1e-9);
-/// assert_eq!(p.feature(Feature::TotalSpend)?, 44.70); // x · z̄ when built from a summary table
-/// # Ok::<(), customer_assets::segment::SegmentError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(try_from = "ProfileDef"))]
-pub struct Profile {
-    id: CustomerId,
-    unit: TimeUnit,
-    purchased: bool,
-    frequency: u32,
-    recency: f64,
-    age: f64,
-    monetary_value: Decimal,
-    total_spend: Decimal,
-    orders: u32,
-    gap_before_last: Option<f64>,
-    p_alive: Option<f64>,
-    clv: Option<f64>,
-    channel: Option<String>,
-    region: Option<String>,
-    tags: Vec<String>,
-}
-
-/// The serialized form of a [`Profile`], validated on the way in.
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct ProfileDef {
-    id: CustomerId,
-    unit: TimeUnit,
-    purchased: bool,
-    frequency: u32,
-    recency: f64,
-    age: f64,
-    monetary_value: Decimal,
-    total_spend: Decimal,
-    orders: u32,
-    gap_before_last: Option<f64>,
-    p_alive: Option<f64>,
-    clv: Option<f64>,
-    channel: Option<String>,
-    region: Option<String>,
-    tags: Vec<String>,
-}
-
-#[cfg(feature = "serde")]
-impl TryFrom<ProfileDef> for Profile {
-    type Error = SegmentError;
-    fn try_from(d: ProfileDef) -> Result<Self, SegmentError> {
-        let mut p = Profile::new(
-            d.id,
-            d.unit,
-            d.frequency,
-            d.recency,
-            d.age,
-            d.monetary_value,
-        )?;
-        p.purchased = d.purchased;
-        p.total_spend = d.total_spend;
-        p.orders = d.orders;
-        p.channel = d.channel;
-        p.region = d.region;
-        p.tags = d.tags;
-        if let Some(g) = d.gap_before_last {
-            p = p.with_gap_before_last(g)?;
-        }
-        if let Some(v) = d.p_alive {
-            p = p.with_p_alive(v)?;
-        }
-        if let Some(v) = d.clv {
-            p = p.with_clv(v)?;
-        }
-        Ok(p)
-    }
-}
-
-impl Profile {
-    /// A profile from the columns of a summary table: x, t_x, T (in `unit`) and the mean repeat
-    /// spend z̄. Such a table does not carry the first purchase, so the total spend is taken as
-    /// the repeat spend x · z̄ and the number of orders as x + 1 (one per purchase period); use
-    /// [`with_total_spend`](Self::with_total_spend) when the true total is known.
-    ///
-    /// Errors: t_x or T not finite, negative, or t_x > T; a negative z̄.
-    pub fn new(
-        id: CustomerId,
-        unit: TimeUnit,
-        frequency: u32,
-        recency: f64,
-        age: f64,
-        monetary_value: Decimal,
-    ) -> Result<Self, SegmentError> {
-        let check = |feature, value: f64| -> Result<(), SegmentError> {
-            if !value.is_finite() {
-                return Err(SegmentError::NotFinite {
-                    customer: id.clone(),
-                    feature,
-                    value,
-                });
+/// Segmenters and learnt segmentations behind a pointer: `&T`, `Box<T>`, `Arc<T>`.
+macro_rules! forward_through_pointers {
+    ($($pointer:ty),+) => {$(
+        impl<C, S: Segmenter<C> + ?Sized> Segmenter<C> for $pointer {
+            type Learnt = S::Learnt;
+            fn learn(&self, population: &[C]) -> Result<Self::Learnt, SegmentError> {
+                (**self).learn(population)
             }
-            if value < 0.0 {
-                return Err(SegmentError::OutOfRange {
-                    customer: id.clone(),
-                    feature,
-                    value,
-                    reason: "must not be negative",
-                });
+            #[allow(clippy::type_complexity)]
+            fn segment(
+                &self,
+                population: &[C],
+            ) -> Result<(Self::Learnt, Vec<Label<S, C>>), SegmentError> {
+                (**self).segment(population)
             }
-            Ok(())
-        };
-        check(Feature::Recency, recency)?;
-        check(Feature::Age, age)?;
-        if recency > age {
-            return Err(SegmentError::OutOfRange {
-                customer: id,
-                feature: Feature::Recency,
-                value: recency,
-                reason: "must not exceed the age T",
-            });
         }
-        if monetary_value.is_sign_negative() && !monetary_value.is_zero() {
-            return Err(SegmentError::OutOfRange {
-                customer: id,
-                feature: Feature::MonetaryValue,
-                value: monetary_value.to_f64().unwrap_or(f64::NAN),
-                reason: "must not be negative",
-            });
-        }
-        let total_spend = monetary_value
-            .checked_mul(Decimal::from(frequency))
-            .unwrap_or(Decimal::MAX);
-        Ok(Profile {
-            id,
-            unit,
-            purchased: true,
-            frequency,
-            recency,
-            age,
-            monetary_value,
-            total_spend,
-            orders: frequency.saturating_add(1),
-            gap_before_last: None,
-            p_alive: None,
-            clv: None,
-            channel: None,
-            region: None,
-            tags: Vec::new(),
-        })
-    }
 
-    /// A prospect: a known customer who has not bought yet (all purchase figures zero).
-    pub fn prospect(id: CustomerId, unit: TimeUnit) -> Self {
-        Profile {
-            id,
-            unit,
-            purchased: false,
-            frequency: 0,
-            recency: 0.0,
-            age: 0.0,
-            monetary_value: Decimal::ZERO,
-            total_spend: Decimal::ZERO,
-            orders: 0,
-            gap_before_last: None,
-            p_alive: None,
-            clv: None,
-            channel: None,
-            region: None,
-            tags: Vec::new(),
-        }
-    }
-
-    /// A profile from one customer's summary, with durations in `unit` (the summaries' unit).
-    pub fn from_summary(summary: &CustomerSummary, unit: TimeUnit) -> Self {
-        Profile {
-            id: summary.id().clone(),
-            unit,
-            purchased: true,
-            frequency: summary.frequency(),
-            recency: summary.recency(),
-            age: summary.age(),
-            monetary_value: summary.monetary_value(),
-            total_spend: summary.total_spend(),
-            orders: summary.orders(),
-            gap_before_last: None,
-            p_alive: None,
-            clv: None,
-            channel: None,
-            region: None,
-            tags: Vec::new(),
-        }
-    }
-
-    /// One profile per summarised customer, in the summaries' order (by id).
-    pub fn from_summaries(summaries: &Summaries) -> Vec<Self> {
-        summaries
-            .iter()
-            .map(|s| Profile::from_summary(s, summaries.unit()))
-            .collect()
-    }
-
-    /// Adds P(alive) from a fitted model. Errors: not finite, or outside 0..=1.
-    pub fn with_p_alive(mut self, p_alive: f64) -> Result<Self, SegmentError> {
-        self.check_finite(Feature::PAlive, p_alive)?;
-        if !(0.0..=1.0).contains(&p_alive) {
-            return Err(SegmentError::OutOfRange {
-                customer: self.id,
-                feature: Feature::PAlive,
-                value: p_alive,
-                reason: "must lie in 0..=1",
-            });
-        }
-        self.p_alive = Some(p_alive);
-        Ok(self)
-    }
-
-    /// Adds a CLV (or any value estimate). Errors: not finite.
-    pub fn with_clv(mut self, clv: f64) -> Result<Self, SegmentError> {
-        self.check_finite(Feature::Clv, clv)?;
-        self.clv = Some(clv);
-        Ok(self)
-    }
-
-    /// Replaces the total spend (e.g. with the ledger's, first purchase included).
-    pub fn with_total_spend(mut self, total_spend: Decimal) -> Self {
-        self.total_spend = total_spend;
-        self
-    }
-
-    /// Sets the time between the last purchase and the one before it, in the profile's unit
-    /// (used to recognise reactivated customers). Errors: not finite or negative.
-    pub fn with_gap_before_last(mut self, gap: f64) -> Result<Self, SegmentError> {
-        self.check_finite(Feature::Recency, gap)?;
-        if gap < 0.0 {
-            return Err(SegmentError::OutOfRange {
-                customer: self.id,
-                feature: Feature::Recency,
-                value: gap,
-                reason: "gap before the last purchase must not be negative",
-            });
-        }
-        self.gap_before_last = Some(gap);
-        Ok(self)
-    }
-
-    /// Copies the customer's region, channel and tags.
-    pub fn with_attributes(mut self, customer: &Customer) -> Self {
-        self.channel = customer.channel().map(str::to_owned);
-        self.region = customer.region().map(str::to_owned);
-        self.tags = customer.tags().to_vec();
-        self
-    }
-
-    /// Sets the region.
-    pub fn with_region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
-        self
-    }
-
-    /// Sets the channel.
-    pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
-        self.channel = Some(channel.into());
-        self
-    }
-
-    /// Adds a tag.
-    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
-        self.tags.push(tag.into());
-        self
-    }
-
-    fn check_finite(&self, feature: Feature, value: f64) -> Result<(), SegmentError> {
-        if value.is_finite() {
-            Ok(())
-        } else {
-            Err(SegmentError::NotFinite {
-                customer: self.id.clone(),
-                feature,
-                value,
-            })
-        }
-    }
-
-    /// The customer.
-    pub fn id(&self) -> &CustomerId {
-        &self.id
-    }
-    /// The unit of the durations.
-    pub fn unit(&self) -> TimeUnit {
-        self.unit
-    }
-    /// Whether the customer has bought at all (false for a prospect).
-    pub fn has_purchased(&self) -> bool {
-        self.purchased
-    }
-    /// x.
-    pub fn frequency(&self) -> u32 {
-        self.frequency
-    }
-    /// t_x.
-    pub fn recency(&self) -> f64 {
-        self.recency
-    }
-    /// T.
-    pub fn age(&self) -> f64 {
-        self.age
-    }
-    /// Mean repeat spend z̄.
-    pub fn monetary_value(&self) -> Decimal {
-        self.monetary_value
-    }
-    /// Total spend.
-    pub fn total_spend(&self) -> Decimal {
-        self.total_spend
-    }
-    /// Orders.
-    pub fn orders(&self) -> u32 {
-        self.orders
-    }
-    /// Time between the last purchase and the one before, when known.
-    pub fn gap_before_last(&self) -> Option<f64> {
-        self.gap_before_last
-    }
-    /// P(alive), when supplied.
-    pub fn p_alive(&self) -> Option<f64> {
-        self.p_alive
-    }
-    /// CLV, when supplied.
-    pub fn clv(&self) -> Option<f64> {
-        self.clv
-    }
-    /// Region.
-    pub fn region(&self) -> Option<&str> {
-        self.region.as_deref()
-    }
-    /// Channel.
-    pub fn channel(&self) -> Option<&str> {
-        self.channel.as_deref()
-    }
-    /// Tags.
-    pub fn tags(&self) -> &[String] {
-        &self.tags
-    }
-
-    /// The value of a numeric feature. Errors: a model value that was not supplied, or a value
-    /// that is not finite.
-    pub fn feature(&self, feature: Feature) -> Result<f64, SegmentError> {
-        let money = |d: Decimal| d.to_f64().unwrap_or(f64::NAN);
-        let missing = || SegmentError::MissingFeature {
-            customer: self.id.clone(),
-            feature,
-        };
-        let value = match feature {
-            Feature::Frequency => f64::from(self.frequency),
-            Feature::Recency => self.recency,
-            Feature::Age => self.age,
-            Feature::TimeSinceLastPurchase => self.age - self.recency,
-            Feature::MonetaryValue => money(self.monetary_value),
-            Feature::TotalSpend => money(self.total_spend),
-            Feature::Orders => f64::from(self.orders),
-            Feature::AverageOrderValue => {
-                if self.orders == 0 {
-                    0.0
-                } else {
-                    money(self.total_spend) / f64::from(self.orders)
-                }
+        impl<C, S: Assign<C> + ?Sized> Assign<C> for $pointer {
+            type Label = S::Label;
+            fn assign(&self, customer: &C) -> Result<Self::Label, SegmentError> {
+                (**self).assign(customer)
             }
-            Feature::PAlive => self.p_alive.ok_or_else(missing)?,
-            Feature::Clv => self.clv.ok_or_else(missing)?,
-        };
-        self.check_finite(feature, value)?;
-        Ok(value)
-    }
+            fn assign_all(&self, customers: &[C]) -> Result<Vec<Self::Label>, SegmentError> {
+                (**self).assign_all(customers)
+            }
+        }
+    )+};
 }
 
-/// Joins model outputs keyed by customer onto profiles: P(alive) and CLV where the maps have an
-/// entry (customers without one keep none, and segmenters that need it report
-/// [`SegmentError::MissingFeature`]). Errors: a value that is not finite or a P(alive) outside
-/// 0..=1.
-pub fn attach_model_values(
-    profiles: Vec<Profile>,
-    p_alive: &HashMap<CustomerId, f64>,
-    clv: &HashMap<CustomerId, f64>,
-) -> Result<Vec<Profile>, SegmentError> {
-    profiles
-        .into_iter()
-        .map(|mut p| {
-            if let Some(&v) = p_alive.get(&p.id) {
-                p = p.with_p_alive(v)?;
-            }
-            if let Some(&v) = clv.get(&p.id) {
-                p = p.with_clv(v)?;
-            }
-            Ok(p)
-        })
-        .collect()
-}
-
-/// Reads one feature of every customer, failing on the first missing or non-finite value.
-pub(crate) fn feature_column(
-    population: &[Profile],
-    feature: Feature,
-) -> Result<Vec<f64>, SegmentError> {
-    population.iter().map(|p| p.feature(feature)).collect()
-}
+forward_through_pointers!(&S, Box<S>, Arc<S>);
 
 /// How many customers carry each label, in order of first appearance.
 pub fn label_counts<L: PartialEq + Clone>(labels: &[L]) -> Vec<(L, usize)> {
@@ -611,4 +167,49 @@ pub fn label_counts<L: PartialEq + Clone>(labels: &[L]) -> Vec<(L, usize)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfm::{Rfm, RfmLabel, RfmParams};
+    use super::*;
+    use crate::records::CustomerId;
+    use crate::time::TimeUnit;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn segmenters_and_learnt_segmentations_work_through_pointers() {
+        let base: Vec<Profile> = [(5, 38.0, 60), (0, 0.0, 0), (1, 2.0, 15), (3, 20.0, 40)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, t_x, m))| {
+                Profile::new(
+                    CustomerId::from(i as u64),
+                    TimeUnit::WEEKS,
+                    x,
+                    t_x,
+                    39.0,
+                    Decimal::from(m),
+                )
+                .unwrap()
+            })
+            .collect();
+        let params = RfmParams::default();
+        // Generic callers see the pointer impls, not the pointee's through auto-deref.
+        fn labels_of<S: Segmenter>(s: S, base: &[Profile]) -> Vec<Label<S>> {
+            s.segment(base).unwrap().1
+        }
+        fn assigned<A: Assign>(a: A, base: &[Profile]) -> Vec<A::Label> {
+            a.assign_all(base).unwrap()
+        }
+        let (learnt, labels) = params.segment(&base).unwrap();
+        assert_eq!(labels_of(&params, &base), labels);
+        assert_eq!(labels_of(Box::new(params.clone()), &base), labels);
+        let shared: Arc<dyn Segmenter<Learnt = Rfm>> = Arc::new(params);
+        assert_eq!(labels_of(shared, &base), labels);
+        let assign: Box<dyn Assign<Label = RfmLabel>> = Box::new(learnt.clone());
+        assert_eq!(assigned(assign, &base), labels);
+        assert_eq!(assigned(&learnt, &base), labels);
+        assert_eq!(assigned(Arc::new(learnt), &base), labels);
+    }
 }

@@ -104,22 +104,28 @@ impl Binning {
         match self {
             Binning::Quantiles { bins: k } | Binning::Jenks { classes: k } => {
                 if *k == 0 || usize::from(*k) > MAX_SCORES {
-                    return Err(SegmentError::invalid(
-                        name,
-                        format!("{k} scores: use 1..=100"),
-                    ));
+                    return Err(SegmentError::invalid(name, k, "use 1..=100 scores"));
                 }
             }
             Binning::Thresholds(t) => {
                 if t.len() >= MAX_SCORES {
-                    return Err(SegmentError::invalid(name, "at most 99 thresholds"));
+                    return Err(SegmentError::invalid(
+                        name,
+                        format!("{} thresholds", t.len()),
+                        "at most 99 thresholds",
+                    ));
                 }
                 if t.iter().any(|v| !v.is_finite()) {
-                    return Err(SegmentError::invalid(name, "thresholds must be finite"));
+                    return Err(SegmentError::invalid(
+                        name,
+                        format!("{t:?}"),
+                        "thresholds must be finite",
+                    ));
                 }
                 if t.windows(2).any(|w| w[0] >= w[1]) {
                     return Err(SegmentError::invalid(
                         name,
+                        format!("{t:?}"),
                         "thresholds must be strictly increasing",
                     ));
                 }
@@ -397,23 +403,34 @@ impl TryFrom<SegmentRulesDef> for SegmentRules {
 
 impl SegmentRules {
     /// Validates rules: names not empty, each range with 1 <= min <= max.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::InvalidParameter`] for an empty segment name or a score range without 1 <=
+    /// min <= max.
     pub fn new(rules: Vec<SegmentRule>, fallback: impl Into<String>) -> Result<Self, SegmentError> {
         let fallback = fallback.into();
         if fallback.trim().is_empty() {
-            return Err(SegmentError::invalid("fallback", "segment name is empty"));
+            return Err(SegmentError::invalid(
+                "fallback",
+                format!("{fallback:?}"),
+                "segment name is empty",
+            ));
         }
         for r in &rules {
             if r.name.trim().is_empty() {
-                return Err(SegmentError::invalid("rules", "a segment name is empty"));
+                return Err(SegmentError::invalid(
+                    "rules",
+                    format!("{:?}", r.name),
+                    "a segment name is empty",
+                ));
             }
             for (lo, hi) in [r.recency, r.frequency, r.monetary].into_iter().flatten() {
                 if lo == 0 || lo > hi {
                     return Err(SegmentError::invalid(
                         "rules",
-                        format!(
-                            "rule {:?}: range [{lo}, {hi}] needs 1 <= min <= max",
-                            r.name
-                        ),
+                        format!("rule {:?}: range [{lo}, {hi}]", r.name),
+                        "a score range needs 1 <= min <= max",
                     ));
                 }
             }
@@ -454,7 +471,7 @@ impl SegmentRules {
     }
 
     /// The segment of a customer with these scores.
-    pub fn name(&self, scores: RfmScores) -> Arc<str> {
+    pub fn segment_of(&self, scores: RfmScores) -> Arc<str> {
         let i = self
             .rules
             .iter()
@@ -563,7 +580,6 @@ impl RfmParams {
 }
 
 impl Segmenter<Profile> for RfmParams {
-    type Label = RfmLabel;
     type Learnt = Rfm;
 
     fn learn(&self, population: &[Profile]) -> Result<Rfm, SegmentError> {
@@ -616,6 +632,12 @@ impl Rfm {
         &self.rules
     }
     /// The scores of one customer.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] or [`SegmentError::NotFinite`] for a feature it reads that
+    /// the profile lacks or that is not finite (the time since the last purchase, the frequency,
+    /// the monetary feature).
     pub fn scores(&self, p: &Profile) -> Result<RfmScores, SegmentError> {
         Ok(RfmScores {
             recency: self
@@ -649,7 +671,7 @@ impl Assign<Profile> for Rfm {
         let scores = self.scores(p)?;
         Ok(RfmLabel {
             scores,
-            segment: self.rules.name(scores),
+            segment: self.rules.segment_of(scores),
         })
     }
 }

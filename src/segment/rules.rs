@@ -65,6 +65,11 @@ pub enum Condition {
 
 impl Condition {
     /// Whether the profile satisfies the condition.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] or [`SegmentError::NotFinite`] for a feature it reads that
+    /// the profile lacks or that is not finite (for a feature condition).
     pub fn holds(&self, p: &Profile) -> Result<bool, SegmentError> {
         Ok(match self {
             Condition::Region(any) => p.region().is_some_and(|r| any.iter().any(|a| a == r)),
@@ -119,10 +124,20 @@ impl TryFrom<ClassRulesDef> for ClassRules {
 impl ClassRules {
     /// Validates: names not empty; feature bounds finite with min < max; region and channel
     /// lists not empty.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::InvalidParameter`] for an empty class name, an empty list of regions or
+    /// channels, or a feature range whose bounds are not finite with min < max.
     pub fn new(rules: Vec<ClassRule>, fallback: impl Into<String>) -> Result<Self, SegmentError> {
         let fallback = fallback.into();
         if fallback.trim().is_empty() || rules.iter().any(|r| r.name.trim().is_empty()) {
-            return Err(SegmentError::invalid("rules", "a class name is empty"));
+            let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+            return Err(SegmentError::invalid(
+                "rules",
+                format!("{names:?}, fallback {fallback:?}"),
+                "a class name is empty",
+            ));
         }
         for r in &rules {
             for c in &r.all_of {
@@ -130,7 +145,8 @@ impl ClassRules {
                     Condition::Region(v) | Condition::Channel(v) if v.is_empty() => {
                         return Err(SegmentError::invalid(
                             "rules",
-                            format!("rule {:?}: an empty list of regions or channels", r.name),
+                            format!("rule {:?}: {c:?}", r.name),
+                            "a list of regions or channels must not be empty",
                         ))
                     }
                     Condition::Feature(f) => {
@@ -141,9 +157,10 @@ impl ClassRules {
                             return Err(SegmentError::invalid(
                                 "rules",
                                 format!(
-                                    "rule {:?}: {} range needs finite min < max",
-                                    r.name, f.feature
+                                    "rule {:?}: {} {:?}..{:?}",
+                                    r.name, f.feature, f.min, f.max
                                 ),
+                                "a feature range needs finite bounds with min < max",
                             ));
                         }
                     }
@@ -173,6 +190,10 @@ impl ClassRules {
     }
 
     /// The class of one customer.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Condition::holds`] for the conditions tested.
     pub fn class_of(&self, p: &Profile) -> Result<Arc<str>, SegmentError> {
         for (i, r) in self.rules.iter().enumerate() {
             let mut all = true;
@@ -195,7 +216,6 @@ impl ClassRules {
 }
 
 impl Segmenter<Profile> for ClassRules {
-    type Label = Arc<str>;
     type Learnt = ClassRules;
     /// Nothing to learn: checks the population is not empty.
     fn learn(&self, population: &[Profile]) -> Result<ClassRules, SegmentError> {

@@ -46,10 +46,17 @@ use rust_decimal::Decimal;
 
 use crate::ledger::Ledger;
 use crate::records::{CustomerId, Feedback, TransactionKind};
-use crate::summary::Summaries;
+use crate::summary::{Summaries, SummaryError};
+
+mod concentration;
+mod report;
+
+pub use concentration::{Concentration, TopShare};
+pub use report::KpiReport;
 
 /// Why a KPI could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KpiError {
     /// A period ends before it starts, or two periods that must not overlap do.
     #[error("invalid period: {0}")]
@@ -62,16 +69,23 @@ pub enum KpiError {
         /// Which KPI.
         kpi: &'static str,
     },
-    /// An input value was not finite, negative where it must not be, or zero where it divides.
-    #[error("invalid input {name} = {value}: {reason}")]
-    InvalidInput {
-        /// Which input.
+    /// A parameter or input value was invalid: not finite, negative where it must not be, or
+    /// zero where it divides.
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// Which parameter or input.
         name: &'static str,
         /// The value given.
         value: String,
         /// What is required.
         reason: &'static str,
     },
+    /// A sum of money does not fit a decimal.
+    #[error("{0} does not fit a decimal")]
+    Overflow(&'static str),
+    /// The ledger could not be summarised (for the KPIs read from summaries).
+    #[error("the ledger could not be summarised: {0}")]
+    Summary(#[from] SummaryError),
     /// A date computation left chrono's range.
     #[error("date out of range")]
     DateOutOfRange,
@@ -80,13 +94,34 @@ pub enum KpiError {
 /// A span of calendar days, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "PeriodRaw"))]
 pub struct Period {
     start: NaiveDate,
     end: NaiveDate,
 }
 
+/// The serialized form of a [`Period`], checked by [`Period::new`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct PeriodRaw {
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<PeriodRaw> for Period {
+    type Error = KpiError;
+    fn try_from(raw: PeriodRaw) -> Result<Self, KpiError> {
+        Period::new(raw.start, raw.end)
+    }
+}
+
 impl Period {
-    /// The days `start..=end`. Error: `end` before `start`.
+    /// The days `start..=end`.
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::InvalidPeriod`] when `end` comes before `start`.
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self, KpiError> {
         if end < start {
             return Err(KpiError::InvalidPeriod(format!(
@@ -96,9 +131,14 @@ impl Period {
         Ok(Period { start, end })
     }
 
-    /// The `days` days ending on `end` (inclusive). Error: `days` = 0.
+    /// The `days` days ending on `end` (inclusive).
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::InvalidParameter`] when `days` is 0; [`KpiError::DateOutOfRange`] when the
+    /// period would start before chrono's first date.
     pub fn ending(end: NaiveDate, days: u32) -> Result<Self, KpiError> {
-        let back = days.checked_sub(1).ok_or(KpiError::InvalidInput {
+        let back = days.checked_sub(1).ok_or(KpiError::InvalidParameter {
             name: "days",
             value: "0".into(),
             reason: "a period has at least one day",
@@ -110,6 +150,10 @@ impl Period {
     }
 
     /// The period of the same length that ends the day before this one starts.
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::DateOutOfRange`] when that period would start before chrono's first date.
     pub fn preceding(&self) -> Result<Self, KpiError> {
         let end = self.start.pred_opt().ok_or(KpiError::DateOutOfRange)?;
         let days = u32::try_from(self.days()).map_err(|_| KpiError::DateOutOfRange)?;
@@ -167,8 +211,12 @@ pub struct Retention {
 }
 
 /// Retention and churn: of the customers with a purchase in `previous`, the share with a purchase
-/// in `current` (non-contractual: "retained" means "bought again"). Errors: the periods overlap
-/// or `current` comes first; nobody bought in `previous`.
+/// in `current` (non-contractual: "retained" means "bought again").
+///
+/// # Errors
+///
+/// [`KpiError::InvalidPeriod`] when the periods overlap or `current` comes first;
+/// [`KpiError::Empty`] when nobody bought in `previous`.
 pub fn retention(
     ledger: &Ledger,
     previous: Period,
@@ -239,14 +287,20 @@ pub struct CohortMatrix {
 
 /// Cohort retention by acquisition period: customers are grouped by the period of their first
 /// purchase on or before `end`; cell k of a row is the share of the cohort with a purchase in the
-/// k-th period after it. Errors: no purchase on or before `end`; `Days(0)`.
+/// k-th period after it.
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no purchase falls on or before `end`; [`KpiError::InvalidParameter`]
+/// for `CohortGrain::Days(0)`; [`KpiError::DateOutOfRange`] when a cohort's first day leaves
+/// chrono's calendar.
 pub fn cohort_retention(
     ledger: &Ledger,
     grain: CohortGrain,
     end: NaiveDate,
 ) -> Result<CohortMatrix, KpiError> {
     if grain == CohortGrain::Days(0) {
-        return Err(KpiError::InvalidInput {
+        return Err(KpiError::InvalidParameter {
             name: "grain",
             value: "0 days".into(),
             reason: "cohort periods have at least one day",
@@ -330,7 +384,11 @@ pub fn cohort_retention(
 }
 
 /// Share of summarised customers with at least one repeat purchase period (x ≥ 1), over the
-/// summaries' window (first purchases through their as-of date). Error: no customers.
+/// summaries' window (first purchases through their as-of date).
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when the summaries hold no customer.
 pub fn repeat_purchase_rate(summaries: &Summaries) -> Result<f64, KpiError> {
     if summaries.is_empty() {
         return Err(KpiError::Empty {
@@ -363,16 +421,17 @@ pub struct PurchaseMetrics {
 }
 
 /// Purchase frequency, average order value and revenue per customer over `period`. Orders are
-/// purchase records as given to the ledger (not merged by day). Error: no purchase in the period.
+/// purchase records as given to the ledger (not merged by day).
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no purchase falls in the period; [`KpiError::Overflow`] when the net
+/// revenue does not fit a decimal.
 pub fn purchase_metrics(ledger: &Ledger, period: Period) -> Result<PurchaseMetrics, KpiError> {
     let mut customers: HashSet<&CustomerId> = HashSet::new();
     let mut orders = 0usize;
     let mut revenue = Decimal::ZERO;
-    let overflow = || KpiError::InvalidInput {
-        name: "revenue",
-        value: "sum".into(),
-        reason: "does not fit a decimal",
-    };
+    let overflow = || KpiError::Overflow("the net revenue");
     for t in ledger.transactions() {
         if !period.contains(t.date()) {
             continue;
@@ -421,7 +480,11 @@ pub struct Nps {
 }
 
 /// NPS over the feedback records dated in `period` that carry a recommend score (every response
-/// counts, a customer answering twice counts twice). Error: no such response.
+/// counts, a customer answering twice counts twice).
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no feedback in the period carries a recommend score.
 pub fn net_promoter_score(feedback: &[Feedback], period: Period) -> Result<Nps, KpiError> {
     let (mut p, mut n, mut d) = (0usize, 0usize, 0usize);
     for score in feedback
@@ -464,7 +527,11 @@ pub struct Satisfaction {
 }
 
 /// Mean satisfaction over the feedback records dated in `period` that carry a satisfaction
-/// score. Error: no such response.
+/// score.
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no feedback in the period carries a satisfaction score.
 pub fn satisfaction(feedback: &[Feedback], period: Period) -> Result<Satisfaction, KpiError> {
     let scores: Vec<_> = feedback
         .iter()
@@ -493,140 +560,9 @@ pub fn satisfaction(feedback: &[Feedback], period: Period) -> Result<Satisfactio
     })
 }
 
-/// How concentrated value is across customers: top-x% shares, the Gini coefficient and the
-/// Lorenz curve.
-///
-/// Customers are equal units of mass, so the Lorenz curve L(p) (the share of value held by the
-/// poorest fraction p of customers) is the piecewise-linear curve through (i/n, share of the i
-/// smallest values); the top-x% share is 1 − L(1 − x), which is defined for any x and n (a single
-/// customer's top 20% holds 20%). Gini = 1 − 2·∫L = (2 Σ i·v₍ᵢ₎)/(n Σ v) − (n + 1)/n with
-/// ascending values, 0 when all values are equal.
-///
-/// ```
-/// use customer_assets::kpi::Concentration;
-/// let c = Concentration::new(&[0.0, 0.0, 0.0, 10.0])?;
-/// assert_eq!(c.top_share(0.25)?, 1.0);
-/// assert_eq!(c.gini(), 0.75);
-/// # Ok::<(), customer_assets::kpi::KpiError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct Concentration {
-    /// Cumulative shares at i/n, i = 0..=n.
-    cumulative: Vec<f64>,
-    gini: f64,
-}
-
-impl Concentration {
-    /// From per-customer values. Errors: empty, a value not finite or negative, a zero total.
-    pub fn new(values: &[f64]) -> Result<Self, KpiError> {
-        if values.is_empty() {
-            return Err(KpiError::Empty {
-                what: "customers",
-                kpi: "concentration",
-            });
-        }
-        if let Some(v) = values.iter().find(|v| !v.is_finite() || **v < 0.0) {
-            return Err(KpiError::InvalidInput {
-                name: "value",
-                value: v.to_string(),
-                reason: "must be finite and non-negative",
-            });
-        }
-        let mut sorted = values.to_vec();
-        sorted.sort_unstable_by(f64::total_cmp);
-        let total: f64 = sorted.iter().sum();
-        if total <= 0.0 {
-            return Err(KpiError::InvalidInput {
-                name: "total value",
-                value: total.to_string(),
-                reason: "must be positive to share it out",
-            });
-        }
-        let n = sorted.len() as f64;
-        let mut cumulative = Vec::with_capacity(sorted.len() + 1);
-        cumulative.push(0.0);
-        let mut acc = 0.0;
-        let mut weighted = 0.0;
-        for (i, v) in sorted.iter().enumerate() {
-            acc += v;
-            weighted += (i as f64 + 1.0) * v;
-            cumulative.push(acc / total);
-        }
-        let gini = (2.0 * weighted / (n * total) - (n + 1.0) / n).clamp(0.0, 1.0);
-        Ok(Concentration { cumulative, gini })
-    }
-
-    /// From money values.
-    pub fn from_amounts(values: &[Decimal]) -> Result<Self, KpiError> {
-        let v: Vec<f64> = values.iter().map(|d| to_f64(*d)).collect();
-        Concentration::new(&v)
-    }
-
-    /// Of total spend (first purchase included) across summarised customers.
-    pub fn of_spend(summaries: &Summaries) -> Result<Self, KpiError> {
-        let v: Vec<Decimal> = summaries.iter().map(|s| s.total_spend()).collect();
-        Concentration::from_amounts(&v)
-    }
-
-    /// Number of customers.
-    pub fn customers(&self) -> usize {
-        self.cumulative.len() - 1
-    }
-
-    /// L(p): share of value held by the poorest fraction `p` of customers.
-    pub fn lorenz_at(&self, p: f64) -> Result<f64, KpiError> {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(KpiError::InvalidInput {
-                name: "fraction",
-                value: p.to_string(),
-                reason: "must lie in 0..=1",
-            });
-        }
-        let n = self.customers() as f64;
-        let x = p * n;
-        let i = (x.floor() as usize).min(self.customers().saturating_sub(1));
-        let lo = self.cumulative.get(i).copied().unwrap_or(0.0);
-        let hi = self.cumulative.get(i + 1).copied().unwrap_or(1.0);
-        Ok(lo + (hi - lo) * (x - i as f64))
-    }
-
-    /// Share of value held by the top fraction `x` of customers (e.g. 0.2 for the top 20%).
-    pub fn top_share(&self, x: f64) -> Result<f64, KpiError> {
-        if !(0.0..=1.0).contains(&x) {
-            return Err(KpiError::InvalidInput {
-                name: "fraction",
-                value: x.to_string(),
-                reason: "must lie in 0..=1",
-            });
-        }
-        Ok(1.0 - self.lorenz_at(1.0 - x)?)
-    }
-
-    /// The Gini coefficient, 0 (equal) ..= 1 − 1/n (one customer holds everything).
-    pub fn gini(&self) -> f64 {
-        self.gini
-    }
-
-    /// Lorenz points (customer share, value share) from (0, 0) to (1, 1): all n + 1 when
-    /// `max_points` allows, else `max_points` (at least 2) evenly spaced in customer share.
-    pub fn lorenz_points(&self, max_points: usize) -> Vec<(f64, f64)> {
-        let n = self.customers();
-        let m = max_points.max(2);
-        if n < m {
-            return (0..=n).map(|i| (ratio(i, n), self.cumulative[i])).collect();
-        }
-        (0..m)
-            .map(|j| {
-                let i = j * n / (m - 1);
-                (ratio(i, n), self.cumulative[i])
-            })
-            .collect()
-    }
-}
-
 fn positive(name: &'static str, d: Decimal) -> Result<f64, KpiError> {
     if d <= Decimal::ZERO {
-        return Err(KpiError::InvalidInput {
+        return Err(KpiError::InvalidParameter {
             name,
             value: d.to_string(),
             reason: "must be positive",
@@ -636,7 +572,10 @@ fn positive(name: &'static str, d: Decimal) -> Result<f64, KpiError> {
 }
 
 /// CLV : CAC, the value of a customer per unit of acquisition cost (CLV may be negative).
-/// Error: CAC not positive.
+///
+/// # Errors
+///
+/// [`KpiError::InvalidParameter`] when `cac` is not positive.
 pub fn clv_to_cac(clv: Decimal, cac: Decimal) -> Result<f64, KpiError> {
     let cac = positive("cac", cac)?;
     Ok(to_f64(clv) / cac)
@@ -644,7 +583,12 @@ pub fn clv_to_cac(clv: Decimal, cac: Decimal) -> Result<f64, KpiError> {
 
 /// CAC payback: the number of periods of margin needed to recover the acquisition cost,
 /// CAC / (margin earned per customer per period); the caller states the period (a month, a
-/// week). Errors: CAC or margin not positive (a customer who earns nothing never pays back).
+/// week).
+///
+/// # Errors
+///
+/// [`KpiError::InvalidParameter`] when `cac` or `margin_per_period` is not positive (a customer who
+/// earns nothing never pays back).
 pub fn cac_payback_periods(cac: Decimal, margin_per_period: Decimal) -> Result<f64, KpiError> {
     let cac = positive("cac", cac)?;
     let margin = positive("margin_per_period", margin_per_period)?;
@@ -653,98 +597,32 @@ pub fn cac_payback_periods(cac: Decimal, margin_per_period: Decimal) -> Result<f
 
 /// Campaign ROI: (incremental value − cost) / cost, where the incremental value is what the
 /// touched customers are worth beyond what they would have been worth untouched (e.g. the CLV
-/// uplift against a control group). Error: cost not positive.
+/// uplift against a control group).
+///
+/// # Errors
+///
+/// [`KpiError::InvalidParameter`] when `cost` is not positive.
 pub fn campaign_roi(cost: Decimal, incremental_value: Decimal) -> Result<f64, KpiError> {
     let c = positive("cost", cost)?;
     Ok((to_f64(incremental_value) - c) / c)
 }
 
-/// The share of value held by a top fraction of customers.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct TopShare {
-    /// The top fraction of customers (0.2 for the top 20%).
-    pub top: f64,
-    /// The share of value they hold.
-    pub share: f64,
-}
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
 
-/// A standard KPI set of a ledger at an end date, as `clv kpi` prints it.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct KpiReport {
-    /// The current period: `period_days` days ending at the end date.
-    pub period: Period,
-    /// The period of the same length before it.
-    pub previous_period: Period,
-    /// Retention from the previous to the current period.
-    pub retention: Option<Retention>,
-    /// Orders, AOV and revenue in the current period.
-    pub current: Option<PurchaseMetrics>,
-    /// Orders, AOV and revenue from the first purchase through the end date.
-    pub to_date: PurchaseMetrics,
-    /// Share of customers with a repeat purchase by the end date (day grain).
-    pub repeat_purchase_rate: f64,
-    /// Share of spend of the top 1%, 10% and 20% of customers (by spend to date).
-    pub top_shares: Vec<TopShare>,
-    /// Gini of spend to date.
-    pub gini: f64,
-    /// Monthly acquisition cohorts.
-    pub cohorts: CohortMatrix,
-    /// NPS in the current period, when the ledger has recommend answers there.
-    pub nps: Option<Nps>,
-    /// Satisfaction in the current period, when the ledger has scores there.
-    pub satisfaction: Option<Satisfaction>,
-}
-
-impl KpiReport {
-    /// Computes the report: retention between the `period_days` days ending at `end` and the
-    /// same length before; purchase metrics for that period and to date; the repeat-purchase rate
-    /// and spend concentration over all purchases through `end`; monthly cohorts. Errors: no
-    /// purchase on or before `end`; `period_days` = 0.
-    pub fn new(ledger: &Ledger, end: NaiveDate, period_days: u32) -> Result<Self, KpiError> {
-        let period = Period::ending(end, period_days)?;
-        let previous_period = period.preceding()?;
-        let first = ledger
-            .transactions()
-            .iter()
-            .filter(|t| t.kind() == TransactionKind::Purchase && t.date() <= end)
-            .map(|t| t.date())
-            .min()
-            .ok_or(KpiError::Empty {
-                what: "purchases",
-                kpi: "the KPI report",
-            })?;
-        let to_date = purchase_metrics(ledger, Period::new(first, end)?)?;
-        let summaries = ledger
-            .summarize((end, crate::time::TimeUnit::DAYS))
-            .map_err(|e| KpiError::InvalidInput {
-                name: "ledger",
-                value: e.to_string(),
-                reason: "could not be summarised",
-            })?;
-        let concentration = Concentration::of_spend(&summaries)?;
-        let top_shares = [0.01, 0.1, 0.2]
-            .iter()
-            .map(|&x| {
-                Ok(TopShare {
-                    top: x,
-                    share: concentration.top_share(x)?,
-                })
-            })
-            .collect::<Result<Vec<_>, KpiError>>()?;
-        Ok(KpiReport {
-            period,
-            previous_period,
-            retention: retention(ledger, previous_period, period).ok(),
-            current: purchase_metrics(ledger, period).ok(),
-            to_date,
-            repeat_purchase_rate: repeat_purchase_rate(&summaries)?,
-            top_shares,
-            gini: concentration.gini(),
-            cohorts: cohort_retention(ledger, CohortGrain::Months, end)?,
-            nps: net_promoter_score(ledger.feedback(), period).ok(),
-            satisfaction: satisfaction(ledger.feedback(), period).ok(),
-        })
+    #[test]
+    fn periods_from_json_are_checked_and_valid_ones_round_trip() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+        let p = Period::new(day(1, 1), day(1, 31)).unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Period>(&json).unwrap(), p);
+        let want = Period::new(day(2, 1), day(1, 31)).unwrap_err();
+        let err = serde_json::from_str::<Period>(r#"{"start":"2024-02-01","end":"2024-01-31"}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(&want.to_string()),
+            "{err} vs {want}"
+        );
     }
 }

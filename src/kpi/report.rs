@@ -1,0 +1,94 @@
+//! The standard KPI set of a ledger at an end date.
+
+use chrono::NaiveDate;
+
+use super::{
+    cohort_retention, net_promoter_score, purchase_metrics, repeat_purchase_rate, retention,
+    satisfaction, CohortGrain, CohortMatrix, Concentration, KpiError, Nps, Period, PurchaseMetrics,
+    Retention, Satisfaction, TopShare,
+};
+use crate::ledger::Ledger;
+use crate::records::TransactionKind;
+
+/// A standard KPI set of a ledger at an end date, as `clv kpi` prints it.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct KpiReport {
+    /// The current period: `period_days` days ending at the end date.
+    pub period: Period,
+    /// The period of the same length before it.
+    pub previous_period: Period,
+    /// Retention from the previous to the current period.
+    pub retention: Option<Retention>,
+    /// Orders, AOV and revenue in the current period.
+    pub current: Option<PurchaseMetrics>,
+    /// Orders, AOV and revenue from the first purchase through the end date.
+    pub to_date: PurchaseMetrics,
+    /// Share of customers with a repeat purchase by the end date (day grain).
+    pub repeat_purchase_rate: f64,
+    /// Share of spend of the top 1%, 10% and 20% of customers (by spend to date).
+    pub top_shares: Vec<TopShare>,
+    /// Gini of spend to date.
+    pub gini: f64,
+    /// Monthly acquisition cohorts.
+    pub cohorts: CohortMatrix,
+    /// NPS in the current period, when the ledger has recommend answers there.
+    pub nps: Option<Nps>,
+    /// Satisfaction in the current period, when the ledger has scores there.
+    pub satisfaction: Option<Satisfaction>,
+}
+
+impl KpiReport {
+    /// Computes the report: retention between the `period_days` days ending at `end` and the
+    /// same length before; purchase metrics for that period and to date; the repeat-purchase rate
+    /// and spend concentration over all purchases through `end`; monthly cohorts. Retention,
+    /// the current period's metrics, NPS and satisfaction are left out when they cannot be
+    /// computed (nobody bought in the previous period, no response).
+    ///
+    /// # Errors
+    ///
+    /// [`KpiError::Empty`] when no purchase falls on or before `end` (or none counts after its
+    /// returns); [`KpiError::InvalidParameter`] when `period_days` is 0 or the spend to date cannot
+    /// be shared out (a customer's net spend negative, a total of zero); [`KpiError::Summary`] when
+    /// the ledger cannot be summarised (a return with no purchase before it);
+    /// [`KpiError::Overflow`] or [`KpiError::DateOutOfRange`] at the limits of decimals and dates.
+    pub fn new(ledger: &Ledger, end: NaiveDate, period_days: u32) -> Result<Self, KpiError> {
+        let period = Period::ending(end, period_days)?;
+        let previous_period = period.preceding()?;
+        let first = ledger
+            .transactions()
+            .iter()
+            .filter(|t| t.kind() == TransactionKind::Purchase && t.date() <= end)
+            .map(|t| t.date())
+            .min()
+            .ok_or(KpiError::Empty {
+                what: "purchases",
+                kpi: "the KPI report",
+            })?;
+        let to_date = purchase_metrics(ledger, Period::new(first, end)?)?;
+        let summaries = ledger.summarize((end, crate::time::TimeUnit::DAYS))?;
+        let concentration = Concentration::of_spend(&summaries)?;
+        let top_shares = [0.01, 0.1, 0.2]
+            .iter()
+            .map(|&x| {
+                Ok(TopShare {
+                    top: x,
+                    share: concentration.top_share(x)?,
+                })
+            })
+            .collect::<Result<Vec<_>, KpiError>>()?;
+        Ok(KpiReport {
+            period,
+            previous_period,
+            retention: retention(ledger, previous_period, period).ok(),
+            current: purchase_metrics(ledger, period).ok(),
+            to_date,
+            repeat_purchase_rate: repeat_purchase_rate(&summaries)?,
+            top_shares,
+            gini: concentration.gini(),
+            cohorts: cohort_retention(ledger, CohortGrain::Months, end)?,
+            nps: net_promoter_score(ledger.feedback(), period).ok(),
+            satisfaction: satisfaction(ledger.feedback(), period).ok(),
+        })
+    }
+}

@@ -1,0 +1,562 @@
+//! The replay engine: one member's records, in canonical order, applied day by day to the
+//! programme's rules.
+
+use std::collections::VecDeque;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::records::{CustomerId, Transaction, TransactionKind};
+
+use super::error::LoyaltyError;
+use super::ladder::{Metric, QualifyingMetric};
+use super::points::{PointsAccount, Redemption};
+use super::rules::Programme;
+use super::status::{MemberStatus, PendingDowngrade, Replay, TierChangeReason, TierEvent};
+use super::window::{add_days, QualificationWindow, WindowError};
+
+/// A member's lock, checked: the tier's position in the ladder, the first day, the first day after.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LockSpan {
+    pub(super) tier: usize,
+    pub(super) from: NaiveDate,
+    pub(super) until: NaiveDate,
+}
+
+/// What a replay applies: the programme, the custom metric its ladder may name, and the horizon
+/// of "points expiring within".
+#[derive(Clone, Copy)]
+pub(super) struct Rules<'e> {
+    pub(super) programme: &'e Programme,
+    pub(super) custom: Option<&'e dyn QualifyingMetric>,
+    pub(super) horizon_days: u32,
+}
+
+/// A purchase remembered so that returns can claw its points back and take back what it added
+/// to the qualifying value.
+#[derive(Debug, Clone, Copy)]
+struct PurchaseRecord {
+    amount: Decimal,
+    refunded: Decimal,
+    variable: u64,
+    bonus: u64,
+    clawed: u64,
+    lot: Option<usize>,
+    /// What the purchase still adds to the qualifying value of the window it counts in (net of
+    /// what returns have taken back).
+    counted: Decimal,
+    /// The qualification period it counts in (periodic windows).
+    period: u64,
+    /// The absolute position of its entry in the rolling window (rolling windows).
+    entry: usize,
+}
+
+/// Replays one member's sorted records day by day: reviews, locks, grace periods, transactions,
+/// redemptions.
+pub(super) struct Engine<'e> {
+    rules: Rules<'e>,
+    customer: CustomerId,
+    joined: NaiveDate,
+    tier: usize,
+    since: NaiveDate,
+    rolling: VecDeque<(NaiveDate, Decimal)>,
+    /// Entries dropped from the front of `rolling` so far (absolute position of its front).
+    evicted: usize,
+    window_sum: Decimal,
+    /// The current qualification period of a periodic window (counts the restarts).
+    period: u64,
+    anchor: NaiveDate,
+    next_review: NaiveDate,
+    grace: Option<(NaiveDate, usize)>,
+    lock: Option<(usize, NaiveDate)>,
+    points: PointsAccount,
+    purchases: Vec<PurchaseRecord>,
+    orders: u64,
+    events: Vec<TierEvent>,
+}
+
+impl<'e> Engine<'e> {
+    pub(super) fn new(
+        rules: Rules<'e>,
+        customer: CustomerId,
+        joined: NaiveDate,
+        capacity: usize,
+    ) -> Result<Self, LoyaltyError> {
+        let p = rules.programme;
+        let next_review = p.window().next_review(joined, joined, joined)?;
+        let base = p.ladder().name(0);
+        Ok(Engine {
+            rules,
+            points: PointsAccount::with_capacity(customer.clone(), capacity),
+            customer,
+            joined,
+            tier: 0,
+            since: joined,
+            rolling: if p.window().is_periodic() {
+                VecDeque::new()
+            } else {
+                VecDeque::with_capacity(capacity)
+            },
+            evicted: 0,
+            window_sum: Decimal::ZERO,
+            period: 0,
+            anchor: joined,
+            next_review,
+            grace: None,
+            lock: None,
+            purchases: Vec::with_capacity(capacity),
+            orders: 0,
+            events: vec![TierEvent {
+                date: joined,
+                from: None,
+                to: base,
+                to_index: 0,
+                reason: TierChangeReason::Joined,
+            }],
+        })
+    }
+
+    fn programme(&self) -> &'e Programme {
+        self.rules.programme
+    }
+
+    pub(super) fn run(
+        &mut self,
+        txns: &[&Transaction],
+        reds: &[&Redemption],
+        locks: &[LockSpan],
+        as_of: NaiveDate,
+    ) -> Result<(), LoyaltyError> {
+        let (mut ti, mut ri, mut li) = (0, 0, 0);
+        // Locks that ended before the membership began play no part.
+        while locks.get(li).is_some_and(|l| l.until <= self.joined) {
+            li += 1;
+        }
+        loop {
+            let mut day = self.next_review;
+            let mut consider = |d: Option<NaiveDate>| {
+                if let Some(d) = d {
+                    day = day.min(d);
+                }
+            };
+            consider(txns.get(ti).map(|t| t.date()));
+            consider(reds.get(ri).map(|r| r.date));
+            consider(locks.get(li).map(|l| l.from.max(self.joined)));
+            consider(self.lock.map(|(_, until)| until));
+            consider(self.grace.map(|(until, _)| until));
+            if day > as_of {
+                break;
+            }
+            self.start_of_day(day, locks, &mut li)?;
+            while let Some(t) = txns.get(ti).filter(|t| t.date() == day) {
+                self.transaction(t)?;
+                ti += 1;
+            }
+            while let Some(r) = reds.get(ri).filter(|r| r.date == day) {
+                self.points.redeem(day, r.points)?;
+                ri += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, date: NaiveDate, to: usize, reason: TierChangeReason) {
+        let ladder = self.programme().ladder();
+        self.events.push(TierEvent {
+            date,
+            from: Some(ladder.name(self.tier)),
+            to: ladder.name(to),
+            to_index: to,
+            reason,
+        });
+        if to != self.tier {
+            self.tier = to;
+            self.since = date;
+        }
+    }
+
+    /// Starts a new qualification period on `day` (the tier-anniversary window restarts at every
+    /// tier change).
+    fn restart_tier_year(&mut self, day: NaiveDate) -> Result<(), LoyaltyError> {
+        if self.programme().window() == QualificationWindow::TierAnniversary {
+            self.new_period(day);
+            self.next_review = self
+                .programme()
+                .window()
+                .next_review(day, self.joined, day)?;
+        }
+        Ok(())
+    }
+
+    fn change_tier(
+        &mut self,
+        day: NaiveDate,
+        to: usize,
+        reason: TierChangeReason,
+    ) -> Result<(), LoyaltyError> {
+        self.event(day, to, reason);
+        self.restart_tier_year(day)
+    }
+
+    fn start_of_day(
+        &mut self,
+        day: NaiveDate,
+        locks: &[LockSpan],
+        li: &mut usize,
+    ) -> Result<(), LoyaltyError> {
+        if let Some((tier, until)) = self.lock {
+            if until <= day {
+                self.lock = None;
+                self.event(day, tier, TierChangeReason::LockEnded);
+                self.restart_tier_year(day)?;
+                // The day's transactions are still to come: use the value at the start of the day.
+                self.check_upgrade(day, day.pred_opt().unwrap_or(day))?;
+            }
+        }
+        while let Some(l) = locks.get(*li).filter(|l| l.from.max(self.joined) <= day) {
+            *li += 1;
+            if l.until <= day {
+                continue;
+            }
+            self.lock = Some((l.tier, l.until));
+            self.grace = None;
+            self.change_tier(
+                day,
+                l.tier,
+                TierChangeReason::LockStarted { until: l.until },
+            )?;
+        }
+        if let Some((until, target)) = self.grace {
+            if until <= day {
+                self.grace = None;
+                if self.lock.is_none() && target < self.tier {
+                    self.change_tier(day, target, TierChangeReason::GraceExpired)?;
+                }
+            }
+        }
+        while self.next_review <= day {
+            let review = self.next_review;
+            self.review(review)?;
+        }
+        Ok(())
+    }
+
+    fn review(&mut self, e: NaiveDate) -> Result<(), LoyaltyError> {
+        let window = self.programme().window();
+        let value = match window {
+            QualificationWindow::Rolling { days, .. } => {
+                self.evict_before(e, days);
+                self.window_sum
+            }
+            _ => self.window_sum,
+        };
+        if self.lock.is_none() {
+            let ladder = self.programme().ladder();
+            let downgrades = self.programme().downgrades();
+            let earned = ladder.bucket(value);
+            let target = downgrades.target(self.tier, earned);
+            if let Some((_, pending)) = self.grace {
+                if target >= self.tier {
+                    self.grace = None;
+                    self.event(
+                        e,
+                        self.tier,
+                        TierChangeReason::Requalified {
+                            qualifying_value: value,
+                        },
+                    );
+                } else if target < pending {
+                    self.grace = self.grace.map(|(until, _)| (until, target));
+                }
+            } else if target > self.tier {
+                let threshold = ladder.threshold(target);
+                self.event(
+                    e,
+                    target,
+                    TierChangeReason::Upgrade {
+                        qualifying_value: value,
+                        threshold,
+                    },
+                );
+            } else if target < self.tier {
+                if downgrades.grace_days > 0 {
+                    let until =
+                        add_days(e, downgrades.grace_days).ok_or(WindowError::DateOutOfRange(e))?;
+                    self.grace = Some((until, target));
+                    let reason = TierChangeReason::GraceStarted {
+                        until,
+                        target: ladder.name(target),
+                        qualifying_value: value,
+                    };
+                    self.event(e, self.tier, reason);
+                } else {
+                    let reason = TierChangeReason::Downgrade {
+                        policy: downgrades.policy,
+                        qualifying_value: value,
+                        earned: ladder.name(earned),
+                    };
+                    self.event(e, target, reason);
+                }
+            }
+        }
+        if window.is_periodic() {
+            self.new_period(e);
+        }
+        self.next_review = window.next_review(e, self.joined, self.anchor)?;
+        Ok(())
+    }
+
+    /// Starts a new period of a periodic window on `day`: what was bought before no longer
+    /// counts, and neither do its returns.
+    fn new_period(&mut self, day: NaiveDate) {
+        self.window_sum = Decimal::ZERO;
+        self.period = self.period.wrapping_add(1);
+        self.anchor = day;
+    }
+
+    /// Keeps the rolling-window contributions of the `days` days before `end` (dates ≥ `end −
+    /// days`), the window as it stands at the start of day `end`.
+    fn evict_before(&mut self, end: NaiveDate, days: u32) {
+        let Some(cutoff) = end.checked_sub_days(chrono::Days::new(u64::from(days))) else {
+            return;
+        };
+        while let Some(&(d, c)) = self.rolling.front() {
+            if d >= cutoff {
+                break;
+            }
+            self.window_sum -= c;
+            self.rolling.pop_front();
+            self.evicted += 1;
+        }
+    }
+
+    /// The qualifying value at the end of `day`.
+    fn current_value(&mut self, day: NaiveDate) -> Decimal {
+        if let QualificationWindow::Rolling { days, .. } = self.programme().window() {
+            // The window of day d is (d − days, d], i.e. dates ≥ (d + 1) − days.
+            if let Some(next) = day.succ_opt() {
+                self.evict_before(next, days);
+            }
+        }
+        self.window_sum
+    }
+
+    /// Upgrades on `day` if the value at the end of `value_day` reaches a higher tier; ends a
+    /// grace period if it reaches the tier held.
+    fn check_upgrade(&mut self, day: NaiveDate, value_day: NaiveDate) -> Result<(), LoyaltyError> {
+        if self.lock.is_some() {
+            return Ok(());
+        }
+        let value = self.current_value(value_day);
+        let ladder = self.programme().ladder();
+        let reached = ladder.bucket(value);
+        if reached > self.tier {
+            self.grace = None;
+            let threshold = ladder.threshold(reached);
+            self.change_tier(
+                day,
+                reached,
+                TierChangeReason::Upgrade {
+                    qualifying_value: value,
+                    threshold,
+                },
+            )?;
+        } else if self.grace.is_some() && value >= ladder.threshold(self.tier) {
+            self.grace = None;
+            self.event(
+                day,
+                self.tier,
+                TierChangeReason::Requalified {
+                    qualifying_value: value,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn transaction(&mut self, t: &Transaction) -> Result<(), LoyaltyError> {
+        let day = t.date();
+        if day < self.joined {
+            return Err(LoyaltyError::BeforeMembership {
+                customer: self.customer.clone(),
+                record: t.describe(),
+                joined: self.joined,
+            });
+        }
+        let metric = self.programme().ladder().metric();
+        let custom_metric = self.rules.custom;
+        let custom = |name: &String| match custom_metric {
+            Some(m) => Ok(m.contribution(t)),
+            None => Err(LoyaltyError::MissingCustomMetric(name.clone())),
+        };
+        let contribution = match t.kind() {
+            TransactionKind::Purchase => {
+                let points = self.purchase_points(day, t.amount())?;
+                let contribution = match metric {
+                    Metric::PointsEarned => points,
+                    Metric::Custom(name) => custom(name)?,
+                    m => m.simple_contribution(t).unwrap_or_default(),
+                };
+                if let Some(p) = self.purchases.last_mut() {
+                    p.counted = contribution;
+                }
+                contribution
+            }
+            TransactionKind::Return => {
+                // What the return takes back from purchases still counting has been taken off
+                // the window already; only the rest counts on the return's own date.
+                let unmatched = self.net_return(day, t.amount())?;
+                match metric {
+                    Metric::Spend => -unmatched,
+                    Metric::Custom(name) => custom(name)?,
+                    Metric::PointsEarned | Metric::Orders => Decimal::ZERO,
+                }
+            }
+        };
+        self.window_sum = self
+            .window_sum
+            .checked_add(contribution)
+            .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
+        if !self.programme().window().is_periodic() {
+            self.rolling.push_back((day, contribution));
+        }
+        self.check_upgrade(day, day)
+    }
+
+    fn purchase_points(
+        &mut self,
+        day: NaiveDate,
+        amount: Decimal,
+    ) -> Result<Decimal, LoyaltyError> {
+        let rules = self.programme().points();
+        let ladder = self.programme().ladder();
+        let tier_multiplier = ladder
+            .tier(self.tier)
+            .map(|t| rules.tier_multiplier(t.name()))
+            .unwrap_or(Decimal::ONE);
+        let (variable, bonus) =
+            rules.purchase_points(day, amount, tier_multiplier, self.orders == 0)?;
+        self.orders += 1;
+        let total = variable.saturating_add(bonus);
+        let out_of_range = || LoyaltyError::Window(WindowError::DateOutOfRange(day));
+        let lot = if total > 0 {
+            let spendable = rules.spendable_on(day).ok_or_else(out_of_range)?;
+            let expires = rules.expires_on(day).ok_or_else(out_of_range)?;
+            Some(self.points.credit(day, spendable, expires, total))
+        } else {
+            None
+        };
+        self.purchases.push(PurchaseRecord {
+            amount,
+            refunded: Decimal::ZERO,
+            variable,
+            bonus,
+            clawed: 0,
+            lot,
+            // Set by the caller, which knows the ladder's metric.
+            counted: Decimal::ZERO,
+            period: self.period,
+            // Where `transaction` is about to push its entry (rolling windows).
+            entry: self.evicted + self.rolling.len(),
+        });
+        Ok(Decimal::from(total))
+    }
+
+    /// Nets a return against the latest purchases not yet refunded and claws their points back
+    /// in proportion to the amount refunded (rounded with the programme's rounding; a purchase
+    /// refunded in full loses all its points, bonus included). For spend and points-earned
+    /// ladders, each purchase also loses what the return takes back from its contribution to
+    /// the qualifying value (the amount refunded, or the points clawed back); that lowers the
+    /// current window only while the purchase still counts in it. Returns the amount that found
+    /// no purchase to net against.
+    fn net_return(&mut self, day: NaiveDate, amount: Decimal) -> Result<Decimal, LoyaltyError> {
+        let rounding = self.programme().points().rounding;
+        let metric = self.programme().ladder().metric();
+        let periodic = self.programme().window().is_periodic();
+        let mut left = amount;
+        for p in self.purchases.iter_mut().rev() {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            let open = p.amount - p.refunded;
+            if open <= Decimal::ZERO {
+                continue;
+            }
+            let share = left.min(open);
+            left -= share;
+            p.refunded += share;
+            let owed = if p.refunded >= p.amount {
+                p.variable.saturating_add(p.bonus)
+            } else {
+                let fraction = p.refunded / p.amount;
+                use rust_decimal::prelude::ToPrimitive;
+                rounding
+                    .apply(Decimal::from(p.variable) * fraction)
+                    .to_u64()
+                    .unwrap_or(p.variable)
+                    .min(p.variable)
+            };
+            let claw = owed.saturating_sub(p.clawed);
+            p.clawed = p.clawed.saturating_add(claw);
+            if claw > 0 {
+                self.points.claw_back(day, claw, p.lot);
+            }
+            let taken = match metric {
+                Metric::Spend => share,
+                Metric::PointsEarned => Decimal::from(claw),
+                Metric::Orders | Metric::Custom(_) => Decimal::ZERO,
+            }
+            .min(p.counted);
+            if taken <= Decimal::ZERO {
+                continue;
+            }
+            p.counted -= taken;
+            let counts = if periodic {
+                p.period == self.period
+            } else if let Some(entry) = p
+                .entry
+                .checked_sub(self.evicted)
+                .and_then(|i| self.rolling.get_mut(i))
+            {
+                entry.1 -= taken;
+                true
+            } else {
+                false
+            };
+            if counts {
+                self.window_sum = self
+                    .window_sum
+                    .checked_sub(taken)
+                    .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
+            }
+        }
+        Ok(left)
+    }
+
+    pub(super) fn finish(mut self, as_of: NaiveDate) -> Replay {
+        let value = self.current_value(as_of);
+        self.points.expire_until(as_of);
+        let ladder = self.programme().ladder();
+        let status = MemberStatus {
+            customer: self.customer.clone(),
+            as_of,
+            joined: self.joined,
+            tier: ladder.name(self.tier),
+            tier_index: self.tier,
+            since: self.since,
+            qualifying_value: value,
+            next_tier: ladder.tier(self.tier + 1).map(|t| t.name_arc().clone()),
+            to_next_tier: ladder
+                .next_threshold(self.tier)
+                .map(|t| (t - value).max(Decimal::ZERO)),
+            next_evaluation: self.next_review,
+            pending_downgrade: self.grace.map(|(on, to)| PendingDowngrade {
+                on,
+                to: ladder.name(to),
+            }),
+            locked_until: self.lock.map(|(_, until)| until),
+            points: self.points.status(as_of, self.rules.horizon_days),
+        };
+        Replay::new(status, self.events, self.points)
+    }
+}

@@ -1,0 +1,352 @@
+//! Transactions: purchases and returns.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+
+use super::{CustomerId, RecordError};
+
+/// Whether a transaction is a purchase or gives money back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum TransactionKind {
+    /// A purchase.
+    Purchase,
+    /// A return or refund; its amount is the (positive) sum given back.
+    Return,
+}
+
+/// One transaction: a purchase or a return.
+///
+/// The amount is never negative: a return is a [`TransactionKind::Return`] with the positive sum
+/// refunded. The moment is a date-time; a date-only transaction sits at midnight.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::{CustomerId, Transaction};
+/// use rust_decimal::Decimal;
+/// let day = NaiveDate::from_ymd_opt(2024, 3, 1).ok_or("bad date")?;
+/// let t = Transaction::purchase(CustomerId::from(7u64), day, Decimal::new(1999, 2))?
+///     .with_id("order-1")?
+///     .with_quantity(2)?;
+/// assert_eq!(t.amount().to_string(), "19.99");
+/// assert!(Transaction::purchase(CustomerId::from(7u64), day, Decimal::new(-1, 0)).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "TransactionRaw"))]
+pub struct Transaction {
+    customer: CustomerId,
+    at: NaiveDateTime,
+    amount: Decimal,
+    kind: TransactionKind,
+    quantity: Option<u32>,
+    id: Option<Arc<str>>,
+}
+
+/// The serialized form of a [`Transaction`], checked by its constructors on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct TransactionRaw {
+    customer: CustomerId,
+    at: NaiveDateTime,
+    amount: Decimal,
+    kind: TransactionKind,
+    quantity: Option<u32>,
+    id: Option<String>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<TransactionRaw> for Transaction {
+    type Error = RecordError;
+    fn try_from(raw: TransactionRaw) -> Result<Self, RecordError> {
+        let mut t = Transaction::new(raw.customer, raw.at, raw.amount, raw.kind)?;
+        // The id first, so that a later error names the record by it.
+        if let Some(id) = raw.id {
+            t = t.with_id(&id)?;
+        }
+        if let Some(quantity) = raw.quantity {
+            t = t.with_quantity(quantity)?;
+        }
+        Ok(t)
+    }
+}
+
+impl Transaction {
+    /// A purchase on a calendar day.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::NegativeAmount`] for a negative amount (a return carries the positive sum
+    /// refunded).
+    pub fn purchase(
+        customer: CustomerId,
+        date: NaiveDate,
+        amount: Decimal,
+    ) -> Result<Self, RecordError> {
+        Self::new(
+            customer,
+            date.and_time(chrono::NaiveTime::MIN),
+            amount,
+            TransactionKind::Purchase,
+        )
+    }
+
+    /// A return (refund) of `amount` on a calendar day.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::NegativeAmount`] for a negative amount (a return carries the positive sum
+    /// refunded).
+    pub fn refund(
+        customer: CustomerId,
+        date: NaiveDate,
+        amount: Decimal,
+    ) -> Result<Self, RecordError> {
+        Self::new(
+            customer,
+            date.and_time(chrono::NaiveTime::MIN),
+            amount,
+            TransactionKind::Return,
+        )
+    }
+
+    /// A transaction at an exact moment.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::NegativeAmount`] for a negative amount (a return carries the positive sum
+    /// refunded).
+    pub fn new(
+        customer: CustomerId,
+        at: NaiveDateTime,
+        amount: Decimal,
+        kind: TransactionKind,
+    ) -> Result<Self, RecordError> {
+        let t = Transaction {
+            customer,
+            at,
+            amount,
+            kind,
+            quantity: None,
+            id: None,
+        };
+        if amount.is_sign_negative() && !amount.is_zero() {
+            return Err(RecordError::NegativeAmount {
+                record: t.describe(),
+                amount,
+            });
+        }
+        Ok(t)
+    }
+
+    /// Parses a money amount given as text (for readers of CSV and other text sources), naming
+    /// `record` in the error when it does not fit a [`Decimal`].
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::AmountDoesNotFit`] when the text is not a decimal number (plain or
+    /// scientific) that fits a [`Decimal`].
+    pub fn parse_amount(text: &str, record: &str) -> Result<Decimal, RecordError> {
+        let trimmed = text.trim();
+        let parsed = trimmed
+            .parse::<Decimal>()
+            .or_else(|_| Decimal::from_scientific(trimmed));
+        parsed.map_err(|_| RecordError::AmountDoesNotFit {
+            record: record.to_string(),
+            text: text.to_string(),
+        })
+    }
+
+    /// Converts an `f64` amount, naming `record` in the error when it is not finite or too large.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::AmountDoesNotFit`] when `value` is not finite or too large for a [`Decimal`].
+    pub fn amount_from_f64(value: f64, record: &str) -> Result<Decimal, RecordError> {
+        Decimal::from_f64_retain(value)
+            .filter(|_| value.is_finite())
+            .map(|d| d.round_dp(10))
+            .ok_or_else(|| RecordError::AmountDoesNotFit {
+                record: record.to_string(),
+                text: value.to_string(),
+            })
+    }
+
+    /// Attaches a transaction id (used to drop exact duplicates across sources).
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::EmptyTransactionId`] when the id is empty or only white space.
+    pub fn with_id(mut self, id: &str) -> Result<Self, RecordError> {
+        if id.trim().is_empty() {
+            return Err(RecordError::EmptyTransactionId {
+                record: self.describe(),
+            });
+        }
+        self.id = Some(Arc::from(id.trim()));
+        Ok(self)
+    }
+
+    /// Attaches the number of items.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::ZeroQuantity`] for a quantity of 0.
+    pub fn with_quantity(mut self, quantity: u32) -> Result<Self, RecordError> {
+        if quantity == 0 {
+            return Err(RecordError::ZeroQuantity {
+                record: self.describe(),
+            });
+        }
+        self.quantity = Some(quantity);
+        Ok(self)
+    }
+
+    /// The customer who transacted.
+    pub fn customer(&self) -> &CustomerId {
+        &self.customer
+    }
+    /// The moment of the transaction (midnight for date-only records).
+    pub fn at(&self) -> NaiveDateTime {
+        self.at
+    }
+    /// The calendar day of the transaction.
+    pub fn date(&self) -> NaiveDate {
+        self.at.date()
+    }
+    /// The amount (never negative).
+    pub fn amount(&self) -> Decimal {
+        self.amount
+    }
+    /// The amount with the sign of its effect on revenue: negative for returns.
+    pub fn signed_amount(&self) -> Decimal {
+        match self.kind {
+            TransactionKind::Purchase => self.amount,
+            TransactionKind::Return => -self.amount,
+        }
+    }
+    /// Purchase or return.
+    pub fn kind(&self) -> TransactionKind {
+        self.kind
+    }
+    /// Number of items, when known.
+    pub fn quantity(&self) -> Option<u32> {
+        self.quantity
+    }
+    /// The transaction id, when known.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// A short description naming the record in errors: id if present, else customer and moment.
+    pub fn describe(&self) -> String {
+        match &self.id {
+            Some(id) => format!("{id:?} (customer {}, {})", self.customer, self.at),
+            None => format!("of customer {} at {}", self.customer, self.at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn negative_amounts_are_rejected_with_the_record_named() {
+        let err = Transaction::purchase(
+            CustomerId::from(5u64),
+            day(2024, 1, 2),
+            Decimal::NEGATIVE_ONE,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("customer 5"), "{err}");
+    }
+
+    #[test]
+    fn amounts_that_do_not_fit_are_errors() {
+        assert!(Transaction::parse_amount("12.50", "line 2").is_ok());
+        let err = Transaction::parse_amount("1e40", "line 3").unwrap_err();
+        assert!(err.to_string().contains("line 3"), "{err}");
+        assert!(Transaction::parse_amount("abc", "line 4").is_err());
+        assert!(Transaction::amount_from_f64(f64::NAN, "x").is_err());
+        assert!(Transaction::amount_from_f64(1e30, "x").is_err());
+        assert_eq!(
+            Transaction::amount_from_f64(2.5, "x").unwrap(),
+            Decimal::new(25, 1)
+        );
+    }
+
+    #[test]
+    fn quantity_and_transaction_id_are_validated() {
+        let t =
+            Transaction::purchase(CustomerId::from(5u64), day(2024, 1, 2), Decimal::ONE).unwrap();
+        assert!(matches!(
+            t.clone().with_quantity(0),
+            Err(RecordError::ZeroQuantity { .. })
+        ));
+        assert!(matches!(
+            t.with_id(" "),
+            Err(RecordError::EmptyTransactionId { .. })
+        ));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_is_checked_by_the_constructors_and_valid_json_round_trips() {
+        let t = Transaction::purchase(
+            CustomerId::from(5u64),
+            day(2024, 1, 2),
+            Decimal::new(1999, 2),
+        )
+        .unwrap()
+        .with_id("o-1")
+        .unwrap()
+        .with_quantity(2)
+        .unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Transaction>(&json).unwrap(), t);
+        let refund = Transaction::refund(
+            CustomerId::new("ann").unwrap(),
+            day(2024, 1, 3),
+            Decimal::ONE,
+        )
+        .unwrap();
+        let json = serde_json::to_string(&refund).unwrap();
+        assert_eq!(serde_json::from_str::<Transaction>(&json).unwrap(), refund);
+
+        let record = |amount: &str, quantity: &str, id: &str| {
+            format!(
+                r#"{{"customer":5,"at":"2024-01-02T00:00:00","amount":{amount},"kind":"purchase","quantity":{quantity},"id":{id}}}"#
+            )
+        };
+        let rejected = |json: String, want: RecordError| {
+            let err = serde_json::from_str::<Transaction>(&json).unwrap_err();
+            assert!(
+                err.to_string().contains(&want.to_string()),
+                "{err} vs {want}"
+            );
+        };
+        let negative = Transaction::purchase(
+            CustomerId::from(5u64),
+            day(2024, 1, 2),
+            Decimal::new(-1999, 2),
+        )
+        .unwrap_err();
+        rejected(record("\"-19.99\"", "null", "null"), negative);
+        let zero = t.clone().with_quantity(0).unwrap_err();
+        rejected(record("\"19.99\"", "0", "\"o-1\""), zero);
+        let empty = Transaction::purchase(CustomerId::from(5u64), day(2024, 1, 2), Decimal::ONE)
+            .unwrap()
+            .with_id(" ")
+            .unwrap_err();
+        rejected(record("\"1\"", "null", "\" \""), empty);
+    }
+}

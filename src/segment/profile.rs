@@ -1,0 +1,453 @@
+//! What the built-in segmenters read about a customer: a [`Profile`] of [`Feature`]s.
+
+use std::collections::HashMap;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+use super::{Feature, SegmentError};
+use crate::records::{Customer, CustomerId};
+use crate::summary::{CustomerSummary, Summaries};
+use crate::time::TimeUnit;
+
+/// What the built-in segmenters know about one customer.
+///
+/// Build it from a [`CustomerSummary`] ([`Profile::from_summary`], [`Profile::from_summaries`]),
+/// from the columns of a summary table ([`Profile::new`]) or for a prospect who has not bought
+/// yet ([`Profile::prospect`]); then add model outputs and attributes with the `with_*` methods.
+///
+/// ```
+/// use customer_assets::segment::{Feature, Profile};
+/// use customer_assets::{CustomerId, TimeUnit};
+/// use rust_decimal::Decimal;
+/// let p = Profile::new(CustomerId::from(1u64), TimeUnit::WEEKS, 2, 30.43, 38.86, Decimal::new(2235, 2))?
+///     .with_p_alive(0.8)?;
+/// assert!((p.feature(Feature::TimeSinceLastPurchase)? - 8.43).abs() < 1e-9);
+/// assert_eq!(p.feature(Feature::TotalSpend)?, 44.70); // x · z̄ when built from a summary table
+/// # Ok::<(), customer_assets::segment::SegmentError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "ProfileDef"))]
+pub struct Profile {
+    id: CustomerId,
+    unit: TimeUnit,
+    purchased: bool,
+    frequency: u32,
+    recency: f64,
+    age: f64,
+    monetary_value: Decimal,
+    total_spend: Decimal,
+    orders: u32,
+    gap_before_last: Option<f64>,
+    p_alive: Option<f64>,
+    clv: Option<f64>,
+    channel: Option<String>,
+    region: Option<String>,
+    tags: Vec<String>,
+}
+
+/// The serialized form of a [`Profile`], validated on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ProfileDef {
+    id: CustomerId,
+    unit: TimeUnit,
+    purchased: bool,
+    frequency: u32,
+    recency: f64,
+    age: f64,
+    monetary_value: Decimal,
+    total_spend: Decimal,
+    orders: u32,
+    gap_before_last: Option<f64>,
+    p_alive: Option<f64>,
+    clv: Option<f64>,
+    channel: Option<String>,
+    region: Option<String>,
+    tags: Vec<String>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ProfileDef> for Profile {
+    type Error = SegmentError;
+    fn try_from(d: ProfileDef) -> Result<Self, SegmentError> {
+        let mut p = Profile::new(
+            d.id,
+            d.unit,
+            d.frequency,
+            d.recency,
+            d.age,
+            d.monetary_value,
+        )?;
+        p.purchased = d.purchased;
+        p.total_spend = d.total_spend;
+        p.orders = d.orders;
+        p.channel = d.channel;
+        p.region = d.region;
+        p.tags = d.tags;
+        if let Some(g) = d.gap_before_last {
+            p = p.with_gap_before_last(g)?;
+        }
+        if let Some(v) = d.p_alive {
+            p = p.with_p_alive(v)?;
+        }
+        if let Some(v) = d.clv {
+            p = p.with_clv(v)?;
+        }
+        Ok(p)
+    }
+}
+
+impl Profile {
+    /// A profile from the columns of a summary table: x, t_x, T (in `unit`) and the mean repeat
+    /// spend z̄. Such a table does not carry the first purchase, so the total spend is taken as
+    /// the repeat spend x · z̄ and the number of orders as x + 1 (one per purchase period); use
+    /// [`with_total_spend`](Self::with_total_spend) when the true total is known.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::NotFinite`] when t_x or T is not finite; [`SegmentError::OutOfRange`] when
+    /// either is negative, t_x > T, or z̄ is negative.
+    pub fn new(
+        id: CustomerId,
+        unit: TimeUnit,
+        frequency: u32,
+        recency: f64,
+        age: f64,
+        monetary_value: Decimal,
+    ) -> Result<Self, SegmentError> {
+        let check = |feature, value: f64| -> Result<(), SegmentError> {
+            if !value.is_finite() {
+                return Err(SegmentError::NotFinite {
+                    customer: id.clone(),
+                    feature,
+                    value,
+                });
+            }
+            if value < 0.0 {
+                return Err(SegmentError::OutOfRange {
+                    customer: id.clone(),
+                    feature,
+                    value,
+                    reason: "must not be negative",
+                });
+            }
+            Ok(())
+        };
+        check(Feature::Recency, recency)?;
+        check(Feature::Age, age)?;
+        if recency > age {
+            return Err(SegmentError::OutOfRange {
+                customer: id,
+                feature: Feature::Recency,
+                value: recency,
+                reason: "must not exceed the age T",
+            });
+        }
+        if monetary_value.is_sign_negative() && !monetary_value.is_zero() {
+            return Err(SegmentError::OutOfRange {
+                customer: id,
+                feature: Feature::MonetaryValue,
+                value: monetary_value.to_f64().unwrap_or(f64::NAN),
+                reason: "must not be negative",
+            });
+        }
+        let total_spend = monetary_value
+            .checked_mul(Decimal::from(frequency))
+            .unwrap_or(Decimal::MAX);
+        Ok(Profile {
+            id,
+            unit,
+            purchased: true,
+            frequency,
+            recency,
+            age,
+            monetary_value,
+            total_spend,
+            orders: frequency.saturating_add(1),
+            gap_before_last: None,
+            p_alive: None,
+            clv: None,
+            channel: None,
+            region: None,
+            tags: Vec::new(),
+        })
+    }
+
+    /// A prospect: a known customer who has not bought yet (all purchase figures zero).
+    pub fn prospect(id: CustomerId, unit: TimeUnit) -> Self {
+        Profile {
+            id,
+            unit,
+            purchased: false,
+            frequency: 0,
+            recency: 0.0,
+            age: 0.0,
+            monetary_value: Decimal::ZERO,
+            total_spend: Decimal::ZERO,
+            orders: 0,
+            gap_before_last: None,
+            p_alive: None,
+            clv: None,
+            channel: None,
+            region: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// A profile from one customer's summary, with durations in `unit` (the summaries' unit).
+    pub fn from_summary(summary: &CustomerSummary, unit: TimeUnit) -> Self {
+        Profile {
+            id: summary.id().clone(),
+            unit,
+            purchased: true,
+            frequency: summary.frequency(),
+            recency: summary.recency(),
+            age: summary.age(),
+            monetary_value: summary.monetary_value(),
+            total_spend: summary.total_spend(),
+            orders: summary.orders(),
+            gap_before_last: None,
+            p_alive: None,
+            clv: None,
+            channel: None,
+            region: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// One profile per summarised customer, in the summaries' order (by id).
+    pub fn from_summaries(summaries: &Summaries) -> Vec<Self> {
+        summaries
+            .iter()
+            .map(|s| Profile::from_summary(s, summaries.unit()))
+            .collect()
+    }
+
+    /// Adds P(alive) from a fitted model.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::NotFinite`] or [`SegmentError::OutOfRange`] for a P(alive) that is not
+    /// finite or lies outside 0..=1.
+    pub fn with_p_alive(mut self, p_alive: f64) -> Result<Self, SegmentError> {
+        self.check_finite(Feature::PAlive, p_alive)?;
+        if !(0.0..=1.0).contains(&p_alive) {
+            return Err(SegmentError::OutOfRange {
+                customer: self.id,
+                feature: Feature::PAlive,
+                value: p_alive,
+                reason: "must lie in 0..=1",
+            });
+        }
+        self.p_alive = Some(p_alive);
+        Ok(self)
+    }
+
+    /// Adds a CLV (or any value estimate).
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::NotFinite`] for a CLV that is not finite.
+    pub fn with_clv(mut self, clv: f64) -> Result<Self, SegmentError> {
+        self.check_finite(Feature::Clv, clv)?;
+        self.clv = Some(clv);
+        Ok(self)
+    }
+
+    /// Replaces the total spend (e.g. with the ledger's, first purchase included).
+    pub fn with_total_spend(mut self, total_spend: Decimal) -> Self {
+        self.total_spend = total_spend;
+        self
+    }
+
+    /// Sets the time between the last purchase and the one before it, in the profile's unit
+    /// (used to recognise reactivated customers).
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::NotFinite`] or [`SegmentError::OutOfRange`] for a gap that is not finite or
+    /// is negative.
+    pub fn with_gap_before_last(mut self, gap: f64) -> Result<Self, SegmentError> {
+        self.check_finite(Feature::Recency, gap)?;
+        if gap < 0.0 {
+            return Err(SegmentError::OutOfRange {
+                customer: self.id,
+                feature: Feature::Recency,
+                value: gap,
+                reason: "gap before the last purchase must not be negative",
+            });
+        }
+        self.gap_before_last = Some(gap);
+        Ok(self)
+    }
+
+    /// Copies the customer's region, channel and tags.
+    pub fn with_attributes(mut self, customer: &Customer) -> Self {
+        self.channel = customer.channel().map(str::to_owned);
+        self.region = customer.region().map(str::to_owned);
+        self.tags = customer.tags().to_vec();
+        self
+    }
+
+    /// Sets the region.
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Sets the channel.
+    pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
+        self.channel = Some(channel.into());
+        self
+    }
+
+    /// Adds a tag.
+    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    fn check_finite(&self, feature: Feature, value: f64) -> Result<(), SegmentError> {
+        if value.is_finite() {
+            Ok(())
+        } else {
+            Err(SegmentError::NotFinite {
+                customer: self.id.clone(),
+                feature,
+                value,
+            })
+        }
+    }
+
+    /// The customer.
+    pub fn id(&self) -> &CustomerId {
+        &self.id
+    }
+    /// The unit of the durations.
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+    /// Whether the customer has bought at all (false for a prospect).
+    pub fn has_purchased(&self) -> bool {
+        self.purchased
+    }
+    /// x.
+    pub fn frequency(&self) -> u32 {
+        self.frequency
+    }
+    /// t_x.
+    pub fn recency(&self) -> f64 {
+        self.recency
+    }
+    /// T.
+    pub fn age(&self) -> f64 {
+        self.age
+    }
+    /// Mean repeat spend z̄.
+    pub fn monetary_value(&self) -> Decimal {
+        self.monetary_value
+    }
+    /// Total spend.
+    pub fn total_spend(&self) -> Decimal {
+        self.total_spend
+    }
+    /// Orders.
+    pub fn orders(&self) -> u32 {
+        self.orders
+    }
+    /// Time between the last purchase and the one before, when known.
+    pub fn gap_before_last(&self) -> Option<f64> {
+        self.gap_before_last
+    }
+    /// P(alive), when supplied.
+    pub fn p_alive(&self) -> Option<f64> {
+        self.p_alive
+    }
+    /// CLV, when supplied.
+    pub fn clv(&self) -> Option<f64> {
+        self.clv
+    }
+    /// Region.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+    /// Channel.
+    pub fn channel(&self) -> Option<&str> {
+        self.channel.as_deref()
+    }
+    /// Tags.
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+
+    /// The value of a numeric feature.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::MissingFeature`] for a model value (P(alive), CLV) that was not supplied;
+    /// [`SegmentError::NotFinite`] for a value that is not finite.
+    pub fn feature(&self, feature: Feature) -> Result<f64, SegmentError> {
+        let money = |d: Decimal| d.to_f64().unwrap_or(f64::NAN);
+        let missing = || SegmentError::MissingFeature {
+            customer: self.id.clone(),
+            feature,
+        };
+        let value = match feature {
+            Feature::Frequency => f64::from(self.frequency),
+            Feature::Recency => self.recency,
+            Feature::Age => self.age,
+            Feature::TimeSinceLastPurchase => self.age - self.recency,
+            Feature::MonetaryValue => money(self.monetary_value),
+            Feature::TotalSpend => money(self.total_spend),
+            Feature::Orders => f64::from(self.orders),
+            Feature::AverageOrderValue => {
+                if self.orders == 0 {
+                    0.0
+                } else {
+                    money(self.total_spend) / f64::from(self.orders)
+                }
+            }
+            Feature::PAlive => self.p_alive.ok_or_else(missing)?,
+            Feature::Clv => self.clv.ok_or_else(missing)?,
+        };
+        self.check_finite(feature, value)?;
+        Ok(value)
+    }
+}
+
+/// Joins model outputs keyed by customer onto profiles: P(alive) and CLV where the maps have an
+/// entry (customers without one keep none, and segmenters that need it report
+/// [`SegmentError::MissingFeature`]).
+///
+/// # Errors
+///
+/// Those of [`Profile::with_p_alive`] and [`Profile::with_clv`]: a value that is not finite, or a
+/// P(alive) outside 0..=1.
+pub fn attach_model_values(
+    profiles: Vec<Profile>,
+    p_alive: &HashMap<CustomerId, f64>,
+    clv: &HashMap<CustomerId, f64>,
+) -> Result<Vec<Profile>, SegmentError> {
+    profiles
+        .into_iter()
+        .map(|mut p| {
+            if let Some(&v) = p_alive.get(&p.id) {
+                p = p.with_p_alive(v)?;
+            }
+            if let Some(&v) = clv.get(&p.id) {
+                p = p.with_clv(v)?;
+            }
+            Ok(p)
+        })
+        .collect()
+}
+
+/// Reads one feature of every customer, failing on the first missing or non-finite value.
+pub(crate) fn feature_column(
+    population: &[Profile],
+    feature: Feature,
+) -> Result<Vec<f64>, SegmentError> {
+    population.iter().map(|p| p.feature(feature)).collect()
+}

@@ -1,0 +1,718 @@
+//! The mergeable accumulator of transactions into [`Summaries`].
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
+
+use super::entry::{Entry, WIDE_BIT};
+use super::fold::{Cuts, Folder, Scratch};
+use super::{Grain, ReturnPolicy, Summaries, SummaryError, SummaryOptions};
+use crate::records::{CustomerId, Transaction};
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Where each customer's entries lie in the entry array.
+#[derive(Debug, Clone)]
+enum Layout {
+    /// Each customer's entries are one run, the runs in slot order: `starts[slot]` is where the
+    /// slot's run begins (a log grouped by customer). One number per customer, none per entry.
+    Runs { starts: Vec<usize> },
+    /// Customers' entries interleave: `owners[k]` is the slot of entry `k`.
+    Interleaved { owners: Vec<usize> },
+}
+
+/// Entries grouped by customer, one run each, for reading: the run of the customer at position
+/// `k` of the visiting order (of slot `slot`) begins at `starts[k]` if `by_position`, else at
+/// `starts[slot]`, and ends where the next begins.
+struct Grouped<'a> {
+    entries: Cow<'a, [Entry]>,
+    starts: Cow<'a, [usize]>,
+    by_position: bool,
+}
+
+/// The customers in id order (`order`: their slots, `None`: slot order) and their entries.
+struct Visit<'a> {
+    order: Option<&'a [usize]>,
+    grouped: &'a Grouped<'a>,
+}
+
+impl Grouped<'_> {
+    fn run(&self, position: usize, slot: usize) -> &[Entry] {
+        let i = if self.by_position { position } else { slot };
+        let start = self.starts.get(i).copied().unwrap_or(0);
+        let end = self
+            .starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or(self.entries.len());
+        self.entries.get(start..end).unwrap_or(&[])
+    }
+}
+
+/// A mergeable accumulator of transactions into [`Summaries`].
+///
+/// Feed it transactions in any order, or feed partitions of a log to separate accumulators and
+/// [`merge`](Self::merge) them: [`finish`](Self::finish) gives exactly the one-pass result whatever
+/// the split and order. It keeps one 16-byte entry per purchase period (consecutive records of
+/// the same period are folded as they arrive) in one flat array, and where each customer's entries
+/// are: one start per customer while the log comes grouped by customer, one customer slot per
+/// entry once customers interleave. Memory stays well below that of the transactions themselves
+/// and no customer needs an allocation of its own. While customers first appear in ascending id
+/// order (a log grouped by customer and sorted by id), no id index is kept at all; it is built
+/// once the first customer arrives out of order. [`finish`](Self::finish) reads a log grouped by
+/// customer in place and groups any other (a log in date order, say) with one counting sort by
+/// customer.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::{CustomerId, Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit, Transaction};
+/// use rust_decimal::Decimal;
+/// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).ok_or("bad date");
+/// let id = CustomerId::from(1u64);
+/// let log = vec![
+///     Transaction::purchase(id.clone(), d(1, 1)?, Decimal::new(10, 0))?,
+///     Transaction::purchase(id.clone(), d(1, 8)?, Decimal::new(20, 0))?,
+///     Transaction::purchase(id.clone(), d(1, 15)?, Decimal::new(30, 0))?,
+/// ];
+/// let mut left = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+/// let mut right = left.clone();
+/// left.extend(&log[..1]);
+/// right.extend(&log[1..]);
+/// left.merge(right)?;
+/// let s = left.finish(&SummaryOptions::new(d(1, 29)?, TimeUnit::WEEKS))?;
+/// let c = s.get(&id).ok_or("missing")?;
+/// assert_eq!((c.frequency(), c.recency(), c.age()), (2, 2.0, 4.0));
+/// assert_eq!(c.monetary_value(), Decimal::new(25, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SummaryAccumulator {
+    grain: Grain,
+    returns: ReturnPolicy,
+    /// Id to slot; only in use once `indexed` (before, `customers` is in ascending id order).
+    index: FastMap<CustomerId, usize>,
+    indexed: bool,
+    /// Customer ids by slot, in arrival order.
+    customers: Vec<CustomerId>,
+    /// Entries in arrival order, and where each customer's are.
+    entries: Vec<Entry>,
+    /// Amount magnitudes too wide for an entry.
+    wide: Vec<u128>,
+    layout: Layout,
+    /// The slot of the last entry.
+    tail: Option<usize>,
+    /// The slot last looked up.
+    last: Option<usize>,
+}
+
+impl SummaryAccumulator {
+    /// An empty accumulator merging purchases at `grain` and treating returns by `returns`.
+    pub fn new(grain: Grain, returns: ReturnPolicy) -> Self {
+        SummaryAccumulator {
+            grain,
+            returns,
+            index: FastMap::default(),
+            indexed: false,
+            customers: Vec::new(),
+            entries: Vec::new(),
+            wide: Vec::new(),
+            layout: Layout::Runs { starts: Vec::new() },
+            tail: None,
+            last: None,
+        }
+    }
+
+    /// Reserves room for `additional` more transactions (one entry each at most).
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+        if let Layout::Interleaved { owners } = &mut self.layout {
+            owners.reserve(additional);
+        }
+    }
+
+    /// The slot of each entry, in entry order, with room for as many as the entries have: moved
+    /// out of an interleaved layout (the caller puts a layout back), or spelled out from the runs.
+    fn take_owners(&mut self) -> Vec<usize> {
+        let mut owners = match &mut self.layout {
+            Layout::Interleaved { owners } => std::mem::take(owners),
+            Layout::Runs { starts } => {
+                let mut owners = Vec::new();
+                for (slot, &start) in starts.iter().enumerate() {
+                    let end = starts.get(slot + 1).copied().unwrap_or(self.entries.len());
+                    owners.resize(owners.len() + end.saturating_sub(start), slot);
+                }
+                owners
+            }
+        };
+        owners.reserve(self.entries.capacity().saturating_sub(owners.len()));
+        owners
+    }
+
+    fn key(&self, at: NaiveDateTime) -> i64 {
+        match self.grain {
+            Grain::Day => i64::from(at.date().num_days_from_ce()),
+            Grain::Timestamp => at.and_utc().timestamp_micros(),
+        }
+    }
+
+    fn slot(&mut self, id: &CustomerId) -> usize {
+        // Logs usually arrive grouped by customer: skip any lookup for a repeat customer.
+        if let Some(i) = self.last {
+            if self.customers.get(i).is_some_and(|c| c == id) {
+                return i;
+            }
+        }
+        let i = if !self.indexed && self.customers.last().is_none_or(|c| c < id) {
+            // Still in ascending id order: the id is new, no index needed.
+            self.new_slot(id)
+        } else {
+            if !self.indexed {
+                self.build_index();
+            }
+            match self.index.get(id) {
+                Some(&i) => i,
+                None => {
+                    let i = self.new_slot(id);
+                    self.index.insert(id.clone(), i);
+                    i
+                }
+            }
+        };
+        self.last = Some(i);
+        i
+    }
+
+    fn new_slot(&mut self, id: &CustomerId) -> usize {
+        let i = self.customers.len();
+        self.customers.push(id.clone());
+        i
+    }
+
+    fn build_index(&mut self) {
+        self.index.reserve(self.customers.len().saturating_mul(2));
+        for (i, c) in self.customers.iter().enumerate() {
+            self.index.insert(c.clone(), i);
+        }
+        self.indexed = true;
+    }
+
+    /// Appends an entry of slot `i`, folded into the previous entry when that is the same
+    /// customer's, of the same moment and kind, and the sum stays exact.
+    fn append(&mut self, i: usize, entry: Entry) {
+        if self.tail == Some(i) {
+            // Anything that does not fold is kept as its own entry and summed exactly at the end.
+            if let Some(last) = self.entries.last_mut() {
+                if last.absorb(&entry) {
+                    return;
+                }
+            }
+        }
+        let in_runs = match &mut self.layout {
+            // A new customer's run begins; the last customer's run goes on.
+            Layout::Runs { starts } if i == starts.len() => {
+                starts.push(self.entries.len());
+                true
+            }
+            Layout::Runs { .. } => self.tail == Some(i),
+            Layout::Interleaved { owners } => {
+                owners.push(i);
+                true
+            }
+        };
+        if !in_runs {
+            // A customer seen before, whose run ended: from now on, one slot per entry.
+            let mut owners = self.take_owners();
+            owners.push(i);
+            self.layout = Layout::Interleaved { owners };
+        }
+        self.entries.push(entry);
+        self.tail = Some(i);
+    }
+
+    /// Adds one transaction.
+    pub fn push(&mut self, t: &Transaction) {
+        let entry = Entry::new(self.key(t.at()), t.amount(), 1, t.kind(), &mut self.wide);
+        let i = self.slot(t.customer());
+        self.append(i, entry);
+    }
+
+    /// Adds many transactions.
+    pub fn extend<'a>(&mut self, transactions: impl IntoIterator<Item = &'a Transaction>) {
+        let transactions = transactions.into_iter();
+        // At most one entry per transaction: reserving up front avoids copying a growing array.
+        self.reserve(transactions.size_hint().0);
+        for t in transactions {
+            self.push(t);
+        }
+    }
+
+    /// Merges another accumulator (built with the same grain and return policy) into this one:
+    /// one lookup per customer of the other, and its entries appended.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::IncompatibleMerge`] when the other accumulator has another grain or return
+    /// policy.
+    pub fn merge(&mut self, mut other: SummaryAccumulator) -> Result<(), SummaryError> {
+        if self.grain != other.grain || self.returns != other.returns {
+            return Err(SummaryError::IncompatibleMerge);
+        }
+        if !other.wide.is_empty() {
+            // The other's wide magnitudes follow this one's in the table.
+            let offset = self.wide.len() as u64;
+            for e in other.entries.iter_mut().filter(|e| e.word & WIDE_BIT != 0) {
+                e.word += offset;
+            }
+            self.wide.append(&mut other.wide);
+        }
+        let known = self.customers.len();
+        let slots: Vec<usize> = other.customers.iter().map(|id| self.slot(id)).collect();
+        let other_tail = other.tail.and_then(|o| slots.get(o).copied());
+        match (&mut self.layout, &other.layout) {
+            // Still in runs if the only customer the two share is the one a split of a grouped
+            // log cuts in two: this one's last and the other's first. The other's new customers
+            // got slots in its order, so their runs follow in slot order.
+            (Layout::Runs { starts }, Layout::Runs { starts: theirs })
+                if slots
+                    .iter()
+                    .enumerate()
+                    .all(|(j, &i)| i >= known || (Some(i) == self.tail && j == 0)) =>
+            {
+                let base = self.entries.len();
+                starts.extend(
+                    slots
+                        .iter()
+                        .zip(theirs)
+                        .filter(|(&i, _)| i >= known)
+                        .map(|(_, &start)| base + start),
+                );
+            }
+            _ => {
+                let mut owners = self.take_owners();
+                owners.reserve(other.entries.len());
+                owners.extend(
+                    other
+                        .take_owners()
+                        .into_iter()
+                        .map(|o| slots.get(o).copied().unwrap_or(o)),
+                );
+                self.layout = Layout::Interleaved { owners };
+            }
+        }
+        self.entries.extend(other.entries);
+        if other_tail.is_some() {
+            self.tail = other_tail;
+        }
+        Ok(())
+    }
+
+    /// Number of customers seen so far.
+    pub fn customers_seen(&self) -> usize {
+        self.customers.len()
+    }
+
+    /// The customers in the order they first appeared (after a merge: this accumulator's, then
+    /// the new ones of the merged accumulator, in their order).
+    pub fn arrival_order(&self) -> impl Iterator<Item = &CustomerId> {
+        self.customers.iter()
+    }
+
+    /// Computes the summaries at the options' as-of date.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::HoldoutBeforeAsOf`] when the holdout ends on or before the as-of date;
+    /// [`SummaryError::ReturnWithoutPurchase`] for a calibration return with no purchase at or
+    /// before it to net against (under [`ReturnPolicy::NetAgainstPurchase`]);
+    /// [`SummaryError::DateOutOfRange`] or [`SummaryError::SpendOverflow`] at the limits of dates
+    /// and decimals.
+    pub fn finish(&self, options: &SummaryOptions) -> Result<Summaries, SummaryError> {
+        let next_day = |d: NaiveDate| {
+            d.checked_add_days(Days::new(1))
+                .ok_or(SummaryError::DateOutOfRange(d))
+        };
+        let as_of_end = next_day(options.as_of)?.and_time(chrono::NaiveTime::MIN);
+        let end = match options.holdout_end {
+            Some(h) if h <= options.as_of => {
+                return Err(SummaryError::HoldoutBeforeAsOf {
+                    as_of: options.as_of,
+                    holdout_end: h,
+                })
+            }
+            Some(h) => Some(next_day(h)?.and_time(chrono::NaiveTime::MIN)),
+            None => None,
+        };
+        let folder = Folder {
+            grain: self.grain,
+            returns: self.returns,
+            wide: &self.wide,
+            cuts: Cuts {
+                calibration: self.key(as_of_end),
+                end: end.map(|e| self.key(e)).unwrap_or(self.key(as_of_end)),
+                age_origin: match self.grain {
+                    Grain::Day => i64::from(options.as_of.num_days_from_ce()),
+                    Grain::Timestamp => self.key(as_of_end),
+                },
+            },
+            options,
+        };
+        let mut out = Summaries {
+            options: *options,
+            grain: self.grain,
+            // The parallel path builds its output from the parts instead.
+            customers: Vec::with_capacity(if cfg!(feature = "parallel") {
+                0
+            } else {
+                self.customers.len()
+            }),
+            first_purchase_after_as_of: 0,
+            without_purchase: 0,
+            transactions_after_end: 0,
+        };
+        // Visiting customers in id order makes the output, and the first error, order-free.
+        // Customers that arrived in ascending id order (no index built) are sorted already.
+        let order: Option<Vec<usize>> = self.indexed.then(|| {
+            // Ids are unique: an unstable sort of (id, slot) pairs, read without indirection.
+            let mut keyed: Vec<(&CustomerId, usize)> = self
+                .customers
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id, i))
+                .collect();
+            keyed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            keyed.into_iter().map(|(_, i)| i).collect()
+        });
+        let order = order.as_deref();
+        let grouped = self.grouped_entries(order);
+        let visit = Visit {
+            order,
+            grouped: &grouped,
+        };
+        let n = self.customers.len();
+        // With `parallel`, slices of customers are summarised on all cores and joined in order,
+        // so the first error in id order is the one reported.
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            // One slice per thread: every slice after the first is copied into the output.
+            let chunk = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+            let parts: Vec<Result<Summaries, SummaryError>> = (0..n.div_ceil(chunk))
+                .into_par_iter()
+                .map(|k| {
+                    let part = k * chunk..((k + 1) * chunk).min(n);
+                    // The first part becomes the output: it gets room for everyone.
+                    let mut s = out.empty_like(if k == 0 { n } else { part.len() });
+                    self.summarize_into(part, &visit, &folder, &mut s)
+                        .map(|()| s)
+                })
+                .collect();
+            let mut parts = parts.into_iter();
+            if let Some(first) = parts.next() {
+                out = first?;
+            }
+            for part in parts {
+                out.absorb(part?);
+            }
+        }
+        #[cfg(not(feature = "parallel"))]
+        self.summarize_into(0..n, &visit, &folder, &mut out)?;
+        Ok(out)
+    }
+
+    /// Every customer's entries as one run: the entries in place for a log grouped by customer,
+    /// else a copy laid out in `order` (the order the customers will be read in, so that reading
+    /// is sequential; `None`: slot order), made by a stable counting sort (arrival order kept
+    /// within a customer).
+    fn grouped_entries(&self, order: Option<&[usize]>) -> Grouped<'_> {
+        let owners = match &self.layout {
+            Layout::Runs { starts } => {
+                return Grouped {
+                    entries: Cow::Borrowed(&self.entries),
+                    starts: Cow::Borrowed(starts),
+                    by_position: false,
+                }
+            }
+            Layout::Interleaved { owners } => owners,
+        };
+        let n = self.customers.len();
+        // rank[slot]: the slot's position in `order`; keys: each entry's rank.
+        let rank: Vec<usize> = match order {
+            Some(order) => {
+                let mut rank = vec![0usize; n];
+                for (k, &slot) in order.iter().enumerate() {
+                    if let Some(r) = rank.get_mut(slot) {
+                        *r = k;
+                    }
+                }
+                rank
+            }
+            None => (0..n).collect(),
+        };
+        let mut next = vec![0usize; n + 1];
+        let keys: Vec<usize> = owners
+            .iter()
+            .map(|&o| {
+                let k = rank.get(o).copied().unwrap_or(0);
+                if let Some(count) = next.get_mut(k + 1) {
+                    *count += 1;
+                }
+                k
+            })
+            .collect();
+        for i in 1..next.len() {
+            next[i] += next[i - 1];
+        }
+        let starts = next.clone();
+        // Two stable scatter passes keep the writes local: first into ~1,024 buckets of
+        // consecutive ranks, then each bucket into its ranks, whose region of the output is small
+        // enough to stay in cache. One random scatter over the whole output would miss the cache
+        // on nearly every entry.
+        let shift = (usize::BITS - n.leading_zeros()).saturating_sub(10);
+        let mut bucket_next: Vec<usize> = (0..=(n >> shift))
+            .map(|b| next.get(b << shift).copied().unwrap_or(0))
+            .collect();
+        let mut bucketed: Vec<(Entry, usize)> = Vec::with_capacity(self.entries.len());
+        bucketed.extend(self.entries.iter().copied().zip(keys.iter().copied()));
+        for (entry, &k) in self.entries.iter().zip(&keys) {
+            if let Some(at) = bucket_next.get_mut(k >> shift) {
+                if let Some(place) = bucketed.get_mut(*at) {
+                    *place = (*entry, k);
+                }
+                *at += 1;
+            }
+        }
+        let mut sorted = self.entries.clone();
+        for &(entry, k) in &bucketed {
+            if let Some(at) = next.get_mut(k) {
+                if let Some(place) = sorted.get_mut(*at) {
+                    *place = entry;
+                }
+                *at += 1;
+            }
+        }
+        Grouped {
+            entries: Cow::Owned(sorted),
+            starts: Cow::Owned(starts),
+            by_position: true,
+        }
+    }
+
+    /// Summarises the customers at `positions` of the visiting order into `out`.
+    fn summarize_into(
+        &self,
+        positions: Range<usize>,
+        visit: &Visit<'_>,
+        folder: &Folder<'_>,
+        out: &mut Summaries,
+    ) -> Result<(), SummaryError> {
+        let mut scratch = Scratch::new(self.grain);
+        for k in positions {
+            let slot = match visit.order {
+                Some(order) => order.get(k).copied().unwrap_or(k),
+                None => k,
+            };
+            let Some(id) = self.customers.get(slot) else {
+                continue;
+            };
+            let entries = visit.grouped.run(k, slot);
+            folder.customer(id, entries, &mut scratch, out)?;
+        }
+        Ok(())
+    }
+
+    /// Accumulates a slice of transactions on all cores (feature `parallel`): chunks are
+    /// accumulated in parallel and merged in order, so the result, customers' arrival order
+    /// included, equals that of [`extend`](Self::extend) on the whole slice.
+    ///
+    /// # Errors
+    ///
+    /// None in practice: the `Result` is that of [`merge`](Self::merge), and every part has the
+    /// same grain and return policy.
+    #[cfg(feature = "parallel")]
+    pub fn from_slice_parallel(
+        grain: Grain,
+        returns: ReturnPolicy,
+        transactions: &[Transaction],
+    ) -> Result<Self, SummaryError> {
+        use rayon::prelude::*;
+        let chunk = transactions
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
+        let parts: Vec<SummaryAccumulator> = transactions
+            .par_chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| {
+                let mut acc = SummaryAccumulator::new(grain, returns);
+                // The first part receives the others' entries: room for all of them up front
+                // spares a reallocation (a copy and fresh pages) at each merge.
+                acc.reserve(if k == 0 {
+                    transactions.len()
+                } else {
+                    part.len()
+                });
+                acc.extend(part);
+                acc
+            })
+            .collect();
+        let mut parts = parts.into_iter();
+        let mut acc = parts
+            .next()
+            .unwrap_or_else(|| SummaryAccumulator::new(grain, returns));
+        for part in parts {
+            acc.merge(part)?;
+        }
+        Ok(acc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::TransactionKind;
+    use crate::summary::tests::{buy, day, summarize};
+    use crate::summary::CustomerSummary;
+    use crate::time::TimeUnit;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn customers_returning_after_ascending_arrival_switch_to_the_index() {
+        // Ids 1, 2, 3 arrive in ascending order (no index), then 1 and 2 return.
+        let log = [
+            buy(1, 1, 1, 100),
+            buy(2, 1, 2, 100),
+            buy(3, 1, 3, 100),
+            buy(1, 1, 10, 300),
+            buy(2, 1, 11, 500),
+            buy(4, 1, 12, 100),
+        ];
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        acc.extend(&log);
+        let ids: Vec<u64> = acc.arrival_order().filter_map(CustomerId::as_u64).collect();
+        assert_eq!(ids, [1, 2, 3, 4]);
+        let s = acc
+            .finish(&SummaryOptions::new(day(1, 31), TimeUnit::DAYS))
+            .unwrap();
+        let freq: Vec<u32> = s.iter().map(CustomerSummary::frequency).collect();
+        assert_eq!(freq, [1, 1, 0, 0]);
+        assert_eq!(s.customers()[1].monetary_value(), Decimal::new(500, 2));
+    }
+
+    #[test]
+    fn wide_amounts_and_long_runs_of_one_day_survive_splits_and_merges() {
+        // 300 records of one day (more than an entry counts), sums past 48 bits and wide
+        // amounts in every part, and customers spanning the splits.
+        let at = |d: u32| day(1, d).and_hms_opt(12, 0, 0).unwrap();
+        let wide = |id: u64, d: u32| {
+            Decimal::from_i128_with_scale(i128::from(id * 10 + u64::from(d)) << 70, 2)
+        };
+        let mut log = Vec::new();
+        for id in 1..=3u64 {
+            for _ in 0..300 {
+                log.push(buy(id, 1, 1, 1 << 40));
+            }
+            for d in 2..6 {
+                let amount = if d % 2 == 0 {
+                    wide(id, d)
+                } else {
+                    Decimal::new(5, 1)
+                };
+                let t = Transaction::new(
+                    CustomerId::from(id),
+                    at(d),
+                    amount,
+                    TransactionKind::Purchase,
+                );
+                log.push(t.unwrap());
+            }
+        }
+        let opts = SummaryOptions::new(day(1, 31), TimeUnit::DAYS);
+        let whole = summarize(&log, opts);
+        for cuts in [[1, 400, 700], [299, 301, 604], [0, 5, 907]] {
+            let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+            let mut from = 0;
+            for to in cuts.into_iter().chain([log.len()]) {
+                let mut part =
+                    SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+                part.extend(&log[from..to]);
+                acc.merge(part).unwrap();
+                from = to;
+            }
+            assert_eq!(acc.finish(&opts).unwrap(), whole, "split at {cuts:?}");
+        }
+        let c = whole.get(&CustomerId::from(2u64)).unwrap();
+        assert_eq!(c.orders(), 304);
+        assert_eq!(c.frequency(), 4);
+        let first = Decimal::new(300 << 40, 2);
+        let repeat = wide(2, 2) + wide(2, 4) + Decimal::ONE;
+        assert_eq!(c.total_spend(), first + repeat);
+        assert_eq!(c.repeat_spend(), repeat);
+    }
+
+    #[test]
+    fn grouped_logs_in_any_id_order_and_merges_that_break_the_runs_agree() {
+        let log: Vec<Transaction> = (1..=6u64)
+            .flat_map(|id| (1..=3).map(move |d| buy(id, 1, d + id as u32, 100 * d as i64 + 7)))
+            .collect();
+        let opts = SummaryOptions::new(day(1, 31), TimeUnit::DAYS);
+        let whole = summarize(&log, opts);
+        assert_eq!(whole.len(), 6);
+        // Runs of customers in descending id order: the runs are read through the id index.
+        let descending: Vec<Transaction> = log.chunks(3).rev().flatten().cloned().collect();
+        assert_eq!(summarize(&descending, opts), whole);
+        // Two parts that share a customer other than the split one: the merge interleaves them.
+        let part = |range: &[usize]| {
+            let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+            acc.extend(range.iter().map(|&k| &log[k]));
+            acc
+        };
+        let mut left = part(&[0, 1, 3, 4, 5, 6, 7, 8]);
+        left.merge(part(&[2, 9, 10, 11, 12, 13, 14, 15, 16, 17]))
+            .unwrap();
+        assert!(matches!(left.layout, Layout::Interleaved { .. }));
+        assert_eq!(left.finish(&opts).unwrap(), whole);
+        // A split of the grouped log inside a customer's run keeps the runs.
+        let mut left = part(&(0..7).collect::<Vec<_>>());
+        left.merge(part(&(7..18).collect::<Vec<_>>())).unwrap();
+        assert!(matches!(left.layout, Layout::Runs { .. }));
+        assert_eq!(left.finish(&opts).unwrap(), whole);
+    }
+
+    #[test]
+    fn merging_accumulators_of_different_grains_is_an_error() {
+        let mut a = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
+        let b = SummaryAccumulator::new(Grain::Timestamp, ReturnPolicy::Ignore);
+        assert_eq!(a.merge(b).unwrap_err(), SummaryError::IncompatibleMerge);
+    }
+
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn parallel_accumulation_equals_the_sequential_one() {
+        use crate::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
+        let base = simulate(
+            &BgNbdProcess::new(0.8, 4.0, 0.5, 3.0).unwrap(),
+            &SimulationOptions::new(3_000, day(1, 1), day(12, 31), TimeUnit::WEEKS, 9)
+                .acquisition_days(60)
+                .spend(GammaGammaSpend::new(6.0, 4.0, 15.0).unwrap()),
+        )
+        .unwrap();
+        let mut log = base.transactions().to_vec();
+        log.reverse(); // unordered input exercises the multi-run path
+        let opts = SummaryOptions::new(day(9, 30), TimeUnit::WEEKS).holdout_end(day(12, 31));
+        let mut sequential = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        sequential.extend(&log);
+        let parallel = SummaryAccumulator::from_slice_parallel(
+            Grain::Day,
+            ReturnPolicy::NetAgainstPurchase,
+            &log,
+        )
+        .unwrap();
+        assert!(sequential.arrival_order().eq(parallel.arrival_order()));
+        assert_eq!(
+            sequential.finish(&opts).unwrap(),
+            parallel.finish(&opts).unwrap()
+        );
+    }
+}
