@@ -1,8 +1,15 @@
 use super::*;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::fit::Fit;
 use crate::models::gamma_gamma::{GammaGamma, GammaGammaParameters, GammaGammaParams};
+use crate::models::{History, PredictError, TransactionModel};
 use crate::segment::abc::AbcParams;
 use crate::segment::rfm::RfmParams;
 use crate::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
+use crate::summary::SummaryOptions;
+use crate::time::TimeUnit;
 use crate::{Ledger, LedgerOptions};
 
 /// A transaction model with a closed form for everything: Poisson purchases at rate λ while

@@ -1,0 +1,466 @@
+//! Running a checked valuation, stage by stage.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::kpi::{Concentration, KpiError, KpiReport, TopShare};
+use crate::ledger::Ledger;
+use crate::loyalty::{Evaluator, Programme};
+use crate::models::{History, SpendData, SpendModel, TransactionModel};
+use crate::records::CustomerId;
+use crate::segment::asset_quality::{AssetClass, AssetQualityParams};
+use crate::segment::{Assign, Profile, Segmenter};
+use crate::summary::{Summaries, SummaryOptions};
+use crate::time::TimeUnit;
+use crate::valuation::builder::{Data, NamedSegmenter, Source, Valuation, ValuationBuilder};
+use crate::valuation::error::ValuationError;
+use crate::valuation::fitting::{FitSpend, FitTransactions};
+use crate::valuation::gls;
+use crate::valuation::inputs::{Acquisition, DiscountRate};
+use crate::valuation::report::{
+    self, CustomerValue, EquityReport, FirmValue, ModelSummary, ValueAtRisk,
+};
+
+/// One customer's model outputs, before money rounding.
+struct Prediction {
+    p_alive: f64,
+    expected_purchases: f64,
+    expected_spend: f64,
+    dert: f64,
+    clv: f64,
+}
+
+impl<'a> Valuation<'a> {
+    /// Starts a builder.
+    pub fn builder() -> ValuationBuilder<'a> {
+        ValuationBuilder::default()
+    }
+
+    /// Runs the valuation, stage by stage: summarize the base, fit the models, predict per
+    /// customer, segment (asset classes and the named segmenters), evaluate tiers, and aggregate
+    /// the report. Everything the caller chose was checked by
+    /// [`build`](ValuationBuilder::build), so this fails only on the data.
+    ///
+    /// # Errors
+    /// A [`ValuationError`] naming the stage and, where one is at fault, the customer.
+    pub fn run(self) -> Result<EquityReport, ValuationError> {
+        let summaries = self.summarize()?;
+        let (transactions, spend) =
+            fit_models(self.transactions, self.spend, &summaries, self.unit)?;
+        let rate = self.discount.continuous_per(self.unit);
+        let models = Models {
+            transactions: transactions.as_ref(),
+            spend: spend.as_ref(),
+        };
+        let predictions = predict_all(&summaries, &models, self.horizon, rate, self.margin)?;
+        let ledger = match &self.data {
+            Data::Ledger(l) => Some(*l),
+            Data::Summaries(_) => None,
+        };
+        let profiles = profiles(&summaries, &predictions, ledger, self.unit)?;
+        let segments = segment(&profiles, &self.asset_quality, &self.segmenters)?;
+        let tiers = match (self.tiers, ledger) {
+            (Some(programme), Some(l)) => Some(tiers(programme, l, self.as_of)?),
+            _ => None,
+        };
+        let kpis = match (self.kpi_period_days, ledger) {
+            (Some(days), Some(l)) => Some(KpiReport::new(l, self.as_of, days)?),
+            _ => None,
+        };
+        let customers = customer_values(&summaries, &predictions, &segments, tiers.as_ref())?;
+        let equity: Decimal = customers.iter().map(|c| c.clv).sum();
+        let firm = match &self.acquisition {
+            Some(plan) => Some(firm_view(
+                plan,
+                &summaries,
+                &models,
+                self.margin,
+                self.discount,
+                self.unit,
+                equity,
+            )?),
+            None => None,
+        };
+        aggregate(Aggregate {
+            as_of: self.as_of,
+            unit: self.unit,
+            horizon: self.horizon,
+            margin: self.margin,
+            at_risk_below: self.at_risk_below,
+            summaries: &summaries,
+            predictions: &predictions,
+            customers,
+            equity,
+            asset_cuts: segments.asset_cuts,
+            kpis,
+            models: &models,
+            rate,
+            firm,
+        })
+    }
+
+    /// Stage 1: the per-customer summaries at the as-of date.
+    fn summarize(&self) -> Result<Summaries, ValuationError> {
+        let summaries = match &self.data {
+            Data::Ledger(l) => l.summarize(SummaryOptions::new(self.as_of, self.unit))?,
+            Data::Summaries(s) => s.clone(),
+        };
+        if summaries.is_empty() {
+            return Err(ValuationError::EmptyBase);
+        }
+        Ok(summaries)
+    }
+}
+
+/// The two models of a valuation.
+struct Models<'m> {
+    transactions: &'m dyn TransactionModel,
+    spend: &'m dyn SpendModel,
+}
+
+/// Stage 2: the models, fitted where settings were given.
+#[allow(clippy::type_complexity)]
+fn fit_models<'a>(
+    transactions: Source<dyn TransactionModel + 'a, dyn FitTransactions<'a> + 'a>,
+    spend: Source<dyn SpendModel + 'a, dyn FitSpend<'a> + 'a>,
+    summaries: &Summaries,
+    unit: TimeUnit,
+) -> Result<(Box<dyn TransactionModel + 'a>, Box<dyn SpendModel + 'a>), ValuationError> {
+    let transactions = match transactions {
+        Source::Fitted(m) => m,
+        Source::Fit(p) => {
+            let m = p
+                .fit_boxed(&summaries.patterns())
+                .map_err(|source| ValuationError::Fit {
+                    part: "transaction model",
+                    source,
+                })?;
+            if m.unit() != unit {
+                return Err(ValuationError::UnitMismatch {
+                    what: "the fitted transaction model",
+                    expected: unit,
+                    found: m.unit(),
+                });
+            }
+            m
+        }
+    };
+    let spend = match spend {
+        Source::Fitted(m) => m,
+        Source::Fit(p) => p
+            .fit_boxed(&SpendData::from_summaries(summaries)?)
+            .map_err(|source| ValuationError::Fit {
+                part: "spend model",
+                source,
+            })?,
+    };
+    Ok((transactions, spend))
+}
+
+/// Stage 4: profiles carry the model values so that any segmenter can use them.
+fn profiles(
+    summaries: &Summaries,
+    predictions: &[Prediction],
+    ledger: Option<&Ledger>,
+    unit: TimeUnit,
+) -> Result<Vec<Profile>, ValuationError> {
+    let segment_error = |source| ValuationError::Segment {
+        segmenter: "profile".into(),
+        source,
+    };
+    let mut profiles = Vec::with_capacity(summaries.len());
+    for (s, p) in summaries.iter().zip(predictions) {
+        let mut profile = Profile::from_summary(s, unit)
+            .with_p_alive(p.p_alive)
+            .map_err(segment_error)?
+            .with_clv(p.clv)
+            .map_err(segment_error)?;
+        if let Some(c) = ledger.and_then(|l| l.customer(s.id())) {
+            profile = profile.with_attributes(c);
+        }
+        profiles.push(profile);
+    }
+    Ok(profiles)
+}
+
+/// What the segmentation stage produces.
+struct Segments {
+    classes: Vec<AssetClass>,
+    asset_cuts: (f64, f64),
+    /// Per named segmenter, its labels in customer order.
+    labels: Vec<(String, Vec<String>)>,
+}
+
+/// Stage 5: asset classes and the named segmenters' labels.
+fn segment(
+    profiles: &[Profile],
+    asset_quality: &AssetQualityParams,
+    segmenters: &[Box<dyn NamedSegmenter + '_>],
+) -> Result<Segments, ValuationError> {
+    let asset_error = |source| ValuationError::Segment {
+        segmenter: "asset quality".into(),
+        source,
+    };
+    let asset = asset_quality.learn(profiles).map_err(asset_error)?;
+    let classes = asset.assign_all(profiles).map_err(asset_error)?;
+    let mut labels = Vec::with_capacity(segmenters.len());
+    for s in segmenters {
+        let l = s
+            .labels(profiles)
+            .map_err(|source| ValuationError::Segment {
+                segmenter: s.name().to_string(),
+                source,
+            })?;
+        labels.push((s.name().to_string(), l));
+    }
+    Ok(Segments {
+        classes,
+        asset_cuts: (asset.clv_cut(), asset.p_alive_cut()),
+        labels,
+    })
+}
+
+/// Stage 6: each member's tier at the as-of date.
+fn tiers(
+    programme: &Programme,
+    ledger: &Ledger,
+    as_of: NaiveDate,
+) -> Result<HashMap<CustomerId, String>, ValuationError> {
+    let customers: Vec<_> = ledger.customers().cloned().collect();
+    let replays = Evaluator::new(programme).evaluate_base(
+        &customers,
+        ledger.transactions(),
+        &[],
+        &[],
+        as_of,
+    )?;
+    Ok(replays
+        .into_iter()
+        .map(|r| {
+            let (status, _, _) = r.into_parts();
+            (status.customer, status.tier.to_string())
+        })
+        .collect())
+}
+
+/// Stage 7: one row per customer, CLV in money.
+fn customer_values(
+    summaries: &Summaries,
+    predictions: &[Prediction],
+    segments: &Segments,
+    tiers: Option<&HashMap<CustomerId, String>>,
+) -> Result<Vec<CustomerValue>, ValuationError> {
+    let mut customers = Vec::with_capacity(summaries.len());
+    for (k, (s, p)) in summaries.iter().zip(predictions).enumerate() {
+        let clv = money(p.clv).ok_or_else(|| ValuationError::Money {
+            customer: s.id().clone(),
+            value: p.clv,
+        })?;
+        customers.push(CustomerValue {
+            id: s.id().clone(),
+            segments: segments
+                .labels
+                .iter()
+                .map(|(name, labels)| (name.clone(), labels[k].clone()))
+                .collect(),
+            tier: tiers.and_then(|t| t.get(s.id()).cloned()),
+            p_alive: p.p_alive,
+            expected_purchases: p.expected_purchases,
+            expected_spend: p.expected_spend,
+            dert: p.dert,
+            clv,
+            asset_class: segments.classes[k],
+        });
+    }
+    Ok(customers)
+}
+
+/// Everything the report is aggregated from.
+struct Aggregate<'v, 'm> {
+    as_of: NaiveDate,
+    unit: TimeUnit,
+    horizon: f64,
+    margin: f64,
+    at_risk_below: f64,
+    summaries: &'v Summaries,
+    predictions: &'v [Prediction],
+    customers: Vec<CustomerValue>,
+    equity: Decimal,
+    asset_cuts: (f64, f64),
+    kpis: Option<KpiReport>,
+    models: &'v Models<'m>,
+    rate: f64,
+    firm: Option<FirmValue>,
+}
+
+/// Stage 8: equity by group, value at risk, concentration, and the report.
+fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
+    let by_segment = report::equity_by_segment(&a.customers);
+    let by_tier = report::equity_by(&a.customers, |c| c.tier.clone());
+    let by_asset_class = report::equity_by(&a.customers, |c| Some(c.asset_class.to_string()));
+    let mut at_risk = ValueAtRisk {
+        below_p_alive: a.at_risk_below,
+        customers: 0,
+        clv: Decimal::ZERO,
+        historical_spend: Decimal::ZERO,
+    };
+    for (c, s) in a.customers.iter().zip(a.summaries.iter()) {
+        if c.p_alive < a.at_risk_below {
+            at_risk.customers += 1;
+            at_risk.clv += c.clv;
+            at_risk.historical_spend += s.total_spend();
+        }
+    }
+    let clvs: Vec<f64> = a.predictions.iter().map(|p| p.clv).collect();
+    let concentration = Concentration::new(&clvs)?;
+    let top_shares = [0.01, 0.1, 0.2]
+        .iter()
+        .map(|&top| {
+            Ok(TopShare {
+                top,
+                share: concentration.top_share(top)?,
+            })
+        })
+        .collect::<Result<Vec<_>, KpiError>>()?;
+    let (t, s) = (a.models.transactions, a.models.spend);
+    let models = vec![
+        ModelSummary::new(
+            "transactions",
+            t.name(),
+            t.named_parameters(),
+            t.fit_report(),
+        ),
+        ModelSummary::new("spend", s.name(), s.named_parameters(), s.fit_report()),
+    ];
+    Ok(EquityReport {
+        as_of: a.as_of,
+        unit: a.unit,
+        horizon: a.horizon,
+        margin: a.margin,
+        discount_rate: a.rate,
+        customers: a.customers,
+        equity: a.equity,
+        by_segment,
+        by_tier,
+        by_asset_class,
+        value_at_risk: at_risk,
+        top_shares,
+        gini: concentration.gini(),
+        asset_cuts: a.asset_cuts,
+        kpis: a.kpis,
+        models,
+        firm: a.firm,
+    })
+}
+
+/// CLV in money: rounded to cents.
+fn money(value: f64) -> Option<Decimal> {
+    Decimal::from_f64_retain(value)
+        .filter(|_| value.is_finite())
+        .map(|d| d.round_dp(2))
+}
+
+/// Stage 3: one customer's predictions.
+fn predict_one(
+    s: &crate::summary::CustomerSummary,
+    models: &Models<'_>,
+    horizon: f64,
+    rate: f64,
+    margin: f64,
+) -> Result<Prediction, ValuationError> {
+    let error = |source| ValuationError::Predict {
+        customer: s.id().clone(),
+        source,
+    };
+    let (transactions, spend) = (models.transactions, models.spend);
+    let h = History::from(s);
+    let p_alive = transactions.p_alive(&h, 0.0).map_err(error)?;
+    let expected_purchases = transactions
+        .expected_purchases(&h, horizon)
+        .map_err(error)?;
+    let dert = transactions.dert(&h, rate).map_err(error)?;
+    let mean_spend = rust_decimal::prelude::ToPrimitive::to_f64(&s.monetary_value()).unwrap_or(0.0);
+    let expected_spend = spend
+        .expected_spend(s.frequency(), mean_spend)
+        .map_err(error)?;
+    Ok(Prediction {
+        p_alive,
+        expected_purchases,
+        expected_spend,
+        dert,
+        clv: dert * expected_spend * margin,
+    })
+}
+
+fn predict_all(
+    summaries: &Summaries,
+    models: &Models<'_>,
+    horizon: f64,
+    rate: f64,
+    margin: f64,
+) -> Result<Vec<Prediction>, ValuationError> {
+    summaries
+        .iter()
+        .map(|s| predict_one(s, models, horizon, rate, margin))
+        .collect()
+}
+
+/// The firm view: current equity plus future cohorts, and GLS elasticities at the base's implied
+/// retention per acquisition period.
+fn firm_view(
+    plan: &Acquisition,
+    summaries: &Summaries,
+    models: &Models<'_>,
+    margin: f64,
+    discount: DiscountRate,
+    unit: TimeUnit,
+    equity: Decimal,
+) -> Result<FirmValue, ValuationError> {
+    let predict = |source| ValuationError::Predict {
+        customer: CustomerId::from(0u64),
+        source,
+    };
+    let (transactions, spend) = (models.transactions, models.spend);
+    let rate = discount.continuous_per(unit);
+    let period = unit.from_days(plan.period_days);
+    // A new customer: the first purchase at acquisition plus the discounted residual purchases.
+    let fresh = History::new(0, 0.0, 0.0);
+    let spend_new = spend.expected_spend_new().map_err(predict)?;
+    let dert_new = transactions.dert(&fresh, rate).map_err(predict)?;
+    let new_customer_margin = margin * spend_new * (1.0 + dert_new);
+    let cost = rust_decimal::prelude::ToPrimitive::to_f64(&plan.cost).unwrap_or(0.0);
+    let per_customer = new_customer_margin - cost;
+    let discount_factor = (-rate * period).exp();
+    let cohorts: f64 = (1..=plan.periods)
+        .map(|k| plan.customers * per_customer * discount_factor.powi(k as i32))
+        .sum();
+    let future = money(cohorts).ok_or(ValuationError::Money {
+        customer: CustomerId::from(0u64),
+        value: cohorts,
+    })?;
+    // Implied retention per period: expected survivors one period on over expected alive now.
+    let (mut alive_now, mut alive_next) = (0.0, 0.0);
+    for s in summaries.iter() {
+        let h = History::from(s);
+        alive_now += transactions.p_alive(&h, 0.0).map_err(predict)?;
+        alive_next += transactions.p_alive(&h, period).map_err(predict)?;
+    }
+    let retention = if alive_now > 0.0 {
+        alive_next / alive_now
+    } else {
+        0.0
+    };
+    let per_period_discount = (rate * period).exp_m1();
+    let elasticities = gls::elasticities(retention, per_period_discount, 0.0)?;
+    Ok(FirmValue {
+        current_equity: equity,
+        future_cohorts: future,
+        firm_value: equity + future,
+        new_customer_value: money(per_customer).unwrap_or(Decimal::ZERO),
+        implied_retention: retention,
+        discount_per_period: per_period_discount,
+        elasticities,
+    })
+}
