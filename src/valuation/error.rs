@@ -81,7 +81,7 @@ pub enum ValuationError {
     /// There are no customers to value.
     #[error("no customer has a purchase on or before the as-of date")]
     EmptyBase,
-    /// The settings of a model to fit are invalid (found by [`ValuationBuilder::build`]).
+    /// The settings of a model to fit are invalid (found by [`ValuationBuilder::build`](crate::valuation::ValuationBuilder::build)).
     #[error("the {part}'s fit settings: {source}")]
     FitSettings {
         /// `"transaction model"` or `"spend model"`.
