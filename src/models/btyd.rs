@@ -402,9 +402,9 @@ pub(crate) fn fit_log_params<const D: usize>(
             model,
             detail: format!("standard errors: {source}"),
         })?;
-    let log_params: Vec<f64> = params.iter().map(|p| p.ln()).collect();
+    // From the estimates themselves: exp(ln p) can differ from p in the last bit.
     let covariance =
-        Covariance::from_log_parameters(names, &log_params, &log_covariance).map_err(|source| {
+        Covariance::from_log_covariance(names, &params, &log_covariance).map_err(|source| {
             FitError::Numerical {
                 model,
                 detail: format!("standard errors: {source}"),
