@@ -3,7 +3,8 @@
 
 use rust_decimal::Decimal;
 
-use super::{ratio, to_f64, KpiError};
+use super::arith::{ratio, to_f64};
+use super::error::KpiError;
 use crate::summary::Summaries;
 
 /// How concentrated value is across customers: top-x% shares, the Gini coefficient and the

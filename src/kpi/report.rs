@@ -2,11 +2,12 @@
 
 use chrono::NaiveDate;
 
-use super::{
-    cohort_retention, net_promoter_score, purchase_metrics, repeat_purchase_rate, retention,
-    satisfaction, CohortGrain, CohortMatrix, Concentration, KpiError, Nps, Period, PurchaseMetrics,
-    Retention, Satisfaction, TopShare,
-};
+use super::concentration::{Concentration, TopShare};
+use super::error::KpiError;
+use super::feedback::{net_promoter_score, satisfaction, Nps, Satisfaction};
+use super::period::Period;
+use super::purchases::{purchase_metrics, repeat_purchase_rate, PurchaseMetrics};
+use super::retention::{cohort_retention, retention, CohortGrain, CohortMatrix, Retention};
 use crate::ledger::Ledger;
 use crate::records::TransactionKind;
 

@@ -47,7 +47,9 @@ use statrs::function::gamma::ln_gamma;
 
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
-use crate::models::{History, PredictError, TransactionModel};
+use crate::models::error::PredictError;
+use crate::models::history::History;
+use crate::models::transaction_model::TransactionModel;
 use crate::optimize::{maximize, Objective};
 use crate::special::{ln_beta, ln_beta_grad, log_sum_exp};
 use crate::summary::Patterns;

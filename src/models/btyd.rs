@@ -3,7 +3,7 @@
 //! adaptive quadrature, and the fit in log-parameters with its covariance.
 
 use crate::fit::{Covariance, FitError};
-use crate::models::PredictError;
+use crate::models::error::PredictError;
 use crate::summary::Patterns;
 use statrs::function::gamma::ln_gamma;
 

@@ -21,7 +21,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::models::{History, PredictError, TransactionModel};
+use crate::models::error::PredictError;
+use crate::models::history::History;
+use crate::models::transaction_model::TransactionModel;
 use crate::time::TimeUnit;
 
 /// Days in the year used to convert an annual rate: 365.25.

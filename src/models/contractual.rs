@@ -30,7 +30,7 @@
 //! ```
 
 use crate::fit::{Covariance, FitReport};
-use crate::models::PredictError;
+use crate::models::error::PredictError;
 
 /// Why cohort data are invalid.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -57,7 +57,8 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
-use crate::models::{PredictError, SpendModel};
+use crate::models::error::PredictError;
+use crate::models::spend_model::SpendModel;
 use crate::optimize::{self, Objective};
 use crate::summary::Summaries;
 

@@ -43,7 +43,9 @@ use crate::models::btyd::{
 };
 use crate::special::{inv_one_plus_exp, log_sum_exp as lse, one_minus_exp_over};
 
-use crate::models::{History, PredictError, TransactionModel};
+use crate::models::error::PredictError;
+use crate::models::history::History;
+use crate::models::transaction_model::TransactionModel;
 use crate::optimize::Objective;
 use crate::special::{APlusOneSeries, SpecialError, A_PLUS_ONE_MAX_Z};
 use crate::summary::Patterns;

@@ -31,7 +31,7 @@
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::contractual::{finite, Cohort, RetentionModel};
-use crate::models::PredictError;
+use crate::models::error::PredictError;
 use crate::optimize::{maximize, natural_covariance, Objective};
 use crate::special::{ln_beta, ln_beta_grad};
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use super::CustomerId;
+use super::id::CustomerId;
 
 /// Personal contact data. It is kept for the host application's convenience but never printed:
 /// its `Debug` output is redacted.
@@ -189,7 +189,7 @@ impl CustomerBuilder {
 mod tests {
     use super::*;
     #[cfg(feature = "serde")]
-    use crate::records::RecordError;
+    use crate::records::error::RecordError;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -2,7 +2,8 @@
 
 use chrono::NaiveDate;
 
-use super::{CustomerId, RecordError};
+use super::error::RecordError;
+use super::id::CustomerId;
 
 /// The scale of a satisfaction score, e.g. 1..=5 (CSAT) or 1..=7.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::RecordError;
+use super::error::RecordError;
 
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum IdRepr {

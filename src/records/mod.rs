@@ -1,79 +1,17 @@
 //! Typed input records: customers, transactions and feedback.
 //!
 //! Every record is built through a validated constructor; fields are private so a record that
-//! exists is a record that passed its checks. Money is [`Decimal`]; dates are [`chrono`] types.
-
-use rust_decimal::Decimal;
+//! exists is a record that passed its checks. Money is [`Decimal`](rust_decimal::Decimal); dates
+//! are [`chrono`] types.
 
 mod customer;
+mod error;
 mod feedback;
 mod id;
 mod transaction;
 
 pub use customer::{ContactDetails, Customer, CustomerBuilder};
+pub use error::RecordError;
 pub use feedback::{Feedback, SatisfactionScore};
 pub use id::CustomerId;
 pub use transaction::{Transaction, TransactionKind};
-
-/// Why a record could not be built. Each variant names the record it refers to.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RecordError {
-    /// A customer id was empty or only white space.
-    #[error("customer id is empty")]
-    EmptyCustomerId,
-    /// A transaction amount was negative; returns carry a positive amount and the `Return` kind.
-    #[error("transaction {record}: amount {amount} is negative (returns use TransactionKind::Return with a positive amount)")]
-    NegativeAmount {
-        /// The record, described by customer and date (and transaction id when present).
-        record: String,
-        /// The offending amount.
-        amount: Decimal,
-    },
-    /// An amount could not be represented as a [`Decimal`] (not a number, infinite or too large).
-    #[error("{record}: amount {text:?} does not fit a decimal money amount")]
-    AmountDoesNotFit {
-        /// The record the amount belongs to.
-        record: String,
-        /// The amount as it was given.
-        text: String,
-    },
-    /// A quantity of zero was given; leave the quantity out when it is unknown.
-    #[error("transaction {record}: quantity must be at least 1")]
-    ZeroQuantity {
-        /// The record.
-        record: String,
-    },
-    /// A transaction id was given but empty.
-    #[error("transaction {record}: transaction id is empty")]
-    EmptyTransactionId {
-        /// The record.
-        record: String,
-    },
-    /// A satisfaction score was not finite or lay outside the declared scale.
-    #[error("feedback {record}: satisfaction {score} lies outside its scale {min}..={max}")]
-    SatisfactionOutOfScale {
-        /// The record.
-        record: String,
-        /// The score given.
-        score: f64,
-        /// Lowest score of the scale.
-        min: f64,
-        /// Highest score of the scale.
-        max: f64,
-    },
-    /// A recommend score was above 10.
-    #[error("feedback {record}: recommend score {score} is not in 0..=10")]
-    RecommendOutOfRange {
-        /// The record.
-        record: String,
-        /// The score given.
-        score: u8,
-    },
-    /// A feedback record carried neither a satisfaction nor a recommend score.
-    #[error("feedback {record}: carries neither a satisfaction nor a recommend score")]
-    EmptyFeedback {
-        /// The record.
-        record: String,
-    },
-}

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
-use super::{CustomerId, RecordError};
+use super::error::RecordError;
+use super::id::CustomerId;
 
 /// Whether a transaction is a purchase or gives money back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

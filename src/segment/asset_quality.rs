@@ -26,7 +26,10 @@
 
 use std::fmt;
 
-use super::{feature_column, Assign, Feature, Profile, SegmentError, Segmenter};
+use super::error::SegmentError;
+use super::feature::Feature;
+use super::profile::{feature_column, Profile};
+use super::traits::{Assign, Segmenter};
 
 /// An asset class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,7 +4,7 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
-use super::Feature;
+use super::feature::Feature;
 use crate::records::CustomerId;
 
 /// Why a segmenter could not learn or assign.

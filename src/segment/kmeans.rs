@@ -32,7 +32,10 @@ use std::fmt;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{feature_column, Assign, Feature, Profile, SegmentError, Segmenter};
+use super::error::SegmentError;
+use super::feature::Feature;
+use super::profile::{feature_column, Profile};
+use super::traits::{Assign, Segmenter};
 
 /// A cluster index, 0..k.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

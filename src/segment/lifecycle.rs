@@ -35,7 +35,10 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use super::{Assign, Feature, Profile, SegmentError, Segmenter};
+use super::error::SegmentError;
+use super::feature::Feature;
+use super::profile::Profile;
+use super::traits::{Assign, Segmenter};
 use crate::ledger::Ledger;
 use crate::records::{CustomerId, TransactionKind};
 

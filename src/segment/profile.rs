@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::{Feature, SegmentError};
+use super::error::SegmentError;
+use super::feature::Feature;
 use crate::records::{Customer, CustomerId};
 use crate::summary::{CustomerSummary, Summaries};
 use crate::time::TimeUnit;

@@ -69,7 +69,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{feature_column, Assign, Feature, Profile, SegmentError, Segmenter};
+use super::error::SegmentError;
+use super::feature::Feature;
+use super::profile::{feature_column, Profile};
+use super::traits::{Assign, Segmenter};
 
 /// How a column of values is cut into scores 1..=k.
 #[derive(Debug, Clone, PartialEq)]

@@ -30,7 +30,10 @@
 
 use std::sync::Arc;
 
-use super::{Assign, Feature, Profile, SegmentError, Segmenter};
+use super::error::SegmentError;
+use super::feature::Feature;
+use super::profile::Profile;
+use super::traits::{Assign, Segmenter};
 
 /// A range of a numeric feature: `min <= value < max` (either end optional).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,7 +3,9 @@
 use rand::RngExt;
 use rand_distr::{Beta, Distribution, Exp};
 
-use super::{gamma, positive, PurchaseProcess, SimRng, SimulationError};
+use super::error::SimulationError;
+use super::params::{gamma, positive};
+use super::process::{PurchaseProcess, SimRng};
 
 /// The BG/NBD process (Fader, Hardie & Lee 2005): while alive a customer buys at Poisson rate
 /// λ ~ Gamma(r, rate α); after each repeat purchase they drop out with probability p ~ Beta(a, b).

@@ -3,7 +3,9 @@
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Distribution};
 
-use super::{positive, SimRng, SimulationError};
+use super::error::SimulationError;
+use super::params::positive;
+use super::process::SimRng;
 use crate::error::InvalidParameter;
 use crate::models::contractual::Cohort;
 

@@ -3,7 +3,9 @@
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Distribution};
 
-use super::{positive, PurchaseProcess, SimRng, SimulationError};
+use super::error::SimulationError;
+use super::params::positive;
+use super::process::{PurchaseProcess, SimRng};
 use crate::error::InvalidParameter;
 use crate::models::bg_bb::DiscretePatterns;
 use crate::models::History;

@@ -27,67 +27,26 @@
 mod continuous;
 mod contractual;
 mod discrete;
+mod error;
+mod params;
+mod process;
 
 pub use continuous::{BgNbdProcess, ParetoNbdProcess};
 pub use contractual::RetentionProcess;
 pub use discrete::BgBbProcess;
+pub use error::SimulationError;
+pub use process::{PurchaseProcess, SimRng};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Gamma};
+use rand_distr::Distribution;
 use rust_decimal::Decimal;
 
 use crate::error::InvalidParameter;
 use crate::records::{Customer, CustomerId, Transaction};
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
-
-/// The random number generator every simulation uses: ChaCha8, value-stable across platforms.
-pub type SimRng = ChaCha8Rng;
-
-/// Why a simulation could not run.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SimulationError {
-    /// A process or spend parameter is not a finite positive number (or outside its range).
-    #[error(transparent)]
-    InvalidParameter(#[from] InvalidParameter),
-    /// The observation window ends before the acquisition window closes.
-    #[error(
-        "observation ends on {end}, before the last possible first purchase on {last_acquisition}"
-    )]
-    WindowTooShort {
-        /// Last day of observation.
-        end: NaiveDate,
-        /// Last day of the acquisition window.
-        last_acquisition: NaiveDate,
-    },
-    /// A date fell outside chrono's range.
-    #[error("a simulated date fell outside the supported calendar range")]
-    DateOutOfRange,
-}
-
-pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, SimulationError> {
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(SimulationError::InvalidParameter(InvalidParameter::new(
-            name,
-            value,
-            "must be finite and positive",
-        )))
-    }
-}
-
-/// One customer's purchasing: draws the times of the repeat purchases after a first purchase at
-/// time 0, within the horizon `(0, horizon]` (times in the simulation's time unit).
-///
-/// Implement it to simulate any other process with [`simulate`].
-pub trait PurchaseProcess {
-    /// Appends the repeat-purchase times of one new customer, in increasing order, to `times`.
-    fn repeat_purchases(&self, rng: &mut SimRng, horizon: f64, times: &mut Vec<f64>);
-}
+use params::{gamma, positive};
 
 /// Gamma-Gamma spend: each customer's mean-spend parameter ν ~ Gamma(q, rate γ); each
 /// transaction's amount z ~ Gamma(p, rate ν), so the expected amount is pγ/(q−1) for q > 1.
@@ -306,16 +265,6 @@ pub fn simulate(
         transactions,
         patterns,
         end: options.end,
-    })
-}
-
-pub(crate) fn gamma(shape: f64, scale: f64) -> Result<Gamma<f64>, SimulationError> {
-    Gamma::new(shape, scale).map_err(|_| {
-        SimulationError::InvalidParameter(InvalidParameter::new(
-            "gamma shape/scale",
-            shape,
-            "must be finite and positive",
-        ))
     })
 }
 

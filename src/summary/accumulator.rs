@@ -7,8 +7,10 @@ use std::ops::Range;
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 
 use super::entry::{Entry, WIDE_BIT};
+use super::error::SummaryError;
 use super::fold::{Cuts, Folder, Scratch};
-use super::{Grain, ReturnPolicy, Summaries, SummaryError, SummaryOptions};
+use super::options::{Grain, ReturnPolicy, SummaryOptions};
+use super::summaries::Summaries;
 use crate::records::{CustomerId, Transaction};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -572,8 +574,8 @@ impl SummaryAccumulator {
 mod tests {
     use super::*;
     use crate::records::TransactionKind;
-    use crate::summary::tests::{buy, day, summarize};
-    use crate::summary::CustomerSummary;
+    use crate::summary::summaries::CustomerSummary;
+    use crate::summary::test_support::{buy, day, summarize};
     use crate::time::TimeUnit;
     use rust_decimal::Decimal;
 

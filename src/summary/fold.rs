@@ -5,9 +5,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
 use super::entry::{Entry, Money, MAGNITUDE_MASK, RETURN_BIT, SCALE_SHIFT, SIGN_BIT, WIDE_BIT};
-use super::{
-    CustomerSummary, Grain, HoldoutSummary, ReturnPolicy, Summaries, SummaryError, SummaryOptions,
-};
+use super::error::SummaryError;
+use super::options::{Grain, ReturnPolicy, SummaryOptions};
+use super::summaries::{CustomerSummary, HoldoutSummary, Summaries};
 use crate::records::{CustomerId, TransactionKind};
 
 /// Folds customers' entries into summaries: what that reads from the accumulator (its grain,

@@ -254,8 +254,8 @@ impl Patterns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::tests::{buy, day, summarize};
-    use crate::summary::SummaryOptions;
+    use crate::summary::options::SummaryOptions;
+    use crate::summary::test_support::{buy, day, summarize};
 
     #[test]
     fn patterns_compress_and_validate() {

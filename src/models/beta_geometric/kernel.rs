@@ -5,7 +5,8 @@
 use statrs::function::gamma::ln_gamma;
 
 use crate::models::btyd::{discount_rate, finite, horizon, integrate, ln_nbd_pmf, Prepared};
-use crate::models::PredictError;
+use crate::models::error::PredictError;
+use crate::models::history::History;
 use crate::special::{inv_one_plus_exp, ln_beta};
 use crate::summary::Patterns;
 
@@ -257,7 +258,7 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub fn log_likelihood(&self, h: &crate::models::History) -> Result<f64, PredictError> {
+    pub fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> {
         h.validate()?;
         let p = Patterns::new(
             crate::time::TimeUnit::DAYS,
@@ -277,7 +278,7 @@ impl Core {
 
     /// ln of the odds that the customer dropped out, (1 - P(alive)) / P(alive); -inf when
     /// dropout is impossible (BG/NBD with x = 0).
-    fn ln_dead_odds(&self, h: &crate::models::History) -> f64 {
+    fn ln_dead_odds(&self, h: &History) -> f64 {
         let x = f64::from(h.frequency);
         if x + self.offset == 0.0 {
             return f64::NEG_INFINITY;
@@ -290,12 +291,12 @@ impl Core {
     }
 
     /// P(alive at T): 1 / (1 + [x+o > 0] a/(b+x+o-1) ((α+T)/(α+t_x))^(r+x)).
-    pub fn p_alive_now(&self, h: &crate::models::History) -> Result<f64, PredictError> {
+    pub fn p_alive_now(&self, h: &History) -> Result<f64, PredictError> {
         h.validate()?;
         finite("p_alive", inv_one_plus_exp(self.ln_dead_odds(h)))
     }
 
-    pub fn kernel(&self, h: &crate::models::History) -> AliveBetaGeometric {
+    pub fn kernel(&self, h: &History) -> AliveBetaGeometric {
         let x = f64::from(h.frequency);
         AliveBetaGeometric {
             k: self.r + x,
@@ -305,19 +306,19 @@ impl Core {
         }
     }
 
-    pub fn p_alive(&self, h: &crate::models::History, t: f64) -> Result<f64, PredictError> {
+    pub fn p_alive(&self, h: &History, t: f64) -> Result<f64, PredictError> {
         let t = horizon(t)?;
         let now = self.p_alive_now(h)?;
         finite("p_alive", now * self.kernel(h).survival(t)?)
     }
 
-    pub fn expected(&self, h: &crate::models::History, t: f64) -> Result<f64, PredictError> {
+    pub fn expected(&self, h: &History, t: f64) -> Result<f64, PredictError> {
         let t = horizon(t)?;
         let now = self.p_alive_now(h)?;
         finite("expected purchases", now * self.kernel(h).expected(t)?)
     }
 
-    pub fn pmf(&self, h: &crate::models::History, n: u32, t: f64) -> Result<f64, PredictError> {
+    pub fn pmf(&self, h: &History, n: u32, t: f64) -> Result<f64, PredictError> {
         let t = horizon(t)?;
         let now = self.p_alive_now(h)?;
         let dead = if n == 0 { 1.0 - now } else { 0.0 };
@@ -327,7 +328,7 @@ impl Core {
         )
     }
 
-    pub fn dert(&self, h: &crate::models::History, rate: f64) -> Result<f64, PredictError> {
+    pub fn dert(&self, h: &History, rate: f64) -> Result<f64, PredictError> {
         let rate = discount_rate(rate)?;
         let now = self.p_alive_now(h)?;
         finite("dert", now * self.kernel(h).dert(rate)?)

@@ -3,7 +3,8 @@
 
 use crate::models::beta_geometric::kernel::Core;
 use crate::models::btyd::{finite, horizon};
-use crate::models::{batch, PredictError};
+use crate::models::error::PredictError;
+use crate::models::transaction_model::batch;
 use crate::special::inv_one_plus_exp;
 
 impl Core {
@@ -20,7 +21,7 @@ impl Core {
     /// where a series cannot be built (a ≈ 1, huge x, a ₂F₁ that is not positive).
     pub fn expected_batch(
         &self,
-        histories: &[crate::models::History],
+        histories: &[crate::models::history::History],
         t: f64,
     ) -> Result<Vec<f64>, PredictError> {
         let t = horizon(t)?;

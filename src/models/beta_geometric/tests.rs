@@ -78,7 +78,7 @@ fn expected_purchases_where_the_closed_form_has_no_logarithm() {
     assert!((v - 43.991_784_130_232_3).abs() < 1e-9 * v, "{v}");
     let v = core(0.647441231804692, 0.5, 0.1, 0.1, 0.0)
         .expected_batch(
-            &[crate::models::History::new(0, 0.0, 0.0)],
+            &[crate::models::history::History::new(0, 0.0, 0.0)],
             108.4052425935545,
         )
         .unwrap();
@@ -98,7 +98,7 @@ fn per_customer_expectation_of_a_heavy_buyer_with_a_near_one_keeps_its_digits() 
         193.547_477_769_938_52,
     );
     let model = core(r, alpha, a, b, 0.0);
-    let h = crate::models::History::new(5330, 70.0, 80.0);
+    let h = crate::models::history::History::new(5330, 70.0, 80.0);
     let alive = model.kernel(&h).expected(t).unwrap();
     let want = 4_924.270_634_926_345;
     assert!((alive - want).abs() <= 1e-12 * want, "{alive} vs {want}");
@@ -116,9 +116,9 @@ fn per_customer_expectation_of_a_heavy_buyer_with_a_near_one_keeps_its_digits() 
 #[test]
 fn batch_expectations_fall_back_where_the_tables_do_not_apply() {
     let histories = [
-        crate::models::History::new(0, 0.0, 0.0),
-        crate::models::History::new(3, 20.0, 30.0),
-        crate::models::History::new(200_000, 29.0, 30.0),
+        crate::models::history::History::new(0, 0.0, 0.0),
+        crate::models::history::History::new(3, 20.0, 30.0),
+        crate::models::history::History::new(200_000, 29.0, 30.0),
     ];
     // a ≈ 1, a huge frequency, and a new customer with a long horizon (u near 1)
     for model in [
@@ -136,7 +136,7 @@ fn batch_expectations_fall_back_where_the_tables_do_not_apply() {
             }
         }
     }
-    let bad = [crate::models::History::new(0, 1.0, 2.0)];
+    let bad = [crate::models::history::History::new(0, 1.0, 2.0)];
     assert!(core(0.25, 4.4, 0.8, 2.4, 0.0)
         .expected_batch(&bad, 39.0)
         .is_err());
@@ -163,14 +163,14 @@ proptest! {
     ) {
         prop_assume!((a - 1.0).abs() > 1e-3);
         let model = core(r, alpha, a, b, f64::from(offset));
-        let mut histories: Vec<crate::models::History> = rows
+        let mut histories: Vec<crate::models::history::History> = rows
             .iter()
             .map(|&(x, share, age)| {
                 let recency = if x == 0 { 0.0 } else { share * age };
-                crate::models::History::new(x, recency, age)
+                crate::models::history::History::new(x, recency, age)
             })
             .collect();
-        histories.push(crate::models::History::new(heavy, 70.0, 80.0));
+        histories.push(crate::models::history::History::new(heavy, 70.0, 80.0));
         let batch = model.expected_batch(&histories, t).unwrap();
         for (h, v) in histories.iter().zip(batch) {
             let one = model.expected(h, t).unwrap();

@@ -1,0 +1,40 @@
+//! Why a KPI could not be computed.
+
+use crate::summary::SummaryError;
+
+/// Why a KPI could not be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KpiError {
+    /// A period ends before it starts, or two periods that must not overlap do.
+    #[error("invalid period: {0}")]
+    InvalidPeriod(String),
+    /// The KPI's denominator is empty (no customers, orders or responses in the period).
+    #[error("no {what} to compute {kpi} from")]
+    Empty {
+        /// What was missing.
+        what: &'static str,
+        /// Which KPI.
+        kpi: &'static str,
+    },
+    /// A parameter or input value was invalid: not finite, negative where it must not be, or
+    /// zero where it divides.
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// Which parameter or input.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What is required.
+        reason: &'static str,
+    },
+    /// A sum of money does not fit a decimal.
+    #[error("{0} does not fit a decimal")]
+    Overflow(&'static str),
+    /// The ledger could not be summarised (for the KPIs read from summaries).
+    #[error("the ledger could not be summarised: {0}")]
+    Summary(#[from] SummaryError),
+    /// A date computation left chrono's range.
+    #[error("date out of range")]
+    DateOutOfRange,
+}

@@ -1,0 +1,93 @@
+//! Purchase KPIs: the repeat-purchase rate, purchase frequency, average order value and revenue
+//! per customer.
+
+use std::collections::HashSet;
+
+use rust_decimal::Decimal;
+
+use super::arith::ratio;
+use super::error::KpiError;
+use super::period::Period;
+use crate::ledger::Ledger;
+use crate::records::{CustomerId, TransactionKind};
+use crate::summary::Summaries;
+
+/// Share of summarised customers with at least one repeat purchase period (x ≥ 1), over the
+/// summaries' window (first purchases through their as-of date).
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when the summaries hold no customer.
+pub fn repeat_purchase_rate(summaries: &Summaries) -> Result<f64, KpiError> {
+    if summaries.is_empty() {
+        return Err(KpiError::Empty {
+            what: "customers",
+            kpi: "repeat-purchase rate",
+        });
+    }
+    let repeat = summaries.iter().filter(|s| s.frequency() > 0).count();
+    Ok(ratio(repeat, summaries.len()))
+}
+
+/// Order-level figures of a period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PurchaseMetrics {
+    /// The period.
+    pub period: Period,
+    /// Distinct customers with a purchase in the period.
+    pub customers: usize,
+    /// Purchase records (orders) in the period.
+    pub orders: usize,
+    /// Purchases minus returns dated in the period.
+    pub net_revenue: Decimal,
+    /// Orders per buying customer.
+    pub purchase_frequency: f64,
+    /// Net revenue per order (to 6 decimal places).
+    pub average_order_value: Decimal,
+    /// Net revenue per buying customer (to 6 decimal places).
+    pub revenue_per_customer: Decimal,
+}
+
+/// Purchase frequency, average order value and revenue per customer over `period`. Orders are
+/// purchase records as given to the ledger (not merged by day).
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no purchase falls in the period; [`KpiError::Overflow`] when the net
+/// revenue does not fit a decimal.
+pub fn purchase_metrics(ledger: &Ledger, period: Period) -> Result<PurchaseMetrics, KpiError> {
+    let mut customers: HashSet<&CustomerId> = HashSet::new();
+    let mut orders = 0usize;
+    let mut revenue = Decimal::ZERO;
+    let overflow = || KpiError::Overflow("the net revenue");
+    for t in ledger.transactions() {
+        if !period.contains(t.date()) {
+            continue;
+        }
+        revenue = revenue
+            .checked_add(t.signed_amount())
+            .ok_or_else(overflow)?;
+        if t.kind() == TransactionKind::Purchase {
+            orders += 1;
+            customers.insert(t.customer());
+        }
+    }
+    if orders == 0 {
+        return Err(KpiError::Empty {
+            what: "purchases in the period",
+            kpi: "purchase metrics",
+        });
+    }
+    // Rounded to 6 decimal places (midpoint to even): a quotient of money is not money.
+    let per = |n: usize| (revenue / Decimal::from(n as u64)).round_dp(6);
+    Ok(PurchaseMetrics {
+        period,
+        customers: customers.len(),
+        orders,
+        net_revenue: revenue,
+        purchase_frequency: ratio(orders, customers.len()),
+        average_order_value: per(orders),
+        revenue_per_customer: per(customers.len()),
+    })
+}

@@ -1,0 +1,208 @@
+//! Retention and churn between two periods, and cohort retention by acquisition period.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+
+use super::arith::ratio;
+use super::error::KpiError;
+use super::period::Period;
+use crate::ledger::Ledger;
+use crate::records::{CustomerId, TransactionKind};
+
+/// Customers who bought (a purchase record) in a period.
+fn buyers(ledger: &Ledger, period: Period) -> HashSet<&CustomerId> {
+    ledger
+        .transactions()
+        .iter()
+        .filter(|t| t.kind() == TransactionKind::Purchase && period.contains(t.date()))
+        .map(|t| t.customer())
+        .collect()
+}
+
+/// Retention between two periods.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Retention {
+    /// Customers who bought in the previous period.
+    pub base: usize,
+    /// Of those, customers who bought again in the current period.
+    pub retained: usize,
+    /// retained / base.
+    pub retention_rate: f64,
+    /// 1 − retention rate.
+    pub churn_rate: f64,
+}
+
+/// Retention and churn: of the customers with a purchase in `previous`, the share with a purchase
+/// in `current` (non-contractual: "retained" means "bought again").
+///
+/// # Errors
+///
+/// [`KpiError::InvalidPeriod`] when the periods overlap or `current` comes first;
+/// [`KpiError::Empty`] when nobody bought in `previous`.
+pub fn retention(
+    ledger: &Ledger,
+    previous: Period,
+    current: Period,
+) -> Result<Retention, KpiError> {
+    if previous.end >= current.start {
+        return Err(KpiError::InvalidPeriod(format!(
+            "previous period {}..{} must end before the current one starts ({})",
+            previous.start, previous.end, current.start
+        )));
+    }
+    let before = buyers(ledger, previous);
+    if before.is_empty() {
+        return Err(KpiError::Empty {
+            what: "customers buying in the previous period",
+            kpi: "retention",
+        });
+    }
+    let now = buyers(ledger, current);
+    let retained = before.iter().filter(|c| now.contains(*c)).count();
+    let rate = ratio(retained, before.len());
+    Ok(Retention {
+        base: before.len(),
+        retained,
+        retention_rate: rate,
+        churn_rate: 1.0 - rate,
+    })
+}
+
+/// How cohort periods are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum CohortGrain {
+    /// Calendar months.
+    Months,
+    /// Blocks of this many days, starting on the day of the first purchase in the ledger.
+    Days(u32),
+}
+
+/// One acquisition cohort's row of the retention matrix.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CohortRow {
+    /// First day of the acquisition period.
+    pub start: NaiveDate,
+    /// Customers whose first purchase fell in the period.
+    pub size: usize,
+    /// `active[k]`: cohort members with a purchase k periods after acquisition (k = 0 is the
+    /// acquisition period itself, so `active[0] == size`).
+    pub active: Vec<usize>,
+    /// `active[k] / size`.
+    pub retention: Vec<f64>,
+}
+
+/// A cohort retention matrix: one row per acquisition period with at least one customer, each
+/// row running through the period that contains the end date (the last one possibly partial).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CohortMatrix {
+    /// The grain of the periods.
+    pub grain: CohortGrain,
+    /// The last day counted.
+    pub end: NaiveDate,
+    /// The cohorts, oldest first.
+    pub rows: Vec<CohortRow>,
+}
+
+/// Cohort retention by acquisition period: customers are grouped by the period of their first
+/// purchase on or before `end`; cell k of a row is the share of the cohort with a purchase in the
+/// k-th period after it.
+///
+/// # Errors
+///
+/// [`KpiError::Empty`] when no purchase falls on or before `end`; [`KpiError::InvalidParameter`]
+/// for `CohortGrain::Days(0)`; [`KpiError::DateOutOfRange`] when a cohort's first day leaves
+/// chrono's calendar.
+pub fn cohort_retention(
+    ledger: &Ledger,
+    grain: CohortGrain,
+    end: NaiveDate,
+) -> Result<CohortMatrix, KpiError> {
+    if grain == CohortGrain::Days(0) {
+        return Err(KpiError::InvalidParameter {
+            name: "grain",
+            value: "0 days".into(),
+            reason: "cohort periods have at least one day",
+        });
+    }
+    let purchases = || {
+        ledger
+            .transactions()
+            .iter()
+            .filter(|t| t.kind() == TransactionKind::Purchase && t.date() <= end)
+    };
+    let origin = purchases().map(|t| t.date()).min().ok_or(KpiError::Empty {
+        what: "purchases",
+        kpi: "cohort retention",
+    })?;
+    let index = |d: NaiveDate| -> usize {
+        match grain {
+            CohortGrain::Months => {
+                let m = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+                usize::try_from(m(d) - m(origin)).unwrap_or(0)
+            }
+            CohortGrain::Days(n) => {
+                usize::try_from((d - origin).num_days() / i64::from(n)).unwrap_or(0)
+            }
+        }
+    };
+    let periods = index(end) + 1;
+    // Each customer's first period and the set of periods with a purchase.
+    let mut first: HashMap<&CustomerId, usize> = HashMap::new();
+    let mut active: HashSet<(&CustomerId, usize)> = HashSet::new();
+    for t in purchases() {
+        let i = index(t.date());
+        let f = first.entry(t.customer()).or_insert(i);
+        *f = (*f).min(i);
+        active.insert((t.customer(), i));
+    }
+    let mut rows: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut sizes = vec![0usize; periods];
+    for &c in first.values() {
+        if let Some(s) = sizes.get_mut(c) {
+            *s += 1;
+        }
+    }
+    let mut counts: Vec<Vec<usize>> = (0..periods).map(|c| vec![0; periods - c]).collect();
+    for (cust, i) in &active {
+        if let Some(&c) = first.get(cust) {
+            if let Some(cell) = counts.get_mut(c).and_then(|r| r.get_mut(i - c)) {
+                *cell += 1;
+            }
+        }
+    }
+    for (c, row) in counts.into_iter().enumerate() {
+        if sizes[c] > 0 {
+            rows.push((c, row));
+        }
+    }
+    let start_of = |c: usize| -> Result<NaiveDate, KpiError> {
+        match grain {
+            CohortGrain::Months => origin
+                .with_day(1)
+                .and_then(|d| d.checked_add_months(Months::new(u32::try_from(c).ok()?)))
+                .ok_or(KpiError::DateOutOfRange),
+            CohortGrain::Days(n) => origin
+                .checked_add_days(Days::new(c as u64 * u64::from(n)))
+                .ok_or(KpiError::DateOutOfRange),
+        }
+    };
+    let rows = rows
+        .into_iter()
+        .map(|(c, active)| {
+            let size = sizes[c];
+            Ok(CohortRow {
+                start: start_of(c)?,
+                size,
+                retention: active.iter().map(|&a| ratio(a, size)).collect(),
+                active,
+            })
+        })
+        .collect::<Result<Vec<_>, KpiError>>()?;
+    Ok(CohortMatrix { grain, end, rows })
+}

@@ -1,0 +1,25 @@
+//! Why a prediction could not be made.
+
+/// Why a prediction could not be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PredictError {
+    /// An input (history, horizon, rate, count) is outside the model's domain.
+    #[error("invalid input {name} = {value}: {reason}")]
+    InvalidInput {
+        /// Which input.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What the model requires.
+        reason: &'static str,
+    },
+    /// The computation failed numerically (for example a series that did not converge).
+    #[error("numerical failure in {what}: {detail}")]
+    Numerical {
+        /// Which quantity.
+        what: &'static str,
+        /// Diagnostics.
+        detail: String,
+    },
+}

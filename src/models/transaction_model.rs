@@ -1,0 +1,125 @@
+//! The transaction-model trait every purchase-and-dropout model implements, with its batch helper
+//! and its impls for pointers.
+
+use super::error::PredictError;
+use super::history::History;
+use crate::fit::{Covariance, FitReport};
+use crate::time::TimeUnit;
+
+/// A fitted purchase-and-dropout ("buy till you die") model.
+///
+/// Horizons `t` and rates are in [`TransactionModel::unit`]. Every method returns a finite number
+/// or an error; none returns NaN.
+///
+/// A model implements the eight required methods; new-customer predictions, batch predictions
+/// (spread over cores with the `parallel` feature), the parameter count, the fit report and the
+/// covariance are provided, and a model overrides them where it has something faster or more.
+/// `&T`, `Box<T>` and `Arc<T>` are models wherever `T` is, so a model can be shared or boxed
+/// without losing any of it.
+///
+/// # Errors
+/// Every prediction returns [`PredictError::InvalidInput`] for a history or horizon outside the
+/// model's domain and [`PredictError::Numerical`] where the computation fails.
+pub trait TransactionModel: Send + Sync {
+    /// A short name such as `"bg-nbd"`.
+    fn name(&self) -> &str;
+    /// The time unit of the data the model was fitted on.
+    fn unit(&self) -> TimeUnit;
+    /// The parameters as (name, value) pairs, for reports and for callers holding a `dyn`
+    /// model (rates per [`TransactionModel::unit`]); every model of the crate also has a typed
+    /// `parameters()` getter.
+    fn named_parameters(&self) -> Vec<(String, f64)>;
+    /// Log-likelihood of one customer's history.
+    fn log_likelihood(&self, history: &History) -> Result<f64, PredictError>;
+    /// Probability that the customer is still alive at T + `t` (use `t = 0` for "now").
+    fn p_alive(&self, history: &History, t: f64) -> Result<f64, PredictError>;
+    /// Expected number of purchases in (T, T + `t`] given the history.
+    fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError>;
+    /// Probability of exactly `n` purchases in (T, T + `t`] given the history.
+    fn purchase_probability(&self, history: &History, n: u32, t: f64) -> Result<f64, PredictError>;
+    /// Discounted expected residual transactions at continuous discount rate `rate` per unit time.
+    fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError>;
+
+    /// Number of fitted parameters (for AIC and BIC): the length of
+    /// [`named_parameters`](Self::named_parameters).
+    fn parameter_count(&self) -> usize {
+        self.named_parameters().len()
+    }
+    /// The report of the fit that produced the model, when it was fitted.
+    fn fit_report(&self) -> Option<&FitReport> {
+        None
+    }
+    /// The covariance of the fitted parameters, when it was fitted and the information matrix
+    /// is positive definite.
+    fn covariance(&self) -> Option<&Covariance> {
+        None
+    }
+    /// Expected number of repeat purchases in (0, `t`] of a customer just acquired: the
+    /// prediction for [`History::new_customer`].
+    fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
+        self.expected_purchases(&History::new_customer(), t)
+    }
+    /// Probability that a customer just acquired makes exactly `n` repeat purchases in (0, `t`].
+    fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
+        self.purchase_probability(&History::new_customer(), n, t)
+    }
+    /// [`p_alive`](Self::p_alive) now (t = 0) for many customers, in order.
+    fn p_alive_batch(&self, histories: &[History]) -> Result<Vec<f64>, PredictError> {
+        batch(histories, |h| self.p_alive(h, 0.0))
+    }
+    /// [`expected_purchases`](Self::expected_purchases) for many customers, in order.
+    fn expected_purchases_batch(
+        &self,
+        histories: &[History],
+        t: f64,
+    ) -> Result<Vec<f64>, PredictError> {
+        batch(histories, |h| self.expected_purchases(h, t))
+    }
+    /// [`dert`](Self::dert) for many customers, in order.
+    fn dert_batch(&self, histories: &[History], rate: f64) -> Result<Vec<f64>, PredictError> {
+        batch(histories, |h| self.dert(h, rate))
+    }
+}
+
+/// Applies `f` to every history (in parallel with the `parallel` feature), keeping the order;
+/// the first error wins.
+pub(crate) fn batch<F>(histories: &[History], f: F) -> Result<Vec<f64>, PredictError>
+where
+    F: Fn(&History) -> Result<f64, PredictError> + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        histories.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        histories.iter().map(f).collect()
+    }
+}
+
+/// Implements a model trait for a pointer type by forwarding every method, provided ones
+/// included, so an override in the pointee is kept.
+macro_rules! forward_transaction_model {
+    ($($pointer:ty),*) => {$(
+        impl<T: TransactionModel + ?Sized> TransactionModel for $pointer {
+            fn name(&self) -> &str { (**self).name() }
+            fn unit(&self) -> TimeUnit { (**self).unit() }
+            fn named_parameters(&self) -> Vec<(String, f64)> { (**self).named_parameters() }
+            fn log_likelihood(&self, h: &History) -> Result<f64, PredictError> { (**self).log_likelihood(h) }
+            fn p_alive(&self, h: &History, t: f64) -> Result<f64, PredictError> { (**self).p_alive(h, t) }
+            fn expected_purchases(&self, h: &History, t: f64) -> Result<f64, PredictError> { (**self).expected_purchases(h, t) }
+            fn purchase_probability(&self, h: &History, n: u32, t: f64) -> Result<f64, PredictError> { (**self).purchase_probability(h, n, t) }
+            fn dert(&self, h: &History, rate: f64) -> Result<f64, PredictError> { (**self).dert(h, rate) }
+            fn parameter_count(&self) -> usize { (**self).parameter_count() }
+            fn fit_report(&self) -> Option<&FitReport> { (**self).fit_report() }
+            fn covariance(&self) -> Option<&Covariance> { (**self).covariance() }
+            fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> { (**self).expected_purchases_new(t) }
+            fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> { (**self).purchase_probability_new(n, t) }
+            fn p_alive_batch(&self, hs: &[History]) -> Result<Vec<f64>, PredictError> { (**self).p_alive_batch(hs) }
+            fn expected_purchases_batch(&self, hs: &[History], t: f64) -> Result<Vec<f64>, PredictError> { (**self).expected_purchases_batch(hs, t) }
+            fn dert_batch(&self, hs: &[History], rate: f64) -> Result<Vec<f64>, PredictError> { (**self).dert_batch(hs, rate) }
+        }
+    )*};
+}
+forward_transaction_model!(&T, Box<T>, std::sync::Arc<T>);

@@ -1,0 +1,27 @@
+//! Why a simulation could not run.
+
+use chrono::NaiveDate;
+
+use crate::error::InvalidParameter;
+
+/// Why a simulation could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimulationError {
+    /// A process or spend parameter is not a finite positive number (or outside its range).
+    #[error(transparent)]
+    InvalidParameter(#[from] InvalidParameter),
+    /// The observation window ends before the acquisition window closes.
+    #[error(
+        "observation ends on {end}, before the last possible first purchase on {last_acquisition}"
+    )]
+    WindowTooShort {
+        /// Last day of observation.
+        end: NaiveDate,
+        /// Last day of the acquisition window.
+        last_acquisition: NaiveDate,
+    },
+    /// A date fell outside chrono's range.
+    #[error("a simulated date fell outside the supported calendar range")]
+    DateOutOfRange,
+}

@@ -1,0 +1,40 @@
+//! Why summaries could not be computed.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+
+use crate::records::CustomerId;
+
+/// Why summaries could not be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SummaryError {
+    /// The holdout ends on or before the as-of date.
+    #[error("holdout end {holdout_end} must come after the as-of date {as_of}")]
+    HoldoutBeforeAsOf {
+        /// The as-of date (last day of calibration).
+        as_of: NaiveDate,
+        /// The holdout end given.
+        holdout_end: NaiveDate,
+    },
+    /// A return in the calibration period has no purchase at or before it to net against
+    /// (`amount` totals the returns of that moment).
+    #[error("customer {customer}: return of {amount} at {at} has no purchase at or before it")]
+    ReturnWithoutPurchase {
+        /// The customer.
+        customer: CustomerId,
+        /// The moment of the return.
+        at: NaiveDateTime,
+        /// Its amount.
+        amount: Decimal,
+    },
+    /// The accumulators being merged use different grains or return policies.
+    #[error("cannot merge accumulators built with different grains or return policies")]
+    IncompatibleMerge,
+    /// A date lies outside the range the calendar arithmetic supports.
+    #[error("date {0} is out of range")]
+    DateOutOfRange(NaiveDate),
+    /// A decimal sum overflowed.
+    #[error("customer {0}: spend total overflows a decimal")]
+    SpendOverflow(CustomerId),
+}
