@@ -93,7 +93,7 @@ impl AbcParams {
 impl Segmenter<Profile> for AbcParams {
     type Learnt = Abc;
 
-    fn learn(&self, population: &[Profile]) -> Result<Abc, SegmentError> {
+    fn check(&self) -> Result<(), SegmentError> {
         let (a, b) = (self.a_share, self.b_share);
         if !(a.is_finite() && b.is_finite() && a > 0.0 && b >= 0.0 && a + b <= 1.0 + 1e-12) {
             return Err(SegmentError::invalid(
@@ -102,6 +102,12 @@ impl Segmenter<Profile> for AbcParams {
                 "need a > 0, b >= 0, a + b <= 1",
             ));
         }
+        Ok(())
+    }
+
+    fn learn(&self, population: &[Profile]) -> Result<Abc, SegmentError> {
+        self.check()?;
+        let (a, b) = (self.a_share, self.b_share);
         if population.is_empty() {
             return Err(SegmentError::EmptyPopulation);
         }

@@ -79,6 +79,19 @@ pub enum Cut {
 }
 
 impl Cut {
+    /// A finite value, or a quantile in 0..=1.
+    fn check(self, name: &'static str) -> Result<(), SegmentError> {
+        match self {
+            Cut::Value(v) if v.is_finite() => Ok(()),
+            Cut::Quantile(q) if (0.0..=1.0).contains(&q) => Ok(()),
+            other => Err(SegmentError::invalid(
+                name,
+                format!("{other:?}"),
+                "a finite value or a quantile in 0..=1",
+            )),
+        }
+    }
+
     fn resolve(self, name: &'static str, values: &mut [f64]) -> Result<f64, SegmentError> {
         match self {
             Cut::Value(v) if v.is_finite() => Ok(v),
@@ -133,7 +146,13 @@ impl AssetQualityParams {
 
 impl Segmenter<Profile> for AssetQualityParams {
     type Learnt = AssetQuality;
+    fn check(&self) -> Result<(), SegmentError> {
+        self.clv_cut.check("clv_cut")?;
+        self.p_alive_cut.check("p_alive_cut")
+    }
+
     fn learn(&self, population: &[Profile]) -> Result<AssetQuality, SegmentError> {
+        self.check()?;
         if population.is_empty() {
             return Err(SegmentError::EmptyPopulation);
         }

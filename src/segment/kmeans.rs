@@ -274,6 +274,11 @@ impl KMeansParams {
 impl Segmenter<Profile> for KMeansParams {
     type Learnt = KMeans;
 
+    /// Everything but k against the population's size, which `learn` checks.
+    fn check(&self) -> Result<(), SegmentError> {
+        self.validate(self.k.max(1))
+    }
+
     fn learn(&self, population: &[Profile]) -> Result<KMeans, SegmentError> {
         self.validate(population.len())?;
         let (x, means, scales) = self.matrix(population)?;

@@ -217,8 +217,12 @@ impl LifecycleParams {
 impl Segmenter<Profile> for LifecycleParams {
     type Learnt = LifecycleParams;
     /// Nothing to learn: validates the parameters and that the population is not empty.
+    fn check(&self) -> Result<(), SegmentError> {
+        self.validate()
+    }
+
     fn learn(&self, population: &[Profile]) -> Result<LifecycleParams, SegmentError> {
-        self.validate()?;
+        self.check()?;
         if population.is_empty() {
             return Err(SegmentError::EmptyPopulation);
         }

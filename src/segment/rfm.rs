@@ -585,10 +585,14 @@ impl RfmParams {
 impl Segmenter<Profile> for RfmParams {
     type Learnt = Rfm;
 
-    fn learn(&self, population: &[Profile]) -> Result<Rfm, SegmentError> {
+    fn check(&self) -> Result<(), SegmentError> {
         self.recency.validate("recency binning")?;
         self.frequency.validate("frequency binning")?;
-        self.monetary.validate("monetary binning")?;
+        self.monetary.validate("monetary binning")
+    }
+
+    fn learn(&self, population: &[Profile]) -> Result<Rfm, SegmentError> {
+        self.check()?;
         if population.is_empty() {
             return Err(SegmentError::EmptyPopulation);
         }

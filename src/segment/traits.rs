@@ -49,6 +49,18 @@ pub trait Segmenter<C = Profile> {
     /// (an invalid parameter, a feature missing or not finite).
     fn learn(&self, population: &[C]) -> Result<Self::Learnt, SegmentError>;
 
+    /// Checks the parameters without any population (the default accepts everything). The
+    /// crate's segmenters call it first thing in `learn`;
+    /// [`ValuationBuilder::build`](crate::valuation::ValuationBuilder::build) calls it for every
+    /// segmenter, so that a bad parameter fails before any model is fitted.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::InvalidParameter`] naming the first parameter out of range.
+    fn check(&self) -> Result<(), SegmentError> {
+        Ok(())
+    }
+
     /// Learns from `population` and labels each of its customers, in order.
     ///
     /// # Errors
@@ -101,6 +113,9 @@ macro_rules! forward_through_pointers {
             type Learnt = S::Learnt;
             fn learn(&self, population: &[C]) -> Result<Self::Learnt, SegmentError> {
                 (**self).learn(population)
+            }
+            fn check(&self) -> Result<(), SegmentError> {
+                (**self).check()
             }
             #[allow(clippy::type_complexity)]
             fn segment(

@@ -19,7 +19,18 @@ pub trait NamedSegmenter {
     /// The name under which labels appear in the report.
     fn name(&self) -> &str;
     /// Learns from `profiles` and labels each of them, in order.
+    ///
+    /// # Errors
+    /// The segmenter's own: an empty population, an invalid parameter, a missing feature.
     fn labels(&self, profiles: &[Profile]) -> Result<Vec<String>, SegmentError>;
+    /// Checks the segmenter's parameters without profiles (the default accepts everything);
+    /// [`ValuationBuilder::build`] calls it.
+    ///
+    /// # Errors
+    /// The first invalid parameter.
+    fn check(&self) -> Result<(), SegmentError> {
+        Ok(())
+    }
 }
 
 struct Named<S> {
@@ -34,6 +45,9 @@ impl<S: Segmenter<Profile>> NamedSegmenter for Named<S> {
     fn labels(&self, profiles: &[Profile]) -> Result<Vec<String>, SegmentError> {
         let (_, labels) = self.segmenter.segment(profiles)?;
         Ok(labels.iter().map(ToString::to_string).collect())
+    }
+    fn check(&self) -> Result<(), SegmentError> {
+        self.segmenter.check()
     }
 }
 
@@ -265,6 +279,19 @@ impl<'a> ValuationBuilder<'a> {
                 ));
             }
         }
+        let asset_quality = self.asset_quality.unwrap_or_default();
+        asset_quality
+            .check()
+            .map_err(|source| ValuationError::Segment {
+                segmenter: "asset quality".into(),
+                source,
+            })?;
+        for s in &self.segmenters {
+            s.check().map_err(|source| ValuationError::Segment {
+                segmenter: s.name().to_string(),
+                source,
+            })?;
+        }
         Ok(Valuation {
             data,
             as_of,
@@ -275,7 +302,7 @@ impl<'a> ValuationBuilder<'a> {
             discount,
             horizon,
             segmenters: self.segmenters,
-            asset_quality: self.asset_quality.unwrap_or_default(),
+            asset_quality,
             tiers: self.tiers,
             kpi_period_days: self.kpi_period_days,
             at_risk_below,

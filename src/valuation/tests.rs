@@ -327,3 +327,51 @@ fn an_empty_base_is_an_error_not_a_panic() {
     let run = valid(&l).build().unwrap().run();
     assert!(matches!(run, Err(ValuationError::EmptyBase)));
 }
+
+/// Settings of models to fit and of segmenters are checked by `build`, before any work: `run`
+/// fails only on data.
+#[test]
+fn build_checks_fit_settings_and_segmenters() {
+    use crate::models::BgNbdParams;
+    use crate::segment::asset_quality::Cut;
+    let l = ledger();
+    let bad_penalty = valid(&l).fit_transaction_model(BgNbdParams::new().penalty(-1.0));
+    match bad_penalty.build().err() {
+        Some(ValuationError::FitSettings { part, source }) => {
+            assert_eq!(part, "transaction model");
+            assert!(source.to_string().contains("penalty"), "{source}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let bad_spend = valid(&l).fit_spend_model(
+        GammaGammaParams::new().fit_options(crate::fit::FitOptions::new().gradient_tolerance(0.0)),
+    );
+    assert!(matches!(
+        bad_spend.build().err(),
+        Some(ValuationError::FitSettings {
+            part: "spend model",
+            ..
+        })
+    ));
+    let bad_abc = valid(&l).segmenter("abc", AbcParams::default().shares(2.0, 0.5));
+    match bad_abc.build().err() {
+        Some(ValuationError::Segment { segmenter, .. }) => assert_eq!(segmenter, "abc"),
+        other => panic!("{other:?}"),
+    }
+    let bad_cut = valid(&l).asset_quality(
+        crate::segment::asset_quality::AssetQualityParams::default().clv_cut(Cut::Quantile(1.5)),
+    );
+    match bad_cut.build().err() {
+        Some(ValuationError::Segment { segmenter, .. }) => assert_eq!(segmenter, "asset quality"),
+        other => panic!("{other:?}"),
+    }
+    // The same settings, valid, build and run.
+    let report = valid(&l)
+        .fit_spend_model(GammaGammaParams::new())
+        .segmenter("abc", AbcParams::default())
+        .build()
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(report.models[1].name, "gamma-gamma");
+}
