@@ -196,6 +196,10 @@ pub fn error_metrics(actual: &[f64], expected: &[f64]) -> ErrorMetrics {
 /// holdout length) and the log-likelihood; their holdout frequencies are the actuals. The tracking
 /// periods have the summaries' unit and start on the earliest first-purchase day; each customer
 /// contributes the model's expectation for a new customer from their own first purchase.
+///
+/// # Errors
+/// [`ValidationError::NoHoldout`], [`ValidationError::Empty`], [`ValidationError::UnitMismatch`]
+/// between the model and the summaries, and a customer's [`ValidationError::Predict`].
 pub fn validate(
     model: &dyn TransactionModel,
     summaries: &Summaries,
@@ -263,6 +267,9 @@ pub struct HoldoutRecord {
 /// of [`validate`] but the tracking curve, which is left empty. This is the entry point for
 /// discrete-time data, e.g. BG/BB patterns over n calibration opportunities and the
 /// transactions in the next `holdout_length` opportunities.
+///
+/// # Errors
+/// [`ValidationError::Empty`] without histories, and a customer's [`ValidationError::Predict`].
 pub fn validate_holdout(
     model: &dyn TransactionModel,
     records: &[HoldoutRecord],
@@ -487,6 +494,10 @@ pub struct RetentionValidation {
 
 /// Compares a retention model's projection with a cohort's survivors after period
 /// `calibration_periods` (the model having been fitted on periods 0..=calibration_periods).
+///
+/// # Errors
+/// [`ValidationError::NoHoldoutPeriods`] for a cohort with no period after the calibration, and
+/// the model's errors.
 pub fn validate_retention(
     model: &dyn RetentionModel,
     cohort: &Cohort,

@@ -48,6 +48,9 @@ fn check(
 
 /// The continuous discount rate per `unit` equivalent to an effective annual rate:
 /// δ = ln(1 + annual) × unit.days() / 365.25. A 10% annual rate is 0.001831 per week.
+///
+/// # Errors
+/// [`PredictError::InvalidInput`] for an annual rate that is not finite and positive.
 pub fn continuous_rate_from_annual(annual: f64, unit: TimeUnit) -> Result<f64, PredictError> {
     check(
         "annual rate",
@@ -60,6 +63,10 @@ pub fn continuous_rate_from_annual(annual: f64, unit: TimeUnit) -> Result<f64, P
 
 /// CLV = DERT(rate) × `spend` (expected spend per transaction) × `margin`; `rate` is the
 /// continuous discount rate per time unit of the model.
+///
+/// # Errors
+/// The model's prediction errors, [`PredictError::InvalidInput`] for a spend that is not finite
+/// and non-negative or a margin that is not finite, and a CLV that is not finite.
 pub fn clv(
     model: &dyn TransactionModel,
     history: &History,
@@ -81,6 +88,10 @@ pub fn clv(
 /// Discrete-period CLV: Σₖ₌₁..ₙ margin × spend × (E[Y(k L)] − E[Y((k−1) L)]) / (1 + d)^k, with
 /// `period` = L in the model's time unit (e.g. 4 weeks; state it, there is no hidden month),
 /// `periods` = n and `rate_per_period` = d (e.g. 0.1 a year with L = 52 weeks).
+///
+/// # Errors
+/// As [`clv`], and [`PredictError::InvalidInput`] for a period length or per-period rate out of
+/// range.
 pub fn clv_discrete(
     model: &dyn TransactionModel,
     history: &History,
@@ -123,6 +134,10 @@ pub fn clv_discrete(
 /// customers with first purchase bᵢ < t. `first_purchases` and `times` are measured from a
 /// common origin in the model's time unit; customers who share a first-purchase time are
 /// evaluated once.
+///
+/// # Errors
+/// The model's prediction errors, and [`PredictError::InvalidInput`] for a first purchase or a
+/// time that is not finite.
 pub fn tracking_curve(
     model: &dyn TransactionModel,
     first_purchases: &[f64],

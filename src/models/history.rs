@@ -36,6 +36,9 @@ impl History {
     }
 
     /// Checks 0 <= t_x <= T, both finite, and t_x = 0 when x = 0.
+    ///
+    /// # Errors
+    /// A [`PredictError::InvalidInput`] naming `age` or `recency` when they break those rules.
     pub fn validate(&self) -> Result<(), PredictError> {
         let bad = |name, value, reason| {
             Err(PredictError::InvalidInput {

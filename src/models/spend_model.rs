@@ -16,8 +16,15 @@ pub trait SpendModel: Send + Sync {
     fn name(&self) -> &str;
     /// Expected spend per transaction of a customer with `frequency` repeat purchases whose mean
     /// spend was `mean_spend` (the summary's monetary value).
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for a mean spend that is not finite and positive (with repeat
+    /// purchases); [`PredictError::Numerical`] where the computation fails.
     fn expected_spend(&self, frequency: u32, mean_spend: f64) -> Result<f64, PredictError>;
     /// Expected spend per transaction of a customer with no purchase history.
+    ///
+    /// # Errors
+    /// [`PredictError::Numerical`] where the population mean does not exist.
     fn expected_spend_new(&self) -> Result<f64, PredictError>;
     /// The fitted parameters by name, for reports (empty unless the model lists them).
     fn named_parameters(&self) -> Vec<(String, f64)> {

@@ -30,14 +30,31 @@ pub trait TransactionModel: Send + Sync {
     /// `parameters()` getter.
     fn named_parameters(&self) -> Vec<(String, f64)>;
     /// Log-likelihood of one customer's history.
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for an invalid history ([`History::validate`]).
     fn log_likelihood(&self, history: &History) -> Result<f64, PredictError>;
     /// Probability that the customer is still alive at T + `t` (use `t = 0` for "now").
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for an invalid history or a horizon that is not finite and
+    /// non-negative; [`PredictError::Numerical`] where the computation fails.
     fn p_alive(&self, history: &History, t: f64) -> Result<f64, PredictError>;
     /// Expected number of purchases in (T, T + `t`] given the history.
+    ///
+    /// # Errors
+    /// As [`p_alive`](Self::p_alive).
     fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError>;
     /// Probability of exactly `n` purchases in (T, T + `t`] given the history.
+    ///
+    /// # Errors
+    /// As [`p_alive`](Self::p_alive).
     fn purchase_probability(&self, history: &History, n: u32, t: f64) -> Result<f64, PredictError>;
     /// Discounted expected residual transactions at continuous discount rate `rate` per unit time.
+    ///
+    /// # Errors
+    /// [`PredictError::InvalidInput`] for an invalid history or a rate that is not finite and
+    /// positive; [`PredictError::Numerical`] where the computation fails.
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError>;
 
     /// Number of fitted parameters (for AIC and BIC): the length of
@@ -56,18 +73,30 @@ pub trait TransactionModel: Send + Sync {
     }
     /// Expected number of repeat purchases in (0, `t`] of a customer just acquired: the
     /// prediction for [`History::new_customer`].
+    ///
+    /// # Errors
+    /// As [`expected_purchases`](Self::expected_purchases).
     fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> {
         self.expected_purchases(&History::new_customer(), t)
     }
     /// Probability that a customer just acquired makes exactly `n` repeat purchases in (0, `t`].
+    ///
+    /// # Errors
+    /// As [`purchase_probability`](Self::purchase_probability).
     fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> {
         self.purchase_probability(&History::new_customer(), n, t)
     }
     /// [`p_alive`](Self::p_alive) now (t = 0) for many customers, in order.
+    ///
+    /// # Errors
+    /// The first customer's error, as [`p_alive`](Self::p_alive).
     fn p_alive_batch(&self, histories: &[History]) -> Result<Vec<f64>, PredictError> {
         batch(histories, |h| self.p_alive(h, 0.0))
     }
     /// [`expected_purchases`](Self::expected_purchases) for many customers, in order.
+    ///
+    /// # Errors
+    /// The first customer's error, as [`expected_purchases`](Self::expected_purchases).
     fn expected_purchases_batch(
         &self,
         histories: &[History],
@@ -76,6 +105,9 @@ pub trait TransactionModel: Send + Sync {
         batch(histories, |h| self.expected_purchases(h, t))
     }
     /// [`dert`](Self::dert) for many customers, in order.
+    ///
+    /// # Errors
+    /// The first customer's error, as [`dert`](Self::dert).
     fn dert_batch(&self, histories: &[History], rate: f64) -> Result<Vec<f64>, PredictError> {
         batch(histories, |h| self.dert(h, rate))
     }

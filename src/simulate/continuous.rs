@@ -20,6 +20,9 @@ pub struct BgNbdProcess {
 
 impl BgNbdProcess {
     /// The process with purchase-rate heterogeneity Gamma(r, α) and dropout Beta(a, b).
+    ///
+    /// # Errors
+    /// [`SimulationError::InvalidParameter`] for a parameter that is not finite and positive.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self, SimulationError> {
         Ok(BgNbdProcess {
             r: positive("r", r)?,
@@ -66,6 +69,9 @@ pub struct ParetoNbdProcess {
 
 impl ParetoNbdProcess {
     /// The process with purchase-rate heterogeneity Gamma(r, α) and dropout-rate Gamma(s, β).
+    ///
+    /// # Errors
+    /// [`SimulationError::InvalidParameter`] for a parameter that is not finite and positive.
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self, SimulationError> {
         Ok(ParetoNbdProcess {
             r: positive("r", r)?,

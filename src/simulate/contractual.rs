@@ -30,10 +30,16 @@ pub struct RetentionProcess {
 
 impl RetentionProcess {
     /// The sBG process, θ ~ Beta(α, β).
+    ///
+    /// # Errors
+    /// [`SimulationError::InvalidParameter`] for a parameter that is not finite and positive.
     pub fn sbg(alpha: f64, beta: f64) -> Result<Self, SimulationError> {
         Self::bdw(alpha, beta, 1.0)
     }
     /// The BdW process with duration dependence `c`.
+    ///
+    /// # Errors
+    /// [`SimulationError::InvalidParameter`] for a parameter that is not finite and positive.
     pub fn bdw(alpha: f64, beta: f64, c: f64) -> Result<Self, SimulationError> {
         Ok(RetentionProcess {
             alpha: positive("alpha", alpha)?,
@@ -61,6 +67,9 @@ impl RetentionProcess {
 
     /// Simulates a cohort of `acquired` customers and counts those still active at the start of
     /// periods 0..=`periods` (seeded, reproducible).
+    ///
+    /// # Errors
+    /// [`SimulationError::InvalidParameter`] for no customer acquired or no period.
     pub fn cohort(
         &self,
         name: &str,

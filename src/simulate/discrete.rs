@@ -38,6 +38,9 @@ pub struct BgBbProcess {
 
 impl BgBbProcess {
     /// The process with p ~ Beta(α, β) and θ ~ Beta(γ, δ).
+    ///
+    /// # Errors
+    /// [`SimulationError::InvalidParameter`] for a parameter that is not finite and positive.
     pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<Self, SimulationError> {
         Ok(BgBbProcess {
             alpha: positive("alpha", alpha)?,

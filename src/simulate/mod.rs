@@ -60,6 +60,9 @@ pub struct GammaGammaSpend {
 
 impl GammaGammaSpend {
     /// Spend with shape `p`, and ν ~ Gamma(shape `q`, rate `gamma`).
+    ///
+    /// # Errors
+    /// [`SimulationError::InvalidParameter`] for a parameter that is not finite and positive.
     pub fn new(p: f64, q: f64, gamma: f64) -> Result<Self, SimulationError> {
         Ok(GammaGammaSpend {
             p: positive("p", p)?,
@@ -155,6 +158,11 @@ impl SimulatedBase {
 }
 
 /// Simulates a customer base. See the [module docs](self) for an example.
+///
+/// # Errors
+/// [`SimulationError::WindowTooShort`] when observation ends before acquisition does,
+/// [`SimulationError::DateOutOfRange`] for dates outside the calendar, and
+/// [`SimulationError::InvalidParameter`] for a spend drawn outside a decimal amount.
 pub fn simulate(
     process: &dyn PurchaseProcess,
     options: &SimulationOptions,

@@ -194,6 +194,9 @@ impl<'a> ValuationBuilder<'a> {
     }
 
     /// Checks every part in one place, before any work is done.
+    ///
+    /// # Errors
+    /// The first missing or invalid part, each with its own [`ValuationError`] variant.
     pub fn build(self) -> Result<Valuation<'a>, ValuationError> {
         let data = self.data.ok_or(ValuationError::MissingData)?;
         let (as_of, data_unit) = match &data {

@@ -58,6 +58,10 @@ fn check(r: f64, i: f64, g: f64) -> Result<f64, GlsError> {
 }
 
 /// The margin multiple r / (1 + i − r(1 + g)): a customer's value per unit of margin.
+///
+/// # Errors
+/// [`GlsError`] for a retention outside 0..=1, a discount or growth rate not above −1, or a
+/// series that diverges.
 pub fn margin_multiple(retention: f64, discount: f64, growth: f64) -> Result<f64, GlsError> {
     let denominator = check(retention, discount, growth)?;
     Ok(retention / denominator)
@@ -76,6 +80,9 @@ pub struct Elasticities {
 }
 
 /// The elasticities of m·r/(1 + i − r(1 + g)) to retention, margin and discount rate.
+///
+/// # Errors
+/// As [`margin_multiple`].
 pub fn elasticities(retention: f64, discount: f64, growth: f64) -> Result<Elasticities, GlsError> {
     let denominator = check(retention, discount, growth)?;
     Ok(Elasticities {

@@ -25,6 +25,9 @@ pub struct DiscountRate {
 impl DiscountRate {
     /// A continuous rate δ per `unit` (money at time t is worth e^(−δt) now). Range: δ in
     /// (0, 10] per unit.
+    ///
+    /// # Errors
+    /// [`ValuationError::DiscountRateOutOfRange`] for a rate outside (0, 10].
     pub fn continuous(rate: f64, unit: TimeUnit) -> Result<Self, ValuationError> {
         if !(rate.is_finite() && rate > 0.0 && rate <= 10.0) {
             return Err(ValuationError::DiscountRateOutOfRange(rate));
@@ -36,6 +39,10 @@ impl DiscountRate {
 
     /// A rate d per period of `period_days` days, compounded per period (1 money unit a period
     /// from now is worth 1/(1 + d)). Range: d in (0, 1], a period of at least one day.
+    ///
+    /// # Errors
+    /// [`ValuationError::DiscountRateOutOfRange`] for a rate outside (0, 1], and
+    /// [`ValuationError::InvalidPeriod`] for a period that is not a finite number of days ≥ 1.
     pub fn per_period(rate: f64, period_days: f64) -> Result<Self, ValuationError> {
         if !(rate.is_finite() && rate > 0.0 && rate <= 1.0) {
             return Err(ValuationError::DiscountRateOutOfRange(rate));
