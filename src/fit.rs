@@ -104,6 +104,16 @@ pub enum FitError {
     },
 }
 
+impl FitError {
+    /// The optimizer's estimate is not a valid parameter set for `model`.
+    pub(crate) fn invalid_estimate(model: &'static str, error: InvalidParameter) -> Self {
+        FitError::Numerical {
+            model,
+            detail: format!("the estimate is not a valid parameter set: {error}"),
+        }
+    }
+}
+
 /// The covariance matrix of a fitted model's parameters (on their natural scale), from the
 /// observed information at the maximum-likelihood estimate: the inverse of the negative Hessian
 /// of the log-likelihood, carried to the natural parameters p = exp(θ) by the delta method

@@ -27,7 +27,7 @@ use argmin::solver::quasinewton::LBFGS;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::fit::{Covariance, FitMethod, FitOptions, FitReport, OptimizerError};
+use crate::fit::{Covariance, FitError, FitMethod, FitOptions, FitReport, OptimizerError};
 
 /// A total log-likelihood to maximize, in unconstrained parameters θ.
 ///
@@ -728,6 +728,23 @@ pub(crate) fn covariance(hessian: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, Optimize
         }
     }
     Ok(cov)
+}
+
+/// Maximizes a likelihood in the logarithms of `D` positive parameters from θ = 0 (the discrete
+/// and contractual models' single start) and returns the natural parameters exp(θ̂) with the
+/// maximum; an optimizer failure is `model`'s [`FitError::Optimizer`].
+pub(crate) fn maximize_log_parameters<const D: usize>(
+    model: &'static str,
+    objective: &dyn Objective,
+    options: &FitOptions,
+) -> Result<([f64; D], Maximum), FitError> {
+    let max = maximize(objective, &[vec![0.0; D]], options)
+        .map_err(|source| FitError::Optimizer { model, source })?;
+    let mut p = [f64::NAN; D];
+    for (k, t) in max.theta.iter().take(D).enumerate() {
+        p[k] = t.exp();
+    }
+    Ok((p, max))
 }
 
 /// The covariance of the natural parameters exp(θ) at a maximum of a log-parameterized

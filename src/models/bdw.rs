@@ -32,7 +32,7 @@ use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::contractual::{cohort_log_likelihood, Cohort, RetentionModel};
 use crate::models::sbg::check_beta;
-use crate::optimize::{maximize, natural_covariance, Objective};
+use crate::optimize::{maximize_log_parameters, natural_covariance, Objective};
 use crate::special::{ln_beta, ln_beta_grad};
 
 /// The model's name in errors and reports.
@@ -372,26 +372,14 @@ impl Fit<[Cohort]> for BdwParams {
                 reason: "no cohorts",
             });
         }
-        let objective = BdwObjective { cohorts };
-        let max = maximize(&objective, &[vec![0.0; 3]], &self.options).map_err(|source| {
-            FitError::Optimizer {
-                model: NAME,
-                source,
-            }
-        })?;
-        let mut p = [f64::NAN; 3];
-        for (k, t) in max.theta.iter().take(3).enumerate() {
-            p[k] = t.exp();
-        }
+        let (p, max) =
+            maximize_log_parameters::<3>(NAME, &BdwObjective { cohorts }, &self.options)?;
         let mut model = Bdw::new(BdwParameters {
             alpha: p[0],
             beta: p[1],
             c: p[2],
         })
-        .map_err(|e| FitError::Numerical {
-            model: NAME,
-            detail: format!("the estimate is not a valid parameter set: {e}"),
-        })?;
+        .map_err(|e| FitError::invalid_estimate(NAME, e))?;
         model.covariance = natural_covariance(&PARAMETER_NAMES, &max);
         model.report = Some(max.report);
         Ok(model)

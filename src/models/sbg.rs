@@ -32,7 +32,7 @@ use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::contractual::{finite, Cohort, RetentionModel};
 use crate::models::error::PredictError;
-use crate::optimize::{maximize, natural_covariance, Objective};
+use crate::optimize::{maximize_log_parameters, natural_covariance, Objective};
 use crate::special::{ln_beta, ln_beta_grad};
 
 /// The model's name in errors and reports.
@@ -383,25 +383,13 @@ impl Fit<[Cohort]> for SbgParams {
                 reason: "no cohorts",
             });
         }
-        let objective = SbgObjective { cohorts };
-        let max = maximize(&objective, &[vec![0.0; 2]], &self.options).map_err(|source| {
-            FitError::Optimizer {
-                model: NAME,
-                source,
-            }
-        })?;
-        let mut p = [f64::NAN; 2];
-        for (k, t) in max.theta.iter().take(2).enumerate() {
-            p[k] = t.exp();
-        }
+        let (p, max) =
+            maximize_log_parameters::<2>(NAME, &SbgObjective { cohorts }, &self.options)?;
         let mut model = Sbg::new(SbgParameters {
             alpha: p[0],
             beta: p[1],
         })
-        .map_err(|e| FitError::Numerical {
-            model: NAME,
-            detail: format!("the estimate is not a valid parameter set: {e}"),
-        })?;
+        .map_err(|e| FitError::invalid_estimate(NAME, e))?;
         model.covariance = natural_covariance(&PARAMETER_NAMES, &max);
         model.report = Some(max.report);
         Ok(model)
