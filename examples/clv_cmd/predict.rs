@@ -14,7 +14,7 @@
 use crate::common::{stdout, Flags};
 use crate::fit::{fit_spend, fit_transaction, read_summary, Fitted};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
-use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParameters};
+use customer_assets::models::mbg_nbd::MbgNbd;
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters};
 use customer_assets::{SpendModel, TimeUnit};
 use serde_json::Value;
@@ -43,31 +43,19 @@ fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
             .ok_or_else(|| format!("{path}: params.{name} is missing or not a number"))
     };
     let unit = TimeUnit::WEEKS;
+    let invalid = |e: customer_assets::InvalidParameter| format!("{path}: {e}");
+    // BG/NBD and MBG/NBD share their parameters (r, alpha, a, b).
+    let beta_geometric = || -> Result<BgNbdParameters, String> {
+        Ok(BgNbdParameters {
+            r: get("r")?,
+            alpha: get("alpha")?,
+            a: get("a")?,
+            b: get("b")?,
+        })
+    };
     Ok(match model {
-        "bg-nbd" => Fitted::Bg(
-            BgNbd::new(
-                BgNbdParameters {
-                    r: get("r")?,
-                    alpha: get("alpha")?,
-                    a: get("a")?,
-                    b: get("b")?,
-                },
-                unit,
-            )
-            .map_err(|e| format!("{path}: {e}"))?,
-        ),
-        "mbg-nbd" => Fitted::Mbg(
-            MbgNbd::new(
-                MbgNbdParameters {
-                    r: get("r")?,
-                    alpha: get("alpha")?,
-                    a: get("a")?,
-                    b: get("b")?,
-                },
-                unit,
-            )
-            .map_err(|e| format!("{path}: {e}"))?,
-        ),
+        "bg-nbd" => Fitted::Bg(BgNbd::new(beta_geometric()?, unit).map_err(invalid)?),
+        "mbg-nbd" => Fitted::Mbg(MbgNbd::new(beta_geometric()?, unit).map_err(invalid)?),
         "pareto-nbd" => Fitted::Pareto(
             ParetoNbd::new(
                 ParetoNbdParameters {
@@ -78,7 +66,7 @@ fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
                 },
                 unit,
             )
-            .map_err(|e| format!("{path}: {e}"))?,
+            .map_err(invalid)?,
         ),
         other => {
             return Err(format!(
