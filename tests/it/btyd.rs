@@ -582,3 +582,43 @@ fn bg_nbd_wald_intervals_cover_the_truth() {
     }
     assert!(covered >= 68, "{covered} of 80 intervals covered the truth");
 }
+
+/// `clv fit` writes parameters that `clv predict --params` reads back: the predictions equal
+/// those of fitting inside `predict`, for each continuous model.
+#[test]
+fn clv_predict_with_saved_parameters_equals_predict_that_fits() {
+    let summary = crate::data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    let dir = std::env::temp_dir().join(format!("clv-params-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for model in ["bg-nbd", "mbg-nbd", "pareto-nbd"] {
+        let fit = crate::run_clv(&["fit", "--summary", summary, "--model", model]);
+        assert!(
+            fit.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fit.stderr)
+        );
+        let params = dir.join(format!("{model}.json"));
+        std::fs::write(&params, &fit.stdout).unwrap();
+        let args = [
+            "predict",
+            "--summary",
+            summary,
+            "--model",
+            model,
+            "--horizon",
+            "39",
+        ];
+        let fitted = crate::run_clv(&args);
+        let mut with_params = args.to_vec();
+        with_params.extend(["--params", params.to_str().unwrap()]);
+        let loaded = crate::run_clv(&with_params);
+        assert!(
+            loaded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&loaded.stderr)
+        );
+        assert_eq!(fitted.stdout, loaded.stdout, "{model}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
