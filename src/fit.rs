@@ -400,6 +400,18 @@ impl FitOptions {
     pub fn get_random_starts(&self) -> u32 {
         self.random_starts
     }
+    /// The spread of the random starts (log-parameter units).
+    pub fn get_random_start_spread(&self) -> f64 {
+        self.random_start_spread
+    }
+    /// The seed of the random starts.
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+    /// The largest |θᵢ| a converged estimate may have.
+    pub fn get_theta_bound(&self) -> f64 {
+        self.theta_bound
+    }
 
     /// Checks every option: at least one iteration, a finite positive gradient tolerance and
     /// start spread, a finite non-negative penalty, a positive θ bound.
