@@ -26,6 +26,7 @@ pub mod sbg;
 
 mod error;
 mod history;
+mod spend_data;
 mod spend_model;
 mod transaction_model;
 
