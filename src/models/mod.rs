@@ -24,6 +24,7 @@ pub mod contractual;
 pub mod gamma_gamma;
 pub mod sbg;
 
+mod discrete_patterns;
 mod error;
 mod history;
 mod spend_data;
