@@ -238,3 +238,61 @@ impl TryFrom<&Patterns> for DiscretePatterns {
         DiscretePatterns::new(p.unit(), rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn year() -> TimeUnit {
+        TimeUnit::custom_days(365.0).unwrap()
+    }
+
+    #[test]
+    fn equal_rows_merge_in_order_of_first_appearance() {
+        let data = DiscretePatterns::new(year(), [(1, 1, 3, 1.0), (0, 0, 3, 2.0), (1, 1, 3, 0.5)])
+            .unwrap();
+        let rows: Vec<_> = data
+            .as_slice()
+            .iter()
+            .map(|p| (p.frequency(), p.recency(), p.periods(), p.weight()))
+            .collect();
+        assert_eq!(rows, [(1, 1, 3, 1.5), (0, 0, 3, 2.0)]);
+        assert_eq!(data.total_weight(), 3.5);
+        assert_eq!(data.as_slice()[0].history(), History::new(1, 1.0, 3.0));
+    }
+
+    #[test]
+    fn bad_rows_are_named() {
+        let ok = (1, 1, 3, 1.0);
+        let row_of = |bad| match DiscretePatterns::new(year(), [ok, bad]) {
+            Err(
+                DiscretePatternsError::OutOfOrder { row, .. }
+                | DiscretePatternsError::RecencyWithoutTransaction { row, .. }
+                | DiscretePatternsError::TransactionWithoutRecency { row, .. }
+                | DiscretePatternsError::BadWeight { row, .. },
+            ) => row,
+            other => panic!("{bad:?} gave {other:?}"),
+        };
+        for bad in [
+            (3, 2, 6, 1.0),
+            (0, 1, 6, 1.0),
+            (1, 0, 6, 1.0),
+            (1, 1, 6, f64::NAN),
+        ] {
+            assert_eq!(row_of(bad), 1);
+        }
+    }
+
+    #[test]
+    fn continuous_patterns_need_whole_periods() {
+        let whole = Patterns::new(year(), [(2, 3.0, 5.0, 4.0)]).unwrap();
+        let data = DiscretePatterns::try_from(&whole).unwrap();
+        assert_eq!(data.period(), year());
+        assert_eq!(data.as_slice()[0].history(), History::new(2, 3.0, 5.0));
+        let fractional = Patterns::new(year(), [(2, 3.5, 5.0, 4.0)]).unwrap();
+        assert!(matches!(
+            DiscretePatterns::try_from(&fractional),
+            Err(DiscretePatternsError::NotWholePeriods { row: 0, .. })
+        ));
+    }
+}
