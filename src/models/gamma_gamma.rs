@@ -52,205 +52,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use rust_decimal::prelude::ToPrimitive;
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::error::PredictError;
+use crate::models::spend_data::checked_row;
 use crate::models::spend_model::SpendModel;
 use crate::optimize::{self, Objective};
-use crate::summary::Summaries;
+
+pub use crate::models::spend_data::{SpendData, SpendDataError, SpendRow};
 
 /// The model's name, in errors and reports.
 const MODEL: &str = "gamma-gamma";
 /// The parameter names, in the covariance's order.
 const NAMES: [&str; 3] = ["p", "q", "gamma"];
-
-/// Why spend data could not be built.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SpendDataError {
-    /// A row has no repeat transaction (x = 0): its mean spend is undefined.
-    #[error("row {row}{}: frequency must be at least 1", customer_suffix(.customer))]
-    NoRepeatTransaction {
-        /// Row index (0-based) in the input.
-        row: usize,
-        /// The customer, when the row came from a summary.
-        customer: Option<String>,
-    },
-    /// A mean spend is zero, negative or not finite (the model needs positive amounts).
-    #[error("row {row}{}: mean spend {value} must be positive and finite", customer_suffix(.customer))]
-    NonPositiveSpend {
-        /// Row index (0-based) in the input.
-        row: usize,
-        /// The customer, when the row came from a summary.
-        customer: Option<String>,
-        /// The mean spend given.
-        value: f64,
-    },
-    /// A weight is zero, negative or not finite.
-    #[error("row {row}: weight {weight} must be positive and finite")]
-    BadWeight {
-        /// Row index (0-based) in the input.
-        row: usize,
-        /// The weight given.
-        weight: f64,
-    },
-    /// No row at all (for summaries: no customer with a repeat purchase).
-    #[error("no customer with a repeat purchase")]
-    Empty,
-}
-
-fn customer_suffix(customer: &Option<String>) -> String {
-    customer
-        .as_ref()
-        .map(|c| format!(" (customer {c})"))
-        .unwrap_or_default()
-}
-
-/// One row of spend data: x repeat transactions with mean value m̄ₓ, for `weight` customers.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct SpendRow {
-    frequency: u32,
-    mean_spend: f64,
-    weight: f64,
-}
-
-impl SpendRow {
-    /// x: number of repeat transactions (at least 1).
-    pub fn frequency(&self) -> u32 {
-        self.frequency
-    }
-    /// m̄ₓ: mean value of the repeat transactions (positive).
-    pub fn mean_spend(&self) -> f64 {
-        self.mean_spend
-    }
-    /// Number of customers with this row.
-    pub fn weight(&self) -> f64 {
-        self.weight
-    }
-}
-
-/// Validated input of the Gamma-Gamma model: weighted (x ≥ 1, m̄ₓ > 0) rows.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct SpendData {
-    rows: Vec<SpendRow>,
-}
-
-impl SpendData {
-    /// Rows of `(x, mean spend, weight)`; every row must have x ≥ 1, a positive finite mean spend
-    /// and a positive finite weight (errors name the row).
-    ///
-    /// # Errors
-    /// [`SpendDataError`] naming the first invalid row, or [`SpendDataError::Empty`] without rows.
-    pub fn new(rows: impl IntoIterator<Item = (u32, f64, f64)>) -> Result<Self, SpendDataError> {
-        let mut out = Vec::new();
-        for (row, (x, m, w)) in rows.into_iter().enumerate() {
-            out.push(checked_row(row, None, x, m, w)?);
-        }
-        if out.is_empty() {
-            return Err(SpendDataError::Empty);
-        }
-        Ok(SpendData { rows: out })
-    }
-
-    /// The customers of `summaries` with at least one repeat purchase (frequency > 0), each with
-    /// weight 1 and its monetary value (the mean of the repeat purchases). A repeat buyer whose
-    /// monetary value is not positive (for example all returns or free orders) is an error naming
-    /// the customer: remove or fix such customers first, nothing is dropped silently.
-    ///
-    /// # Errors
-    /// [`SpendDataError::NonPositiveSpend`] naming the first repeat buyer whose monetary value is
-    /// not positive, or [`SpendDataError::Empty`] when no customer has a repeat purchase.
-    pub fn from_summaries(summaries: &Summaries) -> Result<Self, SpendDataError> {
-        let mut out = Vec::new();
-        for (row, s) in summaries.iter().enumerate() {
-            if s.frequency() == 0 {
-                continue;
-            }
-            let m = s.monetary_value().to_f64().unwrap_or(f64::NAN);
-            out.push(checked_row(
-                row,
-                Some(s.id().to_string()),
-                s.frequency(),
-                m,
-                1.0,
-            )?);
-        }
-        if out.is_empty() {
-            return Err(SpendDataError::Empty);
-        }
-        Ok(SpendData { rows: out })
-    }
-
-    /// The rows.
-    pub fn rows(&self) -> &[SpendRow] {
-        &self.rows
-    }
-
-    /// Number of customers (sum of the weights).
-    pub fn total_weight(&self) -> f64 {
-        self.rows.iter().map(|r| r.weight).sum()
-    }
-
-    /// The model's independence check: the weighted Pearson correlation between frequency and mean
-    /// spend across customers. `None` when either has no variance (for example a single row).
-    pub fn frequency_spend_correlation(&self) -> Option<f64> {
-        let w = self.total_weight();
-        let mean_x = self
-            .rows
-            .iter()
-            .map(|r| r.weight * f64::from(r.frequency))
-            .sum::<f64>()
-            / w;
-        let mean_m = self
-            .rows
-            .iter()
-            .map(|r| r.weight * r.mean_spend)
-            .sum::<f64>()
-            / w;
-        let (mut sxx, mut smm, mut sxm) = (0.0, 0.0, 0.0);
-        for r in &self.rows {
-            let dx = f64::from(r.frequency) - mean_x;
-            let dm = r.mean_spend - mean_m;
-            sxx += r.weight * dx * dx;
-            smm += r.weight * dm * dm;
-            sxm += r.weight * dx * dm;
-        }
-        let c = sxm / (sxx * smm).sqrt();
-        (sxx > 0.0 && smm > 0.0 && c.is_finite()).then_some(c.clamp(-1.0, 1.0))
-    }
-}
-
-fn checked_row(
-    row: usize,
-    customer: Option<String>,
-    x: u32,
-    m: f64,
-    w: f64,
-) -> Result<SpendRow, SpendDataError> {
-    if x == 0 {
-        return Err(SpendDataError::NoRepeatTransaction { row, customer });
-    }
-    if !(m.is_finite() && m > 0.0) {
-        return Err(SpendDataError::NonPositiveSpend {
-            row,
-            customer,
-            value: m,
-        });
-    }
-    if !(w.is_finite() && w > 0.0) {
-        return Err(SpendDataError::BadWeight { row, weight: w });
-    }
-    Ok(SpendRow {
-        frequency: x,
-        mean_spend: m,
-        weight: w,
-    })
-}
 
 /// How to fit the Gamma-Gamma model: the optimizer's settings ([`FitOptions`]), checked by
 /// [`Fit::check`] before any work. Fit with [`Fit::fit`] on [`SpendData`].
@@ -740,23 +556,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_rows_and_parameters_are_named() {
-        assert_eq!(
-            SpendData::new([(1, 5.0, 1.0), (0, 5.0, 1.0)]),
-            Err(SpendDataError::NoRepeatTransaction {
-                row: 1,
-                customer: None
-            })
-        );
-        assert!(matches!(
-            SpendData::new([(1, -5.0, 1.0)]),
-            Err(SpendDataError::NonPositiveSpend { row: 0, .. })
-        ));
-        assert!(matches!(
-            SpendData::new([(1, 5.0, 0.0)]),
-            Err(SpendDataError::BadWeight { row: 0, .. })
-        ));
-        assert_eq!(SpendData::new([]), Err(SpendDataError::Empty));
+    fn bad_parameters_are_named() {
         let given = |p, q, gamma| GammaGamma::new(GammaGammaParameters { p, q, gamma });
         assert_eq!(given(1.0, 0.9, 1.0).unwrap_err().name(), "q");
         assert_eq!(given(f64::NAN, 2.0, 1.0).unwrap_err().name(), "p");
@@ -867,13 +667,5 @@ mod tests {
                 (v * 2.39) % 1.0 + 1e-4,
             );
         }
-    }
-
-    #[test]
-    fn correlation_is_pearson() {
-        let d = SpendData::new([(1, 1.0, 1.0), (2, 2.0, 1.0), (3, 3.0, 1.0)]).unwrap();
-        assert!((d.frequency_spend_correlation().unwrap() - 1.0).abs() < 1e-12);
-        let d = SpendData::new([(1, 1.0, 1.0), (1, 2.0, 1.0)]).unwrap();
-        assert_eq!(d.frequency_spend_correlation(), None);
     }
 }

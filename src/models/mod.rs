@@ -24,8 +24,10 @@ pub mod contractual;
 pub mod gamma_gamma;
 pub mod sbg;
 
+mod discrete_patterns;
 mod error;
 mod history;
+mod spend_data;
 mod spend_model;
 mod transaction_model;
 
