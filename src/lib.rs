@@ -90,6 +90,8 @@
 //! | `parallel` | no | spreads likelihood sums and predictions over cores with rayon |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Every fallible public function says when it fails (CI denies warnings).
+#![warn(clippy::missing_errors_doc)]
 
 pub mod advanced;
 pub mod error;

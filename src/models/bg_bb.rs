@@ -50,7 +50,7 @@ use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::error::PredictError;
 use crate::models::history::History;
 use crate::models::transaction_model::TransactionModel;
-use crate::optimize::{maximize, Objective};
+use crate::optimize::{maximize_log_parameters, Objective};
 use crate::special::{ln_beta, ln_beta_grad, log_sum_exp};
 use crate::time::TimeUnit;
 
@@ -633,22 +633,9 @@ impl Fit<DiscretePatterns> for BgBbParams {
             });
         }
         let objective = BgBbObjective { data };
-        let max = maximize(&objective, &[vec![0.0; 4]], &self.options).map_err(|source| {
-            FitError::Optimizer {
-                model: NAME,
-                source,
-            }
-        })?;
-        let mut p = [f64::NAN; 4];
-        for (k, t) in max.theta.iter().take(4).enumerate() {
-            p[k] = t.exp();
-        }
-        let mut model = BgBb::new(BgBbParameters::from_array(p), data.period()).map_err(|e| {
-            FitError::Numerical {
-                model: NAME,
-                detail: format!("the estimate is not a valid parameter set: {e}"),
-            }
-        })?;
+        let (p, max) = maximize_log_parameters::<4>(NAME, &objective, &self.options)?;
+        let mut model = BgBb::new(BgBbParameters::from_array(p), data.period())
+            .map_err(|e| FitError::invalid_estimate(NAME, e))?;
         model.covariance = crate::optimize::natural_covariance(&PARAMETER_NAMES, &max);
         model.report = Some(max.report);
         Ok(model)

@@ -150,6 +150,9 @@ impl APlusOneSeries {
 /// elsewhere it falls back to [`ln_hyp2f1_grad`] (the a-derivative is then ∂/∂a + ∂/∂c).
 /// Errors as [`ln_hyp2f1_grad`].
 ///
+/// # Errors
+/// As [`ln_hyp2f1_grad`].
+///
 /// ```
 /// use customer_assets::advanced::{ln_hyp2f1_a_plus_one_grad, ln_hyp2f1_grad};
 /// let (v, [da, db, dz]) = ln_hyp2f1_a_plus_one_grad(3.2, 1.6, 0.09)?;

@@ -94,7 +94,8 @@ pub enum SpecialError {
 
 /// ln ₂F₁(a, b; c; z) for real z < 1 where ₂F₁ > 0.
 ///
-/// Errors: [`SpecialError::Domain`] for non-finite input, z ≥ 1 or c a non-positive integer;
+/// # Errors
+/// [`SpecialError::Domain`] for non-finite input, z ≥ 1 or c a non-positive integer;
 /// [`SpecialError::NotPositive`] where ₂F₁ ≤ 0; [`SpecialError::NotConverged`] when the series
 /// needs more than [`MAX_TERMS`] terms (|z| or z / (z − 1) extremely close to 1);
 /// [`SpecialError::Cancellation`] when terms of mixed sign would leave fewer than 10 digits
@@ -120,6 +121,9 @@ pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, SpecialError> {
 /// ψ(a + n) − ψ(a) = Σₖ₌₀ⁿ⁻¹ 1/(a + k)), then carried through the same transformation as the value.
 /// Same domain and errors as [`ln_hyp2f1`], and a or b must not be a non-positive integer (the
 /// series then terminates, but its derivative does not).
+///
+/// # Errors
+/// As [`ln_hyp2f1`], and [`SpecialError::Domain`] for a or b a non-positive integer.
 ///
 /// ```
 /// use customer_assets::advanced::{ln_hyp2f1, ln_hyp2f1_grad};
