@@ -484,9 +484,9 @@ impl BgBb {
         let nf = n as f64;
         let z = 1.0 / (1.0 + d);
         let ln_f = crate::special::ln_hyp2f1(1.0, delta + nf + 1.0, gamma + delta + nf + 1.0, z)
-            .map_err(|e| PredictError::Numerical {
+            .map_err(|source| PredictError::SpecialFunction {
                 what: "BG/BB DERT 2F1",
-                detail: e.to_string(),
+                source,
             })?;
         let v = self.ln_p_part(x, n, 1.0) + self.ln_alive(nf + 1.0) - (1.0 + d).ln() + ln_f
             - self.ln_l(x, t_x, n);

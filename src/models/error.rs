@@ -1,5 +1,7 @@
 //! Why a prediction could not be made.
 
+use crate::special::SpecialError;
+
 /// Why a prediction could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -21,5 +23,15 @@ pub enum PredictError {
         what: &'static str,
         /// Diagnostics.
         detail: String,
+    },
+    /// A special function the prediction needs (ln ₂F₁) could not be evaluated; the source says
+    /// why (argument outside its domain, a series that did not converge).
+    #[error("numerical failure in {what}: {source}")]
+    SpecialFunction {
+        /// Which quantity.
+        what: &'static str,
+        /// The special function's error.
+        #[source]
+        source: SpecialError,
     },
 }

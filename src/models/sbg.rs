@@ -193,10 +193,6 @@ impl Sbg {
     }
 }
 
-fn numerical(what: &'static str, detail: String) -> PredictError {
-    PredictError::Numerical { what, detail }
-}
-
 impl RetentionModel for Sbg {
     fn name(&self) -> &str {
         NAME
@@ -271,7 +267,10 @@ impl RetentionModel for Sbg {
         let SbgParameters { alpha, beta } = self.parameters;
         let nf = n as f64;
         let ln_f = crate::special::ln_hyp2f1(1.0, beta + nf, alpha + beta + nf, 1.0 / (1.0 + d))
-            .map_err(|e| numerical("sBG DERL 2F1", e.to_string()))?;
+            .map_err(|source| PredictError::SpecialFunction {
+                what: "sBG DERL 2F1",
+                source,
+            })?;
         let v = ((beta + nf - 1.0) / (alpha + beta + nf - 1.0)).ln() + ln_f;
         finite("sBG DERL", v.exp())
     }
@@ -285,8 +284,12 @@ impl RetentionModel for Sbg {
             });
         }
         let SbgParameters { alpha, beta } = self.parameters;
-        let ln_f = crate::special::ln_hyp2f1(1.0, beta, alpha + beta, 1.0 / (1.0 + d))
-            .map_err(|e| numerical("sBG DEL 2F1", e.to_string()))?;
+        let ln_f = crate::special::ln_hyp2f1(1.0, beta, alpha + beta, 1.0 / (1.0 + d)).map_err(
+            |source| PredictError::SpecialFunction {
+                what: "sBG DEL 2F1",
+                source,
+            },
+        )?;
         finite("sBG DEL", ln_f.exp())
     }
 }

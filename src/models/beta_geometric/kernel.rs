@@ -11,10 +11,8 @@ use crate::special::{inv_one_plus_exp, ln_beta};
 use crate::summary::Patterns;
 
 fn hyp(what: &'static str, a: f64, b: f64, c: f64, z: f64) -> Result<f64, PredictError> {
-    crate::special::ln_hyp2f1(a, b, c, z).map_err(|e| PredictError::Numerical {
-        what,
-        detail: e.to_string(),
-    })
+    crate::special::ln_hyp2f1(a, b, c, z)
+        .map_err(|source| PredictError::SpecialFunction { what, source })
 }
 
 /// The future of a beta-geometric/NBD customer who is alive at the end of observation: purchases
