@@ -6,9 +6,12 @@
 //!   required method each: [`Segmenter::learn`] on the parameters, [`Assign::assign`] on what they
 //!   learn, both over the crate's [`Profile`] by default; everything else (`segment`,
 //!   `assign_all`, use through `&`, `Box` or `Arc`) comes with the traits.
-//! - `Nbd` is a gamma-Poisson purchase model without dropout, fitted by the method of moments
-//!   ([`TransactionModel`] and [`Fit`]): a deliberately simple model that a
-//!   downstream crate could ship.
+//! - `Nbd` is a gamma-Poisson purchase model without dropout, fitted by the method of moments: a
+//!   deliberately simple model that a downstream crate could ship. Its settings implement
+//!   [`Fit`] (one method), which is all the valuation builder needs to fit it on the base; the
+//!   model implements the eight required methods of [`TransactionModel`], and gets new-customer
+//!   and batch predictions (over cores with `parallel`) and use through `&`, `Box` or `Arc` from
+//!   the trait.
 //!
 //! ```text
 //! cargo run --example custom_segmenter
