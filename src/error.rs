@@ -1,4 +1,5 @@
-//! The one error every constructor of the crate returns for a value out of its domain.
+//! The one error every constructor and settings check of the crate returns for a value out of
+//! its domain.
 
 /// A parameter, setting or option is outside its domain: its name, the value given and what is
 /// required. Every validated constructor of the crate (model parameters, fit options, process
@@ -13,20 +14,70 @@
 /// assert_eq!(error.name(), "alpha");
 /// assert_eq!(error.to_string(), "invalid parameter alpha = -4.4: must be finite and positive");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("invalid parameter {name} = {value}: {reason}")]
 pub struct InvalidParameter {
     name: &'static str,
-    value: f64,
+    value: ParameterValue,
     reason: &'static str,
+}
+
+/// The value an [`InvalidParameter`] names: a number, or the text of a value that is not one
+/// (a list of tiers, a cut point, a pair of shares).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ParameterValue {
+    /// A numeric value (counts are converted exactly up to 2⁵³).
+    Number(f64),
+    /// Any other value, as displayed.
+    Text(String),
+}
+
+impl std::fmt::Display for ParameterValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParameterValue::Number(v) => write!(f, "{v}"),
+            ParameterValue::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl From<f64> for ParameterValue {
+    fn from(v: f64) -> Self {
+        ParameterValue::Number(v)
+    }
+}
+
+impl From<u32> for ParameterValue {
+    fn from(v: u32) -> Self {
+        ParameterValue::Number(f64::from(v))
+    }
+}
+
+impl From<usize> for ParameterValue {
+    fn from(v: usize) -> Self {
+        ParameterValue::Text(v.to_string())
+    }
+}
+
+impl From<String> for ParameterValue {
+    fn from(v: String) -> Self {
+        ParameterValue::Text(v)
+    }
+}
+
+impl From<&str> for ParameterValue {
+    fn from(v: &str) -> Self {
+        ParameterValue::Text(v.to_string())
+    }
 }
 
 impl InvalidParameter {
     /// `name` = `value` is invalid because of `reason` (what is required).
-    pub fn new(name: &'static str, value: f64, reason: &'static str) -> Self {
+    pub fn new(name: &'static str, value: impl Into<ParameterValue>, reason: &'static str) -> Self {
         InvalidParameter {
             name,
-            value,
+            value: value.into(),
             reason,
         }
     }
@@ -53,8 +104,16 @@ impl InvalidParameter {
     }
 
     /// The value given.
-    pub fn value(&self) -> f64 {
-        self.value
+    pub fn value(&self) -> &ParameterValue {
+        &self.value
+    }
+
+    /// The value given, when it is a number.
+    pub fn number(&self) -> Option<f64> {
+        match self.value {
+            ParameterValue::Number(v) => Some(v),
+            ParameterValue::Text(_) => None,
+        }
     }
 
     /// What is required.

@@ -1,6 +1,7 @@
 //! How concentrated value is across customers: top-x% shares, the Gini coefficient and the
 //! Lorenz curve.
 
+use crate::error::InvalidParameter;
 use rust_decimal::Decimal;
 
 use super::arith::{ratio, to_f64};
@@ -45,21 +46,21 @@ impl Concentration {
             });
         }
         if let Some(v) = values.iter().find(|v| !v.is_finite() || **v < 0.0) {
-            return Err(KpiError::InvalidParameter {
-                name: "value",
-                value: v.to_string(),
-                reason: "must be finite and non-negative",
-            });
+            return Err(KpiError::InvalidParameter(InvalidParameter::new(
+                "value",
+                v.to_string(),
+                "must be finite and non-negative",
+            )));
         }
         let mut sorted = values.to_vec();
         sorted.sort_unstable_by(f64::total_cmp);
         let total: f64 = sorted.iter().sum();
         if total <= 0.0 {
-            return Err(KpiError::InvalidParameter {
-                name: "total value",
-                value: total.to_string(),
-                reason: "must be positive to share it out",
-            });
+            return Err(KpiError::InvalidParameter(InvalidParameter::new(
+                "total value",
+                total.to_string(),
+                "must be positive to share it out",
+            )));
         }
         let n = sorted.len() as f64;
         let mut cumulative = Vec::with_capacity(sorted.len() + 1);
@@ -108,11 +109,11 @@ impl Concentration {
     /// [`KpiError::InvalidParameter`] when `p` lies outside 0..=1.
     pub fn lorenz_at(&self, p: f64) -> Result<f64, KpiError> {
         if !(0.0..=1.0).contains(&p) {
-            return Err(KpiError::InvalidParameter {
-                name: "fraction",
-                value: p.to_string(),
-                reason: "must lie in 0..=1",
-            });
+            return Err(KpiError::InvalidParameter(InvalidParameter::new(
+                "fraction",
+                p.to_string(),
+                "must lie in 0..=1",
+            )));
         }
         let n = self.customers() as f64;
         let x = p * n;
@@ -129,11 +130,11 @@ impl Concentration {
     /// [`KpiError::InvalidParameter`] when `x` lies outside 0..=1.
     pub fn top_share(&self, x: f64) -> Result<f64, KpiError> {
         if !(0.0..=1.0).contains(&x) {
-            return Err(KpiError::InvalidParameter {
-                name: "fraction",
-                value: x.to_string(),
-                reason: "must lie in 0..=1",
-            });
+            return Err(KpiError::InvalidParameter(InvalidParameter::new(
+                "fraction",
+                x.to_string(),
+                "must lie in 0..=1",
+            )));
         }
         Ok(1.0 - self.lorenz_at(1.0 - x)?)
     }

@@ -1,5 +1,6 @@
 //! Unit economics: CLV : CAC, CAC payback and campaign ROI.
 
+use crate::error::InvalidParameter;
 use rust_decimal::Decimal;
 
 use super::arith::to_f64;
@@ -7,11 +8,11 @@ use super::error::KpiError;
 
 fn positive(name: &'static str, d: Decimal) -> Result<f64, KpiError> {
     if d <= Decimal::ZERO {
-        return Err(KpiError::InvalidParameter {
+        return Err(KpiError::InvalidParameter(InvalidParameter::new(
             name,
-            value: d.to_string(),
-            reason: "must be positive",
-        });
+            d.to_string(),
+            "must be positive",
+        )));
     }
     Ok(to_f64(d))
 }

@@ -1,5 +1,6 @@
 //! Why a KPI could not be computed.
 
+use crate::error::InvalidParameter;
 use crate::summary::SummaryError;
 
 /// Why a KPI could not be computed.
@@ -18,16 +19,8 @@ pub enum KpiError {
         kpi: &'static str,
     },
     /// A parameter or input value was invalid: not finite, negative where it must not be, or
-    /// zero where it divides.
-    #[error("invalid parameter {name} = {value}: {reason}")]
-    InvalidParameter {
-        /// Which parameter or input.
-        name: &'static str,
-        /// The value given.
-        value: String,
-        /// What is required.
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] InvalidParameter),
     /// A sum of money does not fit a decimal.
     #[error("{0} does not fit a decimal")]
     Overflow(&'static str),

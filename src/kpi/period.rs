@@ -1,5 +1,6 @@
 //! Periods of calendar days, both ends included.
 
+use crate::error::InvalidParameter;
 use chrono::{Days, NaiveDate};
 
 use super::error::KpiError;
@@ -51,11 +52,13 @@ impl Period {
     /// [`KpiError::InvalidParameter`] when `days` is 0; [`KpiError::DateOutOfRange`] when the
     /// period would start before chrono's first date.
     pub fn ending(end: NaiveDate, days: u32) -> Result<Self, KpiError> {
-        let back = days.checked_sub(1).ok_or(KpiError::InvalidParameter {
-            name: "days",
-            value: "0".into(),
-            reason: "a period has at least one day",
-        })?;
+        let back = days
+            .checked_sub(1)
+            .ok_or(KpiError::InvalidParameter(InvalidParameter::new(
+                "days",
+                "0",
+                "a period has at least one day",
+            )))?;
         let start = end
             .checked_sub_days(Days::new(u64::from(back)))
             .ok_or(KpiError::DateOutOfRange)?;

@@ -1,5 +1,6 @@
 //! Retention and churn between two periods, and cohort retention by acquisition period.
 
+use crate::error::InvalidParameter;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Days, Months, NaiveDate};
@@ -124,11 +125,11 @@ pub fn cohort_retention(
     end: NaiveDate,
 ) -> Result<CohortMatrix, KpiError> {
     if grain == CohortGrain::Days(0) {
-        return Err(KpiError::InvalidParameter {
-            name: "grain",
-            value: "0 days".into(),
-            reason: "cohort periods have at least one day",
-        });
+        return Err(KpiError::InvalidParameter(InvalidParameter::new(
+            "grain",
+            "0 days",
+            "cohort periods have at least one day",
+        )));
     }
     let purchases = || {
         ledger

@@ -35,6 +35,7 @@
 //! `purchase_probability` with no simulation error. Otherwise the forecast replays the
 //! programme's rules over `simulations` simulated futures with a seed.
 
+use crate::error::InvalidParameter;
 use chrono::NaiveDate;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -66,15 +67,8 @@ pub enum ForecastError {
     #[error(transparent)]
     Predict(#[from] PredictError),
     /// An option is out of range.
-    #[error("invalid parameter {name} = {value}: {reason}")]
-    InvalidParameter {
-        /// The option.
-        name: &'static str,
-        /// The value given.
-        value: String,
-        /// What is required.
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] InvalidParameter),
     /// A simulated purchase is not a valid transaction.
     #[error("a simulated purchase: {0}")]
     Transaction(#[from] RecordError),
@@ -249,19 +243,19 @@ impl<'a> TierForecaster<'a> {
     /// finite and positive.
     pub fn options(mut self, options: ForecastOptions) -> Result<Self, ForecastError> {
         if options.simulations == 0 {
-            return Err(ForecastError::InvalidParameter {
-                name: "simulations",
-                value: options.simulations.to_string(),
-                reason: "must be at least 1",
-            });
+            return Err(ForecastError::InvalidParameter(InvalidParameter::new(
+                "simulations",
+                options.simulations.to_string(),
+                "must be at least 1",
+            )));
         }
         if let SpendAssumption::Gamma { shape } = options.spend {
             if !(shape.is_finite() && shape > 0.0) {
-                return Err(ForecastError::InvalidParameter {
-                    name: "spend.shape",
-                    value: shape.to_string(),
-                    reason: "must be finite and positive",
-                });
+                return Err(ForecastError::InvalidParameter(InvalidParameter::new(
+                    "spend.shape",
+                    shape.to_string(),
+                    "must be finite and positive",
+                )));
             }
         }
         self.options = options;
@@ -561,11 +555,11 @@ impl<'a> TierForecaster<'a> {
         let gamma = match self.options.spend {
             SpendAssumption::Gamma { shape } if mean > 0.0 => {
                 Some(Gamma::new(shape, mean / shape).map_err(|_| {
-                    ForecastError::InvalidParameter {
-                        name: "spend.shape",
-                        value: format!("{shape} (mean {mean})"),
-                        reason: "must be finite and positive",
-                    }
+                    ForecastError::InvalidParameter(InvalidParameter::new(
+                        "spend.shape",
+                        format!("{shape} (mean {mean})"),
+                        "must be finite and positive",
+                    ))
                 })?)
             }
             _ => None,

@@ -1,6 +1,7 @@
 //! The points liability: outstanding points valued by the probability, from the fitted
 //! transaction model, that they are redeemed before they expire.
 
+use crate::error::InvalidParameter;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -78,11 +79,11 @@ pub fn points_liability(
 ) -> Result<PointsLiability, ForecastError> {
     let rho = options.redemption_per_purchase;
     if !(rho.is_finite() && (0.0..=1.0).contains(&rho)) {
-        return Err(ForecastError::InvalidParameter {
-            name: "redemption_per_purchase",
-            value: rho.to_string(),
-            reason: "must lie in [0, 1]",
-        });
+        return Err(ForecastError::InvalidParameter(InvalidParameter::new(
+            "redemption_per_purchase",
+            rho.to_string(),
+            "must lie in [0, 1]",
+        )));
     }
     if summaries.unit() != model.unit() {
         return Err(ForecastError::UnitMismatch {

@@ -1,5 +1,6 @@
 //! Why a segmenter could not learn or assign.
 
+use crate::error::InvalidParameter;
 use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
@@ -46,15 +47,8 @@ pub enum SegmentError {
         reason: &'static str,
     },
     /// A parameter of the segmenter (or of a learnt segmentation read back) was invalid.
-    #[error("invalid parameter {name} = {value}: {reason}")]
-    InvalidParameter {
-        /// Which parameter.
-        name: &'static str,
-        /// The value given.
-        value: String,
-        /// What is required.
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] InvalidParameter),
     /// A learnt segmentation was applied to customers of another shape (e.g. another number of
     /// features).
     #[error("shape mismatch: {0}")]
@@ -71,11 +65,7 @@ impl SegmentError {
         value: impl fmt::Display,
         reason: &'static str,
     ) -> Self {
-        SegmentError::InvalidParameter {
-            name,
-            value: value.to_string(),
-            reason,
-        }
+        SegmentError::InvalidParameter(InvalidParameter::new(name, value.to_string(), reason))
     }
 
     /// A downstream segmenter's own error (any error, or a message), kept as the source.

@@ -511,7 +511,7 @@ mod tests {
         let Err(FitError::InvalidParameter(e)) = bad_start.check() else {
             panic!("a negative starting value passed the check");
         };
-        assert_eq!((e.name(), e.value()), ("s", -1.0));
+        assert_eq!((e.name(), e.number()), ("s", Some(-1.0)));
         assert!(matches!(
             bad_start.fit(&small()),
             Err(FitError::InvalidParameter(_))
