@@ -173,18 +173,20 @@ mod tests {
     use super::*;
     use crate::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters};
 
+    /// Pareto/NBD at the CDNOW estimates, per week.
+    fn cdnow_pareto_nbd() -> ParetoNbd {
+        let cdnow = ParetoNbdParameters {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        };
+        ParetoNbd::new(cdnow, TimeUnit::WEEKS).unwrap()
+    }
+
     #[test]
     fn clv_scales_dert_and_discrete_clv_approaches_it() {
-        let m = ParetoNbd::new(
-            ParetoNbdParameters {
-                r: 0.553,
-                alpha: 10.578,
-                s: 0.606,
-                beta: 11.669,
-            },
-            TimeUnit::WEEKS,
-        )
-        .unwrap();
+        let m = cdnow_pareto_nbd();
         let h = History::new(2, 30.43, 38.86);
         let weekly = continuous_rate_from_annual(0.1, TimeUnit::WEEKS).unwrap();
         assert!((weekly - 0.1f64.ln_1p() * 7.0 / 365.25).abs() < 1e-15);
@@ -200,16 +202,7 @@ mod tests {
 
     #[test]
     fn tracking_curve_adds_up_cohorts() {
-        let m = ParetoNbd::new(
-            ParetoNbdParameters {
-                r: 0.553,
-                alpha: 10.578,
-                s: 0.606,
-                beta: 11.669,
-            },
-            TimeUnit::WEEKS,
-        )
-        .unwrap();
+        let m = cdnow_pareto_nbd();
         let curve = tracking_curve(&m, &[0.0, 0.0, 2.0], &[0.0, 1.0, 5.0]).unwrap();
         assert_eq!(curve[0], 0.0);
         let e = |t| m.expected_purchases_new(t).unwrap();

@@ -71,6 +71,16 @@ fn ledger() -> Ledger {
     l
 }
 
+/// A Gamma-Gamma spend model at fixed parameters (p 6, q 3, γ 15).
+fn flat_spend() -> GammaGamma {
+    GammaGamma::new(GammaGammaParameters {
+        p: 6.0,
+        q: 3.0,
+        gamma: 15.0,
+    })
+    .unwrap()
+}
+
 fn valid(l: &Ledger) -> ValuationBuilder<'_> {
     Valuation::builder()
         .ledger(l)
@@ -184,14 +194,7 @@ fn the_builder_rejects_each_invalid_configuration_with_its_own_error() {
     let no_model = Valuation::builder()
         .ledger(&l)
         .as_of(day(2024, 12, 31))
-        .spend_model(
-            GammaGamma::new(GammaGammaParameters {
-                p: 6.0,
-                q: 3.0,
-                gamma: 15.0,
-            })
-            .unwrap(),
-        )
+        .spend_model(flat_spend())
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
         .horizon(52.0);
     assert!(matches!(
@@ -221,14 +224,7 @@ fn the_builder_rejects_each_invalid_configuration_with_its_own_error() {
         .transaction_model(Toy {
             unit: TimeUnit::WEEKS,
         })
-        .spend_model(
-            GammaGamma::new(GammaGammaParameters {
-                p: 6.0,
-                q: 3.0,
-                gamma: 15.0,
-            })
-            .unwrap(),
-        )
+        .spend_model(flat_spend())
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
         .horizon(52.0);
     assert!(matches!(
@@ -273,14 +269,7 @@ fn the_builder_rejects_each_invalid_configuration_with_its_own_error() {
         .transaction_model(Toy {
             unit: TimeUnit::WEEKS,
         })
-        .spend_model(
-            GammaGamma::new(GammaGammaParameters {
-                p: 6.0,
-                q: 3.0,
-                gamma: 15.0,
-            })
-            .unwrap(),
-        )
+        .spend_model(flat_spend())
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
         .horizon(52.0)
         .kpis(30);
@@ -294,14 +283,7 @@ fn the_builder_rejects_each_invalid_configuration_with_its_own_error() {
         .transaction_model(Toy {
             unit: TimeUnit::WEEKS,
         })
-        .spend_model(
-            GammaGamma::new(GammaGammaParameters {
-                p: 6.0,
-                q: 3.0,
-                gamma: 15.0,
-            })
-            .unwrap(),
-        )
+        .spend_model(flat_spend())
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
         .horizon(52.0);
     assert!(matches!(
