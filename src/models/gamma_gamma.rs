@@ -61,7 +61,7 @@ use crate::models::spend_data::checked_row;
 use crate::models::spend_model::SpendModel;
 use crate::optimize::{self, Objective};
 
-pub use crate::models::spend_data::{SpendData, SpendDataError, SpendRow};
+pub use crate::models::spend_data::{SpendData, SpendDataError, SpendRow, UsableSpend};
 
 /// The model's name, in errors and reports.
 const MODEL: &str = "gamma-gamma";

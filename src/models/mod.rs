@@ -12,6 +12,7 @@
 //! | Pareto/NBD ([`pareto_nbd`]) | [`ParetoNbdParams`] → [`ParetoNbd`] | [`Patterns`](crate::Patterns) | [`TransactionModel`] |
 //! | BG/BB ([`bg_bb`]) | [`BgBbParams`] → [`BgBb`] | [`DiscretePatterns`] | [`TransactionModel`] |
 //! | Gamma-Gamma ([`gamma_gamma`]) | [`GammaGammaParams`] → [`GammaGamma`] | [`SpendData`] | [`SpendModel`] |
+//! | population mean spend | [`MeanSpendParams`] → [`MeanSpend`] | [`SpendData`] | [`SpendModel`] |
 //! | sBG ([`sbg`]) | [`SbgParams`] → [`Sbg`] | `[`[`Cohort`]`]` | [`RetentionModel`] |
 //! | BdW ([`bdw`]) | [`BdwParams`] → [`Bdw`] | `[`[`Cohort`]`]` | [`RetentionModel`] |
 //!
@@ -27,6 +28,7 @@ pub mod sbg;
 mod discrete_patterns;
 mod error;
 mod history;
+mod mean_spend;
 mod spend_data;
 mod spend_model;
 mod transaction_model;
@@ -40,10 +42,11 @@ pub use bg_nbd::{BgNbd, BgNbdParameters, BgNbdParams};
 pub use contractual::{Cohort, CohortError, RetentionModel};
 pub use error::PredictError;
 pub use gamma_gamma::{
-    GammaGamma, GammaGammaParameters, GammaGammaParams, SpendData, SpendDataError,
+    GammaGamma, GammaGammaParameters, GammaGammaParams, SpendData, SpendDataError, UsableSpend,
 };
 pub use history::History;
 pub use mbg_nbd::{MbgNbd, MbgNbdParameters, MbgNbdParams};
+pub use mean_spend::{MeanSpend, MeanSpendParams};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdParameters, ParetoNbdParams};
 pub use sbg::{Sbg, SbgParameters, SbgParams};
 pub use spend_model::SpendModel;

@@ -3,6 +3,7 @@
 
 use rust_decimal::prelude::ToPrimitive;
 
+use crate::records::CustomerId;
 use crate::summary::Summaries;
 
 /// Why spend data could not be built.
@@ -38,6 +39,13 @@ pub enum SpendDataError {
     /// No row at all (for summaries: no customer with a repeat purchase).
     #[error("no customer with a repeat purchase")]
     Empty,
+    /// Summaries have repeat buyers, but none whose mean repeat spend is positive (all free
+    /// orders or net returns): the spend model has nothing to learn from.
+    #[error("no repeat buyer has a positive mean spend ({left_out} repeat buyers have a zero or negative one)")]
+    NoPositiveSpend {
+        /// Repeat buyers whose mean repeat spend is zero or negative.
+        left_out: usize,
+    },
 }
 
 fn customer_suffix(customer: &Option<String>) -> String {
@@ -124,6 +132,73 @@ impl SpendData {
         Ok(SpendData { rows: out })
     }
 
+    /// The repeat buyers of `summaries` that a spend model can learn from: those whose mean
+    /// repeat spend is positive, each with weight 1; the repeat buyers whose mean repeat spend is
+    /// zero or negative (free orders, returns) are listed in [`UsableSpend::left_out`], not
+    /// dropped silently. A valuation fits its spend model on the usable rows and values the
+    /// customers left out at the population mean spend.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use customer_assets::models::SpendData;
+    /// use customer_assets::{Ledger, LedgerOptions, SummaryOptions, TimeUnit, Transaction};
+    ///
+    /// let day = |d| NaiveDate::from_ymd_opt(1997, 1, d).ok_or("bad day");
+    /// let mut ledger = Ledger::new(LedgerOptions::default());
+    /// for (customer, d, amount) in [(1u64, 1, "10"), (1, 5, "12"), (2, 1, "8"), (2, 9, "0")] {
+    ///     ledger.add_transaction(Transaction::purchase(customer.into(), day(d)?, amount.parse()?)?)?;
+    /// }
+    /// let summaries = ledger.summarize(SummaryOptions::new(day(31)?, TimeUnit::DAYS))?;
+    /// let usable = SpendData::usable_from_summaries(&summaries)?;
+    /// assert_eq!(usable.data.rows().len(), 1);
+    /// assert_eq!(usable.left_out.len(), 1); // customer 2: the repeat purchase was free
+    /// assert!(SpendData::from_summaries(&summaries).is_err()); // the strict form refuses
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SpendDataError::Empty`] when no customer has a repeat purchase, and
+    /// [`SpendDataError::NoPositiveSpend`] when repeat buyers exist but none has a positive mean
+    /// spend.
+    pub fn usable_from_summaries(summaries: &Summaries) -> Result<UsableSpend, SpendDataError> {
+        let mut rows = Vec::new();
+        let mut left_out = Vec::new();
+        for s in summaries.iter().filter(|s| s.frequency() > 0) {
+            match s.monetary_value().to_f64() {
+                Some(m) if m.is_finite() && m > 0.0 => rows.push(SpendRow {
+                    frequency: s.frequency(),
+                    mean_spend: m,
+                    weight: 1.0,
+                }),
+                _ => left_out.push(s.id().clone()),
+            }
+        }
+        match (rows.is_empty(), left_out.len()) {
+            (true, 0) => Err(SpendDataError::Empty),
+            (true, left_out) => Err(SpendDataError::NoPositiveSpend { left_out }),
+            (false, _) => Ok(UsableSpend {
+                data: SpendData { rows },
+                left_out,
+            }),
+        }
+    }
+
+    /// The mean value of one repeat transaction over all rows: Σ w·x·m̄ₓ / Σ w·x (each
+    /// transaction counts once). This is the population mean spend of the limiting Gamma-Gamma
+    /// model without spend heterogeneity (q → ∞), the [`MeanSpend`](crate::models::MeanSpend)
+    /// model's estimate.
+    pub fn mean_transaction_value(&self) -> f64 {
+        // A running mean of weights scaled by the largest: nothing overflows (weights reach 1e308).
+        let largest = self.rows.iter().fold(0.0f64, |m, r| m.max(r.weight));
+        let (mut mean, mut transactions) = (0.0, 0.0);
+        for r in &self.rows {
+            let n = r.weight / largest * f64::from(r.frequency);
+            transactions += n;
+            mean += (n / transactions) * (r.mean_spend - mean);
+        }
+        mean
+    }
+
     /// The rows.
     pub fn rows(&self) -> &[SpendRow] {
         &self.rows
@@ -161,6 +236,16 @@ impl SpendData {
         let c = sxm / (sxx * smm).sqrt();
         (sxx > 0.0 && smm > 0.0 && c.is_finite()).then_some(c.clamp(-1.0, 1.0))
     }
+}
+
+/// The spend data a model can use from summaries, and the repeat buyers left out of it (see
+/// [`SpendData::usable_from_summaries`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsableSpend {
+    /// The repeat buyers with a positive mean repeat spend.
+    pub data: SpendData,
+    /// The repeat buyers whose mean repeat spend is zero or negative, in summary order.
+    pub left_out: Vec<CustomerId>,
 }
 
 pub(super) fn checked_row(

@@ -109,10 +109,18 @@ pub enum ValuationError {
         source: PredictError,
     },
     /// A CLV could not be represented as money.
-    #[error("customer {customer}: CLV {value} does not fit a decimal amount")]
+    #[error("customer {customer}: CLV {value:.3e} does not fit a decimal amount")]
     Money {
         /// The customer.
         customer: CustomerId,
+        /// The value.
+        value: f64,
+    },
+    /// An amount of the firm view could not be represented as money.
+    #[error("firm view: {what} {value:.3e} does not fit a decimal amount")]
+    FirmMoney {
+        /// Which amount.
+        what: &'static str,
         /// The value.
         value: f64,
     },

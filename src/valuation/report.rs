@@ -85,6 +85,9 @@ pub struct ModelSummary {
     pub parameters: Vec<(String, f64)>,
     /// The fit report, when the model was fitted.
     pub fit: Option<FitReport>,
+    /// Why this model stands in for the one asked for, when it does (a spend model that could
+    /// not be fitted is replaced by the population mean spend).
+    pub note: Option<String>,
 }
 
 impl ModelSummary {
@@ -99,7 +102,13 @@ impl ModelSummary {
             name: name.into(),
             parameters,
             fit: fit.cloned(),
+            note: None,
         }
+    }
+
+    pub(super) fn with_note(mut self, note: Option<&str>) -> Self {
+        self.note = note.map(str::to_string);
+        self
     }
 }
 
@@ -161,6 +170,10 @@ pub struct EquityReport {
     pub kpis: Option<KpiReport>,
     /// The models used.
     pub models: Vec<ModelSummary>,
+    /// Repeat buyers valued at the population mean spend per transaction because their own mean
+    /// repeat spend is zero or negative (free orders, net returns): the spend model was fitted
+    /// without them.
+    pub customers_at_mean_spend: usize,
     /// The firm view, when an acquisition plan was given.
     pub firm: Option<FirmValue>,
 }

@@ -5,10 +5,13 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::fit::Fit;
 use crate::kpi::{Concentration, KpiError, KpiReport, TopShare};
 use crate::ledger::Ledger;
 use crate::loyalty::{Evaluator, Programme};
-use crate::models::{History, SpendData, SpendModel, TransactionModel};
+use crate::models::{
+    History, MeanSpendParams, PredictError, SpendData, SpendModel, TransactionModel,
+};
 use crate::records::CustomerId;
 use crate::segment::asset_quality::{AssetClass, AssetQualityParams};
 use crate::segment::{Assign, Profile, Segmenter};
@@ -30,6 +33,8 @@ struct Prediction {
     expected_spend: f64,
     dert: f64,
     clv: f64,
+    /// A repeat buyer valued at the population mean spend (no positive mean spend of its own).
+    at_population_mean: bool,
 }
 
 impl<'a> Valuation<'a> {
@@ -52,7 +57,8 @@ impl<'a> Valuation<'a> {
         let rate = self.discount.continuous_per(self.unit);
         let models = Models {
             transactions: transactions.as_ref(),
-            spend: spend.as_ref(),
+            spend: spend.model.as_ref(),
+            spend_fallback: spend.fallback.as_deref(),
         };
         let predictions = predict_all(&summaries, &models, self.horizon, rate, self.margin)?;
         let ledger = match &self.data {
@@ -118,6 +124,8 @@ impl<'a> Valuation<'a> {
 struct Models<'m> {
     transactions: &'m dyn TransactionModel,
     spend: &'m dyn SpendModel,
+    /// Why the population mean spend stands in for the spend model asked for, if it does.
+    spend_fallback: Option<&'m str>,
 }
 
 /// Stage 2: the models, fitted where settings were given.
@@ -127,7 +135,7 @@ fn fit_models<'a>(
     spend: Source<dyn SpendModel + 'a, dyn FitSpend<'a> + 'a>,
     summaries: &Summaries,
     unit: TimeUnit,
-) -> Result<(Box<dyn TransactionModel + 'a>, Box<dyn SpendModel + 'a>), ValuationError> {
+) -> Result<(Box<dyn TransactionModel + 'a>, FittedSpend<'a>), ValuationError> {
     let transactions = match transactions {
         Source::Fitted(m) => m,
         Source::Fit(p) => {
@@ -148,15 +156,53 @@ fn fit_models<'a>(
         }
     };
     let spend = match spend {
-        Source::Fitted(m) => m,
-        Source::Fit(p) => p
-            .fit_boxed(&SpendData::from_summaries(summaries)?)
-            .map_err(|source| ValuationError::Fit {
-                part: "spend model",
-                source,
-            })?,
+        Source::Fitted(m) => FittedSpend {
+            model: m,
+            fallback: None,
+        },
+        Source::Fit(p) => fit_spend(p, summaries)?,
     };
     Ok((transactions, spend))
+}
+
+/// The spend model of a valuation, and why it is not the one asked for (when it is not).
+struct FittedSpend<'a> {
+    model: Box<dyn SpendModel + 'a>,
+    /// Set when the requested spend model could not be fitted and the population mean spend
+    /// stands in for it: the fit's error, in words, for the report.
+    fallback: Option<String>,
+}
+
+/// The spend model, fitted on the repeat buyers with a positive mean spend. A spend model is an
+/// optional part: when its fit fails (for Gamma-Gamma, equal spends or no spend heterogeneity),
+/// the valuation goes on with the limiting model, the population mean spend, and the report
+/// says why.
+fn fit_spend<'a>(
+    params: Box<dyn FitSpend<'a> + 'a>,
+    summaries: &Summaries,
+) -> Result<FittedSpend<'a>, ValuationError> {
+    let usable = SpendData::usable_from_summaries(summaries)?;
+    match params.fit_boxed(&usable.data) {
+        Ok(model) => Ok(FittedSpend {
+            model,
+            fallback: None,
+        }),
+        Err(failure) => {
+            let mean =
+                MeanSpendParams::new()
+                    .fit(&usable.data)
+                    .map_err(|source| ValuationError::Fit {
+                        part: "spend model",
+                        source: Box::new(source),
+                    })?;
+            Ok(FittedSpend {
+                model: Box::new(mean),
+                fallback: Some(format!(
+                    "the spend model could not be fitted ({failure}); every customer is valued at the population mean spend per transaction"
+                )),
+            })
+        }
+    }
 }
 
 /// Stage 4: profiles carry the model values so that any segmenter can use them.
@@ -332,8 +378,14 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
             t.named_parameters(),
             t.fit_report(),
         ),
-        ModelSummary::new("spend", s.name(), s.named_parameters(), s.fit_report()),
+        ModelSummary::new("spend", s.name(), s.named_parameters(), s.fit_report())
+            .with_note(a.models.spend_fallback),
     ];
+    let customers_at_mean_spend = a
+        .predictions
+        .iter()
+        .filter(|p| p.at_population_mean)
+        .count();
     Ok(EquityReport {
         as_of: a.as_of,
         unit: a.unit,
@@ -351,8 +403,14 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         asset_cuts: a.asset_cuts,
         kpis: a.kpis,
         models,
+        customers_at_mean_spend,
         firm: a.firm,
     })
+}
+
+/// A firm-view amount in money.
+fn firm_money(what: &'static str, value: f64) -> Result<Decimal, ValuationError> {
+    money(value).ok_or(ValuationError::FirmMoney { what, value })
 }
 
 /// CLV in money: rounded to cents.
@@ -381,16 +439,32 @@ fn predict_one(
         .expected_purchases(&h, horizon)
         .map_err(error)?;
     let dert = transactions.dert(&h, rate).map_err(error)?;
-    let mean_spend = rust_decimal::prelude::ToPrimitive::to_f64(&s.monetary_value()).unwrap_or(0.0);
-    let expected_spend = spend
-        .expected_spend(s.frequency(), mean_spend)
-        .map_err(error)?;
+    // A repeat buyer without a positive mean spend (free orders, net returns) is outside the
+    // spend model's data: valued at the population mean, and counted in the report.
+    let mean_spend = rust_decimal::prelude::ToPrimitive::to_f64(&s.monetary_value())
+        .filter(|m| m.is_finite() && *m > 0.0);
+    let at_population_mean = s.frequency() > 0 && mean_spend.is_none();
+    let expected_spend = match mean_spend {
+        Some(m) => spend.expected_spend(s.frequency(), m),
+        None => spend.expected_spend_new(),
+    }
+    .map_err(error)?;
+    let clv = dert * expected_spend * margin;
+    if !clv.is_finite() {
+        return Err(error(PredictError::Numerical {
+            what: "CLV",
+            detail: format!(
+                "DERT {dert:.3e} × expected spend {expected_spend:.3e} × margin {margin} is not finite"
+            ),
+        }));
+    }
     Ok(Prediction {
         p_alive,
         expected_purchases,
         expected_spend,
         dert,
-        clv: dert * expected_spend * margin,
+        clv,
+        at_population_mean,
     })
 }
 
@@ -430,16 +504,20 @@ fn firm_view(
     let spend_new = spend.expected_spend_new().map_err(predict)?;
     let dert_new = transactions.dert(&fresh, rate).map_err(predict)?;
     let new_customer_margin = margin * spend_new * (1.0 + dert_new);
-    let cost = rust_decimal::prelude::ToPrimitive::to_f64(&plan.cost).unwrap_or(0.0);
+    let cost = rust_decimal::prelude::ToPrimitive::to_f64(&plan.cost).unwrap_or(f64::NAN);
     let per_customer = new_customer_margin - cost;
-    let discount_factor = (-rate * period).exp();
-    let cohorts: f64 = (1..=plan.periods)
-        .map(|k| plan.customers * per_customer * discount_factor.powi(k as i32))
-        .sum();
-    let future = money(cohorts).ok_or(ValuationError::Money {
-        customer: CustomerId::from(0u64),
-        value: cohorts,
-    })?;
+    // Σₖ₌₁ⁿ dᵏ = d (1 − dⁿ) / (1 − d), d = e^(−δp), in closed form: no loop over the plan's
+    // period count; δp underflowing to 0 is the undiscounted limit n.
+    let rp = rate * period;
+    let n = f64::from(plan.periods);
+    let discounted_periods = if rp > 0.0 {
+        (-rp).exp() * (-rp * n).exp_m1() / (-rp).exp_m1()
+    } else {
+        n
+    };
+    let cohorts = plan.customers * per_customer * discounted_periods;
+    let future = firm_money("the future cohorts' value", cohorts)?;
+    let new_customer_value = firm_money("a new customer's value", per_customer)?;
     // Implied retention per period: expected survivors one period on over expected alive now.
     let (mut alive_now, mut alive_next) = (0.0, 0.0);
     for s in summaries.iter() {
@@ -458,7 +536,7 @@ fn firm_view(
         current_equity: equity,
         future_cohorts: future,
         firm_value: equity + future,
-        new_customer_value: money(per_customer).unwrap_or(Decimal::ZERO),
+        new_customer_value,
         implied_retention: retention,
         discount_per_period: per_period_discount,
         elasticities,

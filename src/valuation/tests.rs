@@ -4,7 +4,8 @@ use rust_decimal::Decimal;
 
 use crate::fit::Fit;
 use crate::models::gamma_gamma::{GammaGamma, GammaGammaParameters, GammaGammaParams};
-use crate::models::{History, PredictError, TransactionModel};
+use crate::models::{History, PredictError, SpendModel, TransactionModel};
+use crate::records::CustomerId;
 use crate::segment::abc::AbcParams;
 use crate::segment::rfm::RfmParams;
 use crate::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
@@ -144,6 +145,15 @@ fn equity_is_the_sum_of_clv_and_groups_partition_it() {
     assert!(report.kpis.is_some());
     let firm = report.firm.as_ref().unwrap();
     assert_eq!(firm.firm_value, firm.current_equity + firm.future_cohorts);
+    // The closed form of the cohorts' value is the plain sum over the 8 periods.
+    let d = 1.0 / (1.0 + firm.discount_per_period);
+    let per_customer: f64 = firm.new_customer_value.to_string().parse().unwrap();
+    let summed: f64 = (1..=8).map(|k| 100.0 * per_customer * d.powi(k)).sum();
+    let future: f64 = firm.future_cohorts.to_string().parse().unwrap();
+    assert!(
+        (future - summed).abs() <= 100.0 * 8.0 * 0.005,
+        "{future} vs {summed}"
+    );
     assert!(firm.implied_retention > 0.0 && firm.implied_retention < 1.0);
     let text = report.to_string();
     assert!(text.contains("Customer equity as of 2024-12-31"), "{text}");
@@ -356,4 +366,110 @@ fn build_checks_fit_settings_and_segmenters() {
         .run()
         .unwrap();
     assert_eq!(report.models[1].name, "gamma-gamma");
+}
+
+/// A ledger of `(customer, day of 2024-01, amount)` purchases.
+fn purchases(rows: &[(u64, u32, &str)]) -> Ledger {
+    let mut l = Ledger::new(LedgerOptions::default());
+    for &(customer, d, amount) in rows {
+        l.add_transaction(
+            crate::records::Transaction::purchase(
+                customer.into(),
+                day(2024, 1, d),
+                amount.parse().unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    }
+    l
+}
+
+#[test]
+fn repeat_buyers_without_a_positive_spend_are_valued_at_the_population_mean() {
+    // Customer 3's repeat purchases are free: it cannot enter Gamma-Gamma, so the model is
+    // fitted on the others and customer 3 gets the population mean.
+    let l = purchases(&[
+        (1, 1, "10"),
+        (1, 5, "12"),
+        (1, 9, "30"),
+        (2, 1, "8"),
+        (2, 9, "21"),
+        (3, 2, "40"),
+        (3, 6, "0"),
+        (3, 12, "0"),
+        (4, 3, "5"),
+        (4, 20, "45"),
+        (4, 25, "17"),
+        (4, 28, "9"),
+        (5, 4, "15"),
+    ]);
+    let report = Valuation::builder()
+        .ledger(&l)
+        .as_of(day(2024, 1, 31))
+        .unit(TimeUnit::DAYS)
+        .transaction_model(Toy {
+            unit: TimeUnit::DAYS,
+        })
+        .spend_model(flat_spend())
+        .margin(0.5)
+        .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
+        .horizon(30.0)
+        .build()
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(report.customers_at_mean_spend, 1);
+    let population_mean = flat_spend().expected_spend_new().unwrap();
+    let spend_of = |id: u64| {
+        report
+            .customers
+            .iter()
+            .find(|c| c.id == CustomerId::from(id))
+            .unwrap()
+            .expected_spend
+    };
+    assert_eq!(spend_of(3), population_mean);
+    assert_ne!(spend_of(1), population_mean);
+    // Customer 5 has no repeat purchase: the population mean too, but not counted as left out.
+    assert_eq!(spend_of(5), population_mean);
+}
+
+#[test]
+fn a_spend_model_that_cannot_be_fitted_gives_way_to_the_population_mean() {
+    // Every repeat transaction is worth 20: Gamma-Gamma cannot tell customers apart.
+    let l = purchases(&[
+        (1, 1, "20"),
+        (1, 5, "20"),
+        (1, 9, "20"),
+        (2, 1, "20"),
+        (2, 9, "20"),
+        (3, 2, "20"),
+        (3, 6, "20"),
+        (4, 3, "20"),
+        (4, 20, "20"),
+        (4, 25, "20"),
+    ]);
+    let report = Valuation::builder()
+        .ledger(&l)
+        .as_of(day(2024, 1, 31))
+        .unit(TimeUnit::DAYS)
+        .transaction_model(Toy {
+            unit: TimeUnit::DAYS,
+        })
+        .fit_spend_model(GammaGammaParams::new())
+        .margin(0.5)
+        .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
+        .horizon(30.0)
+        .build()
+        .unwrap()
+        .run()
+        .unwrap();
+    let spend = &report.models[1];
+    assert_eq!(spend.name, "population mean spend");
+    assert_eq!(spend.parameters, vec![("mean".to_string(), 20.0)]);
+    let note = spend.note.as_deref().unwrap();
+    assert!(note.contains("gamma-gamma"), "{note}");
+    assert!(report.customers.iter().all(|c| c.expected_spend == 20.0));
+    assert!(report.equity > Decimal::ZERO);
 }
