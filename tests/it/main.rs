@@ -12,6 +12,7 @@ mod special;
 mod summarize;
 mod validation;
 mod valuation;
+mod valuation_bases;
 
 /// The reference data kept in the repository, `tests/data` (provenance and licences in its
 /// README). Fails loudly when a file is missing: golden tests must never skip silently.
