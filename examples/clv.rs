@@ -87,12 +87,17 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(())
         }
-        other => Err(format!("unknown subcommand {other:?}\n{USAGE}")),
+        other => Err(format!(
+            "unknown subcommand {}\n{USAGE}",
+            common::echo(other)
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of the output went away (`clv ... | head`): nothing more to say.
+        Err(message) if message == common::BROKEN_PIPE => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("clv: error: {message}");
+            eprintln!("clv: error: {}", common::cut_lines(&message, 300));
             ExitCode::FAILURE
         }
     }
