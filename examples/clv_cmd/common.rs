@@ -433,25 +433,60 @@ fn csv_reason(e: &csv::Error) -> String {
     }
 }
 
+/// Line numbers of byte offsets in a file, counted forward once (the csv crate's own line
+/// count lags by one after a CRLF line end).
+pub struct LineCounter<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    newlines: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// Counts lines of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            counted_to: 0,
+            newlines: 0,
+        }
+    }
+
+    /// The line (from 1) of the record that starts at `byte`: line ends before the record's
+    /// first byte are skipped, as the csv reader skips them. Offsets must not go backwards.
+    pub fn line_of_record(&mut self, byte: usize) -> u64 {
+        let mut start = byte.min(self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let from = self.counted_to.min(start);
+        self.newlines += self.bytes[from..start].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.counted_to = start;
+        self.newlines + 1
+    }
+}
+
 /// Reads the next data row into `record`; `Some(line)` with its line number (the header is
 /// line 1), `None` at the end. A row with another number of fields than the header is an error.
 pub fn next_row(
     header: &Header,
     reader: &mut csv::Reader<&[u8]>,
     record: &mut csv::ByteRecord,
+    lines: &mut LineCounter<'_>,
 ) -> Result<Option<u64>, String> {
     let path = &header.path;
     match reader.read_byte_record(record) {
         Ok(true) => {}
         Ok(false) => return Ok(None),
         Err(e) => {
-            let line = e
-                .position()
-                .map_or(String::new(), |p| format!(" line {}:", p.line()));
+            let line = e.position().map_or(String::new(), |p| {
+                format!(" line {}:", lines.line_of_record(p.byte() as usize))
+            });
             return Err(format!("{path}:{line} {}", csv_reason(&e)));
         }
     }
-    let line = record.position().map_or(0, |p| p.line());
+    let line = record
+        .position()
+        .map_or(0, |p| lines.line_of_record(p.byte() as usize));
     if record.len() != header.len() {
         return Err(format!(
             "{path}: line {line}: {} fields, but the header has {}",
@@ -525,8 +560,13 @@ impl TransactionLog {
         let bytes = read_csv_bytes(path)?;
         let mut reader = csv_reader(&bytes);
         let header = Header::read(path, &mut reader, &["customer_id", "date", "amount"])?;
-        // The reader stands at the first byte after the header row.
-        let body_start = (reader.position().byte() as usize).min(bytes.len());
+        // The reader stands after the header row's terminator, or between the CR and LF of a
+        // CRLF: the body starts after the LF, so that it does not begin with an empty line.
+        let mut body_start = (reader.position().byte() as usize).min(bytes.len());
+        if body_start > 0 && bytes[body_start - 1] == b'\r' && bytes.get(body_start) == Some(&b'\n')
+        {
+            body_start += 1;
+        }
         Ok(TransactionLog {
             path: path.to_string(),
             body_start,
@@ -677,18 +717,22 @@ impl TransactionLog {
         let mut record = csv::ByteRecord::new();
         // Line numbers count the header and the body lines before this piece.
         let before = self.lines_before(offset);
+        let mut lines = LineCounter::new(rows);
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => return Ok(()),
                 Err(e) => {
-                    let line = e
-                        .position()
-                        .map_or(String::new(), |p| format!(" line {}:", p.line() + before));
+                    let line = e.position().map_or(String::new(), |p| {
+                        format!(" line {}:", before + lines.line_of_record(p.byte() as usize))
+                    });
                     return Err(format!("{path}:{line} {}", csv_reason(&e)));
                 }
             }
-            let line = || record.position().map_or(0, |p| p.line() + before);
+            let row_line = record
+                .position()
+                .map_or(0, |p| before + lines.line_of_record(p.byte() as usize));
+            let line = || row_line;
             if record.len() != self.names.len() {
                 return Err(format!(
                     "{path}: line {}: {} fields, but the header has {}",

@@ -142,7 +142,8 @@ pub fn read_summary(path: &str) -> Result<SummaryFile, String> {
         monetary: money.map(|_| Vec::new()),
     };
     let mut record = csv::ByteRecord::new();
-    while let Some(line) = crate::common::next_row(&header, &mut reader, &mut record)? {
+    let mut lines = crate::common::LineCounter::new(&bytes);
+    while let Some(line) = crate::common::next_row(&header, &mut reader, &mut record, &mut lines)? {
         let here = |c: usize| at(path, line, &header.names[c]);
         let field = |c: usize| text_field(&header, &record, line, c);
         let number = |c: usize| -> Result<f64, String> {

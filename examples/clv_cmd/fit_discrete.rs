@@ -116,7 +116,8 @@ pub fn read_discrete_patterns(path: &str, period: TimeUnit) -> Result<DiscretePa
     let weight_col = header.optional("weights")?;
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
-    while let Some(line) = next_row(&header, &mut reader, &mut record)? {
+    let mut lines = crate::common::LineCounter::new(&bytes);
+    while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
         let x = parsed(&header, &record, line, cols[0], parse_count)?;
         let t_x = parsed(&header, &record, line, cols[1], parse_count)?;
         let n = parsed(&header, &record, line, cols[2], parse_count)?;
@@ -182,7 +183,8 @@ pub fn read_cohorts(path: &str) -> Result<Vec<Cohort>, String> {
     let cols = header.cols.clone();
     let mut order: Vec<(String, Vec<f64>)> = Vec::new();
     let mut record = csv::ByteRecord::new();
-    while let Some(line) = next_row(&header, &mut reader, &mut record)? {
+    let mut lines = crate::common::LineCounter::new(&bytes);
+    while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
         let name = text_field(&header, &record, line, cols[0])?.to_string();
         if name.is_empty() {
             return Err(format!("{}: empty cohort name", at(path, line, "cohort")));

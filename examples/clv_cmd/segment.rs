@@ -59,7 +59,8 @@ pub fn read_summary(path: &str, unit: TimeUnit) -> Result<Vec<Profile>, String> 
     let cols = header.cols.clone();
     let mut out = Vec::new();
     let mut record = csv::ByteRecord::new();
-    while let Some(line) = next_row(&header, &mut reader, &mut record)? {
+    let mut lines = super::common::LineCounter::new(&bytes);
+    while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
         let here = |i: usize| at(path, line, &header.names[cols[i]]);
         let field = |i: usize| text_field(&header, &record, line, cols[i]);
         let number = |i: usize| -> Result<f64, String> {

@@ -76,7 +76,8 @@ fn read_transactions(path: &str) -> Result<Vec<Transaction>, String> {
     let kind_col = header.optional("kind")?;
     let mut out = Vec::new();
     let mut record = csv::ByteRecord::new();
-    while let Some(line) = next_row(&header, &mut reader, &mut record)? {
+    let mut lines = crate::common::LineCounter::new(&bytes);
+    while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
         let here = |c: usize| at(path, line, &header.names[c]);
         let field = |c: usize| text_field(&header, &record, line, c);
         let id = CustomerId::new(field(cols[0])?).map_err(|e| format!("{}: {e}", here(cols[0])))?;
