@@ -282,13 +282,14 @@ pub fn short(x: f64) -> String {
     }
 }
 
-/// Checks that a date flag lies within [`MAX_SPAN_DAYS`] after `first`, the first transaction.
-pub fn check_span(flag: &str, date: NaiveDate, first: NaiveDate) -> Result<(), String> {
+/// Checks that a date flag lies within [`MAX_SPAN_DAYS`] after `first`, the first transaction
+/// of the log at `path`.
+pub fn check_span(flag: &str, date: NaiveDate, first: NaiveDate, path: &str) -> Result<(), String> {
     let days = (date - first).num_days();
     if days > MAX_SPAN_DAYS {
         return Err(format!(
-            "--{flag}: {date} is {days} days after the first transaction ({first}); at most \
-             {MAX_SPAN_DAYS} days (100 years) are supported"
+            "--{flag}: {date} is {days} days after the first transaction in {path} ({first}); at \
+             most {MAX_SPAN_DAYS} days (100 years) are supported"
         ));
     }
     Ok(())
@@ -326,7 +327,7 @@ pub fn read_csv_bytes(path: &str) -> Result<Vec<u8>, String> {
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(format!(
-            "{path}: the file is empty (expected a header row, then data rows)"
+            "{path}: line 1: the file is empty (expected a header row, then data rows)"
         ));
     }
     // The first line end decides: a CR without LF means CR-only line ends, which CSV readers
@@ -521,7 +522,7 @@ pub fn text_field<'r>(
 
 /// The error for a file that has a header but no data row.
 pub fn no_rows(path: &str, what: &str) -> String {
-    format!("{path}: no {what} after the header row")
+    format!("{path}: no {what} after the header row (line 1)")
 }
 
 /// Reads a transaction log with at least `customer_id,date,amount` (other columns ignored),

@@ -182,6 +182,8 @@ pub fn read_cohorts(path: &str) -> Result<Vec<Cohort>, String> {
     let header = Header::read(path, &mut reader, &["cohort", "period", "alive"])?;
     let cols = header.cols.clone();
     let mut order: Vec<(String, Vec<f64>)> = Vec::new();
+    // The line of each cohort's period 0, for messages about the cohort as a whole.
+    let mut first_lines: Vec<u64> = Vec::new();
     let mut record = csv::ByteRecord::new();
     let mut lines = crate::common::LineCounter::new(&bytes);
     while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
@@ -214,10 +216,42 @@ pub fn read_cohorts(path: &str) -> Result<Vec<Cohort>, String> {
                 counts.len()
             ));
         }
+        match counts.last() {
+            None if alive <= 0.0 => {
+                return Err(format!(
+                    "{}: cohort {} acquires no one at period 0",
+                    at(path, line, "alive"),
+                    echo(&name)
+                ))
+            }
+            Some(&before) if alive > before => {
+                return Err(format!(
+                    "{}: cohort {} has {} alive at period {period}, more than the {} of the \
+                     period before",
+                    at(path, line, "alive"),
+                    echo(&name),
+                    crate::common::short(alive),
+                    crate::common::short(before)
+                ))
+            }
+            _ => {}
+        }
         counts.push(alive);
+        if period == 0 {
+            first_lines.push(line);
+        }
     }
     if order.is_empty() {
         return Err(no_rows(path, "survival counts"));
+    }
+    for ((name, counts), line) in order.iter().zip(&first_lines) {
+        if counts.len() < 2 {
+            return Err(format!(
+                "{path}: line {line}: cohort {} has period 0 only; a fit needs periods 0 and 1 \
+                 at least",
+                echo(name)
+            ));
+        }
     }
     order
         .into_iter()

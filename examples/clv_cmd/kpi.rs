@@ -30,7 +30,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .map_err(|e| e.to_string())
     })?;
     let first = first.ok_or_else(|| super::common::no_rows(path, "transactions"))?;
-    check_span("end", end, first)?;
+    check_span("end", end, first, path)?;
     if end < first {
         return Err(format!(
             "--end: {end} is before the first transaction in {path} ({first}); no KPI to report"

@@ -117,6 +117,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let margin = flags
         .number_in("margin", 0.0, 1.0, "a share of spend")?
         .unwrap_or(1.0);
+    if margin == 0.0 {
+        return Err("--margin: 0 values every customer at nothing; give a share of spend above 0".into());
+    }
     let file = read_summary(path)?;
     let fitted = match flags.get("params") {
         Some(p) => load_params(p, name)?,

@@ -34,6 +34,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let margin = flags
         .number_in("margin", 0.0, 1.0, "a share of spend")?
         .unwrap_or(1.0);
+    if margin == 0.0 {
+        return Err("--margin: 0 values every customer at nothing; give a share of spend above 0".into());
+    }
     let rate = flags
         .number_in(
             "discount",
@@ -62,7 +65,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .map_err(|e| e.to_string())
     })?;
     let first = first.ok_or_else(|| no_rows(path, "transactions"))?;
-    check_span("end", end, first)?;
+    check_span("end", end, first, path)?;
     if end < first {
         return Err(format!(
             "--end: {end} is before the first transaction in {path} ({first}); no customer to value"

@@ -191,9 +191,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or(0);
     let unit = flags.unit(TimeUnit::WEEKS)?;
     let profiles = read_summary(path, unit)?;
-    if k > profiles.len() {
+    if method == "kmeans" && k > profiles.len() {
         return Err(format!(
-            "--k: {k} clusters for {} customers in {path}; at most one cluster per customer",
+            "--k: {k} clusters{} for {} customers in {path}; at most one cluster per customer",
+            if flags.get("k").is_none() { " (the default)" } else { "" },
             profiles.len()
         ));
     }

@@ -76,9 +76,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let Some(first) = first else {
         return Err(no_rows(path, "transactions"));
     };
-    check_span("end", end, first)?;
+    check_span("end", end, first, path)?;
     if let Some(h) = holdout_end {
-        check_span("holdout-end", h, first)?;
+        check_span("holdout-end", h, first, path)?;
     }
     let summaries = acc
         .finish(&options)

@@ -27,7 +27,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .map(Transaction::date)
         .min()
         .ok_or_else(|| no_rows(path, "transactions"))?;
-    check_span("as-of", as_of, first)?;
+    check_span("as-of", as_of, first, path)?;
     if as_of < first {
         return Err(format!(
             "--as-of: {as_of} is before the first transaction in {path} ({first}); no customer \

@@ -62,7 +62,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Ok(())
     })?;
     let first = first.ok_or_else(|| crate::common::no_rows(path, "transactions"))?;
-    check_span("end", end, first)?;
+    check_span("end", end, first, path)?;
     let options = SummaryOptions::new(calibration_end, unit).holdout_end(end);
     let summaries = acc
         .finish(&options)
