@@ -272,7 +272,8 @@ fn total_ll(fitted: &Fitted, patterns: &Patterns) -> Result<f64, String> {
 
 /// Fits a transaction model by name.
 pub fn fit_transaction(name: &str, patterns: &Patterns, penalty: f64) -> Result<Fitted, String> {
-    let err = |e: customer_assets::FitError| format!("fitting {name} failed: {e}");
+    // The library's message says which model failed to fit.
+    let err = |e: customer_assets::FitError| e.to_string();
     Ok(match name {
         "bg-nbd" => Fitted::Bg(
             BgNbdParams::new()
@@ -317,7 +318,7 @@ pub fn fit_spend(file: &SummaryFile, penalty: f64) -> Result<Option<GammaGamma>,
         .penalty(penalty)
         .fit(&data)
         .map(Some)
-        .map_err(|e| format!("{}: fitting the gamma-gamma spend model failed: {e}", file.path))
+        .map_err(|e| format!("{}: {e}", file.path))
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {

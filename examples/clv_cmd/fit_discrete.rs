@@ -156,7 +156,7 @@ fn fit_bg_bb(path: &str) -> Result<Value, String> {
     let data = read_discrete_patterns(path, period)?;
     let fitted = BgBbParams::new()
         .fit(&data)
-        .map_err(|e| format!("{path}: fitting bg-bb failed: {e}"))?;
+        .map_err(|e| format!("{path}: {e}"))?;
     let p = fitted.parameters();
     let se = fitted
         .standard_errors()
@@ -271,7 +271,7 @@ fn fit_retention(model: &str, path: &str, periods: Option<usize>) -> Result<Valu
     let (mut out, fitted): (Map<String, Value>, Box<dyn RetentionModel>) = if model == "sbg" {
         let f = SbgParams::new()
             .fit(&calibration)
-            .map_err(|e| format!("{path}: fitting sbg failed: {e}"))?;
+            .map_err(|e| format!("{path}: {e}"))?;
         let p = f.parameters();
         let se = f.standard_errors().map(|s| [s.alpha, s.beta]);
         let out = report_json(
@@ -285,7 +285,7 @@ fn fit_retention(model: &str, path: &str, periods: Option<usize>) -> Result<Valu
     } else {
         let f = BdwParams::new()
             .fit(&calibration)
-            .map_err(|e| format!("{path}: fitting bdw failed: {e}"))?;
+            .map_err(|e| format!("{path}: {e}"))?;
         let p = f.parameters();
         let se = f.standard_errors().map(|s| [s.alpha, s.beta, s.c]);
         let out = report_json(

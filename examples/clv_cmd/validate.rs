@@ -82,17 +82,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "bg-nbd" => Box::new(
                 BgNbdParams::new()
                     .fit(&patterns)
-                    .map_err(|e| format!("{path}: fitting {name} failed: {e}"))?,
+                    .map_err(|e| format!("{path}: {e}"))?,
             ),
             "mbg-nbd" => Box::new(
                 MbgNbdParams::new()
                     .fit(&patterns)
-                    .map_err(|e| format!("{path}: fitting {name} failed: {e}"))?,
+                    .map_err(|e| format!("{path}: {e}"))?,
             ),
             _ => Box::new(
                 ParetoNbdParams::new()
                     .fit(&patterns)
-                    .map_err(|e| format!("{path}: fitting {name} failed: {e}"))?,
+                    .map_err(|e| format!("{path}: {e}"))?,
             ),
         };
         let report = validate(model.as_ref(), &summaries, &transactions)
