@@ -61,7 +61,9 @@ pub fn echo(text: &str) -> String {
 
 /// Raw bytes quoted for a message (invalid UTF-8 shown as �), cut like [`echo`].
 pub fn echo_bytes(bytes: &[u8]) -> String {
-    echo(&String::from_utf8_lossy(&bytes[..bytes.len().min(4 * MAX_ECHO_CHARS + 4)]))
+    echo(&String::from_utf8_lossy(
+        &bytes[..bytes.len().min(4 * MAX_ECHO_CHARS + 4)],
+    ))
 }
 
 /// Cuts every line of a message to `max` characters: the last guard against a library message
@@ -249,15 +251,19 @@ impl Flags {
     }
 
     /// An optional whole-number flag within `min..=max` (`why` says what the range is).
-    pub fn whole_in(&self, name: &str, min: u64, max: u64, why: &str) -> Result<Option<u64>, String> {
+    pub fn whole_in(
+        &self,
+        name: &str,
+        min: u64,
+        max: u64,
+        why: &str,
+    ) -> Result<Option<u64>, String> {
         let Some(v) = self.get(name) else {
             return Ok(None);
         };
         let n = parse_whole(v).map_err(|e| format!("--{name}: {e}"))?;
         if !(min..=max).contains(&n) {
-            return Err(format!(
-                "--{name}: {n} is outside {min} to {max} ({why})"
-            ));
+            return Err(format!("--{name}: {n} is outside {min} to {max} ({why})"));
         }
         Ok(Some(n))
     }
@@ -362,7 +368,12 @@ impl Header {
     ) -> Result<Header, String> {
         let headers = reader
             .byte_headers()
-            .map_err(|e| format!("{path}: line 1: cannot read the header row: {}", csv_reason(&e)))?
+            .map_err(|e| {
+                format!(
+                    "{path}: line 1: cannot read the header row: {}",
+                    csv_reason(&e)
+                )
+            })?
             .clone();
         let names: Vec<String> = headers
             .iter()
@@ -460,7 +471,10 @@ impl<'a> LineCounter<'a> {
             start += 1;
         }
         let from = self.counted_to.min(start);
-        self.newlines += self.bytes[from..start].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.newlines += self.bytes[from..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
         self.counted_to = start;
         self.newlines + 1
     }
@@ -725,7 +739,10 @@ impl TransactionLog {
                 Ok(false) => return Ok(()),
                 Err(e) => {
                     let line = e.position().map_or(String::new(), |p| {
-                        format!(" line {}:", before + lines.line_of_record(p.byte() as usize))
+                        format!(
+                            " line {}:",
+                            before + lines.line_of_record(p.byte() as usize)
+                        )
                     });
                     return Err(format!("{path}:{line} {}", csv_reason(&e)));
                 }
@@ -788,7 +805,11 @@ impl TransactionLog {
             ));
         }
         // -0 is a purchase of 0.
-        let amount = if amount.is_zero() { Decimal::ZERO } else { amount };
+        let amount = if amount.is_zero() {
+            Decimal::ZERO
+        } else {
+            amount
+        };
         Transaction::purchase(id, date, amount)
             .map_err(|e| format!("{}: line {}: {e}", self.path, line()))
     }

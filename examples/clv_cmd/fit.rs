@@ -103,20 +103,18 @@ impl SummaryFile {
                 self.path
             ));
         }
-        SpendData::new(rows)
-            .map(|d| Some((d, zero)))
-            .map_err(|e| {
-                let text = e.to_string();
-                // The library names rows of the data it was given: map them back to lines.
-                let row = text
-                    .strip_prefix("row ")
-                    .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-                    .and_then(|r| r.parse::<usize>().ok());
-                match row.and_then(|r| kept.get(r).map(|&i| (r, i))) {
-                    Some((r, i)) => self.at_row(i, r, &text),
-                    None => format!("{}: {text}", self.path),
-                }
-            })
+        SpendData::new(rows).map(|d| Some((d, zero))).map_err(|e| {
+            let text = e.to_string();
+            // The library names rows of the data it was given: map them back to lines.
+            let row = text
+                .strip_prefix("row ")
+                .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|r| r.parse::<usize>().ok());
+            match row.and_then(|r| kept.get(r).map(|&i| (r, i))) {
+                Some((r, i)) => self.at_row(i, r, &text),
+                None => format!("{}: {text}", self.path),
+            }
+        })
     }
 }
 
@@ -310,7 +308,7 @@ pub fn fit_spend(file: &SummaryFile, penalty: f64) -> Result<Option<GammaGamma>,
     };
     if zero > 0 {
         eprintln!(
-            "clv: note: {zero} customers with repeat purchases but a zero monetary_value are \
+            "clv: note: {zero} customer(s) with repeat purchases but a zero monetary_value are \
              left out of the Gamma-Gamma fit (their expected spend is the population mean)"
         );
     }

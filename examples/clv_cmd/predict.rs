@@ -29,7 +29,8 @@ fn default_rate() -> f64 {
 
 /// Builds a model from the JSON `clv fit` printed.
 fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("--params: cannot read {path}: {e}"))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--params: cannot read {path}: {e}"))?;
     // serde_json's message carries the line and column.
     let json: Value = serde_json::from_str(&text).map_err(|e| format!("--params: {path}: {e}"))?;
     if let Some(name) = json.get("model").and_then(Value::as_str) {
@@ -118,12 +119,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .number_in("margin", 0.0, 1.0, "a share of spend")?
         .unwrap_or(1.0);
     if margin == 0.0 {
-        return Err("--margin: 0 values every customer at nothing; give a share of spend above 0".into());
+        return Err(
+            "--margin: 0 values every customer at nothing; give a share of spend above 0".into(),
+        );
     }
     let file = read_summary(path)?;
     let fitted = match flags.get("params") {
         Some(p) => load_params(p, name)?,
-        None => fit_transaction(name, &file.patterns()?, 0.0).map_err(|e| format!("{path}: {e}"))?,
+        None => {
+            fit_transaction(name, &file.patterns()?, 0.0).map_err(|e| format!("{path}: {e}"))?
+        }
     };
     let model = fitted.model();
     let spend = fit_spend(&file, 0.0)?;

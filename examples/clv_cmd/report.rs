@@ -35,7 +35,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .number_in("margin", 0.0, 1.0, "a share of spend")?
         .unwrap_or(1.0);
     if margin == 0.0 {
-        return Err("--margin: 0 values every customer at nothing; give a share of spend above 0".into());
+        return Err(
+            "--margin: 0 values every customer at nothing; give a share of spend above 0".into(),
+        );
     }
     let rate = flags
         .number_in(
@@ -93,7 +95,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("{path}: {e}"))?
         .run()
         .map_err(|e| format!("{path}: valuing at --end {end}: {e}"))?;
-    let text = serde_json::to_string_pretty(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
+    let text =
+        serde_json::to_string_pretty(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
     let mut out = stdout();
     std::io::Write::write_all(&mut out, text.as_bytes()).map_err(write_error)?;
     std::io::Write::write_all(&mut out, b"\n").map_err(write_error)?;

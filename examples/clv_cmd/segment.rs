@@ -114,8 +114,9 @@ pub fn segment(
         }
         "abc" => labels(&AbcParams::default(), profiles)?,
         "lifecycle" => labels(&LifecycleParams::default(), profiles)?,
-        "kmeans" => labels(&KMeansParams::new(k).seed(seed), profiles)
-            .map_err(|e| format!("--k: {e}"))?,
+        "kmeans" => {
+            labels(&KMeansParams::new(k).seed(seed), profiles).map_err(|e| format!("--k: {e}"))?
+        }
         other => {
             return Err(format!(
                 "--method: {} is not one of rfm, abc, lifecycle, kmeans",
@@ -126,7 +127,11 @@ pub fn segment(
     if lines.is_empty() {
         lines.push("customer_id,segment".to_string());
         for (p, n) in profiles.iter().zip(&names) {
-            lines.push(format!("{},{}", csv_field(&p.id().to_string()), csv_field(n)));
+            lines.push(format!(
+                "{},{}",
+                csv_field(&p.id().to_string()),
+                csv_field(n)
+            ));
         }
     }
     let spend: Vec<f64> = profiles
@@ -181,7 +186,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     if method != "kmeans" && (flags.get("k").is_some() || flags.get("seed").is_some()) {
-        return Err(format!("--k and --seed are for --method kmeans, not {method}"));
+        return Err(format!(
+            "--k and --seed are for --method kmeans, not {method}"
+        ));
     }
     let k = flags
         .whole_in("k", 1, u64::from(u32::MAX), "the number of clusters")?
@@ -194,7 +201,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if method == "kmeans" && k > profiles.len() {
         return Err(format!(
             "--k: {k} clusters{} for {} customers in {path}; at most one cluster per customer",
-            if flags.get("k").is_none() { " (the default)" } else { "" },
+            if flags.get("k").is_none() {
+                " (the default)"
+            } else {
+                ""
+            },
             profiles.len()
         ));
     }

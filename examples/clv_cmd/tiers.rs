@@ -19,8 +19,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let text = std::fs::read_to_string(rules_path)
         .map_err(|e| format!("--rules: cannot read {rules_path}: {e}"))?;
     // serde_json's message carries the line and column.
-    let programme: Programme = serde_json::from_str(&text)
-        .map_err(|e| format!("--rules: {rules_path}: {}", crate::common::cut_lines(&e.to_string(), 200)))?;
+    let programme: Programme = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "--rules: {rules_path}: {}",
+            crate::common::cut_lines(&e.to_string(), 200)
+        )
+    })?;
     let transactions = read_transactions(path)?;
     let first = transactions
         .iter()
@@ -55,7 +59,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             out,
             "{},{},{},{},{},{}",
             csv_field(&s.customer.to_string()),
-            csv_field(&s.tier.to_string()),
+            csv_field(s.tier.as_ref()),
             s.since,
             s.qualifying_value.normalize(),
             to_next,
