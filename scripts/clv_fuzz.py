@@ -341,10 +341,10 @@ def file_cases(corpus: dict) -> list[Case]:
             Case(f"tiers {name}", ["tiers", "--transactions", path, "--rules", str(RULES),
                                    "--as-of", "1997-09-30"], "csv", [path], expect=ok),
             Case(f"report {name}", ["report", "--transactions", path, "--end", "1997-09-30",
-                                    "--unit", "weeks"], "json", [path]),
+                                    "--unit", "weeks"], "json", [path], expect=ok),
             Case(f"validate {name}", ["validate", "--transactions", path, "--calibration-end",
                                       "1997-05-31", "--end", "1997-09-30", "--model", "bg-nbd"],
-                 "json", [path]),
+                 "json", [path], expect=ok),
         ]
     for name, path in corpus["summary"].items():
         ok = "ok" if name in ("good", "bom", "crlf", "quoted", "extra_columns", "weights") else "any"

@@ -933,3 +933,31 @@ fn cdnow_cohort_report_every_model() {
         );
     }
 }
+
+#[test]
+fn number_forms_and_echoes() {
+    for ok in ["12", "-0.5", ".5", "5.", "+5", "1e3", "2.5E-2", " 7 "] {
+        assert!(common::parse_number(ok).is_ok(), "{ok}");
+    }
+    for bad in [
+        "", "1_000", "inf", "-inf", "NaN", "0x10", "1e", "e3", "1 000", "1e400", "--1",
+    ] {
+        assert!(common::parse_number(bad).is_err(), "{bad}");
+    }
+    assert_eq!(common::parse_whole("4294967296"), Ok(4_294_967_296));
+    for bad in ["+5", "1e3", "1.0", "-1", "1_000", ""] {
+        assert!(common::parse_whole(bad).is_err(), "{bad}");
+    }
+    assert!(common::parse_count("4294967296").is_err());
+    assert_eq!(common::echo("abc"), "\"abc\"");
+    let long = common::echo(&"é".repeat(100));
+    assert_eq!(long.chars().count(), common::MAX_ECHO_CHARS + 3);
+    assert!(long.ends_with("…\""));
+    assert_eq!(common::cut_lines("abcdef\nxy", 3), "abc…\nxy");
+    // Lines of records, whatever the line ends.
+    let bytes = b"h\r\na\r\n\r\nb\nc";
+    let mut lines = common::LineCounter::new(bytes);
+    assert_eq!(lines.line_of_record(3), 2);
+    assert_eq!(lines.line_of_record(5), 4);
+    assert_eq!(lines.line_of_record(10), 5);
+}
