@@ -45,7 +45,8 @@
 //! - Dates are `YYYY-MM-DD`. A date flag before the first transaction, or more than 100 years
 //!   after it, is refused. Flag ranges: `--horizon` 0 to 36,525 time units, `--discount` 1e-6
 //!   to 10 per time unit, `--margin` above 0 up to 1, `--penalty` 0 to 1e6, `--k` 1 to the number
-//!   of customers, `--period-days` 1 to 36,525, `--periods` 1 to 10,000.
+//!   of customers, `--period-days` 1 to 36,525, `--periods` 1 to 10,000 (and a BG/BB row's
+//!   `n_periods` at most 10,000).
 //! - A summary's repeat customers with a zero `monetary_value` are left out of the Gamma-Gamma
 //!   fit (a note on stderr says how many) and get the population mean spend.
 //! - When the reader of the output goes away (`clv ... | head`), the tool stops quietly, exit 0.

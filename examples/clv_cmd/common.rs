@@ -36,8 +36,9 @@ pub const MAX_DISCOUNT: f64 = 10.0;
 /// The longest `--period-days` (100 years).
 pub const MAX_PERIOD_DAYS: u64 = 36_525;
 
-/// The most periods `clv fit --model sbg|bdw --periods K` fits and projects: a projection of
-/// 10,000 periods (years, months or weeks) is already far beyond any use.
+/// The most periods `clv fit --model sbg|bdw --periods K` fits and projects, and the most
+/// transaction opportunities (`n_periods`) of a BG/BB row: 10,000 periods (years, months or
+/// weeks) are already far beyond any use, and the BG/BB likelihood sums over them.
 pub const MAX_PERIODS: u64 = 10_000;
 
 /// The largest `--penalty` (L2 weight on the log-parameters): larger ones only pin the

@@ -121,6 +121,12 @@ pub fn read_discrete_patterns(path: &str, period: TimeUnit) -> Result<DiscretePa
         let x = parsed(&header, &record, line, cols[0], parse_count)?;
         let t_x = parsed(&header, &record, line, cols[1], parse_count)?;
         let n = parsed(&header, &record, line, cols[2], parse_count)?;
+        if u64::from(n) > MAX_PERIODS {
+            return Err(format!(
+                "{}: {n} opportunities; at most {MAX_PERIODS} are supported",
+                at(path, line, "n_periods")
+            ));
+        }
         if !(x <= t_x && t_x <= n) || (x == 0) != (t_x == 0) {
             return Err(format!(
                 "{path}: line {line}: frequency {x}, recency {t_x}, n_periods {n}: need \

@@ -580,6 +580,18 @@ fn far_end_dates_are_refused_before_any_work() {
 #[test]
 fn periods_beyond_the_limit_are_refused() {
     let dir = temp_dir("periods");
+    // BG/BB opportunities: 4294967295 asked for 171 GB.
+    for n in ["4294967295", "10001"] {
+        let path = write(
+            &dir,
+            "discrete.csv",
+            format!("frequency,recency,n_periods,weights\n1,1,{n},10\n0,0,{n},5\n"),
+        );
+        refused(
+            &["fit", "--model", "bg-bb", "--summary", &path],
+            &[&path, "line 2", "column n_periods", "at most 10000"],
+        );
+    }
     let mut survival = String::from("cohort,period,alive\n");
     for (t, v) in [1000, 631, 468, 382, 326].iter().enumerate() {
         survival.push_str(&format!("a,{t},{v}\n"));
