@@ -29,7 +29,27 @@
 //! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]`
 //!   prints the customer-equity report as JSON.
 //!
-//! Errors go to stderr with a non-zero exit; a malformed row names its line.
+//! Input and errors (the same for every subcommand):
+//! - Errors go to stderr as `clv: error: ...` with exit 1 (exit 2 without a subcommand). Each
+//!   names where it comes from: the flag (`--margin: ...`), or the file, line and column
+//!   (`FILE: line 7, column weights: ...`); a failure of the data as a whole (a fit that does not
+//!   converge) names the file. Values echoed from the input are cut to 60 characters ("…").
+//! - Files are UTF-8 CSV with a header row, `\n` or `\r\n` line ends (old-Mac `\r`-only files
+//!   are refused: their lines could not be named), optional RFC 4180 quoting and an optional
+//!   byte-order mark. Every row has as many fields as the header; the columns a subcommand reads
+//!   appear once each, others are ignored. A file without data rows is refused, never answered
+//!   with an empty table.
+//! - Whole numbers (counts, `--k`, `--seed`, `--period-days`, `--periods`) are plain digits.
+//!   Other numbers are decimals with an optional sign, fraction and exponent (`-0.5`, `1e3`);
+//!   `inf`, `NaN`, `1_000` and hex are refused. Money is such a decimal, not negative (`-0` is 0).
+//! - Dates are `YYYY-MM-DD`. A date flag before the first transaction, or more than 100 years
+//!   after it, is refused. Flag ranges: `--horizon` 0 to 36,525 time units, `--discount` 1e-6
+//!   to 10 per time unit, `--margin` above 0 up to 1, `--penalty` 0 to 1e6, `--k` 1 to the number
+//!   of customers, `--period-days` 1 to 36,525, `--periods` 1 to 10,000 (and a BG/BB row's
+//!   `n_periods` at most 10,000).
+//! - A summary's repeat customers with a zero `monetary_value` are left out of the Gamma-Gamma
+//!   fit (a note on stderr says how many) and get the population mean spend.
+//! - When the reader of the output goes away (`clv ... | head`), the tool stops quietly, exit 0.
 use std::process::ExitCode;
 
 #[path = "clv_cmd/common.rs"]
@@ -64,7 +84,8 @@ subcommands:
   fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
   predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
   report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]
-  validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]";
+  validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]
+files: UTF-8 CSV with a header, \\n or \\r\\n line ends; dates YYYY-MM-DD; whole numbers in plain digits";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -83,16 +104,18 @@ fn main() -> ExitCode {
         "predict" => predict::run(&rest),
         "report" => report::run(&rest),
         "validate" => validate::run(&rest),
-        "-h" | "--help" | "help" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        other => Err(format!("unknown subcommand {other:?}\n{USAGE}")),
+        "-h" | "--help" | "help" => common::print(USAGE),
+        other => Err(format!(
+            "unknown subcommand {}\n{USAGE}",
+            common::echo(other)
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of the output went away (`clv ... | head`): nothing more to say.
+        Err(message) if message == common::BROKEN_PIPE => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("clv: error: {message}");
+            eprintln!("clv: error: {}", common::cut_lines(&message, 300));
             ExitCode::FAILURE
         }
     }

@@ -1,12 +1,174 @@
 //! Helpers shared by the `clv` subcommands: flag parsing, CSV reading, output.
+//!
+//! Every error the tool prints says where it comes from: a flag (`--name: ...`), or a file, its
+//! line and column (`FILE: line N, column NAME: ...`). Values echoed from the input are cut to
+//! [`MAX_ECHO_CHARS`].
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 
 use chrono::NaiveDate;
 use customer_assets::{CustomerId, TimeUnit, Transaction};
+use rust_decimal::Decimal;
+
+/// At most this many characters of an input value are echoed in a message (then "…"): an
+/// error must stay readable when a field holds a whole file.
+pub const MAX_ECHO_CHARS: usize = 60;
+
+/// The longest span, in days, between the first transaction of a log and a date flag (100
+/// years). Reports sized by the span (KPI cohorts, weekly tracking) stay small below it, and no
+/// customer base is followed longer.
+pub const MAX_SPAN_DAYS: i64 = 36_525;
+
+/// The longest `--horizon`, in the summary's time units: 100 years when the unit is a day,
+/// more for coarser units. Beyond it the forecast integrals are meaningless.
+pub const MAX_HORIZON: f64 = 36_525.0;
+
+/// The smallest continuous `--discount` rate per time unit (0.0365% a year for a file in days).
+/// Below it discounted sums run to the edge of the hypergeometric functions' domain.
+pub const MIN_DISCOUNT: f64 = 1e-6;
+
+/// The largest continuous `--discount` rate per time unit (e^10 ≈ 22,000-fold per unit): beyond
+/// it nothing after the first instant counts.
+pub const MAX_DISCOUNT: f64 = 10.0;
+
+/// The longest `--period-days` (100 years).
+pub const MAX_PERIOD_DAYS: u64 = 36_525;
+
+/// The most periods `clv fit --model sbg|bdw --periods K` fits and projects, and the most
+/// transaction opportunities (`n_periods`) of a BG/BB row: 10,000 periods (years, months or
+/// weeks) are already far beyond any use, and the BG/BB likelihood sums over them.
+pub const MAX_PERIODS: u64 = 10_000;
+
+/// The largest `--penalty` (L2 weight on the log-parameters): larger ones only pin the
+/// parameters at 1.
+pub const MAX_PENALTY: f64 = 1e6;
+
+/// The error text that stands for a closed output pipe (`clv ... | head`): `main` exits quietly
+/// and successfully on it, as command-line tools do.
+pub const BROKEN_PIPE: &str = "\u{0}broken pipe";
+
+/// An input value quoted for a message, cut to [`MAX_ECHO_CHARS`] characters.
+pub fn echo(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(MAX_ECHO_CHARS).collect();
+    if chars.next().is_some() {
+        format!("{:?}", format!("{head}…"))
+    } else {
+        format!("{head:?}")
+    }
+}
+
+/// Raw bytes quoted for a message (invalid UTF-8 shown as �), cut like [`echo`].
+pub fn echo_bytes(bytes: &[u8]) -> String {
+    echo(&String::from_utf8_lossy(
+        &bytes[..bytes.len().min(4 * MAX_ECHO_CHARS + 4)],
+    ))
+}
+
+/// Cuts every line of a message to `max` characters: the last guard against a library message
+/// that echoes a long input.
+pub fn cut_lines(message: &str, max: usize) -> String {
+    message
+        .lines()
+        .map(|line| {
+            if line.chars().count() > max {
+                let head: String = line.chars().take(max).collect();
+                format!("{head}…")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The message for a failed write: [`BROKEN_PIPE`] when the reader went away.
+pub fn write_error(e: std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        BROKEN_PIPE.to_string()
+    } else {
+        format!("cannot write output: {e}")
+    }
+}
+
+/// A decimal number: optional sign, digits with an optional fraction, optional exponent
+/// (`12`, `-0.5`, `.5`, `1e3`, `2.5E-2`). Not `inf`, `NaN`, `1_000`, hex or white space inside:
+/// forms Rust's parsers accept in places but a user would not write as a number.
+fn is_decimal(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let int_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        i += frac_digits;
+    }
+    if int_digits + frac_digits == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        i += usize::from(matches!(b.get(i), Some(b'+' | b'-')));
+        let exp_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp_digits == 0 {
+            return false;
+        }
+        i += exp_digits;
+    }
+    i == b.len()
+}
+
+/// A finite number written as [`is_decimal`] allows; the error says why not (no location).
+pub fn parse_number(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    if !is_decimal(t) {
+        return Err(format!(
+            "{} is not a number (write digits, e.g. 12, 0.5 or 1e3)",
+            echo(text)
+        ));
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("{} is too large for a finite number", echo(text)))
+}
+
+/// A whole number written in plain digits (no sign, no exponent, no separators).
+pub fn parse_whole(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "{} is not a whole number (write plain digits, e.g. 12)",
+            echo(text)
+        ));
+    }
+    t.parse::<u64>()
+        .map_err(|_| format!("{} is too large (at most {})", echo(text), u64::MAX))
+}
+
+/// A count that fits `u32`, in plain digits.
+pub fn parse_count(text: &str) -> Result<u32, String> {
+    let n = parse_whole(text)?;
+    u32::try_from(n).map_err(|_| format!("{} is too large (at most {})", echo(text), u32::MAX))
+}
+
+/// A money amount: a decimal as [`is_decimal`] allows that fits a `Decimal`.
+pub fn parse_money(text: &str) -> Result<Decimal, String> {
+    let t = text.trim();
+    if !is_decimal(t) {
+        return Err(format!(
+            "{} is not a money amount (write digits, e.g. 12.50)",
+            echo(text)
+        ));
+    }
+    t.parse::<Decimal>()
+        .or_else(|_| Decimal::from_scientific(t))
+        .map_err(|_| format!("{} does not fit a decimal money amount", echo(text)))
+}
 
 /// `--flag value` pairs, checked against the flags a subcommand accepts.
 pub struct Flags {
@@ -21,13 +183,15 @@ impl Flags {
         while let Some(arg) = it.next() {
             let Some(name) = arg.strip_prefix("--") else {
                 return Err(format!(
-                    "unexpected argument {arg:?} (flags look like --name value)"
+                    "unexpected argument {} (flags look like --name value)",
+                    echo(arg)
                 ));
             };
             if !allowed.contains(&name) {
                 let list: Vec<String> = allowed.iter().map(|a| format!("--{a}")).collect();
                 return Err(format!(
-                    "unknown flag --{name} (accepted: {})",
+                    "unknown flag --{} (accepted: {})",
+                    echo(name).trim_matches('"'),
                     list.join(", ")
                 ));
             }
@@ -64,16 +228,45 @@ impl Flags {
             .transpose()
     }
 
-    /// An optional number flag.
-    pub fn number(&self, name: &str) -> Result<Option<f64>, String> {
-        self.get(name)
-            .map(|v| {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite())
-                    .ok_or_else(|| format!("--{name}: {v:?} is not a finite number"))
-            })
-            .transpose()
+    /// An optional number flag, finite and within `min..=max` (`why` says what the range is).
+    pub fn number_in(
+        &self,
+        name: &str,
+        min: f64,
+        max: f64,
+        why: &str,
+    ) -> Result<Option<f64>, String> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        let x = parse_number(v).map_err(|e| format!("--{name}: {e}"))?;
+        if !(min..=max).contains(&x) {
+            return Err(format!(
+                "--{name}: {} is outside {} to {} ({why})",
+                echo(v),
+                short(min),
+                short(max)
+            ));
+        }
+        Ok(Some(x))
+    }
+
+    /// An optional whole-number flag within `min..=max` (`why` says what the range is).
+    pub fn whole_in(
+        &self,
+        name: &str,
+        min: u64,
+        max: u64,
+        why: &str,
+    ) -> Result<Option<u64>, String> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        let n = parse_whole(v).map_err(|e| format!("--{name}: {e}"))?;
+        if !(min..=max).contains(&n) {
+            return Err(format!("--{name}: {n} is outside {min} to {max} ({why})"));
+        }
+        Ok(Some(n))
     }
 
     /// The `--unit` flag: `days` or `weeks` (default `default`).
@@ -82,15 +275,37 @@ impl Flags {
             None => Ok(default),
             Some("days") => Ok(TimeUnit::DAYS),
             Some("weeks") => Ok(TimeUnit::WEEKS),
-            Some(other) => Err(format!("--unit: {other:?} is not one of days, weeks")),
+            Some(other) => Err(format!("--unit: {} is not one of days, weeks", echo(other))),
         }
     }
 }
 
+/// A number for a message: plain when short, scientific when huge or tiny.
+pub fn short(x: f64) -> String {
+    if x != 0.0 && !(1e-4..1e9).contains(&x.abs()) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Checks that a date flag lies within [`MAX_SPAN_DAYS`] after `first`, the first transaction
+/// of the log at `path`.
+pub fn check_span(flag: &str, date: NaiveDate, first: NaiveDate, path: &str) -> Result<(), String> {
+    let days = (date - first).num_days();
+    if days > MAX_SPAN_DAYS {
+        return Err(format!(
+            "--{flag}: {date} is {days} days after the first transaction in {path} ({first}); at \
+             most {MAX_SPAN_DAYS} days (100 years) are supported"
+        ));
+    }
+    Ok(())
+}
+
 /// Parses `YYYY-MM-DD` quickly (large logs spend most of their time here).
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    parse_date_bytes(text.as_bytes())
-        .ok_or_else(|| format!("{text:?} is not a date of the form YYYY-MM-DD"))
+    parse_date_bytes(text.trim().as_bytes())
+        .ok_or_else(|| format!("{} is not a date of the form YYYY-MM-DD", echo(text)))
 }
 
 /// Parses `YYYY-MM-DD` from bytes; `None` when it is not such a date.
@@ -110,58 +325,239 @@ pub fn parse_date_bytes(b: &[u8]) -> Option<NaiveDate> {
     }
 }
 
-/// Opens a CSV file with a header row.
-pub fn csv_reader(path: &str) -> Result<csv::Reader<BufReader<File>>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-    Ok(csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(BufReader::with_capacity(1 << 20, file)))
-}
-
-/// The positions of the named columns in a CSV header; a missing required column is an error.
-pub fn columns(
-    path: &str,
-    headers: &csv::StringRecord,
-    required: &[&str],
-) -> Result<Vec<usize>, String> {
-    required
-        .iter()
-        .map(|name| {
-            headers
-                .iter()
-                .position(|h| h.trim() == *name)
-                .ok_or_else(|| {
-                    format!(
-                        "{path}: header has no {name:?} column (found: {})",
-                        headers.iter().collect::<Vec<_>>().join(",")
-                    )
-                })
-        })
-        .collect()
-}
-
-/// The position of an optional column.
-pub fn optional_column(headers: &csv::StringRecord, name: &str) -> Option<usize> {
-    headers.iter().position(|h| h.trim() == name)
-}
-
-/// Names a CSV row in error messages: file and line number.
-pub fn line_of(path: &str, record: &csv::ByteRecord) -> String {
-    match record.position() {
-        Some(p) => format!("{path}: line {}", p.line()),
-        None => path.to_string(),
+/// Reads a CSV file for parsing: refuses an empty file and old-Mac (CR-only) line ends, drops
+/// a UTF-8 byte-order mark.
+pub fn read_csv_bytes(path: &str) -> Result<Vec<u8>, String> {
+    let mut bytes = std::fs::read(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
     }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!(
+            "{path}: line 1: the file is empty (expected a header row, then data rows)"
+        ));
+    }
+    // The first line end decides: a CR without LF means CR-only line ends, which CSV readers
+    // split but no line counter counts; refusing beats naming wrong lines.
+    if let Some(i) = bytes.iter().position(|&b| b == b'\r' || b == b'\n') {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') && i + 1 < bytes.len() {
+            return Err(format!(
+                "{path}: line 1 ends in a carriage return alone (old Mac line ends); convert \
+                 the file to \\n or \\r\\n line ends"
+            ));
+        }
+    }
+    Ok(bytes)
+}
+
+/// The header row of a CSV file: the position of each required column.
+pub struct Header {
+    /// The file, for messages.
+    pub path: String,
+    /// Column names, trimmed.
+    pub names: Vec<String>,
+    /// Positions of the required columns, in the order asked.
+    pub cols: Vec<usize>,
+}
+
+impl Header {
+    /// Reads the header row of `reader`: the `required` columns must be there, once each.
+    pub fn read(
+        path: &str,
+        reader: &mut csv::Reader<&[u8]>,
+        required: &[&str],
+    ) -> Result<Header, String> {
+        let headers = reader
+            .byte_headers()
+            .map_err(|e| {
+                format!(
+                    "{path}: line 1: cannot read the header row: {}",
+                    csv_reason(&e)
+                )
+            })?
+            .clone();
+        let names: Vec<String> = headers
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_string())
+            .collect();
+        let found = || {
+            let all = names.join(",");
+            echo(&all)
+        };
+        let cols = required
+            .iter()
+            .map(|name| {
+                let mut at = names.iter().enumerate().filter(|(_, h)| h == name);
+                match (at.next(), at.next()) {
+                    (Some((i, _)), None) => Ok(i),
+                    (Some(_), Some(_)) => Err(format!(
+                        "{path}: line 1: the header names column {name:?} more than once"
+                    )),
+                    (None, _) => Err(format!(
+                        "{path}: line 1: header has no {name:?} column (found: {})",
+                        found()
+                    )),
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Header {
+            path: path.to_string(),
+            names,
+            cols,
+        })
+    }
+
+    /// The position of an optional column (an error when it is named twice).
+    pub fn optional(&self, name: &str) -> Result<Option<usize>, String> {
+        let mut at = self.names.iter().enumerate().filter(|(_, h)| *h == name);
+        match (at.next(), at.next()) {
+            (Some(_), Some(_)) => Err(format!(
+                "{}: line 1: the header names column {name:?} more than once",
+                self.path
+            )),
+            (first, _) => Ok(first.map(|(i, _)| i)),
+        }
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// A CSV reader over bytes read by [`read_csv_bytes`], with a header row. Rows of another
+/// length than the header are reported by [`next_row`], not by the csv crate.
+pub fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes)
+}
+
+/// The csv crate's error without its own (record-relative) position.
+fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "a field is not UTF-8".to_string(),
+        csv::ErrorKind::Io(io) => io.to_string(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields, but earlier rows have {expected_len}"),
+        _ => e.to_string(),
+    }
+}
+
+/// Line numbers of byte offsets in a file, counted forward once (the csv crate's own line
+/// count lags by one after a CRLF line end).
+pub struct LineCounter<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    newlines: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// Counts lines of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            counted_to: 0,
+            newlines: 0,
+        }
+    }
+
+    /// The line (from 1) of the record that starts at `byte`: line ends before the record's
+    /// first byte are skipped, as the csv reader skips them. Offsets must not go backwards.
+    pub fn line_of_record(&mut self, byte: usize) -> u64 {
+        let mut start = byte.min(self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let from = self.counted_to.min(start);
+        self.newlines += self.bytes[from..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.counted_to = start;
+        self.newlines + 1
+    }
+}
+
+/// Reads the next data row into `record`; `Some(line)` with its line number (the header is
+/// line 1), `None` at the end. A row with another number of fields than the header is an error.
+pub fn next_row(
+    header: &Header,
+    reader: &mut csv::Reader<&[u8]>,
+    record: &mut csv::ByteRecord,
+    lines: &mut LineCounter<'_>,
+) -> Result<Option<u64>, String> {
+    let path = &header.path;
+    match reader.read_byte_record(record) {
+        Ok(true) => {}
+        Ok(false) => return Ok(None),
+        Err(e) => {
+            let line = e.position().map_or(String::new(), |p| {
+                format!(" line {}:", lines.line_of_record(p.byte() as usize))
+            });
+            return Err(format!("{path}:{line} {}", csv_reason(&e)));
+        }
+    }
+    let line = record
+        .position()
+        .map_or(0, |p| lines.line_of_record(p.byte() as usize));
+    if record.len() != header.len() {
+        return Err(format!(
+            "{path}: line {line}: {} fields, but the header has {}",
+            record.len(),
+            header.len()
+        ));
+    }
+    Ok(Some(line))
+}
+
+/// Where a field is: `FILE: line N, column NAME`.
+pub fn at(path: &str, line: u64, column: &str) -> String {
+    format!("{path}: line {line}, column {column}")
+}
+
+/// A field of `record` as text, trimmed; the error names the line and column.
+pub fn text_field<'r>(
+    header: &Header,
+    record: &'r csv::ByteRecord,
+    line: u64,
+    col: usize,
+) -> Result<&'r str, String> {
+    let bytes = record.get(col).unwrap_or_default();
+    std::str::from_utf8(bytes).map(str::trim).map_err(|_| {
+        format!(
+            "{}: {} is not UTF-8 text",
+            at(&header.path, line, &header.names[col]),
+            echo_bytes(bytes)
+        )
+    })
+}
+
+/// The error for a file that has a header but no data row.
+pub fn no_rows(path: &str, what: &str) -> String {
+    format!("{path}: no {what} after the header row (line 1)")
 }
 
 /// Reads a transaction log with at least `customer_id,date,amount` (other columns ignored),
 /// calling `each` for every transaction in file order. A malformed row stops the read with an
-/// error naming its line.
+/// error naming its line; so does an error `each` returns.
 pub fn for_each_transaction(
     path: &str,
     each: impl FnMut(Transaction) -> Result<(), String>,
 ) -> Result<(), String> {
     let log = TransactionLog::open(path)?;
-    log.read(log.body(), 0, each)
+    let mut rows = 0usize;
+    let mut each = each;
+    log.read(log.body(), 0, |t| {
+        rows += 1;
+        each(t)
+    })?;
+    if rows == 0 {
+        return Err(no_rows(path, "transactions"));
+    }
+    Ok(())
 }
 
 /// A transaction log read into memory, with the positions of its columns, so that it can be
@@ -171,44 +567,44 @@ pub struct TransactionLog {
     bytes: Vec<u8>,
     body_start: usize,
     cols: Vec<usize>,
-    fields: usize,
+    names: Vec<String>,
 }
 
 impl TransactionLog {
     /// Reads the file and its header.
     pub fn open(path: &str) -> Result<Self, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .from_reader(bytes.as_slice());
-        let headers = reader
-            .headers()
-            .map_err(|e| format!("{path}: cannot read the header row: {e}"))?
-            .clone();
-        let cols = columns(path, &headers, &["customer_id", "date", "amount"])?;
-        let body_start = headers
-            .position()
-            .map(|p| p.byte() as usize)
-            .unwrap_or(0)
-            .max(
-                bytes
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map(|i| i + 1)
-                    .unwrap_or(bytes.len()),
-            );
+        let bytes = read_csv_bytes(path)?;
+        let mut reader = csv_reader(&bytes);
+        let header = Header::read(path, &mut reader, &["customer_id", "date", "amount"])?;
+        // The reader stands after the header row's terminator, or between the CR and LF of a
+        // CRLF: the body starts after the LF, so that it does not begin with an empty line.
+        let mut body_start = (reader.position().byte() as usize).min(bytes.len());
+        if body_start > 0 && bytes[body_start - 1] == b'\r' && bytes.get(body_start) == Some(&b'\n')
+        {
+            body_start += 1;
+        }
         Ok(TransactionLog {
             path: path.to_string(),
-            bytes,
             body_start,
-            cols,
-            fields: headers.len(),
+            cols: header.cols,
+            names: header.names,
+            bytes,
         })
+    }
+
+    /// The path, for messages.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// The rows after the header.
     pub fn body(&self) -> &[u8] {
         &self.bytes[self.body_start..]
+    }
+
+    /// Whether the log has no data row (only blank lines after the header).
+    pub fn is_empty(&self) -> bool {
+        self.body().iter().all(u8::is_ascii_whitespace)
     }
 
     /// Splits the rows into up to `parts` pieces at line ends, each with its byte offset in the
@@ -237,7 +633,7 @@ impl TransactionLog {
     }
 
     /// Parses `rows` (a piece of [`body`](Self::body) starting at byte `offset` of the body) and
-    /// calls `each` for every transaction.
+    /// calls `each` for every transaction; an error from `each` is prefixed with the row's line.
     pub fn read(
         &self,
         rows: &[u8],
@@ -253,13 +649,19 @@ impl TransactionLog {
         }
     }
 
-    /// Number of lines before byte `offset` of the body, the header included (for messages).
+    /// The line number of the header plus the body lines before byte `offset` of the body.
     fn lines_before(&self, offset: usize) -> u64 {
-        let body = self.body();
-        1 + body[..offset.min(body.len())]
+        let header_lines = self.bytes[..self.body_start]
             .iter()
             .filter(|&&b| b == b'\n')
-            .count() as u64
+            .count()
+            .max(1) as u64;
+        let body = self.body();
+        header_lines
+            + body[..offset.min(body.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64
     }
 
     fn read_plain(
@@ -274,13 +676,7 @@ impl TransactionLog {
         // One pass over the bytes: each row's fields end at a comma, the row at a line end.
         while pos < rows.len() {
             line_in_piece += 1;
-            let line_name = || {
-                format!(
-                    "{}: line {}",
-                    self.path,
-                    self.lines_before(offset) + line_in_piece
-                )
-            };
+            let line = || self.lines_before(offset) + line_in_piece;
             let (mut id, mut date, mut amount): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
             let mut fields = 0usize;
             let row_start = pos;
@@ -309,14 +705,16 @@ impl TransactionLog {
             if row_end == row_start {
                 continue; // an empty line
             }
-            if fields != self.fields {
+            if fields != self.names.len() {
                 return Err(format!(
-                    "{}: found a record with {fields} fields, but the header has {}",
-                    line_name(),
-                    self.fields
+                    "{}: line {}: {fields} fields, but the header has {}",
+                    self.path,
+                    line(),
+                    self.names.len()
                 ));
             }
-            each(transaction(id, date, amount, line_name)?)?;
+            let t = self.transaction(id, date, amount, &line)?;
+            each(t).map_err(|e| format!("{}: line {}: {e}", self.path, line()))?;
         }
         Ok(())
     }
@@ -328,68 +726,99 @@ impl TransactionLog {
         mut each: impl FnMut(Transaction) -> Result<(), String>,
     ) -> Result<(), String> {
         let path = &self.path;
-        let cols = &self.cols;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
+            .flexible(true)
             .from_reader(rows);
         let mut record = csv::ByteRecord::new();
+        // Line numbers count the header and the body lines before this piece.
+        let before = self.lines_before(offset);
+        let mut lines = LineCounter::new(rows);
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => return Ok(()),
-                Err(e) => return Err(format!("{path}: {e}")),
+                Err(e) => {
+                    let line = e.position().map_or(String::new(), |p| {
+                        format!(
+                            " line {}:",
+                            before + lines.line_of_record(p.byte() as usize)
+                        )
+                    });
+                    return Err(format!("{path}:{line} {}", csv_reason(&e)));
+                }
             }
-            // Line numbers count the header (line 1) and the body lines before this piece.
-            let line_name = || {
-                let line = record
-                    .position()
-                    .map(|p| p.line() + self.lines_before(offset))
-                    .unwrap_or(0);
-                format!("{path}: line {line}")
-            };
-            let field = |i: usize| record.get(cols[i]);
-            let (Some(id), Some(date), Some(amount)) = (field(0), field(1), field(2)) else {
-                return Err(format!("{}: missing field", line_name()));
-            };
-            each(transaction(id, date, amount, line_name)?)?;
+            let row_line = record
+                .position()
+                .map_or(0, |p| before + lines.line_of_record(p.byte() as usize));
+            let line = || row_line;
+            if record.len() != self.names.len() {
+                return Err(format!(
+                    "{path}: line {}: {} fields, but the header has {}",
+                    line(),
+                    record.len(),
+                    self.names.len()
+                ));
+            }
+            let field = |i: usize| record.get(self.cols[i]).unwrap_or_default();
+            let t = self.transaction(field(0), field(1), field(2), &line)?;
+            each(t).map_err(|e| format!("{path}: line {}: {e}", line()))?;
         }
     }
-}
 
-/// One row's transaction from its raw fields; `line` names the row in error messages (it is
-/// only formatted on error: formatting per row would dominate).
-fn transaction(
-    id: &[u8],
-    date: &[u8],
-    amount: &[u8],
-    line: impl Fn() -> String,
-) -> Result<Transaction, String> {
-    let text =
-        |bytes| std::str::from_utf8(bytes).map_err(|_| format!("{}: field is not UTF-8", line()));
-    let id = match integer_id(id) {
-        Some(n) => CustomerId::from(n),
-        None => CustomerId::new(text(id)?).map_err(|e| format!("{}: {e}", line()))?,
-    };
-    let date = match parse_date_bytes(date) {
-        Some(d) => d,
-        None => parse_date(text(date)?.trim()).map_err(|e| format!("{}: {e}", line()))?,
-    };
-    let amount = match plain_amount(amount) {
-        Some(a) => a,
-        None => {
-            let text = text(amount)?;
-            match text.parse::<rust_decimal::Decimal>() {
-                Ok(a) => a,
-                Err(_) => Transaction::parse_amount(text, &line()).map_err(|e| e.to_string())?,
-            }
+    /// One row's transaction from its raw fields; `line` gives the row's line number (only
+    /// computed on error: formatting per row would dominate).
+    fn transaction(
+        &self,
+        id: &[u8],
+        date: &[u8],
+        amount: &[u8],
+        line: &dyn Fn() -> u64,
+    ) -> Result<Transaction, String> {
+        let names = [
+            &self.names[self.cols[0]],
+            &self.names[self.cols[1]],
+            &self.names[self.cols[2]],
+        ];
+        let here = |i: usize| at(&self.path, line(), names[i]);
+        let text = |i: usize, bytes: &[u8]| -> Result<String, String> {
+            std::str::from_utf8(bytes)
+                .map(|s| s.trim().to_string())
+                .map_err(|_| format!("{}: {} is not UTF-8 text", here(i), echo_bytes(bytes)))
+        };
+        let id = match integer_id(id) {
+            Some(n) => CustomerId::from(n),
+            None => CustomerId::new(&text(0, id)?).map_err(|e| format!("{}: {e}", here(0)))?,
+        };
+        let date = match parse_date_bytes(date) {
+            Some(d) => d,
+            None => parse_date(&text(1, date)?).map_err(|e| format!("{}: {e}", here(1)))?,
+        };
+        let amount = match plain_amount(amount) {
+            Some(a) => a,
+            None => parse_money(&text(2, amount)?).map_err(|e| format!("{}: {e}", here(2)))?,
+        };
+        if amount.is_sign_negative() && !amount.is_zero() {
+            return Err(format!(
+                "{}: {} is negative (a purchase log has no returns)",
+                here(2),
+                echo(&amount.to_string())
+            ));
         }
-    };
-    Transaction::purchase(id, date, amount).map_err(|e| format!("{}: {e}", line()))
+        // -0 is a purchase of 0.
+        let amount = if amount.is_zero() {
+            Decimal::ZERO
+        } else {
+            amount
+        };
+        Transaction::purchase(id, date, amount)
+            .map_err(|e| format!("{}: line {}: {e}", self.path, line()))
+    }
 }
 
 /// The fast path for plain amounts (`123` or `123.45`, at most 17 digits): the same decimal,
 /// mantissa and scale, as `Decimal::from_str` gives.
-fn plain_amount(b: &[u8]) -> Option<rust_decimal::Decimal> {
+fn plain_amount(b: &[u8]) -> Option<Decimal> {
     if b.is_empty() || b.len() > 18 {
         return None;
     }
@@ -402,7 +831,7 @@ fn plain_amount(b: &[u8]) -> Option<rust_decimal::Decimal> {
             _ => return None,
         }
     }
-    rust_decimal::Decimal::try_new(mantissa, scale.unwrap_or(0) as u32).ok()
+    Decimal::try_new(mantissa, scale.unwrap_or(0) as u32).ok()
 }
 
 /// The fast path for canonical integer ids (`CustomerId::new` gives the same id, more slowly).
@@ -415,12 +844,29 @@ fn integer_id(bytes: &[u8]) -> Option<u64> {
     })
 }
 
+/// A field for CSV output, quoted when it holds a comma, quote or line end (customer ids can).
+pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        std::borrow::Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// A buffered stdout writer.
 pub fn stdout() -> BufWriter<std::io::StdoutLock<'static>> {
     BufWriter::with_capacity(1 << 16, std::io::stdout().lock())
 }
 
-/// Flushes output, turning a broken pipe into an error message.
+/// Writes `text` and a line end to stdout (instead of `println!`, which panics on a closed pipe).
+pub fn print(text: &str) -> Result<(), String> {
+    let mut out = stdout();
+    out.write_all(text.as_bytes()).map_err(write_error)?;
+    out.write_all(b"\n").map_err(write_error)?;
+    finish(out)
+}
+
+/// Flushes output; a closed pipe becomes [`BROKEN_PIPE`].
 pub fn finish(mut out: impl Write) -> Result<(), String> {
-    out.flush().map_err(|e| format!("cannot write output: {e}"))
+    out.flush().map_err(write_error)
 }

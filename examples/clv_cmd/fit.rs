@@ -5,18 +5,28 @@
 //! `{"model": ..., "params": {...}, "standard_errors": {...}, "log_likelihood": <total>,
 //! "converged": true, "iterations": N}`. Gamma-Gamma uses the customers with frequency > 0.
 
-use crate::common::{columns, csv_reader, line_of, optional_column, stdout, Flags};
+use crate::common::{
+    at, csv_reader, echo, no_rows, parse_count, parse_number, read_csv_bytes, stdout, text_field,
+    write_error, Flags, Header, MAX_PENALTY,
+};
 use customer_assets::fit::Fit;
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParams};
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams, SpendData};
 use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParams};
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
-use customer_assets::{History, Patterns, TimeUnit, TransactionModel};
+use customer_assets::{History, PatternError, Patterns, TimeUnit, TransactionModel};
 use serde_json::{json, Value};
 use std::io::Write;
 
+/// The transaction models `clv fit` and `clv predict` fit on a summary.
+pub const TRANSACTION_MODELS: &str = "bg-nbd, mbg-nbd, pareto-nbd";
+
 /// The rows of a summary file, in file order.
 pub struct SummaryFile {
+    /// The file, for messages.
+    pub path: String,
+    /// The line of each row, for messages.
+    pub lines: Vec<u64>,
     /// Customer ids.
     pub ids: Vec<String>,
     /// (x, t_x, T) per row.
@@ -28,6 +38,18 @@ pub struct SummaryFile {
 }
 
 impl SummaryFile {
+    /// A library error about data row `row` (0-based, of the rows the library was given; row
+    /// `index` of the file) as `FILE: line N: ...`, the library's own "row N: " prefix dropped.
+    fn at_row(&self, index: usize, row: usize, message: &str) -> String {
+        let message = message
+            .strip_prefix(&format!("row {row}"))
+            .map_or(message, |m| m.trim_start_matches(": "));
+        match self.lines.get(index) {
+            Some(line) => format!("{}: line {line}: {message}", self.path),
+            None => format!("{}: {message}", self.path),
+        }
+    }
+
     /// Weighted (x, t_x, T) patterns. The file carries no unit: it is recorded as weeks, and
     /// every horizon and rate is in the file's own unit.
     pub fn patterns(&self) -> Result<Patterns, String> {
@@ -38,81 +60,129 @@ impl SummaryFile {
                 .zip(&self.weights)
                 .map(|(h, &w)| (h.frequency, h.recency, h.age, w)),
         )
-        .map_err(|e| format!("invalid summary: {e}"))
+        .map_err(|e| {
+            let row = match &e {
+                PatternError::NotFinite { row, .. }
+                | PatternError::RecencyAfterAge { row, .. }
+                | PatternError::RecencyWithoutRepeat { row, .. }
+                | PatternError::BadWeight { row, .. } => Some(*row),
+                _ => None,
+            };
+            match row {
+                Some(row) => self.at_row(row, row, &e.to_string()),
+                None => format!("{}: {e}", self.path),
+            }
+        })
     }
 
-    /// (x, mean spend, weight) of the customers with x > 0, for Gamma-Gamma.
-    pub fn spend_data(&self) -> Result<Option<SpendData>, String> {
+    /// (x, mean spend, weight) of the customers with x > 0 and a positive mean spend, for
+    /// Gamma-Gamma, and how many customers with x > 0 were left out for a zero mean spend (they
+    /// get the population mean, as in `clv report`).
+    pub fn spend_data(&self) -> Result<Option<(SpendData, usize)>, String> {
         let Some(m) = &self.monetary else {
             return Ok(None);
         };
-        let rows: Vec<(u32, f64, f64)> = self
-            .histories
-            .iter()
-            .zip(m)
-            .zip(&self.weights)
-            .filter(|((h, _), _)| h.frequency > 0)
-            .map(|((h, &v), &w)| (h.frequency, v, w))
-            .collect();
-        SpendData::new(rows)
-            .map(Some)
-            .map_err(|e| format!("invalid spend data: {e}"))
+        let mut rows = Vec::new();
+        let mut kept = Vec::new();
+        let mut zero = 0usize;
+        for (i, ((h, &v), &w)) in self.histories.iter().zip(m).zip(&self.weights).enumerate() {
+            if h.frequency == 0 {
+                continue;
+            }
+            if v == 0.0 {
+                zero += 1;
+                continue;
+            }
+            rows.push((h.frequency, v, w));
+            kept.push(i);
+        }
+        if rows.is_empty() {
+            return Err(format!(
+                "{}: no customer with a repeat purchase and a positive monetary_value: the \
+                 spend model has nothing to fit",
+                self.path
+            ));
+        }
+        SpendData::new(rows).map(|d| Some((d, zero))).map_err(|e| {
+            let text = e.to_string();
+            // The library names rows of the data it was given: map them back to lines.
+            let row = text
+                .strip_prefix("row ")
+                .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|r| r.parse::<usize>().ok());
+            match row.and_then(|r| kept.get(r).map(|&i| (r, i))) {
+                Some((r, i)) => self.at_row(i, r, &text),
+                None => format!("{}: {text}", self.path),
+            }
+        })
     }
 }
 
-/// Reads a summary CSV.
+/// Reads a summary CSV: `customer_id,frequency,recency,T` and optional `monetary_value` and
+/// `weights`. Each row is checked here, so that an error names its line and column.
 pub fn read_summary(path: &str) -> Result<SummaryFile, String> {
-    let mut reader = csv_reader(path)?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{path}: cannot read the header row: {e}"))?
-        .clone();
-    let cols = columns(
+    let bytes = read_csv_bytes(path)?;
+    let mut reader = csv_reader(&bytes);
+    let header = Header::read(
         path,
-        &headers,
+        &mut reader,
         &["customer_id", "frequency", "recency", "T"],
     )?;
-    let money = optional_column(&headers, "monetary_value");
-    let weights = optional_column(&headers, "weights");
+    let cols = header.cols.clone();
+    let money = header.optional("monetary_value")?;
+    let weights = header.optional("weights")?;
     let mut file = SummaryFile {
+        path: path.to_string(),
+        lines: Vec::new(),
         ids: Vec::new(),
         histories: Vec::new(),
         weights: Vec::new(),
         monetary: money.map(|_| Vec::new()),
     };
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(format!("{path}: {e}")),
-        }
-        let line = || line_of(path, record.as_byte_record());
-        let field = |i: usize| record.get(i).map(str::trim).unwrap_or("");
-        let number = |i: usize, name: &str| -> Result<f64, String> {
-            field(i)
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| format!("{}: {name} {:?} is not a finite number", line(), field(i)))
+    let mut record = csv::ByteRecord::new();
+    let mut lines = crate::common::LineCounter::new(&bytes);
+    while let Some(line) = crate::common::next_row(&header, &mut reader, &mut record, &mut lines)? {
+        let here = |c: usize| at(path, line, &header.names[c]);
+        let field = |c: usize| text_field(&header, &record, line, c);
+        let number = |c: usize| -> Result<f64, String> {
+            parse_number(field(c)?).map_err(|e| format!("{}: {e}", here(c)))
         };
-        let x: u32 = field(cols[1])
-            .parse()
-            .map_err(|_| format!("{}: frequency {:?} is not a count", line(), field(cols[1])))?;
-        let h = History::new(x, number(cols[2], "recency")?, number(cols[3], "T")?);
-        h.validate().map_err(|e| format!("{}: {e}", line()))?;
-        file.ids.push(field(cols[0]).to_string());
-        file.histories.push(h);
-        file.weights.push(match weights {
-            Some(c) => number(c, "weights")?,
-            None => 1.0,
-        });
-        if let (Some(c), Some(m)) = (money, file.monetary.as_mut()) {
-            m.push(number(c, "monetary_value")?);
+        let id = field(cols[0])?;
+        if id.is_empty() {
+            return Err(format!("{}: the customer id is empty", here(cols[0])));
         }
+        let x = parse_count(field(cols[1])?).map_err(|e| format!("{}: {e}", here(cols[1])))?;
+        let h = History::new(x, number(cols[2])?, number(cols[3])?);
+        h.validate()
+            .map_err(|e| format!("{path}: line {line}: {e}"))?;
+        let w = match weights {
+            Some(c) => {
+                let w = number(c)?;
+                if w <= 0.0 {
+                    return Err(format!(
+                        "{}: {} is not a positive weight",
+                        here(c),
+                        echo(field(c)?)
+                    ));
+                }
+                w
+            }
+            None => 1.0,
+        };
+        if let (Some(c), Some(m)) = (money, file.monetary.as_mut()) {
+            let v = number(c)?;
+            if v < 0.0 {
+                return Err(format!("{}: {} is negative", here(c), echo(field(c)?)));
+            }
+            m.push(if v == 0.0 { 0.0 } else { v });
+        }
+        file.lines.push(line);
+        file.ids.push(id.to_string());
+        file.histories.push(h);
+        file.weights.push(w);
     }
     if file.ids.is_empty() {
-        return Err(format!("{path}: no customers"));
+        return Err(no_rows(path, "customers"));
     }
     Ok(file)
 }
@@ -200,6 +270,7 @@ fn total_ll(fitted: &Fitted, patterns: &Patterns) -> Result<f64, String> {
 
 /// Fits a transaction model by name.
 pub fn fit_transaction(name: &str, patterns: &Patterns, penalty: f64) -> Result<Fitted, String> {
+    // The library's message says which model failed to fit.
     let err = |e: customer_assets::FitError| e.to_string();
     Ok(match name {
         "bg-nbd" => Fitted::Bg(
@@ -218,33 +289,49 @@ pub fn fit_transaction(name: &str, patterns: &Patterns, penalty: f64) -> Result<
             ParetoNbdParams::new()
                 .penalty(penalty)
                 .fit(patterns)
-                .map_err(|e| e.to_string())?,
+                .map_err(err)?,
         ),
         other => {
             return Err(format!(
-                "--model: {other:?} is not one of bg-nbd, mbg-nbd, pareto-nbd, gamma-gamma"
+                "--model: {} is not one of {TRANSACTION_MODELS}, gamma-gamma",
+                echo(other)
             ))
         }
     })
 }
 
-/// Fits Gamma-Gamma on the customers with frequency > 0.
+/// Fits Gamma-Gamma on the customers with frequency > 0 and a positive mean spend; says on
+/// stderr how many repeat customers with a zero mean spend were left out.
 pub fn fit_spend(file: &SummaryFile, penalty: f64) -> Result<Option<GammaGamma>, String> {
-    let Some(data) = file.spend_data()? else {
+    let Some((data, zero)) = file.spend_data()? else {
         return Ok(None);
     };
+    if zero > 0 {
+        eprintln!(
+            "clv: note: {zero} customer(s) with repeat purchases but a zero monetary_value are \
+             left out of the Gamma-Gamma fit (their expected spend is the population mean)"
+        );
+    }
     GammaGammaParams::new()
         .penalty(penalty)
         .fit(&data)
         .map(Some)
-        .map_err(|e| e.to_string())
+        .map_err(|e| format!("{}: {e}", file.path))
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["summary", "model", "penalty"])?;
     let path = flags.required("summary")?;
     let model = flags.required("model")?;
-    let penalty = flags.number("penalty")?.unwrap_or(0.0);
+    if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "gamma-gamma") {
+        return Err(format!(
+            "--model: {} is not one of {TRANSACTION_MODELS}, gamma-gamma, bg-bb, sbg, bdw",
+            echo(model)
+        ));
+    }
+    let penalty = flags
+        .number_in("penalty", 0.0, MAX_PENALTY, "an L2 weight, 0 for none")?
+        .unwrap_or(0.0);
     let file = read_summary(path)?;
     let value = if model == "gamma-gamma" {
         let gg = fit_spend(&file, penalty)?
@@ -265,10 +352,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         })
     } else {
         let patterns = file.patterns()?;
-        fit_transaction(model, &patterns, penalty)?.to_json(&patterns)?
+        fit_transaction(model, &patterns, penalty)
+            .map_err(|e| format!("{path}: {e}"))?
+            .to_json(&patterns)?
     };
+    let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
     let mut out = stdout();
-    serde_json::to_writer_pretty(&mut out, &value).map_err(|e| e.to_string())?;
-    writeln!(out).map_err(|e| e.to_string())?;
+    writeln!(out, "{text}").map_err(write_error)?;
     crate::common::finish(out)
 }

@@ -16,7 +16,10 @@ use customer_assets::models::sbg::SbgParams;
 use customer_assets::TimeUnit;
 use serde_json::{json, Map, Value};
 
-use crate::common::{columns, csv_reader, line_of, optional_column, Flags};
+use crate::common::{
+    at, csv_reader, echo, next_row, no_rows, parse_count, parse_number, print, read_csv_bytes,
+    text_field, Flags, Header, MAX_PERIODS,
+};
 
 /// Whether the arguments ask `clv fit` for one of the models this file fits.
 pub fn requested(args: &[String]) -> bool {
@@ -29,20 +32,37 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["model", "summary", "survival", "periods"])?;
     let model = flags.required("model")?;
     let value = match model {
-        "bg-bb" => fit_bg_bb(flags.required("summary")?)?,
+        "bg-bb" => {
+            if flags.get("periods").is_some() || flags.get("survival").is_some() {
+                return Err(
+                    "--periods and --survival are for sbg and bdw; bg-bb reads --summary".into(),
+                );
+            }
+            fit_bg_bb(flags.required("summary")?)?
+        }
         "sbg" | "bdw" => {
-            let periods = match flags.number("periods")? {
-                None => None,
-                Some(k) if k >= 1.0 && k.fract() == 0.0 => Some(k as usize),
-                Some(k) => return Err(format!("--periods: {k} is not a whole number >= 1")),
-            };
+            if flags.get("summary").is_some() {
+                return Err(format!("--summary is for bg-bb; {model} reads --survival"));
+            }
+            let periods = flags
+                .whole_in(
+                    "periods",
+                    1,
+                    MAX_PERIODS,
+                    "the periods to fit and project, at least 1",
+                )?
+                .map(|k| k as usize);
             fit_retention(model, flags.required("survival")?, periods)?
         }
-        other => return Err(format!("--model {other:?} is not one of bg-bb, sbg, bdw")),
+        other => {
+            return Err(format!(
+                "--model: {} is not one of bg-bb, sbg, bdw",
+                echo(other)
+            ))
+        }
     };
     let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
-    println!("{text}");
-    Ok(())
+    print(&text)
 }
 
 fn named(names: &[&str], values: &[f64]) -> Value {
@@ -73,49 +93,64 @@ fn report_json(
     m
 }
 
-fn parse_u32(path: &str, record: &csv::StringRecord, i: usize, name: &str) -> Result<u32, String> {
-    let text = record.get(i).unwrap_or("").trim();
-    text.parse::<u32>().map_err(|_| {
-        format!(
-            "{}: {name} {text:?} is not a non-negative whole number",
-            line_of(path, &record.as_byte_record().clone())
-        )
-    })
-}
-
-fn parse_f64(path: &str, record: &csv::StringRecord, i: usize, name: &str) -> Result<f64, String> {
-    let text = record.get(i).unwrap_or("").trim();
-    text.parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| {
-            format!(
-                "{}: {name} {text:?} is not a finite number",
-                line_of(path, &record.as_byte_record().clone())
-            )
-        })
+/// A field parsed by `parse`; the error names the line and column.
+fn parsed<T>(
+    header: &Header,
+    record: &csv::ByteRecord,
+    line: u64,
+    col: usize,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, String> {
+    parse(text_field(header, record, line, col)?)
+        .map_err(|e| format!("{}: {e}", at(&header.path, line, &header.names[col])))
 }
 
 /// Reads `frequency,recency,n_periods[,weights]`; `period` is the length of one opportunity.
+/// Each row is checked here (x <= t_x <= n, t_x = 0 exactly when x = 0, positive weight), so
+/// that an error names its line.
 pub fn read_discrete_patterns(path: &str, period: TimeUnit) -> Result<DiscretePatterns, String> {
-    let mut reader = csv_reader(path)?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{path}: cannot read the header row: {e}"))?
-        .clone();
-    let cols = columns(path, &headers, &["frequency", "recency", "n_periods"])?;
-    let weight_col = optional_column(&headers, "weights");
+    let bytes = read_csv_bytes(path)?;
+    let mut reader = csv_reader(&bytes);
+    let header = Header::read(path, &mut reader, &["frequency", "recency", "n_periods"])?;
+    let cols = header.cols.clone();
+    let weight_col = header.optional("weights")?;
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("{path}: {e}"))?;
-        let x = parse_u32(path, &record, cols[0], "frequency")?;
-        let t_x = parse_u32(path, &record, cols[1], "recency")?;
-        let n = parse_u32(path, &record, cols[2], "n_periods")?;
+    let mut record = csv::ByteRecord::new();
+    let mut lines = crate::common::LineCounter::new(&bytes);
+    while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
+        let x = parsed(&header, &record, line, cols[0], parse_count)?;
+        let t_x = parsed(&header, &record, line, cols[1], parse_count)?;
+        let n = parsed(&header, &record, line, cols[2], parse_count)?;
+        if u64::from(n) > MAX_PERIODS {
+            return Err(format!(
+                "{}: {n} opportunities; at most {MAX_PERIODS} are supported",
+                at(path, line, "n_periods")
+            ));
+        }
+        if !(x <= t_x && t_x <= n) || (x == 0) != (t_x == 0) {
+            return Err(format!(
+                "{path}: line {line}: frequency {x}, recency {t_x}, n_periods {n}: need \
+                 frequency <= recency <= n_periods, and recency 0 exactly when frequency is 0"
+            ));
+        }
         let w = match weight_col {
-            Some(i) => parse_f64(path, &record, i, "weights")?,
+            Some(c) => {
+                let w = parsed(&header, &record, line, c, parse_number)?;
+                if w <= 0.0 {
+                    return Err(format!(
+                        "{}: {} is not a positive weight",
+                        at(path, line, "weights"),
+                        crate::common::short(w)
+                    ));
+                }
+                w
+            }
             None => 1.0,
         };
         rows.push((x, t_x, n, w));
+    }
+    if rows.is_empty() {
+        return Err(no_rows(path, "patterns"));
     }
     DiscretePatterns::new(period, rows)
         .map_err(|e| format!("{path}: {e} (data rows counted from 0)"))
@@ -125,7 +160,9 @@ fn fit_bg_bb(path: &str) -> Result<Value, String> {
     // One opportunity per period; the period's calendar length does not enter the fit.
     let period = TimeUnit::custom_days(365.0).map_err(|e| e.to_string())?;
     let data = read_discrete_patterns(path, period)?;
-    let fitted = BgBbParams::new().fit(&data).map_err(|e| e.to_string())?;
+    let fitted = BgBbParams::new()
+        .fit(&data)
+        .map_err(|e| format!("{path}: {e}"))?;
     let p = fitted.parameters();
     let se = fitted
         .standard_errors()
@@ -146,22 +183,29 @@ fn fit_report(report: Option<&FitReport>) -> Result<&FitReport, String> {
 /// Reads `cohort,period,alive` into cohorts in the order they first appear; each cohort's
 /// periods must run 0, 1, 2, ... without gaps.
 pub fn read_cohorts(path: &str) -> Result<Vec<Cohort>, String> {
-    let mut reader = csv_reader(path)?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{path}: cannot read the header row: {e}"))?
-        .clone();
-    let cols = columns(path, &headers, &["cohort", "period", "alive"])?;
+    let bytes = read_csv_bytes(path)?;
+    let mut reader = csv_reader(&bytes);
+    let header = Header::read(path, &mut reader, &["cohort", "period", "alive"])?;
+    let cols = header.cols.clone();
     let mut order: Vec<(String, Vec<f64>)> = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("{path}: {e}"))?;
-        let line = line_of(path, &record.as_byte_record().clone());
-        let name = record.get(cols[0]).unwrap_or("").trim().to_string();
+    // The line of each cohort's period 0, for messages about the cohort as a whole.
+    let mut first_lines: Vec<u64> = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    let mut lines = crate::common::LineCounter::new(&bytes);
+    while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
+        let name = text_field(&header, &record, line, cols[0])?.to_string();
         if name.is_empty() {
-            return Err(format!("{line}: empty cohort name"));
+            return Err(format!("{}: empty cohort name", at(path, line, "cohort")));
         }
-        let period = parse_u32(path, &record, cols[1], "period")? as usize;
-        let alive = parse_f64(path, &record, cols[2], "alive")?;
+        let period = parsed(&header, &record, line, cols[1], parse_count)? as usize;
+        let alive = parsed(&header, &record, line, cols[2], parse_number)?;
+        if alive < 0.0 {
+            return Err(format!(
+                "{}: {} customers alive is negative",
+                at(path, line, "alive"),
+                crate::common::short(alive)
+            ));
+        }
         let idx = match order.iter().position(|(n, _)| *n == name) {
             Some(i) => i,
             None => {
@@ -172,18 +216,55 @@ pub fn read_cohorts(path: &str) -> Result<Vec<Cohort>, String> {
         let counts = &mut order[idx].1;
         if period != counts.len() {
             return Err(format!(
-                "{line}: cohort {name:?} period {period} out of order (expected period {})",
+                "{}: cohort {} period {period} out of order (expected period {})",
+                at(path, line, "period"),
+                echo(&name),
                 counts.len()
             ));
         }
+        match counts.last() {
+            None if alive <= 0.0 => {
+                return Err(format!(
+                    "{}: cohort {} acquires no one at period 0",
+                    at(path, line, "alive"),
+                    echo(&name)
+                ))
+            }
+            Some(&before) if alive > before => {
+                return Err(format!(
+                    "{}: cohort {} has {} alive at period {period}, more than the {} of the \
+                     period before",
+                    at(path, line, "alive"),
+                    echo(&name),
+                    crate::common::short(alive),
+                    crate::common::short(before)
+                ))
+            }
+            _ => {}
+        }
         counts.push(alive);
+        if period == 0 {
+            first_lines.push(line);
+        }
     }
     if order.is_empty() {
-        return Err(format!("{path}: no data rows"));
+        return Err(no_rows(path, "survival counts"));
+    }
+    for ((name, counts), line) in order.iter().zip(&first_lines) {
+        if counts.len() < 2 {
+            return Err(format!(
+                "{path}: line {line}: cohort {} has period 0 only; a fit needs periods 0 and 1 \
+                 at least",
+                echo(name)
+            ));
+        }
     }
     order
         .into_iter()
-        .map(|(name, counts)| Cohort::new(name, counts).map_err(|e| format!("{path}: {e}")))
+        .map(|(name, counts)| {
+            let shown = echo(&name);
+            Cohort::new(name, counts).map_err(|e| format!("{path}: cohort {shown}: {e}"))
+        })
         .collect()
 }
 
@@ -196,7 +277,7 @@ fn fit_retention(model: &str, path: &str, periods: Option<usize>) -> Result<Valu
     let (mut out, fitted): (Map<String, Value>, Box<dyn RetentionModel>) = if model == "sbg" {
         let f = SbgParams::new()
             .fit(&calibration)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| format!("{path}: {e}"))?;
         let p = f.parameters();
         let se = f.standard_errors().map(|s| [s.alpha, s.beta]);
         let out = report_json(
@@ -210,7 +291,7 @@ fn fit_retention(model: &str, path: &str, periods: Option<usize>) -> Result<Valu
     } else {
         let f = BdwParams::new()
             .fit(&calibration)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| format!("{path}: {e}"))?;
         let p = f.parameters();
         let se = f.standard_errors().map(|s| [s.alpha, s.beta, s.c]);
         let out = report_json(
@@ -226,7 +307,7 @@ fn fit_retention(model: &str, path: &str, periods: Option<usize>) -> Result<Valu
         let last = c.periods().max(periods.unwrap_or(0)) as u32;
         let survivors = fitted
             .projected_survivors(c.acquired(), last)
-            .map_err(|e| format!("cohort {:?}: {e}", c.name()))?;
+            .map_err(|e| format!("{path}: cohort {}: {e}", echo(c.name())))?;
         Ok(json!(survivors))
     };
     let projected = if cohorts.len() == 1 {

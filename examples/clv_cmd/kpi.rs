@@ -10,28 +10,34 @@
 use customer_assets::kpi::KpiReport;
 use customer_assets::{Ledger, LedgerOptions};
 
-use super::common::{for_each_transaction, Flags};
+use super::common::{check_span, for_each_transaction, print, Flags, MAX_PERIOD_DAYS};
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["transactions", "end", "period-days"])?;
     let path = flags.required("transactions")?;
     let end = flags.date("end")?;
-    let period_days = match flags.get("period-days") {
-        None => 91,
-        Some(v) => v
-            .parse::<u32>()
-            .map_err(|_| format!("--period-days: {v:?} is not a whole number"))?,
-    };
+    let period_days = flags
+        .whole_in("period-days", 1, MAX_PERIOD_DAYS, "days in each KPI period")?
+        .unwrap_or(91) as u32;
     let mut ledger = Ledger::new(LedgerOptions::default());
+    let mut first: Option<chrono::NaiveDate> = None;
     for_each_transaction(path, |t| {
+        first = Some(first.map_or(t.date(), |f| f.min(t.date())));
         ledger
             .add_transaction(t)
             .map(|_| ())
             .map_err(|e| e.to_string())
     })?;
-    let report = KpiReport::new(&ledger, end, period_days).map_err(|e| e.to_string())?;
+    let first = first.ok_or_else(|| super::common::no_rows(path, "transactions"))?;
+    check_span("end", end, first, path)?;
+    if end < first {
+        return Err(format!(
+            "--end: {end} is before the first transaction in {path} ({first}); no KPI to report"
+        ));
+    }
+    let report = KpiReport::new(&ledger, end, period_days)
+        .map_err(|e| format!("{path}: KPIs at --end {end}: {e}"))?;
     let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    println!("{json}");
-    Ok(())
+    print(&json)
 }

@@ -11,8 +11,10 @@
 //!   RATE = ln(1 + i) d / 365.25. Default: 0.001831, which is 10% a year for a file in weeks.
 //! - M, the margin applied to spend (CLV = DERT × expected spend × M); default 1 (revenue).
 
-use crate::common::{stdout, Flags};
-use crate::fit::{fit_spend, fit_transaction, read_summary, Fitted};
+use crate::common::{
+    csv_field, echo, stdout, write_error, Flags, MAX_DISCOUNT, MAX_HORIZON, MIN_DISCOUNT,
+};
+use crate::fit::{fit_spend, fit_transaction, read_summary, Fitted, TRANSACTION_MODELS};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
 use customer_assets::models::mbg_nbd::MbgNbd;
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters};
@@ -27,12 +29,15 @@ fn default_rate() -> f64 {
 
 /// Builds a model from the JSON `clv fit` printed.
 fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--params: cannot read {path}: {e}"))?;
+    // serde_json's message carries the line and column.
+    let json: Value = serde_json::from_str(&text).map_err(|e| format!("--params: {path}: {e}"))?;
     if let Some(name) = json.get("model").and_then(Value::as_str) {
         if name != model {
             return Err(format!(
-                "{path}: parameters are for {name:?}, not {model:?}"
+                "--params: {path}: parameters are for {}, not {model:?}",
+                echo(name)
             ));
         }
     }
@@ -40,10 +45,10 @@ fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
         json.get("params")
             .and_then(|p| p.get(name))
             .and_then(Value::as_f64)
-            .ok_or_else(|| format!("{path}: params.{name} is missing or not a number"))
+            .ok_or_else(|| format!("--params: {path}: params.{name} is missing or not a number"))
     };
     let unit = TimeUnit::WEEKS;
-    let invalid = |e: customer_assets::InvalidParameter| format!("{path}: {e}");
+    let invalid = |e: customer_assets::InvalidParameter| format!("--params: {path}: {e}");
     // BG/NBD and MBG/NBD share their parameters (r, alpha, a, b).
     let beta_geometric = || -> Result<BgNbdParameters, String> {
         Ok(BgNbdParameters {
@@ -70,12 +75,14 @@ fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
         ),
         other => {
             return Err(format!(
-                "--model: {other:?} is not one of bg-nbd, mbg-nbd, pareto-nbd"
+                "--model: {} is not one of {TRANSACTION_MODELS}",
+                echo(other)
             ))
         }
     })
 }
 
+/// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(
         args,
@@ -85,20 +92,48 @@ pub fn run(args: &[String]) -> Result<(), String> {
     )?;
     let path = flags.required("summary")?;
     let name = flags.required("model")?;
+    if !matches!(name, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
+        return Err(format!(
+            "--model: {} is not one of {TRANSACTION_MODELS}",
+            echo(name)
+        ));
+    }
+    flags.required("horizon")?;
     let horizon = flags
-        .number("horizon")?
-        .ok_or("missing required flag --horizon")?;
-    let rate = flags.number("discount")?.unwrap_or_else(default_rate);
-    let margin = flags.number("margin")?.unwrap_or(1.0);
+        .number_in(
+            "horizon",
+            0.0,
+            MAX_HORIZON,
+            "a duration in the file's time unit",
+        )?
+        .unwrap_or_default();
+    let rate = flags
+        .number_in(
+            "discount",
+            MIN_DISCOUNT,
+            MAX_DISCOUNT,
+            "a continuous rate per time unit",
+        )?
+        .unwrap_or_else(default_rate);
+    let margin = flags
+        .number_in("margin", 0.0, 1.0, "a share of spend")?
+        .unwrap_or(1.0);
+    if margin == 0.0 {
+        return Err(
+            "--margin: 0 values every customer at nothing; give a share of spend above 0".into(),
+        );
+    }
     let file = read_summary(path)?;
     let fitted = match flags.get("params") {
         Some(p) => load_params(p, name)?,
-        None => fit_transaction(name, &file.patterns()?, 0.0)?,
+        None => {
+            fit_transaction(name, &file.patterns()?, 0.0).map_err(|e| format!("{path}: {e}"))?
+        }
     };
     let model = fitted.model();
     let spend = fit_spend(&file, 0.0)?;
     let mut out = stdout();
-    let w = |e: std::io::Error| format!("cannot write output: {e}");
+    let w = write_error;
     if spend.is_some() {
         writeln!(
             out,
@@ -109,20 +144,35 @@ pub fn run(args: &[String]) -> Result<(), String> {
         writeln!(out, "customer_id,p_alive,expected_purchases,dert").map_err(w)?;
     }
     for (i, (id, h)) in file.ids.iter().zip(&file.histories).enumerate() {
-        let fail = |e: customer_assets::PredictError| format!("customer {id}: {e}");
+        let line = file.lines[i];
+        let fail = |e: customer_assets::PredictError| {
+            format!("{path}: line {line} (customer {}): {e}", echo(id))
+        };
         let p = model.p_alive(h, 0.0).map_err(fail)?;
         let e = model.expected_purchases(h, horizon).map_err(fail)?;
         let d = model.dert(h, rate).map_err(fail)?;
-        write!(out, "{id},{p},{e},{d}").map_err(w)?;
+        let mut values = vec![p, e, d];
         if let (Some(gg), Some(m)) = (&spend, &file.monetary) {
             let mean = m.get(i).copied().unwrap_or(0.0);
-            let s = if h.frequency > 0 {
+            // A zero mean spend was left out of the fit: such customers get the population mean.
+            let s = if h.frequency > 0 && mean > 0.0 {
                 gg.expected_spend(h.frequency, mean)
             } else {
                 gg.expected_spend_new()
             }
             .map_err(fail)?;
-            write!(out, ",{s},{}", d * s * margin).map_err(w)?;
+            values.extend([s, d * s * margin]);
+        }
+        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+            return Err(format!(
+                "{path}: line {line} (customer {}): the prediction is not finite ({bad}); the \
+                 fitted model cannot value this customer",
+                echo(id)
+            ));
+        }
+        write!(out, "{}", csv_field(id)).map_err(w)?;
+        for v in values {
+            write!(out, ",{v}").map_err(w)?;
         }
         writeln!(out).map_err(w)?;
     }

@@ -17,7 +17,10 @@ use customer_assets::segment::rfm::RfmParams;
 use customer_assets::valuation::{DiscountRate, Valuation, ValuationBuilder};
 use customer_assets::{Ledger, LedgerOptions, TimeUnit};
 
-use crate::common::{finish, stdout, Flags, TransactionLog};
+use crate::common::{
+    check_span, echo, finish, no_rows, stdout, write_error, Flags, TransactionLog, MAX_DISCOUNT,
+    MIN_DISCOUNT,
+};
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -28,22 +31,47 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let path = flags.required("transactions")?;
     let end = flags.date("end")?;
     let unit = flags.unit(TimeUnit::WEEKS)?;
-    let margin = flags.number("margin")?.unwrap_or(1.0);
+    let margin = flags
+        .number_in("margin", 0.0, 1.0, "a share of spend")?
+        .unwrap_or(1.0);
+    if margin == 0.0 {
+        return Err(
+            "--margin: 0 values every customer at nothing; give a share of spend above 0".into(),
+        );
+    }
     let rate = flags
-        .number("discount")?
+        .number_in(
+            "discount",
+            MIN_DISCOUNT,
+            MAX_DISCOUNT,
+            "a continuous rate per time unit",
+        )?
         .unwrap_or_else(|| 0.10f64.ln_1p() * unit.days() / 365.25);
+    let model = flags.get("model").unwrap_or("bg-nbd");
+    if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
+        return Err(format!(
+            "--model: {} is not one of bg-nbd, mbg-nbd, pareto-nbd",
+            echo(model)
+        ));
+    }
 
     let log = TransactionLog::open(path)?;
     let mut ledger = Ledger::new(LedgerOptions::default());
-    let mut failure = None;
+    let mut first: Option<chrono::NaiveDate> = None;
+    // An error is prefixed with the row's line by the reader.
     log.read(log.body(), 0, |t| {
-        if let Err(e) = ledger.add_transaction(t) {
-            failure.get_or_insert(e.to_string());
-        }
-        Ok(())
+        first = Some(first.map_or(t.date(), |f| f.min(t.date())));
+        ledger
+            .add_transaction(t)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     })?;
-    if let Some(e) = failure {
-        return Err(format!("{path}: {e}"));
+    let first = first.ok_or_else(|| no_rows(path, "transactions"))?;
+    check_span("end", end, first, path)?;
+    if end < first {
+        return Err(format!(
+            "--end: {end} is before the first transaction in {path} ({first}); no customer to value"
+        ));
     }
 
     let builder: ValuationBuilder<'_> = Valuation::builder()
@@ -57,24 +85,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .segmenter("rfm", RfmParams::default())
         .segmenter("abc", AbcParams::default())
         .kpis(90);
-    let builder = match flags.get("model").unwrap_or("bg-nbd") {
+    let builder = match model {
         "bg-nbd" => builder.fit_transaction_model(BgNbdParams::new()),
         "mbg-nbd" => builder.fit_transaction_model(MbgNbdParams::new()),
-        "pareto-nbd" => builder.fit_transaction_model(ParetoNbdParams::new()),
-        other => {
-            return Err(format!(
-                "--model: {other:?} is not one of bg-nbd, mbg-nbd, pareto-nbd"
-            ))
-        }
+        _ => builder.fit_transaction_model(ParetoNbdParams::new()),
     };
     let report = builder
         .build()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{path}: {e}"))?
         .run()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{path}: valuing at --end {end}: {e}"))?;
+    let text =
+        serde_json::to_string_pretty(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
     let mut out = stdout();
-    serde_json::to_writer_pretty(&mut out, &report)
-        .map_err(|e| format!("cannot write JSON: {e}"))?;
-    std::io::Write::write_all(&mut out, b"\n").map_err(|e| format!("cannot write output: {e}"))?;
+    std::io::Write::write_all(&mut out, text.as_bytes()).map_err(write_error)?;
+    std::io::Write::write_all(&mut out, b"\n").map_err(write_error)?;
     finish(out)
 }

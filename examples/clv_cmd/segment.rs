@@ -17,9 +17,12 @@ use customer_assets::segment::kmeans::KMeansParams;
 use customer_assets::segment::lifecycle::LifecycleParams;
 use customer_assets::segment::rfm::RfmParams;
 use customer_assets::segment::{Feature, Profile, Segmenter};
-use customer_assets::{CustomerId, TimeUnit, Transaction};
+use customer_assets::{CustomerId, TimeUnit};
 
-use super::common::{columns, csv_reader, finish, line_of, stdout, Flags};
+use super::common::{
+    at, csv_field, csv_reader, echo, finish, next_row, no_rows, parse_count, parse_money,
+    parse_number, read_csv_bytes, stdout, text_field, write_error, Flags, Header,
+};
 
 /// Customers and repeat spend in one segment.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,49 +49,40 @@ pub struct Segmented {
 
 /// Reads a summary table into profiles, in file order.
 pub fn read_summary(path: &str, unit: TimeUnit) -> Result<Vec<Profile>, String> {
-    let mut reader = csv_reader(path)?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{path}: cannot read the header row: {e}"))?
-        .clone();
-    let cols = columns(
+    let bytes = read_csv_bytes(path)?;
+    let mut reader = csv_reader(&bytes);
+    let header = Header::read(
         path,
-        &headers,
+        &mut reader,
         &["customer_id", "frequency", "recency", "T", "monetary_value"],
     )?;
+    let cols = header.cols.clone();
     let mut out = Vec::new();
     let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => return Ok(out),
-            Err(e) => return Err(format!("{path}: {e}")),
+    let mut lines = super::common::LineCounter::new(&bytes);
+    while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
+        let here = |i: usize| at(path, line, &header.names[cols[i]]);
+        let field = |i: usize| text_field(&header, &record, line, cols[i]);
+        let number = |i: usize| -> Result<f64, String> {
+            parse_number(field(i)?).map_err(|e| format!("{}: {e}", here(i)))
+        };
+        let id = CustomerId::new(field(0)?).map_err(|e| format!("{}: {e}", here(0)))?;
+        let x = parse_count(field(1)?).map_err(|e| format!("{}: {e}", here(1)))?;
+        let t_x = number(2)?;
+        let t = number(3)?;
+        let m = parse_money(field(4)?).map_err(|e| format!("{}: {e}", here(4)))?;
+        if m.is_sign_negative() && !m.is_zero() {
+            return Err(format!("{}: {} is negative", here(4), echo(field(4)?)));
         }
-        let line = line_of(path, &record);
-        let field = |i: usize| -> Result<&str, String> {
-            record
-                .get(cols[i])
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .map(str::trim)
-                .ok_or_else(|| format!("{line}: missing or non-UTF-8 field"))
-        };
-        let number = |i: usize, name: &str| -> Result<f64, String> {
-            field(i)?.parse::<f64>().map_err(|_| {
-                format!(
-                    "{line}: {name} {:?} is not a number",
-                    field(i).unwrap_or("")
-                )
-            })
-        };
-        let id = CustomerId::new(field(0)?).map_err(|e| format!("{line}: {e}"))?;
-        let x = field(1)?
-            .parse::<u32>()
-            .map_err(|_| format!("{line}: frequency is not a whole number"))?;
-        let t_x = number(2, "recency")?;
-        let t = number(3, "T")?;
-        let m = Transaction::parse_amount(field(4)?, &line).map_err(|e| e.to_string())?;
-        out.push(Profile::new(id, unit, x, t_x, t, m).map_err(|e| format!("{line}: {e}"))?);
+        out.push(
+            Profile::new(id, unit, x, t_x, t, m.abs())
+                .map_err(|e| format!("{path}: line {line}: {e}"))?,
+        );
     }
+    if out.is_empty() {
+        return Err(no_rows(path, "customers"));
+    }
+    Ok(out)
 }
 
 /// Segments profiles by `method` (rfm, abc, lifecycle, kmeans).
@@ -109,7 +103,7 @@ pub fn segment(
             for (p, l) in profiles.iter().zip(&labels) {
                 lines.push(format!(
                     "{},{},{},{},{}",
-                    p.id(),
+                    csv_field(&p.id().to_string()),
                     csv_field(&l.segment),
                     l.scores.recency,
                     l.scores.frequency,
@@ -120,17 +114,24 @@ pub fn segment(
         }
         "abc" => labels(&AbcParams::default(), profiles)?,
         "lifecycle" => labels(&LifecycleParams::default(), profiles)?,
-        "kmeans" => labels(&KMeansParams::new(k).seed(seed), profiles)?,
+        "kmeans" => {
+            labels(&KMeansParams::new(k).seed(seed), profiles).map_err(|e| format!("--k: {e}"))?
+        }
         other => {
             return Err(format!(
-                "--method {other:?} is not one of rfm, abc, lifecycle, kmeans"
+                "--method: {} is not one of rfm, abc, lifecycle, kmeans",
+                echo(other)
             ))
         }
     };
     if lines.is_empty() {
         lines.push("customer_id,segment".to_string());
         for (p, n) in profiles.iter().zip(&names) {
-            lines.push(format!("{},{}", p.id(), csv_field(n)));
+            lines.push(format!(
+                "{},{}",
+                csv_field(&p.id().to_string()),
+                csv_field(n)
+            ));
         }
     }
     let spend: Vec<f64> = profiles
@@ -173,38 +174,45 @@ fn labels<S: Segmenter<Profile>>(s: &S, profiles: &[Profile]) -> Result<Vec<Stri
     Ok(labels.iter().map(|l| l.to_string()).collect())
 }
 
-/// Quotes a CSV field when it needs it.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["summary", "method", "k", "unit", "seed"])?;
     let path = flags.required("summary")?;
     let method = flags.required("method")?;
-    let k = match flags.get("k") {
-        None => 4,
-        Some(v) => v
-            .parse::<usize>()
-            .map_err(|_| format!("--k: {v:?} is not a whole number"))?,
-    };
-    let seed = match flags.get("seed") {
-        None => 0,
-        Some(v) => v
-            .parse::<u64>()
-            .map_err(|_| format!("--seed: {v:?} is not a whole number"))?,
-    };
+    if !matches!(method, "rfm" | "abc" | "lifecycle" | "kmeans") {
+        return Err(format!(
+            "--method: {} is not one of rfm, abc, lifecycle, kmeans",
+            echo(method)
+        ));
+    }
+    if method != "kmeans" && (flags.get("k").is_some() || flags.get("seed").is_some()) {
+        return Err(format!(
+            "--k and --seed are for --method kmeans, not {method}"
+        ));
+    }
+    let k = flags
+        .whole_in("k", 1, u64::from(u32::MAX), "the number of clusters")?
+        .unwrap_or(4) as usize;
+    let seed = flags
+        .whole_in("seed", 0, u64::MAX, "any whole number")?
+        .unwrap_or(0);
     let unit = flags.unit(TimeUnit::WEEKS)?;
     let profiles = read_summary(path, unit)?;
+    if method == "kmeans" && k > profiles.len() {
+        return Err(format!(
+            "--k: {k} clusters{} for {} customers in {path}; at most one cluster per customer",
+            if flags.get("k").is_none() {
+                " (the default)"
+            } else {
+                ""
+            },
+            profiles.len()
+        ));
+    }
     let result = segment(&profiles, method, k, seed)?;
     let mut out = stdout();
     for line in &result.lines {
-        writeln!(out, "{line}").map_err(|e| format!("cannot write output: {e}"))?;
+        writeln!(out, "{line}").map_err(write_error)?;
     }
     finish(out)?;
     eprintln!("segment,customers,customer_pct,repeat_spend,spend_pct");

@@ -7,7 +7,9 @@ use customer_assets::{
 };
 use rust_decimal::Decimal;
 
-use crate::common::{finish, stdout, Flags, TransactionLog};
+use crate::common::{
+    check_span, csv_field, finish, no_rows, stdout, write_error, Flags, TransactionLog,
+};
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -16,13 +18,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let end = flags.date("end")?;
     let unit = flags.unit(TimeUnit::DAYS)?;
     let mut options = SummaryOptions::new(end, unit);
-    if let Some(h) = flags.optional_date("holdout-end")? {
+    let holdout_end = flags.optional_date("holdout-end")?;
+    if let Some(h) = holdout_end {
+        if h <= end {
+            return Err(format!(
+                "--holdout-end: {h} must be after --end {end} (the holdout follows the calibration)"
+            ));
+        }
         options = options.holdout_end(h);
     }
 
     // Each thread streams its part of the log into its own accumulator; merging them gives the
     // one-pass result, with customers in the order they first appear in the file.
     let log = TransactionLog::open(path)?;
+    if log.is_empty() {
+        return Err(no_rows(path, "transactions"));
+    }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -35,11 +46,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 scope.spawn(move || {
                     let mut acc =
                         SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+                    let mut first: Option<chrono::NaiveDate> = None;
                     log.read(rows, offset, |t| {
+                        let day = t.date();
+                        first = Some(first.map_or(day, |f| f.min(day)));
                         acc.push(&t);
                         Ok(())
                     })
-                    .map(|()| acc)
+                    .map(|()| (acc, first))
                 })
             })
             .collect();
@@ -51,14 +65,29 @@ pub fn run(args: &[String]) -> Result<(), String> {
             })
             .collect::<Result<Vec<_>, String>>()
     })?;
-    let mut parts = parts.into_iter();
+    let first = parts.iter().filter_map(|(_, f)| *f).min();
+    let mut parts = parts.into_iter().map(|(acc, _)| acc);
     let mut acc = parts
         .next()
         .unwrap_or_else(|| SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase));
     for part in parts {
-        acc.merge(part).map_err(|e| e.to_string())?;
+        acc.merge(part).map_err(|e| format!("{path}: {e}"))?;
     }
-    let summaries = acc.finish(&options).map_err(|e| e.to_string())?;
+    let Some(first) = first else {
+        return Err(no_rows(path, "transactions"));
+    };
+    check_span("end", end, first, path)?;
+    if let Some(h) = holdout_end {
+        check_span("holdout-end", h, first, path)?;
+    }
+    let summaries = acc
+        .finish(&options)
+        .map_err(|e| format!("{path}: summarising at --end {end}: {e}"))?;
+    if summaries.is_empty() {
+        return Err(format!(
+            "--end: {end} is before the first purchase in {path} ({first}); no customer to summarise"
+        ));
+    }
 
     // Rows in the order customers first appeared. Summaries are sorted by id, which is often
     // the arrival order too: try the summary after the last one found before searching.
@@ -77,7 +106,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 
     let mut out = stdout();
-    let write_err = |e: std::io::Error| format!("cannot write output: {e}");
+    let write_err = write_error;
     let holdout = options.get_holdout_end().is_some();
     let header = if holdout {
         "customer_id,frequency,recency,T,monetary_value,holdout_frequency,holdout_monetary_value"
@@ -124,7 +153,7 @@ fn format_rows(rows: &[&CustomerSummary]) -> Vec<u8> {
     for s in rows {
         match s.id().as_u64() {
             Some(n) => write_u64(&mut buf, n),
-            None => buf.extend_from_slice(s.id().to_string().as_bytes()),
+            None => buf.extend_from_slice(csv_field(&s.id().to_string()).as_bytes()),
         }
         buf.push(b',');
         write_u64(&mut buf, u64::from(s.frequency()));

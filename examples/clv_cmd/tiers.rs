@@ -6,7 +6,8 @@ use customer_assets::loyalty::{Evaluator, Programme};
 use customer_assets::{CustomerId, Transaction, TransactionKind};
 
 use crate::common::{
-    columns, csv_reader, finish, line_of, optional_column, parse_date, stdout, Flags,
+    at, check_span, csv_field, csv_reader, echo, finish, next_row, no_rows, parse_date,
+    parse_money, read_csv_bytes, stdout, text_field, write_error, Flags, Header,
 };
 
 /// Runs the subcommand.
@@ -16,16 +17,33 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let rules_path = flags.required("rules")?;
     let as_of = flags.date("as-of")?;
     let text = std::fs::read_to_string(rules_path)
-        .map_err(|e| format!("cannot read {rules_path}: {e}"))?;
-    let programme: Programme =
-        serde_json::from_str(&text).map_err(|e| format!("{rules_path}: {e}"))?;
+        .map_err(|e| format!("--rules: cannot read {rules_path}: {e}"))?;
+    // serde_json's message carries the line and column.
+    let programme: Programme = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "--rules: {rules_path}: {}",
+            crate::common::cut_lines(&e.to_string(), 200)
+        )
+    })?;
     let transactions = read_transactions(path)?;
+    let first = transactions
+        .iter()
+        .map(Transaction::date)
+        .min()
+        .ok_or_else(|| no_rows(path, "transactions"))?;
+    check_span("as-of", as_of, first, path)?;
+    if as_of < first {
+        return Err(format!(
+            "--as-of: {as_of} is before the first transaction in {path} ({first}); no customer \
+             has a tier yet"
+        ));
+    }
     let replays = Evaluator::new(&programme)
         .evaluate_base(&[], &transactions, &[], &[], as_of)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{path} with --rules {rules_path}: {e}"))?;
 
     let mut out = stdout();
-    let write_err = |e: std::io::Error| format!("cannot write output: {e}");
+    let write_err = write_error;
     writeln!(
         out,
         "customer_id,tier,since,qualifying_value,to_next_tier,points_balance"
@@ -40,8 +58,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         writeln!(
             out,
             "{},{},{},{},{},{}",
-            s.customer,
-            s.tier,
+            csv_field(&s.customer.to_string()),
+            csv_field(s.tier.as_ref()),
             s.since,
             s.qualifying_value.normalize(),
             to_next,
@@ -55,47 +73,48 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// Reads `customer_id,date,amount` and an optional `kind` column (`purchase` or `return`; rows
 /// without it are purchases). A malformed row stops the read with its line named.
 fn read_transactions(path: &str) -> Result<Vec<Transaction>, String> {
-    let mut reader = csv_reader(path)?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{path}: cannot read the header row: {e}"))?
-        .clone();
-    let cols = columns(path, &headers, &["customer_id", "date", "amount"])?;
-    let kind_col = optional_column(&headers, "kind");
+    let bytes = read_csv_bytes(path)?;
+    let mut reader = csv_reader(&bytes);
+    let header = Header::read(path, &mut reader, &["customer_id", "date", "amount"])?;
+    let cols = header.cols.clone();
+    let kind_col = header.optional("kind")?;
     let mut out = Vec::new();
     let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => return Ok(out),
-            Err(e) => return Err(format!("{path}: {e}")),
+    let mut lines = crate::common::LineCounter::new(&bytes);
+    while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
+        let here = |c: usize| at(path, line, &header.names[c]);
+        let field = |c: usize| text_field(&header, &record, line, c);
+        let id = CustomerId::new(field(cols[0])?).map_err(|e| format!("{}: {e}", here(cols[0])))?;
+        let date = parse_date(field(cols[1])?).map_err(|e| format!("{}: {e}", here(cols[1])))?;
+        let amount = parse_money(field(cols[2])?).map_err(|e| format!("{}: {e}", here(cols[2])))?;
+        if amount.is_sign_negative() && !amount.is_zero() {
+            return Err(format!(
+                "{}: {} is negative (a return is a positive amount with kind return)",
+                here(cols[2]),
+                echo(field(cols[2])?)
+            ));
         }
-        let line = || line_of(path, &record);
-        let field = |i: usize| -> Result<&str, String> {
-            let bytes = record
-                .get(i)
-                .ok_or_else(|| format!("{}: missing field", line()))?;
-            std::str::from_utf8(bytes).map_err(|_| format!("{}: field is not UTF-8", line()))
-        };
-        let id = CustomerId::new(field(cols[0])?).map_err(|e| format!("{}: {e}", line()))?;
-        let date = parse_date(field(cols[1])?.trim()).map_err(|e| format!("{}: {e}", line()))?;
-        let amount =
-            Transaction::parse_amount(field(cols[2])?, &line()).map_err(|e| e.to_string())?;
+        let amount = amount.abs();
         let kind = match kind_col {
             None => TransactionKind::Purchase,
-            Some(i) => match field(i)?.trim() {
+            Some(i) => match field(i)? {
                 "" | "purchase" => TransactionKind::Purchase,
                 "return" | "refund" => TransactionKind::Return,
                 other => {
                     return Err(format!(
-                        "{}: kind {other:?} is not purchase or return",
-                        line()
+                        "{}: {} is not purchase or return",
+                        here(i),
+                        echo(other)
                     ))
                 }
             },
         };
         let t = Transaction::new(id, date.and_time(chrono::NaiveTime::MIN), amount, kind)
-            .map_err(|e| format!("{}: {e}", line()))?;
+            .map_err(|e| format!("{path}: line {line}: {e}"))?;
         out.push(t);
     }
+    if out.is_empty() {
+        return Err(no_rows(path, "transactions"));
+    }
+    Ok(out)
 }

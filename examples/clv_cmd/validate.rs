@@ -17,7 +17,7 @@ use customer_assets::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::common::{for_each_transaction, Flags};
+use crate::common::{check_span, echo, for_each_transaction, print, Flags};
 
 const MODELS: &str = "bg-nbd, mbg-nbd, pareto-nbd";
 
@@ -31,6 +31,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let calibration_end = flags.date("calibration-end")?;
     let end = flags.date("end")?;
     let unit = flags.unit(TimeUnit::DAYS)?;
+    if end <= calibration_end {
+        return Err(format!(
+            "--end: {end} must be after --calibration-end {calibration_end} (the holdout follows \
+             the calibration)"
+        ));
+    }
     let names: Vec<&str> = flags
         .required("model")?
         .split(',')
@@ -42,19 +48,31 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     for m in &names {
         if !matches!(*m, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
-            return Err(format!("--model: {m:?} is not one of {MODELS}"));
+            return Err(format!("--model: {} is not one of {MODELS}", echo(m)));
         }
     }
 
     let mut transactions: Vec<Transaction> = Vec::new();
     let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+    let mut first: Option<chrono::NaiveDate> = None;
     for_each_transaction(path, |t| {
+        first = Some(first.map_or(t.date(), |f| f.min(t.date())));
         acc.push(&t);
         transactions.push(t);
         Ok(())
     })?;
+    let first = first.ok_or_else(|| crate::common::no_rows(path, "transactions"))?;
+    check_span("end", end, first, path)?;
     let options = SummaryOptions::new(calibration_end, unit).holdout_end(end);
-    let summaries = acc.finish(&options).map_err(|e| e.to_string())?;
+    let summaries = acc
+        .finish(&options)
+        .map_err(|e| format!("{path}: summarising at --calibration-end {calibration_end}: {e}"))?;
+    if summaries.is_empty() {
+        return Err(format!(
+            "--calibration-end: {calibration_end} is before the first purchase in {path} \
+             ({first}); no customer to fit on"
+        ));
+    }
     let patterns = summaries.patterns();
 
     let mut sections = Map::new();
@@ -64,21 +82,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "bg-nbd" => Box::new(
                 BgNbdParams::new()
                     .fit(&patterns)
-                    .map_err(|e| format!("{name}: {e}"))?,
+                    .map_err(|e| format!("{path}: {e}"))?,
             ),
             "mbg-nbd" => Box::new(
                 MbgNbdParams::new()
                     .fit(&patterns)
-                    .map_err(|e| format!("{name}: {e}"))?,
+                    .map_err(|e| format!("{path}: {e}"))?,
             ),
             _ => Box::new(
                 ParetoNbdParams::new()
                     .fit(&patterns)
-                    .map_err(|e| format!("{name}: {e}"))?,
+                    .map_err(|e| format!("{path}: {e}"))?,
             ),
         };
         let report = validate(model.as_ref(), &summaries, &transactions)
-            .map_err(|e| format!("{name}: {e}"))?;
+            .map_err(|e| format!("{path}: validating {name}: {e}"))?;
         sections.insert(
             name.to_string(),
             serde_json::to_value(&report).map_err(|e| e.to_string())?,
@@ -94,6 +112,5 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "comparison": serde_json::to_value(compare(&reports)).map_err(|e| e.to_string())?,
     });
     let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
-    println!("{text}");
-    Ok(())
+    print(&text)
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 mod btyd;
+mod clv;
 mod discrete;
 mod gamma_gamma;
 mod kpi;
