@@ -922,8 +922,6 @@ fn cdnow_cohort_validate_every_model() {
 }
 
 #[test]
-#[ignore = "library: the report's Gamma-Gamma fit refuses the zero mean spend of customer 10244 \
-            (row 10243); un-ignore when zero-spend customers are left out of the fit"]
 fn cdnow_cohort_report_every_model() {
     for model in ["bg-nbd", "mbg-nbd", "pareto-nbd"] {
         let out = succeeds(&[
@@ -943,6 +941,9 @@ fn cdnow_cohort_report_every_model() {
             CUSTOMERS,
             "{model}"
         );
+        // Customer 10244's repeat purchases are all free: valued at the population mean.
+        assert_eq!(json["customers_at_mean_spend"], 1, "{model}");
+        assert!(json["models"][1]["note"].is_null(), "{model}: Gamma-Gamma fits");
     }
 }
 
