@@ -102,6 +102,34 @@ pub enum FitError {
         /// Diagnostics.
         detail: String,
     },
+    /// The data cannot identify the model, found before optimising (for example a single distinct
+    /// history, no time observed, every spend equal): the reason says what is missing, in words.
+    #[error("cannot fit {model}: the data cannot identify it: {reason}")]
+    NotIdentified {
+        /// The model.
+        model: &'static str,
+        /// What the data lack.
+        reason: String,
+    },
+    /// An input number lies beyond what the model can evaluate in f64 or beyond a documented size
+    /// limit (such as [`MAX_TOTAL_WEIGHT`] or [`MAX_TIME_SPAN`]).
+    #[error("cannot fit {model}: {reason}")]
+    OutOfRange {
+        /// The model.
+        model: &'static str,
+        /// Which number, its value and the limit.
+        reason: String,
+    },
+    /// The likelihood has no maximum inside the parameter space: it keeps rising towards a
+    /// boundary (for example a → 0 in BG/NBD: nobody drops out). The boundary estimate says which
+    /// limit and what it means; the caller can fall back to the limiting model.
+    #[error("{model}: the maximum lies on the boundary of the parameter space: {boundary}")]
+    Boundary {
+        /// The model.
+        model: &'static str,
+        /// The limit, the last estimate and the report.
+        boundary: Box<BoundaryEstimate>,
+    },
 }
 
 impl FitError {
@@ -111,6 +139,238 @@ impl FitError {
             model,
             detail: format!("the estimate is not a valid parameter set: {error}"),
         }
+    }
+
+    /// The boundary estimate of a [`FitError::Boundary`], `None` for any other error.
+    pub fn boundary(&self) -> Option<&BoundaryEstimate> {
+        match self {
+            FitError::Boundary { boundary, .. } => Some(boundary),
+            _ => None,
+        }
+    }
+
+    /// The (first) limit of a [`FitError::Boundary`], `None` for any other error: the one thing a
+    /// caller matches to fall back to the limiting model, e.g.
+    /// `Some(Limit::NoSpendHeterogeneity)` → value spend at the population mean.
+    pub fn boundary_limit(&self) -> Option<Limit> {
+        self.boundary().and_then(|b| b.limits.first().copied())
+    }
+}
+
+/// Largest total weight (number of customers, or of acquired customers in cohorts) a fit
+/// accepts: 2⁵³, the largest count an f64 holds exactly. Beyond it customers cannot be counted,
+/// and weighted log-likelihood sums overflow long before 1e308.
+pub const MAX_TOTAL_WEIGHT: f64 = 9_007_199_254_740_992.0;
+
+/// Largest recency or age (in the data's own time unit) the continuous-time fits accept: 1e12,
+/// beyond any observation in any unit down to milliseconds (1e12 ms ≈ 32 years), while the rate
+/// parameters fitted on such a time axis stay comfortably inside f64.
+pub const MAX_TIME_SPAN: f64 = 1e12;
+
+/// A limit of the parameter space where a likelihood can keep rising without a maximum, and
+/// which simpler model it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Nobody drops out (BG/NBD a → 0 or b → ∞; Pareto/NBD s/β → 0; BG/BB and sBG: churn
+    /// probability → 0): the limiting model is the NBD purchase model without dropout, or a
+    /// lifetime that never ends.
+    NoDropout,
+    /// Everybody drops out at the first opportunity (sBG/BdW: churn probability → 1).
+    EveryoneDropsOut,
+    /// Every customer buys at the same rate (r, α → ∞ with r/α fixed; BG/BB α, β → ∞): no
+    /// purchase heterogeneity, a Poisson (or Bernoulli) purchase process.
+    NoPurchaseHeterogeneity,
+    /// Every customer has the same dropout rate or probability (both shapes → ∞ with their
+    /// ratio fixed): a homogeneous (geometric or exponential) lifetime.
+    NoDropoutHeterogeneity,
+    /// Every customer has the same expected spend per transaction (Gamma-Gamma q, γ → ∞ with
+    /// pγ/(q − 1) fixed): value spend at the population mean.
+    NoSpendHeterogeneity,
+    /// Another parameter drifts to 0 or ∞ without a named meaning.
+    Parameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// `true` when it grows without bound, `false` when it shrinks to 0.
+        to_infinity: bool,
+    },
+}
+
+impl Limit {
+    /// What the limit means, in words.
+    pub fn meaning(&self) -> String {
+        match self {
+            Limit::NoDropout => "nobody drops out: the data show no sign of customers leaving".into(),
+            Limit::EveryoneDropsOut => {
+                "everybody drops out at the first opportunity".into()
+            }
+            Limit::NoPurchaseHeterogeneity => {
+                "every customer buys at the same rate: no purchase heterogeneity".into()
+            }
+            Limit::NoDropoutHeterogeneity => {
+                "every customer has the same dropout rate: no dropout heterogeneity".into()
+            }
+            Limit::NoSpendHeterogeneity => {
+                "every customer has the same expected spend: no spend heterogeneity (value spend at the population mean)".into()
+            }
+            Limit::Parameter { name, to_infinity } => format!(
+                "the parameter {name} drifts to {}",
+                if *to_infinity { "infinity" } else { "zero" }
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.meaning())
+    }
+}
+
+/// A pair of a model's parameters that together form one mixing distribution, for reading a
+/// boundary estimate (see [`boundary_limits`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pair {
+    /// gamma(shape, rate) of a rate: both → ∞ with their ratio fixed is `heterogeneity`; the mean
+    /// shape/rate → 0 is `mean_to_zero` when given.
+    Gamma {
+        shape: usize,
+        rate: usize,
+        heterogeneity: Limit,
+        mean_to_zero: Option<Limit>,
+    },
+    /// beta(a, b) of a probability: both → ∞ is `heterogeneity`; the mean a/(a + b) → 0 or → 1 is
+    /// `mean_to_zero` or `mean_to_one` when given.
+    Beta {
+        a: usize,
+        b: usize,
+        heterogeneity: Limit,
+        mean_to_zero: Option<Limit>,
+        mean_to_one: Option<Limit>,
+    },
+}
+
+/// The limits a failed fit's best point θ (log-parameters) heads for: each θᵢ beyond half the θ
+/// bound counts as drifting (to ∞ when positive, to 0 when negative), read pairwise by `pairs`;
+/// drifting parameters outside any named pattern are [`Limit::Parameter`]. Empty when nothing
+/// drifts (the failure is not a boundary).
+pub(crate) fn boundary_limits(
+    theta: &[f64],
+    theta_bound: f64,
+    names: &[&'static str],
+    pairs: &[Pair],
+) -> Vec<Limit> {
+    let drift: Vec<i8> = theta
+        .iter()
+        .map(|t| {
+            if *t > theta_bound / 2.0 {
+                1
+            } else if *t < -theta_bound / 2.0 {
+                -1
+            } else {
+                0
+            }
+        })
+        .collect();
+    let d = |i: usize| drift.get(i).copied().unwrap_or(0);
+    let parameter = |i: usize| Limit::Parameter {
+        name: names.get(i).copied().unwrap_or("?"),
+        to_infinity: d(i) > 0,
+    };
+    let mut limits = Vec::new();
+    let mut explained = vec![false; drift.len()];
+    let push = |limit: Limit, limits: &mut Vec<Limit>| {
+        if !limits.contains(&limit) {
+            limits.push(limit);
+        }
+    };
+    for pair in pairs {
+        let (i, j, both_up, low, high) = match *pair {
+            Pair::Gamma {
+                shape,
+                rate,
+                heterogeneity,
+                mean_to_zero,
+            } => (shape, rate, heterogeneity, mean_to_zero, None),
+            Pair::Beta {
+                a,
+                b,
+                heterogeneity,
+                mean_to_zero,
+                mean_to_one,
+            } => (a, b, heterogeneity, mean_to_zero, mean_to_one),
+        };
+        let named = match (d(i), d(j)) {
+            (0, 0) => continue,
+            (1, 1) => Some(both_up),
+            // the mean (shape/rate or a/(a + b)) goes to 0
+            (-1, 0) | (0, 1) | (-1, 1) => low,
+            // the mean goes to ∞ (gamma) or to 1 (beta)
+            (1, 0) | (0, -1) | (1, -1) => high,
+            _ => None,
+        };
+        match named {
+            Some(limit) => {
+                push(limit, &mut limits);
+                for k in [i, j] {
+                    if let Some(e) = explained.get_mut(k) {
+                        *e = true;
+                    }
+                }
+            }
+            None => {
+                for k in [i, j] {
+                    if d(k) != 0 {
+                        push(parameter(k), &mut limits);
+                        if let Some(e) = explained.get_mut(k) {
+                            *e = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (k, done) in explained.iter().enumerate() {
+        if !done && d(k) != 0 {
+            push(parameter(k), &mut limits);
+        }
+    }
+    limits
+}
+
+/// Where a fit ended when its likelihood rises towards a boundary of the parameter space: the
+/// limits reached, the last (finite) estimate and, when the optimizer ran, its report.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BoundaryEstimate {
+    /// The limits reached, the most telling first (never empty).
+    pub limits: Vec<Limit>,
+    /// The last estimate, by parameter name (natural scale, finite; on the data's time unit).
+    pub estimate: Vec<(String, f64)>,
+    /// Gamma-Gamma only: the weighted mean of the customers' mean spends, the limiting model's
+    /// expected spend per transaction for every customer.
+    pub population_mean_spend: Option<f64>,
+    /// The optimizer's report at the last estimate (`None` when the boundary was found from the
+    /// data before optimising).
+    pub report: Option<FitReport>,
+}
+
+impl std::fmt::Display for BoundaryEstimate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let limits: Vec<String> = self.limits.iter().map(Limit::meaning).collect();
+        write!(f, "{}", limits.join("; "))?;
+        if !self.estimate.is_empty() {
+            let values: Vec<String> = self
+                .estimate
+                .iter()
+                .map(|(name, v)| format!("{name} = {v:.3e}"))
+                .collect();
+            write!(f, " (last estimate {})", values.join(", "))?;
+        }
+        if let Some(m) = self.population_mean_spend {
+            write!(f, "; population mean spend {m:.6e}")?;
+        }
+        Ok(())
     }
 }
 
@@ -446,6 +706,12 @@ impl FitOptions {
     }
 }
 
+/// Likelihood evaluations a fit may spend per iteration of its budget
+/// ([`FitOptions::max_iterations`]): with the default 1000 iterations, 40,000 evaluations over all
+/// starts and fallbacks. A fit that converges needs a few hundred; the budget only stops fits
+/// whose data cannot identify the model from wandering for minutes.
+pub const MAX_EVALUATIONS_PER_ITERATION: u64 = 40;
+
 /// Diagnostics of a fit.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -476,8 +742,27 @@ pub struct FitReport {
 #[non_exhaustive]
 pub enum OptimizerError {
     /// No start converged; the report describes the best point found.
-    #[error("the fit did not converge (gradient norm {} > {}, log-likelihood {}, {} iterations, {} starts)", .0.gradient_norm, .0.gradient_tolerance, .0.log_likelihood, .0.iterations, .0.starts_tried)]
+    #[error("the fit did not converge (gradient norm {:.3e} > {:.3e}, log-likelihood {:.6e}, {} iterations, {} starts)", .0.gradient_norm, .0.gradient_tolerance, .0.log_likelihood, .0.iterations, .0.starts_tried)]
     NotConverged(FitReport),
+    /// The gradient vanished but the best point is no maximum: the log-likelihood is flat in some
+    /// direction there (the data do not identify every parameter), or a parameter drifted past
+    /// the θ bound ([`FitOptions::theta_bound`]).
+    #[error("the gradient vanishes (norm {:.3e} <= {:.3e}) but the point is no maximum: {reason} (log-likelihood {:.6e}, {} iterations, {} starts)", .report.gradient_norm, .report.gradient_tolerance, .report.log_likelihood, .report.iterations, .report.starts_tried)]
+    NotAMaximum {
+        /// The report of the best point.
+        report: Box<FitReport>,
+        /// Why it is no maximum.
+        reason: &'static str,
+    },
+    /// The optimizer's work budget ([`MAX_EVALUATIONS_PER_ITERATION`] × the iteration budget
+    /// likelihood evaluations) ran out before any start converged.
+    #[error("the fit gave up after {evaluations} likelihood evaluations without converging (gradient norm {:.3e}, log-likelihood {:.6e})", .report.gradient_norm, .report.log_likelihood)]
+    BudgetExhausted {
+        /// Likelihood evaluations spent.
+        evaluations: u64,
+        /// The report of the best point.
+        report: Box<FitReport>,
+    },
     /// No starting point was given.
     #[error("no starting point given")]
     NoStart,
@@ -499,14 +784,14 @@ pub enum OptimizerError {
     #[error(transparent)]
     InvalidOption(#[from] InvalidParameter),
     /// The objective has no data (its weight is not positive and finite).
-    #[error("the objective's weight (number of customers) {0} is not positive and finite")]
+    #[error("the objective's weight (number of customers) {0:.3e} is not positive and finite")]
     NoData(f64),
     /// The log-likelihood or its gradient is not finite where the Hessian is evaluated.
     #[error("the log-likelihood or its gradient is not finite near the estimate")]
     NotFinite,
     /// The negative Hessian is not positive definite (not a strict maximum, or a flat direction):
     /// no standard errors.
-    #[error("the negative Hessian is not positive definite (pivot {pivot} = {value})")]
+    #[error("the negative Hessian is not positive definite (pivot {pivot} = {value:.3e})")]
     NotPositiveDefinite {
         /// Index of the failing Cholesky pivot.
         pivot: usize,
