@@ -162,6 +162,24 @@ impl FitError {
 /// and weighted log-likelihood sums overflow long before 1e308.
 pub const MAX_TOTAL_WEIGHT: f64 = 9_007_199_254_740_992.0;
 
+/// [`FitError::OutOfRange`] unless `total` (a sum of weights) is within [`MAX_TOTAL_WEIGHT`].
+pub(crate) fn check_total_weight(model: &'static str, total: f64) -> Result<(), FitError> {
+    if total <= MAX_TOTAL_WEIGHT {
+        return Ok(());
+    }
+    let total = if total.is_finite() {
+        format!("{total:.3e}")
+    } else {
+        "beyond the largest f64".to_string()
+    };
+    Err(FitError::OutOfRange {
+        model,
+        reason: format!(
+            "the total weight (number of customers) is {total}, above the limit {MAX_TOTAL_WEIGHT:.3e}"
+        ),
+    })
+}
+
 /// Largest recency or age (in the data's own time unit) the continuous-time fits accept: 1e12,
 /// beyond any observation in any unit down to milliseconds (1e12 ms ≈ 32 years), while the rate
 /// parameters fitted on such a time axis stay comfortably inside f64.
@@ -250,42 +268,50 @@ pub(crate) enum Pair {
     },
 }
 
-/// The limits a failed fit's best point θ (log-parameters) heads for: each θᵢ beyond half the θ
-/// bound counts as drifting (to ∞ when positive, to 0 when negative), read pairwise by `pairs`;
-/// drifting parameters outside any named pattern are [`Limit::Parameter`]. Empty when nothing
-/// drifts (the failure is not a boundary).
+/// The limits a failed fit's best point θ (log-parameters) heads for, read pairwise by `pairs`:
+/// a parameter drifts up when θᵢ exceeds half the θ bound or comes within 1 of its cap in `caps`
+/// (+∞ where absent), down when θᵢ is below minus half the bound. A pair is read through its mean
+/// (shape/rate, or the log-odds a/b): a parameter drifting up while the mean stays moderate is
+/// the pair's `heterogeneity` limit; a mean heading for 0 (or 1) is `mean_to_zero` (or
+/// `mean_to_one`). Anything else drifting is [`Limit::Parameter`]. Empty when nothing drifts
+/// (the failure is not a boundary).
 pub(crate) fn boundary_limits(
     theta: &[f64],
     theta_bound: f64,
+    caps: &[f64],
     names: &[&'static str],
     pairs: &[Pair],
 ) -> Vec<Limit> {
-    let drift: Vec<i8> = theta
-        .iter()
-        .map(|t| {
-            if *t > theta_bound / 2.0 {
-                1
-            } else if *t < -theta_bound / 2.0 {
-                -1
-            } else {
-                0
-            }
-        })
-        .collect();
-    let d = |i: usize| drift.get(i).copied().unwrap_or(0);
+    let half = theta_bound / 2.0;
+    let t = |i: usize| theta.get(i).copied().unwrap_or(0.0);
+    let drift = |i: usize| -> i8 {
+        let cap = caps.get(i).copied().unwrap_or(f64::INFINITY);
+        if t(i) > half || t(i) > cap - 1.0 {
+            1
+        } else if t(i) < -half {
+            -1
+        } else {
+            0
+        }
+    };
     let parameter = |i: usize| Limit::Parameter {
         name: names.get(i).copied().unwrap_or("?"),
-        to_infinity: d(i) > 0,
+        to_infinity: drift(i) > 0,
     };
-    let mut limits = Vec::new();
-    let mut explained = vec![false; drift.len()];
-    let push = |limit: Limit, limits: &mut Vec<Limit>| {
+    let mut limits: Vec<Limit> = Vec::new();
+    let mut explained = vec![false; theta.len()];
+    let mut push = |limit: Limit, members: &[usize], explained: &mut Vec<bool>| {
         if !limits.contains(&limit) {
             limits.push(limit);
         }
+        for k in members {
+            if let Some(e) = explained.get_mut(*k) {
+                *e = true;
+            }
+        }
     };
     for pair in pairs {
-        let (i, j, both_up, low, high) = match *pair {
+        let (i, j, heterogeneity, low, high) = match *pair {
             Pair::Gamma {
                 shape,
                 rate,
@@ -300,39 +326,34 @@ pub(crate) fn boundary_limits(
                 mean_to_one,
             } => (a, b, heterogeneity, mean_to_zero, mean_to_one),
         };
-        let named = match (d(i), d(j)) {
-            (0, 0) => continue,
-            (1, 1) => Some(both_up),
-            // the mean (shape/rate or a/(a + b)) goes to 0
-            (-1, 0) | (0, 1) | (-1, 1) => low,
-            // the mean goes to ∞ (gamma) or to 1 (beta)
-            (1, 0) | (0, -1) | (1, -1) => high,
-            _ => None,
+        if drift(i) == 0 && drift(j) == 0 {
+            continue;
+        }
+        // ln of the mean shape/rate, or the log-odds ln(a/b)
+        let mean = t(i) - t(j);
+        let named = if mean < -half {
+            low
+        } else if mean > half {
+            high
+        } else if drift(i) > 0 || (matches!(pair, Pair::Beta { .. }) && drift(j) > 0) {
+            Some(heterogeneity)
+        } else {
+            None
         };
         match named {
-            Some(limit) => {
-                push(limit, &mut limits);
-                for k in [i, j] {
-                    if let Some(e) = explained.get_mut(k) {
-                        *e = true;
-                    }
-                }
-            }
+            Some(limit) => push(limit, &[i, j], &mut explained),
             None => {
                 for k in [i, j] {
-                    if d(k) != 0 {
-                        push(parameter(k), &mut limits);
-                        if let Some(e) = explained.get_mut(k) {
-                            *e = true;
-                        }
+                    if drift(k) != 0 {
+                        push(parameter(k), &[k], &mut explained);
                     }
                 }
             }
         }
     }
-    for (k, done) in explained.iter().enumerate() {
-        if !done && d(k) != 0 {
-            push(parameter(k), &mut limits);
+    for k in 0..theta.len() {
+        if !explained[k] && drift(k) != 0 {
+            push(parameter(k), &[k], &mut explained);
         }
     }
     limits
@@ -707,10 +728,11 @@ impl FitOptions {
 }
 
 /// Likelihood evaluations a fit may spend per iteration of its budget
-/// ([`FitOptions::max_iterations`]): with the default 1000 iterations, 40,000 evaluations over all
+/// ([`FitOptions::max_iterations`]): with the default 1000 iterations, 20,000 evaluations over all
 /// starts and fallbacks. A fit that converges needs a few hundred; the budget only stops fits
-/// whose data cannot identify the model from wandering for minutes.
-pub const MAX_EVALUATIONS_PER_ITERATION: u64 = 40;
+/// whose data cannot identify the model from wandering for minutes. An evaluation that costs
+/// more than usual (Pareto/NBD near a boundary, where its ₂F₁ series lengthen) counts for more.
+pub const MAX_EVALUATIONS_PER_ITERATION: u64 = 20;
 
 /// Diagnostics of a fit.
 #[derive(Debug, Clone, PartialEq)]

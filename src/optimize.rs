@@ -46,7 +46,23 @@ pub(crate) trait Objective: Sync {
     fn weight(&self) -> f64 {
         1.0
     }
+    /// Upper limits on θ beyond which the model is not evaluated (a model whose likelihood grows
+    /// costly or meaningless there); a search reaching one heads for that boundary. Defaults to
+    /// none.
+    fn theta_caps(&self) -> Option<Vec<f64>> {
+        None
+    }
+    /// What one evaluation at θ costs against the fit's work budget
+    /// ([`MAX_EVALUATIONS_PER_ITERATION`] × the iteration budget), in evaluations of ordinary
+    /// cost: 1 by default. A likelihood whose cost grows with θ (series that lengthen towards a
+    /// boundary) says so, so that the budget bounds time rather than a count.
+    fn evaluation_cost(&self, _theta: &[f64]) -> f64 {
+        1.0
+    }
 }
+
+/// How close to a θ cap ([`Objective::theta_caps`]) a parameter counts as having reached it.
+pub(crate) const CAP_MARGIN: f64 = 0.5;
 
 /// A maximum: the estimate θ̂ (log-parameters for the crate's models) and its report.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +94,11 @@ struct Scaled<'a> {
     /// Likelihood evaluations spent, and the most allowed; once spent, every new point counts
     /// as infeasible and the runs end.
     evaluations: Cell<u64>,
-    budget: u64,
+    spent: Cell<f64>,
+    budget: f64,
+    /// θ bound of the options, and the objective's caps (+∞ where none).
+    theta_bound: f64,
+    caps: Vec<f64>,
 }
 
 /// How far past [`FitOptions::theta_bound`] the search may look (e¹⁰ ≈ 2·10⁴ times further): far
@@ -94,15 +114,31 @@ impl<'a> Scaled<'a> {
             cache: RefCell::new(None),
             reach: options.theta_bound + REACH_BEYOND_BOUND,
             evaluations: Cell::new(0),
+            spent: Cell::new(0.0),
             budget: options
                 .max_iterations
-                .saturating_mul(MAX_EVALUATIONS_PER_ITERATION),
+                .saturating_mul(MAX_EVALUATIONS_PER_ITERATION) as f64,
+            theta_bound: options.theta_bound,
+            caps: objective
+                .theta_caps()
+                .unwrap_or_else(|| vec![f64::INFINITY; objective.dim()]),
         }
+    }
+
+    /// Whether a parameter has drifted past the θ bound (towards 0 or ∞) or reached its cap.
+    fn drifted(&self, theta: &[f64]) -> bool {
+        theta.iter().enumerate().any(|(i, t)| {
+            t.abs() > self.theta_bound
+                || self
+                    .caps
+                    .get(i)
+                    .is_some_and(|cap| *t > cap - CAP_MARGIN)
+        })
     }
 
     /// Whether the evaluation budget is spent.
     fn exhausted(&self) -> bool {
-        self.evaluations.get() >= self.budget
+        self.spent.get() >= self.budget
     }
 
     /// (f, ∇f); f = +inf where the log-likelihood or its gradient is not finite, beyond the
@@ -114,9 +150,16 @@ impl<'a> Scaled<'a> {
             }
         }
         let mut grad = vec![0.0; theta.len()];
-        let inside = theta.iter().all(|t| t.is_finite() && t.abs() <= self.reach);
+        let inside = theta.iter().enumerate().all(|(i, t)| {
+            t.is_finite()
+                && t.abs() <= self.reach
+                && self.caps.get(i).is_none_or(|cap| *t <= *cap)
+        });
         let ll = if inside && !self.exhausted() {
             self.evaluations.set(self.evaluations.get() + 1);
+            let cost = self.objective.evaluation_cost(theta);
+            self.spent
+                .set(self.spent.get() + if cost.is_finite() { cost.max(1.0) } else { self.budget });
             self.objective.value_and_gradient(theta, &mut grad)
         } else {
             f64::NAN
@@ -276,7 +319,7 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
         if gradient_norm <= tolerance
             || iterations >= options.max_iterations
             || problem.exhausted()
-            || drifted(&theta, options)
+            || problem.drifted(&theta)
         {
             break;
         }
@@ -308,7 +351,7 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
     }
     // A start that drifted past the θ bound heads for a boundary of the parameter space:
     // Nelder-Mead would only follow it further.
-    if gradient_norm <= tolerance || problem.exhausted() || drifted(&theta, options) {
+    if gradient_norm <= tolerance || problem.exhausted() || problem.drifted(&theta) {
         return Attempt {
             theta,
             cost,
@@ -346,11 +389,6 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
         iterations,
         method: FitMethod::NelderMeadThenLbfgs,
     }
-}
-
-/// Whether a parameter has drifted past the θ bound (towards 0 or ∞).
-fn drifted(theta: &[f64], options: &FitOptions) -> bool {
-    theta.iter().any(|t| t.abs() > options.theta_bound)
 }
 
 /// Converged: a small gradient, at a point inside the θ bound (see [`FitOptions::theta_bound`]),
@@ -508,7 +546,7 @@ pub(crate) fn maximize_detailed(
         iterations += a.iterations;
         let converged = converged_hessian(objective, &a.theta, a.gradient_norm, options);
         let done = converged.is_some();
-        if !done && drifted(&a.theta, options) {
+        if !done && problem.drifted(&a.theta) {
             boundary_starts += 1;
         }
         if best.as_ref().is_none_or(|(b, _)| a.cost < b.cost) {
@@ -565,8 +603,8 @@ pub(crate) fn maximize_detailed(
             let error = if best.gradient_norm <= options.gradient_tolerance {
                 OptimizerError::NotAMaximum {
                     report: Box::new(report),
-                    reason: if drifted(&best.theta, options) {
-                        "a parameter drifted past the theta bound, towards 0 or infinity"
+                    reason: if problem.drifted(&best.theta) {
+                        "a parameter drifted past the theta bound or reached its cap, towards 0 or infinity"
                     } else {
                         "the log-likelihood is flat or curves the wrong way in some direction, so the data do not identify every parameter"
                     },
@@ -867,6 +905,8 @@ pub(crate) struct BoundaryReading<'a> {
     pub pairs: &'a [crate::fit::Pair],
     /// θ → the natural parameters, in the data's units.
     pub natural: &'a dyn Fn(&[f64]) -> Vec<f64>,
+    /// The objective's θ caps ([`Objective::theta_caps`]), when it has any.
+    pub caps: Option<&'a [f64]>,
 }
 
 /// `model`'s error for an optimizer failure: [`FitError::Boundary`] when the best point reached
@@ -885,8 +925,14 @@ pub(crate) fn failure_to_fit_error(
         _ => None,
     };
     if let (Some(theta), Some(report)) = (&failure.theta, report) {
-        let limits =
-            crate::fit::boundary_limits(theta, options.theta_bound, reading.names, reading.pairs);
+        let caps = reading.caps.unwrap_or(&[]);
+        let limits = crate::fit::boundary_limits(
+            theta,
+            options.theta_bound,
+            caps,
+            reading.names,
+            reading.pairs,
+        );
         let values = (reading.natural)(theta);
         if !limits.is_empty() && values.iter().all(|v| v.is_finite()) {
             let estimate = reading
@@ -929,6 +975,7 @@ pub(crate) fn maximize_log_parameters<const D: usize>(
         names,
         pairs,
         natural: &natural,
+        caps: None,
     };
     let max = maximize_detailed(objective, &[vec![0.0; D]], options)
         .map_err(|failure| failure_to_fit_error(model, failure, options, &reading))?;

@@ -47,7 +47,7 @@ use statrs::function::gamma::ln_gamma;
 
 use crate::error::InvalidParameter;
 use crate::fit::{
-    Covariance, Fit, FitError, FitOptions, FitReport, Limit, Pair, MAX_TOTAL_WEIGHT,
+    Covariance, Fit, FitError, FitOptions, FitReport, Limit, Pair, check_total_weight,
 };
 use crate::models::error::PredictError;
 use crate::models::history::History;
@@ -697,15 +697,7 @@ fn check_identifiable(data: &DiscretePatterns) -> Result<(), FitError> {
             reason: "no patterns",
         });
     }
-    let total = data.total_weight();
-    if !(total <= MAX_TOTAL_WEIGHT) {
-        return Err(FitError::OutOfRange {
-            model: NAME,
-            reason: format!(
-                "the total weight {total:.3e} is above the limit {MAX_TOTAL_WEIGHT:.3e}"
-            ),
-        });
-    }
+    check_total_weight(NAME, data.total_weight())?;
     if let Some((row, p)) = data
         .as_slice()
         .iter()

@@ -2,7 +2,7 @@
 //! Pareto/NBD): input checks, the prepared (sorted, rescaled) patterns the likelihoods sum over,
 //! adaptive quadrature, and the fit in log-parameters with its covariance.
 
-use crate::fit::{Covariance, FitError, Limit, Pair, MAX_TIME_SPAN, MAX_TOTAL_WEIGHT};
+use crate::fit::{Covariance, FitError, Limit, Pair, MAX_TIME_SPAN, check_total_weight};
 use crate::models::error::PredictError;
 use crate::summary::Patterns;
 use statrs::function::gamma::ln_gamma;
@@ -52,15 +52,7 @@ pub(crate) fn check_identifiable(
             reason: "no patterns",
         });
     }
-    let total = patterns.total_weight();
-    if !(total <= MAX_TOTAL_WEIGHT) {
-        return Err(FitError::OutOfRange {
-            model,
-            reason: format!(
-                "the total weight (number of customers) {total:.3e} is above the limit {MAX_TOTAL_WEIGHT:.3e}"
-            ),
-        });
-    }
+    check_total_weight(model, patterns.total_weight())?;
     if let Some((row, p)) = patterns
         .iter()
         .enumerate()
@@ -473,10 +465,12 @@ pub(crate) fn fit_log_params<const D: usize>(
         None => crate::optimize::maximize_detailed(objective, starts, options),
     }
     .map_err(|failure| {
+        let caps = objective.theta_caps();
         let reading = crate::optimize::BoundaryReading {
             names,
             pairs,
             natural: &natural,
+            caps: caps.as_deref(),
         };
         let mut error = crate::optimize::failure_to_fit_error(model, failure, options, &reading);
         if let FitError::Boundary { boundary, .. } = &mut error {

@@ -29,7 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::fit::{BoundaryEstimate, Covariance, FitError, FitReport, Limit, Pair, MAX_TOTAL_WEIGHT};
+use crate::fit::{BoundaryEstimate, Covariance, FitError, FitReport, Limit, Pair, check_total_weight};
 use crate::models::error::PredictError;
 
 /// Why cohort data are invalid.
@@ -188,15 +188,7 @@ pub(crate) fn check_cohorts(
             reason: "no cohorts",
         });
     }
-    let acquired: f64 = cohorts.iter().map(Cohort::acquired).sum();
-    if !(acquired <= MAX_TOTAL_WEIGHT) {
-        return Err(FitError::OutOfRange {
-            model,
-            reason: format!(
-                "the cohorts acquire {acquired:.3e} customers in all, above the limit {MAX_TOTAL_WEIGHT:.3e}"
-            ),
-        });
-    }
+    check_total_weight(model, cohorts.iter().map(Cohort::acquired).sum())?;
     let periods = cohorts.iter().map(Cohort::periods).max().unwrap_or(0);
     if periods < parameters {
         return Err(FitError::NotIdentified {

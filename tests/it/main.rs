@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 mod btyd;
+mod degenerate_fits;
 mod discrete;
 mod gamma_gamma;
 mod kpi;
