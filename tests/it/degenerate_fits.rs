@@ -69,7 +69,10 @@ fn check(label: &str, outcome: &Outcome) {
                 .max()
                 .unwrap_or(0);
             assert!(longest_digits <= 12, "{label}: {text}");
-            assert!(!text.contains("NaN") && !text.contains("inf"), "{label}: {text}");
+            let non_finite = text
+                .split(|c: char| c.is_whitespace() || ",;()=".contains(c))
+                .any(|word| ["NaN", "inf", "-inf"].contains(&word));
+            assert!(!non_finite, "{label}: {text}");
             if let Some(boundary) = error.boundary() {
                 assert!(!boundary.limits.is_empty(), "{label}: {text}");
                 for (name, value) in &boundary.estimate {
@@ -347,7 +350,7 @@ mod random_bases {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
         /// Small random bases, often degenerate (few distinct histories, equal values, zero
         /// ages): no panic; a fit is converged with finite positive parameters.
