@@ -728,7 +728,8 @@ impl FitOptions {
 }
 
 /// Likelihood evaluations a fit may spend per iteration of its budget
-/// ([`FitOptions::max_iterations`]): with the default 1000 iterations, 20,000 evaluations over all
+/// ([`FitOptions::max_iterations`], counted as at least 100): with the default 1000 iterations,
+/// 20,000 evaluations over all
 /// starts and fallbacks. A fit that converges needs a few hundred; the budget only stops fits
 /// whose data cannot identify the model from wandering for minutes. An evaluation that costs
 /// more than usual (Pareto/NBD near a boundary, where its ₂F₁ series lengthen) counts for more.
@@ -848,6 +849,78 @@ mod tests {
         let c = Covariance::from_log_parameters(&["a", "b"], &theta, &log_cov).unwrap();
         assert!((c.standard_errors()[1] - 3.0 * 0.3).abs() < 1e-12);
         assert!((c.get(0, 1).unwrap() - 1.0 * 3.0 * 0.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn boundary_limits_read_each_pair_through_its_mean() {
+        let names = ["r", "alpha", "a", "b"];
+        let pairs = [
+            Pair::Gamma {
+                shape: 0,
+                rate: 1,
+                heterogeneity: Limit::NoPurchaseHeterogeneity,
+                mean_to_zero: None,
+            },
+            Pair::Beta {
+                a: 2,
+                b: 3,
+                heterogeneity: Limit::NoDropoutHeterogeneity,
+                mean_to_zero: Some(Limit::NoDropout),
+                mean_to_one: None,
+            },
+        ];
+        let read = |theta: [f64; 4]| boundary_limits(&theta, 30.0, &[], &names, &pairs);
+        assert!(read([0.0, 1.0, -1.0, 2.0]).is_empty());
+        assert_eq!(read([0.0, 1.0, -25.0, 1.0]), [Limit::NoDropout]);
+        assert_eq!(read([0.0, 1.0, 1.0, 25.0]), [Limit::NoDropout]);
+        assert_eq!(
+            read([31.0, 32.0, 0.0, 1.0]),
+            [Limit::NoPurchaseHeterogeneity]
+        );
+        assert_eq!(
+            read([0.0, 1.0, 28.0, 29.0]),
+            [Limit::NoDropoutHeterogeneity]
+        );
+        assert_eq!(
+            read([-20.0, 1.0, 0.0, 1.0]),
+            [Limit::Parameter {
+                name: "r",
+                to_infinity: false
+            }]
+        );
+        // a cap counts as the boundary within 1 of it
+        let capped = boundary_limits(&[6.5, 5.0, 0.0, 0.0], 30.0, &[6.9], &names, &pairs);
+        assert_eq!(capped, [Limit::NoPurchaseHeterogeneity]);
+    }
+
+    #[test]
+    fn boundary_errors_say_what_the_limit_means() {
+        let error = FitError::Boundary {
+            model: "gamma-gamma",
+            boundary: Box::new(BoundaryEstimate {
+                limits: vec![Limit::NoSpendHeterogeneity],
+                estimate: vec![("q".into(), 1.234_567_89e12)],
+                population_mean_spend: Some(35.5),
+                report: None,
+            }),
+        };
+        assert_eq!(error.boundary_limit(), Some(Limit::NoSpendHeterogeneity));
+        let text = error.to_string();
+        assert!(text.contains("no spend heterogeneity"), "{text}");
+        assert!(text.contains("q = 1.235e12"), "{text}");
+        assert_eq!(
+            FitError::NotIdentified {
+                model: "m",
+                reason: "r".into()
+            }
+            .boundary_limit(),
+            None
+        );
+        assert!(check_total_weight("m", f64::INFINITY)
+            .unwrap_err()
+            .to_string()
+            .contains("beyond the largest f64"));
+        assert!(check_total_weight("m", 1e6).is_ok());
     }
 
     #[test]

@@ -105,6 +105,10 @@ struct Scaled<'a> {
 /// enough to see that a parameter keeps drifting, near enough that every value stays finite.
 const REACH_BEYOND_BOUND: f64 = 10.0;
 
+/// The work budget is counted as if at least this many iterations were allowed, so that a tiny
+/// iteration budget still leaves the line searches and fallbacks their evaluations.
+const MIN_BUDGET_ITERATIONS: u64 = 100;
+
 impl<'a> Scaled<'a> {
     fn new(objective: &'a dyn Objective, options: &FitOptions) -> Self {
         Scaled {
@@ -117,6 +121,7 @@ impl<'a> Scaled<'a> {
             spent: Cell::new(0.0),
             budget: options
                 .max_iterations
+                .max(MIN_BUDGET_ITERATIONS)
                 .saturating_mul(MAX_EVALUATIONS_PER_ITERATION) as f64,
             theta_bound: options.theta_bound,
             caps: objective
@@ -128,11 +133,7 @@ impl<'a> Scaled<'a> {
     /// Whether a parameter has drifted past the θ bound (towards 0 or ∞) or reached its cap.
     fn drifted(&self, theta: &[f64]) -> bool {
         theta.iter().enumerate().any(|(i, t)| {
-            t.abs() > self.theta_bound
-                || self
-                    .caps
-                    .get(i)
-                    .is_some_and(|cap| *t > cap - CAP_MARGIN)
+            t.abs() > self.theta_bound || self.caps.get(i).is_some_and(|cap| *t > cap - CAP_MARGIN)
         })
     }
 
@@ -151,15 +152,19 @@ impl<'a> Scaled<'a> {
         }
         let mut grad = vec![0.0; theta.len()];
         let inside = theta.iter().enumerate().all(|(i, t)| {
-            t.is_finite()
-                && t.abs() <= self.reach
-                && self.caps.get(i).is_none_or(|cap| *t <= *cap)
+            t.is_finite() && t.abs() <= self.reach && self.caps.get(i).is_none_or(|cap| *t <= *cap)
         });
         let ll = if inside && !self.exhausted() {
             self.evaluations.set(self.evaluations.get() + 1);
             let cost = self.objective.evaluation_cost(theta);
-            self.spent
-                .set(self.spent.get() + if cost.is_finite() { cost.max(1.0) } else { self.budget });
+            self.spent.set(
+                self.spent.get()
+                    + if cost.is_finite() {
+                        cost.max(1.0)
+                    } else {
+                        self.budget
+                    },
+            );
             self.objective.value_and_gradient(theta, &mut grad)
         } else {
             f64::NAN
@@ -1330,6 +1335,108 @@ mod tests {
         }
         let max = maximize(&Rosenbrock, &[vec![-1.2, 1.0]], &FitOptions::default()).unwrap();
         assert!((max.theta[0] - 1.0).abs() < 1e-4 && (max.theta[1] - 1.0).abs() < 1e-4);
+    }
+
+    /// A likelihood that does not depend on θ.
+    struct Flat;
+    impl Objective for Flat {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn value_and_gradient(&self, _: &[f64], g: &mut [f64]) -> f64 {
+            g.iter_mut().for_each(|v| *v = 0.0);
+            0.0
+        }
+    }
+
+    /// A likelihood that rises towards θ₀ → ∞ (−10¹² e^−θ₀, steep enough that its gradient
+    /// stays above the tolerance within the search's reach) and has its maximum in θ₁ at 0.
+    struct Rising;
+    impl Objective for Rising {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
+            g[0] = 1e12 * (-t[0]).exp();
+            g[1] = -t[1];
+            -1e12 * (-t[0]).exp() - 0.5 * t[1] * t[1]
+        }
+    }
+
+    #[test]
+    fn a_vanishing_gradient_without_a_maximum_is_not_called_non_convergence() {
+        // Once reported as "did not converge (gradient norm 0 > 0.000001, ..., 0 iterations)".
+        let error = maximize(&Flat, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            matches!(&error, OptimizerError::NotAMaximum { reason, .. } if reason.contains("flat")),
+            "{text}"
+        );
+        assert!(!text.contains("did not converge"), "{text}");
+        assert!(text.contains("0.000e0 <= 1.000e-6"), "{text}");
+    }
+
+    #[test]
+    fn a_likelihood_rising_to_a_boundary_stops_past_the_theta_bound_with_its_point() {
+        let options = FitOptions::default();
+        let failure = maximize_detailed(&Rising, &[vec![0.0, 1.0]], &options).unwrap_err();
+        let theta = failure.theta.expect("the best point");
+        assert!(theta[0] > options.theta_bound, "{theta:?}");
+        assert!(theta[0] <= options.theta_bound + REACH_BEYOND_BOUND);
+        assert!(theta[1].abs() < 1e-3, "{theta:?}");
+        // two starts agreed on the boundary: no random start was tried
+        let report = match failure.error {
+            OptimizerError::NotAMaximum { report, .. } => *report,
+            OptimizerError::NotConverged(report) => report,
+            other => panic!("{other:?}"),
+        };
+        assert!(report.starts_tried <= BOUNDARY_STARTS, "{report:?}");
+    }
+
+    /// The normal sample, at a cost of 1000 ordinary evaluations each.
+    struct Costly(Normal);
+    impl Objective for Costly {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn weight(&self) -> f64 {
+            self.0.weight()
+        }
+        fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
+            self.0.value_and_gradient(t, g)
+        }
+        fn evaluation_cost(&self, _: &[f64]) -> f64 {
+            1000.0
+        }
+    }
+
+    #[test]
+    fn the_work_budget_counts_what_evaluations_cost() {
+        let options = FitOptions::default();
+        let error = maximize(&Costly(sample()), &[vec![5.0, -3.0]], &options).unwrap_err();
+        let budget = options.max_iterations * MAX_EVALUATIONS_PER_ITERATION;
+        match error {
+            OptimizerError::BudgetExhausted { evaluations, .. } => {
+                assert!(evaluations <= budget / 1000 + 1, "{evaluations}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // the same data at the ordinary cost fits
+        assert!(maximize(&sample(), &[vec![5.0, -3.0]], &options).is_ok());
+    }
+
+    #[test]
+    fn errors_print_numbers_in_short_scientific_form() {
+        let opts = FitOptions::default().max_iterations(1).random_starts(0);
+        let error = maximize(&Rosenbrock, &[vec![-1.2, 1.0]], &opts).unwrap_err();
+        let text = error.to_string();
+        let longest = text
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest <= 6, "{text}");
+        assert!(text.contains("e-6"), "{text}");
     }
 
     #[test]

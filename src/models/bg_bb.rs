@@ -47,7 +47,7 @@ use statrs::function::gamma::ln_gamma;
 
 use crate::error::InvalidParameter;
 use crate::fit::{
-    Covariance, Fit, FitError, FitOptions, FitReport, Limit, Pair, check_total_weight,
+    check_total_weight, Covariance, Fit, FitError, FitOptions, FitReport, Limit, Pair,
 };
 use crate::models::error::PredictError;
 use crate::models::history::History;

@@ -2,7 +2,7 @@
 //! Pareto/NBD): input checks, the prepared (sorted, rescaled) patterns the likelihoods sum over,
 //! adaptive quadrature, and the fit in log-parameters with its covariance.
 
-use crate::fit::{Covariance, FitError, Limit, Pair, MAX_TIME_SPAN, check_total_weight};
+use crate::fit::{check_total_weight, Covariance, FitError, Limit, Pair, MAX_TIME_SPAN};
 use crate::models::error::PredictError;
 use crate::summary::Patterns;
 use statrs::function::gamma::ln_gamma;

@@ -29,7 +29,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::fit::{BoundaryEstimate, Covariance, FitError, FitReport, Limit, Pair, check_total_weight};
+use crate::fit::{
+    check_total_weight, BoundaryEstimate, Covariance, FitError, FitReport, Limit, Pair,
+};
 use crate::models::error::PredictError;
 
 /// Why cohort data are invalid.

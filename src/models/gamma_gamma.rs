@@ -56,8 +56,8 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use crate::error::InvalidParameter;
 use crate::fit::{
-    BoundaryEstimate, Covariance, Fit, FitError, FitOptions, FitReport, Limit, Pair,
-    check_total_weight,
+    check_total_weight, BoundaryEstimate, Covariance, Fit, FitError, FitOptions, FitReport, Limit,
+    Pair,
 };
 use crate::models::error::PredictError;
 use crate::models::spend_data::checked_row;
@@ -162,8 +162,8 @@ impl Fit<SpendData> for GammaGammaParams {
             natural: &natural,
             caps: None,
         };
-        let max = optimize::maximize_detailed(&objective, &starts, &self.options).map_err(
-            |failure| {
+        let max =
+            optimize::maximize_detailed(&objective, &starts, &self.options).map_err(|failure| {
                 let mut error =
                     optimize::failure_to_fit_error(MODEL, failure, &self.options, &reading);
                 if let FitError::Boundary { boundary, .. } = &mut error {
@@ -172,8 +172,7 @@ impl Fit<SpendData> for GammaGammaParams {
                     }
                 }
                 error
-            },
-        )?;
+            })?;
         let &[ln_p, ln_q, ln_gamma_rate] = max.theta.as_slice() else {
             return Err(numerical(format!(
                 "the estimate has {} parameters, not 3",

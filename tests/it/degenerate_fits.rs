@@ -76,7 +76,10 @@ fn check(label: &str, outcome: &Outcome) {
             if let Some(boundary) = error.boundary() {
                 assert!(!boundary.limits.is_empty(), "{label}: {text}");
                 for (name, value) in &boundary.estimate {
-                    assert!(value.is_finite() && *value > 0.0, "{label}: {name} = {value}");
+                    assert!(
+                        value.is_finite() && *value > 0.0,
+                        "{label}: {name} = {value}"
+                    );
                 }
             }
         }
@@ -87,7 +90,10 @@ fn transaction<M: TransactionModel>(result: Result<M, FitError>) -> Outcome {
     match result {
         Ok(model) => Outcome::Fitted(
             model.named_parameters(),
-            model.fit_report().cloned().expect("a fitted model has a report"),
+            model
+                .fit_report()
+                .cloned()
+                .expect("a fitted model has a report"),
         ),
         Err(error) => Outcome::Failed(error),
     }
@@ -147,11 +153,17 @@ fn ordinary() -> Vec<(u32, f64, f64, f64)> {
 
 #[test]
 fn one_two_or_identical_customers_cannot_identify_a_transaction_model() {
-    assert_not_identified(&btyd_fits("one customer", vec![(3, 5.0, 10.0, 1.0)]), "distinct");
+    assert_not_identified(
+        &btyd_fits("one customer", vec![(3, 5.0, 10.0, 1.0)]),
+        "distinct",
+    );
     let two = vec![(3, 5.0, 10.0, 1.0), (0, 0.0, 10.0, 1.0)];
     assert_not_identified(&btyd_fits("two customers", two), "distinct");
     let identical = vec![(2, 5.0, 10.0, 1000.0)];
-    assert_not_identified(&btyd_fits("1,000 identical customers", identical), "distinct");
+    assert_not_identified(
+        &btyd_fits("1,000 identical customers", identical),
+        "distinct",
+    );
     let all_new = vec![(0, 0.0, 0.0, 5.0), (2, 0.0, 0.0, 3.0), (1, 0.0, 0.0, 2.0)];
     assert_not_identified(&btyd_fits("every T = 0", all_new), "no time observed");
 }
@@ -162,7 +174,10 @@ fn heavy_buyers_alone_cannot_identify_a_transaction_model() {
         let alone = vec![(x, 30.0, 40.0, 1.0)];
         assert_not_identified(&btyd_fits(&format!("x = {x} alone"), alone), "distinct");
         let two = vec![(x, 30.0, 40.0, 1.0), (1, 3.0, 40.0, 1.0)];
-        assert_not_identified(&btyd_fits(&format!("x = {x} and one other"), two), "distinct");
+        assert_not_identified(
+            &btyd_fits(&format!("x = {x} and one other"), two),
+            "distinct",
+        );
     }
 }
 
@@ -201,7 +216,10 @@ fn an_extreme_heavy_buyer_among_ordinary_customers_fits_or_fails_typed() {
     }
     // the ordinary customers alone fit
     for (name, outcome) in btyd_fits("400 ordinary", ordinary()) {
-        assert!(matches!(outcome, Outcome::Fitted(..)), "{name}: {outcome:?}");
+        assert!(
+            matches!(outcome, Outcome::Fitted(..)),
+            "{name}: {outcome:?}"
+        );
     }
 }
 
@@ -212,7 +230,10 @@ fn spend(label: &str, rows: Vec<(u32, f64, f64)>) -> Result<Vec<(String, f64)>, 
     let outcome = match &result {
         Ok(model) => Outcome::Fitted(
             model.named_parameters(),
-            model.report().cloned().expect("a fitted model has a report"),
+            model
+                .report()
+                .cloned()
+                .expect("a fitted model has a report"),
         ),
         Err(error) => Outcome::Failed(error.clone()),
     };
@@ -237,7 +258,10 @@ fn equal_spends_are_the_no_heterogeneity_boundary_with_the_population_mean() {
         );
         let boundary = error.boundary().expect("a boundary");
         assert_eq!(boundary.population_mean_spend, Some(mean));
-        assert!(error.to_string().contains("no spend heterogeneity"), "{error}");
+        assert!(
+            error.to_string().contains("no spend heterogeneity"),
+            "{error}"
+        );
     }
     let two = spend("two rows", vec![(2, 10.0, 1.0), (1, 5.0, 1.0)]).unwrap_err();
     assert!(matches!(two, FitError::NotIdentified { .. }), "{two}");
@@ -263,7 +287,10 @@ fn discrete(label: &str, rows: Vec<(u32, u32, u32, f64)>) -> Result<(), FitError
     let outcome = match &result {
         Ok(model) => Outcome::Fitted(
             model.named_parameters(),
-            model.report().cloned().expect("a fitted model has a report"),
+            model
+                .report()
+                .cloned()
+                .expect("a fitted model has a report"),
         ),
         Err(error) => Outcome::Failed(error.clone()),
     };
@@ -274,21 +301,43 @@ fn discrete(label: &str, rows: Vec<(u32, u32, u32, f64)>) -> Result<(), FitError
 #[test]
 fn bg_bb_knows_when_its_data_cannot_identify_it() {
     let nobody = discrete("nobody transacts", vec![(0, 0, 6, 100.0), (0, 0, 3, 10.0)]);
-    assert!(matches!(nobody, Err(FitError::NotIdentified { .. })), "{nobody:?}");
+    assert!(
+        matches!(nobody, Err(FitError::NotIdentified { .. })),
+        "{nobody:?}"
+    );
     let unobserved = discrete("n = 0", vec![(0, 0, 0, 100.0)]);
-    assert!(matches!(unobserved, Err(FitError::NotIdentified { .. })), "{unobserved:?}");
+    assert!(
+        matches!(unobserved, Err(FitError::NotIdentified { .. })),
+        "{unobserved:?}"
+    );
     let one = discrete("one pattern", vec![(6, 6, 6, 10.0)]);
-    assert!(matches!(one, Err(FitError::NotIdentified { .. })), "{one:?}");
+    assert!(
+        matches!(one, Err(FitError::NotIdentified { .. })),
+        "{one:?}"
+    );
     let long = discrete(
         "n = 4294967295",
-        vec![(2, 3, u32::MAX, 1.0), (0, 0, 6, 1.0), (1, 1, 6, 1.0), (3, 5, 6, 1.0)],
+        vec![
+            (2, 3, u32::MAX, 1.0),
+            (0, 0, 6, 1.0),
+            (1, 1, 6, 1.0),
+            (3, 5, 6, 1.0),
+        ],
     );
     assert!(matches!(long, Err(FitError::OutOfRange { .. })), "{long:?}");
     let heavy = discrete(
         "weights 1e308",
-        vec![(2, 3, 6, 1e308), (0, 0, 6, 1e308), (1, 1, 6, 1.0), (3, 5, 6, 1.0)],
+        vec![
+            (2, 3, 6, 1e308),
+            (0, 0, 6, 1e308),
+            (1, 1, 6, 1.0),
+            (3, 5, 6, 1.0),
+        ],
     );
-    assert!(matches!(heavy, Err(FitError::OutOfRange { .. })), "{heavy:?}");
+    assert!(
+        matches!(heavy, Err(FitError::OutOfRange { .. })),
+        "{heavy:?}"
+    );
 }
 
 fn retention(label: &str, alive: Vec<f64>) -> Vec<Result<(), FitError>> {
@@ -297,15 +346,18 @@ fn retention(label: &str, alive: Vec<f64>) -> Vec<Result<(), FitError>> {
     for model in ["sbg", "bdw"] {
         let name = format!("{model} on {label}");
         let data = cohorts.clone();
-        let result = timed(&name, move || -> Result<(Vec<(String, f64)>, FitReport), FitError> {
-            if model == "sbg" {
-                let m = SbgParams::new().fit(&data)?;
-                Ok((m.named_parameters(), m.report().cloned().expect("report")))
-            } else {
-                let m = BdwParams::new().fit(&data)?;
-                Ok((m.named_parameters(), m.report().cloned().expect("report")))
-            }
-        });
+        let result = timed(
+            &name,
+            move || -> Result<(Vec<(String, f64)>, FitReport), FitError> {
+                if model == "sbg" {
+                    let m = SbgParams::new().fit(&data)?;
+                    Ok((m.named_parameters(), m.report().cloned().expect("report")))
+                } else {
+                    let m = BdwParams::new().fit(&data)?;
+                    Ok((m.named_parameters(), m.report().cloned().expect("report")))
+                }
+            },
+        );
         let outcome = match &result {
             Ok((parameters, report)) => Outcome::Fitted(parameters.clone(), report.clone()),
             Err(error) => Outcome::Failed(error.clone()),
@@ -320,17 +372,27 @@ fn retention(label: &str, alive: Vec<f64>) -> Vec<Result<(), FitError>> {
 fn cohorts_where_all_or_none_churn_are_boundaries() {
     for result in retention("everyone churning at once", vec![100.0, 0.0, 0.0, 0.0]) {
         let error = result.expect_err("a boundary");
-        assert_eq!(error.boundary_limit(), Some(Limit::EveryoneDropsOut), "{error}");
+        assert_eq!(
+            error.boundary_limit(),
+            Some(Limit::EveryoneDropsOut),
+            "{error}"
+        );
     }
     for result in retention("nobody churning", vec![100.0, 100.0, 100.0, 100.0]) {
         let error = result.expect_err("a boundary");
         assert_eq!(error.boundary_limit(), Some(Limit::NoDropout), "{error}");
     }
     for result in retention("one period", vec![100.0, 60.0]) {
-        assert!(matches!(result, Err(FitError::NotIdentified { .. })), "{result:?}");
+        assert!(
+            matches!(result, Err(FitError::NotIdentified { .. })),
+            "{result:?}"
+        );
     }
     for result in retention("1e308 acquired", vec![1e308, 5e307, 1e307, 1e306]) {
-        assert!(matches!(result, Err(FitError::OutOfRange { .. })), "{result:?}");
+        assert!(
+            matches!(result, Err(FitError::OutOfRange { .. })),
+            "{result:?}"
+        );
     }
     for result in retention("a fine cohort", vec![1000.0, 631.0, 468.0, 382.0, 326.0]) {
         assert!(result.is_ok(), "{result:?}");
@@ -342,7 +404,56 @@ fn projections_are_limited_in_length() {
     let cohort = Cohort::new("c", vec![1000.0, 631.0, 468.0, 382.0, 326.0]).expect("a cohort");
     let model = SbgParams::new().fit(&[cohort]).expect("a fit");
     assert!(model.projected_survivors(1000.0, u32::MAX).is_err());
-    assert_eq!(model.projected_survivors(1000.0, 12).map(|p| p.len()), Ok(13));
+    assert_eq!(
+        model.projected_survivors(1000.0, 12).map(|p| p.len()),
+        Ok(13)
+    );
+}
+
+mod random_bases {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Small random bases, often degenerate (few distinct histories, equal values, zero
+        /// ages): no panic; a fit is converged with finite positive parameters.
+        #[test]
+        fn small_random_bases_fit_or_fail_typed(
+            rows in proptest::collection::vec((0u32..4, 0u32..3, 0u32..3, 1u32..4), 1..7),
+        ) {
+            let patterns: Vec<(u32, f64, f64, f64)> = rows
+                .iter()
+                .map(|&(x, t, extra, w)| {
+                    let age = f64::from(t + extra);
+                    let recency = if x == 0 { 0.0 } else { f64::from(t) };
+                    (x, recency, age, f64::from(w))
+                })
+                .collect();
+            btyd_fits("a random base", patterns);
+            let spends: Vec<(u32, f64, f64)> = rows
+                .iter()
+                .map(|&(x, t, _, w)| (x + 1, f64::from(t + 1) * 5.0, f64::from(w)))
+                .collect();
+            let _ = spend("a random base", spends);
+            let discrete_rows: Vec<(u32, u32, u32, f64)> = rows
+                .iter()
+                .map(|&(x, t, extra, w)| {
+                    let x = x.min(t);
+                    let recency = if x == 0 { 0 } else { t.max(1) };
+                    (x, recency, recency + extra, f64::from(w))
+                })
+                .collect();
+            let _ = discrete("a random base", discrete_rows);
+            let mut alive = vec![100.0];
+            for &(_, t, extra, _) in &rows {
+                let last = alive.last().copied().unwrap_or(0.0);
+                alive.push(last * f64::from(t + extra) / 5.0);
+            }
+            let _ = retention("a random cohort", alive);
+        }
+    }
 }
 
 mod random_bases {
