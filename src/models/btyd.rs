@@ -56,7 +56,7 @@ pub(crate) fn check_identifiable(
     if let Some((row, p)) = patterns
         .iter()
         .enumerate()
-        .find(|(_, p)| !(p.age() <= MAX_TIME_SPAN))
+        .find(|(_, p)| p.age() > MAX_TIME_SPAN)
     {
         return Err(FitError::OutOfRange {
             model,

@@ -217,7 +217,7 @@ fn check_identifiable(data: &SpendData) -> Result<f64, FitError> {
         .rows
         .iter()
         .enumerate()
-        .find(|(_, r)| !(r.mean_spend <= MAX_MEAN_SPEND))
+        .find(|(_, r)| r.mean_spend > MAX_MEAN_SPEND)
     {
         return Err(FitError::OutOfRange {
             model: MODEL,
