@@ -642,11 +642,11 @@ impl Fit<DiscretePatterns> for BgBbParams {
     /// # Errors
     /// [`FitError::InvalidParameter`] for invalid options, [`FitError::NoData`] for empty data,
     /// [`FitError::OutOfRange`] for more than [`MAX_FIT_PERIODS`] opportunities or a total weight
-    /// above [`MAX_TOTAL_WEIGHT`], [`FitError::NotIdentified`] when no opportunity was observed,
-    /// nobody transacted or fewer than 4 distinct patterns, [`FitError::Boundary`] when the
-    /// estimate heads for a limit (with its meaning), [`FitError::Optimizer`] when the fit does
-    /// not converge (with the optimizer's report), and [`FitError::Numerical`] when the estimate
-    /// is not a valid parameter set.
+    /// above [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT), [`FitError::NotIdentified`] when
+    /// no opportunity was observed, nobody transacted or fewer than 4 distinct patterns,
+    /// [`FitError::Boundary`] when the estimate heads for a limit (with its meaning),
+    /// [`FitError::Optimizer`] when the fit does not converge (with the optimizer's report), and
+    /// [`FitError::Numerical`] when the estimate is not a valid parameter set.
     fn fit(&self, data: &DiscretePatterns) -> Result<BgBb, FitError> {
         self.check()?;
         check_identifiable(data)?;
@@ -688,8 +688,9 @@ impl Fit<DiscretePatterns> for BgBbParams {
 pub const MAX_FIT_PERIODS: u32 = 100_000;
 
 /// What the BG/BB fit checks before optimising: some patterns, a total weight within
-/// [`MAX_TOTAL_WEIGHT`], n within [`MAX_FIT_PERIODS`], some opportunity observed, some
-/// transaction, and at least as many distinct patterns as the model's 4 parameters.
+/// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT), n within [`MAX_FIT_PERIODS`], some
+/// opportunity observed, some transaction, and at least as many distinct patterns as the model's
+/// 4 parameters.
 fn check_identifiable(data: &DiscretePatterns) -> Result<(), FitError> {
     if data.is_empty() {
         return Err(FitError::NoData {

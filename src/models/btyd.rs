@@ -37,8 +37,9 @@ pub(crate) fn btyd_pairs(dropout_is_rate: bool) -> [Pair; 2] {
 }
 
 /// What the continuous-time fits check before optimising, so that data which cannot identify
-/// the model fail at once, in words: some patterns, a total weight within [`MAX_TOTAL_WEIGHT`],
-/// ages within [`MAX_TIME_SPAN`], some time observed, some repeat purchase, and at least as many
+/// the model fail at once, in words: some patterns, a total weight within
+/// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT), ages within [`MAX_TIME_SPAN`], some time
+/// observed, some repeat purchase, and at least as many
 /// distinct histories (x, t_x, T) as the model has parameters (identical customers carry the
 /// information of one).
 pub(crate) fn check_identifiable(
@@ -205,7 +206,7 @@ impl Prepared {
 
     /// Every k-th row, k = ⌊rows / target⌋, on the same time scale: in the (x, t_x) order every
     /// frequency band keeps its share, so this is a stratified subsample for the warm start of
-    /// [`crate::optimize::maximize_refined`]. `None` below 4 × `target` rows, where a subsample saves
+    /// [`crate::optimize::maximize_refined_detailed`]. `None` below 4 × `target` rows, where a subsample saves
     /// too little.
     pub fn thinned(&self, target: usize) -> Option<Prepared> {
         let n = self.recency.len();
@@ -432,7 +433,7 @@ pub(crate) struct FitOutcome<const D: usize> {
 
 /// Maximizes `objective` (log-parameters on the rescaled time axis) from `starts` (through
 /// `coarse`, the same likelihood on a subsample, when given:
-/// [`crate::optimize::maximize_refined`]), then converts the scale parameters (indices in
+/// [`crate::optimize::maximize_refined_detailed`]), then converts the scale parameters (indices in
 /// `time_scaled`) back to the data's unit and computes the covariance of the parameters `names`.
 /// `ll_offset` converts the log-likelihood from the rescaled axis to the data's unit.
 ///

@@ -176,9 +176,10 @@ pub(crate) fn churn_pair() -> Pair {
     }
 }
 
-/// What a retention fit checks before optimising: some cohort, at most [`MAX_TOTAL_WEIGHT`]
-/// customers acquired, at least `parameters` observed periods (each period gives one retention
-/// share), and churn that is neither total at the first renewal nor absent.
+/// What a retention fit checks before optimising: some cohort, at most
+/// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT) customers acquired, at least `parameters`
+/// observed periods (each period gives one retention share), and churn that is neither total at
+/// the first renewal nor absent.
 pub(crate) fn check_cohorts(
     model: &'static str,
     cohorts: &[Cohort],

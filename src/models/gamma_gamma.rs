@@ -206,8 +206,8 @@ impl Fit<SpendData> for GammaGammaParams {
 /// for the likelihood's ln(γ + x m̄).
 pub const MAX_MEAN_SPEND: f64 = 1e15;
 
-/// What the fit checks before optimising: a total weight within [`MAX_TOTAL_WEIGHT`], mean
-/// spends within [`MAX_MEAN_SPEND`], spends that differ (else [`FitError::Boundary`] with
+/// What the fit checks before optimising: a total weight within
+/// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT), mean spends within [`MAX_MEAN_SPEND`], spends that differ (else [`FitError::Boundary`] with
 /// [`Limit::NoSpendHeterogeneity`] and the common spend as the population mean), and at least 3
 /// distinct rows for the 3 parameters. Returns the population mean spend per transaction,
 /// Σ w x m̄ / Σ w x (the limiting model's estimate when every customer spends alike).
