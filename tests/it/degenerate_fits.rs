@@ -205,7 +205,11 @@ fn an_extreme_heavy_buyer_among_ordinary_customers_fits_or_fails_typed() {
         let mut rows = ordinary();
         rows.push((x, 38.0, 38.86, 1.0));
         for (name, outcome) in btyd_fits(&format!("x = {x} among 400"), rows) {
-            // Fitted (checked above) or a typed error that is not a bare failure to converge.
+            // Fitted (checked above) or a typed error; printed for the record.
+            match &outcome {
+                Outcome::Fitted(parameters, _) => eprintln!("{name}: fitted {parameters:?}"),
+                Outcome::Failed(error) => eprintln!("{name}: {error}"),
+            }
             if let Outcome::Failed(error) = &outcome {
                 assert!(
                     !matches!(error, FitError::InvalidParameter(_)),
