@@ -102,6 +102,34 @@ pub enum FitError {
         /// Diagnostics.
         detail: String,
     },
+    /// The data cannot identify the model, found before optimising (for example a single distinct
+    /// history, no time observed, every spend equal): the reason says what is missing, in words.
+    #[error("cannot fit {model}: the data cannot identify it: {reason}")]
+    NotIdentified {
+        /// The model.
+        model: &'static str,
+        /// What the data lack.
+        reason: String,
+    },
+    /// An input number lies beyond what the model can evaluate in f64 or beyond a documented size
+    /// limit (such as [`MAX_TOTAL_WEIGHT`] or [`MAX_TIME_SPAN`]).
+    #[error("cannot fit {model}: {reason}")]
+    OutOfRange {
+        /// The model.
+        model: &'static str,
+        /// Which number, its value and the limit.
+        reason: String,
+    },
+    /// The likelihood has no maximum inside the parameter space: it keeps rising towards a
+    /// boundary (for example a → 0 in BG/NBD: nobody drops out). The boundary estimate says which
+    /// limit and what it means; the caller can fall back to the limiting model.
+    #[error("{model}: the maximum lies on the boundary of the parameter space: {boundary}")]
+    Boundary {
+        /// The model.
+        model: &'static str,
+        /// The limit, the last estimate and the report.
+        boundary: Box<BoundaryEstimate>,
+    },
 }
 
 impl FitError {
@@ -111,6 +139,259 @@ impl FitError {
             model,
             detail: format!("the estimate is not a valid parameter set: {error}"),
         }
+    }
+
+    /// The boundary estimate of a [`FitError::Boundary`], `None` for any other error.
+    pub fn boundary(&self) -> Option<&BoundaryEstimate> {
+        match self {
+            FitError::Boundary { boundary, .. } => Some(boundary),
+            _ => None,
+        }
+    }
+
+    /// The (first) limit of a [`FitError::Boundary`], `None` for any other error: the one thing a
+    /// caller matches to fall back to the limiting model, e.g.
+    /// `Some(Limit::NoSpendHeterogeneity)` → value spend at the population mean.
+    pub fn boundary_limit(&self) -> Option<Limit> {
+        self.boundary().and_then(|b| b.limits.first().copied())
+    }
+}
+
+/// Largest total weight (number of customers, or of acquired customers in cohorts) a fit
+/// accepts: 2⁵³, the largest count an f64 holds exactly. Beyond it customers cannot be counted,
+/// and weighted log-likelihood sums overflow long before 1e308.
+pub const MAX_TOTAL_WEIGHT: f64 = 9_007_199_254_740_992.0;
+
+/// [`FitError::OutOfRange`] unless `total` (a sum of weights) is within [`MAX_TOTAL_WEIGHT`].
+pub(crate) fn check_total_weight(model: &'static str, total: f64) -> Result<(), FitError> {
+    if total <= MAX_TOTAL_WEIGHT {
+        return Ok(());
+    }
+    let total = if total.is_finite() {
+        format!("{total:.3e}")
+    } else {
+        "beyond the largest f64".to_string()
+    };
+    Err(FitError::OutOfRange {
+        model,
+        reason: format!(
+            "the total weight (number of customers) is {total}, above the limit {MAX_TOTAL_WEIGHT:.3e}"
+        ),
+    })
+}
+
+/// Largest recency or age (in the data's own time unit) the continuous-time fits accept: 1e12,
+/// beyond any observation in any unit down to milliseconds (1e12 ms ≈ 32 years), while the rate
+/// parameters fitted on such a time axis stay comfortably inside f64.
+pub const MAX_TIME_SPAN: f64 = 1e12;
+
+/// A limit of the parameter space where a likelihood can keep rising without a maximum, and
+/// which simpler model it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Nobody drops out (BG/NBD a → 0 or b → ∞; Pareto/NBD s/β → 0; BG/BB and sBG: churn
+    /// probability → 0): the limiting model is the NBD purchase model without dropout, or a
+    /// lifetime that never ends.
+    NoDropout,
+    /// Everybody drops out at the first opportunity (sBG/BdW: churn probability → 1).
+    EveryoneDropsOut,
+    /// Every customer buys at the same rate (r, α → ∞ with r/α fixed; BG/BB α, β → ∞): no
+    /// purchase heterogeneity, a Poisson (or Bernoulli) purchase process.
+    NoPurchaseHeterogeneity,
+    /// Every customer has the same dropout rate or probability (both shapes → ∞ with their
+    /// ratio fixed): a homogeneous (geometric or exponential) lifetime.
+    NoDropoutHeterogeneity,
+    /// Every customer has the same expected spend per transaction (Gamma-Gamma q, γ → ∞ with
+    /// pγ/(q − 1) fixed): value spend at the population mean.
+    NoSpendHeterogeneity,
+    /// Another parameter drifts to 0 or ∞ without a named meaning.
+    Parameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// `true` when it grows without bound, `false` when it shrinks to 0.
+        to_infinity: bool,
+    },
+}
+
+impl Limit {
+    /// What the limit means, in words.
+    pub fn meaning(&self) -> String {
+        match self {
+            Limit::NoDropout => "nobody drops out: the data show no sign of customers leaving".into(),
+            Limit::EveryoneDropsOut => {
+                "everybody drops out at the first opportunity".into()
+            }
+            Limit::NoPurchaseHeterogeneity => {
+                "every customer buys at the same rate: no purchase heterogeneity".into()
+            }
+            Limit::NoDropoutHeterogeneity => {
+                "every customer has the same dropout rate: no dropout heterogeneity".into()
+            }
+            Limit::NoSpendHeterogeneity => {
+                "every customer has the same expected spend: no spend heterogeneity (value spend at the population mean)".into()
+            }
+            Limit::Parameter { name, to_infinity } => format!(
+                "the parameter {name} drifts to {}",
+                if *to_infinity { "infinity" } else { "zero" }
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.meaning())
+    }
+}
+
+/// A pair of a model's parameters that together form one mixing distribution, for reading a
+/// boundary estimate (see [`boundary_limits`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pair {
+    /// gamma(shape, rate) of a rate: both → ∞ with their ratio fixed is `heterogeneity`; the mean
+    /// shape/rate → 0 is `mean_to_zero` when given.
+    Gamma {
+        shape: usize,
+        rate: usize,
+        heterogeneity: Limit,
+        mean_to_zero: Option<Limit>,
+    },
+    /// beta(a, b) of a probability: both → ∞ is `heterogeneity`; the mean a/(a + b) → 0 or → 1 is
+    /// `mean_to_zero` or `mean_to_one` when given.
+    Beta {
+        a: usize,
+        b: usize,
+        heterogeneity: Limit,
+        mean_to_zero: Option<Limit>,
+        mean_to_one: Option<Limit>,
+    },
+}
+
+/// The limits a failed fit's best point θ (log-parameters) heads for, read pairwise by `pairs`:
+/// a parameter drifts up when θᵢ exceeds half the θ bound or comes within 1 of its cap in `caps`
+/// (+∞ where absent), down when θᵢ is below minus half the bound. A pair is read through its mean
+/// (shape/rate, or the log-odds a/b): a parameter drifting up while the mean stays moderate is
+/// the pair's `heterogeneity` limit; a mean heading for 0 (or 1) is `mean_to_zero` (or
+/// `mean_to_one`). Anything else drifting is [`Limit::Parameter`]. Empty when nothing drifts
+/// (the failure is not a boundary).
+pub(crate) fn boundary_limits(
+    theta: &[f64],
+    theta_bound: f64,
+    caps: &[f64],
+    names: &[&'static str],
+    pairs: &[Pair],
+) -> Vec<Limit> {
+    let half = theta_bound / 2.0;
+    let t = |i: usize| theta.get(i).copied().unwrap_or(0.0);
+    let drift = |i: usize| -> i8 {
+        let cap = caps.get(i).copied().unwrap_or(f64::INFINITY);
+        if t(i) > half || t(i) > cap - 1.0 {
+            1
+        } else if t(i) < -half {
+            -1
+        } else {
+            0
+        }
+    };
+    let parameter = |i: usize| Limit::Parameter {
+        name: names.get(i).copied().unwrap_or("?"),
+        to_infinity: drift(i) > 0,
+    };
+    let mut limits: Vec<Limit> = Vec::new();
+    let mut explained = vec![false; theta.len()];
+    let mut push = |limit: Limit, members: &[usize], explained: &mut Vec<bool>| {
+        if !limits.contains(&limit) {
+            limits.push(limit);
+        }
+        for k in members {
+            if let Some(e) = explained.get_mut(*k) {
+                *e = true;
+            }
+        }
+    };
+    for pair in pairs {
+        let (i, j, heterogeneity, low, high) = match *pair {
+            Pair::Gamma {
+                shape,
+                rate,
+                heterogeneity,
+                mean_to_zero,
+            } => (shape, rate, heterogeneity, mean_to_zero, None),
+            Pair::Beta {
+                a,
+                b,
+                heterogeneity,
+                mean_to_zero,
+                mean_to_one,
+            } => (a, b, heterogeneity, mean_to_zero, mean_to_one),
+        };
+        if drift(i) == 0 && drift(j) == 0 {
+            continue;
+        }
+        // ln of the mean shape/rate, or the log-odds ln(a/b)
+        let mean = t(i) - t(j);
+        let named = if mean < -half {
+            low
+        } else if mean > half {
+            high
+        } else if drift(i) > 0 || (matches!(pair, Pair::Beta { .. }) && drift(j) > 0) {
+            Some(heterogeneity)
+        } else {
+            None
+        };
+        match named {
+            Some(limit) => push(limit, &[i, j], &mut explained),
+            None => {
+                for k in [i, j] {
+                    if drift(k) != 0 {
+                        push(parameter(k), &[k], &mut explained);
+                    }
+                }
+            }
+        }
+    }
+    for k in 0..theta.len() {
+        if !explained[k] && drift(k) != 0 {
+            push(parameter(k), &[k], &mut explained);
+        }
+    }
+    limits
+}
+
+/// Where a fit ended when its likelihood rises towards a boundary of the parameter space: the
+/// limits reached, the last (finite) estimate and, when the optimizer ran, its report.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BoundaryEstimate {
+    /// The limits reached, the most telling first (never empty).
+    pub limits: Vec<Limit>,
+    /// The last estimate, by parameter name (natural scale, finite; on the data's time unit).
+    pub estimate: Vec<(String, f64)>,
+    /// Gamma-Gamma only: the weighted mean of the customers' mean spends, the limiting model's
+    /// expected spend per transaction for every customer.
+    pub population_mean_spend: Option<f64>,
+    /// The optimizer's report at the last estimate (`None` when the boundary was found from the
+    /// data before optimising).
+    pub report: Option<FitReport>,
+}
+
+impl std::fmt::Display for BoundaryEstimate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let limits: Vec<String> = self.limits.iter().map(Limit::meaning).collect();
+        write!(f, "{}", limits.join("; "))?;
+        if !self.estimate.is_empty() {
+            let values: Vec<String> = self
+                .estimate
+                .iter()
+                .map(|(name, v)| format!("{name} = {v:.3e}"))
+                .collect();
+            write!(f, " (last estimate {})", values.join(", "))?;
+        }
+        if let Some(m) = self.population_mean_spend {
+            write!(f, "; population mean spend {m:.6e}")?;
+        }
+        Ok(())
     }
 }
 
@@ -446,6 +727,14 @@ impl FitOptions {
     }
 }
 
+/// Likelihood evaluations a fit may spend per iteration of its budget
+/// ([`FitOptions::max_iterations`], counted as at least 100): with the default 1000 iterations,
+/// 20,000 evaluations over all
+/// starts and fallbacks. A fit that converges needs a few hundred; the budget only stops fits
+/// whose data cannot identify the model from wandering for minutes. An evaluation that costs
+/// more than usual (Pareto/NBD near a boundary, where its ₂F₁ series lengthen) counts for more.
+pub const MAX_EVALUATIONS_PER_ITERATION: u64 = 20;
+
 /// Diagnostics of a fit.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -476,8 +765,27 @@ pub struct FitReport {
 #[non_exhaustive]
 pub enum OptimizerError {
     /// No start converged; the report describes the best point found.
-    #[error("the fit did not converge (gradient norm {} > {}, log-likelihood {}, {} iterations, {} starts)", .0.gradient_norm, .0.gradient_tolerance, .0.log_likelihood, .0.iterations, .0.starts_tried)]
+    #[error("the fit did not converge (gradient norm {:.3e} > {:.3e}, log-likelihood {:.6e}, {} iterations, {} starts)", .0.gradient_norm, .0.gradient_tolerance, .0.log_likelihood, .0.iterations, .0.starts_tried)]
     NotConverged(FitReport),
+    /// The gradient vanished but the best point is no maximum: the log-likelihood is flat in some
+    /// direction there (the data do not identify every parameter), or a parameter drifted past
+    /// the θ bound ([`FitOptions::theta_bound`]).
+    #[error("the gradient vanishes (norm {:.3e} <= {:.3e}) but the point is no maximum: {reason} (log-likelihood {:.6e}, {} iterations, {} starts)", .report.gradient_norm, .report.gradient_tolerance, .report.log_likelihood, .report.iterations, .report.starts_tried)]
+    NotAMaximum {
+        /// The report of the best point.
+        report: Box<FitReport>,
+        /// Why it is no maximum.
+        reason: &'static str,
+    },
+    /// The optimizer's work budget ([`MAX_EVALUATIONS_PER_ITERATION`] × the iteration budget
+    /// likelihood evaluations) ran out before any start converged.
+    #[error("the fit gave up after {evaluations} likelihood evaluations without converging (gradient norm {:.3e}, log-likelihood {:.6e})", .report.gradient_norm, .report.log_likelihood)]
+    BudgetExhausted {
+        /// Likelihood evaluations spent.
+        evaluations: u64,
+        /// The report of the best point.
+        report: Box<FitReport>,
+    },
     /// No starting point was given.
     #[error("no starting point given")]
     NoStart,
@@ -499,14 +807,14 @@ pub enum OptimizerError {
     #[error(transparent)]
     InvalidOption(#[from] InvalidParameter),
     /// The objective has no data (its weight is not positive and finite).
-    #[error("the objective's weight (number of customers) {0} is not positive and finite")]
+    #[error("the objective's weight (number of customers) {0:.3e} is not positive and finite")]
     NoData(f64),
     /// The log-likelihood or its gradient is not finite where the Hessian is evaluated.
     #[error("the log-likelihood or its gradient is not finite near the estimate")]
     NotFinite,
     /// The negative Hessian is not positive definite (not a strict maximum, or a flat direction):
     /// no standard errors.
-    #[error("the negative Hessian is not positive definite (pivot {pivot} = {value})")]
+    #[error("the negative Hessian is not positive definite (pivot {pivot} = {value:.3e})")]
     NotPositiveDefinite {
         /// Index of the failing Cholesky pivot.
         pivot: usize,
@@ -541,6 +849,78 @@ mod tests {
         let c = Covariance::from_log_parameters(&["a", "b"], &theta, &log_cov).unwrap();
         assert!((c.standard_errors()[1] - 3.0 * 0.3).abs() < 1e-12);
         assert!((c.get(0, 1).unwrap() - 1.0 * 3.0 * 0.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn boundary_limits_read_each_pair_through_its_mean() {
+        let names = ["r", "alpha", "a", "b"];
+        let pairs = [
+            Pair::Gamma {
+                shape: 0,
+                rate: 1,
+                heterogeneity: Limit::NoPurchaseHeterogeneity,
+                mean_to_zero: None,
+            },
+            Pair::Beta {
+                a: 2,
+                b: 3,
+                heterogeneity: Limit::NoDropoutHeterogeneity,
+                mean_to_zero: Some(Limit::NoDropout),
+                mean_to_one: None,
+            },
+        ];
+        let read = |theta: [f64; 4]| boundary_limits(&theta, 30.0, &[], &names, &pairs);
+        assert!(read([0.0, 1.0, -1.0, 2.0]).is_empty());
+        assert_eq!(read([0.0, 1.0, -25.0, 1.0]), [Limit::NoDropout]);
+        assert_eq!(read([0.0, 1.0, 1.0, 25.0]), [Limit::NoDropout]);
+        assert_eq!(
+            read([31.0, 32.0, 0.0, 1.0]),
+            [Limit::NoPurchaseHeterogeneity]
+        );
+        assert_eq!(
+            read([0.0, 1.0, 28.0, 29.0]),
+            [Limit::NoDropoutHeterogeneity]
+        );
+        assert_eq!(
+            read([-20.0, 1.0, 0.0, 1.0]),
+            [Limit::Parameter {
+                name: "r",
+                to_infinity: false
+            }]
+        );
+        // a cap counts as the boundary within 1 of it
+        let capped = boundary_limits(&[6.5, 5.0, 0.0, 0.0], 30.0, &[6.9], &names, &pairs);
+        assert_eq!(capped, [Limit::NoPurchaseHeterogeneity]);
+    }
+
+    #[test]
+    fn boundary_errors_say_what_the_limit_means() {
+        let error = FitError::Boundary {
+            model: "gamma-gamma",
+            boundary: Box::new(BoundaryEstimate {
+                limits: vec![Limit::NoSpendHeterogeneity],
+                estimate: vec![("q".into(), 1.234_567_89e12)],
+                population_mean_spend: Some(35.5),
+                report: None,
+            }),
+        };
+        assert_eq!(error.boundary_limit(), Some(Limit::NoSpendHeterogeneity));
+        let text = error.to_string();
+        assert!(text.contains("no spend heterogeneity"), "{text}");
+        assert!(text.contains("q = 1.235e12"), "{text}");
+        assert_eq!(
+            FitError::NotIdentified {
+                model: "m",
+                reason: "r".into()
+            }
+            .boundary_limit(),
+            None
+        );
+        assert!(check_total_weight("m", f64::INFINITY)
+            .unwrap_err()
+            .to_string()
+            .contains("beyond the largest f64"));
+        assert!(check_total_weight("m", 1e6).is_ok());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The maximum-likelihood machinery every model fits with (crate-private): an [`Objective`]
 //! (a total log-likelihood with its analytic gradient, in unconstrained parameters), [`maximize`]
-//! (L-BFGS, restarts, a Nelder-Mead fallback and extra starting points), [`maximize_refined`]
+//! (L-BFGS, restarts, a Nelder-Mead fallback and extra starting points), [`maximize_refined_detailed`]
 //! (a subsample fit polished by Newton steps on all the data), and the covariance of the estimate
 //! from the Hessian ([`hessian`], [`covariance`]).
 //!
@@ -18,7 +18,7 @@
 //!   10 million customers alike.
 //! - The reported log-likelihood is the total, unpenalized ll(θ̂).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -27,7 +27,10 @@ use argmin::solver::quasinewton::LBFGS;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::fit::{Covariance, FitError, FitMethod, FitOptions, FitReport, OptimizerError};
+use crate::fit::{
+    Covariance, FitError, FitMethod, FitOptions, FitReport, OptimizerError,
+    MAX_EVALUATIONS_PER_ITERATION,
+};
 
 /// A total log-likelihood to maximize, in unconstrained parameters θ.
 ///
@@ -43,7 +46,23 @@ pub(crate) trait Objective: Sync {
     fn weight(&self) -> f64 {
         1.0
     }
+    /// Upper limits on θ beyond which the model is not evaluated (a model whose likelihood grows
+    /// costly or meaningless there); a search reaching one heads for that boundary. Defaults to
+    /// none.
+    fn theta_caps(&self) -> Option<Vec<f64>> {
+        None
+    }
+    /// What one evaluation at θ costs against the fit's work budget
+    /// ([`MAX_EVALUATIONS_PER_ITERATION`] × the iteration budget), in evaluations of ordinary
+    /// cost: 1 by default. A likelihood whose cost grows with θ (series that lengthen towards a
+    /// boundary) says so, so that the budget bounds time rather than a count.
+    fn evaluation_cost(&self, _theta: &[f64]) -> f64 {
+        1.0
+    }
 }
+
+/// How close to a θ cap ([`Objective::theta_caps`]) a parameter counts as having reached it.
+pub(crate) const CAP_MARGIN: f64 = 0.5;
 
 /// A maximum: the estimate θ̂ (log-parameters for the crate's models) and its report.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +73,7 @@ pub(crate) struct Maximum {
     /// Diagnostics.
     pub report: FitReport,
     /// Hessian of the total, unpenalized log-likelihood at θ (differences of the analytic
-    /// gradient: central, as [`hessian`], or forward after [`maximize_refined`]'s polish);
+    /// gradient: central, as [`hessian`], or forward after [`maximize_refined_detailed`]'s polish);
     /// [`covariance`] turns it into the covariance of θ̂.
     pub hessian: Vec<Vec<f64>>,
 }
@@ -69,19 +88,62 @@ struct Scaled<'a> {
     inverse_weight: f64,
     penalty: f64,
     cache: RefCell<Option<CachedPoint>>,
+    /// Largest |θᵢ| evaluated: beyond it the point counts as infeasible, so a search drifting to
+    /// a boundary of the parameter space stops there instead of wandering to θ = ±700.
+    reach: f64,
+    /// Likelihood evaluations spent, and the most allowed; once spent, every new point counts
+    /// as infeasible and the runs end.
+    evaluations: Cell<u64>,
+    spent: Cell<f64>,
+    budget: f64,
+    /// θ bound of the options, and the objective's caps (+∞ where none).
+    theta_bound: f64,
+    caps: Vec<f64>,
 }
 
+/// How far past [`FitOptions::theta_bound`] the search may look (e¹⁰ ≈ 2·10⁴ times further): far
+/// enough to see that a parameter keeps drifting, near enough that every value stays finite.
+const REACH_BEYOND_BOUND: f64 = 10.0;
+
+/// The work budget is counted as if at least this many iterations were allowed, so that a tiny
+/// iteration budget still leaves the line searches and fallbacks their evaluations.
+const MIN_BUDGET_ITERATIONS: u64 = 100;
+
 impl<'a> Scaled<'a> {
-    fn new(objective: &'a dyn Objective, penalty: f64) -> Self {
+    fn new(objective: &'a dyn Objective, options: &FitOptions) -> Self {
         Scaled {
             objective,
             inverse_weight: 1.0 / objective.weight(),
-            penalty,
+            penalty: options.penalty,
             cache: RefCell::new(None),
+            reach: options.theta_bound + REACH_BEYOND_BOUND,
+            evaluations: Cell::new(0),
+            spent: Cell::new(0.0),
+            budget: options
+                .max_iterations
+                .max(MIN_BUDGET_ITERATIONS)
+                .saturating_mul(MAX_EVALUATIONS_PER_ITERATION) as f64,
+            theta_bound: options.theta_bound,
+            caps: objective
+                .theta_caps()
+                .unwrap_or_else(|| vec![f64::INFINITY; objective.dim()]),
         }
     }
 
-    /// (f, ∇f); f = +inf where the log-likelihood or its gradient is not finite.
+    /// Whether a parameter has drifted past the θ bound (towards 0 or ∞) or reached its cap.
+    fn drifted(&self, theta: &[f64]) -> bool {
+        theta.iter().enumerate().any(|(i, t)| {
+            t.abs() > self.theta_bound || self.caps.get(i).is_some_and(|cap| *t > cap - CAP_MARGIN)
+        })
+    }
+
+    /// Whether the evaluation budget is spent.
+    fn exhausted(&self) -> bool {
+        self.spent.get() >= self.budget
+    }
+
+    /// (f, ∇f); f = +inf where the log-likelihood or its gradient is not finite, beyond the
+    /// reach, or once the budget is spent.
     fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>) {
         if let Some((t, f, g)) = self.cache.borrow().as_ref() {
             if t.as_slice() == theta {
@@ -89,7 +151,20 @@ impl<'a> Scaled<'a> {
             }
         }
         let mut grad = vec![0.0; theta.len()];
-        let ll = if theta.iter().all(|t| t.is_finite()) {
+        let inside = theta.iter().enumerate().all(|(i, t)| {
+            t.is_finite() && t.abs() <= self.reach && self.caps.get(i).is_none_or(|cap| *t <= *cap)
+        });
+        let ll = if inside && !self.exhausted() {
+            self.evaluations.set(self.evaluations.get() + 1);
+            let cost = self.objective.evaluation_cost(theta);
+            self.spent.set(
+                self.spent.get()
+                    + if cost.is_finite() {
+                        cost.max(1.0)
+                    } else {
+                        self.budget
+                    },
+            );
             self.objective.value_and_gradient(theta, &mut grad)
         } else {
             f64::NAN
@@ -246,7 +321,11 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
     let mut step_cap: Option<f64> = None;
     let mut stalls = 0;
     for _ in 0..(LBFGS_RESTARTS + STEP_CAPS) {
-        if gradient_norm <= tolerance || iterations >= options.max_iterations {
+        if gradient_norm <= tolerance
+            || iterations >= options.max_iterations
+            || problem.exhausted()
+            || problem.drifted(&theta)
+        {
             break;
         }
         let (next, used) = lbfgs_run(
@@ -275,7 +354,9 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
             step_cap = Some(step_cap.map_or(first, |c| c * 0.1));
         }
     }
-    if gradient_norm <= tolerance {
+    // A start that drifted past the θ bound heads for a boundary of the parameter space:
+    // Nelder-Mead would only follow it further.
+    if gradient_norm <= tolerance || problem.exhausted() || problem.drifted(&theta) {
         return Attempt {
             theta,
             cost,
@@ -389,10 +470,39 @@ pub(crate) fn maximize(
     starts: &[Vec<f64>],
     options: &FitOptions,
 ) -> Result<Maximum, OptimizerError> {
-    options.check()?;
+    maximize_detailed(objective, starts, options).map_err(|failure| failure.error)
+}
+
+/// Why [`maximize_detailed`] failed, with the best point it reached (when it evaluated one), so
+/// that a model can tell a maximum on the boundary of its parameter space from other failures.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Failure {
+    /// The optimizer's error.
+    pub error: OptimizerError,
+    /// The best θ reached (`None` before any feasible point).
+    pub theta: Option<Vec<f64>>,
+}
+
+impl From<OptimizerError> for Failure {
+    fn from(error: OptimizerError) -> Self {
+        Failure { error, theta: None }
+    }
+}
+
+/// Starts that end past the θ bound, all on the same side, after which no further start is
+/// tried: the likelihood rises towards a boundary from everywhere the search looked.
+const BOUNDARY_STARTS: u32 = 2;
+
+/// [`maximize`], returning the best point reached with the error.
+pub(crate) fn maximize_detailed(
+    objective: &dyn Objective,
+    starts: &[Vec<f64>],
+    options: &FitOptions,
+) -> Result<Maximum, Failure> {
+    options.check().map_err(OptimizerError::from)?;
     let weight = objective.weight();
     if !(weight.is_finite() && weight > 0.0) {
-        return Err(OptimizerError::NoData(weight));
+        return Err(OptimizerError::NoData(weight).into());
     }
     let dim = objective.dim();
     let first = starts.first().ok_or(OptimizerError::NoStart)?;
@@ -401,16 +511,18 @@ pub(crate) fn maximize(
             return Err(OptimizerError::BadStart {
                 index,
                 reason: "its length differs from the objective's dimension",
-            });
+            }
+            .into());
         }
         if start.iter().any(|t| !t.is_finite()) {
             return Err(OptimizerError::BadStart {
                 index,
                 reason: "it has a non-finite entry",
-            });
+            }
+            .into());
         }
     }
-    let problem = Scaled::new(objective, options.penalty);
+    let problem = Scaled::new(objective, options);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(options.seed);
     let random = (0..options.random_starts).map(|_| {
         first
@@ -426,7 +538,11 @@ pub(crate) fn maximize(
     let mut best: Option<(Attempt, Option<Vec<Vec<f64>>>)> = None;
     let mut starts_tried = 0u32;
     let mut iterations = 0u64;
+    let mut boundary_starts = 0u32;
     for start in &candidates {
+        if problem.exhausted() || boundary_starts >= BOUNDARY_STARTS {
+            break;
+        }
         starts_tried += 1;
         if !problem.evaluate(start).0.is_finite() {
             continue;
@@ -435,6 +551,9 @@ pub(crate) fn maximize(
         iterations += a.iterations;
         let converged = converged_hessian(objective, &a.theta, a.gradient_norm, options);
         let done = converged.is_some();
+        if !done && problem.drifted(&a.theta) {
+            boundary_starts += 1;
+        }
         if best.as_ref().is_none_or(|(b, _)| a.cost < b.cost) {
             best = Some((a, converged));
         }
@@ -443,9 +562,27 @@ pub(crate) fn maximize(
         }
     }
     let Some((best, hessian)) = best else {
-        return Err(OptimizerError::Infeasible {
-            starts: starts_tried,
-        });
+        let error = if problem.exhausted() {
+            OptimizerError::BudgetExhausted {
+                evaluations: problem.evaluations.get(),
+                report: Box::new(FitReport {
+                    log_likelihood: f64::NAN,
+                    iterations,
+                    gradient_norm: f64::NAN,
+                    converged: false,
+                    method: FitMethod::Lbfgs,
+                    starts_tried,
+                    customers: weight,
+                    penalty: options.penalty,
+                    gradient_tolerance: options.gradient_tolerance,
+                }),
+            }
+        } else {
+            OptimizerError::Infeasible {
+                starts: starts_tried,
+            }
+        };
+        return Err(error.into());
     };
     let mut report = FitReport {
         // f = −ll/N + penalty at the best point, so ll needs no further pass over the data.
@@ -468,7 +605,27 @@ pub(crate) fn maximize(
         _ => {
             report.converged = false;
             report.log_likelihood = problem.log_likelihood(&best.theta);
-            Err(OptimizerError::NotConverged(report))
+            let error = if best.gradient_norm <= options.gradient_tolerance {
+                OptimizerError::NotAMaximum {
+                    report: Box::new(report),
+                    reason: if problem.drifted(&best.theta) {
+                        "a parameter drifted past the theta bound or reached its cap, towards 0 or infinity"
+                    } else {
+                        "the log-likelihood is flat or curves the wrong way in some direction, so the data do not identify every parameter"
+                    },
+                }
+            } else if problem.exhausted() {
+                OptimizerError::BudgetExhausted {
+                    evaluations: problem.evaluations.get(),
+                    report: Box::new(report),
+                }
+            } else {
+                OptimizerError::NotConverged(report)
+            };
+            Err(Failure {
+                error,
+                theta: Some(best.theta),
+            })
         }
     }
 }
@@ -477,6 +634,17 @@ pub(crate) fn maximize(
 const NEWTON_MAX_ITERATIONS: u64 = 25;
 /// Step halvings of one Newton iteration before the polish gives up.
 const NEWTON_HALVINGS: u32 = 12;
+
+/// [`maximize_refined_detailed`] without the best point of a failure.
+#[cfg(test)]
+pub(crate) fn maximize_refined(
+    objective: &dyn Objective,
+    coarse: &dyn Objective,
+    starts: &[Vec<f64>],
+    options: &FitOptions,
+) -> Result<Maximum, OptimizerError> {
+    maximize_refined_detailed(objective, coarse, starts, options).map_err(|failure| failure.error)
+}
 
 /// [`maximize`] for big data: maximizes `coarse` (the same log-likelihood on a subsample of the
 /// customers, on the same parameter scale) from `starts`, then polishes that estimate on
@@ -487,21 +655,24 @@ const NEWTON_HALVINGS: u32 = 12;
 /// The convergence test is [`maximize`]'s, on the full objective. When the subsample fit fails or
 /// the polish does not converge within 25 steps, the full objective is maximized as by
 /// [`maximize`], from the subsample estimate and then `starts`; nothing is lost but time.
-pub(crate) fn maximize_refined(
+///
+/// A failure carries the best point reached, as [`maximize_detailed`]'s.
+pub(crate) fn maximize_refined_detailed(
     objective: &dyn Objective,
     coarse: &dyn Objective,
     starts: &[Vec<f64>],
     options: &FitOptions,
-) -> Result<Maximum, OptimizerError> {
-    options.check()?;
+) -> Result<Maximum, Failure> {
+    options.check().map_err(OptimizerError::from)?;
     if coarse.dim() != objective.dim() {
         return Err(OptimizerError::BadStart {
             index: 0,
             reason: "the coarse objective's dimension differs from the objective's",
-        });
+        }
+        .into());
     }
     let Ok(rough) = maximize(coarse, starts, options) else {
-        return maximize(objective, starts, options);
+        return maximize_detailed(objective, starts, options);
     };
     if let Some(polished) = newton_polish(objective, coarse.weight(), &rough, options) {
         return Ok(polished);
@@ -509,7 +680,7 @@ pub(crate) fn maximize_refined(
     let warm: Vec<Vec<f64>> = std::iter::once(rough.theta.clone())
         .chain(starts.iter().cloned())
         .collect();
-    let mut max = maximize(objective, &warm, options)?;
+    let mut max = maximize_detailed(objective, &warm, options)?;
     max.report.iterations += rough.report.iterations;
     Ok(max)
 }
@@ -530,7 +701,7 @@ fn newton_polish(
     let dim = objective.dim();
     let mut theta = rough.theta.clone();
     let inverse = inverse_f_hessian(&rough.hessian, coarse_weight, options.penalty, &theta).ok()?;
-    let problem = Scaled::new(objective, options.penalty);
+    let problem = Scaled::new(objective, options);
     let (mut cost, mut grad) = problem.evaluate(&theta);
     let mut iterations = 0;
     while norm(&grad) > options.gradient_tolerance {
@@ -599,7 +770,7 @@ fn newton_polish(
 
 /// Hessian of the total log-likelihood at θ by forward differences of the analytic gradient
 /// (step 1e-6 · max(1, |θᵢ|)), symmetrized: one pass over the data per parameter, half of
-/// [`hessian`]'s, for the big fits of [`maximize_refined`]. `f_gradient` is ∇f at θ, from which
+/// [`hessian`]'s, for the big fits of [`maximize_refined_detailed`]. `f_gradient` is ∇f at θ, from which
 /// the log-likelihood's gradient is recovered (∇ll = N (2λ exp(2θ) − ∇f)). Relative accuracy
 /// about 1e-6, ample for standard errors.
 fn forward_hessian(
@@ -730,16 +901,89 @@ pub(crate) fn covariance(hessian: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, Optimize
     Ok(cov)
 }
 
+/// How a model reads a failed fit: its parameter names, the mixing pairs that name the limits
+/// of its parameter space, and the map from θ to the natural parameters on the data's scale.
+pub(crate) struct BoundaryReading<'a> {
+    /// The parameter names, in θ's order.
+    pub names: &'a [&'static str],
+    /// The mixing distributions (see [`crate::fit::boundary_limits`]).
+    pub pairs: &'a [crate::fit::Pair],
+    /// θ → the natural parameters, in the data's units.
+    pub natural: &'a dyn Fn(&[f64]) -> Vec<f64>,
+    /// The objective's θ caps ([`Objective::theta_caps`]), when it has any.
+    pub caps: Option<&'a [f64]>,
+}
+
+/// `model`'s error for an optimizer failure: [`FitError::Boundary`] when the best point reached
+/// drifts towards a boundary the model names (with the finite last estimate and the report),
+/// else [`FitError::Optimizer`].
+pub(crate) fn failure_to_fit_error(
+    model: &'static str,
+    failure: Failure,
+    options: &FitOptions,
+    reading: &BoundaryReading<'_>,
+) -> FitError {
+    let report = match &failure.error {
+        OptimizerError::NotConverged(report) => Some(report.clone()),
+        OptimizerError::NotAMaximum { report, .. }
+        | OptimizerError::BudgetExhausted { report, .. } => Some((**report).clone()),
+        _ => None,
+    };
+    if let (Some(theta), Some(report)) = (&failure.theta, report) {
+        let caps = reading.caps.unwrap_or(&[]);
+        let limits = crate::fit::boundary_limits(
+            theta,
+            options.theta_bound,
+            caps,
+            reading.names,
+            reading.pairs,
+        );
+        let values = (reading.natural)(theta);
+        if !limits.is_empty() && values.iter().all(|v| v.is_finite()) {
+            let estimate = reading
+                .names
+                .iter()
+                .zip(values)
+                .map(|(name, v)| (name.to_string(), v))
+                .collect();
+            let report = report.log_likelihood.is_finite().then_some(report);
+            return FitError::Boundary {
+                model,
+                boundary: Box::new(crate::fit::BoundaryEstimate {
+                    limits,
+                    estimate,
+                    population_mean_spend: None,
+                    report,
+                }),
+            };
+        }
+    }
+    FitError::Optimizer {
+        model,
+        source: failure.error,
+    }
+}
+
 /// Maximizes a likelihood in the logarithms of `D` positive parameters from θ = 0 (the discrete
 /// and contractual models' single start) and returns the natural parameters exp(θ̂) with the
-/// maximum; an optimizer failure is `model`'s [`FitError::Optimizer`].
+/// maximum; an optimizer failure is `model`'s [`FitError::Boundary`] when it heads for a limit
+/// `pairs` name, else its [`FitError::Optimizer`].
 pub(crate) fn maximize_log_parameters<const D: usize>(
     model: &'static str,
     objective: &dyn Objective,
     options: &FitOptions,
+    names: &[&'static str; D],
+    pairs: &[crate::fit::Pair],
 ) -> Result<([f64; D], Maximum), FitError> {
-    let max = maximize(objective, &[vec![0.0; D]], options)
-        .map_err(|source| FitError::Optimizer { model, source })?;
+    let natural = |theta: &[f64]| theta.iter().map(|t| t.exp()).collect::<Vec<f64>>();
+    let reading = BoundaryReading {
+        names,
+        pairs,
+        natural: &natural,
+        caps: None,
+    };
+    let max = maximize_detailed(objective, &[vec![0.0; D]], options)
+        .map_err(|failure| failure_to_fit_error(model, failure, options, &reading))?;
     let mut p = [f64::NAN; D];
     for (k, t) in max.theta.iter().take(D).enumerate() {
         p[k] = t.exp();
@@ -1091,6 +1335,108 @@ mod tests {
         }
         let max = maximize(&Rosenbrock, &[vec![-1.2, 1.0]], &FitOptions::default()).unwrap();
         assert!((max.theta[0] - 1.0).abs() < 1e-4 && (max.theta[1] - 1.0).abs() < 1e-4);
+    }
+
+    /// A likelihood that does not depend on θ.
+    struct Flat;
+    impl Objective for Flat {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn value_and_gradient(&self, _: &[f64], g: &mut [f64]) -> f64 {
+            g.iter_mut().for_each(|v| *v = 0.0);
+            0.0
+        }
+    }
+
+    /// A likelihood that rises towards θ₀ → ∞ (−10¹² e^−θ₀, steep enough that its gradient
+    /// stays above the tolerance within the search's reach) and has its maximum in θ₁ at 0.
+    struct Rising;
+    impl Objective for Rising {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
+            g[0] = 1e12 * (-t[0]).exp();
+            g[1] = -t[1];
+            -1e12 * (-t[0]).exp() - 0.5 * t[1] * t[1]
+        }
+    }
+
+    #[test]
+    fn a_vanishing_gradient_without_a_maximum_is_not_called_non_convergence() {
+        // Once reported as "did not converge (gradient norm 0 > 0.000001, ..., 0 iterations)".
+        let error = maximize(&Flat, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            matches!(&error, OptimizerError::NotAMaximum { reason, .. } if reason.contains("flat")),
+            "{text}"
+        );
+        assert!(!text.contains("did not converge"), "{text}");
+        assert!(text.contains("0.000e0 <= 1.000e-6"), "{text}");
+    }
+
+    #[test]
+    fn a_likelihood_rising_to_a_boundary_stops_past_the_theta_bound_with_its_point() {
+        let options = FitOptions::default();
+        let failure = maximize_detailed(&Rising, &[vec![0.0, 1.0]], &options).unwrap_err();
+        let theta = failure.theta.expect("the best point");
+        assert!(theta[0] > options.theta_bound, "{theta:?}");
+        assert!(theta[0] <= options.theta_bound + REACH_BEYOND_BOUND);
+        assert!(theta[1].abs() < 1e-3, "{theta:?}");
+        // two starts agreed on the boundary: no random start was tried
+        let report = match failure.error {
+            OptimizerError::NotAMaximum { report, .. } => *report,
+            OptimizerError::NotConverged(report) => report,
+            other => panic!("{other:?}"),
+        };
+        assert!(report.starts_tried <= BOUNDARY_STARTS, "{report:?}");
+    }
+
+    /// The normal sample, at a cost of 1000 ordinary evaluations each.
+    struct Costly(Normal);
+    impl Objective for Costly {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn weight(&self) -> f64 {
+            self.0.weight()
+        }
+        fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
+            self.0.value_and_gradient(t, g)
+        }
+        fn evaluation_cost(&self, _: &[f64]) -> f64 {
+            1000.0
+        }
+    }
+
+    #[test]
+    fn the_work_budget_counts_what_evaluations_cost() {
+        let options = FitOptions::default();
+        let error = maximize(&Costly(sample()), &[vec![5.0, -3.0]], &options).unwrap_err();
+        let budget = options.max_iterations * MAX_EVALUATIONS_PER_ITERATION;
+        match error {
+            OptimizerError::BudgetExhausted { evaluations, .. } => {
+                assert!(evaluations <= budget / 1000 + 1, "{evaluations}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // the same data at the ordinary cost fits
+        assert!(maximize(&sample(), &[vec![5.0, -3.0]], &options).is_ok());
+    }
+
+    #[test]
+    fn errors_print_numbers_in_short_scientific_form() {
+        let opts = FitOptions::default().max_iterations(1).random_starts(0);
+        let error = maximize(&Rosenbrock, &[vec![-1.2, 1.0]], &opts).unwrap_err();
+        let text = error.to_string();
+        let longest = text
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest <= 6, "{text}");
+        assert!(text.contains("e-6"), "{text}");
     }
 
     #[test]

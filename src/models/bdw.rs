@@ -30,7 +30,9 @@ use statrs::function::gamma::ln_gamma;
 
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
-use crate::models::contractual::{cohort_log_likelihood, Cohort, RetentionModel};
+use crate::models::contractual::{
+    check_cohorts, churn_pair, cohort_log_likelihood, Cohort, RetentionModel,
+};
 use crate::models::sbg::check_beta;
 use crate::optimize::{maximize_log_parameters, natural_covariance, Objective};
 use crate::special::{ln_beta, ln_beta_grad};
@@ -362,8 +364,12 @@ impl Fit<[Cohort]> for BdwParams {
     ///
     /// # Errors
     /// [`FitError::InvalidParameter`] for invalid options, [`FitError::NoData`] without cohorts,
-    /// [`FitError::Optimizer`] when the fit does not converge (with the optimizer's report), and
-    /// [`FitError::Numerical`] when the estimate is not a valid parameter set.
+    /// [`FitError::OutOfRange`] when the cohorts acquire more than
+    /// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT) customers, [`FitError::NotIdentified`]
+    /// with fewer than 3 observed periods, [`FitError::Boundary`] when nobody churns, everybody
+    /// churns at once, or the estimate heads for another limit, [`FitError::Optimizer`] when the
+    /// fit does not converge (with the optimizer's report), and [`FitError::Numerical`] when the
+    /// estimate is not a valid parameter set.
     fn fit(&self, cohorts: &[Cohort]) -> Result<Bdw, FitError> {
         self.check()?;
         if cohorts.is_empty() {
@@ -372,8 +378,14 @@ impl Fit<[Cohort]> for BdwParams {
                 reason: "no cohorts",
             });
         }
-        let (p, max) =
-            maximize_log_parameters::<3>(NAME, &BdwObjective { cohorts }, &self.options)?;
+        check_cohorts(NAME, cohorts, 3)?;
+        let (p, max) = maximize_log_parameters::<3>(
+            NAME,
+            &BdwObjective { cohorts },
+            &self.options,
+            &PARAMETER_NAMES,
+            &[churn_pair()],
+        )?;
         let mut model = Bdw::new(BdwParameters {
             alpha: p[0],
             beta: p[1],

@@ -46,7 +46,9 @@
 use statrs::function::gamma::ln_gamma;
 
 use crate::error::InvalidParameter;
-use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
+use crate::fit::{
+    check_total_weight, Covariance, Fit, FitError, FitOptions, FitReport, Limit, Pair,
+};
 use crate::models::error::PredictError;
 use crate::models::history::History;
 use crate::models::transaction_model::TransactionModel;
@@ -105,40 +107,57 @@ impl BgBbParameters {
 ///
 /// L = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ)
 ///   + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ).
+///
+/// The terms are streamed (a running log-sum-exp and its weighted gradient), so memory does not
+/// grow with n.
 pub(crate) fn pattern_ll_grad(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> (f64, [f64; 4]) {
     let [a, b, g, d] = *p;
     let (x, t_x, n) = (x as f64, t_x as f64, n as f64);
     let base = ln_beta(a, b) + ln_beta(g, d);
     let (ba, bb) = ln_beta_grad(a, b);
     let (bg, bd) = ln_beta_grad(g, d);
+    // ll = ln Σ exp(vₖ) and Σ exp(vₖ − ll) ∇vₖ, accumulated as the largest v so far, Σ exp(vₖ − max)
+    // and Σ exp(vₖ − max) ∇vₖ.
+    let mut largest = f64::NEG_INFINITY;
+    let mut sum = 0.0;
+    let mut weighted = [0.0; 4];
+    let mut add = |v: f64, gr: [f64; 4]| {
+        if v > largest {
+            let shrink = (largest - v).exp();
+            sum *= shrink;
+            for w in weighted.iter_mut() {
+                *w *= shrink;
+            }
+            largest = v;
+        }
+        let e = (v - largest).exp();
+        if e.is_nan() {
+            return;
+        }
+        sum += e;
+        for k in 0..4 {
+            weighted[k] += e * gr[k];
+        }
+    };
     // The alive-through-n term.
-    let mut terms: Vec<(f64, [f64; 4])> = Vec::with_capacity((n - t_x) as usize + 1);
     {
         let (pa, pb) = ln_beta_grad(a + x, b + n - x);
         let (pg, pd) = ln_beta_grad(g, d + n);
         let v = ln_beta(a + x, b + n - x) + ln_beta(g, d + n) - base;
-        terms.push((v, [pa - ba, pb - bb, pg - bg, pd - bd]));
+        add(v, [pa - ba, pb - bb, pg - bg, pd - bd]);
     }
     let mut i = 0.0;
     while t_x + i < n {
         let (pa, pb) = ln_beta_grad(a + x, b + t_x - x + i);
         let (pg, pd) = ln_beta_grad(g + 1.0, d + t_x + i);
         let v = ln_beta(a + x, b + t_x - x + i) + ln_beta(g + 1.0, d + t_x + i) - base;
-        terms.push((v, [pa - ba, pb - bb, pg - bg, pd - bd]));
+        add(v, [pa - ba, pb - bb, pg - bg, pd - bd]);
         i += 1.0;
     }
-    let ll = terms
-        .iter()
-        .fold(f64::NEG_INFINITY, |acc, (v, _)| log_sum_exp(acc, *v));
+    let ll = largest + sum.ln();
     let mut grad = [0.0; 4];
-    for (v, gr) in &terms {
-        let w = (v - ll).exp();
-        for k in 0..4 {
-            grad[k] += w * gr[k];
-        }
-    }
     for k in 0..4 {
-        grad[k] *= p[k];
+        grad[k] = weighted[k] / sum * p[k];
     }
     (ll, grad)
 }
@@ -622,24 +641,99 @@ impl Fit<DiscretePatterns> for BgBbParams {
     ///
     /// # Errors
     /// [`FitError::InvalidParameter`] for invalid options, [`FitError::NoData`] for empty data,
+    /// [`FitError::OutOfRange`] for more than [`MAX_FIT_PERIODS`] opportunities or a total weight
+    /// above [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT), [`FitError::NotIdentified`] when
+    /// no opportunity was observed, nobody transacted or fewer than 4 distinct patterns,
+    /// [`FitError::Boundary`] when the estimate heads for a limit (with its meaning),
     /// [`FitError::Optimizer`] when the fit does not converge (with the optimizer's report), and
     /// [`FitError::Numerical`] when the estimate is not a valid parameter set.
     fn fit(&self, data: &DiscretePatterns) -> Result<BgBb, FitError> {
         self.check()?;
-        if data.is_empty() {
-            return Err(FitError::NoData {
-                model: NAME,
-                reason: "no patterns",
-            });
-        }
+        check_identifiable(data)?;
         let objective = BgBbObjective { data };
-        let (p, max) = maximize_log_parameters::<4>(NAME, &objective, &self.options)?;
+        let pairs = [
+            Pair::Beta {
+                a: 0,
+                b: 1,
+                heterogeneity: Limit::NoPurchaseHeterogeneity,
+                mean_to_zero: None,
+                mean_to_one: None,
+            },
+            Pair::Beta {
+                a: 2,
+                b: 3,
+                heterogeneity: Limit::NoDropoutHeterogeneity,
+                mean_to_zero: Some(Limit::NoDropout),
+                mean_to_one: Some(Limit::EveryoneDropsOut),
+            },
+        ];
+        let (p, max) = maximize_log_parameters::<4>(
+            NAME,
+            &objective,
+            &self.options,
+            &PARAMETER_NAMES,
+            &pairs,
+        )?;
         let mut model = BgBb::new(BgBbParameters::from_array(p), data.period())
             .map_err(|e| FitError::invalid_estimate(NAME, e))?;
         model.covariance = crate::optimize::natural_covariance(&PARAMETER_NAMES, &max);
         model.report = Some(max.report);
         Ok(model)
     }
+}
+
+/// Most opportunities n a BG/BB fit accepts per pattern: 100,000 (daily opportunities for over
+/// 270 years). Each likelihood evaluation sums n − t_x + 1 terms per pattern, so larger n would
+/// make one evaluation, and the fit's thousands of them, run for hours.
+pub const MAX_FIT_PERIODS: u32 = 100_000;
+
+/// What the BG/BB fit checks before optimising: some patterns, a total weight within
+/// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT), n within [`MAX_FIT_PERIODS`], some
+/// opportunity observed, some transaction, and at least as many distinct patterns as the model's
+/// 4 parameters.
+fn check_identifiable(data: &DiscretePatterns) -> Result<(), FitError> {
+    if data.is_empty() {
+        return Err(FitError::NoData {
+            model: NAME,
+            reason: "no patterns",
+        });
+    }
+    check_total_weight(NAME, data.total_weight())?;
+    if let Some((row, p)) = data
+        .as_slice()
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.periods > MAX_FIT_PERIODS)
+    {
+        return Err(FitError::OutOfRange {
+            model: NAME,
+            reason: format!(
+                "pattern {row} has n = {} opportunities, above the limit {MAX_FIT_PERIODS}",
+                p.periods
+            ),
+        });
+    }
+    let not_identified = |reason: String| FitError::NotIdentified {
+        model: NAME,
+        reason,
+    };
+    if data.as_slice().iter().all(|p| p.periods == 0) {
+        return Err(not_identified(
+            "no opportunity observed: every pattern has n = 0".into(),
+        ));
+    }
+    if data.as_slice().iter().all(|p| p.frequency == 0) {
+        return Err(not_identified(
+            "nobody transacted: with every x = 0, a low transaction probability and early dropout explain the data equally".into(),
+        ));
+    }
+    if data.len() < 4 {
+        return Err(not_identified(format!(
+            "only {} distinct pattern(s) (x, t_x, n) for the model's 4 parameters",
+            data.len()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -687,6 +781,31 @@ mod tests {
             }
         }
         (total / (m * m) as f64).ln()
+    }
+
+    #[test]
+    fn the_streamed_likelihood_of_a_long_history_needs_no_memory_per_opportunity() {
+        // Once a Vec of n − t_x + 1 terms: 171 GB at n = 2³² − 1. Streamed, the value and the
+        // gradient agree with the plain sum at the longest n a fit accepts.
+        let p = [1.2, 0.75, 0.66, 2.8];
+        let (x, t_x, n) = (3, 10, MAX_FIT_PERIODS);
+        let (ll, grad) = pattern_ll_grad(&p, x, t_x, n);
+        assert!(
+            (ll - pattern_ll(&p, x, t_x, n)).abs() < 1e-9 * ll.abs(),
+            "{ll}"
+        );
+        for k in 0..4 {
+            let mut up = p;
+            let mut down = p;
+            let h = 1e-6 * p[k];
+            up[k] += h;
+            down[k] -= h;
+            let fd = (pattern_ll(&up, x, t_x, n) - pattern_ll(&down, x, t_x, n)) / (2.0 * h) * p[k];
+            assert!(
+                (grad[k] - fd).abs() < 1e-5 * fd.abs().max(1.0),
+                "{k}: {grad:?} vs {fd}"
+            );
+        }
     }
 
     #[test]

@@ -2,10 +2,91 @@
 //! Pareto/NBD): input checks, the prepared (sorted, rescaled) patterns the likelihoods sum over,
 //! adaptive quadrature, and the fit in log-parameters with its covariance.
 
-use crate::fit::{Covariance, FitError};
+use crate::fit::{check_total_weight, Covariance, FitError, Limit, Pair, MAX_TIME_SPAN};
 use crate::models::error::PredictError;
 use crate::summary::Patterns;
 use statrs::function::gamma::ln_gamma;
+
+/// The mixing distributions of the continuous-time models (BG/NBD, MBG/NBD, Pareto/NBD):
+/// the purchase rate's gamma(r, α) at parameters 0 and 1, and the dropout's distribution at 2 and
+/// 3 (beta(a, b) of a probability, or gamma(s, β) of a rate), for reading a boundary estimate.
+pub(crate) fn btyd_pairs(dropout_is_rate: bool) -> [Pair; 2] {
+    let purchase = Pair::Gamma {
+        shape: 0,
+        rate: 1,
+        heterogeneity: Limit::NoPurchaseHeterogeneity,
+        mean_to_zero: None,
+    };
+    let dropout = if dropout_is_rate {
+        Pair::Gamma {
+            shape: 2,
+            rate: 3,
+            heterogeneity: Limit::NoDropoutHeterogeneity,
+            mean_to_zero: Some(Limit::NoDropout),
+        }
+    } else {
+        Pair::Beta {
+            a: 2,
+            b: 3,
+            heterogeneity: Limit::NoDropoutHeterogeneity,
+            mean_to_zero: Some(Limit::NoDropout),
+            mean_to_one: None,
+        }
+    };
+    [purchase, dropout]
+}
+
+/// What the continuous-time fits check before optimising, so that data which cannot identify
+/// the model fail at once, in words: some patterns, a total weight within
+/// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT), ages within [`MAX_TIME_SPAN`], some time
+/// observed, some repeat purchase, and at least as many
+/// distinct histories (x, t_x, T) as the model has parameters (identical customers carry the
+/// information of one).
+pub(crate) fn check_identifiable(
+    model: &'static str,
+    patterns: &Patterns,
+    parameters: usize,
+) -> Result<(), FitError> {
+    if patterns.is_empty() {
+        return Err(FitError::NoData {
+            model,
+            reason: "no patterns",
+        });
+    }
+    check_total_weight(model, patterns.total_weight())?;
+    if let Some((row, p)) = patterns
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.age() > MAX_TIME_SPAN)
+    {
+        return Err(FitError::OutOfRange {
+            model,
+            reason: format!(
+                "pattern {row} has age T = {:.3e}, above the limit {MAX_TIME_SPAN:.0e} time units",
+                p.age()
+            ),
+        });
+    }
+    let not_identified = |reason: String| FitError::NotIdentified { model, reason };
+    if patterns.iter().all(|p| p.age() == 0.0) {
+        return Err(not_identified(
+            "no time observed: every customer's age T is 0".into(),
+        ));
+    }
+    if patterns.iter().all(|p| p.frequency() == 0) {
+        return Err(FitError::NoData {
+            model,
+            reason: "no customer has a repeat purchase",
+        });
+    }
+    if patterns.len() < parameters {
+        return Err(not_identified(format!(
+            "only {} distinct customer history(ies) (x, t_x, T) for the model's {parameters} parameters",
+            patterns.len()
+        )));
+    }
+    Ok(())
+}
 
 /// Checks a prediction horizon (finite, non-negative).
 pub(crate) fn horizon(t: f64) -> Result<f64, PredictError> {
@@ -125,7 +206,7 @@ impl Prepared {
 
     /// Every k-th row, k = ⌊rows / target⌋, on the same time scale: in the (x, t_x) order every
     /// frequency band keeps its share, so this is a stratified subsample for the warm start of
-    /// [`crate::optimize::maximize_refined`]. `None` below 4 × `target` rows, where a subsample saves
+    /// [`crate::optimize::maximize_refined_detailed`]. `None` below 4 × `target` rows, where a subsample saves
     /// too little.
     pub fn thinned(&self, target: usize) -> Option<Prepared> {
         let n = self.recency.len();
@@ -159,20 +240,6 @@ impl Prepared {
         }
         thin.starts.push(thin.recency.len());
         Some(thin)
-    }
-
-    /// Number of customers with at least one repeat purchase.
-    pub fn repeaters(&self) -> f64 {
-        self.xs
-            .iter()
-            .enumerate()
-            .filter(|(_, &x)| x > 0.0)
-            .map(|(g, _)| {
-                self.weight[self.starts[g]..self.starts[g + 1]]
-                    .iter()
-                    .sum::<f64>()
-            })
-            .sum()
     }
 
     /// Sums `f(group, rows)` over groups (in parallel with the `parallel` feature), where `f`
@@ -366,13 +433,17 @@ pub(crate) struct FitOutcome<const D: usize> {
 
 /// Maximizes `objective` (log-parameters on the rescaled time axis) from `starts` (through
 /// `coarse`, the same likelihood on a subsample, when given:
-/// [`crate::optimize::maximize_refined`]), then converts the scale parameters (indices in
+/// [`crate::optimize::maximize_refined_detailed`]), then converts the scale parameters (indices in
 /// `time_scaled`) back to the data's unit and computes the covariance of the parameters `names`.
 /// `ll_offset` converts the log-likelihood from the rescaled axis to the data's unit.
+///
+/// A failure heading for a boundary the `pairs` name is [`FitError::Boundary`] (its estimate
+/// and log-likelihood in the data's unit).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_log_params<const D: usize>(
     model: &'static str,
-    names: &[&str; D],
+    names: &[&'static str; D],
+    pairs: &[Pair],
     objective: &dyn crate::optimize::Objective,
     coarse: Option<&dyn crate::optimize::Objective>,
     starts: &[Vec<f64>],
@@ -381,15 +452,38 @@ pub(crate) fn fit_log_params<const D: usize>(
     time_scaled: &[usize],
     ll_offset: f64,
 ) -> Result<FitOutcome<D>, FitError> {
+    let natural = |theta: &[f64]| -> Vec<f64> {
+        theta
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t.exp() * if time_scaled.contains(&i) { scale } else { 1.0 })
+            .collect()
+    };
     let max = match coarse {
-        Some(coarse) => crate::optimize::maximize_refined(objective, coarse, starts, options),
-        None => crate::optimize::maximize(objective, starts, options),
+        Some(coarse) => {
+            crate::optimize::maximize_refined_detailed(objective, coarse, starts, options)
+        }
+        None => crate::optimize::maximize_detailed(objective, starts, options),
     }
-    .map_err(|source| FitError::Optimizer { model, source })?;
+    .map_err(|failure| {
+        let caps = objective.theta_caps();
+        let reading = crate::optimize::BoundaryReading {
+            names,
+            pairs,
+            natural: &natural,
+            caps: caps.as_deref(),
+        };
+        let mut error = crate::optimize::failure_to_fit_error(model, failure, options, &reading);
+        if let FitError::Boundary { boundary, .. } = &mut error {
+            if let Some(report) = boundary.report.as_mut() {
+                report.log_likelihood += ll_offset;
+            }
+        }
+        error
+    })?;
     let mut params = [0.0; D];
-    for (i, p) in params.iter_mut().enumerate() {
-        let th = max.theta.get(i).copied().unwrap_or(f64::NAN);
-        *p = th.exp() * if time_scaled.contains(&i) { scale } else { 1.0 };
+    for (p, v) in params.iter_mut().zip(natural(&max.theta)) {
+        *p = v;
     }
     if !params.iter().all(|p| p.is_finite() && *p > 0.0) {
         return Err(FitError::Numerical {

@@ -29,7 +29,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::fit::{Covariance, FitReport};
+use crate::fit::{
+    check_total_weight, BoundaryEstimate, Covariance, FitError, FitReport, Limit, Pair,
+};
 use crate::models::error::PredictError;
 
 /// Why cohort data are invalid.
@@ -162,6 +164,61 @@ impl Cohort {
     }
 }
 
+/// The churn probability's beta(α, β) of the retention models, parameters 0 and 1: how a fit
+/// heading for a boundary reads.
+pub(crate) fn churn_pair() -> Pair {
+    Pair::Beta {
+        a: 0,
+        b: 1,
+        heterogeneity: Limit::NoDropoutHeterogeneity,
+        mean_to_zero: Some(Limit::NoDropout),
+        mean_to_one: Some(Limit::EveryoneDropsOut),
+    }
+}
+
+/// What a retention fit checks before optimising: some cohort, at most
+/// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT) customers acquired, at least `parameters`
+/// observed periods (each period gives one retention share), and churn that is neither total at
+/// the first renewal nor absent.
+pub(crate) fn check_cohorts(
+    model: &'static str,
+    cohorts: &[Cohort],
+    parameters: usize,
+) -> Result<(), FitError> {
+    if cohorts.is_empty() {
+        return Err(FitError::NoData {
+            model,
+            reason: "no cohorts",
+        });
+    }
+    check_total_weight(model, cohorts.iter().map(Cohort::acquired).sum())?;
+    let periods = cohorts.iter().map(Cohort::periods).max().unwrap_or(0);
+    if periods < parameters {
+        return Err(FitError::NotIdentified {
+            model,
+            reason: format!(
+                "the longest cohort observes {periods} period(s), fewer than the model's {parameters} parameters: each period gives one retention share"
+            ),
+        });
+    }
+    let boundary = |limit: Limit| FitError::Boundary {
+        model,
+        boundary: Box::new(BoundaryEstimate {
+            limits: vec![limit],
+            estimate: Vec::new(),
+            population_mean_spend: None,
+            report: None,
+        }),
+    };
+    if cohorts.iter().all(|c| c.alive.last() == c.alive.first()) {
+        return Err(boundary(Limit::NoDropout));
+    }
+    if cohorts.iter().all(|c| c.alive.get(1) == Some(&0.0)) {
+        return Err(boundary(Limit::EveryoneDropsOut));
+    }
+    Ok(())
+}
+
 /// The log-likelihood of cohorts under a lifetime distribution given by ln P(T = t) and ln S(t):
 /// Σ_t (n_{t−1} − n_t) ln P(T = t) + n_K ln S(K).
 pub(crate) fn cohort_log_likelihood(
@@ -210,6 +267,11 @@ fn check_period(n: u32) -> Result<(), PredictError> {
 }
 
 const MAX_TERMS: u64 = 50_000_000;
+
+/// Longest projection [`RetentionModel::projected_survivors`] makes, in periods: 100,000 (over
+/// 8,000 years of monthly renewals). The projection is one number per period, so the limit keeps
+/// its memory (800 kB) bounded whatever the requested length.
+pub const MAX_PROJECTION_PERIODS: u32 = 100_000;
 
 /// A finite result, or [`PredictError::Numerical`].
 pub(crate) fn finite(what: &'static str, v: f64) -> Result<f64, PredictError> {
@@ -322,14 +384,22 @@ pub trait RetentionModel: Send + Sync {
     /// Expected survivors of a cohort of `acquired` customers, periods 0..=`periods`.
     ///
     /// # Errors
-    /// [`PredictError::InvalidInput`] when `acquired` is negative or not finite,
-    /// [`PredictError::Numerical`] when a projection overflows.
+    /// [`PredictError::InvalidInput`] when `acquired` is negative or not finite or `periods`
+    /// exceeds [`MAX_PROJECTION_PERIODS`], [`PredictError::Numerical`] when a projection
+    /// overflows.
     fn projected_survivors(&self, acquired: f64, periods: u32) -> Result<Vec<f64>, PredictError> {
         if !(acquired.is_finite() && acquired >= 0.0) {
             return Err(PredictError::InvalidInput {
                 name: "acquired",
                 value: acquired,
                 reason: "must be finite and non-negative",
+            });
+        }
+        if periods > MAX_PROJECTION_PERIODS {
+            return Err(PredictError::InvalidInput {
+                name: "periods",
+                value: f64::from(periods),
+                reason: "a projection is limited to MAX_PROJECTION_PERIODS (100,000) periods",
             });
         }
         (0..=periods)

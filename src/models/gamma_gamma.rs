@@ -55,7 +55,10 @@
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use crate::error::InvalidParameter;
-use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
+use crate::fit::{
+    check_total_weight, BoundaryEstimate, Covariance, Fit, FitError, FitOptions, FitReport, Limit,
+    Pair,
+};
 use crate::models::error::PredictError;
 use crate::models::spend_data::checked_row;
 use crate::models::spend_model::SpendModel;
@@ -111,6 +114,13 @@ impl Fit<SpendData> for GammaGammaParams {
     ///
     /// # Errors
     /// - [`FitError::InvalidParameter`]: an option is out of range (see [`Fit::check`]);
+    /// - [`FitError::OutOfRange`]: a total weight above
+    ///   [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT) or a mean spend above
+    ///   [`MAX_MEAN_SPEND`];
+    /// - [`FitError::NotIdentified`]: fewer than 3 distinct (frequency, mean spend) rows;
+    /// - [`FitError::Boundary`]: every mean spend is equal, or the estimate heads for a limit;
+    ///   with [`Limit::NoSpendHeterogeneity`] it carries the population mean spend per
+    ///   transaction to value every customer at;
     /// - [`FitError::Optimizer`]: no start converged, or the negative Hessian at the estimate is
     ///   not positive definite (no covariance);
     /// - [`FitError::Unusable`]: the estimate has q ≤ 1, so the mean spend pγ/(q − 1) is
@@ -118,6 +128,7 @@ impl Fit<SpendData> for GammaGammaParams {
     /// - [`FitError::Numerical`]: the estimate or its covariance is not finite.
     fn fit(&self, data: &SpendData) -> Result<GammaGamma, FitError> {
         self.check()?;
+        let population_mean_spend = check_identifiable(data)?;
         let objective = GammaGammaLikelihood::new(data);
         let w = data.total_weight();
         let mean = data
@@ -139,7 +150,29 @@ impl Fit<SpendData> for GammaGammaParams {
             model: MODEL,
             detail,
         };
-        let max = optimize::maximize(&objective, &starts, &self.options).map_err(optimizer)?;
+        let natural = |theta: &[f64]| theta.iter().map(|t| t.exp()).collect::<Vec<f64>>();
+        let reading = optimize::BoundaryReading {
+            names: &NAMES,
+            pairs: &[Pair::Gamma {
+                shape: 1,
+                rate: 2,
+                heterogeneity: Limit::NoSpendHeterogeneity,
+                mean_to_zero: None,
+            }],
+            natural: &natural,
+            caps: None,
+        };
+        let max =
+            optimize::maximize_detailed(&objective, &starts, &self.options).map_err(|failure| {
+                let mut error =
+                    optimize::failure_to_fit_error(MODEL, failure, &self.options, &reading);
+                if let FitError::Boundary { boundary, .. } = &mut error {
+                    if boundary.limits.contains(&Limit::NoSpendHeterogeneity) {
+                        boundary.population_mean_spend = Some(population_mean_spend);
+                    }
+                }
+                error
+            })?;
         let &[ln_p, ln_q, ln_gamma_rate] = max.theta.as_slice() else {
             return Err(numerical(format!(
                 "the estimate has {} parameters, not 3",
@@ -166,6 +199,74 @@ impl Fit<SpendData> for GammaGammaParams {
         model.frequency_spend_correlation = data.frequency_spend_correlation();
         Ok(model)
     }
+}
+
+/// Largest mean spend per transaction a Gamma-Gamma fit accepts: 1e15 currency units. Above
+/// 2⁵³ ≈ 9·10¹⁵ an f64 no longer holds whole currency units, and x·m̄ must stay far inside f64
+/// for the likelihood's ln(γ + x m̄).
+pub const MAX_MEAN_SPEND: f64 = 1e15;
+
+/// What the fit checks before optimising: a total weight within
+/// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT), mean spends within [`MAX_MEAN_SPEND`], spends that differ (else [`FitError::Boundary`] with
+/// [`Limit::NoSpendHeterogeneity`] and the common spend as the population mean), and at least 3
+/// distinct rows for the 3 parameters. Returns the population mean spend per transaction,
+/// Σ w x m̄ / Σ w x (the limiting model's estimate when every customer spends alike).
+fn check_identifiable(data: &SpendData) -> Result<f64, FitError> {
+    check_total_weight(MODEL, data.total_weight())?;
+    if let Some((row, r)) = data
+        .rows
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.mean_spend > MAX_MEAN_SPEND)
+    {
+        return Err(FitError::OutOfRange {
+            model: MODEL,
+            reason: format!(
+                "row {row} has mean spend {:.3e}, above the limit {MAX_MEAN_SPEND:.0e}",
+                r.mean_spend
+            ),
+        });
+    }
+    let transactions: f64 = data
+        .rows
+        .iter()
+        .map(|r| r.weight * f64::from(r.frequency))
+        .sum();
+    let spent: f64 = data
+        .rows
+        .iter()
+        .map(|r| r.weight * f64::from(r.frequency) * r.mean_spend)
+        .sum();
+    let population_mean_spend = spent / transactions;
+    let first = data.rows.first().map_or(f64::NAN, |r| r.mean_spend);
+    if data.rows.iter().all(|r| r.mean_spend == first) {
+        return Err(FitError::Boundary {
+            model: MODEL,
+            boundary: Box::new(BoundaryEstimate {
+                limits: vec![Limit::NoSpendHeterogeneity],
+                estimate: Vec::new(),
+                population_mean_spend: Some(first),
+                report: None,
+            }),
+        });
+    }
+    let mut distinct: Vec<(u32, u64)> = data
+        .rows
+        .iter()
+        .map(|r| (r.frequency, r.mean_spend.to_bits()))
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 3 {
+        return Err(FitError::NotIdentified {
+            model: MODEL,
+            reason: format!(
+                "only {} distinct (frequency, mean spend) row(s) for the model's 3 parameters",
+                distinct.len()
+            ),
+        });
+    }
+    Ok(population_mean_spend)
 }
 
 /// The Gamma-Gamma parameters (p, q, γ): the values of a model, or their standard errors.

@@ -30,7 +30,7 @@
 
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
-use crate::models::contractual::{finite, Cohort, RetentionModel};
+use crate::models::contractual::{check_cohorts, churn_pair, finite, Cohort, RetentionModel};
 use crate::models::error::PredictError;
 use crate::optimize::{maximize_log_parameters, natural_covariance, Objective};
 use crate::special::{ln_beta, ln_beta_grad};
@@ -376,8 +376,12 @@ impl Fit<[Cohort]> for SbgParams {
     ///
     /// # Errors
     /// [`FitError::InvalidParameter`] for invalid options, [`FitError::NoData`] without cohorts,
-    /// [`FitError::Optimizer`] when the fit does not converge (with the optimizer's report), and
-    /// [`FitError::Numerical`] when the estimate is not a valid parameter set.
+    /// [`FitError::OutOfRange`] when the cohorts acquire more than
+    /// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT) customers, [`FitError::NotIdentified`]
+    /// with fewer than 2 observed periods, [`FitError::Boundary`] when nobody churns, everybody
+    /// churns at once, or the estimate heads for another limit, [`FitError::Optimizer`] when the
+    /// fit does not converge (with the optimizer's report), and [`FitError::Numerical`] when the
+    /// estimate is not a valid parameter set.
     fn fit(&self, cohorts: &[Cohort]) -> Result<Sbg, FitError> {
         self.check()?;
         if cohorts.is_empty() {
@@ -386,8 +390,14 @@ impl Fit<[Cohort]> for SbgParams {
                 reason: "no cohorts",
             });
         }
-        let (p, max) =
-            maximize_log_parameters::<2>(NAME, &SbgObjective { cohorts }, &self.options)?;
+        check_cohorts(NAME, cohorts, 2)?;
+        let (p, max) = maximize_log_parameters::<2>(
+            NAME,
+            &SbgObjective { cohorts },
+            &self.options,
+            &PARAMETER_NAMES,
+            &[churn_pair()],
+        )?;
         let mut model = Sbg::new(SbgParameters {
             alpha: p[0],
             beta: p[1],

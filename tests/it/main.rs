@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 mod btyd;
 mod clv;
+mod degenerate_fits;
 mod discrete;
 mod gamma_gamma;
 mod kpi;

@@ -20,7 +20,7 @@ use std::marker::PhantomData;
 
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
-use crate::models::btyd::{fit_log_params, Prepared, COARSE_ROWS};
+use crate::models::btyd::{btyd_pairs, check_identifiable, fit_log_params, Prepared, COARSE_ROWS};
 use crate::models::error::PredictError;
 use crate::models::history::History;
 use crate::models::transaction_model::TransactionModel;
@@ -168,24 +168,18 @@ impl<V: Variant> Fit<Patterns> for BetaGeometricParams<V> {
     ///
     /// # Errors
     /// [`FitError::InvalidParameter`] for bad settings, [`FitError::NoData`] without patterns or
-    /// without a repeat purchase, [`FitError::Optimizer`] when no start converges (with the
-    /// report), [`FitError::Numerical`] when the covariance cannot be computed.
+    /// without a repeat purchase, [`FitError::OutOfRange`] for a total weight or an age beyond
+    /// [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT) or
+    /// [`MAX_TIME_SPAN`](crate::fit::MAX_TIME_SPAN), [`FitError::NotIdentified`] when no time
+    /// was observed or there are fewer than 4 distinct histories, [`FitError::Boundary`] when
+    /// the likelihood rises towards a limit (such as nobody dropping out),
+    /// [`FitError::Optimizer`] when no start converges (with the report),
+    /// [`FitError::Numerical`] when the covariance cannot be computed.
     fn fit(&self, patterns: &Patterns) -> Result<BetaGeometric<V>, FitError> {
         self.check()?;
         let (model, offset) = (V::NAME, V::OFFSET);
-        if patterns.is_empty() {
-            return Err(FitError::NoData {
-                model,
-                reason: "no patterns",
-            });
-        }
+        check_identifiable(model, patterns, 4)?;
         let data = Prepared::new(patterns, true);
-        if data.repeaters() == 0.0 {
-            return Err(FitError::NoData {
-                model,
-                reason: "no customer has a repeat purchase",
-            });
-        }
         let mut starts = Vec::new();
         if let Some(s) = &self.start {
             starts.push(vec![
@@ -220,6 +214,7 @@ impl<V: Variant> Fit<Patterns> for BetaGeometricParams<V> {
         let fitted = fit_log_params::<4>(
             model,
             &BetaGeometricParameters::NAMES,
+            &btyd_pairs(false),
             &objective,
             coarse.as_ref().map(|c| c as &dyn Objective),
             &starts,

@@ -281,6 +281,7 @@ fn refined_fit_equals_the_direct_fit_on_big_data() {
             fit_log_params::<4>(
                 "bg-nbd",
                 &BetaGeometricParameters::NAMES,
+                &crate::models::btyd::btyd_pairs(false),
                 &objective,
                 coarse,
                 &starts,

@@ -42,7 +42,8 @@ mod tricomi;
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::btyd::{
-    discount_rate, finite, fit_log_params, horizon, integrate, ln_nbd_pmf, Prepared, COARSE_ROWS,
+    btyd_pairs, check_identifiable, discount_rate, finite, fit_log_params, horizon, integrate,
+    ln_nbd_pmf, Prepared, COARSE_ROWS,
 };
 use crate::special::{inv_one_plus_exp, log_sum_exp as lse, one_minus_exp_over};
 
@@ -123,24 +124,19 @@ impl Fit<Patterns> for ParetoNbdParams {
     /// - [`FitError::InvalidParameter`]: an option or starting value is out of range (see
     ///   [`Fit::check`]);
     /// - [`FitError::NoData`]: no patterns, or no customer with a repeat purchase;
+    /// - [`FitError::OutOfRange`]: a total weight or an age beyond
+    ///   [`MAX_TOTAL_WEIGHT`](crate::fit::MAX_TOTAL_WEIGHT) or
+    ///   [`MAX_TIME_SPAN`](crate::fit::MAX_TIME_SPAN);
+    /// - [`FitError::NotIdentified`]: no time observed, or fewer than 4 distinct histories;
+    /// - [`FitError::Boundary`]: the likelihood rises towards a limit (such as nobody dropping
+    ///   out), with the last estimate and what the limit means;
     /// - [`FitError::Optimizer`]: no start converged;
     /// - [`FitError::Numerical`]: the estimate, its Hessian or its covariance is not finite, or
     ///   the negative Hessian is not positive definite.
     fn fit(&self, patterns: &Patterns) -> Result<ParetoNbd, FitError> {
         self.check()?;
-        if patterns.is_empty() {
-            return Err(FitError::NoData {
-                model: MODEL,
-                reason: "no patterns",
-            });
-        }
+        check_identifiable(MODEL, patterns, 4)?;
         let data = Prepared::new(patterns, true);
-        if data.repeaters() == 0.0 {
-            return Err(FitError::NoData {
-                model: MODEL,
-                reason: "no customer has a repeat purchase",
-            });
-        }
         let mut starts = Vec::new();
         if let Some(s) = &self.start {
             starts.push(vec![
@@ -168,7 +164,8 @@ impl Fit<Patterns> for ParetoNbdParams {
         let coarse = thin.as_ref().map(|data| ParetoObjective { data });
         let fitted = fit_log_params::<4>(
             MODEL,
-            &["r", "alpha", "s", "beta"],
+            &NAMES,
+            &btyd_pairs(true),
             &objective,
             coarse.as_ref().map(|c| c as &dyn Objective),
             &starts,
