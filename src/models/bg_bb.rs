@@ -729,7 +729,7 @@ fn check_identifiable(data: &DiscretePatterns) -> Result<(), FitError> {
     }
     if data.len() < 4 {
         return Err(not_identified(format!(
-            "only {} distinct pattern(s) (x, t_x, n) for the model's 4 parameters",
+            "its 4 parameters need at least 4 distinct patterns (x, t_x, n); the data have {}",
             data.len()
         )));
     }

@@ -81,7 +81,7 @@ pub(crate) fn check_identifiable(
     }
     if patterns.len() < parameters {
         return Err(not_identified(format!(
-            "only {} distinct customer history(ies) (x, t_x, T) for the model's {parameters} parameters",
+            "its {parameters} parameters need at least {parameters} distinct customer histories (x, t_x, T); the data have {}",
             patterns.len()
         )));
     }

@@ -261,7 +261,7 @@ fn check_identifiable(data: &SpendData) -> Result<f64, FitError> {
         return Err(FitError::NotIdentified {
             model: MODEL,
             reason: format!(
-                "only {} distinct (frequency, mean spend) row(s) for the model's 3 parameters",
+                "its 3 parameters need at least 3 distinct (frequency, mean spend) rows; the data have {}",
                 distinct.len()
             ),
         });
