@@ -78,6 +78,26 @@ pub(crate) struct Maximum {
     pub hessian: Vec<Vec<f64>>,
 }
 
+impl Maximum {
+    /// The covariance of θ̂: the inverse of the observed information of the *penalized* total
+    /// log-likelihood ll(θ) − N λ Σ exp(2θᵢ) (the penalty is part of the estimator, so it is part
+    /// of its curvature; without it the unpenalized −H of a penalized estimate need not be
+    /// positive definite). Equal to [`covariance`] of [`Maximum::hessian`] when λ = 0.
+    pub(crate) fn log_covariance(&self) -> Result<Vec<Vec<f64>>, OptimizerError> {
+        let (weight, penalty) = (self.report.customers, self.report.penalty);
+        if penalty == 0.0 {
+            return covariance(&self.hessian);
+        }
+        let mut h = self.hessian.clone();
+        for (i, row) in h.iter_mut().enumerate() {
+            if let (Some(v), Some(t)) = (row.get_mut(i), self.theta.get(i)) {
+                *v -= 4.0 * weight * penalty * (2.0 * t).exp();
+            }
+        }
+        covariance(&h)
+    }
+}
+
 /// θ, f(θ), ∇f(θ).
 type CachedPoint = (Vec<f64>, f64, Vec<f64>);
 
@@ -995,7 +1015,7 @@ pub(crate) fn maximize_log_parameters<const D: usize>(
 /// likelihood; `None` when the negative Hessian is not positive definite or an entry is not
 /// finite.
 pub(crate) fn natural_covariance(names: &[&str], max: &Maximum) -> Option<Covariance> {
-    let log_covariance = covariance(&max.hessian).ok()?;
+    let log_covariance = max.log_covariance().ok()?;
     Covariance::from_log_parameters(names, &max.theta, &log_covariance).ok()
 }
 

@@ -491,11 +491,10 @@ pub(crate) fn fit_log_params<const D: usize>(
             detail: format!("optimum has invalid parameters {params:?}"),
         });
     }
-    let log_covariance =
-        crate::optimize::covariance(&max.hessian).map_err(|source| FitError::Numerical {
-            model,
-            detail: format!("standard errors: {source}"),
-        })?;
+    let log_covariance = max.log_covariance().map_err(|source| FitError::Numerical {
+        model,
+        detail: format!("standard errors: {source}"),
+    })?;
     // From the estimates themselves: exp(ln p) can differ from p in the last bit.
     let covariance =
         Covariance::from_log_covariance(names, &params, &log_covariance).map_err(|source| {

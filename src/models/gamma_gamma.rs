@@ -189,7 +189,7 @@ impl Fit<SpendData> for GammaGammaParams {
                 report: Box::new(max.report),
             });
         }
-        let log_covariance = optimize::covariance(&max.hessian).map_err(optimizer)?;
+        let log_covariance = max.log_covariance().map_err(optimizer)?;
         let covariance = Covariance::from_log_covariance(&NAMES, &[p, q, gamma], &log_covariance)
             .map_err(|e| numerical(format!("covariance: {e}")))?;
         let mut model = GammaGamma::new(GammaGammaParameters { p, q, gamma })

@@ -104,6 +104,53 @@ fn bg_nbd_golden_cdnow_fit() {
     );
 }
 
+/// A penalized estimate's standard errors come from the penalized likelihood's curvature: at
+/// λ = 1 the unpenalized −H of CDNOW's BG/NBD estimate is not positive definite, and the fit used to
+/// fail for want of standard errors.
+#[test]
+fn penalized_fits_have_standard_errors() {
+    use customer_assets::fit::FitOptions;
+    let patterns = cdnow_patterns();
+    for penalty in [0.01, 1.0] {
+        let options = FitOptions::new().penalty(penalty);
+        let fits: Vec<(&str, Vec<f64>)> = vec![
+            ("bg-nbd", {
+                let se = BgNbdParams::new()
+                    .fit_options(options.clone())
+                    .fit(&patterns)
+                    .unwrap()
+                    .standard_errors()
+                    .unwrap();
+                vec![se.r, se.alpha, se.a, se.b]
+            }),
+            ("mbg-nbd", {
+                let se = MbgNbdParams::new()
+                    .fit_options(options.clone())
+                    .fit(&patterns)
+                    .unwrap()
+                    .standard_errors()
+                    .unwrap();
+                vec![se.r, se.alpha, se.a, se.b]
+            }),
+            ("pareto-nbd", {
+                let se = ParetoNbdParams::new()
+                    .fit_options(options.clone())
+                    .fit(&patterns)
+                    .unwrap()
+                    .standard_errors()
+                    .unwrap();
+                vec![se.r, se.alpha, se.s, se.beta]
+            }),
+        ];
+        for (model, se) in fits {
+            assert!(
+                se.iter().all(|v| v.is_finite() && *v > 0.0),
+                "{model}, λ = {penalty}: {se:?}"
+            );
+        }
+    }
+}
+
 fn rel(got: f64, want: f64, tol: f64, what: &str) {
     assert!(
         ((got - want) / want).abs() <= tol,

@@ -943,7 +943,10 @@ fn cdnow_cohort_report_every_model() {
         );
         // Customer 10244's repeat purchases are all free: valued at the population mean.
         assert_eq!(json["customers_at_mean_spend"], 1, "{model}");
-        assert!(json["models"][1]["note"].is_null(), "{model}: Gamma-Gamma fits");
+        assert!(
+            json["models"][1]["note"].is_null(),
+            "{model}: Gamma-Gamma fits"
+        );
     }
 }
 
