@@ -94,7 +94,7 @@ pub use error::LoyaltyError;
 pub use evaluate::Evaluator;
 pub use forecast::{
     BaseForecast, ForecastError, ForecastMethod, ForecastOptions, SpendAssumption, TierForecast,
-    TierForecaster,
+    TierForecaster, MAX_PURCHASES, MAX_SIMULATIONS,
 };
 pub use ladder::{LadderError, Metric, QualifyingMetric, Tier, TierLadder};
 pub use liability::{points_liability, LiabilityOptions, MemberLiability, PointsLiability};
