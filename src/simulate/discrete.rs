@@ -5,7 +5,7 @@ use rand_distr::{Beta, Distribution};
 
 use super::error::SimulationError;
 use super::params::positive;
-use super::process::{PurchaseProcess, SimRng};
+use super::process::{PurchaseProcess, SimRng, MAX_CUSTOMERS, MAX_PERIODS, MAX_REPEAT_PURCHASES};
 use crate::error::InvalidParameter;
 use crate::models::bg_bb::DiscretePatterns;
 use crate::models::History;
@@ -66,6 +66,9 @@ impl BgBbProcess {
             }
             if rng.random::<f64>() < p {
                 times.push(t as f64);
+                if times.len() >= MAX_REPEAT_PURCHASES {
+                    return;
+                }
             }
         }
     }
@@ -75,7 +78,9 @@ impl BgBbProcess {
     /// opportunity, which the patterns carry.
     ///
     /// # Errors
-    /// [`SimulationError::InvalidParameter`] if a simulated pattern is invalid (never expected).
+    /// [`SimulationError::TooManyCustomers`] for more than [`MAX_CUSTOMERS`] customers;
+    /// [`SimulationError::InvalidParameter`] for more than [`MAX_PERIODS`] periods, or if a
+    /// simulated pattern is invalid (never expected).
     pub fn patterns(
         &self,
         period: TimeUnit,
@@ -83,6 +88,19 @@ impl BgBbProcess {
         periods: u32,
         seed: u64,
     ) -> Result<DiscretePatterns, SimulationError> {
+        if customers > MAX_CUSTOMERS {
+            return Err(SimulationError::TooManyCustomers {
+                customers,
+                limit: MAX_CUSTOMERS,
+            });
+        }
+        if periods > MAX_PERIODS {
+            return Err(SimulationError::InvalidParameter(InvalidParameter::new(
+                "periods",
+                periods,
+                "must be at most MAX_PERIODS (100,000)",
+            )));
+        }
         let mut rng = SimRng::seed_from_u64(seed);
         let mut counts = std::collections::BTreeMap::<(u32, u32), f64>::new();
         let mut times = Vec::new();

@@ -35,7 +35,7 @@ pub use continuous::{BgNbdProcess, ParetoNbdProcess};
 pub use contractual::RetentionProcess;
 pub use discrete::BgBbProcess;
 pub use error::SimulationError;
-pub use process::{PurchaseProcess, SimRng, MAX_CUSTOMERS, MAX_REPEAT_PURCHASES};
+pub use process::{PurchaseProcess, SimRng, MAX_CUSTOMERS, MAX_PERIODS, MAX_REPEAT_PURCHASES};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rand::RngExt;
@@ -325,6 +325,23 @@ mod tests {
             matches!(err, SimulationError::TooManyPurchases { customer: 1, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn cohorts_and_discrete_patterns_refuse_more_than_max_periods() {
+        // u32::MAX periods used to overflow `periods + 1` and ask for 16 GB of counts.
+        let sbg = RetentionProcess::sbg(1.0, 1.0).unwrap();
+        for periods in [MAX_PERIODS + 1, u32::MAX] {
+            let err = sbg.cohort("c", 10, periods, 1).unwrap_err();
+            assert!(err.to_string().contains("periods"), "{err}");
+        }
+        assert!(sbg.cohort("c", 10, MAX_PERIODS, 1).is_ok());
+        let bgbb = BgBbProcess::new(1.0, 1.0, 1.0, 1.0).unwrap();
+        assert!(bgbb.patterns(TimeUnit::DAYS, 10, u32::MAX, 1).is_err());
+        assert!(matches!(
+            bgbb.patterns(TimeUnit::DAYS, usize::MAX, 5, 1),
+            Err(SimulationError::TooManyCustomers { .. })
+        ));
     }
 
     #[cfg(feature = "serde")]

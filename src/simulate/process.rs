@@ -17,6 +17,11 @@ pub const MAX_REPEAT_PURCHASES: usize = 1_000_000;
 /// gigabytes already; the benchmarks use up to one million.
 pub const MAX_CUSTOMERS: usize = 10_000_000;
 
+/// The most periods (opportunities of a discrete process, or periods of a retention cohort) a
+/// simulation lays out: a cohort keeps a count per period and a discrete process loops over the
+/// periods for every customer. 100,000 periods is some 270 years of days.
+pub const MAX_PERIODS: u32 = 100_000;
+
 /// One customer's purchasing: draws the times of the repeat purchases after a first purchase at
 /// time 0, within the horizon `(0, horizon]` (times in the simulation's time unit).
 ///
