@@ -23,6 +23,7 @@ use customer_assets::segment::abc::AbcParams;
 use customer_assets::segment::kmeans::KMeansParams;
 use customer_assets::segment::lifecycle::LifecycleParams;
 use customer_assets::segment::rfm::RfmParams;
+use customer_assets::segment::Feature;
 use customer_assets::simulate::{simulate, BgNbdProcess, ParetoNbdProcess, SimulationOptions};
 use customer_assets::validation::{error_metrics, validate, validate_holdout, HoldoutRecord};
 use customer_assets::{
@@ -837,6 +838,20 @@ proptest! {
         check_segmenter(&AbcParams::default(), &base)?;
         check_segmenter(&LifecycleParams::default(), &base)?;
         check_segmenter(&KMeansParams::new(k).seed(3), &base)?;
+        if let Ok(rfm) = RfmParams::default().learn(&base) {
+            for bins in [rfm.recency_bins(), rfm.frequency_bins(), rfm.monetary_bins()] {
+                prop_assert!(bins.edges().iter().all(|e| e.is_finite()), "{:?}", bins.edges());
+            }
+        }
+        for value in [Feature::Clv, Feature::TotalSpend, Feature::Frequency] {
+            if let Ok(abc) = AbcParams::default().value(value).learn(&base) {
+                prop_assert!(abc.a_threshold().is_finite() && abc.b_threshold().is_finite(), "{abc:?}");
+            }
+        }
+        if let Ok(kmeans) = KMeansParams::new(k).features(vec![Feature::Clv, Feature::Frequency, Feature::Recency]).learn(&base) {
+            prop_assert!(kmeans.inertia().is_finite(), "{kmeans:?}");
+            prop_assert_eq!(kmeans.sizes().iter().sum::<usize>(), base.len());
+        }
     }
 }
 
