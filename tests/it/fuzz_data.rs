@@ -22,7 +22,7 @@ use customer_assets::models::{History, PredictError, SpendModel, TransactionMode
 use customer_assets::segment::abc::AbcParams;
 use customer_assets::segment::kmeans::KMeansParams;
 use customer_assets::segment::lifecycle::LifecycleParams;
-use customer_assets::segment::rfm::RfmParams;
+use customer_assets::segment::rfm::{Binning, RfmParams};
 use customer_assets::segment::Feature;
 use customer_assets::simulate::{simulate, BgNbdProcess, ParetoNbdProcess, SimulationOptions};
 use customer_assets::validation::{error_metrics, validate, validate_holdout, HoldoutRecord};
@@ -838,9 +838,15 @@ proptest! {
         check_segmenter(&AbcParams::default(), &base)?;
         check_segmenter(&LifecycleParams::default(), &base)?;
         check_segmenter(&KMeansParams::new(k).seed(3), &base)?;
-        if let Ok(rfm) = RfmParams::default().learn(&base) {
-            for bins in [rfm.recency_bins(), rfm.frequency_bins(), rfm.monetary_bins()] {
-                prop_assert!(bins.edges().iter().all(|e| e.is_finite()), "{:?}", bins.edges());
+        let jenks = RfmParams::default()
+            .binning(Binning::Jenks { classes: 4 })
+            .monetary_feature(Feature::Clv);
+        for params in [RfmParams::default(), jenks] {
+            check_segmenter(&params, &base)?;
+            if let Ok(rfm) = params.learn(&base) {
+                for bins in [rfm.recency_bins(), rfm.frequency_bins(), rfm.monetary_bins()] {
+                    prop_assert!(bins.edges().iter().all(|e| e.is_finite()), "{:?}", bins.edges());
+                }
             }
         }
         for value in [Feature::Clv, Feature::TotalSpend, Feature::Frequency] {
