@@ -107,11 +107,16 @@ fn normalized(score: f64, min: f64, max: f64) -> f64 {
     ((score - min) / (max - min)).clamp(0.0, 1.0)
 }
 
-/// The mean of finite values, finite whatever their size: the values are divided by the largest
-/// magnitude before they are summed, and the mean of the quotients (at most 1 in magnitude) is
-/// scaled back.
+/// The mean of finite values, finite whatever their size: the values are divided by a power of
+/// two at least their largest magnitude (exact) before they are summed, and the mean of the
+/// quotients (at most 1 in magnitude) is scaled back.
 fn mean(values: impl Iterator<Item = f64> + Clone) -> f64 {
-    let scale = values.clone().fold(0.0f64, |m, v| m.max(v.abs()));
+    let largest = values.clone().fold(0.0f64, |m, v| m.max(v.abs()));
+    let scale = if largest > 1.0 && largest.is_finite() {
+        2f64.powi((largest.log2().ceil() as i32).min(f64::MAX_EXP - 1))
+    } else {
+        0.0
+    };
     let (mut sum, mut n) = (0.0, 0usize);
     for v in values {
         sum += if scale > 0.0 { v / scale } else { v };
@@ -120,12 +125,14 @@ fn mean(values: impl Iterator<Item = f64> + Clone) -> f64 {
     if n == 0 {
         return 0.0;
     }
-    let quotient = (sum / n as f64).clamp(-1.0, 1.0);
-    if scale > 0.0 {
+    let quotient = sum / n as f64;
+    // A mean lies within the values' range; the bound only removes rounding past it.
+    let mean = if scale > 0.0 {
         quotient * scale
     } else {
         quotient
-    }
+    };
+    mean.clamp(-largest, largest)
 }
 
 #[cfg(test)]
