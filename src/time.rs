@@ -48,16 +48,15 @@ impl TimeUnit {
     /// Seven days.
     pub const WEEKS: TimeUnit = TimeUnit { days: 7.0 };
 
-    /// The shortest unit: one second. A purchase log resolves nothing finer that a model could
-    /// use, and with this bound the longest span of dates (about 1.9 × 10⁸ days) is about
-    /// 1.7 × 10¹³ units, so recency, age, horizons and rates stay far from f64 overflow and
-    /// underflow, and a day is at most 86,400 units (loops over the days of a horizon are
-    /// never sized by a tiny unit).
+    /// The shortest unit: one second. A finer unit only inflates every duration (purchases are
+    /// not timed more finely than that in practice), and with this bound the longest span of
+    /// dates (about 1.9 × 10⁸ days) is about 1.7 × 10¹³ units, so recency, age, horizons and
+    /// rates stay far from f64 overflow and underflow.
     pub const MIN_DAYS: f64 = 1.0 / 86_400.0;
     /// The longest unit: the whole calendar range chrono supports (years −262,143 to 262,142,
     /// about 1.9 × 10⁸ days, rounded up to 2 × 10⁸). No span of dates is longer, so a longer unit
-    /// would measure every customer's history as a vanishing fraction of one unit, which the
-    /// models cannot fit on.
+    /// would only measure every history as a vanishing fraction of one unit, pushing rates and
+    /// scale parameters (α, β) towards the limits of f64.
     pub const MAX_DAYS: f64 = 2.0e8;
 
     /// A unit of `days` days (fractions allowed, e.g. 0.5 for half-days).
