@@ -1066,6 +1066,15 @@ fn the_generators_reach_computed_results_not_only_errors() {
     assert!(labelled >= 10, "RFM labelled {labelled} of 50 bases");
 }
 
+/// The properties mean something only with overflow checks on: the test profile
+/// (`[profile.test] opt-level = 1`) inherits them, and debug assertions, from the dev profile.
+#[test]
+fn the_fuzz_runs_with_overflow_checks_and_debug_assertions() {
+    assert!(cfg!(debug_assertions));
+    let overflowed = std::panic::catch_unwind(|| std::hint::black_box(i32::MAX) + 1);
+    assert!(overflowed.is_err(), "i32::MAX + 1 did not panic");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The reported findings, one by one
 
