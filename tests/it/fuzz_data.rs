@@ -1070,7 +1070,12 @@ fn the_generators_reach_computed_results_not_only_errors() {
 /// (`[profile.test] opt-level = 1`) inherits them, and debug assertions, from the dev profile.
 #[test]
 fn the_fuzz_runs_with_overflow_checks_and_debug_assertions() {
-    assert!(cfg!(debug_assertions));
+    let mut debug_assertions = false;
+    debug_assert!({
+        debug_assertions = true;
+        true
+    });
+    assert!(debug_assertions, "debug assertions are off");
     let overflowed = std::panic::catch_unwind(|| std::hint::black_box(i32::MAX) + 1);
     assert!(overflowed.is_err(), "i32::MAX + 1 did not panic");
 }
