@@ -662,3 +662,40 @@ impl<'a> TierForecaster<'a> {
         Ok((probabilities, grace / runs))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loyalty::test_support::{programme, Daily, Flat};
+
+    #[test]
+    fn forecast_options_past_their_limits_are_refused_naming_the_setting() {
+        let p = programme();
+        let forecaster = TierForecaster::new(Evaluator::new(&p), &Daily, &Flat);
+        for (options, name) in [
+            (
+                ForecastOptions {
+                    simulations: MAX_SIMULATIONS + 1,
+                    ..ForecastOptions::default()
+                },
+                "simulations",
+            ),
+            (
+                ForecastOptions {
+                    max_purchases: MAX_PURCHASES + 1,
+                    ..ForecastOptions::default()
+                },
+                "max_purchases",
+            ),
+        ] {
+            let err = forecaster.options(options).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        let limits = ForecastOptions {
+            simulations: MAX_SIMULATIONS,
+            max_purchases: MAX_PURCHASES,
+            ..ForecastOptions::default()
+        };
+        assert!(forecaster.options(limits).is_ok());
+    }
+}

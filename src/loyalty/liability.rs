@@ -225,3 +225,49 @@ fn p_redeemed(
     }
     Ok((1.0 - pgf).clamp(0.0, 1.0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Ledger, LedgerOptions};
+    use crate::loyalty::evaluate::Evaluator;
+    use crate::loyalty::test_support::{programme, Daily};
+    use crate::records::Transaction;
+    use crate::time::TimeUnit;
+
+    #[test]
+    fn a_liability_past_the_decimal_range_is_an_error_not_a_silent_zero() {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let id = CustomerId::from(1u64);
+        let log = [Transaction::purchase(id.clone(), day, Decimal::from(1_000)).unwrap()];
+        let p = programme();
+        let replays = Evaluator::new(&p)
+            .evaluate_base(&[], &log, &[], &[], day)
+            .unwrap();
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        ledger.extend_transactions(log.iter().cloned()).unwrap();
+        let summaries = ledger.summarize((day, TimeUnit::DAYS)).unwrap();
+        let options = |point_value| LiabilityOptions {
+            point_value,
+            redemption_per_purchase: 1.0,
+            horizon_without_expiry_days: 30,
+        };
+        let fine = points_liability(&replays, &summaries, &Daily, &options(Decimal::ONE)).unwrap();
+        assert_eq!(
+            (fine.outstanding, fine.value),
+            (1_000, Decimal::from(1_000))
+        );
+        let err =
+            points_liability(&replays, &summaries, &Daily, &options(Decimal::MAX)).unwrap_err();
+        assert!(matches!(err, ForecastError::Overflow(_)), "{err}");
+        assert!(err.to_string().contains("customer 1"), "{err}");
+        let err = points_liability(
+            &replays,
+            &summaries,
+            &Daily,
+            &options(Decimal::NEGATIVE_ONE),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ForecastError::InvalidParameter(_)), "{err}");
+    }
+}

@@ -88,6 +88,8 @@ pub mod member;
 pub mod points;
 pub mod rules;
 pub mod status;
+#[cfg(test)]
+mod test_support;
 pub mod window;
 
 pub use error::LoyaltyError;
