@@ -342,6 +342,14 @@ mod tests {
             bgbb.patterns(TimeUnit::DAYS, usize::MAX, 5, 1),
             Err(SimulationError::TooManyCustomers { .. })
         ));
+        assert!(matches!(
+            bgbb.with_holdout(usize::MAX, 5, 5, 1),
+            Err(SimulationError::TooManyCustomers { .. })
+        ));
+        // u32::MAX + 1 opportunities used to saturate silently.
+        let err = bgbb.with_holdout(10, u32::MAX, 1, 1).unwrap_err();
+        assert!(err.to_string().contains("calibration + holdout"), "{err}");
+        assert_eq!(bgbb.with_holdout(10, 6, 5, 1).unwrap().len(), 10);
     }
 
     #[cfg(feature = "serde")]
