@@ -627,9 +627,10 @@ impl<'a> TierForecaster<'a> {
                         (v * f64::from(horizon_days)) as usize
                     };
                     let j = (j as u64).min(u64::from(horizon_days) - 1) + 1;
-                    let date = as_of
-                        .checked_add_days(chrono::Days::new(j))
-                        .unwrap_or(as_of);
+                    // Before the review, which is a valid date: never out of range in practice.
+                    let date = as_of.checked_add_days(chrono::Days::new(j)).ok_or(
+                        LoyaltyError::Window(super::window::WindowError::DateOutOfRange(as_of)),
+                    )?;
                     let amount = match gamma {
                         Some(g) => g.sample(&mut rng),
                         None => mean,
