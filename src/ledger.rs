@@ -22,10 +22,35 @@ pub use crate::summary::{Grain, ReturnPolicy};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "LedgerOptionsRaw"))]
 pub struct LedgerOptions {
     grain: Grain,
     returns: ReturnPolicy,
     window: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The serialized form of [`LedgerOptions`], its window checked by
+/// [`LedgerOptions::window`] on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct LedgerOptionsRaw {
+    grain: Grain,
+    returns: ReturnPolicy,
+    window: Option<(NaiveDate, NaiveDate)>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<LedgerOptionsRaw> for LedgerOptions {
+    type Error = LedgerError;
+    fn try_from(raw: LedgerOptionsRaw) -> Result<Self, LedgerError> {
+        let options = LedgerOptions::default()
+            .grain(raw.grain)
+            .returns(raw.returns);
+        match raw.window {
+            Some((first, last)) => options.window(first, last),
+            None => Ok(options),
+        }
+    }
 }
 
 impl LedgerOptions {
@@ -40,9 +65,16 @@ impl LedgerOptions {
         self
     }
     /// Restricts records to the days `first..=last`; a record outside is an error.
-    pub fn window(mut self, first: NaiveDate, last: NaiveDate) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::InvalidWindow`] when `last` comes before `first`.
+    pub fn window(mut self, first: NaiveDate, last: NaiveDate) -> Result<Self, LedgerError> {
+        if last < first {
+            return Err(LedgerError::InvalidWindow { first, last });
+        }
         self.window = Some((first, last));
-        self
+        Ok(self)
     }
     /// The merge grain (set by [`grain`](Self::grain)).
     pub fn get_grain(&self) -> Grain {
@@ -177,10 +209,7 @@ impl Ledger {
         first: NaiveDate,
         last: NaiveDate,
     ) -> Result<Self, LedgerError> {
-        if last < first {
-            return Err(LedgerError::InvalidWindow { first, last });
-        }
-        Ok(Ledger::new(options.window(first, last)))
+        Ok(Ledger::new(options.window(first, last)?))
     }
 
     /// The ledger's options.
@@ -455,6 +484,34 @@ mod tests {
         let err = l.add_transaction(buy(1, 7, 1, 5)).unwrap_err();
         assert!(matches!(err, LedgerError::OutsideWindow { .. }), "{err}");
         assert!(Ledger::with_window(LedgerOptions::default(), day(2, 1), day(1, 1)).is_err());
+    }
+
+    #[test]
+    fn an_inverted_window_is_refused_by_the_options_and_their_json() {
+        let err = LedgerOptions::default()
+            .window(day(2, 1), day(1, 1))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            LedgerError::InvalidWindow {
+                first: day(2, 1),
+                last: day(1, 1)
+            }
+        );
+        let one_day = LedgerOptions::default().window(day(1, 1), day(1, 1));
+        assert!(one_day.is_ok());
+        #[cfg(feature = "serde")]
+        {
+            let good = LedgerOptions::default()
+                .grain(Grain::Timestamp)
+                .window(day(1, 1), day(2, 1))
+                .unwrap();
+            let json = serde_json::to_string(&good).unwrap();
+            assert_eq!(serde_json::from_str::<LedgerOptions>(&json).unwrap(), good);
+            let inverted = json.replace("2024-02-01", "2023-12-01");
+            let err = serde_json::from_str::<LedgerOptions>(&inverted).unwrap_err();
+            assert!(err.to_string().contains("ends before it starts"), "{err}");
+        }
     }
 
     #[test]

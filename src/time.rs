@@ -9,6 +9,16 @@ pub enum TimeUnitError {
     /// The length of a custom unit must be a finite number of days greater than zero.
     #[error("a time unit must last a finite, positive number of days, got {0}")]
     InvalidLength(f64),
+    /// The length of a custom unit lies outside [`TimeUnit::MIN_DAYS`]..=[`TimeUnit::MAX_DAYS`].
+    #[error("a time unit of {days:.3e} days lies outside the supported range {min:.3e}..={max:.3e} days (one second to the whole calendar range)")]
+    OutOfRange {
+        /// The length given, in days.
+        days: f64,
+        /// [`TimeUnit::MIN_DAYS`].
+        min: f64,
+        /// [`TimeUnit::MAX_DAYS`].
+        max: f64,
+    },
 }
 
 /// The unit in which recency, age, horizons and rates are expressed.
@@ -38,17 +48,36 @@ impl TimeUnit {
     /// Seven days.
     pub const WEEKS: TimeUnit = TimeUnit { days: 7.0 };
 
+    /// The shortest unit: one second. A finer unit only inflates every duration (purchases are
+    /// not timed more finely than that in practice), and with this bound the longest span of
+    /// dates (about 1.9 × 10⁸ days) is about 1.7 × 10¹³ units, so recency, age, horizons and
+    /// rates stay far from f64 overflow and underflow.
+    pub const MIN_DAYS: f64 = 1.0 / 86_400.0;
+    /// The longest unit: the whole calendar range chrono supports (years −262,143 to 262,142,
+    /// about 1.9 × 10⁸ days, rounded up to 2 × 10⁸). No span of dates is longer, so a longer unit
+    /// would only measure every history as a vanishing fraction of one unit, pushing rates and
+    /// scale parameters (α, β) towards the limits of f64.
+    pub const MAX_DAYS: f64 = 2.0e8;
+
     /// A unit of `days` days (fractions allowed, e.g. 0.5 for half-days).
     ///
     /// # Errors
     ///
-    /// [`TimeUnitError::InvalidLength`] when `days` is not finite and positive.
+    /// [`TimeUnitError::InvalidLength`] when `days` is not finite and positive;
+    /// [`TimeUnitError::OutOfRange`] when it lies outside
+    /// [`MIN_DAYS`](Self::MIN_DAYS)..=[`MAX_DAYS`](Self::MAX_DAYS).
     pub fn custom_days(days: f64) -> Result<Self, TimeUnitError> {
-        if days.is_finite() && days > 0.0 {
-            Ok(TimeUnit { days })
-        } else {
-            Err(TimeUnitError::InvalidLength(days))
+        if !(days.is_finite() && days > 0.0) {
+            return Err(TimeUnitError::InvalidLength(days));
         }
+        if !(Self::MIN_DAYS..=Self::MAX_DAYS).contains(&days) {
+            return Err(TimeUnitError::OutOfRange {
+                days,
+                min: Self::MIN_DAYS,
+                max: Self::MAX_DAYS,
+            });
+        }
+        Ok(TimeUnit { days })
     }
 
     /// The length of one unit in days.
@@ -112,6 +141,27 @@ mod tests {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(TimeUnit::custom_days(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn rejects_lengths_outside_one_second_to_the_calendar_range() {
+        for bad in [
+            1e20,
+            1e-20,
+            TimeUnit::MAX_DAYS * 1.01,
+            TimeUnit::MIN_DAYS * 0.99,
+        ] {
+            let err = TimeUnit::custom_days(bad).unwrap_err();
+            assert!(matches!(err, TimeUnitError::OutOfRange { .. }), "{bad}");
+            assert!(err.to_string().contains("e"), "{err}");
+        }
+        for good in [TimeUnit::MIN_DAYS, TimeUnit::MAX_DAYS, 1.0 / 24.0, 365.25] {
+            assert_eq!(TimeUnit::custom_days(good).unwrap().days(), good);
+        }
+        #[cfg(feature = "serde")]
+        assert!(serde_json::from_str::<TimeUnit>("1e20").is_err());
+        let calendar = (chrono::NaiveDate::MAX - chrono::NaiveDate::MIN).num_days() as f64;
+        assert!(calendar <= TimeUnit::MAX_DAYS && calendar > 0.9 * TimeUnit::MAX_DAYS);
     }
 
     #[test]

@@ -64,7 +64,42 @@ pub enum ValidationError {
     /// A date fell outside the calendar range.
     #[error("a date fell outside the supported calendar range")]
     DateOutOfRange,
+    /// A holdout count is negative or not finite.
+    #[error("row {row}: holdout count {value} must be finite and non-negative")]
+    InvalidHoldout {
+        /// The row (0-based).
+        row: usize,
+        /// The count given.
+        value: f64,
+    },
+    /// The tracking curve would have more points than [`MAX_TRACKING_PERIODS`].
+    #[error("{parameter} spans {periods:.3e} tracking periods, more than the limit of {limit}")]
+    TooManyPeriods {
+        /// The inputs that set the number of periods.
+        parameter: &'static str,
+        /// Periods asked for.
+        periods: f64,
+        /// The limit.
+        limit: u32,
+    },
+    /// A figure of the report is not finite (a model's predictions or log-likelihood too large
+    /// to add up).
+    #[error("model {model}: the {what} is not finite")]
+    NotFinite {
+        /// The model's name.
+        model: String,
+        /// Which figure.
+        what: &'static str,
+    },
 }
+
+/// The most points of a tracking curve ([`ValidationReport::tracking`]): one per period of the
+/// summaries' unit from the first purchase to the holdout end. Each point evaluates the model
+/// once per acquisition day, so the work grows with points × acquisition days: 10,000 points
+/// (about 190 years of weeks, or 27 years of days) covers any real holdout design, while a
+/// holdout ending in year 9999 in weeks would ask for some 400,000 points (over 100 MB of
+/// report) and hours of predictions. A longer curve is [`ValidationError::TooManyPeriods`].
+pub const MAX_TRACKING_PERIODS: u32 = 10_000;
 
 /// Actual and expected holdout transactions of the customers with one calibration frequency.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,19 +185,34 @@ pub struct ValidationReport {
 pub fn error_metrics(actual: &[f64], expected: &[f64]) -> ErrorMetrics {
     let n = actual.len().min(expected.len());
     let nf = n.max(1) as f64;
+    // Sums of squares of values beyond ~1e154 overflow: everything is computed on the values
+    // divided by the largest magnitude (the ratios and the correlation do not depend on it) and
+    // scaled back at the end.
+    let largest = actual[..n]
+        .iter()
+        .chain(&expected[..n])
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    // A power of two, so that dividing and scaling back are exact.
+    let scale = if largest.is_finite() && largest > 1.0 {
+        2f64.powi((largest.log2().ceil() as i32).min(f64::MAX_EXP - 1))
+    } else {
+        1.0
+    };
+    let a = |i: usize| actual[i] / scale;
+    let x = |i: usize| expected[i] / scale;
     let (mut abs, mut sq) = (0.0, 0.0);
     let (mut sa, mut se) = (0.0, 0.0);
     for i in 0..n {
-        let e = expected[i] - actual[i];
+        let e = x(i) - a(i);
         abs += e.abs();
         sq += e * e;
-        sa += actual[i];
-        se += expected[i];
+        sa += a(i);
+        se += x(i);
     }
     let (ma, me) = (sa / nf, se / nf);
     let (mut cov, mut va, mut ve) = (0.0, 0.0, 0.0);
     for i in 0..n {
-        let (da, de) = (actual[i] - ma, expected[i] - me);
+        let (da, de) = (a(i) - ma, x(i) - me);
         cov += da * de;
         va += da * da;
         ve += de * de;
@@ -180,11 +230,11 @@ pub fn error_metrics(actual: &[f64], expected: &[f64]) -> ErrorMetrics {
         f64::MAX
     };
     ErrorMetrics {
-        mae: abs / nf,
-        rmse: (sq / nf).sqrt(),
-        correlation,
-        total_actual: sa,
-        total_expected: se,
+        mae: abs / nf * scale,
+        rmse: (sq / nf).sqrt() * scale,
+        correlation: correlation.clamp(-1.0, 1.0),
+        total_actual: sa * scale,
+        total_expected: se * scale,
         aggregate_error_percent,
     }
 }
@@ -199,7 +249,10 @@ pub fn error_metrics(actual: &[f64], expected: &[f64]) -> ErrorMetrics {
 ///
 /// # Errors
 /// [`ValidationError::NoHoldout`], [`ValidationError::Empty`], [`ValidationError::UnitMismatch`]
-/// between the model and the summaries, and a customer's [`ValidationError::Predict`].
+/// between the model and the summaries, a customer's [`ValidationError::Predict`],
+/// [`ValidationError::TooManyPeriods`] when the tracking curve from the first purchase to the
+/// holdout end would have more than [`MAX_TRACKING_PERIODS`] points, and
+/// [`ValidationError::NotFinite`] when a figure of the report does not fit an f64.
 pub fn validate(
     model: &dyn TransactionModel,
     summaries: &Summaries,
@@ -250,6 +303,16 @@ pub fn validate(
         other => other,
     })?;
     report.tracking = tracking(model, summaries, transactions, holdout_end)?;
+    if report
+        .tracking
+        .iter()
+        .any(|p| !(p.expected.is_finite() && p.expected_cumulative.is_finite()))
+    {
+        return Err(ValidationError::NotFinite {
+            model: model.name().to_string(),
+            what: "expected tracking curve",
+        });
+    }
     Ok(report)
 }
 
@@ -269,7 +332,10 @@ pub struct HoldoutRecord {
 /// transactions in the next `holdout_length` opportunities.
 ///
 /// # Errors
-/// [`ValidationError::Empty`] without histories, and a customer's [`ValidationError::Predict`].
+/// [`ValidationError::Empty`] without histories, a customer's [`ValidationError::Predict`],
+/// [`ValidationError::InvalidHoldout`] for a holdout count that is negative or not finite, and
+/// [`ValidationError::NotFinite`] when a total, an error metric or the log-likelihood does not
+/// fit an f64.
 pub fn validate_holdout(
     model: &dyn TransactionModel,
     records: &[HoldoutRecord],
@@ -289,6 +355,12 @@ pub fn validate_holdout(
     let mut buckets = vec![(0usize, 0.0f64, 0.0f64); TOP as usize + 1];
     let mut log_likelihood = 0.0;
     for (row, r) in records.iter().enumerate() {
+        if !(r.holdout.is_finite() && r.holdout >= 0.0) {
+            return Err(ValidationError::InvalidHoldout {
+                row,
+                value: r.holdout,
+            });
+        }
         let e = model
             .expected_purchases(&r.history, holdout_length)
             .map_err(|e| fail(row, e))?;
@@ -314,6 +386,34 @@ pub fn validate_holdout(
     let errors = error_metrics(&actual, &expected);
     let k = model.parameter_count() as f64;
     let n = records.len() as f64;
+    let not_finite = |what| ValidationError::NotFinite {
+        model: model.name().to_string(),
+        what,
+    };
+    let figures = [
+        (errors.mae, "holdout mean absolute error"),
+        (errors.rmse, "holdout root mean squared error"),
+        (errors.total_actual, "total of holdout transactions"),
+        (
+            errors.total_expected,
+            "total of expected holdout transactions",
+        ),
+        (errors.aggregate_error_percent, "aggregate holdout error"),
+        (errors.correlation, "correlation of actual and expected"),
+        (
+            2.0 * k - 2.0 * log_likelihood,
+            "calibration log-likelihood (or its AIC)",
+        ),
+    ];
+    if let Some((_, what)) = figures.iter().find(|(v, _)| !v.is_finite()) {
+        return Err(not_finite(what));
+    }
+    if buckets
+        .iter()
+        .any(|(_, a, e)| !(a.is_finite() && e.is_finite()))
+    {
+        return Err(not_finite("total of a frequency bucket"));
+    }
     Ok(ValidationReport {
         model: model.name().to_string(),
         customers: records.len(),
@@ -373,7 +473,16 @@ fn tracking(
 
     // Period boundaries every `unit` from the start; the last period ends on the holdout end.
     let span = (holdout_end - start).num_days() + 1;
-    let periods = (span as f64 / unit.days()).ceil().max(1.0) as u32;
+    let periods = (span as f64 / unit.days()).ceil().max(1.0);
+    if periods > f64::from(MAX_TRACKING_PERIODS) {
+        return Err(ValidationError::TooManyPeriods {
+            parameter: "the holdout end and the unit (periods from the first purchase)",
+            periods,
+            limit: MAX_TRACKING_PERIODS,
+        });
+    }
+    // At most MAX_TRACKING_PERIODS: exact in u32.
+    let periods = periods as u32;
     let mut out = Vec::with_capacity(periods as usize);
     let mut cum_actual_idx = 0usize;
     let mut prev = (0.0, 0.0);
@@ -562,5 +671,26 @@ mod tests {
         assert!(m.correlation > 0.8 && m.correlation < 1.0);
         let flat = error_metrics(&[1.0, 1.0], &[0.0, 2.0]);
         assert_eq!(flat.correlation, 0.0);
+    }
+
+    #[test]
+    fn error_metrics_of_values_near_the_f64_limit_are_finite() {
+        let big = f64::MAX / 4.0;
+        let m = error_metrics(&[big, 0.0, big], &[0.0, big, big]);
+        for v in [
+            m.mae,
+            m.rmse,
+            m.correlation,
+            m.total_actual,
+            m.aggregate_error_percent,
+        ] {
+            assert!(v.is_finite(), "{m:?}");
+        }
+        assert_eq!(m.total_actual, 2.0 * big);
+        assert!(
+            (m.rmse / big - (2.0f64 / 3.0).sqrt()).abs() < 1e-12,
+            "{m:?}"
+        );
+        assert!((m.correlation + 0.5).abs() < 1e-12, "{m:?}");
     }
 }

@@ -54,6 +54,12 @@ impl Concentration {
         }
         let mut sorted = values.to_vec();
         sorted.sort_unstable_by(f64::total_cmp);
+        // Shares do not depend on the scale: dividing by the largest value keeps every sum
+        // below n (values near f64::MAX would otherwise sum to infinity and give NaN shares).
+        let largest = sorted.last().copied().unwrap_or(0.0);
+        if largest > 0.0 {
+            sorted.iter_mut().for_each(|v| *v /= largest);
+        }
         let total: f64 = sorted.iter().sum();
         if total <= 0.0 {
             return Err(KpiError::InvalidParameter(InvalidParameter::new(
@@ -72,6 +78,7 @@ impl Concentration {
             weighted += (i as f64 + 1.0) * v;
             cumulative.push(acc / total);
         }
+        // Rounding can put the formula a hair outside 0..=1 − 1/n; the clamp removes only that.
         let gini = (2.0 * weighted / (n * total) - (n + 1.0) / n).clamp(0.0, 1.0);
         Ok(Concentration { cumulative, gini })
     }
@@ -169,4 +176,25 @@ pub struct TopShare {
     pub top: f64,
     /// The share of value they hold.
     pub share: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_and_gini_of_values_near_the_f64_limit_are_finite() {
+        let c = Concentration::new(&[f64::MAX, f64::MAX, f64::MAX / 2.0, 0.0]).unwrap();
+        assert!(c.gini().is_finite() && (0.0..=1.0).contains(&c.gini()));
+        assert_eq!(c.top_share(0.5).unwrap(), 0.8);
+        for (p, share) in c.lorenz_points(10) {
+            assert!(p.is_finite() && (0.0..=1.0).contains(&share), "{p} {share}");
+        }
+        let equal = Concentration::new(&[f64::MAX; 3]).unwrap();
+        assert_eq!(equal.gini(), 0.0);
+        let tiny = Concentration::new(&[f64::MIN_POSITIVE, 0.0]).unwrap();
+        assert_eq!(tiny.top_share(0.5).unwrap(), 1.0);
+        let spend = Concentration::from_amounts(&[Decimal::MAX, Decimal::MAX]).unwrap();
+        assert_eq!(spend.gini(), 0.0);
+    }
 }

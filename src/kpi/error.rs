@@ -30,4 +30,14 @@ pub enum KpiError {
     /// A date computation left chrono's range.
     #[error("date out of range")]
     DateOutOfRange,
+    /// A result laid out per period would have more periods than its documented limit.
+    #[error("{parameter} spans {periods} periods, more than the limit of {limit}")]
+    TooManyPeriods {
+        /// The input that sets the number of periods.
+        parameter: &'static str,
+        /// Periods asked for.
+        periods: usize,
+        /// The limit.
+        limit: usize,
+    },
 }

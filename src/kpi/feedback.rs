@@ -85,18 +85,82 @@ pub fn satisfaction(feedback: &[Feedback], period: Period) -> Result<Satisfactio
             kpi: "mean satisfaction",
         });
     };
-    let n = scores.len() as f64;
-    let mean_normalized = scores
-        .iter()
-        .map(|s| (s.score - s.min) / (s.max - s.min))
-        .sum::<f64>()
-        / n;
+    let mean_normalized = mean(scores.iter().map(|s| normalized(s.score, s.min, s.max)));
     let same_scale = scores
         .iter()
         .all(|s| s.min == first.min && s.max == first.max);
     Ok(Satisfaction {
         responses: scores.len(),
-        mean_normalized,
-        mean: same_scale.then(|| scores.iter().map(|s| s.score).sum::<f64>() / n),
+        mean_normalized: mean_normalized.clamp(0.0, 1.0),
+        mean: same_scale.then(|| mean(scores.iter().map(|s| s.score))),
     })
+}
+
+/// `(score − min) / (max − min)` for finite `min < max` holding `score`, in 0..=1 even when
+/// `max − min` overflows (a scale spanning more than f64::MAX): then all three are halved first.
+fn normalized(score: f64, min: f64, max: f64) -> f64 {
+    let (score, min, max) = if (max - min).is_finite() {
+        (score, min, max)
+    } else {
+        (score / 2.0, min / 2.0, max / 2.0)
+    };
+    ((score - min) / (max - min)).clamp(0.0, 1.0)
+}
+
+/// The mean of finite values, finite whatever their size: the values are divided by a power of
+/// two at least their largest magnitude (exact) before they are summed, and the mean of the
+/// quotients (at most 1 in magnitude) is scaled back.
+fn mean(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let largest = values.clone().fold(0.0f64, |m, v| m.max(v.abs()));
+    let scale = if largest > 1.0 && largest.is_finite() {
+        2f64.powi((largest.log2().ceil() as i32).min(f64::MAX_EXP - 1))
+    } else {
+        0.0
+    };
+    let (mut sum, mut n) = (0.0, 0usize);
+    for v in values {
+        sum += if scale > 0.0 { v / scale } else { v };
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    let quotient = sum / n as f64;
+    // A mean lies within the values' range; the bound only removes rounding past it.
+    let mean = if scale > 0.0 {
+        quotient * scale
+    } else {
+        quotient
+    };
+    mean.clamp(-largest, largest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::CustomerId;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn satisfaction_on_scales_spanning_the_whole_f64_range_is_finite() {
+        let day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let feedback: Vec<Feedback> = [f64::MAX, -f64::MAX, 0.0]
+            .iter()
+            .map(|&score| {
+                Feedback::new(
+                    CustomerId::from(1u64),
+                    day,
+                    Some((score, -f64::MAX, f64::MAX)),
+                    None,
+                )
+                .unwrap()
+            })
+            .collect();
+        let s = satisfaction(&feedback, Period::new(day, day).unwrap()).unwrap();
+        assert!((s.mean_normalized - 0.5).abs() < 1e-12, "{s:?}");
+        assert_eq!(s.mean, Some(0.0));
+        let top = &feedback[..1];
+        let s = satisfaction(top, Period::new(day, day).unwrap()).unwrap();
+        assert_eq!((s.mean_normalized, s.mean), (1.0, Some(f64::MAX)));
+    }
 }

@@ -55,4 +55,7 @@ pub use feedback::{net_promoter_score, satisfaction, Nps, Satisfaction};
 pub use period::Period;
 pub use purchases::{purchase_metrics, repeat_purchase_rate, PurchaseMetrics};
 pub use report::KpiReport;
-pub use retention::{cohort_retention, retention, CohortGrain, CohortMatrix, CohortRow, Retention};
+pub use retention::{
+    cohort_retention, retention, CohortGrain, CohortMatrix, CohortRow, Retention,
+    MAX_COHORT_PERIODS,
+};

@@ -52,7 +52,9 @@ impl KpiReport {
     /// returns); [`KpiError::InvalidParameter`] when `period_days` is 0 or the spend to date cannot
     /// be shared out (a customer's net spend negative, a total of zero); [`KpiError::Summary`] when
     /// the ledger cannot be summarised (a return with no purchase before it);
-    /// [`KpiError::Overflow`] or [`KpiError::DateOutOfRange`] at the limits of decimals and dates.
+    /// [`KpiError::Overflow`] or [`KpiError::DateOutOfRange`] at the limits of decimals and dates;
+    /// [`KpiError::TooManyPeriods`] when the monthly cohorts from the first purchase to `end`
+    /// exceed [`MAX_COHORT_PERIODS`](super::MAX_COHORT_PERIODS).
     pub fn new(ledger: &Ledger, end: NaiveDate, period_days: u32) -> Result<Self, KpiError> {
         let period = Period::ending(end, period_days)?;
         let previous_period = period.preceding()?;

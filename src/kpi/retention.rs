@@ -71,6 +71,13 @@ pub fn retention(
     })
 }
 
+/// The most cohort periods [`cohort_retention`] lays out, from the first purchase's period to
+/// the end date's. The matrix is a triangle of periods² / 2 cells, each a count and a rate
+/// (16 bytes): 2,000 periods (about 166 years of months, or 5½ years of days) is 2 million cells,
+/// some 32 MB, while a daily matrix over decades or an end date in year 9999 would ask for
+/// billions. A longer span is [`KpiError::TooManyPeriods`]; use a coarser grain or an earlier end.
+pub const MAX_COHORT_PERIODS: usize = 2_000;
+
 /// How cohort periods are cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -118,7 +125,8 @@ pub struct CohortMatrix {
 ///
 /// [`KpiError::Empty`] when no purchase falls on or before `end`; [`KpiError::InvalidParameter`]
 /// for `CohortGrain::Days(0)`; [`KpiError::DateOutOfRange`] when a cohort's first day leaves
-/// chrono's calendar.
+/// chrono's calendar; [`KpiError::TooManyPeriods`] when the first purchase and `end` are more
+/// than [`MAX_COHORT_PERIODS`] periods apart.
 pub fn cohort_retention(
     ledger: &Ledger,
     grain: CohortGrain,
@@ -152,7 +160,16 @@ pub fn cohort_retention(
             }
         }
     };
-    let periods = index(end) + 1;
+    // The matrix is a triangle of periods² / 2 cells: its size is checked before anything is
+    // allocated (an end date in year 9999 would otherwise ask for billions of cells).
+    let periods = index(end).saturating_add(1);
+    if periods > MAX_COHORT_PERIODS {
+        return Err(KpiError::TooManyPeriods {
+            parameter: "end (cohort periods from the first purchase to the end date)",
+            periods,
+            limit: MAX_COHORT_PERIODS,
+        });
+    }
     // Each customer's first period and the set of periods with a purchase.
     let mut first: HashMap<&CustomerId, usize> = HashMap::new();
     let mut active: HashSet<(&CustomerId, usize)> = HashSet::new();
@@ -206,4 +223,44 @@ pub fn cohort_retention(
         })
         .collect::<Result<Vec<_>, KpiError>>()?;
     Ok(CohortMatrix { grain, end, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::LedgerOptions;
+    use crate::records::Transaction;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn a_cohort_matrix_too_large_to_lay_out_is_an_error_naming_the_end_date() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        ledger
+            .add_transaction(
+                Transaction::purchase(CustomerId::from(1u64), day(1997, 1, 1), Decimal::ONE)
+                    .unwrap(),
+            )
+            .unwrap();
+        for (grain, end) in [
+            (CohortGrain::Months, day(9999, 12, 31)),
+            (CohortGrain::Days(1), day(2010, 1, 1)),
+        ] {
+            let err = cohort_retention(&ledger, grain, end).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    KpiError::TooManyPeriods {
+                        limit: MAX_COHORT_PERIODS,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert!(err.to_string().contains("end"), "{err}");
+        }
+        let fine = cohort_retention(&ledger, CohortGrain::Months, day(2100, 1, 1)).unwrap();
+        assert_eq!(fine.rows.len(), 1);
+        assert_eq!(fine.rows[0].active.len(), (2100 - 1997) * 12 + 1);
+    }
 }

@@ -10,7 +10,7 @@ use crate::records::{CustomerId, Transaction, TransactionKind};
 
 use super::error::LoyaltyError;
 use super::ladder::{Metric, QualifyingMetric};
-use super::points::{PointsAccount, Redemption};
+use super::points::{PointsAccount, PointsError, Redemption};
 use super::rules::Programme;
 use super::status::{MemberStatus, PendingDowngrade, Replay, TierChangeReason, TierEvent};
 use super::window::{add_days, QualificationWindow, WindowError};
@@ -245,7 +245,7 @@ impl<'e> Engine<'e> {
         let window = self.programme().window();
         let value = match window {
             QualificationWindow::Rolling { days, .. } => {
-                self.evict_before(e, days);
+                self.evict_before(e, days)?;
                 self.window_sum
             }
             _ => self.window_sum,
@@ -316,29 +316,38 @@ impl<'e> Engine<'e> {
 
     /// Keeps the rolling-window contributions of the `days` days before `end` (dates ≥ `end −
     /// days`), the window as it stands at the start of day `end`.
-    fn evict_before(&mut self, end: NaiveDate, days: u32) {
+    ///
+    /// # Errors
+    ///
+    /// [`LoyaltyError::Overflow`] when the sum of the contributions left does not fit a decimal
+    /// (a later part of a sum need not fit where the whole did: −x, then +x, then +x).
+    fn evict_before(&mut self, end: NaiveDate, days: u32) -> Result<(), LoyaltyError> {
         let Some(cutoff) = end.checked_sub_days(chrono::Days::new(u64::from(days))) else {
-            return;
+            return Ok(());
         };
         while let Some(&(d, c)) = self.rolling.front() {
             if d >= cutoff {
                 break;
             }
-            self.window_sum -= c;
+            self.window_sum = self
+                .window_sum
+                .checked_sub(c)
+                .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
             self.rolling.pop_front();
             self.evicted += 1;
         }
+        Ok(())
     }
 
     /// The qualifying value at the end of `day`.
-    fn current_value(&mut self, day: NaiveDate) -> Decimal {
+    fn current_value(&mut self, day: NaiveDate) -> Result<Decimal, LoyaltyError> {
         if let QualificationWindow::Rolling { days, .. } = self.programme().window() {
             // The window of day d is (d − days, d], i.e. dates ≥ (d + 1) − days.
             if let Some(next) = day.succ_opt() {
-                self.evict_before(next, days);
+                self.evict_before(next, days)?;
             }
         }
-        self.window_sum
+        Ok(self.window_sum)
     }
 
     /// Upgrades on `day` if the value at the end of `value_day` reaches a higher tier; ends a
@@ -347,7 +356,7 @@ impl<'e> Engine<'e> {
         if self.lock.is_some() {
             return Ok(());
         }
-        let value = self.current_value(value_day);
+        let value = self.current_value(value_day)?;
         let ladder = self.programme().ladder();
         let reached = ladder.bucket(value);
         if reached > self.tier {
@@ -437,12 +446,17 @@ impl<'e> Engine<'e> {
         let (variable, bonus) =
             rules.purchase_points(day, amount, tier_multiplier, self.orders == 0)?;
         self.orders += 1;
-        let total = variable.saturating_add(bonus);
+        let total = variable.checked_add(bonus).ok_or_else(|| {
+            PointsError::Overflow(format!(
+                "customer {}: {variable} points and a bonus of {bonus} for a purchase of {amount} on {day}",
+                self.customer
+            ))
+        })?;
         let out_of_range = || LoyaltyError::Window(WindowError::DateOutOfRange(day));
         let lot = if total > 0 {
             let spendable = rules.spendable_on(day).ok_or_else(out_of_range)?;
             let expires = rules.expires_on(day).ok_or_else(out_of_range)?;
-            Some(self.points.credit(day, spendable, expires, total))
+            Some(self.points.credit(day, spendable, expires, total)?)
         } else {
             None
         };
@@ -486,6 +500,7 @@ impl<'e> Engine<'e> {
             left -= share;
             p.refunded += share;
             let owed = if p.refunded >= p.amount {
+                // Their sum was credited, so it fits.
                 p.variable.saturating_add(p.bonus)
             } else {
                 let fraction = p.refunded / p.amount;
@@ -499,7 +514,7 @@ impl<'e> Engine<'e> {
             let claw = owed.saturating_sub(p.clawed);
             p.clawed = p.clawed.saturating_add(claw);
             if claw > 0 {
-                self.points.claw_back(day, claw, p.lot);
+                self.points.claw_back(day, claw, p.lot)?;
             }
             let taken = match metric {
                 Metric::Spend => share,
@@ -518,7 +533,11 @@ impl<'e> Engine<'e> {
                 .checked_sub(self.evicted)
                 .and_then(|i| self.rolling.get_mut(i))
             {
-                entry.1 -= taken;
+                // `taken` is at most what the purchase still counts, which its entry holds.
+                entry.1 = entry
+                    .1
+                    .checked_sub(taken)
+                    .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
                 true
             } else {
                 false
@@ -533,8 +552,14 @@ impl<'e> Engine<'e> {
         Ok(left)
     }
 
-    pub(super) fn finish(mut self, as_of: NaiveDate) -> Replay {
-        let value = self.current_value(as_of);
+    /// The replay at `as_of`: status, timeline and points.
+    ///
+    /// # Errors
+    ///
+    /// [`LoyaltyError::Overflow`] when the qualifying value or the distance to the next tier's
+    /// threshold does not fit a decimal (a value far below zero after returns).
+    pub(super) fn finish(mut self, as_of: NaiveDate) -> Result<Replay, LoyaltyError> {
+        let value = self.current_value(as_of)?;
         self.points.expire_until(as_of);
         let ladder = self.programme().ladder();
         let status = MemberStatus {
@@ -546,9 +571,14 @@ impl<'e> Engine<'e> {
             since: self.since,
             qualifying_value: value,
             next_tier: ladder.tier(self.tier + 1).map(|t| t.name_arc().clone()),
-            to_next_tier: ladder
-                .next_threshold(self.tier)
-                .map(|t| (t - value).max(Decimal::ZERO)),
+            to_next_tier: match ladder.next_threshold(self.tier) {
+                Some(t) => Some(
+                    t.checked_sub(value)
+                        .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?
+                        .max(Decimal::ZERO),
+                ),
+                None => None,
+            },
             next_evaluation: self.next_review,
             pending_downgrade: self.grace.map(|(on, to)| PendingDowngrade {
                 on,
@@ -557,6 +587,103 @@ impl<'e> Engine<'e> {
             locked_until: self.lock.map(|(_, until)| until),
             points: self.points.status(as_of, self.rules.horizon_days),
         };
-        Replay::new(status, self.events, self.points)
+        Ok(Replay::new(status, self.events, self.points))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loyalty::evaluate::Evaluator;
+    use crate::loyalty::ladder::{Tier, TierLadder};
+    use crate::loyalty::member::MemberRecords;
+    use crate::loyalty::points::{Bonus, EarnRules};
+    use crate::loyalty::window::Downgrades;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 1, d).unwrap()
+    }
+    fn programme(window: QualificationWindow, points: EarnRules) -> Programme {
+        let ladder = TierLadder::new(
+            Metric::Spend,
+            vec![
+                Tier::new("base", Decimal::ZERO),
+                Tier::new("top", Decimal::ONE),
+            ],
+        )
+        .unwrap();
+        Programme::new("p", ladder, window, Downgrades::default(), points).unwrap()
+    }
+    fn no_points() -> EarnRules {
+        EarnRules {
+            points_per_unit: Decimal::ZERO,
+            ..EarnRules::default()
+        }
+    }
+    fn record(d: u32, kind: TransactionKind) -> Transaction {
+        let at = day(d).and_hms_opt(12, 0, 0).unwrap();
+        Transaction::new(CustomerId::from(8u64), at, Decimal::MAX, kind).unwrap()
+    }
+
+    #[test]
+    fn a_rolling_window_whose_remaining_sum_overflows_is_an_error_not_a_panic() {
+        // −MAX, +MAX, +MAX: every running sum fits, but dropping the first does not.
+        let p = programme(
+            QualificationWindow::Rolling {
+                days: 2,
+                review_every_months: 1,
+            },
+            no_points(),
+        );
+        let log = [
+            record(1, TransactionKind::Return),
+            record(2, TransactionKind::Purchase),
+            record(3, TransactionKind::Purchase),
+        ];
+        let id = CustomerId::from(8u64);
+        let member = MemberRecords::new(&id, &log);
+        let err = Evaluator::new(&p).replay(&member, day(5)).unwrap_err();
+        assert_eq!(err, LoyaltyError::Overflow(id));
+    }
+
+    #[test]
+    fn a_distance_to_the_next_tier_past_the_decimal_range_is_an_error() {
+        let p = programme(QualificationWindow::CalendarYear, no_points());
+        let log = [record(1, TransactionKind::Return)];
+        let id = CustomerId::from(8u64);
+        let member = MemberRecords::new(&id, &log);
+        let err = Evaluator::new(&p).replay(&member, day(5)).unwrap_err();
+        assert_eq!(err, LoyaltyError::Overflow(id));
+    }
+
+    #[test]
+    fn points_and_bonus_past_u64_are_an_error_naming_the_purchase() {
+        let bonus = Bonus {
+            name: "b".into(),
+            points: u64::MAX,
+            min_amount: None,
+            first_purchase_only: false,
+            from: None,
+            until: None,
+        };
+        let rules = EarnRules {
+            bonuses: vec![bonus],
+            ..EarnRules::default()
+        };
+        let p = programme(QualificationWindow::CalendarYear, rules);
+        let id = CustomerId::from(8u64);
+        let buy = |d: u32, cents: i64| {
+            Transaction::purchase(id.clone(), day(d), Decimal::new(cents, 2)).unwrap()
+        };
+        // One point and the bonus overflow one purchase; two bonuses overflow the account.
+        for log in [vec![buy(1, 100)], vec![buy(1, 0), buy(2, 0)]] {
+            let member = MemberRecords::new(&id, &log);
+            let err = Evaluator::new(&p).replay(&member, day(5)).unwrap_err();
+            assert!(
+                matches!(err, LoyaltyError::Points(PointsError::Overflow(_))),
+                "{err}"
+            );
+            assert!(err.to_string().contains("customer 8"), "{err}");
+        }
     }
 }

@@ -103,8 +103,9 @@ impl<'a> Evaluator<'a> {
     /// [`LoyaltyError::BeforeMembership`] for a transaction before it starts;
     /// [`LoyaltyError::UnknownLockTier`], [`LoyaltyError::EmptyLock`] or
     /// [`LoyaltyError::OverlappingLocks`] for an invalid lock; [`LoyaltyError::Points`] for a
-    /// redemption of zero points or above the spendable balance; [`LoyaltyError::Window`] or
-    /// [`LoyaltyError::Overflow`] at the limits of dates and decimals.
+    /// redemption of zero points or above the spendable balance, or points past `u64` (huge earn
+    /// rates or bonuses); [`LoyaltyError::Window`] or [`LoyaltyError::Overflow`] at the limits of
+    /// dates and decimals.
     pub fn replay(
         &self,
         member: &MemberRecords<'_>,
@@ -169,7 +170,7 @@ impl<'a> Evaluator<'a> {
         };
         let mut engine = Engine::new(rules, id.clone(), joined, txns.len())?;
         engine.run(txns, reds, &locks, as_of)?;
-        Ok(engine.finish(as_of))
+        engine.finish(as_of)
     }
 
     fn lock_spans(

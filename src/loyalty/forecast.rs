@@ -88,7 +88,21 @@ pub enum ForecastError {
         /// As-of date of the forecast.
         as_of: NaiveDate,
     },
+    /// A money or points figure does not fit its type (huge point values or spends).
+    #[error("{0} does not fit")]
+    Overflow(String),
 }
+
+/// The most simulated futures per member ([`ForecastOptions::simulations`]): each is a full
+/// replay of the member's records, so a million already takes seconds per member; more would
+/// let one setting stall a forecast of a base.
+pub const MAX_SIMULATIONS: u32 = 1_000_000;
+
+/// The largest [`ForecastOptions::max_purchases`]: the count distribution is evaluated term by
+/// term up to it, and a simulated future holds up to that many purchases. 100,000 purchases
+/// before one review is far beyond any member (the points liability sums the same series to the
+/// same bound).
+pub const MAX_PURCHASES: u32 = 100_000;
 
 /// The distribution of simulated purchase amounts (see the [module docs](self)).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -239,14 +253,22 @@ impl<'a> TierForecaster<'a> {
     ///
     /// # Errors
     ///
-    /// [`ForecastError::InvalidParameter`] for zero simulations or a Gamma spend shape that is not
-    /// finite and positive.
+    /// [`ForecastError::InvalidParameter`] for zero simulations or more than
+    /// [`MAX_SIMULATIONS`], a `max_purchases` above [`MAX_PURCHASES`], or a Gamma spend shape
+    /// that is not finite and positive.
     pub fn options(mut self, options: ForecastOptions) -> Result<Self, ForecastError> {
-        if options.simulations == 0 {
+        if !(1..=MAX_SIMULATIONS).contains(&options.simulations) {
             return Err(ForecastError::InvalidParameter(InvalidParameter::new(
                 "simulations",
-                options.simulations.to_string(),
-                "must be at least 1",
+                options.simulations,
+                "must lie in 1..=MAX_SIMULATIONS (1,000,000)",
+            )));
+        }
+        if options.max_purchases > MAX_PURCHASES {
+            return Err(ForecastError::InvalidParameter(InvalidParameter::new(
+                "max_purchases",
+                options.max_purchases,
+                "must be at most MAX_PURCHASES (100,000)",
             )));
         }
         if let SpendAssumption::Gamma { shape } = options.spend {
@@ -272,7 +294,8 @@ impl<'a> TierForecaster<'a> {
     /// [`Evaluator::replay`]); [`ForecastError::Predict`] for an invalid history or when the model
     /// or the spend model cannot predict; [`ForecastError::InvalidParameter`] or
     /// [`ForecastError::Transaction`] when the member's expected spend gives no valid simulated
-    /// purchase.
+    /// purchase (e.g. an amount past the decimal range); [`ForecastError::Overflow`] when the
+    /// qualifying value plus the purchases counted does not fit a decimal.
     pub fn forecast_member(
         &self,
         member: &MemberRecords<'_>,
@@ -420,7 +443,7 @@ impl<'a> TierForecaster<'a> {
             && !lock_in_horizon
             && status.pending_downgrade.is_none();
         let (probabilities, p_grace, method) = if exact {
-            let (p, g) = self.exact(&now, &pmf, tiers);
+            let (p, g) = self.exact(&now, &pmf, tiers)?;
             (p, g, ForecastMethod::Exact)
         } else {
             let (p, g) = self.simulate(
@@ -484,7 +507,12 @@ impl<'a> TierForecaster<'a> {
         Ok(pmf)
     }
 
-    fn exact(&self, now: &Replay, pmf: &[f64], tiers: usize) -> (Vec<f64>, f64) {
+    fn exact(
+        &self,
+        now: &Replay,
+        pmf: &[f64],
+        tiers: usize,
+    ) -> Result<(Vec<f64>, f64), ForecastError> {
         let programme = self.evaluator.programme();
         let ladder = programme.ladder();
         let downgrades = programme.downgrades();
@@ -492,7 +520,15 @@ impl<'a> TierForecaster<'a> {
         let mut probabilities = vec![0.0; tiers];
         let mut p_grace = 0.0;
         for (n, p) in pmf.iter().enumerate() {
-            let value = status.qualifying_value + Decimal::from(n);
+            let value = status
+                .qualifying_value
+                .checked_add(Decimal::from(n))
+                .ok_or_else(|| {
+                    ForecastError::Overflow(format!(
+                        "customer {}: qualifying value {} plus {n} purchases",
+                        status.customer, status.qualifying_value
+                    ))
+                })?;
             let earned = ladder.bucket(value);
             let before = status.tier_index.max(earned);
             let target = downgrades.target(before, earned);
@@ -506,7 +542,7 @@ impl<'a> TierForecaster<'a> {
                 *slot += p;
             }
         }
-        (probabilities, p_grace)
+        Ok((probabilities, p_grace))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -591,16 +627,19 @@ impl<'a> TierForecaster<'a> {
                         (v * f64::from(horizon_days)) as usize
                     };
                     let j = (j as u64).min(u64::from(horizon_days) - 1) + 1;
-                    let date = as_of
-                        .checked_add_days(chrono::Days::new(j))
-                        .unwrap_or(as_of);
+                    // Before the review, which is a valid date: never out of range in practice.
+                    let date = as_of.checked_add_days(chrono::Days::new(j)).ok_or(
+                        LoyaltyError::Window(super::window::WindowError::DateOutOfRange(as_of)),
+                    )?;
                     let amount = match gamma {
                         Some(g) => g.sample(&mut rng),
                         None => mean,
                     };
-                    let amount = Decimal::from_f64_retain(amount)
-                        .unwrap_or_default()
-                        .round_dp(2);
+                    let amount = Transaction::amount_from_f64(
+                        amount,
+                        &format!("a simulated purchase of customer {id} on {date}"),
+                    )?
+                    .round_dp(2);
                     let t = Transaction::purchase(id.clone(), date, amount)?;
                     future.push(t);
                 }
@@ -622,5 +661,42 @@ impl<'a> TierForecaster<'a> {
         let runs = f64::from(runs);
         probabilities.iter_mut().for_each(|p| *p /= runs);
         Ok((probabilities, grace / runs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loyalty::test_support::{programme, Daily, Flat};
+
+    #[test]
+    fn forecast_options_past_their_limits_are_refused_naming_the_setting() {
+        let p = programme();
+        let forecaster = TierForecaster::new(Evaluator::new(&p), &Daily, &Flat);
+        for (options, name) in [
+            (
+                ForecastOptions {
+                    simulations: MAX_SIMULATIONS + 1,
+                    ..ForecastOptions::default()
+                },
+                "simulations",
+            ),
+            (
+                ForecastOptions {
+                    max_purchases: MAX_PURCHASES + 1,
+                    ..ForecastOptions::default()
+                },
+                "max_purchases",
+            ),
+        ] {
+            let err = forecaster.options(options).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        let limits = ForecastOptions {
+            simulations: MAX_SIMULATIONS,
+            max_purchases: MAX_PURCHASES,
+            ..ForecastOptions::default()
+        };
+        assert!(forecaster.options(limits).is_ok());
     }
 }

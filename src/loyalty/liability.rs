@@ -68,9 +68,11 @@ pub struct PointsLiability {
 ///
 /// # Errors
 ///
-/// [`ForecastError::InvalidParameter`] when `redemption_per_purchase` lies outside 0..=1;
-/// [`ForecastError::UnitMismatch`] when the summaries are not in the model's unit;
-/// [`ForecastError::Predict`] when the model cannot predict a member's purchases.
+/// [`ForecastError::InvalidParameter`] when `redemption_per_purchase` lies outside 0..=1 or
+/// `point_value` is negative; [`ForecastError::UnitMismatch`] when the summaries are not in the
+/// model's unit; [`ForecastError::Predict`] when the model cannot predict a member's purchases;
+/// [`ForecastError::Overflow`] when a value, a total or the horizon date leaves the range of
+/// decimals, points or dates.
 pub fn points_liability(
     replays: &[Replay],
     summaries: &Summaries,
@@ -91,12 +93,27 @@ pub fn points_liability(
             model: model.unit(),
         });
     }
-    let money = |x: f64| {
+    if options.point_value.is_sign_negative() && !options.point_value.is_zero() {
+        return Err(ForecastError::InvalidParameter(InvalidParameter::new(
+            "point_value",
+            options.point_value.to_string(),
+            "must not be negative",
+        )));
+    }
+    let overflow = |what: String| ForecastError::Overflow(what);
+    // Expected points × point value, in money; an expectation or product past the decimal
+    // range is an error naming the member, never a silent zero.
+    let money = |x: f64, customer: &CustomerId| {
         Decimal::from_f64_retain(x)
-            .unwrap_or_default()
-            .checked_mul(options.point_value)
-            .unwrap_or_default()
-            .round_dp(2)
+            .filter(|_| x.is_finite())
+            .and_then(|points| points.checked_mul(options.point_value))
+            .map(|v| v.round_dp(2))
+            .ok_or_else(|| {
+                overflow(format!(
+                    "customer {customer}: the value of {x:.3e} expected points at {} a point",
+                    options.point_value
+                ))
+            })
     };
     let mut out = PointsLiability {
         outstanding: 0,
@@ -115,6 +132,7 @@ pub fn points_liability(
         let mut expected = 0.0;
         let mut cache: Option<(NaiveDate, f64)> = None;
         for lot in r.points().lots(s.as_of) {
+            // The lots are part of the points credited, whose total fits a u64.
             outstanding = outstanding.saturating_add(lot.points);
             let end = match lot.expires {
                 Some(x) => x,
@@ -123,7 +141,12 @@ pub fn points_liability(
                     .checked_add_days(chrono::Days::new(u64::from(
                         options.horizon_without_expiry_days,
                     )))
-                    .unwrap_or(s.as_of),
+                    .ok_or_else(|| {
+                        overflow(format!(
+                            "customer {}: the horizon of {} days after {}",
+                            s.customer, options.horizon_without_expiry_days, s.as_of
+                        ))
+                    })?,
             };
             let p = match cache {
                 Some((d, p)) if d == end => p,
@@ -137,10 +160,20 @@ pub fn points_liability(
             };
             expected += lot.points as f64 * p;
         }
-        let value = money(expected);
-        out.outstanding = out.outstanding.saturating_add(outstanding);
+        let value = money(expected, &s.customer)?;
+        out.outstanding = out.outstanding.checked_add(outstanding).ok_or_else(|| {
+            overflow(format!(
+                "the outstanding points of the base (at customer {})",
+                s.customer
+            ))
+        })?;
         out.expected_redeemed += expected;
-        out.value += value;
+        out.value = out.value.checked_add(value).ok_or_else(|| {
+            overflow(format!(
+                "the liability of the base (at customer {})",
+                s.customer
+            ))
+        })?;
         out.members.push(MemberLiability {
             customer: s.customer.clone(),
             outstanding,
@@ -151,7 +184,12 @@ pub fn points_liability(
     out.face_value = options
         .point_value
         .checked_mul(Decimal::from(out.outstanding))
-        .unwrap_or_default();
+        .ok_or_else(|| {
+            overflow(format!(
+                "the face value of {} points at {} a point",
+                out.outstanding, options.point_value
+            ))
+        })?;
     Ok(out)
 }
 
@@ -186,4 +224,50 @@ fn p_redeemed(
         }
     }
     Ok((1.0 - pgf).clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Ledger, LedgerOptions};
+    use crate::loyalty::evaluate::Evaluator;
+    use crate::loyalty::test_support::{programme, Daily};
+    use crate::records::Transaction;
+    use crate::time::TimeUnit;
+
+    #[test]
+    fn a_liability_past_the_decimal_range_is_an_error_not_a_silent_zero() {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let id = CustomerId::from(1u64);
+        let log = [Transaction::purchase(id.clone(), day, Decimal::from(1_000)).unwrap()];
+        let p = programme();
+        let replays = Evaluator::new(&p)
+            .evaluate_base(&[], &log, &[], &[], day)
+            .unwrap();
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        ledger.extend_transactions(log.iter().cloned()).unwrap();
+        let summaries = ledger.summarize((day, TimeUnit::DAYS)).unwrap();
+        let options = |point_value| LiabilityOptions {
+            point_value,
+            redemption_per_purchase: 1.0,
+            horizon_without_expiry_days: 30,
+        };
+        let fine = points_liability(&replays, &summaries, &Daily, &options(Decimal::ONE)).unwrap();
+        assert_eq!(
+            (fine.outstanding, fine.value),
+            (1_000, Decimal::from(1_000))
+        );
+        let err =
+            points_liability(&replays, &summaries, &Daily, &options(Decimal::MAX)).unwrap_err();
+        assert!(matches!(err, ForecastError::Overflow(_)), "{err}");
+        assert!(err.to_string().contains("customer 1"), "{err}");
+        let err = points_liability(
+            &replays,
+            &summaries,
+            &Daily,
+            &options(Decimal::NEGATIVE_ONE),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ForecastError::InvalidParameter(_)), "{err}");
+    }
 }

@@ -88,13 +88,15 @@ pub mod member;
 pub mod points;
 pub mod rules;
 pub mod status;
+#[cfg(test)]
+mod test_support;
 pub mod window;
 
 pub use error::LoyaltyError;
 pub use evaluate::Evaluator;
 pub use forecast::{
     BaseForecast, ForecastError, ForecastMethod, ForecastOptions, SpendAssumption, TierForecast,
-    TierForecaster,
+    TierForecaster, MAX_PURCHASES, MAX_SIMULATIONS,
 };
 pub use ladder::{LadderError, Metric, QualifyingMetric, Tier, TierLadder};
 pub use liability::{points_liability, LiabilityOptions, MemberLiability, PointsLiability};

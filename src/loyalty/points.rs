@@ -316,7 +316,7 @@ pub struct PointsLot {
 /// use customer_assets::CustomerId;
 /// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).ok_or("bad date");
 /// let mut acct = PointsAccount::new(CustomerId::from(1u64));
-/// acct.credit(d(1, 10)?, d(1, 10)?, Some(d(7, 10)?), 120);
+/// acct.credit(d(1, 10)?, d(1, 10)?, Some(d(7, 10)?), 120)?;
 /// acct.redeem(d(2, 1)?, 100)?;
 /// assert_eq!(acct.balance(d(2, 1)?), 20);
 /// assert!(acct.redeem(d(2, 2)?, 50).is_err()); // more than the balance
@@ -359,21 +359,33 @@ impl PointsAccount {
 
     /// Credits `points` earned on `earned`; returns the lot's index (for claw-backs).
     /// Lots must be credited in the order earned.
+    ///
+    /// Every balance of the account is a part of the points ever credited, so keeping that total
+    /// within `u64` keeps every balance, pending sum and expiry sum within it too.
+    ///
+    /// # Errors
+    ///
+    /// [`PointsError::Overflow`] when the points ever credited would pass `u64::MAX`.
     pub fn credit(
         &mut self,
         earned: NaiveDate,
         spendable: NaiveDate,
         expires: Option<NaiveDate>,
         points: u64,
-    ) -> usize {
-        self.earned = self.earned.saturating_add(points);
+    ) -> Result<usize, PointsError> {
+        self.earned = self.earned.checked_add(points).ok_or_else(|| {
+            PointsError::Overflow(format!(
+                "customer {}: {points} points earned on {earned} on top of {} already credited",
+                self.customer, self.earned
+            ))
+        })?;
         self.lots.push(PointsLot {
             earned,
             spendable,
             expires,
             points,
         });
-        self.lots.len() - 1
+        Ok(self.lots.len() - 1)
     }
 
     /// Expires the lots whose expiry day is on or before `date`.
@@ -467,8 +479,28 @@ impl PointsAccount {
 
     /// Claws back `points` on `date`, from lot `from_lot` first, then the oldest lots. Returns the
     /// part that could not be taken (written off: the balance never goes negative).
-    pub fn claw_back(&mut self, date: NaiveDate, points: u64, from_lot: Option<usize>) -> u64 {
+    ///
+    /// # Errors
+    ///
+    /// [`PointsError::Overflow`] when the written-off total would pass `u64::MAX` (nothing is
+    /// taken then).
+    pub fn claw_back(
+        &mut self,
+        date: NaiveDate,
+        points: u64,
+        from_lot: Option<usize>,
+    ) -> Result<u64, PointsError> {
         self.expire_until(date);
+        // What cannot be taken is known before anything is: check its write-off first, so an
+        // error leaves the account as it was.
+        let outstanding: u64 = self.lots[self.head..].iter().map(|l| l.points).sum();
+        let unmet = points.saturating_sub(outstanding);
+        if self.shortfall.checked_add(unmet).is_none() {
+            return Err(PointsError::Overflow(format!(
+                "customer {}: a claw-back of {points} points on {date} on top of {} written off",
+                self.customer, self.shortfall
+            )));
+        }
         let mut left = points;
         if let Some(lot) = from_lot.and_then(|i| self.lots.get_mut(i)) {
             let take = left.min(lot.points);
@@ -483,9 +515,15 @@ impl PointsAccount {
             lot.points -= take;
             left -= take;
         }
+        // Taken points were credited, so their total stays below the credited total.
         self.clawed_back = self.clawed_back.saturating_add(points - left);
-        self.shortfall = self.shortfall.saturating_add(left);
-        left
+        self.shortfall = self.shortfall.checked_add(left).ok_or_else(|| {
+            PointsError::Overflow(format!(
+                "customer {}: a claw-back of {points} points on {date}",
+                self.customer
+            ))
+        })?;
+        Ok(left)
     }
 
     /// Points ever credited.
@@ -647,11 +685,64 @@ mod tests {
     }
 
     #[test]
+    fn credits_and_write_offs_past_u64_are_errors_and_balances_stay_exact() {
+        let mut a = PointsAccount::new(CustomerId::from(4u64));
+        a.credit(day(1, 1), day(1, 1), None, u64::MAX).unwrap();
+        let err = a.credit(day(1, 2), day(1, 2), None, 1).unwrap_err();
+        assert!(matches!(err, PointsError::Overflow(_)), "{err}");
+        assert!(err.to_string().contains("customer 4"), "{err}");
+        assert_eq!(a.balance(day(1, 3)), u64::MAX);
+        assert_eq!(a.status(day(1, 3), 30).earned, u64::MAX);
+        assert_eq!(a.claw_back(day(1, 4), u64::MAX, None).unwrap(), 0);
+        assert_eq!(a.claw_back(day(1, 5), u64::MAX, None).unwrap(), u64::MAX);
+        let err = a.claw_back(day(1, 6), 1, None).unwrap_err();
+        assert!(matches!(err, PointsError::Overflow(_)), "{err}");
+        assert_eq!(a.shortfall(), u64::MAX);
+    }
+
+    #[test]
+    fn rules_with_huge_rates_are_overflow_errors_naming_the_purchase() {
+        let rules = EarnRules {
+            points_per_unit: Decimal::MAX,
+            bonuses: vec![
+                Bonus {
+                    name: "a".into(),
+                    points: u64::MAX,
+                    min_amount: None,
+                    first_purchase_only: false,
+                    from: None,
+                    until: None,
+                },
+                Bonus {
+                    name: "b".into(),
+                    points: 1,
+                    min_amount: None,
+                    first_purchase_only: false,
+                    from: None,
+                    until: None,
+                },
+            ],
+            ..EarnRules::default()
+        };
+        let err = rules
+            .purchase_points(day(1, 1), Decimal::TWO, Decimal::ONE, false)
+            .unwrap_err();
+        assert!(err.to_string().contains("2024-01-01"), "{err}");
+        let zero_rate = EarnRules {
+            points_per_unit: Decimal::ZERO,
+            ..rules
+        };
+        assert!(zero_rate
+            .purchase_points(day(1, 1), Decimal::MAX, Decimal::MAX, false)
+            .is_err());
+    }
+
+    #[test]
     fn claw_back_never_drives_the_balance_negative() {
         let mut a = PointsAccount::new(CustomerId::from(1u64));
-        let lot = a.credit(day(1, 1), day(1, 1), None, 100);
+        let lot = a.credit(day(1, 1), day(1, 1), None, 100).unwrap();
         a.redeem(day(1, 2), 80).unwrap();
-        let short = a.claw_back(day(1, 3), 100, Some(lot));
+        let short = a.claw_back(day(1, 3), 100, Some(lot)).unwrap();
         assert_eq!(short, 80);
         assert_eq!(a.balance(day(1, 3)), 0);
         assert_eq!(a.shortfall(), 80);

@@ -123,14 +123,25 @@ impl Segmenter<Profile> for AbcParams {
             }
         }
         values.sort_unstable_by(|x, y| y.total_cmp(x));
+        // Values near f64::MAX would sum to infinity: shares are taken of the values divided by
+        // a power of two at least the largest (exact), and thresholds scaled back.
+        let largest = values.first().copied().unwrap_or(0.0);
+        let unit = if largest > 1.0 && largest.is_finite() {
+            2f64.powi((largest.log2().ceil() as i32).min(f64::MAX_EXP - 1))
+        } else {
+            1.0
+        };
+        values.iter_mut().for_each(|v| *v /= unit);
         let total: f64 = values.iter().sum();
         let (a_min, b_min) = if total > 0.0 {
             (
-                threshold(&values, total, a),
-                threshold(&values, total, (a + b).min(1.0)),
+                threshold(&values, total, a) * unit,
+                threshold(&values, total, (a + b).min(1.0)) * unit,
             )
         } else {
-            (f64::INFINITY, f64::INFINITY)
+            // Nobody holds any value: no customer is in A or B, and any positive value would be
+            // (the least positive f64 keeps the thresholds finite, so they serialize).
+            (f64::from_bits(1), f64::from_bits(1))
         };
         Ok(Abc {
             a_min,
@@ -173,7 +184,8 @@ pub struct Abc {
 }
 
 impl Abc {
-    /// The least value in class A (infinite when the total was zero).
+    /// The least value in class A (the least positive f64 when the population's total was
+    /// zero: none of it is in A, any positive value would be).
     pub fn a_threshold(&self) -> f64 {
         self.a_min
     }
@@ -329,6 +341,63 @@ impl Assign<Profile> for ValueTiers {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_population_without_value_gets_finite_thresholds_that_class_it_c() {
+        use crate::records::CustomerId;
+        use crate::time::TimeUnit;
+        let base: Vec<Profile> = (0..3u64)
+            .map(|i| {
+                Profile::new(
+                    CustomerId::from(i),
+                    TimeUnit::WEEKS,
+                    0,
+                    0.0,
+                    1.0,
+                    rust_decimal::Decimal::ZERO,
+                )
+                .unwrap()
+                .with_total_spend(rust_decimal::Decimal::ZERO)
+                .unwrap()
+            })
+            .collect();
+        let (abc, labels) = AbcParams::default()
+            .value(Feature::TotalSpend)
+            .segment(&base)
+            .unwrap();
+        assert!(abc.a_threshold().is_finite() && abc.b_threshold().is_finite());
+        assert!(labels.iter().all(|&l| l == AbcClass::C));
+        assert_eq!(abc.class_of(0.01), AbcClass::A);
+        // Values whose total overflows f64 still share out: the two huge values hold 80%.
+        let huge: Vec<Profile> = [f64::MAX, f64::MAX / 2.0, 1.0]
+            .iter()
+            .enumerate()
+            .map(|(i, &clv)| {
+                Profile::new(
+                    CustomerId::from(i as u64),
+                    TimeUnit::WEEKS,
+                    0,
+                    0.0,
+                    1.0,
+                    rust_decimal::Decimal::ZERO,
+                )
+                .unwrap()
+                .with_clv(clv)
+                .unwrap()
+            })
+            .collect();
+        let (abc, labels) = AbcParams::default()
+            .value(Feature::Clv)
+            .segment(&huge)
+            .unwrap();
+        assert_eq!(abc.a_threshold(), f64::MAX / 2.0);
+        assert_eq!(labels, [AbcClass::A, AbcClass::A, AbcClass::C]);
+        #[cfg(feature = "serde")]
+        {
+            let json = serde_json::to_string(&abc).unwrap();
+            assert_eq!(serde_json::from_str::<Abc>(&json).unwrap(), abc);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -211,7 +211,8 @@ impl AssetQuality {
     /// # Errors
     ///
     /// [`SegmentError::MissingFeature`] or [`SegmentError::NotFinite`] for a CLV or P(alive) that
-    /// the profile lacks or that is not finite.
+    /// the profile lacks or that is not finite; [`SegmentError::InvalidParameter`] when the CLVs
+    /// add up past f64.
     pub fn value_by_class(&self, customers: &[Profile]) -> Result<Vec<ClassValue>, SegmentError> {
         let mut out: Vec<ClassValue> = AssetClass::ALL
             .iter()
@@ -232,6 +233,13 @@ impl AssetQuality {
             }
             total += clv;
         }
+        if !(f64::is_finite(total) && out.iter().all(|c| c.clv.is_finite())) {
+            return Err(SegmentError::invalid(
+                "clv",
+                format!("a total of {total:.3e}"),
+                "the CLVs of the base (and of each class) must add up to a finite number",
+            ));
+        }
         if total != 0.0 {
             for c in &mut out {
                 c.clv_share = c.clv / total;
@@ -245,5 +253,42 @@ impl Assign<Profile> for AssetQuality {
     type Label = AssetClass;
     fn assign(&self, p: &Profile) -> Result<AssetClass, SegmentError> {
         Ok(self.class_of(p.feature(Feature::Clv)?, p.feature(Feature::PAlive)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::CustomerId;
+    use crate::time::TimeUnit;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn clv_totals_past_f64_are_an_error_not_infinite_shares() {
+        let base: Vec<Profile> = [f64::MAX, f64::MAX, 1.0]
+            .iter()
+            .enumerate()
+            .map(|(i, &clv)| {
+                Profile::new(
+                    CustomerId::from(i as u64),
+                    TimeUnit::WEEKS,
+                    1,
+                    1.0,
+                    2.0,
+                    Decimal::ONE,
+                )
+                .unwrap()
+                .with_p_alive(0.5)
+                .unwrap()
+                .with_clv(clv)
+                .unwrap()
+            })
+            .collect();
+        let learnt = AssetQualityParams::default().learn(&base).unwrap();
+        let err = learnt.value_by_class(&base).unwrap_err();
+        assert!(err.to_string().contains("finite"), "{err}");
+        let fine = learnt.value_by_class(&base[1..]).unwrap();
+        let share: f64 = fine.iter().map(|c| c.clv_share).sum();
+        assert!((share - 1.0).abs() < 1e-12, "{fine:?}");
     }
 }

@@ -257,12 +257,26 @@ impl KMeansParams {
         let mut scales = Vec::with_capacity(dims);
         for (t, &f) in self.features.iter().enumerate() {
             let col = feature_column(population, f)?;
-            let mean = col.iter().sum::<f64>() / n as f64;
-            let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
-            let sd = var.sqrt();
-            let scale = if sd > 0.0 && sd.is_finite() { sd } else { 1.0 };
+            // Features may lie anywhere in f64's range (a CLV of 1e300): the mean and spread are
+            // taken of the values divided by a power of two at least their largest magnitude,
+            // so no sum or square overflows, and scaled back.
+            let largest = col.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let unit = if largest > 1.0 && largest.is_finite() {
+                2f64.powi((largest.log2().ceil() as i32).min(f64::MAX_EXP - 1))
+            } else {
+                1.0
+            };
+            let mean_u = col.iter().map(|v| v / unit).sum::<f64>() / n as f64;
+            let var_u = col
+                .iter()
+                .map(|v| (v / unit - mean_u) * (v / unit - mean_u))
+                .sum::<f64>()
+                / n as f64;
+            let sd_u = var_u.sqrt();
+            let (mean, scale_u) = (mean_u * unit, if sd_u > 0.0 { sd_u } else { 1.0 / unit });
+            let scale = scale_u * unit;
             for (i, v) in col.iter().enumerate() {
-                data[i * dims + t] = (v - mean) / scale;
+                data[i * dims + t] = (v / unit - mean_u) / scale_u;
             }
             means.push(mean);
             scales.push(scale);
@@ -600,6 +614,52 @@ mod tests {
         ] {
             let err = serde_json::from_str::<KMeans>(bad).unwrap_err();
             assert!(err.to_string().contains("kmeans"), "{err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod extreme_tests {
+    use super::*;
+    use crate::records::CustomerId;
+    use crate::time::TimeUnit;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn features_near_the_f64_limit_give_finite_standardisation_and_inertia() {
+        let population: Vec<Profile> = [f64::MAX, -f64::MAX, 0.0, 1.0, f64::MAX]
+            .iter()
+            .enumerate()
+            .map(|(i, &clv)| {
+                Profile::new(
+                    CustomerId::from(i as u64),
+                    TimeUnit::WEEKS,
+                    1,
+                    1.0,
+                    2.0,
+                    Decimal::ONE,
+                )
+                .unwrap()
+                .with_clv(clv)
+                .unwrap()
+            })
+            .collect();
+        let params = KMeansParams::new(2).features(vec![Feature::Clv, Feature::Frequency]);
+        let (learnt, labels) = params.segment(&population).unwrap();
+        assert!(learnt.inertia().is_finite(), "{learnt:?}");
+        assert!(learnt
+            .means
+            .iter()
+            .chain(&learnt.scales)
+            .all(|v| v.is_finite()));
+        assert!(learnt.centres.iter().all(|v| v.is_finite()), "{learnt:?}");
+        assert_eq!(labels.len(), population.len());
+        assert_eq!(labels[0], labels[4]);
+        assert_ne!(labels[0], labels[1]);
+        #[cfg(feature = "serde")]
+        {
+            let json = serde_json::to_string(&learnt).unwrap();
+            assert_eq!(serde_json::from_str::<KMeans>(&json).unwrap(), learnt);
         }
     }
 }

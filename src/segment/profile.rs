@@ -81,8 +81,8 @@ impl TryFrom<ProfileDef> for Profile {
             d.age,
             d.monetary_value,
         )?;
+        p = p.with_total_spend(d.total_spend)?;
         p.purchased = d.purchased;
-        p.total_spend = d.total_spend;
         p.orders = d.orders;
         p.channel = d.channel;
         p.region = d.region;
@@ -154,9 +154,14 @@ impl Profile {
                 reason: "must not be negative",
             });
         }
-        let total_spend = monetary_value
-            .checked_mul(Decimal::from(frequency))
-            .unwrap_or(Decimal::MAX);
+        let Some(total_spend) = monetary_value.checked_mul(Decimal::from(frequency)) else {
+            return Err(SegmentError::OutOfRange {
+                customer: id,
+                feature: Feature::MonetaryValue,
+                value: monetary_value.to_f64().unwrap_or(f64::NAN),
+                reason: "times the frequency (the repeat spend) must fit a decimal",
+            });
+        };
         Ok(Profile {
             id,
             unit,
@@ -258,9 +263,21 @@ impl Profile {
     }
 
     /// Replaces the total spend (e.g. with the ledger's, first purchase included).
-    pub fn with_total_spend(mut self, total_spend: Decimal) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::OutOfRange`] for a negative total.
+    pub fn with_total_spend(mut self, total_spend: Decimal) -> Result<Self, SegmentError> {
+        if total_spend.is_sign_negative() && !total_spend.is_zero() {
+            return Err(SegmentError::OutOfRange {
+                customer: self.id,
+                feature: Feature::TotalSpend,
+                value: total_spend.to_f64().unwrap_or(f64::NAN),
+                reason: "must not be negative",
+            });
+        }
         self.total_spend = total_spend;
-        self
+        Ok(self)
     }
 
     /// Sets the time between the last purchase and the one before it, in the profile's unit
@@ -451,4 +468,66 @@ pub(crate) fn feature_column(
     feature: Feature,
 ) -> Result<Vec<f64>, SegmentError> {
     population.iter().map(|p| p.feature(feature)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(frequency: u32, monetary_value: Decimal) -> Result<Profile, SegmentError> {
+        Profile::new(
+            CustomerId::from(3u64),
+            TimeUnit::WEEKS,
+            frequency,
+            1.0,
+            2.0,
+            monetary_value,
+        )
+    }
+
+    #[test]
+    fn a_negative_total_spend_is_refused_naming_the_customer() {
+        let p = profile(1, Decimal::ONE).unwrap();
+        let err = p
+            .clone()
+            .with_total_spend(Decimal::NEGATIVE_ONE)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SegmentError::OutOfRange {
+                    feature: Feature::TotalSpend,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("customer 3"), "{err}");
+        let p = p.with_total_spend(Decimal::ZERO).unwrap();
+        assert_eq!(p.total_spend(), Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_repeat_spend_past_the_decimal_range_is_an_error_not_a_clamp() {
+        let err = profile(2, Decimal::MAX).unwrap_err();
+        assert!(matches!(err, SegmentError::OutOfRange { .. }), "{err}");
+        assert_eq!(
+            profile(1, Decimal::MAX).unwrap().total_spend(),
+            Decimal::MAX
+        );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_profiles_go_through_the_total_spend_check() {
+        let p = profile(1, Decimal::ONE)
+            .unwrap()
+            .with_total_spend(Decimal::TWO)
+            .unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Profile>(&json).unwrap(), p);
+        let negative = json.replace("\"total_spend\":\"2\"", "\"total_spend\":\"-2\"");
+        assert_ne!(negative, json);
+        assert!(serde_json::from_str::<Profile>(&negative).is_err());
+    }
 }

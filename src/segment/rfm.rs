@@ -233,8 +233,17 @@ fn quantile_edges(values: &mut [f64], k: usize) -> Vec<f64> {
 #[allow(clippy::needless_range_loop)] // the dynamic programme reads clearest with indices
 fn jenks_breaks(sorted: &[f64], classes: usize) -> Vec<f64> {
     // Distinct values with their counts, pooled into at most JENKS_MAX_GROUPS groups.
+    // Sums of squares of values beyond ~1e154 overflow (and ∞ − ∞ costs are NaN): the values
+    // are divided by a power of two at least their largest magnitude (exact) and the breaks
+    // scaled back.
+    let largest = sorted.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let unit = if largest > 1.0 && largest.is_finite() {
+        2f64.powi((largest.log2().ceil() as i32).min(f64::MAX_EXP - 1))
+    } else {
+        1.0
+    };
     let mut distinct: Vec<(f64, f64)> = Vec::new();
-    for &v in sorted {
+    for v in sorted.iter().map(|v| v / unit) {
         match distinct.last_mut() {
             Some((last, w)) if *last == v => *w += 1.0,
             _ => distinct.push((v, 1.0)),
@@ -308,6 +317,7 @@ fn jenks_breaks(sorted: &[f64], classes: usize) -> Vec<f64> {
         j = i;
     }
     breaks.reverse();
+    breaks.iter_mut().for_each(|b| *b *= unit);
     breaks
 }
 
@@ -705,6 +715,15 @@ mod tests {
         assert_eq!(bins.score(1.0), 4);
         assert_eq!(bins.score(2.0), 5);
         assert_eq!(bins.score(3.0), 5);
+    }
+
+    #[test]
+    fn jenks_separates_clusters_near_the_f64_limit() {
+        let big = f64::MAX / 8.0;
+        let values = [1.0, 2.0, 3.0, big, big * 2.0, big * 4.0];
+        // Within-class variance is least with the smallest huge value among the small ones.
+        assert_eq!(jenks_breaks(&values, 2), [big]);
+        assert_eq!(jenks_breaks(&values, 3), [3.0, big * 2.0]);
     }
 
     #[test]

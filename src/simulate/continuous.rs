@@ -5,7 +5,7 @@ use rand_distr::{Beta, Distribution, Exp};
 
 use super::error::SimulationError;
 use super::params::{gamma, positive};
-use super::process::{PurchaseProcess, SimRng};
+use super::process::{PurchaseProcess, SimRng, MAX_REPEAT_PURCHASES};
 
 /// The BG/NBD process (Fader, Hardie & Lee 2005): while alive a customer buys at Poisson rate
 /// λ ~ Gamma(r, rate α); after each repeat purchase they drop out with probability p ~ Beta(a, b).
@@ -45,7 +45,7 @@ impl PurchaseProcess for BgNbdProcess {
         let mut t = 0.0;
         loop {
             t += gap.sample(rng);
-            if t > horizon {
+            if t > horizon || times.len() >= MAX_REPEAT_PURCHASES {
                 return;
             }
             times.push(t);
@@ -99,7 +99,7 @@ impl PurchaseProcess for ParetoNbdProcess {
         let mut t = 0.0;
         loop {
             t += gap.sample(rng);
-            if t > end {
+            if t > end || times.len() >= MAX_REPEAT_PURCHASES {
                 return;
             }
             times.push(t);

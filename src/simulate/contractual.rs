@@ -5,7 +5,7 @@ use rand_distr::{Beta, Distribution};
 
 use super::error::SimulationError;
 use super::params::positive;
-use super::process::SimRng;
+use super::process::{SimRng, MAX_PERIODS};
 use crate::error::InvalidParameter;
 use crate::models::contractual::Cohort;
 
@@ -69,7 +69,8 @@ impl RetentionProcess {
     /// periods 0..=`periods` (seeded, reproducible).
     ///
     /// # Errors
-    /// [`SimulationError::InvalidParameter`] for no customer acquired or no period.
+    /// [`SimulationError::InvalidParameter`] for no customer acquired, no period, or more than
+    /// [`MAX_PERIODS`] periods.
     pub fn cohort(
         &self,
         name: &str,
@@ -89,6 +90,13 @@ impl RetentionProcess {
         }
         if periods == 0 {
             return Err(bad("periods", 0.0));
+        }
+        if periods > MAX_PERIODS {
+            return Err(SimulationError::InvalidParameter(InvalidParameter::new(
+                "periods",
+                periods,
+                "must be at most MAX_PERIODS (100,000)",
+            )));
         }
         let dist = Beta::new(self.alpha, self.beta).map_err(|_| {
             SimulationError::InvalidParameter(InvalidParameter::new(

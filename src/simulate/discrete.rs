@@ -5,7 +5,7 @@ use rand_distr::{Beta, Distribution};
 
 use super::error::SimulationError;
 use super::params::positive;
-use super::process::{PurchaseProcess, SimRng};
+use super::process::{PurchaseProcess, SimRng, MAX_CUSTOMERS, MAX_PERIODS, MAX_REPEAT_PURCHASES};
 use crate::error::InvalidParameter;
 use crate::models::bg_bb::DiscretePatterns;
 use crate::models::History;
@@ -66,6 +66,9 @@ impl BgBbProcess {
             }
             if rng.random::<f64>() < p {
                 times.push(t as f64);
+                if times.len() >= MAX_REPEAT_PURCHASES {
+                    return;
+                }
             }
         }
     }
@@ -75,7 +78,9 @@ impl BgBbProcess {
     /// opportunity, which the patterns carry.
     ///
     /// # Errors
-    /// [`SimulationError::InvalidParameter`] if a simulated pattern is invalid (never expected).
+    /// [`SimulationError::TooManyCustomers`] for more than [`MAX_CUSTOMERS`] customers;
+    /// [`SimulationError::InvalidParameter`] for more than [`MAX_PERIODS`] periods, or if a
+    /// simulated pattern is invalid (never expected).
     pub fn patterns(
         &self,
         period: TimeUnit,
@@ -83,6 +88,19 @@ impl BgBbProcess {
         periods: u32,
         seed: u64,
     ) -> Result<DiscretePatterns, SimulationError> {
+        if customers > MAX_CUSTOMERS {
+            return Err(SimulationError::TooManyCustomers {
+                customers,
+                limit: MAX_CUSTOMERS,
+            });
+        }
+        if periods > MAX_PERIODS {
+            return Err(SimulationError::InvalidParameter(InvalidParameter::new(
+                "periods",
+                periods,
+                "must be at most MAX_PERIODS (100,000)",
+            )));
+        }
         let mut rng = SimRng::seed_from_u64(seed);
         let mut counts = std::collections::BTreeMap::<(u32, u32), f64>::new();
         let mut times = Vec::new();
@@ -109,27 +127,49 @@ impl BgBbProcess {
     /// Simulates `customers` new customers over `calibration` + `holdout` opportunities and
     /// returns, per customer, the calibration history (x, t_x, n = `calibration`, in periods) and
     /// the number of transactions in the `holdout` opportunities after it.
+    ///
+    /// # Errors
+    ///
+    /// [`SimulationError::TooManyCustomers`] for more than [`MAX_CUSTOMERS`] customers;
+    /// [`SimulationError::InvalidParameter`] when `calibration + holdout` exceeds
+    /// [`MAX_PERIODS`].
     pub fn with_holdout(
         &self,
         customers: usize,
         calibration: u32,
         holdout: u32,
         seed: u64,
-    ) -> Vec<(History, u32)> {
+    ) -> Result<Vec<(History, u32)>, SimulationError> {
+        if customers > MAX_CUSTOMERS {
+            return Err(SimulationError::TooManyCustomers {
+                customers,
+                limit: MAX_CUSTOMERS,
+            });
+        }
+        let periods = calibration
+            .checked_add(holdout)
+            .filter(|&p| p <= MAX_PERIODS)
+            .ok_or_else(|| {
+                SimulationError::InvalidParameter(InvalidParameter::new(
+                    "calibration + holdout",
+                    f64::from(calibration) + f64::from(holdout),
+                    "must be at most MAX_PERIODS (100,000)",
+                ))
+            })?;
         let mut rng = SimRng::seed_from_u64(seed);
         let mut times = Vec::new();
         let mut out = Vec::with_capacity(customers);
         let cut = calibration as f64;
         for _ in 0..customers {
             times.clear();
-            self.draw(&mut rng, calibration.saturating_add(holdout), &mut times);
+            self.draw(&mut rng, periods, &mut times);
             let cal: Vec<f64> = times.iter().copied().filter(|&t| t <= cut).collect();
             let x = cal.len() as u32;
             let t_x = cal.last().copied().unwrap_or(0.0);
             let later = times.len() as u32 - x;
             out.push((History::new(x, t_x, cut), later));
         }
-        out
+        Ok(out)
     }
 }
 

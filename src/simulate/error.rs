@@ -24,4 +24,23 @@ pub enum SimulationError {
     /// A date fell outside chrono's range.
     #[error("a simulated date fell outside the supported calendar range")]
     DateOutOfRange,
+    /// A simulated customer reached [`MAX_REPEAT_PURCHASES`](super::MAX_REPEAT_PURCHASES)
+    /// repeat purchases (a purchase rate far too high for the horizon).
+    #[error("simulated customer {customer} makes {purchases} or more repeat purchases, more than the limit of {limit}")]
+    TooManyPurchases {
+        /// The customer's id (1-based).
+        customer: u64,
+        /// Purchases drawn.
+        purchases: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// More customers were asked for than [`MAX_CUSTOMERS`](super::MAX_CUSTOMERS).
+    #[error("{customers} customers asked for, more than the limit of {limit}")]
+    TooManyCustomers {
+        /// Customers asked for.
+        customers: usize,
+        /// The limit.
+        limit: usize,
+    },
 }

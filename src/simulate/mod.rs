@@ -35,7 +35,7 @@ pub use continuous::{BgNbdProcess, ParetoNbdProcess};
 pub use contractual::RetentionProcess;
 pub use discrete::BgBbProcess;
 pub use error::SimulationError;
-pub use process::{PurchaseProcess, SimRng};
+pub use process::{PurchaseProcess, SimRng, MAX_CUSTOMERS, MAX_PERIODS, MAX_REPEAT_PURCHASES};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rand::RngExt;
@@ -161,16 +161,27 @@ impl SimulatedBase {
 ///
 /// # Errors
 /// [`SimulationError::WindowTooShort`] when observation ends before acquisition does,
-/// [`SimulationError::DateOutOfRange`] for dates outside the calendar, and
-/// [`SimulationError::InvalidParameter`] for a spend drawn outside a decimal amount.
+/// [`SimulationError::DateOutOfRange`] for dates outside the calendar,
+/// [`SimulationError::InvalidParameter`] for a spend drawn outside a decimal amount,
+/// [`SimulationError::TooManyCustomers`] for more than [`MAX_CUSTOMERS`] customers, and
+/// [`SimulationError::TooManyPurchases`] for a customer drawing [`MAX_REPEAT_PURCHASES`] repeat
+/// purchases.
 pub fn simulate(
     process: &dyn PurchaseProcess,
     options: &SimulationOptions,
 ) -> Result<SimulatedBase, SimulationError> {
     use rand::SeedableRng;
+    if options.customers > MAX_CUSTOMERS {
+        return Err(SimulationError::TooManyCustomers {
+            customers: options.customers,
+            limit: MAX_CUSTOMERS,
+        });
+    }
+    // Options read through serde may carry 0 days, which the setter never makes.
+    let acquisition_days = options.acquisition_days.max(1);
     let last_acquisition = options
         .start
-        .checked_add_days(chrono::Days::new(u64::from(options.acquisition_days) - 1))
+        .checked_add_days(chrono::Days::new(u64::from(acquisition_days) - 1))
         .ok_or(SimulationError::DateOutOfRange)?;
     if options.end < last_acquisition {
         return Err(SimulationError::WindowTooShort {
@@ -185,7 +196,7 @@ pub fn simulate(
         .ok_or(SimulationError::DateOutOfRange)?
         .and_time(NaiveTime::MIN);
     let end_second = (end_moment - origin).num_seconds();
-    let acquisition_seconds = i64::from(options.acquisition_days) * 86_400;
+    let acquisition_seconds = i64::from(acquisition_days) * 86_400;
     let unit_seconds = options.unit.days() * 86_400.0;
 
     let mut rng = SimRng::seed_from_u64(options.seed);
@@ -204,6 +215,13 @@ pub fn simulate(
         let horizon = (end_second - first) as f64 / unit_seconds;
         times.clear();
         process.repeat_purchases(&mut rng, horizon, &mut times);
+        if times.len() >= MAX_REPEAT_PURCHASES {
+            return Err(SimulationError::TooManyPurchases {
+                customer: i as u64 + 1,
+                purchases: times.len(),
+                limit: MAX_REPEAT_PURCHASES,
+            });
+        }
         // Purchases land on whole seconds; two in the same second are one purchase.
         seconds.clear();
         seconds.push(first);
@@ -283,6 +301,71 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn oversize_requests_are_typed_errors_before_anything_is_drawn() {
+        let opts = SimulationOptions::new(
+            MAX_CUSTOMERS + 1,
+            day(2024, 1, 1),
+            day(2024, 2, 1),
+            TimeUnit::DAYS,
+            1,
+        );
+        let process = BgNbdProcess::new(1.0, 1.0, 1.0, 1.0).unwrap();
+        assert!(matches!(
+            simulate(&process, &opts),
+            Err(SimulationError::TooManyCustomers { .. })
+        ));
+        // A purchase rate of about 10¹² a day, no dropout to speak of.
+        let frantic = ParetoNbdProcess::new(100.0, 1e-10, 1e-3, 1e3).unwrap();
+        let opts = SimulationOptions::new(3, day(2024, 1, 1), day(2024, 2, 1), TimeUnit::DAYS, 1);
+        let err = simulate(&frantic, &opts).unwrap_err();
+        assert!(
+            matches!(err, SimulationError::TooManyPurchases { customer: 1, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn cohorts_and_discrete_patterns_refuse_more_than_max_periods() {
+        // u32::MAX periods used to overflow `periods + 1` and ask for 16 GB of counts.
+        let sbg = RetentionProcess::sbg(1.0, 1.0).unwrap();
+        for periods in [MAX_PERIODS + 1, u32::MAX] {
+            let err = sbg.cohort("c", 10, periods, 1).unwrap_err();
+            assert!(err.to_string().contains("periods"), "{err}");
+        }
+        assert!(sbg.cohort("c", 10, MAX_PERIODS, 1).is_ok());
+        let bgbb = BgBbProcess::new(1.0, 1.0, 1.0, 1.0).unwrap();
+        assert!(bgbb.patterns(TimeUnit::DAYS, 10, u32::MAX, 1).is_err());
+        assert!(matches!(
+            bgbb.patterns(TimeUnit::DAYS, usize::MAX, 5, 1),
+            Err(SimulationError::TooManyCustomers { .. })
+        ));
+        assert!(matches!(
+            bgbb.with_holdout(usize::MAX, 5, 5, 1),
+            Err(SimulationError::TooManyCustomers { .. })
+        ));
+        // u32::MAX + 1 opportunities used to saturate silently.
+        let err = bgbb.with_holdout(10, u32::MAX, 1, 1).unwrap_err();
+        assert!(err.to_string().contains("calibration + holdout"), "{err}");
+        assert_eq!(bgbb.with_holdout(10, 6, 5, 1).unwrap().len(), 10);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn options_with_zero_acquisition_days_from_json_do_not_underflow() {
+        let opts = SimulationOptions::new(5, day(2024, 1, 1), day(2024, 2, 1), TimeUnit::DAYS, 1);
+        let json = serde_json::to_string(&opts)
+            .unwrap()
+            .replace("\"acquisition_days\":1", "\"acquisition_days\":0");
+        let zero: SimulationOptions = serde_json::from_str(&json).unwrap();
+        let process = BgNbdProcess::new(1.0, 1.0, 1.0, 1.0).unwrap();
+        let (a, b) = (
+            simulate(&process, &zero).unwrap(),
+            simulate(&process, &opts).unwrap(),
+        );
+        assert_eq!(a.transactions(), b.transactions());
     }
 
     fn options(seed: u64) -> SimulationOptions {

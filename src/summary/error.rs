@@ -37,4 +37,20 @@ pub enum SummaryError {
     /// A decimal sum overflowed.
     #[error("customer {0}: spend total overflows a decimal")]
     SpendOverflow(CustomerId),
+    /// A summary read from outside (serde) breaks what every computed summary satisfies.
+    #[error("summary of customer {customer}: {reason}")]
+    InvalidSummary {
+        /// The customer.
+        customer: CustomerId,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+    /// Summaries read from outside (serde) are not sorted by customer id, or name one twice.
+    #[error("summaries are not sorted by customer id with each customer once: {customer} follows {previous}")]
+    UnsortedSummaries {
+        /// The customer out of place.
+        customer: CustomerId,
+        /// The one before it.
+        previous: CustomerId,
+    },
 }

@@ -63,9 +63,14 @@ impl Folder<'_> {
             }
             return Ok(());
         };
-        let span = |from: i64, to: i64| match self.grain {
-            Grain::Day => self.options.unit.from_days((to - from) as f64),
-            Grain::Timestamp => self.options.unit.from_seconds((to - from) as f64 / 1e6),
+        // Keys span chrono's whole range: microsecond keys at its two ends differ by more than
+        // an i64 holds, so the difference is taken in i128.
+        let span = |from: i64, to: i64| {
+            let difference = (i128::from(to) - i128::from(from)) as f64;
+            match self.grain {
+                Grain::Day => self.options.unit.from_days(difference),
+                Grain::Timestamp => self.options.unit.from_seconds(difference / 1e6),
+            }
         };
         let money = |m: Money| m.decimal().ok_or_else(overflow);
         out.customers.push(CustomerSummary {
@@ -111,7 +116,7 @@ impl Folder<'_> {
                 TransactionKind::Purchase => match open.as_mut() {
                     Some(p) if p.key == e.key => {
                         p.gross.add(Money::of(e, self.wide)).ok_or_else(overflow)?;
-                        p.orders += e.count();
+                        p.orders = p.orders.checked_add(e.count()).ok_or_else(overflow)?;
                     }
                     _ => {
                         if let Some(p) = open.take() {
@@ -263,7 +268,7 @@ pub(super) struct Fold {
 }
 
 impl Fold {
-    /// Adds a closed period; `None` on decimal overflow.
+    /// Adds a closed period; `None` on decimal overflow or a count past `u32`.
     #[inline(always)]
     fn close(&mut self, p: Period) -> Option<()> {
         // A purchase period whose purchases were fully refunded no longer counts as a purchase.
@@ -275,16 +280,16 @@ impl Fold {
             (net, net.mantissa > 0)
         };
         if p.holdout {
-            self.holdout_frequency += u32::from(counted);
+            self.holdout_frequency = self.holdout_frequency.checked_add(u32::from(counted))?;
             return self.holdout_spend.add(net);
         }
         self.total_spend.add(net)?;
-        self.orders += p.orders;
+        self.orders = self.orders.checked_add(p.orders)?;
         if counted {
             if self.first.is_none() {
                 self.first = Some(p.key);
             } else {
-                self.frequency += 1;
+                self.frequency = self.frequency.checked_add(1)?;
                 self.repeat_spend.add(net)?;
             }
             self.last = p.key;
@@ -333,7 +338,7 @@ pub(super) fn fold_purchases(entries: &[Entry], cuts: &Cuts) -> Option<(Fold, us
                 first_spend = spend;
             }
             orders = orders.checked_add(e.count())?;
-            periods += u32::from(e.key != previous);
+            periods = periods.checked_add(u32::from(e.key != previous))?;
             previous = e.key;
         }
     }
@@ -343,7 +348,7 @@ pub(super) fn fold_purchases(entries: &[Entry], cuts: &Cuts) -> Option<(Fold, us
         holdout_periods = 1;
         for e in holdout {
             holdout_spend = holdout_spend.checked_add(amount(e)?)?;
-            holdout_periods += u32::from(e.key != previous);
+            holdout_periods = holdout_periods.checked_add(u32::from(e.key != previous))?;
             previous = e.key;
         }
     }

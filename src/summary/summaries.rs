@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
+use super::error::SummaryError;
 use super::options::{Grain, SummaryOptions};
 use super::patterns::Patterns;
 use crate::records::CustomerId;
@@ -35,6 +36,7 @@ impl HoldoutSummary {
 /// Units: `recency` and `age` are in the summaries' [`TimeUnit`]; money is [`Decimal`].
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "CustomerSummaryRaw"))]
 pub struct CustomerSummary {
     pub(super) id: CustomerId,
     pub(super) frequency: u32,
@@ -48,7 +50,73 @@ pub struct CustomerSummary {
     pub(super) holdout: Option<HoldoutSummary>,
 }
 
+/// The serialized form of a [`CustomerSummary`], checked by [`CustomerSummary::check`] on the
+/// way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct CustomerSummaryRaw {
+    id: CustomerId,
+    frequency: u32,
+    recency: f64,
+    age: f64,
+    repeat_spend: Decimal,
+    first_purchase: NaiveDateTime,
+    last_purchase: NaiveDateTime,
+    orders: u32,
+    total_spend: Decimal,
+    holdout: Option<HoldoutSummary>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<CustomerSummaryRaw> for CustomerSummary {
+    type Error = SummaryError;
+    fn try_from(raw: CustomerSummaryRaw) -> Result<Self, SummaryError> {
+        let s = CustomerSummary {
+            id: raw.id,
+            frequency: raw.frequency,
+            recency: raw.recency,
+            age: raw.age,
+            repeat_spend: raw.repeat_spend,
+            first_purchase: raw.first_purchase,
+            last_purchase: raw.last_purchase,
+            orders: raw.orders,
+            total_spend: raw.total_spend,
+            holdout: raw.holdout,
+        };
+        s.check()?;
+        Ok(s)
+    }
+}
+
 impl CustomerSummary {
+    /// What every summary the accumulator computes satisfies: recency and age finite, recency
+    /// in 0..=age, no recency or repeat spend without a repeat purchase, the first purchase not
+    /// after the last, and at least one order per counted purchase period.
+    fn check(&self) -> Result<(), SummaryError> {
+        let broken = |reason| {
+            Err(SummaryError::InvalidSummary {
+                customer: self.id.clone(),
+                reason,
+            })
+        };
+        if !(self.recency.is_finite() && self.age.is_finite()) {
+            return broken("recency and age must be finite");
+        }
+        if !(0.0 <= self.recency && self.recency <= self.age) {
+            return broken("recency must lie in 0..=age");
+        }
+        if self.frequency == 0 && (self.recency != 0.0 || !self.repeat_spend.is_zero()) {
+            return broken("without a repeat purchase, recency and repeat spend must be 0");
+        }
+        if self.first_purchase > self.last_purchase {
+            return broken("the first purchase must not come after the last");
+        }
+        if u64::from(self.orders) <= u64::from(self.frequency) {
+            return broken("orders must be at least frequency + 1 (one per purchase period)");
+        }
+        Ok(())
+    }
+
     /// The customer.
     pub fn id(&self) -> &CustomerId {
         &self.id
@@ -110,6 +178,7 @@ impl CustomerSummary {
 /// The summaries of a customer base at an as-of date, sorted by customer id.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "SummariesRaw"))]
 pub struct Summaries {
     pub(super) options: SummaryOptions,
     pub(super) grain: Grain,
@@ -117,6 +186,69 @@ pub struct Summaries {
     pub(super) first_purchase_after_as_of: usize,
     pub(super) without_purchase: usize,
     pub(super) transactions_after_end: usize,
+}
+
+/// The serialized form of [`Summaries`], checked on the way in: each customer's summary (see
+/// [`CustomerSummary`]), customers sorted by id with each once (lookups search by id), a holdout
+/// for every customer exactly when the options have one, the holdout after the as-of date, and
+/// no last purchase after the as-of date.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct SummariesRaw {
+    options: SummaryOptions,
+    grain: Grain,
+    customers: Vec<CustomerSummary>,
+    first_purchase_after_as_of: usize,
+    without_purchase: usize,
+    transactions_after_end: usize,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<SummariesRaw> for Summaries {
+    type Error = SummaryError;
+    fn try_from(raw: SummariesRaw) -> Result<Self, SummaryError> {
+        let options = raw.options;
+        if let Some(h) = options.holdout_end.filter(|&h| h <= options.as_of) {
+            return Err(SummaryError::HoldoutBeforeAsOf {
+                as_of: options.as_of,
+                holdout_end: h,
+            });
+        }
+        for pair in raw.customers.windows(2) {
+            if let [previous, next] = pair {
+                if previous.id >= next.id {
+                    return Err(SummaryError::UnsortedSummaries {
+                        customer: next.id.clone(),
+                        previous: previous.id.clone(),
+                    });
+                }
+            }
+        }
+        for s in &raw.customers {
+            let broken = |reason| SummaryError::InvalidSummary {
+                customer: s.id.clone(),
+                reason,
+            };
+            if s.holdout.is_some() != options.holdout_end.is_some() {
+                return Err(broken(
+                    "a holdout summary is required exactly when the options have a holdout",
+                ));
+            }
+            if s.last_purchase.date() > options.as_of {
+                return Err(broken(
+                    "the last purchase must not come after the as-of date",
+                ));
+            }
+        }
+        Ok(Summaries {
+            options,
+            grain: raw.grain,
+            customers: raw.customers,
+            first_purchase_after_as_of: raw.first_purchase_after_as_of,
+            without_purchase: raw.without_purchase,
+            transactions_after_end: raw.transactions_after_end,
+        })
+    }
 }
 
 impl Summaries {
@@ -219,7 +351,6 @@ mod tests {
     use super::*;
     use crate::records::{Transaction, TransactionKind};
     use crate::summary::accumulator::SummaryAccumulator;
-    use crate::summary::error::SummaryError;
     use crate::summary::options::ReturnPolicy;
     use crate::summary::test_support::{buy, day, summarize, tx};
 
@@ -360,6 +491,77 @@ mod tests {
         assert_eq!(c.orders(), 6);
         assert_eq!(c.frequency(), 1);
         assert_eq!(c.monetary_value(), Decimal::ONE);
+    }
+
+    #[test]
+    fn spans_across_the_whole_calendar_are_finite_at_either_grain() {
+        // Microsecond keys at chrono's two ends differ by more than an i64 holds.
+        let id = CustomerId::from(1u64);
+        let first = NaiveDate::MIN.and_hms_opt(0, 0, 0).unwrap();
+        let as_of = NaiveDate::MAX.pred_opt().unwrap();
+        let last = as_of.and_hms_opt(12, 0, 0).unwrap();
+        let log = [
+            Transaction::new(id.clone(), first, Decimal::ONE, TransactionKind::Purchase).unwrap(),
+            Transaction::new(id.clone(), last, Decimal::ONE, TransactionKind::Purchase).unwrap(),
+        ];
+        for grain in [Grain::Day, Grain::Timestamp] {
+            for unit in [
+                TimeUnit::custom_days(TimeUnit::MIN_DAYS).unwrap(),
+                TimeUnit::custom_days(TimeUnit::MAX_DAYS).unwrap(),
+            ] {
+                let mut acc = SummaryAccumulator::new(grain, ReturnPolicy::Ignore);
+                acc.extend(&log);
+                let s = acc.finish(&SummaryOptions::new(as_of, unit)).unwrap();
+                let c = s.get(&id).unwrap();
+                assert!(c.recency().is_finite() && c.age().is_finite(), "{c:?}");
+                assert!(0.0 < c.recency() && c.recency() <= c.age(), "{c:?}");
+            }
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_summaries_are_checked_and_valid_ones_round_trip() {
+        let log = [buy(1, 1, 1, 100), buy(1, 1, 8, 200), buy(2, 1, 3, 300)];
+        let s = summarize(
+            &log,
+            SummaryOptions::new(day(1, 10), TimeUnit::DAYS).holdout_end(day(1, 20)),
+        );
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<Summaries>(&json).unwrap(), s);
+        let c = &s.customers()[0];
+        let one = serde_json::to_string(c).unwrap();
+        assert_eq!(&serde_json::from_str::<CustomerSummary>(&one).unwrap(), c);
+
+        let rejected = |json: String, want: &str| {
+            let err = serde_json::from_str::<Summaries>(&json).unwrap_err();
+            assert!(err.to_string().contains(want), "{err} vs {want}");
+        };
+        rejected(
+            json.replace("\"recency\":7.0", "\"recency\":70.0"),
+            "0..=age",
+        );
+        rejected(json.replace("\"age\":9.0", "\"age\":-9.0"), "0..=age");
+        rejected(json.replace("\"orders\":2", "\"orders\":1"), "orders");
+        rejected(
+            json.replace("\"id\":2", "\"id\":0"),
+            "not sorted by customer id",
+        );
+        rejected(
+            json.replace("\"holdout_end\":\"2024-01-20\"", "\"holdout_end\":null"),
+            "holdout summary",
+        );
+        rejected(
+            json.replace(
+                "\"holdout_end\":\"2024-01-20\"",
+                "\"holdout_end\":\"2024-01-05\"",
+            ),
+            "must come after",
+        );
+        rejected(
+            json.replace("\"as_of\":\"2024-01-10\"", "\"as_of\":\"2024-01-05\""),
+            "after the as-of date",
+        );
     }
 
     #[test]

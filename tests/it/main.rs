@@ -6,6 +6,7 @@ mod btyd;
 mod clv;
 mod degenerate_fits;
 mod discrete;
+mod fuzz_data;
 mod gamma_gamma;
 mod kpi;
 mod loyalty;

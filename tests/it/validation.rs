@@ -135,7 +135,7 @@ fn bg_bb_holdout_validation_on_simulated_opportunities() {
     use customer_assets::validation::{validate_holdout, HoldoutRecord};
 
     let process = BgBbProcess::new(1.2, 0.75, 0.66, 2.8).unwrap();
-    let customers = process.with_holdout(20_000, 6, 5, 77);
+    let customers = process.with_holdout(20_000, 6, 5, 77).unwrap();
     let data = DiscretePatterns::new(
         TimeUnit::custom_days(365.0).unwrap(),
         customers
