@@ -123,7 +123,7 @@ pub enum FitError {
     /// The likelihood has no maximum inside the parameter space: it keeps rising towards a
     /// boundary (for example a → 0 in BG/NBD: nobody drops out). The boundary estimate says which
     /// limit and what it means; the caller can fall back to the limiting model.
-    #[error("{model}: the maximum lies on the boundary of the parameter space: {boundary}")]
+    #[error("fitting {model}: the likelihood is largest on the boundary of the parameter space: {boundary}")]
     Boundary {
         /// The model.
         model: &'static str,
