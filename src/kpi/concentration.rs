@@ -104,6 +104,22 @@ impl Concentration {
         Concentration::from_amounts(&v)
     }
 
+    /// The top-x% shares for each `top` in `tops`, in order.
+    ///
+    /// # Errors
+    ///
+    /// As [`top_share`](Self::top_share): a fraction outside 0..=1.
+    pub fn top_shares(&self, tops: &[f64]) -> Result<Vec<TopShare>, KpiError> {
+        tops.iter()
+            .map(|&top| {
+                Ok(TopShare {
+                    top,
+                    share: self.top_share(top)?,
+                })
+            })
+            .collect()
+    }
+
     /// Number of customers.
     pub fn customers(&self) -> usize {
         self.cumulative.len() - 1

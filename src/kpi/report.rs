@@ -27,10 +27,11 @@ pub struct KpiReport {
     pub to_date: PurchaseMetrics,
     /// Share of customers with a repeat purchase by the end date (day grain).
     pub repeat_purchase_rate: f64,
-    /// Share of spend of the top 1%, 10% and 20% of customers (by spend to date).
+    /// Share of spend of the top 1%, 10% and 20% of customers (by spend to date); empty when the
+    /// spend to date is zero (free orders only).
     pub top_shares: Vec<TopShare>,
-    /// Gini of spend to date.
-    pub gini: f64,
+    /// Gini of spend to date; `None` when the spend to date is zero.
+    pub gini: Option<f64>,
     /// Monthly acquisition cohorts.
     pub cohorts: CohortMatrix,
     /// NPS in the current period, when the ledger has recommend answers there.
@@ -50,7 +51,7 @@ impl KpiReport {
     ///
     /// [`KpiError::Empty`] when no purchase falls on or before `end` (or none counts after its
     /// returns); [`KpiError::InvalidParameter`] when `period_days` is 0 or the spend to date cannot
-    /// be shared out (a customer's net spend negative, a total of zero); [`KpiError::Summary`] when
+    /// be shared out (a customer's net spend negative); [`KpiError::Summary`] when
     /// the ledger cannot be summarised (a return with no purchase before it);
     /// [`KpiError::Overflow`] or [`KpiError::DateOutOfRange`] at the limits of decimals and dates;
     /// [`KpiError::TooManyPeriods`] when the monthly cohorts from the first purchase to `end`
@@ -70,16 +71,15 @@ impl KpiReport {
             })?;
         let to_date = purchase_metrics(ledger, Period::new(first, end)?)?;
         let summaries = ledger.summarize((end, crate::time::TimeUnit::DAYS))?;
-        let concentration = Concentration::of_spend(&summaries)?;
-        let top_shares = [0.01, 0.1, 0.2]
-            .iter()
-            .map(|&x| {
-                Ok(TopShare {
-                    top: x,
-                    share: concentration.top_share(x)?,
-                })
-            })
-            .collect::<Result<Vec<_>, KpiError>>()?;
+        // Free orders only: no spend to share out, so no concentration (not an error).
+        let concentration = match summaries.iter().all(|s| s.total_spend().is_zero()) {
+            true => None,
+            false => Some(Concentration::of_spend(&summaries)?),
+        };
+        let top_shares = match &concentration {
+            Some(c) => c.top_shares(&[0.01, 0.1, 0.2])?,
+            None => Vec::new(),
+        };
         Ok(KpiReport {
             period,
             previous_period,
@@ -88,7 +88,7 @@ impl KpiReport {
             to_date,
             repeat_purchase_rate: repeat_purchase_rate(&summaries)?,
             top_shares,
-            gini: concentration.gini(),
+            gini: concentration.as_ref().map(Concentration::gini),
             cohorts: cohort_retention(ledger, CohortGrain::Months, end)?,
             nps: net_promoter_score(ledger.feedback(), period).ok(),
             satisfaction: satisfaction(ledger.feedback(), period).ok(),

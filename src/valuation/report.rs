@@ -160,10 +160,10 @@ pub struct EquityReport {
     pub by_asset_class: Vec<GroupEquity>,
     /// Customers likely to have churned.
     pub value_at_risk: ValueAtRisk,
-    /// Share of equity held by the top 1%, 10% and 20% of customers.
+    /// Share of equity held by the top 1%, 10% and 20% of customers; empty when every CLV is 0.
     pub top_shares: Vec<TopShare>,
-    /// Gini coefficient of CLV.
-    pub gini: f64,
+    /// Gini coefficient of CLV; `None` when every CLV is 0 (nothing to share out).
+    pub gini: Option<f64>,
     /// The asset-class cut points (CLV, P(alive)).
     pub asset_cuts: (f64, f64),
     /// The KPIs, when asked for.
@@ -296,12 +296,10 @@ impl fmt::Display for EquityReport {
             .iter()
             .map(|t| format!("top {:.0}% hold {:.1}%", t.top * 100.0, t.share * 100.0))
             .collect();
-        writeln!(
-            f,
-            "  concentration: {}; Gini {:.3}",
-            shares.join(", "),
-            self.gini
-        )?;
+        match self.gini {
+            Some(gini) => writeln!(f, "  concentration: {}; Gini {gini:.3}", shares.join(", "))?,
+            None => writeln!(f, "  concentration: none (every CLV is 0)")?,
+        }
         table(f, "By asset class", &self.by_asset_class, self.equity)?;
         for s in &self.by_segment {
             table(

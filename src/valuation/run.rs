@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::fit::Fit;
-use crate::kpi::{Concentration, KpiError, KpiReport, TopShare};
+use crate::kpi::{Concentration, KpiReport};
 use crate::ledger::Ledger;
 use crate::loyalty::{Evaluator, Programme};
 use crate::models::{
@@ -360,16 +360,15 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         }
     }
     let clvs: Vec<f64> = a.predictions.iter().map(|p| p.clv).collect();
-    let concentration = Concentration::new(&clvs)?;
-    let top_shares = [0.01, 0.1, 0.2]
-        .iter()
-        .map(|&top| {
-            Ok(TopShare {
-                top,
-                share: concentration.top_share(top)?,
-            })
-        })
-        .collect::<Result<Vec<_>, KpiError>>()?;
+    // A base worth nothing (every CLV 0) has no concentration to report, and is no error.
+    let concentration = match clvs.iter().all(|v| *v == 0.0) {
+        true => None,
+        false => Some(Concentration::new(&clvs)?),
+    };
+    let top_shares = match &concentration {
+        Some(c) => c.top_shares(&[0.01, 0.1, 0.2])?,
+        None => Vec::new(),
+    };
     let (t, s) = (a.models.transactions, a.models.spend);
     let models = vec![
         ModelSummary::new(
@@ -399,7 +398,7 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         by_asset_class,
         value_at_risk: at_risk,
         top_shares,
-        gini: concentration.gini(),
+        gini: concentration.as_ref().map(Concentration::gini),
         asset_cuts: a.asset_cuts,
         kpis: a.kpis,
         models,

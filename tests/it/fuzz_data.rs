@@ -468,7 +468,9 @@ fn kpi_case(
         if let Ok(r) = KpiReport::new(&ledger, end, period_days) {
             reached = true;
             check_rate(r.repeat_purchase_rate)?;
-            check_rate(r.gini)?;
+            if let Some(gini) = r.gini {
+                check_rate(gini)?;
+            }
             for t in &r.top_shares {
                 check_rate(t.share)?;
             }

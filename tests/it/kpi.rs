@@ -220,7 +220,8 @@ fn kpi_report_on_the_cdnow_sample() {
     assert!((r.repeat_purchase_rate - repeaters as f64 / 2357.0).abs() < 1e-12);
     let ret = r.retention.unwrap();
     assert!(ret.retention_rate > 0.0 && ret.retention_rate < 1.0);
-    assert!(r.gini > 0.0 && r.gini < 1.0);
+    let gini = r.gini.unwrap();
+    assert!(gini > 0.0 && gini < 1.0);
 }
 
 proptest! {
@@ -282,4 +283,25 @@ fn kpis_for_a_single_customer_and_all_equal_answers() {
         purchase_metrics(&Ledger::new(LedgerOptions::default()), month(1)),
         Err(KpiError::Empty { .. })
     ));
+}
+
+/// Free orders only: the KPIs are computed, with no spend concentration (nothing to share out).
+#[test]
+fn a_log_of_free_orders_has_kpis_without_concentration() {
+    use chrono::NaiveDate;
+    use customer_assets::kpi::KpiReport;
+    use customer_assets::{Ledger, LedgerOptions, Transaction};
+    let day = |m, d| NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+    let mut ledger = Ledger::new(LedgerOptions::default());
+    for (c, m, d) in [(1u64, 1, 1), (1, 2, 1), (2, 1, 5)] {
+        ledger
+            .add_transaction(
+                Transaction::purchase(c.into(), day(m, d), rust_decimal::Decimal::ZERO).unwrap(),
+            )
+            .unwrap();
+    }
+    let r = KpiReport::new(&ledger, day(3, 1), 30).unwrap();
+    assert_eq!(r.gini, None);
+    assert!(r.top_shares.is_empty());
+    assert_eq!(r.repeat_purchase_rate, 0.5);
 }

@@ -156,8 +156,9 @@ fn check_report(base: &str, model: &str, report: &EquityReport) {
         total += c.clv;
     }
     assert_eq!(report.equity, total, "{}", at("equity is the sum of CLV"));
+    let gini = report.gini.unwrap_or(0.0);
     assert!(
-        report.gini.is_finite() && (0.0..=1.0).contains(&report.gini),
+        gini.is_finite() && (0.0..=1.0).contains(&gini),
         "{}",
         at("gini")
     );
