@@ -36,7 +36,7 @@ pub enum ParameterValue {
 impl std::fmt::Display for ParameterValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ParameterValue::Number(v) => write!(f, "{v}"),
+            ParameterValue::Number(v) => write!(f, "{}", short(*v)),
             ParameterValue::Text(t) => f.write_str(t),
         }
     }
@@ -119,5 +119,55 @@ impl InvalidParameter {
     /// What is required.
     pub fn reason(&self) -> &'static str {
         self.reason
+    }
+}
+
+/// A number as error messages print it: as written when short (`0.5`, `-4.4`, `1000`), to six
+/// decimals for moderate values with long expansions (`0.3`, not `0.30000000000000004`), and in
+/// short scientific form otherwise (`1.000e300`, not 301 digits).
+pub(crate) fn short(v: f64) -> ShortNumber {
+    ShortNumber(v)
+}
+
+/// See [`short`].
+pub(crate) struct ShortNumber(f64);
+
+impl std::fmt::Display for ShortNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        let plain = v.to_string();
+        if !v.is_finite() || plain.len() <= 12 {
+            return f.write_str(&plain);
+        }
+        if (1e-3..1e9).contains(&v.abs()) {
+            let fixed = format!("{v:.6}");
+            return f.write_str(fixed.trim_end_matches('0').trim_end_matches('.'));
+        }
+        write!(f, "{v:.3e}")
+    }
+}
+
+#[cfg(test)]
+mod short_number_tests {
+    use super::short;
+
+    #[test]
+    fn numbers_print_short() {
+        let cases = [
+            (0.5, "0.5"),
+            (-4.4, "-4.4"),
+            (4294967295.0, "4294967295"),
+            (0.1 + 0.2, "0.3"),
+            (12345.678901234, "12345.678901"),
+            (1e300, "1.000e300"),
+            (-6.931471805599453e21, "-6.931e21"),
+            (1.2345678e-7, "1.235e-7"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-inf"),
+            (0.0, "0"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(short(v).to_string(), want, "{v:e}");
+        }
     }
 }

@@ -65,7 +65,7 @@ pub enum ValidationError {
     #[error("a date fell outside the supported calendar range")]
     DateOutOfRange,
     /// A holdout count is negative or not finite.
-    #[error("row {row}: holdout count {value} must be finite and non-negative")]
+    #[error("row {row}: holdout count {} must be finite and non-negative", crate::error::short(*.value))]
     InvalidHoldout {
         /// The row (0-based).
         row: usize,

@@ -41,7 +41,7 @@ pub enum DiscretePatternsError {
         frequency: u32,
     },
     /// A weight is not a finite positive number.
-    #[error("BG/BB data row {row}: weight {weight} must be finite and positive")]
+    #[error("BG/BB data row {row}: weight {} must be finite and positive", crate::error::short(*.weight))]
     BadWeight {
         /// The row.
         row: usize,

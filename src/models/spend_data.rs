@@ -19,7 +19,7 @@ pub enum SpendDataError {
         customer: Option<String>,
     },
     /// A mean spend is zero, negative or not finite (the model needs positive amounts).
-    #[error("row {row}{}: mean spend {value} must be positive and finite", customer_suffix(.customer))]
+    #[error("row {row}{}: mean spend {} must be positive and finite", customer_suffix(.customer), crate::error::short(*.value))]
     NonPositiveSpend {
         /// Row index (0-based) in the input.
         row: usize,
@@ -29,7 +29,7 @@ pub enum SpendDataError {
         value: f64,
     },
     /// A weight is zero, negative or not finite.
-    #[error("row {row}: weight {weight} must be positive and finite")]
+    #[error("row {row}: weight {} must be positive and finite", crate::error::short(*.weight))]
     BadWeight {
         /// Row index (0-based) in the input.
         row: usize,

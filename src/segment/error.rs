@@ -16,7 +16,7 @@ pub enum SegmentError {
     #[error("cannot learn a segmentation from an empty population")]
     EmptyPopulation,
     /// A feature value was NaN or infinite.
-    #[error("customer {customer}: {feature} is {value}, not a finite number")]
+    #[error("customer {customer}: {feature} is {}, not a finite number", crate::error::short(*.value))]
     NotFinite {
         /// The customer.
         customer: CustomerId,
@@ -35,7 +35,7 @@ pub enum SegmentError {
     },
     /// A value lay outside the range the segmenter accepts (a negative value for ABC classes,
     /// a P(alive) outside 0..=1, a recency above the age).
-    #[error("customer {customer}: {feature} = {value} {reason}")]
+    #[error("customer {customer}: {feature} = {} {reason}", crate::error::short(*.value))]
     OutOfRange {
         /// The customer.
         customer: CustomerId,

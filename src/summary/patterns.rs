@@ -39,7 +39,7 @@ pub enum PatternError {
         recency: f64,
     },
     /// A weight is not a finite positive number.
-    #[error("row {row}: weight {weight} must be finite and positive")]
+    #[error("row {row}: weight {} must be finite and positive", crate::error::short(*.weight))]
     BadWeight {
         /// The row.
         row: usize,

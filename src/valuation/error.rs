@@ -49,7 +49,7 @@ pub enum ValuationError {
         found: TimeUnit,
     },
     /// The horizon is not a finite positive number.
-    #[error("horizon {0} must be finite and greater than 0")]
+    #[error("horizon {} must be finite and greater than 0", crate::error::short(*.0))]
     NonPositiveHorizon(f64),
     /// No horizon was given.
     #[error("no horizon: say over how many time units expected purchases are counted")]
@@ -58,16 +58,16 @@ pub enum ValuationError {
     #[error("no discount rate")]
     MissingDiscountRate,
     /// A discount rate outside its range.
-    #[error("discount rate {0} is outside its range (per period: (0, 1]; continuous: (0, 10])")]
+    #[error("discount rate {} is outside its range (per period: (0, 1]; continuous: (0, 10])", crate::error::short(*.0))]
     DiscountRateOutOfRange(f64),
     /// A period length that is not a finite number of days ≥ 1.
-    #[error("period of {0} days: must be finite and at least 1 day")]
+    #[error("period of {} days: must be finite and at least 1 day", crate::error::short(*.0))]
     InvalidPeriod(f64),
     /// A margin outside (0, 1].
-    #[error("margin {0} must be a share of spend in (0, 1]")]
+    #[error("margin {} must be a share of spend in (0, 1]", crate::error::short(*.0))]
     MarginOutOfRange(f64),
     /// A P(alive) threshold outside (0, 1).
-    #[error("at-risk threshold {0} must lie strictly between 0 and 1")]
+    #[error("at-risk threshold {} must lie strictly between 0 and 1", crate::error::short(*.0))]
     ThresholdOutOfRange(f64),
     /// Tier rules or KPIs were asked for without a ledger.
     #[error("{0} need the ledger, not only summaries")]
@@ -109,7 +109,7 @@ pub enum ValuationError {
         source: PredictError,
     },
     /// A CLV could not be represented as money.
-    #[error("customer {customer}: CLV {value:.3e} does not fit a decimal amount")]
+    #[error("customer {customer}: CLV {} does not fit a decimal amount", crate::error::short(*.value))]
     Money {
         /// The customer.
         customer: CustomerId,
@@ -117,7 +117,7 @@ pub enum ValuationError {
         value: f64,
     },
     /// An amount of the firm view could not be represented as money.
-    #[error("firm view: {what} {value:.3e} does not fit a decimal amount")]
+    #[error("firm view: {what} {} does not fit a decimal amount", crate::error::short(*.value))]
     FirmMoney {
         /// Which amount.
         what: &'static str,

@@ -19,13 +19,13 @@
 #[non_exhaustive]
 pub enum GlsError {
     /// Retention must lie in [0, 1].
-    #[error("retention {0} is not in 0..=1")]
+    #[error("retention {} is not in 0..=1", crate::error::short(*.0))]
     Retention(f64),
     /// The discount rate must be finite and above −1.
-    #[error("discount rate {0} must be finite and greater than -1")]
+    #[error("discount rate {} must be finite and greater than -1", crate::error::short(*.0))]
     Discount(f64),
     /// Margin growth must be finite and above −1.
-    #[error("margin growth {0} must be finite and greater than -1")]
+    #[error("margin growth {} must be finite and greater than -1", crate::error::short(*.0))]
     Growth(f64),
     /// The series diverges: 1 + i must exceed r(1 + g).
     #[error("the value diverges: 1 + i = {one_plus_i} does not exceed r(1 + g) = {r_growth}")]
