@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 mod btyd;
 mod discrete;
+mod fuzz_models;
 mod gamma_gamma;
 mod kpi;
 mod loyalty;
