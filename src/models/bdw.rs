@@ -26,14 +26,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use statrs::function::gamma::ln_gamma;
-
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::contractual::{cohort_log_likelihood, Cohort, RetentionModel};
 use crate::models::sbg::check_beta;
 use crate::optimize::{maximize_log_parameters, natural_covariance, Objective};
-use crate::special::{ln_beta, ln_beta_grad};
+use crate::special::{ln_beta, ln_beta_grad, ln_beta_shift};
 
 /// The model's name in errors and reports.
 const NAME: &str = "bdw";
@@ -119,22 +117,15 @@ pub(crate) fn cohort_ll_grad(p: &[f64; 3], cohorts: &[Cohort]) -> (f64, [f64; 3]
     (ll, [g[0] * a, g[1] * b, g[2] * c])
 }
 
-/// ln S(t) for the predictions: as the likelihood computes it, and where β + t^c is too large for
-/// ln Γ (the plain difference is NaN) by ln B(α, y) ≈ ln Γ(α) − α ln y, exact to O(α²/y); −∞
-/// when t^c overflows.
+/// ln S(t) = ln B(α, β + t^c) − ln B(α, β) for the predictions, by
+/// [`ln_beta_shift`](crate::special::ln_beta_shift): exact to rounding however large β + t^c is
+/// (the plain difference of ln Γ values keeps no digit past 1e12 and can come out positive);
+/// −∞ when t^c overflows.
 fn ln_s(a: f64, b: f64, c: f64, t: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
-    let y = b + t.powf(c);
-    let v = ln_beta(a, y) - ln_beta(a, b);
-    if !v.is_nan() {
-        v
-    } else if y.is_finite() {
-        ln_gamma(a) - a * y.ln() - ln_beta(a, b)
-    } else {
-        f64::NEG_INFINITY
-    }
+    ln_beta_shift(a, b, t.powf(c))
 }
 
 /// ln P(T = t) = ln(S(t−1) − S(t)) for the predictions, as the likelihood computes it; −∞ where
@@ -391,6 +382,40 @@ mod tests {
     use super::*;
     use crate::models::sbg::{Sbg, SbgParameters};
     use proptest::prelude::*;
+    use statrs::function::gamma::ln_gamma;
+
+    /// Past β + t^c = 1e12 the plain difference of ln Γ values kept no digit: survival came out
+    /// 3.34 or 1e15, churn above 1, projections rose. The survival is now a falling probability.
+    #[test]
+    fn survival_keeps_its_digits_when_beta_plus_t_to_the_c_is_huge() {
+        for (alpha, beta, c) in [
+            (0.5, 1e6, 5.0),
+            (2.0, 1e12, 1.0),
+            (1e-6, 1e6, 30.0),
+            (0.7, 3e5, 2.5),
+        ] {
+            let m = Bdw::new(BdwParameters { alpha, beta, c }).unwrap();
+            let mut previous = 1.0;
+            for t in [1, 2, 10, 1000, 13_691, 13_692, 100_000, 1_000_000, u32::MAX] {
+                let s = m.survival(t);
+                assert!(
+                    (0.0..=previous).contains(&s),
+                    "{alpha} {beta} {c}: S({t}) = {s:e} after {previous:e}"
+                );
+                previous = s;
+                assert!((0.0..=1.0).contains(&m.churn_probability(t)));
+            }
+        }
+        // One step at β = 1e12, c = 1 is the sBG ratio β/(α + β), to the last digits.
+        let m = Bdw::new(BdwParameters {
+            alpha: 2.0,
+            beta: 1e12,
+            c: 1.0,
+        })
+        .unwrap();
+        let want = -(2.0f64 / 1e12).ln_1p();
+        assert!((m.ln_survival(1) - want).abs() < 1e-12 * want.abs());
+    }
 
     fn cohorts() -> Vec<Cohort> {
         vec![
