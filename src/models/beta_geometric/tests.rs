@@ -310,3 +310,19 @@ fn refined_fit_equals_the_direct_fit_on_big_data() {
         assert!((p - q).abs() < 1e-9 * q.abs(), "{p} vs {q}");
     }
 }
+
+/// With r = 652370 the closed form's two logarithms (about 8e5 each) cancelled: E[X(4110)]
+/// came out 0.24% off and E[X(8220)] as 0. References: mpmath quadrature of
+/// E_p[(1 − (1 + p t/A)^−r)/p] at 30 digits.
+#[test]
+fn expected_purchases_of_a_huge_r_integrate_where_the_closed_form_cancels() {
+    let model = core(652_370.0, 9.2e-5, 1.42, 73_038.0, 0.0);
+    let h = History::new(0, 0.0, 1e4);
+    for (t, want) in [(4110.0, 82_878.460_562_567), (8220.0, 102_555.371_988_324)] {
+        let got = model.expected(&h, t).unwrap();
+        assert!(
+            (got - want).abs() < 1e-7 * want,
+            "E[X({t})] = {got} vs {want}"
+        );
+    }
+}
