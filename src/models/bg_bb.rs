@@ -51,7 +51,7 @@ use crate::models::error::PredictError;
 use crate::models::history::History;
 use crate::models::transaction_model::TransactionModel;
 use crate::optimize::{maximize_log_parameters, Objective};
-use crate::special::{ln_beta, ln_beta_grad, log_sum_exp};
+use crate::special::{ln_beta, ln_beta_grad, ln_beta_shift, ln_gamma_ratio_change, log_sum_exp};
 use crate::time::TimeUnit;
 
 pub use crate::models::discrete_patterns::{
@@ -62,6 +62,16 @@ pub use crate::models::discrete_patterns::{
 const NAME: &str = "bg-bb";
 /// The parameter names, in the order of the covariance.
 const PARAMETER_NAMES: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
+
+/// Most opportunities n a history may have for the BG/BB predictions: the likelihood sums one
+/// term per opportunity after the last transaction (n − t_x of them), so a history of 4e9
+/// opportunities would run for minutes. A million keeps every prediction under a second.
+pub const MAX_OPPORTUNITIES: u32 = 1_000_000;
+
+/// Most future opportunities m for [`BgBb::transaction_probability`]: it sums one term per
+/// opportunity (the moment of dropout), with no closed form, and over 2e9 periods it ran for
+/// minutes. A million keeps it under a second; the expectations have closed forms and no limit.
+pub const MAX_PROBABILITY_PERIODS: u32 = 1_000_000;
 
 /// The BG/BB parameters (or their standard errors): p ~ Beta(α, β), θ ~ Beta(γ, δ). They are
 /// per opportunity, so they carry no time unit.
@@ -243,6 +253,13 @@ fn discrete_history(h: &History) -> Result<(u32, u32, u32), PredictError> {
         });
     }
     let (x, t_x, n) = (h.frequency, h.recency as u32, h.age as u32);
+    if n > MAX_OPPORTUNITIES {
+        return Err(PredictError::InvalidInput {
+            name: "age",
+            value: h.age,
+            reason: "BG/BB predictions take at most MAX_OPPORTUNITIES (1e6) opportunities",
+        });
+    }
     if x > t_x || (x > 0 && t_x == 0) {
         return Err(PredictError::InvalidInput {
             name: "frequency",
@@ -347,7 +364,7 @@ impl BgBb {
     /// ln P(alive at t) for a new customer: ln B(γ, δ+t) − ln B(γ, δ).
     fn ln_alive(&self, t: f64) -> f64 {
         let BgBbParameters { gamma, delta, .. } = self.parameters;
-        ln_beta(gamma, delta + t) - ln_beta(gamma, delta)
+        ln_beta_shift(gamma, delta, t)
     }
 
     /// Total log-likelihood of the weighted patterns.
@@ -366,7 +383,8 @@ impl BgBb {
     ///
     /// # Errors
     /// [`PredictError::InvalidInput`] for a history that is not whole periods with
-    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0) or n above [`MAX_OPPORTUNITIES`],
+    /// [`PredictError::Numerical`] for a non-finite result.
     pub fn p_alive_in_period(&self, h: &History, m: u32) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
         let v =
@@ -378,7 +396,8 @@ impl BgBb {
     ///
     /// # Errors
     /// [`PredictError::InvalidInput`] for a history that is not whole periods with
-    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0) or n above [`MAX_OPPORTUNITIES`],
+    /// [`PredictError::Numerical`] for a non-finite result.
     pub fn expected_transactions(&self, h: &History, m: u32) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
         let lead = self.ln_p_part(x, n, 1.0) + self.ln_alive(n as f64) - self.ln_l(x, t_x, n);
@@ -386,20 +405,23 @@ impl BgBb {
         finite("BG/BB expected transactions", lead.exp() * s)
     }
 
-    /// Σ_{j=1}^{m} B(γ, δ+n+j)/B(γ, δ+n), by the ratio (δ+t)/(γ+δ+t).
+    /// Σ_{j=1}^{m} B(γ, δ+n+j)/B(γ, δ+n) in closed form: B(γ−1, z) − B(γ−1, z+1) = B(γ, z)
+    /// telescopes the sum to y/(γ−1) · (1 − R) with y = δ+n and
+    /// R = Γ(y+m+1) Γ(γ+y) / (Γ(γ+y+m) Γ(y+1)); at γ = 1 it is y (ψ(y+m+1) − ψ(y+1)). (It was
+    /// a loop over the m periods, minutes long at m = 4e9.)
     fn sum_survival_ratio(&self, n: u32, m: u32) -> f64 {
         let BgBbParameters { gamma, delta, .. } = self.parameters;
-        let mut ratio = 1.0;
-        let mut sum = 0.0;
-        for j in 0..m {
-            let t = n as f64 + j as f64;
-            ratio *= (delta + t) / (gamma + delta + t);
-            sum += ratio;
-            if ratio < 1e-17 * sum {
-                break;
-            }
+        if m == 0 {
+            return 0.0;
         }
-        sum
+        let y = delta + f64::from(n);
+        let shift = gamma - 1.0;
+        if shift == 0.0 {
+            use statrs::function::gamma::digamma;
+            return y * (digamma(y + f64::from(m) + 1.0) - digamma(y + 1.0));
+        }
+        let ln_r = -ln_gamma_ratio_change(y + 1.0, shift, f64::from(m));
+        y * -ln_r.exp_m1() / shift
     }
 
     /// Expected transactions of a customer just acquired in opportunities 1..=`n`.
@@ -418,7 +440,8 @@ impl BgBb {
     ///
     /// # Errors
     /// [`PredictError::InvalidInput`] for a history that is not whole periods with
-    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0) or for m above [`MAX_PROBABILITY_PERIODS`],
+    /// [`PredictError::Numerical`] for a non-finite result.
     pub fn transaction_probability(
         &self,
         h: &History,
@@ -426,6 +449,13 @@ impl BgBb {
         m: u32,
     ) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
+        if m > MAX_PROBABILITY_PERIODS {
+            return Err(PredictError::InvalidInput {
+                name: "t",
+                value: f64::from(m),
+                reason: "BG/BB purchase probabilities take at most MAX_PROBABILITY_PERIODS (1e6) periods",
+            });
+        }
         let BgBbParameters {
             alpha,
             beta,
@@ -646,6 +676,52 @@ impl Fit<DiscretePatterns> for BgBbParams {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The closed form of Σ B(γ, δ+n+j)/B(γ, δ+n) is the old per-period product sum (γ above,
+    /// below and at 1), and at m = 4e9 it is instant and finite.
+    #[test]
+    fn survival_ratio_sum_in_closed_form_matches_the_period_loop() {
+        for gamma in [0.3, 0.999_999, 1.0, 1.000_001, 4.2, 1e4] {
+            let m = model(1.2, 0.75, gamma, 2.78);
+            for (n, periods) in [(0u32, 1u32), (0, 7), (6, 30), (100, 1000)] {
+                let (mut ratio, mut want) = (1.0, 0.0);
+                for j in 0..periods {
+                    let t = f64::from(n) + f64::from(j);
+                    ratio *= (2.78 + t) / (gamma + 2.78 + t);
+                    want += ratio;
+                }
+                let got = m.sum_survival_ratio(n, periods);
+                assert!(
+                    (got - want).abs() < 1e-11 * want,
+                    "γ {gamma} n {n} m {periods}: {got} vs {want}"
+                );
+            }
+        }
+        let start = std::time::Instant::now();
+        let far = model(1.2, 0.75, 0.66, 2.78)
+            .expected_transactions(&History::new(3, 5.0, 6.0), 4_000_000_000);
+        assert!(far.is_ok_and(|v| v.is_finite() && v > 0.0));
+        assert!(start.elapsed().as_secs_f64() < 1.0);
+    }
+
+    /// Loops sized by the history or the horizon are bounded by named limits: a typed error
+    /// beyond them, never minutes of work.
+    #[test]
+    fn opportunities_and_probability_periods_are_limited() {
+        let m = model(1.2, 0.75, 0.66, 2.78);
+        let h = History::new(3, 5.0, 6.0);
+        let over = f64::from(MAX_PROBABILITY_PERIODS) + 1.0;
+        assert!(matches!(
+            m.purchase_probability(&h, 2, over),
+            Err(PredictError::InvalidInput { name: "t", .. })
+        ));
+        assert!(m.purchase_probability(&h, 2, 1000.0).is_ok());
+        let old = History::new(3, 5.0, f64::from(MAX_OPPORTUNITIES) + 1.0);
+        assert!(matches!(
+            m.p_alive(&old, 0.0),
+            Err(PredictError::InvalidInput { name: "age", .. })
+        ));
+    }
 
     fn model(a: f64, b: f64, g: f64, d: f64) -> BgBb {
         BgBb::new(

@@ -19,9 +19,10 @@ const STIRLING: [f64; 6] = [
     -691.0 / 360_360.0,
 ];
 
-/// ln Γ(x + a) − ln Γ(x) for x > 0 and x + a > 0, to a relative precision of a few ulps of the
+/// ln Γ(x + a) − ln Γ(x) (the tests' reference form of F) for x > 0 and x + a > 0, to a relative precision of a few ulps of the
 /// result however large x is and however small a is. NaN outside that domain.
-pub(crate) fn ln_gamma_ratio(x: f64, a: f64) -> f64 {
+#[cfg(test)]
+fn ln_gamma_ratio(x: f64, a: f64) -> f64 {
     if !(x > 0.0 && x + a > 0.0) || a.is_nan() {
         return f64::NAN;
     }
@@ -99,18 +100,21 @@ fn q(u: f64, l: f64) -> f64 {
 /// and beta-discrete-Weibull models (Δ = t or t^c). Never positive, −∞ when Δ is infinite, and
 /// exact to rounding however large b + Δ is.
 pub(crate) fn ln_beta_shift(a: f64, b: f64, delta: f64) -> f64 {
-    if delta == 0.0 {
-        return 0.0;
-    }
     if delta == f64::INFINITY {
         return f64::NEG_INFINITY;
     }
-    // ln B(a, y) = ln Γ(a) + ln Γ(y) − ln Γ(a + y), so the difference is −[F(b + Δ) − F(b)] with
-    // F(y) = ln Γ(y + a) − ln Γ(y) = a ln y + φ(y): the logarithms subtract exactly as
-    // a ln(1 + Δ/b), and φ is small where b is large.
-    let y = b + delta;
-    let v = -(a * (delta / b).ln_1p() + ratio_excess(y, a) - ratio_excess(b, a));
-    v.min(0.0)
+    // ln B(a, y) = ln Γ(a) + ln Γ(y) − ln Γ(a + y): the difference is −[F(b + Δ) − F(b)].
+    (-ln_gamma_ratio_change(b, a, delta)).min(0.0)
+}
+
+/// F(x + Δ) − F(x) for F(y) = ln Γ(y + a) − ln Γ(y), with x > 0, x + a > 0 and Δ ≥ 0 finite:
+/// F = a ln y + φ(y), so the logarithms subtract exactly as a ln(1 + Δ/x) and φ is small where
+/// x is large; no cancellation of ln Γ values however large x + Δ is.
+pub(crate) fn ln_gamma_ratio_change(x: f64, a: f64, delta: f64) -> f64 {
+    if delta == 0.0 || a == 0.0 {
+        return 0.0;
+    }
+    a * (delta / x).ln_1p() + ratio_excess(x + delta, a) - ratio_excess(x, a)
 }
 
 #[cfg(test)]

@@ -25,7 +25,11 @@ pub(super) fn scaled_upper_gamma(a: f64, z: f64) -> Result<f64, PredictError> {
         return continued_fraction(a, z);
     }
     // m ≤ MAX_RECURRENCE_STEPS + 1 here: a whole number of f64 steps, no integer conversion.
-    let m = if a > -0.5 { 0.0 } else { (-0.5 - a).floor() + 1.0 };
+    let m = if a > -0.5 {
+        0.0
+    } else {
+        (-0.5 - a).floor() + 1.0
+    };
     let a0 = a + m;
     // (Γ(1+a0) - 1) / a0
     let gamma_term = if a0.abs() < 1e-4 {
@@ -185,7 +189,10 @@ mod tests {
                 let below = scaled_upper_gamma(a, z).unwrap();
                 let above = scaled_upper_gamma(a + 1.0, z).unwrap();
                 let want = (z * above - 1.0) / a;
-                assert!((below - want).abs() < 1e-13 * want.abs(), "{a} {z}: {below} vs {want}");
+                assert!(
+                    (below - want).abs() < 1e-13 * want.abs(),
+                    "{a} {z}: {below} vs {want}"
+                );
             }
             let g = scaled_upper_gamma(1.0 - 1e300, z).unwrap();
             assert!(g > 0.0 && (g * 1e300 - 1.0).abs() < 1e-12, "{g:e}");
