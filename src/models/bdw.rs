@@ -128,16 +128,31 @@ fn ln_s(a: f64, b: f64, c: f64, t: f64) -> f64 {
     ln_beta_shift(a, b, t.powf(c))
 }
 
-/// ln P(T = t) = ln(S(t−1) − S(t)) for the predictions, as the likelihood computes it; −∞ where
-/// S(t−1) = 0 or S(t) rounds to S(t−1).
+/// ln S(t) − ln S(t−1) = ln B(α, β + t^c) − ln B(α, β + (t−1)^c), t ≥ 1, directly: the
+/// difference of the two log-survivals loses their size in digits (ln S of −5e5 left a
+/// retention rate of 1 + 1e-9). The step t^c − (t−1)^c is (t−1)^c (e^(c ln(1 + 1/(t−1))) − 1).
+fn ln_step(a: f64, b: f64, c: f64, t: f64) -> f64 {
+    let before = t - 1.0;
+    if before == 0.0 {
+        return ln_s(a, b, c, t);
+    }
+    let previous = before.powf(c);
+    let step = previous * (c * (1.0 / before).ln_1p()).exp_m1();
+    if !previous.is_finite() {
+        return f64::NEG_INFINITY;
+    }
+    ln_beta_shift(a, b + previous, step)
+}
+
+/// ln P(T = t) = ln(S(t−1) − S(t)) = ln S(t−1) + ln(1 − e^(ln S(t) − ln S(t−1))) for the
+/// predictions; −∞ where S(t−1) = 0 or S(t) rounds to S(t−1).
 fn ln_p(a: f64, b: f64, c: f64, t: f64) -> f64 {
     let l0 = ln_s(a, b, c, t - 1.0);
     if l0 == f64::NEG_INFINITY {
         return f64::NEG_INFINITY;
     }
-    let l1 = ln_s(a, b, c, t);
     // NaN.max(0.0) is 0.0: ln P = −∞ rather than NaN.
-    l0 + (-(l1 - l0).exp_m1()).max(0.0).ln()
+    l0 + (-ln_step(a, b, c, t).exp_m1()).max(0.0).ln()
 }
 
 /// The BdW model: its parameters and, when fitted, their covariance and the fit report.
@@ -255,6 +270,17 @@ impl RetentionModel for Bdw {
         }
         let BdwParameters { alpha, beta, c } = self.parameters;
         ln_p(alpha, beta, c, t as f64).exp()
+    }
+    /// S(t)/S(t−1) from the one-period step of ln B, never above 1.
+    fn retention_rate(&self, t: u32) -> f64 {
+        if t == 0 {
+            return 1.0;
+        }
+        let BdwParameters { alpha, beta, c } = self.parameters;
+        if ln_s(alpha, beta, c, f64::from(t - 1)) == f64::NEG_INFINITY {
+            return 0.0;
+        }
+        ln_step(alpha, beta, c, f64::from(t)).exp()
     }
     fn log_likelihood(&self, cohorts: &[Cohort]) -> f64 {
         let BdwParameters { alpha, beta, c } = self.parameters;
@@ -405,6 +431,18 @@ mod tests {
                 previous = s;
                 assert!((0.0..=1.0).contains(&m.churn_probability(t)));
             }
+        }
+        // ln S(t) near −5e5: the retention rate comes from the one-period step, not the
+        // difference of two log-survivals (which gave 1 + 9.3e-10).
+        let m = Bdw::new(BdwParameters {
+            alpha: 651_817.190_834_984_4,
+            beta: 1.0,
+            c: 0.010_238_452_121_390_615,
+        })
+        .unwrap();
+        for t in [1, 2, 114_098_495, 228_196_990, u32::MAX] {
+            let r = m.retention_rate(t);
+            assert!((0.0..=1.0).contains(&r), "retention({t}) = {r:e}");
         }
         // One step at β = 1e12, c = 1 is the sBG ratio β/(α + β), to the last digits.
         let m = Bdw::new(BdwParameters {

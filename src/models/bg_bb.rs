@@ -153,19 +153,29 @@ pub(crate) fn pattern_ll_grad(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> (f64, [
     (ll, grad)
 }
 
-/// Per-customer log-likelihood alone (no gradient), for predictions.
+/// ln B(α+x, β+j) − ln B(α, β) for x, j ≥ 0, as two shifts of one argument each
+/// (B is symmetric): no difference of large ln Γ values, so never positive and exact to
+/// rounding at any parameter size.
+fn ln_beta_ratio(alpha: f64, beta: f64, x: f64, j: f64) -> f64 {
+    ln_beta_shift(beta + j, alpha, x) + ln_beta_shift(alpha, beta, j)
+}
+
+/// Per-customer log-likelihood alone (no gradient), for predictions: the terms of
+/// [`pattern_ll_grad`], each a ratio of beta functions formed by [`ln_beta_ratio`] (the plain
+/// difference of ln B values at γ = 5e5 once gave a log-probability above 0). Never positive.
 pub(crate) fn pattern_ll(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> f64 {
     let [a, b, g, d] = *p;
-    let (x, t_x, n) = (x as f64, t_x as f64, n as f64);
-    let base = ln_beta(a, b) + ln_beta(g, d);
-    let mut ll = ln_beta(a + x, b + n - x) + ln_beta(g, d + n) - base;
+    let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
+    // B(γ+1, δ+j)/B(γ, δ) = γ/(γ+δ+j) · B(γ, δ+j)/B(γ, δ)
+    let dropout = |j: f64| (g / (g + d + j)).ln() + ln_beta_shift(g, d, j);
+    let mut ll = ln_beta_ratio(a, b, x, n - x) + ln_beta_shift(g, d, n);
     let mut i = 0.0;
     while t_x + i < n {
-        let v = ln_beta(a + x, b + t_x - x + i) + ln_beta(g + 1.0, d + t_x + i) - base;
+        let v = ln_beta_ratio(a, b, x, t_x - x + i) + dropout(t_x + i);
         ll = log_sum_exp(ll, v);
         i += 1.0;
     }
-    ll
+    ll.min(0.0)
 }
 
 /// Total weighted log-likelihood and gradient in log-parameter space.
@@ -358,7 +368,7 @@ impl BgBb {
     /// ln B(α+x+k, β+n−x) − ln B(α, β).
     fn ln_p_part(&self, x: u32, n: u32, k: f64) -> f64 {
         let BgBbParameters { alpha, beta, .. } = self.parameters;
-        ln_beta(alpha + x as f64 + k, beta + (n - x) as f64) - ln_beta(alpha, beta)
+        ln_beta_ratio(alpha, beta, f64::from(x) + k, f64::from(n - x))
     }
 
     /// ln P(alive at t) for a new customer: ln B(γ, δ+t) − ln B(γ, δ).
@@ -702,6 +712,37 @@ mod tests {
             .expected_transactions(&History::new(3, 5.0, 6.0), 4_000_000_000);
         assert!(far.is_ok_and(|v| v.is_finite() && v > 0.0));
         assert!(start.elapsed().as_secs_f64() < 1.0);
+    }
+
+    /// At γ = 5.6e5 the plain difference of ln B values gave a log-probability of +9.6e-10; the
+    /// shifted ratios keep every pattern's probability in (0, 1] and the patterns' sum at 1.
+    #[test]
+    fn log_likelihood_is_a_log_probability_at_extreme_parameters() {
+        let p = [
+            1.0,
+            5811.515_491_134_701,
+            562_124.983_397_604_3,
+            0.011_009_999_610_319_099,
+        ];
+        assert!(pattern_ll(&p, 0, 0, 1) <= 0.0);
+        for p in [p, [1e-6, 1e6, 1e6, 1e-6], [1e6, 1e-6, 1e-6, 1e6]] {
+            let n = 4;
+            let mut total = 0.0;
+            for x in 0..=n {
+                for t_x in x.max(u32::from(x > 0))..=if x == 0 { 0 } else { n } {
+                    let ll = pattern_ll(&p, x, t_x, n);
+                    assert!(ll.is_finite() && ll <= 0.0, "{p:?} {x} {t_x}: {ll}");
+                    // Patterns with x > 0 weigh C(t_x − 1, x − 1) sequences each.
+                    let ways = if x == 0 {
+                        1.0
+                    } else {
+                        (1..x).fold(1.0, |c, i| c * f64::from(t_x - i) / f64::from(i))
+                    };
+                    total += ways * ll.exp();
+                }
+            }
+            assert!((total - 1.0).abs() < 1e-9, "{p:?}: {total}");
+        }
     }
 
     /// Loops sized by the history or the horizon are bounded by named limits: a typed error
