@@ -19,10 +19,9 @@ const STIRLING: [f64; 6] = [
     -691.0 / 360_360.0,
 ];
 
-/// ln Γ(x + a) − ln Γ(x) (the tests' reference form of F) for x > 0 and x + a > 0, to a relative precision of a few ulps of the
+/// ln Γ(x + a) − ln Γ(x) for x > 0 and x + a > 0, to a relative precision of a few ulps of the
 /// result however large x is and however small a is. NaN outside that domain.
-#[cfg(test)]
-fn ln_gamma_ratio(x: f64, a: f64) -> f64 {
+pub(crate) fn ln_gamma_ratio(x: f64, a: f64) -> f64 {
     if !(x > 0.0 && x + a > 0.0) || a.is_nan() {
         return f64::NAN;
     }
@@ -103,8 +102,17 @@ pub(crate) fn ln_beta_shift(a: f64, b: f64, delta: f64) -> f64 {
     if delta == f64::INFINITY {
         return f64::NEG_INFINITY;
     }
-    // ln B(a, y) = ln Γ(a) + ln Γ(y) − ln Γ(a + y): the difference is −[F(b + Δ) − F(b)].
-    (-ln_gamma_ratio_change(b, a, delta)).min(0.0)
+    // ln B(a, y) = ln Γ(a) + ln Γ(y) − ln Γ(a + y). Shifting by a, the difference is
+    // −[F(b + Δ) − F(b)], whose excess φ is small only while a is not far above b + Δ; there
+    // shift by Δ instead: [ln Γ(b + Δ) − ln Γ(b)] − [ln Γ(a + b + Δ) − ln Γ(a + b)], two terms
+    // of size Δ ln b and Δ ln(a + b) that do not cancel (at a = 6.5e5 the first form lost
+    // nine digits of a log-survival of −15).
+    let v = if a > b + delta {
+        ln_gamma_ratio(b, delta) - ln_gamma_ratio(a + b, delta)
+    } else {
+        -ln_gamma_ratio_change(b, a, delta)
+    };
+    v.min(0.0)
 }
 
 /// F(x + Δ) − F(x) for F(y) = ln Γ(y + a) − ln Γ(y), with x > 0, x + a > 0 and Δ ≥ 0 finite:
@@ -180,6 +188,10 @@ mod tests {
         }
         assert_eq!(ln_beta_shift(0.5, 1.0, f64::INFINITY), f64::NEG_INFINITY);
         assert_eq!(ln_beta_shift(0.5, 1.0, 0.0), 0.0);
+        // a far above b + Δ: one step of Δ = 1 is exactly b/(a + b).
+        let (a, b): (f64, f64) = (651_817.190_834_984_4, 2.855_600_304_451_016_8);
+        let want = (b / (a + b)).ln();
+        assert!((ln_beta_shift(a, b, 1.0) - want).abs() < 1e-14 * want.abs());
     }
 
     #[test]
