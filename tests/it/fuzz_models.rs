@@ -266,8 +266,14 @@ fn companions() -> impl Strategy<Value = Vec<History>> {
     prop::collection::vec(history(), 0..4)
 }
 
+/// Cases per transaction-model property: each case makes about thirty predictions, some by
+/// quadrature.
+const TRANSACTION_CASES: u32 = 96;
+/// Cases per retention- and spend-model property (cheaper cases).
+const CHEAP_CASES: u32 = 256;
+
 proptest! {
-    #![proptest_config(crate::proptest_config(48))]
+    #![proptest_config(crate::proptest_config(TRANSACTION_CASES))]
 
     #[test]
     fn bg_nbd_predictions_are_finite_in_range_and_batch_independent(
@@ -305,6 +311,10 @@ proptest! {
         let model = BgBb::new(BgBbParameters { alpha, beta, gamma, delta }, TimeUnit::WEEKS).unwrap();
         check_transaction_model(&model, &h, &companions, t.floor(), n, rate, true);
     }
+}
+
+proptest! {
+    #![proptest_config(crate::proptest_config(CHEAP_CASES))]
 
     #[test]
     fn sbg_predictions_are_finite_and_in_range(
