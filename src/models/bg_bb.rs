@@ -720,7 +720,7 @@ mod tests {
     fn log_likelihood_is_a_log_probability_at_extreme_parameters() {
         let p = [
             1.0,
-            5811.515_491_134_701,
+            5_811.515_491_134_701,
             562_124.983_397_604_3,
             0.011_009_999_610_319_099,
         ];
