@@ -326,3 +326,40 @@ fn expected_purchases_of_a_huge_r_integrate_where_the_closed_form_cancels() {
         );
     }
 }
+
+/// The batch's Taylor pieces once spanned the batch's range of u, so a companion could stretch
+/// a piece until its series cancelled: 2.9e-14 alone became 1855.5 (MBG/NBD) and 1.9e-23 became
+/// 7.5e33 (BG/NBD). Pieces are now fixed and a cancelling series is refused, so a customer's
+/// batch value is bit for bit the same whatever its companions.
+#[test]
+fn a_customer_batch_value_does_not_depend_on_its_companions() {
+    use crate::models::history::History;
+    let cases = [
+        (
+            core(0.0995, 0.0659, 64_537.8, 0.0950, 1.0),
+            History::new(0, 0.0, 1691.35),
+            History::new(3, 0.8314, 0.9485),
+            9.19e-4,
+        ),
+        (
+            core(49.6, 0.0354, 1382.9, 0.0268, 0.0),
+            History::new(2, 5133.5, 10_000.0),
+            History::new(0, 0.0, 0.01),
+            1.0,
+        ),
+    ];
+    for (model, alone, companion, t) in cases {
+        let single = model.expected(&alone, t).unwrap();
+        let one = model.expected_batch(&[alone], t).unwrap()[0];
+        let two = model.expected_batch(&[alone, companion], t).unwrap()[0];
+        assert!(
+            (one - single).abs() <= 1e-9 * single,
+            "{one:e} vs {single:e}"
+        );
+        assert_eq!(
+            one.to_bits(),
+            two.to_bits(),
+            "{one:e} alone, {two:e} in company"
+        );
+    }
+}
