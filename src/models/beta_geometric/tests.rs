@@ -363,3 +363,28 @@ fn a_customer_batch_value_does_not_depend_on_its_companions() {
         );
     }
 }
+
+/// Horizons 1e-8 of α + T: ln_term is about 1e-17, below the ulps of ln ₂F₁ near 0, and the
+/// closed form gave 7.6e-14 at t and 3.8e-14 at 2t. The expectation is r t / α to first order.
+#[test]
+fn expected_purchases_over_tiny_horizons_grow_with_the_horizon() {
+    use crate::models::history::History;
+    let (r, alpha) = (1.421_351_430_974_863_6e-6, 13_121.652_452_494_684);
+    let model = core(
+        r,
+        alpha,
+        0.046_465_086_191_030_74,
+        2_272.143_236_076_625_3,
+        0.0,
+    );
+    let h = History::new(0, 0.0, 0.0);
+    let t = 2.569_324_484_098_619e-4;
+    for horizon in [t, 2.0 * t] {
+        let got = model.expected(&h, horizon).unwrap();
+        let want = r * horizon / alpha;
+        assert!(
+            (got - want).abs() < 1e-6 * want,
+            "E[X({horizon:e})] = {got:e} vs {want:e}"
+        );
+    }
+}
