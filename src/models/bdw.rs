@@ -26,8 +26,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use statrs::function::gamma::ln_gamma;
-
 use crate::error::InvalidParameter;
 use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::contractual::{
@@ -35,7 +33,7 @@ use crate::models::contractual::{
 };
 use crate::models::sbg::check_beta;
 use crate::optimize::{maximize_log_parameters, natural_covariance, Objective};
-use crate::special::{ln_beta, ln_beta_grad};
+use crate::special::{ln_beta, ln_beta_grad, ln_beta_shift};
 
 /// The model's name in errors and reports.
 const NAME: &str = "bdw";
@@ -121,34 +119,42 @@ pub(crate) fn cohort_ll_grad(p: &[f64; 3], cohorts: &[Cohort]) -> (f64, [f64; 3]
     (ll, [g[0] * a, g[1] * b, g[2] * c])
 }
 
-/// ln S(t) for the predictions: as the likelihood computes it, and where β + t^c is too large for
-/// ln Γ (the plain difference is NaN) by ln B(α, y) ≈ ln Γ(α) − α ln y, exact to O(α²/y); −∞
-/// when t^c overflows.
+/// ln S(t) = ln B(α, β + t^c) − ln B(α, β) for the predictions, by
+/// [`ln_beta_shift`](crate::special::ln_beta_shift): exact to rounding however large β + t^c is
+/// (the plain difference of ln Γ values keeps no digit past 1e12 and can come out positive);
+/// −∞ when t^c overflows.
 fn ln_s(a: f64, b: f64, c: f64, t: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
-    let y = b + t.powf(c);
-    let v = ln_beta(a, y) - ln_beta(a, b);
-    if !v.is_nan() {
-        v
-    } else if y.is_finite() {
-        ln_gamma(a) - a * y.ln() - ln_beta(a, b)
-    } else {
-        f64::NEG_INFINITY
-    }
+    ln_beta_shift(a, b, t.powf(c))
 }
 
-/// ln P(T = t) = ln(S(t−1) − S(t)) for the predictions, as the likelihood computes it; −∞ where
-/// S(t−1) = 0 or S(t) rounds to S(t−1).
+/// ln S(t) − ln S(t−1) = ln B(α, β + t^c) − ln B(α, β + (t−1)^c), t ≥ 1, directly: the
+/// difference of the two log-survivals loses their size in digits (ln S of −5e5 left a
+/// retention rate of 1 + 1e-9). The step t^c − (t−1)^c is (t−1)^c (e^(c ln(1 + 1/(t−1))) − 1).
+fn ln_step(a: f64, b: f64, c: f64, t: f64) -> f64 {
+    let before = t - 1.0;
+    if before == 0.0 {
+        return ln_s(a, b, c, t);
+    }
+    let previous = before.powf(c);
+    let step = previous * (c * (1.0 / before).ln_1p()).exp_m1();
+    if !previous.is_finite() {
+        return f64::NEG_INFINITY;
+    }
+    ln_beta_shift(a, b + previous, step)
+}
+
+/// ln P(T = t) = ln(S(t−1) − S(t)) = ln S(t−1) + ln(1 − e^(ln S(t) − ln S(t−1))) for the
+/// predictions; −∞ where S(t−1) = 0 or S(t) rounds to S(t−1).
 fn ln_p(a: f64, b: f64, c: f64, t: f64) -> f64 {
     let l0 = ln_s(a, b, c, t - 1.0);
     if l0 == f64::NEG_INFINITY {
         return f64::NEG_INFINITY;
     }
-    let l1 = ln_s(a, b, c, t);
     // NaN.max(0.0) is 0.0: ln P = −∞ rather than NaN.
-    l0 + (-(l1 - l0).exp_m1()).max(0.0).ln()
+    l0 + (-ln_step(a, b, c, t).exp_m1()).max(0.0).ln()
 }
 
 /// The BdW model: its parameters and, when fitted, their covariance and the fit report.
@@ -266,6 +272,17 @@ impl RetentionModel for Bdw {
         }
         let BdwParameters { alpha, beta, c } = self.parameters;
         ln_p(alpha, beta, c, t as f64).exp()
+    }
+    /// S(t)/S(t−1) from the one-period step of ln B, never above 1.
+    fn retention_rate(&self, t: u32) -> f64 {
+        if t == 0 {
+            return 1.0;
+        }
+        let BdwParameters { alpha, beta, c } = self.parameters;
+        if ln_s(alpha, beta, c, f64::from(t - 1)) == f64::NEG_INFINITY {
+            return 0.0;
+        }
+        ln_step(alpha, beta, c, f64::from(t)).exp()
     }
     fn log_likelihood(&self, cohorts: &[Cohort]) -> f64 {
         let BdwParameters { alpha, beta, c } = self.parameters;
@@ -403,6 +420,52 @@ mod tests {
     use super::*;
     use crate::models::sbg::{Sbg, SbgParameters};
     use proptest::prelude::*;
+    use statrs::function::gamma::ln_gamma;
+
+    /// Past β + t^c = 1e12 the plain difference of ln Γ values kept no digit: survival came out
+    /// 3.34 or 1e15, churn above 1, projections rose. The survival is now a falling probability.
+    #[test]
+    fn survival_keeps_its_digits_when_beta_plus_t_to_the_c_is_huge() {
+        for (alpha, beta, c) in [
+            (0.5, 1e6, 5.0),
+            (2.0, 1e12, 1.0),
+            (1e-6, 1e6, 30.0),
+            (0.7, 3e5, 2.5),
+        ] {
+            let m = Bdw::new(BdwParameters { alpha, beta, c }).unwrap();
+            let mut previous = 1.0;
+            for t in [1, 2, 10, 1000, 13_691, 13_692, 100_000, 1_000_000, u32::MAX] {
+                let s = m.survival(t);
+                assert!(
+                    (0.0..=previous).contains(&s),
+                    "{alpha} {beta} {c}: S({t}) = {s:e} after {previous:e}"
+                );
+                previous = s;
+                assert!((0.0..=1.0).contains(&m.churn_probability(t)));
+            }
+        }
+        // ln S(t) near −5e5: the retention rate comes from the one-period step, not the
+        // difference of two log-survivals (which gave 1 + 9.3e-10).
+        let m = Bdw::new(BdwParameters {
+            alpha: 651_817.190_834_984_4,
+            beta: 1.0,
+            c: 0.010_238_452_121_390_615,
+        })
+        .unwrap();
+        for t in [1, 2, 114_098_495, 228_196_990, u32::MAX] {
+            let r = m.retention_rate(t);
+            assert!((0.0..=1.0).contains(&r), "retention({t}) = {r:e}");
+        }
+        // One step at β = 1e12, c = 1 is the sBG ratio β/(α + β), to the last digits.
+        let m = Bdw::new(BdwParameters {
+            alpha: 2.0,
+            beta: 1e12,
+            c: 1.0,
+        })
+        .unwrap();
+        let want = -(2.0f64 / 1e12).ln_1p();
+        assert!((m.ln_survival(1) - want).abs() < 1e-12 * want.abs());
+    }
 
     fn cohorts() -> Vec<Cohort> {
         vec![

@@ -53,7 +53,7 @@ use crate::models::error::PredictError;
 use crate::models::history::History;
 use crate::models::transaction_model::TransactionModel;
 use crate::optimize::{maximize_log_parameters, Objective};
-use crate::special::{ln_beta, ln_beta_grad, log_sum_exp};
+use crate::special::{ln_beta, ln_beta_grad, ln_beta_shift, ln_gamma_ratio_change, log_sum_exp};
 use crate::time::TimeUnit;
 
 pub use crate::models::discrete_patterns::{
@@ -64,6 +64,16 @@ pub use crate::models::discrete_patterns::{
 const NAME: &str = "bg-bb";
 /// The parameter names, in the order of the covariance.
 const PARAMETER_NAMES: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
+
+/// Most opportunities n a history may have for the BG/BB predictions: the likelihood sums one
+/// term per opportunity after the last transaction (n − t_x of them), so a history of 4e9
+/// opportunities would run for minutes. A million keeps every prediction under a second.
+pub const MAX_OPPORTUNITIES: u32 = 1_000_000;
+
+/// Most future opportunities m for [`BgBb::transaction_probability`]: it sums one term per
+/// opportunity (the moment of dropout), with no closed form, and over 2e9 periods it ran for
+/// minutes. A million keeps it under a second; the expectations have closed forms and no limit.
+pub const MAX_PROBABILITY_PERIODS: u32 = 1_000_000;
 
 /// The BG/BB parameters (or their standard errors): p ~ Beta(α, β), θ ~ Beta(γ, δ). They are
 /// per opportunity, so they carry no time unit.
@@ -162,19 +172,29 @@ pub(crate) fn pattern_ll_grad(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> (f64, [
     (ll, grad)
 }
 
-/// Per-customer log-likelihood alone (no gradient), for predictions.
+/// ln B(α+x, β+j) − ln B(α, β) for x, j ≥ 0, as two shifts of one argument each
+/// (B is symmetric): no difference of large ln Γ values, so never positive and exact to
+/// rounding at any parameter size.
+fn ln_beta_ratio(alpha: f64, beta: f64, x: f64, j: f64) -> f64 {
+    ln_beta_shift(beta + j, alpha, x) + ln_beta_shift(alpha, beta, j)
+}
+
+/// Per-customer log-likelihood alone (no gradient), for predictions: the terms of
+/// [`pattern_ll_grad`], each a ratio of beta functions formed by [`ln_beta_ratio`] (the plain
+/// difference of ln B values at γ = 5e5 once gave a log-probability above 0). Never positive.
 pub(crate) fn pattern_ll(p: &[f64; 4], x: u32, t_x: u32, n: u32) -> f64 {
     let [a, b, g, d] = *p;
-    let (x, t_x, n) = (x as f64, t_x as f64, n as f64);
-    let base = ln_beta(a, b) + ln_beta(g, d);
-    let mut ll = ln_beta(a + x, b + n - x) + ln_beta(g, d + n) - base;
+    let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
+    // B(γ+1, δ+j)/B(γ, δ) = γ/(γ+δ+j) · B(γ, δ+j)/B(γ, δ)
+    let dropout = |j: f64| (g / (g + d + j)).ln() + ln_beta_shift(g, d, j);
+    let mut ll = ln_beta_ratio(a, b, x, n - x) + ln_beta_shift(g, d, n);
     let mut i = 0.0;
     while t_x + i < n {
-        let v = ln_beta(a + x, b + t_x - x + i) + ln_beta(g + 1.0, d + t_x + i) - base;
+        let v = ln_beta_ratio(a, b, x, t_x - x + i) + dropout(t_x + i);
         ll = log_sum_exp(ll, v);
         i += 1.0;
     }
-    ll
+    ll.min(0.0)
 }
 
 /// Total weighted log-likelihood and gradient in log-parameter space.
@@ -262,6 +282,13 @@ fn discrete_history(h: &History) -> Result<(u32, u32, u32), PredictError> {
         });
     }
     let (x, t_x, n) = (h.frequency, h.recency as u32, h.age as u32);
+    if n > MAX_OPPORTUNITIES {
+        return Err(PredictError::InvalidInput {
+            name: "age",
+            value: h.age,
+            reason: "BG/BB predictions take at most MAX_OPPORTUNITIES (1e6) opportunities",
+        });
+    }
     if x > t_x || (x > 0 && t_x == 0) {
         return Err(PredictError::InvalidInput {
             name: "frequency",
@@ -360,13 +387,13 @@ impl BgBb {
     /// ln B(α+x+k, β+n−x) − ln B(α, β).
     fn ln_p_part(&self, x: u32, n: u32, k: f64) -> f64 {
         let BgBbParameters { alpha, beta, .. } = self.parameters;
-        ln_beta(alpha + x as f64 + k, beta + (n - x) as f64) - ln_beta(alpha, beta)
+        ln_beta_ratio(alpha, beta, f64::from(x) + k, f64::from(n - x))
     }
 
     /// ln P(alive at t) for a new customer: ln B(γ, δ+t) − ln B(γ, δ).
     fn ln_alive(&self, t: f64) -> f64 {
         let BgBbParameters { gamma, delta, .. } = self.parameters;
-        ln_beta(gamma, delta + t) - ln_beta(gamma, delta)
+        ln_beta_shift(gamma, delta, t)
     }
 
     /// Total log-likelihood of the weighted patterns.
@@ -385,7 +412,8 @@ impl BgBb {
     ///
     /// # Errors
     /// [`PredictError::InvalidInput`] for a history that is not whole periods with
-    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0) or n above [`MAX_OPPORTUNITIES`],
+    /// [`PredictError::Numerical`] for a non-finite result.
     pub fn p_alive_in_period(&self, h: &History, m: u32) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
         let v =
@@ -397,7 +425,8 @@ impl BgBb {
     ///
     /// # Errors
     /// [`PredictError::InvalidInput`] for a history that is not whole periods with
-    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0) or n above [`MAX_OPPORTUNITIES`],
+    /// [`PredictError::Numerical`] for a non-finite result.
     pub fn expected_transactions(&self, h: &History, m: u32) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
         let lead = self.ln_p_part(x, n, 1.0) + self.ln_alive(n as f64) - self.ln_l(x, t_x, n);
@@ -405,20 +434,23 @@ impl BgBb {
         finite("BG/BB expected transactions", lead.exp() * s)
     }
 
-    /// Σ_{j=1}^{m} B(γ, δ+n+j)/B(γ, δ+n), by the ratio (δ+t)/(γ+δ+t).
+    /// Σ_{j=1}^{m} B(γ, δ+n+j)/B(γ, δ+n) in closed form: B(γ−1, z) − B(γ−1, z+1) = B(γ, z)
+    /// telescopes the sum to y/(γ−1) · (1 − R) with y = δ+n and
+    /// R = Γ(y+m+1) Γ(γ+y) / (Γ(γ+y+m) Γ(y+1)); at γ = 1 it is y (ψ(y+m+1) − ψ(y+1)). (It was
+    /// a loop over the m periods, minutes long at m = 4e9.)
     fn sum_survival_ratio(&self, n: u32, m: u32) -> f64 {
         let BgBbParameters { gamma, delta, .. } = self.parameters;
-        let mut ratio = 1.0;
-        let mut sum = 0.0;
-        for j in 0..m {
-            let t = n as f64 + j as f64;
-            ratio *= (delta + t) / (gamma + delta + t);
-            sum += ratio;
-            if ratio < 1e-17 * sum {
-                break;
-            }
+        if m == 0 {
+            return 0.0;
         }
-        sum
+        let y = delta + f64::from(n);
+        let shift = gamma - 1.0;
+        if shift == 0.0 {
+            use statrs::function::gamma::digamma;
+            return y * (digamma(y + f64::from(m) + 1.0) - digamma(y + 1.0));
+        }
+        let ln_r = -ln_gamma_ratio_change(y + 1.0, shift, f64::from(m));
+        y * -ln_r.exp_m1() / shift
     }
 
     /// Expected transactions of a customer just acquired in opportunities 1..=`n`.
@@ -437,7 +469,8 @@ impl BgBb {
     ///
     /// # Errors
     /// [`PredictError::InvalidInput`] for a history that is not whole periods with
-    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0), [`PredictError::Numerical`] for a non-finite result.
+    /// 1 ≤ x ≤ t_x ≤ n (or x = t_x = 0) or for m above [`MAX_PROBABILITY_PERIODS`],
+    /// [`PredictError::Numerical`] for a non-finite result.
     pub fn transaction_probability(
         &self,
         h: &History,
@@ -445,6 +478,13 @@ impl BgBb {
         m: u32,
     ) -> Result<f64, PredictError> {
         let (x, t_x, n) = discrete_history(h)?;
+        if m > MAX_PROBABILITY_PERIODS {
+            return Err(PredictError::InvalidInput {
+                name: "t",
+                value: f64::from(m),
+                reason: "BG/BB purchase probabilities take at most MAX_PROBABILITY_PERIODS (1e6) periods",
+            });
+        }
         let BgBbParameters {
             alpha,
             beta,
@@ -740,6 +780,83 @@ fn check_identifiable(data: &DiscretePatterns) -> Result<(), FitError> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The closed form of Σ B(γ, δ+n+j)/B(γ, δ+n) is the old per-period product sum (γ above,
+    /// below and at 1), and at m = 4e9 it is instant and finite.
+    #[test]
+    fn survival_ratio_sum_in_closed_form_matches_the_period_loop() {
+        for gamma in [0.3, 0.999_999, 1.0, 1.000_001, 4.2, 1e4] {
+            let m = model(1.2, 0.75, gamma, 2.78);
+            for (n, periods) in [(0u32, 1u32), (0, 7), (6, 30), (100, 1000)] {
+                let (mut ratio, mut want) = (1.0, 0.0);
+                for j in 0..periods {
+                    let t = f64::from(n) + f64::from(j);
+                    ratio *= (2.78 + t) / (gamma + 2.78 + t);
+                    want += ratio;
+                }
+                let got = m.sum_survival_ratio(n, periods);
+                assert!(
+                    (got - want).abs() < 1e-11 * want,
+                    "γ {gamma} n {n} m {periods}: {got} vs {want}"
+                );
+            }
+        }
+        let start = std::time::Instant::now();
+        let far = model(1.2, 0.75, 0.66, 2.78)
+            .expected_transactions(&History::new(3, 5.0, 6.0), 4_000_000_000);
+        assert!(far.is_ok_and(|v| v.is_finite() && v > 0.0));
+        assert!(start.elapsed().as_secs_f64() < 1.0);
+    }
+
+    /// At γ = 5.6e5 the plain difference of ln B values gave a log-probability of +9.6e-10; the
+    /// shifted ratios keep every pattern's probability in (0, 1] and the patterns' sum at 1.
+    #[test]
+    fn log_likelihood_is_a_log_probability_at_extreme_parameters() {
+        let p = [
+            1.0,
+            5_811.515_491_134_701,
+            562_124.983_397_604_3,
+            0.011_009_999_610_319_099,
+        ];
+        assert!(pattern_ll(&p, 0, 0, 1) <= 0.0);
+        for p in [p, [1e-6, 1e6, 1e6, 1e-6], [1e6, 1e-6, 1e-6, 1e6]] {
+            let n = 4;
+            let mut total = 0.0;
+            for x in 0..=n {
+                for t_x in x.max(u32::from(x > 0))..=if x == 0 { 0 } else { n } {
+                    let ll = pattern_ll(&p, x, t_x, n);
+                    assert!(ll.is_finite() && ll <= 0.0, "{p:?} {x} {t_x}: {ll}");
+                    // Patterns with x > 0 weigh C(t_x − 1, x − 1) sequences each.
+                    let ways = if x == 0 {
+                        1.0
+                    } else {
+                        (1..x).fold(1.0, |c, i| c * f64::from(t_x - i) / f64::from(i))
+                    };
+                    total += ways * ll.exp();
+                }
+            }
+            assert!((total - 1.0).abs() < 1e-9, "{p:?}: {total}");
+        }
+    }
+
+    /// Loops sized by the history or the horizon are bounded by named limits: a typed error
+    /// beyond them, never minutes of work.
+    #[test]
+    fn opportunities_and_probability_periods_are_limited() {
+        let m = model(1.2, 0.75, 0.66, 2.78);
+        let h = History::new(3, 5.0, 6.0);
+        let over = f64::from(MAX_PROBABILITY_PERIODS) + 1.0;
+        assert!(matches!(
+            m.purchase_probability(&h, 2, over),
+            Err(PredictError::InvalidInput { name: "t", .. })
+        ));
+        assert!(m.purchase_probability(&h, 2, 1000.0).is_ok());
+        let old = History::new(3, 5.0, f64::from(MAX_OPPORTUNITIES) + 1.0);
+        assert!(matches!(
+            m.p_alive(&old, 0.0),
+            Err(PredictError::InvalidInput { name: "age", .. })
+        ));
+    }
 
     fn model(a: f64, b: f64, g: f64, d: f64) -> BgBb {
         BgBb::new(

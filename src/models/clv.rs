@@ -50,7 +50,9 @@ fn check(
 /// δ = ln(1 + annual) × unit.days() / 365.25. A 10% annual rate is 0.001831 per week.
 ///
 /// # Errors
-/// [`PredictError::InvalidInput`] for an annual rate that is not finite and positive.
+/// [`PredictError::InvalidInput`] for an annual rate that is not finite and positive, or so
+/// small (or the unit so short) that the rate per unit underflows to 0 (a DERT at rate 0 is
+/// infinite: that is no discounting, not a tiny one).
 pub fn continuous_rate_from_annual(annual: f64, unit: TimeUnit) -> Result<f64, PredictError> {
     check(
         "annual rate",
@@ -58,8 +60,20 @@ pub fn continuous_rate_from_annual(annual: f64, unit: TimeUnit) -> Result<f64, P
         annual > 0.0,
         "must be finite and positive",
     )?;
-    Ok(annual.ln_1p() * unit.days() / DAYS_PER_YEAR)
+    let rate = annual.ln_1p() * unit.days() / DAYS_PER_YEAR;
+    if !(rate.is_finite() && rate >= f64::MIN_POSITIVE) {
+        return Err(PredictError::InvalidInput {
+            name: "annual rate",
+            value: annual,
+            reason: "the continuous rate per time unit underflows to 0 (or overflows)",
+        });
+    }
+    Ok(rate)
 }
+
+/// Most periods [`clv_discrete`] sums: one prediction per period, so the count bounds the work;
+/// a million periods is over 19,000 years of weeks.
+pub const MAX_DISCRETE_PERIODS: u32 = 1_000_000;
 
 /// CLV = DERT(rate) × `spend` (expected spend per transaction) × `margin`; `rate` is the
 /// continuous discount rate per time unit of the model.
@@ -91,7 +105,7 @@ pub fn clv(
 ///
 /// # Errors
 /// As [`clv`], and [`PredictError::InvalidInput`] for a period length or per-period rate out of
-/// range.
+/// range, or more than [`MAX_DISCRETE_PERIODS`] periods.
 pub fn clv_discrete(
     model: &dyn TransactionModel,
     history: &History,
@@ -120,11 +134,19 @@ pub fn clv_discrete(
         rate_per_period > -1.0,
         "must be finite and above -1",
     )?;
+    if periods > MAX_DISCRETE_PERIODS {
+        return Err(PredictError::InvalidInput {
+            name: "periods",
+            value: f64::from(periods),
+            reason: "at most MAX_DISCRETE_PERIODS (1e6) periods",
+        });
+    }
     let mut total = 0.0;
     let mut previous = 0.0;
     for k in 1..=periods {
         let cumulative = model.expected_purchases(history, period * f64::from(k))?;
-        total += (cumulative - previous) / (1.0 + rate_per_period).powi(k as i32);
+        // powf of the exact period number: no integer conversion to wrap.
+        total += (cumulative - previous) / (1.0 + rate_per_period).powf(f64::from(k));
         previous = cumulative;
     }
     check("clv", total * spend * margin, true, "is not finite")
@@ -208,5 +230,28 @@ mod tests {
         let e = |t| m.expected_purchases_new(t).unwrap();
         assert!((curve[1] - 2.0 * e(1.0)).abs() < 1e-12);
         assert!((curve[2] - (2.0 * e(5.0) + e(3.0))).abs() < 1e-12);
+    }
+
+    /// A rate that underflows to 0 per time unit is an error, not a silent 0 (which would mean
+    /// no discounting at all); too many periods are an error, not hours of work.
+    #[test]
+    fn rates_that_underflow_and_period_counts_are_checked() {
+        assert!(matches!(
+            continuous_rate_from_annual(1e-320, TimeUnit::DAYS),
+            Err(PredictError::InvalidInput {
+                name: "annual rate",
+                ..
+            })
+        ));
+        assert!(continuous_rate_from_annual(1e-300, TimeUnit::DAYS).is_ok_and(|r| r > 0.0));
+        let model = cdnow_pareto_nbd();
+        let h = History::new(2, 30.43, 38.86);
+        assert!(matches!(
+            clv_discrete(&model, &h, 35.0, 0.3, 1.0, MAX_DISCRETE_PERIODS + 1, 0.01),
+            Err(PredictError::InvalidInput {
+                name: "periods",
+                ..
+            })
+        ));
     }
 }

@@ -33,7 +33,7 @@ use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport};
 use crate::models::contractual::{check_cohorts, churn_pair, finite, Cohort, RetentionModel};
 use crate::models::error::PredictError;
 use crate::optimize::{maximize_log_parameters, natural_covariance, Objective};
-use crate::special::{ln_beta, ln_beta_grad};
+use crate::special::{ln_beta, ln_beta_grad, ln_beta_shift};
 
 /// The model's name in errors and reports.
 const NAME: &str = "sbg";
@@ -203,7 +203,7 @@ impl RetentionModel for Sbg {
     }
     fn ln_survival(&self, t: u32) -> f64 {
         let SbgParameters { alpha, beta } = self.parameters;
-        ln_beta(alpha, beta + t as f64) - ln_beta(alpha, beta)
+        ln_beta_shift(alpha, beta, f64::from(t))
     }
     fn fit_report(&self) -> Option<&FitReport> {
         self.report.as_ref()
@@ -219,7 +219,9 @@ impl RetentionModel for Sbg {
             return 0.0;
         }
         let SbgParameters { alpha, beta } = self.parameters;
-        (ln_beta(alpha + 1.0, beta + t as f64 - 1.0) - ln_beta(alpha, beta)).exp()
+        // B(α+1, β+t−1)/B(α, β) = α/(α+β+t−1) · S(t−1)
+        let previous = f64::from(t - 1);
+        ((alpha / (alpha + beta + previous)).ln() + ln_beta_shift(alpha, beta, previous)).exp()
     }
     fn retention_rate(&self, t: u32) -> f64 {
         if t == 0 {

@@ -7,6 +7,7 @@ mod clv;
 mod degenerate_fits;
 mod discrete;
 mod fuzz_data;
+mod fuzz_models;
 mod gamma_gamma;
 mod kpi;
 mod loyalty;

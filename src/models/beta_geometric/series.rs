@@ -1,6 +1,8 @@
 //! Expected purchases of many beta-geometric customers at once: piecewise Taylor series of the
 //! ₂F₁ after Euler's transformation, tabulated once per frequency.
 
+use std::collections::HashMap;
+
 use crate::models::beta_geometric::kernel::Core;
 use crate::models::btyd::{finite, horizon};
 use crate::models::error::PredictError;
@@ -13,57 +15,54 @@ impl Core {
     ///
     /// E[X(t) | alive] = c/(a−1) [1 − (1−u)^(a−1) ₂F₁(a+b'−1−k, a−1; a+b'−1; u)].
     ///
-    /// That ₂F₁ depends on the customer only through x and u = t/(α+T+t), so the batch's range
-    /// of u is cut into a few pieces on which Taylor series converge fast (each piece's
+    /// That ₂F₁ depends on the customer only through x and u = t/(α+T+t), so [0, 1) is cut into
+    /// fixed pieces ([`pieces`] from 0) on which Taylor series converge fast (each piece's
     /// half-width is at most a quarter of its centre's distance to the singularity at u = 1);
-    /// the coefficients are computed once per frequency and piece, and each customer costs a
-    /// short polynomial, two logarithms and two exponentials. Falls back to the per-customer path
-    /// where a series cannot be built (a ≈ 1, huge x, a ₂F₁ that is not positive).
+    /// the coefficients are computed once per frequency and piece used, and each customer costs
+    /// a short polynomial, two logarithms and two exponentials.
+    ///
+    /// Each customer's value depends only on its own (x, u): the pieces do not depend on the
+    /// batch (they once spanned the batch's range of u, so a companion could stretch a piece
+    /// until its series cancelled to garbage). A piece whose series could lose more than three
+    /// digits to cancellation ([`series_is_well_conditioned`]), a ≈ 1, x above
+    /// [`MAX_TABLE_FREQUENCY`] or a ₂F₁ that is not positive take the per-customer path.
     pub fn expected_batch(
         &self,
         histories: &[crate::models::history::History],
         t: f64,
     ) -> Result<Vec<f64>, PredictError> {
         let t = horizon(t)?;
-        let fallback = || batch(histories, |h| self.expected(h, t));
-        let max_x = histories.iter().map(|h| h.frequency).max().unwrap_or(0);
-        if (self.a - 1.0).abs() <= 1e-4 || t == 0.0 || max_x > MAX_TABLE_FREQUENCY {
-            return fallback();
+        if (self.a - 1.0).abs() <= 1e-4 || t == 0.0 {
+            return batch(histories, |h| self.expected(h, t));
         }
-        // u = t / (α + T + t) falls as T grows.
-        let (min_age, max_age) = histories
-            .iter()
-            .fold((f64::INFINITY, 0.0f64), |(lo, hi), h| {
-                (lo.min(h.age), hi.max(h.age))
-            });
-        let u_lo = t / (self.alpha + max_age + t);
-        let u_hi = t / (self.alpha + min_age.max(0.0) + t);
-        let pieces = pieces(u_lo, u_hi);
-        let mut present = vec![false; max_x as usize + 1];
+        let pieces = pieces(0.0, 1.0);
+        let piece_of = |h: &crate::models::history::History| {
+            let u = t / (self.alpha + h.age + t);
+            pieces.iter().position(|p| u <= p.upper)
+        };
+        // The (frequency, piece) tables the batch needs, built once each; `None` where the
+        // series is refused.
+        let mut tables: HashMap<(u32, usize), Option<FrequencyTable>> = HashMap::new();
         for h in histories {
-            present[h.frequency as usize] = true;
-        }
-        let mut tables: Vec<Option<FrequencyTable>> = Vec::with_capacity(present.len());
-        for (x, &used) in present.iter().enumerate() {
-            tables.push(if used {
-                match self.frequency_table(x as f64, &pieces) {
-                    Some(table) => Some(table),
-                    None => return fallback(),
-                }
-            } else {
-                None
-            });
+            if h.validate().is_err() || h.frequency > MAX_TABLE_FREQUENCY {
+                continue;
+            }
+            if let Some(piece) = piece_of(h) {
+                tables.entry((h.frequency, piece)).or_insert_with(|| {
+                    self.frequency_table(f64::from(h.frequency), &pieces[piece])
+                });
+            }
         }
         batch(histories, |h| {
             h.validate()?;
-            let Some(table) = tables.get(h.frequency as usize).and_then(Option::as_ref) else {
+            let Some(piece) = piece_of(h) else {
+                return self.expected(h, t);
+            };
+            let Some(Some(table)) = tables.get(&(h.frequency, piece)) else {
                 return self.expected(h, t);
             };
             let big_a = self.alpha + h.age;
             let u = t / (big_a + t);
-            let Some(piece) = pieces.iter().position(|p| u <= p.upper) else {
-                return self.expected(h, t);
-            };
             // ln(1 − u) = −ln(1 + t/A); a plain ln of the ratio is as accurate (and much
             // cheaper than ln_1p) unless t/A is small.
             let ratio = t / big_a;
@@ -73,7 +72,7 @@ impl Core {
                 -ratio.ln_1p()
             };
             let power = ((self.a - 1.0) * ln_one_minus_u).exp();
-            let series = horner(&table.coefficients[piece], u - pieces[piece].centre);
+            let series = horner(&table.coefficients, u - pieces[piece].centre);
             // 1 − (1−u)^(a−1) F cancels for horizons short against α + T: below 1e-3 in size
             // it would lose more than three digits here, so take the per-customer path. (Its
             // sign is that of a − 1, as is the scale's.)
@@ -92,16 +91,16 @@ impl Core {
         })
     }
 
-    /// The per-frequency constants of [`BetaGeometric::expected_batch`]; `None` when a piece's
-    /// series cannot be built.
-    fn frequency_table(&self, x: f64, pieces: &[Piece]) -> Option<FrequencyTable> {
+    /// The constants of [`Core::expected_batch`] for one frequency and piece; `None` when the
+    /// piece's series cannot be built or is not well conditioned.
+    fn frequency_table(&self, x: f64, piece: &Piece) -> Option<FrequencyTable> {
         let k = self.r + x;
         let b = self.b + x + self.offset;
         let c = self.a + b - 1.0;
-        let coefficients = pieces
-            .iter()
-            .map(|piece| taylor_coefficients(c - k, self.a - 1.0, c, piece.centre, piece.radius))
-            .collect::<Option<Vec<_>>>()?;
+        let coefficients = taylor_coefficients(c - k, self.a - 1.0, c, piece.centre, piece.radius)?;
+        if !series_is_well_conditioned(&coefficients, piece.radius) {
+            return None;
+        }
         Some(FrequencyTable {
             coefficients,
             scale: c / (self.a - 1.0),
@@ -109,6 +108,28 @@ impl Core {
             k,
         })
     }
+}
+
+/// Largest factor by which the terms of a piece's series may exceed its smallest value on the
+/// piece: 1e3 loses at most three of the sixteen digits, which the batch path can afford.
+const MAX_SERIES_CANCELLATION: f64 = 1e3;
+
+/// Whether Σ cₙ dⁿ keeps its digits for every |d| ≤ `radius`: the sum of |cₙ| radiusⁿ bounds
+/// the terms, and c₀ − Σ_{n≥1} |cₙ| radiusⁿ bounds the value from below. A function that varies
+/// by orders of magnitude over the piece (a huge a, say) fails, and its customers take the
+/// per-customer path.
+fn series_is_well_conditioned(coefficients: &[f64], radius: f64) -> bool {
+    let mut power = radius;
+    let mut rest = 0.0;
+    for c in coefficients.iter().skip(1) {
+        rest += c.abs() * power;
+        power *= radius;
+    }
+    let Some(&c0) = coefficients.first() else {
+        return false;
+    };
+    let lowest = c0 - rest;
+    lowest > 0.0 && c0 + rest <= MAX_SERIES_CANCELLATION * lowest
 }
 
 /// A piece of the range of u with its Taylor expansion point.
@@ -142,19 +163,19 @@ pub(super) fn pieces(lo: f64, hi: f64) -> Vec<Piece> {
     pieces
 }
 
-/// Frequencies above this take the per-customer path in [`BetaGeometric::expected_batch`] (the
-/// tables are indexed by x).
+/// Frequencies above this take the per-customer path in [`Core::expected_batch`]: heavier
+/// buyers are rare, and a table per frequency would not be shared.
 const MAX_TABLE_FREQUENCY: u32 = 100_000;
 /// Longest Taylor series [`taylor_coefficients`] builds.
 const MAX_SERIES_TERMS: usize = 400;
 /// Most pieces [`pieces`] cuts: 1 − u shrinks by 0.6 a piece, so 60 reach u = 1 − 1e-13.
 const MAX_PIECES: usize = 60;
 
-/// Per-frequency constants of the batch expectation.
+/// Per-frequency, per-piece constants of the batch expectation.
 #[derive(Debug, Clone)]
 struct FrequencyTable {
-    /// Taylor coefficients of ₂F₁(c−k, a−1; c; u) about each piece's centre.
-    coefficients: Vec<Vec<f64>>,
+    /// Taylor coefficients of ₂F₁(c−k, a−1; c; u) about the piece's centre.
+    coefficients: Vec<f64>,
     /// c / (a − 1).
     scale: f64,
     /// ln(a / (b' − 1)), the P(alive) odds constant; `None` when dropout is impossible.

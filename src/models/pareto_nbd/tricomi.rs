@@ -11,7 +11,6 @@ use crate::models::error::PredictError;
 /// that it does not cancel near a₀ = 0 (Temme's form), then the recurrence
 /// G(a) = (z G(a+1) - 1) / a down to a.
 pub(super) fn scaled_upper_gamma(a: f64, z: f64) -> Result<f64, PredictError> {
-    const TINY: f64 = 1e-300;
     let fail = |detail: String| PredictError::Numerical {
         what: "incomplete gamma",
         detail,
@@ -19,41 +18,19 @@ pub(super) fn scaled_upper_gamma(a: f64, z: f64) -> Result<f64, PredictError> {
     if !(a.is_finite() && a < 1.0 && z.is_finite() && z > 0.0) {
         return Err(fail(format!("needs a < 1 and z > 0, got a = {a}, z = {z}")));
     }
-    if z >= 2.0 {
-        // modified Lentz on Γ(a,z) = e^-z z^a / (z+1-a- 1(1-a)/(z+3-a- 2(2-a)/(z+5-a- ...)))
-        let mut b = z + 1.0 - a;
-        let mut c = 1.0 / TINY;
-        let mut d = 1.0 / b;
-        let mut h = d;
-        for i in 1..10_000 {
-            let fi = f64::from(i);
-            let an = -fi * (fi - a);
-            b += 2.0;
-            d = an * d + b;
-            if d.abs() < TINY {
-                d = TINY;
-            }
-            c = b + an / c;
-            if c.abs() < TINY {
-                c = TINY;
-            }
-            d = 1.0 / d;
-            let del = d * c;
-            h *= del;
-            if (del - 1.0).abs() < 1e-16 {
-                return finite("incomplete gamma", h);
-            }
-        }
-        return Err(fail(format!(
-            "continued fraction did not converge (a = {a}, z = {z})"
-        )));
+    // The continued fraction converges fast for z >= 2, and for any z once a is far below 0
+    // (its denominators z + 2i + 1 − a are then large); the series and the upward recurrence
+    // serve the rest, in at most MAX_RECURRENCE_STEPS steps.
+    if z >= 2.0 || a < -MAX_RECURRENCE_STEPS {
+        return continued_fraction(a, z);
     }
+    // m ≤ MAX_RECURRENCE_STEPS + 1 here: a whole number of f64 steps, no integer conversion.
     let m = if a > -0.5 {
-        0
+        0.0
     } else {
-        ((-0.5 - a).floor() as i64) + 1
+        (-0.5 - a).floor() + 1.0
     };
-    let a0 = a + m as f64;
+    let a0 = a + m;
     // (Γ(1+a0) - 1) / a0
     let gamma_term = if a0.abs() < 1e-4 {
         const EULER: f64 = 0.577_215_664_901_532_9;
@@ -86,11 +63,54 @@ pub(super) fn scaled_upper_gamma(a: f64, z: f64) -> Result<f64, PredictError> {
     let upper = gamma_term - power_term - z.powf(a0) * sum;
     let mut g = z.exp() * z.powf(-a0) * upper;
     let mut ai = a0;
-    for _ in 0..m {
+    while ai > a + 0.5 {
         ai -= 1.0;
         g = (z * g - 1.0) / ai;
     }
     finite("incomplete gamma", g)
+}
+
+/// Below a = −MAX_RECURRENCE_STEPS, [`scaled_upper_gamma`] takes the continued fraction for
+/// every z instead of as many recurrence steps (s = 1e300 once asked for 1e300 of them, after
+/// overflowing an integer).
+const MAX_RECURRENCE_STEPS: f64 = 64.0;
+
+/// Most terms of the continued fraction before it is reported as not converged.
+const MAX_FRACTION_TERMS: u32 = 10_000;
+
+/// e^z z^(-a) Γ(a, z) by the modified Lentz algorithm on Legendre's continued fraction
+/// Γ(a,z) = e^-z z^a / (z+1-a- 1(1-a)/(z+3-a- 2(2-a)/(z+5-a- ...))).
+fn continued_fraction(a: f64, z: f64) -> Result<f64, PredictError> {
+    const TINY: f64 = 1e-300;
+    let mut b = z + 1.0 - a;
+    let mut c = 1.0 / TINY;
+    let mut d = 1.0 / b;
+    let mut h = d;
+    for i in 1..MAX_FRACTION_TERMS {
+        let fi = f64::from(i);
+        let an = -fi * (fi - a);
+        b += 2.0;
+        d = an * d + b;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = b + an / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < 1e-16 {
+            return finite("incomplete gamma", h);
+        }
+    }
+    Err(PredictError::Numerical {
+        what: "incomplete gamma",
+        detail: format!(
+            "continued fraction did not converge in {MAX_FRACTION_TERMS} terms (a = {a:.3e}, z = {z:.3e})"
+        ),
+    })
 }
 
 /// Tricomi's confluent hypergeometric function of the second kind on its diagonal, U(a, a, z),
@@ -157,5 +177,25 @@ mod tests {
         }
         assert!(tricomi_u_diagonal(0.0, 1.0).is_err());
         assert!(tricomi_u_diagonal(1.0, 0.0).is_err());
+    }
+
+    /// Past a = −64 the continued fraction serves every z; it agrees with the series and
+    /// recurrence through G(a) = (z G(a+1) − 1)/a, and a = 1 − 1e300 (s = 1e300, which once
+    /// overflowed the step count) is finite.
+    #[test]
+    fn far_negative_a_takes_the_continued_fraction() {
+        for z in [1e-3, 0.5, 1.9] {
+            for a in [-64.3, -64.9, -80.5] {
+                let below = scaled_upper_gamma(a, z).unwrap();
+                let above = scaled_upper_gamma(a + 1.0, z).unwrap();
+                let want = (z * above - 1.0) / a;
+                assert!(
+                    (below - want).abs() < 1e-13 * want.abs(),
+                    "{a} {z}: {below} vs {want}"
+                );
+            }
+            let g = scaled_upper_gamma(1.0 - 1e300, z).unwrap();
+            assert!(g > 0.0 && (g * 1e300 - 1.0).abs() < 1e-12, "{g:e}");
+        }
     }
 }
