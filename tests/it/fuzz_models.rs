@@ -473,14 +473,17 @@ mod reported {
     }
 
     #[test]
-    fn bdw_projection_over_a_million_periods_never_rises() {
+    fn bdw_projection_over_the_longest_horizon_never_rises() {
         let model = Bdw::new(BdwParameters {
             alpha: 0.7,
             beta: 3e5,
             c: 2.5,
         })
         .unwrap();
-        let projection = model.projected_survivors(1e6, 1_000_000).unwrap();
+        // The reported million periods is now past the documented limit: a typed error.
+        assert!(model.projected_survivors(1e6, 1_000_000).is_err());
+        let longest = customer_assets::models::contractual::MAX_PROJECTION_PERIODS;
+        let projection = model.projected_survivors(1e6, longest).unwrap();
         for (t, w) in projection.windows(2).enumerate() {
             assert!(
                 w[1] <= w[0] * (1.0 + SLACK),
