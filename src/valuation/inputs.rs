@@ -14,6 +14,7 @@ use crate::valuation::error::ValuationError;
 /// let d = DiscountRate::per_period(0.10, 365.0)?;
 /// assert!((d.continuous_per(TimeUnit::WEEKS) - 1.1f64.ln() * 7.0 / 365.0).abs() < 1e-15);
 /// assert!(DiscountRate::per_period(-0.2, 365.0).is_err());
+/// assert!(DiscountRate::continuous(1e-310, TimeUnit::WEEKS).is_err()); // underflows per day
 /// # Ok::<(), customer_assets::valuation::ValuationError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,14 +28,14 @@ impl DiscountRate {
     /// (0, 10] per unit.
     ///
     /// # Errors
-    /// [`ValuationError::DiscountRateOutOfRange`] for a rate outside (0, 10].
+    /// [`ValuationError::DiscountRateOutOfRange`] for a rate outside (0, 10], or one so small that
+    /// its rate per day is not a normal f64 (it would discount nothing).
     pub fn continuous(rate: f64, unit: TimeUnit) -> Result<Self, ValuationError> {
         if !(rate.is_finite() && rate > 0.0 && rate <= 10.0) {
             return Err(ValuationError::DiscountRateOutOfRange(rate));
         }
-        Ok(DiscountRate {
-            per_day: rate / unit.days(),
-        })
+        DiscountRate::from_per_day(rate / unit.days())
+            .ok_or(ValuationError::DiscountRateOutOfRange(rate))
     }
 
     /// A rate d per period of `period_days` days, compounded per period (1 money unit a period
@@ -42,7 +43,8 @@ impl DiscountRate {
     ///
     /// # Errors
     /// [`ValuationError::DiscountRateOutOfRange`] for a rate outside (0, 1], and
-    /// [`ValuationError::InvalidPeriod`] for a period that is not a finite number of days ≥ 1.
+    /// [`ValuationError::InvalidPeriod`] for a period that is not a finite number of days ≥ 1 (or
+    /// so long that the rate per day underflows).
     pub fn per_period(rate: f64, period_days: f64) -> Result<Self, ValuationError> {
         if !(rate.is_finite() && rate > 0.0 && rate <= 1.0) {
             return Err(ValuationError::DiscountRateOutOfRange(rate));
@@ -50,9 +52,15 @@ impl DiscountRate {
         if !(period_days.is_finite() && period_days >= 1.0) {
             return Err(ValuationError::InvalidPeriod(period_days));
         }
-        Ok(DiscountRate {
-            per_day: rate.ln_1p() / period_days,
-        })
+        // Only an absurdly long period can take a rate in (0, 1] per period below f64's range.
+        DiscountRate::from_per_day(rate.ln_1p() / period_days)
+            .ok_or(ValuationError::InvalidPeriod(period_days))
+    }
+
+    /// A rate per day that underflowed to 0 or a subnormal number would discount nothing (or
+    /// lose its digits): `None`, for the caller to name its input.
+    fn from_per_day(per_day: f64) -> Option<Self> {
+        (per_day.is_normal() && per_day > 0.0).then_some(DiscountRate { per_day })
     }
 
     /// The continuous rate per `unit`.
