@@ -16,6 +16,7 @@ use customer_assets::segment::rfm::RfmParams;
 use customer_assets::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
 use customer_assets::valuation::{DiscountRate, EquityReport, Valuation, ValuationError};
 use customer_assets::{Ledger, LedgerOptions, TimeUnit, Transaction};
+use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 const AS_OF: (i32, u32, u32) = (2024, 12, 31);
@@ -250,4 +251,47 @@ fn data_that_cannot_identify_the_model_is_named_in_the_error() {
     };
     let fit = source.downcast_ref::<FitError>();
     assert!(fit.is_some(), "a FitError: {e}");
+}
+
+/// A random small base: 5 to 40 customers with 1 to 8 purchases each on days before the as-of date,
+/// amounts in cents including free orders.
+fn random_base() -> impl Strategy<Value = Vec<(u64, u64, Decimal)>> {
+    let customer = proptest::collection::vec(
+        (
+            0u64..400,
+            prop_oneof![1 => Just(0i64), 9 => 1i64..1_000_000],
+        ),
+        1..9,
+    );
+    proptest::collection::vec(customer, 5..41).prop_map(|customers| {
+        let mut rows = Vec::new();
+        for (c, purchases) in customers.into_iter().enumerate() {
+            for (days_before, cents) in purchases {
+                rows.push((c as u64, days_before, Decimal::new(cents, 2)));
+            }
+        }
+        rows
+    })
+}
+
+proptest! {
+    #![proptest_config(crate::proptest_config(24))]
+
+    /// Whatever the base, the valuation ends (within the hang guard) in a sound report or a typed
+    /// error naming the part that failed; the optional spend model never is that part.
+    #[test]
+    fn any_small_base_values_soundly_or_fails_typed(
+        rows in random_base(),
+        model in prop_oneof![Just("bg-nbd"), Just("mbg-nbd"), Just("pareto-nbd")],
+    ) {
+        let ledger = ledger(rows);
+        match value(&ledger, model) {
+            Ok(report) => check_report("random base", model, &report),
+            Err(ValuationError::Fit { part, source }) => {
+                prop_assert_eq!(part, "transaction model", "{}", source);
+                prop_assert!(source.downcast_ref::<FitError>().is_some(), "{}", source);
+            }
+            Err(e) => prop_assert!(false, "not a transaction-model fit error: {}", e),
+        }
+    }
 }
