@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
+#[cfg(feature = "serde")]
 use super::error::SummaryError;
 use super::options::{Grain, SummaryOptions};
 use super::patterns::Patterns;
@@ -91,7 +92,9 @@ impl TryFrom<CustomerSummaryRaw> for CustomerSummary {
 impl CustomerSummary {
     /// What every summary the accumulator computes satisfies: recency and age finite, recency
     /// in 0..=age, no recency or repeat spend without a repeat purchase, the first purchase not
-    /// after the last, and at least one order per counted purchase period.
+    /// after the last, and at least one order per counted purchase period. (Only deserialization
+    /// needs it: the accumulator builds summaries that satisfy it.)
+    #[cfg(feature = "serde")]
     fn check(&self) -> Result<(), SummaryError> {
         let broken = |reason| {
             Err(SummaryError::InvalidSummary {
@@ -351,6 +354,7 @@ mod tests {
     use super::*;
     use crate::records::{Transaction, TransactionKind};
     use crate::summary::accumulator::SummaryAccumulator;
+    use crate::summary::error::SummaryError;
     use crate::summary::options::ReturnPolicy;
     use crate::summary::test_support::{buy, day, summarize, tx};
 
