@@ -3,7 +3,9 @@
 //!
 //! Fits the model on the summary (or loads the parameters `clv fit` printed) and prints CSV in
 //! input order: `customer_id,p_alive,expected_purchases,dert`, then `expected_spend,clv` when
-//! the summary has a `monetary_value` column (spend from a Gamma-Gamma fit on the same file).
+//! the summary has a `monetary_value` column (spend from a Gamma-Gamma fit on the same file; when
+//! Gamma-Gamma cannot be fitted, every customer's expected spend is the population mean spend per
+//! transaction, and a note on stderr says why, as in `clv report`).
 //!
 //! - H, the horizon of `expected_purchases`, is in the file's time unit.
 //! - RATE is the continuous discount rate per time unit of the file (DERT discounts a purchase
@@ -14,13 +16,39 @@
 use crate::common::{
     csv_field, echo, stdout, write_error, Flags, MAX_DISCOUNT, MAX_HORIZON, MIN_DISCOUNT,
 };
-use crate::fit::{fit_spend, fit_transaction, read_summary, Fitted, TRANSACTION_MODELS};
+use crate::fit::{
+    fit_spend, fit_transaction, read_summary, Fitted, SummaryFile, TRANSACTION_MODELS,
+};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
 use customer_assets::models::mbg_nbd::MbgNbd;
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters};
-use customer_assets::{SpendModel, TimeUnit};
+use customer_assets::models::MeanSpendParams;
+use customer_assets::{Fit, SpendModel, TimeUnit};
 use serde_json::Value;
 use std::io::Write;
+
+/// Gamma-Gamma fitted on the file, or, when it cannot be fitted (equal spends, a boundary, no
+/// convergence), the population mean spend with a note on stderr: spend is the optional part of
+/// a prediction, and it never takes the purchase predictions down.
+fn spend_model(file: &SummaryFile) -> Result<Option<Box<dyn SpendModel>>, String> {
+    match fit_spend(file, 0.0) {
+        Ok(gg) => Ok(gg.map(|m| Box::new(m) as Box<dyn SpendModel>)),
+        Err(failure) => {
+            let Some((data, _)) = file.spend_data()? else {
+                return Err(failure);
+            };
+            let mean = MeanSpendParams::new()
+                .fit(&data)
+                .map_err(|e| format!("{}: {e}", file.path))?;
+            eprintln!(
+                "clv: note: {failure}; every customer's expected spend is the population mean \
+                 spend per transaction, {:.2}",
+                mean.mean()
+            );
+            Ok(Some(Box::new(mean)))
+        }
+    }
+}
 
 /// The default discount rate: 10% a year, continuous, per week.
 fn default_rate() -> f64 {
@@ -131,7 +159,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     };
     let model = fitted.model();
-    let spend = fit_spend(&file, 0.0)?;
+    let spend = spend_model(&file)?;
     let mut out = stdout();
     let w = write_error;
     if spend.is_some() {

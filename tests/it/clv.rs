@@ -985,3 +985,44 @@ fn number_forms_and_echoes() {
     assert_eq!(lines.line_of_record(5), 4);
     assert_eq!(lines.line_of_record(10), 5);
 }
+
+/// Equal repeat spends cannot identify Gamma-Gamma: `clv predict` goes on with the population mean
+/// spend (as `clv report` does) and says why on stderr; `clv fit --model gamma-gamma` refuses.
+#[test]
+fn predict_falls_back_to_the_population_mean_spend() {
+    let dir = temp_dir("equal-spends");
+    let mut body = String::from("customer_id,frequency,recency,T,monetary_value\n");
+    let source = std::fs::read_to_string(crate::data_file("cdnow_summary.csv")).unwrap();
+    for line in source.lines().skip(1).take(300) {
+        let f: Vec<&str> = line.split(',').collect();
+        let spend = if f[1] == "0" { "0" } else { "20" };
+        body.push_str(&format!("{},{},{},{},{spend}\n", f[0], f[1], f[2], f[3]));
+    }
+    let path = write(&dir, "equal.csv", &body);
+    let out = run_clv(&[
+        "predict",
+        "--summary",
+        &path,
+        "--model",
+        "bg-nbd",
+        "--horizon",
+        "39",
+        "--margin",
+        "0.3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no spend heterogeneity"),
+        "{}",
+        stderr(&out)
+    );
+    let rows = crate::csv_rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(rows.len(), 301);
+    for row in &rows[1..] {
+        assert_eq!(row[4], "20", "{row:?}");
+    }
+    refused(
+        &["fit", "--summary", &path, "--model", "gamma-gamma"],
+        &[&path, "no spend heterogeneity"],
+    );
+}
