@@ -15,8 +15,11 @@ use crate::special::{APlusOneSeries, SpecialError, A_PLUS_ONE_MAX_Z, MAX_TERMS};
 pub(super) const MAX_SHAPE: f64 = 1000.0;
 
 /// ₂F₁ series terms per row of an evaluation of ordinary cost (the unit of
-/// [`Objective::evaluation_cost`]).
-const TERMS_PER_EVALUATION: f64 = 5.0;
+/// [`Objective::evaluation_cost`]): CDNOW's estimate needs about 40 a row.
+const TERMS_PER_EVALUATION: f64 = 200.0;
+
+/// Terms a ₂F₁ series needs beyond its growth phase for double precision: ln(1e-16) ≈ −37.
+const TERMS_FOR_PRECISION: f64 = 40.0;
 
 pub(super) struct ParetoObjective<'a> {
     pub(super) data: &'a Prepared,
@@ -34,12 +37,14 @@ impl Objective for ParetoObjective<'_> {
         let cap = MAX_SHAPE.ln();
         Some(vec![cap, f64::INFINITY, cap, f64::INFINITY])
     }
-    /// The ₂F₁ series of a row at t needs about (max(α, β) + t)/(min(α, β) + t) terms (its
-    /// argument z has 1 − z = (min + t)/(max + t)), at most [`MAX_TERMS`]; an evaluation costs
-    /// the mean over rows in units of [`TERMS_PER_EVALUATION`].
+    /// The ₂F₁ series of a row at t, ₂F₁(·, s + 1; ·; z) with 1 − z = (min + t)/(max + t) for
+    /// min, max of α, β, grows for about s/(1 − z) terms and then falls like zⁿ, so it needs
+    /// about (s + 40)/(1 − z) terms, at most [`MAX_TERMS`]; an evaluation costs the mean over
+    /// rows in units of [`TERMS_PER_EVALUATION`]. (Pricing only 1/(1 − z) let a heavy buyer's
+    /// fit, which drives s up and z towards 1, spend 9 s on its budget instead of 2.)
     fn evaluation_cost(&self, theta: &[f64]) -> f64 {
-        let (alpha, beta) = match theta {
-            [_, ln_alpha, _, ln_beta, ..] => (ln_alpha.exp(), ln_beta.exp()),
+        let (alpha, s, beta) = match theta {
+            [_, ln_alpha, ln_s, ln_beta, ..] => (ln_alpha.exp(), ln_s.exp(), ln_beta.exp()),
             _ => return 1.0,
         };
         let (low, high) = (alpha.min(beta), alpha.max(beta));
@@ -48,7 +53,7 @@ impl Objective for ParetoObjective<'_> {
             .data
             .recency
             .iter()
-            .map(|t| ((high + t) / (low + t)).min(MAX_TERMS as f64))
+            .map(|t| ((s + TERMS_FOR_PRECISION) * (high + t) / (low + t)).min(MAX_TERMS as f64))
             .sum();
         1.0 + terms / (rows * TERMS_PER_EVALUATION)
     }
