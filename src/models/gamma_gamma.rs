@@ -227,17 +227,6 @@ fn check_identifiable(data: &SpendData) -> Result<f64, FitError> {
             ),
         });
     }
-    let transactions: f64 = data
-        .rows
-        .iter()
-        .map(|r| r.weight * f64::from(r.frequency))
-        .sum();
-    let spent: f64 = data
-        .rows
-        .iter()
-        .map(|r| r.weight * f64::from(r.frequency) * r.mean_spend)
-        .sum();
-    let population_mean_spend = spent / transactions;
     let first = data.rows.first().map_or(f64::NAN, |r| r.mean_spend);
     if data.rows.iter().all(|r| r.mean_spend == first) {
         return Err(FitError::Boundary {
@@ -266,7 +255,7 @@ fn check_identifiable(data: &SpendData) -> Result<f64, FitError> {
             ),
         });
     }
-    Ok(population_mean_spend)
+    Ok(data.mean_transaction_value())
 }
 
 /// The Gamma-Gamma parameters (p, q, γ): the values of a model, or their standard errors.
