@@ -385,6 +385,18 @@ fn purchases(rows: &[(u64, u32, &str)]) -> Ledger {
     l
 }
 
+/// A valuation of `l` at 2024-01-31 in days with the toy transaction model; the spend model is
+/// the caller's.
+fn january_in_days(l: &Ledger) -> ValuationBuilder<'_> {
+    Valuation::builder()
+        .ledger(l)
+        .as_of(day(2024, 1, 31))
+        .unit(TimeUnit::DAYS)
+        .transaction_model(Toy {
+            unit: TimeUnit::DAYS,
+        })
+}
+
 #[test]
 fn repeat_buyers_without_a_positive_spend_are_valued_at_the_population_mean() {
     // Customer 3's repeat purchases are free: it cannot enter Gamma-Gamma, so the model is
@@ -404,13 +416,7 @@ fn repeat_buyers_without_a_positive_spend_are_valued_at_the_population_mean() {
         (4, 28, "9"),
         (5, 4, "15"),
     ]);
-    let report = Valuation::builder()
-        .ledger(&l)
-        .as_of(day(2024, 1, 31))
-        .unit(TimeUnit::DAYS)
-        .transaction_model(Toy {
-            unit: TimeUnit::DAYS,
-        })
+    let report = january_in_days(&l)
         .spend_model(flat_spend())
         .margin(0.5)
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
@@ -450,13 +456,7 @@ fn a_spend_model_that_cannot_be_fitted_gives_way_to_the_population_mean() {
         (4, 20, "20"),
         (4, 25, "20"),
     ]);
-    let report = Valuation::builder()
-        .ledger(&l)
-        .as_of(day(2024, 1, 31))
-        .unit(TimeUnit::DAYS)
-        .transaction_model(Toy {
-            unit: TimeUnit::DAYS,
-        })
+    let report = january_in_days(&l)
         .fit_spend_model(GammaGammaParams::new())
         .margin(0.5)
         .discount(DiscountRate::per_period(0.1, 365.0).unwrap())
