@@ -40,6 +40,7 @@
 
 mod arith;
 mod concentration;
+mod customers;
 mod economics;
 mod error;
 mod feedback;

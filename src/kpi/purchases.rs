@@ -1,15 +1,14 @@
 //! Purchase KPIs: the repeat-purchase rate, purchase frequency, average order value and revenue
 //! per customer.
 
-use std::collections::HashSet;
-
 use rust_decimal::Decimal;
 
 use super::arith::ratio;
+use super::customers::CustomerSet;
 use super::error::KpiError;
 use super::period::Period;
 use crate::ledger::Ledger;
-use crate::records::{CustomerId, TransactionKind};
+use crate::records::TransactionKind;
 use crate::summary::Summaries;
 
 /// Share of summarised customers with at least one repeat purchase period (x ≥ 1), over the
@@ -57,7 +56,6 @@ pub struct PurchaseMetrics {
 /// [`KpiError::Empty`] when no purchase falls in the period; [`KpiError::Overflow`] when the net
 /// revenue does not fit a decimal.
 pub fn purchase_metrics(ledger: &Ledger, period: Period) -> Result<PurchaseMetrics, KpiError> {
-    let mut customers: HashSet<&CustomerId> = HashSet::new();
     let mut orders = 0usize;
     let mut revenue = Decimal::ZERO;
     let overflow = || KpiError::Overflow("the net revenue");
@@ -70,7 +68,6 @@ pub fn purchase_metrics(ledger: &Ledger, period: Period) -> Result<PurchaseMetri
             .ok_or_else(overflow)?;
         if t.kind() == TransactionKind::Purchase {
             orders += 1;
-            customers.insert(t.customer());
         }
     }
     if orders == 0 {
@@ -79,6 +76,7 @@ pub fn purchase_metrics(ledger: &Ledger, period: Period) -> Result<PurchaseMetri
             kpi: "purchase metrics",
         });
     }
+    let customers = CustomerSet::buyers(ledger, |d| period.contains(d));
     // Rounded to 6 decimal places (midpoint to even): a quotient of money is not money.
     let per = |n: usize| (revenue / Decimal::from(n as u64)).round_dp(6);
     Ok(PurchaseMetrics {

@@ -10,6 +10,7 @@ use super::purchases::{purchase_metrics, repeat_purchase_rate, PurchaseMetrics};
 use super::retention::{cohort_retention, retention, CohortGrain, CohortMatrix, Retention};
 use crate::ledger::Ledger;
 use crate::records::TransactionKind;
+use crate::summary::Summaries;
 
 /// A standard KPI set of a ledger at an end date, as `clv kpi` prints it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +58,18 @@ impl KpiReport {
     /// [`KpiError::TooManyPeriods`] when the monthly cohorts from the first purchase to `end`
     /// exceed [`MAX_COHORT_PERIODS`](super::MAX_COHORT_PERIODS).
     pub fn new(ledger: &Ledger, end: NaiveDate, period_days: u32) -> Result<Self, KpiError> {
+        let summaries = ledger.summarize((end, crate::time::TimeUnit::DAYS))?;
+        KpiReport::with_summaries(ledger, end, period_days, &summaries)
+    }
+
+    /// [`new`](Self::new) with the ledger's summaries at `end` already made (in any time unit:
+    /// only frequencies and spend are read), as a valuation at that date has them.
+    pub(crate) fn with_summaries(
+        ledger: &Ledger,
+        end: NaiveDate,
+        period_days: u32,
+        summaries: &Summaries,
+    ) -> Result<Self, KpiError> {
         let period = Period::ending(end, period_days)?;
         let previous_period = period.preceding()?;
         let first = ledger
@@ -70,11 +83,10 @@ impl KpiReport {
                 kpi: "the KPI report",
             })?;
         let to_date = purchase_metrics(ledger, Period::new(first, end)?)?;
-        let summaries = ledger.summarize((end, crate::time::TimeUnit::DAYS))?;
         // Free orders only: no spend to share out, so no concentration (not an error).
         let concentration = match summaries.iter().all(|s| s.total_spend().is_zero()) {
             true => None,
-            false => Some(Concentration::of_spend(&summaries)?),
+            false => Some(Concentration::of_spend(summaries)?),
         };
         let top_shares = match &concentration {
             Some(c) => c.top_shares(&[0.01, 0.1, 0.2])?,
@@ -86,7 +98,7 @@ impl KpiReport {
             retention: retention(ledger, previous_period, period).ok(),
             current: purchase_metrics(ledger, period).ok(),
             to_date,
-            repeat_purchase_rate: repeat_purchase_rate(&summaries)?,
+            repeat_purchase_rate: repeat_purchase_rate(summaries)?,
             top_shares,
             gini: concentration.as_ref().map(Concentration::gini),
             cohorts: cohort_retention(ledger, CohortGrain::Months, end)?,

@@ -1,25 +1,15 @@
 //! Retention and churn between two periods, and cohort retention by acquisition period.
 
 use crate::error::InvalidParameter;
-use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
 use super::arith::ratio;
+use super::customers::CustomerSet;
 use super::error::KpiError;
 use super::period::Period;
 use crate::ledger::Ledger;
-use crate::records::{CustomerId, TransactionKind};
-
-/// Customers who bought (a purchase record) in a period.
-fn buyers(ledger: &Ledger, period: Period) -> HashSet<&CustomerId> {
-    ledger
-        .transactions()
-        .iter()
-        .filter(|t| t.kind() == TransactionKind::Purchase && period.contains(t.date()))
-        .map(|t| t.customer())
-        .collect()
-}
+use crate::records::TransactionKind;
 
 /// Retention between two periods.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,15 +43,15 @@ pub fn retention(
             previous.start, previous.end, current.start
         )));
     }
-    let before = buyers(ledger, previous);
-    if before.is_empty() {
+    let before = CustomerSet::buyers(ledger, |d| previous.contains(d));
+    if before.len() == 0 {
         return Err(KpiError::Empty {
             what: "customers buying in the previous period",
             kpi: "retention",
         });
     }
-    let now = buyers(ledger, current);
-    let retained = before.iter().filter(|c| now.contains(*c)).count();
+    let now = CustomerSet::buyers(ledger, |d| current.contains(d));
+    let retained = before.common(&now);
     let rate = ratio(retained, before.len());
     Ok(Retention {
         base: before.len(),
@@ -170,27 +160,52 @@ pub fn cohort_retention(
             limit: MAX_COHORT_PERIODS,
         });
     }
-    // Each customer's first period and the set of periods with a purchase.
-    let mut first: HashMap<&CustomerId, usize> = HashMap::new();
-    let mut active: HashSet<(&CustomerId, usize)> = HashSet::new();
-    for t in purchases() {
-        let i = index(t.date());
-        let f = first.entry(t.customer()).or_insert(i);
-        *f = (*f).min(i);
-        active.insert((t.customer(), i));
+    // Each customer's periods with a purchase, grouped by the ledger's customer slots (a
+    // counting sort: no hashing of ids), then per customer its first period and the distinct
+    // periods after it.
+    let slots = ledger.transaction_slots();
+    let in_range =
+        |t: &crate::records::Transaction| t.kind() == TransactionKind::Purchase && t.date() <= end;
+    let mut starts = vec![0usize; ledger.transacting_customers() + 1];
+    for (t, &slot) in ledger.transactions().iter().zip(slots) {
+        if in_range(t) {
+            starts[slot as usize + 1] += 1;
+        }
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut next = starts.clone();
+    let mut periods_of = vec![0u32; starts.last().copied().unwrap_or(0)];
+    for (t, &slot) in ledger.transactions().iter().zip(slots) {
+        if in_range(t) {
+            let at = &mut next[slot as usize];
+            // The period fits u32: it is below MAX_COHORT_PERIODS.
+            periods_of[*at] = u32::try_from(index(t.date())).unwrap_or(u32::MAX);
+            *at += 1;
+        }
     }
     let mut rows: Vec<(usize, Vec<usize>)> = Vec::new();
     let mut sizes = vec![0usize; periods];
-    for &c in first.values() {
-        if let Some(s) = sizes.get_mut(c) {
+    let mut counts: Vec<Vec<usize>> = (0..periods).map(|c| vec![0; periods - c]).collect();
+    for pair in starts.windows(2) {
+        let own = &mut periods_of[pair[0]..pair[1]];
+        own.sort_unstable();
+        let Some(&first) = own.first() else { continue };
+        let first = first as usize;
+        if let Some(s) = sizes.get_mut(first) {
             *s += 1;
         }
-    }
-    let mut counts: Vec<Vec<usize>> = (0..periods).map(|c| vec![0; periods - c]).collect();
-    for (cust, i) in &active {
-        if let Some(&c) = first.get(cust) {
-            if let Some(cell) = counts.get_mut(c).and_then(|r| r.get_mut(i - c)) {
-                *cell += 1;
+        let mut last = None;
+        for &i in own.iter() {
+            if last != Some(i) {
+                last = Some(i);
+                if let Some(cell) = counts
+                    .get_mut(first)
+                    .and_then(|r| r.get_mut(i as usize - first))
+                {
+                    *cell += 1;
+                }
             }
         }
     }
@@ -229,7 +244,7 @@ pub fn cohort_retention(
 mod tests {
     use super::*;
     use crate::ledger::LedgerOptions;
-    use crate::records::Transaction;
+    use crate::records::{CustomerId, Transaction};
     use rust_decimal::Decimal;
 
     #[test]
