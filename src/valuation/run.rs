@@ -72,7 +72,9 @@ impl<'a> Valuation<'a> {
             _ => None,
         };
         let kpis = match (self.kpi_period_days, ledger) {
-            (Some(days), Some(l)) => Some(KpiReport::new(l, self.as_of, days)?),
+            (Some(days), Some(l)) => {
+                Some(KpiReport::with_summaries(l, self.as_of, days, &summaries)?)
+            }
             _ => None,
         };
         let customers = customer_values(&summaries, &predictions, &segments, tiers.as_ref())?;
@@ -419,25 +421,65 @@ fn money(value: f64) -> Option<Decimal> {
         .map(|d| d.round_dp(2))
 }
 
-/// Stage 3: one customer's predictions.
-fn predict_one(
-    s: &crate::summary::CustomerSummary,
+/// Stage 3: the customers' predictions, from the transaction model's batch methods (each
+/// model's fastest path, parallel with the `parallel` feature). When a batch fails, the
+/// customers are predicted one by one, so that the error names the customer at fault.
+fn predict_all(
+    summaries: &Summaries,
     models: &Models<'_>,
     horizon: f64,
     rate: f64,
     margin: f64,
-) -> Result<Prediction, ValuationError> {
-    let error = |source| ValuationError::Predict {
+) -> Result<Vec<Prediction>, ValuationError> {
+    let histories: Vec<History> = summaries.iter().map(History::from).collect();
+    let t = models.transactions;
+    let batches = t.p_alive_batch(&histories).and_then(|alive| {
+        let expected = t.expected_purchases_batch(&histories, horizon)?;
+        let dert = t.dert_batch(&histories, rate)?;
+        Ok((alive, expected, dert))
+    });
+    let Ok((alive, expected, dert)) = batches else {
+        return summaries
+            .iter()
+            .zip(&histories)
+            .map(|(s, h)| {
+                let error = predict_error(s);
+                let p_alive = t.p_alive(h, 0.0).map_err(&error)?;
+                let expected_purchases = t.expected_purchases(h, horizon).map_err(&error)?;
+                let dert = t.dert(h, rate).map_err(&error)?;
+                value_one(s, models.spend, margin, p_alive, expected_purchases, dert)
+            })
+            .collect();
+    };
+    summaries
+        .iter()
+        .zip(alive.into_iter().zip(expected).zip(dert))
+        .map(|(s, ((p_alive, expected_purchases), dert))| {
+            value_one(s, models.spend, margin, p_alive, expected_purchases, dert)
+        })
+        .collect()
+}
+
+/// The error of a prediction for customer `s`.
+fn predict_error(
+    s: &crate::summary::CustomerSummary,
+) -> impl Fn(PredictError) -> ValuationError + '_ {
+    move |source| ValuationError::Predict {
         customer: s.id().clone(),
         source,
-    };
-    let (transactions, spend) = (models.transactions, models.spend);
-    let h = History::from(s);
-    let p_alive = transactions.p_alive(&h, 0.0).map_err(error)?;
-    let expected_purchases = transactions
-        .expected_purchases(&h, horizon)
-        .map_err(error)?;
-    let dert = transactions.dert(&h, rate).map_err(error)?;
+    }
+}
+
+/// One customer's expected spend and CLV, from the transaction model's predictions.
+fn value_one(
+    s: &crate::summary::CustomerSummary,
+    spend: &dyn SpendModel,
+    margin: f64,
+    p_alive: f64,
+    expected_purchases: f64,
+    dert: f64,
+) -> Result<Prediction, ValuationError> {
+    let error = predict_error(s);
     // A repeat buyer without a positive mean spend (free orders, net returns) is outside the
     // spend model's data: valued at the population mean, and counted in the report.
     let mean_spend = rust_decimal::prelude::ToPrimitive::to_f64(&s.monetary_value())
@@ -447,7 +489,7 @@ fn predict_one(
         Some(m) => spend.expected_spend(s.frequency(), m),
         None => spend.expected_spend_new(),
     }
-    .map_err(error)?;
+    .map_err(&error)?;
     let clv = dert * expected_spend * margin;
     if !clv.is_finite() {
         return Err(error(PredictError::Numerical {
@@ -465,19 +507,6 @@ fn predict_one(
         clv,
         at_population_mean,
     })
-}
-
-fn predict_all(
-    summaries: &Summaries,
-    models: &Models<'_>,
-    horizon: f64,
-    rate: f64,
-    margin: f64,
-) -> Result<Vec<Prediction>, ValuationError> {
-    summaries
-        .iter()
-        .map(|s| predict_one(s, models, horizon, rate, margin))
-        .collect()
 }
 
 /// The firm view: current equity plus future cohorts, and GLS elasticities at the base's implied
