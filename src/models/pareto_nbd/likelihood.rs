@@ -123,7 +123,12 @@ pub(super) fn row_terms(
     t_x: f64,
     age: f64,
 ) -> Result<RowTerms, String> {
-    let at_recency = ln_f(r, alpha, s, beta, x, t_x)?;
+    // With t_x = T the customer cannot have died unseen (D = −∞): no ₂F₁ is needed.
+    let at_recency = if t_x < age {
+        ln_f(r, alpha, s, beta, x, t_x)?
+    } else {
+        (0.0, [0.0; 4])
+    };
     row_terms_with(r, alpha, s, beta, x, t_x, age, at_recency)
 }
 
@@ -313,6 +318,44 @@ impl FastGroup {
         });
         Ok((m, grad))
     }
+}
+
+impl FastGroup {
+    /// P(alive at T) of a row with t_x < T, e^B / (e^B + e^D) = E / Y in the notation of
+    /// [`row`](Self::row), without gradients; `None` where the series does not apply.
+    fn p_alive(&self, t_x: f64, age: f64) -> Option<f64> {
+        let (a1, a2) = (self.at(t_x).ok()?, self.at(age).ok()?);
+        let (lp, lq) = (-a2.dbase[0], -a2.dbase[2]);
+        let b = -self.r_x * lp - self.s * lq;
+        let e = (b - a1.base).exp();
+        let k2 = if self.alpha_ge_beta {
+            1.0
+        } else {
+            (self.alpha + age) * a2.inv_q
+        };
+        let y = e + self.s_over_n * (a1.g - e * k2 * a2.g);
+        let p = e / y;
+        (y > 0.0 && p.is_finite()).then_some(p.min(1.0))
+    }
+}
+
+/// P(alive at T) of customers with x repeat purchases, recency t_x and age T (`rows`), from the
+/// series tabulated once for x as the likelihood's fast path does; `None` for a customer where
+/// the series does not apply (the caller takes the general path), and 1 where t_x = T.
+pub(super) fn p_alive_rows(
+    [r, alpha, s, beta]: [f64; 4],
+    x: f64,
+    rows: impl Iterator<Item = (f64, f64)>,
+) -> Vec<Option<f64>> {
+    let group = FastGroup::new(r, alpha, s, beta, x);
+    rows.map(|(t_x, age)| {
+        if t_x >= age {
+            Some(1.0)
+        } else {
+            group.as_ref().and_then(|g| g.p_alive(t_x, age))
+        }
+    })
+    .collect()
 }
 
 /// One row by the general ₂F₁ (the path for large z or when the fast series fails), with the

@@ -36,6 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 mod likelihood;
 mod tricomi;
 
@@ -430,13 +431,7 @@ impl TransactionModel for ParetoNbd {
     fn expected_purchases(&self, history: &History, t: f64) -> Result<f64, PredictError> {
         let t = horizon(t)?;
         let now = self.p_alive_now(history)?;
-        let p = self.parameters;
-        let x = f64::from(history.frequency);
-        let b = p.beta + history.age;
-        let per_alive = (p.r + x) / (p.alpha + history.age)
-            * b
-            * one_minus_exp_over(p.s - 1.0, (t / b).ln_1p());
-        finite("expected purchases", now * per_alive)
+        self.expected_if_alive(history, t, now)
     }
     fn purchase_probability(&self, history: &History, n: u32, t: f64) -> Result<f64, PredictError> {
         let t = horizon(t)?;
@@ -466,6 +461,51 @@ impl TransactionModel for ParetoNbd {
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
         let rate = discount_rate(rate)?;
         let now = self.p_alive_now(history)?;
+        self.dert_if_alive(history, rate, now)
+    }
+    /// P(alive) for the whole batch from the series tabulated per frequency.
+    fn p_alive_batch(&self, histories: &[History]) -> Result<Vec<f64>, PredictError> {
+        self.p_alive_now_batch(histories)
+    }
+    fn expected_purchases_batch(
+        &self,
+        histories: &[History],
+        t: f64,
+    ) -> Result<Vec<f64>, PredictError> {
+        let t = horizon(t)?;
+        let alive = self.p_alive_now_batch(histories)?;
+        histories
+            .iter()
+            .zip(alive)
+            .map(|(h, now)| self.expected_if_alive(h, t, now))
+            .collect()
+    }
+    fn dert_batch(&self, histories: &[History], rate: f64) -> Result<Vec<f64>, PredictError> {
+        let rate = discount_rate(rate)?;
+        let alive = self.p_alive_now_batch(histories)?;
+        histories
+            .iter()
+            .zip(alive)
+            .map(|(h, now)| self.dert_if_alive(h, rate, now))
+            .collect()
+    }
+}
+
+impl ParetoNbd {
+    /// Expected purchases in (T, T + t] given P(alive at T) = `now`.
+    fn expected_if_alive(&self, history: &History, t: f64, now: f64) -> Result<f64, PredictError> {
+        let p = self.parameters;
+        let x = f64::from(history.frequency);
+        let b = p.beta + history.age;
+        let per_alive = (p.r + x) / (p.alpha + history.age)
+            * b
+            * one_minus_exp_over(p.s - 1.0, (t / b).ln_1p());
+        finite("expected purchases", now * per_alive)
+    }
+
+    /// DERT at continuous rate `rate` given P(alive at T) = `now`: (r+x)/(α+T) (β+T) G(1-s, z)
+    /// with z = δ(β+T) (see [`TransactionModel::dert`]).
+    fn dert_if_alive(&self, history: &History, rate: f64, now: f64) -> Result<f64, PredictError> {
         let p = self.parameters;
         let x = f64::from(history.frequency);
         let b = p.beta + history.age;
@@ -582,6 +622,8 @@ mod tests {
         );
     }
 
+    /// The batch's P(alive) comes from the series tabulated per frequency, the single call's from
+    /// the general ₂F₁: two evaluations of one value, equal to rounding.
     #[test]
     fn batch_predictions_are_the_single_ones_in_order() {
         let m = ParetoNbd::new(CDNOW, TimeUnit::WEEKS).unwrap();
@@ -589,12 +631,19 @@ mod tests {
             History::new(0, 0.0, 38.0),
             History::new(221, 103.43, 103.57),
             History::new(2, 30.43, 38.86),
+            History::new(2, 38.86, 38.86),
+            History::new(0, 0.0, 0.0),
+            History::new(7, 0.5, 60.0),
         ];
         let e = m.expected_purchases_batch(&hs, 39.0).unwrap();
         let p = m.p_alive_batch(&hs).unwrap();
+        let d = m.dert_batch(&hs, 0.002).unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
         for (i, h) in hs.iter().enumerate() {
-            assert_eq!(e[i], m.expected_purchases(h, 39.0).unwrap());
-            assert_eq!(p[i], m.p_alive(h, 0.0).unwrap());
+            assert!(close(e[i], m.expected_purchases(h, 39.0).unwrap()), "{h:?}");
+            assert!(close(p[i], m.p_alive(h, 0.0).unwrap()), "{h:?}");
+            assert!(close(d[i], m.dert(h, 0.002).unwrap()), "{h:?}");
         }
+        assert!(m.p_alive_batch(&[History::new(1, 5.0, 2.0)]).is_err());
     }
 }
