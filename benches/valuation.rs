@@ -39,6 +39,7 @@ use rust_decimal::Decimal;
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static STAGE_PEAK: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: defers every call to the system allocator unchanged; only counts bytes.
 unsafe impl GlobalAlloc for Counting {
@@ -162,11 +163,15 @@ fn value(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Programme)
     report.customers.len()
 }
 
-/// Best of three runs, or the first alone when it takes over two seconds.
+/// Best of three runs, or the first alone when it takes over two seconds; the peak heap of the
+/// first run (beyond what was live before it) goes to `STAGE_PEAK`.
 fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
     let started = Instant::now();
     let mut out = f();
     let mut fastest = started.elapsed();
+    STAGE_PEAK.store(PEAK.load(Ordering::Relaxed) - before, Ordering::Relaxed);
     if fastest < Duration::from_secs(2) {
         for _ in 0..2 {
             let started = Instant::now();
@@ -179,22 +184,22 @@ fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
 
 /// Times the valuation's stages one by one, as the valuation runs them, and prints the table.
 fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Programme) {
-    let mut rows: Vec<(&str, Duration)> = Vec::new();
+    let mut rows: Vec<(&str, Duration, usize)> = Vec::new();
     let (t, summaries) = best(|| {
         ledger
             .summarize(SummaryOptions::new(as_of, UNIT))
             .expect("summaries")
     });
-    rows.push(("summaries", t));
+    rows.push(("summaries", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, fitted) = best(|| model.fit(&summaries));
-    rows.push(("transaction model fit", t));
+    rows.push(("transaction model fit", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, spend) = best(|| {
         let usable = SpendData::usable_from_summaries(&summaries).expect("spend data");
         GammaGammaParams::new()
             .fit(&usable.data)
             .expect("Gamma-Gamma fit")
     });
-    rows.push(("spend model fit", t));
+    rows.push(("spend model fit", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let histories: Vec<History> = summaries.iter().map(History::from).collect();
     let rate = discount().continuous_per(UNIT);
     let (t, _) = best(|| {
@@ -204,9 +209,9 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
             .expect("expected purchases");
         (alive, expected)
     });
-    rows.push(("P(alive) and expected purchases", t));
+    rows.push(("P(alive) and expected purchases", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, dert) = best(|| fitted.dert_batch(&histories, rate).expect("dert"));
-    rows.push(("DERT", t));
+    rows.push(("DERT", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, clv) = best(|| {
         summaries
             .iter()
@@ -223,7 +228,7 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
             })
             .collect::<Vec<f64>>()
     });
-    rows.push(("expected spend and CLV", t));
+    rows.push(("expected spend and CLV", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let alive = fitted.p_alive_batch(&histories).expect("p_alive");
     let (t, profiles) = best(|| {
         summaries
@@ -238,33 +243,33 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
             })
             .collect::<Vec<Profile>>()
     });
-    rows.push(("profiles", t));
+    rows.push(("profiles", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, _) = best(|| {
         let asset = AssetQualityParams::default()
             .learn(&profiles)
             .expect("asset quality");
         asset.assign_all(&profiles).expect("classes")
     });
-    rows.push(("asset classes", t));
+    rows.push(("asset classes", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, _) = best(|| {
         let rfm = RfmParams::default().learn(&profiles).expect("rfm");
         rfm.assign_all(&profiles).expect("rfm labels")
     });
-    rows.push(("RFM", t));
+    rows.push(("RFM", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, _) = best(|| {
         let abc = AbcParams::default().learn(&profiles).expect("abc");
         abc.assign_all(&profiles).expect("abc labels")
     });
-    rows.push(("ABC", t));
+    rows.push(("ABC", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, _) = best(|| {
         let customers: Vec<_> = ledger.customers().cloned().collect();
         Evaluator::new(programme)
             .evaluate_base(&customers, ledger.transactions(), &[], &[], as_of)
             .expect("tiers")
     });
-    rows.push(("loyalty tiers", t));
+    rows.push(("loyalty tiers", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, _) = best(|| KpiReport::new(ledger, as_of, KPI_DAYS).expect("kpis"));
-    rows.push(("KPIs", t));
+    rows.push(("KPIs", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     let started = Instant::now();
@@ -273,16 +278,21 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
     let peak = PEAK.load(Ordering::Relaxed) - before;
     let log_bytes = std::mem::size_of_val(ledger.transactions());
     println!("\n{}: {n} customers", model.name());
-    println!("| stage | time |\n|---|---|");
+    println!("| stage | time | peak heap |\n|---|---|---|");
     let mut sum = Duration::ZERO;
-    for (stage, t) in &rows {
+    for (stage, t, bytes) in &rows {
         sum += *t;
-        println!("| {stage} | {:.3} s |", t.as_secs_f64());
+        println!(
+            "| {stage} | {:.3} s | {:.0} MB |",
+            t.as_secs_f64(),
+            *bytes as f64 / 1e6
+        );
     }
-    println!("| sum of the stages | {:.3} s |", sum.as_secs_f64());
+    println!("| sum of the stages | {:.3} s | |", sum.as_secs_f64());
     println!(
-        "| whole valuation (one run) | {:.3} s |",
-        whole.as_secs_f64()
+        "| whole valuation (one run) | {:.3} s | {:.0} MB |",
+        whole.as_secs_f64(),
+        peak as f64 / 1e6
     );
     println!(
         "peak heap of the valuation: {:.0} MB = {:.2}x the {:.0} MB of transactions \
