@@ -192,7 +192,11 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
     });
     rows.push(("summaries", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, fitted) = best(|| model.fit(&summaries));
-    rows.push(("transaction model fit", t, STAGE_PEAK.load(Ordering::Relaxed)));
+    rows.push((
+        "transaction model fit",
+        t,
+        STAGE_PEAK.load(Ordering::Relaxed),
+    ));
     let (t, spend) = best(|| {
         let usable = SpendData::usable_from_summaries(&summaries).expect("spend data");
         GammaGammaParams::new()
@@ -209,7 +213,11 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
             .expect("expected purchases");
         (alive, expected)
     });
-    rows.push(("P(alive) and expected purchases", t, STAGE_PEAK.load(Ordering::Relaxed)));
+    rows.push((
+        "P(alive) and expected purchases",
+        t,
+        STAGE_PEAK.load(Ordering::Relaxed),
+    ));
     let (t, dert) = best(|| fitted.dert_batch(&histories, rate).expect("dert"));
     rows.push(("DERT", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, clv) = best(|| {
@@ -228,7 +236,11 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
             })
             .collect::<Vec<f64>>()
     });
-    rows.push(("expected spend and CLV", t, STAGE_PEAK.load(Ordering::Relaxed)));
+    rows.push((
+        "expected spend and CLV",
+        t,
+        STAGE_PEAK.load(Ordering::Relaxed),
+    ));
     let alive = fitted.p_alive_batch(&histories).expect("p_alive");
     let (t, profiles) = best(|| {
         summaries

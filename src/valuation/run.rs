@@ -207,6 +207,29 @@ fn fit_spend<'a>(
     }
 }
 
+/// `f` of every customer (index, summary), in order, on all cores with the `parallel` feature;
+/// the first error in customer order wins.
+fn per_customer<T, F>(summaries: &Summaries, f: F) -> Result<Vec<T>, ValuationError>
+where
+    T: Send,
+    F: Fn(usize, &crate::summary::CustomerSummary) -> Result<T, ValuationError> + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        summaries
+            .customers()
+            .par_iter()
+            .enumerate()
+            .map(|(k, s)| f(k, s))
+            .collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        summaries.iter().enumerate().map(|(k, s)| f(k, s)).collect()
+    }
+}
+
 /// Stage 4: profiles carry the model values so that any segmenter can use them.
 fn profiles(
     summaries: &Summaries,
@@ -218,8 +241,8 @@ fn profiles(
         segmenter: "profile".into(),
         source,
     };
-    let mut profiles = Vec::with_capacity(summaries.len());
-    for (s, p) in summaries.iter().zip(predictions) {
+    per_customer(summaries, |k, s| {
+        let p = &predictions[k];
         let mut profile = Profile::from_summary(s, unit)
             .with_p_alive(p.p_alive)
             .map_err(segment_error)?
@@ -228,9 +251,8 @@ fn profiles(
         if let Some(c) = ledger.and_then(|l| l.customer(s.id())) {
             profile = profile.with_attributes(c);
         }
-        profiles.push(profile);
-    }
-    Ok(profiles)
+        Ok(profile)
+    })
 }
 
 /// What the segmentation stage produces.
@@ -300,13 +322,13 @@ fn customer_values(
     segments: &Segments,
     tiers: Option<&HashMap<CustomerId, String>>,
 ) -> Result<Vec<CustomerValue>, ValuationError> {
-    let mut customers = Vec::with_capacity(summaries.len());
-    for (k, (s, p)) in summaries.iter().zip(predictions).enumerate() {
+    per_customer(summaries, |k, s| {
+        let p = &predictions[k];
         let clv = money(p.clv).ok_or_else(|| ValuationError::Money {
             customer: s.id().clone(),
             value: p.clv,
         })?;
-        customers.push(CustomerValue {
+        Ok(CustomerValue {
             id: s.id().clone(),
             segments: segments
                 .labels
@@ -320,9 +342,8 @@ fn customer_values(
             dert: p.dert,
             clv,
             asset_class: segments.classes[k],
-        });
-    }
-    Ok(customers)
+        })
+    })
 }
 
 /// Everything the report is aggregated from.
@@ -451,13 +472,9 @@ fn predict_all(
             })
             .collect();
     };
-    summaries
-        .iter()
-        .zip(alive.into_iter().zip(expected).zip(dert))
-        .map(|(s, ((p_alive, expected_purchases), dert))| {
-            value_one(s, models.spend, margin, p_alive, expected_purchases, dert)
-        })
-        .collect()
+    per_customer(summaries, |k, s| {
+        value_one(s, models.spend, margin, alive[k], expected[k], dert[k])
+    })
 }
 
 /// The error of a prediction for customer `s`.
