@@ -12,35 +12,48 @@ pub(super) struct CustomerSet {
 
 impl CustomerSet {
     /// The customers of `ledger` with a transaction that `keep` accepts.
-    pub(super) fn of(ledger: &Ledger, keep: impl Fn(&Transaction) -> bool) -> Self {
-        let mut set = CustomerSet {
-            words: vec![0; ledger.transacting_customers().div_ceil(64)],
-            len: 0,
-        };
-        for (t, &slot) in ledger.transactions().iter().zip(ledger.transaction_slots()) {
+    pub(super) fn of(ledger: &Ledger, keep: impl Fn(&Transaction) -> bool + Sync) -> Self {
+        let words = ledger.transacting_customers().div_ceil(64);
+        let mark = |mut bits: Vec<u64>, (t, &slot): (&Transaction, &u32)| {
             if keep(t) {
-                set.insert(slot);
+                if let Some(w) = bits.get_mut(slot as usize / 64) {
+                    *w |= 1u64 << (slot % 64);
+                }
             }
-        }
-        set
+            bits
+        };
+        // With `parallel`, each core marks its part of the log and the parts are joined by OR.
+        #[cfg(feature = "parallel")]
+        let bits = {
+            use rayon::prelude::*;
+            ledger
+                .transactions()
+                .par_iter()
+                .zip(ledger.transaction_slots())
+                .fold(|| vec![0u64; words], mark)
+                .reduce(
+                    || vec![0u64; words],
+                    |mut a, b| {
+                        a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
+                        a
+                    },
+                )
+        };
+        #[cfg(not(feature = "parallel"))]
+        let bits = ledger
+            .transactions()
+            .iter()
+            .zip(ledger.transaction_slots())
+            .fold(vec![0u64; words], mark);
+        let len = bits.iter().map(|w| w.count_ones() as usize).sum();
+        CustomerSet { words: bits, len }
     }
 
     /// The customers who bought (a purchase record) on a day that `day` accepts.
-    pub(super) fn buyers(ledger: &Ledger, day: impl Fn(chrono::NaiveDate) -> bool) -> Self {
+    pub(super) fn buyers(ledger: &Ledger, day: impl Fn(chrono::NaiveDate) -> bool + Sync) -> Self {
         CustomerSet::of(ledger, |t| {
             t.kind() == TransactionKind::Purchase && day(t.date())
         })
-    }
-
-    fn insert(&mut self, slot: u32) {
-        let (word, bit) = (slot as usize / 64, slot % 64);
-        if let Some(w) = self.words.get_mut(word) {
-            let mask = 1u64 << bit;
-            if *w & mask == 0 {
-                *w |= mask;
-                self.len += 1;
-            }
-        }
     }
 
     /// How many customers the set holds.
