@@ -419,13 +419,14 @@ fn money(value: f64) -> Option<Decimal> {
         .map(|d| d.round_dp(2))
 }
 
-/// Stage 3: one customer's predictions.
+/// Stage 3: one customer's predictions; `dert` when the batch computed it already.
 fn predict_one(
     s: &crate::summary::CustomerSummary,
     models: &Models<'_>,
     horizon: f64,
     rate: f64,
     margin: f64,
+    dert: Option<f64>,
 ) -> Result<Prediction, ValuationError> {
     let error = |source| ValuationError::Predict {
         customer: s.id().clone(),
@@ -437,7 +438,10 @@ fn predict_one(
     let expected_purchases = transactions
         .expected_purchases(&h, horizon)
         .map_err(error)?;
-    let dert = transactions.dert(&h, rate).map_err(error)?;
+    let dert = match dert {
+        Some(d) => d,
+        None => transactions.dert(&h, rate).map_err(error)?,
+    };
     // A repeat buyer without a positive mean spend (free orders, net returns) is outside the
     // spend model's data: valued at the population mean, and counted in the report.
     let mean_spend = rust_decimal::prelude::ToPrimitive::to_f64(&s.monetary_value())
@@ -474,10 +478,21 @@ fn predict_all(
     rate: f64,
     margin: f64,
 ) -> Result<Vec<Prediction>, ValuationError> {
-    summaries
-        .iter()
-        .map(|s| predict_one(s, models, horizon, rate, margin))
-        .collect()
+    // DERT, the costly prediction, for the whole base at once (a model's batch shares work
+    // between customers and spreads over cores with `parallel`); it gives each customer the
+    // value of the single call. When the batch fails, the per-customer calls name the customer.
+    let histories: Vec<History> = summaries.iter().map(History::from).collect();
+    match models.transactions.dert_batch(&histories, rate) {
+        Ok(derts) => summaries
+            .iter()
+            .zip(derts)
+            .map(|(s, d)| predict_one(s, models, horizon, rate, margin, Some(d)))
+            .collect(),
+        Err(_) => summaries
+            .iter()
+            .map(|s| predict_one(s, models, horizon, rate, margin, None))
+            .collect(),
+    }
 }
 
 /// The firm view: current equity plus future cohorts, and GLS elasticities at the base's implied
