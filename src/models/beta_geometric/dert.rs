@@ -11,9 +11,11 @@
 //! Closing the Mellin–Barnes integral of that Laplace transform on its left poles (s = −1−n,
 //! −a−n, −k−1−n) gives three everywhere-convergent series:
 //!
+//! ```text
 //! D = (a+b−1)/(a−1) ₂F₂(1, 2−a−b; 1−k, 2−a; z)
 //!   + Γ(1−a) Γ(a+b)/Γ(b) Γ(k+1−a)/Γ(k) z^(a−1) ₁F₁(1−b; a−k; z)
 //!   − Γ(1−k) Γ(a−k−1) Γ(a+b) / (Γ(a) Γ(a+b−k−1)) z^k ₁F₁(2+k−a−b; 2+k−a; z).
+//! ```
 //!
 //! The coefficients depend on the customer only through x (k and b), so a batch computes them
 //! once per frequency, and each customer costs three short series in z. Near an integer a, k or

@@ -25,9 +25,11 @@ const LN_TERM_ERROR: f64 = 1e-12;
 /// Largest relative error [`AliveBetaGeometric::expected`] accepts from its closed form before
 /// it integrates instead.
 const CLOSED_FORM_TOLERANCE: f64 = 1e-8;
-/// Relative tolerance of [`AliveBetaGeometric::dert_by_quadrature`], the path for what the
-/// closed form refuses.
-const DERT_QUADRATURE_TOLERANCE: f64 = 1e-9;
+/// Relative tolerances of [`AliveBetaGeometric::dert_by_quadrature`], the path for what the
+/// closed form refuses: 1e-11 first, so that its values too meet 1e-10 (at 1e-9 a near-1 a was
+/// off by 1.9e-10); where the ₂F₁'s own rounding keeps the estimate above that (heavy buyers),
+/// 1e-9, the tolerance this integral always had.
+const DERT_QUADRATURE_TOLERANCES: [f64; 2] = [1e-11, 1e-9];
 
 /// ∫ f over [cuts₀, cuts_last], one adaptive quadrature (relative tolerance `tolerance`) per
 /// interval between consecutive distinct cuts (ascending).
@@ -239,7 +241,7 @@ impl AliveBetaGeometric {
     /// Discounted expected purchases by quadrature: ∫_0^∞ e^{-δτ} m(τ) dτ with the purchase
     /// rate m(τ) = (k/A) 2F1(k+1, a; a+b; -τ/A) = (k/A) (1+τ/A)^-(k+1)
     /// 2F1(k+1, b; a+b; τ/(A+τ)), integrated in v = 1 - e^{-δτ} over [0, 1) (adaptive
-    /// Gauss-Kronrod, relative tolerance [`DERT_QUADRATURE_TOLERANCE`]), cut where τ/A =
+    /// Gauss-Kronrod, relative tolerance [`DERT_QUADRATURE_TOLERANCES`]), cut where τ/A =
     /// 10^j / k (j = −3..9): the rate falls on scales 1/(kp), and at a small δA all of it sits
     /// near v = 0, where a single rule saw nothing and returned 0 (a = 999.6, δA = 1e-5).
     pub fn dert_by_quadrature(&self, rate: f64) -> Result<f64, PredictError> {
@@ -272,18 +274,16 @@ impl AliveBetaGeometric {
         for pair in cuts.windows(2) {
             rough += integrate("dert", rate_at, pair[0], pair[1], 1.0)?.abs();
         }
-        let floor = DERT_QUADRATURE_TOLERANCE * rough / cuts.len() as f64;
-        let mut v = 0.0;
-        for pair in cuts.windows(2) {
-            v += integrate_to(
-                "dert",
-                rate_at,
-                pair[0],
-                pair[1],
-                DERT_QUADRATURE_TOLERANCE,
-                floor,
-            )?;
-        }
+        let pieces = |tolerance: f64| -> Result<f64, PredictError> {
+            let floor = tolerance * rough / cuts.len() as f64;
+            let mut v = 0.0;
+            for pair in cuts.windows(2) {
+                v += integrate_to("dert", rate_at, pair[0], pair[1], tolerance, floor)?;
+            }
+            Ok(v)
+        };
+        let [fine, coarse] = DERT_QUADRATURE_TOLERANCES;
+        let v = pieces(fine).or_else(|_| pieces(coarse))?;
         finite("dert", v)
     }
 }

@@ -427,7 +427,7 @@ impl<V: Variant> TransactionModel for BetaGeometric<V> {
     /// Mellin–Barnes integral of E[Λ/(z + pΛ)], each value with a running error bound of at
     /// most 1e-11 relative; where the bound is not met (a or k = r + x at or very near an
     /// integer, large z) the discounted purchase rate is integrated (adaptive Gauss-Kronrod,
-    /// relative tolerance 1e-9).
+    /// relative tolerance 1e-11, or 1e-9 where the ₂F₁'s rounding does not allow it).
     fn dert(&self, history: &History, rate: f64) -> Result<f64, PredictError> {
         self.core().dert(history, rate)
     }
