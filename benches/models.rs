@@ -15,6 +15,7 @@ use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
+use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParameters};
 use customer_assets::models::pareto_nbd::ParetoNbdParameters;
 use customer_assets::models::{BgNbdParams, ParetoNbd, ParetoNbdParams};
 use customer_assets::{Fit, History, Patterns, TimeUnit, TransactionModel};
@@ -155,6 +156,32 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             bg_model
                 .expected_purchases_batch(black_box(&histories), 39.0)
+                .unwrap()
+        })
+    });
+    // DERT at 10% a year (continuous, per week) for the same million customers.
+    let weekly_rate = 0.10f64.ln_1p() * 7.0 / 365.25;
+    group.bench_function("bg_nbd_dert_1m", |b| {
+        b.iter(|| {
+            bg_model
+                .dert_batch(black_box(&histories), weekly_rate)
+                .unwrap()
+        })
+    });
+    let mbg_model = MbgNbd::new(
+        MbgNbdParameters {
+            r: 0.525,
+            alpha: 6.183,
+            a: 0.891,
+            b: 1.614,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
+    group.bench_function("mbg_nbd_dert_1m", |b| {
+        b.iter(|| {
+            mbg_model
+                .dert_batch(black_box(&histories), weekly_rate)
                 .unwrap()
         })
     });

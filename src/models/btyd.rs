@@ -371,10 +371,23 @@ fn gk15<F: FnMut(f64) -> Result<f64, PredictError>>(
 /// an error when the tolerance is not met within a fixed number of subdivisions.
 pub(crate) fn integrate<F: FnMut(f64) -> Result<f64, PredictError>>(
     what: &'static str,
+    f: F,
+    lo: f64,
+    hi: f64,
+    rel_tol: f64,
+) -> Result<f64, PredictError> {
+    integrate_to(what, f, lo, hi, rel_tol, 0.0)
+}
+
+/// [`integrate`], also done once the error estimate is below `abs_tol` (for one piece of an
+/// integral whose total sets the scale).
+pub(crate) fn integrate_to<F: FnMut(f64) -> Result<f64, PredictError>>(
+    what: &'static str,
     mut f: F,
     lo: f64,
     hi: f64,
     rel_tol: f64,
+    abs_tol: f64,
 ) -> Result<f64, PredictError> {
     const MAX_INTERVALS: usize = 400;
     let (v, e) = gk15(&mut f, lo, hi)?;
@@ -388,7 +401,7 @@ pub(crate) fn integrate<F: FnMut(f64) -> Result<f64, PredictError>>(
                 detail: format!("integral is {total} (error estimate {err})"),
             });
         }
-        if err <= rel_tol * total.abs() || err < 1e-300 {
+        if err <= rel_tol * total.abs() || err <= abs_tol || err < 1e-300 {
             return Ok(total);
         }
         if parts.len() >= MAX_INTERVALS {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 mod btyd;
 mod clv;
 mod degenerate_fits;
+mod dert;
 mod discrete;
 mod fuzz_data;
 mod fuzz_models;

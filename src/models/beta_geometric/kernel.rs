@@ -4,7 +4,10 @@
 
 use statrs::function::gamma::ln_gamma;
 
-use crate::models::btyd::{discount_rate, finite, horizon, integrate, ln_nbd_pmf, Prepared};
+use crate::models::beta_geometric::dert::DertTerms;
+use crate::models::btyd::{
+    discount_rate, finite, horizon, integrate, integrate_to, ln_nbd_pmf, Prepared,
+};
 use crate::models::error::PredictError;
 use crate::models::history::History;
 use crate::special::{inv_one_plus_exp, ln_beta};
@@ -22,18 +25,24 @@ const LN_TERM_ERROR: f64 = 1e-12;
 /// Largest relative error [`AliveBetaGeometric::expected`] accepts from its closed form before
 /// it integrates instead.
 const CLOSED_FORM_TOLERANCE: f64 = 1e-8;
+/// Relative tolerances of [`AliveBetaGeometric::dert_by_quadrature`], the path for what the
+/// closed form refuses: 1e-11 first, so that its values too meet 1e-10 (at 1e-9 a near-1 a was
+/// off by 1.9e-10); where the ₂F₁'s own rounding keeps the estimate above that (heavy buyers),
+/// 1e-9, the tolerance this integral always had.
+const DERT_QUADRATURE_TOLERANCES: [f64; 2] = [1e-11, 1e-9];
 
-/// ∫ f over [cuts₀, cuts_last], one adaptive quadrature (relative tolerance 1e-10) per
+/// ∫ f over [cuts₀, cuts_last], one adaptive quadrature (relative tolerance `tolerance`) per
 /// interval between consecutive distinct cuts (ascending).
 fn integrate_pieces<F: FnMut(f64) -> Result<f64, PredictError>>(
     what: &'static str,
     mut f: F,
     cuts: &[f64],
+    tolerance: f64,
 ) -> Result<f64, PredictError> {
     let mut total = 0.0;
     for pair in cuts.windows(2) {
         if pair[1] > pair[0] {
-            total += integrate(what, &mut f, pair[0], pair[1], 1e-10)?;
+            total += integrate(what, &mut f, pair[0], pair[1], tolerance)?;
         }
     }
     Ok(total)
@@ -135,7 +144,7 @@ impl AliveBetaGeometric {
                 }
                 ((a - 1.0) * p.ln() + (b - 1.0) * (-p).ln_1p() - ln_b).exp()
             };
-            let v = integrate_pieces(what, |p| Ok(g(p) * density(p)), &cuts)?;
+            let v = integrate_pieces(what, |p| Ok(g(p) * density(p)), &cuts, 1e-10)?;
             return finite(what, v);
         }
         // By quadrature in q = p^a on p ≤ 1/2 and in w = (1 - p)^b on p ≥ 1/2: the
@@ -159,6 +168,7 @@ impl AliveBetaGeometric {
                 Ok(g(p) * ((b - 1.0) * (-p).ln_1p() - ln_b).exp() / a)
             },
             &low_cuts,
+            1e-10,
         )?;
         let mut high_cuts = vec![0.0];
         high_cuts.extend(
@@ -177,6 +187,7 @@ impl AliveBetaGeometric {
                 Ok(g(p) * ((a - 1.0) * p.ln() - ln_b).exp() / b)
             },
             &high_cuts,
+            1e-10,
         )?;
         finite(what, low + high)
     }
@@ -216,30 +227,63 @@ impl AliveBetaGeometric {
         finite("purchase probability", (first + second).clamp(0.0, 1.0))
     }
 
-    /// Discounted expected purchases at continuous rate δ: ∫_0^∞ e^{-δτ} m(τ) dτ with the
-    /// purchase rate m(τ) = (k/A) 2F1(k+1, a; a+b; -τ/A) = (k/A) (1+τ/A)^-(k+1)
-    /// 2F1(k+1, b; a+b; τ/(A+τ)), integrated in v = 1 - e^{-δτ} over [0, 1).
+    /// Discounted expected purchases at continuous rate δ (`rate`): the closed form of the module
+    /// `dert` at z = δA, D(k, a, b, δA), within its error bound ([`DertTerms::evaluate`]);
+    /// where that bound is not met (a or k at or very near an integer, large z) the integral
+    /// [`AliveBetaGeometric::dert_by_quadrature`].
     pub fn dert(&self, rate: f64) -> Result<f64, PredictError> {
+        match DertTerms::new(self.k, self.a, self.b).and_then(|t| t.evaluate(rate * self.big_a)) {
+            Some(v) => Ok(v),
+            None => self.dert_by_quadrature(rate),
+        }
+    }
+
+    /// Discounted expected purchases by quadrature: ∫_0^∞ e^{-δτ} m(τ) dτ with the purchase
+    /// rate m(τ) = (k/A) 2F1(k+1, a; a+b; -τ/A) = (k/A) (1+τ/A)^-(k+1)
+    /// 2F1(k+1, b; a+b; τ/(A+τ)), integrated in v = 1 - e^{-δτ} over [0, 1) (adaptive
+    /// Gauss-Kronrod, relative tolerance [`DERT_QUADRATURE_TOLERANCES`]), cut where τ/A =
+    /// 10^j / k (j = −3..9): the rate falls on scales 1/(kp), and at a small δA all of it sits
+    /// near v = 0, where a single rule saw nothing and returned 0 (a = 999.6, δA = 1e-5).
+    pub fn dert_by_quadrature(&self, rate: f64) -> Result<f64, PredictError> {
         let (k, aa, a, b) = (self.k, self.big_a, self.a, self.b);
-        let v = integrate(
-            "dert",
-            |v: f64| {
-                let tau = -(-v).ln_1p() / rate;
-                if !tau.is_finite() {
-                    return Ok(0.0);
-                }
-                let ln_m = (k / aa).ln() - (k + 1.0) * (tau / aa).ln_1p()
-                    + if tau > 0.0 {
-                        hyp("dert", k + 1.0, b, a + b, tau / (aa + tau))?
-                    } else {
-                        0.0
-                    };
-                Ok(ln_m.exp() / rate)
-            },
-            0.0,
-            1.0,
-            1e-9,
-        )?;
+        let z = rate * aa;
+        let mut cuts = vec![0.0];
+        for j in -3..=9 {
+            let v = -(-z * 10f64.powi(j) / k).exp_m1();
+            if v > cuts[cuts.len() - 1] && v < 1.0 {
+                cuts.push(v);
+            }
+        }
+        cuts.push(1.0);
+        let rate_at = |v: f64| -> Result<f64, PredictError> {
+            let tau = -(-v).ln_1p() / rate;
+            if !tau.is_finite() {
+                return Ok(0.0);
+            }
+            let ln_m = (k / aa).ln() - (k + 1.0) * (tau / aa).ln_1p()
+                + if tau > 0.0 {
+                    hyp("dert", k + 1.0, b, a + b, tau / (aa + tau))?
+                } else {
+                    0.0
+                };
+            Ok(ln_m.exp() / rate)
+        };
+        // A first rough pass sets the scale, so that a piece holding a negligible share of the
+        // total need not meet the tolerance relative to itself.
+        let mut rough = 0.0;
+        for pair in cuts.windows(2) {
+            rough += integrate("dert", rate_at, pair[0], pair[1], 1.0)?.abs();
+        }
+        let pieces = |tolerance: f64| -> Result<f64, PredictError> {
+            let floor = tolerance * rough / cuts.len() as f64;
+            let mut v = 0.0;
+            for pair in cuts.windows(2) {
+                v += integrate_to("dert", rate_at, pair[0], pair[1], tolerance, floor)?;
+            }
+            Ok(v)
+        };
+        let [fine, coarse] = DERT_QUADRATURE_TOLERANCES;
+        let v = pieces(fine).or_else(|_| pieces(coarse))?;
         finite("dert", v)
     }
 }
@@ -354,7 +398,7 @@ impl Core {
 
     /// ln of the odds that the customer dropped out, (1 - P(alive)) / P(alive); -inf when
     /// dropout is impossible (BG/NBD with x = 0).
-    fn ln_dead_odds(&self, h: &History) -> f64 {
+    pub(super) fn ln_dead_odds(&self, h: &History) -> f64 {
         let x = f64::from(h.frequency);
         if x + self.offset == 0.0 {
             return f64::NEG_INFINITY;
