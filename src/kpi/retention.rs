@@ -107,6 +107,52 @@ pub struct CohortMatrix {
     pub rows: Vec<CohortRow>,
 }
 
+/// Per customer slot, the bits of the periods (below 64) in which it bought; on all cores with
+/// the `parallel` feature (per-core masks joined by OR).
+fn period_masks(
+    ledger: &Ledger,
+    in_range: &(impl Fn(&crate::records::Transaction) -> bool + Sync),
+    index: &(impl Fn(NaiveDate) -> usize + Sync),
+) -> Vec<u64> {
+    let customers = ledger.transacting_customers();
+    let mark = |mut masks: Vec<u64>, (t, &slot): (&crate::records::Transaction, &u32)| {
+        if in_range(t) {
+            if let Some(m) = masks.get_mut(slot as usize) {
+                *m |= 1u64 << (index(t.date()) % 64);
+            }
+        }
+        masks
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        // One part of the log per core: each part holds a mask per customer.
+        let chunk = ledger
+            .transactions()
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
+        ledger
+            .transactions()
+            .par_chunks(chunk)
+            .zip(ledger.transaction_slots().par_chunks(chunk))
+            .map(|(part, slots)| part.iter().zip(slots).fold(vec![0u64; customers], mark))
+            .reduce(
+                || vec![0u64; customers],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
+                    a
+                },
+            )
+    }
+    #[cfg(not(feature = "parallel"))]
+    ledger
+        .transactions()
+        .iter()
+        .zip(ledger.transaction_slots())
+        .fold(vec![0u64; customers], mark)
+}
+
 /// Cohort retention by acquisition period: customers are grouped by the period of their first
 /// purchase on or before `end`; cell k of a row is the share of the cohort with a purchase in the
 /// k-th period after it.
@@ -163,52 +209,70 @@ pub fn cohort_retention(
     // Each customer's periods with a purchase, grouped by the ledger's customer slots (a
     // counting sort: no hashing of ids), then per customer its first period and the distinct
     // periods after it.
-    let slots = ledger.transaction_slots();
     let in_range =
         |t: &crate::records::Transaction| t.kind() == TransactionKind::Purchase && t.date() <= end;
-    let mut starts = vec![0usize; ledger.transacting_customers() + 1];
-    for (t, &slot) in ledger.transactions().iter().zip(slots) {
-        if in_range(t) {
-            starts[slot as usize + 1] += 1;
-        }
-    }
-    for k in 1..starts.len() {
-        starts[k] += starts[k - 1];
-    }
-    let mut next = starts.clone();
-    let mut periods_of = vec![0u32; starts.last().copied().unwrap_or(0)];
-    for (t, &slot) in ledger.transactions().iter().zip(slots) {
-        if in_range(t) {
-            let at = &mut next[slot as usize];
-            // The period fits u32: it is below MAX_COHORT_PERIODS.
-            periods_of[*at] = u32::try_from(index(t.date())).unwrap_or(u32::MAX);
-            *at += 1;
-        }
-    }
-    let mut rows: Vec<(usize, Vec<usize>)> = Vec::new();
     let mut sizes = vec![0usize; periods];
     let mut counts: Vec<Vec<usize>> = (0..periods).map(|c| vec![0; periods - c]).collect();
-    for pair in starts.windows(2) {
-        let own = &mut periods_of[pair[0]..pair[1]];
-        own.sort_unstable();
-        let Some(&first) = own.first() else { continue };
-        let first = first as usize;
+    // Count one customer given its distinct active periods in ascending order.
+    let mut count = |mut active: std::iter::Peekable<&mut dyn Iterator<Item = usize>>| {
+        let Some(&first) = active.peek() else { return };
         if let Some(s) = sizes.get_mut(first) {
             *s += 1;
         }
-        let mut last = None;
-        for &i in own.iter() {
-            if last != Some(i) {
-                last = Some(i);
-                if let Some(cell) = counts
-                    .get_mut(first)
-                    .and_then(|r| r.get_mut(i as usize - first))
-                {
-                    *cell += 1;
-                }
+        for i in active {
+            if let Some(cell) = counts.get_mut(first).and_then(|r| r.get_mut(i - first)) {
+                *cell += 1;
             }
         }
+    };
+    if periods <= 64 {
+        // Each customer's active periods as the bits of one word, in one pass over the log.
+        for mut mask in period_masks(ledger, &in_range, &index) {
+            let mut bits = std::iter::from_fn(|| {
+                (mask != 0).then(|| {
+                    let i = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    i
+                })
+            });
+            count((&mut bits as &mut dyn Iterator<Item = usize>).peekable());
+        }
+    } else {
+        // Each customer's periods grouped by the ledger's customer slots (a counting sort),
+        // then sorted and deduplicated per customer.
+        let slots = ledger.transaction_slots();
+        let mut starts = vec![0usize; ledger.transacting_customers() + 1];
+        for (t, &slot) in ledger.transactions().iter().zip(slots) {
+            if in_range(t) {
+                starts[slot as usize + 1] += 1;
+            }
+        }
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        let mut next = starts.clone();
+        let mut periods_of = vec![0u32; starts.last().copied().unwrap_or(0)];
+        for (t, &slot) in ledger.transactions().iter().zip(slots) {
+            if in_range(t) {
+                let at = &mut next[slot as usize];
+                // The period fits u32: it is below MAX_COHORT_PERIODS.
+                periods_of[*at] = u32::try_from(index(t.date())).unwrap_or(u32::MAX);
+                *at += 1;
+            }
+        }
+        for pair in starts.windows(2) {
+            let own = &mut periods_of[pair[0]..pair[1]];
+            own.sort_unstable();
+            let own = &*own;
+            let mut distinct = own
+                .iter()
+                .enumerate()
+                .filter(|&(k, &i)| k == 0 || own[k - 1] != i)
+                .map(|(_, &i)| i as usize);
+            count((&mut distinct as &mut dyn Iterator<Item = usize>).peekable());
+        }
     }
+    let mut rows: Vec<(usize, Vec<usize>)> = Vec::new();
     for (c, row) in counts.into_iter().enumerate() {
         if sizes[c] > 0 {
             rows.push((c, row));

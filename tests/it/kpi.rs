@@ -1,6 +1,6 @@
 //! KPIs: known answers, edge cases and invariants.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use customer_assets::kpi::{
     cac_payback_periods, campaign_roi, clv_to_cac, cohort_retention, net_promoter_score,
     purchase_metrics, repeat_purchase_rate, retention, satisfaction, CohortGrain, Concentration,
@@ -224,33 +224,39 @@ fn kpi_report_on_the_cdnow_sample() {
     assert!(gini > 0.0 && gini < 1.0);
 }
 
-/// The cohort matrix by its definition, hashing ids: each customer's first month and the set of
-/// months with a purchase on or before `end`; row per first month (oldest first), cell k the
-/// customers buying k months later.
-fn cohorts_by_definition(rows: &[(u64, u32, u32, i64)], end: NaiveDate) -> Vec<(u32, Vec<usize>)> {
+/// The cohort matrix by its definition, hashing ids: each customer's first period and the set of
+/// periods with a purchase on or before `end` (`period` numbers a day from the first purchase's
+/// day); one row per first period (oldest first), cell k the customers buying k periods later.
+fn cohorts_by_definition(
+    rows: &[(u64, u32, u32, i64)],
+    end: NaiveDate,
+    period: impl Fn(NaiveDate, NaiveDate) -> usize,
+) -> Vec<(usize, Vec<usize>)> {
     use std::collections::{BTreeMap, BTreeSet};
-    let mut months: BTreeMap<u64, BTreeSet<u32>> = BTreeMap::new();
-    for &(id, m, day, _) in rows {
-        if d(m, day) <= end {
-            months.entry(id).or_default().insert(m);
-        }
-    }
-    let origin = months.values().filter_map(|s| s.first()).min().copied();
-    let Some(origin) = origin else {
+    let dates = rows.iter().map(|r| d(r.1, r.2)).filter(|day| *day <= end);
+    let Some(origin) = dates.min() else {
         return Vec::new();
     };
-    let last = end.format("%m").to_string().parse::<u32>().unwrap();
-    let mut matrix: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for set in months.values() {
+    let mut periods: BTreeMap<u64, BTreeSet<usize>> = BTreeMap::new();
+    for &(id, m, day, _) in rows {
+        if d(m, day) <= end {
+            periods
+                .entry(id)
+                .or_default()
+                .insert(period(origin, d(m, day)));
+        }
+    }
+    let last = period(origin, end);
+    let mut matrix: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for set in periods.values() {
         let first = *set.first().unwrap();
         let row = matrix
             .entry(first)
-            .or_insert_with(|| vec![0; (last - first + 1) as usize]);
-        for m in set {
-            row[(m - first) as usize] += 1;
+            .or_insert_with(|| vec![0; last - first + 1]);
+        for p in set {
+            row[p - first] += 1;
         }
     }
-    let _ = origin;
     matrix.into_iter().collect()
 }
 
@@ -283,17 +289,27 @@ proptest! {
                 prop_assert_eq!(p.orders, rows.iter().filter(|r| r.1 == m).count());
             }
         }
-        let expected = cohorts_by_definition(&rows, end);
-        match cohort_retention(&l, CohortGrain::Months, end) {
-            Ok(matrix) => {
-                let got: Vec<(u32, Vec<usize>)> = matrix
-                    .rows
-                    .iter()
-                    .map(|r| (r.start.format("%m").to_string().parse().unwrap(), r.active.clone()))
-                    .collect();
-                prop_assert_eq!(got, expected);
+        // Months (at most 12 periods: a bit mask per customer) and days (up to 365 periods: a
+        // counting sort by customer), against the definition.
+        let months = |origin: NaiveDate, day: NaiveDate| (day.month0() - origin.month0()) as usize;
+        let days = |origin: NaiveDate, day: NaiveDate| (day - origin).num_days() as usize;
+        for (grain, period) in [
+            (CohortGrain::Months, &months as &dyn Fn(NaiveDate, NaiveDate) -> usize),
+            (CohortGrain::Days(1), &days),
+        ] {
+            let expected = cohorts_by_definition(&rows, end, period);
+            match cohort_retention(&l, grain, end) {
+                Ok(matrix) => {
+                    let origin = matrix.rows[0].start;
+                    let got: Vec<(usize, Vec<usize>)> = matrix
+                        .rows
+                        .iter()
+                        .map(|r| (period(origin, r.start), r.active.clone()))
+                        .collect();
+                    prop_assert_eq!(got, expected);
+                }
+                Err(_) => prop_assert!(expected.is_empty()),
             }
-            Err(_) => prop_assert!(expected.is_empty()),
         }
     }
 
