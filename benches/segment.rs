@@ -45,6 +45,16 @@ fn base() -> Vec<Profile> {
         .collect()
 }
 
+/// CPU seconds used by this process so far (user + system, from /proc; Linux only). On a
+/// shared machine this is a steadier figure than wall time.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn bench(c: &mut Criterion) {
     let profiles = base();
     let mut group = c.benchmark_group("segment_1m");
@@ -58,14 +68,19 @@ fn bench(c: &mut Criterion) {
                 .len()
         })
     });
+    let cpu_before = cpu_seconds();
+    let started = std::time::Instant::now();
     let (model, _) = KMeansParams::new(8)
         .seed(1)
         .segment(&profiles)
         .expect("kmeans");
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_before.zip(cpu_seconds()).map(|(a, b)| b - a);
     eprintln!(
-        "k-means k = 8: {} Lloyd iterations, inertia {:.1}",
+        "k-means k = 8: {} Lloyd iterations, inertia {:.1}; first run {wall:.2} s wall, {} CPU",
         model.iterations(),
-        model.inertia()
+        model.inertia(),
+        cpu.map_or("?".to_string(), |c| format!("{c:.2} s")),
     );
     group.bench_function("kmeans_k8", |b| {
         b.iter(|| {

@@ -2,12 +2,14 @@
 //! programme's rules.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::records::{CustomerId, Transaction, TransactionKind};
 
+use super::compare::at_least;
 use super::error::LoyaltyError;
 use super::ladder::{Metric, QualifyingMetric};
 use super::points::{PointsAccount, PointsError, Redemption};
@@ -23,13 +25,37 @@ pub(super) struct LockSpan {
     pub(super) until: NaiveDate,
 }
 
-/// What a replay applies: the programme, the custom metric its ladder may name, and the horizon
-/// of "points expiring within".
+/// What a replay applies: the programme, the custom metric its ladder may name, the horizon of
+/// "points expiring within", and optionally the tier names to hand out.
 #[derive(Clone, Copy)]
 pub(super) struct Rules<'e> {
     pub(super) programme: &'e Programme,
     pub(super) custom: Option<&'e dyn QualifyingMetric>,
     pub(super) horizon_days: u32,
+    /// The ladder's names, one per tier, to share in events and statuses instead of the
+    /// ladder's own: replays on several threads each use their own copies, so that no reference
+    /// count is written from two cores.
+    pub(super) names: Option<&'e [Arc<str>]>,
+}
+
+/// Buffers a replay needs only while it runs, handed from one replay to the next of a base.
+#[derive(Debug, Default)]
+pub(super) struct Scratch {
+    rolling: VecDeque<(i64, Decimal)>,
+    purchases: Vec<PurchaseRecord>,
+}
+
+/// A date as a count of days (from the common era), for window arithmetic without calendars.
+fn day_number(date: NaiveDate) -> i64 {
+    i64::from(chrono::Datelike::num_days_from_ce(&date))
+}
+
+/// The name of tier `index`: from the rules' table when they carry one, else the ladder's.
+fn tier_name(rules: Rules<'_>, index: usize) -> Arc<str> {
+    match rules.names.and_then(|names| names.get(index)) {
+        Some(name) => name.clone(),
+        None => rules.programme.ladder().name(index),
+    }
 }
 
 /// A purchase remembered so that returns can claw its points back and take back what it added
@@ -59,7 +85,8 @@ pub(super) struct Engine<'e> {
     joined: NaiveDate,
     tier: usize,
     since: NaiveDate,
-    rolling: VecDeque<(NaiveDate, Decimal)>,
+    /// The rolling window's contributions by day number, oldest first.
+    rolling: VecDeque<(i64, Decimal)>,
     /// Entries dropped from the front of `rolling` so far (absolute position of its front).
     evicted: usize,
     window_sum: Decimal,
@@ -73,6 +100,9 @@ pub(super) struct Engine<'e> {
     purchases: Vec<PurchaseRecord>,
     orders: u64,
     events: Vec<TierEvent>,
+    /// The points multiplier of the tier last looked up: tiers change far less often than
+    /// purchases come.
+    multiplier: Option<(usize, Decimal)>,
 }
 
 impl<'e> Engine<'e> {
@@ -81,10 +111,27 @@ impl<'e> Engine<'e> {
         customer: CustomerId,
         joined: NaiveDate,
         capacity: usize,
+        scratch: &mut Scratch,
     ) -> Result<Self, LoyaltyError> {
         let p = rules.programme;
         let next_review = p.window().next_review(joined, joined, joined)?;
-        let base = p.ladder().name(0);
+        let base = tier_name(rules, 0);
+        let mut rolling = std::mem::take(&mut scratch.rolling);
+        rolling.clear();
+        if !p.window().is_periodic() {
+            rolling.reserve(capacity);
+        }
+        let mut purchases = std::mem::take(&mut scratch.purchases);
+        purchases.clear();
+        purchases.reserve(capacity);
+        let mut events = Vec::with_capacity(4);
+        events.push(TierEvent {
+            date: joined,
+            from: None,
+            to: base,
+            to_index: 0,
+            reason: TierChangeReason::Joined,
+        });
         Ok(Engine {
             rules,
             points: PointsAccount::with_capacity(customer.clone(), capacity),
@@ -92,11 +139,7 @@ impl<'e> Engine<'e> {
             joined,
             tier: 0,
             since: joined,
-            rolling: if p.window().is_periodic() {
-                VecDeque::new()
-            } else {
-                VecDeque::with_capacity(capacity)
-            },
+            rolling,
             evicted: 0,
             window_sum: Decimal::ZERO,
             period: 0,
@@ -104,16 +147,16 @@ impl<'e> Engine<'e> {
             next_review,
             grace: None,
             lock: None,
-            purchases: Vec::with_capacity(capacity),
+            purchases,
             orders: 0,
-            events: vec![TierEvent {
-                date: joined,
-                from: None,
-                to: base,
-                to_index: 0,
-                reason: TierChangeReason::Joined,
-            }],
+            events,
+            multiplier: None,
         })
+    }
+
+    /// The name of tier `index`, shared.
+    fn name(&self, index: usize) -> Arc<str> {
+        tier_name(self.rules, index)
     }
 
     fn programme(&self) -> &'e Programme {
@@ -161,11 +204,10 @@ impl<'e> Engine<'e> {
     }
 
     fn event(&mut self, date: NaiveDate, to: usize, reason: TierChangeReason) {
-        let ladder = self.programme().ladder();
         self.events.push(TierEvent {
             date,
-            from: Some(ladder.name(self.tier)),
-            to: ladder.name(to),
+            from: Some(self.name(self.tier)),
+            to: self.name(to),
             to_index: to,
             reason,
         });
@@ -285,7 +327,7 @@ impl<'e> Engine<'e> {
                     self.grace = Some((until, target));
                     let reason = TierChangeReason::GraceStarted {
                         until,
-                        target: ladder.name(target),
+                        target: self.name(target),
                         qualifying_value: value,
                     };
                     self.event(e, self.tier, reason);
@@ -293,7 +335,7 @@ impl<'e> Engine<'e> {
                     let reason = TierChangeReason::Downgrade {
                         policy: downgrades.policy,
                         qualifying_value: value,
-                        earned: ladder.name(earned),
+                        earned: self.name(earned),
                     };
                     self.event(e, target, reason);
                 }
@@ -322,9 +364,13 @@ impl<'e> Engine<'e> {
     /// [`LoyaltyError::Overflow`] when the sum of the contributions left does not fit a decimal
     /// (a later part of a sum need not fit where the whole did: −x, then +x, then +x).
     fn evict_before(&mut self, end: NaiveDate, days: u32) -> Result<(), LoyaltyError> {
-        let Some(cutoff) = end.checked_sub_days(chrono::Days::new(u64::from(days))) else {
-            return Ok(());
-        };
+        self.evict_before_day(day_number(end), days)
+    }
+
+    /// [`evict_before`](Self::evict_before) the day numbered `end`. (A cutoff before the first
+    /// date of the calendar keeps every contribution, as there is none before it.)
+    fn evict_before_day(&mut self, end: i64, days: u32) -> Result<(), LoyaltyError> {
+        let cutoff = end - i64::from(days);
         while let Some(&(d, c)) = self.rolling.front() {
             if d >= cutoff {
                 break;
@@ -342,9 +388,10 @@ impl<'e> Engine<'e> {
     /// The qualifying value at the end of `day`.
     fn current_value(&mut self, day: NaiveDate) -> Result<Decimal, LoyaltyError> {
         if let QualificationWindow::Rolling { days, .. } = self.programme().window() {
-            // The window of day d is (d − days, d], i.e. dates ≥ (d + 1) − days.
-            if let Some(next) = day.succ_opt() {
-                self.evict_before(next, days)?;
+            // The window of day d is (d − days, d], i.e. dates ≥ (d + 1) − days (nothing is
+            // evicted on the calendar's last day, which has no next).
+            if day < NaiveDate::MAX {
+                self.evict_before_day(day_number(day) + 1, days)?;
             }
         }
         Ok(self.window_sum)
@@ -358,8 +405,12 @@ impl<'e> Engine<'e> {
         }
         let value = self.current_value(value_day)?;
         let ladder = self.programme().ladder();
-        let reached = ladder.bucket(value);
-        if reached > self.tier {
+        // Thresholds increase strictly: a higher tier is reached exactly when the next one is.
+        if ladder
+            .next_threshold(self.tier)
+            .is_some_and(|next| at_least(value, next))
+        {
+            let reached = ladder.bucket(value);
             self.grace = None;
             let threshold = ladder.threshold(reached);
             self.change_tier(
@@ -370,7 +421,7 @@ impl<'e> Engine<'e> {
                     threshold,
                 },
             )?;
-        } else if self.grace.is_some() && value >= ladder.threshold(self.tier) {
+        } else if self.grace.is_some() && at_least(value, ladder.threshold(self.tier)) {
             self.grace = None;
             self.event(
                 day,
@@ -427,7 +478,7 @@ impl<'e> Engine<'e> {
             .checked_add(contribution)
             .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
         if !self.programme().window().is_periodic() {
-            self.rolling.push_back((day, contribution));
+            self.rolling.push_back((day_number(day), contribution));
         }
         self.check_upgrade(day, day)
     }
@@ -438,11 +489,19 @@ impl<'e> Engine<'e> {
         amount: Decimal,
     ) -> Result<Decimal, LoyaltyError> {
         let rules = self.programme().points();
-        let ladder = self.programme().ladder();
-        let tier_multiplier = ladder
-            .tier(self.tier)
-            .map(|t| rules.tier_multiplier(t.name()))
-            .unwrap_or(Decimal::ONE);
+        let tier_multiplier = match self.multiplier {
+            Some((tier, m)) if tier == self.tier => m,
+            _ => {
+                let m = self
+                    .programme()
+                    .ladder()
+                    .tier(self.tier)
+                    .map(|t| rules.tier_multiplier(t.name()))
+                    .unwrap_or(Decimal::ONE);
+                self.multiplier = Some((self.tier, m));
+                m
+            }
+        };
         let (variable, bonus) =
             rules.purchase_points(day, amount, tier_multiplier, self.orders == 0)?;
         self.orders += 1;
@@ -504,10 +563,8 @@ impl<'e> Engine<'e> {
                 p.variable.saturating_add(p.bonus)
             } else {
                 let fraction = p.refunded / p.amount;
-                use rust_decimal::prelude::ToPrimitive;
                 rounding
-                    .apply(Decimal::from(p.variable) * fraction)
-                    .to_u64()
+                    .whole_points(Decimal::from(p.variable) * fraction)
                     .unwrap_or(p.variable)
                     .min(p.variable)
             };
@@ -558,7 +615,11 @@ impl<'e> Engine<'e> {
     ///
     /// [`LoyaltyError::Overflow`] when the qualifying value or the distance to the next tier's
     /// threshold does not fit a decimal (a value far below zero after returns).
-    pub(super) fn finish(mut self, as_of: NaiveDate) -> Result<Replay, LoyaltyError> {
+    pub(super) fn finish(
+        mut self,
+        as_of: NaiveDate,
+        scratch: &mut Scratch,
+    ) -> Result<Replay, LoyaltyError> {
         let value = self.current_value(as_of)?;
         self.points.expire_until(as_of);
         let ladder = self.programme().ladder();
@@ -566,11 +627,11 @@ impl<'e> Engine<'e> {
             customer: self.customer.clone(),
             as_of,
             joined: self.joined,
-            tier: ladder.name(self.tier),
+            tier: self.name(self.tier),
             tier_index: self.tier,
             since: self.since,
             qualifying_value: value,
-            next_tier: ladder.tier(self.tier + 1).map(|t| t.name_arc().clone()),
+            next_tier: (self.tier + 1 < ladder.len()).then(|| self.name(self.tier + 1)),
             to_next_tier: match ladder.next_threshold(self.tier) {
                 Some(t) => Some(
                     t.checked_sub(value)
@@ -582,11 +643,13 @@ impl<'e> Engine<'e> {
             next_evaluation: self.next_review,
             pending_downgrade: self.grace.map(|(on, to)| PendingDowngrade {
                 on,
-                to: ladder.name(to),
+                to: self.name(to),
             }),
             locked_until: self.lock.map(|(_, until)| until),
             points: self.points.status(as_of, self.rules.horizon_days),
         };
+        scratch.rolling = self.rolling;
+        scratch.purchases = self.purchases;
         Ok(Replay::new(status, self.events, self.points))
     }
 }

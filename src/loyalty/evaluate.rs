@@ -1,15 +1,16 @@
 //! Applying a programme to members' histories: one member's replay, or a whole base.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use crate::records::{Customer, CustomerId, Transaction};
 
-use super::engine::{Engine, LockSpan, Rules};
+use super::engine::{Engine, LockSpan, Rules, Scratch};
 use super::error::LoyaltyError;
 use super::ladder::{Metric, QualifyingMetric};
-use super::member::{sort_records, Base, BaseMember, MemberRecords, TierLock};
+use super::member::{sort_records, Base, MemberRecords, TierLock};
 use super::points::Redemption;
 use super::rules::Programme;
 use super::status::Replay;
@@ -153,6 +154,40 @@ impl<'a> Evaluator<'a> {
         locks: &mut [&TierLock],
         as_of: NaiveDate,
     ) -> Result<Replay, LoyaltyError> {
+        let records = Records {
+            id,
+            joined,
+            txns,
+            reds,
+            locks,
+        };
+        self.replay_with(self.rules(None), records, as_of, &mut Scratch::default())
+    }
+
+    fn rules(&self, names: Option<&'a [Arc<str>]>) -> Rules<'a> {
+        Rules {
+            programme: self.programme,
+            custom: self.custom,
+            horizon_days: self.horizon_days,
+            names,
+        }
+    }
+
+    /// Replays from borrowed records (sorted here) under `rules`, with `scratch`'s buffers.
+    fn replay_with(
+        &self,
+        rules: Rules<'_>,
+        records: Records<'_, '_, '_, '_, '_>,
+        as_of: NaiveDate,
+        scratch: &mut Scratch,
+    ) -> Result<Replay, LoyaltyError> {
+        let Records {
+            id,
+            joined,
+            txns,
+            reds,
+            locks,
+        } = records;
         sort_records(txns, reds, locks);
         let joined = membership_start(id, joined, txns)?;
         if as_of < joined {
@@ -163,14 +198,9 @@ impl<'a> Evaluator<'a> {
             });
         }
         let locks = self.lock_spans(id, locks)?;
-        let rules = Rules {
-            programme: self.programme,
-            custom: self.custom,
-            horizon_days: self.horizon_days,
-        };
-        let mut engine = Engine::new(rules, id.clone(), joined, txns.len())?;
+        let mut engine = Engine::new(rules, id.clone(), joined, txns.len(), scratch)?;
         engine.run(txns, reds, &locks, as_of)?;
-        engine.finish(as_of)
+        engine.finish(as_of, scratch)
     }
 
     fn lock_spans(
@@ -212,13 +242,13 @@ impl<'a> Evaluator<'a> {
     /// customer seen only in the transactions (in order of first appearance). A customer's
     /// membership starts at their acquisition date, or at their first transaction when no
     /// customer record is given. Members who join after `as_of` are left out. With the
-    /// `parallel` feature members are replayed on all cores (same output; when several members
-    /// fail, which error is returned is not specified).
+    /// `parallel` feature members are replayed on all cores, with the same output.
     ///
     /// # Errors
     ///
-    /// As [`replay`](Self::replay), for a member whose replay fails (a member with neither an
-    /// acquisition date nor a transaction, or who joins after `as_of`, is left out, not an error).
+    /// As [`replay`](Self::replay), for the first member (in the order above) whose replay fails
+    /// (a member with neither an acquisition date nor a transaction, or who joins after `as_of`,
+    /// is left out, not an error).
     pub fn evaluate_base(
         &self,
         customers: &[Customer],
@@ -229,43 +259,61 @@ impl<'a> Evaluator<'a> {
     ) -> Result<Vec<Replay>, LoyaltyError> {
         self.check_metric()?;
         let mut base = Base::group(customers, transactions, redemptions, locks);
-        let members = base.members();
+        let members: Vec<Records<'_, '_, '_, '_, '_>> = base
+            .members()
+            .into_iter()
+            .filter_map(|m| {
+                let joined = m.joined.or_else(|| m.txns.iter().map(|t| t.date()).min())?;
+                (joined <= as_of).then_some(Records {
+                    id: m.id,
+                    joined: Some(joined),
+                    txns: m.txns,
+                    reds: m.reds,
+                    locks: m.locks,
+                })
+            })
+            .collect();
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
-            let replays: Vec<Option<Replay>> = members
+            let names: Vec<Arc<str>> = (0..self.programme.ladder().len())
+                .map(|i| self.programme.ladder().name(i))
+                .collect();
+            let mut replays: Vec<Result<Replay, LoyaltyError>> = Vec::new();
+            members
                 .into_par_iter()
-                .map(|m| self.replay_member(m, as_of))
-                .collect::<Result<_, _>>()?;
-            Ok(replays.into_iter().flatten().collect())
+                .map_init(
+                    // Each worker shares its own copies of the tier names (see `Rules::names`).
+                    || {
+                        let own: Vec<Arc<str>> = names.iter().map(|n| Arc::from(&**n)).collect();
+                        (own, Scratch::default())
+                    },
+                    |(own, scratch), m| self.replay_with(self.rules(Some(own)), m, as_of, scratch),
+                )
+                .collect_into_vec(&mut replays);
+            replays.into_iter().collect()
         }
         #[cfg(not(feature = "parallel"))]
         {
+            let mut scratch = Scratch::default();
+            let rules = self.rules(None);
             let mut out = Vec::with_capacity(members.len());
             for m in members {
-                if let Some(r) = self.replay_member(m, as_of)? {
-                    out.push(r);
-                }
+                out.push(self.replay_with(rules, m, as_of, &mut scratch)?);
             }
             Ok(out)
         }
     }
+}
 
-    /// Replays one member of a base; `None` for members who join after `as_of`.
-    fn replay_member(
-        &self,
-        m: BaseMember<'_, '_>,
-        as_of: NaiveDate,
-    ) -> Result<Option<Replay>, LoyaltyError> {
-        let Some(joined) = m.joined.or_else(|| m.txns.iter().map(|t| t.date()).min()) else {
-            return Ok(None);
-        };
-        if joined > as_of {
-            return Ok(None);
-        }
-        self.replay_refs(m.id, Some(joined), m.txns, m.reds, m.locks, as_of)
-            .map(Some)
-    }
+/// One member's records, borrowed for a replay that sorts them (each kind of record may be
+/// borrowed for its own lifetime).
+struct Records<'b, 'i, 't, 'r, 'l> {
+    id: &'i CustomerId,
+    joined: Option<NaiveDate>,
+    txns: &'b mut [&'t Transaction],
+    reds: &'b mut [&'r Redemption],
+    locks: &'b mut [&'l TierLock],
 }
 
 fn membership_start(
@@ -276,4 +324,210 @@ fn membership_start(
     joined
         .or_else(|| sorted.first().map(|t| t.date()))
         .ok_or_else(|| LoyaltyError::NoMembershipStart(id.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loyalty::ladder::{Tier, TierLadder};
+    use crate::loyalty::points::{Bonus, Campaign, EarnRules, Rounding};
+    use crate::loyalty::window::{DowngradePolicy, Downgrades, QualificationWindow};
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use rust_decimal::Decimal;
+    use std::collections::BTreeMap;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// The shape of `examples/loyalty_rules.json` on `metric` and `window`.
+    fn programme(metric: Metric, window: QualificationWindow) -> Programme {
+        let d = |n: i64| Decimal::from(n);
+        let ladder = TierLadder::new(
+            metric,
+            vec![
+                Tier::new("Member", d(0)),
+                Tier::new("Silver", d(100)),
+                Tier::new("Gold", d(300)),
+                Tier::new("Platinum", d(750)),
+            ],
+        )
+        .unwrap();
+        let points = EarnRules {
+            points_per_unit: d(1),
+            rounding: Rounding::HalfEven,
+            tier_multipliers: BTreeMap::from([
+                ("Silver".to_string(), Decimal::new(125, 2)),
+                ("Gold".to_string(), Decimal::new(15, 1)),
+            ]),
+            campaigns: vec![Campaign {
+                name: "double".into(),
+                from: day(2023, 11, 20),
+                until: day(2023, 12, 31),
+                multiplier: d(2),
+            }],
+            bonuses: vec![
+                Bonus {
+                    name: "welcome".into(),
+                    points: 50,
+                    min_amount: None,
+                    first_purchase_only: true,
+                    from: None,
+                    until: None,
+                },
+                Bonus {
+                    name: "basket".into(),
+                    points: 25,
+                    min_amount: Some(Decimal::new(7500, 2)),
+                    first_purchase_only: false,
+                    from: None,
+                    until: None,
+                },
+            ],
+            pending_days: 14,
+            expiry_days: Some(365),
+        };
+        let downgrades = Downgrades {
+            policy: DowngradePolicy::OneTier,
+            grace_days: 30,
+        };
+        Programme::new("p", ladder, window, downgrades, points).unwrap()
+    }
+
+    /// 3000 members with 0 to 14 purchases and returns each over 2023–2024, the log interleaved
+    /// (not grouped by member); a few locks.
+    fn base() -> (Vec<Transaction>, Vec<TierLock>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(16);
+        let mut log = Vec::new();
+        let mut locks = Vec::new();
+        for m in 0..3000u64 {
+            let id = CustomerId::from(m);
+            for _ in 0..rng.random_range(0..15) {
+                let date = day(2023, 1, 1) + chrono::Days::new(rng.random_range(0..731));
+                let cents = rng.random_range(100..30_000);
+                let t = if rng.random_range(0..8) == 0 {
+                    Transaction::refund(id.clone(), date, Decimal::new(cents / 2, 2))
+                } else {
+                    Transaction::purchase(id.clone(), date, Decimal::new(cents, 2))
+                };
+                log.push(t.unwrap());
+            }
+            if m % 97 == 0 {
+                locks.push(TierLock {
+                    customer: id,
+                    tier: "Gold".into(),
+                    from: day(2023, 6, 1),
+                    until: day(2023, 9, 1),
+                });
+            }
+        }
+        // Interleave: a fixed shuffle of the members' records.
+        for i in (1..log.len()).rev() {
+            log.swap(i, rng.random_range(0..=i));
+        }
+        (log, locks)
+    }
+
+    /// Each member replayed on its own, in order of first appearance.
+    fn one_by_one(
+        evaluator: &Evaluator<'_>,
+        log: &[Transaction],
+        locks: &[TierLock],
+        as_of: NaiveDate,
+    ) -> Vec<Replay> {
+        let mut order: Vec<&CustomerId> = Vec::new();
+        for t in log {
+            if !order.contains(&t.customer()) {
+                order.push(t.customer());
+            }
+        }
+        order
+            .into_iter()
+            .map(|id| {
+                let txns: Vec<Transaction> =
+                    log.iter().filter(|t| t.customer() == id).cloned().collect();
+                let own: Vec<TierLock> = locks
+                    .iter()
+                    .filter(|l| &l.customer == id)
+                    .cloned()
+                    .collect();
+                evaluator
+                    .replay(&MemberRecords::new(id, &txns).locks(&own), as_of)
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_whole_base_replays_as_its_members_one_by_one() {
+        let (log, locks) = base();
+        let mut grouped = log.clone();
+        grouped.sort_by_key(|t| t.customer().clone());
+        let as_of = day(2024, 12, 31);
+        for window in [
+            QualificationWindow::Rolling {
+                days: 365,
+                review_every_months: 3,
+            },
+            QualificationWindow::CalendarYear,
+        ] {
+            for metric in [Metric::Spend, Metric::PointsEarned] {
+                let p = programme(metric.clone(), window);
+                let evaluator = Evaluator::new(&p);
+                for log in [&log, &grouped] {
+                    let expected = one_by_one(&evaluator, log, &locks, as_of);
+                    let evaluate = || evaluator.evaluate_base(&[], log, &[], &locks, as_of);
+                    assert_eq!(evaluate().unwrap(), expected, "{metric:?}, {window:?}");
+                    #[cfg(feature = "parallel")]
+                    for threads in [1, 2, 3] {
+                        let pool = rayon::ThreadPoolBuilder::new()
+                            .num_threads(threads)
+                            .build()
+                            .unwrap();
+                        assert_eq!(
+                            pool.install(evaluate).unwrap(),
+                            expected,
+                            "{threads} threads"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_error_of_a_base_is_its_first_failing_member() {
+        let (log, mut locks) = base();
+        // Two members lock an unknown tier: the one whose records come first is reported, not
+        // the one whose lock comes first.
+        let early = log[0].customer().clone();
+        let late = log[log.len() - 1].customer().clone();
+        assert_ne!(early, late);
+        for m in [&late, &early] {
+            locks.push(TierLock {
+                customer: m.clone(),
+                tier: "Diamond".into(),
+                from: day(2024, 1, 1),
+                until: day(2024, 2, 1),
+            });
+        }
+        let p = programme(
+            Metric::Spend,
+            QualificationWindow::Rolling {
+                days: 365,
+                review_every_months: 3,
+            },
+        );
+        let err = Evaluator::new(&p)
+            .evaluate_base(&[], &log, &[], &locks, day(2024, 12, 31))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            LoyaltyError::UnknownLockTier {
+                customer: early,
+                tier: "Diamond".into()
+            }
+        );
+    }
 }

@@ -6,6 +6,8 @@ use rust_decimal::Decimal;
 
 use crate::records::{Transaction, TransactionKind};
 
+use super::compare::at_least;
+
 /// The metric a ladder's thresholds are stated in.
 ///
 /// Every metric is a sum of per-transaction contributions over the qualification window:
@@ -110,10 +112,6 @@ impl Tier {
     }
     /// The tier's name.
     pub fn name(&self) -> &str {
-        &self.name
-    }
-    /// The name, shared.
-    pub(crate) fn name_arc(&self) -> &Arc<str> {
         &self.name
     }
     /// The qualifying value needed to reach the tier.
@@ -270,7 +268,7 @@ impl TierLadder {
     pub fn bucket(&self, value: Decimal) -> usize {
         // Thresholds are sorted, so the answer is the count of thresholds <= value, minus one.
         self.tiers
-            .partition_point(|t| t.threshold <= value)
+            .partition_point(|t| at_least(value, t.threshold))
             .saturating_sub(1)
     }
     /// The threshold of the tier above `index`, when there is one.

@@ -91,10 +91,13 @@ pub(crate) struct BaseMember<'b, 'a> {
     pub(crate) locks: &'b mut [&'a TierLock],
 }
 
+/// A hash map with a fast, non-cryptographic hasher (the ids come from the caller's own records).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Assigns members to dense slots, remembering the last id looked up: logs grouped by customer
 /// then hash each customer once.
 struct Slots<'a> {
-    map: HashMap<&'a CustomerId, usize>,
+    map: FastMap<&'a CustomerId, usize>,
     ids: Vec<&'a CustomerId>,
     last: Option<(&'a CustomerId, usize)>,
 }
@@ -116,7 +119,8 @@ impl<'a> Slots<'a> {
     }
 }
 
-/// Stable counting sort of `items` by slot: returns the items grouped and the count per slot.
+/// Stable counting sort of `items` by slot (every slot below `n`): returns the items grouped and
+/// the count per slot.
 fn bucket<'a, T>(items: &'a [T], slots: &[usize], n: usize) -> (Vec<&'a T>, Vec<usize>) {
     let mut counts = vec![0usize; n];
     for &s in slots {
@@ -124,22 +128,30 @@ fn bucket<'a, T>(items: &'a [T], slots: &[usize], n: usize) -> (Vec<&'a T>, Vec<
             *c += 1;
         }
     }
+    // Records already grouped, in slot order (a log sorted by customer): the sort keeps them.
+    let Some(first) = items.first() else {
+        return (Vec::new(), counts);
+    };
+    if slots.is_sorted() {
+        return (items.iter().collect(), counts);
+    }
     let mut next = Vec::with_capacity(n);
     let mut acc = 0;
     for c in &counts {
         next.push(acc);
         acc += c;
     }
-    let mut out: Vec<Option<&'a T>> = vec![None; items.len()];
+    // Every cell is written once: the counts add up to the number of items.
+    let mut out: Vec<&'a T> = vec![first; items.len()];
     for (item, &s) in items.iter().zip(slots) {
         if let Some(pos) = next.get_mut(s) {
             if let Some(cell) = out.get_mut(*pos) {
-                *cell = Some(item);
+                *cell = item;
             }
             *pos += 1;
         }
     }
-    (out.into_iter().flatten().collect(), counts)
+    (out, counts)
 }
 
 impl<'a> Base<'a> {
@@ -150,7 +162,7 @@ impl<'a> Base<'a> {
         locks: &'a [TierLock],
     ) -> Self {
         let mut slots = Slots {
-            map: HashMap::with_capacity(customers.len()),
+            map: FastMap::with_capacity_and_hasher(customers.len(), Default::default()),
             ids: Vec::with_capacity(customers.len()),
             last: None,
         };

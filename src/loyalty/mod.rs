@@ -78,6 +78,7 @@
 //! `downgrades` and `points` may be left out (defaults: re-bucket without grace; 1 point per unit,
 //! rounded down, no expiry). Unknown top-level fields are rejected.
 
+mod compare;
 mod engine;
 pub mod error;
 pub mod evaluate;

@@ -8,6 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::records::CustomerId;
 
+use super::compare::at_least;
 use super::window::add_days;
 
 /// How fractional points are rounded to whole points. Points are computed per transaction as
@@ -39,6 +40,29 @@ impl Rounding {
     /// Rounds a non-negative number of points to whole points.
     pub fn apply(self, points: Decimal) -> Decimal {
         points.round_dp_with_strategy(0, self.strategy())
+    }
+
+    /// [`apply`](Self::apply) as a `u64` (`None` when the result does not fit), in integer
+    /// arithmetic when the points are not negative with a mantissa of at most 64 bits (every
+    /// purchase of up to 1.8e17 points at two decimals), by the decimal path otherwise.
+    pub(crate) fn whole_points(self, points: Decimal) -> Option<u64> {
+        if !points.is_sign_negative() && points.scale() <= 19 {
+            if let Ok(mantissa) = u64::try_from(points.mantissa()) {
+                let unit = 10u64.pow(points.scale());
+                let (whole, rest) = (mantissa / unit, mantissa % unit);
+                // `rest` against `unit - rest` compares the fraction with one half, exactly.
+                let up = match self {
+                    Rounding::Down => false,
+                    Rounding::Up => rest > 0,
+                    Rounding::HalfUp => rest >= unit - rest,
+                    Rounding::HalfEven => {
+                        rest > unit - rest || (rest == unit - rest && whole % 2 == 1)
+                    }
+                };
+                return whole.checked_add(u64::from(up));
+            }
+        }
+        self.apply(points).to_u64()
     }
 }
 
@@ -82,7 +106,7 @@ pub struct Bonus {
 
 impl Bonus {
     fn applies(&self, date: NaiveDate, amount: Decimal, first_purchase: bool) -> bool {
-        self.min_amount.is_none_or(|m| amount >= m)
+        self.min_amount.is_none_or(|m| at_least(amount, m))
             && (!self.first_purchase_only || first_purchase)
             && self.from.is_none_or(|f| date >= f)
             && self.until.is_none_or(|u| date <= u)
@@ -267,7 +291,7 @@ impl EarnRules {
             .and_then(|p| p.checked_mul(tier_multiplier))
             .and_then(|p| p.checked_mul(self.campaign_multiplier(date)))
             .ok_or_else(overflow)?;
-        let variable = self.rounding.apply(raw).to_u64().ok_or_else(overflow)?;
+        let variable = self.rounding.whole_points(raw).ok_or_else(overflow)?;
         let mut bonus: u64 = 0;
         for b in &self.bonuses {
             if b.applies(date, amount, first_purchase) {
@@ -604,6 +628,35 @@ impl PointsAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(crate::test_support::proptest_config(512))]
+
+        #[test]
+        fn whole_points_in_integers_round_as_the_decimal_path(
+            mantissa in prop_oneof![
+                0i128..1_000_000,
+                any::<u64>().prop_map(i128::from),
+                (0i128..20).prop_map(|k| 5 * 10i128.pow((k % 19) as u32)),
+                (-(1i128 << 96) + 1)..(1i128 << 96),
+            ],
+            scale in 0u32..=28,
+            negative_zero in any::<bool>(),
+        ) {
+            let mut points = Decimal::from_i128_with_scale(mantissa, scale);
+            if negative_zero && mantissa == 0 {
+                points.set_sign_negative(true);
+            }
+            for rounding in [Rounding::Down, Rounding::HalfUp, Rounding::HalfEven, Rounding::Up] {
+                prop_assert_eq!(
+                    rounding.whole_points(points),
+                    rounding.apply(points).to_u64(),
+                    "{:?} of {}", rounding, points
+                );
+            }
+        }
+    }
 
     fn day(m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, m, d).unwrap()

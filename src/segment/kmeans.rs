@@ -34,7 +34,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::error::SegmentError;
 use super::feature::Feature;
-use super::profile::{feature_column, Profile};
+use super::lloyd::{self, dist2, nearest, Matrix, Run};
+use super::profile::Profile;
+use super::standardise::{self, standardise, try_map, Standardised};
 use super::traits::{Assign, Segmenter};
 
 /// A cluster index, 0..k.
@@ -128,44 +130,6 @@ impl KMeansParams {
     }
 }
 
-/// Standardised feature matrix, row-major.
-struct Matrix {
-    data: Vec<f64>,
-    dims: usize,
-}
-
-impl Matrix {
-    fn row(&self, i: usize) -> &[f64] {
-        &self.data[i * self.dims..(i + 1) * self.dims]
-    }
-    fn rows(&self) -> usize {
-        self.data.len() / self.dims
-    }
-}
-
-fn dist2(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-/// Index and squared distance of the nearest centre (first on ties).
-fn nearest(point: &[f64], centres: &[f64], dims: usize) -> (usize, f64) {
-    let mut best = (0, f64::INFINITY);
-    for (j, c) in centres.chunks_exact(dims).enumerate() {
-        let d = dist2(point, c);
-        if d < best.1 {
-            best = (j, d);
-        }
-    }
-    best
-}
-
-struct Run {
-    centres: Vec<f64>,
-    labels: Vec<usize>,
-    inertia: f64,
-    iterations: usize,
-}
-
 fn run_once(x: &Matrix, k: usize, max_iterations: usize, rng: &mut ChaCha8Rng) -> Run {
     let n = x.rows();
     let d = x.dims;
@@ -173,7 +137,8 @@ fn run_once(x: &Matrix, k: usize, max_iterations: usize, rng: &mut ChaCha8Rng) -
     let mut centres: Vec<f64> = Vec::with_capacity(k * d);
     let first = rng.random_range(0..n);
     centres.extend_from_slice(x.row(first));
-    let mut d2: Vec<f64> = (0..n).map(|i| dist2(x.row(i), x.row(first))).collect();
+    let mut d2 = vec![f64::INFINITY; n];
+    nearer(&mut d2, x, x.row(first));
     for _ in 1..k {
         let total: f64 = d2.iter().sum();
         let pick = if total > 0.0 {
@@ -198,91 +163,31 @@ fn run_once(x: &Matrix, k: usize, max_iterations: usize, rng: &mut ChaCha8Rng) -
         } else {
             first
         };
-        let start = centres.len();
         centres.extend_from_slice(x.row(pick));
-        let c = centres[start..].to_vec();
-        for (i, w) in d2.iter_mut().enumerate() {
-            *w = w.min(dist2(x.row(i), &c));
-        }
+        nearer(&mut d2, x, x.row(pick));
     }
-    // Lloyd iterations: one pass assigns each customer and accumulates the new centres' sums.
-    let mut labels = vec![usize::MAX; n];
-    let mut iterations = 0;
-    let mut inertia;
-    let mut sums = vec![0.0; k * d];
-    let mut counts = vec![0usize; k];
-    loop {
-        iterations += 1;
-        let mut changed = false;
-        inertia = 0.0;
-        sums.iter_mut().for_each(|s| *s = 0.0);
-        counts.iter_mut().for_each(|c| *c = 0);
-        for (label, point) in labels.iter_mut().zip(x.data.chunks_exact(d)) {
-            let (j, dd) = nearest(point, &centres, d);
-            inertia += dd;
-            if *label != j {
-                *label = j;
-                changed = true;
-            }
-            counts[j] += 1;
-            for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(point) {
-                *s += v;
-            }
-        }
-        if !changed || iterations >= max_iterations {
-            break;
-        }
-        for (j, &count) in counts.iter().enumerate() {
-            if count > 0 {
-                for t in 0..d {
-                    centres[j * d + t] = sums[j * d + t] / count as f64;
-                }
-            }
-        }
-    }
-    Run {
-        centres,
-        labels,
-        inertia,
-        iterations,
-    }
+    lloyd::iterate(x, centres, k, max_iterations)
 }
 
-impl KMeansParams {
-    fn matrix(&self, population: &[Profile]) -> Result<(Matrix, Vec<f64>, Vec<f64>), SegmentError> {
-        let n = population.len();
-        let dims = self.features.len();
-        let mut data = vec![0.0; n * dims];
-        let mut means = Vec::with_capacity(dims);
-        let mut scales = Vec::with_capacity(dims);
-        for (t, &f) in self.features.iter().enumerate() {
-            let col = feature_column(population, f)?;
-            // Features may lie anywhere in f64's range (a CLV of 1e300): the mean and spread are
-            // taken of the values divided by a power of two at least their largest magnitude,
-            // so no sum or square overflows, and scaled back.
-            let largest = col.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            let unit = if largest > 1.0 && largest.is_finite() {
-                2f64.powi((largest.log2().ceil() as i32).min(f64::MAX_EXP - 1))
-            } else {
-                1.0
-            };
-            let mean_u = col.iter().map(|v| v / unit).sum::<f64>() / n as f64;
-            let var_u = col
-                .iter()
-                .map(|v| (v / unit - mean_u) * (v / unit - mean_u))
-                .sum::<f64>()
-                / n as f64;
-            let sd_u = var_u.sqrt();
-            let (mean, scale_u) = (mean_u * unit, if sd_u > 0.0 { sd_u } else { 1.0 / unit });
-            let scale = scale_u * unit;
-            for (i, v) in col.iter().enumerate() {
-                data[i * dims + t] = (v / unit - mean_u) / scale_u;
-            }
-            means.push(mean);
-            scales.push(scale);
-        }
-        Ok((Matrix { data, dims }, means, scales))
+/// Lowers each customer's squared distance in `d2` to that to `centre` where it is nearer (on
+/// all cores with the feature `parallel`; each entry is its own, so the result is the same).
+fn nearer(d2: &mut [f64], x: &Matrix, centre: &[f64]) {
+    let update = |(w, point): (&mut f64, &[f64])| *w = w.min(dist2(point, centre));
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        d2.par_chunks_mut(lloyd::BLOCK)
+            .zip(x.data.par_chunks(lloyd::BLOCK * x.dims))
+            .for_each(|(w, points)| {
+                w.iter_mut()
+                    .zip(points.chunks_exact(x.dims))
+                    .for_each(update)
+            });
     }
+    #[cfg(not(feature = "parallel"))]
+    d2.iter_mut()
+        .zip(x.data.chunks_exact(x.dims))
+        .for_each(update);
 }
 
 impl Segmenter<Profile> for KMeansParams {
@@ -294,12 +199,34 @@ impl Segmenter<Profile> for KMeansParams {
     }
 
     fn learn(&self, population: &[Profile]) -> Result<KMeans, SegmentError> {
+        self.fit(population).map(|(model, _, _)| model)
+    }
+
+    /// Learns, then labels the population as [`KMeans::assign`] would, reusing the last Lloyd
+    /// pass's nearest centres (see [`standardise::labels`]).
+    fn segment(&self, population: &[Profile]) -> Result<(KMeans, Vec<Cluster>), SegmentError> {
+        let (model, data, learnt) = self.fit(population)?;
+        let labels = standardise::labels(&data, &model.centres, &learnt)
+            .into_iter()
+            .map(Cluster)
+            .collect();
+        Ok((model, labels))
+    }
+}
+
+impl KMeansParams {
+    /// The learnt clusters, the population's features and each customer's cluster in the last
+    /// Lloyd pass (of the best start).
+    fn fit(
+        &self,
+        population: &[Profile],
+    ) -> Result<(KMeans, Standardised, Vec<usize>), SegmentError> {
         self.validate(population.len())?;
-        let (x, means, scales) = self.matrix(population)?;
+        let data = standardise(population, &self.features)?;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut best: Option<Run> = None;
         for _ in 0..self.restarts {
-            let run = run_once(&x, self.k, self.max_iterations, &mut rng);
+            let run = run_once(&data.x, self.k, self.max_iterations, &mut rng);
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
@@ -309,15 +236,16 @@ impl Segmenter<Profile> for KMeansParams {
         for &l in &run.labels {
             sizes[l] += 1;
         }
-        Ok(KMeans {
+        let model = KMeans {
             features: self.features.clone(),
-            means,
-            scales,
+            means: data.means.clone(),
+            scales: data.scales.clone(),
             centres: run.centres,
             sizes,
             inertia: run.inertia,
             iterations: run.iterations,
-        })
+        };
+        Ok((model, data, run.labels))
     }
 }
 
@@ -532,6 +460,27 @@ impl Assign<Profile> for KMeans {
         let z = self.standardise(p)?;
         Ok(Cluster(nearest(&z, &self.centres, self.features.len()).0))
     }
+
+    /// As [`assign`](Self::assign) for each customer, reusing one buffer per block of customers
+    /// (on all cores with the feature `parallel`); the error is the first customer's, in order.
+    fn assign_all(&self, customers: &[Profile]) -> Result<Vec<Cluster>, SegmentError> {
+        let d = self.features.len();
+        try_map(
+            customers,
+            || Vec::with_capacity(d),
+            |z: &mut Vec<f64>, p| {
+                z.clear();
+                for (&f, (m, s)) in self
+                    .features
+                    .iter()
+                    .zip(self.means.iter().zip(&self.scales))
+                {
+                    z.push((p.feature(f)? - m) / s);
+                }
+                Ok(Cluster(nearest(z, &self.centres, d).0))
+            },
+        )
+    }
 }
 
 /// One k tried by [`compare_k`].
@@ -656,10 +605,173 @@ mod extreme_tests {
         assert_eq!(labels.len(), population.len());
         assert_eq!(labels[0], labels[4]);
         assert_ne!(labels[0], labels[1]);
+        // At the edges of f64's range the standardised rows of `assign` need not be the learnt
+        // matrix's bit for bit: the labels are still those of `assign`.
+        let assigned: Vec<Cluster> = population
+            .iter()
+            .map(|p| learnt.assign(p).unwrap())
+            .collect();
+        assert_eq!(labels, assigned);
         #[cfg(feature = "serde")]
         {
             let json = serde_json::to_string(&learnt).unwrap();
             assert_eq!(serde_json::from_str::<KMeans>(&json).unwrap(), learnt);
+        }
+    }
+}
+
+#[cfg(test)]
+mod stability_tests {
+    use super::*;
+    use crate::records::CustomerId;
+    use crate::time::TimeUnit;
+    use rust_decimal::Decimal;
+
+    /// 5000 customers drawn from a fixed seed: repeat buyers with spread-out spend.
+    fn base() -> Vec<Profile> {
+        let mut rng = ChaCha8Rng::seed_from_u64(99);
+        (0..5000u64)
+            .map(|i| {
+                let age = 26.0 + 13.0 * rng.random::<f64>();
+                let x = rng.random_range(0..12u32);
+                let t_x = if x == 0 {
+                    0.0
+                } else {
+                    age * rng.random::<f64>()
+                };
+                let cents = if x == 0 {
+                    0
+                } else {
+                    rng.random_range(500..50_000i64)
+                };
+                Profile::new(
+                    CustomerId::from(i),
+                    TimeUnit::WEEKS,
+                    x,
+                    t_x,
+                    age,
+                    Decimal::new(cents, 2),
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn segment_labels_are_those_of_assign_one_by_one() {
+        let base = base();
+        for k in [1, 4, 9] {
+            let params = KMeansParams::new(k).seed(5);
+            let (model, labels) = params.segment(&base).unwrap();
+            assert_eq!(model, params.learn(&base).unwrap());
+            let one_by_one: Vec<Cluster> = base.iter().map(|p| model.assign(p).unwrap()).collect();
+            assert_eq!(labels, one_by_one, "k = {k}");
+            assert_eq!(model.assign_all(&base).unwrap(), one_by_one, "k = {k}");
+        }
+    }
+
+    #[test]
+    fn the_error_is_that_of_a_serial_scan() {
+        // Customer 9000 lacks the first feature (CLV), customer 5000 the second (P(alive)), in
+        // other blocks of customers: learning reads feature by feature and reports 9000;
+        // assigning reads customer by customer and reports 5000.
+        let base: Vec<Profile> = base()
+            .into_iter()
+            .chain(base())
+            .enumerate()
+            .map(|(i, p)| {
+                let p = if i == 9000 {
+                    p
+                } else {
+                    p.with_clv(i as f64).unwrap()
+                };
+                if i == 5000 {
+                    p
+                } else {
+                    p.with_p_alive(0.5).unwrap()
+                }
+            })
+            .collect();
+        let params = KMeansParams::new(3).features(vec![Feature::Clv, Feature::PAlive]);
+        let missing = |err: SegmentError| match err {
+            SegmentError::MissingFeature { customer, feature } => (customer, feature),
+            other => panic!("{other}"),
+        };
+        assert_eq!(
+            missing(params.learn(&base).unwrap_err()),
+            (base[9000].id().clone(), Feature::Clv)
+        );
+        let fine: Vec<Profile> = base[..4000].to_vec();
+        let model = params.learn(&fine).unwrap();
+        assert_eq!(
+            missing(model.assign_all(&base).unwrap_err()),
+            (base[5000].id().clone(), Feature::PAlive)
+        );
+    }
+
+    #[test]
+    fn fixed_seeds_give_the_clusters_of_plain_lloyd_iterations() {
+        // Sizes, iterations, a hash of the labels and the inertia of plain Lloyd iterations
+        // (every distance computed, centre sums in customer order), recorded before the bounds
+        // and the block sums: the labels and sizes are the same exactly, the inertia to the
+        // rounding of a sum in another order.
+        let base = base();
+        struct Recorded {
+            k: usize,
+            seed: u64,
+            restarts: usize,
+            sizes: &'static [usize],
+            iterations: usize,
+            label_hash: u64,
+            inertia: f64,
+        }
+        let recorded = [
+            Recorded {
+                k: 8,
+                seed: 1,
+                restarts: 1,
+                sizes: &[694, 600, 473, 736, 603, 615, 622, 657],
+                iterations: 21,
+                label_hash: 16808840554394430196,
+                inertia: 3.471535728107092e3,
+            },
+            Recorded {
+                k: 5,
+                seed: 7,
+                restarts: 3,
+                sizes: &[771, 918, 1153, 1056, 1102],
+                iterations: 51,
+                label_hash: 12489011241866035748,
+                inertia: 5.214267686806222e3,
+            },
+            Recorded {
+                k: 3,
+                seed: 2024,
+                restarts: 1,
+                sizes: &[1792, 2087, 1121],
+                iterations: 28,
+                label_hash: 11327157623747623759,
+                inertia: 8.110540927274769e3,
+            },
+        ];
+        for r in recorded {
+            let (k, inertia) = (r.k, r.inertia);
+            let (model, labels) = KMeansParams::new(k)
+                .seed(r.seed)
+                .restarts(r.restarts)
+                .segment(&base)
+                .unwrap();
+            let label_hash = labels
+                .iter()
+                .fold(0u64, |h, l| h.wrapping_mul(31).wrapping_add(l.0 as u64));
+            assert_eq!(model.sizes(), r.sizes, "k = {k}");
+            assert_eq!(model.iterations(), r.iterations, "k = {k}");
+            assert_eq!(label_hash, r.label_hash, "k = {k}");
+            assert!(
+                (model.inertia() - inertia).abs() <= 1e-12 * inertia,
+                "k = {k}: inertia {:e}, recorded {inertia:e}",
+                model.inertia()
+            );
         }
     }
 }

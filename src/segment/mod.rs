@@ -27,9 +27,11 @@ mod error;
 mod feature;
 pub mod kmeans;
 pub mod lifecycle;
+mod lloyd;
 mod profile;
 pub mod rfm;
 pub mod rules;
+mod standardise;
 mod traits;
 
 pub use error::{CustomError, SegmentError};
