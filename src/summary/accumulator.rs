@@ -754,6 +754,117 @@ mod tests {
         assert_eq!(a.merge(b).unwrap_err(), SummaryError::IncompatibleMerge);
     }
 
+    /// Summaries and arrival order of `log` fed in one pass.
+    fn one_pass(
+        log: &[Transaction],
+        opts: &SummaryOptions,
+    ) -> (Result<Summaries, SummaryError>, Vec<CustomerId>) {
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        acc.extend(log);
+        (acc.finish(opts), acc.arrival_order().cloned().collect())
+    }
+
+    /// The customers of `log` in the order they first appear.
+    fn first_appearances(log: &[Transaction]) -> Vec<CustomerId> {
+        let mut seen = Vec::new();
+        for t in log {
+            if !seen.contains(t.customer()) {
+                seen.push(t.customer().clone());
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn text_ids_interleaved_shared_or_not_summarise_as_when_grouped() {
+        // Three customers with text ids, in date order: one's records share one text (as from
+        // an interned ledger), the others' each have their own copy (as from a parser).
+        let shared = CustomerId::new("acme-7").unwrap();
+        let id = |k: usize| match k {
+            0 => shared.clone(),
+            1 => CustomerId::new("zeta").unwrap(),
+            _ => CustomerId::new("acme-70").unwrap(),
+        };
+        let mut log = Vec::new();
+        for d in 1..=9u32 {
+            for k in 0..3 {
+                let at = day(1, d + k as u32).and_hms_opt(9, 0, 0).unwrap();
+                let amount = Decimal::new(100 * i64::from(d) + k as i64, 2);
+                log.push(Transaction::new(id(k), at, amount, TransactionKind::Purchase).unwrap());
+            }
+        }
+        log.sort_by_key(Transaction::at);
+        let opts = SummaryOptions::new(day(1, 31), TimeUnit::DAYS);
+        let (interleaved, arrival) = one_pass(&log, &opts);
+        let mut grouped = log.clone();
+        grouped.sort_by(|a, b| a.customer().cmp(b.customer()));
+        let (grouped, _) = one_pass(&grouped, &opts);
+        let interleaved = interleaved.unwrap();
+        assert_eq!(interleaved, grouped.unwrap());
+        assert_eq!(arrival, [id(0), id(1), id(2)]);
+        let ids: Vec<String> = interleaved.iter().map(|c| c.id().to_string()).collect();
+        assert_eq!(ids, ["acme-7", "acme-70", "zeta"]);
+        let c = interleaved.get(&CustomerId::new("zeta").unwrap()).unwrap();
+        assert_eq!((c.frequency(), c.orders()), (8, 9));
+        assert_eq!(c.total_spend(), Decimal::new(4509, 2));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// A log in any order (shuffled, in date order, grouped by customer) gives the same
+        /// summaries, or the same error, and customers arrive in the order they first appear:
+        /// whether ids are small integers, integers numbered from a large base, integers past
+        /// 2^63, or text shared between records or not, and however they mix.
+        #[test]
+        fn a_shuffled_log_summarises_as_the_grouped_one(
+            rows in proptest::collection::vec(
+                (0u8..5, 0u64..12, 0u32..40, 1i64..50_000, proptest::bool::weighted(0.1)),
+                0..60,
+            ),
+            kinds in 1u8..=5,
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let pool: Vec<CustomerId> =
+                (0..12).map(|n| CustomerId::new(&format!("shop-{n}")).unwrap()).collect();
+            let log: Vec<Transaction> = rows
+                .iter()
+                .map(|&(kind, n, d, cents, refund)| {
+                    // `kinds` limits the mix: 1 gives small integers only.
+                    let id = match kind % kinds {
+                        0 => CustomerId::from(n),
+                        1 => CustomerId::from(4_000_000_000 + n * 7),
+                        2 => CustomerId::from(u64::MAX - n),
+                        3 => pool[n as usize].clone(),
+                        _ => CustomerId::new(&format!("shop-{n}")).unwrap(),
+                    };
+                    let at = day(1, 1).and_hms_opt(8, 0, 0).unwrap() + chrono::Duration::hours(i64::from(d) * 7);
+                    let kind = if refund { TransactionKind::Return } else { TransactionKind::Purchase };
+                    Transaction::new(id, at, Decimal::new(cents, 2), kind).unwrap()
+                })
+                .collect();
+            let opts = SummaryOptions::new(day(1, 7), TimeUnit::DAYS).holdout_end(day(1, 12));
+            let mut grouped = log.clone();
+            grouped.sort_by(|a, b| a.customer().cmp(b.customer()));
+            let (expected, _) = one_pass(&grouped, &opts);
+            let mut shuffled = log.clone();
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let mut by_date = log.clone();
+            by_date.sort_by_key(Transaction::at);
+            for order in [&log, &shuffled, &by_date] {
+                let (summaries, arrival) = one_pass(order, &opts);
+                proptest::prop_assert_eq!(&summaries, &expected);
+                proptest::prop_assert_eq!(arrival, first_appearances(order));
+            }
+        }
+    }
+
     #[cfg(feature = "parallel")]
     #[test]
     fn parallel_accumulation_equals_the_sequential_one() {
