@@ -59,6 +59,14 @@ impl CustomerId {
             IdRepr::Text(_) => None,
         }
     }
+
+    /// The shared text, when the id is text (for indexes that key text ids apart from integers).
+    pub(crate) fn as_text(&self) -> Option<&Arc<str>> {
+        match &self.0 {
+            IdRepr::Int(_) => None,
+            IdRepr::Text(t) => Some(t),
+        }
+    }
 }
 
 impl From<u64> for CustomerId {

@@ -1,7 +1,6 @@
 //! The mergeable accumulator of transactions into [`Summaries`].
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::Range;
 
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
@@ -9,11 +8,11 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use super::entry::{Entry, WIDE_BIT};
 use super::error::SummaryError;
 use super::fold::{Cuts, Folder, Scratch};
+use super::grouping::sort_by_value;
+use super::id_index::{dense_span, IdIndex};
 use super::options::{Grain, ReturnPolicy, SummaryOptions};
 use super::summaries::Summaries;
 use crate::records::{CustomerId, Transaction};
-
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Where each customer's entries lie in the entry array.
 #[derive(Debug, Clone)]
@@ -21,35 +20,76 @@ enum Layout {
     /// Each customer's entries are one run, the runs in slot order: `starts[slot]` is where the
     /// slot's run begins (a log grouped by customer). One number per customer, none per entry.
     Runs { starts: Vec<usize> },
-    /// Customers' entries interleave: `owners[k]` is the slot of entry `k`.
-    Interleaved { owners: Vec<usize> },
+    /// Customers' entries interleave: `owners[k]` is the owner key of entry `k`.
+    Interleaved { owners: Vec<u64> },
 }
 
-/// Entries grouped by customer, one run each, for reading: the run of the customer at position
-/// `k` of the visiting order (of slot `slot`) begins at `starts[k]` if `by_position`, else at
-/// `starts[slot]`, and ends where the next begins.
+/// Owner keys from this up are `SLOT_KEY | slot`, of customers with text ids or integer ids this
+/// large; a smaller key is the customer's integer id itself, which needs no lookup to find (in
+/// a date-ordered log, where every entry would need one) and sorts in id order.
+const SLOT_KEY: u64 = 1 << 63;
+
+/// The owner key of the customer `id` at `slot`.
+fn owner_key(id: &CustomerId, slot: usize) -> u64 {
+    match id.as_u64() {
+        Some(n) if n < SLOT_KEY => n,
+        _ => SLOT_KEY | slot as u64,
+    }
+}
+
+/// Entries grouped by customer, one run each: run `r` is `entries[starts[r]..starts[r + 1]]`.
 struct Grouped<'a> {
     entries: Cow<'a, [Entry]>,
     starts: Cow<'a, [usize]>,
-    by_position: bool,
+    customers: Visiting<'a>,
 }
 
-/// The customers in id order (`order`: their slots, `None`: slot order) and their entries.
-struct Visit<'a> {
-    order: Option<&'a [usize]>,
-    grouped: &'a Grouped<'a>,
+/// The customers in the order they are visited (id order), and which run is whose.
+enum Visiting<'a> {
+    /// The customer at position `k` has slot `order[k]` (`None`: slot `k`) and the run of that
+    /// slot (`runs_by_slot`) or of that position.
+    Slots {
+        all: &'a [CustomerId],
+        order: Option<Vec<usize>>,
+        runs_by_slot: bool,
+    },
+    /// The customer at position `k` has integer id `ids[k]` and run `k`.
+    Ints(Vec<u64>),
 }
 
 impl Grouped<'_> {
-    fn run(&self, position: usize, slot: usize) -> &[Entry] {
-        let i = if self.by_position { position } else { slot };
-        let start = self.starts.get(i).copied().unwrap_or(0);
+    /// Number of customers.
+    fn len(&self) -> usize {
+        match &self.customers {
+            Visiting::Slots { all, .. } => all.len(),
+            Visiting::Ints(ids) => ids.len(),
+        }
+    }
+
+    /// The customer at position `k` of the visiting order, and their entries.
+    fn customer(&self, k: usize) -> Option<(Cow<'_, CustomerId>, &[Entry])> {
+        let (id, run) = match &self.customers {
+            Visiting::Slots {
+                all,
+                order,
+                runs_by_slot,
+            } => {
+                let slot = match order {
+                    Some(order) => *order.get(k)?,
+                    None => k,
+                };
+                let run = if *runs_by_slot { slot } else { k };
+                (Cow::Borrowed(all.get(slot)?), run)
+            }
+            Visiting::Ints(ids) => (Cow::Owned(CustomerId::from(*ids.get(k)?)), k),
+        };
+        let start = *self.starts.get(run)?;
         let end = self
             .starts
-            .get(i + 1)
+            .get(run + 1)
             .copied()
             .unwrap_or(self.entries.len());
-        self.entries.get(start..end).unwrap_or(&[])
+        Some((id, self.entries.get(start..end)?))
     }
 }
 
@@ -94,7 +134,7 @@ pub struct SummaryAccumulator {
     grain: Grain,
     returns: ReturnPolicy,
     /// Id to slot; only in use once `indexed` (before, `customers` is in ascending id order).
-    index: FastMap<CustomerId, usize>,
+    index: IdIndex,
     indexed: bool,
     /// Customer ids by slot, in arrival order.
     customers: Vec<CustomerId>,
@@ -115,7 +155,7 @@ impl SummaryAccumulator {
         SummaryAccumulator {
             grain,
             returns,
-            index: FastMap::default(),
+            index: IdIndex::default(),
             indexed: false,
             customers: Vec::new(),
             entries: Vec::new(),
@@ -134,16 +174,21 @@ impl SummaryAccumulator {
         }
     }
 
-    /// The slot of each entry, in entry order, with room for as many as the entries have: moved
-    /// out of an interleaved layout (the caller puts a layout back), or spelled out from the runs.
-    fn take_owners(&mut self) -> Vec<usize> {
+    /// The owner key of each entry, in entry order, with room for as many as the entries have:
+    /// moved out of an interleaved layout (the caller puts a layout back), or spelled out from
+    /// the runs.
+    fn take_owners(&mut self) -> Vec<u64> {
         let mut owners = match &mut self.layout {
             Layout::Interleaved { owners } => std::mem::take(owners),
             Layout::Runs { starts } => {
                 let mut owners = Vec::new();
                 for (slot, &start) in starts.iter().enumerate() {
                     let end = starts.get(slot + 1).copied().unwrap_or(self.entries.len());
-                    owners.resize(owners.len() + end.saturating_sub(start), slot);
+                    let key = self
+                        .customers
+                        .get(slot)
+                        .map_or(SLOT_KEY | slot as u64, |id| owner_key(id, slot));
+                    owners.resize(owners.len() + end.saturating_sub(start), key);
                 }
                 owners
             }
@@ -160,10 +205,15 @@ impl SummaryAccumulator {
     }
 
     fn slot(&mut self, id: &CustomerId) -> usize {
-        // Logs usually arrive grouped by customer: skip any lookup for a repeat customer.
-        if let Some(i) = self.last {
-            if self.customers.get(i).is_some_and(|c| c == id) {
-                return i;
+        // Logs usually arrive grouped by customer: skip any lookup for a repeat customer. Not
+        // once customers interleave (the last customer is then rarely the same, and their id a
+        // read out of cache), nor for an indexed integer id, whose slot the index gives at once.
+        let grouped = matches!(self.layout, Layout::Runs { .. });
+        if grouped && (!self.indexed || id.as_u64().is_none()) {
+            if let Some(i) = self.last {
+                if self.customers.get(i).is_some_and(|c| c == id) {
+                    return i;
+                }
             }
         }
         let i = if !self.indexed && self.customers.last().is_none_or(|c| c < id) {
@@ -174,10 +224,10 @@ impl SummaryAccumulator {
                 self.build_index();
             }
             match self.index.get(id) {
-                Some(&i) => i,
+                Some(i) => i,
                 None => {
                     let i = self.new_slot(id);
-                    self.index.insert(id.clone(), i);
+                    self.index.insert(id, i);
                     i
                 }
             }
@@ -193,16 +243,19 @@ impl SummaryAccumulator {
     }
 
     fn build_index(&mut self) {
-        self.index.reserve(self.customers.len().saturating_mul(2));
         for (i, c) in self.customers.iter().enumerate() {
-            self.index.insert(c.clone(), i);
+            self.index.insert(c, i);
         }
         self.indexed = true;
     }
 
-    /// Appends an entry of slot `i`, folded into the previous entry when that is the same
-    /// customer's, of the same moment and kind, and the sum stays exact.
-    fn append(&mut self, i: usize, entry: Entry) {
+    /// Appends an entry of slot `i` (owner key `key`), folded into the previous entry when that
+    /// is the same customer's, of the same moment and kind, and the sum stays exact.
+    fn append(&mut self, i: usize, key: u64, entry: Entry) {
+        if let Layout::Interleaved { owners } = &mut self.layout {
+            Self::append_interleaved(&mut self.entries, owners, key, entry);
+            return;
+        }
         if self.tail == Some(i) {
             // Anything that does not fold is kept as its own entry and summed exactly at the end.
             if let Some(last) = self.entries.last_mut() {
@@ -218,26 +271,46 @@ impl SummaryAccumulator {
                 true
             }
             Layout::Runs { .. } => self.tail == Some(i),
-            Layout::Interleaved { owners } => {
-                owners.push(i);
-                true
-            }
+            Layout::Interleaved { .. } => true,
         };
         if !in_runs {
-            // A customer seen before, whose run ended: from now on, one slot per entry.
+            // A customer seen before, whose run ended: from now on, one owner key per entry.
             let mut owners = self.take_owners();
-            owners.push(i);
+            owners.push(key);
             self.layout = Layout::Interleaved { owners };
         }
         self.entries.push(entry);
         self.tail = Some(i);
     }
 
+    /// Appends an entry of owner `key` to interleaved entries, folded into the previous entry
+    /// when that is the same customer's, of the same moment and kind, and the sum stays exact.
+    #[inline]
+    fn append_interleaved(entries: &mut Vec<Entry>, owners: &mut Vec<u64>, key: u64, entry: Entry) {
+        if owners.last() == Some(&key) {
+            if let Some(last) = entries.last_mut() {
+                if last.absorb(&entry) {
+                    return;
+                }
+            }
+        }
+        owners.push(key);
+        entries.push(entry);
+    }
+
     /// Adds one transaction.
     pub fn push(&mut self, t: &Transaction) {
         let entry = Entry::new(self.key(t.at()), t.amount(), 1, t.kind(), &mut self.wide);
-        let i = self.slot(t.customer());
-        self.append(i, entry);
+        let id = t.customer();
+        // Once customers interleave, a known integer id needs no slot: its owner key is the id.
+        if let (Layout::Interleaved { owners }, Some(n)) = (&mut self.layout, id.as_u64()) {
+            if n < SLOT_KEY && self.index.knows_int(n) {
+                Self::append_interleaved(&mut self.entries, owners, n, entry);
+                return;
+            }
+        }
+        let i = self.slot(id);
+        self.append(i, owner_key(id, i), entry);
     }
 
     /// Adds many transactions.
@@ -294,12 +367,13 @@ impl SummaryAccumulator {
             _ => {
                 let mut owners = self.take_owners();
                 owners.reserve(other.entries.len());
-                owners.extend(
-                    other
-                        .take_owners()
-                        .into_iter()
-                        .map(|o| slots.get(o).copied().unwrap_or(o)),
-                );
+                // Integer ids are keys of their own; slots become this accumulator's.
+                owners.extend(other.take_owners().into_iter().map(|key| {
+                    match key.checked_sub(SLOT_KEY).map(|o| slots.get(o as usize)) {
+                        Some(Some(&slot)) => SLOT_KEY | slot as u64,
+                        _ => key,
+                    }
+                }));
                 self.layout = Layout::Interleaved { owners };
             }
         }
@@ -360,39 +434,18 @@ impl SummaryAccumulator {
             },
             options,
         };
+        // Visiting customers in id order makes the output, and the first error, order-free.
+        let grouped = self.grouped_entries();
+        let n = grouped.len();
         let mut out = Summaries {
             options: *options,
             grain: self.grain,
             // The parallel path builds its output from the parts instead.
-            customers: Vec::with_capacity(if cfg!(feature = "parallel") {
-                0
-            } else {
-                self.customers.len()
-            }),
+            customers: Vec::with_capacity(if cfg!(feature = "parallel") { 0 } else { n }),
             first_purchase_after_as_of: 0,
             without_purchase: 0,
             transactions_after_end: 0,
         };
-        // Visiting customers in id order makes the output, and the first error, order-free.
-        // Customers that arrived in ascending id order (no index built) are sorted already.
-        let order: Option<Vec<usize>> = self.indexed.then(|| {
-            // Ids are unique: an unstable sort of (id, slot) pairs, read without indirection.
-            let mut keyed: Vec<(&CustomerId, usize)> = self
-                .customers
-                .iter()
-                .enumerate()
-                .map(|(i, id)| (id, i))
-                .collect();
-            keyed.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            keyed.into_iter().map(|(_, i)| i).collect()
-        });
-        let order = order.as_deref();
-        let grouped = self.grouped_entries(order);
-        let visit = Visit {
-            order,
-            grouped: &grouped,
-        };
-        let n = self.customers.len();
         // With `parallel`, slices of customers are summarised on all cores and joined in order,
         // so the first error in id order is the one reported.
         #[cfg(feature = "parallel")]
@@ -406,8 +459,7 @@ impl SummaryAccumulator {
                     let part = k * chunk..((k + 1) * chunk).min(n);
                     // The first part becomes the output: it gets room for everyone.
                     let mut s = out.empty_like(if k == 0 { n } else { part.len() });
-                    self.summarize_into(part, &visit, &folder, &mut s)
-                        .map(|()| s)
+                    Self::summarize_into(part, &grouped, &folder, &mut s).map(|()| s)
                 })
                 .collect();
             let mut parts = parts.into_iter();
@@ -419,107 +471,120 @@ impl SummaryAccumulator {
             }
         }
         #[cfg(not(feature = "parallel"))]
-        self.summarize_into(0..n, &visit, &folder, &mut out)?;
+        Self::summarize_into(0..n, &grouped, &folder, &mut out)?;
         Ok(out)
     }
 
-    /// Every customer's entries as one run: the entries in place for a log grouped by customer,
-    /// else a copy laid out in `order` (the order the customers will be read in, so that reading
-    /// is sequential; `None`: slot order), made by a stable counting sort (arrival order kept
-    /// within a customer).
-    fn grouped_entries(&self, order: Option<&[usize]>) -> Grouped<'_> {
+    /// Every customer's entries as one run, and the customers in id order: the entries in
+    /// place for a log grouped by customer, else a copy made by a stable counting sort (arrival
+    /// order kept within a customer) whose runs are in id order, so that they are read in turn.
+    fn grouped_entries(&self) -> Grouped<'_> {
+        // Customers that arrived in ascending id order (no index built) are in id order already.
+        let order = || self.indexed.then(|| self.index.slots_in_id_order());
         let owners = match &self.layout {
             Layout::Runs { starts } => {
                 return Grouped {
                     entries: Cow::Borrowed(&self.entries),
                     starts: Cow::Borrowed(starts),
-                    by_position: false,
+                    customers: Visiting::Slots {
+                        all: &self.customers,
+                        order: order(),
+                        runs_by_slot: true,
+                    },
                 }
             }
             Layout::Interleaved { owners } => owners,
         };
         let n = self.customers.len();
-        // rank[slot]: the slot's position in `order`; keys: each entry's rank.
-        let rank: Vec<usize> = match order {
+        let mut starts = Vec::with_capacity(n + 1);
+        // Integer ids only, over a range not much wider than their number: counted by id.
+        let (min, max, slot_keys) =
+            owners
+                .iter()
+                .fold((u64::MAX, 0, false), |(min, max, slot_keys), &key| {
+                    (min.min(key), max.max(key), slot_keys || key >= SLOT_KEY)
+                });
+        let span = max.saturating_sub(min).saturating_add(1);
+        if !slot_keys && span <= dense_span(n) as u64 {
+            let mut ids = Vec::with_capacity(n);
+            let entries = sort_by_value(
+                &self.entries,
+                span,
+                |k| owners.get(k).map_or(0, |&key| key - min),
+                |v, at| {
+                    ids.push(min + v);
+                    starts.push(at);
+                },
+            );
+            starts.push(self.entries.len());
+            return Grouped {
+                entries: Cow::Owned(entries),
+                starts: Cow::Owned(starts),
+                customers: Visiting::Ints(ids),
+            };
+        }
+        // Otherwise counted by each customer's position in id order, found by slot.
+        let order = order();
+        let mut position = vec![0usize; n];
+        match &order {
             Some(order) => {
-                let mut rank = vec![0usize; n];
                 for (k, &slot) in order.iter().enumerate() {
-                    if let Some(r) = rank.get_mut(slot) {
-                        *r = k;
+                    if let Some(p) = position.get_mut(slot) {
+                        *p = k;
                     }
                 }
-                rank
             }
-            None => (0..n).collect(),
+            None => position.iter_mut().enumerate().for_each(|(k, p)| *p = k),
+        }
+        let slot_of = |key: u64| match key.checked_sub(SLOT_KEY) {
+            Some(slot) => slot as usize,
+            None => {
+                let id = CustomerId::from(key);
+                if self.indexed {
+                    self.index.get(&id).unwrap_or(0)
+                } else {
+                    self.customers.binary_search(&id).unwrap_or(0)
+                }
+            }
         };
-        let mut next = vec![0usize; n + 1];
-        let keys: Vec<usize> = owners
-            .iter()
-            .map(|&o| {
-                let k = rank.get(o).copied().unwrap_or(0);
-                if let Some(count) = next.get_mut(k + 1) {
-                    *count += 1;
+        let entries = sort_by_value(
+            &self.entries,
+            n as u64,
+            |k| {
+                let slot = owners.get(k).map_or(0, |&key| slot_of(key));
+                position.get(slot).copied().unwrap_or(0) as u64
+            },
+            |v, at| {
+                // Every customer has entries; were one without, its run would be empty.
+                while starts.len() <= v as usize {
+                    starts.push(at);
                 }
-                k
-            })
-            .collect();
-        for i in 1..next.len() {
-            next[i] += next[i - 1];
-        }
-        let starts = next.clone();
-        // Two stable scatter passes keep the writes local: first into ~1,024 buckets of
-        // consecutive ranks, then each bucket into its ranks, whose region of the output is small
-        // enough to stay in cache. One random scatter over the whole output would miss the cache
-        // on nearly every entry.
-        let shift = (usize::BITS - n.leading_zeros()).saturating_sub(10);
-        let mut bucket_next: Vec<usize> = (0..=(n >> shift))
-            .map(|b| next.get(b << shift).copied().unwrap_or(0))
-            .collect();
-        let mut bucketed: Vec<(Entry, usize)> = Vec::with_capacity(self.entries.len());
-        bucketed.extend(self.entries.iter().copied().zip(keys.iter().copied()));
-        for (entry, &k) in self.entries.iter().zip(&keys) {
-            if let Some(at) = bucket_next.get_mut(k >> shift) {
-                if let Some(place) = bucketed.get_mut(*at) {
-                    *place = (*entry, k);
-                }
-                *at += 1;
-            }
-        }
-        let mut sorted = self.entries.clone();
-        for &(entry, k) in &bucketed {
-            if let Some(at) = next.get_mut(k) {
-                if let Some(place) = sorted.get_mut(*at) {
-                    *place = entry;
-                }
-                *at += 1;
-            }
-        }
+            },
+        );
+        starts.resize(n + 1, self.entries.len());
         Grouped {
-            entries: Cow::Owned(sorted),
+            entries: Cow::Owned(entries),
             starts: Cow::Owned(starts),
-            by_position: true,
+            customers: Visiting::Slots {
+                all: &self.customers,
+                order,
+                runs_by_slot: false,
+            },
         }
     }
 
     /// Summarises the customers at `positions` of the visiting order into `out`.
     fn summarize_into(
-        &self,
         positions: Range<usize>,
-        visit: &Visit<'_>,
+        grouped: &Grouped<'_>,
         folder: &Folder<'_>,
         out: &mut Summaries,
     ) -> Result<(), SummaryError> {
-        let mut scratch = Scratch::new(self.grain);
+        let mut scratch = Scratch::new(folder.grain);
         for k in positions {
-            let slot = match visit.order {
-                Some(order) => order.get(k).copied().unwrap_or(k),
-                None => k,
-            };
-            let Some(id) = self.customers.get(slot) else {
-                continue;
-            };
-            let entries = visit.grouped.run(k, slot);
-            folder.customer(id, entries, &mut scratch, out)?;
+            if let Some((id, entries)) = grouped.customer(k) {
+                folder.customer(&id, entries, &mut scratch, out)?;
+            }
         }
         Ok(())
     }
@@ -687,6 +752,117 @@ mod tests {
         let mut a = SummaryAccumulator::new(Grain::Day, ReturnPolicy::Ignore);
         let b = SummaryAccumulator::new(Grain::Timestamp, ReturnPolicy::Ignore);
         assert_eq!(a.merge(b).unwrap_err(), SummaryError::IncompatibleMerge);
+    }
+
+    /// Summaries and arrival order of `log` fed in one pass.
+    fn one_pass(
+        log: &[Transaction],
+        opts: &SummaryOptions,
+    ) -> (Result<Summaries, SummaryError>, Vec<CustomerId>) {
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        acc.extend(log);
+        (acc.finish(opts), acc.arrival_order().cloned().collect())
+    }
+
+    /// The customers of `log` in the order they first appear.
+    fn first_appearances(log: &[Transaction]) -> Vec<CustomerId> {
+        let mut seen = Vec::new();
+        for t in log {
+            if !seen.contains(t.customer()) {
+                seen.push(t.customer().clone());
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn text_ids_interleaved_shared_or_not_summarise_as_when_grouped() {
+        // Three customers with text ids, in date order: one's records share one text (as from
+        // an interned ledger), the others' each have their own copy (as from a parser).
+        let shared = CustomerId::new("acme-7").unwrap();
+        let id = |k: usize| match k {
+            0 => shared.clone(),
+            1 => CustomerId::new("zeta").unwrap(),
+            _ => CustomerId::new("acme-70").unwrap(),
+        };
+        let mut log = Vec::new();
+        for d in 1..=9u32 {
+            for k in 0..3 {
+                let at = day(1, d + k as u32).and_hms_opt(9, 0, 0).unwrap();
+                let amount = Decimal::new(100 * i64::from(d) + k as i64, 2);
+                log.push(Transaction::new(id(k), at, amount, TransactionKind::Purchase).unwrap());
+            }
+        }
+        log.sort_by_key(Transaction::at);
+        let opts = SummaryOptions::new(day(1, 31), TimeUnit::DAYS);
+        let (interleaved, arrival) = one_pass(&log, &opts);
+        let mut grouped = log.clone();
+        grouped.sort_by(|a, b| a.customer().cmp(b.customer()));
+        let (grouped, _) = one_pass(&grouped, &opts);
+        let interleaved = interleaved.unwrap();
+        assert_eq!(interleaved, grouped.unwrap());
+        assert_eq!(arrival, [id(0), id(1), id(2)]);
+        let ids: Vec<String> = interleaved.iter().map(|c| c.id().to_string()).collect();
+        assert_eq!(ids, ["acme-7", "acme-70", "zeta"]);
+        let c = interleaved.get(&CustomerId::new("zeta").unwrap()).unwrap();
+        assert_eq!((c.frequency(), c.orders()), (8, 9));
+        assert_eq!(c.total_spend(), Decimal::new(4509, 2));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// A log in any order (shuffled, in date order, grouped by customer) gives the same
+        /// summaries, or the same error, and customers arrive in the order they first appear:
+        /// whether ids are small integers, integers numbered from a large base, integers past
+        /// 2^63, or text shared between records or not, and however they mix.
+        #[test]
+        fn a_shuffled_log_summarises_as_the_grouped_one(
+            rows in proptest::collection::vec(
+                (0u8..5, 0u64..12, 0u32..40, 1i64..50_000, proptest::bool::weighted(0.1)),
+                0..60,
+            ),
+            kinds in 1u8..=5,
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let pool: Vec<CustomerId> =
+                (0..12).map(|n| CustomerId::new(&format!("shop-{n}")).unwrap()).collect();
+            let log: Vec<Transaction> = rows
+                .iter()
+                .map(|&(kind, n, d, cents, refund)| {
+                    // `kinds` limits the mix: 1 gives small integers only.
+                    let id = match kind % kinds {
+                        0 => CustomerId::from(n),
+                        1 => CustomerId::from(4_000_000_000 + n * 7),
+                        2 => CustomerId::from(u64::MAX - n),
+                        3 => pool[n as usize].clone(),
+                        _ => CustomerId::new(&format!("shop-{n}")).unwrap(),
+                    };
+                    let at = day(1, 1).and_hms_opt(8, 0, 0).unwrap() + chrono::Duration::hours(i64::from(d) * 7);
+                    let kind = if refund { TransactionKind::Return } else { TransactionKind::Purchase };
+                    Transaction::new(id, at, Decimal::new(cents, 2), kind).unwrap()
+                })
+                .collect();
+            let opts = SummaryOptions::new(day(1, 7), TimeUnit::DAYS).holdout_end(day(1, 12));
+            let mut grouped = log.clone();
+            grouped.sort_by(|a, b| a.customer().cmp(b.customer()));
+            let (expected, _) = one_pass(&grouped, &opts);
+            let mut shuffled = log.clone();
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let mut by_date = log.clone();
+            by_date.sort_by_key(Transaction::at);
+            for order in [&log, &shuffled, &by_date] {
+                let (summaries, arrival) = one_pass(order, &opts);
+                proptest::prop_assert_eq!(&summaries, &expected);
+                proptest::prop_assert_eq!(arrival, first_appearances(order));
+            }
+        }
     }
 
     #[cfg(feature = "parallel")]

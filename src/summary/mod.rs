@@ -3,13 +3,15 @@
 //!
 //! The public types live in submodules, all re-exported: the summaries (`summaries`), their
 //! options (`options`) and errors (`error`), the [`SummaryAccumulator`] (`accumulator`, with its
-//! packed entries in `entry` and the per-customer fold in `fold`) and the [`Patterns`]
-//! (`patterns`).
+//! packed entries in `entry`, its index of customer ids in `id_index` and the per-customer fold in
+//! `fold`) and the [`Patterns`] (`patterns`).
 
 mod accumulator;
 mod entry;
 mod error;
 mod fold;
+mod grouping;
+mod id_index;
 mod options;
 mod patterns;
 mod summaries;
