@@ -2,6 +2,7 @@
 //! and evaluated as polynomials, with a fallback to the general ₂F₁.
 
 use super::hyp2f1::{ln_hyp2f1_grad, SpecialError, TAIL_TOLERANCE};
+use super::near_one::ln_hyp2f1_a_plus_one_near_one;
 
 /// Largest |z| for which [`APlusOneSeries`] (and the fast path of [`ln_hyp2f1_a_plus_one_grad`])
 /// is used: its terms then shrink at least by half per term, so at most about 70 are needed.
@@ -146,9 +147,10 @@ impl APlusOneSeries {
 /// a, b > 0 and z < 1. This is the function of the Pareto/NBD likelihood (there a = r + s + x).
 ///
 /// For |z| <= 0.5 and a + 1 > b it sums (1 − z)^(1 − b) ₂F₁(1, a + 1 − b; a + 1; z) (Euler's
-/// transformation), whose terms shrink at least by |z| each, without any digamma function;
-/// elsewhere it falls back to [`ln_hyp2f1_grad`] (the a-derivative is then ∂/∂a + ∂/∂c).
-/// Errors as [`ln_hyp2f1_grad`].
+/// transformation), whose terms shrink at least by |z| each, without any digamma function; for
+/// ½ < z < 1 (with b > 0) it uses Gauss's continued fraction or a split of the function's
+/// integral, a few hundred steps at most however close z is to 1; elsewhere, or when those do not
+/// settle, it falls back to [`ln_hyp2f1_grad`] (the a-derivative is then ∂/∂a + ∂/∂c).
 ///
 /// # Errors
 /// As [`ln_hyp2f1_grad`].
@@ -165,6 +167,12 @@ impl APlusOneSeries {
 pub fn ln_hyp2f1_a_plus_one_grad(a: f64, b: f64, z: f64) -> Result<(f64, [f64; 3]), SpecialError> {
     if let Some(fast) = a_plus_one_fast(a, b, z) {
         return Ok(fast);
+    }
+    if z > A_PLUS_ONE_MAX_Z && z < 1.0 {
+        // 1 − z is exact for z in [½, 1].
+        if let Ok(near) = ln_hyp2f1_a_plus_one_near_one(a, b, 1.0 - z) {
+            return Ok(near);
+        }
     }
     let (v, [ga, gb, gc, gz]) = ln_hyp2f1_grad(a, b, a + 1.0, z)?;
     Ok((v, [ga + gc, gb, gz]))
@@ -373,11 +381,24 @@ mod tests {
 
     #[test]
     fn a_plus_one_switches_to_the_general_routine_beyond_half() {
-        for (a, b, z) in [(3.2, 1.6, 0.5001), (3.2, 1.6, -0.7), (50.5, 2.6, 0.98)] {
+        // Below −½ the general routine; above ½ the near-one forms, which agree with it.
+        for (a, b, z) in [(3.2, 1.6, -0.7), (3.2, 1.6, 0.5001), (50.5, 2.6, 0.98)] {
             assert!(a_plus_one_fast(a, b, z).is_none());
             let (v, g) = ln_hyp2f1_a_plus_one_grad(a, b, z).unwrap();
             let (w, h) = ln_hyp2f1_grad(a, b, a + 1.0, z).unwrap();
-            assert_eq!((v, g), (w, [h[0] + h[2], h[1], h[3]]));
+            let want = [h[0] + h[2], h[1], h[3]];
+            if z < 0.0 {
+                assert_eq!((v, g), (w, want));
+            } else {
+                assert_eq!(
+                    (v, g),
+                    ln_hyp2f1_a_plus_one_near_one(a, b, 1.0 - z).unwrap()
+                );
+                assert!((v - w).abs() <= 1e-13 * w.abs(), "{v} vs {w}");
+                for k in 0..3 {
+                    assert!((g[k] - want[k]).abs() <= 1e-11 * want[k].abs().max(1.0));
+                }
+            }
         }
         // Tables built for |z| <= 0.1 run out for larger z: an error, never a partial sum.
         let series = APlusOneSeries::new(1.6, 2.553, 0.1).unwrap();

@@ -2,13 +2,15 @@
 //! function ₂F₁ as its logarithm (with analytic partial derivatives), and small log-space helpers.
 //!
 //! `hyp2f1` evaluates ln ₂F₁ and its gradient for any admissible argument, `a_plus_one` the
-//! c = a + 1 case of the Pareto/NBD likelihood fast, and `log_space` holds the helpers. This
-//! module only declares them and re-exports their items, so `crate::special::X` names them all.
+//! c = a + 1 case of the Pareto/NBD likelihood fast (`near_one` its z > ½ part), and `log_space`
+//! holds the helpers. This module only declares them and re-exports their items, so
+//! `crate::special::X` names them all.
 
 mod a_plus_one;
 mod gamma_ratio;
 mod hyp2f1;
 mod log_space;
+mod near_one;
 
 pub use a_plus_one::ln_hyp2f1_a_plus_one_grad;
 pub(crate) use a_plus_one::{APlusOneSeries, A_PLUS_ONE_MAX_Z};
