@@ -17,8 +17,8 @@
 //!   most by a factor e² (a w′ ≤ 1), and each ∫ σ^(k−b) is formed without cancellation, also for
 //!   integer b where the 1 − z connection formula has its poles.
 //!
-//! Gradients: along a (with c = a + 1 moving) and b, carried through both; along z from the
-//! identity z F′(z) = a ((1 − z)^(−b) − F).
+//! Gradients: along a (with c = a + 1 moving) and b, carried through both; along z carried through
+//! the fraction, and in the split from the identity z F′(z) = a ((1 − z)^(−b) − F).
 
 use super::hyp2f1::SpecialError;
 use super::log_space::{log_sum_exp, one_minus_exp_over};
@@ -75,9 +75,10 @@ pub(crate) fn ln_hyp2f1_a_plus_one_near_one(
     }
     let ln_w = w.ln();
     let ln_z = (-w).ln_1p();
-    let (value, da, db) = if a * w >= SPLIT_BELOW {
+    let (value, da, db, tracked_dz) = if a * w >= SPLIT_BELOW {
         let g = fraction(a, b, w)?;
-        ((1.0 - b) * ln_w + g.value, g.da, g.db - ln_w)
+        let dz = (b - 1.0) / w + g.dx;
+        ((1.0 - b) * ln_w + g.value, g.da, g.db - ln_w, Some(dz))
     } else {
         let w_split = (SPLIT_BELOW / a).min(0.5);
         let ln_z_split = (-w_split).ln_1p();
@@ -93,10 +94,14 @@ pub(crate) fn ln_hyp2f1_a_plus_one_near_one(
             value,
             p_near * (1.0 / a - ln_z + near.da) + p_far * (ln_z_split - ln_z + far.da),
             p_near * near.db + p_far * (far.db - ln_w_split),
+            None,
         )
     };
-    // z F′ = a ((1 − z)^(−b) − F): d ln F/dz = a (w^(−b)/F − 1)/z.
-    let dz = a * (-b * ln_w - value).exp_m1() / z;
+    // The fraction's own z-derivative where it ran: the identity below multiplies the absolute
+    // error of ln F by a, which for heavy buyers (a w ≫ 1, where ∂ is about b/w) costs digits.
+    // In the split (a w < 1) the identity z F′ = a ((1 − z)^(−b) − F) is well conditioned:
+    // d ln F/dz = a (w^(−b)/F − 1)/z.
+    let dz = tracked_dz.unwrap_or_else(|| a * (-b * ln_w - value).exp_m1() / z);
     let grads = [da, db, dz];
     if value.is_finite() && grads.iter().all(|g| g.is_finite()) {
         Ok((value, grads))
@@ -111,31 +116,33 @@ pub(crate) fn ln_hyp2f1_a_plus_one_near_one(
     }
 }
 
-/// A logarithm and its derivatives along a (c = a + 1 moving) and b.
+/// A logarithm and its derivatives along a (c = a + 1 moving), b and the argument (for the near
+/// piece, which does not track it, 0).
 #[derive(Debug, Clone, Copy)]
 struct LnWithGrad {
     value: f64,
     da: f64,
     db: f64,
+    dx: f64,
 }
 
-/// ln G, G = ₂F₁(1, a + 1 − b; a + 1; 1 − w), by the continued fraction
-/// G = 1/(1 + c₁/(1 + c₂/(1 + …))) of `betacf`(p = a, q = 1 − b, x = 1 − w), with the derivatives
-/// of ln G along a and b carried through the modified Lentz recurrence.
+/// ln G, G = ₂F₁(1, a + 1 − b; a + 1; x), x = 1 − w, by the continued fraction
+/// G = 1/(1 + c₁/(1 + c₂/(1 + …))) of `betacf`(p = a, q = 1 − b, x), with the derivatives of ln G
+/// along a, b and x carried through the modified Lentz recurrence.
 fn fraction(a: f64, b: f64, w: f64) -> Result<LnWithGrad, SpecialError> {
     let x = 1.0 - w;
     let d = a + 1.0 - b;
     // Lentz state: C and D with C − 1 and D − 1 kept separately (the recurrence forms the new
     // values from them without cancellation), and their derivatives along a and b.
-    let (mut c_prev, mut c_excess, mut dc_prev) = (1.0_f64, 0.0_f64, [0.0_f64; 2]);
-    let (mut d_prev, mut d_excess, mut dd_prev) = (0.0_f64, -1.0_f64, [0.0_f64; 2]);
-    let (mut ln_f, mut grad) = (0.0_f64, [0.0_f64; 2]);
+    let (mut c_prev, mut c_excess, mut dc_prev) = (1.0_f64, 0.0_f64, [0.0_f64; 3]);
+    let (mut d_prev, mut d_excess, mut dd_prev) = (0.0_f64, -1.0_f64, [0.0_f64; 3]);
+    let (mut ln_f, mut grad) = (0.0_f64, [0.0_f64; 3]);
     let mut negative = false;
     // An even step can leave the convergent unchanged while the fraction has not settled (its
     // partial numerator is tiny for heavy buyers): two settled steps in a row end the fraction.
     let mut settled_in_a_row = 0;
     for j in 1..=MAX_FRACTION_STEPS {
-        // Partial numerator c, 1 + c, and c's derivatives along a and b.
+        // Partial numerator c, 1 + c, and c's derivatives along a, b and x.
         let (c, one_plus_c, dc) = if j % 2 == 1 {
             let m = ((j - 1) / 2) as f64;
             let (u, v) = (a + 2.0 * m, a + 2.0 * m + 1.0);
@@ -144,38 +151,47 @@ fn fraction(a: f64, b: f64, w: f64) -> Result<LnWithGrad, SpecialError> {
             let c = -am * dm * x * inv;
             // (a+2m)(a+2m+1) − (a+m)(d+m)(1 − w) = (a+m)(2m+b) + m(m+1) + (a+m)(d+m) w > 0.
             let one_plus_c = (am * (2.0 * m + b) + m * (m + 1.0) + am * dm * w) * inv;
-            let dc_da = -x * (dm + am) * inv - c * (1.0 / u + 1.0 / v);
-            (c, one_plus_c, [dc_da, am * x * inv])
+            let dc_da = -x * (dm + am) * inv - c * (u + v) * inv;
+            (c, one_plus_c, [dc_da, am * x * inv, -am * dm * inv])
         } else {
             let m = (j / 2) as f64;
             let (u, v) = (a + 2.0 * m - 1.0, a + 2.0 * m);
             let inv = 1.0 / (u * v);
             let c = -m * (m - 1.0 + b) * x * inv;
-            (c, 1.0 + c, [-c * (1.0 / u + 1.0 / v), -m * x * inv])
+            (
+                c,
+                1.0 + c,
+                [-c * (u + v) * inv, -m * x * inv, -m * (m - 1.0 + b) * inv],
+            )
         };
         // D' = 1/(1 + c D), D' − 1 = −c D D'; C' = 1 + c/C, C' − 1 = c/C.
+        let inv_c_prev = 1.0 / c_prev;
+        let c_next_excess = c * inv_c_prev;
+        let c_next = one_plus_c - c_excess * c_next_excess;
         let denominator = one_plus_c + c * d_excess;
-        let c_next = one_plus_c - c * c_excess / c_prev;
         if denominator == 0.0 || c_next == 0.0 || !denominator.is_finite() || !c_next.is_finite() {
             break;
         }
-        let d_next = 1.0 / denominator;
+        let (d_next, inv_c_next) = (1.0 / denominator, 1.0 / c_next);
         let d_next_excess = -c * d_prev * d_next;
-        let c_next_excess = c / c_prev;
         // δ = C' D' multiplies the convergent; δ − 1 = (C' − (1 + c D)) D'.
-        let delta_minus_one = -c * (c_excess / c_prev + d_excess) * d_next;
-        let mut step = [0.0_f64; 2];
-        let mut dc_next = [0.0_f64; 2];
-        let mut dd_next = [0.0_f64; 2];
-        for k in 0..2 {
+        let delta_minus_one = -c * (c_excess * inv_c_prev + d_excess) * d_next;
+        let mut step = [0.0_f64; 3];
+        let mut dc_next = [0.0_f64; 3];
+        let mut dd_next = [0.0_f64; 3];
+        for k in 0..3 {
             let d_denominator = dc[k] * d_prev + c * dd_prev[k];
             dd_next[k] = -d_next * d_next * d_denominator;
-            dc_next[k] = dc[k] / c_prev - c * dc_prev[k] / (c_prev * c_prev);
-            step[k] = dc_next[k] / c_next - d_next * d_denominator;
+            dc_next[k] = (dc[k] - c_next_excess * dc_prev[k]) * inv_c_prev;
+            step[k] = dc_next[k] * inv_c_next - d_next * d_denominator;
             grad[k] += step[k];
         }
-        if delta_minus_one.abs() <= 0.5 {
-            ln_f += delta_minus_one.ln_1p();
+        let t = delta_minus_one;
+        if t.abs() <= 1e-4 {
+            // ln(1 + t) to 2e-21: most steps, without a logarithm.
+            ln_f += t * (1.0 - t * (0.5 - t * (1.0 / 3.0 - 0.25 * t)));
+        } else if t.abs() <= 0.5 {
+            ln_f += t.ln_1p();
         } else {
             // Far from 1 (the first step, 1 + c₁ ≈ w for heavy buyers): from C′ and D′ themselves,
             // which keep the precision δ − 1 has lost.
@@ -201,6 +217,7 @@ fn fraction(a: f64, b: f64, w: f64) -> Result<LnWithGrad, SpecialError> {
                 value: -ln_f,
                 da: -grad[0],
                 db: -grad[1],
+                dx: -grad[2],
             });
         }
     }
@@ -298,6 +315,7 @@ fn near_piece(a: f64, b: f64, w: f64, w_split: f64) -> Result<LnWithGrad, Specia
                 value: reference + sum.ln(),
                 da: sum_da / sum,
                 db: sum_db / sum,
+                dx: 0.0,
             });
         }
     }
