@@ -20,8 +20,8 @@
 
 use std::cell::{Cell, RefCell};
 
-use argmin::core::{CostFunction, Executor, Gradient, State};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::core::{CostFunction, Executor, Gradient, IterState, Problem, Solver, State, KV};
+use argmin::solver::linesearch::{LineSearch, MoreThuenteLineSearch};
 use argmin::solver::neldermead::NelderMead;
 use argmin::solver::quasinewton::LBFGS;
 use rand::SeedableRng;
@@ -250,8 +250,65 @@ impl Gradient for View<'_, '_> {
     }
 }
 
-/// One L-BFGS run from `start`. Never fails: an argmin error (for example a line search that met
-/// an infeasible point) ends the run at the best point so far. Returns (best θ, iterations).
+/// More-Thuente along the L-BFGS direction shortened to at most `max_step` in θ (Euclidean), with
+/// the step length α at most 1: every step moves θ by at most `max_step`. Capping α instead caps
+/// only the first step right (along −∇f); the quasi-Newton directions after it have about the
+/// right length, and an α cap sized for the gradient shrank each of them to a sliver of itself,
+/// so a heavy-buyer fit crawled through a thousand iterations.
+#[derive(Clone)]
+struct ShortenedDirection {
+    inner: MoreThuenteLineSearch<Vec<f64>, Vec<f64>, f64>,
+    max_step: f64,
+}
+
+impl LineSearch<Vec<f64>, f64> for ShortenedDirection {
+    fn search_direction(&mut self, direction: Vec<f64>) {
+        let length = norm(&direction);
+        let scale = if length > self.max_step {
+            self.max_step / length
+        } else {
+            1.0
+        };
+        self.inner
+            .search_direction(direction.into_iter().map(|d| d * scale).collect());
+    }
+
+    fn initial_step_length(&mut self, step_length: f64) -> Result<(), argmin::core::Error> {
+        self.inner.initial_step_length(step_length)
+    }
+}
+
+type LineSearchState = IterState<Vec<f64>, Vec<f64>, (), (), (), f64>;
+
+impl<O> Solver<O, LineSearchState> for ShortenedDirection
+where
+    O: CostFunction<Param = Vec<f64>, Output = f64>
+        + Gradient<Param = Vec<f64>, Gradient = Vec<f64>>,
+{
+    fn name(&self) -> &str {
+        "More-Thuente line search along a shortened direction"
+    }
+
+    fn init(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: LineSearchState,
+    ) -> Result<(LineSearchState, Option<KV>), argmin::core::Error> {
+        self.inner.init(problem, state)
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: LineSearchState,
+    ) -> Result<(LineSearchState, Option<KV>), argmin::core::Error> {
+        self.inner.next_iter(problem, state)
+    }
+}
+
+/// One L-BFGS run from `start`, with every step at most `step_cap` in θ when given. Never fails:
+/// an argmin error (for example a line search that met an infeasible point) ends the run at the
+/// best point so far. Returns (best θ, iterations).
 fn lbfgs_run(
     problem: &Scaled<'_>,
     start: &[f64],
@@ -259,27 +316,36 @@ fn lbfgs_run(
     tolerance: f64,
     step_cap: Option<f64>,
 ) -> (Vec<f64>, u64) {
-    let linesearch = match step_cap {
-        Some(cap) => MoreThuenteLineSearch::new().with_bounds(f64::EPSILON.sqrt() * cap, cap),
-        None => Ok(MoreThuenteLineSearch::new()),
+    // The two line searches are different types, and argmin's bound on them names a private
+    // type: one body, written out for each.
+    macro_rules! run_with {
+        ($linesearch:expr) => {{
+            let solver = $linesearch.and_then(|linesearch| {
+                LBFGS::new(linesearch, LBFGS_MEMORY).with_tolerance_grad(tolerance)
+            });
+            let Ok(solver) = solver else {
+                return (start.to_vec(), 0);
+            };
+            Executor::new(View(problem), solver)
+                .configure(|state| state.param(start.to_vec()).max_iters(budget))
+                .ctrlc(false)
+                .run()
+                .ok()
+                .map(|res| {
+                    (
+                        res.state().get_best_param().cloned(),
+                        res.state().get_iter(),
+                    )
+                })
+        }};
+    }
+    let linesearch = MoreThuenteLineSearch::new().with_c(1e-4, 0.9);
+    let result = match step_cap {
+        Some(max_step) => run_with!(linesearch
+            .and_then(|inner| inner.with_bounds(f64::EPSILON.sqrt(), 1.0))
+            .map(|inner| ShortenedDirection { inner, max_step })),
+        None => run_with!(linesearch),
     };
-    let solver = linesearch
-        .and_then(|l| l.with_c(1e-4, 0.9))
-        .and_then(|linesearch| LBFGS::new(linesearch, LBFGS_MEMORY).with_tolerance_grad(tolerance));
-    let Ok(solver) = solver else {
-        return (start.to_vec(), 0);
-    };
-    let result = Executor::new(View(problem), solver)
-        .configure(|state| state.param(start.to_vec()).max_iters(budget))
-        .ctrlc(false)
-        .run()
-        .ok()
-        .map(|res| {
-            (
-                res.state().get_best_param().cloned(),
-                res.state().get_iter(),
-            )
-        });
     best_of(problem, start, result)
 }
 
@@ -336,8 +402,8 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
     let (mut cost, grad) = problem.evaluate(&theta);
     let mut gradient_norm = norm(&grad);
     // A run that cannot move (typically: its first trial step already left the feasible region,
-    // which ends argmin's line search) is retried with the step length capped, 10x tighter each
-    // time; a run that moves loosens the cap 4x.
+    // which ends argmin's line search) is retried with every step's length in θ capped, 10x
+    // tighter each time; a run that moves loosens the cap 4x.
     let mut step_cap: Option<f64> = None;
     let mut stalls = 0;
     for _ in 0..(LBFGS_RESTARTS + STEP_CAPS) {
@@ -369,8 +435,8 @@ fn attempt(problem: &Scaled<'_>, start: &[f64], options: &FitOptions) -> Attempt
             if stalls > STEP_CAPS {
                 break;
             }
-            // The first L-BFGS direction is -grad: a step of alpha moves alpha * |grad|.
-            let first = 0.5 / gradient_norm.max(1.0);
+            // At most 0.5 in θ along the first direction, −∇f (less where the gradient is small).
+            let first = 0.5 * gradient_norm.min(1.0);
             step_cap = Some(step_cap.map_or(first, |c| c * 0.1));
         }
     }

@@ -2,13 +2,21 @@
 //! and evaluated as polynomials, with a fallback to the general ₂F₁.
 
 use super::hyp2f1::{ln_hyp2f1_grad, SpecialError, TAIL_TOLERANCE};
+use super::near_one::ln_hyp2f1_a_plus_one_near_one;
 
-/// Largest |z| for which [`APlusOneSeries`] (and the fast path of [`ln_hyp2f1_a_plus_one_grad`])
-/// is used: its terms then shrink at least by half per term, so at most about 70 are needed.
+/// Largest |z| for which the fast path of [`ln_hyp2f1_a_plus_one_grad`] sums the series, and the
+/// most negative z [`APlusOneSeries`] is built for: its terms then shrink at least by half per
+/// term, so at most about 70 are needed, and for z < 0, where they alternate, at most a factor 3
+/// is lost to cancellation.
 pub(crate) const A_PLUS_ONE_MAX_Z: f64 = 0.5;
 
-/// Length of the coefficient tables of [`APlusOneSeries`] (enough for |z| = 0.5, see there).
-const A_PLUS_ONE_TERMS: usize = 96;
+/// Largest positive z [`APlusOneSeries`] is built for: about 460 terms (all positive), a quarter
+/// of a microsecond per evaluation where the near-one forms take a few microseconds; beyond it the
+/// Pareto/NBD likelihood uses those.
+pub(crate) const A_PLUS_ONE_TABLE_MAX_Z: f64 = 0.9;
+
+/// Most rows an [`APlusOneSeries`] table may have (z = 0.9 needs about 460).
+const A_PLUS_ONE_MAX_TERMS: usize = 1024;
 
 /// ₂F₁(a, b; a + 1; z) through Euler's transformation, (1 − z)^(1 − b) G(z), where
 /// G(z) = ₂F₁(1, d; e; z) = Σₖ (d)ₖ / (e)ₖ zᵏ with d = a + 1 − b and e = a + 1 = d + b.
@@ -23,10 +31,9 @@ const A_PLUS_ONE_TERMS: usize = 96;
 pub(crate) struct APlusOneSeries {
     b: f64,
     e: f64,
-    len: usize,
     /// Per k: (d)ₖ/(e)ₖ; its derivative in e (d fixed); its derivative moving d and e together
     /// (b fixed); (k+1) times the next coefficient (for ∂/∂z); and the tail-bound weight.
-    coef: [[f64; 5]; A_PLUS_ONE_TERMS],
+    coef: Vec<[f64; 5]>,
 }
 
 /// G(z) of [`APlusOneSeries`] and its partial derivatives (not divided by G).
@@ -45,8 +52,10 @@ pub(crate) struct APlusOneValue {
 }
 
 impl APlusOneSeries {
-    /// Tables for G = ₂F₁(1, d; d + b; ·), long enough for arguments up to `z_max` in absolute
-    /// value (at most [`A_PLUS_ONE_MAX_Z`]). Errors for d or b not finite and positive.
+    /// Tables for G = ₂F₁(1, d; d + b; ·), long enough for arguments up to |`z_max`| in absolute
+    /// value, for `z_max` from −[`A_PLUS_ONE_MAX_Z`] to [`A_PLUS_ONE_TABLE_MAX_Z`] (a negative
+    /// `z_max` limits arguments to that range of negative z). Errors for d or b not finite and
+    /// positive, or `z_max` outside that range.
     pub(crate) fn new(d: f64, b: f64, z_max: f64) -> Result<Self, SpecialError> {
         let e = d + b;
         let (a, c) = (e - 1.0, e);
@@ -59,25 +68,24 @@ impl APlusOneSeries {
                 reason: "the c = a + 1 series needs a + 1 - b > 0 and b > 0",
             });
         }
-        if z_max.is_nan() || z_max.abs() > A_PLUS_ONE_MAX_Z {
+        if !(-A_PLUS_ONE_MAX_Z..=A_PLUS_ONE_TABLE_MAX_Z).contains(&z_max) {
             return Err(SpecialError::Domain {
                 a,
                 b,
                 c,
                 z: z_max,
-                reason: "the c = a + 1 series is used for |z| <= 0.5 only",
+                reason: "the c = a + 1 series is used for -0.5 <= z <= 0.9 only",
             });
         }
         let z_max = z_max.abs();
         let threshold = TAIL_TOLERANCE * (1.0 - z_max).powi(3);
-        let mut coef = [[0.0; 5]; A_PLUS_ONE_TERMS];
+        let mut coef = Vec::with_capacity(64);
         // c_k = (d)_k/(e)_k, e_k = Σ_{j<k} 1/(e+j), s_k = Σ_{j<k} 1/((d+j)(e+j)):
         // ∂c_k/∂e = -c_k e_k and (∂/∂d + ∂/∂e) c_k = c_k Σ_{j<k} (1/(d+j) - 1/(e+j)) = b c_k s_k.
         let (mut c_k, mut e_k, mut s_k) = (1.0_f64, 0.0_f64, 0.0_f64);
         let mut pow = 1.0_f64; // z_max^(k-1) at term k, as in `eval`
-        let mut len = A_PLUS_ONE_TERMS;
         let tail_extra = 1.0 / d + 1.0 / e + 2.0;
-        for (k, row) in coef.iter_mut().enumerate() {
+        for k in 0..A_PLUS_ONE_MAX_TERMS {
             let kf = k as f64;
             let (dk, ek) = (d + kf, e + kf);
             let inv = 1.0 / (dk * ek);
@@ -86,29 +94,31 @@ impl APlusOneSeries {
             // |t_k| (k + 2 + e_k + b s_k + 1/d + 1/e) / (1 - |z|)^2 (terms shrink by |z| at least,
             // e_j and s_j grow by at most 1/e and 1/(d e) per term); G >= 1 - |z|.
             let weight = c_k * (kf + tail_extra + e_k + b * s_k);
-            *row = [c_k, -c_k * e_k, b * c_k * s_k, (kf + 1.0) * next, weight];
+            coef.push([c_k, -c_k * e_k, b * c_k * s_k, (kf + 1.0) * next, weight]);
             c_k = next;
             e_k += dk * inv;
             s_k += inv;
             if k > 0 {
                 if weight * pow <= threshold {
-                    len = k + 1;
                     break;
                 }
                 pow *= z_max;
             }
         }
-        Ok(APlusOneSeries { b, e, len, coef })
+        Ok(APlusOneSeries { b, e, coef })
     }
 
     /// G(z) and its derivatives; [`SpecialError::NotConverged`] when |z| exceeds the `z_max` the
-    /// tables were built for (the tables run out before the tail bound is met).
+    /// tables were built for (the tables run out before the tail bound is met) or z < −½.
     #[inline]
     pub(crate) fn eval(&self, z: f64) -> Result<APlusOneValue, SpecialError> {
+        if z < -A_PLUS_ONE_MAX_Z {
+            return Err(self.not_converged(z));
+        }
         let threshold = TAIL_TOLERANCE * (1.0 - z.abs()).powi(3);
         let mut pow = 1.0_f64; // z^(k-1) at term k
         let (mut g, mut de, mut shift, mut dz) = (0.0_f64, 0.0_f64, 0.0_f64, self.coef[0][3]);
-        for &[c, c_e, c_s, c_z, weight] in self.coef.iter().take(self.len).skip(1) {
+        for &[c, c_e, c_s, c_z, weight] in self.coef.iter().skip(1) {
             // Tested with z^(k-1), one power short: the z-derivative has no leading factor z.
             let converged = weight * pow.abs() <= threshold;
             let zk = pow * z;
@@ -137,7 +147,7 @@ impl APlusOneSeries {
             b: self.b,
             c: self.e,
             z,
-            terms: self.len as u64,
+            terms: self.coef.len() as u64,
         }
     }
 }
@@ -146,9 +156,10 @@ impl APlusOneSeries {
 /// a, b > 0 and z < 1. This is the function of the Pareto/NBD likelihood (there a = r + s + x).
 ///
 /// For |z| <= 0.5 and a + 1 > b it sums (1 − z)^(1 − b) ₂F₁(1, a + 1 − b; a + 1; z) (Euler's
-/// transformation), whose terms shrink at least by |z| each, without any digamma function;
-/// elsewhere it falls back to [`ln_hyp2f1_grad`] (the a-derivative is then ∂/∂a + ∂/∂c).
-/// Errors as [`ln_hyp2f1_grad`].
+/// transformation), whose terms shrink at least by |z| each, without any digamma function; for
+/// ½ < z < 1 (with b > 0) it uses Gauss's continued fraction or a split of the function's
+/// integral, a few hundred steps at most however close z is to 1; elsewhere, or when those do not
+/// settle, it falls back to [`ln_hyp2f1_grad`] (the a-derivative is then ∂/∂a + ∂/∂c).
 ///
 /// # Errors
 /// As [`ln_hyp2f1_grad`].
@@ -165,6 +176,12 @@ impl APlusOneSeries {
 pub fn ln_hyp2f1_a_plus_one_grad(a: f64, b: f64, z: f64) -> Result<(f64, [f64; 3]), SpecialError> {
     if let Some(fast) = a_plus_one_fast(a, b, z) {
         return Ok(fast);
+    }
+    if z > A_PLUS_ONE_MAX_Z && z < 1.0 {
+        // 1 − z is exact for z in [½, 1].
+        if let Ok(near) = ln_hyp2f1_a_plus_one_near_one(a, b, 1.0 - z) {
+            return Ok(near);
+        }
     }
     let (v, [ga, gb, gc, gz]) = ln_hyp2f1_grad(a, b, a + 1.0, z)?;
     Ok((v, [ga + gc, gb, gz]))
@@ -236,6 +253,51 @@ mod tests {
             }
         }
         assert_eq!(checked, 45 * zs.len());
+    }
+
+    /// Tables built up to z = 0.9 (the Pareto/NBD rows between ½ and 0.9) against the general
+    /// routine: values to 1e-13, derivatives to 1e-11 (of their scale).
+    #[test]
+    fn tables_up_to_nine_tenths_match_the_general_routine() {
+        let mut checked = 0;
+        for (d, b) in [
+            (0.05, 0.3),
+            (1.553, 1.606),
+            (3.2, 0.5),
+            (221.5, 1.6),
+            (1.6, 1000.0),
+        ] {
+            let series = APlusOneSeries::new(d, b, A_PLUS_ONE_TABLE_MAX_Z).unwrap();
+            let a = d + b - 1.0;
+            for z in [0.51, 0.7, 0.85, 0.9] {
+                let v = series.eval(z).unwrap();
+                let (want, [ga, gb, gc, gz]) = ln_hyp2f1_grad(a, b, a + 1.0, z).unwrap();
+                // ln F = (1 − b) ln(1 − z) + ln G; ∂/∂a moves d and e, ∂/∂b moves d the other way.
+                let ln1mz = (-z).ln_1p();
+                let got = (1.0 - b) * ln1mz + v.g.ln();
+                assert!(
+                    (got - want).abs() <= 1e-13 * want.abs().max(1.0),
+                    "{d} {b} {z}"
+                );
+                let grads = [
+                    v.shift / v.g,
+                    -ln1mz - (v.shift - v.de) / v.g,
+                    (b - 1.0) / (1.0 - z) + v.dz / v.g,
+                ];
+                let want_grads = [ga + gc, gb, gz];
+                for k in 0..3 {
+                    let scale = want_grads[k].abs().max(ga.abs()).max(1.0);
+                    assert!(
+                        (grads[k] - want_grads[k]).abs() <= 1e-11 * scale,
+                        "{d} {b} {z} gradient {k}: {} vs {}",
+                        grads[k],
+                        want_grads[k]
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 20);
     }
 
     /// The c = a + 1 series against mpmath (scripts/golden_a_plus_one.py, 50 digits).
@@ -373,11 +435,24 @@ mod tests {
 
     #[test]
     fn a_plus_one_switches_to_the_general_routine_beyond_half() {
-        for (a, b, z) in [(3.2, 1.6, 0.5001), (3.2, 1.6, -0.7), (50.5, 2.6, 0.98)] {
+        // Below −½ the general routine; above ½ the near-one forms, which agree with it.
+        for (a, b, z) in [(3.2, 1.6, -0.7), (3.2, 1.6, 0.5001), (50.5, 2.6, 0.98)] {
             assert!(a_plus_one_fast(a, b, z).is_none());
             let (v, g) = ln_hyp2f1_a_plus_one_grad(a, b, z).unwrap();
             let (w, h) = ln_hyp2f1_grad(a, b, a + 1.0, z).unwrap();
-            assert_eq!((v, g), (w, [h[0] + h[2], h[1], h[3]]));
+            let want = [h[0] + h[2], h[1], h[3]];
+            if z < 0.0 {
+                assert_eq!((v, g), (w, want));
+            } else {
+                assert_eq!(
+                    (v, g),
+                    ln_hyp2f1_a_plus_one_near_one(a, b, 1.0 - z).unwrap()
+                );
+                assert!((v - w).abs() <= 1e-13 * w.abs(), "{v} vs {w}");
+                for k in 0..3 {
+                    assert!((g[k] - want[k]).abs() <= 1e-11 * want[k].abs().max(1.0));
+                }
+            }
         }
         // Tables built for |z| <= 0.1 run out for larger z: an error, never a partial sum.
         let series = APlusOneSeries::new(1.6, 2.553, 0.1).unwrap();
@@ -386,7 +461,12 @@ mod tests {
             series.eval(0.45),
             Err(SpecialError::NotConverged { .. })
         ));
-        assert!(APlusOneSeries::new(1.6, 2.553, 0.6).is_err());
+        assert!(APlusOneSeries::new(1.6, 2.553, 0.95).is_err());
+        assert!(APlusOneSeries::new(1.6, 2.553, -0.6).is_err());
+        // Below −½ the terms alternate and cancel: never from a table.
+        let wide = APlusOneSeries::new(1.6, 2.553, 0.9).unwrap();
+        assert!(wide.eval(0.9).is_ok() && wide.eval(-0.5).is_ok());
+        assert!(wide.eval(-0.7).is_err());
         assert!(APlusOneSeries::new(0.0, 2.553, 0.1).is_err());
         assert!(APlusOneSeries::new(1.0, f64::NAN, 0.1).is_err());
         assert!(ln_hyp2f1_a_plus_one_grad(1.0, 2.0, 1.0).is_err());
