@@ -9,6 +9,17 @@ use rust_decimal::Decimal;
 /// below 2^124, within `i128`.
 const MAX_ALIGNED_SCALES: u32 = 18;
 
+/// 10^0 ..= 10^19, the powers that fit a `u64`.
+pub(crate) const POWERS_OF_TEN: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
 /// Orders `a` and `b` as `Decimal`'s `Ord` does (−0 equals 0). When both mantissas fit 64 bits
 /// and the scales are at most [`MAX_ALIGNED_SCALES`] apart, the mantissas are aligned and
 /// compared as integers; otherwise `Ord` decides.
@@ -21,7 +32,7 @@ pub(crate) fn cmp(a: Decimal, b: Decimal) -> Ordering {
     let small = |m: i128| m.unsigned_abs() <= u128::from(u64::MAX);
     let gap = sa.abs_diff(sb);
     if gap <= MAX_ALIGNED_SCALES && small(ma) && small(mb) {
-        let power = 10i128.pow(gap);
+        let power = i128::from(POWERS_OF_TEN[gap as usize]);
         return if sa < sb {
             (ma * power).cmp(&mb)
         } else {

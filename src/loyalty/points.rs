@@ -8,7 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::records::CustomerId;
 
-use super::compare::at_least;
+use super::compare::{at_least, POWERS_OF_TEN};
 use super::window::add_days;
 
 /// How fractional points are rounded to whole points. Points are computed per transaction as
@@ -46,9 +46,9 @@ impl Rounding {
     /// arithmetic when the points are not negative with a mantissa of at most 64 bits (every
     /// purchase of up to 1.8e17 points at two decimals), by the decimal path otherwise.
     pub(crate) fn whole_points(self, points: Decimal) -> Option<u64> {
-        if !points.is_sign_negative() && points.scale() <= 19 {
-            if let Ok(mantissa) = u64::try_from(points.mantissa()) {
-                let unit = 10u64.pow(points.scale());
+        if !points.is_sign_negative() {
+            let unit = POWERS_OF_TEN.get(points.scale() as usize);
+            if let (Some(&unit), Ok(mantissa)) = (unit, u64::try_from(points.mantissa())) {
                 let (whole, rest) = (mantissa / unit, mantissa % unit);
                 // `rest` against `unit - rest` compares the fraction with one half, exactly.
                 let up = match self {
