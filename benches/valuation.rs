@@ -276,7 +276,7 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
     let (t, _) = best(|| {
         let customers: Vec<_> = ledger.customers().cloned().collect();
         Evaluator::new(programme)
-            .evaluate_base(&customers, ledger.transactions(), &[], &[], as_of)
+            .evaluate_statuses(&customers, ledger.transactions(), &[], &[], as_of)
             .expect("tiers")
     });
     rows.push(("loyalty tiers", t, STAGE_PEAK.load(Ordering::Relaxed)));

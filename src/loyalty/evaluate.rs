@@ -13,7 +13,7 @@ use super::ladder::{Metric, QualifyingMetric};
 use super::member::{sort_records, Base, MemberRecords, TierLock};
 use super::points::Redemption;
 use super::rules::Programme;
-use super::status::Replay;
+use super::status::{MemberStatus, Replay};
 
 /// Applies a [`Programme`] to members' histories.
 ///
@@ -257,6 +257,39 @@ impl<'a> Evaluator<'a> {
         locks: &[TierLock],
         as_of: NaiveDate,
     ) -> Result<Vec<Replay>, LoyaltyError> {
+        self.evaluate_base_into(customers, transactions, redemptions, locks, as_of, |r| r)
+    }
+
+    /// [`evaluate_base`](Self::evaluate_base), keeping only each member's status: what a
+    /// valuation needs, without holding every member's timeline and points account at once
+    /// (each replay is dropped as soon as its status is taken).
+    ///
+    /// # Errors
+    ///
+    /// As [`evaluate_base`](Self::evaluate_base).
+    pub fn evaluate_statuses(
+        &self,
+        customers: &[Customer],
+        transactions: &[Transaction],
+        redemptions: &[Redemption],
+        locks: &[TierLock],
+        as_of: NaiveDate,
+    ) -> Result<Vec<MemberStatus>, LoyaltyError> {
+        self.evaluate_base_into(customers, transactions, redemptions, locks, as_of, |r| {
+            r.into_parts().0
+        })
+    }
+
+    /// The base's replays, each turned by `keep` as soon as it is made.
+    fn evaluate_base_into<T: Send>(
+        &self,
+        customers: &[Customer],
+        transactions: &[Transaction],
+        redemptions: &[Redemption],
+        locks: &[TierLock],
+        as_of: NaiveDate,
+        keep: impl Fn(Replay) -> T + Sync,
+    ) -> Result<Vec<T>, LoyaltyError> {
         self.check_metric()?;
         let mut base = Base::group(customers, transactions, redemptions, locks);
         let members: Vec<Records<'_, '_, '_, '_, '_>> = base
@@ -279,7 +312,7 @@ impl<'a> Evaluator<'a> {
             let names: Vec<Arc<str>> = (0..self.programme.ladder().len())
                 .map(|i| self.programme.ladder().name(i))
                 .collect();
-            let mut replays: Vec<Result<Replay, LoyaltyError>> = Vec::new();
+            let mut replays: Vec<Result<T, LoyaltyError>> = Vec::new();
             members
                 .into_par_iter()
                 .map_init(
@@ -288,7 +321,10 @@ impl<'a> Evaluator<'a> {
                         let own: Vec<Arc<str>> = names.iter().map(|n| Arc::from(&**n)).collect();
                         (own, Scratch::default())
                     },
-                    |(own, scratch), m| self.replay_with(self.rules(Some(own)), m, as_of, scratch),
+                    |(own, scratch), m| {
+                        self.replay_with(self.rules(Some(own)), m, as_of, scratch)
+                            .map(&keep)
+                    },
                 )
                 .collect_into_vec(&mut replays);
             replays.into_iter().collect()
@@ -299,7 +335,7 @@ impl<'a> Evaluator<'a> {
             let rules = self.rules(None);
             let mut out = Vec::with_capacity(members.len());
             for m in members {
-                out.push(self.replay_with(rules, m, as_of, &mut scratch)?);
+                out.push(keep(self.replay_with(rules, m, as_of, &mut scratch)?));
             }
             Ok(out)
         }

@@ -299,19 +299,16 @@ fn tiers(
     as_of: NaiveDate,
 ) -> Result<HashMap<CustomerId, String>, ValuationError> {
     let customers: Vec<_> = ledger.customers().cloned().collect();
-    let replays = Evaluator::new(programme).evaluate_base(
+    let statuses = Evaluator::new(programme).evaluate_statuses(
         &customers,
         ledger.transactions(),
         &[],
         &[],
         as_of,
     )?;
-    Ok(replays
+    Ok(statuses
         .into_iter()
-        .map(|r| {
-            let (status, _, _) = r.into_parts();
-            (status.customer, status.tier.to_string())
-        })
+        .map(|status| (status.customer, status.tier.to_string()))
         .collect())
 }
 

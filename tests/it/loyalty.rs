@@ -1349,6 +1349,12 @@ mod forecasts {
         let truth = ev
             .evaluate_base(&customers, &txns, &[], &[], day("2025-01-01"))
             .unwrap();
+        // The statuses alone are the replays' statuses, in the same order.
+        let statuses = ev
+            .evaluate_statuses(&customers, &txns, &[], &[], day("2025-01-01"))
+            .unwrap();
+        assert_eq!(statuses.len(), truth.len());
+        assert!(truth.iter().zip(&statuses).all(|(r, s)| r.status() == s));
         let (expected, realised, se, n) = keep_check(&forecast, &truth);
         assert!(n > 300, "{n} members above the base tier");
         assert!(
