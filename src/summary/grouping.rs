@@ -10,9 +10,11 @@
 
 use super::entry::Entry;
 
-/// A bucket of the first pass spans at most 2^20 values, so that the second pass counts them in
-/// an array of at most 8 MiB, and a value's place in its bucket fits in 32 bits.
-const MAX_BUCKET_SHIFT: u32 = 20;
+/// A bucket of the first pass spans at most 2^16 values, so that a value's place in its bucket
+/// fits in 16 bits (2 bytes an entry) and the second pass counts them in an array of 512 KiB.
+/// Spans up to 2^26 make at most 1,024 buckets; wider ones (more than 16 million customers)
+/// make more.
+const MAX_BUCKET_SHIFT: u32 = 16;
 
 /// Sorts `entries` stably by `value(k)` (of entry `k`), every value below `span`. Calls `run`
 /// with each value present, in ascending order, and where its run begins in the sorted entries.
@@ -44,8 +46,8 @@ pub(super) fn sort_by_value(
 
     // First pass: into the buckets, each entry with its value's place in its bucket.
     let mut next = bucket_start.clone();
-    let mut bucketed = entries.to_vec();
-    let mut within = vec![0u32; entries.len()];
+    let mut bucketed = vec![Entry { key: 0, word: 0 }; entries.len()];
+    let mut within = vec![0u16; entries.len()];
     for (k, entry) in entries.iter().enumerate() {
         let v = value(k);
         let Some(at) = usize::try_from(v >> shift)
@@ -59,7 +61,7 @@ pub(super) fn sort_by_value(
         }
         if let Some(w) = within.get_mut(*at) {
             // Below 2^MAX_BUCKET_SHIFT.
-            *w = (v & mask) as u32;
+            *w = (v & mask) as u16;
         }
         *at += 1;
     }
