@@ -14,7 +14,7 @@ mod near_one;
 
 pub use a_plus_one::ln_hyp2f1_a_plus_one_grad;
 pub(crate) use a_plus_one::{APlusOneSeries, A_PLUS_ONE_MAX_Z, A_PLUS_ONE_TABLE_MAX_Z};
-pub(crate) use gamma_ratio::{ln_beta_shift, ln_gamma_ratio_change};
+pub(crate) use gamma_ratio::{ln_beta_shift, ln_gamma_ratio, ln_gamma_ratio_change};
 pub use hyp2f1::{ln_hyp2f1, ln_hyp2f1_grad, SpecialError, MAX_TERMS};
 pub(crate) use log_space::{inv_one_plus_exp, ln_beta, ln_beta_grad, one_minus_exp_over};
 pub use log_space::{ln_1m_exp, log_diff_exp, log_sum_exp, log_sum_exp_slice};
