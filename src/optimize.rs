@@ -1462,6 +1462,43 @@ mod tests {
         assert!(text.contains("0.000e0 <= 1.000e-6"), "{text}");
     }
 
+    /// Steep at the start, where the first step along −∇f lands past the reach (infeasible), with
+    /// its maximum far along that steep direction: the shape of a heavy-buyer Pareto/NBD fit
+    /// (∂/∂ln α of 1e5 at the start, the estimate 8 units of ln α away).
+    struct SteepThenFar {
+        evaluations: std::sync::atomic::AtomicU64,
+    }
+    impl Objective for SteepThenFar {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
+            self.evaluations
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            g[0] = -1000.0 * (t[0] + 8.0);
+            g[1] = -(t[1] - 3.0);
+            -500.0 * (t[0] + 8.0).powi(2) - 0.5 * (t[1] - 3.0).powi(2)
+        }
+    }
+
+    /// After the first run stalls, the capped runs take quasi-Newton steps of their full length
+    /// (up to the cap) and converge in a few dozen evaluations. Capping α for the gradient's
+    /// length instead shrank every later step to 1e-4 of itself: 1000 iterations and no
+    /// convergence.
+    #[test]
+    fn a_stalled_start_does_not_crawl() {
+        let objective = SteepThenFar {
+            evaluations: std::sync::atomic::AtomicU64::new(0),
+        };
+        let max = maximize(&objective, &[vec![0.0, 0.0]], &FitOptions::default()).unwrap();
+        assert!((max.theta[0] + 8.0).abs() < 1e-6 && (max.theta[1] - 3.0).abs() < 1e-5);
+        let evaluations = objective
+            .evaluations
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert!(evaluations < 300, "{evaluations} evaluations");
+        assert!(max.report.iterations < 100, "{:?}", max.report);
+    }
+
     #[test]
     fn a_likelihood_rising_to_a_boundary_stops_past_the_theta_bound_with_its_point() {
         let options = FitOptions::default();

@@ -227,6 +227,150 @@ fn an_extreme_heavy_buyer_among_ordinary_customers_fits_or_fails_typed() {
     }
 }
 
+/// (x, t_x, T, mean repeat spend) of the CDNOW summary's customers, in its order.
+fn cdnow_with_spend() -> Vec<(u32, f64, f64, f64)> {
+    let mut reader = csv::Reader::from_path(crate::data_file("cdnow_summary.csv")).unwrap();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            let field = |i: usize| record[i].parse::<f64>().unwrap();
+            (record[1].parse().unwrap(), field(2), field(3), field(4))
+        })
+        .collect()
+}
+
+/// The first `n` CDNOW customers (weight 1 each).
+fn first_customers(n: usize) -> Vec<(u32, f64, f64, f64)> {
+    cdnow_with_spend()
+        .into_iter()
+        .take(n)
+        .map(|(x, t_x, age, _)| (x, t_x, age, 1.0))
+        .collect()
+}
+
+/// The first `n` CDNOW customers with a repeat purchase: `n` distinct histories.
+fn first_repeat_buyers(n: usize) -> Vec<(u32, f64, f64, f64)> {
+    cdnow_with_spend()
+        .into_iter()
+        .filter(|row| row.0 > 0)
+        .take(n)
+        .map(|(x, t_x, age, _)| (x, t_x, age, 1.0))
+        .collect()
+}
+
+/// What a test expects of a fit.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Fitted,
+    NotIdentified,
+    /// A boundary; with a limit, that limit among its limits.
+    Boundary(Option<Limit>),
+}
+
+fn assert_expected(outcomes: &[(String, Outcome)], expected: [Expect; 3]) {
+    for ((name, outcome), expect) in outcomes.iter().zip(expected) {
+        let ok = match (expect, outcome) {
+            (Expect::Fitted, Outcome::Fitted(..)) => true,
+            (Expect::NotIdentified, Outcome::Failed(FitError::NotIdentified { .. })) => true,
+            (Expect::Boundary(limit), Outcome::Failed(error @ FitError::Boundary { .. })) => limit
+                .is_none_or(|limit| {
+                    error
+                        .boundary()
+                        .is_some_and(|boundary| boundary.limits.contains(&limit))
+                }),
+            _ => false,
+        };
+        assert!(ok, "{name}: expected {expect:?}, got {outcome:?}");
+    }
+}
+
+/// Issue 16: tiny bases. One, two or the first five CDNOW customers (three distinct histories)
+/// cannot identify a four-parameter model, said before any optimising; the first five repeat
+/// buyers (five distinct histories) give BG/NBD and MBG/NBD a boundary and Pareto/NBD an
+/// estimate.
+#[test]
+fn tiny_cdnow_bases_are_not_identified_or_answered_in_kind() {
+    for n in [1, 2, 5] {
+        let outcomes = btyd_fits(
+            &format!("the first {n} CDNOW customers"),
+            first_customers(n),
+        );
+        assert_not_identified(&outcomes, "distinct");
+    }
+    let outcomes = btyd_fits("the first 5 CDNOW repeat buyers", first_repeat_buyers(5));
+    assert_expected(
+        &outcomes,
+        [
+            Expect::Boundary(None),
+            Expect::Boundary(None),
+            Expect::Fitted,
+        ],
+    );
+}
+
+/// Issue 16: one extreme heavy buyer (x repeat purchases at t_x = 30, T = 38 weeks) among the
+/// first 399 CDNOW customers, the bases of `benches/degenerate.rs`.
+///
+/// - x = 10⁵: every model has an interior maximum (Pareto/NBD's: r ≈ 0.052, s ≈ 1.9; it used to
+///   spend its evaluation budget on ₂F₁ series near z = 1 and end in `BudgetExhausted`).
+/// - x = 10⁶: BG/NBD and MBG/NBD fit; Pareto/NBD's likelihood keeps rising along s → ∞ with
+///   s/β fixed (checked independently by quadrature in mpmath: +0.146 from s = 0.79 to 910),
+///   the no-dropout-heterogeneity boundary.
+/// - x = 2³² − 1: the purchase-rate scale α drifts to 0 in every model.
+#[test]
+fn a_heavy_buyer_among_cdnow_customers_fits_or_is_a_named_boundary() {
+    let alpha_to_zero = Expect::Boundary(Some(Limit::Parameter {
+        name: "alpha",
+        to_infinity: false,
+    }));
+    for (x, expected) in [
+        (100_000, [Expect::Fitted; 3]),
+        (
+            1_000_000,
+            [
+                Expect::Fitted,
+                Expect::Fitted,
+                Expect::Boundary(Some(Limit::NoDropoutHeterogeneity)),
+            ],
+        ),
+        (u32::MAX, [alpha_to_zero; 3]),
+    ] {
+        let mut rows = first_customers(399);
+        rows.push((x, 30.0, 38.0, 1.0));
+        let outcomes = btyd_fits(&format!("x = {x} among 399 CDNOW customers"), rows);
+        assert_expected(&outcomes, expected);
+    }
+}
+
+/// Issue 16 for Gamma-Gamma: the first five CDNOW repeat buyers' spends head for a boundary
+/// (p → ∞); one buyer with 10⁵ or 10⁶ transactions among the 163 repeat buyers of the first 399
+/// customers fits (at 10⁶ the textbook likelihood kept eight digits and the fit ended
+/// `NotConverged`). One row, two rows and identical rows are covered above.
+#[test]
+fn gamma_gamma_on_a_tiny_base_and_with_a_heavy_buyer() {
+    let spends: Vec<(u32, f64, f64)> = cdnow_with_spend()
+        .into_iter()
+        .filter(|row| row.0 > 0)
+        .map(|(x, _, _, m)| (x, m, 1.0))
+        .collect();
+    let five = spend("the first 5 CDNOW repeat buyers", spends[..5].to_vec()).unwrap_err();
+    assert!(matches!(five, FitError::Boundary { .. }), "{five}");
+    let among_399: Vec<(u32, f64, f64)> = cdnow_with_spend()
+        .into_iter()
+        .take(399)
+        .filter(|row| row.0 > 0)
+        .map(|(x, _, _, m)| (x, m, 1.0))
+        .collect();
+    assert_eq!(among_399.len(), 163);
+    for x in [100_000, 1_000_000] {
+        let mut rows = among_399.clone();
+        rows.push((x, 30.0, 1.0));
+        let fitted = spend(&format!("x = {x} among 163 repeat buyers"), rows);
+        assert!(fitted.is_ok(), "{fitted:?}");
+    }
+}
+
 fn spend(label: &str, rows: Vec<(u32, f64, f64)>) -> Result<Vec<(String, f64)>, FitError> {
     let data = SpendData::new(rows).expect("valid spend data");
     let label = format!("gamma-gamma on {label}");
@@ -318,6 +462,34 @@ fn bg_bb_knows_when_its_data_cannot_identify_it() {
     assert!(
         matches!(one, Err(FitError::NotIdentified { .. })),
         "{one:?}"
+    );
+    // Issue 16: two patterns and 1,000 identical customers cannot identify it; five distinct
+    // patterns head for the no-dropout-heterogeneity boundary.
+    let two = discrete("two patterns", vec![(2, 5, 6, 1.0), (0, 0, 6, 1.0)]);
+    assert!(
+        matches!(two, Err(FitError::NotIdentified { .. })),
+        "{two:?}"
+    );
+    let identical = discrete("1,000 identical customers", vec![(3, 4, 6, 1000.0)]);
+    assert!(
+        matches!(identical, Err(FitError::NotIdentified { .. })),
+        "{identical:?}"
+    );
+    let five = discrete(
+        "five patterns",
+        vec![
+            (2, 5, 6, 1.0),
+            (0, 0, 6, 1.0),
+            (1, 1, 6, 1.0),
+            (6, 6, 6, 1.0),
+            (3, 4, 6, 1.0),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        five.boundary_limit(),
+        Some(Limit::NoDropoutHeterogeneity),
+        "{five}"
     );
     let long = discrete(
         "n = 4294967295",
