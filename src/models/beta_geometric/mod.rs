@@ -13,6 +13,7 @@
 //! [`mbg_nbd`](crate::models::mbg_nbd).
 
 mod dert;
+mod dert_batch;
 mod kernel;
 mod series;
 
