@@ -203,7 +203,7 @@ impl Segmenter<Profile> for KMeansParams {
     }
 
     /// Learns, then labels the population as [`KMeans::assign`] would, reusing the last Lloyd
-    /// pass's nearest centres (see [`standardise::labels`]).
+    /// pass's nearest centres where they are bit for bit what `assign` would compute.
     fn segment(&self, population: &[Profile]) -> Result<(KMeans, Vec<Cluster>), SegmentError> {
         let (model, data, learnt) = self.fit(population)?;
         let labels = standardise::labels(&data, &model.centres, &learnt)
