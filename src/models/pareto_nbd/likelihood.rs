@@ -382,14 +382,17 @@ impl FastGroup {
         let (a1, a2) = (self.at(t_x).ok()?, self.at(age).ok()?);
         let (lp, lq) = (-a2.dbase[0], -a2.dbase[2]);
         let b = -self.r_x * lp - self.s * lq;
-        let e = (b - a1.base).exp();
+        let ln_e = b - a1.base;
+        let e = ln_e.exp();
         let k2 = if self.alpha_ge_beta {
             1.0
         } else {
             (self.alpha + age) * a2.inv_q
         };
         let y = e + self.s_over_n * (a1.g - e * k2 * a2.g);
-        let p = e / y;
+        // E / Y through logarithms: a P(alive) near underflow keeps its digits when E is
+        // subnormal or 0 (the fuzz test saw 3.13e-306 against the single path's 3.09e-306).
+        let p = (ln_e - y.ln()).exp();
         (y > 0.0 && p.is_finite()).then_some(p.min(1.0))
     }
 }

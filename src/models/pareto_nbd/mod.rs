@@ -646,4 +646,29 @@ mod tests {
         }
         assert!(m.p_alive_batch(&[History::new(1, 5.0, 2.0)]).is_err());
     }
+
+    /// A P(alive) near underflow (3e-306) keeps its digits in the batch (CI's fuzz case: the
+    /// batch was 1.2% off when it divided two subnormal-scale numbers).
+    #[test]
+    fn batch_p_alive_near_underflow_matches_the_single_path() {
+        let params = ParetoNbdParameters {
+            r: 1.0,
+            alpha: 0.000_778_624_120_065_574_5,
+            s: 5.087_588_227_811_222e-6,
+            beta: 1.0,
+        };
+        let m = ParetoNbd::new(params, TimeUnit::WEEKS).unwrap();
+        let hs = [
+            History::new(0, 0.0, 0.0),
+            History::new(1521, 0.613_636_417_447_935_3, 1.0),
+        ];
+        let batch = m.dert_batch(&hs, 1.0).unwrap();
+        for (h, b) in hs.iter().zip(batch) {
+            let alone = m.dert(h, 1.0).unwrap();
+            assert!(
+                (b - alone).abs() <= 1e-10 * alone.abs(),
+                "{h:?}: {b:e} vs {alone:e}"
+            );
+        }
+    }
 }
