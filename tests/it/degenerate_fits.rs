@@ -263,7 +263,6 @@ fn first_repeat_buyers(n: usize) -> Vec<(u32, f64, f64, f64)> {
 #[derive(Debug, Clone, Copy)]
 enum Expect {
     Fitted,
-    NotIdentified,
     /// A boundary; with a limit, that limit among its limits.
     Boundary(Option<Limit>),
 }
@@ -272,7 +271,6 @@ fn assert_expected(outcomes: &[(String, Outcome)], expected: [Expect; 3]) {
     for ((name, outcome), expect) in outcomes.iter().zip(expected) {
         let ok = match (expect, outcome) {
             (Expect::Fitted, Outcome::Fitted(..)) => true,
-            (Expect::NotIdentified, Outcome::Failed(FitError::NotIdentified { .. })) => true,
             (Expect::Boundary(limit), Outcome::Failed(error @ FitError::Boundary { .. })) => limit
                 .is_none_or(|limit| {
                     error
