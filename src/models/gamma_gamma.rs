@@ -496,8 +496,10 @@ struct FrequencyGroup {
     weight: f64,
     /// Σ w ln m̄ₓ.
     weighted_ln_mean: f64,
-    /// (x m̄ₓ, ln(x m̄ₓ), w) per row.
-    totals: Vec<(f64, f64, f64)>,
+    /// Σ w ln(x m̄ₓ).
+    weighted_ln_total: f64,
+    /// (x m̄ₓ, w) per row.
+    totals: Vec<(f64, f64)>,
 }
 
 impl GammaGammaLikelihood {
@@ -509,12 +511,14 @@ impl GammaGammaLikelihood {
                 x,
                 weight: 0.0,
                 weighted_ln_mean: 0.0,
+                weighted_ln_total: 0.0,
                 totals: Vec::new(),
             });
             g.weight += r.weight;
             g.weighted_ln_mean += r.weight * r.mean_spend.ln();
             let total = x * r.mean_spend;
-            g.totals.push((total, total.ln(), r.weight));
+            g.weighted_ln_total += r.weight * total.ln();
+            g.totals.push((total, r.weight));
         }
         GammaGammaLikelihood {
             groups: by_x.into_values().collect(),
@@ -522,6 +526,9 @@ impl GammaGammaLikelihood {
         }
     }
 }
+
+/// p x above which the grouped likelihood forms ln(1 + γ/(x m̄)) by `ln_1p` (see there).
+const HEAVY_PX: f64 = 64.0;
 
 /// One row's log-likelihood (for single-customer evaluation; the fit uses the grouped form).
 ///
@@ -559,14 +566,22 @@ impl Objective for GammaGammaLikelihood {
         for g in &self.groups {
             let px = p * g.x;
             // Σ w ln(1 + γ/(x m̄)), Σ w ln(γ + x m̄) and Σ w / (γ + x m̄) over the group's rows;
-            // px (ln x + ln m̄ − ln(γ + x m̄)) = −px ln(1 + γ/(x m̄)) without cancellation (see
-            // `row_log_likelihood`).
-            let (mut sum_ln_1p, mut sum_ln, mut sum_inv) = (0.0, 0.0, 0.0);
-            for &(total, ln_total, w) in &g.totals {
-                let ln_1p = (gamma / total).ln_1p();
-                sum_ln_1p += w * ln_1p;
-                sum_ln += w * (ln_total + ln_1p);
-                sum_inv += w / (gamma + total);
+            // px (ln x + ln m̄ − ln(γ + x m̄)) = −px ln(1 + γ/(x m̄)) (see `row_log_likelihood`).
+            // Forming Σ w ln(1 + γ/(x m̄)) as Σ w ln(γ + x m̄) − Σ w ln(x m̄) costs it the ulps of
+            // ln(x m̄), which px multiplies: harmless up to px = 64 (below 3e-13 a row), where it
+            // saves a second logarithm a row.
+            let heavy = px > HEAVY_PX;
+            let (mut sum_ln, mut sum_inv, mut sum_ln_1p) = (0.0, 0.0, 0.0);
+            for &(total, w) in &g.totals {
+                let denominator = gamma + total;
+                sum_ln += w * denominator.ln();
+                sum_inv += w / denominator;
+                if heavy {
+                    sum_ln_1p += w * (gamma / total).ln_1p();
+                }
+            }
+            if !heavy {
+                sum_ln_1p = sum_ln - g.weighted_ln_total;
             }
             let psi_pq = digamma(px + q);
             ll += g.weight * (ln_gamma_ratio(px, q) - ln_gamma_q + q * ln_rate)

@@ -5,17 +5,18 @@
 //! With w = 1 − z, F(z) = ₂F₁(a, b; a + 1; z) = a z^(−a) ∫_w^1 (1 − σ)^(a−1) σ^(−b) dσ, and
 //! F = w^(1−b) G with G = ₂F₁(1, d; a + 1; z), d = a + 1 − b (Euler's transformation).
 //!
-//! - κ = a w ≥ 1: G by the continued fraction of the incomplete beta function (Numerical Recipes'
-//!   `betacf` with (a, 1 − b, z)), at most a few hundred steps for any a, b (measured over
-//!   a from 2 to 10⁶, b from 0.05 to 1000: 200 at κ = 1, fewer above). Its odd partial numerators
-//!   come close to −1 as z → 1; 1 + cⱼ is formed without that cancellation, and the modified Lentz
-//!   recurrence is run on C − 1 and D − 1, so heavy buyers (a in the millions) keep full precision.
-//! - κ < 1, where the fraction needs about 1/(1 − z)^½ steps: the integral is split at
-//!   w′ = min(1/a, ½): F(z) = a z^(−a) N + (z′/z)^a F(z′), z′ = 1 − w′, where F(z′) has κ′ = 1
-//!   (the fraction again) and N = ∫_w^w′ (1 − σ)^(a−1) σ^(−b) dσ is summed termwise from
-//!   (1 − σ)^(a−1) = Σ (1 − a)ₖ/k! σᵏ: on [w, w′] its terms fall at least like 1/k!, alternate at
-//!   most by a factor e² (a w′ ≤ 1), and each ∫ σ^(k−b) is formed without cancellation, also for
-//!   integer b where the 1 − z connection formula has its poles.
+//! - κ = a w ≥ 1: G by the continued fraction of the incomplete beta function (Numerical
+//!   Recipes' `betacf` with (a, 1 − b, z)), at most about 300 steps for any a, b (measured on 2
+//!   million random arguments, a from 1e-3 to 4.3e9, b up to 1001, w down to 1e-16). Its odd
+//!   partial numerators come close to −1 as z → 1; 1 + cⱼ is formed without that cancellation,
+//!   and the modified Lentz recurrence is run on C − 1 and D − 1, so heavy buyers (a in the
+//!   millions) keep full precision.
+//! - κ < 1, where the fraction slows down (to about w^(−½) steps for small a, 50/κ for large):
+//!   the integral is split at w′ = min(1/a, ½), F(z) = a z^(−a) N + (z′/z)^a F(z′) with
+//!   z′ = 1 − w′, where F(z′) has κ′ = 1 (the fraction again) and N = ∫_w^w′ (1 − σ)^(a−1) σ^(−b) dσ
+//!   is summed termwise from (1 − σ)^(a−1) = Σ (1 − a)ₖ/k! σᵏ: on [w, w′] its terms fall at least
+//!   like 1/k!, alternate at most by a factor e² (a w′ ≤ 1), and each ∫ σ^(k−b) is formed without
+//!   cancellation, also for integer b where the 1 − z connection formula has its poles.
 //!
 //! Gradients: along a (with c = a + 1 moving) and b, carried through both; along z carried through
 //! the fraction, and in the split from the identity z F′(z) = a ((1 − z)^(−b) − F).
@@ -26,11 +27,11 @@ use super::log_space::{log_sum_exp, one_minus_exp_over};
 /// κ = a (1 − z) below which the integral is split (see the module documentation).
 const SPLIT_BELOW: f64 = 1.0;
 
-/// Steps of the continued fraction before it is declared not converged: 10× the most measured
-/// at κ ≥ 1.
+/// Steps of the continued fraction before it is declared not converged: about 7× the most
+/// measured at κ ≥ 1 (305).
 const MAX_FRACTION_STEPS: u64 = 2_000;
 
-/// Terms of the near-piece sum before it is declared not converged (it needs about 20).
+/// Terms of the near-piece sum before it is declared not converged (it needs 15 to 55).
 const MAX_NEAR_TERMS: u64 = 200;
 
 /// Largest ratio of the largest near-piece term to the sum (the analysis bounds it by e²).

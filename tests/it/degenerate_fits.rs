@@ -14,7 +14,7 @@ use customer_assets::models::bg_nbd::BgNbdParams;
 use customer_assets::models::contractual::{Cohort, RetentionModel};
 use customer_assets::models::gamma_gamma::{GammaGammaParams, SpendData};
 use customer_assets::models::mbg_nbd::MbgNbdParams;
-use customer_assets::models::pareto_nbd::ParetoNbdParams;
+use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters, ParetoNbdParams};
 use customer_assets::models::sbg::SbgParams;
 use customer_assets::{FitReport, Patterns, SpendModel, TimeUnit, TransactionModel};
 
@@ -338,6 +338,47 @@ fn a_heavy_buyer_among_cdnow_customers_fits_or_is_a_named_boundary() {
         rows.push((x, 30.0, 38.0, 1.0));
         let outcomes = btyd_fits(&format!("x = {x} among 399 CDNOW customers"), rows);
         assert_expected(&outcomes, expected);
+    }
+}
+
+/// The Pareto/NBD log-likelihood of those bases where its fits go (2F1 arguments with z within
+/// 1e-4 of 1 and a up to 10⁶: the near-one forms and the tables up to z = 0.9) against mpmath
+/// quadrature (scripts/golden_heavy_buyer.py, 30 digits, no 2F1): to 1e-13 relative.
+#[test]
+#[allow(clippy::excessive_precision)]
+fn the_heavy_buyer_likelihood_matches_mpmath_quadrature() {
+    for (x, [r, alpha, s, beta], want) in [
+        (
+            100_000,
+            [
+                0.052375729667327876,
+                0.006235765621532399,
+                1.922764019556196,
+                118.85915886646846,
+            ],
+            709_142.747_659_544_759_472_3,
+        ),
+        (
+            1_000_000,
+            [
+                0.039255646106262705,
+                0.0004707625439584543,
+                909.9150396051717,
+                66271.39666910036,
+            ],
+            9_412_238.320_951_532_420_681,
+        ),
+    ] {
+        let mut rows = first_customers(399);
+        rows.push((x, 30.0, 38.0, 1.0));
+        let patterns = Patterns::new(TimeUnit::WEEKS, rows).unwrap();
+        let model =
+            ParetoNbd::new(ParetoNbdParameters { r, alpha, s, beta }, TimeUnit::WEEKS).unwrap();
+        let got = model.total_log_likelihood(&patterns).unwrap();
+        assert!(
+            (got - want).abs() <= 1e-13 * want.abs(),
+            "x = {x}: {got} vs {want}"
+        );
     }
 }
 
