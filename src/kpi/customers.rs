@@ -14,37 +14,9 @@ impl CustomerSet {
     /// The customers of `ledger` with a transaction that `keep` accepts.
     pub(super) fn of(ledger: &Ledger, keep: impl Fn(&Transaction) -> bool + Sync) -> Self {
         let words = ledger.transacting_customers().div_ceil(64);
-        let mark = |mut bits: Vec<u64>, (t, &slot): (&Transaction, &u32)| {
-            if keep(t) {
-                if let Some(w) = bits.get_mut(slot as usize / 64) {
-                    *w |= 1u64 << (slot % 64);
-                }
-            }
-            bits
-        };
-        // With `parallel`, each core marks its part of the log and the parts are joined by OR.
-        #[cfg(feature = "parallel")]
-        let bits = {
-            use rayon::prelude::*;
-            ledger
-                .transactions()
-                .par_iter()
-                .zip(ledger.transaction_slots())
-                .fold(|| vec![0u64; words], mark)
-                .reduce(
-                    || vec![0u64; words],
-                    |mut a, b| {
-                        a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
-                        a
-                    },
-                )
-        };
-        #[cfg(not(feature = "parallel"))]
-        let bits = ledger
-            .transactions()
-            .iter()
-            .zip(ledger.transaction_slots())
-            .fold(vec![0u64; words], mark);
+        let bits = or_by_slot(ledger, words, |t, slot| {
+            keep(t).then(|| (slot as usize / 64, 1u64 << (slot % 64)))
+        });
         let len = bits.iter().map(|w| w.count_ones() as usize).sum();
         CustomerSet { words: bits, len }
     }
@@ -69,4 +41,49 @@ impl CustomerSet {
             .map(|(a, b)| (a & b).count_ones() as usize)
             .sum()
     }
+}
+
+/// `words` words, each the OR of the bits that `mark` gives the transactions of the ledger
+/// (`mark` sees each transaction with its customer slot and names a word and its bits, or
+/// nothing). With `parallel`, one part of the log per core, each with its own words, joined by OR.
+pub(super) fn or_by_slot(
+    ledger: &Ledger,
+    words: usize,
+    mark: impl Fn(&Transaction, u32) -> Option<(usize, u64)> + Sync,
+) -> Vec<u64> {
+    let fold = |mut out: Vec<u64>, (t, &slot): (&Transaction, &u32)| {
+        if let Some((word, bits)) = mark(t, slot) {
+            if let Some(w) = out.get_mut(word) {
+                *w |= bits;
+            }
+        }
+        out
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let chunk = ledger
+            .transactions()
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
+        ledger
+            .transactions()
+            .par_chunks(chunk)
+            .zip(ledger.transaction_slots().par_chunks(chunk))
+            .map(|(part, slots)| part.iter().zip(slots).fold(vec![0u64; words], fold))
+            .reduce(
+                || vec![0u64; words],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
+                    a
+                },
+            )
+    }
+    #[cfg(not(feature = "parallel"))]
+    ledger
+        .transactions()
+        .iter()
+        .zip(ledger.transaction_slots())
+        .fold(vec![0u64; words], fold)
 }

@@ -5,7 +5,7 @@ use crate::error::InvalidParameter;
 use chrono::{Datelike, Days, Months, NaiveDate};
 
 use super::arith::ratio;
-use super::customers::CustomerSet;
+use super::customers::{or_by_slot, CustomerSet};
 use super::error::KpiError;
 use super::period::Period;
 use crate::ledger::Ledger;
@@ -114,43 +114,9 @@ fn period_masks(
     in_range: &(impl Fn(&crate::records::Transaction) -> bool + Sync),
     index: &(impl Fn(NaiveDate) -> usize + Sync),
 ) -> Vec<u64> {
-    let customers = ledger.transacting_customers();
-    let mark = |mut masks: Vec<u64>, (t, &slot): (&crate::records::Transaction, &u32)| {
-        if in_range(t) {
-            if let Some(m) = masks.get_mut(slot as usize) {
-                *m |= 1u64 << (index(t.date()) % 64);
-            }
-        }
-        masks
-    };
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        // One part of the log per core: each part holds a mask per customer.
-        let chunk = ledger
-            .transactions()
-            .len()
-            .div_ceil(rayon::current_num_threads().max(1))
-            .max(1);
-        ledger
-            .transactions()
-            .par_chunks(chunk)
-            .zip(ledger.transaction_slots().par_chunks(chunk))
-            .map(|(part, slots)| part.iter().zip(slots).fold(vec![0u64; customers], mark))
-            .reduce(
-                || vec![0u64; customers],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
-                    a
-                },
-            )
-    }
-    #[cfg(not(feature = "parallel"))]
-    ledger
-        .transactions()
-        .iter()
-        .zip(ledger.transaction_slots())
-        .fold(vec![0u64; customers], mark)
+    or_by_slot(ledger, ledger.transacting_customers(), |t, slot| {
+        in_range(t).then(|| (slot as usize, 1u64 << (index(t.date()) % 64)))
+    })
 }
 
 /// Cohort retention by acquisition period: customers are grouped by the period of their first
