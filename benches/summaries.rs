@@ -6,9 +6,8 @@
 //! cargo bench --bench summaries
 //! SUMMARIES_BENCH_CSV=/tmp/summaries_log.csv cargo bench --bench summaries   # also writes the log
 //! ```
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -17,29 +16,9 @@ use customer_assets::{
     Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit, Transaction,
 };
 
-/// Counts live heap bytes and their high-water mark, to measure the accumulator's peak memory.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: defers every call to the system allocator unchanged; only counts bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{LIVE, PEAK};
 
 const TRANSACTIONS: usize = 10_000_000;
 

@@ -9,7 +9,6 @@
 //! ```text
 //! cargo bench --bench valuation --features parallel
 //! ```
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -35,30 +34,12 @@ use customer_assets::valuation::{DiscountRate, Valuation};
 use customer_assets::{Ledger, LedgerOptions, Summaries, SummaryOptions, TimeUnit, Transaction};
 use rust_decimal::Decimal;
 
-/// Counts live heap bytes and their high-water mark, to measure the valuation's peak memory.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{LIVE, PEAK};
+
+/// The peak heap of the last stage timed by [`best`].
 static STAGE_PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: defers every call to the system allocator unchanged; only counts bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 const UNIT: TimeUnit = TimeUnit::WEEKS;
 const HORIZON: f64 = 52.0;
