@@ -307,6 +307,25 @@ fn bench(c: &mut Criterion) {
         .into_iter()
         .filter(|m| chosen.is_empty() || chosen.contains(m.name()))
         .collect();
+    // VALUATION_BENCH_PROFILE=N runs only N whole valuations and no table or criterion timing,
+    // for a profiler (perf record) to see the valuation itself.
+    if let Some(runs) = std::env::var("VALUATION_BENCH_PROFILE")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        for &model in &models {
+            for _ in 0..runs {
+                let started = Instant::now();
+                let n = value(&ledger, as_of, model, &programme);
+                println!(
+                    "{}: {n} customers in {:.3} s",
+                    model.name(),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        return;
+    }
     for &model in &models {
         stage_table(&ledger, as_of, model, &programme);
     }
