@@ -13,16 +13,17 @@ use crate::time::TimeUnit;
 use crate::valuation::error::{BoxError, ValuationError};
 use crate::valuation::fitting::{FitSpend, FitTransactions};
 use crate::valuation::inputs::{Acquisition, DiscountRate};
+use crate::valuation::labels::Labels;
 
 /// A segmenter with a name, its types erased so the builder can hold any number of them.
 pub trait NamedSegmenter {
     /// The name under which labels appear in the report.
     fn name(&self) -> &str;
-    /// Learns from `profiles` and labels each of them, in order.
+    /// Learns from `profiles` and labels each of them, in order: one label per profile.
     ///
     /// # Errors
     /// The segmenter's own: an empty population, an invalid parameter, a missing feature.
-    fn labels(&self, profiles: &[Profile]) -> Result<Vec<String>, SegmentError>;
+    fn labels(&self, profiles: &[Profile]) -> Result<Labels, SegmentError>;
     /// Checks the segmenter's parameters without profiles (the default accepts everything);
     /// [`ValuationBuilder::build`] calls it.
     ///
@@ -42,9 +43,9 @@ impl<S: Segmenter<Profile>> NamedSegmenter for Named<S> {
     fn name(&self) -> &str {
         &self.name
     }
-    fn labels(&self, profiles: &[Profile]) -> Result<Vec<String>, SegmentError> {
+    fn labels(&self, profiles: &[Profile]) -> Result<Labels, SegmentError> {
         let (_, labels) = self.segmenter.segment(profiles)?;
-        Ok(labels.iter().map(ToString::to_string).collect())
+        Labels::from_labels(&labels)
     }
     fn check(&self) -> Result<(), SegmentError> {
         self.segmenter.check()

@@ -67,12 +67,14 @@ mod error;
 mod fitting;
 pub mod gls;
 mod inputs;
+mod labels;
 mod report;
 mod run;
 
 pub use builder::{NamedSegmenter, Valuation, ValuationBuilder};
 pub use error::{BoxError, ValuationError};
 pub use inputs::{Acquisition, DiscountRate};
+pub use labels::Labels;
 pub use report::{
     CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, SegmentEquity, ValueAtRisk,
 };

@@ -1,6 +1,7 @@
 //! The customer-equity report: per-customer values, equity by group, risk, concentration, models.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -19,10 +20,11 @@ use super::gls::Elasticities;
 pub struct CustomerValue {
     /// The customer.
     pub id: CustomerId,
-    /// (segmenter name, label) for each segmenter, in the order they were added.
-    pub segments: Vec<(String, String)>,
+    /// (segmenter name, label) for each segmenter, in the order they were added. Customers
+    /// share the names' strings.
+    pub segments: Vec<(Arc<str>, Arc<str>)>,
     /// The loyalty tier held at the as-of date, when tier rules were given.
-    pub tier: Option<String>,
+    pub tier: Option<Arc<str>>,
     /// Probability the customer is alive at the as-of date.
     pub p_alive: f64,
     /// Expected purchases over the horizon.
@@ -178,39 +180,35 @@ pub struct EquityReport {
     pub firm: Option<FirmValue>,
 }
 
-pub(super) fn equity_by(
-    customers: &[CustomerValue],
-    label: impl Fn(&CustomerValue) -> Option<String>,
+/// The equity of groups, in order of first appearance: `group_of` gives each customer's group, an
+/// index into `names` (`None`, or an index past `names`: in no group).
+pub(super) fn equity_by_index(
+    names: &[impl AsRef<str>],
+    group_of: impl Iterator<Item = (Option<usize>, Decimal)>,
 ) -> Vec<GroupEquity> {
-    let mut groups: Vec<GroupEquity> = Vec::new();
-    for c in customers {
-        let Some(l) = label(c) else { continue };
-        match groups.iter_mut().find(|g| g.label == l) {
-            Some(g) => {
-                g.customers += 1;
-                g.equity += c.clv;
+    // Per name: (first customer, customers, equity).
+    let mut sums = vec![(usize::MAX, 0usize, Decimal::ZERO); names.len()];
+    for (k, (group, clv)) in group_of.enumerate() {
+        if let Some(sum) = group.and_then(|g| sums.get_mut(g)) {
+            if sum.1 == 0 {
+                sum.0 = k;
             }
-            None => groups.push(GroupEquity {
-                label: l,
-                customers: 1,
-                equity: c.clv,
-            }),
+            sum.1 += 1;
+            sum.2 += clv;
         }
     }
-    groups
-}
-
-pub(super) fn equity_by_segment(customers: &[CustomerValue]) -> Vec<SegmentEquity> {
-    let Some(first) = customers.first() else {
-        return Vec::new();
-    };
-    first
-        .segments
+    let mut groups: Vec<_> = names
         .iter()
-        .enumerate()
-        .map(|(k, (name, _))| SegmentEquity {
-            segmenter: name.clone(),
-            segments: equity_by(customers, |c| c.segments.get(k).map(|(_, l)| l.clone())),
+        .zip(sums)
+        .filter(|(_, (_, customers, _))| *customers > 0)
+        .collect();
+    groups.sort_by_key(|(_, (first, _, _))| *first);
+    groups
+        .into_iter()
+        .map(|(name, (_, customers, equity))| GroupEquity {
+            label: name.as_ref().to_string(),
+            customers,
+            equity,
         })
         .collect()
 }

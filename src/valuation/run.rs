@@ -1,6 +1,6 @@
 //! Running a checked valuation, stage by stage.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -14,16 +14,18 @@ use crate::models::{
 };
 use crate::records::CustomerId;
 use crate::segment::asset_quality::{AssetClass, AssetQualityParams};
-use crate::segment::{Assign, Profile, Segmenter};
-use crate::summary::{Summaries, SummaryOptions};
+use crate::segment::{Assign, Profile, SegmentError, Segmenter};
+use crate::summary::{CustomerSummary, Summaries, SummaryOptions};
 use crate::time::TimeUnit;
 use crate::valuation::builder::{Data, NamedSegmenter, Source, Valuation, ValuationBuilder};
 use crate::valuation::error::ValuationError;
 use crate::valuation::fitting::{FitSpend, FitTransactions};
 use crate::valuation::gls;
 use crate::valuation::inputs::{Acquisition, DiscountRate};
+use crate::valuation::labels::Labels;
 use crate::valuation::report::{
-    self, CustomerValue, EquityReport, FirmValue, ModelSummary, ValueAtRisk,
+    self, CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, SegmentEquity,
+    ValueAtRisk,
 };
 
 /// One customer's model outputs, before money rounding.
@@ -33,6 +35,8 @@ struct Prediction {
     expected_spend: f64,
     dert: f64,
     clv: f64,
+    /// The CLV in money.
+    clv_money: Decimal,
     /// A repeat buyer valued at the population mean spend (no positive mean spend of its own).
     at_population_mean: bool,
 }
@@ -68,7 +72,7 @@ impl<'a> Valuation<'a> {
         let profiles = profiles(&summaries, &predictions, ledger, self.unit)?;
         let segments = segment(&profiles, &self.asset_quality, &self.segmenters)?;
         let tiers = match (self.tiers, ledger) {
-            (Some(programme), Some(l)) => Some(tiers(programme, l, self.as_of)?),
+            (Some(programme), Some(l)) => Some(tiers(programme, l, &summaries, self.as_of)?),
             _ => None,
         };
         let kpis = match (self.kpi_period_days, ledger) {
@@ -77,7 +81,32 @@ impl<'a> Valuation<'a> {
             }
             _ => None,
         };
-        let customers = customer_values(&summaries, &predictions, &segments, tiers.as_ref())?;
+        let customers = customer_values(&summaries, &predictions, &segments, tiers.as_ref());
+        let by_tier = match &tiers {
+            Some(t) => report::equity_by_index(
+                &t.names,
+                t.of_customer
+                    .iter()
+                    .zip(&customers)
+                    .map(|(tier, c)| (tier.map(|i| i as usize), c.clv)),
+            ),
+            None => Vec::new(),
+        };
+        let by_segment = segments
+            .labels
+            .iter()
+            .map(|(name, labels)| SegmentEquity {
+                segmenter: name.to_string(),
+                segments: report::equity_by_index(
+                    labels.names(),
+                    labels
+                        .indices()
+                        .iter()
+                        .zip(&customers)
+                        .map(|(label, c)| (Some(*label as usize), c.clv)),
+                ),
+            })
+            .collect();
         let equity: Decimal = customers.iter().map(|c| c.clv).sum();
         let firm = match &self.acquisition {
             Some(plan) => Some(firm_view(
@@ -102,6 +131,8 @@ impl<'a> Valuation<'a> {
             customers,
             equity,
             asset_cuts: segments.asset_cuts,
+            by_segment,
+            by_tier,
             kpis,
             models: &models,
             rate,
@@ -259,8 +290,8 @@ fn profiles(
 struct Segments {
     classes: Vec<AssetClass>,
     asset_cuts: (f64, f64),
-    /// Per named segmenter, its labels in customer order.
-    labels: Vec<(String, Vec<String>)>,
+    /// Per named segmenter, its name and its labels in customer order.
+    labels: Vec<(Arc<str>, Labels)>,
 }
 
 /// Stage 5: asset classes and the named segmenters' labels.
@@ -277,13 +308,20 @@ fn segment(
     let classes = asset.assign_all(profiles).map_err(asset_error)?;
     let mut labels = Vec::with_capacity(segmenters.len());
     for s in segmenters {
-        let l = s
-            .labels(profiles)
-            .map_err(|source| ValuationError::Segment {
-                segmenter: s.name().to_string(),
-                source,
-            })?;
-        labels.push((s.name().to_string(), l));
+        let error = |source| ValuationError::Segment {
+            segmenter: s.name().to_string(),
+            source,
+        };
+        let l = s.labels(profiles).map_err(error)?;
+        // A segmenter implemented elsewhere may miscount; every customer needs a label.
+        if l.len() != profiles.len() {
+            return Err(error(SegmentError::ShapeMismatch(format!(
+                "{} labels for {} customers",
+                l.len(),
+                profiles.len()
+            ))));
+        }
+        labels.push((Arc::from(s.name()), l));
     }
     Ok(Segments {
         classes,
@@ -292,12 +330,21 @@ fn segment(
     })
 }
 
+/// The tier of each customer at the as-of date, in the summaries' order.
+struct Tiers {
+    /// The tiers' names by their position in the ladder.
+    names: Vec<Arc<str>>,
+    /// Per summarised customer, the position of the tier held (`None`: not a member then).
+    of_customer: Vec<Option<u32>>,
+}
+
 /// Stage 6: each member's tier at the as-of date.
 fn tiers(
     programme: &Programme,
     ledger: &Ledger,
+    summaries: &Summaries,
     as_of: NaiveDate,
-) -> Result<HashMap<CustomerId, String>, ValuationError> {
+) -> Result<Tiers, ValuationError> {
     let customers: Vec<_> = ledger.customers().cloned().collect();
     let statuses = Evaluator::new(programme).evaluate_statuses(
         &customers,
@@ -306,41 +353,116 @@ fn tiers(
         &[],
         as_of,
     )?;
-    Ok(statuses
-        .into_iter()
-        .map(|status| (status.customer, status.tier.to_string()))
-        .collect())
+    let mut names: Vec<Arc<str>> = programme
+        .ladder()
+        .tiers()
+        .iter()
+        .map(|t| Arc::from(t.name()))
+        .collect();
+    let mut of_customer = vec![None; summaries.len()];
+    for status in statuses {
+        let Ok(k) = summaries
+            .customers()
+            .binary_search_by(|s| s.id().cmp(&status.customer))
+        else {
+            continue; // a member without a summary (no purchase by the as-of date)
+        };
+        if let Some(name) = names.get_mut(status.tier_index) {
+            *name = status.tier.clone();
+        }
+        of_customer[k] = u32::try_from(status.tier_index).ok();
+    }
+    Ok(Tiers { names, of_customer })
 }
 
-/// Stage 7: one row per customer, CLV in money.
+/// The names a customer row refers to: each segmenter's name and labels, and the tiers.
+struct RowNames {
+    segmenters: Vec<(Arc<str>, Vec<Arc<str>>)>,
+    tiers: Vec<Arc<str>>,
+}
+
+impl RowNames {
+    fn new(segments: &Segments, tiers: Option<&Tiers>) -> Self {
+        RowNames {
+            segmenters: segments
+                .labels
+                .iter()
+                .map(|(name, labels)| (name.clone(), labels.names().to_vec()))
+                .collect(),
+            tiers: tiers.map(|t| t.names.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// A copy with strings of its own: rows built on different cores then count references on
+    /// different strings (two cores counting on one string take turns with its cache line).
+    #[cfg(feature = "parallel")]
+    fn deep_copy(&self) -> Self {
+        let copy = |name: &Arc<str>| Arc::from(&**name);
+        RowNames {
+            segmenters: self
+                .segmenters
+                .iter()
+                .map(|(name, labels)| (copy(name), labels.iter().map(copy).collect()))
+                .collect(),
+            tiers: self.tiers.iter().map(copy).collect(),
+        }
+    }
+}
+
+/// Stage 7: one row per customer.
 fn customer_values(
     summaries: &Summaries,
     predictions: &[Prediction],
     segments: &Segments,
-    tiers: Option<&HashMap<CustomerId, String>>,
-) -> Result<Vec<CustomerValue>, ValuationError> {
-    per_customer(summaries, |k, s| {
-        let p = &predictions[k];
-        let clv = money(p.clv).ok_or_else(|| ValuationError::Money {
-            customer: s.id().clone(),
-            value: p.clv,
-        })?;
-        Ok(CustomerValue {
+    tiers: Option<&Tiers>,
+) -> Vec<CustomerValue> {
+    let names = RowNames::new(segments, tiers);
+    let row = |names: &mut RowNames, (k, (s, p)): (usize, (&CustomerSummary, &Prediction))| {
+        CustomerValue {
             id: s.id().clone(),
-            segments: segments
-                .labels
+            segments: names
+                .segmenters
                 .iter()
-                .map(|(name, labels)| (name.clone(), labels[k].clone()))
+                .zip(&segments.labels)
+                .filter_map(|((name, labels), (_, column))| {
+                    let label = labels.get(*column.indices().get(k)? as usize)?;
+                    Some((name.clone(), label.clone()))
+                })
                 .collect(),
-            tier: tiers.and_then(|t| t.get(s.id()).cloned()),
+            tier: tiers.and_then(|t| {
+                let tier = t.of_customer.get(k).copied().flatten()?;
+                names.tiers.get(tier as usize).cloned()
+            }),
             p_alive: p.p_alive,
             expected_purchases: p.expected_purchases,
             expected_spend: p.expected_spend,
             dert: p.dert,
-            clv,
+            clv: p.clv_money,
             asset_class: segments.classes[k],
-        })
-    })
+        }
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        summaries
+            .customers()
+            .par_iter()
+            .zip(predictions)
+            .enumerate()
+            .with_min_len(1 << 14)
+            .map_init(|| names.deep_copy(), row)
+            .collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let mut names = names;
+        summaries
+            .iter()
+            .zip(predictions)
+            .enumerate()
+            .map(|item| row(&mut names, item))
+            .collect()
+    }
 }
 
 /// Everything the report is aggregated from.
@@ -355,6 +477,8 @@ struct Aggregate<'v, 'm> {
     customers: Vec<CustomerValue>,
     equity: Decimal,
     asset_cuts: (f64, f64),
+    by_segment: Vec<SegmentEquity>,
+    by_tier: Vec<GroupEquity>,
     kpis: Option<KpiReport>,
     models: &'v Models<'m>,
     rate: f64,
@@ -363,9 +487,13 @@ struct Aggregate<'v, 'm> {
 
 /// Stage 8: equity by group, value at risk, concentration, and the report.
 fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
-    let by_segment = report::equity_by_segment(&a.customers);
-    let by_tier = report::equity_by(&a.customers, |c| c.tier.clone());
-    let by_asset_class = report::equity_by(&a.customers, |c| Some(c.asset_class.to_string()));
+    let by_asset_class = report::equity_by_index(
+        &AssetClass::ALL.map(|c| c.to_string()),
+        a.customers.iter().map(|c| {
+            let class = AssetClass::ALL.iter().position(|k| *k == c.asset_class);
+            (class, c.clv)
+        }),
+    );
     let mut at_risk = ValueAtRisk {
         below_p_alive: a.at_risk_below,
         customers: 0,
@@ -413,8 +541,8 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         discount_rate: a.rate,
         customers: a.customers,
         equity: a.equity,
-        by_segment,
-        by_tier,
+        by_segment: a.by_segment,
+        by_tier: a.by_tier,
         by_asset_class,
         value_at_risk: at_risk,
         top_shares,
@@ -513,12 +641,17 @@ fn value_one(
             ),
         }));
     }
+    let clv_money = money(clv).ok_or_else(|| ValuationError::Money {
+        customer: s.id().clone(),
+        value: clv,
+    })?;
     Ok(Prediction {
         p_alive,
         expected_purchases,
         expected_spend,
         dert,
         clv,
+        clv_money,
         at_population_mean,
     })
 }

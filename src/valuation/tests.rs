@@ -8,6 +8,7 @@ use crate::models::{History, PredictError, SpendModel, TransactionModel};
 use crate::records::CustomerId;
 use crate::segment::abc::AbcParams;
 use crate::segment::rfm::RfmParams;
+use crate::segment::{Profile, SegmentError};
 use crate::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
 use crate::summary::SummaryOptions;
 use crate::time::TimeUnit;
@@ -472,4 +473,140 @@ fn a_spend_model_that_cannot_be_fitted_gives_way_to_the_population_mean() {
     assert!(note.contains("gamma-gamma"), "{note}");
     assert!(report.customers.iter().all(|c| c.expected_spend == 20.0));
     assert!(report.equity > Decimal::ZERO);
+}
+
+/// Groups recomputed from the customers' rows by their label text, in order of first appearance.
+fn groups_of<'c>(
+    customers: &'c [CustomerValue],
+    label: impl Fn(&'c CustomerValue) -> Option<String>,
+) -> Vec<GroupEquity> {
+    let mut groups: Vec<GroupEquity> = Vec::new();
+    for c in customers {
+        let Some(l) = label(c) else { continue };
+        match groups.iter_mut().find(|g| g.label == l) {
+            Some(g) => {
+                g.customers += 1;
+                g.equity += c.clv;
+            }
+            None => groups.push(GroupEquity {
+                label: l,
+                customers: 1,
+                equity: c.clv,
+            }),
+        }
+    }
+    groups
+}
+
+#[test]
+fn tiers_and_groups_agree_with_the_rows_and_the_loyalty_replay() {
+    use crate::loyalty::{
+        DowngradePolicy, Downgrades, EarnRules, Evaluator, Metric, Programme, QualificationWindow,
+        Tier, TierLadder,
+    };
+    let l = ledger();
+    let tier = |name: &str, threshold: i64| Tier::new(name, Decimal::from(threshold));
+    let ladder = TierLadder::new(
+        Metric::Spend,
+        vec![tier("Member", 0), tier("Silver", 60), tier("Gold", 200)],
+    )
+    .unwrap();
+    let programme = Programme::new(
+        "club",
+        ladder,
+        QualificationWindow::Rolling {
+            days: 365,
+            review_every_months: 3,
+        },
+        Downgrades {
+            policy: DowngradePolicy::OneTier,
+            grace_days: 30,
+        },
+        EarnRules::default(),
+    )
+    .unwrap();
+    let as_of = day(2024, 12, 31);
+    let report = valid(&l)
+        .segmenter("rfm", RfmParams::default())
+        .segmenter("abc", AbcParams::default())
+        .tiers(&programme)
+        .build()
+        .unwrap()
+        .run()
+        .unwrap();
+    // Each row's tier is the member's status in a full replay of the base.
+    let customers: Vec<_> = l.customers().cloned().collect();
+    let replays = Evaluator::new(&programme)
+        .evaluate_base(&customers, l.transactions(), &[], &[], as_of)
+        .unwrap();
+    let mut tiered = 0;
+    for c in &report.customers {
+        let status = replays
+            .iter()
+            .map(|r| r.status())
+            .find(|s| s.customer == c.id);
+        assert_eq!(
+            c.tier.as_deref(),
+            status.map(|s| &*s.tier),
+            "customer {}",
+            c.id
+        );
+        tiered += usize::from(c.tier.is_some());
+    }
+    assert!(tiered > 300, "{tiered} customers with a tier");
+    let tiers: std::collections::HashSet<_> = report.customers.iter().map(|c| &c.tier).collect();
+    assert!(tiers.len() >= 3, "{tiers:?}: the test needs several tiers");
+    // Every group table is the grouping of the rows by their labels.
+    assert_eq!(
+        report.by_tier,
+        groups_of(&report.customers, |c| c.tier.as_deref().map(str::to_string))
+    );
+    assert_eq!(
+        report.by_asset_class,
+        groups_of(&report.customers, |c| Some(c.asset_class.to_string()))
+    );
+    assert_eq!(report.by_segment.len(), 2);
+    for (k, s) in report.by_segment.iter().enumerate() {
+        assert_eq!(s.segmenter, ["rfm", "abc"][k]);
+        assert!(s.segments.len() >= 2, "{}", s.segmenter);
+        assert_eq!(
+            s.segments,
+            groups_of(&report.customers, |c| {
+                let (name, label) = &c.segments[k];
+                assert_eq!(&**name, s.segmenter);
+                Some(label.to_string())
+            })
+        );
+    }
+}
+
+/// A type-erased segmenter that labels one customer too few.
+struct Short;
+
+impl NamedSegmenter for Short {
+    fn name(&self) -> &str {
+        "short"
+    }
+    fn labels(&self, profiles: &[Profile]) -> Result<Labels, SegmentError> {
+        Labels::from_names(profiles.iter().skip(1).map(|_| "x"))
+    }
+}
+
+#[test]
+fn a_segmenter_that_miscounts_its_labels_is_an_error_not_a_panic() {
+    let l = ledger();
+    let error = valid(&l)
+        .named_segmenter(Box::new(Short))
+        .build()
+        .unwrap()
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ValuationError::Segment { segmenter, source: SegmentError::ShapeMismatch(_) }
+                if segmenter == "short"
+        ),
+        "{error:?}"
+    );
 }
