@@ -69,18 +69,29 @@ impl<'a> Valuation<'a> {
             Data::Ledger(l) => Some(*l),
             Data::Summaries(_) => None,
         };
-        let profiles = profiles(&summaries, &predictions, ledger, self.unit)?;
-        let segments = segment(&profiles, &self.asset_quality, &self.segmenters)?;
-        let tiers = match (self.tiers, ledger) {
-            (Some(programme), Some(l)) => Some(tiers(programme, l, &summaries, self.as_of)?),
-            _ => None,
+        // Tiers and KPIs read only the ledger and the summaries: with `parallel` they run beside
+        // the segmentation, whose serial parts (quantiles, sorting by value) would leave a core idle.
+        let side = || -> Result<_, ValuationError> {
+            let tiers = match (self.tiers, ledger) {
+                (Some(programme), Some(l)) => Some(tiers(programme, l, &summaries, self.as_of)?),
+                _ => None,
+            };
+            let kpis = match (self.kpi_period_days, ledger) {
+                (Some(days), Some(l)) => {
+                    Some(KpiReport::with_summaries(l, self.as_of, days, &summaries)?)
+                }
+                _ => None,
+            };
+            Ok((tiers, kpis))
         };
-        let kpis = match (self.kpi_period_days, ledger) {
-            (Some(days), Some(l)) => {
-                Some(KpiReport::with_summaries(l, self.as_of, days, &summaries)?)
-            }
-            _ => None,
+        let segments = || -> Result<_, ValuationError> {
+            let profiles = profiles(&summaries, &predictions, ledger, self.unit)?;
+            segment(&profiles, &self.asset_quality, &self.segmenters)
         };
+        let (segments, side) = beside(segments, side);
+        // Errors in stage order: the segmentation's first.
+        let segments = segments?;
+        let (tiers, kpis) = side?;
         let customers = customer_values(&summaries, &predictions, &segments, tiers.as_ref());
         let by_tier = match &tiers {
             Some(t) => report::equity_by_index(
@@ -235,6 +246,27 @@ fn fit_spend<'a>(
                 )),
             })
         }
+    }
+}
+
+/// `main()` and `side()`, with `parallel` at once: `side` as a task of rayon's pool, `main` on
+/// this thread, which holds what is not `Send`.
+fn beside<M, S: Send>(main: impl FnOnce() -> M, side: impl Fn() -> S + Sync) -> (M, S) {
+    #[cfg(feature = "parallel")]
+    {
+        let mut side_out = None;
+        let main_out = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| side_out = Some(side()));
+            main()
+        });
+        // The scope returns once its task is done, so `side_out` is there; were it not, `side`
+        // (which only reads) runs again here.
+        let side_out = side_out.unwrap_or_else(side);
+        (main_out, side_out)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (main(), side())
     }
 }
 
