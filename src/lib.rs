@@ -94,6 +94,7 @@
 #![warn(clippy::missing_errors_doc)]
 
 pub mod advanced;
+mod concurrent;
 pub mod error;
 pub mod fit;
 pub mod kpi;

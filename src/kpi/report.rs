@@ -8,6 +8,7 @@ use super::feedback::{net_promoter_score, satisfaction, Nps, Satisfaction};
 use super::period::Period;
 use super::purchases::{purchase_metrics, repeat_purchase_rate, PurchaseMetrics};
 use super::retention::{cohort_retention, retention, CohortGrain, CohortMatrix, Retention};
+use crate::concurrent::join;
 use crate::ledger::Ledger;
 use crate::records::TransactionKind;
 use crate::summary::Summaries;
@@ -82,26 +83,51 @@ impl KpiReport {
                 what: "purchases",
                 kpi: "the KPI report",
             })?;
-        let to_date = purchase_metrics(ledger, Period::new(first, end)?)?;
-        // Free orders only: no spend to share out, so no concentration (not an error).
-        let concentration = match summaries.iter().all(|s| s.total_spend().is_zero()) {
-            true => None,
-            false => Some(Concentration::of_spend(summaries)?),
-        };
+        let to_date_period = Period::new(first, end)?;
+        // Each KPI reads the log on its own: with `parallel` they share the cores. Errors are
+        // reported in the order the KPIs are listed.
+        let ((to_date, current), ((retention, cohorts), concentration)) = join(
+            || {
+                join(
+                    || purchase_metrics(ledger, to_date_period),
+                    || purchase_metrics(ledger, period).ok(),
+                )
+            },
+            || {
+                join(
+                    || {
+                        join(
+                            || retention(ledger, previous_period, period).ok(),
+                            || cohort_retention(ledger, CohortGrain::Months, end),
+                        )
+                    },
+                    // Free orders only: no spend to share out, so no concentration (not an
+                    // error).
+                    || match summaries.iter().all(|s| s.total_spend().is_zero()) {
+                        true => Ok(None),
+                        false => Concentration::of_spend(summaries).map(Some),
+                    },
+                )
+            },
+        );
+        let to_date = to_date?;
+        let concentration = concentration?;
         let top_shares = match &concentration {
             Some(c) => c.top_shares(&[0.01, 0.1, 0.2])?,
             None => Vec::new(),
         };
+        let repeat_purchase_rate = repeat_purchase_rate(summaries)?;
+        let cohorts = cohorts?;
         Ok(KpiReport {
             period,
             previous_period,
-            retention: retention(ledger, previous_period, period).ok(),
-            current: purchase_metrics(ledger, period).ok(),
+            retention,
+            current,
             to_date,
-            repeat_purchase_rate: repeat_purchase_rate(summaries)?,
+            repeat_purchase_rate,
             top_shares,
             gini: concentration.as_ref().map(Concentration::gini),
-            cohorts: cohort_retention(ledger, CohortGrain::Months, end)?,
+            cohorts,
             nps: net_promoter_score(ledger.feedback(), period).ok(),
             satisfaction: satisfaction(ledger.feedback(), period).ok(),
         })

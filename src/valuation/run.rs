@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::concurrent::join;
 use crate::fit::Fit;
 use crate::kpi::{Concentration, KpiReport};
 use crate::ledger::Ledger;
@@ -71,18 +72,21 @@ impl<'a> Valuation<'a> {
         };
         // Tiers and KPIs read only the ledger and the summaries: with `parallel` they run beside
         // the segmentation, whose serial parts (quantiles, sorting by value) would leave a core idle.
+        let (programme, kpi_days, as_of) = (self.tiers, self.kpi_period_days, self.as_of);
         let side = || -> Result<_, ValuationError> {
-            let tiers = match (self.tiers, ledger) {
-                (Some(programme), Some(l)) => Some(tiers(programme, l, &summaries, self.as_of)?),
-                _ => None,
-            };
-            let kpis = match (self.kpi_period_days, ledger) {
-                (Some(days), Some(l)) => {
-                    Some(KpiReport::with_summaries(l, self.as_of, days, &summaries)?)
-                }
-                _ => None,
-            };
-            Ok((tiers, kpis))
+            let (tiers, kpis) = join(
+                || match (programme, ledger) {
+                    (Some(programme), Some(l)) => tiers(programme, l, &summaries, as_of).map(Some),
+                    _ => Ok(None),
+                },
+                || match (kpi_days, ledger) {
+                    (Some(days), Some(l)) => {
+                        KpiReport::with_summaries(l, as_of, days, &summaries).map(Some)
+                    }
+                    _ => Ok(None),
+                },
+            );
+            Ok((tiers?, kpis?))
         };
         let segments = || -> Result<_, ValuationError> {
             let profiles = profiles(&summaries, &predictions, ledger, self.unit)?;
