@@ -50,7 +50,7 @@ pub use mean_spend::{MeanSpend, MeanSpendParams};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdParameters, ParetoNbdParams};
 pub use sbg::{Sbg, SbgParameters, SbgParams};
 pub use spend_model::SpendModel;
-pub use transaction_model::TransactionModel;
+pub use transaction_model::{BatchPredictions, TransactionModel};
 pub(crate) mod btyd;
 pub mod clv;
 pub mod mbg_nbd;

@@ -111,6 +111,68 @@ pub trait TransactionModel: Send + Sync {
     fn dert_batch(&self, histories: &[History], rate: f64) -> Result<Vec<f64>, PredictError> {
         batch(histories, |h| self.dert(h, rate))
     }
+    /// P(alive) now, expected purchases over `t` and DERT at continuous `rate` for many
+    /// customers, in order: the three predictions a valuation makes of every customer. The
+    /// default calls the three batch methods; a model whose three share work (P(alive), say)
+    /// computes it once.
+    ///
+    /// # Errors
+    /// The first error of [`p_alive_batch`](Self::p_alive_batch),
+    /// [`expected_purchases_batch`](Self::expected_purchases_batch) or
+    /// [`dert_batch`](Self::dert_batch), in that order.
+    fn predict_batch(
+        &self,
+        histories: &[History],
+        t: f64,
+        rate: f64,
+    ) -> Result<BatchPredictions, PredictError> {
+        Ok(BatchPredictions {
+            p_alive: self.p_alive_batch(histories)?,
+            expected_purchases: self.expected_purchases_batch(histories, t)?,
+            dert: self.dert_batch(histories, rate)?,
+        })
+    }
+}
+
+/// What [`TransactionModel::predict_batch`] gives: one value per customer in each column, in the
+/// customers' order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchPredictions {
+    /// P(alive) now.
+    pub p_alive: Vec<f64>,
+    /// Expected purchases over the horizon.
+    pub expected_purchases: Vec<f64>,
+    /// Discounted expected residual transactions.
+    pub dert: Vec<f64>,
+}
+
+/// Applies `f` to every history and its value in `values` (in parallel with the `parallel`
+/// feature), keeping the order; the first error wins. `values` is as long as `histories`.
+pub(crate) fn batch_with<F>(
+    histories: &[History],
+    values: &[f64],
+    f: F,
+) -> Result<Vec<f64>, PredictError>
+where
+    F: Fn(&History, f64) -> Result<f64, PredictError> + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        histories
+            .par_iter()
+            .zip(values)
+            .map(|(h, v)| f(h, *v))
+            .collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        histories
+            .iter()
+            .zip(values)
+            .map(|(h, v)| f(h, *v))
+            .collect()
+    }
 }
 
 /// Applies `f` to every history (in parallel with the `parallel` feature), keeping the order;
@@ -151,6 +213,7 @@ macro_rules! forward_transaction_model {
             fn p_alive_batch(&self, hs: &[History]) -> Result<Vec<f64>, PredictError> { (**self).p_alive_batch(hs) }
             fn expected_purchases_batch(&self, hs: &[History], t: f64) -> Result<Vec<f64>, PredictError> { (**self).expected_purchases_batch(hs, t) }
             fn dert_batch(&self, hs: &[History], rate: f64) -> Result<Vec<f64>, PredictError> { (**self).dert_batch(hs, rate) }
+            fn predict_batch(&self, hs: &[History], t: f64, rate: f64) -> Result<BatchPredictions, PredictError> { (**self).predict_batch(hs, t, rate) }
         }
     )*};
 }

@@ -615,27 +615,41 @@ fn predict_all(
 ) -> Result<Vec<Prediction>, ValuationError> {
     let histories: Vec<History> = summaries.iter().map(History::from).collect();
     let t = models.transactions;
-    let batches = t.p_alive_batch(&histories).and_then(|alive| {
-        let expected = t.expected_purchases_batch(&histories, horizon)?;
-        let dert = t.dert_batch(&histories, rate)?;
-        Ok((alive, expected, dert))
-    });
-    let Ok((alive, expected, dert)) = batches else {
+    let Ok(batch) = t.predict_batch(&histories, horizon, rate) else {
         return summaries
             .iter()
             .zip(&histories)
-            .map(|(s, h)| {
-                let error = predict_error(s);
-                let p_alive = t.p_alive(h, 0.0).map_err(&error)?;
-                let expected_purchases = t.expected_purchases(h, horizon).map_err(&error)?;
-                let dert = t.dert(h, rate).map_err(&error)?;
-                value_one(s, models.spend, margin, p_alive, expected_purchases, dert)
-            })
+            .map(|(s, h)| predict_one(s, h, models, horizon, rate, margin))
             .collect();
     };
+    let (alive, expected, dert) = (batch.p_alive, batch.expected_purchases, batch.dert);
+    // A model implemented elsewhere may miscount; then the customers are predicted one by one.
+    if [alive.len(), expected.len(), dert.len()] != [summaries.len(); 3] {
+        return summaries
+            .iter()
+            .zip(&histories)
+            .map(|(s, h)| predict_one(s, h, models, horizon, rate, margin))
+            .collect();
+    }
     per_customer(summaries, |k, s| {
         value_one(s, models.spend, margin, alive[k], expected[k], dert[k])
     })
+}
+
+/// One customer's predictions from the single-customer methods: the error names the customer.
+fn predict_one(
+    s: &CustomerSummary,
+    h: &History,
+    models: &Models<'_>,
+    horizon: f64,
+    rate: f64,
+    margin: f64,
+) -> Result<Prediction, ValuationError> {
+    let (t, error) = (models.transactions, predict_error(s));
+    let p_alive = t.p_alive(h, 0.0).map_err(&error)?;
+    let expected_purchases = t.expected_purchases(h, horizon).map_err(&error)?;
+    let dert = t.dert(h, rate).map_err(&error)?;
+    value_one(s, models.spend, margin, p_alive, expected_purchases, dert)
 }
 
 /// The error of a prediction for customer `s`.

@@ -50,7 +50,7 @@ use crate::special::{inv_one_plus_exp, log_sum_exp as lse, one_minus_exp_over};
 
 use crate::models::error::PredictError;
 use crate::models::history::History;
-use crate::models::transaction_model::TransactionModel;
+use crate::models::transaction_model::{batch_with, BatchPredictions, TransactionModel};
 use crate::optimize::Objective;
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
@@ -474,20 +474,34 @@ impl TransactionModel for ParetoNbd {
     ) -> Result<Vec<f64>, PredictError> {
         let t = horizon(t)?;
         let alive = self.p_alive_now_batch(histories)?;
-        histories
-            .iter()
-            .zip(alive)
-            .map(|(h, now)| self.expected_if_alive(h, t, now))
-            .collect()
+        batch_with(histories, &alive, |h, now| {
+            self.expected_if_alive(h, t, now)
+        })
     }
     fn dert_batch(&self, histories: &[History], rate: f64) -> Result<Vec<f64>, PredictError> {
         let rate = discount_rate(rate)?;
         let alive = self.p_alive_now_batch(histories)?;
-        histories
-            .iter()
-            .zip(alive)
-            .map(|(h, now)| self.dert_if_alive(h, rate, now))
-            .collect()
+        batch_with(histories, &alive, |h, now| self.dert_if_alive(h, rate, now))
+    }
+    /// P(alive) once for the three predictions.
+    fn predict_batch(
+        &self,
+        histories: &[History],
+        t: f64,
+        rate: f64,
+    ) -> Result<BatchPredictions, PredictError> {
+        let alive = self.p_alive_now_batch(histories)?;
+        let t = horizon(t)?;
+        let expected_purchases = batch_with(histories, &alive, |h, now| {
+            self.expected_if_alive(h, t, now)
+        })?;
+        let rate = discount_rate(rate)?;
+        let dert = batch_with(histories, &alive, |h, now| self.dert_if_alive(h, rate, now))?;
+        Ok(BatchPredictions {
+            p_alive: alive,
+            expected_purchases,
+            dert,
+        })
     }
 }
 
@@ -638,6 +652,12 @@ mod tests {
         let e = m.expected_purchases_batch(&hs, 39.0).unwrap();
         let p = m.p_alive_batch(&hs).unwrap();
         let d = m.dert_batch(&hs, 0.002).unwrap();
+        // The three at once are the three one by one, bit for bit.
+        let all = m.predict_batch(&hs, 39.0, 0.002).unwrap();
+        assert_eq!(
+            (&all.p_alive, &all.expected_purchases, &all.dert),
+            (&p, &e, &d)
+        );
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
         for (i, h) in hs.iter().enumerate() {
             assert!(close(e[i], m.expected_purchases(h, 39.0).unwrap()), "{h:?}");
