@@ -163,6 +163,59 @@ fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
     (fastest, out)
 }
 
+/// Times the fits alone, `runs` times each, and prints the fastest time of each step and the
+/// fits' reports.
+fn fit_table(summaries: &Summaries, model: Model, runs: u32) {
+    let time = |f: &mut dyn FnMut()| {
+        (0..runs.max(1))
+            .map(|_| {
+                let started = Instant::now();
+                f();
+                started.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let patterns = summaries.patterns();
+    let t_patterns = time(&mut || {
+        black_box(summaries.patterns());
+    });
+    let mut fitted = model.fit(summaries);
+    let t_fit = time(&mut || fitted = model.fit(summaries));
+    let t_spend_data = time(&mut || {
+        black_box(SpendData::usable_from_summaries(summaries).expect("spend data"));
+    });
+    let usable = SpendData::usable_from_summaries(summaries).expect("spend data");
+    let mut spend = GammaGammaParams::new()
+        .fit(&usable.data)
+        .expect("Gamma-Gamma fit");
+    let t_spend = time(&mut || {
+        spend = GammaGammaParams::new()
+            .fit(&usable.data)
+            .expect("Gamma-Gamma fit")
+    });
+    println!(
+        "\n{}: {} customers, {} patterns, {} spend rows (best of {runs})",
+        model.name(),
+        summaries.len(),
+        patterns.len(),
+        usable.data.rows().len()
+    );
+    println!("| step | time |\n|---|---|");
+    for (step, t) in [
+        ("patterns", t_patterns),
+        ("transaction model fit (with patterns)", t_fit),
+        ("spend data", t_spend_data),
+        ("spend model fit (without spend data)", t_spend),
+    ] {
+        println!("| {step} | {:.4} s |", t.as_secs_f64());
+    }
+    println!("{:?}", fitted.named_parameters());
+    println!("{:?}", fitted.fit_report());
+    println!("{:?}", spend.named_parameters());
+    println!("{:?}", spend.fit_report());
+}
+
 /// Times the valuation's stages one by one, as the valuation runs them, and prints the table.
 fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Programme) {
     let mut rows: Vec<(&str, Duration, usize)> = Vec::new();
@@ -323,6 +376,20 @@ fn bench(c: &mut Criterion) {
                     started.elapsed().as_secs_f64()
                 );
             }
+        }
+        return;
+    }
+    // VALUATION_BENCH_FITS=N times only the fits N times each (patterns, transaction model fit,
+    // spend data, spend model fit) and prints their reports: for work on the fits.
+    if let Some(runs) = std::env::var("VALUATION_BENCH_FITS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        let summaries = ledger
+            .summarize(SummaryOptions::new(as_of, UNIT))
+            .expect("summaries");
+        for &model in &models {
+            fit_table(&summaries, model, runs);
         }
         return;
     }
