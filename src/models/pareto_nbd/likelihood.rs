@@ -69,10 +69,22 @@ impl Objective for ParetoObjective<'_> {
         let data = self.data;
         let rows = data.recency.len().max(1) as f64;
         let mut terms = 0.0;
-        for group in data.starts.windows(2) {
+        for (g, group) in data.starts.windows(2).enumerate() {
             let (start, end) = (group[0], group[1]);
             if let Some(first) = data.recency.get(start) {
                 terms += terms_at(z(*first).min(A_PLUS_ONE_TABLE_MAX_Z));
+            }
+            if let Some(times) = &data.times {
+                // The same sum from the group's distinct times: each t_x once (the rows are
+                // sorted by t_x), each T once per row that has it.
+                let first = times.starts[g];
+                for (k, t) in times.of_group(g).iter().enumerate() {
+                    let (ages, is_recency) =
+                        (times.age_rows[first + k], times.is_recency[first + k]);
+                    let n = f64::from(ages) + if is_recency { 1.0 } else { 0.0 };
+                    terms += n * terms_at(z(*t));
+                }
+                continue;
             }
             let mut previous = None;
             for i in start..end {
@@ -342,6 +354,17 @@ impl FastGroup {
     #[inline]
     fn row(&self, a1: &AtTime, age: f64) -> Result<(f64, [f64; 4]), SpecialError> {
         let a2 = self.at(age)?;
+        self.row_with(a1, &a2, age)
+    }
+
+    /// [`row`](Self::row) with the terms at T given (`a2`, from [`at`](Self::at)).
+    #[inline]
+    fn row_with(
+        &self,
+        a1: &AtTime,
+        a2: &AtTime,
+        age: f64,
+    ) -> Result<(f64, [f64; 4]), SpecialError> {
         let (lp, lq) = (-a2.dbase[0], -a2.dbase[2]);
         let b = -self.r_x * lp - self.s * lq;
         let db = [-lp, -self.r_x * a2.inv_p, -lq, -self.s * a2.inv_q];
@@ -445,6 +468,77 @@ fn general_row(
     Ok((m, std::array::from_fn(|k| wb * t.db[k] + wd * t.dd[k])))
 }
 
+/// The terms of one distinct time of a group, computed when a row first needs them.
+#[derive(Clone, Copy, Default)]
+struct TimeSlot {
+    /// The series' terms at t ([`FastGroup::at`]): `None` until computed, then `Some(None)`
+    /// where the series does not reach t.
+    at: Option<Option<AtTime>>,
+    /// The terms at t as some row's t_x: the series' or, past its reach, the general ₂F₁'s
+    /// (`Some(None)` where both fail).
+    at_recency: Option<Option<AtTime>>,
+}
+
+/// Σ w·ln L (without the per-x constant), its gradient and Σ w over `rows` of `group`, with the
+/// terms at each of the group's distinct times ([`TimeTables`](crate::models::btyd::TimeTables))
+/// computed once: the same values, row by row, as the loop of [`pareto_ll`] without tables.
+/// `None` where a row has no finite likelihood.
+#[allow(clippy::too_many_arguments)]
+fn tabulated_rows(
+    data: &Prepared,
+    times: &crate::models::btyd::TimeTables,
+    group: usize,
+    fast: &FastGroup,
+    [r, alpha, s, beta]: [f64; 4],
+    x: f64,
+    rows: std::ops::Range<usize>,
+) -> Option<(f64, [f64; 4], f64)> {
+    let group_times = times.of_group(group);
+    let mut slots = vec![TimeSlot::default(); group_times.len()];
+    let (mut ll, mut g, mut w_sum) = (0.0, [0.0; 4], 0.0);
+    let mut general_cache: Option<(f64, (f64, [f64; 4]))> = None;
+    for i in rows {
+        let (w, t_x, age) = (data.weight[i], data.recency[i], data.age[i]);
+        let fast_row = if t_x < age {
+            let a1 = {
+                let k = times.recency_at[i] as usize;
+                let slot = &mut slots[k];
+                match slot.at_recency {
+                    Some(a1) => a1,
+                    None => {
+                        let at = *slot.at.get_or_insert_with(|| fast.at(t_x).ok());
+                        // As the loop without tables: past the series' range F(t_x) comes from
+                        // the general 2F1.
+                        let a1 = at.or_else(|| {
+                            let (v, dv) = ln_f(r, alpha, s, beta, x, t_x).ok()?;
+                            Some(AtTime::from_log(v, dv, alpha, beta, t_x))
+                        });
+                        slot.at_recency = Some(a1);
+                        a1
+                    }
+                }
+            };
+            a1.and_then(|a1| {
+                let k = times.age_at[i] as usize;
+                let a2 = *slots[k].at.get_or_insert_with(|| fast.at(age).ok());
+                fast.row_with(&a1, &a2?, age).ok()
+            })
+        } else {
+            None
+        };
+        let (m, dm) = match fast_row {
+            Some(v) => v,
+            None => general_row(r, alpha, s, beta, x, t_x, age, &mut general_cache).ok()?,
+        };
+        ll += w * m;
+        w_sum += w;
+        for (gk, dk) in g.iter_mut().zip(dm) {
+            *gk += w * dk;
+        }
+    }
+    Some((ll, g, w_sum))
+}
+
 /// Total log-likelihood and gradient in (ln r, ln α, ln s, ln β).
 pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = [
@@ -460,7 +554,7 @@ pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
         return (f64::NEG_INFINITY, [0.0; 4]);
     }
     let (lg_r, psi_r, l_alpha, l_beta) = (ln_gamma(r), digamma(r), alpha.ln(), beta.ln());
-    let (ll, g) = data.sum_groups::<4, _>(|x, rows| {
+    let (ll, g) = data.sum_groups::<4, _>(|group, x, rows| {
         let c = ln_gamma(r + x) - lg_r + r * l_alpha + s * l_beta;
         let dc = [
             digamma(r + x) - psi_r + l_alpha,
@@ -472,6 +566,19 @@ pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
         let t_min = data.recency.get(rows.start).copied().unwrap_or(0.0);
         let fast = FastGroup::new(r, alpha, s, beta, x, t_min);
         let (mut ll, mut g, mut w_sum) = (0.0, [0.0; 4], 0.0);
+        if let (Some(times), Some(f)) = (&data.times, &fast) {
+            let Some((lg, gg, ws)) =
+                tabulated_rows(data, times, group, f, [r, alpha, s, beta], x, rows)
+            else {
+                return (f64::NEG_INFINITY, [0.0; 4]);
+            };
+            (ll, g, w_sum) = (lg, gg, ws);
+            ll += w_sum * c;
+            for (gk, dck) in g.iter_mut().zip(dc) {
+                *gk += w_sum * dck;
+            }
+            return (ll, g);
+        }
         let mut fast_cache: Option<(f64, AtTime)> = None;
         let mut general_cache: Option<(f64, (f64, [f64; 4]))> = None;
         for i in rows {
