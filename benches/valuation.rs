@@ -166,15 +166,21 @@ fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
 /// Times the fits alone, `runs` times each, and prints the fastest time of each step and the
 /// fits' reports.
 fn fit_table(summaries: &Summaries, model: Model, runs: u32) {
+    // (fastest wall time, mean CPU seconds of the process per run): on a loaded machine the CPU
+    // time is the steadier figure.
     let time = |f: &mut dyn FnMut()| {
-        (0..runs.max(1))
+        let runs = runs.max(1);
+        let cpu_before = process_cpu_seconds();
+        let fastest = (0..runs)
             .map(|_| {
                 let started = Instant::now();
                 f();
                 started.elapsed()
             })
             .min()
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let cpu = (process_cpu_seconds() - cpu_before) / f64::from(runs);
+        (fastest, cpu)
     };
     let patterns = summaries.patterns();
     let t_patterns = time(&mut || {
@@ -201,19 +207,39 @@ fn fit_table(summaries: &Summaries, model: Model, runs: u32) {
         patterns.len(),
         usable.data.rows().len()
     );
-    println!("| step | time |\n|---|---|");
-    for (step, t) in [
+    println!("| step | time | CPU a run |\n|---|---|---|");
+    for (step, (t, cpu)) in [
         ("patterns", t_patterns),
         ("transaction model fit (with patterns)", t_fit),
         ("spend data", t_spend_data),
         ("spend model fit (without spend data)", t_spend),
     ] {
-        println!("| {step} | {:.4} s |", t.as_secs_f64());
+        println!("| {step} | {:.4} s | {cpu:.3} s |", t.as_secs_f64());
     }
     println!("{:?}", fitted.named_parameters());
     println!("{:?}", fitted.fit_report());
     println!("{:?}", spend.named_parameters());
     println!("{:?}", spend.fit_report());
+}
+
+/// User and system CPU seconds of this process so far, all threads (Linux `/proc/self/stat`, in
+/// clock ticks of 10 ms); 0 where that file cannot be read.
+fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which ends with ')'): utime and stime are the 12th and
+    // 13th of them.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+        return 0.0;
+    };
+    let ticks: f64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
 }
 
 /// Times the valuation's stages one by one, as the valuation runs them, and prints the table.
