@@ -247,13 +247,17 @@ fn check_identifiable(data: &SpendData) -> Result<f64, FitError> {
             }),
         });
     }
-    let mut distinct: Vec<(u32, u64)> = data
-        .rows
-        .iter()
-        .map(|r| (r.frequency, r.mean_spend.to_bits()))
-        .collect();
-    distinct.sort_unstable();
-    distinct.dedup();
+    // The first three distinct rows, if there are three (usually among the first few rows).
+    let mut distinct: Vec<(u32, u64)> = Vec::with_capacity(3);
+    for r in &data.rows {
+        let row = (r.frequency, r.mean_spend.to_bits());
+        if !distinct.contains(&row) {
+            distinct.push(row);
+            if distinct.len() == 3 {
+                break;
+            }
+        }
+    }
     if distinct.len() < 3 {
         return Err(FitError::NotIdentified {
             model: MODEL,
@@ -491,7 +495,8 @@ impl SpendModel for GammaGamma {
 ///
 /// The Gamma-function terms depend on the row only through x, and Σ w ln m̄ₓ and Σ w ln(x m̄ₓ)
 /// not at all on the parameters: they are evaluated once per distinct x, and once per fit,
-/// leaving one `ln_1p` and one division per row and evaluation (on all cores with `parallel`).
+/// leaving one logarithm and one division per row and evaluation (on all cores with
+/// `parallel`).
 struct GammaGammaLikelihood {
     groups: Vec<FrequencyGroup>,
     /// x m̄ₓ per row, grouped by frequency (the rows of group g at `groups[g].rows`).
@@ -514,6 +519,11 @@ struct FrequencyGroup {
     rows: std::ops::Range<usize>,
 }
 
+/// p x above which the likelihood forms Σ w ln(1 + γ/(x m̄)) by `ln_1p`, and below which as
+/// Σ w ln(γ + x m̄) − Σ w ln(x m̄): that difference costs it the ulps of ln(x m̄), which p x
+/// multiplies, harmless up to p x = 64 (below 3e-13 a row), where it saves the slower `ln_1p`.
+const HEAVY_PX: f64 = 64.0;
+
 /// Rows of a part of the likelihood's sums: big groups are split so that the work spreads over
 /// the cores.
 const PART_ROWS: usize = 16_384;
@@ -526,67 +536,82 @@ impl GammaGammaLikelihood {
     /// The likelihood of every `stride`-th row of each frequency (in the data's order): a
     /// stratified subsample for the warm start of a big fit.
     fn from_rows(rows: &[SpendRow], stride: usize) -> Self {
-        // A counting sort of the rows by frequency (x ≤ the number of rows, else a comparison
-        // sort of the frequencies): each group's rows stay in the data's order.
-        let mut frequencies: Vec<u32> = rows.iter().map(|r| r.frequency).collect();
-        let dense = frequencies
-            .iter()
-            .all(|&x| (x as usize) <= 2 * rows.len() + 1024);
-        let order: Vec<usize> = if dense {
-            let max = frequencies.iter().copied().max().unwrap_or(0) as usize;
-            let mut counts = vec![0usize; max + 2];
-            for &x in &frequencies {
-                counts[x as usize + 1] += 1;
-            }
-            for i in 1..counts.len() {
-                counts[i] += counts[i - 1];
-            }
-            let mut order = vec![0usize; rows.len()];
-            for (i, &x) in frequencies.iter().enumerate() {
-                let slot = &mut counts[x as usize];
-                order[*slot] = i;
-                *slot += 1;
-            }
-            order
-        } else {
-            let mut order: Vec<usize> = (0..rows.len()).collect();
-            order.sort_by_key(|&i| rows[i].frequency);
-            order
-        };
-        frequencies.clear();
         let stride = stride.max(1);
-        let mut groups: Vec<FrequencyGroup> = Vec::new();
-        let mut totals = Vec::with_capacity(rows.len() / stride + 1);
-        let mut weights = Vec::with_capacity(rows.len() / stride + 1);
-        let mut taken_of_group = 0usize;
-        for &i in &order {
-            let r = &rows[i];
-            let x = f64::from(r.frequency);
-            if groups.last().is_none_or(|g| g.x != x) {
-                groups.push(FrequencyGroup {
-                    x,
-                    weight: 0.0,
-                    weighted_ln_mean: 0.0,
-                    weighted_ln_total: 0.0,
-                    rows: totals.len()..totals.len(),
-                });
-                taken_of_group = 0;
+        // The distinct frequencies, ascending, and each row's group: through a table indexed by
+        // x when the frequencies are small (the usual case), else by binary search.
+        let max = rows.iter().map(|r| r.frequency).max().unwrap_or(0) as usize;
+        let dense = max <= 2 * rows.len() + 1024;
+        let (xs, table): (Vec<u32>, Vec<u32>) = if dense {
+            let mut table = vec![u32::MAX; max + 1];
+            for r in rows {
+                table[r.frequency as usize] = 0;
             }
-            taken_of_group += 1;
-            if (taken_of_group - 1) % stride != 0 {
-                continue;
+            let mut xs = Vec::new();
+            for (x, slot) in table.iter_mut().enumerate() {
+                if *slot == 0 {
+                    *slot = xs.len() as u32;
+                    xs.push(x as u32);
+                }
             }
-            let Some(g) = groups.last_mut() else {
-                continue;
-            };
-            g.weight += r.weight;
-            g.weighted_ln_mean += r.weight * r.mean_spend.ln();
-            let total = x * r.mean_spend;
-            g.weighted_ln_total += r.weight * total.ln();
-            totals.push(total);
-            weights.push(r.weight);
-            g.rows.end = totals.len();
+            (xs, table)
+        } else {
+            let mut xs: Vec<u32> = rows.iter().map(|r| r.frequency).collect();
+            xs.sort_unstable();
+            xs.dedup();
+            (xs, Vec::new())
+        };
+        let group_of = |x: u32| -> usize {
+            if dense {
+                table[x as usize] as usize
+            } else {
+                xs.binary_search(&x).unwrap_or(0)
+            }
+        };
+        // Rows taken per group (every stride-th of each frequency), then their places: one
+        // sequential pass over the rows that writes each group's rows in the data's order.
+        let mut seen = vec![0usize; xs.len()];
+        let mut taken = vec![0usize; xs.len()];
+        for r in rows {
+            let g = group_of(r.frequency);
+            if seen[g] % stride == 0 {
+                taken[g] += 1;
+            }
+            seen[g] += 1;
         }
+        let mut groups: Vec<FrequencyGroup> = Vec::with_capacity(xs.len());
+        let mut next = Vec::with_capacity(xs.len());
+        let mut start = 0;
+        for (&x, &n) in xs.iter().zip(&taken) {
+            groups.push(FrequencyGroup {
+                x: f64::from(x),
+                weight: 0.0,
+                weighted_ln_mean: 0.0,
+                weighted_ln_total: 0.0,
+                rows: start..start + n,
+            });
+            next.push(start);
+            start += n;
+        }
+        let mut totals = vec![0.0; start];
+        let mut weights = vec![0.0; start];
+        seen.iter_mut().for_each(|s| *s = 0);
+        for r in rows {
+            let g = group_of(r.frequency);
+            let skip = seen[g] % stride != 0;
+            seen[g] += 1;
+            if skip {
+                continue;
+            }
+            let group = &mut groups[g];
+            group.weight += r.weight;
+            group.weighted_ln_mean += r.weight * r.mean_spend.ln();
+            let total = group.x * r.mean_spend;
+            group.weighted_ln_total += r.weight * total.ln();
+            totals[next[g]] = total;
+            weights[next[g]] = r.weight;
+            next[g] += 1;
+        }
+        groups.retain(|g| !g.rows.is_empty());
         let weight = groups.iter().map(|g| g.weight).sum();
         GammaGammaLikelihood {
             groups,
@@ -603,8 +628,9 @@ impl GammaGammaLikelihood {
         (target > 0 && n >= 4 * target).then(|| Self::from_rows(&data.rows, n / target))
     }
 
-    /// Σ w ln(1 + γ/(x m̄)) and Σ w / (γ + x m̄) over each group's rows, by parts.
-    fn row_sums(&self, gamma: f64) -> Vec<(f64, f64)> {
+    /// Σ w ln(1 + γ/(x m̄)) and Σ w / (γ + x m̄) over each group's rows, by parts; `heavy[g]`
+    /// says whether group g forms the first by `ln_1p` (see [`HEAVY_PX`]).
+    fn row_sums(&self, gamma: f64, heavy: &[bool]) -> Vec<(f64, f64)> {
         let parts: Vec<(usize, std::ops::Range<usize>)> = self
             .groups
             .iter()
@@ -618,9 +644,19 @@ impl GammaGammaLikelihood {
             .collect();
         let part = |(g, rows): (usize, std::ops::Range<usize>)| {
             let (mut sum_ln_1p, mut sum_inv) = (0.0, 0.0);
-            for (&total, &w) in self.totals[rows.clone()].iter().zip(&self.weights[rows]) {
-                sum_ln_1p += w * (gamma / total).ln_1p();
-                sum_inv += w / (gamma + total);
+            let rows = self.totals[rows.clone()].iter().zip(&self.weights[rows]);
+            if heavy[g] {
+                for (&total, &w) in rows {
+                    sum_ln_1p += w * (gamma / total).ln_1p();
+                    sum_inv += w / (gamma + total);
+                }
+            } else {
+                // Σ w ln(γ + x m̄) here, Σ w ln(x m̄) subtracted by the caller.
+                for (&total, &w) in rows {
+                    let denominator = gamma + total;
+                    sum_ln_1p += w * denominator.ln();
+                    sum_inv += w / denominator;
+                }
             }
             (g, sum_ln_1p, sum_inv)
         };
@@ -673,11 +709,17 @@ impl Objective for GammaGammaLikelihood {
         };
         let (ln_gamma_q, digamma_q, ln_rate) = (ln_gamma(q), digamma(q), gamma.ln());
         let (mut ll, mut dp, mut dq, mut dg) = (0.0, 0.0, 0.0, 0.0);
-        for (g, (sum_ln_1p, sum_inv)) in self.groups.iter().zip(self.row_sums(gamma)) {
+        let heavy: Vec<bool> = self.groups.iter().map(|g| p * g.x > HEAVY_PX).collect();
+        let sums = self.row_sums(gamma, &heavy);
+        for ((g, (sum, sum_inv)), heavy) in self.groups.iter().zip(sums).zip(heavy) {
             let px = p * g.x;
             // px (ln x + ln m̄ − ln(γ + x m̄)) = −px ln(1 + γ/(x m̄)) (see `row_log_likelihood`),
-            // and Σ w ln(γ + x m̄) = Σ w ln(x m̄) + Σ w ln(1 + γ/(x m̄)).
-            let sum_ln = g.weighted_ln_total + sum_ln_1p;
+            // and Σ w ln(γ + x m̄) = Σ w ln(x m̄) + Σ w ln(1 + γ/(x m̄)): one logarithm a row.
+            let (sum_ln, sum_ln_1p) = if heavy {
+                (g.weighted_ln_total + sum, sum)
+            } else {
+                (sum, sum - g.weighted_ln_total)
+            };
             let psi_pq = digamma(px + q);
             ll += g.weight * (ln_gamma_ratio(px, q) - ln_gamma_q + q * ln_rate)
                 - px * sum_ln_1p
@@ -743,9 +785,6 @@ mod tests {
             }
         }
     }
-
-    /// p x above which the grouped likelihood forms ln(1 + γ/(x m̄)) by `ln_1p` (see there).
-    const HEAVY_PX: f64 = 64.0;
 
     impl ReferenceLikelihood {
         fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
