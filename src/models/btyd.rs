@@ -407,6 +407,13 @@ pub(crate) const COARSE_ROWS: usize = 20_000;
 /// small (the usual case), so that only rows of one frequency are compared.
 fn sort_by_frequency_then_recency(rows: &mut Vec<(u32, f64, f64, f64)>) {
     let by_recency = |p: &(u32, f64, f64, f64), q: &(u32, f64, f64, f64)| p.1.total_cmp(&q.1);
+    // Summaries' patterns come sorted.
+    if rows
+        .windows(2)
+        .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && by_recency(&w[0], &w[1]).is_le()))
+    {
+        return;
+    }
     let max_x = rows.iter().map(|p| p.0).max().unwrap_or(0) as usize;
     if max_x > 2 * rows.len() + 1024 {
         rows.sort_unstable_by(|p, q| p.0.cmp(&q.0).then(by_recency(p, q)));
