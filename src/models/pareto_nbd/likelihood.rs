@@ -468,61 +468,78 @@ fn general_row(
     Ok((m, std::array::from_fn(|k| wb * t.db[k] + wd * t.dd[k])))
 }
 
-/// The terms of one distinct time of a group, computed when a row first needs them.
-#[derive(Clone, Copy, Default)]
+/// The terms of one distinct time of a group.
+#[derive(Clone, Copy)]
 struct TimeSlot {
-    /// The series' terms at t ([`FastGroup::at`]): `None` until computed, then `Some(None)`
-    /// where the series does not reach t.
-    at: Option<Option<AtTime>>,
+    /// The series' terms at t ([`FastGroup::at`]); `None` where the series does not reach t.
+    at: Option<AtTime>,
     /// The terms at t as some row's t_x: the series' or, past its reach, the general ₂F₁'s
-    /// (`Some(None)` where both fail).
-    at_recency: Option<Option<AtTime>>,
+    /// (`None` where both fail, or where no row has t as its t_x).
+    at_recency: Option<AtTime>,
 }
 
-/// Σ w·ln L (without the per-x constant), its gradient and Σ w over `rows` of `group`, with the
-/// terms at each of the group's distinct times ([`TimeTables`](crate::models::btyd::TimeTables))
-/// computed once: the same values, row by row, as the loop of [`pareto_ll`] without tables.
-/// `None` where a row has no finite likelihood.
+/// A group's series ([`FastGroup`], with tables reaching the z of its earliest time) and the
+/// terms at each of its distinct times ([`TimeTables`](crate::models::btyd::TimeTables)),
+/// computed once per evaluation; `None` where the series does not apply.
+fn group_slots(
+    data: &Prepared,
+    times: &crate::models::btyd::TimeTables,
+    group: usize,
+    [r, alpha, s, beta]: [f64; 4],
+) -> Option<(FastGroup, Vec<TimeSlot>)> {
+    let x = data.xs[group];
+    // Rows of a frequency are sorted by recency: the first has the earliest time. A part of a
+    // group gets the same values from these longer tables (a series stops by its tail bound).
+    let t_min = data.recency.get(data.starts[group]).copied().unwrap_or(0.0);
+    let fast = FastGroup::new(r, alpha, s, beta, x, t_min)?;
+    let first = times.starts[group];
+    let slots = times
+        .of_group(group)
+        .iter()
+        .enumerate()
+        .map(|(k, &t)| {
+            let at = fast.at(t).ok();
+            // As the loop without tables: past the series' range F(t_x) comes from the general
+            // 2F1.
+            let at_recency = if times.is_recency[first + k] {
+                at.or_else(|| {
+                    let (v, dv) = ln_f(r, alpha, s, beta, x, t).ok()?;
+                    Some(AtTime::from_log(v, dv, alpha, beta, t))
+                })
+            } else {
+                None
+            };
+            TimeSlot { at, at_recency }
+        })
+        .collect();
+    Some((fast, slots))
+}
+
+/// Σ w·ln L (without the per-x constant), its gradient and Σ w over `rows` of one group, with
+/// the terms at the group's distinct times given (`fast`, `slots`: [`group_slots`]): the same
+/// values, row by row, as the loop of [`pareto_ll`] without tables. `None` where a row has no
+/// finite likelihood.
 #[allow(clippy::too_many_arguments)]
 fn tabulated_rows(
     data: &Prepared,
     times: &crate::models::btyd::TimeTables,
-    group: usize,
     fast: &FastGroup,
+    slots: &[TimeSlot],
     [r, alpha, s, beta]: [f64; 4],
     x: f64,
     rows: std::ops::Range<usize>,
 ) -> Option<(f64, [f64; 4], f64)> {
-    let group_times = times.of_group(group);
-    let mut slots = vec![TimeSlot::default(); group_times.len()];
     let (mut ll, mut g, mut w_sum) = (0.0, [0.0; 4], 0.0);
     let mut general_cache: Option<(f64, (f64, [f64; 4]))> = None;
     for i in rows {
         let (w, t_x, age) = (data.weight[i], data.recency[i], data.age[i]);
         let fast_row = if t_x < age {
-            let a1 = {
-                let k = times.recency_at[i] as usize;
-                let slot = &mut slots[k];
-                match slot.at_recency {
-                    Some(a1) => a1,
-                    None => {
-                        let at = *slot.at.get_or_insert_with(|| fast.at(t_x).ok());
-                        // As the loop without tables: past the series' range F(t_x) comes from
-                        // the general 2F1.
-                        let a1 = at.or_else(|| {
-                            let (v, dv) = ln_f(r, alpha, s, beta, x, t_x).ok()?;
-                            Some(AtTime::from_log(v, dv, alpha, beta, t_x))
-                        });
-                        slot.at_recency = Some(a1);
-                        a1
-                    }
-                }
-            };
-            a1.and_then(|a1| {
-                let k = times.age_at[i] as usize;
-                let a2 = *slots[k].at.get_or_insert_with(|| fast.at(age).ok());
-                fast.row_with(&a1, &a2?, age).ok()
-            })
+            let a1 = slots[times.recency_at[i] as usize].at_recency;
+            let a2 = slots[times.age_at[i] as usize].at;
+            match (a1, a2) {
+                (Some(a1), Some(a2)) => fast.row_with(&a1, &a2, age).ok(),
+                _ => None,
+            }
         } else {
             None
         };
@@ -554,6 +571,21 @@ pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
         return (f64::NEG_INFINITY, [0.0; 4]);
     }
     let (lg_r, psi_r, l_alpha, l_beta) = (ln_gamma(r), digamma(r), alpha.ln(), beta.ln());
+    // With time tables, each group's terms at its distinct times first (on all cores with
+    // `parallel`), then the rows.
+    let tabulated: Option<Vec<Option<(FastGroup, Vec<TimeSlot>)>>> =
+        data.times.as_ref().map(|times| {
+            let group = |g: usize| group_slots(data, times, g, [r, alpha, s, beta]);
+            #[cfg(feature = "parallel")]
+            {
+                use rayon::prelude::*;
+                (0..data.xs.len()).into_par_iter().map(group).collect()
+            }
+            #[cfg(not(feature = "parallel"))]
+            {
+                (0..data.xs.len()).map(group).collect()
+            }
+        });
     let (ll, g) = data.sum_groups::<4, _>(|group, x, rows| {
         let c = ln_gamma(r + x) - lg_r + r * l_alpha + s * l_beta;
         let dc = [
@@ -564,11 +596,12 @@ pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
         ];
         // Rows of a frequency are sorted by recency: the first has the earliest time.
         let t_min = data.recency.get(rows.start).copied().unwrap_or(0.0);
-        let fast = FastGroup::new(r, alpha, s, beta, x, t_min);
         let (mut ll, mut g, mut w_sum) = (0.0, [0.0; 4], 0.0);
-        if let (Some(times), Some(f)) = (&data.times, &fast) {
+        if let (Some(times), Some(Some((f, slots)))) =
+            (&data.times, tabulated.as_ref().and_then(|t| t.get(group)))
+        {
             let Some((lg, gg, ws)) =
-                tabulated_rows(data, times, group, f, [r, alpha, s, beta], x, rows)
+                tabulated_rows(data, times, f, slots, [r, alpha, s, beta], x, rows)
             else {
                 return (f64::NEG_INFINITY, [0.0; 4]);
             };
@@ -579,6 +612,7 @@ pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
             }
             return (ll, g);
         }
+        let fast = FastGroup::new(r, alpha, s, beta, x, t_min);
         let mut fast_cache: Option<(f64, AtTime)> = None;
         let mut general_cache: Option<(f64, (f64, [f64; 4]))> = None;
         for i in rows {
