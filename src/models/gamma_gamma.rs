@@ -573,7 +573,7 @@ impl GammaGammaLikelihood {
         let mut taken = vec![0usize; xs.len()];
         for r in rows {
             let g = group_of(r.frequency);
-            if seen[g] % stride == 0 {
+            if seen[g].is_multiple_of(stride) {
                 taken[g] += 1;
             }
             seen[g] += 1;
@@ -597,7 +597,7 @@ impl GammaGammaLikelihood {
         seen.iter_mut().for_each(|s| *s = 0);
         for r in rows {
             let g = group_of(r.frequency);
-            let skip = seen[g] % stride != 0;
+            let skip = !seen[g].is_multiple_of(stride);
             seen[g] += 1;
             if skip {
                 continue;
@@ -919,7 +919,7 @@ mod tests {
             let sample: Vec<(u32, f64, f64)> = rows.iter().copied().filter(|r| {
                 let seen = taken.entry(r.0).or_insert(0);
                 *seen += 1;
-                (*seen - 1) % stride == 0
+                (*seen - 1).is_multiple_of(stride)
             }).collect();
             let got = GammaGammaLikelihood::from_rows(&data.rows, stride).value_and_gradient(&theta, &mut g);
             let want = ReferenceLikelihood::new(&SpendData::new(sample).unwrap())

@@ -478,6 +478,9 @@ struct TimeSlot {
     at_recency: Option<AtTime>,
 }
 
+/// A group's series and the terms at its distinct times ([`group_slots`]).
+type GroupSlots = (FastGroup, Vec<TimeSlot>);
+
 /// A group's series ([`FastGroup`], with tables reaching the z of its earliest time) and the
 /// terms at each of its distinct times ([`TimeTables`](crate::models::btyd::TimeTables)),
 /// computed once per evaluation; `None` where the series does not apply.
@@ -486,7 +489,7 @@ fn group_slots(
     times: &crate::models::btyd::TimeTables,
     group: usize,
     [r, alpha, s, beta]: [f64; 4],
-) -> Option<(FastGroup, Vec<TimeSlot>)> {
+) -> Option<GroupSlots> {
     let x = data.xs[group];
     // Rows of a frequency are sorted by recency: the first has the earliest time. A part of a
     // group gets the same values from these longer tables (a series stops by its tail bound).
@@ -573,19 +576,18 @@ pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
     let (lg_r, psi_r, l_alpha, l_beta) = (ln_gamma(r), digamma(r), alpha.ln(), beta.ln());
     // With time tables, each group's terms at its distinct times first (on all cores with
     // `parallel`), then the rows.
-    let tabulated: Option<Vec<Option<(FastGroup, Vec<TimeSlot>)>>> =
-        data.times.as_ref().map(|times| {
-            let group = |g: usize| group_slots(data, times, g, [r, alpha, s, beta]);
-            #[cfg(feature = "parallel")]
-            {
-                use rayon::prelude::*;
-                (0..data.xs.len()).into_par_iter().map(group).collect()
-            }
-            #[cfg(not(feature = "parallel"))]
-            {
-                (0..data.xs.len()).map(group).collect()
-            }
-        });
+    let tabulated: Option<Vec<Option<GroupSlots>>> = data.times.as_ref().map(|times| {
+        let group = |g: usize| group_slots(data, times, g, [r, alpha, s, beta]);
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            (0..data.xs.len()).into_par_iter().map(group).collect()
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            (0..data.xs.len()).map(group).collect()
+        }
+    });
     let (ll, g) = data.sum_groups::<4, _>(|group, x, rows| {
         let c = ln_gamma(r + x) - lg_r + r * l_alpha + s * l_beta;
         let dc = [
