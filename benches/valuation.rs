@@ -163,6 +163,85 @@ fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
     (fastest, out)
 }
 
+/// Times the fits alone, `runs` times each, and prints the fastest time of each step and the
+/// fits' reports.
+fn fit_table(summaries: &Summaries, model: Model, runs: u32) {
+    // (fastest wall time, mean CPU seconds of the process per run): on a loaded machine the CPU
+    // time is the steadier figure.
+    let time = |f: &mut dyn FnMut()| {
+        let runs = runs.max(1);
+        let cpu_before = process_cpu_seconds();
+        let fastest = (0..runs)
+            .map(|_| {
+                let started = Instant::now();
+                f();
+                started.elapsed()
+            })
+            .min()
+            .unwrap_or_default();
+        let cpu = (process_cpu_seconds() - cpu_before) / f64::from(runs);
+        (fastest, cpu)
+    };
+    let patterns = summaries.patterns();
+    let t_patterns = time(&mut || {
+        black_box(summaries.patterns());
+    });
+    let mut fitted = model.fit(summaries);
+    let t_fit = time(&mut || fitted = model.fit(summaries));
+    let t_spend_data = time(&mut || {
+        black_box(SpendData::usable_from_summaries(summaries).expect("spend data"));
+    });
+    let usable = SpendData::usable_from_summaries(summaries).expect("spend data");
+    let mut spend = GammaGammaParams::new()
+        .fit(&usable.data)
+        .expect("Gamma-Gamma fit");
+    let t_spend = time(&mut || {
+        spend = GammaGammaParams::new()
+            .fit(&usable.data)
+            .expect("Gamma-Gamma fit")
+    });
+    println!(
+        "\n{}: {} customers, {} patterns, {} spend rows (best of {runs})",
+        model.name(),
+        summaries.len(),
+        patterns.len(),
+        usable.data.rows().len()
+    );
+    println!("| step | time | CPU a run |\n|---|---|---|");
+    for (step, (t, cpu)) in [
+        ("patterns", t_patterns),
+        ("transaction model fit (with patterns)", t_fit),
+        ("spend data", t_spend_data),
+        ("spend model fit (without spend data)", t_spend),
+    ] {
+        println!("| {step} | {:.4} s | {cpu:.3} s |", t.as_secs_f64());
+    }
+    println!("{:?}", fitted.named_parameters());
+    println!("{:?}", fitted.fit_report());
+    println!("{:?}", spend.named_parameters());
+    println!("{:?}", spend.fit_report());
+}
+
+/// User and system CPU seconds of this process so far, all threads (Linux `/proc/self/stat`, in
+/// clock ticks of 10 ms); 0 where that file cannot be read.
+fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which ends with ')'): utime and stime are the 12th and
+    // 13th of them.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+        return 0.0;
+    };
+    let ticks: f64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
+}
+
 /// Times the valuation's stages one by one, as the valuation runs them, and prints the table.
 fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Programme) {
     let mut rows: Vec<(&str, Duration, usize)> = Vec::new();
@@ -346,6 +425,20 @@ fn bench(c: &mut Criterion) {
                     cpu_seconds() - cpu
                 );
             }
+        }
+        return;
+    }
+    // VALUATION_BENCH_FITS=N times only the fits N times each (patterns, transaction model fit,
+    // spend data, spend model fit) and prints their reports: for work on the fits.
+    if let Some(runs) = std::env::var("VALUATION_BENCH_FITS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        let summaries = ledger
+            .summarize(SummaryOptions::new(as_of, UNIT))
+            .expect("summaries");
+        for &model in &models {
+            fit_table(&summaries, model, runs);
         }
         return;
     }

@@ -157,7 +157,106 @@ pub(crate) struct Prepared {
     pub scale: f64,
     /// Sum of weight * x (for converting the log-likelihood back to the data's unit).
     pub weighted_x: f64,
+    /// The distinct times of each frequency, when the rows share few (see [`TimeTables`]).
+    pub times: Option<TimeTables>,
 }
+
+/// The distinct times (t_x and T, rescaled) of the rows of each frequency, and each row's place
+/// in its frequency's list: a likelihood term that depends only on x and one time (ln(α + T), the
+/// ₂F₁ of Pareto/NBD at T) is then computed once per distinct time of a frequency instead of once
+/// per row. Summaries count time in whole days (or another grain), so a million customers
+/// observed over two years share about 730 ages and recencies; customers with continuous times
+/// share none, and then [`TimeTables::build`] gives up early.
+#[derive(Debug, Clone)]
+pub(crate) struct TimeTables {
+    /// The distinct times of group g are `times[starts[g]..starts[g + 1]]` (in the order the
+    /// rows first use them).
+    pub times: Vec<f64>,
+    /// For each group, the range of its times in `times` and the per-time vectors.
+    pub starts: Vec<usize>,
+    /// Per row: the index of its t_x among its group's times (0-based within the group).
+    pub recency_at: Vec<u32>,
+    /// Per row: the index of its T among its group's times.
+    pub age_at: Vec<u32>,
+    /// Per time of a group: how many of the group's rows have it as their age T.
+    pub age_rows: Vec<u32>,
+    /// Per time of a group: whether some row of the group has it as its recency t_x.
+    pub is_recency: Vec<bool>,
+}
+
+impl TimeTables {
+    /// The tables of rows grouped by `starts` (as [`Prepared`]'s), or `None` when the rows have
+    /// more than `rows / 4` distinct times in all (but always up to 4,096, never beyond 65,536):
+    /// the lists would save little then, and building them stops as soon as that is clear.
+    pub fn build(starts: &[usize], recency: &[f64], age: &[f64]) -> Option<TimeTables> {
+        const MAX_TIMES: usize = 1 << 16;
+        let rows = recency.len();
+        let cap = (rows / 4).clamp(4096, MAX_TIMES);
+        // Distinct times over all groups, then per group a local list (stamped by group).
+        let mut global: FastMap<u64, u32> = FastMap::default();
+        let mut stamp: Vec<usize> = Vec::new();
+        let mut local: Vec<u32> = Vec::new();
+        let mut tables = TimeTables {
+            times: Vec::new(),
+            starts: Vec::with_capacity(starts.len()),
+            recency_at: Vec::with_capacity(rows),
+            age_at: Vec::with_capacity(rows),
+            age_rows: Vec::new(),
+            is_recency: Vec::new(),
+        };
+        for (g, range) in starts.windows(2).enumerate() {
+            let first = tables.times.len();
+            tables.starts.push(first);
+            let mut previous: Option<(u64, u32)> = None;
+            for i in range[0]..range[1] {
+                let mut slot = |t: f64, tables: &mut TimeTables| -> Option<u32> {
+                    let key = (t + 0.0).to_bits();
+                    let next = u32::try_from(stamp.len()).ok()?;
+                    let id = *global.entry(key).or_insert(next) as usize;
+                    if id == stamp.len() {
+                        if id >= cap {
+                            return None;
+                        }
+                        stamp.push(usize::MAX);
+                        local.push(0);
+                    }
+                    if stamp[id] != g {
+                        stamp[id] = g;
+                        local[id] = u32::try_from(tables.times.len() - first).ok()?;
+                        tables.times.push(t);
+                        tables.age_rows.push(0);
+                        tables.is_recency.push(false);
+                    }
+                    Some(local[id])
+                };
+                let t_x = recency[i];
+                let key = (t_x + 0.0).to_bits();
+                let at = match previous {
+                    Some((k, at)) if k == key => at,
+                    _ => {
+                        let at = slot(t_x, &mut tables)?;
+                        previous = Some((key, at));
+                        at
+                    }
+                };
+                tables.recency_at.push(at);
+                tables.is_recency[first + at as usize] = true;
+                let at = slot(age[i], &mut tables)?;
+                tables.age_at.push(at);
+                tables.age_rows[first + at as usize] += 1;
+            }
+        }
+        tables.starts.push(tables.times.len());
+        Some(tables)
+    }
+
+    /// The distinct times of group `g`.
+    pub fn of_group(&self, g: usize) -> &[f64] {
+        &self.times[self.starts[g]..self.starts[g + 1]]
+    }
+}
+
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 impl Prepared {
     /// Sorts and rescales; `scale` is chosen as the weighted mean age (1 when all ages are 0).
@@ -193,6 +292,7 @@ impl Prepared {
             weighted_x += w * x;
         }
         starts.push(rows.len());
+        let times = TimeTables::build(&starts, &recency, &age);
         Prepared {
             xs,
             starts,
@@ -201,6 +301,17 @@ impl Prepared {
             weight,
             scale,
             weighted_x,
+            times,
+        }
+    }
+
+    /// The same rows without [`TimeTables`]: every term computed per row (the reference the
+    /// tables' likelihoods are tested against).
+    #[cfg(test)]
+    pub fn without_time_tables(&self) -> Prepared {
+        Prepared {
+            times: None,
+            ..self.clone()
         }
     }
 
@@ -222,6 +333,7 @@ impl Prepared {
             weight: Vec::with_capacity(n / stride + 1),
             scale: self.scale,
             weighted_x: 0.0,
+            times: None,
         };
         for (g, &x) in self.xs.iter().enumerate() {
             let (lo, hi) = (self.starts[g], self.starts[g + 1]);
@@ -239,14 +351,16 @@ impl Prepared {
             }
         }
         thin.starts.push(thin.recency.len());
+        thin.times = TimeTables::build(&thin.starts, &thin.recency, &thin.age);
         Some(thin)
     }
 
-    /// Sums `f(group, rows)` over groups (in parallel with the `parallel` feature), where `f`
-    /// returns (log-likelihood, gradient) of its group.
+    /// Sums `f(group index, x, rows)` over groups (in parallel with the `parallel` feature),
+    /// where `f` returns (log-likelihood, gradient) of its rows; a big group comes in several
+    /// parts.
     pub fn sum_groups<const D: usize, F>(&self, f: F) -> (f64, [f64; D])
     where
-        F: Fn(f64, std::ops::Range<usize>) -> (f64, [f64; D]) + Sync,
+        F: Fn(usize, f64, std::ops::Range<usize>) -> (f64, [f64; D]) + Sync,
     {
         let add = |mut a: (f64, [f64; D]), b: (f64, [f64; D])| {
             a.0 += b.0;
@@ -257,7 +371,7 @@ impl Prepared {
         };
         // Split big groups into chunks so the work balances across threads.
         const CHUNK: usize = 16_384;
-        let tasks: Vec<(f64, std::ops::Range<usize>)> = self
+        let tasks: Vec<(usize, f64, std::ops::Range<usize>)> = self
             .xs
             .iter()
             .enumerate()
@@ -265,7 +379,7 @@ impl Prepared {
                 let (lo, hi) = (self.starts[g], self.starts[g + 1]);
                 (lo..hi)
                     .step_by(CHUNK)
-                    .map(move |s| (x, s..(s + CHUNK).min(hi)))
+                    .map(move |s| (g, x, s..(s + CHUNK).min(hi)))
             })
             .collect();
         #[cfg(feature = "parallel")]
@@ -273,14 +387,14 @@ impl Prepared {
             use rayon::prelude::*;
             tasks
                 .into_par_iter()
-                .map(|(x, r)| f(x, r))
+                .map(|(g, x, r)| f(g, x, r))
                 .reduce(|| (0.0, [0.0; D]), add)
         }
         #[cfg(not(feature = "parallel"))]
         {
             tasks
                 .into_iter()
-                .map(|(x, r)| f(x, r))
+                .map(|(g, x, r)| f(g, x, r))
                 .fold((0.0, [0.0; D]), add)
         }
     }
@@ -293,6 +407,13 @@ pub(crate) const COARSE_ROWS: usize = 20_000;
 /// small (the usual case), so that only rows of one frequency are compared.
 fn sort_by_frequency_then_recency(rows: &mut Vec<(u32, f64, f64, f64)>) {
     let by_recency = |p: &(u32, f64, f64, f64), q: &(u32, f64, f64, f64)| p.1.total_cmp(&q.1);
+    // Summaries' patterns come sorted.
+    if rows
+        .windows(2)
+        .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && by_recency(&w[0], &w[1]).is_le()))
+    {
+        return;
+    }
     let max_x = rows.iter().map(|p| p.0).max().unwrap_or(0) as usize;
     if max_x > 2 * rows.len() + 1024 {
         rows.sort_unstable_by(|p, q| p.0.cmp(&q.0).then(by_recency(p, q)));
@@ -528,6 +649,99 @@ pub(crate) fn fit_log_params<const D: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::TimeUnit;
+    use proptest::prelude::*;
+
+    /// Patterns on a grid of days (as summaries make them, so that rows share times), from
+    /// (x, day of t_x as a share of T, day of T, weight).
+    fn day_patterns(rows: &[(u32, f64, u32, f64)]) -> Patterns {
+        Patterns::new(
+            TimeUnit::WEEKS,
+            rows.iter().map(|&(x, u, days, w)| {
+                let age = f64::from(days) / 7.0;
+                let t_x = if x == 0 {
+                    0.0
+                } else {
+                    (u * f64::from(days)).floor() / 7.0
+                };
+                (x, t_x, age, w)
+            }),
+        )
+        .unwrap()
+    }
+
+    /// Every row's place in its group's list of times holds that row's t_x and T.
+    #[test]
+    fn time_tables_point_at_each_rows_times() {
+        let rows: Vec<(u32, f64, u32, f64)> = (0..500u32)
+            .map(|i| {
+                (
+                    i % 7,
+                    f64::from(i % 13) / 13.0,
+                    30 + i % 41,
+                    1.0 + f64::from(i % 3),
+                )
+            })
+            .collect();
+        let data = Prepared::new(&day_patterns(&rows), true);
+        let times = data.times.as_ref().expect("few distinct times");
+        for (g, range) in data.starts.windows(2).enumerate() {
+            let own = times.of_group(g);
+            for i in range[0]..range[1] {
+                assert_eq!(own[times.recency_at[i] as usize], data.recency[i]);
+                assert_eq!(own[times.age_at[i] as usize], data.age[i]);
+            }
+            let ages: u32 = (0..own.len())
+                .map(|k| times.age_rows[times.starts[g] + k])
+                .sum();
+            assert_eq!(ages as usize, range[1] - range[0]);
+        }
+        // Continuous times: no tables past the cap.
+        let continuous: Vec<(u32, f64, f64, f64)> = (0..40_000u32)
+            .map(|i| {
+                (
+                    1,
+                    0.5 + f64::from(i) * 1e-4,
+                    10.0 + f64::from(i) * 1e-3,
+                    1.0,
+                )
+            })
+            .collect();
+        let p = Patterns::new(TimeUnit::WEEKS, continuous).unwrap();
+        assert!(Prepared::new(&p, true).times.is_none());
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_support::proptest_config(64))]
+        /// The likelihoods with time tables equal those computed row by row, value and gradient
+        /// to the last bit (the tables hold the very values the rows computed), for BG/NBD,
+        /// MBG/NBD and Pareto/NBD, on the whole data and on its subsample.
+        #[test]
+        fn time_tables_change_no_likelihood(
+            theta in proptest::array::uniform4(-2.0f64..2.5),
+            rows in proptest::collection::vec(
+                (0u32..30, 0.0f64..1.0, 1u32..400, 1.0f64..4.0), 1..200),
+        ) {
+            let p = day_patterns(&rows);
+            let data = Prepared::new(&p, true);
+            prop_assert!(data.times.is_some());
+            let plain = data.without_time_tables();
+            for offset in [0.0, 1.0] {
+                let fast = crate::models::beta_geometric::beta_geometric_ll(&data, &theta, offset);
+                let slow = crate::models::beta_geometric::beta_geometric_ll(&plain, &theta, offset);
+                prop_assert_eq!(fast.0.to_bits(), slow.0.to_bits(), "offset {}: {:?} vs {:?}", offset, fast, slow);
+                for k in 0..4 {
+                    prop_assert_eq!(fast.1[k].to_bits(), slow.1[k].to_bits(), "offset {} k {}", offset, k);
+                }
+            }
+            let fast = crate::models::pareto_nbd::likelihood_for_tests(&data, &theta);
+            let slow = crate::models::pareto_nbd::likelihood_for_tests(&plain, &theta);
+            prop_assert_eq!(fast.0.to_bits(), slow.0.to_bits(), "pareto: {:?} vs {:?}", fast, slow);
+            for k in 0..4 {
+                prop_assert_eq!(fast.1[k].to_bits(), slow.1[k].to_bits(), "pareto k {}", k);
+            }
+        }
+    }
 
     #[test]
     fn gauss_kronrod_integrates_smooth_and_singular_functions() {

@@ -59,6 +59,7 @@ use crate::fit::{
     check_total_weight, BoundaryEstimate, Covariance, Fit, FitError, FitOptions, FitReport, Limit,
     Pair,
 };
+use crate::models::btyd::COARSE_ROWS;
 use crate::models::error::PredictError;
 use crate::models::spend_data::checked_row;
 use crate::models::spend_model::SpendModel;
@@ -163,17 +164,23 @@ impl Fit<SpendData> for GammaGammaParams {
             natural: &natural,
             caps: None,
         };
-        let max =
-            optimize::maximize_detailed(&objective, &starts, &self.options).map_err(|failure| {
-                let mut error =
-                    optimize::failure_to_fit_error(MODEL, failure, &self.options, &reading);
-                if let FitError::Boundary { boundary, .. } = &mut error {
-                    if boundary.limits.contains(&Limit::NoSpendHeterogeneity) {
-                        boundary.population_mean_spend = Some(population_mean_spend);
-                    }
+        // A big base fits on a stratified subsample first, then takes Newton steps on all of it.
+        let coarse = GammaGammaLikelihood::thinned(data, COARSE_ROWS);
+        let max = match &coarse {
+            Some(coarse) => {
+                optimize::maximize_refined_detailed(&objective, coarse, &starts, &self.options)
+            }
+            None => optimize::maximize_detailed(&objective, &starts, &self.options),
+        };
+        let max = max.map_err(|failure| {
+            let mut error = optimize::failure_to_fit_error(MODEL, failure, &self.options, &reading);
+            if let FitError::Boundary { boundary, .. } = &mut error {
+                if boundary.limits.contains(&Limit::NoSpendHeterogeneity) {
+                    boundary.population_mean_spend = Some(population_mean_spend);
                 }
-                error
-            })?;
+            }
+            error
+        })?;
         let &[ln_p, ln_q, ln_gamma_rate] = max.theta.as_slice() else {
             return Err(numerical(format!(
                 "the estimate has {} parameters, not 3",
@@ -240,13 +247,17 @@ fn check_identifiable(data: &SpendData) -> Result<f64, FitError> {
             }),
         });
     }
-    let mut distinct: Vec<(u32, u64)> = data
-        .rows
-        .iter()
-        .map(|r| (r.frequency, r.mean_spend.to_bits()))
-        .collect();
-    distinct.sort_unstable();
-    distinct.dedup();
+    // The first three distinct rows, if there are three (usually among the first few rows).
+    let mut distinct: Vec<(u32, u64)> = Vec::with_capacity(3);
+    for r in &data.rows {
+        let row = (r.frequency, r.mean_spend.to_bits());
+        if !distinct.contains(&row) {
+            distinct.push(row);
+            if distinct.len() == 3 {
+                break;
+            }
+        }
+    }
     if distinct.len() < 3 {
         return Err(FitError::NotIdentified {
             model: MODEL,
@@ -482,10 +493,16 @@ impl SpendModel for GammaGamma {
 
 /// The Gamma-Gamma log-likelihood of spend data in θ = (ln p, ln q, ln γ).
 ///
-/// The Gamma-function terms depend on the row only through x, which takes few values: they are
-/// evaluated once per distinct x, leaving one logarithm and one division per row.
+/// The Gamma-function terms depend on the row only through x, and Σ w ln m̄ₓ and Σ w ln(x m̄ₓ)
+/// not at all on the parameters: they are evaluated once per distinct x, and once per fit,
+/// leaving one logarithm and one division per row and evaluation (on all cores with
+/// `parallel`).
 struct GammaGammaLikelihood {
     groups: Vec<FrequencyGroup>,
+    /// x m̄ₓ per row, grouped by frequency (the rows of group g at `groups[g].rows`).
+    totals: Vec<f64>,
+    /// w per row, in the order of `totals`.
+    weights: Vec<f64>,
     weight: f64,
 }
 
@@ -498,37 +515,166 @@ struct FrequencyGroup {
     weighted_ln_mean: f64,
     /// Σ w ln(x m̄ₓ).
     weighted_ln_total: f64,
-    /// (x m̄ₓ, w) per row.
-    totals: Vec<(f64, f64)>,
+    /// The group's rows in `totals` and `weights`.
+    rows: std::ops::Range<usize>,
 }
+
+/// p x above which the likelihood forms Σ w ln(1 + γ/(x m̄)) by `ln_1p`, and below which as
+/// Σ w ln(γ + x m̄) − Σ w ln(x m̄): that difference costs it the ulps of ln(x m̄), which p x
+/// multiplies, harmless up to p x = 64 (below 3e-13 a row), where it saves the slower `ln_1p`.
+const HEAVY_PX: f64 = 64.0;
+
+/// Rows of a part of the likelihood's sums: big groups are split so that the work spreads over
+/// the cores.
+const PART_ROWS: usize = 16_384;
 
 impl GammaGammaLikelihood {
     fn new(data: &SpendData) -> Self {
-        let mut by_x: std::collections::BTreeMap<u32, FrequencyGroup> = Default::default();
-        for r in &data.rows {
-            let x = f64::from(r.frequency);
-            let g = by_x.entry(r.frequency).or_insert_with(|| FrequencyGroup {
-                x,
+        Self::from_rows(&data.rows, 1)
+    }
+
+    /// The likelihood of every `stride`-th row of each frequency (in the data's order): a
+    /// stratified subsample for the warm start of a big fit.
+    fn from_rows(rows: &[SpendRow], stride: usize) -> Self {
+        let stride = stride.max(1);
+        // The distinct frequencies, ascending, and each row's group: through a table indexed by
+        // x when the frequencies are small (the usual case), else by binary search.
+        let max = rows.iter().map(|r| r.frequency).max().unwrap_or(0) as usize;
+        let dense = max <= 2 * rows.len() + 1024;
+        let (xs, table): (Vec<u32>, Vec<u32>) = if dense {
+            let mut table = vec![u32::MAX; max + 1];
+            for r in rows {
+                table[r.frequency as usize] = 0;
+            }
+            let mut xs = Vec::new();
+            for (x, slot) in table.iter_mut().enumerate() {
+                if *slot == 0 {
+                    *slot = xs.len() as u32;
+                    xs.push(x as u32);
+                }
+            }
+            (xs, table)
+        } else {
+            let mut xs: Vec<u32> = rows.iter().map(|r| r.frequency).collect();
+            xs.sort_unstable();
+            xs.dedup();
+            (xs, Vec::new())
+        };
+        let group_of = |x: u32| -> usize {
+            if dense {
+                table[x as usize] as usize
+            } else {
+                xs.binary_search(&x).unwrap_or(0)
+            }
+        };
+        // Rows taken per group (every stride-th of each frequency), then their places: one
+        // sequential pass over the rows that writes each group's rows in the data's order.
+        let mut seen = vec![0usize; xs.len()];
+        let mut taken = vec![0usize; xs.len()];
+        for r in rows {
+            let g = group_of(r.frequency);
+            if seen[g].is_multiple_of(stride) {
+                taken[g] += 1;
+            }
+            seen[g] += 1;
+        }
+        let mut groups: Vec<FrequencyGroup> = Vec::with_capacity(xs.len());
+        let mut next = Vec::with_capacity(xs.len());
+        let mut start = 0;
+        for (&x, &n) in xs.iter().zip(&taken) {
+            groups.push(FrequencyGroup {
+                x: f64::from(x),
                 weight: 0.0,
                 weighted_ln_mean: 0.0,
                 weighted_ln_total: 0.0,
-                totals: Vec::new(),
+                rows: start..start + n,
             });
-            g.weight += r.weight;
-            g.weighted_ln_mean += r.weight * r.mean_spend.ln();
-            let total = x * r.mean_spend;
-            g.weighted_ln_total += r.weight * total.ln();
-            g.totals.push((total, r.weight));
+            next.push(start);
+            start += n;
         }
+        let mut totals = vec![0.0; start];
+        let mut weights = vec![0.0; start];
+        seen.iter_mut().for_each(|s| *s = 0);
+        for r in rows {
+            let g = group_of(r.frequency);
+            let skip = !seen[g].is_multiple_of(stride);
+            seen[g] += 1;
+            if skip {
+                continue;
+            }
+            let group = &mut groups[g];
+            group.weight += r.weight;
+            group.weighted_ln_mean += r.weight * r.mean_spend.ln();
+            let total = group.x * r.mean_spend;
+            group.weighted_ln_total += r.weight * total.ln();
+            totals[next[g]] = total;
+            weights[next[g]] = r.weight;
+            next[g] += 1;
+        }
+        groups.retain(|g| !g.rows.is_empty());
+        let weight = groups.iter().map(|g| g.weight).sum();
         GammaGammaLikelihood {
-            groups: by_x.into_values().collect(),
-            weight: data.total_weight(),
+            groups,
+            totals,
+            weights,
+            weight,
         }
     }
-}
 
-/// p x above which the grouped likelihood forms ln(1 + γ/(x m̄)) by `ln_1p` (see there).
-const HEAVY_PX: f64 = 64.0;
+    /// The stratified subsample of about `target` rows ([`Self::from_rows`]), `None` below 4 ×
+    /// `target` rows, where it saves too little.
+    fn thinned(data: &SpendData, target: usize) -> Option<Self> {
+        let n = data.rows.len();
+        (target > 0 && n >= 4 * target).then(|| Self::from_rows(&data.rows, n / target))
+    }
+
+    /// Σ w ln(1 + γ/(x m̄)) and Σ w / (γ + x m̄) over each group's rows, by parts; `heavy[g]`
+    /// says whether group g forms the first by `ln_1p` (see [`HEAVY_PX`]).
+    fn row_sums(&self, gamma: f64, heavy: &[bool]) -> Vec<(f64, f64)> {
+        let parts: Vec<(usize, std::ops::Range<usize>)> = self
+            .groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, group)| {
+                let rows = group.rows.clone();
+                rows.clone()
+                    .step_by(PART_ROWS)
+                    .map(move |s| (g, s..(s + PART_ROWS).min(rows.end)))
+            })
+            .collect();
+        let part = |(g, rows): (usize, std::ops::Range<usize>)| {
+            let (mut sum_ln_1p, mut sum_inv) = (0.0, 0.0);
+            let rows = self.totals[rows.clone()].iter().zip(&self.weights[rows]);
+            if heavy[g] {
+                for (&total, &w) in rows {
+                    sum_ln_1p += w * (gamma / total).ln_1p();
+                    sum_inv += w / (gamma + total);
+                }
+            } else {
+                // Σ w ln(γ + x m̄) here, Σ w ln(x m̄) subtracted by the caller.
+                for (&total, &w) in rows {
+                    let denominator = gamma + total;
+                    sum_ln_1p += w * denominator.ln();
+                    sum_inv += w / denominator;
+                }
+            }
+            (g, sum_ln_1p, sum_inv)
+        };
+        #[cfg(feature = "parallel")]
+        let sums: Vec<(usize, f64, f64)> = {
+            use rayon::prelude::*;
+            parts.into_par_iter().map(part).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let sums: Vec<(usize, f64, f64)> = parts.into_iter().map(part).collect();
+        let mut by_group = vec![(0.0, 0.0); self.groups.len()];
+        for (g, ln_1p, inv) in sums {
+            by_group[g].0 += ln_1p;
+            by_group[g].1 += inv;
+        }
+        by_group
+    }
+}
 
 /// One row's log-likelihood (for single-customer evaluation; the fit uses the grouped form).
 ///
@@ -563,26 +709,17 @@ impl Objective for GammaGammaLikelihood {
         };
         let (ln_gamma_q, digamma_q, ln_rate) = (ln_gamma(q), digamma(q), gamma.ln());
         let (mut ll, mut dp, mut dq, mut dg) = (0.0, 0.0, 0.0, 0.0);
-        for g in &self.groups {
+        let heavy: Vec<bool> = self.groups.iter().map(|g| p * g.x > HEAVY_PX).collect();
+        let sums = self.row_sums(gamma, &heavy);
+        for ((g, (sum, sum_inv)), heavy) in self.groups.iter().zip(sums).zip(heavy) {
             let px = p * g.x;
-            // Σ w ln(1 + γ/(x m̄)), Σ w ln(γ + x m̄) and Σ w / (γ + x m̄) over the group's rows;
-            // px (ln x + ln m̄ − ln(γ + x m̄)) = −px ln(1 + γ/(x m̄)) (see `row_log_likelihood`).
-            // Forming Σ w ln(1 + γ/(x m̄)) as Σ w ln(γ + x m̄) − Σ w ln(x m̄) costs it the ulps of
-            // ln(x m̄), which px multiplies: harmless up to px = 64 (below 3e-13 a row), where it
-            // saves a second logarithm a row.
-            let heavy = px > HEAVY_PX;
-            let (mut sum_ln, mut sum_inv, mut sum_ln_1p) = (0.0, 0.0, 0.0);
-            for &(total, w) in &g.totals {
-                let denominator = gamma + total;
-                sum_ln += w * denominator.ln();
-                sum_inv += w / denominator;
-                if heavy {
-                    sum_ln_1p += w * (gamma / total).ln_1p();
-                }
-            }
-            if !heavy {
-                sum_ln_1p = sum_ln - g.weighted_ln_total;
-            }
+            // px (ln x + ln m̄ − ln(γ + x m̄)) = −px ln(1 + γ/(x m̄)) (see `row_log_likelihood`),
+            // and Σ w ln(γ + x m̄) = Σ w ln(x m̄) + Σ w ln(1 + γ/(x m̄)): one logarithm a row.
+            let (sum_ln, sum_ln_1p) = if heavy {
+                (g.weighted_ln_total + sum, sum)
+            } else {
+                (sum, sum - g.weighted_ln_total)
+            };
             let psi_pq = digamma(px + q);
             ll += g.weight * (ln_gamma_ratio(px, q) - ln_gamma_q + q * ln_rate)
                 - px * sum_ln_1p
@@ -603,6 +740,96 @@ impl Objective for GammaGammaLikelihood {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The likelihood as it was before issue 16 (a `ln` a row, and a `ln_1p` more for heavy
+    /// buyers; serial): the reference of the faster one.
+    struct ReferenceLikelihood {
+        groups: Vec<ReferenceGroup>,
+        weight: f64,
+    }
+
+    /// The rows with one frequency x.
+    struct ReferenceGroup {
+        x: f64,
+        /// Σ w.
+        weight: f64,
+        /// Σ w ln m̄ₓ.
+        weighted_ln_mean: f64,
+        /// Σ w ln(x m̄ₓ).
+        weighted_ln_total: f64,
+        /// (x m̄ₓ, w) per row.
+        totals: Vec<(f64, f64)>,
+    }
+
+    impl ReferenceLikelihood {
+        fn new(data: &SpendData) -> Self {
+            let mut by_x: std::collections::BTreeMap<u32, ReferenceGroup> = Default::default();
+            for r in &data.rows {
+                let x = f64::from(r.frequency);
+                let g = by_x.entry(r.frequency).or_insert_with(|| ReferenceGroup {
+                    x,
+                    weight: 0.0,
+                    weighted_ln_mean: 0.0,
+                    weighted_ln_total: 0.0,
+                    totals: Vec::new(),
+                });
+                g.weight += r.weight;
+                g.weighted_ln_mean += r.weight * r.mean_spend.ln();
+                let total = x * r.mean_spend;
+                g.weighted_ln_total += r.weight * total.ln();
+                g.totals.push((total, r.weight));
+            }
+            ReferenceLikelihood {
+                groups: by_x.into_values().collect(),
+                weight: data.total_weight(),
+            }
+        }
+    }
+
+    impl ReferenceLikelihood {
+        fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+            let (p, q, gamma) = match theta {
+                [a, b, c] => (a.exp(), b.exp(), c.exp()),
+                _ => return f64::NAN,
+            };
+            let (ln_gamma_q, digamma_q, ln_rate) = (ln_gamma(q), digamma(q), gamma.ln());
+            let (mut ll, mut dp, mut dq, mut dg) = (0.0, 0.0, 0.0, 0.0);
+            for g in &self.groups {
+                let px = p * g.x;
+                // Σ w ln(1 + γ/(x m̄)), Σ w ln(γ + x m̄) and Σ w / (γ + x m̄) over the group's rows;
+                // px (ln x + ln m̄ − ln(γ + x m̄)) = −px ln(1 + γ/(x m̄)) (see `row_log_likelihood`).
+                // Forming Σ w ln(1 + γ/(x m̄)) as Σ w ln(γ + x m̄) − Σ w ln(x m̄) costs it the ulps of
+                // ln(x m̄), which px multiplies: harmless up to px = 64 (below 3e-13 a row), where it
+                // saves a second logarithm a row.
+                let heavy = px > HEAVY_PX;
+                let (mut sum_ln, mut sum_inv, mut sum_ln_1p) = (0.0, 0.0, 0.0);
+                for &(total, w) in &g.totals {
+                    let denominator = gamma + total;
+                    sum_ln += w * denominator.ln();
+                    sum_inv += w / denominator;
+                    if heavy {
+                        sum_ln_1p += w * (gamma / total).ln_1p();
+                    }
+                }
+                if !heavy {
+                    sum_ln_1p = sum_ln - g.weighted_ln_total;
+                }
+                let psi_pq = digamma(px + q);
+                ll += g.weight * (ln_gamma_ratio(px, q) - ln_gamma_q + q * ln_rate)
+                    - px * sum_ln_1p
+                    - g.weighted_ln_mean
+                    - q * sum_ln;
+                dp += g.x * (g.weight * (psi_pq - digamma(px)) - sum_ln_1p);
+                dq += g.weight * (psi_pq - digamma_q + ln_rate) - sum_ln;
+                dg += g.weight * q / gamma - (px + q) * sum_inv;
+            }
+            // chain rule for log-parameters
+            for (out, v) in grad.iter_mut().zip([p * dp, q * dq, gamma * dg]) {
+                *out = v;
+            }
+            ll
+        }
+    }
 
     fn data() -> SpendData {
         SpendData::new([
@@ -655,6 +882,128 @@ mod tests {
                 "x {x}: {grouped} vs {want}"
             );
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(64))]
+        /// The likelihood summed by parts with one `ln_1p` a row equals the one it replaced, value
+        /// and gradient, on random spend data (light and heavy buyers, repeated rows) and
+        /// parameters; and so does the subsample of every k-th row of a frequency against the
+        /// reference on those rows.
+        #[test]
+        fn fast_likelihood_equals_the_reference(
+            rows in proptest::collection::vec(
+                (proptest::prop_oneof![1u32..12, 12u32..5_000, 1_000_000u32..1_000_001],
+                 0.01f64..5_000.0, 1.0f64..4.0),
+                1..80),
+            theta in proptest::array::uniform3(-3.0f64..4.0),
+            stride in 1usize..4,
+        ) {
+            let data = SpendData::new(rows.iter().copied()).unwrap();
+            let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-12 * scale;
+            let (mut g, mut want_g) = ([0.0; 3], [0.0; 3]);
+            let got = GammaGammaLikelihood::new(&data).value_and_gradient(&theta, &mut g);
+            let want = ReferenceLikelihood::new(&data).value_and_gradient(&theta, &mut want_g);
+            // The sums' size sets the scale of their rounding.
+            let (p, q) = (theta[0].exp(), theta[1].exp());
+            let size: f64 = data.rows.iter().map(|r| {
+                let x = f64::from(r.frequency);
+                r.weight * (1.0 + (p * x + q) * (1.0 + (x * r.mean_spend).ln().abs()))
+            }).sum();
+            proptest::prop_assert!(close(got, want, size), "value {} vs {}", got, want);
+            for k in 0..3 {
+                proptest::prop_assert!(close(g[k], want_g[k], size), "gradient {}: {} vs {}", k, g[k], want_g[k]);
+            }
+            // The subsample: every stride-th row of each frequency, in the data's order.
+            let mut taken: std::collections::BTreeMap<u32, usize> = Default::default();
+            let sample: Vec<(u32, f64, f64)> = rows.iter().copied().filter(|r| {
+                let seen = taken.entry(r.0).or_insert(0);
+                *seen += 1;
+                (*seen - 1).is_multiple_of(stride)
+            }).collect();
+            let got = GammaGammaLikelihood::from_rows(&data.rows, stride).value_and_gradient(&theta, &mut g);
+            let want = ReferenceLikelihood::new(&SpendData::new(sample).unwrap())
+                .value_and_gradient(&theta, &mut want_g);
+            proptest::prop_assert!(close(got, want, size), "subsample value {} vs {}", got, want);
+            for k in 0..3 {
+                proptest::prop_assert!(close(g[k], want_g[k], size), "subsample gradient {}", k);
+            }
+        }
+    }
+
+    /// A big base fits through the subsample and Newton steps, to the estimate of the plain
+    /// L-BFGS fit of the reference likelihood (within what the gradient tolerance allows).
+    #[test]
+    fn a_big_fit_reaches_the_estimate_of_the_reference() {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Gamma as GammaDist, Poisson};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(16);
+        let nu = GammaDist::new(3.7, 1.0 / 15.0).unwrap();
+        let count = Poisson::new(4.0).unwrap();
+        let rows: Vec<(u32, f64, f64)> = (0..4 * COARSE_ROWS + 5_000)
+            .map(|_| {
+                let x = 1 + count.sample(&mut rng) as u32;
+                let rate: f64 = nu.sample(&mut rng);
+                let spend = GammaDist::new(6.0 * f64::from(x), 1.0 / rate).unwrap();
+                let total: f64 = spend.sample(&mut rng);
+                // Cents, as summaries keep them.
+                (
+                    x,
+                    (total * 100.0).round().max(1.0) / 100.0 / f64::from(x),
+                    1.0,
+                )
+            })
+            .collect();
+        let data = SpendData::new(rows).unwrap();
+        let fitted = GammaGammaParams::new().fit(&data).unwrap();
+        let report = fitted.report().unwrap();
+        assert_eq!(report.method, crate::fit::FitMethod::SubsampleThenNewton);
+        assert!(report.converged);
+        struct Reference(ReferenceLikelihood);
+        impl Objective for Reference {
+            fn dim(&self) -> usize {
+                3
+            }
+            fn weight(&self) -> f64 {
+                self.0.weight
+            }
+            fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+                self.0.value_and_gradient(theta, grad)
+            }
+        }
+        let reference = Reference(ReferenceLikelihood::new(&data));
+        let mean = data.mean_transaction_value();
+        let starts = [vec![0.0, 2f64.ln(), mean.ln()]];
+        let max = optimize::maximize_detailed(&reference, &starts, &FitOptions::new()).unwrap();
+        let got = fitted.parameters();
+        // Two points whose per-customer gradients are g₁ and g₂ differ by about H⁻¹ (g₁ − g₂),
+        // H the per-customer curvature, H⁻¹ = N × the covariance of θ: the tolerance on the
+        // gradient allows |Δθᵢ| up to N ‖cov row i‖ (‖g₁‖ + ‖g₂‖).
+        let covariance = max.log_covariance().unwrap();
+        let slack = report.gradient_norm + max.report.gradient_norm;
+        for (i, (name, a, b)) in [
+            ("p", got.p.ln(), max.theta[0]),
+            ("q", got.q.ln(), max.theta[1]),
+            ("gamma", got.gamma.ln(), max.theta[2]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let row = covariance[i].iter().map(|c| c * c).sum::<f64>().sqrt();
+            let allowed = max.report.customers * row * slack;
+            assert!(
+                (a - b).abs() <= allowed,
+                "{name}: {a} vs {b}, allowed {allowed:e}"
+            );
+        }
+        let se = fitted.standard_errors().unwrap();
+        let reference_se =
+            optimize::natural_standard_errors_from(&max.theta, &max.log_covariance().unwrap());
+        for (a, b) in [se.p, se.q, se.gamma].into_iter().zip(reference_se) {
+            assert!((a - b).abs() < 1e-3 * b, "{a} vs {b}");
+        }
+        let ll = max.report.log_likelihood;
+        assert!((report.log_likelihood - ll).abs() < 1e-6 * ll.abs());
     }
 
     #[test]

@@ -148,8 +148,6 @@ impl Pattern {
 pub struct Patterns {
     unit: TimeUnit,
     items: Vec<Pattern>,
-    #[cfg_attr(feature = "serde", serde(skip))]
-    index: FastMap<(u32, u64, u64), usize>,
 }
 
 /// The serialized form of [`Patterns`], checked and compressed by [`Patterns::new`] on the way in
@@ -180,15 +178,13 @@ impl PartialEq for Patterns {
     }
 }
 
-impl Patterns {
-    pub(super) fn empty(unit: TimeUnit) -> Self {
-        Patterns {
-            unit,
-            items: Vec::new(),
-            index: FastMap::default(),
-        }
-    }
+/// The key of a pattern: x and the bits of t_x and T, with −0.0 folded into 0.0 (`+ 0.0`) so
+/// that equal values share one key.
+fn key(x: u32, t_x: f64, t: f64) -> (u32, u64, u64) {
+    (x, (t_x + 0.0).to_bits(), (t + 0.0).to_bits())
+}
 
+impl Patterns {
     /// Validates and compresses rows of `(x, t_x, T, weight)`.
     ///
     /// # Errors
@@ -200,29 +196,87 @@ impl Patterns {
         unit: TimeUnit,
         rows: impl IntoIterator<Item = (u32, f64, f64, f64)>,
     ) -> Result<Self, PatternError> {
-        let mut p = Patterns::empty(unit);
-        for (row, (x, t_x, t, w)) in rows.into_iter().enumerate() {
+        let rows = rows.into_iter();
+        let mut items: Vec<Pattern> = Vec::with_capacity(rows.size_hint().0);
+        let mut index: FastMap<(u32, u64, u64), usize> =
+            FastMap::with_capacity_and_hasher(rows.size_hint().0, Default::default());
+        for (row, (x, t_x, t, w)) in rows.enumerate() {
             check_row(row, x, t_x, t, w)?;
-            p.push_unchecked(x, t_x, t, w);
-        }
-        Ok(p)
-    }
-
-    pub(super) fn push_unchecked(&mut self, x: u32, t_x: f64, t: f64, w: f64) {
-        // `+ 0.0` folds -0.0 into 0.0 so equal values share one key.
-        let key = (x, (t_x + 0.0).to_bits(), (t + 0.0).to_bits());
-        match self.index.get(&key) {
-            Some(&i) => self.items[i].weight += w,
-            None => {
-                self.index.insert(key, self.items.len());
-                self.items.push(Pattern {
-                    frequency: x,
-                    recency: t_x,
-                    age: t,
-                    weight: w,
-                });
+            match index.get(&key(x, t_x, t)) {
+                Some(&i) => items[i].weight += w,
+                None => {
+                    index.insert(key(x, t_x, t), items.len());
+                    items.push(Pattern {
+                        frequency: x,
+                        recency: t_x,
+                        age: t,
+                        weight: w,
+                    });
+                }
             }
         }
+        Ok(Patterns { unit, items })
+    }
+
+    /// Compresses valid rows `(x, t_x, T)` of weight 1 each (summaries' customers): sorted by x
+    /// (a counting sort when the frequencies are small), then by t_x and T, equal rows merged.
+    /// The patterns come out in that order.
+    pub(super) fn from_valid_sorted(unit: TimeUnit, mut rows: Vec<(u32, f64, f64)>) -> Self {
+        let by_times = |p: &(u32, f64, f64)| ((p.1 + 0.0).to_bits(), (p.2 + 0.0).to_bits());
+        let max_x = rows.iter().map(|p| p.0).max().unwrap_or(0) as usize;
+        if max_x > 2 * rows.len() + 1024 {
+            rows.sort_unstable_by_key(|p| (p.0, by_times(p)));
+        } else {
+            let mut starts = vec![0usize; max_x + 2];
+            for p in &rows {
+                starts[p.0 as usize + 1] += 1;
+            }
+            for i in 1..starts.len() {
+                starts[i] += starts[i - 1];
+            }
+            let mut sorted = vec![(0u32, 0.0, 0.0); rows.len()];
+            let mut next = starts.clone();
+            for &p in &rows {
+                let slot = &mut next[p.0 as usize];
+                sorted[*slot] = p;
+                *slot += 1;
+            }
+            rows = sorted;
+            // Each frequency's rows by (t_x, T): non-negative floats order as their bits.
+            let mut parts: Vec<&mut [(u32, f64, f64)]> = Vec::with_capacity(starts.len());
+            let mut rest: &mut [(u32, f64, f64)] = &mut rows;
+            for w in starts.windows(2) {
+                let (part, tail) = rest.split_at_mut(w[1] - w[0]);
+                parts.push(part);
+                rest = tail;
+            }
+            let sort = |part: &mut [(u32, f64, f64)]| part.sort_unstable_by_key(by_times);
+            #[cfg(feature = "parallel")]
+            {
+                use rayon::prelude::*;
+                parts.into_par_iter().for_each(sort);
+            }
+            #[cfg(not(feature = "parallel"))]
+            parts.into_iter().for_each(sort);
+        }
+        let mut items: Vec<Pattern> = Vec::with_capacity(rows.len() / 2 + 1);
+        let mut last: Option<(u32, u64, u64)> = None;
+        for (x, t_x, t) in rows {
+            let k = key(x, t_x, t);
+            match items.last_mut() {
+                Some(p) if last == Some(k) => p.weight += 1.0,
+                _ => {
+                    last = Some(k);
+                    items.push(Pattern {
+                        frequency: x,
+                        recency: t_x,
+                        age: t,
+                        weight: 1.0,
+                    });
+                }
+            }
+        }
+        Patterns { unit, items }
     }
 
     /// The time unit of recency and age.
@@ -281,6 +335,40 @@ mod tests {
             Patterns::new(TimeUnit::DAYS, [(1, f64::NAN, 2.0, 1.0)]),
             Err(PatternError::NotFinite { .. })
         ));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(128))]
+        /// Sorting compresses rows into the very patterns hashing does (the same rows, weights
+        /// and values), in the order of (x, t_x, T); frequencies far apart take the comparison
+        /// sort.
+        #[test]
+        fn sorted_compression_equals_hashed(
+            rows in proptest::collection::vec((0u32..6, 0u32..8, 0u32..8), 0..300),
+            spread in proptest::bool::ANY,
+        ) {
+            let rows: Vec<(u32, f64, f64)> = rows
+                .into_iter()
+                .map(|(x, a, b)| {
+                    let x = if spread { x * 1_000_000 } else { x };
+                    let age = f64::from(a.max(b)) / 7.0;
+                    let t_x = if x == 0 { 0.0 } else { f64::from(a.min(b)) / 7.0 };
+                    (x, t_x, age)
+                })
+                .collect();
+            let sorted = Patterns::from_valid_sorted(TimeUnit::WEEKS, rows.clone());
+            let hashed =
+                Patterns::new(TimeUnit::WEEKS, rows.iter().map(|&(x, t_x, t)| (x, t_x, t, 1.0)))
+                    .unwrap();
+            let mut want = hashed.as_slice().to_vec();
+            want.sort_by(|p, q| {
+                (p.frequency, p.recency, p.age)
+                    .partial_cmp(&(q.frequency, q.recency, q.age))
+                    .unwrap()
+            });
+            proptest::prop_assert_eq!(sorted.as_slice(), &want[..]);
+            proptest::prop_assert_eq!(sorted.total_weight(), rows.len() as f64);
+        }
     }
 
     #[cfg(feature = "serde")]

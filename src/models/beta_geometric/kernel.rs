@@ -295,8 +295,9 @@ impl AliveBetaGeometric {
 /// ln L = ln Γ(r+x) - ln Γ(r) + r ln α + ln B(a, b+x+o) - ln B(a, b)
 ///        + ln[(α+T)^-(r+x) + [x+o > 0] a/(b+x+o-1) (α+t_x)^-(r+x)]
 ///
-/// Per-x terms (ln Γ, ln B, digammas) are computed once per distinct x; each row costs two logs
-/// and an exponential.
+/// Per-x terms (ln Γ, ln B, digammas) are computed once per distinct x, and ln(α + t) once per
+/// distinct time of an x (with the data's [`TimeTables`](crate::models::btyd::TimeTables), else
+/// per row); each row costs an exponential and a logarithm besides.
 pub(crate) fn beta_geometric_ll(data: &Prepared, theta: &[f64], offset: f64) -> (f64, [f64; 4]) {
     use statrs::function::gamma::digamma;
     let [r, alpha, a, b] = [
@@ -311,7 +312,7 @@ pub(crate) fn beta_geometric_ll(data: &Prepared, theta: &[f64], offset: f64) -> 
     let ln_alpha = alpha.ln();
     let (lg_r, psi_r) = (ln_gamma(r), digamma(r));
     let (lb_ab, psi_ab, psi_b) = (ln_beta(a, b), digamma(a + b), digamma(b));
-    let (ll, g) = data.sum_groups::<4, _>(|x, rows| {
+    let (ll, g) = data.sum_groups::<4, _>(|group, x, rows| {
         let bx = b + x + offset;
         let c1 = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, bx) - lb_ab;
         let dr1 = digamma(r + x) - psi_r + ln_alpha;
@@ -324,12 +325,35 @@ pub(crate) fn beta_geometric_ll(data: &Prepared, theta: &[f64], offset: f64) -> 
         let rx = r + x;
         let (mut ll, mut g) = (0.0, [0.0; 4]);
         let (mut s_r, mut s_alpha, mut s_a, mut s_b, mut w_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        // (α + t, ln(α + t)) per distinct time of the group: the values the rows would compute.
+        let tables = data.times.as_ref().map(|times| {
+            let at: Vec<(f64, f64)> = times
+                .of_group(group)
+                .iter()
+                .map(|t| {
+                    let v = alpha + t;
+                    (v, v.ln())
+                })
+                .collect();
+            (times, at)
+        });
         for i in rows {
             let w = data.weight[i];
-            let l_t = (alpha + data.age[i]).ln();
+            let ((v_t, l_t), (v_tx, l_tx)) = match &tables {
+                Some((times, at)) => (
+                    at[times.age_at[i] as usize],
+                    at[times.recency_at[i] as usize],
+                ),
+                None => {
+                    let (v_t, v_tx) = (alpha + data.age[i], alpha + data.recency[i]);
+                    (
+                        (v_t, v_t.ln()),
+                        (v_tx, if second { v_tx.ln() } else { 0.0 }),
+                    )
+                }
+            };
             let a3 = -rx * l_t;
             let (lrow, w4, l_tx) = if second {
-                let l_tx = (alpha + data.recency[i]).ln();
                 let a4 = lc - rx * l_tx;
                 // ln(e^a3 + e^a4) and the share of the second term with one exp and one ln_1p
                 let d = a4 - a3;
@@ -347,7 +371,7 @@ pub(crate) fn beta_geometric_ll(data: &Prepared, theta: &[f64], offset: f64) -> 
             ll += w * lrow;
             w_sum += w;
             s_r += w * (-w3 * l_t - w4 * l_tx);
-            s_alpha += w * (-w3 * rx / (alpha + data.age[i]) - w4 * rx / (alpha + data.recency[i]));
+            s_alpha += w * (-w3 * rx / v_t - w4 * rx / v_tx);
             s_a += w * w4;
             s_b += w * w4;
         }

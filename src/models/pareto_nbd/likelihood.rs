@@ -69,10 +69,22 @@ impl Objective for ParetoObjective<'_> {
         let data = self.data;
         let rows = data.recency.len().max(1) as f64;
         let mut terms = 0.0;
-        for group in data.starts.windows(2) {
+        for (g, group) in data.starts.windows(2).enumerate() {
             let (start, end) = (group[0], group[1]);
             if let Some(first) = data.recency.get(start) {
                 terms += terms_at(z(*first).min(A_PLUS_ONE_TABLE_MAX_Z));
+            }
+            if let Some(times) = &data.times {
+                // The same sum from the group's distinct times: each t_x once (the rows are
+                // sorted by t_x), each T once per row that has it.
+                let first = times.starts[g];
+                for (k, t) in times.of_group(g).iter().enumerate() {
+                    let (ages, is_recency) =
+                        (times.age_rows[first + k], times.is_recency[first + k]);
+                    let n = f64::from(ages) + if is_recency { 1.0 } else { 0.0 };
+                    terms += n * terms_at(z(*t));
+                }
+                continue;
             }
             let mut previous = None;
             for i in start..end {
@@ -342,6 +354,17 @@ impl FastGroup {
     #[inline]
     fn row(&self, a1: &AtTime, age: f64) -> Result<(f64, [f64; 4]), SpecialError> {
         let a2 = self.at(age)?;
+        self.row_with(a1, &a2, age)
+    }
+
+    /// [`row`](Self::row) with the terms at T given (`a2`, from [`at`](Self::at)).
+    #[inline]
+    fn row_with(
+        &self,
+        a1: &AtTime,
+        a2: &AtTime,
+        age: f64,
+    ) -> Result<(f64, [f64; 4]), SpecialError> {
         let (lp, lq) = (-a2.dbase[0], -a2.dbase[2]);
         let b = -self.r_x * lp - self.s * lq;
         let db = [-lp, -self.r_x * a2.inv_p, -lq, -self.s * a2.inv_q];
@@ -445,6 +468,97 @@ fn general_row(
     Ok((m, std::array::from_fn(|k| wb * t.db[k] + wd * t.dd[k])))
 }
 
+/// The terms of one distinct time of a group.
+#[derive(Clone, Copy)]
+struct TimeSlot {
+    /// The series' terms at t ([`FastGroup::at`]); `None` where the series does not reach t.
+    at: Option<AtTime>,
+    /// The terms at t as some row's t_x: the series' or, past its reach, the general ₂F₁'s
+    /// (`None` where both fail, or where no row has t as its t_x).
+    at_recency: Option<AtTime>,
+}
+
+/// A group's series and the terms at its distinct times ([`group_slots`]).
+type GroupSlots = (FastGroup, Vec<TimeSlot>);
+
+/// A group's series ([`FastGroup`], with tables reaching the z of its earliest time) and the
+/// terms at each of its distinct times ([`TimeTables`](crate::models::btyd::TimeTables)),
+/// computed once per evaluation; `None` where the series does not apply.
+fn group_slots(
+    data: &Prepared,
+    times: &crate::models::btyd::TimeTables,
+    group: usize,
+    [r, alpha, s, beta]: [f64; 4],
+) -> Option<GroupSlots> {
+    let x = data.xs[group];
+    // Rows of a frequency are sorted by recency: the first has the earliest time. A part of a
+    // group gets the same values from these longer tables (a series stops by its tail bound).
+    let t_min = data.recency.get(data.starts[group]).copied().unwrap_or(0.0);
+    let fast = FastGroup::new(r, alpha, s, beta, x, t_min)?;
+    let first = times.starts[group];
+    let slots = times
+        .of_group(group)
+        .iter()
+        .enumerate()
+        .map(|(k, &t)| {
+            let at = fast.at(t).ok();
+            // As the loop without tables: past the series' range F(t_x) comes from the general
+            // 2F1.
+            let at_recency = if times.is_recency[first + k] {
+                at.or_else(|| {
+                    let (v, dv) = ln_f(r, alpha, s, beta, x, t).ok()?;
+                    Some(AtTime::from_log(v, dv, alpha, beta, t))
+                })
+            } else {
+                None
+            };
+            TimeSlot { at, at_recency }
+        })
+        .collect();
+    Some((fast, slots))
+}
+
+/// Σ w·ln L (without the per-x constant), its gradient and Σ w over `rows` of one group, with
+/// the terms at the group's distinct times given (`fast`, `slots`: [`group_slots`]): the same
+/// values, row by row, as the loop of [`pareto_ll`] without tables. `None` where a row has no
+/// finite likelihood.
+#[allow(clippy::too_many_arguments)]
+fn tabulated_rows(
+    data: &Prepared,
+    times: &crate::models::btyd::TimeTables,
+    fast: &FastGroup,
+    slots: &[TimeSlot],
+    [r, alpha, s, beta]: [f64; 4],
+    x: f64,
+    rows: std::ops::Range<usize>,
+) -> Option<(f64, [f64; 4], f64)> {
+    let (mut ll, mut g, mut w_sum) = (0.0, [0.0; 4], 0.0);
+    let mut general_cache: Option<(f64, (f64, [f64; 4]))> = None;
+    for i in rows {
+        let (w, t_x, age) = (data.weight[i], data.recency[i], data.age[i]);
+        let fast_row = if t_x < age {
+            let a1 = slots[times.recency_at[i] as usize].at_recency;
+            let a2 = slots[times.age_at[i] as usize].at;
+            match (a1, a2) {
+                (Some(a1), Some(a2)) => fast.row_with(&a1, &a2, age).ok(),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let (m, dm) = match fast_row {
+            Some(v) => v,
+            None => general_row(r, alpha, s, beta, x, t_x, age, &mut general_cache).ok()?,
+        };
+        ll += w * m;
+        w_sum += w;
+        for (gk, dk) in g.iter_mut().zip(dm) {
+            *gk += w * dk;
+        }
+    }
+    Some((ll, g, w_sum))
+}
+
 /// Total log-likelihood and gradient in (ln r, ln α, ln s, ln β).
 pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = [
@@ -460,7 +574,21 @@ pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
         return (f64::NEG_INFINITY, [0.0; 4]);
     }
     let (lg_r, psi_r, l_alpha, l_beta) = (ln_gamma(r), digamma(r), alpha.ln(), beta.ln());
-    let (ll, g) = data.sum_groups::<4, _>(|x, rows| {
+    // With time tables, each group's terms at its distinct times first (on all cores with
+    // `parallel`), then the rows.
+    let tabulated: Option<Vec<Option<GroupSlots>>> = data.times.as_ref().map(|times| {
+        let group = |g: usize| group_slots(data, times, g, [r, alpha, s, beta]);
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            (0..data.xs.len()).into_par_iter().map(group).collect()
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            (0..data.xs.len()).map(group).collect()
+        }
+    });
+    let (ll, g) = data.sum_groups::<4, _>(|group, x, rows| {
         let c = ln_gamma(r + x) - lg_r + r * l_alpha + s * l_beta;
         let dc = [
             digamma(r + x) - psi_r + l_alpha,
@@ -470,8 +598,23 @@ pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
         ];
         // Rows of a frequency are sorted by recency: the first has the earliest time.
         let t_min = data.recency.get(rows.start).copied().unwrap_or(0.0);
-        let fast = FastGroup::new(r, alpha, s, beta, x, t_min);
         let (mut ll, mut g, mut w_sum) = (0.0, [0.0; 4], 0.0);
+        if let (Some(times), Some(Some((f, slots)))) =
+            (&data.times, tabulated.as_ref().and_then(|t| t.get(group)))
+        {
+            let Some((lg, gg, ws)) =
+                tabulated_rows(data, times, f, slots, [r, alpha, s, beta], x, rows)
+            else {
+                return (f64::NEG_INFINITY, [0.0; 4]);
+            };
+            (ll, g, w_sum) = (lg, gg, ws);
+            ll += w_sum * c;
+            for (gk, dck) in g.iter_mut().zip(dc) {
+                *gk += w_sum * dck;
+            }
+            return (ll, g);
+        }
+        let fast = FastGroup::new(r, alpha, s, beta, x, t_min);
         let mut fast_cache: Option<(f64, AtTime)> = None;
         let mut general_cache: Option<(f64, (f64, [f64; 4]))> = None;
         for i in rows {

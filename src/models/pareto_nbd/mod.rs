@@ -58,6 +58,13 @@ use likelihood::{pareto_ll, row_terms, ParetoObjective, RowTerms};
 use statrs::function::gamma::ln_gamma;
 use tricomi::scaled_upper_gamma;
 
+/// The Pareto/NBD log-likelihood and its gradient in (ln r, ln α, ln s, ln β), for the tests of
+/// the prepared data.
+#[cfg(test)]
+pub(crate) fn likelihood_for_tests(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
+    pareto_ll(data, theta)
+}
+
 pub use tricomi::tricomi_u_diagonal;
 
 /// The model's name, in errors and reports.
