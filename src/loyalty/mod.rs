@@ -84,6 +84,7 @@ pub mod error;
 pub mod evaluate;
 pub mod forecast;
 pub mod ladder;
+mod ledger_tiers;
 pub mod liability;
 pub mod member;
 pub mod points;
@@ -100,6 +101,7 @@ pub use forecast::{
     TierForecaster, MAX_PURCHASES, MAX_SIMULATIONS,
 };
 pub use ladder::{LadderError, Metric, QualifyingMetric, Tier, TierLadder};
+pub(crate) use ledger_tiers::LedgerTiers;
 pub use liability::{points_liability, LiabilityOptions, MemberLiability, PointsLiability};
 pub use member::{MemberRecords, TierLock};
 pub use points::{

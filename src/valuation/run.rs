@@ -1,14 +1,12 @@
 //! Running a checked valuation, stage by stage.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::fit::Fit;
 use crate::kpi::{Concentration, KpiReport};
 use crate::ledger::Ledger;
-use crate::loyalty::{Evaluator, Programme};
+use crate::loyalty::{Evaluator, LedgerTiers, Programme};
 use crate::models::{
     History, MeanSpendParams, PredictError, SpendData, SpendModel, TransactionModel,
 };
@@ -293,23 +291,12 @@ fn segment(
 }
 
 /// Stage 6: each member's tier at the as-of date.
-fn tiers(
+fn tiers<'l>(
     programme: &Programme,
-    ledger: &Ledger,
+    ledger: &'l Ledger,
     as_of: NaiveDate,
-) -> Result<HashMap<CustomerId, String>, ValuationError> {
-    let customers: Vec<_> = ledger.customers().cloned().collect();
-    let statuses = Evaluator::new(programme).evaluate_statuses(
-        &customers,
-        ledger.transactions(),
-        &[],
-        &[],
-        as_of,
-    )?;
-    Ok(statuses
-        .into_iter()
-        .map(|status| (status.customer, status.tier.to_string()))
-        .collect())
+) -> Result<LedgerTiers<'l>, ValuationError> {
+    Ok(Evaluator::new(programme).ledger_tiers(ledger, as_of)?)
 }
 
 /// Stage 7: one row per customer, CLV in money.
@@ -317,7 +304,7 @@ fn customer_values(
     summaries: &Summaries,
     predictions: &[Prediction],
     segments: &Segments,
-    tiers: Option<&HashMap<CustomerId, String>>,
+    tiers: Option<&LedgerTiers<'_>>,
 ) -> Result<Vec<CustomerValue>, ValuationError> {
     per_customer(summaries, |k, s| {
         let p = &predictions[k];
@@ -332,7 +319,9 @@ fn customer_values(
                 .iter()
                 .map(|(name, labels)| (name.clone(), labels[k].clone()))
                 .collect(),
-            tier: tiers.and_then(|t| t.get(s.id()).cloned()),
+            tier: tiers
+                .and_then(|t| t.name(s.id()))
+                .map(|name| name.to_string()),
             p_alive: p.p_alive,
             expected_purchases: p.expected_purchases,
             expected_spend: p.expected_spend,
