@@ -31,9 +31,7 @@ use customer_assets::segment::rfm::RfmParams;
 use customer_assets::segment::{Assign, Profile, Segmenter};
 use customer_assets::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
 use customer_assets::valuation::{DiscountRate, Valuation};
-use customer_assets::{
-    CustomerId, Ledger, LedgerOptions, Summaries, SummaryOptions, TimeUnit, Transaction,
-};
+use customer_assets::{Ledger, LedgerOptions, Summaries, SummaryOptions, TimeUnit, Transaction};
 use rust_decimal::Decimal;
 
 #[path = "support/counting_alloc.rs"]
@@ -256,12 +254,13 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
         abc.assign_all(&profiles).expect("abc labels")
     });
     rows.push(("ABC", t, STAGE_PEAK.load(Ordering::Relaxed)));
-    // The valuation's own path: each member's tier only, grouped by the ledger's slots.
+    // The valuation's own path: each member's tier only, grouped by the ledger's slots, then
+    // matched to the summaries' customers.
     let (t, _) = best(|| {
         Evaluator::new(programme)
             .ledger_tiers(ledger, as_of)
             .expect("tiers")
-            .index(&CustomerId::from(0u64))
+            .indices(summaries.iter().map(|s| s.id()))
     });
     rows.push(("loyalty tiers", t, STAGE_PEAK.load(Ordering::Relaxed)));
     // Every member's full status, for comparison (not part of the valuation).

@@ -5,11 +5,12 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::records::{CustomerId, Transaction, TransactionKind};
 
-use super::compare::at_least;
+use super::compare::{self, at_least};
 use super::error::LoyaltyError;
 use super::ladder::{Metric, QualifyingMetric};
 use super::points::{EarnRules, PointsAccount, PointsError, PointsLot, Redemption};
@@ -40,6 +41,58 @@ pub(super) struct Rules<'e> {
     pub(super) keep: Keep,
     /// The points' dates by day of purchase, for the days of a base's log.
     pub(super) days: Option<&'e DayTable>,
+    /// Whether points are kept. Only a replay that keeps the tier alone, on a ladder that does
+    /// not count points, skips them, and only where they can fail on no record (see
+    /// [`points_cannot_fail`]).
+    pub(super) points: bool,
+}
+
+/// Whether no purchase of `transactions` can make the points fail, whatever the member and the
+/// order: every date they need is in `days` (complete), and the most points a purchase can
+/// earn (the largest amount at the highest rates, rounded up, plus every bonus), times the
+/// number of transactions, fits in 63 bits, so that no sum of points, credited, clawed back
+/// or written off, can overflow. A replay that keeps the tier alone on a spend or orders
+/// ladder may then skip the points: they change neither the tier nor the outcome.
+pub(super) fn points_cannot_fail(
+    rules: &EarnRules,
+    days: Option<&DayTable>,
+    transactions: &[Transaction],
+) -> bool {
+    if !days.is_some_and(DayTable::complete) {
+        return false;
+    }
+    let max = |a: Decimal, b: Decimal| if compare::cmp(b, a).is_gt() { b } else { a };
+    let top = |values: &mut dyn Iterator<Item = Decimal>| values.fold(Decimal::ONE, max);
+    let purchase = |t: &Transaction| match t.kind() {
+        TransactionKind::Purchase => t.amount(),
+        TransactionKind::Return => Decimal::ZERO,
+    };
+    #[cfg(feature = "parallel")]
+    let amount = {
+        use rayon::prelude::*;
+        transactions
+            .par_iter()
+            .map(purchase)
+            .reduce(|| Decimal::ZERO, max)
+    };
+    #[cfg(not(feature = "parallel"))]
+    let amount = transactions.iter().map(purchase).fold(Decimal::ZERO, max);
+    let tier = top(&mut rules.tier_multipliers.values().copied());
+    let campaign = top(&mut rules.campaigns.iter().map(|c| c.multiplier));
+    let bonus = rules
+        .bonuses
+        .iter()
+        .try_fold(0u64, |sum, b| sum.checked_add(b.points));
+    let per_purchase = amount
+        .checked_mul(rules.points_per_unit)
+        .and_then(|p| p.checked_mul(tier))
+        .and_then(|p| p.checked_mul(campaign))
+        .and_then(|p| p.ceil().to_u64())
+        .zip(bonus)
+        .and_then(|(variable, bonus)| variable.checked_add(bonus));
+    per_purchase
+        .and_then(|p| p.checked_mul(u64::try_from(transactions.len()).ok()?))
+        .is_some_and(|total| total < 1 << 63)
 }
 
 /// Per day of a log's span, the days a purchase's points become spendable and expire: worked
@@ -57,17 +110,23 @@ pub(super) struct DayTable {
 const MAX_TABLE_DAYS: i64 = 100_000;
 
 impl DayTable {
-    /// The table of `rules` for the days of `dates` (`None` when there are none, or when they
-    /// span more than [`MAX_TABLE_DAYS`]).
-    pub(super) fn new(
-        rules: &EarnRules,
-        dates: impl Iterator<Item = NaiveDate>,
-    ) -> Option<DayTable> {
-        let (mut lo, mut hi) = (NaiveDate::MAX, NaiveDate::MIN);
-        for d in dates {
-            lo = lo.min(d);
-            hi = hi.max(d);
-        }
+    /// The table of `rules` for the days of `transactions` (`None` when there are none, or
+    /// when they span more than [`MAX_TABLE_DAYS`]).
+    pub(super) fn new(rules: &EarnRules, transactions: &[Transaction]) -> Option<DayTable> {
+        let span = |(lo, hi): (NaiveDate, NaiveDate), t: &Transaction| {
+            (lo.min(t.date()), hi.max(t.date()))
+        };
+        let empty = (NaiveDate::MAX, NaiveDate::MIN);
+        #[cfg(feature = "parallel")]
+        let (lo, hi) = {
+            use rayon::prelude::*;
+            transactions
+                .par_iter()
+                .fold(|| empty, span)
+                .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1)))
+        };
+        #[cfg(not(feature = "parallel"))]
+        let (lo, hi) = transactions.iter().fold(empty, span);
         let span = (hi - lo).num_days();
         if !(0..MAX_TABLE_DAYS).contains(&span) {
             return None;
@@ -81,6 +140,11 @@ impl DayTable {
             first: day_number(lo),
             rows,
         })
+    }
+
+    /// Whether every day of the table has its dates.
+    fn complete(&self) -> bool {
+        self.rows.iter().all(Option::is_some)
     }
 
     /// The spendable and expiry days of points earned on `day`, when the table has them.
@@ -522,7 +586,11 @@ impl<'e> Engine<'e> {
         };
         let contribution = match t.kind() {
             TransactionKind::Purchase => {
-                let points = self.purchase_points(day, t.amount())?;
+                let points = if self.rules.points {
+                    self.purchase_points(day, t.amount())?
+                } else {
+                    self.purchase_without_points(t.amount())
+                };
                 let contribution = match metric {
                     Metric::PointsEarned => points,
                     Metric::Custom(name) => custom(name)?,
@@ -611,6 +679,23 @@ impl<'e> Engine<'e> {
         Ok(Decimal::from(total))
     }
 
+    /// Records a purchase whose points are not kept (see [`Rules::points`]).
+    fn purchase_without_points(&mut self, amount: Decimal) -> Decimal {
+        self.orders += 1;
+        self.purchases.push(PurchaseRecord {
+            amount,
+            refunded: Decimal::ZERO,
+            variable: 0,
+            bonus: 0,
+            clawed: 0,
+            lot: None,
+            counted: Decimal::ZERO,
+            period: self.period,
+            entry: self.evicted + self.rolling.len(),
+        });
+        Decimal::ZERO
+    }
+
     /// Nets a return against the latest purchases not yet refunded and claws their points back
     /// in proportion to the amount refunded (rounded with the programme's rounding; a purchase
     /// refunded in full loses all its points, bonus included). For spend and points-earned
@@ -637,6 +722,8 @@ impl<'e> Engine<'e> {
             let owed = if p.refunded >= p.amount {
                 // Their sum was credited, so it fits.
                 p.variable.saturating_add(p.bonus)
+            } else if p.variable == 0 {
+                0
             } else {
                 let fraction = p.refunded / p.amount;
                 rounding

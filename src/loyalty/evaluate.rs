@@ -186,6 +186,7 @@ impl<'a> Evaluator<'a> {
             names,
             keep,
             days,
+            points: true,
         }
     }
 
@@ -325,10 +326,7 @@ impl<'a> Evaluator<'a> {
         finish: impl Fn(Engine<'_>, NaiveDate, &mut Scratch) -> Result<T, LoyaltyError> + Sync,
     ) -> Result<Vec<T>, LoyaltyError> {
         self.check_metric()?;
-        let days = DayTable::new(
-            self.programme.points(),
-            transactions.iter().map(|t| t.date()),
-        );
+        let days = DayTable::new(self.programme.points(), transactions);
         let days = days.as_ref();
         let mut base = Base::group(customers, transactions, redemptions, locks);
         let members = base.members();

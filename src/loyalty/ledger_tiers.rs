@@ -10,9 +10,10 @@ use chrono::NaiveDate;
 use crate::ledger::Ledger;
 use crate::records::{Customer, CustomerId, Transaction};
 
-use super::engine::{DayTable, Keep, Scratch};
+use super::engine::{points_cannot_fail, DayTable, Keep, Scratch};
 use super::error::LoyaltyError;
 use super::evaluate::{Evaluator, Records};
+use super::ladder::Metric;
 
 /// Each member's tier at an as-of date, for the members of a [`Ledger`]: as
 /// [`Evaluator::evaluate_statuses`] finds them with the ledger's customers and transactions
@@ -21,8 +22,9 @@ use super::evaluate::{Evaluator, Records};
 pub struct LedgerTiers<'l> {
     ledger: &'l Ledger,
     names: Vec<Arc<str>>,
-    /// Per ledger slot, the tier's index (`None` for a member who joins after the as-of date).
-    by_slot: Vec<Option<usize>>,
+    /// Per ledger slot, the member and the tier's index (`None` for a customer who joins after
+    /// the as-of date).
+    by_slot: Vec<Option<(&'l CustomerId, usize)>>,
     /// The members added as customers without a transaction.
     without_transactions: HashMap<&'l CustomerId, usize>,
 }
@@ -32,7 +34,7 @@ impl LedgerTiers<'_> {
     /// member at the as-of date, or not in the ledger).
     pub fn index(&self, id: &CustomerId) -> Option<usize> {
         match self.ledger.slot_of(id) {
-            Some(slot) => self.by_slot.get(slot).copied().flatten(),
+            Some(slot) => self.by_slot.get(slot).copied().flatten().map(|(_, t)| t),
             None => self.without_transactions.get(id).copied(),
         }
     }
@@ -40,6 +42,46 @@ impl LedgerTiers<'_> {
     /// The name of the tier `id` holds, shared (see [`index`](Self::index)).
     pub fn name(&self, id: &CustomerId) -> Option<&Arc<str>> {
         self.names.get(self.index(id)?)
+    }
+
+    /// The ladder's tier names, by index.
+    pub fn names(&self) -> &[Arc<str>] {
+        &self.names
+    }
+
+    /// [`index`](Self::index) of each of `ids`, in their order, without hashing an id: the
+    /// members are sorted by id once and `ids` are matched against them in one pass while they
+    /// increase (as [`Summaries`](crate::Summaries) list their customers), by binary search
+    /// where they do not.
+    pub fn indices<'i>(&self, ids: impl IntoIterator<Item = &'i CustomerId>) -> Vec<Option<usize>> {
+        let mut members: Vec<(&CustomerId, usize)> = self
+            .by_slot
+            .iter()
+            .flatten()
+            .copied()
+            .chain(self.without_transactions.iter().map(|(&id, &t)| (id, t)))
+            .collect();
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            members.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+        }
+        #[cfg(not(feature = "parallel"))]
+        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut at = 0;
+        let mut last: Option<&CustomerId> = None;
+        ids.into_iter()
+            .map(|id| {
+                if last.is_some_and(|l| id < l) {
+                    at = members.partition_point(|m| m.0 < id);
+                }
+                last = Some(id);
+                while members.get(at).is_some_and(|m| m.0 < id) {
+                    at += 1;
+                }
+                members.get(at).filter(|m| m.0 == id).map(|m| m.1)
+            })
+            .collect()
     }
 }
 
@@ -124,11 +166,15 @@ impl<'a> Evaluator<'a> {
                 None => without.push(c),
             }
         }
-        let days = DayTable::new(
-            self.programme().points(),
-            transactions.iter().map(|t| t.date()),
-        );
-        let rules = self.rules(None, Keep::Tier, days.as_ref());
+        let days = DayTable::new(self.programme().points(), transactions);
+        let mut rules = self.rules(None, Keep::Tier, days.as_ref());
+        // The tier of a spend or orders ladder does not depend on the points: skip them where
+        // they cannot fail either.
+        rules.points =
+            !matches!(
+                self.programme().ladder().metric(),
+                Metric::Spend | Metric::Orders
+            ) || !points_cannot_fail(self.programme().points(), days.as_ref(), transactions);
         let replay = |slot: usize, buffers: &mut Buffers<'l>| {
             let Buffers { scratch, txns } = buffers;
             txns.clear();
@@ -161,9 +207,9 @@ impl<'a> Evaluator<'a> {
             self.replay_with(rules, records, as_of, scratch, |e, d, s| {
                 e.finish_tier(d, s)
             })
-            .map(Some)
+            .map(|tier| Some((id, tier)))
         };
-        let mut by_slot: Vec<Option<usize>> = vec![None; n];
+        let mut by_slot: Vec<Option<(&'l CustomerId, usize)>> = vec![None; n];
         #[cfg(feature = "parallel")]
         let replayed: Result<(), LoyaltyError> = {
             use rayon::prelude::*;
@@ -224,7 +270,7 @@ impl<'a> Evaluator<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ladder::{Metric, Tier, TierLadder};
+    use super::super::ladder::{Tier, TierLadder};
     use super::super::points::EarnRules;
     use super::super::rules::Programme;
     use super::super::status::MemberStatus;
@@ -278,11 +324,17 @@ mod tests {
                         prop_assert_eq!(r.tier_on(as_of), Some(s.tier_index));
                         prop_assert_eq!(tiers.name(&s.customer), Some(&s.tier));
                     }
-                    for c in 0..20u64 {
-                        let id = CustomerId::from(c);
-                        let member = full.iter().any(|r| r.status().customer == id);
-                        prop_assert_eq!(tiers.index(&id).is_some(), member, "customer {}", c);
+                    let ids: Vec<CustomerId> = (0..20u64).map(CustomerId::from).collect();
+                    for id in &ids {
+                        let member = full.iter().any(|r| r.status().customer == *id);
+                        prop_assert_eq!(tiers.index(id).is_some(), member, "customer {}", id);
                     }
+                    // In increasing order, and in an order that goes back and forth.
+                    let one_by_one: Vec<Option<usize>> = ids.iter().map(|id| tiers.index(id)).collect();
+                    prop_assert_eq!(tiers.indices(&ids), one_by_one.clone());
+                    let shuffled: Vec<&CustomerId> = ids.iter().rev().chain(ids.iter().step_by(3)).collect();
+                    let expected: Vec<Option<usize>> = shuffled.iter().map(|id| tiers.index(id)).collect();
+                    prop_assert_eq!(tiers.indices(shuffled.iter().copied()), expected);
                 }
                 (Err(a), Err(b), Err(c)) => {
                     prop_assert_eq!(&a, &b);
@@ -328,5 +380,40 @@ mod tests {
             .unwrap_err();
         assert_eq!(err, expected);
         assert_eq!(err, LoyaltyError::Overflow(CustomerId::from(1u64)));
+    }
+
+    #[test]
+    fn points_that_overflow_fail_as_in_the_full_evaluation_though_the_tier_skips_them() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
+        let bonus = super::super::points::Bonus {
+            name: "huge".into(),
+            points: u64::MAX,
+            min_amount: None,
+            first_purchase_only: false,
+            from: None,
+            until: None,
+        };
+        let rules = EarnRules {
+            bonuses: vec![bonus],
+            ..EarnRules::default()
+        };
+        let ladder =
+            TierLadder::new(Metric::Spend, vec![Tier::new("base", Decimal::ZERO)]).unwrap();
+        let window = QualificationWindow::CalendarYear;
+        let p = Programme::new("p", ladder, window, Downgrades::default(), rules).unwrap();
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        for d in [1, 2] {
+            let t = Transaction::purchase(CustomerId::from(7u64), day(d), Decimal::ONE).unwrap();
+            ledger.add_transaction(t).unwrap();
+        }
+        let evaluator = Evaluator::new(&p);
+        let expected = evaluator
+            .evaluate_statuses(&[], ledger.transactions(), &[], &[], day(5))
+            .unwrap_err();
+        assert!(matches!(expected, LoyaltyError::Points(_)), "{expected}");
+        assert_eq!(
+            evaluator.ledger_tiers(&ledger, day(5)).unwrap_err(),
+            expected
+        );
     }
 }

@@ -1,12 +1,14 @@
 //! Running a checked valuation, stage by stage.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::fit::Fit;
 use crate::kpi::{Concentration, KpiReport};
 use crate::ledger::Ledger;
-use crate::loyalty::{Evaluator, LedgerTiers, Programme};
+use crate::loyalty::{Evaluator, Programme};
 use crate::models::{
     History, MeanSpendParams, PredictError, SpendData, SpendModel, TransactionModel,
 };
@@ -66,7 +68,7 @@ impl<'a> Valuation<'a> {
         let profiles = profiles(&summaries, &predictions, ledger, self.unit)?;
         let segments = segment(&profiles, &self.asset_quality, &self.segmenters)?;
         let tiers = match (self.tiers, ledger) {
-            (Some(programme), Some(l)) => Some(tiers(programme, l, self.as_of)?),
+            (Some(programme), Some(l)) => Some(tiers(programme, l, &summaries, self.as_of)?),
             _ => None,
         };
         let kpis = match (self.kpi_period_days, ledger) {
@@ -75,7 +77,7 @@ impl<'a> Valuation<'a> {
             }
             _ => None,
         };
-        let customers = customer_values(&summaries, &predictions, &segments, tiers.as_ref())?;
+        let customers = customer_values(&summaries, &predictions, &segments, tiers.as_deref())?;
         let equity: Decimal = customers.iter().map(|c| c.clv).sum();
         let firm = match &self.acquisition {
             Some(plan) => Some(firm_view(
@@ -290,13 +292,20 @@ fn segment(
     })
 }
 
-/// Stage 6: each member's tier at the as-of date.
-fn tiers<'l>(
+/// Stage 6: each summarised customer's tier at the as-of date (in the summaries' order; `None`
+/// for a customer who is not a member then).
+fn tiers(
     programme: &Programme,
-    ledger: &'l Ledger,
+    ledger: &Ledger,
+    summaries: &Summaries,
     as_of: NaiveDate,
-) -> Result<LedgerTiers<'l>, ValuationError> {
-    Ok(Evaluator::new(programme).ledger_tiers(ledger, as_of)?)
+) -> Result<Vec<Option<Arc<str>>>, ValuationError> {
+    let tiers = Evaluator::new(programme).ledger_tiers(ledger, as_of)?;
+    Ok(tiers
+        .indices(summaries.customers().iter().map(|s| s.id()))
+        .into_iter()
+        .map(|index| index.and_then(|i| tiers.names().get(i).cloned()))
+        .collect())
 }
 
 /// Stage 7: one row per customer, CLV in money.
@@ -304,7 +313,7 @@ fn customer_values(
     summaries: &Summaries,
     predictions: &[Prediction],
     segments: &Segments,
-    tiers: Option<&LedgerTiers<'_>>,
+    tiers: Option<&[Option<Arc<str>>]>,
 ) -> Result<Vec<CustomerValue>, ValuationError> {
     per_customer(summaries, |k, s| {
         let p = &predictions[k];
@@ -320,8 +329,9 @@ fn customer_values(
                 .map(|(name, labels)| (name.clone(), labels[k].clone()))
                 .collect(),
             tier: tiers
-                .and_then(|t| t.name(s.id()))
-                .map(|name| name.to_string()),
+                .and_then(|t| t.get(k))
+                .and_then(|name| name.as_deref())
+                .map(str::to_string),
             p_alive: p.p_alive,
             expected_purchases: p.expected_purchases,
             expected_spend: p.expected_spend,
