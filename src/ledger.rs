@@ -444,6 +444,12 @@ impl Ledger {
         &self.transaction_slots
     }
 
+    /// The slot of a customer with transactions (see
+    /// [`transaction_slots`](Self::transaction_slots)).
+    pub(crate) fn slot_of(&self, id: &CustomerId) -> Option<usize> {
+        self.slots.get(id).map(|&slot| slot as usize)
+    }
+
     /// How many distinct customers have transactions.
     pub(crate) fn transacting_customers(&self) -> usize {
         self.slot_customers.len()

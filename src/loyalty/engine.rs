@@ -5,14 +5,15 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::records::{CustomerId, Transaction, TransactionKind};
 
-use super::compare::at_least;
+use super::compare::{self, at_least};
 use super::error::LoyaltyError;
 use super::ladder::{Metric, QualifyingMetric};
-use super::points::{PointsAccount, PointsError, Redemption};
+use super::points::{EarnRules, PointsAccount, PointsError, PointsLot, Redemption};
 use super::rules::Programme;
 use super::status::{MemberStatus, PendingDowngrade, Replay, TierChangeReason, TierEvent};
 use super::window::{add_days, QualificationWindow, WindowError};
@@ -36,6 +37,132 @@ pub(super) struct Rules<'e> {
     /// ladder's own: replays on several threads each use their own copies, so that no reference
     /// count is written from two cores.
     pub(super) names: Option<&'e [Arc<str>]>,
+    /// What the replay is for: what it has to record on the way.
+    pub(super) keep: Keep,
+    /// The points' dates by day of purchase, for the days of a base's log.
+    pub(super) days: Option<&'e DayTable>,
+    /// Whether points are kept. Only a replay that keeps the tier alone, on a ladder that does
+    /// not count points, skips them, and only where they can fail on no record (see
+    /// [`points_cannot_fail`]).
+    pub(super) points: bool,
+}
+
+/// Whether no purchase of `transactions` can make the points fail, whatever the member and the
+/// order: every date they need is in `days` (complete), and the most points a purchase can
+/// earn (the largest amount at the highest rates, rounded up, plus every bonus), times the
+/// number of transactions, fits in 63 bits, so that no sum of points, credited, clawed back
+/// or written off, can overflow. A replay that keeps the tier alone on a spend or orders
+/// ladder may then skip the points: they change neither the tier nor the outcome.
+pub(super) fn points_cannot_fail(
+    rules: &EarnRules,
+    days: Option<&DayTable>,
+    transactions: &[Transaction],
+) -> bool {
+    if !days.is_some_and(DayTable::complete) {
+        return false;
+    }
+    let max = |a: Decimal, b: Decimal| if compare::cmp(b, a).is_gt() { b } else { a };
+    let top = |values: &mut dyn Iterator<Item = Decimal>| values.fold(Decimal::ONE, max);
+    let purchase = |t: &Transaction| match t.kind() {
+        TransactionKind::Purchase => t.amount(),
+        TransactionKind::Return => Decimal::ZERO,
+    };
+    #[cfg(feature = "parallel")]
+    let amount = {
+        use rayon::prelude::*;
+        transactions
+            .par_iter()
+            .map(purchase)
+            .reduce(|| Decimal::ZERO, max)
+    };
+    #[cfg(not(feature = "parallel"))]
+    let amount = transactions.iter().map(purchase).fold(Decimal::ZERO, max);
+    let tier = top(&mut rules.tier_multipliers.values().copied());
+    let campaign = top(&mut rules.campaigns.iter().map(|c| c.multiplier));
+    let bonus = rules
+        .bonuses
+        .iter()
+        .try_fold(0u64, |sum, b| sum.checked_add(b.points));
+    let per_purchase = amount
+        .checked_mul(rules.points_per_unit)
+        .and_then(|p| p.checked_mul(tier))
+        .and_then(|p| p.checked_mul(campaign))
+        .and_then(|p| p.ceil().to_u64())
+        .zip(bonus)
+        .and_then(|(variable, bonus)| variable.checked_add(bonus));
+    per_purchase
+        .and_then(|p| p.checked_mul(u64::try_from(transactions.len()).ok()?))
+        .is_some_and(|total| total < 1 << 63)
+}
+
+/// Per day of a log's span, the days a purchase's points become spendable and expire: worked
+/// out once for a whole base instead of twice per purchase.
+#[derive(Debug)]
+pub(super) struct DayTable {
+    /// The day number of the first day.
+    first: i64,
+    /// Per day from the first, (spendable, expires); `None` where a date leaves the calendar
+    /// (the replay then works it out, and reports it).
+    rows: Vec<Option<(NaiveDate, Option<NaiveDate>)>>,
+}
+
+/// The longest span of days a [`DayTable`] covers (about 270 years of daily purchases, 1.6 MB).
+const MAX_TABLE_DAYS: i64 = 100_000;
+
+impl DayTable {
+    /// The table of `rules` for the days of `transactions` (`None` when there are none, or
+    /// when they span more than [`MAX_TABLE_DAYS`]).
+    pub(super) fn new(rules: &EarnRules, transactions: &[Transaction]) -> Option<DayTable> {
+        let span = |(lo, hi): (NaiveDate, NaiveDate), t: &Transaction| {
+            (lo.min(t.date()), hi.max(t.date()))
+        };
+        let empty = (NaiveDate::MAX, NaiveDate::MIN);
+        #[cfg(feature = "parallel")]
+        let (lo, hi) = {
+            use rayon::prelude::*;
+            transactions
+                .par_iter()
+                .fold(|| empty, span)
+                .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1)))
+        };
+        #[cfg(not(feature = "parallel"))]
+        let (lo, hi) = transactions.iter().fold(empty, span);
+        let span = (hi - lo).num_days();
+        if !(0..MAX_TABLE_DAYS).contains(&span) {
+            return None;
+        }
+        let rows = lo
+            .iter_days()
+            .take(span as usize + 1)
+            .map(|d| rules.spendable_on(d).zip(rules.expires_on(d)))
+            .collect();
+        Some(DayTable {
+            first: day_number(lo),
+            rows,
+        })
+    }
+
+    /// Whether every day of the table has its dates.
+    fn complete(&self) -> bool {
+        self.rows.iter().all(Option::is_some)
+    }
+
+    /// The spendable and expiry days of points earned on `day`, when the table has them.
+    fn get(&self, day: NaiveDate) -> Option<(NaiveDate, Option<NaiveDate>)> {
+        let i = usize::try_from(day_number(day) - self.first).ok()?;
+        self.rows.get(i).copied().flatten()
+    }
+}
+
+/// What a replay hands back, and so what it records on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Keep {
+    /// The whole [`Replay`]: status, timeline and points account.
+    Replay,
+    /// The status only: no timeline is recorded, and the points account's buffer is reused.
+    Status,
+    /// The tier index only (the same checks and errors as the status).
+    Tier,
 }
 
 /// Buffers a replay needs only while it runs, handed from one replay to the next of a base.
@@ -43,6 +170,10 @@ pub(super) struct Rules<'e> {
 pub(super) struct Scratch {
     rolling: VecDeque<(i64, Decimal)>,
     purchases: Vec<PurchaseRecord>,
+    /// The timeline being recorded (copied out at its exact length when a replay is kept).
+    events: Vec<TierEvent>,
+    /// The points lots of replays that keep no points account.
+    lots: Vec<PointsLot>,
 }
 
 /// A date as a count of days (from the common era), for window arithmetic without calendars.
@@ -115,7 +246,6 @@ impl<'e> Engine<'e> {
     ) -> Result<Self, LoyaltyError> {
         let p = rules.programme;
         let next_review = p.window().next_review(joined, joined, joined)?;
-        let base = tier_name(rules, 0);
         let mut rolling = std::mem::take(&mut scratch.rolling);
         rolling.clear();
         if !p.window().is_periodic() {
@@ -124,17 +254,26 @@ impl<'e> Engine<'e> {
         let mut purchases = std::mem::take(&mut scratch.purchases);
         purchases.clear();
         purchases.reserve(capacity);
-        let mut events = Vec::with_capacity(4);
-        events.push(TierEvent {
-            date: joined,
-            from: None,
-            to: base,
-            to_index: 0,
-            reason: TierChangeReason::Joined,
-        });
+        let mut events = std::mem::take(&mut scratch.events);
+        events.clear();
+        if rules.keep == Keep::Replay {
+            events.push(TierEvent {
+                date: joined,
+                from: None,
+                to: tier_name(rules, 0),
+                to_index: 0,
+                reason: TierChangeReason::Joined,
+            });
+        }
+        let points = match rules.keep {
+            Keep::Replay => PointsAccount::with_capacity(customer.clone(), capacity),
+            Keep::Status | Keep::Tier => {
+                PointsAccount::with_buffer(customer.clone(), std::mem::take(&mut scratch.lots))
+            }
+        };
         Ok(Engine {
             rules,
-            points: PointsAccount::with_capacity(customer.clone(), capacity),
+            points,
             customer,
             joined,
             tier: 0,
@@ -203,14 +342,24 @@ impl<'e> Engine<'e> {
         Ok(())
     }
 
-    fn event(&mut self, date: NaiveDate, to: usize, reason: TierChangeReason) {
-        self.events.push(TierEvent {
-            date,
-            from: Some(self.name(self.tier)),
-            to: self.name(to),
-            to_index: to,
-            reason,
-        });
+    /// Records an event (when the replay keeps its timeline; `reason` is made only then) and
+    /// moves to tier `to`.
+    fn event(
+        &mut self,
+        date: NaiveDate,
+        to: usize,
+        reason: impl FnOnce(&Self) -> TierChangeReason,
+    ) {
+        if self.rules.keep == Keep::Replay {
+            let reason = reason(self);
+            self.events.push(TierEvent {
+                date,
+                from: Some(self.name(self.tier)),
+                to: self.name(to),
+                to_index: to,
+                reason,
+            });
+        }
         if to != self.tier {
             self.tier = to;
             self.since = date;
@@ -236,7 +385,7 @@ impl<'e> Engine<'e> {
         to: usize,
         reason: TierChangeReason,
     ) -> Result<(), LoyaltyError> {
-        self.event(day, to, reason);
+        self.event(day, to, |_| reason);
         self.restart_tier_year(day)
     }
 
@@ -249,7 +398,7 @@ impl<'e> Engine<'e> {
         if let Some((tier, until)) = self.lock {
             if until <= day {
                 self.lock = None;
-                self.event(day, tier, TierChangeReason::LockEnded);
+                self.event(day, tier, |_| TierChangeReason::LockEnded);
                 self.restart_tier_year(day)?;
                 // The day's transactions are still to come: use the value at the start of the day.
                 self.check_upgrade(day, day.pred_opt().unwrap_or(day))?;
@@ -300,44 +449,34 @@ impl<'e> Engine<'e> {
             if let Some((_, pending)) = self.grace {
                 if target >= self.tier {
                     self.grace = None;
-                    self.event(
-                        e,
-                        self.tier,
-                        TierChangeReason::Requalified {
-                            qualifying_value: value,
-                        },
-                    );
+                    self.event(e, self.tier, |_| TierChangeReason::Requalified {
+                        qualifying_value: value,
+                    });
                 } else if target < pending {
                     self.grace = self.grace.map(|(until, _)| (until, target));
                 }
             } else if target > self.tier {
                 let threshold = ladder.threshold(target);
-                self.event(
-                    e,
-                    target,
-                    TierChangeReason::Upgrade {
-                        qualifying_value: value,
-                        threshold,
-                    },
-                );
+                self.event(e, target, |_| TierChangeReason::Upgrade {
+                    qualifying_value: value,
+                    threshold,
+                });
             } else if target < self.tier {
                 if downgrades.grace_days > 0 {
                     let until =
                         add_days(e, downgrades.grace_days).ok_or(WindowError::DateOutOfRange(e))?;
                     self.grace = Some((until, target));
-                    let reason = TierChangeReason::GraceStarted {
+                    self.event(e, self.tier, |engine| TierChangeReason::GraceStarted {
                         until,
-                        target: self.name(target),
+                        target: engine.name(target),
                         qualifying_value: value,
-                    };
-                    self.event(e, self.tier, reason);
+                    });
                 } else {
-                    let reason = TierChangeReason::Downgrade {
+                    self.event(e, target, |engine| TierChangeReason::Downgrade {
                         policy: downgrades.policy,
                         qualifying_value: value,
-                        earned: self.name(earned),
-                    };
-                    self.event(e, target, reason);
+                        earned: engine.name(earned),
+                    });
                 }
             }
         }
@@ -423,13 +562,9 @@ impl<'e> Engine<'e> {
             )?;
         } else if self.grace.is_some() && at_least(value, ladder.threshold(self.tier)) {
             self.grace = None;
-            self.event(
-                day,
-                self.tier,
-                TierChangeReason::Requalified {
-                    qualifying_value: value,
-                },
-            );
+            self.event(day, self.tier, |_| TierChangeReason::Requalified {
+                qualifying_value: value,
+            });
         }
         Ok(())
     }
@@ -451,7 +586,11 @@ impl<'e> Engine<'e> {
         };
         let contribution = match t.kind() {
             TransactionKind::Purchase => {
-                let points = self.purchase_points(day, t.amount())?;
+                let points = if self.rules.points {
+                    self.purchase_points(day, t.amount())?
+                } else {
+                    self.purchase_without_points(t.amount())
+                };
                 let contribution = match metric {
                     Metric::PointsEarned => points,
                     Metric::Custom(name) => custom(name)?,
@@ -513,8 +652,13 @@ impl<'e> Engine<'e> {
         })?;
         let out_of_range = || LoyaltyError::Window(WindowError::DateOutOfRange(day));
         let lot = if total > 0 {
-            let spendable = rules.spendable_on(day).ok_or_else(out_of_range)?;
-            let expires = rules.expires_on(day).ok_or_else(out_of_range)?;
+            let (spendable, expires) = match self.rules.days.and_then(|t| t.get(day)) {
+                Some(dates) => dates,
+                None => (
+                    rules.spendable_on(day).ok_or_else(out_of_range)?,
+                    rules.expires_on(day).ok_or_else(out_of_range)?,
+                ),
+            };
             Some(self.points.credit(day, spendable, expires, total)?)
         } else {
             None
@@ -533,6 +677,23 @@ impl<'e> Engine<'e> {
             entry: self.evicted + self.rolling.len(),
         });
         Ok(Decimal::from(total))
+    }
+
+    /// Records a purchase whose points are not kept (see [`Rules::points`]).
+    fn purchase_without_points(&mut self, amount: Decimal) -> Decimal {
+        self.orders += 1;
+        self.purchases.push(PurchaseRecord {
+            amount,
+            refunded: Decimal::ZERO,
+            variable: 0,
+            bonus: 0,
+            clawed: 0,
+            lot: None,
+            counted: Decimal::ZERO,
+            period: self.period,
+            entry: self.evicted + self.rolling.len(),
+        });
+        Decimal::ZERO
     }
 
     /// Nets a return against the latest purchases not yet refunded and claws their points back
@@ -561,6 +722,8 @@ impl<'e> Engine<'e> {
             let owed = if p.refunded >= p.amount {
                 // Their sum was credited, so it fits.
                 p.variable.saturating_add(p.bonus)
+            } else if p.variable == 0 {
+                0
             } else {
                 let fraction = p.refunded / p.amount;
                 rounding
@@ -620,10 +783,93 @@ impl<'e> Engine<'e> {
         as_of: NaiveDate,
         scratch: &mut Scratch,
     ) -> Result<Replay, LoyaltyError> {
+        let status = self.status(as_of);
+        // The timeline at its exact length: the scratch buffer keeps its room for the next one.
+        let mut timeline = Vec::with_capacity(self.events.len());
+        timeline.append(&mut self.events);
+        let Engine {
+            rolling,
+            purchases,
+            events,
+            points,
+            ..
+        } = self;
+        scratch.rolling = rolling;
+        scratch.purchases = purchases;
+        scratch.events = events;
+        Ok(Replay::new(status?, timeline, points))
+    }
+
+    /// The status at `as_of` alone: [`finish`](Self::finish) without the timeline and the
+    /// points account (whose buffers go back to `scratch`).
+    ///
+    /// # Errors
+    ///
+    /// As [`finish`](Self::finish).
+    pub(super) fn finish_status(
+        mut self,
+        as_of: NaiveDate,
+        scratch: &mut Scratch,
+    ) -> Result<MemberStatus, LoyaltyError> {
+        let status = self.status(as_of);
+        self.recycle(scratch);
+        status
+    }
+
+    /// The tier index at `as_of` alone, after the checks of [`finish_status`](Self::finish_status)
+    /// (the same errors), without building the status.
+    ///
+    /// # Errors
+    ///
+    /// As [`finish`](Self::finish).
+    pub(super) fn finish_tier(
+        mut self,
+        as_of: NaiveDate,
+        scratch: &mut Scratch,
+    ) -> Result<usize, LoyaltyError> {
+        let checked = self.value_and_distance(as_of).map(|_| self.tier);
+        self.recycle(scratch);
+        checked
+    }
+
+    /// Hands the buffers back to `scratch`.
+    fn recycle(self, scratch: &mut Scratch) {
+        let Engine {
+            rolling,
+            purchases,
+            events,
+            points,
+            ..
+        } = self;
+        scratch.rolling = rolling;
+        scratch.purchases = purchases;
+        scratch.events = events;
+        scratch.lots = points.into_buffer();
+    }
+
+    /// The qualifying value at the end of `as_of` and the distance to the next tier's threshold.
+    fn value_and_distance(
+        &mut self,
+        as_of: NaiveDate,
+    ) -> Result<(Decimal, Option<Decimal>), LoyaltyError> {
         let value = self.current_value(as_of)?;
+        let distance = match self.programme().ladder().next_threshold(self.tier) {
+            Some(t) => Some(
+                t.checked_sub(value)
+                    .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?
+                    .max(Decimal::ZERO),
+            ),
+            None => None,
+        };
+        Ok((value, distance))
+    }
+
+    /// The status at the end of `as_of` (expires the points due by then).
+    fn status(&mut self, as_of: NaiveDate) -> Result<MemberStatus, LoyaltyError> {
+        let (value, to_next_tier) = self.value_and_distance(as_of)?;
         self.points.expire_until(as_of);
         let ladder = self.programme().ladder();
-        let status = MemberStatus {
+        Ok(MemberStatus {
             customer: self.customer.clone(),
             as_of,
             joined: self.joined,
@@ -632,14 +878,7 @@ impl<'e> Engine<'e> {
             since: self.since,
             qualifying_value: value,
             next_tier: (self.tier + 1 < ladder.len()).then(|| self.name(self.tier + 1)),
-            to_next_tier: match ladder.next_threshold(self.tier) {
-                Some(t) => Some(
-                    t.checked_sub(value)
-                        .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?
-                        .max(Decimal::ZERO),
-                ),
-                None => None,
-            },
+            to_next_tier,
             next_evaluation: self.next_review,
             pending_downgrade: self.grace.map(|(on, to)| PendingDowngrade {
                 on,
@@ -647,10 +886,7 @@ impl<'e> Engine<'e> {
             }),
             locked_until: self.lock.map(|(_, until)| until),
             points: self.points.status(as_of, self.rules.horizon_days),
-        };
-        scratch.rolling = self.rolling;
-        scratch.purchases = self.purchases;
-        Ok(Replay::new(status, self.events, self.points))
+        })
     }
 }
 

@@ -7,10 +7,10 @@ use chrono::NaiveDate;
 
 use crate::records::{Customer, CustomerId, Transaction};
 
-use super::engine::{Engine, LockSpan, Rules, Scratch};
+use super::engine::{DayTable, Engine, Keep, LockSpan, Rules, Scratch};
 use super::error::LoyaltyError;
 use super::ladder::{Metric, QualifyingMetric};
-use super::member::{sort_records, Base, MemberRecords, TierLock};
+use super::member::{sort_records, Base, BaseMember, MemberRecords, TierLock};
 use super::points::Redemption;
 use super::rules::Programme;
 use super::status::{MemberStatus, Replay};
@@ -84,7 +84,7 @@ impl<'a> Evaluator<'a> {
         self.programme
     }
 
-    fn check_metric(&self) -> Result<(), LoyaltyError> {
+    pub(super) fn check_metric(&self) -> Result<(), LoyaltyError> {
         if let Metric::Custom(name) = self.programme.ladder().metric() {
             if self.custom.is_none_or(|c| c.name() != name) {
                 return Err(LoyaltyError::MissingCustomMetric(name.clone()));
@@ -161,26 +161,45 @@ impl<'a> Evaluator<'a> {
             reds,
             locks,
         };
-        self.replay_with(self.rules(None), records, as_of, &mut Scratch::default())
+        self.replay_with(
+            self.rules(None, Keep::Replay, None),
+            records,
+            as_of,
+            &mut Scratch::default(),
+            |e, d, s| e.finish(d, s),
+        )
     }
 
-    fn rules(&self, names: Option<&'a [Arc<str>]>) -> Rules<'a> {
+    pub(super) fn rules<'r>(
+        &self,
+        names: Option<&'r [Arc<str>]>,
+        keep: Keep,
+        days: Option<&'r DayTable>,
+    ) -> Rules<'r>
+    where
+        'a: 'r,
+    {
         Rules {
             programme: self.programme,
             custom: self.custom,
             horizon_days: self.horizon_days,
             names,
+            keep,
+            days,
+            points: true,
         }
     }
 
-    /// Replays from borrowed records (sorted here) under `rules`, with `scratch`'s buffers.
-    fn replay_with(
+    /// Replays from borrowed records (sorted here) under `rules`, with `scratch`'s buffers, and
+    /// hands the engine to `finish` at the end.
+    pub(super) fn replay_with<T>(
         &self,
         rules: Rules<'_>,
         records: Records<'_, '_, '_, '_, '_>,
         as_of: NaiveDate,
         scratch: &mut Scratch,
-    ) -> Result<Replay, LoyaltyError> {
+        finish: impl FnOnce(Engine<'_>, NaiveDate, &mut Scratch) -> Result<T, LoyaltyError>,
+    ) -> Result<T, LoyaltyError> {
         let Records {
             id,
             joined,
@@ -200,7 +219,7 @@ impl<'a> Evaluator<'a> {
         let locks = self.lock_spans(id, locks)?;
         let mut engine = Engine::new(rules, id.clone(), joined, txns.len(), scratch)?;
         engine.run(txns, reds, &locks, as_of)?;
-        engine.finish(as_of, scratch)
+        finish(engine, as_of, scratch)
     }
 
     fn lock_spans(
@@ -257,7 +276,15 @@ impl<'a> Evaluator<'a> {
         locks: &[TierLock],
         as_of: NaiveDate,
     ) -> Result<Vec<Replay>, LoyaltyError> {
-        self.evaluate_base_into(customers, transactions, redemptions, locks, as_of, |r| r)
+        self.evaluate_base_into(
+            customers,
+            transactions,
+            redemptions,
+            locks,
+            as_of,
+            Keep::Replay,
+            |e, d, s| e.finish(d, s),
+        )
     }
 
     /// [`evaluate_base`](Self::evaluate_base), keeping only each member's status: what a
@@ -275,12 +302,19 @@ impl<'a> Evaluator<'a> {
         locks: &[TierLock],
         as_of: NaiveDate,
     ) -> Result<Vec<MemberStatus>, LoyaltyError> {
-        self.evaluate_base_into(customers, transactions, redemptions, locks, as_of, |r| {
-            r.into_parts().0
-        })
+        self.evaluate_base_into(
+            customers,
+            transactions,
+            redemptions,
+            locks,
+            as_of,
+            Keep::Status,
+            |e, d, s| e.finish_status(d, s),
+        )
     }
 
-    /// The base's replays, each turned by `keep` as soon as it is made.
+    /// The base's replays under `keep`, each ended by `finish`.
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_base_into<T: Send>(
         &self,
         customers: &[Customer],
@@ -288,15 +322,29 @@ impl<'a> Evaluator<'a> {
         redemptions: &[Redemption],
         locks: &[TierLock],
         as_of: NaiveDate,
-        keep: impl Fn(Replay) -> T + Sync,
+        keep: Keep,
+        finish: impl Fn(Engine<'_>, NaiveDate, &mut Scratch) -> Result<T, LoyaltyError> + Sync,
     ) -> Result<Vec<T>, LoyaltyError> {
         self.check_metric()?;
+        let days = DayTable::new(self.programme.points(), transactions);
+        let days = days.as_ref();
         let mut base = Base::group(customers, transactions, redemptions, locks);
-        let members: Vec<Records<'_, '_, '_, '_, '_>> = base
-            .members()
+        let members = base.members();
+        // Each membership's start: the acquisition date, else the first transaction's day.
+        let start =
+            |m: &BaseMember<'_, '_>| m.joined.or_else(|| m.txns.iter().map(|t| t.date()).min());
+        #[cfg(feature = "parallel")]
+        let starts: Vec<Option<NaiveDate>> = {
+            use rayon::prelude::*;
+            members.par_iter().map(start).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let starts: Vec<Option<NaiveDate>> = members.iter().map(start).collect();
+        let members: Vec<Records<'_, '_, '_, '_, '_>> = members
             .into_iter()
-            .filter_map(|m| {
-                let joined = m.joined.or_else(|| m.txns.iter().map(|t| t.date()).min())?;
+            .zip(starts)
+            .filter_map(|(m, joined)| {
+                let joined = joined?;
                 (joined <= as_of).then_some(Records {
                     id: m.id,
                     joined: Some(joined),
@@ -322,8 +370,13 @@ impl<'a> Evaluator<'a> {
                         (own, Scratch::default())
                     },
                     |(own, scratch), m| {
-                        self.replay_with(self.rules(Some(own)), m, as_of, scratch)
-                            .map(&keep)
+                        self.replay_with(
+                            self.rules(Some(own), keep, days),
+                            m,
+                            as_of,
+                            scratch,
+                            &finish,
+                        )
                     },
                 )
                 .collect_into_vec(&mut replays);
@@ -332,10 +385,10 @@ impl<'a> Evaluator<'a> {
         #[cfg(not(feature = "parallel"))]
         {
             let mut scratch = Scratch::default();
-            let rules = self.rules(None);
+            let rules = self.rules(None, keep, days);
             let mut out = Vec::with_capacity(members.len());
             for m in members {
-                out.push(keep(self.replay_with(rules, m, as_of, &mut scratch)?));
+                out.push(self.replay_with(rules, m, as_of, &mut scratch, &finish)?);
             }
             Ok(out)
         }
@@ -344,12 +397,12 @@ impl<'a> Evaluator<'a> {
 
 /// One member's records, borrowed for a replay that sorts them (each kind of record may be
 /// borrowed for its own lifetime).
-struct Records<'b, 'i, 't, 'r, 'l> {
-    id: &'i CustomerId,
-    joined: Option<NaiveDate>,
-    txns: &'b mut [&'t Transaction],
-    reds: &'b mut [&'r Redemption],
-    locks: &'b mut [&'l TierLock],
+pub(super) struct Records<'b, 'i, 't, 'r, 'l> {
+    pub(super) id: &'i CustomerId,
+    pub(super) joined: Option<NaiveDate>,
+    pub(super) txns: &'b mut [&'t Transaction],
+    pub(super) reds: &'b mut [&'r Redemption],
+    pub(super) locks: &'b mut [&'l TierLock],
 }
 
 fn membership_start(
@@ -367,6 +420,7 @@ mod tests {
     use super::*;
     use crate::loyalty::ladder::{Tier, TierLadder};
     use crate::loyalty::points::{Bonus, Campaign, EarnRules, Rounding};
+    use crate::loyalty::test_support::{any_log, any_programme, to_transactions};
     use crate::loyalty::window::{DowngradePolicy, Downgrades, QualificationWindow};
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -528,6 +582,75 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(128))]
+
+        /// A base evaluates as its members replayed one by one, whether its log is sorted by
+        /// customer (members found without hashing) or not, and its statuses are the replays'.
+        #[test]
+        fn a_random_base_replays_as_its_members_one_by_one(
+            programme in any_programme(),
+            log in any_log(),
+            lock in proptest::option::of(0..14u64),
+            as_of_day in 0..760u64,
+        ) {
+            let log = to_transactions(&log);
+            let locks: Vec<TierLock> = lock
+                .map(|c| TierLock {
+                    customer: CustomerId::from(c),
+                    tier: "Gold".into(),
+                    from: day(2023, 6, 1),
+                    until: day(2023, 9, 1),
+                })
+                .into_iter()
+                .collect();
+            let as_of = day(2023, 1, 1) + chrono::Days::new(as_of_day);
+            let evaluator = Evaluator::new(&programme);
+            let mut sorted = log.clone();
+            sorted.sort_by_key(|t| t.customer().clone());
+            let by_id = |replays: Vec<Replay>| {
+                replays
+                    .into_iter()
+                    .map(|r| (r.status().customer.clone(), r))
+                    .collect::<BTreeMap<_, _>>()
+            };
+            let expected = {
+                let mut out = BTreeMap::new();
+                for t in &log {
+                    let id = t.customer();
+                    if out.contains_key(id) {
+                        continue;
+                    }
+                    let txns: Vec<Transaction> =
+                        log.iter().filter(|t| t.customer() == id).cloned().collect();
+                    let own: Vec<TierLock> =
+                        locks.iter().filter(|l| &l.customer == id).cloned().collect();
+                    let first = txns.iter().map(|t| t.date()).min();
+                    if first.is_some_and(|f| f > as_of) {
+                        continue;
+                    }
+                    let replay = evaluator.replay(&MemberRecords::new(id, &txns).locks(&own), as_of);
+                    out.insert(id.clone(), replay.unwrap());
+                }
+                out
+            };
+            for log in [&log, &sorted] {
+                let replays = evaluator.evaluate_base(&[], log, &[], &locks, as_of).unwrap();
+                let statuses = evaluator.evaluate_statuses(&[], log, &[], &locks, as_of).unwrap();
+                let kept: Vec<MemberStatus> = replays.iter().map(|r| r.status().clone()).collect();
+                proptest::prop_assert_eq!(statuses, kept);
+                // A lock of a customer without transactions makes a member of them too.
+                let replays = by_id(replays);
+                let transacting: BTreeMap<_, _> = replays
+                    .iter()
+                    .filter(|(id, _)| log.iter().any(|t| t.customer() == *id))
+                    .map(|(id, r)| (id.clone(), r.clone()))
+                    .collect();
+                proptest::prop_assert_eq!(&transacting, &expected);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! A member's records for a replay (transactions, redemptions, locks), and a whole base's records
 //! grouped by member.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -161,9 +162,28 @@ impl<'a> Base<'a> {
         redemptions: &'a [Redemption],
         locks: &'a [TierLock],
     ) -> Self {
+        if customers.is_empty() {
+            if let Some(base) = Self::group_sorted(transactions, redemptions, locks) {
+                return base;
+            }
+        }
+        // A log grouped by customer has one run per customer: room for them all saves the
+        // map's growth. (A shuffled log, with runs of about one transaction, gets no more room
+        // than the customers given: most of its runs are repeat customers.)
+        let runs = transactions
+            .windows(2)
+            .filter(|w| w[0].customer() != w[1].customer())
+            .count()
+            + usize::from(!transactions.is_empty());
+        let room = customers.len()
+            + if runs <= transactions.len() / 4 {
+                runs
+            } else {
+                0
+            };
         let mut slots = Slots {
-            map: FastMap::with_capacity_and_hasher(customers.len(), Default::default()),
-            ids: Vec::with_capacity(customers.len()),
+            map: FastMap::with_capacity_and_hasher(room, Default::default()),
+            ids: Vec::with_capacity(room),
             last: None,
         };
         let mut joined: Vec<Option<NaiveDate>> = Vec::with_capacity(customers.len());
@@ -200,6 +220,52 @@ impl<'a> Base<'a> {
             locks,
             lock_counts,
         }
+    }
+
+    /// [`group`](Self::group) for a log sorted by customer (ids never decreasing) without
+    /// customer records: each customer's run is a member, in the log's order (their order of
+    /// first appearance, as `group` numbers them), found without hashing an id. Redemptions and
+    /// locks find their member by binary search. `None` when the log is not sorted by customer
+    /// or a redemption or lock names a customer without transactions (`group` then hashes).
+    fn group_sorted(
+        transactions: &'a [Transaction],
+        redemptions: &'a [Redemption],
+        locks: &'a [TierLock],
+    ) -> Option<Self> {
+        let mut ids: Vec<&'a CustomerId> = Vec::new();
+        let mut txn_counts: Vec<usize> = Vec::new();
+        for t in transactions {
+            match (ids.last(), txn_counts.last_mut()) {
+                (Some(&last), Some(count)) if last == t.customer() => *count += 1,
+                (Some(&last), _) if last > t.customer() => return None,
+                _ => {
+                    ids.push(t.customer());
+                    txn_counts.push(1);
+                }
+            }
+        }
+        let n = ids.len();
+        let find = |id: &CustomerId| ids.binary_search(&id).ok();
+        let red_slots: Vec<usize> = redemptions
+            .iter()
+            .map(|r| find(&r.customer))
+            .collect::<Option<_>>()?;
+        let lock_slots: Vec<usize> = locks
+            .iter()
+            .map(|l| find(&l.customer))
+            .collect::<Option<_>>()?;
+        let (reds, red_counts) = bucket(redemptions, &red_slots, n);
+        let (locks, lock_counts) = bucket(locks, &lock_slots, n);
+        Some(Base {
+            ids,
+            joined: vec![None; n],
+            txns: transactions.iter().collect(),
+            txn_counts,
+            reds,
+            red_counts,
+            locks,
+            lock_counts,
+        })
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -252,18 +318,19 @@ pub(crate) fn sort_records(
     reds: &mut [&Redemption],
     locks: &mut [&TierLock],
 ) {
-    let key = |t: &Transaction| (t.at(), t.kind(), t.amount(), t.quantity());
-    if txns.is_sorted_by(|a, b| key(a) < key(b)) {
+    // The moment decides almost every comparison: the rest of the key is read only on ties.
+    let key = |t: &Transaction| (t.kind(), t.amount(), t.quantity());
+    let increasing = |a: &Transaction, b: &Transaction| match a.at().cmp(&b.at()) {
+        Ordering::Equal => key(a) < key(b),
+        o => o == Ordering::Less,
+    };
+    if txns.is_sorted_by(|a, b| increasing(a, b)) {
         // Strictly increasing keys: already in canonical order (the common case for logs).
     } else {
         txns.sort_unstable_by(|a, b| {
-            (a.at(), a.kind(), a.amount(), a.quantity(), a.id()).cmp(&(
-                b.at(),
-                b.kind(),
-                b.amount(),
-                b.quantity(),
-                b.id(),
-            ))
+            a.at()
+                .cmp(&b.at())
+                .then_with(|| (key(a), a.id()).cmp(&(key(b), b.id())))
         });
     }
     reds.sort_unstable_by_key(|r| (r.date, r.points));

@@ -5,9 +5,11 @@
 //! order) up to an as-of date that is always an input and returns a [`Replay`]: the
 //! [`MemberStatus`] (tier, since when, qualifying value, amount to the next tier, next review,
 //! points balance, points expiring within a horizon) and the timeline of [`TierEvent`]s with their
-//! reasons. [`Evaluator::evaluate_base`] does a whole base. The [`forecast`] module turns fitted
-//! transaction and spend models into tier probabilities at the next review and the expected tier
-//! mix; the [`liability`] module values the outstanding points with them.
+//! reasons. [`Evaluator::evaluate_base`] does a whole base, [`Evaluator::evaluate_statuses`] keeps
+//! only the statuses, and [`Evaluator::ledger_tiers`] only the tiers of a
+//! [`Ledger`](crate::Ledger). The [`forecast`] module turns fitted transaction and spend models
+//! into tier probabilities at the next review and the expected tier mix; the [`liability`]
+//! module values the outstanding points with them.
 //!
 //! # The rules
 //!
@@ -84,6 +86,7 @@ pub mod error;
 pub mod evaluate;
 pub mod forecast;
 pub mod ladder;
+mod ledger_tiers;
 pub mod liability;
 pub mod member;
 pub mod points;
@@ -100,6 +103,7 @@ pub use forecast::{
     TierForecaster, MAX_PURCHASES, MAX_SIMULATIONS,
 };
 pub use ladder::{LadderError, Metric, QualifyingMetric, Tier, TierLadder};
+pub use ledger_tiers::LedgerTiers;
 pub use liability::{points_liability, LiabilityOptions, MemberLiability, PointsLiability};
 pub use member::{MemberRecords, TierLock};
 pub use points::{

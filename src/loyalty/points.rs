@@ -49,20 +49,41 @@ impl Rounding {
         if !points.is_sign_negative() {
             let unit = POWERS_OF_TEN.get(points.scale() as usize);
             if let (Some(&unit), Ok(mantissa)) = (unit, u64::try_from(points.mantissa())) {
-                let (whole, rest) = (mantissa / unit, mantissa % unit);
-                // `rest` against `unit - rest` compares the fraction with one half, exactly.
-                let up = match self {
-                    Rounding::Down => false,
-                    Rounding::Up => rest > 0,
-                    Rounding::HalfUp => rest >= unit - rest,
-                    Rounding::HalfEven => {
-                        rest > unit - rest || (rest == unit - rest && whole % 2 == 1)
-                    }
-                };
-                return whole.checked_add(u64::from(up));
+                return self.ratio(mantissa, unit);
             }
         }
         self.apply(points).to_u64()
+    }
+
+    /// `mantissa / unit` rounded, for a power of ten `unit` (at least 1).
+    fn ratio(self, mantissa: u64, unit: u64) -> Option<u64> {
+        let (whole, rest) = (mantissa / unit, mantissa % unit);
+        // `rest` against `unit - rest` compares the fraction with one half, exactly.
+        let up = match self {
+            Rounding::Down => false,
+            Rounding::Up => rest > 0,
+            Rounding::HalfUp => rest >= unit - rest,
+            Rounding::HalfEven => rest > unit - rest || (rest == unit - rest && whole % 2 == 1),
+        };
+        whole.checked_add(u64::from(up))
+    }
+
+    /// The rounded product of `factors`, in integers when the decimal product is exact at every
+    /// step: no factor negative (nor −0), every partial product of the mantissas within 64 bits
+    /// and the scales adding up to at most 19 (then each partial product is a decimal that fits,
+    /// so `Decimal`'s multiplication rounds nothing). `None` otherwise: the caller multiplies
+    /// decimals.
+    pub(crate) fn whole_product(self, factors: [Decimal; 4]) -> Option<u64> {
+        let mut mantissa: u64 = 1;
+        let mut scale: u32 = 0;
+        for f in factors {
+            if f.is_sign_negative() {
+                return None;
+            }
+            mantissa = mantissa.checked_mul(u64::try_from(f.mantissa()).ok()?)?;
+            scale += f.scale();
+        }
+        self.ratio(mantissa, *POWERS_OF_TEN.get(scale as usize)?)
     }
 }
 
@@ -286,12 +307,21 @@ impl EarnRules {
         first_purchase: bool,
     ) -> Result<(u64, u64), PointsError> {
         let overflow = || PointsError::Overflow(format!("a purchase of {amount} on {date}"));
-        let raw = amount
-            .checked_mul(self.points_per_unit)
-            .and_then(|p| p.checked_mul(tier_multiplier))
-            .and_then(|p| p.checked_mul(self.campaign_multiplier(date)))
-            .ok_or_else(overflow)?;
-        let variable = self.rounding.whole_points(raw).ok_or_else(overflow)?;
+        let campaign = self.campaign_multiplier(date);
+        let exact =
+            self.rounding
+                .whole_product([amount, self.points_per_unit, tier_multiplier, campaign]);
+        let variable = match exact {
+            Some(points) => points,
+            None => {
+                let raw = amount
+                    .checked_mul(self.points_per_unit)
+                    .and_then(|p| p.checked_mul(tier_multiplier))
+                    .and_then(|p| p.checked_mul(campaign))
+                    .ok_or_else(overflow)?;
+                self.rounding.whole_points(raw).ok_or_else(overflow)?
+            }
+        };
         let mut bonus: u64 = 0;
         for b in &self.bonuses {
             if b.applies(date, amount, first_purchase) {
@@ -379,6 +409,21 @@ impl PointsAccount {
         let mut a = PointsAccount::new(customer);
         a.lots.reserve(lots);
         a
+    }
+
+    /// An empty account whose lots go into `lots` (cleared first): replays that keep no account
+    /// hand one buffer from member to member.
+    pub(crate) fn with_buffer(customer: CustomerId, mut lots: Vec<PointsLot>) -> Self {
+        lots.clear();
+        PointsAccount {
+            lots,
+            ..PointsAccount::new(customer)
+        }
+    }
+
+    /// The buffer of the lots, for [`with_buffer`](Self::with_buffer).
+    pub(crate) fn into_buffer(self) -> Vec<PointsLot> {
+        self.lots
     }
 
     /// Credits `points` earned on `earned`; returns the lot's index (for claw-backs).
@@ -656,6 +701,55 @@ mod tests {
                 );
             }
         }
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_support::proptest_config(512))]
+
+        #[test]
+        fn whole_products_in_integers_round_as_the_decimal_product(
+            factors in proptest::array::uniform4((
+                prop_oneof![
+                    0i64..100_000,
+                    any::<u32>().prop_map(i64::from),
+                    any::<i64>(),
+                    Just(0i64),
+                ],
+                0u32..=12,
+                any::<bool>(),
+            )),
+        ) {
+            let factors = factors.map(|(mantissa, scale, negative)| {
+                let mut d = Decimal::new(mantissa, scale);
+                if negative {
+                    d.set_sign_negative(true);
+                }
+                d
+            });
+            for rounding in [Rounding::Down, Rounding::HalfUp, Rounding::HalfEven, Rounding::Up] {
+                if let Some(points) = rounding.whole_product(factors) {
+                    let [a, b, c, d] = factors;
+                    let product = a.checked_mul(b).and_then(|p| p.checked_mul(c)).and_then(|p| p.checked_mul(d));
+                    prop_assert_eq!(
+                        product.and_then(|p| rounding.whole_points(p)),
+                        Some(points),
+                        "{:?} of {:?}", rounding, factors
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn whole_products_take_the_integer_path_for_money_and_multipliers() {
+        let p = |s: &str| s.parse::<Decimal>().unwrap();
+        let factors = [p("19.99"), p("1"), p("1.25"), p("2")];
+        assert_eq!(Rounding::Down.whole_product(factors), Some(49));
+        assert_eq!(Rounding::HalfUp.whole_product(factors), Some(50));
+        assert_eq!(
+            Rounding::Down.whole_product([p("-1"), p("1"), p("1"), p("1")]),
+            None
+        );
     }
 
     fn day(m: u32, d: u32) -> NaiveDate {

@@ -62,3 +62,137 @@ pub(super) fn programme() -> Programme {
     )
     .unwrap()
 }
+
+/// Random programmes for the comparisons of fast paths with the full replay: every metric but
+/// the custom one, every window, policy and rounding, with or without grace, campaigns, bonuses,
+/// a pending period and expiry.
+pub(super) fn any_programme() -> impl proptest::strategy::Strategy<Value = Programme> {
+    use super::points::{Bonus, Campaign, Rounding};
+    use super::window::DowngradePolicy;
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+    (
+        0..3usize,
+        0..5usize,
+        0..3usize,
+        any::<bool>(),
+        0..4usize,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(metric, window, policy, grace, rounding, expiry, extras)| {
+                let d = |n: i64| Decimal::from(n);
+                let (metric, thresholds) = match metric {
+                    0 => (Metric::Spend, [0, 100, 300, 750]),
+                    1 => (Metric::PointsEarned, [0, 100, 300, 750]),
+                    _ => (Metric::Orders, [0, 2, 5, 9]),
+                };
+                let names = ["Member", "Silver", "Gold", "Platinum"];
+                let tiers = names
+                    .iter()
+                    .zip(thresholds)
+                    .map(|(n, t)| Tier::new(n, d(t)))
+                    .collect();
+                let ladder = TierLadder::new(metric, tiers).unwrap();
+                let window = match window {
+                    0 => QualificationWindow::Rolling {
+                        days: 365,
+                        review_every_months: 3,
+                    },
+                    1 => QualificationWindow::Rolling {
+                        days: 60,
+                        review_every_months: 1,
+                    },
+                    2 => QualificationWindow::CalendarYear,
+                    3 => QualificationWindow::MembershipAnniversary,
+                    _ => QualificationWindow::TierAnniversary,
+                };
+                let downgrades = Downgrades {
+                    policy: [
+                        DowngradePolicy::Never,
+                        DowngradePolicy::OneTier,
+                        DowngradePolicy::Rebucket,
+                    ][policy],
+                    grace_days: if grace { 30 } else { 0 },
+                };
+                let day = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+                let mut points = EarnRules {
+                    points_per_unit: Decimal::new(15, 1),
+                    rounding: [
+                        Rounding::Down,
+                        Rounding::HalfUp,
+                        Rounding::HalfEven,
+                        Rounding::Up,
+                    ][rounding],
+                    pending_days: 14,
+                    expiry_days: expiry.then_some(200),
+                    ..EarnRules::default()
+                };
+                if extras {
+                    points.tier_multipliers = [
+                        ("Silver".to_string(), Decimal::new(125, 2)),
+                        ("Gold".to_string(), Decimal::new(15, 1)),
+                    ]
+                    .into_iter()
+                    .collect();
+                    points.campaigns = vec![Campaign {
+                        name: "double".into(),
+                        from: day(2023, 11, 20),
+                        until: day(2023, 12, 31),
+                        multiplier: d(2),
+                    }];
+                    points.bonuses = vec![
+                        Bonus {
+                            name: "welcome".into(),
+                            points: 50,
+                            min_amount: None,
+                            first_purchase_only: true,
+                            from: None,
+                            until: None,
+                        },
+                        Bonus {
+                            name: "basket".into(),
+                            points: 25,
+                            min_amount: Some(d(75)),
+                            first_purchase_only: false,
+                            from: None,
+                            until: None,
+                        },
+                    ];
+                }
+                Programme::new("p", ladder, window, downgrades, points).unwrap()
+            },
+        )
+}
+
+/// A random log of a few customers over 2023–2024: (customer, day offset from 2023-01-01,
+/// cents, return?).
+pub(super) fn any_log() -> impl proptest::strategy::Strategy<Value = Vec<(u64, u64, i64, bool)>> {
+    proptest::collection::vec(
+        (
+            0..12u64,
+            0..731u64,
+            1..30_000i64,
+            proptest::bool::weighted(0.15),
+        ),
+        0..80,
+    )
+}
+
+/// The transactions of [`any_log`]'s records.
+pub(super) fn to_transactions(log: &[(u64, u64, i64, bool)]) -> Vec<crate::records::Transaction> {
+    use crate::records::{CustomerId, Transaction};
+    let start = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+    log.iter()
+        .map(|&(c, day, cents, refund)| {
+            let (id, date) = (CustomerId::from(c), start + chrono::Days::new(day));
+            let amount = Decimal::new(cents, 2);
+            if refund {
+                Transaction::refund(id, date, amount).unwrap()
+            } else {
+                Transaction::purchase(id, date, amount).unwrap()
+            }
+        })
+        .collect()
+}

@@ -381,34 +381,16 @@ fn tiers(
     summaries: &Summaries,
     as_of: NaiveDate,
 ) -> Result<Tiers, ValuationError> {
-    let customers: Vec<_> = ledger.customers().cloned().collect();
-    let statuses = Evaluator::new(programme).evaluate_statuses(
-        &customers,
-        ledger.transactions(),
-        &[],
-        &[],
-        as_of,
-    )?;
-    let mut names: Vec<Arc<str>> = programme
-        .ladder()
-        .tiers()
-        .iter()
-        .map(|t| Arc::from(t.name()))
+    let tiers = Evaluator::new(programme).ledger_tiers(ledger, as_of)?;
+    let of_customer = tiers
+        .indices(summaries.customers().iter().map(|s| s.id()))
+        .into_iter()
+        .map(|index| index.and_then(|i| u32::try_from(i).ok()))
         .collect();
-    let mut of_customer = vec![None; summaries.len()];
-    for status in statuses {
-        let Ok(k) = summaries
-            .customers()
-            .binary_search_by(|s| s.id().cmp(&status.customer))
-        else {
-            continue; // a member without a summary (no purchase by the as-of date)
-        };
-        if let Some(name) = names.get_mut(status.tier_index) {
-            *name = status.tier.clone();
-        }
-        of_customer[k] = u32::try_from(status.tier_index).ok();
-    }
-    Ok(Tiers { names, of_customer })
+    Ok(Tiers {
+        names: tiers.names().to_vec(),
+        of_customer,
+    })
 }
 
 /// The names a customer row refers to: each segmenter's name and labels, and the tiers.
