@@ -8,7 +8,7 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use super::entry::{Entry, WIDE_BIT};
 use super::error::SummaryError;
 use super::fold::{Cuts, Folder, Scratch};
-use super::grouping::sort_by_value;
+use super::grouping::{partition, Partition, RunScratch};
 use super::id_index::{dense_span, IdIndex};
 use super::options::{Grain, ReturnPolicy, SummaryOptions};
 use super::summaries::Summaries;
@@ -34,62 +34,6 @@ fn owner_key(id: &CustomerId, slot: usize) -> u64 {
     match id.as_u64() {
         Some(n) if n < SLOT_KEY => n,
         _ => SLOT_KEY | slot as u64,
-    }
-}
-
-/// Entries grouped by customer, one run each: run `r` is `entries[starts[r]..starts[r + 1]]`.
-struct Grouped<'a> {
-    entries: Cow<'a, [Entry]>,
-    starts: Cow<'a, [usize]>,
-    customers: Visiting<'a>,
-}
-
-/// The customers in the order they are visited (id order), and which run is whose.
-enum Visiting<'a> {
-    /// The customer at position `k` has slot `order[k]` (`None`: slot `k`) and the run of that
-    /// slot (`runs_by_slot`) or of that position.
-    Slots {
-        all: &'a [CustomerId],
-        order: Option<Vec<usize>>,
-        runs_by_slot: bool,
-    },
-    /// The customer at position `k` has integer id `ids[k]` and run `k`.
-    Ints(Vec<u64>),
-}
-
-impl Grouped<'_> {
-    /// Number of customers.
-    fn len(&self) -> usize {
-        match &self.customers {
-            Visiting::Slots { all, .. } => all.len(),
-            Visiting::Ints(ids) => ids.len(),
-        }
-    }
-
-    /// The customer at position `k` of the visiting order, and their entries.
-    fn customer(&self, k: usize) -> Option<(Cow<'_, CustomerId>, &[Entry])> {
-        let (id, run) = match &self.customers {
-            Visiting::Slots {
-                all,
-                order,
-                runs_by_slot,
-            } => {
-                let slot = match order {
-                    Some(order) => *order.get(k)?,
-                    None => k,
-                };
-                let run = if *runs_by_slot { slot } else { k };
-                (Cow::Borrowed(all.get(slot)?), run)
-            }
-            Visiting::Ints(ids) => (Cow::Owned(CustomerId::from(*ids.get(k)?)), k),
-        };
-        let start = *self.starts.get(run)?;
-        let end = self
-            .starts
-            .get(run + 1)
-            .copied()
-            .unwrap_or(self.entries.len());
-        Some((id, self.entries.get(start..end)?))
     }
 }
 
@@ -434,97 +378,81 @@ impl SummaryAccumulator {
             },
             options,
         };
-        // Visiting customers in id order makes the output, and the first error, order-free.
-        let grouped = self.grouped_entries();
-        let n = grouped.len();
-        let mut out = Summaries {
+        let template = Summaries {
             options: *options,
             grain: self.grain,
-            // The parallel path builds its output from the parts instead.
-            customers: Vec::with_capacity(if cfg!(feature = "parallel") { 0 } else { n }),
+            customers: Vec::new(),
             first_purchase_after_as_of: 0,
             without_purchase: 0,
             transactions_after_end: 0,
         };
-        // With `parallel`, slices of customers are summarised on all cores and joined in order,
-        // so the first error in id order is the one reported.
-        #[cfg(feature = "parallel")]
-        {
-            use rayon::prelude::*;
-            // One slice per thread: every slice after the first is copied into the output.
-            let chunk = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
-            let parts: Vec<Result<Summaries, SummaryError>> = (0..n.div_ceil(chunk))
-                .into_par_iter()
-                .map(|k| {
-                    let part = k * chunk..((k + 1) * chunk).min(n);
-                    // The first part becomes the output: it gets room for everyone.
-                    let mut s = out.empty_like(if k == 0 { n } else { part.len() });
-                    Self::summarize_into(part, &grouped, &folder, &mut s).map(|()| s)
-                })
-                .collect();
-            let mut parts = parts.into_iter();
-            if let Some(first) = parts.next() {
-                out = first?;
-            }
-            for part in parts {
-                out.absorb(part?);
-            }
+        // Visiting customers in id order makes the output, and the first error, order-free.
+        match &self.layout {
+            Layout::Runs { starts } => self.summarize_runs(starts, &folder, template),
+            Layout::Interleaved { owners } => self.summarize_interleaved(owners, &folder, template),
         }
-        #[cfg(not(feature = "parallel"))]
-        Self::summarize_into(0..n, &grouped, &folder, &mut out)?;
-        Ok(out)
     }
 
-    /// Every customer's entries as one run, and the customers in id order: the entries in
-    /// place for a log grouped by customer, else a copy made by a stable counting sort (arrival
-    /// order kept within a customer) whose runs are in id order, so that they are read in turn.
-    fn grouped_entries(&self) -> Grouped<'_> {
+    /// Summarises a log grouped by customer, every customer's entries one run in place, the
+    /// runs in slot order.
+    fn summarize_runs(
+        &self,
+        starts: &[usize],
+        folder: &Folder<'_>,
+        template: Summaries,
+    ) -> Result<Summaries, SummaryError> {
         // Customers that arrived in ascending id order (no index built) are in id order already.
-        let order = || self.indexed.then(|| self.index.slots_in_id_order());
-        let owners = match &self.layout {
-            Layout::Runs { starts } => {
-                return Grouped {
-                    entries: Cow::Borrowed(&self.entries),
-                    starts: Cow::Borrowed(starts),
-                    customers: Visiting::Slots {
-                        all: &self.customers,
-                        order: order(),
-                        runs_by_slot: true,
-                    },
+        let order = self.indexed.then(|| self.index.slots_in_id_order());
+        let n = self.customers.len();
+        let customer = |k: usize| -> Option<(&CustomerId, &[Entry])> {
+            let slot = match &order {
+                Some(order) => *order.get(k)?,
+                None => k,
+            };
+            let start = *starts.get(slot)?;
+            let end = starts.get(slot + 1).copied().unwrap_or(self.entries.len());
+            Some((self.customers.get(slot)?, self.entries.get(start..end)?))
+        };
+        let chunk = n.div_ceil(threads()).max(1);
+        let pieces: Vec<(Range<usize>, usize)> = (0..n.div_ceil(chunk))
+            .map(|k| {
+                let positions = k * chunk..((k + 1) * chunk).min(n);
+                let len = positions.len();
+                (positions, len)
+            })
+            .collect();
+        summarize_pieces(template, folder.grain, pieces, |positions, scratch, out| {
+            for k in positions {
+                if let Some((id, entries)) = customer(k) {
+                    folder.customer(id, entries, scratch, out)?;
                 }
             }
-            Layout::Interleaved { owners } => owners,
-        };
+            Ok(())
+        })
+    }
+
+    /// Summarises a log whose customers interleave (a log in date order, say): the entries are
+    /// partitioned by customer (integer ids over a range not much wider than their number: by
+    /// id; others: by position in id order, found by slot) and each customer's run is folded
+    /// as it is formed, in id order.
+    fn summarize_interleaved(
+        &self,
+        owners: &[u64],
+        folder: &Folder<'_>,
+        template: Summaries,
+    ) -> Result<Summaries, SummaryError> {
         let n = self.customers.len();
-        let mut starts = Vec::with_capacity(n + 1);
-        // Integer ids only, over a range not much wider than their number: counted by id.
-        let (min, max, slot_keys) =
-            owners
-                .iter()
-                .fold((u64::MAX, 0, false), |(min, max, slot_keys), &key| {
-                    (min.min(key), max.max(key), slot_keys || key >= SLOT_KEY)
-                });
+        let (min, max, slot_keys) = owner_bounds(owners);
         let span = max.saturating_sub(min).saturating_add(1);
         if !slot_keys && span <= dense_span(n) as u64 {
-            let mut ids = Vec::with_capacity(n);
-            let entries = sort_by_value(
-                &self.entries,
-                span,
-                |k| owners.get(k).map_or(0, |&key| key - min),
-                |v, at| {
-                    ids.push(min + v);
-                    starts.push(at);
-                },
-            );
-            starts.push(self.entries.len());
-            return Grouped {
-                entries: Cow::Owned(entries),
-                starts: Cow::Owned(starts),
-                customers: Visiting::Ints(ids),
-            };
+            let partition = partition(&self.entries, span, threads(), |k| {
+                owners.get(k).map_or(0, |&key| key - min)
+            });
+            return summarize_partition(&partition, template, folder, n, |v| {
+                Some(Cow::Owned(CustomerId::from(min + v)))
+            });
         }
-        // Otherwise counted by each customer's position in id order, found by slot.
-        let order = order();
+        let order = self.indexed.then(|| self.index.slots_in_id_order());
         let mut position = vec![0usize; n];
         match &order {
             Some(order) => {
@@ -547,48 +475,19 @@ impl SummaryAccumulator {
                 }
             }
         };
-        let entries = sort_by_value(
-            &self.entries,
-            n as u64,
-            |k| {
-                let slot = owners.get(k).map_or(0, |&key| slot_of(key));
-                position.get(slot).copied().unwrap_or(0) as u64
-            },
-            |v, at| {
-                // Every customer has entries; were one without, its run would be empty.
-                while starts.len() <= v as usize {
-                    starts.push(at);
-                }
-            },
-        );
-        starts.resize(n + 1, self.entries.len());
-        Grouped {
-            entries: Cow::Owned(entries),
-            starts: Cow::Owned(starts),
-            customers: Visiting::Slots {
-                all: &self.customers,
-                order,
-                runs_by_slot: false,
-            },
-        }
+        let partition = partition(&self.entries, n as u64, threads(), |k| {
+            let slot = owners.get(k).map_or(0, |&key| slot_of(key));
+            position.get(slot).copied().unwrap_or(0) as u64
+        });
+        summarize_partition(&partition, template, folder, n, |v| {
+            let v = usize::try_from(v).ok()?;
+            let slot = match &order {
+                Some(order) => *order.get(v)?,
+                None => v,
+            };
+            self.customers.get(slot).map(Cow::Borrowed)
+        })
     }
-
-    /// Summarises the customers at `positions` of the visiting order into `out`.
-    fn summarize_into(
-        positions: Range<usize>,
-        grouped: &Grouped<'_>,
-        folder: &Folder<'_>,
-        out: &mut Summaries,
-    ) -> Result<(), SummaryError> {
-        let mut scratch = Scratch::new(folder.grain);
-        for k in positions {
-            if let Some((id, entries)) = grouped.customer(k) {
-                folder.customer(&id, entries, &mut scratch, out)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Accumulates a slice of transactions on all cores (feature `parallel`): chunks are
     /// accumulated in parallel and merged in order, so the result, customers' arrival order
     /// included, equals that of [`extend`](Self::extend) on the whole slice.
@@ -632,6 +531,106 @@ impl SummaryAccumulator {
             acc.merge(part)?;
         }
         Ok(acc)
+    }
+}
+
+/// The number of pieces work is split into: one per core with `parallel`, else one.
+fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    return rayon::current_num_threads().max(1);
+    #[cfg(not(feature = "parallel"))]
+    1
+}
+
+/// The smallest and largest owner key, and whether any is a slot key (on all cores with
+/// `parallel`).
+fn owner_bounds(owners: &[u64]) -> (u64, u64, bool) {
+    let fold = |(min, max, slot_keys): (u64, u64, bool), &key: &u64| {
+        (min.min(key), max.max(key), slot_keys || key >= SLOT_KEY)
+    };
+    let empty = (u64::MAX, 0, false);
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let chunk = owners.len().div_ceil(threads()).max(1);
+        owners
+            .par_chunks(chunk)
+            .map(|part| part.iter().fold(empty, fold))
+            .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 || b.2))
+    }
+    #[cfg(not(feature = "parallel"))]
+    owners.iter().fold(empty, fold)
+}
+
+/// Summarises the customers of a partition in id order: `id_of(v)` is the customer of value
+/// `v` (`None`: none, whose entries are skipped), `customers` their number.
+fn summarize_partition<'c>(
+    partition: &Partition,
+    template: Summaries,
+    folder: &Folder<'_>,
+    customers: usize,
+    id_of: impl Fn(u64) -> Option<Cow<'c, CustomerId>> + Sync,
+) -> Result<Summaries, SummaryError> {
+    let ranges = partition.bucket_ranges(threads());
+    let buckets = partition.buckets().max(1);
+    // Room for each piece's share of the customers (more than enough: what is reserved and
+    // never written costs no memory).
+    let pieces: Vec<(Range<usize>, usize)> = ranges
+        .into_iter()
+        .map(|r| {
+            let share = customers.saturating_mul(r.len()).div_ceil(buckets);
+            (r, share + share / 4 + 64)
+        })
+        .collect();
+    summarize_pieces(template, folder.grain, pieces, |buckets, scratch, out| {
+        let mut runs = RunScratch::default();
+        partition.runs(buckets, &mut runs, |v, entries| match id_of(v) {
+            Some(id) => folder.customer(&id, entries, scratch, out),
+            None => Ok(()),
+        })
+    })
+}
+
+/// Summarises `pieces` (consecutive parts of the id order, each with room for its customers)
+/// with `summarize` into one [`Summaries`] in order; with `parallel`, the pieces on all cores,
+/// the first error in id order being the one reported.
+fn summarize_pieces<P: Send>(
+    template: Summaries,
+    grain: Grain,
+    pieces: Vec<(P, usize)>,
+    summarize: impl Fn(P, &mut Scratch, &mut Summaries) -> Result<(), SummaryError> + Sync,
+) -> Result<Summaries, SummaryError> {
+    let total: usize = pieces.iter().map(|(_, room)| room).sum();
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let parts: Vec<Result<Summaries, SummaryError>> = pieces
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, (piece, room))| {
+                // The first part becomes the output: it gets room for everyone.
+                let mut out = template.empty_like(if k == 0 { total } else { room });
+                summarize(piece, &mut Scratch::new(grain), &mut out).map(|()| out)
+            })
+            .collect();
+        let mut parts = parts.into_iter();
+        let mut out = match parts.next() {
+            Some(first) => first?,
+            None => template,
+        };
+        for part in parts {
+            out.absorb(part?);
+        }
+        Ok(out)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let mut out = template.empty_like(total);
+        let mut scratch = Scratch::new(grain);
+        for (piece, _) in pieces {
+            summarize(piece, &mut scratch, &mut out)?;
+        }
+        Ok(out)
     }
 }
 
