@@ -29,6 +29,21 @@ enum Layout {
 /// a date-ordered log, where every entry would need one) and sorts in id order.
 const SLOT_KEY: u64 = 1 << 63;
 
+/// In a merge's slots of the other's customers: a customer not looked up (a known integer id,
+/// whose owner key is its id). Never a slot key's slot: only integer ids below `SLOT_KEY` get it.
+const UNLOOKED: usize = usize::MAX;
+
+/// Runs `a` and `b`, on two cores with `parallel`.
+fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+    #[cfg(feature = "parallel")]
+    rayon::join(a, b);
+    #[cfg(not(feature = "parallel"))]
+    {
+        a();
+        b();
+    }
+}
+
 /// The owner key of the customer `id` at `slot`.
 fn owner_key(id: &CustomerId, slot: usize) -> u64 {
     match id.as_u64() {
@@ -287,7 +302,29 @@ impl SummaryAccumulator {
             self.wide.append(&mut other.wide);
         }
         let known = self.customers.len();
-        let slots: Vec<usize> = other.customers.iter().map(|id| self.slot(id)).collect();
+        // Once the entries interleave, a known integer id (in the direct table) needs no slot:
+        // its owner key is the id, and it is not new. Only new customers, text ids and the
+        // other's last customer are looked up.
+        let interleaved = matches!(self.layout, Layout::Interleaved { .. })
+            || matches!(other.layout, Layout::Interleaved { .. });
+        let slots: Vec<usize> = other
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(j, id)| {
+                let known_int = interleaved
+                    && self.indexed
+                    && Some(j) != other.tail
+                    && id
+                        .as_u64()
+                        .is_some_and(|n| n < SLOT_KEY && self.index.knows_int(n));
+                if known_int {
+                    UNLOOKED
+                } else {
+                    self.slot(id)
+                }
+            })
+            .collect();
         let other_tail = other.tail.and_then(|o| slots.get(o).copied());
         match (&mut self.layout, &other.layout) {
             // Still in runs if the only customer the two share is the one a split of a grouped
@@ -307,21 +344,26 @@ impl SummaryAccumulator {
                         .filter(|(&i, _)| i >= known)
                         .map(|(_, &start)| base + start),
                 );
+                self.entries.extend(other.entries);
             }
             _ => {
                 let mut owners = self.take_owners();
-                owners.reserve(other.entries.len());
+                let theirs = other.take_owners();
                 // Integer ids are keys of their own; slots become this accumulator's.
-                owners.extend(other.take_owners().into_iter().map(|key| {
-                    match key.checked_sub(SLOT_KEY).map(|o| slots.get(o as usize)) {
+                let remap =
+                    |key: u64| match key.checked_sub(SLOT_KEY).map(|o| slots.get(o as usize)) {
                         Some(Some(&slot)) => SLOT_KEY | slot as u64,
                         _ => key,
-                    }
-                }));
+                    };
+                let entries = &mut self.entries;
+                // Both copies fill fresh pages: with `parallel`, on two cores.
+                join(
+                    || owners.extend(theirs.into_iter().map(remap)),
+                    || entries.extend(other.entries),
+                );
                 self.layout = Layout::Interleaved { owners };
             }
         }
-        self.entries.extend(other.entries);
         if other_tail.is_some() {
             self.tail = other_tail;
         }
@@ -507,11 +549,18 @@ impl SummaryAccumulator {
             .len()
             .div_ceil(rayon::current_num_threads().max(1))
             .max(1);
+        let ints = sampled_int_range(transactions);
         let parts: Vec<SummaryAccumulator> = transactions
             .par_chunks(chunk)
             .enumerate()
             .map(|(k, part)| {
                 let mut acc = SummaryAccumulator::new(grain, returns);
+                // A part that starts amid the log meets most customers at once: a table over
+                // the ids spares hashing those beyond a table grown with the customers.
+                if let Some((low, high)) = ints {
+                    acc.index
+                        .reserve_ints(low, high, part.len().max(dense_span(0)));
+                }
                 // The first part receives the others' entries: room for all of them up front
                 // spares a reallocation (a copy and fresh pages) at each merge.
                 acc.reserve(if k == 0 {
@@ -540,6 +589,23 @@ fn threads() -> usize {
     return rayon::current_num_threads().max(1);
     #[cfg(not(feature = "parallel"))]
     1
+}
+
+/// The smallest and largest of the integer ids of about 4,096 transactions spread over the
+/// log, if all of those are integer ids.
+#[cfg(feature = "parallel")]
+fn sampled_int_range(transactions: &[Transaction]) -> Option<(u64, u64)> {
+    let step = (transactions.len() / 4096).max(1);
+    transactions
+        .iter()
+        .step_by(step)
+        .try_fold(None, |range: Option<(u64, u64)>, t| {
+            let n = t.customer().as_u64()?;
+            Some(Some(
+                range.map_or((n, n), |(low, high)| (low.min(n), high.max(n))),
+            ))
+        })
+        .flatten()
 }
 
 /// The smallest and largest owner key, and whether any is a slot key (on all cores with
