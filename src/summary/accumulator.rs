@@ -549,7 +549,13 @@ impl SummaryAccumulator {
             .len()
             .div_ceil(rayon::current_num_threads().max(1))
             .max(1);
-        let ints = sampled_int_range(transactions);
+        let ints = sample_int_ids(transactions);
+        if let Some(sample) = ints.filter(|s| s.interleaved) {
+            if let Some(acc) = Self::from_interleaved_ints(grain, returns, transactions, sample) {
+                return Ok(acc);
+            }
+        }
+        let ints = ints.map(|s| (s.low, s.high));
         let parts: Vec<SummaryAccumulator> = transactions
             .par_chunks(chunk)
             .enumerate()
@@ -581,6 +587,117 @@ impl SummaryAccumulator {
         }
         Ok(acc)
     }
+
+    /// [`from_slice_parallel`](Self::from_slice_parallel) for a log whose customers interleave
+    /// (in date order, say) and whose ids are integers: each core turns its part of the log
+    /// into entries and owner keys (the ids), with no index; then one core finds the customers
+    /// in order of arrival from the owner keys (a bit per known id, in cache, for most) while
+    /// the other joins the parts' entries. The same accumulator as one pass gives, but for
+    /// records of one customer, moment and kind on either side of a cut between parts, which
+    /// stay two entries. `None` if an id is not an integer below `SLOT_KEY`.
+    #[cfg(feature = "parallel")]
+    fn from_interleaved_ints(
+        grain: Grain,
+        returns: ReturnPolicy,
+        transactions: &[Transaction],
+        sample: IntSample,
+    ) -> Option<Self> {
+        use rayon::prelude::*;
+        let total = transactions.len();
+        let chunk = total.div_ceil(threads()).max(1);
+        let keys = SummaryAccumulator::new(grain, returns);
+        let parts: Option<Vec<(Vec<Entry>, Vec<u64>, Vec<u128>)>> = transactions
+            .par_chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| {
+                // The first part receives the others: room for them up front.
+                let room = if k == 0 { total } else { part.len() };
+                let (mut entries, mut owners) =
+                    (Vec::with_capacity(room), Vec::with_capacity(room));
+                let mut wide = Vec::new();
+                for t in part {
+                    let n = t.customer().as_u64().filter(|&n| n < SLOT_KEY)?;
+                    let entry = Entry::new(keys.key(t.at()), t.amount(), 1, t.kind(), &mut wide);
+                    Self::append_interleaved(&mut entries, &mut owners, n, entry);
+                }
+                Some((entries, owners, wide))
+            })
+            .collect();
+        let mut parts = parts?.into_iter();
+        let (mut entries, mut owners, mut wide) = parts.next().unwrap_or_default();
+        let mut rest_entries = Vec::new();
+        let mut rest_owners = Vec::new();
+        for (mut part_entries, part_owners, mut part_wide) in parts {
+            // The part's wide magnitudes follow the others' in the table.
+            let offset = wide.len() as u64;
+            for e in part_entries.iter_mut().filter(|e| e.word & WIDE_BIT != 0) {
+                e.word += offset;
+            }
+            wide.append(&mut part_wide);
+            rest_entries.push(part_entries);
+            rest_owners.push(part_owners);
+        }
+        let mut acc = keys;
+        acc.index
+            .reserve_ints(sample.low, sample.high, total.max(dense_span(0)));
+        let (runs, ()) = rayon::join(
+            || {
+                let all =
+                    std::iter::once(owners.as_slice()).chain(rest_owners.iter().map(Vec::as_slice));
+                acc.arrive(all)
+            },
+            || {
+                for part in rest_entries {
+                    entries.extend(part);
+                }
+            },
+        );
+        acc.layout = match runs {
+            Some(starts) => Layout::Runs { starts },
+            None => {
+                for part in rest_owners {
+                    owners.extend(part);
+                }
+                Layout::Interleaved { owners }
+            }
+        };
+        acc.entries = entries;
+        acc.wide = wide;
+        Some(acc)
+    }
+
+    /// Takes the customers of entries owned by `owners` (integer ids below `SLOT_KEY`, in
+    /// entry order) in order of arrival, and the slot of the last entry. The starts of the
+    /// customers' runs if each customer's entries are one run, else `None`.
+    #[cfg(feature = "parallel")]
+    fn arrive<'o>(&mut self, owners: impl Iterator<Item = &'o [u64]>) -> Option<Vec<usize>> {
+        let mut starts = Some(Vec::new());
+        let mut previous = None;
+        let mut at = 0;
+        for part in owners {
+            for &n in part {
+                at += 1;
+                if previous == Some(n) {
+                    continue;
+                }
+                previous = Some(n);
+                // A known id in the table: a customer seen before, whose run ended.
+                if self.indexed && self.index.knows_int(n) {
+                    starts = None;
+                    continue;
+                }
+                let before = self.customers.len();
+                let slot = self.slot(&CustomerId::from(n));
+                match &mut starts {
+                    Some(starts) if slot == before => starts.push(at - 1),
+                    _ if slot == before => {}
+                    _ => starts = None,
+                }
+            }
+        }
+        self.tail = previous.map(|n| self.slot(&CustomerId::from(n)));
+        starts
+    }
 }
 
 /// The number of pieces work is split into: one per core with `parallel`, else one.
@@ -591,21 +708,43 @@ fn threads() -> usize {
     1
 }
 
-/// The smallest and largest of the integer ids of about 4,096 transactions spread over the
-/// log, if all of those are integer ids.
+/// What a sample of a log's customer ids says: the range of its integer ids, and whether they
+/// look interleaved.
 #[cfg(feature = "parallel")]
-fn sampled_int_range(transactions: &[Transaction]) -> Option<(u64, u64)> {
+#[derive(Clone, Copy)]
+struct IntSample {
+    low: u64,
+    high: u64,
+    /// More than one in eight consecutive samples descend: not a log grouped by customer in
+    /// id order (the usual grouped log), likely one in date order.
+    interleaved: bool,
+}
+
+/// The integer ids of about 4,096 transactions spread over the log, if all of those are
+/// integer ids.
+#[cfg(feature = "parallel")]
+fn sample_int_ids(transactions: &[Transaction]) -> Option<IntSample> {
     let step = (transactions.len() / 4096).max(1);
-    transactions
+    let mut ids = transactions
         .iter()
         .step_by(step)
-        .try_fold(None, |range: Option<(u64, u64)>, t| {
-            let n = t.customer().as_u64()?;
-            Some(Some(
-                range.map_or((n, n), |(low, high)| (low.min(n), high.max(n))),
-            ))
-        })
-        .flatten()
+        .map(|t| t.customer().as_u64());
+    let first = ids.next()??;
+    let (mut low, mut high, mut previous) = (first, first, first);
+    let (mut samples, mut descents) = (1usize, 0usize);
+    for n in ids {
+        let n = n?;
+        low = low.min(n);
+        high = high.max(n);
+        samples += 1;
+        descents += usize::from(n < previous);
+        previous = n;
+    }
+    Some(IntSample {
+        low,
+        high,
+        interleaved: descents * 8 > samples,
+    })
 }
 
 /// The smallest and largest owner key, and whether any is a slot key (on all cores with
@@ -926,6 +1065,80 @@ mod tests {
                 let (summaries, arrival) = one_pass(order, &opts);
                 proptest::prop_assert_eq!(&summaries, &expected);
                 proptest::prop_assert_eq!(arrival, first_appearances(order));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// A shuffled or date-ordered log cut into parts accumulated apart and merged (and, with
+        /// `parallel`, accumulated on all cores) gives the grouped log's summaries and the
+        /// one-pass arrival order, whether ids are small integers (their own owner keys, not
+        /// looked up in a merge), integers past the direct table, or text.
+        #[test]
+        fn merged_and_parallel_interleaved_logs_summarise_as_the_grouped_one(
+            rows in proptest::collection::vec(
+                (0u8..3, 0u64..30, 0u32..40, 1i64..50_000, proptest::bool::weighted(0.05)),
+                0..120,
+            ),
+            kinds in 1u8..=3,
+            cuts in proptest::collection::vec(0usize..120, 0..4),
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let log: Vec<Transaction> = rows
+                .iter()
+                .map(|&(kind, n, d, cents, refund)| {
+                    let id = match kind % kinds {
+                        0 => CustomerId::from(n),
+                        1 => CustomerId::from(u64::MAX - n),
+                        _ => CustomerId::new(&format!("c{n}")).unwrap(),
+                    };
+                    let at = day(1, 1).and_hms_opt(8, 0, 0).unwrap()
+                        + chrono::Duration::hours(i64::from(d) * 7);
+                    let kind = if refund { TransactionKind::Return } else { TransactionKind::Purchase };
+                    Transaction::new(id, at, Decimal::new(cents, 2), kind).unwrap()
+                })
+                .collect();
+            let opts = SummaryOptions::new(day(1, 7), TimeUnit::DAYS).holdout_end(day(1, 12));
+            let mut grouped = log.clone();
+            grouped.sort_by(|a, b| a.customer().cmp(b.customer()));
+            let (expected, _) = one_pass(&grouped, &opts);
+            let mut shuffled = log.clone();
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let mut by_date = log.clone();
+            by_date.sort_by_key(Transaction::at);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(log.len())).collect();
+            cuts.sort_unstable();
+            for order in [&shuffled, &by_date] {
+                let (_, arrival) = one_pass(order, &opts);
+                let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+                let mut from = 0;
+                for &to in cuts.iter().chain([&order.len()]) {
+                    let mut part = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+                    part.extend(&order[from..to]);
+                    acc.merge(part).unwrap();
+                    from = to;
+                }
+                proptest::prop_assert_eq!(&acc.finish(&opts), &expected);
+                proptest::prop_assert!(acc.arrival_order().eq(arrival.iter()));
+                #[cfg(feature = "parallel")]
+                {
+                    let parallel = SummaryAccumulator::from_slice_parallel(
+                        Grain::Day,
+                        ReturnPolicy::NetAgainstPurchase,
+                        order,
+                    )
+                    .unwrap();
+                    proptest::prop_assert_eq!(&parallel.finish(&opts), &expected);
+                    proptest::prop_assert!(parallel.arrival_order().eq(arrival.iter()));
+                }
             }
         }
     }
