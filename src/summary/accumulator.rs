@@ -606,7 +606,7 @@ impl SummaryAccumulator {
         let total = transactions.len();
         let chunk = total.div_ceil(threads()).max(1);
         let keys = SummaryAccumulator::new(grain, returns);
-        let parts: Option<Vec<(Vec<Entry>, Vec<u64>, Vec<u128>)>> = transactions
+        let parts: Option<Vec<IntPart>> = transactions
             .par_chunks(chunk)
             .enumerate()
             .map(|(k, part)| {
@@ -707,6 +707,11 @@ fn threads() -> usize {
     #[cfg(not(feature = "parallel"))]
     1
 }
+
+/// One part of a log of integer ids, as one core turns it into entries: the entries, their
+/// owner keys (the ids) and the part's wide magnitudes.
+#[cfg(feature = "parallel")]
+type IntPart = (Vec<Entry>, Vec<u64>, Vec<u128>);
 
 /// What a sample of a log's customer ids says: the range of its integer ids, and whether they
 /// look interleaved.

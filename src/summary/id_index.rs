@@ -112,6 +112,7 @@ impl IdIndex {
     /// and the range is no wider than `limit` ids: an accumulator told the range of a log's
     /// ids up front (from a sample) finds them in the table from its first customer on, where
     /// a table grown with the customers would hash the ids beyond it until it reached them.
+    #[cfg(feature = "parallel")]
     pub(super) fn reserve_ints(&mut self, low: u64, high: u64, limit: usize) {
         if self.len > 0 || high < low {
             return;
