@@ -1,6 +1,8 @@
 //! Summarising 10 million simulated transactions: time (criterion) and peak memory (a counting
 //! allocator, printed before the timings). The simulated log comes grouped by customer in id
-//! order; the `_date_ordered` variants summarise the same transactions sorted by time.
+//! order; the `_date_ordered` variants summarise the same transactions sorted by time, and the
+//! `_date_ordered_text` ones the same again with text ids (`cust-0000042`, one shared text per
+//! customer, as the ledger and the CSV reader make them).
 //!
 //! ```text
 //! cargo bench --bench summaries
@@ -13,7 +15,7 @@ use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion};
 use customer_assets::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
 use customer_assets::{
-    Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit, Transaction,
+    CustomerId, Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit, Transaction,
 };
 
 #[path = "support/counting_alloc.rs"]
@@ -102,6 +104,22 @@ fn bench(c: &mut Criterion) {
     // interleave, so every transaction looks its customer up by id.
     let mut by_date = log.clone();
     by_date.sort_by_key(|t| t.at());
+    let peak = |name: &str, run: &dyn Fn() -> usize| {
+        let before = LIVE.load(Ordering::Relaxed);
+        PEAK.store(before, Ordering::Relaxed);
+        run();
+        let extra = PEAK.load(Ordering::Relaxed) - before;
+        println!(
+            "{name}: peak extra heap {:.0} MB = {:.2}x the input",
+            extra as f64 / 1e6,
+            extra as f64 / input_bytes as f64
+        );
+    };
+    peak("date-ordered", &|| summarize(&by_date, &options));
+    #[cfg(feature = "parallel")]
+    peak("date-ordered, parallel", &|| {
+        summarize_parallel(&by_date, &options)
+    });
     group.bench_function("summarize_10m_transactions_date_ordered", |b| {
         b.iter(|| summarize(black_box(&by_date), black_box(&options)))
     });
@@ -109,6 +127,37 @@ fn bench(c: &mut Criterion) {
     group.bench_function("summarize_10m_transactions_date_ordered_parallel", |b| {
         b.iter(|| summarize_parallel(black_box(&by_date), black_box(&options)))
     });
+    // The same again with text ids, one shared text per customer.
+    let mut names: Vec<Option<CustomerId>> = Vec::new();
+    let by_date_text: Vec<Transaction> = by_date
+        .iter()
+        .map(|t| {
+            let n = t.customer().as_u64().expect("integer ids") as usize;
+            if names.len() <= n {
+                names.resize(n + 1, None);
+            }
+            let id = names[n]
+                .get_or_insert_with(|| CustomerId::new(&format!("cust-{n:07}")).expect("id"))
+                .clone();
+            Transaction::new(id, t.at(), t.amount(), t.kind()).expect("transaction")
+        })
+        .collect();
+    drop(names);
+    peak("date-ordered, text ids", &|| {
+        summarize(&by_date_text, &options)
+    });
+    #[cfg(feature = "parallel")]
+    peak("date-ordered, text ids, parallel", &|| {
+        summarize_parallel(&by_date_text, &options)
+    });
+    group.bench_function("summarize_10m_transactions_date_ordered_text", |b| {
+        b.iter(|| summarize(black_box(&by_date_text), black_box(&options)))
+    });
+    #[cfg(feature = "parallel")]
+    group.bench_function(
+        "summarize_10m_transactions_date_ordered_text_parallel",
+        |b| b.iter(|| summarize_parallel(black_box(&by_date_text), black_box(&options))),
+    );
     group.finish();
 }
 

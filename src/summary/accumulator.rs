@@ -8,7 +8,7 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use super::entry::{Entry, WIDE_BIT};
 use super::error::SummaryError;
 use super::fold::{Cuts, Folder, Scratch};
-use super::grouping::sort_by_value;
+use super::grouping::{partition, Partition, RunScratch};
 use super::id_index::{dense_span, IdIndex};
 use super::options::{Grain, ReturnPolicy, SummaryOptions};
 use super::summaries::Summaries;
@@ -29,67 +29,26 @@ enum Layout {
 /// a date-ordered log, where every entry would need one) and sorts in id order.
 const SLOT_KEY: u64 = 1 << 63;
 
+/// In a merge's slots of the other's customers: a customer not looked up (a known integer id,
+/// whose owner key is its id). Never a slot key's slot: only integer ids below `SLOT_KEY` get it.
+const UNLOOKED: usize = usize::MAX;
+
+/// Runs `a` and `b`, on two cores with `parallel`.
+fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+    #[cfg(feature = "parallel")]
+    rayon::join(a, b);
+    #[cfg(not(feature = "parallel"))]
+    {
+        a();
+        b();
+    }
+}
+
 /// The owner key of the customer `id` at `slot`.
 fn owner_key(id: &CustomerId, slot: usize) -> u64 {
     match id.as_u64() {
         Some(n) if n < SLOT_KEY => n,
         _ => SLOT_KEY | slot as u64,
-    }
-}
-
-/// Entries grouped by customer, one run each: run `r` is `entries[starts[r]..starts[r + 1]]`.
-struct Grouped<'a> {
-    entries: Cow<'a, [Entry]>,
-    starts: Cow<'a, [usize]>,
-    customers: Visiting<'a>,
-}
-
-/// The customers in the order they are visited (id order), and which run is whose.
-enum Visiting<'a> {
-    /// The customer at position `k` has slot `order[k]` (`None`: slot `k`) and the run of that
-    /// slot (`runs_by_slot`) or of that position.
-    Slots {
-        all: &'a [CustomerId],
-        order: Option<Vec<usize>>,
-        runs_by_slot: bool,
-    },
-    /// The customer at position `k` has integer id `ids[k]` and run `k`.
-    Ints(Vec<u64>),
-}
-
-impl Grouped<'_> {
-    /// Number of customers.
-    fn len(&self) -> usize {
-        match &self.customers {
-            Visiting::Slots { all, .. } => all.len(),
-            Visiting::Ints(ids) => ids.len(),
-        }
-    }
-
-    /// The customer at position `k` of the visiting order, and their entries.
-    fn customer(&self, k: usize) -> Option<(Cow<'_, CustomerId>, &[Entry])> {
-        let (id, run) = match &self.customers {
-            Visiting::Slots {
-                all,
-                order,
-                runs_by_slot,
-            } => {
-                let slot = match order {
-                    Some(order) => *order.get(k)?,
-                    None => k,
-                };
-                let run = if *runs_by_slot { slot } else { k };
-                (Cow::Borrowed(all.get(slot)?), run)
-            }
-            Visiting::Ints(ids) => (Cow::Owned(CustomerId::from(*ids.get(k)?)), k),
-        };
-        let start = *self.starts.get(run)?;
-        let end = self
-            .starts
-            .get(run + 1)
-            .copied()
-            .unwrap_or(self.entries.len());
-        Some((id, self.entries.get(start..end)?))
     }
 }
 
@@ -343,7 +302,29 @@ impl SummaryAccumulator {
             self.wide.append(&mut other.wide);
         }
         let known = self.customers.len();
-        let slots: Vec<usize> = other.customers.iter().map(|id| self.slot(id)).collect();
+        // Once the entries interleave, a known integer id (in the direct table) needs no slot:
+        // its owner key is the id, and it is not new. Only new customers, text ids and the
+        // other's last customer are looked up.
+        let interleaved = matches!(self.layout, Layout::Interleaved { .. })
+            || matches!(other.layout, Layout::Interleaved { .. });
+        let slots: Vec<usize> = other
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(j, id)| {
+                let known_int = interleaved
+                    && self.indexed
+                    && Some(j) != other.tail
+                    && id
+                        .as_u64()
+                        .is_some_and(|n| n < SLOT_KEY && self.index.knows_int(n));
+                if known_int {
+                    UNLOOKED
+                } else {
+                    self.slot(id)
+                }
+            })
+            .collect();
         let other_tail = other.tail.and_then(|o| slots.get(o).copied());
         match (&mut self.layout, &other.layout) {
             // Still in runs if the only customer the two share is the one a split of a grouped
@@ -363,21 +344,26 @@ impl SummaryAccumulator {
                         .filter(|(&i, _)| i >= known)
                         .map(|(_, &start)| base + start),
                 );
+                self.entries.extend(other.entries);
             }
             _ => {
                 let mut owners = self.take_owners();
-                owners.reserve(other.entries.len());
+                let theirs = other.take_owners();
                 // Integer ids are keys of their own; slots become this accumulator's.
-                owners.extend(other.take_owners().into_iter().map(|key| {
-                    match key.checked_sub(SLOT_KEY).map(|o| slots.get(o as usize)) {
+                let remap =
+                    |key: u64| match key.checked_sub(SLOT_KEY).map(|o| slots.get(o as usize)) {
                         Some(Some(&slot)) => SLOT_KEY | slot as u64,
                         _ => key,
-                    }
-                }));
+                    };
+                let entries = &mut self.entries;
+                // Both copies fill fresh pages: with `parallel`, on two cores.
+                join(
+                    || owners.extend(theirs.into_iter().map(remap)),
+                    || entries.extend(other.entries),
+                );
                 self.layout = Layout::Interleaved { owners };
             }
         }
-        self.entries.extend(other.entries);
         if other_tail.is_some() {
             self.tail = other_tail;
         }
@@ -434,97 +420,81 @@ impl SummaryAccumulator {
             },
             options,
         };
-        // Visiting customers in id order makes the output, and the first error, order-free.
-        let grouped = self.grouped_entries();
-        let n = grouped.len();
-        let mut out = Summaries {
+        let template = Summaries {
             options: *options,
             grain: self.grain,
-            // The parallel path builds its output from the parts instead.
-            customers: Vec::with_capacity(if cfg!(feature = "parallel") { 0 } else { n }),
+            customers: Vec::new(),
             first_purchase_after_as_of: 0,
             without_purchase: 0,
             transactions_after_end: 0,
         };
-        // With `parallel`, slices of customers are summarised on all cores and joined in order,
-        // so the first error in id order is the one reported.
-        #[cfg(feature = "parallel")]
-        {
-            use rayon::prelude::*;
-            // One slice per thread: every slice after the first is copied into the output.
-            let chunk = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
-            let parts: Vec<Result<Summaries, SummaryError>> = (0..n.div_ceil(chunk))
-                .into_par_iter()
-                .map(|k| {
-                    let part = k * chunk..((k + 1) * chunk).min(n);
-                    // The first part becomes the output: it gets room for everyone.
-                    let mut s = out.empty_like(if k == 0 { n } else { part.len() });
-                    Self::summarize_into(part, &grouped, &folder, &mut s).map(|()| s)
-                })
-                .collect();
-            let mut parts = parts.into_iter();
-            if let Some(first) = parts.next() {
-                out = first?;
-            }
-            for part in parts {
-                out.absorb(part?);
-            }
+        // Visiting customers in id order makes the output, and the first error, order-free.
+        match &self.layout {
+            Layout::Runs { starts } => self.summarize_runs(starts, &folder, template),
+            Layout::Interleaved { owners } => self.summarize_interleaved(owners, &folder, template),
         }
-        #[cfg(not(feature = "parallel"))]
-        Self::summarize_into(0..n, &grouped, &folder, &mut out)?;
-        Ok(out)
     }
 
-    /// Every customer's entries as one run, and the customers in id order: the entries in
-    /// place for a log grouped by customer, else a copy made by a stable counting sort (arrival
-    /// order kept within a customer) whose runs are in id order, so that they are read in turn.
-    fn grouped_entries(&self) -> Grouped<'_> {
+    /// Summarises a log grouped by customer, every customer's entries one run in place, the
+    /// runs in slot order.
+    fn summarize_runs(
+        &self,
+        starts: &[usize],
+        folder: &Folder<'_>,
+        template: Summaries,
+    ) -> Result<Summaries, SummaryError> {
         // Customers that arrived in ascending id order (no index built) are in id order already.
-        let order = || self.indexed.then(|| self.index.slots_in_id_order());
-        let owners = match &self.layout {
-            Layout::Runs { starts } => {
-                return Grouped {
-                    entries: Cow::Borrowed(&self.entries),
-                    starts: Cow::Borrowed(starts),
-                    customers: Visiting::Slots {
-                        all: &self.customers,
-                        order: order(),
-                        runs_by_slot: true,
-                    },
+        let order = self.indexed.then(|| self.index.slots_in_id_order());
+        let n = self.customers.len();
+        let customer = |k: usize| -> Option<(&CustomerId, &[Entry])> {
+            let slot = match &order {
+                Some(order) => *order.get(k)?,
+                None => k,
+            };
+            let start = *starts.get(slot)?;
+            let end = starts.get(slot + 1).copied().unwrap_or(self.entries.len());
+            Some((self.customers.get(slot)?, self.entries.get(start..end)?))
+        };
+        let chunk = n.div_ceil(threads()).max(1);
+        let pieces: Vec<(Range<usize>, usize)> = (0..n.div_ceil(chunk))
+            .map(|k| {
+                let positions = k * chunk..((k + 1) * chunk).min(n);
+                let len = positions.len();
+                (positions, len)
+            })
+            .collect();
+        summarize_pieces(template, folder.grain, pieces, |positions, scratch, out| {
+            for k in positions {
+                if let Some((id, entries)) = customer(k) {
+                    folder.customer(id, entries, scratch, out)?;
                 }
             }
-            Layout::Interleaved { owners } => owners,
-        };
+            Ok(())
+        })
+    }
+
+    /// Summarises a log whose customers interleave (a log in date order, say): the entries are
+    /// partitioned by customer (integer ids over a range not much wider than their number: by
+    /// id; others: by position in id order, found by slot) and each customer's run is folded
+    /// as it is formed, in id order.
+    fn summarize_interleaved(
+        &self,
+        owners: &[u64],
+        folder: &Folder<'_>,
+        template: Summaries,
+    ) -> Result<Summaries, SummaryError> {
         let n = self.customers.len();
-        let mut starts = Vec::with_capacity(n + 1);
-        // Integer ids only, over a range not much wider than their number: counted by id.
-        let (min, max, slot_keys) =
-            owners
-                .iter()
-                .fold((u64::MAX, 0, false), |(min, max, slot_keys), &key| {
-                    (min.min(key), max.max(key), slot_keys || key >= SLOT_KEY)
-                });
+        let (min, max, slot_keys) = owner_bounds(owners);
         let span = max.saturating_sub(min).saturating_add(1);
         if !slot_keys && span <= dense_span(n) as u64 {
-            let mut ids = Vec::with_capacity(n);
-            let entries = sort_by_value(
-                &self.entries,
-                span,
-                |k| owners.get(k).map_or(0, |&key| key - min),
-                |v, at| {
-                    ids.push(min + v);
-                    starts.push(at);
-                },
-            );
-            starts.push(self.entries.len());
-            return Grouped {
-                entries: Cow::Owned(entries),
-                starts: Cow::Owned(starts),
-                customers: Visiting::Ints(ids),
-            };
+            let partition = partition(&self.entries, span, threads(), |k| {
+                owners.get(k).map_or(0, |&key| key - min)
+            });
+            return summarize_partition(&partition, template, folder, n, |v| {
+                Some(Cow::Owned(CustomerId::from(min + v)))
+            });
         }
-        // Otherwise counted by each customer's position in id order, found by slot.
-        let order = order();
+        let order = self.indexed.then(|| self.index.slots_in_id_order());
         let mut position = vec![0usize; n];
         match &order {
             Some(order) => {
@@ -547,48 +517,19 @@ impl SummaryAccumulator {
                 }
             }
         };
-        let entries = sort_by_value(
-            &self.entries,
-            n as u64,
-            |k| {
-                let slot = owners.get(k).map_or(0, |&key| slot_of(key));
-                position.get(slot).copied().unwrap_or(0) as u64
-            },
-            |v, at| {
-                // Every customer has entries; were one without, its run would be empty.
-                while starts.len() <= v as usize {
-                    starts.push(at);
-                }
-            },
-        );
-        starts.resize(n + 1, self.entries.len());
-        Grouped {
-            entries: Cow::Owned(entries),
-            starts: Cow::Owned(starts),
-            customers: Visiting::Slots {
-                all: &self.customers,
-                order,
-                runs_by_slot: false,
-            },
-        }
+        let partition = partition(&self.entries, n as u64, threads(), |k| {
+            let slot = owners.get(k).map_or(0, |&key| slot_of(key));
+            position.get(slot).copied().unwrap_or(0) as u64
+        });
+        summarize_partition(&partition, template, folder, n, |v| {
+            let v = usize::try_from(v).ok()?;
+            let slot = match &order {
+                Some(order) => *order.get(v)?,
+                None => v,
+            };
+            self.customers.get(slot).map(Cow::Borrowed)
+        })
     }
-
-    /// Summarises the customers at `positions` of the visiting order into `out`.
-    fn summarize_into(
-        positions: Range<usize>,
-        grouped: &Grouped<'_>,
-        folder: &Folder<'_>,
-        out: &mut Summaries,
-    ) -> Result<(), SummaryError> {
-        let mut scratch = Scratch::new(folder.grain);
-        for k in positions {
-            if let Some((id, entries)) = grouped.customer(k) {
-                folder.customer(&id, entries, &mut scratch, out)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Accumulates a slice of transactions on all cores (feature `parallel`): chunks are
     /// accumulated in parallel and merged in order, so the result, customers' arrival order
     /// included, equals that of [`extend`](Self::extend) on the whole slice.
@@ -608,11 +549,32 @@ impl SummaryAccumulator {
             .len()
             .div_ceil(rayon::current_num_threads().max(1))
             .max(1);
+        let ints = sample_int_ids(transactions);
+        if let Some(sample) = ints.filter(|s| s.interleaved) {
+            if let Some(acc) = Self::from_interleaved_ints(grain, returns, transactions, sample) {
+                return Ok(acc);
+            }
+        }
+        if ints.is_none() && sample_descends(transactions) {
+            // Customers interleave and some ids are text: every part would index nearly every
+            // customer, hashing each text once per part, and the merge would look each up
+            // again; one pass does less work than two cores do that way.
+            let mut acc = SummaryAccumulator::new(grain, returns);
+            acc.extend(transactions);
+            return Ok(acc);
+        }
+        let ints = ints.map(|s| (s.low, s.high));
         let parts: Vec<SummaryAccumulator> = transactions
             .par_chunks(chunk)
             .enumerate()
             .map(|(k, part)| {
                 let mut acc = SummaryAccumulator::new(grain, returns);
+                // A part that starts amid the log meets most customers at once: a table over
+                // the ids spares hashing those beyond a table grown with the customers.
+                if let Some((low, high)) = ints {
+                    acc.index
+                        .reserve_ints(low, high, part.len().max(dense_span(0)));
+                }
                 // The first part receives the others' entries: room for all of them up front
                 // spares a reallocation (a copy and fresh pages) at each merge.
                 acc.reserve(if k == 0 {
@@ -632,6 +594,278 @@ impl SummaryAccumulator {
             acc.merge(part)?;
         }
         Ok(acc)
+    }
+
+    /// [`from_slice_parallel`](Self::from_slice_parallel) for a log whose customers interleave
+    /// (in date order, say) and whose ids are integers: each core turns its part of the log
+    /// into entries and owner keys (the ids), with no index; then one core finds the customers
+    /// in order of arrival from the owner keys (a bit per known id, in cache, for most) while
+    /// the other joins the parts' entries. The same accumulator as one pass gives, but for
+    /// records of one customer, moment and kind on either side of a cut between parts, which
+    /// stay two entries. `None` if an id is not an integer below `SLOT_KEY`.
+    #[cfg(feature = "parallel")]
+    fn from_interleaved_ints(
+        grain: Grain,
+        returns: ReturnPolicy,
+        transactions: &[Transaction],
+        sample: IntSample,
+    ) -> Option<Self> {
+        use rayon::prelude::*;
+        let total = transactions.len();
+        let chunk = total.div_ceil(threads()).max(1);
+        let keys = SummaryAccumulator::new(grain, returns);
+        let parts: Option<Vec<IntPart>> = transactions
+            .par_chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| {
+                // The first part receives the others: room for them up front.
+                let room = if k == 0 { total } else { part.len() };
+                let (mut entries, mut owners) =
+                    (Vec::with_capacity(room), Vec::with_capacity(room));
+                let mut wide = Vec::new();
+                for t in part {
+                    let n = t.customer().as_u64().filter(|&n| n < SLOT_KEY)?;
+                    let entry = Entry::new(keys.key(t.at()), t.amount(), 1, t.kind(), &mut wide);
+                    Self::append_interleaved(&mut entries, &mut owners, n, entry);
+                }
+                Some((entries, owners, wide))
+            })
+            .collect();
+        let mut parts = parts?.into_iter();
+        let (mut entries, mut owners, mut wide) = parts.next().unwrap_or_default();
+        let mut rest_entries = Vec::new();
+        let mut rest_owners = Vec::new();
+        for (mut part_entries, part_owners, mut part_wide) in parts {
+            // The part's wide magnitudes follow the others' in the table.
+            let offset = wide.len() as u64;
+            for e in part_entries.iter_mut().filter(|e| e.word & WIDE_BIT != 0) {
+                e.word += offset;
+            }
+            wide.append(&mut part_wide);
+            rest_entries.push(part_entries);
+            rest_owners.push(part_owners);
+        }
+        let mut acc = keys;
+        acc.index
+            .reserve_ints(sample.low, sample.high, total.max(dense_span(0)));
+        let (runs, ()) = rayon::join(
+            || {
+                let all =
+                    std::iter::once(owners.as_slice()).chain(rest_owners.iter().map(Vec::as_slice));
+                acc.arrive(all)
+            },
+            || {
+                for part in rest_entries {
+                    entries.extend(part);
+                }
+            },
+        );
+        acc.layout = match runs {
+            Some(starts) => Layout::Runs { starts },
+            None => {
+                for part in rest_owners {
+                    owners.extend(part);
+                }
+                Layout::Interleaved { owners }
+            }
+        };
+        acc.entries = entries;
+        acc.wide = wide;
+        Some(acc)
+    }
+
+    /// Takes the customers of entries owned by `owners` (integer ids below `SLOT_KEY`, in
+    /// entry order) in order of arrival, and the slot of the last entry. The starts of the
+    /// customers' runs if each customer's entries are one run, else `None`.
+    #[cfg(feature = "parallel")]
+    fn arrive<'o>(&mut self, owners: impl Iterator<Item = &'o [u64]>) -> Option<Vec<usize>> {
+        let mut starts = Some(Vec::new());
+        let mut previous = None;
+        let mut at = 0;
+        for part in owners {
+            for &n in part {
+                at += 1;
+                if previous == Some(n) {
+                    continue;
+                }
+                previous = Some(n);
+                // A known id in the table: a customer seen before, whose run ended.
+                if self.indexed && self.index.knows_int(n) {
+                    starts = None;
+                    continue;
+                }
+                let before = self.customers.len();
+                let slot = self.slot(&CustomerId::from(n));
+                match &mut starts {
+                    Some(starts) if slot == before => starts.push(at - 1),
+                    _ if slot == before => {}
+                    _ => starts = None,
+                }
+            }
+        }
+        self.tail = previous.map(|n| self.slot(&CustomerId::from(n)));
+        starts
+    }
+}
+
+/// The number of pieces work is split into: one per core with `parallel`, else one.
+fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    return rayon::current_num_threads().max(1);
+    #[cfg(not(feature = "parallel"))]
+    1
+}
+
+/// One part of a log of integer ids, as one core turns it into entries: the entries, their
+/// owner keys (the ids) and the part's wide magnitudes.
+#[cfg(feature = "parallel")]
+type IntPart = (Vec<Entry>, Vec<u64>, Vec<u128>);
+
+/// What a sample of a log's customer ids says: the range of its integer ids, and whether they
+/// look interleaved.
+#[cfg(feature = "parallel")]
+#[derive(Clone, Copy)]
+struct IntSample {
+    low: u64,
+    high: u64,
+    /// More than one in eight consecutive samples descend: not a log grouped by customer in
+    /// id order (the usual grouped log), likely one in date order.
+    interleaved: bool,
+}
+
+/// The integer ids of about 4,096 transactions spread over the log, if all of those are
+/// integer ids.
+#[cfg(feature = "parallel")]
+fn sample_int_ids(transactions: &[Transaction]) -> Option<IntSample> {
+    let step = (transactions.len() / 4096).max(1);
+    let mut ids = transactions
+        .iter()
+        .step_by(step)
+        .map(|t| t.customer().as_u64());
+    let first = ids.next()??;
+    let (mut low, mut high, mut previous) = (first, first, first);
+    let (mut samples, mut descents) = (1usize, 0usize);
+    for n in ids {
+        let n = n?;
+        low = low.min(n);
+        high = high.max(n);
+        samples += 1;
+        descents += usize::from(n < previous);
+        previous = n;
+    }
+    Some(IntSample {
+        low,
+        high,
+        interleaved: descents * 8 > samples,
+    })
+}
+
+/// Whether more than one in eight consecutive ids of about 4,096 transactions spread over the
+/// log descend (in id order): likely a log whose customers interleave.
+#[cfg(feature = "parallel")]
+fn sample_descends(transactions: &[Transaction]) -> bool {
+    let step = (transactions.len() / 4096).max(1);
+    let ids: Vec<&CustomerId> = transactions
+        .iter()
+        .step_by(step)
+        .map(Transaction::customer)
+        .collect();
+    let descents = ids
+        .windows(2)
+        .filter(|w| matches!(w, [a, b] if b < a))
+        .count();
+    descents * 8 > ids.len()
+}
+
+/// The smallest and largest owner key, and whether any is a slot key (on all cores with
+/// `parallel`).
+fn owner_bounds(owners: &[u64]) -> (u64, u64, bool) {
+    let fold = |(min, max, slot_keys): (u64, u64, bool), &key: &u64| {
+        (min.min(key), max.max(key), slot_keys || key >= SLOT_KEY)
+    };
+    let empty = (u64::MAX, 0, false);
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let chunk = owners.len().div_ceil(threads()).max(1);
+        owners
+            .par_chunks(chunk)
+            .map(|part| part.iter().fold(empty, fold))
+            .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 || b.2))
+    }
+    #[cfg(not(feature = "parallel"))]
+    owners.iter().fold(empty, fold)
+}
+
+/// Summarises the customers of a partition in id order: `id_of(v)` is the customer of value
+/// `v` (`None`: none, whose entries are skipped), `customers` their number.
+fn summarize_partition<'c>(
+    partition: &Partition,
+    template: Summaries,
+    folder: &Folder<'_>,
+    customers: usize,
+    id_of: impl Fn(u64) -> Option<Cow<'c, CustomerId>> + Sync,
+) -> Result<Summaries, SummaryError> {
+    let ranges = partition.bucket_ranges(threads());
+    let buckets = partition.buckets().max(1);
+    // Room for each piece's share of the customers (more than enough: what is reserved and
+    // never written costs no memory).
+    let pieces: Vec<(Range<usize>, usize)> = ranges
+        .into_iter()
+        .map(|r| {
+            let share = customers.saturating_mul(r.len()).div_ceil(buckets);
+            (r, share + share / 4 + 64)
+        })
+        .collect();
+    summarize_pieces(template, folder.grain, pieces, |buckets, scratch, out| {
+        let mut runs = RunScratch::default();
+        partition.runs(buckets, &mut runs, |v, entries| match id_of(v) {
+            Some(id) => folder.customer(&id, entries, scratch, out),
+            None => Ok(()),
+        })
+    })
+}
+
+/// Summarises `pieces` (consecutive parts of the id order, each with room for its customers)
+/// with `summarize` into one [`Summaries`] in order; with `parallel`, the pieces on all cores,
+/// the first error in id order being the one reported.
+fn summarize_pieces<P: Send>(
+    template: Summaries,
+    grain: Grain,
+    pieces: Vec<(P, usize)>,
+    summarize: impl Fn(P, &mut Scratch, &mut Summaries) -> Result<(), SummaryError> + Sync,
+) -> Result<Summaries, SummaryError> {
+    let total: usize = pieces.iter().map(|(_, room)| room).sum();
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let parts: Vec<Result<Summaries, SummaryError>> = pieces
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, (piece, room))| {
+                // The first part becomes the output: it gets room for everyone.
+                let mut out = template.empty_like(if k == 0 { total } else { room });
+                summarize(piece, &mut Scratch::new(grain), &mut out).map(|()| out)
+            })
+            .collect();
+        let mut parts = parts.into_iter();
+        let mut out = match parts.next() {
+            Some(first) => first?,
+            None => template,
+        };
+        for part in parts {
+            out.absorb(part?);
+        }
+        Ok(out)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let mut out = template.empty_like(total);
+        let mut scratch = Scratch::new(grain);
+        for (piece, _) in pieces {
+            summarize(piece, &mut scratch, &mut out)?;
+        }
+        Ok(out)
     }
 }
 
@@ -861,6 +1095,80 @@ mod tests {
                 let (summaries, arrival) = one_pass(order, &opts);
                 proptest::prop_assert_eq!(&summaries, &expected);
                 proptest::prop_assert_eq!(arrival, first_appearances(order));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// A shuffled or date-ordered log cut into parts accumulated apart and merged (and, with
+        /// `parallel`, accumulated on all cores) gives the grouped log's summaries and the
+        /// one-pass arrival order, whether ids are small integers (their own owner keys, not
+        /// looked up in a merge), integers past the direct table, or text.
+        #[test]
+        fn merged_and_parallel_interleaved_logs_summarise_as_the_grouped_one(
+            rows in proptest::collection::vec(
+                (0u8..3, 0u64..30, 0u32..40, 1i64..50_000, proptest::bool::weighted(0.05)),
+                0..120,
+            ),
+            kinds in 1u8..=3,
+            cuts in proptest::collection::vec(0usize..120, 0..4),
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let log: Vec<Transaction> = rows
+                .iter()
+                .map(|&(kind, n, d, cents, refund)| {
+                    let id = match kind % kinds {
+                        0 => CustomerId::from(n),
+                        1 => CustomerId::from(u64::MAX - n),
+                        _ => CustomerId::new(&format!("c{n}")).unwrap(),
+                    };
+                    let at = day(1, 1).and_hms_opt(8, 0, 0).unwrap()
+                        + chrono::Duration::hours(i64::from(d) * 7);
+                    let kind = if refund { TransactionKind::Return } else { TransactionKind::Purchase };
+                    Transaction::new(id, at, Decimal::new(cents, 2), kind).unwrap()
+                })
+                .collect();
+            let opts = SummaryOptions::new(day(1, 7), TimeUnit::DAYS).holdout_end(day(1, 12));
+            let mut grouped = log.clone();
+            grouped.sort_by(|a, b| a.customer().cmp(b.customer()));
+            let (expected, _) = one_pass(&grouped, &opts);
+            let mut shuffled = log.clone();
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let mut by_date = log.clone();
+            by_date.sort_by_key(Transaction::at);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(log.len())).collect();
+            cuts.sort_unstable();
+            for order in [&shuffled, &by_date] {
+                let (_, arrival) = one_pass(order, &opts);
+                let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+                let mut from = 0;
+                for &to in cuts.iter().chain([&order.len()]) {
+                    let mut part = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+                    part.extend(&order[from..to]);
+                    acc.merge(part).unwrap();
+                    from = to;
+                }
+                proptest::prop_assert_eq!(&acc.finish(&opts), &expected);
+                proptest::prop_assert!(acc.arrival_order().eq(arrival.iter()));
+                #[cfg(feature = "parallel")]
+                {
+                    let parallel = SummaryAccumulator::from_slice_parallel(
+                        Grain::Day,
+                        ReturnPolicy::NetAgainstPurchase,
+                        order,
+                    )
+                    .unwrap();
+                    proptest::prop_assert_eq!(&parallel.finish(&opts), &expected);
+                    proptest::prop_assert!(parallel.arrival_order().eq(arrival.iter()));
+                }
             }
         }
     }

@@ -1,62 +1,132 @@
 //! The stable counting sort that groups the summary accumulator's interleaved entries into one
-//! run per customer, the runs in id order.
+//! run per customer, the runs in id order, and hands each run over as it is formed.
 //!
 //! Each entry carries a value (the customer's integer id less the smallest, or the customer's
-//! position in id order); the entries are sorted by it in two scatter passes that both write
-//! locally: first into about 1,024 buckets of consecutive values, then each bucket, whose region
-//! of the output is small enough to stay in cache, into its values' runs. One scatter over the
-//! whole output, or a lookup by customer per entry, misses the cache (and on virtual machines the
-//! TLB, which costs most) on nearly every entry.
+//! position in id order). The entries are split into consecutive chunks (one per core with
+//! `parallel`); each chunk is partitioned on its own into about 1,024 buckets of consecutive
+//! values, each entry with its value's place in its bucket, a scatter that writes locally. Then
+//! each bucket, gathered from every chunk into a copy small enough to stay in cache, is sorted
+//! into its values' runs, which are read there: no second array of all the entries is written.
+//! One scatter over the whole output, or a lookup by customer per entry, misses the cache (and
+//! on virtual machines the TLB, which costs most) on nearly every entry.
+
+use std::ops::Range;
 
 use super::entry::Entry;
 
-/// A bucket of the first pass spans at most 2^16 values, so that a value's place in its bucket
-/// fits in 16 bits (2 bytes an entry) and the second pass counts them in an array of 512 KiB.
-/// Spans up to 2^26 make at most 1,024 buckets; wider ones (more than 16 million customers)
-/// make more.
+/// A bucket spans at most 2^16 values, so that a value's place in its bucket fits in 16 bits
+/// (2 bytes an entry) and a bucket's values are counted in an array of 512 KiB. Spans up to
+/// 2^26 make at most 1,024 buckets; wider ones (more than 16 million customers) make more.
 const MAX_BUCKET_SHIFT: u32 = 16;
 
-/// Sorts `entries` stably by `value(k)` (of entry `k`), every value below `span`. Calls `run`
-/// with each value present, in ascending order, and where its run begins in the sorted entries.
-/// Takes time in proportion to the entries and to `span`, which callers keep to a few times the
-/// number of customers.
-pub(super) fn sort_by_value(
+/// One chunk's entries partitioned by bucket, stable within each bucket.
+struct Part {
+    entries: Vec<Entry>,
+    /// Each entry's value less its bucket's first value.
+    within: Vec<u16>,
+    /// Where each bucket begins in `entries`, and the end: one more than the buckets.
+    starts: Vec<usize>,
+}
+
+/// The entries partitioned into buckets of consecutive values, chunk by chunk.
+pub(super) struct Partition {
+    shift: u32,
+    parts: Vec<Part>,
+    /// The entries of each bucket, summed over the chunks.
+    bucket_lens: Vec<usize>,
+}
+
+/// What forming one bucket's runs after another reuses.
+#[derive(Default)]
+pub(super) struct RunScratch {
+    entries: Vec<Entry>,
+    next: Vec<usize>,
+}
+
+/// Partitions `entries` by `value(k)` (of entry `k`), every value below `span`, in `chunks`
+/// consecutive chunks (on all cores with `parallel`). Takes time in proportion to the entries
+/// and to `span`, which callers keep to a few times the number of customers.
+pub(super) fn partition(
     entries: &[Entry],
     span: u64,
-    value: impl Fn(usize) -> u64,
-    mut run: impl FnMut(u64, usize),
-) -> Vec<Entry> {
+    chunks: usize,
+    value: impl Fn(usize) -> u64 + Sync,
+) -> Partition {
     let shift = (u64::BITS - span.leading_zeros())
         .saturating_sub(10)
         .min(MAX_BUCKET_SHIFT);
     let buckets = usize::try_from(span >> shift).unwrap_or(usize::MAX - 1) + 1;
+    let chunk = entries.len().div_ceil(chunks.max(1)).max(1);
+    let part = |c: usize| {
+        let from = (c * chunk).min(entries.len());
+        let to = (from + chunk).min(entries.len());
+        partition_chunk(
+            entries.get(from..to).unwrap_or(&[]),
+            from,
+            shift,
+            buckets,
+            &value,
+        )
+    };
+    let count = entries.len().div_ceil(chunk);
+    #[cfg(feature = "parallel")]
+    let parts: Vec<Part> = {
+        use rayon::prelude::*;
+        (0..count).into_par_iter().map(part).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let parts: Vec<Part> = (0..count).map(part).collect();
+    let mut bucket_lens = vec![0usize; buckets];
+    for p in &parts {
+        for (len, bounds) in bucket_lens.iter_mut().zip(p.starts.windows(2)) {
+            if let &[from, to] = bounds {
+                *len += to - from;
+            }
+        }
+    }
+    Partition {
+        shift,
+        parts,
+        bucket_lens,
+    }
+}
+
+/// Partitions one chunk (whose first entry is entry `offset`) into `buckets` buckets of
+/// 2^`shift` values.
+fn partition_chunk(
+    entries: &[Entry],
+    offset: usize,
+    shift: u32,
+    buckets: usize,
+    value: &impl Fn(usize) -> u64,
+) -> Part {
     let mask = (1u64 << shift) - 1;
-    let mut bucket_start = vec![0usize; buckets + 1];
+    let mut starts = vec![0usize; buckets + 1];
     for k in 0..entries.len() {
-        if let Some(count) = usize::try_from(value(k) >> shift)
+        if let Some(count) = usize::try_from(value(offset + k) >> shift)
             .ok()
-            .and_then(|b| bucket_start.get_mut(b + 1))
+            .and_then(|b| starts.get_mut(b + 1))
         {
             *count += 1;
         }
     }
-    for b in 1..bucket_start.len() {
-        bucket_start[b] += bucket_start[b - 1];
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
     }
-
-    // First pass: into the buckets, each entry with its value's place in its bucket.
-    let mut next = bucket_start.clone();
-    let mut bucketed = vec![Entry { key: 0, word: 0 }; entries.len()];
+    let mut next = starts.clone();
+    // Filled here, on the thread that partitions the chunk: the fresh pages are faulted in on
+    // every core at once.
+    let mut out = vec![Entry { key: 0, word: 0 }; entries.len()];
     let mut within = vec![0u16; entries.len()];
     for (k, entry) in entries.iter().enumerate() {
-        let v = value(k);
+        let v = value(offset + k);
         let Some(at) = usize::try_from(v >> shift)
             .ok()
             .and_then(|b| next.get_mut(b))
         else {
             continue;
         };
-        if let Some(e) = bucketed.get_mut(*at) {
+        if let Some(e) = out.get_mut(*at) {
             *e = *entry;
         }
         if let Some(w) = within.get_mut(*at) {
@@ -65,51 +135,101 @@ pub(super) fn sort_by_value(
         }
         *at += 1;
     }
-    drop(next);
-
-    // Second pass: each bucket, through a copy that stays in cache, into its values' runs in
-    // place. (The copy is as long as the longest bucket: a fraction of the entries unless a few
-    // customers have most of them.)
-    let mut scratch: Vec<Entry> = Vec::new();
-    let mut run_next: Vec<usize> = Vec::new();
-    for (b, bounds) in bucket_start.windows(2).enumerate() {
-        let &[from, to] = bounds else { continue };
-        let (Some(out), Some(within)) = (bucketed.get_mut(from..to), within.get(from..to)) else {
-            continue;
-        };
-        if out.is_empty() {
-            continue;
-        }
-        run_next.clear();
-        run_next.resize((mask + 2) as usize, 0);
-        for &w in within {
-            if let Some(count) = run_next.get_mut(w as usize + 1) {
-                *count += 1;
-            }
-        }
-        let base = (b as u64) << shift;
-        for w in 0..run_next.len() - 1 {
-            if run_next[w + 1] > 0 {
-                run(base + w as u64, from + run_next[w]);
-            }
-            run_next[w + 1] += run_next[w];
-        }
-        // One value's entries are in order already.
-        if within.iter().all(|&w| Some(&w) == within.first()) {
-            continue;
-        }
-        scratch.clear();
-        scratch.extend_from_slice(out);
-        for (entry, &w) in scratch.iter().zip(within) {
-            if let Some(at) = run_next.get_mut(w as usize) {
-                if let Some(e) = out.get_mut(*at) {
-                    *e = *entry;
-                }
-                *at += 1;
-            }
-        }
+    Part {
+        entries: out,
+        within,
+        starts,
     }
-    bucketed
+}
+
+impl Partition {
+    /// Splits the buckets into at most `pieces` consecutive ranges of about as many entries.
+    pub(super) fn bucket_ranges(&self, pieces: usize) -> Vec<Range<usize>> {
+        let total: usize = self.bucket_lens.iter().sum();
+        let pieces = pieces.max(1);
+        let mut ranges = Vec::with_capacity(pieces);
+        let (mut from, mut sum) = (0, 0usize);
+        for (b, &len) in self.bucket_lens.iter().enumerate() {
+            sum += len;
+            // Cut once this range holds its share of the entries.
+            if sum.saturating_mul(pieces) >= total.saturating_mul(ranges.len() + 1) && sum > 0 {
+                ranges.push(from..b + 1);
+                from = b + 1;
+            }
+        }
+        // Buckets without entries at the end join the last range.
+        let buckets = self.bucket_lens.len();
+        match ranges.last_mut() {
+            Some(last) => last.end = buckets,
+            None => ranges.push(0..buckets),
+        }
+        ranges
+    }
+
+    /// Calls `run` with each value of the buckets in `buckets` that has entries, in ascending
+    /// order, and that value's entries in their original order; stops at the first error.
+    pub(super) fn runs<E>(
+        &self,
+        buckets: Range<usize>,
+        scratch: &mut RunScratch,
+        mut run: impl FnMut(u64, &[Entry]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let width = 1usize << self.shift;
+        for b in buckets {
+            let len = self.bucket_lens.get(b).copied().unwrap_or(0);
+            if len == 0 {
+                continue;
+            }
+            let pieces = self.parts.iter().filter_map(|p| {
+                let from = *p.starts.get(b)?;
+                let to = *p.starts.get(b + 1)?;
+                Some((p.entries.get(from..to)?, p.within.get(from..to)?))
+            });
+            let next = &mut scratch.next;
+            next.clear();
+            next.resize(width + 1, 0);
+            for (_, within) in pieces.clone() {
+                for &w in within {
+                    if let Some(count) = next.get_mut(w as usize + 1) {
+                        *count += 1;
+                    }
+                }
+            }
+            for w in 1..next.len() {
+                next[w] += next[w - 1];
+            }
+            let sorted = &mut scratch.entries;
+            sorted.clear();
+            sorted.resize(len, Entry { key: 0, word: 0 });
+            for (entries, within) in pieces {
+                for (entry, &w) in entries.iter().zip(within) {
+                    if let Some(at) = next.get_mut(w as usize) {
+                        if let Some(e) = sorted.get_mut(*at) {
+                            *e = *entry;
+                        }
+                        *at += 1;
+                    }
+                }
+            }
+            // Each value's run now ends where the next begins.
+            let base = (b as u64) << self.shift;
+            let mut from = 0;
+            for (w, &to) in next.iter().enumerate().take(width) {
+                if to > from {
+                    if let Some(entries) = sorted.get(from..to) {
+                        run(base + w as u64, entries)?;
+                    }
+                    from = to;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The number of buckets.
+    pub(super) fn buckets(&self) -> usize {
+        self.bucket_lens.len()
+    }
 }
 
 #[cfg(test)]
@@ -120,32 +240,46 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
-        /// The sort equals a stable sort by value, and the runs reported are where each
-        /// value's entries begin, whatever the span (one bucket, many, or wide buckets).
+        /// The runs, read bucket range by bucket range, are those of a stable sort by value,
+        /// whatever the span (one bucket, many, or wide buckets) and the number of chunks.
         #[test]
-        fn sorting_by_value_equals_a_stable_sort(
+        fn the_runs_are_those_of_a_stable_sort(
             values in proptest::collection::vec(0u64..5_000, 0..400),
             scale in prop_oneof![Just(1u64), Just(37), Just(1_000)],
+            chunks in 1usize..5,
+            pieces in 1usize..6,
         ) {
             let values: Vec<u64> = values.iter().map(|v| v * scale).collect();
             let span = values.iter().max().map_or(0, |m| m + 1);
             let entries: Vec<Entry> = (0..values.len())
                 .map(|k| Entry { key: k as i64, word: 0 })
                 .collect();
-            let mut runs = Vec::new();
-            let sorted = sort_by_value(&entries, span, |k| values[k], |v, at| runs.push((v, at)));
-            let mut expected: Vec<(u64, Entry)> =
+            let partition = partition(&entries, span, chunks, |k| values[k]);
+            let ranges = partition.bucket_ranges(pieces);
+            prop_assert!(ranges.len() <= pieces);
+            let covered: Vec<usize> = ranges.iter().flat_map(Clone::clone).collect();
+            prop_assert_eq!(covered, (0..partition.buckets()).collect::<Vec<_>>());
+            let mut runs: Vec<(u64, Vec<Entry>)> = Vec::new();
+            let mut scratch = RunScratch::default();
+            for range in ranges {
+                partition
+                    .runs(range, &mut scratch, |v, run| {
+                        runs.push((v, run.to_vec()));
+                        Ok::<(), ()>(())
+                    })
+                    .unwrap();
+            }
+            let mut expected: Vec<(u64, Vec<Entry>)> = Vec::new();
+            let mut sorted: Vec<(u64, Entry)> =
                 values.iter().copied().zip(entries.iter().copied()).collect();
-            expected.sort_by_key(|&(v, _)| v);
-            let expected_entries: Vec<Entry> = expected.iter().map(|&(_, e)| e).collect();
-            prop_assert_eq!(&sorted, &expected_entries);
-            let mut expected_runs = Vec::new();
-            for (at, &(v, _)) in expected.iter().enumerate() {
-                if at == 0 || expected[at - 1].0 != v {
-                    expected_runs.push((v, at));
+            sorted.sort_by_key(|&(v, _)| v);
+            for (v, e) in sorted {
+                match expected.last_mut() {
+                    Some((last, run)) if *last == v => run.push(e),
+                    _ => expected.push((v, vec![e])),
                 }
             }
-            prop_assert_eq!(runs, expected_runs);
+            prop_assert_eq!(runs, expected);
         }
     }
 }

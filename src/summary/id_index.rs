@@ -108,6 +108,34 @@ impl IdIndex {
         (bits >> (i % 64) & 1 != 0).then_some(i as usize)
     }
 
+    /// Places an empty direct table over the integer ids `low..=high`, if the index is empty
+    /// and the range is no wider than `limit` ids: an accumulator told the range of a log's
+    /// ids up front (from a sample) finds them in the table from its first customer on, where
+    /// a table grown with the customers would hash the ids beyond it until it reached them.
+    #[cfg(feature = "parallel")]
+    pub(super) fn reserve_ints(&mut self, low: u64, high: u64, limit: usize) {
+        if self.len > 0 || high < low {
+            return;
+        }
+        let Some(len) = (high - low)
+            .checked_add(1)
+            .and_then(u64::checked_next_power_of_two)
+            .and_then(|len| usize::try_from(len).ok())
+            .filter(|&len| len <= limit)
+        else {
+            return;
+        };
+        // The table never ends past 2^64.
+        let top = 1u128 << 64;
+        let Ok(base) = u64::try_from(u128::from(low).min(top - len as u128)) else {
+            return;
+        };
+        self.base = base;
+        self.dense = vec![0; len];
+        self.known = vec![0; len.div_ceil(64)];
+        self.in_table = 0;
+    }
+
     /// Indexes a new id at `slot`.
     pub(super) fn insert(&mut self, id: &CustomerId, slot: usize) {
         self.len += 1;

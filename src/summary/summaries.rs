@@ -322,7 +322,6 @@ impl Summaries {
 
 impl Summaries {
     /// Empty summaries with the same options, room for `capacity` customers.
-    #[cfg(feature = "parallel")]
     pub(super) fn empty_like(&self, capacity: usize) -> Summaries {
         Summaries {
             options: self.options,
