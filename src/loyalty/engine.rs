@@ -444,7 +444,7 @@ impl<'e> Engine<'e> {
         if self.lock.is_none() {
             let ladder = self.programme().ladder();
             let downgrades = self.programme().downgrades();
-            let earned = ladder.bucket(value);
+            let earned = ladder.bucket_near(value, self.tier);
             let target = downgrades.target(self.tier, earned);
             if let Some((_, pending)) = self.grace {
                 if target >= self.tier {

@@ -271,6 +271,21 @@ impl TierLadder {
             .partition_point(|t| at_least(value, t.threshold))
             .saturating_sub(1)
     }
+    /// [`bucket`](Self::bucket), trying tier `hint` first (at a review, usually the tier held):
+    /// two comparisons when the value reaches that tier and not the next.
+    pub(crate) fn bucket_near(&self, value: Decimal, hint: usize) -> usize {
+        let reaches = |i: usize| {
+            self.tiers
+                .get(i)
+                .is_some_and(|t| at_least(value, t.threshold))
+        };
+        // Tier 0 is also the answer for values below every threshold, negative ones included.
+        if (hint == 0 || reaches(hint)) && hint < self.tiers.len() && !reaches(hint + 1) {
+            return hint;
+        }
+        self.bucket(value)
+    }
+
     /// The threshold of the tier above `index`, when there is one.
     pub fn next_threshold(&self, index: usize) -> Option<Decimal> {
         self.tiers.get(index + 1).map(|t| t.threshold)
@@ -321,6 +336,11 @@ mod tests {
         assert_eq!(l.bucket(d(1999)), 1);
         assert_eq!(l.bucket(d(2000)), 2);
         assert_eq!(l.bucket(d(1_000_000)), 2);
+        for v in [-10, 0, 499, 500, 1999, 2000, 1_000_000] {
+            for hint in 0..4 {
+                assert_eq!(l.bucket_near(d(v), hint), l.bucket(d(v)), "{v} from {hint}");
+            }
+        }
         assert_eq!(l.next_threshold(1), Some(d(2000)));
         assert_eq!(l.next_threshold(2), None);
         assert_eq!(l.index_of("Gold"), Some(2));
