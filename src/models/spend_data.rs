@@ -325,8 +325,10 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(crate::test_support::proptest_config(256))]
-        /// The mean spend from the spend's digits is the decimal mean converted, to the last bit
-        /// or within one ulp (the conversion of a decimal is not always correctly rounded).
+        /// The mean spend from the spend's digits is the decimal mean converted, within two ulps:
+        /// ours is one IEEE division of exact operands (correctly rounded), while rust_decimal's
+        /// conversion to f64 is not always correctly rounded (CI found a case two ulps apart:
+        /// -3938709493.328716 / 1984153637).
         #[test]
         fn mean_spend_is_the_decimal_mean(
             digits in -(1i64 << 53) + 1..(1i64 << 53),
@@ -337,7 +339,7 @@ mod tests {
             let want = (spend / rust_decimal::Decimal::from(frequency)).to_f64().unwrap();
             let got = mean_spend(spend, frequency).unwrap();
             proptest::prop_assert!(
-                got == want || (got - want).abs() <= f64::EPSILON * want.abs(),
+                got == want || (got - want).abs() <= 2.0 * f64::EPSILON * want.abs(),
                 "{} / {}: {} vs {}", spend, frequency, got, want
             );
             proptest::prop_assert_eq!(got > 0.0, want > 0.0);
