@@ -389,3 +389,36 @@ fn expected_purchases_over_tiny_horizons_grow_with_the_horizon() {
         );
     }
 }
+
+/// Where ₂F₁ of the closed form is negative (a + b < 1, a long horizon) the expectation is
+/// integrated: it grows with the horizon and matches 40-digit mpmath (CI's fuzz case, once
+/// 0.199 at t = 11.44 after 0.367 at t = 5.72, from ln |₂F₁|).
+#[test]
+fn expected_purchases_where_the_hypergeometric_is_negative() {
+    let m = crate::models::BgNbd::new(
+        crate::models::BgNbdParameters {
+            r: 0.0015796356857944757,
+            alpha: 0.02458257144229705,
+            a: 0.00024418537029634524,
+            b: 0.5333056407844958,
+        },
+        crate::time::TimeUnit::WEEKS,
+    )
+    .unwrap();
+    let h = History::new(0, 0.0, 0.0);
+    let mpmath = [
+        (8.0, 0.513_314_868_968_898_1),
+        (11.443665255628332, 0.734_210_428_807_090_6),
+        (20.0, 1.282_996_881_168_821_9),
+    ];
+    let mut last = 0.0;
+    for (t, want) in mpmath {
+        let got = m.expected_purchases(&h, t).unwrap();
+        assert!(
+            (got - want).abs() <= 1e-7 * want,
+            "t = {t}: {got} vs {want}"
+        );
+        assert!(got > last);
+        last = got;
+    }
+}
