@@ -988,6 +988,21 @@ mod tests {
         assert_eq!(a.merge(b).unwrap_err(), SummaryError::IncompatibleMerge);
     }
 
+    /// `log` shuffled (xorshift from `seed`) and `log` sorted by date.
+    fn reordered(log: &[Transaction], seed: u64) -> [Vec<Transaction>; 2] {
+        let mut shuffled = log.to_vec();
+        let mut state = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let mut by_date = log.to_vec();
+        by_date.sort_by_key(Transaction::at);
+        [shuffled, by_date]
+    }
+
     /// Summaries and arrival order of `log` fed in one pass.
     fn one_pass(
         log: &[Transaction],
@@ -1081,16 +1096,7 @@ mod tests {
             let mut grouped = log.clone();
             grouped.sort_by(|a, b| a.customer().cmp(b.customer()));
             let (expected, _) = one_pass(&grouped, &opts);
-            let mut shuffled = log.clone();
-            let mut state = seed | 1;
-            for i in (1..shuffled.len()).rev() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
-            }
-            let mut by_date = log.clone();
-            by_date.sort_by_key(Transaction::at);
+            let [shuffled, by_date] = reordered(&log, seed);
             for order in [&log, &shuffled, &by_date] {
                 let (summaries, arrival) = one_pass(order, &opts);
                 proptest::prop_assert_eq!(&summaries, &expected);
@@ -1134,16 +1140,7 @@ mod tests {
             let mut grouped = log.clone();
             grouped.sort_by(|a, b| a.customer().cmp(b.customer()));
             let (expected, _) = one_pass(&grouped, &opts);
-            let mut shuffled = log.clone();
-            let mut state = seed | 1;
-            for i in (1..shuffled.len()).rev() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
-            }
-            let mut by_date = log.clone();
-            by_date.sort_by_key(Transaction::at);
+            let [shuffled, by_date] = reordered(&log, seed);
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(log.len())).collect();
             cuts.sort_unstable();
             for order in [&shuffled, &by_date] {
