@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use chrono::{Days, NaiveDate};
 use customer_assets::fit::FitError;
+use customer_assets::loyalty::{
+    DowngradePolicy, Downgrades, EarnRules, Metric, Programme, QualificationWindow, Tier,
+    TierLadder,
+};
 use customer_assets::models::bg_nbd::BgNbdParams;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
 use customer_assets::models::mbg_nbd::MbgNbdParams;
@@ -110,6 +114,27 @@ fn value(ledger: &Ledger, model: &str) -> Result<EquityReport, ValuationError> {
     let model = name.clone();
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
+        // A spend ladder on a rolling year: the tiers stage runs on every base too.
+        let tier = |name: &str, threshold: i64| Tier::new(name, Decimal::from(threshold));
+        let ladder = TierLadder::new(
+            Metric::Spend,
+            vec![tier("Member", 0), tier("Silver", 100), tier("Gold", 300)],
+        )
+        .unwrap();
+        let programme = Programme::new(
+            "club",
+            ladder,
+            QualificationWindow::Rolling {
+                days: 365,
+                review_every_months: 3,
+            },
+            Downgrades {
+                policy: DowngradePolicy::OneTier,
+                grace_days: 30,
+            },
+            EarnRules::default(),
+        )
+        .unwrap();
         let builder = Valuation::builder()
             .ledger(&ledger)
             .as_of(as_of())
@@ -120,7 +145,8 @@ fn value(ledger: &Ledger, model: &str) -> Result<EquityReport, ValuationError> {
             .horizon(52.0)
             .segmenter("rfm", RfmParams::default())
             .segmenter("abc", AbcParams::default())
-            .kpis(90);
+            .kpis(90)
+            .tiers(&programme);
         let builder = match model.as_str() {
             "bg-nbd" => builder.fit_transaction_model(BgNbdParams::new()),
             "mbg-nbd" => builder.fit_transaction_model(MbgNbdParams::new()),
