@@ -1,6 +1,12 @@
-//! Sets of the ledger's customers as bits over their slots: a KPI pass over ten million
-//! transactions marks a bit per row instead of hashing every row's customer id.
+//! One pass over a ledger's log for the KPIs. Per period asked: the net revenue, the purchase
+//! orders and the set of buyers, as bits over the ledger's customer slots (no id is hashed); and
+//! per customer slot, the bits of the cohort periods in which it bought. A KPI report asks for
+//! all of them at once, so the ten million rows of a large log are read once, not once per KPI.
 
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::period::Period;
 use crate::ledger::Ledger;
 use crate::records::{Transaction, TransactionKind};
 
@@ -11,21 +17,9 @@ pub(super) struct CustomerSet {
 }
 
 impl CustomerSet {
-    /// The customers of `ledger` with a transaction that `keep` accepts.
-    pub(super) fn of(ledger: &Ledger, keep: impl Fn(&Transaction) -> bool + Sync) -> Self {
-        let words = ledger.transacting_customers().div_ceil(64);
-        let bits = or_by_slot(ledger, words, |t, slot| {
-            keep(t).then(|| (slot as usize / 64, 1u64 << (slot % 64)))
-        });
-        let len = bits.iter().map(|w| w.count_ones() as usize).sum();
-        CustomerSet { words: bits, len }
-    }
-
-    /// The customers who bought (a purchase record) on a day that `day` accepts.
-    pub(super) fn buyers(ledger: &Ledger, day: impl Fn(chrono::NaiveDate) -> bool + Sync) -> Self {
-        CustomerSet::of(ledger, |t| {
-            t.kind() == TransactionKind::Purchase && day(t.date())
-        })
+    fn new(words: Vec<u64>) -> Self {
+        let len = words.iter().map(|w| w.count_ones() as usize).sum();
+        CustomerSet { words, len }
     }
 
     /// How many customers the set holds.
@@ -43,25 +37,112 @@ impl CustomerSet {
     }
 }
 
-/// `words` words, each the OR of the bits that `mark` gives the transactions of the ledger
-/// (`mark` sees each transaction with its customer slot and names a word and its bits, or
-/// nothing). With `parallel`, one part of the log per core, each with its own words, joined by OR.
-pub(super) fn or_by_slot(
-    ledger: &Ledger,
-    words: usize,
-    mark: impl Fn(&Transaction, u32) -> Option<(usize, u64)> + Sync,
-) -> Vec<u64> {
-    let fold = |mut out: Vec<u64>, (t, &slot): (&Transaction, &u32)| {
-        if let Some((word, bits)) = mark(t, slot) {
-            if let Some(w) = out.get_mut(word) {
-                *w |= bits;
+/// What a [`tally`] counts in one period.
+pub(super) struct PeriodTally {
+    /// Purchases minus returns dated in the period; `None` when a partial sum left the decimal
+    /// range.
+    pub(super) net_revenue: Option<Decimal>,
+    /// Purchase records dated in the period.
+    pub(super) orders: usize,
+    /// The customers with a purchase record dated in the period.
+    pub(super) buyers: CustomerSet,
+}
+
+/// The cohort period of a purchase's date as a bit (below 64), or `None` for a purchase that
+/// does not count (after the end date).
+pub(super) type CohortBit<'f> = &'f (dyn Fn(NaiveDate) -> Option<u32> + Sync);
+
+/// What one part of the log adds up to.
+struct Partial {
+    revenue: Vec<Option<Decimal>>,
+    orders: Vec<usize>,
+    buyers: Vec<Vec<u64>>,
+    /// Per customer slot, the bits of its cohort periods (empty when no cohort was asked).
+    masks: Vec<u64>,
+}
+
+impl Partial {
+    fn new(periods: usize, customers: usize, cohort: bool) -> Self {
+        let words = customers.div_ceil(64);
+        Partial {
+            revenue: vec![Some(Decimal::ZERO); periods],
+            orders: vec![0; periods],
+            buyers: vec![vec![0; words]; periods],
+            masks: if cohort {
+                vec![0; customers]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn add(
+        &mut self,
+        periods: &[Period],
+        cohort: Option<CohortBit<'_>>,
+        (t, &slot): (&Transaction, &u32),
+    ) {
+        let date = t.date();
+        let purchase = t.kind() == TransactionKind::Purchase;
+        let (word, bit) = (slot as usize / 64, 1u64 << (slot % 64));
+        for (k, period) in periods.iter().enumerate() {
+            if !period.contains(date) {
+                continue;
+            }
+            if let Some(r) = self.revenue.get_mut(k) {
+                *r = r.and_then(|r| r.checked_add(t.signed_amount()));
+            }
+            if purchase {
+                if let Some(n) = self.orders.get_mut(k) {
+                    *n += 1;
+                }
+                if let Some(w) = self.buyers.get_mut(k).and_then(|b| b.get_mut(word)) {
+                    *w |= bit;
+                }
             }
         }
-        out
+        if let (true, Some(cohort)) = (purchase, cohort) {
+            if let (Some(b), Some(m)) = (cohort(date), self.masks.get_mut(slot as usize)) {
+                *m |= 1u64 << (b % 64);
+            }
+        }
+    }
+
+    #[cfg(feature = "parallel")]
+    fn join(mut self, other: Partial) -> Partial {
+        let or = |a: &mut Vec<u64>, b: Vec<u64>| a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
+        for (a, b) in self.revenue.iter_mut().zip(other.revenue) {
+            *a = a.zip(b).and_then(|(a, b)| a.checked_add(b));
+        }
+        for (a, b) in self.orders.iter_mut().zip(other.orders) {
+            *a += b;
+        }
+        for (a, b) in self.buyers.iter_mut().zip(other.buyers) {
+            or(a, b);
+        }
+        or(&mut self.masks, other.masks);
+        self
+    }
+}
+
+/// One pass over the log of `ledger`: a [`PeriodTally`] per period of `periods` (in their
+/// order) and, when `cohort` is given, per customer slot the OR of the bits it gives the
+/// customer's purchases. With `parallel`, one part of the log per core, joined at the end.
+pub(super) fn tally(
+    ledger: &Ledger,
+    periods: &[Period],
+    cohort: Option<CohortBit<'_>>,
+) -> (Vec<PeriodTally>, Vec<u64>) {
+    let customers = ledger.transacting_customers();
+    let fresh = || Partial::new(periods.len(), customers, cohort.is_some());
+    let fold = |mut partial: Partial, row| {
+        partial.add(periods, cohort, row);
+        partial
     };
     #[cfg(feature = "parallel")]
-    {
+    let total = {
         use rayon::prelude::*;
+        // One part per core: each part's bit sets and masks are as large as the base.
         let chunk = ledger
             .transactions()
             .len()
@@ -71,19 +152,39 @@ pub(super) fn or_by_slot(
             .transactions()
             .par_chunks(chunk)
             .zip(ledger.transaction_slots().par_chunks(chunk))
-            .map(|(part, slots)| part.iter().zip(slots).fold(vec![0u64; words], fold))
-            .reduce(
-                || vec![0u64; words],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
-                    a
-                },
-            )
-    }
+            .map(|(part, slots)| part.iter().zip(slots).fold(fresh(), fold))
+            .reduce(fresh, Partial::join)
+    };
     #[cfg(not(feature = "parallel"))]
-    ledger
+    let total = ledger
         .transactions()
         .iter()
         .zip(ledger.transaction_slots())
-        .fold(vec![0u64; words], fold)
+        .fold(fresh(), fold);
+    let tallies = total
+        .revenue
+        .into_iter()
+        .zip(total.orders)
+        .zip(total.buyers)
+        .map(|((net_revenue, orders), words)| PeriodTally {
+            net_revenue,
+            orders,
+            buyers: CustomerSet::new(words),
+        })
+        .collect();
+    (tallies, total.masks)
+}
+
+/// The date of the first purchase on or before `end` (`None` when there is none).
+pub(super) fn first_purchase(ledger: &Ledger, end: NaiveDate) -> Option<NaiveDate> {
+    let date = |t: &Transaction| {
+        (t.kind() == TransactionKind::Purchase && t.date() <= end).then(|| t.date())
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        ledger.transactions().par_iter().filter_map(date).min()
+    }
+    #[cfg(not(feature = "parallel"))]
+    ledger.transactions().iter().filter_map(date).min()
 }

@@ -4,11 +4,10 @@
 use rust_decimal::Decimal;
 
 use super::arith::ratio;
-use super::customers::CustomerSet;
+use super::customers::{tally, PeriodTally};
 use super::error::KpiError;
 use super::period::Period;
 use crate::ledger::Ledger;
-use crate::records::TransactionKind;
 use crate::summary::Summaries;
 
 /// Share of summarised customers with at least one repeat purchase period (x ≥ 1), over the
@@ -56,36 +55,35 @@ pub struct PurchaseMetrics {
 /// [`KpiError::Empty`] when no purchase falls in the period; [`KpiError::Overflow`] when the net
 /// revenue does not fit a decimal.
 pub fn purchase_metrics(ledger: &Ledger, period: Period) -> Result<PurchaseMetrics, KpiError> {
-    let mut orders = 0usize;
-    let mut revenue = Decimal::ZERO;
-    let overflow = || KpiError::Overflow("the net revenue");
-    for t in ledger.transactions() {
-        if !period.contains(t.date()) {
-            continue;
-        }
-        revenue = revenue
-            .checked_add(t.signed_amount())
-            .ok_or_else(overflow)?;
-        if t.kind() == TransactionKind::Purchase {
-            orders += 1;
-        }
+    let (tallies, _) = tally(ledger, &[period], None);
+    match tallies.into_iter().next() {
+        Some(t) => metrics_of(period, t),
+        None => Err(KpiError::Empty {
+            what: "purchases in the period",
+            kpi: "purchase metrics",
+        }),
     }
+}
+
+/// [`purchase_metrics`] of a period from its tally.
+pub(super) fn metrics_of(period: Period, t: PeriodTally) -> Result<PurchaseMetrics, KpiError> {
+    let revenue = t.net_revenue.ok_or(KpiError::Overflow("the net revenue"))?;
+    let (orders, customers) = (t.orders, t.buyers.len());
     if orders == 0 {
         return Err(KpiError::Empty {
             what: "purchases in the period",
             kpi: "purchase metrics",
         });
     }
-    let customers = CustomerSet::buyers(ledger, |d| period.contains(d));
     // Rounded to 6 decimal places (midpoint to even): a quotient of money is not money.
     let per = |n: usize| (revenue / Decimal::from(n as u64)).round_dp(6);
     Ok(PurchaseMetrics {
         period,
-        customers: customers.len(),
+        customers,
         orders,
         net_revenue: revenue,
-        purchase_frequency: ratio(orders, customers.len()),
+        purchase_frequency: ratio(orders, customers),
         average_order_value: per(orders),
-        revenue_per_customer: per(customers.len()),
+        revenue_per_customer: per(customers),
     })
 }

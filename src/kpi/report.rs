@@ -3,14 +3,14 @@
 use chrono::NaiveDate;
 
 use super::concentration::{Concentration, TopShare};
+use super::customers::{first_purchase, tally, CohortBit};
 use super::error::KpiError;
 use super::feedback::{net_promoter_score, satisfaction, Nps, Satisfaction};
 use super::period::Period;
-use super::purchases::{purchase_metrics, repeat_purchase_rate, PurchaseMetrics};
-use super::retention::{cohort_retention, retention, CohortGrain, CohortMatrix, Retention};
+use super::purchases::{metrics_of, repeat_purchase_rate, PurchaseMetrics};
+use super::retention::{retention_of, CohortGrain, CohortMatrix, Cohorts, Retention};
 use crate::concurrent::join;
 use crate::ledger::Ledger;
-use crate::records::TransactionKind;
 use crate::summary::Summaries;
 
 /// A standard KPI set of a ledger at an end date, as `clv kpi` prints it.
@@ -73,43 +73,47 @@ impl KpiReport {
     ) -> Result<Self, KpiError> {
         let period = Period::ending(end, period_days)?;
         let previous_period = period.preceding()?;
-        let first = ledger
-            .transactions()
-            .iter()
-            .filter(|t| t.kind() == TransactionKind::Purchase && t.date() <= end)
-            .map(|t| t.date())
-            .min()
-            .ok_or(KpiError::Empty {
-                what: "purchases",
-                kpi: "the KPI report",
-            })?;
+        let first = first_purchase(ledger, end).ok_or(KpiError::Empty {
+            what: "purchases",
+            kpi: "the KPI report",
+        })?;
         let to_date_period = Period::new(first, end)?;
-        // Each KPI reads the log on its own: with `parallel` they share the cores. Errors are
-        // reported in the order the KPIs are listed.
-        let ((to_date, current), ((retention, cohorts), concentration)) = join(
+        let cohorts = Cohorts::new(CohortGrain::Months, end, first);
+        // The log is read once for the purchase metrics, retention and the cohorts (when each
+        // customer's months fit a word), beside the concentration of the summaries' spend.
+        let (tallied, concentration) = join(
             || {
-                join(
-                    || purchase_metrics(ledger, to_date_period),
-                    || purchase_metrics(ledger, period).ok(),
+                let bit = |d| cohorts.as_ref().ok().and_then(|c| c.bit(d));
+                let fits = cohorts.as_ref().is_ok_and(Cohorts::fits_a_word);
+                tally(
+                    ledger,
+                    &[to_date_period, period, previous_period],
+                    fits.then_some(&bit as CohortBit<'_>),
                 )
             },
-            || {
-                join(
-                    || {
-                        join(
-                            || retention(ledger, previous_period, period).ok(),
-                            || cohort_retention(ledger, CohortGrain::Months, end),
-                        )
-                    },
-                    // Free orders only: no spend to share out, so no concentration (not an
-                    // error).
-                    || match summaries.iter().all(|s| s.total_spend().is_zero()) {
-                        true => Ok(None),
-                        false => Concentration::of_spend(summaries).map(Some),
-                    },
-                )
+            // Free orders only: no spend to share out, so no concentration (not an error).
+            || match summaries.iter().all(|s| s.total_spend().is_zero()) {
+                true => Ok(None),
+                false => Concentration::of_spend(summaries).map(Some),
             },
         );
+        let (tallies, masks) = tallied;
+        let mut tallies = tallies.into_iter();
+        let (Some(to_date), Some(current), Some(previous)) =
+            (tallies.next(), tallies.next(), tallies.next())
+        else {
+            return Err(KpiError::Empty {
+                what: "purchases",
+                kpi: "the KPI report",
+            });
+        };
+        let retention = retention_of(&previous.buyers, &current.buyers).ok();
+        let current = metrics_of(period, current).ok();
+        let to_date = metrics_of(to_date_period, to_date);
+        let cohorts = cohorts.and_then(|c| {
+            let masks = c.fits_a_word().then_some(masks);
+            c.matrix(ledger, masks)
+        });
         let to_date = to_date?;
         let concentration = concentration?;
         let top_shares = match &concentration {

@@ -5,7 +5,7 @@ use crate::error::InvalidParameter;
 use chrono::{Datelike, Days, Months, NaiveDate};
 
 use super::arith::ratio;
-use super::customers::{or_by_slot, CustomerSet};
+use super::customers::{first_purchase, tally, CustomerSet};
 use super::error::KpiError;
 use super::period::Period;
 use crate::ledger::Ledger;
@@ -43,15 +43,26 @@ pub fn retention(
             previous.start, previous.end, current.start
         )));
     }
-    let before = CustomerSet::buyers(ledger, |d| previous.contains(d));
-    if before.len() == 0 {
-        return Err(KpiError::Empty {
-            what: "customers buying in the previous period",
-            kpi: "retention",
-        });
+    let (tallies, _) = tally(ledger, &[previous, current], None);
+    match &tallies[..] {
+        [before, now] => retention_of(&before.buyers, &now.buyers),
+        _ => Err(no_base()),
     }
-    let now = CustomerSet::buyers(ledger, |d| current.contains(d));
-    let retained = before.common(&now);
+}
+
+fn no_base() -> KpiError {
+    KpiError::Empty {
+        what: "customers buying in the previous period",
+        kpi: "retention",
+    }
+}
+
+/// [`retention`] from the buyers of the two periods.
+pub(super) fn retention_of(before: &CustomerSet, now: &CustomerSet) -> Result<Retention, KpiError> {
+    if before.len() == 0 {
+        return Err(no_base());
+    }
+    let retained = before.common(now);
     let rate = ratio(retained, before.len());
     Ok(Retention {
         base: before.len(),
@@ -107,18 +118,6 @@ pub struct CohortMatrix {
     pub rows: Vec<CohortRow>,
 }
 
-/// Per customer slot, the bits of the periods (below 64) in which it bought; on all cores with
-/// the `parallel` feature (per-core masks joined by OR).
-fn period_masks(
-    ledger: &Ledger,
-    in_range: &(impl Fn(&crate::records::Transaction) -> bool + Sync),
-    index: &(impl Fn(NaiveDate) -> usize + Sync),
-) -> Vec<u64> {
-    or_by_slot(ledger, ledger.transacting_customers(), |t, slot| {
-        in_range(t).then(|| (slot as usize, 1u64 << (index(t.date()) % 64)))
-    })
-}
-
 /// Cohort retention by acquisition period: customers are grouped by the period of their first
 /// purchase on or before `end`; cell k of a row is the share of the cohort with a purchase in the
 /// k-th period after it.
@@ -141,133 +140,184 @@ pub fn cohort_retention(
             "cohort periods have at least one day",
         )));
     }
-    let purchases = || {
-        ledger
-            .transactions()
-            .iter()
-            .filter(|t| t.kind() == TransactionKind::Purchase && t.date() <= end)
-    };
-    let origin = purchases().map(|t| t.date()).min().ok_or(KpiError::Empty {
+    let origin = first_purchase(ledger, end).ok_or(KpiError::Empty {
         what: "purchases",
         kpi: "cohort retention",
     })?;
-    let index = |d: NaiveDate| -> usize {
-        match grain {
+    let cohorts = Cohorts::new(grain, end, origin)?;
+    let masks = match cohorts.fits_a_word() {
+        true => Some(tally(ledger, &[], Some(&|d| cohorts.bit(d))).1),
+        false => None,
+    };
+    cohorts.matrix(ledger, masks)
+}
+
+/// The periods of a cohort matrix: from the first purchase's (`origin`) to the end date's.
+pub(super) struct Cohorts {
+    grain: CohortGrain,
+    end: NaiveDate,
+    origin: NaiveDate,
+    periods: usize,
+}
+
+impl Cohorts {
+    /// The periods from `origin` (the first purchase on or before `end`) to `end`, their number
+    /// checked before anything is laid out (an end date in year 9999 would otherwise ask for
+    /// billions of cells). `grain` is not `Days(0)`.
+    pub(super) fn new(
+        grain: CohortGrain,
+        end: NaiveDate,
+        origin: NaiveDate,
+    ) -> Result<Self, KpiError> {
+        let mut cohorts = Cohorts {
+            grain,
+            end,
+            origin,
+            periods: 0,
+        };
+        let periods = cohorts.index(end).saturating_add(1);
+        if periods > MAX_COHORT_PERIODS {
+            return Err(KpiError::TooManyPeriods {
+                parameter: "end (cohort periods from the first purchase to the end date)",
+                periods,
+                limit: MAX_COHORT_PERIODS,
+            });
+        }
+        cohorts.periods = periods;
+        Ok(cohorts)
+    }
+
+    /// The period of day `d` (on or after the origin).
+    fn index(&self, d: NaiveDate) -> usize {
+        match self.grain {
             CohortGrain::Months => {
                 let m = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
-                usize::try_from(m(d) - m(origin)).unwrap_or(0)
+                usize::try_from(m(d) - m(self.origin)).unwrap_or(0)
             }
             CohortGrain::Days(n) => {
-                usize::try_from((d - origin).num_days() / i64::from(n)).unwrap_or(0)
+                usize::try_from((d - self.origin).num_days() / i64::from(n.max(1))).unwrap_or(0)
             }
         }
-    };
-    // The matrix is a triangle of periods² / 2 cells: its size is checked before anything is
-    // allocated (an end date in year 9999 would otherwise ask for billions of cells).
-    let periods = index(end).saturating_add(1);
-    if periods > MAX_COHORT_PERIODS {
-        return Err(KpiError::TooManyPeriods {
-            parameter: "end (cohort periods from the first purchase to the end date)",
-            periods,
-            limit: MAX_COHORT_PERIODS,
-        });
     }
-    // Each customer's periods with a purchase, grouped by the ledger's customer slots (a
-    // counting sort: no hashing of ids), then per customer its first period and the distinct
-    // periods after it.
-    let in_range =
-        |t: &crate::records::Transaction| t.kind() == TransactionKind::Purchase && t.date() <= end;
-    let mut sizes = vec![0usize; periods];
-    let mut counts: Vec<Vec<usize>> = (0..periods).map(|c| vec![0; periods - c]).collect();
-    // Count one customer given its distinct active periods in ascending order.
-    let mut count = |mut active: std::iter::Peekable<&mut dyn Iterator<Item = usize>>| {
-        let Some(&first) = active.peek() else { return };
-        if let Some(s) = sizes.get_mut(first) {
-            *s += 1;
-        }
-        for i in active {
-            if let Some(cell) = counts.get_mut(first).and_then(|r| r.get_mut(i - first)) {
-                *cell += 1;
+
+    /// Whether every customer's periods fit the bits of one word (see [`bit`](Self::bit)).
+    pub(super) fn fits_a_word(&self) -> bool {
+        self.periods <= 64
+    }
+
+    /// The period of a purchase on day `d` as a bit of the customer's word, `None` after the end
+    /// date (for a [`tally`] of the log).
+    pub(super) fn bit(&self, d: NaiveDate) -> Option<u32> {
+        // Below 64 when the periods fit a word; u32 either way (fewer than MAX_COHORT_PERIODS).
+        (d <= self.end).then(|| u32::try_from(self.index(d) % 64).unwrap_or(0))
+    }
+
+    /// The matrix, from each customer slot's word of periods (`masks`, when the periods fit a
+    /// word), else from the log grouped by customer slots.
+    pub(super) fn matrix(
+        &self,
+        ledger: &Ledger,
+        masks: Option<Vec<u64>>,
+    ) -> Result<CohortMatrix, KpiError> {
+        let periods = self.periods;
+        let mut sizes = vec![0usize; periods];
+        let mut counts: Vec<Vec<usize>> = (0..periods).map(|c| vec![0; periods - c]).collect();
+        // Count one customer given its distinct active periods in ascending order.
+        let mut count = |mut active: std::iter::Peekable<&mut dyn Iterator<Item = usize>>| {
+            let Some(&first) = active.peek() else { return };
+            if let Some(s) = sizes.get_mut(first) {
+                *s += 1;
+            }
+            for i in active {
+                if let Some(cell) = counts.get_mut(first).and_then(|r| r.get_mut(i - first)) {
+                    *cell += 1;
+                }
+            }
+        };
+        match masks {
+            Some(masks) => {
+                for mut mask in masks {
+                    let mut bits = std::iter::from_fn(|| {
+                        (mask != 0).then(|| {
+                            let i = mask.trailing_zeros() as usize;
+                            mask &= mask - 1;
+                            i
+                        })
+                    });
+                    count((&mut bits as &mut dyn Iterator<Item = usize>).peekable());
+                }
+            }
+            None => {
+                // Each customer's periods grouped by the ledger's customer slots (a counting
+                // sort), then sorted and deduplicated per customer.
+                let in_range = |t: &crate::records::Transaction| {
+                    t.kind() == TransactionKind::Purchase && t.date() <= self.end
+                };
+                let slots = ledger.transaction_slots();
+                let mut starts = vec![0usize; ledger.transacting_customers() + 1];
+                for (t, &slot) in ledger.transactions().iter().zip(slots) {
+                    if in_range(t) {
+                        starts[slot as usize + 1] += 1;
+                    }
+                }
+                for k in 1..starts.len() {
+                    starts[k] += starts[k - 1];
+                }
+                let mut next = starts.clone();
+                let mut periods_of = vec![0u32; starts.last().copied().unwrap_or(0)];
+                for (t, &slot) in ledger.transactions().iter().zip(slots) {
+                    if in_range(t) {
+                        let at = &mut next[slot as usize];
+                        // The period fits u32: it is below MAX_COHORT_PERIODS.
+                        periods_of[*at] = u32::try_from(self.index(t.date())).unwrap_or(u32::MAX);
+                        *at += 1;
+                    }
+                }
+                for pair in starts.windows(2) {
+                    let own = &mut periods_of[pair[0]..pair[1]];
+                    own.sort_unstable();
+                    let own = &*own;
+                    let mut distinct = own
+                        .iter()
+                        .enumerate()
+                        .filter(|&(k, &i)| k == 0 || own[k - 1] != i)
+                        .map(|(_, &i)| i as usize);
+                    count((&mut distinct as &mut dyn Iterator<Item = usize>).peekable());
+                }
             }
         }
-    };
-    if periods <= 64 {
-        // Each customer's active periods as the bits of one word, in one pass over the log.
-        for mut mask in period_masks(ledger, &in_range, &index) {
-            let mut bits = std::iter::from_fn(|| {
-                (mask != 0).then(|| {
-                    let i = mask.trailing_zeros() as usize;
-                    mask &= mask - 1;
-                    i
+        let (grain, origin) = (self.grain, self.origin);
+        let start_of = |c: usize| -> Result<NaiveDate, KpiError> {
+            match grain {
+                CohortGrain::Months => origin
+                    .with_day(1)
+                    .and_then(|d| d.checked_add_months(Months::new(u32::try_from(c).ok()?)))
+                    .ok_or(KpiError::DateOutOfRange),
+                CohortGrain::Days(n) => origin
+                    .checked_add_days(Days::new(c as u64 * u64::from(n)))
+                    .ok_or(KpiError::DateOutOfRange),
+            }
+        };
+        let rows = counts
+            .into_iter()
+            .enumerate()
+            .filter(|&(c, _)| sizes[c] > 0)
+            .map(|(c, active)| {
+                let size = sizes[c];
+                Ok(CohortRow {
+                    start: start_of(c)?,
+                    size,
+                    retention: active.iter().map(|&a| ratio(a, size)).collect(),
+                    active,
                 })
-            });
-            count((&mut bits as &mut dyn Iterator<Item = usize>).peekable());
-        }
-    } else {
-        // Each customer's periods grouped by the ledger's customer slots (a counting sort),
-        // then sorted and deduplicated per customer.
-        let slots = ledger.transaction_slots();
-        let mut starts = vec![0usize; ledger.transacting_customers() + 1];
-        for (t, &slot) in ledger.transactions().iter().zip(slots) {
-            if in_range(t) {
-                starts[slot as usize + 1] += 1;
-            }
-        }
-        for k in 1..starts.len() {
-            starts[k] += starts[k - 1];
-        }
-        let mut next = starts.clone();
-        let mut periods_of = vec![0u32; starts.last().copied().unwrap_or(0)];
-        for (t, &slot) in ledger.transactions().iter().zip(slots) {
-            if in_range(t) {
-                let at = &mut next[slot as usize];
-                // The period fits u32: it is below MAX_COHORT_PERIODS.
-                periods_of[*at] = u32::try_from(index(t.date())).unwrap_or(u32::MAX);
-                *at += 1;
-            }
-        }
-        for pair in starts.windows(2) {
-            let own = &mut periods_of[pair[0]..pair[1]];
-            own.sort_unstable();
-            let own = &*own;
-            let mut distinct = own
-                .iter()
-                .enumerate()
-                .filter(|&(k, &i)| k == 0 || own[k - 1] != i)
-                .map(|(_, &i)| i as usize);
-            count((&mut distinct as &mut dyn Iterator<Item = usize>).peekable());
-        }
-    }
-    let mut rows: Vec<(usize, Vec<usize>)> = Vec::new();
-    for (c, row) in counts.into_iter().enumerate() {
-        if sizes[c] > 0 {
-            rows.push((c, row));
-        }
-    }
-    let start_of = |c: usize| -> Result<NaiveDate, KpiError> {
-        match grain {
-            CohortGrain::Months => origin
-                .with_day(1)
-                .and_then(|d| d.checked_add_months(Months::new(u32::try_from(c).ok()?)))
-                .ok_or(KpiError::DateOutOfRange),
-            CohortGrain::Days(n) => origin
-                .checked_add_days(Days::new(c as u64 * u64::from(n)))
-                .ok_or(KpiError::DateOutOfRange),
-        }
-    };
-    let rows = rows
-        .into_iter()
-        .map(|(c, active)| {
-            let size = sizes[c];
-            Ok(CohortRow {
-                start: start_of(c)?,
-                size,
-                retention: active.iter().map(|&a| ratio(a, size)).collect(),
-                active,
             })
+            .collect::<Result<Vec<_>, KpiError>>()?;
+        Ok(CohortMatrix {
+            grain,
+            end: self.end,
+            rows,
         })
-        .collect::<Result<Vec<_>, KpiError>>()?;
-    Ok(CohortMatrix { grain, end, rows })
+    }
 }
 
 #[cfg(test)]

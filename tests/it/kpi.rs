@@ -391,3 +391,55 @@ fn a_log_of_free_orders_has_kpis_without_concentration() {
     assert!(r.top_shares.is_empty());
     assert_eq!(r.repeat_purchase_rate, 0.5);
 }
+
+proptest! {
+    #![proptest_config(crate::proptest_config(64))]
+
+    /// The KPI report reads the log once for all its KPIs: what it reports equals what each
+    /// KPI's own function finds, with returns in the log, and over spans of cohort months
+    /// within a word (up to 64) and past it.
+    #[test]
+    fn the_kpi_report_equals_its_kpis_one_by_one(
+        rows in prop::collection::vec((0u64..30, 0u64..3_000, 1i64..500, prop::bool::weighted(0.15)), 1..200),
+        span in prop::sample::select(vec![400u64, 3_000]),
+        period_days in 1u32..200,
+    ) {
+        let origin = NaiveDate::from_ymd_opt(2017, 1, 1).unwrap();
+        // Returns kept in the log but not netted in the summaries: a return may come first.
+        let mut l = Ledger::new(LedgerOptions::default().returns(customer_assets::ReturnPolicy::Ignore));
+        for &(id, day, amount, is_return) in &rows {
+            let date = origin + chrono::Days::new(day % span);
+            let id = CustomerId::from(id);
+            let t = match is_return {
+                true => Transaction::refund(id, date, Decimal::from(amount)),
+                false => Transaction::purchase(id, date, Decimal::from(amount)),
+            };
+            l.add_transaction(t.unwrap()).unwrap();
+        }
+        let end = origin + chrono::Days::new(span * 9 / 10);
+        let report = match KpiReport::new(&l, end, period_days) {
+            Ok(report) => report,
+            Err(e) => {
+                // Only when nothing was bought by the end date.
+                prop_assert!(matches!(e, KpiError::Empty { .. }), "{}", e);
+                return Ok(());
+            }
+        };
+        // Net revenue and orders by their definitions, over the rows themselves.
+        for m in std::iter::once(&report.to_date).chain(&report.current) {
+            let dated = |&&(_, day, _, _): &&(u64, u64, i64, bool)| {
+                m.period.contains(origin + chrono::Days::new(day % span))
+            };
+            let net: i64 = rows.iter().filter(dated).map(|r| if r.3 { -r.2 } else { r.2 }).sum();
+            prop_assert_eq!(m.net_revenue, Decimal::from(net));
+            prop_assert_eq!(m.orders, rows.iter().filter(dated).filter(|r| !r.3).count());
+        }
+        prop_assert_eq!(report.current, purchase_metrics(&l, report.period).ok());
+        prop_assert_eq!(Ok(report.to_date), purchase_metrics(&l, report.to_date.period));
+        prop_assert_eq!(
+            report.retention,
+            retention(&l, report.previous_period, report.period).ok()
+        );
+        prop_assert_eq!(Ok(report.cohorts), cohort_retention(&l, CohortGrain::Months, end));
+    }
+}
