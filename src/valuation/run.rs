@@ -5,11 +5,10 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::concurrent::join;
 use crate::fit::Fit;
 use crate::kpi::{Concentration, KpiReport};
 use crate::ledger::Ledger;
-use crate::loyalty::{Evaluator, Programme};
+use crate::loyalty::{Evaluator, LedgerTiers};
 use crate::models::{
     History, MeanSpendParams, PredictError, SpendData, SpendModel, TransactionModel,
 };
@@ -56,46 +55,87 @@ impl<'a> Valuation<'a> {
     /// # Errors
     /// A [`ValuationError`] naming the stage and, where one is at fault, the customer.
     pub fn run(self) -> Result<EquityReport, ValuationError> {
-        let summaries = self.summarize()?;
-        let (transactions, spend) =
-            fit_models(self.transactions, self.spend, &summaries, self.unit)?;
-        let rate = self.discount.continuous_per(self.unit);
+        let Valuation {
+            data,
+            as_of,
+            unit,
+            transactions,
+            spend,
+            margin,
+            discount,
+            horizon,
+            segmenters,
+            asset_quality,
+            tiers: programme,
+            kpi_period_days,
+            at_risk_below,
+            acquisition,
+        } = self;
+        let ledger = match &data {
+            Data::Ledger(l) => Some(*l),
+            Data::Summaries(_) => None,
+        };
+        let rate = discount.continuous_per(unit);
+        // The tiers' replays read only the ledger: with `parallel` they run from the start,
+        // beside every other stage, on the cores those leave idle (the fits and the
+        // segmentation have serial parts).
+        let replay = || match (programme, ledger) {
+            (Some(programme), Some(l)) => Evaluator::new(programme)
+                .ledger_tiers(l, as_of)
+                .map(Some)
+                .map_err(ValuationError::from),
+            _ => Ok(None),
+        };
+        let staged = || -> Result<Staged<'_>, ValuationError> {
+            let summaries = summarize(&data, as_of, unit)?;
+            let (transactions, spend) = fit_models(transactions, spend, &summaries, unit)?;
+            let models = Models {
+                transactions: transactions.as_ref(),
+                spend: spend.model.as_ref(),
+                spend_fallback: spend.fallback.as_deref(),
+            };
+            let predictions = predict_all(&summaries, &models, horizon, rate, margin)?;
+            // The KPIs read only the ledger and the summaries: with `parallel` they run beside
+            // the segmentation.
+            let kpis = || match (kpi_period_days, ledger) {
+                (Some(days), Some(l)) => KpiReport::with_summaries(l, as_of, days, &summaries)
+                    .map(Some)
+                    .map_err(ValuationError::from),
+                _ => Ok(None),
+            };
+            let segments = || -> Result<_, ValuationError> {
+                let profiles = profiles(&summaries, &predictions, ledger, unit)?;
+                segment(&profiles, &asset_quality, &segmenters)
+            };
+            let (segments, kpis) = beside(segments, kpis);
+            let segments = segments?;
+            Ok(Staged {
+                summaries,
+                transactions,
+                spend,
+                predictions,
+                segments,
+                kpis,
+            })
+        };
+        let (staged, replayed) = beside(staged, replay);
+        // Errors in stage order: the summaries', the fits', the predictions', the segmentation's,
+        // then the tiers' and the KPIs'.
+        let Staged {
+            summaries,
+            transactions,
+            spend,
+            predictions,
+            segments,
+            kpis,
+        } = staged?;
+        let tiers = replayed?.map(|t| Tiers::of(&t, &summaries));
+        let kpis = kpis?;
         let models = Models {
             transactions: transactions.as_ref(),
             spend: spend.model.as_ref(),
             spend_fallback: spend.fallback.as_deref(),
         };
-        let predictions = predict_all(&summaries, &models, self.horizon, rate, self.margin)?;
-        let ledger = match &self.data {
-            Data::Ledger(l) => Some(*l),
-            Data::Summaries(_) => None,
-        };
-        // Tiers and KPIs read only the ledger and the summaries: with `parallel` they run beside
-        // the segmentation, whose serial parts (quantiles, sorting by value) would leave a core idle.
-        let (programme, kpi_days, as_of) = (self.tiers, self.kpi_period_days, self.as_of);
-        let side = || -> Result<_, ValuationError> {
-            let (tiers, kpis) = join(
-                || match (programme, ledger) {
-                    (Some(programme), Some(l)) => tiers(programme, l, &summaries, as_of).map(Some),
-                    _ => Ok(None),
-                },
-                || match (kpi_days, ledger) {
-                    (Some(days), Some(l)) => {
-                        KpiReport::with_summaries(l, as_of, days, &summaries).map(Some)
-                    }
-                    _ => Ok(None),
-                },
-            );
-            Ok((tiers?, kpis?))
-        };
-        let segments = || -> Result<_, ValuationError> {
-            let profiles = profiles(&summaries, &predictions, ledger, self.unit)?;
-            segment(&profiles, &self.asset_quality, &self.segmenters)
-        };
-        let (segments, side) = beside(segments, side);
-        // Errors in stage order: the segmentation's first.
-        let segments = segments?;
-        let (tiers, kpis) = side?;
         let customers = customer_values(&summaries, &predictions, &segments, tiers.as_ref());
         let by_tier = match &tiers {
             Some(t) => report::equity_by_index(
@@ -123,24 +163,18 @@ impl<'a> Valuation<'a> {
             })
             .collect();
         let equity: Decimal = customers.iter().map(|c| c.clv).sum();
-        let firm = match &self.acquisition {
+        let firm = match &acquisition {
             Some(plan) => Some(firm_view(
-                plan,
-                &summaries,
-                &models,
-                self.margin,
-                self.discount,
-                self.unit,
-                equity,
+                plan, &summaries, &models, margin, discount, unit, equity,
             )?),
             None => None,
         };
         aggregate(Aggregate {
-            as_of: self.as_of,
-            unit: self.unit,
-            horizon: self.horizon,
-            margin: self.margin,
-            at_risk_below: self.at_risk_below,
+            as_of,
+            unit,
+            horizon,
+            margin,
+            at_risk_below,
             summaries: &summaries,
             predictions: &predictions,
             customers,
@@ -154,18 +188,33 @@ impl<'a> Valuation<'a> {
             firm,
         })
     }
+}
 
-    /// Stage 1: the per-customer summaries at the as-of date.
-    fn summarize(&self) -> Result<Summaries, ValuationError> {
-        let summaries = match &self.data {
-            Data::Ledger(l) => l.summarize(SummaryOptions::new(self.as_of, self.unit))?,
-            Data::Summaries(s) => s.clone(),
-        };
-        if summaries.is_empty() {
-            return Err(ValuationError::EmptyBase);
-        }
-        Ok(summaries)
+/// Stage 1: the per-customer summaries at the as-of date.
+fn summarize(
+    data: &Data<'_>,
+    as_of: NaiveDate,
+    unit: TimeUnit,
+) -> Result<Summaries, ValuationError> {
+    let summaries = match data {
+        Data::Ledger(l) => l.summarize(SummaryOptions::new(as_of, unit))?,
+        Data::Summaries(s) => (*s).clone(),
+    };
+    if summaries.is_empty() {
+        return Err(ValuationError::EmptyBase);
     }
+    Ok(summaries)
+}
+
+/// What the stages before the report's rows produce (the KPIs' error waits its turn: it is
+/// reported after the tiers').
+struct Staged<'a> {
+    summaries: Summaries,
+    transactions: Box<dyn TransactionModel + 'a>,
+    spend: FittedSpend<'a>,
+    predictions: Vec<Prediction>,
+    segments: Segments,
+    kpis: Result<Option<KpiReport>, ValuationError>,
 }
 
 /// The two models of a valuation.
@@ -374,23 +423,19 @@ struct Tiers {
     of_customer: Vec<Option<u32>>,
 }
 
-/// Stage 6: each member's tier at the as-of date.
-fn tiers(
-    programme: &Programme,
-    ledger: &Ledger,
-    summaries: &Summaries,
-    as_of: NaiveDate,
-) -> Result<Tiers, ValuationError> {
-    let tiers = Evaluator::new(programme).ledger_tiers(ledger, as_of)?;
-    let of_customer = tiers
-        .indices(summaries.customers().iter().map(|s| s.id()))
-        .into_iter()
-        .map(|index| index.and_then(|i| u32::try_from(i).ok()))
-        .collect();
-    Ok(Tiers {
-        names: tiers.names().to_vec(),
-        of_customer,
-    })
+impl Tiers {
+    /// Stage 6: each summarised customer's tier at the as-of date, from the members' replays.
+    fn of(tiers: &LedgerTiers<'_>, summaries: &Summaries) -> Self {
+        let of_customer = tiers
+            .indices(summaries.customers().iter().map(|s| s.id()))
+            .into_iter()
+            .map(|index| index.and_then(|i| u32::try_from(i).ok()))
+            .collect();
+        Tiers {
+            names: tiers.names().to_vec(),
+            of_customer,
+        }
+    }
 }
 
 /// The names a customer row refers to: each segmenter's name and labels, and the tiers.

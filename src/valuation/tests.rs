@@ -610,3 +610,52 @@ fn a_segmenter_that_miscounts_its_labels_is_an_error_not_a_panic() {
         "{error:?}"
     );
 }
+
+#[test]
+fn errors_come_in_stage_order_whatever_runs_beside() {
+    use crate::loyalty::{
+        Downgrades, EarnRules, Metric, Programme, QualificationWindow, Tier, TierLadder,
+    };
+    use crate::summary::ReturnPolicy;
+    // Two refunds of the largest decimal: the loyalty window's sum and the KPIs' net revenue
+    // leave the decimal range (returns are ignored by the summaries, so those still work).
+    let base = ledger();
+    let mut l = Ledger::new(LedgerOptions::default().returns(ReturnPolicy::Ignore));
+    l.extend_customers(base.customers().cloned()).unwrap();
+    l.extend_transactions(base.transactions().iter().cloned())
+        .unwrap();
+    let first = base.transactions()[0].clone();
+    for _ in 0..2 {
+        let refund =
+            crate::Transaction::refund(first.customer().clone(), first.date(), Decimal::MAX);
+        l.add_transaction(refund.unwrap()).unwrap();
+    }
+    let ladder = TierLadder::new(
+        Metric::Spend,
+        vec![
+            Tier::new("base", Decimal::ZERO),
+            Tier::new("top", Decimal::ONE),
+        ],
+    )
+    .unwrap();
+    let programme = Programme::new(
+        "p",
+        ladder,
+        QualificationWindow::CalendarYear,
+        Downgrades::default(),
+        EarnRules::default(),
+    )
+    .unwrap();
+    let run = |b: ValuationBuilder<'_>| b.build().unwrap().run().unwrap_err();
+    // The tiers replay from the start, beside every stage: a later stage's error still comes
+    // first only after every earlier stage's.
+    let e = run(valid(&l)
+        .named_segmenter(Box::new(Short))
+        .tiers(&programme)
+        .kpis(90));
+    assert!(matches!(e, ValuationError::Segment { .. }), "{e:?}");
+    let e = run(valid(&l).tiers(&programme).kpis(90));
+    assert!(matches!(e, ValuationError::Loyalty(_)), "{e:?}");
+    let e = run(valid(&l).kpis(90));
+    assert!(matches!(e, ValuationError::Kpi(_)), "{e:?}");
+}
