@@ -96,13 +96,14 @@ impl Cut {
         match self {
             Cut::Value(v) if v.is_finite() => Ok(v),
             Cut::Quantile(q) if (0.0..=1.0).contains(&q) => {
-                values.sort_unstable_by(f64::total_cmp);
                 let n = values.len();
+                if n == 0 {
+                    return Err(SegmentError::EmptyPopulation);
+                }
+                // The nearest rank, selected in linear time (no full sort).
                 let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
-                values
-                    .get(rank - 1)
-                    .copied()
-                    .ok_or(SegmentError::EmptyPopulation)
+                let (_, at, _) = values.select_nth_unstable_by(rank - 1, f64::total_cmp);
+                Ok(*at)
             }
             other => Err(SegmentError::invalid(
                 name,
@@ -263,10 +264,8 @@ mod tests {
     use crate::time::TimeUnit;
     use rust_decimal::Decimal;
 
-    #[test]
-    fn clv_totals_past_f64_are_an_error_not_infinite_shares() {
-        let base: Vec<Profile> = [f64::MAX, f64::MAX, 1.0]
-            .iter()
+    fn base(clv: &[f64]) -> Vec<Profile> {
+        clv.iter()
             .enumerate()
             .map(|(i, &clv)| {
                 Profile::new(
@@ -283,7 +282,30 @@ mod tests {
                 .with_clv(clv)
                 .unwrap()
             })
-            .collect();
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// A quantile cut is the nearest-rank quantile of the sorted values.
+        #[test]
+        fn a_quantile_cut_is_the_nearest_rank_of_the_sorted_values(
+            clv in proptest::collection::vec(-1e6..1e6f64, 1..200),
+            q in 0.0..=1.0f64,
+        ) {
+            let learnt = AssetQualityParams::default()
+                .clv_cut(Cut::Quantile(q))
+                .learn(&base(&clv))
+                .unwrap();
+            let mut sorted = clv.clone();
+            sorted.sort_by(f64::total_cmp);
+            let rank = ((q * clv.len() as f64).ceil() as usize).clamp(1, clv.len());
+            proptest::prop_assert_eq!(learnt.clv_cut(), sorted[rank - 1]);
+        }
+    }
+
+    #[test]
+    fn clv_totals_past_f64_are_an_error_not_infinite_shares() {
+        let base = base(&[f64::MAX, f64::MAX, 1.0]);
         let learnt = AssetQualityParams::default().learn(&base).unwrap();
         let err = learnt.value_by_class(&base).unwrap_err();
         assert!(err.to_string().contains("finite"), "{err}");
