@@ -623,8 +623,33 @@ fn firm_money(what: &'static str, value: f64) -> Result<Decimal, ValuationError>
     money(value).ok_or(ValuationError::FirmMoney { what, value })
 }
 
-/// CLV in money: rounded to cents.
+/// CLV in money: the exact value of the float rounded to cents (midpoint to even).
 fn money(value: f64) -> Option<Decimal> {
+    if !value.is_finite() {
+        return None;
+    }
+    // The exact conversion costs about 100 ns (a million customers: 0.1 s); the cents of the
+    // float product are the same wherever it lies clear of a half cent by more than its
+    // rounding error, when the value has more than two binary fractional digits (the exact
+    // path then gives two decimals too). Zeros, signs of tiny values, ties and the rest take
+    // the exact path.
+    let cents = value * 100.0;
+    let clear_of_half = (cents.abs().fract() - 0.5).abs() > 4.0 * f64::EPSILON * cents.abs();
+    if (1.0..FAST_CENTS_BELOW).contains(&cents.abs())
+        && (value * 4.0).fract() != 0.0
+        && clear_of_half
+    {
+        // |cents| < 2^40: an exact integer.
+        return Some(Decimal::new(cents.round() as i64, 2));
+    }
+    exact_money(value)
+}
+
+/// The cents below which [`money`] may take its fast path (2^40: exact in an i64 and an f64).
+const FAST_CENTS_BELOW: f64 = 1_099_511_627_776.0;
+
+/// [`money`] by the exact decimal value of the float.
+fn exact_money(value: f64) -> Option<Decimal> {
     Decimal::from_f64_retain(value)
         .filter(|_| value.is_finite())
         .map(|d| d.round_dp(2))
@@ -793,4 +818,55 @@ fn firm_view(
         discount_per_period: per_period_discount,
         elasticities,
     })
+}
+
+#[cfg(test)]
+mod money_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn same(value: f64) -> Result<(), TestCaseError> {
+        let (fast, exact) = (money(value), exact_money(value));
+        prop_assert_eq!(fast, exact, "{}", value);
+        // The same representation too: scale and sign show in the report's text.
+        let parts =
+            |d: Option<Decimal>| d.map(|d| (d.scale(), d.is_sign_negative(), d.to_string()));
+        prop_assert_eq!(parts(fast), parts(exact), "{}", value);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_support::proptest_config(2048))]
+
+        /// Money from any float equals the exact conversion, in value and in representation:
+        /// floats of every magnitude, and on and near half cents (n/8 are exact ties).
+        #[test]
+        fn money_is_the_exact_value_rounded_to_cents(
+            bits in any::<u64>(),
+            wide in -1e13..1e13f64,
+            eighths in -1_000_000_000i64..1_000_000_000,
+            ulps in -3i64..=3,
+        ) {
+            same(f64::from_bits(bits))?;
+            same(wide)?;
+            let tie = eighths as f64 / 8.0;
+            same(tie)?;
+            let near = f64::from_bits(tie.to_bits().wrapping_add_signed(ulps));
+            same(near)?;
+            same(eighths as f64 / 1000.0)?;
+            same(eighths as f64 * 1e-9)?;
+        }
+    }
+
+    #[test]
+    fn special_values() -> Result<(), TestCaseError> {
+        for v in [
+            0.0, -0.0, 0.005, -0.005, 0.015, 0.125, -0.125, 1.0, 0.5, 0.25, 1e300, -1e-300,
+        ] {
+            same(v)?;
+        }
+        assert_eq!(money(f64::NAN), None);
+        assert_eq!(money(f64::INFINITY), None);
+        Ok(())
+    }
 }
