@@ -53,6 +53,13 @@ impl Concentration {
             )));
         }
         let mut sorted = values.to_vec();
+        // A total order: the sorted values are the same however they are sorted.
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::slice::ParallelSliceMut;
+            sorted.par_sort_unstable_by(f64::total_cmp);
+        }
+        #[cfg(not(feature = "parallel"))]
         sorted.sort_unstable_by(f64::total_cmp);
         // Shares do not depend on the scale: dividing by the largest value keeps every sum
         // below n (values near f64::MAX would otherwise sum to infinity and give NaN shares).
