@@ -118,7 +118,7 @@ impl<'a> Valuation<'a> {
                 kpis,
             })
         };
-        let (staged, replayed) = beside(staged, replay);
+        let (staged, replayed) = beside_on_own_thread(staged, replay);
         // Errors in stage order: the summaries', the fits', the predictions', the segmentation's,
         // then the tiers' and the KPIs'.
         let Staged {
@@ -320,6 +320,35 @@ fn beside<M, S: Send>(main: impl FnOnce() -> M, side: impl Fn() -> S + Sync) -> 
     #[cfg(not(feature = "parallel"))]
     {
         (main(), side())
+    }
+}
+
+/// [`beside`], with `side` on a thread of its own. In the shared pool a worker runs the tasks it
+/// split off itself before those `main` hands in, so a long `side` that splits (a parallel loop)
+/// would hold back all of `main` until it is done; on its own thread the cores are shared
+/// between the two by the operating system, and `side` fills the time `main` leaves a core idle.
+fn beside_on_own_thread<M, S: Send>(
+    main: impl FnOnce() -> M,
+    side: impl Fn() -> S + Sync,
+) -> (M, S) {
+    #[cfg(feature = "parallel")]
+    {
+        // Without a thread to be had, `side` shares the pool after all.
+        let Ok(own) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else {
+            return beside(main, side);
+        };
+        let mut side_out = None;
+        let main_out = own.in_place_scope(|scope| {
+            scope.spawn(|_| side_out = Some(side()));
+            main()
+        });
+        // As in `beside`: the scope returns once its task is done.
+        let side_out = side_out.unwrap_or_else(side);
+        (main_out, side_out)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        beside(main, side)
     }
 }
 
