@@ -39,6 +39,10 @@ pub struct Profile {
     age: f64,
     monetary_value: Decimal,
     total_spend: Decimal,
+    /// `monetary_value` and `total_spend` as floats (NaN past the float range), converted once:
+    /// segmenters read them for every customer, several times.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    money_f64: [f64; 2],
     orders: u32,
     gap_before_last: Option<f64>,
     p_alive: Option<f64>,
@@ -46,6 +50,11 @@ pub struct Profile {
     channel: Option<String>,
     region: Option<String>,
     tags: Vec<String>,
+}
+
+/// A decimal as a float, NaN when it has none.
+fn money_f64(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(f64::NAN)
 }
 
 /// The serialized form of a [`Profile`], validated on the way in.
@@ -171,6 +180,7 @@ impl Profile {
             age,
             monetary_value,
             total_spend,
+            money_f64: [money_f64(monetary_value), money_f64(total_spend)],
             orders: frequency.saturating_add(1),
             gap_before_last: None,
             p_alive: None,
@@ -192,6 +202,7 @@ impl Profile {
             age: 0.0,
             monetary_value: Decimal::ZERO,
             total_spend: Decimal::ZERO,
+            money_f64: [0.0, 0.0],
             orders: 0,
             gap_before_last: None,
             p_alive: None,
@@ -213,6 +224,10 @@ impl Profile {
             age: summary.age(),
             monetary_value: summary.monetary_value(),
             total_spend: summary.total_spend(),
+            money_f64: [
+                money_f64(summary.monetary_value()),
+                money_f64(summary.total_spend()),
+            ],
             orders: summary.orders(),
             gap_before_last: None,
             p_alive: None,
@@ -277,6 +292,7 @@ impl Profile {
             });
         }
         self.total_spend = total_spend;
+        self.money_f64[1] = money_f64(total_spend);
         Ok(self)
     }
 
@@ -407,7 +423,6 @@ impl Profile {
     /// [`SegmentError::MissingFeature`] for a model value (P(alive), CLV) that was not supplied;
     /// [`SegmentError::NotFinite`] for a value that is not finite.
     pub fn feature(&self, feature: Feature) -> Result<f64, SegmentError> {
-        let money = |d: Decimal| d.to_f64().unwrap_or(f64::NAN);
         let missing = || SegmentError::MissingFeature {
             customer: self.id.clone(),
             feature,
@@ -417,14 +432,14 @@ impl Profile {
             Feature::Recency => self.recency,
             Feature::Age => self.age,
             Feature::TimeSinceLastPurchase => self.age - self.recency,
-            Feature::MonetaryValue => money(self.monetary_value),
-            Feature::TotalSpend => money(self.total_spend),
+            Feature::MonetaryValue => self.money_f64[0],
+            Feature::TotalSpend => self.money_f64[1],
             Feature::Orders => f64::from(self.orders),
             Feature::AverageOrderValue => {
                 if self.orders == 0 {
                     0.0
                 } else {
-                    money(self.total_spend) / f64::from(self.orders)
+                    self.money_f64[1] / f64::from(self.orders)
                 }
             }
             Feature::PAlive => self.p_alive.ok_or_else(missing)?,
@@ -473,6 +488,44 @@ pub(crate) fn feature_column(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The money features are the decimals as floats, however the profile was made
+        /// (the floats are kept beside the decimals, and not serialized).
+        #[test]
+        fn money_features_are_the_decimals_as_floats(
+            mantissa in 0i64..i64::MAX,
+            scale in 0u32..=28,
+            frequency in 0u32..1000,
+            total in 0i64..i64::MAX,
+        ) {
+            let mv = Decimal::new(mantissa, scale);
+            let features = |p: &Profile| {
+                [Feature::MonetaryValue, Feature::TotalSpend, Feature::AverageOrderValue]
+                    .map(|f| p.feature(f).ok())
+            };
+            let expect = |p: &Profile| {
+                let spend = p.total_spend().to_f64();
+                [
+                    p.monetary_value().to_f64(),
+                    spend,
+                    spend.map(|s| s / f64::from(p.orders).max(1.0)),
+                ]
+            };
+            let p = Profile::new(CustomerId::from(1u64), TimeUnit::WEEKS, frequency, 1.0, 2.0, mv)
+                .unwrap();
+            proptest::prop_assert_eq!(features(&p), expect(&p));
+            let p = p.with_total_spend(Decimal::new(total, scale)).unwrap();
+            proptest::prop_assert_eq!(features(&p), expect(&p));
+            #[cfg(feature = "serde")]
+            {
+                let back: Profile =
+                    serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+                proptest::prop_assert_eq!(features(&back), features(&p));
+                proptest::prop_assert_eq!(back, p);
+            }
+        }
+    }
 
     fn profile(frequency: u32, monetary_value: Decimal) -> Result<Profile, SegmentError> {
         Profile::new(
