@@ -709,9 +709,10 @@ impl SummaryAccumulator {
     ) -> Option<Self> {
         use rayon::prelude::*;
         let total = transactions.len();
-        // Several chunks a core: one core also gives the customers their slots meanwhile.
+        // Two chunks a core: one core also gives the customers their slots meanwhile. (Each
+        // chunk notes its own first appearances: more chunks, more of those to look at.)
         let chunks: Vec<&[Transaction]> = transactions
-            .chunks(total.div_ceil(4 * threads()).max(1))
+            .chunks(total.div_ceil(2 * threads()).max(1))
             .collect();
         let limit = total.max(dense_span(0)) as u64;
         // The sample's range with a margin first; the ids' own range if some lie outside it.
@@ -738,6 +739,10 @@ impl SummaryAccumulator {
         let keys = SummaryAccumulator::new(grain, returns);
         let mut acc = SummaryAccumulator::new(grain, returns);
         acc.index.reserve_ints(low, high, limit as usize);
+        // At most every id of the range, and every first appearance in a chunk, is a customer.
+        let arrivals: usize = counts.iter().map(|c| c.arrivals.len()).sum();
+        acc.customers
+            .reserve(arrivals.min(usize::try_from(high - low + 1).unwrap_or(usize::MAX)));
         let (parts, ()) = rayon::join(
             || {
                 counts
@@ -1335,9 +1340,102 @@ mod tests {
                     .unwrap();
                     proptest::prop_assert_eq!(&parallel.finish(&opts), &expected);
                     proptest::prop_assert!(parallel.arrival_order().eq(arrival.iter()));
+                    // Fed more and merged afterwards (partitioned entries become interleaved).
+                    let (more, last) = log.split_at(log.len() / 2);
+                    let agree = pushes_and_merges_agree(parallel, order, more, last, &opts);
+                    proptest::prop_assert_eq!(agree, Ok(()));
                 }
             }
         }
+    }
+
+    /// `acc` (of `log`) given `more` transactions one by one and then merged with an
+    /// accumulator of `last`, against one pass over all of them: summaries and arrival order.
+    #[cfg(feature = "parallel")]
+    fn pushes_and_merges_agree(
+        mut acc: SummaryAccumulator,
+        log: &[Transaction],
+        more: &[Transaction],
+        last: &[Transaction],
+        opts: &SummaryOptions,
+    ) -> Result<(), String> {
+        let all: Vec<Transaction> = log.iter().chain(more).chain(last).cloned().collect();
+        let (expected, arrival) = one_pass(&all, opts);
+        acc.extend(more);
+        let mut other = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        other.extend(last);
+        acc.merge(other).map_err(|e| e.to_string())?;
+        if acc.finish(opts) != expected {
+            return Err("summaries differ".into());
+        }
+        if !acc.arrival_order().eq(arrival.iter()) {
+            return Err("arrival orders differ".into());
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn partitioned_parallel_accumulation_of_integer_ids_equals_one_pass() {
+        // 20,000 date-ordered records of ids 50,000..50,600, with wide amounts in every chunk;
+        // ids 3 and 60,000 only off the sampled records (every 4th), so the sample's range
+        // misses them and the ids are counted again over their own range.
+        let at = |k: usize| {
+            day(1, 1).and_hms_opt(0, 0, 0).unwrap() + chrono::Duration::minutes(k as i64 * 13)
+        };
+        let log: Vec<Transaction> = (0..20_000usize)
+            .map(|k| {
+                let id = match k {
+                    4_001 => 3,
+                    17_003 => 60_000,
+                    _ => 50_000 + (k * 7_919 % 600) as u64,
+                };
+                let amount = if k % 3_001 == 7 {
+                    Decimal::from_i128_with_scale(i128::from(k as u64 + 1) << 70, 2)
+                } else {
+                    Decimal::new((k % 977) as i64 + 1, 2)
+                };
+                let kind = if k % 41 == 40 && k % 3_001 != 7 {
+                    TransactionKind::Return
+                } else {
+                    TransactionKind::Purchase
+                };
+                Transaction::new(CustomerId::from(id as u64), at(k), amount, kind).unwrap()
+            })
+            .collect();
+        let opts = SummaryOptions::new(day(3, 31), TimeUnit::DAYS).holdout_end(day(6, 30));
+        let acc = SummaryAccumulator::from_slice_parallel(
+            Grain::Day,
+            ReturnPolicy::NetAgainstPurchase,
+            &log,
+        )
+        .unwrap();
+        assert!(matches!(acc.layout, Layout::Partitioned { .. }));
+        let (expected, arrival) = one_pass(&log, &opts);
+        assert_eq!(acc.finish(&opts), expected);
+        assert!(acc.arrival_order().eq(arrival.iter()));
+        assert_eq!(acc.customers_seen(), 602);
+        let later = |id: u64, k: usize| buy(id, 7, 1 + (k % 28) as u32, 100 + k as i64);
+        let more: Vec<Transaction> = [5, 50_000, 60_000, 7]
+            .iter()
+            .enumerate()
+            .map(|(k, &id)| later(id, k))
+            .collect();
+        let last: Vec<Transaction> = [50_001, 8, 3]
+            .iter()
+            .enumerate()
+            .map(|(k, &id)| later(id, k + 9))
+            .collect();
+        pushes_and_merges_agree(acc.clone(), &log, &more, &last, &opts).unwrap();
+        // Merged into another accumulator, and merging another into it.
+        let mut first = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        first.extend(&more);
+        first.merge(acc).unwrap();
+        let mut all = more.clone();
+        all.extend(log.iter().cloned());
+        let (expected, arrival) = one_pass(&all, &opts);
+        assert_eq!(first.finish(&opts), expected);
+        assert!(first.arrival_order().eq(arrival.iter()));
     }
 
     #[cfg(feature = "parallel")]
