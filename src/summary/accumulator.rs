@@ -1400,7 +1400,7 @@ mod tests {
                 } else {
                     TransactionKind::Purchase
                 };
-                Transaction::new(CustomerId::from(id as u64), at(k), amount, kind).unwrap()
+                Transaction::new(CustomerId::from(id), at(k), amount, kind).unwrap()
             })
             .collect();
         let opts = SummaryOptions::new(day(3, 31), TimeUnit::DAYS).holdout_end(day(6, 30));

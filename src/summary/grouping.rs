@@ -9,6 +9,10 @@
 //! into its values' runs, which are read there: no second array of all the entries is written.
 //! One scatter over the whole output, or a lookup by customer per entry, misses the cache (and
 //! on virtual machines the TLB, which costs most) on nearly every entry.
+//!
+//! A log of integer ids accumulated on all cores is partitioned as it is read: each chunk of
+//! transactions is counted by bucket, then its entries are made and written into their buckets
+//! ([`Buckets`]), so that no array of all the entries in log order is written at all.
 
 use std::ops::Range;
 
