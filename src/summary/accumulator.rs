@@ -8,7 +8,7 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use super::entry::{Entry, WIDE_BIT};
 use super::error::SummaryError;
 use super::fold::{Cuts, Folder, Scratch};
-use super::grouping::{partition, Partition, RunScratch};
+use super::grouping::{partition, Buckets, Partition, RunScratch};
 use super::id_index::{dense_span, IdIndex};
 use super::options::{Grain, ReturnPolicy, SummaryOptions};
 use super::summaries::Summaries;
@@ -22,6 +22,9 @@ enum Layout {
     Runs { starts: Vec<usize> },
     /// Customers' entries interleave: `owners[k]` is the owner key of entry `k`.
     Interleaved { owners: Vec<u64> },
+    /// The entries of integer ids `base + v` partitioned by `v` (as `from_slice_parallel`
+    /// leaves a log whose customers interleave); `entries` is empty.
+    Partitioned { partition: Partition, base: u64 },
 }
 
 /// Owner keys from this up are `SLOT_KEY | slot`, of customers with text ids or integer ids this
@@ -151,9 +154,23 @@ impl SummaryAccumulator {
                 }
                 owners
             }
+            Layout::Partitioned { partition, base } => {
+                let (entries, values) = std::mem::take(partition).flatten();
+                self.entries = entries;
+                let base = *base;
+                values.into_iter().map(|v| base + v).collect()
+            }
         };
         owners.reserve(self.entries.capacity().saturating_sub(owners.len()));
         owners
+    }
+
+    /// Turns partitioned entries into interleaved ones, in one array.
+    fn unpartition(&mut self) {
+        if matches!(self.layout, Layout::Partitioned { .. }) {
+            let owners = self.take_owners();
+            self.layout = Layout::Interleaved { owners };
+        }
     }
 
     fn key(&self, at: NaiveDateTime) -> i64 {
@@ -231,9 +248,11 @@ impl SummaryAccumulator {
             }
             Layout::Runs { .. } => self.tail == Some(i),
             Layout::Interleaved { .. } => true,
+            Layout::Partitioned { .. } => false,
         };
         if !in_runs {
-            // A customer seen before, whose run ended: from now on, one owner key per entry.
+            // A customer seen before, whose run ended (or partitioned entries): from now on, one
+            // owner key per entry.
             let mut owners = self.take_owners();
             owners.push(key);
             self.layout = Layout::Interleaved { owners };
@@ -293,14 +312,10 @@ impl SummaryAccumulator {
         if self.grain != other.grain || self.returns != other.returns {
             return Err(SummaryError::IncompatibleMerge);
         }
-        if !other.wide.is_empty() {
-            // The other's wide magnitudes follow this one's in the table.
-            let offset = self.wide.len() as u64;
-            for e in other.entries.iter_mut().filter(|e| e.word & WIDE_BIT != 0) {
-                e.word += offset;
-            }
-            self.wide.append(&mut other.wide);
-        }
+        // Partitioned entries merge as interleaved ones.
+        self.unpartition();
+        other.unpartition();
+        append_wide(&mut self.wide, &mut other.entries, &mut other.wide);
         let known = self.customers.len();
         // Once the entries interleave, a known integer id (in the direct table) needs no slot:
         // its owner key is the id, and it is not new. Only new customers, text ids and the
@@ -432,6 +447,11 @@ impl SummaryAccumulator {
         match &self.layout {
             Layout::Runs { starts } => self.summarize_runs(starts, &folder, template),
             Layout::Interleaved { owners } => self.summarize_interleaved(owners, &folder, template),
+            Layout::Partitioned { partition, base } => {
+                summarize_partition(partition, template, &folder, self.customers.len(), |v| {
+                    Some(Cow::Owned(CustomerId::from(base + v)))
+                })
+            }
         }
     }
 
@@ -551,6 +571,9 @@ impl SummaryAccumulator {
             .max(1);
         let ints = sample_int_ids(transactions);
         if let Some(sample) = ints.filter(|s| s.interleaved) {
+            if let Some(acc) = Self::partitioned_ints(grain, returns, transactions, sample) {
+                return Ok(acc);
+            }
             if let Some(acc) = Self::from_interleaved_ints(grain, returns, transactions, sample) {
                 return Ok(acc);
             }
@@ -636,12 +659,7 @@ impl SummaryAccumulator {
         let mut rest_entries = Vec::new();
         let mut rest_owners = Vec::new();
         for (mut part_entries, part_owners, mut part_wide) in parts {
-            // The part's wide magnitudes follow the others' in the table.
-            let offset = wide.len() as u64;
-            for e in part_entries.iter_mut().filter(|e| e.word & WIDE_BIT != 0) {
-                e.word += offset;
-            }
-            wide.append(&mut part_wide);
+            append_wide(&mut wide, &mut part_entries, &mut part_wide);
             rest_entries.push(part_entries);
             rest_owners.push(part_owners);
         }
@@ -674,6 +692,107 @@ impl SummaryAccumulator {
         Some(acc)
     }
 
+    /// [`from_slice_parallel`](Self::from_slice_parallel) for a log whose customers interleave
+    /// (in date order, say) and whose ids are integers over a range not much wider than the
+    /// log: each core counts its chunks' ids by bucket of consecutive ids and notes which ids
+    /// first appear there, then writes each transaction's entry straight into its bucket (the
+    /// partition `finish` reads), while one core gives the customers slots in order of
+    /// arrival. No array of all the entries or owner keys is written, nor copied. The same
+    /// summaries and arrival order as one pass; every transaction keeps an entry of its own.
+    /// `None` if an id is not an integer below `SLOT_KEY` or the ids span too wide a range.
+    #[cfg(feature = "parallel")]
+    fn partitioned_ints(
+        grain: Grain,
+        returns: ReturnPolicy,
+        transactions: &[Transaction],
+        sample: IntSample,
+    ) -> Option<Self> {
+        use rayon::prelude::*;
+        let total = transactions.len();
+        // Two chunks a core: one core also gives the customers their slots meanwhile. (Each
+        // chunk notes its own first appearances: more chunks, more of those to look at.)
+        let chunks: Vec<&[Transaction]> = transactions
+            .chunks(total.div_ceil(2 * threads()).max(1))
+            .collect();
+        let limit = total.max(dense_span(0)) as u64;
+        // The sample's range with a margin first; the ids' own range if some lie outside it.
+        let margin = (sample.high - sample.low) / 8 + 1024;
+        if sample.high >= SLOT_KEY {
+            return None;
+        }
+        let mut low = sample.low.saturating_sub(margin);
+        let mut high = sample.high.saturating_add(margin).min(SLOT_KEY - 1);
+        let (counts, buckets) = loop {
+            let span = (high - low).checked_add(1).filter(|&s| s <= limit)?;
+            let buckets = Buckets::new(span);
+            let counts: Vec<IdCount> = chunks
+                .par_iter()
+                .map(|chunk| IdCount::of(chunk, low, span, &buckets))
+                .collect::<Option<_>>()?;
+            let min = counts.iter().map(|c| c.min).min().unwrap_or(low);
+            let max = counts.iter().map(|c| c.max).max().unwrap_or(high);
+            if low <= min && max <= high {
+                break (counts, buckets);
+            }
+            (low, high) = (min, max);
+        };
+        let keys = SummaryAccumulator::new(grain, returns);
+        let mut acc = SummaryAccumulator::new(grain, returns);
+        acc.index.reserve_ints(low, high, limit as usize);
+        // At most every id of the range, and every first appearance in a chunk, is a customer.
+        let arrivals: usize = counts.iter().map(|c| c.arrivals.len()).sum();
+        acc.customers
+            .reserve(arrivals.min(usize::try_from(high - low + 1).unwrap_or(usize::MAX)));
+        let (parts, ()) = rayon::join(
+            || {
+                counts
+                    .par_iter()
+                    .zip(&chunks)
+                    .map(|(count, chunk)| {
+                        let mut wide = Vec::new();
+                        let part = buckets.fill(count.starts.clone(), chunk.len(), |k| {
+                            let Some(t) = chunk.get(k) else {
+                                return (0, Entry { key: 0, word: 0 });
+                            };
+                            let n = t.customer().as_u64().unwrap_or(low);
+                            let key = keys.key(t.at());
+                            let entry = Entry::new(key, t.amount(), 1, t.kind(), &mut wide);
+                            (n.saturating_sub(low), entry)
+                        });
+                        (part, wide)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || {
+                for &n in counts.iter().flat_map(|c| &c.arrivals) {
+                    acc.admit(n);
+                }
+            },
+        );
+        let (parts, wides): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+        let mut partition = buckets.partition(parts);
+        for (entries, mut wide) in partition.chunk_entries_mut().zip(wides) {
+            append_wide(&mut acc.wide, entries, &mut wide);
+        }
+        acc.layout = Layout::Partitioned {
+            partition,
+            base: low,
+        };
+        acc.tail = transactions.last().map(|t| acc.slot(t.customer()));
+        Some(acc)
+    }
+
+    /// Gives integer id `n` (below `SLOT_KEY`) a slot, if it has none: whether it is new.
+    #[cfg(feature = "parallel")]
+    fn admit(&mut self, n: u64) -> bool {
+        // A known id in the table needs no lookup.
+        if self.indexed && self.index.knows_int(n) {
+            return false;
+        }
+        let before = self.customers.len();
+        self.slot(&CustomerId::from(n)) == before
+    }
+
     /// Takes the customers of entries owned by `owners` (integer ids below `SLOT_KEY`, in
     /// entry order) in order of arrival, and the slot of the last entry. The starts of the
     /// customers' runs if each customer's entries are one run, else `None`.
@@ -689,22 +808,78 @@ impl SummaryAccumulator {
                     continue;
                 }
                 previous = Some(n);
-                // A known id in the table: a customer seen before, whose run ended.
-                if self.indexed && self.index.knows_int(n) {
-                    starts = None;
-                    continue;
-                }
-                let before = self.customers.len();
-                let slot = self.slot(&CustomerId::from(n));
-                match &mut starts {
-                    Some(starts) if slot == before => starts.push(at - 1),
-                    _ if slot == before => {}
-                    _ => starts = None,
+                // A customer seen before, whose run ended, ends the runs.
+                match (&mut starts, self.admit(n)) {
+                    (Some(starts), true) => starts.push(at - 1),
+                    (_, true) => {}
+                    (_, false) => starts = None,
                 }
             }
         }
         self.tail = previous.map(|n| self.slot(&CustomerId::from(n)));
         starts
+    }
+}
+
+/// Appends the table `theirs` of wide magnitudes to `wide`, and points the wide ones of
+/// `entries` (which index `theirs`) at their new places.
+fn append_wide(wide: &mut Vec<u128>, entries: &mut [Entry], theirs: &mut Vec<u128>) {
+    if theirs.is_empty() {
+        return;
+    }
+    let offset = wide.len() as u64;
+    for e in entries.iter_mut().filter(|e| e.word & WIDE_BIT != 0) {
+        e.word += offset;
+    }
+    wide.append(theirs);
+}
+
+/// One chunk of a log of integer ids, counted: where each bucket's entries begin (and end),
+/// the ids that first appear in the chunk, in order, and the range of its ids.
+#[cfg(feature = "parallel")]
+struct IdCount {
+    starts: Vec<usize>,
+    arrivals: Vec<u64>,
+    min: u64,
+    max: u64,
+}
+
+#[cfg(feature = "parallel")]
+impl IdCount {
+    /// Counts `chunk`'s ids from `low` by bucket, the ids from `low` up to `span` of them;
+    /// `None` if an id is not an integer below `SLOT_KEY`. (Ids out of that range make the
+    /// counts wrong, and the range tells.)
+    fn of(chunk: &[Transaction], low: u64, span: u64, buckets: &Buckets) -> Option<IdCount> {
+        // One bit an id of the range: whether it appeared in the chunk yet.
+        let mut seen = vec![0u64; usize::try_from(span.div_ceil(64)).ok()?];
+        let (mut min, mut max, mut valid) = (u64::MAX, 0, true);
+        let mut arrivals = Vec::new();
+        let starts = buckets.starts(chunk.len(), |k| {
+            let Some(n) = chunk
+                .get(k)
+                .and_then(|t| t.customer().as_u64())
+                .filter(|&n| n < SLOT_KEY)
+            else {
+                valid = false;
+                return u64::MAX;
+            };
+            (min, max) = (min.min(n), max.max(n));
+            let v = n.wrapping_sub(low);
+            if let Some(word) = seen.get_mut(usize::try_from(v / 64).unwrap_or(usize::MAX)) {
+                let bit = 1 << (v % 64);
+                if *word & bit == 0 {
+                    *word |= bit;
+                    arrivals.push(n);
+                }
+            }
+            v
+        });
+        valid.then_some(IdCount {
+            starts,
+            arrivals,
+            min,
+            max,
+        })
     }
 }
 
@@ -1165,9 +1340,102 @@ mod tests {
                     .unwrap();
                     proptest::prop_assert_eq!(&parallel.finish(&opts), &expected);
                     proptest::prop_assert!(parallel.arrival_order().eq(arrival.iter()));
+                    // Fed more and merged afterwards (partitioned entries become interleaved).
+                    let (more, last) = log.split_at(log.len() / 2);
+                    let agree = pushes_and_merges_agree(parallel, order, more, last, &opts);
+                    proptest::prop_assert_eq!(agree, Ok(()));
                 }
             }
         }
+    }
+
+    /// `acc` (of `log`) given `more` transactions one by one and then merged with an
+    /// accumulator of `last`, against one pass over all of them: summaries and arrival order.
+    #[cfg(feature = "parallel")]
+    fn pushes_and_merges_agree(
+        mut acc: SummaryAccumulator,
+        log: &[Transaction],
+        more: &[Transaction],
+        last: &[Transaction],
+        opts: &SummaryOptions,
+    ) -> Result<(), String> {
+        let all: Vec<Transaction> = log.iter().chain(more).chain(last).cloned().collect();
+        let (expected, arrival) = one_pass(&all, opts);
+        acc.extend(more);
+        let mut other = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        other.extend(last);
+        acc.merge(other).map_err(|e| e.to_string())?;
+        if acc.finish(opts) != expected {
+            return Err("summaries differ".into());
+        }
+        if !acc.arrival_order().eq(arrival.iter()) {
+            return Err("arrival orders differ".into());
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn partitioned_parallel_accumulation_of_integer_ids_equals_one_pass() {
+        // 20,000 date-ordered records of ids 50,000..50,600, with wide amounts in every chunk;
+        // ids 3 and 60,000 only off the sampled records (every 4th), so the sample's range
+        // misses them and the ids are counted again over their own range.
+        let at = |k: usize| {
+            day(1, 1).and_hms_opt(0, 0, 0).unwrap() + chrono::Duration::minutes(k as i64 * 13)
+        };
+        let log: Vec<Transaction> = (0..20_000usize)
+            .map(|k| {
+                let id = match k {
+                    4_001 => 3,
+                    17_003 => 60_000,
+                    _ => 50_000 + (k * 7_919 % 600) as u64,
+                };
+                let amount = if k % 3_001 == 7 {
+                    Decimal::from_i128_with_scale(i128::from(k as u64 + 1) << 70, 2)
+                } else {
+                    Decimal::new((k % 977) as i64 + 1, 2)
+                };
+                let kind = if k % 41 == 40 && k % 3_001 != 7 {
+                    TransactionKind::Return
+                } else {
+                    TransactionKind::Purchase
+                };
+                Transaction::new(CustomerId::from(id), at(k), amount, kind).unwrap()
+            })
+            .collect();
+        let opts = SummaryOptions::new(day(3, 31), TimeUnit::DAYS).holdout_end(day(6, 30));
+        let acc = SummaryAccumulator::from_slice_parallel(
+            Grain::Day,
+            ReturnPolicy::NetAgainstPurchase,
+            &log,
+        )
+        .unwrap();
+        assert!(matches!(acc.layout, Layout::Partitioned { .. }));
+        let (expected, arrival) = one_pass(&log, &opts);
+        assert_eq!(acc.finish(&opts), expected);
+        assert!(acc.arrival_order().eq(arrival.iter()));
+        assert_eq!(acc.customers_seen(), 602);
+        let later = |id: u64, k: usize| buy(id, 7, 1 + (k % 28) as u32, 100 + k as i64);
+        let more: Vec<Transaction> = [5, 50_000, 60_000, 7]
+            .iter()
+            .enumerate()
+            .map(|(k, &id)| later(id, k))
+            .collect();
+        let last: Vec<Transaction> = [50_001, 8, 3]
+            .iter()
+            .enumerate()
+            .map(|(k, &id)| later(id, k + 9))
+            .collect();
+        pushes_and_merges_agree(acc.clone(), &log, &more, &last, &opts).unwrap();
+        // Merged into another accumulator, and merging another into it.
+        let mut first = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        first.extend(&more);
+        first.merge(acc).unwrap();
+        let mut all = more.clone();
+        all.extend(log.iter().cloned());
+        let (expected, arrival) = one_pass(&all, &opts);
+        assert_eq!(first.finish(&opts), expected);
+        assert!(first.arrival_order().eq(arrival.iter()));
     }
 
     #[cfg(feature = "parallel")]

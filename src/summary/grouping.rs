@@ -9,6 +9,10 @@
 //! into its values' runs, which are read there: no second array of all the entries is written.
 //! One scatter over the whole output, or a lookup by customer per entry, misses the cache (and
 //! on virtual machines the TLB, which costs most) on nearly every entry.
+//!
+//! A log of integer ids accumulated on all cores is partitioned as it is read: each chunk of
+//! transactions is counted by bucket, then its entries are made and written into their buckets
+//! ([`Buckets`]), so that no array of all the entries in log order is written at all.
 
 use std::ops::Range;
 
@@ -20,7 +24,8 @@ use super::entry::Entry;
 const MAX_BUCKET_SHIFT: u32 = 16;
 
 /// One chunk's entries partitioned by bucket, stable within each bucket.
-struct Part {
+#[derive(Debug, Clone, Default)]
+pub(super) struct Part {
     entries: Vec<Entry>,
     /// Each entry's value less its bucket's first value.
     within: Vec<u16>,
@@ -29,6 +34,7 @@ struct Part {
 }
 
 /// The entries partitioned into buckets of consecutive values, chunk by chunk.
+#[derive(Debug, Clone, Default)]
 pub(super) struct Partition {
     shift: u32,
     parts: Vec<Part>,
@@ -43,6 +49,99 @@ pub(super) struct RunScratch {
     next: Vec<usize>,
 }
 
+/// How values below a span are split into buckets: about 1,024 buckets of 2^`shift` values.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Buckets {
+    shift: u32,
+    count: usize,
+}
+
+impl Buckets {
+    pub(super) fn new(span: u64) -> Self {
+        let shift = (u64::BITS - span.leading_zeros())
+            .saturating_sub(10)
+            .min(MAX_BUCKET_SHIFT);
+        Buckets {
+            shift,
+            count: usize::try_from(span >> shift).unwrap_or(usize::MAX - 1) + 1,
+        }
+    }
+
+    /// Where each bucket of a chunk begins, and the end (one more than the buckets), from the
+    /// values of its `len` entries (`value(k)` of the `k`th); values past the span are left out.
+    pub(super) fn starts(&self, len: usize, mut value: impl FnMut(usize) -> u64) -> Vec<usize> {
+        let mut starts = vec![0usize; self.count + 1];
+        for k in 0..len {
+            if let Some(count) = usize::try_from(value(k) >> self.shift)
+                .ok()
+                .and_then(|b| starts.get_mut(b + 1))
+            {
+                *count += 1;
+            }
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        starts
+    }
+
+    /// Partitions a chunk of `len` entries (the `k`th being `item(k)`: its value and entry),
+    /// given its bucket `starts` (from [`starts`](Self::starts) on the same values).
+    pub(super) fn fill(
+        &self,
+        starts: Vec<usize>,
+        len: usize,
+        mut item: impl FnMut(usize) -> (u64, Entry),
+    ) -> Part {
+        let mask = (1u64 << self.shift) - 1;
+        let mut next = starts.clone();
+        // Filled here, on the thread that partitions the chunk: the fresh pages are faulted in
+        // on every core at once.
+        let filled = starts.last().copied().unwrap_or(0);
+        let mut out = vec![Entry { key: 0, word: 0 }; filled];
+        let mut within = vec![0u16; filled];
+        for k in 0..len {
+            let (v, entry) = item(k);
+            let Some(at) = usize::try_from(v >> self.shift)
+                .ok()
+                .and_then(|b| next.get_mut(b))
+            else {
+                continue;
+            };
+            if let Some(e) = out.get_mut(*at) {
+                *e = entry;
+            }
+            if let Some(w) = within.get_mut(*at) {
+                // Below 2^MAX_BUCKET_SHIFT.
+                *w = (v & mask) as u16;
+            }
+            *at += 1;
+        }
+        Part {
+            entries: out,
+            within,
+            starts,
+        }
+    }
+
+    /// The partition of these chunks, in order.
+    pub(super) fn partition(&self, parts: Vec<Part>) -> Partition {
+        let mut bucket_lens = vec![0usize; self.count];
+        for p in &parts {
+            for (len, bounds) in bucket_lens.iter_mut().zip(p.starts.windows(2)) {
+                if let &[from, to] = bounds {
+                    *len += to - from;
+                }
+            }
+        }
+        Partition {
+            shift: self.shift,
+            parts,
+            bucket_lens,
+        }
+    }
+}
+
 /// Partitions `entries` by `value(k)` (of entry `k`), every value below `span`, in `chunks`
 /// consecutive chunks (on all cores with `parallel`). Takes time in proportion to the entries
 /// and to `span`, which callers keep to a few times the number of customers.
@@ -52,21 +151,18 @@ pub(super) fn partition(
     chunks: usize,
     value: impl Fn(usize) -> u64 + Sync,
 ) -> Partition {
-    let shift = (u64::BITS - span.leading_zeros())
-        .saturating_sub(10)
-        .min(MAX_BUCKET_SHIFT);
-    let buckets = usize::try_from(span >> shift).unwrap_or(usize::MAX - 1) + 1;
+    let buckets = Buckets::new(span);
     let chunk = entries.len().div_ceil(chunks.max(1)).max(1);
     let part = |c: usize| {
         let from = (c * chunk).min(entries.len());
-        let to = (from + chunk).min(entries.len());
-        partition_chunk(
-            entries.get(from..to).unwrap_or(&[]),
-            from,
-            shift,
-            buckets,
-            &value,
-        )
+        let chunk = entries
+            .get(from..(from + chunk).min(entries.len()))
+            .unwrap_or(&[]);
+        let starts = buckets.starts(chunk.len(), |k| value(from + k));
+        buckets.fill(starts, chunk.len(), |k| {
+            let entry = chunk.get(k).copied().unwrap_or(Entry { key: 0, word: 0 });
+            (value(from + k), entry)
+        })
     };
     let count = entries.len().div_ceil(chunk);
     #[cfg(feature = "parallel")]
@@ -76,70 +172,7 @@ pub(super) fn partition(
     };
     #[cfg(not(feature = "parallel"))]
     let parts: Vec<Part> = (0..count).map(part).collect();
-    let mut bucket_lens = vec![0usize; buckets];
-    for p in &parts {
-        for (len, bounds) in bucket_lens.iter_mut().zip(p.starts.windows(2)) {
-            if let &[from, to] = bounds {
-                *len += to - from;
-            }
-        }
-    }
-    Partition {
-        shift,
-        parts,
-        bucket_lens,
-    }
-}
-
-/// Partitions one chunk (whose first entry is entry `offset`) into `buckets` buckets of
-/// 2^`shift` values.
-fn partition_chunk(
-    entries: &[Entry],
-    offset: usize,
-    shift: u32,
-    buckets: usize,
-    value: &impl Fn(usize) -> u64,
-) -> Part {
-    let mask = (1u64 << shift) - 1;
-    let mut starts = vec![0usize; buckets + 1];
-    for k in 0..entries.len() {
-        if let Some(count) = usize::try_from(value(offset + k) >> shift)
-            .ok()
-            .and_then(|b| starts.get_mut(b + 1))
-        {
-            *count += 1;
-        }
-    }
-    for b in 1..starts.len() {
-        starts[b] += starts[b - 1];
-    }
-    let mut next = starts.clone();
-    // Filled here, on the thread that partitions the chunk: the fresh pages are faulted in on
-    // every core at once.
-    let mut out = vec![Entry { key: 0, word: 0 }; entries.len()];
-    let mut within = vec![0u16; entries.len()];
-    for (k, entry) in entries.iter().enumerate() {
-        let v = value(offset + k);
-        let Some(at) = usize::try_from(v >> shift)
-            .ok()
-            .and_then(|b| next.get_mut(b))
-        else {
-            continue;
-        };
-        if let Some(e) = out.get_mut(*at) {
-            *e = *entry;
-        }
-        if let Some(w) = within.get_mut(*at) {
-            // Below 2^MAX_BUCKET_SHIFT.
-            *w = (v & mask) as u16;
-        }
-        *at += 1;
-    }
-    Part {
-        entries: out,
-        within,
-        starts,
-    }
+    buckets.partition(parts)
 }
 
 impl Partition {
@@ -230,6 +263,28 @@ impl Partition {
     pub(super) fn buckets(&self) -> usize {
         self.bucket_lens.len()
     }
+
+    /// Each chunk's entries, to adjust in place.
+    pub(super) fn chunk_entries_mut(&mut self) -> impl Iterator<Item = &mut [Entry]> {
+        self.parts.iter_mut().map(|p| p.entries.as_mut_slice())
+    }
+
+    /// All entries (by chunk, bucket by bucket) and their values, in one array each.
+    pub(super) fn flatten(self) -> (Vec<Entry>, Vec<u64>) {
+        let total = self.bucket_lens.iter().sum();
+        let (mut entries, mut values) = (Vec::with_capacity(total), Vec::with_capacity(total));
+        for p in self.parts {
+            for (b, bounds) in p.starts.windows(2).enumerate() {
+                if let &[from, to] = bounds {
+                    let base = (b as u64) << self.shift;
+                    let within = p.within.get(from..to).unwrap_or(&[]);
+                    values.extend(within.iter().map(|&w| base + u64::from(w)));
+                }
+            }
+            entries.extend(p.entries);
+        }
+        (entries, values)
+    }
 }
 
 #[cfg(test)]
@@ -280,6 +335,14 @@ mod tests {
                 }
             }
             prop_assert_eq!(runs, expected);
+            // Flattened, every entry keeps its value.
+            let (flat, flat_values) = partition.flatten();
+            let mut pairs: Vec<(i64, u64)> =
+                flat.iter().map(|e| e.key).zip(flat_values).collect();
+            pairs.sort_unstable();
+            let by_key: Vec<(i64, u64)> =
+                entries.iter().map(|e| e.key).zip(values.iter().copied()).collect();
+            prop_assert_eq!(pairs, by_key);
         }
     }
 }
