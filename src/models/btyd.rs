@@ -355,9 +355,9 @@ impl Prepared {
         Some(thin)
     }
 
-    /// Sums `f(group index, x, rows)` over groups (in parallel with the `parallel` feature),
-    /// where `f` returns (log-likelihood, gradient) of its rows; a big group comes in several
-    /// parts.
+    /// Sums `f(group index, x, rows)` over groups (computed in parallel with the `parallel`
+    /// feature, added in order: the same bits either way), where `f` returns (log-likelihood,
+    /// gradient) of its rows; a big group comes in several parts.
     pub fn sum_groups<const D: usize, F>(&self, f: F) -> (f64, [f64; D])
     where
         F: Fn(usize, f64, std::ops::Range<usize>) -> (f64, [f64; D]) + Sync,
@@ -384,11 +384,13 @@ impl Prepared {
             .collect();
         #[cfg(feature = "parallel")]
         {
+            // The parts are added in order, as serially: a reduction tree shaped by the threads'
+            // stealing would change the sums' last bits from run to run, and with them where an
+            // optimiser stops on a flat likelihood (a fit must not depend on the feature).
             use rayon::prelude::*;
-            tasks
-                .into_par_iter()
-                .map(|(g, x, r)| f(g, x, r))
-                .reduce(|| (0.0, [0.0; D]), add)
+            let parts: Vec<(f64, [f64; D])> =
+                tasks.into_par_iter().map(|(g, x, r)| f(g, x, r)).collect();
+            parts.into_iter().fold((0.0, [0.0; D]), add)
         }
         #[cfg(not(feature = "parallel"))]
         {
