@@ -42,6 +42,33 @@ pub(crate) fn cmp(a: Decimal, b: Decimal) -> Ordering {
     a.cmp(&b)
 }
 
+/// `Decimal::checked_add`, without its general path in the usual case of a running sum of
+/// amounts: when both have the same scale and mantissas within 64 bits, and the sum is not zero,
+/// the sum is exact at that scale, and a non-zero value at a given scale has one representation,
+/// the one `checked_add` gives. (A zero sum takes the general path, which decides its sign.)
+#[inline]
+pub(crate) fn checked_add(a: Decimal, b: Decimal) -> Option<Decimal> {
+    same_scale_sum(a, b.mantissa(), b.scale()).or_else(|| a.checked_add(b))
+}
+
+/// `Decimal::checked_sub`, as [`checked_add`] of `a` and `−b`.
+#[inline]
+pub(crate) fn checked_sub(a: Decimal, b: Decimal) -> Option<Decimal> {
+    same_scale_sum(a, -b.mantissa(), b.scale()).or_else(|| a.checked_sub(b))
+}
+
+/// `a` plus the mantissa `m` at `scale`, when both are at that scale within 64 bits and the sum
+/// is not zero (see [`checked_add`]).
+#[inline]
+fn same_scale_sum(a: Decimal, m: i128, scale: u32) -> Option<Decimal> {
+    let small = |m: i128| m.unsigned_abs() <= u128::from(u64::MAX);
+    let ma = a.mantissa();
+    if a.scale() != scale || !small(ma) || !small(m) || ma + m == 0 {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(ma + m, scale).ok()
+}
+
 /// `a >= b`, by [`cmp`].
 pub(crate) fn at_least(a: Decimal, b: Decimal) -> bool {
     cmp(a, b) != Ordering::Less
@@ -75,6 +102,20 @@ mod tests {
         fn integer_comparisons_order_decimals_as_ord_does(a in decimal(), b in decimal()) {
             prop_assert_eq!(cmp(a, b), a.cmp(&b), "{} against {}", a, b);
             prop_assert_eq!(at_least(a, b), a >= b);
+        }
+
+        #[test]
+        fn sums_are_those_of_decimal_bit_for_bit(a in decimal(), b in decimal(), same in any::<bool>()) {
+            // Mostly at the same scale, where the integer path applies.
+            let mut b = b;
+            if same {
+                b.rescale(a.scale());
+            }
+            let bits = |d: Option<Decimal>| d.map(|d| d.serialize());
+            prop_assert_eq!(bits(checked_add(a, b)), bits(a.checked_add(b)), "{} + {}", a, b);
+            prop_assert_eq!(bits(checked_sub(a, b)), bits(a.checked_sub(b)), "{} - {}", a, b);
+            prop_assert_eq!(bits(checked_add(a, -a)), bits(a.checked_add(-a)), "{} + -{}", a, a);
+            prop_assert_eq!(bits(checked_sub(a, a)), bits(a.checked_sub(a)), "{} - {}", a, a);
         }
 
         #[test]
