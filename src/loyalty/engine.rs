@@ -609,8 +609,9 @@ impl<'e> Engine<'e> {
             if d >= cutoff {
                 break;
             }
-            self.window_sum = compare::checked_sub(self.window_sum, c)
-                .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
+            if !compare::sub_into(&mut self.window_sum, c) {
+                return Err(LoyaltyError::Overflow(self.customer.clone()));
+            }
             self.rolling.pop_front();
             self.evicted += 1;
         }
@@ -710,8 +711,9 @@ impl<'e> Engine<'e> {
                 }
             }
         };
-        self.window_sum = compare::checked_add(self.window_sum, contribution)
-            .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
+        if !compare::add_into(&mut self.window_sum, contribution) {
+            return Err(LoyaltyError::Overflow(self.customer.clone()));
+        }
         let number = day_number(day);
         if !self.programme().window().is_periodic() {
             self.rolling.push_back((number, contribution));
