@@ -444,6 +444,33 @@ fn bench(c: &mut Criterion) {
         }
         return;
     }
+    // VALUATION_BENCH_TIERS=N runs only the loyalty tiers stage N times (the valuation's
+    // `ledger_tiers`) and prints each run's wall and CPU time: for work on that stage.
+    if let Some(runs) = std::env::var("VALUATION_BENCH_TIERS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        for run in 0..runs {
+            let (started, cpu) = (Instant::now(), cpu_seconds());
+            let tiers = Evaluator::new(&programme)
+                .ledger_tiers(&ledger, as_of)
+                .expect("tiers");
+            let (wall, cpu) = (started.elapsed(), cpu_seconds() - cpu);
+            // A checksum of the tiers (first run only, to keep profiles clean): per tier, the
+            // transactions of its members.
+            let mut mix = vec![0usize; tiers.names().len()];
+            for t in ledger.transactions().iter().filter(|_| run == 0) {
+                if let Some(t) = tiers.index(t.customer()) {
+                    mix[t] += 1;
+                }
+            }
+            println!(
+                "ledger_tiers: {:.3} s wall, {cpu:.2} s of CPU; transactions by tier {mix:?}",
+                wall.as_secs_f64()
+            );
+        }
+        return;
+    }
     // VALUATION_BENCH_FITS=N times only the fits N times each (patterns, transaction model fit,
     // spend data, spend model fit) and prints their reports: for work on the fits.
     if let Some(runs) = std::env::var("VALUATION_BENCH_FITS")

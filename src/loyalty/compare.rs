@@ -42,6 +42,56 @@ pub(crate) fn cmp(a: Decimal, b: Decimal) -> Ordering {
     a.cmp(&b)
 }
 
+/// `Decimal::checked_add` into `sum` (false, `sum` unchanged, when it overflows), without its
+/// general path in the usual case of a running sum of amounts: when both have the same scale
+/// and mantissas within 64 bits, and the sum is not zero, the sum is exact at that scale, and a
+/// non-zero value at a given scale has one representation, the one `checked_add` gives. (A zero
+/// sum takes the general path, which decides its sign.) Each path writes the sum itself:
+/// merging the two paths' results cost more than the integer sum.
+#[inline]
+pub(crate) fn add_into(sum: &mut Decimal, b: Decimal) -> bool {
+    if let Some(s) = same_scale_sum(*sum, b.mantissa(), b.scale()) {
+        *sum = s;
+        return true;
+    }
+    general(sum, b, Decimal::checked_add)
+}
+
+/// `Decimal::checked_sub` into `sum`, as [`add_into`] of `−b`.
+#[inline]
+pub(crate) fn sub_into(sum: &mut Decimal, b: Decimal) -> bool {
+    if let Some(s) = same_scale_sum(*sum, -b.mantissa(), b.scale()) {
+        *sum = s;
+        return true;
+    }
+    general(sum, b, Decimal::checked_sub)
+}
+
+/// `op` of `sum` and `b` into `sum`, by `Decimal`'s general path.
+#[cold]
+#[inline(never)]
+fn general(sum: &mut Decimal, b: Decimal, op: fn(Decimal, Decimal) -> Option<Decimal>) -> bool {
+    match op(*sum, b) {
+        Some(s) => {
+            *sum = s;
+            true
+        }
+        None => false,
+    }
+}
+
+/// `a` plus the mantissa `m` at `scale`, when both are at that scale within 64 bits and the sum
+/// is not zero (see [`add_into`]).
+#[inline]
+fn same_scale_sum(a: Decimal, m: i128, scale: u32) -> Option<Decimal> {
+    let small = |m: i128| m.unsigned_abs() <= u128::from(u64::MAX);
+    let ma = a.mantissa();
+    if a.scale() != scale || !small(ma) || !small(m) || ma + m == 0 {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(ma + m, scale).ok()
+}
+
 /// `a >= b`, by [`cmp`].
 pub(crate) fn at_least(a: Decimal, b: Decimal) -> bool {
     cmp(a, b) != Ordering::Less
@@ -75,6 +125,27 @@ mod tests {
         fn integer_comparisons_order_decimals_as_ord_does(a in decimal(), b in decimal()) {
             prop_assert_eq!(cmp(a, b), a.cmp(&b), "{} against {}", a, b);
             prop_assert_eq!(at_least(a, b), a >= b);
+        }
+
+        #[test]
+        fn sums_are_those_of_decimal_bit_for_bit(a in decimal(), b in decimal(), same in any::<bool>()) {
+            // Mostly at the same scale, where the integer path applies.
+            let mut b = b;
+            if same {
+                b.rescale(a.scale());
+            }
+            // The sum's bits, or the unchanged first operand's on overflow.
+            let bits = |d: Option<Decimal>| d.map(|d| d.serialize());
+            let into = |f: fn(&mut Decimal, Decimal) -> bool, a: Decimal, b: Decimal| {
+                let mut sum = a;
+                let ok = f(&mut sum, b);
+                prop_assert!(ok || sum.serialize() == a.serialize());
+                Ok(ok.then_some(sum.serialize()))
+            };
+            prop_assert_eq!(into(add_into, a, b)?, bits(a.checked_add(b)), "{} + {}", a, b);
+            prop_assert_eq!(into(sub_into, a, b)?, bits(a.checked_sub(b)), "{} - {}", a, b);
+            prop_assert_eq!(into(add_into, a, -a)?, bits(a.checked_add(-a)), "{} + -{}", a, a);
+            prop_assert_eq!(into(sub_into, a, a)?, bits(a.checked_sub(a)), "{} - {}", a, a);
         }
 
         #[test]

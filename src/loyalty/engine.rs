@@ -41,58 +41,96 @@ pub(super) struct Rules<'e> {
     pub(super) keep: Keep,
     /// The points' dates by day of purchase, for the days of a base's log.
     pub(super) days: Option<&'e DayTable>,
+    /// The review dates of the window, for the days of a base's log.
+    pub(super) reviews: Option<&'e ReviewTable>,
     /// Whether points are kept. Only a replay that keeps the tier alone, on a ladder that does
     /// not count points, skips them, and only where they can fail on no record (see
     /// [`points_cannot_fail`]).
     pub(super) points: bool,
 }
 
-/// Whether no purchase of `transactions` can make the points fail, whatever the member and the
-/// order: every date they need is in `days` (complete), and the most points a purchase can
-/// earn (the largest amount at the highest rates, rounded up, plus every bonus), times the
-/// number of transactions, fits in 63 bits, so that no sum of points, credited, clawed back
-/// or written off, can overflow. A replay that keeps the tier alone on a spend or orders
-/// ladder may then skip the points: they change neither the tier nor the outcome.
-pub(super) fn points_cannot_fail(
-    rules: &EarnRules,
-    days: Option<&DayTable>,
-    transactions: &[Transaction],
-) -> bool {
-    if !days.is_some_and(DayTable::complete) {
-        return false;
+/// What the replays of a base share, worked out in one pass over its log: the span of its
+/// days, its largest purchase, and the tables of the points' dates and of the window's reviews
+/// over that span.
+#[derive(Debug)]
+pub(super) struct Tables {
+    /// The points' dates by day of purchase.
+    pub(super) days: Option<DayTable>,
+    /// The window's reviews from the log's first day to the as-of date.
+    pub(super) reviews: Option<ReviewTable>,
+    /// The largest purchase amount (0 without purchases).
+    largest_purchase: Decimal,
+    /// The number of transactions.
+    transactions: usize,
+}
+
+impl Tables {
+    /// The tables of `programme` for `transactions`, evaluated at `as_of`.
+    pub(super) fn new(
+        programme: &Programme,
+        transactions: &[Transaction],
+        as_of: NaiveDate,
+    ) -> Tables {
+        // (first day, last day, largest purchase).
+        type Span = (NaiveDate, NaiveDate, Decimal);
+        let max = |a: Decimal, b: Decimal| if compare::cmp(b, a).is_gt() { b } else { a };
+        let add = |(lo, hi, top): Span, t: &Transaction| {
+            let amount = match t.kind() {
+                TransactionKind::Purchase => t.amount(),
+                TransactionKind::Return => Decimal::ZERO,
+            };
+            (lo.min(t.date()), hi.max(t.date()), max(top, amount))
+        };
+        let empty: Span = (NaiveDate::MAX, NaiveDate::MIN, Decimal::ZERO);
+        #[cfg(feature = "parallel")]
+        let (lo, hi, largest_purchase) = {
+            use rayon::prelude::*;
+            transactions
+                .par_iter()
+                .fold(|| empty, add)
+                .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1), max(a.2, b.2)))
+        };
+        #[cfg(not(feature = "parallel"))]
+        let (lo, hi, largest_purchase) = transactions.iter().fold(empty, add);
+        Tables {
+            days: DayTable::new(programme.points(), lo, hi),
+            reviews: ReviewTable::new(programme.window(), lo, as_of),
+            largest_purchase,
+            transactions: transactions.len(),
+        }
     }
-    let max = |a: Decimal, b: Decimal| if compare::cmp(b, a).is_gt() { b } else { a };
-    let top = |values: &mut dyn Iterator<Item = Decimal>| values.fold(Decimal::ONE, max);
-    let purchase = |t: &Transaction| match t.kind() {
-        TransactionKind::Purchase => t.amount(),
-        TransactionKind::Return => Decimal::ZERO,
-    };
-    #[cfg(feature = "parallel")]
-    let amount = {
-        use rayon::prelude::*;
-        transactions
-            .par_iter()
-            .map(purchase)
-            .reduce(|| Decimal::ZERO, max)
-    };
-    #[cfg(not(feature = "parallel"))]
-    let amount = transactions.iter().map(purchase).fold(Decimal::ZERO, max);
-    let tier = top(&mut rules.tier_multipliers.values().copied());
-    let campaign = top(&mut rules.campaigns.iter().map(|c| c.multiplier));
-    let bonus = rules
-        .bonuses
-        .iter()
-        .try_fold(0u64, |sum, b| sum.checked_add(b.points));
-    let per_purchase = amount
-        .checked_mul(rules.points_per_unit)
-        .and_then(|p| p.checked_mul(tier))
-        .and_then(|p| p.checked_mul(campaign))
-        .and_then(|p| p.ceil().to_u64())
-        .zip(bonus)
-        .and_then(|(variable, bonus)| variable.checked_add(bonus));
-    per_purchase
-        .and_then(|p| p.checked_mul(u64::try_from(transactions.len()).ok()?))
-        .is_some_and(|total| total < 1 << 63)
+
+    /// Whether no purchase of the log can make the points of `rules` fail, whatever the member
+    /// and the order: every date they need is in the day table (complete), and the most points a
+    /// purchase can earn (the largest amount at the highest rates, rounded up, plus every
+    /// bonus), times the number of transactions, fits in 63 bits, so that no sum of points,
+    /// credited, clawed back or written off, can overflow. A replay that keeps the tier alone on
+    /// a spend or orders ladder may then skip the points: they change neither the tier nor the
+    /// outcome.
+    pub(super) fn points_cannot_fail(&self, rules: &EarnRules) -> bool {
+        if !self.days.as_ref().is_some_and(DayTable::complete) {
+            return false;
+        }
+        let max = |a: Decimal, b: Decimal| if compare::cmp(b, a).is_gt() { b } else { a };
+        let top = |values: &mut dyn Iterator<Item = Decimal>| values.fold(Decimal::ONE, max);
+        let tier = top(&mut rules.tier_multipliers.values().copied());
+        let campaign = top(&mut rules.campaigns.iter().map(|c| c.multiplier));
+        let bonus = rules
+            .bonuses
+            .iter()
+            .try_fold(0u64, |sum, b| sum.checked_add(b.points));
+        let per_purchase = self
+            .largest_purchase
+            .checked_mul(rules.points_per_unit)
+            .and_then(|p| p.checked_mul(tier))
+            .and_then(|p| p.checked_mul(campaign))
+            .and_then(|p| p.ceil().to_u64())
+            .zip(bonus)
+            .and_then(|(variable, bonus)| variable.checked_add(bonus));
+        per_purchase
+            .and_then(|p| p.checked_mul(u64::try_from(self.transactions).ok()?))
+            .is_some_and(|total| total < 1 << 63)
+    }
 }
 
 /// Per day of a log's span, the days a purchase's points become spendable and expire: worked
@@ -106,27 +144,14 @@ pub(super) struct DayTable {
     rows: Vec<Option<(NaiveDate, Option<NaiveDate>)>>,
 }
 
-/// The longest span of days a [`DayTable`] covers (about 270 years of daily purchases, 1.6 MB).
+/// The longest span of days a [`DayTable`] or a [`ReviewTable`] covers (about 270 years; 1.6 MB
+/// of daily points' dates).
 const MAX_TABLE_DAYS: i64 = 100_000;
 
 impl DayTable {
-    /// The table of `rules` for the days of `transactions` (`None` when there are none, or
-    /// when they span more than [`MAX_TABLE_DAYS`]).
-    pub(super) fn new(rules: &EarnRules, transactions: &[Transaction]) -> Option<DayTable> {
-        let span = |(lo, hi): (NaiveDate, NaiveDate), t: &Transaction| {
-            (lo.min(t.date()), hi.max(t.date()))
-        };
-        let empty = (NaiveDate::MAX, NaiveDate::MIN);
-        #[cfg(feature = "parallel")]
-        let (lo, hi) = {
-            use rayon::prelude::*;
-            transactions
-                .par_iter()
-                .fold(|| empty, span)
-                .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1)))
-        };
-        #[cfg(not(feature = "parallel"))]
-        let (lo, hi) = transactions.iter().fold(empty, span);
+    /// The table of `rules` for the days `lo` to `hi` (`None` when `hi` is before `lo`, or when
+    /// they span more than [`MAX_TABLE_DAYS`]).
+    fn new(rules: &EarnRules, lo: NaiveDate, hi: NaiveDate) -> Option<DayTable> {
         let span = (hi - lo).num_days();
         if !(0..MAX_TABLE_DAYS).contains(&span) {
             return None;
@@ -151,6 +176,53 @@ impl DayTable {
     fn get(&self, day: NaiveDate) -> Option<(NaiveDate, Option<NaiveDate>)> {
         let i = usize::try_from(day_number(day) - self.first).ok()?;
         self.rows.get(i).copied().flatten()
+    }
+}
+
+/// The review dates of a window whose reviews fall on the same dates for every member (rolling
+/// and calendar-year windows) over a span of days, with their day numbers: worked out once for a
+/// whole base instead of once per member and review.
+#[derive(Debug)]
+pub(super) struct ReviewTable {
+    /// The first day the table answers for.
+    from: NaiveDate,
+    /// The reviews after `from`, in order, up to the first one after the span's last day.
+    reviews: Vec<(NaiveDate, i64)>,
+}
+
+impl ReviewTable {
+    /// The reviews of `window` after `from` up to the first one after `until` (`None` for a
+    /// window whose reviews depend on the member, for `until` before `from`, or for a span of
+    /// more than [`MAX_TABLE_DAYS`]).
+    pub(super) fn new(
+        window: QualificationWindow,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Option<ReviewTable> {
+        let shared = matches!(
+            window,
+            QualificationWindow::Rolling { .. } | QualificationWindow::CalendarYear
+        );
+        if !shared || !(0..MAX_TABLE_DAYS).contains(&(until - from).num_days()) {
+            return None;
+        }
+        let mut reviews = Vec::new();
+        let mut after = from;
+        while after <= until {
+            // These windows ignore the joining and anchor dates.
+            after = window.next_review(after, from, from).ok()?;
+            reviews.push((after, day_number(after)));
+        }
+        Some(ReviewTable { from, reviews })
+    }
+
+    /// The first review strictly after `after`, with its day number, when the table holds it.
+    fn after(&self, after: NaiveDate) -> Option<(NaiveDate, i64)> {
+        if after < self.from {
+            return None;
+        }
+        let next = self.reviews.partition_point(|r| r.0 <= after);
+        self.reviews.get(next).copied()
     }
 }
 
@@ -179,6 +251,25 @@ pub(super) struct Scratch {
 /// A date as a count of days (from the common era), for window arithmetic without calendars.
 fn day_number(date: NaiveDate) -> i64 {
     i64::from(chrono::Datelike::num_days_from_ce(&date))
+}
+
+/// The first review strictly after `after`, with its day number: from the rules' table when it
+/// holds it, else from the window (`joined` and `anchor` as in
+/// [`QualificationWindow::next_review`]).
+fn review_after(
+    rules: Rules<'_>,
+    after: NaiveDate,
+    joined: NaiveDate,
+    anchor: NaiveDate,
+) -> Result<(NaiveDate, i64), LoyaltyError> {
+    if let Some(review) = rules.reviews.and_then(|t| t.after(after)) {
+        return Ok(review);
+    }
+    let review = rules
+        .programme
+        .window()
+        .next_review(after, joined, anchor)?;
+    Ok((review, day_number(review)))
 }
 
 /// The name of tier `index`: from the rules' table when they carry one, else the ladder's.
@@ -225,10 +316,15 @@ pub(super) struct Engine<'e> {
     period: u64,
     anchor: NaiveDate,
     next_review: NaiveDate,
+    /// The day number of `next_review`.
+    review_day: i64,
     grace: Option<(NaiveDate, usize)>,
     lock: Option<(usize, NaiveDate)>,
     points: PointsAccount,
+    /// The purchases returns may net against: none are recorded for a member without returns.
     purchases: Vec<PurchaseRecord>,
+    /// Whether the member's records include a return (set by [`run`](Self::run)).
+    returns: bool,
     orders: u64,
     events: Vec<TierEvent>,
     /// The points multiplier of the tier last looked up: tiers change far less often than
@@ -245,7 +341,7 @@ impl<'e> Engine<'e> {
         scratch: &mut Scratch,
     ) -> Result<Self, LoyaltyError> {
         let p = rules.programme;
-        let next_review = p.window().next_review(joined, joined, joined)?;
+        let (next_review, review_day) = review_after(rules, joined, joined, joined)?;
         let mut rolling = std::mem::take(&mut scratch.rolling);
         rolling.clear();
         if !p.window().is_periodic() {
@@ -284,9 +380,11 @@ impl<'e> Engine<'e> {
             period: 0,
             anchor: joined,
             next_review,
+            review_day,
             grace: None,
             lock: None,
             purchases,
+            returns: true,
             orders: 0,
             events,
             multiplier: None,
@@ -310,6 +408,7 @@ impl<'e> Engine<'e> {
         as_of: NaiveDate,
     ) -> Result<(), LoyaltyError> {
         let (mut ti, mut ri, mut li) = (0, 0, 0);
+        self.returns = txns.iter().any(|t| t.kind() == TransactionKind::Return);
         // Locks that ended before the membership began play no part.
         while locks.get(li).is_some_and(|l| l.until <= self.joined) {
             li += 1;
@@ -371,10 +470,7 @@ impl<'e> Engine<'e> {
     fn restart_tier_year(&mut self, day: NaiveDate) -> Result<(), LoyaltyError> {
         if self.programme().window() == QualificationWindow::TierAnniversary {
             self.new_period(day);
-            self.next_review = self
-                .programme()
-                .window()
-                .next_review(day, self.joined, day)?;
+            (self.next_review, self.review_day) = review_after(self.rules, day, self.joined, day)?;
         }
         Ok(())
     }
@@ -401,7 +497,8 @@ impl<'e> Engine<'e> {
                 self.event(day, tier, |_| TierChangeReason::LockEnded);
                 self.restart_tier_year(day)?;
                 // The day's transactions are still to come: use the value at the start of the day.
-                self.check_upgrade(day, day.pred_opt().unwrap_or(day))?;
+                let before = day.pred_opt().unwrap_or(day);
+                self.check_upgrade(day, before, day_number(before))?;
             }
         }
         while let Some(l) = locks.get(*li).filter(|l| l.from.max(self.joined) <= day) {
@@ -426,17 +523,18 @@ impl<'e> Engine<'e> {
             }
         }
         while self.next_review <= day {
-            let review = self.next_review;
-            self.review(review)?;
+            self.review()?;
         }
         Ok(())
     }
 
-    fn review(&mut self, e: NaiveDate) -> Result<(), LoyaltyError> {
+    /// The review due on `next_review`.
+    fn review(&mut self) -> Result<(), LoyaltyError> {
+        let e = self.next_review;
         let window = self.programme().window();
         let value = match window {
             QualificationWindow::Rolling { days, .. } => {
-                self.evict_before(e, days)?;
+                self.evict_before_day(self.review_day, days)?;
                 self.window_sum
             }
             _ => self.window_sum,
@@ -483,7 +581,8 @@ impl<'e> Engine<'e> {
         if window.is_periodic() {
             self.new_period(e);
         }
-        self.next_review = window.next_review(e, self.joined, self.anchor)?;
+        (self.next_review, self.review_day) =
+            review_after(self.rules, e, self.joined, self.anchor)?;
         Ok(())
     }
 
@@ -495,54 +594,54 @@ impl<'e> Engine<'e> {
         self.anchor = day;
     }
 
-    /// Keeps the rolling-window contributions of the `days` days before `end` (dates ≥ `end −
-    /// days`), the window as it stands at the start of day `end`.
+    /// Keeps the rolling-window contributions of the `days` days before the day numbered `end`
+    /// (day numbers ≥ `end − days`), the window as it stands at the start of that day. (A cutoff
+    /// before the first date of the calendar keeps every contribution, as there is none before
+    /// it.)
     ///
     /// # Errors
     ///
     /// [`LoyaltyError::Overflow`] when the sum of the contributions left does not fit a decimal
     /// (a later part of a sum need not fit where the whole did: −x, then +x, then +x).
-    fn evict_before(&mut self, end: NaiveDate, days: u32) -> Result<(), LoyaltyError> {
-        self.evict_before_day(day_number(end), days)
-    }
-
-    /// [`evict_before`](Self::evict_before) the day numbered `end`. (A cutoff before the first
-    /// date of the calendar keeps every contribution, as there is none before it.)
     fn evict_before_day(&mut self, end: i64, days: u32) -> Result<(), LoyaltyError> {
         let cutoff = end - i64::from(days);
         while let Some(&(d, c)) = self.rolling.front() {
             if d >= cutoff {
                 break;
             }
-            self.window_sum = self
-                .window_sum
-                .checked_sub(c)
-                .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
+            if !compare::sub_into(&mut self.window_sum, c) {
+                return Err(LoyaltyError::Overflow(self.customer.clone()));
+            }
             self.rolling.pop_front();
             self.evicted += 1;
         }
         Ok(())
     }
 
-    /// The qualifying value at the end of `day`.
-    fn current_value(&mut self, day: NaiveDate) -> Result<Decimal, LoyaltyError> {
+    /// The qualifying value at the end of `day`, numbered `number`.
+    fn current_value(&mut self, day: NaiveDate, number: i64) -> Result<Decimal, LoyaltyError> {
         if let QualificationWindow::Rolling { days, .. } = self.programme().window() {
             // The window of day d is (d − days, d], i.e. dates ≥ (d + 1) − days (nothing is
             // evicted on the calendar's last day, which has no next).
             if day < NaiveDate::MAX {
-                self.evict_before_day(day_number(day) + 1, days)?;
+                self.evict_before_day(number + 1, days)?;
             }
         }
         Ok(self.window_sum)
     }
 
-    /// Upgrades on `day` if the value at the end of `value_day` reaches a higher tier; ends a
-    /// grace period if it reaches the tier held.
-    fn check_upgrade(&mut self, day: NaiveDate, value_day: NaiveDate) -> Result<(), LoyaltyError> {
+    /// Upgrades on `day` if the value at the end of `value_day` (numbered `number`) reaches a
+    /// higher tier; ends a grace period if it reaches the tier held.
+    fn check_upgrade(
+        &mut self,
+        day: NaiveDate,
+        value_day: NaiveDate,
+        number: i64,
+    ) -> Result<(), LoyaltyError> {
         if self.lock.is_some() {
             return Ok(());
         }
-        let value = self.current_value(value_day)?;
+        let value = self.current_value(value_day, number)?;
         let ladder = self.programme().ladder();
         // Thresholds increase strictly: a higher tier is reached exactly when the next one is.
         if ladder
@@ -612,14 +711,14 @@ impl<'e> Engine<'e> {
                 }
             }
         };
-        self.window_sum = self
-            .window_sum
-            .checked_add(contribution)
-            .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?;
-        if !self.programme().window().is_periodic() {
-            self.rolling.push_back((day_number(day), contribution));
+        if !compare::add_into(&mut self.window_sum, contribution) {
+            return Err(LoyaltyError::Overflow(self.customer.clone()));
         }
-        self.check_upgrade(day, day)
+        let number = day_number(day);
+        if !self.programme().window().is_periodic() {
+            self.rolling.push_back((number, contribution));
+        }
+        self.check_upgrade(day, day, number)
     }
 
     fn purchase_points(
@@ -663,37 +762,34 @@ impl<'e> Engine<'e> {
         } else {
             None
         };
-        self.purchases.push(PurchaseRecord {
-            amount,
-            refunded: Decimal::ZERO,
-            variable,
-            bonus,
-            clawed: 0,
-            lot,
-            // Set by the caller, which knows the ladder's metric.
-            counted: Decimal::ZERO,
-            period: self.period,
-            // Where `transaction` is about to push its entry (rolling windows).
-            entry: self.evicted + self.rolling.len(),
-        });
+        self.record_purchase(amount, variable, bonus, lot);
         Ok(Decimal::from(total))
     }
 
     /// Records a purchase whose points are not kept (see [`Rules::points`]).
     fn purchase_without_points(&mut self, amount: Decimal) -> Decimal {
         self.orders += 1;
-        self.purchases.push(PurchaseRecord {
-            amount,
-            refunded: Decimal::ZERO,
-            variable: 0,
-            bonus: 0,
-            clawed: 0,
-            lot: None,
-            counted: Decimal::ZERO,
-            period: self.period,
-            entry: self.evicted + self.rolling.len(),
-        });
+        self.record_purchase(amount, 0, 0, None);
         Decimal::ZERO
+    }
+
+    /// Remembers a purchase for the returns to net against, when the member has returns.
+    fn record_purchase(&mut self, amount: Decimal, variable: u64, bonus: u64, lot: Option<usize>) {
+        if self.returns {
+            self.purchases.push(PurchaseRecord {
+                amount,
+                refunded: Decimal::ZERO,
+                variable,
+                bonus,
+                clawed: 0,
+                lot,
+                // Set by the caller, which knows the ladder's metric.
+                counted: Decimal::ZERO,
+                period: self.period,
+                // Where `transaction` is about to push its entry (rolling windows).
+                entry: self.evicted + self.rolling.len(),
+            });
+        }
     }
 
     /// Nets a return against the latest purchases not yet refunded and claws their points back
@@ -852,7 +948,7 @@ impl<'e> Engine<'e> {
         &mut self,
         as_of: NaiveDate,
     ) -> Result<(Decimal, Option<Decimal>), LoyaltyError> {
-        let value = self.current_value(as_of)?;
+        let value = self.current_value(as_of, day_number(as_of))?;
         let distance = match self.programme().ladder().next_threshold(self.tier) {
             Some(t) => Some(
                 t.checked_sub(value)
@@ -922,6 +1018,53 @@ mod tests {
     fn record(d: u32, kind: TransactionKind) -> Transaction {
         let at = day(d).and_hms_opt(12, 0, 0).unwrap();
         Transaction::new(CustomerId::from(8u64), at, Decimal::MAX, kind).unwrap()
+    }
+
+    fn any_window() -> impl proptest::strategy::Strategy<Value = QualificationWindow> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (1..400u32, prop::sample::select(vec![1u32, 2, 3, 4, 6, 12])).prop_map(
+                |(days, review_every_months)| QualificationWindow::Rolling {
+                    days,
+                    review_every_months,
+                }
+            ),
+            Just(QualificationWindow::CalendarYear),
+            Just(QualificationWindow::MembershipAnniversary),
+            Just(QualificationWindow::TierAnniversary),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(512))]
+
+        /// The review table answers as the window does, wherever it answers, and it answers
+        /// for every day of its span for the windows whose reviews every member shares.
+        #[test]
+        fn review_tables_give_the_windows_reviews(
+            window in any_window(),
+            first in 0..2000u64,
+            span in 0..1500u64,
+            at in 0..4000u64,
+        ) {
+            let origin = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+            let from = origin + chrono::Days::new(first);
+            let until = from + chrono::Days::new(span);
+            let after = origin + chrono::Days::new(at);
+            let table = ReviewTable::new(window, from, until);
+            let shared = !matches!(
+                window,
+                QualificationWindow::MembershipAnniversary | QualificationWindow::TierAnniversary
+            );
+            proptest::prop_assert_eq!(table.is_some(), shared);
+            if let Some(review) = table.as_ref().and_then(|t| t.after(after)) {
+                // The joining and anchor dates play no part in a shared window's reviews.
+                let expected = window.next_review(after, origin, from).unwrap();
+                proptest::prop_assert_eq!(review, (expected, day_number(expected)));
+            } else if table.is_some() {
+                proptest::prop_assert!(after < from || after > until, "{} in {}..={}", after, from, until);
+            }
+        }
     }
 
     #[test]

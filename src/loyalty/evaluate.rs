@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use crate::records::{Customer, CustomerId, Transaction};
 
-use super::engine::{DayTable, Engine, Keep, LockSpan, Rules, Scratch};
+use super::engine::{Engine, Keep, LockSpan, Rules, Scratch, Tables};
 use super::error::LoyaltyError;
 use super::ladder::{Metric, QualifyingMetric};
 use super::member::{sort_records, Base, BaseMember, MemberRecords, TierLock};
@@ -174,7 +174,7 @@ impl<'a> Evaluator<'a> {
         &self,
         names: Option<&'r [Arc<str>]>,
         keep: Keep,
-        days: Option<&'r DayTable>,
+        tables: Option<&'r Tables>,
     ) -> Rules<'r>
     where
         'a: 'r,
@@ -185,7 +185,8 @@ impl<'a> Evaluator<'a> {
             horizon_days: self.horizon_days,
             names,
             keep,
-            days,
+            days: tables.and_then(|t| t.days.as_ref()),
+            reviews: tables.and_then(|t| t.reviews.as_ref()),
             points: true,
         }
     }
@@ -326,8 +327,8 @@ impl<'a> Evaluator<'a> {
         finish: impl Fn(Engine<'_>, NaiveDate, &mut Scratch) -> Result<T, LoyaltyError> + Sync,
     ) -> Result<Vec<T>, LoyaltyError> {
         self.check_metric()?;
-        let days = DayTable::new(self.programme.points(), transactions);
-        let days = days.as_ref();
+        let tables = Tables::new(self.programme, transactions, as_of);
+        let tables = Some(&tables);
         let mut base = Base::group(customers, transactions, redemptions, locks);
         let members = base.members();
         // Each membership's start: the acquisition date, else the first transaction's day.
@@ -371,7 +372,7 @@ impl<'a> Evaluator<'a> {
                     },
                     |(own, scratch), m| {
                         self.replay_with(
-                            self.rules(Some(own), keep, days),
+                            self.rules(Some(own), keep, tables),
                             m,
                             as_of,
                             scratch,
@@ -385,7 +386,7 @@ impl<'a> Evaluator<'a> {
         #[cfg(not(feature = "parallel"))]
         {
             let mut scratch = Scratch::default();
-            let rules = self.rules(None, keep, days);
+            let rules = self.rules(None, keep, tables);
             let mut out = Vec::with_capacity(members.len());
             for m in members {
                 out.push(self.replay_with(rules, m, as_of, &mut scratch, &finish)?);

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use crate::ledger::Ledger;
 use crate::records::{Customer, CustomerId, Transaction};
 
-use super::engine::{points_cannot_fail, DayTable, Keep, Scratch};
+use super::engine::{Keep, Scratch, Tables};
 use super::error::LoyaltyError;
 use super::evaluate::{Evaluator, Records};
 use super::ladder::Metric;
@@ -148,17 +148,26 @@ impl<'a> Evaluator<'a> {
             total += *c;
             *c = total;
         }
-        let mut next = starts.clone();
-        let mut order = vec![0usize; transactions.len()];
-        for (i, &s) in ledger.transaction_slots().iter().enumerate() {
-            if let Some(pos) = next.get_mut(s as usize) {
-                if let Some(cell) = order.get_mut(*pos) {
-                    *cell = i;
+        // Slots are numbered in order of first appearance: when they never decrease, each
+        // slot's transactions lie together in the log, in its order, and need no `order`.
+        let grouped = ledger.transaction_slots().is_sorted();
+        let mut order = Vec::new();
+        if !grouped {
+            let mut next = starts.clone();
+            order = vec![0usize; transactions.len()];
+            for (i, &s) in ledger.transaction_slots().iter().enumerate() {
+                if let Some(pos) = next.get_mut(s as usize) {
+                    if let Some(cell) = order.get_mut(*pos) {
+                        *cell = i;
+                    }
+                    *pos += 1;
                 }
-                *pos += 1;
             }
         }
-        let mut joined: Vec<Option<NaiveDate>> = vec![None; n];
+        let mut joined: Vec<Option<NaiveDate>> = Vec::new();
+        if ledger.customers().next().is_some() {
+            joined = vec![None; n];
+        }
         let mut without: Vec<&'l Customer> = Vec::new();
         for c in ledger.customers() {
             match ledger.slot_of(c.id()).and_then(|s| joined.get_mut(s)) {
@@ -166,27 +175,30 @@ impl<'a> Evaluator<'a> {
                 None => without.push(c),
             }
         }
-        let days = DayTable::new(self.programme().points(), transactions);
-        let mut rules = self.rules(None, Keep::Tier, days.as_ref());
+        let tables = Tables::new(self.programme(), transactions, as_of);
+        let mut rules = self.rules(None, Keep::Tier, Some(&tables));
         // The tier of a spend or orders ladder does not depend on the points: skip them where
         // they cannot fail either.
-        rules.points =
-            !matches!(
-                self.programme().ladder().metric(),
-                Metric::Spend | Metric::Orders
-            ) || !points_cannot_fail(self.programme().points(), days.as_ref(), transactions);
+        rules.points = !matches!(
+            self.programme().ladder().metric(),
+            Metric::Spend | Metric::Orders
+        ) || !tables.points_cannot_fail(self.programme().points());
         let replay = |slot: usize, buffers: &mut Buffers<'l>| {
             let Buffers { scratch, txns } = buffers;
             txns.clear();
             let part =
                 starts.get(slot).copied().unwrap_or(0)..starts.get(slot + 1).copied().unwrap_or(0);
-            txns.extend(
-                order
-                    .get(part)
-                    .unwrap_or(&[])
-                    .iter()
-                    .filter_map(|&i| transactions.get(i)),
-            );
+            if grouped {
+                txns.extend(transactions.get(part).unwrap_or(&[]));
+            } else {
+                txns.extend(
+                    order
+                        .get(part)
+                        .unwrap_or(&[])
+                        .iter()
+                        .filter_map(|&i| transactions.get(i)),
+                );
+            }
             let Some(id) = txns.first().map(|t| t.customer()) else {
                 return Ok(None);
             };
@@ -288,13 +300,19 @@ mod tests {
         #[test]
         fn ledger_tiers_are_the_full_replays_tiers(
             programme in any_programme(),
-            log in any_log(),
+            mut log in any_log(),
+            // Whether the log is grouped by customer (each slot's transactions together, read
+            // in place) or not (read through the counting sort).
+            grouped in any::<bool>(),
             // Per customer 0..15: a record acquired this many days before its first transaction
             // (or, without transactions, after 2023-01-01), or none.
             records in proptest::collection::vec(proptest::option::of(0..800u64), 15),
             as_of_day in 0..760u64,
         ) {
             let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+            if grouped {
+                log.sort_by_key(|r| r.0);
+            }
             let transactions = to_transactions(&log);
             let mut ledger = Ledger::new(LedgerOptions::default());
             for (c, days) in records.iter().enumerate() {
