@@ -361,13 +361,17 @@ where
 {
     #[cfg(feature = "parallel")]
     {
+        // Written by index straight into place, then unwrapped in place (a `Result` the size of
+        // a `T`, as a profile's, reuses the allocation as it is): rayon's own `Result` collect
+        // cannot know the length, and gathers growing vectors in a list that it then copies.
         use rayon::prelude::*;
-        summaries
+        let results: Vec<Result<T, ValuationError>> = summaries
             .customers()
             .par_iter()
             .enumerate()
             .map(|(k, s)| f(k, s))
-            .collect()
+            .collect();
+        results.into_iter().collect()
     }
     #[cfg(not(feature = "parallel"))]
     {
