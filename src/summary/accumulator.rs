@@ -8,7 +8,9 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use super::entry::{Entry, WIDE_BIT};
 use super::error::SummaryError;
 use super::fold::{Cuts, Folder, Scratch};
-use super::grouping::{partition, Buckets, Partition, RunScratch};
+#[cfg(feature = "parallel")]
+use super::grouping::Buckets;
+use super::grouping::{partition, Partition, RunScratch};
 use super::id_index::{dense_span, IdIndex};
 use super::options::{Grain, ReturnPolicy, SummaryOptions};
 use super::summaries::Summaries;
@@ -23,7 +25,8 @@ enum Layout {
     /// Customers' entries interleave: `owners[k]` is the owner key of entry `k`.
     Interleaved { owners: Vec<u64> },
     /// The entries of integer ids `base + v` partitioned by `v` (as `from_slice_parallel`
-    /// leaves a log whose customers interleave); `entries` is empty.
+    /// leaves a log whose customers interleave); `entries` is empty. Made only with `parallel`.
+    #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
     Partitioned { partition: Partition, base: u64 },
 }
 

@@ -264,7 +264,8 @@ impl Partition {
         self.bucket_lens.len()
     }
 
-    /// Each chunk's entries, to adjust in place.
+    /// Each chunk's entries, to adjust in place (with `parallel`, whose accumulation builds them).
+    #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
     pub(super) fn chunk_entries_mut(&mut self) -> impl Iterator<Item = &mut [Entry]> {
         self.parts.iter_mut().map(|p| p.entries.as_mut_slice())
     }
