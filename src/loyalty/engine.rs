@@ -990,25 +990,13 @@ impl<'e> Engine<'e> {
 mod tests {
     use super::*;
     use crate::loyalty::evaluate::Evaluator;
-    use crate::loyalty::ladder::{Tier, TierLadder};
     use crate::loyalty::member::MemberRecords;
     use crate::loyalty::points::{Bonus, EarnRules};
-    use crate::loyalty::window::Downgrades;
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, 1, d).unwrap()
     }
-    fn programme(window: QualificationWindow, points: EarnRules) -> Programme {
-        let ladder = TierLadder::new(
-            Metric::Spend,
-            vec![
-                Tier::new("base", Decimal::ZERO),
-                Tier::new("top", Decimal::ONE),
-            ],
-        )
-        .unwrap();
-        Programme::new("p", ladder, window, Downgrades::default(), points).unwrap()
-    }
+    use crate::loyalty::test_support::base_and_top as programme;
     fn no_points() -> EarnRules {
         EarnRules {
             points_per_unit: Decimal::ZERO,

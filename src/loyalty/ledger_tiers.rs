@@ -286,7 +286,7 @@ mod tests {
     use super::super::points::EarnRules;
     use super::super::rules::Programme;
     use super::super::status::MemberStatus;
-    use super::super::test_support::{any_log, any_programme, to_transactions};
+    use super::super::test_support::{any_log, any_programme, base_and_top, to_transactions};
     use super::super::window::{Downgrades, QualificationWindow};
     use super::*;
     use crate::ledger::LedgerOptions;
@@ -374,23 +374,7 @@ mod tests {
                 .add_transaction(Transaction::refund(CustomerId::from(c), day(2), amount).unwrap())
                 .unwrap();
         }
-        let ladder = TierLadder::new(
-            Metric::Spend,
-            vec![
-                Tier::new("base", Decimal::ZERO),
-                Tier::new("top", Decimal::ONE),
-            ],
-        )
-        .unwrap();
-        let window = QualificationWindow::CalendarYear;
-        let p = Programme::new(
-            "p",
-            ladder,
-            window,
-            Downgrades::default(),
-            EarnRules::default(),
-        )
-        .unwrap();
+        let p = base_and_top(QualificationWindow::CalendarYear, EarnRules::default());
         let evaluator = Evaluator::new(&p);
         let err = evaluator.ledger_tiers(&ledger, day(5)).unwrap_err();
         let expected = evaluator

@@ -93,7 +93,7 @@ pub mod points;
 pub mod rules;
 pub mod status;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 pub mod window;
 
 pub use error::LoyaltyError;

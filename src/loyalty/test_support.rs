@@ -63,6 +63,20 @@ pub(super) fn programme() -> Programme {
     .unwrap()
 }
 
+/// A spend ladder "base" (from 0) and "top" (from 1) on `window`, with `points`: a value past
+/// the decimal range overflows its distance to "top".
+pub(crate) fn base_and_top(window: QualificationWindow, points: EarnRules) -> Programme {
+    let ladder = TierLadder::new(
+        Metric::Spend,
+        vec![
+            Tier::new("base", Decimal::ZERO),
+            Tier::new("top", Decimal::ONE),
+        ],
+    )
+    .unwrap();
+    Programme::new("p", ladder, window, Downgrades::default(), points).unwrap()
+}
+
 /// Random programmes for the comparisons of fast paths with the full replay: every metric but
 /// the custom one, every window, policy and rounding, with or without grace, campaigns, bonuses,
 /// a pending period and expiry.

@@ -613,9 +613,8 @@ fn a_segmenter_that_miscounts_its_labels_is_an_error_not_a_panic() {
 
 #[test]
 fn errors_come_in_stage_order_whatever_runs_beside() {
-    use crate::loyalty::{
-        Downgrades, EarnRules, Metric, Programme, QualificationWindow, Tier, TierLadder,
-    };
+    use crate::loyalty::test_support::base_and_top;
+    use crate::loyalty::{EarnRules, QualificationWindow};
     use crate::summary::ReturnPolicy;
     // Two refunds of the largest decimal: the loyalty window's sum and the KPIs' net revenue
     // leave the decimal range (returns are ignored by the summaries, so those still work).
@@ -630,22 +629,7 @@ fn errors_come_in_stage_order_whatever_runs_beside() {
             crate::Transaction::refund(first.customer().clone(), first.date(), Decimal::MAX);
         l.add_transaction(refund.unwrap()).unwrap();
     }
-    let ladder = TierLadder::new(
-        Metric::Spend,
-        vec![
-            Tier::new("base", Decimal::ZERO),
-            Tier::new("top", Decimal::ONE),
-        ],
-    )
-    .unwrap();
-    let programme = Programme::new(
-        "p",
-        ladder,
-        QualificationWindow::CalendarYear,
-        Downgrades::default(),
-        EarnRules::default(),
-    )
-    .unwrap();
+    let programme = base_and_top(QualificationWindow::CalendarYear, EarnRules::default());
     let run = |b: ValuationBuilder<'_>| b.build().unwrap().run().unwrap_err();
     // The tiers replay from the start, beside every stage: a later stage's error still comes
     // first only after every earlier stage's.
