@@ -157,7 +157,14 @@ pub(super) struct Cohorts {
     grain: CohortGrain,
     end: NaiveDate,
     origin: NaiveDate,
+    /// The origin's month counted from year 0 (read for every purchase of a monthly tally).
+    origin_month: i64,
     periods: usize,
+}
+
+/// The month of `d` counted from year 0.
+fn month_number(d: NaiveDate) -> i64 {
+    i64::from(d.year()) * 12 + i64::from(d.month0())
 }
 
 impl Cohorts {
@@ -173,6 +180,7 @@ impl Cohorts {
             grain,
             end,
             origin,
+            origin_month: month_number(origin),
             periods: 0,
         };
         let periods = cohorts.index(end).saturating_add(1);
@@ -191,8 +199,7 @@ impl Cohorts {
     fn index(&self, d: NaiveDate) -> usize {
         match self.grain {
             CohortGrain::Months => {
-                let m = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
-                usize::try_from(m(d) - m(self.origin)).unwrap_or(0)
+                usize::try_from(month_number(d) - self.origin_month).unwrap_or(0)
             }
             CohortGrain::Days(n) => {
                 usize::try_from((d - self.origin).num_days() / i64::from(n.max(1))).unwrap_or(0)

@@ -76,16 +76,6 @@ impl<'a> Valuation<'a> {
             Data::Summaries(_) => None,
         };
         let rate = discount.continuous_per(unit);
-        // The tiers' replays read only the ledger: with `parallel` they run from the start,
-        // beside every other stage, on the cores those leave idle (the fits and the
-        // segmentation have serial parts).
-        let replay = || match (programme, ledger) {
-            (Some(programme), Some(l)) => Evaluator::new(programme)
-                .ledger_tiers(l, as_of)
-                .map(Some)
-                .map_err(ValuationError::from),
-            _ => Ok(None),
-        };
         let staged = || -> Result<Staged<'_>, ValuationError> {
             let summaries = summarize(&data, as_of, unit)?;
             let (transactions, spend) = fit_models(transactions, spend, &summaries, unit)?;
@@ -118,7 +108,18 @@ impl<'a> Valuation<'a> {
                 kpis,
             })
         };
-        let (staged, replayed) = beside_on_own_thread(staged, replay);
+        // The tiers' replays read only the ledger: with `parallel` they run from the start,
+        // beside every other stage, on the cores those leave idle (the fits and the
+        // segmentation have serial parts).
+        let (staged, replayed) = match (programme, ledger) {
+            (Some(programme), Some(l)) => beside_on_own_thread(staged, || {
+                Evaluator::new(programme)
+                    .ledger_tiers(l, as_of)
+                    .map(Some)
+                    .map_err(ValuationError::from)
+            }),
+            _ => (staged(), Ok(None)),
+        };
         // Errors in stage order: the summaries', the fits', the predictions', the segmentation's,
         // then the tiers' and the KPIs'.
         let Staged {
