@@ -124,6 +124,13 @@ pub enum ValuationError {
         /// The value.
         value: f64,
     },
+    /// A sum of money in the report (the equity, a group's, the value at risk) does not fit a
+    /// decimal amount (about ±7.9 × 10²⁸).
+    #[error("{what} does not fit a decimal amount")]
+    SumOverflow {
+        /// Which sum.
+        what: String,
+    },
     /// A segmenter failed.
     #[error("segmenter {segmenter}: {source}")]
     Segment {

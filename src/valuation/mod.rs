@@ -70,6 +70,7 @@ mod inputs;
 mod labels;
 mod report;
 mod run;
+mod sums;
 
 pub use builder::{NamedSegmenter, Valuation, ValuationBuilder};
 pub use error::{BoxError, ValuationError};

@@ -180,39 +180,6 @@ pub struct EquityReport {
     pub firm: Option<FirmValue>,
 }
 
-/// The equity of groups, in order of first appearance: `group_of` gives each customer's group, an
-/// index into `names` (`None`, or an index past `names`: in no group).
-pub(super) fn equity_by_index(
-    names: &[impl AsRef<str>],
-    group_of: impl Iterator<Item = (Option<usize>, Decimal)>,
-) -> Vec<GroupEquity> {
-    // Per name: (first customer, customers, equity).
-    let mut sums = vec![(usize::MAX, 0usize, Decimal::ZERO); names.len()];
-    for (k, (group, clv)) in group_of.enumerate() {
-        if let Some(sum) = group.and_then(|g| sums.get_mut(g)) {
-            if sum.1 == 0 {
-                sum.0 = k;
-            }
-            sum.1 += 1;
-            sum.2 += clv;
-        }
-    }
-    let mut groups: Vec<_> = names
-        .iter()
-        .zip(sums)
-        .filter(|(_, (_, customers, _))| *customers > 0)
-        .collect();
-    groups.sort_by_key(|(_, (first, _, _))| *first);
-    groups
-        .into_iter()
-        .map(|(name, (_, customers, equity))| GroupEquity {
-            label: name.as_ref().to_string(),
-            customers,
-            equity,
-        })
-        .collect()
-}
-
 fn table(
     f: &mut fmt::Formatter<'_>,
     title: &str,

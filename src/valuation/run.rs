@@ -24,9 +24,9 @@ use crate::valuation::gls;
 use crate::valuation::inputs::{Acquisition, DiscountRate};
 use crate::valuation::labels::Labels;
 use crate::valuation::report::{
-    self, CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, SegmentEquity,
-    ValueAtRisk,
+    CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, SegmentEquity, ValueAtRisk,
 };
+use crate::valuation::sums::{self, Clv, Sums};
 
 /// One customer's model outputs, before money rounding.
 struct Prediction {
@@ -138,32 +138,33 @@ impl<'a> Valuation<'a> {
             spend_fallback: spend.fallback.as_deref(),
         };
         let customers = customer_values(&summaries, &predictions, &segments, tiers.as_ref());
+        let sums = sums_of(
+            &summaries,
+            &predictions,
+            &segments,
+            tiers.as_ref(),
+            at_risk_below,
+        );
         let by_tier = match &tiers {
-            Some(t) => report::equity_by_index(
-                &t.names,
-                t.of_customer
-                    .iter()
-                    .zip(&customers)
-                    .map(|(tier, c)| (tier.map(|i| i as usize), c.clv)),
-            ),
+            Some(t) => sums::named_groups(&t.names, &sums.by_tier, |name| {
+                format!("the equity of tier {name}")
+            })?,
             None => Vec::new(),
         };
         let by_segment = segments
             .labels
             .iter()
-            .map(|(name, labels)| SegmentEquity {
-                segmenter: name.to_string(),
-                segments: report::equity_by_index(
-                    labels.names(),
-                    labels
-                        .indices()
-                        .iter()
-                        .zip(&customers)
-                        .map(|(label, c)| (Some(*label as usize), c.clv)),
-                ),
+            .zip(&sums.by_segment)
+            .map(|((name, labels), groups)| {
+                Ok(SegmentEquity {
+                    segmenter: name.to_string(),
+                    segments: sums::named_groups(labels.names(), groups, |label| {
+                        format!("the equity of segment {label} of {name}")
+                    })?,
+                })
             })
-            .collect();
-        let equity: Decimal = customers.iter().map(|c| c.clv).sum();
+            .collect::<Result<_, ValuationError>>()?;
+        let equity = sums.equity.equity(|| "the equity".into())?;
         let firm = match &acquisition {
             Some(plan) => Some(firm_view(
                 plan, &summaries, &models, margin, discount, unit, equity,
@@ -176,10 +177,10 @@ impl<'a> Valuation<'a> {
             horizon,
             margin,
             at_risk_below,
-            summaries: &summaries,
             predictions: &predictions,
             customers,
             equity,
+            sums,
             asset_cuts: segments.asset_cuts,
             by_segment,
             by_tier,
@@ -562,6 +563,56 @@ fn customer_values(
     }
 }
 
+/// Stage 8a: the report's sums (equity, by asset class, tier and segment, at risk) in one pass.
+fn sums_of(
+    summaries: &Summaries,
+    predictions: &[Prediction],
+    segments: &Segments,
+    tiers: Option<&Tiers>,
+    at_risk_below: f64,
+) -> Sums {
+    let labels: Vec<usize> = segments
+        .labels
+        .iter()
+        .map(|(_, l)| l.names().len())
+        .collect();
+    let tier_count = tiers.map_or(0, |t| t.names.len());
+    let customers = summaries.customers();
+    Sums::over(
+        predictions.len(),
+        || Sums::new(tier_count, &labels),
+        |sums, k| {
+            let Some(p) = predictions.get(k) else {
+                return;
+            };
+            let clv = Clv::new(p.clv_money);
+            sums.equity.add(k, clv);
+            let class = segments
+                .classes
+                .get(k)
+                .and_then(|c| AssetClass::ALL.iter().position(|k| k == c));
+            if let Some(g) = class.and_then(|c| sums.by_class.get_mut(c)) {
+                g.add(k, clv);
+            }
+            let tier = tiers.and_then(|t| t.of_customer.get(k).copied().flatten());
+            if let Some(g) = tier.and_then(|t| sums.by_tier.get_mut(t as usize)) {
+                g.add(k, clv);
+            }
+            for (groups, (_, labels)) in sums.by_segment.iter_mut().zip(&segments.labels) {
+                let label = labels.indices().get(k).copied();
+                if let Some(g) = label.and_then(|l| groups.get_mut(l as usize)) {
+                    g.add(k, clv);
+                }
+            }
+            if p.p_alive < at_risk_below {
+                sums.at_risk.add(k, clv);
+                let spend = customers.get(k).map_or(Decimal::ZERO, |s| s.total_spend());
+                sums.at_risk_spend = sums.at_risk_spend.and_then(|a| a.checked_add(spend));
+            }
+        },
+    )
+}
+
 /// Everything the report is aggregated from.
 struct Aggregate<'v, 'm> {
     as_of: NaiveDate,
@@ -569,10 +620,10 @@ struct Aggregate<'v, 'm> {
     horizon: f64,
     margin: f64,
     at_risk_below: f64,
-    summaries: &'v Summaries,
     predictions: &'v [Prediction],
     customers: Vec<CustomerValue>,
     equity: Decimal,
+    sums: Sums,
     asset_cuts: (f64, f64),
     by_segment: Vec<SegmentEquity>,
     by_tier: Vec<GroupEquity>,
@@ -584,26 +635,25 @@ struct Aggregate<'v, 'm> {
 
 /// Stage 8: equity by group, value at risk, concentration, and the report.
 fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
-    let by_asset_class = report::equity_by_index(
+    let by_asset_class = sums::named_groups(
         &AssetClass::ALL.map(|c| c.to_string()),
-        a.customers.iter().map(|c| {
-            let class = AssetClass::ALL.iter().position(|k| *k == c.asset_class);
-            (class, c.clv)
-        }),
-    );
-    let mut at_risk = ValueAtRisk {
+        &a.sums.by_class,
+        |class| format!("the equity of asset class {class}"),
+    )?;
+    let at_risk = ValueAtRisk {
         below_p_alive: a.at_risk_below,
-        customers: 0,
-        clv: Decimal::ZERO,
-        historical_spend: Decimal::ZERO,
+        customers: a.sums.at_risk.customers(),
+        clv: a
+            .sums
+            .at_risk
+            .equity(|| "the CLV of the customers at risk".into())?,
+        historical_spend: a
+            .sums
+            .at_risk_spend
+            .ok_or_else(|| ValuationError::SumOverflow {
+                what: "the historical spend of the customers at risk".into(),
+            })?,
     };
-    for (c, s) in a.customers.iter().zip(a.summaries.iter()) {
-        if c.p_alive < a.at_risk_below {
-            at_risk.customers += 1;
-            at_risk.clv += c.clv;
-            at_risk.historical_spend += s.total_spend();
-        }
-    }
     let clvs: Vec<f64> = a.predictions.iter().map(|p| p.clv).collect();
     // A base worth nothing (every CLV 0) has no concentration to report, and is no error.
     let concentration = match clvs.iter().all(|v| *v == 0.0) {
@@ -846,7 +896,11 @@ fn firm_view(
     Ok(FirmValue {
         current_equity: equity,
         future_cohorts: future,
-        firm_value: equity + future,
+        firm_value: equity
+            .checked_add(future)
+            .ok_or_else(|| ValuationError::SumOverflow {
+                what: "the firm value (the equity and the future cohorts)".into(),
+            })?,
         new_customer_value,
         implied_retention: retention,
         discount_per_period: per_period_discount,

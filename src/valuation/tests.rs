@@ -643,3 +643,44 @@ fn errors_come_in_stage_order_whatever_runs_beside() {
     let e = run(valid(&l).kpis(90));
     assert!(matches!(e, ValuationError::Kpi(_)), "{e:?}");
 }
+
+/// A spend model of a huge fixed spend per purchase: each CLV fits a decimal, their sum not.
+struct Huge(f64);
+impl SpendModel for Huge {
+    fn name(&self) -> &str {
+        "huge"
+    }
+    fn expected_spend(&self, _: u32, _: f64) -> Result<f64, PredictError> {
+        Ok(self.0)
+    }
+    fn expected_spend_new(&self) -> Result<f64, PredictError> {
+        Ok(self.0)
+    }
+}
+
+#[test]
+fn sums_past_the_decimal_range_are_an_error_not_a_panic() {
+    let l = ledger();
+    let run = |spend: f64| {
+        valid(&l)
+            .spend_model(Huge(spend))
+            .segmenter("abc", AbcParams::default())
+            .tiers(&crate::loyalty::test_support::base_and_top(
+                crate::loyalty::QualificationWindow::CalendarYear,
+                crate::loyalty::EarnRules::default(),
+            ))
+            .at_risk_below(0.99)
+            .build()
+            .unwrap()
+            .run()
+    };
+    // Every CLV is below the largest decimal (about 7.9e28), 400 of them are not.
+    let err = run(1e27).unwrap_err();
+    assert!(
+        matches!(&err, ValuationError::SumOverflow { what } if what.contains("equity")),
+        "{err}"
+    );
+    // Just below, the same base is valued.
+    let report = run(1e22).unwrap();
+    assert!(report.equity > Decimal::from(10u64.pow(19)));
+}
