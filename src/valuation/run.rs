@@ -76,7 +76,18 @@ impl<'a> Valuation<'a> {
             Data::Summaries(_) => None,
         };
         let rate = discount.continuous_per(unit);
-        let staged = || -> Result<Staged<'_>, ValuationError> {
+        // The tiers' replays read only the ledger: with `parallel` they run from the start on a
+        // thread of their own, beside every other stage, on the cores those leave idle (the
+        // fits and the segmentation have serial parts).
+        let replay = match (programme, ledger) {
+            (Some(programme), Some(l)) => Some(move || {
+                Evaluator::new(programme)
+                    .ledger_tiers(l, as_of)
+                    .map_err(ValuationError::from)
+            }),
+            _ => None,
+        };
+        let staged = |replayed: Side<Result<LedgerTiers<'_>, ValuationError>>| -> Result<Staged<'_>, ValuationError> {
             let summaries = summarize(&data, as_of, unit)?;
             let (transactions, spend) = fit_models(transactions, spend, &summaries, unit)?;
             let models = Models {
@@ -85,53 +96,52 @@ impl<'a> Valuation<'a> {
                 spend_fallback: spend.fallback.as_deref(),
             };
             let predictions = predict_all(&summaries, &models, horizon, rate, margin)?;
-            // The KPIs read only the ledger and the summaries: with `parallel` they run beside
-            // the segmentation.
-            let kpis = || match (kpi_period_days, ledger) {
-                (Some(days), Some(l)) => KpiReport::with_summaries(l, as_of, days, &summaries)
-                    .map(Some)
-                    .map_err(ValuationError::from),
-                _ => Ok(None),
+            // Those replays are usually done by now; the summaries' customers find their tiers
+            // beside the segmentation, with the KPIs (which read only the ledger and the
+            // summaries).
+            let replayed = replayed.wait().transpose();
+            let beside_segments = || {
+                let kpis = match (kpi_period_days, ledger) {
+                    (Some(days), Some(l)) => KpiReport::with_summaries(l, as_of, days, &summaries)
+                        .map(Some)
+                        .map_err(ValuationError::from),
+                    _ => Ok(None),
+                };
+                let tiers = match &replayed {
+                    Ok(Some(t)) => Some(Tiers::of(t, &summaries)),
+                    _ => None,
+                };
+                (kpis, tiers)
             };
             let segments = || -> Result<_, ValuationError> {
                 let profiles = profiles(&summaries, &predictions, ledger, unit)?;
                 segment(&profiles, &asset_quality, &segmenters)
             };
-            let (segments, kpis) = beside(segments, kpis);
+            let (segments, (kpis, tiers)) = beside(segments, beside_segments);
+            // Errors in stage order: the summaries', the fits', the predictions', the
+            // segmentation's, then the tiers' and the KPIs'.
             let segments = segments?;
+            replayed?;
+            let kpis = kpis?;
             Ok(Staged {
                 summaries,
                 transactions,
                 spend,
                 predictions,
                 segments,
+                tiers,
                 kpis,
             })
         };
-        // The tiers' replays read only the ledger: with `parallel` they run from the start,
-        // beside every other stage, on the cores those leave idle (the fits and the
-        // segmentation have serial parts).
-        let (staged, replayed) = match (programme, ledger) {
-            (Some(programme), Some(l)) => beside_on_own_thread(staged, || {
-                Evaluator::new(programme)
-                    .ledger_tiers(l, as_of)
-                    .map(Some)
-                    .map_err(ValuationError::from)
-            }),
-            _ => (staged(), Ok(None)),
-        };
-        // Errors in stage order: the summaries', the fits', the predictions', the segmentation's,
-        // then the tiers' and the KPIs'.
         let Staged {
             summaries,
             transactions,
             spend,
             predictions,
             segments,
+            tiers,
             kpis,
-        } = staged?;
-        let tiers = replayed?.map(|t| Tiers::of(&t, &summaries));
-        let kpis = kpis?;
+        } = with_side(replay, staged)?;
         let models = Models {
             transactions: transactions.as_ref(),
             spend: spend.model.as_ref(),
@@ -208,15 +218,15 @@ fn summarize(
     Ok(summaries)
 }
 
-/// What the stages before the report's rows produce (the KPIs' error waits its turn: it is
-/// reported after the tiers').
+/// What the stages before the report's rows produce.
 struct Staged<'a> {
     summaries: Summaries,
     transactions: Box<dyn TransactionModel + 'a>,
     spend: FittedSpend<'a>,
     predictions: Vec<Prediction>,
     segments: Segments,
-    kpis: Result<Option<KpiReport>, ValuationError>,
+    tiers: Option<Tiers>,
+    kpis: Option<KpiReport>,
 }
 
 /// The two models of a valuation.
@@ -325,32 +335,62 @@ fn beside<M, S: Send>(main: impl FnOnce() -> M, side: impl Fn() -> S + Sync) -> 
     }
 }
 
-/// [`beside`], with `side` on a thread of its own. In the shared pool a worker runs the tasks it
-/// split off itself before those `main` hands in, so a long `side` that splits (a parallel loop)
-/// would hold back all of `main` until it is done; on its own thread the cores are shared
-/// between the two by the operating system, and `side` fills the time `main` leaves a core idle.
-fn beside_on_own_thread<M, S: Send>(
-    main: impl FnOnce() -> M,
-    side: impl Fn() -> S + Sync,
-) -> (M, S) {
+/// The result of work that runs beside the main stages, on a thread of its own with `parallel`
+/// (without it, done before them).
+enum Side<S> {
+    /// Nothing runs beside.
+    None,
+    /// Done already.
+    Done(S),
+    /// Being done: the result arrives here.
+    #[cfg(feature = "parallel")]
+    Coming(std::sync::mpsc::Receiver<S>),
+}
+
+impl<S> Side<S> {
+    /// The result, once it is there.
+    fn wait(self) -> Option<S> {
+        match self {
+            Side::None => None,
+            Side::Done(s) => Some(s),
+            // The sender is gone without a result only if `side` panicked; the scope it runs
+            // in passes that panic on when `main` returns.
+            #[cfg(feature = "parallel")]
+            Side::Coming(r) => r.recv().ok(),
+        }
+    }
+}
+
+/// `main(result of side)`, with `side` (if any) running on a thread of its own with `parallel`.
+/// In the shared pool a worker runs the tasks it split off itself before those `main` hands in,
+/// so a long `side` that splits (a parallel loop) would hold back all of `main` until it is
+/// done; on its own thread the cores are shared between the two by the operating system, and
+/// `side` fills the time `main` leaves a core idle.
+fn with_side<M, S: Send>(
+    side: Option<impl FnOnce() -> S + Send>,
+    main: impl FnOnce(Side<S>) -> M,
+) -> M {
+    let Some(side) = side else {
+        return main(Side::None);
+    };
     #[cfg(feature = "parallel")]
     {
-        // Without a thread to be had, `side` shares the pool after all.
+        // Without a thread to be had, `side` goes first.
         let Ok(own) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else {
-            return beside(main, side);
+            return main(Side::Done(side()));
         };
-        let mut side_out = None;
-        let main_out = own.in_place_scope(|scope| {
-            scope.spawn(|_| side_out = Some(side()));
-            main()
-        });
-        // As in `beside`: the scope returns once its task is done.
-        let side_out = side_out.unwrap_or_else(side);
-        (main_out, side_out)
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        own.in_place_scope(|scope| {
+            scope.spawn(move |_| {
+                // `main` may have returned (on an error) and dropped the receiver.
+                let _ = send.send(side());
+            });
+            main(Side::Coming(receive))
+        })
     }
     #[cfg(not(feature = "parallel"))]
     {
-        beside(main, side)
+        main(Side::Done(side()))
     }
 }
 
