@@ -4,45 +4,55 @@
 
 use std::collections::HashMap;
 
+use crate::concurrent::map;
 use crate::models::beta_geometric::dert::DertTerms;
 use crate::models::beta_geometric::kernel::Core;
+use crate::models::beta_geometric::pairs::Pairs;
 use crate::models::btyd::{discount_rate, finite};
 use crate::models::error::PredictError;
 use crate::models::history::History;
-use crate::models::transaction_model::batch;
 use crate::special::inv_one_plus_exp;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl Core {
     /// [`Core::dert`] for many customers, in order: the closed form's constants are computed
-    /// once per frequency, so each customer costs P(alive) and three short series in z = δ(α+T)
-    /// (spread over cores with the `parallel` feature). A customer's value is the one
-    /// [`Core::dert`] gives: the same constants, the same series, the same fallback.
+    /// once per frequency, and its three short series in z = δ(α+T) (or the integral where it
+    /// refuses) once per distinct (x, T), so each customer costs its P(alive) (spread over
+    /// cores with the `parallel` feature). A customer's value is the one [`Core::dert`] gives:
+    /// the same constants, the same series, the same fallback.
     pub fn dert_batch(&self, histories: &[History], rate: f64) -> Result<Vec<f64>, PredictError> {
         let rate = discount_rate(rate)?;
-        // None where the closed form does not exist for that frequency (then, per customer,
-        // the integral).
+        // The discounted purchases while alive depend on (x, T) alone: computed once per pair.
+        let pairs = Pairs::of(histories);
+        // None where the closed form does not exist for that frequency (then the integral).
         let mut terms: FastMap<u32, Option<DertTerms>> = FastMap::default();
-        for h in histories {
-            if h.validate().is_ok() {
-                terms.entry(h.frequency).or_insert_with(|| {
-                    let kernel = self.kernel(h);
-                    DertTerms::new(kernel.k, kernel.a, kernel.b)
-                });
-            }
+        for h in pairs.first() {
+            terms.entry(h.frequency).or_insert_with(|| {
+                let kernel = self.kernel(h);
+                DertTerms::new(kernel.k, kernel.a, kernel.b)
+            });
         }
-        batch(histories, |h| {
-            h.validate()?;
+        // Per pair, the value while alive; None where the integral fails (each of its
+        // customers then computes it again, to report the error).
+        let while_alive = |h: &History| {
             let kernel = self.kernel(h);
             let closed = terms
                 .get(&h.frequency)
                 .copied()
                 .flatten()
                 .and_then(|t| t.evaluate(rate * kernel.big_a));
-            let alive = match closed {
+            match closed {
+                Some(v) => Ok(v),
+                None => kernel.dert_by_quadrature(rate),
+            }
+        };
+        let by_pair: Vec<Option<f64>> = map(pairs.first(), |h| while_alive(h).ok());
+        pairs.each(histories, |h, pair| {
+            h.validate()?;
+            let alive = match pair.and_then(|p| by_pair.get(p).copied().flatten()) {
                 Some(v) => v,
-                None => kernel.dert_by_quadrature(rate)?,
+                None => while_alive(h)?,
             };
             let now = inv_one_plus_exp(self.ln_dead_odds(h));
             finite("dert", now * alive)

@@ -15,6 +15,7 @@
 mod dert;
 mod dert_batch;
 mod kernel;
+mod pairs;
 mod series;
 
 use std::fmt;

@@ -422,3 +422,46 @@ fn expected_purchases_where_the_hypergeometric_is_negative() {
         last = got;
     }
 }
+
+proptest! {
+    #![proptest_config(crate::test_support::proptest_config(48))]
+
+    /// Customers that share (x, T) share the batch's value while alive, yet each gets exactly
+    /// its single-customer DERT (its own t_x, bit for bit), an invalid history among them
+    /// included: the batch fails exactly when a single call does.
+    #[test]
+    fn dert_batch_by_pairs_is_each_customers_single_value(
+        ln_r in (0.05f64).ln()..(20.0f64).ln(),
+        ln_alpha in (0.5f64).ln()..(50.0f64).ln(),
+        ln_a in (0.1f64).ln()..(5.0f64).ln(),
+        ln_b in (0.1f64).ln()..(20.0f64).ln(),
+        offset in prop_oneof![Just(0.0), Just(1.0)],
+        rows in prop::collection::vec((0u32..4, 0usize..3, 0.0f64..=1.0), 1..40),
+        invalid in prop::option::of(0usize..40),
+        rate in 1e-4f64..0.05,
+    ) {
+        let c = core(ln_r.exp(), ln_alpha.exp(), ln_a.exp(), ln_b.exp(), offset);
+        let ages = [3.0, 26.5, 104.0];
+        let mut hs: Vec<History> = rows
+            .iter()
+            .map(|&(x, t, share)| {
+                let age = ages[t];
+                History::new(x, if x == 0 { 0.0 } else { share * age }, age)
+            })
+            .collect();
+        if let Some(i) = invalid.filter(|&i| i < hs.len()) {
+            hs[i] = History::new(1, 5.0, 2.0); // t_x > T
+        }
+        let singles: Result<Vec<f64>, PredictError> = hs.iter().map(|h| c.dert(h, rate)).collect();
+        let batch = c.dert_batch(&hs, rate);
+        match (singles, batch) {
+            (Ok(s), Ok(b)) => {
+                for (i, (s, b)) in s.iter().zip(&b).enumerate() {
+                    prop_assert_eq!(s.to_bits(), b.to_bits(), "customer {} {:?}", i, hs[i]);
+                }
+            }
+            (Err(s), Err(b)) => prop_assert_eq!(s, b),
+            (s, b) => prop_assert!(false, "single {:?}, batch {:?}", s, b),
+        }
+    }
+}
