@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
+use crate::concurrent::map;
 use crate::models::beta_geometric::kernel::Core;
+use crate::models::beta_geometric::pairs::Pairs;
 use crate::models::btyd::{finite, horizon};
 use crate::models::error::PredictError;
 use crate::models::transaction_model::batch;
@@ -18,8 +20,9 @@ impl Core {
     /// That ₂F₁ depends on the customer only through x and u = t/(α+T+t), so [0, 1) is cut into
     /// fixed pieces ([`pieces`] from 0) on which Taylor series converge fast (each piece's
     /// half-width is at most a quarter of its centre's distance to the singularity at u = 1);
-    /// the coefficients are computed once per frequency and piece used, and each customer costs
-    /// a short polynomial, two logarithms and two exponentials.
+    /// the coefficients are computed once per frequency and piece used, the polynomial (two
+    /// logarithms and an exponential) once per distinct (x, T), and each customer costs its
+    /// P(alive).
     ///
     /// Each customer's value depends only on its own (x, u): the pieces do not depend on the
     /// batch (they once spanned the batch's range of u, so a companion could stretch a piece
@@ -42,9 +45,10 @@ impl Core {
         };
         // The (frequency, piece) tables the batch needs, built once each; `None` where the
         // series is refused.
+        let pairs = Pairs::of(histories);
         let mut tables: HashMap<(u32, usize), Option<FrequencyTable>> = HashMap::new();
-        for h in histories {
-            if h.validate().is_err() || h.frequency > MAX_TABLE_FREQUENCY {
+        for h in pairs.first() {
+            if h.frequency > MAX_TABLE_FREQUENCY {
                 continue;
             }
             if let Some(piece) = piece_of(h) {
@@ -53,14 +57,12 @@ impl Core {
                 });
             }
         }
-        batch(histories, |h| {
-            h.validate()?;
-            let Some(piece) = piece_of(h) else {
-                return self.expected(h, t);
-            };
-            let Some(Some(table)) = tables.get(&(h.frequency, piece)) else {
-                return self.expected(h, t);
-            };
+        // Per distinct (x, T): the expected purchases while alive and the P(alive) constants,
+        // or `None` where the series is refused (each of its customers then takes the
+        // per-customer path).
+        let by_pair = map(pairs.first(), |h| {
+            let piece = piece_of(h)?;
+            let table = tables.get(&(h.frequency, piece))?.as_ref()?;
             let big_a = self.alpha + h.age;
             let u = t / (big_a + t);
             // ln(1 − u) = −ln(1 + t/A); a plain ln of the ratio is as accurate (and much
@@ -78,16 +80,24 @@ impl Core {
             // sign is that of a − 1, as is the scale's.)
             let gap = 1.0 - power * series;
             let alive = table.scale * gap;
-            if !(gap.abs() >= 1e-3 && alive.is_finite() && alive >= 0.0) {
+            (gap.abs() >= 1e-3 && alive.is_finite() && alive >= 0.0).then_some(WhileAlive {
+                expected: alive,
+                ln_odds: table.ln_odds,
+                k: table.k,
+            })
+        });
+        pairs.each(histories, |h, pair| {
+            h.validate()?;
+            let Some(pair) = pair.and_then(|p| by_pair.get(p).copied().flatten()) else {
                 return self.expected(h, t);
-            }
-            let p_alive = match table.ln_odds {
-                Some(ln_odds) => {
-                    inv_one_plus_exp(ln_odds + table.k * (big_a / (self.alpha + h.recency)).ln())
-                }
+            };
+            let p_alive = match pair.ln_odds {
+                Some(ln_odds) => inv_one_plus_exp(
+                    ln_odds + pair.k * ((self.alpha + h.age) / (self.alpha + h.recency)).ln(),
+                ),
                 None => 1.0,
             };
-            finite("expected purchases", p_alive * alive)
+            finite("expected purchases", p_alive * pair.expected)
         })
     }
 
@@ -170,6 +180,17 @@ const MAX_TABLE_FREQUENCY: u32 = 100_000;
 const MAX_SERIES_TERMS: usize = 400;
 /// Most pieces [`pieces`] cuts: 1 − u shrinks by 0.6 a piece, so 60 reach u = 1 − 1e-13.
 const MAX_PIECES: usize = 60;
+
+/// What [`Core::expected_batch`] computes once per distinct (x, T).
+#[derive(Debug, Clone, Copy)]
+struct WhileAlive {
+    /// The expected purchases over the horizon while alive.
+    expected: f64,
+    /// The table's P(alive) odds constant.
+    ln_odds: Option<f64>,
+    /// r + x.
+    k: f64,
+}
 
 /// Per-frequency, per-piece constants of the batch expectation.
 #[derive(Debug, Clone)]

@@ -465,3 +465,38 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(crate::test_support::proptest_config(48))]
+
+    /// Customers that share (x, T) share the batch's expectation while alive: each customer's
+    /// batch value is the one it gets in a batch of its own (bit for bit) and within 1e-8 of
+    /// the single call's.
+    #[test]
+    fn expected_batch_by_pairs_is_each_customers_own_value(
+        ln_r in (0.05f64).ln()..(20.0f64).ln(),
+        ln_alpha in (0.5f64).ln()..(50.0f64).ln(),
+        ln_a in (0.1f64).ln()..(5.0f64).ln(),
+        ln_b in (0.1f64).ln()..(20.0f64).ln(),
+        offset in prop_oneof![Just(0.0), Just(1.0)],
+        rows in prop::collection::vec((0u32..4, 0usize..3, 0.0f64..=1.0), 1..40),
+        t in 1.0f64..104.0,
+    ) {
+        let c = core(ln_r.exp(), ln_alpha.exp(), ln_a.exp(), ln_b.exp(), offset);
+        let ages = [3.0, 26.5, 104.0];
+        let hs: Vec<History> = rows
+            .iter()
+            .map(|&(x, age, share)| {
+                let age = ages[age];
+                History::new(x, if x == 0 { 0.0 } else { share * age }, age)
+            })
+            .collect();
+        let batch = c.expected_batch(&hs, t).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for (h, b) in hs.iter().zip(&batch) {
+            let alone = c.expected_batch(&[*h], t).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(alone[0].to_bits(), b.to_bits(), "{:?}", h);
+            let single = c.expected(h, t).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!((b - single).abs() <= 1e-8 * single.abs().max(1e-300), "{:?}: {} vs {}", h, b, single);
+        }
+    }
+}
