@@ -570,6 +570,46 @@ mod tests {
         );
     }
 
+    /// The JSON of a profile with every field set, and of a bare one, as written before the
+    /// fields were packed: the serialized format must not change with the layout.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_json_format_is_fixed() {
+        let full = Profile::new(
+            CustomerId::new("c-7").unwrap(),
+            TimeUnit::WEEKS,
+            3,
+            12.5,
+            40.25,
+            Decimal::new(1999, 2),
+        )
+        .unwrap()
+        .with_total_spend(Decimal::new(8000, 2))
+        .unwrap()
+        .with_gap_before_last(2.75)
+        .unwrap()
+        .with_p_alive(0.625)
+        .unwrap()
+        .with_clv(-3.5)
+        .unwrap()
+        .with_channel("web")
+        .with_region("north")
+        .with_tag("vip")
+        .with_tag("b2b");
+        let full_json = r#"{"id":"c-7","unit":7.0,"purchased":true,"frequency":3,"recency":12.5,"age":40.25,"monetary_value":"19.99","total_spend":"80.00","orders":4,"gap_before_last":2.75,"p_alive":0.625,"clv":-3.5,"channel":"web","region":"north","tags":["vip","b2b"]}"#;
+        assert_eq!(serde_json::to_string(&full).unwrap(), full_json);
+        assert_eq!(serde_json::from_str::<Profile>(full_json).unwrap(), full);
+        let bare = Profile::prospect(CustomerId::from(9u64), TimeUnit::DAYS);
+        let bare_json = r#"{"id":9,"unit":1.0,"purchased":false,"frequency":0,"recency":0.0,"age":0.0,"monetary_value":"0","total_spend":"0","orders":0,"gap_before_last":null,"p_alive":null,"clv":null,"channel":null,"region":null,"tags":[]}"#;
+        assert_eq!(serde_json::to_string(&bare).unwrap(), bare_json);
+        let back = serde_json::from_str::<Profile>(bare_json).unwrap();
+        assert_eq!(back, bare);
+        assert_eq!(
+            (back.p_alive(), back.clv(), back.region()),
+            (None, None, None)
+        );
+    }
+
     #[cfg(feature = "serde")]
     #[test]
     fn json_profiles_go_through_the_total_spend_check() {
