@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use super::error::SegmentError;
 use super::feature::Feature;
+use super::in_order;
 use super::profile::{feature_column, Profile};
 use super::traits::{Assign, Segmenter};
 
@@ -122,7 +123,7 @@ impl Segmenter<Profile> for AbcParams {
                 });
             }
         }
-        values.sort_unstable_by(|x, y| y.total_cmp(x));
+        in_order::sort_floats(&mut values, true);
         // Values near f64::MAX would sum to infinity: shares are taken of the values divided by
         // a power of two at least the largest (exact), and thresholds scaled back.
         let largest = values.first().copied().unwrap_or(0.0);
@@ -209,6 +210,9 @@ impl Assign<Profile> for Abc {
     type Label = AbcClass;
     fn assign(&self, p: &Profile) -> Result<AbcClass, SegmentError> {
         Ok(self.class_of(p.feature(self.value)?))
+    }
+    fn assign_all(&self, customers: &[Profile]) -> Result<Vec<AbcClass>, SegmentError> {
+        in_order::assign_all(self, customers)
     }
 }
 
@@ -336,6 +340,9 @@ impl Assign<Profile> for ValueTiers {
     type Label = Tier;
     fn assign(&self, p: &Profile) -> Result<Tier, SegmentError> {
         Ok(self.tier_of(p.feature(self.feature)?))
+    }
+    fn assign_all(&self, customers: &[Profile]) -> Result<Vec<Tier>, SegmentError> {
+        in_order::assign_all(self, customers)
     }
 }
 

@@ -28,7 +28,8 @@ use std::fmt;
 
 use super::error::SegmentError;
 use super::feature::Feature;
-use super::profile::{feature_column, Profile};
+use super::in_order;
+use super::profile::{feature_columns, Profile};
 use super::traits::{Assign, Segmenter};
 
 /// An asset class.
@@ -157,8 +158,7 @@ impl Segmenter<Profile> for AssetQualityParams {
         if population.is_empty() {
             return Err(SegmentError::EmptyPopulation);
         }
-        let mut clv = feature_column(population, Feature::Clv)?;
-        let mut pa = feature_column(population, Feature::PAlive)?;
+        let [mut clv, mut pa] = feature_columns(population, [Feature::Clv, Feature::PAlive])?;
         Ok(AssetQuality {
             clv_cut: self.clv_cut.resolve("clv_cut", &mut clv)?,
             p_alive_cut: self.p_alive_cut.resolve("p_alive_cut", &mut pa)?,
@@ -254,6 +254,9 @@ impl Assign<Profile> for AssetQuality {
     type Label = AssetClass;
     fn assign(&self, p: &Profile) -> Result<AssetClass, SegmentError> {
         Ok(self.class_of(p.feature(Feature::Clv)?, p.feature(Feature::PAlive)?))
+    }
+    fn assign_all(&self, customers: &[Profile]) -> Result<Vec<AssetClass>, SegmentError> {
+        in_order::assign_all(self, customers)
     }
 }
 

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::error::SegmentError;
 use super::feature::Feature;
+use super::in_order;
 use crate::records::{Customer, CustomerId};
 use crate::summary::{CustomerSummary, Summaries};
 use crate::time::TimeUnit;
@@ -581,12 +582,50 @@ pub fn attach_model_values(
         .collect()
 }
 
-/// Reads one feature of every customer, failing on the first missing or non-finite value.
+/// Reads one feature of every customer, failing on the first missing or non-finite value
+/// (on all cores with `parallel`).
 pub(crate) fn feature_column(
     population: &[Profile],
     feature: Feature,
 ) -> Result<Vec<f64>, SegmentError> {
-    population.iter().map(|p| p.feature(feature)).collect()
+    in_order::try_map(population, |p| p.feature(feature))
+}
+
+/// Reads several features of every customer in one pass over the profiles (a pass streams them
+/// all from memory); the error is the one of reading the columns one after the other: the first
+/// customer's that fails in the first column that fails.
+pub(crate) fn feature_columns<const N: usize>(
+    population: &[Profile],
+    features: [Feature; N],
+) -> Result<[Vec<f64>; N], SegmentError> {
+    let read = |part: &[Profile]| -> Result<[Vec<f64>; N], SegmentError> {
+        let mut columns = std::array::from_fn(|_| Vec::with_capacity(part.len()));
+        for p in part {
+            for (column, &feature) in columns.iter_mut().zip(&features) {
+                column.push(p.feature(feature)?);
+            }
+        }
+        Ok(columns)
+    };
+    match in_order::parts(population, read) {
+        Ok(parts) => {
+            let mut columns: [Vec<Vec<f64>>; N] =
+                std::array::from_fn(|_| Vec::with_capacity(parts.len()));
+            for part in parts {
+                for (column, values) in columns.iter_mut().zip(part) {
+                    column.push(values);
+                }
+            }
+            Ok(columns.map(in_order::concat))
+        }
+        // Rare: find the error the column-by-column reading reports.
+        Err(first_met) => {
+            for feature in features {
+                feature_column(population, feature)?;
+            }
+            Err(first_met)
+        }
+    }
 }
 
 #[cfg(test)]

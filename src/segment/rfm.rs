@@ -69,9 +69,12 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::concurrent::join;
+
 use super::error::SegmentError;
 use super::feature::Feature;
-use super::profile::{feature_column, Profile};
+use super::in_order;
+use super::profile::{feature_columns, Profile};
 use super::traits::{Assign, Segmenter};
 
 /// How a column of values is cut into scores 1..=k.
@@ -152,7 +155,7 @@ impl Binning {
                 negate: lower_is_better,
             },
             Binning::Jenks { classes } => {
-                values.sort_unstable_by(f64::total_cmp);
+                in_order::sort_floats(values, false);
                 Bins {
                     edges: jenks_breaks(values, usize::from(*classes)),
                     at_edge_scores_up: false,
@@ -485,11 +488,19 @@ impl SegmentRules {
 
     /// The segment of a customer with these scores.
     pub fn segment_of(&self, scores: RfmScores) -> Arc<str> {
-        let i = self
-            .rules
+        self.name(self.rule_of(scores))
+    }
+
+    /// The index of the first rule the scores match, the number of rules for the fallback.
+    fn rule_of(&self, scores: RfmScores) -> usize {
+        self.rules
             .iter()
             .position(|r| r.matches(scores))
-            .unwrap_or(self.rules.len());
+            .unwrap_or(self.rules.len())
+    }
+
+    /// The name of the segment of rule `i` (the fallback's past the rules).
+    fn name(&self, i: usize) -> Arc<str> {
         match self.names.get(i) {
             Some(n) => n.clone(),
             // Only reachable for a deserialized value whose cache was skipped.
@@ -607,13 +618,28 @@ impl Segmenter<Profile> for RfmParams {
             return Err(SegmentError::EmptyPopulation);
         }
         let monetary_feature = self.monetary_feature.unwrap_or(Feature::MonetaryValue);
-        let mut r = feature_column(population, Feature::TimeSinceLastPurchase)?;
-        let mut f = feature_column(population, Feature::Frequency)?;
-        let mut m = feature_column(population, monetary_feature)?;
+        let [mut r, mut f, mut m] = feature_columns(
+            population,
+            [
+                Feature::TimeSinceLastPurchase,
+                Feature::Frequency,
+                monetary_feature,
+            ],
+        )?;
+        // The three columns' cut points side by side (each a few selections or a sort).
+        let (recency, (frequency, monetary)) = join(
+            || self.recency.learn(&mut r, true),
+            || {
+                join(
+                    || self.frequency.learn(&mut f, false),
+                    || self.monetary.learn(&mut m, false),
+                )
+            },
+        );
         Ok(Rfm {
-            recency: self.recency.learn(&mut r, true),
-            frequency: self.frequency.learn(&mut f, false),
-            monetary: self.monetary.learn(&mut m, false),
+            recency,
+            frequency,
+            monetary,
             monetary_feature,
             rules: self.rules.clone(),
         })
@@ -690,6 +716,70 @@ impl Assign<Profile> for Rfm {
             scores,
             segment: self.rules.segment_of(scores),
         })
+    }
+
+    /// As `assign` for each, on all cores with `parallel`, and the segment of each score
+    /// triple looked up once rather than tried against the rules for every customer.
+    fn assign_all(&self, customers: &[Profile]) -> Result<Vec<RfmLabel>, SegmentError> {
+        let table = RuleTable::new(self, customers.len());
+        in_order::try_map(customers, |p| {
+            let scores = self.scores(p)?;
+            let rule = match table.as_ref().and_then(|t| t.rule_of(scores)) {
+                Some(i) => i,
+                None => self.rules.rule_of(scores),
+            };
+            Ok(RfmLabel {
+                scores,
+                segment: self.rules.name(rule),
+            })
+        })
+    }
+}
+
+/// The rule of every score triple a learnt [`Rfm`] can give, by the triple's position.
+struct RuleTable {
+    /// Scores per dimension: 1..=dims[d].
+    dims: [usize; 3],
+    rules: Vec<usize>,
+}
+
+impl RuleTable {
+    /// Triples past this many (up to 100³) are looked up rule by rule.
+    const MAX_TRIPLES: usize = 4096;
+
+    /// The table, when the triples are few and fewer than the `customers` to label.
+    fn new(rfm: &Rfm, customers: usize) -> Option<Self> {
+        // A value scores 1 + the number of edges it lies beyond, at most u8::MAX.
+        let dims =
+            [&rfm.recency, &rfm.frequency, &rfm.monetary].map(|b| (b.edges.len() + 1).min(255));
+        let triples = dims.iter().product::<usize>();
+        if triples > Self::MAX_TRIPLES.min(customers) {
+            return None;
+        }
+        let score = |s: usize| u8::try_from(s + 1).unwrap_or(u8::MAX);
+        let mut rules = Vec::with_capacity(triples);
+        for r in 0..dims[0] {
+            for f in 0..dims[1] {
+                for m in 0..dims[2] {
+                    rules.push(rfm.rules.rule_of(RfmScores {
+                        recency: score(r),
+                        frequency: score(f),
+                        monetary: score(m),
+                    }));
+                }
+            }
+        }
+        Some(RuleTable { dims, rules })
+    }
+
+    fn rule_of(&self, s: RfmScores) -> Option<usize> {
+        let at = |score: u8, dim: usize| usize::from(score).checked_sub(1).filter(|&i| i < dim);
+        let r = at(s.recency, self.dims[0])?;
+        let f = at(s.frequency, self.dims[1])?;
+        let m = at(s.monetary, self.dims[2])?;
+        self.rules
+            .get((r * self.dims[1] + f) * self.dims[2] + m)
+            .copied()
     }
 }
 
