@@ -49,6 +49,16 @@ pub(crate) fn try_map<C: Sync, T: Send>(
     parts(customers, |part| part.iter().map(&f).collect()).map(concat)
 }
 
+/// `f` of every index below `n`, in order.
+pub(crate) fn map_index<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(feature = "parallel")]
+    if n > PART {
+        use rayon::prelude::*;
+        return (0..n).into_par_iter().with_min_len(PART).map(f).collect();
+    }
+    (0..n).map(f).collect()
+}
+
 /// [`Assign::assign_all`] on all cores: the crate's own segmentations, whose `assign` is
 /// cheap and thread-safe, override the serial default with it.
 pub(crate) fn assign_all<C: Sync, A: Assign<C> + Sync + ?Sized>(
@@ -236,6 +246,58 @@ mod tests {
             )
             .unwrap();
             prop_assert_eq!(tiers.assign_all(&base), serial(&tiers, &base));
+        }
+    }
+
+    /// Learning, then assigning one by one.
+    fn learn_then_assign<S: Segmenter>(
+        params: &S,
+        customers: &[Profile],
+    ) -> Result<(S::Learnt, Vec<crate::segment::Label<S>>), SegmentError> {
+        let learnt = params.learn(customers)?;
+        let labels = serial(&learnt, customers)?;
+        Ok((learnt, labels))
+    }
+
+    proptest! {
+        /// RFM, ABC and asset quality segment (scoring the columns they learnt from) as they
+        /// learn and then assign, errors included.
+        #[test]
+        fn segment_is_learn_then_assign(
+            rows in rows(),
+            bins in 1u8..=20,
+            cut in 0.0..=1.0f64,
+        ) {
+            let base = profiles(&rows);
+            let complete: Vec<Profile> = base
+                .iter()
+                .filter(|p| p.p_alive().is_some() && p.clv().is_some())
+                .cloned()
+                .collect();
+            for customers in [&base, &complete] {
+                for params in [
+                    RfmParams::default(),
+                    RfmParams::default()
+                        .binning(Binning::Jenks { classes: bins })
+                        .monetary_feature(Feature::Clv),
+                ] {
+                    prop_assert_eq!(
+                        params.segment(customers),
+                        learn_then_assign(&params, customers)
+                    );
+                }
+                for value in [Feature::TotalSpend, Feature::Clv] {
+                    let params = AbcParams::default().value(value);
+                    prop_assert_eq!(
+                        params.segment(customers),
+                        learn_then_assign(&params, customers)
+                    );
+                }
+                let params = AssetQualityParams::default()
+                    .clv_cut(Cut::Quantile(cut))
+                    .p_alive_cut(Cut::Quantile(1.0 - cut));
+                prop_assert_eq!(params.segment(customers), learn_then_assign(&params, customers));
+            }
         }
     }
 

@@ -613,37 +613,65 @@ impl Segmenter<Profile> for RfmParams {
     }
 
     fn learn(&self, population: &[Profile]) -> Result<Rfm, SegmentError> {
+        let [mut r, mut f, mut m] = self.columns(population)?;
+        Ok(self.learn_columns([&mut r, &mut f, &mut m]))
+    }
+
+    /// As learning and then assigning, with the scores from the columns learnt from: one pass
+    /// over the profiles, not two. Assigning cannot fail once learning has read every value.
+    fn segment(&self, population: &[Profile]) -> Result<(Rfm, Vec<RfmLabel>), SegmentError> {
+        let columns = self.columns(population)?;
+        let [mut r, mut f, mut m] = columns.clone();
+        let rfm = self.learn_columns([&mut r, &mut f, &mut m]);
+        let table = RuleTable::new(&rfm, population.len());
+        let [r, f, m] = &columns;
+        let labels = in_order::map_index(population.len(), |i| {
+            rfm.label([r[i], f[i], m[i]], table.as_ref())
+        });
+        Ok((rfm, labels))
+    }
+}
+
+impl RfmParams {
+    fn monetary(&self) -> Feature {
+        self.monetary_feature.unwrap_or(Feature::MonetaryValue)
+    }
+
+    /// The checked parameters' columns of `population`: the time since the last purchase, the
+    /// frequency and the monetary feature.
+    fn columns(&self, population: &[Profile]) -> Result<[Vec<f64>; 3], SegmentError> {
         self.check()?;
         if population.is_empty() {
             return Err(SegmentError::EmptyPopulation);
         }
-        let monetary_feature = self.monetary_feature.unwrap_or(Feature::MonetaryValue);
-        let [mut r, mut f, mut m] = feature_columns(
-            population,
-            [
-                Feature::TimeSinceLastPurchase,
-                Feature::Frequency,
-                monetary_feature,
-            ],
-        )?;
+        feature_columns(population, rfm_features(self.monetary()))
+    }
+
+    /// The cut points of the columns (which it reorders).
+    fn learn_columns(&self, [r, f, m]: [&mut [f64]; 3]) -> Rfm {
         // The three columns' cut points side by side (each a few selections or a sort).
         let (recency, (frequency, monetary)) = join(
-            || self.recency.learn(&mut r, true),
+            || self.recency.learn(r, true),
             || {
                 join(
-                    || self.frequency.learn(&mut f, false),
-                    || self.monetary.learn(&mut m, false),
+                    || self.frequency.learn(f, false),
+                    || self.monetary.learn(m, false),
                 )
             },
         );
-        Ok(Rfm {
+        Rfm {
             recency,
             frequency,
             monetary,
-            monetary_feature,
+            monetary_feature: self.monetary(),
             rules: self.rules.clone(),
-        })
+        }
     }
+}
+
+/// The features RFM scores, in the order it reads them.
+fn rfm_features(monetary: Feature) -> [Feature; 3] {
+    [Feature::TimeSinceLastPurchase, Feature::Frequency, monetary]
 }
 
 /// A learnt RFM scoring: cut points per dimension and the segment rules.
@@ -682,13 +710,29 @@ impl Rfm {
     /// the profile lacks or that is not finite (the time since the last purchase, the frequency,
     /// the monetary feature).
     pub fn scores(&self, p: &Profile) -> Result<RfmScores, SegmentError> {
-        Ok(RfmScores {
-            recency: self
-                .recency
-                .score(p.feature(Feature::TimeSinceLastPurchase)?),
-            frequency: self.frequency.score(p.feature(Feature::Frequency)?),
-            monetary: self.monetary.score(p.feature(self.monetary_feature)?),
-        })
+        let [r, f, m] = rfm_features(self.monetary_feature);
+        Ok(self.scores_of([p.feature(r)?, p.feature(f)?, p.feature(m)?]))
+    }
+
+    fn scores_of(&self, [r, f, m]: [f64; 3]) -> RfmScores {
+        RfmScores {
+            recency: self.recency.score(r),
+            frequency: self.frequency.score(f),
+            monetary: self.monetary.score(m),
+        }
+    }
+
+    /// The label of the three values scored, its segment from `table` when it has the scores.
+    fn label(&self, values: [f64; 3], table: Option<&RuleTable>) -> RfmLabel {
+        let scores = self.scores_of(values);
+        let rule = match table.and_then(|t| t.rule_of(scores)) {
+            Some(i) => i,
+            None => self.rules.rule_of(scores),
+        };
+        RfmLabel {
+            scores,
+            segment: self.rules.name(rule),
+        }
     }
 }
 
@@ -722,16 +766,10 @@ impl Assign<Profile> for Rfm {
     /// triple looked up once rather than tried against the rules for every customer.
     fn assign_all(&self, customers: &[Profile]) -> Result<Vec<RfmLabel>, SegmentError> {
         let table = RuleTable::new(self, customers.len());
+        let [r, f, m] = rfm_features(self.monetary_feature);
         in_order::try_map(customers, |p| {
-            let scores = self.scores(p)?;
-            let rule = match table.as_ref().and_then(|t| t.rule_of(scores)) {
-                Some(i) => i,
-                None => self.rules.rule_of(scores),
-            };
-            Ok(RfmLabel {
-                scores,
-                segment: self.rules.name(rule),
-            })
+            let values = [p.feature(r)?, p.feature(f)?, p.feature(m)?];
+            Ok(self.label(values, table.as_ref()))
         })
     }
 }
