@@ -149,6 +149,15 @@ mod tests {
             .collect()
     }
 
+    /// The first `most` customers with both P(alive) and CLV.
+    fn complete(base: &[Profile], most: usize) -> Vec<Profile> {
+        base.iter()
+            .filter(|p| p.p_alive().is_some() && p.clv().is_some())
+            .take(most)
+            .cloned()
+            .collect()
+    }
+
     /// The serial default of `Assign::assign_all`.
     fn serial<A: Assign>(learnt: &A, customers: &[Profile]) -> Result<Vec<A::Label>, SegmentError> {
         customers.iter().map(|c| learnt.assign(c)).collect()
@@ -197,12 +206,7 @@ mod tests {
         ) {
             let base = profiles(&rows);
             // Learnt from customers that have every value, so that learning succeeds.
-            let complete: Vec<Profile> = base
-                .iter()
-                .filter(|p| p.p_alive().is_some() && p.clv().is_some())
-                .take(learn_from)
-                .cloned()
-                .collect();
+            let complete = complete(&base, learn_from);
             prop_assume!(!complete.is_empty());
             let rules = SegmentRules::new(
                 vec![
@@ -269,11 +273,7 @@ mod tests {
             cut in 0.0..=1.0f64,
         ) {
             let base = profiles(&rows);
-            let complete: Vec<Profile> = base
-                .iter()
-                .filter(|p| p.p_alive().is_some() && p.clv().is_some())
-                .cloned()
-                .collect();
+            let complete = complete(&base, usize::MAX);
             for customers in [&base, &complete] {
                 for params in [
                     RfmParams::default(),
