@@ -28,7 +28,7 @@ use customer_assets::models::{History, SpendData, SpendModel, TransactionModel};
 use customer_assets::segment::abc::AbcParams;
 use customer_assets::segment::asset_quality::AssetQualityParams;
 use customer_assets::segment::rfm::RfmParams;
-use customer_assets::segment::{Assign, Profile, Segmenter};
+use customer_assets::segment::{Profile, Segmenter};
 use customer_assets::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
 use customer_assets::valuation::{DiscountRate, Valuation};
 use customer_assets::{Ledger, LedgerOptions, Summaries, SummaryOptions, TimeUnit, Transaction};
@@ -317,21 +317,14 @@ fn stage_table(ledger: &Ledger, as_of: NaiveDate, model: Model, programme: &Prog
     });
     rows.push(("profiles", t, STAGE_PEAK.load(Ordering::Relaxed)));
     let (t, _) = best(|| {
-        let asset = AssetQualityParams::default()
-            .learn(&profiles)
-            .expect("asset quality");
-        asset.assign_all(&profiles).expect("classes")
+        AssetQualityParams::default()
+            .segment(&profiles)
+            .expect("asset quality")
     });
     rows.push(("asset classes", t, STAGE_PEAK.load(Ordering::Relaxed)));
-    let (t, _) = best(|| {
-        let rfm = RfmParams::default().learn(&profiles).expect("rfm");
-        rfm.assign_all(&profiles).expect("rfm labels")
-    });
+    let (t, _) = best(|| RfmParams::default().segment(&profiles).expect("rfm"));
     rows.push(("RFM", t, STAGE_PEAK.load(Ordering::Relaxed)));
-    let (t, _) = best(|| {
-        let abc = AbcParams::default().learn(&profiles).expect("abc");
-        abc.assign_all(&profiles).expect("abc labels")
-    });
+    let (t, _) = best(|| AbcParams::default().segment(&profiles).expect("abc"));
     rows.push(("ABC", t, STAGE_PEAK.load(Ordering::Relaxed)));
     // The valuation's own path: each member's tier only, grouped by the ledger's slots, then
     // matched to the summaries' customers.

@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use super::error::SegmentError;
 use super::feature::Feature;
+use super::in_order;
 use super::profile::{feature_column, Profile};
 use super::traits::{Assign, Segmenter};
 
@@ -106,12 +107,28 @@ impl Segmenter<Profile> for AbcParams {
     }
 
     fn learn(&self, population: &[Profile]) -> Result<Abc, SegmentError> {
+        let mut values = self.values(population)?;
+        Ok(self.learn_values(&mut values))
+    }
+
+    /// As learning and then assigning, with the classes from the values learnt from: one pass
+    /// over the profiles, not two. Assigning cannot fail once learning has read every value.
+    fn segment(&self, population: &[Profile]) -> Result<(Abc, Vec<AbcClass>), SegmentError> {
+        let values = self.values(population)?;
+        let abc = self.learn_values(&mut values.clone());
+        let classes = in_order::map_index(values.len(), |i| abc.class_of(values[i]));
+        Ok((abc, classes))
+    }
+}
+
+impl AbcParams {
+    /// The checked parameters' values of `population`, none negative.
+    fn values(&self, population: &[Profile]) -> Result<Vec<f64>, SegmentError> {
         self.check()?;
-        let (a, b) = (self.a_share, self.b_share);
         if population.is_empty() {
             return Err(SegmentError::EmptyPopulation);
         }
-        let mut values = feature_column(population, self.value)?;
+        let values = feature_column(population, self.value)?;
         for (p, &v) in population.iter().zip(&values) {
             if v < 0.0 {
                 return Err(SegmentError::OutOfRange {
@@ -122,7 +139,13 @@ impl Segmenter<Profile> for AbcParams {
                 });
             }
         }
-        values.sort_unstable_by(|x, y| y.total_cmp(x));
+        Ok(values)
+    }
+
+    /// The thresholds of the values (which it sorts).
+    fn learn_values(&self, values: &mut [f64]) -> Abc {
+        let (a, b) = (self.a_share, self.b_share);
+        in_order::sort_floats(values, true);
         // Values near f64::MAX would sum to infinity: shares are taken of the values divided by
         // a power of two at least the largest (exact), and thresholds scaled back.
         let largest = values.first().copied().unwrap_or(0.0);
@@ -135,19 +158,19 @@ impl Segmenter<Profile> for AbcParams {
         let total: f64 = values.iter().sum();
         let (a_min, b_min) = if total > 0.0 {
             (
-                threshold(&values, total, a) * unit,
-                threshold(&values, total, (a + b).min(1.0)) * unit,
+                threshold(values, total, a) * unit,
+                threshold(values, total, (a + b).min(1.0)) * unit,
             )
         } else {
             // Nobody holds any value: no customer is in A or B, and any positive value would be
             // (the least positive f64 keeps the thresholds finite, so they serialize).
             (f64::from_bits(1), f64::from_bits(1))
         };
-        Ok(Abc {
+        Abc {
             a_min,
             b_min,
             value: self.value,
-        })
+        }
     }
 }
 
@@ -209,6 +232,9 @@ impl Assign<Profile> for Abc {
     type Label = AbcClass;
     fn assign(&self, p: &Profile) -> Result<AbcClass, SegmentError> {
         Ok(self.class_of(p.feature(self.value)?))
+    }
+    fn assign_all(&self, customers: &[Profile]) -> Result<Vec<AbcClass>, SegmentError> {
+        in_order::assign_all(self, customers)
     }
 }
 
@@ -336,6 +362,9 @@ impl Assign<Profile> for ValueTiers {
     type Label = Tier;
     fn assign(&self, p: &Profile) -> Result<Tier, SegmentError> {
         Ok(self.tier_of(p.feature(self.feature)?))
+    }
+    fn assign_all(&self, customers: &[Profile]) -> Result<Vec<Tier>, SegmentError> {
+        in_order::assign_all(self, customers)
     }
 }
 

@@ -28,7 +28,8 @@ use std::fmt;
 
 use super::error::SegmentError;
 use super::feature::Feature;
-use super::profile::{feature_column, Profile};
+use super::in_order;
+use super::profile::{feature_columns, Profile};
 use super::traits::{Assign, Segmenter};
 
 /// An asset class.
@@ -153,15 +154,38 @@ impl Segmenter<Profile> for AssetQualityParams {
     }
 
     fn learn(&self, population: &[Profile]) -> Result<AssetQuality, SegmentError> {
+        let [mut clv, mut pa] = self.columns(population)?;
+        self.learn_columns(&mut clv, &mut pa)
+    }
+
+    /// As learning and then assigning, with the classes from the columns learnt from: one pass
+    /// over the profiles, not two. Assigning cannot fail once learning has read every value.
+    fn segment(
+        &self,
+        population: &[Profile],
+    ) -> Result<(AssetQuality, Vec<AssetClass>), SegmentError> {
+        let [clv, pa] = self.columns(population)?;
+        let learnt = self.learn_columns(&mut clv.clone(), &mut pa.clone())?;
+        let classes = in_order::map_index(clv.len(), |i| learnt.class_of(clv[i], pa[i]));
+        Ok((learnt, classes))
+    }
+}
+
+impl AssetQualityParams {
+    /// The checked parameters' CLV and P(alive) columns of `population`.
+    fn columns(&self, population: &[Profile]) -> Result<[Vec<f64>; 2], SegmentError> {
         self.check()?;
         if population.is_empty() {
             return Err(SegmentError::EmptyPopulation);
         }
-        let mut clv = feature_column(population, Feature::Clv)?;
-        let mut pa = feature_column(population, Feature::PAlive)?;
+        feature_columns(population, [Feature::Clv, Feature::PAlive])
+    }
+
+    /// The cut points of the columns (which it reorders).
+    fn learn_columns(&self, clv: &mut [f64], pa: &mut [f64]) -> Result<AssetQuality, SegmentError> {
         Ok(AssetQuality {
-            clv_cut: self.clv_cut.resolve("clv_cut", &mut clv)?,
-            p_alive_cut: self.p_alive_cut.resolve("p_alive_cut", &mut pa)?,
+            clv_cut: self.clv_cut.resolve("clv_cut", clv)?,
+            p_alive_cut: self.p_alive_cut.resolve("p_alive_cut", pa)?,
         })
     }
 }
@@ -254,6 +278,9 @@ impl Assign<Profile> for AssetQuality {
     type Label = AssetClass;
     fn assign(&self, p: &Profile) -> Result<AssetClass, SegmentError> {
         Ok(self.class_of(p.feature(Feature::Clv)?, p.feature(Feature::PAlive)?))
+    }
+    fn assign_all(&self, customers: &[Profile]) -> Result<Vec<AssetClass>, SegmentError> {
+        in_order::assign_all(self, customers)
     }
 }
 

@@ -25,6 +25,7 @@ pub mod abc;
 pub mod asset_quality;
 mod error;
 mod feature;
+mod in_order;
 pub mod kmeans;
 pub mod lifecycle;
 mod lloyd;

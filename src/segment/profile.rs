@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::error::SegmentError;
 use super::feature::Feature;
+use super::in_order;
 use crate::records::{Customer, CustomerId};
 use crate::summary::{CustomerSummary, Summaries};
 use crate::time::TimeUnit;
@@ -27,29 +28,118 @@ use crate::time::TimeUnit;
 /// assert_eq!(p.feature(Feature::TotalSpend)?, 44.70); // x · z̄ when built from a summary table
 /// # Ok::<(), customer_assets::segment::SegmentError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+//
+// Segmenters stream a feature or two of every profile, a million at a time, so the layout is
+// kept small (136 bytes, not 224): the optional model values are floats with NaN for none, and
+// the attributes, which the built-in segmenters except rules never read, sit behind one pointer.
+// Serialized as before, field by field (see the `Serialize` impl).
+#[derive(Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "ProfileDef"))]
 pub struct Profile {
     id: CustomerId,
     unit: TimeUnit,
-    purchased: bool,
-    frequency: u32,
     recency: f64,
     age: f64,
     monetary_value: Decimal,
     total_spend: Decimal,
     /// `monetary_value` and `total_spend` as floats (NaN past the float range), converted once:
     /// segmenters read them for every customer, several times.
-    #[cfg_attr(feature = "serde", serde(skip))]
     money_f64: [f64; 2],
+    gap_before_last: MaybeF64,
+    p_alive: MaybeF64,
+    clv: MaybeF64,
+    /// `None` when the profile has no channel, region or tag (never an empty box, so that the
+    /// derived equality holds).
+    attributes: Option<Box<Attributes>>,
+    frequency: u32,
     orders: u32,
-    gap_before_last: Option<f64>,
-    p_alive: Option<f64>,
-    clv: Option<f64>,
+    purchased: bool,
+}
+
+/// A customer's channel, region and tags.
+#[derive(Clone, PartialEq, Default)]
+struct Attributes {
     channel: Option<String>,
     region: Option<String>,
     tags: Vec<String>,
+}
+
+impl Attributes {
+    /// `None` for no attribute at all.
+    fn boxed(self) -> Option<Box<Attributes>> {
+        let empty = self.channel.is_none() && self.region.is_none() && self.tags.is_empty();
+        (!empty).then(|| Box::new(self))
+    }
+}
+
+/// An optional finite float in 8 bytes: NaN stands for none (the setters refuse values that are
+/// not finite, so no value is ever NaN).
+#[derive(Clone, Copy)]
+struct MaybeF64(f64);
+
+impl MaybeF64 {
+    const NONE: MaybeF64 = MaybeF64(f64::NAN);
+
+    fn get(self) -> Option<f64> {
+        (!self.0.is_nan()).then_some(self.0)
+    }
+}
+
+impl PartialEq for MaybeF64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl std::fmt::Debug for Profile {
+    /// As the derived form of the struct with every attribute a field of its own.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile")
+            .field("id", &self.id)
+            .field("unit", &self.unit)
+            .field("purchased", &self.purchased)
+            .field("frequency", &self.frequency)
+            .field("recency", &self.recency)
+            .field("age", &self.age)
+            .field("monetary_value", &self.monetary_value)
+            .field("total_spend", &self.total_spend)
+            .field("money_f64", &self.money_f64)
+            .field("orders", &self.orders)
+            .field("gap_before_last", &self.gap_before_last())
+            .field("p_alive", &self.p_alive())
+            .field("clv", &self.clv())
+            .field("channel", &self.attributes().channel)
+            .field("region", &self.attributes().region)
+            .field("tags", &self.attributes().tags)
+            .finish()
+    }
+}
+
+/// The fields, in the order and form the struct derived them from when each was a field.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Profile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let attributes = self.attributes();
+        let mut out = s.serialize_struct("Profile", 15)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("unit", &self.unit)?;
+        out.serialize_field("purchased", &self.purchased)?;
+        out.serialize_field("frequency", &self.frequency)?;
+        out.serialize_field("recency", &self.recency)?;
+        out.serialize_field("age", &self.age)?;
+        out.serialize_field("monetary_value", &self.monetary_value)?;
+        out.serialize_field("total_spend", &self.total_spend)?;
+        out.serialize_field("orders", &self.orders)?;
+        out.serialize_field("gap_before_last", &self.gap_before_last())?;
+        out.serialize_field("p_alive", &self.p_alive())?;
+        out.serialize_field("clv", &self.clv())?;
+        out.serialize_field("channel", &attributes.channel)?;
+        out.serialize_field("region", &attributes.region)?;
+        out.serialize_field("tags", &attributes.tags)?;
+        out.end()
+    }
 }
 
 /// A decimal as a float, NaN when it has none.
@@ -93,9 +183,12 @@ impl TryFrom<ProfileDef> for Profile {
         p = p.with_total_spend(d.total_spend)?;
         p.purchased = d.purchased;
         p.orders = d.orders;
-        p.channel = d.channel;
-        p.region = d.region;
-        p.tags = d.tags;
+        p.attributes = Attributes {
+            channel: d.channel,
+            region: d.region,
+            tags: d.tags,
+        }
+        .boxed();
         if let Some(g) = d.gap_before_last {
             p = p.with_gap_before_last(g)?;
         }
@@ -182,12 +275,10 @@ impl Profile {
             total_spend,
             money_f64: [money_f64(monetary_value), money_f64(total_spend)],
             orders: frequency.saturating_add(1),
-            gap_before_last: None,
-            p_alive: None,
-            clv: None,
-            channel: None,
-            region: None,
-            tags: Vec::new(),
+            gap_before_last: MaybeF64::NONE,
+            p_alive: MaybeF64::NONE,
+            clv: MaybeF64::NONE,
+            attributes: None,
         })
     }
 
@@ -204,12 +295,10 @@ impl Profile {
             total_spend: Decimal::ZERO,
             money_f64: [0.0, 0.0],
             orders: 0,
-            gap_before_last: None,
-            p_alive: None,
-            clv: None,
-            channel: None,
-            region: None,
-            tags: Vec::new(),
+            gap_before_last: MaybeF64::NONE,
+            p_alive: MaybeF64::NONE,
+            clv: MaybeF64::NONE,
+            attributes: None,
         }
     }
 
@@ -229,12 +318,10 @@ impl Profile {
                 money_f64(summary.total_spend()),
             ],
             orders: summary.orders(),
-            gap_before_last: None,
-            p_alive: None,
-            clv: None,
-            channel: None,
-            region: None,
-            tags: Vec::new(),
+            gap_before_last: MaybeF64::NONE,
+            p_alive: MaybeF64::NONE,
+            clv: MaybeF64::NONE,
+            attributes: None,
         }
     }
 
@@ -262,7 +349,7 @@ impl Profile {
                 reason: "must lie in 0..=1",
             });
         }
-        self.p_alive = Some(p_alive);
+        self.p_alive = MaybeF64(p_alive);
         Ok(self)
     }
 
@@ -273,7 +360,7 @@ impl Profile {
     /// [`SegmentError::NotFinite`] for a CLV that is not finite.
     pub fn with_clv(mut self, clv: f64) -> Result<Self, SegmentError> {
         self.check_finite(Feature::Clv, clv)?;
-        self.clv = Some(clv);
+        self.clv = MaybeF64(clv);
         Ok(self)
     }
 
@@ -313,34 +400,52 @@ impl Profile {
                 reason: "gap before the last purchase must not be negative",
             });
         }
-        self.gap_before_last = Some(gap);
+        self.gap_before_last = MaybeF64(gap);
         Ok(self)
     }
 
     /// Copies the customer's region, channel and tags.
     pub fn with_attributes(mut self, customer: &Customer) -> Self {
-        self.channel = customer.channel().map(str::to_owned);
-        self.region = customer.region().map(str::to_owned);
-        self.tags = customer.tags().to_vec();
+        self.attributes = Attributes {
+            channel: customer.channel().map(str::to_owned),
+            region: customer.region().map(str::to_owned),
+            tags: customer.tags().to_vec(),
+        }
+        .boxed();
         self
     }
 
     /// Sets the region.
     pub fn with_region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
+        self.attributes_mut().region = Some(region.into());
         self
     }
 
     /// Sets the channel.
     pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
-        self.channel = Some(channel.into());
+        self.attributes_mut().channel = Some(channel.into());
         self
     }
 
     /// Adds a tag.
     pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
-        self.tags.push(tag.into());
+        self.attributes_mut().tags.push(tag.into());
         self
+    }
+
+    /// The attributes, to be set (every setter sets one, so the box is never left empty).
+    fn attributes_mut(&mut self) -> &mut Attributes {
+        self.attributes.get_or_insert_with(Box::default)
+    }
+
+    /// The attributes, empty ones when there are none.
+    fn attributes(&self) -> &Attributes {
+        static NONE: Attributes = Attributes {
+            channel: None,
+            region: None,
+            tags: Vec::new(),
+        };
+        self.attributes.as_deref().unwrap_or(&NONE)
     }
 
     fn check_finite(&self, feature: Feature, value: f64) -> Result<(), SegmentError> {
@@ -393,27 +498,27 @@ impl Profile {
     }
     /// Time between the last purchase and the one before, when known.
     pub fn gap_before_last(&self) -> Option<f64> {
-        self.gap_before_last
+        self.gap_before_last.get()
     }
     /// P(alive), when supplied.
     pub fn p_alive(&self) -> Option<f64> {
-        self.p_alive
+        self.p_alive.get()
     }
     /// CLV, when supplied.
     pub fn clv(&self) -> Option<f64> {
-        self.clv
+        self.clv.get()
     }
     /// Region.
     pub fn region(&self) -> Option<&str> {
-        self.region.as_deref()
+        self.attributes().region.as_deref()
     }
     /// Channel.
     pub fn channel(&self) -> Option<&str> {
-        self.channel.as_deref()
+        self.attributes().channel.as_deref()
     }
     /// Tags.
     pub fn tags(&self) -> &[String] {
-        &self.tags
+        &self.attributes().tags
     }
 
     /// The value of a numeric feature.
@@ -442,8 +547,8 @@ impl Profile {
                     self.money_f64[1] / f64::from(self.orders)
                 }
             }
-            Feature::PAlive => self.p_alive.ok_or_else(missing)?,
-            Feature::Clv => self.clv.ok_or_else(missing)?,
+            Feature::PAlive => self.p_alive().ok_or_else(missing)?,
+            Feature::Clv => self.clv().ok_or_else(missing)?,
         };
         self.check_finite(feature, value)?;
         Ok(value)
@@ -477,12 +582,50 @@ pub fn attach_model_values(
         .collect()
 }
 
-/// Reads one feature of every customer, failing on the first missing or non-finite value.
+/// Reads one feature of every customer, failing on the first missing or non-finite value
+/// (on all cores with `parallel`).
 pub(crate) fn feature_column(
     population: &[Profile],
     feature: Feature,
 ) -> Result<Vec<f64>, SegmentError> {
-    population.iter().map(|p| p.feature(feature)).collect()
+    in_order::try_map(population, |p| p.feature(feature))
+}
+
+/// Reads several features of every customer in one pass over the profiles (a pass streams them
+/// all from memory); the error is the one of reading the columns one after the other: the first
+/// customer's that fails in the first column that fails.
+pub(crate) fn feature_columns<const N: usize>(
+    population: &[Profile],
+    features: [Feature; N],
+) -> Result<[Vec<f64>; N], SegmentError> {
+    let read = |part: &[Profile]| -> Result<[Vec<f64>; N], SegmentError> {
+        let mut columns = std::array::from_fn(|_| Vec::with_capacity(part.len()));
+        for p in part {
+            for (column, &feature) in columns.iter_mut().zip(&features) {
+                column.push(p.feature(feature)?);
+            }
+        }
+        Ok(columns)
+    };
+    match in_order::parts(population, read) {
+        Ok(parts) => {
+            let mut columns: [Vec<Vec<f64>>; N] =
+                std::array::from_fn(|_| Vec::with_capacity(parts.len()));
+            for part in parts {
+                for (column, values) in columns.iter_mut().zip(part) {
+                    column.push(values);
+                }
+            }
+            Ok(columns.map(in_order::concat))
+        }
+        // Rare: find the error the column-by-column reading reports.
+        Err(first_met) => {
+            for feature in features {
+                feature_column(population, feature)?;
+            }
+            Err(first_met)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -567,6 +710,74 @@ mod tests {
         assert_eq!(
             profile(1, Decimal::MAX).unwrap().total_spend(),
             Decimal::MAX
+        );
+    }
+
+    #[test]
+    fn a_profile_is_small_and_its_optional_parts_compare_by_value() {
+        assert!(std::mem::size_of::<Profile>() <= 136);
+        let p = profile(1, Decimal::ONE).unwrap();
+        assert_eq!(p, p.clone());
+        assert_eq!(
+            (p.p_alive(), p.clv(), p.gap_before_last()),
+            (None, None, None)
+        );
+        let q = p.clone().with_p_alive(0.0).unwrap().with_clv(-0.0).unwrap();
+        assert_ne!(p, q);
+        assert_eq!((q.p_alive(), q.clv()), (Some(0.0), Some(-0.0)));
+        // Attributes copied from a customer without any are none, as if never set.
+        let bare = Customer::new(
+            CustomerId::from(3u64),
+            chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        );
+        let cleared = p.clone().with_region("north").with_attributes(&bare);
+        assert_eq!(cleared, p);
+        assert_eq!(cleared.region(), None);
+        let tagged = p.clone().with_tag("a");
+        assert_ne!(tagged, p);
+        assert_eq!(
+            (tagged.tags(), tagged.channel()),
+            (&["a".to_owned()][..], None)
+        );
+    }
+
+    /// The JSON of a profile with every field set, and of a bare one, as written before the
+    /// fields were packed: the serialized format must not change with the layout.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_json_format_is_fixed() {
+        let full = Profile::new(
+            CustomerId::new("c-7").unwrap(),
+            TimeUnit::WEEKS,
+            3,
+            12.5,
+            40.25,
+            Decimal::new(1999, 2),
+        )
+        .unwrap()
+        .with_total_spend(Decimal::new(8000, 2))
+        .unwrap()
+        .with_gap_before_last(2.75)
+        .unwrap()
+        .with_p_alive(0.625)
+        .unwrap()
+        .with_clv(-3.5)
+        .unwrap()
+        .with_channel("web")
+        .with_region("north")
+        .with_tag("vip")
+        .with_tag("b2b");
+        let full_json = r#"{"id":"c-7","unit":7.0,"purchased":true,"frequency":3,"recency":12.5,"age":40.25,"monetary_value":"19.99","total_spend":"80.00","orders":4,"gap_before_last":2.75,"p_alive":0.625,"clv":-3.5,"channel":"web","region":"north","tags":["vip","b2b"]}"#;
+        assert_eq!(serde_json::to_string(&full).unwrap(), full_json);
+        assert_eq!(serde_json::from_str::<Profile>(full_json).unwrap(), full);
+        let bare = Profile::prospect(CustomerId::from(9u64), TimeUnit::DAYS);
+        let bare_json = r#"{"id":9,"unit":1.0,"purchased":false,"frequency":0,"recency":0.0,"age":0.0,"monetary_value":"0","total_spend":"0","orders":0,"gap_before_last":null,"p_alive":null,"clv":null,"channel":null,"region":null,"tags":[]}"#;
+        assert_eq!(serde_json::to_string(&bare).unwrap(), bare_json);
+        let back = serde_json::from_str::<Profile>(bare_json).unwrap();
+        assert_eq!(back, bare);
+        assert_eq!(
+            (back.p_alive(), back.clv(), back.region()),
+            (None, None, None)
         );
     }
 

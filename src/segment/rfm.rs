@@ -69,9 +69,12 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::concurrent::join;
+
 use super::error::SegmentError;
 use super::feature::Feature;
-use super::profile::{feature_column, Profile};
+use super::in_order;
+use super::profile::{feature_columns, Profile};
 use super::traits::{Assign, Segmenter};
 
 /// How a column of values is cut into scores 1..=k.
@@ -152,7 +155,7 @@ impl Binning {
                 negate: lower_is_better,
             },
             Binning::Jenks { classes } => {
-                values.sort_unstable_by(f64::total_cmp);
+                in_order::sort_floats(values, false);
                 Bins {
                     edges: jenks_breaks(values, usize::from(*classes)),
                     at_edge_scores_up: false,
@@ -485,11 +488,19 @@ impl SegmentRules {
 
     /// The segment of a customer with these scores.
     pub fn segment_of(&self, scores: RfmScores) -> Arc<str> {
-        let i = self
-            .rules
+        self.name(self.rule_of(scores))
+    }
+
+    /// The index of the first rule the scores match, the number of rules for the fallback.
+    fn rule_of(&self, scores: RfmScores) -> usize {
+        self.rules
             .iter()
             .position(|r| r.matches(scores))
-            .unwrap_or(self.rules.len());
+            .unwrap_or(self.rules.len())
+    }
+
+    /// The name of the segment of rule `i` (the fallback's past the rules).
+    fn name(&self, i: usize) -> Arc<str> {
         match self.names.get(i) {
             Some(n) => n.clone(),
             // Only reachable for a deserialized value whose cache was skipped.
@@ -602,22 +613,65 @@ impl Segmenter<Profile> for RfmParams {
     }
 
     fn learn(&self, population: &[Profile]) -> Result<Rfm, SegmentError> {
+        let [mut r, mut f, mut m] = self.columns(population)?;
+        Ok(self.learn_columns([&mut r, &mut f, &mut m]))
+    }
+
+    /// As learning and then assigning, with the scores from the columns learnt from: one pass
+    /// over the profiles, not two. Assigning cannot fail once learning has read every value.
+    fn segment(&self, population: &[Profile]) -> Result<(Rfm, Vec<RfmLabel>), SegmentError> {
+        let columns = self.columns(population)?;
+        let [mut r, mut f, mut m] = columns.clone();
+        let rfm = self.learn_columns([&mut r, &mut f, &mut m]);
+        let table = RuleTable::new(&rfm, population.len());
+        let [r, f, m] = &columns;
+        let labels = in_order::map_index(population.len(), |i| {
+            rfm.label([r[i], f[i], m[i]], table.as_ref())
+        });
+        Ok((rfm, labels))
+    }
+}
+
+impl RfmParams {
+    fn monetary(&self) -> Feature {
+        self.monetary_feature.unwrap_or(Feature::MonetaryValue)
+    }
+
+    /// The checked parameters' columns of `population`: the time since the last purchase, the
+    /// frequency and the monetary feature.
+    fn columns(&self, population: &[Profile]) -> Result<[Vec<f64>; 3], SegmentError> {
         self.check()?;
         if population.is_empty() {
             return Err(SegmentError::EmptyPopulation);
         }
-        let monetary_feature = self.monetary_feature.unwrap_or(Feature::MonetaryValue);
-        let mut r = feature_column(population, Feature::TimeSinceLastPurchase)?;
-        let mut f = feature_column(population, Feature::Frequency)?;
-        let mut m = feature_column(population, monetary_feature)?;
-        Ok(Rfm {
-            recency: self.recency.learn(&mut r, true),
-            frequency: self.frequency.learn(&mut f, false),
-            monetary: self.monetary.learn(&mut m, false),
-            monetary_feature,
-            rules: self.rules.clone(),
-        })
+        feature_columns(population, rfm_features(self.monetary()))
     }
+
+    /// The cut points of the columns (which it reorders).
+    fn learn_columns(&self, [r, f, m]: [&mut [f64]; 3]) -> Rfm {
+        // The three columns' cut points side by side (each a few selections or a sort).
+        let (recency, (frequency, monetary)) = join(
+            || self.recency.learn(r, true),
+            || {
+                join(
+                    || self.frequency.learn(f, false),
+                    || self.monetary.learn(m, false),
+                )
+            },
+        );
+        Rfm {
+            recency,
+            frequency,
+            monetary,
+            monetary_feature: self.monetary(),
+            rules: self.rules.clone(),
+        }
+    }
+}
+
+/// The features RFM scores, in the order it reads them.
+fn rfm_features(monetary: Feature) -> [Feature; 3] {
+    [Feature::TimeSinceLastPurchase, Feature::Frequency, monetary]
 }
 
 /// A learnt RFM scoring: cut points per dimension and the segment rules.
@@ -656,13 +710,29 @@ impl Rfm {
     /// the profile lacks or that is not finite (the time since the last purchase, the frequency,
     /// the monetary feature).
     pub fn scores(&self, p: &Profile) -> Result<RfmScores, SegmentError> {
-        Ok(RfmScores {
-            recency: self
-                .recency
-                .score(p.feature(Feature::TimeSinceLastPurchase)?),
-            frequency: self.frequency.score(p.feature(Feature::Frequency)?),
-            monetary: self.monetary.score(p.feature(self.monetary_feature)?),
-        })
+        let [r, f, m] = rfm_features(self.monetary_feature);
+        Ok(self.scores_of([p.feature(r)?, p.feature(f)?, p.feature(m)?]))
+    }
+
+    fn scores_of(&self, [r, f, m]: [f64; 3]) -> RfmScores {
+        RfmScores {
+            recency: self.recency.score(r),
+            frequency: self.frequency.score(f),
+            monetary: self.monetary.score(m),
+        }
+    }
+
+    /// The label of the three values scored, its segment from `table` when it has the scores.
+    fn label(&self, values: [f64; 3], table: Option<&RuleTable>) -> RfmLabel {
+        let scores = self.scores_of(values);
+        let rule = match table.and_then(|t| t.rule_of(scores)) {
+            Some(i) => i,
+            None => self.rules.rule_of(scores),
+        };
+        RfmLabel {
+            scores,
+            segment: self.rules.name(rule),
+        }
     }
 }
 
@@ -690,6 +760,64 @@ impl Assign<Profile> for Rfm {
             scores,
             segment: self.rules.segment_of(scores),
         })
+    }
+
+    /// As `assign` for each, on all cores with `parallel`, and the segment of each score
+    /// triple looked up once rather than tried against the rules for every customer.
+    fn assign_all(&self, customers: &[Profile]) -> Result<Vec<RfmLabel>, SegmentError> {
+        let table = RuleTable::new(self, customers.len());
+        let [r, f, m] = rfm_features(self.monetary_feature);
+        in_order::try_map(customers, |p| {
+            let values = [p.feature(r)?, p.feature(f)?, p.feature(m)?];
+            Ok(self.label(values, table.as_ref()))
+        })
+    }
+}
+
+/// The rule of every score triple a learnt [`Rfm`] can give, by the triple's position.
+struct RuleTable {
+    /// Scores per dimension: 1..=dims[d].
+    dims: [usize; 3],
+    rules: Vec<usize>,
+}
+
+impl RuleTable {
+    /// Triples past this many (up to 100³) are looked up rule by rule.
+    const MAX_TRIPLES: usize = 4096;
+
+    /// The table, when the triples are few and fewer than the `customers` to label.
+    fn new(rfm: &Rfm, customers: usize) -> Option<Self> {
+        // A value scores 1 + the number of edges it lies beyond, at most u8::MAX.
+        let dims =
+            [&rfm.recency, &rfm.frequency, &rfm.monetary].map(|b| (b.edges.len() + 1).min(255));
+        let triples = dims.iter().product::<usize>();
+        if triples > Self::MAX_TRIPLES.min(customers) {
+            return None;
+        }
+        let score = |s: usize| u8::try_from(s + 1).unwrap_or(u8::MAX);
+        let mut rules = Vec::with_capacity(triples);
+        for r in 0..dims[0] {
+            for f in 0..dims[1] {
+                for m in 0..dims[2] {
+                    rules.push(rfm.rules.rule_of(RfmScores {
+                        recency: score(r),
+                        frequency: score(f),
+                        monetary: score(m),
+                    }));
+                }
+            }
+        }
+        Some(RuleTable { dims, rules })
+    }
+
+    fn rule_of(&self, s: RfmScores) -> Option<usize> {
+        let at = |score: u8, dim: usize| usize::from(score).checked_sub(1).filter(|&i| i < dim);
+        let r = at(s.recency, self.dims[0])?;
+        let f = at(s.frequency, self.dims[1])?;
+        let m = at(s.monetary, self.dims[2])?;
+        self.rules
+            .get((r * self.dims[1] + f) * self.dims[2] + m)
+            .copied()
     }
 }
 

@@ -14,7 +14,7 @@ use crate::models::{
 };
 use crate::records::CustomerId;
 use crate::segment::asset_quality::{AssetClass, AssetQualityParams};
-use crate::segment::{Assign, Profile, SegmentError, Segmenter};
+use crate::segment::{Profile, SegmentError, Segmenter};
 use crate::summary::{CustomerSummary, Summaries, SummaryOptions};
 use crate::time::TimeUnit;
 use crate::valuation::builder::{Data, NamedSegmenter, Source, Valuation, ValuationBuilder};
@@ -464,8 +464,7 @@ fn segment(
         segmenter: "asset quality".into(),
         source,
     };
-    let asset = asset_quality.learn(profiles).map_err(asset_error)?;
-    let classes = asset.assign_all(profiles).map_err(asset_error)?;
+    let (asset, classes) = asset_quality.segment(profiles).map_err(asset_error)?;
     let mut labels = Vec::with_capacity(segmenters.len());
     for s in segmenters {
         let error = |source| ValuationError::Segment {
