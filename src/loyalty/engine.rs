@@ -1,7 +1,6 @@
 //! The replay engine: one member's records, in canonical order, applied day by day to the
 //! programme's rules.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -216,13 +215,24 @@ impl ReviewTable {
         Some(ReviewTable { from, reviews })
     }
 
-    /// The first review strictly after `after`, with its day number, when the table holds it.
-    fn after(&self, after: NaiveDate) -> Option<(NaiveDate, i64)> {
+    /// The first review strictly after `after`, with its day number and its position in the
+    /// table, when the table holds it.
+    fn after(&self, after: NaiveDate) -> Option<Review> {
         if after < self.from {
             return None;
         }
-        let next = self.reviews.partition_point(|r| r.0 <= after);
-        self.reviews.get(next).copied()
+        self.at(self.reviews.partition_point(|r| r.0 <= after))
+    }
+
+    /// The review at position `index` of the table: the first after the one at `index − 1`,
+    /// without a search (the reviews increase strictly).
+    fn at(&self, index: usize) -> Option<Review> {
+        let &(date, day) = self.reviews.get(index)?;
+        Some(Review {
+            date,
+            day,
+            index: Some(index),
+        })
     }
 }
 
@@ -240,7 +250,7 @@ pub(super) enum Keep {
 /// Buffers a replay needs only while it runs, handed from one replay to the next of a base.
 #[derive(Debug, Default)]
 pub(super) struct Scratch {
-    rolling: VecDeque<(i64, Decimal)>,
+    rolling: Vec<(i64, Decimal)>,
     purchases: Vec<PurchaseRecord>,
     /// The timeline being recorded (copied out at its exact length when a replay is kept).
     events: Vec<TierEvent>,
@@ -253,23 +263,35 @@ fn day_number(date: NaiveDate) -> i64 {
     i64::from(chrono::Datelike::num_days_from_ce(&date))
 }
 
-/// The first review strictly after `after`, with its day number: from the rules' table when it
-/// holds it, else from the window (`joined` and `anchor` as in
-/// [`QualificationWindow::next_review`]).
+/// A review date, with its day number and, when it comes from a [`ReviewTable`], its position
+/// there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Review {
+    date: NaiveDate,
+    day: i64,
+    index: Option<usize>,
+}
+
+/// The first review strictly after `after`: from the rules' table when it holds it, else from
+/// the window (`joined` and `anchor` as in [`QualificationWindow::next_review`]).
 fn review_after(
     rules: Rules<'_>,
     after: NaiveDate,
     joined: NaiveDate,
     anchor: NaiveDate,
-) -> Result<(NaiveDate, i64), LoyaltyError> {
+) -> Result<Review, LoyaltyError> {
     if let Some(review) = rules.reviews.and_then(|t| t.after(after)) {
         return Ok(review);
     }
-    let review = rules
+    let date = rules
         .programme
         .window()
         .next_review(after, joined, anchor)?;
-    Ok((review, day_number(review)))
+    Ok(Review {
+        date,
+        day: day_number(date),
+        index: None,
+    })
 }
 
 /// The name of tier `index`: from the rules' table when they carry one, else the ladder's.
@@ -307,9 +329,11 @@ pub(super) struct Engine<'e> {
     joined: NaiveDate,
     tier: usize,
     since: NaiveDate,
-    /// The rolling window's contributions by day number, oldest first.
-    rolling: VecDeque<(i64, Decimal)>,
-    /// Entries dropped from the front of `rolling` so far (absolute position of its front).
+    /// The rolling window's contributions by day number, oldest first, from `evicted` on (a
+    /// `Vec` read from a moving front: an entry's position never changes, and a member's
+    /// records are few).
+    rolling: Vec<(i64, Decimal)>,
+    /// Entries dropped from the front of `rolling` so far (the position of the window's first).
     evicted: usize,
     window_sum: Decimal,
     /// The current qualification period of a periodic window (counts the restarts).
@@ -318,6 +342,8 @@ pub(super) struct Engine<'e> {
     next_review: NaiveDate,
     /// The day number of `next_review`.
     review_day: i64,
+    /// The position of `next_review` in the rules' review table, when it comes from there.
+    review_index: Option<usize>,
     grace: Option<(NaiveDate, usize)>,
     lock: Option<(usize, NaiveDate)>,
     points: PointsAccount,
@@ -341,7 +367,7 @@ impl<'e> Engine<'e> {
         scratch: &mut Scratch,
     ) -> Result<Self, LoyaltyError> {
         let p = rules.programme;
-        let (next_review, review_day) = review_after(rules, joined, joined, joined)?;
+        let review = review_after(rules, joined, joined, joined)?;
         let mut rolling = std::mem::take(&mut scratch.rolling);
         rolling.clear();
         if !p.window().is_periodic() {
@@ -379,8 +405,9 @@ impl<'e> Engine<'e> {
             window_sum: Decimal::ZERO,
             period: 0,
             anchor: joined,
-            next_review,
-            review_day,
+            next_review: review.date,
+            review_day: review.day,
+            review_index: review.index,
             grace: None,
             lock: None,
             purchases,
@@ -470,7 +497,8 @@ impl<'e> Engine<'e> {
     fn restart_tier_year(&mut self, day: NaiveDate) -> Result<(), LoyaltyError> {
         if self.programme().window() == QualificationWindow::TierAnniversary {
             self.new_period(day);
-            (self.next_review, self.review_day) = review_after(self.rules, day, self.joined, day)?;
+            let review = review_after(self.rules, day, self.joined, day)?;
+            self.set_next_review(review);
         }
         Ok(())
     }
@@ -581,9 +609,22 @@ impl<'e> Engine<'e> {
         if window.is_periodic() {
             self.new_period(e);
         }
-        (self.next_review, self.review_day) =
-            review_after(self.rules, e, self.joined, self.anchor)?;
+        // The table's next entry is the next review: no search, no calendar.
+        let review = match self
+            .review_index
+            .and_then(|i| self.rules.reviews?.at(i + 1))
+        {
+            Some(review) => review,
+            None => review_after(self.rules, e, self.joined, self.anchor)?,
+        };
+        self.set_next_review(review);
         Ok(())
+    }
+
+    fn set_next_review(&mut self, review: Review) {
+        self.next_review = review.date;
+        self.review_day = review.day;
+        self.review_index = review.index;
     }
 
     /// Starts a new period of a periodic window on `day`: what was bought before no longer
@@ -603,16 +644,31 @@ impl<'e> Engine<'e> {
     ///
     /// [`LoyaltyError::Overflow`] when the sum of the contributions left does not fit a decimal
     /// (a later part of a sum need not fit where the whole did: −x, then +x, then +x).
+    #[inline]
     fn evict_before_day(&mut self, end: i64, days: u32) -> Result<(), LoyaltyError> {
         let cutoff = end - i64::from(days);
-        while let Some(&(d, c)) = self.rolling.front() {
+        // Checked here, inline: most calls (one per transaction) find nothing to evict.
+        if self
+            .rolling
+            .get(self.evicted)
+            .is_some_and(|&(d, _)| d < cutoff)
+        {
+            return self.evict_from(cutoff);
+        }
+        Ok(())
+    }
+
+    /// Drops the contributions of the days before the day numbered `cutoff` (see
+    /// [`evict_before_day`](Self::evict_before_day)).
+    #[inline(never)]
+    fn evict_from(&mut self, cutoff: i64) -> Result<(), LoyaltyError> {
+        while let Some(&(d, c)) = self.rolling.get(self.evicted) {
             if d >= cutoff {
                 break;
             }
             if !compare::sub_into(&mut self.window_sum, c) {
                 return Err(LoyaltyError::Overflow(self.customer.clone()));
             }
-            self.rolling.pop_front();
             self.evicted += 1;
         }
         Ok(())
@@ -716,7 +772,7 @@ impl<'e> Engine<'e> {
         }
         let number = day_number(day);
         if !self.programme().window().is_periodic() {
-            self.rolling.push_back((number, contribution));
+            self.rolling.push((number, contribution));
         }
         self.check_upgrade(day, day, number)
     }
@@ -787,7 +843,7 @@ impl<'e> Engine<'e> {
                 counted: Decimal::ZERO,
                 period: self.period,
                 // Where `transaction` is about to push its entry (rolling windows).
-                entry: self.evicted + self.rolling.len(),
+                entry: self.rolling.len(),
             });
         }
     }
@@ -844,10 +900,10 @@ impl<'e> Engine<'e> {
             p.counted -= taken;
             let counts = if periodic {
                 p.period == self.period
-            } else if let Some(entry) = p
-                .entry
-                .checked_sub(self.evicted)
-                .and_then(|i| self.rolling.get_mut(i))
+            } else if let Some(entry) = self
+                .rolling
+                .get_mut(p.entry)
+                .filter(|_| p.entry >= self.evicted)
             {
                 // `taken` is at most what the purchase still counts, which its entry holds.
                 entry.1 = entry
@@ -923,7 +979,10 @@ impl<'e> Engine<'e> {
         as_of: NaiveDate,
         scratch: &mut Scratch,
     ) -> Result<usize, LoyaltyError> {
-        let checked = self.value_and_distance(as_of).map(|_| self.tier);
+        let checked = self
+            .current_value(as_of, day_number(as_of))
+            .and_then(|value| self.check_distance(value))
+            .map(|()| self.tier);
         self.recycle(scratch);
         checked
     }
@@ -949,15 +1008,29 @@ impl<'e> Engine<'e> {
         as_of: NaiveDate,
     ) -> Result<(Decimal, Option<Decimal>), LoyaltyError> {
         let value = self.current_value(as_of, day_number(as_of))?;
-        let distance = match self.programme().ladder().next_threshold(self.tier) {
-            Some(t) => Some(
+        Ok((value, self.distance(value)?))
+    }
+
+    /// The distance from `value` to the next tier's threshold (0 once reached), if there is a
+    /// next tier.
+    fn distance(&self, value: Decimal) -> Result<Option<Decimal>, LoyaltyError> {
+        match self.programme().ladder().next_threshold(self.tier) {
+            Some(t) => Ok(Some(
                 t.checked_sub(value)
                     .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?
                     .max(Decimal::ZERO),
-            ),
-            None => None,
-        };
-        Ok((value, distance))
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The check of [`distance`](Self::distance) alone: the same error, without the decimal
+    /// subtraction where it cannot overflow.
+    fn check_distance(&self, value: Decimal) -> Result<(), LoyaltyError> {
+        match self.programme().ladder().next_threshold(self.tier) {
+            Some(t) if compare::difference_fits(t, value) => Ok(()),
+            _ => self.distance(value).map(drop),
+        }
     }
 
     /// The status at the end of `as_of` (expires the points due by then).
@@ -1048,7 +1121,12 @@ mod tests {
             if let Some(review) = table.as_ref().and_then(|t| t.after(after)) {
                 // The joining and anchor dates play no part in a shared window's reviews.
                 let expected = window.next_review(after, origin, from).unwrap();
-                proptest::prop_assert_eq!(review, (expected, day_number(expected)));
+                proptest::prop_assert_eq!((review.date, review.day), (expected, day_number(expected)));
+                // The entry after it is the review after it.
+                if let Some(next) = review.index.and_then(|i| table.as_ref()?.at(i + 1)) {
+                    let expected = window.next_review(review.date, origin, from).unwrap();
+                    proptest::prop_assert_eq!((next.date, next.day), (expected, day_number(expected)));
+                }
             } else if table.is_some() {
                 proptest::prop_assert!(after < from || after > until, "{} in {}..={}", after, from, until);
             }
