@@ -263,6 +263,30 @@ fn day_number(date: NaiveDate) -> i64 {
     i64::from(chrono::Datelike::num_days_from_ce(&date))
 }
 
+/// [`day_number`] with the calendar's arithmetic done once a year: the number of the day before
+/// the last year seen is kept, and a date of that year is that plus its ordinal (a member's
+/// transactions fall in a few years).
+#[derive(Debug, Clone, Copy)]
+struct DayNumbers {
+    /// The last year seen and the number of the day before its first.
+    year: Option<(i32, i64)>,
+}
+
+impl DayNumbers {
+    fn of(&mut self, date: NaiveDate) -> i64 {
+        use chrono::Datelike;
+        let ordinal = i64::from(date.ordinal());
+        match self.year {
+            Some((year, before)) if year == date.year() => before + ordinal,
+            _ => {
+                let number = day_number(date);
+                self.year = Some((date.year(), number - ordinal));
+                number
+            }
+        }
+    }
+}
+
 /// A review date, with its day number and, when it comes from a [`ReviewTable`], its position
 /// there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,6 +368,8 @@ pub(super) struct Engine<'e> {
     review_day: i64,
     /// The position of `next_review` in the rules' review table, when it comes from there.
     review_index: Option<usize>,
+    /// The day numbers of the transactions' dates.
+    day_numbers: DayNumbers,
     grace: Option<(NaiveDate, usize)>,
     lock: Option<(usize, NaiveDate)>,
     points: PointsAccount,
@@ -408,6 +434,7 @@ impl<'e> Engine<'e> {
             next_review: review.date,
             review_day: review.day,
             review_index: review.index,
+            day_numbers: DayNumbers { year: None },
             grace: None,
             lock: None,
             purchases,
@@ -688,6 +715,7 @@ impl<'e> Engine<'e> {
 
     /// Upgrades on `day` if the value at the end of `value_day` (numbered `number`) reaches a
     /// higher tier; ends a grace period if it reaches the tier held.
+    #[inline]
     fn check_upgrade(
         &mut self,
         day: NaiveDate,
@@ -770,7 +798,7 @@ impl<'e> Engine<'e> {
         if !compare::add_into(&mut self.window_sum, contribution) {
             return Err(LoyaltyError::Overflow(self.customer.clone()));
         }
-        let number = day_number(day);
+        let number = self.day_numbers.of(day);
         if !self.programme().window().is_periodic() {
             self.rolling.push((number, contribution));
         }
@@ -1129,6 +1157,24 @@ mod tests {
                 }
             } else if table.is_some() {
                 proptest::prop_assert!(after < from || after > until, "{} in {}..={}", after, from, until);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(256))]
+
+        /// Day numbers kept by year are the calendar's, in any order of dates, across years and
+        /// leap days.
+        #[test]
+        fn day_numbers_by_year_are_the_calendars(days in proptest::collection::vec(-800_000i64..800_000, 1..40)) {
+            let origin = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+            let mut numbers = DayNumbers { year: None };
+            for d in days {
+                let date = origin + chrono::Duration::days(d);
+                proptest::prop_assert_eq!(numbers.of(date), day_number(date), "{}", date);
+                let near = date + chrono::Duration::days(d % 400);
+                proptest::prop_assert_eq!(numbers.of(near), day_number(near), "{}", near);
             }
         }
     }
