@@ -43,24 +43,19 @@ pub(super) struct Rules<'e> {
     /// The review dates of the window, for the days of a base's log.
     pub(super) reviews: Option<&'e ReviewTable>,
     /// Whether points are kept. Only a replay that keeps the tier alone, on a ladder that does
-    /// not count points, skips them, and only where they can fail on no record (see
-    /// [`points_cannot_fail`]).
+    /// not count points, skips them, and only for a member whose points can fail on no record
+    /// (see [`PointsBound::member_cannot_fail`]).
     pub(super) points: bool,
 }
 
-/// What the replays of a base share, worked out in one pass over its log: the span of its
-/// days, its largest purchase, and the tables of the points' dates and of the window's reviews
-/// over that span.
+/// What the replays of a base share, worked out in one pass over its log: the tables of the
+/// points' dates and of the window's reviews over the span of its days.
 #[derive(Debug)]
 pub(super) struct Tables {
     /// The points' dates by day of purchase.
     pub(super) days: Option<DayTable>,
     /// The window's reviews from the log's first day to the as-of date.
     pub(super) reviews: Option<ReviewTable>,
-    /// The largest purchase amount (0 without purchases).
-    largest_purchase: Decimal,
-    /// The number of transactions.
-    transactions: usize,
 }
 
 impl Tables {
@@ -70,65 +65,118 @@ impl Tables {
         transactions: &[Transaction],
         as_of: NaiveDate,
     ) -> Tables {
-        // (first day, last day, largest purchase).
-        type Span = (NaiveDate, NaiveDate, Decimal);
-        let max = |a: Decimal, b: Decimal| if compare::cmp(b, a).is_gt() { b } else { a };
-        let add = |(lo, hi, top): Span, t: &Transaction| {
-            let amount = match t.kind() {
-                TransactionKind::Purchase => t.amount(),
-                TransactionKind::Return => Decimal::ZERO,
-            };
-            (lo.min(t.date()), hi.max(t.date()), max(top, amount))
-        };
-        let empty: Span = (NaiveDate::MAX, NaiveDate::MIN, Decimal::ZERO);
+        // (first day, last day).
+        type Span = (NaiveDate, NaiveDate);
+        let add = |(lo, hi): Span, t: &Transaction| (lo.min(t.date()), hi.max(t.date()));
+        let empty: Span = (NaiveDate::MAX, NaiveDate::MIN);
         #[cfg(feature = "parallel")]
-        let (lo, hi, largest_purchase) = {
+        let (lo, hi) = {
             use rayon::prelude::*;
             transactions
                 .par_iter()
                 .fold(|| empty, add)
-                .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1), max(a.2, b.2)))
+                .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1)))
         };
         #[cfg(not(feature = "parallel"))]
-        let (lo, hi, largest_purchase) = transactions.iter().fold(empty, add);
+        let (lo, hi) = transactions.iter().fold(empty, add);
         Tables {
             days: DayTable::new(programme.points(), lo, hi),
             reviews: ReviewTable::new(programme.window(), lo, as_of),
-            largest_purchase,
-            transactions: transactions.len(),
         }
     }
 
-    /// Whether no purchase of the log can make the points of `rules` fail, whatever the member
-    /// and the order: every date they need is in the day table (complete), and the most points a
-    /// purchase can earn (the largest amount at the highest rates, rounded up, plus every
-    /// bonus), times the number of transactions, fits in 63 bits, so that no sum of points,
-    /// credited, clawed back or written off, can overflow. A replay that keeps the tier alone on
-    /// a spend or orders ladder may then skip the points: they change neither the tier nor the
-    /// outcome.
-    pub(super) fn points_cannot_fail(&self, rules: &EarnRules) -> bool {
-        if !self.days.as_ref().is_some_and(DayTable::complete) {
-            return false;
+    /// The review table alone, without a pass over the log: from [`MAX_TABLE_DAYS`] before
+    /// `as_of` (a membership starting earlier has its first review worked out by the window).
+    /// For replays that keep the tier of a spend or orders ladder, which need no day table (see
+    /// [`PointsBound::member_cannot_fail`]).
+    pub(super) fn reviews_only(programme: &Programme, as_of: NaiveDate) -> Tables {
+        let from = as_of
+            .checked_sub_days(chrono::Days::new(MAX_TABLE_DAYS as u64 - 1))
+            .unwrap_or(NaiveDate::MIN);
+        Tables {
+            days: None,
+            reviews: ReviewTable::new(programme.window(), from, as_of),
         }
-        let max = |a: Decimal, b: Decimal| if compare::cmp(b, a).is_gt() { b } else { a };
-        let top = |values: &mut dyn Iterator<Item = Decimal>| values.fold(Decimal::ONE, max);
+    }
+}
+
+/// The larger of two decimals (by [`compare::cmp`]).
+fn larger(a: Decimal, b: Decimal) -> Decimal {
+    if compare::cmp(b, a).is_gt() {
+        b
+    } else {
+        a
+    }
+}
+
+/// What a transaction adds to the purchases' amounts: its amount for a purchase, 0 for a return.
+fn purchased(t: &Transaction) -> Decimal {
+    match t.kind() {
+        TransactionKind::Purchase => t.amount(),
+        TransactionKind::Return => Decimal::ZERO,
+    }
+}
+
+/// The most points a purchase can earn under a programme's earn rules, per unit of its amount
+/// (at the highest tier and campaign multipliers) and from bonuses (all of them): worked out once,
+/// for the checks that points cannot fail.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PointsBound {
+    /// Points per unit at the highest multipliers (`None` past the decimal range).
+    rate: Option<Decimal>,
+    /// The sum of every bonus (`None` past `u64`).
+    bonus: Option<u64>,
+}
+
+impl PointsBound {
+    pub(super) fn new(rules: &EarnRules) -> PointsBound {
+        let top = |values: &mut dyn Iterator<Item = Decimal>| values.fold(Decimal::ONE, larger);
         let tier = top(&mut rules.tier_multipliers.values().copied());
         let campaign = top(&mut rules.campaigns.iter().map(|c| c.multiplier));
-        let bonus = rules
-            .bonuses
-            .iter()
-            .try_fold(0u64, |sum, b| sum.checked_add(b.points));
+        PointsBound {
+            rate: rules
+                .points_per_unit
+                .checked_mul(tier)
+                .and_then(|p| p.checked_mul(campaign)),
+            bonus: rules
+                .bonuses
+                .iter()
+                .try_fold(0u64, |sum, b| sum.checked_add(b.points)),
+        }
+    }
+
+    /// Whether `transactions` purchases of at most `largest` each can make no sum of points
+    /// overflow, credited, clawed back or written off: the most one can earn (rounded up,
+    /// bonuses included), times their number, fits in 63 bits. (A decimal product rounded in its
+    /// last digit cannot matter: the sums fail only at 2^64.)
+    fn cannot_overflow(&self, largest: Decimal, transactions: usize) -> bool {
         let per_purchase = self
-            .largest_purchase
-            .checked_mul(rules.points_per_unit)
-            .and_then(|p| p.checked_mul(tier))
-            .and_then(|p| p.checked_mul(campaign))
+            .rate
+            .and_then(|rate| largest.checked_mul(rate))
             .and_then(|p| p.ceil().to_u64())
-            .zip(bonus)
+            .zip(self.bonus)
             .and_then(|(variable, bonus)| variable.checked_add(bonus));
         per_purchase
-            .and_then(|p| p.checked_mul(u64::try_from(self.transactions).ok()?))
+            .and_then(|p| p.checked_mul(u64::try_from(transactions).ok()?))
             .is_some_and(|total| total < 1 << 63)
+    }
+
+    /// Whether one member's points under `rules` (those of the bound) cannot fail on `txns`
+    /// (all of the member's transactions):
+    /// no sum overflows ([`cannot_overflow`](Self::cannot_overflow) of the member's largest
+    /// purchase and number of records), and every purchase's points have their dates (adding
+    /// days leaves the calendar at the latest date first, so that date decides). A replay that
+    /// keeps the tier alone on a spend or orders ladder may then skip the member's points: they
+    /// change neither the tier nor the outcome.
+    pub(super) fn member_cannot_fail(&self, rules: &EarnRules, txns: &[&Transaction]) -> bool {
+        let (last, largest) = txns
+            .iter()
+            .fold((NaiveDate::MIN, Decimal::ZERO), |(last, largest), t| {
+                (last.max(t.date()), larger(largest, purchased(t)))
+            });
+        rules.spendable_on(last).is_some()
+            && rules.expires_on(last).is_some()
+            && self.cannot_overflow(largest, txns.len())
     }
 }
 
@@ -164,11 +212,6 @@ impl DayTable {
             first: day_number(lo),
             rows,
         })
-    }
-
-    /// Whether every day of the table has its dates.
-    fn complete(&self) -> bool {
-        self.rows.iter().all(Option::is_some)
     }
 
     /// The spendable and expiry days of points earned on `day`, when the table has them.
@@ -1175,6 +1218,69 @@ mod tests {
                 proptest::prop_assert_eq!(numbers.of(date), day_number(date), "{}", date);
                 let near = date + chrono::Duration::days(d % 400);
                 proptest::prop_assert_eq!(numbers.of(near), day_number(near), "{}", near);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(256))]
+
+        /// A member whose points are said not to fail (and so may be skipped) has the tier, or
+        /// the error, of a replay without points; and with usual rates and dates, points are
+        /// skipped.
+        #[test]
+        fn points_said_not_to_fail_do_not(
+            records in proptest::collection::vec((0..60u64, 0..1_000_000_000_000i64, proptest::bool::weighted(0.2)), 1..10),
+            rate_digits in 0..24u32,
+            bonus in proptest::prop_oneof![proptest::strategy::Just(0u64), 1u64 << 59..1u64 << 62, proptest::arbitrary::any::<u64>()],
+            expiry in proptest::option::of(14..100u32),
+            near_the_end in proptest::arbitrary::any::<bool>(),
+        ) {
+            let first = if near_the_end {
+                NaiveDate::MAX - chrono::Days::new(90)
+            } else {
+                day(1)
+            };
+            let id = CustomerId::from(8u64);
+            let log: Vec<Transaction> = records
+                .iter()
+                .map(|&(d, cents, refund)| {
+                    let (date, amount) = (first + chrono::Days::new(d), Decimal::new(cents, 2));
+                    if refund {
+                        Transaction::refund(id.clone(), date, amount).unwrap()
+                    } else {
+                        Transaction::purchase(id.clone(), date, amount).unwrap()
+                    }
+                })
+                .collect();
+            let rules = EarnRules {
+                points_per_unit: Decimal::from_i128_with_scale(10i128.pow(rate_digits), 6),
+                bonuses: vec![Bonus {
+                    name: "b".into(),
+                    points: bonus,
+                    min_amount: None,
+                    first_purchase_only: false,
+                    from: None,
+                    until: None,
+                }],
+                pending_days: 14,
+                expiry_days: expiry,
+                ..EarnRules::default()
+            };
+            let refs: Vec<&Transaction> = log.iter().collect();
+            let skipped = PointsBound::new(&rules).member_cannot_fail(&rules, &refs);
+            let as_of = first + chrono::Days::new(80);
+            let tier = |rules: EarnRules| {
+                let p = programme(QualificationWindow::CalendarYear, rules);
+                Evaluator::new(&p)
+                    .evaluate_statuses(&[], &log, &[], &[], as_of)
+                    .map(|s| s.iter().map(|s| s.tier_index).collect::<Vec<_>>())
+            };
+            if skipped {
+                proptest::prop_assert_eq!(tier(rules), tier(no_points()));
+            }
+            if !near_the_end && rate_digits <= 8 && bonus == 0 {
+                proptest::prop_assert!(skipped);
             }
         }
     }
