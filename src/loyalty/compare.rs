@@ -29,7 +29,7 @@ pub(crate) fn cmp(a: Decimal, b: Decimal) -> Ordering {
     if sa == sb {
         return ma.cmp(&mb);
     }
-    let small = |m: i128| m.unsigned_abs() <= u128::from(u64::MAX);
+    let small = fits_64;
     let gap = sa.abs_diff(sb);
     if gap <= MAX_ALIGNED_SCALES && small(ma) && small(mb) {
         let power = i128::from(POWERS_OF_TEN[gap as usize]);
@@ -84,12 +84,27 @@ fn general(sum: &mut Decimal, b: Decimal, op: fn(Decimal, Decimal) -> Option<Dec
 /// is not zero (see [`add_into`]).
 #[inline]
 fn same_scale_sum(a: Decimal, m: i128, scale: u32) -> Option<Decimal> {
-    let small = |m: i128| m.unsigned_abs() <= u128::from(u64::MAX);
+    let small = fits_64;
     let ma = a.mantissa();
     if a.scale() != scale || !small(ma) || !small(m) || ma + m == 0 {
         return None;
     }
     Decimal::try_from_i128_with_scale(ma + m, scale).ok()
+}
+
+/// Whether `a − b` surely fits a decimal (`Decimal::checked_sub` gives a value): when both
+/// mantissas fit 64 bits, each value is below 2^64 whatever its scale, and the difference below
+/// 2^65, far within the 96 bits of a decimal's range. (False says nothing: the subtraction may
+/// fit or not.)
+#[inline]
+pub(crate) fn difference_fits(a: Decimal, b: Decimal) -> bool {
+    fits_64(a.mantissa()) && fits_64(b.mantissa())
+}
+
+/// Whether a mantissa's magnitude fits 64 bits.
+#[inline]
+fn fits_64(m: i128) -> bool {
+    m.unsigned_abs() <= u128::from(u64::MAX)
 }
 
 /// `a >= b`, by [`cmp`].
@@ -146,6 +161,13 @@ mod tests {
             prop_assert_eq!(into(sub_into, a, b)?, bits(a.checked_sub(b)), "{} - {}", a, b);
             prop_assert_eq!(into(add_into, a, -a)?, bits(a.checked_add(-a)), "{} + -{}", a, a);
             prop_assert_eq!(into(sub_into, a, a)?, bits(a.checked_sub(a)), "{} - {}", a, a);
+        }
+
+        #[test]
+        fn differences_said_to_fit_do(a in decimal(), b in decimal()) {
+            if difference_fits(a, b) {
+                prop_assert!(a.checked_sub(b).is_some(), "{} - {}", a, b);
+            }
         }
 
         #[test]

@@ -1,7 +1,6 @@
 //! The replay engine: one member's records, in canonical order, applied day by day to the
 //! programme's rules.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -44,24 +43,19 @@ pub(super) struct Rules<'e> {
     /// The review dates of the window, for the days of a base's log.
     pub(super) reviews: Option<&'e ReviewTable>,
     /// Whether points are kept. Only a replay that keeps the tier alone, on a ladder that does
-    /// not count points, skips them, and only where they can fail on no record (see
-    /// [`points_cannot_fail`]).
+    /// not count points, skips them, and only for a member whose points can fail on no record
+    /// (see [`PointsBound::member_cannot_fail`]).
     pub(super) points: bool,
 }
 
-/// What the replays of a base share, worked out in one pass over its log: the span of its
-/// days, its largest purchase, and the tables of the points' dates and of the window's reviews
-/// over that span.
+/// What the replays of a base share, worked out in one pass over its log: the tables of the
+/// points' dates and of the window's reviews over the span of its days.
 #[derive(Debug)]
 pub(super) struct Tables {
     /// The points' dates by day of purchase.
     pub(super) days: Option<DayTable>,
     /// The window's reviews from the log's first day to the as-of date.
     pub(super) reviews: Option<ReviewTable>,
-    /// The largest purchase amount (0 without purchases).
-    largest_purchase: Decimal,
-    /// The number of transactions.
-    transactions: usize,
 }
 
 impl Tables {
@@ -71,65 +65,118 @@ impl Tables {
         transactions: &[Transaction],
         as_of: NaiveDate,
     ) -> Tables {
-        // (first day, last day, largest purchase).
-        type Span = (NaiveDate, NaiveDate, Decimal);
-        let max = |a: Decimal, b: Decimal| if compare::cmp(b, a).is_gt() { b } else { a };
-        let add = |(lo, hi, top): Span, t: &Transaction| {
-            let amount = match t.kind() {
-                TransactionKind::Purchase => t.amount(),
-                TransactionKind::Return => Decimal::ZERO,
-            };
-            (lo.min(t.date()), hi.max(t.date()), max(top, amount))
-        };
-        let empty: Span = (NaiveDate::MAX, NaiveDate::MIN, Decimal::ZERO);
+        // (first day, last day).
+        type Span = (NaiveDate, NaiveDate);
+        let add = |(lo, hi): Span, t: &Transaction| (lo.min(t.date()), hi.max(t.date()));
+        let empty: Span = (NaiveDate::MAX, NaiveDate::MIN);
         #[cfg(feature = "parallel")]
-        let (lo, hi, largest_purchase) = {
+        let (lo, hi) = {
             use rayon::prelude::*;
             transactions
                 .par_iter()
                 .fold(|| empty, add)
-                .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1), max(a.2, b.2)))
+                .reduce(|| empty, |a, b| (a.0.min(b.0), a.1.max(b.1)))
         };
         #[cfg(not(feature = "parallel"))]
-        let (lo, hi, largest_purchase) = transactions.iter().fold(empty, add);
+        let (lo, hi) = transactions.iter().fold(empty, add);
         Tables {
             days: DayTable::new(programme.points(), lo, hi),
             reviews: ReviewTable::new(programme.window(), lo, as_of),
-            largest_purchase,
-            transactions: transactions.len(),
         }
     }
 
-    /// Whether no purchase of the log can make the points of `rules` fail, whatever the member
-    /// and the order: every date they need is in the day table (complete), and the most points a
-    /// purchase can earn (the largest amount at the highest rates, rounded up, plus every
-    /// bonus), times the number of transactions, fits in 63 bits, so that no sum of points,
-    /// credited, clawed back or written off, can overflow. A replay that keeps the tier alone on
-    /// a spend or orders ladder may then skip the points: they change neither the tier nor the
-    /// outcome.
-    pub(super) fn points_cannot_fail(&self, rules: &EarnRules) -> bool {
-        if !self.days.as_ref().is_some_and(DayTable::complete) {
-            return false;
+    /// The review table alone, without a pass over the log: from [`MAX_TABLE_DAYS`] before
+    /// `as_of` (a membership starting earlier has its first review worked out by the window).
+    /// For replays that keep the tier of a spend or orders ladder, which need no day table (see
+    /// [`PointsBound::member_cannot_fail`]).
+    pub(super) fn reviews_only(programme: &Programme, as_of: NaiveDate) -> Tables {
+        let from = as_of
+            .checked_sub_days(chrono::Days::new(MAX_TABLE_DAYS as u64 - 1))
+            .unwrap_or(NaiveDate::MIN);
+        Tables {
+            days: None,
+            reviews: ReviewTable::new(programme.window(), from, as_of),
         }
-        let max = |a: Decimal, b: Decimal| if compare::cmp(b, a).is_gt() { b } else { a };
-        let top = |values: &mut dyn Iterator<Item = Decimal>| values.fold(Decimal::ONE, max);
+    }
+}
+
+/// The larger of two decimals (by [`compare::cmp`]).
+fn larger(a: Decimal, b: Decimal) -> Decimal {
+    if compare::cmp(b, a).is_gt() {
+        b
+    } else {
+        a
+    }
+}
+
+/// What a transaction adds to the purchases' amounts: its amount for a purchase, 0 for a return.
+fn purchased(t: &Transaction) -> Decimal {
+    match t.kind() {
+        TransactionKind::Purchase => t.amount(),
+        TransactionKind::Return => Decimal::ZERO,
+    }
+}
+
+/// The most points a purchase can earn under a programme's earn rules, per unit of its amount
+/// (at the highest tier and campaign multipliers) and from bonuses (all of them): worked out once,
+/// for the checks that points cannot fail.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PointsBound {
+    /// Points per unit at the highest multipliers (`None` past the decimal range).
+    rate: Option<Decimal>,
+    /// The sum of every bonus (`None` past `u64`).
+    bonus: Option<u64>,
+}
+
+impl PointsBound {
+    pub(super) fn new(rules: &EarnRules) -> PointsBound {
+        let top = |values: &mut dyn Iterator<Item = Decimal>| values.fold(Decimal::ONE, larger);
         let tier = top(&mut rules.tier_multipliers.values().copied());
         let campaign = top(&mut rules.campaigns.iter().map(|c| c.multiplier));
-        let bonus = rules
-            .bonuses
-            .iter()
-            .try_fold(0u64, |sum, b| sum.checked_add(b.points));
+        PointsBound {
+            rate: rules
+                .points_per_unit
+                .checked_mul(tier)
+                .and_then(|p| p.checked_mul(campaign)),
+            bonus: rules
+                .bonuses
+                .iter()
+                .try_fold(0u64, |sum, b| sum.checked_add(b.points)),
+        }
+    }
+
+    /// Whether `transactions` purchases of at most `largest` each can make no sum of points
+    /// overflow, credited, clawed back or written off: the most one can earn (rounded up,
+    /// bonuses included), times their number, fits in 63 bits. (A decimal product rounded in its
+    /// last digit cannot matter: the sums fail only at 2^64.)
+    fn cannot_overflow(&self, largest: Decimal, transactions: usize) -> bool {
         let per_purchase = self
-            .largest_purchase
-            .checked_mul(rules.points_per_unit)
-            .and_then(|p| p.checked_mul(tier))
-            .and_then(|p| p.checked_mul(campaign))
+            .rate
+            .and_then(|rate| largest.checked_mul(rate))
             .and_then(|p| p.ceil().to_u64())
-            .zip(bonus)
+            .zip(self.bonus)
             .and_then(|(variable, bonus)| variable.checked_add(bonus));
         per_purchase
-            .and_then(|p| p.checked_mul(u64::try_from(self.transactions).ok()?))
+            .and_then(|p| p.checked_mul(u64::try_from(transactions).ok()?))
             .is_some_and(|total| total < 1 << 63)
+    }
+
+    /// Whether one member's points under `rules` (those of the bound) cannot fail on `txns`
+    /// (all of the member's transactions):
+    /// no sum overflows ([`cannot_overflow`](Self::cannot_overflow) of the member's largest
+    /// purchase and number of records), and every purchase's points have their dates (adding
+    /// days leaves the calendar at the latest date first, so that date decides). A replay that
+    /// keeps the tier alone on a spend or orders ladder may then skip the member's points: they
+    /// change neither the tier nor the outcome.
+    pub(super) fn member_cannot_fail(&self, rules: &EarnRules, txns: &[&Transaction]) -> bool {
+        let (last, largest) = txns
+            .iter()
+            .fold((NaiveDate::MIN, Decimal::ZERO), |(last, largest), t| {
+                (last.max(t.date()), larger(largest, purchased(t)))
+            });
+        rules.spendable_on(last).is_some()
+            && rules.expires_on(last).is_some()
+            && self.cannot_overflow(largest, txns.len())
     }
 }
 
@@ -165,11 +212,6 @@ impl DayTable {
             first: day_number(lo),
             rows,
         })
-    }
-
-    /// Whether every day of the table has its dates.
-    fn complete(&self) -> bool {
-        self.rows.iter().all(Option::is_some)
     }
 
     /// The spendable and expiry days of points earned on `day`, when the table has them.
@@ -216,13 +258,24 @@ impl ReviewTable {
         Some(ReviewTable { from, reviews })
     }
 
-    /// The first review strictly after `after`, with its day number, when the table holds it.
-    fn after(&self, after: NaiveDate) -> Option<(NaiveDate, i64)> {
+    /// The first review strictly after `after`, with its day number and its position in the
+    /// table, when the table holds it.
+    fn after(&self, after: NaiveDate) -> Option<Review> {
         if after < self.from {
             return None;
         }
-        let next = self.reviews.partition_point(|r| r.0 <= after);
-        self.reviews.get(next).copied()
+        self.at(self.reviews.partition_point(|r| r.0 <= after))
+    }
+
+    /// The review at position `index` of the table: the first after the one at `index − 1`,
+    /// without a search (the reviews increase strictly).
+    fn at(&self, index: usize) -> Option<Review> {
+        let &(date, day) = self.reviews.get(index)?;
+        Some(Review {
+            date,
+            day,
+            index: Some(index),
+        })
     }
 }
 
@@ -240,7 +293,7 @@ pub(super) enum Keep {
 /// Buffers a replay needs only while it runs, handed from one replay to the next of a base.
 #[derive(Debug, Default)]
 pub(super) struct Scratch {
-    rolling: VecDeque<(i64, Decimal)>,
+    rolling: Vec<(i64, Decimal)>,
     purchases: Vec<PurchaseRecord>,
     /// The timeline being recorded (copied out at its exact length when a replay is kept).
     events: Vec<TierEvent>,
@@ -253,23 +306,59 @@ fn day_number(date: NaiveDate) -> i64 {
     i64::from(chrono::Datelike::num_days_from_ce(&date))
 }
 
-/// The first review strictly after `after`, with its day number: from the rules' table when it
-/// holds it, else from the window (`joined` and `anchor` as in
-/// [`QualificationWindow::next_review`]).
+/// [`day_number`] with the calendar's arithmetic done once a year: the number of the day before
+/// the last year seen is kept, and a date of that year is that plus its ordinal (a member's
+/// transactions fall in a few years).
+#[derive(Debug, Clone, Copy)]
+struct DayNumbers {
+    /// The last year seen and the number of the day before its first.
+    year: Option<(i32, i64)>,
+}
+
+impl DayNumbers {
+    fn of(&mut self, date: NaiveDate) -> i64 {
+        use chrono::Datelike;
+        let ordinal = i64::from(date.ordinal());
+        match self.year {
+            Some((year, before)) if year == date.year() => before + ordinal,
+            _ => {
+                let number = day_number(date);
+                self.year = Some((date.year(), number - ordinal));
+                number
+            }
+        }
+    }
+}
+
+/// A review date, with its day number and, when it comes from a [`ReviewTable`], its position
+/// there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Review {
+    date: NaiveDate,
+    day: i64,
+    index: Option<usize>,
+}
+
+/// The first review strictly after `after`: from the rules' table when it holds it, else from
+/// the window (`joined` and `anchor` as in [`QualificationWindow::next_review`]).
 fn review_after(
     rules: Rules<'_>,
     after: NaiveDate,
     joined: NaiveDate,
     anchor: NaiveDate,
-) -> Result<(NaiveDate, i64), LoyaltyError> {
+) -> Result<Review, LoyaltyError> {
     if let Some(review) = rules.reviews.and_then(|t| t.after(after)) {
         return Ok(review);
     }
-    let review = rules
+    let date = rules
         .programme
         .window()
         .next_review(after, joined, anchor)?;
-    Ok((review, day_number(review)))
+    Ok(Review {
+        date,
+        day: day_number(date),
+        index: None,
+    })
 }
 
 /// The name of tier `index`: from the rules' table when they carry one, else the ladder's.
@@ -307,9 +396,11 @@ pub(super) struct Engine<'e> {
     joined: NaiveDate,
     tier: usize,
     since: NaiveDate,
-    /// The rolling window's contributions by day number, oldest first.
-    rolling: VecDeque<(i64, Decimal)>,
-    /// Entries dropped from the front of `rolling` so far (absolute position of its front).
+    /// The rolling window's contributions by day number, oldest first, from `evicted` on (a
+    /// `Vec` read from a moving front: an entry's position never changes, and a member's
+    /// records are few).
+    rolling: Vec<(i64, Decimal)>,
+    /// Entries dropped from the front of `rolling` so far (the position of the window's first).
     evicted: usize,
     window_sum: Decimal,
     /// The current qualification period of a periodic window (counts the restarts).
@@ -318,6 +409,10 @@ pub(super) struct Engine<'e> {
     next_review: NaiveDate,
     /// The day number of `next_review`.
     review_day: i64,
+    /// The position of `next_review` in the rules' review table, when it comes from there.
+    review_index: Option<usize>,
+    /// The day numbers of the transactions' dates.
+    day_numbers: DayNumbers,
     grace: Option<(NaiveDate, usize)>,
     lock: Option<(usize, NaiveDate)>,
     points: PointsAccount,
@@ -341,7 +436,7 @@ impl<'e> Engine<'e> {
         scratch: &mut Scratch,
     ) -> Result<Self, LoyaltyError> {
         let p = rules.programme;
-        let (next_review, review_day) = review_after(rules, joined, joined, joined)?;
+        let review = review_after(rules, joined, joined, joined)?;
         let mut rolling = std::mem::take(&mut scratch.rolling);
         rolling.clear();
         if !p.window().is_periodic() {
@@ -379,8 +474,10 @@ impl<'e> Engine<'e> {
             window_sum: Decimal::ZERO,
             period: 0,
             anchor: joined,
-            next_review,
-            review_day,
+            next_review: review.date,
+            review_day: review.day,
+            review_index: review.index,
+            day_numbers: DayNumbers { year: None },
             grace: None,
             lock: None,
             purchases,
@@ -470,7 +567,8 @@ impl<'e> Engine<'e> {
     fn restart_tier_year(&mut self, day: NaiveDate) -> Result<(), LoyaltyError> {
         if self.programme().window() == QualificationWindow::TierAnniversary {
             self.new_period(day);
-            (self.next_review, self.review_day) = review_after(self.rules, day, self.joined, day)?;
+            let review = review_after(self.rules, day, self.joined, day)?;
+            self.set_next_review(review);
         }
         Ok(())
     }
@@ -581,9 +679,22 @@ impl<'e> Engine<'e> {
         if window.is_periodic() {
             self.new_period(e);
         }
-        (self.next_review, self.review_day) =
-            review_after(self.rules, e, self.joined, self.anchor)?;
+        // The table's next entry is the next review: no search, no calendar.
+        let review = match self
+            .review_index
+            .and_then(|i| self.rules.reviews?.at(i + 1))
+        {
+            Some(review) => review,
+            None => review_after(self.rules, e, self.joined, self.anchor)?,
+        };
+        self.set_next_review(review);
         Ok(())
+    }
+
+    fn set_next_review(&mut self, review: Review) {
+        self.next_review = review.date;
+        self.review_day = review.day;
+        self.review_index = review.index;
     }
 
     /// Starts a new period of a periodic window on `day`: what was bought before no longer
@@ -603,16 +714,31 @@ impl<'e> Engine<'e> {
     ///
     /// [`LoyaltyError::Overflow`] when the sum of the contributions left does not fit a decimal
     /// (a later part of a sum need not fit where the whole did: −x, then +x, then +x).
+    #[inline]
     fn evict_before_day(&mut self, end: i64, days: u32) -> Result<(), LoyaltyError> {
         let cutoff = end - i64::from(days);
-        while let Some(&(d, c)) = self.rolling.front() {
+        // Checked here, inline: most calls (one per transaction) find nothing to evict.
+        if self
+            .rolling
+            .get(self.evicted)
+            .is_some_and(|&(d, _)| d < cutoff)
+        {
+            return self.evict_from(cutoff);
+        }
+        Ok(())
+    }
+
+    /// Drops the contributions of the days before the day numbered `cutoff` (see
+    /// [`evict_before_day`](Self::evict_before_day)).
+    #[inline(never)]
+    fn evict_from(&mut self, cutoff: i64) -> Result<(), LoyaltyError> {
+        while let Some(&(d, c)) = self.rolling.get(self.evicted) {
             if d >= cutoff {
                 break;
             }
             if !compare::sub_into(&mut self.window_sum, c) {
                 return Err(LoyaltyError::Overflow(self.customer.clone()));
             }
-            self.rolling.pop_front();
             self.evicted += 1;
         }
         Ok(())
@@ -632,6 +758,7 @@ impl<'e> Engine<'e> {
 
     /// Upgrades on `day` if the value at the end of `value_day` (numbered `number`) reaches a
     /// higher tier; ends a grace period if it reaches the tier held.
+    #[inline]
     fn check_upgrade(
         &mut self,
         day: NaiveDate,
@@ -714,9 +841,9 @@ impl<'e> Engine<'e> {
         if !compare::add_into(&mut self.window_sum, contribution) {
             return Err(LoyaltyError::Overflow(self.customer.clone()));
         }
-        let number = day_number(day);
+        let number = self.day_numbers.of(day);
         if !self.programme().window().is_periodic() {
-            self.rolling.push_back((number, contribution));
+            self.rolling.push((number, contribution));
         }
         self.check_upgrade(day, day, number)
     }
@@ -787,7 +914,7 @@ impl<'e> Engine<'e> {
                 counted: Decimal::ZERO,
                 period: self.period,
                 // Where `transaction` is about to push its entry (rolling windows).
-                entry: self.evicted + self.rolling.len(),
+                entry: self.rolling.len(),
             });
         }
     }
@@ -844,10 +971,10 @@ impl<'e> Engine<'e> {
             p.counted -= taken;
             let counts = if periodic {
                 p.period == self.period
-            } else if let Some(entry) = p
-                .entry
-                .checked_sub(self.evicted)
-                .and_then(|i| self.rolling.get_mut(i))
+            } else if let Some(entry) = self
+                .rolling
+                .get_mut(p.entry)
+                .filter(|_| p.entry >= self.evicted)
             {
                 // `taken` is at most what the purchase still counts, which its entry holds.
                 entry.1 = entry
@@ -923,7 +1050,10 @@ impl<'e> Engine<'e> {
         as_of: NaiveDate,
         scratch: &mut Scratch,
     ) -> Result<usize, LoyaltyError> {
-        let checked = self.value_and_distance(as_of).map(|_| self.tier);
+        let checked = self
+            .current_value(as_of, day_number(as_of))
+            .and_then(|value| self.check_distance(value))
+            .map(|()| self.tier);
         self.recycle(scratch);
         checked
     }
@@ -949,15 +1079,29 @@ impl<'e> Engine<'e> {
         as_of: NaiveDate,
     ) -> Result<(Decimal, Option<Decimal>), LoyaltyError> {
         let value = self.current_value(as_of, day_number(as_of))?;
-        let distance = match self.programme().ladder().next_threshold(self.tier) {
-            Some(t) => Some(
+        Ok((value, self.distance(value)?))
+    }
+
+    /// The distance from `value` to the next tier's threshold (0 once reached), if there is a
+    /// next tier.
+    fn distance(&self, value: Decimal) -> Result<Option<Decimal>, LoyaltyError> {
+        match self.programme().ladder().next_threshold(self.tier) {
+            Some(t) => Ok(Some(
                 t.checked_sub(value)
                     .ok_or_else(|| LoyaltyError::Overflow(self.customer.clone()))?
                     .max(Decimal::ZERO),
-            ),
-            None => None,
-        };
-        Ok((value, distance))
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The check of [`distance`](Self::distance) alone: the same error, without the decimal
+    /// subtraction where it cannot overflow.
+    fn check_distance(&self, value: Decimal) -> Result<(), LoyaltyError> {
+        match self.programme().ladder().next_threshold(self.tier) {
+            Some(t) if compare::difference_fits(t, value) => Ok(()),
+            _ => self.distance(value).map(drop),
+        }
     }
 
     /// The status at the end of `as_of` (expires the points due by then).
@@ -1048,9 +1192,95 @@ mod tests {
             if let Some(review) = table.as_ref().and_then(|t| t.after(after)) {
                 // The joining and anchor dates play no part in a shared window's reviews.
                 let expected = window.next_review(after, origin, from).unwrap();
-                proptest::prop_assert_eq!(review, (expected, day_number(expected)));
+                proptest::prop_assert_eq!((review.date, review.day), (expected, day_number(expected)));
+                // The entry after it is the review after it.
+                if let Some(next) = review.index.and_then(|i| table.as_ref()?.at(i + 1)) {
+                    let expected = window.next_review(review.date, origin, from).unwrap();
+                    proptest::prop_assert_eq!((next.date, next.day), (expected, day_number(expected)));
+                }
             } else if table.is_some() {
                 proptest::prop_assert!(after < from || after > until, "{} in {}..={}", after, from, until);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(256))]
+
+        /// Day numbers kept by year are the calendar's, in any order of dates, across years and
+        /// leap days.
+        #[test]
+        fn day_numbers_by_year_are_the_calendars(days in proptest::collection::vec(-800_000i64..800_000, 1..40)) {
+            let origin = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+            let mut numbers = DayNumbers { year: None };
+            for d in days {
+                let date = origin + chrono::Duration::days(d);
+                proptest::prop_assert_eq!(numbers.of(date), day_number(date), "{}", date);
+                let near = date + chrono::Duration::days(d % 400);
+                proptest::prop_assert_eq!(numbers.of(near), day_number(near), "{}", near);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(256))]
+
+        /// A member whose points are said not to fail (and so may be skipped) has the tier, or
+        /// the error, of a replay without points; and with usual rates and dates, points are
+        /// skipped.
+        #[test]
+        fn points_said_not_to_fail_do_not(
+            records in proptest::collection::vec((0..60u64, 0..1_000_000_000_000i64, proptest::bool::weighted(0.2)), 1..10),
+            rate_digits in 0..24u32,
+            bonus in proptest::prop_oneof![proptest::strategy::Just(0u64), 1u64 << 59..1u64 << 62, proptest::arbitrary::any::<u64>()],
+            expiry in proptest::option::of(14..100u32),
+            near_the_end in proptest::arbitrary::any::<bool>(),
+        ) {
+            let first = if near_the_end {
+                NaiveDate::MAX - chrono::Days::new(90)
+            } else {
+                day(1)
+            };
+            let id = CustomerId::from(8u64);
+            let log: Vec<Transaction> = records
+                .iter()
+                .map(|&(d, cents, refund)| {
+                    let (date, amount) = (first + chrono::Days::new(d), Decimal::new(cents, 2));
+                    if refund {
+                        Transaction::refund(id.clone(), date, amount).unwrap()
+                    } else {
+                        Transaction::purchase(id.clone(), date, amount).unwrap()
+                    }
+                })
+                .collect();
+            let rules = EarnRules {
+                points_per_unit: Decimal::from_i128_with_scale(10i128.pow(rate_digits), 6),
+                bonuses: vec![Bonus {
+                    name: "b".into(),
+                    points: bonus,
+                    min_amount: None,
+                    first_purchase_only: false,
+                    from: None,
+                    until: None,
+                }],
+                pending_days: 14,
+                expiry_days: expiry,
+                ..EarnRules::default()
+            };
+            let refs: Vec<&Transaction> = log.iter().collect();
+            let skipped = PointsBound::new(&rules).member_cannot_fail(&rules, &refs);
+            let as_of = first + chrono::Days::new(80);
+            let tier = |rules: EarnRules| {
+                let p = programme(QualificationWindow::CalendarYear, rules);
+                Evaluator::new(&p)
+                    .evaluate_statuses(&[], &log, &[], &[], as_of)
+                    .map(|s| s.iter().map(|s| s.tier_index).collect::<Vec<_>>())
+            };
+            if skipped {
+                proptest::prop_assert_eq!(tier(rules), tier(no_points()));
+            }
+            if !near_the_end && rate_digits <= 8 && bonus == 0 {
+                proptest::prop_assert!(skipped);
             }
         }
     }

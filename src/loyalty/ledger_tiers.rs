@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use crate::ledger::Ledger;
 use crate::records::{Customer, CustomerId, Transaction};
 
-use super::engine::{Keep, Scratch, Tables};
+use super::engine::{Keep, PointsBound, Scratch, Tables};
 use super::error::LoyaltyError;
 use super::evaluate::{Evaluator, Records};
 use super::ladder::Metric;
@@ -175,14 +175,20 @@ impl<'a> Evaluator<'a> {
                 None => without.push(c),
             }
         }
-        let tables = Tables::new(self.programme(), transactions, as_of);
-        let mut rules = self.rules(None, Keep::Tier, Some(&tables));
-        // The tier of a spend or orders ladder does not depend on the points: skip them where
-        // they cannot fail either.
-        rules.points = !matches!(
+        // The tier of a spend or orders ladder does not depend on the points: they are skipped
+        // for each member whose points cannot fail either, decided from the member's own
+        // records, so that no pass over the whole log is needed for the tables.
+        let earn = self.programme().points();
+        let skip_points = matches!(
             self.programme().ladder().metric(),
             Metric::Spend | Metric::Orders
-        ) || !tables.points_cannot_fail(self.programme().points());
+        )
+        .then(|| PointsBound::new(earn));
+        let tables = match skip_points {
+            Some(_) => Tables::reviews_only(self.programme(), as_of),
+            None => Tables::new(self.programme(), transactions, as_of),
+        };
+        let rules = self.rules(None, Keep::Tier, Some(&tables));
         let replay = |slot: usize, buffers: &mut Buffers<'l>| {
             let Buffers { scratch, txns } = buffers;
             txns.clear();
@@ -209,6 +215,8 @@ impl<'a> Evaluator<'a> {
             if start > as_of {
                 return Ok(None);
             }
+            let mut rules = rules;
+            rules.points = !skip_points.is_some_and(|b| b.member_cannot_fail(earn, txns));
             let records = Records {
                 id,
                 joined: Some(start),
@@ -382,6 +390,32 @@ mod tests {
             .unwrap_err();
         assert_eq!(err, expected);
         assert_eq!(err, LoyaltyError::Overflow(CustomerId::from(1u64)));
+    }
+
+    #[test]
+    fn points_dated_past_the_calendar_fail_as_in_the_full_evaluation() {
+        // Points of a purchase 5 days before the calendar's end become spendable after it.
+        let end = NaiveDate::MAX - chrono::Days::new(5);
+        let rules = EarnRules {
+            pending_days: 14,
+            ..EarnRules::default()
+        };
+        let p = base_and_top(QualificationWindow::CalendarYear, rules);
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        for (c, date) in [(1u64, NaiveDate::MIN), (2, end)] {
+            let t = Transaction::purchase(CustomerId::from(c), date, Decimal::ONE).unwrap();
+            ledger.add_transaction(t).unwrap();
+        }
+        let evaluator = Evaluator::new(&p);
+        let as_of = NaiveDate::MAX;
+        let expected = evaluator
+            .evaluate_statuses(&[], ledger.transactions(), &[], &[], as_of)
+            .unwrap_err();
+        assert!(matches!(expected, LoyaltyError::Window(_)), "{expected}");
+        assert_eq!(
+            evaluator.ledger_tiers(&ledger, as_of).unwrap_err(),
+            expected
+        );
     }
 
     #[test]
