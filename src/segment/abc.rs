@@ -234,7 +234,7 @@ impl Assign<Profile> for Abc {
         Ok(self.class_of(p.feature(self.value)?))
     }
     fn assign_all(&self, customers: &[Profile]) -> Result<Vec<AbcClass>, SegmentError> {
-        in_order::assign_all(self, customers)
+        super::traits::assign_all_in_order(self, customers)
     }
 }
 
@@ -364,7 +364,7 @@ impl Assign<Profile> for ValueTiers {
         Ok(self.tier_of(p.feature(self.feature)?))
     }
     fn assign_all(&self, customers: &[Profile]) -> Result<Vec<Tier>, SegmentError> {
-        in_order::assign_all(self, customers)
+        super::traits::assign_all_in_order(self, customers)
     }
 }
 

@@ -280,7 +280,7 @@ impl Assign<Profile> for AssetQuality {
         Ok(self.class_of(p.feature(Feature::Clv)?, p.feature(Feature::PAlive)?))
     }
     fn assign_all(&self, customers: &[Profile]) -> Result<Vec<AssetClass>, SegmentError> {
-        in_order::assign_all(self, customers)
+        super::traits::assign_all_in_order(self, customers)
     }
 }
 

@@ -3,7 +3,6 @@
 //! customer order.
 
 use super::error::SegmentError;
-use super::traits::Assign;
 
 /// Customers per part of a parallel pass: parts large enough that splitting costs nothing next
 /// to the work, many enough to balance the cores.
@@ -59,18 +58,6 @@ pub(crate) fn map_index<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send)
     (0..n).map(f).collect()
 }
 
-/// [`Assign::assign_all`] on all cores: the crate's own segmentations, whose `assign` is
-/// cheap and thread-safe, override the serial default with it.
-pub(crate) fn assign_all<C: Sync, A: Assign<C> + Sync + ?Sized>(
-    learnt: &A,
-    customers: &[C],
-) -> Result<Vec<A::Label>, SegmentError>
-where
-    A::Label: Send,
-{
-    try_map(customers, |c| learnt.assign(c))
-}
-
 /// Sorts floats by [`f64::total_cmp`], descending if asked (on all cores with `parallel`):
 /// values equal in that order are the same bits, so the result does not depend on the sort.
 pub(crate) fn sort_floats(values: &mut [f64], descending: bool) {
@@ -92,6 +79,7 @@ pub(crate) fn sort_floats(values: &mut [f64], descending: bool) {
 
 #[cfg(test)]
 mod tests {
+    use crate::segment::traits::Assign;
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 

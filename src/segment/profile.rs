@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use super::error::SegmentError;
 use super::feature::Feature;
-use super::in_order;
+use super::in_order::{concat, parts, try_map};
 use crate::records::{Customer, CustomerId};
 use crate::summary::{CustomerSummary, Summaries};
 use crate::time::TimeUnit;
@@ -588,7 +588,7 @@ pub(crate) fn feature_column(
     population: &[Profile],
     feature: Feature,
 ) -> Result<Vec<f64>, SegmentError> {
-    in_order::try_map(population, |p| p.feature(feature))
+    try_map(population, |p| p.feature(feature))
 }
 
 /// Reads several features of every customer in one pass over the profiles (a pass streams them
@@ -607,7 +607,7 @@ pub(crate) fn feature_columns<const N: usize>(
         }
         Ok(columns)
     };
-    match in_order::parts(population, read) {
+    match parts(population, read) {
         Ok(parts) => {
             let mut columns: [Vec<Vec<f64>>; N] =
                 std::array::from_fn(|_| Vec::with_capacity(parts.len()));
@@ -616,7 +616,7 @@ pub(crate) fn feature_columns<const N: usize>(
                     column.push(values);
                 }
             }
-            Ok(columns.map(in_order::concat))
+            Ok(columns.map(concat))
         }
         // Rare: find the error the column-by-column reading reports.
         Err(first_met) => {

@@ -106,6 +106,18 @@ pub trait Assign<C = Profile> {
     }
 }
 
+/// [`Assign::assign_all`] on all cores: the crate's own segmentations, whose `assign` is
+/// cheap and thread-safe, override the serial default with it.
+pub(crate) fn assign_all_in_order<C: Sync, A: Assign<C> + Sync + ?Sized>(
+    learnt: &A,
+    customers: &[C],
+) -> Result<Vec<A::Label>, SegmentError>
+where
+    A::Label: Send,
+{
+    super::in_order::try_map(customers, |c| learnt.assign(c))
+}
+
 /// Segmenters and learnt segmentations behind a pointer: `&T`, `Box<T>`, `Arc<T>`.
 macro_rules! forward_through_pointers {
     ($($pointer:ty),+) => {$(
