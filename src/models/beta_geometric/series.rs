@@ -40,7 +40,13 @@ impl Core {
         }
         let pieces = pieces(0.0, 1.0);
         let piece_of = |h: &crate::models::history::History| {
-            let u = t / (self.alpha + h.age + t);
+            let big_a = self.alpha + h.age;
+            // Within MIN_ONE_MINUS_U of the singularity the tables lose more than 1e-8 (CI's
+            // fuzz case: α ≈ 2e-6, T = 0, b ≈ 5.6e4): per customer there.
+            if big_a < MIN_ONE_MINUS_U * (big_a + t) {
+                return None;
+            }
+            let u = t / (big_a + t);
             pieces.iter().position(|p| u <= p.upper)
         };
         // The (frequency, piece) tables the batch needs, built once each; `None` where the
@@ -172,6 +178,10 @@ pub(super) fn pieces(lo: f64, hi: f64) -> Vec<Piece> {
     }
     pieces
 }
+
+/// The least 1 − u = (α+T)/(α+T+t) at which [`Core::expected_batch`] uses its tables: only a
+/// tiny α + T against the horizon comes closer to the singularity at u = 1.
+const MIN_ONE_MINUS_U: f64 = 1e-3;
 
 /// Frequencies above this take the per-customer path in [`Core::expected_batch`]: heavier
 /// buyers are rare, and a table per frequency would not be shared.

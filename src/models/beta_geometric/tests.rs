@@ -500,3 +500,23 @@ proptest! {
         }
     }
 }
+
+/// CI's fuzz case: α + T tiny against the horizon (u within 1e-6 of 1) once gave a batch value
+/// 2.5e-8 off the single call's; such customers take the per-customer path.
+#[test]
+fn expected_batch_next_to_the_singularity_is_the_single_value() {
+    let c = core(
+        0.000_182_833_889_291_929_2,
+        1.803_844_694_853_725_3e-6,
+        0.235_648_528_507_675_1,
+        56_263.993_524_075_4,
+        0.0,
+    );
+    let h = History::new(0, 0.0, 0.0);
+    for t in [1.0, 52.0, 2000.0] {
+        let batch = c
+            .expected_batch(&[h, History::new(2, 1.0, 3.0)], t)
+            .unwrap();
+        assert_eq!(batch[0], c.expected(&h, t).unwrap(), "t = {t}");
+    }
+}
