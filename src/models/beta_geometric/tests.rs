@@ -423,6 +423,33 @@ fn expected_purchases_where_the_hypergeometric_is_negative() {
     }
 }
 
+/// A model over the ranges fits reach, and customers of a few frequencies and three ages that
+/// share (x, T) with different t_x.
+fn model_and_shared_pairs() -> impl Strategy<Value = (Core, Vec<History>)> {
+    (
+        (0.05f64).ln()..(20.0f64).ln(),
+        (0.5f64).ln()..(50.0f64).ln(),
+        (0.1f64).ln()..(5.0f64).ln(),
+        (0.1f64).ln()..(20.0f64).ln(),
+        prop_oneof![Just(0.0), Just(1.0)],
+        prop::collection::vec((0u32..4, 0usize..3, 0.0f64..=1.0), 1..40),
+    )
+        .prop_map(|(ln_r, ln_alpha, ln_a, ln_b, offset, rows)| {
+            let ages = [3.0, 26.5, 104.0];
+            let hs = rows
+                .iter()
+                .map(|&(x, age, share)| {
+                    let age = ages[age];
+                    History::new(x, if x == 0 { 0.0 } else { share * age }, age)
+                })
+                .collect();
+            (
+                core(ln_r.exp(), ln_alpha.exp(), ln_a.exp(), ln_b.exp(), offset),
+                hs,
+            )
+        })
+}
+
 proptest! {
     #![proptest_config(crate::test_support::proptest_config(48))]
 
@@ -431,24 +458,11 @@ proptest! {
     /// included: the batch fails exactly when a single call does.
     #[test]
     fn dert_batch_by_pairs_is_each_customers_single_value(
-        ln_r in (0.05f64).ln()..(20.0f64).ln(),
-        ln_alpha in (0.5f64).ln()..(50.0f64).ln(),
-        ln_a in (0.1f64).ln()..(5.0f64).ln(),
-        ln_b in (0.1f64).ln()..(20.0f64).ln(),
-        offset in prop_oneof![Just(0.0), Just(1.0)],
-        rows in prop::collection::vec((0u32..4, 0usize..3, 0.0f64..=1.0), 1..40),
+        (c, hs) in model_and_shared_pairs(),
         invalid in prop::option::of(0usize..40),
         rate in 1e-4f64..0.05,
     ) {
-        let c = core(ln_r.exp(), ln_alpha.exp(), ln_a.exp(), ln_b.exp(), offset);
-        let ages = [3.0, 26.5, 104.0];
-        let mut hs: Vec<History> = rows
-            .iter()
-            .map(|&(x, t, share)| {
-                let age = ages[t];
-                History::new(x, if x == 0 { 0.0 } else { share * age }, age)
-            })
-            .collect();
+        let mut hs = hs;
         if let Some(i) = invalid.filter(|&i| i < hs.len()) {
             hs[i] = History::new(1, 5.0, 2.0); // t_x > T
         }
@@ -464,33 +478,15 @@ proptest! {
             (s, b) => prop_assert!(false, "single {:?}, batch {:?}", s, b),
         }
     }
-}
-
-proptest! {
-    #![proptest_config(crate::test_support::proptest_config(48))]
 
     /// Customers that share (x, T) share the batch's expectation while alive: each customer's
     /// batch value is the one it gets in a batch of its own (bit for bit) and within 1e-8 of
     /// the single call's.
     #[test]
     fn expected_batch_by_pairs_is_each_customers_own_value(
-        ln_r in (0.05f64).ln()..(20.0f64).ln(),
-        ln_alpha in (0.5f64).ln()..(50.0f64).ln(),
-        ln_a in (0.1f64).ln()..(5.0f64).ln(),
-        ln_b in (0.1f64).ln()..(20.0f64).ln(),
-        offset in prop_oneof![Just(0.0), Just(1.0)],
-        rows in prop::collection::vec((0u32..4, 0usize..3, 0.0f64..=1.0), 1..40),
+        (c, hs) in model_and_shared_pairs(),
         t in 1.0f64..104.0,
     ) {
-        let c = core(ln_r.exp(), ln_alpha.exp(), ln_a.exp(), ln_b.exp(), offset);
-        let ages = [3.0, 26.5, 104.0];
-        let hs: Vec<History> = rows
-            .iter()
-            .map(|&(x, age, share)| {
-                let age = ages[age];
-                History::new(x, if x == 0 { 0.0 } else { share * age }, age)
-            })
-            .collect();
         let batch = c.expected_batch(&hs, t).map_err(|e| TestCaseError::fail(e.to_string()))?;
         for (h, b) in hs.iter().zip(&batch) {
             let alone = c.expected_batch(&[*h], t).map_err(|e| TestCaseError::fail(e.to_string()))?;
