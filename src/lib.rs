@@ -88,12 +88,15 @@
 //! |---|---|---|
 //! | `serde` | yes | `Serialize`/`Deserialize` for records, summaries, fitted models, rules and reports |
 //! | `parallel` | no | spreads likelihood sums and predictions over cores with rayon |
+//! | `arrow` | no | transactions from Arrow record batches; summaries, predictions and the report's customers as record batches ([`arrow`]) |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // Every fallible public function says when it fails (CI denies warnings).
 #![warn(clippy::missing_errors_doc)]
 
 pub mod advanced;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod concurrent;
 pub mod error;
 pub mod fit;

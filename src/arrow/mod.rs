@@ -1,0 +1,3 @@
+//! Arrow record batches in and out (the `arrow` feature): transactions from a batch into a
+//! [`SummaryAccumulator`](crate::SummaryAccumulator), and summaries, predictions and the equity
+//! report's customer table as batches. Arrays in memory are not IO: the core stays IO-free.
