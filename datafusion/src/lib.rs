@@ -1,7 +1,20 @@
 //! # customer-assets-datafusion
 //!
-//! customer-assets where the data lives: customer summaries computed by DataFusion (or Ballista)
-//! over any table, fits from the engine's weighted patterns, and scoring functions bound to
-//! fitted models.
+//! customer-assets where the data lives: customer summaries computed by DataFusion (or
+//! Ballista) over any table, fits from the engine's weighted patterns, and scoring functions
+//! bound to fitted models.
+//!
+//! - [`Scoring`] registers `p_alive`, `expected_purchases`, `dert` and `clv` as scalar
+//!   functions bound to fitted models, vectorised over Arrow arrays.
+//! - [`patterns()`] reads the weighted (x, t_x, T) patterns of a summary table, grouped by the
+//!   engine, for any model's `fit`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod patterns;
+mod scoring;
+
+pub use patterns::{patterns, PatternsError};
+pub use scoring::{FunctionRegistryMut, Scoring, ScoringError, CLV_PRECISION, CLV_SCALE};
+#[cfg(test)]
+mod test_support;

@@ -79,6 +79,7 @@ pub use labels::Labels;
 pub use report::{
     CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, SegmentEquity, ValueAtRisk,
 };
+pub use run::to_cents;
 
 #[cfg(test)]
 mod tests;

@@ -743,11 +743,22 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
 
 /// A firm-view amount in money.
 fn firm_money(what: &'static str, value: f64) -> Result<Decimal, ValuationError> {
-    money(value).ok_or(ValuationError::FirmMoney { what, value })
+    to_cents(value).ok_or(ValuationError::FirmMoney { what, value })
 }
 
-/// CLV in money: the exact value of the float rounded to cents (midpoint to even).
-fn money(value: f64) -> Option<Decimal> {
+/// An amount of money computed in floating point (a CLV, say) as the report writes it: the exact
+/// value of the float rounded to cents, midpoint to even; `None` for NaN, an infinity or a value
+/// beyond a decimal's range. Integrations that score customers outside the valuation (SQL
+/// functions, record batches) round with it so their CLVs equal the report's to the cent.
+///
+/// ```
+/// use customer_assets::valuation::to_cents;
+/// use rust_decimal::Decimal;
+/// assert_eq!(to_cents(12.345_000_1), Some(Decimal::new(1235, 2)));
+/// assert_eq!(to_cents(0.125), Some(Decimal::new(12, 2))); // a tie: to even
+/// assert_eq!(to_cents(f64::NAN), None);
+/// ```
+pub fn to_cents(value: f64) -> Option<Decimal> {
     if !value.is_finite() {
         return None;
     }
@@ -866,7 +877,7 @@ fn value_one(
             ),
         }));
     }
-    let clv_money = money(clv).ok_or_else(|| ValuationError::Money {
+    let clv_money = to_cents(clv).ok_or_else(|| ValuationError::Money {
         customer: s.id().clone(),
         value: clv,
     })?;
@@ -953,7 +964,7 @@ mod money_tests {
     use proptest::prelude::*;
 
     fn same(value: f64) -> Result<(), TestCaseError> {
-        let (fast, exact) = (money(value), exact_money(value));
+        let (fast, exact) = (to_cents(value), exact_money(value));
         prop_assert_eq!(fast, exact, "{}", value);
         // The same representation too: scale and sign show in the report's text.
         let parts =
@@ -992,8 +1003,8 @@ mod money_tests {
         ] {
             same(v)?;
         }
-        assert_eq!(money(f64::NAN), None);
-        assert_eq!(money(f64::INFINITY), None);
+        assert_eq!(to_cents(f64::NAN), None);
+        assert_eq!(to_cents(f64::INFINITY), None);
         Ok(())
     }
 }
