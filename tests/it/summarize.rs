@@ -13,12 +13,12 @@ use rust_decimal::Decimal;
 
 use crate::{csv_rows, data_file, run_clv};
 
-fn date(s: &str) -> NaiveDate {
+pub(crate) fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
 /// Reads a transaction CSV into typed records, the way a user of the library would.
-fn read_log(name: &str) -> Vec<Transaction> {
+pub(crate) fn read_log(name: &str) -> Vec<Transaction> {
     let mut reader = csv::Reader::from_path(data_file(name)).unwrap();
     reader
         .records()
