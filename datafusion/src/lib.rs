@@ -7,14 +7,15 @@
 //! - [`Scoring`] registers `p_alive`, `expected_purchases`, `dert` and `clv` as scalar
 //!   functions bound to fitted models, vectorised over Arrow arrays.
 //! - [`patterns()`] reads the weighted (x, t_x, T) patterns of a summary table, grouped by the
-//!   engine, for any model's `fit`.
+//!   engine, for any model's `fit`; [`spend_data`] the spend model's (frequency, mean spend)
+//!   rows, likewise.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod patterns;
 mod scoring;
 
-pub use patterns::{patterns, PatternsError};
+pub use patterns::{patterns, spend_data, EngineSpend, PatternsError};
 pub use scoring::{FunctionRegistryMut, Scoring, ScoringError, CLV_PRECISION, CLV_SCALE};
 #[cfg(test)]
 mod test_support;

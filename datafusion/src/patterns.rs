@@ -1,6 +1,7 @@
 //! Fitting from an engine: the weighted (x, t_x, T) patterns of a summary table, grouped by the
 //! engine, so that only distinct patterns reach the optimiser.
 
+use customer_assets::models::{SpendData, SpendDataError};
 use customer_assets::{PatternError, Patterns, TimeUnit};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
@@ -27,6 +28,78 @@ pub enum PatternsError {
     /// A pattern the models cannot take (recency above age, say), as [`Patterns::new`] says.
     #[error(transparent)]
     Pattern(#[from] PatternError),
+    /// Spend rows a spend model cannot take (no repeat buyer with a positive mean spend, say).
+    #[error(transparent)]
+    Spend(#[from] SpendDataError),
+}
+
+/// What [`spend_data`] reads: the spend model's data, and how many repeat buyers it left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineSpend {
+    /// The repeat buyers with a positive mean spend, grouped by (frequency, mean spend).
+    pub data: SpendData,
+    /// The repeat buyers whose mean spend is zero or negative (free orders, returns): a spend
+    /// model cannot learn from them, and the valuation values them at the population mean.
+    pub left_out: u64,
+}
+
+/// The spend model's data from a summary table with columns `frequency` and `monetary_value`
+/// (the mean repeat spend): the engine groups the repeat buyers by (frequency, mean spend) and
+/// counts them, as [`patterns`] does for the transaction model. Repeat buyers without a positive
+/// mean spend are counted in [`EngineSpend::left_out`], not dropped silently.
+///
+/// # Errors
+/// As [`patterns`], and [`PatternsError::Spend`] when no repeat buyer has a positive mean spend.
+pub async fn spend_data(summaries: DataFrame) -> Result<EngineSpend, PatternsError> {
+    let grouped = summaries
+        .filter(col("frequency").gt(lit(0)))?
+        .select(vec![
+            cast(col("frequency"), DataType::Float64).alias("x"),
+            cast(col("monetary_value"), DataType::Float64).alias("m"),
+        ])?
+        .aggregate(
+            vec![col("x"), col("m")],
+            vec![count(lit(1)).alias("weight")],
+        )?;
+    let mut rows = Vec::new();
+    let mut left_out = 0u64;
+    for batch in &grouped.collect().await? {
+        let (x, m, weight) = (
+            batch.column(0).as_primitive::<Float64Type>(),
+            batch.column(1).as_primitive::<Float64Type>(),
+            batch.column(2).as_primitive::<Int64Type>(),
+        );
+        for (name, array) in [
+            ("frequency", batch.column(0)),
+            ("monetary_value", batch.column(1)),
+        ] {
+            if array.null_count() > 0 {
+                return Err(PatternsError::Null { column: name });
+            }
+        }
+        for i in 0..batch.num_rows() {
+            let frequency = whole(x.value(i))?;
+            let count = weight.value(i).unsigned_abs();
+            if m.value(i) > 0.0 {
+                rows.push((frequency, m.value(i), count as f64));
+            } else {
+                left_out += count;
+            }
+        }
+    }
+    Ok(EngineSpend {
+        data: SpendData::new(rows)?,
+        left_out,
+    })
+}
+
+/// A frequency as a whole number of repeat purchases.
+fn whole(frequency: f64) -> Result<u32, PatternsError> {
+    if frequency >= 0.0 && frequency <= f64::from(u32::MAX) && frequency.fract() == 0.0 {
+        Ok(frequency as u32)
+    } else {
+        Err(PatternsError::Frequency(frequency))
+    }
 }
 
 /// The weighted patterns of a summary table with columns `frequency` (whole repeat purchases),
@@ -72,12 +145,8 @@ pub async fn patterns(summaries: DataFrame, unit: TimeUnit) -> Result<Patterns, 
             }
         }
         for i in 0..batch.num_rows() {
-            let frequency = x.value(i);
-            if !(frequency >= 0.0 && frequency <= f64::from(u32::MAX) && frequency.fract() == 0.0) {
-                return Err(PatternsError::Frequency(frequency));
-            }
             rows.push((
-                frequency as u32,
+                whole(x.value(i))?,
                 t_x.value(i),
                 age.value(i),
                 weight.value(i) as f64,
@@ -93,8 +162,8 @@ mod tests {
 
     use super::*;
     use crate::test_support::{base, table};
-    use customer_assets::models::BgNbdParams;
-    use customer_assets::{Fit, TransactionModel};
+    use customer_assets::models::{BgNbdParams, GammaGammaParams};
+    use customer_assets::{Fit, SpendModel, TransactionModel};
     use datafusion::prelude::SessionContext;
 
     /// The patterns as a sorted list of (x, t_x bits, T bits, weight).
@@ -133,6 +202,34 @@ mod tests {
         {
             assert!((a - b).abs() <= 1e-6 * b.abs(), "{name}: {a} against {b}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_engines_spend_data_fit_the_summaries_gamma_gamma() {
+        let b = base();
+        let ctx = SessionContext::new();
+        ctx.register_table("summaries", Arc::new(table(&b.summaries, 500)))
+            .expect("table");
+        let df = ctx.table("summaries").await.expect("table");
+        let spend = spend_data(df).await.expect("spend data");
+        assert_eq!(spend.left_out, 0);
+        let weight: f64 = spend.data.rows().iter().map(|r| r.weight()).sum();
+        let repeat = b.summaries.iter().filter(|s| s.frequency() > 0).count();
+        assert_eq!(weight, repeat as f64);
+        let fitted = GammaGammaParams::new().fit(&spend.data).expect("fit");
+        for ((name, a), (_, b)) in fitted
+            .named_parameters()
+            .iter()
+            .zip(b.gg.named_parameters().iter())
+        {
+            assert!((a - b).abs() <= 1e-6 * b.abs(), "{name}: {a} against {b}");
+        }
+        let df = ctx
+            .sql("SELECT * FROM (VALUES (1, 0.0), (2, 5.0), (0, 0.0), (1, -2.0)) AS v(frequency, monetary_value)")
+            .await
+            .expect("plan");
+        let spend = spend_data(df).await.expect("spend data");
+        assert_eq!(spend.left_out, 2);
     }
 
     #[tokio::test]
