@@ -276,10 +276,7 @@ impl SummarySql {
             select.push(format!("h_spend AS {}", col("holdout_spend")?));
         }
         if nets {
-            select.push(format!(
-                "unmatched AS {}",
-                col("return_without_purchase")?
-            ));
+            select.push(format!("unmatched AS {}", col("return_without_purchase")?));
         }
         let _ = write!(q, "SELECT\n  {}\nFROM s_means\n", select.join(",\n  "));
         Ok(q)
@@ -311,7 +308,11 @@ fn rounded_mean(approx: &str, sum: &str, count: &str) -> String {
 /// `value` as a string literal, after checking no engine reads it differently.
 fn literal(what: &'static str, value: &str) -> Result<String, SqlError> {
     // Spark reads backslashes in string literals as escapes; quotes would end the literal.
-    if value.is_empty() || value.chars().any(|c| c == '\'' || c == '\\' || c.is_control()) {
+    if value.is_empty()
+        || value
+            .chars()
+            .any(|c| c == '\'' || c == '\\' || c.is_control())
+    {
         return Err(SqlError::UnsafeValue {
             what,
             value: value.to_string(),
@@ -355,7 +356,10 @@ mod tests {
         let full = SummarySql::new("t", options().holdout_end(date(1998, 6, 30)))
             .kind_column("k", "p", "r");
         let columns = full.columns();
-        assert_eq!(columns[5..7], ["holdout_frequency", "holdout_monetary_value"]);
+        assert_eq!(
+            columns[5..7],
+            ["holdout_frequency", "holdout_monetary_value"]
+        );
         assert_eq!(columns[12..], ["holdout_spend", "return_without_purchase"]);
         // Every column is in the query, quoted, in order.
         for d in Dialect::ALL {
@@ -363,7 +367,9 @@ mod tests {
             let mut at = 0;
             for c in &columns {
                 let quoted = d.quote("output column", c).unwrap();
-                let found = sql[at..].find(&format!("AS {quoted}")).unwrap_or_else(|| panic!("{d}: {c}"));
+                let found = sql[at..]
+                    .find(&format!("AS {quoted}"))
+                    .unwrap_or_else(|| panic!("{d}: {c}"));
                 at += found;
             }
         }
@@ -390,12 +396,20 @@ mod tests {
         for d in Dialect::ALL {
             assert!(matches!(
                 injected.to_sql(d),
-                Err(SqlError::UnsafeIdentifier { what: "date column", character: '"', .. })
+                Err(SqlError::UnsafeIdentifier {
+                    what: "date column",
+                    character: '"',
+                    ..
+                })
             ));
         }
         assert!(matches!(
             q.clone().amount_column("a`b").to_sql(Dialect::DataFusion),
-            Err(SqlError::UnsafeIdentifier { what: "amount column", character: '`', .. })
+            Err(SqlError::UnsafeIdentifier {
+                what: "amount column",
+                character: '`',
+                ..
+            })
         ));
     }
 
@@ -404,8 +418,13 @@ mod tests {
         let q = SummarySql::new("t", options());
         for bad in ["it's", "a\\b", "", "x\ny"] {
             assert!(matches!(
-                q.clone().kind_column("k", "purchase", bad).to_sql(Dialect::Spark),
-                Err(SqlError::UnsafeValue { what: "return kind", .. })
+                q.clone()
+                    .kind_column("k", "purchase", bad)
+                    .to_sql(Dialect::Spark),
+                Err(SqlError::UnsafeValue {
+                    what: "return kind",
+                    ..
+                })
             ));
         }
         assert_eq!(
@@ -413,11 +432,20 @@ mod tests {
             Err(SqlError::SameKindValues("x".into()))
         );
         assert!(matches!(
-            q.clone().kind_column("k\"", "p", "r").to_sql(Dialect::Spark),
-            Err(SqlError::UnsafeIdentifier { what: "kind column", .. })
+            q.clone()
+                .kind_column("k\"", "p", "r")
+                .to_sql(Dialect::Spark),
+            Err(SqlError::UnsafeIdentifier {
+                what: "kind column",
+                ..
+            })
         ));
         // Netting reads both kinds and finds each return's period; ignoring reads purchases only.
-        let net = q.clone().kind_column("k", "P", "R").to_sql(Dialect::DuckDb).unwrap();
+        let net = q
+            .clone()
+            .kind_column("k", "P", "R")
+            .to_sql(Dialect::DuckDb)
+            .unwrap();
         assert!(net.contains("\"k\" IN ('P', 'R')") && net.contains("s_marked"));
         let ignore = q
             .kind_column("k", "P", "R")
@@ -434,32 +462,53 @@ mod tests {
             let q = SummarySql::new("t", options().holdout_end(h));
             assert_eq!(
                 q.to_sql(Dialect::DataFusion),
-                Err(SqlError::HoldoutBeforeAsOf { as_of, holdout_end: h })
+                Err(SqlError::HoldoutBeforeAsOf {
+                    as_of,
+                    holdout_end: h
+                })
             );
         }
         let far = date(10_000, 1, 1);
         let q = SummarySql::new("t", options().holdout_end(far));
         assert_eq!(
             q.to_sql(Dialect::DataFusion),
-            Err(SqlError::DateOutOfRange { what: "holdout end", date: far })
+            Err(SqlError::DateOutOfRange {
+                what: "holdout end",
+                date: far
+            })
         );
         let q = SummarySql::new("t", SummaryOptions::new(far, TimeUnit::DAYS));
         assert!(matches!(
             q.to_sql(Dialect::Spark),
-            Err(SqlError::DateOutOfRange { what: "as-of date", .. })
+            Err(SqlError::DateOutOfRange {
+                what: "as-of date",
+                ..
+            })
         ));
     }
 
     #[test]
     fn the_unit_is_written_as_text_that_reads_back_to_the_same_double() {
-        for days in [1.0, 7.0, 1.0 / 3.0, 0.1, TimeUnit::MIN_DAYS, TimeUnit::MAX_DAYS, 365.25] {
+        for days in [
+            1.0,
+            7.0,
+            1.0 / 3.0,
+            0.1,
+            TimeUnit::MIN_DAYS,
+            TimeUnit::MAX_DAYS,
+            365.25,
+        ] {
             let unit = TimeUnit::custom_days(days).unwrap();
             let sql = SummarySql::new("t", SummaryOptions::new(date(2024, 1, 1), unit))
                 .to_sql(Dialect::DataFusion)
                 .unwrap();
             let start = sql.find("CAST('").unwrap() + 6;
             let text = &sql[start..start + sql[start..].find('\'').unwrap()];
-            assert_eq!(text.parse::<f64>().unwrap().to_bits(), days.to_bits(), "{text}");
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                days.to_bits(),
+                "{text}"
+            );
         }
     }
 }

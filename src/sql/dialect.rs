@@ -130,12 +130,27 @@ mod tests {
 
     #[test]
     fn quotes_names_per_dialect_and_refuses_what_could_escape() {
-        assert_eq!(Dialect::Spark.quote("table", "my table").unwrap(), "`my table`");
-        assert_eq!(Dialect::DuckDb.quote("table", "Ünïcode").unwrap(), "\"Ünïcode\"");
+        assert_eq!(
+            Dialect::Spark.quote("table", "my table").unwrap(),
+            "`my table`"
+        );
+        assert_eq!(
+            Dialect::DuckDb.quote("table", "Ünïcode").unwrap(),
+            "\"Ünïcode\""
+        );
         for bad in ["a\"b", "a`b", "a\nb", "a\0b"] {
             for d in Dialect::ALL {
                 let err = d.quote("customer column", bad).unwrap_err();
-                assert!(matches!(err, SqlError::UnsafeIdentifier { what: "customer column", .. }), "{err}");
+                assert!(
+                    matches!(
+                        err,
+                        SqlError::UnsafeIdentifier {
+                            what: "customer column",
+                            ..
+                        }
+                    ),
+                    "{err}"
+                );
             }
         }
         assert_eq!(
@@ -145,7 +160,11 @@ mod tests {
         let long = "x".repeat(64);
         assert!(matches!(
             Dialect::Postgres.quote("date column", &long),
-            Err(SqlError::IdentifierTooLong { bytes: 64, max: 63, .. })
+            Err(SqlError::IdentifierTooLong {
+                bytes: 64,
+                max: 63,
+                ..
+            })
         ));
         assert!(Dialect::DataFusion.quote("date column", &long).is_ok());
     }
@@ -165,12 +184,21 @@ mod tests {
     #[test]
     fn date_literals_cover_years_1_to_9999() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        assert_eq!(date_literal("as-of date", d(1997, 9, 30)).unwrap(), "DATE '1997-09-30'");
-        assert_eq!(date_literal("as-of date", d(1, 1, 1)).unwrap(), "DATE '0001-01-01'");
+        assert_eq!(
+            date_literal("as-of date", d(1997, 9, 30)).unwrap(),
+            "DATE '1997-09-30'"
+        );
+        assert_eq!(
+            date_literal("as-of date", d(1, 1, 1)).unwrap(),
+            "DATE '0001-01-01'"
+        );
         assert!(date_literal("as-of date", d(10_000, 1, 1)).is_err());
         assert!(matches!(
             date_literal("holdout end", d(0, 12, 31)),
-            Err(SqlError::DateOutOfRange { what: "holdout end", .. })
+            Err(SqlError::DateOutOfRange {
+                what: "holdout end",
+                ..
+            })
         ));
     }
 }

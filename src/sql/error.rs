@@ -14,7 +14,9 @@ pub enum SqlError {
     },
     /// A table or column name holds a character no dialect can be trusted to quote: a double
     /// quote, a backtick or a control character (line ends included).
-    #[error("the {what} name {name:?} holds {character:?}, which is not allowed in a quoted SQL name")]
+    #[error(
+        "the {what} name {name:?} holds {character:?}, which is not allowed in a quoted SQL name"
+    )]
     UnsafeIdentifier {
         /// Which name.
         what: &'static str,

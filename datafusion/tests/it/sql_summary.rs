@@ -70,7 +70,11 @@ fn batch(log: &[Transaction]) -> RecordBatch {
         .map(|t| {
             let mut a = t.amount();
             a.rescale(SCALE);
-            assert_eq!(a, t.amount(), "amounts of the test tables have {SCALE} places");
+            assert_eq!(
+                a,
+                t.amount(),
+                "amounts of the test tables have {SCALE} places"
+            );
             Some(a.mantissa())
         })
         .collect::<Decimal128Array>()
@@ -201,7 +205,10 @@ fn run(
 
 /// A mean as the query gives it: rounded half to even to 6 places.
 fn rounded(mean: Decimal) -> Decimal {
-    mean.round_dp_with_strategy(SummarySql::MONETARY_SCALE, RoundingStrategy::MidpointNearestEven)
+    mean.round_dp_with_strategy(
+        SummarySql::MONETARY_SCALE,
+        RoundingStrategy::MidpointNearestEven,
+    )
 }
 
 /// The row the query must give for a summary of the core.
@@ -211,13 +218,9 @@ fn expected(s: &customer_assets::CustomerSummary) -> Row {
         recency: Some(s.recency()),
         t: Some(s.age()),
         monetary_value: rounded(s.monetary_value()),
-        holdout: s.holdout().map(|h| {
-            (
-                i64::from(h.frequency),
-                rounded(h.monetary_value()),
-                h.spend,
-            )
-        }),
+        holdout: s
+            .holdout()
+            .map(|h| (i64::from(h.frequency), rounded(h.monetary_value()), h.spend)),
         repeat_spend: s.repeat_spend(),
         orders: i64::from(s.orders()),
         total_spend: s.total_spend(),
@@ -245,13 +248,21 @@ fn assert_same(rows: &BTreeMap<u64, Row>, summaries: &Summaries, context: &str) 
         assert_eq!(got, &want, "{context}: customer {id}");
         // `==` on floats would let -0.0 pass for 0.0: compare bits.
         for (g, w) in [(got.recency, want.recency), (got.t, want.t)] {
-            assert_eq!(g.map(f64::to_bits), w.map(f64::to_bits), "{context}: customer {id}");
+            assert_eq!(
+                g.map(f64::to_bits),
+                w.map(f64::to_bits),
+                "{context}: customer {id}"
+            );
         }
     }
 }
 
 /// The core's summaries of a log.
-fn core(log: &[Transaction], returns: ReturnPolicy, options: &SummaryOptions) -> Result<Summaries, SummaryError> {
+fn core(
+    log: &[Transaction],
+    returns: ReturnPolicy,
+    options: &SummaryOptions,
+) -> Result<Summaries, SummaryError> {
     let mut acc = SummaryAccumulator::new(Grain::Day, returns);
     acc.extend(log);
     acc.finish(options)
@@ -296,19 +307,29 @@ fn check(
                 }
                 let mut flagged = 0;
                 for (id, theirs) in &by_customer {
-                    let one = |row: Option<&Row>| row.map(|r| (*id, r.clone())).into_iter().collect();
+                    let one =
+                        |row: Option<&Row>| row.map(|r| (*id, r.clone())).into_iter().collect();
                     match core(theirs, returns, &options) {
                         Ok(s) => assert_same(&one(rows.get(id)), &s, &context),
                         Err(SummaryError::ReturnWithoutPurchase { customer, at, .. }) => {
                             assert_eq!(customer, CustomerId::from(*id));
-                            let row = rows.get(id).unwrap_or_else(|| panic!("{context}: customer {id} not flagged"));
-                            assert_eq!(row.return_without_purchase, Some(at.date()), "{context}: customer {id}");
+                            let row = rows
+                                .get(id)
+                                .unwrap_or_else(|| panic!("{context}: customer {id} not flagged"));
+                            assert_eq!(
+                                row.return_without_purchase,
+                                Some(at.date()),
+                                "{context}: customer {id}"
+                            );
                             flagged += 1;
                         }
                         Err(e) => panic!("{context}: customer {id}: {e}"),
                     }
                 }
-                assert!(flagged > 0, "{context}: the core fails for no customer alone");
+                assert!(
+                    flagged > 0,
+                    "{context}: the core fails for no customer alone"
+                );
             }
             Err(e) => panic!("{context}: {e}"),
         }
@@ -324,7 +345,10 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// The CDNOW log of the core crate's test data (read in place, not copied).
 fn cdnow() -> Vec<Transaction> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/cdnow_master_transactions.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/cdnow_master_transactions.csv"
+    );
     let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     reader
         .records()
@@ -347,7 +371,10 @@ fn cdnow_summaries_equal_the_core_on_every_field() {
     for options in [
         SummaryOptions::new(as_of, TimeUnit::WEEKS).holdout_end(day(1998, 6, 30)),
         SummaryOptions::new(as_of, TimeUnit::DAYS),
-        SummaryOptions::new(day(1997, 3, 31), TimeUnit::custom_days(1.0 / 3.0).expect("a unit")),
+        SummaryOptions::new(
+            day(1997, 3, 31),
+            TimeUnit::custom_days(1.0 / 3.0).expect("a unit"),
+        ),
     ] {
         check(&runtime, &log, options, ReturnPolicy::NetAgainstPurchase, 7);
     }
@@ -363,8 +390,12 @@ fn cdnow_with_returns_equals_the_core_under_both_policies() {
     for i in 0..purchases {
         let t = log[i].clone();
         let back = |days: u64, amount: Decimal| {
-            Transaction::refund(t.customer().clone(), t.date() + chrono::Days::new(days), amount)
-                .expect("a return")
+            Transaction::refund(
+                t.customer().clone(),
+                t.date() + chrono::Days::new(days),
+                amount,
+            )
+            .expect("a return")
         };
         if i % 10 == 0 {
             log.push(back(0, (t.amount() / Decimal::from(3)).round_dp(SCALE)));
@@ -376,7 +407,8 @@ fn cdnow_with_returns_equals_the_core_under_both_policies() {
             log.push(back(0, t.amount()));
         }
     }
-    let options = SummaryOptions::new(day(1997, 9, 30), TimeUnit::WEEKS).holdout_end(day(1998, 6, 30));
+    let options =
+        SummaryOptions::new(day(1997, 9, 30), TimeUnit::WEEKS).holdout_end(day(1998, 6, 30));
     assert!(core(&log, ReturnPolicy::NetAgainstPurchase, &options).is_ok());
     for returns in [ReturnPolicy::NetAgainstPurchase, ReturnPolicy::Ignore] {
         check(&runtime, &log, options, returns, 11);
@@ -448,22 +480,48 @@ fn means_on_a_midpoint_round_half_to_even() {
         log.push(purchase(id, start, 100));
         for k in 1..=32u64 {
             // All the repeat spend on the last day.
-            log.push(purchase(id, start + chrono::Days::new(k), if k == 32 { cents } else { 0 }));
+            log.push(purchase(
+                id,
+                start + chrono::Days::new(k),
+                if k == 32 { cents } else { 0 },
+            ));
         }
     }
     log.push(purchase(4, start, 100));
     log.push(
-        Transaction::refund(CustomerId::from(4u64), as_of + chrono::Days::new(1), Decimal::new(1, 2))
-            .expect("a return"),
+        Transaction::refund(
+            CustomerId::from(4u64),
+            as_of + chrono::Days::new(1),
+            Decimal::new(1, 2),
+        )
+        .expect("a return"),
     );
     for k in 2..=33u64 {
         log.push(purchase(4, as_of + chrono::Days::new(k), 0));
     }
-    let options = SummaryOptions::new(as_of, TimeUnit::DAYS).holdout_end(as_of + chrono::Days::new(40));
+    let options =
+        SummaryOptions::new(as_of, TimeUnit::DAYS).holdout_end(as_of + chrono::Days::new(40));
     let summaries = core(&log, ReturnPolicy::NetAgainstPurchase, &options).expect("summaries");
-    let means: Vec<Decimal> = summaries.iter().map(|s| rounded(s.monetary_value())).collect();
-    assert_eq!(means[..3], [Decimal::new(312, 6), Decimal::new(938, 6), Decimal::new(1562, 6)]);
-    let holdout = summaries.iter().last().and_then(|s| s.holdout()).expect("a holdout");
-    assert_eq!((holdout.frequency, rounded(holdout.monetary_value())), (32, Decimal::new(-312, 6)));
+    let means: Vec<Decimal> = summaries
+        .iter()
+        .map(|s| rounded(s.monetary_value()))
+        .collect();
+    assert_eq!(
+        means[..3],
+        [
+            Decimal::new(312, 6),
+            Decimal::new(938, 6),
+            Decimal::new(1562, 6)
+        ]
+    );
+    let holdout = summaries
+        .iter()
+        .last()
+        .and_then(|s| s.holdout())
+        .expect("a holdout");
+    assert_eq!(
+        (holdout.frequency, rounded(holdout.monetary_value())),
+        (32, Decimal::new(-312, 6))
+    );
     check(&runtime, &log, options, ReturnPolicy::NetAgainstPurchase, 3);
 }
