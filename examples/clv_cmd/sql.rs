@@ -105,9 +105,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 flag(what),
                 echo(&name)
             ),
-            SqlError::DateOutOfRange { what, .. } if what == "holdout end" => {
-                format!("--holdout-end: {e}")
-            }
+            SqlError::DateOutOfRange {
+                what: "holdout end",
+                ..
+            } => format!("--holdout-end: {e}"),
             SqlError::DateOutOfRange { .. } => format!("--end: {e}"),
             SqlError::HoldoutBeforeAsOf { .. } => format!("--holdout-end: {e}"),
             other => format!("--kind-col: {other}"),
