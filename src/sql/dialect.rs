@@ -17,13 +17,13 @@ use crate::sql::error::SqlError;
 /// Spark, `b - a` elsewhere: Spark's date difference is an interval).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
-    /// Apache DataFusion (and Ballista), version 55.
+    /// Apache DataFusion (and Ballista); tested with DataFusion 55.
     DataFusion,
-    /// Spark SQL, 3.4 or later.
+    /// Spark SQL; tested with Spark 4 (PySpark 4.3, local mode).
     Spark,
-    /// DuckDB, 1.0 or later.
+    /// DuckDB; tested with the duckdb Python package 2.0.
     DuckDb,
-    /// PostgreSQL, 12 or later.
+    /// PostgreSQL; tested with PostgreSQL 15.
     Postgres,
 }
 
