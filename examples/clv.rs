@@ -8,7 +8,8 @@
 //! - `summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]`
 //!   writes `customer_id,frequency,recency,T,monetary_value` (then
 //!   `holdout_frequency,holdout_monetary_value` with a holdout) to stdout, one row per customer in
-//!   the order customers first appear.
+//!   the order customers first appear. An optional `kind` column marks each row `purchase` or
+//!   `return`; returns are netted against the latest purchase day at or before them.
 //! - `segment --summary FILE.csv --method rfm|abc|lifecycle|kmeans [--k N]` writes
 //!   `customer_id,segment` (plus `recency_score,frequency_score,monetary_score` for rfm).
 //! - `kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]` writes the KPIs as JSON.
@@ -26,6 +27,10 @@
 //! - `validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks]
 //!   --model M[,M...]` prints a JSON holdout-validation report, one section per model.
 //!
+//! - `sql --dialect datafusion|spark|duckdb|postgres --table T [--customer-col C] [--date-col D]
+//!   [--amount-col A] [--kind-col K [--returns net|ignore]] --end YYYY-MM-DD [--unit days|weeks]
+//!   [--holdout-end YYYY-MM-DD]` prints the SQL query that computes `summarize`'s columns (and
+//!   more) on the table in that engine (see `customer_assets::sql`).
 //! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]`
 //!   prints the customer-equity report as JSON.
 //!
@@ -66,6 +71,8 @@ mod predict;
 mod report;
 #[path = "clv_cmd/segment.rs"]
 mod segment;
+#[path = "clv_cmd/sql.rs"]
+mod sql;
 #[path = "clv_cmd/summarize.rs"]
 mod summarize;
 #[path = "clv_cmd/tiers.rs"]
@@ -85,6 +92,7 @@ subcommands:
   predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
   report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]
   validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]
+  sql --dialect datafusion|spark|duckdb|postgres --table T [--customer-col C] [--date-col D] [--amount-col A] [--kind-col K [--returns net|ignore]] --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
 files: UTF-8 CSV with a header, \\n or \\r\\n line ends; dates YYYY-MM-DD; whole numbers in plain digits";
 
 fn main() -> ExitCode {
@@ -104,6 +112,7 @@ fn main() -> ExitCode {
         "predict" => predict::run(&rest),
         "report" => report::run(&rest),
         "validate" => validate::run(&rest),
+        "sql" => sql::run(&rest),
         "-h" | "--help" | "help" => common::print(USAGE),
         other => Err(format!(
             "unknown subcommand {}\n{USAGE}",

@@ -55,7 +55,7 @@ class Case:
 
     name: str
     args: list[str]
-    # "csv" or "json": the output's form on success.
+    # "csv", "json" or "sql" (a query): the output's form on success.
     output: str
     # Files the input comes from (an error must name one of them or a flag).
     files: list[str] = field(default_factory=list)
@@ -131,6 +131,12 @@ def transaction_logs(d: Path) -> dict[str, bytes]:
         "header_then_blank_lines": LOG_HEADER + "\n\n\n",
         "missing_column": "customer_id,date\n" + "".join(
             r.rsplit(",", 1)[0] + "\n" for r in good),
+        "kind_returns": "customer_id,date,amount,kind\n" + "".join(
+            f"{r},{'return' if i % 5 == 4 else 'purchase'}\n" for i, r in enumerate(good)),
+        "kind_bogus": "customer_id,date,amount,kind\n" + "".join(
+            f"{r},{'bogus' if i == 50 else 'purchase'}\n" for i, r in enumerate(good)),
+        "kind_return_first": "customer_id,date,amount,kind\n1,1996-12-01,5,return\n" + "".join(
+            f"{r},purchase\n" for r in good),
         "extra_columns": "customer_id,date,amount,note,x\n" + "".join(
             r + ",hello,1\n" for r in good),
         "duplicate_header": "customer_id,date,amount,amount\n" + "".join(
@@ -474,6 +480,22 @@ def flag_cases(corpus: dict) -> list[Case]:
         "--method")
     add("summarize --unit months", ["summarize", "--transactions", log, "--end", "1997-09-30",
                                     "--unit", "months"], "csv", "--unit")
+    # `clv sql` writes a query: names that could escape their quotes are refused by flag.
+    sql = ["sql", "--dialect", "postgres", "--table", "t", "--end", "1997-09-30"]
+    for v in ["", "a\"b", "a`b", "x\ny", "t" * 10_000, "a..b", "\x01", "Zoë 顧客"]:
+        for flag in ["--table", "--customer-col", "--date-col", "--amount-col", "--kind-col"]:
+            args = [a for a in sql if a not in ("--table", "t")] + [flag, v]
+            if flag != "--table":
+                args += ["--table", "t"]
+            add(f"sql {flag} {v[:20]!r}", args, "sql", flag)
+    for v in HOSTILE_DATES + ["0001-01-01", "1997-09-29"]:
+        add(f"sql --end {v!r}", [*sql[:-1], v], "sql", "--end")
+        add(f"sql --holdout-end {v!r}", [*sql, "--holdout-end", v], "sql", "--holdout-end")
+    for v in ["mysql", "", "DataFusion", "x" * 5000]:
+        add(f"sql --dialect {v[:20]!r}", ["sql", "--dialect", v, *sql[3:]], "sql", "--dialect")
+    add("sql --returns bogus", [*sql, "--kind-col", "k", "--returns", "x"], "sql", "--returns")
+    add("sql --returns without --kind-col", [*sql, "--returns", "net"], "sql", "--returns")
+    add("sql --unit months", [*sql, "--unit", "months"], "sql", "--unit")
     add("unknown subcommand", ["frobnicate" * 50], "csv", "subcommand")
     add("no subcommand", [], "csv", "usage")
     return cases
@@ -485,6 +507,9 @@ def control_cases() -> list[Case]:
     return [
         Case("control summarize sample", ["summarize", "--transactions", sample, "--end",
                                           "1997-09-30", "--unit", "weeks"], "csv", expect="ok"),
+        Case("control sql spark", ["sql", "--dialect", "spark", "--table", "db.transactions",
+                                   "--end", "1997-09-30", "--unit", "weeks", "--holdout-end",
+                                   "1998-06-30", "--kind-col", "kind"], "sql", expect="ok"),
         Case("control predict summary", ["predict", "--summary", summary, "--model", "bg-nbd",
                                          "--horizon", "52"], "csv", expect="ok"),
         Case("control fit bg-bb donations", ["fit", "--model", "bg-bb", "--summary",
@@ -506,6 +531,8 @@ def garbage(case: Case, out: bytes) -> str | None:
     text = out.decode("utf-8", "replace")
     if not text.strip():
         return "exit 0 with an empty body"
+    if case.output == "sql":
+        return None if text.startswith("WITH\n") else "output is not a WITH query"
     if case.output == "json":
         def bad_constant(c):
             raise ValueError(f"{c} in JSON")

@@ -109,6 +109,7 @@ pub mod records;
 pub mod segment;
 pub mod simulate;
 pub(crate) mod special;
+pub mod sql;
 pub mod summary;
 pub mod time;
 pub mod validation;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 
 use chrono::NaiveDate;
-use customer_assets::{CustomerId, TimeUnit, Transaction};
+use customer_assets::{CustomerId, TimeUnit, Transaction, TransactionKind};
 use rust_decimal::Decimal;
 
 /// At most this many characters of an input value are echoed in a message (then "…"): an
@@ -568,14 +568,27 @@ pub struct TransactionLog {
     body_start: usize,
     cols: Vec<usize>,
     names: Vec<String>,
+    /// The `kind` column, when read (`purchase` or `return`).
+    kind: Option<usize>,
 }
 
 impl TransactionLog {
-    /// Reads the file and its header.
+    /// Reads the file and its header; every row is a purchase.
     pub fn open(path: &str) -> Result<Self, String> {
+        Self::open_reading_kinds(path, false)
+    }
+
+    /// Reads the file and its header; with `kinds`, an optional `kind` column marks each row
+    /// `purchase` or `return`.
+    pub fn open_reading_kinds(path: &str, kinds: bool) -> Result<Self, String> {
         let bytes = read_csv_bytes(path)?;
         let mut reader = csv_reader(&bytes);
         let header = Header::read(path, &mut reader, &["customer_id", "date", "amount"])?;
+        let kind = if kinds {
+            header.optional("kind")?
+        } else {
+            None
+        };
         // The reader stands after the header row's terminator, or between the CR and LF of a
         // CRLF: the body starts after the LF, so that it does not begin with an empty line.
         let mut body_start = (reader.position().byte() as usize).min(bytes.len());
@@ -588,6 +601,7 @@ impl TransactionLog {
             body_start,
             cols: header.cols,
             names: header.names,
+            kind,
             bytes,
         })
     }
@@ -671,13 +685,15 @@ impl TransactionLog {
         mut each: impl FnMut(Transaction) -> Result<(), String>,
     ) -> Result<(), String> {
         let (id_col, date_col, amount_col) = (self.cols[0], self.cols[1], self.cols[2]);
+        let kind_col = self.kind.unwrap_or(usize::MAX);
         let mut line_in_piece = 0u64;
         let mut pos = 0usize;
         // One pass over the bytes: each row's fields end at a comma, the row at a line end.
         while pos < rows.len() {
             line_in_piece += 1;
             let line = || self.lines_before(offset) + line_in_piece;
-            let (mut id, mut date, mut amount): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
+            let (mut id, mut date, mut amount, mut kind): (&[u8], &[u8], &[u8], &[u8]) =
+                (&[], &[], &[], &[]);
             let mut fields = 0usize;
             let row_start = pos;
             let row_end = loop {
@@ -696,6 +712,9 @@ impl TransactionLog {
                 if fields == amount_col {
                     amount = field;
                 }
+                if fields == kind_col {
+                    kind = field;
+                }
                 fields += 1;
                 pos += len + 1;
                 if rest.get(len) != Some(&b',') {
@@ -713,7 +732,7 @@ impl TransactionLog {
                     self.names.len()
                 ));
             }
-            let t = self.transaction(id, date, amount, &line)?;
+            let t = self.transaction(id, date, amount, kind, &line)?;
             each(t).map_err(|e| format!("{}: line {}: {e}", self.path, line()))?;
         }
         Ok(())
@@ -761,18 +780,23 @@ impl TransactionLog {
                 ));
             }
             let field = |i: usize| record.get(self.cols[i]).unwrap_or_default();
-            let t = self.transaction(field(0), field(1), field(2), &line)?;
+            let kind = self
+                .kind
+                .map_or(&[][..], |k| record.get(k).unwrap_or_default());
+            let t = self.transaction(field(0), field(1), field(2), kind, &line)?;
             each(t).map_err(|e| format!("{path}: line {}: {e}", line()))?;
         }
     }
 
-    /// One row's transaction from its raw fields; `line` gives the row's line number (only
-    /// computed on error: formatting per row would dominate).
+    /// One row's transaction from its raw fields (`kind` is empty without a kind column);
+    /// `line` gives the row's line number (only computed on error: formatting per row would
+    /// dominate).
     fn transaction(
         &self,
         id: &[u8],
         date: &[u8],
         amount: &[u8],
+        kind: &[u8],
         line: &dyn Fn() -> u64,
     ) -> Result<Transaction, String> {
         let names = [
@@ -799,8 +823,13 @@ impl TransactionLog {
             None => parse_money(&text(2, amount)?).map_err(|e| format!("{}: {e}", here(2)))?,
         };
         if amount.is_sign_negative() && !amount.is_zero() {
+            let why = if self.kind.is_some() {
+                "a return is a positive amount with kind return"
+            } else {
+                "a purchase log has no returns"
+            };
             return Err(format!(
-                "{}: {} is negative (a purchase log has no returns)",
+                "{}: {} is negative ({why})",
                 here(2),
                 echo(&amount.to_string())
             ));
@@ -811,7 +840,18 @@ impl TransactionLog {
         } else {
             amount
         };
-        Transaction::purchase(id, date, amount)
+        let kind = match (self.kind, kind.trim_ascii()) {
+            (None, _) | (Some(_), b"purchase") => TransactionKind::Purchase,
+            (Some(_), b"return") => TransactionKind::Return,
+            (Some(k), other) => {
+                return Err(format!(
+                    "{}: {} is not purchase or return",
+                    at(&self.path, line(), &self.names[k]),
+                    echo_bytes(other)
+                ))
+            }
+        };
+        Transaction::new(id, date.and_time(chrono::NaiveTime::MIN), amount, kind)
             .map_err(|e| format!("{}: line {}: {e}", self.path, line()))
     }
 }

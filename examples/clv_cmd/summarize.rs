@@ -30,7 +30,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     // Each thread streams its part of the log into its own accumulator; merging them gives the
     // one-pass result, with customers in the order they first appear in the file.
-    let log = TransactionLog::open(path)?;
+    let log = TransactionLog::open_reading_kinds(path, true)?;
     if log.is_empty() {
         return Err(no_rows(path, "transactions"));
     }

@@ -1,0 +1,3 @@
+//! The integration-test binary of customer-assets-datafusion: each capability has its own module.
+
+mod sql_summary;
