@@ -15,3 +15,4 @@ pub use error::RecordError;
 pub use feedback::{Feedback, SatisfactionScore};
 pub use id::CustomerId;
 pub use transaction::{Transaction, TransactionKind};
+pub(crate) use transaction::is_negative_amount;

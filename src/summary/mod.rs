@@ -13,6 +13,7 @@ mod fold;
 mod grouping;
 mod id_index;
 mod options;
+mod parts;
 mod patterns;
 mod summaries;
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod fuzz_models;
 mod gamma_gamma;
 mod kpi;
 mod loyalty;
+mod partial_state;
 mod segment;
 mod special;
 mod summarize;
