@@ -1,3 +1,9 @@
 //! Arrow record batches in and out (the `arrow` feature): transactions from a batch into a
 //! [`SummaryAccumulator`](crate::SummaryAccumulator), and summaries, predictions and the equity
 //! report's customer table as batches. Arrays in memory are not IO: the core stays IO-free.
+
+mod input;
+mod input_error;
+
+pub use input::{TimeZoneRule, TransactionArrays, TransactionColumns};
+pub use input_error::ArrowInputError;

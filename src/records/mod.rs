@@ -13,6 +13,7 @@ mod transaction;
 pub use customer::{ContactDetails, Customer, CustomerBuilder};
 pub use error::RecordError;
 pub use feedback::{Feedback, SatisfactionScore};
+pub(crate) use id::is_blank_id;
 pub use id::CustomerId;
+pub(crate) use transaction::{decimal_from_f64, is_negative_amount};
 pub use transaction::{Transaction, TransactionKind};
-pub(crate) use transaction::is_negative_amount;

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "arrow")]
+mod arrow_input;
 mod btyd;
 mod clv;
 mod degenerate_fits;

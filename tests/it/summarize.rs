@@ -18,7 +18,7 @@ fn date(s: &str) -> NaiveDate {
 }
 
 /// Reads a transaction CSV into typed records, the way a user of the library would.
-fn read_log(name: &str) -> Vec<Transaction> {
+pub fn read_log(name: &str) -> Vec<Transaction> {
     let mut reader = csv::Reader::from_path(data_file(name)).unwrap();
     reader
         .records()
