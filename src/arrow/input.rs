@@ -2,38 +2,7 @@
 //! ([`TransactionColumns`]), the time-zone rule for zoned timestamps ([`TimeZoneRule`]), and
 //! [`SummaryAccumulator::push_batch`].
 //!
-//! Accepted column types:
-//!
-//! | column | types |
-//! |---|---|
-//! | customer | `UInt64`, `Int64`, `Utf8`, `LargeUtf8`, `Utf8View`, or a dictionary of the text types |
-//! | date | `Date32`, `Date64`, `Timestamp` of any unit, with or without a zone |
-//! | amount | `Decimal128` of any precision and scale, `Float64`, `Int64` |
-//! | kind (optional) | `Boolean` (true: a return), or text as for the customer (`purchase`, `return`) |
-//!
-//! Values read as the crate's records read them: an integer id is [`CustomerId::from`] it; a
-//! negative `Int64` id is the text id of its decimal digits (`-5` is `CustomerId::new("-5")`, as
-//! a CSV reader would make it); text ids go through [`CustomerId::new`] (trimmed, and canonical
-//! integers such as `"42"` are integer ids, so a customer is the same whichever column type names
-//! it). A `Date32` is a day at midnight; a `Date64` the moment its milliseconds encode. A naive
-//! timestamp (no zone in its type) is a wall-clock time read as written; a zoned one is a UTC
-//! instant, read as wall-clock time in the [`TimeZoneRule`]'s zone (and an error without a
-//! rule). A `Decimal128` keeps its scale (so `12.50` stays `12.50`), rescaled exactly only when
-//! beyond a [`Decimal`]'s 28 digits after the point or 96 bits, by dropping trailing zeros: any
-//! other rounding is an error. A `Float64` becomes its exact binary value rounded to 10 decimal
-//! places (as [`Transaction::amount_from_f64`]); NaN and infinities are errors. Kinds are
-//! `purchase` or `return`, any ASCII case, surrounding white space ignored.
-//!
-//! Nulls in a column read are errors, as are negative amounts: a return carries the positive
-//! sum refunded, as [`Transaction::new`] requires (zero amounts are allowed). The whole batch is
-//! checked before anything is pushed, so on an error the accumulator is unchanged; errors name
-//! the column and the row within the batch ([`ArrowInputError::with_row_offset`] turns it into
-//! a row of the whole stream).
-//!
-//! [`CustomerId::from`]: crate::CustomerId
-//! [`CustomerId::new`]: crate::CustomerId::new
-//! [`Transaction::amount_from_f64`]: crate::Transaction::amount_from_f64
-//! [`Transaction::new`]: crate::Transaction::new
+//! (How each column type is read: see [`TransactionColumns`].)
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -87,6 +56,40 @@ impl TimeZoneRule {
 ///
 /// The defaults name `customer_id`, `date` and `amount`, with no kind column (every row a
 /// purchase) and no time-zone rule.
+///
+/// Accepted column types:
+///
+/// | column | types |
+/// |---|---|
+/// | customer | `UInt64`, `Int64`, `Utf8`, `LargeUtf8`, `Utf8View`, or a dictionary of the text types |
+/// | date | `Date32`, `Date64`, `Timestamp` of any unit, with or without a zone |
+/// | amount | `Decimal128` of any precision and scale, `Float64`, `Int64` |
+/// | kind (optional) | `Boolean` (true: a return), or text as for the customer (`purchase`, `return`) |
+///
+/// Values read as the crate's records read them: an integer id is [`CustomerId::from`] it; a
+/// negative `Int64` id is the text id of its decimal digits (`-5` is `CustomerId::new("-5")`, as
+/// a CSV reader would make it); text ids go through [`CustomerId::new`] (trimmed, and canonical
+/// integers such as `"42"` are integer ids, so a customer is the same whichever column type names
+/// it). A `Date32` is a day at midnight; a `Date64` the moment its milliseconds encode. A naive
+/// timestamp (no zone in its type) is a wall-clock time read as written; a zoned one is a UTC
+/// instant, read as wall-clock time in the [`TimeZoneRule`]'s zone (and an error without a
+/// rule). A `Decimal128` keeps its scale (so `12.50` stays `12.50`), rescaled exactly only when
+/// beyond a [`Decimal`]'s 28 digits after the point or 96 bits, by dropping trailing zeros: any
+/// other rounding is an error. A `Float64` becomes its exact binary value rounded to 10 decimal
+/// places (as [`Transaction::amount_from_f64`]); NaN and infinities are errors. Kinds are
+/// `purchase` or `return`, any ASCII case, surrounding white space ignored.
+///
+/// Nulls in a column read are errors, as are negative amounts: a return carries the positive
+/// sum refunded, as [`Transaction::new`] requires (zero amounts are allowed). The whole batch is
+/// checked before anything is pushed, so on an error the accumulator is unchanged; errors name
+/// the column and the row within the batch ([`ArrowInputError::with_row_offset`] turns it into
+/// a row of the whole stream).
+///
+/// [`CustomerId::from`]: crate::CustomerId
+/// [`CustomerId::new`]: crate::CustomerId::new
+/// [`Transaction::amount_from_f64`]: crate::Transaction::amount_from_f64
+/// [`Transaction::new`]: crate::Transaction::new
+///
 ///
 /// ```
 /// use chrono::FixedOffset;
@@ -220,7 +223,7 @@ pub struct TransactionArrays<'a> {
 
 impl SummaryAccumulator {
     /// Adds the transactions of a record batch, reading the columns `columns` names (see the
-    /// [module documentation](self) for the types accepted and how values are read): the same
+    /// [`TransactionColumns`] for the types accepted and how values are read): the same
     /// as pushing each row as a [`Transaction`](crate::Transaction), however the rows are split
     /// into batches. Returns the number of rows added.
     ///

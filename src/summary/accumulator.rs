@@ -6,7 +6,7 @@ use std::ops::Range;
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
-use super::entry::{Entry, COUNT_SHIFT, MAGNITUDE_MASK, MAX_COUNT, WIDE_BIT};
+use super::entry::{Entry, WIDE_BIT};
 use super::error::SummaryError;
 use super::fold::{Cuts, Folder, Scratch};
 #[cfg(feature = "parallel")]
@@ -14,9 +14,10 @@ use super::grouping::Buckets;
 use super::grouping::{partition, Partition, RunScratch};
 use super::id_index::{dense_span, IdIndex};
 use super::options::{Grain, ReturnPolicy, SummaryOptions};
+#[cfg(any(feature = "serde", all(test, feature = "arrow")))]
 use super::parts::{AccumulatorParts, PARTS_VERSION};
 use super::summaries::Summaries;
-use crate::records::{is_negative_amount, CustomerId, Transaction, TransactionKind};
+use crate::records::{CustomerId, Transaction, TransactionKind};
 
 /// Where each customer's entries lie in the entry array.
 #[derive(Debug, Clone)]
@@ -434,6 +435,7 @@ impl SummaryAccumulator {
 
     /// The canonical partial state: customers in arrival order and every entry with its
     /// owner's slot, grouped by slot, sorted by moment and kind, and folded where exact.
+    #[cfg(any(feature = "serde", all(test, feature = "arrow")))]
     pub(crate) fn to_parts(&self) -> AccumulatorParts {
         let mut owned: Vec<(usize, Entry)> = Vec::with_capacity(self.entries.len());
         match &self.layout {
@@ -462,8 +464,9 @@ impl SummaryAccumulator {
         }
         // A wide magnitude's bits are an index, not part of the order: compare the amounts.
         owned.sort_unstable_by_key(|(slot, e)| {
-            let kind_scale_sign =
-                e.word & !(MAGNITUDE_MASK | (u64::from(MAX_COUNT) << COUNT_SHIFT));
+            let kind_scale_sign = e.word
+                & !(super::entry::MAGNITUDE_MASK
+                    | (u64::from(super::entry::MAX_COUNT) << super::entry::COUNT_SHIFT));
             (*slot, e.order(), kind_scale_sign, e.magnitude(&self.wide))
         });
         let mut folded: Vec<(usize, Entry)> = Vec::with_capacity(owned.len());
@@ -497,6 +500,7 @@ impl SummaryAccumulator {
     /// format version, columns of different lengths, a customer twice or without entries, an
     /// owner out of range, a moment outside chrono's range, a count outside 1 to 255, a negative
     /// amount.
+    #[cfg(feature = "serde")]
     pub(crate) fn from_parts(parts: AccumulatorParts) -> Result<Self, SummaryError> {
         let invalid =
             |field, index, rule| SummaryError::InvalidAccumulatorState { field, index, rule };
@@ -540,10 +544,10 @@ impl SummaryAccumulator {
             if !in_range {
                 return Err(invalid("moment", k, "is outside chrono's range of dates"));
             }
-            if !(1..=MAX_COUNT).contains(&count) {
+            if !(1..=super::entry::MAX_COUNT).contains(&count) {
                 return Err(invalid("count", k, "is not between 1 and 255"));
             }
-            if is_negative_amount(amount) {
+            if crate::records::is_negative_amount(amount) {
                 return Err(invalid("amount", k, "is negative"));
             }
             let kind = if is_return {
