@@ -41,7 +41,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         [] => {
             let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/parquet_pipeline");
             let as_of = write_simulated(&ctx, &format!("{dir}/transactions/")).await?;
-            (format!("{dir}/transactions/"), format!("{dir}/scores/"), as_of)
+            (
+                format!("{dir}/transactions/"),
+                format!("{dir}/scores/"),
+                as_of,
+            )
         }
         _ => return Err("usage: parquet_pipeline [IN_DIR OUT_DIR AS_OF]".into()),
     };

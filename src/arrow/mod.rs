@@ -2,6 +2,12 @@
 //! [`SummaryAccumulator`](crate::SummaryAccumulator), and summaries, predictions and the equity
 //! report's customer table as batches. Arrays in memory are not IO: the core stays IO-free.
 
+mod input;
+mod input_error;
+
+pub use input::{TimeZoneRule, TransactionArrays, TransactionColumns};
+pub use input_error::ArrowInputError;
+
 pub mod output;
 pub use output::{
     predictions_batch, predictions_schema, report_customers_batch, report_customers_schema,

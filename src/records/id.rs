@@ -5,6 +5,11 @@ use std::sync::Arc;
 
 use super::error::RecordError;
 
+/// Whether `text` makes no id: empty or only white space (what [`CustomerId::new`] rejects).
+pub(crate) fn is_blank_id(text: &str) -> bool {
+    text.trim().is_empty()
+}
+
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum IdRepr {
     Int(u64),
@@ -36,10 +41,10 @@ impl CustomerId {
     ///
     /// [`RecordError::EmptyCustomerId`] when the text is empty or only white space.
     pub fn new(text: &str) -> Result<Self, RecordError> {
-        let text = text.trim();
-        if text.is_empty() {
+        if is_blank_id(text) {
             return Err(RecordError::EmptyCustomerId);
         }
+        let text = text.trim();
         // Only canonical integers ("42", not "042" or "+42") map to integer ids, so the text
         // round-trips; checking the digits first avoids an allocation per row on large logs.
         let canonical =

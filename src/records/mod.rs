@@ -13,5 +13,12 @@ mod transaction;
 pub use customer::{ContactDetails, Customer, CustomerBuilder};
 pub use error::RecordError;
 pub use feedback::{Feedback, SatisfactionScore};
+// Shared with the Arrow reader, so that it applies the records' own rules.
+#[cfg(feature = "arrow")]
+pub(crate) use id::is_blank_id;
 pub use id::CustomerId;
+#[cfg(feature = "arrow")]
+pub(crate) use transaction::decimal_from_f64;
+#[cfg(any(feature = "serde", feature = "arrow"))]
+pub(crate) use transaction::is_negative_amount;
 pub use transaction::{Transaction, TransactionKind};

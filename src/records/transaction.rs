@@ -76,6 +76,21 @@ impl TryFrom<TransactionRaw> for Transaction {
     }
 }
 
+/// Whether `amount` is one no transaction may carry: negative and not zero (a return carries
+/// the positive sum refunded; a negative zero is zero).
+pub(crate) fn is_negative_amount(amount: Decimal) -> bool {
+    amount.is_sign_negative() && !amount.is_zero()
+}
+
+/// The decimal of a finite `f64`: its exact binary value rounded to 10 decimal places (the
+/// nearest decimal a float amount was meant as, for amounts written with at most 10); `None`
+/// for NaN, infinities and magnitudes beyond a [`Decimal`].
+pub(crate) fn decimal_from_f64(value: f64) -> Option<Decimal> {
+    Decimal::from_f64_retain(value)
+        .filter(|_| value.is_finite())
+        .map(|d| d.round_dp(10))
+}
+
 impl Transaction {
     /// A purchase on a calendar day.
     ///
@@ -135,7 +150,7 @@ impl Transaction {
             quantity: None,
             id: None,
         };
-        if amount.is_sign_negative() && !amount.is_zero() {
+        if is_negative_amount(amount) {
             return Err(RecordError::NegativeAmount {
                 record: t.describe(),
                 amount,
@@ -168,13 +183,10 @@ impl Transaction {
     ///
     /// [`RecordError::AmountDoesNotFit`] when `value` is not finite or too large for a [`Decimal`].
     pub fn amount_from_f64(value: f64, record: &str) -> Result<Decimal, RecordError> {
-        Decimal::from_f64_retain(value)
-            .filter(|_| value.is_finite())
-            .map(|d| d.round_dp(10))
-            .ok_or_else(|| RecordError::AmountDoesNotFit {
-                record: record.to_string(),
-                text: value.to_string(),
-            })
+        decimal_from_f64(value).ok_or_else(|| RecordError::AmountDoesNotFit {
+            record: record.to_string(),
+            text: value.to_string(),
+        })
     }
 
     /// Attaches a transaction id (used to drop exact duplicates across sources).

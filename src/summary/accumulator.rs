@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
 
 use super::entry::{Entry, WIDE_BIT};
 use super::error::SummaryError;
@@ -13,8 +14,10 @@ use super::grouping::Buckets;
 use super::grouping::{partition, Partition, RunScratch};
 use super::id_index::{dense_span, IdIndex};
 use super::options::{Grain, ReturnPolicy, SummaryOptions};
+#[cfg(any(feature = "serde", all(test, feature = "arrow")))]
+use super::parts::{AccumulatorParts, PARTS_VERSION};
 use super::summaries::Summaries;
-use crate::records::{CustomerId, Transaction};
+use crate::records::{CustomerId, Transaction, TransactionKind};
 
 /// Where each customer's entries lie in the entry array.
 #[derive(Debug, Clone)]
@@ -92,6 +95,35 @@ fn owner_key(id: &CustomerId, slot: usize) -> u64 {
 /// let c = s.get(&id).ok_or("missing")?;
 /// assert_eq!((c.frequency(), c.recency(), c.age()), (2, 2.0, 4.0));
 /// assert_eq!(c.monetary_value(), Decimal::new(25, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Partial state
+///
+/// With the `serde` feature an accumulator serializes to a canonical, columnar partial state, so
+/// parts of a log can be accumulated in separate processes, shipped and merged: the format
+/// `version` (1), `grain`, `returns`, the `customers` in arrival order, and one value per entry
+/// in each of `owner` (index into `customers`), `moment` (days from the common era, 0001-01-01
+/// being day 1, at [`Grain::Day`]; wall-clock microseconds since 1970-01-01 at
+/// [`Grain::Timestamp`]), `count` (records, 1 to 255), `amount` (their total, a decimal string)
+/// and `is_return`. Entries come grouped by customer in arrival order, sorted by moment and
+/// kind, a customer's records of one moment and kind folded into one entry where the sum stays
+/// exact. Deserializing checks every part and fails, never panics, on inconsistent input.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use chrono::NaiveDate;
+/// use customer_assets::{CustomerId, Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit, Transaction};
+/// use rust_decimal::Decimal;
+/// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).ok_or("bad date");
+/// let mut part = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+/// part.push(&Transaction::purchase(CustomerId::new("acme-7")?, d(1, 2)?, Decimal::new(1250, 2))?);
+/// let shipped = serde_json::to_string(&part)?;
+/// let mut whole = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+/// whole.push(&Transaction::purchase(CustomerId::from(3u64), d(1, 5)?, Decimal::new(990, 2))?);
+/// whole.merge(serde_json::from_str(&shipped)?)?;
+/// assert_eq!(whole.finish(&SummaryOptions::new(d(1, 31)?, TimeUnit::WEEKS))?.len(), 2);
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -281,8 +313,21 @@ impl SummaryAccumulator {
 
     /// Adds one transaction.
     pub fn push(&mut self, t: &Transaction) {
-        let entry = Entry::new(self.key(t.at()), t.amount(), 1, t.kind(), &mut self.wide);
-        let id = t.customer();
+        self.push_record(t.customer(), t.at(), t.amount(), t.kind());
+    }
+
+    /// Adds one record given by its parts, checked as [`Transaction::new`] checks them (readers
+    /// of columnar input validate a whole batch first, then push without building a
+    /// `Transaction` each).
+    #[inline]
+    pub(crate) fn push_record(
+        &mut self,
+        id: &CustomerId,
+        at: NaiveDateTime,
+        amount: Decimal,
+        kind: TransactionKind,
+    ) {
+        let entry = Entry::new(self.key(at), amount, 1, kind, &mut self.wide);
         // Once customers interleave, a known integer id needs no slot: its owner key is the id.
         if let (Layout::Interleaved { owners }, Some(n)) = (&mut self.layout, id.as_u64()) {
             if n < SLOT_KEY && self.index.knows_int(n) {
@@ -388,6 +433,140 @@ impl SummaryAccumulator {
         Ok(())
     }
 
+    /// The canonical partial state: customers in arrival order and every entry with its
+    /// owner's slot, grouped by slot, sorted by moment and kind, and folded where exact.
+    #[cfg(any(feature = "serde", all(test, feature = "arrow")))]
+    pub(crate) fn to_parts(&self) -> AccumulatorParts {
+        let mut owned: Vec<(usize, Entry)> = Vec::with_capacity(self.entries.len());
+        match &self.layout {
+            Layout::Runs { starts } => {
+                for (slot, &start) in starts.iter().enumerate() {
+                    let end = starts.get(slot + 1).copied().unwrap_or(self.entries.len());
+                    let run = self.entries.get(start..end).unwrap_or_default();
+                    owned.extend(run.iter().map(|&e| (slot, e)));
+                }
+            }
+            Layout::Interleaved { owners } => owned.extend(
+                owners
+                    .iter()
+                    .zip(&self.entries)
+                    .filter_map(|(&key, &e)| Some((self.slot_of_key(key)?, e))),
+            ),
+            Layout::Partitioned { partition, base } => {
+                let (entries, values) = partition.clone().flatten();
+                owned.extend(
+                    values
+                        .iter()
+                        .zip(entries)
+                        .filter_map(|(&v, e)| Some((self.slot_of_key(base.checked_add(v)?)?, e))),
+                );
+            }
+        }
+        // A wide magnitude's bits are an index, not part of the order: compare the amounts.
+        owned.sort_unstable_by_key(|(slot, e)| {
+            let kind_scale_sign = e.word
+                & !(super::entry::MAGNITUDE_MASK
+                    | (u64::from(super::entry::MAX_COUNT) << super::entry::COUNT_SHIFT));
+            (*slot, e.order(), kind_scale_sign, e.magnitude(&self.wide))
+        });
+        let mut folded: Vec<(usize, Entry)> = Vec::with_capacity(owned.len());
+        for (slot, e) in owned {
+            let absorbed = match folded.last_mut() {
+                Some((last, previous)) if *last == slot => previous.absorb(&e),
+                _ => false,
+            };
+            if !absorbed {
+                folded.push((slot, e));
+            }
+        }
+        AccumulatorParts {
+            version: PARTS_VERSION,
+            grain: self.grain,
+            returns: self.returns,
+            customers: self.customers.clone(),
+            owner: folded.iter().map(|(slot, _)| *slot as u64).collect(),
+            moment: folded.iter().map(|(_, e)| e.key).collect(),
+            count: folded.iter().map(|(_, e)| e.count()).collect(),
+            amount: folded.iter().map(|(_, e)| e.amount(&self.wide)).collect(),
+            is_return: folded.iter().map(|(_, e)| e.is_return()).collect(),
+        }
+    }
+
+    /// The accumulator of a partial state read from outside, every part checked.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::InvalidAccumulatorState`] naming the field and position at fault: another
+    /// format version, columns of different lengths, a customer twice or without entries, an
+    /// owner out of range, a moment outside chrono's range, a count outside 1 to 255, a negative
+    /// amount.
+    #[cfg(feature = "serde")]
+    pub(crate) fn from_parts(parts: AccumulatorParts) -> Result<Self, SummaryError> {
+        let invalid =
+            |field, index, rule| SummaryError::InvalidAccumulatorState { field, index, rule };
+        if parts.version != PARTS_VERSION {
+            return Err(invalid("version", 0, "is not a version this crate reads"));
+        }
+        let n = parts.owner.len();
+        let lengths = [
+            ("moment", parts.moment.len()),
+            ("count", parts.count.len()),
+            ("amount", parts.amount.len()),
+            ("is_return", parts.is_return.len()),
+        ];
+        if let Some(&(field, len)) = lengths.iter().find(|(_, len)| *len != n) {
+            return Err(invalid(field, len.min(n), "has not one value per owner"));
+        }
+        let mut acc = SummaryAccumulator::new(parts.grain, parts.returns);
+        for (k, id) in parts.customers.iter().enumerate() {
+            if acc.slot(id) != k {
+                return Err(invalid("customers", k, "repeats an earlier customer"));
+            }
+        }
+        let mut has_entries = vec![false; parts.customers.len()];
+        acc.reserve(n);
+        let rows = parts.owner.iter().zip(&parts.moment).zip(&parts.count);
+        let rows = rows.zip(&parts.amount).zip(&parts.is_return).enumerate();
+        for (k, ((((&owner, &key), &count), &amount), &is_return)) in rows {
+            let slot = usize::try_from(owner)
+                .ok()
+                .filter(|&i| i < has_entries.len());
+            let (Some(slot), Some(id)) = (slot, slot.and_then(|i| parts.customers.get(i))) else {
+                return Err(invalid("owner", k, "is not the index of a customer"));
+            };
+            let in_range = match parts.grain {
+                Grain::Day => i32::try_from(key)
+                    .ok()
+                    .and_then(NaiveDate::from_num_days_from_ce_opt)
+                    .is_some(),
+                Grain::Timestamp => chrono::DateTime::from_timestamp_micros(key).is_some(),
+            };
+            if !in_range {
+                return Err(invalid("moment", k, "is outside chrono's range of dates"));
+            }
+            if !(1..=super::entry::MAX_COUNT).contains(&count) {
+                return Err(invalid("count", k, "is not between 1 and 255"));
+            }
+            if crate::records::is_negative_amount(amount) {
+                return Err(invalid("amount", k, "is negative"));
+            }
+            let kind = if is_return {
+                TransactionKind::Return
+            } else {
+                TransactionKind::Purchase
+            };
+            let entry = Entry::new(key, amount, count, kind, &mut acc.wide);
+            if let Some(seen) = has_entries.get_mut(slot) {
+                *seen = true;
+            }
+            acc.append(slot, owner_key(id, slot), entry);
+        }
+        if let Some(k) = has_entries.iter().position(|&seen| !seen) {
+            return Err(invalid("customers", k, "has no entries"));
+        }
+        Ok(acc)
+    }
+
     /// Number of customers seen so far.
     pub fn customers_seen(&self) -> usize {
         self.customers.len()
@@ -454,6 +633,21 @@ impl SummaryAccumulator {
                 summarize_partition(partition, template, &folder, self.customers.len(), |v| {
                     Some(Cow::Owned(CustomerId::from(base + v)))
                 })
+            }
+        }
+    }
+
+    /// The slot of the customer of owner key `key`.
+    fn slot_of_key(&self, key: u64) -> Option<usize> {
+        match key.checked_sub(SLOT_KEY) {
+            Some(slot) => usize::try_from(slot).ok(),
+            None => {
+                let id = CustomerId::from(key);
+                if self.indexed {
+                    self.index.get(&id)
+                } else {
+                    self.customers.binary_search(&id).ok()
+                }
             }
         }
     }
@@ -529,19 +723,11 @@ impl SummaryAccumulator {
             }
             None => position.iter_mut().enumerate().for_each(|(k, p)| *p = k),
         }
-        let slot_of = |key: u64| match key.checked_sub(SLOT_KEY) {
-            Some(slot) => slot as usize,
-            None => {
-                let id = CustomerId::from(key);
-                if self.indexed {
-                    self.index.get(&id).unwrap_or(0)
-                } else {
-                    self.customers.binary_search(&id).unwrap_or(0)
-                }
-            }
-        };
         let partition = partition(&self.entries, n as u64, threads(), |k| {
-            let slot = owners.get(k).map_or(0, |&key| slot_of(key));
+            let slot = owners
+                .get(k)
+                .and_then(|&key| self.slot_of_key(key))
+                .unwrap_or(0);
             position.get(slot).copied().unwrap_or(0) as u64
         });
         summarize_partition(&partition, template, folder, n, |v| {
@@ -821,6 +1007,24 @@ impl SummaryAccumulator {
         }
         self.tail = previous.map(|n| self.slot(&CustomerId::from(n)));
         starts
+    }
+}
+
+/// The canonical partial state (see [`SummaryAccumulator`]'s section on it).
+#[cfg(feature = "serde")]
+impl serde::Serialize for SummaryAccumulator {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&self.to_parts(), s)
+    }
+}
+
+/// Reads the canonical partial state, checking every part (an error, never a panic, on
+/// inconsistent input).
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for SummaryAccumulator {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let parts: AccumulatorParts = serde::Deserialize::deserialize(d)?;
+        SummaryAccumulator::from_parts(parts).map_err(serde::de::Error::custom)
     }
 }
 

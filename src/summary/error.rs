@@ -45,6 +45,17 @@ pub enum SummaryError {
         /// Which rule it breaks.
         reason: &'static str,
     },
+    /// A partial accumulator read from outside (serde, or an Arrow record batch) is
+    /// inconsistent: `field[index]` breaks `rule`.
+    #[error("partial accumulator state: {field}[{index}] {rule}")]
+    InvalidAccumulatorState {
+        /// The field (column) at fault.
+        field: &'static str,
+        /// The position in it (0 for a field that is not a column).
+        index: usize,
+        /// What is wrong.
+        rule: &'static str,
+    },
     /// Summaries read from outside (serde) are not sorted by customer id, or name one twice.
     #[error("summaries are not sorted by customer id with each customer once: {customer} follows {previous}")]
     UnsortedSummaries {

@@ -13,6 +13,9 @@ mod fold;
 mod grouping;
 mod id_index;
 mod options;
+// The partial state: serialized with serde (and, in tests, what a failed push must not change).
+#[cfg(any(feature = "serde", all(test, feature = "arrow")))]
+mod parts;
 mod patterns;
 mod summaries;
 #[cfg(test)]

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 #[cfg(feature = "arrow")]
+mod arrow_input;
+#[cfg(feature = "arrow")]
 mod arrow_output;
 mod btyd;
 mod clv;
@@ -14,6 +16,7 @@ mod fuzz_models;
 mod gamma_gamma;
 mod kpi;
 mod loyalty;
+mod partial_state;
 mod segment;
 mod special;
 mod summarize;
