@@ -95,11 +95,14 @@ pub async fn spend_data(summaries: DataFrame) -> Result<EngineSpend, PatternsErr
 
 /// A frequency as a whole number of repeat purchases.
 fn whole(frequency: f64) -> Result<u32, PatternsError> {
-    if frequency >= 0.0 && frequency <= f64::from(u32::MAX) && frequency.fract() == 0.0 {
-        Ok(frequency as u32)
-    } else {
-        Err(PatternsError::Frequency(frequency))
-    }
+    whole_frequency(frequency).ok_or(PatternsError::Frequency(frequency))
+}
+
+/// A float frequency that is a whole number in `0..=u32::MAX`, as an integer (a cast would
+/// truncate 1.5 or saturate −1 silently).
+pub(crate) fn whole_frequency(frequency: f64) -> Option<u32> {
+    (frequency >= 0.0 && frequency <= f64::from(u32::MAX) && frequency.fract() == 0.0)
+        .then_some(frequency as u32)
 }
 
 /// The weighted patterns of a summary table with columns `frequency` (whole repeat purchases),
@@ -230,6 +233,36 @@ mod tests {
             .expect("plan");
         let spend = spend_data(df).await.expect("spend data");
         assert_eq!(spend.left_out, 2);
+    }
+
+    #[tokio::test]
+    async fn degenerate_bases_group_to_their_one_pattern() {
+        let ctx = SessionContext::new();
+        // One customer; identical customers; equal spends.
+        for (values, customers) in [
+            ("(2, 10.0, 20.0, 15.0)", 1.0),
+            (
+                "(2, 10.0, 20.0, 15.0), (2, 10.0, 20.0, 15.0), (2, 10.0, 20.0, 15.0)",
+                3.0,
+            ),
+        ] {
+            let sql = format!(
+                "SELECT * FROM (VALUES {values}) AS v(frequency, recency, \"T\", monetary_value)"
+            );
+            let p = patterns(ctx.sql(&sql).await.expect("plan"), TimeUnit::WEEKS)
+                .await
+                .expect("patterns");
+            assert_eq!((p.len(), p.total_weight()), (1, customers));
+            let spend = spend_data(ctx.sql(&sql).await.expect("plan"))
+                .await
+                .expect("spend");
+            assert_eq!(spend.data.rows().len(), 1);
+            assert_eq!(spend.data.rows()[0].weight(), customers);
+            // A fit on one pattern either converges or says why; it never panics.
+            if let Err(e) = BgNbdParams::new().fit(&p) {
+                assert!(!e.to_string().is_empty());
+            }
+        }
     }
 
     #[tokio::test]

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use customer_assets::models::SpendModel;
 use customer_assets::valuation::{to_cents, DiscountRate};
 use customer_assets::{History, PredictError, TransactionModel};
+
+use crate::patterns::whole_frequency;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Decimal128Builder, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{exec_datafusion_err, DataFusionError, Result};
@@ -376,14 +378,12 @@ impl Rows {
                 continue;
             }
             let frequency = x.value(row);
-            let whole =
-                frequency >= 0.0 && frequency <= f64::from(u32::MAX) && frequency.fract() == 0.0;
-            if !whole {
+            let Some(whole) = whole_frequency(frequency) else {
                 return Err(exec_datafusion_err!(
                     "{name}: row {row} of the batch: frequency {frequency} is not a whole number of repeat purchases in 0..=4294967295"
                 ));
-            }
-            let history = History::new(frequency as u32, t_x.value(row), t.value(row));
+            };
+            let history = History::new(whole, t_x.value(row), t.value(row));
             history.validate().map_err(|e| row_error(name, row, &e))?;
             out.slot.push(Some(out.histories.len()));
             out.histories.push(history);
@@ -409,16 +409,15 @@ impl ScoreFunction {
         let model = self.model.as_ref();
         let histories = &rows.histories;
         let batch = match (&self.kind, horizon) {
-            (Kind::PAlive, _) => model.p_alive_batch(histories),
+            (Kind::PAlive, _) => model.p_alive_batch(histories).ok(),
             (Kind::ExpectedPurchases, Some(Some(t))) => {
-                model.expected_purchases_batch(histories, t)
+                model.expected_purchases_batch(histories, t).ok()
             }
-            (Kind::Dert { rate } | Kind::Clv { rate, .. }, _) => model.dert_batch(histories, *rate),
-            // A horizon per row (or a null horizon: all rows are null then).
-            (Kind::ExpectedPurchases, _) => Err(PredictError::Numerical {
-                what: "batch",
-                detail: String::new(),
-            }),
+            (Kind::Dert { rate } | Kind::Clv { rate, .. }, _) => {
+                model.dert_batch(histories, *rate).ok()
+            }
+            // A horizon per row (or a null horizon: all rows are null then): row by row.
+            (Kind::ExpectedPurchases, _) => None,
         };
         let fourth = |row: usize| {
             columns
@@ -426,7 +425,7 @@ impl ScoreFunction {
                 .map(|c| c.value(row))
                 .ok_or_else(|| exec_datafusion_err!("{}: a fourth argument is missing", self.name))
         };
-        let base = match batch.ok().filter(|v| v.len() == histories.len()) {
+        let base = match batch.filter(|v| v.len() == histories.len()) {
             Some(values) => values,
             None => histories
                 .iter()
