@@ -1,3 +1,4 @@
 //! The integration-test binary of customer-assets-datafusion: each capability has its own module.
 
+mod pipeline;
 mod sql_summary;

@@ -31,7 +31,7 @@ const DATE: &str = "Day";
 const AMOUNT: &str = "Amount (USD)";
 const KIND: &str = "kind";
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
 }
 
@@ -56,7 +56,7 @@ struct Row {
 }
 
 /// The transactions as a table: integer customer ids, dates, amounts at `SCALE` and the kind.
-fn batch(log: &[Transaction]) -> RecordBatch {
+pub(crate) fn batch(log: &[Transaction]) -> RecordBatch {
     let ids: Int64Array = log
         .iter()
         .map(|t| t.customer().as_u64().map(|n| n as i64))
@@ -258,7 +258,7 @@ fn assert_same(rows: &BTreeMap<u64, Row>, summaries: &Summaries, context: &str) 
 }
 
 /// The core's summaries of a log.
-fn core(
+pub(crate) fn core(
     log: &[Transaction],
     returns: ReturnPolicy,
     options: &SummaryOptions,
@@ -268,7 +268,7 @@ fn core(
     acc.finish(options)
 }
 
-fn query(options: SummaryOptions, returns: ReturnPolicy) -> SummarySql {
+pub(crate) fn query(options: SummaryOptions, returns: ReturnPolicy) -> SummarySql {
     SummarySql::new("datafusion.public.transactions", options)
         .customer_column(CUSTOMER)
         .date_column(DATE)
@@ -336,7 +336,7 @@ fn check(
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
@@ -344,7 +344,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// The CDNOW log of the core crate's test data (read in place, not copied).
-fn cdnow() -> Vec<Transaction> {
+pub(crate) fn cdnow() -> Vec<Transaction> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/data/cdnow_master_transactions.csv"
