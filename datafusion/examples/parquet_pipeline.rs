@@ -16,13 +16,14 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use customer_assets::models::{BgNbdParams, GammaGammaParams};
 use customer_assets::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
-use customer_assets::sql::{Dialect, SummarySql};
+use customer_assets::sql::SummarySql;
 use customer_assets::valuation::DiscountRate;
 use customer_assets::{Fit, SummaryOptions, TimeUnit, TransactionModel};
-use customer_assets_datafusion::{patterns, spend_data, Scoring};
+use customer_assets_datafusion::{patterns, spend_data, summarize, Scoring};
 use datafusion::arrow::array::{ArrayRef, Date32Array, Decimal128Array, RecordBatch, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
@@ -32,8 +33,9 @@ const MEMORY_LIMIT: usize = 256 << 20;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The fair pool shares the cap among the operators that can spill.
     let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(MEMORY_LIMIT, 1.0)
+        .with_memory_pool(Arc::new(FairSpillPool::new(MEMORY_LIMIT)))
         .build_arc()?;
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
     let (input, output, as_of) = match args.as_slice() {
@@ -51,11 +53,16 @@ async fn main() -> Result<(), Box<dyn Error>> {
     };
 
     // 1. Summaries, computed by the engine over every file of the folder.
-    ctx.register_parquet("transactions", &input, ParquetReadOptions::default())
+    // (`summarize` checks the columns and rows first: a NULL or negative amount is an error
+    // naming the row, not a silently skipped purchase.)
+    let transactions = ctx
+        .read_parquet(input.as_str(), ParquetReadOptions::default())
         .await?;
-    let sql = SummarySql::new("transactions", SummaryOptions::new(as_of, TimeUnit::WEEKS))
-        .to_sql(Dialect::DataFusion)?;
-    ctx.register_table("summaries", ctx.sql(&sql).await?.into_view())?;
+    let query = SummarySql::new("transactions", SummaryOptions::new(as_of, TimeUnit::WEEKS));
+    ctx.register_table(
+        "summaries",
+        summarize(transactions, &query).await?.into_view(),
+    )?;
 
     // 2. Fits from the engine's groups: only distinct patterns leave the engine.
     let patterns = patterns(ctx.table("summaries").await?, TimeUnit::WEEKS).await?;

@@ -4,6 +4,9 @@
 //! Ballista) over any table, fits from the engine's weighted patterns, and scoring functions
 //! bound to fitted models.
 //!
+//! - [`summarize`] computes the per-customer summary of any DataFrame (a Parquet folder, a
+//!   table, a query) in the engine, after checking its columns and rows: the query of
+//!   [`customer_assets::sql::SummarySql`], equal field for field to the core's summaries.
 //! - [`Scoring`] registers `p_alive`, `expected_purchases`, `dert` and `clv` as scalar
 //!   functions bound to fitted models, vectorised over Arrow arrays.
 //! - [`patterns()`] reads the weighted (x, t_x, T) patterns of a summary table, grouped by the
@@ -14,8 +17,10 @@
 
 mod patterns;
 mod scoring;
+mod summarize;
 
 pub use patterns::{patterns, spend_data, EngineSpend, PatternsError};
 pub use scoring::{FunctionRegistryMut, Scoring, ScoringError, CLV_PRECISION, CLV_SCALE};
+pub use summarize::{summarize, summarize_unchecked, SummarizeError, FLOAT_AMOUNT_SCALE};
 #[cfg(test)]
 mod test_support;

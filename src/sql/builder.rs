@@ -96,8 +96,45 @@ impl SummarySql {
         self
     }
 
+    /// The same query over another table (for an engine helper that names its input itself).
+    pub fn table(mut self, table: &str) -> Self {
+        self.table = table.to_string();
+        self
+    }
+
+    /// The table read, as given.
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+    /// The customer column's name.
+    pub fn customer_column_name(&self) -> &str {
+        &self.customer
+    }
+    /// The date column's name.
+    pub fn date_column_name(&self) -> &str {
+        &self.date
+    }
+    /// The amount column's name.
+    pub fn amount_column_name(&self) -> &str {
+        &self.amount
+    }
+    /// The kind column's name and its purchase and return values, when returns are read.
+    pub fn kind_column_name(&self) -> Option<(&str, &str, &str)> {
+        self.kind
+            .as_ref()
+            .map(|k| (k.name.as_str(), k.purchase.as_str(), k.ret.as_str()))
+    }
+    /// The summary options (as-of date, unit, holdout).
+    pub fn options(&self) -> &SummaryOptions {
+        &self.options
+    }
+    /// What returns do.
+    pub fn return_policy(&self) -> ReturnPolicy {
+        self.returns
+    }
+
     /// Whether the query nets returns (a kind column and [`ReturnPolicy::NetAgainstPurchase`]).
-    fn nets_returns(&self) -> bool {
+    pub fn nets_returns(&self) -> bool {
         self.kind.is_some() && self.returns == ReturnPolicy::NetAgainstPurchase
     }
 
@@ -333,6 +370,41 @@ mod tests {
 
     fn options() -> SummaryOptions {
         SummaryOptions::new(date(1997, 9, 30), TimeUnit::WEEKS)
+    }
+
+    #[test]
+    fn accessors_give_back_what_was_set_and_table_renames_only_the_table() {
+        let q = SummarySql::new("sales.t", options())
+            .customer_column("c")
+            .date_column("d")
+            .amount_column("a")
+            .kind_column("k", "buy", "back")
+            .returns(ReturnPolicy::Ignore);
+        let renamed = q.clone().table("other");
+        assert_eq!(q.table_name(), "sales.t");
+        assert_eq!(renamed.table_name(), "other");
+        for x in [&q, &renamed] {
+            assert_eq!(
+                (
+                    x.customer_column_name(),
+                    x.date_column_name(),
+                    x.amount_column_name()
+                ),
+                ("c", "d", "a")
+            );
+            assert_eq!(x.kind_column_name(), Some(("k", "buy", "back")));
+            assert_eq!(x.options(), &options());
+            assert_eq!(x.return_policy(), ReturnPolicy::Ignore);
+            assert!(!x.nets_returns());
+        }
+        let sql = renamed.to_sql(Dialect::DuckDb).unwrap();
+        assert!(
+            sql.contains("FROM \"other\"") && !sql.contains("sales"),
+            "{sql}"
+        );
+        assert!(SummarySql::new("t", options())
+            .kind_column("k", "p", "r")
+            .nets_returns());
     }
 
     #[test]

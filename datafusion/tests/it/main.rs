@@ -2,3 +2,4 @@
 
 mod pipeline;
 mod sql_summary;
+mod summarize;

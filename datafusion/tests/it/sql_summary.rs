@@ -41,7 +41,7 @@ fn epoch() -> NaiveDate {
 
 /// One summary row as the query returns it.
 #[derive(Debug, Clone, PartialEq)]
-struct Row {
+pub(crate) struct Row {
     frequency: i64,
     recency: Option<f64>,
     t: Option<f64>,
@@ -105,7 +105,7 @@ pub(crate) fn batch(log: &[Transaction]) -> RecordBatch {
 }
 
 /// The log in a pseudo-random order (by `seed`), cut into `parts` partitions of small batches.
-fn partitions(log: &[Transaction], parts: usize, seed: u64) -> Vec<Vec<RecordBatch>> {
+pub(crate) fn partitions(log: &[Transaction], parts: usize, seed: u64) -> Vec<Vec<RecordBatch>> {
     let mut order: Vec<usize> = (0..log.len()).collect();
     let mut state = seed | 1;
     for i in (1..order.len()).rev() {
@@ -144,8 +144,13 @@ fn run(
     let batches = runtime
         .block_on(async { ctx.sql(&query).await?.collect().await })
         .unwrap_or_else(|e| panic!("the query fails on DataFusion: {e}\n{query}"));
+    read_rows(&batches, sql)
+}
+
+/// The rows of a summary query's output, by customer id (integer ids).
+pub(crate) fn read_rows(batches: &[RecordBatch], sql: &SummarySql) -> BTreeMap<u64, Row> {
     let mut rows = BTreeMap::new();
-    for b in &batches {
+    for b in batches {
         let names: Vec<&str> = b
             .schema_ref()
             .fields()
@@ -232,7 +237,7 @@ fn expected(s: &customer_assets::CustomerSummary) -> Row {
 
 /// Asserts that the query's rows equal the core's summaries: the same customers, every field
 /// equal (floats bit for bit; decimals by value, whatever their scale).
-fn assert_same(rows: &BTreeMap<u64, Row>, summaries: &Summaries, context: &str) {
+pub(crate) fn assert_same(rows: &BTreeMap<u64, Row>, summaries: &Summaries, context: &str) {
     let ids: Vec<u64> = summaries
         .iter()
         .map(|s| s.id().as_u64().expect("integer ids"))
@@ -282,7 +287,7 @@ pub(crate) fn query(options: SummaryOptions, returns: ReturnPolicy) -> SummarySq
 /// the same; where a customer's calibration return has no purchase before it (the core fails),
 /// that customer's row flags the return's day, and every other customer's row is the core's
 /// summary of that customer alone.
-fn check(
+pub(crate) fn check(
     runtime: &tokio::runtime::Runtime,
     log: &[Transaction],
     options: SummaryOptions,
