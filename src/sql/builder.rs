@@ -250,8 +250,11 @@ impl SummarySql {
         } else {
             q.push_str("s_periods AS (\n  SELECT cid, in_holdout, dt AS period_dt, dt, orders, gross AS net, 1 AS counted\n  FROM s_days\n),\n");
         }
-        // 5. The first counted calibration period, which is not a repeat purchase.
-        q.push_str("s_firsts AS (\n  SELECT cid, in_holdout, period_dt, dt, orders, net, counted,\n    MIN(CASE WHEN counted = 1 AND in_holdout = 0 THEN dt END) OVER (PARTITION BY cid) AS first_dt\n  FROM s_periods\n),\n");
+        // 5. The first counted calibration period, which is not a repeat purchase: a grouped
+        // MIN joined back, not a window over each customer (engines buffer a whole window
+        // partition, and DataFusion does so outside its memory pool).
+        q.push_str("s_first AS (\n  SELECT cid AS first_cid, MIN(CASE WHEN counted = 1 AND in_holdout = 0 THEN dt END) AS first_dt\n  FROM s_periods\n  GROUP BY cid\n),\n");
+        q.push_str("s_firsts AS (\n  SELECT cid, in_holdout, period_dt, dt, orders, net, counted, first_dt\n  FROM s_periods JOIN s_first ON cid = first_cid\n),\n");
         // 6. One row per customer.
         q.push_str("s_customers AS (\n  SELECT cid, MIN(first_dt) AS first_dt,\n    MAX(CASE WHEN counted = 1 AND in_holdout = 0 THEN dt END) AS last_dt,\n    COUNT(CASE WHEN counted = 1 AND in_holdout = 0 THEN 1 END) AS periods,\n    COALESCE(SUM(CASE WHEN counted = 1 AND in_holdout = 0 AND dt > first_dt THEN net END), 0) AS repeat_spend,\n    COALESCE(SUM(CASE WHEN in_holdout = 0 AND period_dt IS NOT NULL THEN orders END), 0) AS orders,\n    COALESCE(SUM(CASE WHEN in_holdout = 0 AND period_dt IS NOT NULL THEN net END), 0) AS total_spend,\n    COUNT(CASE WHEN counted = 1 AND in_holdout = 1 THEN 1 END) AS h_count,\n    COALESCE(SUM(CASE WHEN in_holdout = 1 THEN net END), 0) AS h_spend,\n    MIN(CASE WHEN in_holdout = 0 AND period_dt IS NULL THEN dt END) AS unmatched\n  FROM s_firsts\n  GROUP BY cid\n),\n");
         // 7. The means to within a unit of the last place, in the engine's own division.

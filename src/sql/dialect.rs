@@ -10,8 +10,8 @@ use crate::sql::error::SqlError;
 
 /// The SQL engine a query is written for.
 ///
-/// The query is ANSI SQL (common table expressions, `CASE`, `COUNT`/`SUM`/`MIN`/`MAX`, windowed
-/// `MIN`/`MAX`, `CAST`, `DATE '…'` literals); the dialects differ in how names are quoted
+/// The query is ANSI SQL (common table expressions, `CASE`, `COUNT`/`SUM`/`MIN`/`MAX`, an inner
+/// join, a windowed `MAX`, `CAST`, `DATE '…'` literals); the dialects differ in how names are quoted
 /// (backticks in Spark, double quotes elsewhere), the name of the double type (`DOUBLE
 /// PRECISION` in PostgreSQL) and the number of days between two dates (`datediff(b, a)` in
 /// Spark, `b - a` elsewhere: Spark's date difference is an interval).

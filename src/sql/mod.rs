@@ -5,9 +5,11 @@
 //! same summary as [`SummaryAccumulator::finish`](crate::SummaryAccumulator::finish) at the day
 //! grain ([`Grain::Day`](crate::Grain::Day), the only grain the query supports: all purchases of
 //! a customer on one calendar day are one purchase period). The log is first aggregated to
-//! (customer, day) rows; every field is then a standard aggregate (`COUNT`, `MIN`, `MAX`, `SUM`)
-//! or a windowed `MIN`/`MAX` (the first purchase day, and the purchase day a return nets
-//! against). Writing the query is pure string building: nothing is run or read here.
+//! (customer, day) rows; every field is then a standard aggregate (`COUNT`, `MIN`, `MAX`, `SUM`),
+//! with the first purchase day joined back to the customer's days, and (when returns are
+//! netted) a windowed `MAX` for the purchase day a return nets against. There is no window over
+//! a customer's whole history: engines buffer such a partition whole (DataFusion outside its
+//! memory pool). Writing the query is pure string building: nothing is run or read here.
 //!
 //! ```
 //! use chrono::NaiveDate;
