@@ -346,7 +346,7 @@ fn bad_columns_and_rows_are_errors_naming_them() {
     assert_eq!(rows.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
 }
 
-/// With a memory pool (8 MB) far below what its sorts and groups need, the session spills to disk and
+/// With a memory pool (16 MB) far below what its sorts and groups need, the session spills to disk and
 /// the summaries are still the core's.
 #[test]
 fn a_memory_capped_session_spills_and_agrees() {
@@ -358,7 +358,7 @@ fn a_memory_capped_session_spills_and_agrees() {
     // The fair pool shares memory among the operators that can spill (a greedy pool lets one
     // hash table take it all, and the next sort fails instead of spilling).
     let env = RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(FairSpillPool::new(8 << 20)))
+        .with_memory_pool(Arc::new(FairSpillPool::new(16 << 20)))
         .build_arc()
         .expect("a runtime");
     // A sort reserves 10 MB for its merge by default: more than the whole pool here.
@@ -375,9 +375,9 @@ fn a_memory_capped_session_spills_and_agrees() {
             let batches = collect(plan.clone(), task).await?;
             Ok::<_, SummarizeError>((batches, spill_count(&plan)))
         })
-        .expect("summaries within 8 MB");
+        .expect("summaries within 16 MB");
     assert!(spills > 0, "the session did not spill");
-    assert_same(&read_rows(&batches, &sql), &want, "CDNOW in 8 MB");
+    assert_same(&read_rows(&batches, &sql), &want, "CDNOW in 16 MB");
 }
 
 /// The spills of a plan and its children, from their metrics.
