@@ -41,6 +41,25 @@ fn frame(ctx: &SessionContext, partitions: Vec<Vec<RecordBatch>>) -> DataFrame {
     ctx.read_table(Arc::new(table)).expect("a DataFrame")
 }
 
+/// The summaries of `input` (checked or not) in `ctx`, collected.
+fn summarized(
+    runtime: &tokio::runtime::Runtime,
+    ctx: &SessionContext,
+    input: RecordBatch,
+    sql: &SummarySql,
+    checked: bool,
+) -> Result<Vec<RecordBatch>, SummarizeError> {
+    runtime.block_on(async {
+        let df = frame(ctx, vec![vec![input]]);
+        let summaries = if checked {
+            summarize(df, sql).await?
+        } else {
+            summarize_unchecked(df, sql).await?
+        };
+        summaries.collect().await.map_err(SummarizeError::from)
+    })
+}
+
 fn as_of_options() -> SummaryOptions {
     SummaryOptions::new(day(1997, 9, 30), TimeUnit::WEEKS).holdout_end(day(1998, 6, 30))
 }
@@ -73,15 +92,7 @@ fn cdnow_with_float_amounts_equals_the_core() {
     let sql = query(options, ReturnPolicy::NetAgainstPurchase);
     for input in [decimals, with_floats] {
         let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
-        let batches = runtime
-            .block_on(async {
-                summarize(frame(&ctx, vec![vec![input]]), &sql)
-                    .await?
-                    .collect()
-                    .await
-                    .map_err(SummarizeError::from)
-            })
-            .expect("summaries");
+        let batches = summarized(&runtime, &ctx, input, &sql, true).expect("summaries");
         assert_same(&read_rows(&batches, &sql), &want, "CDNOW through summarize");
     }
 }
@@ -174,15 +185,7 @@ fn zoned_timestamps_near_midnight_land_on_their_local_day() {
 
         let sql = SummarySql::new("t", options);
         let ctx = SessionContext::new();
-        let batches = runtime
-            .block_on(async {
-                summarize(frame(&ctx, vec![vec![input]]), &sql)
-                    .await?
-                    .collect()
-                    .await
-                    .map_err(SummarizeError::from)
-            })
-            .expect("summaries");
+        let batches = summarized(&runtime, &ctx, input, &sql, true).expect("summaries");
         assert_same(&read_rows(&batches, &sql), &want, zone);
     }
 }
@@ -211,14 +214,7 @@ fn bad_columns_and_rows_are_errors_naming_them() {
         ]
     };
     let run = |input: RecordBatch, sql: &SummarySql| {
-        runtime.block_on(async {
-            let ctx = SessionContext::new();
-            summarize(frame(&ctx, vec![vec![input]]), sql)
-                .await?
-                .collect()
-                .await
-                .map_err(SummarizeError::from)
-        })
+        summarized(&runtime, &SessionContext::new(), input, sql, true)
     };
     let sql = SummarySql::new("t", options);
 
@@ -333,15 +329,7 @@ fn bad_columns_and_rows_are_errors_naming_them() {
         "{err}"
     );
     // Unchecked, the same rows are not read (as the portable query documents).
-    let rows = runtime
-        .block_on(async {
-            let ctx = SessionContext::new();
-            summarize_unchecked(frame(&ctx, vec![vec![input]]), &with_kind)
-                .await?
-                .collect()
-                .await
-                .map_err(SummarizeError::from)
-        })
+    let rows = summarized(&runtime, &SessionContext::new(), input, &with_kind, false)
         .expect("unchecked summaries");
     assert_eq!(rows.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
 }
