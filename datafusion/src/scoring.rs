@@ -157,7 +157,9 @@ impl Scoring {
     }
 
     /// The scalar functions these settings give (see the type's table), to register in a
-    /// session or a Ballista executor's function registry.
+    /// session or a Ballista executor's function registry. On Ballista, register them in the
+    /// `SessionState` the cluster is made from (or each executor's registry) and again in the
+    /// session Ballista returns, which it rebuilds with its own function list.
     pub fn functions(&self) -> Vec<ScalarUDF> {
         let mut kinds = vec![Kind::PAlive, Kind::ExpectedPurchases];
         if let Some(rate) = self.rate {
