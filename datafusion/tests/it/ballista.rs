@@ -16,11 +16,11 @@ use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::datasource::MemTable;
 use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
-use crate::sql_summary::{assert_same, cdnow, core, day, partitions, query, read_rows};
+use crate::sql_summary::{assert_same, cdnow, core, day, partitions, query, read_rows, runtime};
+use crate::summarize::frame;
 
 /// A folder of its own under the system's temporary folder, removed when dropped.
 struct Scratch(PathBuf);
@@ -54,17 +54,7 @@ impl Drop for Scratch {
 
 /// Writes `partitions` as Parquet files in `dir`, one or more per partition.
 async fn write_parquet(partitions: Vec<Vec<RecordBatch>>, dir: &Scratch) {
-    let schema = partitions
-        .iter()
-        .flatten()
-        .next()
-        .expect("a batch")
-        .schema();
-    let local = SessionContext::new();
-    let table = MemTable::try_new(schema, partitions).expect("a table");
-    local
-        .read_table(Arc::new(table))
-        .expect("a DataFrame")
+    frame(&SessionContext::new(), partitions)
         .write_parquet(&dir.url(), DataFrameWriteOptions::new(), None)
         .await
         .expect("Parquet files written");
@@ -72,7 +62,7 @@ async fn write_parquet(partitions: Vec<Vec<RecordBatch>>, dir: &Scratch) {
     assert!(files > 1, "the log spread over {files} file(s)");
 }
 
-/// The rows of `query` on `ctx`, sorted by their first column, as one batch.
+/// The rows of `query` on `ctx`, sorted by customer, as one batch.
 async fn sorted(ctx: &SessionContext, query: &str) -> RecordBatch {
     let batches = ctx
         .sql(query)
@@ -88,12 +78,7 @@ async fn sorted(ctx: &SessionContext, query: &str) -> RecordBatch {
 
 #[test]
 fn cdnow_summaries_and_scores_on_ballista_equal_the_core_and_datafusion() {
-    // The scheduler and the executor serve gRPC and keep timers: IO and time on.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = runtime();
     let log = cdnow();
     let options =
         SummaryOptions::new(day(1997, 9, 30), TimeUnit::WEEKS).holdout_end(day(1998, 6, 30));

@@ -344,6 +344,8 @@ pub(crate) fn check(
 pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // IO and timers too: Ballista's scheduler and executor serve gRPC and keep timers.
+        .enable_all()
         .build()
         .expect("a tokio runtime")
 }

@@ -30,7 +30,7 @@ use crate::sql_summary::{
 };
 
 /// A DataFrame over batches, in `ctx`.
-fn frame(ctx: &SessionContext, partitions: Vec<Vec<RecordBatch>>) -> DataFrame {
+pub(crate) fn frame(ctx: &SessionContext, partitions: Vec<Vec<RecordBatch>>) -> DataFrame {
     let schema = partitions
         .iter()
         .flatten()
