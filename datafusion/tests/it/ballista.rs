@@ -8,9 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use chrono::{NaiveDate, TimeDelta};
 use customer_assets::models::BgNbdParams;
 use customer_assets::sql::Dialect;
-use customer_assets::{Fit, History, ReturnPolicy, SummaryOptions, TimeUnit, TransactionModel};
+use customer_assets::{
+    CustomerId, Fit, History, ReturnPolicy, SummaryOptions, TimeUnit, Transaction, TransactionModel,
+};
 use customer_assets_datafusion::{summarize, Scoring};
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::concat_batches;
@@ -18,6 +21,7 @@ use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use rust_decimal::Decimal;
 
 use crate::sql_summary::{assert_same, cdnow, core, day, partitions, query, read_rows, runtime};
 use crate::summarize::frame;
@@ -58,8 +62,6 @@ async fn write_parquet(partitions: Vec<Vec<RecordBatch>>, dir: &Scratch) {
         .write_parquet(&dir.url(), DataFrameWriteOptions::new(), None)
         .await
         .expect("Parquet files written");
-    let files = std::fs::read_dir(dir.path()).expect("the folder").count();
-    assert!(files > 1, "the log spread over {files} file(s)");
 }
 
 /// The rows of `query` on `ctx`, sorted by customer, as one batch.
@@ -92,6 +94,10 @@ fn cdnow_summaries_and_scores_on_ballista_equal_the_core_and_datafusion() {
     runtime.block_on(async {
         // Shuffled over four partitions, so the same customer's days lie in different files.
         write_parquet(partitions(&log, 4, 7), &transactions).await;
+        let files = std::fs::read_dir(transactions.path())
+            .expect("the folder")
+            .count();
+        assert!(files > 1, "the log spread over {files} file(s)");
 
         // The scoring functions are registered in the state the scheduler and the executor are
         // made from: both resolve them by name when they decode a plan.
@@ -207,6 +213,73 @@ fn cdnow_summaries_and_scores_on_ballista_equal_the_core_and_datafusion() {
                 "customer {}",
                 ids.value(row)
             );
+        }
+    });
+}
+
+/// Degenerate bases on the cluster: one customer with one purchase, identical customers, equal
+/// spends, and one heavy buyer among light ones; the summaries equal the core's.
+#[test]
+fn degenerate_bases_on_ballista_equal_the_core() {
+    let purchase = |id: u64, date: NaiveDate, cents: i64| {
+        Transaction::purchase(CustomerId::from(id), date, Decimal::new(cents, 2))
+            .expect("a transaction")
+    };
+    let start = day(1997, 1, 1);
+    let on = |days: i64| start + TimeDelta::days(days);
+    let bases: Vec<(&str, Vec<Transaction>)> = vec![
+        ("one customer", vec![purchase(1, on(3), 1999)]),
+        (
+            "identical customers",
+            (1..=50)
+                .flat_map(|id| [0, 10, 30].map(|d| purchase(id, on(d), 2500)))
+                .collect(),
+        ),
+        (
+            "equal spends",
+            (1..=40)
+                .flat_map(|id| {
+                    (0..=(id as i64 % 5)).map(move |k| purchase(id, on(k * 7 + id as i64), 1000))
+                })
+                .collect(),
+        ),
+        (
+            "a heavy buyer",
+            (0..2000)
+                .map(|k| purchase(1, on(k % 200), 9_999_999))
+                .chain((2..=30).map(|id| purchase(id, on(id as i64), 500)))
+                .collect(),
+        ),
+    ];
+    let options = SummaryOptions::new(day(1997, 9, 30), TimeUnit::WEEKS);
+    let sql = query(options, ReturnPolicy::NetAgainstPurchase);
+    let runtime = runtime();
+    runtime.block_on(async {
+        let cluster = SessionContext::standalone_with_state(
+            SessionStateBuilder::new()
+                .with_default_features()
+                .with_config(SessionConfig::new_with_ballista().with_target_partitions(4))
+                .build(),
+        )
+        .await
+        .expect("a standalone Ballista scheduler and executor");
+        for (i, (name, log)) in bases.iter().enumerate() {
+            let want = core(log, ReturnPolicy::NetAgainstPurchase, &options).expect("summaries");
+            let dir = Scratch::new(&format!("degenerate-{i}"));
+            write_parquet(partitions(log, 2, 11), &dir).await;
+            let summaries = summarize(
+                cluster
+                    .read_parquet(dir.url(), ParquetReadOptions::default())
+                    .await
+                    .expect("the log"),
+                &sql,
+            )
+            .await
+            .expect("the summary planned")
+            .collect()
+            .await
+            .expect("the summary run");
+            assert_same(&read_rows(&summaries, &sql), &want, name);
         }
     });
 }
