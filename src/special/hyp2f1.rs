@@ -78,6 +78,21 @@ pub enum SpecialError {
         /// log10 of (largest term / sum).
         digits_lost: f64,
     },
+    /// A series term underflowed to zero while later terms could still grow (a denominator
+    /// parameter far below zero), so the partial sum cannot be trusted.
+    #[error("2F1({a}, {b}; {c}; {z}): a term underflowed after {terms} terms while later terms could grow again")]
+    Underflow {
+        /// First numerator parameter.
+        a: f64,
+        /// Second numerator parameter.
+        b: f64,
+        /// Denominator parameter.
+        c: f64,
+        /// Argument.
+        z: f64,
+        /// Terms summed before the underflow.
+        terms: u64,
+    },
     /// ₂F₁ is zero or negative there, so it has no real logarithm.
     #[error("2F1({a}, {b}; {c}; {z}) is not positive, its logarithm is undefined")]
     NotPositive {
@@ -163,6 +178,7 @@ fn evaluate(a: f64, b: f64, c: f64, z: f64, grad: bool) -> Result<(f64, [f64; 4]
         SpecialError::NotConverged { terms, .. } => {
             SpecialError::NotConverged { a, b, c, z, terms }
         }
+        SpecialError::Underflow { terms, .. } => SpecialError::Underflow { a, b, c, z, terms },
         SpecialError::NotPositive { .. } => SpecialError::NotPositive { a, b, c, z },
         SpecialError::Domain { reason, .. } => domain(reason),
         SpecialError::Cancellation { digits_lost, .. } => SpecialError::Cancellation {
@@ -207,7 +223,11 @@ fn evaluate(a: f64, b: f64, c: f64, z: f64, grad: bool) -> Result<(f64, [f64; 4]
     // to the other when the first loses too many digits.
     let result = if c - b >= c - a { pfaff_a() } else { pfaff_b() };
     match result {
-        Err(SpecialError::Cancellation { .. }) | Err(SpecialError::NotConverged { .. }) => {
+        Err(
+            SpecialError::Cancellation { .. }
+            | SpecialError::NotConverged { .. }
+            | SpecialError::Underflow { .. },
+        ) => {
             if c - b >= c - a {
                 pfaff_b()
             } else {
@@ -440,8 +460,31 @@ fn series_within(
         } else {
             1.0
         };
+        // Largest ratio any later term can have: each of (m+a)/(m+c), (m+b)/(m+1) (or the
+        // other pairing) is monotone in m and tends to 1 once m+a, m+b, m+c > 0; `None` while
+        // a factor can still change sign (a later term may then be far larger than this one).
+        let later_ratio_bound = || {
+            let m = n as f64;
+            (m + a > 0.0 && m + b > 0.0 && m + c > 0.0).then(|| {
+                let f = |p: f64, q: f64| ((m + p) / (m + q)).abs().max(1.0);
+                z * (f(a, c) * f(b, 1.0)).min(f(a, 1.0) * f(b, c))
+            })
+        };
         if term == 0.0 && u == 0.0 {
-            break;
+            // An underflowed term ends the sum only if no later term can grow back: with c
+            // far below zero the terms shrink below the smallest f64 and then, once c + n
+            // passes zero, grow again by hundreds of orders of magnitude (2F1(1, 608644;
+            // -6322.3; 0.003) is -3.5e198, not the 0.77 left when the terms stay at zero).
+            if later_ratio_bound().is_some_and(|bound| bound < 1.0) {
+                break;
+            }
+            return Err(SpecialError::Underflow {
+                a,
+                b,
+                c,
+                z,
+                terms: n,
+            });
         }
         let small = if grad {
             term.abs().max(u.abs())
@@ -449,12 +492,7 @@ fn series_within(
             term.abs()
         } * weight;
         if small <= TAIL_TOLERANCE * sum.abs() {
-            // Largest ratio any later term can have: each of (m+a)/(m+c), (m+b)/(m+1) (or the
-            // other pairing) is monotone in m and tends to 1 once m+a, m+b, m+c > 0.
-            let m = n as f64;
-            if m + a > 0.0 && m + b > 0.0 && m + c > 0.0 {
-                let f = |p: f64, q: f64| ((m + p) / (m + q)).abs().max(1.0);
-                let bound = z * (f(a, c) * f(b, 1.0)).min(f(a, 1.0) * f(b, c));
+            if let Some(bound) = later_ratio_bound() {
                 if bound < 1.0 && small / (1.0 - bound) <= TAIL_TOLERANCE * sum.abs() {
                     break;
                 }
@@ -519,6 +557,29 @@ mod one_minus_z_tests {
                 "{a} {b} {c} {z}: {got} vs {want}"
             );
         }
+    }
+
+    #[test]
+    fn a_term_that_underflows_before_c_plus_n_turns_positive_is_an_error() {
+        // 2F1(1, 608644; -6322.25; 0.003): the terms alternate and shrink below the smallest
+        // f64 by n = 4000, then grow back to about 1e196 once c + n > 0.
+        let err = series(1.0, 608_643.7, -6_322.25, 0.003_038, false).unwrap_err();
+        assert!(matches!(err, SpecialError::Underflow { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_large_c_minus_a_minus_b_near_one_is_not_taken_from_an_underflowed_series() {
+        // The sBG DERL's 2F1(1, β + 1; α + β + 1; 1/(1 + d)) for α = 6324.25, β = 608642.70,
+        // d = 0.003047 (a fuzz case in CI). Every term is positive and below zⁿ, so the value
+        // is at most 1/(1 − z); the connection formula once gave 3.3e200 from an inner series
+        // whose terms had underflowed (mpmath 1.3 returns 3.4e200 here as well). The reference
+        // is the direct sum at 60 digits: 75.248120469295...
+        let (alpha, beta, d) = (6324.254558926251, 608642.7013472556, 0.003047229084630208);
+        let z = 1.0 / (1.0 + d);
+        let got = ln_hyp2f1(1.0, beta + 1.0, alpha + beta + 1.0, z)
+            .unwrap()
+            .exp();
+        assert!((got - 75.248_120_469_295).abs() < 1e-8 * 75.25, "{got}");
     }
 
     #[test]
