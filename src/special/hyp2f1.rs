@@ -78,21 +78,6 @@ pub enum SpecialError {
         /// log10 of (largest term / sum).
         digits_lost: f64,
     },
-    /// A series term underflowed to zero while later terms could still grow (a denominator
-    /// parameter far below zero), so the partial sum cannot be trusted.
-    #[error("2F1({a}, {b}; {c}; {z}): a term underflowed after {terms} terms while later terms could grow again")]
-    Underflow {
-        /// First numerator parameter.
-        a: f64,
-        /// Second numerator parameter.
-        b: f64,
-        /// Denominator parameter.
-        c: f64,
-        /// Argument.
-        z: f64,
-        /// Terms summed before the underflow.
-        terms: u64,
-    },
     /// ₂F₁ is zero or negative there, so it has no real logarithm.
     #[error("2F1({a}, {b}; {c}; {z}) is not positive, its logarithm is undefined")]
     NotPositive {
@@ -178,7 +163,6 @@ fn evaluate(a: f64, b: f64, c: f64, z: f64, grad: bool) -> Result<(f64, [f64; 4]
         SpecialError::NotConverged { terms, .. } => {
             SpecialError::NotConverged { a, b, c, z, terms }
         }
-        SpecialError::Underflow { terms, .. } => SpecialError::Underflow { a, b, c, z, terms },
         SpecialError::NotPositive { .. } => SpecialError::NotPositive { a, b, c, z },
         SpecialError::Domain { reason, .. } => domain(reason),
         SpecialError::Cancellation { digits_lost, .. } => SpecialError::Cancellation {
@@ -223,11 +207,7 @@ fn evaluate(a: f64, b: f64, c: f64, z: f64, grad: bool) -> Result<(f64, [f64; 4]
     // to the other when the first loses too many digits.
     let result = if c - b >= c - a { pfaff_a() } else { pfaff_b() };
     match result {
-        Err(
-            SpecialError::Cancellation { .. }
-            | SpecialError::NotConverged { .. }
-            | SpecialError::Underflow { .. },
-        ) => {
+        Err(SpecialError::Cancellation { .. }) | Err(SpecialError::NotConverged { .. }) => {
             if c - b >= c - a {
                 pfaff_b()
             } else {
@@ -321,7 +301,11 @@ fn one_minus_z(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
             return None;
         }
         // The inner series may change sign; `series` only sums positive values, so fall back.
-        series(p, q, r, w, false).ok().map(|(v, _)| (v, 1.0))
+        // With r far below zero its terms can underflow and grow back (c − a − b = 6323 gave
+        // 3.3e200 for a ₂F₁ below 1/(1 − z)): an underflow also falls back.
+        series_within(p, q, r, w, false, MAX_TERMS)
+            .ok()
+            .map(|(v, _)| (v, 1.0))
     };
     let (gc, sc) = ln_gamma_signed(c)?;
     let first = {
@@ -426,9 +410,44 @@ fn series_within(
             ab / denominator
         };
         // u = term_{n+1} / z, kept separately so that d/dz is right at z = 0.
+        let previous = term;
         let u = term * coefficient;
         term = u * z;
         n += 1;
+        if term.abs() < f64::MIN_POSITIVE && z != 0.0 {
+            // The term underflowed: to zero, or to a subnormal that keeps a few bits at most
+            // and, multiplied by ratios above 1 later, grows back from the wrong magnitude
+            // (2F1(12.3, 501462; −11683; 0.011) came out e^10039 for e^8545, which hid the
+            // cancellation of the connection formula's two terms). The sum stops here only if
+            // no later term can grow back to matter; otherwise it did not reach full precision
+            // (the connection formula then sums directly).
+            let ln_term = previous.abs().ln() + an.abs().ln() + bn.abs().ln()
+                - cn.abs().ln()
+                - (nf + 1.0).ln()
+                + z.ln();
+            let mut ln_limit = (TAIL_TOLERANCE * sum.abs()).ln();
+            if grad {
+                // The derivative sums weight a term by 1 + |Σ 1/(a+k)| + ... + n; with every
+                // factor positive that weight grows by at most 4/min(factor, 1) a term.
+                let least = an.min(bn).min(cn).min(1.0);
+                ln_limit -=
+                    (1.0 + pa.abs() + pb.abs() + pc.abs() + 4.0 * MAX_TERMS as f64 / least).ln();
+            }
+            let positive = an > 0.0 && bn > 0.0 && cn > 0.0;
+            if previous != 0.0
+                && (positive || !grad)
+                && underflowed_tail_is_negligible([a, b, c, z], n, ln_term, ln_limit)
+            {
+                break;
+            }
+            return Err(SpecialError::NotConverged {
+                a,
+                b,
+                c,
+                z,
+                terms: n,
+            });
+        }
         if grad {
             if fast {
                 pa += bn * denominator * inv;
@@ -460,31 +479,8 @@ fn series_within(
         } else {
             1.0
         };
-        // Largest ratio any later term can have: each of (m+a)/(m+c), (m+b)/(m+1) (or the
-        // other pairing) is monotone in m and tends to 1 once m+a, m+b, m+c > 0; `None` while
-        // a factor can still change sign (a later term may then be far larger than this one).
-        let later_ratio_bound = || {
-            let m = n as f64;
-            (m + a > 0.0 && m + b > 0.0 && m + c > 0.0).then(|| {
-                let f = |p: f64, q: f64| ((m + p) / (m + q)).abs().max(1.0);
-                z * (f(a, c) * f(b, 1.0)).min(f(a, 1.0) * f(b, c))
-            })
-        };
         if term == 0.0 && u == 0.0 {
-            // An underflowed term ends the sum only if no later term can grow back: with c
-            // far below zero the terms shrink below the smallest f64 and then, once c + n
-            // passes zero, grow again by hundreds of orders of magnitude (2F1(1, 608644;
-            // -6322.3; 0.003) is -3.5e198, not the 0.77 left when the terms stay at zero).
-            if later_ratio_bound().is_some_and(|bound| bound < 1.0) {
-                break;
-            }
-            return Err(SpecialError::Underflow {
-                a,
-                b,
-                c,
-                z,
-                terms: n,
-            });
+            break;
         }
         let small = if grad {
             term.abs().max(u.abs())
@@ -492,7 +488,12 @@ fn series_within(
             term.abs()
         } * weight;
         if small <= TAIL_TOLERANCE * sum.abs() {
-            if let Some(bound) = later_ratio_bound() {
+            // Largest ratio any later term can have: each of (m+a)/(m+c), (m+b)/(m+1) (or the
+            // other pairing) is monotone in m and tends to 1 once m+a, m+b, m+c > 0.
+            let m = n as f64;
+            if m + a > 0.0 && m + b > 0.0 && m + c > 0.0 {
+                let f = |p: f64, q: f64| ((m + p) / (m + q)).abs().max(1.0);
+                let bound = z * (f(a, c) * f(b, 1.0)).min(f(a, 1.0) * f(b, c));
                 if bound < 1.0 && small / (1.0 - bound) <= TAIL_TOLERANCE * sum.abs() {
                     break;
                 }
@@ -531,6 +532,85 @@ fn series_within(
     Ok((value, grads))
 }
 
+/// Whether a series whose n-th term underflowed, with logarithm `ln_term`, may stop there: no
+/// later term reaches `ln_limit`, the logarithm of the tail tolerance. `false` when that cannot
+/// be shown.
+///
+/// The logarithm of the k-th term is L(k) = ln_term + Σ_{j=n}^{k−1} ln|r(j)| with the term ratio
+/// r(j) = (j+a)(j+b) z / ((j+c)(j+1)), a difference of ln Γ values. L has its local maxima where
+/// |r| falls through 1, at a root of z(x+a)(x+b) = ±(x+c)(x+1) (two quadratics), so L is checked
+/// beside those roots, up to the first M from which every factor is positive and the ratio bound
+/// below 1; from M on, the terms are below a geometric series. A margin of 2 (a factor e²)
+/// covers the rounding of the ln Γ values.
+fn underflowed_tail_is_negligible(
+    [a, b, c, z]: [f64; 4],
+    n: u64,
+    ln_term: f64,
+    ln_limit: f64,
+) -> bool {
+    const MARGIN: f64 = 2.0;
+    let start = n as f64;
+    let ln_gamma = |x: f64| ln_gamma_signed(x).map(|(v, _)| v);
+    let rise = |k: f64| -> Option<f64> {
+        Some(
+            ln_gamma(k + a)? - ln_gamma(start + a)? + ln_gamma(k + b)?
+                - ln_gamma(start + b)?
+                - ln_gamma(k + c)?
+                + ln_gamma(start + c)?
+                - ln_gamma(k + 1.0)?
+                + ln_gamma(start + 1.0)?
+                + (k - start) * z.ln(),
+        )
+    };
+    let bound_at = |m: f64| {
+        let f = |p: f64, q: f64| ((m + p) / (m + q)).abs().max(1.0);
+        z * (f(a, c) * f(b, 1.0)).min(f(a, 1.0) * f(b, c))
+    };
+    let positive_from = [-a, -b, -c]
+        .into_iter()
+        .fold(start, |m, p| m.max(p.floor() + 1.0));
+    let mut end = positive_from;
+    while bound_at(end) >= 1.0 {
+        end += 1.0;
+        if end > MAX_TERMS as f64 {
+            return false;
+        }
+    }
+    let mut candidates = vec![end];
+    for (q2, q1, q0) in [
+        (z - 1.0, z * (a + b) - (c + 1.0), z * a * b - c),
+        (z + 1.0, z * (a + b) + (c + 1.0), z * a * b + c),
+    ] {
+        let roots = if q2 == 0.0 {
+            vec![-q0 / q1]
+        } else {
+            let d = q1 * q1 - 4.0 * q2 * q0;
+            if d < 0.0 {
+                vec![]
+            } else {
+                vec![(-q1 - d.sqrt()) / (2.0 * q2), (-q1 + d.sqrt()) / (2.0 * q2)]
+            }
+        };
+        for root in roots.into_iter().filter(|r| r.is_finite()) {
+            for k in [
+                root.floor() - 1.0,
+                root.floor(),
+                root.ceil(),
+                root.ceil() + 1.0,
+            ] {
+                if k > start && k < end {
+                    candidates.push(k);
+                }
+            }
+        }
+    }
+    let tail = -(-bound_at(end)).ln_1p();
+    candidates.into_iter().all(|k| {
+        let extra = if k == end { tail } else { 0.0 };
+        rise(k).is_some_and(|r| ln_term + r + extra + MARGIN <= ln_limit)
+    })
+}
+
 #[cfg(test)]
 mod one_minus_z_tests {
     use super::*;
@@ -562,9 +642,10 @@ mod one_minus_z_tests {
     #[test]
     fn a_term_that_underflows_before_c_plus_n_turns_positive_is_an_error() {
         // 2F1(1, 608644; -6322.25; 0.003): the terms alternate and shrink below the smallest
-        // f64 by n = 4000, then grow back to about 1e196 once c + n > 0.
-        let err = series(1.0, 608_643.7, -6_322.25, 0.003_038, false).unwrap_err();
-        assert!(matches!(err, SpecialError::Underflow { .. }), "{err:?}");
+        // f64 by n = 4000, then grow back to about 1e196 once c + n > 0 (mpmath: -3.5e198).
+        let (a, b, c, z) = (1.0, 608_643.7, -6_322.25, 0.003_038);
+        let err = series_within(a, b, c, z, false, MAX_TERMS).unwrap_err();
+        assert!(matches!(err, SpecialError::NotConverged { .. }), "{err:?}");
     }
 
     #[test]
@@ -580,6 +661,31 @@ mod one_minus_z_tests {
             .unwrap()
             .exp();
         assert!((got - 75.248_120_469_295).abs() < 1e-8 * 75.25, "{got}");
+    }
+
+    #[test]
+    fn a_term_that_turns_subnormal_counts_as_underflowed() {
+        // The BG/NBD purchase rate's 2F1(k + 1, b; a + b; τ/(A + τ)) at k = 11.27, a = 11696.3,
+        // b = 501462.3 (a fitted random base in the valuation fuzz test). The connection
+        // formula's first inner series 2F1(12.27, 501462; −11683.05; 0.0108) shrinks to the
+        // subnormal 5e-324, stays there while its ratio is near 1 and then grows back from
+        // that wrong magnitude: e^10039 for e^8545. The formula's two terms, e^8591.76 each,
+        // then no longer cancelled and gave e^10086. The reference is the direct sum at
+        // 60 digits (mpmath 1.3's hyp2f1 returns e^8591.76 here).
+        let (a, b, c, z) = (
+            12.274641819134436,
+            501_462.330_751_002_3,
+            11_696.320_563_963_654 + 501_462.330_751_002_3,
+            0.989_175_412_628_436_6,
+        );
+        let w = 1.0 - z;
+        let inner = series_within(a, b, 1.0 - (c - a - b), w, false, MAX_TERMS);
+        assert!(
+            matches!(inner, Err(SpecialError::NotConverged { .. })),
+            "{inner:?}"
+        );
+        let got = ln_hyp2f1(a, b, c, z).unwrap();
+        assert!((got - 41.737_848_873_132_43).abs() < 1e-10 * 41.74, "{got}");
     }
 
     #[test]
