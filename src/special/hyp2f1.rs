@@ -487,12 +487,9 @@ fn series_within(
             term.abs()
         } * weight;
         if small <= TAIL_TOLERANCE * sum.abs() {
-            // Largest ratio any later term can have: each of (m+a)/(m+c), (m+b)/(m+1) (or the
-            // other pairing) is monotone in m and tends to 1 once m+a, m+b, m+c > 0.
             let m = n as f64;
             if m + a > 0.0 && m + b > 0.0 && m + c > 0.0 {
-                let f = |p: f64, q: f64| ((m + p) / (m + q)).abs().max(1.0);
-                let bound = z * (f(a, c) * f(b, 1.0)).min(f(a, 1.0) * f(b, c));
+                let bound = later_ratio_bound([a, b, c, z], m);
                 if bound < 1.0 && small / (1.0 - bound) <= TAIL_TOLERANCE * sum.abs() {
                     break;
                 }
@@ -531,6 +528,13 @@ fn series_within(
     Ok((value, grads))
 }
 
+/// The largest ratio of consecutive terms from term m on, once m + a, m + b, m + c > 0: each of
+/// (m+a)/(m+c), (m+b)/(m+1) (or the other pairing) is monotone in m and tends to 1.
+fn later_ratio_bound([a, b, c, z]: [f64; 4], m: f64) -> f64 {
+    let f = |p: f64, q: f64| ((m + p) / (m + q)).abs().max(1.0);
+    z * (f(a, c) * f(b, 1.0)).min(f(a, 1.0) * f(b, c))
+}
+
 /// Whether a series whose n-th term underflowed, with logarithm `ln_term`, may stop there: no
 /// later term reaches `ln_limit`, the logarithm of the tail tolerance. `false` when that cannot
 /// be shown.
@@ -561,10 +565,7 @@ fn underflowed_tail_is_negligible(
                 + (k - start) * z.ln(),
         )
     };
-    let bound_at = |m: f64| {
-        let f = |p: f64, q: f64| ((m + p) / (m + q)).abs().max(1.0);
-        z * (f(a, c) * f(b, 1.0)).min(f(a, 1.0) * f(b, c))
-    };
+    let bound_at = |m: f64| later_ratio_bound([a, b, c, z], m);
     let positive_from = [-a, -b, -c]
         .into_iter()
         .fold(start, |m, p| m.max(p.floor() + 1.0));
