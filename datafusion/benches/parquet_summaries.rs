@@ -5,6 +5,8 @@
 //! - `datafusion_summarize_unchecked`: the same without the pass that checks the rows;
 //! - `datafusion_summarize_256MB`: checked, in a session whose memory pool is capped at 256 MB
 //!   (the engine spills);
+//! - `datafusion_summaries`: [`summaries`], the engine's scan feeding the core's accumulator in
+//!   each partition (in memory);
 //! - `core_decode_and_accumulate`: the baseline, the core's in-memory path: the Parquet files
 //!   decoded by the parquet crate and pushed batch by batch into one `SummaryAccumulator`.
 //!
@@ -22,7 +24,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use customer_assets::arrow::TransactionColumns;
 use customer_assets::sql::SummarySql;
 use customer_assets::{Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit};
-use customer_assets_datafusion::{summarize, summarize_unchecked};
+use customer_assets_datafusion::{summaries, summarize, summarize_unchecked};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -59,6 +61,19 @@ async fn engine(dir: &Path, memory_limit: Option<usize>, checked: bool) -> usize
     .expect("the summary query");
     let batches = summaries.collect().await.expect("summaries");
     batches.iter().map(|b| b.num_rows()).sum()
+}
+
+/// Customers summarised by the engine's scan and the core's accumulators.
+async fn engine_in_memory(dir: &Path) -> usize {
+    let config = SessionConfig::new().with_target_partitions(num_cpus());
+    let ctx = SessionContext::new_with_config(config);
+    let path = format!("{}/", dir.display());
+    let log = ctx
+        .read_parquet(path, ParquetReadOptions::default())
+        .await
+        .expect("the Parquet folder");
+    let query = SummarySql::new("transactions", options());
+    summaries(log, &query).await.expect("summaries").len()
 }
 
 /// Customers summarised by the core from the decoded files.
@@ -103,6 +118,7 @@ fn bench(c: &mut Criterion) {
     for (limit, checked) in [(None, true), (None, false), (Some(256 << 20), true)] {
         assert_eq!(runtime.block_on(engine(&dir, limit, checked)), customers);
     }
+    assert_eq!(runtime.block_on(engine_in_memory(&dir)), customers);
 
     let mut group = c.benchmark_group(format!("parquet_summaries/{rows} transactions"));
     group.throughput(Throughput::Elements(rows as u64));
@@ -116,6 +132,9 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("datafusion_summarize_256MB", |b| {
         b.iter(|| runtime.block_on(engine(&dir, Some(256 << 20), true)))
+    });
+    group.bench_function("datafusion_summaries", |b| {
+        b.iter(|| runtime.block_on(engine_in_memory(&dir)))
     });
     group.bench_function("core_decode_and_accumulate", |b| b.iter(|| core(&dir)));
     group.finish();

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! `MODE` is `datafusion` (no cap), `datafusion:MB` (the session's memory pool capped at `MB`
-//! megabytes; the engine spills to disk) or `core` (the Parquet files decoded and pushed into a
+//! megabytes; the engine spills to disk), `summaries` (the engine's scan feeding the core's
+//! accumulators, `customer_assets_datafusion::summaries`) or `core` (the Parquet files decoded and pushed into a
 //! `SummaryAccumulator`). `ROWS` (10,000,000) picks the log, written under
 //! `target/parquet_bench/` first if missing. The summaries are streamed, not collected. It prints
 //! the customers, with `--digest` a digest of every summary field that does not depend on the
@@ -23,7 +24,7 @@ use chrono::NaiveDate;
 use customer_assets::arrow::TransactionColumns;
 use customer_assets::sql::SummarySql;
 use customer_assets::{Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit};
-use customer_assets_datafusion::summarize;
+use customer_assets_datafusion::{summaries, summarize};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::execution::memory_pool::FairSpillPool;
@@ -92,6 +93,20 @@ async fn main() -> Result<(), Box<dyn Error>> {
             }
         }
         (acc.finish(&options)?.len(), None)
+    } else if mode == "summaries" {
+        let ctx = SessionContext::new();
+        let log = ctx
+            .read_parquet(format!("{}/", dir.display()), ParquetReadOptions::default())
+            .await?;
+        let s = summaries(log, &SummarySql::new("transactions", options)).await?;
+        let digest = if with_digest {
+            use customer_assets::arrow::{summaries_batch, OutputOptions};
+            let batch = summaries_batch(&s, &OutputOptions::for_summaries(&s))?;
+            Some(digest(&batch)?)
+        } else {
+            None
+        };
+        (s.len(), digest)
     } else {
         let limit = match mode.strip_prefix("datafusion:") {
             Some(mb) => Some(mb.parse::<usize>()? << 20),

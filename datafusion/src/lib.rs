@@ -7,6 +7,8 @@
 //! - [`summarize`] computes the per-customer summary of any DataFrame (a Parquet folder, a
 //!   table, a query) in the engine, after checking its columns and rows: the query of
 //!   [`customer_assets::sql::SummarySql`], equal field for field to the core's summaries.
+//! - [`summaries`] computes the same summaries faster, in memory: the engine reads and
+//!   partitions the DataFrame, and each partition feeds the core's accumulator.
 //! - [`Scoring`] registers `p_alive`, `expected_purchases`, `dert` and `clv` as scalar
 //!   functions bound to fitted models, vectorised over Arrow arrays.
 //! - [`patterns()`] reads the weighted (x, t_x, T) patterns of a summary table, grouped by the
@@ -15,10 +17,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accumulate;
 mod patterns;
 mod scoring;
 mod summarize;
 
+pub use accumulate::summaries;
 pub use patterns::{patterns, spend_data, EngineSpend, PatternsError};
 pub use scoring::{FunctionRegistryMut, Scoring, ScoringError, CLV_PRECISION, CLV_SCALE};
 pub use summarize::{summarize, summarize_unchecked, SummarizeError, FLOAT_AMOUNT_SCALE};

@@ -2,7 +2,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use customer_assets::arrow::ArrowInputError;
 use customer_assets::sql::{Dialect, SqlError, SummarySql};
+use customer_assets::SummaryError;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::DataFusionError;
 use datafusion::functions::expr_fn::to_local_time;
@@ -61,6 +63,36 @@ pub enum SummarizeError {
         /// Its amount, as text.
         amount: String,
     },
+    /// A row that is not a transaction, met by [`summaries`](crate::summaries) as it reads (it
+    /// stops at the first): a NULL, an empty customer id, a negative amount, a date out of
+    /// range. The row is counted within its partition of the engine's plan.
+    #[error("partition {partition} of the plan: {source}")]
+    Input {
+        /// The partition (0-based) of the plan whose stream held the row.
+        partition: usize,
+        /// The column, the row and what is wrong.
+        #[source]
+        source: Box<ArrowInputError>,
+    },
+    /// A kind that is neither the purchase nor the return value (or NULL), met by
+    /// [`summaries`](crate::summaries) as it reads.
+    #[error("partition {partition} of the plan: column {column}, row {row}: a kind that is neither {purchase:?} nor {ret:?} (or is NULL)")]
+    UnknownKind {
+        /// The partition (0-based) of the plan whose stream held the row.
+        partition: usize,
+        /// The row, counted within the partition.
+        row: u64,
+        /// The kind column.
+        column: String,
+        /// The purchase value.
+        purchase: String,
+        /// The return value.
+        ret: String,
+    },
+    /// The summaries could not be made from the accumulated transactions (see
+    /// [`SummaryError`]).
+    #[error(transparent)]
+    Summary(#[from] SummaryError),
     /// The engine failed while planning or running the query.
     #[error("DataFusion: {0}")]
     Engine(#[from] DataFusionError),
@@ -119,6 +151,11 @@ pub async fn summarize_unchecked(
     query: &SummarySql,
 ) -> Result<DataFrame, SummarizeError> {
     run(prepare(transactions, query)?, query).await
+}
+
+/// Checks that the columns the query reads are in the DataFrame, once each, of types it reads.
+pub(crate) fn checked_columns(df: &DataFrame, query: &SummarySql) -> Result<(), SummarizeError> {
+    prepare(df.clone(), query).map(|_| ())
 }
 
 /// The column named `name`, as the query will read it.

@@ -14,12 +14,12 @@ use arrow_array::{
     Array, LargeStringArray, PrimitiveArray, RecordBatch, StringArray, StringViewArray,
 };
 use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, Utc};
 use rust_decimal::Decimal;
 
 use super::input_error::ArrowInputError;
 use crate::records::{decimal_from_f64, is_blank_id, is_negative_amount};
-use crate::{CustomerId, SummaryAccumulator, TransactionKind};
+use crate::{CustomerId, Grain, SummaryAccumulator, TransactionKind};
 
 const ID_TYPES: &str =
     "UInt64, Int64, Utf8, LargeUtf8, Utf8View, or a dictionary of Utf8, LargeUtf8 or Utf8View";
@@ -299,7 +299,7 @@ impl SummaryAccumulator {
         }
         // Every column is read and checked before anything is pushed.
         let ids = IdColumn::of(arrays.customer, &columns.customer)?;
-        let moments = moments(arrays.date, &columns.date, columns.time_zone)?;
+        let keys = keys(arrays.date, &columns.date, columns.time_zone, self.grain())?;
         let amounts = amounts(arrays.amount, &columns.amount)?;
         let kinds = match arrays.kind {
             Some(kind) => kinds(kind, kind_column)?,
@@ -307,10 +307,10 @@ impl SummaryAccumulator {
         };
         ids.check(&columns.customer)?;
         self.reserve(rows);
-        let mut records = moments.into_iter().zip(amounts).zip(kinds);
+        let mut records = keys.into_iter().zip(amounts).zip(kinds);
         let mut push = |acc: &mut SummaryAccumulator, id: &CustomerId| {
-            if let Some(((at, amount), kind)) = records.next() {
-                acc.push_record(id, at, amount, kind);
+            if let Some(((key, amount), kind)) = records.next() {
+                acc.push_record(id, key, amount, kind);
             }
         };
         match ids {
@@ -598,39 +598,48 @@ impl ValueError {
     }
 }
 
-/// The moments of a date or timestamp column, as wall-clock date-times.
-fn moments(
+/// The accumulator's keys of a date or timestamp column's values (their wall-clock day numbers
+/// or microseconds, by `grain`).
+fn keys(
     array: &dyn Array,
     column: &str,
     rule: Option<TimeZoneRule>,
-) -> Result<Vec<NaiveDateTime>, ArrowInputError> {
+    grain: Grain,
+) -> Result<Vec<i64>, ArrowInputError> {
     let wrong = || unsupported(array, column, DATE_TYPES);
     match array.data_type() {
         DataType::Date32 => {
             let a = array.as_primitive_opt::<Date32Type>().ok_or_else(wrong)?;
             convert_all(a, column, |days| {
+                if days.unsigned_abs() < SAFE_DAYS {
+                    let days = i64::from(days);
+                    return Ok(match grain {
+                        Grain::Day => days + i64::from(UNIX_EPOCH_DAYS_FROM_CE),
+                        Grain::Timestamp => days * MICROS_PER_DAY,
+                    });
+                }
                 days.checked_add(UNIX_EPOCH_DAYS_FROM_CE)
                     .and_then(NaiveDate::from_num_days_from_ce_opt)
-                    .map(|d| d.and_time(NaiveTime::MIN))
+                    .map(|d| key_of(d.and_time(NaiveTime::MIN), grain))
                     .ok_or(ValueError::DateOutOfRange(i64::from(days)))
             })
         }
         DataType::Date64 => {
             let a = array.as_primitive_opt::<Date64Type>().ok_or_else(wrong)?;
-            convert_all(a, column, |ms| instant(ms, 1_000, None))
+            convert_all(a, column, |ms| instant_key(ms, 1_000, 0, grain))
         }
         DataType::Timestamp(unit, zone) => {
             let offset = match zone {
-                None => None,
-                Some(zone) => Some(
-                    rule.ok_or_else(|| ArrowInputError::ZonedWithoutRule {
+                None => 0,
+                Some(zone) => rule
+                    .ok_or_else(|| ArrowInputError::ZonedWithoutRule {
                         column: column.to_string(),
                         zone: zone.to_string(),
                     })?
-                    .offset(),
-                ),
+                    .offset()
+                    .local_minus_utc(),
             };
-            let read = |v| instant(v, per_second(*unit), offset);
+            let read = |v| instant_key(v, per_second(*unit), offset, grain);
             match unit {
                 ArrowTimeUnit::Second => timestamps::<TimestampSecondType>(array, column, read),
                 ArrowTimeUnit::Millisecond => {
@@ -648,11 +657,26 @@ fn moments(
     }
 }
 
+/// Day numbers (from 1970) below this in magnitude, and seconds below [`SAFE_SECONDS`], are
+/// far inside chrono's range (±262,000 years), and are converted in integer arithmetic without
+/// its checks; anything else goes through chrono, which reports what is out of range.
+const SAFE_DAYS: u32 = 1 << 25;
+const SAFE_SECONDS: u64 = 1 << 40;
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// The accumulator's key of a wall-clock moment.
+fn key_of(at: NaiveDateTime, grain: Grain) -> i64 {
+    match grain {
+        Grain::Day => i64::from(at.date().num_days_from_ce()),
+        Grain::Timestamp => at.and_utc().timestamp_micros(),
+    }
+}
+
 fn timestamps<T: ArrowPrimitiveType<Native = i64>>(
     array: &dyn Array,
     column: &str,
-    read: impl FnMut(i64) -> Result<NaiveDateTime, ValueError>,
-) -> Result<Vec<NaiveDateTime>, ArrowInputError> {
+    read: impl FnMut(i64) -> Result<i64, ValueError>,
+) -> Result<Vec<i64>, ArrowInputError> {
     let a = array
         .as_primitive_opt::<T>()
         .ok_or_else(|| unsupported(array, column, DATE_TYPES))?;
@@ -668,24 +692,32 @@ fn per_second(unit: ArrowTimeUnit) -> i64 {
     }
 }
 
-/// The moment `value` units (`per_second` to a second) after 1970-01-01T00:00:00: as written
-/// without an offset, else the UTC instant's wall-clock time at the offset.
-fn instant(
-    value: i64,
-    per_second: i64,
-    offset: Option<FixedOffset>,
-) -> Result<NaiveDateTime, ValueError> {
+/// The key of the moment `value` units (`per_second` to a second) after
+/// 1970-01-01T00:00:00 UTC, read as wall-clock time `offset` seconds east of UTC (0 for a naive
+/// timestamp, read as written).
+fn instant_key(value: i64, per_second: i64, offset: i32, grain: Grain) -> Result<i64, ValueError> {
     let seconds = value.div_euclid(per_second);
-    let nanos = value.rem_euclid(per_second) * (1_000_000_000 / per_second);
+    let sub = value.rem_euclid(per_second);
+    if seconds.unsigned_abs() < SAFE_SECONDS {
+        let wall = seconds + i64::from(offset);
+        return Ok(match grain {
+            Grain::Day => wall.div_euclid(86_400) + i64::from(UNIX_EPOCH_DAYS_FROM_CE),
+            // Whole microseconds, truncated as chrono's `timestamp_micros` truncates.
+            Grain::Timestamp if per_second > 1_000_000 => {
+                wall * 1_000_000 + sub / (per_second / 1_000_000)
+            }
+            Grain::Timestamp => wall * 1_000_000 + sub * (1_000_000 / per_second),
+        });
+    }
+    let nanos = sub * (1_000_000_000 / per_second);
     let utc = u32::try_from(nanos)
         .ok()
         .and_then(|nanos| DateTime::from_timestamp(seconds, nanos))
         .map(|t| t.naive_utc());
-    match offset {
-        None => utc,
-        Some(offset) => utc.and_then(|t| t.checked_add_offset(offset)),
-    }
-    .ok_or(ValueError::DateOutOfRange(value))
+    FixedOffset::east_opt(offset)
+        .and_then(|offset| utc?.checked_add_offset(offset))
+        .map(|at| key_of(at, grain))
+        .ok_or(ValueError::DateOutOfRange(value))
 }
 
 /// The amounts of an amount column, checked non-negative.

@@ -86,9 +86,73 @@ pub(crate) fn is_negative_amount(amount: Decimal) -> bool {
 /// nearest decimal a float amount was meant as, for amounts written with at most 10); `None`
 /// for NaN, infinities and magnitudes beyond a [`Decimal`].
 pub(crate) fn decimal_from_f64(value: f64) -> Option<Decimal> {
-    Decimal::from_f64_retain(value)
-        .filter(|_| value.is_finite())
-        .map(|d| d.round_dp(10))
+    small_decimal_from_f64(value).or_else(|| {
+        Decimal::from_f64_retain(value)
+            .filter(|_| value.is_finite())
+            .map(|d| d.round_dp(10))
+    })
+}
+
+/// [`decimal_from_f64`] in integer arithmetic, for the values where its result is certain
+/// without rust_decimal's general conversion (several times slower, and most of the time of
+/// reading a column of float amounts): positive normal values below 2³², whose fraction of a
+/// 10⁻¹⁰ unit, when they have more than 10 binary places, is not near 0, ½ or 1. `None` for
+/// anything else, left to the general conversion.
+///
+/// Why this is the general conversion's result: that conversion keeps a value of at most 10
+/// binary places exactly, at the scale of its places (12.5 at scale 1, 12.0 at 0). Any other
+/// value it first rounds to the most decimal places a 96-bit mantissa holds (at least 18 below
+/// 2³²), with an error under 2.5 × 10⁻²⁷ of the value (under 1.1 × 10⁻⁷ of a unit below 2³²,
+/// under 2.5 × 10⁻¹¹ below 2²⁰), then to 10 places, half to even. Farther than that from a tie,
+/// both roundings agree with rounding the exact value once; farther from a whole unit, the first
+/// rounding leaves more than 10 places, so the result has scale 10. The margins kept are 2⁻²⁰
+/// of a unit (2⁻³⁰ below 2²⁰), several times the error.
+fn small_decimal_from_f64(value: f64) -> Option<Decimal> {
+    // `!(value > 0)` is also true of NaN.
+    if !(value > 0.0 && value < 4_294_967_296.0) {
+        return None;
+    }
+    let bits = value.to_bits();
+    let biased = i32::try_from((bits >> 52) & 0x7ff).ok()?;
+    if biased == 0 {
+        return None; // subnormal
+    }
+    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+    // value = mantissa × 2^-shift = odd × 2^-places.
+    let shift = 1075 - biased;
+    let zeros = mantissa.trailing_zeros();
+    let odd = u128::from(mantissa >> zeros);
+    let places = shift - i32::try_from(zeros).ok()?;
+    if places <= 0 {
+        // A whole number: below 2³², so odd × 2^-places fits easily.
+        let whole = i64::try_from(odd << places.unsigned_abs()).ok()?;
+        return Some(Decimal::from(whole));
+    }
+    if places <= 10 {
+        // odd / 2^places = odd × 5^places / 10^places, exactly.
+        let scaled = odd * 5_u128.pow(places.unsigned_abs());
+        return Decimal::try_from_i128_with_scale(
+            i128::try_from(scaled).ok()?,
+            places.unsigned_abs(),
+        )
+        .ok();
+    }
+    let shift = u32::try_from(shift).ok().filter(|&k| k < 120)?;
+    let scaled = u128::from(mantissa) * 10_000_000_000; // < 2^87
+    let units = scaled >> shift;
+    let fraction = scaled & ((1 << shift) - 1);
+    let one = 1_u128 << shift;
+    let margin = if value < 1_048_576.0 {
+        one >> 30
+    } else {
+        one >> 20
+    };
+    let half = one >> 1;
+    if fraction <= margin || fraction >= one - margin || fraction.abs_diff(half) <= margin {
+        return None;
+    }
+    let rounded = units + u128::from(fraction > half);
+    Decimal::try_from_i128_with_scale(i128::try_from(rounded).ok()?, 10).ok()
 }
 
 impl Transaction {
@@ -267,6 +331,93 @@ impl Transaction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The general conversion, which the integer one must match exactly (value and scale).
+    fn general(value: f64) -> Option<Decimal> {
+        Decimal::from_f64_retain(value)
+            .filter(|_| value.is_finite())
+            .map(|d| d.round_dp(10))
+    }
+
+    fn same_as_general(value: f64) -> Result<bool, TestCaseError> {
+        let fast = small_decimal_from_f64(value);
+        if let Some(d) = fast {
+            let expected = general(value);
+            prop_assert_eq!(Some(d), expected, "value {:e}", value);
+            prop_assert_eq!(
+                Some(d.scale()),
+                expected.map(|e| e.scale()),
+                "value {:e}",
+                value
+            );
+        }
+        prop_assert_eq!(decimal_from_f64(value), general(value));
+        Ok(fast.is_some())
+    }
+
+    #[test]
+    fn the_integer_conversion_takes_cent_amounts_and_only_certain_values() {
+        let mut taken = 0;
+        for cents in 0..200_000_u32 {
+            if same_as_general(f64::from(cents) / 100.0).unwrap() {
+                taken += 1;
+            }
+        }
+        // Every one below 2000 but zero: the nearest double to an amount in cents is 10⁻⁴ units
+        // or more from a whole unit of 10⁻¹⁰ there, far outside the margins.
+        assert_eq!(taken, 200_000 - 1);
+        for value in [
+            0.0,
+            -0.0,
+            -12.34,
+            f64::NAN,
+            f64::INFINITY,
+            f64::MIN_POSITIVE,
+            5e-324,
+            1e-11,
+            0.1,
+            0.30000000000000004,
+            4_294_967_295.99,
+            4_294_967_296.01,
+            1e300,
+            12.0,
+            12.5,
+            0.25,
+            1024.0,
+            4_294_967_295.0,
+            1_048_575.99,
+            1_048_576.01,
+            9.765625e-4,
+            // Ties at the 10th place in decimal, not in binary.
+            0.000_000_000_05,
+            1.000_000_000_05,
+            2.500_000_000_05,
+        ] {
+            same_as_general(value).unwrap();
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_integer_conversion_agrees_with_the_general_one(
+            bits in any::<u64>(),
+            cents in 0_u64..1_000_000_000_000,
+            places in 0_i32..16,
+            dyadic in 0_u64..(1 << 45),
+            binary_places in -12_i32..60,
+        ) {
+            same_as_general(f64::from_bits(bits))?;
+            // Few binary places (exact in decimal) and many, whole numbers, up to 2^45.
+            same_as_general(dyadic as f64 * 2_f64.powi(-binary_places))?;
+            same_as_general(cents as f64 / 10_f64.powi(places))?;
+            // Just above, at and below a tie at the 10th place.
+            let tie = (cents as f64 + 0.5) / 1e10;
+            for v in [tie, f64::from_bits(tie.to_bits() + 1), f64::from_bits(tie.to_bits() - 1)] {
+                same_as_general(v)?;
+            }
+        }
+    }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -208,6 +208,12 @@ impl SummaryAccumulator {
         }
     }
 
+    /// The grain this accumulator merges purchases at.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn grain(&self) -> Grain {
+        self.grain
+    }
+
     fn key(&self, at: NaiveDateTime) -> i64 {
         match self.grain {
             Grain::Day => i64::from(at.date().num_days_from_ce()),
@@ -313,21 +319,22 @@ impl SummaryAccumulator {
 
     /// Adds one transaction.
     pub fn push(&mut self, t: &Transaction) {
-        self.push_record(t.customer(), t.at(), t.amount(), t.kind());
+        self.push_record(t.customer(), self.key(t.at()), t.amount(), t.kind());
     }
 
-    /// Adds one record given by its parts, checked as [`Transaction::new`] checks them (readers
-    /// of columnar input validate a whole batch first, then push without building a
-    /// `Transaction` each).
+    /// Adds one record given by its parts, checked as [`Transaction::new`] checks them, its
+    /// moment as this accumulator's key of it (the day number or microseconds of
+    /// [`Grain`]): readers of columnar input validate a whole batch and compute its keys first,
+    /// then push without building a `Transaction` or a date-time each.
     #[inline]
     pub(crate) fn push_record(
         &mut self,
         id: &CustomerId,
-        at: NaiveDateTime,
+        key: i64,
         amount: Decimal,
         kind: TransactionKind,
     ) {
-        let entry = Entry::new(self.key(at), amount, 1, kind, &mut self.wide);
+        let entry = Entry::new(key, amount, 1, kind, &mut self.wide);
         // Once customers interleave, a known integer id needs no slot: its owner key is the id.
         if let (Layout::Interleaved { owners }, Some(n)) = (&mut self.layout, id.as_u64()) {
             if n < SLOT_KEY && self.index.knows_int(n) {

@@ -1,6 +1,8 @@
 //! The summary SQL of `customer_assets::sql` run on DataFusion, compared field by field with the
 //! core's `Summaries`: ids, frequency, orders and dates exactly, recency and T bit for bit, spend
-//! sums exactly, and the means as the core's exact mean rounded half to even to 6 places.
+//! sums exactly, and the means as the core's exact mean rounded half to even to 6 places. Where
+//! the query is checked against the core at several partitionings, so are the in-memory
+//! `summaries` (identical, decimals' scales included).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -12,6 +14,7 @@ use customer_assets::{
     CustomerId, Grain, ReturnPolicy, Summaries, SummaryAccumulator, SummaryError, SummaryOptions,
     TimeUnit, Transaction, TransactionKind,
 };
+use customer_assets_datafusion::{summaries, SummarizeError};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, Decimal128Array, Int64Array, RecordBatch, StringArray,
 };
@@ -22,6 +25,8 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use proptest::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::summarize::frame;
 
 /// The scale of the amount column of the test tables.
 const SCALE: u32 = 2;
@@ -262,6 +267,29 @@ pub(crate) fn assert_same(rows: &BTreeMap<u64, Row>, summaries: &Summaries, cont
     }
 }
 
+/// Asserts that two sets of summaries are identical: the same customers in the same order, every
+/// field equal, decimals at the same scale (their `Debug` text equal too).
+pub(crate) fn assert_identical(got: &Summaries, want: &Summaries, context: &str) {
+    assert_eq!(got.len(), want.len(), "{context}: the number of customers");
+    for (g, w) in got.iter().zip(want.iter()) {
+        assert_eq!(g, w, "{context}");
+        assert_eq!(format!("{g:?}"), format!("{w:?}"), "{context}");
+    }
+}
+
+/// [`summaries`] of the log on DataFusion with `target` partitions of the shuffled input.
+pub(crate) fn in_memory(
+    runtime: &tokio::runtime::Runtime,
+    sql: &SummarySql,
+    log: &[Transaction],
+    target: usize,
+    seed: u64,
+) -> Result<Summaries, SummarizeError> {
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(target));
+    let df = frame(&ctx, partitions(log, target.max(1), seed));
+    runtime.block_on(summaries(df, sql))
+}
+
 /// The core's summaries of a log.
 pub(crate) fn core(
     log: &[Transaction],
@@ -298,9 +326,24 @@ pub(crate) fn check(
     for target in [1, 2, 8, 16] {
         let rows = run(runtime, &sql, log, target, seed.wrapping_add(target as u64));
         let context = format!("{options:?}, {returns:?}, {target} partitions");
+        let accumulated = in_memory(runtime, &sql, log, target, seed.wrapping_mul(31) ^ 7);
         match core(log, returns, &options) {
-            Ok(summaries) => assert_same(&rows, &summaries, &context),
+            Ok(summaries) => {
+                assert_same(&rows, &summaries, &context);
+                let accumulated =
+                    accumulated.unwrap_or_else(|e| panic!("{context}: summaries in memory: {e}"));
+                assert_identical(&accumulated, &summaries, &format!("{context}, in memory"));
+            }
             Err(SummaryError::ReturnWithoutPurchase { .. }) => {
+                assert!(
+                    matches!(
+                        accumulated,
+                        Err(SummarizeError::Summary(
+                            SummaryError::ReturnWithoutPurchase { .. }
+                        ))
+                    ),
+                    "{context}: in memory, {accumulated:?}"
+                );
                 // Customer by customer: the core alone either summarises the customer (or
                 // leaves them out) or fails, and the query's row says the same.
                 let mut by_customer: BTreeMap<u64, Vec<Transaction>> = BTreeMap::new();

@@ -12,7 +12,7 @@ use customer_assets::sql::SummarySql;
 use customer_assets::{
     CustomerId, Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit, Transaction,
 };
-use customer_assets_datafusion::{summarize, summarize_unchecked, SummarizeError};
+use customer_assets_datafusion::{summaries, summarize, summarize_unchecked, SummarizeError};
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampSecondArray,
@@ -26,7 +26,8 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::sql_summary::{
-    assert_same, batch, cdnow, check, core, day, partitions, query, read_rows, runtime,
+    assert_identical, assert_same, batch, cdnow, check, core, day, in_memory, partitions, query,
+    read_rows, runtime,
 };
 
 /// A DataFrame over batches, in `ctx`.
@@ -372,4 +373,217 @@ fn a_memory_capped_session_spills_and_agrees() {
 fn spill_count(plan: &Arc<dyn ExecutionPlan>) -> usize {
     plan.metrics().and_then(|m| m.spill_count()).unwrap_or(0)
         + plan.children().into_iter().map(spill_count).sum::<usize>()
+}
+
+/// `summaries` (the engine's scan into the core's accumulators) on the inputs above: CDNOW with
+/// decimal and float amounts, and zoned timestamps near midnight, identical to the core.
+#[test]
+fn in_memory_summaries_of_cdnow_and_of_zoned_timestamps_are_the_core_s() {
+    let runtime = runtime();
+    let log = cdnow();
+    let options = as_of_options();
+    let want = core(&log, ReturnPolicy::NetAgainstPurchase, &options).expect("summaries");
+    let sql = query(options, ReturnPolicy::NetAgainstPurchase);
+    for target in [1, 3] {
+        let got = in_memory(&runtime, &sql, &log, target, 11).expect("summaries");
+        assert_identical(&got, &want, &format!("CDNOW, {target} partitions"));
+    }
+    // Float amounts: the core reads them as the core does (the exact binary value rounded to
+    // 10 places), so the float log's summaries are the core's of the same floats.
+    let floats = cdnow_with_float_amounts();
+    let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+    acc.push_batch(
+        &floats,
+        &TransactionColumns::new()
+            .customer("Customer Id")
+            .date("Day")
+            .amount("Amount (USD)")
+            .kind("kind"),
+    )
+    .expect("the core reads the floats");
+    let want_floats = acc.finish(&options).expect("summaries");
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+    let got = runtime
+        .block_on(summaries(frame(&ctx, vec![vec![floats]]), &sql))
+        .expect("summaries of floats");
+    assert_identical(&got, &want_floats, "CDNOW with float amounts");
+    assert_eq!(got.len(), want.len());
+
+    // Zoned timestamps land on their local day.
+    for (zone, seconds_east) in [("-05:00", -5 * 3600), ("+09:00", 9 * 3600)] {
+        let offset = FixedOffset::east_opt(seconds_east).expect("an offset");
+        let local = |d: NaiveDate, h: u32| {
+            offset
+                .from_local_datetime(&d.and_hms_opt(h, 30, 0).expect("a time"))
+                .single()
+                .expect("one instant")
+                .timestamp()
+        };
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("customer_id", DataType::Int64, false),
+            Field::new(
+                "date",
+                DataType::Timestamp(ArrowUnit::Second, Some(zone.into())),
+                false,
+            ),
+            Field::new("amount", DataType::Float64, false),
+        ]));
+        let input = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(vec![1, 1])),
+                Arc::new(
+                    TimestampSecondArray::from(vec![
+                        local(day(2024, 3, 1), 23),
+                        local(day(2024, 3, 2), 0),
+                    ])
+                    .with_timezone(zone),
+                ),
+                Arc::new(Float64Array::from(vec![10.0, 20.0])),
+            ],
+        )
+        .expect("a batch");
+        let sql = SummarySql::new("t", SummaryOptions::new(day(2024, 3, 31), TimeUnit::DAYS));
+        let got = runtime
+            .block_on(summaries(
+                frame(&SessionContext::new(), vec![vec![input]]),
+                &sql,
+            ))
+            .expect("summaries");
+        let one = got.get(&CustomerId::from(1_u64)).expect("customer 1");
+        assert_eq!(
+            (one.first_purchase().date(), one.frequency()),
+            (day(2024, 3, 1), 1),
+            "{zone}"
+        );
+    }
+}
+
+/// CDNOW with its amounts as floats, in the columns of `query`.
+fn cdnow_with_float_amounts() -> RecordBatch {
+    let decimals = batch(&cdnow());
+    let floats: Float64Array = cdnow()
+        .iter()
+        .map(|t| t.amount().to_f64())
+        .collect::<Option<Vec<f64>>>()
+        .expect("amounts as floats")
+        .into();
+    let mut fields: Vec<Field> = decimals
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields[2] = Field::new(fields[2].name(), DataType::Float64, false);
+    let mut columns = decimals.columns().to_vec();
+    columns[2] = Arc::new(floats);
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("a batch")
+}
+
+/// Bad rows stop `summaries` at the first, named by column and row within its partition; an
+/// unknown kind names the two values; a pool too small for the accumulators is the engine's
+/// refusal, not a wrong result.
+#[test]
+fn in_memory_summaries_name_bad_rows_and_respect_the_memory_pool() {
+    let runtime = runtime();
+    let sql = SummarySql::new("t", SummaryOptions::new(day(2024, 3, 31), TimeUnit::DAYS));
+    let schema = |kind: bool| {
+        let mut fields = vec![
+            Field::new("customer_id", DataType::Int64, true),
+            Field::new("date", DataType::Date32, true),
+            Field::new("amount", DataType::Float64, true),
+        ];
+        if kind {
+            fields.push(Field::new("kind", DataType::Utf8, true));
+        }
+        Arc::new(Schema::new(fields))
+    };
+    let dates = || {
+        Arc::new(datafusion::arrow::array::Date32Array::from(vec![
+            19_700, 19_701, 19_702,
+        ])) as ArrayRef
+    };
+    let run = |input: RecordBatch, sql: &SummarySql| {
+        runtime.block_on(summaries(
+            frame(&SessionContext::new(), vec![vec![input]]),
+            sql,
+        ))
+    };
+    let negative = RecordBatch::try_new(
+        schema(false),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            dates(),
+            Arc::new(Float64Array::from(vec![1.0, -2.5, 3.0])),
+        ],
+    )
+    .expect("a batch");
+    let err = run(negative, &sql).expect_err("a negative amount");
+    assert!(
+        matches!(&err, SummarizeError::Input { partition: 0, source }
+            if matches!(source.as_ref(), customer_assets::arrow::ArrowInputError::NegativeAmount { column, row: 1, .. } if column == "amount")),
+        "{err}"
+    );
+    let null_id = RecordBatch::try_new(
+        schema(false),
+        vec![
+            Arc::new(Int64Array::from(vec![Some(1), Some(2), None])),
+            dates(),
+            Arc::new(Float64Array::from(vec![1.0, 2.5, 3.0])),
+        ],
+    )
+    .expect("a batch");
+    let err = run(null_id, &sql).expect_err("a NULL customer");
+    assert!(
+        err.to_string().contains("customer_id, row 2: null"),
+        "{err}"
+    );
+
+    let kinds = RecordBatch::try_new(
+        schema(true),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            dates(),
+            Arc::new(Float64Array::from(vec![1.0, 2.5, 3.0])),
+            Arc::new(StringArray::from(vec![
+                Some("sale"),
+                Some("Return"),
+                Some("refund"),
+            ])),
+        ],
+    )
+    .expect("a batch");
+    // "Return" is not "refund": the values are compared exactly, as the SQL compares them.
+    let err = run(
+        kinds.clone(),
+        &sql.clone().kind_column("kind", "sale", "refund"),
+    )
+    .expect_err("an unknown kind");
+    assert!(
+        matches!(&err, SummarizeError::UnknownKind { row: 1, purchase, ret, .. }
+            if purchase == "sale" && ret == "refund"),
+        "{err}"
+    );
+    let fine = run(kinds, &sql.clone().kind_column("kind", "sale", "Return"));
+    assert!(
+        matches!(&fine, Err(SummarizeError::UnknownKind { row: 2, .. })),
+        "{fine:?}"
+    );
+
+    // A pool of 1 MB cannot hold the accumulators of CDNOW's 69,659 transactions.
+    let env = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(1 << 20)))
+        .build_arc()
+        .expect("a runtime");
+    let ctx =
+        SessionContext::new_with_config_rt(SessionConfig::new().with_target_partitions(2), env);
+    let log = cdnow();
+    let sql = query(as_of_options(), ReturnPolicy::NetAgainstPurchase);
+    let err = runtime
+        .block_on(summaries(frame(&ctx, partitions(&log, 2, 3)), &sql))
+        .expect_err("1 MB is too little");
+    assert!(
+        matches!(&err, SummarizeError::Engine(e) if e.to_string().contains("Resources exhausted")),
+        "{err}"
+    );
 }
