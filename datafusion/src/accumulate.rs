@@ -1,13 +1,13 @@
 //! The per-customer summaries of any DataFrame, read by the engine and accumulated by the core in
 //! each of the plan's partitions: [`summaries`].
 
-use customer_assets::arrow::{ArrowInputError, TransactionColumns};
+use customer_assets::arrow::{ArrowInputError, TransactionBatch, TransactionColumns};
 use customer_assets::sql::SummarySql;
 use customer_assets::{Grain, Summaries, SummaryAccumulator};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::error::DataFusionError;
-use datafusion::execution::memory_pool::MemoryConsumer;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::functions::expr_fn::to_local_time;
 use datafusion::logical_expr::{cast, when, Expr};
@@ -22,21 +22,22 @@ const DATE: &str = "date";
 const AMOUNT: &str = "amount";
 const IS_RETURN: &str = "is_return";
 
-/// Memory held per row read, at most: one 16-byte entry and one 8-byte owner key (consecutive
-/// rows of one customer and day share an entry).
-const BYTES_PER_ROW: usize = 24;
-/// Memory held per customer, about: the id, its slot and its place in the id index.
-const BYTES_PER_CUSTOMER: usize = 64;
+/// Memory held per row read, at most: the row read (its customer's 8-byte id and 16-byte
+/// entry) and its place in the partition by customer (the entry again and 2 bytes).
+const BYTES_PER_ROW: usize = 42;
 
 /// The per-customer summaries of `transactions`, equal field for field to [`summarize`]'s (and
 /// to the core's), computed by the engine's scan and the core's accumulator: each partition of
-/// the DataFrame's plan feeds its own [`SummaryAccumulator`] on the session's threads, and the
-/// accumulators merge exactly. Faster than [`summarize`]'s SQL by several times (no hash table
-/// of (customer, day) groups, no repartition, no decimal arithmetic per row), but in memory: it
-/// holds up to 24 bytes per row read and about 64 per customer, reserved from the session's
-/// memory pool as it reads. When the pool cannot grant it, the error is
-/// [`SummarizeError::Engine`] (resources exhausted), not a spill: use [`summarize`], whose
-/// aggregation spills, for logs larger than memory.
+/// the DataFrame's plan is read and checked as it streams, on the session's threads
+/// ([`TransactionBatch::read`], each record batch freed once read), then the core accumulates
+/// every partition's rows at once on all cores, partitioned by customer
+/// ([`SummaryAccumulator::from_read_batches`]): the result is the one-pass result whatever the
+/// partitioning. Faster than [`summarize`]'s SQL by several times (no hash table of (customer,
+/// day) groups, no repartition, no decimal arithmetic per row), but in memory: it holds up to
+/// 42 bytes per row read (a read row, then its place in the partition by customer), reserved
+/// from the session's memory pool as it reads, and the summaries. When the pool cannot grant
+/// it, the error is [`SummarizeError::Engine`] (resources exhausted), not a spill: use
+/// [`summarize`], whose aggregation spills, for logs larger than memory.
 ///
 /// Columns and time zones are read as [`summarize`] reads them (the same checks and errors, a
 /// zoned timestamp on its day in its own zone, text dates cast by the engine); float amounts
@@ -90,30 +91,34 @@ pub async fn summaries(
         let consumer = MemoryConsumer::new(format!("customer-assets summaries[{partition}]"));
         let reservation = consumer.register(&pool);
         let columns = columns.clone();
-        let policy = query.return_policy();
         tasks.push(SpawnedTask::spawn(async move {
-            let mut acc = SummaryAccumulator::new(Grain::Day, policy);
-            let read = accumulate(stream, &mut acc, &columns, &reservation).await;
-            read.map(|()| (acc, reservation))
-                .map_err(|e| (partition, e))
+            read_partition(stream, &columns, &reservation)
+                .await
+                .map(|batches| (batches, reservation))
         }));
     }
-    let mut whole: Option<SummaryAccumulator> = None;
+    let mut batches = Vec::new();
     let mut reservations = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        let (acc, reservation) = task
+    for (partition, task) in tasks.into_iter().enumerate() {
+        let (part, reservation) = task
             .join()
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?
-            .map_err(|(partition, e)| e.in_partition(partition, query))?;
+            .map_err(|e| e.in_partition(partition, query))?;
+        batches.extend(part);
         reservations.push(reservation);
-        match &mut whole {
-            None => whole = Some(acc),
-            Some(w) => w.merge(acc)?,
-        }
     }
-    let whole = whole.unwrap_or_else(|| SummaryAccumulator::new(Grain::Day, query.return_policy()));
-    Ok(whole.finish(query.options())?)
+    let policy = query.return_policy();
+    // The partitions' batches in order: one accumulation on all cores, partitioned by customer.
+    let acc = SpawnedTask::spawn_blocking(move || {
+        SummaryAccumulator::from_read_batches(Grain::Day, policy, &batches)
+    })
+    .join()
+    .await
+    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let summaries = acc.finish(query.options())?;
+    drop(reservations);
+    Ok(summaries)
 }
 
 /// What went wrong in one partition, before the partition is named.
@@ -130,10 +135,13 @@ impl From<DataFusionError> for PartitionError {
 
 impl PartitionError {
     fn in_partition(self, partition: usize, query: &SummarySql) -> SummarizeError {
-        match self {
-            PartitionError::Engine(e) => SummarizeError::Engine(e),
+        let error = match self {
+            PartitionError::Engine(e) => return SummarizeError::Engine(e),
+            PartitionError::Input(e) => relocate(e, query),
+        };
+        match error {
             // The kind column was read as "is a return": NULL where it was neither value.
-            PartitionError::Input(ArrowInputError::Null { column, row }) if column == IS_RETURN => {
+            ArrowInputError::Null { column, row } if column == IS_RETURN => {
                 let (name, purchase, ret) = query.kind_column_name().unwrap_or_default();
                 SummarizeError::UnknownKind {
                     partition,
@@ -143,16 +151,39 @@ impl PartitionError {
                     ret: ret.to_string(),
                 }
             }
-            PartitionError::Input(source) => SummarizeError::Input {
+            source => SummarizeError::Input {
                 partition,
-                source: Box::new(rename(source, query)),
+                source: Box::new(source),
             },
         }
     }
 }
 
+/// Reads and checks one partition's batches as they come (each record batch freed once read),
+/// the reservation grown to the memory the rows read take.
+async fn read_partition(
+    mut stream: SendableRecordBatchStream,
+    columns: &TransactionColumns,
+    reservation: &MemoryReservation,
+) -> Result<Vec<TransactionBatch>, PartitionError> {
+    let mut batches = Vec::new();
+    let mut rows = 0_u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let read = TransactionBatch::read(&batch, columns, Grain::Day)
+            .map_err(|e| PartitionError::Input(e.with_row_offset(rows)))?;
+        rows = rows.saturating_add(read.len() as u64);
+        let bytes = usize::try_from(rows)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(BYTES_PER_ROW);
+        reservation.try_resize(bytes)?;
+        batches.push(read);
+    }
+    Ok(batches)
+}
+
 /// The error with the projection's column names replaced by the DataFrame's.
-fn rename(error: ArrowInputError, query: &SummarySql) -> ArrowInputError {
+fn relocate(error: ArrowInputError, query: &SummarySql) -> ArrowInputError {
     let original = |column: &str| match column {
         CUSTOMER => query.customer_column_name().to_string(),
         DATE => query.date_column_name().to_string(),
@@ -189,30 +220,13 @@ fn rename(error: ArrowInputError, query: &SummarySql) -> ArrowInputError {
             row,
             amount,
         },
+        ArrowInputError::UnknownKind { column, row, value } => ArrowInputError::UnknownKind {
+            column: original(&column),
+            row,
+            value,
+        },
         other => other,
     }
-}
-
-/// Reads one partition's batches into `acc`, growing the reservation as it goes.
-async fn accumulate(
-    mut stream: SendableRecordBatchStream,
-    acc: &mut SummaryAccumulator,
-    columns: &TransactionColumns,
-    reservation: &datafusion::execution::memory_pool::MemoryReservation,
-) -> Result<(), PartitionError> {
-    let mut rows = 0_u64;
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        acc.push_batch(&batch, columns)
-            .map_err(|e| PartitionError::Input(e.with_row_offset(rows)))?;
-        rows = rows.saturating_add(batch.num_rows() as u64);
-        let bytes = usize::try_from(rows)
-            .unwrap_or(usize::MAX)
-            .saturating_mul(BYTES_PER_ROW)
-            .saturating_add(acc.customers_seen().saturating_mul(BYTES_PER_CUSTOMER));
-        reservation.try_resize(bytes)?;
-    }
-    Ok(())
 }
 
 /// The DataFrame reduced to the columns the accumulator reads, in types it reads, and how to

@@ -19,7 +19,8 @@ use rust_decimal::Decimal;
 
 use super::input_error::ArrowInputError;
 use crate::records::{decimal_from_f64, is_blank_id, is_negative_amount};
-use crate::{CustomerId, Grain, SummaryAccumulator, TransactionKind};
+use crate::summary::IntBatch;
+use crate::{CustomerId, Grain, ReturnPolicy, SummaryAccumulator, TransactionKind};
 
 const ID_TYPES: &str =
     "UInt64, Int64, Utf8, LargeUtf8, Utf8View, or a dictionary of Utf8, LargeUtf8 or Utf8View";
@@ -278,34 +279,13 @@ impl SummaryAccumulator {
         arrays: &TransactionArrays<'_>,
         columns: &TransactionColumns,
     ) -> Result<usize, ArrowInputError> {
-        let rows = arrays.customer.len();
-        let kind_column = columns.kind.as_deref().unwrap_or("kind");
-        let lengths = [
-            (columns.date.as_str(), Some(arrays.date)),
-            (columns.amount.as_str(), Some(arrays.amount)),
-            (kind_column, arrays.kind),
-        ];
-        for (column, array) in lengths {
-            match array.map(|a| a.len()) {
-                Some(len) if len != rows => {
-                    return Err(ArrowInputError::LengthMismatch {
-                        column: column.to_string(),
-                        len,
-                        expected: rows,
-                    })
-                }
-                _ => {}
-            }
-        }
-        // Every column is read and checked before anything is pushed.
-        let ids = IdColumn::of(arrays.customer, &columns.customer)?;
-        let keys = keys(arrays.date, &columns.date, columns.time_zone, self.grain())?;
-        let amounts = amounts(arrays.amount, &columns.amount)?;
-        let kinds = match arrays.kind {
-            Some(kind) => kinds(kind, kind_column)?,
-            None => vec![TransactionKind::Purchase; rows],
-        };
-        ids.check(&columns.customer)?;
+        let Read {
+            rows,
+            ids,
+            keys,
+            amounts,
+            kinds,
+        } = read(arrays, columns, self.grain())?;
         self.reserve(rows);
         let mut records = keys.into_iter().zip(amounts).zip(kinds);
         let mut push = |acc: &mut SummaryAccumulator, id: &CustomerId| {
@@ -347,6 +327,239 @@ impl SummaryAccumulator {
         }
         Ok(rows)
     }
+}
+
+impl SummaryAccumulator {
+    /// An accumulator of the transactions of `batches`, in order, at `grain`: the same
+    /// summaries and arrival order as [`push_batch`](Self::push_batch) of each batch in turn,
+    /// reading columns as `columns` says. With the `parallel` feature the batches are read on
+    /// all cores, and a log of integer ids whose customers interleave (in date order, say) over
+    /// a range of ids not much wider than the log is partitioned by customer as it is read (as
+    /// `from_slice_parallel` does for transactions), with no index of customers built per core
+    /// and no merge. Each batch is dropped once read.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{ArrayRef, Date32Array, Float64Array, RecordBatch, UInt64Array};
+    /// use chrono::NaiveDate;
+    /// use customer_assets::arrow::TransactionColumns;
+    /// use customer_assets::{CustomerId, Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit};
+    ///
+    /// let batch = |ids: Vec<u64>, days: Vec<i32>| {
+    ///     let amounts = vec![10.5; ids.len()];
+    ///     RecordBatch::try_from_iter([
+    ///         ("customer_id", Arc::new(UInt64Array::from(ids)) as ArrayRef),
+    ///         ("date", Arc::new(Date32Array::from(days)) as ArrayRef),
+    ///         ("amount", Arc::new(Float64Array::from(amounts)) as ArrayRef),
+    ///     ])
+    /// };
+    /// // Days since 1970-01-01 in January 2024.
+    /// let batches = vec![batch(vec![1, 2], vec![19_723, 19_724])?, batch(vec![1], vec![19_740])?];
+    /// let acc = SummaryAccumulator::from_batches(
+    ///     Grain::Day, ReturnPolicy::NetAgainstPurchase, batches, &TransactionColumns::new())?;
+    /// let as_of = NaiveDate::from_ymd_opt(2024, 1, 31).ok_or("bad date")?;
+    /// let summaries = acc.finish(&SummaryOptions::new(as_of, TimeUnit::DAYS))?;
+    /// assert_eq!(summaries.get(&CustomerId::from(1u64)).ok_or("missing")?.frequency(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`push_batch`](Self::push_batch), for the first batch (in order) with a fault; its
+    /// rows are numbered from the first row of the first batch
+    /// ([`ArrowInputError::with_row_offset`]). Nothing is accumulated then.
+    pub fn from_batches(
+        grain: Grain,
+        returns: ReturnPolicy,
+        batches: Vec<RecordBatch>,
+        columns: &TransactionColumns,
+    ) -> Result<Self, ArrowInputError> {
+        let read_one = |batch: RecordBatch| TransactionBatch::read_owned(batch, columns, grain);
+        #[cfg(feature = "parallel")]
+        let read: Vec<(usize, Result<TransactionBatch, ArrowInputError>)> = {
+            use rayon::prelude::*;
+            batches.into_par_iter().map(read_one).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let read: Vec<(usize, Result<TransactionBatch, ArrowInputError>)> =
+            batches.into_iter().map(read_one).collect();
+        let mut offset = 0_u64;
+        let mut batches = Vec::with_capacity(read.len());
+        for (rows, batch) in read {
+            batches.push(batch.map_err(|e| e.with_row_offset(offset))?);
+            offset = offset.saturating_add(rows as u64);
+        }
+        Ok(Self::from_read_batches(grain, returns, &batches))
+    }
+
+    /// An accumulator of the transactions of batches already read (and checked), in order: as
+    /// [`from_batches`](Self::from_batches), for batches read where they were decoded (on an
+    /// engine's threads, say), each record batch freed once read. Batches read at another grain
+    /// than `grain` are left out (read them at this one).
+    pub fn from_read_batches(
+        grain: Grain,
+        returns: ReturnPolicy,
+        batches: &[TransactionBatch],
+    ) -> Self {
+        let ints: Option<Vec<&IntBatch>> = batches
+            .iter()
+            .map(|b| match &b.read {
+                Batch::Ints(ints) if b.grain == grain => Some(ints),
+                _ => None,
+            })
+            .collect();
+        if let Some(ints) = ints {
+            return SummaryAccumulator::from_int_batches(grain, returns, &ints);
+        }
+        let mut acc = SummaryAccumulator::new(grain, returns);
+        for batch in batches.iter().filter(|b| b.grain == grain) {
+            match &batch.read {
+                Batch::Ints(ints) => acc.push_int_batch(ints),
+                Batch::Kept(record, columns) => {
+                    // Checked when read: reading it again cannot fail (and on an error the
+                    // accumulator would be unchanged).
+                    let _ = acc.push_batch(record, columns);
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// A record batch of transactions read and checked ([`TransactionBatch::read`]), for
+/// [`SummaryAccumulator::from_read_batches`]: a batch of integer ids as the accumulator's
+/// entries (24 bytes a row), any other the batch itself.
+#[derive(Debug, Clone)]
+pub struct TransactionBatch {
+    grain: Grain,
+    rows: usize,
+    read: Batch,
+}
+
+#[derive(Debug, Clone)]
+enum Batch {
+    /// Integer ids: read into entries.
+    Ints(IntBatch),
+    /// Other ids: the batch itself, checked, pushed row by row when accumulated.
+    Kept(RecordBatch, TransactionColumns),
+}
+
+impl TransactionBatch {
+    /// Reads and checks the transactions of `batch` (its columns named and read as `columns`
+    /// says), keyed at `grain`.
+    ///
+    /// # Errors
+    ///
+    /// As [`SummaryAccumulator::push_batch`].
+    pub fn read(
+        batch: &RecordBatch,
+        columns: &TransactionColumns,
+        grain: Grain,
+    ) -> Result<Self, ArrowInputError> {
+        Self::read_owned(batch.clone(), columns, grain).1
+    }
+
+    /// [`read`](Self::read) of a batch owned (kept, not copied, when its ids are not integers),
+    /// with its number of rows.
+    fn read_owned(
+        batch: RecordBatch,
+        columns: &TransactionColumns,
+        grain: Grain,
+    ) -> (usize, Result<Self, ArrowInputError>) {
+        let rows = batch.num_rows();
+        let ints = columns
+            .arrays(&batch)
+            .and_then(|arrays| read(&arrays, columns, grain))
+            .map(Read::into_int_batch);
+        let read = match ints {
+            Ok(Some(ints)) => Ok(Batch::Ints(ints)),
+            Ok(None) => Ok(Batch::Kept(batch, columns.clone())),
+            Err(e) => Err(e),
+        };
+        (
+            rows,
+            read.map(|read| TransactionBatch { grain, rows, read }),
+        )
+    }
+
+    /// The number of transactions.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+}
+
+/// A batch's columns, read and checked.
+struct Read<'a> {
+    rows: usize,
+    ids: IdColumn<'a>,
+    keys: Vec<i64>,
+    amounts: Vec<Decimal>,
+    kinds: Vec<TransactionKind>,
+}
+
+impl Read<'_> {
+    /// The batch with its integer ids, if every id is an integer (a non-negative one, for a
+    /// signed column).
+    fn into_int_batch(self) -> Option<IntBatch> {
+        let ids: Vec<u64> = match &self.ids {
+            IdColumn::UInt64(a) => a.values().to_vec(),
+            IdColumn::Int64(a) => a
+                .values()
+                .iter()
+                .map(|&n| u64::try_from(n).ok())
+                .collect::<Option<_>>()?,
+            IdColumn::Text(_) => return None,
+        };
+        IntBatch::new(ids, &self.keys, &self.amounts, &self.kinds)
+    }
+}
+
+/// Reads and checks every column of `arrays` (named and read as `columns` says; keys at
+/// `grain`): nothing is pushed before all of a batch is checked.
+fn read<'a>(
+    arrays: &TransactionArrays<'a>,
+    columns: &TransactionColumns,
+    grain: Grain,
+) -> Result<Read<'a>, ArrowInputError> {
+    let rows = arrays.customer.len();
+    let kind_column = columns.kind.as_deref().unwrap_or("kind");
+    let lengths = [
+        (columns.date.as_str(), Some(arrays.date)),
+        (columns.amount.as_str(), Some(arrays.amount)),
+        (kind_column, arrays.kind),
+    ];
+    for (column, array) in lengths {
+        match array.map(|a| a.len()) {
+            Some(len) if len != rows => {
+                return Err(ArrowInputError::LengthMismatch {
+                    column: column.to_string(),
+                    len,
+                    expected: rows,
+                })
+            }
+            _ => {}
+        }
+    }
+    let ids = IdColumn::of(arrays.customer, &columns.customer)?;
+    let keys = keys(arrays.date, &columns.date, columns.time_zone, grain)?;
+    let amounts = amounts(arrays.amount, &columns.amount)?;
+    let kinds = match arrays.kind {
+        Some(kind) => kinds(kind, kind_column)?,
+        None => vec![TransactionKind::Purchase; rows],
+    };
+    ids.check(&columns.customer)?;
+    Ok(Read {
+        rows,
+        ids,
+        keys,
+        amounts,
+        kinds,
+    })
 }
 
 /// Text values: plain strings of the three layouts.
@@ -827,7 +1040,8 @@ mod tests {
     use arrow_array::types::Int8Type;
     use arrow_array::{
         ArrayRef, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Float64Array,
-        Int32Array, Int64Array, TimestampNanosecondArray, TimestampSecondArray, UInt64Array,
+        Int32Array, Int64Array, StringArray, TimestampNanosecondArray, TimestampSecondArray,
+        UInt64Array,
     };
 
     use super::*;
@@ -1251,5 +1465,186 @@ mod tests {
         let opts = SummaryOptions::new(day(1970, 1, 31), TimeUnit::DAYS);
         assert_eq!(acc.finish(&opts), direct.finish(&opts));
         assert_eq!(acc.to_parts(), direct.to_parts());
+    }
+
+    /// A log as record batches of `size` rows: (id, day, cents, is a return); every `text`-th
+    /// batch (from the first; 0: none) names its customers by text.
+    fn log_batches(rows: &[(u64, i32, i128, bool)], size: usize, text: usize) -> Vec<RecordBatch> {
+        rows.chunks(size.max(1))
+            .enumerate()
+            .map(|(k, chunk)| {
+                let id: ArrayRef = if text > 0 && k % text == 0 {
+                    Arc::new(StringArray::from_iter_values(
+                        chunk.iter().map(|r| format!("c{}", r.0)),
+                    ))
+                } else {
+                    ids(&chunk.iter().map(|r| r.0).collect::<Vec<_>>())
+                };
+                batch(vec![
+                    ("customer_id", id),
+                    ("date", days(&chunk.iter().map(|r| r.1).collect::<Vec<_>>())),
+                    (
+                        "amount",
+                        Arc::new(
+                            Decimal128Array::from(chunk.iter().map(|r| r.2).collect::<Vec<_>>())
+                                .with_precision_and_scale(38, 2)
+                                .unwrap(),
+                        ) as ArrayRef,
+                    ),
+                    (
+                        "kind",
+                        Arc::new(BooleanArray::from(
+                            chunk.iter().map(|r| r.3).collect::<Vec<_>>(),
+                        )) as ArrayRef,
+                    ),
+                ])
+            })
+            .collect()
+    }
+
+    /// What an accumulator gives: its summaries (or error) at the end of 1970, with the
+    /// decimals' scales, and its customers in order of arrival.
+    fn outcome(acc: &SummaryAccumulator) -> (String, Vec<CustomerId>) {
+        let opts =
+            SummaryOptions::new(day(1970, 2, 15), TimeUnit::DAYS).holdout_end(day(1970, 3, 31));
+        (
+            format!("{:?}", acc.finish(&opts)),
+            acc.arrival_order().cloned().collect(),
+        )
+    }
+
+    proptest::proptest! {
+        /// `from_batches` (on all cores with `parallel`: a log of integer ids in date order is
+        /// partitioned by customer as it is read) equals pushing the batches in turn: the same
+        /// summaries, errors and arrival order, with text ids in some batches, wide amounts
+        /// (beyond an entry's 48 bits), returns, and either grain.
+        #[test]
+        fn reading_batches_at_once_equals_pushing_them_in_turn(
+            rows in proptest::collection::vec(
+                (0u64..300, 0i32..90, proptest::prop_oneof![0i128..100_000, 0i128..10i128.pow(24)], proptest::bool::weighted(0.1)),
+                1..400,
+            ),
+            size in 1usize..60,
+            text in 0usize..4,
+            timestamps in proptest::bool::ANY,
+        ) {
+            let grain = if timestamps { Grain::Timestamp } else { Grain::Day };
+            let columns = TransactionColumns::new().kind("kind");
+            let batches = log_batches(&rows, size, text);
+            let mut pushed = SummaryAccumulator::new(grain, ReturnPolicy::NetAgainstPurchase);
+            for b in &batches {
+                pushed.push_batch(b, &columns).unwrap();
+            }
+            let read = SummaryAccumulator::from_batches(
+                grain, ReturnPolicy::NetAgainstPurchase, batches.clone(), &columns,
+            ).unwrap();
+            proptest::prop_assert_eq!(outcome(&read), outcome(&pushed));
+            // Read one by one, as an engine's threads would.
+            let one_by_one: Vec<TransactionBatch> = batches
+                .iter()
+                .map(|b| TransactionBatch::read(b, &columns, grain).unwrap())
+                .collect();
+            let from_read =
+                SummaryAccumulator::from_read_batches(grain, ReturnPolicy::NetAgainstPurchase, &one_by_one);
+            proptest::prop_assert_eq!(outcome(&from_read), outcome(&pushed));
+        }
+    }
+
+    #[test]
+    fn from_batches_is_partitioned_by_customer_for_a_date_ordered_log_of_integer_ids() {
+        // 5,000 customers, each buying on days 0, 7 and 30 with 1 to 3 records a day, in date
+        // order: the parallel path, whose result must be the one-by-one push's.
+        let mut rows = Vec::new();
+        for d in [0, 7, 30] {
+            for c in 0..5_000u64 {
+                for r in 0..(1 + (c + d as u64) % 3) {
+                    rows.push((c * 1_237 % 5_000, d, i128::from(100 + r as i32 + d), false));
+                }
+            }
+        }
+        let columns = TransactionColumns::new().kind("kind");
+        let batches = log_batches(&rows, 1024, 0);
+        let mut pushed = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        for b in &batches {
+            pushed.push_batch(b, &columns).unwrap();
+        }
+        let read = SummaryAccumulator::from_batches(
+            Grain::Day,
+            ReturnPolicy::NetAgainstPurchase,
+            batches,
+            &columns,
+        )
+        .unwrap();
+        #[cfg(feature = "parallel")]
+        assert!(
+            matches!(read.layout_name(), "partitioned"),
+            "{}",
+            read.layout_name()
+        );
+        assert_eq!(outcome(&read), outcome(&pushed));
+        assert_eq!(read.customers_seen(), 5_000);
+    }
+
+    #[test]
+    fn from_batches_names_the_first_bad_row_of_the_whole_log_and_reads_nothing() {
+        let good = || {
+            batch(vec![
+                ("customer_id", ids(&[1, 2])),
+                ("date", days(&[0, 1])),
+                ("amount", cents(&[100, 200])),
+            ])
+        };
+        let bad = batch(vec![
+            ("customer_id", ids(&[3, 4, 5])),
+            ("date", days(&[0, 1, 2])),
+            ("amount", cents(&[100, -5, 200])),
+        ]);
+        let err = SummaryAccumulator::from_batches(
+            Grain::Day,
+            ReturnPolicy::NetAgainstPurchase,
+            vec![good(), good(), bad, good()],
+            &TransactionColumns::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, ArrowInputError::NegativeAmount { column, row: 5, .. } if column == "amount"),
+            "{err}"
+        );
+        // Read one by one, the row is the batch's own.
+        let bad = batch(vec![
+            ("customer_id", ids(&[3])),
+            ("date", days(&[0])),
+            ("amount", cents(&[-5])),
+        ]);
+        let err = TransactionBatch::read(&bad, &TransactionColumns::new(), Grain::Day).unwrap_err();
+        assert!(
+            matches!(err, ArrowInputError::NegativeAmount { row: 0, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn batches_read_at_another_grain_are_left_out() {
+        let b = batch(vec![
+            ("customer_id", ids(&[1])),
+            ("date", days(&[0])),
+            ("amount", cents(&[100])),
+        ]);
+        let columns = TransactionColumns::new();
+        let at_day = TransactionBatch::read(&b, &columns, Grain::Day).unwrap();
+        let at_moment = TransactionBatch::read(&b, &columns, Grain::Timestamp).unwrap();
+        assert_eq!((at_day.len(), at_day.is_empty()), (1, false));
+        let acc = SummaryAccumulator::from_read_batches(
+            Grain::Day,
+            ReturnPolicy::NetAgainstPurchase,
+            std::slice::from_ref(&at_moment),
+        );
+        assert_eq!(acc.customers_seen(), 0);
+        let acc = SummaryAccumulator::from_read_batches(
+            Grain::Day,
+            ReturnPolicy::NetAgainstPurchase,
+            &[at_day, at_moment],
+        );
+        assert_eq!(acc.customers_seen(), 1);
     }
 }

@@ -5,7 +5,7 @@
 mod input;
 mod input_error;
 
-pub use input::{TimeZoneRule, TransactionArrays, TransactionColumns};
+pub use input::{TimeZoneRule, TransactionArrays, TransactionBatch, TransactionColumns};
 pub use input_error::ArrowInputError;
 
 pub mod output;

@@ -13,6 +13,11 @@ use super::fold::{Cuts, Folder, Scratch};
 use super::grouping::Buckets;
 use super::grouping::{partition, Partition, RunScratch};
 use super::id_index::{dense_span, IdIndex};
+#[cfg(feature = "arrow")]
+use super::int_rows::IntBatch;
+#[cfg(any(feature = "parallel", feature = "arrow"))]
+use super::int_rows::IntRows;
+use super::int_rows::SLOT_KEY;
 use super::options::{Grain, ReturnPolicy, SummaryOptions};
 #[cfg(any(feature = "serde", all(test, feature = "arrow")))]
 use super::parts::{AccumulatorParts, PARTS_VERSION};
@@ -32,11 +37,6 @@ enum Layout {
     #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
     Partitioned { partition: Partition, base: u64 },
 }
-
-/// Owner keys from this up are `SLOT_KEY | slot`, of customers with text ids or integer ids this
-/// large; a smaller key is the customer's integer id itself, which needs no lookup to find (in
-/// a date-ordered log, where every entry would need one) and sorts in id order.
-const SLOT_KEY: u64 = 1 << 63;
 
 /// In a merge's slots of the other's customers: a customer not looked up (a known integer id,
 /// whose owner key is its id). Never a slot key's slot: only integer ids below `SLOT_KEY` get it.
@@ -215,10 +215,7 @@ impl SummaryAccumulator {
     }
 
     fn key(&self, at: NaiveDateTime) -> i64 {
-        match self.grain {
-            Grain::Day => i64::from(at.date().num_days_from_ce()),
-            Grain::Timestamp => at.and_utc().timestamp_micros(),
-        }
+        self.grain.key(at)
     }
 
     fn slot(&mut self, id: &CustomerId) -> usize {
@@ -335,6 +332,13 @@ impl SummaryAccumulator {
         kind: TransactionKind,
     ) {
         let entry = Entry::new(key, amount, 1, kind, &mut self.wide);
+        self.place(id, entry);
+    }
+
+    /// Adds the entry of a record of customer `id` (its wide magnitude, if any, already in this
+    /// accumulator's table).
+    #[inline]
+    fn place(&mut self, id: &CustomerId, entry: Entry) {
         // Once customers interleave, a known integer id needs no slot: its owner key is the id.
         if let (Layout::Interleaved { owners }, Some(n)) = (&mut self.layout, id.as_u64()) {
             if n < SLOT_KEY && self.index.knows_int(n) {
@@ -903,13 +907,31 @@ impl SummaryAccumulator {
         transactions: &[Transaction],
         sample: IntSample,
     ) -> Option<Self> {
-        use rayon::prelude::*;
         let total = transactions.len();
         // Two chunks a core: one core also gives the customers their slots meanwhile. (Each
         // chunk notes its own first appearances: more chunks, more of those to look at.)
         let chunks: Vec<&[Transaction]> = transactions
             .chunks(total.div_ceil(2 * threads()).max(1))
             .collect();
+        let last = transactions
+            .last()
+            .and_then(|t| t.customer().as_u64())
+            .filter(|&n| n < SLOT_KEY);
+        Self::partitioned_rows(grain, returns, &chunks, total, last, sample)
+    }
+
+    /// [`partitioned_ints`](Self::partitioned_ints) of any chunks of rows (`total` of them, the
+    /// last of customer `last`), in order.
+    #[cfg(feature = "parallel")]
+    fn partitioned_rows<C: IntRows + ?Sized>(
+        grain: Grain,
+        returns: ReturnPolicy,
+        chunks: &[&C],
+        total: usize,
+        last: Option<u64>,
+        sample: IntSample,
+    ) -> Option<Self> {
+        use rayon::prelude::*;
         let limit = total.max(dense_span(0)) as u64;
         // The sample's range with a margin first; the ids' own range if some lie outside it.
         let margin = (sample.high - sample.low) / 8 + 1024;
@@ -923,7 +945,7 @@ impl SummaryAccumulator {
             let buckets = Buckets::new(span);
             let counts: Vec<IdCount> = chunks
                 .par_iter()
-                .map(|chunk| IdCount::of(chunk, low, span, &buckets))
+                .map(|chunk| IdCount::of(*chunk, low, span, &buckets))
                 .collect::<Option<_>>()?;
             let min = counts.iter().map(|c| c.min).min().unwrap_or(low);
             let max = counts.iter().map(|c| c.max).max().unwrap_or(high);
@@ -932,7 +954,6 @@ impl SummaryAccumulator {
             }
             (low, high) = (min, max);
         };
-        let keys = SummaryAccumulator::new(grain, returns);
         let mut acc = SummaryAccumulator::new(grain, returns);
         acc.index.reserve_ints(low, high, limit as usize);
         // At most every id of the range, and every first appearance in a chunk, is a customer.
@@ -943,18 +964,17 @@ impl SummaryAccumulator {
             || {
                 counts
                     .par_iter()
-                    .zip(&chunks)
+                    .zip(chunks)
                     .map(|(count, chunk)| {
                         let mut wide = Vec::new();
-                        let part = buckets.fill(count.starts.clone(), chunk.len(), |k| {
-                            let Some(t) = chunk.get(k) else {
-                                return (0, Entry { key: 0, word: 0 });
-                            };
-                            let n = t.customer().as_u64().unwrap_or(low);
-                            let key = keys.key(t.at());
-                            let entry = Entry::new(key, t.amount(), 1, t.kind(), &mut wide);
-                            (n.saturating_sub(low), entry)
+                        let mut rows = chunk.entries(grain, &mut wide);
+                        let part = buckets.fill(count.starts.clone(), chunk.rows(), |_| {
+                            rows.next()
+                                .map_or((0, Entry { key: 0, word: 0 }), |(n, entry)| {
+                                    (n.saturating_sub(low), entry)
+                                })
                         });
+                        drop(rows);
                         (part, wide)
                     })
                     .collect::<Vec<_>>()
@@ -974,8 +994,76 @@ impl SummaryAccumulator {
             partition,
             base: low,
         };
-        acc.tail = transactions.last().map(|t| acc.slot(t.customer()));
+        acc.tail = last.map(|n| acc.slot(&CustomerId::from(n)));
         Some(acc)
+    }
+
+    /// The name of the layout of the entries, for tests of which path a log took.
+    #[cfg(all(test, feature = "arrow", feature = "parallel"))]
+    pub(crate) fn layout_name(&self) -> &'static str {
+        match self.layout {
+            Layout::Runs { .. } => "runs",
+            Layout::Interleaved { .. } => "interleaved",
+            Layout::Partitioned { .. } => "partitioned",
+        }
+    }
+
+    /// Accumulates batches of transactions of integer ids, read and checked, in order: the
+    /// same summaries and arrival order as pushing their rows one by one. With `parallel`, a
+    /// log whose customers interleave (in date order, say) over a dense range of ids is
+    /// partitioned by customer on all cores as it is read, as
+    /// [`from_slice_parallel`](Self::from_slice_parallel) does for transactions; anything else
+    /// is pushed row by row.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn from_int_batches(
+        grain: Grain,
+        returns: ReturnPolicy,
+        batches: &[&IntBatch],
+    ) -> Self {
+        #[cfg(feature = "parallel")]
+        {
+            let total: usize = batches.iter().map(|b| b.len()).sum();
+            let sample = sample_ids(total, batches.ids());
+            if let Some(sample) = sample.filter(|s| s.interleaved) {
+                // Two chunks of consecutive batches a core, of about as many rows.
+                let per_chunk = total.div_ceil(2 * threads()).max(1);
+                let mut chunks: Vec<&[&IntBatch]> = Vec::new();
+                let (mut from, mut rows) = (0, 0);
+                for (k, b) in batches.iter().enumerate() {
+                    rows += b.len();
+                    if rows >= per_chunk {
+                        chunks.push(batches.get(from..=k).unwrap_or(&[]));
+                        (from, rows) = (k + 1, 0);
+                    }
+                }
+                if from < batches.len() {
+                    chunks.push(batches.get(from..).unwrap_or(&[]));
+                }
+                let last = batches.iter().rev().find_map(|b| b.last_id());
+                if let Some(acc) =
+                    Self::partitioned_rows(grain, returns, &chunks, total, last, sample)
+                {
+                    return acc;
+                }
+            }
+        }
+        let mut acc = SummaryAccumulator::new(grain, returns);
+        for batch in batches {
+            acc.push_int_batch(batch);
+        }
+        acc
+    }
+
+    /// Pushes the rows of a batch of integer ids, in order.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn push_int_batch(&mut self, batch: &IntBatch) {
+        self.reserve(batch.len());
+        let mut wide = std::mem::take(&mut self.wide);
+        let rows: Vec<(u64, Entry)> = [batch].entries(self.grain, &mut wide).collect();
+        self.wide = wide;
+        for (n, entry) in rows {
+            self.place(&CustomerId::from(n), entry);
+        }
     }
 
     /// Gives integer id `n` (below `SLOT_KEY`) a slot, if it has none: whether it is new.
@@ -1063,17 +1151,19 @@ impl IdCount {
     /// Counts `chunk`'s ids from `low` by bucket, the ids from `low` up to `span` of them;
     /// `None` if an id is not an integer below `SLOT_KEY`. (Ids out of that range make the
     /// counts wrong, and the range tells.)
-    fn of(chunk: &[Transaction], low: u64, span: u64, buckets: &Buckets) -> Option<IdCount> {
+    fn of<C: IntRows + ?Sized>(
+        chunk: &C,
+        low: u64,
+        span: u64,
+        buckets: &Buckets,
+    ) -> Option<IdCount> {
         // One bit an id of the range: whether it appeared in the chunk yet.
         let mut seen = vec![0u64; usize::try_from(span.div_ceil(64)).ok()?];
         let (mut min, mut max, mut valid) = (u64::MAX, 0, true);
         let mut arrivals = Vec::new();
-        let starts = buckets.starts(chunk.len(), |k| {
-            let Some(n) = chunk
-                .get(k)
-                .and_then(|t| t.customer().as_u64())
-                .filter(|&n| n < SLOT_KEY)
-            else {
+        let mut ids = chunk.ids();
+        let starts = buckets.starts(chunk.rows(), |_| {
+            let Some(n) = ids.next().flatten() else {
                 valid = false;
                 return u64::MAX;
             };
@@ -1126,11 +1216,17 @@ struct IntSample {
 /// integer ids.
 #[cfg(feature = "parallel")]
 fn sample_int_ids(transactions: &[Transaction]) -> Option<IntSample> {
-    let step = (transactions.len() / 4096).max(1);
-    let mut ids = transactions
-        .iter()
-        .step_by(step)
-        .map(|t| t.customer().as_u64());
+    sample_ids(
+        transactions.len(),
+        transactions.iter().map(|t| t.customer().as_u64()),
+    )
+}
+
+/// [`sample_int_ids`] of the `len` ids `ids`.
+#[cfg(feature = "parallel")]
+fn sample_ids(len: usize, ids: impl Iterator<Item = Option<u64>>) -> Option<IntSample> {
+    let step = (len / 4096).max(1);
+    let mut ids = ids.step_by(step);
     let first = ids.next()??;
     let (mut low, mut high, mut previous) = (first, first, first);
     let (mut samples, mut descents) = (1usize, 0usize);

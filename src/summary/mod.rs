@@ -12,6 +12,7 @@ mod error;
 mod fold;
 mod grouping;
 mod id_index;
+mod int_rows;
 mod options;
 // The partial state: serialized with serde (and, in tests, what a failed push must not change).
 #[cfg(any(feature = "serde", all(test, feature = "arrow")))]
@@ -23,6 +24,8 @@ mod test_support;
 
 pub use accumulator::SummaryAccumulator;
 pub use error::SummaryError;
+#[cfg(feature = "arrow")]
+pub(crate) use int_rows::IntBatch;
 pub use options::{Grain, ReturnPolicy, SummaryOptions};
 pub use patterns::{Pattern, PatternError, Patterns};
 pub use summaries::{CustomerSummary, HoldoutSummary, Summaries};

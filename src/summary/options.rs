@@ -17,6 +17,18 @@ pub enum Grain {
     Timestamp,
 }
 
+impl Grain {
+    /// The accumulator's key of a wall-clock moment at this grain: its day number from the
+    /// common era (0001-01-01 is day 1), or its microseconds since 1970-01-01.
+    pub(crate) fn key(self, at: chrono::NaiveDateTime) -> i64 {
+        use chrono::Datelike;
+        match self {
+            Grain::Day => i64::from(at.date().num_days_from_ce()),
+            Grain::Timestamp => at.and_utc().timestamp_micros(),
+        }
+    }
+}
+
 /// What a return (refund) does to the summaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
