@@ -115,7 +115,7 @@ pub async fn summaries(
     })
     .join()
     .await
-    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    .map_err(|e| DataFusionError::External(Box::new(e)))??;
     let summaries = acc.finish(query.options())?;
     drop(reservations);
     Ok(summaries)

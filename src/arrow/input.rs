@@ -389,30 +389,46 @@ impl SummaryAccumulator {
             batches.push(batch.map_err(|e| e.with_row_offset(offset))?);
             offset = offset.saturating_add(rows as u64);
         }
-        Ok(Self::from_read_batches(grain, returns, &batches))
+        Ok(Self::accumulate_read(grain, returns, &batches))
     }
 
     /// An accumulator of the transactions of batches already read (and checked), in order: as
     /// [`from_batches`](Self::from_batches), for batches read where they were decoded (on an
-    /// engine's threads, say), each record batch freed once read. Batches read at another grain
-    /// than `grain` are left out (read them at this one).
+    /// engine's threads, say), each record batch freed once read.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::BatchGrain`](crate::SummaryError::BatchGrain) for a batch read at another
+    /// grain than `grain`; nothing is accumulated then.
     pub fn from_read_batches(
         grain: Grain,
         returns: ReturnPolicy,
         batches: &[TransactionBatch],
-    ) -> Self {
+    ) -> Result<Self, crate::SummaryError> {
+        if let Some((batch, b)) = batches.iter().enumerate().find(|(_, b)| b.grain != grain) {
+            return Err(crate::SummaryError::BatchGrain {
+                batch,
+                read: b.grain,
+                expected: grain,
+            });
+        }
+        Ok(Self::accumulate_read(grain, returns, batches))
+    }
+
+    /// [`from_read_batches`](Self::from_read_batches) of batches all read at `grain`.
+    fn accumulate_read(grain: Grain, returns: ReturnPolicy, batches: &[TransactionBatch]) -> Self {
         let ints: Option<Vec<&IntBatch>> = batches
             .iter()
             .map(|b| match &b.read {
-                Batch::Ints(ints) if b.grain == grain => Some(ints),
-                _ => None,
+                Batch::Ints(ints) => Some(ints),
+                Batch::Kept(..) => None,
             })
             .collect();
         if let Some(ints) = ints {
             return SummaryAccumulator::from_int_batches(grain, returns, &ints);
         }
         let mut acc = SummaryAccumulator::new(grain, returns);
-        for batch in batches.iter().filter(|b| b.grain == grain) {
+        for batch in batches {
             match &batch.read {
                 Batch::Ints(ints) => acc.push_int_batch(ints),
                 Batch::Kept(record, columns) => {
@@ -1545,7 +1561,8 @@ mod tests {
                 .map(|b| TransactionBatch::read(b, &columns, grain).unwrap())
                 .collect();
             let from_read =
-                SummaryAccumulator::from_read_batches(grain, ReturnPolicy::NetAgainstPurchase, &one_by_one);
+                SummaryAccumulator::from_read_batches(grain, ReturnPolicy::NetAgainstPurchase, &one_by_one)
+                    .unwrap();
             proptest::prop_assert_eq!(outcome(&from_read), outcome(&pushed));
         }
     }
@@ -1624,7 +1641,7 @@ mod tests {
     }
 
     #[test]
-    fn batches_read_at_another_grain_are_left_out() {
+    fn a_batch_read_at_another_grain_is_an_error() {
         let b = batch(vec![
             ("customer_id", ids(&[1])),
             ("date", days(&[0])),
@@ -1634,17 +1651,26 @@ mod tests {
         let at_day = TransactionBatch::read(&b, &columns, Grain::Day).unwrap();
         let at_moment = TransactionBatch::read(&b, &columns, Grain::Timestamp).unwrap();
         assert_eq!((at_day.len(), at_day.is_empty()), (1, false));
+        let err = SummaryAccumulator::from_read_batches(
+            Grain::Day,
+            ReturnPolicy::NetAgainstPurchase,
+            &[at_day.clone(), at_moment],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            crate::SummaryError::BatchGrain {
+                batch: 1,
+                read: Grain::Timestamp,
+                expected: Grain::Day
+            }
+        );
         let acc = SummaryAccumulator::from_read_batches(
             Grain::Day,
             ReturnPolicy::NetAgainstPurchase,
-            std::slice::from_ref(&at_moment),
-        );
-        assert_eq!(acc.customers_seen(), 0);
-        let acc = SummaryAccumulator::from_read_batches(
-            Grain::Day,
-            ReturnPolicy::NetAgainstPurchase,
-            &[at_day, at_moment],
-        );
+            &[at_day],
+        )
+        .unwrap();
         assert_eq!(acc.customers_seen(), 1);
     }
 }

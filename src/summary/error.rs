@@ -3,6 +3,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
+use super::options::Grain;
+
 use crate::records::CustomerId;
 
 /// Why summaries could not be computed.
@@ -31,6 +33,17 @@ pub enum SummaryError {
     /// The accumulators being merged use different grains or return policies.
     #[error("cannot merge accumulators built with different grains or return policies")]
     IncompatibleMerge,
+    /// A batch of transactions was read at another grain than the accumulator's (its moments
+    /// are keys of that grain).
+    #[error("batch {batch} was read at grain {read:?}, the accumulator's grain is {expected:?}")]
+    BatchGrain {
+        /// The batch's position (0-based) among those given.
+        batch: usize,
+        /// The grain it was read at.
+        read: Grain,
+        /// The accumulator's grain.
+        expected: Grain,
+    },
     /// A date lies outside the range the calendar arithmetic supports.
     #[error("date {0} is out of range")]
     DateOutOfRange(NaiveDate),
