@@ -7,8 +7,9 @@
 //! - [`summarize`] computes the per-customer summary of any DataFrame (a Parquet folder, a
 //!   table, a query) in the engine, after checking its columns and rows: the query of
 //!   [`customer_assets::sql::SummarySql`], equal field for field to the core's summaries.
-//! - [`summaries`] computes the same summaries faster, in memory: the engine reads and
-//!   partitions the DataFrame, and each partition feeds the core's accumulator.
+//! - [`summaries`] computes the same summaries several times faster, in memory: the engine
+//!   reads and partitions the DataFrame, each partition's batches are read and checked on the
+//!   session's threads, and the core accumulates them all, partitioned by customer.
 //! - [`Scoring`] registers `p_alive`, `expected_purchases`, `dert` and `clv` as scalar
 //!   functions bound to fitted models, vectorised over Arrow arrays.
 //! - [`patterns()`] reads the weighted (x, t_x, T) patterns of a summary table, grouped by the
