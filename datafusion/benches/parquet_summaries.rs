@@ -28,7 +28,7 @@ use customer_assets_datafusion::{summaries, summarize, summarize_unchecked};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionConfig, SessionContext};
 
 #[path = "support/parquet_log.rs"]
 mod parquet_log;
@@ -39,8 +39,9 @@ fn options() -> SummaryOptions {
     SummaryOptions::new(as_of, TimeUnit::WEEKS)
 }
 
-/// Customers summarised by the engine (rows of the result).
-async fn engine(dir: &Path, memory_limit: Option<usize>, checked: bool) -> usize {
+/// The log's folder as a DataFrame, in a session on the machine's cores (its memory pool capped
+/// at `memory_limit` bytes, if given).
+async fn log(dir: &Path, memory_limit: Option<usize>) -> DataFrame {
     let config = SessionConfig::new().with_target_partitions(num_cpus());
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = memory_limit {
@@ -48,10 +49,14 @@ async fn engine(dir: &Path, memory_limit: Option<usize>, checked: bool) -> usize
     }
     let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc().expect("a runtime"));
     let path = format!("{}/", dir.display());
-    let log = ctx
-        .read_parquet(path, ParquetReadOptions::default())
+    ctx.read_parquet(path, ParquetReadOptions::default())
         .await
-        .expect("the Parquet folder");
+        .expect("the Parquet folder")
+}
+
+/// Customers summarised by the engine (rows of the result).
+async fn engine(dir: &Path, memory_limit: Option<usize>, checked: bool) -> usize {
+    let log = log(dir, memory_limit).await;
     let query = SummarySql::new("transactions", options());
     let summaries = if checked {
         summarize(log, &query).await
@@ -65,13 +70,7 @@ async fn engine(dir: &Path, memory_limit: Option<usize>, checked: bool) -> usize
 
 /// Customers summarised by the engine's scan and the core's accumulators.
 async fn engine_in_memory(dir: &Path) -> usize {
-    let config = SessionConfig::new().with_target_partitions(num_cpus());
-    let ctx = SessionContext::new_with_config(config);
-    let path = format!("{}/", dir.display());
-    let log = ctx
-        .read_parquet(path, ParquetReadOptions::default())
-        .await
-        .expect("the Parquet folder");
+    let log = log(dir, None).await;
     let query = SummarySql::new("transactions", options());
     summaries(log, &query).await.expect("summaries").len()
 }
