@@ -14,7 +14,7 @@ use arrow_array::{
     Array, LargeStringArray, PrimitiveArray, RecordBatch, StringArray, StringViewArray,
 };
 use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Offset, Utc};
 use rust_decimal::Decimal;
 
 use super::input_error::ArrowInputError;
@@ -279,17 +279,18 @@ impl SummaryAccumulator {
         arrays: &TransactionArrays<'_>,
         columns: &TransactionColumns,
     ) -> Result<usize, ArrowInputError> {
-        let Read {
-            rows,
-            ids,
-            keys,
-            amounts,
-            kinds,
-        } = read(arrays, columns, self.grain())?;
+        let Read { ids, values } = read(arrays, columns, self.grain())?;
+        self.push_values(ids, &values);
+        Ok(values.rows())
+    }
+
+    /// Pushes rows read and checked: row `k` of `ids` with row `k` of `values`.
+    fn push_values(&mut self, ids: IdColumn<'_>, values: &Values) {
+        let rows = values.rows();
         self.reserve(rows);
-        let mut records = keys.into_iter().zip(amounts).zip(kinds);
+        let mut records = values.keys.iter().zip(&values.amounts).zip(&values.kinds);
         let mut push = |acc: &mut SummaryAccumulator, id: &CustomerId| {
-            if let Some(((key, amount), kind)) = records.next() {
+            if let Some(((&key, &amount), &kind)) = records.next() {
                 acc.push_record(id, key, amount, kind);
             }
         };
@@ -325,7 +326,6 @@ impl SummaryAccumulator {
                 }
             }
         }
-        Ok(rows)
     }
 }
 
@@ -431,10 +431,14 @@ impl SummaryAccumulator {
         for batch in batches {
             match &batch.read {
                 Batch::Ints(ints) => acc.push_int_batch(ints),
-                Batch::Kept(record, columns) => {
-                    // Checked when read: reading it again cannot fail (and on an error the
-                    // accumulator would be unchanged).
-                    let _ = acc.push_batch(record, columns);
+                Batch::Kept(record, columns, values) => {
+                    // The ids were found and checked when read: finding them again cannot fail.
+                    let ids = columns
+                        .arrays(record)
+                        .and_then(|arrays| IdColumn::of(arrays.customer, &columns.customer));
+                    if let Ok(ids) = ids {
+                        acc.push_values(ids, values);
+                    }
                 }
             }
         }
@@ -456,8 +460,8 @@ pub struct TransactionBatch {
 enum Batch {
     /// Integer ids: read into entries.
     Ints(IntBatch),
-    /// Other ids: the batch itself, checked, pushed row by row when accumulated.
-    Kept(RecordBatch, TransactionColumns),
+    /// Other ids: the batch itself (for its ids), and its other columns read and checked.
+    Kept(RecordBatch, TransactionColumns, Values),
 }
 
 impl TransactionBatch {
@@ -483,15 +487,18 @@ impl TransactionBatch {
         grain: Grain,
     ) -> (usize, Result<Self, ArrowInputError>) {
         let rows = batch.num_rows();
-        let ints = columns
+        let read = columns
             .arrays(&batch)
             .and_then(|arrays| read(&arrays, columns, grain))
-            .map(Read::into_int_batch);
-        let read = match ints {
-            Ok(Some(ints)) => Ok(Batch::Ints(ints)),
-            Ok(None) => Ok(Batch::Kept(batch, columns.clone())),
-            Err(e) => Err(e),
-        };
+            .map(|Read { ids, values }| {
+                let ints = int_ids(&ids).and_then(|ints| {
+                    IntBatch::new(ints, &values.keys, &values.amounts, &values.kinds)
+                });
+                match ints {
+                    Some(ints) => Batch::Ints(ints),
+                    None => Batch::Kept(batch.clone(), columns.clone(), values),
+                }
+            });
         (
             rows,
             read.map(|read| TransactionBatch { grain, rows, read }),
@@ -509,29 +516,33 @@ impl TransactionBatch {
     }
 }
 
-/// A batch's columns, read and checked.
+/// A batch's columns, read and checked: the ids as found, the other columns as values.
 struct Read<'a> {
-    rows: usize,
     ids: IdColumn<'a>,
+    values: Values,
+}
+
+/// The keys, amounts and kinds of a batch's rows, read and checked.
+#[derive(Debug, Clone)]
+struct Values {
     keys: Vec<i64>,
     amounts: Vec<Decimal>,
     kinds: Vec<TransactionKind>,
 }
 
-impl Read<'_> {
-    /// The batch with its integer ids, if every id is an integer (a non-negative one, for a
-    /// signed column).
-    fn into_int_batch(self) -> Option<IntBatch> {
-        let ids: Vec<u64> = match &self.ids {
-            IdColumn::UInt64(a) => a.values().to_vec(),
-            IdColumn::Int64(a) => a
-                .values()
-                .iter()
-                .map(|&n| u64::try_from(n).ok())
-                .collect::<Option<_>>()?,
-            IdColumn::Text(_) => return None,
-        };
-        IntBatch::new(ids, &self.keys, &self.amounts, &self.kinds)
+impl Values {
+    fn rows(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+/// The integer ids of a column, if every id is an integer (a non-negative one, for a signed
+/// column).
+fn int_ids(ids: &IdColumn<'_>) -> Option<Vec<u64>> {
+    match ids {
+        IdColumn::UInt64(a) => Some(a.values().to_vec()),
+        IdColumn::Int64(a) => a.values().iter().map(|&n| u64::try_from(n).ok()).collect(),
+        IdColumn::Text(_) => None,
     }
 }
 
@@ -570,11 +581,12 @@ fn read<'a>(
     };
     ids.check(&columns.customer)?;
     Ok(Read {
-        rows,
         ids,
-        keys,
-        amounts,
-        kinds,
+        values: Values {
+            keys,
+            amounts,
+            kinds,
+        },
     })
 }
 
@@ -849,7 +861,7 @@ fn keys(
                 }
                 days.checked_add(UNIX_EPOCH_DAYS_FROM_CE)
                     .and_then(NaiveDate::from_num_days_from_ce_opt)
-                    .map(|d| key_of(d.and_time(NaiveTime::MIN), grain))
+                    .map(|d| grain.key(d.and_time(NaiveTime::MIN)))
                     .ok_or(ValueError::DateOutOfRange(i64::from(days)))
             })
         }
@@ -892,14 +904,6 @@ fn keys(
 const SAFE_DAYS: u32 = 1 << 25;
 const SAFE_SECONDS: u64 = 1 << 40;
 const MICROS_PER_DAY: i64 = 86_400_000_000;
-
-/// The accumulator's key of a wall-clock moment.
-fn key_of(at: NaiveDateTime, grain: Grain) -> i64 {
-    match grain {
-        Grain::Day => i64::from(at.date().num_days_from_ce()),
-        Grain::Timestamp => at.and_utc().timestamp_micros(),
-    }
-}
 
 fn timestamps<T: ArrowPrimitiveType<Native = i64>>(
     array: &dyn Array,
@@ -945,7 +949,7 @@ fn instant_key(value: i64, per_second: i64, offset: i32, grain: Grain) -> Result
         .map(|t| t.naive_utc());
     FixedOffset::east_opt(offset)
         .and_then(|offset| utc?.checked_add_offset(offset))
-        .map(|at| key_of(at, grain))
+        .map(|at| grain.key(at))
         .ok_or(ValueError::DateOutOfRange(value))
 }
 
@@ -1059,6 +1063,8 @@ mod tests {
         Int32Array, Int64Array, StringArray, TimestampNanosecondArray, TimestampSecondArray,
         UInt64Array,
     };
+
+    use chrono::NaiveDateTime;
 
     use super::*;
     use crate::{Grain, ReturnPolicy, SummaryOptions, TimeUnit, Transaction};

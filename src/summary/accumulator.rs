@@ -1058,12 +1058,13 @@ impl SummaryAccumulator {
     #[cfg(feature = "arrow")]
     pub(crate) fn push_int_batch(&mut self, batch: &IntBatch) {
         self.reserve(batch.len());
+        // The batch's wide magnitudes move to this accumulator's table as its rows are placed
+        // (`place` does not read the table meanwhile).
         let mut wide = std::mem::take(&mut self.wide);
-        let rows: Vec<(u64, Entry)> = [batch].entries(self.grain, &mut wide).collect();
-        self.wide = wide;
-        for (n, entry) in rows {
+        for (n, entry) in [batch].entries(self.grain, &mut wide) {
             self.place(&CustomerId::from(n), entry);
         }
+        self.wide = wide;
     }
 
     /// Gives integer id `n` (below `SLOT_KEY`) a slot, if it has none: whether it is new.
