@@ -16,11 +16,9 @@ use futures::StreamExt;
 
 use crate::summarize::{checked_columns, SummarizeError};
 
-/// The names the projected columns get (free of any quoting question).
-const CUSTOMER: &str = "customer";
-const DATE: &str = "date";
-const AMOUNT: &str = "amount";
-const IS_RETURN: &str = "is_return";
+/// The name of the projected "is a return" column read from the kind column (the other
+/// columns keep their names, so that errors name them as the DataFrame does).
+const IS_RETURN: &str = "__customer_assets_is_return";
 
 /// Memory held per row read, at most: the row read (its customer's 8-byte id and 16-byte
 /// entry) and its place in the partition by customer (the entry again and 2 bytes).
@@ -137,7 +135,7 @@ impl PartitionError {
     fn in_partition(self, partition: usize, query: &SummarySql) -> SummarizeError {
         let error = match self {
             PartitionError::Engine(e) => return SummarizeError::Engine(e),
-            PartitionError::Input(e) => relocate(e, query),
+            PartitionError::Input(e) => e,
         };
         match error {
             // The kind column was read as "is a return": NULL where it was neither value.
@@ -180,53 +178,6 @@ async fn read_partition(
         batches.push(read);
     }
     Ok(batches)
-}
-
-/// The error with the projection's column names replaced by the DataFrame's.
-fn relocate(error: ArrowInputError, query: &SummarySql) -> ArrowInputError {
-    let original = |column: &str| match column {
-        CUSTOMER => query.customer_column_name().to_string(),
-        DATE => query.date_column_name().to_string(),
-        AMOUNT => query.amount_column_name().to_string(),
-        other => other.to_string(),
-    };
-    match error {
-        ArrowInputError::Null { column, row } => ArrowInputError::Null {
-            column: original(&column),
-            row,
-        },
-        ArrowInputError::EmptyCustomerId { column, row } => ArrowInputError::EmptyCustomerId {
-            column: original(&column),
-            row,
-        },
-        ArrowInputError::DateOutOfRange { column, row, value } => ArrowInputError::DateOutOfRange {
-            column: original(&column),
-            row,
-            value,
-        },
-        ArrowInputError::AmountDoesNotFit { column, row, value } => {
-            ArrowInputError::AmountDoesNotFit {
-                column: original(&column),
-                row,
-                value,
-            }
-        }
-        ArrowInputError::NegativeAmount {
-            column,
-            row,
-            amount,
-        } => ArrowInputError::NegativeAmount {
-            column: original(&column),
-            row,
-            amount,
-        },
-        ArrowInputError::UnknownKind { column, row, value } => ArrowInputError::UnknownKind {
-            column: original(&column),
-            row,
-            value,
-        },
-        other => other,
-    }
 }
 
 /// The DataFrame reduced to the columns the accumulator reads, in types it reads, and how to
@@ -282,15 +233,20 @@ fn project(
         DataType::Float16 | DataType::Float32 => cast(amount, DataType::Float64),
         _ => cast(amount, DataType::Int64),
     };
+    let (customer_name, date_name, amount_name) = (
+        query.customer_column_name(),
+        query.date_column_name(),
+        query.amount_column_name(),
+    );
     let mut select: Vec<Expr> = vec![
-        customer.alias(CUSTOMER),
-        date.alias(DATE),
-        amount.alias(AMOUNT),
+        customer.alias(customer_name),
+        date.alias(date_name),
+        amount.alias(amount_name),
     ];
     let mut columns = TransactionColumns::new()
-        .customer(CUSTOMER)
-        .date(DATE)
-        .amount(AMOUNT);
+        .customer(customer_name)
+        .date(date_name)
+        .amount(amount_name);
     if let Some((kind, purchase, ret)) = query.kind_column_name() {
         // Exactly the two values, as the SQL compares them; anything else NULL, reported as an
         // unknown kind.
