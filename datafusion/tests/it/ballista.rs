@@ -8,12 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
-use chrono::{NaiveDate, TimeDelta};
 use customer_assets::models::BgNbdParams;
 use customer_assets::sql::Dialect;
-use customer_assets::{
-    CustomerId, Fit, History, ReturnPolicy, SummaryOptions, TimeUnit, Transaction, TransactionModel,
-};
+use customer_assets::{Fit, History, ReturnPolicy, SummaryOptions, TimeUnit, TransactionModel};
 use customer_assets_datafusion::{summarize, Scoring};
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::concat_batches;
@@ -21,9 +18,10 @@ use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use rust_decimal::Decimal;
 
-use crate::sql_summary::{assert_same, cdnow, core, day, partitions, query, read_rows, runtime};
+use crate::sql_summary::{
+    assert_same, cdnow, core, day, degenerate_bases, partitions, query, read_rows, runtime,
+};
 use crate::summarize::frame;
 
 /// A folder of its own under the system's temporary folder, removed when dropped.
@@ -221,36 +219,7 @@ fn cdnow_summaries_and_scores_on_ballista_equal_the_core_and_datafusion() {
 /// spends, and one heavy buyer among light ones; the summaries equal the core's.
 #[test]
 fn degenerate_bases_on_ballista_equal_the_core() {
-    let purchase = |id: u64, date: NaiveDate, cents: i64| {
-        Transaction::purchase(CustomerId::from(id), date, Decimal::new(cents, 2))
-            .expect("a transaction")
-    };
-    let start = day(1997, 1, 1);
-    let on = |days: i64| start + TimeDelta::days(days);
-    let bases: Vec<(&str, Vec<Transaction>)> = vec![
-        ("one customer", vec![purchase(1, on(3), 1999)]),
-        (
-            "identical customers",
-            (1..=50)
-                .flat_map(|id| [0, 10, 30].map(|d| purchase(id, on(d), 2500)))
-                .collect(),
-        ),
-        (
-            "equal spends",
-            (1..=40)
-                .flat_map(|id| {
-                    (0..=(id as i64 % 5)).map(move |k| purchase(id, on(k * 7 + id as i64), 1000))
-                })
-                .collect(),
-        ),
-        (
-            "a heavy buyer",
-            (0..2000)
-                .map(|k| purchase(1, on(k % 200), 9_999_999))
-                .chain((2..=30).map(|id| purchase(id, on(id as i64), 500)))
-                .collect(),
-        ),
-    ];
+    let bases = degenerate_bases();
     let options = SummaryOptions::new(day(1997, 9, 30), TimeUnit::WEEKS);
     let sql = query(options, ReturnPolicy::NetAgainstPurchase);
     let runtime = runtime();

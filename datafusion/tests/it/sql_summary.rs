@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeDelta};
 use customer_assets::sql::{Dialect, SummarySql};
 use customer_assets::{
     CustomerId, Grain, ReturnPolicy, Summaries, SummaryAccumulator, SummaryError, SummaryOptions,
@@ -574,4 +574,39 @@ fn means_on_a_midpoint_round_half_to_even() {
         (32, Decimal::new(-312, 6))
     );
     check(&runtime, &log, options, ReturnPolicy::NetAgainstPurchase, 3);
+}
+
+/// Degenerate bases: one customer with one purchase, identical customers, equal spends, and one
+/// heavy buyer among light ones (integer ids, purchases only), by name.
+pub(crate) fn degenerate_bases() -> Vec<(&'static str, Vec<Transaction>)> {
+    let purchase = |id: u64, date: NaiveDate, cents: i64| {
+        Transaction::purchase(CustomerId::from(id), date, Decimal::new(cents, 2))
+            .expect("a transaction")
+    };
+    let start = day(1997, 1, 1);
+    let on = |days: i64| start + TimeDelta::days(days);
+    vec![
+        ("one customer", vec![purchase(1, on(3), 1999)]),
+        (
+            "identical customers",
+            (1..=50)
+                .flat_map(|id| [0, 10, 30].map(|d| purchase(id, on(d), 2500)))
+                .collect(),
+        ),
+        (
+            "equal spends",
+            (1..=40)
+                .flat_map(|id| {
+                    (0..=(id as i64 % 5)).map(move |k| purchase(id, on(k * 7 + id as i64), 1000))
+                })
+                .collect(),
+        ),
+        (
+            "a heavy buyer",
+            (0..2000)
+                .map(|k| purchase(1, on(k % 200), 9_999_999))
+                .chain((2..=30).map(|id| purchase(id, on(id as i64), 500)))
+                .collect(),
+        ),
+    ]
 }

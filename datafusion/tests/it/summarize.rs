@@ -26,8 +26,8 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::sql_summary::{
-    assert_identical, assert_same, batch, cdnow, check, core, day, in_memory, partitions, query,
-    read_rows, runtime,
+    assert_identical, assert_same, batch, cdnow, check, core, day, degenerate_bases, in_memory,
+    partitions, query, read_rows, runtime,
 };
 
 /// A DataFrame over batches, in `ctx`.
@@ -395,6 +395,22 @@ fn in_memory_summaries_of_cdnow_are_the_core_s() {
         .expect("summaries of floats");
     assert_identical(&got, &want_floats, "CDNOW with float amounts");
     assert_eq!(got.len(), want.len());
+}
+
+/// One customer, identical customers, equal spends and a heavy buyer through `summaries`, at 1
+/// and 2 partitions: identical to the core's summaries.
+#[test]
+fn in_memory_summaries_of_degenerate_bases_are_the_core_s() {
+    let runtime = runtime();
+    let options = SummaryOptions::new(day(1997, 9, 30), TimeUnit::WEEKS);
+    let sql = query(options, ReturnPolicy::NetAgainstPurchase);
+    for (name, log) in degenerate_bases() {
+        let want = core(&log, ReturnPolicy::NetAgainstPurchase, &options).expect("summaries");
+        for target in [1, 2] {
+            let got = in_memory(&runtime, &sql, &log, target, 17).expect("summaries");
+            assert_identical(&got, &want, &format!("{name}, {target} partitions"));
+        }
+    }
 }
 
 /// CDNOW with its amounts as floats, in the columns of `query`.
