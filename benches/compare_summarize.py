@@ -12,8 +12,8 @@ this machine:
   1. lifetimes' summary_data_from_transaction_data on a DataFrame already in memory
      (the in-memory step that `cargo bench --bench summaries` measures for our accumulator);
   2. end to end: pandas read_csv + lifetimes' summary + to_csv, versus
-     `target/release/examples/clv summarize` (built with
-     `cargo build --release --features parallel --example clv`: both cores parse and summarise).
+     `target/release/clv summarize` (built with
+     `cargo build --release -p customer-assets-cli`: every core parses and summarises).
 """
 import argparse
 import os
@@ -81,9 +81,9 @@ def main():
             print(f"lifetimes in memory ({len(df)} rows {order}, {len(summary)} customers): {took:.2f} s")
         return 0
 
-    clv = os.path.join("target", "release", "examples", "clv")
+    clv = os.path.join("target", "release", "clv")
     subprocess.run(
-        ["cargo", "build", "--release", "--features", "parallel", "--example", "clv"], check=True
+        ["cargo", "build", "--release", "-p", "customer-assets-cli"], check=True
     )
     t = time.perf_counter()
     with open(os.devnull, "w") as sink:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the `clv` tool on hostile and degenerate input and fails on any bad reaction.
 
-    python3 scripts/clv_fuzz.py target/release/examples/clv [--jobs N] [--timeout S] [--keep]
+    python3 scripts/clv_fuzz.py target/release/clv [--jobs N] [--timeout S] [--keep]
 
 Builds a corpus of bad files in a temporary folder (encodings and line ends, quoting, unicode and
 10 kB ids, impossible dates, non-finite and odd numbers, broken summaries, empty and header-only

@@ -17,7 +17,7 @@ bit (`clv summarize` prints the shortest round-trip form); `monetary_value` and
 The engines' other columns (spend sums, orders, first and last purchase days) must agree with
 each other exactly.
 
-`--clv` defaults to target/release/examples/clv (under $CARGO_TARGET_DIR when set), built with
+`--clv` defaults to target/release/clv (under $CARGO_TARGET_DIR when set), built with
 cargo when missing. DuckDB and PySpark are Python packages (`pip install duckdb pyspark`;
 `--install` runs that); Spark needs Java 17 and runs in local mode, one session for every check.
 PostgreSQL runs when `initdb`, `pg_ctl` and `psql` are on the PATH: a throwaway cluster in a
@@ -109,10 +109,10 @@ def find_clv(path: str | None) -> str:
     if path:
         return path
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    clv = target / "release" / "examples" / "clv"
+    clv = target / "release" / "clv"
     if not clv.exists():
-        print(f"building {clv} (cargo build --release --example clv)", flush=True)
-        r = subprocess.run(["cargo", "build", "--release", "--example", "clv"], cwd=ROOT)
+        print(f"building {clv} (cargo build --release -p customer-assets-cli)", flush=True)
+        r = subprocess.run(["cargo", "build", "--release", "-p", "customer-assets-cli"], cwd=ROOT)
         if r.returncode != 0:
             raise SystemExit("sql_engines: cargo build failed")
     return str(clv)
@@ -332,7 +332,7 @@ PACKAGES = {"duckdb": "duckdb", "spark": "pyspark"}
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--clv", help="the clv binary (default: target/release/examples/clv)")
+    ap.add_argument("--clv", help="the clv binary (default: target/release/clv)")
     ap.add_argument("--engines", default="duckdb,spark,postgres",
                     help="comma-separated: duckdb, spark, postgres (postgres is skipped with a "
                          "note when no local server can be started)")

@@ -9,7 +9,7 @@ use customer_assets::models::sbg::SbgParams;
 use customer_assets::simulate::{BgBbProcess, RetentionProcess};
 use customer_assets::{History, TimeUnit, TransactionModel};
 
-use crate::{data_file, run_clv};
+use crate::data_file;
 
 fn year() -> TimeUnit {
     TimeUnit::custom_days(365.0).unwrap()
@@ -274,115 +274,6 @@ fn sbg_and_bdw_recover_simulated_parameters() {
             "param {k}: {est:?} {se:?}"
         );
     }
-}
-
-fn write_temp(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("customer-assets-discrete-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-#[test]
-fn clv_fit_bg_bb_prints_the_donations_fit() {
-    let out = run_clv(&[
-        "fit",
-        "--model",
-        "bg-bb",
-        "--summary",
-        data_file("donations.csv").to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["model"], "bg-bb");
-    assert_eq!(json["converged"], true);
-    assert!((json["params"]["alpha"].as_f64().unwrap() - 1.204).abs() < 0.001);
-    assert!((json["params"]["delta"].as_f64().unwrap() - 2.783).abs() < 0.001);
-    assert!(json["standard_errors"]["gamma"].as_f64().unwrap() > 0.0);
-    assert!((json["log_likelihood"].as_f64().unwrap() - -33225.6).abs() < 0.1);
-    assert!(json["iterations"].as_u64().unwrap() > 0);
-}
-
-#[test]
-fn clv_fit_sbg_projects_one_or_several_cohorts() {
-    let mut one = String::from("cohort,period,alive\n");
-    for (t, v) in REGULAR.iter().enumerate() {
-        one.push_str(&format!("regular,{t},{v}\n"));
-    }
-    let path = write_temp("regular.csv", &one);
-    let out = run_clv(&[
-        "fit",
-        "--model",
-        "sbg",
-        "--survival",
-        path.to_str().unwrap(),
-        "--periods",
-        "7",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!((json["params"]["alpha"].as_f64().unwrap() - 0.704).abs() < 0.0005);
-    let projected = json["projected_alive"].as_array().unwrap();
-    assert_eq!(projected.len(), 13);
-    assert_eq!(projected[0].as_f64().unwrap(), 1000.0);
-    assert!((projected[12].as_f64().unwrap() - 170.0).abs() < 0.5);
-
-    let mut two = one.clone();
-    for (t, v) in HIGH_END.iter().enumerate().take(9) {
-        two.push_str(&format!("high end,{t},{v}\n"));
-    }
-    let path = write_temp("two.csv", &two);
-    let out = run_clv(&[
-        "fit",
-        "--model",
-        "bdw",
-        "--survival",
-        path.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["model"], "bdw");
-    assert!(json["params"]["c"].as_f64().unwrap() > 0.0);
-    assert_eq!(
-        json["projected_alive"]["regular"].as_array().unwrap().len(),
-        13
-    );
-    assert_eq!(
-        json["projected_alive"]["high end"]
-            .as_array()
-            .unwrap()
-            .len(),
-        9
-    );
-
-    // A bad row is named.
-    let path = write_temp("bad.csv", "cohort,period,alive\na,0,100\na,2,50\n");
-    let out = run_clv(&[
-        "fit",
-        "--model",
-        "sbg",
-        "--survival",
-        path.to_str().unwrap(),
-    ]);
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("line 3"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -7,7 +7,6 @@ mod arrow_input;
 #[cfg(feature = "arrow")]
 mod arrow_output;
 mod btyd;
-mod clv;
 mod degenerate_fits;
 mod dert;
 mod discrete;
@@ -21,7 +20,6 @@ mod segment;
 mod special;
 mod summarize;
 mod validation;
-mod valuation;
 mod valuation_bases;
 
 /// The reference data kept in the repository, `tests/data` (provenance and licences in its
@@ -101,27 +99,6 @@ pub fn proptest_config(default_cases: u32) -> proptest::prelude::ProptestConfig 
 /// A file in `tests/data`.
 pub fn data_file(name: &str) -> PathBuf {
     data_dir().join(name)
-}
-
-/// Runs the `clv` example binary (built by `cargo test` alongside the tests) with `args`.
-pub fn run_clv(args: &[&str]) -> std::process::Output {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let clv = dir
-        .join("examples")
-        .join(format!("clv{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        clv.is_file(),
-        "the clv example is not built at {}",
-        clv.display()
-    );
-    std::process::Command::new(clv)
-        .args(args)
-        .output()
-        .expect("run the clv example")
 }
 
 /// Parses CSV text into rows of fields (header included).

@@ -599,53 +599,6 @@ mod more {
     }
 }
 
-// The `clv segment` code itself, included from the example, run on the CDNOW summary.
-#[path = "../../examples/clv_cmd/common.rs"]
-mod common;
-#[path = "../../examples/clv_cmd/segment.rs"]
-mod segment_cmd;
-
-#[test]
-fn clv_segment_counts_on_cdnow_are_consistent() {
-    let path = crate::data_file("cdnow_summary.csv");
-    let profiles = segment_cmd::read_summary(path.to_str().unwrap(), TimeUnit::WEEKS).unwrap();
-    assert_eq!(profiles.len(), 2357);
-    let mut counts = std::collections::BTreeMap::new();
-    for method in ["rfm", "abc", "lifecycle", "kmeans"] {
-        let out = segment_cmd::segment(&profiles, method, 4, 0).unwrap();
-        // One line per customer, each customer once, in input order.
-        assert_eq!(out.lines.len(), 2358, "{method}");
-        let ids: Vec<&str> = out.lines[1..]
-            .iter()
-            .map(|l| l.split(',').next().unwrap())
-            .collect();
-        let unique: std::collections::HashSet<&&str> = ids.iter().collect();
-        assert_eq!(unique.len(), 2357, "{method}");
-        assert_eq!(ids[0], "1");
-        let customers: usize = out.shares.iter().map(|s| s.customers).sum();
-        assert_eq!(customers, 2357, "{method}");
-        let pct: f64 = out.shares.iter().map(|s| s.customer_pct).sum();
-        let spend: f64 = out.shares.iter().map(|s| s.spend_pct).sum();
-        assert!(
-            (pct - 100.0).abs() < 1e-9 && (spend - 100.0).abs() < 1e-9,
-            "{method}"
-        );
-        for s in &out.shares {
-            counts.insert(format!("{method}:{}", s.segment), s.customers);
-        }
-    }
-    assert_eq!(
-        segment_cmd::segment(&profiles, "rfm", 4, 0).unwrap().lines[0],
-        "customer_id,segment,recency_score,frequency_score,monetary_score"
-    );
-    // The figures documented in the README (notes/segments.md).
-    let get = |k: &str| counts.get(k).copied().unwrap_or(0);
-    assert_eq!((get("abc:A"), get("abc:B"), get("abc:C")), (351, 315, 1691));
-    assert_eq!(get("rfm:Champions"), 481);
-    assert_eq!(get("rfm:Lost"), 458);
-    assert!(segment_cmd::segment(&profiles, "bogus", 4, 0).is_err());
-}
-
 #[test]
 fn single_customer_and_all_equal_values_for_the_other_segmenters() {
     use customer_assets::segment::asset_quality::{AssetClass, AssetQualityParams};

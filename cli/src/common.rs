@@ -3,7 +3,6 @@
 //! Every error the tool prints says where it comes from: a flag (`--name: ...`), or a file, its
 //! line and column (`FILE: line N, column NAME: ...`). Values echoed from the input are cut to
 //! [`MAX_ECHO_CHARS`].
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
@@ -606,11 +605,6 @@ impl TransactionLog {
         })
     }
 
-    /// The path, for messages.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     /// The rows after the header.
     pub fn body(&self) -> &[u8] {
         &self.bytes[self.body_start..]
@@ -909,4 +903,63 @@ pub fn print(text: &str) -> Result<(), String> {
 /// Flushes output; a closed pipe becomes [`BROKEN_PIPE`].
 pub fn finish(mut out: impl Write) -> Result<(), String> {
     out.flush().map_err(write_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_forms_and_echoes() {
+        for ok in ["12", "-0.5", ".5", "5.", "+5", "1e3", "2.5E-2", " 7 "] {
+            assert!(parse_number(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "1_000", "inf", "-inf", "NaN", "0x10", "1e", "e3", "1 000", "1e400", "--1",
+        ] {
+            assert!(parse_number(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_whole("4294967296"), Ok(4_294_967_296));
+        for bad in ["+5", "1e3", "1.0", "-1", "1_000", ""] {
+            assert!(parse_whole(bad).is_err(), "{bad}");
+        }
+        assert!(parse_count("4294967296").is_err());
+        assert_eq!(echo("abc"), "\"abc\"");
+        let long = echo(&"é".repeat(100));
+        assert_eq!(long.chars().count(), MAX_ECHO_CHARS + 3);
+        assert!(long.ends_with("…\""));
+        assert_eq!(cut_lines("abcdef\nxy", 3), "abc…\nxy");
+        // Lines of records, whatever the line ends.
+        let bytes = b"h\r\na\r\n\r\nb\nc";
+        let mut lines = LineCounter::new(bytes);
+        assert_eq!(lines.line_of_record(3), 2);
+        assert_eq!(lines.line_of_record(5), 4);
+        assert_eq!(lines.line_of_record(10), 5);
+    }
+
+    /// What the ledger refuses reaches the reader as an error of the row: it gets the line too.
+    #[test]
+    fn an_error_of_the_caller_names_the_row_line() {
+        let dir = std::env::temp_dir().join(format!("clv-unit-each-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ok = dir.join("ok.csv");
+        std::fs::write(
+            &ok,
+            "customer_id,date,amount\n1,1997-01-01,10\n2,1997-01-02,5\n3,1997-01-03,7\n",
+        )
+        .unwrap();
+        let ok = ok.to_str().unwrap();
+        let mut seen = 0;
+        let err = for_each_transaction(ok, |_| {
+            seen += 1;
+            if seen == 2 {
+                Err("the ledger refuses it".to_string())
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert_eq!(err, format!("{ok}: line 3: the ledger refuses it"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

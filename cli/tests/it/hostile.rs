@@ -10,11 +10,11 @@ use chrono::NaiveDate;
 
 use crate::{csv_rows, data_file, run_clv};
 
-// The reading code itself, for what the command line cannot reach (`segment` includes it too,
-// privately, for the `clv segment` code).
-#[allow(clippy::duplicate_mod)]
-#[path = "../../examples/clv_cmd/common.rs"]
-mod common;
+/// The loyalty programme of the examples (`examples/loyalty_rules.json` at the workspace root).
+const RULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/loyalty_rules.json"
+);
 
 /// A folder of its own for `test` under the system's temporary folder.
 fn temp_dir(test: &str) -> PathBuf {
@@ -106,7 +106,7 @@ fn a_crlf_file_names_the_line_of_its_short_row() {
             "--transactions",
             &log,
             "--rules",
-            "examples/loyalty_rules.json",
+            RULES,
             "--as-of",
             "1997-02-01",
         ],
@@ -148,23 +148,6 @@ fn report_and_kpi_name_the_line_of_a_bad_row() {
         }
         refused(&args, &[&log, "line 5", "column amount"]);
     }
-    // What the ledger refuses reaches the reader as an error of the row: it gets the line too.
-    let mut seen = 0;
-    let ok = write(
-        &dir,
-        "ok.csv",
-        format!("{LOG}1,1997-01-01,10\n2,1997-01-02,5\n3,1997-01-03,7\n"),
-    );
-    let err = common::for_each_transaction(&ok, |_| {
-        seen += 1;
-        if seen == 2 {
-            Err("the ledger refuses it".to_string())
-        } else {
-            Ok(())
-        }
-    })
-    .unwrap_err();
-    assert_eq!(err, format!("{ok}: line 3: the ledger refuses it"));
 }
 
 #[test]
@@ -324,7 +307,7 @@ fn cr_only_empty_and_header_only_files_are_refused() {
                 "--transactions",
                 path,
                 "--rules",
-                "examples/loyalty_rules.json",
+                RULES,
                 "--as-of",
                 "1997-02-01",
             ],
@@ -356,7 +339,7 @@ fn dates_before_every_record_are_refused_naming_the_flag() {
             "--transactions",
             log,
             "--rules",
-            "examples/loyalty_rules.json",
+            RULES,
             "--as-of",
             "1996-12-31",
         ],
@@ -563,7 +546,7 @@ fn far_end_dates_are_refused_before_any_work() {
             "--transactions",
             log,
             "--rules",
-            "examples/loyalty_rules.json",
+            RULES,
             "--as-of",
             "9999-12-31",
         ],
@@ -637,7 +620,7 @@ fn a_closed_output_pipe_ends_quietly() {
             "--transactions",
             &log,
             "--rules",
-            "examples/loyalty_rules.json",
+            RULES,
             "--as-of",
             "1998-06-30",
         ],
@@ -707,7 +690,7 @@ fn ids_that_need_quoting_are_quoted_in_csv_output() {
         "--transactions",
         &log,
         "--rules",
-        "examples/loyalty_rules.json",
+        RULES,
         "--as-of",
         "1997-02-01",
     ]);
@@ -774,7 +757,7 @@ fn cdnow_cohort_kpi_and_tiers() {
         "--transactions",
         &master(),
         "--rules",
-        "examples/loyalty_rules.json",
+        RULES,
         "--as-of",
         "1998-06-30",
     ]);
@@ -956,34 +939,6 @@ fn cdnow_cohort_report_every_model() {
             "{model}: Gamma-Gamma fits"
         );
     }
-}
-
-#[test]
-fn number_forms_and_echoes() {
-    for ok in ["12", "-0.5", ".5", "5.", "+5", "1e3", "2.5E-2", " 7 "] {
-        assert!(common::parse_number(ok).is_ok(), "{ok}");
-    }
-    for bad in [
-        "", "1_000", "inf", "-inf", "NaN", "0x10", "1e", "e3", "1 000", "1e400", "--1",
-    ] {
-        assert!(common::parse_number(bad).is_err(), "{bad}");
-    }
-    assert_eq!(common::parse_whole("4294967296"), Ok(4_294_967_296));
-    for bad in ["+5", "1e3", "1.0", "-1", "1_000", ""] {
-        assert!(common::parse_whole(bad).is_err(), "{bad}");
-    }
-    assert!(common::parse_count("4294967296").is_err());
-    assert_eq!(common::echo("abc"), "\"abc\"");
-    let long = common::echo(&"é".repeat(100));
-    assert_eq!(long.chars().count(), common::MAX_ECHO_CHARS + 3);
-    assert!(long.ends_with("…\""));
-    assert_eq!(common::cut_lines("abcdef\nxy", 3), "abc…\nxy");
-    // Lines of records, whatever the line ends.
-    let bytes = b"h\r\na\r\n\r\nb\nc";
-    let mut lines = common::LineCounter::new(bytes);
-    assert_eq!(lines.line_of_record(3), 2);
-    assert_eq!(lines.line_of_record(5), 4);
-    assert_eq!(lines.line_of_record(10), 5);
 }
 
 /// Equal repeat spends cannot identify Gamma-Gamma: `clv predict` goes on with the population mean

@@ -1,7 +1,8 @@
-//! `clv`: the scripting tool over CSV files.
+//! `clv`: the command-line tool over transaction logs and summary tables.
 //!
 //! ```text
-//! cargo run --release --example clv -- <subcommand> [flags]
+//! cargo install --path cli        # then: clv <subcommand> [flags]
+//! cargo run --release -p customer-assets-cli -- <subcommand> [flags]
 //! ```
 //!
 //! Subcommands:
@@ -55,29 +56,20 @@
 //! - A summary's repeat customers with a zero `monetary_value` are left out of the Gamma-Gamma
 //!   fit (a note on stderr says how many) and get the population mean spend.
 //! - When the reader of the output goes away (`clv ... | head`), the tool stops quietly, exit 0.
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
-#[path = "clv_cmd/common.rs"]
 mod common;
-#[path = "clv_cmd/fit.rs"]
 mod fit;
-#[path = "clv_cmd/fit_discrete.rs"]
 mod fit_discrete;
-#[path = "clv_cmd/kpi.rs"]
 mod kpi;
-#[path = "clv_cmd/predict.rs"]
 mod predict;
-#[path = "clv_cmd/report.rs"]
 mod report;
-#[path = "clv_cmd/segment.rs"]
 mod segment;
-#[path = "clv_cmd/sql.rs"]
 mod sql;
-#[path = "clv_cmd/summarize.rs"]
 mod summarize;
-#[path = "clv_cmd/tiers.rs"]
 mod tiers;
-#[path = "clv_cmd/validate.rs"]
 mod validate;
 
 const USAGE: &str = "usage: clv <subcommand> [flags]

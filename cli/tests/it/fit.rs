@@ -1,0 +1,162 @@
+//! `clv fit` and `clv predict --params`: the fits of the continuous and discrete models, and the
+//! saved parameters read back.
+
+use crate::{data_file, run_clv};
+
+/// Fader & Hardie (2007), customers active at the start of years 0–12 per 1,000 acquired (the
+/// paper's data, from Berry & Linoff): the regular and the high-end segment.
+const REGULAR: [f64; 13] = [
+    1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0, 223.0, 207.0, 194.0, 183.0, 173.0,
+];
+const HIGH_END: [f64; 13] = [
+    1000.0, 869.0, 743.0, 653.0, 593.0, 551.0, 517.0, 491.0, 468.0, 445.0, 427.0, 409.0, 394.0,
+];
+
+fn write_temp(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("clv-fit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn clv_fit_bg_bb_prints_the_donations_fit() {
+    let out = run_clv(&[
+        "fit",
+        "--model",
+        "bg-bb",
+        "--summary",
+        data_file("donations.csv").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["model"], "bg-bb");
+    assert_eq!(json["converged"], true);
+    assert!((json["params"]["alpha"].as_f64().unwrap() - 1.204).abs() < 0.001);
+    assert!((json["params"]["delta"].as_f64().unwrap() - 2.783).abs() < 0.001);
+    assert!(json["standard_errors"]["gamma"].as_f64().unwrap() > 0.0);
+    assert!((json["log_likelihood"].as_f64().unwrap() - -33225.6).abs() < 0.1);
+    assert!(json["iterations"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn clv_fit_sbg_projects_one_or_several_cohorts() {
+    let mut one = String::from("cohort,period,alive\n");
+    for (t, v) in REGULAR.iter().enumerate() {
+        one.push_str(&format!("regular,{t},{v}\n"));
+    }
+    let path = write_temp("regular.csv", &one);
+    let out = run_clv(&[
+        "fit",
+        "--model",
+        "sbg",
+        "--survival",
+        path.to_str().unwrap(),
+        "--periods",
+        "7",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!((json["params"]["alpha"].as_f64().unwrap() - 0.704).abs() < 0.0005);
+    let projected = json["projected_alive"].as_array().unwrap();
+    assert_eq!(projected.len(), 13);
+    assert_eq!(projected[0].as_f64().unwrap(), 1000.0);
+    assert!((projected[12].as_f64().unwrap() - 170.0).abs() < 0.5);
+
+    let mut two = one.clone();
+    for (t, v) in HIGH_END.iter().enumerate().take(9) {
+        two.push_str(&format!("high end,{t},{v}\n"));
+    }
+    let path = write_temp("two.csv", &two);
+    let out = run_clv(&[
+        "fit",
+        "--model",
+        "bdw",
+        "--survival",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["model"], "bdw");
+    assert!(json["params"]["c"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        json["projected_alive"]["regular"].as_array().unwrap().len(),
+        13
+    );
+    assert_eq!(
+        json["projected_alive"]["high end"]
+            .as_array()
+            .unwrap()
+            .len(),
+        9
+    );
+
+    // A bad row is named.
+    let path = write_temp("bad.csv", "cohort,period,alive\na,0,100\na,2,50\n");
+    let out = run_clv(&[
+        "fit",
+        "--model",
+        "sbg",
+        "--survival",
+        path.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 3"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `clv fit` writes parameters that `clv predict --params` reads back: the predictions equal
+/// those of fitting inside `predict`, for each continuous model.
+#[test]
+fn clv_predict_with_saved_parameters_equals_predict_that_fits() {
+    let summary = data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    let dir = std::env::temp_dir().join(format!("clv-params-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for model in ["bg-nbd", "mbg-nbd", "pareto-nbd"] {
+        let fit = run_clv(&["fit", "--summary", summary, "--model", model]);
+        assert!(
+            fit.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fit.stderr)
+        );
+        let params = dir.join(format!("{model}.json"));
+        std::fs::write(&params, &fit.stdout).unwrap();
+        let args = [
+            "predict",
+            "--summary",
+            summary,
+            "--model",
+            model,
+            "--horizon",
+            "39",
+        ];
+        let fitted = run_clv(&args);
+        let mut with_params = args.to_vec();
+        with_params.extend(["--params", params.to_str().unwrap()]);
+        let loaded = run_clv(&with_params);
+        assert!(
+            loaded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&loaded.stderr)
+        );
+        assert_eq!(fitted.stdout, loaded.stdout, "{model}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
