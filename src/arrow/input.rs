@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use super::input_error::ArrowInputError;
 use crate::records::{decimal_from_f64, is_blank_id, is_negative_amount};
 use crate::summary::IntBatch;
-use crate::{CustomerId, Grain, ReturnPolicy, SummaryAccumulator, TransactionKind};
+use crate::{CustomerId, Grain, ReturnPolicy, SummaryAccumulator, Transaction, TransactionKind};
 
 const ID_TYPES: &str =
     "UInt64, Int64, Utf8, LargeUtf8, Utf8View, or a dictionary of Utf8, LargeUtf8 or Utf8View";
@@ -208,6 +208,81 @@ impl TransactionColumns {
     }
 }
 
+impl TransactionColumns {
+    /// The transactions of `batch`, in row order, each at its wall-clock moment (a date at
+    /// midnight; a zoned timestamp in the zone the [`TimeZoneRule`] gives), for a
+    /// [`Ledger`](crate::Ledger), a loyalty programme or anything else that takes
+    /// [`Transaction`]s. The columns are read and checked as
+    /// [`SummaryAccumulator::push_batch`] reads them.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray};
+    /// use customer_assets::arrow::TransactionColumns;
+    /// use customer_assets::TransactionKind;
+    /// use rust_decimal::Decimal;
+    ///
+    /// // Days since 1970-01-01: 2024-01-03, 2024-02-10.
+    /// let batch = RecordBatch::try_from_iter([
+    ///     ("customer_id", Arc::new(StringArray::from(vec!["acme-1", "acme-1"])) as ArrayRef),
+    ///     ("date", Arc::new(Date32Array::from(vec![19_725, 19_763])) as ArrayRef),
+    ///     ("amount", Arc::new(Float64Array::from(vec![12.5, 4.0])) as ArrayRef),
+    ///     ("kind", Arc::new(StringArray::from(vec!["purchase", "return"])) as ArrayRef),
+    /// ])?;
+    /// let transactions = TransactionColumns::new().kind("kind").transactions(&batch)?;
+    /// assert_eq!(transactions.len(), 2);
+    /// assert_eq!(transactions[0].amount(), Decimal::new(125, 1));
+    /// assert_eq!(transactions[1].kind(), TransactionKind::Return);
+    /// assert_eq!(transactions[1].at().to_string(), "2024-02-10 00:00:00");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`SummaryAccumulator::push_batch`]: the first column or row at fault.
+    pub fn transactions(&self, batch: &RecordBatch) -> Result<Vec<Transaction>, ArrowInputError> {
+        let Read { ids, values } = read(&self.arrays(batch)?, self, Grain::Timestamp)?;
+        let mut transactions = Vec::with_capacity(values.rows());
+        let mut failure = None;
+        let mut rows = values.keys.iter().zip(&values.amounts).zip(&values.kinds);
+        for_each_id(ids, values.rows(), |id| {
+            let Some(((&key, &amount), &kind)) = rows.next() else {
+                return;
+            };
+            let row = transactions.len() as u64;
+            // Keys at this grain are microseconds of a date the reader checked: both steps
+            // succeed, but a failure is an error, never a panic.
+            let at = DateTime::from_timestamp_micros(key).map(|at| at.naive_utc());
+            let made = at
+                .ok_or(ArrowInputError::DateOutOfRange {
+                    column: self.date.clone(),
+                    row,
+                    value: key,
+                })
+                .and_then(|at| {
+                    Transaction::new(id.clone(), at, amount, kind).map_err(|_| {
+                        ArrowInputError::NegativeAmount {
+                            column: self.amount.clone(),
+                            row,
+                            amount,
+                        }
+                    })
+                });
+            match made {
+                Ok(t) if failure.is_none() => transactions.push(t),
+                Ok(_) => {}
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        });
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(transactions),
+        }
+    }
+}
+
 /// The arrays of a batch of transactions, of equal lengths (row `i` of each is transaction `i`);
 /// [`TransactionColumns`] names them in errors.
 #[derive(Debug, Clone, Copy)]
@@ -286,43 +361,46 @@ impl SummaryAccumulator {
 
     /// Pushes rows read and checked: row `k` of `ids` with row `k` of `values`.
     fn push_values(&mut self, ids: IdColumn<'_>, values: &Values) {
-        let rows = values.rows();
-        self.reserve(rows);
+        self.reserve(values.rows());
         let mut records = values.keys.iter().zip(&values.amounts).zip(&values.kinds);
-        let mut push = |acc: &mut SummaryAccumulator, id: &CustomerId| {
+        for_each_id(ids, values.rows(), |id| {
             if let Some(((&key, &amount), &kind)) = records.next() {
-                acc.push_record(id, key, amount, kind);
+                self.push_record(id, key, amount, kind);
             }
-        };
-        match ids {
-            IdColumn::UInt64(a) => {
-                for &n in a.values() {
-                    push(self, &CustomerId::from(n));
+        });
+    }
+}
+
+/// Calls `each` with the customer id of every row of `ids` (checked beforehand), in row order.
+fn for_each_id(ids: IdColumn<'_>, rows: usize, mut each: impl FnMut(&CustomerId)) {
+    match ids {
+        IdColumn::UInt64(a) => {
+            for &n in a.values() {
+                each(&CustomerId::from(n));
+            }
+        }
+        IdColumn::Int64(a) => {
+            // A negative id is text: made once for a run of rows of that id.
+            let mut previous: Option<(i64, CustomerId)> = None;
+            for &n in a.values() {
+                if let Ok(n) = u64::try_from(n) {
+                    each(&CustomerId::from(n));
+                    continue;
+                }
+                if previous.as_ref().is_none_or(|(p, _)| *p != n) {
+                    previous = CustomerId::new(&n.to_string()).ok().map(|id| (n, id));
+                }
+                if let Some((_, id)) = &previous {
+                    each(id);
                 }
             }
-            IdColumn::Int64(a) => {
-                // A negative id is text: made once for a run of rows of that id.
-                let mut previous: Option<(i64, CustomerId)> = None;
-                for &n in a.values() {
-                    if let Ok(n) = u64::try_from(n) {
-                        push(self, &CustomerId::from(n));
-                        continue;
-                    }
-                    if previous.as_ref().is_none_or(|(p, _)| *p != n) {
-                        previous = CustomerId::new(&n.to_string()).ok().map(|id| (n, id));
-                    }
-                    if let Some((_, id)) = &previous {
-                        push(self, id);
-                    }
-                }
-            }
-            IdColumn::Text(text) => {
-                // An id is made once for a run of rows of that id, and once per dictionary value.
-                let mut cache = IdCache::new(&text);
-                for row in 0..rows {
-                    if let Some(id) = cache.id(&text, row) {
-                        push(self, id);
-                    }
+        }
+        IdColumn::Text(text) => {
+            // An id is made once for a run of rows of that id, and once per dictionary value.
+            let mut cache = IdCache::new(&text);
+            for row in 0..rows {
+                if let Some(id) = cache.id(&text, row) {
+                    each(id);
                 }
             }
         }

@@ -338,5 +338,15 @@ proptest! {
         let options = SummaryOptions::new(day(12), TimeUnit::DAYS).holdout_end(day(25));
         let [direct, batched] = both_ways(&log, &cuts, layout, grain, returns, &options);
         prop_assert_eq!(batched, direct, "{:?}", layout);
+        // Read back as transactions, the batch is the log.
+        let read = layout.columns().transactions(&batch(&log, layout));
+        let read = read.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(read.len(), log.len());
+        for (back, t) in read.iter().zip(&log) {
+            prop_assert_eq!(
+                (back.customer(), back.at(), back.amount(), back.kind()),
+                (t.customer(), t.at(), t.amount(), t.kind())
+            );
+        }
     }
 }
