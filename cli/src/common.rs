@@ -11,6 +11,8 @@ use chrono::NaiveDate;
 use customer_assets::{CustomerId, TimeUnit, Transaction, TransactionKind};
 use rust_decimal::Decimal;
 
+use crate::table::Input;
+
 /// At most this many characters of an input value are echoed in a message (then "…"): an
 /// error must stay readable when a field holds a whole file.
 pub const MAX_ECHO_CHARS: usize = 60;
@@ -177,6 +179,14 @@ pub struct Flags {
 impl Flags {
     /// Parses `args` as `--flag value` pairs; `allowed` lists the flag names without dashes.
     pub fn parse(args: &[String], allowed: &[&str]) -> Result<Flags, String> {
+        // A subcommand that reads a table reads it in any format.
+        let mut allowed = allowed.to_vec();
+        if allowed
+            .iter()
+            .any(|a| matches!(*a, "transactions" | "summary" | "survival"))
+        {
+            allowed.extend(["input-format", "time-zone"]);
+        }
         let mut values = HashMap::new();
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -213,6 +223,14 @@ impl Flags {
     pub fn required(&self, name: &str) -> Result<&str, String> {
         self.get(name)
             .ok_or_else(|| format!("missing required flag --{name}"))
+    }
+
+    /// A required table flag (`--transactions`, `--summary`, `--survival`): the file, in the
+    /// format `--input-format` names or its extension implies, its zoned timestamps read at
+    /// `--time-zone`.
+    pub fn input(&self, name: &str) -> Result<Input, String> {
+        Input::new(self.required(name)?, self.get("input-format"))?
+            .with_time_zone(self.get("time-zone"))
     }
 
     /// A required date flag.
@@ -504,7 +522,8 @@ pub fn next_row(
         .map_or(0, |p| lines.line_of_record(p.byte() as usize));
     if record.len() != header.len() {
         return Err(format!(
-            "{path}: line {line}: {} fields, but the header has {}",
+            "{}: {} fields, but the header has {}",
+            line_place(path, line),
             record.len(),
             header.len()
         ));
@@ -514,7 +533,7 @@ pub fn next_row(
 
 /// Where a field is: `FILE: line N, column NAME`.
 pub fn at(path: &str, line: u64, column: &str) -> String {
-    format!("{path}: line {line}, column {column}")
+    format!("{}, column {column}", line_place(path, line))
 }
 
 /// A field of `record` as text, trimmed; the error names the line and column.
@@ -536,17 +555,52 @@ pub fn text_field<'r>(
 
 /// The error for a file that has a header but no data row.
 pub fn no_rows(path: &str, what: &str) -> String {
-    format!("{path}: no {what} after the header row (line 1)")
+    if is_row_numbered(path) {
+        format!("{path}: no {what} (the table has no rows)")
+    } else {
+        format!("{path}: no {what} after the header row (line 1)")
+    }
 }
 
-/// Reads a transaction log with at least `customer_id,date,amount` (other columns ignored),
-/// calling `each` for every transaction in file order. A malformed row stops the read with an
-/// error naming its line; so does an error `each` returns.
+/// The paths of Parquet and Arrow IPC files read as CSV text (`table::Input::csv_bytes`): their
+/// rows are named `row N` (from 1), as the file has no lines. One list for the run, so that
+/// every message about a row, wherever it is made, names it the same way.
+static ROW_NUMBERED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Names the rows of the table at `path` `row N` in messages (see [`line_place`]).
+pub fn mark_row_numbered(path: &str) {
+    if let Ok(mut paths) = ROW_NUMBERED.lock() {
+        paths.push(path.to_string());
+    }
+}
+
+fn is_row_numbered(path: &str) -> bool {
+    ROW_NUMBERED
+        .lock()
+        .is_ok_and(|paths| paths.iter().any(|p| p == path))
+}
+
+/// Where the record on line `line` of the CSV text of `path` is: `FILE: line N`, or for a
+/// Parquet or Arrow IPC file read as text, `FILE: row N` (the header is line 1, so row N is line
+/// N + 1).
+pub fn line_place(path: &str, line: u64) -> String {
+    if is_row_numbered(path) {
+        format!("{path}: row {}", line.saturating_sub(1))
+    } else {
+        format!("{path}: line {line}")
+    }
+}
+
+/// Reads a transaction log with at least `customer_id,date,amount` (other columns ignored;
+/// with `kinds`, an optional `kind` column of `purchase` or `return`), calling `each` for every
+/// transaction in file order. A malformed row stops the read with an error naming its line; so
+/// does an error `each` returns.
 pub fn for_each_transaction(
     path: &str,
+    kinds: bool,
     each: impl FnMut(Transaction) -> Result<(), String>,
 ) -> Result<(), String> {
-    let log = TransactionLog::open(path)?;
+    let log = TransactionLog::open_reading_kinds(path, kinds)?;
     let mut rows = 0usize;
     let mut each = each;
     log.read(log.body(), 0, |t| {
@@ -572,11 +626,6 @@ pub struct TransactionLog {
 }
 
 impl TransactionLog {
-    /// Reads the file and its header; every row is a purchase.
-    pub fn open(path: &str) -> Result<Self, String> {
-        Self::open_reading_kinds(path, false)
-    }
-
     /// Reads the file and its header; with `kinds`, an optional `kind` column marks each row
     /// `purchase` or `return`.
     pub fn open_reading_kinds(path: &str, kinds: bool) -> Result<Self, String> {
@@ -950,7 +999,7 @@ mod tests {
         .unwrap();
         let ok = ok.to_str().unwrap();
         let mut seen = 0;
-        let err = for_each_transaction(ok, |_| {
+        let err = for_each_transaction(ok, false, |_| {
             seen += 1;
             if seen == 2 {
                 Err("the ledger refuses it".to_string())

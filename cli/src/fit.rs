@@ -6,9 +6,10 @@
 //! "converged": true, "iterations": N}`. Gamma-Gamma uses the customers with frequency > 0.
 
 use crate::common::{
-    at, csv_reader, echo, no_rows, parse_count, parse_number, read_csv_bytes, stdout, text_field,
+    at, csv_reader, echo, line_place, no_rows, parse_count, parse_number, stdout, text_field,
     write_error, Flags, Header, MAX_PENALTY,
 };
+use crate::table::Input;
 use customer_assets::fit::Fit;
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParams};
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams, SpendData};
@@ -45,7 +46,7 @@ impl SummaryFile {
             .strip_prefix(&format!("row {row}"))
             .map_or(message, |m| m.trim_start_matches(": "));
         match self.lines.get(index) {
-            Some(line) => format!("{}: line {line}: {message}", self.path),
+            Some(line) => format!("{}: {message}", line_place(&self.path, *line)),
             None => format!("{}: {message}", self.path),
         }
     }
@@ -120,8 +121,9 @@ impl SummaryFile {
 
 /// Reads a summary CSV: `customer_id,frequency,recency,T` and optional `monetary_value` and
 /// `weights`. Each row is checked here, so that an error names its line and column.
-pub fn read_summary(path: &str) -> Result<SummaryFile, String> {
-    let bytes = read_csv_bytes(path)?;
+pub fn read_summary(input: &Input) -> Result<SummaryFile, String> {
+    let path = input.path.as_str();
+    let bytes = input.csv_bytes()?;
     let mut reader = csv_reader(&bytes);
     let header = Header::read(
         path,
@@ -154,7 +156,7 @@ pub fn read_summary(path: &str) -> Result<SummaryFile, String> {
         let x = parse_count(field(cols[1])?).map_err(|e| format!("{}: {e}", here(cols[1])))?;
         let h = History::new(x, number(cols[2])?, number(cols[3])?);
         h.validate()
-            .map_err(|e| format!("{path}: line {line}: {e}"))?;
+            .map_err(|e| format!("{}: {e}", line_place(path, line)))?;
         let w = match weights {
             Some(c) => {
                 let w = number(c)?;
@@ -321,7 +323,8 @@ pub fn fit_spend(file: &SummaryFile, penalty: f64) -> Result<Option<GammaGamma>,
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["summary", "model", "penalty"])?;
-    let path = flags.required("summary")?;
+    let input = flags.input("summary")?;
+    let path = input.path.as_str();
     let model = flags.required("model")?;
     if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "gamma-gamma") {
         return Err(format!(
@@ -332,7 +335,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let penalty = flags
         .number_in("penalty", 0.0, MAX_PENALTY, "an L2 weight, 0 for none")?
         .unwrap_or(0.0);
-    let file = read_summary(path)?;
+    let file = read_summary(&input)?;
     let value = if model == "gamma-gamma" {
         let gg = fit_spend(&file, penalty)?
             .ok_or_else(|| format!("{path}: gamma-gamma needs a monetary_value column"))?;

@@ -17,9 +17,10 @@ use customer_assets::TimeUnit;
 use serde_json::{json, Map, Value};
 
 use crate::common::{
-    at, csv_reader, echo, next_row, no_rows, parse_count, parse_number, print, read_csv_bytes,
+    at, csv_reader, echo, line_place, next_row, no_rows, parse_count, parse_number, print,
     text_field, Flags, Header, MAX_PERIODS,
 };
+use crate::table::Input;
 
 /// Whether the arguments ask `clv fit` for one of the models this file fits.
 pub fn requested(args: &[String]) -> bool {
@@ -38,7 +39,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     "--periods and --survival are for sbg and bdw; bg-bb reads --summary".into(),
                 );
             }
-            fit_bg_bb(flags.required("summary")?)?
+            fit_bg_bb(&flags.input("summary")?)?
         }
         "sbg" | "bdw" => {
             if flags.get("summary").is_some() {
@@ -52,7 +53,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     "the periods to fit and project, at least 1",
                 )?
                 .map(|k| k as usize);
-            fit_retention(model, flags.required("survival")?, periods)?
+            fit_retention(model, &flags.input("survival")?, periods)?
         }
         other => {
             return Err(format!(
@@ -108,8 +109,9 @@ fn parsed<T>(
 /// Reads `frequency,recency,n_periods[,weights]`; `period` is the length of one opportunity.
 /// Each row is checked here (x <= t_x <= n, t_x = 0 exactly when x = 0, positive weight), so
 /// that an error names its line.
-pub fn read_discrete_patterns(path: &str, period: TimeUnit) -> Result<DiscretePatterns, String> {
-    let bytes = read_csv_bytes(path)?;
+pub fn read_discrete_patterns(input: &Input, period: TimeUnit) -> Result<DiscretePatterns, String> {
+    let path = input.path.as_str();
+    let bytes = input.csv_bytes()?;
     let mut reader = csv_reader(&bytes);
     let header = Header::read(path, &mut reader, &["frequency", "recency", "n_periods"])?;
     let cols = header.cols.clone();
@@ -129,8 +131,9 @@ pub fn read_discrete_patterns(path: &str, period: TimeUnit) -> Result<DiscretePa
         }
         if !(x <= t_x && t_x <= n) || (x == 0) != (t_x == 0) {
             return Err(format!(
-                "{path}: line {line}: frequency {x}, recency {t_x}, n_periods {n}: need \
-                 frequency <= recency <= n_periods, and recency 0 exactly when frequency is 0"
+                "{}: frequency {x}, recency {t_x}, n_periods {n}: need \
+                 frequency <= recency <= n_periods, and recency 0 exactly when frequency is 0",
+                line_place(path, line)
             ));
         }
         let w = match weight_col {
@@ -156,10 +159,11 @@ pub fn read_discrete_patterns(path: &str, period: TimeUnit) -> Result<DiscretePa
         .map_err(|e| format!("{path}: {e} (data rows counted from 0)"))
 }
 
-fn fit_bg_bb(path: &str) -> Result<Value, String> {
+fn fit_bg_bb(input: &Input) -> Result<Value, String> {
+    let path = input.path.as_str();
     // One opportunity per period; the period's calendar length does not enter the fit.
     let period = TimeUnit::custom_days(365.0).map_err(|e| e.to_string())?;
-    let data = read_discrete_patterns(path, period)?;
+    let data = read_discrete_patterns(input, period)?;
     let fitted = BgBbParams::new()
         .fit(&data)
         .map_err(|e| format!("{path}: {e}"))?;
@@ -182,8 +186,9 @@ fn fit_report(report: Option<&FitReport>) -> Result<&FitReport, String> {
 
 /// Reads `cohort,period,alive` into cohorts in the order they first appear; each cohort's
 /// periods must run 0, 1, 2, ... without gaps.
-pub fn read_cohorts(path: &str) -> Result<Vec<Cohort>, String> {
-    let bytes = read_csv_bytes(path)?;
+pub fn read_cohorts(input: &Input) -> Result<Vec<Cohort>, String> {
+    let path = input.path.as_str();
+    let bytes = input.csv_bytes()?;
     let mut reader = csv_reader(&bytes);
     let header = Header::read(path, &mut reader, &["cohort", "period", "alive"])?;
     let cols = header.cols.clone();
@@ -253,8 +258,9 @@ pub fn read_cohorts(path: &str) -> Result<Vec<Cohort>, String> {
     for ((name, counts), line) in order.iter().zip(&first_lines) {
         if counts.len() < 2 {
             return Err(format!(
-                "{path}: line {line}: cohort {} has period 0 only; a fit needs periods 0 and 1 \
+                "{}: cohort {} has period 0 only; a fit needs periods 0 and 1 \
                  at least",
+                line_place(path, *line),
                 echo(name)
             ));
         }
@@ -268,8 +274,9 @@ pub fn read_cohorts(path: &str) -> Result<Vec<Cohort>, String> {
         .collect()
 }
 
-fn fit_retention(model: &str, path: &str, periods: Option<usize>) -> Result<Value, String> {
-    let cohorts = read_cohorts(path)?;
+fn fit_retention(model: &str, input: &Input, periods: Option<usize>) -> Result<Value, String> {
+    let path = input.path.as_str();
+    let cohorts = read_cohorts(input)?;
     let calibration: Vec<Cohort> = cohorts
         .iter()
         .map(|c| c.calibration(periods.unwrap_or(usize::MAX)))

@@ -10,19 +10,20 @@
 use customer_assets::kpi::KpiReport;
 use customer_assets::{Ledger, LedgerOptions};
 
-use super::common::{check_span, for_each_transaction, print, Flags, MAX_PERIOD_DAYS};
+use super::common::{check_span, print, Flags, MAX_PERIOD_DAYS};
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["transactions", "end", "period-days"])?;
-    let path = flags.required("transactions")?;
+    let input = flags.input("transactions")?;
+    let path = input.path.as_str();
     let end = flags.date("end")?;
     let period_days = flags
         .whole_in("period-days", 1, MAX_PERIOD_DAYS, "days in each KPI period")?
         .unwrap_or(91) as u32;
     let mut ledger = Ledger::new(LedgerOptions::default());
     let mut first: Option<chrono::NaiveDate> = None;
-    for_each_transaction(path, |t| {
+    input.for_each_transaction(false, |t| {
         first = Some(first.map_or(t.date(), |f| f.min(t.date())));
         ledger
             .add_transaction(t)

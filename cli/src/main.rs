@@ -45,6 +45,15 @@
 //!   byte-order mark. Every row has as many fields as the header; the columns a subcommand reads
 //!   appear once each, others are ignored. A file without data rows is refused, never answered
 //!   with an empty table.
+//! - Parquet and Arrow IPC files (the file or the stream format) are read too: by extension
+//!   (`.parquet`/`.pq`; `.arrow`/`.arrows`/`.ipc`/`.feather`) or as `--input-format
+//!   csv|parquet|arrow` says, for the `--transactions`, `--summary` and `--survival` tables. A
+//!   log's columns are read by the library's Arrow reader: ids UInt64, Int64 or text; dates
+//!   Date32, Date64 or naive timestamps (a timestamp's day is its wall-clock day); amounts
+//!   Decimal128, Float64 or Int64; an optional `kind` column of `purchase`/`return` or Boolean.
+//!   Other tables are read as their CSV text (numbers as Arrow writes them, nulls as empty
+//!   fields). Errors name the row from 1 instead of a line: `FILE: column amount, row 6: null`,
+//!   `FILE: row 3, column frequency: ...`.
 //! - Whole numbers (counts, `--k`, `--seed`, `--period-days`, `--periods`) are plain digits.
 //!   Other numbers are decimals with an optional sign, fraction and exponent (`-0.5`, `1e3`);
 //!   `inf`, `NaN`, `1_000` and hex are refused. Money is such a decimal, not negative (`-0` is 0).
@@ -69,6 +78,7 @@ mod report;
 mod segment;
 mod sql;
 mod summarize;
+mod table;
 mod tiers;
 mod validate;
 
@@ -85,7 +95,8 @@ subcommands:
   report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]
   validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]
   sql --dialect datafusion|spark|duckdb|postgres --table T [--customer-col C] [--date-col D] [--amount-col A] [--kind-col K [--returns net|ignore]] --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
-files: UTF-8 CSV with a header, \\n or \\r\\n line ends; dates YYYY-MM-DD; whole numbers in plain digits";
+files: UTF-8 CSV with a header, \\n or \\r\\n line ends; dates YYYY-MM-DD; whole numbers in plain digits;
+  or Parquet (.parquet) and Arrow IPC (.arrow, .arrows) files, or any of them with --input-format csv|parquet|arrow";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);

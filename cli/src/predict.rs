@@ -14,7 +14,8 @@
 //! - M, the margin applied to spend (CLV = DERT × expected spend × M); default 1 (revenue).
 
 use crate::common::{
-    csv_field, echo, stdout, write_error, Flags, MAX_DISCOUNT, MAX_HORIZON, MIN_DISCOUNT,
+    csv_field, echo, line_place, stdout, write_error, Flags, MAX_DISCOUNT, MAX_HORIZON,
+    MIN_DISCOUNT,
 };
 use crate::fit::{
     fit_spend, fit_transaction, read_summary, Fitted, SummaryFile, TRANSACTION_MODELS,
@@ -118,7 +119,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "summary", "model", "horizon", "discount", "margin", "params",
         ],
     )?;
-    let path = flags.required("summary")?;
+    let input = flags.input("summary")?;
+    let path = input.path.as_str();
     let name = flags.required("model")?;
     if !matches!(name, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
         return Err(format!(
@@ -151,7 +153,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--margin: 0 values every customer at nothing; give a share of spend above 0".into(),
         );
     }
-    let file = read_summary(path)?;
+    let file = read_summary(&input)?;
     let fitted = match flags.get("params") {
         Some(p) => load_params(p, name)?,
         None => {
@@ -174,7 +176,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for (i, (id, h)) in file.ids.iter().zip(&file.histories).enumerate() {
         let line = file.lines[i];
         let fail = |e: customer_assets::PredictError| {
-            format!("{path}: line {line} (customer {}): {e}", echo(id))
+            format!("{} (customer {}): {e}", line_place(path, line), echo(id))
         };
         let p = model.p_alive(h, 0.0).map_err(fail)?;
         let e = model.expected_purchases(h, horizon).map_err(fail)?;
@@ -193,8 +195,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
             return Err(format!(
-                "{path}: line {line} (customer {}): the prediction is not finite ({bad}); the \
+                "{} (customer {}): the prediction is not finite ({bad}); the \
                  fitted model cannot value this customer",
+                line_place(path, line),
                 echo(id)
             ));
         }

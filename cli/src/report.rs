@@ -18,8 +18,7 @@ use customer_assets::valuation::{DiscountRate, Valuation, ValuationBuilder};
 use customer_assets::{Ledger, LedgerOptions, TimeUnit};
 
 use crate::common::{
-    check_span, echo, finish, no_rows, stdout, write_error, Flags, TransactionLog, MAX_DISCOUNT,
-    MIN_DISCOUNT,
+    check_span, echo, finish, no_rows, stdout, write_error, Flags, MAX_DISCOUNT, MIN_DISCOUNT,
 };
 
 /// Runs the subcommand.
@@ -28,7 +27,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         args,
         &["transactions", "end", "unit", "model", "margin", "discount"],
     )?;
-    let path = flags.required("transactions")?;
+    let input = flags.input("transactions")?;
+    let path = input.path.as_str();
     let end = flags.date("end")?;
     let unit = flags.unit(TimeUnit::WEEKS)?;
     let margin = flags
@@ -55,11 +55,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
 
-    let log = TransactionLog::open(path)?;
     let mut ledger = Ledger::new(LedgerOptions::default());
     let mut first: Option<chrono::NaiveDate> = None;
     // An error is prefixed with the row's line by the reader.
-    log.read(log.body(), 0, |t| {
+    input.for_each_transaction(false, |t| {
         first = Some(first.map_or(t.date(), |f| f.min(t.date())));
         ledger
             .add_transaction(t)

@@ -19,9 +19,10 @@ use customer_assets::segment::{Feature, Profile, Segmenter};
 use customer_assets::{CustomerId, TimeUnit};
 
 use super::common::{
-    at, csv_field, csv_reader, echo, finish, next_row, no_rows, parse_count, parse_money,
-    parse_number, read_csv_bytes, stdout, text_field, write_error, Flags, Header,
+    at, csv_field, csv_reader, echo, finish, line_place, next_row, no_rows, parse_count,
+    parse_money, parse_number, stdout, text_field, write_error, Flags, Header,
 };
+use crate::table::Input;
 
 /// Customers and repeat spend in one segment.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,8 +48,9 @@ pub struct Segmented {
 }
 
 /// Reads a summary table into profiles, in file order.
-pub fn read_summary(path: &str, unit: TimeUnit) -> Result<Vec<Profile>, String> {
-    let bytes = read_csv_bytes(path)?;
+pub fn read_summary(input: &Input, unit: TimeUnit) -> Result<Vec<Profile>, String> {
+    let path = input.path.as_str();
+    let bytes = input.csv_bytes()?;
     let mut reader = csv_reader(&bytes);
     let header = Header::read(
         path,
@@ -75,7 +77,7 @@ pub fn read_summary(path: &str, unit: TimeUnit) -> Result<Vec<Profile>, String> 
         }
         out.push(
             Profile::new(id, unit, x, t_x, t, m.abs())
-                .map_err(|e| format!("{path}: line {line}: {e}"))?,
+                .map_err(|e| format!("{}: {e}", line_place(path, line)))?,
         );
     }
     if out.is_empty() {
@@ -176,7 +178,8 @@ fn labels<S: Segmenter<Profile>>(s: &S, profiles: &[Profile]) -> Result<Vec<Stri
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["summary", "method", "k", "unit", "seed"])?;
-    let path = flags.required("summary")?;
+    let input = flags.input("summary")?;
+    let path = input.path.as_str();
     let method = flags.required("method")?;
     if !matches!(method, "rfm" | "abc" | "lifecycle" | "kmeans") {
         return Err(format!(
@@ -196,7 +199,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .whole_in("seed", 0, u64::MAX, "any whole number")?
         .unwrap_or(0);
     let unit = flags.unit(TimeUnit::WEEKS)?;
-    let profiles = read_summary(path, unit)?;
+    let profiles = read_summary(&input, unit)?;
     if method == "kmeans" && k > profiles.len() {
         return Err(format!(
             "--k: {k} clusters{} for {} customers in {path}; at most one cluster per customer",
@@ -238,7 +241,8 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../tests/data/cdnow_summary.csv"
         ));
-        let profiles = read_summary(path.to_str().unwrap(), TimeUnit::WEEKS).unwrap();
+        let input = Input::new(path.to_str().unwrap(), None).unwrap();
+        let profiles = read_summary(&input, TimeUnit::WEEKS).unwrap();
         assert_eq!(profiles.len(), 2357);
         let mut counts = std::collections::BTreeMap::new();
         for method in ["rfm", "abc", "lifecycle", "kmeans"] {

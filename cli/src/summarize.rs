@@ -14,7 +14,8 @@ use crate::common::{
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["transactions", "end", "unit", "holdout-end"])?;
-    let path = flags.required("transactions")?;
+    let input = flags.input("transactions")?;
+    let path = input.path.as_str();
     let end = flags.date("end")?;
     let unit = flags.unit(TimeUnit::DAYS)?;
     let mut options = SummaryOptions::new(end, unit);
@@ -28,51 +29,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
         options = options.holdout_end(h);
     }
 
-    // Each thread streams its part of the log into its own accumulator; merging them gives the
-    // one-pass result, with customers in the order they first appear in the file.
-    let log = TransactionLog::open_reading_kinds(path, true)?;
-    if log.is_empty() {
-        return Err(no_rows(path, "transactions"));
-    }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    let parts = std::thread::scope(|scope| {
-        let handles: Vec<_> = log
-            .split(threads)
-            .into_iter()
-            .map(|(rows, offset)| {
-                let log = &log;
-                scope.spawn(move || {
-                    let mut acc =
-                        SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
-                    let mut first: Option<chrono::NaiveDate> = None;
-                    log.read(rows, offset, |t| {
-                        let day = t.date();
-                        first = Some(first.map_or(day, |f| f.min(day)));
-                        acc.push(&t);
-                        Ok(())
-                    })
-                    .map(|()| (acc, first))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("a reader thread failed".to_string()))
-            })
-            .collect::<Result<Vec<_>, String>>()
-    })?;
-    let first = parts.iter().filter_map(|(_, f)| *f).min();
-    let mut parts = parts.into_iter().map(|(acc, _)| acc);
-    let mut acc = parts
-        .next()
-        .unwrap_or_else(|| SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase));
-    for part in parts {
-        acc.merge(part).map_err(|e| format!("{path}: {e}"))?;
-    }
+    let (acc, first) = if input.is_csv() {
+        read_csv_in_parts(path, threads)?
+    } else {
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        let mut first: Option<chrono::NaiveDate> = None;
+        input.for_each_transaction(true, |t| {
+            let day = t.date();
+            first = Some(first.map_or(day, |f| f.min(day)));
+            acc.push(&t);
+            Ok(())
+        })?;
+        (acc, first)
+    };
     let Some(first) = first else {
         return Err(no_rows(path, "transactions"));
     };
@@ -219,4 +191,54 @@ fn write_money(buf: &mut Vec<u8>, d: Decimal) {
         buf.extend(std::iter::repeat_n(b'0', scale - digits.len()));
         buf.extend_from_slice(digits);
     }
+}
+
+/// Reads a CSV log on `threads` threads, each streaming its part into its own accumulator;
+/// merging them gives the one-pass result, with customers in the order they first appear in the
+/// file. Also the first day of the log.
+fn read_csv_in_parts(
+    path: &str,
+    threads: usize,
+) -> Result<(SummaryAccumulator, Option<chrono::NaiveDate>), String> {
+    let log = TransactionLog::open_reading_kinds(path, true)?;
+    if log.is_empty() {
+        return Err(no_rows(path, "transactions"));
+    }
+    let parts = std::thread::scope(|scope| {
+        let handles: Vec<_> = log
+            .split(threads)
+            .into_iter()
+            .map(|(rows, offset)| {
+                let log = &log;
+                scope.spawn(move || {
+                    let mut acc =
+                        SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+                    let mut first: Option<chrono::NaiveDate> = None;
+                    log.read(rows, offset, |t| {
+                        let day = t.date();
+                        first = Some(first.map_or(day, |f| f.min(day)));
+                        acc.push(&t);
+                        Ok(())
+                    })
+                    .map(|()| (acc, first))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a reader thread failed".to_string()))
+            })
+            .collect::<Result<Vec<_>, String>>()
+    })?;
+    let first = parts.iter().filter_map(|(_, f)| *f).min();
+    let mut parts = parts.into_iter().map(|(acc, _)| acc);
+    let mut acc = parts
+        .next()
+        .unwrap_or_else(|| SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase));
+    for part in parts {
+        acc.merge(part).map_err(|e| format!("{path}: {e}"))?;
+    }
+    Ok((acc, first))
 }

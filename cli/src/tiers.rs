@@ -13,7 +13,8 @@ use crate::common::{
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["transactions", "rules", "as-of"])?;
-    let path = flags.required("transactions")?;
+    let input = flags.input("transactions")?;
+    let path = input.path.as_str();
     let rules_path = flags.required("rules")?;
     let as_of = flags.date("as-of")?;
     let text = std::fs::read_to_string(rules_path)
@@ -25,7 +26,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
             crate::common::cut_lines(&e.to_string(), 200)
         )
     })?;
-    let transactions = read_transactions(path)?;
+    let transactions = if input.is_csv() {
+        read_transactions(path)?
+    } else {
+        let mut transactions = Vec::new();
+        input.for_each_transaction(true, |t| {
+            transactions.push(t);
+            Ok(())
+        })?;
+        transactions
+    };
     let first = transactions
         .iter()
         .map(Transaction::date)

@@ -17,7 +17,7 @@ use customer_assets::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::common::{check_span, echo, for_each_transaction, print, Flags};
+use crate::common::{check_span, echo, print, Flags};
 
 const MODELS: &str = "bg-nbd, mbg-nbd, pareto-nbd";
 
@@ -27,7 +27,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         args,
         &["transactions", "calibration-end", "end", "unit", "model"],
     )?;
-    let path = flags.required("transactions")?;
+    let input = flags.input("transactions")?;
+    let path = input.path.as_str();
     let calibration_end = flags.date("calibration-end")?;
     let end = flags.date("end")?;
     let unit = flags.unit(TimeUnit::DAYS)?;
@@ -55,7 +56,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut transactions: Vec<Transaction> = Vec::new();
     let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
     let mut first: Option<chrono::NaiveDate> = None;
-    for_each_transaction(path, |t| {
+    input.for_each_transaction(false, |t| {
         first = Some(first.map_or(t.date(), |f| f.min(t.date())));
         acc.push(&t);
         transactions.push(t);

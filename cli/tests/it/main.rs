@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 mod fit;
+mod formats;
 mod hostile;
 mod report;
 mod summarize;

@@ -1,0 +1,270 @@
+//! Table files a subcommand reads: CSV, Parquet or Arrow IPC, chosen by the file's extension
+//! or by `--input-format`.
+//!
+//! Parquet and Arrow IPC files are read whole into record batches. A transaction log becomes
+//! transactions through the library's Arrow reader (`TransactionColumns::transactions`), with its
+//! types and checks; any other table (a summary, survival counts) is written out as CSV text in
+//! memory and read by the CSV code, so every subcommand reads every format the same way. Rows of
+//! such files are named `row N` (from 1, the first data row), not `line N`.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+
+use arrow_array::RecordBatch;
+use chrono::FixedOffset;
+use customer_assets::arrow::{ArrowInputError, TimeZoneRule, TransactionColumns};
+use customer_assets::Transaction;
+
+use crate::common::{echo, mark_row_numbered, read_csv_bytes};
+
+/// The format of a table file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// Comma-separated text with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC, the file format (Feather v2) or the stream format.
+    ArrowIpc,
+}
+
+impl InputFormat {
+    /// The names `--input-format` accepts, for messages.
+    pub const NAMES: &'static str = "csv, parquet, arrow";
+
+    /// The format `--input-format` names.
+    pub fn named(name: &str) -> Result<InputFormat, String> {
+        match name {
+            "csv" => Ok(InputFormat::Csv),
+            "parquet" => Ok(InputFormat::Parquet),
+            "arrow" | "ipc" | "feather" => Ok(InputFormat::ArrowIpc),
+            other => Err(format!(
+                "--input-format: {} is not one of {}",
+                echo(other),
+                Self::NAMES
+            )),
+        }
+    }
+
+    /// The format of a file by its extension: `.parquet`/`.pq` Parquet, `.arrow`/`.arrows`/
+    /// `.ipc`/`.feather` Arrow IPC, anything else CSV.
+    pub fn of_path(path: &str) -> InputFormat {
+        let extension = std::path::Path::new(path)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("parquet" | "pq") => InputFormat::Parquet,
+            Some("arrow" | "arrows" | "ipc" | "feather") => InputFormat::ArrowIpc,
+            _ => InputFormat::Csv,
+        }
+    }
+}
+
+/// A table file to read, and its format.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The path, as given (and as named in messages).
+    pub path: String,
+    /// Its format.
+    pub format: InputFormat,
+    /// How zoned timestamps of a Parquet or Arrow IPC log are read as days (`--time-zone`).
+    pub time_zone: Option<TimeZoneRule>,
+}
+
+impl Input {
+    /// The file at `path`, in the format `format` names, or else the one its extension implies.
+    pub fn new(path: &str, format: Option<&str>) -> Result<Input, String> {
+        let format = match format {
+            Some(name) => InputFormat::named(name)?,
+            None => InputFormat::of_path(path),
+        };
+        Ok(Input {
+            path: path.to_string(),
+            format,
+            time_zone: None,
+        })
+    }
+
+    /// The input with zoned timestamps read at `--time-zone`'s value: `utc`, or an offset from
+    /// UTC as `+HH:MM` or `-HH:MM`.
+    pub fn with_time_zone(mut self, zone: Option<&str>) -> Result<Input, String> {
+        let Some(zone) = zone else {
+            return Ok(self);
+        };
+        let rule = if zone.eq_ignore_ascii_case("utc") {
+            TimeZoneRule::Utc
+        } else {
+            let offset = parse_offset(zone).ok_or_else(|| {
+                format!(
+                    "--time-zone: {} is not utc nor an offset like +05:30 or -08:00",
+                    echo(zone)
+                )
+            })?;
+            TimeZoneRule::Offset(offset)
+        };
+        self.time_zone = Some(rule);
+        Ok(self)
+    }
+
+    /// Whether the file is CSV.
+    pub fn is_csv(&self) -> bool {
+        self.format == InputFormat::Csv
+    }
+
+    /// The file's record batches (a Parquet or Arrow IPC file).
+    pub fn batches(&self) -> Result<Vec<RecordBatch>, String> {
+        let path = &self.path;
+        let cannot = |e: &dyn std::fmt::Display| format!("{path}: cannot read the file: {e}");
+        let file = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+        match self.format {
+            InputFormat::Parquet => {
+                let reader =
+                    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                        .and_then(|b| b.build())
+                        .map_err(|e| format!("{path}: not a readable Parquet file: {e}"))?;
+                reader
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| cannot(&e))
+            }
+            InputFormat::ArrowIpc => {
+                // The file format starts with its magic bytes; anything else is read as a stream.
+                let mut magic = [0u8; 6];
+                let mut probe = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+                let is_file_format = probe.read_exact(&mut magic).is_ok() && &magic == b"ARROW1";
+                if is_file_format {
+                    arrow_ipc::reader::FileReader::try_new(file, None)
+                        .map_err(|e| format!("{path}: not a readable Arrow IPC file: {e}"))?
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| cannot(&e))
+                } else {
+                    arrow_ipc::reader::StreamReader::try_new(BufReader::new(file), None)
+                        .map_err(|e| format!("{path}: not a readable Arrow IPC stream: {e}"))?
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| cannot(&e))
+                }
+            }
+            InputFormat::Csv => Err(format!("{path}: a CSV file has no record batches")),
+        }
+    }
+
+    /// The file as CSV text with a header row: a CSV file as [`read_csv_bytes`] reads it; a
+    /// Parquet or Arrow IPC file written out (dates `YYYY-MM-DD`, decimals as written, nulls as
+    /// empty fields), its rows then named `row N` in messages.
+    pub fn csv_bytes(&self) -> Result<Vec<u8>, String> {
+        if self.is_csv() {
+            return read_csv_bytes(&self.path);
+        }
+        let batches = self.batches()?;
+        let mut writer = arrow_csv::WriterBuilder::new()
+            .with_header(true)
+            .build(Vec::new());
+        for batch in &batches {
+            writer
+                .write(batch)
+                .map_err(|e| format!("{}: cannot read the table as text: {e}", self.path))?;
+        }
+        let mut bytes = writer.into_inner();
+        if batches.is_empty() {
+            // No batch, no header: name the file as empty, as for CSV.
+            bytes.clear();
+        }
+        if bytes.is_empty() {
+            return Err(format!(
+                "{}: the file holds no table (expected columns, then rows)",
+                self.path
+            ));
+        }
+        mark_row_numbered(&self.path);
+        Ok(bytes)
+    }
+
+    /// Calls `each` for every transaction of a log with at least `customer_id,date,amount`
+    /// (other columns ignored; with `kinds`, an optional `kind` column of `purchase` or `return`)
+    /// in file order. A Parquet or Arrow IPC log is read by the library's Arrow reader (ids as
+    /// integers or text, dates as `Date32`, `Date64` or naive timestamps, amounts as decimals,
+    /// floats or integers); an error names the column and the row (from 1). An error `each`
+    /// returns is prefixed with the row.
+    pub fn for_each_transaction(
+        &self,
+        kinds: bool,
+        mut each: impl FnMut(Transaction) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let path = &self.path;
+        if self.is_csv() {
+            return crate::common::for_each_transaction(path, kinds, each);
+        }
+        let batches = self.batches()?;
+        let mut columns = TransactionColumns::new();
+        if let Some(rule) = self.time_zone {
+            columns = columns.time_zone(rule);
+        }
+        if kinds
+            && batches
+                .first()
+                .is_some_and(|b| b.schema().column_with_name("kind").is_some())
+        {
+            columns = columns.kind("kind");
+        }
+        let mut before = 0u64;
+        for batch in &batches {
+            let transactions = columns.transactions(batch).map_err(|e| {
+                let hint = match e {
+                    ArrowInputError::ZonedWithoutRule { .. } => {
+                        " (give --time-zone utc, or the offset of the days, like +05:30)"
+                    }
+                    _ => "",
+                };
+                format!("{path}: {}{hint}", e.with_row_offset(before + 1))
+            })?;
+            for (i, t) in transactions.into_iter().enumerate() {
+                each(t).map_err(|e| format!("{path}: row {}: {e}", before + 1 + i as u64))?;
+            }
+            before += batch.num_rows() as u64;
+        }
+        if before == 0 {
+            return Err(format!("{path}: no transactions (the table has no rows)"));
+        }
+        Ok(())
+    }
+}
+
+/// An offset from UTC written `+HH:MM` or `-HH:MM` (hours up to 23).
+fn parse_offset(text: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = rest.split_once(':')?;
+    let digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(hours) || !digits(minutes) {
+        return None;
+    }
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_and_formats_are_read_strictly() {
+        assert_eq!(parse_offset("+05:30"), FixedOffset::east_opt(19_800));
+        assert_eq!(parse_offset("-08:00"), FixedOffset::east_opt(-28_800));
+        for bad in [
+            "05:30", "+5:30", "+24:00", "+05:60", "+0530", "", "+", "+aa:bb",
+        ] {
+            assert_eq!(parse_offset(bad), None, "{bad}");
+        }
+        assert_eq!(InputFormat::of_path("a/b.PARQUET"), InputFormat::Parquet);
+        assert_eq!(InputFormat::of_path("b.feather"), InputFormat::ArrowIpc);
+        assert_eq!(InputFormat::of_path("b.csv.gz"), InputFormat::Csv);
+        assert_eq!(InputFormat::of_path("parquet"), InputFormat::Csv);
+        assert!(InputFormat::named("xlsx").is_err());
+    }
+}
