@@ -562,7 +562,7 @@ pub fn no_rows(path: &str, what: &str) -> String {
     }
 }
 
-/// The paths of Parquet and Arrow IPC files read as CSV text (`table::Input::csv_bytes`): their
+/// The paths of Parquet and Arrow IPC files read (`table::Input::batches`): their
 /// rows are named `row N` (from 1), as the file has no lines. One list for the run, so that
 /// every message about a row, wherever it is made, names it the same way.
 static ROW_NUMBERED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());

@@ -32,19 +32,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    let (acc, first) = if input.is_csv() {
-        read_csv_in_parts(path, threads)?
-    } else {
-        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
-        let mut first: Option<chrono::NaiveDate> = None;
-        input.for_each_transaction(true, |t| {
-            let day = t.date();
-            first = Some(first.map_or(day, |f| f.min(day)));
-            acc.push(&t);
-            Ok(())
-        })?;
-        (acc, first)
-    };
+    let (acc, first) =
+        match input.summary_accumulator(Grain::Day, ReturnPolicy::NetAgainstPurchase)? {
+            Some(acc) => {
+                let first = acc.first_moment().map(|m| m.date());
+                (acc, first)
+            }
+            None => read_csv_in_parts(path, threads)?,
+        };
     let Some(first) = first else {
         return Err(no_rows(path, "transactions"));
     };

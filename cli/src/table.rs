@@ -13,9 +13,9 @@ use std::io::{BufReader, Read};
 use arrow_array::RecordBatch;
 use chrono::FixedOffset;
 use customer_assets::arrow::{ArrowInputError, TimeZoneRule, TransactionColumns};
-use customer_assets::Transaction;
+use customer_assets::{Grain, ReturnPolicy, SummaryAccumulator, Transaction};
 
-use crate::common::{echo, mark_row_numbered, read_csv_bytes};
+use crate::common::{echo, mark_row_numbered, no_rows, read_csv_bytes};
 
 /// The format of a table file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +117,8 @@ impl Input {
         let path = &self.path;
         let cannot = |e: &dyn std::fmt::Display| format!("{path}: cannot read the file: {e}");
         let file = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+        // The file has rows, not lines: every message about it names them so.
+        mark_row_numbered(path);
         match self.format {
             InputFormat::Parquet => {
                 let reader =
@@ -175,8 +177,51 @@ impl Input {
                 self.path
             ));
         }
-        mark_row_numbered(&self.path);
         Ok(bytes)
+    }
+
+    /// The accumulator of a Parquet or Arrow IPC log (its batches read on all cores by the
+    /// library), with the optional `kind` column; `None` for a CSV file.
+    pub fn summary_accumulator(
+        &self,
+        grain: Grain,
+        returns: ReturnPolicy,
+    ) -> Result<Option<SummaryAccumulator>, String> {
+        if self.is_csv() {
+            return Ok(None);
+        }
+        let batches = self.batches()?;
+        let columns = self.log_columns(&batches, true);
+        SummaryAccumulator::from_batches(grain, returns, batches, &columns)
+            .map(Some)
+            .map_err(|e| self.log_error(e.with_row_offset(1)))
+    }
+
+    /// The columns of a log: `customer_id`, `date`, `amount`, and with `kinds` the `kind` column
+    /// when there is one; zoned timestamps read at `--time-zone`.
+    fn log_columns(&self, batches: &[RecordBatch], kinds: bool) -> TransactionColumns {
+        let mut columns = TransactionColumns::new();
+        if let Some(rule) = self.time_zone {
+            columns = columns.time_zone(rule);
+        }
+        let has_kind = batches
+            .first()
+            .is_some_and(|b| b.schema().column_with_name("kind").is_some());
+        if kinds && has_kind {
+            columns = columns.kind("kind");
+        }
+        columns
+    }
+
+    /// A message for the library's error reading the log (its rows already counted from 1).
+    fn log_error(&self, e: ArrowInputError) -> String {
+        let hint = match e {
+            ArrowInputError::ZonedWithoutRule { .. } => {
+                " (give --time-zone utc, or the offset of the days, like +05:30)"
+            }
+            _ => "",
+        };
+        format!("{}: {e}{hint}", self.path)
     }
 
     /// Calls `each` for every transaction of a log with at least `customer_id,date,amount`
@@ -195,35 +240,19 @@ impl Input {
             return crate::common::for_each_transaction(path, kinds, each);
         }
         let batches = self.batches()?;
-        let mut columns = TransactionColumns::new();
-        if let Some(rule) = self.time_zone {
-            columns = columns.time_zone(rule);
-        }
-        if kinds
-            && batches
-                .first()
-                .is_some_and(|b| b.schema().column_with_name("kind").is_some())
-        {
-            columns = columns.kind("kind");
-        }
+        let columns = self.log_columns(&batches, kinds);
         let mut before = 0u64;
         for batch in &batches {
-            let transactions = columns.transactions(batch).map_err(|e| {
-                let hint = match e {
-                    ArrowInputError::ZonedWithoutRule { .. } => {
-                        " (give --time-zone utc, or the offset of the days, like +05:30)"
-                    }
-                    _ => "",
-                };
-                format!("{path}: {}{hint}", e.with_row_offset(before + 1))
-            })?;
+            let transactions = columns
+                .transactions(batch)
+                .map_err(|e| self.log_error(e.with_row_offset(before + 1)))?;
             for (i, t) in transactions.into_iter().enumerate() {
                 each(t).map_err(|e| format!("{path}: row {}: {e}", before + 1 + i as u64))?;
             }
             before += batch.num_rows() as u64;
         }
         if before == 0 {
-            return Err(format!("{path}: no transactions (the table has no rows)"));
+            return Err(no_rows(path, "transactions"));
         }
         Ok(())
     }

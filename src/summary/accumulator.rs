@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::entry::{Entry, WIDE_BIT};
 use super::error::SummaryError;
-use super::fold::{Cuts, Folder, Scratch};
+use super::fold::{moment_of_key, Cuts, Folder, Scratch};
 #[cfg(feature = "parallel")]
 use super::grouping::Buckets;
 use super::grouping::{partition, Partition, RunScratch};
@@ -581,6 +581,31 @@ impl SummaryAccumulator {
     /// Number of customers seen so far.
     pub fn customers_seen(&self) -> usize {
         self.customers.len()
+    }
+
+    /// The earliest moment of the transactions added (purchases and returns), at the
+    /// accumulator's grain (a day's midnight at [`Grain::Day`]); `None` when there are none. A
+    /// host checks its as-of dates against it, for instance to refuse one before all the data.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use customer_assets::{CustomerId, Grain, ReturnPolicy, SummaryAccumulator, Transaction};
+    /// use rust_decimal::Decimal;
+    /// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).ok_or("bad date");
+    /// let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+    /// assert_eq!(acc.first_moment(), None);
+    /// acc.push(&Transaction::purchase(CustomerId::from(3u64), d(3, 5)?, Decimal::ONE)?);
+    /// acc.push(&Transaction::refund(CustomerId::from(4u64), d(2, 1)?, Decimal::ONE)?);
+    /// assert_eq!(acc.first_moment().map(|m| m.date()), Some(d(2, 1)?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn first_moment(&self) -> Option<NaiveDateTime> {
+        // Partitioned entries live in the partition, not in `entries`.
+        let key = match &self.layout {
+            Layout::Partitioned { partition, .. } => partition.entries().map(|e| e.key).min(),
+            _ => self.entries.iter().map(|e| e.key).min(),
+        }?;
+        moment_of_key(self.grain, key)
     }
 
     /// The customers in the order they first appeared (after a merge: this accumulator's, then
@@ -1722,6 +1747,7 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(acc.layout, Layout::Partitioned { .. }));
+        assert_eq!(acc.first_moment(), Some(at(0)));
         let (expected, arrival) = one_pass(&log, &opts);
         assert_eq!(acc.finish(&opts), expected);
         assert!(acc.arrival_order().eq(arrival.iter()));

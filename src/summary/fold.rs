@@ -173,16 +173,17 @@ impl Folder<'_> {
 
 /// The moment of an entry key.
 fn moment(grain: Grain, key: i64) -> NaiveDateTime {
-    let fallback = NaiveDateTime::MIN;
+    moment_of_key(grain, key).unwrap_or(NaiveDateTime::MIN)
+}
+
+/// The moment of an entry key, if it is one (every key made from a date is).
+pub(super) fn moment_of_key(grain: Grain, key: i64) -> Option<NaiveDateTime> {
     match grain {
         Grain::Day => i32::try_from(key)
             .ok()
             .and_then(NaiveDate::from_num_days_from_ce_opt)
-            .map(|d| d.and_time(chrono::NaiveTime::MIN))
-            .unwrap_or(fallback),
-        Grain::Timestamp => chrono::DateTime::from_timestamp_micros(key)
-            .map(|d| d.naive_utc())
-            .unwrap_or(fallback),
+            .map(|d| d.and_time(chrono::NaiveTime::MIN)),
+        Grain::Timestamp => chrono::DateTime::from_timestamp_micros(key).map(|d| d.naive_utc()),
     }
 }
 

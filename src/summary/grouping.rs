@@ -270,6 +270,11 @@ impl Partition {
         self.parts.iter_mut().map(|p| p.entries.as_mut_slice())
     }
 
+    /// Every entry, chunk by chunk (in no useful order).
+    pub(super) fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.parts.iter().flat_map(|p| p.entries.iter())
+    }
+
     /// All entries (by chunk, bucket by bucket) and their values, in one array each.
     pub(super) fn flatten(self) -> (Vec<Entry>, Vec<u64>) {
         let total = self.bucket_lens.iter().sum();

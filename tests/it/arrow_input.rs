@@ -201,6 +201,15 @@ fn both_ways(
         from = to;
     }
     assert!(direct.arrival_order().eq(batched.arrival_order()));
+    // The earliest moment, at the grain, however the rows came in.
+    let first = log.iter().map(Transaction::at).min().map(|at| match grain {
+        Grain::Day => at.date().and_hms_opt(0, 0, 0).unwrap(),
+        Grain::Timestamp => at,
+    });
+    assert_eq!(
+        (direct.first_moment(), batched.first_moment()),
+        (first, first)
+    );
     [direct, batched].map(|acc| {
         let summaries = acc.finish(options);
         let json = summaries

@@ -380,7 +380,9 @@ fn bad_values_in_parquet_and_arrow_files_are_named_by_column_and_row() {
             "--end",
             "1997-03-01",
         ],
-        &[&parquet, "no transactions"],
+        &[&format!(
+            "{parquet}: no transactions (the table has no rows)"
+        )],
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
