@@ -35,6 +35,11 @@
 //! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]`
 //!   prints the customer-equity report as JSON.
 //!
+//! `clv --help` lists the subcommands; `clv <subcommand> --help` (or `clv help <subcommand>`)
+//! gives a subcommand's flags and examples. The command line is parsed by clap (`args.rs`),
+//! which suggests the nearest subcommand or flag for a typo; each subcommand then reads and checks
+//! its flags' values.
+//!
 //! Input and errors (the same for every subcommand):
 //! - Errors go to stderr as `clv: error: ...` with exit 1 (exit 2 without a subcommand). Each
 //!   names where it comes from: the flag (`--margin: ...`), or the file, line and column
@@ -69,6 +74,7 @@
 
 use std::process::ExitCode;
 
+mod args;
 mod common;
 mod fit;
 mod fit_discrete;
@@ -82,29 +88,41 @@ mod table;
 mod tiers;
 mod validate;
 
-const USAGE: &str = "usage: clv <subcommand> [flags]
-subcommands:
-  summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
-  segment --summary FILE.csv --method rfm|abc|lifecycle|kmeans [--k N] [--unit weeks|days] [--seed S]
-  kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]
-  tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD
-  fit --model bg-bb --summary FILE.csv
-  fit --model sbg|bdw --survival FILE.csv [--periods K]
-  fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
-  predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE] [--margin M] [--params FILE.json]
-  report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]
-  validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks] --model M[,M...]
-  sql --dialect datafusion|spark|duckdb|postgres --table T [--customer-col C] [--date-col D] [--amount-col A] [--kind-col K [--returns net|ignore]] --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]
-files: UTF-8 CSV with a header, \\n or \\r\\n line ends; dates YYYY-MM-DD; whole numbers in plain digits;
-  or Parquet (.parquet) and Arrow IPC (.arrow, .arrows) files, or any of them with --input-format csv|parquet|arrow";
-
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let Some(command) = args.next() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+    let mut args = Vec::new();
+    for (k, arg) in std::env::args_os().skip(1).enumerate() {
+        match arg.into_string() {
+            Ok(arg) => args.push(arg),
+            Err(arg) => {
+                eprintln!(
+                    "clv: error: argument {} ({}) is not UTF-8 text",
+                    k + 1,
+                    common::echo(&arg.to_string_lossy())
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let (command, rest) = match args::parse(args) {
+        args::Parsed::Run { subcommand, args } => (subcommand, args),
+        args::Parsed::Print(text) => {
+            return match common::print(text.trim_end()) {
+                Err(message) if message != common::BROKEN_PIPE => {
+                    eprintln!("clv: error: {message}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            };
+        }
+        args::Parsed::Usage(text, 2) => {
+            eprintln!("{}", text.trim_end());
+            return ExitCode::from(2);
+        }
+        args::Parsed::Usage(text, code) => {
+            eprintln!("clv: error: {}", common::cut_lines(&text, 300));
+            return ExitCode::from(code);
+        }
     };
-    let rest: Vec<String> = args.collect();
     let result = match command.as_str() {
         "fit" if fit_discrete::requested(&rest) => fit_discrete::run(&rest),
         "summarize" => summarize::run(&rest),
@@ -116,11 +134,7 @@ fn main() -> ExitCode {
         "report" => report::run(&rest),
         "validate" => validate::run(&rest),
         "sql" => sql::run(&rest),
-        "-h" | "--help" | "help" => common::print(USAGE),
-        other => Err(format!(
-            "unknown subcommand {}\n{USAGE}",
-            common::echo(other)
-        )),
+        other => Err(format!("unknown subcommand {}", common::echo(other))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

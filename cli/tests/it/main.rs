@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 mod fit;
 mod formats;
+mod help;
 mod hostile;
 mod report;
 mod summarize;

@@ -1,0 +1,414 @@
+//! The command line: subcommands, flags, their help and examples (clap).
+//!
+//! Clap checks the shape of a command line: known subcommands and flags (suggesting the nearest
+//! name for a typo), each flag once, with its value, the required ones present. Every value stays
+//! text here: each subcommand reads and checks its values itself (`common::Flags`), so that a
+//! message names the flag and says what the value should be, in one place per kind of value.
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+/// Customer-lifetime-value tools over transaction logs and summary tables.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clv",
+    version,
+    about = "Customer-lifetime-value tools over transaction logs and summary tables",
+    after_help = "Table files are CSV (a header row; \\n or \\r\\n line ends), Parquet (.parquet) or \
+                  Arrow IPC (.arrow, .arrows), or as --input-format says. Dates are YYYY-MM-DD.\n\n\
+                  Run `clv <subcommand> --help` for a subcommand's flags and examples.",
+    disable_help_subcommand = false,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The flags of every subcommand that reads a table.
+#[derive(Debug, Args)]
+pub struct TableFlags {
+    /// The table's format, whatever its extension: csv, parquet or arrow (IPC file or stream).
+    /// Default: by extension (.parquet/.pq, .arrow/.arrows/.ipc/.feather; anything else is CSV).
+    #[arg(long, value_name = "FORMAT", allow_hyphen_values = true)]
+    pub input_format: Option<String>,
+    /// How zoned timestamps of a Parquet or Arrow log become days: `utc`, or an offset such as
+    /// +05:30. Needed for zoned timestamps; naive ones are read on their own day.
+    #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
+    pub time_zone: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Per-customer summaries (frequency, recency, T, monetary value) of a transaction log.
+    #[command(after_help = concat!(
+        "The log has at least customer_id,date,amount (other columns ignored); an optional kind \
+         column marks each row purchase or return, returns netted against the latest purchase day \
+         at or before them. Output: customer_id,frequency,recency,T,monetary_value (then \
+         holdout_frequency,holdout_monetary_value with --holdout-end), one row per customer in \
+         the order customers first appear.\n\n",
+        "Examples:\n",
+        "  clv summarize --transactions orders.csv --end 1997-09-30 --unit weeks\n",
+        "  clv summarize --transactions orders.parquet --end 1997-09-30 --holdout-end 1998-06-30"
+    ))]
+    Summarize {
+        /// The transaction log.
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        transactions: Option<String>,
+        /// The last day of the calibration period (YYYY-MM-DD, included).
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        end: Option<String>,
+        /// The time unit of recency and T: days (default) or weeks.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
+        /// The last day of a holdout period after --end: adds the holdout columns.
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        holdout_end: Option<String>,
+        #[command(flatten)]
+        table: TableFlags,
+    },
+    /// One segment per customer of a summary table: RFM, ABC, lifecycle or k-means.
+    #[command(after_help = concat!(
+        "The summary has customer_id,frequency,recency,T,monetary_value (durations in --unit). \
+         Output: customer_id,segment (plus recency_score,frequency_score,monetary_score for rfm) \
+         in input order; a table of customers and spend per segment goes to stderr.\n\n",
+        "Examples:\n",
+        "  clv segment --summary summary.csv --method rfm\n",
+        "  clv segment --summary summary.csv --method kmeans --k 5 --seed 7"
+    ))]
+    Segment {
+        /// The summary table.
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        summary: Option<String>,
+        /// rfm, abc, lifecycle or kmeans.
+        #[arg(
+            long,
+            value_name = "METHOD",
+            required = true,
+            allow_hyphen_values = true
+        )]
+        method: Option<String>,
+        /// The number of k-means clusters (default 4).
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        k: Option<String>,
+        /// The time unit of the summary's durations: weeks (default) or days.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
+        /// The k-means seed (default 0).
+        #[arg(long, value_name = "S", allow_hyphen_values = true)]
+        seed: Option<String>,
+        #[command(flatten)]
+        table: TableFlags,
+    },
+    /// Retention, repeat rate, order value, concentration and cohorts of a log, as JSON.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  clv kpi --transactions orders.csv --end 1997-09-30\n",
+        "  clv kpi --transactions orders.csv --end 1997-09-30 --period-days 30"
+    ))]
+    Kpi {
+        /// The transaction log.
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        transactions: Option<String>,
+        /// The last day included (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        end: Option<String>,
+        /// Days in each KPI period (default 91).
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        period_days: Option<String>,
+        #[command(flatten)]
+        table: TableFlags,
+    },
+    /// Applies a loyalty programme (JSON rules) to a log: each customer's tier and points.
+    #[command(after_help = concat!(
+        "Output: customer_id,tier,since,qualifying_value,to_next_tier,points_balance, one row per \
+         customer in the order customers first appear.\n\n",
+        "Example:\n",
+        "  clv tiers --transactions orders.csv --rules examples/loyalty_rules.json --as-of 1997-09-30"
+    ))]
+    Tiers {
+        /// The transaction log.
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        transactions: Option<String>,
+        /// The programme, as JSON (see examples/loyalty_rules.json).
+        #[arg(
+            long,
+            value_name = "RULES.json",
+            required = true,
+            allow_hyphen_values = true
+        )]
+        rules: Option<String>,
+        /// The day the tiers are computed on (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        as_of: Option<String>,
+        #[command(flatten)]
+        table: TableFlags,
+    },
+    /// Fits a model and prints its parameters, standard errors and fit report as JSON.
+    #[command(after_help = concat!(
+        "bg-nbd, mbg-nbd, pareto-nbd and gamma-gamma read a summary table \
+         (customer_id,frequency,recency,T[,monetary_value][,weights]); bg-bb reads --summary \
+         with frequency,recency,n_periods[,weights]; sbg and bdw read --survival with \
+         cohort,period,alive.\n\n",
+        "Examples:\n",
+        "  clv fit --summary summary.csv --model pareto-nbd\n",
+        "  clv fit --summary donations.csv --model bg-bb\n",
+        "  clv fit --survival cohorts.csv --model sbg --periods 7"
+    ))]
+    Fit {
+        /// bg-nbd, mbg-nbd, pareto-nbd, gamma-gamma, bg-bb, sbg or bdw.
+        #[arg(
+            long,
+            value_name = "MODEL",
+            required = true,
+            allow_hyphen_values = true
+        )]
+        model: Option<String>,
+        /// The summary table (continuous models, gamma-gamma and bg-bb).
+        #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+        summary: Option<String>,
+        /// The survival counts (sbg and bdw).
+        #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+        survival: Option<String>,
+        /// An L2 penalty on the parameters (0 to 1e6; default 0).
+        #[arg(long, value_name = "L", allow_hyphen_values = true)]
+        penalty: Option<String>,
+        /// The periods to fit and project (sbg and bdw).
+        #[arg(long, value_name = "K", allow_hyphen_values = true)]
+        periods: Option<String>,
+        #[command(flatten)]
+        table: TableFlags,
+    },
+    /// Per-customer P(alive), expected purchases, DERT and (with spends) expected spend and CLV.
+    #[command(after_help = concat!(
+        "Output: customer_id,p_alive,expected_purchases,dert[,expected_spend,clv] in input \
+         order. The summary's durations are the time unit of --horizon and --discount.\n\n",
+        "Examples:\n",
+        "  clv predict --summary summary.csv --model bg-nbd --horizon 39 --margin 0.3\n",
+        "  clv fit --summary summary.csv --model bg-nbd > bg-nbd.json\n",
+        "  clv predict --summary summary.csv --model bg-nbd --horizon 39 --params bg-nbd.json"
+    ))]
+    Predict {
+        /// The summary table.
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        summary: Option<String>,
+        /// bg-nbd, mbg-nbd or pareto-nbd.
+        #[arg(
+            long,
+            value_name = "MODEL",
+            required = true,
+            allow_hyphen_values = true
+        )]
+        model: Option<String>,
+        /// The horizon of expected purchases, in the summary's time unit.
+        #[arg(long, value_name = "H", required = true, allow_hyphen_values = true)]
+        horizon: Option<String>,
+        /// A continuous discount rate per time unit (default: 10% a year in weeks).
+        #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
+        discount: Option<String>,
+        /// The margin on spend (above 0, up to 1; default 1).
+        #[arg(long, value_name = "M", allow_hyphen_values = true)]
+        margin: Option<String>,
+        /// Parameters saved by `clv fit` (instead of fitting).
+        #[arg(long, value_name = "FILE.json", allow_hyphen_values = true)]
+        params: Option<String>,
+        #[command(flatten)]
+        table: TableFlags,
+    },
+    /// The customer-equity report of a log, as JSON.
+    #[command(after_help = concat!(
+        "Example:\n",
+        "  clv report --transactions orders.csv --end 1997-09-30 --margin 0.3 --model pareto-nbd"
+    ))]
+    Report {
+        /// The transaction log.
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        transactions: Option<String>,
+        /// The valuation day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        end: Option<String>,
+        /// The time unit of the models: weeks (default) or days.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
+        /// bg-nbd (default), mbg-nbd or pareto-nbd.
+        #[arg(long, value_name = "MODEL", allow_hyphen_values = true)]
+        model: Option<String>,
+        /// The margin on spend (above 0, up to 1; default 1).
+        #[arg(long, value_name = "M", allow_hyphen_values = true)]
+        margin: Option<String>,
+        /// A continuous discount rate per time unit (default: 10% a year).
+        #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
+        discount: Option<String>,
+        #[command(flatten)]
+        table: TableFlags,
+    },
+    /// Holdout validation: fits on a calibration period, compares with the holdout, as JSON.
+    #[command(after_help = concat!(
+        "Example:\n",
+        "  clv validate --transactions orders.csv --calibration-end 1997-09-30 --end 1998-06-30 \
+         --unit weeks --model bg-nbd,pareto-nbd"
+    ))]
+    Validate {
+        /// The transaction log.
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        transactions: Option<String>,
+        /// The last day of the calibration period (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        calibration_end: Option<String>,
+        /// The last day of the holdout (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        end: Option<String>,
+        /// The time unit: days (default) or weeks.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
+        /// One or more of bg-nbd, mbg-nbd, pareto-nbd, separated by commas.
+        #[arg(
+            long,
+            value_name = "M[,M...]",
+            required = true,
+            allow_hyphen_values = true
+        )]
+        model: Option<String>,
+        #[command(flatten)]
+        table: TableFlags,
+    },
+    /// Prints the SQL query that computes `summarize`'s columns on a table, in an engine's dialect.
+    #[command(after_help = concat!(
+        "Example:\n",
+        "  clv sql --dialect duckdb --table orders --end 1997-09-30 --unit weeks"
+    ))]
+    Sql {
+        /// datafusion, spark, duckdb or postgres.
+        #[arg(
+            long,
+            value_name = "DIALECT",
+            required = true,
+            allow_hyphen_values = true
+        )]
+        dialect: Option<String>,
+        /// The table.
+        #[arg(long, value_name = "T", required = true, allow_hyphen_values = true)]
+        table: Option<String>,
+        /// The customer column (default customer_id).
+        #[arg(long, value_name = "C", allow_hyphen_values = true)]
+        customer_col: Option<String>,
+        /// The date column (default date).
+        #[arg(long, value_name = "D", allow_hyphen_values = true)]
+        date_col: Option<String>,
+        /// The amount column (default amount).
+        #[arg(long, value_name = "A", allow_hyphen_values = true)]
+        amount_col: Option<String>,
+        /// A kind column: rows of kind `return` are returns.
+        #[arg(long, value_name = "K", allow_hyphen_values = true)]
+        kind_col: Option<String>,
+        /// What returns do: net (default) or ignore; needs --kind-col.
+        #[arg(long, value_name = "POLICY", allow_hyphen_values = true)]
+        returns: Option<String>,
+        /// The last day of the calibration period (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        end: Option<String>,
+        /// The time unit: days (default) or weeks.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
+        /// The last day of a holdout period after --end.
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        holdout_end: Option<String>,
+    },
+}
+
+/// What the command line asks for.
+pub enum Parsed {
+    /// Run `subcommand` with these `--flag value` pairs, as given.
+    Run {
+        /// The subcommand's name.
+        subcommand: String,
+        /// Its flags, `--name value` pairs.
+        args: Vec<String>,
+    },
+    /// Print this (help or version) to stdout and stop.
+    Print(String),
+    /// The command line is wrong: the message, and the exit code.
+    Usage(String, u8),
+}
+
+/// Parses the command line (without the program name).
+pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
+    let args: Vec<String> = args.into_iter().collect();
+    if args.is_empty() {
+        let help = Cli::command().render_help().to_string();
+        return Parsed::Usage(format!("usage: clv <subcommand> [flags]\n\n{help}"), 2);
+    }
+    let command = Cli::command();
+    let matches = match command.try_get_matches_from(std::iter::once("clv".to_string()).chain(args))
+    {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let text = e.render().to_string();
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Parsed::Print(text),
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Parsed::Usage(text, 2),
+                _ => Parsed::Usage(text.trim_start_matches("error: ").trim_end().to_string(), 1),
+            };
+        }
+    };
+    // The derive's types are the definitions; its values are read back as the pairs given.
+    if let Err(e) = Cli::from_arg_matches(&matches) {
+        return Parsed::Usage(e.to_string(), 1);
+    }
+    let Some((subcommand, sub)) = matches.subcommand() else {
+        return Parsed::Usage("usage: clv <subcommand> [flags]".to_string(), 2);
+    };
+    let mut pairs = Vec::new();
+    for id in sub.ids() {
+        if let Ok(Some(value)) = sub.try_get_one::<String>(id.as_str()) {
+            pairs.push(format!("--{}", id.as_str().replace('_', "-")));
+            pairs.push(value.clone());
+        }
+    }
+    Parsed::Run {
+        subcommand: subcommand.to_string(),
+        args: pairs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_come_back_as_pairs() {
+        let args = [
+            "fit",
+            "--summary",
+            "s.csv",
+            "--model=bg-nbd",
+            "--penalty",
+            "-1",
+        ]
+        .map(String::from);
+        let Parsed::Run { subcommand, args } = parse(args) else {
+            panic!("not parsed");
+        };
+        assert_eq!(subcommand, "fit");
+        let mut pairs: Vec<(String, String)> = args
+            .chunks(2)
+            .map(|c| (c[0].clone(), c[1].clone()))
+            .collect();
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            [
+                ("--model", "bg-nbd"),
+                ("--penalty", "-1"),
+                ("--summary", "s.csv")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+    }
+}
