@@ -308,11 +308,13 @@ def write_corpus(root: Path) -> dict[str, dict[str, str]]:
     params.mkdir()
     corpus["params"] = {}
     for name, text in {
-        "good": '{"model": "bg-nbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}}',
-        "negative": '{"model": "bg-nbd", "params": {"r": -1, "alpha": 4.4, "a": 0.8, "b": 2.4}}',
-        "huge": '{"model": "bg-nbd", "params": {"r": 1e300, "alpha": 1e-300, "a": 1e300, "b": 1e-300}}',
-        "missing": '{"model": "bg-nbd", "params": {"r": 0.2}}',
-        "wrong_model": '{"model": "pareto-nbd", "params": {"r": 0.2, "alpha": 4, "s": 1, "beta": 2}}',
+        "good": '{"model": "bg-nbd", "parameters": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, "unit": 7}',
+        "negative": '{"model": "bg-nbd", "parameters": {"r": -1, "alpha": 4.4, "a": 0.8, "b": 2.4}, "unit": 7}',
+        "huge": '{"model": "bg-nbd", "parameters": {"r": 1e300, "alpha": 1e-300, "a": 1e300, "b": 1e-300}, "unit": 7}',
+        "missing": '{"model": "bg-nbd", "parameters": {"r": 0.2}, "unit": 7}',
+        "wrong_model": '{"model": "pareto-nbd", "parameters": {"r": 0.2, "alpha": 4, "s": 1, "beta": 2}, "unit": 7}',
+        "wrong_unit": '{"model": "bg-nbd", "parameters": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, "unit": 1}',
+        "old_form": '{"model": "bg-nbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}}',
         "garbage": "\x00\x01 not json",
         "empty": "",
     }.items():

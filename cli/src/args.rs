@@ -58,7 +58,7 @@ pub enum Command {
         /// The last day of the calibration period (YYYY-MM-DD, included).
         #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
         end: Option<String>,
-        /// The time unit of recency and T: days (default) or weeks.
+        /// The time unit of recency and T: weeks (default) or days.
         #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
         unit: Option<String>,
         /// The last day of a holdout period after --end: adds the holdout columns.
@@ -176,6 +176,10 @@ pub enum Command {
         /// The periods to fit and project (sbg and bdw).
         #[arg(long, value_name = "K", allow_hyphen_values = true)]
         periods: Option<String>,
+        /// The time unit of the summary's recency and T: weeks (default) or days. It is saved
+        /// with the fitted model.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
         #[command(flatten)]
         table: TableFlags,
     },
@@ -203,15 +207,25 @@ pub enum Command {
         /// The horizon of expected purchases, in the summary's time unit.
         #[arg(long, value_name = "H", required = true, allow_hyphen_values = true)]
         horizon: Option<String>,
-        /// A continuous discount rate per time unit (default: 10% a year in weeks).
+        /// The time unit of the summary's recency and T, and of --horizon and --discount: weeks
+        /// (default) or days.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
+        /// A continuous discount rate per time unit (default: 10% a year, ln(1.1) × unit days /
+        /// 365.25).
         #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
         discount: Option<String>,
         /// The margin on spend (above 0, up to 1; default 1).
         #[arg(long, value_name = "M", allow_hyphen_values = true)]
         margin: Option<String>,
-        /// Parameters saved by `clv fit` (instead of fitting).
+        /// Parameters saved by `clv fit` (instead of fitting); their time unit must be --unit.
         #[arg(long, value_name = "FILE.json", allow_hyphen_values = true)]
         params: Option<String>,
+        /// The spend model: auto (default: Gamma-Gamma, or the population mean spend with a note
+        /// when Gamma-Gamma cannot be fitted), gamma-gamma (an error when it cannot), mean, or
+        /// none (no spend and CLV columns).
+        #[arg(long, value_name = "MODEL", allow_hyphen_values = true)]
+        spend: Option<String>,
         #[command(flatten)]
         table: TableFlags,
     },
@@ -236,7 +250,8 @@ pub enum Command {
         /// The margin on spend (above 0, up to 1; default 1).
         #[arg(long, value_name = "M", allow_hyphen_values = true)]
         margin: Option<String>,
-        /// A continuous discount rate per time unit (default: 10% a year).
+        /// A continuous discount rate per time unit (default: 10% a year, ln(1.1) × unit days /
+        /// 365.25).
         #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
         discount: Option<String>,
         #[command(flatten)]
@@ -258,7 +273,7 @@ pub enum Command {
         /// The last day of the holdout (YYYY-MM-DD).
         #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
         end: Option<String>,
-        /// The time unit: days (default) or weeks.
+        /// The time unit of the models: weeks (default) or days.
         #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
         unit: Option<String>,
         /// One or more of bg-nbd, mbg-nbd, pareto-nbd, separated by commas.
@@ -307,7 +322,7 @@ pub enum Command {
         /// The last day of the calibration period (YYYY-MM-DD).
         #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
         end: Option<String>,
-        /// The time unit: days (default) or weeks.
+        /// The time unit of recency and T: weeks (default) or days.
         #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
         unit: Option<String>,
         /// The last day of a holdout period after --end.

@@ -297,6 +297,12 @@ impl Flags {
     }
 }
 
+/// The default discount rate: 10% a year (effective), as a continuous rate per `unit`,
+/// ln(1.1) × unit days / 365.25.
+pub fn annual_discount_default(unit: TimeUnit) -> f64 {
+    0.10f64.ln_1p() * unit.days() / 365.25
+}
+
 /// A number for a message: plain when short, scientific when huge or tiny.
 pub fn short(x: f64) -> String {
     if x != 0.0 && !(1e-4..1e9).contains(&x.abs()) {

@@ -1,9 +1,12 @@
-//! `clv fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]`
+//! `clv fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
+//! [--unit weeks|days]`
 //!
 //! Reads `customer_id,frequency,recency,T,monetary_value` (optional `weights` column; recency
-//! and T in the file's own time unit) and prints the fit as JSON:
-//! `{"model": ..., "params": {...}, "standard_errors": {...}, "log_likelihood": <total>,
-//! "converged": true, "iterations": N}`. Gamma-Gamma uses the customers with frequency > 0.
+//! and T in `--unit`, weeks by default) and prints the fitted model as JSON: the library's serde
+//! form (`parameters`, `covariance`, `report` with the log-likelihood, convergence and
+//! iterations, `unit` in days), which the library reads back, plus `model` and
+//! `standard_errors`. Gamma-Gamma uses the customers with frequency > 0 and adds
+//! `frequency_spend_correlation`.
 
 use crate::common::{
     at, csv_reader, echo, line_place, no_rows, parse_count, parse_number, stdout, text_field,
@@ -51,11 +54,11 @@ impl SummaryFile {
         }
     }
 
-    /// Weighted (x, t_x, T) patterns. The file carries no unit: it is recorded as weeks, and
-    /// every horizon and rate is in the file's own unit.
-    pub fn patterns(&self) -> Result<Patterns, String> {
+    /// Weighted (x, t_x, T) patterns, their durations in `unit` (the file carries none: the
+    /// user says it with `--unit`, default weeks).
+    pub fn patterns(&self, unit: TimeUnit) -> Result<Patterns, String> {
         Patterns::new(
-            TimeUnit::WEEKS,
+            unit,
             self.histories
                 .iter()
                 .zip(&self.weights)
@@ -209,65 +212,49 @@ impl Fitted {
         }
     }
 
-    /// The JSON `clv fit` prints.
-    pub fn to_json(&self, patterns: &Patterns) -> Result<Value, String> {
-        let (params, se, report) = match self {
-            Fitted::Bg(m) => {
-                let p = m.parameters();
-                let se = m
-                    .standard_errors()
-                    .map(|s| json!({"r": s.r, "alpha": s.alpha, "a": s.a, "b": s.b}));
-                (
-                    json!({"r": p.r, "alpha": p.alpha, "a": p.a, "b": p.b}),
-                    se,
-                    m.report(),
-                )
-            }
-            Fitted::Mbg(m) => {
-                let p = m.parameters();
-                let se = m
-                    .standard_errors()
-                    .map(|s| json!({"r": s.r, "alpha": s.alpha, "a": s.a, "b": s.b}));
-                (
-                    json!({"r": p.r, "alpha": p.alpha, "a": p.a, "b": p.b}),
-                    se,
-                    m.report(),
-                )
-            }
-            Fitted::Pareto(m) => {
-                let p = m.parameters();
-                let se = m
-                    .standard_errors()
-                    .map(|s| json!({"r": s.r, "alpha": s.alpha, "s": s.s, "beta": s.beta}));
-                (
-                    json!({"r": p.r, "alpha": p.alpha, "s": p.s, "beta": p.beta}),
-                    se,
-                    m.report(),
-                )
-            }
+    /// The JSON `clv fit` prints: the library's serde form of the fitted model (parameters,
+    /// covariance, fit report, time unit), which `clv predict --params` and any program using
+    /// the library read back, with the model's name and the standard errors added.
+    pub fn to_json(&self) -> Result<Value, String> {
+        let (value, se) = match self {
+            Fitted::Bg(m) => (
+                to_value(m)?,
+                m.standard_errors()
+                    .map(|s| json!({"r": s.r, "alpha": s.alpha, "a": s.a, "b": s.b})),
+            ),
+            Fitted::Mbg(m) => (
+                to_value(m)?,
+                m.standard_errors()
+                    .map(|s| json!({"r": s.r, "alpha": s.alpha, "a": s.a, "b": s.b})),
+            ),
+            Fitted::Pareto(m) => (
+                to_value(m)?,
+                m.standard_errors()
+                    .map(|s| json!({"r": s.r, "alpha": s.alpha, "s": s.s, "beta": s.beta})),
+            ),
         };
-        let ll = match report {
-            Some(r) => r.log_likelihood,
-            None => total_ll(self, patterns)?,
-        };
-        Ok(json!({
-            "model": self.model().name(),
-            "params": params,
-            "standard_errors": se,
-            "log_likelihood": ll,
-            "converged": report.map(|r| r.converged),
-            "iterations": report.map(|r| r.iterations),
-        }))
+        Ok(with_name(value, self.model().name(), se))
     }
 }
 
-fn total_ll(fitted: &Fitted, patterns: &Patterns) -> Result<f64, String> {
-    match fitted {
-        Fitted::Bg(m) => m.total_log_likelihood(patterns),
-        Fitted::Mbg(m) => m.total_log_likelihood(patterns),
-        Fitted::Pareto(m) => m.total_log_likelihood(patterns),
+/// A fitted model's serde form as JSON.
+pub fn to_value(model: &impl serde::Serialize) -> Result<Value, String> {
+    serde_json::to_value(model).map_err(|e| format!("cannot write the fitted model: {e}"))
+}
+
+/// The serde form of a fitted model with `"model": name` and its standard errors added (the
+/// library ignores both when it reads the form back).
+pub fn with_name(value: Value, name: &str, standard_errors: Option<Value>) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("model".to_string(), Value::String(name.to_string()));
+    if let Value::Object(fields) = value {
+        out.extend(fields);
     }
-    .map_err(|e| e.to_string())
+    out.insert(
+        "standard_errors".to_string(),
+        standard_errors.unwrap_or(Value::Null),
+    );
+    Value::Object(out)
 }
 
 /// Fits a transaction model by name.
@@ -322,7 +309,7 @@ pub fn fit_spend(file: &SummaryFile, penalty: f64) -> Result<Option<GammaGamma>,
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let flags = Flags::parse(args, &["summary", "model", "penalty"])?;
+    let flags = Flags::parse(args, &["summary", "model", "penalty", "unit"])?;
     let input = flags.input("summary")?;
     let path = input.path.as_str();
     let model = flags.required("model")?;
@@ -335,29 +322,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let penalty = flags
         .number_in("penalty", 0.0, MAX_PENALTY, "an L2 weight, 0 for none")?
         .unwrap_or(0.0);
+    let unit = flags.unit(TimeUnit::WEEKS)?;
     let file = read_summary(&input)?;
     let value = if model == "gamma-gamma" {
         let gg = fit_spend(&file, penalty)?
             .ok_or_else(|| format!("{path}: gamma-gamma needs a monetary_value column"))?;
-        let p = gg.parameters();
         let se = gg
             .standard_errors()
             .map(|s| json!({"p": s.p, "q": s.q, "gamma": s.gamma}));
-        let report = gg.report();
-        json!({
-            "model": "gamma-gamma",
-            "params": {"p": p.p, "q": p.q, "gamma": p.gamma},
-            "standard_errors": se,
-            "log_likelihood": report.map(|r| r.log_likelihood),
-            "converged": report.map(|r| r.converged),
-            "iterations": report.map(|r| r.iterations),
-            "frequency_spend_correlation": gg.frequency_spend_correlation(),
-        })
+        let mut value = with_name(to_value(&gg)?, "gamma-gamma", se);
+        value["frequency_spend_correlation"] = json!(gg.frequency_spend_correlation());
+        value
     } else {
-        let patterns = file.patterns()?;
-        fit_transaction(model, &patterns, penalty)
+        fit_transaction(model, &file.patterns(unit)?, penalty)
             .map_err(|e| format!("{path}: {e}"))?
-            .to_json(&patterns)?
+            .to_json()?
     };
     let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
     let mut out = stdout();

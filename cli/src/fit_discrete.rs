@@ -8,7 +8,7 @@
 //! and for sbg/bdw `projected_alive` (an array for one cohort, an object of arrays by cohort name
 //! for several).
 
-use customer_assets::fit::{Fit, FitReport};
+use customer_assets::fit::Fit;
 use customer_assets::models::bdw::BdwParams;
 use customer_assets::models::bg_bb::{BgBbParams, DiscretePatterns};
 use customer_assets::models::contractual::{Cohort, RetentionModel};
@@ -74,24 +74,18 @@ fn named(names: &[&str], values: &[f64]) -> Value {
     Value::Object(m)
 }
 
+/// The library's serde form of the fitted `model`, named, with its standard errors by name.
 fn report_json(
-    model: &str,
+    name: &str,
+    model: &impl serde::Serialize,
     names: &[&str],
-    params: &[f64],
     se: Option<&[f64]>,
-    report: &FitReport,
-) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("model".into(), json!(model));
-    m.insert("params".into(), named(names, params));
-    m.insert(
-        "standard_errors".into(),
-        se.map_or(Value::Null, |se| named(names, se)),
-    );
-    m.insert("log_likelihood".into(), json!(report.log_likelihood));
-    m.insert("converged".into(), json!(report.converged));
-    m.insert("iterations".into(), json!(report.iterations));
-    m
+) -> Result<Map<String, Value>, String> {
+    let se = se.map(|se| named(names, se));
+    match crate::fit::with_name(crate::fit::to_value(model)?, name, se) {
+        Value::Object(m) => Ok(m),
+        _ => Err(format!("cannot write the fitted {name} model as an object")),
+    }
 }
 
 /// A field parsed by `parse`; the error names the line and column.
@@ -167,21 +161,15 @@ fn fit_bg_bb(input: &Input) -> Result<Value, String> {
     let fitted = BgBbParams::new()
         .fit(&data)
         .map_err(|e| format!("{path}: {e}"))?;
-    let p = fitted.parameters();
     let se = fitted
         .standard_errors()
         .map(|s| [s.alpha, s.beta, s.gamma, s.delta]);
     Ok(Value::Object(report_json(
         "bg-bb",
+        &fitted,
         &["alpha", "beta", "gamma", "delta"],
-        &[p.alpha, p.beta, p.gamma, p.delta],
         se.as_ref().map(|s| s.as_slice()),
-        fit_report(fitted.report())?,
-    )))
-}
-
-fn fit_report(report: Option<&FitReport>) -> Result<&FitReport, String> {
-    report.ok_or_else(|| "the fitted model has no fit report".to_string())
+    )?))
 }
 
 /// Reads `cohort,period,alive` into cohorts in the order they first appear; each cohort's
@@ -285,29 +273,25 @@ fn fit_retention(model: &str, input: &Input, periods: Option<usize>) -> Result<V
         let f = SbgParams::new()
             .fit(&calibration)
             .map_err(|e| format!("{path}: {e}"))?;
-        let p = f.parameters();
         let se = f.standard_errors().map(|s| [s.alpha, s.beta]);
         let out = report_json(
             "sbg",
+            &f,
             &["alpha", "beta"],
-            &[p.alpha, p.beta],
             se.as_ref().map(|s| s.as_slice()),
-            fit_report(f.report())?,
-        );
+        )?;
         (out, Box::new(f))
     } else {
         let f = BdwParams::new()
             .fit(&calibration)
             .map_err(|e| format!("{path}: {e}"))?;
-        let p = f.parameters();
         let se = f.standard_errors().map(|s| [s.alpha, s.beta, s.c]);
         let out = report_json(
             "bdw",
+            &f,
             &["alpha", "beta", "c"],
-            &[p.alpha, p.beta, p.c],
             se.as_ref().map(|s| s.as_slice()),
-            fit_report(f.report())?,
-        );
+        )?;
         (out, Box::new(f))
     };
     let project = |c: &Cohort| -> Result<Value, String> {

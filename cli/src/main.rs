@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Subcommands:
-//! - `summarize --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--holdout-end YYYY-MM-DD]`
+//! - `summarize --transactions FILE.csv --end YYYY-MM-DD [--unit weeks|days] [--holdout-end YYYY-MM-DD]`
 //!   writes `customer_id,frequency,recency,T,monetary_value` (then
 //!   `holdout_frequency,holdout_monetary_value` with a holdout) to stdout, one row per customer in
 //!   the order customers first appear. An optional `kind` column marks each row `purchase` or
@@ -18,27 +18,35 @@
 //!   programme (JSON, see `examples/loyalty_rules.json`) and writes
 //!   `customer_id,tier,since,qualifying_value,to_next_tier,points_balance`, one row per customer
 //!   in the order customers first appear (an optional `kind` column marks returns).
-//! - `fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]` prints
-//!   the fitted parameters, standard errors and fit report as JSON.
-//! - `predict --summary FILE.csv --model M --horizon H [--discount RATE] [--margin M] [--params FILE.json]`
-//!   prints `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
+//! - `fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
+//!   [--unit weeks|days]` prints the fitted model as JSON: the library's serde form (parameters,
+//!   covariance, fit report, time unit), which the library and `predict --params` read back,
+//!   plus `model` and `standard_errors`.
+//! - `predict --summary FILE.csv --model M --horizon H [--unit weeks|days] [--discount RATE]
+//!   [--margin M] [--params FILE.json] [--spend auto|gamma-gamma|mean|none]` prints
+//!   `customer_id,p_alive,expected_purchases,dert[,expected_spend,clv]`.
 //! - `fit --model bg-bb --summary FILE.csv` (columns `frequency,recency,n_periods,weights`) and
 //!   `fit --model sbg|bdw --survival FILE.csv [--periods K]` (columns `cohort,period,alive`) print
-//!   the same JSON shape; sbg/bdw add `projected_alive`.
-//! - `validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks]
+//!   the same JSON form; sbg/bdw add `projected_alive`.
+//! - `validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit weeks|days]
 //!   --model M[,M...]` prints a JSON holdout-validation report, one section per model.
 //!
 //! - `sql --dialect datafusion|spark|duckdb|postgres --table T [--customer-col C] [--date-col D]
-//!   [--amount-col A] [--kind-col K [--returns net|ignore]] --end YYYY-MM-DD [--unit days|weeks]
+//!   [--amount-col A] [--kind-col K [--returns net|ignore]] --end YYYY-MM-DD [--unit weeks|days]
 //!   [--holdout-end YYYY-MM-DD]` prints the SQL query that computes `summarize`'s columns (and
 //!   more) on the table in that engine (see `customer_assets::sql`).
-//! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit days|weeks] [--model NAME] [--margin M] [--discount R]`
+//! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit weeks|days] [--model NAME] [--margin M] [--discount R]`
 //!   prints the customer-equity report as JSON.
 //!
 //! `clv --help` lists the subcommands; `clv <subcommand> --help` (or `clv help <subcommand>`)
 //! gives a subcommand's flags and examples. The command line is parsed by clap (`args.rs`),
 //! which suggests the nearest subcommand or flag for a typo; each subcommand then reads and checks
 //! its flags' values.
+//!
+//! One time unit rule: every duration a subcommand reads or writes (recency, T, `--horizon`,
+//! the discount rate's unit) is in `--unit`, weeks unless `--unit days` is given; a summary file
+//! carries no unit, so `fit`, `predict` and `segment` take the one it was written in. The default
+//! discount is 10% a year converted to that unit, ln(1.1) × unit days / 365.25.
 //!
 //! Input and errors (the same for every subcommand):
 //! - Errors go to stderr as `clv: error: ...` with exit 1 (exit 2 without a subcommand). Each

@@ -1,63 +1,82 @@
-//! `clv predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--discount RATE]
-//! [--margin M] [--params FILE.json]`
+//! `clv predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--unit U]
+//! [--discount RATE] [--margin M] [--params FILE.json] [--spend auto|gamma-gamma|mean|none]`
 //!
-//! Fits the model on the summary (or loads the parameters `clv fit` printed) and prints CSV in
-//! input order: `customer_id,p_alive,expected_purchases,dert`, then `expected_spend,clv` when
-//! the summary has a `monetary_value` column (spend from a Gamma-Gamma fit on the same file; when
-//! Gamma-Gamma cannot be fitted, every customer's expected spend is the population mean spend per
-//! transaction, and a note on stderr says why, as in `clv report`).
+//! Fits the model on the summary (or loads the model `clv fit` printed, through the library,
+//! refusing one fitted in another unit) and prints CSV in input order:
+//! `customer_id,p_alive,expected_purchases,dert`, then `expected_spend,clv` when the summary has
+//! a `monetary_value` column and `--spend` is not `none` (see `spend_model`).
 //!
-//! - H, the horizon of `expected_purchases`, is in the file's time unit.
-//! - RATE is the continuous discount rate per time unit of the file (DERT discounts a purchase
-//!   at time τ by e^(−RATE τ)). From an effective annual rate i and a unit of d days,
-//!   RATE = ln(1 + i) d / 365.25. Default: 0.001831, which is 10% a year for a file in weeks.
+//! - U, the summary's time unit: weeks (default) or days. H and RATE are in it.
+//! - H, the horizon of `expected_purchases`.
+//! - RATE is the continuous discount rate per time unit (DERT discounts a purchase at time τ by
+//!   e^(−RATE τ)). From an effective annual rate i and a unit of d days,
+//!   RATE = ln(1 + i) d / 365.25. Default: 10% a year, 0.001831 a week or 0.000261 a day.
 //! - M, the margin applied to spend (CLV = DERT × expected spend × M); default 1 (revenue).
 
 use crate::common::{
-    csv_field, echo, line_place, stdout, write_error, Flags, MAX_DISCOUNT, MAX_HORIZON,
-    MIN_DISCOUNT,
+    annual_discount_default, csv_field, echo, line_place, stdout, write_error, Flags, MAX_DISCOUNT,
+    MAX_HORIZON, MIN_DISCOUNT,
 };
 use crate::fit::{
     fit_spend, fit_transaction, read_summary, Fitted, SummaryFile, TRANSACTION_MODELS,
 };
-use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
-use customer_assets::models::mbg_nbd::MbgNbd;
-use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters};
 use customer_assets::models::MeanSpendParams;
 use customer_assets::{Fit, SpendModel, TimeUnit};
 use serde_json::Value;
 use std::io::Write;
 
-/// Gamma-Gamma fitted on the file, or, when it cannot be fitted (equal spends, a boundary, no
-/// convergence), the population mean spend with a note on stderr: spend is the optional part of
-/// a prediction, and it never takes the purchase predictions down.
-fn spend_model(file: &SummaryFile) -> Result<Option<Box<dyn SpendModel>>, String> {
-    match fit_spend(file, 0.0) {
-        Ok(gg) => Ok(gg.map(|m| Box::new(m) as Box<dyn SpendModel>)),
-        Err(failure) => {
-            let Some((data, _)) = file.spend_data()? else {
-                return Err(failure);
-            };
-            let mean = MeanSpendParams::new()
-                .fit(&data)
-                .map_err(|e| format!("{}: {e}", file.path))?;
-            eprintln!(
-                "clv: note: {failure}; every customer's expected spend is the population mean \
-                 spend per transaction, {:.2}",
-                mean.mean()
-            );
-            Ok(Some(Box::new(mean)))
-        }
+/// The spend model `--spend` asks for: `auto` (default) is Gamma-Gamma fitted on the file, or,
+/// when it cannot be fitted (equal spends, too few customers, a boundary, no convergence), the
+/// population mean spend with a note on stderr saying why: spend is the optional part of a
+/// prediction, and it never takes the purchase predictions down. `gamma-gamma` insists on
+/// Gamma-Gamma and fails with its reason; `mean` is the population mean; `none` prints no spend
+/// columns. Without a `monetary_value` column there is no spend model (`gamma-gamma` and `mean`
+/// then fail).
+fn spend_model(file: &SummaryFile, asked: &str) -> Result<Option<Box<dyn SpendModel>>, String> {
+    let mean = || -> Result<Option<Box<dyn SpendModel>>, String> {
+        let Some((data, _)) = file.spend_data()? else {
+            return Ok(None);
+        };
+        let mean = MeanSpendParams::new()
+            .fit(&data)
+            .map_err(|e| format!("{}: {e}", file.path))?;
+        Ok(Some(Box::new(mean)))
+    };
+    let no_column = || {
+        format!(
+            "--spend {asked}: {} has no monetary_value column to fit spend on",
+            file.path
+        )
+    };
+    match asked {
+        "none" => Ok(None),
+        "mean" => mean()?.map(Some).ok_or_else(no_column),
+        "gamma-gamma" => match fit_spend(file, 0.0)? {
+            Some(gg) => Ok(Some(Box::new(gg))),
+            None => Err(no_column()),
+        },
+        _ => match fit_spend(file, 0.0) {
+            Ok(gg) => Ok(gg.map(|m| Box::new(m) as Box<dyn SpendModel>)),
+            Err(failure) => {
+                let fallback = mean()?;
+                if let Some(m) = &fallback {
+                    eprintln!(
+                        "clv: note: {failure}; every customer's expected spend is the population \
+                         mean spend per transaction, {:.2} (--spend gamma-gamma makes this an \
+                         error)",
+                        m.expected_spend_new().unwrap_or(f64::NAN)
+                    );
+                }
+                Ok(fallback)
+            }
+        },
     }
 }
 
-/// The default discount rate: 10% a year, continuous, per week.
-fn default_rate() -> f64 {
-    (0.10f64).ln_1p() * 7.0 / 365.25
-}
-
-/// Builds a model from the JSON `clv fit` printed.
-fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
+/// Reads the JSON `clv fit` printed (the library's serde form of the fitted model) through the
+/// library's checks; refuses parameters of another model or another time unit than the
+/// summary's.
+fn load_params(path: &str, model: &str, unit: TimeUnit) -> Result<Fitted, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("--params: cannot read {path}: {e}"))?;
     // serde_json's message carries the line and column.
@@ -70,45 +89,33 @@ fn load_params(path: &str, model: &str) -> Result<Fitted, String> {
             ));
         }
     }
-    let get = |name: &str| -> Result<f64, String> {
-        json.get("params")
-            .and_then(|p| p.get(name))
-            .and_then(Value::as_f64)
-            .ok_or_else(|| format!("--params: {path}: params.{name} is missing or not a number"))
+    let invalid = |e: serde_json::Error| {
+        format!(
+            "--params: {path}: not a fitted {model} as `clv fit` writes it: {}",
+            crate::common::cut_lines(&e.to_string(), 200)
+        )
     };
-    let unit = TimeUnit::WEEKS;
-    let invalid = |e: customer_assets::InvalidParameter| format!("--params: {path}: {e}");
-    // BG/NBD and MBG/NBD share their parameters (r, alpha, a, b).
-    let beta_geometric = || -> Result<BgNbdParameters, String> {
-        Ok(BgNbdParameters {
-            r: get("r")?,
-            alpha: get("alpha")?,
-            a: get("a")?,
-            b: get("b")?,
-        })
-    };
-    Ok(match model {
-        "bg-nbd" => Fitted::Bg(BgNbd::new(beta_geometric()?, unit).map_err(invalid)?),
-        "mbg-nbd" => Fitted::Mbg(MbgNbd::new(beta_geometric()?, unit).map_err(invalid)?),
-        "pareto-nbd" => Fitted::Pareto(
-            ParetoNbd::new(
-                ParetoNbdParameters {
-                    r: get("r")?,
-                    alpha: get("alpha")?,
-                    s: get("s")?,
-                    beta: get("beta")?,
-                },
-                unit,
-            )
-            .map_err(invalid)?,
-        ),
+    let fitted = match model {
+        "bg-nbd" => Fitted::Bg(serde_json::from_value(json).map_err(invalid)?),
+        "mbg-nbd" => Fitted::Mbg(serde_json::from_value(json).map_err(invalid)?),
+        "pareto-nbd" => Fitted::Pareto(serde_json::from_value(json).map_err(invalid)?),
         other => {
             return Err(format!(
                 "--model: {} is not one of {TRANSACTION_MODELS}",
                 echo(other)
             ))
         }
-    })
+    };
+    let fitted_unit = fitted.model().unit();
+    if fitted_unit != unit {
+        return Err(format!(
+            "--params: {path}: the model was fitted in units of {} day(s), but the summary's \
+             unit is {} day(s) (--unit); fit it again on this summary or give its --unit",
+            fitted_unit.days(),
+            unit.days()
+        ));
+    }
+    Ok(fitted)
 }
 
 /// Runs the subcommand.
@@ -116,7 +123,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(
         args,
         &[
-            "summary", "model", "horizon", "discount", "margin", "params",
+            "summary", "model", "horizon", "discount", "margin", "params", "unit", "spend",
         ],
     )?;
     let input = flags.input("summary")?;
@@ -128,6 +135,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             echo(name)
         ));
     }
+    let unit = flags.unit(TimeUnit::WEEKS)?;
     flags.required("horizon")?;
     let horizon = flags
         .number_in(
@@ -144,7 +152,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             MAX_DISCOUNT,
             "a continuous rate per time unit",
         )?
-        .unwrap_or_else(default_rate);
+        .unwrap_or_else(|| annual_discount_default(unit));
     let margin = flags
         .number_in("margin", 0.0, 1.0, "a share of spend")?
         .unwrap_or(1.0);
@@ -153,15 +161,27 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--margin: 0 values every customer at nothing; give a share of spend above 0".into(),
         );
     }
+    let spend_asked = flags.get("spend").unwrap_or("auto");
+    if !matches!(spend_asked, "auto" | "gamma-gamma" | "mean" | "none") {
+        return Err(format!(
+            "--spend: {} is not one of auto, gamma-gamma, mean, none",
+            echo(spend_asked)
+        ));
+    }
     let file = read_summary(&input)?;
+    if spend_asked != "auto" && spend_asked != "none" && file.monetary.is_none() {
+        return Err(format!(
+            "--spend {spend_asked}: {path} has no monetary_value column to fit spend on"
+        ));
+    }
     let fitted = match flags.get("params") {
-        Some(p) => load_params(p, name)?,
+        Some(p) => load_params(p, name, unit)?,
         None => {
-            fit_transaction(name, &file.patterns()?, 0.0).map_err(|e| format!("{path}: {e}"))?
+            fit_transaction(name, &file.patterns(unit)?, 0.0).map_err(|e| format!("{path}: {e}"))?
         }
     };
     let model = fitted.model();
-    let spend = spend_model(&file)?;
+    let spend = spend_model(&file, spend_asked)?;
     let mut out = stdout();
     let w = write_error;
     if spend.is_some() {

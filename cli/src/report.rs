@@ -18,7 +18,8 @@ use customer_assets::valuation::{DiscountRate, Valuation, ValuationBuilder};
 use customer_assets::{Ledger, LedgerOptions, TimeUnit};
 
 use crate::common::{
-    check_span, echo, finish, no_rows, stdout, write_error, Flags, MAX_DISCOUNT, MIN_DISCOUNT,
+    annual_discount_default, check_span, echo, finish, no_rows, stdout, write_error, Flags,
+    MAX_DISCOUNT, MIN_DISCOUNT,
 };
 
 /// Runs the subcommand.
@@ -46,7 +47,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             MAX_DISCOUNT,
             "a continuous rate per time unit",
         )?
-        .unwrap_or_else(|| 0.10f64.ln_1p() * unit.days() / 365.25);
+        .unwrap_or_else(|| annual_discount_default(unit));
     let model = flags.get("model").unwrap_or("bg-nbd");
     if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
         return Err(format!(

@@ -2,7 +2,7 @@
 //!
 //! `clv sql --dialect datafusion|spark|duckdb|postgres --table T [--customer-col C]
 //! [--date-col D] [--amount-col A] [--kind-col K [--returns net|ignore]] --end YYYY-MM-DD
-//! [--unit days|weeks] [--holdout-end YYYY-MM-DD]` prints the query of
+//! [--unit weeks|days] [--holdout-end YYYY-MM-DD]` prints the query of
 //! [`customer_assets::sql::SummarySql`]: run on the table, it gives the rows of `clv summarize`
 //! (and more columns) for the same log. Columns default to `customer_id`, `date`, `amount`; with
 //! `--kind-col`, rows whose kind is `return` are returns (`purchase` rows are purchases).
@@ -38,7 +38,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     })?;
     let table = flags.required("table")?;
     let end = flags.date("end")?;
-    let unit = flags.unit(TimeUnit::DAYS)?;
+    let unit = flags.unit(TimeUnit::WEEKS)?;
     let mut options = SummaryOptions::new(end, unit);
     if let Some(h) = flags.optional_date("holdout-end")? {
         options = options.holdout_end(h);

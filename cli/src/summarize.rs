@@ -17,7 +17,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let input = flags.input("transactions")?;
     let path = input.path.as_str();
     let end = flags.date("end")?;
-    let unit = flags.unit(TimeUnit::DAYS)?;
+    let unit = flags.unit(TimeUnit::WEEKS)?;
     let mut options = SummaryOptions::new(end, unit);
     let holdout_end = flags.optional_date("holdout-end")?;
     if let Some(h) = holdout_end {

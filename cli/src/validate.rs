@@ -1,4 +1,4 @@
-//! `clv validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit days|weeks]
+//! `clv validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit weeks|days]
 //! --model M[,M...]`: fits each model on the calibration period, predicts the holdout
 //! (calibration end + 1 day through `--end`), and prints one JSON report with a section per
 //! model (holdout totals and by calibration frequency, tracking per period, error metrics,
@@ -31,7 +31,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let path = input.path.as_str();
     let calibration_end = flags.date("calibration-end")?;
     let end = flags.date("end")?;
-    let unit = flags.unit(TimeUnit::DAYS)?;
+    let unit = flags.unit(TimeUnit::WEEKS)?;
     if end <= calibration_end {
         return Err(format!(
             "--end: {end} must be after --calibration-end {calibration_end} (the holdout follows \

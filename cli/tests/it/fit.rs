@@ -36,12 +36,12 @@ fn clv_fit_bg_bb_prints_the_donations_fit() {
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["model"], "bg-bb");
-    assert_eq!(json["converged"], true);
-    assert!((json["params"]["alpha"].as_f64().unwrap() - 1.204).abs() < 0.001);
-    assert!((json["params"]["delta"].as_f64().unwrap() - 2.783).abs() < 0.001);
+    assert_eq!(json["report"]["converged"], true);
+    assert!((json["parameters"]["alpha"].as_f64().unwrap() - 1.204).abs() < 0.001);
+    assert!((json["parameters"]["delta"].as_f64().unwrap() - 2.783).abs() < 0.001);
     assert!(json["standard_errors"]["gamma"].as_f64().unwrap() > 0.0);
-    assert!((json["log_likelihood"].as_f64().unwrap() - -33225.6).abs() < 0.1);
-    assert!(json["iterations"].as_u64().unwrap() > 0);
+    assert!((json["report"]["log_likelihood"].as_f64().unwrap() - -33225.6).abs() < 0.1);
+    assert!(json["report"]["iterations"].as_u64().unwrap() > 0);
 }
 
 #[test]
@@ -66,7 +66,7 @@ fn clv_fit_sbg_projects_one_or_several_cohorts() {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!((json["params"]["alpha"].as_f64().unwrap() - 0.704).abs() < 0.0005);
+    assert!((json["parameters"]["alpha"].as_f64().unwrap() - 0.704).abs() < 0.0005);
     let projected = json["projected_alive"].as_array().unwrap();
     assert_eq!(projected.len(), 13);
     assert_eq!(projected[0].as_f64().unwrap(), 1000.0);
@@ -91,7 +91,7 @@ fn clv_fit_sbg_projects_one_or_several_cohorts() {
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["model"], "bdw");
-    assert!(json["params"]["c"].as_f64().unwrap() > 0.0);
+    assert!(json["parameters"]["c"].as_f64().unwrap() > 0.0);
     assert_eq!(
         json["projected_alive"]["regular"].as_array().unwrap().len(),
         13

@@ -427,6 +427,8 @@ fn zoned_timestamps_are_read_on_the_day_of_the_zone_given() {
         &parquet,
         "--end",
         "1997-01-10",
+        "--unit",
+        "days",
     ];
     refused(&summarize, &[&parquet, "column date", "--time-zone utc"]);
     let (utc, _) = ok(&[&summarize[..], &["--time-zone", "utc"]].concat());

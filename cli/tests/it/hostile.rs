@@ -279,7 +279,15 @@ fn numbers_users_would_not_write_are_refused() {
         "log.csv",
         format!("{LOG}1,1997-01-01,-0\n1,1997-01-02,1e2\n"),
     );
-    let out = succeeds(&["summarize", "--transactions", &path, "--end", "1997-02-01"]);
+    let out = succeeds(&[
+        "summarize",
+        "--transactions",
+        &path,
+        "--end",
+        "1997-02-01",
+        "--unit",
+        "days",
+    ]);
     assert_eq!(csv_rows(&out)[1], ["1", "1", "1.0", "31.0", "100"]);
 }
 
@@ -680,7 +688,15 @@ fn ids_that_need_quoting_are_quoted_in_csv_output() {
         "log.csv",
         format!("{LOG}\"a,b\",1997-01-01,10\n\"a,b\",1997-01-05,12\n\"q\"\"x\",1997-01-02,5\n"),
     );
-    let out = succeeds(&["summarize", "--transactions", &log, "--end", "1997-02-01"]);
+    let out = succeeds(&[
+        "summarize",
+        "--transactions",
+        &log,
+        "--end",
+        "1997-02-01",
+        "--unit",
+        "days",
+    ]);
     assert_eq!(
         out,
         "customer_id,frequency,recency,T,monetary_value\n\"a,b\",1,4.0,31.0,12\n\"q\"\"x\",0,0.0,30.0,0\n"
@@ -772,7 +788,7 @@ fn cdnow_cohort_fit_and_predict_every_model() {
         assert!(out.status.success(), "{model}: {}", stderr(&out));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(json["model"], model);
-        assert_eq!(json["converged"], true, "{model}");
+        assert_eq!(json["report"]["converged"], true, "{model}");
         if model == "gamma-gamma" {
             // The one repeat customer whose repeat purchases cost 0.00 is left out, and said so.
             assert!(stderr(&out).contains("1 customer"), "{}", stderr(&out));
@@ -847,7 +863,7 @@ fn cdnow_discrete_files(test: &str) -> (String, String) {
 /// Fits `model` on a CDNOW file and checks it converged; the JSON.
 fn fits(args: &[&str]) -> serde_json::Value {
     let json: serde_json::Value = serde_json::from_str(&succeeds(args)).unwrap();
-    assert_eq!(json["converged"], true, "{args:?}");
+    assert_eq!(json["report"]["converged"], true, "{args:?}");
     json
 }
 

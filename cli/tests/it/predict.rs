@@ -1,0 +1,241 @@
+//! `clv fit`'s JSON is the library's fitted model, `clv predict --params` reads it back through
+//! the library (and refuses another time unit), `--unit` sets the summary's unit and the default
+//! discount, and `--spend` chooses the spend model.
+
+use customer_assets::models::bg_nbd::BgNbd;
+use customer_assets::models::gamma_gamma::GammaGamma;
+use customer_assets::models::pareto_nbd::ParetoNbd;
+use customer_assets::TimeUnit;
+
+use crate::{csv_rows, data_file, run_clv};
+
+#[track_caller]
+fn ok(args: &[&str]) -> (String, String) {
+    let out = run_clv(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
+#[track_caller]
+fn refused(args: &[&str], needles: &[&str]) {
+    let out = run_clv(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?}");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: {needle:?} not in {stderr}"
+        );
+    }
+}
+
+fn temp_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("clv-predict-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn fit_prints_the_library_model_with_its_unit() {
+    let summary = data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    let (text, _) = ok(&["fit", "--summary", summary, "--model", "bg-nbd"]);
+    let model: BgNbd = serde_json::from_str(&text).unwrap();
+    assert_eq!(model.unit(), TimeUnit::WEEKS);
+    let p = model.parameters();
+    // Fader, Hardie & Lee (2005) on this summary: r 0.243, alpha 4.414, a 0.793, b 2.426.
+    assert!(
+        (p.r - 0.243).abs() < 1e-3 && (p.alpha - 4.414).abs() < 1e-3,
+        "{p:?}"
+    );
+    assert!(
+        (p.a - 0.793).abs() < 1e-3 && (p.b - 2.426).abs() < 1e-3,
+        "{p:?}"
+    );
+    let report = model.report().unwrap();
+    assert!(report.converged && (report.log_likelihood - -9582.43).abs() < 0.01);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["model"], "bg-nbd");
+    assert_eq!(json["unit"], 7.0);
+    let se = model.standard_errors().unwrap();
+    assert_eq!(json["standard_errors"]["r"].as_f64(), Some(se.r));
+    // The same summary declared in days: the rates are per day, the unit saved with them.
+    let (text, _) = ok(&[
+        "fit",
+        "--summary",
+        summary,
+        "--model",
+        "pareto-nbd",
+        "--unit",
+        "days",
+    ]);
+    let days: ParetoNbd = serde_json::from_str(&text).unwrap();
+    assert_eq!(days.unit(), TimeUnit::DAYS);
+    let (text, _) = ok(&["fit", "--summary", summary, "--model", "gamma-gamma"]);
+    let gg: GammaGamma = serde_json::from_str(&text).unwrap();
+    assert!(
+        (gg.parameters().p - 6.2488).abs() < 1e-3,
+        "{:?}",
+        gg.parameters()
+    );
+}
+
+#[test]
+fn params_are_read_through_the_library_in_the_summary_unit() {
+    let dir = temp_dir("params");
+    let summary = data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    let (weeks, _) = ok(&["fit", "--summary", summary, "--model", "bg-nbd"]);
+    let params = dir.join("weeks.json");
+    std::fs::write(&params, &weeks).unwrap();
+    let params = params.to_str().unwrap();
+    let predict = [
+        "predict",
+        "--summary",
+        summary,
+        "--model",
+        "bg-nbd",
+        "--horizon",
+        "39",
+    ];
+    let (fitted, _) = ok(&predict);
+    let (loaded, _) = ok(&[&predict[..], &["--params", params]].concat());
+    assert_eq!(loaded, fitted);
+    // A model fitted in weeks does not value a summary declared in days.
+    refused(
+        &[&predict[..], &["--params", params, "--unit", "days"]].concat(),
+        &["--params", params, "units of 7 day(s)", "1 day(s)"],
+    );
+    // The library's checks: a negative parameter, the old hand-written form, another model.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, weeks.replacen("\"r\": 0.", "\"r\": -0.", 1)).unwrap();
+    let bad = bad.to_str().unwrap();
+    refused(
+        &[&predict[..], &["--params", bad]].concat(),
+        &["--params", bad, "r"],
+    );
+    let old = dir.join("old.json");
+    std::fs::write(
+        &old,
+        r#"{"model": "bg-nbd", "params": {"r": 0.2, "alpha": 4, "a": 0.8, "b": 2.4}}"#,
+    )
+    .unwrap();
+    let old = old.to_str().unwrap();
+    refused(
+        &[&predict[..], &["--params", old]].concat(),
+        &[
+            "--params",
+            old,
+            "not a fitted bg-nbd as `clv fit` writes it",
+        ],
+    );
+    let mut pareto = predict.to_vec();
+    pareto[4] = "pareto-nbd";
+    refused(
+        &[&pareto[..], &["--params", params]].concat(),
+        &["parameters are for \"bg-nbd\", not \"pareto-nbd\""],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_default_discount_is_ten_percent_a_year_in_the_unit_given() {
+    let summary = data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    for (unit, days) in [("weeks", 7.0), ("days", 1.0)] {
+        let args = [
+            "predict",
+            "--summary",
+            summary,
+            "--model",
+            "bg-nbd",
+            "--horizon",
+            "10",
+            "--unit",
+            unit,
+        ];
+        let (default, _) = ok(&args);
+        let rate = (0.1f64).ln_1p() * days / 365.25;
+        let (explicit, _) = ok(&[&args[..], &["--discount", &rate.to_string()]].concat());
+        assert_eq!(default, explicit, "{unit}");
+    }
+}
+
+#[test]
+fn spend_chooses_the_spend_model_and_never_takes_down_the_purchases() {
+    let dir = temp_dir("spend");
+    // Equal repeat spends: Gamma-Gamma cannot be identified.
+    let mut body = String::from("customer_id,frequency,recency,T,monetary_value\n");
+    let source = std::fs::read_to_string(data_file("cdnow_summary.csv")).unwrap();
+    for line in source.lines().skip(1).take(300) {
+        let f: Vec<&str> = line.split(',').collect();
+        let spend = if f[1] == "0" { "0" } else { "20" };
+        body.push_str(&format!("{},{},{},{},{spend}\n", f[0], f[1], f[2], f[3]));
+    }
+    let path = dir.join("equal.csv");
+    std::fs::write(&path, body).unwrap();
+    let path = path.to_str().unwrap();
+    let args = [
+        "predict",
+        "--summary",
+        path,
+        "--model",
+        "bg-nbd",
+        "--horizon",
+        "39",
+    ];
+    let (auto, note) = ok(&args);
+    assert!(
+        note.contains("no spend heterogeneity") && note.contains("--spend gamma-gamma"),
+        "{note}"
+    );
+    assert_eq!(csv_rows(&auto)[0].len(), 6);
+    let (mean, note) = ok(&[&args[..], &["--spend", "mean"]].concat());
+    assert!(note.is_empty(), "{note}");
+    assert_eq!(mean, auto);
+    let (none, _) = ok(&[&args[..], &["--spend", "none"]].concat());
+    let rows = csv_rows(&none);
+    assert_eq!(
+        rows[0],
+        ["customer_id", "p_alive", "expected_purchases", "dert"]
+    );
+    for (with, without) in csv_rows(&auto).iter().zip(&rows).skip(1) {
+        assert_eq!(
+            with[..4],
+            without[..],
+            "the purchase columns do not depend on spend"
+        );
+    }
+    refused(
+        &[&args[..], &["--spend", "gamma-gamma"]].concat(),
+        &[path, "no spend heterogeneity"],
+    );
+    refused(
+        &[&args[..], &["--spend", "lognormal"]].concat(),
+        &["--spend: \"lognormal\""],
+    );
+    // Without a monetary_value column, asking for a spend model is an error; auto has none.
+    let plain = dir.join("plain.csv");
+    std::fs::write(
+        &plain,
+        "customer_id,frequency,recency,T\na,1,2,10\nb,0,0,10\nc,3,8,10\nd,2,3,9\n",
+    )
+    .unwrap();
+    let plain = plain.to_str().unwrap();
+    let args = [
+        "predict",
+        "--summary",
+        plain,
+        "--model",
+        "bg-nbd",
+        "--horizon",
+        "5",
+    ];
+    refused(
+        &[&args[..], &["--spend", "mean"]].concat(),
+        &["--spend mean", "no monetary_value column"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
