@@ -43,7 +43,7 @@ pub struct Share {
 pub struct Segmented {
     /// CSV output, one line per customer after the header.
     pub lines: Vec<String>,
-    /// Per segment, in order of first appearance.
+    /// Per segment, by spend, largest first (ties by name).
     pub shares: Vec<Share>,
 }
 
@@ -167,6 +167,12 @@ pub fn segment(
             0.0
         };
     }
+    // Largest spend first, as the equity report lists segments (ties by name).
+    shares.sort_by(|a, b| {
+        b.spend
+            .total_cmp(&a.spend)
+            .then_with(|| a.segment.cmp(&b.segment))
+    });
     Ok(Segmented { lines, shares })
 }
 
@@ -256,6 +262,15 @@ mod tests {
             let unique: std::collections::HashSet<&&str> = ids.iter().collect();
             assert_eq!(unique.len(), 2357, "{method}");
             assert_eq!(ids[0], "1");
+            // Segments are listed by spend, largest first.
+            assert!(
+                out.shares.windows(2).all(|w| w[0].spend >= w[1].spend),
+                "{method}"
+            );
+            if method == "abc" {
+                let order: Vec<&str> = out.shares.iter().map(|s| s.segment.as_str()).collect();
+                assert_eq!(order, ["A", "B", "C"]);
+            }
             let customers: usize = out.shares.iter().map(|s| s.customers).sum();
             assert_eq!(customers, 2357, "{method}");
             let pct: f64 = out.shares.iter().map(|s| s.customer_pct).sum();

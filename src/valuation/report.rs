@@ -57,7 +57,7 @@ pub struct GroupEquity {
 pub struct SegmentEquity {
     /// The segmenter's name.
     pub segmenter: String,
-    /// Its segments, in order of first appearance.
+    /// Its segments with customers, by equity, largest first (ties by label).
     pub segments: Vec<GroupEquity>,
 }
 
@@ -154,11 +154,13 @@ pub struct EquityReport {
     pub customers: Vec<CustomerValue>,
     /// Customer equity: the sum of the customers' CLV.
     pub equity: Decimal,
-    /// Equity by segment, per segmenter.
+    /// Equity by segment, per segmenter: each segmenter's segments with customers, by equity,
+    /// largest first (ties by label).
     pub by_segment: Vec<SegmentEquity>,
-    /// Equity by loyalty tier (empty without tier rules).
+    /// Equity by loyalty tier, the tiers with members up the ladder, lowest first (empty
+    /// without tier rules).
     pub by_tier: Vec<GroupEquity>,
-    /// Equity by asset class.
+    /// Equity by asset class, the classes with customers in class order (`AssetClass::ALL`).
     pub by_asset_class: Vec<GroupEquity>,
     /// Customers likely to have churned.
     pub value_at_risk: ValueAtRisk,

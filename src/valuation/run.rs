@@ -26,7 +26,7 @@ use crate::valuation::labels::Labels;
 use crate::valuation::report::{
     CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, SegmentEquity, ValueAtRisk,
 };
-use crate::valuation::sums::{self, Clv, Sums};
+use crate::valuation::sums::{self, Clv, GroupOrder, Sums};
 
 /// One customer's model outputs, before money rounding.
 struct Prediction {
@@ -156,7 +156,7 @@ impl<'a> Valuation<'a> {
             at_risk_below,
         );
         let by_tier = match &tiers {
-            Some(t) => sums::named_groups(&t.names, &sums.by_tier, |name| {
+            Some(t) => sums::named_groups(&t.names, &sums.by_tier, GroupOrder::Named, |name| {
                 format!("the equity of tier {name}")
             })?,
             None => Vec::new(),
@@ -168,9 +168,12 @@ impl<'a> Valuation<'a> {
             .map(|((name, labels), groups)| {
                 Ok(SegmentEquity {
                     segmenter: name.to_string(),
-                    segments: sums::named_groups(labels.names(), groups, |label| {
-                        format!("the equity of segment {label} of {name}")
-                    })?,
+                    segments: sums::named_groups(
+                        labels.names(),
+                        groups,
+                        GroupOrder::EquityDescending,
+                        |label| format!("the equity of segment {label} of {name}"),
+                    )?,
                 })
             })
             .collect::<Result<_, ValuationError>>()?;
@@ -625,26 +628,26 @@ fn sums_of(
                 return;
             };
             let clv = Clv::new(p.clv_money);
-            sums.equity.add(k, clv);
+            sums.equity.add(clv);
             let class = segments
                 .classes
                 .get(k)
                 .and_then(|c| AssetClass::ALL.iter().position(|k| k == c));
             if let Some(g) = class.and_then(|c| sums.by_class.get_mut(c)) {
-                g.add(k, clv);
+                g.add(clv);
             }
             let tier = tiers.and_then(|t| t.of_customer.get(k).copied().flatten());
             if let Some(g) = tier.and_then(|t| sums.by_tier.get_mut(t as usize)) {
-                g.add(k, clv);
+                g.add(clv);
             }
             for (groups, (_, labels)) in sums.by_segment.iter_mut().zip(&segments.labels) {
                 let label = labels.indices().get(k).copied();
                 if let Some(g) = label.and_then(|l| groups.get_mut(l as usize)) {
-                    g.add(k, clv);
+                    g.add(clv);
                 }
             }
             if p.p_alive < at_risk_below {
-                sums.at_risk.add(k, clv);
+                sums.at_risk.add(clv);
                 let spend = customers.get(k).map_or(Decimal::ZERO, |s| s.total_spend());
                 sums.at_risk_spend = sums.at_risk_spend.and_then(|a| a.checked_add(spend));
             }
@@ -677,6 +680,7 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
     let by_asset_class = sums::named_groups(
         &AssetClass::ALL.map(|c| c.to_string()),
         &a.sums.by_class,
+        GroupOrder::Named,
         |class| format!("the equity of asset class {class}"),
     )?;
     let at_risk = ValueAtRisk {

@@ -10,8 +10,6 @@ use crate::valuation::report::GroupEquity;
 /// One group's customers and the sum of their CLVs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Group {
-    /// The first customer in it: groups are listed in order of their first customer.
-    first: usize,
     customers: usize,
     /// The CLVs' sum in cents (`None` once past an `i128`).
     cents: Option<i128>,
@@ -22,7 +20,6 @@ pub(super) struct Group {
 impl Default for Group {
     fn default() -> Self {
         Group {
-            first: usize::MAX,
             customers: 0,
             cents: Some(0),
             places: 0,
@@ -31,9 +28,8 @@ impl Default for Group {
 }
 
 impl Group {
-    /// Adds customer `k` with its CLV.
-    pub(super) fn add(&mut self, k: usize, clv: Clv) {
-        self.first = self.first.min(k);
+    /// Adds a customer with its CLV.
+    pub(super) fn add(&mut self, clv: Clv) {
         self.customers += 1;
         self.cents = self.cents.and_then(|c| c.checked_add(clv.cents));
         self.places = self.places.max(clv.places);
@@ -42,7 +38,6 @@ impl Group {
     // Parts are merged only with `parallel` (and in the tests).
     #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
     fn merge(&mut self, other: &Group) {
-        self.first = self.first.min(other.first);
         self.customers += other.customers;
         self.cents = self
             .cents
@@ -172,25 +167,29 @@ impl Sums {
     }
 }
 
-/// The groups with customers, named, in order of their first customer.
-///
-/// # Errors
-/// [`ValuationError::SumOverflow`] naming the first group whose equity does not fit a decimal
-/// (`what` of its name says how).
+/// How the groups of a report table are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum GroupOrder {
+    /// In the order of their names: asset classes best first, tiers up the ladder.
+    Named,
+    /// By equity, largest first (ties by name): segments, whose labels have no order of their
+    /// own that holds across segmenters.
+    EquityDescending,
+}
+
+/// The groups with customers, named by `names` (the group at index `i` is `names[i]`), listed
+/// in `order`; `what` names a group's sum in an overflow error.
 pub(super) fn named_groups(
     names: &[impl AsRef<str>],
     groups: &[Group],
+    order: GroupOrder,
     what: impl Fn(&str) -> String,
 ) -> Result<Vec<GroupEquity>, ValuationError> {
-    let mut present: Vec<(&str, &Group)> = names
+    let mut listed = names
         .iter()
         .map(AsRef::as_ref)
         .zip(groups)
         .filter(|(_, g)| g.customers > 0)
-        .collect();
-    present.sort_by_key(|(_, g)| g.first);
-    present
-        .into_iter()
         .map(|(name, g)| {
             Ok(GroupEquity {
                 label: name.to_string(),
@@ -198,7 +197,11 @@ pub(super) fn named_groups(
                 equity: g.equity(|| what(name))?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, ValuationError>>()?;
+    if order == GroupOrder::EquityDescending {
+        listed.sort_by(|a, b| b.equity.cmp(&a.equity).then_with(|| a.label.cmp(&b.label)));
+    }
+    Ok(listed)
 }
 
 #[cfg(test)]
@@ -221,8 +224,8 @@ mod tests {
             let split = split.min(money.len());
             let (mut a, mut b, mut whole) = (Group::default(), Group::default(), Group::default());
             for (k, d) in money.iter().enumerate() {
-                whole.add(k, Clv::new(*d));
-                if k < split { a.add(k, Clv::new(*d)) } else { b.add(k, Clv::new(*d)) }
+                whole.add(Clv::new(*d));
+                if k < split { a.add(Clv::new(*d)) } else { b.add(Clv::new(*d)) }
             }
             b.merge(&a);
             for g in [whole, b] {
@@ -231,20 +234,19 @@ mod tests {
                 prop_assert_eq!(sum.to_string(), expected.to_string());
                 prop_assert_eq!(g.customers(), money.len());
             }
-            prop_assert_eq!(whole.first, if money.is_empty() { usize::MAX } else { 0 });
         }
     }
 
     #[test]
     fn a_sum_past_the_decimal_range_is_an_error_naming_it() {
         let mut g = Group::default();
-        for k in 0..3 {
-            g.add(k, Clv::new(Decimal::MAX.round_dp(2)));
+        for _ in 0..3 {
+            g.add(Clv::new(Decimal::MAX.round_dp(2)));
         }
         let err = g.equity(|| "the equity of tier gold".into()).unwrap_err();
         assert!(err.to_string().contains("the equity of tier gold"), "{err}");
-        g.add(3, Clv::new(-Decimal::MAX));
-        g.add(4, Clv::new(-Decimal::MAX));
+        g.add(Clv::new(-Decimal::MAX));
+        g.add(Clv::new(-Decimal::MAX));
         assert_eq!(g.equity(String::new).ok(), Some(Decimal::MAX));
     }
 }

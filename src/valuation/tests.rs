@@ -7,6 +7,7 @@ use crate::models::gamma_gamma::{GammaGamma, GammaGammaParameters, GammaGammaPar
 use crate::models::{History, PredictError, SpendModel, TransactionModel};
 use crate::records::CustomerId;
 use crate::segment::abc::AbcParams;
+use crate::segment::asset_quality::AssetClass;
 use crate::segment::rfm::RfmParams;
 use crate::segment::{Profile, SegmentError};
 use crate::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
@@ -556,27 +557,37 @@ fn tiers_and_groups_agree_with_the_rows_and_the_loyalty_replay() {
     assert!(tiered > 300, "{tiered} customers with a tier");
     let tiers: std::collections::HashSet<_> = report.customers.iter().map(|c| &c.tier).collect();
     assert!(tiers.len() >= 3, "{tiers:?}: the test needs several tiers");
-    // Every group table is the grouping of the rows by their labels.
+    // Every group table is the grouping of the rows by their labels: tiers up the ladder, asset
+    // classes in class order, segments by equity, largest first.
+    let in_order = |mut groups: Vec<GroupEquity>, order: &[String]| {
+        groups.sort_by_key(|g| order.iter().position(|name| *name == g.label));
+        groups
+    };
     assert_eq!(
         report.by_tier,
-        groups_of(&report.customers, |c| c.tier.as_deref().map(str::to_string))
+        in_order(
+            groups_of(&report.customers, |c| c.tier.as_deref().map(str::to_string)),
+            &["Member", "Silver", "Gold"].map(String::from)
+        )
     );
     assert_eq!(
         report.by_asset_class,
-        groups_of(&report.customers, |c| Some(c.asset_class.to_string()))
+        in_order(
+            groups_of(&report.customers, |c| Some(c.asset_class.to_string())),
+            &AssetClass::ALL.map(|c| c.to_string())
+        )
     );
     assert_eq!(report.by_segment.len(), 2);
     for (k, s) in report.by_segment.iter().enumerate() {
         assert_eq!(s.segmenter, ["rfm", "abc"][k]);
         assert!(s.segments.len() >= 2, "{}", s.segmenter);
-        assert_eq!(
-            s.segments,
-            groups_of(&report.customers, |c| {
-                let (name, label) = &c.segments[k];
-                assert_eq!(&**name, s.segmenter);
-                Some(label.to_string())
-            })
-        );
+        let mut expected = groups_of(&report.customers, |c| {
+            let (name, label) = &c.segments[k];
+            assert_eq!(&**name, s.segmenter);
+            Some(label.to_string())
+        });
+        expected.sort_by(|a, b| b.equity.cmp(&a.equity).then_with(|| a.label.cmp(&b.label)));
+        assert_eq!(s.segments, expected);
     }
 }
 
