@@ -31,10 +31,33 @@ pub struct TableFlags {
     /// Default: by extension (.parquet/.pq, .arrow/.arrows/.ipc/.feather; anything else is CSV).
     #[arg(long, value_name = "FORMAT", allow_hyphen_values = true)]
     pub input_format: Option<String>,
-    /// How zoned timestamps of a Parquet or Arrow log become days: `utc`, or an offset such as
-    /// +05:30. Needed for zoned timestamps; naive ones are read on their own day.
+    /// How timestamps with a zone become days: `utc`, or an offset such as +05:30. Needed for
+    /// zoned Parquet or Arrow timestamps; a CSV timestamp with an offset is otherwise taken on
+    /// the day written, and naive ones always are.
     #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     pub time_zone: Option<String>,
+    /// The CSV field delimiter: one character, or \t for a tab (default ,).
+    #[arg(long, value_name = "CHAR", allow_hyphen_values = true)]
+    pub delimiter: Option<String>,
+}
+
+/// The flags of every subcommand that reads a transaction log.
+#[derive(Debug, Args)]
+pub struct LogFlags {
+    /// The log's customer column (default customer_id).
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub customer_col: Option<String>,
+    /// The log's date column (default date).
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub date_col: Option<String>,
+    /// The log's amount column (default amount).
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub amount_col: Option<String>,
+    /// The form of a CSV log's dates, in chrono's strftime syntax (e.g. %d/%m/%Y, or
+    /// "%Y-%m-%d %H:%M:%S %z"). Default: YYYY-MM-DD, or a timestamp YYYY-MM-DDTHH:MM:SS with an
+    /// optional offset, on the day written.
+    #[arg(long, value_name = "FORMAT", allow_hyphen_values = true)]
+    pub date_format: Option<String>,
 }
 
 /// The subcommands.
@@ -42,14 +65,17 @@ pub struct TableFlags {
 pub enum Command {
     /// Per-customer summaries (frequency, recency, T, monetary value) of a transaction log.
     #[command(after_help = concat!(
-        "The log has at least customer_id,date,amount (other columns ignored); an optional kind \
-         column marks each row purchase or return, returns netted against the latest purchase day \
+        "The log has at least customer_id,date,amount (other columns ignored; --customer-col, \
+         --date-col and --amount-col name others); an optional kind column marks each row purchase or return, returns netted against the latest purchase day \
          at or before them. Output: customer_id,frequency,recency,T,monetary_value (then \
          holdout_frequency,holdout_monetary_value with --holdout-end), one row per customer in \
          the order customers first appear.\n\n",
         "Examples:\n",
         "  clv summarize --transactions orders.csv --end 1997-09-30 --unit weeks\n",
-        "  clv summarize --transactions orders.parquet --end 1997-09-30 --holdout-end 1998-06-30"
+        "  clv summarize --transactions orders.parquet --end 1997-09-30 --holdout-end 1998-06-30\n",
+        "  zcat orders.csv.gz | clv summarize --transactions - --end 1997-09-30\n",
+        "  clv summarize --transactions orders.tsv --delimiter '\\t' --customer-col client \\\n",
+        "      --date-col ordered_at --date-format '%d/%m/%Y' --end 1997-09-30"
     ))]
     Summarize {
         /// The transaction log.
@@ -64,6 +90,8 @@ pub enum Command {
         /// The last day of a holdout period after --end: adds the holdout columns.
         #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
         holdout_end: Option<String>,
+        #[command(flatten)]
+        log: LogFlags,
         #[command(flatten)]
         table: TableFlags,
     },
@@ -117,6 +145,8 @@ pub enum Command {
         #[arg(long, value_name = "N", allow_hyphen_values = true)]
         period_days: Option<String>,
         #[command(flatten)]
+        log: LogFlags,
+        #[command(flatten)]
         table: TableFlags,
     },
     /// Applies a loyalty programme (JSON rules) to a log: each customer's tier and points.
@@ -141,6 +171,8 @@ pub enum Command {
         /// The day the tiers are computed on (YYYY-MM-DD).
         #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
         as_of: Option<String>,
+        #[command(flatten)]
+        log: LogFlags,
         #[command(flatten)]
         table: TableFlags,
     },
@@ -255,6 +287,8 @@ pub enum Command {
         #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
         discount: Option<String>,
         #[command(flatten)]
+        log: LogFlags,
+        #[command(flatten)]
         table: TableFlags,
     },
     /// Holdout validation: fits on a calibration period, compares with the holdout, as JSON.
@@ -284,6 +318,8 @@ pub enum Command {
             allow_hyphen_values = true
         )]
         model: Option<String>,
+        #[command(flatten)]
+        log: LogFlags,
         #[command(flatten)]
         table: TableFlags,
     },

@@ -185,7 +185,11 @@ impl Flags {
             .iter()
             .any(|a| matches!(*a, "transactions" | "summary" | "survival"))
         {
-            allowed.extend(["input-format", "time-zone"]);
+            allowed.extend(["input-format", "time-zone", "delimiter"]);
+        }
+        // A subcommand that reads a log names its columns and dates.
+        if allowed.contains(&"transactions") {
+            allowed.extend(["customer-col", "date-col", "amount-col", "date-format"]);
         }
         let mut values = HashMap::new();
         let mut it = args.iter();
@@ -225,12 +229,21 @@ impl Flags {
             .ok_or_else(|| format!("missing required flag --{name}"))
     }
 
-    /// A required table flag (`--transactions`, `--summary`, `--survival`): the file, in the
-    /// format `--input-format` names or its extension implies, its zoned timestamps read at
-    /// `--time-zone`.
+    /// A required table flag (`--transactions`, `--summary`, `--survival`): the file (`-` for
+    /// standard input), in the format `--input-format` names or its extension implies, its
+    /// zoned timestamps read at `--time-zone`, with the CSV options given.
     pub fn input(&self, name: &str) -> Result<Input, String> {
         Input::new(self.required(name)?, self.get("input-format"))?
-            .with_time_zone(self.get("time-zone"))
+            .with_time_zone(self.get("time-zone"))?
+            .with_csv_options(
+                self.get("delimiter"),
+                [
+                    self.get("customer-col"),
+                    self.get("date-col"),
+                    self.get("amount-col"),
+                ],
+                self.get("date-format"),
+            )
     }
 
     /// A required date flag.
@@ -348,10 +361,70 @@ pub fn parse_date_bytes(b: &[u8]) -> Option<NaiveDate> {
     }
 }
 
-/// Reads a CSV file for parsing: refuses an empty file and old-Mac (CR-only) line ends, drops
-/// a UTF-8 byte-order mark.
-pub fn read_csv_bytes(path: &str) -> Result<Vec<u8>, String> {
-    let mut bytes = std::fs::read(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+/// How a log's date field becomes the day of a purchase.
+///
+/// Without a format: `YYYY-MM-DD`, or a timestamp `YYYY-MM-DDTHH:MM:SS` (a space for the `T`,
+/// fractions of a second allowed) whose day is the day written, or one with an offset (`Z`,
+/// `+05:30`) whose day is the day written in its own offset, or, with `--time-zone`, its day in
+/// that zone. With `--date-format` (chrono's `strftime` syntax) the field is read with that
+/// format: as a date, a date and time, or a date and time with an offset (`%z`), with the same
+/// rule for the day.
+#[derive(Debug, Clone, Default)]
+pub struct DayRule {
+    /// The `--date-format`, if given.
+    pub format: Option<String>,
+    /// The `--time-zone` offset timestamps are taken in, if given.
+    pub zone: Option<chrono::FixedOffset>,
+}
+
+impl DayRule {
+    /// Whether every date is plain `YYYY-MM-DD` (no format given): the fast path then applies
+    /// first, and only a field it does not read goes through [`day`](Self::day).
+    pub fn is_plain(&self) -> bool {
+        self.format.is_none()
+    }
+
+    /// The day of a date field.
+    pub fn day(&self, text: &str) -> Result<NaiveDate, String> {
+        let text = text.trim();
+        let offset_day = |at: chrono::DateTime<chrono::FixedOffset>| match self.zone {
+            Some(zone) => at.with_timezone(&zone).date_naive(),
+            None => at.date_naive(),
+        };
+        if let Some(format) = &self.format {
+            return NaiveDate::parse_from_str(text, format)
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, format).map(|t| t.date()))
+                .or_else(|_| chrono::DateTime::parse_from_str(text, format).map(offset_day))
+                .map_err(|e| {
+                    format!(
+                        "{} does not match --date-format {} ({e})",
+                        echo(text),
+                        echo(format)
+                    )
+                });
+        }
+        if let Some(day) = parse_date_bytes(text.as_bytes()) {
+            return Ok(day);
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+            return Ok(offset_day(at));
+        }
+        for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+            if let Ok(at) = chrono::NaiveDateTime::parse_from_str(text, format) {
+                return Ok(at.date());
+            }
+        }
+        Err(format!(
+            "{} is not a date (YYYY-MM-DD) or a timestamp (YYYY-MM-DDTHH:MM:SS, with an \
+             optional offset such as Z or +05:30); --date-format reads other forms",
+            echo(text)
+        ))
+    }
+}
+
+/// Checks CSV text read from `path` for parsing: refuses empty text and old-Mac (CR-only) line
+/// ends, drops a UTF-8 byte-order mark.
+pub fn check_csv_bytes(path: &str, mut bytes: Vec<u8>) -> Result<Vec<u8>, String> {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
@@ -448,12 +521,13 @@ impl Header {
     }
 }
 
-/// A CSV reader over bytes read by [`read_csv_bytes`], with a header row. Rows of another
+/// A CSV reader over bytes checked by [`check_csv_bytes`], with a header row. Rows of another
 /// length than the header are reported by [`next_row`], not by the csv crate.
-pub fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+pub fn csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(bytes)
 }
 
@@ -597,16 +671,17 @@ pub fn line_place(path: &str, line: u64) -> String {
     }
 }
 
-/// Reads a transaction log with at least `customer_id,date,amount` (other columns ignored;
-/// with `kinds`, an optional `kind` column of `purchase` or `return`), calling `each` for every
-/// transaction in file order. A malformed row stops the read with an error naming its line; so
-/// does an error `each` returns.
+/// Reads a CSV transaction log with at least `customer_id,date,amount` (as `input` names them;
+/// other columns ignored; with `kinds`, an optional `kind` column of `purchase` or `return`),
+/// calling `each` for every transaction in file order. A malformed row stops the read with an
+/// error naming its line; so does an error `each` returns.
 pub fn for_each_transaction(
-    path: &str,
+    input: &Input,
     kinds: bool,
     each: impl FnMut(Transaction) -> Result<(), String>,
 ) -> Result<(), String> {
-    let log = TransactionLog::open_reading_kinds(path, kinds)?;
+    let path = input.path.as_str();
+    let log = TransactionLog::open(input, kinds)?;
     let mut rows = 0usize;
     let mut each = each;
     log.read(log.body(), 0, |t| {
@@ -629,15 +704,21 @@ pub struct TransactionLog {
     names: Vec<String>,
     /// The `kind` column, when read (`purchase` or `return`).
     kind: Option<usize>,
+    /// The field delimiter.
+    delimiter: u8,
+    /// How a date field becomes a day.
+    days: DayRule,
 }
 
 impl TransactionLog {
-    /// Reads the file and its header; with `kinds`, an optional `kind` column marks each row
-    /// `purchase` or `return`.
-    pub fn open_reading_kinds(path: &str, kinds: bool) -> Result<Self, String> {
-        let bytes = read_csv_bytes(path)?;
-        let mut reader = csv_reader(&bytes);
-        let header = Header::read(path, &mut reader, &["customer_id", "date", "amount"])?;
+    /// Reads the log and its header (the columns `input` names); with `kinds`, an optional
+    /// `kind` column marks each row `purchase` or `return`.
+    pub fn open(input: &Input, kinds: bool) -> Result<Self, String> {
+        let path = input.path.as_str();
+        let bytes = input.csv_bytes()?;
+        let mut reader = input.csv_reader(&bytes);
+        let [customer, date, amount] = input.log_column_names();
+        let header = Header::read(path, &mut reader, &[customer, date, amount])?;
         let kind = if kinds {
             header.optional("kind")?
         } else {
@@ -656,6 +737,8 @@ impl TransactionLog {
             cols: header.cols,
             names: header.names,
             kind,
+            delimiter: input.csv_delimiter(),
+            days: input.day_rule(),
             bytes,
         })
     }
@@ -749,7 +832,7 @@ impl TransactionLog {
                 let rest = &rows[pos..];
                 let len = rest
                     .iter()
-                    .position(|&b| b == b',' || b == b'\n')
+                    .position(|&b| b == self.delimiter || b == b'\n')
                     .unwrap_or(rest.len());
                 let field = &rest[..len];
                 if fields == id_col {
@@ -766,7 +849,7 @@ impl TransactionLog {
                 }
                 fields += 1;
                 pos += len + 1;
-                if rest.get(len) != Some(&b',') {
+                if rest.get(len) != Some(&self.delimiter) {
                     break pos - 1;
                 }
             };
@@ -797,6 +880,7 @@ impl TransactionLog {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(self.delimiter)
             .from_reader(rows);
         let mut record = csv::ByteRecord::new();
         // Line numbers count the header and the body lines before this piece.
@@ -863,9 +947,12 @@ impl TransactionLog {
             Some(n) => CustomerId::from(n),
             None => CustomerId::new(&text(0, id)?).map_err(|e| format!("{}: {e}", here(0)))?,
         };
-        let date = match parse_date_bytes(date) {
+        let date = match parse_date_bytes(date).filter(|_| self.days.is_plain()) {
             Some(d) => d,
-            None => parse_date(&text(1, date)?).map_err(|e| format!("{}: {e}", here(1)))?,
+            None => self
+                .days
+                .day(&text(1, date)?)
+                .map_err(|e| format!("{}: {e}", here(1)))?,
         };
         let amount = match plain_amount(amount) {
             Some(a) => a,
@@ -1005,7 +1092,8 @@ mod tests {
         .unwrap();
         let ok = ok.to_str().unwrap();
         let mut seen = 0;
-        let err = for_each_transaction(ok, false, |_| {
+        let input = Input::new(ok, None).unwrap();
+        let err = for_each_transaction(&input, false, |_| {
             seen += 1;
             if seen == 2 {
                 Err("the ledger refuses it".to_string())

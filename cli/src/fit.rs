@@ -9,8 +9,8 @@
 //! `frequency_spend_correlation`.
 
 use crate::common::{
-    at, csv_reader, echo, line_place, no_rows, parse_count, parse_number, stdout, text_field,
-    write_error, Flags, Header, MAX_PENALTY,
+    at, echo, line_place, no_rows, parse_count, parse_number, stdout, text_field, write_error,
+    Flags, Header, MAX_PENALTY,
 };
 use crate::table::Input;
 use customer_assets::fit::Fit;
@@ -127,7 +127,7 @@ impl SummaryFile {
 pub fn read_summary(input: &Input) -> Result<SummaryFile, String> {
     let path = input.path.as_str();
     let bytes = input.csv_bytes()?;
-    let mut reader = csv_reader(&bytes);
+    let mut reader = input.csv_reader(&bytes);
     let header = Header::read(
         path,
         &mut reader,

@@ -17,8 +17,8 @@ use customer_assets::TimeUnit;
 use serde_json::{json, Map, Value};
 
 use crate::common::{
-    at, csv_reader, echo, line_place, next_row, no_rows, parse_count, parse_number, print,
-    text_field, Flags, Header, MAX_PERIODS,
+    at, echo, line_place, next_row, no_rows, parse_count, parse_number, print, text_field, Flags,
+    Header, MAX_PERIODS,
 };
 use crate::table::Input;
 
@@ -106,7 +106,7 @@ fn parsed<T>(
 pub fn read_discrete_patterns(input: &Input, period: TimeUnit) -> Result<DiscretePatterns, String> {
     let path = input.path.as_str();
     let bytes = input.csv_bytes()?;
-    let mut reader = csv_reader(&bytes);
+    let mut reader = input.csv_reader(&bytes);
     let header = Header::read(path, &mut reader, &["frequency", "recency", "n_periods"])?;
     let cols = header.cols.clone();
     let weight_col = header.optional("weights")?;
@@ -177,7 +177,7 @@ fn fit_bg_bb(input: &Input) -> Result<Value, String> {
 pub fn read_cohorts(input: &Input) -> Result<Vec<Cohort>, String> {
     let path = input.path.as_str();
     let bytes = input.csv_bytes()?;
-    let mut reader = csv_reader(&bytes);
+    let mut reader = input.csv_reader(&bytes);
     let header = Header::read(path, &mut reader, &["cohort", "period", "alive"])?;
     let cols = header.cols.clone();
     let mut order: Vec<(String, Vec<f64>)> = Vec::new();

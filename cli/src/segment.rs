@@ -19,8 +19,8 @@ use customer_assets::segment::{Feature, Profile, Segmenter};
 use customer_assets::{CustomerId, TimeUnit};
 
 use super::common::{
-    at, csv_field, csv_reader, echo, finish, line_place, next_row, no_rows, parse_count,
-    parse_money, parse_number, stdout, text_field, write_error, Flags, Header,
+    at, csv_field, echo, finish, line_place, next_row, no_rows, parse_count, parse_money,
+    parse_number, stdout, text_field, write_error, Flags, Header,
 };
 use crate::table::Input;
 
@@ -51,7 +51,7 @@ pub struct Segmented {
 pub fn read_summary(input: &Input, unit: TimeUnit) -> Result<Vec<Profile>, String> {
     let path = input.path.as_str();
     let bytes = input.csv_bytes()?;
-    let mut reader = csv_reader(&bytes);
+    let mut reader = input.csv_reader(&bytes);
     let header = Header::read(
         path,
         &mut reader,

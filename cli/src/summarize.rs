@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use crate::common::{
     check_span, csv_field, finish, no_rows, stdout, write_error, Flags, TransactionLog,
 };
+use crate::table::Input;
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -38,7 +39,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 let first = acc.first_moment().map(|m| m.date());
                 (acc, first)
             }
-            None => read_csv_in_parts(path, threads)?,
+            None => read_csv_in_parts(&input, threads)?,
         };
     let Some(first) = first else {
         return Err(no_rows(path, "transactions"));
@@ -192,10 +193,11 @@ fn write_money(buf: &mut Vec<u8>, d: Decimal) {
 /// merging them gives the one-pass result, with customers in the order they first appear in the
 /// file. Also the first day of the log.
 fn read_csv_in_parts(
-    path: &str,
+    input: &Input,
     threads: usize,
 ) -> Result<(SummaryAccumulator, Option<chrono::NaiveDate>), String> {
-    let log = TransactionLog::open_reading_kinds(path, true)?;
+    let path = input.path.as_str();
+    let log = TransactionLog::open(input, true)?;
     if log.is_empty() {
         return Err(no_rows(path, "transactions"));
     }

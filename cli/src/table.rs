@@ -6,16 +6,24 @@
 //! types and checks; any other table (a summary, survival counts) is written out as CSV text in
 //! memory and read by the CSV code, so every subcommand reads every format the same way. Rows of
 //! such files are named `row N` (from 1, the first data row), not `line N`.
+//!
+//! A table comes from a file or, for the path `-`, from standard input (named `<stdin>` in
+//! messages); gzip-compressed data (by its magic bytes, whatever the name) is decompressed first.
+//! CSV takes a `--delimiter` of one byte; a log's columns are named by `--customer-col`,
+//! `--date-col` and `--amount-col`.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 
 use arrow_array::RecordBatch;
-use chrono::FixedOffset;
+use chrono::{FixedOffset, Offset};
 use customer_assets::arrow::{ArrowInputError, TimeZoneRule, TransactionColumns};
 use customer_assets::{Grain, ReturnPolicy, SummaryAccumulator, Transaction};
 
-use crate::common::{echo, mark_row_numbered, no_rows, read_csv_bytes};
+use crate::common::{check_csv_bytes, echo, mark_row_numbered, no_rows, DayRule};
+
+/// How standard input is named in messages (the path `-` on the command line).
+pub const STDIN: &str = "<stdin>";
 
 /// The format of a table file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +57,8 @@ impl InputFormat {
     /// The format of a file by its extension: `.parquet`/`.pq` Parquet, `.arrow`/`.arrows`/
     /// `.ipc`/`.feather` Arrow IPC, anything else CSV.
     pub fn of_path(path: &str) -> InputFormat {
+        // A compressed file's format is its name's without `.gz`.
+        let path = path.strip_suffix(".gz").unwrap_or(path);
         let extension = std::path::Path::new(path)
             .extension()
             .and_then(|e| e.to_str())
@@ -70,6 +80,13 @@ pub struct Input {
     pub format: InputFormat,
     /// How zoned timestamps of a Parquet or Arrow IPC log are read as days (`--time-zone`).
     pub time_zone: Option<TimeZoneRule>,
+    /// The CSV field delimiter (`--delimiter`, default `,`).
+    pub delimiter: u8,
+    /// A log's customer, date and amount columns (`--customer-col`, `--date-col`,
+    /// `--amount-col`).
+    pub columns: [String; 3],
+    /// The `--date-format` of a CSV log's dates, if given.
+    pub date_format: Option<String>,
 }
 
 impl Input {
@@ -80,10 +97,119 @@ impl Input {
             None => InputFormat::of_path(path),
         };
         Ok(Input {
-            path: path.to_string(),
+            path: if path == "-" { STDIN } else { path }.to_string(),
             format,
             time_zone: None,
+            delimiter: b',',
+            columns: ["customer_id", "date", "amount"].map(String::from),
+            date_format: None,
         })
+    }
+
+    /// The input with the CSV options given: a one-byte `--delimiter` (`\t` for a tab), the log
+    /// columns, and a `--date-format`.
+    pub fn with_csv_options(
+        mut self,
+        delimiter: Option<&str>,
+        columns: [Option<&str>; 3],
+        date_format: Option<&str>,
+    ) -> Result<Input, String> {
+        if let Some(d) = delimiter {
+            self.delimiter = match d {
+                "\\t" | "\t" | "tab" => b'\t',
+                d if d.len() == 1 && d != "\"" && d != "\n" && d != "\r" => d.as_bytes()[0],
+                other => {
+                    return Err(format!(
+                        "--delimiter: {} is not one character (a tab is \\t)",
+                        echo(other)
+                    ))
+                }
+            };
+        }
+        for (flag, (slot, name)) in ["--customer-col", "--date-col", "--amount-col"]
+            .iter()
+            .zip(self.columns.iter_mut().zip(columns))
+        {
+            if let Some(name) = name {
+                if name.trim().is_empty() {
+                    return Err(format!("{flag}: a column name cannot be empty"));
+                }
+                *slot = name.to_string();
+            }
+        }
+        if let Some(format) = date_format {
+            if format.trim().is_empty() {
+                return Err("--date-format: the format is empty".to_string());
+            }
+            self.date_format = Some(format.to_string());
+        }
+        Ok(self)
+    }
+
+    /// A log's customer, date and amount column names.
+    pub fn log_column_names(&self) -> [&str; 3] {
+        [&self.columns[0], &self.columns[1], &self.columns[2]].map(String::as_str)
+    }
+
+    /// The delimiter of the CSV text [`csv_bytes`](Self::csv_bytes) gives: the file's, or a
+    /// comma for a Parquet or Arrow IPC file written out as text.
+    pub fn csv_delimiter(&self) -> u8 {
+        if self.is_csv() {
+            self.delimiter
+        } else {
+            b','
+        }
+    }
+
+    /// A CSV reader with a header row over text [`csv_bytes`](Self::csv_bytes) gave.
+    pub fn csv_reader<'b>(&self, bytes: &'b [u8]) -> csv::Reader<&'b [u8]> {
+        crate::common::csv_reader(bytes, self.csv_delimiter())
+    }
+
+    /// How a CSV log's date fields become days.
+    pub fn day_rule(&self) -> DayRule {
+        DayRule {
+            format: self.date_format.clone(),
+            zone: self.time_zone.map(|rule| match rule {
+                TimeZoneRule::Utc => chrono::Utc.fix(),
+                TimeZoneRule::Offset(offset) => offset,
+            }),
+        }
+    }
+
+    /// Whether the data comes from standard input or is gzip-compressed: then it is read into
+    /// memory whole, else a Parquet or IPC file is read from the file.
+    fn in_memory(&self) -> Result<bool, String> {
+        if self.path == STDIN {
+            return Ok(true);
+        }
+        let mut magic = [0u8; 2];
+        let mut file =
+            File::open(&self.path).map_err(|e| format!("cannot open {}: {e}", self.path))?;
+        let n = file.read(&mut magic).unwrap_or(0);
+        Ok(n == 2 && magic == [0x1f, 0x8b])
+    }
+
+    /// The data, from the file or standard input, decompressed when it is gzip.
+    pub fn bytes(&self) -> Result<Vec<u8>, String> {
+        let path = &self.path;
+        let mut raw = Vec::new();
+        if *path == STDIN {
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut raw)
+                .map_err(|e| format!("{path}: cannot read: {e}"))?;
+        } else {
+            raw = std::fs::read(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+        }
+        if !raw.starts_with(&[0x1f, 0x8b]) {
+            return Ok(raw);
+        }
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| format!("{path}: not a readable gzip file: {e}"))?;
+        Ok(out)
     }
 
     /// The input with zoned timestamps read at `--time-zone`'s value: `utc`, or an offset from
@@ -116,31 +242,43 @@ impl Input {
     pub fn batches(&self) -> Result<Vec<RecordBatch>, String> {
         let path = &self.path;
         let cannot = |e: &dyn std::fmt::Display| format!("{path}: cannot read the file: {e}");
-        let file = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
         // The file has rows, not lines: every message about it names them so.
         mark_row_numbered(path);
+        let in_memory = self.in_memory()?;
         match self.format {
             InputFormat::Parquet => {
-                let reader =
-                    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+                let not = |e: parquet::errors::ParquetError| {
+                    format!("{path}: not a readable Parquet file: {e}")
+                };
+                let reader = if in_memory {
+                    ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(self.bytes()?))
                         .and_then(|b| b.build())
-                        .map_err(|e| format!("{path}: not a readable Parquet file: {e}"))?;
+                        .map_err(not)?
+                } else {
+                    let file = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+                    ParquetRecordBatchReaderBuilder::try_new(file)
+                        .and_then(|b| b.build())
+                        .map_err(not)?
+                };
                 reader
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| cannot(&e))
             }
             InputFormat::ArrowIpc => {
+                let data = if in_memory {
+                    self.bytes()?
+                } else {
+                    std::fs::read(path).map_err(|e| format!("cannot open {path}: {e}"))?
+                };
                 // The file format starts with its magic bytes; anything else is read as a stream.
-                let mut magic = [0u8; 6];
-                let mut probe = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-                let is_file_format = probe.read_exact(&mut magic).is_ok() && &magic == b"ARROW1";
-                if is_file_format {
-                    arrow_ipc::reader::FileReader::try_new(file, None)
+                if data.starts_with(b"ARROW1") {
+                    arrow_ipc::reader::FileReader::try_new(std::io::Cursor::new(data), None)
                         .map_err(|e| format!("{path}: not a readable Arrow IPC file: {e}"))?
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(|e| cannot(&e))
                 } else {
-                    arrow_ipc::reader::StreamReader::try_new(BufReader::new(file), None)
+                    arrow_ipc::reader::StreamReader::try_new(data.as_slice(), None)
                         .map_err(|e| format!("{path}: not a readable Arrow IPC stream: {e}"))?
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(|e| cannot(&e))
@@ -150,12 +288,12 @@ impl Input {
         }
     }
 
-    /// The file as CSV text with a header row: a CSV file as [`read_csv_bytes`] reads it; a
+    /// The file as CSV text with a header row: a CSV file as `check_csv_bytes` checks it; a
     /// Parquet or Arrow IPC file written out (dates `YYYY-MM-DD`, decimals as written, nulls as
     /// empty fields), its rows then named `row N` in messages.
     pub fn csv_bytes(&self) -> Result<Vec<u8>, String> {
         if self.is_csv() {
-            return read_csv_bytes(&self.path);
+            return check_csv_bytes(&self.path, self.bytes()?);
         }
         let batches = self.batches()?;
         let mut writer = arrow_csv::WriterBuilder::new()
@@ -200,7 +338,11 @@ impl Input {
     /// The columns of a log: `customer_id`, `date`, `amount`, and with `kinds` the `kind` column
     /// when there is one; zoned timestamps read at `--time-zone`.
     fn log_columns(&self, batches: &[RecordBatch], kinds: bool) -> TransactionColumns {
-        let mut columns = TransactionColumns::new();
+        let [customer, date, amount] = self.log_column_names();
+        let mut columns = TransactionColumns::new()
+            .customer(customer)
+            .date(date)
+            .amount(amount);
         if let Some(rule) = self.time_zone {
             columns = columns.time_zone(rule);
         }
@@ -237,7 +379,7 @@ impl Input {
     ) -> Result<(), String> {
         let path = &self.path;
         if self.is_csv() {
-            return crate::common::for_each_transaction(path, kinds, each);
+            return crate::common::for_each_transaction(self, kinds, each);
         }
         let batches = self.batches()?;
         let columns = self.log_columns(&batches, kinds);

@@ -3,12 +3,9 @@
 use std::io::Write;
 
 use customer_assets::loyalty::{Evaluator, Programme};
-use customer_assets::{CustomerId, Transaction, TransactionKind};
+use customer_assets::Transaction;
 
-use crate::common::{
-    at, check_span, csv_field, csv_reader, echo, finish, next_row, no_rows, parse_date,
-    parse_money, read_csv_bytes, stdout, text_field, write_error, Flags, Header,
-};
+use crate::common::{check_span, csv_field, finish, no_rows, stdout, write_error, Flags};
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -26,16 +23,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
             crate::common::cut_lines(&e.to_string(), 200)
         )
     })?;
-    let transactions = if input.is_csv() {
-        read_transactions(path)?
-    } else {
-        let mut transactions = Vec::new();
-        input.for_each_transaction(true, |t| {
-            transactions.push(t);
-            Ok(())
-        })?;
-        transactions
-    };
+    let mut transactions = Vec::new();
+    input.for_each_transaction(true, |t| {
+        transactions.push(t);
+        Ok(())
+    })?;
     let first = transactions
         .iter()
         .map(Transaction::date)
@@ -78,53 +70,4 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .map_err(write_err)?;
     }
     finish(out)
-}
-
-/// Reads `customer_id,date,amount` and an optional `kind` column (`purchase` or `return`; rows
-/// without it are purchases). A malformed row stops the read with its line named.
-fn read_transactions(path: &str) -> Result<Vec<Transaction>, String> {
-    let bytes = read_csv_bytes(path)?;
-    let mut reader = csv_reader(&bytes);
-    let header = Header::read(path, &mut reader, &["customer_id", "date", "amount"])?;
-    let cols = header.cols.clone();
-    let kind_col = header.optional("kind")?;
-    let mut out = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    let mut lines = crate::common::LineCounter::new(&bytes);
-    while let Some(line) = next_row(&header, &mut reader, &mut record, &mut lines)? {
-        let here = |c: usize| at(path, line, &header.names[c]);
-        let field = |c: usize| text_field(&header, &record, line, c);
-        let id = CustomerId::new(field(cols[0])?).map_err(|e| format!("{}: {e}", here(cols[0])))?;
-        let date = parse_date(field(cols[1])?).map_err(|e| format!("{}: {e}", here(cols[1])))?;
-        let amount = parse_money(field(cols[2])?).map_err(|e| format!("{}: {e}", here(cols[2])))?;
-        if amount.is_sign_negative() && !amount.is_zero() {
-            return Err(format!(
-                "{}: {} is negative (a return is a positive amount with kind return)",
-                here(cols[2]),
-                echo(field(cols[2])?)
-            ));
-        }
-        let amount = amount.abs();
-        let kind = match kind_col {
-            None => TransactionKind::Purchase,
-            Some(i) => match field(i)? {
-                "" | "purchase" => TransactionKind::Purchase,
-                "return" | "refund" => TransactionKind::Return,
-                other => {
-                    return Err(format!(
-                        "{}: {} is not purchase or return",
-                        here(i),
-                        echo(other)
-                    ))
-                }
-            },
-        };
-        let t = Transaction::new(id, date.and_time(chrono::NaiveTime::MIN), amount, kind)
-            .map_err(|e| format!("{path}: line {line}: {e}"))?;
-        out.push(t);
-    }
-    if out.is_empty() {
-        return Err(no_rows(path, "transactions"));
-    }
-    Ok(out)
 }

@@ -7,6 +7,7 @@ mod fit;
 mod formats;
 mod help;
 mod hostile;
+mod inputs;
 mod predict;
 mod report;
 mod summarize;
