@@ -39,6 +39,13 @@ pub struct TableFlags {
     /// The CSV field delimiter: one character, or \t for a tab (default ,).
     #[arg(long, value_name = "CHAR", allow_hyphen_values = true)]
     pub delimiter: Option<String>,
+    /// The output's format: csv (default), json, ndjson or parquet for a table; json for a
+    /// report.
+    #[arg(long, value_name = "FORMAT", allow_hyphen_values = true)]
+    pub format: Option<String>,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+    pub output: Option<String>,
 }
 
 /// The flags of every subcommand that reads a transaction log.

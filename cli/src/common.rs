@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use customer_assets::{CustomerId, TimeUnit, Transaction, TransactionKind};
 use rust_decimal::Decimal;
 
+use crate::output::Output;
 use crate::table::Input;
 
 /// At most this many characters of an input value are echoed in a message (then "…"): an
@@ -185,7 +186,7 @@ impl Flags {
             .iter()
             .any(|a| matches!(*a, "transactions" | "summary" | "survival"))
         {
-            allowed.extend(["input-format", "time-zone", "delimiter"]);
+            allowed.extend(["input-format", "time-zone", "delimiter", "format", "output"]);
         }
         // A subcommand that reads a log names its columns and dates.
         if allowed.contains(&"transactions") {
@@ -244,6 +245,12 @@ impl Flags {
                 ],
                 self.get("date-format"),
             )
+    }
+
+    /// Where and how to write (`--format`, `--output`); `table` says whether the subcommand
+    /// writes a table (else a JSON report).
+    pub fn output(&self, table: bool) -> Result<Output, String> {
+        Output::new(self.get("format"), self.get("output"), table)
     }
 
     /// A required date flag.

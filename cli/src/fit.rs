@@ -9,8 +9,8 @@
 //! `frequency_spend_correlation`.
 
 use crate::common::{
-    at, echo, line_place, no_rows, parse_count, parse_number, stdout, text_field, write_error,
-    Flags, Header, MAX_PENALTY,
+    at, echo, line_place, no_rows, parse_count, parse_number, text_field, Flags, Header,
+    MAX_PENALTY,
 };
 use crate::table::Input;
 use customer_assets::fit::Fit;
@@ -20,7 +20,6 @@ use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParams};
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
 use customer_assets::{History, PatternError, Patterns, TimeUnit, TransactionModel};
 use serde_json::{json, Value};
-use std::io::Write;
 
 /// The transaction models `clv fit` and `clv predict` fit on a summary.
 pub const TRANSACTION_MODELS: &str = "bg-nbd, mbg-nbd, pareto-nbd";
@@ -310,6 +309,7 @@ pub fn fit_spend(file: &SummaryFile, penalty: f64) -> Result<Option<GammaGamma>,
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["summary", "model", "penalty", "unit"])?;
+    let output = flags.output(false)?;
     let input = flags.input("summary")?;
     let path = input.path.as_str();
     let model = flags.required("model")?;
@@ -338,8 +338,5 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .map_err(|e| format!("{path}: {e}"))?
             .to_json()?
     };
-    let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
-    let mut out = stdout();
-    writeln!(out, "{text}").map_err(write_error)?;
-    crate::common::finish(out)
+    output.write_json(&value)
 }

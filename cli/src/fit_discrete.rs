@@ -17,8 +17,8 @@ use customer_assets::TimeUnit;
 use serde_json::{json, Map, Value};
 
 use crate::common::{
-    at, echo, line_place, next_row, no_rows, parse_count, parse_number, print, text_field, Flags,
-    Header, MAX_PERIODS,
+    at, echo, line_place, next_row, no_rows, parse_count, parse_number, text_field, Flags, Header,
+    MAX_PERIODS,
 };
 use crate::table::Input;
 
@@ -31,6 +31,7 @@ pub fn requested(args: &[String]) -> bool {
 /// Runs `clv fit` for bg-bb, sbg or bdw.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["model", "summary", "survival", "periods"])?;
+    let output = flags.output(false)?;
     let model = flags.required("model")?;
     let value = match model {
         "bg-bb" => {
@@ -62,8 +63,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             ))
         }
     };
-    let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
-    print(&text)
+    output.write_json(&value)
 }
 
 fn named(names: &[&str], values: &[f64]) -> Value {

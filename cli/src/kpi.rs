@@ -10,11 +10,12 @@
 use customer_assets::kpi::KpiReport;
 use customer_assets::{Ledger, LedgerOptions};
 
-use super::common::{check_span, print, Flags, MAX_PERIOD_DAYS};
+use super::common::{check_span, Flags, MAX_PERIOD_DAYS};
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["transactions", "end", "period-days"])?;
+    let output = flags.output(false)?;
     let input = flags.input("transactions")?;
     let path = input.path.as_str();
     let end = flags.date("end")?;
@@ -39,6 +40,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let report = KpiReport::new(&ledger, end, period_days)
         .map_err(|e| format!("{path}: KPIs at --end {end}: {e}"))?;
-    let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    print(&json)
+    let json = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    output.write_json(&json)
 }

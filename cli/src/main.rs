@@ -48,6 +48,10 @@
 //! carries no unit, so `fit`, `predict` and `segment` take the one it was written in. The default
 //! discount is 10% a year converted to that unit, ln(1.1) × unit days / 365.25.
 //!
+//! Output: `--format csv|json|ndjson|parquet` and `--output FILE` for the tables of `summarize`,
+//! `predict`, `segment` and `tiers` (`output.rs`); JSON for the reports of `fit`, `kpi`,
+//! `report` and `validate`.
+//!
 //! Input and errors (the same for every subcommand):
 //! - Errors go to stderr as `clv: error: ...` with exit 1 (exit 2 without a subcommand). Each
 //!   names where it comes from: the flag (`--margin: ...`), or the file, line and column
@@ -87,6 +91,7 @@ mod common;
 mod fit;
 mod fit_discrete;
 mod kpi;
+mod output;
 mod predict;
 mod report;
 mod segment;

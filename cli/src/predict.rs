@@ -14,16 +14,15 @@
 //! - M, the margin applied to spend (CLV = DERT × expected spend × M); default 1 (revenue).
 
 use crate::common::{
-    annual_discount_default, csv_field, echo, line_place, stdout, write_error, Flags, MAX_DISCOUNT,
-    MAX_HORIZON, MIN_DISCOUNT,
+    annual_discount_default, echo, line_place, Flags, MAX_DISCOUNT, MAX_HORIZON, MIN_DISCOUNT,
 };
 use crate::fit::{
     fit_spend, fit_transaction, read_summary, Fitted, SummaryFile, TRANSACTION_MODELS,
 };
+use crate::output::{Cell, Table};
 use customer_assets::models::MeanSpendParams;
 use customer_assets::{Fit, SpendModel, TimeUnit};
 use serde_json::Value;
-use std::io::Write;
 
 /// The spend model `--spend` asks for: `auto` (default) is Gamma-Gamma fitted on the file, or,
 /// when it cannot be fitted (equal spends, too few customers, a boundary, no convergence), the
@@ -126,6 +125,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "summary", "model", "horizon", "discount", "margin", "params", "unit", "spend",
         ],
     )?;
+    let output = flags.output(true)?;
     let input = flags.input("summary")?;
     let path = input.path.as_str();
     let name = flags.required("model")?;
@@ -182,17 +182,19 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     let model = fitted.model();
     let spend = spend_model(&file, spend_asked)?;
-    let mut out = stdout();
-    let w = write_error;
-    if spend.is_some() {
-        writeln!(
-            out,
-            "customer_id,p_alive,expected_purchases,dert,expected_spend,clv"
-        )
-        .map_err(w)?;
+    let mut table = if spend.is_some() {
+        Table::new(&[
+            "customer_id",
+            "p_alive",
+            "expected_purchases",
+            "dert",
+            "expected_spend",
+            "clv",
+        ])
     } else {
-        writeln!(out, "customer_id,p_alive,expected_purchases,dert").map_err(w)?;
-    }
+        Table::new(&["customer_id", "p_alive", "expected_purchases", "dert"])
+    };
+    table.rows.reserve(file.ids.len());
     for (i, (id, h)) in file.ids.iter().zip(&file.histories).enumerate() {
         let line = file.lines[i];
         let fail = |e: customer_assets::PredictError| {
@@ -221,11 +223,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 echo(id)
             ));
         }
-        write!(out, "{}", csv_field(id)).map_err(w)?;
-        for v in values {
-            write!(out, ",{v}").map_err(w)?;
-        }
-        writeln!(out).map_err(w)?;
+        let mut row = Vec::with_capacity(values.len() + 1);
+        row.push(Cell::Text(id.clone()));
+        row.extend(values.into_iter().map(Cell::Float));
+        table.rows.push(row);
     }
-    crate::common::finish(out)
+    output.write_table(&table)
 }

@@ -18,8 +18,7 @@ use customer_assets::valuation::{DiscountRate, Valuation, ValuationBuilder};
 use customer_assets::{Ledger, LedgerOptions, TimeUnit};
 
 use crate::common::{
-    annual_discount_default, check_span, echo, finish, no_rows, stdout, write_error, Flags,
-    MAX_DISCOUNT, MIN_DISCOUNT,
+    annual_discount_default, check_span, echo, no_rows, Flags, MAX_DISCOUNT, MIN_DISCOUNT,
 };
 
 /// Runs the subcommand.
@@ -28,6 +27,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         args,
         &["transactions", "end", "unit", "model", "margin", "discount"],
     )?;
+    let output = flags.output(false)?;
     let input = flags.input("transactions")?;
     let path = input.path.as_str();
     let end = flags.date("end")?;
@@ -95,10 +95,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("{path}: {e}"))?
         .run()
         .map_err(|e| format!("{path}: valuing at --end {end}: {e}"))?;
-    let text =
-        serde_json::to_string_pretty(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
-    let mut out = stdout();
-    std::io::Write::write_all(&mut out, text.as_bytes()).map_err(write_error)?;
-    std::io::Write::write_all(&mut out, b"\n").map_err(write_error)?;
-    finish(out)
+    let json = serde_json::to_value(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
+    output.write_json(&json)
 }

@@ -9,8 +9,6 @@
 //! carry the first purchase). k-means (default k = 4, seed 0) clusters on standardised
 //! T − t_x, x and monetary_value. A table of customers and spend per segment goes to stderr.
 
-use std::io::Write;
-
 use customer_assets::segment::abc::AbcParams;
 use customer_assets::segment::kmeans::KMeansParams;
 use customer_assets::segment::lifecycle::LifecycleParams;
@@ -19,9 +17,10 @@ use customer_assets::segment::{Feature, Profile, Segmenter};
 use customer_assets::{CustomerId, TimeUnit};
 
 use super::common::{
-    at, csv_field, echo, finish, line_place, next_row, no_rows, parse_count, parse_money,
-    parse_number, stdout, text_field, write_error, Flags, Header,
+    at, csv_field, echo, line_place, next_row, no_rows, parse_count, parse_money, parse_number,
+    text_field, Flags, Header,
 };
+use crate::output::{Cell, Table};
 use crate::table::Input;
 
 /// Customers and repeat spend in one segment.
@@ -39,10 +38,10 @@ pub struct Share {
     pub spend_pct: f64,
 }
 
-/// The segmentation of a summary file: the CSV lines (header first) and the shares per segment.
+/// The segmentation of a summary file: the table of customers and the shares per segment.
 pub struct Segmented {
-    /// CSV output, one line per customer after the header.
-    pub lines: Vec<String>,
+    /// One row per customer, in input order.
+    pub table: Table,
     /// Per segment, by spend, largest first (ties by name).
     pub shares: Vec<Share>,
 }
@@ -94,22 +93,25 @@ pub fn segment(
     seed: u64,
 ) -> Result<Segmented, String> {
     let err = |e: customer_assets::SegmentError| e.to_string();
-    let mut lines = Vec::with_capacity(profiles.len() + 1);
+    let mut table = Table::default();
     let names: Vec<String> = match method {
         "rfm" => {
             let (_, labels) = RfmParams::default().segment(profiles).map_err(err)?;
-            lines.push(
-                "customer_id,segment,recency_score,frequency_score,monetary_score".to_string(),
-            );
+            table = Table::new(&[
+                "customer_id",
+                "segment",
+                "recency_score",
+                "frequency_score",
+                "monetary_score",
+            ]);
             for (p, l) in profiles.iter().zip(&labels) {
-                lines.push(format!(
-                    "{},{},{},{},{}",
-                    csv_field(&p.id().to_string()),
-                    csv_field(&l.segment),
-                    l.scores.recency,
-                    l.scores.frequency,
-                    l.scores.monetary
-                ));
+                table.rows.push(vec![
+                    Cell::Text(p.id().to_string()),
+                    Cell::Text(l.segment.to_string()),
+                    Cell::Int(i64::from(l.scores.recency)),
+                    Cell::Int(i64::from(l.scores.frequency)),
+                    Cell::Int(i64::from(l.scores.monetary)),
+                ]);
             }
             labels.iter().map(|l| l.segment.to_string()).collect()
         }
@@ -125,14 +127,12 @@ pub fn segment(
             ))
         }
     };
-    if lines.is_empty() {
-        lines.push("customer_id,segment".to_string());
+    if table.names.is_empty() {
+        table = Table::new(&["customer_id", "segment"]);
         for (p, n) in profiles.iter().zip(&names) {
-            lines.push(format!(
-                "{},{}",
-                csv_field(&p.id().to_string()),
-                csv_field(n)
-            ));
+            table
+                .rows
+                .push(vec![Cell::Text(p.id().to_string()), Cell::Text(n.clone())]);
         }
     }
     let spend: Vec<f64> = profiles
@@ -173,7 +173,7 @@ pub fn segment(
             .total_cmp(&a.spend)
             .then_with(|| a.segment.cmp(&b.segment))
     });
-    Ok(Segmented { lines, shares })
+    Ok(Segmented { table, shares })
 }
 
 fn labels<S: Segmenter<Profile>>(s: &S, profiles: &[Profile]) -> Result<Vec<String>, String> {
@@ -184,6 +184,7 @@ fn labels<S: Segmenter<Profile>>(s: &S, profiles: &[Profile]) -> Result<Vec<Stri
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["summary", "method", "k", "unit", "seed"])?;
+    let output = flags.output(true)?;
     let input = flags.input("summary")?;
     let path = input.path.as_str();
     let method = flags.required("method")?;
@@ -218,11 +219,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     let result = segment(&profiles, method, k, seed)?;
-    let mut out = stdout();
-    for line in &result.lines {
-        writeln!(out, "{line}").map_err(write_error)?;
-    }
-    finish(out)?;
+    output.write_table(&result.table)?;
     eprintln!("segment,customers,customer_pct,repeat_spend,spend_pct");
     for s in &result.shares {
         eprintln!(
@@ -253,11 +250,16 @@ mod tests {
         let mut counts = std::collections::BTreeMap::new();
         for method in ["rfm", "abc", "lifecycle", "kmeans"] {
             let out = segment(&profiles, method, 4, 0).unwrap();
-            // One line per customer, each customer once, in input order.
-            assert_eq!(out.lines.len(), 2358, "{method}");
-            let ids: Vec<&str> = out.lines[1..]
+            // One row per customer, each customer once, in input order.
+            assert_eq!(out.table.rows.len(), 2357, "{method}");
+            let ids: Vec<&str> = out
+                .table
+                .rows
                 .iter()
-                .map(|l| l.split(',').next().unwrap())
+                .map(|r| match &r[0] {
+                    Cell::Text(id) => id.as_str(),
+                    other => panic!("{other:?}"),
+                })
                 .collect();
             let unique: std::collections::HashSet<&&str> = ids.iter().collect();
             assert_eq!(unique.len(), 2357, "{method}");
@@ -284,8 +286,14 @@ mod tests {
             }
         }
         assert_eq!(
-            segment(&profiles, "rfm", 4, 0).unwrap().lines[0],
-            "customer_id,segment,recency_score,frequency_score,monetary_score"
+            segment(&profiles, "rfm", 4, 0).unwrap().table.names,
+            [
+                "customer_id",
+                "segment",
+                "recency_score",
+                "frequency_score",
+                "monetary_score"
+            ]
         );
         // The figures documented in the README (notes/segments.md).
         let get = |k: &str| counts.get(k).copied().unwrap_or(0);

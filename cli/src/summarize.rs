@@ -3,18 +3,18 @@
 use std::io::Write;
 
 use customer_assets::{
-    CustomerSummary, Grain, ReturnPolicy, SummaryAccumulator, SummaryOptions, TimeUnit,
+    CustomerSummary, Grain, ReturnPolicy, Summaries, SummaryAccumulator, SummaryOptions, TimeUnit,
 };
 use rust_decimal::Decimal;
 
-use crate::common::{
-    check_span, csv_field, finish, no_rows, stdout, write_error, Flags, TransactionLog,
-};
+use crate::common::{check_span, csv_field, finish, no_rows, write_error, Flags, TransactionLog};
+use crate::output::{Cell, Table};
 use crate::table::Input;
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["transactions", "end", "unit", "holdout-end"])?;
+    let output = flags.output(true)?;
     let input = flags.input("transactions")?;
     let path = input.path.as_str();
     let end = flags.date("end")?;
@@ -73,9 +73,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
 
-    let mut out = stdout();
-    let write_err = write_error;
     let holdout = options.get_holdout_end().is_some();
+    if !output.is_csv() {
+        output.write_table(&summary_table(&rows, holdout))?;
+        notes(&summaries, end);
+        return Ok(());
+    }
+    let mut out = output.writer()?;
+    let write_err = write_error;
     let header = if holdout {
         "customer_id,frequency,recency,T,monetary_value,holdout_frequency,holdout_monetary_value"
     } else {
@@ -98,6 +103,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         out.write_all(b).map_err(write_err)?;
     }
     finish(out)?;
+    notes(&summaries, end);
+    Ok(())
+}
+
+/// Notes on stderr of what the summaries leave out.
+fn notes(summaries: &Summaries, end: chrono::NaiveDate) {
     if summaries.first_purchase_after_as_of() > 0 {
         eprintln!(
             "clv: note: {} customers first bought after {end} and are not summarised",
@@ -110,7 +121,33 @@ pub fn run(args: &[String]) -> Result<(), String> {
             summaries.transactions_after_end()
         );
     }
-    Ok(())
+}
+
+/// The summary rows as a table (money rounded to 6 places, as in the CSV).
+fn summary_table(rows: &[&CustomerSummary], holdout: bool) -> Table {
+    let mut names = vec!["customer_id", "frequency", "recency", "T", "monetary_value"];
+    if holdout {
+        names.extend(["holdout_frequency", "holdout_monetary_value"]);
+    }
+    let mut table = Table::new(&names);
+    table.rows = rows
+        .iter()
+        .map(|s| {
+            let mut row = vec![
+                Cell::Text(s.id().to_string()),
+                Cell::Int(i64::from(s.frequency())),
+                Cell::Float(s.recency()),
+                Cell::Float(s.age()),
+                Cell::Money(s.monetary_value().round_dp(6)),
+            ];
+            if let Some(h) = s.holdout() {
+                row.push(Cell::Int(i64::from(h.frequency)));
+                row.push(Cell::Money(h.monetary_value().round_dp(6)));
+            }
+            row
+        })
+        .collect();
+    table
 }
 
 /// Formats summary rows as CSV lines (`id,frequency,recency,T,monetary_value[,holdout...]`):

@@ -1,15 +1,15 @@
 //! `clv tiers`: loyalty tier and points status of every customer at an as-of date.
 
-use std::io::Write;
-
 use customer_assets::loyalty::{Evaluator, Programme};
 use customer_assets::Transaction;
 
-use crate::common::{check_span, csv_field, finish, no_rows, stdout, write_error, Flags};
+use crate::common::{check_span, no_rows, Flags};
+use crate::output::{Cell, Table};
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(args, &["transactions", "rules", "as-of"])?;
+    let output = flags.output(true)?;
     let input = flags.input("transactions")?;
     let path = input.path.as_str();
     let rules_path = flags.required("rules")?;
@@ -44,30 +44,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .evaluate_base(&[], &transactions, &[], &[], as_of)
         .map_err(|e| format!("{path} with --rules {rules_path}: {e}"))?;
 
-    let mut out = stdout();
-    let write_err = write_error;
-    writeln!(
-        out,
-        "customer_id,tier,since,qualifying_value,to_next_tier,points_balance"
-    )
-    .map_err(write_err)?;
+    let mut table = Table::new(&[
+        "customer_id",
+        "tier",
+        "since",
+        "qualifying_value",
+        "to_next_tier",
+        "points_balance",
+    ]);
     for r in &replays {
         let s = r.status();
-        let to_next = s
-            .to_next_tier
-            .map(|d| d.normalize().to_string())
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "{},{},{},{},{},{}",
-            csv_field(&s.customer.to_string()),
-            csv_field(s.tier.as_ref()),
-            s.since,
-            s.qualifying_value.normalize(),
-            to_next,
-            s.points.balance
-        )
-        .map_err(write_err)?;
+        table.rows.push(vec![
+            Cell::Text(s.customer.to_string()),
+            Cell::Text(s.tier.to_string()),
+            Cell::Date(s.since),
+            Cell::Money(s.qualifying_value),
+            s.to_next_tier.map_or(Cell::Null, Cell::Money),
+            i64::try_from(s.points.balance)
+                .map_or_else(|_| Cell::Text(s.points.balance.to_string()), Cell::Int),
+        ]);
     }
-    finish(out)
+    output.write_table(&table)
 }

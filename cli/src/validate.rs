@@ -17,7 +17,7 @@ use customer_assets::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::common::{check_span, echo, print, Flags};
+use crate::common::{check_span, echo, Flags};
 
 const MODELS: &str = "bg-nbd, mbg-nbd, pareto-nbd";
 
@@ -27,6 +27,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         args,
         &["transactions", "calibration-end", "end", "unit", "model"],
     )?;
+    let output = flags.output(false)?;
     let input = flags.input("transactions")?;
     let path = input.path.as_str();
     let calibration_end = flags.date("calibration-end")?;
@@ -112,6 +113,5 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "models": Value::Object(sections),
         "comparison": serde_json::to_value(compare(&reports)).map_err(|e| e.to_string())?,
     });
-    let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
-    print(&text)
+    output.write_json(&out)
 }

@@ -8,6 +8,7 @@ mod formats;
 mod help;
 mod hostile;
 mod inputs;
+mod outputs;
 mod predict;
 mod report;
 mod summarize;
