@@ -22,6 +22,13 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Never show progress on stderr.
+    #[arg(long, global = true, conflicts_with = "progress")]
+    pub quiet: bool,
+    /// Show progress on stderr from the start, as lines when stderr is not a terminal (by
+    /// default a spinner appears on a terminal once the work has taken a second).
+    #[arg(long, global = true)]
+    pub progress: bool,
 }
 
 /// The flags of every subcommand that reads a table.
@@ -382,6 +389,8 @@ pub enum Parsed {
         subcommand: String,
         /// Its flags, `--name value` pairs.
         args: Vec<String>,
+        /// When to show progress.
+        progress: crate::progress::Mode,
     },
     /// Print this (help or version) to stdout and stop.
     Print(String),
@@ -417,6 +426,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
     let Some((subcommand, sub)) = matches.subcommand() else {
         return Parsed::Usage("usage: clv <subcommand> [flags]".to_string(), 2);
     };
+    let flag = |name: &str| sub.get_flag(name) || matches.get_flag(name);
+    let progress = if flag("quiet") {
+        crate::progress::Mode::Never
+    } else if flag("progress") {
+        crate::progress::Mode::Always
+    } else {
+        crate::progress::Mode::Auto
+    };
     let mut pairs = Vec::new();
     for id in sub.ids() {
         if let Ok(Some(value)) = sub.try_get_one::<String>(id.as_str()) {
@@ -427,6 +444,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
     Parsed::Run {
         subcommand: subcommand.to_string(),
         args: pairs,
+        progress,
     }
 }
 
@@ -450,7 +468,10 @@ mod tests {
             "-1",
         ]
         .map(String::from);
-        let Parsed::Run { subcommand, args } = parse(args) else {
+        let Parsed::Run {
+            subcommand, args, ..
+        } = parse(args)
+        else {
             panic!("not parsed");
         };
         assert_eq!(subcommand, "fit");

@@ -324,6 +324,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or(0.0);
     let unit = flags.unit(TimeUnit::WEEKS)?;
     let file = read_summary(&input)?;
+    crate::progress::stage(format!("fitting {model} on {} rows", file.ids.len()));
     let value = if model == "gamma-gamma" {
         let gg = fit_spend(&file, penalty)?
             .ok_or_else(|| format!("{path}: gamma-gamma needs a monetary_value column"))?;

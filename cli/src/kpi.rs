@@ -38,6 +38,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--end: {end} is before the first transaction in {path} ({first}); no KPI to report"
         ));
     }
+    crate::progress::stage("computing the KPIs");
     let report = KpiReport::new(&ledger, end, period_days)
         .map_err(|e| format!("{path}: KPIs at --end {end}: {e}"))?;
     let json = serde_json::to_value(&report).map_err(|e| e.to_string())?;

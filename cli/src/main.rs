@@ -48,6 +48,9 @@
 //! carries no unit, so `fit`, `predict` and `segment` take the one it was written in. The default
 //! discount is 10% a year converted to that unit, ln(1.1) × unit days / 365.25.
 //!
+//! Progress: a spinner on stderr after a second when stderr is a terminal; `--progress` always
+//! (lines off a terminal), `--quiet` never (`progress.rs`).
+//!
 //! Output: `--format csv|json|ndjson|parquet` and `--output FILE` for the tables of `summarize`,
 //! `predict`, `segment` and `tiers` (`output.rs`); JSON for the reports of `fit`, `kpi`,
 //! `report` and `validate`.
@@ -93,6 +96,7 @@ mod fit_discrete;
 mod kpi;
 mod output;
 mod predict;
+mod progress;
 mod report;
 mod segment;
 mod sql;
@@ -117,7 +121,14 @@ fn main() -> ExitCode {
         }
     }
     let (command, rest) = match args::parse(args) {
-        args::Parsed::Run { subcommand, args } => (subcommand, args),
+        args::Parsed::Run {
+            subcommand,
+            args,
+            progress,
+        } => {
+            progress::start(progress);
+            (subcommand, args)
+        }
         args::Parsed::Print(text) => {
             return match common::print(text.trim_end()) {
                 Err(message) if message != common::BROKEN_PIPE => {
@@ -149,6 +160,7 @@ fn main() -> ExitCode {
         "sql" => sql::run(&rest),
         other => Err(format!("unknown subcommand {}", common::echo(other))),
     };
+    progress::finish();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of the output went away (`clv ... | head`): nothing more to say.

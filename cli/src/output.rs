@@ -144,6 +144,7 @@ impl Output {
 
     /// Writes `table` in the output's format.
     pub fn write_table(&self, table: &Table) -> Result<(), String> {
+        crate::progress::stage(format!("writing {} rows", table.rows.len()));
         if self.format == OutputFormat::Parquet
             && self.path.is_none()
             && std::io::stdout().is_terminal()

@@ -174,6 +174,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--spend {spend_asked}: {path} has no monetary_value column to fit spend on"
         ));
     }
+    crate::progress::stage(format!("fitting {name} on {} rows", file.ids.len()));
     let fitted = match flags.get("params") {
         Some(p) => load_params(p, name, unit)?,
         None => {
@@ -195,6 +196,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Table::new(&["customer_id", "p_alive", "expected_purchases", "dert"])
     };
     table.rows.reserve(file.ids.len());
+    crate::progress::stage(format!("predicting {} customers", file.ids.len()));
     for (i, (id, h)) in file.ids.iter().zip(&file.histories).enumerate() {
         let line = file.lines[i];
         let fail = |e: customer_assets::PredictError| {

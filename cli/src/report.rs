@@ -90,11 +90,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "mbg-nbd" => builder.fit_transaction_model(MbgNbdParams::new()),
         _ => builder.fit_transaction_model(ParetoNbdParams::new()),
     };
+    crate::progress::stage(format!("valuing the customers of {path} with {model}"));
     let report = builder
         .build()
         .map_err(|e| format!("{path}: {e}"))?
         .run()
         .map_err(|e| format!("{path}: valuing at --end {end}: {e}"))?;
+    crate::progress::stage("writing the report");
     let json = serde_json::to_value(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
     output.write_json(&json)
 }

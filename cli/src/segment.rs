@@ -218,6 +218,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             profiles.len()
         ));
     }
+    crate::progress::stage(format!(
+        "segmenting {} customers ({method})",
+        profiles.len()
+    ));
     let result = segment(&profiles, method, k, seed)?;
     output.write_table(&result.table)?;
     eprintln!("segment,customers,customer_pct,repeat_spend,spend_pct");

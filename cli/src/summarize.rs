@@ -48,6 +48,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if let Some(h) = holdout_end {
         check_span("holdout-end", h, first, path)?;
     }
+    crate::progress::stage(format!("summarising {} customers", acc.customers_seen()));
     let summaries = acc
         .finish(&options)
         .map_err(|e| format!("{path}: summarising at --end {end}: {e}"))?;
@@ -73,6 +74,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
 
+    crate::progress::stage("writing the summaries");
     let holdout = options.get_holdout_end().is_some();
     if !output.is_csv() {
         output.write_table(&summary_table(&rows, holdout))?;

@@ -193,6 +193,7 @@ impl Input {
     /// The data, from the file or standard input, decompressed when it is gzip.
     pub fn bytes(&self) -> Result<Vec<u8>, String> {
         let path = &self.path;
+        crate::progress::stage(format!("reading {path}"));
         let mut raw = Vec::new();
         if *path == STDIN {
             std::io::stdin()
@@ -244,6 +245,7 @@ impl Input {
         let cannot = |e: &dyn std::fmt::Display| format!("{path}: cannot read the file: {e}");
         // The file has rows, not lines: every message about it names them so.
         mark_row_numbered(path);
+        crate::progress::stage(format!("reading {path}"));
         let in_memory = self.in_memory()?;
         match self.format {
             InputFormat::Parquet => {

@@ -40,6 +40,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
              has a tier yet"
         ));
     }
+    crate::progress::stage(format!(
+        "replaying the programme over {} transactions",
+        transactions.len()
+    ));
     let replays = Evaluator::new(&programme)
         .evaluate_base(&[], &transactions, &[], &[], as_of)
         .map_err(|e| format!("{path} with --rules {rules_path}: {e}"))?;

@@ -80,6 +80,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut sections = Map::new();
     let mut reports: Vec<ValidationReport> = Vec::new();
     for name in names {
+        crate::progress::stage(format!("fitting {name} on the calibration period"));
         let model: Box<dyn TransactionModel> = match name {
             "bg-nbd" => Box::new(
                 BgNbdParams::new()

@@ -10,6 +10,7 @@ mod hostile;
 mod inputs;
 mod outputs;
 mod predict;
+mod progress;
 mod report;
 mod summarize;
 mod validate;
