@@ -8,6 +8,7 @@ mod formats;
 mod help;
 mod hostile;
 mod inputs;
+mod kpi_tiers;
 mod outputs;
 mod predict;
 mod progress;

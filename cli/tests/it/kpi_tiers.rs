@@ -1,0 +1,138 @@
+//! `clv kpi` and `clv tiers` on the CDNOW sample: the figures the README documents.
+
+use crate::{csv_rows, data_file, run_clv};
+
+#[track_caller]
+fn ok(args: &[&str]) -> String {
+    let out = run_clv(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn kpi_on_the_cdnow_sample() {
+    let log = data_file("cdnow_sample_transactions.csv");
+    let text = ok(&[
+        "kpi",
+        "--transactions",
+        log.to_str().unwrap(),
+        "--end",
+        "1997-09-30",
+    ]);
+    let k: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // Numbers, or money as the library writes it (decimal text).
+    let f = |v: &serde_json::Value| {
+        v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or_else(|| panic!("{v}"))
+    };
+    // Retention from 1997-04-02..07-01 to 1997-07-02..09-30: 215 of 529.
+    assert_eq!(k["previous_period"]["start"], "1997-04-02");
+    assert_eq!(k["period"]["start"], "1997-07-02");
+    assert_eq!(
+        (
+            k["retention"]["retained"].as_u64(),
+            k["retention"]["base"].as_u64()
+        ),
+        (Some(215), Some(529))
+    );
+    assert!((f(&k["retention"]["retention_rate"]) - 215.0 / 529.0).abs() < 1e-12);
+    // The last period: 411 customers, 742 orders, AOV $35.89, $64.79 a customer.
+    let current = &k["current"];
+    assert_eq!(
+        (current["customers"].as_u64(), current["orders"].as_u64()),
+        (Some(411), Some(742))
+    );
+    assert!((f(&current["average_order_value"]) - 35.888706).abs() < 1e-6);
+    assert!((f(&current["revenue_per_customer"]) - 64.791776).abs() < 1e-6);
+    // To date: 2,357 customers, 4,960 orders, AOV $34.90, revenue $173,115.55.
+    let to_date = &k["to_date"];
+    assert_eq!(
+        (to_date["customers"].as_u64(), to_date["orders"].as_u64()),
+        (Some(2357), Some(4960))
+    );
+    assert_eq!(to_date["net_revenue"], "173115.55");
+    assert!((f(&k["repeat_purchase_rate"]) - 946.0 / 2357.0).abs() < 1e-12);
+    assert!((f(&k["gini"]) - 0.585).abs() < 5e-4);
+    let tops: Vec<(f64, f64)> = k["top_shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (f(&t["top"]), f(&t["share"])))
+        .collect();
+    assert_eq!(tops.len(), 3);
+    assert!(
+        (tops[1].1 - 0.469).abs() < 5e-4 && (tops[2].1 - 0.633).abs() < 5e-4,
+        "{tops:?}"
+    );
+    // Monthly cohorts of January, February and March 1997, each of its first month's buyers.
+    let rows = k["cohorts"]["rows"].as_array().unwrap();
+    let starts: Vec<&str> = rows.iter().map(|r| r["start"].as_str().unwrap()).collect();
+    assert_eq!(starts, ["1997-01-01", "1997-02-01", "1997-03-01"]);
+    let sizes: u64 = rows.iter().map(|r| r["size"].as_u64().unwrap()).sum();
+    assert_eq!(sizes, 2357);
+}
+
+#[test]
+fn tiers_on_the_cdnow_sample() {
+    let log = data_file("cdnow_sample_transactions.csv");
+    let rules = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/loyalty_rules.json"
+    );
+    let tiers = |as_of: &str| {
+        csv_rows(&ok(&[
+            "tiers",
+            "--transactions",
+            log.to_str().unwrap(),
+            "--rules",
+            rules,
+            "--as-of",
+            as_of,
+        ]))
+    };
+    let count =
+        |rows: &[Vec<String>], tier: &str| rows[1..].iter().filter(|r| r[1] == tier).count();
+    let points = |rows: &[Vec<String>]| -> u64 {
+        rows[1..].iter().map(|r| r[5].parse::<u64>().unwrap()).sum()
+    };
+    let end_1997 = tiers("1997-12-31");
+    assert_eq!(
+        end_1997[0],
+        [
+            "customer_id",
+            "tier",
+            "since",
+            "qualifying_value",
+            "to_next_tier",
+            "points_balance"
+        ]
+    );
+    assert_eq!(end_1997.len(), 2358);
+    assert_eq!(
+        end_1997[1],
+        ["1", "Silver", "1997-12-12", "100.5", "199.5", "174"]
+    );
+    assert_eq!(
+        end_1997[2],
+        ["2", "Member", "1997-01-01", "75.11", "24.89", "124"]
+    );
+    let mix: Vec<usize> = ["Member", "Silver", "Gold", "Platinum"]
+        .iter()
+        .map(|t| count(&end_1997, t))
+        .collect();
+    assert_eq!(mix, [1850, 387, 102, 18]);
+    assert_eq!(points(&end_1997), 362_829);
+    // After the quarterly reviews of January and April 1998, and a year of expiries.
+    let mid_1998 = tiers("1998-06-30");
+    let mix: Vec<usize> = ["Member", "Silver", "Gold", "Platinum"]
+        .iter()
+        .map(|t| count(&mid_1998, t))
+        .collect();
+    assert_eq!(mix, [1986, 260, 94, 17]);
+    assert_eq!(points(&mid_1998), 141_197);
+}
