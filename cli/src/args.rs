@@ -337,6 +337,61 @@ pub enum Command {
         #[command(flatten)]
         table: TableFlags,
     },
+    /// SVG charts: model vs actual, heat maps, a customer's P(alive), CLV and equity.
+    #[command(after_help = concat!(
+        "The model is fitted on the log's summaries at --calibration-end; calibration-holdout and \
+         the tracking charts compare with the holdout up to --end. Charts: period-transactions, \
+         calibration-holdout, tracking-cumulative, tracking-incremental, p-alive-heatmap, \
+         expected-purchases-heatmap, p-alive-history (--customer), clv-distribution, equity \
+         (--by asset-class, rfm, abc, or tier with --rules).\n\n",
+        "Examples:\n",
+        "  clv plot --transactions orders.csv --calibration-end 1997-09-30 --end 1998-06-30 \\\n",
+        "      --chart tracking-cumulative --output tracking.svg\n",
+        "  clv plot --transactions orders.csv --calibration-end 1997-09-30 --chart p-alive-history \\\n",
+        "      --customer 1516 --output customer.svg"
+    ))]
+    Plot {
+        /// The transaction log.
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        transactions: Option<String>,
+        /// The chart (see below).
+        #[arg(long, value_name = "KIND", required = true, allow_hyphen_values = true)]
+        chart: Option<String>,
+        /// The last day of the calibration period, where the model is fitted (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        calibration_end: Option<String>,
+        /// The last day of the holdout (for calibration-holdout and the tracking charts).
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        end: Option<String>,
+        /// The time unit of the model: weeks (default) or days.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
+        /// bg-nbd (default), mbg-nbd or pareto-nbd.
+        #[arg(long, value_name = "MODEL", allow_hyphen_values = true)]
+        model: Option<String>,
+        /// The customer of p-alive-history.
+        #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+        customer: Option<String>,
+        /// The groups of the equity chart: asset-class (default), rfm, abc or tier.
+        #[arg(long, value_name = "GROUPS", allow_hyphen_values = true)]
+        by: Option<String>,
+        /// The loyalty programme (JSON) for --by tier.
+        #[arg(long, value_name = "RULES.json", allow_hyphen_values = true)]
+        rules: Option<String>,
+        /// The horizon of expected purchases and CLV, in --unit (default 52 weeks).
+        #[arg(long, value_name = "H", allow_hyphen_values = true)]
+        horizon: Option<String>,
+        /// The margin on spend for CLV (default 1).
+        #[arg(long, value_name = "M", allow_hyphen_values = true)]
+        margin: Option<String>,
+        /// A continuous discount rate per time unit (default: 10% a year).
+        #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
+        discount: Option<String>,
+        #[command(flatten)]
+        log: LogFlags,
+        #[command(flatten)]
+        table: TableFlags,
+    },
     /// Prints the SQL query that computes `summarize`'s columns on a table, in an engine's dialect.
     #[command(after_help = concat!(
         "Example:\n",

@@ -35,6 +35,8 @@
 //!   [--amount-col A] [--kind-col K [--returns net|ignore]] --end YYYY-MM-DD [--unit weeks|days]
 //!   [--holdout-end YYYY-MM-DD]` prints the SQL query that computes `summarize`'s columns (and
 //!   more) on the table in that engine (see `customer_assets::sql`).
+//! - `plot --transactions FILE --calibration-end DATE --chart KIND [--end DATE] [...]` writes an
+//!   SVG chart (see `plot.rs` for the kinds).
 //! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit weeks|days] [--model NAME] [--margin M] [--discount R]`
 //!   prints the customer-equity report as JSON.
 //!
@@ -95,6 +97,7 @@ mod fit;
 mod fit_discrete;
 mod kpi;
 mod output;
+mod plot;
 mod predict;
 mod progress;
 mod report;
@@ -158,6 +161,7 @@ fn main() -> ExitCode {
         "report" => report::run(&rest),
         "validate" => validate::run(&rest),
         "sql" => sql::run(&rest),
+        "plot" => plot::run(&rest),
         other => Err(format!("unknown subcommand {}", common::echo(other))),
     };
     progress::finish();

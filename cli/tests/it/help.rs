@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::run_clv;
 
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 10] = [
     "summarize",
     "segment",
     "kpi",
@@ -16,6 +16,7 @@ const SUBCOMMANDS: [&str; 9] = [
     "report",
     "validate",
     "sql",
+    "plot",
 ];
 
 fn snapshot(name: &str) -> PathBuf {

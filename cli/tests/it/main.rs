@@ -10,6 +10,7 @@ mod hostile;
 mod inputs;
 mod kpi_tiers;
 mod outputs;
+mod plot;
 mod predict;
 mod progress;
 mod report;
