@@ -1,4 +1,5 @@
-//! `clv kpi` and `clv tiers` on the CDNOW sample: the figures the README documents.
+//! `clv kpi` and `clv tiers` on the CDNOW sample (the figures the README documents), and `clv sql`
+//! (the library's query for each dialect; `scripts/sql_engines.py` runs it on the engines).
 
 use crate::{csv_rows, data_file, run_clv};
 
@@ -135,4 +136,43 @@ fn tiers_on_the_cdnow_sample() {
         .collect();
     assert_eq!(mix, [1986, 260, 94, 17]);
     assert_eq!(points(&mid_1998), 141_197);
+}
+
+#[test]
+fn sql_prints_the_library_query_in_each_dialect() {
+    use customer_assets::sql::{Dialect, SummarySql};
+    use customer_assets::{ReturnPolicy, SummaryOptions, TimeUnit};
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    for (name, dialect) in [
+        ("datafusion", Dialect::DataFusion),
+        ("spark", Dialect::Spark),
+        ("duckdb", Dialect::DuckDb),
+        ("postgres", Dialect::Postgres),
+    ] {
+        let printed = ok(&[
+            "sql",
+            "--dialect",
+            name,
+            "--table",
+            "orders",
+            "--customer-col",
+            "client",
+            "--kind-col",
+            "kind",
+            "--end",
+            "1997-09-30",
+            "--holdout-end",
+            "1998-06-30",
+        ]);
+        // Weeks by default, as every subcommand; returns netted.
+        let options =
+            SummaryOptions::new(day("1997-09-30"), TimeUnit::WEEKS).holdout_end(day("1998-06-30"));
+        let expected = SummarySql::new("orders", options)
+            .customer_column("client")
+            .kind_column("kind", "purchase", "return")
+            .returns(ReturnPolicy::NetAgainstPurchase)
+            .to_sql(dialect)
+            .unwrap();
+        assert_eq!(printed.trim_end(), expected.trim_end(), "{name}");
+    }
 }

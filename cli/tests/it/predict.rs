@@ -66,8 +66,14 @@ fn fit_prints_the_library_model_with_its_unit() {
     let (text, _) = ok(&["fit", "--summary", summary, "--model", "pareto-nbd"]);
     let pareto: ParetoNbd = serde_json::from_str(&text).unwrap();
     let p = pareto.parameters();
-    assert!((p.r - 0.553).abs() < 1e-3 && (p.alpha - 10.578).abs() < 1e-2, "{p:?}");
-    assert!((p.s - 0.606).abs() < 1e-3 && (p.beta - 11.669).abs() < 2e-2, "{p:?}");
+    assert!(
+        (p.r - 0.553).abs() < 1e-3 && (p.alpha - 10.578).abs() < 1e-2,
+        "{p:?}"
+    );
+    assert!(
+        (p.s - 0.606).abs() < 1e-3 && (p.beta - 11.669).abs() < 2e-2,
+        "{p:?}"
+    );
     assert!((pareto.report().unwrap().log_likelihood - -9594.97).abs() < 0.05);
     // The same summary declared in days: the rates are per day, the unit saved with them.
     let (text, _) = ok(&[
