@@ -253,6 +253,32 @@ impl Flags {
         Output::new(self.get("format"), self.get("output"), table)
     }
 
+    /// The `--margin` on spend: above 0, up to 1 (default 1, revenue).
+    pub fn margin(&self) -> Result<f64, String> {
+        let margin = self
+            .number_in("margin", 0.0, 1.0, "a share of spend")?
+            .unwrap_or(1.0);
+        if margin == 0.0 {
+            return Err(
+                "--margin: 0 values every customer at nothing; give a share of spend above 0"
+                    .into(),
+            );
+        }
+        Ok(margin)
+    }
+
+    /// The `--discount` rate, continuous per `unit` (default 10% a year in that unit).
+    pub fn discount(&self, unit: TimeUnit) -> Result<f64, String> {
+        Ok(self
+            .number_in(
+                "discount",
+                MIN_DISCOUNT,
+                MAX_DISCOUNT,
+                "a continuous rate per time unit",
+            )?
+            .unwrap_or_else(|| annual_discount_default(unit)))
+    }
+
     /// A required date flag.
     pub fn date(&self, name: &str) -> Result<NaiveDate, String> {
         parse_date(self.required(name)?).map_err(|e| format!("--{name}: {e}"))

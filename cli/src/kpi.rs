@@ -8,7 +8,6 @@
 //! 10%, 20% shares and Gini); monthly acquisition cohorts.
 
 use customer_assets::kpi::KpiReport;
-use customer_assets::{Ledger, LedgerOptions};
 
 use super::common::{check_span, Flags, MAX_PERIOD_DAYS};
 
@@ -22,16 +21,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let period_days = flags
         .whole_in("period-days", 1, MAX_PERIOD_DAYS, "days in each KPI period")?
         .unwrap_or(91) as u32;
-    let mut ledger = Ledger::new(LedgerOptions::default());
-    let mut first: Option<chrono::NaiveDate> = None;
-    input.for_each_transaction(false, |t| {
-        first = Some(first.map_or(t.date(), |f| f.min(t.date())));
-        ledger
-            .add_transaction(t)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })?;
-    let first = first.ok_or_else(|| super::common::no_rows(path, "transactions"))?;
+    let (ledger, first) = input.ledger()?;
     check_span("end", end, first, path)?;
     if end < first {
         return Err(format!(

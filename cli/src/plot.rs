@@ -36,17 +36,14 @@ use customer_assets::segment::rfm::RfmParams;
 use customer_assets::validation::{validate, ValidationReport};
 use customer_assets::valuation::{DiscountRate, EquityReport, GroupEquity, Valuation};
 use customer_assets::{
-    CustomerId, History, Ledger, LedgerOptions, Summaries, SummaryOptions, TimeUnit, Transaction,
-    TransactionKind, TransactionModel,
+    CustomerId, History, Ledger, Summaries, SummaryOptions, TimeUnit, Transaction, TransactionKind,
+    TransactionModel,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::common::{
-    annual_discount_default, check_span, echo, write_error, Flags, MAX_DISCOUNT, MAX_HORIZON,
-    MIN_DISCOUNT,
-};
+use crate::common::{check_span, echo, write_error, Flags, MAX_HORIZON};
 
 const CHARTS: &str = "period-transactions, calibration-holdout, tracking-cumulative, \
 tracking-incremental, p-alive-heatmap, expected-purchases-heatmap, p-alive-history, \
@@ -133,20 +130,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let horizon = flags
         .number_in("horizon", 0.0, MAX_HORIZON, "a duration in --unit")?
         .unwrap_or_else(|| unit.from_days(364.0));
-    let margin = flags
-        .number_in("margin", 0.0, 1.0, "a share of spend")?
-        .unwrap_or(1.0);
-    if margin == 0.0 {
-        return Err("--margin: 0 values every customer at nothing; give a share above 0".into());
-    }
-    let rate = flags
-        .number_in(
-            "discount",
-            MIN_DISCOUNT,
-            MAX_DISCOUNT,
-            "a continuous rate per time unit",
-        )?
-        .unwrap_or_else(|| annual_discount_default(unit));
+    let margin = flags.margin()?;
+    let rate = flags.discount(unit)?;
     if chart == "p-alive-history" && flags.get("customer").is_none() {
         return Err("--customer: --chart p-alive-history draws one customer: name it".into());
     }
@@ -163,16 +148,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         _ => None,
     };
 
-    let mut ledger = Ledger::new(LedgerOptions::default());
-    let mut first: Option<NaiveDate> = None;
-    input.for_each_transaction(false, |t| {
-        first = Some(first.map_or(t.date(), |f| f.min(t.date())));
-        ledger
-            .add_transaction(t)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })?;
-    let first = first.ok_or_else(|| crate::common::no_rows(path, "transactions"))?;
+    let (ledger, first) = input.ledger()?;
     check_span("calibration-end", calibration_end, first, path)?;
     if let Some(end) = end {
         check_span("end", end, first, path)?;

@@ -13,9 +13,7 @@
 //!   RATE = ln(1 + i) d / 365.25. Default: 10% a year, 0.001831 a week or 0.000261 a day.
 //! - M, the margin applied to spend (CLV = DERT × expected spend × M); default 1 (revenue).
 
-use crate::common::{
-    annual_discount_default, echo, line_place, Flags, MAX_DISCOUNT, MAX_HORIZON, MIN_DISCOUNT,
-};
+use crate::common::{echo, line_place, Flags, MAX_HORIZON};
 use crate::fit::{
     fit_spend, fit_transaction, read_summary, Fitted, SummaryFile, TRANSACTION_MODELS,
 };
@@ -145,22 +143,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "a duration in the file's time unit",
         )?
         .unwrap_or_default();
-    let rate = flags
-        .number_in(
-            "discount",
-            MIN_DISCOUNT,
-            MAX_DISCOUNT,
-            "a continuous rate per time unit",
-        )?
-        .unwrap_or_else(|| annual_discount_default(unit));
-    let margin = flags
-        .number_in("margin", 0.0, 1.0, "a share of spend")?
-        .unwrap_or(1.0);
-    if margin == 0.0 {
-        return Err(
-            "--margin: 0 values every customer at nothing; give a share of spend above 0".into(),
-        );
-    }
+    let rate = flags.discount(unit)?;
+    let margin = flags.margin()?;
     let spend_asked = flags.get("spend").unwrap_or("auto");
     if !matches!(spend_asked, "auto" | "gamma-gamma" | "mean" | "none") {
         return Err(format!(

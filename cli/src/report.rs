@@ -15,11 +15,9 @@ use customer_assets::models::pareto_nbd::ParetoNbdParams;
 use customer_assets::segment::abc::AbcParams;
 use customer_assets::segment::rfm::RfmParams;
 use customer_assets::valuation::{DiscountRate, Valuation, ValuationBuilder};
-use customer_assets::{Ledger, LedgerOptions, TimeUnit};
+use customer_assets::TimeUnit;
 
-use crate::common::{
-    annual_discount_default, check_span, echo, no_rows, Flags, MAX_DISCOUNT, MIN_DISCOUNT,
-};
+use crate::common::{check_span, echo, Flags};
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -32,22 +30,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let path = input.path.as_str();
     let end = flags.date("end")?;
     let unit = flags.unit(TimeUnit::WEEKS)?;
-    let margin = flags
-        .number_in("margin", 0.0, 1.0, "a share of spend")?
-        .unwrap_or(1.0);
-    if margin == 0.0 {
-        return Err(
-            "--margin: 0 values every customer at nothing; give a share of spend above 0".into(),
-        );
-    }
-    let rate = flags
-        .number_in(
-            "discount",
-            MIN_DISCOUNT,
-            MAX_DISCOUNT,
-            "a continuous rate per time unit",
-        )?
-        .unwrap_or_else(|| annual_discount_default(unit));
+    let margin = flags.margin()?;
+    let rate = flags.discount(unit)?;
     let model = flags.get("model").unwrap_or("bg-nbd");
     if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
         return Err(format!(
@@ -56,17 +40,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
 
-    let mut ledger = Ledger::new(LedgerOptions::default());
-    let mut first: Option<chrono::NaiveDate> = None;
-    // An error is prefixed with the row's line by the reader.
-    input.for_each_transaction(false, |t| {
-        first = Some(first.map_or(t.date(), |f| f.min(t.date())));
-        ledger
-            .add_transaction(t)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })?;
-    let first = first.ok_or_else(|| no_rows(path, "transactions"))?;
+    let (ledger, first) = input.ledger()?;
     check_span("end", end, first, path)?;
     if end < first {
         return Err(format!(

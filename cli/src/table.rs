@@ -16,9 +16,12 @@ use std::fs::File;
 use std::io::Read;
 
 use arrow_array::RecordBatch;
+use chrono::NaiveDate;
 use chrono::{FixedOffset, Offset};
 use customer_assets::arrow::{ArrowInputError, TimeZoneRule, TransactionColumns};
-use customer_assets::{Grain, ReturnPolicy, SummaryAccumulator, Transaction};
+use customer_assets::{
+    Grain, Ledger, LedgerOptions, ReturnPolicy, SummaryAccumulator, Transaction,
+};
 
 use crate::common::{check_csv_bytes, echo, mark_row_numbered, no_rows, DayRule};
 
@@ -366,6 +369,21 @@ impl Input {
             _ => "",
         };
         format!("{}: {e}{hint}", self.path)
+    }
+
+    /// The log in a ledger (purchases only; a ledger error names the row), and its first day.
+    pub fn ledger(&self) -> Result<(Ledger, NaiveDate), String> {
+        let mut ledger = Ledger::new(LedgerOptions::default());
+        let mut first: Option<NaiveDate> = None;
+        self.for_each_transaction(false, |t| {
+            first = Some(first.map_or(t.date(), |f| f.min(t.date())));
+            ledger
+                .add_transaction(t)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })?;
+        let first = first.ok_or_else(|| no_rows(&self.path, "transactions"))?;
+        Ok((ledger, first))
     }
 
     /// Calls `each` for every transaction of a log with at least `customer_id,date,amount`

@@ -2,13 +2,13 @@
 //! Parquet, as an Arrow IPC file and as an Arrow IPC stream, what it gives on the CSV file; bad
 //! values are named by file, column and row.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
 
-use crate::{data_file, run_clv};
+use crate::{data_file, ok_with_stderr, refused, temp_dir};
 
 const LOG_TYPES: &[(&str, DataType)] = &[
     ("customer_id", DataType::Utf8),
@@ -25,13 +25,6 @@ const SUMMARY_TYPES: &[(&str, DataType)] = &[
     ("T", DataType::Float64),
     ("monetary_value", DataType::Float64),
 ];
-
-/// A folder of its own for `test` under the system's temporary folder.
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("clv-formats-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// The CSV file at `csv`, typed as `types` says, as one record batch per 1,000 rows.
 fn batches(csv: &Path, types: &[(&str, DataType)]) -> Vec<RecordBatch> {
@@ -77,30 +70,6 @@ fn write_all(dir: &Path, name: &str, batches: &[RecordBatch]) -> [String; 3] {
     [parquet, file, stream].map(|p| p.to_str().unwrap().to_string())
 }
 
-/// Runs clv and expects success: (stdout, stderr).
-#[track_caller]
-fn ok(args: &[&str]) -> (String, String) {
-    let out = run_clv(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    (String::from_utf8(out.stdout).unwrap(), stderr)
-}
-
-/// Runs clv and expects an error line holding every needle.
-#[track_caller]
-fn refused(args: &[&str], needles: &[&str]) {
-    let out = run_clv(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?}");
-    for needle in needles {
-        assert!(
-            stderr.contains(needle),
-            "{args:?}: {needle:?} not in {stderr}"
-        );
-    }
-}
-
 fn as_strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -116,15 +85,15 @@ fn same_output(args: &[&str], csv: &str, other: &str) {
     };
     let csv_args = with(csv);
     let other_args = with(other);
-    let (expected, _) = ok(&as_strs(&csv_args));
-    let (found, _) = ok(&as_strs(&other_args));
+    let (expected, _) = ok_with_stderr(&as_strs(&csv_args));
+    let (found, _) = ok_with_stderr(&as_strs(&other_args));
     assert!(!expected.is_empty(), "{args:?}");
     assert_eq!(found, expected, "{other_args:?}");
 }
 
 #[test]
 fn every_log_reader_reads_parquet_and_arrow_ipc_as_csv() {
-    let dir = temp_dir("log");
+    let dir = temp_dir("formats-log");
     let csv = data_file("cdnow_sample_transactions.csv");
     let csv = csv.to_str().unwrap();
     let typed = batches(Path::new(csv), LOG_TYPES);
@@ -184,7 +153,7 @@ fn every_log_reader_reads_parquet_and_arrow_ipc_as_csv() {
     }
     // The summary of the Parquet log is the reference summary file, row for row.
     let parquet = dir.join("log.parquet");
-    let (summary, _) = ok(&[
+    let (summary, _) = ok_with_stderr(&[
         "summarize",
         "--transactions",
         parquet.to_str().unwrap(),
@@ -198,23 +167,23 @@ fn every_log_reader_reads_parquet_and_arrow_ipc_as_csv() {
     // --input-format overrides the extension.
     let renamed = dir.join("log.dat");
     std::fs::copy(&parquet, &renamed).unwrap();
-    let (expected, _) = ok(&["kpi", "--transactions", csv, "--end", "1997-09-30"]);
+    let (expected, _) = ok_with_stderr(&["kpi", "--transactions", csv, "--end", "1997-09-30"]);
     let renamed = renamed.to_str().unwrap();
     let kpi = ["kpi", "--transactions", renamed, "--end", "1997-09-30"];
-    let (found, _) = ok(&[&kpi[..], &["--input-format", "parquet"]].concat());
+    let (found, _) = ok_with_stderr(&[&kpi[..], &["--input-format", "parquet"]].concat());
     assert_eq!(found, expected);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn every_summary_reader_reads_parquet_and_arrow_ipc_as_csv() {
-    let dir = temp_dir("summary");
+    let dir = temp_dir("formats-summary");
     let csv = data_file("cdnow_summary.csv");
     let csv = csv.to_str().unwrap();
     let typed = batches(Path::new(csv), SUMMARY_TYPES);
     let paths = write_all(&dir, "summary", &typed);
     let params = dir.join("bg-nbd.json");
-    let (fit, _) = ok(&["fit", "--summary", csv, "--model", "bg-nbd"]);
+    let (fit, _) = ok_with_stderr(&["fit", "--summary", csv, "--model", "bg-nbd"]);
     std::fs::write(&params, fit).unwrap();
     for other in &paths {
         for args in [
@@ -284,7 +253,7 @@ fn every_summary_reader_reads_parquet_and_arrow_ipc_as_csv() {
 
 #[test]
 fn bad_values_in_parquet_and_arrow_files_are_named_by_column_and_row() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("formats-bad");
     // A null amount on the third row, a negative one on the fifth (rows from 1).
     let log = dir.join("log.csv");
     std::fs::write(
@@ -360,7 +329,7 @@ fn bad_values_in_parquet_and_arrow_files_are_named_by_column_and_row() {
         &["--input-format: \"xlsx\" is not one of csv, parquet, arrow"],
     );
     // Read as CSV when asked, the fake file is a good log.
-    ok(&[
+    ok_with_stderr(&[
         "kpi",
         "--transactions",
         fake,
@@ -390,7 +359,7 @@ fn bad_values_in_parquet_and_arrow_files_are_named_by_column_and_row() {
 #[test]
 fn zoned_timestamps_are_read_on_the_day_of_the_zone_given() {
     use arrow_array::{ArrayRef, StringArray, TimestampMicrosecondArray};
-    let dir = temp_dir("zoned");
+    let dir = temp_dir("formats-zoned");
     // Customer a buys at 23:30 UTC on 1997-01-01 and again on 1997-01-02 at 00:30 UTC: two days
     // in UTC, one day (1997-01-02) at +05:00.
     let micros = |s: &str| {
@@ -431,12 +400,12 @@ fn zoned_timestamps_are_read_on_the_day_of_the_zone_given() {
         "days",
     ];
     refused(&summarize, &[&parquet, "column date", "--time-zone utc"]);
-    let (utc, _) = ok(&[&summarize[..], &["--time-zone", "utc"]].concat());
+    let (utc, _) = ok_with_stderr(&[&summarize[..], &["--time-zone", "utc"]].concat());
     assert_eq!(
         utc,
         "customer_id,frequency,recency,T,monetary_value\na,1,1.0,9.0,5\n"
     );
-    let (east, _) = ok(&[&summarize[..], &["--time-zone", "+05:00"]].concat());
+    let (east, _) = ok_with_stderr(&[&summarize[..], &["--time-zone", "+05:00"]].concat());
     assert_eq!(
         east,
         "customer_id,frequency,recency,T,monetary_value\na,0,0.0,8.0,0\n"

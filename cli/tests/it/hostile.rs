@@ -3,25 +3,17 @@
 //! findings of the issue, each as a test.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use chrono::NaiveDate;
 
-use crate::{csv_rows, data_file, run_clv};
+use crate::{csv_rows, data_file, run_clv, temp_dir};
 
 /// The loyalty programme of the examples (`examples/loyalty_rules.json` at the workspace root).
 const RULES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../examples/loyalty_rules.json"
 );
-
-/// A folder of its own for `test` under the system's temporary folder.
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("clv-it-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Writes `content` to `name` in `dir`; the path as a string.
 fn write(dir: &std::path::Path, name: &str, content: impl AsRef<[u8]>) -> String {

@@ -5,34 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::{data_file, run_clv};
-
-fn temp_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("clv-inputs-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-#[track_caller]
-fn ok(args: &[&str]) -> String {
-    let out = run_clv(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-#[track_caller]
-fn refused(args: &[&str], needles: &[&str]) {
-    let out = run_clv(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-    for needle in needles {
-        assert!(
-            stderr.contains(needle),
-            "{args:?}: {needle:?} not in {stderr}"
-        );
-    }
-}
+use crate::{data_file, ok, refused, temp_dir};
 
 /// Runs clv with `stdin` as its standard input.
 fn with_stdin(args: &[&str], stdin: &[u8]) -> std::process::Output {
@@ -55,7 +28,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn stdin_gzip_delimiters_and_column_names_read_as_the_plain_file() {
-    let dir = temp_dir("same");
+    let dir = temp_dir("inputs-same");
     let log = data_file("cdnow_sample_transactions.csv");
     let text = std::fs::read_to_string(&log).unwrap();
     let end = ["--end", "1997-09-30"];
@@ -144,7 +117,7 @@ fn stdin_gzip_delimiters_and_column_names_read_as_the_plain_file() {
 
 #[test]
 fn dates_in_other_forms_and_timestamps_follow_the_day_rule() {
-    let dir = temp_dir("dates");
+    let dir = temp_dir("inputs-dates");
     let write = |name: &str, body: &str| {
         let path = dir.join(name);
         std::fs::write(&path, body).unwrap();

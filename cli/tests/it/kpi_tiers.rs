@@ -1,18 +1,7 @@
 //! `clv kpi` and `clv tiers` on the CDNOW sample (the figures the README documents), and `clv sql`
 //! (the library's query for each dialect; `scripts/sql_engines.py` runs it on the engines).
 
-use crate::{csv_rows, data_file, run_clv};
-
-#[track_caller]
-fn ok(args: &[&str]) -> String {
-    let out = run_clv(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::{csv_rows, data_file, ok};
 
 #[test]
 fn kpi_on_the_cdnow_sample() {

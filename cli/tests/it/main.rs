@@ -45,3 +45,40 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
         .map(|l| l.split(',').map(str::to_string).collect())
         .collect()
 }
+
+/// A folder of its own for `test` under the system's temporary folder.
+pub fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("clv-it-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs clv and expects success: its stdout and stderr as text.
+#[track_caller]
+pub fn ok_with_stderr(args: &[&str]) -> (String, String) {
+    let out = run_clv(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
+/// Runs clv and expects success: its stdout as text.
+#[track_caller]
+pub fn ok(args: &[&str]) -> String {
+    ok_with_stderr(args).0
+}
+
+/// Runs clv and expects it to fail (exit 1, nothing on stdout) with every needle on stderr.
+#[track_caller]
+pub fn refused(args: &[&str], needles: &[&str]) {
+    let out = run_clv(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?}: output on failure");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: {needle:?} not in {stderr}"
+        );
+    }
+}

@@ -4,24 +4,7 @@
 use arrow_array::cast::AsArray;
 use arrow_array::RecordBatch;
 
-use crate::{csv_rows, data_file, run_clv};
-
-#[track_caller]
-fn ok(args: &[&str]) -> Vec<u8> {
-    let out = run_clv(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn temp_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("clv-outputs-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::{csv_rows, data_file, ok, run_clv, temp_dir};
 
 fn parquet_batch(path: &std::path::Path) -> RecordBatch {
     let file = std::fs::File::open(path).unwrap();
@@ -35,7 +18,7 @@ fn parquet_batch(path: &std::path::Path) -> RecordBatch {
 
 #[test]
 fn every_table_is_the_same_rows_in_every_format() {
-    let dir = temp_dir("tables");
+    let dir = temp_dir("outputs-tables");
     let log = data_file("cdnow_sample_transactions.csv");
     let log = log.to_str().unwrap();
     let summary = data_file("cdnow_summary.csv");
@@ -87,7 +70,7 @@ fn every_table_is_the_same_rows_in_every_format() {
         ),
     ];
     for (name, args) in &commands {
-        let csv = String::from_utf8(ok(args)).unwrap();
+        let csv = ok(args);
         let rows = csv_rows(&csv);
         let header = &rows[0];
         // --output writes the same bytes to the file.
@@ -97,10 +80,10 @@ fn every_table_is_the_same_rows_in_every_format() {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), csv, "{name}");
         // JSON: an array of objects, keys in column order, values as in the CSV.
         let json: serde_json::Value =
-            serde_json::from_slice(&ok(&[&args[..], &["--format", "json"]].concat())).unwrap();
+            serde_json::from_str(&ok(&[&args[..], &["--format", "json"]].concat())).unwrap();
         let objects = json.as_array().unwrap();
         assert_eq!(objects.len(), rows.len() - 1, "{name}");
-        let ndjson = String::from_utf8(ok(&[&args[..], &["--format", "ndjson"]].concat())).unwrap();
+        let ndjson = ok(&[&args[..], &["--format", "ndjson"]].concat());
         assert_eq!(ndjson.lines().count(), rows.len() - 1, "{name}");
         for (k, (row, line)) in rows[1..].iter().zip(ndjson.lines()).enumerate().step_by(97) {
             let from_line: serde_json::Value = serde_json::from_str(line).unwrap();

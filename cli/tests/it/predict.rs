@@ -7,41 +7,13 @@ use customer_assets::models::gamma_gamma::GammaGamma;
 use customer_assets::models::pareto_nbd::ParetoNbd;
 use customer_assets::TimeUnit;
 
-use crate::{csv_rows, data_file, run_clv};
-
-#[track_caller]
-fn ok(args: &[&str]) -> (String, String) {
-    let out = run_clv(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    (String::from_utf8(out.stdout).unwrap(), stderr)
-}
-
-#[track_caller]
-fn refused(args: &[&str], needles: &[&str]) {
-    let out = run_clv(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?}");
-    for needle in needles {
-        assert!(
-            stderr.contains(needle),
-            "{args:?}: {needle:?} not in {stderr}"
-        );
-    }
-}
-
-fn temp_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("clv-predict-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::{csv_rows, data_file, ok_with_stderr, refused, temp_dir};
 
 #[test]
 fn fit_prints_the_library_model_with_its_unit() {
     let summary = data_file("cdnow_summary.csv");
     let summary = summary.to_str().unwrap();
-    let (text, _) = ok(&["fit", "--summary", summary, "--model", "bg-nbd"]);
+    let (text, _) = ok_with_stderr(&["fit", "--summary", summary, "--model", "bg-nbd"]);
     let model: BgNbd = serde_json::from_str(&text).unwrap();
     assert_eq!(model.unit(), TimeUnit::WEEKS);
     let p = model.parameters();
@@ -63,7 +35,7 @@ fn fit_prints_the_library_model_with_its_unit() {
     assert_eq!(json["standard_errors"]["r"].as_f64(), Some(se.r));
     // Pareto/NBD on the same summary: Fader, Hardie & Lee's r 0.553, alpha 10.578, s 0.606,
     // beta 11.669, log-likelihood -9594.97.
-    let (text, _) = ok(&["fit", "--summary", summary, "--model", "pareto-nbd"]);
+    let (text, _) = ok_with_stderr(&["fit", "--summary", summary, "--model", "pareto-nbd"]);
     let pareto: ParetoNbd = serde_json::from_str(&text).unwrap();
     let p = pareto.parameters();
     assert!(
@@ -76,7 +48,7 @@ fn fit_prints_the_library_model_with_its_unit() {
     );
     assert!((pareto.report().unwrap().log_likelihood - -9594.97).abs() < 0.05);
     // The same summary declared in days: the rates are per day, the unit saved with them.
-    let (text, _) = ok(&[
+    let (text, _) = ok_with_stderr(&[
         "fit",
         "--summary",
         summary,
@@ -87,7 +59,7 @@ fn fit_prints_the_library_model_with_its_unit() {
     ]);
     let days: ParetoNbd = serde_json::from_str(&text).unwrap();
     assert_eq!(days.unit(), TimeUnit::DAYS);
-    let (text, _) = ok(&["fit", "--summary", summary, "--model", "gamma-gamma"]);
+    let (text, _) = ok_with_stderr(&["fit", "--summary", summary, "--model", "gamma-gamma"]);
     let gg: GammaGamma = serde_json::from_str(&text).unwrap();
     assert!(
         (gg.parameters().p - 6.2488).abs() < 1e-3,
@@ -98,10 +70,10 @@ fn fit_prints_the_library_model_with_its_unit() {
 
 #[test]
 fn params_are_read_through_the_library_in_the_summary_unit() {
-    let dir = temp_dir("params");
+    let dir = temp_dir("predict-params");
     let summary = data_file("cdnow_summary.csv");
     let summary = summary.to_str().unwrap();
-    let (weeks, _) = ok(&["fit", "--summary", summary, "--model", "bg-nbd"]);
+    let (weeks, _) = ok_with_stderr(&["fit", "--summary", summary, "--model", "bg-nbd"]);
     let params = dir.join("weeks.json");
     std::fs::write(&params, &weeks).unwrap();
     let params = params.to_str().unwrap();
@@ -114,8 +86,8 @@ fn params_are_read_through_the_library_in_the_summary_unit() {
         "--horizon",
         "39",
     ];
-    let (fitted, _) = ok(&predict);
-    let (loaded, _) = ok(&[&predict[..], &["--params", params]].concat());
+    let (fitted, _) = ok_with_stderr(&predict);
+    let (loaded, _) = ok_with_stderr(&[&predict[..], &["--params", params]].concat());
     assert_eq!(loaded, fitted);
     // A model fitted in weeks does not value a summary declared in days.
     refused(
@@ -170,16 +142,17 @@ fn the_default_discount_is_ten_percent_a_year_in_the_unit_given() {
             "--unit",
             unit,
         ];
-        let (default, _) = ok(&args);
+        let (default, _) = ok_with_stderr(&args);
         let rate = (0.1f64).ln_1p() * days / 365.25;
-        let (explicit, _) = ok(&[&args[..], &["--discount", &rate.to_string()]].concat());
+        let (explicit, _) =
+            ok_with_stderr(&[&args[..], &["--discount", &rate.to_string()]].concat());
         assert_eq!(default, explicit, "{unit}");
     }
 }
 
 #[test]
 fn spend_chooses_the_spend_model_and_never_takes_down_the_purchases() {
-    let dir = temp_dir("spend");
+    let dir = temp_dir("predict-spend");
     // Equal repeat spends: Gamma-Gamma cannot be identified.
     let mut body = String::from("customer_id,frequency,recency,T,monetary_value\n");
     let source = std::fs::read_to_string(data_file("cdnow_summary.csv")).unwrap();
@@ -200,16 +173,16 @@ fn spend_chooses_the_spend_model_and_never_takes_down_the_purchases() {
         "--horizon",
         "39",
     ];
-    let (auto, note) = ok(&args);
+    let (auto, note) = ok_with_stderr(&args);
     assert!(
         note.contains("no spend heterogeneity") && note.contains("--spend gamma-gamma"),
         "{note}"
     );
     assert_eq!(csv_rows(&auto)[0].len(), 6);
-    let (mean, note) = ok(&[&args[..], &["--spend", "mean"]].concat());
+    let (mean, note) = ok_with_stderr(&[&args[..], &["--spend", "mean"]].concat());
     assert!(note.is_empty(), "{note}");
     assert_eq!(mean, auto);
-    let (none, _) = ok(&[&args[..], &["--spend", "none"]].concat());
+    let (none, _) = ok_with_stderr(&[&args[..], &["--spend", "none"]].concat());
     let rows = csv_rows(&none);
     assert_eq!(
         rows[0],
