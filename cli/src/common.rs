@@ -576,6 +576,47 @@ fn csv_reason(e: &csv::Error) -> String {
     }
 }
 
+/// Splits the rows of a CSV body into up to `parts` pieces at line ends, each with its byte
+/// offset in the body. A body with quotes is one piece: a quoted field could hold a line end.
+pub fn split_rows(body: &[u8], parts: usize) -> Vec<(&[u8], usize)> {
+    if parts <= 1 || body.contains(&b'"') {
+        return vec![(body, 0)];
+    }
+    let mut pieces = Vec::with_capacity(parts);
+    let mut start = 0usize;
+    for k in 1..parts {
+        let target = (body.len() * k / parts).max(start);
+        let Some(cut) = body[target..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| target + i + 1)
+        else {
+            break;
+        };
+        pieces.push((&body[start..cut], start));
+        start = cut;
+    }
+    pieces.push((&body[start..], start));
+    pieces
+}
+
+/// Where the rows of CSV text read with `reader` after its header row begin: after the header's
+/// line end (both bytes of a CRLF), so that the body does not begin with an empty line.
+pub fn body_start(bytes: &[u8], reader: &csv::Reader<&[u8]>) -> usize {
+    let mut start = (reader.position().byte() as usize).min(bytes.len());
+    if start > 0 && bytes[start - 1] == b'\r' && bytes.get(start) == Some(&b'\n') {
+        start += 1;
+    }
+    start
+}
+
+/// The number of threads to parse and format on: the cores, at most 8.
+pub fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
 /// Line numbers of byte offsets in a file, counted forward once (the csv crate's own line
 /// count lags by one after a CRLF line end).
 pub struct LineCounter<'a> {
@@ -587,10 +628,15 @@ pub struct LineCounter<'a> {
 impl<'a> LineCounter<'a> {
     /// Counts lines of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
+        Self::after(bytes, 0)
+    }
+
+    /// Counts lines of `bytes`, a piece of a file that `lines_before` lines precede.
+    pub fn after(bytes: &'a [u8], lines_before: u64) -> Self {
         LineCounter {
             bytes,
             counted_to: 0,
-            newlines: 0,
+            newlines: lines_before,
         }
     }
 
@@ -757,13 +803,7 @@ impl TransactionLog {
         } else {
             None
         };
-        // The reader stands after the header row's terminator, or between the CR and LF of a
-        // CRLF: the body starts after the LF, so that it does not begin with an empty line.
-        let mut body_start = (reader.position().byte() as usize).min(bytes.len());
-        if body_start > 0 && bytes[body_start - 1] == b'\r' && bytes.get(body_start) == Some(&b'\n')
-        {
-            body_start += 1;
-        }
+        let body_start = body_start(&bytes, &reader);
         Ok(TransactionLog {
             path: path.to_string(),
             body_start,
@@ -789,26 +829,7 @@ impl TransactionLog {
     /// Splits the rows into up to `parts` pieces at line ends, each with its byte offset in the
     /// body. A file with quotes is one piece: a quoted field could hold a line end.
     pub fn split(&self, parts: usize) -> Vec<(&[u8], usize)> {
-        let body = self.body();
-        if parts <= 1 || body.contains(&b'"') {
-            return vec![(body, 0)];
-        }
-        let mut pieces = Vec::with_capacity(parts);
-        let mut start = 0usize;
-        for k in 1..parts {
-            let target = (body.len() * k / parts).max(start);
-            let Some(cut) = body[target..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map(|i| target + i + 1)
-            else {
-                break;
-            };
-            pieces.push((&body[start..cut], start));
-            start = cut;
-        }
-        pieces.push((&body[start..], start));
-        pieces
+        split_rows(self.body(), parts)
     }
 
     /// Parses `rows` (a piece of [`body`](Self::body) starting at byte `offset` of the body) and

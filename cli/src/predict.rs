@@ -152,7 +152,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             echo(spend_asked)
         ));
     }
-    let file = read_summary(&input)?;
+    let file = read_summary(&input, true)?;
     if spend_asked != "auto" && spend_asked != "none" && file.monetary.is_none() {
         return Err(format!(
             "--spend {spend_asked}: {path} has no monetary_value column to fit spend on"

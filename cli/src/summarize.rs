@@ -30,9 +30,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         options = options.holdout_end(h);
     }
 
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
+    let threads = crate::common::threads();
     let (acc, first) =
         match input.summary_accumulator(Grain::Day, ReturnPolicy::NetAgainstPurchase)? {
             Some(acc) => {

@@ -160,3 +160,31 @@ fn clv_predict_with_saved_parameters_equals_predict_that_fits() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A large summary is read in pieces on several threads: an error still names its line, and
+/// the first one in the file wins, whatever piece it is in; LF and CRLF alike.
+#[test]
+fn summary_errors_name_their_line_whichever_piece_reads_them() {
+    let dir = crate::temp_dir("fit-pieces");
+    for end in ["\n", "\r\n"] {
+        let row = |k: usize, frequency: &str| format!("{k},{frequency},5,10{end}");
+        let mut late = format!("customer_id,frequency,recency,T{end}");
+        let mut both = late.clone();
+        for k in 1..=10_000 {
+            late.push_str(&row(k, if k == 9_000 { "x" } else { "1" }));
+            both.push_str(&row(k, if k == 10 || k == 9_000 { "y" } else { "1" }));
+        }
+        for (name, text, line, value) in [("late", &late, 9_001, "x"), ("both", &both, 11, "y")] {
+            let path = dir.join(format!("{name}.csv"));
+            std::fs::write(&path, text).unwrap();
+            let path = path.to_str().unwrap();
+            crate::refused(
+                &["fit", "--summary", path, "--model", "bg-nbd"],
+                &[&format!(
+                    "{path}: line {line}, column frequency: \"{value}\""
+                )],
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
