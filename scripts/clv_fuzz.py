@@ -482,6 +482,24 @@ def flag_cases(corpus: dict) -> list[Case]:
         "--method")
     add("summarize --unit months", ["summarize", "--transactions", log, "--end", "1997-09-30",
                                     "--unit", "months"], "csv", "--unit")
+    # The input and output flags of issue 14: a bad value is refused naming its flag.
+    base = ["summarize", "--transactions", log, "--end", "1997-09-30"]
+    for flag, values in {
+        "--delimiter": ["", ";;", "\"", "\n", "tabs", "é"],
+        "--input-format": ["", "xlsx", "PARQUET"],
+        "--format": ["", "xml", "svg"],
+        "--output": ["", "/nonexistent-dir/out.csv"],
+        "--time-zone": ["", "+99:00", "CET", "+5:30"],
+        "--date-format": ["", "%Q", "%d/%m/%Y"],
+        "--customer-col": ["", "nope"],
+        "--date-col": ["nope"],
+    }.items():
+        for v in values:
+            cases.append(Case(f"summarize {flag} {v[:20]!r}", [*base, flag, v], "csv", [log],
+                              [flag, "header has no", "does not match"], expect="fail"))
+    for v in ["", "x", "-1"]:
+        add(f"plot --chart {v!r}", ["plot", "--transactions", log, "--calibration-end",
+                                    "1997-09-30", "--chart", v], "svg", "--chart")
     # `clv sql` writes a query: names that could escape their quotes are refused by flag.
     sql = ["sql", "--dialect", "postgres", "--table", "t", "--end", "1997-09-30"]
     for v in ["", "a\"b", "a`b", "x\ny", "t" * 10_000, "a..b", "\x01", "Zoë 顧客"]:
