@@ -552,6 +552,76 @@ impl Covariance {
             .collect()
     }
 
+    /// Wald intervals at confidence `level` for positive `estimates` (in the matrix's order), on
+    /// the log scale: ln p ± z · se(p)/p, exponentiated, so both ends stay positive and the
+    /// interval is as asymmetric as a scale parameter's uncertainty is. z is the standard normal
+    /// quantile of (1 + level)/2. The matrix must be the covariance of the estimates themselves
+    /// (as a fitted model's is); se(p)/p is then the delta-method standard error of ln p.
+    ///
+    /// ```
+    /// use customer_assets::fit::Covariance;
+    /// let cov = Covariance::new(
+    ///     vec!["r".into(), "alpha".into()],
+    ///     vec![vec![0.01_f64.powi(2), 0.0], vec![0.0, 0.4_f64.powi(2)]],
+    /// )?;
+    /// let intervals = cov.wald_intervals(&[0.25, 4.4], 0.9)?;
+    /// let r = &intervals[0];
+    /// assert_eq!(r.name, "r");
+    /// assert!(r.lower < 0.25 && 0.25 < r.upper && r.lower > 0.0);
+    /// // ln-symmetric: the estimate is the interval's geometric mean.
+    /// assert!(((r.lower * r.upper).sqrt() - 0.25).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`] for a level outside (0, 1), a number of estimates other than of
+    /// names, or an estimate that is not positive and finite.
+    pub fn wald_intervals(
+        &self,
+        estimates: &[f64],
+        level: f64,
+    ) -> Result<Vec<ParameterInterval>, InvalidParameter> {
+        if !(level > 0.0 && level < 1.0) {
+            return Err(InvalidParameter::new(
+                "level",
+                level,
+                "must be a confidence level between 0 and 1",
+            ));
+        }
+        if estimates.len() != self.names.len() {
+            return Err(InvalidParameter::new(
+                "estimates",
+                estimates.len() as f64,
+                "must be one per parameter of the covariance",
+            ));
+        }
+        // The standard normal quantile of (1 + level)/2: √2 · erf⁻¹(level).
+        let z = std::f64::consts::SQRT_2 * statrs::function::erf::erf_inv(level);
+        self.names
+            .iter()
+            .zip(estimates)
+            .zip(self.standard_errors())
+            .map(|((name, &p), se)| {
+                if !(p.is_finite() && p > 0.0) {
+                    return Err(InvalidParameter::new(
+                        "estimates",
+                        p,
+                        "must be positive and finite for an interval on the log scale",
+                    ));
+                }
+                let half = z * se / p;
+                Ok(ParameterInterval {
+                    name: name.clone(),
+                    estimate: p,
+                    lower: p * (-half).exp(),
+                    upper: p * half.exp(),
+                    level,
+                })
+            })
+            .collect()
+    }
+
     /// The correlation matrix (1 on the diagonal; 0 where a variance is 0).
     pub fn correlation(&self) -> Vec<Vec<f64>> {
         let se = self.standard_errors();
@@ -574,6 +644,22 @@ impl Covariance {
             })
             .collect()
     }
+}
+
+/// A confidence interval of one parameter ([`Covariance::wald_intervals`]).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ParameterInterval {
+    /// The parameter.
+    pub name: String,
+    /// Its estimate.
+    pub estimate: f64,
+    /// The lower end.
+    pub lower: f64,
+    /// The upper end.
+    pub upper: f64,
+    /// The confidence level, for instance 0.9.
+    pub level: f64,
 }
 
 /// Which algorithm produced the final estimate.
@@ -826,6 +912,41 @@ pub enum OptimizerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wald_intervals_are_log_symmetric_at_the_normal_quantile() {
+        let cov = Covariance::new(
+            vec!["a".into(), "b".into()],
+            vec![vec![0.04, 0.01], vec![0.01, 0.25]],
+        )
+        .unwrap();
+        let at = |level: f64| cov.wald_intervals(&[2.0, 5.0], level).unwrap();
+        // 95%: z = 1.959963984540054; se(a)/a = 0.2/2 = 0.1.
+        let a = &at(0.95)[0];
+        assert!(
+            (a.lower - 2.0 * (-0.1959963984540054f64).exp()).abs() < 1e-12,
+            "{a:?}"
+        );
+        assert!(
+            (a.upper - 2.0 * 0.1959963984540054f64.exp()).abs() < 1e-12,
+            "{a:?}"
+        );
+        assert_eq!((a.name.as_str(), a.estimate, a.level), ("a", 2.0, 0.95));
+        // 90%: z = 1.6448536269514722 for b, se(b)/b = 0.5/5.
+        let b = &at(0.9)[1];
+        assert!(
+            (b.upper / 5.0 - 0.16448536269514722f64.exp()).abs() < 1e-12,
+            "{b:?}"
+        );
+        // Wider at a higher level, and never below zero.
+        assert!(at(0.99)[1].lower < b.lower && b.lower > 0.0);
+        for bad in [0.0, 1.0, -0.5, f64::NAN] {
+            assert!(cov.wald_intervals(&[2.0, 5.0], bad).is_err(), "{bad}");
+        }
+        assert!(cov.wald_intervals(&[2.0], 0.9).is_err());
+        assert!(cov.wald_intervals(&[2.0, 0.0], 0.9).is_err());
+        assert!(cov.wald_intervals(&[2.0, f64::INFINITY], 0.9).is_err());
+    }
 
     #[test]
     fn covariance_checks_shape_symmetry_and_variances() {

@@ -119,7 +119,7 @@ pub mod valuation;
 // fitting vocabulary, the model traits and their errors, segmenter traits, time units and the
 // valuation. Models stay in `models` (each in its own module, all re-exported by `models`).
 pub use error::InvalidParameter;
-pub use fit::{Covariance, Fit, FitError, FitOptions, FitReport};
+pub use fit::{Covariance, Fit, FitError, FitOptions, FitReport, ParameterInterval};
 pub use ledger::{Added, Ledger, LedgerError, LedgerOptions};
 pub use models::{History, PredictError, RetentionModel, SpendModel, TransactionModel};
 pub use records::{

@@ -219,6 +219,10 @@ pub enum Command {
         /// An L2 penalty on the parameters (0 to 1e6; default 0).
         #[arg(long, value_name = "L", allow_hyphen_values = true)]
         penalty: Option<String>,
+        /// Add Wald intervals of the parameters at this confidence level (e.g. 0.9; on the log
+        /// scale) to the JSON, for bg-nbd, mbg-nbd, pareto-nbd and gamma-gamma.
+        #[arg(long, value_name = "LEVEL", allow_hyphen_values = true)]
+        interval: Option<String>,
         /// The periods to fit and project (sbg and bdw).
         #[arg(long, value_name = "K", allow_hyphen_values = true)]
         periods: Option<String>,

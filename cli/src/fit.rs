@@ -320,6 +320,27 @@ impl Fitted {
     }
 }
 
+/// Wald intervals of the estimates at `level` (on the log scale) as `{"level": L, "NAME":
+/// {"lower": .., "upper": ..}, ...}`; `null` when the fit has no covariance.
+fn intervals(
+    covariance: Option<&customer_assets::Covariance>,
+    estimates: &[f64],
+    level: f64,
+) -> Result<Value, String> {
+    let Some(covariance) = covariance else {
+        return Ok(Value::Null);
+    };
+    let mut out = serde_json::Map::new();
+    out.insert("level".into(), json!(level));
+    for i in covariance
+        .wald_intervals(estimates, level)
+        .map_err(|e| format!("--interval: {e}"))?
+    {
+        out.insert(i.name, json!({"lower": i.lower, "upper": i.upper}));
+    }
+    Ok(Value::Object(out))
+}
+
 /// A fitted model's serde form as JSON.
 pub fn to_value(model: &impl serde::Serialize) -> Result<Value, String> {
     serde_json::to_value(model).map_err(|e| format!("cannot write the fitted model: {e}"))
@@ -392,7 +413,7 @@ pub fn fit_spend(file: &SummaryFile, penalty: f64) -> Result<Option<GammaGamma>,
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let flags = Flags::parse(args, &["summary", "model", "penalty", "unit"])?;
+    let flags = Flags::parse(args, &["summary", "model", "penalty", "unit", "interval"])?;
     let output = flags.output(false)?;
     let input = flags.input("summary")?;
     let path = input.path.as_str();
@@ -407,6 +428,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .number_in("penalty", 0.0, MAX_PENALTY, "an L2 weight, 0 for none")?
         .unwrap_or(0.0);
     let unit = flags.unit(TimeUnit::WEEKS)?;
+    let level = flags.number_in("interval", 0.5, 0.9999, "a confidence level, e.g. 0.9")?;
     let file = read_summary(&input, false)?;
     crate::progress::stage(format!("fitting {model} on {} rows", file.histories.len()));
     let value = if model == "gamma-gamma" {
@@ -417,11 +439,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .map(|s| json!({"p": s.p, "q": s.q, "gamma": s.gamma}));
         let mut value = with_name(to_value(&gg)?, "gamma-gamma", se);
         value["frequency_spend_correlation"] = json!(gg.frequency_spend_correlation());
+        if let Some(level) = level {
+            let p = gg.parameters();
+            value["intervals"] = intervals(gg.covariance(), &[p.p, p.q, p.gamma], level)?;
+        }
         value
     } else {
-        fit_transaction(model, &file.patterns(unit)?, penalty)
-            .map_err(|e| format!("{path}: {e}"))?
-            .to_json()?
+        let fitted = fit_transaction(model, &file.patterns(unit)?, penalty)
+            .map_err(|e| format!("{path}: {e}"))?;
+        let mut value = fitted.to_json()?;
+        if let Some(level) = level {
+            let m = fitted.model();
+            let estimates: Vec<f64> = m.named_parameters().iter().map(|(_, v)| *v).collect();
+            value["intervals"] = intervals(m.covariance(), &estimates, level)?;
+        }
+        value
     };
     output.write_json(&value)
 }

@@ -33,6 +33,45 @@ fn fit_prints_the_library_model_with_its_unit() {
     assert_eq!(json["unit"], 7.0);
     let se = model.standard_errors().unwrap();
     assert_eq!(json["standard_errors"]["r"].as_f64(), Some(se.r));
+    // --interval adds Wald intervals on the log scale: r's 90% is 0.2426 · exp(± 1.6449 · se/r).
+    let (text, _) = ok_with_stderr(&[
+        "fit",
+        "--summary",
+        summary,
+        "--model",
+        "bg-nbd",
+        "--interval",
+        "0.9",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let half = 1.6448536269514722 * se.r / p.r;
+    let r = &json["intervals"]["r"];
+    assert!(
+        (r["lower"].as_f64().unwrap() - p.r * (-half).exp()).abs() < 1e-12,
+        "{r}"
+    );
+    assert!(
+        (r["upper"].as_f64().unwrap() - p.r * half.exp()).abs() < 1e-12,
+        "{r}"
+    );
+    assert_eq!(json["intervals"]["level"], 0.9);
+    for name in ["alpha", "a", "b"] {
+        let i = &json["intervals"][name];
+        let estimate = json["parameters"][name].as_f64().unwrap();
+        assert!(i["lower"].as_f64().unwrap() < estimate && estimate < i["upper"].as_f64().unwrap());
+    }
+    crate::refused(
+        &[
+            "fit",
+            "--summary",
+            summary,
+            "--model",
+            "bg-nbd",
+            "--interval",
+            "1.5",
+        ],
+        &["--interval: \"1.5\" is outside 0.5 to 0.9999"],
+    );
     // Pareto/NBD on the same summary: Fader, Hardie & Lee's r 0.553, alpha 10.578, s 0.606,
     // beta 11.669, log-likelihood -9594.97.
     let (text, _) = ok_with_stderr(&["fit", "--summary", summary, "--model", "pareto-nbd"]);
