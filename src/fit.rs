@@ -935,7 +935,7 @@ mod tests {
         // 90%: z = 1.6448536269514722 for b, se(b)/b = 0.5/5.
         let b = &at(0.9)[1];
         assert!(
-            (b.upper / 5.0 - 0.16448536269514722f64.exp()).abs() < 1e-12,
+            (b.upper / 5.0 - 0.164_485_362_695_147_2_f64.exp()).abs() < 1e-12,
             "{b:?}"
         );
         // Wider at a higher level, and never below zero.
