@@ -271,6 +271,11 @@ pub enum Command {
         /// Parameters saved by `clv fit` (instead of fitting); their time unit must be --unit.
         #[arg(long, value_name = "FILE.json", allow_hyphen_values = true)]
         params: Option<String>,
+        /// Add the customer's own predictive interval of purchases over the horizon at this
+        /// probability (e.g. 0.9): columns purchases_lower and purchases_upper, the quantiles
+        /// of the number of purchases at (1 - p)/2 and (1 + p)/2, parameters taken as known.
+        #[arg(long, value_name = "P", allow_hyphen_values = true)]
+        purchase_interval: Option<String>,
         /// The spend model: auto (default: Gamma-Gamma, or the population mean spend with a note
         /// when Gamma-Gamma cannot be fitted), gamma-gamma (an error when it cannot), mean, or
         /// none (no spend and CLV columns).

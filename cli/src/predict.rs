@@ -18,6 +18,7 @@ use crate::fit::{
     fit_spend, fit_transaction, read_summary, Fitted, SummaryFile, TRANSACTION_MODELS,
 };
 use crate::output::{Cell, Table};
+use customer_assets::models::purchase_quantiles;
 use customer_assets::models::MeanSpendParams;
 use customer_assets::{Fit, SpendModel, TimeUnit};
 use serde_json::Value;
@@ -120,7 +121,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(
         args,
         &[
-            "summary", "model", "horizon", "discount", "margin", "params", "unit", "spend",
+            "summary",
+            "model",
+            "horizon",
+            "discount",
+            "margin",
+            "params",
+            "unit",
+            "spend",
+            "purchase-interval",
         ],
     )?;
     let output = flags.output(true)?;
@@ -145,6 +154,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or_default();
     let rate = flags.discount(unit)?;
     let margin = flags.margin()?;
+    // A predictive interval of the customer's own purchases over the horizon: its quantiles at
+    // (1 - level)/2 and (1 + level)/2.
+    let quantiles = flags
+        .number_in("purchase-interval", 0.5, 0.9999, "a probability, e.g. 0.9")?
+        .map(|level| [(1.0 - level) / 2.0, (1.0 + level) / 2.0]);
+    if quantiles.is_some() && horizon <= 0.0 {
+        return Err("--purchase-interval: the purchases of a --horizon of 0 are 0".into());
+    }
     let spend_asked = flags.get("spend").unwrap_or("auto");
     if !matches!(spend_asked, "auto" | "gamma-gamma" | "mean" | "none") {
         return Err(format!(
@@ -167,18 +184,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     let model = fitted.model();
     let spend = spend_model(&file, spend_asked)?;
-    let mut table = if spend.is_some() {
-        Table::new(&[
-            "customer_id",
-            "p_alive",
-            "expected_purchases",
-            "dert",
-            "expected_spend",
-            "clv",
-        ])
-    } else {
-        Table::new(&["customer_id", "p_alive", "expected_purchases", "dert"])
-    };
+    let mut names = vec!["customer_id", "p_alive", "expected_purchases"];
+    if quantiles.is_some() {
+        names.extend(["purchases_lower", "purchases_upper"]);
+    }
+    names.push("dert");
+    if spend.is_some() {
+        names.extend(["expected_spend", "clv"]);
+    }
+    let mut table = Table::new(&names);
     table.rows.reserve(file.ids.len());
     crate::progress::stage(format!("predicting {} customers", file.ids.len()));
     for (i, (id, h)) in file.ids.iter().zip(&file.histories).enumerate() {
@@ -209,9 +223,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 echo(id)
             ));
         }
-        let mut row = Vec::with_capacity(values.len() + 1);
+        let mut row = Vec::with_capacity(values.len() + 3);
         row.push(Cell::Text(id.clone()));
-        row.extend(values.into_iter().map(Cell::Float));
+        row.extend(values[..2].iter().copied().map(Cell::Float));
+        if let Some(q) = &quantiles {
+            let range = purchase_quantiles(model, h, horizon, q).map_err(fail)?;
+            row.extend(range.into_iter().map(|n| Cell::Int(i64::from(n))));
+        }
+        row.extend(values[2..].iter().copied().map(Cell::Float));
         table.rows.push(row);
     }
     output.write_table(&table)

@@ -265,3 +265,69 @@ fn spend_chooses_the_spend_model_and_never_takes_down_the_purchases() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--purchase-interval` adds the library's quantiles of each customer's own purchases.
+#[test]
+fn purchase_intervals_are_the_librarys_quantiles() {
+    use customer_assets::models::purchase_quantiles;
+    use customer_assets::History;
+    let summary = data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    let (fit, _) = ok_with_stderr(&["fit", "--summary", summary, "--model", "bg-nbd"]);
+    let model: BgNbd = serde_json::from_str(&fit).unwrap();
+    let (text, _) = ok_with_stderr(&[
+        "predict",
+        "--summary",
+        summary,
+        "--model",
+        "bg-nbd",
+        "--horizon",
+        "39",
+        "--purchase-interval",
+        "0.9",
+    ]);
+    let rows = csv_rows(&text);
+    assert_eq!(
+        rows[0][..6],
+        [
+            "customer_id",
+            "p_alive",
+            "expected_purchases",
+            "purchases_lower",
+            "purchases_upper",
+            "dert"
+        ]
+    );
+    let source = std::fs::read_to_string(summary).unwrap();
+    for (row, line) in rows[1..].iter().zip(source.lines().skip(1)).step_by(53) {
+        let f: Vec<&str> = line.split(',').collect();
+        let h = History::new(
+            f[1].parse().unwrap(),
+            f[2].parse().unwrap(),
+            f[3].parse().unwrap(),
+        );
+        let q = purchase_quantiles(&model, &h, 39.0, &[0.05, 0.95]).unwrap();
+        assert_eq!(
+            (
+                row[3].parse::<u32>().unwrap(),
+                row[4].parse::<u32>().unwrap()
+            ),
+            (q[0], q[1]),
+            "{row:?}"
+        );
+    }
+    crate::refused(
+        &[
+            "predict",
+            "--summary",
+            summary,
+            "--model",
+            "bg-nbd",
+            "--horizon",
+            "0",
+            "--purchase-interval",
+            "0.9",
+        ],
+        &["--purchase-interval: the purchases of a --horizon of 0 are 0"],
+    );
+}
