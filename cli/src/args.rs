@@ -271,6 +271,14 @@ pub enum Command {
         /// Parameters saved by `clv fit` (instead of fitting); their time unit must be --unit.
         #[arg(long, value_name = "FILE.json", allow_hyphen_values = true)]
         params: Option<String>,
+        /// Add delta-method intervals at this confidence level (e.g. 0.9) after p_alive,
+        /// expected_purchases and dert: columns <column>_lower and <column>_upper, from the
+        /// fitted parameters' covariance (the logit scale for P(alive), the log scale otherwise).
+        #[arg(long, value_name = "LEVEL", allow_hyphen_values = true)]
+        interval: Option<String>,
+        /// How --interval is computed: delta (the delta method; the bootstrap is not built yet).
+        #[arg(long, value_name = "METHOD", allow_hyphen_values = true)]
+        method: Option<String>,
         /// Add the customer's own predictive interval of purchases over the horizon at this
         /// probability (e.g. 0.9): columns purchases_lower and purchases_upper, the quantiles
         /// of the number of purchases at (1 - p)/2 and (1 + p)/2, parameters taken as known.

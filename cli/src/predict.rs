@@ -18,8 +18,11 @@ use crate::fit::{
     fit_spend, fit_transaction, read_summary, Fitted, SummaryFile, TRANSACTION_MODELS,
 };
 use crate::output::{Cell, Table};
-use customer_assets::models::purchase_quantiles;
 use customer_assets::models::MeanSpendParams;
+use customer_assets::models::{
+    delta_interval, purchase_quantiles, IntervalError, PredictionInterval, Reparameterize, Scale,
+};
+use customer_assets::History;
 use customer_assets::{Fit, SpendModel, TimeUnit};
 use serde_json::Value;
 
@@ -130,6 +133,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "unit",
             "spend",
             "purchase-interval",
+            "interval",
+            "method",
         ],
     )?;
     let output = flags.output(true)?;
@@ -154,6 +159,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or_default();
     let rate = flags.discount(unit)?;
     let margin = flags.margin()?;
+    // Delta-method intervals of the transaction columns from the parameters' covariance.
+    let level = flags.number_in("interval", 0.5, 0.9999, "a confidence level, e.g. 0.9")?;
+    match flags.get("method") {
+        None | Some("delta") => {}
+        Some(other) => {
+            return Err(format!(
+                "--method: {} is not delta (the bootstrap intervals are not built yet)",
+                echo(other)
+            ))
+        }
+    }
     // A predictive interval of the customer's own purchases over the horizon: its quantiles at
     // (1 - level)/2 and (1 + level)/2.
     let quantiles = flags
@@ -184,15 +200,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     let model = fitted.model();
     let spend = spend_model(&file, spend_asked)?;
-    let mut names = vec!["customer_id", "p_alive", "expected_purchases"];
+    // Each transaction column, then its interval when asked.
+    let with_interval = |name: &'static str| -> Vec<String> {
+        let mut v = vec![name.to_string()];
+        if level.is_some() {
+            v.extend([format!("{name}_lower"), format!("{name}_upper")]);
+        }
+        v
+    };
+    let mut names: Vec<String> = vec!["customer_id".to_string()];
+    names.extend(with_interval("p_alive"));
+    names.extend(with_interval("expected_purchases"));
     if quantiles.is_some() {
-        names.extend(["purchases_lower", "purchases_upper"]);
+        names.extend(["purchases_lower", "purchases_upper"].map(String::from));
     }
-    names.push("dert");
+    names.extend(with_interval("dert"));
     if spend.is_some() {
-        names.extend(["expected_spend", "clv"]);
+        names.extend(["expected_spend", "clv"].map(String::from));
     }
-    let mut table = Table::new(&names);
+    let mut table = Table::new(&names.iter().map(String::as_str).collect::<Vec<_>>());
     table.rows.reserve(file.ids.len());
     crate::progress::stage(format!("predicting {} customers", file.ids.len()));
     for (i, (id, h)) in file.ids.iter().zip(&file.histories).enumerate() {
@@ -223,15 +249,66 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 echo(id)
             ));
         }
-        let mut row = Vec::with_capacity(values.len() + 3);
+        let intervals = match level {
+            Some(level) => Some(
+                transaction_intervals(&fitted, h, horizon, rate, level).map_err(|e| {
+                    format!(
+                        "{} (customer {}): --interval: {e}",
+                        line_place(path, line),
+                        echo(id)
+                    )
+                })?,
+            ),
+            None => None,
+        };
+        let mut row = Vec::with_capacity(names.len());
         row.push(Cell::Text(id.clone()));
-        row.extend(values[..2].iter().copied().map(Cell::Float));
+        let push = |row: &mut Vec<Cell>, k: usize| {
+            row.push(Cell::Float(values[k]));
+            if let Some(i) = &intervals {
+                row.extend([Cell::Float(i[k].lower), Cell::Float(i[k].upper)]);
+            }
+        };
+        push(&mut row, 0);
+        push(&mut row, 1);
         if let Some(q) = &quantiles {
             let range = purchase_quantiles(model, h, horizon, q).map_err(fail)?;
             row.extend(range.into_iter().map(|n| Cell::Int(i64::from(n))));
         }
-        row.extend(values[2..].iter().copied().map(Cell::Float));
+        push(&mut row, 2);
+        row.extend(values[3..].iter().copied().map(Cell::Float));
         table.rows.push(row);
     }
     output.write_table(&table)
+}
+
+/// The delta-method intervals at `level` of P(alive), expected purchases over `horizon` and
+/// DERT at `rate`, for one customer.
+fn transaction_intervals(
+    fitted: &Fitted,
+    h: &History,
+    horizon: f64,
+    rate: f64,
+    level: f64,
+) -> Result<[PredictionInterval; 3], IntervalError> {
+    fn three<M: Reparameterize>(
+        m: &M,
+        h: &History,
+        horizon: f64,
+        rate: f64,
+        level: f64,
+    ) -> Result<[PredictionInterval; 3], IntervalError> {
+        Ok([
+            delta_interval(m, level, Scale::Probability, |m| m.p_alive(h, 0.0))?,
+            delta_interval(m, level, Scale::Positive, |m| {
+                m.expected_purchases(h, horizon)
+            })?,
+            delta_interval(m, level, Scale::Positive, |m| m.dert(h, rate))?,
+        ])
+    }
+    match fitted {
+        Fitted::Bg(m) => three(m, h, horizon, rate, level),
+        Fitted::Mbg(m) => three(m, h, horizon, rate, level),
+        Fitted::Pareto(m) => three(m, h, horizon, rate, level),
+    }
 }

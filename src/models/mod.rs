@@ -33,6 +33,7 @@ mod predictive;
 mod spend_data;
 mod spend_model;
 mod transaction_model;
+mod uncertainty;
 
 pub mod beta_geometric;
 pub mod bg_nbd;
@@ -53,6 +54,7 @@ pub use predictive::purchase_quantiles;
 pub use sbg::{Sbg, SbgParameters, SbgParams};
 pub use spend_model::SpendModel;
 pub use transaction_model::{BatchPredictions, TransactionModel};
+pub use uncertainty::{delta_interval, IntervalError, PredictionInterval, Reparameterize, Scale};
 pub(crate) mod btyd;
 pub mod clv;
 pub mod mbg_nbd;

@@ -331,3 +331,77 @@ fn purchase_intervals_are_the_librarys_quantiles() {
         &["--purchase-interval: the purchases of a --horizon of 0 are 0"],
     );
 }
+
+/// `--interval` adds the library's delta-method intervals after each transaction column.
+#[test]
+fn intervals_are_the_librarys_delta_method() {
+    use customer_assets::models::{delta_interval, Scale};
+    use customer_assets::History;
+    use customer_assets::TransactionModel;
+    let summary = data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    let (fit, _) = ok_with_stderr(&["fit", "--summary", summary, "--model", "pareto-nbd"]);
+    let model: ParetoNbd = serde_json::from_str(&fit).unwrap();
+    let args = [
+        "predict",
+        "--summary",
+        summary,
+        "--model",
+        "pareto-nbd",
+        "--horizon",
+        "39",
+        "--discount",
+        "0.002",
+    ];
+    let (plain, _) = ok_with_stderr(&args);
+    let (text, _) = ok_with_stderr(&[&args[..], &["--interval", "0.9"]].concat());
+    let rows = csv_rows(&text);
+    assert_eq!(
+        rows[0],
+        [
+            "customer_id",
+            "p_alive",
+            "p_alive_lower",
+            "p_alive_upper",
+            "expected_purchases",
+            "expected_purchases_lower",
+            "expected_purchases_upper",
+            "dert",
+            "dert_lower",
+            "dert_upper",
+            "expected_spend",
+            "clv",
+        ]
+    );
+    // The point predictions are those without --interval.
+    for (with, without) in rows.iter().zip(csv_rows(&plain)).skip(1) {
+        assert_eq!(
+            [&with[1], &with[4], &with[7], &with[10]],
+            [&without[1], &without[2], &without[3], &without[4]]
+        );
+    }
+    let source = std::fs::read_to_string(summary).unwrap();
+    let f = |s: &str| s.parse::<f64>().unwrap();
+    for (row, line) in rows[1..].iter().zip(source.lines().skip(1)).step_by(97) {
+        let c: Vec<&str> = line.split(',').collect();
+        let h = History::new(c[1].parse().unwrap(), f(c[2]), f(c[3]));
+        let p = delta_interval(&model, 0.9, Scale::Probability, |m| m.p_alive(&h, 0.0)).unwrap();
+        let e = delta_interval(&model, 0.9, Scale::Positive, |m| {
+            m.expected_purchases(&h, 39.0)
+        })
+        .unwrap();
+        let d = delta_interval(&model, 0.9, Scale::Positive, |m| m.dert(&h, 0.002)).unwrap();
+        for (k, i) in [(1, p), (4, e), (7, d)] {
+            assert_eq!(
+                (f(&row[k + 1]), f(&row[k + 2])),
+                (i.lower, i.upper),
+                "{row:?}"
+            );
+            assert!(i.lower <= f(&row[k]) && f(&row[k]) <= i.upper, "{row:?}");
+        }
+    }
+    crate::refused(
+        &[&args[..], &["--interval", "0.9", "--method", "bootstrap"]].concat(),
+        &["--method: \"bootstrap\" is not delta"],
+    );
+}

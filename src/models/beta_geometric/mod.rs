@@ -392,6 +392,20 @@ impl<V: Variant> BetaGeometric<V> {
     }
 }
 
+impl<V: Variant> crate::models::uncertainty::Reparameterize for BetaGeometric<V> {
+    /// The model at (r, α, a, b) = `values`, in the same unit.
+    fn with_parameters(&self, values: &[f64]) -> Result<Self, InvalidParameter> {
+        match *values {
+            [r, alpha, a, b] => Self::new(BetaGeometricParameters { r, alpha, a, b }, self.unit),
+            _ => Err(InvalidParameter::new(
+                "values",
+                values.len() as f64,
+                "must be the 4 parameters r, alpha, a, b",
+            )),
+        }
+    }
+}
+
 impl<V: Variant> TransactionModel for BetaGeometric<V> {
     fn name(&self) -> &str {
         V::NAME

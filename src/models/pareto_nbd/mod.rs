@@ -388,6 +388,20 @@ impl ParetoNbd {
     }
 }
 
+impl crate::models::uncertainty::Reparameterize for ParetoNbd {
+    /// The model at (r, α, s, β) = `values`, in the same unit.
+    fn with_parameters(&self, values: &[f64]) -> Result<Self, InvalidParameter> {
+        match *values {
+            [r, alpha, s, beta] => Self::new(ParetoNbdParameters { r, alpha, s, beta }, self.unit),
+            _ => Err(InvalidParameter::new(
+                "values",
+                values.len() as f64,
+                "must be the 4 parameters r, alpha, s, beta",
+            )),
+        }
+    }
+}
+
 impl TransactionModel for ParetoNbd {
     fn named_parameters(&self) -> Vec<(String, f64)> {
         let p = self.parameters;
