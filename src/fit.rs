@@ -596,8 +596,7 @@ impl Covariance {
                 "must be one per parameter of the covariance",
             ));
         }
-        // The standard normal quantile of (1 + level)/2: √2 · erf⁻¹(level).
-        let z = std::f64::consts::SQRT_2 * statrs::function::erf::erf_inv(level);
+        let z = two_sided_normal_quantile(level);
         self.names
             .iter()
             .zip(estimates)
@@ -644,6 +643,12 @@ impl Covariance {
             })
             .collect()
     }
+}
+
+/// z such that a standard normal lies within ±z with probability `level` (in (0, 1)): the
+/// quantile of (1 + level)/2, √2 · erf⁻¹(level).
+pub(crate) fn two_sided_normal_quantile(level: f64) -> f64 {
+    std::f64::consts::SQRT_2 * statrs::function::erf::erf_inv(level)
 }
 
 /// A confidence interval of one parameter ([`Covariance::wald_intervals`]).

@@ -600,6 +600,28 @@ pub fn split_rows(body: &[u8], parts: usize) -> Vec<(&[u8], usize)> {
     pieces
 }
 
+/// Runs `read` on each piece of a body ([`split_rows`]: the rows and their byte offset) on a
+/// thread of its own; the results in piece order.
+pub fn read_pieces<'b, T: Send>(
+    pieces: Vec<(&'b [u8], usize)>,
+    read: impl Fn(&'b [u8], usize) -> Result<T, String> + Sync,
+) -> Vec<Result<T, String>> {
+    let read = &read;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .into_iter()
+            .map(|(rows, offset)| scope.spawn(move || read(rows, offset)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a reader thread failed".to_string()))
+            })
+            .collect()
+    })
+}
+
 /// Where the rows of CSV text read with `reader` after its header row begin: after the header's
 /// line end (both bytes of a CRLF), so that the body does not begin with an empty line.
 pub fn body_start(bytes: &[u8], reader: &csv::Reader<&[u8]>) -> usize {

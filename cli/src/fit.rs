@@ -41,6 +41,18 @@ pub struct SummaryFile {
 }
 
 impl SummaryFile {
+    /// No rows yet, of the file at `path`; with `money`, a `monetary_value` column.
+    fn empty(path: &str, money: bool) -> Self {
+        SummaryFile {
+            path: path.to_string(),
+            lines: Vec::new(),
+            ids: Vec::new(),
+            histories: Vec::new(),
+            weights: Vec::new(),
+            monetary: money.then(Vec::new),
+        }
+    }
+
     /// A library error about data row `row` (0-based, of the rows the library was given; row
     /// `index` of the file) as `FILE: line N: ...`, the library's own "row N: " prefix dropped.
     fn at_row(&self, index: usize, row: usize, message: &str) -> String {
@@ -151,32 +163,11 @@ pub fn read_summary(input: &Input, keep_ids: bool) -> Result<SummaryFile, String
         .max(1) as u64;
     let body = &bytes[start..];
     let pieces = crate::common::split_rows(body, crate::common::threads());
-    let parsed: Vec<Result<SummaryFile, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = pieces
-            .iter()
-            .map(|&(rows, offset)| {
-                let before =
-                    header_lines + body[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
-                let (header, columns) = (&header, &columns);
-                scope.spawn(move || parse_rows(input, header, columns, rows, before, keep_ids))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("a reader thread failed".to_string()))
-            })
-            .collect()
+    let parsed = crate::common::read_pieces(pieces, |rows, offset| {
+        let before = header_lines + body[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+        parse_rows(input, &header, &columns, rows, before, keep_ids)
     });
-    let mut file = SummaryFile {
-        path: path.to_string(),
-        lines: Vec::new(),
-        ids: Vec::new(),
-        histories: Vec::new(),
-        weights: Vec::new(),
-        monetary: columns.money.map(|_| Vec::new()),
-    };
+    let mut file = SummaryFile::empty(path, columns.money.is_some());
     for piece in parsed {
         let piece = piece?;
         file.lines.extend(piece.lines);
@@ -219,14 +210,7 @@ fn parse_rows(
         .flexible(true)
         .delimiter(input.csv_delimiter())
         .from_reader(rows);
-    let mut file = SummaryFile {
-        path: path.to_string(),
-        lines: Vec::new(),
-        ids: Vec::new(),
-        histories: Vec::new(),
-        weights: Vec::new(),
-        monetary: columns.money.map(|_| Vec::new()),
-    };
+    let mut file = SummaryFile::empty(path, columns.money.is_some());
     let mut record = csv::ByteRecord::new();
     let mut lines = crate::common::LineCounter::after(rows, lines_before);
     while let Some(line) = crate::common::next_row(header, &mut reader, &mut record, &mut lines)? {

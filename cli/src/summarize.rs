@@ -238,34 +238,19 @@ fn read_csv_in_parts(
     if log.is_empty() {
         return Err(no_rows(path, "transactions"));
     }
-    let parts = std::thread::scope(|scope| {
-        let handles: Vec<_> = log
-            .split(threads)
-            .into_iter()
-            .map(|(rows, offset)| {
-                let log = &log;
-                scope.spawn(move || {
-                    let mut acc =
-                        SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
-                    let mut first: Option<chrono::NaiveDate> = None;
-                    log.read(rows, offset, |t| {
-                        let day = t.date();
-                        first = Some(first.map_or(day, |f| f.min(day)));
-                        acc.push(&t);
-                        Ok(())
-                    })
-                    .map(|()| (acc, first))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("a reader thread failed".to_string()))
-            })
-            .collect::<Result<Vec<_>, String>>()
-    })?;
+    let parts = crate::common::read_pieces(log.split(threads), |rows, offset| {
+        let mut acc = SummaryAccumulator::new(Grain::Day, ReturnPolicy::NetAgainstPurchase);
+        let mut first: Option<chrono::NaiveDate> = None;
+        log.read(rows, offset, |t| {
+            let day = t.date();
+            first = Some(first.map_or(day, |f| f.min(day)));
+            acc.push(&t);
+            Ok(())
+        })
+        .map(|()| (acc, first))
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, String>>()?;
     let first = parts.iter().filter_map(|(_, f)| *f).min();
     let mut parts = parts.into_iter().map(|(acc, _)| acc);
     let mut acc = parts

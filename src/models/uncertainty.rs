@@ -11,7 +11,7 @@
 use super::error::PredictError;
 use super::transaction_model::TransactionModel;
 use crate::error::InvalidParameter;
-use crate::fit::Covariance;
+use crate::fit::{two_sided_normal_quantile, Covariance};
 
 /// The relative step of the central differences, on the log scale of each parameter.
 const STEP: f64 = 1e-5;
@@ -163,7 +163,7 @@ pub fn delta_interval<M: Reparameterize>(
         return Err(IntervalError::NotFinite(variance));
     }
     let standard_error = variance.max(0.0).sqrt();
-    let z = std::f64::consts::SQRT_2 * statrs::function::erf::erf_inv(level);
+    let z = two_sided_normal_quantile(level);
     let inside = match scale {
         Scale::Probability => estimate > 0.0 && estimate < 1.0,
         Scale::Positive => estimate > 0.0,
