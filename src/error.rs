@@ -72,6 +72,43 @@ impl From<&str> for ParameterValue {
     }
 }
 
+/// `rows` with the weights `weights` set by `set` (one per row, finite and non-negative), the
+/// rows of weight 0 left out: the checked re-weighting of the bootstrap's resamples.
+pub(crate) fn reweighted_rows<T>(
+    rows: &[T],
+    weights: &[f64],
+    set: impl Fn(&T, f64) -> T,
+) -> Result<Vec<T>, InvalidParameter> {
+    if weights.len() != rows.len() {
+        return Err(InvalidParameter::new(
+            "weights",
+            weights.len() as f64,
+            "must be one per row",
+        ));
+    }
+    if let Some(&w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+        return Err(InvalidParameter::new(
+            "weights",
+            w,
+            "must be finite and non-negative",
+        ));
+    }
+    let kept: Vec<T> = rows
+        .iter()
+        .zip(weights)
+        .filter(|(_, w)| **w > 0.0)
+        .map(|(row, &w)| set(row, w))
+        .collect();
+    if kept.is_empty() {
+        return Err(InvalidParameter::new(
+            "weights",
+            0.0,
+            "some weight must be above 0",
+        ));
+    }
+    Ok(kept)
+}
+
 impl InvalidParameter {
     /// `name` = `value` is invalid because of `reason` (what is required).
     pub fn new(name: &'static str, value: impl Into<ParameterValue>, reason: &'static str) -> Self {

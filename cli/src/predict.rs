@@ -23,7 +23,7 @@ use customer_assets::models::{
     delta_interval, purchase_quantiles, IntervalError, PredictionInterval, Reparameterize, Scale,
 };
 use customer_assets::History;
-use customer_assets::{Fit, SpendModel, TimeUnit};
+use customer_assets::{Fit, SpendModel, TimeUnit, TransactionModel};
 use serde_json::Value;
 
 /// The spend model `--spend` asks for: `auto` (default) is Gamma-Gamma fitted on the file, or,
@@ -291,7 +291,7 @@ fn transaction_intervals(
     rate: f64,
     level: f64,
 ) -> Result<[PredictionInterval; 3], IntervalError> {
-    fn three<M: Reparameterize>(
+    fn three<M: Reparameterize + TransactionModel>(
         m: &M,
         h: &History,
         horizon: f64,

@@ -241,6 +241,16 @@ impl Bdw {
     }
 }
 
+crate::models::uncertainty::reparameterize!(
+    Bdw,
+    PARAMETER_NAMES,
+    |m| [m.parameters.alpha, m.parameters.beta, m.parameters.c],
+    |_m, v| {
+        let [alpha, beta, c] = v;
+        Bdw::new(BdwParameters { alpha, beta, c })
+    }
+);
+
 impl RetentionModel for Bdw {
     fn name(&self) -> &str {
         NAME

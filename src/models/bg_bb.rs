@@ -553,6 +553,24 @@ impl BgBb {
     }
 }
 
+crate::models::uncertainty::reparameterize!(
+    BgBb,
+    PARAMETER_NAMES,
+    |m| m.parameters.to_array(),
+    |m, v| {
+        let [alpha, beta, gamma, delta] = v;
+        BgBb::new(
+            BgBbParameters {
+                alpha,
+                beta,
+                gamma,
+                delta,
+            },
+            m.unit,
+        )
+    }
+);
+
 impl TransactionModel for BgBb {
     fn name(&self) -> &str {
         NAME

@@ -79,6 +79,8 @@ const NAMES: [&str; 3] = ["p", "q", "gamma"];
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GammaGammaParams {
     options: FitOptions,
+    #[cfg_attr(feature = "serde", serde(default))]
+    start: Option<GammaGammaParameters>,
 }
 
 impl GammaGammaParams {
@@ -96,18 +98,35 @@ impl GammaGammaParams {
         self.options = options;
         self
     }
+    /// First starting point, tried before the built-in ones; every value must be finite and
+    /// positive.
+    pub fn start(mut self, start: GammaGammaParameters) -> Self {
+        self.start = Some(start);
+        self
+    }
+}
+
+impl crate::models::bootstrap::WarmStart<SpendData> for GammaGammaParams {
+    fn warm_started(&self, model: &GammaGamma) -> Self {
+        self.clone().start(model.parameters)
+    }
 }
 
 impl Fit<SpendData> for GammaGammaParams {
     type Model = GammaGamma;
     type Error = FitError;
 
-    /// Checks the fit options.
+    /// Checks the fit options and the starting point.
     ///
     /// # Errors
-    /// [`FitError::InvalidParameter`] naming the first option out of range.
+    /// [`FitError::InvalidParameter`] naming the first option or starting value out of range.
     fn check(&self) -> Result<(), FitError> {
         self.options.check()?;
+        if let Some(GammaGammaParameters { p, q, gamma }) = self.start {
+            InvalidParameter::positive("p", p)?;
+            InvalidParameter::positive("q", q)?;
+            InvalidParameter::positive("gamma", gamma)?;
+        }
         Ok(())
     }
 
@@ -140,10 +159,12 @@ impl Fit<SpendData> for GammaGammaParams {
             .sum::<f64>()
             / w;
         // Start: p = 1, q = 2 and γ matching the mean spend pγ/(q − 1).
-        let starts = [
-            vec![0.0, 2f64.ln(), mean.ln()],
-            vec![2f64.ln(), 4f64.ln(), (3.0 * mean).ln()],
-        ];
+        let mut starts = Vec::with_capacity(3);
+        if let Some(GammaGammaParameters { p, q, gamma }) = self.start {
+            starts.push(vec![p.ln(), q.ln(), gamma.ln()]);
+        }
+        starts.push(vec![0.0, 2f64.ln(), mean.ln()]);
+        starts.push(vec![2f64.ln(), 4f64.ln(), (3.0 * mean).ln()]);
         let optimizer = |source| FitError::Optimizer {
             model: MODEL,
             source,
@@ -443,6 +464,16 @@ fn finite(v: f64, what: &'static str) -> Result<f64, PredictError> {
         })
     }
 }
+
+crate::models::uncertainty::reparameterize!(
+    GammaGamma,
+    NAMES,
+    |m| [m.parameters.p, m.parameters.q, m.parameters.gamma],
+    |_m, v| {
+        let [p, q, gamma] = v;
+        GammaGamma::new(GammaGammaParameters { p, q, gamma })
+    }
+);
 
 impl SpendModel for GammaGamma {
     fn name(&self) -> &str {

@@ -21,6 +21,7 @@
 
 pub mod bdw;
 pub mod bg_bb;
+mod bootstrap;
 pub mod contractual;
 pub mod gamma_gamma;
 pub mod sbg;
@@ -41,6 +42,10 @@ pub mod bg_nbd;
 pub use bdw::{Bdw, BdwParameters, BdwParams};
 pub use bg_bb::{BgBb, BgBbParameters, BgBbParams, DiscretePatterns, DiscretePatternsError};
 pub use bg_nbd::{BgNbd, BgNbdParameters, BgNbdParams};
+pub use bootstrap::{
+    bootstrap, parametric_bootstrap, BootstrapError, BootstrapOptions, Draws, ParameterSummary,
+    Resample, WarmStart, MAX_REPLICATES,
+};
 pub use contractual::{Cohort, CohortError, RetentionModel};
 pub use error::PredictError;
 pub use gamma_gamma::{
@@ -54,7 +59,9 @@ pub use predictive::purchase_quantiles;
 pub use sbg::{Sbg, SbgParameters, SbgParams};
 pub use spend_model::SpendModel;
 pub use transaction_model::{BatchPredictions, TransactionModel};
-pub use uncertainty::{delta_interval, IntervalError, PredictionInterval, Reparameterize, Scale};
+pub use uncertainty::{
+    delta_interval, IntervalError, IntervalMethod, PredictionInterval, Reparameterize, Scale,
+};
 pub(crate) mod btyd;
 pub mod clv;
 pub mod mbg_nbd;

@@ -193,6 +193,16 @@ impl Sbg {
     }
 }
 
+crate::models::uncertainty::reparameterize!(
+    Sbg,
+    PARAMETER_NAMES,
+    |m| [m.parameters.alpha, m.parameters.beta],
+    |_m, v| {
+        let [alpha, beta] = v;
+        Sbg::new(SbgParameters { alpha, beta })
+    }
+);
+
 impl RetentionModel for Sbg {
     fn name(&self) -> &str {
         NAME

@@ -204,6 +204,21 @@ impl SpendData {
         &self.rows
     }
 
+    /// The same rows with new weights (one per row, finite and non-negative), the rows of
+    /// weight 0 left out: a resample of the customers.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) for a number of weights other than of
+    /// rows, a negative or non-finite weight, or no weight above 0.
+    pub fn with_weights(&self, weights: &[f64]) -> Result<SpendData, crate::InvalidParameter> {
+        let rows = crate::error::reweighted_rows(&self.rows, weights, |r, w| SpendRow {
+            weight: w,
+            ..*r
+        })?;
+        Ok(SpendData { rows })
+    }
+
     /// Number of customers (sum of the weights).
     pub fn total_weight(&self) -> f64 {
         self.rows.iter().map(|r| r.weight).sum()

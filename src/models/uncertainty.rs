@@ -9,18 +9,22 @@
 //! the logarithm for a positive quantity.
 
 use super::error::PredictError;
-use super::transaction_model::TransactionModel;
 use crate::error::InvalidParameter;
 use crate::fit::{two_sided_normal_quantile, Covariance};
 
 /// The relative step of the central differences, on the log scale of each parameter.
 const STEP: f64 = 1e-5;
 
-/// A transaction model that can be rebuilt at other values of its parameters (in the order of
-/// [`TransactionModel::named_parameters`], the covariance's order), keeping its time unit: what
-/// the delta method needs of a model. A downstream model implements it with its own
-/// constructor.
-pub trait Reparameterize: TransactionModel + Sized {
+/// A fitted model that can be rebuilt at other values of its parameters, keeping its time unit:
+/// what the delta method and the bootstraps need of a model. Every model of the crate
+/// implements it; a downstream model implements it with its own constructor.
+pub trait Reparameterize: Sized {
+    /// The parameters' names, in the covariance's order.
+    fn parameter_names(&self) -> Vec<String>;
+    /// The parameters' values, in the covariance's order.
+    fn parameter_values(&self) -> Vec<f64>;
+    /// The covariance of the fitted parameters (`None` when the model was not fitted).
+    fn parameter_covariance(&self) -> Option<&Covariance>;
     /// The model with these parameter values, without covariance or fit report.
     ///
     /// # Errors
@@ -28,6 +32,48 @@ pub trait Reparameterize: TransactionModel + Sized {
     /// [`InvalidParameter`] for values the model does not accept.
     fn with_parameters(&self, values: &[f64]) -> Result<Self, InvalidParameter>;
 }
+
+/// `values` as exactly the `N` parameters `names`, for [`Reparameterize::with_parameters`].
+pub(crate) fn exactly<const N: usize>(
+    values: &[f64],
+    _names: &[&str; N],
+) -> Result<[f64; N], InvalidParameter> {
+    <[f64; N]>::try_from(values).map_err(|_| {
+        InvalidParameter::new(
+            "values",
+            values.len() as f64,
+            "the number of values differs from the model's number of parameters",
+        )
+    })
+}
+
+/// Implements [`Reparameterize`] for a model with an inherent `covariance()` from its parameter
+/// names and its values as an array, and a constructor from such an array.
+macro_rules! reparameterize {
+    ($model:ty, $names:expr, |$m:ident| $values:expr, |$own:ident, $array:ident| $build:expr) => {
+        impl $crate::models::uncertainty::Reparameterize for $model {
+            fn parameter_names(&self) -> Vec<String> {
+                $names.iter().map(|n| n.to_string()).collect()
+            }
+            fn parameter_values(&self) -> Vec<f64> {
+                let $m = self;
+                $values.to_vec()
+            }
+            fn parameter_covariance(&self) -> Option<&$crate::fit::Covariance> {
+                self.covariance()
+            }
+            fn with_parameters(
+                &self,
+                values: &[f64],
+            ) -> Result<Self, $crate::error::InvalidParameter> {
+                let $own = self;
+                let $array = $crate::models::uncertainty::exactly(values, &$names)?;
+                $build
+            }
+        }
+    };
+}
+pub(crate) use reparameterize;
 
 /// The scale an interval is made on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,13 +84,40 @@ pub enum Scale {
     Positive,
 }
 
-/// A prediction with its delta-method interval.
+/// How an interval was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum IntervalMethod {
+    /// The delta method ([`delta_interval`]).
+    Delta,
+    /// Percentiles over draws from the parameters' asymptotic normal
+    /// ([`parametric_bootstrap`](crate::models::parametric_bootstrap)).
+    ParametricBootstrap,
+    /// Percentiles over refits on resampled customers ([`bootstrap`](crate::models::bootstrap())).
+    Bootstrap,
+}
+
+impl IntervalMethod {
+    /// The method's name as in reports and the `clv` tool: `delta`, `parametric-bootstrap`,
+    /// `bootstrap`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IntervalMethod::Delta => "delta",
+            IntervalMethod::ParametricBootstrap => "parametric-bootstrap",
+            IntervalMethod::Bootstrap => "bootstrap",
+        }
+    }
+}
+
+/// A prediction with its interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PredictionInterval {
     /// The prediction at the estimate.
     pub estimate: f64,
-    /// Its standard error (delta method, on the prediction's own scale).
+    /// Its standard error, on the prediction's own scale (the delta method's, or the standard
+    /// deviation of the draws).
     pub standard_error: f64,
     /// The lower end.
     pub lower: f64,
@@ -52,6 +125,8 @@ pub struct PredictionInterval {
     pub upper: f64,
     /// The confidence level.
     pub level: f64,
+    /// How the interval was made.
+    pub method: IntervalMethod,
 }
 
 /// Why an interval could not be made.
@@ -87,7 +162,15 @@ pub enum IntervalError {
     /// The prediction failed at the estimate or at a step.
     #[error(transparent)]
     Predict(#[from] PredictError),
-    /// The variance is not finite.
+    /// The prediction failed, or was not finite, at one of a bootstrap's draws.
+    #[error("at draw {draw}: {source}")]
+    AtDraw {
+        /// The draw's index (0-based).
+        draw: usize,
+        /// The prediction's error.
+        source: PredictError,
+    },
+    /// The variance (or the prediction) is not finite.
     #[error("the delta-method variance of the prediction is not finite ({0})")]
     NotFinite(f64),
 }
@@ -136,8 +219,10 @@ pub fn delta_interval<M: Reparameterize>(
     if !(level > 0.0 && level < 1.0) {
         return Err(IntervalError::Level(level));
     }
-    let covariance = model.covariance().ok_or(IntervalError::NoCovariance)?;
-    let theta: Vec<f64> = model.named_parameters().iter().map(|(_, v)| *v).collect();
+    let covariance = model
+        .parameter_covariance()
+        .ok_or(IntervalError::NoCovariance)?;
+    let theta = model.parameter_values();
     check_shape(covariance, theta.len())?;
     let estimate = predict(model)?;
     // ∂f/∂θₖ = (∂f/∂ln θₖ) / θₖ, the former by central differences.
@@ -193,6 +278,7 @@ pub fn delta_interval<M: Reparameterize>(
         lower,
         upper,
         level,
+        method: IntervalMethod::Delta,
     })
 }
 
@@ -214,6 +300,7 @@ mod tests {
     use crate::models::bg_nbd::BgNbdParams;
     use crate::models::pareto_nbd::ParetoNbdParams;
     use crate::models::History;
+    use crate::models::TransactionModel;
     use crate::summary::Patterns;
     use crate::TimeUnit;
 

@@ -279,6 +279,24 @@ impl Patterns {
         Patterns { unit, items }
     }
 
+    /// The same patterns with new weights (one per pattern, finite and non-negative), the
+    /// patterns of weight 0 left out: a resample of the customers.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) for a number of weights other than of
+    /// patterns, a negative or non-finite weight, or no weight above 0.
+    pub fn with_weights(&self, weights: &[f64]) -> Result<Patterns, crate::InvalidParameter> {
+        let items = crate::error::reweighted_rows(&self.items, weights, |p, w| Pattern {
+            weight: w,
+            ..*p
+        })?;
+        Ok(Patterns {
+            unit: self.unit,
+            items,
+        })
+    }
+
     /// The time unit of recency and age.
     pub fn unit(&self) -> TimeUnit {
         self.unit

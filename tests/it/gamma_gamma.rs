@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Gamma, Poisson};
 
 /// The customers with frequency > 0 of cdnow_summary.csv, read as a user would.
-fn cdnow_spend() -> SpendData {
+pub fn cdnow_spend() -> SpendData {
     let mut reader = csv::Reader::from_path(crate::data_file("cdnow_summary.csv")).unwrap();
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();

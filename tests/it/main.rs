@@ -19,6 +19,7 @@ mod partial_state;
 mod segment;
 mod special;
 mod summarize;
+mod uncertainty;
 mod validation;
 mod valuation_bases;
 

@@ -236,6 +236,12 @@ impl<V: Variant> Fit<Patterns> for BetaGeometricParams<V> {
     }
 }
 
+impl<V: Variant> crate::models::bootstrap::WarmStart<Patterns> for BetaGeometricParams<V> {
+    fn warm_started(&self, model: &BetaGeometric<V>) -> Self {
+        self.clone().start(model.parameters)
+    }
+}
+
 /// The likelihood of the family on prepared patterns, for the optimizer.
 pub(crate) struct BetaGeometricObjective<'a> {
     pub(crate) data: &'a Prepared,
@@ -393,16 +399,20 @@ impl<V: Variant> BetaGeometric<V> {
 }
 
 impl<V: Variant> crate::models::uncertainty::Reparameterize for BetaGeometric<V> {
+    fn parameter_names(&self) -> Vec<String> {
+        BetaGeometricParameters::NAMES.map(String::from).to_vec()
+    }
+    fn parameter_values(&self) -> Vec<f64> {
+        let p = self.parameters;
+        vec![p.r, p.alpha, p.a, p.b]
+    }
+    fn parameter_covariance(&self) -> Option<&Covariance> {
+        self.covariance()
+    }
     /// The model at (r, α, a, b) = `values`, in the same unit.
     fn with_parameters(&self, values: &[f64]) -> Result<Self, InvalidParameter> {
-        match *values {
-            [r, alpha, a, b] => Self::new(BetaGeometricParameters { r, alpha, a, b }, self.unit),
-            _ => Err(InvalidParameter::new(
-                "values",
-                values.len() as f64,
-                "must be the 4 parameters r, alpha, a, b",
-            )),
-        }
+        let values = crate::models::uncertainty::exactly(values, &BetaGeometricParameters::NAMES)?;
+        Self::new(BetaGeometricParameters::from_array(values), self.unit)
     }
 }
 

@@ -107,6 +107,12 @@ impl ParetoNbdParams {
     }
 }
 
+impl crate::models::bootstrap::WarmStart<Patterns> for ParetoNbdParams {
+    fn warm_started(&self, model: &ParetoNbd) -> Self {
+        self.clone().start(model.parameters)
+    }
+}
+
 impl Fit<Patterns> for ParetoNbdParams {
     type Model = ParetoNbd;
     type Error = FitError;
@@ -388,19 +394,15 @@ impl ParetoNbd {
     }
 }
 
-impl crate::models::uncertainty::Reparameterize for ParetoNbd {
-    /// The model at (r, α, s, β) = `values`, in the same unit.
-    fn with_parameters(&self, values: &[f64]) -> Result<Self, InvalidParameter> {
-        match *values {
-            [r, alpha, s, beta] => Self::new(ParetoNbdParameters { r, alpha, s, beta }, self.unit),
-            _ => Err(InvalidParameter::new(
-                "values",
-                values.len() as f64,
-                "must be the 4 parameters r, alpha, s, beta",
-            )),
-        }
+crate::models::uncertainty::reparameterize!(
+    ParetoNbd,
+    NAMES,
+    |m| m.parameters.to_array(),
+    |m, v| {
+        let [r, alpha, s, beta] = v;
+        ParetoNbd::new(ParetoNbdParameters { r, alpha, s, beta }, m.unit)
     }
-}
+);
 
 impl TransactionModel for ParetoNbd {
     fn named_parameters(&self) -> Vec<(String, f64)> {

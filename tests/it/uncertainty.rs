@@ -1,0 +1,243 @@
+//! Intervals from the parameters' uncertainty on CDNOW: 200 non-parametric bootstrap refits of
+//! every model converge, and the delta method agrees with both bootstraps.
+
+use crate::btyd::cdnow_patterns;
+use crate::gamma_gamma::cdnow_spend;
+use customer_assets::models::bg_nbd::BgNbdParams;
+use customer_assets::models::gamma_gamma::GammaGammaParams;
+use customer_assets::models::mbg_nbd::MbgNbdParams;
+use customer_assets::models::pareto_nbd::ParetoNbdParams;
+use customer_assets::models::{
+    bootstrap, delta_interval, parametric_bootstrap, BootstrapOptions, Draws, Reparameterize, Scale,
+};
+use customer_assets::{Fit, FitReport, History, PredictError, TransactionModel};
+
+/// Each parameter's standard deviation over the draws on the log scale, against its Wald
+/// standard error there (se / estimate): the ratio.
+fn log_deviation_ratios<M: Reparameterize>(draws: &Draws<M>) -> Vec<(String, f64)> {
+    let estimate = draws.estimate();
+    let se = estimate.parameter_covariance().unwrap().standard_errors();
+    let values = estimate.parameter_values();
+    let names = estimate.parameter_names();
+    (0..values.len())
+        .map(|k| {
+            let logs: Vec<f64> = draws
+                .draws()
+                .iter()
+                .map(|m| m.parameter_values()[k].ln())
+                .collect();
+            let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+            let var =
+                logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (logs.len() - 1) as f64;
+            (names[k].clone(), var.sqrt() / (se[k] / values[k]))
+        })
+        .collect()
+}
+
+/// 200 refits, every one converged (a failure would have been an error), with bootstrap
+/// standard deviations of the log-parameters near the Wald standard errors. On CDNOW they are
+/// 1.02 to 1.47 times as large (widest for α): the bootstrap also carries what the model does
+/// not describe, while the Wald interval trusts it. On data simulated from the model the two
+/// agree (see `coverage`).
+fn check_refits<M: Reparameterize>(
+    model: &str,
+    draws: &Draws<M>,
+    report: impl Fn(&M) -> Option<&FitReport>,
+) {
+    assert_eq!(draws.len(), 200, "{model}");
+    let converged = draws
+        .draws()
+        .iter()
+        .filter(|m| report(m).is_some_and(|r| r.converged))
+        .count();
+    assert_eq!(
+        converged, 200,
+        "{model}: {converged} of 200 refits converged"
+    );
+    for (name, ratio) in log_deviation_ratios(draws) {
+        assert!(
+            (0.9..1.6).contains(&ratio),
+            "{model} {name}: bootstrap sd / Wald se = {ratio}"
+        );
+    }
+}
+
+#[test]
+fn two_hundred_bootstrap_refits_of_every_model_converge_on_cdnow() {
+    let patterns = cdnow_patterns();
+    let options = BootstrapOptions::new(200, 2026).unwrap();
+
+    let params = BgNbdParams::new();
+    let bg = params.fit(&patterns).unwrap();
+    let draws = bootstrap(&params, &patterns, &bg, &options).unwrap();
+    check_refits("bg-nbd", &draws, |m| m.report());
+
+    let params = MbgNbdParams::new();
+    let mbg = params.fit(&patterns).unwrap();
+    let draws = bootstrap(&params, &patterns, &mbg, &options).unwrap();
+    check_refits("mbg-nbd", &draws, |m| m.report());
+
+    let params = ParetoNbdParams::new();
+    let pareto = params.fit(&patterns).unwrap();
+    let draws = bootstrap(&params, &patterns, &pareto, &options).unwrap();
+    check_refits("pareto-nbd", &draws, |m| m.report());
+
+    let spend = cdnow_spend();
+    let params = GammaGammaParams::new();
+    let gg = params.fit(&spend).unwrap();
+    let draws = bootstrap(&params, &spend, &gg, &options).unwrap();
+    check_refits("gamma-gamma", &draws, |m| m.report());
+}
+
+/// A prediction of a model, boxed.
+type Prediction<'a, M> = Box<dyn Fn(&M) -> Result<f64, PredictError> + Sync + 'a>;
+
+/// The base's expected purchases over the 39 holdout weeks, and three customers' P(alive) and
+/// expected purchases: the delta method's interval and the two bootstraps' (200 draws).
+fn compare_methods<M, P>(model_name: &str, params: &P)
+where
+    P: customer_assets::models::WarmStart<customer_assets::Patterns, Model = M>
+        + Fit<customer_assets::Patterns, Error = customer_assets::FitError>
+        + Sync,
+    M: Reparameterize + TransactionModel + Clone + Send + Sync,
+{
+    let patterns = cdnow_patterns();
+    let model = params.fit(&patterns).unwrap();
+    let options = BootstrapOptions::new(200, 7).unwrap();
+    let refits = bootstrap(params, &patterns, &model, &options).unwrap();
+    let draws = parametric_bootstrap(&model, &options).unwrap();
+    let base = |m: &M| -> Result<f64, PredictError> {
+        let mut total = 0.0;
+        for p in patterns.iter() {
+            total += p.weight()
+                * m.expected_purchases(&History::new(p.frequency(), p.recency(), p.age()), 39.0)?;
+        }
+        Ok(total)
+    };
+    let customers = [
+        History::new(2, 30.43, 38.86),
+        History::new(0, 0.0, 32.0),
+        History::new(7, 20.0, 37.0),
+    ];
+    let mut predictions: Vec<(String, Scale, Prediction<'_, M>)> = vec![(
+        "base holdout purchases".into(),
+        Scale::Positive,
+        Box::new(base),
+    )];
+    for (i, h) in customers.iter().enumerate() {
+        predictions.push((
+            format!("customer {i} P(alive)"),
+            Scale::Probability,
+            Box::new(move |m: &M| m.p_alive(h, 0.0)),
+        ));
+        predictions.push((
+            format!("customer {i} purchases"),
+            Scale::Positive,
+            Box::new(move |m: &M| m.expected_purchases(h, 39.0)),
+        ));
+    }
+    for (what, scale, predict) in &predictions {
+        let delta = delta_interval(&model, 0.9, *scale, predict).unwrap();
+        for (method, b) in [
+            ("bootstrap", refits.interval(0.9, predict).unwrap()),
+            ("parametric", draws.interval(0.9, predict).unwrap()),
+        ] {
+            let context = format!("{model_name} {what} {method}: delta {delta:?}, bootstrap {b:?}");
+            assert_eq!(b.estimate, delta.estimate, "{context}");
+            let width = delta.upper - delta.lower;
+            if width == 0.0 {
+                // A prediction the parameters do not move (P(alive) = 1 without repeat purchases).
+                assert_eq!((b.lower, b.upper), (delta.lower, delta.upper), "{context}");
+                continue;
+            }
+            let ratio = (b.upper - b.lower) / width;
+            assert!(
+                (0.8..1.25).contains(&ratio),
+                "{context}: width ratio {ratio}"
+            );
+            assert!((b.lower - delta.lower).abs() < 0.2 * width, "{context}");
+            assert!((b.upper - delta.upper).abs() < 0.2 * width, "{context}");
+        }
+    }
+}
+
+/// The margin: on the base's expected holdout purchases and on three customers' P(alive) and
+/// expected purchases, the 90% intervals of the non-parametric and of the parametric bootstrap
+/// (200 draws) are 0.8 to 1.25 times as wide as the delta method's, and each of their ends lies
+/// within 20% of that width of the delta method's end (measured: 0.85 to 1.19, ends within 13%).
+#[test]
+fn delta_method_and_bootstraps_agree_on_cdnow() {
+    compare_methods("bg-nbd", &BgNbdParams::new());
+    compare_methods("pareto-nbd", &ParetoNbdParams::new());
+}
+
+/// Coverage of the 90% intervals on 100 bases of 1,000 customers simulated from known BG/NBD
+/// parameters (Fader, Hardie & Lee's CDNOW estimates, 39 weeks, acquisition over 12 weeks; seeds
+/// 1 to 100): the Wald intervals of the four parameters and the delta-method interval of the
+/// base's expected purchases in the next 39 weeks (the truth: the same sum at the true
+/// parameters, given each customer's history).
+///
+/// The bound: each count must be 81 to 97 of 100. A method of true coverage 90% lands there with
+/// probability 99.6% (binomial), one of 70% with probability 1%, one of 100% never. (Measured:
+/// r 91, α 86, a 93, b 91, the base 97; over seeds 1 to 400 the base's count is 350 of the 399
+/// bases that fit, 87.7%. Seed 340 does not fit: its a and b head to infinity, the limit of no
+/// dropout heterogeneity.)
+#[test]
+fn ninety_percent_intervals_cover_ninety_percent_of_simulated_truths() {
+    use chrono::NaiveDate;
+    use customer_assets::simulate::{simulate, BgNbdProcess, SimulationOptions};
+    use customer_assets::TimeUnit;
+    let truth = [0.243, 4.414, 0.793, 2.426];
+    let process = BgNbdProcess::new(truth[0], truth[1], truth[2], truth[3]).unwrap();
+    let true_model = customer_assets::models::bg_nbd::BgNbd::new(
+        customer_assets::models::bg_nbd::BgNbdParameters {
+            r: truth[0],
+            alpha: truth[1],
+            a: truth[2],
+            b: truth[3],
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let end = NaiveDate::from_ymd_opt(2024, 9, 29).unwrap();
+    let mut parameter_hits = [0u32; 4];
+    let mut base_hits = 0u32;
+    let runs = 100;
+    for seed in 1..=runs {
+        let options =
+            SimulationOptions::new(1_000, start, end, TimeUnit::WEEKS, seed).acquisition_days(84);
+        let patterns = simulate(&process, &options).unwrap().patterns().clone();
+        let model = BgNbdParams::new().fit(&patterns).unwrap();
+        let wald = model
+            .covariance()
+            .unwrap()
+            .wald_intervals(&model.parameter_values(), 0.9)
+            .unwrap();
+        for (hits, (w, t)) in parameter_hits.iter_mut().zip(wald.iter().zip(truth)) {
+            *hits += u32::from(w.lower <= t && t <= w.upper);
+        }
+        let base = |m: &customer_assets::models::bg_nbd::BgNbd| -> Result<f64, PredictError> {
+            patterns.iter().try_fold(0.0, |total, p| {
+                let h = History::new(p.frequency(), p.recency(), p.age());
+                Ok(total + p.weight() * m.expected_purchases(&h, 39.0)?)
+            })
+        };
+        let interval = delta_interval(&model, 0.9, Scale::Positive, base).unwrap();
+        let true_base = base(&true_model).unwrap();
+        base_hits += u32::from(interval.lower <= true_base && true_base <= interval.upper);
+    }
+    let counts = [
+        ("r", parameter_hits[0]),
+        ("alpha", parameter_hits[1]),
+        ("a", parameter_hits[2]),
+        ("b", parameter_hits[3]),
+        ("base holdout purchases", base_hits),
+    ];
+    for (what, hits) in counts {
+        assert!(
+            (81..=97).contains(&hits),
+            "{what}: {hits} of {runs} intervals cover the truth; all: {counts:?}"
+        );
+    }
+}
