@@ -199,6 +199,7 @@ pub enum Command {
         "Examples:\n",
         "  clv fit --summary summary.csv --model pareto-nbd\n",
         "  clv fit --summary donations.csv --model bg-bb\n",
+        "  clv fit --summary summary.csv --model bg-nbd --bootstrap 200 --seed 7\n",
         "  clv fit --survival cohorts.csv --model sbg --periods 7"
     ))]
     Fit {
@@ -223,6 +224,14 @@ pub enum Command {
         /// scale) to the JSON, for bg-nbd, mbg-nbd, pareto-nbd and gamma-gamma.
         #[arg(long, value_name = "LEVEL", allow_hyphen_values = true)]
         interval: Option<String>,
+        /// Refit the model N times on the customers resampled with replacement and add the
+        /// distribution of each parameter (mean, standard deviation, percentile interval at
+        /// --interval or 0.9) to the JSON, for bg-nbd, mbg-nbd, pareto-nbd and gamma-gamma.
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        bootstrap: Option<String>,
+        /// The seed of --bootstrap (default 0): the same seed gives the same refits.
+        #[arg(long, value_name = "S", allow_hyphen_values = true)]
+        seed: Option<String>,
         /// The periods to fit and project (sbg and bdw).
         #[arg(long, value_name = "K", allow_hyphen_values = true)]
         periods: Option<String>,
@@ -240,7 +249,9 @@ pub enum Command {
         "Examples:\n",
         "  clv predict --summary summary.csv --model bg-nbd --horizon 39 --margin 0.3\n",
         "  clv fit --summary summary.csv --model bg-nbd > bg-nbd.json\n",
-        "  clv predict --summary summary.csv --model bg-nbd --horizon 39 --params bg-nbd.json"
+        "  clv predict --summary summary.csv --model bg-nbd --horizon 39 --params bg-nbd.json\n",
+        "  clv predict --summary summary.csv --model pareto-nbd --horizon 39 --interval 0.9 \
+         --method bootstrap --seed 7"
     ))]
     Predict {
         /// The summary table.
@@ -271,14 +282,22 @@ pub enum Command {
         /// Parameters saved by `clv fit` (instead of fitting); their time unit must be --unit.
         #[arg(long, value_name = "FILE.json", allow_hyphen_values = true)]
         params: Option<String>,
-        /// Add delta-method intervals at this confidence level (e.g. 0.9) after p_alive,
-        /// expected_purchases and dert: columns <column>_lower and <column>_upper, from the
-        /// fitted parameters' covariance (the logit scale for P(alive), the log scale otherwise).
+        /// Add intervals at this confidence level (e.g. 0.9) after each predicted column
+        /// (p_alive, expected_purchases, dert, expected_spend, clv): columns <column>_lower and
+        /// <column>_upper, from the uncertainty of the fitted parameters (see --method).
         #[arg(long, value_name = "LEVEL", allow_hyphen_values = true)]
         interval: Option<String>,
-        /// How --interval is computed: delta (the delta method; the bootstrap is not built yet).
+        /// How --interval is computed: delta (default; the delta method from the parameters'
+        /// covariance, on the logit scale for P(alive) and the log scale otherwise) or bootstrap
+        /// (percentiles over refits of both models on the customers resampled with replacement).
         #[arg(long, value_name = "METHOD", allow_hyphen_values = true)]
         method: Option<String>,
+        /// The refits of --method bootstrap (default 200).
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        bootstrap: Option<String>,
+        /// The seed of --method bootstrap (default 0): the same seed gives the same intervals.
+        #[arg(long, value_name = "S", allow_hyphen_values = true)]
+        seed: Option<String>,
         /// Add the customer's own predictive interval of purchases over the horizon at this
         /// probability (e.g. 0.9): columns purchases_lower and purchases_upper, the quantiles
         /// of the number of purchases at (1 - p)/2 and (1 + p)/2, parameters taken as known.

@@ -7,17 +7,25 @@
 //! iterations, `unit` in days), which the library reads back, plus `model` and
 //! `standard_errors`. Gamma-Gamma uses the customers with frequency > 0 and adds
 //! `frequency_spend_correlation`.
+//!
+//! `--interval LEVEL` adds the parameters' Wald intervals (`intervals`); `--bootstrap N [--seed
+//! S]` adds the distribution of N refits on the customers resampled with replacement
+//! (`bootstrap`: each parameter's mean, standard deviation and percentile interval at LEVEL,
+//! 0.9 by default, with the number of refits that converged and their iterations).
 
 use crate::common::{
     at, echo, line_place, no_rows, parse_count, parse_number, text_field, Flags, Header,
     MAX_PENALTY,
 };
 use crate::table::Input;
-use customer_assets::fit::Fit;
+use customer_assets::fit::{Fit, FitReport};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParams};
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams, SpendData};
 use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParams};
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
+use customer_assets::models::{
+    bootstrap, BootstrapOptions, Draws, Reparameterize, Resample, WarmStart, MAX_REPLICATES,
+};
 use customer_assets::{History, PatternError, Patterns, TimeUnit, TransactionModel};
 use serde_json::{json, Value};
 
@@ -304,6 +312,138 @@ impl Fitted {
     }
 }
 
+/// The bootstrap `--bootstrap N [--seed S]` asks for (seed 0 by default).
+pub fn bootstrap_options(flags: &Flags) -> Result<Option<BootstrapOptions>, String> {
+    let replicates = flags.whole_in(
+        "bootstrap",
+        1,
+        u64::from(MAX_REPLICATES),
+        "a number of refits, e.g. 200",
+    )?;
+    let seed = flags.whole_in("seed", 0, u64::MAX, "any whole number")?;
+    match replicates {
+        Some(n) => BootstrapOptions::new(n as u32, seed.unwrap_or(0))
+            .map(Some)
+            .map_err(|e| format!("--bootstrap: {e}")),
+        None if seed.is_some() => Err("--seed is for --bootstrap N".into()),
+        None => Ok(None),
+    }
+}
+
+/// Bootstrap draws of a fitted transaction model of one of the three kinds.
+pub enum FittedDraws {
+    /// BG/NBD.
+    Bg(Draws<BgNbd>),
+    /// MBG/NBD.
+    Mbg(Draws<MbgNbd>),
+    /// Pareto/NBD.
+    Pareto(Draws<ParetoNbd>),
+}
+
+impl Fitted {
+    /// The non-parametric bootstrap of the model on `patterns`, refitted with `penalty`.
+    pub fn bootstrap(
+        &self,
+        patterns: &Patterns,
+        penalty: f64,
+        options: &BootstrapOptions,
+    ) -> Result<FittedDraws, String> {
+        crate::progress::stage(format!(
+            "bootstrapping {}: {} refits",
+            self.model().name(),
+            options.replicates()
+        ));
+        let err = |e: customer_assets::models::BootstrapError| format!("--bootstrap: {e}");
+        Ok(match self {
+            Fitted::Bg(m) => FittedDraws::Bg(
+                bootstrap(&BgNbdParams::new().penalty(penalty), patterns, m, options)
+                    .map_err(err)?,
+            ),
+            Fitted::Mbg(m) => FittedDraws::Mbg(
+                bootstrap(&MbgNbdParams::new().penalty(penalty), patterns, m, options)
+                    .map_err(err)?,
+            ),
+            Fitted::Pareto(m) => FittedDraws::Pareto(
+                bootstrap(
+                    &ParetoNbdParams::new().penalty(penalty),
+                    patterns,
+                    m,
+                    options,
+                )
+                .map_err(err)?,
+            ),
+        })
+    }
+}
+
+impl FittedDraws {
+    /// The summary `clv fit --bootstrap` prints.
+    fn summary(&self, level: f64) -> Result<Value, String> {
+        match self {
+            FittedDraws::Bg(d) => draws_summary(d, level, |m| m.report()),
+            FittedDraws::Mbg(d) => draws_summary(d, level, |m| m.report()),
+            FittedDraws::Pareto(d) => draws_summary(d, level, |m| m.report()),
+        }
+    }
+}
+
+/// The bootstrap of any model `P` fits on `D`, summarised for `clv fit`.
+fn bootstrap_summary<P, D>(
+    params: &P,
+    data: &D,
+    model: &P::Model,
+    options: &BootstrapOptions,
+    level: f64,
+    report: impl Fn(&P::Model) -> Option<&FitReport>,
+) -> Result<Value, String>
+where
+    P: WarmStart<D> + Fit<D, Error = customer_assets::FitError> + Sync,
+    D: Resample + Sync,
+    P::Model: Reparameterize + Clone + Send,
+{
+    crate::progress::stage(format!("bootstrapping: {} refits", options.replicates()));
+    let draws = bootstrap(params, data, model, options).map_err(|e| format!("--bootstrap: {e}"))?;
+    draws_summary(&draws, level, report)
+}
+
+/// `{"method", "replicates", "seed", "converged", "level", "iterations": {"mean", "max"},
+/// "parameters": {NAME: {"estimate", "mean", "standard_deviation", "lower", "upper"}}}`.
+fn draws_summary<M: Reparameterize>(
+    draws: &Draws<M>,
+    level: f64,
+    report: impl Fn(&M) -> Option<&FitReport>,
+) -> Result<Value, String> {
+    let reports: Vec<&FitReport> = draws.draws().iter().filter_map(&report).collect();
+    let converged = reports.iter().filter(|r| r.converged).count();
+    let iterations: Vec<u64> = reports.iter().map(|r| r.iterations).collect();
+    let mean_iterations = iterations.iter().sum::<u64>() as f64 / iterations.len().max(1) as f64;
+    let mut parameters = serde_json::Map::new();
+    for p in draws
+        .parameter_summaries(level)
+        .map_err(|e| format!("--interval: {e}"))?
+    {
+        parameters.insert(
+            p.name,
+            json!({
+                "estimate": p.estimate,
+                "mean": p.mean,
+                "standard_deviation": p.standard_deviation,
+                "lower": p.lower,
+                "upper": p.upper,
+            }),
+        );
+    }
+    Ok(json!({
+        "method": draws.method().name(),
+        "replicates": draws.len(),
+        "seed": draws.seed(),
+        "converged": converged,
+        "level": level,
+        "iterations": {"mean": mean_iterations, "max": iterations.iter().max()},
+        "parameters": parameters,
+    }))
+}
+
 /// Wald intervals of the estimates at `level` (on the log scale) as `{"level": L, "NAME":
 /// {"lower": .., "upper": ..}, ...}`; `null` when the fit has no covariance.
 fn intervals(
@@ -397,7 +537,18 @@ pub fn fit_spend(file: &SummaryFile, penalty: f64) -> Result<Option<GammaGamma>,
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let flags = Flags::parse(args, &["summary", "model", "penalty", "unit", "interval"])?;
+    let flags = Flags::parse(
+        args,
+        &[
+            "summary",
+            "model",
+            "penalty",
+            "unit",
+            "interval",
+            "bootstrap",
+            "seed",
+        ],
+    )?;
     let output = flags.output(false)?;
     let input = flags.input("summary")?;
     let path = input.path.as_str();
@@ -413,6 +564,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or(0.0);
     let unit = flags.unit(TimeUnit::WEEKS)?;
     let level = flags.number_in("interval", 0.5, 0.9999, "a confidence level, e.g. 0.9")?;
+    let resampling = bootstrap_options(&flags)?;
     let file = read_summary(&input, false)?;
     crate::progress::stage(format!("fitting {model} on {} rows", file.histories.len()));
     let value = if model == "gamma-gamma" {
@@ -427,15 +579,32 @@ pub fn run(args: &[String]) -> Result<(), String> {
             let p = gg.parameters();
             value["intervals"] = intervals(gg.covariance(), &[p.p, p.q, p.gamma], level)?;
         }
+        if let (Some(options), Some((data, _))) = (&resampling, file.spend_data()?) {
+            value["bootstrap"] = bootstrap_summary(
+                &GammaGammaParams::new().penalty(penalty),
+                &data,
+                &gg,
+                options,
+                level.unwrap_or(0.9),
+                GammaGamma::report,
+            )?;
+        }
         value
     } else {
-        let fitted = fit_transaction(model, &file.patterns(unit)?, penalty)
-            .map_err(|e| format!("{path}: {e}"))?;
+        let patterns = file.patterns(unit)?;
+        let fitted =
+            fit_transaction(model, &patterns, penalty).map_err(|e| format!("{path}: {e}"))?;
         let mut value = fitted.to_json()?;
         if let Some(level) = level {
             let m = fitted.model();
             let estimates: Vec<f64> = m.named_parameters().iter().map(|(_, v)| *v).collect();
             value["intervals"] = intervals(m.covariance(), &estimates, level)?;
+        }
+        if let Some(options) = &resampling {
+            let draws = fitted
+                .bootstrap(&patterns, penalty, options)
+                .map_err(|e| format!("{path}: {e}"))?;
+            value["bootstrap"] = draws.summary(level.unwrap_or(0.9))?;
         }
         value
     };

@@ -12,18 +12,25 @@
 //!   e^(−RATE τ)). From an effective annual rate i and a unit of d days,
 //!   RATE = ln(1 + i) d / 365.25. Default: 10% a year, 0.001831 a week or 0.000261 a day.
 //! - M, the margin applied to spend (CLV = DERT × expected spend × M); default 1 (revenue).
+//! - `--interval LEVEL [--method delta|bootstrap] [--bootstrap N] [--seed S]` adds
+//!   `<column>_lower,<column>_upper` after each predicted column: by the delta method (CLV's
+//!   from DERT's and spend's, whose parameters are fitted separately, on the log scale), or by
+//!   percentiles over N (200) refits of both models on the customers resampled with
+//!   replacement, paired by replicate.
 
 use crate::common::{echo, line_place, Flags, MAX_HORIZON};
 use crate::fit::{
-    fit_spend, fit_transaction, read_summary, Fitted, SummaryFile, TRANSACTION_MODELS,
+    bootstrap_options, fit_spend, fit_transaction, read_summary, Fitted, FittedDraws, SummaryFile,
+    TRANSACTION_MODELS,
 };
 use crate::output::{Cell, Table};
-use customer_assets::models::MeanSpendParams;
+use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams};
 use customer_assets::models::{
-    delta_interval, purchase_quantiles, IntervalError, PredictionInterval, Reparameterize, Scale,
+    bootstrap, delta_interval, purchase_quantiles, BootstrapOptions, Draws, IntervalError,
+    IntervalMethod, MeanSpend, MeanSpendParams, PredictionInterval, Reparameterize, Scale,
 };
-use customer_assets::History;
 use customer_assets::{Fit, SpendModel, TimeUnit, TransactionModel};
+use customer_assets::{History, PredictError};
 use serde_json::Value;
 
 /// The spend model `--spend` asks for: `auto` (default) is Gamma-Gamma fitted on the file, or,
@@ -33,15 +40,15 @@ use serde_json::Value;
 /// Gamma-Gamma and fails with its reason; `mean` is the population mean; `none` prints no spend
 /// columns. Without a `monetary_value` column there is no spend model (`gamma-gamma` and `mean`
 /// then fail).
-fn spend_model(file: &SummaryFile, asked: &str) -> Result<Option<Box<dyn SpendModel>>, String> {
-    let mean = || -> Result<Option<Box<dyn SpendModel>>, String> {
+fn spend_model(file: &SummaryFile, asked: &str) -> Result<Option<Spend>, String> {
+    let mean = || -> Result<Option<Spend>, String> {
         let Some((data, _)) = file.spend_data()? else {
             return Ok(None);
         };
         let mean = MeanSpendParams::new()
             .fit(&data)
             .map_err(|e| format!("{}: {e}", file.path))?;
-        Ok(Some(Box::new(mean)))
+        Ok(Some(Spend::Mean(mean)))
     };
     let no_column = || {
         format!(
@@ -53,14 +60,14 @@ fn spend_model(file: &SummaryFile, asked: &str) -> Result<Option<Box<dyn SpendMo
         "none" => Ok(None),
         "mean" => mean()?.map(Some).ok_or_else(no_column),
         "gamma-gamma" => match fit_spend(file, 0.0)? {
-            Some(gg) => Ok(Some(Box::new(gg))),
+            Some(gg) => Ok(Some(Spend::Gamma(gg))),
             None => Err(no_column()),
         },
         _ => match fit_spend(file, 0.0) {
-            Ok(gg) => Ok(gg.map(|m| Box::new(m) as Box<dyn SpendModel>)),
+            Ok(gg) => Ok(gg.map(Spend::Gamma)),
             Err(failure) => {
                 let fallback = mean()?;
-                if let Some(m) = &fallback {
+                if let Some(m) = fallback.as_ref().map(Spend::model) {
                     eprintln!(
                         "clv: note: {failure}; every customer's expected spend is the population \
                          mean spend per transaction, {:.2} (--spend gamma-gamma makes this an \
@@ -71,6 +78,70 @@ fn spend_model(file: &SummaryFile, asked: &str) -> Result<Option<Box<dyn SpendMo
                 Ok(fallback)
             }
         },
+    }
+}
+
+/// The spend model of the spend columns.
+enum Spend {
+    /// Gamma-Gamma.
+    Gamma(GammaGamma),
+    /// The population mean spend per transaction.
+    Mean(MeanSpend),
+}
+
+impl Spend {
+    fn model(&self) -> &dyn SpendModel {
+        match self {
+            Spend::Gamma(m) => m,
+            Spend::Mean(m) => m,
+        }
+    }
+
+    /// The non-parametric bootstrap of the spend model on the file's spend data.
+    fn bootstrap(
+        &self,
+        file: &SummaryFile,
+        options: &BootstrapOptions,
+    ) -> Result<SpendDraws, String> {
+        let Some((data, _)) = file.spend_data()? else {
+            return Err(format!("{}: no monetary_value column", file.path));
+        };
+        let err =
+            |e: customer_assets::models::BootstrapError| format!("--method bootstrap: spend: {e}");
+        Ok(match self {
+            Spend::Gamma(m) => SpendDraws::Gamma(
+                bootstrap(&GammaGammaParams::new(), &data, m, options).map_err(err)?,
+            ),
+            Spend::Mean(m) => SpendDraws::Mean(
+                bootstrap(&MeanSpendParams::new(), &data, m, options).map_err(err)?,
+            ),
+        })
+    }
+}
+
+/// Bootstrap draws of the spend model.
+enum SpendDraws {
+    Gamma(Draws<GammaGamma>),
+    Mean(Draws<MeanSpend>),
+}
+
+/// How `--interval` is computed.
+enum Uncertainty {
+    /// The delta method at this level.
+    Delta(f64),
+    /// Percentiles over the bootstrap's refits at this level; the spend model's refits are
+    /// paired with the transaction model's by replicate (the two models' parameters are
+    /// independent, as the models assume spend independent of the purchase process).
+    Bootstrap(f64, Box<(FittedDraws, Option<SpendDraws>)>),
+}
+
+/// A customer's spend under `model`: its own mean spend with repeat purchases, the population
+/// mean without (a zero mean spend was left out of the fit).
+fn spend_of(model: &dyn SpendModel, h: &History, mean: f64) -> Result<f64, PredictError> {
+    if h.frequency > 0 && mean > 0.0 {
+        model.expected_spend(h.frequency, mean)
+    } else {
+        model.expected_spend_new()
     }
 }
 
@@ -135,6 +206,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "purchase-interval",
             "interval",
             "method",
+            "bootstrap",
+            "seed",
         ],
     )?;
     let output = flags.output(true)?;
@@ -159,17 +232,35 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or_default();
     let rate = flags.discount(unit)?;
     let margin = flags.margin()?;
-    // Delta-method intervals of the transaction columns from the parameters' covariance.
+    // Intervals of every predicted column: the delta method, or percentiles over refits on
+    // resampled customers.
     let level = flags.number_in("interval", 0.5, 0.9999, "a confidence level, e.g. 0.9")?;
-    match flags.get("method") {
-        None | Some("delta") => {}
+    let bootstrapped = match flags.get("method") {
+        None | Some("delta") => {
+            if flags.get("bootstrap").is_some() || flags.get("seed").is_some() {
+                return Err("--bootstrap and --seed are for --method bootstrap".into());
+            }
+            false
+        }
+        Some("bootstrap") => true,
         Some(other) => {
             return Err(format!(
-                "--method: {} is not delta (the bootstrap intervals are not built yet)",
+                "--method: {} is not one of delta, bootstrap",
                 echo(other)
             ))
         }
+    };
+    if flags.get("method").is_some() && level.is_none() {
+        return Err("--method: give the --interval level it is for, e.g. --interval 0.9".into());
     }
+    let resampling = if bootstrapped {
+        Some(bootstrap_options(&flags)?.map_or_else(
+            || BootstrapOptions::new(DEFAULT_REPLICATES, 0).map_err(|e| e.to_string()),
+            Ok,
+        )?)
+    } else {
+        None
+    };
     // A predictive interval of the customer's own purchases over the horizon: its quantiles at
     // (1 - level)/2 and (1 + level)/2.
     let quantiles = flags
@@ -192,14 +283,30 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     crate::progress::stage(format!("fitting {name} on {} rows", file.ids.len()));
+    let patterns = file.patterns(unit)?;
     let fitted = match flags.get("params") {
         Some(p) => load_params(p, name, unit)?,
-        None => {
-            fit_transaction(name, &file.patterns(unit)?, 0.0).map_err(|e| format!("{path}: {e}"))?
-        }
+        None => fit_transaction(name, &patterns, 0.0).map_err(|e| format!("{path}: {e}"))?,
     };
     let model = fitted.model();
     let spend = spend_model(&file, spend_asked)?;
+    let uncertainty = match (level, resampling) {
+        (Some(level), Some(options)) => {
+            let draws = fitted
+                .bootstrap(&patterns, 0.0, &options)
+                .map_err(|e| format!("{path}: {e}"))?;
+            let spend_draws = spend
+                .as_ref()
+                .map(|s| s.bootstrap(&file, &options))
+                .transpose()?;
+            Some(Uncertainty::Bootstrap(
+                level,
+                Box::new((draws, spend_draws)),
+            ))
+        }
+        (Some(level), None) => Some(Uncertainty::Delta(level)),
+        (None, _) => None,
+    };
     // Each transaction column, then its interval when asked.
     let with_interval = |name: &'static str| -> Vec<String> {
         let mut v = vec![name.to_string()];
@@ -216,7 +323,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     names.extend(with_interval("dert"));
     if spend.is_some() {
-        names.extend(["expected_spend", "clv"].map(String::from));
+        names.extend(with_interval("expected_spend"));
+        names.extend(with_interval("clv"));
     }
     let mut table = Table::new(&names.iter().map(String::as_str).collect::<Vec<_>>());
     table.rows.reserve(file.ids.len());
@@ -230,15 +338,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let e = model.expected_purchases(h, horizon).map_err(fail)?;
         let d = model.dert(h, rate).map_err(fail)?;
         let mut values = vec![p, e, d];
-        if let (Some(gg), Some(m)) = (&spend, &file.monetary) {
-            let mean = m.get(i).copied().unwrap_or(0.0);
-            // A zero mean spend was left out of the fit: such customers get the population mean.
-            let s = if h.frequency > 0 && mean > 0.0 {
-                gg.expected_spend(h.frequency, mean)
-            } else {
-                gg.expected_spend_new()
-            }
-            .map_err(fail)?;
+        let mean = file
+            .monetary
+            .as_ref()
+            .and_then(|m| m.get(i).copied())
+            .unwrap_or(0.0);
+        if let Some(spend) = &spend {
+            let s = spend_of(spend.model(), h, mean).map_err(fail)?;
             values.extend([s, d * s * margin]);
         }
         if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
@@ -249,18 +355,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 echo(id)
             ));
         }
-        let intervals = match level {
-            Some(level) => Some(
-                transaction_intervals(&fitted, h, horizon, rate, level).map_err(|e| {
-                    format!(
-                        "{} (customer {}): --interval: {e}",
-                        line_place(path, line),
-                        echo(id)
-                    )
-                })?,
-            ),
-            None => None,
+        let customer = Customer {
+            history: h,
+            mean_spend: mean,
+            horizon,
+            rate,
+            margin,
         };
+        let intervals = uncertainty
+            .as_ref()
+            .map(|u| customer.intervals(u, &fitted, spend.as_ref()))
+            .transpose()
+            .map_err(|e| {
+                format!(
+                    "{} (customer {}): --interval: {e}",
+                    line_place(path, line),
+                    echo(id)
+                )
+            })?;
         let mut row = Vec::with_capacity(names.len());
         row.push(Cell::Text(id.clone()));
         let push = |row: &mut Vec<Cell>, k: usize| {
@@ -275,40 +387,136 @@ pub fn run(args: &[String]) -> Result<(), String> {
             let range = purchase_quantiles(model, h, horizon, q).map_err(fail)?;
             row.extend(range.into_iter().map(|n| Cell::Int(i64::from(n))));
         }
-        push(&mut row, 2);
-        row.extend(values[3..].iter().copied().map(Cell::Float));
+        for k in 2..values.len() {
+            push(&mut row, k);
+        }
         table.rows.push(row);
     }
     output.write_table(&table)
 }
 
-/// The delta-method intervals at `level` of P(alive), expected purchases over `horizon` and
-/// DERT at `rate`, for one customer.
-fn transaction_intervals(
-    fitted: &Fitted,
-    h: &History,
+/// The bootstrap refits of `--method bootstrap` without `--bootstrap N`.
+const DEFAULT_REPLICATES: u32 = 200;
+
+/// One customer's history and what values it.
+struct Customer<'a> {
+    history: &'a History,
+    mean_spend: f64,
     horizon: f64,
     rate: f64,
-    level: f64,
-) -> Result<[PredictionInterval; 3], IntervalError> {
-    fn three<M: Reparameterize + TransactionModel>(
+    margin: f64,
+}
+
+impl Customer<'_> {
+    /// The intervals of P(alive), expected purchases over the horizon and DERT, then (with a
+    /// spend model) expected spend and CLV.
+    fn intervals(
+        &self,
+        uncertainty: &Uncertainty,
+        fitted: &Fitted,
+        spend: Option<&Spend>,
+    ) -> Result<Vec<PredictionInterval>, IntervalError> {
+        match uncertainty {
+            Uncertainty::Delta(level) => {
+                let mut out = match fitted {
+                    Fitted::Bg(m) => self.delta_transaction(m, *level)?,
+                    Fitted::Mbg(m) => self.delta_transaction(m, *level)?,
+                    Fitted::Pareto(m) => self.delta_transaction(m, *level)?,
+                };
+                if let Some(spend) = spend {
+                    let s = match spend {
+                        Spend::Gamma(m) => self.delta_spend(m, *level)?,
+                        Spend::Mean(m) => self.delta_spend(m, *level)?,
+                    };
+                    // CLV = DERT × spend × margin, the two fitted separately.
+                    out.push(out[2].product(&s, self.margin)?);
+                    out.insert(3, s);
+                }
+                Ok(out)
+            }
+            Uncertainty::Bootstrap(level, both) => {
+                let (draws, spend_draws) = both.as_ref();
+                let (mut out, dert) = match draws {
+                    FittedDraws::Bg(d) => self.drawn_transaction(d, *level)?,
+                    FittedDraws::Mbg(d) => self.drawn_transaction(d, *level)?,
+                    FittedDraws::Pareto(d) => self.drawn_transaction(d, *level)?,
+                };
+                if let (Some(spend), Some(spend_draws)) = (spend, spend_draws) {
+                    let estimate = spend_of(spend.model(), self.history, self.mean_spend)?;
+                    let values = match spend_draws {
+                        SpendDraws::Gamma(d) => self.drawn_spend(d)?,
+                        SpendDraws::Mean(d) => self.drawn_spend(d)?,
+                    };
+                    let method = IntervalMethod::Bootstrap;
+                    let clv: Vec<f64> = dert
+                        .iter()
+                        .zip(&values)
+                        .map(|(d, s)| d * s * self.margin)
+                        .collect();
+                    let clv_estimate = out[2].estimate * estimate * self.margin;
+                    out.push(PredictionInterval::from_draws(
+                        estimate, &values, *level, method,
+                    )?);
+                    out.push(PredictionInterval::from_draws(
+                        clv_estimate,
+                        &clv,
+                        *level,
+                        method,
+                    )?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn delta_transaction<M: Reparameterize + TransactionModel>(
+        &self,
         m: &M,
-        h: &History,
-        horizon: f64,
-        rate: f64,
         level: f64,
-    ) -> Result<[PredictionInterval; 3], IntervalError> {
-        Ok([
+    ) -> Result<Vec<PredictionInterval>, IntervalError> {
+        let h = self.history;
+        Ok(vec![
             delta_interval(m, level, Scale::Probability, |m| m.p_alive(h, 0.0))?,
             delta_interval(m, level, Scale::Positive, |m| {
-                m.expected_purchases(h, horizon)
+                m.expected_purchases(h, self.horizon)
             })?,
-            delta_interval(m, level, Scale::Positive, |m| m.dert(h, rate))?,
+            delta_interval(m, level, Scale::Positive, |m| m.dert(h, self.rate))?,
         ])
     }
-    match fitted {
-        Fitted::Bg(m) => three(m, h, horizon, rate, level),
-        Fitted::Mbg(m) => three(m, h, horizon, rate, level),
-        Fitted::Pareto(m) => three(m, h, horizon, rate, level),
+
+    fn delta_spend<M: Reparameterize + SpendModel>(
+        &self,
+        m: &M,
+        level: f64,
+    ) -> Result<PredictionInterval, IntervalError> {
+        delta_interval(m, level, Scale::Positive, |m| {
+            spend_of(m, self.history, self.mean_spend)
+        })
+    }
+
+    /// The transaction intervals over the draws, and the DERT of each draw (for CLV).
+    fn drawn_transaction<M: Reparameterize + TransactionModel + Sync>(
+        &self,
+        draws: &Draws<M>,
+        level: f64,
+    ) -> Result<(Vec<PredictionInterval>, Vec<f64>), IntervalError> {
+        let h = self.history;
+        let dert = draws.values(|m| m.dert(h, self.rate))?;
+        let estimate = draws.estimate().dert(h, self.rate)?;
+        Ok((
+            vec![
+                draws.interval(level, |m| m.p_alive(h, 0.0))?,
+                draws.interval(level, |m| m.expected_purchases(h, self.horizon))?,
+                PredictionInterval::from_draws(estimate, &dert, level, draws.method())?,
+            ],
+            dert,
+        ))
+    }
+
+    fn drawn_spend<M: Reparameterize + SpendModel + Sync>(
+        &self,
+        draws: &Draws<M>,
+    ) -> Result<Vec<f64>, IntervalError> {
+        draws.values(|m| spend_of(m, self.history, self.mean_spend))
     }
 }

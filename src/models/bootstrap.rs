@@ -336,17 +336,8 @@ impl<M: Reparameterize> Draws<M> {
         if !estimate.is_finite() {
             return Err(IntervalError::NotFinite(estimate));
         }
-        let mut values = self.values(predict)?;
-        let (_, standard_error) = mean_and_deviation(&values);
-        let (lower, upper) = percentile_interval(&mut values, level);
-        Ok(PredictionInterval {
-            estimate,
-            standard_error,
-            lower,
-            upper,
-            level,
-            method: self.method,
-        })
+        let values = self.values(predict)?;
+        PredictionInterval::from_draws(estimate, &values, level, self.method)
     }
 }
 

@@ -22,7 +22,7 @@
 //! ```
 
 use crate::error::InvalidParameter;
-use crate::fit::{Fit, FitError};
+use crate::fit::{Covariance, Fit, FitError};
 use crate::models::error::PredictError;
 use crate::models::spend_data::SpendData;
 use crate::models::spend_model::SpendModel;
@@ -52,30 +52,78 @@ impl Fit<SpendData> for MeanSpendParams {
     /// [`FitError::Numerical`] when that mean is not a positive finite number (weights so large
     /// that their sum overflows).
     fn fit(&self, data: &SpendData) -> Result<MeanSpend, FitError> {
-        MeanSpend::new(data.mean_transaction_value())
-            .map_err(|e| FitError::invalid_estimate(MODEL, e))
+        let mean = data.mean_transaction_value();
+        let mut model = MeanSpend::new(mean).map_err(|e| FitError::invalid_estimate(MODEL, e))?;
+        model.covariance = mean_variance(data, mean)
+            .and_then(|v| Covariance::new(vec!["mean".into()], vec![vec![v]]).ok());
+        Ok(model)
     }
 }
 
-/// Every customer's expected spend per transaction is one population mean.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The variance of the mean transaction value Σ w·x·m̄ₓ / Σ w·x over customers (each customer's
+/// transactions are a cluster): the ratio estimator's linearisation,
+/// n/(n − 1) · Σ w x² (m̄ₓ − mean)² / (Σ w x)², n = Σ w customers. `None` for one customer or
+/// fewer, whose spends say nothing of the variation between customers. Weights are divided by
+/// the largest first, so that nothing overflows.
+fn mean_variance(data: &SpendData, mean: f64) -> Option<f64> {
+    let customers = data.total_weight();
+    if customers.is_nan() || customers <= 1.0 {
+        return None;
+    }
+    // n/(n − 1) is 1 for a sum of weights beyond the floats.
+    let correction = if customers.is_finite() {
+        customers / (customers - 1.0)
+    } else {
+        1.0
+    };
+    let largest = data.rows().iter().fold(0.0f64, |m, r| m.max(r.weight()));
+    let (mut squares, mut transactions) = (0.0, 0.0);
+    for r in data.rows() {
+        let w = r.weight() / largest;
+        let x = f64::from(r.frequency());
+        squares += w * (x * (r.mean_spend() - mean)).powi(2);
+        transactions += w * x;
+    }
+    let variance = correction * squares / (largest * transactions * transactions);
+    variance.is_finite().then_some(variance)
+}
+
+impl crate::models::bootstrap::WarmStart<SpendData> for MeanSpendParams {
+    /// The same settings: the estimate is in closed form, with no start to warm.
+    fn warm_started(&self, _model: &MeanSpend) -> Self {
+        *self
+    }
+}
+
+/// Every customer's expected spend per transaction is one population mean. A fitted model
+/// carries the variance of its mean (1 × 1 covariance, for intervals).
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "MeanSpendData"))]
 pub struct MeanSpend {
     mean: f64,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    covariance: Option<Covariance>,
 }
 
 #[cfg(feature = "serde")]
 #[derive(serde::Deserialize)]
 struct MeanSpendData {
     mean: f64,
+    #[serde(default)]
+    covariance: Option<Covariance>,
 }
 
 #[cfg(feature = "serde")]
 impl TryFrom<MeanSpendData> for MeanSpend {
     type Error = InvalidParameter;
     fn try_from(d: MeanSpendData) -> Result<Self, InvalidParameter> {
-        MeanSpend::new(d.mean)
+        let mut model = MeanSpend::new(d.mean)?;
+        if let Some(covariance) = &d.covariance {
+            covariance.check_names(&["mean"])?;
+        }
+        model.covariance = d.covariance;
+        Ok(model)
     }
 }
 
@@ -86,14 +134,27 @@ impl MeanSpend {
     /// [`InvalidParameter`] unless `mean` is positive and finite.
     pub fn new(mean: f64) -> Result<Self, InvalidParameter> {
         InvalidParameter::positive("mean", mean)?;
-        Ok(MeanSpend { mean })
+        Ok(MeanSpend {
+            mean,
+            covariance: None,
+        })
     }
 
     /// The mean spend per transaction.
     pub fn mean(&self) -> f64 {
         self.mean
     }
+
+    /// The variance of the mean as a 1 × 1 covariance, when fitted on more than one customer.
+    pub fn covariance(&self) -> Option<&Covariance> {
+        self.covariance.as_ref()
+    }
 }
+
+crate::models::uncertainty::reparameterize!(MeanSpend, ["mean"], |m| [m.mean], |_m, v| {
+    let [mean] = v;
+    MeanSpend::new(mean)
+});
 
 impl SpendModel for MeanSpend {
     fn name(&self) -> &str {
@@ -121,6 +182,10 @@ impl SpendModel for MeanSpend {
     fn named_parameters(&self) -> Vec<(String, f64)> {
         vec![("mean".into(), self.mean)]
     }
+
+    fn covariance(&self) -> Option<&Covariance> {
+        self.covariance.as_ref()
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +198,25 @@ mod tests {
         let data = SpendData::new([(1, 10.0, 3.0), (3, 30.0, 1.0)]).unwrap();
         let m = MeanSpendParams::new().fit(&data).unwrap();
         assert!((m.mean() - 20.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_mean_carries_its_cluster_variance() {
+        // Customers (x, m̄ₓ): (1, 10), (1, 10), (1, 10), (3, 30); mean 20, deviations per
+        // customer x (m̄ₓ − 20): −10, −10, −10, 30; n/(n − 1) Σ² / (Σ w x)² = 4/3 · 1200 / 36.
+        let data = SpendData::new([(1, 10.0, 3.0), (3, 30.0, 1.0)]).unwrap();
+        let m = MeanSpendParams::new().fit(&data).unwrap();
+        let v = m.covariance().unwrap().matrix()[0][0];
+        assert!((v - 4.0 / 3.0 * 1200.0 / 36.0).abs() < 1e-9, "{v}");
+        // One customer: no variance between customers to estimate.
+        let one = MeanSpendParams::new()
+            .fit(&SpendData::new([(2, 10.0, 1.0)]).unwrap())
+            .unwrap();
+        assert!(one.covariance().is_none());
+        // Huge weights keep a finite variance.
+        let data = SpendData::new([(7, 10.0, 1e308), (7, 30.0, 1e308)]).unwrap();
+        let m = MeanSpendParams::new().fit(&data).unwrap();
+        assert!(m.covariance().unwrap().matrix()[0][0].is_finite());
     }
 
     #[test]

@@ -129,6 +129,131 @@ pub struct PredictionInterval {
     pub method: IntervalMethod,
 }
 
+impl PredictionInterval {
+    /// The percentile interval at `level` of a prediction whose value at the estimate is
+    /// `estimate` and at each of a bootstrap's draws is in `draws` (the quantiles at (1 ± level)/2,
+    /// interpolated between order statistics), with the draws' standard deviation as its
+    /// standard error: how [`Draws::interval`](crate::models::Draws::interval) is made, open to
+    /// predictions that combine several models' draws (CLV from paired transaction and spend
+    /// draws).
+    ///
+    /// ```
+    /// use customer_assets::models::{IntervalMethod, PredictionInterval};
+    /// let draws: Vec<f64> = (0..=100).map(f64::from).collect();
+    /// let i = PredictionInterval::from_draws(50.0, &draws, 0.9, IntervalMethod::Bootstrap)?;
+    /// assert!((i.lower - 5.0).abs() < 1e-9 && (i.upper - 95.0).abs() < 1e-9);
+    /// # Ok::<(), customer_assets::models::IntervalError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`IntervalError::Level`] for a level outside (0, 1), [`IntervalError::NotFinite`] for no
+    /// draws or a value that is not finite.
+    pub fn from_draws(
+        estimate: f64,
+        draws: &[f64],
+        level: f64,
+        method: IntervalMethod,
+    ) -> Result<PredictionInterval, IntervalError> {
+        if !(level > 0.0 && level < 1.0) {
+            return Err(IntervalError::Level(level));
+        }
+        if let Some(bad) = std::iter::once(estimate)
+            .chain(draws.iter().copied())
+            .find(|v| !v.is_finite())
+        {
+            return Err(IntervalError::NotFinite(bad));
+        }
+        if draws.is_empty() {
+            return Err(IntervalError::NotFinite(f64::NAN));
+        }
+        let n = draws.len() as f64;
+        let mean = draws.iter().sum::<f64>() / n;
+        let standard_error = if draws.len() < 2 {
+            0.0
+        } else {
+            (draws.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt()
+        };
+        let mut sorted = draws.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let last = sorted.len() - 1;
+        let quantile = |p: f64| -> f64 {
+            let h = p * last as f64;
+            let below = (h.floor() as usize).min(last);
+            let above = (below + 1).min(last);
+            sorted[below] + (h - below as f64) * (sorted[above] - sorted[below])
+        };
+        Ok(PredictionInterval {
+            estimate,
+            standard_error,
+            lower: quantile((1.0 - level) / 2.0),
+            upper: quantile((1.0 + level) / 2.0),
+            level,
+            method,
+        })
+    }
+
+    /// The delta-method interval of `factor` × this prediction × `other`, two positive
+    /// predictions of independent parameter sets (a transaction model's DERT and a spend model's
+    /// expected spend, fitted separately: CLV = DERT × spend × margin). On the log scale their
+    /// variances add: se(ln xy) = √((se_x/x)² + (se_y/y)²), and the interval is symmetric there.
+    ///
+    /// ```
+    /// use customer_assets::models::{IntervalMethod, PredictionInterval};
+    /// let at = |estimate: f64, standard_error: f64| PredictionInterval {
+    ///     estimate, standard_error, lower: 0.0, upper: 0.0, level: 0.9, method: IntervalMethod::Delta,
+    /// };
+    /// // Relative errors of 3% and 4% make 5%.
+    /// let clv = at(10.0, 0.3).product(&at(2.0, 0.08), 0.5)?;
+    /// assert!((clv.estimate - 10.0).abs() < 1e-12 && (clv.standard_error - 0.5).abs() < 1e-12);
+    /// assert!(clv.lower < 10.0 && 10.0 < clv.upper);
+    /// # Ok::<(), customer_assets::models::IntervalError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`IntervalError::Level`] when the levels differ, [`IntervalError::NotFinite`] for a
+    /// factor that is not positive and finite or a product that is not finite,
+    /// [`IntervalError::AtBoundary`] for a prediction of 0 that varies.
+    pub fn product(
+        &self,
+        other: &PredictionInterval,
+        factor: f64,
+    ) -> Result<PredictionInterval, IntervalError> {
+        if self.level != other.level {
+            return Err(IntervalError::Level(other.level));
+        }
+        if !(factor.is_finite() && factor > 0.0) {
+            return Err(IntervalError::NotFinite(factor));
+        }
+        let estimate = factor * self.estimate * other.estimate;
+        if !estimate.is_finite() {
+            return Err(IntervalError::NotFinite(estimate));
+        }
+        let relative = |p: &PredictionInterval| -> Result<f64, IntervalError> {
+            if p.standard_error == 0.0 {
+                Ok(0.0)
+            } else if p.estimate > 0.0 {
+                Ok(p.standard_error / p.estimate)
+            } else {
+                Err(IntervalError::AtBoundary {
+                    estimate: p.estimate,
+                })
+            }
+        };
+        let log_se = relative(self)?.hypot(relative(other)?);
+        let half = two_sided_normal_quantile(self.level) * log_se;
+        Ok(PredictionInterval {
+            estimate,
+            standard_error: estimate * log_se,
+            lower: estimate * (-half).exp(),
+            upper: estimate * half.exp(),
+            level: self.level,
+            method: IntervalMethod::Delta,
+        })
+    }
+}
+
 /// Why an interval could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

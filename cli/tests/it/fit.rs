@@ -188,3 +188,106 @@ fn summary_errors_name_their_line_whichever_piece_reads_them() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--bootstrap N --seed S` summarises the library's refits of that seed: every one converged,
+/// each parameter's distribution as `Draws::parameter_summaries` gives it.
+#[test]
+fn clv_fit_bootstrap_summarises_the_librarys_refits() {
+    use customer_assets::fit::Fit;
+    use customer_assets::models::bg_nbd::BgNbdParams;
+    use customer_assets::models::gamma_gamma::{GammaGammaParams, SpendData};
+    use customer_assets::models::{bootstrap, BootstrapOptions};
+    use customer_assets::{Patterns, TimeUnit};
+    let summary = data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    let run = |model: &str| -> serde_json::Value {
+        let args = [
+            "fit",
+            "--summary",
+            summary,
+            "--model",
+            model,
+            "--bootstrap",
+            "40",
+            "--seed",
+            "11",
+            "--interval",
+            "0.8",
+        ];
+        serde_json::from_str(&crate::ok(&args)).unwrap()
+    };
+    let source = std::fs::read_to_string(summary).unwrap();
+    let rows: Vec<Vec<f64>> = source
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let patterns = Patterns::new(
+        TimeUnit::WEEKS,
+        rows.iter().map(|r| (r[0] as u32, r[1], r[2], 1.0)),
+    )
+    .unwrap();
+    let spend = SpendData::new(
+        rows.iter()
+            .filter(|r| r[0] > 0.0 && r[3] > 0.0)
+            .map(|r| (r[0] as u32, r[3], 1.0)),
+    )
+    .unwrap();
+    let options = BootstrapOptions::new(40, 11).unwrap();
+    let bg = BgNbdParams::new().fit(&patterns).unwrap();
+    let bg_draws = bootstrap(&BgNbdParams::new(), &patterns, &bg, &options).unwrap();
+    let gg = GammaGammaParams::new().fit(&spend).unwrap();
+    let gg_draws = bootstrap(&GammaGammaParams::new(), &spend, &gg, &options).unwrap();
+    let expected = [
+        ("bg-nbd", bg_draws.parameter_summaries(0.8).unwrap()),
+        ("gamma-gamma", gg_draws.parameter_summaries(0.8).unwrap()),
+    ];
+    for (model, summaries) in expected {
+        let json = run(model);
+        let b = &json["bootstrap"];
+        assert_eq!(b["method"], "bootstrap", "{model}");
+        assert_eq!(
+            (b["replicates"].as_u64(), b["seed"].as_u64()),
+            (Some(40), Some(11))
+        );
+        assert_eq!(b["converged"].as_u64(), Some(40), "{model}");
+        assert_eq!(b["level"].as_f64(), Some(0.8));
+        assert!(b["iterations"]["max"].as_u64().unwrap() >= 1);
+        for s in summaries {
+            let p = &b["parameters"][&s.name];
+            for (key, want) in [
+                ("estimate", s.estimate),
+                ("mean", s.mean),
+                ("standard_deviation", s.standard_deviation),
+                ("lower", s.lower),
+                ("upper", s.upper),
+            ] {
+                assert_eq!(p[key].as_f64(), Some(want), "{model} {} {key}", s.name);
+            }
+        }
+    }
+    crate::refused(
+        &[
+            "fit",
+            "--summary",
+            summary,
+            "--model",
+            "bg-nbd",
+            "--seed",
+            "1",
+        ],
+        &["--seed is for --bootstrap N"],
+    );
+    crate::refused(
+        &[
+            "fit",
+            "--summary",
+            summary,
+            "--model",
+            "bg-nbd",
+            "--bootstrap",
+            "0",
+        ],
+        &["--bootstrap"],
+    );
+}

@@ -342,6 +342,8 @@ fn intervals_are_the_librarys_delta_method() {
     let summary = summary.to_str().unwrap();
     let (fit, _) = ok_with_stderr(&["fit", "--summary", summary, "--model", "pareto-nbd"]);
     let model: ParetoNbd = serde_json::from_str(&fit).unwrap();
+    use customer_assets::models::gamma_gamma::GammaGamma;
+    use customer_assets::SpendModel;
     let args = [
         "predict",
         "--summary",
@@ -370,16 +372,28 @@ fn intervals_are_the_librarys_delta_method() {
             "dert_lower",
             "dert_upper",
             "expected_spend",
+            "expected_spend_lower",
+            "expected_spend_upper",
             "clv",
+            "clv_lower",
+            "clv_upper",
         ]
     );
     // The point predictions are those without --interval.
     for (with, without) in rows.iter().zip(csv_rows(&plain)).skip(1) {
         assert_eq!(
-            [&with[1], &with[4], &with[7], &with[10]],
-            [&without[1], &without[2], &without[3], &without[4]]
+            [&with[1], &with[4], &with[7], &with[10], &with[13]],
+            [
+                &without[1],
+                &without[2],
+                &without[3],
+                &without[4],
+                &without[5]
+            ]
         );
     }
+    let (spend_fit, _) = ok_with_stderr(&["fit", "--summary", summary, "--model", "gamma-gamma"]);
+    let spend: GammaGamma = serde_json::from_str(&spend_fit).unwrap();
     let source = std::fs::read_to_string(summary).unwrap();
     let f = |s: &str| s.parse::<f64>().unwrap();
     for (row, line) in rows[1..].iter().zip(source.lines().skip(1)).step_by(97) {
@@ -391,7 +405,17 @@ fn intervals_are_the_librarys_delta_method() {
         })
         .unwrap();
         let d = delta_interval(&model, 0.9, Scale::Positive, |m| m.dert(&h, 0.002)).unwrap();
-        for (k, i) in [(1, p), (4, e), (7, d)] {
+        let mean_spend = f(c[4]);
+        let s = delta_interval(&spend, 0.9, Scale::Positive, |m| {
+            if h.frequency > 0 && mean_spend > 0.0 {
+                m.expected_spend(h.frequency, mean_spend)
+            } else {
+                m.expected_spend_new()
+            }
+        })
+        .unwrap();
+        let clv = d.product(&s, 1.0).unwrap();
+        for (k, i) in [(1, p), (4, e), (7, d), (10, s), (13, clv)] {
             assert_eq!(
                 (f(&row[k + 1]), f(&row[k + 2])),
                 (i.lower, i.upper),
@@ -401,7 +425,121 @@ fn intervals_are_the_librarys_delta_method() {
         }
     }
     crate::refused(
-        &[&args[..], &["--interval", "0.9", "--method", "bootstrap"]].concat(),
-        &["--method: \"bootstrap\" is not delta"],
+        &[&args[..], &["--interval", "0.9", "--method", "jackknife"]].concat(),
+        &["--method: \"jackknife\" is not one of delta, bootstrap"],
     );
+    crate::refused(
+        &[&args[..], &["--method", "bootstrap"]].concat(),
+        &["--method: give the --interval level"],
+    );
+    crate::refused(
+        &[&args[..], &["--interval", "0.9", "--seed", "3"]].concat(),
+        &["--bootstrap and --seed are for --method bootstrap"],
+    );
+}
+
+/// `--method bootstrap` takes percentiles over the library's refits of the same seed, the
+/// transaction model's and the spend model's paired by replicate for CLV; a seed repeats.
+#[test]
+fn bootstrap_intervals_are_the_librarys_refits() {
+    use customer_assets::fit::Fit;
+    use customer_assets::models::gamma_gamma::{GammaGammaParams, SpendData};
+    use customer_assets::models::pareto_nbd::ParetoNbdParams;
+    use customer_assets::models::{bootstrap, BootstrapOptions, PredictionInterval};
+    use customer_assets::{History, Patterns, SpendModel, TimeUnit, TransactionModel};
+    let summary = data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    let args = [
+        "predict",
+        "--summary",
+        summary,
+        "--model",
+        "pareto-nbd",
+        "--horizon",
+        "39",
+        "--discount",
+        "0.002",
+        "--margin",
+        "0.3",
+        "--interval",
+        "0.8",
+        "--method",
+        "bootstrap",
+        "--bootstrap",
+        "25",
+        "--seed",
+        "3",
+    ];
+    let (text, _) = ok_with_stderr(&args);
+    let (again, _) = ok_with_stderr(&args);
+    assert_eq!(text, again, "the same seed gives the same intervals");
+    let (other, _) = ok_with_stderr(&[&args[..args.len() - 1], &["4"]].concat());
+    assert_ne!(text, other);
+    let rows = csv_rows(&text);
+    assert_eq!(rows[0].len(), 16);
+
+    // The library's refits on the same rows, in file order.
+    let source = std::fs::read_to_string(summary).unwrap();
+    let f = |s: &str| s.parse::<f64>().unwrap();
+    let lines: Vec<Vec<&str>> = source
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let histories: Vec<History> = lines
+        .iter()
+        .map(|c| History::new(c[1].parse().unwrap(), f(c[2]), f(c[3])))
+        .collect();
+    let patterns = Patterns::new(
+        TimeUnit::WEEKS,
+        histories
+            .iter()
+            .map(|h| (h.frequency, h.recency, h.age, 1.0)),
+    )
+    .unwrap();
+    let spend = SpendData::new(
+        lines
+            .iter()
+            .zip(&histories)
+            .filter(|(c, h)| h.frequency > 0 && f(c[4]) > 0.0)
+            .map(|(c, h)| (h.frequency, f(c[4]), 1.0)),
+    )
+    .unwrap();
+    let options = BootstrapOptions::new(25, 3).unwrap();
+    let params = ParetoNbdParams::new();
+    let model = params.fit(&patterns).unwrap();
+    let draws = bootstrap(&params, &patterns, &model, &options).unwrap();
+    let spend_params = GammaGammaParams::new();
+    let spend_model = spend_params.fit(&spend).unwrap();
+    let spend_draws = bootstrap(&spend_params, &spend, &spend_model, &options).unwrap();
+    for (row, (c, h)) in rows[1..]
+        .iter()
+        .zip(lines.iter().zip(&histories))
+        .step_by(131)
+    {
+        let p = draws.interval(0.8, |m| m.p_alive(h, 0.0)).unwrap();
+        let e = draws
+            .interval(0.8, |m| m.expected_purchases(h, 39.0))
+            .unwrap();
+        let dert = draws.values(|m| m.dert(h, 0.002)).unwrap();
+        let spend_of = |m: &customer_assets::models::gamma_gamma::GammaGamma| {
+            if h.frequency > 0 && f(c[4]) > 0.0 {
+                m.expected_spend(h.frequency, f(c[4]))
+            } else {
+                m.expected_spend_new()
+            }
+        };
+        let s = spend_draws.interval(0.8, spend_of).unwrap();
+        let spends = spend_draws.values(spend_of).unwrap();
+        let clv: Vec<f64> = dert.iter().zip(&spends).map(|(d, s)| d * s * 0.3).collect();
+        let clv = PredictionInterval::from_draws(f(&row[13]), &clv, 0.8, s.method).unwrap();
+        let d = PredictionInterval::from_draws(f(&row[7]), &dert, 0.8, s.method).unwrap();
+        for (k, i) in [(1, p), (4, e), (7, d), (10, s), (13, clv)] {
+            assert_eq!(
+                (f(&row[k + 1]), f(&row[k + 2])),
+                (i.lower, i.upper),
+                "{k}: {row:?}"
+            );
+        }
+    }
 }
