@@ -336,6 +336,20 @@ pub enum Command {
         /// 365.25).
         #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
         discount: Option<String>,
+        /// Add intervals at this confidence level (e.g. 0.9) of equity, of each group's equity,
+        /// of value at risk and of the base's expected purchases.
+        #[arg(long, value_name = "LEVEL", allow_hyphen_values = true)]
+        interval: Option<String>,
+        /// How --interval is computed: delta (default), parametric-bootstrap or bootstrap
+        /// (refits on the customers resampled with replacement).
+        #[arg(long, value_name = "METHOD", allow_hyphen_values = true)]
+        method: Option<String>,
+        /// The draws of the bootstrap methods (default 200).
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        bootstrap: Option<String>,
+        /// The seed of the bootstrap methods (default 0).
+        #[arg(long, value_name = "S", allow_hyphen_values = true)]
+        seed: Option<String>,
         #[command(flatten)]
         log: LogFlags,
         #[command(flatten)]

@@ -312,8 +312,13 @@ impl Fitted {
     }
 }
 
-/// The bootstrap `--bootstrap N [--seed S]` asks for (seed 0 by default).
-pub fn bootstrap_options(flags: &Flags) -> Result<Option<BootstrapOptions>, String> {
+/// The bootstrap `--bootstrap N [--seed S]` asks for (seed 0 by default). With `default`, the
+/// bootstrap is there without `--bootstrap` (N = `default`), and `--seed` alone sets its seed;
+/// without, `--seed` needs `--bootstrap`.
+pub fn bootstrap_options(
+    flags: &Flags,
+    default: Option<u32>,
+) -> Result<Option<BootstrapOptions>, String> {
     let replicates = flags.whole_in(
         "bootstrap",
         1,
@@ -321,8 +326,8 @@ pub fn bootstrap_options(flags: &Flags) -> Result<Option<BootstrapOptions>, Stri
         "a number of refits, e.g. 200",
     )?;
     let seed = flags.whole_in("seed", 0, u64::MAX, "any whole number")?;
-    match replicates {
-        Some(n) => BootstrapOptions::new(n as u32, seed.unwrap_or(0))
+    match replicates.map(|n| n as u32).or(default) {
+        Some(n) => BootstrapOptions::new(n, seed.unwrap_or(0))
             .map(Some)
             .map_err(|e| format!("--bootstrap: {e}")),
         None if seed.is_some() => Err("--seed is for --bootstrap N".into()),
@@ -564,7 +569,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or(0.0);
     let unit = flags.unit(TimeUnit::WEEKS)?;
     let level = flags.number_in("interval", 0.5, 0.9999, "a confidence level, e.g. 0.9")?;
-    let resampling = bootstrap_options(&flags)?;
+    let resampling = bootstrap_options(&flags, None)?;
     let file = read_summary(&input, false)?;
     crate::progress::stage(format!("fitting {model} on {} rows", file.histories.len()));
     let value = if model == "gamma-gamma" {

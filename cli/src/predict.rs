@@ -254,10 +254,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Err("--method: give the --interval level it is for, e.g. --interval 0.9".into());
     }
     let resampling = if bootstrapped {
-        Some(bootstrap_options(&flags)?.map_or_else(
-            || BootstrapOptions::new(DEFAULT_REPLICATES, 0).map_err(|e| e.to_string()),
-            Ok,
-        )?)
+        bootstrap_options(&flags, Some(DEFAULT_REPLICATES))?
     } else {
         None
     };

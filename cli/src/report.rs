@@ -7,14 +7,19 @@
 //!   time unit, as for `clv predict` (default: 10% a year, ln(1.1) × unit days / 365.25).
 //! - Expected purchases are over 52 weeks (364 days) in the file's unit; segments are RFM and
 //!   ABC; KPIs cover the 90 days ending at `--end`.
+//! - `--interval LEVEL [--method delta|parametric-bootstrap|bootstrap] [--bootstrap N] [--seed
+//!   S]` adds intervals of equity, of each group's equity, of value at risk and of the base's
+//!   expected purchases (`intervals`, and `interval` in each group; `interval_note` says why
+//!   when they cannot be made).
 
 use customer_assets::models::bg_nbd::BgNbdParams;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
 use customer_assets::models::mbg_nbd::MbgNbdParams;
 use customer_assets::models::pareto_nbd::ParetoNbdParams;
+use customer_assets::models::IntervalMethod;
 use customer_assets::segment::abc::AbcParams;
 use customer_assets::segment::rfm::RfmParams;
-use customer_assets::valuation::{DiscountRate, Valuation, ValuationBuilder};
+use customer_assets::valuation::{DiscountRate, IntervalOptions, Valuation, ValuationBuilder};
 use customer_assets::TimeUnit;
 
 use crate::common::{check_span, echo, Flags};
@@ -23,8 +28,20 @@ use crate::common::{check_span, echo, Flags};
 pub fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(
         args,
-        &["transactions", "end", "unit", "model", "margin", "discount"],
+        &[
+            "transactions",
+            "end",
+            "unit",
+            "model",
+            "margin",
+            "discount",
+            "interval",
+            "method",
+            "bootstrap",
+            "seed",
+        ],
     )?;
+    let intervals = interval_options(&flags)?;
     let output = flags.output(false)?;
     let input = flags.input("transactions")?;
     let path = input.path.as_str();
@@ -59,6 +76,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .segmenter("rfm", RfmParams::default())
         .segmenter("abc", AbcParams::default())
         .kpis(90);
+    let builder = match intervals {
+        Some(options) => builder.intervals(options),
+        None => builder,
+    };
     let builder = match model {
         "bg-nbd" => builder.fit_transaction_model(BgNbdParams::new()),
         "mbg-nbd" => builder.fit_transaction_model(MbgNbdParams::new()),
@@ -73,4 +94,42 @@ pub fn run(args: &[String]) -> Result<(), String> {
     crate::progress::stage("writing the report");
     let json = serde_json::to_value(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
     output.write_json(&json)
+}
+
+/// The intervals `--interval LEVEL [--method M] [--bootstrap N] [--seed S]` ask for.
+fn interval_options(flags: &Flags) -> Result<Option<IntervalOptions>, String> {
+    let level = flags.number_in("interval", 0.5, 0.9999, "a confidence level, e.g. 0.9")?;
+    let method = match flags.get("method") {
+        None | Some("delta") => IntervalMethod::Delta,
+        Some("parametric-bootstrap") => IntervalMethod::ParametricBootstrap,
+        Some("bootstrap") => IntervalMethod::Bootstrap,
+        Some(other) => {
+            return Err(format!(
+                "--method: {} is not one of delta, parametric-bootstrap, bootstrap",
+                echo(other)
+            ))
+        }
+    };
+    let Some(level) = level else {
+        if ["method", "bootstrap", "seed"]
+            .iter()
+            .any(|f| flags.get(f).is_some())
+        {
+            return Err("--method, --bootstrap and --seed are for --interval LEVEL".into());
+        }
+        return Ok(None);
+    };
+    if method == IntervalMethod::Delta
+        && (flags.get("bootstrap").is_some() || flags.get("seed").is_some())
+    {
+        return Err(
+            "--bootstrap and --seed are for --method bootstrap or parametric-bootstrap".into(),
+        );
+    }
+    let draws = crate::fit::bootstrap_options(flags, Some(200))?.ok_or("--bootstrap: no draws")?;
+    Ok(Some(match method {
+        IntervalMethod::Delta => IntervalOptions::delta(level),
+        IntervalMethod::ParametricBootstrap => IntervalOptions::parametric_bootstrap(level, draws),
+        _ => IntervalOptions::bootstrap(level, draws),
+    }))
 }

@@ -572,6 +572,16 @@ crate::models::uncertainty::reparameterize!(
 );
 
 impl TransactionModel for BgBb {
+    fn reparameterized(
+        &self,
+        values: &[f64],
+    ) -> Option<Result<Box<dyn TransactionModel>, crate::InvalidParameter>> {
+        use crate::models::uncertainty::Reparameterize;
+        Some(
+            self.with_parameters(values)
+                .map(|m| Box::new(m) as Box<dyn TransactionModel>),
+        )
+    }
     fn name(&self) -> &str {
         NAME
     }

@@ -74,7 +74,7 @@ impl BootstrapOptions {
 }
 
 /// Data of weighted rows (customers per row) that can be re-weighted: what the non-parametric
-/// bootstrap resamples. [`Patterns`](crate::Patterns) and [`SpendData`](super::SpendData)
+/// bootstrap resamples. [`Patterns`](crate::Patterns) and [`SpendData`](super::spend_data::SpendData)
 /// implement it.
 pub trait Resample: Sized {
     /// The rows' weights, in row order.
@@ -98,7 +98,7 @@ impl Resample for crate::summary::Patterns {
     }
 }
 
-impl Resample for super::SpendData {
+impl Resample for super::spend_data::SpendData {
     fn row_weights(&self) -> Vec<f64> {
         self.rows().iter().map(|r| r.weight()).collect()
     }
@@ -378,7 +378,7 @@ fn percentile_interval(values: &mut [f64], level: f64) -> (f64, f64) {
 
 /// The random stream of draw `index`: the seed's ChaCha8 generator on stream `index`, so each
 /// draw is the same whatever order or thread makes it.
-fn stream(seed: u64, index: u32) -> ChaCha8Rng {
+pub(crate) fn stream(seed: u64, index: u32) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(u64::from(index));
     rng
@@ -387,7 +387,7 @@ fn stream(seed: u64, index: u32) -> ChaCha8Rng {
 /// Multinomial counts of round(W) customers over rows of weights w (W = Σ w, each customer on
 /// row i with probability wᵢ/W), by successive conditional binomials; each count is scaled by
 /// W / round(W) so that the total weight is kept (the scale is 1 for whole weights).
-fn multinomial_weights(
+pub(crate) fn multinomial_weights(
     weights: &[f64],
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<f64>, InvalidParameter> {
@@ -513,8 +513,42 @@ pub fn parametric_bootstrap<M: Reparameterize + Clone>(
     let covariance = estimate
         .parameter_covariance()
         .ok_or(BootstrapError::NoCovariance)?;
-    let theta = estimate.parameter_values();
-    let names = estimate.parameter_names();
+    let seed = options.seed;
+    let draws = log_normal_draws(
+        &estimate.parameter_names(),
+        &estimate.parameter_values(),
+        covariance,
+        options,
+    )?
+    .into_iter()
+    .enumerate()
+    .map(|(draw, values)| {
+        estimate
+            .with_parameters(&values)
+            .map_err(|source| BootstrapError::Draw {
+                draw: draw as u32,
+                seed,
+                source,
+            })
+    })
+    .collect::<Result<Vec<M>, _>>()?;
+    Ok(Draws {
+        estimate: estimate.clone(),
+        draws,
+        method: IntervalMethod::ParametricBootstrap,
+        seed,
+    })
+}
+
+/// `options.replicates()` parameter vectors drawn from the asymptotic normal of the
+/// log-parameters around `theta` (covariance `covariance` of the parameters themselves), draw i
+/// from stream i of the seed.
+pub(crate) fn log_normal_draws(
+    names: &[String],
+    theta: &[f64],
+    covariance: &crate::fit::Covariance,
+    options: &BootstrapOptions,
+) -> Result<Vec<Vec<f64>>, BootstrapError> {
     let matrix = covariance.matrix();
     if matrix.len() != theta.len() || names.len() != theta.len() {
         return Err(BootstrapError::Shape(format!(
@@ -525,7 +559,7 @@ pub fn parametric_bootstrap<M: Reparameterize + Clone>(
     }
     if let Some((name, value)) = names
         .iter()
-        .zip(&theta)
+        .zip(theta)
         .find(|(_, v)| !(v.is_finite() && **v > 0.0))
     {
         return Err(BootstrapError::Shape(format!(
@@ -545,30 +579,20 @@ pub fn parametric_bootstrap<M: Reparameterize + Clone>(
             name: names[k].clone(),
             pivot,
         })?;
-    let seed = options.seed;
-    let draws = (0..options.replicates)
+    Ok((0..options.replicates)
         .map(|draw| {
-            let mut rng = stream(seed, draw);
+            let mut rng = stream(options.seed, draw);
             let z: Vec<f64> = (0..theta.len())
                 .map(|_| StandardNormal.sample(&mut rng))
                 .collect();
-            let values: Vec<f64> = (0..theta.len())
+            (0..theta.len())
                 .map(|i| {
                     let shift: f64 = (0..=i).map(|j| factor[i][j] * z[j]).sum();
                     theta[i] * shift.exp()
                 })
-                .collect();
-            estimate
-                .with_parameters(&values)
-                .map_err(|source| BootstrapError::Draw { draw, seed, source })
+                .collect()
         })
-        .collect::<Result<Vec<M>, _>>()?;
-    Ok(Draws {
-        estimate: estimate.clone(),
-        draws,
-        method: IntervalMethod::ParametricBootstrap,
-        seed,
-    })
+        .collect())
 }
 
 /// The lower-triangular L with L Lᵀ = `a`, for a positive semi-definite `a`: a pivot within

@@ -476,6 +476,16 @@ crate::models::uncertainty::reparameterize!(
 );
 
 impl SpendModel for GammaGamma {
+    fn reparameterized(
+        &self,
+        values: &[f64],
+    ) -> Option<Result<Box<dyn SpendModel>, crate::InvalidParameter>> {
+        use crate::models::uncertainty::Reparameterize;
+        Some(
+            self.with_parameters(values)
+                .map(|m| Box::new(m) as Box<dyn SpendModel>),
+        )
+    }
     fn name(&self) -> &str {
         MODEL
     }

@@ -157,6 +157,16 @@ crate::models::uncertainty::reparameterize!(MeanSpend, ["mean"], |m| [m.mean], |
 });
 
 impl SpendModel for MeanSpend {
+    fn reparameterized(
+        &self,
+        values: &[f64],
+    ) -> Option<Result<Box<dyn SpendModel>, crate::InvalidParameter>> {
+        use crate::models::uncertainty::Reparameterize;
+        Some(
+            self.with_parameters(values)
+                .map(|m| Box::new(m) as Box<dyn SpendModel>),
+        )
+    }
     fn name(&self) -> &str {
         MODEL
     }

@@ -21,7 +21,7 @@
 
 pub mod bdw;
 pub mod bg_bb;
-mod bootstrap;
+pub(crate) mod bootstrap;
 pub mod contractual;
 pub mod gamma_gamma;
 pub mod sbg;

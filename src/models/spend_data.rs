@@ -183,6 +183,35 @@ impl SpendData {
         }
     }
 
+    /// The usable rows of `summaries` (as [`usable_from_summaries`](Self::usable_from_summaries)
+    /// picks them) weighted by `weights`, one per customer in the summaries' order, the
+    /// customers of weight 0 left out: the spend data of a resample of the customers.
+    ///
+    /// # Errors
+    /// [`SpendDataError::Empty`] when no customer of positive weight is usable.
+    pub(crate) fn usable_weighted(
+        summaries: &Summaries,
+        weights: &[f64],
+    ) -> Result<SpendData, SpendDataError> {
+        let rows: Vec<SpendRow> = summaries
+            .iter()
+            .zip(weights)
+            .filter(|(s, w)| s.frequency() > 0 && **w > 0.0)
+            .filter_map(|(s, &weight)| {
+                let m = mean_spend(s.repeat_spend(), s.frequency())?;
+                (m.is_finite() && m > 0.0).then_some(SpendRow {
+                    frequency: s.frequency(),
+                    mean_spend: m,
+                    weight,
+                })
+            })
+            .collect();
+        if rows.is_empty() {
+            return Err(SpendDataError::Empty);
+        }
+        Ok(SpendData { rows })
+    }
+
     /// The mean value of one repeat transaction over all rows: Σ w·x·m̄ₓ / Σ w·x (each
     /// transaction counts once). This is the population mean spend of the limiting Gamma-Gamma
     /// model without spend heterogeneity (q → ∞), the [`MeanSpend`](crate::models::MeanSpend)

@@ -38,6 +38,16 @@ pub trait SpendModel: Send + Sync {
     fn covariance(&self) -> Option<&Covariance> {
         None
     }
+    /// This model at other values of its parameters (in the order of
+    /// [`named_parameters`](Self::named_parameters)), boxed, for a report's intervals; `None`,
+    /// the default, for a model that cannot be rebuilt (see
+    /// [`TransactionModel::reparameterized`](crate::TransactionModel::reparameterized)).
+    fn reparameterized(
+        &self,
+        _values: &[f64],
+    ) -> Option<Result<Box<dyn SpendModel>, crate::InvalidParameter>> {
+        None
+    }
 }
 
 macro_rules! forward_spend_model {
@@ -49,6 +59,7 @@ macro_rules! forward_spend_model {
             fn named_parameters(&self) -> Vec<(String, f64)> { (**self).named_parameters() }
             fn fit_report(&self) -> Option<&FitReport> { (**self).fit_report() }
             fn covariance(&self) -> Option<&Covariance> { (**self).covariance() }
+            fn reparameterized(&self, values: &[f64]) -> Option<Result<Box<dyn SpendModel>, crate::InvalidParameter>> { (**self).reparameterized(values) }
         }
     )*};
 }

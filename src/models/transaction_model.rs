@@ -66,6 +66,17 @@ pub trait TransactionModel: Send + Sync {
     fn fit_report(&self) -> Option<&FitReport> {
         None
     }
+    /// This model at other values of its parameters (in the order of
+    /// [`named_parameters`](Self::named_parameters), the covariance's), boxed: how a report
+    /// that holds its model as a trait object varies it for intervals (the delta method and the
+    /// parametric bootstrap). `None`, the default, for a model that cannot be rebuilt; the
+    /// crate's models implement it with their [`Reparameterize`](crate::models::Reparameterize).
+    fn reparameterized(
+        &self,
+        _values: &[f64],
+    ) -> Option<Result<Box<dyn TransactionModel>, crate::InvalidParameter>> {
+        None
+    }
     /// The covariance of the fitted parameters, when it was fitted and the information matrix
     /// is positive definite.
     fn covariance(&self) -> Option<&Covariance> {
@@ -208,6 +219,7 @@ macro_rules! forward_transaction_model {
             fn parameter_count(&self) -> usize { (**self).parameter_count() }
             fn fit_report(&self) -> Option<&FitReport> { (**self).fit_report() }
             fn covariance(&self) -> Option<&Covariance> { (**self).covariance() }
+            fn reparameterized(&self, values: &[f64]) -> Option<Result<Box<dyn TransactionModel>, crate::InvalidParameter>> { (**self).reparameterized(values) }
             fn expected_purchases_new(&self, t: f64) -> Result<f64, PredictError> { (**self).expected_purchases_new(t) }
             fn purchase_probability_new(&self, n: u32, t: f64) -> Result<f64, PredictError> { (**self).purchase_probability_new(n, t) }
             fn p_alive_batch(&self, hs: &[History]) -> Result<Vec<f64>, PredictError> { (**self).p_alive_batch(hs) }

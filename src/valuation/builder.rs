@@ -13,6 +13,7 @@ use crate::time::TimeUnit;
 use crate::valuation::error::{BoxError, ValuationError};
 use crate::valuation::fitting::{FitSpend, FitTransactions};
 use crate::valuation::inputs::{Acquisition, DiscountRate};
+use crate::valuation::intervals::IntervalOptions;
 use crate::valuation::labels::Labels;
 
 /// A segmenter with a name, its types erased so the builder can hold any number of them.
@@ -79,6 +80,7 @@ pub struct ValuationBuilder<'a> {
     kpi_period_days: Option<u32>,
     at_risk_below: Option<f64>,
     acquisition: Option<Acquisition>,
+    intervals: Option<IntervalOptions>,
 }
 
 impl<'a> ValuationBuilder<'a> {
@@ -194,6 +196,16 @@ impl<'a> ValuationBuilder<'a> {
         self
     }
 
+    /// Adds intervals of customer equity, of each group's equity, of value at risk and of the
+    /// base's expected purchases, from the uncertainty of the models' parameters (the method
+    /// and level stated in the report). The models must carry their covariance (fitted models
+    /// do) and be rebuildable at other parameters (the crate's models are); the
+    /// [bootstrap](IntervalOptions::bootstrap) needs both models as settings to fit.
+    pub fn intervals(mut self, options: IntervalOptions) -> Self {
+        self.intervals = Some(options);
+        self
+    }
+
     /// Checks every part in one place, before any work is done.
     ///
     /// # Errors
@@ -283,6 +295,15 @@ impl<'a> ValuationBuilder<'a> {
                 ));
             }
         }
+        if let Some(options) = &self.intervals {
+            options.check()?;
+            let refits = options.method() == crate::models::IntervalMethod::Bootstrap;
+            if refits && !matches!((&transactions, &spend), (Source::Fit(_), Source::Fit(_))) {
+                return Err(ValuationError::Intervals(
+                    "the bootstrap refits both models: give them as settings to fit (fit_transaction_model, fit_spend_model)",
+                ));
+            }
+        }
         let asset_quality = self.asset_quality.unwrap_or_default();
         asset_quality
             .check()
@@ -311,6 +332,7 @@ impl<'a> ValuationBuilder<'a> {
             kpi_period_days: self.kpi_period_days,
             at_risk_below,
             acquisition: self.acquisition,
+            intervals: self.intervals,
         })
     }
 }
@@ -331,4 +353,5 @@ pub struct Valuation<'a> {
     pub(super) kpi_period_days: Option<u32>,
     pub(super) at_risk_below: f64,
     pub(super) acquisition: Option<Acquisition>,
+    pub(super) intervals: Option<IntervalOptions>,
 }

@@ -69,6 +69,12 @@ pub enum ValuationError {
     /// A P(alive) threshold outside (0, 1).
     #[error("at-risk threshold {} must lie strictly between 0 and 1", crate::error::short(*.0))]
     ThresholdOutOfRange(f64),
+    /// An interval level outside (0, 1).
+    #[error("interval level {} must lie strictly between 0 and 1", crate::error::short(*.0))]
+    IntervalLevel(f64),
+    /// The intervals asked for need what the valuation was not given.
+    #[error("intervals: {0}")]
+    Intervals(&'static str),
     /// Tier rules or KPIs were asked for without a ledger.
     #[error("{0} need the ledger, not only summaries")]
     NeedsLedger(&'static str),

@@ -67,6 +67,7 @@ mod error;
 mod fitting;
 pub mod gls;
 mod inputs;
+mod intervals;
 mod labels;
 mod report;
 mod run;
@@ -75,11 +76,13 @@ mod sums;
 pub use builder::{NamedSegmenter, Valuation, ValuationBuilder};
 pub use error::{BoxError, ValuationError};
 pub use inputs::{Acquisition, DiscountRate};
+pub use intervals::IntervalOptions;
 pub use labels::Labels;
 pub use report::{
-    CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, SegmentEquity, ValueAtRisk,
+    CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, MoneyInterval,
+    PurchasesInterval, ReportIntervals, SegmentEquity, ValueAtRisk,
 };
-pub use run::to_cents;
+pub use sums::to_cents;
 
 #[cfg(test)]
 mod tests;

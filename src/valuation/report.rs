@@ -13,6 +13,7 @@ use crate::segment::asset_quality::AssetClass;
 use crate::time::TimeUnit;
 
 use super::gls::Elasticities;
+use crate::models::IntervalMethod;
 
 /// One customer's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +50,10 @@ pub struct GroupEquity {
     pub customers: usize,
     /// Sum of their CLV.
     pub equity: Decimal,
+    /// Its interval, when the report's intervals were asked for
+    /// ([`ValuationBuilder::intervals`](super::ValuationBuilder::intervals)).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub interval: Option<MoneyInterval>,
 }
 
 /// Equity of one segment of one segmenter.
@@ -180,6 +185,55 @@ pub struct EquityReport {
     pub customers_at_mean_spend: usize,
     /// The firm view, when an acquisition plan was given.
     pub firm: Option<FirmValue>,
+    /// The intervals of equity, value at risk and the base's expected purchases (each group's
+    /// is in the group), when asked for and made.
+    pub intervals: Option<ReportIntervals>,
+    /// Why the intervals asked for could not be made (the point report stands without them).
+    pub interval_note: Option<String>,
+}
+
+/// An interval of a sum of money, rounded to cents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MoneyInterval {
+    /// The lower end.
+    pub lower: Decimal,
+    /// The upper end.
+    pub upper: Decimal,
+}
+
+/// The base's expected purchases over the horizon, with its interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PurchasesInterval {
+    /// The sum over the customers at the estimate.
+    pub estimate: f64,
+    /// The lower end.
+    pub lower: f64,
+    /// The upper end.
+    pub upper: f64,
+}
+
+/// The report's intervals ([`ValuationBuilder::intervals`](super::ValuationBuilder::intervals)):
+/// how they were made, and those of the base's sums (each group's is in its
+/// [`GroupEquity::interval`]).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ReportIntervals {
+    /// The method.
+    pub method: IntervalMethod,
+    /// The confidence level.
+    pub level: f64,
+    /// The bootstrap's draws (`None` for the delta method).
+    pub replicates: Option<u32>,
+    /// The bootstrap's seed (`None` for the delta method).
+    pub seed: Option<u64>,
+    /// Customer equity's interval.
+    pub equity: MoneyInterval,
+    /// The CLV at risk's interval.
+    pub value_at_risk: MoneyInterval,
+    /// The base's expected purchases over the horizon.
+    pub expected_purchases: PurchasesInterval,
 }
 
 fn table(
@@ -200,7 +254,7 @@ fn table(
         } else {
             rust_decimal::prelude::ToPrimitive::to_f64(&(g.equity / total)).unwrap_or(0.0) * 100.0
         };
-        writeln!(
+        write!(
             f,
             "  {:<24} {:>10} {:>16} {:>6.1}%",
             g.label,
@@ -208,6 +262,10 @@ fn table(
             g.equity.round_dp(2),
             share
         )?;
+        match &g.interval {
+            Some(i) => writeln!(f, "  [{}, {}]", i.lower, i.upper)?,
+            None => writeln!(f)?,
+        }
     }
     Ok(())
 }
@@ -234,6 +292,23 @@ impl fmt::Display for EquityReport {
             "  customer equity            {:>16}",
             self.equity.round_dp(2)
         )?;
+        if let Some(i) = &self.intervals {
+            writeln!(
+                f,
+                "    {:.0}% interval ({})       [{}, {}]; value at risk [{}, {}]; expected purchases [{:.1}, {:.1}]",
+                i.level * 100.0,
+                i.method.name(),
+                i.equity.lower,
+                i.equity.upper,
+                i.value_at_risk.lower,
+                i.value_at_risk.upper,
+                i.expected_purchases.lower,
+                i.expected_purchases.upper
+            )?;
+        }
+        if let Some(note) = &self.interval_note {
+            writeln!(f, "    no intervals: {note}")?;
+        }
         let n = self.customers.len().max(1) as f64;
         let mean =
             |g: &dyn Fn(&CustomerValue) -> f64| self.customers.iter().map(g).sum::<f64>() / n;

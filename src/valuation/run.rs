@@ -22,11 +22,12 @@ use crate::valuation::error::ValuationError;
 use crate::valuation::fitting::{FitSpend, FitTransactions};
 use crate::valuation::gls;
 use crate::valuation::inputs::{Acquisition, DiscountRate};
+use crate::valuation::intervals;
 use crate::valuation::labels::Labels;
 use crate::valuation::report::{
     CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, SegmentEquity, ValueAtRisk,
 };
-use crate::valuation::sums::{self, Clv, GroupOrder, Sums};
+use crate::valuation::sums::{self, to_cents, Clv, GroupOrder, Sums};
 
 /// One customer's model outputs, before money rounding.
 struct Prediction {
@@ -70,6 +71,7 @@ impl<'a> Valuation<'a> {
             kpi_period_days,
             at_risk_below,
             acquisition,
+            intervals,
         } = self;
         let ledger = match &data {
             Data::Ledger(l) => Some(*l),
@@ -89,7 +91,8 @@ impl<'a> Valuation<'a> {
         };
         let staged = |replayed: Side<Result<LedgerTiers<'_>, ValuationError>>| -> Result<Staged<'_>, ValuationError> {
             let summaries = summarize(&data, as_of, unit)?;
-            let (transactions, spend) = fit_models(transactions, spend, &summaries, unit)?;
+            let (transactions, spend, fitters) =
+                fit_models(transactions, spend, &summaries, unit)?;
             let models = Models {
                 transactions: transactions.as_ref(),
                 spend: spend.model.as_ref(),
@@ -127,6 +130,7 @@ impl<'a> Valuation<'a> {
                 summaries,
                 transactions,
                 spend,
+                fitters,
                 predictions,
                 segments,
                 tiers,
@@ -137,6 +141,7 @@ impl<'a> Valuation<'a> {
             summaries,
             transactions,
             spend,
+            fitters,
             predictions,
             segments,
             tiers,
@@ -184,7 +189,52 @@ impl<'a> Valuation<'a> {
             )?),
             None => None,
         };
-        aggregate(Aggregate {
+        let membership = intervals.map(|_| intervals::Membership {
+            classes: &segments.classes,
+            tiers: tiers
+                .as_ref()
+                .map(|t| (t.of_customer.as_slice(), t.names.len())),
+            segments: segments
+                .labels
+                .iter()
+                .map(|(_, l)| (l.indices(), l.names().len()))
+                .collect(),
+            at_risk: predictions
+                .iter()
+                .map(|p| p.p_alive < at_risk_below)
+                .collect(),
+        });
+        let made = match (intervals, membership) {
+            (Some(options), Some(membership)) => {
+                let inputs = intervals::Inputs {
+                    options,
+                    summaries: &summaries,
+                    unit,
+                    transactions: models.transactions,
+                    spend: models.spend,
+                    fit_transactions: fitters.transactions.as_deref(),
+                    fit_spend: fitters.spend.as_deref(),
+                    spend_fallback: models.spend_fallback.is_some(),
+                    membership,
+                };
+                let values_of = |t: &dyn TransactionModel,
+                                 s: &dyn SpendModel|
+                 -> Result<intervals::Values, ValuationError> {
+                    let models = Models {
+                        transactions: t,
+                        spend: s,
+                        spend_fallback: None,
+                    };
+                    Ok(predict_all(&summaries, &models, horizon, rate, margin)?
+                        .iter()
+                        .map(|p| (p.clv, p.expected_purchases))
+                        .collect())
+                };
+                Some(intervals::make(&inputs, &values_of))
+            }
+            _ => None,
+        };
+        let mut report = aggregate(Aggregate {
             as_of,
             unit,
             horizon,
@@ -201,8 +251,59 @@ impl<'a> Valuation<'a> {
             models: &models,
             rate,
             firm,
-        })
+        })?;
+        match made {
+            Some(Ok(made)) => attach(&mut report, made, &segments, tiers.as_ref()),
+            Some(Err(note)) => report.interval_note = Some(note),
+            None => {}
+        }
+        Ok(report)
     }
+}
+
+/// Puts the intervals made in the report: each group's by its label.
+fn attach(
+    report: &mut EquityReport,
+    made: intervals::Made,
+    segments: &Segments,
+    tiers: Option<&Tiers>,
+) {
+    let intervals::Made {
+        layout,
+        bounds,
+        report: summary,
+    } = made;
+    let money = |q: usize| -> Option<crate::valuation::report::MoneyInterval> {
+        let (lower, upper) = *bounds.get(q)?;
+        Some(crate::valuation::report::MoneyInterval {
+            lower: to_cents(lower)?,
+            upper: to_cents(upper)?,
+        })
+    };
+    for g in &mut report.by_asset_class {
+        let class = AssetClass::ALL
+            .iter()
+            .position(|c| c.to_string() == g.label);
+        g.interval = class.and_then(|c| money(layout.class(c)));
+    }
+    if let Some(t) = tiers {
+        for g in &mut report.by_tier {
+            let tier = t.names.iter().position(|n| **n == *g.label);
+            g.interval = tier.and_then(|i| money(layout.tier(i)));
+        }
+    }
+    for (s, (segment, (_, labels))) in report
+        .by_segment
+        .iter_mut()
+        .zip(&segments.labels)
+        .enumerate()
+    {
+        for g in &mut segment.segments {
+            let label = labels.names().iter().position(|n| **n == *g.label);
+            g.interval = label.and_then(|l| money(layout.segment(s, l)));
+        }
+    }
+    report.intervals = Some(summary);
 }
 
 /// Stage 1: the per-customer summaries at the as-of date.
@@ -226,6 +327,7 @@ struct Staged<'a> {
     summaries: Summaries,
     transactions: Box<dyn TransactionModel + 'a>,
     spend: FittedSpend<'a>,
+    fitters: Fitters<'a>,
     predictions: Vec<Prediction>,
     segments: Segments,
     tiers: Option<Tiers>,
@@ -240,6 +342,13 @@ struct Models<'m> {
     spend_fallback: Option<&'m str>,
 }
 
+/// The settings the valuation fitted its models with, kept for the bootstrap's refits.
+#[derive(Default)]
+struct Fitters<'a> {
+    transactions: Option<Box<dyn FitTransactions<'a> + 'a>>,
+    spend: Option<Box<dyn FitSpend<'a> + 'a>>,
+}
+
 /// Stage 2: the models, fitted where settings were given.
 #[allow(clippy::type_complexity)]
 fn fit_models<'a>(
@@ -247,7 +356,8 @@ fn fit_models<'a>(
     spend: Source<dyn SpendModel + 'a, dyn FitSpend<'a> + 'a>,
     summaries: &Summaries,
     unit: TimeUnit,
-) -> Result<(Box<dyn TransactionModel + 'a>, FittedSpend<'a>), ValuationError> {
+) -> Result<(Box<dyn TransactionModel + 'a>, FittedSpend<'a>, Fitters<'a>), ValuationError> {
+    let mut fitters = Fitters::default();
     let transactions = match transactions {
         Source::Fitted(m) => m,
         Source::Fit(p) => {
@@ -264,6 +374,7 @@ fn fit_models<'a>(
                     found: m.unit(),
                 });
             }
+            fitters.transactions = Some(p);
             m
         }
     };
@@ -272,9 +383,13 @@ fn fit_models<'a>(
             model: m,
             fallback: None,
         },
-        Source::Fit(p) => fit_spend(p, summaries)?,
+        Source::Fit(p) => {
+            let fitted = fit_spend(p.as_ref(), summaries)?;
+            fitters.spend = Some(p);
+            fitted
+        }
     };
-    Ok((transactions, spend))
+    Ok((transactions, spend, fitters))
 }
 
 /// The spend model of a valuation, and why it is not the one asked for (when it is not).
@@ -290,7 +405,7 @@ struct FittedSpend<'a> {
 /// the valuation goes on with the limiting model, the population mean spend, and the report
 /// says why.
 fn fit_spend<'a>(
-    params: Box<dyn FitSpend<'a> + 'a>,
+    params: &(dyn FitSpend<'a> + 'a),
     summaries: &Summaries,
 ) -> Result<FittedSpend<'a>, ValuationError> {
     let usable = SpendData::usable_from_summaries(summaries)?;
@@ -742,55 +857,14 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         models,
         customers_at_mean_spend,
         firm: a.firm,
+        intervals: None,
+        interval_note: None,
     })
 }
 
 /// A firm-view amount in money.
 fn firm_money(what: &'static str, value: f64) -> Result<Decimal, ValuationError> {
     to_cents(value).ok_or(ValuationError::FirmMoney { what, value })
-}
-
-/// An amount of money computed in floating point (a CLV, say) as the report writes it: the exact
-/// value of the float rounded to cents, midpoint to even; `None` for NaN, an infinity or a value
-/// beyond a decimal's range. Integrations that score customers outside the valuation (SQL
-/// functions, record batches) round with it so their CLVs equal the report's to the cent.
-///
-/// ```
-/// use customer_assets::valuation::to_cents;
-/// use rust_decimal::Decimal;
-/// assert_eq!(to_cents(12.345_000_1), Some(Decimal::new(1235, 2)));
-/// assert_eq!(to_cents(0.125), Some(Decimal::new(12, 2))); // a tie: to even
-/// assert_eq!(to_cents(f64::NAN), None);
-/// ```
-pub fn to_cents(value: f64) -> Option<Decimal> {
-    if !value.is_finite() {
-        return None;
-    }
-    // The exact conversion costs about 100 ns (a million customers: 0.1 s); the cents of the
-    // float product are the same wherever it lies clear of a half cent by more than its
-    // rounding error, when the value has more than two binary fractional digits (the exact
-    // path then gives two decimals too). Zeros, signs of tiny values, ties and the rest take
-    // the exact path.
-    let cents = value * 100.0;
-    let clear_of_half = (cents.abs().fract() - 0.5).abs() > 4.0 * f64::EPSILON * cents.abs();
-    if (1.0..FAST_CENTS_BELOW).contains(&cents.abs())
-        && (value * 4.0).fract() != 0.0
-        && clear_of_half
-    {
-        // |cents| < 2^40: an exact integer.
-        return Some(Decimal::new(cents.round() as i64, 2));
-    }
-    exact_money(value)
-}
-
-/// The cents below which [`money`] may take its fast path (2^40: exact in an i64 and an f64).
-const FAST_CENTS_BELOW: f64 = 1_099_511_627_776.0;
-
-/// [`money`] by the exact decimal value of the float.
-fn exact_money(value: f64) -> Option<Decimal> {
-    Decimal::from_f64_retain(value)
-        .filter(|_| value.is_finite())
-        .map(|d| d.round_dp(2))
 }
 
 /// Stage 3: the customers' predictions, from the transaction model's batch methods (each
@@ -968,7 +1042,7 @@ mod money_tests {
     use proptest::prelude::*;
 
     fn same(value: f64) -> Result<(), TestCaseError> {
-        let (fast, exact) = (to_cents(value), exact_money(value));
+        let (fast, exact) = (to_cents(value), sums::exact_money(value));
         prop_assert_eq!(fast, exact, "{}", value);
         // The same representation too: scale and sign show in the report's text.
         let parts =

@@ -493,6 +493,7 @@ fn groups_of<'c>(
                 label: l,
                 customers: 1,
                 equity: c.clv,
+                interval: None,
             }),
         }
     }

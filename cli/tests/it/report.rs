@@ -93,3 +93,77 @@ fn clv_report_equity_equals_the_sum_of_clv_predict_on_cdnow() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--interval` puts the library's report intervals in the JSON: equity, value at risk, the
+/// base's expected purchases and each group's, by the method asked for; a seed repeats.
+#[test]
+fn clv_report_intervals_by_each_method() {
+    let log = data_file("cdnow_sample_transactions.csv");
+    let log = log.to_str().unwrap();
+    let base = [
+        "report",
+        "--transactions",
+        log,
+        "--end",
+        "1997-09-30",
+        "--model",
+        "pareto-nbd",
+        "--margin",
+        "0.3",
+        "--interval",
+        "0.9",
+    ];
+    let money = |v: &serde_json::Value| v.as_str().unwrap().parse::<f64>().unwrap();
+    let mut outputs = Vec::new();
+    for (method, extra) in [
+        ("delta", &[][..]),
+        (
+            "parametric-bootstrap",
+            &["--bootstrap", "50", "--seed", "4"][..],
+        ),
+        ("bootstrap", &["--bootstrap", "30", "--seed", "4"][..]),
+    ] {
+        let args = [&base[..], &["--method", method], extra].concat();
+        let text = crate::ok(&args);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let i = &json["intervals"];
+        assert_eq!(i["method"], method, "{json}");
+        assert_eq!(i["level"], 0.9);
+        let equity = money(&json["equity"]);
+        let (lower, upper) = (money(&i["equity"]["lower"]), money(&i["equity"]["upper"]));
+        assert!(
+            lower < equity && equity < upper,
+            "{method}: {lower} {equity} {upper}"
+        );
+        for g in json["by_asset_class"].as_array().unwrap() {
+            let e = money(&g["equity"]);
+            let (l, u) = (
+                money(&g["interval"]["lower"]),
+                money(&g["interval"]["upper"]),
+            );
+            assert!(l <= e && e <= u, "{method} {g}");
+        }
+        let p = &i["expected_purchases"];
+        assert!(p["lower"].as_f64() < p["estimate"].as_f64());
+        if method != "delta" {
+            assert_eq!(text, crate::ok(&args), "the seed repeats");
+        }
+        outputs.push((upper - lower) / equity);
+    }
+    // The three methods' relative widths agree to within a factor 1.5.
+    for w in &outputs[1..] {
+        assert!((w / outputs[0] - 1.0).abs() < 0.5, "{outputs:?}");
+    }
+    crate::refused(
+        &[&base[..], &["--method", "jackknife"]].concat(),
+        &["is not one of delta, parametric-bootstrap, bootstrap"],
+    );
+    crate::refused(
+        &[&base[..], &["--seed", "3"]].concat(),
+        &["--bootstrap and --seed are for --method bootstrap or parametric-bootstrap"],
+    );
+    crate::refused(
+        &[&base[..base.len() - 2], &["--method", "bootstrap"]].concat(),
+        &["are for --interval LEVEL"],
+    );
+}

@@ -417,6 +417,16 @@ impl<V: Variant> crate::models::uncertainty::Reparameterize for BetaGeometric<V>
 }
 
 impl<V: Variant> TransactionModel for BetaGeometric<V> {
+    fn reparameterized(
+        &self,
+        values: &[f64],
+    ) -> Option<Result<Box<dyn TransactionModel>, crate::InvalidParameter>> {
+        use crate::models::uncertainty::Reparameterize;
+        Some(
+            self.with_parameters(values)
+                .map(|m| Box::new(m) as Box<dyn TransactionModel>),
+        )
+    }
     fn name(&self) -> &str {
         V::NAME
     }

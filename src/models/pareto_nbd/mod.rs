@@ -405,6 +405,16 @@ crate::models::uncertainty::reparameterize!(
 );
 
 impl TransactionModel for ParetoNbd {
+    fn reparameterized(
+        &self,
+        values: &[f64],
+    ) -> Option<Result<Box<dyn TransactionModel>, crate::InvalidParameter>> {
+        use crate::models::uncertainty::Reparameterize;
+        Some(
+            self.with_parameters(values)
+                .map(|m| Box::new(m) as Box<dyn TransactionModel>),
+        )
+    }
     fn named_parameters(&self) -> Vec<(String, f64)> {
         let p = self.parameters;
         vec![
