@@ -1098,6 +1098,7 @@ pub(crate) fn maximize_log_parameters<const D: usize>(
     options: &FitOptions,
     names: &[&'static str; D],
     pairs: &[crate::fit::Pair],
+    first: Option<[f64; D]>,
 ) -> Result<([f64; D], Maximum), FitError> {
     let natural = |theta: &[f64]| theta.iter().map(|t| t.exp()).collect::<Vec<f64>>();
     let reading = BoundaryReading {
@@ -1106,7 +1107,14 @@ pub(crate) fn maximize_log_parameters<const D: usize>(
         natural: &natural,
         caps: None,
     };
-    let max = maximize_detailed(objective, &[vec![0.0; D]], options)
+    // A first start given in natural values (a warm start) goes before the default, θ = 0.
+    let mut starts: Vec<Vec<f64>> = first
+        .filter(|f| f.iter().all(|v| v.is_finite() && *v > 0.0))
+        .map(|f| f.iter().map(|v| v.ln()).collect())
+        .into_iter()
+        .collect();
+    starts.push(vec![0.0; D]);
+    let max = maximize_detailed(objective, &starts, options)
         .map_err(|failure| failure_to_fit_error(model, failure, options, &reading))?;
     let mut p = [f64::NAN; D];
     for (k, t) in max.theta.iter().take(D).enumerate() {

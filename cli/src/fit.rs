@@ -404,7 +404,7 @@ fn bootstrap_summary<P, D>(
 where
     P: WarmStart<D> + Fit<D, Error = customer_assets::FitError> + Sync,
     D: Resample + Sync,
-    P::Model: Reparameterize + Clone + Send,
+    P::Model: Reparameterize + Clone + Send + Sync,
 {
     crate::progress::stage(format!("bootstrapping: {} refits", options.replicates()));
     let draws = bootstrap(params, data, model, options).map_err(|e| format!("--bootstrap: {e}"))?;

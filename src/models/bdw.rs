@@ -412,6 +412,7 @@ impl Fit<[Cohort]> for BdwParams {
             &self.options,
             &PARAMETER_NAMES,
             &[churn_pair()],
+            None,
         )?;
         let mut model = Bdw::new(BdwParameters {
             alpha: p[0],

@@ -672,6 +672,7 @@ impl Objective for BgBbObjective<'_> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BgBbParams {
     options: FitOptions,
+    start: Option<BgBbParameters>,
 }
 
 impl BgBbParams {
@@ -690,6 +691,18 @@ impl BgBbParams {
         self.options = self.options.penalty(lambda);
         self
     }
+    /// First starting point, tried before the default one; every value must be finite and
+    /// positive.
+    pub fn start(mut self, start: BgBbParameters) -> Self {
+        self.start = Some(start);
+        self
+    }
+}
+
+impl crate::models::bootstrap::WarmStart<DiscretePatterns> for BgBbParams {
+    fn warm_started(&self, model: &BgBb) -> Self {
+        self.clone().start(model.parameters)
+    }
 }
 
 impl Fit<DiscretePatterns> for BgBbParams {
@@ -702,6 +715,9 @@ impl Fit<DiscretePatterns> for BgBbParams {
     /// [`FitError::InvalidParameter`] naming the first option out of range.
     fn check(&self) -> Result<(), FitError> {
         self.options.check()?;
+        if let Some(start) = self.start {
+            start.check()?;
+        }
         Ok(())
     }
 
@@ -741,6 +757,7 @@ impl Fit<DiscretePatterns> for BgBbParams {
             &self.options,
             &PARAMETER_NAMES,
             &pairs,
+            self.start.map(BgBbParameters::to_array),
         )?;
         let mut model = BgBb::new(BgBbParameters::from_array(p), data.period())
             .map_err(|e| FitError::invalid_estimate(NAME, e))?;

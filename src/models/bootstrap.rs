@@ -45,6 +45,8 @@ pub const MAX_REPLICATES: u32 = 100_000;
 pub struct BootstrapOptions {
     replicates: u32,
     seed: u64,
+    #[cfg_attr(feature = "serde", serde(default))]
+    keep_boundary_estimates: bool,
 }
 
 impl BootstrapOptions {
@@ -61,7 +63,21 @@ impl BootstrapOptions {
                 "must be between 1 and 100000",
             ));
         }
-        Ok(BootstrapOptions { replicates, seed })
+        Ok(BootstrapOptions {
+            replicates,
+            seed,
+            keep_boundary_estimates: false,
+        })
+    }
+    /// Keeps a refit whose likelihood rises towards a boundary of the parameter space (a
+    /// [`FitError::Boundary`], such as no dropout heterogeneity) as a replicate at its last
+    /// estimate, a model near that limit, instead of ending the bootstrap with its error. On a
+    /// small base some resamples of Pareto/NBD do so: their estimate *is* the limit, and leaving
+    /// them out would narrow the distribution. [`Draws::at_boundary`] lists them. Off by
+    /// default.
+    pub fn keep_boundary_estimates(mut self, keep: bool) -> Self {
+        self.keep_boundary_estimates = keep;
+        self
     }
     /// The number of draws.
     pub fn replicates(&self) -> u32 {
@@ -71,11 +87,15 @@ impl BootstrapOptions {
     pub fn seed(&self) -> u64 {
         self.seed
     }
+    /// Whether refits at a boundary are kept ([`keep_boundary_estimates`](Self::keep_boundary_estimates)).
+    pub fn keeps_boundary_estimates(&self) -> bool {
+        self.keep_boundary_estimates
+    }
 }
 
 /// Data of weighted rows (customers per row) that can be re-weighted: what the non-parametric
-/// bootstrap resamples. [`Patterns`](crate::Patterns) and [`SpendData`](super::spend_data::SpendData)
-/// implement it.
+/// bootstrap resamples. [`Patterns`](crate::Patterns), [`DiscretePatterns`](super::bg_bb::DiscretePatterns)
+/// and [`SpendData`](super::spend_data::SpendData) implement it.
 pub trait Resample: Sized {
     /// The rows' weights, in row order.
     fn row_weights(&self) -> Vec<f64>;
@@ -92,6 +112,15 @@ pub trait Resample: Sized {
 impl Resample for crate::summary::Patterns {
     fn row_weights(&self) -> Vec<f64> {
         self.iter().map(|p| p.weight()).collect()
+    }
+    fn reweighted(&self, weights: &[f64]) -> Result<Self, InvalidParameter> {
+        self.with_weights(weights)
+    }
+}
+
+impl Resample for super::discrete_patterns::DiscretePatterns {
+    fn row_weights(&self) -> Vec<f64> {
+        self.as_slice().iter().map(|p| p.weight()).collect()
     }
     fn reweighted(&self, weights: &[f64]) -> Result<Self, InvalidParameter> {
         self.with_weights(weights)
@@ -167,6 +196,7 @@ pub struct Draws<M> {
     draws: Vec<M>,
     method: IntervalMethod,
     seed: u64,
+    at_boundary: Vec<u32>,
 }
 
 /// One parameter's bootstrap distribution ([`Draws::parameter_summaries`]).
@@ -213,6 +243,11 @@ impl<M: Reparameterize> Draws<M> {
     /// The seed they were made from.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+    /// The replicates kept at the last estimate of a refit heading for a boundary
+    /// ([`BootstrapOptions::keep_boundary_estimates`]), in replicate order.
+    pub fn at_boundary(&self) -> &[u32] {
+        &self.at_boundary
     }
 
     /// Each parameter's estimate, mean, standard deviation and percentile interval at `level`
@@ -428,8 +463,15 @@ pub(crate) fn multinomial_weights(
 }
 
 /// The non-parametric bootstrap: `options.replicates()` refits of `params` (warm-started at
-/// `estimate`) on `data` resampled over its customers with replacement. See the
-/// [module](self) and [`Draws::interval`] for an example.
+/// `estimate`) on `data` resampled over its customers with replacement.
+///
+/// Each replicate is a multinomial draw of as many customers as the data hold over the
+/// weighted rows (a row of 40 identical customers gets a binomial count, not 0 or 40), refitted
+/// from the estimate ([`WarmStart`]). A replicate that does not refit is an error naming it,
+/// never dropped: a distribution without its hard cases would be too narrow. Replicate i uses
+/// its own ChaCha8 stream of the seed, so the draws are the same with or without the
+/// `parallel` feature (which refits replicates on all cores). [`Draws::interval`] has an
+/// example.
 ///
 /// # Errors
 ///
@@ -445,25 +487,35 @@ pub fn bootstrap<P, D>(
 where
     P: WarmStart<D> + Fit<D, Error = FitError> + Sync,
     D: Resample + Sync,
-    P::Model: Reparameterize + Clone + Send,
+    P::Model: Reparameterize + Clone + Send + Sync,
 {
     let warm = params.warm_started(estimate);
     warm.check()
         .map_err(|e| BootstrapError::Settings(Box::new(e)))?;
     let weights = data.row_weights();
     let seed = options.seed;
-    let replicate = |index: u32| -> Result<P::Model, BootstrapError> {
+    let replicate = |index: u32| -> Result<(P::Model, bool), BootstrapError> {
         let mut rng = stream(seed, index);
         let resampled = data.reweighted(&multinomial_weights(&weights, &mut rng)?)?;
-        warm.fit(&resampled)
-            .map_err(|source| BootstrapError::Refit {
-                replicate: index,
-                seed,
-                source: Box::new(source),
-            })
+        let refit_error = |source: FitError| BootstrapError::Refit {
+            replicate: index,
+            seed,
+            source: Box::new(source),
+        };
+        match warm.fit(&resampled) {
+            Ok(model) => Ok((model, false)),
+            Err(FitError::Boundary { model, boundary }) if options.keep_boundary_estimates => {
+                let values: Vec<f64> = boundary.estimate.iter().map(|(_, v)| *v).collect();
+                match estimate.with_parameters(&values) {
+                    Ok(at_limit) => Ok((at_limit, true)),
+                    Err(_) => Err(refit_error(FitError::Boundary { model, boundary })),
+                }
+            }
+            Err(source) => Err(refit_error(source)),
+        }
     };
     #[cfg(feature = "parallel")]
-    let fits: Vec<Result<P::Model, BootstrapError>> = {
+    let fits: Vec<Result<(P::Model, bool), BootstrapError>> = {
         use rayon::prelude::*;
         (0..options.replicates)
             .into_par_iter()
@@ -471,13 +523,20 @@ where
             .collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let fits: Vec<Result<P::Model, BootstrapError>> =
+    let fits: Vec<Result<(P::Model, bool), BootstrapError>> =
         (0..options.replicates).map(replicate).collect();
+    let fits: Vec<(P::Model, bool)> = fits.into_iter().collect::<Result<_, _>>()?;
+    let at_boundary = (0..options.replicates)
+        .zip(&fits)
+        .filter(|(_, (_, boundary))| *boundary)
+        .map(|(i, _)| i)
+        .collect();
     Ok(Draws {
         estimate: estimate.clone(),
-        draws: fits.into_iter().collect::<Result<_, _>>()?,
+        draws: fits.into_iter().map(|(m, _)| m).collect(),
         method: IntervalMethod::Bootstrap,
         seed,
+        at_boundary,
     })
 }
 
@@ -537,6 +596,7 @@ pub fn parametric_bootstrap<M: Reparameterize + Clone>(
         draws,
         method: IntervalMethod::ParametricBootstrap,
         seed,
+        at_boundary: Vec::new(),
     })
 }
 
@@ -810,5 +870,48 @@ mod tests {
             assert!(s.lower <= s.upper && s.standard_deviation > 0.0, "{s:?}");
         }
         assert!(draws.parameter_summaries(1.0).is_err());
+    }
+
+    #[test]
+    fn refits_at_a_boundary_end_the_bootstrap_or_are_kept_when_asked() {
+        use crate::models::pareto_nbd::ParetoNbdParams;
+        use crate::simulate::{simulate, ParetoNbdProcess, SimulationOptions};
+        let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let end = chrono::NaiveDate::from_ymd_opt(2024, 9, 29).unwrap();
+        let process = ParetoNbdProcess::new(0.553, 10.578, 0.606, 11.669).unwrap();
+        let options =
+            SimulationOptions::new(1_000, start, end, TimeUnit::WEEKS, 3).acquisition_days(84);
+        let data = simulate(&process, &options).unwrap().patterns().clone();
+        let params = ParetoNbdParams::new();
+        let model = params.fit(&data).unwrap();
+        let options = BootstrapOptions::new(60, 1).unwrap();
+        let Err(err) = bootstrap(&params, &data, &model, &options) else {
+            panic!("every refit converged");
+        };
+        let BootstrapError::Refit {
+            replicate, source, ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert!(matches!(**source, FitError::Boundary { .. }), "{err}");
+        let kept = bootstrap(
+            &params,
+            &data,
+            &model,
+            &options.keep_boundary_estimates(true),
+        )
+        .unwrap();
+        assert_eq!(kept.len(), 60);
+        assert_eq!(kept.at_boundary().first(), Some(replicate));
+        // The kept replicates are models near the limit: they predict.
+        let h = crate::models::History::new(2, 20.0, 30.0);
+        let p = kept
+            .interval(0.9, |m| crate::TransactionModel::p_alive(m, &h, 0.0))
+            .unwrap();
+        assert!(
+            0.0 < p.lower && p.lower <= p.upper && p.upper < 1.0,
+            "{p:?}"
+        );
     }
 }

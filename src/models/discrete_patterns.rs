@@ -207,6 +207,24 @@ impl DiscretePatterns {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+    /// The same patterns with new weights (one per pattern, finite and non-negative), the
+    /// patterns of weight 0 left out: a resample of the customers.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) for a number of weights other than of
+    /// patterns, a negative or non-finite weight, or no weight above 0.
+    pub fn with_weights(&self, weights: &[f64]) -> Result<Self, crate::InvalidParameter> {
+        let items = crate::error::reweighted_rows(&self.items, weights, |p, w| DiscretePattern {
+            weight: w,
+            ..*p
+        })?;
+        Ok(DiscretePatterns {
+            period: self.period,
+            items,
+        })
+    }
+
     /// Number of customers (sum of weights).
     pub fn total_weight(&self) -> f64 {
         self.items.iter().map(|p| p.weight).sum()

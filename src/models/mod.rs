@@ -60,7 +60,8 @@ pub use sbg::{Sbg, SbgParameters, SbgParams};
 pub use spend_model::SpendModel;
 pub use transaction_model::{BatchPredictions, TransactionModel};
 pub use uncertainty::{
-    delta_interval, IntervalError, IntervalMethod, PredictionInterval, Reparameterize, Scale,
+    delta_interval, delta_intervals, IntervalError, IntervalMethod, PredictionInterval,
+    Reparameterize, Scale,
 };
 pub(crate) mod btyd;
 pub mod clv;

@@ -409,6 +409,7 @@ impl Fit<[Cohort]> for SbgParams {
             &self.options,
             &PARAMETER_NAMES,
             &[churn_pair()],
+            None,
         )?;
         let mut model = Sbg::new(SbgParameters {
             alpha: p[0],

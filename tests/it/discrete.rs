@@ -16,7 +16,7 @@ fn year() -> TimeUnit {
 }
 
 /// donations.csv as a user would read it: frequency,recency,n_periods,weights.
-fn donations() -> DiscretePatterns {
+pub fn donations() -> DiscretePatterns {
     let mut reader = csv::Reader::from_path(data_file("donations.csv")).unwrap();
     let rows: Vec<(u32, u32, u32, f64)> = reader
         .records()
