@@ -353,6 +353,7 @@ impl Objective for BdwObjective<'_> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BdwParams {
     options: FitOptions,
+    start: Option<BdwParameters>,
 }
 
 impl BdwParams {
@@ -371,6 +372,18 @@ impl BdwParams {
         self.options = self.options.penalty(lambda);
         self
     }
+    /// First starting point, tried before the default one; every value must be finite and
+    /// positive.
+    pub fn start(mut self, start: BdwParameters) -> Self {
+        self.start = Some(start);
+        self
+    }
+}
+
+impl crate::models::bootstrap::WarmStart<[Cohort]> for BdwParams {
+    fn warm_started(&self, model: &Bdw) -> Self {
+        self.clone().start(model.parameters)
+    }
 }
 
 impl Fit<[Cohort]> for BdwParams {
@@ -383,6 +396,9 @@ impl Fit<[Cohort]> for BdwParams {
     /// [`FitError::InvalidParameter`] naming the first option out of range.
     fn check(&self) -> Result<(), FitError> {
         self.options.check()?;
+        if let Some(start) = self.start {
+            start.check()?;
+        }
         Ok(())
     }
 
@@ -412,7 +428,7 @@ impl Fit<[Cohort]> for BdwParams {
             &self.options,
             &PARAMETER_NAMES,
             &[churn_pair()],
-            None,
+            self.start.map(|p| [p.alpha, p.beta, p.c]),
         )?;
         let mut model = Bdw::new(BdwParameters {
             alpha: p[0],

@@ -94,9 +94,13 @@ impl BootstrapOptions {
 }
 
 /// Data of weighted rows (customers per row) that can be re-weighted: what the non-parametric
-/// bootstrap resamples. [`Patterns`](crate::Patterns), [`DiscretePatterns`](super::bg_bb::DiscretePatterns)
-/// and [`SpendData`](super::spend_data::SpendData) implement it.
-pub trait Resample: Sized {
+/// bootstrap resamples. [`Patterns`](crate::Patterns), [`DiscretePatterns`](super::bg_bb::DiscretePatterns),
+/// [`SpendData`](super::spend_data::SpendData) and contractual cohorts (`Vec<Cohort>`, by
+/// lifetime; `[Cohort]`) implement it.
+pub trait Resample {
+    /// What a resample is: `Self`, or its owned form for unsized data (`Vec<Cohort>` for
+    /// `[Cohort]`).
+    type Resampled: std::borrow::Borrow<Self>;
     /// The rows' weights, in row order.
     fn row_weights(&self) -> Vec<f64>;
     /// The same rows with the weights `weights` (one per row, finite and non-negative), the rows
@@ -106,10 +110,11 @@ pub trait Resample: Sized {
     ///
     /// [`InvalidParameter`] for a number of weights other than of rows, a negative or
     /// non-finite weight, or no weight above 0.
-    fn reweighted(&self, weights: &[f64]) -> Result<Self, InvalidParameter>;
+    fn reweighted(&self, weights: &[f64]) -> Result<Self::Resampled, InvalidParameter>;
 }
 
 impl Resample for crate::summary::Patterns {
+    type Resampled = Self;
     fn row_weights(&self) -> Vec<f64> {
         self.iter().map(|p| p.weight()).collect()
     }
@@ -119,6 +124,7 @@ impl Resample for crate::summary::Patterns {
 }
 
 impl Resample for super::discrete_patterns::DiscretePatterns {
+    type Resampled = Self;
     fn row_weights(&self) -> Vec<f64> {
         self.as_slice().iter().map(|p| p.weight()).collect()
     }
@@ -127,7 +133,52 @@ impl Resample for super::discrete_patterns::DiscretePatterns {
     }
 }
 
+/// The customers of contractual cohorts, by the period each churned in (or still active at the
+/// end). The resample draws from all cohorts' customers together, so a cohort's size varies
+/// too; a cohort that draws nobody is left out.
+impl Resample for [super::contractual::Cohort] {
+    type Resampled = Vec<super::contractual::Cohort>;
+    fn row_weights(&self) -> Vec<f64> {
+        self.iter().flat_map(|c| c.lifetimes()).collect()
+    }
+    fn reweighted(&self, weights: &[f64]) -> Result<Self::Resampled, InvalidParameter> {
+        let cells: usize = self.iter().map(|c| c.lifetimes().len()).sum();
+        if weights.len() != cells {
+            return Err(InvalidParameter::new(
+                "weights",
+                weights.len() as f64,
+                "must be one per cohort and period",
+            ));
+        }
+        if let Some(&w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+            return Err(InvalidParameter::new(
+                "weights",
+                w,
+                "must be finite and non-negative",
+            ));
+        }
+        let mut rest = weights;
+        let mut cohorts = Vec::with_capacity(self.len());
+        for c in self {
+            let (own, tail) = rest.split_at(c.lifetimes().len());
+            rest = tail;
+            if let Some(resampled) = c.with_lifetimes(own) {
+                cohorts.push(resampled);
+            }
+        }
+        if cohorts.is_empty() {
+            return Err(InvalidParameter::new(
+                "weights",
+                0.0,
+                "some cohort must keep a customer",
+            ));
+        }
+        Ok(cohorts)
+    }
+}
+
 impl Resample for super::spend_data::SpendData {
+    type Resampled = Self;
     fn row_weights(&self) -> Vec<f64> {
         self.rows().iter().map(|r| r.weight()).collect()
     }
@@ -376,6 +427,48 @@ impl<M: Reparameterize> Draws<M> {
     }
 }
 
+impl<M: Reparameterize + super::transaction_model::TransactionModel> Draws<M> {
+    /// The quantiles of a customer's number of purchases in the next `t` from the equal mixture
+    /// of the draws' conditional distributions: the predictive interval that carries both the
+    /// customer's own randomness ([`purchase_quantiles`](crate::models::purchase_quantiles),
+    /// parameters known) and the parameters' uncertainty. It is at least as wide.
+    ///
+    /// ```
+    /// use customer_assets::fit::Fit;
+    /// use customer_assets::models::bg_nbd::BgNbdParams;
+    /// use customer_assets::models::{parametric_bootstrap, purchase_quantiles, BootstrapOptions, History};
+    /// use customer_assets::{Patterns, TimeUnit};
+    ///
+    /// let patterns = Patterns::new(TimeUnit::WEEKS, [
+    ///     (0, 0.0, 38.0, 60.0), (1, 20.0, 38.0, 20.0), (3, 30.0, 36.0, 10.0), (6, 34.0, 37.0, 6.0), (2, 5.0, 35.0, 8.0),
+    /// ])?;
+    /// let model = BgNbdParams::new().fit(&patterns)?;
+    /// let draws = parametric_bootstrap(&model, &BootstrapOptions::new(100, 3)?)?;
+    /// let h = History::new(6, 34.0, 37.0);
+    /// let known = purchase_quantiles(&model, &h, 52.0, &[0.05, 0.95])?;
+    /// let both = draws.purchase_quantiles(&h, 52.0, &[0.05, 0.95])?;
+    /// assert!(both[0] <= known[0] && known[1] <= both[1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`purchase_quantiles`](crate::models::purchase_quantiles)'s.
+    pub fn purchase_quantiles(
+        &self,
+        history: &super::history::History,
+        t: f64,
+        probabilities: &[f64],
+    ) -> Result<Vec<u32>, PredictError> {
+        let models: Vec<&dyn super::transaction_model::TransactionModel> = self
+            .draws
+            .iter()
+            .map(|m| m as &dyn super::transaction_model::TransactionModel)
+            .collect();
+        super::predictive::mixture_quantiles(&models, history, t, probabilities)
+    }
+}
+
 fn check_level(level: f64) -> Result<(), IntervalError> {
     if level > 0.0 && level < 1.0 {
         Ok(())
@@ -486,9 +579,10 @@ pub fn bootstrap<P, D>(
 ) -> Result<Draws<P::Model>, BootstrapError>
 where
     P: WarmStart<D> + Fit<D, Error = FitError> + Sync,
-    D: Resample + Sync,
+    D: Resample + Sync + ?Sized,
     P::Model: Reparameterize + Clone + Send + Sync,
 {
+    use std::borrow::Borrow;
     let warm = params.warm_started(estimate);
     warm.check()
         .map_err(|e| BootstrapError::Settings(Box::new(e)))?;
@@ -502,7 +596,7 @@ where
             seed,
             source: Box::new(source),
         };
-        match warm.fit(&resampled) {
+        match warm.fit(resampled.borrow()) {
             Ok(model) => Ok((model, false)),
             Err(FitError::Boundary { model, boundary }) if options.keep_boundary_estimates => {
                 let values: Vec<f64> = boundary.estimate.iter().map(|(_, v)| *v).collect();

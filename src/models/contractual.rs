@@ -142,6 +142,29 @@ impl Cohort {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The customers who churned in each period (1..=n), then those still active at the end:
+    /// the cells a resample of the cohort's customers draws from.
+    pub(crate) fn lifetimes(&self) -> Vec<f64> {
+        let mut cells: Vec<f64> = self.alive.windows(2).map(|w| w[0] - w[1]).collect();
+        cells.push(self.alive.last().copied().unwrap_or(0.0));
+        cells
+    }
+
+    /// The cohort of these cells ([`lifetimes`](Self::lifetimes)), `None` when it has nobody.
+    pub(crate) fn with_lifetimes(&self, cells: &[f64]) -> Option<Cohort> {
+        let mut alive = vec![0.0; cells.len()];
+        let mut active = 0.0;
+        for (t, cell) in cells.iter().enumerate().rev() {
+            active += cell;
+            alive[t] = active;
+        }
+        // alive[0] = everybody; alive[t] = those who churned after period t, plus the survivors.
+        let alive: Vec<f64> = std::iter::once(active)
+            .chain(alive.into_iter().skip(1))
+            .collect();
+        Cohort::new(self.name.clone(), alive).ok()
+    }
     /// Active customers at the start of each period, index 0 = acquired.
     pub fn alive(&self) -> &[f64] {
         &self.alive

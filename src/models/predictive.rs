@@ -43,6 +43,19 @@ pub fn purchase_quantiles(
     t: f64,
     probabilities: &[f64],
 ) -> Result<Vec<u32>, PredictError> {
+    mixture_quantiles(&[model], history, t, probabilities)
+}
+
+/// [`purchase_quantiles`] of the equal mixture of `models`' conditional distributions: with the
+/// draws of a bootstrap, the predictive distribution that carries both the customer's own
+/// randomness and the parameters' uncertainty
+/// ([`Draws::purchase_quantiles`](crate::models::Draws::purchase_quantiles)).
+pub(crate) fn mixture_quantiles(
+    models: &[&dyn TransactionModel],
+    history: &History,
+    t: f64,
+    probabilities: &[f64],
+) -> Result<Vec<u32>, PredictError> {
     for &q in probabilities {
         if !(q > 0.0 && q < 1.0) {
             return Err(PredictError::InvalidInput {
@@ -62,7 +75,18 @@ pub fn purchase_quantiles(
     let Some(top) = probabilities.iter().copied().reduce(f64::max) else {
         return Ok(Vec::new());
     };
-    let expected = model.expected_purchases(history, t)?;
+    if models.is_empty() {
+        return Err(PredictError::InvalidInput {
+            name: "models",
+            value: 0.0,
+            reason: "a mixture needs at least one model",
+        });
+    }
+    let weight = 1.0 / models.len() as f64;
+    let mut expected = 0.0f64;
+    for m in models {
+        expected = expected.max(m.expected_purchases(history, t)?);
+    }
     // A bound the search cannot pass whatever the input: at most u32::MAX purchases.
     let limit = (100.0 * (1.0 + expected)).clamp(f64::from(MIN_SEARCH), f64::from(u32::MAX)) as u32;
     // The distribution function at 0, 1, 2, ... until it reaches the largest q.
@@ -74,11 +98,13 @@ pub fn purchase_quantiles(
             return Err(PredictError::Numerical {
                 what: "purchase quantiles",
                 detail: format!(
-                    "P(X <= {limit}) = {sum} has not reached {top} (expected purchases {expected})"
+                    "P(X <= {limit}) = {sum} has not reached {top} (expected purchases up to {expected})"
                 ),
             });
         }
-        sum += model.purchase_probability(history, n, t)?;
+        for m in models {
+            sum += weight * m.purchase_probability(history, n, t)?;
+        }
         cdf.push(sum);
         n += 1;
     }

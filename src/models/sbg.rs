@@ -350,6 +350,7 @@ impl Objective for SbgObjective<'_> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SbgParams {
     options: FitOptions,
+    start: Option<SbgParameters>,
 }
 
 impl SbgParams {
@@ -368,6 +369,18 @@ impl SbgParams {
         self.options = self.options.penalty(lambda);
         self
     }
+    /// First starting point, tried before the default one; every value must be finite and
+    /// positive.
+    pub fn start(mut self, start: SbgParameters) -> Self {
+        self.start = Some(start);
+        self
+    }
+}
+
+impl crate::models::bootstrap::WarmStart<[Cohort]> for SbgParams {
+    fn warm_started(&self, model: &Sbg) -> Self {
+        self.clone().start(model.parameters)
+    }
 }
 
 impl Fit<[Cohort]> for SbgParams {
@@ -380,6 +393,9 @@ impl Fit<[Cohort]> for SbgParams {
     /// [`FitError::InvalidParameter`] naming the first option out of range.
     fn check(&self) -> Result<(), FitError> {
         self.options.check()?;
+        if let Some(start) = self.start {
+            start.check()?;
+        }
         Ok(())
     }
 
@@ -409,7 +425,7 @@ impl Fit<[Cohort]> for SbgParams {
             &self.options,
             &PARAMETER_NAMES,
             &[churn_pair()],
-            None,
+            self.start.map(|p| [p.alpha, p.beta]),
         )?;
         let mut model = Sbg::new(SbgParameters {
             alpha: p[0],

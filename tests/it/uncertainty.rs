@@ -36,10 +36,11 @@ fn log_deviation_ratios<M: Reparameterize>(draws: &Draws<M>) -> Vec<(String, f64
 
 /// 200 refits, every one converged (a failure would have been an error, and no refit was kept
 /// at a boundary), with bootstrap
-/// standard deviations of the log-parameters near the Wald standard errors. On CDNOW they are
-/// 1.02 to 1.47 times as large (widest for α): the bootstrap also carries what the model does
-/// not describe, while the Wald interval trusts it. On data simulated from the model the two
-/// agree (see `coverage`).
+/// standard deviations of the log-parameters near the Wald standard errors (0.8 to 1.6 times). On
+/// CDNOW they are 1.02 to 1.47 times as large (widest for α): the bootstrap also carries what the
+/// model does not describe, while the Wald interval trusts it. On the donations (BG/BB) 0.91 to
+/// 1.04, on the two contractual cohorts 0.88 to 1.00 (the resample pools the cohorts, so their
+/// sizes vary too).
 fn check_refits<M: Reparameterize>(
     model: &str,
     draws: &Draws<M>,
@@ -58,7 +59,7 @@ fn check_refits<M: Reparameterize>(
     );
     for (name, ratio) in log_deviation_ratios(draws) {
         assert!(
-            (0.9..1.6).contains(&ratio),
+            (0.8..1.6).contains(&ratio),
             "{model} {name}: bootstrap sd / Wald se = {ratio}"
         );
     }
@@ -97,6 +98,34 @@ fn two_hundred_bootstrap_refits_of_every_model_converge_on_cdnow() {
     let bgbb = params.fit(&donations).unwrap();
     let draws = bootstrap(&params, &donations, &bgbb, &options).unwrap();
     check_refits("bg-bb", &draws, |m| m.report());
+
+    // The contractual models on Fader & Hardie's (2007) regular and high-end cohorts (per 1,000
+    // acquired, 7 calibration years): the customers resampled by the year they churned in.
+    use customer_assets::models::contractual::Cohort;
+    let cohorts = [
+        Cohort::new(
+            "regular",
+            vec![1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0],
+        ),
+        Cohort::new(
+            "high end",
+            vec![1000.0, 869.0, 743.0, 653.0, 593.0, 551.0, 517.0, 491.0],
+        ),
+    ]
+    .map(Result::unwrap);
+    let params = customer_assets::models::SbgParams::new();
+    let sbg = params.fit(&cohorts[..]).unwrap();
+    let draws = bootstrap(&params, &cohorts[..], &sbg, &options).unwrap();
+    check_refits("sbg", &draws, |m| m.report());
+    let params = customer_assets::models::BdwParams::new();
+    let bdw = params.fit(&cohorts[..]).unwrap();
+    let draws = bootstrap(&params, &cohorts[..], &bdw, &options).unwrap();
+    check_refits("bdw", &draws, |m| m.report());
+    // A resample keeps the cohorts' customers: each draw's survival after 7 years varies around
+    // the estimate's.
+    use customer_assets::RetentionModel;
+    let survival = draws.interval(0.9, |m| Ok(m.survival(7))).unwrap();
+    assert!(survival.lower < survival.estimate && survival.estimate < survival.upper);
 }
 
 /// A prediction of a model, boxed.
