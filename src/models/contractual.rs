@@ -578,6 +578,18 @@ pub(crate) fn first_nan(model: &dyn RetentionModel, t: u32) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cohort_is_its_lifetimes() {
+        let c = Cohort::new("regular", vec![1000.0, 631.0, 468.0, 382.0]).unwrap();
+        let cells = c.lifetimes();
+        assert_eq!(cells, [369.0, 163.0, 86.0, 382.0]);
+        assert_eq!(c.with_lifetimes(&cells), Some(c.clone()));
+        // A resample: nobody churns in period 2, twice as many stay.
+        let other = c.with_lifetimes(&[300.0, 0.0, 100.0, 764.0]).unwrap();
+        assert_eq!(other.alive(), &[1164.0, 864.0, 864.0, 764.0]);
+        assert_eq!(c.with_lifetimes(&[0.0; 4]), None);
+    }
+
     use super::*;
 
     /// A model with only the required methods: everything else is the trait's.
