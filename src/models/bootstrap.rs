@@ -38,6 +38,7 @@ pub const MAX_REPLICATES: u32 = 100_000;
 /// let options = BootstrapOptions::new(200, 7)?;
 /// assert_eq!((options.replicates(), options.seed()), (200, 7));
 /// assert!(BootstrapOptions::new(0, 7).is_err());
+/// assert_eq!(BootstrapOptions::default(), BootstrapOptions::new(200, 0)?);
 /// # Ok::<(), customer_assets::InvalidParameter>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,17 @@ pub struct BootstrapOptions {
     seed: u64,
     #[cfg_attr(feature = "serde", serde(default))]
     keep_boundary_estimates: bool,
+}
+
+impl Default for BootstrapOptions {
+    /// 200 draws from seed 0 (what the report and the tool use when none are given).
+    fn default() -> Self {
+        BootstrapOptions {
+            replicates: 200,
+            seed: 0,
+            keep_boundary_estimates: false,
+        }
+    }
 }
 
 impl BootstrapOptions {
