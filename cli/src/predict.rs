@@ -26,7 +26,7 @@ use crate::fit::{
 use crate::output::{Cell, Table};
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams};
 use customer_assets::models::{
-    bootstrap, delta_interval, purchase_quantiles, BootstrapOptions, Draws, IntervalError,
+    bootstrap, delta_intervals, purchase_quantiles, BootstrapOptions, Draws, IntervalError,
     IntervalMethod, MeanSpend, MeanSpendParams, PredictionInterval, Reparameterize, Scale,
 };
 use customer_assets::{Fit, SpendModel, TimeUnit, TransactionModel};
@@ -323,6 +323,33 @@ pub fn run(args: &[String]) -> Result<(), String> {
         names.extend(with_interval("expected_spend"));
         names.extend(with_interval("clv"));
     }
+    // The delta method over all customers at once: 2d + 1 batch predictions per column.
+    let delta_columns = match &uncertainty {
+        Some(Uncertainty::Delta(level)) => {
+            crate::progress::stage(format!("intervals of {} customers", file.ids.len()));
+            let batch = Batch {
+                histories: &file.histories,
+                mean_spends: file.monetary.as_deref(),
+                horizon,
+                rate,
+                margin,
+                level: *level,
+            };
+            Some(
+                batch
+                    .delta_columns(&fitted, spend.as_ref())
+                    .map_err(|e| match e {
+                        IntervalError::AtElement { index, source } => format!(
+                            "{} (customer {}): --interval: {source}",
+                            line_place(path, file.lines.get(index).copied().unwrap_or(0)),
+                            echo(file.ids.get(index).map_or("?", String::as_str))
+                        ),
+                        e => format!("{path}: --interval: {e}"),
+                    })?,
+            )
+        }
+        _ => None,
+    };
     let mut table = Table::new(&names.iter().map(String::as_str).collect::<Vec<_>>());
     table.rows.reserve(file.ids.len());
     crate::progress::stage(format!("predicting {} customers", file.ids.len()));
@@ -359,17 +386,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
             rate,
             margin,
         };
-        let intervals = uncertainty
-            .as_ref()
-            .map(|u| customer.intervals(u, &fitted, spend.as_ref()))
-            .transpose()
-            .map_err(|e| {
-                format!(
-                    "{} (customer {}): --interval: {e}",
-                    line_place(path, line),
-                    echo(id)
+        let intervals = match (&delta_columns, &uncertainty) {
+            (Some(columns), _) => Some(columns.iter().map(|c| c[i]).collect::<Vec<_>>()),
+            (None, Some(Uncertainty::Bootstrap(level, both))) => {
+                let (draws, spend_draws) = both.as_ref();
+                let spend = spend.as_ref().zip(spend_draws.as_ref());
+                Some(
+                    customer
+                        .drawn_intervals(*level, draws, spend)
+                        .map_err(|e| {
+                            format!(
+                                "{} (customer {}): --interval: {e}",
+                                line_place(path, line),
+                                echo(id)
+                            )
+                        })?,
                 )
-            })?;
+            }
+            _ => None,
+        };
         let mut row = Vec::with_capacity(names.len());
         row.push(Cell::Text(id.clone()));
         let push = |row: &mut Vec<Cell>, k: usize| {
@@ -395,6 +430,86 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// The bootstrap refits of `--method bootstrap` without `--bootstrap N`.
 const DEFAULT_REPLICATES: u32 = 200;
 
+/// Every customer's history and what values them, for the delta method in batches.
+struct Batch<'a> {
+    histories: &'a [History],
+    mean_spends: Option<&'a [f64]>,
+    horizon: f64,
+    rate: f64,
+    margin: f64,
+    level: f64,
+}
+
+impl Batch<'_> {
+    /// The delta-method intervals of every customer, by column: P(alive), expected purchases,
+    /// DERT, then (with a spend model) expected spend and CLV.
+    fn delta_columns(
+        &self,
+        fitted: &Fitted,
+        spend: Option<&Spend>,
+    ) -> Result<Vec<Vec<PredictionInterval>>, IntervalError> {
+        let mut columns = match fitted {
+            Fitted::Bg(m) => self.transaction(m)?,
+            Fitted::Mbg(m) => self.transaction(m)?,
+            Fitted::Pareto(m) => self.transaction(m)?,
+        };
+        if let Some(spend) = spend {
+            let spends = match spend {
+                Spend::Gamma(m) => self.spend(m)?,
+                Spend::Mean(m) => self.spend(m)?,
+            };
+            // CLV = DERT × spend × margin, the two fitted separately.
+            let clv = columns[2]
+                .iter()
+                .zip(&spends)
+                .enumerate()
+                .map(|(index, (d, s))| {
+                    d.product(s, self.margin)
+                        .map_err(|e| IntervalError::AtElement {
+                            index,
+                            source: Box::new(e),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            columns.push(spends);
+            columns.push(clv);
+        }
+        Ok(columns)
+    }
+
+    fn transaction<M: Reparameterize + TransactionModel>(
+        &self,
+        m: &M,
+    ) -> Result<Vec<Vec<PredictionInterval>>, IntervalError> {
+        let h = self.histories;
+        Ok(vec![
+            delta_intervals(m, self.level, Scale::Probability, |m| m.p_alive_batch(h))?,
+            delta_intervals(m, self.level, Scale::Positive, |m| {
+                m.expected_purchases_batch(h, self.horizon)
+            })?,
+            delta_intervals(m, self.level, Scale::Positive, |m| {
+                m.dert_batch(h, self.rate)
+            })?,
+        ])
+    }
+
+    fn spend<M: Reparameterize + SpendModel>(
+        &self,
+        m: &M,
+    ) -> Result<Vec<PredictionInterval>, IntervalError> {
+        delta_intervals(m, self.level, Scale::Positive, |m| {
+            self.histories
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    let mean = self.mean_spends.and_then(|s| s.get(i).copied());
+                    spend_of(m, h, mean.unwrap_or(0.0))
+                })
+                .collect()
+        })
+    }
+}
+
 /// One customer's history and what values it.
 struct Customer<'a> {
     history: &'a History,
@@ -405,90 +520,43 @@ struct Customer<'a> {
 }
 
 impl Customer<'_> {
-    /// The intervals of P(alive), expected purchases over the horizon and DERT, then (with a
-    /// spend model) expected spend and CLV.
-    fn intervals(
+    /// The bootstrap's intervals of P(alive), expected purchases over the horizon and DERT, then
+    /// (with a spend model) expected spend and CLV.
+    fn drawn_intervals(
         &self,
-        uncertainty: &Uncertainty,
-        fitted: &Fitted,
-        spend: Option<&Spend>,
+        level: f64,
+        draws: &FittedDraws,
+        spend: Option<(&Spend, &SpendDraws)>,
     ) -> Result<Vec<PredictionInterval>, IntervalError> {
-        match uncertainty {
-            Uncertainty::Delta(level) => {
-                let mut out = match fitted {
-                    Fitted::Bg(m) => self.delta_transaction(m, *level)?,
-                    Fitted::Mbg(m) => self.delta_transaction(m, *level)?,
-                    Fitted::Pareto(m) => self.delta_transaction(m, *level)?,
-                };
-                if let Some(spend) = spend {
-                    let s = match spend {
-                        Spend::Gamma(m) => self.delta_spend(m, *level)?,
-                        Spend::Mean(m) => self.delta_spend(m, *level)?,
-                    };
-                    // CLV = DERT × spend × margin, the two fitted separately.
-                    out.push(out[2].product(&s, self.margin)?);
-                    out.insert(3, s);
-                }
-                Ok(out)
-            }
-            Uncertainty::Bootstrap(level, both) => {
-                let (draws, spend_draws) = both.as_ref();
-                let (mut out, dert) = match draws {
-                    FittedDraws::Bg(d) => self.drawn_transaction(d, *level)?,
-                    FittedDraws::Mbg(d) => self.drawn_transaction(d, *level)?,
-                    FittedDraws::Pareto(d) => self.drawn_transaction(d, *level)?,
-                };
-                if let (Some(spend), Some(spend_draws)) = (spend, spend_draws) {
-                    let estimate = spend_of(spend.model(), self.history, self.mean_spend)?;
-                    let values = match spend_draws {
-                        SpendDraws::Gamma(d) => self.drawn_spend(d)?,
-                        SpendDraws::Mean(d) => self.drawn_spend(d)?,
-                    };
-                    let method = IntervalMethod::Bootstrap;
-                    let clv: Vec<f64> = dert
-                        .iter()
-                        .zip(&values)
-                        .map(|(d, s)| d * s * self.margin)
-                        .collect();
-                    let clv_estimate = out[2].estimate * estimate * self.margin;
-                    out.push(PredictionInterval::from_draws(
-                        estimate, &values, *level, method,
-                    )?);
-                    out.push(PredictionInterval::from_draws(
-                        clv_estimate,
-                        &clv,
-                        *level,
-                        method,
-                    )?);
-                }
-                Ok(out)
-            }
+        let (mut out, dert) = match draws {
+            FittedDraws::Bg(d) => self.drawn_transaction(d, level)?,
+            FittedDraws::Mbg(d) => self.drawn_transaction(d, level)?,
+            FittedDraws::Pareto(d) => self.drawn_transaction(d, level)?,
+        };
+        if let Some((spend, spend_draws)) = spend {
+            let estimate = spend_of(spend.model(), self.history, self.mean_spend)?;
+            let values = match spend_draws {
+                SpendDraws::Gamma(d) => self.drawn_spend(d)?,
+                SpendDraws::Mean(d) => self.drawn_spend(d)?,
+            };
+            let method = IntervalMethod::Bootstrap;
+            let clv: Vec<f64> = dert
+                .iter()
+                .zip(&values)
+                .map(|(d, s)| d * s * self.margin)
+                .collect();
+            let clv_estimate = out[2].estimate * estimate * self.margin;
+            out.push(PredictionInterval::from_draws(
+                estimate, &values, level, method,
+            )?);
+            out.push(PredictionInterval::from_draws(
+                clv_estimate,
+                &clv,
+                level,
+                method,
+            )?);
         }
-    }
-
-    fn delta_transaction<M: Reparameterize + TransactionModel>(
-        &self,
-        m: &M,
-        level: f64,
-    ) -> Result<Vec<PredictionInterval>, IntervalError> {
-        let h = self.history;
-        Ok(vec![
-            delta_interval(m, level, Scale::Probability, |m| m.p_alive(h, 0.0))?,
-            delta_interval(m, level, Scale::Positive, |m| {
-                m.expected_purchases(h, self.horizon)
-            })?,
-            delta_interval(m, level, Scale::Positive, |m| m.dert(h, self.rate))?,
-        ])
-    }
-
-    fn delta_spend<M: Reparameterize + SpendModel>(
-        &self,
-        m: &M,
-        level: f64,
-    ) -> Result<PredictionInterval, IntervalError> {
-        delta_interval(m, level, Scale::Positive, |m| {
-            spend_of(m, self.history, self.mean_spend)
-        })
+        Ok(out)
     }
 
     /// The transaction intervals over the draws, and the DERT of each draw (for CLV).

@@ -332,7 +332,7 @@ fn purchase_intervals_are_the_librarys_quantiles() {
     );
 }
 
-/// `--interval` adds the library's delta-method intervals after each transaction column.
+/// `--interval` adds the library's delta-method intervals after each predicted column.
 #[test]
 fn intervals_are_the_librarys_delta_method() {
     use customer_assets::models::{delta_interval, Scale};
@@ -415,13 +415,13 @@ fn intervals_are_the_librarys_delta_method() {
         })
         .unwrap();
         let clv = d.product(&s, 1.0).unwrap();
+        // The tool takes the differences over the batch predictions, which round differently
+        // from the one-customer methods; the central differences magnify that to ~1e-10.
+        let close = |got: f64, want: f64| (got - want).abs() <= 1e-8 * want.abs();
         for (k, i) in [(1, p), (4, e), (7, d), (10, s), (13, clv)] {
-            assert_eq!(
-                (f(&row[k + 1]), f(&row[k + 2])),
-                (i.lower, i.upper),
-                "{row:?}"
-            );
-            assert!(i.lower <= f(&row[k]) && f(&row[k]) <= i.upper, "{row:?}");
+            let (lower, upper) = (f(&row[k + 1]), f(&row[k + 2]));
+            assert!(close(lower, i.lower) && close(upper, i.upper), "{k}: {row:?} vs {i:?}");
+            assert!(lower <= f(&row[k]) && f(&row[k]) <= upper, "{row:?}");
         }
     }
     crate::refused(
