@@ -245,13 +245,8 @@ pub(super) fn make<'v, 'a>(
     };
     let bounds: Vec<(f64, f64)> = intervals.iter().map(|i| (i.lower, i.upper)).collect();
     let money = |q: usize| -> Result<MoneyInterval, String> {
-        let (lower, upper) = bounds[q];
-        match (to_cents(lower), to_cents(upper)) {
-            (Some(lower), Some(upper)) => Ok(MoneyInterval { lower, upper }),
-            _ => Err(format!(
-                "an interval [{lower}, {upper}] is not an amount of money"
-            )),
-        }
+        money_at(&bounds, q)
+            .ok_or_else(|| format!("an interval {:?} is not an amount of money", bounds.get(q)))
     };
     let bootstrapped = options.method != IntervalMethod::Delta;
     let report = ReportIntervals {
@@ -271,6 +266,15 @@ pub(super) fn make<'v, 'a>(
         layout,
         bounds,
         report,
+    })
+}
+
+/// The interval of sum `q` in money (cents); `None` past the bounds or the decimal range.
+pub(super) fn money_at(bounds: &[(f64, f64)], q: usize) -> Option<MoneyInterval> {
+    let (lower, upper) = *bounds.get(q)?;
+    Some(MoneyInterval {
+        lower: to_cents(lower)?,
+        upper: to_cents(upper)?,
     })
 }
 

@@ -273,13 +273,7 @@ fn attach(
         bounds,
         report: summary,
     } = made;
-    let money = |q: usize| -> Option<crate::valuation::report::MoneyInterval> {
-        let (lower, upper) = *bounds.get(q)?;
-        Some(crate::valuation::report::MoneyInterval {
-            lower: to_cents(lower)?,
-            upper: to_cents(upper)?,
-        })
-    };
+    let money = |q: usize| intervals::money_at(&bounds, q);
     for g in &mut report.by_asset_class {
         let class = AssetClass::ALL
             .iter()

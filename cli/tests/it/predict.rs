@@ -420,7 +420,10 @@ fn intervals_are_the_librarys_delta_method() {
         let close = |got: f64, want: f64| (got - want).abs() <= 1e-8 * want.abs();
         for (k, i) in [(1, p), (4, e), (7, d), (10, s), (13, clv)] {
             let (lower, upper) = (f(&row[k + 1]), f(&row[k + 2]));
-            assert!(close(lower, i.lower) && close(upper, i.upper), "{k}: {row:?} vs {i:?}");
+            assert!(
+                close(lower, i.lower) && close(upper, i.upper),
+                "{k}: {row:?} vs {i:?}"
+            );
             assert!(lower <= f(&row[k]) && f(&row[k]) <= upper, "{row:?}");
         }
     }
