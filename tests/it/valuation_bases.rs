@@ -1,6 +1,8 @@
 //! The whole valuation on degenerate bases: one customer, identical customers, equal spends, free
 //! repeat purchases, an extreme heavy buyer. Each run ends, within a hang guard, in a report whose
-//! every number is finite and in range, or in a typed error that says which part failed.
+//! every number is finite and in range, or in a typed error that says which part failed. Every
+//! run asks for bootstrap intervals too (an optional part): they come out ordered and finite, or
+//! as a note, never as the report's failure.
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -15,10 +17,13 @@ use customer_assets::models::bg_nbd::BgNbdParams;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
 use customer_assets::models::mbg_nbd::MbgNbdParams;
 use customer_assets::models::pareto_nbd::ParetoNbdParams;
+use customer_assets::models::BootstrapOptions;
 use customer_assets::segment::abc::AbcParams;
 use customer_assets::segment::rfm::RfmParams;
 use customer_assets::simulate::{simulate, GammaGammaSpend, ParetoNbdProcess, SimulationOptions};
-use customer_assets::valuation::{DiscountRate, EquityReport, Valuation, ValuationError};
+use customer_assets::valuation::{
+    DiscountRate, EquityReport, IntervalOptions, Valuation, ValuationError,
+};
 use customer_assets::{Ledger, LedgerOptions, TimeUnit, Transaction};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -146,7 +151,11 @@ fn value(ledger: &Ledger, model: &str) -> Result<EquityReport, ValuationError> {
             .segmenter("rfm", RfmParams::default())
             .segmenter("abc", AbcParams::default())
             .kpis(90)
-            .tiers(&programme);
+            .tiers(&programme)
+            .intervals(IntervalOptions::bootstrap(
+                0.9,
+                BootstrapOptions::new(10, 1).unwrap(),
+            ));
         let builder = match model.as_str() {
             "bg-nbd" => builder.fit_transaction_model(BgNbdParams::new()),
             "mbg-nbd" => builder.fit_transaction_model(MbgNbdParams::new()),
@@ -195,6 +204,28 @@ fn check_report(base: &str, model: &str, report: &EquityReport) {
             "{}",
             at("top share")
         );
+    }
+    match (&report.intervals, &report.interval_note) {
+        (Some(i), None) => {
+            assert!(
+                i.equity.lower <= i.equity.upper,
+                "{}",
+                at("equity interval")
+            );
+            assert!(
+                i.value_at_risk.lower <= i.value_at_risk.upper,
+                "{}",
+                at("risk")
+            );
+            let p = i.expected_purchases;
+            assert!(
+                p.lower.is_finite() && p.upper.is_finite() && p.lower <= p.upper,
+                "{}",
+                at("purchases interval")
+            );
+        }
+        (None, Some(note)) => assert!(!note.is_empty() && !note.contains("NaN"), "{}", at(note)),
+        other => panic!("{}", at(&format!("intervals and note: {other:?}"))),
     }
 }
 
