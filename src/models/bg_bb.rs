@@ -576,11 +576,7 @@ impl TransactionModel for BgBb {
         &self,
         values: &[f64],
     ) -> Option<Result<Box<dyn TransactionModel>, crate::InvalidParameter>> {
-        use crate::models::uncertainty::Reparameterize;
-        Some(
-            self.with_parameters(values)
-                .map(|m| Box::new(m) as Box<dyn TransactionModel>),
-        )
+        crate::models::uncertainty::boxed_transaction(self, values)
     }
     fn name(&self) -> &str {
         NAME

@@ -24,7 +24,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, StandardNormal};
 
 use super::error::PredictError;
-use super::uncertainty::{IntervalError, IntervalMethod, PredictionInterval, Reparameterize};
+use super::uncertainty::{
+    mean_and_deviation, percentile_interval, IntervalError, IntervalMethod, PredictionInterval,
+    Reparameterize,
+};
 use crate::error::InvalidParameter;
 use crate::fit::{Fit, FitError};
 
@@ -487,33 +490,6 @@ fn check_level(level: f64) -> Result<(), IntervalError> {
     } else {
         Err(IntervalError::Level(level))
     }
-}
-
-/// Mean and (n − 1) standard deviation; 0 for one value.
-fn mean_and_deviation(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let ss: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
-    (mean, (ss / (n - 1.0)).sqrt())
-}
-
-/// The (1 − level)/2 and (1 + level)/2 quantiles (linear interpolation between order
-/// statistics, Hyndman & Fan's type 7), sorting `values`.
-fn percentile_interval(values: &mut [f64], level: f64) -> (f64, f64) {
-    values.sort_by(f64::total_cmp);
-    let quantile = |p: f64| -> f64 {
-        let Some(last) = values.len().checked_sub(1) else {
-            return f64::NAN;
-        };
-        let h = p * last as f64;
-        let below = h.floor() as usize;
-        let above = (below + 1).min(last);
-        values[below] + (h - below as f64) * (values[above] - values[below])
-    };
-    (quantile((1.0 - level) / 2.0), quantile((1.0 + level) / 2.0))
 }
 
 /// The random stream of draw `index`: the seed's ChaCha8 generator on stream `index`, so each

@@ -161,11 +161,7 @@ impl SpendModel for MeanSpend {
         &self,
         values: &[f64],
     ) -> Option<Result<Box<dyn SpendModel>, crate::InvalidParameter>> {
-        use crate::models::uncertainty::Reparameterize;
-        Some(
-            self.with_parameters(values)
-                .map(|m| Box::new(m) as Box<dyn SpendModel>),
-        )
+        crate::models::uncertainty::boxed_spend(self, values)
     }
     fn name(&self) -> &str {
         MODEL

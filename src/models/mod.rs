@@ -34,7 +34,7 @@ mod predictive;
 mod spend_data;
 mod spend_model;
 mod transaction_model;
-mod uncertainty;
+pub(crate) mod uncertainty;
 
 pub mod beta_geometric;
 pub mod bg_nbd;

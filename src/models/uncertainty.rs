@@ -33,6 +33,57 @@ pub trait Reparameterize: Sized {
     fn with_parameters(&self, values: &[f64]) -> Result<Self, InvalidParameter>;
 }
 
+/// [`TransactionModel::reparameterized`](crate::TransactionModel::reparameterized) of a model
+/// that implements [`Reparameterize`]: the one body every transaction model of the crate shares.
+pub(crate) fn boxed_transaction<M>(
+    model: &M,
+    values: &[f64],
+) -> Option<Result<Box<dyn super::transaction_model::TransactionModel>, InvalidParameter>>
+where
+    M: Reparameterize + super::transaction_model::TransactionModel + 'static,
+{
+    Some(model.with_parameters(values).map(|m| Box::new(m) as _))
+}
+
+/// [`SpendModel::reparameterized`](crate::SpendModel::reparameterized) of a model that
+/// implements [`Reparameterize`].
+pub(crate) fn boxed_spend<M>(
+    model: &M,
+    values: &[f64],
+) -> Option<Result<Box<dyn super::spend_model::SpendModel>, InvalidParameter>>
+where
+    M: Reparameterize + super::spend_model::SpendModel + 'static,
+{
+    Some(model.with_parameters(values).map(|m| Box::new(m) as _))
+}
+
+/// Mean and (n − 1) standard deviation; 0 for one value.
+pub(crate) fn mean_and_deviation(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, 0.0);
+    }
+    let ss: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+    (mean, (ss / (n - 1.0)).sqrt())
+}
+
+/// The (1 − level)/2 and (1 + level)/2 quantiles (linear interpolation between order
+/// statistics, Hyndman & Fan's type 7), sorting `values`.
+pub(crate) fn percentile_interval(values: &mut [f64], level: f64) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let quantile = |p: f64| -> f64 {
+        let Some(last) = values.len().checked_sub(1) else {
+            return f64::NAN;
+        };
+        let h = p * last as f64;
+        let below = (h.floor() as usize).min(last);
+        let above = (below + 1).min(last);
+        values[below] + (h - below as f64) * (values[above] - values[below])
+    };
+    (quantile((1.0 - level) / 2.0), quantile((1.0 + level) / 2.0))
+}
+
 /// `values` as exactly the `N` parameters `names`, for [`Reparameterize::with_parameters`].
 pub(crate) fn exactly<const N: usize>(
     values: &[f64],
@@ -167,27 +218,13 @@ impl PredictionInterval {
         if draws.is_empty() {
             return Err(IntervalError::NotFinite(f64::NAN));
         }
-        let n = draws.len() as f64;
-        let mean = draws.iter().sum::<f64>() / n;
-        let standard_error = if draws.len() < 2 {
-            0.0
-        } else {
-            (draws.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt()
-        };
-        let mut sorted = draws.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let last = sorted.len() - 1;
-        let quantile = |p: f64| -> f64 {
-            let h = p * last as f64;
-            let below = (h.floor() as usize).min(last);
-            let above = (below + 1).min(last);
-            sorted[below] + (h - below as f64) * (sorted[above] - sorted[below])
-        };
+        let (_, standard_error) = mean_and_deviation(draws);
+        let (lower, upper) = percentile_interval(&mut draws.to_vec(), level);
         Ok(PredictionInterval {
             estimate,
             standard_error,
-            lower: quantile((1.0 - level) / 2.0),
-            upper: quantile((1.0 + level) / 2.0),
+            lower,
+            upper,
             level,
             method,
         })
@@ -448,7 +485,7 @@ pub fn delta_intervals<M: Reparameterize>(
 
 /// The interval at `level` (normal quantile `z`) of a prediction with this delta-method
 /// variance, made on `scale`.
-fn interval_at(
+pub(crate) fn interval_at(
     estimate: f64,
     variance: f64,
     z: f64,

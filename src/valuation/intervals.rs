@@ -23,9 +23,10 @@
 use crate::error::InvalidParameter;
 use crate::fit::{two_sided_normal_quantile, Covariance, Fit};
 use crate::models::bootstrap::{log_normal_draws, multinomial_weights, stream};
+use crate::models::uncertainty::interval_at;
 use crate::models::{
-    BootstrapOptions, History, IntervalMethod, MeanSpendParams, PredictionInterval, SpendData,
-    SpendModel, TransactionModel,
+    BootstrapOptions, History, IntervalError, IntervalMethod, MeanSpendParams, PredictionInterval,
+    Scale, SpendData, SpendModel, TransactionModel,
 };
 use crate::segment::asset_quality::AssetClass;
 use crate::summary::{Patterns, Summaries};
@@ -373,32 +374,17 @@ fn delta(
         let model = rebuilt("spend", s.name(), s.reparameterized(v))?;
         sums_at(t, model.as_ref())
     })?;
-    let z = two_sided_normal_quantile(inputs.options.level);
+    let level = inputs.options.level;
+    let z = two_sided_normal_quantile(level);
     estimates
         .iter()
         .zip(&variance)
         .map(|(&estimate, &var)| {
-            if !var.is_finite() {
-                return Err(format!("a delta-method variance is not finite ({var})"));
-            }
-            let standard_error = var.max(0.0).sqrt();
-            let (lower, upper) = if standard_error == 0.0 {
-                (estimate, estimate)
-            } else if estimate > 0.0 {
-                let half = z * standard_error / estimate;
-                (estimate * (-half).exp(), estimate * half.exp())
-            } else {
-                return Err(format!(
+            interval_at(estimate, var, z, Scale::Positive, level).map_err(|e| match e {
+                IntervalError::AtBoundary { estimate } => format!(
                     "a sum of {estimate} varies with the parameters: it has no interval on the log scale"
-                ));
-            };
-            Ok(PredictionInterval {
-                estimate,
-                standard_error,
-                lower,
-                upper,
-                level: inputs.options.level,
-                method: IntervalMethod::Delta,
+                ),
+                e => format!("a delta-method interval: {e}"),
             })
         })
         .collect()

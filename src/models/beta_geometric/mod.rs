@@ -421,11 +421,7 @@ impl<V: Variant> TransactionModel for BetaGeometric<V> {
         &self,
         values: &[f64],
     ) -> Option<Result<Box<dyn TransactionModel>, crate::InvalidParameter>> {
-        use crate::models::uncertainty::Reparameterize;
-        Some(
-            self.with_parameters(values)
-                .map(|m| Box::new(m) as Box<dyn TransactionModel>),
-        )
+        crate::models::uncertainty::boxed_transaction(self, values)
     }
     fn name(&self) -> &str {
         V::NAME

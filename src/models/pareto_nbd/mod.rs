@@ -409,11 +409,7 @@ impl TransactionModel for ParetoNbd {
         &self,
         values: &[f64],
     ) -> Option<Result<Box<dyn TransactionModel>, crate::InvalidParameter>> {
-        use crate::models::uncertainty::Reparameterize;
-        Some(
-            self.with_parameters(values)
-                .map(|m| Box::new(m) as Box<dyn TransactionModel>),
-        )
+        crate::models::uncertainty::boxed_transaction(self, values)
     }
     fn named_parameters(&self) -> Vec<(String, f64)> {
         let p = self.parameters;
