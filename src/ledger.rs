@@ -6,8 +6,20 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::records::{Customer, CustomerId, Feedback, Transaction};
+use crate::records::{
+    AttributeUpdate, Customer, CustomerId, Feedback, RecordError, SourcePrecedence, Transaction,
+};
 use crate::summary::{Summaries, SummaryAccumulator, SummaryError, SummaryOptions};
+
+mod erasure;
+#[cfg(feature = "serde")]
+mod serial;
+mod upkeep;
+
+pub use erasure::{Erasure, ErasurePolicy};
+#[cfg(feature = "serde")]
+pub use serial::LedgerWithContactDetails;
+pub use upkeep::{ConsentScope, Freshness, StaleAttribute, Upserted};
 
 // The merge grain and return policy are summary settings the ledger passes on; re-exported here
 // because they are part of the ledger's options.
@@ -160,6 +172,32 @@ pub enum LedgerError {
         /// Last day.
         last: NaiveDate,
     },
+    /// An update or consent for a customer the ledger was not given.
+    #[error("{record}: the customer was never added to the ledger")]
+    UnknownCustomer {
+        /// The update or consent.
+        record: String,
+    },
+    /// The same source stated two values for an attribute effective the same day.
+    #[error(
+        "attribute update {record} contradicts the value the same source stated for the same day"
+    )]
+    ConflictingUpdate {
+        /// The update offered.
+        record: String,
+    },
+    /// A known customer was upserted with what the ledger cannot update.
+    #[error("customer {customer} was upserted with other {field} than the ledger holds")]
+    UpsertConflict {
+        /// The customer.
+        customer: CustomerId,
+        /// What differs: the acquisition date, tags or consents.
+        field: &'static str,
+    },
+    /// A record offered to the ledger was itself invalid (e.g. a consent withdrawn before it
+    /// was given).
+    #[error(transparent)]
+    Record(#[from] RecordError),
 }
 
 /// What happened to a transaction offered to the ledger.
@@ -211,6 +249,11 @@ pub struct Ledger {
     transaction_slots: Vec<u32>,
     feedback: Vec<Feedback>,
     duplicates_dropped: usize,
+    /// Per customer, attribute updates sorted by attribute, effective date and source.
+    updates: HashMap<CustomerId, Vec<AttributeUpdate>>,
+    precedence: SourcePrecedence,
+    /// How many erasures unlinked records (numbers the ids that name nobody).
+    erasures: usize,
 }
 
 impl Ledger {

@@ -4,10 +4,13 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
+use super::consent::{Consent, Purpose};
 use super::id::CustomerId;
+use super::update::Attribute;
 
 /// Personal contact data. It is kept for the host application's convenience but never printed:
-/// its `Debug` output is redacted.
+/// its `Debug` output is redacted, and a [`Customer`] serializes without it unless asked
+/// ([`Customer::with_contact_details`]).
 #[derive(Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ContactDetails {
@@ -25,10 +28,15 @@ impl fmt::Debug for ContactDetails {
     }
 }
 
-/// A customer: id, acquisition date and optional descriptive attributes.
+/// A customer: id, acquisition date, optional descriptive attributes and consents.
+///
+/// Contact details are personal data: `Debug` redacts them and the serialized form leaves them
+/// out; [`with_contact_details`](Self::with_contact_details) serializes them when the host
+/// means to.
 ///
 /// ```
 /// use chrono::NaiveDate;
+/// use customer_assets::records::{Consent, Purpose};
 /// use customer_assets::{Customer, CustomerId};
 /// let acquired = NaiveDate::from_ymd_opt(2024, 3, 1).ok_or("bad date")?;
 /// let c = Customer::builder(CustomerId::new("c-1")?, acquired)
@@ -36,13 +44,16 @@ impl fmt::Debug for ContactDetails {
 ///     .region("north")
 ///     .tag("newsletter")
 ///     .email("ann@example.com")
+///     .consent(Consent::given(Purpose::MARKETING_CONTACT, acquired))
 ///     .build();
 /// assert_eq!(c.channel(), Some("web"));
+/// assert!(c.consents_to(&Purpose::MARKETING_CONTACT, acquired));
+/// assert!(!c.consents_to(&Purpose::PROFILING, acquired));
 /// assert!(!format!("{c:?}").contains("ann@example.com"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, PartialEq, Debug)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(from = "CustomerRaw"))]
 pub struct Customer {
     id: CustomerId,
@@ -51,10 +62,12 @@ pub struct Customer {
     region: Option<String>,
     tags: Vec<String>,
     contact: ContactDetails,
+    consents: Vec<Consent>,
 }
 
 /// The serialized form of a [`Customer`], built through [`Customer::builder`] on the way in (the
 /// id is checked by its own deserializer; a tag given twice is kept once, as by the builder).
+/// Contact details and consents may be absent (the default serialized form has no contact).
 #[cfg(feature = "serde")]
 #[derive(serde::Deserialize)]
 struct CustomerRaw {
@@ -63,7 +76,59 @@ struct CustomerRaw {
     channel: Option<String>,
     region: Option<String>,
     tags: Vec<String>,
+    #[serde(default)]
     contact: ContactDetails,
+    #[serde(default)]
+    consents: Vec<Consent>,
+}
+
+/// What a [`Customer`] serializes as: contact details only when asked for.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
+struct CustomerOut<'a> {
+    id: &'a CustomerId,
+    acquired: NaiveDate,
+    channel: &'a Option<String>,
+    region: &'a Option<String>,
+    tags: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact: Option<&'a ContactDetails>,
+    consents: &'a [Consent],
+}
+
+#[cfg(feature = "serde")]
+impl Customer {
+    fn out(&self, contact: bool) -> CustomerOut<'_> {
+        CustomerOut {
+            id: &self.id,
+            acquired: self.acquired,
+            channel: &self.channel,
+            region: &self.region,
+            tags: &self.tags,
+            contact: contact.then_some(&self.contact),
+            consents: &self.consents,
+        }
+    }
+}
+
+/// The default serialized form: no contact details (see [`Customer::with_contact_details`]).
+#[cfg(feature = "serde")]
+impl serde::Serialize for Customer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.out(false).serialize(serializer)
+    }
+}
+
+/// A [`Customer`] that serializes with its contact details (from
+/// [`Customer::with_contact_details`]).
+#[derive(Clone, Copy, Debug)]
+pub struct WithContactDetails<'a>(pub(crate) &'a Customer);
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for WithContactDetails<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.out(true).serialize(serializer)
+    }
 }
 
 #[cfg(feature = "serde")]
@@ -78,6 +143,9 @@ impl From<CustomerRaw> for Customer {
         }
         for tag in raw.tags {
             b = b.tag(tag);
+        }
+        for consent in raw.consents {
+            b = b.consent(consent);
         }
         let ContactDetails { name, email, phone } = raw.contact;
         if let Some(name) = name {
@@ -103,6 +171,7 @@ impl Customer {
             region: None,
             tags: Vec::new(),
             contact: ContactDetails::default(),
+            consents: Vec::new(),
         }
     }
 
@@ -135,9 +204,61 @@ impl Customer {
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
     }
-    /// Contact details (redacted from `Debug`).
+    /// Contact details (redacted from `Debug`, left out of the default serialized form).
     pub fn contact(&self) -> &ContactDetails {
         &self.contact
+    }
+    /// The customer for serializing with contact details: the opt-in for hosts that mean to
+    /// write personal data out (the plain `Serialize` leaves it out).
+    ///
+    /// ```
+    /// # #[cfg(feature = "serde")] {
+    /// use chrono::NaiveDate;
+    /// use customer_assets::{Customer, CustomerId};
+    /// let day = NaiveDate::from_ymd_opt(2024, 3, 1).ok_or("bad date")?;
+    /// let c = Customer::builder(CustomerId::new("c-1")?, day).email("ann@example.com").build();
+    /// assert!(!serde_json::to_string(&c)?.contains("ann@"));
+    /// assert!(serde_json::to_string(&c.with_contact_details())?.contains("ann@"));
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_contact_details(&self) -> WithContactDetails<'_> {
+        WithContactDetails(self)
+    }
+    /// The consents given, in the order they were recorded.
+    pub fn consents(&self) -> &[Consent] {
+        &self.consents
+    }
+    /// Whether a consent to `purpose` covers `day`.
+    pub fn consents_to(&self, purpose: &Purpose, day: NaiveDate) -> bool {
+        self.consents
+            .iter()
+            .any(|c| c.purpose() == purpose && c.covers(day))
+    }
+    /// The value of an attribute on this record.
+    pub fn attribute(&self, attribute: Attribute) -> Option<&str> {
+        match attribute {
+            Attribute::Channel => self.channel.as_deref(),
+            Attribute::Region => self.region.as_deref(),
+            Attribute::Name => self.contact.name.as_deref(),
+            Attribute::Email => self.contact.email.as_deref(),
+            Attribute::Phone => self.contact.phone.as_deref(),
+        }
+    }
+    /// Sets or clears an attribute (record upkeep in the ledger).
+    pub(crate) fn set_attribute(&mut self, attribute: Attribute, value: Option<&str>) {
+        let slot = match attribute {
+            Attribute::Channel => &mut self.channel,
+            Attribute::Region => &mut self.region,
+            Attribute::Name => &mut self.contact.name,
+            Attribute::Email => &mut self.contact.email,
+            Attribute::Phone => &mut self.contact.phone,
+        };
+        *slot = value.map(str::to_owned);
+    }
+    /// The consents, to be changed by the ledger.
+    pub(crate) fn consents_mut(&mut self) -> &mut Vec<Consent> {
+        &mut self.consents
     }
 }
 
@@ -179,6 +300,13 @@ impl CustomerBuilder {
         self.0.contact.phone = Some(phone.into());
         self
     }
+    /// Records a consent (a consent recorded twice is kept once).
+    pub fn consent(mut self, consent: Consent) -> Self {
+        if !self.0.consents.contains(&consent) {
+            self.0.consents.push(consent);
+        }
+        self
+    }
     /// Finishes the customer.
     pub fn build(self) -> Customer {
         self.0
@@ -190,6 +318,8 @@ mod tests {
     use super::*;
     #[cfg(feature = "serde")]
     use crate::records::error::RecordError;
+    #[cfg(feature = "serde")]
+    use crate::records::{Consent, Purpose};
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -213,20 +343,26 @@ mod tests {
     #[cfg(feature = "serde")]
     #[test]
     fn json_goes_through_the_builder_and_valid_json_round_trips() {
+        let consent = Consent::given(Purpose::PROFILING, day(2024, 3, 1))
+            .withdrawn(day(2024, 6, 1))
+            .unwrap();
         let c = Customer::builder(CustomerId::new("c-1").unwrap(), day(2024, 3, 1))
             .channel("web")
             .tag("a")
             .tag("b")
             .email("ann@example.com")
+            .consent(consent)
             .build();
-        let json = serde_json::to_string(&c).unwrap();
-        assert_eq!(serde_json::from_str::<Customer>(&json).unwrap(), c);
+        let full = serde_json::to_string(&c.with_contact_details()).unwrap();
+        assert!(full.contains("ann@example.com"), "{full}");
+        assert_eq!(serde_json::from_str::<Customer>(&full).unwrap(), c);
         let plain = Customer::new(CustomerId::from(7u64), day(2024, 3, 1));
         let json = serde_json::to_string(&plain).unwrap();
         assert_eq!(serde_json::from_str::<Customer>(&json).unwrap(), plain);
 
         let twice = r#"{"id":"c-1","acquired":"2024-03-01","channel":"web","region":null,
-            "tags":["a","b","a"],"contact":{"name":null,"email":"ann@example.com","phone":null}}"#;
+            "tags":["a","b","a"],"contact":{"name":null,"email":"ann@example.com","phone":null},
+            "consents":[{"purpose":"profiling","given":"2024-03-01","withdrawn":"2024-06-01"}]}"#;
         assert_eq!(serde_json::from_str::<Customer>(twice).unwrap(), c);
         let no_id = r#"{"id":" ","acquired":"2024-03-01","channel":null,"region":null,
             "tags":[],"contact":{"name":null,"email":null,"phone":null}}"#;
@@ -236,5 +372,26 @@ mod tests {
                 .contains(&RecordError::EmptyCustomerId.to_string()),
             "{err}"
         );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_default_serialized_customer_holds_no_contact_field() {
+        let c = Customer::builder(CustomerId::new("c-1").unwrap(), day(2024, 3, 1))
+            .name("Ann Example")
+            .email("ann@example.com")
+            .phone("+1 555 0100")
+            .build();
+        let json = serde_json::to_value(&c).unwrap();
+        let object = json.as_object().unwrap();
+        assert!(!object.contains_key("contact"), "{json}");
+        let text = json.to_string();
+        for personal in ["Ann", "example.com", "555"] {
+            assert!(!text.contains(personal), "{text}");
+        }
+        // Read back, the customer has lost only the contact details.
+        let back: Customer = serde_json::from_value(json).unwrap();
+        assert_eq!(back.contact(), &ContactDetails::default());
+        assert_eq!(back.id(), c.id());
     }
 }

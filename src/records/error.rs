@@ -1,5 +1,6 @@
 //! Why a record could not be built.
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 /// Why a record could not be built. Each variant names the record it refers to.
@@ -62,5 +63,34 @@ pub enum RecordError {
     EmptyFeedback {
         /// The record.
         record: String,
+    },
+    /// A consent purpose's name was blank, held control characters or was too long.
+    #[error("consent purpose {name:?} is invalid: {reason}")]
+    InvalidPurpose {
+        /// The name given (at most its first 64 characters).
+        name: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A consent was withdrawn before it was given (or, in a ledger, when none was given).
+    #[error("{record}: withdrawn on {withdrawn}, {}", match given {
+        Some(given) => format!("before it was given on {given}"),
+        None => "but no consent to withdraw was given on or before that day".to_owned(),
+    })]
+    WithdrawalBeforeConsent {
+        /// The consent, by customer (in a ledger) and purpose.
+        record: String,
+        /// The day the consent was given, if one was.
+        given: Option<NaiveDate>,
+        /// The day of the withdrawal.
+        withdrawn: NaiveDate,
+    },
+    /// An attribute update's source or value was invalid.
+    #[error("attribute update {record}: {reason}")]
+    InvalidUpdate {
+        /// The update, by customer, attribute, source and date.
+        record: String,
+        /// Why it was refused.
+        reason: &'static str,
     },
 }

@@ -1,16 +1,20 @@
-//! Typed input records: customers, transactions and feedback.
+//! Typed input records: customers (with their consents), transactions, feedback and attribute
+//! updates.
 //!
 //! Every record is built through a validated constructor; fields are private so a record that
 //! exists is a record that passed its checks. Money is [`Decimal`](rust_decimal::Decimal); dates
 //! are [`chrono`] types.
 
+mod consent;
 mod customer;
 mod error;
 mod feedback;
 mod id;
 mod transaction;
+mod update;
 
-pub use customer::{ContactDetails, Customer, CustomerBuilder};
+pub use consent::{Consent, Purpose, MAX_PURPOSE_LEN};
+pub use customer::{ContactDetails, Customer, CustomerBuilder, WithContactDetails};
 pub use error::RecordError;
 pub use feedback::{Feedback, SatisfactionScore};
 // Shared with the Arrow reader, so that it applies the records' own rules.
@@ -22,3 +26,6 @@ pub(crate) use transaction::decimal_from_f64;
 #[cfg(any(feature = "serde", feature = "arrow"))]
 pub(crate) use transaction::is_negative_amount;
 pub use transaction::{Transaction, TransactionKind};
+pub use update::{
+    Attribute, AttributeUpdate, SourcePrecedence, Survivorship, MAX_SOURCE_LEN, MAX_VALUE_LEN,
+};

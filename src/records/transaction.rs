@@ -326,6 +326,17 @@ impl Transaction {
             None => format!("of customer {} at {}", self.customer, self.at),
         }
     }
+
+    /// The same transaction cut from its customer: filed under `customer` (an id that names
+    /// nobody) and without its transaction id, which could lead back to the customer through
+    /// the order system (erasure by unlinking).
+    pub(crate) fn unlinked(self, customer: CustomerId) -> Self {
+        Transaction {
+            customer,
+            id: None,
+            ..self
+        }
+    }
 }
 
 #[cfg(test)]

@@ -79,8 +79,8 @@ pub use inputs::{Acquisition, DiscountRate};
 pub use intervals::IntervalOptions;
 pub use labels::Labels;
 pub use report::{
-    CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary, MoneyInterval,
-    PurchasesInterval, ReportIntervals, SegmentEquity, ValueAtRisk,
+    ConsentFilter, CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary,
+    MoneyInterval, PurchasesInterval, ReportIntervals, SegmentEquity, ValueAtRisk,
 };
 pub use sums::to_cents;
 

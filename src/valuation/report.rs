@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 
 use crate::fit::FitReport;
 use crate::kpi::{KpiReport, TopShare};
-use crate::records::CustomerId;
+use crate::ledger::ConsentScope;
+use crate::records::{CustomerId, Purpose};
 use crate::segment::asset_quality::AssetClass;
 use crate::time::TimeUnit;
 
@@ -190,6 +191,75 @@ pub struct EquityReport {
     pub intervals: Option<ReportIntervals>,
     /// Why the intervals asked for could not be made (the point report stands without them).
     pub interval_note: Option<String>,
+    /// Set by [`retain_consenting`](Self::retain_consenting): `customers` then lists only the
+    /// customers whose consent covers a purpose.
+    pub consent: Option<ConsentFilter>,
+}
+
+/// How an [`EquityReport`]'s customer rows were restricted to consenting customers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ConsentFilter {
+    /// The purpose the rows were exported for.
+    pub purpose: Purpose,
+    /// The day consent was judged on.
+    pub on: NaiveDate,
+    /// Customer rows kept.
+    pub included: usize,
+    /// Customer rows left out for want of consent.
+    pub left_out: usize,
+}
+
+impl EquityReport {
+    /// Restricts the customer rows (each with its CLV, segments and tier) to the customers
+    /// whose consent covers the scope's purpose, and records how many were left out in
+    /// [`consent`](Self::consent). The totals (equity, groups, value at risk, KPIs) stay those
+    /// of the whole base: they describe no one customer. Filtering twice keeps the stricter
+    /// result and adds up what was left out.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use customer_assets::models::bg_nbd::BgNbdParams;
+    /// use customer_assets::records::Purpose;
+    /// use customer_assets::simulate::{simulate, BgNbdProcess, SimulationOptions};
+    /// use customer_assets::valuation::{DiscountRate, Valuation};
+    /// use customer_assets::{Customer, Ledger, LedgerOptions, TimeUnit};
+    /// let (start, as_of) = (NaiveDate::from_ymd_opt(2024, 1, 1).ok_or("date")?, NaiveDate::from_ymd_opt(2024, 12, 31).ok_or("date")?);
+    /// let base = simulate(
+    ///     &BgNbdProcess::new(0.25, 4.4, 0.8, 2.4)?,
+    ///     &SimulationOptions::new(300, start, as_of, TimeUnit::WEEKS, 1),
+    /// )?;
+    /// let mut ledger = Ledger::new(LedgerOptions::default());
+    /// ledger.extend_transactions(base.transactions().iter().cloned())?;
+    /// let first = base.transactions()[0].customer().clone();
+    /// ledger.add_customer(Customer::new(first.clone(), start))?;
+    /// ledger.give_consent(&first, Purpose::MARKETING_CONTACT, start)?;
+    /// let mut report = Valuation::builder()
+    ///     .ledger(&ledger)
+    ///     .as_of(as_of)
+    ///     .unit(TimeUnit::WEEKS)
+    ///     .fit_transaction_model(BgNbdParams::new())
+    ///     .margin(0.3)
+    ///     .discount(DiscountRate::per_period(0.10, 365.0)?)
+    ///     .horizon(52.0)
+    ///     .build()?
+    ///     .run()?;
+    /// let everyone = report.customers.len();
+    /// report.retain_consenting(&ledger.consent_scope(&Purpose::MARKETING_CONTACT, as_of));
+    /// assert_eq!(report.customers.len(), 1);
+    /// assert_eq!(report.consent.as_ref().map(|c| c.left_out), Some(everyone - 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn retain_consenting(&mut self, scope: &ConsentScope) {
+        let earlier = self.consent.as_ref().map_or(0, |c| c.left_out);
+        let left_out = scope.retain(&mut self.customers, |c| &c.id);
+        self.consent = Some(ConsentFilter {
+            purpose: scope.purpose().clone(),
+            on: scope.day(),
+            included: self.customers.len(),
+            left_out: earlier + left_out,
+        });
+    }
 }
 
 /// An interval of a sum of money, rounded to cents.

@@ -117,7 +117,7 @@ impl<'a> Valuation<'a> {
                 (kpis, tiers)
             };
             let segments = || -> Result<_, ValuationError> {
-                let profiles = profiles(&summaries, &predictions, ledger, unit)?;
+                let profiles = profiles(&summaries, &predictions, ledger, as_of, unit)?;
                 segment(&profiles, &asset_quality, &segmenters)
             };
             let (segments, (kpis, tiers)) = beside(segments, beside_segments);
@@ -538,6 +538,7 @@ fn profiles(
     summaries: &Summaries,
     predictions: &[Prediction],
     ledger: Option<&Ledger>,
+    as_of: NaiveDate,
     unit: TimeUnit,
 ) -> Result<Vec<Profile>, ValuationError> {
     let segment_error = |source| ValuationError::Segment {
@@ -551,8 +552,9 @@ fn profiles(
             .map_err(segment_error)?
             .with_clv(p.clv)
             .map_err(segment_error)?;
-        if let Some(c) = ledger.and_then(|l| l.customer(s.id())) {
-            profile = profile.with_attributes(c);
+        // The attributes in force on the as-of date, not those of the first record.
+        if let Some(c) = ledger.and_then(|l| l.customer_as_of(s.id(), as_of)) {
+            profile = profile.with_attributes(&c);
         }
         Ok(profile)
     })
@@ -853,6 +855,7 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         firm: a.firm,
         intervals: None,
         interval_note: None,
+        consent: None,
     })
 }
 
