@@ -14,7 +14,9 @@ mod transaction;
 mod update;
 
 pub use consent::{Consent, Purpose, MAX_PURPOSE_LEN};
-pub use customer::{ContactDetails, Customer, CustomerBuilder, WithContactDetails};
+#[cfg(feature = "serde")]
+pub use customer::WithContactDetails;
+pub use customer::{ContactDetails, Customer, CustomerBuilder};
 pub use error::RecordError;
 pub use feedback::{Feedback, SatisfactionScore};
 // Shared with the Arrow reader, so that it applies the records' own rules.

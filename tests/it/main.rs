@@ -16,6 +16,8 @@ mod gamma_gamma;
 mod kpi;
 mod loyalty;
 mod partial_state;
+#[cfg(feature = "serde")]
+mod privacy;
 mod segment;
 mod special;
 mod summarize;
