@@ -214,20 +214,21 @@ impl EquityReport {
     /// Restricts the customer rows (each with its CLV, segments and tier) to the customers
     /// whose consent covers the scope's purpose, and records how many were left out in
     /// [`consent`](Self::consent). The totals (equity, groups, value at risk, KPIs) stay those
-    /// of the whole base: they describe no one customer. Filtering twice keeps the stricter
-    /// result and adds up what was left out.
+    /// of the whole base: they describe no one customer. A second filter records its own purpose and
+    /// adds to the count left out.
     ///
     /// ```
     /// use chrono::NaiveDate;
-    /// use customer_assets::models::bg_nbd::BgNbdParams;
+    /// use customer_assets::models::{bg_nbd::BgNbdParams, gamma_gamma::GammaGammaParams};
     /// use customer_assets::records::Purpose;
-    /// use customer_assets::simulate::{simulate, BgNbdProcess, SimulationOptions};
+    /// use customer_assets::simulate::{simulate, BgNbdProcess, GammaGammaSpend, SimulationOptions};
     /// use customer_assets::valuation::{DiscountRate, Valuation};
     /// use customer_assets::{Customer, Ledger, LedgerOptions, TimeUnit};
     /// let (start, as_of) = (NaiveDate::from_ymd_opt(2024, 1, 1).ok_or("date")?, NaiveDate::from_ymd_opt(2024, 12, 31).ok_or("date")?);
     /// let base = simulate(
     ///     &BgNbdProcess::new(0.25, 4.4, 0.8, 2.4)?,
-    ///     &SimulationOptions::new(300, start, as_of, TimeUnit::WEEKS, 1),
+    ///     &SimulationOptions::new(300, start, as_of, TimeUnit::WEEKS, 1)
+    ///         .spend(GammaGammaSpend::new(6.25, 3.74, 15.44)?),
     /// )?;
     /// let mut ledger = Ledger::new(LedgerOptions::default());
     /// ledger.extend_transactions(base.transactions().iter().cloned())?;
@@ -239,6 +240,7 @@ impl EquityReport {
     ///     .as_of(as_of)
     ///     .unit(TimeUnit::WEEKS)
     ///     .fit_transaction_model(BgNbdParams::new())
+    ///     .fit_spend_model(GammaGammaParams::new())
     ///     .margin(0.3)
     ///     .discount(DiscountRate::per_period(0.10, 365.0)?)
     ///     .horizon(52.0)
