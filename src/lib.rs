@@ -123,7 +123,7 @@ pub use fit::{Covariance, Fit, FitError, FitOptions, FitReport, ParameterInterva
 pub use ledger::{Added, Ledger, LedgerError, LedgerOptions};
 pub use models::{History, PredictError, RetentionModel, SpendModel, TransactionModel};
 pub use records::{
-    ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, RecordError,
+    ContactDetails, Customer, CustomerBuilder, CustomerId, Feedback, Pseudonymizer, RecordError,
     SatisfactionScore, Transaction, TransactionKind,
 };
 pub use segment::{Assign, Profile, SegmentError, Segmenter};

@@ -442,6 +442,40 @@ pub enum Command {
         #[command(flatten)]
         table: TableFlags,
     },
+    /// Replaces every customer id of a CSV log by its keyed pseudonym (HMAC-SHA-256).
+    #[command(after_help = concat!(
+        "Writes the same log (header, other columns and row order kept) with each customer id \
+         replaced by 64 hex digits: the same id gives the same pseudonym under the same key, \
+         another key unrelated ones, and without the key no pseudonym leads back to its id. \
+         Every other subcommand runs unchanged on the result. The key is the key file's bytes, \
+         one trailing line end removed, at least 32 bytes; keep it apart from the output. The \
+         key holder maps pseudonyms back by pseudonymising the ids they hold \
+         (customer_assets::Pseudonymizer::reidentifier).\n\n",
+        "Examples:\n",
+        "  openssl rand -hex 32 > key\n",
+        "  clv pseudonymize --transactions orders.csv --key-file key --output orders_pseudo.csv\n",
+        "  clv pseudonymize --transactions orders.tsv --delimiter '\\t' --customer-col client \\\n",
+        "      --key-file key > orders_pseudo.tsv"
+    ))]
+    Pseudonymize {
+        /// The transaction log (CSV).
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        transactions: Option<String>,
+        /// The file holding the secret key (at least 32 bytes after one trailing line end is
+        /// removed).
+        #[arg(long, value_name = "KEY", required = true, allow_hyphen_values = true)]
+        key_file: Option<String>,
+        /// The log's customer column (default customer_id).
+        #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+        customer_col: Option<String>,
+        /// The CSV field delimiter: one character, or \t for a tab (default ,); the output
+        /// keeps it.
+        #[arg(long, value_name = "CHAR", allow_hyphen_values = true)]
+        delimiter: Option<String>,
+        /// Write the pseudonymised log to this file instead of standard output.
+        #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+        output: Option<String>,
+    },
     /// Prints the SQL query that computes `summarize`'s columns on a table, in an engine's dialect.
     #[command(after_help = concat!(
         "Example:\n",

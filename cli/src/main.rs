@@ -39,6 +39,10 @@
 //!   SVG chart (see `plot.rs` for the kinds).
 //! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit weeks|days] [--model NAME] [--margin M] [--discount R]`
 //!   prints the customer-equity report as JSON.
+//! - `pseudonymize --transactions FILE.csv --key-file KEY [--customer-col C] [--output FILE]`
+//!   writes the same CSV log with every customer id replaced by its pseudonym under the key
+//!   (HMAC-SHA-256, 64 hex digits; see `pseudonymize.rs` for how the key file is read). Every
+//!   other subcommand runs unchanged on the result and values the same customers the same.
 //!
 //! `clv --help` lists the subcommands; `clv <subcommand> --help` (or `clv help <subcommand>`)
 //! gives a subcommand's flags and examples. The command line is parsed by clap (`args.rs`),
@@ -100,6 +104,7 @@ mod output;
 mod plot;
 mod predict;
 mod progress;
+mod pseudonymize;
 mod report;
 mod segment;
 mod sql;
@@ -162,6 +167,7 @@ fn main() -> ExitCode {
         "validate" => validate::run(&rest),
         "sql" => sql::run(&rest),
         "plot" => plot::run(&rest),
+        "pseudonymize" => pseudonymize::run(&rest),
         other => Err(format!("unknown subcommand {}", common::echo(other))),
     };
     progress::finish();

@@ -61,6 +61,24 @@ pub struct ConsentScope {
 }
 
 impl ConsentScope {
+    /// The scope of consents held outside a ledger (e.g. a consent file beside a summary
+    /// file): the customers with a consent to `purpose` that covers `day`.
+    pub fn from_consents<'a>(
+        purpose: &Purpose,
+        day: NaiveDate,
+        consents: impl IntoIterator<Item = (&'a CustomerId, &'a Consent)>,
+    ) -> Self {
+        ConsentScope {
+            purpose: purpose.clone(),
+            day,
+            consenting: consents
+                .into_iter()
+                .filter(|(_, c)| c.purpose() == purpose && c.covers(day))
+                .map(|(id, _)| id.clone())
+                .collect(),
+        }
+    }
+
     /// The purpose.
     pub fn purpose(&self) -> &Purpose {
         &self.purpose
@@ -459,16 +477,11 @@ impl Ledger {
     /// The customers whose consent covers `purpose` on `day`: the filter that restricts an
     /// export (segment labels, the report's customers) to them.
     pub fn consent_scope(&self, purpose: &Purpose, day: NaiveDate) -> ConsentScope {
-        ConsentScope {
-            purpose: purpose.clone(),
-            day,
-            consenting: self
-                .customers
-                .values()
-                .filter(|c| c.consents_to(purpose, day))
-                .map(|c| c.id().clone())
-                .collect(),
-        }
+        let consents = self
+            .customers
+            .values()
+            .flat_map(|c| c.consents().iter().map(move |consent| (c.id(), consent)));
+        ConsentScope::from_consents(purpose, day, consents)
     }
 }
 

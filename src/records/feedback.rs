@@ -114,6 +114,13 @@ impl Feedback {
         })
     }
 
+    /// The same feedback for another customer id, everything else kept (for example the id's
+    /// pseudonym, from [`Pseudonymizer::pseudonym`](crate::Pseudonymizer::pseudonym)).
+    pub fn with_customer(mut self, customer: CustomerId) -> Self {
+        self.customer = customer;
+        self
+    }
+
     /// The customer.
     pub fn customer(&self) -> &CustomerId {
         &self.customer
@@ -160,6 +167,19 @@ mod tests {
             Feedback::new(id, d, None, Some(11)),
             Err(RecordError::RecommendOutOfRange { .. })
         ));
+    }
+
+    #[test]
+    fn with_customer_changes_the_customer_only() {
+        let d = day(2024, 1, 1);
+        let f = Feedback::new(CustomerId::from(1u64), d, Some((4.0, 1.0, 5.0)), Some(9)).unwrap();
+        let moved = f.clone().with_customer(CustomerId::new("p-1").unwrap());
+        assert_eq!(moved.customer(), &CustomerId::new("p-1").unwrap());
+        assert_eq!(
+            moved.with_customer(CustomerId::from(1u64)),
+            f,
+            "only the customer changed"
+        );
     }
 
     #[cfg(feature = "serde")]

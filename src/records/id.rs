@@ -65,6 +65,34 @@ impl CustomerId {
         }
     }
 
+    /// A text id from text the caller knows is neither blank nor a canonical integer (a digest's
+    /// hex digits: far longer than any `u64`), so it skips [`CustomerId::new`]'s checks.
+    pub(crate) fn from_opaque_text(text: &str) -> Self {
+        debug_assert!(!is_blank_id(text) && text.len() > 20);
+        CustomerId(IdRepr::Text(Arc::from(text)))
+    }
+
+    /// The id's text form as bytes, as [`Display`](fmt::Display) writes it (an integer's decimal
+    /// digits go to `buffer`, which holds any `u64`), without allocating.
+    pub(crate) fn text_bytes<'a>(&'a self, buffer: &'a mut [u8; 20]) -> &'a [u8] {
+        match &self.0 {
+            IdRepr::Text(t) => t.as_bytes(),
+            IdRepr::Int(n) => {
+                let (mut n, mut start) = (*n, buffer.len());
+                loop {
+                    start -= 1;
+                    // A remainder below 10 fits a byte.
+                    buffer[start] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                &buffer[start..]
+            }
+        }
+    }
+
     /// The shared text, when the id is text (for indexes that key text ids apart from integers).
     pub(crate) fn as_text(&self) -> Option<&Arc<str>> {
         match &self.0 {
@@ -146,6 +174,16 @@ impl<'de> serde::Deserialize<'de> for CustomerId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_bytes_are_the_displayed_text() {
+        for n in [0u64, 9, 10, 99, 12_345, u64::MAX] {
+            let id = CustomerId::from(n);
+            assert_eq!(id.text_bytes(&mut [0; 20]), n.to_string().as_bytes());
+        }
+        let id = CustomerId::new(" acme-7 ").unwrap();
+        assert_eq!(id.text_bytes(&mut [0; 20]), b"acme-7");
+    }
 
     #[test]
     fn integer_text_ids_equal_integer_ids_but_padded_text_does_not() {

@@ -1,5 +1,5 @@
 //! Typed input records: customers (with their consents), transactions, feedback and attribute
-//! updates.
+//! updates; and the pseudonyms of customer ids ([`Pseudonymizer`]).
 //!
 //! Every record is built through a validated constructor; fields are private so a record that
 //! exists is a record that passed its checks. Money is [`Decimal`](rust_decimal::Decimal); dates
@@ -10,6 +10,7 @@ mod customer;
 mod error;
 mod feedback;
 mod id;
+mod pseudonym;
 mod transaction;
 mod update;
 
@@ -23,6 +24,7 @@ pub use feedback::{Feedback, SatisfactionScore};
 #[cfg(feature = "arrow")]
 pub(crate) use id::is_blank_id;
 pub use id::CustomerId;
+pub use pseudonym::{PseudonymError, Pseudonymizer, Reidentifier};
 #[cfg(feature = "arrow")]
 pub(crate) use transaction::decimal_from_f64;
 #[cfg(any(feature = "serde", feature = "arrow"))]

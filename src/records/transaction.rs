@@ -283,6 +283,13 @@ impl Transaction {
         Ok(self)
     }
 
+    /// The same transaction for another customer id, everything else kept (for example the
+    /// id's pseudonym, from [`Pseudonymizer::pseudonym`](crate::Pseudonymizer::pseudonym)).
+    pub fn with_customer(mut self, customer: CustomerId) -> Self {
+        self.customer = customer;
+        self
+    }
+
     /// The customer who transacted.
     pub fn customer(&self) -> &CustomerId {
         &self.customer
@@ -523,5 +530,20 @@ mod tests {
             .with_id(" ")
             .unwrap_err();
         rejected(record("\"1\"", "null", "\" \""), empty);
+    }
+
+    #[test]
+    fn with_customer_changes_the_customer_only() {
+        let day = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let t = Transaction::refund(CustomerId::from(7u64), day, Decimal::new(1999, 2))
+            .unwrap()
+            .with_id("order-1")
+            .unwrap()
+            .with_quantity(2)
+            .unwrap();
+        let moved = t.clone().with_customer(CustomerId::new("p-7").unwrap());
+        assert_eq!(moved.customer(), &CustomerId::new("p-7").unwrap());
+        assert_ne!(moved, t);
+        assert_eq!(moved.with_customer(CustomerId::from(7u64)), t);
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::run_clv;
 
-const SUBCOMMANDS: [&str; 10] = [
+const SUBCOMMANDS: [&str; 11] = [
     "summarize",
     "segment",
     "kpi",
@@ -17,6 +17,7 @@ const SUBCOMMANDS: [&str; 10] = [
     "validate",
     "sql",
     "plot",
+    "pseudonymize",
 ];
 
 fn snapshot(name: &str) -> PathBuf {

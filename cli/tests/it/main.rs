@@ -13,6 +13,7 @@ mod outputs;
 mod plot;
 mod predict;
 mod progress;
+mod pseudonymize;
 mod report;
 mod summarize;
 mod validate;
