@@ -12,6 +12,7 @@ use crate::records::{
 use crate::summary::{Summaries, SummaryAccumulator, SummaryError, SummaryOptions};
 
 mod erasure;
+mod pseudonymize;
 #[cfg(feature = "serde")]
 mod serial;
 mod upkeep;

@@ -118,7 +118,7 @@ impl Ledger {
                 let replacement = self.unused_erased_id();
                 for f in &mut self.feedback {
                     if f.customer() == id {
-                        *f = f.clone().unlinked(replacement.clone());
+                        *f = f.clone().with_customer(replacement.clone());
                         erasure.feedback_unlinked += 1;
                     }
                 }

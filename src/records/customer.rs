@@ -256,6 +256,15 @@ impl Customer {
         };
         *slot = value.map(str::to_owned);
     }
+    /// The same customer under another id (pseudonymisation).
+    pub(crate) fn with_id(mut self, id: CustomerId) -> Self {
+        self.id = id;
+        self
+    }
+    /// The contact details, to be cleared by the ledger.
+    pub(crate) fn contact_mut(&mut self) -> &mut ContactDetails {
+        &mut self.contact
+    }
     /// The consents, to be changed by the ledger.
     pub(crate) fn consents_mut(&mut self) -> &mut Vec<Consent> {
         &mut self.consents

@@ -137,10 +137,6 @@ impl Feedback {
     pub fn recommend(&self) -> Option<u8> {
         self.recommend
     }
-    /// The same feedback filed under another customer id (erasure by unlinking).
-    pub(crate) fn unlinked(self, customer: CustomerId) -> Self {
-        Feedback { customer, ..self }
-    }
 }
 
 #[cfg(test)]

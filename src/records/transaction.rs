@@ -339,9 +339,8 @@ impl Transaction {
     /// the order system (erasure by unlinking).
     pub(crate) fn unlinked(self, customer: CustomerId) -> Self {
         Transaction {
-            customer,
             id: None,
-            ..self
+            ..self.with_customer(customer)
         }
     }
 }

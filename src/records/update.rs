@@ -225,6 +225,12 @@ impl AttributeUpdate {
         &self.source
     }
 
+    /// The same update for another customer id (pseudonymisation).
+    pub(crate) fn with_customer(mut self, customer: CustomerId) -> Self {
+        self.customer = customer;
+        self
+    }
+
     /// Names the update in errors (no value: it may be contact data, and a short source cut
     /// to its first 64 characters).
     pub(crate) fn describe(&self) -> String {

@@ -6,10 +6,26 @@ use super::feature::Feature;
 use super::lloyd::{self, Matrix};
 use super::profile::Profile;
 
+/// `(value - mean) / scale`, also where `value - mean` overflows (features at the edges of f64's
+/// range): halving all three is exact for normal numbers and leaves the quotient unchanged, so
+/// where the plain form is finite both agree bit for bit.
+pub(super) fn standard(value: f64, mean: f64, scale: f64) -> f64 {
+    let difference = value - mean;
+    if difference.is_finite() {
+        difference / scale
+    } else {
+        (value / 2.0 - mean / 2.0) / (scale / 2.0)
+    }
+}
+
 /// A population's features: as read, and standardised.
 pub(super) struct Standardised {
-    /// The features as read, row-major (a row per customer).
+    /// The features as read, row-major (a row per customer), rows in canonical order.
     pub(super) raw: Vec<f64>,
+    /// Per row, the customer's position in the population: rows are sorted by their features
+    /// (ties are identical rows), so that what is learnt depends on the customers' features and
+    /// not on their order or ids (pseudonymised customers sort differently).
+    pub(super) order: Vec<usize>,
     /// The standardised features.
     pub(super) x: Matrix,
     /// Per feature, the mean subtracted.
@@ -30,7 +46,7 @@ pub(super) fn standardise(
 ) -> Result<Standardised, SegmentError> {
     let n = population.len();
     let dims = features.len();
-    let raw = read(population, features)?;
+    let (raw, order) = canonical(read(population, features)?, dims, n);
     let mut data = vec![0.0; raw.len()];
     let mut means = Vec::with_capacity(dims);
     let mut scales = Vec::with_capacity(dims);
@@ -60,10 +76,31 @@ pub(super) fn standardise(
     }
     Ok(Standardised {
         raw,
+        order,
         x: Matrix { data, dims },
         means,
         scales,
     })
+}
+
+/// The rows sorted by their features (lexicographically, by IEEE total order), and per sorted
+/// row its position in `raw`.
+fn canonical(raw: Vec<f64>, dims: usize, n: usize) -> (Vec<f64>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..n).collect();
+    if dims == 0 {
+        return (raw, order);
+    }
+    let row = |i: usize| &raw[i * dims..(i + 1) * dims];
+    order.sort_unstable_by(|&a, &b| {
+        row(a)
+            .iter()
+            .zip(row(b))
+            .map(|(x, y)| x.total_cmp(y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let sorted = order.iter().flat_map(|&i| row(i).iter().copied()).collect();
+    (sorted, order)
 }
 
 /// Every feature of every customer, row-major, each customer read once.
@@ -123,15 +160,28 @@ fn read(population: &[Profile], features: &[Feature]) -> Result<Vec<f64>, Segmen
 /// The label [`KMeans::assign`](super::kmeans::KMeans) gives each customer of `data`: the
 /// nearest of `centres` to the customer's raw features standardised by `data`'s means and scales.
 /// Where that row equals the learnt matrix's bit for bit (always, but at the edges of f64's
-/// range), the nearest centre is the one the last Lloyd pass found, `learnt[i]`.
+/// range), the nearest centre is the one the last Lloyd pass found, `learnt[i]`. `learnt` is in
+/// the rows' canonical order; the labels come out in the population's.
 pub(super) fn labels(data: &Standardised, centres: &[f64], learnt: &[usize]) -> Vec<usize> {
+    let sorted = sorted_labels(data, centres, learnt);
+    let mut labels = vec![0; sorted.len()];
+    for (&position, label) in data.order.iter().zip(sorted) {
+        if let Some(slot) = labels.get_mut(position) {
+            *slot = label;
+        }
+    }
+    labels
+}
+
+/// [`labels`] in the rows' canonical order.
+fn sorted_labels(data: &Standardised, centres: &[f64], learnt: &[usize]) -> Vec<usize> {
     let dims = data.x.dims;
     let label = |(raw, (z_learnt, &j)): (&[f64], (&[f64], &usize)), z: &mut Vec<f64>| {
         z.clear();
         z.extend(
             raw.iter()
                 .zip(data.means.iter().zip(&data.scales))
-                .map(|(v, (m, s))| (v - m) / s),
+                .map(|(v, (m, s))| standard(*v, *m, *s)),
         );
         let same = z
             .iter()
