@@ -6,7 +6,8 @@
 Builds a corpus of bad files in a temporary folder (encodings and line ends, quoting, unicode and
 10 kB ids, impossible dates, non-finite and odd numbers, broken summaries, empty and header-only
 files, missing, extra and duplicate columns, binary garbage), runs every subcommand with its
-relevant flags on each, and every flag with hostile values on good data. A case fails on:
+relevant flags on each, and every flag with hostile values on good data (`pseudonymize` also
+with hostile key files: empty, short, a folder, endless, binary). A case fails on:
 
 - a panic (exit 101 or "panicked" on stderr), an abort or a signal, "memory allocation" failures;
 - a hang (more than --timeout seconds, default 10);
@@ -321,6 +322,27 @@ def write_corpus(root: Path) -> dict[str, dict[str, str]]:
         path = params / f"{name}.json"
         path.write_text(text)
         corpus["params"][name] = str(path)
+    keys = root / "keys"
+    keys.mkdir()
+    corpus["keys"] = {}
+    for name, content in {
+        "hex": b"3f6c1a9d0b7e42c58d1e6f3a2b9c4d7e8f0a1b2c3d4e5f60718293a4b5c6d7e8\n",
+        "raw32": bytes(range(200, 232)),
+        "binary_long": bytes(range(256)) * 4,
+        "empty": b"",
+        "newline_only": b"\n",
+        "short": b"k" * 31 + b"\r\n",
+        "huge": b"k" * (2 << 20),
+    }.items():
+        path = keys / name
+        path.write_bytes(content)
+        corpus["keys"][name] = str(path)
+    corpus["keys"]["folder"] = str(keys)
+    corpus["keys"]["absent"] = str(keys / "absent")
+    # A 1 MB id: pseudonymised like any other.
+    huge_id = root / "huge_id.csv"
+    huge_id.write_text(LOG_HEADER + "i" * (1 << 20) + ",1997-01-05,10\n1,1997-01-06,3\n")
+    corpus["huge_id"] = str(huge_id)
     # A large log, so that a closed pipe is hit while the tool is still writing.
     big = root / "big_log.csv"
     with big.open("w") as f:
@@ -354,6 +376,12 @@ def file_cases(corpus: dict) -> list[Case]:
                                       "1997-05-31", "--end", "1997-09-30", "--model", "bg-nbd"],
                  "json", [path], expect=ok),
         ]
+        # Only the customer column is read: bad dates and amounts pass through unchanged.
+        cases.append(Case(f"pseudonymize {name}",
+                          ["pseudonymize", "--transactions", path, "--key-file",
+                           corpus["keys"]["hex"]], "csv", [path],
+                          expect="ok" if ok == "ok" or name.startswith(("date_", "amount_", "kind_"))
+                          else "any"))
     for name, path in corpus["summary"].items():
         ok = "ok" if name in ("good", "bom", "crlf", "quoted", "extra_columns", "weights") else "any"
         for method in ["rfm", "abc", "lifecycle", "kmeans"]:
@@ -500,6 +528,26 @@ def flag_cases(corpus: dict) -> list[Case]:
     for v in ["", "x", "-1"]:
         add(f"plot --chart {v!r}", ["plot", "--transactions", log, "--calibration-end",
                                     "1997-09-30", "--chart", v], "svg", "--chart")
+    # `clv pseudonymize`: hostile key files are refused naming --key-file; a missing column or
+    # the log as its own output are refused.
+    for name, key in corpus["keys"].items():
+        cases.append(Case(f"pseudonymize --key-file {name}",
+                          ["pseudonymize", "--transactions", log, "--key-file", key], "csv",
+                          [log], ["--key-file"],
+                          expect="ok" if name in ("hex", "raw32", "binary_long") else "fail"))
+    pseudo = ["pseudonymize", "--transactions", log, "--key-file", corpus["keys"]["hex"]]
+    for v in ["", "nope", "amount,date", "c" * 5000]:
+        cases.append(Case(f"pseudonymize --customer-col {v[:20]!r}", [*pseudo, "--customer-col", v],
+                          "csv", [log], ["--customer-col", "header has no"], expect="fail"))
+    cases.append(Case("pseudonymize --customer-col amount", [*pseudo, "--customer-col", "amount"],
+                      "csv", [log], expect="ok"))
+    for v in ["", "/nonexistent-dir/out.csv", log]:
+        cases.append(Case(f"pseudonymize --output {v[-20:]!r}", [*pseudo, "--output", v], "csv",
+                          [log], ["--output"], expect="fail"))
+    cases.append(Case("pseudonymize huge id", ["pseudonymize", "--transactions",
+                                                corpus["huge_id"], "--key-file",
+                                                corpus["keys"]["hex"]], "csv",
+                      [corpus["huge_id"]], expect="ok"))
     # `clv sql` writes a query: names that could escape their quotes are refused by flag.
     sql = ["sql", "--dialect", "postgres", "--table", "t", "--end", "1997-09-30"]
     for v in ["", "a\"b", "a`b", "x\ny", "t" * 10_000, "a..b", "\x01", "Zoë 顧客"]:
@@ -570,7 +618,8 @@ def garbage(case: Case, out: bytes) -> str | None:
     for i, row in enumerate(rows[1:], start=2):
         if len(row) != width:
             return f"output line {i} has {len(row)} fields, the header {width}"
-        for v in row[1:]:
+        # `pseudonymize` copies every field but the id as it is: a NaN there was the input's.
+        for v in row[1:] if case.args[0] != "pseudonymize" else []:
             if v.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
                 return f"output line {i} holds {v}"
     return None
@@ -648,6 +697,8 @@ def closed_pipe_cases(clv: str, corpus: dict, timeout: float) -> list[tuple[str,
         "segment | head": ["segment", "--summary", summary, "--method", "rfm"],
         "predict | head": ["predict", "--summary", summary, "--model", "bg-nbd", "--horizon",
                            "52"],
+        "pseudonymize | head": ["pseudonymize", "--transactions", big, "--key-file",
+                                corpus["keys"]["hex"]],
         "report | head": ["report", "--transactions", str(DATA / "cdnow_sample_transactions.csv"),
                           "--end", "1997-09-30", "--unit", "weeks"],
     }
