@@ -253,7 +253,7 @@ pub struct Ledger {
     /// Per customer, attribute updates sorted by attribute, effective date and source.
     updates: HashMap<CustomerId, Vec<AttributeUpdate>>,
     precedence: SourcePrecedence,
-    /// How many erasures unlinked records (numbers the ids that name nobody).
+    /// The number of the last id that names nobody given by an erasure (`erased-N`).
     erasures: usize,
 }
 

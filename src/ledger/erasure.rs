@@ -1,8 +1,7 @@
 //! Erasure: removing a customer's personal data from the ledger, with their transactions or only
 //! the link between the transactions and the person.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 
 use super::Ledger;
 use crate::records::CustomerId;
@@ -82,143 +81,228 @@ impl Ledger {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn erase(&mut self, id: &CustomerId, policy: ErasurePolicy) -> Erasure {
-        let customer_record = match self.customers.remove(id) {
-            Some(_) => {
-                self.customer_order.retain(|c| c != id);
-                true
-            }
-            None => false,
-        };
-        let attribute_updates = self.updates.remove(id).map_or(0, |u| u.len());
-        let mut erasure = Erasure {
-            policy,
-            customer_record,
-            attribute_updates,
-            transactions_deleted: 0,
-            transactions_unlinked: 0,
-            feedback_deleted: 0,
-            feedback_unlinked: 0,
-            unlinked_as: None,
-        };
-        let has_feedback = self.feedback.iter().any(|f| f.customer() == id);
-        let slot = self.slots.get(id).copied();
-        if slot.is_none() && !has_feedback {
-            return erasure;
-        }
-        match policy {
-            ErasurePolicy::DeleteRecords => {
-                let before = self.feedback.len();
-                self.feedback.retain(|f| f.customer() != id);
-                erasure.feedback_deleted = before - self.feedback.len();
-                if let Some(slot) = slot {
-                    erasure.transactions_deleted = self.delete_slot(id, slot);
-                }
-            }
-            ErasurePolicy::Unlink => {
-                let replacement = self.unused_erased_id();
-                for f in &mut self.feedback {
-                    if f.customer() == id {
-                        *f = f.clone().with_customer(replacement.clone());
-                        erasure.feedback_unlinked += 1;
-                    }
-                }
-                if let Some(slot) = slot {
-                    erasure.transactions_unlinked = self.unlink_slot(id, slot, &replacement);
-                }
-                self.erasures += 1;
-                erasure.unlinked_as = Some(replacement);
-            }
-        }
-        erasure
+        let mut erased = self.erase_all([id], policy);
+        erased.pop().unwrap_or_else(|| Erasure::nothing(policy))
     }
 
-    /// `erased-N` for the first N past the erasures so far that no record uses.
-    fn unused_erased_id(&self) -> CustomerId {
+    /// Erases many customers in one pass over the log (erasing them one by one passes over it
+    /// once each), with the results in the order of `ids`; each as [`erase`](Self::erase)
+    /// would give it one after the other (an id given twice is a no-op the second time).
+    pub fn erase_all<'a>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'a CustomerId>,
+        policy: ErasurePolicy,
+    ) -> Vec<Erasure> {
+        let mut results = Vec::new();
+        // Per erased id, its result's index.
+        let mut erased: HashMap<CustomerId, usize> = HashMap::new();
+        for id in ids {
+            let mut erasure = Erasure::nothing(policy);
+            if !erased.contains_key(id) {
+                erasure.customer_record = self.customers.remove(id).is_some();
+                erasure.attribute_updates = self.updates.remove(id).map_or(0, |u| u.len());
+                erased.insert(id.clone(), results.len());
+            }
+            results.push(erasure);
+        }
+        if erased.is_empty() {
+            return results;
+        }
+        self.customer_order.retain(|c| !erased.contains_key(c));
+        match policy {
+            ErasurePolicy::DeleteRecords => {
+                self.feedback.retain(|f| match erased.get(f.customer()) {
+                    Some(&k) => {
+                        results[k].feedback_deleted += 1;
+                        false
+                    }
+                    None => true,
+                });
+                let counts = self.slot_counts();
+                let mut gone = vec![false; self.slot_customers.len()];
+                for (id, &k) in &erased {
+                    if let Some(&slot) = self.slots.get(id) {
+                        if let Some(g) = gone.get_mut(slot as usize) {
+                            *g = true;
+                        }
+                        results[k].transactions_deleted =
+                            counts.get(slot as usize).copied().unwrap_or(0);
+                    }
+                }
+                self.delete_slots(&gone);
+            }
+            ErasurePolicy::Unlink => {
+                let feedback: HashSet<CustomerId> =
+                    self.feedback.iter().map(|f| f.customer().clone()).collect();
+                // A replacement only for customers with something to keep, in the order given.
+                let mut with_records: Vec<(&CustomerId, usize)> = erased
+                    .iter()
+                    .filter(|(id, _)| self.slots.contains_key(*id) || feedback.contains(*id))
+                    .map(|(id, &k)| (id, k))
+                    .collect();
+                with_records.sort_by_key(|&(_, k)| k);
+                let mut replacements: HashMap<CustomerId, CustomerId> = HashMap::new();
+                let mut chosen: HashSet<CustomerId> = HashSet::new();
+                for (id, k) in with_records {
+                    let (number, replacement) = self.unused_erased_id(&feedback, &chosen);
+                    self.erasures = number;
+                    chosen.insert(replacement.clone());
+                    results[k].unlinked_as = Some(replacement.clone());
+                    replacements.insert(id.clone(), replacement);
+                }
+                for f in &mut self.feedback {
+                    if let Some(replacement) = replacements.get(f.customer()) {
+                        if let Some(&k) = erased.get(f.customer()) {
+                            results[k].feedback_unlinked += 1;
+                        }
+                        *f = f.clone().with_customer(replacement.clone());
+                    }
+                }
+                let counts = self.slot_counts();
+                for (id, replacement) in &replacements {
+                    if let Some(slot) = self.slots.remove(id) {
+                        let k = erased.get(id).copied().unwrap_or(0);
+                        results[k].transactions_unlinked =
+                            counts.get(slot as usize).copied().unwrap_or(0);
+                        self.slots.insert(replacement.clone(), slot);
+                        if let Some(entry) = self.slot_customers.get_mut(slot as usize) {
+                            entry.0 = replacement.clone();
+                        }
+                    }
+                }
+                self.unlink_transactions();
+            }
+        }
+        results
+    }
+
+    /// Per slot, how many transactions it holds.
+    fn slot_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.slot_customers.len()];
+        for &s in &self.transaction_slots {
+            if let Some(c) = counts.get_mut(s as usize) {
+                *c += 1;
+            }
+        }
+        counts
+    }
+
+    /// `erased-N` for the first N past the last one used that no record (nor an id `chosen`
+    /// earlier in the same erasure) uses, with N.
+    fn unused_erased_id(
+        &self,
+        feedback: &HashSet<CustomerId>,
+        chosen: &HashSet<CustomerId>,
+    ) -> (usize, CustomerId) {
         let taken = |id: &CustomerId| {
             self.slots.contains_key(id)
                 || self.customers.contains_key(id)
-                || self.feedback.iter().any(|f| f.customer() == id)
+                || feedback.contains(id)
+                || chosen.contains(id)
         };
         // Fewer ids are taken than there are records, so one of the first `records + 1`
         // candidates is free (the search is bounded by the ledger's size, not by a number).
-        let records = self.slots.len() + self.customers.len() + self.feedback.len();
+        let records = self.slots.len() + self.customers.len() + feedback.len() + chosen.len();
         let first = self.erasures.saturating_add(1);
         (first..=first.saturating_add(records))
-            .filter_map(|n| CustomerId::new(&format!("erased-{n}")).ok())
-            .find(|id| !taken(id))
-            .unwrap_or_else(|| CustomerId::from(u64::MAX))
+            .filter_map(|n| {
+                CustomerId::new(&format!("erased-{n}"))
+                    .ok()
+                    .map(|id| (n, id))
+            })
+            .find(|(_, id)| !taken(id))
+            .unwrap_or_else(|| (first, CustomerId::from(u64::MAX)))
     }
 
-    /// Files the slot's transactions under `replacement`, without their ids; the slot keeps
-    /// its number, so no index moves. Returns how many there were.
-    fn unlink_slot(&mut self, id: &CustomerId, slot: u32, replacement: &CustomerId) -> usize {
-        let mut unlinked = 0;
+    /// Files every transaction under its slot's customer, without its id where the slot's
+    /// customer changed (the slot map already names the replacement).
+    fn unlink_transactions(&mut self) {
         for (t, &s) in self.transactions.iter_mut().zip(&self.transaction_slots) {
-            if s == slot {
+            let Some((owner, _)) = self.slot_customers.get(s as usize) else {
+                continue;
+            };
+            if t.customer() != owner {
                 if let Some(tid) = t.id() {
                     self.by_id.remove(tid);
                 }
-                *t = t.clone().unlinked(replacement.clone());
-                unlinked += 1;
+                *t = t.clone().unlinked(owner.clone());
             }
         }
-        self.slots.remove(id);
-        self.slots.insert(replacement.clone(), slot);
-        if let Some(entry) = self.slot_customers.get_mut(slot as usize) {
-            entry.0 = replacement.clone();
-        }
-        unlinked
     }
 
-    /// Deletes the slot's transactions and renumbers the later slots down by one (they keep
-    /// their order of first appearance). Returns how many were deleted.
-    fn delete_slot(&mut self, id: &CustomerId, slot: u32) -> usize {
-        // Per old index, its new index (None when deleted).
+    /// Deletes the transactions of the slots marked `gone` and renumbers the others down (they
+    /// keep their order of first appearance).
+    fn delete_slots(&mut self, gone: &[bool]) {
+        let is_gone = |s: u32| gone.get(s as usize).copied().unwrap_or(false);
+        // Per old slot, its new number: the slots kept below it.
+        let mut renumbered = Vec::with_capacity(gone.len());
+        let mut kept_slots = 0u32;
+        for &g in gone {
+            renumbered.push(kept_slots);
+            if !g {
+                kept_slots += 1;
+            }
+        }
+        // Per old transaction index, its new one (None when deleted).
         let mut new_index = Vec::with_capacity(self.transactions.len());
         let mut kept = 0usize;
         for &s in &self.transaction_slots {
-            if s == slot {
+            if is_gone(s) {
                 new_index.push(None);
             } else {
                 new_index.push(Some(kept));
                 kept += 1;
             }
         }
-        let deleted = self.transactions.len() - kept;
         let mut index = 0;
         let slots = &self.transaction_slots;
         self.transactions.retain(|_| {
-            let keep = slots[index] != slot;
+            let keep = !is_gone(slots[index]);
             index += 1;
             keep
         });
-        self.transaction_slots.retain(|&s| s != slot);
+        self.transaction_slots.retain(|&s| !is_gone(s));
         for s in &mut self.transaction_slots {
-            if *s > slot {
-                *s -= 1;
-            }
+            *s = renumbered.get(*s as usize).copied().unwrap_or(*s);
         }
-        self.slots.remove(id);
+        self.slots.retain(|_, s| !is_gone(*s));
         for s in self.slots.values_mut() {
-            if *s > slot {
-                *s -= 1;
-            }
+            *s = renumbered.get(*s as usize).copied().unwrap_or(*s);
         }
-        if (slot as usize) < self.slot_customers.len() {
-            self.slot_customers.remove(slot as usize);
-        }
+        let mut slot = 0;
+        self.slot_customers.retain(|_| {
+            let keep = !is_gone(slot);
+            slot += 1;
+            keep
+        });
         for entry in &mut self.slot_customers {
             // A kept slot's earliest transaction is kept.
             entry.1 = new_index.get(entry.1).copied().flatten().unwrap_or(0);
         }
-        let by_id: HashMap<Arc<str>, usize> = self
-            .transactions
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| t.id().map(|tid| (Arc::from(tid), i)))
-            .collect();
-        self.by_id = by_id;
-        deleted
+        self.by_id
+            .retain(|_, i| match new_index.get(*i).copied().flatten() {
+                Some(moved) => {
+                    *i = moved;
+                    true
+                }
+                None => false,
+            });
+    }
+}
+
+impl Erasure {
+    /// The result of erasing a customer the ledger does not hold.
+    fn nothing(policy: ErasurePolicy) -> Self {
+        Erasure {
+            policy,
+            customer_record: false,
+            attribute_updates: 0,
+            transactions_deleted: 0,
+            transactions_unlinked: 0,
+            feedback_deleted: 0,
+            feedback_unlinked: 0,
+            unlinked_as: None,
+        }
     }
 }
 
@@ -405,6 +489,30 @@ mod tests {
             let opts = SummaryOptions::new(day(2, 1), TimeUnit::DAYS);
             let (a, b) = (erased.summarize(opts), never.summarize(opts));
             prop_assert_eq!(a.ok(), b.ok());
+        }
+
+        #[test]
+        fn erasing_many_at_once_equals_erasing_them_one_by_one(
+            rows in log(),
+            who in proptest::collection::vec(1u64..8, 0..5),
+            unlink in any::<bool>(),
+        ) {
+            let policy = if unlink { ErasurePolicy::Unlink } else { ErasurePolicy::DeleteRecords };
+            let mut plain = build(&rows, None);
+            // A feedback record for customer 7, who has no transactions.
+            plain.add_feedback(Feedback::new(CustomerId::from(7u64), day(1, 9), None, Some(5)).unwrap()).unwrap();
+            let ids: Vec<CustomerId> = who.iter().map(|&c| CustomerId::from(c)).collect();
+            let mut batch = plain.clone();
+            let at_once = batch.erase_all(&ids, policy);
+            let mut serial = plain;
+            let one_by_one: Vec<Erasure> = ids.iter().map(|id| serial.erase(id, policy)).collect();
+            prop_assert_eq!(at_once, one_by_one);
+            prop_assert_eq!(batch.transactions(), serial.transactions());
+            prop_assert_eq!(batch.feedback(), serial.feedback());
+            prop_assert_eq!(batch.transaction_slots(), serial.transaction_slots());
+            prop_assert_eq!(&batch.slot_customers, &serial.slot_customers);
+            prop_assert_eq!(&batch.by_id, &serial.by_id);
+            prop_assert_eq!(&batch.slots, &serial.slots);
         }
 
         #[test]
