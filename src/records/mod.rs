@@ -21,4 +21,5 @@ pub use id::CustomerId;
 pub(crate) use transaction::decimal_from_f64;
 #[cfg(any(feature = "serde", feature = "arrow"))]
 pub(crate) use transaction::is_negative_amount;
-pub use transaction::{Transaction, TransactionKind};
+pub(crate) use transaction::product_label_problem;
+pub use transaction::{Transaction, TransactionKind, MAX_PRODUCT_LABEL_CHARS};
