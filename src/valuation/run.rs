@@ -533,7 +533,8 @@ where
     }
 }
 
-/// Stage 4: profiles carry the model values so that any segmenter can use them.
+/// Stage 4: profiles carry the model values (and the attributes and category mix a ledger has)
+/// so that any segmenter can use them.
 fn profiles(
     summaries: &Summaries,
     predictions: &[Prediction],
@@ -544,6 +545,14 @@ fn profiles(
         segmenter: "profile".into(),
         source,
     };
+    // The category mix, for the segmenters that read it (preference), when any transaction
+    // carries a category: a ledger without any pays one scan for it.
+    let mix = match ledger {
+        Some(l) if l.transactions().iter().any(|t| t.category().is_some()) => {
+            Some(l.category_mix(summaries.as_of())?)
+        }
+        _ => None,
+    };
     per_customer(summaries, |k, s| {
         let p = &predictions[k];
         let mut profile = Profile::from_summary(s, unit)
@@ -553,6 +562,9 @@ fn profiles(
             .map_err(segment_error)?;
         if let Some(c) = ledger.and_then(|l| l.customer(s.id())) {
             profile = profile.with_attributes(c);
+        }
+        if let Some(m) = mix.as_ref().and_then(|m| m.get(s.id())) {
+            profile = profile.with_categories(m.clone()).map_err(segment_error)?;
         }
         Ok(profile)
     })
