@@ -56,10 +56,9 @@ use crate::records::{CustomerId, RecordError, Transaction, TransactionKind};
 /// A product category of the mix: a named one, or the bucket of transactions without one.
 ///
 /// Ordered with the named categories first, by name (byte order), and the uncategorised bucket
-/// last.
+/// last. Serialized as the name, and the uncategorised bucket as none (`null` in JSON), so that
+/// no name can be mistaken for it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Category {
     /// A category a transaction carried.
     Named(Arc<str>),
@@ -92,6 +91,13 @@ impl Category {
             Category::Named(name) => Some(name),
             Category::Uncategorised => None,
         }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Category {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.name().serialize(s)
     }
 }
 
@@ -199,14 +205,18 @@ pub struct CategoryMix {
     customers: Vec<CustomerCategories>,
 }
 
-/// One transaction in the tally: its customer slot, category, purchase period and its effect.
-struct Line<'t> {
+/// One transaction in the tally: its customer slot, category rank (names in order, then
+/// [`UNCATEGORISED`]), purchase period and its effect.
+struct Line {
     slot: usize,
-    category: Option<&'t Arc<str>>,
+    category: u32,
     period: i64,
     purchase: bool,
     amount: Decimal,
 }
+
+/// The rank of the uncategorised bucket: after every named category.
+const UNCATEGORISED: u32 = u32::MAX;
 
 /// Per customer slot with any counted transaction, in slot order, its totals per category in
 /// [`Category`] order. Rows are `(slot, transaction)`; only those `keep` accepts count. Returns
@@ -218,26 +228,51 @@ pub(crate) fn tally<'t>(
     net_returns: bool,
     keep: impl Fn(&Transaction) -> bool,
 ) -> Result<Vec<(usize, Vec<CategoryTotals>)>, usize> {
-    let mut lines: Vec<Line<'t>> = rows
-        .filter(|(_, t)| keep(t) && (net_returns || t.kind() == TransactionKind::Purchase))
-        .map(|(slot, t)| Line {
+    // Categories become small integers in order of first appearance, then their ranks by name,
+    // so that the sort below compares integers, not text (a few times faster on a large log).
+    let mut numbers: HashMap<&'t str, u32> = HashMap::new();
+    let mut names: Vec<&'t Arc<str>> = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
+    for (slot, t) in rows {
+        if !keep(t) || !(net_returns || t.kind() == TransactionKind::Purchase) {
+            continue;
+        }
+        let category = match t.category_shared() {
+            // Fewer distinct categories than transactions, and far fewer than 2³² − 1.
+            Some(name) => *numbers.entry(name).or_insert_with(|| {
+                names.push(name);
+                u32::try_from(names.len() - 1).unwrap_or(UNCATEGORISED - 1)
+            }),
+            None => UNCATEGORISED,
+        };
+        lines.push(Line {
             slot,
-            category: t.category_shared(),
+            category,
             period: grain.key(t.at()),
             purchase: t.kind() == TransactionKind::Purchase,
             amount: t.signed_amount(),
-        })
-        .collect();
-    // Grouped by customer, then category (uncategorised last, as `Category` orders), then
-    // period, so that each group's distinct periods are counted in one pass.
-    lines.sort_unstable_by(|a, b| {
-        (a.slot, a.category.is_none(), a.category, a.period).cmp(&(
-            b.slot,
-            b.category.is_none(),
-            b.category,
-            b.period,
-        ))
-    });
+        });
+    }
+    let mut order: Vec<u32> = (0..u32::try_from(names.len()).unwrap_or(UNCATEGORISED)).collect();
+    order.sort_unstable_by(|&a, &b| names.get(a as usize).cmp(&names.get(b as usize)));
+    let mut rank = vec![0u32; names.len()];
+    for (r, &n) in order.iter().enumerate() {
+        if let Some(slot) = rank.get_mut(n as usize) {
+            *slot = u32::try_from(r).unwrap_or(UNCATEGORISED - 1);
+        }
+    }
+    for l in &mut lines {
+        if let Some(&r) = rank.get(l.category as usize) {
+            l.category = r;
+        }
+    }
+    // Grouped by customer, then category, then period, so that each group's distinct periods
+    // are counted in one pass.
+    lines.sort_unstable_by_key(|l| (l.slot, l.category, l.period));
+    let category_of = |r: u32| match order.get(r as usize).and_then(|&n| names.get(n as usize)) {
+        Some(&name) => Category::Named(name.clone()),
+        None => Category::Uncategorised,
+    };
     let mut out: Vec<(usize, Vec<CategoryTotals>)> = Vec::new();
     let mut rest = lines.as_slice();
     while let Some(first) = rest.first() {
@@ -259,9 +294,7 @@ pub(crate) fn tally<'t>(
             }
         }
         let totals = CategoryTotals {
-            category: first
-                .category
-                .map_or(Category::Uncategorised, |c| Category::Named(c.clone())),
+            category: category_of(first.category),
             purchase_periods: periods,
             net_spend: net,
         };
@@ -521,6 +554,13 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err, SummaryError::SpendOverflow(CustomerId::from(4u64)));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn categories_serialize_as_their_names_and_the_bucket_as_null() {
+        let json = serde_json::to_string(&[named("books"), Category::Uncategorised]).unwrap();
+        assert_eq!(json, r#"["books",null]"#);
     }
 
     #[test]
