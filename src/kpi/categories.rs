@@ -110,11 +110,11 @@ pub fn category_kpis(ledger: &Ledger, period: Period) -> Result<Vec<CategoryKpi>
     })?;
     for k in &mut out {
         k.repeat_rate = (k.customers > 0).then(|| ratio(k.repeat_customers, k.customers));
-        // A quotient of decimals, then a float: finite (|share| < 8e28) and exact to 28 digits.
+        // A quotient of floats (every decimal is one, below 8e28): finite for a positive total,
+        // and correctly rounded when both amounts are exact in binary.
         k.spend_share = (total > Decimal::ZERO)
-            .then(|| k.net_revenue.checked_div(total))
-            .flatten()
-            .and_then(|q| q.to_f64());
+            .then(|| Some(k.net_revenue.to_f64()? / total.to_f64()?))
+            .flatten();
     }
     Ok(out)
 }
