@@ -7,11 +7,11 @@
 //! ```
 //! The customers are synthetic but shaped like a BTYD base (many one-off buyers, skewed spend),
 //! drawn from a fixed seed.
+use chrono::{Days, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion};
 use customer_assets::segment::kmeans::KMeansParams;
 use customer_assets::segment::rfm::RfmParams;
 use customer_assets::segment::{Profile, Segmenter};
-use chrono::{Days, NaiveDate};
 use customer_assets::{CustomerId, Ledger, LedgerOptions, TimeUnit, Transaction};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -159,7 +159,7 @@ mod tests {
             t(1, 2, 6, 50, P, ""),
             t(3, 2, 7, 30, R, ""),
             t(4, 2, 8, 15, R, "garden"), // a return only
-            t(2, 3, 1, 999, P, "toys"), // after the period
+            t(2, 3, 1, 999, P, "toys"),  // after the period
         ])
         .unwrap();
         let kpis = category_kpis(&l, Period::new(day(2, 1), day(2, 29)).unwrap()).unwrap();
@@ -176,13 +176,22 @@ mod tests {
         ];
         for (k, (customers, repeat, rate, net, share)) in kpis.iter().zip(want) {
             assert_eq!(
-                (k.customers, k.repeat_customers, k.repeat_rate, k.net_revenue),
+                (
+                    k.customers,
+                    k.repeat_customers,
+                    k.repeat_rate,
+                    k.net_revenue
+                ),
                 (customers, repeat, rate, Decimal::from(net)),
                 "{}",
                 k.category
             );
             let got = k.spend_share.unwrap();
-            assert!((got - share).abs() < 1e-15, "{} {got} vs {share}", k.category);
+            assert!(
+                (got - share).abs() < 1e-15,
+                "{} {got} vs {share}",
+                k.category
+            );
         }
         let sum: f64 = kpis.iter().filter_map(|k| k.spend_share).sum();
         assert!((sum - 1.0).abs() < 1e-12);

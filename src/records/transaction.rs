@@ -609,12 +609,21 @@ mod tests {
         assert_eq!(t.category(), None);
         // Without a category or SKU, the JSON is what it was before they existed.
         assert_eq!(serde_json::to_string(&t).unwrap(), old);
-        let tagged = t.clone().with_category("toys").unwrap().with_sku("T-1").unwrap();
+        let tagged = t
+            .clone()
+            .with_category("toys")
+            .unwrap()
+            .with_sku("T-1")
+            .unwrap();
         let json = serde_json::to_string(&tagged).unwrap();
         assert_eq!(serde_json::from_str::<Transaction>(&json).unwrap(), tagged);
         let bad = json.replace("\"toys\"", "\"to\\u0000ys\"");
         let err = serde_json::from_str::<Transaction>(&bad).unwrap_err();
-        assert!(err.to_string().contains("category contains a control character"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("category contains a control character"),
+            "{err}"
+        );
         let blank = json.replace("\"T-1\"", "\"  \"");
         let err = serde_json::from_str::<Transaction>(&blank).unwrap_err();
         assert!(err.to_string().contains("SKU is empty"), "{err}");

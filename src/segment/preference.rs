@@ -222,8 +222,9 @@ mod tests {
         let log: Vec<Transaction> = purchases
             .iter()
             .map(|&(d, amount, category)| {
-                let t = Transaction::purchase(CustomerId::from(1u64), day(d), Decimal::from(amount))
-                    .unwrap();
+                let t =
+                    Transaction::purchase(CustomerId::from(1u64), day(d), Decimal::from(amount))
+                        .unwrap();
                 if category.is_empty() {
                     t
                 } else {
@@ -238,8 +239,15 @@ mod tests {
             day(31),
         )
         .unwrap();
-        let p = Profile::new(CustomerId::from(1u64), TimeUnit::DAYS, 1, 1.0, 2.0, Decimal::ONE)
-            .unwrap();
+        let p = Profile::new(
+            CustomerId::from(1u64),
+            TimeUnit::DAYS,
+            1,
+            1.0,
+            2.0,
+            Decimal::ONE,
+        )
+        .unwrap();
         match mix.customers().first() {
             Some(m) => p.with_categories(m.clone()).unwrap(),
             None => p,
@@ -258,7 +266,10 @@ mod tests {
         let p = profile(&[(1, 50, "a"), (2, 30, "b"), (3, 20, "c")]);
         let params = PreferenceParams::default();
         assert_eq!(label(params, &p), mostly("a"));
-        assert_eq!(label(params.threshold(0.5 + 1e-9), &p), PreferenceLabel::Mixed);
+        assert_eq!(
+            label(params.threshold(0.5 + 1e-9), &p),
+            PreferenceLabel::Mixed
+        );
         let only = profile(&[(1, 5, "a"), (9, 7, "a")]);
         assert_eq!(label(params.threshold(1.0), &only), mostly("a"));
         assert_eq!(label(params.threshold(1.0), &p), PreferenceLabel::Mixed);
@@ -268,7 +279,10 @@ mod tests {
     fn a_tie_for_the_largest_share_is_mixed_whatever_the_names() {
         for (x, y) in [("a", "b"), ("b", "a")] {
             let p = profile(&[(1, 50, x), (2, 50, y)]);
-            assert_eq!(label(PreferenceParams::default(), &p), PreferenceLabel::Mixed);
+            assert_eq!(
+                label(PreferenceParams::default(), &p),
+                PreferenceLabel::Mixed
+            );
         }
         // A tie below the largest share does not matter.
         let p = profile(&[(1, 60, "a"), (2, 20, "b"), (3, 20, "c")]);
@@ -282,7 +296,10 @@ mod tests {
         let params = PreferenceParams::default();
         assert_eq!(label(params, &p), mostly("a"));
         assert_eq!(label(params.basis(ShareBasis::Purchases), &p), mostly("b"));
-        assert_eq!(params.basis(ShareBasis::Purchases).get_basis(), ShareBasis::Purchases);
+        assert_eq!(
+            params.basis(ShareBasis::Purchases).get_basis(),
+            ShareBasis::Purchases
+        );
     }
 
     #[test]
@@ -333,7 +350,9 @@ mod tests {
         let other = Profile::prospect(CustomerId::from(2u64), TimeUnit::DAYS);
         let err = other.with_categories(mix).unwrap_err();
         assert!(matches!(err, SegmentError::ShapeMismatch(_)), "{err}");
-        let (_, labels) = PreferenceParams::default().segment(&[p.clone(), p]).unwrap();
+        let (_, labels) = PreferenceParams::default()
+            .segment(&[p.clone(), p])
+            .unwrap();
         assert_eq!(labels, [mostly("a"), mostly("a")]);
     }
 }

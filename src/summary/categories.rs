@@ -357,8 +357,7 @@ impl CategoryMix {
         let net_returns = returns == ReturnPolicy::NetAgainstPurchase;
         let rows = slots.zip(transactions);
         let overflow = |slot: usize| SummaryError::SpendOverflow(id_of(slot).clone());
-        let tallied =
-            tally(rows, grain, net_returns, |t| t.date() <= as_of).map_err(overflow)?;
+        let tallied = tally(rows, grain, net_returns, |t| t.date() <= as_of).map_err(overflow)?;
         let mut customers: Vec<CustomerCategories> = tallied
             .into_iter()
             .map(|(slot, totals)| CustomerCategories {
@@ -427,7 +426,13 @@ mod tests {
     fn rows(c: &CustomerCategories) -> Vec<(String, u32, Decimal)> {
         c.totals()
             .iter()
-            .map(|t| (t.category().to_string(), t.purchase_periods(), t.net_spend()))
+            .map(|t| {
+                (
+                    t.category().to_string(),
+                    t.purchase_periods(),
+                    t.net_spend(),
+                )
+            })
             .collect()
     }
 
@@ -440,11 +445,11 @@ mod tests {
             in_cat(buy(1, 2, 1, 2000), "books"),
             in_cat(buy(1, 2, 9, 500), "toys"),
             in_cat(tx(1, 2, 10, 1500, Return), "toys"),
-            buy(1, 2, 11, 700),                      // no category
-            tx(1, 2, 12, 200, Return),               // nets against the uncategorised bucket
+            buy(1, 2, 11, 700),                         // no category
+            tx(1, 2, 12, 200, Return),                  // nets against the uncategorised bucket
             in_cat(tx(1, 3, 1, 2500, Return), "books"), // more than was bought: negative
-            in_cat(buy(1, 4, 1, 9999), "garden"),    // after the as-of date
-            in_cat(tx(2, 1, 1, 100, Return), "toys"), // a return only
+            in_cat(buy(1, 4, 1, 9999), "garden"),       // after the as-of date
+            in_cat(tx(2, 1, 1, 100, Return), "toys"),   // a return only
         ];
         let m = mix(&log, ReturnPolicy::NetAgainstPurchase, Grain::Day);
         assert_eq!(m.len(), 2);
@@ -488,10 +493,15 @@ mod tests {
     fn purchase_periods_follow_the_grain_and_categories_sort_by_name() {
         let at = |h| day(1, 5).and_hms_opt(h, 0, 0).unwrap();
         let t = |h, c| {
-            Transaction::new(CustomerId::from(1u64), at(h), Decimal::ONE, TransactionKind::Purchase)
-                .unwrap()
-                .with_category(c)
-                .unwrap()
+            Transaction::new(
+                CustomerId::from(1u64),
+                at(h),
+                Decimal::ONE,
+                TransactionKind::Purchase,
+            )
+            .unwrap()
+            .with_category(c)
+            .unwrap()
         };
         let log = [t(9, "b"), t(10, "b"), t(9, "a"), t(9, "B")];
         let day_grain = mix(&log, ReturnPolicy::NetAgainstPurchase, Grain::Day);

@@ -138,7 +138,11 @@ fn a_simulated_base_with_categories_is_valued_with_the_preference_segmenter() {
     assert_eq!(customers, report.customers.len());
 
     let kpis = report.kpis.as_ref().unwrap();
-    let names: Vec<String> = kpis.categories.iter().map(|k| k.category.to_string()).collect();
+    let names: Vec<String> = kpis
+        .categories
+        .iter()
+        .map(|k| k.category.to_string())
+        .collect();
     assert_eq!(names, ["books", "toys", "(uncategorised)"]);
     let shares: f64 = kpis.categories.iter().map(|k| k.spend_share.unwrap()).sum();
     assert!((shares - 1.0).abs() < 1e-12, "{shares}");
@@ -177,7 +181,12 @@ fn one_customer_buying_in_one_category_is_mostly_that_category_on_either_basis()
 #[test]
 fn a_base_without_categories_is_valued_as_before_with_every_customer_uncategorised() {
     let mut ledger = Ledger::new(LedgerOptions::default());
-    for (id, m, d, amount) in [(1u64, 2, 1, 20), (1, 10, 5, 30), (2, 4, 4, 10), (3, 12, 1, 0)] {
+    for (id, m, d, amount) in [
+        (1u64, 2, 1, 20),
+        (1, 10, 5, 30),
+        (2, 4, 4, 10),
+        (3, 12, 1, 0),
+    ] {
         let t =
             Transaction::purchase(CustomerId::from(id), day(m, d), Decimal::from(amount)).unwrap();
         ledger.add_transaction(t).unwrap();

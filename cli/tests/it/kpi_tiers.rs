@@ -198,7 +198,10 @@ fn kpi_reports_categories_from_a_category_column_and_refuses_a_bad_one() {
     assert_eq!(categories.len(), 3);
     assert_eq!(row(0, "category"), "books");
     assert_eq!(row(2, "category"), serde_json::Value::Null);
-    assert_eq!((row(0, "customers"), row(0, "repeat_customers")), (2.into(), 1.into()));
+    assert_eq!(
+        (row(0, "customers"), row(0, "repeat_customers")),
+        (2.into(), 1.into())
+    );
     assert_eq!(row(0, "repeat_rate"), 0.5);
     assert_eq!(row(0, "net_revenue"), "60");
     assert_eq!(row(1, "spend_share"), 40.0 / 120.0);
@@ -213,7 +216,10 @@ fn kpi_reports_categories_from_a_category_column_and_refuses_a_bad_one() {
     let bad = bad.to_str().unwrap();
     crate::refused(
         &["kpi", "--transactions", bad, "--end", "2024-01-31"],
-        &["line 3, column category", "category contains a control character"],
+        &[
+            "line 3, column category",
+            "category contains a control character",
+        ],
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
