@@ -1,45 +1,5 @@
 //! Each customer's category mix: per product category, the purchase periods and the net spend as
-//! of an as-of date.
-//!
-//! Definitions (the preference segmenter and the category KPIs read these):
-//!
-//! - A **purchase period** is one of the customer's purchase days (or moments, at
-//!   [`Grain::Timestamp`]): the merge grain of the summaries, so a category's purchase periods are
-//!   its frequency + 1 in the summaries' sense. A day with two purchases in a category counts
-//!   once for it; a day with purchases in two categories counts once for each.
-//! - The **net spend** of a category is its purchases minus its returns. A return carrying a
-//!   category nets against that category; a return without one nets against the uncategorised
-//!   bucket. Under [`ReturnPolicy::Ignore`] returns change nothing, as in the summaries. Returns
-//!   never remove purchase periods (which purchase a return undoes is not known per category), so
-//!   a net spend may be zero or negative while its purchase periods are not.
-//! - Purchases and returns without a category go to an explicit [`Category::Uncategorised`]
-//!   bucket, never dropped. Transactions after the as-of date are left out.
-//! - **Shares** ([`CustomerCategories::shares`]) are on a [`ShareBasis`]: of purchase periods, or
-//!   of spend, where a bucket's spend is its net spend when positive and 0 otherwise (a refund
-//!   beyond a category's purchases does not make another category's share exceed 1). Shares
-//!   sum to 1; there are none when the basis's total is 0.
-//!
-//! ```
-//! use chrono::NaiveDate;
-//! use customer_assets::summary::{Category, ShareBasis};
-//! use customer_assets::{CustomerId, Ledger, LedgerOptions, Transaction};
-//! use rust_decimal::Decimal;
-//! let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).ok_or("bad date");
-//! let ann = CustomerId::new("ann")?;
-//! let mut ledger = Ledger::new(LedgerOptions::default());
-//! for (m, day, amount, category) in [(1, 5, 30, "books"), (2, 1, 10, "books"), (2, 1, 20, "toys")] {
-//!     let t = Transaction::purchase(ann.clone(), d(m, day)?, Decimal::from(amount))?;
-//!     ledger.add_transaction(t.with_category(category)?)?;
-//! }
-//! ledger.add_transaction(Transaction::refund(ann.clone(), d(2, 2)?, Decimal::from(20))?.with_category("books")?)?;
-//! let mix = ledger.category_mix(d(3, 31)?)?;
-//! let ann_mix = mix.get(&ann).ok_or("missing")?;
-//! let books = ann_mix.get(&Category::named("books")?).ok_or("no books")?;
-//! assert_eq!((books.purchase_periods(), books.net_spend()), (2, Decimal::from(20)));
-//! assert_eq!(ann_mix.shares(ShareBasis::Spend), Some(vec![0.5, 0.5])); // books, toys
-//! assert_eq!(ann_mix.shares(ShareBasis::Purchases), Some(vec![2.0 / 3.0, 1.0 / 3.0]));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! of an as-of date (the definitions are on [`CategoryMix`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -115,7 +75,7 @@ impl fmt::Display for Category {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ShareBasis {
-    /// Net spend, each bucket's counted when positive (see the [module docs](self)).
+    /// Net spend, each bucket's counted when positive (see [`CategoryMix`]).
     #[default]
     Spend,
     /// Purchase periods.
@@ -191,13 +151,54 @@ impl CustomerCategories {
     pub fn shares(&self, basis: ShareBasis) -> Option<Vec<f64>> {
         let weights: Vec<f64> = self.totals.iter().map(|t| t.weight(basis)).collect();
         let total: f64 = weights.iter().sum();
-        // At most a few hundred buckets of weights below 8e28: the total is finite.
+        // Weights below 8e28 each: the total of any number of them is finite.
         (total > 0.0).then(|| weights.iter().map(|w| w / total).collect())
     }
 }
 
 /// The category mix of every customer with a transaction on or before the as-of date that the
-/// return policy counts (see the [module docs](self) for the definitions), in id order.
+/// return policy counts, in id order.
+///
+/// Definitions (the preference segmenter and the category KPIs read these too):
+///
+/// - A **purchase period** is one of the customer's purchase days (or moments, at
+///   [`Grain::Timestamp`]): the merge grain of the summaries, which count a customer's purchase
+///   periods as frequency + 1 (but returns never remove one here, see below). A day with two
+///   purchases in a category counts once for it; a day with purchases in two categories counts
+///   once for each.
+/// - The **net spend** of a category is its purchases minus its returns. A return carrying a
+///   category nets against that category; a return without one nets against the uncategorised
+///   bucket. Under [`ReturnPolicy::Ignore`] returns change nothing, as in the summaries. Returns
+///   never remove purchase periods (which purchase a return undoes is not known per category), so
+///   a net spend may be zero or negative while its purchase periods are not.
+/// - Purchases and returns without a category go to an explicit [`Category::Uncategorised`]
+///   bucket, never dropped. Transactions after the as-of date are left out.
+/// - **Shares** ([`CustomerCategories::shares`]) are on a [`ShareBasis`]: of purchase periods, or
+///   of spend, where a bucket's spend is its net spend when positive and 0 otherwise (a refund
+///   beyond a category's purchases does not make another category's share exceed 1). Shares
+///   sum to 1; there are none when the basis's total is 0.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::summary::{Category, ShareBasis};
+/// use customer_assets::{CustomerId, Ledger, LedgerOptions, Transaction};
+/// use rust_decimal::Decimal;
+/// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).ok_or("bad date");
+/// let ann = CustomerId::new("ann")?;
+/// let mut ledger = Ledger::new(LedgerOptions::default());
+/// for (m, day, amount, category) in [(1, 5, 30, "books"), (2, 1, 10, "books"), (2, 1, 20, "toys")] {
+///     let t = Transaction::purchase(ann.clone(), d(m, day)?, Decimal::from(amount))?;
+///     ledger.add_transaction(t.with_category(category)?)?;
+/// }
+/// ledger.add_transaction(Transaction::refund(ann.clone(), d(2, 2)?, Decimal::from(20))?.with_category("books")?)?;
+/// let mix = ledger.category_mix(d(3, 31)?)?;
+/// let ann_mix = mix.get(&ann).ok_or("missing")?;
+/// let books = ann_mix.get(&Category::named("books")?).ok_or("no books")?;
+/// assert_eq!((books.purchase_periods(), books.net_spend()), (2, Decimal::from(20)));
+/// assert_eq!(ann_mix.shares(ShareBasis::Spend), Some(vec![0.5, 0.5])); // books, toys
+/// assert_eq!(ann_mix.shares(ShareBasis::Purchases), Some(vec![2.0 / 3.0, 1.0 / 3.0]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CategoryMix {
@@ -308,7 +309,7 @@ pub(crate) fn tally<'t>(
 
 impl CategoryMix {
     /// The mix of `transactions` as of the end of `as_of`, purchase periods at `grain`, returns
-    /// as `returns` says (see the [module docs](self)).
+    /// as `returns` says (see [`CategoryMix`]).
     ///
     /// # Errors
     ///
