@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::records::{Customer, CustomerId, Feedback, Transaction};
-use crate::summary::{CategoryMix, Summaries, SummaryAccumulator, SummaryError, SummaryOptions};
+use crate::summary::{Summaries, SummaryAccumulator, SummaryError, SummaryOptions};
 
 // The merge grain and return policy are summary settings the ledger passes on; re-exported here
 // because they are part of the ledger's options.
@@ -482,14 +482,18 @@ impl Ledger {
     }
 
     /// Each customer's category mix as of the end of `as_of`, purchase periods at the ledger's
-    /// grain and returns as its return policy says (see [`CategoryMix`]).
+    /// grain and returns as its return policy says (see
+    /// [`CategoryMix`](crate::summary::CategoryMix)).
     ///
     /// # Errors
     ///
     /// [`SummaryError::SpendOverflow`] when a customer's net spend in a category does not fit a
     /// decimal.
-    pub fn category_mix(&self, as_of: NaiveDate) -> Result<CategoryMix, SummaryError> {
-        CategoryMix::from_slots(
+    pub fn category_mix(
+        &self,
+        as_of: NaiveDate,
+    ) -> Result<crate::summary::CategoryMix, SummaryError> {
+        crate::summary::CategoryMix::from_slots(
             &self.transactions,
             self.transaction_slots.iter().map(|&s| s as usize),
             // Every transaction's slot has its customer.
