@@ -1,15 +1,18 @@
-//! RFM scoring with named segments, and k-means (k = 8), on 1,000,000 customers.
+//! RFM scoring with named segments, and k-means (k = 8), on 1,000,000 customers; and the
+//! category mix the preference segmenter reads, of a ledger of 1,000,000 transactions in 20
+//! categories (`categories_1m`).
 //!
 //! ```text
 //! cargo bench --bench segment -- --warm-up-time 1 --measurement-time 20
 //! ```
 //! The customers are synthetic but shaped like a BTYD base (many one-off buyers, skewed spend),
 //! drawn from a fixed seed.
+use chrono::{Days, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion};
 use customer_assets::segment::kmeans::KMeansParams;
 use customer_assets::segment::rfm::RfmParams;
 use customer_assets::segment::{Profile, Segmenter};
-use customer_assets::{CustomerId, TimeUnit};
+use customer_assets::{CustomerId, Ledger, LedgerOptions, TimeUnit, Transaction};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
@@ -95,5 +98,44 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// A ledger of 1,000,000 transactions of 100,000 customers over 2024 in date order, each in one
+/// of 20 categories (one in 20 without), one in 20 a return.
+fn categorised_ledger() -> (Ledger, NaiveDate) {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+    let names: Vec<String> = (0..20).map(|k| format!("category-{k:02}")).collect();
+    let mut log: Vec<Transaction> = (0..1_000_000u64)
+        .map(|i| {
+            let customer = CustomerId::from(rng.random_range(0..100_000u64));
+            let date = start + Days::new(rng.random_range(0..366u64));
+            let amount = Decimal::new(rng.random_range(100..20_000i64), 2);
+            let t = if i % 20 == 19 {
+                Transaction::refund(customer, date, amount)
+            } else {
+                Transaction::purchase(customer, date, amount)
+            }
+            .expect("transaction");
+            match names.get(rng.random_range(0..21usize)) {
+                Some(name) => t.with_category(name).expect("category"),
+                None => t,
+            }
+        })
+        .collect();
+    log.sort_by_key(Transaction::at);
+    let mut ledger = Ledger::new(LedgerOptions::default());
+    ledger.extend_transactions(log).expect("ledger");
+    (ledger, NaiveDate::from_ymd_opt(2024, 12, 31).expect("date"))
+}
+
+fn categories(c: &mut Criterion) {
+    let (ledger, as_of) = categorised_ledger();
+    let mut group = c.benchmark_group("categories_1m");
+    group.sample_size(10);
+    group.bench_function("category_mix", |b| {
+        b.iter(|| ledger.category_mix(as_of).expect("mix").len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, categories);
 criterion_main!(benches);

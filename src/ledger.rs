@@ -524,6 +524,29 @@ impl Ledger {
         };
         acc.finish(&options)
     }
+
+    /// Each customer's category mix as of the end of `as_of`, purchase periods at the ledger's
+    /// grain and returns as its return policy says (see
+    /// [`CategoryMix`](crate::summary::CategoryMix)).
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::SpendOverflow`] when a customer's net spend in a category does not fit a
+    /// decimal.
+    pub fn category_mix(
+        &self,
+        as_of: NaiveDate,
+    ) -> Result<crate::summary::CategoryMix, SummaryError> {
+        crate::summary::CategoryMix::from_slots(
+            &self.transactions,
+            self.transaction_slots.iter().map(|&s| s as usize),
+            // Every transaction's slot has its customer.
+            |slot| &self.slot_customers[slot].0,
+            self.options.grain,
+            self.options.returns,
+            as_of,
+        )
+    }
 }
 
 #[cfg(test)]

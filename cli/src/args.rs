@@ -142,14 +142,15 @@ pub enum Command {
         #[command(flatten)]
         table: TableFlags,
     },
-    /// Retention, repeat rate, order value, concentration and cohorts of a log, as JSON.
+    /// Retention, repeat rate, order value, concentration, cohorts and categories of a log, as JSON.
     #[command(after_help = concat!(
         "Examples:\n",
         "  clv kpi --transactions orders.csv --end 1997-09-30\n",
         "  clv kpi --transactions orders.csv --end 1997-09-30 --period-days 30"
     ))]
     Kpi {
-        /// The transaction log.
+        /// The transaction log. In a CSV log, optional `category` and `sku` columns (an empty cell
+        /// is none) add each category's buyers, repeat rate and spend share in the period.
         #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
         transactions: Option<String>,
         /// The last day included (YYYY-MM-DD).

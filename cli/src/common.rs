@@ -781,8 +781,22 @@ pub fn for_each_transaction(
     kinds: bool,
     each: impl FnMut(Transaction) -> Result<(), String>,
 ) -> Result<(), String> {
+    for_each_transaction_with(input, kinds, false, each)
+}
+
+/// [`for_each_transaction`], with `products` also reading the optional `category` and `sku`
+/// columns (an empty cell is none).
+pub fn for_each_transaction_with(
+    input: &Input,
+    kinds: bool,
+    products: bool,
+    each: impl FnMut(Transaction) -> Result<(), String>,
+) -> Result<(), String> {
     let path = input.path.as_str();
-    let log = TransactionLog::open(input, kinds)?;
+    let mut log = TransactionLog::open(input, kinds)?;
+    if products {
+        log = log.with_products()?;
+    }
     let mut rows = 0usize;
     let mut each = each;
     log.read(log.body(), 0, |t| {
@@ -805,6 +819,8 @@ pub struct TransactionLog {
     names: Vec<String>,
     /// The `kind` column, when read (`purchase` or `return`).
     kind: Option<usize>,
+    /// The `category` and `sku` columns, when read.
+    products: [Option<usize>; 2],
     /// The field delimiter.
     delimiter: u8,
     /// How a date field becomes a day.
@@ -832,10 +848,22 @@ impl TransactionLog {
             cols: header.cols,
             names: header.names,
             kind,
+            products: [None, None],
             delimiter: input.csv_delimiter(),
             days: input.day_rule(),
             bytes,
         })
+    }
+
+    /// Also reads the optional `category` and `sku` columns, when the header has them.
+    pub fn with_products(mut self) -> Result<Self, String> {
+        let header = Header {
+            path: self.path.clone(),
+            names: self.names.clone(),
+            cols: Vec::new(),
+        };
+        self.products = [header.optional("category")?, header.optional("sku")?];
+        Ok(self)
     }
 
     /// The rows after the header.
@@ -894,6 +922,7 @@ impl TransactionLog {
     ) -> Result<(), String> {
         let (id_col, date_col, amount_col) = (self.cols[0], self.cols[1], self.cols[2]);
         let kind_col = self.kind.unwrap_or(usize::MAX);
+        let [category_col, sku_col] = self.products.map(|c| c.unwrap_or(usize::MAX));
         let mut line_in_piece = 0u64;
         let mut pos = 0usize;
         // One pass over the bytes: each row's fields end at a comma, the row at a line end.
@@ -902,6 +931,7 @@ impl TransactionLog {
             let line = || self.lines_before(offset) + line_in_piece;
             let (mut id, mut date, mut amount, mut kind): (&[u8], &[u8], &[u8], &[u8]) =
                 (&[], &[], &[], &[]);
+            let mut products: [&[u8]; 2] = [&[], &[]];
             let mut fields = 0usize;
             let row_start = pos;
             let row_end = loop {
@@ -923,6 +953,12 @@ impl TransactionLog {
                 if fields == kind_col {
                     kind = field;
                 }
+                if fields == category_col {
+                    products[0] = field;
+                }
+                if fields == sku_col {
+                    products[1] = field;
+                }
                 fields += 1;
                 pos += len + 1;
                 if rest.get(len) != Some(&self.delimiter) {
@@ -941,6 +977,7 @@ impl TransactionLog {
                 ));
             }
             let t = self.transaction(id, date, amount, kind, &line)?;
+            let t = self.add_products(t, products, &line)?;
             each(t).map_err(|e| format!("{}: line {}: {e}", self.path, line()))?;
         }
         Ok(())
@@ -993,8 +1030,37 @@ impl TransactionLog {
                 .kind
                 .map_or(&[][..], |k| record.get(k).unwrap_or_default());
             let t = self.transaction(field(0), field(1), field(2), kind, &line)?;
+            let products = self
+                .products
+                .map(|c| c.map_or(&[][..], |c| record.get(c).unwrap_or_default()));
+            let t = self.add_products(t, products, &line)?;
             each(t).map_err(|e| format!("{path}: line {}: {e}", line()))?;
         }
+    }
+
+    /// `t` with the row's category and SKU (`fields`, empty without their columns); an empty
+    /// cell is none.
+    fn add_products(
+        &self,
+        mut t: Transaction,
+        fields: [&[u8]; 2],
+        line: &dyn Fn() -> u64,
+    ) -> Result<Transaction, String> {
+        for ((column, field), is_category) in self.products.iter().zip(fields).zip([true, false]) {
+            let (Some(column), false) = (column, field.trim_ascii().is_empty()) else {
+                continue;
+            };
+            let here = || at(&self.path, line(), &self.names[*column]);
+            let text = std::str::from_utf8(field)
+                .map_err(|_| format!("{}: {} is not UTF-8 text", here(), echo_bytes(field)))?;
+            let added = if is_category {
+                t.with_category(text)
+            } else {
+                t.with_sku(text)
+            };
+            t = added.map_err(|e| format!("{}: {e}", here()))?;
+        }
+        Ok(t)
     }
 
     /// One row's transaction from its raw fields (`kind` is empty without a kind column);

@@ -5,7 +5,9 @@
 //! [`customer_assets::kpi::KpiReport`] as JSON: retention and churn between the `N` days ending at
 //! `--end` (default 91) and the `N` days before; orders, average order value and revenue per
 //! customer in that period and to date; the repeat-purchase rate; spend concentration (top 1%,
-//! 10%, 20% shares and Gini); monthly acquisition cohorts.
+//! 10%, 20% shares and Gini); monthly acquisition cohorts. A CSV log with a `category` column
+//! (and optionally `sku`; an empty cell is none) also gives the category KPIs of the period:
+//! buyers, repeat rate, net revenue and spend share per category.
 
 use customer_assets::kpi::KpiReport;
 
@@ -21,7 +23,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let period_days = flags
         .whole_in("period-days", 1, MAX_PERIOD_DAYS, "days in each KPI period")?
         .unwrap_or(91) as u32;
-    let (ledger, first) = input.ledger()?;
+    let (ledger, first) = input.ledger_with_products()?;
     check_span("end", end, first, path)?;
     if end < first {
         return Err(format!(

@@ -13,7 +13,8 @@
 //!   `return`; returns are netted against the latest purchase day at or before them.
 //! - `segment --summary FILE.csv --method rfm|abc|lifecycle|kmeans [--k N]` writes
 //!   `customer_id,segment` (plus `recency_score,frequency_score,monetary_score` for rfm).
-//! - `kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]` writes the KPIs as JSON.
+//! - `kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]` writes the KPIs as JSON
+//!   (with optional `category` and `sku` columns in a CSV log, the category KPIs too).
 //! - `tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD` applies a loyalty
 //!   programme (JSON, see `examples/loyalty_rules.json`) and writes
 //!   `customer_id,tier,since,qualifying_value,to_next_tier,points_balance`, one row per customer

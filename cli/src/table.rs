@@ -373,15 +373,30 @@ impl Input {
 
     /// The log in a ledger (purchases only; a ledger error names the row), and its first day.
     pub fn ledger(&self) -> Result<(Ledger, NaiveDate), String> {
+        self.ledger_reading(false)
+    }
+
+    /// [`ledger`](Self::ledger) with the transactions' categories and SKUs from the optional
+    /// `category` and `sku` columns of a CSV log (an empty cell is none).
+    pub fn ledger_with_products(&self) -> Result<(Ledger, NaiveDate), String> {
+        self.ledger_reading(true)
+    }
+
+    fn ledger_reading(&self, products: bool) -> Result<(Ledger, NaiveDate), String> {
         let mut ledger = Ledger::new(LedgerOptions::default());
         let mut first: Option<NaiveDate> = None;
-        self.for_each_transaction(false, |t| {
+        let add = |t: Transaction| {
             first = Some(first.map_or(t.date(), |f| f.min(t.date())));
             ledger
                 .add_transaction(t)
                 .map(|_| ())
                 .map_err(|e| e.to_string())
-        })?;
+        };
+        if products && self.is_csv() {
+            crate::common::for_each_transaction_with(self, false, true, add)?;
+        } else {
+            self.for_each_transaction(false, add)?;
+        }
         let first = first.ok_or_else(|| no_rows(&self.path, "transactions"))?;
         Ok((ledger, first))
     }

@@ -15,6 +15,8 @@
 //! | NPS | [`net_promoter_score`] | % promoters (9–10) − % detractors (0–6) among responses in the period, in −100..=100 |
 //! | satisfaction | [`satisfaction`] | mean score (normalised to 0..=1 by each response's scale, and raw when all share one scale) |
 //! | concentration | [`Concentration`] | top-x% share, Gini, Lorenz points |
+//! | category repeat rate | [`category_kpis`] | per product category, of the customers with a purchase in it in the period, the share with purchases in it in two or more purchase periods (days, at the ledger's default grain) within the period; none when nobody bought in it |
+//! | category spend share | [`category_kpis`] | a category's net revenue (its purchases minus its returns in the period; returns without a category in the uncategorised bucket) over the period's net revenue; none when that is not positive; the shares sum to 1 |
 //! | CLV:CAC, payback | [`clv_to_cac`], [`cac_payback_periods`] | CLV / CAC; CAC / margin per period |
 //! | campaign ROI | [`campaign_roi`] | (incremental value − cost) / cost |
 //!
@@ -39,6 +41,7 @@
 //! ```
 
 mod arith;
+mod categories;
 mod concentration;
 mod customers;
 mod economics;
@@ -49,6 +52,7 @@ mod purchases;
 mod report;
 mod retention;
 
+pub use categories::{category_kpis, CategoryKpi};
 pub use concentration::{Concentration, TopShare};
 pub use economics::{cac_payback_periods, campaign_roi, clv_to_cac};
 pub use error::KpiError;

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 
+use super::categories::{category_kpis, CategoryKpi};
 use super::concentration::{Concentration, TopShare};
 use super::customers::{first_purchase, tally, CohortBit};
 use super::error::KpiError;
@@ -40,6 +41,11 @@ pub struct KpiReport {
     pub nps: Option<Nps>,
     /// Satisfaction in the current period, when the ledger has scores there.
     pub satisfaction: Option<Satisfaction>,
+    /// Per product category in the current period: buyers, repeat rate, net revenue and spend
+    /// share ([`category_kpis`]); empty, and left out of the JSON, when no transaction in the
+    /// period carries a category.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub categories: Vec<CategoryKpi>,
 }
 
 impl KpiReport {
@@ -56,6 +62,7 @@ impl KpiReport {
     /// be shared out (a customer's net spend negative); [`KpiError::Summary`] when
     /// the ledger cannot be summarised (a return with no purchase before it);
     /// [`KpiError::Overflow`] or [`KpiError::DateOutOfRange`] at the limits of decimals and dates;
+    /// [`KpiError::Overflow`] also when a category's net revenue does not fit a decimal;
     /// [`KpiError::TooManyPeriods`] when the monthly cohorts from the first purchase to `end`
     /// exceed [`MAX_COHORT_PERIODS`](super::MAX_COHORT_PERIODS).
     pub fn new(ledger: &Ledger, end: NaiveDate, period_days: u32) -> Result<Self, KpiError> {
@@ -122,6 +129,7 @@ impl KpiReport {
         };
         let repeat_purchase_rate = repeat_purchase_rate(summaries)?;
         let cohorts = cohorts?;
+        let categories = category_kpis(ledger, period)?;
         Ok(KpiReport {
             period,
             previous_period,
@@ -134,6 +142,7 @@ impl KpiReport {
             cohorts,
             nps: net_promoter_score(ledger.feedback(), period).ok(),
             satisfaction: satisfaction(ledger.feedback(), period).ok(),
+            categories,
         })
     }
 }

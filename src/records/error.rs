@@ -38,6 +38,17 @@ pub enum RecordError {
         /// The record.
         record: String,
     },
+    /// A category or SKU was empty, contained a control character or was too long (see
+    /// [`MAX_PRODUCT_LABEL_CHARS`](crate::records::MAX_PRODUCT_LABEL_CHARS)).
+    #[error("transaction {record}: {field} {reason}")]
+    InvalidProductLabel {
+        /// The record.
+        record: String,
+        /// `category` or `SKU`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A satisfaction score was not finite or lay outside the declared scale.
     #[error("feedback {record}: satisfaction {score} lies outside its scale {min}..={max}")]
     SatisfactionOutOfScale {

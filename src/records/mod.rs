@@ -29,7 +29,8 @@ pub use pseudonym::{PseudonymError, Pseudonymizer, Reidentifier};
 pub(crate) use transaction::decimal_from_f64;
 #[cfg(any(feature = "serde", feature = "arrow"))]
 pub(crate) use transaction::is_negative_amount;
-pub use transaction::{Transaction, TransactionKind};
+pub(crate) use transaction::product_label_problem;
+pub use transaction::{Transaction, TransactionKind, MAX_PRODUCT_LABEL_CHARS};
 pub use update::{
     Attribute, AttributeUpdate, SourcePrecedence, Survivorship, MAX_SOURCE_LEN, MAX_VALUE_LEN,
 };

@@ -31,8 +31,10 @@ pub enum TransactionKind {
 /// let day = NaiveDate::from_ymd_opt(2024, 3, 1).ok_or("bad date")?;
 /// let t = Transaction::purchase(CustomerId::from(7u64), day, Decimal::new(1999, 2))?
 ///     .with_id("order-1")?
-///     .with_quantity(2)?;
+///     .with_quantity(2)?
+///     .with_category("books")?;
 /// assert_eq!(t.amount().to_string(), "19.99");
+/// assert_eq!(t.category(), Some("books"));
 /// assert!(Transaction::purchase(CustomerId::from(7u64), day, Decimal::new(-1, 0)).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -46,6 +48,28 @@ pub struct Transaction {
     kind: TransactionKind,
     quantity: Option<u32>,
     id: Option<Arc<str>>,
+    // Skipped when absent, so that the JSON of transactions without them is as before.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    category: Option<Arc<str>>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    sku: Option<Arc<str>>,
+}
+
+/// The most characters a category or SKU may have (after trimming white space at both ends).
+pub const MAX_PRODUCT_LABEL_CHARS: usize = 200;
+
+/// Why `text` cannot be a category or SKU (`None` when it can): blank, a control character, or
+/// longer than [`MAX_PRODUCT_LABEL_CHARS`]. The text is checked as it will be stored, trimmed.
+pub(crate) fn product_label_problem(text: &str) -> Option<&'static str> {
+    if text.is_empty() {
+        Some("is empty or only white space")
+    } else if text.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if text.chars().count() > MAX_PRODUCT_LABEL_CHARS {
+        Some("is longer than 200 characters")
+    } else {
+        None
+    }
 }
 
 /// The serialized form of a [`Transaction`], checked by its constructors on the way in.
@@ -58,6 +82,11 @@ struct TransactionRaw {
     kind: TransactionKind,
     quantity: Option<u32>,
     id: Option<String>,
+    // Optional, so that JSON written before transactions had them still reads.
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    sku: Option<String>,
 }
 
 #[cfg(feature = "serde")]
@@ -71,6 +100,12 @@ impl TryFrom<TransactionRaw> for Transaction {
         }
         if let Some(quantity) = raw.quantity {
             t = t.with_quantity(quantity)?;
+        }
+        if let Some(category) = raw.category {
+            t = t.with_category(&category)?;
+        }
+        if let Some(sku) = raw.sku {
+            t = t.with_sku(&sku)?;
         }
         Ok(t)
     }
@@ -213,6 +248,8 @@ impl Transaction {
             kind,
             quantity: None,
             id: None,
+            category: None,
+            sku: None,
         };
         if is_negative_amount(amount) {
             return Err(RecordError::NegativeAmount {
@@ -290,6 +327,42 @@ impl Transaction {
         self
     }
 
+    /// Attaches the product category of the line (e.g. `"books"`), trimmed of white space at
+    /// both ends. Categories are compared exactly (case included).
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::InvalidProductLabel`] when the category is empty or only white space,
+    /// contains a control character, or is longer than [`MAX_PRODUCT_LABEL_CHARS`] characters.
+    pub fn with_category(mut self, category: &str) -> Result<Self, RecordError> {
+        self.category = Some(self.product_label("category", category)?);
+        Ok(self)
+    }
+
+    /// Attaches the SKU (stock-keeping unit) of the line, trimmed of white space at both ends.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::InvalidProductLabel`] when the SKU is empty or only white space, contains a
+    /// control character, or is longer than [`MAX_PRODUCT_LABEL_CHARS`] characters.
+    pub fn with_sku(mut self, sku: &str) -> Result<Self, RecordError> {
+        self.sku = Some(self.product_label("SKU", sku)?);
+        Ok(self)
+    }
+
+    /// `text` trimmed, as a category or SKU, or the error naming this record and `field`.
+    fn product_label(&self, field: &'static str, text: &str) -> Result<Arc<str>, RecordError> {
+        let trimmed = text.trim();
+        match product_label_problem(trimmed) {
+            None => Ok(Arc::from(trimmed)),
+            Some(reason) => Err(RecordError::InvalidProductLabel {
+                record: self.describe(),
+                field,
+                reason,
+            }),
+        }
+    }
+
     /// The customer who transacted.
     pub fn customer(&self) -> &CustomerId {
         &self.customer
@@ -324,6 +397,18 @@ impl Transaction {
     /// The transaction id, when known.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
+    }
+    /// The product category, when known.
+    pub fn category(&self) -> Option<&str> {
+        self.category.as_deref()
+    }
+    /// The product category as the shared text the transaction holds (cloning it is cheap).
+    pub(crate) fn category_shared(&self) -> Option<&Arc<str>> {
+        self.category.as_ref()
+    }
+    /// The SKU, when known.
+    pub fn sku(&self) -> Option<&str> {
+        self.sku.as_deref()
     }
 
     /// A short description naming the record in errors: id if present, else customer and moment.
@@ -477,6 +562,88 @@ mod tests {
             t.with_id(" "),
             Err(RecordError::EmptyTransactionId { .. })
         ));
+    }
+
+    #[test]
+    fn categories_and_skus_are_trimmed_and_checked_with_the_record_named() {
+        let t = Transaction::purchase(CustomerId::from(5u64), day(2024, 1, 2), Decimal::ONE)
+            .unwrap()
+            .with_id("o-9")
+            .unwrap();
+        let tagged = t
+            .clone()
+            .with_category("  books ")
+            .unwrap()
+            .with_sku("ISBN-1")
+            .unwrap();
+        assert_eq!(
+            (tagged.category(), tagged.sku()),
+            (Some("books"), Some("ISBN-1"))
+        );
+        assert_eq!((t.category(), t.sku()), (None, None));
+        let at_limit = "é".repeat(MAX_PRODUCT_LABEL_CHARS);
+        assert!(t.clone().with_category(&at_limit).is_ok());
+        let cases = [
+            (" \t ", "is empty"),
+            ("", "is empty"),
+            ("bo\u{7}oks", "control character"),
+            ("a\nb", "control character"),
+        ];
+        for (text, why) in cases {
+            for err in [
+                t.clone().with_category(text).unwrap_err(),
+                t.clone().with_sku(text).unwrap_err(),
+            ] {
+                assert!(matches!(err, RecordError::InvalidProductLabel { .. }));
+                let msg = err.to_string();
+                assert!(msg.contains("\"o-9\"") && msg.contains(why), "{msg}");
+            }
+        }
+        let long = t
+            .clone()
+            .with_category(&format!("{at_limit}x"))
+            .unwrap_err();
+        assert_eq!(
+            long,
+            RecordError::InvalidProductLabel {
+                record: t.describe(),
+                field: "category",
+                reason: "is longer than 200 characters",
+            }
+        );
+        assert!(long
+            .to_string()
+            .contains(&MAX_PRODUCT_LABEL_CHARS.to_string()));
+        let sku = t.with_sku(&"s".repeat(MAX_PRODUCT_LABEL_CHARS + 1));
+        assert!(sku.unwrap_err().to_string().contains("SKU is longer"));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_with_categories_is_checked_and_json_without_them_reads_as_before() {
+        let old = r#"{"customer":5,"at":"2024-01-02T00:00:00","amount":"1","kind":"purchase","quantity":null,"id":null}"#;
+        let t = serde_json::from_str::<Transaction>(old).unwrap();
+        assert_eq!(t.category(), None);
+        // Without a category or SKU, the JSON is what it was before they existed.
+        assert_eq!(serde_json::to_string(&t).unwrap(), old);
+        let tagged = t
+            .clone()
+            .with_category("toys")
+            .unwrap()
+            .with_sku("T-1")
+            .unwrap();
+        let json = serde_json::to_string(&tagged).unwrap();
+        assert_eq!(serde_json::from_str::<Transaction>(&json).unwrap(), tagged);
+        let bad = json.replace("\"toys\"", "\"to\\u0000ys\"");
+        let err = serde_json::from_str::<Transaction>(&bad).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("category contains a control character"),
+            "{err}"
+        );
+        let blank = json.replace("\"T-1\"", "\"  \"");
+        let err = serde_json::from_str::<Transaction>(&blank).unwrap_err();
+        assert!(err.to_string().contains("SKU is empty"), "{err}");
     }
 
     #[cfg(feature = "serde")]

@@ -9,7 +9,7 @@
 //! The built-in segmenters read a [`Profile`] per customer: the summary numbers (frequency x,
 //! recency t_x, age T, monetary value, total spend, orders), optional numbers supplied by the
 //! caller from a fitted model (P(alive), CLV) and optional customer attributes (region, channel,
-//! tags). [`Profile::from_summaries`] builds them from [`Summaries`](crate::summary::Summaries); [`attach_model_values`]
+//! tags, the category mix). [`Profile::from_summaries`] builds them from [`Summaries`](crate::summary::Summaries); [`attach_model_values`]
 //! joins model outputs keyed by customer.
 //!
 //! | module | labels |
@@ -20,6 +20,7 @@
 //! | [`asset_quality`] | grow, develop, win back, divest (CLV × P(alive)) |
 //! | [`kmeans`] | cluster index on standardised features |
 //! | [`rules`] | classes from declarative rules on attributes and features |
+//! | [`preference`] | mostly one product category, mixed, or uncategorised (from the category mix) |
 
 pub mod abc;
 pub mod asset_quality;
@@ -29,6 +30,7 @@ mod in_order;
 pub mod kmeans;
 pub mod lifecycle;
 mod lloyd;
+pub mod preference;
 mod profile;
 pub mod rfm;
 pub mod rules;

@@ -9,7 +9,7 @@ use super::error::SegmentError;
 use super::feature::Feature;
 use super::in_order::{concat, parts, try_map};
 use crate::records::{Customer, CustomerId};
-use crate::summary::{CustomerSummary, Summaries};
+use crate::summary::{CustomerCategories, CustomerSummary, Summaries};
 use crate::time::TimeUnit;
 
 /// What the built-in segmenters know about one customer.
@@ -57,18 +57,22 @@ pub struct Profile {
     purchased: bool,
 }
 
-/// A customer's channel, region and tags.
+/// A customer's channel, region and tags, and category mix.
 #[derive(Clone, PartialEq, Default)]
 struct Attributes {
     channel: Option<String>,
     region: Option<String>,
     tags: Vec<String>,
+    categories: Option<CustomerCategories>,
 }
 
 impl Attributes {
     /// `None` for no attribute at all.
     fn boxed(self) -> Option<Box<Attributes>> {
-        let empty = self.channel.is_none() && self.region.is_none() && self.tags.is_empty();
+        let empty = self.channel.is_none()
+            && self.region.is_none()
+            && self.tags.is_empty()
+            && self.categories.is_none();
         (!empty).then(|| Box::new(self))
     }
 }
@@ -112,11 +116,13 @@ impl std::fmt::Debug for Profile {
             .field("channel", &self.attributes().channel)
             .field("region", &self.attributes().region)
             .field("tags", &self.attributes().tags)
+            .field("categories", &self.attributes().categories)
             .finish()
     }
 }
 
-/// The fields, in the order and form the struct derived them from when each was a field.
+/// The fields, in the order and form the struct derived them from when each was a field. The
+/// category mix is not serialized (see [`Profile::with_categories`]).
 #[cfg(feature = "serde")]
 impl serde::Serialize for Profile {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -187,6 +193,7 @@ impl TryFrom<ProfileDef> for Profile {
             channel: d.channel,
             region: d.region,
             tags: d.tags,
+            categories: None,
         }
         .boxed();
         if let Some(g) = d.gap_before_last {
@@ -404,15 +411,38 @@ impl Profile {
         Ok(self)
     }
 
-    /// Copies the customer's region, channel and tags.
+    /// Copies the customer's region, channel and tags (replacing any set before; a category mix
+    /// is kept).
     pub fn with_attributes(mut self, customer: &Customer) -> Self {
+        let categories = self.attributes.take().and_then(|a| a.categories);
         self.attributes = Attributes {
             channel: customer.channel().map(str::to_owned),
             region: customer.region().map(str::to_owned),
             tags: customer.tags().to_vec(),
+            categories,
         }
         .boxed();
         self
+    }
+
+    /// Attaches the customer's category mix (from
+    /// [`Ledger::category_mix`](crate::Ledger::category_mix)), which the
+    /// [`preference`](super::preference) segmenter reads. The mix is not part of the profile's
+    /// serialized form: attach it again after reading profiles back.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::ShapeMismatch`] when the mix is another customer's.
+    pub fn with_categories(mut self, categories: CustomerCategories) -> Result<Self, SegmentError> {
+        if categories.id() != &self.id {
+            return Err(SegmentError::ShapeMismatch(format!(
+                "the category mix of customer {} given to the profile of customer {}",
+                categories.id(),
+                self.id
+            )));
+        }
+        self.attributes_mut().categories = Some(categories);
+        Ok(self)
     }
 
     /// Sets the region.
@@ -444,6 +474,7 @@ impl Profile {
             channel: None,
             region: None,
             tags: Vec::new(),
+            categories: None,
         };
         self.attributes.as_deref().unwrap_or(&NONE)
     }
@@ -519,6 +550,10 @@ impl Profile {
     /// Tags.
     pub fn tags(&self) -> &[String] {
         &self.attributes().tags
+    }
+    /// The category mix, when attached.
+    pub fn categories(&self) -> Option<&CustomerCategories> {
+        self.attributes().categories.as_ref()
     }
 
     /// The value of a numeric feature.

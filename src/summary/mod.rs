@@ -4,9 +4,10 @@
 //! The public types live in submodules, all re-exported: the summaries (`summaries`), their
 //! options (`options`) and errors (`error`), the [`SummaryAccumulator`] (`accumulator`, with its
 //! packed entries in `entry`, its index of customer ids in `id_index` and the per-customer fold in
-//! `fold`) and the [`Patterns`] (`patterns`).
+//! `fold`), the [`Patterns`] (`patterns`) and each customer's [`CategoryMix`] (`categories`).
 
 mod accumulator;
+mod categories;
 mod entry;
 mod error;
 mod fold;
@@ -23,6 +24,8 @@ mod summaries;
 mod test_support;
 
 pub use accumulator::SummaryAccumulator;
+pub(crate) use categories::tally as tally_categories;
+pub use categories::{Category, CategoryMix, CategoryTotals, CustomerCategories, ShareBasis};
 pub use error::SummaryError;
 #[cfg(feature = "arrow")]
 pub(crate) use int_rows::IntBatch;

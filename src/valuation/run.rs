@@ -533,7 +533,8 @@ where
     }
 }
 
-/// Stage 4: profiles carry the model values so that any segmenter can use them.
+/// Stage 4: profiles carry the model values (and the attributes and category mix a ledger has)
+/// so that any segmenter can use them.
 fn profiles(
     summaries: &Summaries,
     predictions: &[Prediction],
@@ -545,6 +546,14 @@ fn profiles(
         segmenter: "profile".into(),
         source,
     };
+    // The category mix, for the segmenters that read it (preference), when any transaction
+    // carries a category: a ledger without any pays one scan for it.
+    let mix = match ledger {
+        Some(l) if l.transactions().iter().any(|t| t.category().is_some()) => {
+            Some(l.category_mix(summaries.as_of())?)
+        }
+        _ => None,
+    };
     per_customer(summaries, |k, s| {
         let p = &predictions[k];
         let mut profile = Profile::from_summary(s, unit)
@@ -555,6 +564,9 @@ fn profiles(
         // The attributes in force on the as-of date, not those of the first record.
         if let Some(c) = ledger.and_then(|l| l.customer_as_of(s.id(), as_of)) {
             profile = profile.with_attributes(&c);
+        }
+        if let Some(m) = mix.as_ref().and_then(|m| m.get(s.id())) {
+            profile = profile.with_categories(m.clone()).map_err(segment_error)?;
         }
         Ok(profile)
     })

@@ -7,6 +7,7 @@ mod arrow_input;
 #[cfg(feature = "arrow")]
 mod arrow_output;
 mod btyd;
+mod categories;
 mod degenerate_fits;
 mod dert;
 mod discrete;

@@ -165,3 +165,61 @@ fn sql_prints_the_library_query_in_each_dialect() {
         assert_eq!(printed.trim_end(), expected.trim_end(), "{name}");
     }
 }
+
+#[test]
+fn kpi_reports_categories_from_a_category_column_and_refuses_a_bad_one() {
+    let dir = crate::temp_dir("kpi-categories");
+    let log = dir.join("log.csv");
+    // In the 31 days to 2024-01-31: books 30 + 10 (customer 1 on two days) + 20 (customer 2),
+    // toys 40, uncategorised 20: net revenue 120.
+    std::fs::write(
+        &log,
+        "customer_id,date,amount,category,sku\n\
+         1,2024-01-02,30,books,b-1\n\
+         1,2024-01-09,10,books,\n\
+         2,2024-01-03,20,books,b-2\n\
+         2,2024-01-04,40,toys,t-1\n\
+         3,2024-01-05,20,,\n",
+    )
+    .unwrap();
+    let log = log.to_str().unwrap();
+    let args = [
+        "kpi",
+        "--transactions",
+        log,
+        "--end",
+        "2024-01-31",
+        "--period-days",
+        "31",
+    ];
+    let k: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+    let categories = k["categories"].as_array().unwrap();
+    let row = |i: usize, key: &str| categories[i][key].clone();
+    assert_eq!(categories.len(), 3);
+    assert_eq!(row(0, "category"), "books");
+    assert_eq!(row(2, "category"), serde_json::Value::Null);
+    assert_eq!(
+        (row(0, "customers"), row(0, "repeat_customers")),
+        (2.into(), 1.into())
+    );
+    assert_eq!(row(0, "repeat_rate"), 0.5);
+    assert_eq!(row(0, "net_revenue"), "60");
+    assert_eq!(row(1, "spend_share"), 40.0 / 120.0);
+    assert_eq!(row(2, "spend_share"), 20.0 / 120.0);
+
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "customer_id,date,amount,category\n1,2024-01-02,30,books\n1,2024-01-03,5,\"to\u{7}ys\"\n",
+    )
+    .unwrap();
+    let bad = bad.to_str().unwrap();
+    crate::refused(
+        &["kpi", "--transactions", bad, "--end", "2024-01-31"],
+        &[
+            "line 3, column category",
+            "category contains a control character",
+        ],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
