@@ -337,6 +337,34 @@ def write_corpus(root: Path) -> dict[str, dict[str, str]]:
         path = keys / name
         path.write_bytes(content)
         corpus["keys"][name] = str(path)
+    # Consent files for `--consents`: good ones, and hostile ones each refused naming the file.
+    consents = root / "consents"
+    consents.mkdir()
+    corpus["consents"] = {}
+    head = "customer_id,purpose,given,withdrawn\n"
+    for name, content in {
+        # Customer 3's consent covers every day a hostile --consent-date may name.
+        "good": head + "1,marketing_contact,1997-01-01,\n2,profiling,1997-01-01,1999-01-01\n"
+        "3,profiling,0001-01-01,\n3,marketing_contact,0001-01-01,\n",
+        "no_withdrawn_column": "customer_id,purpose,given\n1,marketing_contact,1997-01-01\n"
+        "1,profiling,1997-01-01\n",
+        "empty": "",
+        "header_only": head,
+        "backwards": head + "1,profiling,1997-05-01,1997-04-01\n",
+        "bad_date": head + "1,profiling,1997-02-30,\n",
+        "blank_purpose": head + "1, ,1997-01-01,\n",
+        "long_purpose": head + "1," + "p" * 5000 + ",1997-01-01,\n",
+        "control_purpose": head + "1,a\x01b,1997-01-01,\n",
+        "blank_id": head + " ,profiling,1997-01-01,\n",
+        "missing_given": "customer_id,purpose\n1,profiling\n",
+        "binary": "\x00\xff\xfe garbage \x00\n",
+        "ragged": head + "1,profiling\n",
+    }.items():
+        path = consents / f"{name}.csv"
+        path.write_bytes(content.encode("utf-8", "surrogateescape"))
+        corpus["consents"][name] = str(path)
+    corpus["consents"]["folder"] = str(consents)
+    corpus["consents"]["absent"] = str(consents / "absent.csv")
     corpus["keys"]["folder"] = str(keys)
     corpus["keys"]["absent"] = str(keys / "absent")
     # A 1 MB id: pseudonymised like any other.
@@ -548,6 +576,28 @@ def flag_cases(corpus: dict) -> list[Case]:
                                                 corpus["huge_id"], "--key-file",
                                                 corpus["keys"]["hex"]], "csv",
                       [corpus["huge_id"]], expect="ok"))
+    # `--consents FILE --purpose P`: hostile consent files are refused naming the file or flag;
+    # good ones restrict the rows. A purpose is a short code.
+    for name, path in corpus["consents"].items():
+        good = name in ("good", "no_withdrawn_column")
+        cases.append(Case(f"report --consents {name}",
+                          ["report", "--transactions", log, "--end", "1997-09-30", "--consents",
+                           path, "--purpose", "profiling"], "json", [path], [],
+                          expect="ok" if good else "fail"))
+        cases.append(Case(f"segment --consents {name}",
+                          ["segment", "--summary", summary, "--method", "rfm", "--consents", path,
+                           "--purpose", "marketing_contact", "--consent-date", "1997-09-30"],
+                          "csv", [path], [], expect="ok" if good else "fail"))
+    for v in ["", " ", "a\tb", "p" * 65]:
+        cases.append(Case(f"report --purpose {v[:20]!r}",
+                          ["report", "--transactions", log, "--end", "1997-09-30", "--consents",
+                           corpus["consents"]["good"], "--purpose", v], "json", [],
+                          ["--purpose"], expect="fail"))
+    for v in HOSTILE_DATES:
+        add(f"segment --consent-date {v!r}",
+            ["segment", "--summary", summary, "--method", "rfm", "--consents",
+             corpus["consents"]["good"], "--purpose", "profiling", "--consent-date", v], "csv",
+            "--consent-date")
     # `clv sql` writes a query: names that could escape their quotes are refused by flag.
     sql = ["sql", "--dialect", "postgres", "--table", "t", "--end", "1997-09-30"]
     for v in ["", "a\"b", "a`b", "x\ny", "t" * 10_000, "a..b", "\x01", "Zoë 顧客"]:

@@ -116,7 +116,9 @@ pub enum Command {
          in input order; a table of customers and spend per segment goes to stderr.\n\n",
         "Examples:\n",
         "  clv segment --summary summary.csv --method rfm\n",
-        "  clv segment --summary summary.csv --method kmeans --k 5 --seed 7"
+        "  clv segment --summary summary.csv --method kmeans --k 5 --seed 7\n",
+        "  clv segment --summary summary.csv --method rfm --consents consents.csv \
+         --purpose marketing_contact --consent-date 1998-06-30"
     ))]
     Segment {
         /// The summary table.
@@ -139,6 +141,26 @@ pub enum Command {
         /// The k-means seed (default 0).
         #[arg(long, value_name = "S", allow_hyphen_values = true)]
         seed: Option<String>,
+        /// A consent file (customer_id,purpose,given[,withdrawn]): write only the customers whose
+        /// consent to --purpose covers --consent-date (the segments are learnt on everyone).
+        #[arg(long, value_name = "FILE", allow_hyphen_values = true, requires_all = ["purpose", "consent_date"])]
+        consents: Option<String>,
+        /// The purpose the output is for, e.g. marketing_contact or profiling (with --consents).
+        #[arg(
+            long,
+            value_name = "P",
+            allow_hyphen_values = true,
+            requires = "consents"
+        )]
+        purpose: Option<String>,
+        /// The day consent is judged on (YYYY-MM-DD, with --consents).
+        #[arg(
+            long,
+            value_name = "DATE",
+            allow_hyphen_values = true,
+            requires = "consents"
+        )]
+        consent_date: Option<String>,
         #[command(flatten)]
         table: TableFlags,
     },
@@ -315,7 +337,9 @@ pub enum Command {
     /// The customer-equity report of a log, as JSON.
     #[command(after_help = concat!(
         "Example:\n",
-        "  clv report --transactions orders.csv --end 1997-09-30 --margin 0.3 --model pareto-nbd"
+        "  clv report --transactions orders.csv --end 1997-09-30 --margin 0.3 --model pareto-nbd\n",
+        "  clv report --transactions orders.csv --end 1997-09-30 --consents consents.csv \
+         --purpose marketing_contact"
     ))]
     Report {
         /// The transaction log.
@@ -351,6 +375,24 @@ pub enum Command {
         /// The seed of the bootstrap methods (default 0).
         #[arg(long, value_name = "S", allow_hyphen_values = true)]
         seed: Option<String>,
+        /// A consent file (customer_id,purpose,given[,withdrawn]): list only the customers whose
+        /// consent to --purpose covers --end (`consent` says how many were left out; the totals
+        /// stay the whole base's).
+        #[arg(
+            long,
+            value_name = "FILE",
+            allow_hyphen_values = true,
+            requires = "purpose"
+        )]
+        consents: Option<String>,
+        /// The purpose the report is for, e.g. marketing_contact or profiling (with --consents).
+        #[arg(
+            long,
+            value_name = "P",
+            allow_hyphen_values = true,
+            requires = "consents"
+        )]
+        purpose: Option<String>,
         #[command(flatten)]
         log: LogFlags,
         #[command(flatten)]

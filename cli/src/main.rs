@@ -12,7 +12,9 @@
 //!   the order customers first appear. An optional `kind` column marks each row `purchase` or
 //!   `return`; returns are netted against the latest purchase day at or before them.
 //! - `segment --summary FILE.csv --method rfm|abc|lifecycle|kmeans [--k N]` writes
-//!   `customer_id,segment` (plus `recency_score,frequency_score,monetary_score` for rfm).
+//!   `customer_id,segment` (plus `recency_score,frequency_score,monetary_score` for rfm);
+//!   `--consents FILE --purpose P --consent-date D` writes only the consenting customers
+//!   (`consent.rs`).
 //! - `kpi --transactions FILE.csv --end YYYY-MM-DD [--period-days N]` writes the KPIs as JSON
 //!   (with optional `category` and `sku` columns in a CSV log, the category KPIs too).
 //! - `tiers --transactions FILE.csv --rules RULES.json --as-of YYYY-MM-DD` applies a loyalty
@@ -38,8 +40,9 @@
 //!   more) on the table in that engine (see `customer_assets::sql`).
 //! - `plot --transactions FILE --calibration-end DATE --chart KIND [--end DATE] [...]` writes an
 //!   SVG chart (see `plot.rs` for the kinds).
-//! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit weeks|days] [--model NAME] [--margin M] [--discount R]`
-//!   prints the customer-equity report as JSON.
+//! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit weeks|days] [--model NAME] [--margin M] [--discount R]
+//!   [--consents FILE --purpose P]` prints the customer-equity report as JSON (with consents,
+//!   only the consenting customers' rows).
 //! - `pseudonymize --transactions FILE.csv --key-file KEY [--customer-col C] [--output FILE]`
 //!   writes the same CSV log with every customer id replaced by its pseudonym under the key
 //!   (HMAC-SHA-256, 64 hex digits; see `pseudonymize.rs` for how the key file is read). Every
@@ -98,6 +101,7 @@ use std::process::ExitCode;
 
 mod args;
 mod common;
+mod consent;
 mod fit;
 mod fit_discrete;
 mod kpi;

@@ -11,6 +11,8 @@
 //!   S]` adds intervals of equity, of each group's equity, of value at risk and of the base's
 //!   expected purchases (`intervals`, and `interval` in each group; `interval_note` says why
 //!   when they cannot be made).
+//! - `--consents FILE --purpose P` lists only the customers whose consent to P covers `--end`
+//!   (see `consent.rs`); `consent` gives the purpose, the day and the rows kept and left out.
 
 use customer_assets::models::bg_nbd::BgNbdParams;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
@@ -39,6 +41,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "method",
             "bootstrap",
             "seed",
+            "consents",
+            "purpose",
         ],
     )?;
     let intervals = interval_options(&flags)?;
@@ -85,12 +89,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "mbg-nbd" => builder.fit_transaction_model(MbgNbdParams::new()),
         _ => builder.fit_transaction_model(ParetoNbdParams::new()),
     };
+    let scope = crate::consent::scope(&flags, end)?;
     crate::progress::stage(format!("valuing the customers of {path} with {model}"));
-    let report = builder
+    let mut report = builder
         .build()
         .map_err(|e| format!("{path}: {e}"))?
         .run()
         .map_err(|e| format!("{path}: valuing at --end {end}: {e}"))?;
+    if let Some(scope) = &scope {
+        report.retain_consenting(scope);
+    }
     crate::progress::stage("writing the report");
     let json = serde_json::to_value(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
     output.write_json(&json)

@@ -183,7 +183,19 @@ fn labels<S: Segmenter<Profile>>(s: &S, profiles: &[Profile]) -> Result<Vec<Stri
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let flags = Flags::parse(args, &["summary", "method", "k", "unit", "seed"])?;
+    let flags = Flags::parse(
+        args,
+        &[
+            "summary",
+            "method",
+            "k",
+            "unit",
+            "seed",
+            "consents",
+            "purpose",
+            "consent-date",
+        ],
+    )?;
     let output = flags.output(true)?;
     let input = flags.input("summary")?;
     let path = input.path.as_str();
@@ -222,7 +234,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "segmenting {} customers ({method})",
         profiles.len()
     ));
-    let result = segment(&profiles, method, k, seed)?;
+    let consent_date = flags.optional_date("consent-date")?;
+    let scope = match consent_date {
+        Some(day) => crate::consent::scope(&flags, day)?,
+        None if flags.get("consents").is_some() => {
+            return Err("--consents needs --consent-date, the day consent is judged on".into())
+        }
+        None => None,
+    };
+    let mut result = segment(&profiles, method, k, seed)?;
+    if let Some(scope) = &scope {
+        // One row per profile, in order.
+        let mut rows = std::mem::take(&mut result.table.rows);
+        let everyone = rows.len();
+        let mut allowed = profiles.iter().map(|p| scope.allows(p.id()));
+        rows.retain(|_| allowed.next().unwrap_or(false));
+        crate::consent::note(scope, everyone - rows.len(), rows.len());
+        result.table.rows = rows;
+    }
     output.write_table(&result.table)?;
     eprintln!("segment,customers,customer_pct,repeat_spend,spend_pct");
     for s in &result.shares {

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+mod consent;
 mod fit;
 mod formats;
 mod help;
