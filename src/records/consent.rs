@@ -6,6 +6,7 @@ use std::fmt;
 use chrono::NaiveDate;
 
 use super::error::RecordError;
+use super::label::{label_problem, LabelProblem};
 
 /// The longest purpose name, in characters: a purpose is a short code, not a description.
 pub const MAX_PURPOSE_LEN: usize = 64;
@@ -42,19 +43,14 @@ impl Purpose {
     /// longer than [`MAX_PURPOSE_LEN`] characters.
     pub fn new(name: &str) -> Result<Self, RecordError> {
         let name = name.trim();
-        let reason = if name.is_empty() {
-            Some("it is blank")
-        } else if name.chars().any(char::is_control) {
-            Some("it holds control characters")
-        } else if name.chars().count() > MAX_PURPOSE_LEN {
-            Some("it is longer than 64 characters")
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => Err(RecordError::InvalidPurpose {
+        match label_problem(name, MAX_PURPOSE_LEN) {
+            Some(problem) => Err(RecordError::InvalidPurpose {
                 name: name.chars().take(MAX_PURPOSE_LEN).collect(),
-                reason,
+                reason: match problem {
+                    LabelProblem::Blank => "it is blank",
+                    LabelProblem::Control => "it holds control characters",
+                    LabelProblem::TooLong => "it is longer than 64 characters",
+                },
             }),
             None => Ok(Purpose(Cow::Owned(name.to_owned()))),
         }

@@ -10,6 +10,7 @@ mod customer;
 mod error;
 mod feedback;
 mod id;
+mod label;
 mod pseudonym;
 mod transaction;
 mod update;

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::error::RecordError;
 use super::id::CustomerId;
+use super::label::{label_problem, LabelProblem};
 
 /// Whether a transaction is a purchase or gives money back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,15 +62,11 @@ pub const MAX_PRODUCT_LABEL_CHARS: usize = 200;
 /// Why `text` cannot be a category or SKU (`None` when it can): blank, a control character, or
 /// longer than [`MAX_PRODUCT_LABEL_CHARS`]. The text is checked as it will be stored, trimmed.
 pub(crate) fn product_label_problem(text: &str) -> Option<&'static str> {
-    if text.is_empty() {
-        Some("is empty or only white space")
-    } else if text.chars().any(char::is_control) {
-        Some("contains a control character")
-    } else if text.chars().count() > MAX_PRODUCT_LABEL_CHARS {
-        Some("is longer than 200 characters")
-    } else {
-        None
-    }
+    label_problem(text, MAX_PRODUCT_LABEL_CHARS).map(|problem| match problem {
+        LabelProblem::Blank => "is empty or only white space",
+        LabelProblem::Control => "contains a control character",
+        LabelProblem::TooLong => "is longer than 200 characters",
+    })
 }
 
 /// The serialized form of a [`Transaction`], checked by its constructors on the way in.

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 
 use super::error::RecordError;
 use super::id::CustomerId;
+use super::label::{label_problem, LabelProblem};
 
 /// The longest source name, in characters.
 pub const MAX_SOURCE_LEN: usize = 64;
@@ -122,20 +123,6 @@ impl TryFrom<AttributeUpdateRaw> for AttributeUpdate {
     }
 }
 
-/// Why `text` cannot be a source name or value (trimmed, non-blank, no control characters, at
-/// most `max` characters), if it cannot.
-fn text_problem(text: &str, max: usize) -> Option<&'static str> {
-    if text.is_empty() {
-        Some("is blank")
-    } else if text.chars().any(char::is_control) {
-        Some("holds control characters")
-    } else if text.chars().count() > max {
-        Some("is too long")
-    } else {
-        None
-    }
-}
-
 impl AttributeUpdate {
     /// `source` states that, from `effective` on, the customer's `attribute` is `value`
     /// (surrounding white space trimmed).
@@ -154,11 +141,11 @@ impl AttributeUpdate {
     ) -> Result<Self, RecordError> {
         let update = Self::clear(customer, attribute, effective, source)?;
         let value = value.trim();
-        if let Some(problem) = text_problem(value, MAX_VALUE_LEN) {
+        if let Some(problem) = label_problem(value, MAX_VALUE_LEN) {
             return Err(update.invalid(match problem {
-                "is blank" => "the value is blank (clear the attribute instead)",
-                "holds control characters" => "the value holds control characters",
-                _ => "the value is longer than 1000 characters",
+                LabelProblem::Blank => "the value is blank (clear the attribute instead)",
+                LabelProblem::Control => "the value holds control characters",
+                LabelProblem::TooLong => "the value is longer than 1000 characters",
             }));
         }
         Ok(AttributeUpdate {
@@ -187,12 +174,14 @@ impl AttributeUpdate {
             effective,
             source: Arc::from(trimmed),
         };
-        match text_problem(trimmed, MAX_SOURCE_LEN) {
-            Some("is blank") => Err(update.invalid("the source is blank")),
-            Some("holds control characters") => {
+        match label_problem(trimmed, MAX_SOURCE_LEN) {
+            Some(LabelProblem::Blank) => Err(update.invalid("the source is blank")),
+            Some(LabelProblem::Control) => {
                 Err(update.invalid("the source holds control characters"))
             }
-            Some(_) => Err(update.invalid("the source is longer than 64 characters")),
+            Some(LabelProblem::TooLong) => {
+                Err(update.invalid("the source is longer than 64 characters"))
+            }
             None => Ok(update),
         }
     }
@@ -315,8 +304,12 @@ impl SourcePrecedence {
                 ),
                 reason,
             };
-            if let Some(problem) = text_problem(source, MAX_SOURCE_LEN) {
-                return Err(invalid(problem));
+            if let Some(problem) = label_problem(source, MAX_SOURCE_LEN) {
+                return Err(invalid(match problem {
+                    LabelProblem::Blank => "is blank",
+                    LabelProblem::Control => "holds control characters",
+                    LabelProblem::TooLong => "is longer than 64 characters",
+                }));
             }
             if listed.iter().any(|s| &**s == source) {
                 return Err(invalid("is listed twice"));

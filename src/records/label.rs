@@ -1,0 +1,26 @@
+//! The one check of short text labels (consent purposes, update sources and values, product
+//! categories and SKUs): each caller words the problem for its own record.
+
+/// What makes a label, trimmed as it will be stored, unfit.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum LabelProblem {
+    /// Empty (or only white space before trimming).
+    Blank,
+    /// Holds a control character (a line break, a NUL, an escape).
+    Control,
+    /// Longer than the label's limit, in characters.
+    TooLong,
+}
+
+/// Why `text` cannot be a label of at most `max_chars` characters, if it cannot.
+pub(crate) fn label_problem(text: &str, max_chars: usize) -> Option<LabelProblem> {
+    if text.is_empty() {
+        Some(LabelProblem::Blank)
+    } else if text.chars().any(char::is_control) {
+        Some(LabelProblem::Control)
+    } else if text.chars().count() > max_chars {
+        Some(LabelProblem::TooLong)
+    } else {
+        None
+    }
+}
