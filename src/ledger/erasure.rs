@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::Ledger;
+use super::store::Ledger;
 use crate::records::CustomerId;
 
 /// What [`Ledger::erase`] does with the erased customer's transactions and feedback.

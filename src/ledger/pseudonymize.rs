@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::Ledger;
+use super::store::Ledger;
 use crate::records::{ContactDetails, CustomerId, Pseudonymizer};
 
 impl Ledger {

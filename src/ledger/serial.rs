@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ledger, LedgerError, LedgerOptions};
+use super::store::{Ledger, LedgerError, LedgerOptions};
 use crate::records::{AttributeUpdate, Customer, Feedback, SourcePrecedence, Transaction};
 
 /// A [`Ledger`] that serializes with its customers' contact details (from

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 
-use super::{Added, Ledger, LedgerError};
+use super::store::{Added, Ledger, LedgerError};
 use crate::records::{
     Attribute, AttributeUpdate, Consent, Customer, CustomerId, Purpose, RecordError,
     SourcePrecedence,
