@@ -6,6 +6,7 @@ use std::path::PathBuf;
 mod arrow_input;
 #[cfg(feature = "arrow")]
 mod arrow_output;
+mod bridge;
 mod btyd;
 mod categories;
 mod degenerate_fits;
