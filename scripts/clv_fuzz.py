@@ -403,6 +403,8 @@ def file_cases(corpus: dict) -> list[Case]:
             Case(f"validate {name}", ["validate", "--transactions", path, "--calibration-end",
                                       "1997-05-31", "--end", "1997-09-30", "--model", "bg-nbd"],
                  "json", [path], expect=ok),
+            Case(f"bridge {name}", ["bridge", "--transactions", path, "--from", "1997-06-30",
+                                    "--to", "1997-09-30"], "json", [path]),
         ]
         # Only the customer column is read: bad dates and amounts pass through unchanged.
         cases.append(Case(f"pseudonymize {name}",
@@ -598,6 +600,16 @@ def flag_cases(corpus: dict) -> list[Case]:
             ["segment", "--summary", summary, "--method", "rfm", "--consents",
              corpus["consents"]["good"], "--purpose", "profiling", "--consent-date", v], "csv",
             "--consent-date")
+    # `clv bridge`: hostile dates, rules and rates are refused naming their flag.
+    bridge = ["bridge", "--transactions", log, "--from", "1997-06-30", "--to", "1997-09-30"]
+    for v in HOSTILE_DATES + ["1997-09-30", "1996-01-01"]:
+        add(f"bridge --from {v!r}", ["bridge", "--transactions", log, "--from", v, "--to",
+                                     "1997-09-30"], "json", "--from")
+        add(f"bridge --to {v!r}", ["bridge", "--transactions", log, "--from", "1997-06-30",
+                                   "--to", v], "json", "--to")
+    for v in HOSTILE_NUMBERS:
+        for flag in ["--lost-below", "--lost-after-days", "--margin", "--discount"]:
+            add(f"bridge {flag} {v!r}", [*bridge, flag, v], "json", flag)
     # `clv sql` writes a query: names that could escape their quotes are refused by flag.
     sql = ["sql", "--dialect", "postgres", "--table", "t", "--end", "1997-09-30"]
     for v in ["", "a\"b", "a`b", "x\ny", "t" * 10_000, "a..b", "\x01", "Zoë 顧客"]:

@@ -23,11 +23,13 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// Never show progress on stderr.
-    #[arg(long, global = true, conflicts_with = "progress")]
+    // The global flags come last in every subcommand's help, wherever clap would number them
+    // (a new subcommand would otherwise move them in every help).
+    #[arg(long, global = true, conflicts_with = "progress", display_order = 1000)]
     pub quiet: bool,
     /// Show progress on stderr from the start, as lines when stderr is not a terminal (by
     /// default a spinner appears on a terminal once the work has taken a second).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, display_order = 1001)]
     pub progress: bool,
 }
 
@@ -393,6 +395,53 @@ pub enum Command {
             requires = "consents"
         )]
         purpose: Option<String>,
+        #[command(flatten)]
+        log: LogFlags,
+        #[command(flatten)]
+        table: TableFlags,
+    },
+    /// How customer equity moved between two review dates: the equity bridge, as JSON.
+    #[command(after_help = concat!(
+        "Lines, in order: acquired, lost, revaluation: own purchases, revaluation: model refit, \
+         unwinding of discount; they sum to closing_equity - opening_equity exactly. The models \
+         are fitted at --from and refitted at --to (--same-models: the --from models value both \
+         dates).\n\n",
+        "Examples:\n",
+        "  clv bridge --transactions orders.csv --from 1997-12-31 --to 1998-03-31 --margin 0.3\n",
+        "  clv bridge --transactions orders.csv --from 1997-12-31 --to 1998-03-31 --lost-after-days 180"
+    ))]
+    Bridge {
+        /// The transaction log.
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        transactions: Option<String>,
+        /// The opening review date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        from: Option<String>,
+        /// The closing review date (YYYY-MM-DD), after --from.
+        #[arg(long, value_name = "DATE", required = true, allow_hyphen_values = true)]
+        to: Option<String>,
+        /// The time unit of the models: weeks (default) or days.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
+        /// bg-nbd (default), mbg-nbd or pareto-nbd.
+        #[arg(long, value_name = "MODEL", allow_hyphen_values = true)]
+        model: Option<String>,
+        /// The margin on spend (above 0, up to 1; default 1).
+        #[arg(long, value_name = "M", allow_hyphen_values = true)]
+        margin: Option<String>,
+        /// A continuous discount rate per time unit (default: 10% a year, ln(1.1) × unit days /
+        /// 365.25).
+        #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
+        discount: Option<String>,
+        /// Customers count as lost when their P(alive) at --to is below P (default 0.5).
+        #[arg(long, value_name = "P", allow_hyphen_values = true)]
+        lost_below: Option<String>,
+        /// Customers count as lost when they have not bought in the N days to --to.
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        lost_after_days: Option<String>,
+        /// Value both dates with the models fitted at --from (no refit line).
+        #[arg(long, num_args = 0, default_missing_value = "true")]
+        same_models: Option<String>,
         #[command(flatten)]
         log: LogFlags,
         #[command(flatten)]

@@ -31,6 +31,9 @@
 //! - `fit --model bg-bb --summary FILE.csv` (columns `frequency,recency,n_periods,weights`) and
 //!   `fit --model sbg|bdw --survival FILE.csv [--periods K]` (columns `cohort,period,alive`) print
 //!   the same JSON form; sbg/bdw add `projected_alive`.
+//! - `bridge --transactions FILE.csv --from D1 --to D2 [--unit weeks|days] [--model NAME]
+//!   [--margin M] [--discount R] [--lost-below P | --lost-after-days N] [--same-models]` prints
+//!   the equity bridge from D1 to D2 as JSON (`bridge.rs`).
 //! - `validate --transactions FILE.csv --calibration-end DATE --end DATE [--unit weeks|days]
 //!   --model M[,M...]` prints a JSON holdout-validation report, one section per model.
 //!
@@ -100,6 +103,7 @@
 use std::process::ExitCode;
 
 mod args;
+mod bridge;
 mod common;
 mod consent;
 mod fit;
@@ -169,6 +173,7 @@ fn main() -> ExitCode {
         "fit" => fit::run(&rest),
         "predict" => predict::run(&rest),
         "report" => report::run(&rest),
+        "bridge" => bridge::run(&rest),
         "validate" => validate::run(&rest),
         "sql" => sql::run(&rest),
         "plot" => plot::run(&rest),

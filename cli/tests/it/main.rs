@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+mod bridge;
 mod consent;
 mod fit;
 mod formats;
