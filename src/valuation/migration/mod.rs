@@ -707,6 +707,9 @@ fn segment_labels<'r>(
         .collect()
 }
 
+/// The states, then each report's entries.
+type Labelled<'r> = (Vec<MigrationState>, Vec<Entry<'r>>, Vec<Entry<'r>>);
+
 /// States and entries from each customer's label (`None`: the `missing` state, for tiers).
 fn labelled<'r>(
     from: &'r EquityReport,
@@ -714,7 +717,7 @@ fn labelled<'r>(
     la: &[Option<&Arc<str>>],
     lb: &[Option<&Arc<str>>],
     missing: Option<MigrationState>,
-) -> Result<(Vec<MigrationState>, Vec<Entry<'r>>, Vec<Entry<'r>>), MigrationError> {
+) -> Result<Labelled<'r>, MigrationError> {
     let mut texts: BTreeSet<&str> = BTreeSet::new();
     for (report, labels) in [(from, la), (to, lb)] {
         for (c, label) in report.customers.iter().zip(labels) {

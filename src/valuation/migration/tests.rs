@@ -73,11 +73,11 @@ fn march() -> EquityReport {
     report(
         day(3, 31),
         &[
-            (1, Grow, 100_00, "555", Some("gold")),
-            (2, Grow, 80_00, "444", Some("silver")),
-            (3, Develop, 10_00, "333", None),
-            (4, WinBack, 50_00, "222", Some("silver")),
-            (5, Divest, 1_00, "111", None),
+            (1, Grow, 10000, "555", Some("gold")),
+            (2, Grow, 8000, "444", Some("silver")),
+            (3, Develop, 1000, "333", None),
+            (4, WinBack, 5000, "222", Some("silver")),
+            (5, Divest, 100, "111", None),
         ],
     )
 }
@@ -86,11 +86,11 @@ fn june() -> EquityReport {
     report(
         day(6, 30),
         &[
-            (1, Grow, 120_00, "555", Some("gold")),
-            (2, WinBack, 30_00, "222", Some("silver")),
-            (3, Grow, 40_00, "444", Some("silver")),
+            (1, Grow, 12000, "555", Some("gold")),
+            (2, WinBack, 3000, "222", Some("silver")),
+            (3, Grow, 4000, "444", Some("silver")),
             (5, Divest, 50, "111", None),
-            (6, Develop, 5_00, "333", None),
+            (6, Develop, 500, "333", None),
         ],
     )
 }
