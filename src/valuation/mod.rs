@@ -70,6 +70,7 @@ pub mod gls;
 mod inputs;
 mod intervals;
 mod labels;
+mod migration;
 mod report;
 mod run;
 mod sums;
@@ -79,6 +80,12 @@ pub use error::{BoxError, ValuationError};
 pub use inputs::{Acquisition, DiscountRate};
 pub use intervals::IntervalOptions;
 pub use labels::Labels;
+#[cfg(feature = "serde")]
+pub use migration::MigrationWithIds;
+pub use migration::{
+    Migration, MigrationCell, MigrationDimension, MigrationError, MigrationState, MoveRanking,
+    Projection, Transitions,
+};
 pub use report::{
     ConsentFilter, CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary,
     MoneyInterval, PurchasesInterval, ReportIntervals, SegmentEquity, ValueAtRisk,

@@ -17,6 +17,7 @@ mod fuzz_models;
 mod gamma_gamma;
 mod kpi;
 mod loyalty;
+mod migration;
 mod partial_state;
 #[cfg(feature = "serde")]
 mod privacy;
