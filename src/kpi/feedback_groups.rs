@@ -4,33 +4,9 @@
 //!
 //! # Intervals
 //!
-//! **NPS.** Each response is a promoter (9–10), a passive (7–8) or a detractor (0–6): the
-//! counts are one multinomial sample of n, and the NPS is 100 × (p_P − p_D), a difference of two
-//! of its cell proportions, with Var(p̂_P − p̂_D) = (p_P + p_D − (p_P − p_D)²) / n. That is the
-//! structure of the difference of two matched proportions (the two discordant cells of a 2 × 2
-//! table), so the intervals built for that case apply. The plain Wald interval collapses to a
-//! point whenever every answer falls in one category (all promoters: width 0 at any n) and
-//! overshoots ±100 for small n; the interval here is the *Wald+2* interval of Agresti & Min
-//! (2005, "Simple improved confidence intervals for comparing matched proportions", Statistics
-//! in Medicine 24, 729–740), which adds ½ to each cell of the 2 × 2 table (½ to promoters, ½ to
-//! detractors, 1 to the rest, 2 to n) and truncates at the boundary:
-//!
-//! ```text
-//! d̃ = (P − D) / (n + 2)
-//! se = √((P + D + 1) − (P − D)² / (n + 2)) / (n + 2)
-//! interval = 100 × [max(−1, d̃ − z·se), min(1, d̃ + z·se)],   z the normal (1 + level)/2 quantile
-//! ```
-//!
-//! It is never a point, always within −100..=100, and close to the Wald interval for large n.
-//! The point estimate reported beside it stays the usual NPS (the interval's centre d̃ is pulled
-//! towards 0 a little).
-//!
-//! **Satisfaction.** Each response is normalised to 0..=1 by its own scale (as
-//! [`satisfaction`](super::satisfaction)); the interval is Student's t interval of their mean,
-//! mean ± t(n − 1, (1 + level)/2) × s / √n with s the sample standard deviation, truncated to
-//! 0..=1. With a single response there is no spread to estimate and the interval is the whole
-//! scale, 0..=1. When every response is the same the sample spread is 0 and so is the width:
-//! read the interval with its `responses`.
+//! The NPS interval is Agresti & Min's (2005) Wald+2 interval ([`nps_interval`] states it and why);
+//! satisfaction's is Student's t interval of the normalised mean
+//! ([`satisfaction_with_interval`]).
 //!
 //! # Groups
 //!
@@ -40,33 +16,6 @@
 //! [`feedback_by_group_per_period`] does the same over consecutive periods of equal length in one
 //! pass. [`detractors_at_risk`] names the high-value customers whose latest recommend answer in
 //! the period is a detractor's.
-//!
-//! ```
-//! use chrono::NaiveDate;
-//! use customer_assets::kpi::{feedback_by_group, CustomerGroups, Period};
-//! use customer_assets::{CustomerId, Feedback};
-//! let day = NaiveDate::from_ymd_opt(2024, 3, 1).ok_or("bad date")?;
-//! let id = CustomerId::from;
-//! let feedback = vec![
-//!     Feedback::new(id(1u64), day, Some((5.0, 1.0, 5.0)), Some(10))?,
-//!     Feedback::new(id(2u64), day, Some((3.0, 1.0, 5.0)), Some(6))?,
-//!     Feedback::new(id(3u64), day, None, Some(9))?,
-//!     Feedback::new(id(9u64), day, None, Some(0))?,
-//! ];
-//! let mut groups = CustomerGroups::new();
-//! groups.assign(id(1u64), "gold")?;
-//! groups.assign(id(2u64), "gold")?;
-//! groups.assign(id(3u64), "silver")?;
-//! let by_group = feedback_by_group(&feedback, Period::new(day, day)?, &groups, 0.95)?;
-//! let gold = &by_group.groups[0];
-//! assert_eq!((gold.label.as_str(), gold.responses), ("gold", 2));
-//! let nps = gold.nps.as_ref().ok_or("gold has recommend answers")?;
-//! assert_eq!(nps.nps.score, 0.0); // one promoter, one detractor
-//! assert!(nps.interval.lower < 0.0 && nps.interval.upper > 0.0);
-//! // Customer 9 is in no group: counted apart, not dropped.
-//! assert_eq!((by_group.ungrouped.customers, by_group.ungrouped.responses), (1, 1));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -96,8 +45,8 @@ pub struct ConfidenceInterval {
     pub upper: f64,
 }
 
-/// The NPS with its interval (Agresti & Min's Wald+2, on the −100..=100 scale; see the
-/// [module docs](self)).
+/// The NPS with its interval (Agresti & Min's Wald+2, on the −100..=100 scale; see
+/// [`nps_interval`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct NpsEstimate {
@@ -108,7 +57,7 @@ pub struct NpsEstimate {
 }
 
 /// Mean satisfaction with the interval of its normalised mean (Student's t, within 0..=1; see
-/// the [module docs](self)).
+/// [`satisfaction_with_interval`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SatisfactionEstimate {
@@ -163,6 +112,27 @@ fn t_quantile(level: f64, freedom: f64) -> f64 {
 /// The NPS interval (Agresti & Min's Wald+2, truncated to −100..=100) of the counts in `nps` at
 /// `level`.
 ///
+/// Each response is a promoter (9–10), a passive (7–8) or a detractor (0–6): the
+/// counts are one multinomial sample of n, and the NPS is 100 × (p_P − p_D), a difference of two
+/// of its cell proportions, with Var(p̂_P − p̂_D) = (p_P + p_D − (p_P − p_D)²) / n. That is the
+/// structure of the difference of two matched proportions (the two discordant cells of a 2 × 2
+/// table), so the intervals built for that case apply. The plain Wald interval collapses to a
+/// point whenever every answer falls in one category (all promoters: width 0 at any n) and
+/// overshoots ±100 for small n; the interval here is the *Wald+2* interval of Agresti & Min
+/// (2005, "Simple improved confidence intervals for comparing matched proportions", Statistics
+/// in Medicine 24, 729–740), which adds ½ to each cell of the 2 × 2 table (½ to promoters, ½ to
+/// detractors, 1 to the rest, 2 to n) and truncates at the boundary:
+///
+/// ```text
+/// d̃ = (P − D) / (n + 2)
+/// se = √((P + D + 1) − (P − D)² / (n + 2)) / (n + 2)
+/// interval = 100 × [max(−1, d̃ − z·se), min(1, d̃ + z·se)],   z the normal (1 + level)/2 quantile
+/// ```
+///
+/// It is never a point, always within −100..=100, and close to the Wald interval for large n.
+/// The point estimate reported beside it stays the usual NPS (the interval's centre d̃ is pulled
+/// towards 0 a little).
+///
 /// ```
 /// use customer_assets::kpi::{nps_interval, Nps};
 /// // One promoter: the NPS is 100, the 95% interval about −51.0..=100.
@@ -201,6 +171,21 @@ pub fn nps_interval(nps: &Nps, level: f64) -> Result<ConfidenceInterval, KpiErro
 
 /// [`net_promoter_score`](super::net_promoter_score) with its interval at `level`.
 ///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::kpi::{net_promoter_score_with_interval, Period};
+/// use customer_assets::{CustomerId, Feedback};
+/// let day = NaiveDate::from_ymd_opt(2024, 3, 1).ok_or("bad date")?;
+/// let feedback = [10, 10, 10]
+///     .map(|score| Feedback::new(CustomerId::from(1u64), day, None, Some(score)));
+/// let feedback = feedback.into_iter().collect::<Result<Vec<_>, _>>()?;
+/// let n = net_promoter_score_with_interval(&feedback, Period::new(day, day)?, 0.95)?;
+/// // All promoters: the NPS is 100, and the interval is not a point.
+/// assert_eq!(n.nps.score, 100.0);
+/// assert!(n.interval.lower < 100.0 && n.interval.upper == 100.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 ///
 /// [`KpiError::InvalidParameter`] for a level not strictly between 0 and 1; [`KpiError::Empty`]
@@ -223,6 +208,28 @@ pub fn net_promoter_score_with_interval(
 }
 
 /// [`satisfaction`](super::satisfaction) with the interval of its normalised mean at `level`.
+///
+/// Each response is normalised to 0..=1 by its own scale (as
+/// [`satisfaction`](super::satisfaction)); the interval is Student's t interval of their mean,
+/// mean ± t(n − 1, (1 + level)/2) × s / √n with s the sample standard deviation, truncated to
+/// 0..=1. With a single response there is no spread to estimate and the interval is the whole
+/// scale, 0..=1. When every response is the same the sample spread is 0 and so is the width:
+/// read the interval with its `responses`.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::kpi::{satisfaction_with_interval, Period};
+/// use customer_assets::{CustomerId, Feedback};
+/// let day = NaiveDate::from_ymd_opt(2024, 3, 1).ok_or("bad date")?;
+/// let feedback = [5.0, 3.0, 4.0]
+///     .map(|score| Feedback::new(CustomerId::from(1u64), day, Some((score, 1.0, 5.0)), None));
+/// let feedback = feedback.into_iter().collect::<Result<Vec<_>, _>>()?;
+/// let s = satisfaction_with_interval(&feedback, Period::new(day, day)?, 0.95)?;
+/// // Normalised 1, 0.5, 0.75: mean 0.75, s = 0.25, t(2) = 4.3027: 0.75 ± 0.621.
+/// assert_eq!((s.satisfaction.mean_normalized, s.satisfaction.mean), (0.75, Some(4.0)));
+/// assert!((s.interval.lower - 0.129).abs() < 1e-3 && s.interval.upper == 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 ///
@@ -479,9 +486,36 @@ pub struct FeedbackByGroup {
 }
 
 /// Per group, the feedback records dated in `period`: their number, the NPS and mean
-/// satisfaction each with its interval at `level` (see the [module docs](self) for the
-/// methods). Every group of `groups` is listed, in its order; feedback from customers in no
-/// group is counted in [`FeedbackByGroup::ungrouped`].
+/// satisfaction each with its interval at `level` ([`nps_interval`] and
+/// [`satisfaction_with_interval`] state the methods). Every group of `groups` is listed, in its
+/// order; feedback from customers in no group is counted in [`FeedbackByGroup::ungrouped`].
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::kpi::{feedback_by_group, CustomerGroups, Period};
+/// use customer_assets::{CustomerId, Feedback};
+/// let day = NaiveDate::from_ymd_opt(2024, 3, 1).ok_or("bad date")?;
+/// let id = CustomerId::from;
+/// let feedback = vec![
+///     Feedback::new(id(1u64), day, Some((5.0, 1.0, 5.0)), Some(10))?,
+///     Feedback::new(id(2u64), day, Some((3.0, 1.0, 5.0)), Some(6))?,
+///     Feedback::new(id(3u64), day, None, Some(9))?,
+///     Feedback::new(id(9u64), day, None, Some(0))?,
+/// ];
+/// let mut groups = CustomerGroups::new();
+/// groups.assign(id(1u64), "gold")?;
+/// groups.assign(id(2u64), "gold")?;
+/// groups.assign(id(3u64), "silver")?;
+/// let by_group = feedback_by_group(&feedback, Period::new(day, day)?, &groups, 0.95)?;
+/// let gold = &by_group.groups[0];
+/// assert_eq!((gold.label.as_str(), gold.responses), ("gold", 2));
+/// let nps = gold.nps.as_ref().ok_or("gold has recommend answers")?;
+/// assert_eq!(nps.nps.score, 0.0); // one promoter, one detractor
+/// assert!(nps.interval.lower < 0.0 && nps.interval.upper > 0.0);
+/// // Customer 9 is in no group: counted apart, not dropped.
+/// assert_eq!((by_group.ungrouped.customers, by_group.ungrouped.responses), (1, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 ///
@@ -503,6 +537,29 @@ pub fn feedback_by_group(
 /// [`feedback_by_group`] for `periods` consecutive periods of the length of `last`, ending with
 /// `last` (each before it the [`preceding`](Period::preceding) one), oldest first, in one pass
 /// over the feedback.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_assets::kpi::{feedback_by_group_per_period, CustomerGroups, Period};
+/// use customer_assets::{CustomerId, Feedback};
+/// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).ok_or("bad date");
+/// let id = CustomerId::from(1u64);
+/// let feedback = vec![
+///     Feedback::new(id.clone(), d(1, 10)?, None, Some(3))?,
+///     Feedback::new(id.clone(), d(2, 10)?, None, Some(10))?,
+/// ];
+/// let groups = CustomerGroups::from_pairs([(id, "web")])?;
+/// // Three 30-day periods, oldest first: 3 Dec–1 Jan, 2–31 Jan, 1 Feb–1 Mar.
+/// let last = Period::ending(d(3, 1)?, 30)?;
+/// let months = feedback_by_group_per_period(&feedback, last, 3, &groups, 0.95)?;
+/// assert_eq!(months[1].period, Period::new(d(1, 2)?, d(1, 31)?)?);
+/// let scores: Vec<Option<f64>> = months
+///     .iter()
+///     .map(|m| m.groups[0].nps.map(|n| n.nps.score))
+///     .collect();
+/// assert_eq!(scores, [None, Some(-100.0), Some(100.0)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 ///
