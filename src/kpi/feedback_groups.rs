@@ -536,7 +536,7 @@ pub fn feedback_by_group(
 
 /// [`feedback_by_group`] for `periods` consecutive periods of the length of `last`, ending with
 /// `last` (each before it the [`preceding`](Period::preceding) one), oldest first, in one pass
-/// over the feedback.
+/// over the feedback (holding one small tally per group and period).
 ///
 /// ```
 /// use chrono::NaiveDate;

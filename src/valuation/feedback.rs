@@ -59,7 +59,9 @@ impl EquityReport {
     /// detractor's among those whose CLV meets `high_value`. Feedback from customers who are not
     /// in the report (no purchase by the as-of date), or in no tier, is counted as ungrouped.
     /// [`Valuation::run`](super::Valuation::run) fills [`feedback`](Self::feedback) with this at
-    /// [`FEEDBACK_LEVEL`] and the top [`HIGH_VALUE_TOP_SHARE`] over the KPI period.
+    /// [`FEEDBACK_LEVEL`] and the top [`HIGH_VALUE_TOP_SHARE`] over the KPI period. On a report
+    /// already restricted by [`retain_consenting`](Self::retain_consenting), only the customers
+    /// left are grouped and valued (the others' feedback counts as ungrouped and unvalued).
     ///
     /// ```
     /// use chrono::NaiveDate;
