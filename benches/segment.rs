@@ -1,6 +1,7 @@
 //! RFM scoring with named segments, and k-means (k = 8), on 1,000,000 customers; and the
 //! category mix the preference segmenter reads, of a ledger of 1,000,000 transactions in 20
-//! categories (`categories_1m`).
+//! categories (`categories_1m`); NPS and satisfaction with intervals of 1,000,000 feedback
+//! records in 50 groups, over a year and over 12 periods of 30 days (`feedback_1m`).
 //!
 //! ```text
 //! cargo bench --bench segment -- --warm-up-time 1 --measurement-time 20
@@ -9,10 +10,13 @@
 //! drawn from a fixed seed.
 use chrono::{Days, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion};
+use customer_assets::kpi::{
+    feedback_by_group, feedback_by_group_per_period, CustomerGroups, Period,
+};
 use customer_assets::segment::kmeans::KMeansParams;
 use customer_assets::segment::rfm::RfmParams;
 use customer_assets::segment::{Profile, Segmenter};
-use customer_assets::{CustomerId, Ledger, LedgerOptions, TimeUnit, Transaction};
+use customer_assets::{CustomerId, Feedback, Ledger, LedgerOptions, TimeUnit, Transaction};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
@@ -137,5 +141,55 @@ fn categories(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, categories);
+/// 1,000,000 feedback records over 2024 from 200,000 customers in 50 groups (customer id mod 50),
+/// each with a recommend score, three in four with a satisfaction score on 1..=5.
+fn feedback_base() -> (Vec<Feedback>, CustomerGroups, Period) {
+    let mut rng = ChaCha8Rng::seed_from_u64(19);
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+    let feedback = (0..1_000_000u64)
+        .map(|_| {
+            let customer = CustomerId::from(rng.random_range(0..200_000u64));
+            let date = start + Days::new(rng.random_range(0..366u64));
+            let satisfaction = (rng.random_range(0..4u8) > 0)
+                .then(|| (f64::from(rng.random_range(1..=5u8)), 1.0, 5.0));
+            let recommend = rng.random_range(0..=10u8);
+            Feedback::new(customer, date, satisfaction, Some(recommend)).expect("feedback")
+        })
+        .collect();
+    let groups = CustomerGroups::from_pairs(
+        (0..200_000u64).map(|c| (CustomerId::from(c), format!("group-{:02}", c % 50))),
+    )
+    .expect("groups");
+    let year = Period::new(start, start + Days::new(365)).expect("period");
+    (feedback, groups, year)
+}
+
+fn feedback(c: &mut Criterion) {
+    let (feedback, groups, year) = feedback_base();
+    let mut group = c.benchmark_group("feedback_1m");
+    group.sample_size(10);
+    group.bench_function("feedback_by_group", |b| {
+        b.iter(|| {
+            feedback_by_group(&feedback, year, &groups, 0.95)
+                .expect("by group")
+                .groups
+                .len()
+        })
+    });
+    let december = Period::new(
+        NaiveDate::from_ymd_opt(2024, 12, 2).expect("date"),
+        NaiveDate::from_ymd_opt(2024, 12, 31).expect("date"),
+    )
+    .expect("period");
+    group.bench_function("feedback_by_group_12_periods", |b| {
+        b.iter(|| {
+            feedback_by_group_per_period(&feedback, december, 12, &groups, 0.95)
+                .expect("per period")
+                .len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, categories, feedback);
 criterion_main!(benches);

@@ -1,6 +1,7 @@
 //! Why a KPI could not be computed.
 
 use crate::error::InvalidParameter;
+use crate::records::CustomerId;
 use crate::summary::SummaryError;
 
 /// Why a KPI could not be computed.
@@ -30,6 +31,24 @@ pub enum KpiError {
     /// A date computation left chrono's range.
     #[error("date out of range")]
     DateOutOfRange,
+    /// A customer was given two different groups ([`CustomerGroups`](super::CustomerGroups)).
+    #[error("customer {customer} is given two groups, {first} and {second}")]
+    ConflictingGroups {
+        /// The customer.
+        customer: CustomerId,
+        /// The group they were in.
+        first: String,
+        /// The other group.
+        second: String,
+    },
+    /// A list of values per customer names a customer twice.
+    #[error("customer {customer} appears twice in {what}")]
+    DuplicateCustomer {
+        /// The customer.
+        customer: CustomerId,
+        /// Which list.
+        what: &'static str,
+    },
     /// A result laid out per period would have more periods than its documented limit.
     #[error("{parameter} spans {periods} periods, more than the limit of {limit}")]
     TooManyPeriods {

@@ -98,7 +98,7 @@ pub fn satisfaction(feedback: &[Feedback], period: Period) -> Result<Satisfactio
 
 /// `(score − min) / (max − min)` for finite `min < max` holding `score`, in 0..=1 even when
 /// `max − min` overflows (a scale spanning more than f64::MAX): then all three are halved first.
-fn normalized(score: f64, min: f64, max: f64) -> f64 {
+pub(super) fn normalized(score: f64, min: f64, max: f64) -> f64 {
     let (score, min, max) = if (max - min).is_finite() {
         (score, min, max)
     } else {

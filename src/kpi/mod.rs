@@ -14,6 +14,9 @@
 //! | purchase frequency, AOV, revenue per customer | [`purchase_metrics`] | orders per buying customer; net revenue per order; net revenue per buying customer |
 //! | NPS | [`net_promoter_score`] | % promoters (9–10) − % detractors (0–6) among responses in the period, in −100..=100 |
 //! | satisfaction | [`satisfaction`] | mean score (normalised to 0..=1 by each response's scale, and raw when all share one scale) |
+//! | NPS, satisfaction with intervals | [`net_promoter_score_with_interval`], [`satisfaction_with_interval`], [`nps_interval`] | NPS with Agresti & Min's (2005) Wald+2 interval (½ added to promoters and detractors, 2 to n; truncated to −100..=100); the normalised mean satisfaction with Student's t interval (truncated to 0..=1; the whole scale for one response) |
+//! | feedback by group | [`feedback_by_group`], [`feedback_by_group_per_period`] | per group of customers ([`CustomerGroups`]: segment, tier, asset class, any label) and period, responses, NPS and satisfaction each with its interval (none without responses); customers in no group counted apart |
+//! | detractors among high-value customers | [`detractors_at_risk`] | customers whose latest recommend answer in the period is 0–6 and whose CLV is at or above a threshold ([`ClvThreshold`]: a top share or an amount), by CLV; their total CLV is the value at risk from feedback |
 //! | concentration | [`Concentration`] | top-x% share, Gini, Lorenz points |
 //! | category repeat rate | [`category_kpis`] | per product category, of the customers with a purchase in it in the period, the share with purchases in it in two or more purchase periods (days, at the ledger's default grain) within the period; none when nobody bought in it |
 //! | category spend share | [`category_kpis`] | a category's net revenue (its purchases minus its returns in the period; returns without a category in the uncategorised bucket) over the period's net revenue; none when that is not positive; the shares sum to 1 |
@@ -47,6 +50,7 @@ mod customers;
 mod economics;
 mod error;
 mod feedback;
+mod feedback_groups;
 mod period;
 mod purchases;
 mod report;
@@ -57,6 +61,12 @@ pub use concentration::{Concentration, TopShare};
 pub use economics::{cac_payback_periods, campaign_roi, clv_to_cac};
 pub use error::KpiError;
 pub use feedback::{net_promoter_score, satisfaction, Nps, Satisfaction};
+pub use feedback_groups::{
+    detractors_at_risk, feedback_by_group, feedback_by_group_per_period,
+    net_promoter_score_with_interval, nps_interval, satisfaction_with_interval, AtRiskDetractor,
+    ClvThreshold, ConfidenceInterval, CustomerGroups, FeedbackAtRisk, FeedbackByGroup,
+    GroupFeedback, NpsEstimate, SatisfactionEstimate, Ungrouped,
+};
 pub use period::Period;
 pub use purchases::{purchase_metrics, repeat_purchase_rate, PurchaseMetrics};
 pub use report::KpiReport;

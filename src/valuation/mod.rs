@@ -65,6 +65,7 @@
 pub mod bridge;
 mod builder;
 mod error;
+mod feedback;
 mod fitting;
 pub mod gls;
 mod inputs;
@@ -77,6 +78,7 @@ mod sums;
 
 pub use builder::{NamedSegmenter, Valuation, ValuationBuilder};
 pub use error::{BoxError, ValuationError};
+pub use feedback::{FeedbackBySegment, SegmentFeedback, FEEDBACK_LEVEL, HIGH_VALUE_TOP_SHARE};
 pub use inputs::{Acquisition, DiscountRate};
 pub use intervals::IntervalOptions;
 pub use labels::Labels;

@@ -13,6 +13,7 @@ use crate::records::{CustomerId, Purpose};
 use crate::segment::asset_quality::AssetClass;
 use crate::time::TimeUnit;
 
+use super::feedback::FeedbackBySegment;
 use super::gls::Elasticities;
 use crate::models::IntervalMethod;
 
@@ -194,6 +195,10 @@ pub struct EquityReport {
     /// Set by [`retain_consenting`](Self::retain_consenting): `customers` then lists only the
     /// customers whose consent covers a purpose.
     pub consent: Option<ConsentFilter>,
+    /// NPS and satisfaction per segment, tier and asset class, and the detractors among
+    /// high-value customers, over the KPI period, when KPIs were asked for and the ledger has
+    /// feedback ([`EquityReport::feedback_by_segment`]).
+    pub feedback: Option<FeedbackBySegment>,
 }
 
 /// How an [`EquityReport`]'s customer rows were restricted to consenting customers.
@@ -213,7 +218,8 @@ pub struct ConsentFilter {
 impl EquityReport {
     /// Restricts the customer rows (each with its CLV, segments and tier) to the customers
     /// whose consent covers the scope's purpose, and records how many were left out in
-    /// [`consent`](Self::consent). The totals (equity, groups, value at risk, KPIs) stay those
+    /// [`consent`](Self::consent); so does the named list of detractors at risk in
+    /// [`feedback`](Self::feedback). The totals (equity, groups, value at risk, KPIs, feedback) stay those
     /// of the whole base: they describe no one customer. A second filter records its own purpose and
     /// adds to the count left out.
     ///
@@ -255,6 +261,10 @@ impl EquityReport {
     pub fn retain_consenting(&mut self, scope: &ConsentScope) {
         let earlier = self.consent.as_ref().map_or(0, |c| c.left_out);
         let left_out = scope.retain(&mut self.customers, |c| &c.id);
+        // The named detractors at risk are customer rows too (their total stays).
+        if let Some(at_risk) = self.feedback.as_mut().and_then(|f| f.at_risk.as_mut()) {
+            scope.retain(&mut at_risk.customers, |c| &c.id);
+        }
         self.consent = Some(ConsentFilter {
             purpose: scope.purpose().clone(),
             on: scope.day(),
@@ -474,6 +484,9 @@ impl fmt::Display for EquityReport {
                 "  average order value        {:>16}",
                 k.to_date.average_order_value.round_dp(2)
             )?;
+        }
+        if let Some(feedback) = &self.feedback {
+            write!(f, "{feedback}")?;
         }
         if let Some(firm) = &self.firm {
             writeln!(f, "\nFirm view (Gupta, Lehmann & Stuart 2004)")?;

@@ -19,6 +19,7 @@ use crate::summary::{CustomerSummary, Summaries, SummaryOptions};
 use crate::time::TimeUnit;
 use crate::valuation::builder::{Data, NamedSegmenter, Source, Valuation, ValuationBuilder};
 use crate::valuation::error::ValuationError;
+use crate::valuation::feedback;
 use crate::valuation::fitting::{FitSpend, FitTransactions};
 use crate::valuation::gls;
 use crate::valuation::inputs::{Acquisition, DiscountRate};
@@ -252,6 +253,8 @@ impl<'a> Valuation<'a> {
             rate,
             firm,
         })?;
+        // Feedback by segment reads the report's groups; it never takes the report down.
+        report.feedback = feedback::section(&report, ledger, kpi_period_days);
         match made {
             Some(Ok(made)) => attach(&mut report, made, &segments, tiers.as_ref()),
             Some(Err(note)) => report.interval_note = Some(note),
@@ -868,6 +871,7 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         intervals: None,
         interval_note: None,
         consent: None,
+        feedback: None,
     })
 }
 

@@ -12,6 +12,7 @@ mod categories;
 mod degenerate_fits;
 mod dert;
 mod discrete;
+mod feedback_groups;
 mod fuzz_data;
 mod fuzz_models;
 mod gamma_gamma;
