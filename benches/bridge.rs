@@ -26,9 +26,15 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 fn ledger() -> Ledger {
     let base = simulate(
         &BgNbdProcess::new(0.25, 4.4, 0.8, 2.4).expect("process"),
-        &SimulationOptions::new(CUSTOMERS, day(2024, 1, 1), day(2024, 12, 31), TimeUnit::WEEKS, 7)
-            .acquisition_days(300)
-            .spend(GammaGammaSpend::new(6.25, 3.74, 15.44).expect("spend")),
+        &SimulationOptions::new(
+            CUSTOMERS,
+            day(2024, 1, 1),
+            day(2024, 12, 31),
+            TimeUnit::WEEKS,
+            7,
+        )
+        .acquisition_days(300)
+        .spend(GammaGammaSpend::new(6.25, 3.74, 15.44).expect("spend")),
     )
     .expect("simulation");
     let mut ledger = Ledger::new(LedgerOptions::default());
@@ -43,7 +49,9 @@ fn fit_at(ledger: &Ledger, as_of: NaiveDate) -> (BgNbd, GammaGamma) {
         .summarize(SummaryOptions::new(as_of, TimeUnit::WEEKS))
         .expect("summaries");
     let bg = BgNbdParams::new().fit(&s.patterns()).expect("bg/nbd");
-    let spend = SpendData::usable_from_summaries(&s).expect("spend data").data;
+    let spend = SpendData::usable_from_summaries(&s)
+        .expect("spend data")
+        .data;
     let gg = GammaGammaParams::new().fit(&spend).expect("gamma-gamma");
     (bg, gg)
 }
@@ -70,8 +78,14 @@ fn review(ledger: &Ledger, from: NaiveDate, to: NaiveDate) -> EquityBridge {
     let opening = value(ledger, from, &opening_models);
     let closing = value(ledger, to, &fit_at(ledger, to));
     let cross = value(ledger, to, &opening_models);
-    EquityBridge::new(&opening, &closing, Some(&cross), ledger, LossRule::PAliveBelow(0.5))
-        .expect("bridge")
+    EquityBridge::new(
+        &opening,
+        &closing,
+        Some(&cross),
+        ledger,
+        LossRule::PAliveBelow(0.5),
+    )
+    .expect("bridge")
 }
 
 fn bench(c: &mut Criterion) {
@@ -89,7 +103,10 @@ fn bench(c: &mut Criterion) {
     );
     let mut group = c.benchmark_group("bridge_100k");
     group.sample_size(10);
-    for rule in [LossRule::PAliveBelow(0.5), LossRule::NoPurchaseFor { days: 180 }] {
+    for rule in [
+        LossRule::PAliveBelow(0.5),
+        LossRule::NoPurchaseFor { days: 180 },
+    ] {
         let name = match rule {
             LossRule::PAliveBelow(_) => "draw (P(alive) rule)",
             LossRule::NoPurchaseFor { .. } => "draw (no purchase rule)",
@@ -102,9 +119,10 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
-    group.bench_function("whole review (two fits, three valuations, the bridge)", |b| {
-        b.iter(|| review(&ledger, black_box(from), to).closing_equity)
-    });
+    group.bench_function(
+        "whole review (two fits, three valuations, the bridge)",
+        |b| b.iter(|| review(&ledger, black_box(from), to).closing_equity),
+    );
     group.finish();
 }
 

@@ -356,6 +356,22 @@ impl EquityBridge {
     }
 }
 
+impl EquityBridge {
+    /// The customers of `closing` its rule deems lost (acquired ones included: only opening
+    /// customers are on the lost line).
+    ///
+    /// # Errors
+    ///
+    /// [`BridgeError::InvalidLossRule`].
+    pub fn lost_customers(
+        &self,
+        closing: &EquityReport,
+        ledger: &Ledger,
+    ) -> Result<std::collections::HashSet<CustomerId>, BridgeError> {
+        lost_customers(closing, ledger, self.loss_rule)
+    }
+}
+
 fn check_comparable(
     opening: &EquityReport,
     other: &EquityReport,

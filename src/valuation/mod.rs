@@ -66,6 +66,7 @@ pub mod bridge;
 mod builder;
 mod error;
 mod feedback;
+mod feedback_section;
 mod fitting;
 pub mod gls;
 mod inputs;
@@ -73,12 +74,15 @@ mod intervals;
 mod labels;
 mod migration;
 mod report;
+pub mod review;
 mod run;
 mod sums;
 
 pub use builder::{NamedSegmenter, Valuation, ValuationBuilder};
 pub use error::{BoxError, ValuationError};
-pub use feedback::{FeedbackBySegment, SegmentFeedback, FEEDBACK_LEVEL, HIGH_VALUE_TOP_SHARE};
+pub use feedback_section::{
+    FeedbackBySegment, SegmentFeedback, FEEDBACK_LEVEL, HIGH_VALUE_TOP_SHARE,
+};
 pub use inputs::{Acquisition, DiscountRate};
 pub use intervals::IntervalOptions;
 pub use labels::Labels;

@@ -13,7 +13,7 @@ use crate::records::{CustomerId, Purpose};
 use crate::segment::asset_quality::AssetClass;
 use crate::time::TimeUnit;
 
-use super::feedback::FeedbackBySegment;
+use super::feedback_section::FeedbackBySegment;
 use super::gls::Elasticities;
 use crate::models::IntervalMethod;
 

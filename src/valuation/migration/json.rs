@@ -11,7 +11,9 @@
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use super::{Migration, MigrationCell, MigrationState, Projection, Transitions};
+use super::markov::{Projection, Transitions};
+use super::matrix::{Migration, MigrationCell};
+use super::states::{MigrationDimension, MigrationState};
 
 impl Serialize for MigrationState {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -32,7 +34,7 @@ impl Migration {
     fn serialize_cells<S: Serializer>(&self, s: S, ids: bool) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_struct("Migration", 11)?;
         m.serialize_field("dimension", self.dimension.kind())?;
-        if let super::MigrationDimension::Segmenter(name) = &self.dimension {
+        if let MigrationDimension::Segmenter(name) = &self.dimension {
             m.serialize_field("segmenter", &**name)?;
         } else {
             m.skip_field("segmenter")?;

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{MigrationError, MigrationState};
+use super::states::{MigrationError, MigrationState};
 
 /// Transition shares: for each state at D1, the share of its customers in each state at D2 and
 /// gone ([`Migration::transitions`](super::Migration::transitions)). Each row with customers sums

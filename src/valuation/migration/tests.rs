@@ -2,8 +2,15 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
 use super::*;
-use crate::records::Purpose;
+use crate::records::{CustomerId, Purpose};
+use crate::segment::asset_quality::AssetClass;
+use crate::valuation::report::EquityReport;
 use crate::test_support::proptest_config;
 use crate::time::TimeUnit;
 use crate::valuation::report::{ConsentFilter, CustomerValue, SegmentEquity, ValueAtRisk};
@@ -63,6 +70,7 @@ fn report(as_of: NaiveDate, rows: &[Row]) -> EquityReport {
         intervals: None,
         interval_note: None,
         consent: None,
+        feedback: None,
     }
 }
 
