@@ -144,8 +144,8 @@ impl SinceLastReview {
             }
         }
         // Largest first, ties by id (the reports list customers by id).
-        top_gained.sort_by(|a, b| b.clv.cmp(&a.clv));
-        top_lost.sort_by(|a, b| b.previous_clv.cmp(&a.previous_clv));
+        top_gained.sort_by_key(|c| std::cmp::Reverse(c.clv));
+        top_lost.sort_by_key(|c| std::cmp::Reverse(c.previous_clv));
         top_gained.truncate(top);
         top_lost.truncate(top);
         Ok(SinceLastReview {
