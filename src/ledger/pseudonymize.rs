@@ -8,8 +8,9 @@ use crate::records::{ContactDetails, CustomerId, Pseudonymizer};
 
 impl Ledger {
     /// The same ledger with every customer id replaced by its pseudonym (customers,
-    /// transactions, feedback, attribute updates, consents kept) and without contact details
-    /// (on the customers and in updates of contact attributes), ready to leave the trusted zone:
+    /// transactions, feedback, attribute updates, consents and referrals kept) and without
+    /// contact details (on the customers and in updates of contact attributes), ready to leave
+    /// the trusted zone:
     /// summaries, fits, segments and reports made from it equal the plain ones but name
     /// customers only by pseudonym. The key holder maps pseudonyms back with
     /// [`Pseudonymizer::reidentifier`]. Transaction ids, channels, regions and tags stay: drop
@@ -92,6 +93,19 @@ impl Ledger {
             updates,
             precedence: self.precedence.clone(),
             erasures: self.erasures,
+            referrals: self
+                .referrals
+                .iter()
+                .map(|r| {
+                    let (from, to) = (alias(r.referrer()), alias(r.referred()));
+                    r.clone().with_parties(from, to)
+                })
+                .collect(),
+            referred_by: self
+                .referred_by
+                .iter()
+                .map(|(id, &i)| (alias(id), i))
+                .collect(),
         }
     }
 }

@@ -3,6 +3,8 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::id::CustomerId;
+
 /// Why a record could not be built. Each variant names the record it refers to.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -95,6 +97,23 @@ pub enum RecordError {
         given: Option<NaiveDate>,
         /// The day of the withdrawal.
         withdrawn: NaiveDate,
+    },
+    /// A referral named the same customer as referrer and referred.
+    #[error("{record}: customer {customer} refers themselves")]
+    SelfReferral {
+        /// The referral, by referred, referrer and date.
+        record: String,
+        /// The customer on both sides.
+        customer: CustomerId,
+    },
+    /// A referral's channel was blank, held control characters or was too long (see
+    /// [`MAX_CHANNEL_LEN`](crate::records::MAX_CHANNEL_LEN)).
+    #[error("{record}: {reason}")]
+    InvalidReferralChannel {
+        /// The referral, by referred, referrer and date.
+        record: String,
+        /// Why it was refused.
+        reason: &'static str,
     },
     /// An attribute update's source or value was invalid.
     #[error("attribute update {record}: {reason}")]
