@@ -69,6 +69,7 @@ pub mod gls;
 mod inputs;
 mod intervals;
 mod labels;
+mod referral;
 mod report;
 mod run;
 mod sums;
@@ -78,6 +79,7 @@ pub use error::{BoxError, ValuationError};
 pub use inputs::{Acquisition, DiscountRate};
 pub use intervals::IntervalOptions;
 pub use labels::Labels;
+pub use referral::{ReferralOptions, ReferralOptionsError, ReferralSummary};
 pub use report::{
     ConsentFilter, CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary,
     MoneyInterval, PurchasesInterval, ReportIntervals, SegmentEquity, ValueAtRisk,

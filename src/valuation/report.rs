@@ -39,6 +39,12 @@ pub struct CustomerValue {
     pub clv: Decimal,
     /// The CLV × P(alive) asset class.
     pub asset_class: AssetClass,
+    /// The customer's referrals in the attribution window (0 without referrals; see
+    /// [`ReferralOptions`](super::ReferralOptions)).
+    pub referrals: u32,
+    /// The value of the customers those referrals brought, beside (not in) the CLV: the
+    /// incremental share of their CLV, in money (see [`ReferralOptions`](super::ReferralOptions)).
+    pub referral_value: Decimal,
 }
 
 /// Equity of one group of customers.
@@ -194,6 +200,9 @@ pub struct EquityReport {
     /// Set by [`retain_consenting`](Self::retain_consenting): `customers` then lists only the
     /// customers whose consent covers a purpose.
     pub consent: Option<ConsentFilter>,
+    /// The referrals' window, share and totals, when the ledger holds referrals (the values are
+    /// shown beside equity, not added into it).
+    pub referrals: Option<super::ReferralSummary>,
 }
 
 /// How an [`EquityReport`]'s customer rows were restricted to consenting customers.
