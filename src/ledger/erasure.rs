@@ -524,7 +524,11 @@ mod tests {
             // customer 8 has only a record and brought customer 1.
             l.add_customer(Customer::new(CustomerId::from(8u64), day(1, 1)))
                 .unwrap();
-            for r in [referral(1, 2, 1, 1), referral(2, 3, 1, 5), referral(8, 1, 1, 1)] {
+            for r in [
+                referral(1, 2, 1, 1),
+                referral(2, 3, 1, 5),
+                referral(8, 1, 1, 1),
+            ] {
                 l.add_referral(r).unwrap();
             }
             l

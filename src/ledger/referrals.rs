@@ -103,7 +103,10 @@ impl Ledger {
         // exactly when they are among the referrer's line of referrers.
         if self.line_of_referrers(referrer).any(|up| up == referred) {
             let mut chain: Vec<CustomerId> = std::iter::once(referrer)
-                .chain(self.line_of_referrers(referrer).take_while(|up| *up != referred))
+                .chain(
+                    self.line_of_referrers(referrer)
+                        .take_while(|up| *up != referred),
+                )
                 .cloned()
                 .collect();
             chain.push(referred.clone());
@@ -165,7 +168,11 @@ impl Ledger {
         id: &CustomerId,
         acquired: chrono::NaiveDate,
     ) -> Result<(), LedgerError> {
-        match self.referred_by.get(id).and_then(|&i| self.referrals.get(i)) {
+        match self
+            .referred_by
+            .get(id)
+            .and_then(|&i| self.referrals.get(i))
+        {
             Some(r) if acquired < r.date() => Err(LedgerError::AcquiredBeforeReferral {
                 referral: r.to_string(),
                 customer: id.clone(),
@@ -267,7 +274,10 @@ mod tests {
             matches!(err, LedgerError::TransactionBeforeReferral { .. }),
             "{err}"
         );
-        assert!(err.to_string().contains("referral of 2 by 1 on 2024-06-02"), "{err}");
+        assert!(
+            err.to_string().contains("referral of 2 by 1 on 2024-06-02"),
+            "{err}"
+        );
         // The same day is fine.
         assert_eq!(l.add_referral(referral(1, 2, 6, 1)).unwrap(), Added::New);
 
@@ -278,7 +288,10 @@ mod tests {
         l.add_referral(referral(1, 2, 6, 5)).unwrap();
         // The record's acquisition rule refuses it already; with no record the referral does.
         let err = l.add_transaction(buy(2, 6, 4)).unwrap_err();
-        assert!(matches!(err, LedgerError::BeforeAcquisition { .. }), "{err}");
+        assert!(
+            matches!(err, LedgerError::BeforeAcquisition { .. }),
+            "{err}"
+        );
         let mut l = ledger(2);
         l.add_referral(referral(1, 2, 6, 1)).unwrap();
         let err = l.add_transaction(buy(2, 5, 31)).unwrap_err();
@@ -324,7 +337,10 @@ mod tests {
     fn a_second_referrer_is_a_conflict_and_a_copy_is_a_no_op() {
         let mut l = ledger(3);
         l.add_referral(referral(1, 3, 5, 1)).unwrap();
-        assert_eq!(l.add_referral(referral(1, 3, 5, 1)).unwrap(), Added::Duplicate);
+        assert_eq!(
+            l.add_referral(referral(1, 3, 5, 1)).unwrap(),
+            Added::Duplicate
+        );
         let err = l.add_referral(referral(2, 3, 5, 1)).unwrap_err();
         assert_eq!(
             err,

@@ -208,7 +208,10 @@ mod tests {
     #[test]
     fn referrals_round_trip_and_are_checked_on_the_way_in() {
         let mut l = ledger();
-        let (ann, bob) = (CustomerId::new("ann").unwrap(), CustomerId::new("bob").unwrap());
+        let (ann, bob) = (
+            CustomerId::new("ann").unwrap(),
+            CustomerId::new("bob").unwrap(),
+        );
         l.add_transaction(Transaction::purchase(bob.clone(), day(2, 1), Decimal::ONE).unwrap())
             .unwrap();
         let r = Referral::new(ann, bob, day(1, 20))
@@ -221,7 +224,9 @@ mod tests {
         assert_eq!(back.referrals(), l.referrals());
         assert_eq!(serde_json::to_string(&back).unwrap(), json);
         // A ledger without referrals writes no referrals field.
-        assert!(!serde_json::to_string(&ledger()).unwrap().contains("referrals"));
+        assert!(!serde_json::to_string(&ledger())
+            .unwrap()
+            .contains("referrals"));
         // The referral moved after bob's first purchase.
         let late = json.replace("\"date\":\"2024-01-20\"", "\"date\":\"2024-02-02\"");
         assert_ne!(late, json);

@@ -176,9 +176,16 @@ mod tests {
     fn channels_are_validated_short_codes() {
         let r = Referral::new(id("ann"), id("bob"), day(1, 1)).unwrap();
         assert_eq!(r.channel(), None);
-        assert_eq!(r.clone().with_channel(" app ").unwrap().channel(), Some("app"));
+        assert_eq!(
+            r.clone().with_channel(" app ").unwrap().channel(),
+            Some("app")
+        );
         assert!(r.clone().with_channel(&"x".repeat(64)).is_ok());
-        for (bad, why) in [("  ", "blank"), ("a\nb", "control"), (&"x".repeat(65), "longer")] {
+        for (bad, why) in [
+            ("  ", "blank"),
+            ("a\nb", "control"),
+            (&"x".repeat(65), "longer"),
+        ] {
             let err = r.clone().with_channel(bad).unwrap_err();
             assert!(
                 matches!(err, RecordError::InvalidReferralChannel { .. }),

@@ -190,7 +190,12 @@ pub(super) fn attach(report: &mut EquityReport, ledger: &Ledger, options: Referr
         tally.referrals = tally.referrals.saturating_add(1);
         match tally.clv.checked_add(clv) {
             Some(sum) => tally.clv = sum,
-            None => overflow = Some(format!("the CLV of the customers {} referred", r.referrer())),
+            None => {
+                overflow = Some(format!(
+                    "the CLV of the customers {} referred",
+                    r.referrer()
+                ))
+            }
         }
     }
     let mut values: Vec<(Option<usize>, u32, Decimal)> = Vec::with_capacity(tallies.len());
@@ -378,7 +383,10 @@ mod tests {
         let summary = report.referrals.clone().unwrap();
         assert_eq!(summary.window, (day(1, 1), day(12, 31)));
         assert_eq!(summary.referrals, 5);
-        assert_eq!((summary.referrers_without_row, summary.value_without_row), (1, cents(600)));
+        assert_eq!(
+            (summary.referrers_without_row, summary.value_without_row),
+            (1, cents(600))
+        );
         // 90.33 + 12.01 + 6.00.
         assert_eq!(summary.referral_value, cents(10_834));
         assert_eq!(summary.note, None);
@@ -424,12 +432,18 @@ mod tests {
             );
         }
         for good in [0.0, 0.25, 1.0] {
-            assert_eq!(ReferralOptions::new(1, good).unwrap().incremental_share(), good);
+            assert_eq!(
+                ReferralOptions::new(1, good).unwrap().incremental_share(),
+                good
+            );
         }
         // A window reaching past the earliest date starts there.
         let wide = ReferralOptions::new(u32::MAX, 1.0).unwrap();
         assert_eq!(wide.first_day(day(1, 1)), NaiveDate::MIN);
-        assert_eq!(ReferralOptions::new(1, 1.0).unwrap().first_day(day(1, 1)), day(1, 1));
+        assert_eq!(
+            ReferralOptions::new(1, 1.0).unwrap().first_day(day(1, 1)),
+            day(1, 1)
+        );
     }
 
     #[test]

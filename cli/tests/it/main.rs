@@ -15,6 +15,7 @@ mod plot;
 mod predict;
 mod progress;
 mod pseudonymize;
+mod referral;
 mod report;
 mod summarize;
 mod validate;
