@@ -48,6 +48,8 @@ fn report(as_of: NaiveDate, first: u64, seed: u64) -> EquityReport {
                 dert: 1.0,
                 clv: Decimal::new((mix(h ^ seed) % 100_000) as i64, 2),
                 asset_class: AssetClass::ALL[(h >> 8) as usize % 4],
+                referrals: 0,
+                referral_value: Decimal::ZERO,
             }
         })
         .collect();
@@ -81,6 +83,8 @@ fn report(as_of: NaiveDate, first: u64, seed: u64) -> EquityReport {
         intervals: None,
         interval_note: None,
         consent: None,
+        feedback: None,
+        referrals: None,
     }
 }
 

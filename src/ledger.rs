@@ -3,6 +3,7 @@
 
 mod erasure;
 mod pseudonymize;
+mod referrals;
 #[cfg(feature = "serde")]
 mod serial;
 mod store;

@@ -395,6 +395,10 @@ pub enum Command {
             requires = "consents"
         )]
         purpose: Option<String>,
+        /// A referral file (referrer,referred,date[,channel]): each customer's referrals in the
+        /// year to --end and their value (the CLV of the customers they brought) beside the CLV.
+        #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+        referrals: Option<String>,
         #[command(flatten)]
         log: LogFlags,
         #[command(flatten)]

@@ -44,8 +44,9 @@
 //! - `plot --transactions FILE --calibration-end DATE --chart KIND [--end DATE] [...]` writes an
 //!   SVG chart (see `plot.rs` for the kinds).
 //! - `report --transactions FILE.csv --end YYYY-MM-DD [--unit weeks|days] [--model NAME] [--margin M] [--discount R]
-//!   [--consents FILE --purpose P]` prints the customer-equity report as JSON (with consents,
-//!   only the consenting customers' rows).
+//!   [--consents FILE --purpose P] [--referrals FILE]` prints the customer-equity report as JSON
+//!   (with consents, only the consenting customers' rows; with referrals, each row's referral
+//!   count and value beside its CLV: `referral.rs`).
 //! - `pseudonymize --transactions FILE.csv --key-file KEY [--customer-col C] [--output FILE]`
 //!   writes the same CSV log with every customer id replaced by its pseudonym under the key
 //!   (HMAC-SHA-256, 64 hex digits; see `pseudonymize.rs` for how the key file is read). Every
@@ -114,6 +115,7 @@ mod plot;
 mod predict;
 mod progress;
 mod pseudonymize;
+mod referral;
 mod report;
 mod segment;
 mod sql;

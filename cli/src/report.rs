@@ -13,6 +13,9 @@
 //!   when they cannot be made).
 //! - `--consents FILE --purpose P` lists only the customers whose consent to P covers `--end`
 //!   (see `consent.rs`); `consent` gives the purpose, the day and the rows kept and left out.
+//! - `--referrals FILE` adds referral events to the ledger (see `referral.rs`): each customer's
+//!   `referrals` and `referral_value` (the CLV of the customers they brought in the 365 days to
+//!   `--end`) beside their CLV, and the totals in `referrals`; equity is unchanged.
 
 use customer_assets::models::bg_nbd::BgNbdParams;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
@@ -43,6 +46,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "seed",
             "consents",
             "purpose",
+            "referrals",
         ],
     )?;
     let intervals = interval_options(&flags)?;
@@ -61,7 +65,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
 
-    let (ledger, first) = input.ledger()?;
+    let (mut ledger, first) = input.ledger()?;
     check_span("end", end, first, path)?;
     if end < first {
         return Err(format!(
@@ -69,6 +73,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
 
+    crate::referral::add(&flags, &mut ledger)?;
     let builder: ValuationBuilder<'_> = Valuation::builder()
         .ledger(&ledger)
         .as_of(end)

@@ -40,6 +40,12 @@ pub struct Erasure {
     pub feedback_unlinked: usize,
     /// The id the unlinked records now carry, when any were unlinked.
     pub unlinked_as: Option<CustomerId>,
+    /// Referrals the customer made or was brought by, deleted: every one under
+    /// [`ErasurePolicy::DeleteRecords`]; under [`ErasurePolicy::Unlink`] those of a customer
+    /// without transactions (the new id would name no customer of the ledger).
+    pub referrals_deleted: usize,
+    /// Referrals kept with the new id in the customer's place (under [`ErasurePolicy::Unlink`]).
+    pub referrals_unlinked: usize,
 }
 
 impl Erasure {
@@ -51,12 +57,14 @@ impl Erasure {
             && self.transactions_unlinked == 0
             && self.feedback_deleted == 0
             && self.feedback_unlinked == 0
+            && self.referrals_deleted == 0
+            && self.referrals_unlinked == 0
     }
 }
 
 impl Ledger {
     /// Erases a customer: their record (contact details, attributes, tags, consents) and
-    /// attribute updates always; their transactions and feedback by `policy`. Summaries,
+    /// attribute updates always; their transactions, feedback and referrals by `policy`. Summaries,
     /// segments, KPIs and reports computed afterwards never contain the customer, and the
     /// serialized ledger holds no trace of them.
     ///
@@ -109,6 +117,7 @@ impl Ledger {
             return results;
         }
         self.customer_order.retain(|c| !erased.contains_key(c));
+        let mut replacements: HashMap<CustomerId, CustomerId> = HashMap::new();
         match policy {
             ErasurePolicy::DeleteRecords => {
                 self.feedback.retain(|f| match erased.get(f.customer()) {
@@ -141,7 +150,6 @@ impl Ledger {
                     .map(|(id, &k)| (id, k))
                     .collect();
                 with_records.sort_by_key(|&(_, k)| k);
-                let mut replacements: HashMap<CustomerId, CustomerId> = HashMap::new();
                 let mut chosen: HashSet<CustomerId> = HashSet::new();
                 for (id, k) in with_records {
                     let (number, replacement) = self.unused_erased_id(&feedback, &chosen);
@@ -173,7 +181,65 @@ impl Ledger {
                 self.unlink_transactions();
             }
         }
+        self.erase_referrals(&erased, &replacements, &mut results);
         results
+    }
+
+    /// Deletes or relabels the referrals of the erased customers (`erased`: each one's result
+    /// index): relabelled where a replacement holds their transactions, deleted otherwise. A
+    /// referral between two erased customers is counted as erasing them one by one in the order
+    /// given would count it (by the first to delete it, by each that relabels it before).
+    fn erase_referrals(
+        &mut self,
+        erased: &HashMap<CustomerId, usize>,
+        replacements: &HashMap<CustomerId, CustomerId>,
+        results: &mut [Erasure],
+    ) {
+        if self.referrals.is_empty() {
+            return;
+        }
+        let relabel = |id: &CustomerId| -> Option<CustomerId> {
+            replacements
+                .get(id)
+                .filter(|r| self.slots.contains_key(*r))
+                .cloned()
+        };
+        let mut kept = Vec::with_capacity(self.referrals.len());
+        for r in std::mem::take(&mut self.referrals) {
+            let mut sides: Vec<(usize, &CustomerId)> = [r.referrer(), r.referred()]
+                .into_iter()
+                .filter_map(|id| erased.get(id).map(|&k| (k, id)))
+                .collect();
+            if sides.is_empty() {
+                kept.push(r);
+                continue;
+            }
+            sides.sort_by_key(|&(k, _)| k);
+            let (mut referrer, mut referred) = (r.referrer().clone(), r.referred().clone());
+            let mut deleted = false;
+            for (k, id) in sides {
+                match relabel(id) {
+                    Some(new) => {
+                        results[k].referrals_unlinked += 1;
+                        if referrer == *id {
+                            referrer = new;
+                        } else {
+                            referred = new;
+                        }
+                    }
+                    None => {
+                        results[k].referrals_deleted += 1;
+                        deleted = true;
+                        break;
+                    }
+                }
+            }
+            if !deleted {
+                kept.push(r.with_parties(referrer, referred));
+            }
+        }
+        self.referrals = kept;
+        self.reindex_referrals();
     }
 
     /// Per slot, how many transactions it holds.
@@ -302,6 +368,8 @@ impl Erasure {
             feedback_deleted: 0,
             feedback_unlinked: 0,
             unlinked_as: None,
+            referrals_deleted: 0,
+            referrals_unlinked: 0,
         }
     }
 }
@@ -442,6 +510,68 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn referrals_are_deleted_or_relabelled_with_their_customers() {
+        use crate::records::Referral;
+        let referral = |from: u64, to: u64, m, d| {
+            Referral::new(CustomerId::from(from), CustomerId::from(to), day(m, d)).unwrap()
+        };
+        let with_referrals = || {
+            let mut l = ledger();
+            // 1 brought 2 (acquired 1 January), 2 brought 3 (first purchase 5 January);
+            // customer 8 has only a record and brought customer 1.
+            l.add_customer(Customer::new(CustomerId::from(8u64), day(1, 1)))
+                .unwrap();
+            for r in [
+                referral(1, 2, 1, 1),
+                referral(2, 3, 1, 5),
+                referral(8, 1, 1, 1),
+            ] {
+                l.add_referral(r).unwrap();
+            }
+            l
+        };
+        let two = CustomerId::from(2u64);
+        let mut l = with_referrals();
+        let e = l.erase(&two, ErasurePolicy::DeleteRecords);
+        assert_eq!((e.referrals_deleted, e.referrals_unlinked), (2, 0));
+        assert_eq!(l.referrals(), [referral(8, 1, 1, 1)]);
+        // The index agrees: customer 3 may be referred again, and 2 is unknown.
+        assert_eq!(l.referrer_of(&CustomerId::from(3u64)), None);
+        l.add_referral(referral(1, 3, 1, 5)).unwrap();
+
+        let mut l = with_referrals();
+        let e = l.erase(&two, ErasurePolicy::Unlink);
+        let erased = e.unlinked_as.clone().unwrap();
+        assert_eq!((e.referrals_deleted, e.referrals_unlinked), (0, 2));
+        assert!(l
+            .referrals()
+            .iter()
+            .all(|r| r.referrer() != &two && r.referred() != &two));
+        assert_eq!(l.referrer_of(&erased), Some(&CustomerId::from(1u64)));
+        assert_eq!(l.referrer_of(&CustomerId::from(3u64)), Some(&erased));
+        // Customer 8 has no transactions: unlinking leaves no customer to hold the referral.
+        let e = l.erase(&CustomerId::from(8u64), ErasurePolicy::Unlink);
+        assert_eq!((e.referrals_deleted, e.referrals_unlinked), (1, 0));
+        assert_eq!(e.unlinked_as, None);
+        assert_eq!(l.referrals().len(), 2);
+        // Erasing both sides at once counts each referral once, as one by one would.
+        let mut batch = with_referrals();
+        let ids = [CustomerId::from(3u64), two.clone()];
+        let at_once = batch.erase_all(&ids, ErasurePolicy::DeleteRecords);
+        let mut serial = with_referrals();
+        let one_by_one: Vec<Erasure> = ids
+            .iter()
+            .map(|id| serial.erase(id, ErasurePolicy::DeleteRecords))
+            .collect();
+        assert_eq!(at_once, one_by_one);
+        assert_eq!(
+            (at_once[0].referrals_deleted, at_once[1].referrals_deleted),
+            (1, 1)
+        );
+        assert_eq!(batch.referrals(), serial.referrals());
     }
 
     /// Small logs of up to five customers.

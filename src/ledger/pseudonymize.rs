@@ -8,8 +8,9 @@ use crate::records::{ContactDetails, CustomerId, Pseudonymizer};
 
 impl Ledger {
     /// The same ledger with every customer id replaced by its pseudonym (customers,
-    /// transactions, feedback, attribute updates, consents kept) and without contact details
-    /// (on the customers and in updates of contact attributes), ready to leave the trusted zone:
+    /// transactions, feedback, attribute updates, consents and referrals kept) and without
+    /// contact details (on the customers and in updates of contact attributes), ready to leave
+    /// the trusted zone:
     /// summaries, fits, segments and reports made from it equal the plain ones but name
     /// customers only by pseudonym. The key holder maps pseudonyms back with
     /// [`Pseudonymizer::reidentifier`]. Transaction ids, channels, regions and tags stay: drop
@@ -92,6 +93,54 @@ impl Ledger {
             updates,
             precedence: self.precedence.clone(),
             erasures: self.erasures,
+            referrals: self
+                .referrals
+                .iter()
+                .map(|r| {
+                    let (from, to) = (alias(r.referrer()), alias(r.referred()));
+                    r.clone().with_parties(from, to)
+                })
+                .collect(),
+            referred_by: self
+                .referred_by
+                .iter()
+                .map(|(id, &i)| (alias(id), i))
+                .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ledger::LedgerOptions;
+    use crate::records::{CustomerId, Pseudonymizer, Referral, Transaction};
+    use crate::Ledger;
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn referrals_are_carried_under_pseudonyms() {
+        let day = |d| NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
+        let ids: Vec<CustomerId> = (1..=3u64).map(CustomerId::from).collect();
+        let mut l = Ledger::new(LedgerOptions::default());
+        for id in &ids {
+            l.add_transaction(Transaction::purchase(id.clone(), day(10), Decimal::ONE).unwrap())
+                .unwrap();
+        }
+        l.add_referral(Referral::new(ids[0].clone(), ids[1].clone(), day(2)).unwrap())
+            .unwrap();
+        l.add_referral(Referral::new(ids[1].clone(), ids[2].clone(), day(3)).unwrap())
+            .unwrap();
+        let key = Pseudonymizer::new(&[3u8; 32]).unwrap();
+        let mut p = l.pseudonymized(&key);
+        let alias: Vec<CustomerId> = ids.iter().map(|id| key.pseudonym(id)).collect();
+        assert_eq!(p.referrals().len(), 2);
+        assert_eq!(p.referrer_of(&alias[1]), Some(&alias[0]));
+        assert_eq!(p.referrer_of(&alias[2]), Some(&alias[1]));
+        assert!(p.referrer_of(&ids[1]).is_none());
+        assert_eq!(p.referrals()[1].date(), day(3));
+        // The rules hold under pseudonyms: the cycle is seen.
+        let back = Referral::new(alias[2].clone(), alias[0].clone(), day(1)).unwrap();
+        assert!(p.add_referral(back).is_err());
     }
 }

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::store::{Ledger, LedgerError, LedgerOptions};
-use crate::records::{AttributeUpdate, Customer, Feedback, SourcePrecedence, Transaction};
+use crate::records::{
+    AttributeUpdate, Customer, Feedback, Referral, SourcePrecedence, Transaction,
+};
 
 /// A [`Ledger`] that serializes with its customers' contact details (from
 /// [`Ledger::with_contact_details`]).
@@ -20,6 +22,8 @@ struct LedgerOut<'a, C: Serialize> {
     attribute_updates: Vec<&'a AttributeUpdate>,
     transactions: &'a [Transaction],
     feedback: &'a [Feedback],
+    #[serde(skip_serializing_if = "<[Referral]>::is_empty")]
+    referrals: &'a [Referral],
     duplicates_dropped: usize,
     erasures: usize,
 }
@@ -35,6 +39,8 @@ struct LedgerRaw {
     transactions: Vec<Transaction>,
     #[serde(default)]
     feedback: Vec<Feedback>,
+    #[serde(default)]
+    referrals: Vec<Referral>,
     #[serde(default)]
     duplicates_dropped: usize,
     #[serde(default)]
@@ -60,6 +66,7 @@ impl Ledger {
             attribute_updates,
             transactions: &self.transactions,
             feedback: &self.feedback,
+            referrals: &self.referrals,
             duplicates_dropped: self.duplicates_dropped,
             erasures: self.erasures,
         }
@@ -89,7 +96,7 @@ impl Serialize for LedgerWithContactDetails<'_> {
 }
 
 /// Reads a ledger back through [`Ledger::add_customer`], [`Ledger::add_transaction`],
-/// [`Ledger::add_feedback`] and [`Ledger::update`]: a serialized ledger that breaks a rule is
+/// [`Ledger::add_feedback`], [`Ledger::update`] and [`Ledger::add_referral`]: a serialized ledger that breaks a rule is
 /// refused with the rule's error.
 impl<'de> Deserialize<'de> for Ledger {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -109,6 +116,7 @@ fn replay(raw: LedgerRaw) -> Result<Ledger, LedgerError> {
     for u in raw.attribute_updates {
         ledger.update(u)?;
     }
+    ledger.extend_referrals(raw.referrals)?;
     ledger.duplicates_dropped += raw.duplicates_dropped;
     ledger.erasures = raw.erasures;
     Ok(ledger)
@@ -195,6 +203,35 @@ mod tests {
             serde_json::to_string(&back.with_contact_details()).unwrap(),
             full
         );
+    }
+
+    #[test]
+    fn referrals_round_trip_and_are_checked_on_the_way_in() {
+        let mut l = ledger();
+        let (ann, bob) = (
+            CustomerId::new("ann").unwrap(),
+            CustomerId::new("bob").unwrap(),
+        );
+        l.add_transaction(Transaction::purchase(bob.clone(), day(2, 1), Decimal::ONE).unwrap())
+            .unwrap();
+        let r = Referral::new(ann, bob, day(1, 20))
+            .unwrap()
+            .with_channel("app")
+            .unwrap();
+        l.add_referral(r).unwrap();
+        let json = serde_json::to_string(&l).unwrap();
+        let back: Ledger = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.referrals(), l.referrals());
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        // A ledger without referrals writes no referrals field.
+        assert!(!serde_json::to_string(&ledger())
+            .unwrap()
+            .contains("referrals"));
+        // The referral moved after bob's first purchase.
+        let late = json.replace("\"date\":\"2024-01-20\"", "\"date\":\"2024-02-02\"");
+        assert_ne!(late, json);
+        let err = serde_json::from_str::<Ledger>(&late).unwrap_err();
+        assert!(err.to_string().contains("referral of bob by ann"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::records::{
-    AttributeUpdate, Customer, CustomerId, Feedback, RecordError, SourcePrecedence, Transaction,
+    AttributeUpdate, Customer, CustomerId, Feedback, RecordError, Referral, SourcePrecedence,
+    Transaction,
 };
 use crate::summary::{Summaries, SummaryAccumulator, SummaryError, SummaryOptions};
 
@@ -181,6 +182,53 @@ pub enum LedgerError {
         /// What differs: the acquisition date, tags or consents.
         field: &'static str,
     },
+    /// A referral names a customer the ledger holds neither a record nor a transaction of.
+    #[error("{record}: the {role} {customer} is not a customer of the ledger (add their customer record or a transaction first)")]
+    ReferralOfUnknownCustomer {
+        /// The referral.
+        record: String,
+        /// `referrer` or `referred`.
+        role: &'static str,
+        /// The unknown customer.
+        customer: CustomerId,
+    },
+    /// A referred customer was acquired before the referral that brought them.
+    #[error("{referral}: customer {customer} was acquired on {acquired}, before the referral")]
+    AcquiredBeforeReferral {
+        /// The referral.
+        referral: String,
+        /// The referred customer.
+        customer: CustomerId,
+        /// Their acquisition date.
+        acquired: NaiveDate,
+    },
+    /// A referred customer has a transaction dated before the referral that brought them (a
+    /// referral after the referred customer's first purchase).
+    #[error("{referral} comes after the referred customer's transaction {transaction}")]
+    TransactionBeforeReferral {
+        /// The referral.
+        referral: String,
+        /// The earlier transaction.
+        transaction: String,
+    },
+    /// A customer was referred a second time, by another referrer or on another day.
+    #[error("{offered}: customer {customer} was already referred ({held})")]
+    ReferredTwice {
+        /// The referred customer.
+        customer: CustomerId,
+        /// The referral held.
+        held: String,
+        /// The referral offered.
+        offered: String,
+    },
+    /// A referral would close a cycle of referrals (A brought B, B brought A).
+    #[error("{record} would close a cycle of referrals: {}", chain.iter().map(ToString::to_string).collect::<Vec<_>>().join(" → "))]
+    ReferralCycle {
+        /// The referral offered.
+        record: String,
+        /// The cycle, from the referred customer through the referrers back to them.
+        chain: Vec<CustomerId>,
+    },
     /// A record offered to the ledger was itself invalid (e.g. a consent withdrawn before it
     /// was given).
     #[error(transparent)]
@@ -201,7 +249,9 @@ pub enum Added {
 /// Records may arrive in any order and from several sources. The ledger checks them against each
 /// other as they arrive: a transaction id seen twice must carry the same content (exact copies are
 /// dropped and counted), no transaction precedes its customer's acquisition date (whichever of the
-/// two arrives first), and all records fall in the observation window when one is set.
+/// two arrives first), no referred customer was acquired or bought before the referral (likewise;
+/// see [`add_referral`](Self::add_referral)), and all records fall in the observation window when
+/// one is set.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -241,6 +291,10 @@ pub struct Ledger {
     pub(super) precedence: SourcePrecedence,
     /// The number of the last id that names nobody given by an erasure (`erased-N`).
     pub(super) erasures: usize,
+    /// The referrals held, in the order they were added.
+    pub(super) referrals: Vec<Referral>,
+    /// Per referred customer, the index of their referral in `referrals`.
+    pub(super) referred_by: HashMap<CustomerId, usize>,
 }
 
 impl Ledger {
@@ -294,7 +348,9 @@ impl Ledger {
     ///
     /// [`LedgerError::ConflictingCustomer`] when the id was added with other attributes;
     /// [`LedgerError::BeforeAcquisition`] when a transaction already held precedes the acquisition
-    /// date; [`LedgerError::OutsideWindow`] when the acquisition date lies outside the window.
+    /// date; [`LedgerError::OutsideWindow`] when the acquisition date lies outside the window;
+    /// [`LedgerError::AcquiredBeforeReferral`] when a referral held of the customer is dated
+    /// after the acquisition date.
     pub fn add_customer(&mut self, customer: Customer) -> Result<(), LedgerError> {
         if let Some(held) = self.customers.get(customer.id()) {
             return if *held == customer {
@@ -317,6 +373,7 @@ impl Ledger {
                 });
             }
         }
+        self.check_acquired_after_referral(customer.id(), customer.acquired())?;
         self.customer_order.push(customer.id().clone());
         self.customers.insert(customer.id().clone(), customer);
         Ok(())
@@ -328,7 +385,8 @@ impl Ledger {
     ///
     /// [`LedgerError::OutsideWindow`] when it is dated outside the window;
     /// [`LedgerError::BeforeAcquisition`] when it precedes its customer's acquisition date;
-    /// [`LedgerError::ConflictingTransactionId`] when its id is held with other content;
+    /// [`LedgerError::TransactionBeforeReferral`] when it precedes a referral held of its
+    /// customer; [`LedgerError::ConflictingTransactionId`] when its id is held with other content;
     /// [`LedgerError::TooManyCustomers`] when it would be customer number
     /// [`MAX_CUSTOMERS`] + 1.
     pub fn add_transaction(&mut self, t: Transaction) -> Result<Added, LedgerError> {
@@ -342,6 +400,7 @@ impl Ledger {
                 });
             }
         }
+        self.check_transaction_after_referral(&t)?;
         if let Some(id) = t.id() {
             if let Some(&i) = self.by_id.get(id) {
                 let held = &self.transactions[i];

@@ -96,6 +96,23 @@ pub enum RecordError {
         /// The day of the withdrawal.
         withdrawn: NaiveDate,
     },
+    /// A referral named the same customer as referrer and referred.
+    #[error("{record}: customer {customer} refers themselves")]
+    SelfReferral {
+        /// The referral, by referred, referrer and date.
+        record: String,
+        /// The customer on both sides (as text: the error module reads no other record module).
+        customer: String,
+    },
+    /// A referral's channel was blank, held control characters or was too long (see
+    /// [`MAX_CHANNEL_LEN`](crate::records::MAX_CHANNEL_LEN)).
+    #[error("{record}: {reason}")]
+    InvalidReferralChannel {
+        /// The referral, by referred, referrer and date.
+        record: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// An attribute update's source or value was invalid.
     #[error("attribute update {record}: {reason}")]
     InvalidUpdate {

@@ -1,5 +1,5 @@
-//! Typed input records: customers (with their consents), transactions, feedback and attribute
-//! updates; and the pseudonyms of customer ids ([`Pseudonymizer`]).
+//! Typed input records: customers (with their consents), transactions, feedback, attribute
+//! updates and referrals; and the pseudonyms of customer ids ([`Pseudonymizer`]).
 //!
 //! Every record is built through a validated constructor; fields are private so a record that
 //! exists is a record that passed its checks. Money is [`Decimal`](rust_decimal::Decimal); dates
@@ -12,6 +12,7 @@ mod feedback;
 mod id;
 mod label;
 mod pseudonym;
+mod referral;
 mod transaction;
 mod update;
 
@@ -26,6 +27,7 @@ pub use feedback::{Feedback, SatisfactionScore};
 pub(crate) use id::is_blank_id;
 pub use id::CustomerId;
 pub use pseudonym::{PseudonymError, Pseudonymizer, Reidentifier};
+pub use referral::{Referral, MAX_CHANNEL_LEN};
 #[cfg(feature = "arrow")]
 pub(crate) use transaction::decimal_from_f64;
 #[cfg(any(feature = "serde", feature = "arrow"))]

@@ -81,6 +81,7 @@ pub struct ValuationBuilder<'a> {
     at_risk_below: Option<f64>,
     acquisition: Option<Acquisition>,
     intervals: Option<IntervalOptions>,
+    referrals: Option<super::referral::ReferralOptions>,
 }
 
 impl<'a> ValuationBuilder<'a> {
@@ -203,6 +204,15 @@ impl<'a> ValuationBuilder<'a> {
     /// [bootstrap](IntervalOptions::bootstrap) needs both models as settings to fit.
     pub fn intervals(mut self, options: IntervalOptions) -> Self {
         self.intervals = Some(options);
+        self
+    }
+
+    /// The options of the referral values (default: [`ReferralOptions::default`]), computed
+    /// when the ledger holds referrals (see [`ReferralSummary`](super::ReferralSummary)).
+    ///
+    /// [`ReferralOptions::default`]: super::ReferralOptions::default
+    pub fn referrals(mut self, options: super::referral::ReferralOptions) -> Self {
+        self.referrals = Some(options);
         self
     }
 
@@ -333,6 +343,7 @@ impl<'a> ValuationBuilder<'a> {
             at_risk_below,
             acquisition: self.acquisition,
             intervals: self.intervals,
+            referrals: self.referrals,
         })
     }
 }
@@ -354,4 +365,5 @@ pub struct Valuation<'a> {
     pub(super) at_risk_below: f64,
     pub(super) acquisition: Option<Acquisition>,
     pub(super) intervals: Option<IntervalOptions>,
+    pub(super) referrals: Option<super::referral::ReferralOptions>,
 }

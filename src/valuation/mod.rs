@@ -73,6 +73,8 @@ mod inputs;
 mod intervals;
 mod labels;
 mod migration;
+mod referral;
+mod referral_summary;
 mod report;
 pub mod review;
 mod run;
@@ -92,6 +94,8 @@ pub use migration::{
     Migration, MigrationCell, MigrationDimension, MigrationError, MigrationState, MoveRanking,
     Projection, Transitions,
 };
+pub use referral::{ReferralOptions, ReferralOptionsError};
+pub use referral_summary::ReferralSummary;
 pub use report::{
     ConsentFilter, CustomerValue, EquityReport, FirmValue, GroupEquity, ModelSummary,
     MoneyInterval, PurchasesInterval, ReportIntervals, SegmentEquity, ValueAtRisk,

@@ -15,6 +15,7 @@ use crate::time::TimeUnit;
 
 use super::feedback_section::FeedbackBySegment;
 use super::gls::Elasticities;
+use super::referral_summary::ReferralSummary;
 use crate::models::IntervalMethod;
 
 /// One customer's value.
@@ -40,6 +41,12 @@ pub struct CustomerValue {
     pub clv: Decimal,
     /// The CLV × P(alive) asset class.
     pub asset_class: AssetClass,
+    /// The customer's referrals in the attribution window (0 without referrals; see
+    /// [`ReferralOptions`](super::ReferralOptions)).
+    pub referrals: u32,
+    /// The value of the customers those referrals brought, beside (not in) the CLV: the
+    /// incremental share of their CLV, in money (see [`ReferralOptions`](super::ReferralOptions)).
+    pub referral_value: Decimal,
 }
 
 /// Equity of one group of customers.
@@ -199,6 +206,9 @@ pub struct EquityReport {
     /// high-value customers, over the KPI period, when KPIs were asked for and the ledger has
     /// feedback ([`EquityReport::feedback_by_segment`]).
     pub feedback: Option<FeedbackBySegment>,
+    /// The referrals' window, share and totals, when the ledger holds referrals (the values are
+    /// shown beside equity, not added into it).
+    pub referrals: Option<ReferralSummary>,
 }
 
 /// How an [`EquityReport`]'s customer rows were restricted to consenting customers.

@@ -73,6 +73,7 @@ impl<'a> Valuation<'a> {
             at_risk_below,
             acquisition,
             intervals,
+            referrals: referral_options,
         } = self;
         let ledger = match &data {
             Data::Ledger(l) => Some(*l),
@@ -259,6 +260,9 @@ impl<'a> Valuation<'a> {
             Some(Ok(made)) => attach(&mut report, made, &segments, tiers.as_ref()),
             Some(Err(note)) => report.interval_note = Some(note),
             None => {}
+        }
+        if let Some(l) = ledger {
+            super::referral::attach(&mut report, l, referral_options.unwrap_or_default());
         }
         Ok(report)
     }
@@ -705,6 +709,8 @@ fn customer_values(
             dert: p.dert,
             clv: p.clv_money,
             asset_class: segments.classes[k],
+            referrals: 0,
+            referral_value: Decimal::ZERO,
         }
     };
     #[cfg(feature = "parallel")]
@@ -872,6 +878,7 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         interval_note: None,
         consent: None,
         feedback: None,
+        referrals: None,
     })
 }
 

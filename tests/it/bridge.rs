@@ -90,6 +90,8 @@ fn report(template: &EquityReport, as_of: NaiveDate, rows: &[(u64, i64, f64)]) -
             } else {
                 AssetClass::WinBack
             },
+            referrals: 0,
+            referral_value: Decimal::ZERO,
         })
         .collect();
     r.equity = r.customers.iter().map(|c| c.clv).sum();

@@ -16,6 +16,7 @@ mod plot;
 mod predict;
 mod progress;
 mod pseudonymize;
+mod referral;
 mod report;
 mod summarize;
 mod validate;

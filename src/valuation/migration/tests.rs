@@ -10,9 +10,9 @@ use rust_decimal::Decimal;
 use super::*;
 use crate::records::{CustomerId, Purpose};
 use crate::segment::asset_quality::AssetClass;
-use crate::valuation::report::EquityReport;
 use crate::test_support::proptest_config;
 use crate::time::TimeUnit;
+use crate::valuation::report::EquityReport;
 use crate::valuation::report::{ConsentFilter, CustomerValue, SegmentEquity, ValueAtRisk};
 
 /// One customer row: id, asset class, CLV in cents, RFM label, tier.
@@ -38,6 +38,8 @@ fn report(as_of: NaiveDate, rows: &[Row]) -> EquityReport {
             dert: 1.0,
             clv: Decimal::new(cents, 2),
             asset_class: class,
+            referrals: 0,
+            referral_value: Decimal::ZERO,
         })
         .collect();
     EquityReport {
@@ -71,6 +73,7 @@ fn report(as_of: NaiveDate, rows: &[Row]) -> EquityReport {
         interval_note: None,
         consent: None,
         feedback: None,
+        referrals: None,
     }
 }
 
