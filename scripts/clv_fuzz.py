@@ -365,6 +365,32 @@ def write_corpus(root: Path) -> dict[str, dict[str, str]]:
         corpus["consents"][name] = str(path)
     corpus["consents"]["folder"] = str(consents)
     corpus["consents"]["absent"] = str(consents / "absent.csv")
+    # Referral files for `--referrals`: a good one, and hostile ones each refused naming the file.
+    referrals = root / "referrals"
+    referrals.mkdir()
+    corpus["referrals"] = {}
+    head = "referrer,referred,date,channel\n"
+    for name, content in {
+        "good": head + "1,4,1997-01-01,web\n",
+        "no_channel_column": "referrer,referred,date\n1,4,1997-01-01\n",
+        "empty": "",
+        "header_only": head,
+        "self": head + "1,1,1997-01-01,\n",
+        "unknown": head + "1,999999,1997-01-01,\n",
+        "late": head + "1,4,1997-12-01,\n",
+        "cycle": head + "1,4,1997-01-01,\n4,1,1997-01-01,\n",
+        "twice": head + "1,4,1997-01-01,\n2,4,1997-01-01,\n",
+        "bad_date": head + "1,4,1997-02-30,\n",
+        "long_channel": head + "1,4,1997-01-01," + "c" * 5000 + "\n",
+        "control_channel": head + "1,4,1997-01-01,a\x01b\n",
+        "binary": "\x00\xff\xfe garbage \x00\n",
+        "ragged": head + "1,4\n",
+    }.items():
+        path = referrals / f"{name}.csv"
+        path.write_bytes(content.encode("utf-8", "surrogateescape"))
+        corpus["referrals"][name] = str(path)
+    corpus["referrals"]["folder"] = str(referrals)
+    corpus["referrals"]["absent"] = str(referrals / "absent.csv")
     corpus["keys"]["folder"] = str(keys)
     corpus["keys"]["absent"] = str(keys / "absent")
     # A 1 MB id: pseudonymised like any other.
@@ -600,6 +626,20 @@ def flag_cases(corpus: dict) -> list[Case]:
             ["segment", "--summary", summary, "--method", "rfm", "--consents",
              corpus["consents"]["good"], "--purpose", "profiling", "--consent-date", v], "csv",
             "--consent-date")
+    # `--referrals FILE`: hostile referral files are refused naming the file (a line, or the flag).
+    for name, path in corpus["referrals"].items():
+        good = name in ("good", "no_channel_column")
+        cases.append(Case(f"report --referrals {name}",
+                          ["report", "--transactions", log, "--end", "1997-09-30", "--referrals",
+                           path], "json", [path], [], expect="ok" if good else "fail"))
+        cases.append(Case(f"bridge --referrals {name}",
+                          ["bridge", "--transactions", log, "--from", "1997-06-30", "--to",
+                           "1997-09-30", "--referrals", path], "json", [path], [],
+                          expect="ok" if good else "fail"))
+    for v in HOSTILE_DATES + ["1997-09-30", "1996-01-01"]:
+        add(f"report --previous-review {v!r}",
+            ["report", "--transactions", log, "--end", "1997-09-30", "--previous-review", v],
+            "json", "--previous-review")
     # `clv bridge`: hostile dates, rules and rates are refused naming their flag.
     bridge = ["bridge", "--transactions", log, "--from", "1997-06-30", "--to", "1997-09-30"]
     for v in HOSTILE_DATES + ["1997-09-30", "1996-01-01"]:

@@ -387,6 +387,10 @@ pub enum Command {
             requires = "purpose"
         )]
         consents: Option<String>,
+        /// The previous review date (YYYY-MM-DD, before --end): adds `since_last_review`, the
+        /// equity bridge from it, the biggest migrations and the customers gained and lost.
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        previous_review: Option<String>,
         /// The purpose the report is for, e.g. marketing_contact or profiling (with --consents).
         #[arg(
             long,
@@ -446,6 +450,10 @@ pub enum Command {
         /// Value both dates with the models fitted at --from (no refit line).
         #[arg(long, num_args = 0, default_missing_value = "true")]
         same_models: Option<String>,
+        /// A referral file (referrer,referred,date[,channel]): its events are checked against
+        /// the log, and `referrals` gives the closing report's referral totals.
+        #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+        referrals: Option<String>,
         #[command(flatten)]
         log: LogFlags,
         #[command(flatten)]

@@ -12,24 +12,30 @@
 //! - Output: `opening_equity`, `closing_equity`, `lines` (`name`, `amount`, `customers`, in
 //!   bridge order; the amounts sum to closing − opening exactly), `by_asset_class`, `by_segment`
 //!   (RFM at D2), the rule and whether the models were refitted (see
-//!   `customer_assets::valuation::bridge`).
+//!   `customer_assets::valuation::bridge`); `migrations`: the migration matrices from D1 to D2
+//!   for the asset class and the RFM segment, with their transition shares and the mix projected
+//!   one period ahead (`customer_assets::valuation::Migration`).
+//! - `--referrals FILE` (see `referral.rs`) adds referral events: `referrals` gives the closing
+//!   report's referral totals.
 
 use chrono::NaiveDate;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
 use customer_assets::models::{MeanSpendParams, SpendData};
 use customer_assets::segment::rfm::RfmParams;
 use customer_assets::valuation::bridge::{EquityBridge, LossRule};
-use customer_assets::valuation::{DiscountRate, EquityReport, Valuation};
+use customer_assets::valuation::{
+    DiscountRate, EquityReport, Migration, MigrationDimension, Valuation,
+};
 use customer_assets::{Fit, Ledger, SpendModel, SummaryOptions, TimeUnit, TransactionModel};
 
 use crate::common::{check_span, echo, Flags};
 use crate::fit::{fit_transaction, Fitted};
 
 /// The settings every valuation of the bridge shares.
-struct Settings {
-    unit: TimeUnit,
-    margin: f64,
-    rate: DiscountRate,
+pub(crate) struct Settings {
+    pub(crate) unit: TimeUnit,
+    pub(crate) margin: f64,
+    pub(crate) rate: DiscountRate,
 }
 
 /// Runs the subcommand.
@@ -47,6 +53,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "lost-below",
             "lost-after-days",
             "same-models",
+            "referrals",
         ],
     )?;
     let output = flags.output(false)?;
@@ -77,7 +84,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some(other) => return Err(format!("--same-models takes no value, not {}", echo(other))),
     };
 
-    let (ledger, first) = input.ledger()?;
+    let (mut ledger, first) = input.ledger()?;
     check_span("from", from, first, path)?;
     check_span("to", to, first, path)?;
     if from < first {
@@ -85,6 +92,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--from: {from} is before the first transaction in {path} ({first}); no customer to value"
         ));
     }
+    crate::referral::add(&flags, &mut ledger)?;
     crate::progress::stage(format!("fitting {model} at {from} and at {to}"));
     let at_from = At {
         path,
@@ -110,11 +118,29 @@ pub fn run(args: &[String]) -> Result<(), String> {
     crate::progress::stage("drawing the bridge");
     let bridge = EquityBridge::new(&opening, &closing, cross.as_ref(), &ledger, rule)
         .map_err(|e| format!("{path}: {e}"))?;
-    let mut json = serde_json::to_value(&bridge).map_err(|e| format!("cannot write JSON: {e}"))?;
+    let mut json = to_json(&bridge)?;
+    let mut migrations = Vec::new();
+    for dimension in [
+        MigrationDimension::AssetClass,
+        MigrationDimension::segmenter("rfm"),
+    ] {
+        let migration = Migration::between(&opening, &closing, dimension)
+            .map_err(|e| format!("{path}: {e}"))?;
+        let mut m = to_json(&migration)?;
+        if let Some(object) = m.as_object_mut() {
+            object.insert("transitions".into(), to_json(&migration.transitions())?);
+            object.insert("projection".into(), to_json(&migration.projection())?);
+        }
+        migrations.push(m);
+    }
     if let Some(object) = json.as_object_mut() {
         object.insert("model".into(), model.into());
         object.insert("opening_customers".into(), opening_customers.into());
         object.insert("closing_customers".into(), closing.customers.len().into());
+        object.insert("migrations".into(), migrations.into());
+        if let Some(referrals) = &closing.referrals {
+            object.insert("referrals".into(), to_json(referrals)?);
+        }
     }
     output.write_json(&json)
 }
@@ -141,17 +167,17 @@ fn loss_rule(flags: &Flags) -> Result<LossRule, String> {
 }
 
 /// The fitted models at `as_of`.
-struct Models {
+pub(crate) struct Models {
     transactions: Fitted,
     spend: Box<dyn SpendModel>,
 }
 
 /// A review date, and how messages name it.
 #[derive(Clone, Copy)]
-struct At<'a> {
-    path: &'a str,
-    flag: &'static str,
-    day: NaiveDate,
+pub(crate) struct At<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) flag: &'static str,
+    pub(crate) day: NaiveDate,
 }
 
 impl At<'_> {
@@ -163,7 +189,7 @@ impl At<'_> {
 
 /// Fits the transaction model and the spend model (Gamma-Gamma, else the mean spend, with a
 /// note) on the summaries at the date; also gives the number of customers summarised.
-fn fit_models(
+pub(crate) fn fit_models(
     ledger: &Ledger,
     at: At<'_>,
     unit: TimeUnit,
@@ -207,7 +233,7 @@ fn fit_models(
 }
 
 /// The equity report at the date with these models.
-fn value(
+pub(crate) fn value(
     ledger: &Ledger,
     at: At<'_>,
     settings: &Settings,
@@ -228,4 +254,9 @@ fn value(
         .map_err(|e| at.error(e))?
         .run()
         .map_err(|e| at.error(format!("valuing: {e}")))
+}
+
+/// A value as JSON.
+fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, String> {
+    serde_json::to_value(value).map_err(|e| format!("cannot write JSON: {e}"))
 }

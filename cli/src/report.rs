@@ -11,6 +11,10 @@
 //!   S]` adds intervals of equity, of each group's equity, of value at risk and of the base's
 //!   expected purchases (`intervals`, and `interval` in each group; `interval_note` says why
 //!   when they cannot be made).
+//! - `--previous-review D` adds `since_last_review`: the equity bridge from D (models fitted at
+//!   D, refitted at `--end`; lost below P(alive) 0.5), the biggest migrations between asset
+//!   classes and RFM segments, and the ten customers gained and lost with the most value (see
+//!   `bridge.rs` and `customer_assets::valuation::review`).
 //! - `--consents FILE --purpose P` lists only the customers whose consent to P covers `--end`
 //!   (see `consent.rs`); `consent` gives the purpose, the day and the rows kept and left out.
 //! - `--referrals FILE` adds referral events to the ledger (see `referral.rs`): each customer's
@@ -24,9 +28,12 @@ use customer_assets::models::pareto_nbd::ParetoNbdParams;
 use customer_assets::models::IntervalMethod;
 use customer_assets::segment::abc::AbcParams;
 use customer_assets::segment::rfm::RfmParams;
+use customer_assets::valuation::bridge::LossRule;
+use customer_assets::valuation::review::SinceLastReview;
 use customer_assets::valuation::{DiscountRate, IntervalOptions, Valuation, ValuationBuilder};
 use customer_assets::TimeUnit;
 
+use crate::bridge::{fit_models, value, At, Settings};
 use crate::common::{check_span, echo, Flags};
 
 /// Runs the subcommand.
@@ -47,6 +54,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "consents",
             "purpose",
             "referrals",
+            "previous-review",
         ],
     )?;
     let intervals = interval_options(&flags)?;
@@ -72,6 +80,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--end: {end} is before the first transaction in {path} ({first}); no customer to value"
         ));
     }
+    let previous = flags.optional_date("previous-review")?;
+    if let Some(previous) = previous {
+        if previous >= end {
+            return Err(format!(
+                "--previous-review: {previous} must come before --end {end}"
+            ));
+        }
+        check_span("previous-review", previous, first, path)?;
+        if previous < first {
+            return Err(format!(
+                "--previous-review: {previous} is before the first transaction in {path} ({first}); no customer to value then"
+            ));
+        }
+    }
 
     crate::referral::add(&flags, &mut ledger)?;
     let builder: ValuationBuilder<'_> = Valuation::builder()
@@ -80,7 +102,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unit(unit)
         .fit_spend_model(GammaGammaParams::new())
         .margin(margin)
-        .discount(DiscountRate::continuous(rate, unit).map_err(|e| format!("--discount: {e}"))?)
+        .discount(report_rate(rate, unit)?)
         .horizon(unit.from_days(364.0))
         .segmenter("rfm", RfmParams::default())
         .segmenter("abc", AbcParams::default())
@@ -101,12 +123,57 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("{path}: {e}"))?
         .run()
         .map_err(|e| format!("{path}: valuing at --end {end}: {e}"))?;
+    // Before the consent filter: the bridge and the migrations need every customer.
+    let since = match previous {
+        Some(day) => {
+            crate::progress::stage(format!("the bridge from --previous-review {day}"));
+            let settings = Settings {
+                unit,
+                margin,
+                rate: report_rate(rate, unit)?,
+            };
+            let at = At {
+                path,
+                flag: "previous-review",
+                day,
+            };
+            let (models, _) = fit_models(&ledger, at, unit, model)?;
+            let opening = value(&ledger, at, &settings, &models)?;
+            let at_end = At {
+                path,
+                flag: "end",
+                day: end,
+            };
+            let cross = value(&ledger, at_end, &settings, &models)?;
+            Some(
+                SinceLastReview::new(
+                    &opening,
+                    &report,
+                    Some(&cross),
+                    &ledger,
+                    LossRule::default(),
+                    10,
+                )
+                .map_err(|e| format!("{path}: since --previous-review {day}: {e}"))?,
+            )
+        }
+        None => None,
+    };
     if let Some(scope) = &scope {
         report.retain_consenting(scope);
     }
     crate::progress::stage("writing the report");
-    let json = serde_json::to_value(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
+    let mut json = serde_json::to_value(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
+    if let (Some(since), Some(object)) = (since, json.as_object_mut()) {
+        let since = serde_json::to_value(&since).map_err(|e| format!("cannot write JSON: {e}"))?;
+        object.insert("since_last_review".into(), since);
+    }
     output.write_json(&json)
+}
+
+/// The discount rate of `--discount`.
+fn report_rate(rate: f64, unit: TimeUnit) -> Result<DiscountRate, String> {
+    DiscountRate::continuous(rate, unit).map_err(|e| format!("--discount: {e}"))
 }
 
 /// The intervals `--interval LEVEL [--method M] [--bootstrap N] [--seed S]` ask for.

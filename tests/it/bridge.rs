@@ -381,3 +381,77 @@ proptest! {
         prop_assert_eq!(grouped, closing.equity);
     }
 }
+
+/// "Since last review" on the four-customer base: customer 4 gained, customer 2 lost, and the
+/// one move between asset classes (customer 2, grow to win back) and between segments (none:
+/// each customer keeps its half).
+#[test]
+fn since_last_review_lists_the_customers_gained_and_lost_and_the_biggest_moves() {
+    use customer_assets::valuation::review::SinceLastReview;
+    let t = template();
+    let (from, to) = (day(2024, 1, 1), day(2024, 12, 30));
+    let opening = report(
+        &t,
+        from,
+        &[(1, 10_000, 0.9), (2, 5_000, 0.7), (3, 2_000, 0.8)],
+    );
+    let closing = report(
+        &t,
+        to,
+        &[
+            (1, 12_500, 0.9),
+            (2, 500, 0.2),
+            (3, 2_100, 0.6),
+            (4, 4_000, 0.95),
+        ],
+    );
+    let cross = report(
+        &t,
+        to,
+        &[
+            (1, 13_000, 0.9),
+            (2, 600, 0.2),
+            (3, 1_800, 0.6),
+            (4, 3_500, 0.95),
+        ],
+    );
+    let ledger = Ledger::new(LedgerOptions::default());
+    let since = SinceLastReview::new(
+        &opening,
+        &closing,
+        Some(&cross),
+        &ledger,
+        LossRule::PAliveBelow(0.5),
+        5,
+    )
+    .unwrap();
+    assert_eq!(since.bridge.closing_equity, cents(19_100));
+    let gained: Vec<(CustomerId, Option<Decimal>, Decimal)> = since
+        .top_gained
+        .iter()
+        .map(|c| (c.id.clone(), c.previous_clv, c.clv))
+        .collect();
+    assert_eq!(gained, [(CustomerId::from(4u64), None, cents(4_000))]);
+    let lost: Vec<(CustomerId, Option<Decimal>, Decimal)> = since
+        .top_lost
+        .iter()
+        .map(|c| (c.id.clone(), c.previous_clv, c.clv))
+        .collect();
+    assert_eq!(
+        lost,
+        [(CustomerId::from(2u64), Some(cents(5_000)), cents(500))]
+    );
+    let moves: Vec<(&str, &str, &str, usize)> = since
+        .biggest_migrations
+        .iter()
+        .map(|m| {
+            (
+                m.dimension.as_str(),
+                m.from.as_str(),
+                m.to.as_str(),
+                m.customers,
+            )
+        })
+        .collect();
+    assert_eq!(moves, [("asset_class", "grow", "win back", 1)]);
+}

@@ -115,3 +115,131 @@ fn bad_dates_and_rules_are_refused_naming_the_flag() {
     );
     bridge(&[&dates[..], &["--model", "gamma"]].concat(), &["--model"]);
 }
+
+/// `clv report --previous-review D` adds `since_last_review`: the bridge from D closes at the
+/// report's equity, and the biggest migrations and customers lost are listed; `clv bridge`
+/// prints the migration matrices, whose cells hold every customer.
+#[test]
+fn the_report_since_the_previous_review_and_the_bridges_migrations() {
+    let log = data_file("cdnow_sample_transactions.csv");
+    let log = log.to_str().unwrap();
+    let report: serde_json::Value = serde_json::from_str(&ok(&[
+        "report",
+        "--transactions",
+        log,
+        "--end",
+        "1997-09-30",
+        "--margin",
+        "0.3",
+        "--previous-review",
+        "1997-06-30",
+    ]))
+    .unwrap();
+    let since = &report["since_last_review"];
+    assert_eq!(since["bridge"]["closing_equity"], report["equity"]);
+    let moved: Decimal = since["bridge"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| money(&l["amount"]))
+        .sum();
+    assert_eq!(
+        money(&since["bridge"]["opening_equity"]) + moved,
+        money(&report["equity"])
+    );
+    let lost = since["top_lost"].as_array().unwrap();
+    assert_eq!(lost.len(), 10);
+    let previous: Vec<Decimal> = lost.iter().map(|c| money(&c["previous_clv"])).collect();
+    assert!(previous.windows(2).all(|w| w[0] >= w[1]), "largest first");
+    assert!(!since["biggest_migrations"].as_array().unwrap().is_empty());
+    // Without the flag, no section.
+    let plain: serde_json::Value = serde_json::from_str(&ok(&[
+        "report",
+        "--transactions",
+        log,
+        "--end",
+        "1997-09-30",
+        "--margin",
+        "0.3",
+    ]))
+    .unwrap();
+    assert!(plain.get("since_last_review").is_none());
+    assert_eq!(plain["equity"], report["equity"]);
+    refused(
+        &[
+            "report",
+            "--transactions",
+            log,
+            "--end",
+            "1997-09-30",
+            "--previous-review",
+            "1997-09-30",
+        ],
+        &["--previous-review", "before --end"],
+    );
+
+    let bridge: serde_json::Value = serde_json::from_str(&ok(&[
+        "bridge",
+        "--transactions",
+        log,
+        "--from",
+        "1997-06-30",
+        "--to",
+        "1997-09-30",
+    ]))
+    .unwrap();
+    let migrations = bridge["migrations"].as_array().unwrap();
+    assert_eq!(migrations.len(), 2);
+    assert_eq!(migrations[0]["dimension"], "asset_class");
+    assert_eq!(migrations[1]["segmenter"], "rfm");
+    for m in migrations {
+        let cells: u64 = m["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["customers"].as_u64().unwrap())
+            .sum();
+        assert_eq!(cells, bridge["closing_customers"].as_u64().unwrap());
+        assert!(m["transitions"]["shares"].is_array());
+    }
+}
+
+/// `clv bridge --referrals FILE` checks the referrals against the log and reports the totals.
+#[test]
+fn bridge_reads_referrals() {
+    let log = data_file("cdnow_sample_transactions.csv");
+    let log = log.to_str().unwrap();
+    let dir = crate::temp_dir("bridge-referrals");
+    let good = dir.join("referrals.csv");
+    // Customer 4 bought first on 1997-01-01 (the cohort's first day): referred that day.
+    std::fs::write(&good, "referrer,referred,date\n1,4,1997-01-01\n").unwrap();
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        "bridge",
+        "--transactions",
+        log,
+        "--from",
+        "1997-06-30",
+        "--to",
+        "1997-09-30",
+        "--referrals",
+        good.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert!(json["referrals"].is_object(), "{json}");
+    let bad = dir.join("self.csv");
+    std::fs::write(&bad, "referrer,referred,date\n1,1,1997-01-01\n").unwrap();
+    refused(
+        &[
+            "bridge",
+            "--transactions",
+            log,
+            "--from",
+            "1997-06-30",
+            "--to",
+            "1997-09-30",
+            "--referrals",
+            bad.to_str().unwrap(),
+        ],
+        &["line 2", "refers themselves"],
+    );
+}
