@@ -13,7 +13,7 @@ use std::hint::black_box;
 use chrono::{Days, NaiveDate};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use customer_assets::ledger::ErasurePolicy;
-use customer_assets::records::{Attribute, AttributeUpdate, Purpose};
+use customer_assets::records::{Attribute, AttributeUpdate, Purpose, Referral};
 use customer_assets::{Customer, CustomerId, Ledger, LedgerOptions, Pseudonymizer, Transaction};
 use rust_decimal::Decimal;
 
@@ -129,6 +129,22 @@ fn bench_ledger(c: &mut Criterion) {
     });
     group.bench_function("freshness", |b| {
         b.iter(|| ledger.freshness(black_box(as_of), 90).stale.len())
+    });
+    // Referral trees of branching 10 (customer c brought customers 10c + 1 ..= 10c + 10): the
+    // cycle check walks depth 5 at most.
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+    let referrals: Vec<Referral> = (1..CUSTOMERS)
+        .map(|c| {
+            Referral::new(CustomerId::from((c - 1) / 10), CustomerId::from(c), start)
+                .expect("referral")
+        })
+        .collect();
+    group.bench_function("add_referral, 99,999 in trees", |b| {
+        b.iter_batched(
+            || ledger.clone(),
+            |mut l| l.extend_referrals(black_box(referrals.iter().cloned())),
+            BatchSize::LargeInput,
+        )
     });
     group.bench_function("consent_scope", |b| {
         b.iter(|| {
