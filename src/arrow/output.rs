@@ -87,6 +87,8 @@
 //! | `dert` | Float64 | [`CustomerValue::dert`] |
 //! | `clv` | Decimal128 | [`CustomerValue::clv`] |
 //! | `asset_class` | Utf8 | `grow`, `develop`, `win_back` or `divest` |
+//! | `referrals` | UInt32 | [`CustomerValue::referrals`] (0 without referrals) |
+//! | `referral_value` | Decimal128 | [`CustomerValue::referral_value`] |
 //!
 //! The fields of a customer in the `clv report` JSON, in its order, with its `segments` pairs
 //! spread into one column per segmenter (named by the report's [`EquityReport::by_segment`], so
@@ -709,6 +711,8 @@ pub fn report_customers_schema(
         field(DERT, DataType::Float64),
         field(CLV, output.money.data_type()),
         field("asset_class", DataType::Utf8),
+        field("referrals", DataType::UInt32),
+        field("referral_value", output.money.data_type()),
     ]);
     Ok(Arc::new(Schema::new(fields)))
 }
@@ -773,6 +777,8 @@ pub fn report_customers_batch(
     c.money(CLV, rows.iter().map(|v| v.clv))?;
     let classes = rows.iter().map(|v| asset_class_name(v.asset_class));
     c.push(Arc::new(StringArray::from_iter_values(classes)));
+    c.counts(rows.iter().map(|v| v.referrals));
+    c.money("referral_value", rows.iter().map(|v| v.referral_value))?;
     c.finish(schema)
 }
 
@@ -1322,7 +1328,9 @@ mod tests {
                 "expected_spend",
                 "dert",
                 "clv",
-                "asset_class"
+                "asset_class",
+                "referrals",
+                "referral_value"
             ]
         );
         let rows = &report.customers;
@@ -1357,12 +1365,20 @@ mod tests {
             .collect();
         assert_eq!(texts(&batch, "asset_class"), classes);
         assert_eq!(classes[0].as_deref(), Some("win_back"));
+        assert_eq!(
+            column::<UInt32Array>(&batch, "referrals").values().to_vec(),
+            rows.iter().map(|c| c.referrals).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            decimals(&batch, "referral_value"),
+            rows.iter().map(|c| c.referral_value).collect::<Vec<_>>()
+        );
 
         // Without customers the segmenters' columns stay.
         report.customers.clear();
         let empty = report_customers_batch(&report, &OutputOptions::for_report(&report)).unwrap();
         assert_eq!(empty.num_rows(), 0);
-        assert_eq!(empty.num_columns(), 10);
+        assert_eq!(empty.num_columns(), 12);
     }
 
     #[test]
