@@ -23,7 +23,7 @@ pub struct SegmentFeedback {
 }
 
 /// NPS and satisfaction per segment, tier and asset class, and the detractors among high-value
-/// customers, over one period ([`EquityReport::feedback`]).
+/// customers, over one period ([`EquityReport::feedback`](crate::valuation::EquityReport::feedback)).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FeedbackBySegment {

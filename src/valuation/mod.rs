@@ -72,7 +72,7 @@ pub mod gls;
 mod inputs;
 mod intervals;
 mod labels;
-mod migration;
+pub mod migration;
 mod referral;
 mod referral_summary;
 mod report;

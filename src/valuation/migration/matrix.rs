@@ -85,7 +85,7 @@ pub enum MoveRanking {
 }
 
 /// A migration matrix between two equity reports for one dimension (see the
-/// [module documentation](self) for the states and their order).
+/// [module documentation](crate::valuation::migration) for the states and their order).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Migration {
     pub(super) dimension: MigrationDimension,

@@ -1,7 +1,7 @@
 //! Migration matrices: how customers, and the equity they carry, moved between the states of one
 //! dimension (asset class, a segmenter's labels, loyalty tier) from one review date to the next.
 //!
-//! [`Migration::between`] compares two [`EquityReport`]s, at D1 and at a later D2. Rows are the
+//! [`Migration::between`] compares two [`EquityReport`](crate::valuation::EquityReport)s, at D1 and at a later D2. Rows are the
 //! states at D1, columns the states at D2. Two explicit states make the matrix cover both bases:
 //! the row [`MigrationState::New`] holds the customers of D2 who are not in the D1 report, the
 //! column [`MigrationState::Gone`] the customers of D1 who are not in the D2 report. Every customer
@@ -10,7 +10,7 @@
 //! the D2 base and its equity.
 //!
 //! States, in this order (the order of [`Migration::states`]):
-//! - asset classes: all four, in [`AssetClass::ALL`] order, whether held or not;
+//! - asset classes: all four, in [`AssetClass::ALL`](crate::segment::asset_quality::AssetClass::ALL) order, whether held or not;
 //! - a segmenter's labels: those held by some customer in either report, sorted by their text
 //!   (byte order);
 //! - loyalty tiers: the tiers held by some customer in either report, sorted by their text, then

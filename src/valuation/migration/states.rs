@@ -18,12 +18,12 @@ pub(super) const NO_TIER: &str = "(no tier)";
 /// What customers migrate between.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationDimension {
-    /// The CLV × P(alive) asset class ([`CustomerValue::asset_class`](super::CustomerValue::asset_class)).
+    /// The CLV × P(alive) asset class ([`CustomerValue::asset_class`](crate::valuation::CustomerValue::asset_class)).
     AssetClass,
-    /// The labels of the segmenter of this name ([`CustomerValue::segments`](super::CustomerValue::segments)),
+    /// The labels of the segmenter of this name ([`CustomerValue::segments`](crate::valuation::CustomerValue::segments)),
     /// e.g. `"rfm"` or `"lifecycle"`.
     Segmenter(Arc<str>),
-    /// The loyalty tier ([`CustomerValue::tier`](super::CustomerValue::tier)).
+    /// The loyalty tier ([`CustomerValue::tier`](crate::valuation::CustomerValue::tier)).
     Tier,
 }
 
@@ -106,7 +106,7 @@ pub enum MigrationError {
         to: NaiveDate,
     },
     /// The report lists only consenting customers
-    /// ([`EquityReport::retain_consenting`]): customers left out would read as gone or new.
+    /// ([`EquityReport::retain_consenting`](crate::valuation::EquityReport::retain_consenting)): customers left out would read as gone or new.
     #[error("the report as of {as_of} lists only consenting customers: migrate the whole base, then restrict the customer lists")]
     ConsentFiltered {
         /// The report's as-of date.
