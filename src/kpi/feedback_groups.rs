@@ -196,15 +196,12 @@ pub fn net_promoter_score_with_interval(
     level: f64,
 ) -> Result<NpsEstimate, KpiError> {
     let level = check_level(level)?;
-    let mut tally = Tally::default();
-    feedback
-        .iter()
-        .filter(|f| period.contains(f.date()))
-        .for_each(|f| tally.add(f));
-    tally.nps(level).ok_or(KpiError::Empty {
-        what: "recommend responses",
-        kpi: "NPS",
-    })?
+    tally_in(feedback, period)
+        .nps(level)
+        .ok_or(KpiError::Empty {
+            what: "recommend responses",
+            kpi: "NPS",
+        })?
 }
 
 /// [`satisfaction`](super::satisfaction) with the interval of its normalised mean at `level`.
@@ -241,15 +238,22 @@ pub fn satisfaction_with_interval(
     level: f64,
 ) -> Result<SatisfactionEstimate, KpiError> {
     let level = check_level(level)?;
+    tally_in(feedback, period)
+        .satisfaction(level)
+        .ok_or(KpiError::Empty {
+            what: "satisfaction responses",
+            kpi: "mean satisfaction",
+        })
+}
+
+/// The tally of the feedback dated in `period`.
+fn tally_in(feedback: &[Feedback], period: Period) -> Tally {
     let mut tally = Tally::default();
     feedback
         .iter()
         .filter(|f| period.contains(f.date()))
         .for_each(|f| tally.add(f));
-    tally.satisfaction(level).ok_or(KpiError::Empty {
-        what: "satisfaction responses",
-        kpi: "mean satisfaction",
-    })
+    tally
 }
 
 /// The scale the satisfaction scores of a group were given on.

@@ -115,8 +115,9 @@ fn report(template: &EquityReport, as_of: NaiveDate, rows: &[(u64, i64, f64)]) -
 /// - revaluation, model refit: (125 − 130) + (21 − 18) = −2.00 (2)
 /// - unwinding of discount: 10 + 5 + 2 = 17.00 (3)
 /// - closing equity: 125 + 5 + 21 + 40 = 191.00 = 170 + 40 − 50 + 16 − 2 + 17.
-#[test]
-fn every_line_of_a_four_customer_bridge_is_the_one_computed_on_paper() {
+/// The four-customer base of the table above: the opening report, the closing report and the
+/// closing date under the opening models.
+fn four_customers() -> (EquityReport, EquityReport, EquityReport) {
     let t = template();
     let (from, to) = (day(2024, 1, 1), day(2024, 12, 30));
     let opening = report(
@@ -144,6 +145,12 @@ fn every_line_of_a_four_customer_bridge_is_the_one_computed_on_paper() {
             (4, 3_500, 0.95),
         ],
     );
+    (opening, closing, cross)
+}
+
+#[test]
+fn every_line_of_a_four_customer_bridge_is_the_one_computed_on_paper() {
+    let (opening, closing, cross) = four_customers();
     let ledger = Ledger::new(LedgerOptions::default());
     let bridge = EquityBridge::new(
         &opening,
@@ -388,33 +395,7 @@ proptest! {
 #[test]
 fn since_last_review_lists_the_customers_gained_and_lost_and_the_biggest_moves() {
     use customer_assets::valuation::review::SinceLastReview;
-    let t = template();
-    let (from, to) = (day(2024, 1, 1), day(2024, 12, 30));
-    let opening = report(
-        &t,
-        from,
-        &[(1, 10_000, 0.9), (2, 5_000, 0.7), (3, 2_000, 0.8)],
-    );
-    let closing = report(
-        &t,
-        to,
-        &[
-            (1, 12_500, 0.9),
-            (2, 500, 0.2),
-            (3, 2_100, 0.6),
-            (4, 4_000, 0.95),
-        ],
-    );
-    let cross = report(
-        &t,
-        to,
-        &[
-            (1, 13_000, 0.9),
-            (2, 600, 0.2),
-            (3, 1_800, 0.6),
-            (4, 3_500, 0.95),
-        ],
-    );
+    let (opening, closing, cross) = four_customers();
     let ledger = Ledger::new(LedgerOptions::default());
     let since = SinceLastReview::new(
         &opening,
