@@ -115,6 +115,7 @@ fn report(template: &EquityReport, as_of: NaiveDate, rows: &[(u64, i64, f64)]) -
 /// - revaluation, model refit: (125 − 130) + (21 − 18) = −2.00 (2)
 /// - unwinding of discount: 10 + 5 + 2 = 17.00 (3)
 /// - closing equity: 125 + 5 + 21 + 40 = 191.00 = 170 + 40 − 50 + 16 − 2 + 17.
+///
 /// The four-customer base of the table above: the opening report, the closing report and the
 /// closing date under the opening models.
 fn four_customers() -> (EquityReport, EquityReport, EquityReport) {
