@@ -98,6 +98,7 @@ pub mod advanced;
 #[cfg(feature = "arrow")]
 pub mod arrow;
 mod concurrent;
+pub mod covariates;
 pub mod error;
 pub mod fit;
 pub mod kpi;

@@ -24,3 +24,12 @@ pub(crate) fn label_problem(text: &str, max_chars: usize) -> Option<LabelProblem
         None
     }
 }
+
+/// [`label_problem`] in words, for errors that carry a reason.
+pub(crate) fn label_problem_reason(text: &str, max_chars: usize) -> Option<&'static str> {
+    label_problem(text, max_chars).map(|problem| match problem {
+        LabelProblem::Blank => "it is blank",
+        LabelProblem::Control => "it holds a control character",
+        LabelProblem::TooLong => "it is too long",
+    })
+}

@@ -26,6 +26,7 @@ pub use feedback::{Feedback, SatisfactionScore};
 #[cfg(feature = "arrow")]
 pub(crate) use id::is_blank_id;
 pub use id::CustomerId;
+pub(crate) use label::label_problem_reason;
 pub use pseudonym::{PseudonymError, Pseudonymizer, Reidentifier};
 pub use referral::{Referral, MAX_CHANNEL_LEN};
 #[cfg(feature = "arrow")]
