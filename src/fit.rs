@@ -111,6 +111,16 @@ pub enum FitError {
         /// What the data lack.
         reason: String,
     },
+    /// The covariates cannot enter the model: a column the design lacks, a constrained column
+    /// outside either process, a constant or collinear column.
+    #[error("cannot fit {model} with these covariates: {source}")]
+    Covariates {
+        /// The model.
+        model: &'static str,
+        /// What is wrong with the covariates.
+        #[source]
+        source: crate::covariates::CovariateError,
+    },
     /// An input number lies beyond what the model can evaluate in f64 or beyond a documented size
     /// limit (such as [`MAX_TOTAL_WEIGHT`] or [`MAX_TIME_SPAN`]).
     #[error("cannot fit {model}: {reason}")]

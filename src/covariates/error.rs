@@ -123,4 +123,22 @@ pub enum CovariateError {
     /// The matrix has no rows.
     #[error("the design has no rows")]
     Empty,
+    /// A customer of the data has no row in the design.
+    #[error("customer {customer} has no row in the design")]
+    NoDesignRow {
+        /// The customer.
+        customer: String,
+    },
+    /// A column constrained to one coefficient for both processes is not in both lists.
+    #[error("column {column} is constrained across the processes but does not enter both")]
+    NotInBoth {
+        /// The column.
+        column: String,
+    },
+    /// A customer's history (x, t_x, T) is not valid.
+    #[error("customer {customer}: the history is not valid (recency and age finite, 0 ≤ t_x ≤ T, t_x = 0 without repeat purchases)")]
+    BadHistory {
+        /// The customer.
+        customer: String,
+    },
 }

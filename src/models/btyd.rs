@@ -274,6 +274,33 @@ impl Prepared {
         } else {
             1.0
         };
+        Self::from_sorted(rows, scale)
+    }
+
+    /// The weighted mean age of `patterns`: the time scale [`Prepared::new`] divides out (1 when
+    /// every age is 0).
+    pub fn mean_age(patterns: &Patterns) -> f64 {
+        let total: f64 = patterns.iter().map(|p| p.weight()).sum();
+        let mean = patterns.iter().map(|p| p.weight() * p.age()).sum::<f64>() / total;
+        if mean.is_finite() && mean > 0.0 {
+            mean
+        } else {
+            1.0
+        }
+    }
+
+    /// Sorts and divides the time axis by a given `scale` (finite and positive): the parts of
+    /// one likelihood that must share a scale (the covariate cells of a fit).
+    pub fn with_scale(patterns: &Patterns, scale: f64) -> Self {
+        let mut rows: Vec<(u32, f64, f64, f64)> = patterns
+            .iter()
+            .map(|p| (p.frequency(), p.recency(), p.age(), p.weight()))
+            .collect();
+        sort_by_frequency_then_recency(&mut rows);
+        Self::from_sorted(rows, scale)
+    }
+
+    fn from_sorted(rows: Vec<(u32, f64, f64, f64)>, scale: f64) -> Self {
         let mut xs = Vec::new();
         let mut starts = Vec::new();
         let mut recency = Vec::with_capacity(rows.len());

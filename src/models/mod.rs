@@ -23,6 +23,7 @@ pub mod bdw;
 pub mod bg_bb;
 pub(crate) mod bootstrap;
 pub mod contractual;
+pub mod covariates;
 pub mod gamma_gamma;
 pub mod sbg;
 

@@ -9,6 +9,7 @@ mod arrow_output;
 mod bridge;
 mod btyd;
 mod categories;
+mod covariates;
 mod degenerate_fits;
 mod dert;
 mod discrete;

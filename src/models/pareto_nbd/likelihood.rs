@@ -560,7 +560,7 @@ fn tabulated_rows(
 }
 
 /// Total log-likelihood and gradient in (ln r, ln α, ln s, ln β).
-pub(super) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
+pub(crate) fn pareto_ll(data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = [
         theta[0].exp(),
         theta[1].exp(),

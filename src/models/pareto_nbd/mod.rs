@@ -54,7 +54,8 @@ use crate::models::transaction_model::{batch_with, BatchPredictions, Transaction
 use crate::optimize::Objective;
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
-use likelihood::{pareto_ll, row_terms, ParetoObjective, RowTerms};
+pub(crate) use likelihood::pareto_ll;
+use likelihood::{row_terms, ParetoObjective, RowTerms};
 use statrs::function::gamma::ln_gamma;
 use tricomi::scaled_upper_gamma;
 

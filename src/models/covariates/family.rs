@@ -1,0 +1,191 @@
+//! The models that take covariates, and how covariates enter each one's parameters.
+
+use crate::error::InvalidParameter;
+use crate::fit::{Fit, FitOptions};
+use crate::models::beta_geometric::{beta_geometric_ll, BetaGeometricParameters};
+use crate::models::bg_nbd::{BgNbd, BgNbdParams};
+use crate::models::btyd::Prepared;
+use crate::models::mbg_nbd::{MbgNbd, MbgNbdParams};
+use crate::models::pareto_nbd::{pareto_ll, ParetoNbd, ParetoNbdParameters, ParetoNbdParams};
+use crate::models::transaction_model::TransactionModel;
+use crate::summary::Patterns;
+use crate::time::TimeUnit;
+
+/// A continuous-time purchase-and-dropout model that takes time-invariant covariates, with the
+/// standard parameterisation (Fader & Hardie 2007, "Incorporating time-invariant covariates
+/// into the Pareto/NBD and BG/NBD models"; CLVTools' convention):
+///
+/// | model | purchase covariates z_p | dropout covariates z_d |
+/// |---|---|---|
+/// | Pareto/NBD | αᵢ = α₀ exp(−γ_p′z_p) | βᵢ = β₀ exp(−γ_d′z_d) |
+/// | BG/NBD, MBG/NBD | αᵢ = α₀ exp(−γ_p′z_p) | aᵢ = a₀ exp(γ_d′z_d), bᵢ = b₀ exp(γ_d′z_d) |
+///
+/// So a positive purchase coefficient raises the mean purchase rate r/αᵢ by the factor
+/// exp(γ); a positive Pareto/NBD dropout coefficient raises the mean dropout rate s/βᵢ by
+/// exp(γ). In the beta-geometric models one dropout coefficient scales both beta parameters:
+/// the mean dropout probability a/(a+b) stays, and the coefficient moves how concentrated the
+/// dropout probabilities are around it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum CovariateFamily {
+    /// Pareto/NBD.
+    #[cfg_attr(feature = "serde", serde(rename = "pareto-nbd"))]
+    ParetoNbd,
+    /// BG/NBD.
+    #[cfg_attr(feature = "serde", serde(rename = "bg-nbd"))]
+    BgNbd,
+    /// MBG/NBD.
+    #[cfg_attr(feature = "serde", serde(rename = "mbg-nbd"))]
+    MbgNbd,
+}
+
+impl CovariateFamily {
+    /// Every family, in order.
+    pub const ALL: [CovariateFamily; 3] = [
+        CovariateFamily::ParetoNbd,
+        CovariateFamily::BgNbd,
+        CovariateFamily::MbgNbd,
+    ];
+
+    /// The model's short name, as the `clv` tool spells it: `"pareto-nbd"`, `"bg-nbd"`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            CovariateFamily::ParetoNbd => "pareto-nbd",
+            CovariateFamily::BgNbd => "bg-nbd",
+            CovariateFamily::MbgNbd => "mbg-nbd",
+        }
+    }
+
+    /// The family of a short name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The names of the base parameters, in order: the values at covariates 0.
+    pub fn base_names(self) -> &'static [&'static str] {
+        match self {
+            CovariateFamily::ParetoNbd => &["r", "alpha", "s", "beta"],
+            CovariateFamily::BgNbd | CovariateFamily::MbgNbd => &["r", "alpha", "a", "b"],
+        }
+    }
+
+    /// The base parameters the purchase covariates scale, with the sign of the exponent.
+    pub(crate) fn purchase_links(self) -> &'static [(usize, f64)] {
+        &[(1, -1.0)]
+    }
+
+    /// The base parameters the dropout covariates scale, with the sign of the exponent.
+    pub(crate) fn dropout_links(self) -> &'static [(usize, f64)] {
+        match self {
+            CovariateFamily::ParetoNbd => &[(3, -1.0)],
+            CovariateFamily::BgNbd | CovariateFamily::MbgNbd => &[(2, 1.0), (3, 1.0)],
+        }
+    }
+
+    /// Per base parameter, the power of the time scale in it: α and β (Pareto/NBD) are times.
+    pub(crate) fn time_powers(self) -> &'static [f64] {
+        match self {
+            CovariateFamily::ParetoNbd => &[0.0, 1.0, 0.0, 1.0],
+            CovariateFamily::BgNbd | CovariateFamily::MbgNbd => &[0.0, 1.0, 0.0, 0.0],
+        }
+    }
+
+    /// Total log-likelihood and gradient in the logarithms of the base parameters on `data`'s
+    /// time axis.
+    pub(crate) fn log_likelihood(self, data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
+        match self {
+            CovariateFamily::ParetoNbd => pareto_ll(data, theta),
+            CovariateFamily::BgNbd => beta_geometric_ll(data, theta, 0.0),
+            CovariateFamily::MbgNbd => beta_geometric_ll(data, theta, 1.0),
+        }
+    }
+
+    /// The model at base parameter `values` (in the order of [`base_names`](Self::base_names)).
+    pub(crate) fn model(
+        self,
+        values: &[f64],
+        unit: TimeUnit,
+    ) -> Result<Box<dyn TransactionModel>, InvalidParameter> {
+        let at = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
+        Ok(match self {
+            CovariateFamily::ParetoNbd => Box::new(ParetoNbd::new(
+                ParetoNbdParameters {
+                    r: at(0),
+                    alpha: at(1),
+                    s: at(2),
+                    beta: at(3),
+                },
+                unit,
+            )?),
+            CovariateFamily::BgNbd => Box::new(BgNbd::new(
+                BetaGeometricParameters {
+                    r: at(0),
+                    alpha: at(1),
+                    a: at(2),
+                    b: at(3),
+                },
+                unit,
+            )?),
+            CovariateFamily::MbgNbd => Box::new(MbgNbd::new(
+                BetaGeometricParameters {
+                    r: at(0),
+                    alpha: at(1),
+                    a: at(2),
+                    b: at(3),
+                },
+                unit,
+            )?),
+        })
+    }
+
+    /// The model without covariates fitted to `patterns`: its parameters are the covariate
+    /// fit's first start. `None` when that fit fails (the built-in starts remain).
+    pub(crate) fn base_fit(self, patterns: &Patterns, options: &FitOptions) -> Option<Vec<f64>> {
+        let options = options.clone().penalty(0.0);
+        let values = match self {
+            CovariateFamily::ParetoNbd => {
+                let p = ParetoNbdParams::new()
+                    .fit_options(options)
+                    .fit(patterns)
+                    .ok()?
+                    .parameters();
+                vec![p.r, p.alpha, p.s, p.beta]
+            }
+            CovariateFamily::BgNbd => {
+                let p = BgNbdParams::new()
+                    .fit_options(options)
+                    .fit(patterns)
+                    .ok()?
+                    .parameters();
+                vec![p.r, p.alpha, p.a, p.b]
+            }
+            CovariateFamily::MbgNbd => {
+                let p = MbgNbdParams::new()
+                    .fit_options(options)
+                    .fit(patterns)
+                    .ok()?
+                    .parameters();
+                vec![p.r, p.alpha, p.a, p.b]
+            }
+        };
+        Some(values)
+    }
+
+    /// Built-in starting points of the base parameters on the rescaled time axis (natural
+    /// values), tried after the fit without covariates.
+    pub(crate) fn default_starts(self) -> &'static [[f64; 4]] {
+        match self {
+            CovariateFamily::ParetoNbd => &[[1.0, 1.0, 1.0, 1.0], [0.5, 0.3, 0.5, 3.0]],
+            CovariateFamily::BgNbd | CovariateFamily::MbgNbd => {
+                &[[1.0, 1.0, 1.0, 1.0], [0.5, 0.2, 0.8, 2.5]]
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for CovariateFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
