@@ -205,7 +205,9 @@ impl Fit<CovariateData> for CovariateParams {
                     detail: format!("histories: {e}"),
                 }
             })?;
-        let objective = CovariateObjective::new(&layout, &cells, &spread, self);
+        let weighted_x: f64 = histories.iter().map(|h| f64::from(h.0)).sum();
+        let mut objective = CovariateObjective::new(&layout, &cells, &spread, self);
+        objective.ll_offset = -weighted_x * scale.ln();
         let mut starts = Vec::new();
         let powers = family.time_powers();
         let start_of = |natural: &[f64]| -> Vec<f64> {
@@ -278,9 +280,8 @@ impl Fit<CovariateData> for CovariateParams {
             detail: format!("standard errors: {e}"),
         })?;
         let unpenalised = objective.total(theta, false).0;
-        let weighted_x: f64 = histories.iter().map(|h| f64::from(h.0)).sum();
         let mut report = max.report;
-        report.log_likelihood = unpenalised - weighted_x * scale.ln();
+        report.log_likelihood = unpenalised + objective.ll_offset;
         if !report.log_likelihood.is_finite() {
             return Err(FitError::Numerical {
                 model,
@@ -315,7 +316,7 @@ impl Fit<CovariateData> for CovariateParams {
 
 /// Per column: the mean and the (population) standard deviation over the customers; a column
 /// with no spread keeps 1 (the fit refuses constant columns before).
-fn standardisation(design: &crate::covariates::DesignMatrix) -> (Vec<f64>, Vec<f64>) {
+pub(super) fn standardisation(design: &crate::covariates::DesignMatrix) -> (Vec<f64>, Vec<f64>) {
     let n = design.len().max(1) as f64;
     let k = design.columns();
     let mut mean = vec![0.0; k];
@@ -345,7 +346,7 @@ fn standardisation(design: &crate::covariates::DesignMatrix) -> (Vec<f64>, Vec<f
 }
 
 /// J C Jᵀ.
-fn sandwich(j: &[Vec<f64>], c: &[Vec<f64>]) -> Vec<Vec<f64>> {
+pub(super) fn sandwich(j: &[Vec<f64>], c: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let n = j.len();
     let jc: Vec<Vec<f64>> = (0..n)
         .map(|i| {
@@ -376,6 +377,8 @@ pub(crate) struct CovariateObjective<'a> {
     /// Per coefficient, the penalty on the standardised coefficient: λ / spread².
     penalties: Vec<f64>,
     weight: f64,
+    /// ln L in the data's unit minus ln L on the rescaled axis: −Σx ln(scale).
+    ll_offset: f64,
     /// The largest |ln parameter| of a cell evaluated (the optimizer's θ bound): beyond it a
     /// point is infeasible, as in the models without covariates.
     bound: f64,
@@ -413,6 +416,7 @@ impl<'a> CovariateObjective<'a> {
             penalties,
             weight,
             bound: params.options.get_theta_bound(),
+            ll_offset: 0.0,
         }
     }
 
@@ -482,7 +486,8 @@ impl CovariateObjective<'_> {
             }
             _ => None,
         };
-        if let (Some(theta), Some(report)) = (&failure.theta, report) {
+        if let (Some(theta), Some(mut report)) = (&failure.theta, report) {
+            report.log_likelihood += self.ll_offset;
             let names = self.family.base_names();
             let pairs = crate::models::btyd::btyd_pairs(self.family == CovariateFamily::ParetoNbd);
             let mut limits = Vec::new();

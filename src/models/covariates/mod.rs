@@ -7,6 +7,7 @@
 //! | data: histories joined with a [`DesignMatrix`](crate::covariates::DesignMatrix) | [`CovariateData`] |
 //! | settings: columns per process, constraints, L2 penalties | [`CovariateParams`] |
 //! | the fitted model: base parameters, coefficients, covariance, predictions | [`CovariateModel`] |
+//! | Gamma-Gamma with covariates on its scale | [`SpendCovariateData`], [`SpendCovariateParams`], [`SpendCovariateModel`] |
 //! | nested models compared | [`LikelihoodRatioTest`], [`CovariateModel::aic`], [`CovariateModel::bic`] |
 //!
 //! The fit maximises the likelihood in the logarithms of the base parameters and the
@@ -22,6 +23,7 @@ mod family;
 mod fit;
 mod layout;
 mod model;
+mod spend;
 #[cfg(test)]
 mod tests;
 
@@ -30,3 +32,4 @@ pub use family::CovariateFamily;
 pub use fit::CovariateParams;
 pub use layout::Process;
 pub use model::{Coefficient, CovariateModel, LikelihoodRatioTest};
+pub use spend::{SpendCovariateData, SpendCovariateModel, SpendCovariateParams};
