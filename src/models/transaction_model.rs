@@ -143,6 +143,24 @@ pub trait TransactionModel: Send + Sync {
             dert: self.dert_batch(histories, rate)?,
         })
     }
+    /// [`predict_batch`](Self::predict_batch) for identified customers (`ids[i]` has
+    /// `histories[i]`): what a valuation calls. The default ignores the ids; a model whose
+    /// parameters differ by customer (a covariate model bound to its design,
+    /// [`BoundCovariateModel`](crate::models::covariates::BoundCovariateModel)) predicts each
+    /// customer with their own.
+    ///
+    /// # Errors
+    /// As [`predict_batch`](Self::predict_batch); a customer the model cannot place.
+    fn predict_customers(
+        &self,
+        ids: &[crate::records::CustomerId],
+        histories: &[History],
+        t: f64,
+        rate: f64,
+    ) -> Result<BatchPredictions, PredictError> {
+        let _ = ids;
+        self.predict_batch(histories, t, rate)
+    }
 }
 
 /// What [`TransactionModel::predict_batch`] gives: one value per customer in each column, in the
@@ -226,6 +244,7 @@ macro_rules! forward_transaction_model {
             fn expected_purchases_batch(&self, hs: &[History], t: f64) -> Result<Vec<f64>, PredictError> { (**self).expected_purchases_batch(hs, t) }
             fn dert_batch(&self, hs: &[History], rate: f64) -> Result<Vec<f64>, PredictError> { (**self).dert_batch(hs, rate) }
             fn predict_batch(&self, hs: &[History], t: f64, rate: f64) -> Result<BatchPredictions, PredictError> { (**self).predict_batch(hs, t, rate) }
+            fn predict_customers(&self, ids: &[crate::records::CustomerId], hs: &[History], t: f64, rate: f64) -> Result<BatchPredictions, PredictError> { (**self).predict_customers(ids, hs, t, rate) }
         }
     )*};
 }

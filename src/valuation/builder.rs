@@ -82,6 +82,7 @@ pub struct ValuationBuilder<'a> {
     acquisition: Option<Acquisition>,
     intervals: Option<IntervalOptions>,
     referrals: Option<super::referral::ReferralOptions>,
+    covariates: Option<&'a crate::covariates::DesignMatrix>,
 }
 
 impl<'a> ValuationBuilder<'a> {
@@ -216,6 +217,16 @@ impl<'a> ValuationBuilder<'a> {
         self
     }
 
+    /// The customers' covariates: the report then holds
+    /// [`EquityReport::covariates`](super::EquityReport::covariates), equity by each column's
+    /// values and, for a covariate model
+    /// ([`BoundCovariateModel`](crate::models::covariates::BoundCovariateModel)), the value each
+    /// coefficient moves (equity with it against equity with it at 0).
+    pub fn covariates(mut self, design: &'a crate::covariates::DesignMatrix) -> Self {
+        self.covariates = Some(design);
+        self
+    }
+
     /// Checks every part in one place, before any work is done.
     ///
     /// # Errors
@@ -344,6 +355,7 @@ impl<'a> ValuationBuilder<'a> {
             acquisition: self.acquisition,
             intervals: self.intervals,
             referrals: self.referrals,
+            covariates: self.covariates,
         })
     }
 }
@@ -366,4 +378,5 @@ pub struct Valuation<'a> {
     pub(super) acquisition: Option<Acquisition>,
     pub(super) intervals: Option<IntervalOptions>,
     pub(super) referrals: Option<super::referral::ReferralOptions>,
+    pub(super) covariates: Option<&'a crate::covariates::DesignMatrix>,
 }

@@ -64,6 +64,7 @@
 
 pub mod bridge;
 mod builder;
+pub mod by_covariate;
 mod error;
 mod feedback;
 mod feedback_section;

@@ -209,6 +209,14 @@ pub struct EquityReport {
     /// The referrals' window, share and totals, when the ledger holds referrals (the values are
     /// shown beside equity, not added into it).
     pub referrals: Option<ReferralSummary>,
+    /// Equity by each covariate's values and the value each coefficient of a covariate model
+    /// moves, when the valuation was given the customers' covariates
+    /// ([`ValuationBuilder::covariates`](super::ValuationBuilder::covariates)).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub covariates: Option<super::by_covariate::CovariateSection>,
 }
 
 /// How an [`EquityReport`]'s customer rows were restricted to consenting customers.

@@ -74,6 +74,7 @@ impl<'a> Valuation<'a> {
             acquisition,
             intervals,
             referrals: referral_options,
+            covariates,
         } = self;
         let ledger = match &data {
             Data::Ledger(l) => Some(*l),
@@ -263,6 +264,30 @@ impl<'a> Valuation<'a> {
         }
         if let Some(l) = ledger {
             super::referral::attach(&mut report, l, referral_options.unwrap_or_default());
+        }
+        if let Some(design) = covariates {
+            let equity_with = |t: &dyn TransactionModel| -> Result<Decimal, String> {
+                let models = Models {
+                    transactions: t,
+                    spend: models.spend,
+                    spend_fallback: None,
+                };
+                let predictions = predict_all(&summaries, &models, horizon, rate, margin)
+                    .map_err(|e| e.to_string())?;
+                let mut total = sums::Group::default();
+                for p in &predictions {
+                    total.add(Clv::new(p.clv_money));
+                }
+                total
+                    .equity(|| "the counterfactual equity".into())
+                    .map_err(|e| e.to_string())
+            };
+            report.covariates = Some(super::by_covariate::section(
+                &report,
+                design,
+                models.transactions,
+                &equity_with,
+            ));
         }
         Ok(report)
     }
@@ -879,6 +904,7 @@ fn aggregate(a: Aggregate<'_, '_>) -> Result<EquityReport, ValuationError> {
         consent: None,
         feedback: None,
         referrals: None,
+        covariates: None,
     })
 }
 
@@ -898,8 +924,9 @@ fn predict_all(
     margin: f64,
 ) -> Result<Vec<Prediction>, ValuationError> {
     let histories: Vec<History> = summaries.iter().map(History::from).collect();
+    let ids: Vec<crate::records::CustomerId> = summaries.iter().map(|s| s.id().clone()).collect();
     let t = models.transactions;
-    let Ok(batch) = t.predict_batch(&histories, horizon, rate) else {
+    let Ok(batch) = t.predict_customers(&ids, &histories, horizon, rate) else {
         return summaries
             .iter()
             .zip(&histories)

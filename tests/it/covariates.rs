@@ -211,3 +211,82 @@ fn apparel_spend_by_gender_and_channel() {
         model.report().unwrap().log_likelihood
     );
 }
+
+#[test]
+fn apparel_valuation_with_a_covariate_model_values_each_customer_with_their_own_parameters() {
+    use customer_assets::models::GammaGammaParams;
+    use customer_assets::valuation::by_covariate::CoefficientEffect;
+    use customer_assets::valuation::{DiscountRate, IntervalOptions};
+    use customer_assets::{History, TransactionModel, Valuation};
+    let Some(dir) = crate::clvtools_dir("covariates::apparel_valuation_with_a_covariate_model")
+    else {
+        return;
+    };
+    let (summaries, design) = apparel(&dir);
+    let data = CovariateData::from_summaries(&summaries, &design).unwrap();
+    let model = CovariateParams::new(CovariateFamily::ParetoNbd)
+        .fit(&data)
+        .unwrap();
+    let bound = model.clone().bind(design.clone()).unwrap();
+    let value = |t: customer_assets::models::covariates::BoundCovariateModel, extras: bool| {
+        let mut builder = Valuation::builder()
+            .summaries(summaries.clone())
+            .unit(TimeUnit::WEEKS)
+            .transaction_model(t)
+            .fit_spend_model(GammaGammaParams::new())
+            .margin(0.3)
+            .discount(DiscountRate::continuous(0.1 / 52.0, TimeUnit::WEEKS).unwrap())
+            .horizon(52.0);
+        if extras {
+            builder = builder
+                .intervals(IntervalOptions::delta(0.95))
+                .covariates(&design);
+        }
+        builder.build().unwrap().run().unwrap()
+    };
+    let report = value(bound.clone(), true);
+    assert_eq!(report.customers.len(), 600);
+    for c in &report.customers {
+        let s = summaries.get(&c.id).unwrap();
+        let h = History::new(s.frequency(), s.recency(), s.age());
+        let own = bound.customer(&c.id).unwrap().p_alive(&h, 0.0).unwrap();
+        assert!(
+            (own - c.p_alive).abs() < 1e-12,
+            "{}: {own} vs {}",
+            c.id,
+            c.p_alive
+        );
+    }
+    // The delta-method interval of equity covers the coefficients' uncertainty too.
+    let equity = report.intervals.as_ref().unwrap().equity;
+    assert!(
+        equity.lower < report.equity && report.equity < equity.upper,
+        "{equity:?}"
+    );
+    let section = report.covariates.as_ref().unwrap();
+    assert!(section.notes.is_empty(), "{:?}", section.notes);
+    assert_eq!(section.by_column.len(), 2);
+    for g in &section.by_column {
+        let total: rust_decimal::Decimal = g.groups.iter().map(|x| x.equity).sum();
+        assert_eq!(total, report.equity, "{}", g.column);
+        assert_eq!(g.groups.iter().map(|x| x.customers).sum::<usize>(), 600);
+    }
+    assert_eq!(section.effects.len(), 4);
+    for (effect, c) in section.effects.iter().zip(model.coefficients()) {
+        assert_eq!(effect.coefficient, c.name());
+        // More purchases raise value; a higher dropout rate lowers it.
+        let sign = if c.name().starts_with("purchase.") {
+            1.0
+        } else {
+            -1.0
+        };
+        let moved: f64 = effect.moved.try_into().unwrap();
+        assert!(sign * c.value * moved > 0.0, "{effect:?} with {c:?}");
+        // The same as valuing with the coefficient at 0 by hand.
+        let without = value(bound.without(&effect.coefficient).unwrap(), false);
+        assert_eq!(
+            *effect,
+            CoefficientEffect::new(&effect.coefficient, &report, &without)
+        );
+    }
+}

@@ -18,6 +18,7 @@
 //! costs about what the model without covariates does. Estimates and their covariance are
 //! reported per unit of the columns as given.
 
+mod bound;
 mod data;
 mod family;
 mod fit;
@@ -27,6 +28,7 @@ mod spend;
 #[cfg(test)]
 mod tests;
 
+pub use bound::BoundCovariateModel;
 pub use data::CovariateData;
 pub use family::CovariateFamily;
 pub use fit::CovariateParams;

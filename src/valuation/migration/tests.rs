@@ -74,6 +74,7 @@ fn report(as_of: NaiveDate, rows: &[Row]) -> EquityReport {
         consent: None,
         feedback: None,
         referrals: None,
+        covariates: None,
     }
 }
 
