@@ -290,3 +290,165 @@ fn apparel_valuation_with_a_covariate_model_values_each_customer_with_their_own_
         );
     }
 }
+
+/// CDNOW's customers with a covariate that cannot matter (the parity of the id) and one that
+/// must (whether the customer is among the heavier buyers of their id's block of ten).
+fn cdnow_with_covariates() -> (CovariateData, Vec<(CustomerId, u32, f64, f64, f64)>) {
+    let rows = cdnow();
+    let ids: Vec<CustomerId> = rows.iter().map(|r| r.0.clone()).collect();
+    let design = DesignMatrix::new(
+        vec!["odd".into()],
+        ids.clone(),
+        ids.iter()
+            .map(|id| vec![(id.as_u64().unwrap() % 2) as f64])
+            .collect(),
+    )
+    .unwrap();
+    let data = CovariateData::new(
+        TimeUnit::WEEKS,
+        rows.iter()
+            .map(|r| (r.0.clone(), customer_assets::History::new(r.1, r.2, r.3))),
+        &design,
+    )
+    .unwrap();
+    (data, rows)
+}
+
+#[test]
+fn cdnow_a_covariate_without_effect_is_found_without_effect() {
+    let (data, rows) = cdnow_with_covariates();
+    let patterns =
+        customer_assets::Patterns::new(TimeUnit::WEEKS, rows.iter().map(|r| (r.1, r.2, r.3, 1.0)))
+            .unwrap();
+    for family in CovariateFamily::ALL {
+        let model = CovariateParams::new(family).fit(&data).unwrap();
+        let plain: Box<dyn customer_assets::TransactionModel> = match family {
+            CovariateFamily::ParetoNbd => Box::new(
+                customer_assets::models::ParetoNbdParams::new()
+                    .fit(&patterns)
+                    .unwrap(),
+            ),
+            CovariateFamily::BgNbd => Box::new(
+                customer_assets::models::BgNbdParams::new()
+                    .fit(&patterns)
+                    .unwrap(),
+            ),
+            _ => Box::new(
+                customer_assets::models::MbgNbdParams::new()
+                    .fit(&patterns)
+                    .unwrap(),
+            ),
+        };
+        let lr = model.likelihood_ratio_test(plain.as_ref()).unwrap();
+        assert_eq!(lr.degrees_of_freedom, 2);
+        // The parity of an id says nothing of a customer: no coefficient is significant, and
+        // the likelihood barely moves.
+        assert!(lr.p_value > 0.05, "{family}: {lr:?}");
+        let se = model.standard_errors().unwrap();
+        for (c, s) in model.coefficients().iter().zip(&se[4..]) {
+            assert!(c.value.abs() < 2.0 * s, "{family}: {c:?} (se {s})");
+        }
+        assert!(
+            model.aic().unwrap() > 2.0 * 4.0 - 2.0 * plain.fit_report().unwrap().log_likelihood
+        );
+        assert!(model.bic().unwrap() > model.aic().unwrap());
+    }
+}
+
+#[test]
+fn cdnow_constrained_and_single_process_fits_nest() {
+    let (data, _) = cdnow_with_covariates();
+    let full = CovariateParams::new(CovariateFamily::ParetoNbd)
+        .fit(&data)
+        .unwrap();
+    let constrained = CovariateParams::new(CovariateFamily::ParetoNbd)
+        .constrain(&["odd"])
+        .fit(&data)
+        .unwrap();
+    assert_eq!(constrained.coefficients().len(), 1);
+    assert_eq!(constrained.coefficients()[0].name(), "both.odd");
+    let lr = full.likelihood_ratio_test_against(&constrained).unwrap();
+    assert_eq!(lr.degrees_of_freedom, 1);
+    let purchase_only = CovariateParams::new(CovariateFamily::ParetoNbd)
+        .dropout_covariates::<&str>(&[])
+        .fit(&data)
+        .unwrap();
+    assert_eq!(
+        purchase_only.parameter_names(),
+        ["r", "alpha", "s", "beta", "purchase.odd"]
+    );
+    assert!(
+        purchase_only.report().unwrap().log_likelihood
+            <= full.report().unwrap().log_likelihood + 1e-6
+    );
+    // A constraint on a column outside a process is refused, naming it.
+    let error = CovariateParams::new(CovariateFamily::ParetoNbd)
+        .dropout_covariates::<&str>(&[])
+        .constrain(&["odd"])
+        .fit(&data)
+        .unwrap_err();
+    assert!(error.to_string().contains("odd"), "{error}");
+    // A penalty shrinks the coefficients towards 0.
+    let shrunk = CovariateParams::new(CovariateFamily::ParetoNbd)
+        .penalty(1e4)
+        .fit(&data)
+        .unwrap();
+    for (a, b) in shrunk.coefficients().iter().zip(full.coefficients()) {
+        assert!(a.value.abs() < b.value.abs(), "{a:?} vs {b:?}");
+    }
+}
+
+#[test]
+fn covariate_data_and_designs_refuse_what_cannot_be_fitted() {
+    let (data, rows) = cdnow_with_covariates();
+    let ids: Vec<CustomerId> = rows.iter().map(|r| r.0.clone()).collect();
+    // A constant column duplicates the intercept.
+    let constant =
+        DesignMatrix::new(vec!["one".into()], ids.clone(), vec![vec![1.0]; ids.len()]).unwrap();
+    let d = CovariateData::new(
+        TimeUnit::WEEKS,
+        rows.iter()
+            .map(|r| (r.0.clone(), customer_assets::History::new(r.1, r.2, r.3))),
+        &constant,
+    )
+    .unwrap();
+    let error = CovariateParams::new(CovariateFamily::BgNbd)
+        .fit(&d)
+        .unwrap_err();
+    assert!(error.to_string().contains("constant"), "{error}");
+    // A column the design lacks.
+    let error = CovariateParams::new(CovariateFamily::BgNbd)
+        .purchase_covariates(&["age"])
+        .fit(&data)
+        .unwrap_err();
+    assert!(error.to_string().contains("age"), "{error}");
+    // A customer without a row.
+    let short =
+        DesignMatrix::new(vec!["odd".into()], ids[..10].to_vec(), vec![vec![0.0]; 10]).unwrap();
+    let error = CovariateData::new(
+        TimeUnit::WEEKS,
+        rows.iter()
+            .map(|r| (r.0.clone(), customer_assets::History::new(r.1, r.2, r.3))),
+        &short,
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains(&ids[10].to_string()), "{error}");
+    // One customer cannot identify the model.
+    let one = CovariateData::new(
+        TimeUnit::WEEKS,
+        [(ids[0].clone(), customer_assets::History::new(2, 10.0, 30.0))],
+        data.design(),
+    )
+    .unwrap();
+    assert!(matches!(
+        CovariateParams::new(CovariateFamily::ParetoNbd).fit(&one),
+        Err(customer_assets::FitError::Covariates { .. }
+            | customer_assets::FitError::NotIdentified { .. }
+            | customer_assets::FitError::NoData { .. })
+    ));
+    // An optimizer penalty is refused: the coefficients carry their own.
+    assert!(CovariateParams::new(CovariateFamily::ParetoNbd)
+        .fit_options(customer_assets::FitOptions::new().penalty(0.1))
+        .fit(&data)
+        .is_err());
+}
