@@ -85,6 +85,7 @@ fn report(as_of: NaiveDate, first: u64, seed: u64) -> EquityReport {
         consent: None,
         feedback: None,
         referrals: None,
+        covariates: None,
     }
 }
 

@@ -74,7 +74,7 @@ impl CoefficientEffect {
 pub fn value_by_covariate(report: &EquityReport, design: &DesignMatrix) -> Vec<CovariateValue> {
     (0..design.columns())
         .map(|j| {
-            let mut pairs: Vec<(f64, f64, Decimal)> = Vec::new();
+            let mut pairs: Vec<Member> = Vec::new();
             let mut without_row = 0;
             for c in &report.customers {
                 match design.row_of(&c.id).and_then(|r| r.get(j)) {
@@ -85,7 +85,7 @@ pub fn value_by_covariate(report: &EquityReport, design: &DesignMatrix) -> Vec<C
             pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
             let mut distinct: Vec<f64> = pairs.iter().map(|p| p.0).collect();
             distinct.dedup();
-            let groups: Vec<(String, Vec<(f64, f64, Decimal)>)> = if distinct.len() <= MAX_GROUPS {
+            let groups: Vec<(String, Vec<Member>)> = if distinct.len() <= MAX_GROUPS {
                 distinct
                     .iter()
                     .map(|v| {
@@ -121,7 +121,10 @@ pub fn value_by_covariate(report: &EquityReport, design: &DesignMatrix) -> Vec<C
         .collect()
 }
 
-fn group(label: String, part: &[(f64, f64, Decimal)]) -> CovariateGroup {
+/// A customer of a group: the column's value, the CLV as f64 and as money.
+type Member = (f64, f64, Decimal);
+
+fn group(label: String, part: &[Member]) -> CovariateGroup {
     use statrs::distribution::{ContinuousCDF, StudentsT};
     let n = part.len();
     let equity = part.iter().map(|p| p.2).sum();

@@ -151,8 +151,11 @@ fn apparel_bg_nbd_with_channel_on_dropout_heads_for_a_boundary() {
     );
 }
 
-/// CDNOW's summary (2,357 customers, weeks) as (id, x, t_x, T, m̄).
-fn cdnow() -> Vec<(CustomerId, u32, f64, f64, f64)> {
+/// A row of CDNOW's summary: (id, x, t_x, T, m̄).
+type Row = (CustomerId, u32, f64, f64, f64);
+
+/// CDNOW's summary (2,357 customers, weeks).
+fn cdnow() -> Vec<Row> {
     let text = std::fs::read_to_string(crate::data_file("cdnow_summary.csv")).unwrap();
     crate::csv_rows(&text)
         .into_iter()
@@ -293,7 +296,7 @@ fn apparel_valuation_with_a_covariate_model_values_each_customer_with_their_own_
 
 /// CDNOW's customers with a covariate that cannot matter (the parity of the id) and one that
 /// must (whether the customer is among the heavier buyers of their id's block of ten).
-fn cdnow_with_covariates() -> (CovariateData, Vec<(CustomerId, u32, f64, f64, f64)>) {
+fn cdnow_with_covariates() -> (CovariateData, Vec<Row>) {
     let rows = cdnow();
     let ids: Vec<CustomerId> = rows.iter().map(|r| r.0.clone()).collect();
     let design = DesignMatrix::new(

@@ -11,6 +11,9 @@ use crate::models::transaction_model::TransactionModel;
 use crate::summary::Patterns;
 use crate::time::TimeUnit;
 
+/// The most base parameters of a family.
+pub(crate) const MAX_BASE: usize = 5;
+
 /// A continuous-time purchase-and-dropout model that takes time-invariant covariates, with the
 /// standard parameterisation (Fader & Hardie 2007, "Incorporating time-invariant covariates
 /// into the Pareto/NBD and BG/NBD models"; CLVTools' convention):
@@ -93,11 +96,12 @@ impl CovariateFamily {
 
     /// Total log-likelihood and gradient in the logarithms of the base parameters on `data`'s
     /// time axis.
-    pub(crate) fn log_likelihood(self, data: &Prepared, theta: &[f64]) -> (f64, [f64; 4]) {
+    pub(crate) fn log_likelihood(self, data: &Prepared, theta: &[f64]) -> (f64, [f64; MAX_BASE]) {
+        let pad = |(ll, g): (f64, [f64; 4])| (ll, [g[0], g[1], g[2], g[3], 0.0]);
         match self {
-            CovariateFamily::ParetoNbd => pareto_ll(data, theta),
-            CovariateFamily::BgNbd => beta_geometric_ll(data, theta, 0.0),
-            CovariateFamily::MbgNbd => beta_geometric_ll(data, theta, 1.0),
+            CovariateFamily::ParetoNbd => pad(pareto_ll(data, theta)),
+            CovariateFamily::BgNbd => pad(beta_geometric_ll(data, theta, 0.0)),
+            CovariateFamily::MbgNbd => pad(beta_geometric_ll(data, theta, 1.0)),
         }
     }
 
@@ -174,11 +178,11 @@ impl CovariateFamily {
 
     /// Built-in starting points of the base parameters on the rescaled time axis (natural
     /// values), tried after the fit without covariates.
-    pub(crate) fn default_starts(self) -> &'static [[f64; 4]] {
+    pub(crate) fn default_starts(self) -> &'static [&'static [f64]] {
         match self {
-            CovariateFamily::ParetoNbd => &[[1.0, 1.0, 1.0, 1.0], [0.5, 0.3, 0.5, 3.0]],
+            CovariateFamily::ParetoNbd => &[&[1.0, 1.0, 1.0, 1.0], &[0.5, 0.3, 0.5, 3.0]],
             CovariateFamily::BgNbd | CovariateFamily::MbgNbd => {
-                &[[1.0, 1.0, 1.0, 1.0], [0.5, 0.2, 0.8, 2.5]]
+                &[&[1.0, 1.0, 1.0, 1.0], &[0.5, 0.2, 0.8, 2.5]]
             }
         }
     }

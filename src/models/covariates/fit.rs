@@ -2,7 +2,7 @@
 //! covariates, and the estimate with its covariance in the user's units.
 
 use super::data::CovariateData;
-use super::family::CovariateFamily;
+use super::family::{CovariateFamily, MAX_BASE};
 use super::layout::{cells, Cell, Layout, Process};
 use super::model::{Coefficient, CovariateModel};
 use crate::error::InvalidParameter;
@@ -424,26 +424,26 @@ impl<'a> CovariateObjective<'a> {
     pub(crate) fn total(&self, theta: &[f64], penalised: bool) -> (f64, Vec<f64>) {
         let d = self.base_count;
         let k_count = self.columns.len();
-        let cell_terms = |cell: &Cell| -> (f64, [f64; 4]) {
-            let mut at = [0.0; 4];
+        let cell_terms = |cell: &Cell| -> (f64, [f64; MAX_BASE]) {
+            let mut at = [0.0; MAX_BASE];
             for (i, a) in at.iter_mut().enumerate().take(d) {
                 let shift: f64 = (0..k_count)
                     .map(|k| self.signs[i][k] * theta[d + k] * cell.z[self.columns[k]])
                     .sum();
                 *a = theta[i] + shift;
             }
-            if at.iter().any(|a| !(a.abs() <= self.bound)) {
-                return (f64::NEG_INFINITY, [0.0; 4]);
+            if at.iter().any(|a| a.is_nan() || a.abs() > self.bound) {
+                return (f64::NEG_INFINITY, [0.0; MAX_BASE]);
             }
             self.family.log_likelihood(&cell.data, &at[..d])
         };
         #[cfg(feature = "parallel")]
-        let parts: Vec<(f64, [f64; 4])> = {
+        let parts: Vec<(f64, [f64; MAX_BASE])> = {
             use rayon::prelude::*;
             self.cells.par_iter().map(cell_terms).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let parts: Vec<(f64, [f64; 4])> = self.cells.iter().map(cell_terms).collect();
+        let parts: Vec<(f64, [f64; MAX_BASE])> = self.cells.iter().map(cell_terms).collect();
         let mut ll = 0.0;
         let mut grad = vec![0.0; d + k_count];
         for (cell, (value, g)) in self.cells.iter().zip(parts) {

@@ -137,7 +137,9 @@ pub(crate) fn cells(
     scale: f64,
 ) -> Result<Vec<Cell>, crate::summary::PatternError> {
     let mut index: HashMap<Vec<u64>, usize> = HashMap::new();
-    let mut members: Vec<(Vec<f64>, Vec<(u32, f64, f64, f64)>)> = Vec::new();
+    // Per cell: its standardised covariates and its customers' weighted rows.
+    type Members = Vec<(Vec<f64>, Vec<(u32, f64, f64, f64)>)>;
+    let mut members: Members = Vec::new();
     for (i, &(x, t_x, t)) in histories.iter().enumerate() {
         let row = design.row(i);
         let key: Vec<u64> = row.iter().map(|v| (v + 0.0).to_bits()).collect();
