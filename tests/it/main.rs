@@ -11,6 +11,8 @@ mod btyd;
 mod categories;
 mod degenerate_fits;
 mod dert;
+#[cfg(feature = "serde")]
+mod design;
 mod discrete;
 mod feedback_groups;
 mod fuzz_data;
