@@ -642,7 +642,8 @@ impl Encoding {
                 } => {
                     let label = value
                         .as_category()
-                        .ok_or_else(|| wrong(AttributeKind::Categorical))?;
+                        .ok_or_else(|| wrong(AttributeKind::Categorical))?
+                        .trim();
                     // The attribute's dummies are side by side (checked by `new`).
                     let mut seen = label == reference;
                     let mut dummy = |level: &String| {

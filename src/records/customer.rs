@@ -178,6 +178,13 @@ impl TryFrom<CustomerRaw> for Customer {
             b = b.phone(phone);
         }
         for (name, value) in raw.attributes {
+            // Two keys that trim to one name would otherwise keep one value silently.
+            if b.0.attributes.contains_key(name.trim()) {
+                return Err(AttributeError::BadName {
+                    name,
+                    reason: "it appears twice (after trimming)",
+                });
+            }
             b = b.attribute(&name, value)?;
         }
         Ok(b.build())
@@ -512,6 +519,7 @@ mod tests {
             r#"{" ":1}"#,
             r#"{"age":" "}"#,
             r#"{"age":null}"#,
+            r#"{"age":1,"age ":2}"#,
         ] {
             let text = old.replace(
                 r#""consents":[]"#,
