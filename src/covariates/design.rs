@@ -1264,6 +1264,69 @@ mod tests {
         }
     }
 
+    proptest! {
+        #![proptest_config(crate::test_support::proptest_config(256))]
+
+        /// Any table, any terms and any reference: a design or a typed error, never a panic;
+        /// a design's rows are finite and each encodes back from its customer's values.
+        #[test]
+        fn any_input_gives_a_design_or_an_error(
+            rows in prop::collection::vec(
+                (
+                    prop::option::weighted(0.995, prop_oneof![
+                        (-1e3f64..1e3).prop_map(|v| v.round()),
+                        any::<f64>(),
+                    ]),
+                    prop::option::weighted(0.995, "[ a-c]{0,2}"),
+                    prop::option::weighted(0.995, prop_oneof![
+                        any::<f64>().prop_map(AttributeValue::Number),
+                        "[a-c]".prop_map(AttributeValue::Category),
+                    ]),
+                ),
+                0..30,
+            ),
+            terms in prop::collection::btree_map(0usize..4, 0u8..3, 0..4),
+            reference in prop::option::weighted(0.2, (0usize..4, "[ a-c]{0,2}")),
+            mask in prop::collection::vec(prop::bool::weighted(0.9), 30),
+        ) {
+            let names = ["a", "b", "c", " "];
+            let mut table = AttributeTable::new();
+            let n = rows.len() as u64;
+            for (c, (a, b, other)) in rows.into_iter().enumerate() {
+                let c = id(c as u64);
+                if let Some(a) = a {
+                    let _ = table.insert(c.clone(), "a", AttributeValue::Number(a));
+                }
+                if let Some(b) = b {
+                    let _ = table.insert(c.clone(), "b", AttributeValue::Category(b));
+                }
+                if let Some(other) = other {
+                    let _ = table.insert(c, "c", other);
+                }
+            }
+            let mut builder = DesignBuilder::new();
+            for (name, term) in terms {
+                builder = match term {
+                    0 => builder.numeric(names[name]),
+                    1 => builder.standardised(names[name]),
+                    _ => builder.categorical(names[name]),
+                };
+            }
+            if let Some((name, level)) = reference {
+                builder = builder.reference(names[name], &level);
+            }
+            let ids: Vec<CustomerId> = (0..n).filter(|&c| mask[c as usize]).map(id).collect();
+            if let Ok(d) = builder.build(&table, &ids) {
+                for (i, c) in ids.iter().enumerate() {
+                    prop_assert!(d.matrix().row(i).iter().all(|v| v.is_finite()));
+                    let row = d.encoding().encode(table.customer(c).unwrap()).unwrap();
+                    prop_assert_eq!(row.as_slice(), d.matrix().row(i));
+                }
+            }
+            let _ = DesignBuilder::all(&table).build(&table, &ids);
+        }
+    }
+
     /// The shuffled entries, with each customer's attribute given its final value (the one in
     /// `last`), so that both tables hold the same values.
     fn shuffled_last(
