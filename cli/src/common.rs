@@ -98,7 +98,7 @@ pub fn write_error(e: std::io::Error) -> String {
 /// A decimal number: optional sign, digits with an optional fraction, optional exponent
 /// (`12`, `-0.5`, `.5`, `1e3`, `2.5E-2`). Not `inf`, `NaN`, `1_000`, hex or white space inside:
 /// forms Rust's parsers accept in places but a user would not write as a number.
-fn is_decimal(text: &str) -> bool {
+pub fn is_decimal(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
     let int_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();

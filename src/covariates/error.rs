@@ -1,5 +1,7 @@
 //! The one error of attribute tables, design matrices and their checks.
 
+use crate::records::AttributeError;
+
 /// Why an attribute, a table or a design matrix was refused: each variant names the customer,
 /// the attribute or the column.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -14,19 +16,24 @@ pub enum CovariateError {
         reason: &'static str,
     },
     /// A category label is blank, holds a control character or is too long.
-    #[error("attribute {attribute}: category {value:?} is not usable: {reason}")]
+    #[error(
+        "{}: category {value:?} is not usable: {reason}",
+        place(attribute, customer)
+    )]
     BadCategory {
-        /// The attribute.
+        /// The attribute (empty when the value was checked on its own).
         attribute: String,
+        /// The customer, when known.
+        customer: Option<String>,
         /// The label as given.
         value: String,
         /// What is wrong with it.
         reason: &'static str,
     },
     /// A numeric value is NaN or infinite.
-    #[error("attribute {attribute}{customer}: value {value} is not finite", customer = customer.as_deref().map(|c| format!(" of customer {c}")).unwrap_or_default())]
+    #[error("{}: value {value} is not finite", place(attribute, customer))]
     NotFinite {
-        /// The attribute or column.
+        /// The attribute or column (empty when the value was checked on its own).
         attribute: String,
         /// The customer, when known.
         customer: Option<String>,
@@ -58,9 +65,10 @@ pub enum CovariateError {
         name: String,
     },
     /// A customer has no value for an attribute the design needs.
-    #[error("customer {customer} has no value for attribute {attribute}")]
+    #[error("{} has no value for attribute {attribute}", who(customer))]
     Missing {
-        /// The customer.
+        /// The customer (empty for attributes encoded without an id, see
+        /// [`Encoding::encode`](super::Encoding::encode)).
         customer: String,
         /// The attribute.
         attribute: String,
@@ -110,6 +118,46 @@ pub enum CovariateError {
         /// The level.
         level: String,
     },
+    /// An attribute of one kind where the design needs the other (a categorical attribute asked
+    /// for as numeric, or the reverse).
+    #[error("attribute {attribute}{}: the design needs a {expected} value, found a {found} one", customer.as_deref().map(|c| format!(" of customer {c}")).unwrap_or_default())]
+    WrongKind {
+        /// The attribute.
+        attribute: String,
+        /// The customer, when one value is at fault.
+        customer: Option<String>,
+        /// The kind the design needs.
+        expected: &'static str,
+        /// The kind found.
+        found: &'static str,
+    },
+    /// A reference level was stated for an attribute the design does not hold as categorical.
+    #[error("a reference level is stated for attribute {attribute}, which the design does not hold as categorical")]
+    ReferenceWithoutCategory {
+        /// The attribute.
+        attribute: String,
+    },
+    /// A categorical attribute has more levels among the design's rows than
+    /// [`MAX_LEVELS`](super::MAX_LEVELS).
+    #[error("attribute {attribute} has more than {limit} levels")]
+    TooManyLevels {
+        /// The attribute.
+        attribute: String,
+        /// [`MAX_LEVELS`](super::MAX_LEVELS).
+        limit: usize,
+    },
+    /// A category that the design never saw, when encoding a customer's attributes: no column
+    /// stands for it.
+    #[error("attribute {attribute}: level {level:?} did not occur in the design's data")]
+    UnseenLevel {
+        /// The attribute.
+        attribute: String,
+        /// The level.
+        level: String,
+    },
+    /// A design with no attribute in it.
+    #[error("the design names no attribute")]
+    NoColumns,
     /// More columns or levels than the crate accepts.
     #[error("{what}: {count} exceeds the limit {limit}")]
     TooMany {
@@ -141,4 +189,70 @@ pub enum CovariateError {
         /// The customer.
         customer: String,
     },
+}
+
+/// `attribute X of customer Y`, leaving out what is not known.
+fn place(attribute: &str, customer: &Option<String>) -> String {
+    match (attribute.is_empty(), customer) {
+        (false, Some(c)) => format!("attribute {attribute} of customer {c}"),
+        (false, None) => format!("attribute {attribute}"),
+        (true, Some(c)) => format!("an attribute of customer {c}"),
+        (true, None) => "an attribute".to_string(),
+    }
+}
+
+/// `customer X`, or `the customer` when the id is not known.
+fn who(customer: &str) -> String {
+    if customer.is_empty() {
+        "the customer".to_string()
+    } else {
+        format!("customer {customer}")
+    }
+}
+
+/// A value or name checked on its own: the same variants, without an attribute or customer.
+impl From<AttributeError> for CovariateError {
+    fn from(e: AttributeError) -> Self {
+        match e {
+            AttributeError::BadName { name, reason } => CovariateError::BadName { name, reason },
+            AttributeError::BadCategory { value, reason } => CovariateError::BadCategory {
+                attribute: String::new(),
+                customer: None,
+                value,
+                reason,
+            },
+            AttributeError::NotFinite { value } => CovariateError::NotFinite {
+                attribute: String::new(),
+                customer: None,
+                value,
+            },
+        }
+    }
+}
+
+impl CovariateError {
+    /// The error with the attribute and customer it concerns filled in where it lacked them.
+    pub(crate) fn at(mut self, name: &str, id: &crate::records::CustomerId) -> Self {
+        match &mut self {
+            CovariateError::BadCategory {
+                attribute,
+                customer,
+                ..
+            }
+            | CovariateError::NotFinite {
+                attribute,
+                customer,
+                ..
+            } => {
+                if attribute.is_empty() {
+                    *attribute = name.to_string();
+                }
+                if customer.is_none() {
+                    *customer = Some(id.to_string());
+                }
+            }
+            _ => {}
+        }
+        self
+    }
 }

@@ -3,12 +3,28 @@
 use std::collections::{HashMap, HashSet};
 
 use super::error::CovariateError;
-use super::value::check_name;
-use crate::records::CustomerId;
+use crate::records::{label_problem_reason, CustomerId, MAX_ATTRIBUTE_NAME_LEN, MAX_CATEGORY_LEN};
 
 /// The most columns a design matrix holds: covariate models estimate one coefficient per column
 /// and process, and a model with more is beyond what a customer base identifies.
 pub const MAX_COLUMNS: usize = 256;
+
+/// The longest column name, in characters: a dummy's name `<attribute>=<level>` holds an
+/// attribute name and a category label.
+pub const MAX_COLUMN_NAME_LEN: usize = MAX_ATTRIBUTE_NAME_LEN + 1 + MAX_CATEGORY_LEN;
+
+/// Checks a column name: trimmed, not blank, no control character, at most
+/// [`MAX_COLUMN_NAME_LEN`] characters.
+fn check_name(name: &str) -> Result<String, CovariateError> {
+    let trimmed = name.trim();
+    match label_problem_reason(trimmed, MAX_COLUMN_NAME_LEN) {
+        Some(reason) => Err(CovariateError::BadName {
+            name: name.to_string(),
+            reason,
+        }),
+        None => Ok(trimmed.to_string()),
+    }
+}
 
 /// Numeric covariates: named columns, one row per customer (row-major), every value finite.
 ///

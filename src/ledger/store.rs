@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
+use crate::covariates::{AttributeTable, CovariateError};
 use crate::records::{
     AttributeUpdate, Customer, CustomerId, Feedback, RecordError, Referral, SourcePrecedence,
     Transaction,
@@ -179,7 +180,7 @@ pub enum LedgerError {
     UpsertConflict {
         /// The customer.
         customer: CustomerId,
-        /// What differs: the acquisition date, tags or consents.
+        /// What differs: the acquisition date, tags, consents or typed attributes.
         field: &'static str,
     },
     /// A referral names a customer the ledger holds neither a record nor a transaction of.
@@ -509,6 +510,60 @@ impl Ledger {
         self.customers.get(id)
     }
 
+    /// Every customer's attributes as covariate designs see them
+    /// ([`AttributeTable::insert_customer`]): the typed attributes of each customer added, and
+    /// its channel and region, when set, as the categorical attributes `channel` and `region`,
+    /// as the customer was first recorded (see [`attribute_table_as_of`](Self::attribute_table_as_of)
+    /// for the values in force on a day). A customer with none of them has no row.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use customer_assets::covariates::{AttributeValue, DesignBuilder};
+    /// use customer_assets::{Customer, CustomerId, Ledger, LedgerOptions};
+    /// let day = NaiveDate::from_ymd_opt(2024, 1, 1).ok_or("bad date")?;
+    /// let mut ledger = Ledger::new(LedgerOptions::default());
+    /// for (id, channel, age) in [(1u64, "web", 30.0), (2, "store", 45.0), (3, "web", 38.0)] {
+    ///     ledger.add_customer(
+    ///         Customer::builder(CustomerId::from(id), day)
+    ///             .channel(channel)
+    ///             .attribute("age", AttributeValue::number(age)?)?
+    ///             .build(),
+    ///     )?;
+    /// }
+    /// let table = ledger.attribute_table()?;
+    /// let ids: Vec<CustomerId> = (1u64..=3).map(CustomerId::from).collect();
+    /// let design = DesignBuilder::all(&table).build(&table, &ids)?;
+    /// assert_eq!(design.matrix().names(), ["age", "channel=store"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CovariateError::BadCategory`] naming the customer when its channel or region is not a
+    /// usable category (blank, a control character, too long).
+    pub fn attribute_table(&self) -> Result<AttributeTable, CovariateError> {
+        let mut table = AttributeTable::new();
+        for customer in self.customers() {
+            table.insert_customer(customer)?;
+        }
+        Ok(table)
+    }
+
+    /// [`attribute_table`](Self::attribute_table) with each customer's channel and region as in
+    /// force on `day` ([`customer_as_of`](Self::customer_as_of)); typed attributes are those of
+    /// the record.
+    ///
+    /// # Errors
+    /// As [`attribute_table`](Self::attribute_table).
+    pub fn attribute_table_as_of(&self, day: NaiveDate) -> Result<AttributeTable, CovariateError> {
+        let mut table = AttributeTable::new();
+        for id in &self.customer_order {
+            if let Some(customer) = self.customer_as_of(id, day) {
+                table.insert_customer(&customer)?;
+            }
+        }
+        Ok(table)
+    }
+
     /// The feedback records held.
     pub fn feedback(&self) -> &[Feedback] {
         &self.feedback
@@ -700,6 +755,77 @@ mod tests {
             LedgerError::ConflictingCustomer(CustomerId::from(1u64))
         );
         assert_eq!(l.customers().count(), 1);
+    }
+
+    #[test]
+    fn the_attribute_table_holds_typed_attributes_channel_and_region() {
+        use crate::covariates::{AttributeKind, AttributeValue};
+        let mut l = Ledger::new(LedgerOptions::default());
+        l.add_customer(
+            Customer::builder(CustomerId::from(1u64), day(1, 1))
+                .channel("web")
+                .attribute("age", AttributeValue::Number(30.0))
+                .unwrap()
+                .build(),
+        )
+        .unwrap();
+        l.add_customer(
+            Customer::builder(CustomerId::from(2u64), day(1, 1))
+                .region("north")
+                .build(),
+        )
+        .unwrap();
+        l.add_customer(Customer::new(CustomerId::from(3u64), day(1, 1)))
+            .unwrap();
+        let t = l.attribute_table().unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            t.attributes().collect::<Vec<_>>(),
+            [
+                ("age", AttributeKind::Numeric),
+                ("channel", AttributeKind::Categorical),
+                ("region", AttributeKind::Categorical)
+            ]
+        );
+        // Channel and region as in force on a day.
+        l.update(
+            AttributeUpdate::set(
+                CustomerId::from(1u64),
+                crate::records::Attribute::Channel,
+                "store",
+                day(2, 1),
+                "crm",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let later = l.attribute_table_as_of(day(3, 1)).unwrap();
+        assert_eq!(
+            later.get(&CustomerId::from(1u64), "channel"),
+            Some(&AttributeValue::Category("store".into()))
+        );
+        assert_eq!(
+            later.get(&CustomerId::from(1u64), "age"),
+            Some(&AttributeValue::Number(30.0))
+        );
+        assert_eq!(
+            l.attribute_table()
+                .unwrap()
+                .get(&CustomerId::from(1u64), "channel"),
+            Some(&AttributeValue::Category("web".into()))
+        );
+        // A known customer upserted with another typed value is a conflict, the same value not.
+        let same = Customer::builder(CustomerId::from(1u64), day(1, 1))
+            .attribute("age", AttributeValue::Number(30.0))
+            .unwrap()
+            .build();
+        assert!(l.upsert_customer(same, "crm", day(3, 1)).is_ok());
+        let other = Customer::builder(CustomerId::from(1u64), day(1, 1))
+            .attribute("age", AttributeValue::Number(31.0))
+            .unwrap()
+            .build();
+        let err = l.upsert_customer(other, "crm", day(3, 1)).unwrap_err();
+        assert!(err.to_string().contains("typed attributes"), "{err}");
     }
 
     #[test]

@@ -214,9 +214,10 @@ impl Ledger {
     ///
     /// Those of [`add_customer`](Self::add_customer) for a new customer and of
     /// [`update`](Self::update) for a known one; [`LedgerError::UpsertConflict`] when a known
-    /// customer is offered with another acquisition date, or with tags or consents it does not
-    /// hold (those are not attributes with a history: consents change through
-    /// [`give_consent`](Self::give_consent) and [`withdraw_consent`](Self::withdraw_consent)).
+    /// customer is offered with another acquisition date, or with tags, consents or typed
+    /// attributes (name and value) it does not hold (those are not attributes with a history:
+    /// consents change through [`give_consent`](Self::give_consent) and
+    /// [`withdraw_consent`](Self::withdraw_consent)).
     pub fn upsert_customer(
         &mut self,
         customer: Customer,
@@ -243,6 +244,14 @@ impl Ledger {
             .any(|c| !held.consents().contains(c))
         {
             return Err(conflict("consents"));
+        }
+        // Typed attributes have no dated updates: an upsert may repeat them, not change them.
+        if customer
+            .attributes()
+            .iter()
+            .any(|(name, value)| held.attribute_value(name) != Some(value))
+        {
+            return Err(conflict("typed attributes"));
         }
         // Every update is checked before any is recorded, so that a failure records none.
         let updates = Attribute::ALL

@@ -1,9 +1,11 @@
-//! Customers: id, acquisition date and optional descriptive attributes.
+//! Customers: id, acquisition date, optional descriptive and typed attributes.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::NaiveDate;
 
+use super::attribute::{check_name, AttributeError, AttributeValue, RESERVED_ATTRIBUTE_NAMES};
 use super::consent::{Consent, Purpose};
 use super::id::CustomerId;
 use super::update::Attribute;
@@ -28,7 +30,13 @@ impl fmt::Debug for ContactDetails {
     }
 }
 
-/// A customer: id, acquisition date, optional descriptive attributes and consents.
+/// A customer: id, acquisition date, optional descriptive attributes, typed attributes and
+/// consents.
+///
+/// Typed attributes ([`attributes`](Self::attributes)) are numbers or categories by name (age,
+/// income, segment), the covariates of the models in [`crate::covariates`]; the channel and
+/// region stay text fields of their own, which designs read as the categorical attributes
+/// `channel` and `region` (names a typed attribute cannot take).
 ///
 /// Contact details are personal data: `Debug` redacts them and the serialized form leaves them
 /// out; [`with_contact_details`](Self::with_contact_details) serializes them when the host
@@ -36,7 +44,7 @@ impl fmt::Debug for ContactDetails {
 ///
 /// ```
 /// use chrono::NaiveDate;
-/// use customer_assets::records::{Consent, Purpose};
+/// use customer_assets::records::{AttributeValue, Consent, Purpose};
 /// use customer_assets::{Customer, CustomerId};
 /// let acquired = NaiveDate::from_ymd_opt(2024, 3, 1).ok_or("bad date")?;
 /// let c = Customer::builder(CustomerId::new("c-1")?, acquired)
@@ -45,8 +53,11 @@ impl fmt::Debug for ContactDetails {
 ///     .tag("newsletter")
 ///     .email("ann@example.com")
 ///     .consent(Consent::given(Purpose::MARKETING_CONTACT, acquired))
+///     .attribute("age", AttributeValue::number(34.0)?)?
+///     .attribute("segment", AttributeValue::category("gold")?)?
 ///     .build();
 /// assert_eq!(c.channel(), Some("web"));
+/// assert_eq!(c.attribute_value("age"), Some(&AttributeValue::Number(34.0)));
 /// assert!(c.consents_to(&Purpose::MARKETING_CONTACT, acquired));
 /// assert!(!c.consents_to(&Purpose::PROFILING, acquired));
 /// assert!(!format!("{c:?}").contains("ann@example.com"));
@@ -54,7 +65,7 @@ impl fmt::Debug for ContactDetails {
 /// ```
 #[derive(Clone, PartialEq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(from = "CustomerRaw"))]
+#[cfg_attr(feature = "serde", serde(try_from = "CustomerRaw"))]
 pub struct Customer {
     id: CustomerId,
     acquired: NaiveDate,
@@ -63,11 +74,13 @@ pub struct Customer {
     tags: Vec<String>,
     contact: ContactDetails,
     consents: Vec<Consent>,
+    attributes: BTreeMap<String, AttributeValue>,
 }
 
 /// The serialized form of a [`Customer`], built through [`Customer::builder`] on the way in (the
 /// id is checked by its own deserializer; a tag given twice is kept once, as by the builder).
-/// Contact details and consents may be absent (the default serialized form has no contact).
+/// Contact details, consents and typed attributes may be absent (the default serialized form has
+/// no contact; JSON written before typed attributes existed has none).
 #[cfg(feature = "serde")]
 #[derive(serde::Deserialize)]
 struct CustomerRaw {
@@ -80,6 +93,8 @@ struct CustomerRaw {
     contact: ContactDetails,
     #[serde(default)]
     consents: Vec<Consent>,
+    #[serde(default)]
+    attributes: BTreeMap<String, AttributeValue>,
 }
 
 /// What a [`Customer`] serializes as: contact details only when asked for.
@@ -94,6 +109,8 @@ struct CustomerOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     contact: Option<&'a ContactDetails>,
     consents: &'a [Consent],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    attributes: &'a BTreeMap<String, AttributeValue>,
 }
 
 #[cfg(feature = "serde")]
@@ -107,6 +124,7 @@ impl Customer {
             tags: &self.tags,
             contact: contact.then_some(&self.contact),
             consents: &self.consents,
+            attributes: &self.attributes,
         }
     }
 }
@@ -133,8 +151,9 @@ impl serde::Serialize for WithContactDetails<'_> {
 }
 
 #[cfg(feature = "serde")]
-impl From<CustomerRaw> for Customer {
-    fn from(raw: CustomerRaw) -> Self {
+impl TryFrom<CustomerRaw> for Customer {
+    type Error = AttributeError;
+    fn try_from(raw: CustomerRaw) -> Result<Self, AttributeError> {
         let mut b = Customer::builder(raw.id, raw.acquired);
         if let Some(channel) = raw.channel {
             b = b.channel(channel);
@@ -158,7 +177,17 @@ impl From<CustomerRaw> for Customer {
         if let Some(phone) = phone {
             b = b.phone(phone);
         }
-        b.build()
+        for (name, value) in raw.attributes {
+            // Two keys that trim to one name would otherwise keep one value silently.
+            if b.0.attributes.contains_key(name.trim()) {
+                return Err(AttributeError::BadName {
+                    name,
+                    reason: "it appears twice (after trimming)",
+                });
+            }
+            b = b.attribute(&name, value)?;
+        }
+        Ok(b.build())
     }
 }
 
@@ -173,6 +202,7 @@ impl Customer {
             tags: Vec::new(),
             contact: ContactDetails::default(),
             consents: Vec::new(),
+            attributes: BTreeMap::new(),
         }
     }
 
@@ -224,6 +254,15 @@ impl Customer {
     #[cfg(feature = "serde")]
     pub fn with_contact_details(&self) -> WithContactDetails<'_> {
         WithContactDetails(self)
+    }
+    /// The typed attributes, by name (the channel and region are not among them: see
+    /// [`channel`](Self::channel) and [`region`](Self::region)).
+    pub fn attributes(&self) -> &BTreeMap<String, AttributeValue> {
+        &self.attributes
+    }
+    /// The typed attribute `name` (trimmed), if the customer has it.
+    pub fn attribute_value(&self, name: &str) -> Option<&AttributeValue> {
+        self.attributes.get(name.trim())
     }
     /// The consents given, in the order they were recorded.
     pub fn consents(&self) -> &[Consent] {
@@ -309,6 +348,31 @@ impl CustomerBuilder {
         self.0.contact.phone = Some(phone.into());
         self
     }
+    /// Sets the typed attribute `name` (trimmed) to `value`, replacing an earlier value of it.
+    ///
+    /// The one fallible step of the builder: the name is checked here, so that a customer that
+    /// exists holds only usable names.
+    ///
+    /// # Errors
+    /// [`AttributeError::BadName`] for a blank name, a control character, more than
+    /// [`MAX_ATTRIBUTE_NAME_LEN`](super::MAX_ATTRIBUTE_NAME_LEN) characters, or one of
+    /// [`RESERVED_ATTRIBUTE_NAMES`] in any case (`channel` and `region` are the customer's own
+    /// fields); [`AttributeError::NotFinite`] or [`AttributeError::BadCategory`] for a value
+    /// built from the enum's variants that the constructors would refuse.
+    pub fn attribute(mut self, name: &str, value: AttributeValue) -> Result<Self, AttributeError> {
+        let name = check_name(name)?;
+        if RESERVED_ATTRIBUTE_NAMES
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&name))
+        {
+            return Err(AttributeError::BadName {
+                name,
+                reason: "it is reserved for the customer's own channel and region",
+            });
+        }
+        self.0.attributes.insert(name, value.checked()?);
+        Ok(self)
+    }
     /// Records a consent (a consent recorded twice is kept once).
     pub fn consent(mut self, consent: Consent) -> Self {
         if !self.0.consents.contains(&consent) {
@@ -327,6 +391,7 @@ mod tests {
     use super::*;
     #[cfg(feature = "serde")]
     use crate::records::error::RecordError;
+    use crate::records::{AttributeError, AttributeValue};
     #[cfg(feature = "serde")]
     use crate::records::{Consent, Purpose};
 
@@ -381,6 +446,87 @@ mod tests {
                 .contains(&RecordError::EmptyCustomerId.to_string()),
             "{err}"
         );
+    }
+
+    #[test]
+    fn typed_attributes_are_checked_and_read_back() {
+        let c = Customer::builder(CustomerId::from(1u64), day(2024, 1, 1))
+            .attribute(" age ", AttributeValue::number(34.0).unwrap())
+            .unwrap()
+            .attribute("age", AttributeValue::number(35.0).unwrap())
+            .unwrap()
+            .attribute("segment", AttributeValue::category("gold").unwrap())
+            .unwrap()
+            .build();
+        assert_eq!(c.attributes().len(), 2);
+        assert_eq!(
+            c.attribute_value(" age"),
+            Some(&AttributeValue::Number(35.0))
+        );
+        assert_eq!(c.attribute_value("income"), None);
+        let b = || Customer::builder(CustomerId::from(1u64), day(2024, 1, 1));
+        let one = AttributeValue::Number(1.0);
+        for bad in ["", " ", "a\tb", "Channel", "region"] {
+            let err = b().attribute(bad, one.clone()).unwrap_err();
+            assert!(
+                matches!(err, AttributeError::BadName { .. }),
+                "{bad:?}: {err}"
+            );
+        }
+        let long = "n".repeat(crate::records::MAX_ATTRIBUTE_NAME_LEN + 1);
+        assert!(b().attribute(&long, one.clone()).is_err());
+        // A value built from the variants is checked here too.
+        assert!(matches!(
+            b().attribute("x", AttributeValue::Number(f64::NAN))
+                .unwrap_err(),
+            AttributeError::NotFinite { .. }
+        ));
+        assert!(matches!(
+            b().attribute("x", AttributeValue::Category("\n".into()))
+                .unwrap_err(),
+            AttributeError::BadCategory { .. }
+        ));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn typed_attributes_serialize_and_old_json_still_reads() {
+        let c = Customer::builder(CustomerId::from(1u64), day(2024, 1, 1))
+            .channel("web")
+            .attribute("age", AttributeValue::number(34.5).unwrap())
+            .unwrap()
+            .attribute("segment", AttributeValue::category("gold").unwrap())
+            .unwrap()
+            .build();
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(
+            json.contains(r#""attributes":{"age":34.5,"segment":"gold"}"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Customer>(&json).unwrap(), c);
+        // A customer without typed attributes serializes as before, and JSON written before
+        // typed attributes existed reads.
+        let plain = Customer::new(CustomerId::from(7u64), day(2024, 3, 1));
+        assert!(!serde_json::to_string(&plain)
+            .unwrap()
+            .contains("attributes"));
+        let old = r#"{"id":7,"acquired":"2024-03-01","channel":null,"region":null,"tags":[],
+            "consents":[]}"#;
+        assert_eq!(serde_json::from_str::<Customer>(old).unwrap(), plain);
+        // Names and values are checked on the way in.
+        for bad in [
+            r#"{"channel":1}"#,
+            r#"{" ":1}"#,
+            r#"{"age":" "}"#,
+            r#"{"age":null}"#,
+            r#"{"age":1,"age ":2}"#,
+        ] {
+            let text = old.replace(
+                r#""consents":[]"#,
+                &format!(r#""consents":[],"attributes":{bad}"#),
+            );
+            assert!(serde_json::from_str::<Customer>(&text).is_err(), "{text}");
+        }
     }
 
     #[cfg(feature = "serde")]

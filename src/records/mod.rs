@@ -1,10 +1,11 @@
-//! Typed input records: customers (with their consents), transactions, feedback, attribute
+//! Typed input records: customers (with their consents and typed attributes), transactions, feedback, attribute
 //! updates and referrals; and the pseudonyms of customer ids ([`Pseudonymizer`]).
 //!
 //! Every record is built through a validated constructor; fields are private so a record that
 //! exists is a record that passed its checks. Money is [`Decimal`](rust_decimal::Decimal); dates
 //! are [`chrono`] types.
 
+mod attribute;
 mod consent;
 mod customer;
 mod error;
@@ -16,6 +17,11 @@ mod referral;
 mod transaction;
 mod update;
 
+pub(crate) use attribute::check_name as check_attribute_name;
+pub use attribute::{
+    AttributeError, AttributeKind, AttributeValue, MAX_ATTRIBUTE_NAME_LEN, MAX_CATEGORY_LEN,
+    RESERVED_ATTRIBUTE_NAMES,
+};
 pub use consent::{Consent, Purpose, MAX_PURPOSE_LEN};
 #[cfg(feature = "serde")]
 pub use customer::WithContactDetails;

@@ -12,6 +12,8 @@ mod categories;
 mod covariates;
 mod degenerate_fits;
 mod dert;
+#[cfg(feature = "serde")]
+mod design;
 mod discrete;
 mod feedback_groups;
 mod fuzz_data;
