@@ -59,7 +59,7 @@ mod likelihood;
 mod tests;
 
 use crate::error::InvalidParameter;
-use crate::fit::{Covariance, Fit, FitError, FitOptions, FitReport, Limit, Pair};
+use crate::fit::{BoundaryEstimate, Covariance, Fit, FitError, FitOptions, FitReport, Limit, Pair};
 use crate::models::btyd::{
     check_identifiable, discount_rate, finite, fit_log_params_in_units, horizon, integrate,
     ln_nbd_pmf, Prepared, COARSE_ROWS,
@@ -82,6 +82,11 @@ const NAMES: [&str; 5] = ["r", "alpha", "b", "s", "beta"];
 /// How each parameter scales with the time unit: α is a rate per unit (power 1), b multiplies
 /// time (power −1), r, s and β are dimensionless.
 const UNIT_POWERS: [i32; 5] = [0, 1, -1, 0, 0];
+/// Below this b T (T the oldest customer's age) a fit counts as having reached the no-ageing
+/// boundary ([`Limit::NoAgeing`], Pareto/NBD): a hazard that grows by less than 0.1% over the
+/// whole observation window. There the likelihood is flat along b → 0 with β/b fixed, and b and
+/// β are not estimated (the optimizer stops anywhere on that ridge).
+const NO_AGEING: f64 = 1e-3;
 /// Relative tolerance of the predictions' quadrature.
 const PREDICT_TOLERANCE: f64 = 1e-10;
 
@@ -178,9 +183,11 @@ impl Fit<Patterns> for GGompertzNbdParams {
     ///   [`MAX_TIME_SPAN`](crate::fit::MAX_TIME_SPAN);
     /// - [`FitError::NotIdentified`]: no time observed, or fewer than 5 distinct histories;
     /// - [`FitError::Boundary`]: the likelihood rises towards a limit, with the last estimate and
-    ///   what the limit means: b → 0 with β → 0 is Pareto/NBD (its dropout rate η b is then
-    ///   gamma(s, β/b)), s and β → ∞ a lifetime without heterogeneity, s/β → 0 nobody dropping
-    ///   out;
+    ///   what the limit means: [`Limit::NoAgeing`] when b → 0 with β/b fixed (b T below 10⁻³
+    ///   for the oldest customer's age T), the Pareto/NBD model, whose dropout rate η b is
+    ///   gamma(s, β/b) (the estimate lists r, alpha, b, s, beta and the ratio "beta/b": fit
+    ///   [`ParetoNbd`](crate::models::ParetoNbd) instead); s and β → ∞ a lifetime without
+    ///   heterogeneity; s/β → 0 nobody dropping out;
     /// - [`FitError::Optimizer`]: no start converged;
     /// - [`FitError::Numerical`]: the estimate, its Hessian or its covariance is not finite, or
     ///   the negative Hessian is not positive definite.
@@ -227,6 +234,25 @@ impl Fit<Patterns> for GGompertzNbdParams {
             &UNIT_POWERS,
             -data.weighted_x * data.scale.ln(),
         )?;
+        let oldest = patterns.iter().map(|p| p.age()).fold(0.0, f64::max);
+        let [_, _, b, _, beta] = fitted.params;
+        if b * oldest < NO_AGEING {
+            let mut estimate: Vec<(String, f64)> = NAMES
+                .iter()
+                .zip(fitted.params)
+                .map(|(name, v)| (name.to_string(), v))
+                .collect();
+            estimate.push(("beta/b".into(), beta / b));
+            return Err(FitError::Boundary {
+                model: MODEL,
+                boundary: Box::new(BoundaryEstimate {
+                    limits: vec![Limit::NoAgeing],
+                    estimate,
+                    population_mean_spend: None,
+                    report: Some(fitted.report),
+                }),
+            });
+        }
         let mut model = GGompertzNbd::new(
             GGompertzNbdParameters::from_array(fitted.params),
             patterns.unit(),

@@ -384,3 +384,156 @@ fn purchase_probabilities_sum_to_one_with_the_expected_mean() {
         }
     }
 }
+
+/// As b → 0 with β/b fixed, the frailty η times b is gamma(s, β/b), an exponential lifetime's
+/// rate: the model becomes Pareto/NBD, with an error that shrinks in proportion to b.
+#[test]
+fn without_ageing_the_model_is_pareto_nbd() {
+    use crate::models::pareto_nbd::{ParetoNbd, ParetoNbdParameters};
+    let pareto = ParetoNbd::new(
+        ParetoNbdParameters {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
+    let near = |b: f64| {
+        weeks(GGompertzNbdParameters {
+            r: 0.553,
+            alpha: 10.578,
+            b,
+            s: 0.606,
+            beta: 11.669 * b,
+        })
+    };
+    for h in [
+        History::new(0, 0.0, 38.0),
+        History::new(2, 30.43, 38.86),
+        History::new(26, 30.86, 31.0),
+        History::new(7, 5.0, 39.0),
+    ] {
+        let gap = |b: f64| {
+            let m = near(b);
+            let values = |m: &dyn TransactionModel| {
+                [
+                    m.log_likelihood(&h).unwrap(),
+                    m.p_alive(&h, 10.0).unwrap(),
+                    m.expected_purchases(&h, 39.0).unwrap(),
+                    m.purchase_probability(&h, 1, 39.0).unwrap(),
+                    m.dert(&h, 0.01).unwrap(),
+                ]
+            };
+            let (g, p) = (values(&m), values(&pareto));
+            g.iter()
+                .zip(p)
+                .map(|(g, p)| ((g - p) / p).abs())
+                .fold(0.0, f64::max)
+        };
+        let (coarse, fine) = (gap(1e-4), gap(1e-6));
+        assert!(coarse < 1e-2, "{h:?}: {coarse}");
+        assert!(fine < 1e-4, "{h:?}: {fine}");
+        // First order in b: a hundred times smaller b, about a hundred times closer.
+        assert!(fine < coarse / 30.0, "{h:?}: {coarse} then {fine}");
+    }
+}
+
+#[test]
+fn fits_and_models_check_their_parameters() {
+    let bad_start = GGompertzNbdParams::new().start(GGompertzNbdParameters { b: -1.0, ..SOME });
+    let Err(FitError::InvalidParameter(e)) = bad_start.check() else {
+        panic!("a negative starting value passed the check");
+    };
+    assert_eq!((e.name(), e.number()), ("b", Some(-1.0)));
+    assert!(matches!(
+        bad_start.fit(&small()),
+        Err(FitError::InvalidParameter(_))
+    ));
+    assert!(matches!(
+        GGompertzNbdParams::new().penalty(f64::NAN).check(),
+        Err(FitError::InvalidParameter(e)) if e.name() == "penalty"
+    ));
+    assert!(GGompertzNbdParams::new().start(SOME).check().is_ok());
+    for (name, p) in [
+        ("r", GGompertzNbdParameters { r: 0.0, ..SOME }),
+        (
+            "alpha",
+            GGompertzNbdParameters {
+                alpha: -1.0,
+                ..SOME
+            },
+        ),
+        (
+            "b",
+            GGompertzNbdParameters {
+                b: f64::INFINITY,
+                ..SOME
+            },
+        ),
+        (
+            "s",
+            GGompertzNbdParameters {
+                s: f64::NAN,
+                ..SOME
+            },
+        ),
+        ("beta", GGompertzNbdParameters { beta: 0.0, ..SOME }),
+    ] {
+        assert_eq!(
+            GGompertzNbd::new(p, TimeUnit::WEEKS).unwrap_err().name(),
+            name
+        );
+    }
+    let m = weeks(SOME);
+    assert_eq!(m.name(), "ggom-nbd");
+    assert_eq!(m.parameter_count(), 5);
+    assert_eq!(
+        (m.covariance(), m.report(), m.standard_errors()),
+        (None, None, None)
+    );
+    let names: Vec<String> = m.named_parameters().into_iter().map(|p| p.0).collect();
+    assert_eq!(names, ["r", "alpha", "b", "s", "beta"]);
+    // Reparameterized at other values, a model of the same kind.
+    let other = m
+        .reparameterized(&[1.0, 2.0, 0.1, 3.0, 4.0])
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.named_parameters()[2], ("b".to_string(), 0.1));
+    assert!(m.reparameterized(&[1.0, 2.0]).unwrap().is_err());
+    // Invalid histories and horizons are typed errors.
+    let h = History::new(2, 30.0, 38.0);
+    assert!(matches!(
+        m.p_alive(&History::new(2, 40.0, 38.0), 0.0),
+        Err(PredictError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        m.expected_purchases(&h, -1.0),
+        Err(PredictError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        m.dert(&h, 0.0),
+        Err(PredictError::InvalidInput { .. })
+    ));
+}
+
+/// The likelihood never returns NaN, and a parameter vector too short is infeasible.
+#[test]
+fn the_likelihood_is_infeasible_rather_than_nan() {
+    let data = Prepared::new(&small(), true);
+    assert_eq!(ggompertz_ll(&data, &[0.0; 4]).0, f64::NEG_INFINITY);
+    for theta in [
+        [800.0, 0.0, 0.0, 0.0, 0.0],
+        [0.0, -800.0, 0.0, 0.0, 0.0],
+        [0.0, 0.0, 40.0, 0.0, 0.0],
+        [0.0, 0.0, -40.0, 40.0, -40.0],
+        [40.0, 40.0, 40.0, 40.0, 40.0],
+        [-40.0, -40.0, -40.0, -40.0, -40.0],
+        [f64::NAN, 0.0, 0.0, 0.0, 0.0],
+    ] {
+        let (ll, g) = ggompertz_ll(&data, &theta);
+        assert!(!ll.is_nan() && ll < f64::INFINITY, "{theta:?}: {ll}");
+        assert!(g.iter().all(|v| v.is_finite()), "{theta:?}: {g:?}");
+    }
+}
