@@ -36,11 +36,12 @@
 //!     (2, 5.0, 35.0, 8.0), (1, 2.0, 37.0, 10.0), (4, 12.0, 38.0, 4.0), (2, 10.0, 30.0, 6.0),
 //! ])?;
 //! let start = GGompertzNbdParameters { r: 0.5, alpha: 10.0, b: 0.05, s: 0.5, beta: 1.0 };
-//! match GGompertzNbdParams::new().start(start).fit(&patterns) {
-//!     Ok(fitted) => assert!(fitted.report().ok_or("a fitted model has its report")?.converged),
-//!     // A small data set may not tell the lifetime's shape from its limits.
-//!     Err(e) => println!("{e}"),
-//! }
+//! let fitted = GGompertzNbdParams::new().start(start).fit(&patterns)?;
+//! assert!(fitted.report().ok_or("a fitted model has its report")?.converged);
+//! let se = fitted.standard_errors().ok_or("and its standard errors")?;
+//! assert!(se.b > 0.0);
+//! // (A data set without ageing lifetimes ends at the Pareto/NBD limit instead, an error
+//! // `FitError::Boundary` with `Limit::NoAgeing`.)
 //!
 //! let model = GGompertzNbd::new(
 //!     GGompertzNbdParameters { r: 0.55, alpha: 10.5, b: 0.05, s: 0.5, beta: 1.5 },
