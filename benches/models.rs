@@ -10,6 +10,8 @@
 //! The customers follow the BG/NBD (CDNOW parameters r = 0.243, α = 4.414, a = 0.793, b = 2.426)
 //! and Pareto/NBD (r = 0.553, α = 10.578, s = 0.606, β = 11.669) processes, with T uniform on
 //! [27, 39] weeks; `benches/compare_lifetimes.py` times Python lifetimes on the same CSV files.
+//! The GGompertz/NBD fits run on CDNOW's summary and on customers of that model
+//! (`cargo bench --bench models -- ggom`).
 use std::hint::black_box;
 use std::io::Write;
 
@@ -17,7 +19,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParameters};
 use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParameters};
 use customer_assets::models::pareto_nbd::ParetoNbdParameters;
-use customer_assets::models::{BgNbdParams, ParetoNbd, ParetoNbdParams};
+use customer_assets::models::{BgNbdParams, GGompertzNbdParams, ParetoNbd, ParetoNbdParams};
 use customer_assets::{Fit, History, Patterns, TimeUnit, TransactionModel};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -205,5 +207,76 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// CDNOW's summary (`tests/data/cdnow_summary.csv`: 2,357 customers, weeks).
+fn cdnow() -> Patterns {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cdnow_summary.csv");
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let rows: Vec<(u32, f64, f64, f64)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[1].parse().unwrap(),
+                r[2].parse().unwrap(),
+                r[3].parse().unwrap(),
+                1.0,
+            )
+        })
+        .collect();
+    Patterns::new(TimeUnit::WEEKS, rows).unwrap()
+}
+
+/// (x, t_x, T) of `n` customers of the GGompertz/NBD model with an ageing lifetime (r = 0.85,
+/// α = 4.45, b = 0.12, s = 0.75, β = 9.55), T uniform on [20, 40] weeks.
+fn ggompertz_customers(n: usize, seed: u64) -> Patterns {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let rate: Gamma<f64> = Gamma::new(0.85, 1.0 / 4.45).unwrap();
+    let frailty: Gamma<f64> = Gamma::new(0.75, 1.0 / 9.55).unwrap();
+    let rows: Vec<(u32, f64, f64, f64)> = (0..n)
+        .map(|_| {
+            let t_end: f64 = rng.random_range(20.0..40.0);
+            let lambda: f64 = rate.sample(&mut rng).max(1e-12);
+            let eta: f64 = frailty.sample(&mut rng).max(1e-300);
+            let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+            let end = ((-u.ln() / eta).ln_1p() / 0.12).min(t_end);
+            let gap = Exp::new(lambda).unwrap();
+            let (mut t, mut x, mut t_x) = (0.0, 0u32, 0.0);
+            loop {
+                t += gap.sample(&mut rng);
+                if t > end {
+                    break;
+                }
+                x += 1;
+                t_x = t;
+            }
+            (x, t_x, t_end, 1.0)
+        })
+        .collect();
+    Patterns::new(TimeUnit::WEEKS, rows).unwrap()
+}
+
+/// The GGompertz/NBD fit: on CDNOW (where it ends at the Pareto/NBD boundary, a typed error
+/// after a converged search) and on 4,000 customers of the model itself.
+fn bench_ggompertz(c: &mut Criterion) {
+    let cdnow = cdnow();
+    let simulated = ggompertz_customers(4_000, 3);
+    let mut group = c.benchmark_group("models");
+    group.sample_size(10);
+    group.bench_function("ggom_nbd_fit_cdnow", |b| {
+        b.iter(|| {
+            let fit = GGompertzNbdParams::new().fit(black_box(&cdnow));
+            assert!(fit.unwrap_err().boundary().is_some());
+        })
+    });
+    group.bench_function("ggom_nbd_fit_simulated_4k", |b| {
+        b.iter(|| {
+            GGompertzNbdParams::new()
+                .fit(black_box(&simulated))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_ggompertz, bench);
 criterion_main!(benches);

@@ -215,6 +215,10 @@ pub enum Limit {
     /// Every customer has the same expected spend per transaction (Gamma-Gamma q, γ → ∞ with
     /// pγ/(q − 1) fixed): value spend at the population mean.
     NoSpendHeterogeneity,
+    /// Lifetimes do not age (GGompertz/NBD b → 0 with β/b fixed): each customer's hazard is
+    /// constant, an exponential lifetime whose rate η b is gamma(s, β/b) across customers, the
+    /// Pareto/NBD model.
+    NoAgeing,
     /// Another parameter drifts to 0 or ∞ without a named meaning.
     Parameter {
         /// The parameter's name.
@@ -237,6 +241,9 @@ impl Limit {
             }
             Limit::NoDropoutHeterogeneity => {
                 "every customer has the same dropout rate: no dropout heterogeneity".into()
+            }
+            Limit::NoAgeing => {
+                "lifetimes do not age: a constant hazard per customer, the Pareto/NBD model".into()
             }
             Limit::NoSpendHeterogeneity => {
                 "every customer has the same expected spend: no spend heterogeneity (value spend at the population mean)".into()

@@ -217,7 +217,7 @@ pub enum Command {
     },
     /// Fits a model and prints its parameters, standard errors and fit report as JSON.
     #[command(after_help = concat!(
-        "bg-nbd, mbg-nbd, pareto-nbd and gamma-gamma read a summary table \
+        "bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd and gamma-gamma read a summary table \
          (customer_id,frequency,recency,T[,monetary_value][,weights]); bg-bb reads --summary \
          with frequency,recency,n_periods[,weights]; sbg and bdw read --survival with \
          cohort,period,alive.\n\n",
@@ -228,7 +228,7 @@ pub enum Command {
         "  clv fit --survival cohorts.csv --model sbg --periods 7"
     ))]
     Fit {
-        /// bg-nbd, mbg-nbd, pareto-nbd, gamma-gamma, bg-bb, sbg or bdw.
+        /// bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd, gamma-gamma, bg-bb, sbg or bdw.
         #[arg(
             long,
             value_name = "MODEL",
@@ -246,12 +246,13 @@ pub enum Command {
         #[arg(long, value_name = "L", allow_hyphen_values = true)]
         penalty: Option<String>,
         /// Add Wald intervals of the parameters at this confidence level (e.g. 0.9; on the log
-        /// scale) to the JSON, for bg-nbd, mbg-nbd, pareto-nbd and gamma-gamma.
+        /// scale) to the JSON, for bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd and gamma-gamma.
         #[arg(long, value_name = "LEVEL", allow_hyphen_values = true)]
         interval: Option<String>,
         /// Refit the model N times on the customers resampled with replacement and add the
         /// distribution of each parameter (mean, standard deviation, percentile interval at
-        /// --interval or 0.9) to the JSON, for bg-nbd, mbg-nbd, pareto-nbd and gamma-gamma.
+        /// --interval or 0.9) to the JSON, for bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd and
+        /// gamma-gamma.
         #[arg(long, value_name = "N", allow_hyphen_values = true)]
         bootstrap: Option<String>,
         /// The seed of --bootstrap (default 0): the same seed gives the same refits.
@@ -282,7 +283,7 @@ pub enum Command {
         /// The summary table.
         #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
         summary: Option<String>,
-        /// bg-nbd, mbg-nbd or pareto-nbd.
+        /// bg-nbd, mbg-nbd, pareto-nbd or ggom-nbd.
         #[arg(
             long,
             value_name = "MODEL",
@@ -353,7 +354,7 @@ pub enum Command {
         /// The time unit of the models: weeks (default) or days.
         #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
         unit: Option<String>,
-        /// bg-nbd (default), mbg-nbd or pareto-nbd.
+        /// bg-nbd (default), mbg-nbd, pareto-nbd or ggom-nbd.
         #[arg(long, value_name = "MODEL", allow_hyphen_values = true)]
         model: Option<String>,
         /// The margin on spend (above 0, up to 1; default 1).
@@ -431,7 +432,7 @@ pub enum Command {
         /// The time unit of the models: weeks (default) or days.
         #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
         unit: Option<String>,
-        /// bg-nbd (default), mbg-nbd or pareto-nbd.
+        /// bg-nbd (default), mbg-nbd, pareto-nbd or ggom-nbd.
         #[arg(long, value_name = "MODEL", allow_hyphen_values = true)]
         model: Option<String>,
         /// The margin on spend (above 0, up to 1; default 1).
@@ -478,7 +479,7 @@ pub enum Command {
         /// The time unit of the models: weeks (default) or days.
         #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
         unit: Option<String>,
-        /// One or more of bg-nbd, mbg-nbd, pareto-nbd, separated by commas.
+        /// One or more of bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd, separated by commas.
         #[arg(
             long,
             value_name = "M[,M...]",
@@ -520,7 +521,7 @@ pub enum Command {
         /// The time unit of the model: weeks (default) or days.
         #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
         unit: Option<String>,
-        /// bg-nbd (default), mbg-nbd or pareto-nbd.
+        /// bg-nbd (default), mbg-nbd, pareto-nbd or ggom-nbd.
         #[arg(long, value_name = "MODEL", allow_hyphen_values = true)]
         model: Option<String>,
         /// The customer of p-alive-history.

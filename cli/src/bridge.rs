@@ -2,7 +2,7 @@
 //! [--discount R] [--lost-below P | --lost-after-days N] [--same-models]`: how customer equity
 //! moved between two review dates, as JSON.
 //!
-//! - The models (NAME: bg-nbd (default), mbg-nbd or pareto-nbd, with Gamma-Gamma spend, or the
+//! - The models (NAME: bg-nbd (default), mbg-nbd, pareto-nbd or ggom-nbd, with Gamma-Gamma spend, or the
 //!   population mean spend when Gamma-Gamma cannot be fitted) are fitted on the data to D1 and
 //!   again on the data to D2; the closing date is also valued with the D1 models, which splits
 //!   the revaluation into the customers' own purchases and the refit. `--same-models` values
@@ -71,9 +71,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .map_err(|e| format!("--discount: {e}"))?,
     };
     let model = flags.get("model").unwrap_or("bg-nbd");
-    if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
+    if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "ggom-nbd") {
         return Err(format!(
-            "--model: {} is not one of bg-nbd, mbg-nbd, pareto-nbd",
+            "--model: {} is not one of bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd",
             echo(model)
         ));
     }

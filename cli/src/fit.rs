@@ -1,4 +1,4 @@
-//! `clv fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
+//! `clv fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|ggom-nbd|gamma-gamma [--penalty L]
 //! [--unit weeks|days]`
 //!
 //! Reads `customer_id,frequency,recency,T,monetary_value` (optional `weights` column; recency
@@ -21,6 +21,7 @@ use crate::table::Input;
 use customer_assets::fit::{Fit, FitReport};
 use customer_assets::models::bg_nbd::{BgNbd, BgNbdParams};
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams, SpendData};
+use customer_assets::models::ggompertz_nbd::{GGompertzNbd, GGompertzNbdParams};
 use customer_assets::models::mbg_nbd::{MbgNbd, MbgNbdParams};
 use customer_assets::models::pareto_nbd::{ParetoNbd, ParetoNbdParams};
 use customer_assets::models::{
@@ -30,7 +31,7 @@ use customer_assets::{History, PatternError, Patterns, TimeUnit, TransactionMode
 use serde_json::{json, Value};
 
 /// The transaction models `clv fit` and `clv predict` fit on a summary.
-pub const TRANSACTION_MODELS: &str = "bg-nbd, mbg-nbd, pareto-nbd";
+pub const TRANSACTION_MODELS: &str = "bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd";
 
 /// The rows of a summary file, in file order.
 pub struct SummaryFile {
@@ -275,6 +276,8 @@ pub enum Fitted {
     Mbg(MbgNbd),
     /// Pareto/NBD.
     Pareto(ParetoNbd),
+    /// GGompertz/NBD.
+    GGompertz(GGompertzNbd),
 }
 
 impl Fitted {
@@ -284,6 +287,7 @@ impl Fitted {
             Fitted::Bg(m) => m,
             Fitted::Mbg(m) => m,
             Fitted::Pareto(m) => m,
+            Fitted::GGompertz(m) => m,
         }
     }
 
@@ -306,6 +310,12 @@ impl Fitted {
                 to_value(m)?,
                 m.standard_errors()
                     .map(|s| json!({"r": s.r, "alpha": s.alpha, "s": s.s, "beta": s.beta})),
+            ),
+            Fitted::GGompertz(m) => (
+                to_value(m)?,
+                m.standard_errors().map(
+                    |s| json!({"r": s.r, "alpha": s.alpha, "b": s.b, "s": s.s, "beta": s.beta}),
+                ),
             ),
         };
         Ok(with_name(value, self.model().name(), se))
@@ -343,6 +353,8 @@ pub enum FittedDraws {
     Mbg(Draws<MbgNbd>),
     /// Pareto/NBD.
     Pareto(Draws<ParetoNbd>),
+    /// GGompertz/NBD.
+    GGompertz(Draws<GGompertzNbd>),
 }
 
 impl Fitted {
@@ -377,6 +389,15 @@ impl Fitted {
                 )
                 .map_err(err)?,
             ),
+            Fitted::GGompertz(m) => FittedDraws::GGompertz(
+                bootstrap(
+                    &GGompertzNbdParams::new().penalty(penalty),
+                    patterns,
+                    m,
+                    options,
+                )
+                .map_err(err)?,
+            ),
         })
     }
 }
@@ -388,6 +409,7 @@ impl FittedDraws {
             FittedDraws::Bg(d) => draws_summary(d, level, |m| m.report()),
             FittedDraws::Mbg(d) => draws_summary(d, level, |m| m.report()),
             FittedDraws::Pareto(d) => draws_summary(d, level, |m| m.report()),
+            FittedDraws::GGompertz(d) => draws_summary(d, level, |m| m.report()),
         }
     }
 }
@@ -513,6 +535,12 @@ pub fn fit_transaction(name: &str, patterns: &Patterns, penalty: f64) -> Result<
                 .fit(patterns)
                 .map_err(err)?,
         ),
+        "ggom-nbd" => Fitted::GGompertz(
+            GGompertzNbdParams::new()
+                .penalty(penalty)
+                .fit(patterns)
+                .map_err(err)?,
+        ),
         other => {
             return Err(format!(
                 "--model: {} is not one of {TRANSACTION_MODELS}, gamma-gamma",
@@ -558,7 +586,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let input = flags.input("summary")?;
     let path = input.path.as_str();
     let model = flags.required("model")?;
-    if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "gamma-gamma") {
+    if !matches!(
+        model,
+        "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "ggom-nbd" | "gamma-gamma"
+    ) {
         return Err(format!(
             "--model: {} is not one of {TRANSACTION_MODELS}, gamma-gamma, bg-bb, sbg, bdw",
             echo(model)

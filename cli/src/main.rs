@@ -21,8 +21,8 @@
 //!   programme (JSON, see `examples/loyalty_rules.json`) and writes
 //!   `customer_id,tier,since,qualifying_value,to_next_tier,points_balance`, one row per customer
 //!   in the order customers first appear (an optional `kind` column marks returns).
-//! - `fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|gamma-gamma [--penalty L]
-//!   [--unit weeks|days]` prints the fitted model as JSON: the library's serde form (parameters,
+//! - `fit --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|ggom-nbd|gamma-gamma
+//!   [--penalty L] [--unit weeks|days]` prints the fitted model as JSON: the library's serde form (parameters,
 //!   covariance, fit report, time unit), which the library and `predict --params` read back,
 //!   plus `model` and `standard_errors`.
 //! - `predict --summary FILE.csv --model M --horizon H [--unit weeks|days] [--discount RATE]

@@ -29,6 +29,7 @@ use customer_assets::kpi::Concentration;
 use customer_assets::loyalty::Programme;
 use customer_assets::models::bg_nbd::BgNbdParams;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
+use customer_assets::models::ggompertz_nbd::GGompertzNbdParams;
 use customer_assets::models::mbg_nbd::MbgNbdParams;
 use customer_assets::models::pareto_nbd::ParetoNbdParams;
 use customer_assets::segment::abc::AbcParams;
@@ -121,9 +122,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let unit = flags.unit(TimeUnit::WEEKS)?;
     let model_name = flags.get("model").unwrap_or("bg-nbd");
-    if !matches!(model_name, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
+    if !matches!(model_name, "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "ggom-nbd") {
         return Err(format!(
-            "--model: {} is not one of bg-nbd, mbg-nbd, pareto-nbd",
+            "--model: {} is not one of bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd",
             echo(model_name)
         ));
     }
@@ -175,6 +176,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let model: Box<dyn TransactionModel> = match model_name {
         "bg-nbd" => Box::new(BgNbdParams::new().fit(&patterns).map_err(fail)?),
         "mbg-nbd" => Box::new(MbgNbdParams::new().fit(&patterns).map_err(fail)?),
+        "ggom-nbd" => Box::new(GGompertzNbdParams::new().fit(&patterns).map_err(fail)?),
         _ => Box::new(ParetoNbdParams::new().fit(&patterns).map_err(fail)?),
     };
     crate::progress::stage(format!("drawing {chart}"));

@@ -1,4 +1,4 @@
-//! `clv predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd --horizon H [--unit U]
+//! `clv predict --summary FILE.csv --model bg-nbd|mbg-nbd|pareto-nbd|ggom-nbd --horizon H [--unit U]
 //! [--discount RATE] [--margin M] [--params FILE.json] [--spend auto|gamma-gamma|mean|none]`
 //!
 //! Fits the model on the summary (or loads the model `clv fit` printed, through the library,
@@ -171,6 +171,7 @@ fn load_params(path: &str, model: &str, unit: TimeUnit) -> Result<Fitted, String
         "bg-nbd" => Fitted::Bg(serde_json::from_value(json).map_err(invalid)?),
         "mbg-nbd" => Fitted::Mbg(serde_json::from_value(json).map_err(invalid)?),
         "pareto-nbd" => Fitted::Pareto(serde_json::from_value(json).map_err(invalid)?),
+        "ggom-nbd" => Fitted::GGompertz(serde_json::from_value(json).map_err(invalid)?),
         other => {
             return Err(format!(
                 "--model: {} is not one of {TRANSACTION_MODELS}",
@@ -214,7 +215,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let input = flags.input("summary")?;
     let path = input.path.as_str();
     let name = flags.required("model")?;
-    if !matches!(name, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
+    if !matches!(name, "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "ggom-nbd") {
         return Err(format!(
             "--model: {} is not one of {TRANSACTION_MODELS}",
             echo(name)
@@ -452,6 +453,7 @@ impl Batch<'_> {
             Fitted::Bg(m) => self.transaction(m)?,
             Fitted::Mbg(m) => self.transaction(m)?,
             Fitted::Pareto(m) => self.transaction(m)?,
+            Fitted::GGompertz(m) => self.transaction(m)?,
         };
         if let Some(spend) = spend {
             let spends = match spend {
@@ -532,6 +534,7 @@ impl Customer<'_> {
             FittedDraws::Bg(d) => self.drawn_transaction(d, level)?,
             FittedDraws::Mbg(d) => self.drawn_transaction(d, level)?,
             FittedDraws::Pareto(d) => self.drawn_transaction(d, level)?,
+            FittedDraws::GGompertz(d) => self.drawn_transaction(d, level)?,
         };
         if let Some((spend, spend_draws)) = spend {
             let estimate = spend_of(spend.model(), self.history, self.mean_spend)?;

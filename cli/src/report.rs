@@ -1,7 +1,7 @@
 //! `clv report --transactions FILE.csv --end DATE [--unit weeks] [--model NAME] [--margin M]
 //! [--discount R]`: the customer-equity report as JSON.
 //!
-//! - NAME: bg-nbd (default), mbg-nbd or pareto-nbd, fitted on the summaries at `--end`; spend
+//! - NAME: bg-nbd (default), mbg-nbd, pareto-nbd or ggom-nbd, fitted on the summaries at `--end`; spend
 //!   from a Gamma-Gamma fit on the same summaries.
 //! - M: margin as a share of spend, default 1 (revenue). R: the continuous discount rate per
 //!   time unit, as for `clv predict` (default: 10% a year, ln(1.1) × unit days / 365.25).
@@ -23,6 +23,7 @@
 
 use customer_assets::models::bg_nbd::BgNbdParams;
 use customer_assets::models::gamma_gamma::GammaGammaParams;
+use customer_assets::models::ggompertz_nbd::GGompertzNbdParams;
 use customer_assets::models::mbg_nbd::MbgNbdParams;
 use customer_assets::models::pareto_nbd::ParetoNbdParams;
 use customer_assets::models::IntervalMethod;
@@ -66,9 +67,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let margin = flags.margin()?;
     let rate = flags.discount(unit)?;
     let model = flags.get("model").unwrap_or("bg-nbd");
-    if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
+    if !matches!(model, "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "ggom-nbd") {
         return Err(format!(
-            "--model: {} is not one of bg-nbd, mbg-nbd, pareto-nbd",
+            "--model: {} is not one of bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd",
             echo(model)
         ));
     }
@@ -114,6 +115,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let builder = match model {
         "bg-nbd" => builder.fit_transaction_model(BgNbdParams::new()),
         "mbg-nbd" => builder.fit_transaction_model(MbgNbdParams::new()),
+        "ggom-nbd" => builder.fit_transaction_model(GGompertzNbdParams::new()),
         _ => builder.fit_transaction_model(ParetoNbdParams::new()),
     };
     let scope = crate::consent::scope(&flags, end)?;

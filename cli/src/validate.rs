@@ -4,10 +4,11 @@
 //! model (holdout totals and by calibration frequency, tracking per period, error metrics,
 //! log-likelihood, AIC, BIC) and a comparison of the models.
 //!
-//! Models: bg-nbd, mbg-nbd, pareto-nbd (the continuous-time models fitted on the summaries).
+//! Models: bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd (the continuous-time models fitted on the summaries).
 
 use customer_assets::fit::Fit;
 use customer_assets::models::bg_nbd::BgNbdParams;
+use customer_assets::models::ggompertz_nbd::GGompertzNbdParams;
 use customer_assets::models::mbg_nbd::MbgNbdParams;
 use customer_assets::models::pareto_nbd::ParetoNbdParams;
 use customer_assets::validation::{compare, validate, ValidationReport};
@@ -19,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use crate::common::{check_span, echo, Flags};
 
-const MODELS: &str = "bg-nbd, mbg-nbd, pareto-nbd";
+const MODELS: &str = "bg-nbd, mbg-nbd, pareto-nbd, ggom-nbd";
 
 /// Runs the subcommand.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -49,7 +50,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Err(format!("--model: name at least one of {MODELS}"));
     }
     for m in &names {
-        if !matches!(*m, "bg-nbd" | "mbg-nbd" | "pareto-nbd") {
+        if !matches!(*m, "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "ggom-nbd") {
             return Err(format!("--model: {} is not one of {MODELS}", echo(m)));
         }
     }
@@ -89,6 +90,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
             ),
             "mbg-nbd" => Box::new(
                 MbgNbdParams::new()
+                    .fit(&patterns)
+                    .map_err(|e| format!("{path}: {e}"))?,
+            ),
+            "ggom-nbd" => Box::new(
+                GGompertzNbdParams::new()
                     .fit(&patterns)
                     .map_err(|e| format!("{path}: {e}"))?,
             ),

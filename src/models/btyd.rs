@@ -582,6 +582,99 @@ pub(crate) fn integrate_to<F: FnMut(f64) -> Result<f64, PredictError>>(
     }
 }
 
+/// GK15 of the `N` functions `f` returns at once over [lo, hi]: the Kronrod values and their
+/// error estimates |Kronrod − Gauss|.
+fn gk15_many<const N: usize, F: FnMut(f64) -> Result<[f64; N], PredictError>>(
+    f: &mut F,
+    lo: f64,
+    hi: f64,
+) -> Result<([f64; N], [f64; N]), PredictError> {
+    let c = 0.5 * (lo + hi);
+    let h = 0.5 * (hi - lo);
+    let fc = f(c)?;
+    let mut kronrod: [f64; N] = std::array::from_fn(|k| fc[k] * WGK[7]);
+    let mut gauss: [f64; N] = std::array::from_fn(|k| fc[k] * WG[3]);
+    for j in 0..7 {
+        let dx = h * XGK[j];
+        let (left, right) = (f(c - dx)?, f(c + dx)?);
+        for k in 0..N {
+            let s = left[k] + right[k];
+            kronrod[k] += WGK[j] * s;
+            if j % 2 == 1 {
+                gauss[k] += WG[j / 2] * s;
+            }
+        }
+    }
+    Ok((
+        std::array::from_fn(|k| kronrod[k] * h),
+        std::array::from_fn(|k| ((kronrod[k] - gauss[k]) * h).abs()),
+    ))
+}
+
+/// Adaptive Gauss-Kronrod (7/15) integrals of the `N` functions `f` returns at once over
+/// [lo, hi] (a likelihood and its gradient share their nodes): done when `done(totals, errors)`
+/// says so, an error when it does not within a fixed number of subdivisions. The interval with
+/// the largest error estimate (summed over the functions) is bisected first.
+pub(crate) fn integrate_many<const N: usize, F, D>(
+    what: &'static str,
+    mut f: F,
+    lo: f64,
+    hi: f64,
+    done: D,
+) -> Result<[f64; N], PredictError>
+where
+    F: FnMut(f64) -> Result<[f64; N], PredictError>,
+    D: Fn(&[f64; N], &[f64; N]) -> bool,
+{
+    const MAX_INTERVALS: usize = 400;
+    let (v, e) = gk15_many(&mut f, lo, hi)?;
+    let mut parts = vec![(lo, hi, v, e)];
+    loop {
+        let mut total = [0.0; N];
+        let mut err = [0.0; N];
+        for p in &parts {
+            for k in 0..N {
+                total[k] += p.2[k];
+                err[k] += p.3[k];
+            }
+        }
+        if total.iter().chain(&err).any(|v| !v.is_finite()) {
+            return Err(PredictError::Numerical {
+                what,
+                detail: format!("integrals are {total:?} (error estimates {err:?})"),
+            });
+        }
+        if done(&total, &err) || err.iter().all(|e| *e < 1e-300) {
+            return Ok(total);
+        }
+        if parts.len() >= MAX_INTERVALS {
+            return Err(PredictError::Numerical {
+                what,
+                detail: format!(
+                    "quadrature did not reach its tolerance: values {total:?}, errors {err:?}"
+                ),
+            });
+        }
+        let (i, _) = parts
+            .iter()
+            .enumerate()
+            .fold((0, f64::NEG_INFINITY), |best, (i, p)| {
+                let e: f64 = p.3.iter().sum();
+                if e > best.1 {
+                    (i, e)
+                } else {
+                    best
+                }
+            });
+        let (a, b, _, _) = parts.swap_remove(i);
+        let m = 0.5 * (a + b);
+        let (v1, e1) = gk15_many(&mut f, a, m)?;
+        let (v2, e2) = gk15_many(&mut f, m, b)?;
+        parts.push((a, m, v1, e1));
+        parts.push((m, b, v2, e2));
+    }
+}
+
 /// The outcome of a maximum-likelihood fit in log-parameter space, converted back to the data's
 /// time unit.
 #[derive(Debug, Clone)]
@@ -615,11 +708,35 @@ pub(crate) fn fit_log_params<const D: usize>(
     time_scaled: &[usize],
     ll_offset: f64,
 ) -> Result<FitOutcome<D>, FitError> {
+    let powers: Vec<i32> = (0..D)
+        .map(|i| i32::from(time_scaled.contains(&i)))
+        .collect();
+    fit_log_params_in_units(
+        model, names, pairs, objective, coarse, starts, options, scale, &powers, ll_offset,
+    )
+}
+
+/// [`fit_log_params`] for parameters that scale with any power of time: parameter i of the
+/// data's unit is exp(θᵢ) · scale^`unit_powers[i]` (1 for a rate per time unit such as α, −1 for
+/// one that multiplies time such as the Gompertz b, 0 for a dimensionless one).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_log_params_in_units<const D: usize>(
+    model: &'static str,
+    names: &[&'static str; D],
+    pairs: &[Pair],
+    objective: &dyn crate::optimize::Objective,
+    coarse: Option<&dyn crate::optimize::Objective>,
+    starts: &[Vec<f64>],
+    options: &crate::fit::FitOptions,
+    scale: f64,
+    unit_powers: &[i32],
+    ll_offset: f64,
+) -> Result<FitOutcome<D>, FitError> {
     let natural = |theta: &[f64]| -> Vec<f64> {
         theta
             .iter()
             .enumerate()
-            .map(|(i, t)| t.exp() * if time_scaled.contains(&i) { scale } else { 1.0 })
+            .map(|(i, t)| t.exp() * scale.powi(unit_powers.get(i).copied().unwrap_or(0)))
             .collect()
     };
     let max = match coarse {

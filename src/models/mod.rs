@@ -10,6 +10,7 @@
 //! | BG/NBD ([`bg_nbd`]) | [`BgNbdParams`] → [`BgNbd`] | [`Patterns`](crate::Patterns) | [`TransactionModel`] |
 //! | MBG/NBD ([`mbg_nbd`]) | [`MbgNbdParams`] → [`MbgNbd`] | [`Patterns`](crate::Patterns) | [`TransactionModel`] |
 //! | Pareto/NBD ([`pareto_nbd`]) | [`ParetoNbdParams`] → [`ParetoNbd`] | [`Patterns`](crate::Patterns) | [`TransactionModel`] |
+//! | GGompertz/NBD ([`ggompertz_nbd`]) | [`GGompertzNbdParams`] → [`GGompertzNbd`] | [`Patterns`](crate::Patterns) | [`TransactionModel`] |
 //! | BG/BB ([`bg_bb`]) | [`BgBbParams`] → [`BgBb`] | [`DiscretePatterns`] | [`TransactionModel`] |
 //! | Gamma-Gamma ([`gamma_gamma`]) | [`GammaGammaParams`] → [`GammaGamma`] | [`SpendData`] | [`SpendModel`] |
 //! | population mean spend | [`MeanSpendParams`] → [`MeanSpend`] | [`SpendData`] | [`SpendModel`] |
@@ -25,6 +26,7 @@ pub(crate) mod bootstrap;
 pub mod contractual;
 pub mod covariates;
 pub mod gamma_gamma;
+pub mod ggompertz_nbd;
 pub mod sbg;
 
 mod discrete_patterns;
@@ -52,6 +54,7 @@ pub use error::PredictError;
 pub use gamma_gamma::{
     GammaGamma, GammaGammaParameters, GammaGammaParams, SpendData, SpendDataError, UsableSpend,
 };
+pub use ggompertz_nbd::{GGompertzNbd, GGompertzNbdParameters, GGompertzNbdParams};
 pub use history::History;
 pub use mbg_nbd::{MbgNbd, MbgNbdParameters, MbgNbdParams};
 pub use mean_spend::{MeanSpend, MeanSpendParams};

@@ -19,6 +19,7 @@ mod feedback_groups;
 mod fuzz_data;
 mod fuzz_models;
 mod gamma_gamma;
+mod ggompertz;
 mod kpi;
 mod loyalty;
 mod migration;

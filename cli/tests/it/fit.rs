@@ -291,3 +291,68 @@ fn clv_fit_bootstrap_summarises_the_librarys_refits() {
         &["--bootstrap"],
     );
 }
+
+/// GGompertz/NBD by name: on CDNOW the fit ends at its Pareto/NBD limit and says so (with the
+/// estimate); a saved model predicts every customer.
+#[test]
+fn clv_fit_and_predict_take_ggom_nbd() {
+    use customer_assets::models::ggompertz_nbd::{GGompertzNbd, GGompertzNbdParameters};
+    let summary = data_file("cdnow_summary.csv");
+    let summary = summary.to_str().unwrap();
+    crate::refused(
+        &["fit", "--summary", summary, "--model", "ggom-nbd"],
+        &["fitting ggom-nbd", "Pareto/NBD", "r = 5.533e-1"],
+    );
+    let model = GGompertzNbd::new(
+        GGompertzNbdParameters {
+            r: 0.55,
+            alpha: 10.5,
+            b: 0.05,
+            s: 0.5,
+            beta: 1.5,
+        },
+        customer_assets::TimeUnit::WEEKS,
+    )
+    .unwrap();
+    let mut json = serde_json::to_value(&model).unwrap();
+    json["model"] = serde_json::json!("ggom-nbd");
+    let params = write_temp("ggom.json", &json.to_string());
+    let out = run_clv(&[
+        "predict",
+        "--summary",
+        summary,
+        "--model",
+        "ggom-nbd",
+        "--horizon",
+        "39",
+        "--params",
+        params.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("customer_id,p_alive,expected_purchases,dert"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 2357);
+    for row in &rows {
+        assert!(
+            (0.0..=1.0).contains(&row[0]) && row[1] >= 0.0 && row[2] >= 0.0,
+            "{row:?}"
+        );
+    }
+    // Customer 1 (x = 2, t_x = 30.43, T = 38.86): the library's own prediction.
+    let h = customer_assets::History::new(2, 30.43, 38.86);
+    use customer_assets::TransactionModel;
+    let want = model.expected_purchases(&h, 39.0).unwrap();
+    assert!(
+        (rows[0][1] - want).abs() < 1e-6 * want,
+        "{} vs {want}",
+        rows[0][1]
+    );
+}
