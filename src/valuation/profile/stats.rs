@@ -168,11 +168,13 @@ pub(crate) fn ranks_in(
     (placed, ties)
 }
 
-/// The indices of `values` sorted by value (ties in index order).
+/// The indices of `values` sorted by value (ties in any order: they share a rank). The pairs
+/// are sorted in place, not the indices through the values: a sort that reads values at random
+/// took several times as long on a million customers.
 pub(crate) fn sort_order(values: &[f64]) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..values.len() as u32).collect();
-    order.sort_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
-    order
+    let mut pairs: Vec<(f64, u32)> = values.iter().zip(0u32..).map(|(&v, i)| (v, i)).collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    pairs.into_iter().map(|(_, i)| i).collect()
 }
 
 /// The mean of one level with its sample standard deviation and t interval at `level`.
@@ -254,7 +256,9 @@ pub(crate) fn anova(groups: &[LevelMoments]) -> Result<AnovaTest, NotComputable>
     let within: f64 = groups.iter().map(|g| g.ss).sum();
     let (between, within) = (finite(between)?, finite(within)?);
     let total = between + within;
-    if total <= 0.0 {
+    // Constant values give equal level means exactly (the running mean of equal values is the
+    // value), while the grand mean, a weighted sum, may round away from them.
+    if total <= 0.0 || (within <= 0.0 && groups.windows(2).all(|w| w[0].mean == w[1].mean)) {
         return Err(NotComputable::ConstantMeasure);
     }
     if within <= 0.0 {

@@ -470,6 +470,23 @@ fn degenerate_data_is_not_computable_with_a_reason() {
         Some(NotComputable::SingleCustomerLevel)
     );
     assert!(r[0].anova.computed().is_some());
+    // A constant measure whose grand mean rounds away from the level means.
+    let flat: Vec<Behaviour> = rows
+        .iter()
+        .map(|b| Behaviour {
+            clv: 0.1,
+            ..b.clone()
+        })
+        .collect();
+    let regions: Vec<_> = REGION.iter().map(|&s| label(s)).collect();
+    let p = one_attribute(&regions, &flat);
+    let r = categorical_rows(&p, "a");
+    assert_eq!(r[3].anova.reason(), Some(NotComputable::ConstantMeasure));
+    assert_eq!(r[3].welch.reason(), Some(NotComputable::ConstantMeasure));
+    assert_eq!(
+        r[3].kruskal_wallis.reason(),
+        Some(NotComputable::ConstantMeasure)
+    );
     // Levels constant within, different between: F would be infinite.
     let by_level: Vec<Behaviour> = rows
         .iter()
