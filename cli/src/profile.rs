@@ -19,7 +19,7 @@
 
 use std::collections::HashSet;
 
-use customer_assets::covariates::{AttributeTable, AttributeValue};
+use customer_assets::covariates::{AttributeTable, AttributeValue, CovariateError};
 use customer_assets::kpi::CustomerGroups;
 use customer_assets::valuation::profile::{AttributeProfile, Behaviour, ProfileOptions};
 use customer_assets::{CustomerId, TimeUnit};
@@ -173,7 +173,9 @@ fn read_attributes(path: &str, delimiter: Option<&str>) -> Result<AttributeTable
         .map_err(|e| format!("--attributes: {e}"))?
         .with_csv_options(delimiter, [None; 3], None)?;
     let path = input.path.as_str();
-    let bytes = input.csv_bytes()?;
+    let bytes = input
+        .csv_bytes()
+        .map_err(|e| format!("--attributes: {e}"))?;
     let mut reader = input.csv_reader(&bytes);
     let header = Header::read(path, &mut reader, &[])?;
     if header.len() < 2 {
@@ -183,6 +185,9 @@ fn read_attributes(path: &str, delimiter: Option<&str>) -> Result<AttributeTable
     }
     let mut seen = HashSet::new();
     for name in &header.names {
+        if name.is_empty() {
+            return Err(format!("{path}: line 1: a column has no name"));
+        }
         if !seen.insert(name.as_str()) {
             return Err(format!(
                 "{path}: line 1: the header names column {} more than once",
@@ -239,12 +244,32 @@ fn read_attributes(path: &str, delimiter: Option<&str>) -> Result<AttributeTable
                 let v = parse_number(cell).map_err(|e| format!("{}: {e}", here()))?;
                 AttributeValue::number(v).map_err(|e| format!("{}: {e}", here()))?
             } else {
-                AttributeValue::category(cell).map_err(|e| format!("{}: {e}", here()))?
+                AttributeValue::category(cell).map_err(|e| match e {
+                    CovariateError::BadCategory { reason, .. } => {
+                        format!(
+                            "{}: category {} is not usable: {reason}",
+                            here(),
+                            echo(cell)
+                        )
+                    }
+                    e => format!("{}: {e}", here()),
+                })?
             };
             table
                 .insert(cells.ids[r].clone(), name, value)
-                .map_err(|e| format!("{}: {e}", here()))?;
+                .map_err(|e| match e {
+                    CovariateError::BadName { reason, .. } => format!(
+                        "{path}: line 1: column name {} is not usable: {reason}",
+                        echo(name)
+                    ),
+                    e => format!("{}: {e}", here()),
+                })?;
         }
+    }
+    if table.attributes().next().is_none() {
+        return Err(format!(
+            "--attributes {path}: every attribute cell is empty: nothing to profile"
+        ));
     }
     Ok(table)
 }
@@ -255,7 +280,7 @@ fn read_segments(path: &str, delimiter: Option<&str>) -> Result<CustomerGroups, 
         .map_err(|e| format!("--segments: {e}"))?
         .with_csv_options(delimiter, [None; 3], None)?;
     let path = input.path.as_str();
-    let bytes = input.csv_bytes()?;
+    let bytes = input.csv_bytes().map_err(|e| format!("--segments: {e}"))?;
     let mut reader = input.csv_reader(&bytes);
     let header = Header::read(path, &mut reader, &["customer_id", "segment"])?;
     let (id_col, segment_col) = (header.cols[0], header.cols[1]);
