@@ -389,6 +389,60 @@ def write_corpus(root: Path) -> dict[str, dict[str, str]]:
         path = referrals / f"{name}.csv"
         path.write_bytes(content.encode("utf-8", "surrogateescape"))
         corpus["referrals"][name] = str(path)
+    # Attribute files for `clv profile --attributes`: a good one (the ids of the good summary),
+    # and hostile ones each refused naming the file and line, or profiled with a reason.
+    attributes = root / "attributes"
+    attributes.mkdir()
+    corpus["attributes"] = {}
+    head = "customer_id,age,region\n"
+    good_ids = [r.split(",", 1)[0] for r in good_summary_rows()]
+    good_attributes = head + "".join(f"{i},{20 + int(i) % 50},{['n', 's', 'e'][int(i) % 3]}\n"
+                                     for i in good_ids)
+    for name, content in {
+        "good": good_attributes,
+        "missing_cells": head + "".join(f"{i},,\n" if int(i) % 3 == 0 else f"{i},30,n\n"
+                                        for i in good_ids),
+        "constant": head + "".join(f"{i},30,n\n" for i in good_ids),
+        "all_empty": head + "".join(f"{i},,\n" for i in good_ids),
+        "unknown_ids": head + "".join(f"x{i},30,n\n" for i in good_ids),
+        "many_levels": head + "".join(f"{i},30,level-{i}\n" for i in good_ids) * 1,
+        "empty": "",
+        "header_only": head,
+        "id_only": "customer_id\n1\n",
+        "duplicate_id": head + "1,30,n\n1,31,s\n",
+        "duplicate_column": "customer_id,age,age\n1,30,31\n",
+        "blank_column": "customer_id,,region\n1,30,n\n",
+        "blank_id": head + " ,30,n\n",
+        "control_label": head + "1,30,a\x01b\n",
+        "long_label": head + "1,30," + "l" * 5000 + "\n",
+        "huge_number": head + "1,1e400,n\n2,30,s\n",
+        "nan_column": head + "1,NaN,n\n2,inf,s\n",
+        "ragged": head + "1,30\n",
+        "binary": "\x00\xff\xfe garbage \x00\n",
+    }.items():
+        path = attributes / f"{name}.csv"
+        path.write_bytes(content.encode("utf-8", "surrogateescape"))
+        corpus["attributes"][name] = str(path)
+    corpus["attributes"]["folder"] = str(attributes)
+    corpus["attributes"]["absent"] = str(attributes / "absent.csv")
+    segment_files = root / "segments"
+    segment_files.mkdir()
+    corpus["segments"] = {}
+    head = "customer_id,segment\n"
+    for name, content in {
+        "good": head + "".join(f"{i},{'ab'[int(i) % 2]}\n" for i in good_ids),
+        "partial": head + "1,a\n2,b\n",
+        "conflict": head + "1,a\n1,b\n",
+        "blank_segment": head + "1, \n",
+        "control_segment": head + "1,a\x01b\n",
+        "no_segment_column": "customer_id,label\n1,a\n",
+        "empty": "",
+        "header_only": head,
+        "binary": "\x00\xff\xfe garbage \x00\n",
+    }.items():
+        path = segment_files / f"{name}.csv"
+        path.write_bytes(content.encode("utf-8", "surrogateescape"))
+        corpus["segments"][name] = str(path)
     corpus["referrals"]["folder"] = str(referrals)
     corpus["referrals"]["absent"] = str(referrals / "absent.csv")
     corpus["keys"]["folder"] = str(keys)
@@ -452,6 +506,11 @@ def file_cases(corpus: dict) -> list[Case]:
             cases.append(Case(f"predict {model} {name}",
                               ["predict", "--summary", path, "--model", model, "--horizon", "52"],
                               "csv", [path], expect=ok))
+    attributes = corpus["attributes"]["good"]
+    for name, path in corpus["summary"].items():
+        ok = "ok" if name in ("good", "bom", "crlf", "quoted", "extra_columns", "weights") else "any"
+        cases.append(Case(f"profile {name}", ["profile", "--summary", path, "--attributes",
+                                              attributes], "json", [path], expect=ok))
     for name, path in corpus["discrete"].items():
         cases.append(Case(f"fit bg-bb {name}", ["fit", "--model", "bg-bb", "--summary", path],
                           "json", [path], expect="ok" if name in ("good", "crlf") else "any"))
@@ -640,6 +699,23 @@ def flag_cases(corpus: dict) -> list[Case]:
         add(f"report --previous-review {v!r}",
             ["report", "--transactions", log, "--end", "1997-09-30", "--previous-review", v],
             "json", "--previous-review")
+    # `clv profile`: hostile attribute and segment files are refused naming the file (and a
+    # line) or profiled; hostile numbers are refused naming their flag.
+    profile = ["profile", "--summary", summary, "--attributes", corpus["attributes"]["good"]]
+    for name, path in corpus["attributes"].items():
+        good = name in ("good", "missing_cells", "constant", "unknown_ids", "many_levels")
+        cases.append(Case(f"profile --attributes {name}",
+                          ["profile", "--summary", summary, "--attributes", path], "json",
+                          [path], ["--attributes"], expect="ok" if good else "fail"))
+    for name, path in corpus["segments"].items():
+        good = name in ("good", "partial")
+        cases.append(Case(f"profile --segments {name}", [*profile, "--segments", path], "json",
+                          [path], [], expect="ok" if good else "fail"))
+    for v in HOSTILE_NUMBERS:
+        for flag in ["--interval", "--margin", "--discount"]:
+            add(f"profile {flag} {v!r}", [*profile, flag, v], "json", flag)
+    add("profile --model bogus", [*profile, "--model", "b" * 500], "json", "--model")
+    add("profile --unit months", [*profile, "--unit", "months"], "json", "--unit")
     # `clv bridge`: hostile dates, rules and rates are refused naming their flag.
     bridge = ["bridge", "--transactions", log, "--from", "1997-06-30", "--to", "1997-09-30"]
     for v in HOSTILE_DATES + ["1997-09-30", "1996-01-01"]:
@@ -682,6 +758,8 @@ def control_cases() -> list[Case]:
                                    "1998-06-30", "--kind-col", "kind"], "sql", expect="ok"),
         Case("control predict summary", ["predict", "--summary", summary, "--model", "bg-nbd",
                                          "--horizon", "52"], "csv", expect="ok"),
+        Case("control profile summary", ["profile", "--summary", summary, "--attributes",
+                                         summary], "json", expect="ok"),
         Case("control fit bg-bb donations", ["fit", "--model", "bg-bb", "--summary",
                                              str(DATA / "donations.csv")], "json", expect="ok"),
         Case("control validate sample", ["validate", "--transactions", sample,

@@ -409,6 +409,57 @@ pub enum Command {
         #[command(flatten)]
         table: TableFlags,
     },
+    /// Attributes against behaviour: correlations, group means and tests, segment portraits.
+    #[command(after_help = concat!(
+        "Fits the model and Gamma-Gamma on the summary (as predict does) to value each customer, \
+         then sets each attribute against frequency, mean spend (customers with a repeat \
+         purchase), P(alive) and CLV: Pearson's r with its Fisher-z interval and Spearman's rho \
+         for a numeric attribute; level means with t intervals, the ANOVA F test with eta \
+         squared, Welch's F test and Kruskal-Wallis for a categorical one. With --segments, \
+         each attribute's quartiles or level shares per segment. The attribute file's first \
+         column is the customer id; a column is numeric when every non-empty cell is a number; \
+         empty cells are missing. Output: JSON.\n\n",
+        "Examples:\n",
+        "  clv profile --summary summary.csv --attributes customers.csv\n",
+        "  clv segment --summary summary.csv --method rfm > segments.csv\n",
+        "  clv profile --summary summary.csv --attributes customers.csv --segments segments.csv \\\n",
+        "      --model pareto-nbd --margin 0.3 --interval 0.9"
+    ))]
+    Profile {
+        /// The summary table (customer_id,frequency,recency,T,monetary_value).
+        #[arg(long, value_name = "FILE", required = true, allow_hyphen_values = true)]
+        summary: Option<String>,
+        /// The attributes: a header row, the customer id first, one column per attribute.
+        #[arg(
+            long,
+            value_name = "ATTR.csv",
+            required = true,
+            allow_hyphen_values = true
+        )]
+        attributes: Option<String>,
+        /// Segments as `clv segment` writes them (customer_id,segment; other columns ignored).
+        #[arg(long, value_name = "SEG.csv", allow_hyphen_values = true)]
+        segments: Option<String>,
+        /// bg-nbd (default), mbg-nbd or pareto-nbd.
+        #[arg(long, value_name = "MODEL", allow_hyphen_values = true)]
+        model: Option<String>,
+        /// The time unit of the summary's recency and T, and of --discount: weeks (default) or
+        /// days.
+        #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
+        unit: Option<String>,
+        /// The margin on spend (above 0, up to 1; default 1).
+        #[arg(long, value_name = "M", allow_hyphen_values = true)]
+        margin: Option<String>,
+        /// A continuous discount rate per time unit (default: 10% a year, ln(1.1) × unit days /
+        /// 365.25).
+        #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
+        discount: Option<String>,
+        /// The confidence level of every interval (default 0.95).
+        #[arg(long, value_name = "LEVEL", allow_hyphen_values = true)]
+        interval: Option<String>,
+        #[command(flatten)]
+        table: TableFlags,
+    },
     /// How customer equity moved between two review dates: the equity bridge, as JSON.
     #[command(after_help = concat!(
         "Lines, in order: acquired, lost, revaluation: own purchases, revaluation: model refit, \

@@ -47,6 +47,10 @@
 //!   [--consents FILE --purpose P] [--referrals FILE]` prints the customer-equity report as JSON
 //!   (with consents, only the consenting customers' rows; with referrals, each row's referral
 //!   count and value beside its CLV: `referral.rs`).
+//! - `profile --summary FILE.csv --attributes ATTR.csv [--segments SEG.csv] [--model NAME]
+//!   [--unit U] [--margin M] [--discount R] [--interval LEVEL]` prints each attribute's
+//!   association with frequency, mean spend, P(alive) and CLV, and its distribution per segment,
+//!   as JSON (`profile.rs`).
 //! - `pseudonymize --transactions FILE.csv --key-file KEY [--customer-col C] [--output FILE]`
 //!   writes the same CSV log with every customer id replaced by its pseudonym under the key
 //!   (HMAC-SHA-256, 64 hex digits; see `pseudonymize.rs` for how the key file is read). Every
@@ -67,7 +71,7 @@
 //!
 //! Output: `--format csv|json|ndjson|parquet` and `--output FILE` for the tables of `summarize`,
 //! `predict`, `segment` and `tiers` (`output.rs`); JSON for the reports of `fit`, `kpi`,
-//! `report` and `validate`.
+//! `report`, `profile` and `validate`.
 //!
 //! Input and errors (the same for every subcommand):
 //! - Errors go to stderr as `clv: error: ...` with exit 1 (exit 2 without a subcommand). Each
@@ -105,7 +109,6 @@ use std::process::ExitCode;
 
 mod args;
 // Read by `clv fit --covariates` and `clv profile --attributes` (until they land, unused).
-#[allow(dead_code)]
 mod attributes;
 mod bridge;
 mod common;
@@ -116,6 +119,7 @@ mod kpi;
 mod output;
 mod plot;
 mod predict;
+mod profile;
 mod progress;
 mod pseudonymize;
 mod referral;
@@ -178,6 +182,7 @@ fn main() -> ExitCode {
         "fit" => fit::run(&rest),
         "predict" => predict::run(&rest),
         "report" => report::run(&rest),
+        "profile" => profile::run(&rest),
         "bridge" => bridge::run(&rest),
         "validate" => validate::run(&rest),
         "sql" => sql::run(&rest),

@@ -40,7 +40,7 @@ use serde_json::Value;
 /// Gamma-Gamma and fails with its reason; `mean` is the population mean; `none` prints no spend
 /// columns. Without a `monetary_value` column there is no spend model (`gamma-gamma` and `mean`
 /// then fail).
-fn spend_model(file: &SummaryFile, asked: &str) -> Result<Option<Spend>, String> {
+pub(crate) fn spend_model(file: &SummaryFile, asked: &str) -> Result<Option<Spend>, String> {
     let mean = || -> Result<Option<Spend>, String> {
         let Some((data, _)) = file.spend_data()? else {
             return Ok(None);
@@ -82,7 +82,7 @@ fn spend_model(file: &SummaryFile, asked: &str) -> Result<Option<Spend>, String>
 }
 
 /// The spend model of the spend columns.
-enum Spend {
+pub(crate) enum Spend {
     /// Gamma-Gamma.
     Gamma(GammaGamma),
     /// The population mean spend per transaction.
@@ -90,7 +90,7 @@ enum Spend {
 }
 
 impl Spend {
-    fn model(&self) -> &dyn SpendModel {
+    pub(crate) fn model(&self) -> &dyn SpendModel {
         match self {
             Spend::Gamma(m) => m,
             Spend::Mean(m) => m,
@@ -137,7 +137,11 @@ enum Uncertainty {
 
 /// A customer's spend under `model`: its own mean spend with repeat purchases, the population
 /// mean without (a zero mean spend was left out of the fit).
-fn spend_of(model: &dyn SpendModel, h: &History, mean: f64) -> Result<f64, PredictError> {
+pub(crate) fn spend_of(
+    model: &dyn SpendModel,
+    h: &History,
+    mean: f64,
+) -> Result<f64, PredictError> {
     if h.frequency > 0 && mean > 0.0 {
         model.expected_spend(h.frequency, mean)
     } else {

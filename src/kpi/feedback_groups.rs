@@ -81,7 +81,7 @@ fn check_level(level: f64) -> Result<f64, KpiError> {
 }
 
 /// The standard normal quantile at (1 + level) / 2, for a checked level.
-fn normal_quantile(level: f64) -> f64 {
+pub(crate) fn normal_quantile(level: f64) -> f64 {
     match Normal::new(0.0, 1.0) {
         Ok(n) => n.inverse_cdf(0.5 + level / 2.0),
         // Unreachable: the standard normal's parameters are valid.
@@ -93,7 +93,7 @@ fn normal_quantile(level: f64) -> f64 {
 /// inverse below 100 degrees of freedom; from there the expansion of the t quantile in the
 /// normal one (Abramowitz & Stegun 26.7.5, error of order ν⁻⁵), as statrs' inverse loses
 /// digits at large ν (1.959981 for 1.959988 at ν = 10⁵).
-fn t_quantile(level: f64, freedom: f64) -> f64 {
+pub(crate) fn t_quantile(level: f64, freedom: f64) -> f64 {
     if freedom < 100.0 {
         return match StudentsT::new(0.0, 1.0, freedom) {
             Ok(t) => t.inverse_cdf(0.5 + level / 2.0),

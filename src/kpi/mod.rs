@@ -67,6 +67,7 @@ pub use feedback_groups::{
     ClvThreshold, ConfidenceInterval, CustomerGroups, FeedbackAtRisk, FeedbackByGroup,
     GroupFeedback, NpsEstimate, SatisfactionEstimate, Ungrouped,
 };
+pub(crate) use feedback_groups::{normal_quantile, t_quantile};
 pub use period::Period;
 pub use purchases::{purchase_metrics, repeat_purchase_rate, PurchaseMetrics};
 pub use report::KpiReport;

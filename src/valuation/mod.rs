@@ -74,6 +74,7 @@ mod inputs;
 mod intervals;
 mod labels;
 pub mod migration;
+pub mod profile;
 mod referral;
 mod referral_summary;
 mod report;

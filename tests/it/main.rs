@@ -26,6 +26,7 @@ mod migration;
 mod partial_state;
 #[cfg(feature = "serde")]
 mod privacy;
+mod profile;
 mod referrals;
 mod segment;
 mod special;

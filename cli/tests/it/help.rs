@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::run_clv;
 
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
     "summarize",
     "segment",
     "kpi",
@@ -14,6 +14,7 @@ const SUBCOMMANDS: [&str; 12] = [
     "fit",
     "predict",
     "report",
+    "profile",
     "bridge",
     "validate",
     "sql",

@@ -14,6 +14,7 @@ mod kpi_tiers;
 mod outputs;
 mod plot;
 mod predict;
+mod profile;
 mod progress;
 mod pseudonymize;
 mod referral;
