@@ -16,6 +16,6 @@ mod table;
 mod value;
 
 pub use error::CovariateError;
-pub use matrix::DesignMatrix;
+pub use matrix::{DesignMatrix, MAX_COLUMNS};
 pub use table::AttributeTable;
 pub use value::{AttributeKind, AttributeValue, MAX_ATTRIBUTE_NAME_LEN, MAX_CATEGORY_LEN};
