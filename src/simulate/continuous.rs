@@ -1,4 +1,4 @@
-//! Continuous-time purchase-and-dropout processes: BG/NBD and Pareto/NBD.
+//! Continuous-time purchase-and-dropout processes: BG/NBD, MBG/NBD and Pareto/NBD.
 
 use rand::RngExt;
 use rand_distr::{Beta, Distribution, Exp};
@@ -41,6 +41,59 @@ impl PurchaseProcess for BgNbdProcess {
         };
         let lambda = rate.sample(rng);
         let p = dropout.sample(rng);
+        let Ok(gap) = Exp::new(lambda) else { return };
+        let mut t = 0.0;
+        loop {
+            t += gap.sample(rng);
+            if t > horizon || times.len() >= MAX_REPEAT_PURCHASES {
+                return;
+            }
+            times.push(t);
+            if rng.random::<f64>() < p {
+                return;
+            }
+        }
+    }
+}
+
+/// The MBG/NBD process (Batislam, Denizel & Filiztekin 2007): as BG/NBD, but a customer may
+/// also drop out right after the first purchase: with probability p ~ Beta(a, b) at time 0 and
+/// after each repeat purchase.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MbgNbdProcess {
+    r: f64,
+    alpha: f64,
+    a: f64,
+    b: f64,
+}
+
+impl MbgNbdProcess {
+    /// The process with purchase-rate heterogeneity Gamma(r, α) and dropout Beta(a, b).
+    ///
+    /// # Errors
+    /// [`SimulationError::InvalidParameter`] for a parameter that is not finite and positive.
+    pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self, SimulationError> {
+        Ok(MbgNbdProcess {
+            r: positive("r", r)?,
+            alpha: positive("alpha", alpha)?,
+            a: positive("a", a)?,
+            b: positive("b", b)?,
+        })
+    }
+}
+
+impl PurchaseProcess for MbgNbdProcess {
+    fn repeat_purchases(&self, rng: &mut SimRng, horizon: f64, times: &mut Vec<f64>) {
+        let (Ok(rate), Ok(dropout)) = (gamma(self.r, 1.0 / self.alpha), Beta::new(self.a, self.b))
+        else {
+            return;
+        };
+        let lambda = rate.sample(rng);
+        let p = dropout.sample(rng);
+        if rng.random::<f64>() < p {
+            return;
+        }
         let Ok(gap) = Exp::new(lambda) else { return };
         let mut t = 0.0;
         loop {
@@ -137,6 +190,29 @@ mod tests {
             (got - expected).abs() < 0.02 * expected + 0.01,
             "{got} vs {expected}"
         );
+    }
+
+    #[test]
+    fn mbg_nbd_drops_out_at_time_zero_with_the_mean_dropout_probability() {
+        // With p ~ Beta(1, 3) (mean 1/4) and a rate so low nobody buys again within the
+        // horizon, the share without repeat purchases is P(no purchase) ≈ 1; with a high rate it
+        // is the share that dropped out at time 0: E[p] = 1/4 (BG/NBD has none).
+        let mut rng = SimRng::seed_from_u64(5);
+        let mbg = MbgNbdProcess::new(50.0, 1.0, 1.0, 3.0).unwrap();
+        let bg = BgNbdProcess::new(50.0, 1.0, 1.0, 3.0).unwrap();
+        let n = 40_000;
+        let mut times = Vec::new();
+        let mut none = [0usize; 2];
+        for _ in 0..n {
+            for (k, p) in [&mbg as &dyn PurchaseProcess, &bg].into_iter().enumerate() {
+                times.clear();
+                p.repeat_purchases(&mut rng, 10.0, &mut times);
+                none[k] += usize::from(times.is_empty());
+            }
+        }
+        let share = none[0] as f64 / n as f64;
+        assert!((share - 0.25).abs() < 0.01, "{share}");
+        assert_eq!(none[1], 0);
     }
 
     #[test]

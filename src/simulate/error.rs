@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 
+use crate::covariates::CovariateError;
 use crate::error::InvalidParameter;
 
 /// Why a simulation could not run.
@@ -43,4 +44,8 @@ pub enum SimulationError {
         /// The limit.
         limit: usize,
     },
+    /// A drawn design or the simulated covariate data was refused (a bad or repeated column
+    /// name, say).
+    #[error(transparent)]
+    Covariates(#[from] CovariateError),
 }

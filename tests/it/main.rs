@@ -9,6 +9,7 @@ mod arrow_output;
 mod bridge;
 mod btyd;
 mod categories;
+mod covariate_recovery;
 mod covariates;
 mod degenerate_fits;
 mod dert;

@@ -169,42 +169,16 @@ impl Fit<CovariateData> for CovariateParams {
         self.check()?;
         let family = self.family;
         let model = family.name();
-        let covariates = |source| FitError::Covariates { model, source };
-        let design = data.design();
-        let (purchase, dropout) = self.columns(design.names());
-        for names in [&purchase, &dropout] {
-            let part = design.select(names).map_err(covariates)?;
-            if !names.is_empty() {
-                part.check_identifiable().map_err(covariates)?;
-            }
-        }
-        let layout =
-            Layout::new(family, &purchase, &dropout, &self.constrained).map_err(covariates)?;
-        let selected = design.select(&layout.columns).map_err(covariates)?;
-        let histories: Vec<(u32, f64, f64)> = data
-            .histories()
-            .iter()
-            .map(|h| (h.frequency, h.recency, h.age))
-            .collect();
-        let patterns = Patterns::new(
-            data.unit(),
-            histories.iter().map(|&(x, t_x, t)| (x, t_x, t, 1.0)),
-        )
-        .map_err(|e| FitError::Numerical {
-            model,
-            detail: format!("histories: {e}"),
-        })?;
+        let Setup {
+            layout,
+            histories,
+            patterns,
+            centre,
+            spread,
+            scale,
+            cells,
+        } = self.setup(data)?;
         let base_count = family.base_names().len();
-        check_identifiable(model, &patterns, base_count + layout.coefficients.len())?;
-        let (centre, spread) = standardisation(&selected);
-        let scale = Prepared::mean_age(&patterns);
-        let cells =
-            cells(&selected, &histories, data.unit(), &centre, &spread, scale).map_err(|e| {
-                FitError::Numerical {
-                    model,
-                    detail: format!("histories: {e}"),
-                }
-            })?;
         let weighted_x: f64 = histories.iter().map(|h| f64::from(h.0)).sum();
         let mut objective = CovariateObjective::new(&layout, &cells, &spread, self);
         objective.ll_offset = -weighted_x * scale.ln();
@@ -311,6 +285,77 @@ impl Fit<CovariateData> for CovariateParams {
             model,
             detail: format!("estimate: {e}"),
         })
+    }
+}
+
+/// What the fit reads, prepared: the layout of the coefficients, the histories, their patterns,
+/// the standardisation of the columns, the time scale and the cells.
+pub(crate) struct Setup {
+    pub layout: Layout,
+    pub histories: Vec<(u32, f64, f64)>,
+    pub patterns: Patterns,
+    pub centre: Vec<f64>,
+    pub spread: Vec<f64>,
+    pub scale: f64,
+    pub cells: Vec<Cell>,
+}
+
+impl CovariateParams {
+    /// Checks the columns and the data and prepares the fit's pieces.
+    pub(crate) fn setup(&self, data: &CovariateData) -> Result<Setup, FitError> {
+        let family = self.family;
+        let model = family.name();
+        let covariates = |source| FitError::Covariates { model, source };
+        let design = data.design();
+        let (purchase, dropout) = self.columns(design.names());
+        for names in [&purchase, &dropout] {
+            let part = design.select(names).map_err(covariates)?;
+            if !names.is_empty() {
+                part.check_identifiable().map_err(covariates)?;
+            }
+        }
+        let layout =
+            Layout::new(family, &purchase, &dropout, &self.constrained).map_err(covariates)?;
+        let selected = design.select(&layout.columns).map_err(covariates)?;
+        let histories: Vec<(u32, f64, f64)> = data
+            .histories()
+            .iter()
+            .map(|h| (h.frequency, h.recency, h.age))
+            .collect();
+        let patterns = Patterns::new(
+            data.unit(),
+            histories.iter().map(|&(x, t_x, t)| (x, t_x, t, 1.0)),
+        )
+        .map_err(|e| FitError::Numerical {
+            model,
+            detail: format!("histories: {e}"),
+        })?;
+        let base_count = family.base_names().len();
+        check_identifiable(model, &patterns, base_count + layout.coefficients.len())?;
+        let (centre, spread) = standardisation(&selected);
+        let scale = Prepared::mean_age(&patterns);
+        let cells =
+            cells(&selected, &histories, data.unit(), &centre, &spread, scale).map_err(|e| {
+                FitError::Numerical {
+                    model,
+                    detail: format!("histories: {e}"),
+                }
+            })?;
+        Ok(Setup {
+            layout,
+            histories,
+            patterns,
+            centre,
+            spread,
+            scale,
+            cells,
+        })
+    }
+
+    /// The objective of the fit on `setup` (for the tests of its gradient and value).
+    #[cfg(test)]
+    pub(crate) fn objective<'a>(&self, setup: &'a Setup) -> CovariateObjective<'a> {
+        CovariateObjective::new(&setup.layout, &setup.cells, &setup.spread, self)
     }
 }
 

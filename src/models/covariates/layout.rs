@@ -126,6 +126,9 @@ pub(crate) struct Cell {
     pub data: Prepared,
 }
 
+/// A compressed history row: (x, t_x, T, weight).
+type Row = (u32, f64, f64, f64);
+
 /// The cells of `design` (restricted to the layout's columns, each standardised by `centre`
 /// and `spread`) with the customers' `(x, t_x, T)`, on the time axis divided by `scale`.
 pub(crate) fn cells(
@@ -137,9 +140,7 @@ pub(crate) fn cells(
     scale: f64,
 ) -> Result<Vec<Cell>, crate::summary::PatternError> {
     let mut index: HashMap<Vec<u64>, usize> = HashMap::new();
-    // Per cell: its standardised covariates and its customers' weighted rows.
-    type Members = Vec<(Vec<f64>, Vec<(u32, f64, f64, f64)>)>;
-    let mut members: Members = Vec::new();
+    let mut members: Vec<(Vec<f64>, Vec<Row>)> = Vec::new();
     for (i, &(x, t_x, t)) in histories.iter().enumerate() {
         let row = design.row(i);
         let key: Vec<u64> = row.iter().map(|v| (v + 0.0).to_bits()).collect();
