@@ -17,7 +17,6 @@
 //! `customer_assets::valuation::profile::AttributeProfile` as JSON, with `settings` added (the
 //! files, the models, the unit, margin and discount).
 
-
 use customer_assets::covariates::AttributeTable;
 use customer_assets::kpi::CustomerGroups;
 use customer_assets::valuation::profile::{AttributeProfile, Behaviour, ProfileOptions};

@@ -5,7 +5,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
 use super::base::{run, SimulatedBase, SimulationOptions};
-use super::continuous::{BgNbdProcess, MbgNbdProcess, ParetoNbdProcess};
+use super::continuous::{BgNbdProcess, GGompertzNbdProcess, MbgNbdProcess, ParetoNbdProcess};
 use super::error::SimulationError;
 use super::process::{PurchaseProcess, SimRng, MAX_CUSTOMERS};
 use crate::covariates::DesignMatrix;
@@ -245,6 +245,9 @@ pub fn simulate_with_covariates(
                 }
                 CovariateFamily::BgNbd => Box::new(BgNbdProcess::new(p[0], p[1], p[2], p[3])?),
                 CovariateFamily::MbgNbd => Box::new(MbgNbdProcess::new(p[0], p[1], p[2], p[3])?),
+                CovariateFamily::GGompertzNbd => {
+                    Box::new(GGompertzNbdProcess::new(p[0], p[1], p[2], p[3], p[4])?)
+                }
             };
             process.repeat_purchases(rng, horizon, times);
             Ok(())
@@ -273,6 +276,7 @@ mod tests {
         };
         let base = match family {
             CovariateFamily::ParetoNbd => vec![0.6, 8.0, 0.7, 12.0],
+            CovariateFamily::GGompertzNbd => vec![0.6, 8.0, 0.05, 0.7, 2.5],
             _ => vec![0.6, 8.0, 0.7, 2.5],
         };
         CovariateModel::new(

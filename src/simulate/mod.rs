@@ -41,7 +41,7 @@ mod params;
 mod process;
 
 pub use base::{simulate, GammaGammaSpend, SimulatedBase, SimulationOptions};
-pub use continuous::{BgNbdProcess, MbgNbdProcess, ParetoNbdProcess};
+pub use continuous::{BgNbdProcess, GGompertzNbdProcess, MbgNbdProcess, ParetoNbdProcess};
 pub use contractual::RetentionProcess;
 pub use covariates::{
     draw_design, simulate_with_covariates, CovariateDraw, SimulatedCovariateBase,

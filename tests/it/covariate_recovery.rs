@@ -18,10 +18,20 @@ use customer_assets::simulate::{
 };
 use customer_assets::{CustomerId, FitError, History, TimeUnit};
 
+/// The families with closed-form likelihoods, checked at length here; GGompertz/NBD (whose
+/// likelihood is a quadrature, a fit a few times slower) has its own, shorter checks below.
+const CLOSED_FORM: [CovariateFamily; 3] = [
+    CovariateFamily::ParetoNbd,
+    CovariateFamily::BgNbd,
+    CovariateFamily::MbgNbd,
+];
+
 /// The base parameters of the truth (weekly unit).
 fn base(family: CovariateFamily) -> Vec<f64> {
     match family {
         CovariateFamily::ParetoNbd => vec![0.6, 8.0, 0.7, 12.0],
+        // r, α, b (ageing per week), s, β
+        CovariateFamily::GGompertzNbd => vec![0.6, 8.0, 0.05, 0.7, 2.5],
         _ => vec![0.6, 8.0, 0.7, 2.5],
     }
 }
@@ -86,7 +96,7 @@ fn true_values(fitted: &CovariateModel, truth: &CovariateModel) -> Vec<f64> {
 
 #[test]
 fn every_family_recovers_its_parameters_within_three_standard_errors() {
-    for family in CovariateFamily::ALL {
+    for family in CLOSED_FORM {
         let truth = truth(family);
         let data = simulated(&truth, 5_000, 1);
         let model = CovariateParams::new(family).fit(&data).unwrap();
@@ -161,7 +171,7 @@ fn plausible(covered: usize, total: usize, k: f64) -> bool {
 /// the log scale (its estimate is skewed at 2,000 customers); MBG/NBD's base parameters pool to
 /// 0.931 on the log scale, −2.8 binomial standard deviations.
 fn check_coverage(seeds: u64, n: usize) {
-    for family in CovariateFamily::ALL {
+    for family in CLOSED_FORM {
         let (names, covered, log_covered, failed) = coverage(family, seeds, n);
         assert_eq!(failed, 0, "{family}");
         let fits = seeds as usize;
@@ -269,7 +279,7 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 
 #[test]
 fn at_zero_coefficients_the_model_is_the_model_without_covariates() {
-    for family in CovariateFamily::ALL {
+    for family in CLOSED_FORM {
         let data = simulated(&truth(family), 500, 7);
         let zero = truth(family)
             .with_parameters(&[base(family), vec![0.0; 4]].concat())
@@ -307,7 +317,7 @@ fn without_covariates_the_fit_is_the_plain_fit() {
     // Not a tautology: the covariate fit has its own likelihood over cells and its own time
     // rescaling; with no columns it must find the plain model's maximum.
     let none: [&str; 0] = [];
-    for family in CovariateFamily::ALL {
+    for family in CLOSED_FORM {
         let data = simulated(&truth(family), 1_000, 8);
         let patterns = customer_assets::Patterns::new(
             TimeUnit::WEEKS,
@@ -344,7 +354,7 @@ fn without_covariates_the_fit_is_the_plain_fit() {
 
 #[test]
 fn a_constrained_coefficient_enters_both_processes_and_costs_one_degree_of_freedom() {
-    for family in CovariateFamily::ALL {
+    for family in CLOSED_FORM {
         // web acts on both processes with one coefficient in the truth…
         let equal = truth(family)
             .with_parameters(&[base(family), vec![0.5, -0.3, 0.5, 0.3]].concat())
@@ -403,7 +413,7 @@ fn data_of(rows: Vec<Vec<f64>>, names: &[&str], histories: Vec<History>) -> Cova
 
 #[test]
 fn degenerate_bases_give_typed_errors_not_panics() {
-    for family in CovariateFamily::ALL {
+    for family in CLOSED_FORM {
         let params = CovariateParams::new(family);
         // One customer: the one covariate value is constant.
         let one = data_of(vec![vec![1.0]], &["web"], vec![History::new(2, 10.0, 30.0)]);
@@ -625,4 +635,82 @@ fn individual_predictions_match_mpmath() {
         }
     }
     eprintln!("largest relative difference from mpmath: {worst:e}");
+}
+
+#[test]
+fn ggompertz_nbd_recovers_its_parameters_and_matches_the_plain_model_at_zero() {
+    use customer_assets::models::ggompertz_nbd::{GGompertzNbd, GGompertzNbdParameters};
+    let family = CovariateFamily::GGompertzNbd;
+    let truth = truth(family);
+    let data = simulated(&truth, 4_000, 1);
+    let model = CovariateParams::new(family).fit(&data).unwrap();
+    let se = model.standard_errors().unwrap();
+    let want = true_values(&model, &truth);
+    for (((name, got), se), want) in model
+        .parameter_names()
+        .iter()
+        .zip(model.parameter_values())
+        .zip(se)
+        .zip(want)
+    {
+        let z = (got - want) / se;
+        eprintln!("ggom-nbd {name}: {got:.4} ± {se:.4} (truth {want}, z {z:.2})");
+        assert!(z.abs() < 3.0, "ggom-nbd {name}: {got} ± {se} vs {want}");
+    }
+    // At zero coefficients, the plain model.
+    let b = base(family);
+    let zero = truth
+        .with_parameters(&[b.clone(), vec![0.0; 4]].concat())
+        .unwrap();
+    let plain = GGompertzNbd::new(
+        GGompertzNbdParameters {
+            r: b[0],
+            alpha: b[1],
+            b: b[2],
+            s: b[3],
+            beta: b[4],
+        },
+        TimeUnit::WEEKS,
+    )
+    .unwrap();
+    let small = simulated(&truth, 200, 7);
+    let expected: f64 = small
+        .histories()
+        .iter()
+        .map(|h| plain.log_likelihood(h).unwrap())
+        .sum();
+    let got = zero.total_log_likelihood(&small).unwrap();
+    assert!(close(got, expected, 1e-8), "{got} vs {expected}");
+    let with = zero.predict(&small, 26.0, 0.01).unwrap();
+    let without = plain.predict_batch(small.histories(), 26.0, 0.01).unwrap();
+    for i in 0..small.len() {
+        assert!(close(with.p_alive[i], without.p_alive[i], 1e-8), "{i}");
+        assert!(close(with.dert[i], without.dert[i], 1e-8), "{i}");
+    }
+    // The dropout coefficients move β: a customer with web = 1 has β·exp(0.4).
+    let at = |row: &[f64]| model.individual_parameters(row).unwrap();
+    let (off, on) = (at(&[0.0, 0.0]), at(&[1.0, 0.0]));
+    let web = model
+        .coefficients()
+        .iter()
+        .find(|c| c.name() == "dropout.web")
+        .unwrap()
+        .value;
+    assert!(close(on[4] / off[4], (-web).exp(), 1e-12));
+    assert_eq!(on[2], off[2], "the ageing rate b is common");
+    // Against the model without covariates: 4 degrees of freedom, and the effects are real.
+    let patterns = customer_assets::Patterns::new(
+        TimeUnit::WEEKS,
+        data.histories()
+            .iter()
+            .map(|h| (h.frequency, h.recency, h.age, 1.0)),
+    )
+    .unwrap();
+    if let Ok(plain_fit) =
+        customer_assets::models::ggompertz_nbd::GGompertzNbdParams::new().fit(&patterns)
+    {
+        let lr = model.likelihood_ratio_test(&plain_fit).unwrap();
+        assert_eq!(lr.degrees_of_freedom, 4);
+        assert!(lr.p_value < 1e-3, "{lr:?}");
+    }
 }

@@ -5,6 +5,9 @@ use crate::fit::{Fit, FitOptions};
 use crate::models::beta_geometric::{beta_geometric_ll, BetaGeometricParameters};
 use crate::models::bg_nbd::{BgNbd, BgNbdParams};
 use crate::models::btyd::Prepared;
+use crate::models::ggompertz_nbd::{
+    ggompertz_ll, GGompertzNbd, GGompertzNbdParameters, GGompertzNbdParams,
+};
 use crate::models::mbg_nbd::{MbgNbd, MbgNbdParams};
 use crate::models::pareto_nbd::{pareto_ll, ParetoNbd, ParetoNbdParameters, ParetoNbdParams};
 use crate::models::transaction_model::TransactionModel;
@@ -22,6 +25,7 @@ pub(crate) const MAX_BASE: usize = 5;
 /// |---|---|---|
 /// | Pareto/NBD | αᵢ = α₀ exp(−γ_p′z_p) | βᵢ = β₀ exp(−γ_d′z_d) |
 /// | BG/NBD, MBG/NBD | αᵢ = α₀ exp(−γ_p′z_p) | aᵢ = a₀ exp(γ_d′z_d), bᵢ = b₀ exp(γ_d′z_d) |
+/// | GGompertz/NBD | αᵢ = α₀ exp(−γ_p′z_p) | βᵢ = β₀ exp(−γ_d′z_d) (b, the ageing rate, is common) |
 ///
 /// So a positive purchase coefficient raises the mean purchase rate r/αᵢ by the factor
 /// exp(γ); a positive Pareto/NBD dropout coefficient raises the mean dropout rate s/βᵢ by
@@ -41,14 +45,18 @@ pub enum CovariateFamily {
     /// MBG/NBD.
     #[cfg_attr(feature = "serde", serde(rename = "mbg-nbd"))]
     MbgNbd,
+    /// GGompertz/NBD (Bemmaor & Glady 2012).
+    #[cfg_attr(feature = "serde", serde(rename = "ggom-nbd"))]
+    GGompertzNbd,
 }
 
 impl CovariateFamily {
     /// Every family, in order.
-    pub const ALL: [CovariateFamily; 3] = [
+    pub const ALL: [CovariateFamily; 4] = [
         CovariateFamily::ParetoNbd,
         CovariateFamily::BgNbd,
         CovariateFamily::MbgNbd,
+        CovariateFamily::GGompertzNbd,
     ];
 
     /// The model's short name, as the `clv` tool spells it: `"pareto-nbd"`, `"bg-nbd"`, …
@@ -57,6 +65,7 @@ impl CovariateFamily {
             CovariateFamily::ParetoNbd => "pareto-nbd",
             CovariateFamily::BgNbd => "bg-nbd",
             CovariateFamily::MbgNbd => "mbg-nbd",
+            CovariateFamily::GGompertzNbd => "ggom-nbd",
         }
     }
 
@@ -70,6 +79,7 @@ impl CovariateFamily {
         match self {
             CovariateFamily::ParetoNbd => &["r", "alpha", "s", "beta"],
             CovariateFamily::BgNbd | CovariateFamily::MbgNbd => &["r", "alpha", "a", "b"],
+            CovariateFamily::GGompertzNbd => &["r", "alpha", "b", "s", "beta"],
         }
     }
 
@@ -83,6 +93,7 @@ impl CovariateFamily {
         match self {
             CovariateFamily::ParetoNbd => &[(3, -1.0)],
             CovariateFamily::BgNbd | CovariateFamily::MbgNbd => &[(2, 1.0), (3, 1.0)],
+            CovariateFamily::GGompertzNbd => &[(4, -1.0)],
         }
     }
 
@@ -91,6 +102,8 @@ impl CovariateFamily {
         match self {
             CovariateFamily::ParetoNbd => &[0.0, 1.0, 0.0, 1.0],
             CovariateFamily::BgNbd | CovariateFamily::MbgNbd => &[0.0, 1.0, 0.0, 0.0],
+            // b is a rate per time unit.
+            CovariateFamily::GGompertzNbd => &[0.0, 1.0, -1.0, 0.0, 0.0],
         }
     }
 
@@ -102,6 +115,7 @@ impl CovariateFamily {
             CovariateFamily::ParetoNbd => pad(pareto_ll(data, theta)),
             CovariateFamily::BgNbd => pad(beta_geometric_ll(data, theta, 0.0)),
             CovariateFamily::MbgNbd => pad(beta_geometric_ll(data, theta, 1.0)),
+            CovariateFamily::GGompertzNbd => ggompertz_ll(data, theta),
         }
     }
 
@@ -140,6 +154,16 @@ impl CovariateFamily {
                 },
                 unit,
             )?),
+            CovariateFamily::GGompertzNbd => Box::new(GGompertzNbd::new(
+                GGompertzNbdParameters {
+                    r: at(0),
+                    alpha: at(1),
+                    b: at(2),
+                    s: at(3),
+                    beta: at(4),
+                },
+                unit,
+            )?),
         })
     }
 
@@ -172,6 +196,14 @@ impl CovariateFamily {
                     .parameters();
                 vec![p.r, p.alpha, p.a, p.b]
             }
+            CovariateFamily::GGompertzNbd => {
+                let p = GGompertzNbdParams::new()
+                    .fit_options(options)
+                    .fit(patterns)
+                    .ok()?
+                    .parameters();
+                vec![p.r, p.alpha, p.b, p.s, p.beta]
+            }
         };
         Some(values)
     }
@@ -184,6 +216,22 @@ impl CovariateFamily {
             CovariateFamily::BgNbd | CovariateFamily::MbgNbd => {
                 &[&[1.0, 1.0, 1.0, 1.0], &[0.5, 0.2, 0.8, 2.5]]
             }
+            CovariateFamily::GGompertzNbd => &[
+                &[1.0, 1.0, 1.0, 1.0, 1.0],
+                &[0.5, 0.2, 0.5, 0.5, 0.5],
+                &[1.0, 0.5, 0.05, 1.0, 0.1],
+            ],
+        }
+    }
+
+    /// The mixing distributions' parameters, for reading a fit that heads for a boundary.
+    pub(crate) fn pairs(self) -> Vec<crate::fit::Pair> {
+        match self {
+            CovariateFamily::ParetoNbd => crate::models::btyd::btyd_pairs(true).to_vec(),
+            CovariateFamily::BgNbd | CovariateFamily::MbgNbd => {
+                crate::models::btyd::btyd_pairs(false).to_vec()
+            }
+            CovariateFamily::GGompertzNbd => crate::models::ggompertz_nbd::pairs().to_vec(),
         }
     }
 }

@@ -534,7 +534,7 @@ impl CovariateObjective<'_> {
         if let (Some(theta), Some(mut report)) = (&failure.theta, report) {
             report.log_likelihood += self.ll_offset;
             let names = self.family.base_names();
-            let pairs = crate::models::btyd::btyd_pairs(self.family == CovariateFamily::ParetoNbd);
+            let pairs = self.family.pairs();
             let mut limits = Vec::new();
             let mut estimate = Vec::new();
             for (c, cell) in self.cells.iter().enumerate() {

@@ -14,6 +14,7 @@ use crate::time::TimeUnit;
 fn base(family: CovariateFamily) -> Vec<f64> {
     match family {
         CovariateFamily::ParetoNbd => vec![0.6, 8.0, 0.7, 12.0],
+        CovariateFamily::GGompertzNbd => vec![0.6, 8.0, 0.05, 0.7, 2.5],
         _ => vec![0.6, 8.0, 0.7, 2.5],
     }
 }
@@ -62,10 +63,10 @@ proptest! {
 
     #[test]
     fn the_analytic_gradient_matches_finite_differences(
-        family in 0usize..3,
+        family in 0usize..4,
         constrained in any::<bool>(),
         penalty in prop_oneof![Just(0.0), 0.01f64..2.0],
-        shift in prop::collection::vec(-0.7f64..0.7, 4),
+        shift in prop::collection::vec(-0.7f64..0.7, 5),
         gammas in prop::collection::vec(-0.8f64..0.8, 4),
         seed in 0u64..4,
     ) {

@@ -136,7 +136,7 @@ impl crate::models::bootstrap::WarmStart<Patterns> for GGompertzNbdParams {
 /// The purchase rate's gamma(r, α) and the Gompertz frailty's gamma(s, β), for reading a
 /// boundary estimate; b on its own drifting to 0 is the Pareto/NBD limit (with β), to ∞ a
 /// lifetime that ends at once.
-fn pairs() -> [Pair; 2] {
+pub(crate) fn pairs() -> [Pair; 2] {
     [
         Pair::Gamma {
             shape: 0,
