@@ -225,6 +225,8 @@ pub enum Command {
         "  clv fit --summary summary.csv --model pareto-nbd\n",
         "  clv fit --summary donations.csv --model bg-bb\n",
         "  clv fit --summary summary.csv --model bg-nbd --bootstrap 200 --seed 7\n",
+        "  clv fit --summary summary.csv --model pareto-nbd --covariates attributes.csv \\\n",
+        "      --dropout-covariates channel --penalty 0.1\n",
         "  clv fit --survival cohorts.csv --model sbg --periods 7"
     ))]
     Fit {
@@ -242,7 +244,8 @@ pub enum Command {
         /// The survival counts (sbg and bdw).
         #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
         survival: Option<String>,
-        /// An L2 penalty on the parameters (0 to 1e6; default 0).
+        /// An L2 penalty on the parameters, or on the coefficients with --covariates (0 to 1e6;
+        /// default 0).
         #[arg(long, value_name = "L", allow_hyphen_values = true)]
         penalty: Option<String>,
         /// Add Wald intervals of the parameters at this confidence level (e.g. 0.9; on the log
@@ -261,6 +264,8 @@ pub enum Command {
         /// The periods to fit and project (sbg and bdw).
         #[arg(long, value_name = "K", allow_hyphen_values = true)]
         periods: Option<String>,
+        #[command(flatten)]
+        covariates: CovariateFlags,
         /// The time unit of the summary's recency and T: weeks (default) or days. It is saved
         /// with the fitted model.
         #[arg(long, value_name = "UNIT", allow_hyphen_values = true)]
@@ -277,7 +282,9 @@ pub enum Command {
         "  clv fit --summary summary.csv --model bg-nbd > bg-nbd.json\n",
         "  clv predict --summary summary.csv --model bg-nbd --horizon 39 --params bg-nbd.json\n",
         "  clv predict --summary summary.csv --model pareto-nbd --horizon 39 --interval 0.9 \
-         --method bootstrap --seed 7"
+         --method bootstrap --seed 7\n",
+        "  clv predict --summary summary.csv --model pareto-nbd --horizon 39 --covariates \
+         attributes.csv"
     ))]
     Predict {
         /// The summary table.
@@ -334,6 +341,8 @@ pub enum Command {
         /// none (no spend and CLV columns).
         #[arg(long, value_name = "MODEL", allow_hyphen_values = true)]
         spend: Option<String>,
+        #[command(flatten)]
+        covariates: CovariateFlags,
         #[command(flatten)]
         table: TableFlags,
     },
@@ -785,4 +794,23 @@ mod tests {
             .map(|(a, b)| (a.to_string(), b.to_string()))
         );
     }
+}
+
+/// Time-invariant covariates from an attribute file (`clv fit`, `clv predict`).
+#[derive(Args, Debug)]
+pub struct CovariateFlags {
+    /// An attribute file (customer id first, then one column per attribute: numeric, or
+    /// categorical as dummies against the most frequent level) whose covariates enter the model
+    /// (pareto-nbd, bg-nbd, mbg-nbd, ggom-nbd; gamma-gamma on its scale).
+    #[arg(long, value_name = "ATTR.csv", allow_hyphen_values = true)]
+    pub covariates: Option<String>,
+    /// The attributes on the purchase process, comma-separated (default all; `none` for none).
+    #[arg(long, value_name = "A,B", allow_hyphen_values = true)]
+    pub purchase_covariates: Option<String>,
+    /// The attributes on the dropout process, comma-separated (default all; `none` for none).
+    #[arg(long, value_name = "A,B", allow_hyphen_values = true)]
+    pub dropout_covariates: Option<String>,
+    /// Attributes with one coefficient for both processes (each must enter both).
+    #[arg(long, value_name = "A,B", allow_hyphen_values = true)]
+    pub constrain: Option<String>,
 }

@@ -12,6 +12,12 @@
 //! S]` adds the distribution of N refits on the customers resampled with replacement
 //! (`bootstrap`: each parameter's mean, standard deviation and percentile interval at LEVEL,
 //! 0.9 by default, with the number of refits that converged and their iterations).
+//!
+//! `--covariates ATTR.csv [--purchase-covariates A,B] [--dropout-covariates A,B] [--constrain
+//! A,...]` fits the model with the attribute file's covariates (see `covariate_fit`): `params`
+//! and `standard_errors` name each coefficient `purchase.<column>` or `dropout.<column>`
+//! (`spend.<column>` for gamma-gamma), beside `aic`, `bic` and `lr_test` against the model
+//! without covariates.
 
 use crate::common::{
     at, echo, line_place, no_rows, parse_count, parse_number, text_field, Flags, Header,
@@ -580,12 +586,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "interval",
             "bootstrap",
             "seed",
+            "covariates",
+            "purchase-covariates",
+            "dropout-covariates",
+            "constrain",
         ],
     )?;
     let output = flags.output(false)?;
     let input = flags.input("summary")?;
     let path = input.path.as_str();
     let model = flags.required("model")?;
+    if flags.get("covariates").is_some() {
+        return output.write_json(&fit_with_covariates(&flags, &input, model)?);
+    }
+    for name in ["purchase-covariates", "dropout-covariates", "constrain"] {
+        if flags.get(name).is_some() {
+            return Err(format!("--{name} is for a fit with --covariates ATTR.csv"));
+        }
+    }
     if !matches!(
         model,
         "bg-nbd" | "mbg-nbd" | "pareto-nbd" | "ggom-nbd" | "gamma-gamma"
@@ -645,4 +663,57 @@ pub fn run(args: &[String]) -> Result<(), String> {
         value
     };
     output.write_json(&value)
+}
+
+/// `clv fit --covariates`: the model with the attribute file's covariates.
+fn fit_with_covariates(flags: &Flags, input: &Input, model: &str) -> Result<Value, String> {
+    use crate::covariate_fit as cov;
+    if flags.get("bootstrap").is_some() || flags.get("seed").is_some() {
+        return Err("--bootstrap is not available with --covariates (use --interval)".into());
+    }
+    let penalty = flags
+        .number_in(
+            "penalty",
+            0.0,
+            MAX_PENALTY,
+            "an L2 weight on the coefficients, 0 for none",
+        )?
+        .unwrap_or(0.0);
+    let unit = flags.unit(TimeUnit::WEEKS)?;
+    let level = flags.number_in("interval", 0.5, 0.9999, "a confidence level, e.g. 0.9")?;
+    let file = read_summary(input, true)?;
+    let design = cov::design(flags, &file)?;
+    crate::progress::stage(format!(
+        "fitting {model} with {} covariate columns on {} customers",
+        design.matrix().columns(),
+        file.histories.len()
+    ));
+    if model == "gamma-gamma" {
+        for name in ["purchase-covariates", "dropout-covariates", "constrain"] {
+            if flags.get(name).is_some() {
+                return Err(format!(
+                    "--{name}: gamma-gamma has one process, its spend; every attribute enters it"
+                ));
+            }
+        }
+        let fitted = cov::fit_spend(&file, &design, penalty)?;
+        return cov::spend_json(&fitted, &design);
+    }
+    let fitted = cov::fit_transaction(flags, model, &file, &design, unit, penalty)?;
+    let plain = fit_transaction(model, &file.patterns(unit)?, 0.0).ok();
+    let mut value =
+        cov::transaction_json(&fitted, &design, plain.as_ref().map(|p| p.model()), penalty)?;
+    if let Some(level) = level {
+        let mut out = serde_json::Map::new();
+        out.insert("level".into(), json!(level));
+        for i in fitted
+            .wald_intervals(level)
+            .map_err(|e| format!("--interval: {e}"))?
+            .unwrap_or_default()
+        {
+            out.insert(i.name, json!({"lower": i.lower, "upper": i.upper}));
+        }
+        value["intervals"] = Value::Object(out);
+    }
+    Ok(value)
 }

@@ -113,6 +113,7 @@ mod attributes;
 mod bridge;
 mod common;
 mod consent;
+mod covariate_fit;
 mod fit;
 mod fit_discrete;
 mod kpi;

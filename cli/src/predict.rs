@@ -24,13 +24,14 @@ use crate::fit::{
     TRANSACTION_MODELS,
 };
 use crate::output::{Cell, Table};
+use customer_assets::models::covariates::BoundCovariateModel;
 use customer_assets::models::gamma_gamma::{GammaGamma, GammaGammaParams};
 use customer_assets::models::{
     bootstrap, delta_intervals, purchase_quantiles, BootstrapOptions, Draws, IntervalError,
     IntervalMethod, MeanSpend, MeanSpendParams, PredictionInterval, Reparameterize, Scale,
 };
+use customer_assets::{CustomerId, History, PredictError};
 use customer_assets::{Fit, SpendModel, TimeUnit, TransactionModel};
-use customer_assets::{History, PredictError};
 use serde_json::Value;
 
 /// The spend model `--spend` asks for: `auto` (default) is Gamma-Gamma fitted on the file, or,
@@ -213,6 +214,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "method",
             "bootstrap",
             "seed",
+            "covariates",
+            "purchase-covariates",
+            "dropout-covariates",
+            "constrain",
         ],
     )?;
     let output = flags.output(true)?;
@@ -286,14 +291,44 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     crate::progress::stage(format!("fitting {name} on {} rows", file.ids.len()));
     let patterns = file.patterns(unit)?;
-    let fitted = match flags.get("params") {
-        Some(p) => load_params(p, name, unit)?,
-        None => fit_transaction(name, &patterns, 0.0).map_err(|e| format!("{path}: {e}"))?,
+    let covariates = if flags.get("covariates").is_some() {
+        if bootstrapped {
+            return Err(
+                "--method bootstrap is not available with --covariates (the delta method is)"
+                    .into(),
+            );
+        }
+        Some(covariate_model(&flags, &file, name, unit)?)
+    } else {
+        for flag in ["purchase-covariates", "dropout-covariates", "constrain"] {
+            if flags.get(flag).is_some() {
+                return Err(format!(
+                    "--{flag} is for a model with --covariates ATTR.csv"
+                ));
+            }
+        }
+        None
     };
-    let model = fitted.model();
+    let fitted = match (&covariates, flags.get("params")) {
+        (Some(_), _) => None,
+        (None, Some(p)) => Some(load_params(p, name, unit)?),
+        (None, None) => {
+            Some(fit_transaction(name, &patterns, 0.0).map_err(|e| format!("{path}: {e}"))?)
+        }
+    };
+    // The model of the reference customer (covariates 0) with covariates; each customer's own
+    // is taken in the loop.
+    let model: &dyn TransactionModel = match (&covariates, &fitted) {
+        (Some(bound), _) => bound,
+        (None, Some(fitted)) => fitted.model(),
+        (None, None) => return Err("no transaction model".into()),
+    };
     let spend = spend_model(&file, spend_asked)?;
     let uncertainty = match (level, resampling) {
         (Some(level), Some(options)) => {
+            let fitted = fitted
+                .as_ref()
+                .ok_or("--method bootstrap is not available with --covariates")?;
             let draws = fitted
                 .bootstrap(&patterns, 0.0, &options)
                 .map_err(|e| format!("{path}: {e}"))?;
@@ -340,18 +375,26 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 margin,
                 level: *level,
             };
-            Some(
-                batch
-                    .delta_columns(&fitted, spend.as_ref())
-                    .map_err(|e| match e {
-                        IntervalError::AtElement { index, source } => format!(
-                            "{} (customer {}): --interval: {source}",
-                            line_place(path, file.lines.get(index).copied().unwrap_or(0)),
-                            echo(file.ids.get(index).map_or("?", String::as_str))
-                        ),
-                        e => format!("{path}: --interval: {e}"),
-                    })?,
-            )
+            let columns = match (&covariates, &fitted) {
+                (Some(bound), _) => {
+                    let ids: Vec<CustomerId> = file
+                        .ids
+                        .iter()
+                        .map(|id| CustomerId::new(id).map_err(|e| format!("{path}: {e}")))
+                        .collect::<Result<_, _>>()?;
+                    batch.covariate_columns(bound, &ids, spend.as_ref())
+                }
+                (None, Some(fitted)) => batch.delta_columns(fitted, spend.as_ref()),
+                (None, None) => return Err("no transaction model".into()),
+            };
+            Some(columns.map_err(|e| match e {
+                IntervalError::AtElement { index, source } => format!(
+                    "{} (customer {}): --interval: {source}",
+                    line_place(path, file.lines.get(index).copied().unwrap_or(0)),
+                    echo(file.ids.get(index).map_or("?", String::as_str))
+                ),
+                e => format!("{path}: --interval: {e}"),
+            })?)
         }
         _ => None,
     };
@@ -363,6 +406,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let fail = |e: customer_assets::PredictError| {
             format!("{} (customer {}): {e}", line_place(path, line), echo(id))
         };
+        let own = covariates
+            .as_ref()
+            .map(|bound| customer_model(bound, id))
+            .transpose()
+            .map_err(fail)?;
+        let model: &dyn TransactionModel = own.as_deref().unwrap_or(model);
         let p = model.p_alive(h, 0.0).map_err(fail)?;
         let e = model.expected_purchases(h, horizon).map_err(fail)?;
         let d = model.dert(h, rate).map_err(fail)?;
@@ -465,6 +514,50 @@ impl Batch<'_> {
                 Spend::Mean(m) => self.spend(m)?,
             };
             // CLV = DERT × spend × margin, the two fitted separately.
+            let clv = columns[2]
+                .iter()
+                .zip(&spends)
+                .enumerate()
+                .map(|(index, (d, s))| {
+                    d.product(s, self.margin)
+                        .map_err(|e| IntervalError::AtElement {
+                            index,
+                            source: Box::new(e),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            columns.push(spends);
+            columns.push(clv);
+        }
+        Ok(columns)
+    }
+
+    /// [`delta_columns`](Self::delta_columns) of a covariate model: each customer predicted
+    /// with their own covariates, the coefficients varied with the base parameters.
+    fn covariate_columns(
+        &self,
+        bound: &BoundCovariateModel,
+        ids: &[CustomerId],
+        spend: Option<&Spend>,
+    ) -> Result<Vec<Vec<PredictionInterval>>, IntervalError> {
+        let h = self.histories;
+        let all = |m: &BoundCovariateModel| m.predict_customers(ids, h, self.horizon, self.rate);
+        let mut columns = vec![
+            delta_intervals(bound, self.level, Scale::Probability, |m| {
+                all(m).map(|b| b.p_alive)
+            })?,
+            delta_intervals(bound, self.level, Scale::Positive, |m| {
+                all(m).map(|b| b.expected_purchases)
+            })?,
+            delta_intervals(bound, self.level, Scale::Positive, |m| {
+                all(m).map(|b| b.dert)
+            })?,
+        ];
+        if let Some(spend) = spend {
+            let spends = match spend {
+                Spend::Gamma(m) => self.spend(m)?,
+                Spend::Mean(m) => self.spend(m)?,
+            };
             let clv = columns[2]
                 .iter()
                 .zip(&spends)
@@ -591,4 +684,34 @@ impl Customer<'_> {
     ) -> Result<Vec<f64>, IntervalError> {
         draws.values(|m| spend_of(m, self.history, self.mean_spend))
     }
+}
+
+/// The covariate model of `clv predict --covariates`: read from `--params` (as `clv fit
+/// --covariates` writes it) or fitted on the summary, bound to the summary's design.
+fn covariate_model(
+    flags: &Flags,
+    file: &SummaryFile,
+    name: &str,
+    unit: TimeUnit,
+) -> Result<BoundCovariateModel, String> {
+    use crate::covariate_fit as cov;
+    let design = cov::design(flags, file)?;
+    let model = match flags.get("params") {
+        Some(p) => cov::load(p, name, unit)?,
+        None => cov::fit_transaction(flags, name, file, &design, unit, 0.0)?,
+    };
+    cov::bind(model, &design)
+}
+
+/// Customer `id`'s own model.
+fn customer_model(
+    bound: &BoundCovariateModel,
+    id: &str,
+) -> Result<Box<dyn TransactionModel>, PredictError> {
+    let id = CustomerId::new(id).map_err(|_| PredictError::InvalidInput {
+        name: "customer_id",
+        value: f64::NAN,
+        reason: "is not a customer id",
+    })?;
+    bound.customer(&id)
 }

@@ -15,6 +15,27 @@ use crate::fit::{two_sided_normal_quantile, Covariance};
 /// The relative step of the central differences, on the log scale of each parameter.
 const STEP: f64 = 1e-5;
 
+/// A parameter moved one step up (`sign` 1) or down (−1) for a central difference: by the
+/// factor exp(±STEP) (so a positive parameter stays positive), or by ±STEP for a parameter at
+/// exactly 0 (a covariate coefficient), which no factor moves.
+pub(crate) fn stepped(value: f64, sign: f64) -> f64 {
+    if value == 0.0 {
+        sign * STEP
+    } else {
+        value * (sign * STEP).exp()
+    }
+}
+
+/// The width of [`stepped`]'s central difference in the parameter's own units, to 1e-10
+/// relative: 2 STEP × value, or 2 STEP at 0.
+pub(crate) fn step_width(value: f64) -> f64 {
+    if value == 0.0 {
+        2.0 * STEP
+    } else {
+        2.0 * STEP * value
+    }
+}
+
 /// A fitted model that can be rebuilt at other values of its parameters, keeping its time unit:
 /// what the delta method and the bootstraps need of a model. Every model of the crate
 /// implements it; a downstream model implements it with its own constructor.
@@ -440,7 +461,7 @@ pub fn delta_intervals<M: Reparameterize>(
     for k in 0..theta.len() {
         let at = |sign: f64| -> Result<Vec<f64>, IntervalError> {
             let mut values = theta.clone();
-            values[k] *= (sign * STEP).exp();
+            values[k] = stepped(theta[k], sign);
             let batch = predict(&model.with_parameters(&values)?)?;
             if batch.len() == estimates.len() {
                 Ok(batch)
@@ -452,7 +473,7 @@ pub fn delta_intervals<M: Reparameterize>(
         gradients.push(
             up.iter()
                 .zip(&down)
-                .map(|(u, d)| (u - d) / (2.0 * STEP) / theta[k])
+                .map(|(u, d)| (u - d) / step_width(theta[k]))
                 .collect(),
         );
     }

@@ -36,9 +36,6 @@ use crate::valuation::fitting::{FitSpend, FitTransactions};
 use crate::valuation::report::{MoneyInterval, PurchasesInterval, ReportIntervals};
 use crate::valuation::sums::to_cents;
 
-/// The relative step of the central differences, on the log scale of each parameter.
-const STEP: f64 = 1e-5;
-
 /// How the report's intervals are made: the level and the method (with the bootstrap's draws
 /// and seed). Give it to [`ValuationBuilder::intervals`](super::ValuationBuilder::intervals).
 ///
@@ -340,15 +337,15 @@ fn delta(
             for k in 0..values.len() {
                 let step = |sign: f64| {
                     let mut v = values.to_vec();
-                    v[k] *= (sign * STEP).exp();
+                    v[k] = crate::models::uncertainty::stepped(values[k], sign);
                     at(&v)
                 };
                 let (up, down) = (step(1.0)?, step(-1.0)?);
-                // ∂q/∂θₖ = (∂q/∂ln θₖ) / θₖ.
+                // ∂q/∂θₖ by a central difference (a step of ±STEP in ln θₖ, or in θₖ at 0).
                 let g: Vec<f64> = up
                     .iter()
                     .zip(&down)
-                    .map(|(u, d)| (u - d) / (2.0 * STEP) / values[k])
+                    .map(|(u, d)| (u - d) / crate::models::uncertainty::step_width(values[k]))
                     .collect();
                 gradients.push(g);
             }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 mod bridge;
 mod consent;
+mod covariates;
 mod fit;
 mod formats;
 mod help;

@@ -220,3 +220,19 @@ impl TransactionModel for BoundCovariateModel {
             .predict_rows(rows.into_iter(), histories, t, rate)
     }
 }
+
+impl crate::models::uncertainty::Reparameterize for BoundCovariateModel {
+    fn parameter_names(&self) -> Vec<String> {
+        self.model.parameter_names()
+    }
+    fn parameter_values(&self) -> Vec<f64> {
+        self.model.parameter_values()
+    }
+    fn parameter_covariance(&self) -> Option<&Covariance> {
+        self.model.covariance()
+    }
+    /// The same binding at other parameter values (base parameters, then coefficients).
+    fn with_parameters(&self, values: &[f64]) -> Result<Self, InvalidParameter> {
+        self.rebound(values)
+    }
+}

@@ -262,6 +262,29 @@ impl Fit<CovariateData> for CovariateParams {
                 detail: "the log-likelihood at the estimate is not finite".into(),
             });
         }
+        // GGompertz/NBD whose ageing rate b heads to 0 is Pareto/NBD (b and β are not
+        // estimated there), as without covariates.
+        if family == CovariateFamily::GGompertzNbd {
+            let oldest = histories.iter().map(|h| h.2).fold(0.0, f64::max);
+            if base[2] * oldest < crate::models::ggompertz_nbd::NO_AGEING {
+                let mut estimate: Vec<(String, f64)> = family
+                    .base_names()
+                    .iter()
+                    .map(|n| n.to_string())
+                    .zip(base.iter().copied())
+                    .collect();
+                estimate.push(("beta/b".into(), base[4] / base[2]));
+                return Err(FitError::Boundary {
+                    model,
+                    boundary: Box::new(crate::fit::BoundaryEstimate {
+                        limits: vec![crate::fit::Limit::NoAgeing],
+                        estimate,
+                        population_mean_spend: None,
+                        report: Some(report),
+                    }),
+                });
+            }
+        }
         let coefficients = layout
             .coefficients
             .iter()

@@ -319,6 +319,53 @@ impl CovariateModel {
         self.covariance.as_ref().map(Covariance::standard_errors)
     }
 
+    /// Wald intervals at `level`, in [`parameter_names`](Self::parameter_names)' order: on the
+    /// log scale for the (positive) base parameters, as [`Covariance::wald_intervals`] gives
+    /// them; symmetric, γ ± z·se, for the coefficients. `None` when the model was not fitted.
+    ///
+    /// # Errors
+    /// [`InvalidParameter`] for a level outside (0, 1).
+    pub fn wald_intervals(
+        &self,
+        level: f64,
+    ) -> Result<Option<Vec<crate::fit::ParameterInterval>>, InvalidParameter> {
+        if !(level > 0.0 && level < 1.0) {
+            return Err(InvalidParameter::new(
+                "level",
+                level,
+                "must be a confidence level between 0 and 1",
+            ));
+        }
+        let Some(se) = self.standard_errors() else {
+            return Ok(None);
+        };
+        let z = crate::fit::two_sided_normal_quantile(level);
+        let d = self.base.len();
+        Ok(Some(
+            self.parameter_names()
+                .into_iter()
+                .zip(self.parameter_values())
+                .zip(se)
+                .enumerate()
+                .map(|(k, ((name, estimate), se))| {
+                    let (lower, upper) = if k < d {
+                        let half = z * se / estimate;
+                        (estimate * (-half).exp(), estimate * half.exp())
+                    } else {
+                        (estimate - z * se, estimate + z * se)
+                    };
+                    crate::fit::ParameterInterval {
+                        name,
+                        estimate,
+                        lower,
+                        upper,
+                        level,
+                    }
+                })
+                .collect(),
+        ))
+    }
+
     /// The fit's report (total unpenalised log-likelihood in the data's unit), when fitted.
     pub fn report(&self) -> Option<&FitReport> {
         self.report.as_ref()

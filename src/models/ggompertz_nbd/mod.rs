@@ -87,7 +87,7 @@ const UNIT_POWERS: [i32; 5] = [0, 1, -1, 0, 0];
 /// boundary ([`Limit::NoAgeing`], Pareto/NBD): a hazard that grows by less than 0.1% over the
 /// whole observation window. There the likelihood is flat along b → 0 with β/b fixed, and b and
 /// β are not estimated (the optimizer stops anywhere on that ridge).
-const NO_AGEING: f64 = 1e-3;
+pub(crate) const NO_AGEING: f64 = 1e-3;
 /// Relative tolerance of the predictions' quadrature.
 const PREDICT_TOLERANCE: f64 = 1e-10;
 
