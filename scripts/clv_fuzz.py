@@ -716,6 +716,27 @@ def flag_cases(corpus: dict) -> list[Case]:
             add(f"profile {flag} {v!r}", [*profile, flag, v], "json", flag)
     add("profile --model bogus", [*profile, "--model", "b" * 500], "json", "--model")
     add("profile --unit months", [*profile, "--unit", "months"], "json", "--unit")
+    # `clv fit --covariates` and `clv predict --covariates`: the same hostile attribute files
+    # are fitted or refused naming the file; hostile lists are refused naming their flag.
+    for name, path in corpus["attributes"].items():
+        for model in ["pareto-nbd", "gamma-gamma"]:
+            cases.append(Case(f"fit {model} --covariates {name}",
+                              ["fit", "--summary", summary, "--model", model, "--covariates",
+                               path], "json", [path, summary], ["--covariates"],
+                              expect="any"))
+        cases.append(Case(f"predict --covariates {name}",
+                          ["predict", "--summary", summary, "--model", "bg-nbd", "--horizon",
+                           "10", "--covariates", path], "csv", [path, summary],
+                          ["--covariates"], expect="any"))
+    covariates = ["fit", "--summary", summary, "--model", "bg-nbd", "--covariates",
+                  corpus["attributes"]["good"]]
+    for flag in ["--purchase-covariates", "--dropout-covariates", "--constrain"]:
+        for v in ["", ",", "none,x", "\u00e9\u0301", "a" * 5000, "age,age"]:
+            cases.append(Case(f"fit {flag} {v[:20]!r}", [*covariates, flag, v], "json",
+                              [], [flag], expect="any"))
+    for v in HOSTILE_NUMBERS:
+        add(f"fit --covariates --penalty {v!r}", [*covariates, "--penalty", v], "json",
+            "--penalty")
     # `clv bridge`: hostile dates, rules and rates are refused naming their flag.
     bridge = ["bridge", "--transactions", log, "--from", "1997-06-30", "--to", "1997-09-30"]
     for v in HOSTILE_DATES + ["1997-09-30", "1996-01-01"]:

@@ -27,7 +27,8 @@ use crate::fit::SummaryFile;
 /// summary's order.
 pub fn design(flags: &Flags, file: &SummaryFile) -> Result<Design, String> {
     let path = flags.required("covariates")?;
-    let table = read_attribute_table(Path::new(path), None)?;
+    let table =
+        read_attribute_table(Path::new(path), None).map_err(|e| format!("--covariates: {e}"))?;
     if file.weights.iter().any(|w| *w != 1.0) {
         return Err(format!(
             "{}: --covariates needs one row per customer (a weights column other than 1 merges customers whose covariates may differ)",

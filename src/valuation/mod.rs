@@ -65,6 +65,7 @@
 pub mod bridge;
 mod builder;
 pub mod by_covariate;
+mod covariate_section;
 mod error;
 mod feedback;
 mod feedback_section;

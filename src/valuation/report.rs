@@ -216,7 +216,7 @@ pub struct EquityReport {
         feature = "serde",
         serde(default, skip_serializing_if = "Option::is_none")
     )]
-    pub covariates: Option<super::by_covariate::CovariateSection>,
+    pub covariates: Option<super::covariate_section::CovariateSection>,
 }
 
 /// How an [`EquityReport`]'s customer rows were restricted to consenting customers.
