@@ -733,7 +733,7 @@ def flag_cases(corpus: dict) -> list[Case]:
     for flag in ["--purchase-covariates", "--dropout-covariates", "--constrain"]:
         for v in ["", ",", "none,x", "\u00e9\u0301", "a" * 5000, "age,age"]:
             cases.append(Case(f"fit {flag} {v[:20]!r}", [*covariates, flag, v], "json",
-                              [], [flag], expect="any"))
+                              [summary, corpus["attributes"]["good"]], [flag], expect="any"))
     for v in HOSTILE_NUMBERS:
         add(f"fit --covariates --penalty {v!r}", [*covariates, "--penalty", v], "json",
             "--penalty")

@@ -107,6 +107,20 @@ pub(crate) fn read_attributes(
         numeric.push(values.all(|v| v.is_empty() || is_decimal(v)));
     }
 
+    // A cell that reads as a number but is none (NaN, an infinity) is neither a value nor a
+    // category: a missing value is an empty cell.
+    for (line, _, cells) in &rows {
+        for (k, &col) in attribute_cols.iter().enumerate() {
+            let cell = cells[k].trim();
+            if !is_decimal(cell) && cell.parse::<f64>().is_ok_and(|v| !v.is_finite()) {
+                return Err(format!(
+                    "{}: {} is not a finite number (leave the cell empty for a missing value)",
+                    at(path, *line, &header.names[col]),
+                    echo(cell)
+                ));
+            }
+        }
+    }
     let mut table = AttributeTable::new();
     for (line, id, cells) in rows {
         for (k, &col) in attribute_cols.iter().enumerate() {

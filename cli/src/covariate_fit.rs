@@ -74,9 +74,10 @@ fn columns(flags: &Flags, name: &str, design: &Design) -> Result<Option<Vec<Stri
             ));
         }
         for c in found {
-            if !out.contains(&c) {
-                out.push(c);
+            if out.contains(&c) {
+                return Err(format!("--{name}: {} is named twice", echo(&c)));
             }
+            out.push(c);
         }
     }
     Ok(Some(out))

@@ -158,7 +158,7 @@ fn read_attributes(path: &str, delimiter: Option<&str>) -> Result<AttributeTable
     let input = Input::new(path, None)
         .map_err(|e| format!("--attributes: {e}"))?
         .with_csv_options(delimiter, [None; 3], None)?;
-    crate::attributes::read_attributes(&input, None)
+    crate::attributes::read_attributes(&input, None).map_err(|e| format!("--attributes: {e}"))
 }
 
 /// Reads `customer_id,segment` (as `clv segment` writes it; other columns ignored).
