@@ -34,7 +34,7 @@ mod error;
 mod history;
 mod mean_spend;
 mod predictive;
-mod spend_data;
+pub(crate) mod spend_data;
 mod spend_model;
 mod transaction_model;
 pub(crate) mod uncertainty;

@@ -297,7 +297,7 @@ pub struct UsableSpend {
 /// below 90 trillion) one correctly rounded division of the spend's digits by 10^scale ·
 /// frequency; else [`CustomerSummary::monetary_value`](crate::summary::CustomerSummary::monetary_value)
 /// converted (a decimal division, ten times slower, equal to the last bit or one off).
-fn mean_spend(spend: rust_decimal::Decimal, frequency: u32) -> Option<f64> {
+pub(crate) fn mean_spend(spend: rust_decimal::Decimal, frequency: u32) -> Option<f64> {
     const POWERS: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];

@@ -171,41 +171,36 @@ impl CovariateFamily {
     /// fit's first start. `None` when that fit fails (the built-in starts remain).
     pub(crate) fn base_fit(self, patterns: &Patterns, options: &FitOptions) -> Option<Vec<f64>> {
         let options = options.clone().penalty(0.0);
-        let values = match self {
-            CovariateFamily::ParetoNbd => {
-                let p = ParetoNbdParams::new()
-                    .fit_options(options)
-                    .fit(patterns)
-                    .ok()?
-                    .parameters();
-                vec![p.r, p.alpha, p.s, p.beta]
-            }
-            CovariateFamily::BgNbd => {
-                let p = BgNbdParams::new()
-                    .fit_options(options)
-                    .fit(patterns)
-                    .ok()?
-                    .parameters();
-                vec![p.r, p.alpha, p.a, p.b]
-            }
-            CovariateFamily::MbgNbd => {
-                let p = MbgNbdParams::new()
-                    .fit_options(options)
-                    .fit(patterns)
-                    .ok()?
-                    .parameters();
-                vec![p.r, p.alpha, p.a, p.b]
-            }
-            CovariateFamily::GGompertzNbd => {
-                let p = GGompertzNbdParams::new()
-                    .fit_options(options)
-                    .fit(patterns)
-                    .ok()?
-                    .parameters();
-                vec![p.r, p.alpha, p.b, p.s, p.beta]
-            }
-        };
-        Some(values)
+        // Every model names its parameters in `base_names`' order.
+        fn values(model: &dyn TransactionModel) -> Vec<f64> {
+            model
+                .named_parameters()
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect()
+        }
+        match self {
+            CovariateFamily::ParetoNbd => ParetoNbdParams::new()
+                .fit_options(options)
+                .fit(patterns)
+                .ok()
+                .map(|m| values(&m)),
+            CovariateFamily::BgNbd => BgNbdParams::new()
+                .fit_options(options)
+                .fit(patterns)
+                .ok()
+                .map(|m| values(&m)),
+            CovariateFamily::MbgNbd => MbgNbdParams::new()
+                .fit_options(options)
+                .fit(patterns)
+                .ok()
+                .map(|m| values(&m)),
+            CovariateFamily::GGompertzNbd => GGompertzNbdParams::new()
+                .fit_options(options)
+                .fit(patterns)
+                .ok()
+                .map(|m| values(&m)),
+        }
     }
 
     /// Built-in starting points of the base parameters on the rescaled time axis (natural

@@ -72,13 +72,10 @@ impl SpendCovariateData {
     ) -> Result<Self, CovariateError> {
         Self::new(
             summaries.iter().map(|c| {
-                let m = if c.frequency() == 0 {
-                    0.0
-                } else {
-                    rust_decimal::prelude::ToPrimitive::to_f64(&c.repeat_spend())
-                        .unwrap_or(f64::NAN)
-                        / f64::from(c.frequency())
-                };
+                // The mean repeat spend as `SpendData::from_summaries` takes it (one exact
+                // division of the decimal's digits; 0 without a repeat purchase).
+                let m = crate::models::spend_data::mean_spend(c.repeat_spend(), c.frequency())
+                    .unwrap_or(f64::NAN);
                 (c.id().clone(), c.frequency(), m)
             }),
             design,
